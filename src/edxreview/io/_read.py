@@ -1,0 +1,310 @@
+"""Read a study workbook (``.xlsx`` file, or a folder of CSV or Parquet files) into text tables.
+
+Reading keeps every cell as text (``""`` for empty) with the spreadsheet row number in ``_row``;
+types are checked later by :func:`edxreview.io.validate_workbook`, so that every problem can be
+reported with its sheet, row, column and value in one pass. Input files are opened read-only.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io as _io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .._errors import InvalidWorkbookError, Problem
+from ._schema import SHEETS
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class RawWorkbook:
+    """Sheets of a workbook as text tables, before validation.
+
+    Attributes
+    ----------
+    sheets : dict of str to DataFrame
+        Canonical (lower-case) sheet name → table of text cells, columns named as normalised
+        headers, plus ``_row`` (the row number a user sees in the spreadsheet or CSV file).
+    headers : dict of str to dict
+        Canonical sheet name → {normalised column name: header as the user wrote it}.
+    source : Path
+    sha256 : str
+        Checksum of the input (of every sheet file, in name order, for folders).
+    problems : list of Problem
+        Structural problems found while reading (unreadable files, formula cells, dates…).
+    """
+
+    sheets: dict[str, pd.DataFrame]
+    headers: dict[str, dict[str, str]]
+    source: Path
+    sha256: str
+    problems: list[Problem] = field(default_factory=list)
+    format: str = "xlsx"
+
+
+def normalize_header(name: object) -> str:
+    """Header as matched: stripped, lower-case, inner spaces and hyphens as underscores."""
+    text = "" if name is None else str(name)
+    text = text.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def _cell_text(value: object) -> tuple[str, str | None]:
+    """Return the text of an Excel cell and, if suspicious, a problem message."""
+    if value is None:
+        return "", None
+    if isinstance(value, bool):
+        return ("true" if value else "false"), None
+    if isinstance(value, float):
+        return (repr(int(value)) if value.is_integer() else repr(value)), None
+    if isinstance(value, int):
+        return str(value), None
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat(), "date"
+    text = str(value)
+    if text.startswith("="):
+        return text, "formula"
+    return text.strip(), None
+
+
+def _frame_from_rows(rows: list[list[str]], sheet: str, header_row: int
+                     ) -> tuple[pd.DataFrame, dict[str, str], list[Problem]]:
+    problems: list[Problem] = []
+    header_raw = rows[0] if rows else []
+    header = [normalize_header(h) for h in header_raw]
+    width = len(header)
+    # drop trailing unnamed, empty columns
+    while width and not header[width - 1] and all(
+            (len(r) < width or not str(r[width - 1]).strip()) for r in rows[1:]):
+        width -= 1
+    header = header[:width]
+    names: dict[str, str] = {}
+    for pos, name in enumerate(header):
+        if not name:
+            if any(len(r) > pos and str(r[pos]).strip() for r in rows[1:]):
+                problems.append(Problem(sheet, header_row, f"column {pos + 1}", None,
+                                        "column holds values but has no header; name it or delete it"))
+            header[pos] = f"_unnamed_{pos + 1}"
+        elif name in names:
+            problems.append(Problem(sheet, header_row, header_raw[pos], header_raw[pos],
+                                    "column name appears twice; keep one"))
+            header[pos] = f"{name}_{pos + 1}"
+        names.setdefault(header[pos], str(header_raw[pos]).strip())
+    body = [(list(r[:width]) + [""] * (width - len(r)))[:width] for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object).astype(str) if body else \
+        pd.DataFrame({c: pd.Series(dtype=str) for c in header})
+    frame["_row"] = range(header_row + 1, header_row + 1 + len(frame))
+    return frame, names, problems
+
+
+def _sha256_file(path: Path, digest: "hashlib._Hash") -> None:
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+
+
+def _read_xlsx(path: Path) -> RawWorkbook:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    digest = hashlib.sha256()
+    _sha256_file(path, digest)
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(_OLE_MAGIC):
+        raise InvalidWorkbookError(
+            "the workbook cannot be opened",
+            [Problem("", None, None, path.name,
+                     "this is a password-protected workbook or an old .xls file; remove the "
+                     "password or save it as .xlsx (Excel Workbook) and try again")])
+    if not magic.startswith(_ZIP_MAGIC):
+        raise InvalidWorkbookError(
+            "the workbook cannot be opened",
+            [Problem("", None, None, path.name,
+                     "this file is not an Excel .xlsx workbook (it is not a zip archive); if it "
+                     "is text, save each sheet as CSV in a folder and pass the folder")])
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InvalidWorkbookError(
+            "the workbook cannot be opened",
+            [Problem("", None, None, path.name,
+                     f"the .xlsx file is damaged or incomplete ({type(exc).__name__}); "
+                     "re-save it from Excel")]) from None
+    sheets: dict[str, pd.DataFrame] = {}
+    headers: dict[str, dict[str, str]] = {}
+    problems: list[Problem] = []
+    try:
+        for ws in book.worksheets:
+            name = normalize_header(ws.title)
+            rows: list[list[str]] = []
+            suspicious: list[tuple[int, int, str, str]] = []
+            first = None
+            for r_index, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                texts = []
+                for c_index, value in enumerate(row):
+                    text, flag = _cell_text(value)
+                    if flag:
+                        suspicious.append((r_index, c_index, text, flag))
+                    texts.append(text)
+                if first is None:
+                    if not any(texts):
+                        continue
+                    first = r_index
+                rows.append(texts)
+            if first is None:
+                sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
+                headers[name] = {}
+                continue
+            frame, names, sheet_problems = _frame_from_rows(rows, name, first)
+            problems += sheet_problems
+            cols = list(frame.columns)
+            for r_index, c_index, text, flag in suspicious:
+                col = cols[c_index] if c_index < len(cols) - 1 else f"column {c_index + 1}"
+                if r_index == first:
+                    continue
+                if flag == "formula":
+                    problems.append(Problem(name, r_index, names.get(col, col), text,
+                                            "cell holds a formula; edxreview reads values only. "
+                                            "Copy the column and paste it back as values"))
+                    frame.loc[frame["_row"] == r_index, col] = ""
+                else:
+                    problems.append(Problem(name, r_index, names.get(col, col), text,
+                                            "cell is formatted as a date; format the column as "
+                                            "Number or Text and re-type the value"))
+            sheets[name] = frame
+            headers[name] = names
+    finally:
+        book.close()
+    return RawWorkbook(sheets, headers, path, digest.hexdigest(), problems, "xlsx")
+
+
+def _decode_csv(data: bytes, sheet: str, filename: str) -> tuple[str | None, Problem | None]:
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, Problem(
+            sheet, None, None, filename,
+            f"the file is not UTF-8 (undecodable byte at position {exc.start}); it looks saved "
+            "in a local encoding such as Latin-1 or GBK. In Excel choose 'CSV UTF-8 (Comma "
+            "delimited)', or convert it: iconv -f GBK -t UTF-8 (or -f LATIN1) file.csv")
+
+
+def _read_csv_folder(path: Path) -> RawWorkbook:
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
+    digest = hashlib.sha256()
+    sheets: dict[str, pd.DataFrame] = {}
+    headers: dict[str, dict[str, str]] = {}
+    problems: list[Problem] = []
+    fmt = "csv"
+    for file in files:
+        sheet = normalize_header(file.stem)
+        digest.update(file.name.encode())
+        _sha256_file(file, digest)
+        if sheet in sheets:
+            problems.append(Problem(sheet, None, None, file.name,
+                                    "two files give this sheet (e.g. .csv and .parquet); keep one"))
+            continue
+        if file.suffix.lower() == ".parquet":
+            fmt = "parquet"
+            try:
+                table = pd.read_parquet(file)
+            except Exception as exc:  # pyarrow raises many types for damaged files
+                problems.append(Problem(sheet, None, None, file.name,
+                                        f"cannot read this Parquet file ({type(exc).__name__})"))
+                continue
+            names = {normalize_header(c): str(c) for c in table.columns}
+            table.columns = [normalize_header(c) for c in table.columns]
+            table = table.astype("string").fillna("").astype(str)
+            table["_row"] = range(2, 2 + len(table))
+            sheets[sheet], headers[sheet] = table, names
+            continue
+        data = file.read_bytes()
+        text, problem = _decode_csv(data, sheet, file.name)
+        if problem:
+            problems.append(problem)
+            continue
+        if not text.strip():
+            problems.append(Problem(sheet, None, None, file.name,
+                                    "the file is empty; it needs at least a header row"))
+            continue
+        first_line = text.splitlines()[0] if text.splitlines() else ""
+        sep = ","
+        if first_line.count(";") > first_line.count(",") and first_line.count(";") >= 1:
+            sep = ";"
+        elif first_line.count("\t") > first_line.count(","):
+            sep = "\t"
+        try:
+            table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+                                header=None, skip_blank_lines=False)
+        except pd.errors.ParserError as exc:
+            problems.append(Problem(sheet, None, None, file.name,
+                                    f"the CSV cannot be parsed: {exc}; check quoting and that "
+                                    "every row has the same number of fields"))
+            continue
+        rows = table.fillna("").astype(str).values.tolist()
+        # skip leading empty lines, remembering row numbers
+        lead = 0
+        while lead < len(rows) and not any(c.strip() for c in rows[lead]):
+            lead += 1
+        frame, names, sheet_problems = _frame_from_rows(rows[lead:], sheet, lead + 1)
+        for col in frame.columns:
+            if col != "_row":
+                frame[col] = frame[col].str.strip()
+        problems += sheet_problems
+        sheets[sheet], headers[sheet] = frame, names
+    if not files:
+        problems.append(Problem("", None, None, str(path.name),
+                                "the folder holds no .csv or .parquet files; it needs one file "
+                                "per sheet, named <sheet>.csv (patients.csv, emg.csv, …)"))
+    return RawWorkbook(sheets, headers, path, digest.hexdigest(), problems, fmt)
+
+
+def read_workbook(path: str | Path) -> RawWorkbook:
+    """Read a study workbook as text tables.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.xlsx`` workbook, or a folder holding one ``<sheet>.csv`` (or ``.parquet``) per
+        sheet. Sheet and column names are matched case-insensitively.
+
+    Returns
+    -------
+    RawWorkbook
+
+    Raises
+    ------
+    InvalidWorkbookError
+        The path does not exist or the file cannot be opened at all.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InvalidWorkbookError(
+            f"no such file or folder: {str(path)!r}",
+            [Problem("", None, None, str(path), "no such file or folder")])
+    if path.is_dir():
+        return _read_csv_folder(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if path.suffix.lower() == ".csv":
+        raise InvalidWorkbookError(
+            "a single CSV file is not a workbook",
+            [Problem("", None, None, path.name,
+                     "pass the folder that holds one CSV per sheet (patients.csv, emg.csv, "
+                     "ncs_motor.csv …), not one CSV file")])
+    raise InvalidWorkbookError(
+        "unsupported input",
+        [Problem("", None, None, path.name,
+                 "expected an .xlsx workbook or a folder of CSV files (one per sheet)")])
+
+
+__all__ = ["RawWorkbook", "read_workbook", "normalize_header", "SHEETS"]

@@ -1,0 +1,405 @@
+"""Check a read workbook against the specification and convert it to typed tables.
+
+Every problem is collected in one pass with its sheet, row, column and value; nothing is raised
+until all sheets have been checked. Conversions work on whole columns (and on the distinct values
+of a column for name look-ups), never row by row.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InvalidWorkbookError, Problem
+from ..knowledge import load_anatomy, normalize_key, read_table
+from ._read import RawWorkbook
+from ._schema import (
+    ANTIBODY_VALUES, BOOL_VALUES, BRAINSTEM_LEVELS, ENUM_SYNONYMS, FASC_VALUES, GRADE_VALUES,
+    NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, Column,
+)
+
+_LEVEL_RE = re.compile(r"^([CTLS])\s*0?(\d{1,2})$", re.I)
+_VALID_VERTEBRAE = {f"C{i}" for i in range(1, 8)} | {f"T{i}" for i in range(1, 13)} | \
+    {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 6)}
+_BRAINSTEM_SYNONYMS = {"midbrain": "midbrain", "mesencephalon": "midbrain", "pons": "pons",
+                       "pontine": "pons", "medulla": "medulla", "medullaoblongata": "medulla",
+                       "areapostrema": "medulla", "medullary": "medulla"}
+_PARASPINAL_RE = re.compile(
+    r"^(?:(cervical|thoracic|lumbar|lumbosacral|sacral)\s*)?(?:para\s*spinals?|paraspinal muscles?"
+    r"|multifidus)\s*(?:at\s*|level\s*)?([CTLS])\s*(\d{1,2})$"
+    r"|^([CTLS])\s*(\d{1,2})\s*(?:para\s*spinals?|multifidus)$", re.I)
+
+
+@dataclass
+class Study:
+    """A validated study: typed tables, warnings and row accounting.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Canonical sheet name → typed table (absent optional sheets are empty tables with the
+        spec's columns). Latency/amplitude columns that accept ``NR`` have a boolean companion
+        ``<column>_nr``. ``_row`` keeps the spreadsheet row number.
+    warnings : list of Problem
+    rows : dict
+        Per sheet: ``read``, ``used``, ``rejected`` and ``rejected_reasons``.
+    source : Path
+    sha256 : str
+    format : str
+    """
+
+    tables: dict[str, pd.DataFrame]
+    warnings: list[Problem]
+    rows: dict[str, dict[str, Any]]
+    source: Path
+    sha256: str
+    format: str = "xlsx"
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _suggest(key: str, vocabulary: dict[str, str], n: int = 3) -> list[str]:
+    close = difflib.get_close_matches(key, list(vocabulary), n=8, cutoff=0.6)
+    seen: list[str] = []
+    for k in close:
+        ident = vocabulary[k]
+        if ident not in seen:
+            seen.append(ident)
+    return seen[:n]
+
+
+def _unique_map(series: pd.Series, func: Callable[[str], Any]) -> pd.Series:
+    """Apply ``func`` to each distinct value only, then broadcast (fast on large tables)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    mapped = np.array([func(u) for u in uniques], dtype=object)
+    return pd.Series(mapped[codes] if len(codes) else [], index=series.index, dtype=object)
+
+
+class _Collector:
+    def __init__(self, raw: RawWorkbook):
+        self.raw = raw
+        self.problems: list[Problem] = []
+
+    def add(self, sheet: str, frame: pd.DataFrame, mask: pd.Series, column: str,
+            message: str | Callable[[str], str], severity: str = "error") -> None:
+        if not mask.any():
+            return
+        header = self.raw.headers.get(sheet, {}).get(column, column)
+        sub = frame.loc[mask, ["_row", column]]
+        for row, value in zip(sub["_row"].tolist(), sub[column].tolist()):
+            text = message(value) if callable(message) else message
+            self.problems.append(Problem(sheet, int(row), header, value, text, severity))
+
+
+def _load_plausibility() -> pd.DataFrame:
+    table, _ = read_table("plausibility")
+    for col in ("error_min", "error_max", "warn_min", "warn_max"):
+        table[col] = pd.to_numeric(table[col].replace("", None), errors="coerce")
+    return table
+
+
+def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFrame,
+                    coll: _Collector, anatomy) -> None:
+    raw = frame[col.name].astype(str).str.strip()
+    blank = raw.eq("") | raw.str.lower().isin(["nan", "none", "na", "n/a", "-", "—"]) \
+        if col.kind in ("number", "number_nr") else raw.eq("")
+    if col.required:
+        coll.add(sheet, frame, blank, col.name,
+                 f"{col.name} is required; fill it in"
+                 + (" (0 if there were none)" if col.kind == "grade" else "")
+                 + (" (or NR for no response)" if col.kind == "number_nr" else ""))
+    lower = _unique_map(raw, lambda v: v.lower())
+    kind = col.kind
+    if kind in ("number", "number_nr"):
+        nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
+        cleaned = raw.where(~nr, "").str.replace(",", ".", regex=False)
+        num = pd.to_numeric(cleaned.where(~blank, None), errors="coerce")
+        bad = num.isna() & ~blank & ~nr
+        if kind == "number":
+            bad |= nr & ~blank
+            coll.add(sheet, frame, nr & ~blank, col.name,
+                     "NR (no response) is not allowed here; only latency and amplitude cells "
+                     "may say NR. Leave the cell empty if it was not measured")
+            coll.add(sheet, frame, num.isna() & ~blank & ~nr, col.name,
+                     "not a number; write a number such as 12.5 (no units)")
+        else:
+            coll.add(sheet, frame, bad, col.name,
+                     "not a number and not NR; write a number (no units) or NR for no response")
+            out[f"{col.name}_nr"] = nr.to_numpy()
+        out[col.name] = num.astype(float).to_numpy()
+        return
+    if kind in ("id", "text"):
+        out[col.name] = raw.where(~blank, None).to_numpy() if kind == "text" else raw.to_numpy()
+        return
+    table = {"sex": SEX_VALUES, "side": SIDE_VALUES, "side_optional": SIDE_VALUES,
+             "bool": BOOL_VALUES, "antibody": ANTIBODY_VALUES, "grade": GRADE_VALUES,
+             "fasc": FASC_VALUES, "region": REGION_VALUES}.get(kind)
+    if table is not None:
+        mapped = lower.map(lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
+        bad = mapped.isna() & ~blank
+        allowed = {"sex": "F or M", "side": "L or R (left/right)", "side_optional": "L or R",
+                   "bool": "yes/no, true/false or 1/0", "antibody": "positive, negative or unknown",
+                   "grade": "0, ±, 1+, 2+, 3+ or 4+", "fasc": "a grade (0 … 4+) or present/absent",
+                   "region": "brain, brainstem or spinal_cord"}[kind]
+        coll.add(sheet, frame, bad, col.name, lambda v: f"not allowed here; use {allowed}")
+        out[col.name] = mapped.where(~blank, None).to_numpy()
+        return
+    if kind == "enum":
+        norm = lower.map(lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
+        bad = ~norm.isin(col.allowed) & ~blank
+        coll.add(sheet, frame, bad, col.name,
+                 lambda v: "not allowed here; use one of " + ", ".join(col.allowed))
+        out[col.name] = norm.where(~blank, None).to_numpy()
+        return
+    if kind == "nerve":
+        keys = _unique_map(raw, normalize_key)
+        mapped = keys.map(anatomy.nerve_aliases)
+        bad = mapped.isna() & ~blank
+        coll.add(sheet, frame, bad, col.name,
+                 lambda v: "unknown nerve" + _did_you_mean(v, anatomy.nerve_aliases))
+        out[col.name] = mapped.where(~blank, None).to_numpy()
+        return
+    if kind == "muscle":
+        keys = _unique_map(raw, normalize_key)
+        mapped = keys.map(anatomy.muscle_aliases)
+        level = pd.Series(None, index=raw.index, dtype=object)
+        unresolved = mapped.isna() & ~blank
+        if unresolved.any():
+            parsed = _unique_map(raw[unresolved], _parse_paraspinal)
+            mapped.loc[unresolved] = parsed.map(lambda t: t[0] if t else None)
+            level.loc[unresolved] = parsed.map(lambda t: t[1] if t else None)
+        bad = mapped.isna() & ~blank
+        if sheet == "emg":
+            coll.add(sheet, frame, bad, col.name,
+                     lambda v: "unknown muscle" + _did_you_mean(v, anatomy.muscle_aliases))
+            out["paraspinal_level"] = level.to_numpy()
+        else:
+            coll.add(sheet, frame, bad, col.name,
+                     lambda v: "unknown recording muscle; the nerve's default recording site "
+                     "will be assumed" + _did_you_mean(v, anatomy.muscle_aliases),
+                     severity="warning")
+        out[col.name] = mapped.where(~blank, None).to_numpy()
+        return
+    if kind == "site":
+        keys = _unique_map(raw, normalize_key)
+        mapped = keys.map(anatomy.site_aliases)
+        bad = mapped.isna() & ~blank
+        coll.add(sheet, frame, bad, col.name,
+                 lambda v: "unknown stimulation site; segments will follow row order"
+                 + _did_you_mean(v, anatomy.site_aliases), severity="warning")
+        out[col.name] = mapped.where(~bad, raw.str.lower().str.replace(" ", "_")).where(
+            ~blank, None).to_numpy()
+        return
+    if kind == "level":
+        parsed = _unique_map(raw, _parse_level)
+        bad = parsed.isna() & ~blank
+        coll.add(sheet, frame, bad, col.name,
+                 lambda v: "not a level; use a vertebral body level C1…C7, T1…T12, L1…L5, "
+                 "S1 (rostral first) or midbrain, pons, medulla for the brainstem")
+        out[col.name] = parsed.where(~blank, None).to_numpy()
+        return
+    raise AssertionError(f"unhandled column kind {kind!r}")
+
+
+def _did_you_mean(value: str, vocabulary: dict[str, str]) -> str:
+    options = _suggest(normalize_key(value), vocabulary)
+    return f"; did you mean {' or '.join(repr(o) for o in options)}?" if options else \
+        "; see `edxreview template` for the accepted names"
+
+
+def _parse_level(value: str) -> str | None:
+    key = normalize_key(value)
+    if key in _BRAINSTEM_SYNONYMS:
+        return _BRAINSTEM_SYNONYMS[key]
+    m = _LEVEL_RE.match(str(value).strip())
+    if not m:
+        return None
+    level = f"{m.group(1).upper()}{int(m.group(2))}"
+    return level if level in _VALID_VERTEBRAE else None
+
+
+def _parse_paraspinal(value: str) -> tuple[str, str] | None:
+    m = _PARASPINAL_RE.match(str(value).strip())
+    if not m:
+        return None
+    letter = (m.group(2) or m.group(4)).upper()
+    number = int(m.group(3) or m.group(5))
+    limits = {"C": 8, "T": 12, "L": 5, "S": 5}
+    if not 1 <= number <= limits[letter]:
+        return None
+    muscle = {"C": "cervical_paraspinals", "T": "thoracic_paraspinals"}.get(
+        letter, "lumbosacral_paraspinals")
+    return muscle, f"{letter}{number}"
+
+
+def _check_ranges(sheet: str, frame: pd.DataFrame, out: pd.DataFrame, coll: _Collector,
+                  plausibility: pd.DataFrame) -> None:
+    for rule in plausibility[plausibility["sheet"] == sheet].itertuples():
+        if rule.column not in out:
+            continue
+        values = out[rule.column]
+        impossible = (values < rule.error_min) | (values > rule.error_max)
+        coll.add(sheet, frame, impossible.fillna(False), rule.column,
+                 f"impossible value (allowed {rule.error_min:g} to {rule.error_max:g}); "
+                 "check the number and its unit")
+        warn = pd.Series(False, index=values.index)
+        if pd.notna(rule.warn_min):
+            warn |= values < rule.warn_min
+        if pd.notna(rule.warn_max):
+            warn |= values > rule.warn_max
+        warn &= ~impossible
+        note = f" ({rule.note})" if isinstance(rule.note, str) and rule.note else ""
+        coll.add(sheet, frame, warn.fillna(False), rule.column,
+                 "outside the usual physiological range" + note + "; kept as entered",
+                 severity="warning")
+
+
+def validate_workbook(raw: RawWorkbook) -> Study:
+    """Validate a read workbook and return the typed study.
+
+    Parameters
+    ----------
+    raw : RawWorkbook
+        From :func:`edxreview.io.read_workbook`.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    InvalidWorkbookError
+        With every problem found (errors and warnings) when any error was found.
+    """
+    anatomy = load_anatomy()
+    plausibility = _load_plausibility()
+    coll = _Collector(raw)
+    coll.problems.extend(raw.problems)
+    tables: dict[str, pd.DataFrame] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    extra_columns: dict[str, list[str]] = {}
+
+    present = set(raw.sheets)
+    for name, spec in SHEETS.items():
+        if spec.required and name not in present:
+            coll.problems.append(Problem(name, None, None, None,
+                                         f"required sheet {name!r} is missing ({spec.description})"))
+    if not present & set(NCS_SHEETS):
+        coll.problems.append(Problem("ncs_motor", None, None, None,
+                                     "the workbook needs at least one of the sheets 'ncs_motor' "
+                                     "or 'ncs_sensory'"))
+    for name in sorted(present - set(SHEETS)):
+        options = difflib.get_close_matches(name, list(SHEETS), n=1, cutoff=0.6)
+        hint = f"; did you mean {options[0]!r}?" if options else ""
+        coll.problems.append(Problem(name, None, None, None,
+                                     f"unknown sheet, ignored{hint}", severity="warning"))
+
+    for name, spec in SHEETS.items():
+        frame = raw.sheets.get(name)
+        if frame is None:
+            tables[name] = _empty_table(spec)
+            continue
+        frame = frame.copy()
+        data_cols = [c for c in frame.columns if c != "_row"]
+        empty_row = (frame[data_cols].astype(str).apply(lambda s: s.str.strip()).eq("").all(axis=1)
+                     if data_cols else pd.Series(True, index=frame.index))
+        n_read = int(len(frame))
+        rejected = int(empty_row.sum())
+        frame = frame.loc[~empty_row]
+        rows[name] = {"read": n_read, "used": n_read - rejected, "rejected": rejected,
+                      "rejected_reasons": ({"empty row": rejected} if rejected else {})}
+        missing = [c.name for c in spec.columns if c.header_required and c.name not in frame.columns]
+        for col in missing:
+            options = difflib.get_close_matches(col, data_cols, n=1, cutoff=0.6)
+            hint = f"; the sheet has {options[0]!r} — rename it to {col!r}" if options else ""
+            coll.problems.append(Problem(name, 1, col, None, f"required column is missing{hint}"))
+        extras = [c for c in data_cols if c not in {c.name for c in spec.columns}]
+        if extras:
+            shown = ", ".join(repr(raw.headers.get(name, {}).get(c, c)) for c in extras)
+            coll.problems.append(Problem(name, 1, None, None,
+                                         f"unknown column(s) {shown} kept in the data but not used",
+                                         severity="warning"))
+            extra_columns[name] = extras
+        out = pd.DataFrame(index=frame.index)
+        out["_row"] = frame["_row"].astype(int).to_numpy()
+        for col in spec.columns:
+            if col.name not in frame.columns:
+                out[col.name] = None if col.kind not in ("number", "number_nr") else np.nan
+                if col.kind == "number_nr":
+                    out[f"{col.name}_nr"] = False
+                continue
+            _convert_column(name, frame, col, out, coll, anatomy)
+        for extra in extras:
+            out[extra] = frame[extra].to_numpy()
+        _check_ranges(name, frame, out, coll, plausibility)
+        tables[name] = out.reset_index(drop=True)
+
+    _check_cross_sheet(tables, raw, coll, anatomy)
+    errors = [p for p in coll.problems if p.severity == "error"]
+    warnings = [p for p in coll.problems if p.severity == "warning"]
+    if errors:
+        raise InvalidWorkbookError(
+            f"the workbook has {len(errors)} problem(s) that must be fixed", errors + warnings)
+    return Study(tables, warnings, rows, raw.source, raw.sha256, raw.format, extra_columns)
+
+
+def _empty_table(spec) -> pd.DataFrame:
+    cols: dict[str, pd.Series] = {"_row": pd.Series(dtype=int)}
+    for col in spec.columns:
+        if col.kind in ("number", "number_nr", "grade", "fasc"):
+            cols[col.name] = pd.Series(dtype=float)
+            if col.kind == "number_nr":
+                cols[f"{col.name}_nr"] = pd.Series(dtype=bool)
+        else:
+            cols[col.name] = pd.Series(dtype=object)
+    if spec.name == "emg":
+        cols["paraspinal_level"] = pd.Series(dtype=object)
+    return pd.DataFrame(cols)
+
+
+def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: _Collector,
+                       anatomy) -> None:
+    patients = tables["patients"]
+    if "patient_id" in patients and len(patients):
+        ids = patients["patient_id"]
+        dup = ids.duplicated(keep="first") & ids.ne("")
+        coll.add("patients", patients, dup, "patient_id",
+                 "patient_id appears more than once; each patient needs one row with a unique id")
+        known = set(ids[ids.ne("")])
+        for name in SHEETS:
+            if name == "patients":
+                continue
+            table = tables[name]
+            if not len(table) or "patient_id" not in table:
+                continue
+            unknown = ~table["patient_id"].isin(known) & table["patient_id"].ne("")
+            coll.add(name, table, unknown, "patient_id",
+                     "this patient_id is not in the 'patients' sheet; add the patient or fix the id")
+    emg = tables["emg"]
+    if len(emg) and "side" in emg and "muscle" in emg:
+        midline = emg["muscle"].map(anatomy.muscles["region"]).isin(["cranial", "trunk", "paraspinal"])
+        missing_side = emg["side"].isna() & emg["muscle"].notna() & ~midline
+        coll.add("emg", emg, missing_side, "side",
+                 "side is required for limb muscles (L or R); only midline muscles such as the "
+                 "tongue may leave it blank")
+    mri = tables["mri"]
+    if len(mri):
+        needs = mri["region"].isin(["brainstem", "spinal_cord"])
+        coll.add("mri", mri, needs & mri["level_from"].isna(), "level_from",
+                 "level_from is required for brainstem and spinal cord lesions")
+        coll.add("mri", mri, needs & mri["level_to"].isna() & mri["level_from"].notna(), "level_to",
+                 "level_to is required for brainstem and spinal cord lesions (repeat level_from "
+                 "for a one-level lesion)")
+        cord = mri["region"].eq("spinal_cord")
+        brainstem_level = mri["level_from"].isin(BRAINSTEM_LEVELS)
+        coll.add("mri", mri, cord & brainstem_level, "level_from",
+                 "a spinal cord lesion needs a vertebral level (C1…L2); use region 'brainstem' for "
+                 "midbrain, pons or medulla")
+        coll.add("mri", mri, mri["region"].eq("brainstem") & mri["level_from"].notna()
+                 & ~brainstem_level, "level_from",
+                 "a brainstem lesion's level is midbrain, pons or medulla")

@@ -1,0 +1,306 @@
+"""Loaders for the cited knowledge tables shipped in ``knowledge/data``.
+
+Each table is a CSV (or TOML) file with a ``<name>.meta.toml`` sidecar naming its id, version,
+citation and whether it was checked against the printed source. The loaders only read and index
+data; rules live in :mod:`edxreview.interpret` and :mod:`edxreview.classify`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._errors import InvalidInputError, InvalidParameterError, Problem
+
+_DATA = "edxreview.knowledge.data"
+
+_NON_ALNUM = re.compile(r"[^0-9a-z±+]")
+
+
+def normalize_key(text: str) -> str:
+    """Reduce a user's spelling to the key aliases are matched on.
+
+    Lower-case, with every character that is not a letter, digit, ``±`` or ``+`` removed, so
+    that ``"1st DI"``, ``"1st-DI"`` and ``"1stdi"`` meet.
+    """
+    return _NON_ALNUM.sub("", str(text).strip().lower())
+
+
+def _data_path(name: str) -> Path:
+    return Path(str(resources.files(_DATA).joinpath(name)))
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    meta_path = path.with_name(path.stem + ".meta.toml") if path.suffix != ".toml" else path
+    if not meta_path.exists():
+        return {"id": path.stem, "version": "unversioned", "citation": "", "verified": False}
+    with open(meta_path, "rb") as fh:
+        meta = tomllib.load(fh)
+    meta.setdefault("id", path.stem)
+    meta.setdefault("version", "unversioned")
+    meta.setdefault("verified", False)
+    return meta
+
+
+@lru_cache(maxsize=None)
+def _read_csv_cached(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def read_table(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a bundled knowledge CSV and its metadata.
+
+    Parameters
+    ----------
+    name : str
+        File stem in ``knowledge/data`` (e.g. ``"muscles"``).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        All columns as text; callers convert what they need.
+    meta : dict
+        The sidecar's content (id, version, citation, verified, sources…).
+    """
+    path = _data_path(f"{name}.csv")
+    if not path.exists():
+        raise InvalidParameterError(f"no knowledge table named {name!r} in {_DATA}")
+    return _read_csv_cached(str(path)).copy(), _read_meta(path)
+
+
+@lru_cache(maxsize=None)
+def load_rules() -> dict[str, Any]:
+    """The interpretation thresholds (``interpretation_rules.toml``) with their sources."""
+    with open(_data_path("interpretation_rules.toml"), "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _split(cell: str) -> list[str]:
+    return [p.strip() for p in str(cell).split("|") if p.strip()]
+
+
+@lru_cache(maxsize=None)
+def load_segments() -> pd.DataFrame:
+    """The ordered axis of brainstem levels and cord segments (``segment``, ``position``)."""
+    table, _ = read_table("segments")
+    table["position"] = table["position"].astype(int)
+    return table.set_index("segment")
+
+
+@dataclass(frozen=True)
+class Anatomy:
+    """Muscles, nerves and sites with their aliases, indexed for whole-table joins.
+
+    Attributes
+    ----------
+    muscles : DataFrame
+        One row per muscle id (index), with nerve, ``branch_rank`` (float), plexus element,
+        ``roots_main`` (list of segment ids), cranial nerve, nucleus, brainstem level,
+        ``distality`` (int) and region.
+    nerves : DataFrame
+        One row per nerve id (index).
+    sites : DataFrame
+        One row per (nerve, site) with ``site_rank`` (float) and ``entrapment`` (bool).
+    muscle_aliases, nerve_aliases : dict
+        Normalised spelling → canonical id.
+    site_aliases : dict
+        Normalised spelling → canonical site id, over all nerves.
+    meta : dict
+        Sidecar metadata of each table, by table id.
+    """
+
+    muscles: pd.DataFrame
+    nerves: pd.DataFrame
+    sites: pd.DataFrame
+    muscle_aliases: dict[str, str]
+    nerve_aliases: dict[str, str]
+    site_aliases: dict[str, str]
+    meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _alias_map(table: pd.DataFrame, id_col: str) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for ident, aliases, display in zip(
+        table[id_col], table.get("aliases", ""), table.get("display_name", table[id_col])
+    ):
+        for spelling in [ident, display, *(_split(aliases) if isinstance(aliases, str) else [])]:
+            key = normalize_key(spelling)
+            if key:
+                mapping.setdefault(key, ident)
+    return mapping
+
+
+@lru_cache(maxsize=None)
+def load_anatomy() -> Anatomy:
+    """Load the anatomy vocabulary: muscles, nerves and stimulation/lesion sites."""
+    muscles, muscles_meta = read_table("muscles")
+    nerves, nerves_meta = read_table("nerves")
+    sites, sites_meta = read_table("nerve_sites")
+
+    muscle_aliases = _alias_map(muscles, "muscle")
+    nerve_aliases = _alias_map(nerves, "nerve")
+    site_aliases: dict[str, str] = {}
+    for site, aliases in zip(sites["site"], sites["aliases"]):
+        for spelling in [site, site.replace("_", " "), *_split(aliases)]:
+            site_aliases.setdefault(normalize_key(spelling), site)
+
+    muscles = muscles.set_index("muscle")
+    muscles["branch_rank"] = pd.to_numeric(muscles["branch_rank"], errors="coerce")
+    muscles["distality"] = pd.to_numeric(muscles["distality"], errors="coerce").fillna(5).astype(int)
+    muscles["roots_main_list"] = muscles["roots_main"].map(_split)
+    sites["site_rank"] = pd.to_numeric(sites["site_rank"], errors="coerce")
+    sites["entrapment"] = sites["entrapment"].str.lower().isin(["true", "1", "yes"])
+    nerves = nerves.set_index("nerve")
+    for col in ("lesion_axis_rank",):
+        if col in nerves:
+            nerves[col] = pd.to_numeric(nerves[col], errors="coerce")
+    return Anatomy(
+        muscles=muscles,
+        nerves=nerves,
+        sites=sites,
+        muscle_aliases=muscle_aliases,
+        nerve_aliases=nerve_aliases,
+        site_aliases=site_aliases,
+        meta={
+            muscles_meta["id"]: muscles_meta,
+            nerves_meta["id"]: nerves_meta,
+            sites_meta["id"]: sites_meta,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """A set of NCS reference limits with provenance.
+
+    Attributes
+    ----------
+    limits : DataFrame
+        Columns ``study, nerve, recording_site, parameter, bound, limit, unit, age_min_years,
+        age_max_years, height_ref_cm, height_slope_ms_per_cm, technique, source, verified``;
+        numeric columns as floats.
+    meta : dict
+        ``id``, ``version``, ``citation``, ``verified`` and ``sources``.
+    path : str
+        Where the set was read from (``"bundled"`` for the default).
+    """
+
+    limits: pd.DataFrame
+    meta: dict[str, Any]
+    path: str = "bundled"
+
+    @property
+    def label(self) -> str:
+        return f"{self.meta.get('id', 'reference')} v{self.meta.get('version', '?')}"
+
+
+_LIMIT_COLUMNS = [
+    "study", "nerve", "recording_site", "parameter", "bound", "limit", "unit",
+    "age_min_years", "age_max_years", "height_ref_cm", "height_slope_ms_per_cm",
+    "technique", "source", "verified",
+]
+
+
+def _prepare_limits(table: pd.DataFrame, where: str) -> pd.DataFrame:
+    table.columns = [c.strip().lower() for c in table.columns]
+    missing = [c for c in _LIMIT_COLUMNS if c not in table.columns]
+    if missing:
+        raise InvalidInputError(
+            f"reference limits file {where} lacks columns {missing}",
+            [Problem("reference", 1, c, None, "required column missing") for c in missing],
+        )
+    problems = []
+    for col in ("limit", "age_min_years", "age_max_years", "height_ref_cm", "height_slope_ms_per_cm"):
+        raw = table[col].astype(str).str.strip()
+        num = pd.to_numeric(raw.replace("", None), errors="coerce")
+        bad = num.isna() & raw.ne("") & raw.ne("nan")
+        if col == "limit":
+            bad |= num.isna()
+        for idx in table.index[bad]:
+            problems.append(Problem("reference", int(idx) + 2, col, table.at[idx, col], "not a number"))
+        table[col] = num
+    bad_bound = ~table["bound"].isin(["lower", "upper"])
+    for idx in table.index[bad_bound]:
+        problems.append(Problem("reference", int(idx) + 2, "bound", table.at[idx, "bound"],
+                                "must be 'lower' or 'upper'"))
+    if problems:
+        raise InvalidInputError(f"reference limits file {where} is invalid", problems)
+    table["recording_site"] = table["recording_site"].fillna("").astype(str)
+    table["verified"] = table["verified"].astype(str).str.lower().isin(["true", "1", "yes"])
+    return table
+
+
+def load_reference(path: str | Path | None = None) -> ReferenceSet:
+    """Load NCS reference limits: the bundled cited set, or a laboratory's own file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A CSV in the format of ``ncs_limits_adult.csv`` (a ``.meta.toml`` sidecar beside it is
+        read when present). ``None`` loads the bundled set.
+
+    Returns
+    -------
+    ReferenceSet
+    """
+    if path is None:
+        table, meta = read_table("ncs_limits_adult")
+        return ReferenceSet(_prepare_limits(table, "ncs_limits_adult.csv"), meta)
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"reference limits file not found: {str(path)!r}",
+                                [Problem("reference", None, None, str(path), "file not found")])
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InvalidInputError(f"cannot read reference limits file {str(path)!r}: {exc}") from None
+    meta = _read_meta(path)
+    return ReferenceSet(_prepare_limits(table, str(path)), meta, path=str(path))
+
+
+@lru_cache(maxsize=None)
+def load_vertebra_map() -> pd.DataFrame:
+    """Vertebral body level → cord segments (lists of segment ids), indexed by vertebra."""
+    table, _ = read_table("vertebra_segments")
+    table["segments_main_list"] = table["segments_main"].map(_split)
+    table["segments_adjacent_list"] = table["segments_adjacent"].map(_split)
+    table["cord"] = table["cord"].str.lower().isin(["true", "1", "yes"])
+    return table.set_index("vertebra")
+
+
+@lru_cache(maxsize=None)
+def load_brainstem_nuclei() -> pd.DataFrame:
+    """Brainstem level → cranial motor nuclei and their muscles."""
+    table, _ = read_table("brainstem_nuclei")
+    return table
+
+
+@lru_cache(maxsize=None)
+def load_muap_reference() -> pd.DataFrame:
+    """Quantitative MUAP reference values by muscle and age (may be empty if not shipped)."""
+    path = _data_path("muap_reference.csv")
+    if not path.exists():
+        return pd.DataFrame(columns=["muscle", "age_min_years", "age_max_years", "duration_mean_ms",
+                                     "duration_upper_ms", "amplitude_upper_uv"])
+    table = pd.read_csv(path, keep_default_na=True)
+    return table
+
+
+def table_provenance() -> list[dict[str, Any]]:
+    """Id, version, citation and verified flag of every bundled table."""
+    out = []
+    for path in sorted(_data_path("").glob("*.meta.toml")):
+        meta = _read_meta(path)
+        out.append({k: meta.get(k) for k in ("id", "version", "citation", "verified")}
+                   | {"file": path.name.replace(".meta.toml", "")})
+    rules = load_rules()
+    out.append({"id": rules["id"], "version": rules["version"], "citation": rules["citation"],
+                "verified": rules["verified"], "file": "interpretation_rules.toml"})
+    return out
