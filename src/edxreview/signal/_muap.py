@@ -1,0 +1,416 @@
+"""MUAP analysis of a weak voluntary contraction: detect discharges, sort them into motor units,
+average each unit's MUAP and measure it.
+
+The method in brief (the methods text of the report says the same in prose):
+
+1. Two zero-phase Butterworth bands: a *detection* band (250 Hz - 3 kHz) that keeps the fast
+   main spike of the MUAPs close to the needle, and a *measurement* band (10 Hz - 10 kHz).
+2. Candidate discharges are peaks of the absolute detection signal above ``threshold_sd``
+   times a robust noise SD (median absolute value / 0.6745).
+3. Templates are built from the candidates in decreasing amplitude order: a candidate joins
+   the template it matches (shift-invariant residual energy) or starts a new one. Similar
+   templates are merged.
+4. The whole record is then decomposed by *peel-off*: at every remaining peak the template
+   and shift that explain it best are subtracted, so that superimposed discharges are found.
+   Three passes.
+5. Units with too few discharges or too low a firing rate are dropped. Each unit's MUAP is the
+   sample-wise median of its discharges in the measurement band.
+6. Duration runs from onset to end: the outermost points, searching outward from the main
+   peak, where the deviation from baseline exceeds both a noise-based and an amplitude-relative
+   threshold, the signal staying below threshold for ``quiet_ms`` beyond them (an amplitude
+   criterion of the Stalberg/Nandedkar kind, made scale-free so that uncalibrated records are
+   measured the same way). Amplitude is peak-to-peak; phases are baseline crossings + 1;
+   turns are slope reversals exceeding a fraction of the amplitude on both sides.
+
+References
+----------
+Stalberg E, Andreassen S, Falck B, Lang H, Rosenfalck A, Trojaborg W. Quantitative analysis of
+individual motor unit potentials: a proposition for standardized terminology and criteria for
+measurement. J Clin Neurophysiol 1986;3:313-348.
+Nandedkar SD, Barkhaus PE, Charles A. Multi-motor unit action potential analysis (MMA).
+Muscle Nerve 1995;18:1155-1166.
+McGill KC, Lateva ZC, Marateb HR. EMGLAB: an interactive EMG decomposition program.
+J Neurosci Methods 2005;149:121-133.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import signal as sps
+
+from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._readers import Recording
+
+logger = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------ filtering
+def _sos_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: int) -> np.ndarray:
+    nyq = fs_hz / 2
+    hi = None if hi_hz is None or hi_hz >= 0.9 * nyq else hi_hz
+    lo = lo_hz if lo_hz and lo_hz > 0 else None
+    if lo and hi:
+        return sps.butter(order, [lo, hi], btype="bandpass", fs=fs_hz, output="sos")
+    if lo:
+        return sps.butter(order, lo, btype="highpass", fs=fs_hz, output="sos")
+    if hi:
+        return sps.butter(order, hi, btype="lowpass", fs=fs_hz, output="sos")
+    return np.array([[1.0, 0, 0, 1.0, 0, 0]])
+
+
+def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """Measurement-band and detection-band versions of a recording.
+
+    Parameters
+    ----------
+    rec : Recording
+
+    Returns
+    -------
+    measure, detect : numpy.ndarray
+        Zero-phase filtered signals, in the recording's units (µV or ADC units).
+    """
+    p = load_signal_parameters()["filters"]
+    x = rec.samples - np.median(rec.samples)
+    sos_m = _sos_band(rec.fs_hz, p["measure_highpass_hz"], p["measure_lowpass_hz"], p["order"])
+    hi_d = min(p["detect_lowpass_hz"], 0.4 * rec.fs_hz)
+    sos_d = _sos_band(rec.fs_hz, p["detect_highpass_hz"], hi_d, p["order"])
+    measure = sps.sosfiltfilt(sos_m, x)
+    detect = sps.sosfiltfilt(sos_d, measure)
+    return measure, detect
+
+
+def robust_noise_sd(x: np.ndarray, fs_hz: float | None = None) -> float:
+    """Baseline noise SD of a zero-mean signal (same units as ``x``).
+
+    During a contraction the median absolute value is inflated by the discharges, so the noise
+    is taken from the quietest stretches: the 10th percentile of the RMS over 5-ms blocks,
+    never above median(|x|) / 0.6745.
+    """
+    mad_sd = float(np.median(np.abs(x)) / 0.6745)
+    if fs_hz:
+        n = max(4, int(round(5e-3 * fs_hz)))
+        m = x.size // n
+        if m >= 20:
+            rms = np.sqrt(np.mean(x[: m * n].reshape(m, n) ** 2, axis=1))
+            mad_sd = min(mad_sd, float(np.percentile(rms, 10)))
+    return mad_sd if mad_sd > 0 else float(np.std(x)) or 1.0
+
+
+# ------------------------------------------------------------------------------ detection
+def _find_candidates(
+    detect: np.ndarray, fs_hz: float, threshold: float, min_sep_ms: float
+) -> np.ndarray:
+    dist = max(1, int(round(min_sep_ms * 1e-3 * fs_hz)))
+    peaks, _ = sps.find_peaks(np.abs(detect), height=threshold, distance=dist)
+    return peaks
+
+
+def detect_muaps(rec: Recording, threshold_sd: float | None = None) -> pd.DataFrame:
+    """Detect candidate MUAP discharges.
+
+    Parameters
+    ----------
+    rec : Recording
+    threshold_sd : float, optional
+        Detection threshold in robust noise SDs of the detection band (default from
+        ``emg_signal_parameters.toml``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate: ``sample``, ``time_s`` (s), ``peak`` (detection-band value at the
+        peak, recording units). ``attrs["noise_sd"]`` is the robust noise SD used.
+    """
+    p = load_signal_parameters()["detection"]
+    k = p["threshold_sd"] if threshold_sd is None else threshold_sd
+    _, detect = filter_bands(rec)
+    sd = robust_noise_sd(detect, rec.fs_hz)
+    peaks = _find_candidates(detect, rec.fs_hz, k * sd, p["min_separation_ms"])
+    df = pd.DataFrame(
+        {"sample": peaks, "time_s": peaks / rec.fs_hz, "peak": detect[peaks]}
+    )
+    df.attrs["noise_sd"] = sd
+    return df
+
+
+# ------------------------------------------------------------------------------ sorting
+@dataclass
+class Decomposition:
+    """Result of sorting a recording's discharges into motor units.
+
+    Attributes
+    ----------
+    discharges : pandas.DataFrame
+        ``sample``, ``time_s`` (s), ``unit`` (0-based unit number) of every assigned discharge.
+    templates : numpy.ndarray
+        Detection-band template of each unit, shape (n_units, window samples).
+    noise_sd : float
+        Robust noise SD of the detection band (recording units).
+    n_candidates : int
+        Candidate peaks found before sorting.
+    n_unassigned : int
+        Peaks left unexplained after peel-off.
+    measure : numpy.ndarray
+        Measurement-band signal the MUAPs are averaged from.
+    """
+
+    discharges: pd.DataFrame
+    templates: np.ndarray
+    noise_sd: float
+    n_candidates: int
+    n_unassigned: int
+    measure: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    detect: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+
+
+def _snippets(x: np.ndarray, centers: np.ndarray, before: int, after: int) -> np.ndarray:
+    idx = centers[:, None] + np.arange(-before, after + 1)[None, :]
+    np.clip(idx, 0, x.size - 1, out=idx)
+    return x[idx]
+
+
+def _build_templates(
+    detect: np.ndarray, peaks: np.ndarray, before: int, after: int, shift: int,
+    noise_energy: float, p: dict,
+) -> list[np.ndarray]:
+    """Greedy clustering in decreasing amplitude order (shift-invariant matching).
+
+    Returns the aligned member samples of every cluster with enough members.
+    """
+    if peaks.size == 0:
+        return []
+    order = np.argsort(-np.abs(detect[peaks]))[: p["max_build_candidates"]]
+    shifts = np.arange(-shift, shift + 1)
+    sums: list[np.ndarray] = []
+    members: list[list[int]] = []
+    temps = np.empty((0, before + after + 1))
+    tnorm = np.empty(0)
+    for c in peaks[order]:
+        w = _snippets(detect, c + shifts, before, after)  # (n_shift, L)
+        wn = np.einsum("ij,ij->i", w, w)
+        if temps.shape[0]:
+            cross = w @ temps.T  # (n_shift, K)
+            resid = wn[:, None] + tnorm[None, :] - 2 * cross
+            i, k = np.unravel_index(np.argmin(resid), resid.shape)
+            if resid[i, k] < max(p["build_residual_fraction"] * wn[i], noise_energy):
+                members[k].append(int(c + shifts[i]))
+                if len(members[k]) <= 50:
+                    sums[k] += w[i]
+                    temps[k] = sums[k] / len(members[k])
+                    tnorm[k] = temps[k] @ temps[k]
+                continue
+        if temps.shape[0] < p["max_templates"]:
+            sums.append(w[shift].copy())
+            members.append([int(c)])
+            temps = np.vstack([temps, w[shift]])
+            tnorm = np.append(tnorm, w[shift] @ w[shift])
+    n_min = max(3, p["min_discharges"] // 2)
+    return [np.array(m) for m in members if len(m) >= n_min]
+
+
+def _long_templates(detect: np.ndarray, members: list[np.ndarray], before: int, after: int) -> np.ndarray:
+    if not members:
+        return np.empty((0, before + after + 1))
+    return np.array([np.median(_snippets(detect, m[:100], before, after), axis=0) for m in members])
+
+
+def _merge_templates(temps: np.ndarray, shift: int, frac: float) -> np.ndarray:
+    """Merge templates that are the same waveform up to a shift (largest first)."""
+    if temps.shape[0] == 0:
+        return temps
+    temps = temps[np.argsort(-np.einsum("ij,ij->i", temps, temps))]
+    out: list[np.ndarray] = []
+    L = temps.shape[1]
+    for t in temps:
+        tn = t @ t
+        merged = False
+        for u in out:
+            full = np.correlate(np.pad(u, shift), t, mode="valid")  # lags -shift..shift
+            r = tn + u @ u - 2 * full.max()
+            if r < frac * max(tn, u @ u):
+                merged = True
+                break
+        if not merged:
+            out.append(t)
+    return np.array(out).reshape(-1, L)
+
+
+def _support(temps: np.ndarray, fraction: float, pad: int) -> np.ndarray:
+    """Weights 1 where a template is above ``fraction`` of its peak (dilated by ``pad``)."""
+    a = np.abs(temps) >= fraction * np.abs(temps).max(axis=1, keepdims=True)
+    if pad:
+        k = np.ones(2 * pad + 1)
+        a = np.array([np.convolve(r, k, mode="same") > 0 for r in a.astype(float)])
+    return a.astype(float)
+
+
+def _peel(
+    detect: np.ndarray, temps: np.ndarray, fs_hz: float, threshold: float, shift: int,
+    noise_var: float, p: dict, min_sep_ms: float,
+) -> tuple[list[int], list[int], np.ndarray]:
+    """Template subtraction over the whole record; returns samples, units and the residual.
+
+    ``temps`` are centred: sample ``half`` of each template is its discharge time.
+    """
+    resid = detect.copy()
+    samples: list[int] = []
+    units: list[int] = []
+    K, L = temps.shape
+    if K == 0:
+        return samples, units, resid
+    half = L // 2
+    pk = np.argmax(np.abs(temps), axis=1) - half  # template main peak relative to its centre
+    W = _support(temps, p["support_fraction"], max(1, shift))
+    tnorm_s = np.einsum("ij,ij->i", W * temps, temps)
+    shifts = np.arange(-shift, shift + 1)
+    # candidate (template, shift) table
+    kk = np.repeat(np.arange(K), shifts.size)
+    ss = np.tile(shifts, K)
+    off = -pk[kk] + ss - half  # window start relative to the peak being explained
+    Tk, Wk = temps[kk], W[kk]
+    TWk = Tk * Wk
+    base = np.arange(L)
+    n = resid.size
+    lo_margin, hi_margin = -off.min(), off.max() + L
+    frac = p["residual_fraction"]
+    nvar = p["noise_energy_factor"] * noise_var
+
+    def fit(c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        starts = c + off
+        w = resid[starts[:, None] + base]  # (K*S, L)
+        cross = np.einsum("ij,ij->i", w, TWk)
+        gain = 2 * cross - tnorm_s[kk]  # energy removed on the template's support
+        left = np.einsum("ij,ij->i", w * Wk, w) - gain  # energy left there
+        return starts, gain, left
+
+    def ok(j: int, left: float) -> bool:
+        return left <= max(frac * tnorm_s[kk[j]], nvar * ns_k[kk[j]])
+
+    ns_k = W.sum(axis=1)
+    span = half + shift
+    for _ in range(p["peel_passes"]):
+        peaks = _find_candidates(resid, fs_hz, threshold, min_sep_ms)
+        if peaks.size == 0:
+            break
+        peaks = peaks[np.argsort(-np.abs(resid[peaks]))]
+        accepted = 0
+        for c in peaks:
+            if abs(resid[c]) < threshold or c < lo_margin + span or c + hi_margin + span >= n:
+                continue
+            starts, gain, left = fit(c)
+            j = int(np.argmax(gain))
+            if gain[j] > 0 and ok(j, left[j]):
+                resid[starts[j] : starts[j] + L] -= temps[kk[j]]
+                samples.append(int(starts[j] + half))
+                units.append(int(kk[j]))
+                accepted += 1
+                continue
+            # superposition: try the best few first templates, then explain what remains
+            done = False
+            for j in np.argsort(-gain)[: p["overlap_tries"]]:
+                if gain[j] <= 0:
+                    break
+                st1, k1 = starts[j], kk[j]
+                resid[st1 : st1 + L] -= temps[k1]
+                seg = slice(max(0, c - span), c + span)
+                c2 = seg.start + int(np.argmax(np.abs(resid[seg])))
+                if abs(resid[c2]) >= threshold:
+                    starts2, gain2, left2 = fit(c2)
+                    j2 = int(np.argmax(gain2))
+                    if gain2[j2] > 0 and ok(j2, left2[j2]):
+                        # the first template must now fit well too
+                        resid[starts2[j2] : starts2[j2] + L] -= temps[kk[j2]]
+                        w1 = resid[st1 : st1 + L]
+                        left1 = float(np.sum(W[k1] * w1 * w1))
+                        if left1 <= max(frac * tnorm_s[k1], nvar * ns_k[k1]):
+                            samples += [int(st1 + half), int(starts2[j2] + half)]
+                            units += [int(k1), int(kk[j2])]
+                            accepted += 2
+                            done = True
+                            break
+                        resid[starts2[j2] : starts2[j2] + L] += temps[kk[j2]]
+                resid[st1 : st1 + L] += temps[k1]
+            if not done:
+                continue
+        if accepted == 0:
+            break
+    return samples, units, resid
+
+
+def sort_units(rec: Recording, detections: pd.DataFrame | None = None) -> Decomposition:
+    """Sort a recording's discharges into motor units by template matching and peel-off.
+
+    Parameters
+    ----------
+    rec : Recording
+    detections : pandas.DataFrame, optional
+        Output of :func:`detect_muaps`; computed when omitted.
+
+    Returns
+    -------
+    Decomposition
+    """
+    prm = load_signal_parameters()
+    pd_, ps = prm["detection"], prm["sorting"]
+    measure, detect = filter_bands(rec)
+    fs = rec.fs_hz
+    if detections is None:
+        sd = robust_noise_sd(detect, fs)
+        peaks = _find_candidates(detect, fs, pd_["threshold_sd"] * sd, pd_["min_separation_ms"])
+    else:
+        sd = float(detections.attrs.get("noise_sd", robust_noise_sd(detect, fs)))
+        peaks = detections["sample"].to_numpy(dtype=int)
+    threshold = pd_["threshold_sd"] * sd
+    before = max(2, int(round(pd_["window_before_ms"] * 1e-3 * fs)))
+    after = max(2, int(round(pd_["window_after_ms"] * 1e-3 * fs)))
+    shift = max(1, int(round(pd_["max_shift_ms"] * 1e-3 * fs)))
+    L = before + after + 1
+    noise_energy = ps["noise_energy_factor"] * L * sd**2
+    # discard candidates too close to the ends
+    peaks = peaks[(peaks - before - shift >= 0) & (peaks + after + shift < detect.size)]
+    members = _build_templates(detect, peaks, before, after, shift, noise_energy, ps)
+    lb = max(before, int(round(ps["template_before_ms"] * 1e-3 * fs)))
+    la = max(after, int(round(ps["template_after_ms"] * 1e-3 * fs)))
+    half = max(lb, la)
+    temps = _long_templates(detect, members, half, half)
+    merge_shift = max(shift, int(round(ps["merge_shift_ms"] * 1e-3 * fs)))
+    temps = _merge_templates(temps, merge_shift, ps["merge_residual_fraction"])
+    samples, units, resid = _peel(
+        detect, temps, fs, threshold, shift, sd**2, ps, pd_["min_separation_ms"],
+    )
+    L = temps.shape[1] if temps.size else 2 * half + 1
+    disc = pd.DataFrame({"sample": np.array(samples, dtype=int), "unit": np.array(units, dtype=int)})
+    # drop units with too few discharges or too low a rate, then renumber by size
+    dur = rec.samples.size / fs
+    counts = disc["unit"].value_counts()
+    keep = [
+        u for u, c in counts.items()
+        if c >= ps["min_discharges"] and c / dur >= ps["min_rate_hz"]
+    ]
+    n_dropped = int(disc["unit"].isin(keep).__invert__().sum())
+    disc = disc[disc["unit"].isin(keep)]
+    if keep:
+        pp = np.ptp(temps[keep], axis=1)
+        order = [keep[i] for i in np.argsort(-pp)]
+        remap = {u: i for i, u in enumerate(order)}
+        temps = temps[order]
+        disc = disc.assign(unit=disc["unit"].map(remap))
+    else:
+        temps = np.empty((0, L))
+    disc = disc.sort_values("sample", kind="stable").reset_index(drop=True)
+    disc["time_s"] = disc["sample"] / fs
+    n_left = _find_candidates(resid, fs, threshold, pd_["min_separation_ms"]).size
+    return Decomposition(
+        discharges=disc[["sample", "time_s", "unit"]],
+        templates=temps,
+        noise_sd=sd,
+        n_candidates=int(peaks.size),
+        n_unassigned=int(n_left + n_dropped),
+        measure=measure,
+        detect=detect,
+    )
