@@ -149,7 +149,7 @@ def cts_sensory_only(pid: str) -> Study:
 
 
 def ulnar_at_elbow(pid: str) -> Study:
-    study = normal_patient(pid, age=61, sex="M")
+    study = normal_patient(pid, age=54, sex="M")
     # Across-elbow CV 30 m/s against 60 m/s in the forearm; CMAP 8.2 → 4.0 mV (51 % block).
     study.set_motor(pid, "ulnar", "R", dml_ms=2.9, amplitudes_mv=(8.5, 8.2, 4.0),
                     velocities_m_s=(60.0, 30.0))
@@ -414,7 +414,7 @@ SCENARIOS = [
     # fibular-head lesion, so it counts as lower motor neuron (L5-S1) per spec §4.
     case("peroneal neuropathy with short head of biceps femoris denervated",
          lambda pid: peroneal_at_fibular_head(pid, short_head_denervated=True),
-         **lmn("acute", "L5", neuropathy=True)),
+         **lmn("acute", "L5", neuropathy=True, segments_absent=("L4",))),
     # Absent/low lower-limb SNAPs and CMAPs bilaterally, velocities preserved, distal-leg
     # denervation only (guide §2.5 pattern rules, §2.3 axonal).
     case("length-dependent axonal sensorimotor polyneuropathy", axonal_polyneuropathy,
@@ -423,7 +423,8 @@ SCENARIOS = [
     # Vastus lateralis (femoral, L3-L4) is outside a length-dependent territory (§2.5).
     case("axonal polyneuropathy plus vastus lateralis denervation",
          lambda pid: axonal_polyneuropathy(pid, proximal_denervation=True),
-         **lmn("acute_and_chronic", "L4", neuropathy=True, pattern=("polyneuropathy",))),
+         **lmn("acute_and_chronic", "L4", neuropathy=True, pattern=("polyneuropathy",),
+               segments_absent=("S1",))),
     # CV < 70 % LLN, DML > 150 % ULN, F > 140 % ULN in 4 nerves bilaterally, no block:
     # demyelinating range (guide §2.3, EAN/PNS 2021 a-c); needle normal.
     case("demyelinating polyneuropathy without denervation", demyelinating_polyneuropathy,
