@@ -1,0 +1,144 @@
+"""One call from a recording to its MUAP table, spontaneous activity grades and reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from edxreview.signal._classify import (
+    Reading,
+    ReferenceLimits,
+    classify_recording,
+    lookup_reference,
+    normalize_muscle,
+)
+from edxreview.signal._measure import measure_muaps
+from edxreview.signal._muap import Decomposition, sort_units
+from edxreview.signal._readers import Recording
+from edxreview.signal._spontaneous import detect_spontaneous, segment_activity
+
+
+@dataclass
+class RecordingAnalysis:
+    """Everything :func:`analyze_recording` found in one recording."""
+
+    recording: Recording
+    muscle: str | None
+    age_years: float | None
+    decomposition: Decomposition
+    muaps: pd.DataFrame
+    segments: pd.DataFrame
+    spontaneous: pd.DataFrame
+    grades: dict[str, str]
+    summary: dict
+    reference: ReferenceLimits | None
+    reading: Reading
+    notes: list[str] = field(default_factory=list)
+
+    def recordings_row(self) -> dict:
+        """Row of ``recordings.csv``."""
+        s = self.summary
+        return {
+            "file": self.recording.name,
+            "muscle": self.muscle or "",
+            "calibrated": self.recording.calibrated,
+            "n_units": s["n_units"],
+            "n_muaps": s["n_muaps"],
+            "mean_duration_ms": s["mean_duration_ms"],
+            "mean_amplitude_uv": s["mean_amplitude_uv"],
+            "polyphasic_pct": s["polyphasic_pct"],
+            "pattern": self.reading.pattern,
+            "reasons": "; ".join(self.reading.reasons + self.notes),
+        }
+
+    def emg_row(self, patient_id: str, side: str = "") -> dict:
+        """Row in the workbook's ``emg`` sheet format (quantitative columns and grades)."""
+        s = self.summary
+        ref = self.reference
+
+        def qual(v: float, lo: float, hi: float) -> str:
+            if not np.isfinite(v):
+                return ""
+            return "increased" if v > hi else "decreased" if v < lo else "normal"
+
+        row = {
+            "patient_id": patient_id,
+            "muscle": self.muscle or "",
+            "side": side,
+            "fibs": self.grades.get("fibs", ""),
+            "psw": self.grades.get("psw", ""),
+            "fasciculations": self.grades.get("fasciculations", ""),
+            "muap_amplitude": "",
+            "muap_duration": "",
+            "polyphasia": "",
+            "muap_amplitude_uv": s["mean_amplitude_uv"],
+            "muap_duration_ms": s["mean_duration_ms"],
+            "polyphasic_pct": s["polyphasic_pct"],
+        }
+        if ref is not None and s["n_units"]:
+            row["muap_duration"] = qual(s["mean_duration_ms"], ref.duration_lower_ms, ref.duration_upper_ms)
+            if self.recording.calibrated:
+                row["muap_amplitude"] = qual(s["mean_amplitude_uv"], ref.amplitude_lower_uv, ref.amplitude_upper_uv)
+            row["polyphasia"] = "increased" if s["polyphasic_pct"] > ref.polyphasic_upper_pct else "normal"
+        return row
+
+
+def summarize_muaps(muaps: pd.DataFrame, n_muaps: int) -> dict:
+    """Recording summary: units found, mean duration (ms), mean amplitude (µV), % polyphasic."""
+    n = len(muaps)
+    if n == 0:
+        return {"n_units": 0, "n_muaps": n_muaps, "mean_duration_ms": np.nan,
+                "mean_amplitude_uv": np.nan, "mean_amplitude_adu": np.nan,
+                "polyphasic_pct": np.nan, "mean_phases": np.nan, "mean_turns": np.nan}
+    return {
+        "n_units": n,
+        "n_muaps": n_muaps,
+        "mean_duration_ms": round(float(muaps["duration_ms"].mean()), 2),
+        "mean_amplitude_uv": round(float(muaps["amplitude_uv"].mean()), 1),
+        "mean_amplitude_adu": round(float(muaps["amplitude_adu"].mean()), 1),
+        "polyphasic_pct": round(100.0 * float(muaps["polyphasic"].mean()), 1),
+        "mean_phases": round(float(muaps["phases"].mean()), 2),
+        "mean_turns": round(float(muaps["turns"].mean()), 2),
+    }
+
+
+def analyze_recording(
+    rec: Recording, muscle: str | None = None, age_years: float | None = None
+) -> RecordingAnalysis:
+    """Decompose, measure, grade spontaneous activity and read one recording.
+
+    Parameters
+    ----------
+    rec : Recording
+    muscle : str, optional
+        Muscle id; defaults to the muscle named in the file's header, if any.
+    age_years : float, optional
+        Age (years); defaults to the header's age, if any.
+
+    Returns
+    -------
+    RecordingAnalysis
+    """
+    notes = list(rec.notes)
+    muscle = normalize_muscle(muscle or rec.metadata.get("muscle"))
+    if age_years is None and rec.metadata.get("age"):
+        try:
+            age_years = float(rec.metadata["age"])
+        except ValueError:
+            age_years = None
+    segments = segment_activity(rec)
+    dec = sort_units(rec)
+    muaps = measure_muaps(rec, dec)
+    summary = summarize_muaps(muaps, len(dec.discharges))
+    reference = None
+    if muscle:
+        try:
+            reference = lookup_reference(muscle, age_years)
+        except Exception as exc:  # unknown muscle: read without limits, say why
+            notes.append(str(exc))
+    reading = classify_recording(summary, reference, rec.calibrated)
+    spont, grades = detect_spontaneous(rec, segments)
+    return RecordingAnalysis(rec, muscle, age_years, dec, muaps, segments, spont, grades,
+                             summary, reference, reading, notes)

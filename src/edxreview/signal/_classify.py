@@ -1,0 +1,199 @@
+"""Reference lookup and the neurogenic / myopathic / normal reading of one recording."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from edxreview._errors import InvalidParameterError
+from edxreview.signal._params import load_muap_reference, load_signal_parameters
+
+Pattern = Literal["normal", "neurogenic", "myopathic", "indeterminate"]
+
+_ALIASES = {
+    "brachial_biceps": "biceps_brachii",
+    "biceps": "biceps_brachii",
+    "bb": "biceps_brachii",
+    "vm": "vastus_medialis",
+    "ta": "tibialis_anterior",
+    "anterior_tibial": "tibialis_anterior",
+    "fdi": "first_dorsal_interosseous",
+    "adm": "abductor_digiti_minimi",
+    "apb": "abductor_pollicis_brevis",
+    "edc": "extensor_digitorum_communis",
+    "triceps_brachii": "triceps",
+    "gastrocnemius": "gastrocnemius_medial",
+}
+
+
+def normalize_muscle(name: str | None) -> str | None:
+    """Snake-case muscle id from a free-text name (``"brachial biceps"`` -> ``biceps_brachii``)."""
+    if not name:
+        return None
+    key = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    return _ALIASES.get(key, key)
+
+
+@dataclass
+class ReferenceLimits:
+    """MUAP limits for one muscle and age (durations ms, amplitudes µV, polyphasic %)."""
+
+    muscle: str
+    duration_mean_ms: float
+    duration_lower_ms: float
+    duration_upper_ms: float
+    amplitude_lower_uv: float
+    amplitude_upper_uv: float
+    polyphasic_upper_pct: float
+    age_note: str
+    table: str
+
+
+def lookup_reference(muscle: str, age_years: float | None) -> ReferenceLimits:
+    """Reference limits for a muscle and age from ``muap_reference.csv``.
+
+    Parameters
+    ----------
+    muscle : str
+        Muscle id (snake case; common aliases accepted).
+    age_years : float, optional
+        Age (years). Without it the limits span every adult age band (lower limit of the
+        youngest, upper limit of the oldest), which makes the reading less sensitive.
+
+    Returns
+    -------
+    ReferenceLimits
+
+    Raises
+    ------
+    InvalidParameterError
+        The muscle is not in the table (the message suggests the closest id).
+    """
+    ref = load_muap_reference()
+    mid = normalize_muscle(muscle)
+    rows = ref[ref["muscle"] == mid]
+    if rows.empty:
+        known = sorted(ref["muscle"].unique())
+        close = difflib.get_close_matches(str(mid), known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise InvalidParameterError(
+            f"muscle {muscle!r} has no MUAP reference; known muscles: {', '.join(known)}.{hint}"
+        )
+    table = f"{ref.attrs.get('id', 'muap_reference')} {ref.attrs.get('version', '')}".strip()
+    if age_years is not None and np.isfinite(age_years):
+        a = float(np.clip(age_years, rows["age_min_years"].min(), rows["age_max_years"].max()))
+        r = rows[(rows["age_min_years"] <= a) & (rows["age_max_years"] >= a)].iloc[0]
+        note = f"reference for {mid}, {r.age_min_years:.0f}-{np.floor(r.age_max_years):.0f} y"
+        if a != age_years:
+            note += f" (age {age_years:g} y outside the table; nearest band used)"
+        return ReferenceLimits(mid, r.duration_mean_ms, r.duration_lower_ms, r.duration_upper_ms,
+                               r.amplitude_lower_uv, r.amplitude_upper_uv, r.polyphasic_upper_pct,
+                               note, table)
+    return ReferenceLimits(
+        mid, float(rows["duration_mean_ms"].median()), float(rows["duration_lower_ms"].min()),
+        float(rows["duration_upper_ms"].max()), float(rows["amplitude_lower_uv"].min()),
+        float(rows["amplitude_upper_uv"].max()), float(rows["polyphasic_upper_pct"].max()),
+        f"age unknown: limits span all adult ages for {mid}", table,
+    )
+
+
+@dataclass
+class Reading:
+    """Reading of one recording with the reasons behind it."""
+
+    pattern: Pattern
+    reasons: list[str] = field(default_factory=list)
+
+
+def classify_recording(
+    summary: dict, reference: ReferenceLimits | None, calibrated: bool
+) -> Reading:
+    """Read a recording as normal, neurogenic, myopathic or indeterminate.
+
+    Rules (each a sign counted for one side):
+
+    - mean duration above the upper limit: neurogenic; below the lower limit: myopathic;
+    - calibrated only: mean amplitude above the upper limit: neurogenic; below the lower
+      limit: myopathic. Uncalibrated records use only scale-free features (duration, phases)
+      and the reasons say so;
+    - % polyphasic above the upper limit is abnormal but non-specific: it counts for the side
+      the mean duration leans to (above or below the reference mean).
+
+    Neurogenic and myopathic signs together give ``indeterminate``; so do fewer than
+    ``min_units`` motor units.
+
+    Parameters
+    ----------
+    summary : dict
+        ``n_units``, ``mean_duration_ms``, ``mean_amplitude_uv``, ``polyphasic_pct``.
+    reference : ReferenceLimits or None
+        Limits for the muscle and age; without them the reading is ``indeterminate``.
+    calibrated : bool
+        Whether amplitudes are in µV.
+
+    Returns
+    -------
+    Reading
+
+    References
+    ----------
+    Daube JR, Rubin DI. Needle electromyography. Muscle Nerve 2009;39:244-270.
+    """
+    p = load_signal_parameters()["reading"]
+    reasons: list[str] = []
+    n = int(summary.get("n_units") or 0)
+    if not calibrated:
+        reasons.append("no gain: amplitudes in ADC units, reading from scale-free features only")
+    if n < p["min_units"]:
+        reasons.append(f"only {n} motor unit(s) found (need {p['min_units']})")
+        return Reading("indeterminate", reasons)
+    if reference is None:
+        reasons.append("no muscle given: no reference limits to compare with")
+        return Reading("indeterminate", reasons)
+    reasons.append(reference.age_note + f" ({reference.table})")
+    neuro, myo = 0, 0
+    d = summary["mean_duration_ms"]
+    if d > reference.duration_upper_ms:
+        neuro += 1
+        reasons.append(f"mean duration {d:.1f} ms > upper limit {reference.duration_upper_ms:.1f} ms")
+    elif d < reference.duration_lower_ms:
+        myo += 1
+        reasons.append(f"mean duration {d:.1f} ms < lower limit {reference.duration_lower_ms:.1f} ms")
+    else:
+        reasons.append(
+            f"mean duration {d:.1f} ms within {reference.duration_lower_ms:.1f}-"
+            f"{reference.duration_upper_ms:.1f} ms"
+        )
+    if calibrated:
+        a = summary["mean_amplitude_uv"]
+        if a > reference.amplitude_upper_uv:
+            neuro += 1
+            reasons.append(f"mean amplitude {a:.0f} µV > upper limit {reference.amplitude_upper_uv:.0f} µV")
+        elif a < reference.amplitude_lower_uv:
+            myo += 1
+            reasons.append(f"mean amplitude {a:.0f} µV < lower limit {reference.amplitude_lower_uv:.0f} µV")
+    poly = summary["polyphasic_pct"]
+    if poly > reference.polyphasic_upper_pct:
+        side = "neurogenic" if d >= reference.duration_mean_ms else "myopathic"
+        if side == "neurogenic":
+            neuro += 1
+        else:
+            myo += 1
+        reasons.append(
+            f"{poly:.0f} % polyphasic > {reference.polyphasic_upper_pct:.0f} % with duration "
+            f"{'at or above' if side == 'neurogenic' else 'below'} the reference mean "
+            f"({reference.duration_mean_ms:.1f} ms): counts as {side}"
+        )
+    if neuro and myo:
+        reasons.append("neurogenic and myopathic signs together")
+        return Reading("indeterminate", reasons)
+    if neuro:
+        return Reading("neurogenic", reasons)
+    if myo:
+        return Reading("myopathic", reasons)
+    return Reading("normal", reasons)

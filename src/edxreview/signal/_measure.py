@@ -1,0 +1,192 @@
+"""Average each motor unit's MUAP and measure duration, amplitude, phases, turns, area, rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from edxreview.signal._muap import Decomposition
+from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._readers import Recording
+
+
+def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> int:
+    """From ``start`` walk by ``step`` and return the last index above threshold before a
+    stretch of ``quiet`` samples below it (or the array edge)."""
+    n = mask_above.size
+    last = start
+    below = 0
+    i = start
+    while 0 <= i < n:
+        if mask_above[i]:
+            last = i
+            below = 0
+        else:
+            below += 1
+            if below >= quiet:
+                break
+        i += step
+    return last
+
+
+def measure_waveform(
+    y: np.ndarray, fs_hz: float, center: int, noise_sd: float
+) -> dict[str, float]:
+    """Measure one averaged MUAP.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Averaged MUAP in the measurement band (recording units).
+    fs_hz : float
+        Sampling rate (Hz).
+    center : int
+        Index of the discharge time (main spike) in ``y``.
+    noise_sd : float
+        Baseline noise SD of ``y`` (recording units).
+
+    Returns
+    -------
+    dict
+        ``duration_ms``, ``amplitude`` (peak-to-peak, recording units), ``phases``, ``turns``,
+        ``area`` (recording units x ms, between onset and end), ``onset_ms``/``end_ms``
+        relative to the discharge time, ``spike_duration_ms`` (first to last main peak).
+    """
+    p = load_signal_parameters()["measurement"]
+    n = y.size
+    edge = max(3, n // 10)
+    base = np.median(np.r_[y[:edge], y[-edge:]])
+    yb = y - base
+    # main spike: largest excursion within +-2 ms of the discharge time
+    w = int(round(2e-3 * fs_hz))
+    lo, hi = max(0, center - w), min(n, center + w + 1)
+    seg = yb[lo:hi]
+    amp = float(seg.max() - seg.min())
+    if amp <= 0:
+        return dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, area=np.nan,
+                    onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan)
+    ipk = lo + int(np.argmax(np.abs(seg)))
+    thr = max(p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
+    # smooth the deviation over 0.2 ms to ignore single-sample noise
+    k = max(1, int(round(0.2e-3 * fs_hz)))
+    dev = np.convolve(np.abs(yb), np.ones(k) / k, mode="same")
+    above = dev > thr
+    quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
+    onset = _runs_below(above, quiet, ipk, -1)
+    end = _runs_below(above, quiet, ipk, +1)
+    duration_ms = (end - onset) / fs_hz * 1e3
+    part = yb[onset : end + 1]
+    # phases: baseline crossings between onset and end, counting only excursions that reach
+    # the phase threshold
+    pthr = max(p["phase_fraction_pp"] * amp, p["threshold_noise_sd"] * noise_sd)
+    sig = np.where(part > pthr, 1, np.where(part < -pthr, -1, 0))
+    sig = sig[sig != 0]
+    phases = int(1 + np.count_nonzero(np.diff(sig))) if sig.size else 0
+    # turns: alternating extrema separated by at least turn_fraction_pp * amp
+    tthr = max(p["turn_fraction_pp"] * amp, p["threshold_noise_sd"] * noise_sd)
+    turns = _count_turns(part, tthr)
+    area = float(np.sum(np.abs(part)) / fs_hz * 1e3)
+    # spike duration: first to last peak above half the main peak
+    big = np.flatnonzero(np.abs(yb[lo:hi]) >= 0.5 * np.abs(yb[ipk]))
+    spike_ms = (big[-1] - big[0]) / fs_hz * 1e3 if big.size else 0.0
+    return dict(
+        duration_ms=float(duration_ms), amplitude=amp, phases=phases, turns=turns, area=area,
+        onset_ms=(onset - center) / fs_hz * 1e3, end_ms=(end - center) / fs_hz * 1e3,
+        spike_duration_ms=float(spike_ms),
+    )
+
+
+def _count_turns(x: np.ndarray, thr: float) -> int:
+    """Number of slope reversals whose excursions on both sides exceed ``thr``."""
+    if x.size < 3:
+        return 0
+    turns = 0
+    direction = 0
+    ext = x[0]
+    for v in x[1:]:
+        if direction >= 0:
+            if v > ext:
+                ext = v
+                if direction == 0 and v - x[0] >= thr:
+                    direction = 1
+            elif ext - v >= thr:
+                if direction == 1:
+                    turns += 1
+                direction, ext = -1, v
+        if direction < 0:
+            if v < ext:
+                ext = v
+            elif v - ext >= thr:
+                turns += 1
+                direction, ext = 1, v
+    return turns
+
+
+def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
+    """Average and measure every motor unit of a decomposition.
+
+    Parameters
+    ----------
+    rec : Recording
+    dec : Decomposition
+        Output of :func:`sort_units`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit: ``unit``, ``n_discharges``, ``firing_rate_hz`` (Hz, median of
+        1/inter-discharge interval over intervals of 20-500 ms), ``duration_ms``,
+        ``amplitude_uv`` (µV, NaN when uncalibrated), ``amplitude_adu`` (ADC units, NaN when
+        calibrated), ``amplitude_snr`` (peak-to-peak / baseline noise SD: scale-free),
+        ``phases``, ``turns``, ``area_uv_ms`` (or ``area_adu_ms``), ``polyphasic``.
+        ``attrs["waveforms"]`` holds the averaged MUAPs (units x samples) and ``attrs["t_ms"]``
+        their time axis.
+    """
+    pm = load_signal_parameters()["measurement"]
+    fs = rec.fs_hz
+    before = int(round(pm["window_before_ms"] * 1e-3 * fs))
+    after = int(round(pm["window_after_ms"] * 1e-3 * fs))
+    x = dec.measure if dec.measure.size else rec.samples
+    n = x.size
+    from edxreview.signal._muap import robust_noise_sd
+
+    noise_sd = robust_noise_sd(x - np.median(x), fs)
+    rows, waves = [], []
+    disc = dec.discharges
+    for u, g in disc.groupby("unit", sort=True):
+        s = g["sample"].to_numpy()
+        s_ok = s[(s - before >= 0) & (s + after < n)]
+        if s_ok.size == 0:
+            continue
+        idx = s_ok[:, None] + np.arange(-before, after + 1)[None, :]
+        y = np.median(x[idx], axis=0)
+        m = measure_waveform(y, fs, before, noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12)
+        isi = np.diff(np.sort(s)) / fs
+        isi = isi[(isi >= 0.02) & (isi <= 0.5)]
+        rate = float(np.median(1 / isi)) if isi.size else np.nan
+        cal = rec.calibrated
+        rows.append(
+            dict(
+                unit=int(u) + 1,
+                n_discharges=int(s.size),
+                firing_rate_hz=rate,
+                duration_ms=m["duration_ms"],
+                amplitude_uv=m["amplitude"] if cal else np.nan,
+                amplitude_adu=np.nan if cal else m["amplitude"],
+                amplitude_snr=m["amplitude"] / noise_sd if noise_sd > 0 else np.nan,
+                phases=m["phases"],
+                turns=m["turns"],
+                area_uv_ms=m["area"] if cal else np.nan,
+                area_adu_ms=np.nan if cal else m["area"],
+                spike_duration_ms=m["spike_duration_ms"],
+                onset_ms=m["onset_ms"],
+                end_ms=m["end_ms"],
+                polyphasic=bool(m["phases"] >= pm["polyphasic_min_phases"]),
+            )
+        )
+        waves.append(y)
+    df = pd.DataFrame(rows)
+    df.attrs["waveforms"] = np.array(waves)
+    df.attrs["t_ms"] = np.arange(-before, after + 1) / fs * 1e3
+    df.attrs["noise_sd"] = noise_sd
+    return df

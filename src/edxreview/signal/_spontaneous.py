@@ -1,0 +1,203 @@
+"""Rest vs voluntary segmentation, and spontaneous activity at rest (fibrillation potentials,
+positive sharp waves, fasciculations) graded 0-4+.
+
+References
+----------
+Daube JR, Rubin DI. Needle electromyography. Muscle Nerve 2009;39:244-270.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from edxreview.signal._muap import _find_candidates, filter_bands, robust_noise_sd
+from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._readers import Recording
+
+GRADES = ("0", "±", "1+", "2+", "3+", "4+")
+
+
+def segment_activity(rec: Recording) -> pd.DataFrame:
+    """Split a recording into rest and voluntary-activity stretches.
+
+    A block of ``block_ms`` is active when its detection-band RMS exceeds ``active_factor``
+    baseline-noise SDs; active stretches shorter than ``active_min_ms`` count as rest (isolated
+    spontaneous potentials do not make a contraction).
+
+    Parameters
+    ----------
+    rec : Recording
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``start_s``, ``end_s`` (s), ``state`` (``"rest"`` / ``"active"``).
+    """
+    p = load_signal_parameters()["segmentation"]
+    _, detect = filter_bands(rec)
+    sd = robust_noise_sd(detect, rec.fs_hz)
+    n = max(1, int(round(p["block_ms"] * 1e-3 * rec.fs_hz)))
+    m = detect.size // n
+    if m == 0:
+        return pd.DataFrame({"start_s": [0.0], "end_s": [rec.duration_s], "state": ["rest"]})
+    rms = np.sqrt(np.mean(detect[: m * n].reshape(m, n) ** 2, axis=1))
+    active = rms > p["active_factor"] * sd
+    min_blocks = max(1, int(np.ceil(p["active_min_ms"] / p["block_ms"])))
+    rows = []
+    i = 0
+    while i < m:
+        j = i
+        while j < m and active[j] == active[i]:
+            j += 1
+        state = "active" if active[i] and (j - i) >= min_blocks else "rest"
+        if rows and rows[-1][2] == state:
+            rows[-1][1] = j
+        else:
+            rows.append([i, j, state])
+        i = j
+    rows[-1][1] = detect.size / n
+    return pd.DataFrame(
+        {
+            "start_s": [r[0] * n / rec.fs_hz for r in rows],
+            "end_s": [r[1] * n / rec.fs_hz for r in rows],
+            "state": [r[2] for r in rows],
+        }
+    )
+
+
+def _shape(y: np.ndarray, c: int, fs: float, sd: float) -> dict[str, float]:
+    """Duration and initial polarity of a spontaneous potential around index ``c``."""
+    amp = float(np.ptp(y))
+    thr = max(3 * sd, 0.05 * amp)
+    above = np.abs(y) > thr
+    idx = np.flatnonzero(above)
+    if idx.size == 0:
+        return dict(duration_ms=0.0, first_sign=0.0, amplitude=amp, asym=0.0)
+    dur = (idx[-1] - idx[0]) / fs * 1e3
+    first = float(np.sign(y[idx[0]]))
+    pos, neg = y.max(), -y.min()
+    return dict(duration_ms=dur, first_sign=first, amplitude=amp, asym=float(pos / (neg + 1e-12)))
+
+
+def detect_spontaneous(
+    rec: Recording, segments: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Detect and grade spontaneous activity in the rest stretches of a recording.
+
+    Potentials are grouped into trains by waveform similarity; a train is *regular* when the
+    coefficient of variation of its intervals is below ``regular_isi_cv``. Regular brief spikes
+    (< ``fib_max_duration_ms``) are fibrillation potentials; regular potentials with a sharp
+    initial positive phase and a long slow phase are positive sharp waves; MUAP-like potentials
+    (>= ``fasc_min_duration_ms``) that fire irregularly are fasciculations.
+
+    Parameters
+    ----------
+    rec : Recording
+    segments : pandas.DataFrame, optional
+        Output of :func:`segment_activity`; computed when omitted.
+
+    Returns
+    -------
+    potentials : pandas.DataFrame
+        One row per spontaneous potential: ``time_s``, ``train``, ``kind`` (``fib``, ``psw``,
+        ``fasc``, ``other``), ``duration_ms``.
+    grades : dict
+        ``fibs``, ``psw`` (grades ``0``, ``±``, ``1+`` ... ``4+``; ``""`` when the rest time is
+        too short to grade), ``fasciculations`` (``present`` / ``absent`` / ``""``) and
+        ``rest_s`` (seconds of rest examined, as text).
+    """
+    p = load_signal_parameters()["spontaneous"]
+    if segments is None:
+        segments = segment_activity(rec)
+    fs = rec.fs_hz
+    measure, detect = filter_bands(rec)
+    sd = robust_noise_sd(detect, fs)
+    msd = robust_noise_sd(measure - np.median(measure), fs)
+    rest = segments[segments["state"] == "rest"]
+    rest_s = float((rest["end_s"] - rest["start_s"]).sum())
+    empty = pd.DataFrame(columns=["time_s", "train", "kind", "duration_ms"])
+    if rest_s < p["min_rest_s"]:
+        return empty, {"fibs": "", "psw": "", "fasciculations": "", "rest_s": f"{rest_s:.1f}"}
+    peaks_all = _find_candidates(detect, fs, p["threshold_sd"] * sd, 2.0)
+    in_rest = np.zeros(detect.size, dtype=bool)
+    for a, b in zip(rest["start_s"], rest["end_s"]):
+        in_rest[int(a * fs) : int(b * fs)] = True
+    half = int(round(20e-3 * fs))
+    peaks = peaks_all[in_rest[peaks_all] & (peaks_all > half) & (peaks_all < detect.size - half)]
+    if peaks.size == 0:
+        return empty, {"fibs": "0", "psw": "0", "fasciculations": "absent", "rest_s": f"{rest_s:.1f}"}
+    # group into trains by normalised waveform similarity (greedy, largest first)
+    w = int(round(3e-3 * fs))
+    snips = detect[peaks[:, None] + np.arange(-w, w + 1)[None, :]]
+    norms = np.linalg.norm(snips, axis=1)
+    unitv = snips / norms[:, None]
+    train = -np.ones(peaks.size, dtype=int)
+    t_id = 0
+    for i in np.argsort(-norms):
+        if train[i] >= 0:
+            continue
+        free = train < 0
+        sim = unitv[free] @ unitv[i]
+        ratio = norms[free] / norms[i]
+        members = np.flatnonzero(free)[(sim > 0.9) & (ratio > 0.6) & (ratio < 1.6)]
+        train[members] = t_id
+        train[i] = t_id
+        t_id += 1
+    rows = []
+    stats = []
+    for t in range(t_id):
+        s = np.sort(peaks[train == t])
+        seg = measure[s[:, None] + np.arange(-half, half + 1)[None, :]]
+        y = np.median(seg, axis=0)
+        sh = _shape(y - np.median(y), half, fs, msd / np.sqrt(len(s)))
+        isi = np.diff(s) / fs
+        regular = False
+        if s.size >= p["train_min_discharges"]:
+            # intervals within one rest stretch only
+            isi_ok = isi[isi < 2.5 / p["fib_rate_min_hz"]]
+            if isi_ok.size >= p["train_min_discharges"] - 1:
+                cv = float(np.std(isi_ok) / np.mean(isi_ok))
+                rate = 1 / float(np.median(isi_ok))
+                regular = cv < p["regular_isi_cv"] and p["fib_rate_min_hz"] <= rate <= p["fib_rate_max_hz"]
+        dur = sh["duration_ms"]
+        if regular and dur < p["fib_max_duration_ms"]:
+            kind = "fib"
+        elif regular and sh["first_sign"] > 0 and p["psw_min_duration_ms"] <= dur <= p["psw_max_duration_ms"] and sh["asym"] > 1.5:
+            kind = "psw"
+        elif not regular and dur >= p["fasc_min_duration_ms"]:
+            kind = "fasc"
+        else:
+            kind = "other"
+        span = (s[-1] - s[0]) / fs
+        stats.append((t, kind, span, s))
+        for x in s:
+            rows.append((x / fs, t, kind, dur))
+    pot = pd.DataFrame(rows, columns=["time_s", "train", "kind", "duration_ms"]).sort_values("time_s")
+    # baseline fill: fraction of 100-ms rest blocks holding a fib/psw potential
+    blk = int(0.1 * fs)
+    rest_blocks = np.flatnonzero(in_rest[::blk])
+    grades = {}
+    for kind, key in (("fib", "fibs"), ("psw", "psw")):
+        trains = [st for st in stats if st[1] == kind]
+        if not trains:
+            grades[key] = "0"
+            continue
+        hit_blocks = np.unique(np.concatenate([st[3] for st in trains]) // blk)
+        fill = hit_blocks.size / max(1, rest_blocks.size)
+        sustained = any(st[2] >= p["sustained_s"] for st in trains)
+        n = len(trains)
+        if fill >= p["grade_4_fill"] and n >= p["grade_3_trains"]:
+            g = "4+"
+        elif n >= p["grade_3_trains"]:
+            g = "3+"
+        elif n >= p["grade_2_trains"]:
+            g = "2+"
+        elif sustained:
+            g = "1+"
+        else:
+            g = "±"
+        grades[key] = g
+    grades["fasciculations"] = "present" if any(st[1] == "fasc" for st in stats) else "absent"
+    grades["rest_s"] = f"{rest_s:.1f}"
+    return pot.reset_index(drop=True), grades
