@@ -77,7 +77,9 @@ def _trim_emg(rng: np.random.Generator, study: SynthStudy, max_muscles: int) -> 
 def _fmt(values, decimals: int, nr=None) -> np.ndarray:
     """Numbers as fixed-decimal text; NaN as an empty cell; ``nr`` rows as ``NR``."""
     v = np.asarray(values, dtype=float)
-    out = np.array([("" if np.isnan(x) else f"{x:.{decimals}f}") for x in v], dtype=object)
+    missing = np.isnan(v)
+    out = np.char.mod(f"%.{decimals}f", np.where(missing, 0.0, v)).astype(object)
+    out[missing] = ""
     if nr is not None:
         out[np.asarray(nr, dtype=bool)] = "NR"
     return out

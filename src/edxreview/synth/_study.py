@@ -259,8 +259,10 @@ def draw_fwave_normal(rng: np.random.Generator, keys: pd.DataFrame, patients: pd
     parts = []
     for nerve, rows in keys.groupby("nerve", sort=True):
         g = params["motor"][nerve]["f_latency_ms"]
-        hi = params["anchors"]["motor"][nerve]["f_latency_ms_uln"] * m["normal_f_max_fraction_of_uln"]
         h = height[keys.index.get_indexer(rows.index)]
+        uln = (params["anchors"]["motor"][nerve]["f_latency_ms_uln"]
+               + g["slope_ms_per_cm"] * (h - params["anchors"]["f_height_ref_cm"]))
+        hi = uln * m["normal_f_max_fraction_of_uln"]
         mean = g["mean_at_165_cm"] + g["slope_ms_per_cm"] * (h - 165.0)
         lat = draw_truncated_normal(rng, mean, g["sd"], g["min"], hi)
         out = rows[["patient_id", "nerve", "side"]].copy()
