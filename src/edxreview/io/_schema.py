@@ -105,7 +105,7 @@ SHEETS: dict[str, Sheet] = {
         Sheet("emg", (
             Column("patient_id", "id", True),
             Column("muscle", "muscle", True),
-            Column("side", "side_optional", True),
+            Column("side", "side_optional", in_header=True),
             Column("insertional", "enum", allowed=_LEVELS),
             Column("fibs", "grade", True),
             Column("psw", "grade", True),

@@ -187,7 +187,10 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         return
     if kind == "site":
         keys = _unique_map(raw, normalize_key)
-        mapped = keys.map(anatomy.site_aliases)
+        nerve = out["nerve"] if "nerve" in out else pd.Series(None, index=raw.index)
+        pairs = pd.Series(list(zip(nerve.to_numpy(), keys.to_numpy())), index=raw.index)
+        mapped = pairs.map(anatomy.site_aliases_by_nerve)
+        mapped = mapped.fillna(keys.map(anatomy.site_aliases))
         bad = mapped.isna() & ~blank
         coll.add(sheet, frame, bad, col.name,
                  lambda v: "unknown stimulation site; segments will follow row order"

@@ -123,6 +123,7 @@ class Anatomy:
     nerve_aliases: dict[str, str]
     site_aliases: dict[str, str]
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+    site_aliases_by_nerve: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _alias_map(table: pd.DataFrame, id_col: str) -> dict[str, str]:
@@ -147,9 +148,11 @@ def load_anatomy() -> Anatomy:
     muscle_aliases = _alias_map(muscles, "muscle")
     nerve_aliases = _alias_map(nerves, "nerve")
     site_aliases: dict[str, str] = {}
-    for site, aliases in zip(sites["site"], sites["aliases"]):
+    by_nerve: dict[tuple[str, str], str] = {}
+    for nerve, site, aliases in zip(sites["nerve"], sites["site"], sites["aliases"]):
         for spelling in [site, site.replace("_", " "), *_split(aliases)]:
             site_aliases.setdefault(normalize_key(spelling), site)
+            by_nerve.setdefault((nerve, normalize_key(spelling)), site)
 
     muscles = muscles.set_index("muscle")
     muscles["branch_rank"] = pd.to_numeric(muscles["branch_rank"], errors="coerce")
@@ -168,6 +171,7 @@ def load_anatomy() -> Anatomy:
         muscle_aliases=muscle_aliases,
         nerve_aliases=nerve_aliases,
         site_aliases=site_aliases,
+        site_aliases_by_nerve=by_nerve,
         meta={
             muscles_meta["id"]: muscles_meta,
             nerves_meta["id"]: nerves_meta,

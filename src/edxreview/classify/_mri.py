@@ -1,0 +1,91 @@
+"""MRI lesions → cord segments / brainstem levels on one ordered axis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..knowledge import load_segments, load_vertebra_map
+
+_BRAINSTEM = ("midbrain", "pons", "medulla")
+
+
+def _vertebra_order() -> list[str]:
+    return [f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)] + \
+        [f"L{i}" for i in range(1, 6)] + [f"S{i}" for i in range(1, 6)]
+
+
+def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
+    """Convert brainstem and spinal-cord lesions to a span of the segment axis.
+
+    Vertebral body levels are converted with the bundled vertebra → cord segment table
+    (cervical about +1, thoracic about +2, lumbar enlargement behind T10–T12, conus at L1); a
+    brainstem lesion spans its levels (midbrain, pons, medulla).
+
+    Returns
+    -------
+    DataFrame
+        One row per brainstem or cord lesion: ``patient_id, region, level_from, level_to,
+        pos_min, pos_max, segments_text`` (positions on the axis of ``segments.csv``).
+    """
+    cols = ["patient_id", "region", "level_from", "level_to", "pos_min", "pos_max", "segments_text"]
+    if not len(mri):
+        return pd.DataFrame(columns=cols)
+    seg = load_segments()
+    pos_of = seg["position"]
+    name_of = pd.Series(seg.index, index=seg["position"].to_numpy())
+    vmap = load_vertebra_map()
+    order = {v: i for i, v in enumerate(_vertebra_order())}
+    lesions = mri[mri["region"].isin(["brainstem", "spinal_cord"]) & mri["level_from"].notna()].copy()
+    lesions["level_to"] = lesions["level_to"].fillna(lesions["level_from"])
+
+    def span(level: str) -> tuple[float, float]:
+        if level in _BRAINSTEM:
+            p = float(pos_of[level])
+            return p, p
+        if level in vmap.index and bool(vmap.at[level, "cord"]):
+            segs = vmap.at[level, "segments_main_list"]
+            ps = [pos_of[s] for s in segs if s in pos_of.index]
+            if ps:
+                return float(min(ps)), float(max(ps))
+        return np.nan, np.nan
+
+    levels = pd.unique(pd.concat([lesions["level_from"], lesions["level_to"]]))
+    spans = {lv: span(lv) for lv in levels}
+    # every vertebra between from and to contributes (a long lesion spans all of them)
+    def full_span(a: str, b: str) -> tuple[float, float]:
+        if a in order and b in order:
+            lo, hi = sorted((order[a], order[b]))
+            verts = _vertebra_order()[lo:hi + 1]
+        else:
+            verts = [a, b]
+        ps = [p for v in verts for p in spans.get(v, span(v)) if not np.isnan(p)]
+        return (min(ps), max(ps)) if ps else (np.nan, np.nan)
+
+    pairs = lesions[["level_from", "level_to"]].drop_duplicates()
+    table = {(a, b): full_span(a, b) for a, b in zip(pairs["level_from"], pairs["level_to"])}
+    lesions["pos_min"] = [table[(a, b)][0] for a, b in zip(lesions["level_from"], lesions["level_to"])]
+    lesions["pos_max"] = [table[(a, b)][1] for a, b in zip(lesions["level_from"], lesions["level_to"])]
+    lesions = lesions[lesions["pos_min"].notna()]
+    lo = lesions["pos_min"].astype(int).map(name_of)
+    hi = lesions["pos_max"].astype(int).map(name_of)
+    lesions["segments_text"] = np.where(lo == hi, lo, lo + "-" + hi)
+    return lesions[cols].reset_index(drop=True)
+
+
+def format_segments(positions: pd.Series) -> str:
+    """Contiguous runs of axis positions as text, e.g. ``C5-C7, L4-S1``."""
+    seg = load_segments()
+    name_of = pd.Series(seg.index, index=seg["position"].to_numpy())
+    ps = sorted(set(int(p) for p in positions if pd.notna(p)))
+    if not ps:
+        return ""
+    runs, start, prev = [], ps[0], ps[0]
+    for p in ps[1:]:
+        if p == prev + 1:
+            prev = p
+            continue
+        runs.append((start, prev))
+        start = prev = p
+    runs.append((start, prev))
+    return ", ".join(name_of[a] if a == b else f"{name_of[a]}-{name_of[b]}" for a, b in runs)

@@ -1,0 +1,82 @@
+"""Cohort counts with 95 % binomial confidence intervals (spec §3, summary.json)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from .._errors import InvalidParameterError
+from ..classify import CLASSIFICATIONS
+
+CI_METHODS = {"wilson": "Wilson score interval", "beta": "Clopper–Pearson exact interval"}
+
+MEASURE_LABELS = {
+    "emg_denervation": "Denervation on EMG",
+    "ncs_neuropathy": "Peripheral or cranial neuropathy on NCS",
+    "denervation_explained_by_ncs": "Denervation accounted for by NCS",
+    "ncs_abnormal_without_denervation": "NCS abnormal without denervation",
+    "lmn_involvement": "Lower motor neuron involvement",
+    "lmn_with_corresponding_mri": "LMN involvement with corresponding MRI lesion",
+}
+
+#: the published study's counts (59 patients), shown beside the demo cohort's results
+PUBLISHED = {"emg_denervation": 13, "ncs_neuropathy": 7, "denervation_explained_by_ncs": 4,
+             "ncs_abnormal_without_denervation": 2, "lmn_involvement": 9,
+             "lmn_with_corresponding_mri": 4}
+
+
+def binomial_ci(n: np.ndarray | int, denominator: np.ndarray | int,
+                method: Literal["wilson", "beta"] = "wilson") -> tuple[np.ndarray, np.ndarray]:
+    """95 % binomial confidence interval, in percent.
+
+    Parameters
+    ----------
+    n, denominator : int or array of int
+    method : {"wilson", "beta"}
+        ``"wilson"`` (score interval) or ``"beta"`` (Clopper–Pearson), computed by
+        :func:`statsmodels.stats.proportion.proportion_confint`.
+    """
+    if method not in CI_METHODS:
+        raise InvalidParameterError(
+            f"unknown CI method {method!r}; use one of {sorted(CI_METHODS)}")
+    n = np.asarray(n)
+    d = np.asarray(denominator)
+    safe = np.where(d > 0, d, 1)
+    lo, hi = proportion_confint(n, safe, alpha=0.05, method=method)
+    lo = np.where(d > 0, lo, np.nan)
+    hi = np.where(d > 0, hi, np.nan)
+    return np.round(100 * lo, 1), np.round(100 * hi, 1)
+
+
+def summarize_cohort(patients: pd.DataFrame, method: Literal["wilson", "beta"] = "wilson") -> dict:
+    """Counts, percentages and 95 % CIs of the six measures over included patients.
+
+    Parameters
+    ----------
+    patients : DataFrame
+        ``patients`` table from :func:`edxreview.classify.classify_patients`.
+    method : {"wilson", "beta"}
+
+    Returns
+    -------
+    dict
+        ``n_patients``, ``n_excluded``, ``ci_method`` and ``measures`` as in spec §3.
+    """
+    inc = patients[patients["included"]]
+    denominator = int(len(inc))
+    counts = np.array([int(inc[c].sum()) for c in CLASSIFICATIONS])
+    lo, hi = binomial_ci(counts, np.full(len(counts), denominator), method)
+    measures = {}
+    for i, col in enumerate(CLASSIFICATIONS):
+        pct = round(100.0 * counts[i] / denominator, 1) if denominator else None
+        measures[col] = {
+            "n": int(counts[i]), "denominator": denominator, "percent": pct,
+            "ci95": [None if np.isnan(lo[i]) else float(lo[i]),
+                     None if np.isnan(hi[i]) else float(hi[i])],
+            "label": MEASURE_LABELS[col],
+        }
+    return {"n_patients": denominator, "n_excluded": int((~patients["included"]).sum()),
+            "ci_method": CI_METHODS[method], "measures": measures}

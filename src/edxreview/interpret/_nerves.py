@@ -1,0 +1,237 @@
+"""Nerve-level readings: every NCS value against its limit, then each nerve's reading.
+
+All work is on whole tables: values are melted into one long table, joined to the reference
+limits, flagged, and aggregated per patient, nerve and side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..io import Study
+from ..knowledge import Anatomy, ReferenceSet
+
+_PARAMS = {
+    "ncs_motor": ("motor", [("latency_ms", "ms"), ("amplitude_mv", "mV"), ("velocity_m_s", "m/s")]),
+    "ncs_sensory": ("sensory", [("latency_ms", "ms"), ("amplitude_uv", "µV"), ("velocity_m_s", "m/s")]),
+    "f_waves": ("f_wave", [("min_latency_ms", "ms")]),
+}
+
+VALUE_COLUMNS = [
+    "patient_id", "study", "nerve", "side", "site", "recording_site", "parameter", "value",
+    "no_response", "unit", "bound", "limit", "percent_of_limit", "abnormal", "flag",
+    "reference", "source", "verified", "sheet", "row",
+]
+
+
+def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """Order motor rows distal → proximal within each nerve study and add segment columns."""
+    m = motor.copy()
+    default_rec = anatomy.nerves["default_recording_site"].replace("", np.nan)
+    m["recording_site"] = m["recording_site"].fillna(m["nerve"].map(default_rec))
+    ranks = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
+    idx = pd.MultiIndex.from_arrays([m["nerve"], m["stim_site"]])
+    m["site_rank"] = ranks.reindex(idx).to_numpy()
+    m["_order"] = np.arange(len(m))
+    m["_rank_sort"] = -m["site_rank"].fillna(np.inf)  # unknown ranks keep row order among themselves
+    key = ["patient_id", "nerve", "side", "recording_site"]
+    m = m.sort_values(key + ["_order"], kind="stable")
+    # sort by rank only when every site of the group is known
+    all_known = m.groupby(key, dropna=False)["site_rank"].transform(lambda s: s.notna().all())
+    m["_sort2"] = np.where(all_known, m["_rank_sort"], m.groupby(key, dropna=False).cumcount())
+    m = m.sort_values(key + ["_sort2", "_order"], kind="stable").reset_index(drop=True)
+    g = m.groupby(key, dropna=False, sort=False)
+    m["seq"] = g.cumcount()
+    m["distal_amplitude_mv"] = g["amplitude_mv"].transform("first")
+    m["distal_amplitude_nr"] = g["amplitude_mv_nr"].transform("first")
+    m["prev_site"] = g["stim_site"].shift(1)
+    m["prev_site_rank"] = g["site_rank"].shift(1)
+    m["prev_velocity_m_s"] = g["velocity_m_s"].shift(1)
+    m["amplitude_ratio"] = m["amplitude_mv"] / m["distal_amplitude_mv"]
+    return m.drop(columns=["_order", "_rank_sort", "_sort2"])
+
+
+def _demographics(study: Study) -> pd.DataFrame:
+    p = study.tables["patients"]
+    return p[["patient_id", "age_years", "height_cm"]].drop_duplicates("patient_id")
+
+
+def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
+    """Join each value to its limit (matching study, nerve, recording site, parameter, age)."""
+    lim = reference.limits
+    lim = lim[lim["parameter"].isin(values["parameter"].unique())].copy()
+    lim["_rec"] = lim["recording_site"].fillna("")
+    values = values.copy()
+    values["_vid"] = np.arange(len(values))
+    # motor limits are per recording muscle; other studies match on nerve only
+    values["_rec"] = np.where(values["study"].eq("motor"), values["recording_site"].fillna(""), "")
+    # blink reflex limits are filed under the facial nerve
+    values["_nerve"] = np.where(values["study"].eq("blink"), "facial", values["nerve"])
+    lim = lim.rename(columns={"nerve": "_nerve"})
+    exact = values.merge(lim, on=["study", "_nerve", "_rec", "parameter"], how="inner",
+                         suffixes=("", "_lim"))
+    generic_lim = lim.sort_values("_rec").drop_duplicates(
+        ["study", "_nerve", "parameter", "bound", "age_min_years", "age_max_years"])
+    rest = values[~values["_vid"].isin(exact["_vid"]) & values["study"].ne("motor")]
+    generic = rest.merge(generic_lim.drop(columns="_rec"), on=["study", "_nerve", "parameter"],
+                         how="inner", suffixes=("", "_lim"))
+    joined = pd.concat([exact, generic], ignore_index=True)
+    age = joined["age_years"]
+    in_band = (joined["age_min_years"].isna() | (age >= joined["age_min_years"])) & \
+              (joined["age_max_years"].isna() | (age < joined["age_max_years"]))
+    joined = joined[in_band.fillna(joined["age_min_years"].isna() & joined["age_max_years"].isna())]
+    # height-adjusted upper limits (F-waves)
+    slope = joined["height_slope_ms_per_cm"].fillna(0.0)
+    shift = slope * (joined["height_cm"] - joined["height_ref_cm"])
+    joined["limit"] = joined["limit"] + shift.fillna(0.0)
+    joined = joined.sort_values(["_vid", "bound"]).drop_duplicates("_vid")
+    keep = ["_vid", "bound", "limit", "unit_lim" if "unit_lim" in joined else "unit", "source",
+            "verified"]
+    joined = joined[[c for c in keep if c in joined]]
+    if "unit_lim" in joined:
+        joined = joined.drop(columns="unit_lim")
+    out = values.merge(joined, on="_vid", how="left", suffixes=("", "_ref"))
+    return out
+
+
+def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.DataFrame:
+    """Every NCS value beside its reference limit.
+
+    Returns
+    -------
+    DataFrame
+        One row per measured value: ``patient_id, study, nerve, side, site, recording_site,
+        parameter, value, no_response, unit, bound, limit, percent_of_limit, abnormal, flag,
+        reference, source, verified, sheet, row``. ``flag`` is ``low``, ``high``, ``absent``,
+        ``normal`` or ``no_reference``. Motor latency and amplitude are judged at the distal site
+        only; velocities on every segment.
+    """
+    demo = _demographics(study)
+    frames = []
+    motor = _motor_sequence(study.tables["ncs_motor"], anatomy)
+    for sheet, (kind, params) in _PARAMS.items():
+        table = motor if sheet == "ncs_motor" else study.tables[sheet]
+        if not len(table):
+            continue
+        for param, unit in params:
+            sub = table
+            if sheet == "ncs_motor" and param != "velocity_m_s":
+                sub = table[table["seq"] == 0]
+            nr_col = f"{param}_nr"
+            nr = sub[nr_col] if nr_col in sub else pd.Series(False, index=sub.index)
+            present = sub[param].notna() | nr.fillna(False)
+            sub = sub[present]
+            nr = nr[present]
+            frames.append(pd.DataFrame({
+                "patient_id": sub["patient_id"].to_numpy(),
+                "study": kind,
+                "nerve": sub["nerve"].to_numpy(),
+                "side": sub["side"].to_numpy(),
+                "site": (sub["stim_site"] if "stim_site" in sub else pd.Series(None, index=sub.index)).to_numpy(),
+                "recording_site": (sub["recording_site"] if "recording_site" in sub
+                                   else pd.Series(None, index=sub.index)).to_numpy(),
+                "parameter": param,
+                "value": sub[param].to_numpy(dtype=float),
+                "no_response": nr.fillna(False).to_numpy(dtype=bool),
+                "unit": unit,
+                "sheet": sheet,
+                "row": sub["_row"].to_numpy(),
+            }))
+    blink = study.tables["blink_reflex"]
+    if len(blink):
+        for param in ("r1_ms", "r2_ipsi_ms", "r2_contra_ms"):
+            present = blink[param].notna() | blink[f"{param}_nr"].fillna(False)
+            sub = blink[present]
+            frames.append(pd.DataFrame({
+                "patient_id": sub["patient_id"].to_numpy(), "study": "blink",
+                "nerve": "blink_reflex", "side": sub["side"].to_numpy(), "site": "supraorbital",
+                "recording_site": "orbicularis_oculi", "parameter": param,
+                "value": sub[param].to_numpy(dtype=float),
+                "no_response": sub[f"{param}_nr"].fillna(False).to_numpy(dtype=bool),
+                "unit": "ms", "sheet": "blink_reflex", "row": sub["_row"].to_numpy()}))
+        frames.append(_blink_differences(blink))
+    if not frames:
+        return pd.DataFrame(columns=VALUE_COLUMNS)
+    values = pd.concat(frames, ignore_index=True)
+    values = values.merge(demo, on="patient_id", how="left")
+    values = _attach_limits(values, reference)
+    values["nerve_lim_key"] = values["nerve"]
+    limit = values["limit"]
+    lower = values["bound"].eq("lower")
+    upper = values["bound"].eq("upper")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values["percent_of_limit"] = np.round(100.0 * values["value"] / limit, 1)
+    low = lower & (values["value"] < limit)
+    high = upper & (values["value"] > limit)
+    absent = values["no_response"]
+    values["abnormal"] = (low | high | absent).fillna(False).astype(bool)
+    values["flag"] = np.select(
+        [absent, limit.isna(), low, high], ["absent", "no_reference", "low", "high"], "normal")
+    values.loc[absent, "abnormal"] = True
+    values["reference"] = np.where(limit.notna(), reference.label, "")
+    values = _facial_side_ratio(values, reference)
+    return values[VALUE_COLUMNS + ["age_years"]].reset_index(drop=True)
+
+
+def _blink_differences(blink: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    b = blink.copy()
+    b["r2_ipsi_contra_diff_ms"] = (b["r2_ipsi_ms"] - b["r2_contra_ms"]).abs()
+    rows.append(pd.DataFrame({
+        "patient_id": b["patient_id"], "study": "blink", "nerve": "blink_reflex", "side": b["side"],
+        "site": "supraorbital", "recording_site": "orbicularis_oculi",
+        "parameter": "r2_ipsi_contra_diff_ms", "value": b["r2_ipsi_contra_diff_ms"],
+        "no_response": False, "unit": "ms", "sheet": "blink_reflex", "row": b["_row"]}))
+    wide = b.pivot_table(index="patient_id", columns="side",
+                         values=["r1_ms", "r2_ipsi_ms", "r2_contra_ms"], aggfunc="first")
+    if {("r1_ms", "L"), ("r1_ms", "R")} <= set(wide.columns):
+        r1 = (wide[("r1_ms", "L")] - wide[("r1_ms", "R")]).abs()
+        rows.append(pd.DataFrame({
+            "patient_id": r1.index, "study": "blink", "nerve": "blink_reflex",
+            "side": np.where(wide[("r1_ms", "L")] > wide[("r1_ms", "R")], "L", "R"),
+            "site": "supraorbital", "recording_site": "orbicularis_oculi",
+            "parameter": "r1_side_diff_ms", "value": r1.to_numpy(), "no_response": False,
+            "unit": "ms", "sheet": "blink_reflex", "row": np.nan}))
+        for p in ("r2_ipsi_ms", "r2_contra_ms"):
+            if {(p, "L"), (p, "R")} <= set(wide.columns):
+                d = (wide[(p, "L")] - wide[(p, "R")]).abs()
+                rows.append(pd.DataFrame({
+                    "patient_id": d.index, "study": "blink", "nerve": "blink_reflex",
+                    "side": np.where(wide[(p, "L")] > wide[(p, "R")], "L", "R"),
+                    "site": "supraorbital", "recording_site": "orbicularis_oculi",
+                    "parameter": "r2_side_diff_ms", "value": d.to_numpy(), "no_response": False,
+                    "unit": "ms", "sheet": "blink_reflex", "row": np.nan}))
+    out = pd.concat(rows, ignore_index=True)
+    return out[out["value"].notna()]
+
+
+def _facial_side_ratio(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
+    """Facial CMAP amplitude as a fraction of the other side's (ENoG-style ratio)."""
+    lim = reference.limits
+    ratio_lim = lim[(lim["nerve"] == "facial") & (lim["parameter"] == "amplitude_side_ratio")]
+    amp = values[(values["nerve"] == "facial") & (values["parameter"] == "amplitude_mv")]
+    if ratio_lim.empty or amp.empty:
+        return values
+    per_side = amp.assign(v=amp["value"].where(~amp["no_response"], 0.0)).groupby(
+        ["patient_id", "side"])["v"].max().unstack()
+    if not {"L", "R"} <= set(per_side.columns):
+        return values
+    per_side = per_side.dropna()
+    limit = float(ratio_lim["limit"].iloc[0])
+    rows = []
+    for side, other in (("L", "R"), ("R", "L")):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = per_side[side] / per_side[other]
+        ratio = ratio[np.isfinite(ratio)]
+        rows.append(pd.DataFrame({
+            "patient_id": ratio.index, "study": "motor", "nerve": "facial", "side": side,
+            "site": "stylomastoid", "recording_site": None, "parameter": "amplitude_side_ratio",
+            "value": ratio.round(3).to_numpy(), "no_response": False, "unit": "ratio",
+            "bound": "lower", "limit": limit,
+            "percent_of_limit": np.round(100 * ratio.to_numpy() / limit, 1),
+            "abnormal": (ratio < limit).to_numpy(),
+            "flag": np.where(ratio < limit, "low", "normal"),
+            "reference": reference.label, "source": ratio_lim["source"].iloc[0],
+            "verified": bool(ratio_lim["verified"].iloc[0]), "sheet": "ncs_motor", "row": np.nan}))
+    return pd.concat([values, *rows], ignore_index=True)
