@@ -2,6 +2,7 @@
 
 from ._read import RawWorkbook, normalize_header, read_workbook
 from ._schema import SHEETS
+from ._template import write_template
 from ._validate import Study, validate_workbook
 
 
@@ -26,4 +27,4 @@ def load_study(path):
 
 
 __all__ = ["RawWorkbook", "SHEETS", "Study", "load_study", "normalize_header", "read_workbook",
-           "validate_workbook"]
+           "validate_workbook", "write_template"]

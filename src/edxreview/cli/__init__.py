@@ -1,0 +1,190 @@
+"""Command-line interface: ``edxreview demo | run | validate | template | emg``.
+
+Thin layer: parses arguments, calls the library, prints with rich. Exit status 0 success,
+1 invalid input (every problem listed, nothing written), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from .. import __version__
+from .._errors import EdxreviewError, InvalidInputError, OutputExistsError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _console(quiet: bool = False, stderr: bool = False) -> Console:
+    return Console(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=False)
+
+
+def print_problems(problems, console: Console, limit: int = 200) -> None:
+    """Print problems as a table: severity, sheet, row, column, value, message."""
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    table = Table(title=f"{len(errors)} error(s), {len(warnings)} warning(s)", show_lines=False)
+    for col in ("", "sheet", "row", "column", "value", "problem"):
+        table.add_column(col, overflow="fold")
+    for p in (errors + warnings)[:limit]:
+        table.add_row("error" if p.severity == "error" else "warning", p.sheet or "—",
+                      "" if p.row is None else str(p.row), p.column or "",
+                      "" if p.value is None else repr(str(p.value))[:60], p.message)
+    console.print(table)
+    if len(problems) > limit:
+        console.print(f"… and {len(problems) - limit} more (all are in the problems list)")
+
+
+def print_results(summary: dict, console: Console, published: dict | None = None) -> None:
+    """The cohort results table."""
+    table = Table(title=f"Cohort results — {summary['n_patients']} patients included, "
+                        f"{summary['n_excluded']} excluded")
+    table.add_column("measure")
+    for col in ("n", "of", "%", "95% CI"):
+        table.add_column(col, justify="right")
+    if published:
+        table.add_column("published study", justify="right")
+    for key, m in summary["measures"].items():
+        ci = "—" if m["ci95"][0] is None else f"{m['ci95'][0]:.1f}–{m['ci95'][1]:.1f}"
+        row = [m["label"], str(m["n"]), str(m["denominator"]),
+               "—" if m["percent"] is None else f"{m['percent']:.1f}", ci]
+        if published:
+            row.append(f"{published[key]}/59")
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"95% CI: {summary['ci_method']}.")
+
+
+def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> None:
+    p.add_argument("--out", default=default_out, type=Path,
+                   help="output folder (written atomically)" + (f"; default {default_out}" if default_out else ""))
+    p.add_argument("--reference", type=Path, default=None,
+                   help="a laboratory's own reference limits CSV (format of ncs_limits_adult.csv)")
+    p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
+                   help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edxreview",
+        description="Retrospective review of nerve conduction studies and needle EMG.")
+    parser.add_argument("--version", action="version", version=f"edxreview {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    p = sub.add_parser("demo", help="run the whole pipeline on the bundled 59-patient NMOSD cohort")
+    _add_run_options(p, "edxreview-demo")
+    p = sub.add_parser("run", help="run the whole pipeline on a study workbook")
+    p.add_argument("workbook", type=Path, help=".xlsx workbook or folder of <sheet>.csv files")
+    _add_run_options(p, None)
+    p = sub.add_parser("validate", help="check a workbook; list every problem")
+    p.add_argument("workbook", type=Path)
+    p = sub.add_parser("template", help="write an empty workbook with drop-downs and an example row")
+    p.add_argument("path", type=Path, help="where to write the .xlsx file")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    for module in ("emg", "synth"):
+        try:
+            mod = __import__(f"edxreview.cli.{module}", fromlist=["add_parser"])
+        except ImportError:
+            continue
+        mod.add_parser(sub)
+    return parser
+
+
+def _run_pipeline(workbook: Path, args, console: Console, published: dict | None = None) -> int:
+    from .._pipeline import review_study, write_outputs
+    from ..report import render_report
+
+    out = args.out if args.out is not None else Path(f"{workbook.stem}-edxreview")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        err = _console(stderr=True)
+        err.print(f"[bold red]error:[/] output folder {str(out)!r} exists and is not empty; "
+                  "choose another --out or pass --force to replace it")
+        return EXIT_USAGE
+    status = console.status("reviewing…") if not args.quiet else None
+    try:
+        if status:
+            status.start()
+
+        def progress(stage: str) -> None:
+            if status:
+                status.update(f"{stage}…")
+
+        result = review_study(workbook, reference=args.reference, ci_method=args.ci, progress=progress)
+        if status:
+            status.update("writing report…")
+        write_outputs(result, out, force=args.force, extra=lambda tmp, r: render_report(r, tmp))
+    finally:
+        if status:
+            status.stop()
+    if result.study.warnings and not args.quiet:
+        console.print(f"{len(result.study.warnings)} warning(s); see {out / 'warnings.csv'}")
+    print_results(result.summary, console, published)
+    console.print(f"Outputs written to {out}/ (summary.json, patients.csv, muscles.csv, nerves.csv, "
+                  "values.csv, report.html)")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = _console(quiet=getattr(args, "quiet", False))
+    err = _console(stderr=True)
+    try:
+        if args.command == "demo":
+            from .._pipeline import demo_path
+            from ..cohort import PUBLISHED
+
+            return _run_pipeline(demo_path(), args, console, PUBLISHED)
+        if args.command == "run":
+            return _run_pipeline(args.workbook, args, console)
+        if args.command == "validate":
+            from ..io import load_study
+
+            study = load_study(args.workbook)
+            if study.warnings:
+                print_problems(study.warnings, console)
+            n_rows = sum(r["read"] for r in study.rows.values())
+            console.print(f"[green]valid[/]: {len(study.tables['patients'])} patients, "
+                          f"{n_rows} rows read, {len(study.warnings)} warning(s)")
+            return EXIT_OK
+        if args.command == "template":
+            from ..io import write_template
+
+            if args.path.exists() and not args.force:
+                err.print(f"[bold red]error:[/] {str(args.path)!r} exists; pass --force to replace it")
+                return EXIT_USAGE
+            write_template(args.path)
+            console.print(f"template written to {args.path}")
+            return EXIT_OK
+        if hasattr(args, "func"):
+            return int(args.func(args))
+        if args.command in ("emg", "synth"):
+            mod = __import__(f"edxreview.cli.{args.command}", fromlist=["run"])
+            return int(mod.run(args))
+    except InvalidInputError as exc:
+        err.print(f"[bold red]invalid input:[/] {exc}")
+        if exc.problems:
+            print_problems(exc.problems, err)
+        return EXIT_INVALID
+    except OutputExistsError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        return EXIT_USAGE
+    except EdxreviewError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was written")
+        return 130
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE
+
+
+def _entry() -> None:
+    sys.exit(main())
