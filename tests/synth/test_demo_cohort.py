@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -455,3 +454,30 @@ def test_mri_lesions_are_longitudinally_extensive_where_in_the_cord(sheets):
     assert (span >= 3).all()
     assert cord["location"].isin(["central_gray", "whole_cross_section"]).all()
     assert mri["enhancement"].isin(["yes", "no"]).all()
+
+
+def test_design_anchors_agree_with_the_shipped_reference_limits():
+    path = ROOT / "src" / "edxreview" / "knowledge" / "data" / "ncs_limits_adult.csv"
+    if not path.exists():
+        pytest.skip("reference limits table not present")
+    lim = pd.read_csv(path, dtype={"age_min_years": float, "age_max_years": float})
+    lim = lim[lim["age_min_years"].isna()]           # the adult (all-age) rows
+    for kind, study in (("motor", "motor"), ("sensory", "sensory")):
+        for nerve, a in ANCHORS[kind].items():
+            rows = lim[(lim["study"] == study) & (lim["nerve"] == nerve)]
+            default_site = rows["recording_site"].iloc[0]
+            rows = rows[rows["recording_site"] == default_site].set_index("parameter")["limit"]
+            for key, value in a.items():
+                param = {"amplitude_mv_lln": "amplitude_mv", "amplitude_uv_lln": "amplitude_uv",
+                         "latency_ms_uln": "latency_ms", "velocity_m_s_lln": "velocity_m_s"}.get(key)
+                if param is not None:
+                    assert float(rows[param]) == value, (kind, nerve, key)
+    f = lim[lim["study"] == "f_wave"].set_index("nerve")
+    for nerve, a in ANCHORS["motor"].items():
+        if "f_latency_ms_uln" in a:
+            assert float(f.loc[nerve, "limit"]) == a["f_latency_ms_uln"], nerve
+            assert float(f.loc[nerve, "height_ref_cm"]) == ANCHORS["f_height_ref_cm"]
+            assert float(f.loc[nerve, "height_slope_ms_per_cm"]) == PARAMS["motor"][nerve]["f_latency_ms"]["slope_ms_per_cm"]
+    blink = lim[lim["study"] == "blink"].set_index("parameter")["limit"]
+    for key, value in ANCHORS["blink"].items():
+        assert float(blink[key.replace("_uln", "")]) == value, key
