@@ -182,6 +182,8 @@ def test_a_large_cohort_is_cheap_and_keeps_the_proportions():
     den = (truth["emg_denervation"] == "true").mean()
     assert abs(den - 13 / 59) < 0.01
     assert sheets["patients"]["patient_id"].is_unique
+    _, loose = generate_cohort(4, n=400, exact=False)
+    assert 0.1 < (loose["emg_denervation"] == "true").mean() < 0.35
 
 
 def test_the_workbook_validator_accepts_the_demo():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import EdxreviewError
-from ._draw import allocate_counts, round_within
+from ._draw import allocate_counts, draw_categories, round_within
 from ._scenarios import SCENARIO_BUILDERS
 from ._study import SEGMENTS, SynthStudy, draw_patients, draw_protocol, load_patterns
 
@@ -19,7 +19,8 @@ TRUTH_COLUMNS = ["patient_id", "scenario", "emg_denervation", "ncs_neuropathy",
                  "lmn_involvement", "lmn_with_corresponding_mri", "lmn_segments"]
 
 
-def allocate_scenarios(rng: np.random.Generator, params: dict[str, Any], n: int | None = None) -> np.ndarray:
+def allocate_scenarios(rng: np.random.Generator, params: dict[str, Any], n: int | None = None,
+                       exact: bool = True) -> np.ndarray:
     """Latent scenario of each patient, in random order.
 
     Parameters
@@ -30,7 +31,10 @@ def allocate_scenarios(rng: np.random.Generator, params: dict[str, Any], n: int 
     n : int, optional
         Number of patients. ``None`` gives the bundled demonstration cohort: exactly
         ``demo_count`` patients of each scenario. Otherwise scenarios are allocated by their
-        ``proportion`` (default ``demo_count`` / total) with exact largest-remainder counts.
+        ``proportion`` (default ``demo_count`` / total).
+    exact : bool
+        With ``n``: exact largest-remainder counts (default) or independent (multinomial)
+        draws, so that counts vary around the proportions.
     """
     sc = params["scenarios"]
     unknown = set(sc) - set(SCENARIO_BUILDERS)
@@ -43,8 +47,10 @@ def allocate_scenarios(rng: np.random.Generator, params: dict[str, Any], n: int 
         if n < 1:
             raise ValueError(f"n must be a positive number of patients, got {n!r}")
         total = sum(v.get("demo_count", 0) for v in sc.values())
-        counts = allocate_counts(n, {k: v.get("proportion", v.get("demo_count", 0) / total)
-                                     for k, v in sc.items()})
+        props = {k: v.get("proportion", v.get("demo_count", 0) / total) for k, v in sc.items()}
+        if not exact:
+            return draw_categories(rng, props, n)
+        counts = allocate_counts(n, props)
     labels = np.repeat(np.array(list(counts), dtype=object), list(counts.values()))
     return rng.permutation(labels)
 
@@ -276,7 +282,8 @@ def truth_table(study: SynthStudy, params: dict[str, Any]) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 
 def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
-                    params: dict[str, Any] | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+                    params: dict[str, Any] | None = None,
+                    exact: bool = True) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Generate a synthetic NMOSD study workbook and its truth table.
 
     Parameters
@@ -289,6 +296,8 @@ def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
         proportion and draw demographics independently.
     params : dict, optional
         :func:`load_patterns` output; the bundled ``patterns.toml`` by default.
+    exact : bool
+        With ``n``: allocate scenarios in exact proportions (default) or by independent draws.
 
     Returns
     -------
@@ -301,7 +310,7 @@ def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     params = load_patterns() if params is None else params
-    scenarios = allocate_scenarios(rng, params, n)
+    scenarios = allocate_scenarios(rng, params, n, exact=exact)
     study = build_study(rng, scenarios, params, exact=n is None)
     return to_sheets(rng, study, params), truth_table(study, params)
 
