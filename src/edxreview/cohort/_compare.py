@@ -1,0 +1,124 @@
+"""Two-group comparisons with the test chosen for the data (SciPy implementations).
+
+Categorical variables: Fisher's exact test when any expected cell count is below 5, Pearson's
+chi-squared test otherwise. Continuous variables: Mann–Whitney U test when either group departs
+from normality (Shapiro–Wilk p < 0.05, skewness, or fewer than 8 values), Welch's t-test
+otherwise. Each function returns the p-value with the name of the test that produced it, so the
+report can name it in a footnote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: names of the tests, as printed in footnotes
+TEST_NAMES = {
+    "fisher": "Fisher's exact test",
+    "chi2": "Pearson's chi-squared test",
+    "mannwhitney": "Mann–Whitney U test",
+    "welch": "Welch's t-test",
+}
+
+#: r×c tables above this many observations use chi-squared (exact enumeration grows too fast)
+_FISHER_RXC_MAX_N = 2000
+#: fewer values than this in a group are treated as not shown to be normal
+_MIN_NORMAL_N = 8
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of one test: ``test`` is a key of :data:`TEST_NAMES` (or ``""`` if none ran)."""
+
+    test: str
+    p_value: float
+    note: str = ""
+
+    @property
+    def test_name(self) -> str:
+        return TEST_NAMES.get(self.test, "")
+
+
+_NONE = Comparison("", float("nan"), "not tested")
+
+
+def compare_categorical(table: pd.DataFrame | np.ndarray) -> Comparison:
+    """Test independence of a levels × groups contingency table.
+
+    Rows or columns that are all zero (a level seen in neither group, a group with no
+    non-missing value) are dropped first, so a level absent from one group is kept and tested.
+
+    Parameters
+    ----------
+    table : DataFrame or array of int
+        Counts, one row per level and one column per group.
+
+    Returns
+    -------
+    Comparison
+        Fisher's exact test when any expected count is below 5 (2×2 at any size; r×c up to
+        2000 observations), Pearson's chi-squared test otherwise.
+    """
+    counts = np.asarray(table, dtype=float)
+    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0] if counts.size else counts
+    if counts.ndim != 2 or counts.shape[0] < 2 or counts.shape[1] < 2:
+        return _NONE
+    n = counts.sum()
+    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / n
+    small = bool((expected < 5).any())
+    if small and (counts.shape == (2, 2) or n <= _FISHER_RXC_MAX_N):
+        res = stats.fisher_exact(counts.astype(int))
+        return Comparison("fisher", float(res.pvalue))
+    res = stats.chi2_contingency(counts, correction=False)
+    note = "expected counts below 5" if small else ""
+    return Comparison("chi2", float(res.pvalue), note)
+
+
+def is_skewed(values: pd.Series | np.ndarray) -> bool:
+    """Whether a sample should be summarised by median and IQR rather than mean and SD.
+
+    True when it has fewer than 8 values, or its Shapiro–Wilk test gives p < 0.05
+    (on at most 5000 values, the test's valid range), or it is constant.
+    """
+    x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
+    if len(x) < _MIN_NORMAL_N or np.ptp(x) == 0:
+        return True
+    if len(x) > 5000:
+        x = np.sort(x)[np.linspace(0, len(x) - 1, 5000).astype(int)]
+    return bool(stats.shapiro(x).pvalue < 0.05)
+
+
+def compare_continuous(*groups: pd.Series | np.ndarray, skewed: bool | None = None) -> Comparison:
+    """Compare a continuous variable between two groups.
+
+    Parameters
+    ----------
+    *groups : two arrays of numbers
+        Missing values are dropped.
+    skewed : bool, optional
+        Use the Mann–Whitney U test; by default decided with :func:`is_skewed` on each group.
+
+    Returns
+    -------
+    Comparison
+        Mann–Whitney U (two-sided) for skewed data, Welch's t-test otherwise; no test when a
+        group has no values.
+    """
+    xs = [np.asarray(pd.to_numeric(pd.Series(g), errors="coerce").dropna(), dtype=float)
+          for g in groups]
+    if len(xs) != 2 or any(len(x) == 0 for x in xs):
+        return _NONE
+    if skewed is None:
+        skewed = any(is_skewed(x) for x in xs)
+    if skewed:
+        if np.ptp(np.concatenate(xs)) == 0:
+            return Comparison("mannwhitney", 1.0)
+        res = stats.mannwhitneyu(xs[0], xs[1], alternative="two-sided")
+        return Comparison("mannwhitney", float(res.pvalue))
+    if any(len(x) < 2 for x in xs):
+        return _NONE
+    res = stats.ttest_ind(xs[0], xs[1], equal_var=False)
+    return Comparison("welch", float(res.pvalue))

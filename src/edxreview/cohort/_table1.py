@@ -1,0 +1,254 @@
+"""Table 1: patient characteristics by group, with missing counts and named tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._compare import TEST_NAMES, compare_categorical, compare_continuous, is_skewed
+
+#: characteristics shown in Table 1: column → (label, kind, unit)
+TABLE1_VARIABLES: dict[str, tuple[str, str, str]] = {
+    "age_years": ("Age", "continuous", "years"),
+    "sex": ("Sex", "categorical", ""),
+    "aqp4_igg": ("AQP4-IgG", "categorical", ""),
+    "mog_igg": ("MOG-IgG", "categorical", ""),
+    "disease_duration_months": ("Disease duration", "continuous", "months"),
+    "edss": ("EDSS", "continuous", ""),
+    "weakness": ("Weakness", "binary", ""),
+    "atrophy": ("Atrophy", "binary", ""),
+    "hyporeflexia": ("Hyporeflexia", "binary", ""),
+    "cord_lesion_segments": ("Longest cord lesion", "continuous", "segments"),
+    "cord_lesion": ("Cord lesion on MRI", "binary", ""),
+    "brainstem_lesion": ("Brainstem lesion on MRI", "binary", ""),
+}
+
+#: text values read as "not recorded"
+MISSING_TEXT = ("", "unknown", "not_done", "not done", "na", "n/a", "nan", "none")
+
+_LEVEL_ORDER = ["F", "M", "positive", "negative", "yes", "no"]
+
+
+@dataclass
+class Table1:
+    """Table 1 as data.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        One row per variable (``level`` empty) and per category level, with columns
+        ``variable, label, level, overall, <group labels...>, missing, p_value, test, stat``.
+    groups : dict
+        Group label → number of patients.
+    footnotes : list of str
+        The summary statistics and the tests used, in words.
+    """
+
+    rows: pd.DataFrame
+    groups: dict[str, int]
+    footnotes: list[str] = field(default_factory=list)
+    group_column: str = ""
+
+
+def build_characteristics(patients: pd.DataFrame, lesions: pd.DataFrame | None = None,
+                          mri: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per patient with the Table 1 characteristics.
+
+    Parameters
+    ----------
+    patients : DataFrame
+        The typed ``patients`` sheet.
+    lesions : DataFrame, optional
+        Brainstem and cord lesions (``patient_id, region, pos_min, pos_max``).
+    mri : DataFrame, optional
+        The ``mri`` sheet; patients with no row in it have MRI characteristics missing.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``patient_id``; cord lesion extent in cord segments (0 when the patient had
+        MRI without a cord lesion).
+    """
+    cols = [c for c in TABLE1_VARIABLES if c in patients.columns]
+    out = patients.drop_duplicates("patient_id").set_index("patient_id")[cols].copy()
+    if lesions is not None and mri is not None:
+        imaged = out.index.isin(pd.Index(mri["patient_id"].dropna().unique()))
+        les = lesions if len(lesions) else pd.DataFrame(
+            columns=["patient_id", "region", "pos_min", "pos_max"])
+        cord = les[les["region"].astype(str) == "spinal_cord"]
+        extent = (pd.to_numeric(cord["pos_max"]) - pd.to_numeric(cord["pos_min"]) + 1)
+        longest = extent.groupby(cord["patient_id"]).max()
+        brainstem = pd.Index(les.loc[les["region"].astype(str) == "brainstem", "patient_id"])
+        out["cord_lesion_segments"] = np.where(
+            imaged, longest.reindex(out.index).fillna(0).to_numpy(dtype=float), np.nan)
+        out["cord_lesion"] = pd.Series(out.index.isin(longest.index), index=out.index,
+                                       dtype=object).where(imaged, None)
+        out["brainstem_lesion"] = pd.Series(out.index.isin(brainstem), index=out.index,
+                                            dtype=object).where(imaged, None)
+    return out
+
+
+def _as_category(s: pd.Series) -> pd.Series:
+    """Text (or bool) values with every spelling of 'not recorded' as missing."""
+    if s.dtype == bool:
+        return s.map({True: "yes", False: "no"})
+    text = s.astype(object).where(s.notna(), None)
+    text = text.map(lambda v: v if v is None else ("yes" if v is True else
+                                                    "no" if v is False else str(v).strip()))
+    return text.where(~text.astype(str).str.lower().isin(MISSING_TEXT) & text.notna(), None)
+
+
+def _fmt_num(x: float, digits: int = 1) -> str:
+    return "—" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
+                   labels: tuple[str, str] = ("Yes", "No"),
+                   variables: dict[str, tuple[str, str, str]] | None = None) -> Table1:
+    """Characteristics by a two-level grouping, with missing counts and named tests.
+
+    Continuous variables are shown as mean (SD) and compared with Welch's t-test when both
+    groups look normal, otherwise as median [Q1, Q3] with the Mann–Whitney U test.
+    Categorical variables are shown as n (%) of patients with a recorded value; levels absent in
+    one group are kept (0 (0.0)); the test is Fisher's exact test when an expected count is
+    below 5, Pearson's chi-squared test otherwise. Missing values (including the text
+    ``unknown``) are counted in the ``missing`` column and left out of percentages and tests.
+    A variable with no recorded value is listed with its missing count and not tested.
+
+    Parameters
+    ----------
+    characteristics : DataFrame
+        One row per patient (from :func:`build_characteristics`).
+    group : Series of bool
+        Aligned with ``characteristics``; True is the first group.
+    labels : (str, str)
+        Labels of the True and False groups.
+    variables : dict, optional
+        Column → (label, kind, unit); defaults to :data:`TABLE1_VARIABLES`.
+
+    Returns
+    -------
+    Table1
+    """
+    variables = variables or TABLE1_VARIABLES
+    g = pd.Series(np.asarray(group, dtype=bool), index=characteristics.index)
+    masks = {labels[0]: g.to_numpy(), labels[1]: ~g.to_numpy()}
+    n_groups = {k: int(v.sum()) for k, v in masks.items()}
+    rows: list[dict] = []
+    used_tests: set[str] = set()
+    any_skewed = any_normal = False
+    base = {"overall": "", labels[0]: "", labels[1]: ""}
+    rows.append({"variable": "n", "label": "Patients, n", "level": "", "overall":
+                 str(len(g)), labels[0]: str(n_groups[labels[0]]),
+                 labels[1]: str(n_groups[labels[1]]), "missing": "", "p_value": "",
+                 "test": "", "stat": ""})
+    for col, (label, kind, unit) in variables.items():
+        if col not in characteristics.columns:
+            continue
+        s = characteristics[col]
+        shown = f"{label}, {unit}" if unit else label
+        if kind == "continuous":
+            x = pd.to_numeric(s, errors="coerce")
+            n_missing = int(x.isna().sum())
+            if x.notna().sum() == 0:
+                rows.append({"variable": col, "label": shown, "level": "", **dict.fromkeys(
+                    base, "—"), "missing": str(n_missing), "p_value": "", "test": "",
+                    "stat": "not recorded"})
+                continue
+            parts = [x[m].dropna() for m in masks.values()]
+            skewed = any(is_skewed(p) for p in parts if len(p)) or is_skewed(x)
+            cmp = compare_continuous(*parts, skewed=skewed)
+            any_skewed |= skewed
+            any_normal |= not skewed
+
+            def summary(v: pd.Series) -> str:
+                v = v.dropna()
+                if not len(v):
+                    return "—"
+                if skewed:
+                    q1, med, q3 = np.percentile(v, [25, 50, 75])
+                    return f"{_fmt_num(med)} [{_fmt_num(q1)}, {_fmt_num(q3)}]"
+                sd = v.std(ddof=1) if len(v) > 1 else float("nan")
+                return f"{_fmt_num(v.mean())} ({_fmt_num(sd)})"
+
+            if cmp.test:
+                used_tests.add(cmp.test)
+            rows.append({"variable": col, "label": shown, "level": "",
+                         "overall": summary(x),
+                         **{k: summary(x[m]) for k, m in masks.items()},
+                         "missing": str(n_missing), "p_value": _fmt_p(cmp.p_value),
+                         "test": cmp.test, "stat": "median [Q1, Q3]" if skewed else "mean (SD)"})
+            continue
+        cat = _as_category(s)
+        n_missing = int(cat.isna().sum())
+        present = cat.dropna()
+        if not len(present):
+            rows.append({"variable": col, "label": shown, "level": "", **dict.fromkeys(
+                base, "—"), "missing": str(n_missing), "p_value": "", "test": "",
+                "stat": "not recorded"})
+            continue
+        levels = sorted(present.unique(), key=lambda v: (
+            _LEVEL_ORDER.index(v) if v in _LEVEL_ORDER else len(_LEVEL_ORDER), v))
+        counts = pd.crosstab(cat, g).reindex(index=levels, columns=[True, False], fill_value=0)
+        cmp = compare_categorical(counts.to_numpy())
+        if cmp.test:
+            used_tests.add(cmp.test)
+        totals = {"overall": int(counts.to_numpy().sum()),
+                  labels[0]: int(counts[True].sum()), labels[1]: int(counts[False].sum())}
+        shown_levels = ["yes"] if kind == "binary" and set(levels) <= {"yes", "no"} else levels
+        header = {"variable": col, "label": shown, "level": "", "missing": str(n_missing),
+                  "p_value": _fmt_p(cmp.p_value), "test": cmp.test, "stat": "n (%)",
+                  "note": cmp.note}
+        if kind == "binary" and shown_levels == ["yes"]:
+            level_counts = {"overall": int(counts.loc["yes"].sum()) if "yes" in counts.index
+                            else 0,
+                            labels[0]: int(counts.loc["yes", True]) if "yes" in counts.index
+                            else 0,
+                            labels[1]: int(counts.loc["yes", False]) if "yes" in counts.index
+                            else 0}
+            rows.append({**header, **{k: _n_pct(level_counts[k], totals[k])
+                                      for k in level_counts}})
+            continue
+        rows.append({**header, **base})
+        for lev in shown_levels:
+            c = {"overall": int(counts.loc[lev].sum()), labels[0]: int(counts.loc[lev, True]),
+                 labels[1]: int(counts.loc[lev, False])}
+            rows.append({"variable": col, "label": "", "level": str(lev),
+                         **{k: _n_pct(c[k], totals[k]) for k in c}, "missing": "",
+                         "p_value": "", "test": "", "stat": ""})
+    frame = pd.DataFrame(rows)
+    frame["test"] = frame["test"].fillna("")
+    if "note" not in frame:
+        frame["note"] = ""
+    frame["note"] = frame["note"].fillna("")
+    frame["test_name"] = frame["test"].map(TEST_NAMES).fillna("")
+    notes = []
+    if any_normal:
+        notes.append("Continuous variables shown as mean (SD) where both groups pass the "
+                     "Shapiro–Wilk test of normality (p ≥ 0.05, at least 8 values each).")
+    if any_skewed:
+        notes.append("Continuous variables shown as median [Q1, Q3] where a group departs from "
+                     "normality (Shapiro–Wilk p < 0.05) or has fewer than 8 values.")
+    notes.append("Categorical variables shown as n (%) of patients with a recorded value; "
+                 "'unknown' and empty cells are counted as missing.")
+    order = ["fisher", "chi2", "mannwhitney", "welch"]
+    explain = {"fisher": "for categorical variables with an expected cell count below 5",
+               "chi2": "for categorical variables with all expected counts of 5 or more",
+               "mannwhitney": "for skewed continuous variables (two-sided)",
+               "welch": "for normally distributed continuous variables"}
+    for t in order:
+        if t in used_tests:
+            notes.append(f"{TEST_NAMES[t]} {explain[t]} (SciPy).")
+    return Table1(frame, n_groups, notes)
+
+
+def _n_pct(n: int, total: int) -> str:
+    return f"{n} ({100.0 * n / total:.1f})" if total else "—"
