@@ -58,7 +58,7 @@ def measure_waveform(
     base = np.median(np.r_[y[:edge], y[-edge:]])
     yb = y - base
     # main spike: largest excursion within +-2 ms of the discharge time
-    w = int(round(2e-3 * fs_hz))
+    w = int(round(5e-3 * fs_hz))
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[lo:hi]
     amp = float(seg.max() - seg.min())
@@ -76,6 +76,7 @@ def measure_waveform(
     end = _runs_below(above, quiet, ipk, +1)
     duration_ms = (end - onset) / fs_hz * 1e3
     part = yb[onset : end + 1]
+    amp = max(amp, float(np.ptp(part)))
     # phases: baseline crossings between onset and end, counting only excursions that reach
     # the phase threshold
     pthr = max(p["phase_fraction_pp"] * amp, p["threshold_noise_sd"] * noise_sd)

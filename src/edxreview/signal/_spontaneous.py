@@ -68,13 +68,15 @@ def segment_activity(rec: Recording) -> pd.DataFrame:
 
 def _shape(y: np.ndarray, c: int, fs: float, sd: float) -> dict[str, float]:
     """Duration and initial polarity of a spontaneous potential around index ``c``."""
+    from edxreview.signal._measure import measure_waveform
+
     amp = float(np.ptp(y))
+    m = measure_waveform(y, fs, c, sd)
+    dur = m["duration_ms"]
     thr = max(3 * sd, 0.05 * amp)
-    above = np.abs(y) > thr
-    idx = np.flatnonzero(above)
-    if idx.size == 0:
+    idx = np.flatnonzero(np.abs(y) > thr)
+    if idx.size == 0 or not np.isfinite(dur):
         return dict(duration_ms=0.0, first_sign=0.0, amplitude=amp, asym=0.0)
-    dur = (idx[-1] - idx[0]) / fs * 1e3
     first = float(np.sign(y[idx[0]]))
     pos, neg = y.max(), -y.min()
     return dict(duration_ms=dur, first_sign=first, amplitude=amp, asym=float(pos / (neg + 1e-12)))
@@ -133,14 +135,18 @@ def detect_spontaneous(
     norms = np.linalg.norm(snips, axis=1)
     unitv = snips / norms[:, None]
     train = -np.ones(peaks.size, dtype=int)
+    kmax = max(1, int(round(1e-3 * fs)))
     t_id = 0
     for i in np.argsort(-norms):
         if train[i] >= 0:
             continue
         free = train < 0
-        sim = unitv[free] @ unitv[i]
+        ref = unitv[i]
+        sim = np.max(
+            [np.roll(unitv[free], k, axis=1) @ ref for k in range(-kmax, kmax + 1)], axis=0
+        )
         ratio = norms[free] / norms[i]
-        members = np.flatnonzero(free)[(sim > 0.9) & (ratio > 0.6) & (ratio < 1.6)]
+        members = np.flatnonzero(free)[(sim > 0.8) & (ratio > 0.6) & (ratio < 1.6)]
         train[members] = t_id
         train[i] = t_id
         t_id += 1
@@ -150,7 +156,7 @@ def detect_spontaneous(
         s = np.sort(peaks[train == t])
         seg = measure[s[:, None] + np.arange(-half, half + 1)[None, :]]
         y = np.median(seg, axis=0)
-        sh = _shape(y - np.median(y), half, fs, msd / np.sqrt(len(s)))
+        sh = _shape(y - np.median(y), half, fs, msd)
         isi = np.diff(s) / fs
         regular = False
         if s.size >= p["train_min_discharges"]:
