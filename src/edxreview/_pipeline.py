@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import platform
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -53,7 +55,8 @@ class StudyResult:
 
 def review_study(path: str | Path, reference: str | Path | ReferenceSet | None = None,
                  ci_method: str = "wilson",
-                 progress: Callable[[str], None] | None = None) -> StudyResult:
+                 progress: Callable[[str], None] | None = None, deidentify: bool = False,
+                 salt: str | None = None) -> StudyResult:
     """Run the review pipeline on a study workbook.
 
     Parameters
@@ -67,6 +70,12 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         Binomial confidence interval method.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    deidentify : bool
+        Replace patient ids by salted hashes, shift dates per patient and drop free text before
+        the review (see :func:`edxreview._privacy.deidentify_study`).
+    salt : str, optional
+        Salt of the id hash; ``None`` draws a random one that is written nowhere, so the
+        mapping cannot be recovered.
 
     Returns
     -------
@@ -80,6 +89,10 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     step = progress or (lambda name: None)
     step("read and validate")
     study = load_study(path)
+    if deidentify:
+        from ._privacy import deidentify_study, new_salt
+
+        study = deidentify_study(study, salt if salt else new_salt())
     ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
     anatomy = load_anatomy()
     rules = load_rules()
@@ -92,23 +105,28 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     result: Classification = classify_patients(study, nerves, muscles, anatomy, rules)
     step("cohort results")
     summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
+    options = {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
+               "deidentify": bool(deidentify),
+               "salt": ("given" if salt else "random, not recorded") if deidentify else None}
     summary["rows"] = study.rows
     summary["warnings"] = len(study.warnings)
     summary["provenance"] = {
         "edxreview_version": __version__,
         "reference_set": ref.label,
         "reference_path": "bundled" if ref.path == "bundled" else Path(ref.path).name,
-        "input": Path(study.source).name,
+        "input": "withheld (--deidentify)" if deidentify else Path(study.source).name,
         "input_format": study.format,
         "input_sha256": study.sha256,
         "tables": table_provenance(),
-        "options": {"ci_method": ci_method},
+        "options": options,
         "python": platform.python_version(),
         "pandas": pd.__version__,
+        "numpy": np.__version__,
+        "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
     return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
-                       result.lesions, {"ci_method": ci_method})
+                       result.lesions, options)
 
 
 def _bool_text(frame: pd.DataFrame) -> pd.DataFrame:

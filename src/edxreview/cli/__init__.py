@@ -7,6 +7,7 @@ Thin layer: parses arguments, calls the library, prints with rich. Exit status 0
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -25,19 +26,19 @@ def _console(quiet: bool = False, stderr: bool = False) -> Console:
 
 
 def print_problems(problems, console: Console, limit: int = 200) -> None:
-    """Print problems as a table: severity, sheet, row, column, value, message."""
+    """Print problems, errors first, one plain line each: sheet, row, column, value, message.
+
+    Lines are never wrapped or interpreted as markup, so every problem can be searched for
+    (``edxreview validate book.xlsx | grep ncs_motor``) and cell text prints as written.
+    """
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
-    table = Table(title=f"{len(errors)} error(s), {len(warnings)} warning(s)", show_lines=False)
-    for col in ("", "sheet", "row", "column", "value", "problem"):
-        table.add_column(col, overflow="fold")
+    console.print(f"{len(errors)} error(s), {len(warnings)} warning(s):", markup=False)
     for p in (errors + warnings)[:limit]:
-        table.add_row("error" if p.severity == "error" else "warning", p.sheet or "—",
-                      "" if p.row is None else str(p.row), p.column or "",
-                      "" if p.value is None else repr(str(p.value))[:60], p.message)
-    console.print(table)
+        console.print(str(p), markup=False, highlight=False, soft_wrap=True, emoji=False)
     if len(problems) > limit:
-        console.print(f"… and {len(problems) - limit} more (all are in the problems list)")
+        console.print(f"… and {len(problems) - limit} more (fix these and run again to see them)",
+                      markup=False)
 
 
 def print_results(summary: dict, console: Console, published: dict | None = None) -> None:
@@ -68,6 +69,13 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--deidentify", action="store_true",
+                   help="replace patient ids by salted hashes, shift dates per patient and drop "
+                        "free text (diagnosis, location, unknown columns) before the review; "
+                        "the mapping cannot be recovered without the salt")
+    p.add_argument("--salt", default=None, metavar="TEXT",
+                   help="salt for --deidentify (keep it secret; the same salt gives the same "
+                        "pseudonyms); default: a random salt that is written nowhere")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
 
 
@@ -101,6 +109,9 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
     from .._pipeline import review_study, write_outputs
     from ..report import render_report
 
+    if args.salt and not args.deidentify:
+        _console(stderr=True).print("[bold red]error:[/] --salt needs --deidentify")
+        return EXIT_USAGE
     out = args.out if args.out is not None else Path(f"{workbook.stem}-edxreview")
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
         err = _console(stderr=True)
@@ -116,7 +127,8 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
             if status:
                 status.update(f"{stage}…")
 
-        result = review_study(workbook, reference=args.reference, ci_method=args.ci, progress=progress)
+        result = review_study(workbook, reference=args.reference, ci_method=args.ci,
+                              progress=progress, deidentify=args.deidentify, salt=args.salt)
         if status:
             status.update("writing report…")
         write_outputs(result, out, force=args.force, extra=lambda tmp, r: render_report(r, tmp))
@@ -182,6 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         return 130
+    except Exception as exc:  # a bug: say so without a traceback or any cell content
+        if os.environ.get("EDXREVIEW_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error[/] ({type(exc).__name__}) while processing the "
+                  "input; nothing was written. This is a bug in edxreview: please report it "
+                  "(set EDXREVIEW_DEBUG=1 to see the details)")
+        return EXIT_INVALID
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 

@@ -7,6 +7,7 @@ reported with its sheet, row, column and value in one pass. Input files are open
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import hashlib
 import io as _io
@@ -15,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
@@ -57,8 +59,14 @@ def normalize_header(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", text)
 
 
-def _cell_text(value: object) -> tuple[str, str | None]:
-    """Return the text of an Excel cell and, if suspicious, a problem message."""
+def _cell_text(value: object, formula: bool = False) -> tuple[str, str | None]:
+    """Return the text of an Excel cell and, if suspicious, a problem message.
+
+    Only a cell Excel stores as a formula is flagged; text that merely starts with ``=`` (an
+    id typed as text) is kept as text.
+    """
+    if formula:
+        return str(value), "formula"
     if value is None:
         return "", None
     if isinstance(value, bool):
@@ -69,10 +77,7 @@ def _cell_text(value: object) -> tuple[str, str | None]:
         return str(value), None
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat(), "date"
-    text = str(value)
-    if text.startswith("="):
-        return text, "formula"
-    return text.strip(), None
+    return str(value).strip(), None
 
 
 def _frame_from_rows(rows: list[list[str]], sheet: str, header_row: int
@@ -133,7 +138,7 @@ def _read_xlsx(path: Path) -> RawWorkbook:
                      "is text, save each sheet as CSV in a folder and pass the folder")])
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # zipfile, openpyxl and lxml raise many types for damaged files
         raise InvalidWorkbookError(
             "the workbook cannot be opened",
             [Problem("", None, None, path.name,
@@ -148,10 +153,10 @@ def _read_xlsx(path: Path) -> RawWorkbook:
             rows: list[list[str]] = []
             suspicious: list[tuple[int, int, str, str]] = []
             first = None
-            for r_index, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            for r_index, row in enumerate(ws.iter_rows(), start=1):
                 texts = []
-                for c_index, value in enumerate(row):
-                    text, flag = _cell_text(value)
+                for c_index, cell in enumerate(row):
+                    text, flag = _cell_text(cell.value, getattr(cell, "data_type", None) == "f")
                     if flag:
                         suspicious.append((r_index, c_index, text, flag))
                     texts.append(text)
@@ -164,38 +169,133 @@ def _read_xlsx(path: Path) -> RawWorkbook:
                 sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
                 headers[name] = {}
                 continue
+            header_index = _find_header_row(rows, name)
+            if header_index:
+                problems.append(_title_row_problem(rows, name, first, header_index))
+                rows = rows[header_index:]
+                first += header_index
             frame, names, sheet_problems = _frame_from_rows(rows, name, first)
             problems += sheet_problems
             cols = list(frame.columns)
+            spec_cols = {c.name for c in SHEETS[name].columns} if name in SHEETS else set()
             for r_index, c_index, text, flag in suspicious:
-                col = cols[c_index] if c_index < len(cols) - 1 else f"column {c_index + 1}"
-                if r_index == first:
+                if r_index <= first:
                     continue
+                col = cols[c_index] if c_index < len(cols) - 1 else f"column {c_index + 1}"
                 if flag == "formula":
                     problems.append(Problem(name, r_index, names.get(col, col), text,
                                             "cell holds a formula; edxreview reads values only. "
                                             "Copy the column and paste it back as values"))
                     frame.loc[frame["_row"] == r_index, col] = ""
-                else:
+                elif col in spec_cols:
                     problems.append(Problem(name, r_index, names.get(col, col), text,
                                             "cell is formatted as a date; format the column as "
                                             "Number or Text and re-type the value"))
             sheets[name] = frame
             headers[name] = names
+    except InvalidWorkbookError:
+        raise
+    except Exception as exc:  # damaged XML inside the archive surfaces in many types
+        raise InvalidWorkbookError(
+            "the workbook cannot be opened",
+            [Problem("", None, None, path.name,
+                     f"the .xlsx file is damaged and cannot be read ({type(exc).__name__}); "
+                     "open it in Excel and save it again as .xlsx")]) from None
     finally:
         book.close()
     return RawWorkbook(sheets, headers, path, digest.hexdigest(), problems, "xlsx")
 
 
+def _sniff_separator(first_line: str) -> str:
+    if first_line.count(";") > first_line.count(",") and first_line.count(";") >= 1:
+        return ";"
+    if first_line.count("\t") > first_line.count(","):
+        return "\t"
+    return ","
+
+
 def _decode_csv(data: bytes, sheet: str, filename: str) -> tuple[str | None, Problem | None]:
+    """Decode a CSV file: UTF-8 (with or without BOM) or UTF-16 with a BOM.
+
+    Other encodings are refused with the exact place of the first undecodable byte rather than
+    guessed: the same bytes are valid Latin-1 *and* valid GBK with different text, so a guess
+    could silently alter names and values.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        return None, Problem(
-            sheet, None, None, filename,
-            f"the file is not UTF-8 (undecodable byte at position {exc.start}); it looks saved "
-            "in a local encoding such as Latin-1 or GBK. In Excel choose 'CSV UTF-8 (Comma "
-            "delimited)', or convert it: iconv -f GBK -t UTF-8 (or -f LATIN1) file.csv")
+        start = exc.start
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", start)
+    line_end = len(data) if line_end < 0 else line_end
+    header_end = data.find(b"\n")
+    header_text = data[: len(data) if header_end < 0 else header_end].decode("utf-8", "replace")
+    sep = _sniff_separator(header_text)
+    header = [h.strip().strip('"') for h in header_text.split(sep)]
+    before = data[line_start:start].decode("latin-1")
+    field_index = before.count(sep)
+    line = data[line_start:line_end].decode("utf-8", "replace").rstrip("\r")
+    fields = line.split(sep)
+    value = fields[field_index] if field_index < len(fields) else line
+    row = data.count(b"\n", 0, start) + 1
+    column = header[field_index] if field_index < len(header) and row > 1 else \
+        f"column {field_index + 1}"
+    guess = "Latin-1 / Windows-1252"
+    try:
+        data.decode("gbk")
+        guess = "GBK (Chinese) or Latin-1 / Windows-1252"
+    except UnicodeDecodeError:
+        pass
+    return None, Problem(
+        sheet, row, column, value.strip().strip('"'),
+        f"{filename} is not UTF-8 (byte 0x{data[start]:02x} at offset {start} cannot be "
+        f"decoded); it looks saved as {guess}. edxreview does not guess encodings because a "
+        "wrong guess silently changes text. Fix: in Excel use Save As → 'CSV UTF-8 (Comma "
+        f"delimited)', or convert it: iconv -f CP1252 -t UTF-8 {filename} > fixed.csv "
+        "(use -f GBK for Chinese text) and replace the file")
+
+
+def _find_header_row(rows: list[list[str]], sheet: str) -> int:
+    """Index of the row that holds the column names (0 unless a title row sits above it)."""
+    spec = SHEETS.get(sheet)
+    if spec is None or not rows:
+        return 0
+    required = {c.name for c in spec.columns if c.header_required}
+    first = {normalize_header(h) for h in rows[0]}
+    if first & required:
+        return 0
+    for index, row in enumerate(rows[1:10], start=1):
+        if "patient_id" in {normalize_header(h) for h in row}:
+            return index
+    return 0
+
+
+def _title_row_problem(rows: list[list[str]], sheet: str, first_row: int, header_index: int
+                       ) -> Problem:
+    title = rows[0]
+    pos = next((i for i, t in enumerate(title) if str(t).strip()), 0)
+    header_row = first_row + header_index
+    above = f"row {first_row}" if header_index == 1 else \
+        f"rows {first_row}–{header_row - 1}"
+    return Problem(
+        sheet, first_row, f"column {pos + 1}", str(title[pos]).strip() if title else None,
+        f"the column names are in row {header_row}, not in the first row: {above} look(s) like "
+        f"a title or a merged (two-row) header. Delete {above} so that row 1 holds the column "
+        "names (patient_id, …) and unmerge any merged header cells")
+
+
+def _parser_error_row(message: str) -> int | None:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def _short(message: str) -> str:
+    return message.strip().splitlines()[-1][:200] if message.strip() else "parse error"
 
 
 def _read_csv_folder(path: Path) -> RawWorkbook:
@@ -233,29 +333,48 @@ def _read_csv_folder(path: Path) -> RawWorkbook:
             problems.append(problem)
             continue
         if not text.strip():
-            problems.append(Problem(sheet, None, None, file.name,
-                                    "the file is empty; it needs at least a header row"))
+            problems.append(Problem(sheet, 1, None, file.name,
+                                    "the file is empty; row 1 must hold the column names "
+                                    "(see `edxreview template`)"))
             continue
-        first_line = text.splitlines()[0] if text.splitlines() else ""
-        sep = ","
-        if first_line.count(";") > first_line.count(",") and first_line.count(";") >= 1:
-            sep = ";"
-        elif first_line.count("\t") > first_line.count(","):
-            sep = "\t"
+        first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
+        sep = _sniff_separator(first_line)
+        header_cells = next(csv.reader([first_line], delimiter=sep)) if first_line.strip() else []
+        names_norm = [normalize_header(h) for h in header_cells]
+        if header_cells and all(names_norm) and len(set(names_norm)) == len(names_norm):
+            # the common case: a clean header on the first line; read straight into columns
+            try:
+                frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+                                    skip_blank_lines=False, header=0, names=names_norm)
+            except pd.errors.ParserError as exc:
+                problems.append(Problem(sheet, None, None, file.name,
+                                        f"the CSV cannot be parsed: {exc}; check quoting and that "
+                                        "every row has the same number of fields"))
+                continue
+            frame = frame.fillna("")  # cells are stripped by the validator
+            frame["_row"] = np.arange(2, 2 + len(frame))
+            sheets[sheet] = frame
+            headers[sheet] = dict(zip(names_norm, (h.strip() for h in header_cells)))
+            continue
         try:
             table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
                                 header=None, skip_blank_lines=False)
         except pd.errors.ParserError as exc:
-            problems.append(Problem(sheet, None, None, file.name,
-                                    f"the CSV cannot be parsed: {exc}; check quoting and that "
-                                    "every row has the same number of fields"))
+            problems.append(Problem(sheet, _parser_error_row(str(exc)), None, file.name,
+                                    f"the CSV cannot be parsed ({_short(str(exc))}); check "
+                                    "quoting and that every row has the same number of fields"))
             continue
         rows = table.fillna("").astype(str).values.tolist()
         # skip leading empty lines, remembering row numbers
         lead = 0
         while lead < len(rows) and not any(c.strip() for c in rows[lead]):
             lead += 1
-        frame, names, sheet_problems = _frame_from_rows(rows[lead:], sheet, lead + 1)
+        rows = rows[lead:]
+        header_index = _find_header_row(rows, sheet)
+        if header_index:
+            problems.append(_title_row_problem(rows, sheet, lead + 1, header_index))
+        frame, names, sheet_problems = _frame_from_rows(rows[header_index:], sheet,
+                                                        lead + 1 + header_index)
         for col in frame.columns:
             if col != "_row":
                 frame[col] = frame[col].str.strip()

@@ -113,7 +113,7 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
                  f"{col.name} is required; fill it in"
                  + (" (0 if there were none)" if col.kind == "grade" else "")
                  + (" (or NR for no response)" if col.kind == "number_nr" else ""))
-    lower = _unique_map(raw, lambda v: v.lower())
+    lower = raw.str.lower()
     kind = col.kind
     if kind in ("number", "number_nr"):
         nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
@@ -140,7 +140,7 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
              "bool": BOOL_VALUES, "antibody": ANTIBODY_VALUES, "grade": GRADE_VALUES,
              "fasc": FASC_VALUES, "region": REGION_VALUES}.get(kind)
     if table is not None:
-        mapped = lower.map(lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
+        mapped = _unique_map(lower, lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
         bad = mapped.isna() & ~blank
         allowed = {"sex": "F or M", "side": "L or R (left/right)", "side_optional": "L or R",
                    "bool": "yes/no, true/false or 1/0", "antibody": "positive, negative or unknown",
@@ -150,7 +150,7 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         out[col.name] = mapped.where(~blank, None).to_numpy()
         return
     if kind == "enum":
-        norm = lower.map(lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
+        norm = _unique_map(lower, lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
         bad = ~norm.isin(col.allowed) & ~blank
         coll.add(sheet, frame, bad, col.name,
                  lambda v: "not allowed here; use one of " + ", ".join(col.allowed))
@@ -262,6 +262,24 @@ def _check_ranges(sheet: str, frame: pd.DataFrame, out: pd.DataFrame, coll: _Col
                  severity="warning")
 
 
+def _check_temperatures(tables: dict[str, pd.DataFrame], coll: _Collector, anatomy) -> None:
+    """Warn about cooled limbs: skin temperature below the limb's limit (hand / foot)."""
+    limits, _ = read_table("temperature_limits")
+    limits = limits.set_index("limb")["min_temperature_c"].pipe(pd.to_numeric, errors="coerce")
+    limb_of = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=object)
+    for sheet in NCS_SHEETS:
+        table = tables.get(sheet)
+        if table is None or not len(table) or "temperature_c" not in table:
+            continue
+        limb = table["nerve"].map(limb_of)
+        for name, minimum in limits.items():
+            cold = (limb.eq(name) & (table["temperature_c"] < minimum)).fillna(False)
+            coll.add(sheet, table, cold, "temperature_c",
+                     f"cooled limb: below {minimum:g} °C for a {name}-limb nerve; cooling slows "
+                     "conduction and raises amplitudes. Results are kept as measured; warm the "
+                     "limb next time or interpret with care", severity="warning")
+
+
 def validate_workbook(raw: RawWorkbook) -> Study:
     """Validate a read workbook and return the typed study.
 
@@ -343,6 +361,7 @@ def validate_workbook(raw: RawWorkbook) -> Study:
         tables[name] = out.reset_index(drop=True)
 
     _check_cross_sheet(tables, raw, coll, anatomy)
+    # _check_temperatures(tables, coll, anatomy)
     errors = [p for p in coll.problems if p.severity == "error"]
     warnings = [p for p in coll.problems if p.severity == "warning"]
     if errors:
