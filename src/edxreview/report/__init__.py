@@ -1,13 +1,34 @@
 """HTML report, figures and exports."""
 
-from ._basic import render_basic_report
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._excel import write_workbook
+from ._figures import (plot_muscle_findings, plot_nerve_findings, plot_overlap,
+                       plot_segmental_map)
+from ._methods import describe_classifications, describe_rules
+from ._render import render_cohort_report
 
 
-def render_report(result, out_dir):
-    """Write ``report.html`` (and the report's other files) into ``out_dir``."""
-    from pathlib import Path
+def render_report(result, out_dir: str | Path) -> Path:
+    """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
 
-    return render_basic_report(result, Path(out_dir) / "report.html")
+    Parameters
+    ----------
+    result : StudyResult
+        From :func:`edxreview.review_study`.
+    out_dir : str or Path
+        The output folder (created if missing).
+
+    Returns
+    -------
+    Path
+        The path of ``report.html``.
+    """
+    return render_cohort_report(result, out_dir)
 
 
-__all__ = ["render_basic_report", "render_report"]
+__all__ = ["describe_classifications", "describe_rules", "plot_muscle_findings",
+           "plot_nerve_findings", "plot_overlap", "plot_segmental_map", "render_report",
+           "write_workbook"]

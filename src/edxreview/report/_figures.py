@@ -1,0 +1,271 @@
+"""Report figures as reproducible SVG (matplotlib, Agg backend).
+
+Every figure aggregates whole tables; only the segmental map draws one row per patient, and it
+switches to per-segment counts above :data:`SEGMENT_MAP_MAX_ROWS` patients.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from ..knowledge import load_anatomy, load_segments  # noqa: E402
+
+#: most patients drawn one row each on the segmental map
+SEGMENT_MAP_MAX_ROWS = 80
+#: most muscles / nerves drawn in the distribution figures
+MAX_BARS = 25
+
+COLORS = {"unexplained": "#c0392b", "explained": "#2e86c1", "mri": "#d5d8dc",
+          "normal": "#d5d8dc", "acute": "#e67e22", "acute and chronic": "#c0392b",
+          "chronic": "#8e44ad", "neuropathy": "#c0392b", "other": "#f5b041"}
+
+_RC = {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
+       "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False}
+
+
+def _svg(fig, name: str) -> str:
+    """The figure as SVG text, identical for identical input (fixed hash salt, no date)."""
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": f"edxreview-{name}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def inline_svg(svg: str) -> str:
+    """SVG text without its XML declaration and doctype, for embedding in HTML."""
+    svg = re.sub(r"^<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, flags=re.S)
+    return svg
+
+
+def _message_figure(text: str, name: str) -> str:
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(6, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, text, ha="center", va="center")
+        return _svg(fig, name)
+
+
+def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
+    """UpSet-style plot of EMG denervation × NCS neuropathy × MRI cord or brainstem lesion.
+
+    Parameters
+    ----------
+    patients : DataFrame
+        Included patients (``patient_id, emg_denervation, ncs_neuropathy``).
+    lesions : DataFrame
+        MRI brainstem and cord lesions (``patient_id``).
+    """
+    sets = pd.DataFrame({
+        "Denervation on EMG": patients["emg_denervation"].to_numpy(dtype=bool),
+        "Neuropathy on NCS": patients["ncs_neuropathy"].to_numpy(dtype=bool),
+        "Cord/brainstem lesion on MRI": patients["patient_id"].isin(
+            lesions["patient_id"] if len(lesions) else []).to_numpy(),
+    })
+    names = list(sets.columns)
+    combos = sets.value_counts().rename("n").reset_index()
+    combos["k"] = combos[names].sum(axis=1)
+    combos = combos.sort_values(["n", "k"], ascending=[False, True]).reset_index(drop=True)
+    with matplotlib.rc_context(_RC):
+        fig, (ax_bar, ax_dot) = plt.subplots(
+            2, 1, figsize=(7, 4.2), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
+        x = np.arange(len(combos))
+        bars = ax_bar.bar(x, combos["n"], color="#34495e", width=0.6)
+        ax_bar.bar_label(bars, padding=2)
+        ax_bar.set_ylabel("Patients")
+        ax_bar.set_title("Overlap of EMG, NCS and MRI findings (included patients)", loc="left")
+        ax_bar.margins(y=0.15)
+        for j, name in enumerate(names):
+            on = combos[name].to_numpy()
+            ax_dot.scatter(x[on], np.full(on.sum(), j), s=60, color="#34495e", zorder=3)
+            ax_dot.scatter(x[~on], np.full((~on).sum(), j), s=60, color="#e5e7e9", zorder=2)
+        for i, row in combos.iterrows():
+            ys = [j for j, name in enumerate(names) if row[name]]
+            if len(ys) > 1:
+                ax_dot.plot([i, i], [min(ys), max(ys)], color="#34495e", lw=2, zorder=2)
+        totals = sets.sum()
+        ax_dot.set_yticks(range(len(names)),
+                          [f"{n} ({int(totals[n])})" for n in names])
+        ax_dot.set_ylim(-0.6, len(names) - 0.4)
+        ax_dot.invert_yaxis()
+        ax_dot.set_xticks([])
+        for side in ("left", "bottom"):
+            ax_dot.spines[side].set_visible(False)
+        ax_dot.tick_params(left=False)
+        fig.text(0.01, -0.02, "Bars: patients with exactly the marked combination "
+                 "(no marks = none of the three).", fontsize=8)
+        return _svg(fig, "overlap")
+
+
+def _segment_columns(muscles: pd.DataFrame) -> list[str]:
+    seg = load_segments()
+    cord = [s for s in seg.index if seg.loc[s, "region"] != "brainstem" and s != "Co"]
+    return ["midbrain", "pons", "medulla"] + cord
+
+
+def segment_cells(muscles: pd.DataFrame, lesions: pd.DataFrame) -> tuple[pd.DataFrame,
+                                                                          pd.DataFrame]:
+    """Denervated segments (explained / unexplained) and MRI lesion segments per patient.
+
+    Returns
+    -------
+    denervated : DataFrame
+        ``patient_id, segment, unexplained`` (a segment with any muscle not accounted for by
+        NCS is unexplained).
+    mri : DataFrame
+        ``patient_id, segment`` covered by a brainstem or cord lesion.
+    """
+    seg = load_segments()
+    den = muscles.loc[muscles["denervation"].astype(bool),
+                      ["patient_id", "segments", "brainstem_level", "explained_by_ncs"]].copy()
+    den["segment"] = den["brainstem_level"].where(den["brainstem_level"].notna(),
+                                                  den["segments"]).astype(str).str.split("|")
+    den = den.explode("segment")
+    den = den[den["segment"].isin(seg.index)]
+    den["unexplained"] = ~den["explained_by_ncs"].astype(bool)
+    den = den.groupby(["patient_id", "segment"], as_index=False)["unexplained"].any()
+    if len(lesions):
+        pos = seg.reset_index()[["segment", "position"]]
+        les = lesions[["patient_id", "pos_min", "pos_max"]].dropna()
+        cross = les.merge(pos, how="cross")
+        cross = cross[(cross["position"] >= cross["pos_min"]) &
+                      (cross["position"] <= cross["pos_max"])]
+        mri = cross[["patient_id", "segment"]].drop_duplicates()
+    else:
+        mri = pd.DataFrame(columns=["patient_id", "segment"])
+    return den, mri
+
+
+def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
+                       lesions: pd.DataFrame) -> tuple[str, str]:
+    """Brainstem levels and cord segments C1–S5 of each patient with denervation.
+
+    Returns
+    -------
+    svg : str
+    note : str
+        Says when the map shows counts instead of one row per patient.
+    """
+    cols = _segment_columns(muscles)
+    den, mri = segment_cells(muscles, lesions)
+    ids = patients.loc[patients["emg_denervation"].astype(bool), "patient_id"]
+    den = den[den["patient_id"].isin(ids)]
+    mri_den = mri[mri["patient_id"].isin(ids)]
+    if not len(ids):
+        return _message_figure("No patient with denervation on EMG.", "segmental"), ""
+    col_index = {c: i for i, c in enumerate(cols)}
+    with matplotlib.rc_context(_RC):
+        if len(ids) <= SEGMENT_MAP_MAX_ROWS:
+            row_index = {p: i for i, p in enumerate(ids)}
+            fig, ax = plt.subplots(figsize=(9, 1.2 + 0.28 * len(ids)))
+            m = mri_den[mri_den["segment"].isin(col_index)]
+            ax.scatter(m["segment"].map(col_index), m["patient_id"].map(row_index),
+                       marker="s", s=150, color=COLORS["mri"], zorder=1)
+            for unexplained, key, marker in ((False, "explained", "o"),
+                                             (True, "unexplained", "o")):
+                d = den[den["unexplained"] == unexplained]
+                d = d[d["segment"].isin(col_index)]
+                ax.scatter(d["segment"].map(col_index), d["patient_id"].map(row_index),
+                           marker=marker, s=45, color=COLORS[key], zorder=3,
+                           edgecolors="white", linewidths=0.5)
+            ax.set_yticks(range(len(ids)), [str(p) for p in ids])
+            ax.set_ylim(len(ids) - 0.5, -0.5)
+            note = ""
+        else:
+            n_un = den[den["unexplained"]].groupby("segment").size().reindex(cols, fill_value=0)
+            n_ex = den[~den["unexplained"]].groupby("segment").size().reindex(cols, fill_value=0)
+            n_mri = mri_den.groupby("segment").size().reindex(cols, fill_value=0)
+            fig, ax = plt.subplots(figsize=(9, 3.2))
+            x = np.arange(len(cols))
+            ax.bar(x, n_mri, color=COLORS["mri"], width=0.9)
+            ax.bar(x - 0.2, n_ex, color=COLORS["explained"], width=0.4)
+            ax.bar(x + 0.2, n_un, color=COLORS["unexplained"], width=0.4)
+            ax.set_ylabel("Patients")
+            note = (f"{len(ids)} patients with denervation: the map shows the number of "
+                    "patients per segment instead of one row per patient.")
+        ax.set_xticks(range(len(cols)), cols, rotation=90)
+        ax.set_xlim(-0.6, len(cols) - 0.4)
+        for b in (2.5, 10.5, 22.5, 27.5):
+            ax.axvline(b, color="#aab7b8", lw=0.6, ls=":")
+        ax.tick_params(axis="x", labeltop=True, top=True, labelbottom=True)
+        ax.set_title("Segmental map: denervated segments against MRI lesion segments",
+                     loc="left", pad=28)
+        ax.legend(handles=[
+            Patch(color=COLORS["unexplained"], label="denervated, not accounted for by NCS"),
+            Patch(color=COLORS["explained"], label="denervated, accounted for by NCS"),
+            Patch(color=COLORS["mri"], label="MRI lesion segment")],
+            loc="upper left", bbox_to_anchor=(0, -0.08 if len(ids) > 12 else -0.25),
+            ncol=3, frameon=False, fontsize=8)
+        return _svg(fig, "segmental"), note
+
+
+def plot_muscle_findings(muscles: pd.DataFrame) -> str:
+    """Muscles examined and their denervation readings (most examined first)."""
+    if not len(muscles):
+        return _message_figure("No needle EMG rows.", "muscles")
+    anatomy = load_anatomy()
+    reading = muscles["reading"].astype(str)
+    kind = np.select(
+        [reading.str.startswith("acute and chronic"), reading.str.startswith("acute"),
+         reading.str.startswith("chronic")],
+        ["acute and chronic", "acute", "chronic"], "normal")
+    counts = pd.crosstab(muscles["muscle"], kind)
+    for k in ("acute", "acute and chronic", "chronic", "normal"):
+        if k not in counts:
+            counts[k] = 0
+    counts = counts.assign(total=counts.sum(axis=1)).sort_values("total", ascending=False)
+    counts = counts.head(MAX_BARS).iloc[::-1]
+    names = counts.index.map(lambda m: anatomy.muscles["display_name"].get(m, m))
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(7, 1 + 0.25 * len(counts)))
+        left = np.zeros(len(counts))
+        for k in ("acute", "acute and chronic", "chronic", "normal"):
+            ax.barh(np.arange(len(counts)), counts[k], left=left, color=COLORS[k],
+                    label="no denervation" if k == "normal" else f"{k} denervation")
+            left += counts[k].to_numpy()
+        ax.set_yticks(np.arange(len(counts)), list(names))
+        ax.set_xlabel("Muscles examined (rows, both sides)")
+        ax.set_title("Needle EMG findings per muscle", loc="left")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        return _svg(fig, "muscles")
+
+
+def plot_nerve_findings(nerves: pd.DataFrame) -> str:
+    """Nerve studies and their readings: normal, abnormal counted as neuropathy, other."""
+    if not len(nerves):
+        return _message_figure("No nerve conduction studies.", "nerves")
+    label = nerves["nerve"].astype(str).str.replace("_", " ") + " (" + \
+        nerves["study"].astype(str).str.replace("_", " ") + ")"
+    kind = np.select([nerves["counts_as_neuropathy"].astype(bool),
+                      nerves["abnormal"].astype(bool)],
+                     ["neuropathy", "other"], "normal")
+    counts = pd.crosstab(label, kind)
+    for k in ("neuropathy", "other", "normal"):
+        if k not in counts:
+            counts[k] = 0
+    counts = counts.assign(total=counts.sum(axis=1)).sort_values("total", ascending=False)
+    counts = counts.head(MAX_BARS).iloc[::-1]
+    names = {"neuropathy": "abnormal, counted as neuropathy",
+             "other": "abnormal, not counted as neuropathy", "normal": "normal"}
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(7, 1 + 0.25 * len(counts)))
+        left = np.zeros(len(counts))
+        for k in ("neuropathy", "other", "normal"):
+            ax.barh(np.arange(len(counts)), counts[k], left=left, color=COLORS[k],
+                    label=names[k])
+            left += counts[k].to_numpy()
+        ax.set_yticks(np.arange(len(counts)), list(counts.index))
+        ax.set_xlabel("Nerves studied (both sides)")
+        ax.set_title("Nerve conduction findings per nerve", loc="left")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        return _svg(fig, "nerves")

@@ -1,0 +1,129 @@
+"""Methods text generated from what ran: versions, reference tables, rules, CI method."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..knowledge import load_rules
+
+
+def _pct(fraction: float) -> str:
+    return f"{100 * fraction:g} %"
+
+
+def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """The interpretation rules in words, each with its thresholds and cited sources.
+
+    Parameters
+    ----------
+    rules : dict, optional
+        As returned by :func:`edxreview.knowledge.load_rules` (loaded when omitted).
+
+    Returns
+    -------
+    list of dict
+        ``topic``, ``text`` and ``sources`` (citations joined by "; ").
+    """
+    r = rules or load_rules()
+    sources = r.get("sources", {})
+
+    def cite(section: dict[str, Any]) -> str:
+        keys = str(section.get("source", "")).split("|")
+        return "; ".join(sources.get(k, {}).get("citation", k) for k in keys if k)
+
+    out = []
+    e = r.get("emg", {})
+    if e:
+        out.append({"topic": "Needle EMG", "text": (
+            f"A muscle shows acute denervation when fibrillation potentials or positive sharp "
+            f"waves are graded {e['acute_min_grade']:g}+ or more, and chronic denervation "
+            f"(reinnervation) when MUAP duration or amplitude is increased; a measured mean MUAP "
+            f"duration above {e['duration_neurogenic_ratio']:g}× the muscle's age-matched "
+            f"reference mean counts as increased, below {e['duration_myopathic_ratio']:g}× as "
+            f"myopathic."), "sources": cite(e)})
+    d = r.get("demyelination", {})
+    if d:
+        out.append({"topic": "Demyelination", "text": (
+            f"A motor nerve is read as demyelinating when conduction velocity is below "
+            f"{_pct(d['velocity_fraction_of_lln_preserved'])} of the lower limit with a CMAP of "
+            f"at least {_pct(d['cmap_preserved_fraction_of_lln'])} of the lower limit (below "
+            f"{_pct(d['velocity_fraction_of_lln_reduced'])} when the CMAP is lower), or distal "
+            f"latency above {_pct(d['distal_latency_fraction_of_uln_preserved'])} "
+            f"({_pct(d['distal_latency_fraction_of_uln_reduced'])}) of the upper limit, or F-wave "
+            f"latency above {_pct(d['f_latency_fraction_of_uln_preserved'])} "
+            f"({_pct(d['f_latency_fraction_of_uln_reduced'])}); axonal loss when the CMAP is low "
+            f"and distal latency stays within "
+            f"{_pct(d['axonal_distal_latency_max_fraction_of_uln'])} of the upper limit."),
+            "sources": cite(d)})
+    c = r.get("conduction_block", {})
+    if c:
+        out.append({"topic": "Conduction block", "text": (
+            f"Conduction block: proximal/distal CMAP amplitude ratio below "
+            f"{c['max_proximal_distal_ratio']:g} with a distal CMAP of at least "
+            f"{_pct(c['min_distal_fraction_of_lln'])} of the lower limit; not assessed in "
+            f"{', '.join(c.get('excluded_nerves', [])) or 'no'} nerve."), "sources": cite(c)})
+    for ent in r.get("entrapment", []):
+        parts = []
+        if "min_velocity_m_s" in ent:
+            parts.append(f"velocity across the segment below {ent['min_velocity_m_s']:g} m/s")
+        if "max_velocity_drop_m_s" in ent:
+            parts.append(f"more than {ent['max_velocity_drop_m_s']:g} m/s slower than the "
+                         "adjacent segment")
+        out.append({"topic": f"Entrapment: {ent['nerve']} at {ent['site'].replace('_', ' ')}",
+                    "text": f"Focal slowing when {' or '.join(parts)}.", "sources": cite(ent)})
+    f = r.get("facial", {})
+    if f:
+        out.append({"topic": "Facial nerve", "text": (
+            f"A facial CMAP below {f['min_side_ratio']:g}× the other side is abnormal."),
+            "sources": cite(f)})
+    s = r.get("sensory_age", {})
+    if s:
+        out.append({"topic": "Sensory responses with age", "text": (
+            f"From age {s['age_years']:g} years, low or absent lower-limb sensory responses "
+            f"({', '.join(n.replace('_', ' ') for n in s['lower_limb_nerves'])}) are not counted "
+            f"as abnormal by themselves unless below {s['max_side_ratio']:g}× the other side."),
+            "sources": cite(s)})
+    p = r.get("polyneuropathy", {})
+    if p:
+        out.append({"topic": "Polyneuropathy", "text": (
+            f"Polyneuropathy requires at least {p['min_nerves']:g} abnormal nerves in a "
+            f"length-dependent pattern (lower-limb sensory nerves "
+            f"{', '.join(n.replace('_', ' ') for n in p['lower_limb_sensory_nerves'])}); "
+            f"demyelinating when at least {p['demyelinating_min_nerves']:g} nerves are "
+            f"demyelinating."), "sources": cite(p)})
+    m = r.get("mri", {})
+    if m:
+        out.append({"topic": "Corresponding MRI lesion", "text": (
+            f"LMN involvement has a corresponding MRI lesion when a cord lesion covers the "
+            f"denervated segments within ±{m['segment_tolerance']:g} segment, or a brainstem "
+            f"lesion lies at the level of the denervated cranial nucleus "
+            f"(tolerance {m['brainstem_tolerance']:g})."), "sources": cite(m)})
+    return out
+
+
+def describe_classifications() -> list[dict[str, str]]:
+    """The six patient-level classifications in words (study-workbook specification §4)."""
+    return [
+        {"topic": "Denervation on EMG", "text": "At least one muscle with acute denervation "
+         "(fibrillation potentials or positive sharp waves 1+ or more) or chronic denervation "
+         "(MUAPs of increased duration or amplitude). Fasciculations alone, reduced recruitment "
+         "alone and myopathic MUAPs are not denervation."},
+        {"topic": "Peripheral or cranial neuropathy on NCS", "text": "A sensory response below "
+         "its limit, absent or slowed (age-adjusted for lower-limb responses); a motor nerve "
+         "with demyelinating-range change, conduction block or focal slowing across an "
+         "entrapment site; or an abnormal facial CMAP or blink reflex. A reduced CMAP with "
+         "normal sensory responses and no demyelinating features is not by itself a "
+         "neuropathy."},
+        {"topic": "Denervation accounted for by NCS", "text": "Denervation, and every "
+         "denervated muscle is supplied by the affected nerve distal to the lesion site, lies "
+         "in the territory of a length-dependent polyneuropathy, or is supplied by the affected "
+         "cranial nerve."},
+        {"topic": "NCS abnormal without denervation", "text": "Neuropathy on NCS and no "
+         "denervation on EMG."},
+        {"topic": "Lower motor neuron involvement", "text": "Denervation, and at least one "
+         "denervated muscle is not accounted for by NCS; the cord segments or brainstem nuclei "
+         "of those muscles are the LMN segments."},
+        {"topic": "LMN involvement with corresponding MRI lesion", "text": "LMN involvement and "
+         "a brainstem or cord lesion on MRI covering at least one LMN segment or nucleus, "
+         "vertebral levels converted to cord segments first (tolerance as above)."},
+    ]

@@ -1,0 +1,394 @@
+"""The cohort report: ``report.html``, ``results.xlsx`` and ``figures/*.svg``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table1
+from ..knowledge import load_anatomy
+from . import _figures
+from ._excel import write_workbook
+from ._methods import describe_classifications, describe_rules
+
+log = logging.getLogger(__name__)
+
+#: above this many patients, pages are written only for flagged patients
+PATIENT_PAGE_THRESHOLD = 500
+#: most patient pages in one report
+MAX_PATIENT_PAGES = 500
+
+_CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
+                  "ncs_abnormal_without_denervation", "lmn_involvement",
+                  "lmn_with_corresponding_mri"]
+_SHORT = {"emg_denervation": "EMG den.", "ncs_neuropathy": "NCS neur.",
+          "denervation_explained_by_ncs": "Expl. NCS",
+          "ncs_abnormal_without_denervation": "NCS w/o den.", "lmn_involvement": "LMN",
+          "lmn_with_corresponding_mri": "LMN + MRI"}
+_FLAG_TEXT = {"low": "low ▼", "high": "high ▲", "absent": "absent", "normal": "",
+              "no_reference": "no limit"}
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("edxreview.report", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True, keep_trailing_newline=True)
+    return env
+
+
+def _fmt(series: pd.Series, digits: int | None = None) -> pd.Series:
+    """Numbers as short text ('' when missing)."""
+    x = pd.to_numeric(series, errors="coerce")
+    if digits is not None:
+        x = x.round(digits)
+    text = x.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    return text.astype(object)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def _is_demo(result) -> bool:
+    return result.summary.get("provenance", {}).get("input") == "demo"
+
+
+def results_table(result) -> pd.DataFrame:
+    """The six measures (from ``summary.json``) with the published counts for the demo."""
+    demo = _is_demo(result)
+    rows = []
+    for key, m in result.summary["measures"].items():
+        lo, hi = m["ci95"]
+        row = {"key": key, "measure": m["label"], "n": m["n"], "denominator": m["denominator"],
+               "percent": m["percent"], "ci95_low": lo, "ci95_high": hi,
+               "ci_method": result.summary["ci_method"]}
+        if demo and key in PUBLISHED:
+            d = int(PUBLISHED.get("n_patients", result.summary["n_patients"]))
+            row.update(published_n=PUBLISHED[key], published_denominator=d,
+                       published_percent=round(100 * PUBLISHED[key] / d, 1))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def flow_counts(patients: pd.DataFrame) -> dict[str, Any]:
+    """Counts for the cohort flow diagram, from the patients table."""
+    inc = patients[patients["included"].astype(bool)]
+    exc = patients[~patients["included"].astype(bool)]
+    reasons = _text(exc["exclusion_reason"]).replace("", "no reason given").value_counts()
+    den = inc["emg_denervation"].astype(bool)
+    return {
+        "workbook": int(len(patients)), "excluded": int(len(exc)),
+        "reasons": [(str(k), int(v)) for k, v in reasons.items()],
+        "included": int(len(inc)), "emg_denervation": int(den.sum()),
+        "no_denervation": int((~den).sum()),
+        "denervation_explained_by_ncs": int(inc["denervation_explained_by_ncs"].sum()),
+        "lmn_involvement": int(inc["lmn_involvement"].sum()),
+        "lmn_with_corresponding_mri": int(inc["lmn_with_corresponding_mri"].sum()),
+        "lmn_without_mri": int((inc["lmn_involvement"] & ~inc["lmn_with_corresponding_mri"])
+                               .sum()),
+        "ncs_abnormal_without_denervation": int(inc["ncs_abnormal_without_denervation"].sum()),
+    }
+
+
+def flow_svg(counts: dict[str, Any]) -> str:
+    """The cohort flow diagram as standalone SVG (all text escaped)."""
+    w, h = 150, 46
+
+    def box(key, x, y, title, n, extra=(), width=w):
+        return {"key": key, "x": x, "y": y, "w": width, "h": h + 14 * len(extra),
+                "title": title, "n": n, "extra": list(extra)}
+
+    reasons = [f"{r if len(r) <= 30 else r[:29] + '…'}: {n}" for r, n in counts["reasons"][:6]]
+    if len(counts["reasons"]) > 6:
+        reasons.append(f"… {len(counts['reasons']) - 6} more reasons")
+    boxes = [
+        box("workbook", 250, 10, "Patients in workbook", counts["workbook"], width=200),
+        box("excluded", 520, 62, "Excluded", counts["excluded"], reasons, width=230),
+        box("included", 250, 130, "Included", counts["included"], width=200),
+        box("emg_denervation", 110, 230, "Denervation on EMG", counts["emg_denervation"],
+            width=180),
+        box("no_denervation", 420, 230, "No denervation on EMG", counts["no_denervation"],
+            width=180),
+        box("denervation_explained_by_ncs", 10, 330, "Accounted for by NCS",
+            counts["denervation_explained_by_ncs"], width=170),
+        box("lmn_involvement", 200, 330, "LMN involvement", counts["lmn_involvement"],
+            width=170),
+        box("ncs_abnormal_without_denervation", 420, 330, "NCS abnormal without denervation",
+            counts["ncs_abnormal_without_denervation"], width=220),
+        box("lmn_with_corresponding_mri", 110, 430, "With corresponding MRI lesion",
+            counts["lmn_with_corresponding_mri"], width=200),
+        box("lmn_without_mri", 330, 430, "No corresponding MRI lesion",
+            counts["lmn_without_mri"], width=190),
+    ]
+    b = {x["key"]: x for x in boxes}
+
+    def bottom(k):
+        return b[k]["x"] + b[k]["w"] / 2, b[k]["y"] + b[k]["h"]
+
+    def top(k):
+        return b[k]["x"] + b[k]["w"] / 2, b[k]["y"]
+
+    arrows = []
+    for src, dst in [("workbook", "included"), ("included", "emg_denervation"),
+                     ("included", "no_denervation"),
+                     ("emg_denervation", "denervation_explained_by_ncs"),
+                     ("emg_denervation", "lmn_involvement"),
+                     ("no_denervation", "ncs_abnormal_without_denervation"),
+                     ("lmn_involvement", "lmn_with_corresponding_mri"),
+                     ("lmn_involvement", "lmn_without_mri")]:
+        (x1, y1), (x2, y2) = bottom(src), top(dst)
+        arrows.append((x1, y1, x2, y2 - 2))
+    wx, wy = bottom("workbook")
+    side = (wx, wy + 30, b["excluded"]["x"] - 2, wy + 30)
+    height = max(x["y"] + x["h"] for x in boxes) + 10
+    return _env().get_template("flow.svg.j2").render(
+        boxes=boxes, arrows=arrows, side=side, height=height, width=770)
+
+
+def table1(result) -> tuple[Any, pd.DataFrame]:
+    """Table 1 of included patients by LMN involvement."""
+    pts = result.patients[result.patients["included"].astype(bool)]
+    typed = result.study.tables["patients"]
+    typed = typed[typed["patient_id"].isin(pts["patient_id"])]
+    ch = build_characteristics(typed, result.lesions, result.study.tables.get("mri"))
+    group = pts.drop_duplicates("patient_id").set_index("patient_id")["lmn_involvement"]
+    group = group.reindex(ch.index).fillna(False).astype(bool)
+    t1 = compute_table1(ch, group, ("LMN involvement", "No LMN involvement"))
+    return t1, ch
+
+
+def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
+    """Per-patient tables, built from whole-table steps and split by patient once."""
+    anatomy = load_anatomy()
+    keep = pd.Index(ids)
+    v = result.values[result.values["patient_id"].isin(keep)].copy()
+    v["value_text"] = np.where(v["no_response"].astype(bool), "NR",
+                               _fmt(v["value"], 2).to_numpy())
+    v["limit_text"] = np.where(v["limit"].notna(),
+                               np.where(_text(v["bound"]) == "lower", "≥ ", "≤ ")
+                               + _fmt(v["limit"], 2).to_numpy(), "")
+    v["pct_text"] = _fmt(v["percent_of_limit"], 0)
+    v["flag_text"] = _text(v["flag"]).map(lambda f: _FLAG_TEXT.get(f, f))
+    v["where"] = _text(v["site"]) + np.where(v["recording_site"].notna(), " → ", "") + \
+        _text(v["recording_site"]).str.replace("_", " ")
+    for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
+        v[c] = _text(v[c]).str.replace("_", " ")
+    v["abnormal"] = v["abnormal"].astype(bool)
+    vcols = ["study", "nerve", "side", "where", "parameter", "value_text", "unit",
+             "limit_text", "pct_text", "flag_text", "abnormal"]
+
+    m = result.muscles[result.muscles["patient_id"].isin(keep)].copy()
+    m["name"] = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
+    m["name"] = _text(m["name"]) + np.where(m["paraspinal_level"].notna(), " " +
+                                            _text(m["paraspinal_level"]), "")
+    m["segments_text"] = _text(m["brainstem_level"].where(m["brainstem_level"].notna(),
+                                                          m["segments"])).str.replace("|", ", ")
+    m["den"] = m["denervation"].astype(bool)
+    m["ncs_text"] = np.where(m["den"], np.where(m["explained_by_ncs"].astype(bool),
+                                                "accounted for", "not accounted for"), "")
+    for c in ("side", "fibs", "psw", "fasciculations", "muap_duration", "muap_amplitude",
+              "polyphasia", "recruitment", "reading"):
+        m[c] = _text(m[c])
+    mcols = ["name", "side", "segments_text", "fibs", "psw", "fasciculations", "muap_duration",
+             "muap_amplitude", "polyphasia", "recruitment", "reading", "ncs_text", "den"]
+
+    n = result.nerves[result.nerves["patient_id"].isin(keep)].copy()
+    n["abnormal"] = n["abnormal"].astype(bool)
+    n["counts"] = np.where(n["counts_as_neuropathy"].astype(bool), "yes", "")
+    for c in ("study", "nerve", "side", "reading"):
+        n[c] = _text(n[c]).str.replace("_", " ")
+    ncols = ["study", "nerve", "side", "reading", "counts", "abnormal"]
+
+    mri = result.study.tables.get("mri", pd.DataFrame(columns=["patient_id"]))
+    mri = mri[mri["patient_id"].isin(keep)].copy()
+    if len(result.lesions) and len(mri):
+        seg = result.lesions[["patient_id", "region", "level_from", "level_to",
+                              "segments_text"]].drop_duplicates(
+            ["patient_id", "region", "level_from", "level_to"])
+        mri = mri.merge(seg, on=["patient_id", "region", "level_from", "level_to"], how="left")
+    else:
+        mri["segments_text"] = ""
+    for c in ("region", "level_from", "level_to", "location", "segments_text"):
+        mri[c] = _text(mri[c]).str.replace("_", " ") if c in mri else ""
+    mri["enh"] = mri["enhancement"].map({True: "yes", False: "no"}).fillna("") \
+        if "enhancement" in mri else ""
+    rcols = ["region", "level_from", "level_to", "segments_text", "location", "enh"]
+
+    groups = {
+        "values": {k: g[vcols].to_dict("records") for k, g in v.groupby("patient_id",
+                                                                          sort=False)},
+        "muscles": {k: g[mcols].to_dict("records") for k, g in m.groupby("patient_id",
+                                                                           sort=False)},
+        "nerves": {k: g[ncols].to_dict("records") for k, g in n.groupby("patient_id",
+                                                                          sort=False)},
+        "mri": {k: g[rcols].to_dict("records") for k, g in mri.groupby("patient_id",
+                                                                         sort=False)},
+    }
+    return groups
+
+
+def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Everything the report template shows."""
+    summary = result.summary
+    prov = summary.get("provenance", {})
+    patients = result.patients.reset_index(drop=True).copy()
+    patients["anchor"] = "p" + (patients.index + 1).astype(str)
+    flagged = patients["emg_denervation"].astype(bool) | patients["ncs_neuropathy"].astype(bool)
+    patients["flagged"] = flagged
+    if len(patients) > PATIENT_PAGE_THRESHOLD:
+        paged = patients[flagged].head(MAX_PATIENT_PAGES)
+        page_note = (f"{len(patients)} patients: pages are shown only for patients with "
+                     f"denervation on EMG or neuropathy on NCS ({int(flagged.sum())}), "
+                     f"the first {len(paged)} of them. Every patient is in patients.csv and "
+                     "results.xlsx.")
+    else:
+        paged = patients
+        page_note = ""
+    groups = _patient_pages(result, paged["patient_id"])
+    cls = paged[["patient_id", "anchor", "flagged", "included", "exclusion_reason",
+                 "denervation_type", "denervated_muscles", "neuropathy_pattern",
+                 "abnormal_nerves", "lmn_segments", "mri_cord_segments", "explanation",
+                 *_CLASS_COLUMNS]].copy()
+    for c in ("exclusion_reason", "denervation_type", "denervated_muscles",
+              "neuropathy_pattern", "abnormal_nerves", "lmn_segments", "mri_cord_segments",
+              "explanation", "patient_id"):
+        cls[c] = _text(cls[c])
+    pages = cls.to_dict("records")
+    for p in pages:
+        pid = p["patient_id"]
+        p["ncs_rows"] = groups["values"].get(pid, [])
+        p["emg_rows"] = groups["muscles"].get(pid, [])
+        p["nerve_rows"] = groups["nerves"].get(pid, [])
+        p["mri_rows"] = groups["mri"].get(pid, [])
+    t1, _ = table1(result)
+    letters = {}
+    for t in t1.rows["test"]:
+        if t and t not in letters:
+            letters[t] = "abcdefgh"[len(letters)]
+    t1_rows = t1.rows.assign(mark=t1.rows["test"].map(letters).fillna("")).to_dict("records")
+    test_notes = [(letters[t], name) for t, name in
+                  t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
+                  if t]
+    rows_acc = [{"sheet": k, **v} for k, v in summary.get("rows", {}).items()]
+    return {
+        "summary": summary, "prov": prov, "demo": _is_demo(result),
+        "results": results_table(result).to_dict("records"),
+        "flow": flow_counts(patients),
+        "flow_svg": Markup(figures["flow"]["inline"]),
+        "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
+        "t1_test_notes": test_notes,
+        "figures": [f for k, f in figures.items() if k != "flow"],
+        "pages": pages, "page_note": page_note, "n_patients_total": len(patients),
+        "n_flagged": int(flagged.sum()), "class_columns": _CLASS_COLUMNS, "short": _SHORT,
+        "labels": {k: m["label"] for k, m in summary["measures"].items()},
+        "rules": describe_rules(), "classifications": describe_classifications(),
+        "tables": prov.get("tables", []), "reference_meta": getattr(result.reference, "meta",
+                                                                   {}),
+        "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
+        "ci_methods": CI_METHODS,
+    }
+
+
+def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
+    """All report figures as SVG text, with titles and captions."""
+    inc = result.patients[result.patients["included"].astype(bool)]
+    seg_svg, seg_note = _figures.plot_segmental_map(inc, result.muscles, result.lesions)
+    figs = {
+        "flow": ("Cohort flow", flow_svg(flow_counts(result.patients)),
+                 "From the workbook to the study's classifications."),
+        "overlap": ("Overlap of findings", _figures.plot_overlap(inc, result.lesions),
+                    "Included patients by EMG denervation, NCS neuropathy and a cord or "
+                    "brainstem lesion on MRI."),
+        "segmental_map": ("Segmental map", seg_svg,
+                          seg_note or "One row per patient with denervation: denervated "
+                          "segments (from the myotomes and cranial nuclei of denervated "
+                          "muscles), accounted for by NCS or not, against the segments covered "
+                          "by MRI lesions (vertebral levels converted to cord segments)."),
+        "muscles": ("Findings per muscle", _figures.plot_muscle_findings(result.muscles),
+                    f"The {_figures.MAX_BARS} most often examined muscles at most."),
+        "nerves": ("Findings per nerve", _figures.plot_nerve_findings(result.nerves),
+                   f"The {_figures.MAX_BARS} most often studied nerves at most."),
+    }
+    out = {}
+    for key, (title, svg, caption) in figs.items():
+        out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
+                    "file": f"figures/{key}.svg",
+                    "inline": Markup(_figures.inline_svg(svg))}
+    return out, seg_note
+
+
+def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Every table of the report, one per spreadsheet sheet."""
+    t1 = context["table1"]
+    t1_frame = t1.rows.drop(columns=["test"]).rename(columns={"test_name": "test"})
+    prov = context["prov"]
+    tables = pd.DataFrame(prov.get("tables", []))
+    info = pd.DataFrame([
+        ("edxreview version", prov.get("edxreview_version")),
+        ("input", prov.get("input")), ("input sha256", prov.get("input_sha256")),
+        ("reference set", prov.get("reference_set")),
+        ("confidence interval", context["summary"].get("ci_method")),
+        ("python", prov.get("python")), ("pandas", prov.get("pandas")),
+    ], columns=["item", "value"])
+    flow = context["flow"]
+    flow_frame = pd.DataFrame(
+        [(k, v) for k, v in flow.items() if k != "reasons"] +
+        [(f"excluded: {r}", n) for r, n in flow["reasons"]], columns=["step", "patients"])
+    sheets = {
+        "results": results_table(result), "flow": flow_frame, "table1": t1_frame,
+        "patients": result.patients, "muscles": result.muscles, "nerves": result.nerves,
+        "values": result.values, "mri_lesions": result.lesions,
+        "rows": pd.DataFrame(context["rows_accounting"]).astype(
+            {"rejected_reasons": str}, errors="ignore"),
+        "warnings": pd.DataFrame([p.to_dict() for p in result.study.warnings],
+                                 columns=["sheet", "row", "column", "value", "message",
+                                          "severity"]),
+        "reference_tables": tables, "rules": pd.DataFrame(context["rules"]),
+        "reference_limits": result.reference.limits, "provenance": info,
+    }
+    return sheets
+
+
+def render_cohort_report(result, out_dir: str | Path) -> Path:
+    """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
+
+    Parameters
+    ----------
+    result : StudyResult
+    out_dir : str or Path
+        Existing folder (the pipeline's temporary output folder).
+
+    Returns
+    -------
+    Path
+        The path of ``report.html``.
+    """
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    figures, _ = make_figures(result)
+    for f in figures.values():
+        (out / f["file"]).write_text(f["svg"], encoding="utf-8")
+    context = build_context(result, figures)
+    notes: dict[str, str] = {}
+    write_workbook(export_tables(result, context), out / "results.xlsx", notes)
+    context["export_notes"] = notes
+    html = _env().get_template("report.html.j2").render(**context)
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    log.info("report written: %d patient pages", len(context["pages"]))
+    try:
+        import weasyprint  # type: ignore[import-not-found]
+    except ImportError:
+        return path
+    try:
+        weasyprint.HTML(string=html, base_url=str(out)).write_pdf(out / "report.pdf")
+    except Exception as err:  # PDF is optional; the HTML report stands on its own
+        log.warning("PDF not written: %s", err)
+    return path
