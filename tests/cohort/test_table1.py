@@ -1,0 +1,97 @@
+"""Table 1 and the group comparisons behind it."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edxreview.cohort import compare_categorical, compare_continuous, compute_table1
+
+
+def test_fisher_exact_lady_tasting_tea():
+    # Fisher RA, The Design of Experiments (1935): 3/1 vs 1/3, two-sided exact p = 0.4857
+    # (R documentation, ?fisher.test: fisher.test(TeaTasting), two-sided p-value = 0.4857)
+    res = compare_categorical(np.array([[3, 1], [1, 3]]))
+    assert res.test == "fisher"
+    assert res.p_value == pytest.approx(0.4857, abs=1e-4)
+
+
+def test_mann_whitney_r_wilcox_example():
+    # R documentation, ?wilcox.test (Hollander & Wolfe 1973, p. 69): W = 35, one-sided
+    # p = 0.1272, so the two-sided exact p is 0.2544
+    x = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
+    y = [1.15, 0.88, 0.90, 0.74, 1.21]
+    res = compare_continuous(x, y)
+    assert res.test == "mannwhitney"
+    assert res.p_value == pytest.approx(0.2544, abs=1e-4)
+
+
+def test_chi_squared_when_cells_are_large():
+    res = compare_categorical(np.array([[40, 20], [20, 40]]))
+    assert res.test == "chi2"
+    assert 0 < res.p_value < 0.01
+
+
+def _frame(n=30, seed=1):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "age_years": rng.normal(45, 10, n),
+        "sex": ["F"] * n,
+        "aqp4_igg": (["positive", "negative", "unknown", None] * n)[:n],
+        "edss": rng.gamma(2, 1.5, n),
+        "weakness": rng.random(n) < 0.5,
+    }, index=[f"P{i}" for i in range(n)])
+
+
+def test_level_absent_in_one_group_is_kept():
+    ch = _frame()
+    group = pd.Series(np.arange(len(ch)) < 10, index=ch.index)
+    ch.loc[ch.index[~group.to_numpy()][:5], "sex"] = "M"   # M only in the second group
+    t1 = compute_table1(ch, group, ("A", "B"))
+    m = t1.rows[(t1.rows["variable"] == "sex") & (t1.rows["level"] == "M")].iloc[0]
+    assert m["A"] == "0 (0.0)"
+    assert m["B"] == "5 (25.0)"
+    head = t1.rows[(t1.rows["variable"] == "sex") & (t1.rows["level"] == "")].iloc[0]
+    assert head["test"] == "fisher" and head["p_value"] != ""
+
+
+def test_missing_categoricals_counted_and_left_out_of_percentages():
+    ch = _frame(n=8)
+    group = pd.Series([True, False] * 4, index=ch.index)
+    t1 = compute_table1(ch, group, ("A", "B"))
+    rows = t1.rows[t1.rows["variable"] == "aqp4_igg"]
+    assert rows.iloc[0]["missing"] == "4"       # 'unknown' and None
+    pos = rows[rows["level"] == "positive"].iloc[0]
+    assert pos["overall"] == "2 (50.0)"
+    assert set(rows["level"]) == {"", "positive", "negative"}
+
+
+def test_all_missing_column_is_listed_not_tested():
+    ch = _frame(n=12)
+    ch["edss"] = np.nan
+    ch["mog_igg"] = None
+    group = pd.Series([True] * 6 + [False] * 6, index=ch.index)
+    t1 = compute_table1(ch, group, ("A", "B"))
+    for var in ("edss", "mog_igg"):
+        row = t1.rows[t1.rows["variable"] == var].iloc[0]
+        assert row["missing"] == "12"
+        assert row["p_value"] == "" and row["test"] == ""
+        assert row["stat"] == "not recorded"
+
+
+def test_empty_group_gives_no_test():
+    ch = _frame(n=10)
+    t1 = compute_table1(ch, pd.Series(False, index=ch.index), ("A", "B"))
+    assert t1.groups == {"A": 0, "B": 10}
+    assert (t1.rows["p_value"] == "").all()
+
+
+def test_tests_named_in_footnotes():
+    ch = _frame(n=40)
+    group = pd.Series(np.arange(40) % 3 == 0, index=ch.index)
+    t1 = compute_table1(ch, group, ("A", "B"))
+    text = " ".join(t1.footnotes)
+    for t in t1.rows["test_name"]:
+        if t:
+            assert t in text
+    edss = t1.rows[t1.rows["variable"] == "edss"].iloc[0]
+    assert edss["test"] == "mannwhitney" and edss["stat"] == "median [Q1, Q3]"
