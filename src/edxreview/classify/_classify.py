@@ -45,9 +45,9 @@ def _nice(text: pd.Series) -> pd.Series:
 
 def _included(study: Study) -> pd.DataFrame:
     p = study.tables["patients"][["patient_id"]].drop_duplicates("patient_id").copy()
-    has_emg = p["patient_id"].isin(study.tables["emg"]["patient_id"])
-    ncs_ids = pd.concat([study.tables[s]["patient_id"] for s in
-                         ("ncs_motor", "ncs_sensory", "f_waves", "blink_reflex")])
+    has_emg = p["patient_id"].isin(pd.unique(study.tables["emg"]["patient_id"]))
+    ncs_ids = np.unique(np.concatenate([pd.unique(study.tables[s]["patient_id"]).astype(object) for s in
+                                        ("ncs_motor", "ncs_sensory", "f_waves", "blink_reflex")]).astype(str))
     has_ncs = p["patient_id"].isin(ncs_ids)
     p["included"] = has_emg & has_ncs
     p["exclusion_reason"] = np.select(
@@ -80,6 +80,13 @@ def _apply_age_rule(nerves: pd.DataFrame, study: Study, rules: dict) -> pd.DataF
     return n.drop(columns=["other_abnormal", "other_frac", "age_years"])
 
 
+def _count_distinct(frame: pd.DataFrame) -> pd.Series:
+    """Number of distinct (nerve, side) pairs per patient."""
+    if not len(frame):
+        return pd.Series(dtype=int)
+    return frame[["patient_id", "nerve", "side"]].drop_duplicates().groupby("patient_id").size()
+
+
 def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Name each patient's neuropathy pattern and list the lesions that can explain muscles.
 
@@ -105,8 +112,7 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
     studied_ll_sides = n[n["study"].eq("sensory") & n["nerve"].isin(pn_rules["lower_limb_sensory_nerves"])
                          ].groupby("patient_id")["side"].nunique()
     n_axes = abnormal_limb.groupby(["patient_id", "side"])["axis"].nunique().groupby("patient_id").max()
-    n_nerves = abnormal_limb.groupby("patient_id")[["nerve", "side"]].apply(
-        lambda d: len(d.drop_duplicates())) if len(abnormal_limb) else pd.Series(dtype=int)
+    n_nerves = _count_distinct(abnormal_limb)
     pats = pd.DataFrame(index=pd.Index(n["patient_id"].unique(), name="patient_id"))
     pats["ll_sides"] = ll_sides.reindex(pats.index).fillna(0)
     pats["ll_studied"] = studied_ll_sides.reindex(pats.index).fillna(0)
@@ -116,8 +122,7 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
         (pats["ll_sides"] >= 1) & (pats["ll_studied"] <= 1) & (pats["n_axes"] >= 2)
         & (pats["n_nerves"] >= pn_rules["min_nerves"]))
     demyel = counts[counts["demyelinating"].fillna(False).astype(bool)]
-    n_demyel = demyel.groupby("patient_id")[["nerve", "side"]].apply(
-        lambda d: len(d.drop_duplicates())) if len(demyel) else pd.Series(dtype=int)
+    n_demyel = _count_distinct(demyel)
     pats["pn_demyelinating"] = n_demyel.reindex(pats.index).fillna(0) >= pn_rules["demyelinating_min_nerves"]
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
     upper_abn = abnormal_limb[abnormal_limb["limb"].eq("upper") & ~abnormal_limb["focal_slowing"].fillna(False).astype(bool)]
@@ -129,8 +134,7 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
     sens_any = counts[counts["study"].eq("sensory")]
     pats["sensory_involved"] = pats.index.isin(sens_any["patient_id"])
     # sensory neuronopathy: upper-limb SNAPs lost with lower-limb SNAPs spared, motor normal
-    ul_sens_n = ul_sens.groupby("patient_id")[["nerve", "side"]].apply(
-        lambda d: len(d.drop_duplicates())) if len(ul_sens) else pd.Series(dtype=int)
+    ul_sens_n = _count_distinct(ul_sens)
     pats["neuronopathy"] = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0) & (pats["ll_studied"] >= 1)
                             & (ul_sens_n.reindex(pats.index).fillna(0) >= 2) & ~pats["motor_involved"])
     kind = np.where(pats["pn_demyelinating"], "demyelinating", "axonal")

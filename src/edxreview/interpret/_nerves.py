@@ -34,22 +34,34 @@ def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
     idx = pd.MultiIndex.from_arrays([m["nerve"], m["stim_site"]])
     m["site_rank"] = ranks.reindex(idx).to_numpy()
     m["_order"] = np.arange(len(m))
-    m["_rank_sort"] = -m["site_rank"].fillna(np.inf)  # unknown ranks keep row order among themselves
     key = ["patient_id", "nerve", "side", "recording_site"]
-    m = m.sort_values(key + ["_order"], kind="stable")
-    # sort by rank only when every site of the group is known
-    all_known = m.groupby(key, dropna=False)["site_rank"].transform(lambda s: s.notna().all())
-    m["_sort2"] = np.where(all_known, m["_rank_sort"], m.groupby(key, dropna=False).cumcount())
-    m = m.sort_values(key + ["_sort2", "_order"], kind="stable").reset_index(drop=True)
-    g = m.groupby(key, dropna=False, sort=False)
-    m["seq"] = g.cumcount()
-    m["distal_amplitude_mv"] = g["amplitude_mv"].transform("first")
-    m["distal_amplitude_nr"] = g["amplitude_mv_nr"].transform("first")
-    m["prev_site"] = g["stim_site"].shift(1)
-    m["prev_site_rank"] = g["site_rank"].shift(1)
-    m["prev_velocity_m_s"] = g["velocity_m_s"].shift(1)
+    gid = m.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    # order by site rank (distal first) when every site of the study is known, else by row order
+    unknown = np.bincount(gid, weights=m["site_rank"].isna().to_numpy(), minlength=gid.max() + 1 if len(gid) else 0)
+    all_known = unknown[gid] == 0 if len(gid) else np.zeros(0, dtype=bool)
+    rank_sort = np.where(all_known, -m["site_rank"].fillna(0).to_numpy(), m["_order"].to_numpy())
+    order = np.lexsort((m["_order"].to_numpy(), rank_sort, gid))
+    m = m.iloc[order].reset_index(drop=True)
+    g_sorted = gid[order]
+    n = len(m)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = g_sorted[1:] != g_sorted[:-1]
+    starts = np.flatnonzero(new_group)
+    first = np.repeat(starts, np.diff(np.append(starts, n))) if n else np.zeros(0, dtype=int)
+    m["seq"] = np.arange(n) - first
+    m["distal_amplitude_mv"] = m["amplitude_mv"].to_numpy()[first]
+    m["distal_amplitude_nr"] = m["amplitude_mv_nr"].to_numpy()[first]
+    prev = np.arange(n) - 1
+    has_prev = ~new_group
+    for col, name in (("stim_site", "prev_site"), ("site_rank", "prev_site_rank"),
+                      ("velocity_m_s", "prev_velocity_m_s")):
+        arr = m[col].to_numpy()
+        shifted = np.empty(n, dtype=object if arr.dtype == object else float)
+        shifted[:] = None if arr.dtype == object else np.nan
+        shifted[has_prev] = arr[prev[has_prev]]
+        m[name] = shifted
     m["amplitude_ratio"] = m["amplitude_mv"] / m["distal_amplitude_mv"]
-    return m.drop(columns=["_order", "_rank_sort", "_sort2"])
+    return m.drop(columns=["_order"])
 
 
 def _demographics(study: Study) -> pd.DataFrame:
