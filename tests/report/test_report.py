@@ -1,0 +1,209 @@
+"""The cohort report: contents, numbers, escaping, exports and rendering in a browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import edxreview
+from edxreview import demo_path, review_study
+from edxreview._pipeline import write_outputs
+from edxreview.report import render_report, write_workbook
+
+from ._chromium import find_chromium, open_page
+
+SCRIPT_ID = "<script>alert(1)</script>"
+FORMULA_ID = "=1+2"
+
+
+class _Collect(HTMLParser):
+    """Attributes of every element, and the page's text."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(html: str) -> _Collect:
+    p = _Collect()
+    p.feed(html)
+    return p
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    return review_study(demo_path())
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory, demo_result):
+    out = tmp_path_factory.mktemp("demo") / "out"
+    write_outputs(demo_result, out, extra=lambda tmp, r: render_report(r, tmp))
+    return out
+
+
+@pytest.fixture(scope="module")
+def hostile_out(tmp_path_factory):
+    """A small workbook (the first 8 demo patients) with hostile patient IDs in every sheet."""
+    src = demo_path()
+    work = tmp_path_factory.mktemp("hostile")
+    wb = work / "wb"
+    wb.mkdir()
+    ids = pd.read_csv(src / "patients.csv", dtype=str)["patient_id"].head(8).tolist()
+    swap = {ids[0]: SCRIPT_ID, ids[1]: FORMULA_ID}
+    for f in src.glob("*.csv"):
+        frame = pd.read_csv(f, dtype=str, keep_default_na=False)
+        frame = frame[frame["patient_id"].isin(ids)]
+        frame["patient_id"] = frame["patient_id"].replace(swap)
+        frame.to_csv(wb / f.name, index=False)
+    result = review_study(wb)
+    out = work / "out"
+    write_outputs(result, out, extra=lambda tmp, r: render_report(r, tmp))
+    return out
+
+
+def test_demo_report_has_every_part(demo_out):
+    html = (demo_out / "report.html").read_text(encoding="utf-8")
+    page = _parse(html)
+    ids = {a.get("id") for _, a in page.elements}
+    for section in ("results", "flow", "table1", "figures", "patients", "methods", "exports"):
+        assert section in ids
+    figures = [a for _, a in page.elements if "data-figure" in a]
+    assert len(figures) >= 4
+    assert html.count("<svg") >= 5                      # flow diagram + figures, inline
+    assert "Wilson score interval" in html
+    text = "".join(page.text)
+    assert "Fisher's exact test" in text and "Mann–Whitney U test" in text
+    assert "unverified" in text and "Preston DC, Shapiro BE" in text
+    summary = json.loads((demo_out / "summary.json").read_text())
+    assert summary["provenance"]["input_sha256"] in html
+    assert f"edxreview {edxreview.__version__}" in html
+    svgs = sorted(p.name for p in (demo_out / "figures").glob("*.svg"))
+    assert len(svgs) >= 4 and "segmental_map.svg" in svgs
+    assert (demo_out / "results.xlsx").is_file()
+
+
+def test_no_external_resources(demo_out):
+    html = (demo_out / "report.html").read_text(encoding="utf-8")
+    page = _parse(html)
+    for tag, attrs in page.elements:
+        assert tag not in ("link", "iframe", "img", "object", "embed"), tag
+        for name in ("src", "href", "action", "data", "xlink:href"):
+            value = attrs.get(name) or ""
+            assert not re.match(r"\s*(https?:|//|ftp:)", value), (tag, name, value)
+    assert not re.search(r"url\(\s*['\"]?(https?:|//)", html)
+    assert "@import" not in html and "@font-face" not in html
+
+
+def test_numbers_equal_summary_and_csvs(demo_out):
+    html = (demo_out / "report.html").read_text(encoding="utf-8")
+    summary = json.loads((demo_out / "summary.json").read_text())
+    patients = pd.read_csv(demo_out / "patients.csv", dtype={"patient_id": str})
+    for col in ("included", "emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
+                "ncs_abnormal_without_denervation", "lmn_involvement",
+                "lmn_with_corresponding_mri"):
+        patients[col] = patients[col].astype(str).str.lower() == "true"
+    inc = patients[patients["included"]]
+    page = _parse(html)
+    rows = {a["data-measure"]: a for _, a in page.elements if "data-measure" in a}
+    assert set(rows) == set(summary["measures"])
+    for key, m in summary["measures"].items():
+        r = rows[key]
+        assert int(r["data-n"]) == m["n"] == int(inc[key].sum())
+        assert int(r["data-denominator"]) == m["denominator"] == len(inc)
+        assert float(r["data-percent"]) == m["percent"]
+        assert [float(r["data-ci-low"]), float(r["data-ci-high"])] == m["ci95"]
+    flow = {a["data-flow"]: int(a["data-n"]) for _, a in page.elements if "data-flow" in a}
+    assert flow["workbook"] == len(patients)
+    assert flow["included"] == summary["n_patients"]
+    assert flow["excluded"] == summary["n_excluded"]
+    for key in ("emg_denervation", "denervation_explained_by_ncs", "lmn_involvement",
+                "lmn_with_corresponding_mri", "ncs_abnormal_without_denervation"):
+        assert flow[key] == summary["measures"][key]["n"]
+    t1_n = [a for _, a in page.elements if a.get("data-variable") == "n"]
+    assert t1_n
+    pages = [a for _, a in page.elements if "data-patient-page" in a]
+    assert len(pages) == len(patients)
+
+
+def test_hostile_ids_are_text(hostile_out):
+    html = (hostile_out / "report.html").read_text(encoding="utf-8")
+    assert SCRIPT_ID not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<script>") == 1                 # the report's own filter script
+    text = "".join(_parse(html).text)
+    assert SCRIPT_ID in text and FORMULA_ID in text
+    for svg in (hostile_out / "figures").glob("*.svg"):
+        assert SCRIPT_ID not in svg.read_text(encoding="utf-8")
+
+
+def test_xlsx_stores_formula_text_as_text(hostile_out):
+    wb = openpyxl.load_workbook(hostile_out / "results.xlsx")
+    found = {SCRIPT_ID: False, FORMULA_ID: False}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if cell.value in found:
+                    found[cell.value] = True
+                    assert cell.data_type == "s"
+    assert all(found.values())
+    assert "patients" in wb.sheetnames and "table1" in wb.sheetnames
+
+
+def test_write_workbook_never_writes_formulas(tmp_path):
+    hostile = ["=1+2", "+A1", "-3+4", "@SUM(A1:A2)", "=HYPERLINK(\"http://x\")", "plain"]
+    frame = pd.DataFrame({"text": hostile, "n": range(len(hostile))})
+    path = write_workbook({"t": frame}, tmp_path / "x.xlsx")
+    ws = openpyxl.load_workbook(path)["t"]
+    got = [(c.value, c.data_type) for c in ws["A"][1:]]
+    assert got == [(v, "s") for v in hostile]
+    assert [c.value for c in ws["B"][1:]] == list(range(len(hostile)))
+
+
+def test_figures_are_reproducible(tmp_path, demo_result, demo_out):
+    a, b = demo_out, tmp_path
+    render_report(demo_result, b)
+    for svg in (a / "figures").glob("*.svg"):
+        assert svg.read_bytes() == (b / "figures" / svg.name).read_bytes(), svg.name
+    assert (a / "report.html").read_bytes() == (b / "report.html").read_bytes()
+
+
+def test_large_cohort_pages_only_flagged(monkeypatch, tmp_path, demo_result):
+    from edxreview.report import _render
+
+    result = demo_result
+    monkeypatch.setattr(_render, "PATIENT_PAGE_THRESHOLD", 20)
+    monkeypatch.setattr(_render, "MAX_PATIENT_PAGES", 5)
+    render_report(result, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    pages = [a for _, a in _parse(html).elements if "data-patient-page" in a]
+    assert len(pages) == 5
+    assert "pages are shown only for patients with denervation" in html
+
+
+@pytest.mark.skipif(find_chromium() is None,
+                    reason="Chromium not installed (Debian package 'chromium'; .ci/run "
+                           "installs it)")
+def test_renders_in_chromium_offline(hostile_out, tmp_path):
+    url = (hostile_out / "report.html").resolve().as_uri()
+    r = open_page(url, screenshot=tmp_path / "report.png")
+    assert r["loaded"]
+    assert r["console_errors"] == [] and r["exceptions"] == [] and r["log_errors"] == []
+    assert [u for u in r["requests"] if u != url] == []
+    assert r["title"].startswith("Electrodiagnostic cohort review")
+    assert (tmp_path / "report.png").stat().st_size > 10_000
