@@ -193,19 +193,20 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
             ax.set_ylabel("Patients")
             note = (f"{len(ids)} patients with denervation: the map shows the number of "
                     "patients per segment instead of one row per patient.")
+        per_patient = not note
         ax.set_xticks(range(len(cols)), cols, rotation=90)
         ax.set_xlim(-0.6, len(cols) - 0.4)
         for b in (2.5, 10.5, 22.5, 27.5):
             ax.axvline(b, color="#aab7b8", lw=0.6, ls=":")
-        ax.tick_params(axis="x", labeltop=True, top=True, labelbottom=True)
+        ax.tick_params(axis="x", labeltop=per_patient, top=per_patient,
+                       labelbottom=not per_patient, bottom=not per_patient)
         ax.set_title("Segmental map: denervated segments against MRI lesion segments",
-                     loc="left", pad=28)
-        ax.legend(handles=[
+                     loc="left", pad=32 if per_patient else 6)
+        fig.legend(handles=[
             Patch(color=COLORS["unexplained"], label="denervated, not accounted for by NCS"),
             Patch(color=COLORS["explained"], label="denervated, accounted for by NCS"),
             Patch(color=COLORS["mri"], label="MRI lesion segment")],
-            loc="upper left", bbox_to_anchor=(0, -0.08 if len(ids) > 12 else -0.25),
-            ncol=3, frameon=False, fontsize=8)
+            loc="upper left", bbox_to_anchor=(0.08, 0.0), ncol=3, frameon=False, fontsize=8)
         return _svg(fig, "segmental"), note
 
 

@@ -31,6 +31,13 @@ _SHORT = {"emg_denervation": "EMG den.", "ncs_neuropathy": "NCS neur.",
           "denervation_explained_by_ncs": "Expl. NCS",
           "ncs_abnormal_without_denervation": "NCS w/o den.", "lmn_involvement": "LMN",
           "lmn_with_corresponding_mri": "LMN + MRI"}
+_PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude", "amplitude_uv": "amplitude",
+                   "velocity_m_s": "conduction velocity", "min_latency_ms": "F-wave min. latency",
+                   "r1_ms": "R1 latency", "r2_ipsi_ms": "R2 ipsilateral latency",
+                   "r2_contra_ms": "R2 contralateral latency",
+                   "r2_ipsi_contra_diff_ms": "R2 ipsi–contra difference",
+                   "r1_side_diff_ms": "R1 side difference", "r2_side_diff_ms": "R2 side difference",
+                   "amplitude_side_ratio": "amplitude ratio to other side"}
 _FLAG_TEXT = {"low": "low ▼", "high": "high ▲", "absent": "absent", "normal": "",
               "no_reference": "no limit"}
 
@@ -176,8 +183,10 @@ def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
                                + _fmt(v["limit"], 2).to_numpy(), "")
     v["pct_text"] = _fmt(v["percent_of_limit"], 0)
     v["flag_text"] = _text(v["flag"]).map(lambda f: _FLAG_TEXT.get(f, f))
-    v["where"] = _text(v["site"]) + np.where(v["recording_site"].notna(), " → ", "") + \
-        _text(v["recording_site"]).str.replace("_", " ")
+    v["where"] = (_text(v["site"]) + np.where(v["site"].notna() & v["recording_site"].notna(),
+                                               " → ", "") +
+                  _text(v["recording_site"])).str.replace("_", " ")
+    v["parameter"] = v["parameter"].map(_PARAMETER_TEXT).fillna(v["parameter"])
     for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
         v[c] = _text(v[c]).str.replace("_", " ")
     v["abnormal"] = v["abnormal"].astype(bool)
@@ -312,9 +321,11 @@ def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
                           "muscles), accounted for by NCS or not, against the segments covered "
                           "by MRI lesions (vertebral levels converted to cord segments)."),
         "muscles": ("Findings per muscle", _figures.plot_muscle_findings(result.muscles),
-                    f"The {_figures.MAX_BARS} most often examined muscles at most."),
+                    f"Muscles by number of rows examined (both sides; at most {_figures.MAX_BARS} muscles), "
+                    "coloured by the needle EMG reading."),
         "nerves": ("Findings per nerve", _figures.plot_nerve_findings(result.nerves),
-                   f"The {_figures.MAX_BARS} most often studied nerves at most."),
+                   f"Nerve studies by number performed (both sides; at most {_figures.MAX_BARS}), "
+                   "coloured by the nerve's reading."),
     }
     out = {}
     for key, (title, svg, caption) in figs.items():
