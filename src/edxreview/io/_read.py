@@ -12,7 +12,6 @@ import datetime as _dt
 import hashlib
 import io as _io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +74,8 @@ def _cell_text(value: object, formula: bool = False) -> tuple[str, str | None]:
         return (repr(int(value)) if value.is_integer() else repr(value)), None
     if isinstance(value, int):
         return str(value), None
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0):
+        return value.date().isoformat(), "date"
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat(), "date"
     return str(value).strip(), None
@@ -103,6 +104,14 @@ def _frame_from_rows(rows: list[list[str]], sheet: str, header_row: int
                                     "column name appears twice; keep one"))
             header[pos] = f"{name}_{pos + 1}"
         names.setdefault(header[pos], str(header_raw[pos]).strip())
+    for offset, r in enumerate(rows[1:], start=1):
+        if len(r) > width and any(str(c).strip() for c in r[width:]):
+            pos = next(i for i in range(width, len(r)) if str(r[i]).strip())
+            problems.append(Problem(sheet, header_row + offset, f"column {pos + 1}", r[pos],
+                                    f"this row has a value beyond the last named column "
+                                    f"({width} columns in the header row {header_row}); a "
+                                    "separator or quote is probably misplaced in this row, or "
+                                    "the column needs a header"))
     body = [(list(r[:width]) + [""] * (width - len(r)))[:width] for r in rows[1:]]
     frame = pd.DataFrame(body, columns=header, dtype=object).astype(str) if body else \
         pd.DataFrame({c: pd.Series(dtype=str) for c in header})
@@ -289,11 +298,6 @@ def _title_row_problem(rows: list[list[str]], sheet: str, first_row: int, header
         "names (patient_id, …) and unmerge any merged header cells")
 
 
-def _parser_error_row(message: str) -> int | None:
-    m = re.search(r"line (\d+)", message)
-    return int(m.group(1)) if m else None
-
-
 def _short(message: str) -> str:
     return message.strip().splitlines()[-1][:200] if message.strip() else "parse error"
 
@@ -341,33 +345,37 @@ def _read_csv_folder(path: Path) -> RawWorkbook:
         sep = _sniff_separator(first_line)
         header_cells = next(csv.reader([first_line], delimiter=sep)) if first_line.strip() else []
         names_norm = [normalize_header(h) for h in header_cells]
-        if header_cells and all(names_norm) and len(set(names_norm)) == len(names_norm):
-            # the common case: a clean header on the first line; read straight into columns
+        clean_header = (header_cells and all(names_norm) and len(set(names_norm)) == len(names_norm)
+                        and text.lstrip("\ufeff").startswith(first_line)
+                        and _find_header_row([header_cells], sheet) == 0
+                        and (sheet not in SHEETS or "patient_id" in names_norm))
+        if clean_header:
+            # the common case: a clean header on the first line; read straight into columns.
+            # Ragged rows fall through to the row-by-row reader, which names the row.
             try:
                 frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
                                     skip_blank_lines=False, header=0, names=names_norm)
-            except pd.errors.ParserError as exc:
-                problems.append(Problem(sheet, None, None, file.name,
-                                        f"the CSV cannot be parsed: {exc}; check quoting and that "
-                                        "every row has the same number of fields"))
+            except pd.errors.ParserError:
+                frame = None
+            if frame is not None and not frame.index.equals(pd.RangeIndex(len(frame))):
+                frame = None  # every row has more fields than the header: pandas made an index
+            if frame is not None:
+                frame = frame.fillna("")  # cells are stripped by the validator
+                frame["_row"] = np.arange(2, 2 + len(frame))
+                sheets[sheet] = frame
+                headers[sheet] = dict(zip(names_norm, (h.strip() for h in header_cells)))
                 continue
-            frame = frame.fillna("")  # cells are stripped by the validator
-            frame["_row"] = np.arange(2, 2 + len(frame))
-            sheets[sheet] = frame
-            headers[sheet] = dict(zip(names_norm, (h.strip() for h in header_cells)))
-            continue
         try:
-            table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                                header=None, skip_blank_lines=False)
-        except pd.errors.ParserError as exc:
-            problems.append(Problem(sheet, _parser_error_row(str(exc)), None, file.name,
+            rows = [[c.strip() for c in r] for r in csv.reader(_io.StringIO(text, newline=""),
+                                                               delimiter=sep)]
+        except csv.Error as exc:
+            problems.append(Problem(sheet, None, None, file.name,
                                     f"the CSV cannot be parsed ({_short(str(exc))}); check "
                                     "quoting and that every row has the same number of fields"))
             continue
-        rows = table.fillna("").astype(str).values.tolist()
         # skip leading empty lines, remembering row numbers
         lead = 0
-        while lead < len(rows) and not any(c.strip() for c in rows[lead]):
+        while lead < len(rows) and not any(rows[lead]):
             lead += 1
         rows = rows[lead:]
         header_index = _find_header_row(rows, sheet)

@@ -307,7 +307,8 @@ def validate_workbook(raw: RawWorkbook) -> Study:
 
     present = set(raw.sheets)
     for name, spec in SHEETS.items():
-        if spec.required and name not in present:
+        unreadable = any(p.sheet == name for p in raw.problems)
+        if spec.required and name not in present and not unreadable:
             coll.problems.append(Problem(name, None, None, None,
                                          f"required sheet {name!r} is missing ({spec.description})"))
     if not present & set(NCS_SHEETS):
