@@ -79,7 +79,7 @@ def results_table(result) -> pd.DataFrame:
         if demo and key in PUBLISHED:
             d = int(PUBLISHED.get("n_patients", result.summary["n_patients"]))
             row.update(published_n=PUBLISHED[key], published_denominator=d,
-                       published_percent=round(100 * PUBLISHED[key] / d, 1))
+                       published_percent=round(100 * PUBLISHED[key] / d, 1) if d else None)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -294,7 +294,7 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
         "t1_test_notes": test_notes,
         "figures": [f for k, f in figures.items() if k != "flow"],
-        "pages": pages, "page_note": page_note, "n_patients_total": len(patients),
+        "pages": pages, "page_note": page_note, "paged_ids": paged["patient_id"], "n_patients_total": len(patients),
         "n_flagged": int(flagged.sum()), "class_columns": _CLASS_COLUMNS, "short": _SHORT,
         "labels": {k: m["label"] for k, m in summary["measures"].items()},
         "rules": describe_rules(), "classifications": describe_classifications(),
@@ -352,10 +352,20 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
     flow_frame = pd.DataFrame(
         [(k, v) for k, v in flow.items() if k != "reasons"] +
         [(f"excluded: {r}", n) for r, n in flow["reasons"]], columns=["step", "patients"])
+    detail = {"muscles": result.muscles, "nerves": result.nerves, "values": result.values,
+              "mri_lesions": result.lesions}
+    notes = context.setdefault("export_notes", {})
+    if len(result.patients) > PATIENT_PAGE_THRESHOLD:
+        keep = pd.Index(context["paged_ids"])
+        for name, frame in detail.items():
+            if len(frame) and "patient_id" in frame:
+                detail[name] = frame[frame["patient_id"].isin(keep)]
+                notes[name] = (f"rows of the {len(keep)} patients with a page only "
+                               f"({len(detail[name])} of {len(frame)}); every row is in the "
+                               f"CSV files")
     sheets = {
         "results": results_table(result), "flow": flow_frame, "table1": t1_frame,
-        "patients": result.patients, "muscles": result.muscles, "nerves": result.nerves,
-        "values": result.values, "mri_lesions": result.lesions,
+        "patients": result.patients, **detail,
         "rows": pd.DataFrame(context["rows_accounting"]).astype(
             {"rejected_reasons": str}, errors="ignore"),
         "warnings": pd.DataFrame([p.to_dict() for p in result.study.warnings],
@@ -387,9 +397,9 @@ def render_cohort_report(result, out_dir: str | Path) -> Path:
     for f in figures.values():
         (out / f["file"]).write_text(f["svg"], encoding="utf-8")
     context = build_context(result, figures)
-    notes: dict[str, str] = {}
-    write_workbook(export_tables(result, context), out / "results.xlsx", notes)
-    context["export_notes"] = notes
+    context["export_notes"] = {}
+    sheets = export_tables(result, context)
+    write_workbook(sheets, out / "results.xlsx", context["export_notes"])
     html = _env().get_template("report.html.j2").render(**context)
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
