@@ -62,6 +62,9 @@ def _sos_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: int
     return np.array([[1.0, 0, 0, 1.0, 0, 0]])
 
 
+_BANDS_CACHE: dict = {}
+
+
 def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     """Measurement-band and detection-band versions of a recording.
 
@@ -74,6 +77,9 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     measure, detect : numpy.ndarray
         Zero-phase filtered signals, in the recording's units (µV or ADC units).
     """
+    key = (id(rec.samples), rec.samples.size, float(rec.fs_hz))
+    if _BANDS_CACHE.get("key") == key and _BANDS_CACHE.get("samples") is rec.samples:
+        return _BANDS_CACHE["bands"]
     p = load_signal_parameters()["filters"]
     x = rec.samples - np.median(rec.samples)
     sos_m = _sos_band(rec.fs_hz, p["measure_highpass_hz"], p["measure_lowpass_hz"], p["order"])
@@ -81,6 +87,11 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     sos_d = _sos_band(rec.fs_hz, p["detect_highpass_hz"], hi_d, p["order"])
     measure = sps.sosfiltfilt(sos_m, x)
     detect = sps.sosfiltfilt(sos_d, measure)
+    # segmentation, sorting and spontaneous activity all start from these bands: keep the last
+    # recording's (read-only views, so that no caller can change the cached arrays)
+    measure.flags.writeable = False
+    detect.flags.writeable = False
+    _BANDS_CACHE.update(key=key, samples=rec.samples, bands=(measure, detect))
     return measure, detect
 
 
@@ -190,9 +201,13 @@ def _build_templates(
     members: list[list[int]] = []
     temps = np.empty((0, before + after + 1))
     tnorm = np.empty(0)
-    for c in peaks[order]:
-        w = _snippets(detect, c + shifts, before, after)  # (n_shift, L)
-        wn = np.einsum("ij,ij->i", w, w)
+    cands = peaks[order]
+    # every candidate's shifted snippets and energies, gathered once
+    snips = _snippets(detect, (cands[:, None] + shifts[None, :]).ravel(), before, after)
+    snips = snips.reshape(cands.size, shifts.size, -1)
+    energies = np.einsum("csl,csl->cs", snips, snips)
+    for ci, c in enumerate(cands):
+        w, wn = snips[ci], energies[ci]
         if temps.shape[0]:
             cross = w @ temps.T  # (n_shift, K)
             resid = wn[:, None] + tnorm[None, :] - 2 * cross
@@ -256,6 +271,11 @@ def _peel(
     """Template subtraction over the whole record; returns samples, units and the residual.
 
     ``temps`` are centred: sample ``half`` of each template is its discharge time.
+
+    Each pass first fits every remaining peak at once (one gathered snippet array and one
+    contraction per chunk of peaks) and subtracts, in decreasing peak order, the good fits whose
+    windows do not overlap; this is repeated while it explains peaks. What is left (mostly
+    superimposed discharges) is then resolved one peak at a time, trying pairs of templates.
     """
     resid = detect.copy()
     samples: list[int] = []
@@ -272,46 +292,127 @@ def _peel(
     kk = np.repeat(np.arange(K), shifts.size)
     ss = np.tile(shifts, K)
     off = -pk[kk] + ss - half  # window start relative to the peak being explained
-    Tk, Wk = temps[kk], W[kk]
-    TWk = Tk * Wk
+    Wk = W[kk]
+    TWk = temps[kk] * Wk
     base = np.arange(L)
     n = resid.size
     lo_margin, hi_margin = -off.min(), off.max() + L
     frac = p["residual_fraction"]
     nvar = p["noise_energy_factor"] * noise_var
+    ns_k = W.sum(axis=1)
+    limit_k = np.maximum(frac * tnorm_s, nvar * ns_k)  # energy allowed to be left, per template
+    span = half + shift
+    chunk = max(1, int(4_000_000 // (kk.size * L)))
 
-    def fit(c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        starts = c + off
-        w = resid[starts[:, None] + base]  # (K*S, L)
-        cross = np.einsum("ij,ij->i", w, TWk)
-        gain = 2 * cross - tnorm_s[kk]  # energy removed on the template's support
-        left = np.einsum("ij,ij->i", w * Wk, w) - gain  # energy left there
+    # a peak is worth fitting only when some template's main peak has its sign and a size
+    # within [peak_ratio_min, peak_ratio_max] of it
+    tpk = temps[np.arange(K), half + pk]
+    rmin, rmax = p["peak_ratio_min"], p["peak_ratio_max"]
+
+    S = shifts.size
+    off_ks = off.reshape(K, S)
+    TW = temps * W
+
+    def fit_many(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fit every (template, shift) to the peaks ``c`` at once; pairs whose template is not
+        compatible with the peak (sign, size) get gain -inf."""
+        starts = c[:, None] + off[None, :]  # (P, K*S)
+        gain = np.full(starts.shape, -np.inf)
+        left = np.full(starts.shape, np.inf)
+        ratio = resid[c][:, None] / tpk[None, :]
+        pi, ki = np.nonzero((ratio >= rmin) & (ratio <= rmax))
+        step = max(1, chunk * K)
+        for a in range(0, pi.size, step):
+            pa, ka = pi[a : a + step], ki[a : a + step]
+            st = c[pa][:, None] + off_ks[ka]  # (M, S)
+            w = resid[st[:, :, None] + base]  # (M, S, L)
+            g = 2 * np.einsum("msl,ml->ms", w, TW[ka]) - tnorm_s[ka][:, None]
+            lf = np.einsum("msl,ml->ms", w * w, W[ka]) - g
+            cols = ka[:, None] * S + np.arange(S)[None, :]
+            gain[pa[:, None], cols] = g
+            left[pa[:, None], cols] = lf
         return starts, gain, left
 
-    def ok(j: int, left: float) -> bool:
-        return left <= max(frac * tnorm_s[kk[j]], nvar * ns_k[kk[j]])
+    def fit(c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        starts, gain, left = fit_many(np.array([c]))
+        return starts[0], gain[0], left[0]
 
-    ns_k = W.sum(axis=1)
-    span = half + shift
+    def peaks_now() -> np.ndarray:
+        pks = _find_candidates(resid, fs_hz, threshold, min_sep_ms)
+        pks = pks[(pks >= lo_margin + span) & (pks + hi_margin + span < n)]
+        a = resid[pks][:, None]
+        ratio = a / tpk[None, :]
+        pks = pks[((ratio >= rmin) & (ratio <= rmax)).any(axis=1)]
+        return pks[np.argsort(-np.abs(resid[pks]), kind="stable")]
+
+    # a peak that failed is retried only after a subtraction near it changed the residual
+    stamp = np.zeros(n, dtype=np.int64)
+    failed: dict[int, int] = {}
+    clock = 0
     for _ in range(p["peel_passes"]):
-        peaks = _find_candidates(resid, fs_hz, threshold, min_sep_ms)
-        if peaks.size == 0:
-            break
-        peaks = peaks[np.argsort(-np.abs(resid[peaks]))]
         accepted = 0
-        for c in peaks:
-            if abs(resid[c]) < threshold or c < lo_margin + span or c + hi_margin + span >= n:
+        # batch rounds: isolated, well-fitting discharges
+        for _round in range(p.get("batch_rounds", 4)):
+            peaks = peaks_now()
+            if peaks.size == 0:
+                break
+            starts, gain, left = fit_many(peaks)
+            j = np.argmax(gain, axis=1)
+            r = np.arange(peaks.size)
+            g, lf, st = gain[r, j], left[r, j], starts[r, j]
+            good = np.flatnonzero((g > 0) & (lf <= limit_k[kk[j]]))
+            if good.size == 0:
+                break
+            taken = np.zeros(n, dtype=bool)
+            chosen = []
+            for i in good:  # decreasing peak order; no two subtractions may overlap
+                s0 = int(st[i])
+                if not taken[s0 : s0 + L].any():
+                    taken[s0 : s0 + L] = True
+                    chosen.append(i)
+            chosen = np.array(chosen, dtype=int)
+            cs, ck = st[chosen], kk[j[chosen]]
+            resid[cs[:, None] + base] -= temps[ck]
+            clock += 1
+            stamp[cs[:, None] + base] = clock
+            samples += (cs + half).tolist()
+            units += ck.tolist()
+            accepted += chosen.size
+        # superpositions, one peak at a time: fitted all at once first, and refitted only when
+        # a subtraction nearby has changed the residual since
+        rest = peaks_now()
+        rest = np.array([c for c in rest.tolist() if not (
+            c in failed and stamp[max(0, c - span - L) : c + span + L].max() <= failed[c])], dtype=int)
+        if rest.size == 0:
+            if accepted == 0:
+                break
+            continue
+        b_starts, b_gain, b_left = fit_many(rest)
+        b_clock = clock
+        # worth trying only where one template alone explains much of the peak's window
+        jb = np.argmax(b_gain, axis=1)
+        worth = b_gain[np.arange(rest.size), jb] >= p["overlap_min_gain"] * tnorm_s[kk[jb]]
+        logger.debug("peel: %d peaks left after the batch rounds, %d tried one by one",
+                     rest.size, int(worth.sum()))
+        for i in np.flatnonzero(worth):
+            c = int(rest[i])
+            if abs(resid[c]) < threshold:
                 continue
-            starts, gain, left = fit(c)
+            if stamp[max(0, c - span - L) : c + span + L].max() > b_clock:
+                starts, gain, left = fit(c)
+            else:
+                starts, gain, left = b_starts[i], b_gain[i], b_left[i]
             j = int(np.argmax(gain))
-            if gain[j] > 0 and ok(j, left[j]):
+            if gain[j] > 0 and left[j] <= limit_k[kk[j]]:
                 resid[starts[j] : starts[j] + L] -= temps[kk[j]]
+                clock += 1
+                stamp[starts[j] : starts[j] + L] = clock
                 samples.append(int(starts[j] + half))
                 units.append(int(kk[j]))
                 accepted += 1
                 continue
             # superposition: try the best few first templates, then explain what remains
-            done = False
+            resolved = False
             for j in np.argsort(-gain)[: p["overlap_tries"]]:
                 if gain[j] <= 0:
                     break
@@ -319,27 +420,60 @@ def _peel(
                 resid[st1 : st1 + L] -= temps[k1]
                 seg = slice(max(0, c - span), c + span)
                 c2 = seg.start + int(np.argmax(np.abs(resid[seg])))
-                if abs(resid[c2]) >= threshold:
+                if abs(resid[c2]) >= threshold and lo_margin <= c2 < n - hi_margin:
                     starts2, gain2, left2 = fit(c2)
                     j2 = int(np.argmax(gain2))
-                    if gain2[j2] > 0 and ok(j2, left2[j2]):
+                    if gain2[j2] > 0 and left2[j2] <= limit_k[kk[j2]]:
                         # the first template must now fit well too
                         resid[starts2[j2] : starts2[j2] + L] -= temps[kk[j2]]
                         w1 = resid[st1 : st1 + L]
                         left1 = float(np.sum(W[k1] * w1 * w1))
-                        if left1 <= max(frac * tnorm_s[k1], nvar * ns_k[k1]):
+                        if left1 <= limit_k[k1]:
+                            clock += 1
+                            stamp[min(st1, starts2[j2]) : max(st1, starts2[j2]) + L] = clock
                             samples += [int(st1 + half), int(starts2[j2] + half)]
                             units += [int(k1), int(kk[j2])]
                             accepted += 2
-                            done = True
+                            resolved = True
                             break
                         resid[starts2[j2] : starts2[j2] + L] += temps[kk[j2]]
                 resid[st1 : st1 + L] += temps[k1]
-            if not done:
-                continue
+            if not resolved:
+                failed[c] = clock
         if accepted == 0:
             break
     return samples, units, resid
+
+
+def _decimation_factor(fs_hz: float, match_rate_factor: float) -> int:
+    p = load_signal_parameters()["filters"]
+    hi = min(p["detect_lowpass_hz"], 0.4 * fs_hz)
+    return max(1, int(fs_hz // (match_rate_factor * hi)))
+
+
+def _refine_full_rate(
+    detect: np.ndarray, samples: np.ndarray, units: np.ndarray, n_units: int, half: int, q: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Full-rate templates (median of each unit's discharges) and discharge times re-aligned to
+    them within +-q samples (no change when q is 1)."""
+    L = 2 * half + 1
+    temps = np.zeros((n_units, L))
+    samples = samples.copy()
+    ok = (samples - half - q >= 0) & (samples + half + q < detect.size)
+    shifts = np.arange(-q, q + 1)
+    for k in range(n_units):
+        sel = np.flatnonzero((units == k) & ok)
+        if sel.size == 0:
+            continue
+        t = np.median(_snippets(detect, samples[sel[:100]], half, half), axis=0)
+        if q > 1:
+            # best shift per discharge: one gathered array, one contraction
+            idx = samples[sel][:, None, None] + shifts[None, :, None] + np.arange(-half, half + 1)
+            cross = np.einsum("dsl,l->ds", detect[idx], t)
+            samples[sel] += shifts[np.argmax(cross, axis=1)]
+            t = np.median(_snippets(detect, samples[sel[:100]], half, half), axis=0)
+        temps[k] = t
+    return temps, samples
 
 
 def sort_units(rec: Recording, detections: pd.DataFrame | None = None) -> Decomposition:
@@ -366,25 +500,34 @@ def sort_units(rec: Recording, detections: pd.DataFrame | None = None) -> Decomp
         sd = float(detections.attrs.get("noise_sd", robust_noise_sd(detect, fs)))
         peaks = detections["sample"].to_numpy(dtype=int)
     threshold = pd_["threshold_sd"] * sd
-    before = max(2, int(round(pd_["window_before_ms"] * 1e-3 * fs)))
-    after = max(2, int(round(pd_["window_after_ms"] * 1e-3 * fs)))
-    shift = max(1, int(round(pd_["max_shift_ms"] * 1e-3 * fs)))
+    # matching runs on the detection band decimated to the lowest integer fraction of the
+    # sampling rate that still exceeds `match_rate_factor` x the detection low-pass; discharge
+    # times are then refined at the full rate
+    q = _decimation_factor(fs, pd_["match_rate_factor"])
+    det_q, fs_q = detect[::q], fs / q
+    before = max(2, int(round(pd_["window_before_ms"] * 1e-3 * fs_q)))
+    after = max(2, int(round(pd_["window_after_ms"] * 1e-3 * fs_q)))
+    shift = max(1, int(round(pd_["max_shift_ms"] * 1e-3 * fs_q)))
     L = before + after + 1
     noise_energy = ps["noise_energy_factor"] * L * sd**2
+    peaks_q = np.unique(np.round(peaks / q).astype(int))
     # discard candidates too close to the ends
-    peaks = peaks[(peaks - before - shift >= 0) & (peaks + after + shift < detect.size)]
-    members = _build_templates(detect, peaks, before, after, shift, noise_energy, ps)
-    lb = max(before, int(round(ps["template_before_ms"] * 1e-3 * fs)))
-    la = max(after, int(round(ps["template_after_ms"] * 1e-3 * fs)))
+    peaks_q = peaks_q[(peaks_q - before - shift >= 0) & (peaks_q + after + shift < det_q.size)]
+    members = _build_templates(det_q, peaks_q, before, after, shift, noise_energy, ps)
+    lb = max(before, int(round(ps["template_before_ms"] * 1e-3 * fs_q)))
+    la = max(after, int(round(ps["template_after_ms"] * 1e-3 * fs_q)))
     half = max(lb, la)
-    temps = _long_templates(detect, members, half, half)
-    merge_shift = max(shift, int(round(ps["merge_shift_ms"] * 1e-3 * fs)))
+    temps = _long_templates(det_q, members, half, half)
+    merge_shift = max(shift, int(round(ps["merge_shift_ms"] * 1e-3 * fs_q)))
     temps = _merge_templates(temps, merge_shift, ps["merge_residual_fraction"])
     samples, units, resid = _peel(
-        detect, temps, fs, threshold, shift, sd**2, ps, pd_["min_separation_ms"],
+        det_q, temps, fs_q, threshold, shift, sd**2, ps, pd_["min_separation_ms"],
     )
-    L = temps.shape[1] if temps.size else 2 * half + 1
-    disc = pd.DataFrame({"sample": np.array(samples, dtype=int), "unit": np.array(units, dtype=int)})
+    samples = np.array(samples, dtype=int) * q
+    units = np.array(units, dtype=int)
+    temps, samples = _refine_full_rate(detect, samples, units, temps.shape[0], half * q, q)
+    L = 2 * half * q + 1
+    disc = pd.DataFrame({"sample": samples, "unit": units})
     # drop units with too few discharges or too low a rate, then renumber by size
     dur = rec.samples.size / fs
     counts = disc["unit"].value_counts()
@@ -404,7 +547,7 @@ def sort_units(rec: Recording, detections: pd.DataFrame | None = None) -> Decomp
         temps = np.empty((0, L))
     disc = disc.sort_values("sample", kind="stable").reset_index(drop=True)
     disc["time_s"] = disc["sample"] / fs
-    n_left = _find_candidates(resid, fs, threshold, pd_["min_separation_ms"]).size
+    n_left = _find_candidates(resid, fs_q, threshold, pd_["min_separation_ms"]).size
     return Decomposition(
         discharges=disc[["sample", "time_s", "unit"]],
         templates=temps,
