@@ -46,8 +46,8 @@ def _nice(text: pd.Series) -> pd.Series:
 def _included(study: Study) -> pd.DataFrame:
     p = study.tables["patients"][["patient_id"]].drop_duplicates("patient_id").copy()
     has_emg = p["patient_id"].isin(pd.unique(study.tables["emg"]["patient_id"]))
-    ncs_ids = np.unique(np.concatenate([pd.unique(study.tables[s]["patient_id"]).astype(object) for s in
-                                        ("ncs_motor", "ncs_sensory", "f_waves", "blink_reflex")]).astype(str))
+    ncs_ids = pd.unique(np.concatenate([np.asarray(pd.unique(study.tables[s]["patient_id"]), dtype=object)
+                                        for s in ("ncs_motor", "ncs_sensory", "f_waves", "blink_reflex")]))
     has_ncs = p["patient_id"].isin(ncs_ids)
     p["included"] = has_emg & has_ncs
     p["exclusion_reason"] = np.select(

@@ -70,41 +70,74 @@ def _demographics(study: Study) -> pd.DataFrame:
 
 
 def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
-    """Join each value to its limit (matching study, nerve, recording site, parameter, age)."""
-    lim = reference.limits
-    lim = lim[lim["parameter"].isin(values["parameter"].unique())].copy()
-    lim["_rec"] = lim["recording_site"].fillna("")
-    values = values.copy()
-    values["_vid"] = np.arange(len(values))
-    # motor limits are per recording muscle; other studies match on nerve only
-    values["_rec"] = np.where(values["study"].eq("motor"), values["recording_site"].fillna(""), "")
+    """Join each value to its limit (matching study, nerve, recording site, parameter, age).
+
+    The join is done on the few distinct (study, nerve, recording site, parameter) keys, then
+    broadcast to the values by integer position, so it stays cheap for millions of values.
+    """
+    lim = reference.limits.copy()
+    lim["_rec"] = lim["recording_site"].fillna("").astype(str)
+    lim = lim.reset_index(drop=True)
+    lim["_lid"] = np.arange(len(lim))
+    is_motor = values["study"].eq("motor").to_numpy()
+    rec = np.where(is_motor, values["recording_site"].astype(object).fillna("").to_numpy(), "")
     # blink reflex limits are filed under the facial nerve
-    values["_nerve"] = np.where(values["study"].eq("blink"), "facial", values["nerve"])
-    lim = lim.rename(columns={"nerve": "_nerve"})
-    exact = values.merge(lim, on=["study", "_nerve", "_rec", "parameter"], how="inner",
-                         suffixes=("", "_lim"))
-    generic_lim = lim.sort_values("_rec").drop_duplicates(
+    nerve = np.where(values["study"].eq("blink").to_numpy(), "facial",
+                     values["nerve"].astype(object).to_numpy())
+    keys = pd.DataFrame({"study": values["study"].astype(object).to_numpy(), "_nerve": nerve,
+                         "_rec": rec, "parameter": values["parameter"].astype(object).to_numpy()})
+    combo = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    uniq = keys.drop_duplicates().assign(_combo=lambda d: combo[d.index.to_numpy()])
+    limk = lim.rename(columns={"nerve": "_nerve"})
+    exact = uniq.merge(limk[["study", "_nerve", "_rec", "parameter", "_lid"]],
+                       on=["study", "_nerve", "_rec", "parameter"], how="inner")
+    generic_lim = limk.sort_values("_rec").drop_duplicates(
         ["study", "_nerve", "parameter", "bound", "age_min_years", "age_max_years"])
-    rest = values[~values["_vid"].isin(exact["_vid"]) & values["study"].ne("motor")]
-    generic = rest.merge(generic_lim.drop(columns="_rec"), on=["study", "_nerve", "parameter"],
-                         how="inner", suffixes=("", "_lim"))
-    joined = pd.concat([exact, generic], ignore_index=True)
-    age = joined["age_years"]
-    in_band = (joined["age_min_years"].isna() | (age >= joined["age_min_years"])) & \
-              (joined["age_max_years"].isna() | (age < joined["age_max_years"]))
-    joined = joined[in_band.fillna(joined["age_min_years"].isna() & joined["age_max_years"].isna())]
-    # height-adjusted upper limits (F-waves)
-    slope = joined["height_slope_ms_per_cm"].fillna(0.0)
-    shift = slope * (joined["height_cm"] - joined["height_ref_cm"])
-    joined["limit"] = joined["limit"] + shift.fillna(0.0)
-    joined = joined.sort_values(["_vid", "bound"]).drop_duplicates("_vid")
-    keep = ["_vid", "bound", "limit", "unit_lim" if "unit_lim" in joined else "unit", "source",
-            "verified"]
-    joined = joined[[c for c in keep if c in joined]]
-    if "unit_lim" in joined:
-        joined = joined.drop(columns="unit_lim")
-    out = values.merge(joined, on="_vid", how="left", suffixes=("", "_ref"))
+    rest = uniq[~uniq["_combo"].isin(exact["_combo"]) & uniq["study"].ne("motor")]
+    generic = rest.merge(generic_lim[["study", "_nerve", "parameter", "_lid"]],
+                         on=["study", "_nerve", "parameter"], how="inner")
+    cand = pd.concat([exact[["_combo", "_lid"]], generic[["_combo", "_lid"]]], ignore_index=True)
+    # per value: candidate limit rows of its key, then the age band that contains its age
+    per_value = pd.DataFrame({"_vid": np.arange(len(values)), "_combo": combo})
+    j = per_value.merge(cand, on="_combo", how="inner")
+    lid = j["_lid"].to_numpy()
+    vid = j["_vid"].to_numpy()
+    age = values["age_years"].to_numpy(dtype=float)[vid]
+    amin = lim["age_min_years"].to_numpy(dtype=float)[lid]
+    amax = lim["age_max_years"].to_numpy(dtype=float)[lid]
+    ok = (np.isnan(amin) | (age >= amin)) & (np.isnan(amax) | (age < amax))
+    ok |= np.isnan(age) & np.isnan(amin) & np.isnan(amax)
+    vid, lid = vid[ok], lid[ok]
+    # one limit per value: lower bounds sort before upper
+    order = np.lexsort((lim["bound"].to_numpy()[lid], vid))
+    vid, lid = vid[order], lid[order]
+    first = np.ones(len(vid), dtype=bool)
+    first[1:] = vid[1:] != vid[:-1]
+    vid, lid = vid[first], lid[first]
+    n = len(values)
+    limit = np.full(n, np.nan)
+    slope = np.nan_to_num(lim["height_slope_ms_per_cm"].to_numpy(dtype=float)[lid])
+    shift = slope * (values["height_cm"].to_numpy(dtype=float)[vid]
+                     - lim["height_ref_cm"].to_numpy(dtype=float)[lid])
+    limit[vid] = lim["limit"].to_numpy(dtype=float)[lid] + np.nan_to_num(shift)
+    codes = np.full(n, -1)
+    codes[vid] = lid
+    out = values.copy()
+    out["limit"] = limit
+    for col in ("bound", "source"):
+        cats = lim[col].astype(str)
+        out[col] = _from_codes(codes, cats.to_numpy())
+    verified = np.zeros(n, dtype=bool)
+    verified[vid] = lim["verified"].to_numpy(dtype=bool)[lid]
+    out["verified"] = verified
     return out
+
+
+def _from_codes(codes: np.ndarray, labels: np.ndarray) -> pd.Categorical:
+    """Categorical of ``labels[codes]`` (``-1`` → missing) without materialising strings."""
+    cats, inverse = np.unique(labels, return_inverse=True)
+    mapped = np.where(codes >= 0, inverse[np.clip(codes, 0, None)], -1)
+    return pd.Categorical.from_codes(mapped, categories=cats)
 
 
 def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.DataFrame:
