@@ -86,6 +86,19 @@ def test_reading(summary, calibrated, expected):
         assert any("no gain" in s for s in r.reasons)
 
 
+def test_very_large_muaps_outweigh_short_duration():
+    # PhysioNet emg_neuropathy-like summary: short mean duration but > 3 mV and polyphasic;
+    # the threshold is the lower end of "high, often > 3-5 mV" (domain notes 2.2)
+    ref = lookup_reference("tibialis_anterior", 62)
+    s = dict(n_units=8, mean_duration_ms=8.6, mean_amplitude_uv=3130, polyphasic_pct=62)
+    r = classify_recording(s, ref, True)
+    assert r.pattern == "neurogenic"
+    assert any("not counted as myopathic" in x for x in r.reasons)
+    # the same numbers without a gain cannot use amplitude: short duration stays myopathic
+    s_raw = dict(s, mean_amplitude_uv=float("nan"))
+    assert classify_recording(s_raw, ref, False).pattern == "myopathic"
+
+
 def test_unknown_muscle_suggests():
     with pytest.raises(InvalidParameterError, match="Did you mean 'biceps_brachii'"):
         lookup_reference("biceps_brachi", 40)

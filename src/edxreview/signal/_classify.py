@@ -122,7 +122,12 @@ def classify_recording(
       limit: myopathic. Uncalibrated records use only scale-free features (duration, phases)
       and the reasons say so;
     - % polyphasic above the upper limit is abnormal but non-specific: it counts for the side
-      the mean duration leans to (above or below the reference mean).
+      the mean duration leans to (above or below the reference mean);
+    - calibrated only: a mean amplitude of at least ``amplitude_very_high_uv`` (3 mV: "high,
+      often > 3-5 mV" in chronic reinnervation; myopathic MUAPs are small) is neurogenic even
+      when the mean duration is short: the short duration is then not counted as myopathic
+      and polyphasia counts as neurogenic (large MUAPs "of increased duration and/or
+      amplitude, with polyphasia": Gold Coast criteria).
 
     Neurogenic and myopathic signs together give ``indeterminate``; so do fewer than
     ``min_units`` motor units.
@@ -143,6 +148,8 @@ def classify_recording(
     References
     ----------
     Daube JR, Rubin DI. Needle electromyography. Muscle Nerve 2009;39:244-270.
+    Shefner JM, Al-Chalabi A, Baker MR, et al. A proposal for new diagnostic criteria for ALS
+    (Gold Coast criteria). Clin Neurophysiol 2020;131:1975-1978.
     """
     p = load_signal_parameters()["reading"]
     reasons: list[str] = []
@@ -158,20 +165,29 @@ def classify_recording(
     reasons.append(reference.age_note + f" ({reference.table})")
     neuro, myo = 0, 0
     d = summary["mean_duration_ms"]
+    a = summary.get("mean_amplitude_uv", np.nan) if calibrated else np.nan
+    # very large MUAPs are not myopathic: with a calibrated gain they outweigh a short duration
+    very_large = bool(np.isfinite(a) and a >= p["amplitude_very_high_uv"])
     if d > reference.duration_upper_ms:
         neuro += 1
         reasons.append(f"mean duration {d:.1f} ms > upper limit {reference.duration_upper_ms:.1f} ms")
     elif d < reference.duration_lower_ms:
-        myo += 1
-        reasons.append(f"mean duration {d:.1f} ms < lower limit {reference.duration_lower_ms:.1f} ms")
+        if very_large:
+            reasons.append(
+                f"mean duration {d:.1f} ms < lower limit {reference.duration_lower_ms:.1f} ms, "
+                f"not counted as myopathic: mean amplitude {a:.0f} µV >= "
+                f"{p['amplitude_very_high_uv']:.0f} µV (very large MUAPs are neurogenic)"
+            )
+        else:
+            myo += 1
+            reasons.append(f"mean duration {d:.1f} ms < lower limit {reference.duration_lower_ms:.1f} ms")
     else:
         reasons.append(
             f"mean duration {d:.1f} ms within {reference.duration_lower_ms:.1f}-"
             f"{reference.duration_upper_ms:.1f} ms"
         )
     if calibrated:
-        a = summary["mean_amplitude_uv"]
-        if a > reference.amplitude_upper_uv:
+        if a > reference.amplitude_upper_uv or very_large:
             neuro += 1
             reasons.append(f"mean amplitude {a:.0f} µV > upper limit {reference.amplitude_upper_uv:.0f} µV")
         elif a < reference.amplitude_lower_uv:
@@ -179,15 +195,18 @@ def classify_recording(
             reasons.append(f"mean amplitude {a:.0f} µV < lower limit {reference.amplitude_lower_uv:.0f} µV")
     poly = summary["polyphasic_pct"]
     if poly > reference.polyphasic_upper_pct:
-        side = "neurogenic" if d >= reference.duration_mean_ms else "myopathic"
+        # polyphasia is non-specific: it counts for the side the MUAP size points to
+        side = "neurogenic" if (very_large or d >= reference.duration_mean_ms) else "myopathic"
         if side == "neurogenic":
             neuro += 1
         else:
             myo += 1
+        basis = (f"mean amplitude >= {p['amplitude_very_high_uv']:.0f} µV" if very_large else
+                 f"duration {'at or above' if d >= reference.duration_mean_ms else 'below'} the "
+                 f"reference mean ({reference.duration_mean_ms:.1f} ms)")
         reasons.append(
-            f"{poly:.0f} % polyphasic > {reference.polyphasic_upper_pct:.0f} % with duration "
-            f"{'at or above' if side == 'neurogenic' else 'below'} the reference mean "
-            f"({reference.duration_mean_ms:.1f} ms): counts as {side}"
+            f"{poly:.0f} % polyphasic > {reference.polyphasic_upper_pct:.0f} % with {basis}: "
+            f"counts as {side}"
         )
     if neuro and myo:
         reasons.append("neurogenic and myopathic signs together")
