@@ -74,8 +74,12 @@ class _Pipe:
 
 
 def open_page(url: str, width: int = 1280, height: int = 900, timeout: float = 40,
-              screenshot: Path | None = None) -> dict:
-    """Load ``url``; return console errors, exceptions and the URLs of network requests."""
+              screenshot: Path | None = None, expressions: tuple[str, ...] = ()) -> dict:
+    """Load ``url``; return console errors, exceptions and the URLs of network requests.
+
+    ``expressions`` are evaluated in the page after it has loaded, in order; their values are
+    returned under ``"values"``.
+    """
     exe = find_chromium()
     if exe is None:
         raise FileNotFoundError("chromium")
@@ -115,6 +119,8 @@ def open_page(url: str, width: int = 1280, height: int = 900, timeout: float = 4
         list(map(pipe.events.append, pipe.messages(1.0)))   # late console messages
         title = pipe.call("Runtime.evaluate", {"expression": "document.title"},
                           session=session)["result"].get("value")
+        values = [pipe.call("Runtime.evaluate", {"expression": e, "returnByValue": True},
+                            session=session)["result"].get("value") for e in expressions]
         if screenshot is not None:
             shot = pipe.call("Page.captureScreenshot", {"format": "png",
                                                         "captureBeyondViewport": True},
@@ -135,7 +141,7 @@ def open_page(url: str, width: int = 1280, height: int = 900, timeout: float = 4
     ev = pipe.events
     console = [e["params"] for e in ev if e.get("method") == "Runtime.consoleAPICalled"]
     return {
-        "loaded": loaded, "title": title,
+        "loaded": loaded, "title": title, "values": values,
         "console_errors": [c for c in console if c.get("type") in ("error", "assert")],
         "console": console,
         "exceptions": [e["params"] for e in ev if e.get("method") == "Runtime.exceptionThrown"],

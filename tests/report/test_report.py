@@ -175,12 +175,12 @@ def test_write_workbook_never_writes_formulas(tmp_path):
     assert [c.value for c in ws["B"][1:]] == list(range(len(hostile)))
 
 
-def test_figures_are_reproducible(tmp_path, demo_result, demo_out):
-    a, b = demo_out, tmp_path
-    render_report(demo_result, b)
-    for svg in (a / "figures").glob("*.svg"):
-        assert svg.read_bytes() == (b / "figures" / svg.name).read_bytes(), svg.name
-    assert (a / "report.html").read_bytes() == (b / "report.html").read_bytes()
+def test_figures_are_reproducible(demo_result, demo_out):
+    from edxreview.report._render import make_figures
+
+    figures, _ = make_figures(demo_result)
+    for f in figures.values():
+        assert f["svg"] == (demo_out / f["file"]).read_text(encoding="utf-8"), f["file"]
 
 
 def test_large_cohort_pages_only_flagged(monkeypatch, tmp_path, demo_result):
@@ -201,9 +201,36 @@ def test_large_cohort_pages_only_flagged(monkeypatch, tmp_path, demo_result):
                            "installs it)")
 def test_renders_in_chromium_offline(hostile_out, tmp_path):
     url = (hostile_out / "report.html").resolve().as_uri()
-    r = open_page(url, screenshot=tmp_path / "report.png")
+    visible = ("Array.from(document.querySelectorAll('section.patient'))"
+               ".filter(s => s.offsetParent !== null).length")
+    flagged = "document.querySelectorAll('section.patient.flagged').length"
+    tick = ("(() => { const b = document.getElementById('only-flagged'); b.click(); "
+            "return b.checked; })()")
+    r = open_page(url, screenshot=tmp_path / "report.png",
+                  expressions=(visible, flagged, tick, visible))
     assert r["loaded"]
+    n_all, n_flagged, ticked, n_shown = r["values"]
+    assert ticked and n_all > n_flagged and n_shown == n_flagged
     assert r["console_errors"] == [] and r["exceptions"] == [] and r["log_errors"] == []
     assert [u for u in r["requests"] if u != url] == []
     assert r["title"].startswith("Electrodiagnostic cohort review")
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_report_with_nobody_included(tmp_path, demo_result):
+    import copy
+
+    from edxreview.cohort import summarize_cohort
+
+    result = copy.copy(demo_result)
+    patients = demo_result.patients.copy()
+    patients["included"] = False
+    patients["exclusion_reason"] = "no needle EMG"
+    result.patients = patients
+    result.summary = {**demo_result.summary, **summarize_cohort(patients)}
+    render_report(result, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    flow = {a["data-flow"]: int(a["data-n"]) for _, a in _parse(html).elements
+            if "data-flow" in a}
+    assert flow["included"] == 0 and flow["excluded"] == len(patients)
+    assert "no needle EMG" in html

@@ -229,7 +229,7 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
     if "note" not in frame:
         frame["note"] = ""
     frame["note"] = frame["note"].fillna("")
-    frame["test_name"] = frame["test"].map(TEST_NAMES).fillna("")
+    frame["test_name"] = frame["test"].map(lambda t: TEST_NAMES.get(t, ""))
     notes = []
     if any_normal:
         notes.append("Continuous variables shown as mean (SD) where both groups pass the "

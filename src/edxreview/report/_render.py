@@ -281,7 +281,7 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for t in t1.rows["test"]:
         if t and t not in letters:
             letters[t] = "abcdefgh"[len(letters)]
-    t1_rows = t1.rows.assign(mark=t1.rows["test"].map(letters).fillna("")).to_dict("records")
+    t1_rows = t1.rows.assign(mark=t1.rows["test"].map(lambda t: letters.get(t, ""))).to_dict("records")
     test_notes = [(letters[t], name) for t, name in
                   t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
                   if t]
