@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ..knowledge import load_anatomy, load_segments  # noqa: E402
+from ..knowledge import load_anatomy, load_brainstem_nuclei, load_segments  # noqa: E402
 
 #: most patients drawn one row each on the segmental map
 SEGMENT_MAP_MAX_ROWS = 80
@@ -107,40 +107,58 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
         return _svg(fig, "overlap")
 
 
-def _segment_columns(muscles: pd.DataFrame) -> list[str]:
+def segment_columns(muscles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Columns of the segmental map: cranial motor nuclei, then cord segments C1–S5.
+
+    Nuclei are those that supply a muscle in the anatomy table or appear in ``muscles``.
+
+    Returns
+    -------
+    DataFrame
+        ``label`` (shown), ``key`` (nucleus name or segment) and ``position`` on the axis of
+        ``segments.csv`` (a nucleus takes the position of its brainstem level).
+    """
     seg = load_segments()
-    cord = [s for s in seg.index if seg.loc[s, "region"] != "brainstem" and s != "Co"]
-    return ["midbrain", "pons", "medulla"] + cord
+    nuclei = load_brainstem_nuclei()
+    seen = set() if muscles is None else set(muscles["nucleus"].dropna().astype(str))
+    supplies = nuclei["muscles"].fillna("").astype(str).str.strip() != ""
+    nuclei = nuclei[supplies | nuclei["nucleus"].isin(seen)]
+    rows = [{"label": f"{cn.split('|')[0]} ({lvl})", "key": nuc,
+             "position": int(seg.loc[lvl, "position"])}
+            for lvl, nuc, cn in zip(nuclei["level"], nuclei["nucleus"], nuclei["cranial_nerve"])]
+    rows += [{"label": s, "key": s, "position": int(seg.loc[s, "position"])}
+             for s in seg.index if seg.loc[s, "region"] not in ("brainstem", "coccygeal")]
+    return pd.DataFrame(rows)
 
 
-def segment_cells(muscles: pd.DataFrame, lesions: pd.DataFrame) -> tuple[pd.DataFrame,
-                                                                          pd.DataFrame]:
-    """Denervated segments (explained / unexplained) and MRI lesion segments per patient.
+def segment_cells(muscles: pd.DataFrame, lesions: pd.DataFrame,
+                  columns: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Denervated nuclei/segments (explained / unexplained) and MRI lesion columns per patient.
 
     Returns
     -------
     denervated : DataFrame
-        ``patient_id, segment, unexplained`` (a segment with any muscle not accounted for by
-        NCS is unexplained).
+        ``patient_id, segment, unexplained`` (a column with any muscle not accounted for by
+        NCS is unexplained); ``segment`` is a column ``key``.
     mri : DataFrame
         ``patient_id, segment`` covered by a brainstem or cord lesion.
     """
-    seg = load_segments()
+    cols = segment_columns(muscles) if columns is None else columns
     den = muscles.loc[muscles["denervation"].astype(bool),
-                      ["patient_id", "segments", "brainstem_level", "explained_by_ncs"]].copy()
-    den["segment"] = den["brainstem_level"].where(den["brainstem_level"].notna(),
-                                                  den["segments"]).astype(str).str.split("|")
+                      ["patient_id", "segments", "nucleus", "explained_by_ncs"]].copy()
+    den["segment"] = den["nucleus"].where(den["nucleus"].notna(),
+                                          den["segments"]).astype(str).str.split("|")
     den = den.explode("segment")
-    den = den[den["segment"].isin(seg.index)]
+    den = den[den["segment"].isin(cols["key"])]
     den["unexplained"] = ~den["explained_by_ncs"].astype(bool)
     den = den.groupby(["patient_id", "segment"], as_index=False)["unexplained"].any()
     if len(lesions):
-        pos = seg.reset_index()[["segment", "position"]]
         les = lesions[["patient_id", "pos_min", "pos_max"]].dropna()
-        cross = les.merge(pos, how="cross")
+        cross = les.merge(cols[["key", "position"]], how="cross")
         cross = cross[(cross["position"] >= cross["pos_min"]) &
                       (cross["position"] <= cross["pos_max"])]
-        mri = cross[["patient_id", "segment"]].drop_duplicates()
+        mri = cross.rename(columns={"key": "segment"})[["patient_id", "segment"]]
+        mri = mri.drop_duplicates()
     else:
         mri = pd.DataFrame(columns=["patient_id", "segment"])
     return den, mri
@@ -156,8 +174,10 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
     note : str
         Says when the map shows counts instead of one row per patient.
     """
-    cols = _segment_columns(muscles)
-    den, mri = segment_cells(muscles, lesions)
+    spec = segment_columns(muscles)
+    cols = spec["key"].tolist()
+    n_nuclei = int((spec["position"] < spec.loc[spec["key"] == "C1", "position"].iloc[0]).sum())
+    den, mri = segment_cells(muscles, lesions, spec)
     ids = patients.loc[patients["emg_denervation"].astype(bool), "patient_id"]
     den = den[den["patient_id"].isin(ids)]
     mri_den = mri[mri["patient_id"].isin(ids)]
@@ -194,9 +214,9 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
             note = (f"{len(ids)} patients with denervation: the map shows the number of "
                     "patients per segment instead of one row per patient.")
         per_patient = not note
-        ax.set_xticks(range(len(cols)), cols, rotation=90)
+        ax.set_xticks(range(len(cols)), spec["label"].tolist(), rotation=90)
         ax.set_xlim(-0.6, len(cols) - 0.4)
-        for b in (2.5, 10.5, 22.5, 27.5):
+        for b in np.array([0, 8, 20, 25]) + n_nuclei - 0.5:
             ax.axvline(b, color="#aab7b8", lw=0.6, ls=":")
         ax.tick_params(axis="x", labeltop=per_patient, top=per_patient,
                        labelbottom=not per_patient, bottom=not per_patient)

@@ -316,10 +316,12 @@ def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
                     "Included patients by EMG denervation, NCS neuropathy and a cord or "
                     "brainstem lesion on MRI."),
         "segmental_map": ("Segmental map", seg_svg,
-                          seg_note or "One row per patient with denervation: denervated "
-                          "segments (from the myotomes and cranial nuclei of denervated "
-                          "muscles), accounted for by NCS or not, against the segments covered "
-                          "by MRI lesions (vertebral levels converted to cord segments)."),
+                          seg_note or "One row per patient with denervation. Columns: "
+                          "cranial motor nuclei (cranial nerve, brainstem level), then cord "
+                          "segments C1–S5. Dots: segments or nuclei of denervated muscles "
+                          "(myotomes), accounted for by NCS or not; grey: segments covered by "
+                          "an MRI lesion (vertebral levels converted to cord segments; a "
+                          "brainstem lesion covers the nuclei at its level)."),
         "muscles": ("Findings per muscle", _figures.plot_muscle_findings(result.muscles),
                     f"Muscles by number of rows examined (both sides; at most {_figures.MAX_BARS} muscles), "
                     "coloured by the needle EMG reading."),
