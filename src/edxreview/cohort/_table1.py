@@ -20,7 +20,7 @@ TABLE1_VARIABLES: dict[str, tuple[str, str, str]] = {
     "weakness": ("Weakness", "binary", ""),
     "atrophy": ("Atrophy", "binary", ""),
     "hyporeflexia": ("Hyporeflexia", "binary", ""),
-    "cord_lesion_segments": ("Longest cord lesion", "continuous", "segments"),
+    "cord_lesion_segments": ("Longest cord lesion", "continuous", "segments; 0 = none"),
     "cord_lesion": ("Cord lesion on MRI", "binary", ""),
     "brainstem_lesion": ("Brainstem lesion on MRI", "binary", ""),
 }
