@@ -20,6 +20,7 @@ from ._errors import OutputExistsError
 from .classify import Classification, classify_patients
 from .cohort import summarize_cohort
 from .interpret import flag_values, read_muscles, read_nerves
+from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
 from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules, table_provenance
 
@@ -97,12 +98,16 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     anatomy = load_anatomy()
     rules = load_rules()
     step("flag values")
-    values = flag_values(study, ref, anatomy)
+    keyed, ids = encode_patient_ids(study)
+    values = flag_values(keyed, ref, anatomy)
     step("read nerves and muscles")
-    nerves = read_nerves(study, values, anatomy, rules)
-    muscles = read_muscles(study, anatomy, rules)
+    nerves = read_nerves(keyed, values, anatomy, rules)
+    muscles = read_muscles(keyed, anatomy, rules)
     step("classify patients")
-    result: Classification = classify_patients(study, nerves, muscles, anatomy, rules)
+    result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
+    result = Classification(*(decode_patient_ids(t, ids) for t in (
+        result.patients, result.muscles, result.nerves, result.lesions)))
+    values = decode_patient_ids(values, ids)
     step("cohort results")
     summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
     options = {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",

@@ -100,8 +100,7 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     fw = values[values["study"] == "f_wave"]
     if not len(motor) and not len(fw):
         return pd.DataFrame()
-    seq = _motor_sequence(motor, anatomy) if len(motor) else pd.DataFrame(
-        columns=["patient_id", "nerve", "side", "recording_site", "seq"])
+    seq = _motor_sequence(motor, anatomy)
     dm = rules["demyelination"]
     cb_rules = rules["conduction_block"]
     keys = ["patient_id", "nerve", "side"]

@@ -362,7 +362,7 @@ def validate_workbook(raw: RawWorkbook) -> Study:
         tables[name] = out.reset_index(drop=True)
 
     _check_cross_sheet(tables, raw, coll, anatomy)
-    # _check_temperatures(tables, coll, anatomy)
+    _check_temperatures(tables, coll, anatomy)
     errors = [p for p in coll.problems if p.severity == "error"]
     warnings = [p for p in coll.problems if p.severity == "warning"]
     if errors:
