@@ -147,6 +147,7 @@ def open_page(url: str, width: int = 1280, height: int = 900, timeout: float = 4
         "exceptions": [e["params"] for e in ev if e.get("method") == "Runtime.exceptionThrown"],
         "log_errors": [e["params"]["entry"] for e in ev if e.get("method") == "Log.entryAdded"
                        and e["params"]["entry"].get("level") == "error"],
+        "dialogs": [e["params"] for e in ev if e.get("method") == "Page.javascriptDialogOpening"],
         "requests": [e["params"]["request"]["url"] for e in ev
                      if e.get("method") == "Network.requestWillBeSent"],
     }

@@ -213,6 +213,7 @@ def test_renders_in_chromium_offline(hostile_out, tmp_path):
     assert ticked and n_all > n_flagged and n_shown == n_flagged
     assert r["console_errors"] == [] and r["exceptions"] == [] and r["log_errors"] == []
     assert [u for u in r["requests"] if u != url] == []
+    assert r["dialogs"] == []                            # the hostile ID never ran
     assert r["title"].startswith("Electrodiagnostic cohort review")
     assert (tmp_path / "report.png").stat().st_size > 10_000
 

@@ -31,12 +31,14 @@ _SHORT = {"emg_denervation": "EMG den.", "ncs_neuropathy": "NCS neur.",
           "denervation_explained_by_ncs": "Expl. NCS",
           "ncs_abnormal_without_denervation": "NCS w/o den.", "lmn_involvement": "LMN",
           "lmn_with_corresponding_mri": "LMN + MRI"}
-_PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude", "amplitude_uv": "amplitude",
+_PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude",
+                   "amplitude_uv": "amplitude",
                    "velocity_m_s": "conduction velocity", "min_latency_ms": "F-wave min. latency",
                    "r1_ms": "R1 latency", "r2_ipsi_ms": "R2 ipsilateral latency",
                    "r2_contra_ms": "R2 contralateral latency",
                    "r2_ipsi_contra_diff_ms": "R2 ipsi–contra difference",
-                   "r1_side_diff_ms": "R1 side difference", "r2_side_diff_ms": "R2 side difference",
+                   "r1_side_diff_ms": "R1 side difference",
+                   "r2_side_diff_ms": "R2 side difference",
                    "amplitude_side_ratio": "amplitude ratio to other side"}
 _FLAG_TEXT = {"low": "low ▼", "high": "high ▲", "absent": "absent", "normal": "",
               "no_reference": "no limit"}
@@ -84,14 +86,18 @@ def results_table(result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def flow_counts(patients: pd.DataFrame) -> dict[str, Any]:
-    """Counts for the cohort flow diagram, from the patients table."""
+def flow_counts(patients: pd.DataFrame, rows: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Counts for the cohort flow diagram, from the patients table.
+
+    ``rows`` is the row accounting of ``summary.json``; rejected ``patients`` rows are counted.
+    """
+    rejected = int((rows or {}).get("patients", {}).get("rejected", 0) or 0)
     inc = patients[patients["included"].astype(bool)]
     exc = patients[~patients["included"].astype(bool)]
     reasons = _text(exc["exclusion_reason"]).replace("", "no reason given").value_counts()
     den = inc["emg_denervation"].astype(bool)
     return {
-        "workbook": int(len(patients)), "excluded": int(len(exc)),
+        "workbook": int(len(patients)), "rejected_rows": rejected, "excluded": int(len(exc)),
         "reasons": [(str(k), int(v)) for k, v in reasons.items()],
         "included": int(len(inc)), "emg_denervation": int(den.sum()),
         "no_denervation": int((~den).sum()),
@@ -116,7 +122,9 @@ def flow_svg(counts: dict[str, Any]) -> str:
     if len(counts["reasons"]) > 6:
         reasons.append(f"… {len(counts['reasons']) - 6} more reasons")
     boxes = [
-        box("workbook", 250, 10, "Patients in workbook", counts["workbook"], width=200),
+        box("workbook", 250, 10, "Patients in workbook", counts["workbook"],
+            [f"({counts['rejected_rows']} invalid patient rows not read)"]
+            if counts.get("rejected_rows") else (), width=200),
         box("excluded", 520, 62, "Excluded", counts["excluded"], reasons, width=230),
         box("included", 250, 130, "Included", counts["included"], width=200),
         box("emg_denervation", 110, 230, "Denervation on EMG", counts["emg_denervation"],
@@ -281,7 +289,8 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for t in t1.rows["test"]:
         if t and t not in letters:
             letters[t] = "abcdefgh"[len(letters)]
-    t1_rows = t1.rows.assign(mark=t1.rows["test"].map(lambda t: letters.get(t, ""))).to_dict("records")
+    marks = t1.rows["test"].map(lambda t: letters.get(t, ""))
+    t1_rows = t1.rows.assign(mark=marks).to_dict("records")
     test_notes = [(letters[t], name) for t, name in
                   t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
                   if t]
@@ -289,12 +298,13 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "summary": summary, "prov": prov, "demo": _is_demo(result),
         "results": results_table(result).to_dict("records"),
-        "flow": flow_counts(patients),
+        "flow": flow_counts(patients, summary.get("rows")),
         "flow_svg": Markup(figures["flow"]["inline"]),
         "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
         "t1_test_notes": test_notes,
         "figures": [f for k, f in figures.items() if k != "flow"],
-        "pages": pages, "page_note": page_note, "paged_ids": paged["patient_id"], "n_patients_total": len(patients),
+        "pages": pages, "page_note": page_note, "paged_ids": paged["patient_id"],
+        "n_patients_total": len(patients),
         "n_flagged": int(flagged.sum()), "class_columns": _CLASS_COLUMNS, "short": _SHORT,
         "labels": {k: m["label"] for k, m in summary["measures"].items()},
         "rules": describe_rules(), "classifications": describe_classifications(),
@@ -310,7 +320,7 @@ def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
     inc = result.patients[result.patients["included"].astype(bool)]
     seg_svg, seg_note = _figures.plot_segmental_map(inc, result.muscles, result.lesions)
     figs = {
-        "flow": ("Cohort flow", flow_svg(flow_counts(result.patients)),
+        "flow": ("Cohort flow", flow_svg(flow_counts(result.patients, result.summary.get("rows"))),
                  "From the workbook to the study's classifications."),
         "overlap": ("Overlap of findings", _figures.plot_overlap(inc, result.lesions),
                     "Included patients by EMG denervation, NCS neuropathy and a cord or "
@@ -323,7 +333,8 @@ def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
                           "an MRI lesion (vertebral levels converted to cord segments; a "
                           "brainstem lesion covers the nuclei at its level)."),
         "muscles": ("Findings per muscle", _figures.plot_muscle_findings(result.muscles),
-                    f"Muscles by number of rows examined (both sides; at most {_figures.MAX_BARS} muscles), "
+                    "Muscles by number of rows examined (both sides; at most "
+                    f"{_figures.MAX_BARS} muscles), "
                     "coloured by the needle EMG reading."),
         "nerves": ("Findings per nerve", _figures.plot_nerve_findings(result.nerves),
                    f"Nerve studies by number performed (both sides; at most {_figures.MAX_BARS}), "
