@@ -107,6 +107,7 @@ def test_no_external_resources(demo_out):
             assert not re.match(r"\s*(https?:|//|ftp:)", value), (tag, name, value)
     assert not re.search(r"url\(\s*['\"]?(https?:|//)", html)
     assert "@import" not in html and "@font-face" not in html
+    assert not re.search(r"(https?|ftp)://", html)         # not even an SVG namespace
 
 
 def test_numbers_equal_summary_and_csvs(demo_out):

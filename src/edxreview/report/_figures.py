@@ -45,6 +45,10 @@ def inline_svg(svg: str) -> str:
     """SVG text without its XML declaration and doctype, for embedding in HTML."""
     svg = re.sub(r"^<\?xml[^>]*\?>\s*", "", svg)
     svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, flags=re.S)
+    # inside HTML the namespaces are implied and the RDF metadata is not needed; dropping them
+    # leaves the page free of any URL
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
     return svg
 
 
@@ -92,7 +96,7 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
         for i, row in combos.iterrows():
             ys = [j for j, name in enumerate(names) if row[name]]
             if len(ys) > 1:
-                ax_dot.plot([i, i], [min(ys), max(ys)], color="#34495e", lw=2, zorder=2)
+                ax_dot.plot([i, i], [min(ys), max(ys)], color="#34495e", lw=2, zorder=1)
         totals = sets.sum()
         ax_dot.set_yticks(range(len(names)),
                           [f"{n} ({int(totals[n])})" for n in names])
