@@ -236,3 +236,17 @@ def test_report_with_nobody_included(tmp_path, demo_result):
             if "data-flow" in a}
     assert flow["included"] == 0 and flow["excluded"] == len(patients)
     assert "no needle EMG" in html
+
+
+def test_table1_groups_match_patients(demo_result, demo_out):
+    from edxreview.report._render import table1
+
+    patients = pd.read_csv(demo_out / "patients.csv", dtype={"patient_id": str})
+    inc = patients[patients["included"].astype(str).str.lower() == "true"]
+    lmn = int((inc["lmn_involvement"].astype(str).str.lower() == "true").sum())
+    t1, _ = table1(demo_result)
+    assert t1.groups == {"LMN involvement": lmn, "No LMN involvement": len(inc) - lmn}
+    html = (demo_out / "report.html").read_text(encoding="utf-8")
+    row = re.search(r'<tr data-variable="n">(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    assert cells[1:4] == [str(len(inc)), str(lmn), str(len(inc) - lmn)]
