@@ -205,8 +205,9 @@ def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
     m["name"] = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
     m["name"] = _text(m["name"]) + np.where(m["paraspinal_level"].notna(), " " +
                                             _text(m["paraspinal_level"]), "")
-    m["segments_text"] = _text(m["brainstem_level"].where(m["brainstem_level"].notna(),
-                                                          m["segments"])).str.replace("|", ", ")
+    nucleus = _text(m["nucleus"]) + " (" + _text(m["brainstem_level"]) + ")"
+    m["segments_text"] = np.where(m["nucleus"].notna(), nucleus,
+                                  _text(m["segments"]).str.replace("|", ", "))
     m["den"] = m["denervation"].astype(bool)
     m["ncs_text"] = np.where(m["den"], np.where(m["explained_by_ncs"].astype(bool),
                                                 "accounted for", "not accounted for"), "")
