@@ -14,7 +14,8 @@ import pandas as pd
 
 from ..io import Study
 from ..knowledge import Anatomy, load_segments
-from ._mri import format_segments, lesion_segments
+from .._tables import group_join, join_nonempty
+from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
     "patient_id", "included", "exclusion_reason", "emg_denervation", "denervation_type",
@@ -181,7 +182,7 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
                  "label_side"]].sort_values(["patient_id", "lesion_nerve", "side", "lesion_rank"])
     lesions = lesions.drop_duplicates(["patient_id", "lesion_nerve", "side", "label"])
     # pattern text: polyneuropathy first, then focal lesions (one per nerve and side)
-    focal_txt = lesions.drop_duplicates(["patient_id", "label_side"]).groupby("patient_id")["label_side"].agg("; ".join)
+    focal_txt = group_join(lesions["patient_id"], lesions["label_side"], distinct=True)
     pats["focal_text"] = focal_txt.reindex(pats.index).fillna("")
     pats["neuropathy_pattern"] = [
         "; ".join(x for x in (a, b) if x) for a, b in zip(pats["pn_text"], pats["focal_text"])]
@@ -230,7 +231,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
             on=["patient_id", "nerve"], how="inner")
         ok = ((j["side"] == j["lesion_side"]) | j["side"].isna()) & (j["branch_rank"] > j["lesion_rank"])
         j = j[ok.fillna(False)]
-        txt = j.groupby("_mid")["label"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+        txt = group_join(j["_mid"], j["label"], distinct=True)
         expl_by.loc[txt.index] = txt.to_numpy()
     if len(den) and len(pats):
         pn = pats.set_index("patient_id")
@@ -275,11 +276,11 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     label = dm["muscle"].map(anatomy.muscles["display_name"]).fillna(dm["muscle"]) + \
         dm["side"].map({"L": " L", "R": " R"}).fillna("")
     pts["denervated_muscles"] = pts["patient_id"].map(
-        label.groupby(dm["patient_id"]).agg("; ".join)).fillna("")
+        group_join(dm["patient_id"], label)).fillna("")
     if len(counted):
         ab = counted["nerve"].str.replace("_", " ") + " " + counted["study"] + " " + counted["side"].fillna("")
         pts["abnormal_nerves"] = pts["patient_id"].map(
-            ab.groupby(counted["patient_id"]).agg(lambda s: "; ".join(dict.fromkeys(s)))).fillna("")
+            group_join(counted["patient_id"], ab, distinct=True)).fillna("")
     else:
         pts["abnormal_nerves"] = ""
 
@@ -294,17 +295,16 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     nuclei = un[un["nucleus"].notna() & un["brainstem_level"].notna()][
         ["patient_id", "nucleus", "brainstem_level"]].drop_duplicates()
     nuclei["pos"] = nuclei["brainstem_level"].map(seg_axis)
-    seg_txt = un_seg.groupby("patient_id")["pos"].agg(format_segments)
-    nuc_txt = (nuclei["nucleus"] + " (" + nuclei["brainstem_level"] + ")").groupby(nuclei["patient_id"]).agg(
-        lambda s: ", ".join(dict.fromkeys(s)))
-    pts["lmn_segments"] = [", ".join(x for x in (a, b) if isinstance(a, str) and x or isinstance(b, str) and x
-                                     if isinstance(x, str) and x)
-                           for a, b in zip(pts["patient_id"].map(seg_txt), pts["patient_id"].map(nuc_txt))]
+    seg_txt = format_segment_runs(un_seg["patient_id"], un_seg["pos"])
+    nuc_txt = group_join(nuclei["patient_id"], nuclei["nucleus"] + " (" + nuclei["brainstem_level"] + ")",
+                         sep=", ", distinct=True)
+    pts["lmn_segments"] = join_nonempty([pts["patient_id"].map(seg_txt).fillna(""),
+                                         pts["patient_id"].map(nuc_txt).fillna("")], sep=", ")
     pts["lmn_segments"] = np.where(pts["lmn_involvement"], pts["lmn_segments"], "")
 
     les = lesion_segments(study.tables["mri"])
     les = les[les["patient_id"].isin(inc_ids)]
-    mri_txt = les.groupby("patient_id")["segments_text"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    mri_txt = group_join(les["patient_id"], les["segments_text"], distinct=True)
     pts["mri_cord_segments"] = pts["patient_id"].map(mri_txt).fillna("")
     mr = rules["mri"]
     targets = pd.concat([un_seg[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
@@ -314,7 +314,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     hit = targets.merge(les[["patient_id", "pos_min", "pos_max", "segments_text"]], on="patient_id")
     hit = hit[(hit["pos"] >= hit["pos_min"] - hit["tol"]) & (hit["pos"] <= hit["pos_max"] + hit["tol"])]
     pts["lmn_with_corresponding_mri"] = pts["lmn_involvement"] & pts["patient_id"].isin(hit["patient_id"])
-    matched_lesion = hit.groupby("patient_id")["segments_text"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    matched_lesion = group_join(hit["patient_id"], hit["segments_text"], sep=", ", distinct=True)
 
     for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
         pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
@@ -349,17 +349,18 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     pid = pts["patient_id"]
     den = mus[mus["denervation"] & mus["included"]].copy()
     phrase = _muscle_phrase(den, anatomy) if len(den) else pd.Series(dtype=str)
-    den_txt = phrase.groupby(den["patient_id"]).agg("; ".join) if len(den) else pd.Series(dtype=str)
+    den_txt = group_join(den["patient_id"], phrase) if len(den) else pd.Series(dtype=str)
     n_exam = mus.groupby("patient_id").size()
     other = mus[mus["other_findings"].ne("") & ~mus["denervation"]]
     other_txt = (other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"]) + ": "
-                 + other["other_findings"]).groupby(other["patient_id"]).agg("; ".join)
+                 + other["other_findings"])
+    other_txt = group_join(other["patient_id"], other_txt)
     counted = n[n["counts"]] if len(n) else n
     if len(counted):
         ntxt = (counted["nerve"].str.replace("_", " ") + " " + counted["study"] + " "
                 + counted["side"].fillna("") + " — " + counted["reading"].astype(str)
                 + np.where(counted["flagged_values"].fillna("").ne(""), " [" + counted["flagged_values"].fillna("") + "]", ""))
-        ncs_txt = ntxt.groupby(counted["patient_id"]).agg("; ".join)
+        ncs_txt = group_join(counted["patient_id"], ntxt)
     else:
         ncs_txt = pd.Series(dtype=str)
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
@@ -370,17 +371,19 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                                    " — not a neuropathy by itself", "not counted"))
         nc = (not_counted["nerve"].str.replace("_", " ") + " " + not_counted["study"] + " "
               + not_counted["side"].fillna("") + " (" + reason + ")")
-        nc_txt = nc.groupby(not_counted["patient_id"]).agg("; ".join)
+        nc_txt = group_join(not_counted["patient_id"], nc)
     else:
         nc_txt = pd.Series(dtype=str)
     un = den[~den["explained_by_ncs"]]
     ex = den[den["explained_by_ncs"]]
     ex_txt = (ex["muscle"].map(anatomy.muscles["display_name"]).fillna(ex["muscle"])
               + ex["side"].map({"L": " L", "R": " R"}).fillna("") + " by " + ex["explained_by"]
-              ).groupby(ex["patient_id"]).agg("; ".join) if len(ex) else pd.Series(dtype=str)
+              ) if len(ex) else pd.Series(dtype=str)
+    ex_txt = group_join(ex["patient_id"], ex_txt) if len(ex) else ex_txt
     un_txt = (un["muscle"].map(anatomy.muscles["display_name"]).fillna(un["muscle"])
               + un["side"].map({"L": " L", "R": " R"}).fillna("")
-              ).groupby(un["patient_id"]).agg(", ".join) if len(un) else pd.Series(dtype=str)
+              ) if len(un) else pd.Series(dtype=str)
+    un_txt = group_join(un["patient_id"], un_txt, sep=", ") if len(un) else un_txt
 
     def get(series: pd.Series) -> pd.Series:
         return pid.map(series).fillna("") if len(series) else pd.Series("", index=pts.index)
@@ -415,4 +418,4 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["mri_cord_segments"]
                                    + " do not cover " + pts["lmn_segments"] + ".",
                                    "MRI: no brainstem or spinal cord lesion recorded."), ""))
-    return pd.Series([" ".join(x for x in p if x) for p in zip(*parts)], index=pts.index)
+    return pd.Series(join_nonempty(parts, sep=" "), index=pts.index)

@@ -89,3 +89,25 @@ def format_segments(positions: pd.Series) -> str:
         start = prev = p
     runs.append((start, prev))
     return ", ".join(name_of[a] if a == b else f"{name_of[a]}-{name_of[b]}" for a, b in runs)
+
+
+def format_segment_runs(keys: pd.Series, positions: pd.Series) -> pd.Series:
+    """:func:`format_segments` for every key at once (e.g. one text per patient)."""
+    from .._tables import group_join
+
+    seg = load_segments()
+    names = np.asarray(seg.index, dtype=object)[np.argsort(seg["position"].to_numpy())]
+    frame = pd.DataFrame({"k": np.asarray(keys), "p": np.asarray(positions, dtype=float)})
+    frame = frame[frame["p"].notna()].drop_duplicates().sort_values(["k", "p"], kind="stable")
+    if not len(frame):
+        return pd.Series(dtype=object)
+    k = frame["k"].to_numpy()
+    p = frame["p"].to_numpy().astype(int)
+    start = np.ones(len(p), dtype=bool)
+    start[1:] = (k[1:] != k[:-1]) | (p[1:] != p[:-1] + 1)
+    run_id = np.cumsum(start) - 1
+    first = p[start]
+    last = np.zeros(len(first), dtype=int)
+    np.maximum.at(last, run_id, p)
+    text = np.where(first == last, names[first], names[first].astype(object) + "-" + names[last].astype(object))
+    return group_join(k[start], text, sep=", ")

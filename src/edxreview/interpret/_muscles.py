@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._tables import join_nonempty
 from ..io import Study
 from ..knowledge import Anatomy, load_muap_reference
 
@@ -46,10 +47,6 @@ def _muap_limits(emg: pd.DataFrame, ages: pd.Series) -> pd.DataFrame:
     return out
 
 
-def _format_segments(lists: pd.Series) -> pd.Series:
-    return lists.map(lambda xs: "|".join(xs) if isinstance(xs, list) else "")
-
-
 def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
     """Read every muscle examined.
 
@@ -87,12 +84,10 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
     emg["branch_rank"] = emg["muscle"].map(m["branch_rank"])
     emg["nucleus"] = emg["muscle"].map(m["nucleus"]).replace("", None)
     emg["brainstem_level"] = emg["muscle"].map(m["brainstem_level"]).replace("", None)
-    roots = emg["muscle"].map(m["roots_main_list"])
+    emg["roots"] = emg["muscle"].map(m["roots_main"]).fillna("")
     level = emg["paraspinal_level"] if "paraspinal_level" in emg else pd.Series(None, index=emg.index)
-    seg_lists = pd.Series([[lv] if isinstance(lv, str) and lv else (r if isinstance(r, list) else [])
-                           for lv, r in zip(level, roots)], index=emg.index)
-    emg["roots"] = _format_segments(roots)
-    emg["segments"] = _format_segments(seg_lists)
+    emg["segments"] = np.where(level.notna() & level.astype(object).ne(""), level.astype(object),
+                               emg["roots"].to_numpy(dtype=object))
 
     ages = emg["patient_id"].map(study.tables["patients"].drop_duplicates("patient_id")
                                  .set_index("patient_id")["age_years"])
@@ -126,7 +121,7 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
     other.append(np.where(emg["recruitment"].eq("early"), "early recruitment", ""))
     other.append(np.where(emg["recruitment"].eq("none"), "no voluntary units", ""))
     other.append(np.where(emg["insertional"].eq("increased"), "increased insertional activity", ""))
-    emg["other_findings"] = ["; ".join(x for x in parts if x) for parts in zip(*other)]
+    emg["other_findings"] = join_nonempty(other)
     emg["row"] = emg["_row"]
     for col in ("fibs", "psw"):
         emg[col] = emg[col].map(_GRADE_TEXT)

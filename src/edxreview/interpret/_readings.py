@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._tables import group_join, join_nonempty
 from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
@@ -43,7 +44,10 @@ def describe_values(values: pd.DataFrame) -> pd.Series:
 
 
 def _join_text(frame: pd.DataFrame, keys: list[str], col: str, sep: str = "; ") -> pd.Series:
-    return frame.groupby(keys, sort=False, dropna=False)[col].agg(lambda s: sep.join(s))
+    codes = frame.groupby(keys, sort=False, dropna=False).ngroup()
+    joined = group_join(codes, frame[col], sep=sep)
+    first = frame.assign(_g=codes.to_numpy()).drop_duplicates("_g").set_index(keys)["_g"]
+    return pd.Series(first.map(joined).to_numpy(), index=first.index)
 
 
 def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
@@ -234,7 +238,7 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         labels.append(np.where(g[col], text, ""))
     site_txt = np.where(g["lesion_site"].notna(),
                         " at " + g["lesion_site"].astype(str).str.replace("_", " "), "")
-    reading = pd.Series([", ".join([x for x in parts if x]) for parts in zip(*labels)], index=g.index)
+    reading = pd.Series(join_nonempty(labels, sep=", "), index=g.index)
     reading = np.where(g["conduction_block"] | g["focal_slowing"], reading + site_txt, reading)
     reading = np.where(g["facial_abnormal"] & (pd.Series(reading) == ""), "facial CMAP abnormal", reading)
     reading = np.where(pd.Series(reading) == "", np.where(g["abnormal"], "borderline (F-wave or minor)",

@@ -1,0 +1,58 @@
+"""Small whole-table helpers shared by the interpretation and classification stages."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep: str = "; ",
+               distinct: bool = False) -> pd.Series:
+    """Join the texts of each key, in row order, in one DuckDB aggregation.
+
+    Parameters
+    ----------
+    keys, texts : array-like of equal length
+        Empty or missing texts are skipped.
+    sep : str
+    distinct : bool
+        Keep only the first occurrence of each text within a key.
+
+    Returns
+    -------
+    Series
+        Indexed by key (keys without any text are absent).
+    """
+    frame = pd.DataFrame({"k": np.asarray(keys), "t": pd.Series(np.asarray(texts, dtype=object)),
+                          "o": np.arange(len(keys))})
+    frame = frame[frame["t"].notna() & frame["t"].astype(str).ne("")]
+    if distinct:
+        frame = frame.drop_duplicates(["k", "t"])
+    if not len(frame):
+        return pd.Series(dtype=object)
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame)
+        out = con.execute("select k, string_agg(t, ? order by o) as s from frame group by k",
+                          [sep]).df()
+    finally:
+        con.close()
+    return pd.Series(out["s"].to_numpy(dtype=object), index=pd.Index(out["k"].to_numpy()))
+
+
+def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
+    """Element-wise join of text columns, skipping empty cells (vectorised in Arrow)."""
+    result = None
+    for col in columns:
+        arr = pa.array(np.asarray(col, dtype=object), type=pa.string(), from_pandas=True).fill_null("")
+        if result is None:
+            result = arr
+            continue
+        both = pc.binary_join_element_wise(result, arr, sep)
+        result = pc.if_else(pc.equal(result, ""), arr, pc.if_else(pc.equal(arr, ""), result, both))
+    if result is None:
+        return np.zeros(0, dtype=object)
+    return np.asarray(result.to_numpy(zero_copy_only=False), dtype=object)
