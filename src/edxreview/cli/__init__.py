@@ -55,7 +55,9 @@ def print_results(summary: dict, console: Console, published: dict | None = None
         row = [m["label"], str(m["n"]), str(m["denominator"]),
                "—" if m["percent"] is None else f"{m['percent']:.1f}", ci]
         if published:
-            row.append(f"{published[key]}/59")
+            from ..cohort import PUBLISHED_N_PATIENTS
+
+            row.append(f"{published[key]}/{PUBLISHED_N_PATIENTS}")
         table.add_row(*row)
     console.print(table)
     console.print(f"95% CI: {summary['ci_method']}.")

@@ -22,10 +22,18 @@ MEASURE_LABELS = {
     "lmn_with_corresponding_mri": "LMN involvement with corresponding MRI lesion",
 }
 
-#: the published study's counts (59 patients), shown beside the demo cohort's results
-PUBLISHED = {"emg_denervation": 13, "ncs_neuropathy": 7, "denervation_explained_by_ncs": 4,
-             "ncs_abnormal_without_denervation": 2, "lmn_involvement": 9,
-             "lmn_with_corresponding_mri": 4}
+def _load_published() -> tuple[dict[str, int], int]:
+    from ..knowledge._tables import _data_path
+    import tomllib
+
+    with open(_data_path("published_study.toml"), "rb") as fh:
+        data = tomllib.load(fh)
+    return {k: int(v) for k, v in data["counts"].items()}, int(data["n_patients"])
+
+
+#: the published study's counts and size (knowledge/data/published_study.toml), shown beside
+#: the demo cohort's results
+PUBLISHED, PUBLISHED_N_PATIENTS = _load_published()
 
 
 def binomial_ci(n: np.ndarray | int, denominator: np.ndarray | int,
