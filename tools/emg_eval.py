@@ -109,7 +109,7 @@ def _analyze(args: tuple[str, str | None, float | None]) -> dict:
         "mean_phases": s.get("mean_phases"), "mean_turns": s.get("mean_turns"),
         "reasons": "; ".join(a.reading.reasons),
     }
-    for c in ("firing_rate_hz", "amplitude_snr", "spike_duration_ms"):
+    for c in ("firing_rate_hz", "amplitude_snr", "spike_duration_ms", "thickness_ms"):
         row[f"mean_{c}"] = float(m[c].mean()) if len(m) and c in m else np.nan
     return row
 

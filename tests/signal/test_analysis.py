@@ -57,12 +57,33 @@ def test_duration_measured_within_tolerance(duration_ms):
     y = np.zeros(int(0.04 * FS))
     c = y.size // 2
     y[c - w.size // 2 : c - w.size // 2 + w.size] += w
-    m = measure_waveform(y, FS, c, noise_sd=1.0)
-    above = np.flatnonzero(np.abs(w) > 0.03 * np.ptp(w))
+    m = measure_waveform(y, FS, c, noise_sd=2.0)
+    # noiseless average: the band is 3 x the expected noise SD of the average (6 µV here)
+    above = np.flatnonzero(np.abs(w) > 3 * 2.0)
     expected = (above[-1] - above[0]) / FS * 1e3
     assert m["duration_ms"] == pytest.approx(expected, abs=0.5)
     assert m["phases"] == 3
     assert m["amplitude"] == pytest.approx(600.0, rel=0.02)
+
+
+def test_duration_band_follows_the_averages_own_baseline_noise():
+    # background left in the average by other units' activity widens the band: the duration is
+    # where the MUAP leaves 3 SD of that baseline, not the extent down to the quiet-record noise
+    rng = np.random.default_rng(0)
+    w = muap_shape(FS, 16.0, 600.0, 3)
+    y = np.zeros(int(0.04 * FS))
+    c = y.size // 2
+    y[c - w.size // 2 : c - w.size // 2 + w.size] += w
+    base_sd = 8.0
+    slow = np.convolve(rng.normal(0, 1, y.size), np.ones(5) / 5, mode="same")
+    y_noisy = y + base_sd * slow / slow.std()
+    m_clean = measure_waveform(y, FS, c, noise_sd=0.3)
+    m_noisy = measure_waveform(y_noisy, FS, c, noise_sd=0.3)
+    assert m_noisy["baseline_sd"] == pytest.approx(base_sd, rel=0.5)
+    above = np.flatnonzero(np.abs(w) > 3 * m_noisy["baseline_sd"])
+    expected = (above[-1] - above[0]) / FS * 1e3
+    assert m_noisy["duration_ms"] == pytest.approx(expected, abs=1.5)
+    assert m_noisy["duration_ms"] < m_clean["duration_ms"]
 
 
 @pytest.mark.parametrize(
@@ -102,6 +123,15 @@ def test_very_large_muaps_outweigh_short_duration():
 def test_unknown_muscle_suggests():
     with pytest.raises(InvalidParameterError, match="Did you mean 'biceps_brachii'"):
         lookup_reference("biceps_brachi", 40)
+
+
+def test_unknown_age_uses_a_middle_aged_adult_and_says_so():
+    ref = lookup_reference("biceps_brachii", None)
+    mid = lookup_reference("biceps_brachii", 45)
+    assert (ref.duration_lower_ms, ref.duration_upper_ms) == (mid.duration_lower_ms, mid.duration_upper_ms)
+    assert ref.age_note.startswith("age unknown") and "40-49 y" in ref.age_note
+    young, old = lookup_reference("biceps_brachii", 25), lookup_reference("biceps_brachii", 75)
+    assert young.duration_lower_ms < ref.duration_lower_ms and ref.duration_upper_ms < old.duration_upper_ms
 
 
 def test_reference_covers_adult_ages():

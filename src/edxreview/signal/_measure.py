@@ -30,9 +30,25 @@ def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> in
 
 
 def measure_waveform(
-    y: np.ndarray, fs_hz: float, center: int, noise_sd: float
+    y: np.ndarray, fs_hz: float, center: int, noise_sd: float, params: dict | None = None
 ) -> dict[str, float]:
     """Measure one averaged MUAP.
+
+    Onset and end are the outermost points, searching outward from the main peak, where the
+    averaged MUAP (smoothed over 0.2 ms) leaves a band around its baseline, the signal staying
+    inside the band for ``quiet_ms`` beyond them. The band's half-width is the largest of
+
+    - ``threshold_baseline_sd`` x the baseline noise of the averaged MUAP itself: the RMS of the
+      first and of the last ``baseline_edge_ms`` of the averaging window, the smaller of the
+      two (one end may hold a late component). This noise includes what is left of the other
+      units' activity after averaging, which a noise estimate from the quiet parts of the
+      record misses;
+    - ``threshold_noise_sd`` x ``noise_sd`` (the expected noise of the average);
+    - ``threshold_fraction_pp`` x the peak-to-peak amplitude.
+
+    This is the amplitude ("level") criterion of automatic duration measurement, with the band
+    stated relative to baseline noise instead of in µV so that uncalibrated records are
+    measured the same way.
 
     Parameters
     ----------
@@ -43,34 +59,55 @@ def measure_waveform(
     center : int
         Index of the discharge time (main spike) in ``y``.
     noise_sd : float
-        Baseline noise SD of ``y`` (recording units).
+        Expected noise SD of ``y`` (recording units).
+    params : dict, optional
+        Overrides of the ``measurement`` parameters.
 
     Returns
     -------
     dict
         ``duration_ms``, ``amplitude`` (peak-to-peak, recording units), ``phases``, ``turns``,
-        ``area`` (recording units x ms, between onset and end), ``onset_ms``/``end_ms``
-        relative to the discharge time, ``spike_duration_ms`` (first to last main peak).
+        ``area`` (recording units x ms, between onset and end), ``thickness_ms`` (area /
+        amplitude, ms), ``onset_ms``/``end_ms`` relative to the discharge time,
+        ``spike_duration_ms`` (first to last main peak), ``baseline_sd`` (recording units).
+
+    References
+    ----------
+    Stalberg E, Andreassen S, Falck B, et al. Quantitative analysis of individual motor unit
+    potentials: a proposition for standardized terminology and criteria for measurement.
+    J Clin Neurophysiol 1986;3:313-348.
+    Nandedkar SD, Barkhaus PE, Charles A. Multi-motor unit action potential analysis (MMA).
+    Muscle Nerve 1995;18:1155-1166.
+    Nandedkar SD, Barkhaus PE, Sanders DB, Stalberg EV. Analysis of amplitude and area of
+    concentric needle EMG motor unit action potentials. Electroencephalogr Clin Neurophysiol
+    1988;69:561-567 (area / amplitude, "thickness").
     """
-    p = load_signal_parameters()["measurement"]
+    p = dict(load_signal_parameters()["measurement"])
+    if params:
+        p.update(params)
     n = y.size
-    edge = max(3, n // 10)
-    base = np.median(np.r_[y[:edge], y[-edge:]])
+    nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, area=np.nan,
+               thickness_ms=np.nan, onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan,
+               baseline_sd=np.nan)
+    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    e = e if 3 <= e <= n // 4 else max(3, n // 10)
+    base = np.median(np.r_[y[:e], y[-e:]])
     yb = y - base
-    # main spike: largest excursion within +-2 ms of the discharge time
+    # main spike: largest excursion within +-5 ms of the discharge time
     w = int(round(5e-3 * fs_hz))
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[lo:hi]
     amp = float(seg.max() - seg.min())
     if amp <= 0:
-        return dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, area=np.nan,
-                    onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan)
+        return nan
     ipk = lo + int(np.argmax(np.abs(seg)))
-    thr = max(p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
-    # smooth the deviation over 0.2 ms to ignore single-sample noise
+    # smooth over 0.2 ms to ignore single-sample noise
     k = max(1, int(round(0.2e-3 * fs_hz)))
-    dev = np.convolve(np.abs(yb), np.ones(k) / k, mode="same")
-    above = dev > thr
+    ys = np.convolve(yb, np.ones(k) / k, mode="same")
+    baseline_sd = float(min(np.sqrt(np.mean(ys[:e] ** 2)), np.sqrt(np.mean(ys[-e:] ** 2))))
+    thr = max(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+              p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
+    above = np.abs(ys) > thr
     quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
     onset = _runs_below(above, quiet, ipk, -1)
     end = _runs_below(above, quiet, ipk, +1)
@@ -92,8 +129,9 @@ def measure_waveform(
     spike_ms = (big[-1] - big[0]) / fs_hz * 1e3 if big.size else 0.0
     return dict(
         duration_ms=float(duration_ms), amplitude=amp, phases=phases, turns=turns, area=area,
-        onset_ms=(onset - center) / fs_hz * 1e3, end_ms=(end - center) / fs_hz * 1e3,
-        spike_duration_ms=float(spike_ms),
+        thickness_ms=area / amp, onset_ms=(onset - center) / fs_hz * 1e3,
+        end_ms=(end - center) / fs_hz * 1e3, spike_duration_ms=float(spike_ms),
+        baseline_sd=baseline_sd,
     )
 
 
@@ -139,7 +177,8 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         1/inter-discharge interval over intervals of 20-500 ms), ``duration_ms``,
         ``amplitude_uv`` (µV, NaN when uncalibrated), ``amplitude_adu`` (ADC units, NaN when
         calibrated), ``amplitude_snr`` (peak-to-peak / baseline noise SD: scale-free),
-        ``phases``, ``turns``, ``area_uv_ms`` (or ``area_adu_ms``), ``polyphasic``.
+        ``phases``, ``turns``, ``area_uv_ms`` (or ``area_adu_ms``), ``thickness_ms`` (area /
+        amplitude, ms: scale-free), ``polyphasic``.
         ``attrs["waveforms"]`` holds the averaged MUAPs (units x samples) and ``attrs["t_ms"]``
         their time axis.
     """
@@ -180,6 +219,7 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
                 area_uv_ms=m["area"] if cal else np.nan,
                 area_adu_ms=np.nan if cal else m["area"],
                 spike_duration_ms=m["spike_duration_ms"],
+                thickness_ms=m["thickness_ms"],
                 onset_ms=m["onset_ms"],
                 end_ms=m["end_ms"],
                 polyphasic=bool(m["phases"] >= pm["polyphasic_min_phases"]),

@@ -16,11 +16,13 @@ The method in brief (the methods text of the report says the same in prose):
 5. Units with too few discharges or too low a firing rate are dropped. Each unit's MUAP is the
    sample-wise median of its discharges in the measurement band.
 6. Duration runs from onset to end: the outermost points, searching outward from the main
-   peak, where the deviation from baseline exceeds both a noise-based and an amplitude-relative
-   threshold, the signal staying below threshold for ``quiet_ms`` beyond them (an amplitude
-   criterion of the Stalberg/Nandedkar kind, made scale-free so that uncalibrated records are
-   measured the same way). Amplitude is peak-to-peak; phases are baseline crossings + 1;
-   turns are slope reversals exceeding a fraction of the amplitude on both sides.
+   peak, where the averaged MUAP leaves a band of 3 SD of its own baseline noise (the first and
+   last 4 ms of the averaging window, the quieter end), the signal staying inside the band for
+   ``quiet_ms`` beyond them (the amplitude criterion of Stalberg et al. 1986 and Nandedkar et
+   al. 1995, stated relative to baseline noise instead of in µV so that uncalibrated records
+   are measured the same way). Amplitude is peak-to-peak; phases are baseline crossings + 1;
+   turns are slope reversals exceeding a fraction of the amplitude on both sides; thickness is
+   area / amplitude (Nandedkar et al. 1988).
 
 References
 ----------
