@@ -159,6 +159,11 @@ def _read_xlsx(path: Path) -> RawWorkbook:
     try:
         for ws in book.worksheets:
             name = normalize_header(ws.title)
+            if name not in SHEETS:
+                # not a sheet of the study (a README, notes, a pivot table): listed, never read
+                sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
+                headers[name] = {}
+                continue
             rows: list[list[str]] = []
             suspicious: list[tuple[int, int, str, str]] = []
             first = None
@@ -311,6 +316,11 @@ def _read_csv_folder(path: Path) -> RawWorkbook:
     fmt = "csv"
     for file in files:
         sheet = normalize_header(file.stem)
+        if sheet not in SHEETS:
+            # not a sheet of the study (e.g. truth.csv beside a synthetic registry): listed, never read
+            sheets.setdefault(sheet, pd.DataFrame({"_row": pd.Series(dtype=int)}))
+            headers.setdefault(sheet, {})
+            continue
         digest.update(file.name.encode())
         _sha256_file(file, digest)
         if sheet in sheets:

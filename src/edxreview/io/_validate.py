@@ -315,7 +315,7 @@ def validate_workbook(raw: RawWorkbook) -> Study:
         coll.problems.append(Problem("ncs_motor", None, None, None,
                                      "the workbook needs at least one of the sheets 'ncs_motor' "
                                      "or 'ncs_sensory'"))
-    for name in sorted(present - set(SHEETS)):
+    for name in sorted(present - set(SHEETS) - {"readme"}):
         options = difflib.get_close_matches(name, list(SHEETS), n=1, cutoff=0.6)
         hint = f"; did you mean {options[0]!r}?" if options else ""
         coll.problems.append(Problem(name, None, None, None,
