@@ -388,17 +388,11 @@ CASES = [
     # guide §2.5; the same nerve on two sides is not that).
     case("bilateral sensory-only CTS is not a neuronopathy", bilateral_sensory_cts(False),
          **NEUROPATHY_ONLY, pattern=(("median, wrist", "mononeuropathy"),),
-         pattern_absent=("neuronopathy",),
-         xfail="classify/_classify.py::_neuropathies: 'neuronopathy' counts (nerve, side) pairs "
-               "of upper-limb SNAPs (_count_distinct), so median R + median L = 2 and a "
-               "bilateral sensory CTS is called 'sensory neuronopathy'"),
+         pattern_absent=("neuronopathy",)),
     # The same with right APB fibrillations: APB is median-innervated distal to the wrist.
     case("bilateral sensory-only CTS with APB denervation is explained",
          bilateral_sensory_cts(True), **explained("acute", "median"),
-         pattern_absent=("neuronopathy",),
-         xfail="same root cause: the patient is classed as neuronopathy, which suppresses the "
-               "focal median lesions (c['pn'] in _neuropathies) and explains no muscle, so APB "
-               "becomes LMN"),
+         pattern_absent=("neuronopathy",)),
     # Right CTS cannot explain a left APB (spec §4: the affected nerve; side matters).
     case("right CTS with left APB denervation", cts_opposite_side_apb,
          **lmn("acute", "C8", neuropathy=True, pattern=("median",))),
@@ -464,12 +458,7 @@ CASES = [
     # muscle, so abductor hallucis stays unexplained (spec §4 'supplied by the affected nerve
     # distal to the lesion site').
     case("absent sural SNAP does not explain abductor hallucis", sural_absent_with_ah,
-         **lmn("acute", "S1", neuropathy=True),
-         xfail="classify/_classify.py::_neuropathies: a sensory branch is mapped to its parent "
-               "nerve (lesion_axis) and given the parent's default_lesion_site (tibial → ankle, "
-               "rank 80, 'presumed'); nerves.csv lesion_axis_rank (sural 42) is loaded but never "
-               "used, so the sural SNAP 'explains' abductor hallucis by a tibial lesion at the "
-               "ankle, which cannot affect the sural"),
+         **lmn("acute", "S1", neuropathy=True)),
     # Absent CMAP, normal SNAPs, no demyelinating feature: motor neuron/root loss (spec §4).
     case("absent median CMAP with normal SNAPs and thenar denervation", absent_median_cmap,
          **lmn("acute_and_chronic", "C8", "T1")),
@@ -477,13 +466,13 @@ CASES = [
     case("thoracic paraspinal 'paraspinal T8' under a T6 lesion",
          thoracic_paraspinal("paraspinal T8"), **lmn("acute", "T8", mri=True,
                                                      segments_absent=("T1", "T12")),
-         mri_text="T8", xfail=PARASPINAL_CRASH),
+         mri_text="T8"),
     case("thoracic paraspinal 'T8 paraspinal' under a T6 lesion",
          thoracic_paraspinal("T8 paraspinal"), **lmn("acute", "T8", mri=True),
-         xfail=PARASPINAL_CRASH),
+         ),
     # L5 paraspinal + gluteus medius (L5) under a T12-body lesion (→ L4-S1, guide §4.3).
     case("lumbosacral paraspinal L5 under a T12 lesion", lumbosacral_paraspinal,
-         **lmn("acute", "L5", mri=True), xfail=PARASPINAL_CRASH),
+         **lmn("acute", "L5", mri=True)),
     # L3 vertebra: cauda equina, no cord segment (guide §4.3); no corresponding cord lesion.
     case("L5 denervation with a lesion at the L3 vertebra (cauda equina)", cauda_equina_level,
          **lmn("acute", "L5", mri=False), mri_text=""),
@@ -514,11 +503,7 @@ CASES = [
     case("leg polyneuropathy does not explain hand denervation with normal hand SNAPs",
          pn_with_low_hand_cmaps,
          **lmn("acute_and_chronic", "C8", neuropathy=True, pattern=("polyneuropathy",),
-               segments_absent=("S1", "L5")),
-         xfail="classify/_classify.py::_neuropathies: pn_upper is set by any abnormal upper-limb "
-               "nerve, including a low CMAP that does not count as neuropathy (abnormal_limb is "
-               "built from n['abnormal'], not n['counts']), so hand muscles enter the "
-               "polyneuropathy territory"),
+               segments_absent=("S1", "L5"))),
     # Only a tongue row, side blank: included, bulbar LMN (spec §1 emg side, §4).
     case("EMG of the tongue only, side blank", tongue_only,
          **lmn("acute_and_chronic", "hypoglossal")),
@@ -586,10 +571,7 @@ EXPLANATIONS = [
     # The motor study localises the carpal tunnel; 'presumed site' for the same lesion
     # (from the SNAP) beside it reads as two lesions.
     explanation_case("carpal tunnel is one lesion, not a localised plus a presumed one",
-                     cts_with_apb_denervation, lacks=("presumed site",),
-                     xfail="classify/_classify.py::_neuropathies: lesions are de-duplicated on "
-                           "(nerve, side, label); the motor label 'median, wrist' and the sensory "
-                           "label 'median, wrist, presumed site' differ, so both are listed"),
+                     cts_with_apb_denervation, lacks=("presumed site",)),
     # A block must be checkable: the distal and proximal amplitudes belong in the text.
     explanation_case("conduction block shows the amplitudes it was computed from",
                      forearm_block("median", None), has=("8.5", "2.9"),

@@ -126,18 +126,28 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
     n_demyel = _count_distinct(demyel)
     pats["pn_demyelinating"] = n_demyel.reindex(pats.index).fillna(0) >= pn_rules["demyelinating_min_nerves"]
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
-    upper_abn = abnormal_limb[abnormal_limb["limb"].eq("upper") & ~abnormal_limb["focal_slowing"].fillna(False).astype(bool)]
-    pats["pn_upper"] = pats.index.isin(upper_abn["patient_id"])
+    # the hands are in a polyneuropathy's territory only when upper-limb sensory fibres are
+    # affected in a nerve that has no focal lesion of its own (an entrapment is not the PN)
+    focal_motor = counts[counts["study"].eq("motor") & counts["lesion_site"].notna()][
+        ["patient_id", "nerve", "side"]].drop_duplicates().assign(_focal=True)
     ul_sens = counts[counts["study"].eq("sensory") & counts["limb"].eq("upper")]
+    ul_free = ul_sens.merge(focal_motor, on=["patient_id", "nerve", "side"], how="left")
+    ul_free = ul_free[ul_free["_focal"].isna()]
+    pats["pn_upper"] = pats.index.isin(ul_free["patient_id"])
     pats["upper_sensory"] = pats.index.isin(ul_sens["patient_id"])
     motor_abn = abnormal_limb[abnormal_limb["study"].eq("motor")]
     pats["motor_involved"] = pats.index.isin(motor_abn["patient_id"])
     sens_any = counts[counts["study"].eq("sensory")]
     pats["sensory_involved"] = pats.index.isin(sens_any["patient_id"])
     # sensory neuronopathy: upper-limb SNAPs lost with lower-limb SNAPs spared, motor normal
-    ul_sens_n = _count_distinct(ul_sens)
+    # (several different nerves, at least one not prone to entrapment: a bilateral carpal tunnel
+    # is two mononeuropathies, not a ganglionopathy)
+    ul_names = ul_sens.groupby("patient_id")["nerve"].nunique()
+    prone = set(pn_rules.get("entrapment_prone_sensory_nerves", []))
+    ul_free_names = ul_sens[~ul_sens["nerve"].isin(prone)].groupby("patient_id")["nerve"].nunique()
     pats["neuronopathy"] = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0) & (pats["ll_studied"] >= 1)
-                            & (ul_sens_n.reindex(pats.index).fillna(0) >= 2) & ~pats["motor_involved"])
+                            & (ul_names.reindex(pats.index).fillna(0) >= 2)
+                            & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
     kind = np.where(pats["pn_demyelinating"], "demyelinating", "axonal")
     fibres = np.where(pats["motor_involved"] & pats["sensory_involved"], "sensorimotor",
                       np.where(pats["motor_involved"], "motor", "sensory"))
@@ -160,8 +170,12 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
                                                 c["nerve"].map(nerves_tab["lesion_axis"].replace("", np.nan)))
     c["lesion_nerve"] = c["lesion_nerve"].fillna(c["nerve"])
     blink_only = c["study"].eq("blink") & c["lesion_site"].isna()
+    # a purely sensory nerve (sural, superficial peroneal, antebrachial cutaneous …) supplies no
+    # muscle: its abnormality is a lesion of that nerve, which explains no denervation
+    sensory_only = c["nerve"].map(nerves_tab["kind"]).eq("sensory") & c["study"].eq("sensory")
+    c.loc[sensory_only, "lesion_nerve"] = c.loc[sensory_only, "nerve"]
     default_site = c["lesion_nerve"].map(nerves_tab["default_lesion_site"].replace("", np.nan))
-    c["presumed"] = c["lesion_site"].isna() & ~blink_only
+    c["presumed"] = c["lesion_site"].isna() & ~blink_only & ~sensory_only
     c["lesion_site"] = c["lesion_site"].where(c["lesion_site"].notna(), default_site)
     rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
     site_rank = rank.reindex(pd.MultiIndex.from_arrays([c["lesion_nerve"], c["lesion_site"].fillna("")])).to_numpy()
@@ -174,13 +188,19 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
                  np.where(c["reading"].astype(str).str.contains("trigeminal"),
                           "cranial neuropathy (trigeminal)",
                           "cranial neuropathy (blink reflex: " + c["reading"].astype(str) + ")")),
-        "mononeuropathy (" + _nice(c["lesion_nerve"]) + ", " + _nice(c["lesion_site"])
-        + np.where(c["presumed"], ", presumed site", "") + ")")
+        np.where(sensory_only, "sensory neuropathy (" + _nice(c["lesion_nerve"]) + ")",
+                 "mononeuropathy (" + _nice(c["lesion_nerve"]) + ", " + _nice(c["lesion_site"])
+                 + np.where(c["presumed"], ", presumed site", "") + ")"))
     side_txt = c["side"].map({"L": "left", "R": "right"}).fillna("")
     c["label_side"] = c["label"].str[:-1] + ", " + side_txt + ")"
     lesions = c[["patient_id", "lesion_nerve", "side", "lesion_rank", "lesion_site", "label",
                  "label_side"]].sort_values(["patient_id", "lesion_nerve", "side", "lesion_rank"])
     lesions = lesions.drop_duplicates(["patient_id", "lesion_nerve", "side", "label"])
+    localised = lesions[~lesions["label"].str.contains("presumed site", regex=False)][
+        ["patient_id", "lesion_nerve", "side"]].drop_duplicates().assign(_loc=True)
+    lesions = lesions.merge(localised, on=["patient_id", "lesion_nerve", "side"], how="left")
+    lesions = lesions[~(lesions["label"].str.contains("presumed site", regex=False)
+                        & lesions["_loc"].notna())].drop(columns="_loc")
     # pattern text: polyneuropathy first, then focal lesions (one per nerve and side)
     focal_txt = group_join(lesions["patient_id"], lesions["label_side"], distinct=True)
     pats["focal_text"] = focal_txt.reindex(pats.index).fillna("")

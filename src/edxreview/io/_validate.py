@@ -76,7 +76,9 @@ def _suggest(key: str, vocabulary: dict[str, str], n: int = 3) -> list[str]:
 def _unique_map(series: pd.Series, func: Callable[[str], Any]) -> pd.Series:
     """Apply ``func`` to each distinct value only, then broadcast (fast on large tables)."""
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    mapped = np.array([func(u) for u in uniques], dtype=object)
+    mapped = np.empty(len(uniques), dtype=object)  # 1-D even when func returns tuples
+    for i, u in enumerate(uniques):
+        mapped[i] = func(u)
     return pd.Series(mapped[codes] if len(codes) else [], index=series.index, dtype=object)
 
 
