@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=11.1848)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    x, _ = weak_contraction(fs_hz=FS, duration_s=a.seconds, noise_uv=10.0)
+    x, truth = weak_contraction(fs_hz=FS, duration_s=a.seconds, noise_uv=10.0, spiky=True)
     rec = Recording(samples=x, fs_hz=FS, calibrated=True, name="bench")
     sos = sps.butter(2, [250, 3000], btype="bandpass", fs=FS, output="sos")
     t_filt = min(_time(lambda: sps.sosfiltfilt(sos, x)) for _ in range(a.repeat))

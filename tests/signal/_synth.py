@@ -43,14 +43,36 @@ def add_train(x: np.ndarray, fs_hz: float, wave: np.ndarray, times: np.ndarray) 
     return c
 
 
-def weak_contraction(fs_hz=10000.0, duration_s=6.0, noise_uv=10.0, seed=1, units=None):
-    """Signal with a few motor units firing at 8-12 Hz; returns (x, truth list of (unit, samples))."""
+def spiky_muap(fs_hz: float, duration_ms: float, amplitude_uv: float, phases: int = 3,
+               spike_ms: float = 1.6) -> np.ndarray:
+    """A MUAP shaped like a concentric-needle one: a brief main spike (``spike_ms``, from the
+    fibres near the needle) riding on slow, low initial and terminal phases that make up the
+    rest of ``duration_ms`` (about 10 % of the peak-to-peak amplitude)."""
+    n = int(round(duration_ms * 1e-3 * fs_hz)) | 1
+    t = np.arange(n) - n // 2
+    spike = muap_shape(fs_hz, spike_ms, 1.0, phases)
+    y = np.zeros(n)
+    a = n // 2 - spike.size // 2
+    y[a : a + spike.size] = spike / np.ptp(spike)
+    s = n / 6.0
+    slow = -(t / s) * np.exp(-((t / s) ** 2) / 2)  # initial positive, terminal negative
+    y += 0.1 * slow / np.ptp(slow)
+    return amplitude_uv * y / np.ptp(y)
+
+
+def weak_contraction(fs_hz=10000.0, duration_s=6.0, noise_uv=10.0, seed=1, units=None,
+                     spiky=False):
+    """Signal with a few motor units firing at 8-12 Hz; returns (x, truth list of (unit, samples)).
+
+    ``spiky=True`` builds each MUAP with :func:`spiky_muap` (a brief main spike on slow phases,
+    as recorded near the fibres) instead of one smooth multiphasic pulse spanning the duration.
+    """
     rng = np.random.default_rng(seed)
     x = rng.normal(0, noise_uv, int(duration_s * fs_hz))
     units = units or [(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)]
     truth = []
     for i, (dur, amp, ph) in enumerate(units):
-        w = muap_shape(fs_hz, dur, amp, ph)
+        w = spiky_muap(fs_hz, dur, amp, ph) if spiky else muap_shape(fs_hz, dur, amp, ph)
         times = spike_train(rng, rng.uniform(8, 12), duration_s, 0.12, start_s=0.05 + 0.013 * i)
         truth.append((i, add_train(x, fs_hz, w, times)))
     return x, truth

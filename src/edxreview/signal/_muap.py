@@ -231,9 +231,22 @@ def _build_templates(
 
 
 def _long_templates(detect: np.ndarray, members: list[np.ndarray], before: int, after: int) -> np.ndarray:
+    """Median template of each cluster, centred on its main peak.
+
+    A cluster seeded by a side lobe (or by filter ringing beside the main spike) is aligned on
+    that lobe; its members are moved so that the template's largest peak is the discharge time,
+    which makes shifted copies of one unit identical and lets them merge.
+    """
     if not members:
         return np.empty((0, before + after + 1))
-    return np.array([np.median(_snippets(detect, m[:100], before, after), axis=0) for m in members])
+    temps = []
+    for m in members:
+        t = np.median(_snippets(detect, m[:100], before, after), axis=0)
+        off = int(np.argmax(np.abs(t))) - before
+        if off:
+            t = np.median(_snippets(detect, m[:100] + off, before, after), axis=0)
+        temps.append(t)
+    return np.array(temps)
 
 
 def _merge_templates(temps: np.ndarray, shift: int, frac: float) -> np.ndarray:
