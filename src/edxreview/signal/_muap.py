@@ -317,7 +317,6 @@ def _peel(
     ns_k = W.sum(axis=1)
     limit_k = np.maximum(frac * tnorm_s, nvar * ns_k)  # energy allowed to be left, per template
     span = half + shift
-    chunk = max(1, int(4_000_000 // (kk.size * L)))
 
     # a peak is worth fitting only when some template's main peak has its sign and a size
     # within [peak_ratio_min, peak_ratio_max] of it
@@ -325,32 +324,42 @@ def _peel(
     rmin, rmax = p["peak_ratio_min"], p["peak_ratio_max"]
 
     S = shifts.size
-    off_ks = off.reshape(K, S)
-    TW = temps * W
+
+    # every (template, shift) as one row over the union of their windows, so that fitting
+    # all of them to a peak is one matrix product on one gathered stretch of the residual
+    span_lo = int(off.min())
+    span_w = int(off.max()) - span_lo + L
+    TWs = np.zeros((kk.size, span_w))
+    Ws = np.zeros((kk.size, span_w))
+    cols = (off - span_lo)[:, None] + base[None, :]
+    np.put_along_axis(TWs, cols, TWk, axis=1)
+    np.put_along_axis(Ws, cols, Wk, axis=1)
+    span_idx = span_lo + np.arange(span_w)
+    tn_kk = tnorm_s[kk]
+    tpk_kk = tpk[kk]
 
     def fit_many(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fit every (template, shift) to the peaks ``c`` at once; pairs whose template is not
         compatible with the peak (sign, size) get gain -inf."""
-        starts = c[:, None] + off[None, :]  # (P, K*S)
-        gain = np.full(starts.shape, -np.inf)
-        left = np.full(starts.shape, np.inf)
-        ratio = resid[c][:, None] / tpk[None, :]
-        pi, ki = np.nonzero((ratio >= rmin) & (ratio <= rmax))
-        step = max(1, chunk * K)
-        for a in range(0, pi.size, step):
-            pa, ka = pi[a : a + step], ki[a : a + step]
-            st = c[pa][:, None] + off_ks[ka]  # (M, S)
-            w = resid[st[:, :, None] + base]  # (M, S, L)
-            g = 2 * np.einsum("msl,ml->ms", w, TW[ka]) - tnorm_s[ka][:, None]
-            lf = np.einsum("msl,ml->ms", w * w, W[ka]) - g
-            cols = ka[:, None] * S + np.arange(S)[None, :]
-            gain[pa[:, None], cols] = g
-            left[pa[:, None], cols] = lf
-        return starts, gain, left
+        w = resid[c[:, None] + span_idx]  # (P, span)
+        gain = 2 * (w @ TWs.T) - tn_kk
+        left = (w * w) @ Ws.T - gain
+        ratio = resid[c][:, None] / tpk_kk[None, :]
+        bad = (ratio < rmin) | (ratio > rmax)
+        gain[bad] = -np.inf
+        left[bad] = np.inf
+        return c[:, None] + off[None, :], gain, left
 
     def fit(c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        starts, gain, left = fit_many(np.array([c]))
-        return starts[0], gain[0], left[0]
+        """One peak (the one-at-a-time superposition search calls this thousands of times)."""
+        w = resid[c + span_idx]
+        g = 2 * (TWs @ w) - tn_kk
+        lf = Ws @ (w * w) - g
+        ratio = resid[c] / tpk_kk
+        bad = (ratio < rmin) | (ratio > rmax)
+        g[bad] = -np.inf
+        lf[bad] = np.inf
+        return c + off, g, lf
 
     def peaks_now() -> np.ndarray:
         pks = _find_candidates(resid, fs_hz, threshold, min_sep_ms)
