@@ -409,11 +409,7 @@ CASES = [
          **lmn("acute", "C8", neuropathy=True, pattern=("ulnar",))),
     # Deep palmar branch: abnormal only in the FDI recording; ADM recording normal.
     case("ulnar deep palmar branch lesion seen only in the FDI recording", deep_palmar_ulnar,
-         **explained("acute", "ulnar"),
-         xfail="interpret/_readings.py::_read_motor: groups are one per (patient, nerve, side) "
-               "(drop_duplicates(keys)) and _pivot_param takes the 'first' distal latency, so a "
-               "second recording muscle of the same nerve (FDI after ADM) is never judged; the "
-               "result depends on row order"),
+         **explained("acute", "ulnar")),
     # Block between below and above the spiral groove; brachioradialis, ECRL, EDC, EIP distal;
     # triceps normal (guide §2.6).
     case("radial neuropathy at the spiral groove, triceps spared", radial_spiral_groove(False),
@@ -437,11 +433,7 @@ CASES = [
     # across the wrist (spec §4 'focal slowing across an entrapment site'; guide §2.5).
     case("CMT1-like pattern names no wrist entrapments", cmt1_like,
          **explained("acute_and_chronic", "polyneuropathy", "demyelinating"),
-         pattern_absent=("mononeuropathy",),
-         xfail="interpret/_readings.py::_read_motor distal_entrapment: any median/ulnar DML > ULN "
-               "with a CMAP axon loss cannot explain is called focal slowing at the wrist, even "
-               "when the forearm CV is in the demyelinating range too; the pattern then lists 4 "
-               "spurious 'mononeuropathy (median/ulnar, wrist)' beside the polyneuropathy"),
+         pattern_absent=("mononeuropathy",)),
     # Forearm conduction block outside entrapment sites, SNAPs normal: a neuropathy (spec §4
     # 'conduction block'); FDI is ulnar, distal to the block.
     case("MMN-like ulnar forearm block with FDI denervation", forearm_block("ulnar", "FDI"),
@@ -517,10 +509,7 @@ CASES = [
     # 84 years: the reference table stops at 80, but a 24 ms mean deltoid duration is far
     # above every age band's limit (≤ 17.2 ms); the oldest band should apply.
     case("quantitative MUAP duration far above reference at 84 years",
-         quantitative_only(24.0, 900, age=84), **lmn("chronic", "C5"),
-         xfail="interpret/_muscles.py::_muap_limits: age bands end at 80 (age < age_max_years), "
-               "so a patient of 84 gets no reference and a quantitative-only muscle can never be "
-               "called chronic; clamp to the nearest band"),
+         quantitative_only(24.0, 900, age=84), **lmn("chronic", "C5")),
     # 'nr' in lower case means no response (spec §1: NR any case): absent surals at 45.
     case("lower-case nr in sural latency and amplitude", lower_case_nr,
          **NEUROPATHY_ONLY, pattern=("polyneuropathy",)),

@@ -38,6 +38,10 @@ def _muap_limits(emg: pd.DataFrame, ages: pd.Series) -> pd.DataFrame:
             ref[col] = np.nan
     rows = emg[["muscle"]].assign(age=ages.to_numpy(), _i=np.arange(len(emg)))
     j = rows.merge(ref, on="muscle", how="inner")
+    # ages outside the tabulated bands are read against the nearest band
+    lo = j.groupby("muscle")["age_min_years"].transform("min")
+    hi = j.groupby("muscle")["age_max_years"].transform("max")
+    j["age"] = np.minimum(np.maximum(j["age"], lo), hi - 1e-6)
     in_band = (j["age_min_years"].isna() | (j["age"] >= j["age_min_years"])) & \
               (j["age_max_years"].isna() | (j["age"] < j["age_max_years"]))
     j = j[in_band.fillna(False)].drop_duplicates("_i")

@@ -107,22 +107,26 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     seq = _motor_sequence(motor, anatomy)
     dm = rules["demyelination"]
     cb_rules = rules["conduction_block"]
-    keys = ["patient_id", "nerve", "side"]
+    # one reading per recording (ulnar to ADM and to FDI are two studies of one nerve)
+    nkeys = ["patient_id", "nerve", "side"]
+    keys = nkeys + ["recording_site"]
     vm = values[values["study"] == "motor"]
-    groups = seq[seq["seq"] == 0][keys + ["recording_site", "stim_site"]].drop_duplicates(keys)
+    groups = seq[seq["seq"] == 0][keys + ["stim_site"]].drop_duplicates(keys)
     # f-waves for nerves without a motor row still get a reading
     if len(fw):
-        f_only = fw[keys].drop_duplicates().merge(groups[keys], on=keys, how="left", indicator=True)
+        f_only = fw[nkeys].drop_duplicates().merge(groups[nkeys].drop_duplicates(), on=nkeys,
+                                                   how="left", indicator=True)
         f_only = f_only[f_only["_merge"] == "left_only"].drop(columns="_merge")
         groups = pd.concat([groups, f_only.assign(recording_site=None, stim_site=None)],
                            ignore_index=True)
     g = groups.set_index(keys)
     amp = _pivot_param(vm, "motor", "amplitude_mv", keys)
     lat = _pivot_param(vm, "motor", "latency_ms", keys)
-    f = _pivot_param(fw, "f_wave", "min_latency_ms", keys)
     g["amp"], g["amp_nr"], g["amp_lln"] = amp["value"], amp["nr"], amp["limit"]
     g["dl"], g["dl_nr"], g["dl_uln"] = lat["value"], lat["nr"], lat["limit"]
-    g["f"], g["f_nr"], g["f_uln"] = f["value"], f["nr"], f["limit"]
+    f = _pivot_param(fw, "f_wave", "min_latency_ms", nkeys).rename(
+        columns={"value": "f", "nr": "f_nr", "limit": "f_uln"})
+    g = g.reset_index().merge(f.reset_index(), on=nkeys, how="left").set_index(keys)
     g["amp_nr"] = g["amp_nr"].fillna(False).astype(bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         g["amp_frac"] = np.where(g["amp_nr"], 0.0, g["amp"] / g["amp_lln"])
@@ -149,10 +153,11 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         at_site = g["stim_site"].eq(g["nerve"].map(site_of)) | g["stim_site"].isna()
         is_distal = g["nerve"].isin(ent_nerves).to_numpy() & prolonged & not_axonal & at_site.to_numpy()
         g.loc[is_distal, "focal_site"] = g.loc[is_distal, "nerve"].map(site_of)
-        dl_demyel = pd.Series(dl_demyel.to_numpy() & ~is_distal, index=g.index)
     else:
-        dl_demyel = pd.Series(dl_demyel.to_numpy(), index=g.index)
-    g["dl_demyel"] = dl_demyel.to_numpy()
+        is_distal = np.zeros(len(g), dtype=bool)
+    g["distal_focal"] = is_distal
+    g["dl_demyel_raw"] = dl_demyel.to_numpy()
+    g["dl_demyel"] = dl_demyel.to_numpy() & ~is_distal
     g["f_demyel"] = f_demyel.to_numpy()
 
     # segments: conduction block, slowing, focal slowing across entrapment sites
@@ -182,10 +187,13 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
             how="left")
         slow_abs = (seg["velocity_m_s"] < seg["min_velocity_m_s"]).fillna(False)
         drop = (seg["prev_velocity_m_s"] - seg["velocity_m_s"]) > seg["max_velocity_drop_m_s"]
-        seg["focal"] = seg["across"] & (slow_abs | drop.fillna(False))
         pres = seg["amp_frac"] >= dm["cmap_preserved_fraction_of_lln"]
         cv_thr = np.where(pres, dm["velocity_fraction_of_lln_preserved"],
                           dm["velocity_fraction_of_lln_reduced"])
+        # slowing across the site is focal only when the segment below it is not itself slowed
+        # into the demyelinating range (uniform slowing is a diffuse process)
+        distal_ok = ~(seg["prev_velocity_m_s"] < cv_thr * seg["cv_lln"]).fillna(False)
+        seg["focal"] = seg["across"] & (slow_abs | drop.fillna(False)) & distal_ok
         seg["cv_demyel"] = ((seg["velocity_m_s"] < cv_thr * seg["cv_lln"]) & ~seg["across"]).fillna(False)
         seg["cb"] = ((seg["amplitude_ratio"] <= cb_rules["max_proximal_distal_ratio"])
                      & (seg["distal_amplitude_mv"] >= cb_rules["min_distal_fraction_of_lln"] * seg["amp_lln"])
@@ -202,6 +210,11 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         g["cb"] = g["cb"].fillna(False).astype(bool)
         g["cv_demyel"] = g["cv_demyel"].fillna(False).astype(bool)
         g["focal"] = g["focal"].fillna(False).astype(bool)
+        # a prolonged distal latency in a nerve whose forearm/leg conduction is slowed into the
+        # demyelinating range is part of a diffuse process, not focal slowing at the wrist
+        diffuse = g["distal_focal"] & g["cv_demyel"]
+        g.loc[diffuse, "focal_site"] = None
+        g.loc[diffuse, "dl_demyel"] = g.loc[diffuse, "dl_demyel_raw"]
         has_event = g["seg_site"].notna()
         g.loc[has_event & g["focal_site"].isna(), "focal_site"] = g.loc[
             has_event & g["focal_site"].isna(), "seg_site"]
@@ -219,7 +232,7 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g["axonal"] = ((g["amp_frac"] < 1.0) | g["amp_nr"]).fillna(False) & ~g["demyelinating"]
     cranial = g["nerve"].eq("facial")
     facial_abn = _facial_abnormal(values)
-    g = g.merge(facial_abn, on=keys, how="left")
+    g = g.merge(facial_abn, on=nkeys, how="left")
     g["facial_abnormal"] = g["facial_abnormal"].fillna(False).astype(bool) & cranial
     if "facial" in set(g["nerve"]):
         g.loc[g["facial_abnormal"] & g["lesion_site"].isna(), "lesion_site"] = "stylomastoid"
@@ -227,9 +240,11 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g["qualifies"] = (g["demyelinating"] | g["conduction_block"] | g["focal_site"].notna()
                       | g["facial_abnormal"])
     # a value flagged abnormal anywhere in the nerve (including a low CMAP)
-    any_flag = values[values["study"].isin(["motor", "f_wave"]) & values["abnormal"]][keys].drop_duplicates()
-    any_flag["flag_any"] = True
-    g = g.merge(any_flag, on=keys, how="left")
+    flagged = values[values["abnormal"]]
+    motor_flag = flagged[flagged["study"].eq("motor")][keys].drop_duplicates().assign(flag_motor=True)
+    f_flag = flagged[flagged["study"].eq("f_wave")][nkeys].drop_duplicates().assign(flag_f=True)
+    g = g.merge(motor_flag, on=keys, how="left").merge(f_flag, on=nkeys, how="left")
+    g["flag_any"] = g["flag_motor"].fillna(False).astype(bool) | g["flag_f"].fillna(False).astype(bool)
     g["abnormal"] = g["flag_any"].fillna(False).astype(bool) | g["qualifies"]
     labels = []
     for col, text in (("absent", "absent response"), ("conduction_block", "conduction block"),
