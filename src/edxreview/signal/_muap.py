@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 from scipy import signal as sps
 
 from edxreview.signal._params import load_signal_parameters
@@ -371,13 +372,24 @@ def _peel(
 
     # a peak that failed is retried only after a subtraction near it changed the residual
     stamp = np.zeros(n, dtype=np.int64)
-    failed: dict[int, int] = {}
+    failed_at = np.full(n, -1, dtype=np.int64)  # clock when a peak failed one by one
     clock = 0
+    reach = span + L  # a subtraction this close to a peak changes its fits
+
+    def changed_near(c: np.ndarray, since: int) -> np.ndarray:
+        """Whether the residual around each peak ``c`` changed after clock ``since``."""
+        cs = np.concatenate([[0], np.cumsum(stamp > since)])
+        return cs[np.minimum(n, c + reach)] - cs[np.maximum(0, c - reach)] > 0
+
+    fitted_at = -1  # clock of the last batch fit: unchanged peaks would fit the same again
     for _ in range(p["peel_passes"]):
         accepted = 0
         # batch rounds: isolated, well-fitting discharges
         for _round in range(p.get("batch_rounds", 4)):
             peaks = peaks_now()
+            if fitted_at >= 0:
+                peaks = peaks[changed_near(peaks, fitted_at)]
+            fitted_at = clock
             if peaks.size == 0:
                 break
             starts, gain, left = fit_many(peaks)
@@ -405,8 +417,10 @@ def _peel(
         # superpositions, one peak at a time: fitted all at once first, and refitted only when
         # a subtraction nearby has changed the residual since
         rest = peaks_now()
-        rest = np.array([c for c in rest.tolist() if not (
-            c in failed and stamp[max(0, c - span - L) : c + span + L].max() <= failed[c])], dtype=int)
+        fa = failed_at[rest]
+        if (fa >= 0).any():
+            latest = ndimage.maximum_filter1d(stamp, size=2 * reach + 1, mode="nearest")
+            rest = rest[(fa < 0) | (latest[rest] > fa)]
         if rest.size == 0:
             if accepted == 0:
                 break
@@ -463,7 +477,7 @@ def _peel(
                         resid[starts2[j2] : starts2[j2] + L] += temps[kk[j2]]
                 resid[st1 : st1 + L] += temps[k1]
             if not resolved:
-                failed[c] = clock
+                failed_at[c] = clock
         if accepted == 0:
             break
     return samples, units, resid
