@@ -176,6 +176,30 @@ def test_write_workbook_never_writes_formulas(tmp_path):
     assert [c.value for c in ws["B"][1:]] == list(range(len(hostile)))
 
 
+def test_write_workbook_keeps_types_and_text(tmp_path):
+    import numpy as np
+
+    frame = pd.DataFrame({
+        "n": [1, 2, 3], "x": [1.5, np.nan, 1e-5], "flag": [True, False, True],
+        "mixed": [1, "a<b&c", None], "text": pd.array(["  spaced  ", None, "\x01bell"],
+                                                        dtype="str")})
+    path = write_workbook({"t": frame, "a/b": frame.iloc[:0]}, tmp_path / "x.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["t", "a_b"]
+    rows = [[c.value for c in row] for row in wb["t"].iter_rows()]
+    assert rows[0] == ["n", "x", "flag", "mixed", "text"]
+    assert rows[1:] == [[1, 1.5, True, 1, "  spaced  "], [2, None, False, "a<b&c", None],
+                        [3, 1e-5, True, None, "bell"]]
+    assert wb["t"]["A1"].font.b
+
+
+def test_write_workbook_is_byte_identical(tmp_path):
+    frame = pd.DataFrame({"id": ["a", "=b", "c"], "n": [1, 2, 3]})
+    a = write_workbook({"t": frame, "u": frame}, tmp_path / "a.xlsx").read_bytes()
+    b = write_workbook({"t": frame, "u": frame}, tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+
+
 def test_figures_are_reproducible(demo_result, demo_out):
     from edxreview.report._render import make_figures
 
