@@ -190,7 +190,7 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     n = x.size
     from edxreview.signal._muap import robust_noise_sd
 
-    noise_sd = robust_noise_sd(x - np.median(x), fs)
+    noise_sd = robust_noise_sd(x, fs, centre=True)
     rows, waves = [], []
     disc = dec.discharges
     for u, g in disc.groupby("unit", sort=True):

@@ -98,13 +98,31 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     return measure, detect
 
 
-def robust_noise_sd(x: np.ndarray, fs_hz: float | None = None) -> float:
+_NOISE_CACHE: dict = {}
+
+
+def robust_noise_sd(x: np.ndarray, fs_hz: float | None = None, centre: bool = False) -> float:
     """Baseline noise SD of a zero-mean signal (same units as ``x``).
 
     During a contraction the median absolute value is inflated by the discharges, so the noise
     is taken from the quietest stretches: the 10th percentile of the RMS over 5-ms blocks,
-    never above median(|x|) / 0.6745.
+    never above median(|x|) / 0.6745. ``centre=True`` subtracts the median of ``x`` first.
+    The result for a read-only array (the cached filter bands) is remembered, since
+    segmentation, sorting, measurement and spontaneous activity all ask for it.
     """
+    key = (id(x), x.size, fs_hz, centre)
+    hit = _NOISE_CACHE.get(key)
+    if hit is not None and hit[0] is x:
+        return hit[1]
+    sd = _robust_noise_sd(x - np.median(x) if centre else x, fs_hz)
+    if not x.flags.writeable:
+        while len(_NOISE_CACHE) >= 4:  # the bands of the last recording or two
+            _NOISE_CACHE.pop(next(iter(_NOISE_CACHE)))
+        _NOISE_CACHE[key] = (x, sd)
+    return sd
+
+
+def _robust_noise_sd(x: np.ndarray, fs_hz: float | None) -> float:
     mad_sd = float(np.median(np.abs(x)) / 0.6745)
     if fs_hz:
         n = max(4, int(round(5e-3 * fs_hz)))
@@ -337,16 +355,20 @@ def _peel(
     np.put_along_axis(Ws, cols, Wk, axis=1)
     span_idx = span_lo + np.arange(span_w)
     tn_kk = tnorm_s[kk]
+    TWs2T = np.ascontiguousarray(2 * TWs.T)
+    WsT = np.ascontiguousarray(Ws.T)
     tpk_kk = tpk[kk]
 
     def fit_many(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fit every (template, shift) to the peaks ``c`` at once; pairs whose template is not
         compatible with the peak (sign, size) get gain -inf."""
         w = resid[c[:, None] + span_idx]  # (P, span)
-        gain = 2 * (w @ TWs.T) - tn_kk
-        left = (w * w) @ Ws.T - gain
-        ratio = resid[c][:, None] / tpk_kk[None, :]
-        bad = (ratio < rmin) | (ratio > rmax)
+        gain = w @ TWs2T
+        gain -= tn_kk
+        left = np.square(w, out=w) @ WsT
+        left -= gain
+        ratio = resid[c][:, None] / tpk[None, :]
+        bad = np.repeat((ratio < rmin) | (ratio > rmax), S, axis=1)
         gain[bad] = -np.inf
         left[bad] = np.inf
         return c[:, None] + off[None, :], gain, left

@@ -115,7 +115,7 @@ def detect_spontaneous(
     fs = rec.fs_hz
     measure, detect = filter_bands(rec)
     sd = robust_noise_sd(detect, fs)
-    msd = robust_noise_sd(measure - np.median(measure), fs)
+    msd = robust_noise_sd(measure, fs, centre=True)
     rest = segments[segments["state"] == "rest"]
     rest_s = float((rest["end_s"] - rest["start_s"]).sum())
     empty = pd.DataFrame(columns=["time_s", "train", "kind", "duration_ms"])
@@ -137,14 +137,16 @@ def detect_spontaneous(
     train = -np.ones(peaks.size, dtype=int)
     kmax = max(1, int(round(1e-3 * fs)))
     t_id = 0
+    # roll_idx[k, j] = (j + k) mod L for k in -kmax..kmax: row k of ref[roll_idx] is np.roll(ref, -k)
+    roll_idx = (np.arange(unitv.shape[1])[None, :] + np.arange(-kmax, kmax + 1)[:, None]) % unitv.shape[1]
     for i in np.argsort(-norms):
         if train[i] >= 0:
             continue
         free = train < 0
-        ref = unitv[i]
-        sim = np.max(
-            [np.roll(unitv[free], k, axis=1) @ ref for k in range(-kmax, kmax + 1)], axis=0
-        )
+        # circular shifts of the reference instead of every candidate: one matrix product
+        # (np.roll(u, k) @ ref == u @ np.roll(ref, -k))
+        refs = unitv[i][roll_idx]
+        sim = (unitv[free] @ refs.T).max(axis=1)
         ratio = norms[free] / norms[i]
         members = np.flatnonzero(free)[(sim > 0.8) & (ratio > 0.6) & (ratio < 1.6)]
         train[members] = t_id
