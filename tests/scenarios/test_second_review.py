@@ -552,33 +552,20 @@ EXPLANATIONS = [
                      absent_median_cmap, has=("not a neuropathy by itself", "C8-T1")),
     # A normal CMAP with a borderline F-wave must not be described as a reduced CMAP.
     explanation_case("borderline F-wave is not called a reduced CMAP", f_wave_borderline,
-                     has=("F-wave",), lacks=("reduced CMAP",),
-                     xfail="classify/_classify.py::_explain: every not-counted motor nerve gets "
-                           "the fixed reason 'reduced CMAP with normal sensory responses…', even "
-                           "when the CMAP is normal and only the F-wave (or a latency) is flagged;"
-                           " the flagged values are not listed either"),
+                     has=("F-wave",), lacks=("reduced CMAP",)),
     # The motor study localises the carpal tunnel; 'presumed site' for the same lesion
     # (from the SNAP) beside it reads as two lesions.
     explanation_case("carpal tunnel is one lesion, not a localised plus a presumed one",
                      cts_with_apb_denervation, lacks=("presumed site",)),
     # A block must be checkable: the distal and proximal amplitudes belong in the text.
     explanation_case("conduction block shows the amplitudes it was computed from",
-                     forearm_block("median", None), has=("8.5", "2.9"),
-                     xfail="interpret/_readings.py::read_nerves: flagged_values lists only values "
-                           "beyond a limit; the CMAP amplitudes of a block are within limits, so "
-                           "'conduction block at wrist–elbow' carries no numbers"),
+                     forearm_block("median", None), has=("8.5", "2.9")),
     # A spinal-cord row was recorded (at L3): the text must not say none was recorded.
     explanation_case("lesion below the conus is reported, not called absent", cauda_equina_level,
-                     lacks=("no brainstem or spinal cord lesion recorded",),
-                     xfail="classify/_mri.py::lesion_segments drops lesions with no cord segment "
-                           "(L2 and below) and classify/_classify.py::_explain then says 'no "
-                           "brainstem or spinal cord lesion recorded'; it should say the lesion "
-                           "is at the cauda equina"),
+                     lacks=("no brainstem or spinal cord lesion recorded",)),
     # C1-C2 bodies → cord C1-C2; ±1 reaches C3 (SCM), not C4 (trapezius).
     explanation_case("MRI text claims only the segments it covers", accessory_upper_cervical,
-                     lacks=("covers C2-C4",),
-                     xfail="classify/_classify.py::_explain: the MRI sentence says the lesion "
-                           "'covers' the whole lmn_segments text, not the segments that matched"),
+                     lacks=("covers C2-C4",)),
 ]
 
 

@@ -324,8 +324,12 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
 
     les = lesion_segments(study.tables["mri"])
     les = les[les["patient_id"].isin(inc_ids)]
-    mri_txt = group_join(les["patient_id"], les["segments_text"], distinct=True)
+    cord = les["pos_min"].notna()
+    mri_txt = group_join(les.loc[cord, "patient_id"], les.loc[cord, "segments_text"], distinct=True)
     pts["mri_cord_segments"] = pts["patient_id"].map(mri_txt).fillna("")
+    # every brainstem/cord row, including those below the conus, for the explanation
+    pts["_mri_all"] = pts["patient_id"].map(
+        group_join(les["patient_id"], les["segments_text"], distinct=True)).fillna("")
     mr = rules["mri"]
     targets = pd.concat([un_seg[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
                          nuclei[["patient_id", "pos"]].assign(tol=mr["brainstem_tolerance"])])
@@ -335,6 +339,9 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     hit = hit[(hit["pos"] >= hit["pos_min"] - hit["tol"]) & (hit["pos"] <= hit["pos_max"] + hit["tol"])]
     pts["lmn_with_corresponding_mri"] = pts["lmn_involvement"] & pts["patient_id"].isin(hit["patient_id"])
     matched_lesion = group_join(hit["patient_id"], hit["segments_text"], sep=", ", distinct=True)
+    matched_segments = format_segment_runs(hit["patient_id"], hit["pos"])
+    matched_lesion = (matched_lesion + "|" + matched_segments.reindex(matched_lesion.index).fillna("")
+                      ) if len(matched_lesion) else matched_lesion
 
     for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
         pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
@@ -385,12 +392,17 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
         ncs_txt = pd.Series(dtype=str)
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
     if len(not_counted):
+        low_cmap = not_counted["study"].eq("motor") & (
+            not_counted["axonal"].fillna(False).astype(bool) | not_counted["absent"].fillna(False).astype(bool))
         reason = np.where(not_counted["age_caveat"], "lower-limb SNAP at age ≥ 60, symmetric and isolated",
-                          np.where(not_counted["study"].eq("motor"),
+                          np.where(low_cmap,
                                    "reduced CMAP with normal sensory responses and no demyelinating features"
-                                   " — not a neuropathy by itself", "not counted"))
+                                   " — not a neuropathy by itself",
+                                   "outside its limit but short of any neuropathy criterion"))
+        vals = not_counted["flagged_values"].fillna("")
         nc = (not_counted["nerve"].str.replace("_", " ") + " " + not_counted["study"] + " "
-              + not_counted["side"].fillna("") + " (" + reason + ")")
+              + not_counted["side"].fillna("") + np.where(vals.ne(""), " [" + vals + "]", "")
+              + " (" + reason + ")")
         nc_txt = group_join(not_counted["patient_id"], nc)
     else:
         nc_txt = pd.Series(dtype=str)
@@ -430,12 +442,15 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           np.where(get(ex_txt).ne(""), "Accounted for: " + get(ex_txt) + ". ", "")
                           + "Not accounted for by NCS: " + get(un_txt)
                           + " → lower motor neuron involvement at " + pts["lmn_segments"] + ".", ""))
-    mri_some = pts["mri_cord_segments"].ne("")
+    mri_some = pts["_mri_all"].ne("")
+    matched_text = pid.map(matched_lesion).astype(object).where(pid.map(matched_lesion).notna(), "|")
+    matched = matched_text.astype(str).str.split("|", n=1, expand=True).reindex(columns=[0, 1])
     parts.append(np.where(pts["lmn_with_corresponding_mri"],
-                          "MRI: lesion at cord segments/levels " + pid.map(matched_lesion).fillna("")
-                          + " covers " + pts["lmn_segments"] + " (±1 segment) → corresponding MRI lesion.", ""))
+                          "MRI: lesion at cord segments/levels " + matched[0].fillna("") + " covers "
+                          + matched[1].fillna("") + " of " + pts["lmn_segments"]
+                          + " (±1 segment) → corresponding MRI lesion.", ""))
     parts.append(np.where(pts["lmn_involvement"] & ~pts["lmn_with_corresponding_mri"],
-                          np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["mri_cord_segments"]
+                          np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["_mri_all"]
                                    + " do not cover " + pts["lmn_segments"] + ".",
                                    "MRI: no brainstem or spinal cord lesion recorded."), ""))
     return pd.Series(join_nonempty(parts, sep=" "), index=pts.index)

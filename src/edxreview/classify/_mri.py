@@ -66,10 +66,15 @@ def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
     table = {(a, b): full_span(a, b) for a, b in zip(pairs["level_from"], pairs["level_to"])}
     lesions["pos_min"] = [table[(a, b)][0] for a, b in zip(lesions["level_from"], lesions["level_to"])]
     lesions["pos_max"] = [table[(a, b)][1] for a, b in zip(lesions["level_from"], lesions["level_to"])]
-    lesions = lesions[lesions["pos_min"].notna()]
-    lo = lesions["pos_min"].astype(int).map(name_of)
-    hi = lesions["pos_max"].astype(int).map(name_of)
-    lesions["segments_text"] = np.where(lo == hi, lo, lo + "-" + hi)
+    has_cord = lesions["pos_min"].notna()
+    lo = lesions["pos_min"].fillna(0).astype(int).map(name_of)
+    hi = lesions["pos_max"].fillna(0).astype(int).map(name_of)
+    level_txt = np.where(lesions["level_from"] == lesions["level_to"], lesions["level_from"],
+                         lesions["level_from"] + "-" + lesions["level_to"])
+    # below the conus there is no cord: the lesion is reported, it just covers no segment
+    lesions["segments_text"] = np.where(
+        has_cord, np.where(lo == hi, lo, lo + "-" + hi),
+        pd.Series(level_txt, index=lesions.index) + " vertebral (cauda equina, no cord segment)")
     return lesions[cols].reset_index(drop=True)
 
 

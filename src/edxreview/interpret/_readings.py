@@ -205,7 +205,17 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         agg = seg.groupby(keys, sort=False).agg(
             cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
         first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
-        agg = agg.join(first_event.set_index(keys)[["seg_site", "seg_rank", "across"]], how="left")
+        if len(first_event):
+            first_event = first_event.assign(cb_text=np.where(
+                first_event["cb"],
+                " (CMAP " + first_event["distal_amplitude_mv"].map("{:g}".format).astype(object) + " → "
+                + first_event["amplitude_mv"].map("{:g}".format).astype(object) + " mV, "
+                + (100 * first_event["amplitude_ratio"]).round(0).map("{:.0f}".format).astype(object)
+                + " % of distal)", ""))
+        else:
+            first_event = first_event.assign(cb_text=pd.Series(dtype=object))
+        agg = agg.join(first_event.set_index(keys)[["seg_site", "seg_rank", "across", "cb_text"]],
+                       how="left")
         g = g.drop(columns=["cb", "cv_demyel"]).merge(agg.reset_index(), on=keys, how="left")
         g["cb"] = g["cb"].fillna(False).astype(bool)
         g["cv_demyel"] = g["cv_demyel"].fillna(False).astype(bool)
@@ -254,7 +264,8 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     site_txt = np.where(g["lesion_site"].notna(),
                         " at " + g["lesion_site"].astype(str).str.replace("_", " "), "")
     reading = pd.Series(join_nonempty(labels, sep=", "), index=g.index)
-    reading = np.where(g["conduction_block"] | g["focal_slowing"], reading + site_txt, reading)
+    cb_txt = g["cb_text"].fillna("") if "cb_text" in g else ""
+    reading = np.where(g["conduction_block"] | g["focal_slowing"], reading + site_txt + cb_txt, reading)
     reading = np.where(g["facial_abnormal"] & (pd.Series(reading) == ""), "facial CMAP abnormal", reading)
     reading = np.where(pd.Series(reading) == "", np.where(g["abnormal"], "borderline (F-wave or minor)",
                                                           "normal"), reading)
