@@ -74,7 +74,7 @@ def build_characteristics(patients: pd.DataFrame, lesions: pd.DataFrame | None =
     cols = [c for c in TABLE1_VARIABLES if c in patients.columns]
     out = patients.drop_duplicates("patient_id").set_index("patient_id")[cols].copy()
     if lesions is not None and mri is not None:
-        imaged = out.index.isin(pd.Index(mri["patient_id"].dropna().unique()))
+        imaged = _isin(out.index, mri["patient_id"].dropna())
         les = lesions if len(lesions) else pd.DataFrame(
             columns=["patient_id", "region", "pos_min", "pos_max"])
         cord = les[les["region"].astype(str) == "spinal_cord"]
@@ -83,11 +83,17 @@ def build_characteristics(patients: pd.DataFrame, lesions: pd.DataFrame | None =
         brainstem = pd.Index(les.loc[les["region"].astype(str) == "brainstem", "patient_id"])
         out["cord_lesion_segments"] = np.where(
             imaged, longest.reindex(out.index).fillna(0).to_numpy(dtype=float), np.nan)
-        out["cord_lesion"] = pd.Series(out.index.isin(longest.index), index=out.index,
+        out["cord_lesion"] = pd.Series(_isin(out.index, longest.index), index=out.index,
                                        dtype=object).where(imaged, None)
-        out["brainstem_lesion"] = pd.Series(out.index.isin(brainstem), index=out.index,
+        out["brainstem_lesion"] = pd.Series(_isin(out.index, brainstem), index=out.index,
                                             dtype=object).where(imaged, None)
     return out
+
+
+def _isin(index: pd.Index, keys) -> np.ndarray:
+    """``index.isin(keys)`` by hashing: pandas' isin on Arrow text converts each key one at a
+    time (half a second for 100,000 patient ids)."""
+    return pd.Index(keys).unique().get_indexer(index) >= 0
 
 
 def _as_category(s: pd.Series) -> pd.Series:

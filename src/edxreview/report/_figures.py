@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..knowledge import load_anatomy, load_brainstem_nuclei, load_segments  # noqa: E402
+from ._frames import isin  # noqa: E402
 
 #: most patients drawn one row each on the segmental map
 SEGMENT_MAP_MAX_ROWS = 80
@@ -73,8 +74,8 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
     sets = pd.DataFrame({
         "Denervation on EMG": patients["emg_denervation"].to_numpy(dtype=bool),
         "Neuropathy on NCS": patients["ncs_neuropathy"].to_numpy(dtype=bool),
-        "Cord/brainstem lesion on MRI": patients["patient_id"].isin(
-            lesions["patient_id"] if len(lesions) else []).to_numpy(),
+        "Cord/brainstem lesion on MRI": isin(
+            patients["patient_id"], lesions["patient_id"] if len(lesions) else []),
     })
     names = list(sets.columns)
     combos = sets.value_counts().rename("n").reset_index()
@@ -158,14 +159,30 @@ def segment_cells(muscles: pd.DataFrame, lesions: pd.DataFrame,
     den = den.groupby(["patient_id", "segment"], as_index=False)["unexplained"].any()
     if len(lesions):
         les = lesions[["patient_id", "pos_min", "pos_max"]].dropna()
-        cross = les.merge(cols[["key", "position"]], how="cross")
-        cross = cross[(cross["position"] >= cross["pos_min"]) &
-                      (cross["position"] <= cross["pos_max"])]
-        mri = cross.rename(columns={"key": "segment"})[["patient_id", "segment"]]
-        mri = mri.drop_duplicates()
+        mri = _covered_columns(les, cols)
     else:
         mri = pd.DataFrame(columns=["patient_id", "segment"])
     return den, mri
+
+
+def _covered_columns(lesions: pd.DataFrame, cols: pd.DataFrame) -> pd.DataFrame:
+    """``patient_id, segment`` of every column whose position lies within a lesion.
+
+    Each lesion covers a run of columns sorted by position, found by binary search and
+    expanded with ``np.repeat`` (a cross join of lesions × columns needs 40 rows per lesion).
+    Rows come lesion by lesion, columns in ``cols`` order, first occurrence kept.
+    """
+    pos = cols["position"].to_numpy(dtype=float)
+    order = np.argsort(pos, kind="stable")
+    lo = np.searchsorted(pos[order], lesions["pos_min"].to_numpy(dtype=float), "left")
+    hi = np.searchsorted(pos[order], lesions["pos_max"].to_numpy(dtype=float), "right")
+    n = np.clip(hi - lo, 0, None)
+    which = np.repeat(np.arange(len(lesions)), n)
+    col = order[np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
+    sort = np.lexsort((col, which))
+    mri = pd.DataFrame({"patient_id": lesions["patient_id"].to_numpy()[which[sort]],
+                        "segment": cols["key"].to_numpy()[col[sort]]})
+    return mri.drop_duplicates().reset_index(drop=True)
 
 
 def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
@@ -183,8 +200,8 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
     n_nuclei = int((spec["position"] < spec.loc[spec["key"] == "C1", "position"].iloc[0]).sum())
     den, mri = segment_cells(muscles, lesions, spec)
     ids = patients.loc[patients["emg_denervation"].astype(bool), "patient_id"]
-    den = den[den["patient_id"].isin(ids)]
-    mri_den = mri[mri["patient_id"].isin(ids)]
+    den = den[isin(den["patient_id"], ids)]
+    mri_den = mri[isin(mri["patient_id"], ids)]
     if not len(ids):
         return _message_figure("No patient with denervation on EMG.", "segmental"), ""
     col_index = {c: i for i, c in enumerate(cols)}
@@ -239,12 +256,18 @@ def plot_muscle_findings(muscles: pd.DataFrame) -> str:
     if not len(muscles):
         return _message_figure("No needle EMG rows.", "muscles")
     anatomy = load_anatomy()
-    reading = muscles["reading"].astype(str)
+    # count (muscle, reading) pairs first: the text tests then run on a few hundred rows
+    pairs = muscles.groupby(["muscle", "reading"], dropna=False, observed=True,
+                            sort=False).size().reset_index(name="n")
+    pairs = pairs[pairs["muscle"].notna()]
+    reading = pairs["reading"].astype(str)
     kind = np.select(
         [reading.str.startswith("acute and chronic"), reading.str.startswith("acute"),
          reading.str.startswith("chronic")],
         ["acute and chronic", "acute", "chronic"], "normal")
-    counts = pd.crosstab(muscles["muscle"], kind)
+    counts = pairs.assign(kind=kind).pivot_table(index="muscle", columns="kind", values="n",
+                                                aggfunc="sum", fill_value=0)
+    counts.columns.name = None
     for k in ("acute", "acute and chronic", "chronic", "normal"):
         if k not in counts:
             counts[k] = 0
@@ -269,12 +292,18 @@ def plot_nerve_findings(nerves: pd.DataFrame) -> str:
     """Nerve studies and their readings: normal, abnormal counted as neuropathy, other."""
     if not len(nerves):
         return _message_figure("No nerve conduction studies.", "nerves")
-    label = nerves["nerve"].astype(str).str.replace("_", " ") + " (" + \
-        nerves["study"].astype(str).str.replace("_", " ") + ")"
     kind = np.select([nerves["counts_as_neuropathy"].astype(bool),
                       nerves["abnormal"].astype(bool)],
                      ["neuropathy", "other"], "normal")
-    counts = pd.crosstab(label, kind)
+    # count (nerve, study, kind) first: the labels are then made for a few dozen rows
+    pairs = pd.DataFrame({"nerve": nerves["nerve"], "study": nerves["study"], "kind": kind})
+    pairs = pairs.groupby(["nerve", "study", "kind"], observed=True,
+                          sort=False).size().reset_index(name="n")
+    pairs["label"] = pairs["nerve"].astype(str).str.replace("_", " ") + " (" + \
+        pairs["study"].astype(str).str.replace("_", " ") + ")"
+    counts = pairs.pivot_table(index="label", columns="kind", values="n", aggfunc="sum",
+                               fill_value=0)
+    counts.columns.name = None
     for k in ("neuropathy", "other", "normal"):
         if k not in counts:
             counts[k] = 0

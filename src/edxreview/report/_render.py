@@ -15,6 +15,7 @@ from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table
 from ..knowledge import load_anatomy
 from . import _figures
 from ._excel import write_workbook
+from ._frames import isin, split_records
 from ._methods import describe_classifications, describe_rules
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
     """Table 1 of included patients by LMN involvement."""
     pts = result.patients[result.patients["included"].astype(bool)]
     typed = result.study.tables["patients"]
-    typed = typed[typed["patient_id"].isin(pts["patient_id"])]
+    typed = typed[isin(typed["patient_id"], pts["patient_id"])]
     ch = build_characteristics(typed, result.lesions, result.study.tables.get("mri"))
     group = pts.drop_duplicates("patient_id").set_index("patient_id")["lmn_involvement"]
     group = group.reindex(ch.index).fillna(False).astype(bool)
@@ -183,7 +184,7 @@ def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
     """Per-patient tables, built from whole-table steps and split by patient once."""
     anatomy = load_anatomy()
     keep = pd.Index(ids)
-    v = result.values[result.values["patient_id"].isin(keep)].copy()
+    v = result.values[isin(result.values["patient_id"], keep)].copy()
     v["value_text"] = np.where(v["no_response"].astype(bool), "NR",
                                _fmt(v["value"], 2).to_numpy())
     v["limit_text"] = np.where(v["limit"].notna(),
@@ -201,7 +202,7 @@ def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
     vcols = ["study", "nerve", "side", "where", "parameter", "value_text", "unit",
              "limit_text", "pct_text", "flag_text", "abnormal"]
 
-    m = result.muscles[result.muscles["patient_id"].isin(keep)].copy()
+    m = result.muscles[isin(result.muscles["patient_id"], keep)].copy()
     m["name"] = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
     m["name"] = _text(m["name"]) + np.where(m["paraspinal_level"].notna(), " " +
                                             _text(m["paraspinal_level"]), "")
@@ -217,7 +218,7 @@ def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
     mcols = ["name", "side", "segments_text", "fibs", "psw", "fasciculations", "muap_duration",
              "muap_amplitude", "polyphasia", "recruitment", "reading", "ncs_text", "den"]
 
-    n = result.nerves[result.nerves["patient_id"].isin(keep)].copy()
+    n = result.nerves[isin(result.nerves["patient_id"], keep)].copy()
     n["abnormal"] = n["abnormal"].astype(bool)
     n["counts"] = np.where(n["counts_as_neuropathy"].astype(bool), "yes", "")
     for c in ("study", "nerve", "side", "reading"):
@@ -225,7 +226,7 @@ def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
     ncols = ["study", "nerve", "side", "reading", "counts", "abnormal"]
 
     mri = result.study.tables.get("mri", pd.DataFrame(columns=["patient_id"]))
-    mri = mri[mri["patient_id"].isin(keep)].copy()
+    mri = mri[isin(mri["patient_id"], keep)].copy()
     if len(result.lesions) and len(mri):
         seg = result.lesions[["patient_id", "region", "level_from", "level_to",
                               "segments_text"]].drop_duplicates(
@@ -239,17 +240,8 @@ def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
         if "enhancement" in mri else ""
     rcols = ["region", "level_from", "level_to", "segments_text", "location", "enh"]
 
-    groups = {
-        "values": {k: g[vcols].to_dict("records") for k, g in v.groupby("patient_id",
-                                                                          sort=False)},
-        "muscles": {k: g[mcols].to_dict("records") for k, g in m.groupby("patient_id",
-                                                                           sort=False)},
-        "nerves": {k: g[ncols].to_dict("records") for k, g in n.groupby("patient_id",
-                                                                          sort=False)},
-        "mri": {k: g[rcols].to_dict("records") for k, g in mri.groupby("patient_id",
-                                                                         sort=False)},
-    }
-    return groups
+    return {"values": split_records(v, vcols), "muscles": split_records(m, mcols),
+            "nerves": split_records(n, ncols), "mri": split_records(mri, rcols)}
 
 
 def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -349,6 +341,16 @@ def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
     return out, seg_note
 
 
+def _warnings_table(warnings) -> pd.DataFrame:
+    """The data warnings (``Problem``) as a table, as ``Problem.to_dict`` gives them."""
+    return pd.DataFrame({
+        "sheet": [p.sheet for p in warnings], "row": [p.row for p in warnings],
+        "column": [p.column for p in warnings],
+        "value": [None if p.value is None else str(p.value) for p in warnings],
+        "message": [p.message for p in warnings], "severity": [p.severity for p in warnings]},
+        columns=["sheet", "row", "column", "value", "message", "severity"])
+
+
 def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Every table of the report, one per spreadsheet sheet."""
     t1 = context["table1"]
@@ -373,7 +375,7 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
         keep = pd.Index(context["paged_ids"])
         for name, frame in detail.items():
             if len(frame) and "patient_id" in frame:
-                detail[name] = frame[frame["patient_id"].isin(keep)]
+                detail[name] = frame[isin(frame["patient_id"], keep)]
                 notes[name] = (f"rows of the {len(keep)} patients with a page only "
                                f"({len(detail[name])} of {len(frame)}); every row is in the "
                                f"CSV files")
@@ -382,9 +384,7 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "patients": result.patients, **detail,
         "rows": pd.DataFrame(context["rows_accounting"]).astype(
             {"rejected_reasons": str}, errors="ignore"),
-        "warnings": pd.DataFrame([p.to_dict() for p in result.study.warnings],
-                                 columns=["sheet", "row", "column", "value", "message",
-                                          "severity"]),
+        "warnings": _warnings_table(result.study.warnings),
         "reference_tables": tables, "rules": pd.DataFrame(context["rules"]),
         "reference_limits": result.reference.limits, "provenance": info,
     }
