@@ -201,7 +201,9 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
                      & ~seg["amplitude_mv_nr"].fillna(False)).fillna(False)
         seg["seg_site"] = np.where(seg["across"], seg["ent_site"],
                                    seg["prev_site"].astype(str) + "–" + seg["stim_site"].astype(str))
-        seg["seg_rank"] = np.where(seg["across"], seg["ent_rank"], seg["site_rank"])
+        # a block can lie anywhere in its segment: it explains muscles supplied distal to the
+        # segment's proximal end; slowing across an entrapment site is placed at the site
+        seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])
         agg = seg.groupby(keys, sort=False).agg(
             cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
         first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
@@ -234,7 +236,8 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     dist_rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
     fs = g["focal_site"]
     site_rank_of_focal = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], fs.fillna("")])).to_numpy()
-    g["lesion_rank"] = np.where(pd.notna(site_rank_of_focal), site_rank_of_focal, g["cb_rank"])
+    g["lesion_rank"] = np.where(g["cb"] & pd.notna(g["cb_rank"]), g["cb_rank"],
+                                np.where(pd.notna(site_rank_of_focal), site_rank_of_focal, g["cb_rank"]))
     g["lesion_site"] = fs
     g["demyelinating"] = g["dl_demyel"] | g["f_demyel"] | g["cv_demyel"]
     g["conduction_block"] = g["cb"]
