@@ -154,7 +154,7 @@ def _rest_with(generators, duration_s=10.0, seed=3):
     [
         (0, "0"),
         (1, "1+"),
-        pytest.param(2, "2+", marks=pytest.mark.xfail(reason="trains of similar shape are merged into one", strict=False)),
+        (2, "2+"),
         pytest.param(5, "3+", marks=pytest.mark.xfail(reason="dense trains make the record read as voluntary activity", strict=False)),
     ],
     ids=["clean rest", "one sustained train", "two trains", "many trains"],
