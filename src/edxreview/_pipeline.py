@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import __version__
 from ._errors import OutputExistsError
+from ._tables import write_csv
 from .classify import Classification, classify_patients
 from .cohort import summarize_cohort
 from .interpret import flag_values, read_muscles, read_nerves
@@ -166,10 +167,10 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        _bool_text(result.patients).to_csv(tmp / "patients.csv", index=False, lineterminator="\n")
-        _bool_text(result.muscles).to_csv(tmp / "muscles.csv", index=False, lineterminator="\n")
-        _bool_text(result.nerves).to_csv(tmp / "nerves.csv", index=False, lineterminator="\n")
-        _bool_text(result.values).to_csv(tmp / "values.csv", index=False, lineterminator="\n")
+        write_csv(result.patients, tmp / "patients.csv")
+        write_csv(result.muscles, tmp / "muscles.csv")
+        write_csv(result.nerves, tmp / "nerves.csv")
+        write_csv(result.values, tmp / "values.csv")
         warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
                                 columns=["sheet", "row", "column", "value", "message", "severity"])
         warnings.to_csv(tmp / "warnings.csv", index=False, lineterminator="\n")

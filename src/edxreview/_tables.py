@@ -56,3 +56,31 @@ def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
     if result is None:
         return np.zeros(0, dtype=object)
     return np.asarray(result.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def write_csv(frame: pd.DataFrame, path) -> None:
+    """Write a table as UTF-8 CSV with Arrow's multi-threaded writer.
+
+    Booleans are written ``true``/``false``, missing values as empty cells, text quoted only
+    where needed, ``\\n`` line ends; the output is identical from run to run. Falls back to
+    pandas for columns Arrow cannot type (mixed Python objects).
+    """
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        columns = []
+        for field, column in zip(table.schema, table.columns):
+            if pa.types.is_dictionary(field.type):
+                column = pc.cast(column, field.type.value_type)
+            columns.append(column)
+        table = pa.Table.from_arrays(columns, names=table.column_names)
+        pacsv.write_csv(table, str(path),
+                        write_options=pacsv.WriteOptions(quoting_style="needed",
+                                                         include_header=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        out = frame.copy()
+        for col in out.columns:
+            if out[col].dtype == bool:
+                out[col] = out[col].map({True: "true", False: "false"})
+        out.to_csv(path, index=False, lineterminator="\n")

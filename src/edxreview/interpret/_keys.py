@@ -21,7 +21,7 @@ def encode_patient_ids(study: Study) -> tuple[Study, np.ndarray]:
     index = pd.Index(ids)
     tables = {}
     for name, table in study.tables.items():
-        t = table.copy()
+        t = table.copy(deep=False)  # copy-on-write: only patient_id is replaced
         if "patient_id" in t and len(t):
             t["patient_id"] = index.get_indexer(t["patient_id"].astype(object).to_numpy())
         elif "patient_id" in t:
