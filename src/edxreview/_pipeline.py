@@ -135,14 +135,6 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
                        result.lesions, options)
 
 
-def _bool_text(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == bool:
-            out[col] = out[col].map({True: "true", False: "false"})
-    return out
-
-
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
                   extra: Callable[[Path, StudyResult], None] | None = None) -> Path:
     """Write the output files atomically.
