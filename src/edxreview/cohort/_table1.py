@@ -100,10 +100,15 @@ def _as_category(s: pd.Series) -> pd.Series:
     """Text (or bool) values with every spelling of 'not recorded' as missing."""
     if s.dtype == bool:
         return s.map({True: "yes", False: "no"})
-    text = s.astype(object).where(s.notna(), None)
-    text = text.map(lambda v: v if v is None else ("yes" if v is True else
-                                                    "no" if v is False else str(v).strip()))
-    return text.where(~text.astype(str).str.lower().isin(MISSING_TEXT) & text.notna(), None)
+    # each distinct value is read once (a handful), then spread back to the patients
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+
+    def word(v) -> str | None:
+        text = ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else str(v).strip()
+        return None if text.lower() in MISSING_TEXT else text
+
+    words = np.array([word(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(words[codes], index=s.index, dtype=object)
 
 
 def _fmt_num(x: float, digits: int = 1) -> str:

@@ -45,7 +45,10 @@ def split_records(frame: pd.DataFrame, columns: list[str],
         return {}
     codes, uniques = pd.factorize(frame[key], sort=False)
     order = np.argsort(codes, kind="stable")
-    records = frame[columns].iloc[order].to_dict("records")
+    # Series.tolist is one Arrow/NumPy conversion per column; to_dict("records") walks Arrow
+    # text one value at a time
+    values = [frame[c].iloc[order].tolist() for c in columns]
+    records = [dict(zip(columns, row)) for row in zip(*values)]
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     return {k: records[a:b] for k, a, b in zip(uniques.tolist(), bounds[:-1].tolist(),
                                                bounds[1:].tolist())}
