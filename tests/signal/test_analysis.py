@@ -107,6 +107,19 @@ def test_reading(summary, calibrated, expected):
         assert any("no gain" in s for s in r.reasons)
 
 
+def test_polyphasia_alone_is_non_specific():
+    # normal duration, uncalibrated: excess polyphasia does not choose a side by itself
+    ref = lookup_reference("biceps_brachii", 45)
+    s = dict(n_units=10, mean_duration_ms=ref.duration_mean_ms + 0.5, mean_amplitude_uv=np.nan,
+             polyphasic_pct=60)
+    r = classify_recording(s, ref, False)
+    assert r.pattern == "indeterminate"
+    assert any("non-specific" in x for x in r.reasons)
+    # with a long duration it supports the neurogenic reading
+    r2 = classify_recording(dict(s, mean_duration_ms=ref.duration_upper_ms + 2), ref, False)
+    assert r2.pattern == "neurogenic" and any("counts as neurogenic" in x for x in r2.reasons)
+
+
 def test_very_large_muaps_outweigh_short_duration():
     # PhysioNet emg_neuropathy-like summary: short mean duration but > 3 mV and polyphasic;
     # the threshold is the lower end of "high, often > 3-5 mV" (domain notes 2.2)

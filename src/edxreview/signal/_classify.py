@@ -124,8 +124,9 @@ def classify_recording(
     - calibrated only: mean amplitude above the upper limit: neurogenic; below the lower
       limit: myopathic. Uncalibrated records use only scale-free features (duration, phases)
       and the reasons say so;
-    - % polyphasic above the upper limit is abnormal but non-specific: it counts for the side
-      the mean duration leans to (above or below the reference mean);
+    - % polyphasic above the upper limit is abnormal but non-specific: it supports the side
+      another sign points to; as the only abnormality it makes the reading ``indeterminate``
+      (polyphasia occurs in both neurogenic and myopathic disorders, Daube & Rubin 2009);
     - calibrated only: a mean amplitude of at least ``amplitude_very_high_uv`` (3 mV: "high,
       often > 3-5 mV" in chronic reinnervation; myopathic MUAPs are small) is neurogenic even
       when the mean duration is short: the short duration is then not counted as myopathic
@@ -197,20 +198,27 @@ def classify_recording(
             myo += 1
             reasons.append(f"mean amplitude {a:.0f} µV < lower limit {reference.amplitude_lower_uv:.0f} µV")
     poly = summary["polyphasic_pct"]
+    nonspecific = False
     if poly > reference.polyphasic_upper_pct:
-        # polyphasia is non-specific: it counts for the side the MUAP size points to
-        side = "neurogenic" if (very_large or d >= reference.duration_mean_ms) else "myopathic"
-        if side == "neurogenic":
+        # polyphasia is non-specific: it supports the side that duration or amplitude points
+        # to, and on its own it makes the reading indeterminate rather than picking a side
+        if very_large or (neuro and not myo):
+            side = "neurogenic"
             neuro += 1
-        else:
+        elif myo and not neuro:
+            side = "myopathic"
             myo += 1
+        else:
+            side = None
+            nonspecific = not (neuro or myo)
         basis = (f"mean amplitude >= {p['amplitude_very_high_uv']:.0f} µV" if very_large else
-                 f"duration {'at or above' if d >= reference.duration_mean_ms else 'below'} the "
-                 f"reference mean ({reference.duration_mean_ms:.1f} ms)")
+                 "the other signs" if side else "no other sign to say which side")
         reasons.append(
-            f"{poly:.0f} % polyphasic > {reference.polyphasic_upper_pct:.0f} % with {basis}: "
-            f"counts as {side}"
+            f"{poly:.0f} % polyphasic > {reference.polyphasic_upper_pct:.0f} % "
+            + (f"with {basis}: counts as {side}" if side else f"({basis}): non-specific")
         )
+    if nonspecific:
+        return Reading("indeterminate", reasons)
     if neuro and myo:
         reasons.append("neurogenic and myopathic signs together")
         return Reading("indeterminate", reasons)

@@ -35,7 +35,8 @@ def measure_waveform(
     """Measure one averaged MUAP.
 
     Onset and end are the outermost points, searching outward from the main peak, where the
-    averaged MUAP (smoothed over 0.2 ms) leaves a band around its baseline, the signal staying
+    averaged MUAP (smoothed over 0.2 ms) leaves a band around its baseline (a straight line
+    through the medians of the two ends of the window), the signal staying
     inside the band for ``quiet_ms`` beyond them. The band's half-width is the largest of
 
     - ``threshold_baseline_sd`` x the baseline noise of the averaged MUAP itself: the RMS of the
@@ -91,8 +92,11 @@ def measure_waveform(
                baseline_sd=np.nan)
     e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
     e = e if 3 <= e <= n // 4 else max(3, n // 10)
-    base = np.median(np.r_[y[:e], y[-e:]])
-    yb = y - base
+    # baseline: a straight line through the medians of the first and last ``e`` samples, so
+    # that a slow offset between the two ends of the window (drift, the tail of another unit)
+    # does not put the band off the baseline on one side
+    b0, b1 = np.median(y[:e]), np.median(y[-e:])
+    yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
     # main spike: largest excursion within +-5 ms of the discharge time
     w = int(round(5e-3 * fs_hz))
     lo, hi = max(0, center - w), min(n, center + w + 1)
