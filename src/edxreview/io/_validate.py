@@ -395,14 +395,15 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
         dup = ids.duplicated(keep="first") & ids.ne("")
         coll.add("patients", patients, dup, "patient_id",
                  "patient_id appears more than once; each patient needs one row with a unique id")
-        known = set(ids[ids.ne("")])
+        known = pd.Index(pd.unique(ids[ids.ne("")].astype(object).to_numpy()))
         for name in SHEETS:
             if name == "patients":
                 continue
             table = tables[name]
             if not len(table) or "patient_id" not in table:
                 continue
-            unknown = ~table["patient_id"].isin(known) & table["patient_id"].ne("")
+            pid = table["patient_id"].astype(object).to_numpy()
+            unknown = pd.Series(known.get_indexer(pid) < 0, index=table.index) & table["patient_id"].ne("")
             coll.add(name, table, unknown, "patient_id",
                      "this patient_id is not in the 'patients' sheet; add the patient or fix the id")
     emg = tables["emg"]
