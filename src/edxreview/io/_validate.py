@@ -406,6 +406,24 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
             unknown = pd.Series(known.get_indexer(pid) < 0, index=table.index) & table["patient_id"].ne("")
             coll.add(name, table, unknown, "patient_id",
                      "this patient_id is not in the 'patients' sheet; add the patient or fix the id")
+    # the same study entered twice (often a left/right mix-up: the second row was meant for the
+    # other side): both rows are kept and used, and the user is told
+    repeat_keys = {"ncs_motor": ["nerve", "side", "stim_site", "recording_site"],
+                   "ncs_sensory": ["nerve", "side", "recording_site"],
+                   "f_waves": ["nerve", "side"], "blink_reflex": ["side"],
+                   "emg": ["muscle", "side", "paraspinal_level"]}
+    for name, cols in repeat_keys.items():
+        table = tables[name]
+        cols = [c for c in cols if c in table]
+        if not len(table) or "patient_id" not in table or not cols:
+            continue
+        key = table[["patient_id", *cols]].astype(object).fillna("")
+        repeated = key.duplicated(keep="first") & table["patient_id"].ne("")
+        what = ", ".join(c for c in cols if c != "paraspinal_level")
+        coll.add(name, table, repeated, cols[0],
+                 f"the same patient, {what} appears in an earlier row too; if one of them belongs "
+                 "to the other side, correct its side (both rows are used as entered)",
+                 severity="warning")
     emg = tables["emg"]
     if len(emg) and "side" in emg and "muscle" in emg:
         midline = emg["muscle"].map(anatomy.muscles["region"]).isin(["cranial", "trunk", "paraspinal"])
