@@ -86,6 +86,17 @@ def test_duration_band_follows_the_averages_own_baseline_noise():
     assert m_noisy["duration_ms"] < m_clean["duration_ms"]
 
 
+def test_duration_ignores_a_baseline_offset_between_the_window_ends():
+    # slow drift: the averaged MUAP ends 60 µV above where it starts
+    w = muap_shape(FS, 10.0, 600.0, 3)
+    y = np.zeros(int(0.03 * FS))
+    c = y.size // 2
+    y[c - w.size // 2 : c - w.size // 2 + w.size] += w
+    flat = measure_waveform(y, FS, c, noise_sd=2.0)
+    drift = measure_waveform(y + np.linspace(-30.0, 30.0, y.size), FS, c, noise_sd=2.0)
+    assert drift["duration_ms"] == pytest.approx(flat["duration_ms"], abs=1.0)
+
+
 @pytest.mark.parametrize(
     "summary,calibrated,expected",
     [

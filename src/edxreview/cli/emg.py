@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         pd.DataFrame(rows).to_csv(tmp / "recordings.csv", index=False)
         cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
                 "amplitude_adu", "amplitude_snr", "phases", "turns", "area_uv_ms", "area_adu_ms",
-                "spike_duration_ms", "polyphasic"]
+                "spike_duration_ms", "thickness_ms", "polyphasic"]
         (pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)).to_csv(
             tmp / "muaps.csv", index=False)
         if args.patient:

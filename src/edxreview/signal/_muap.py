@@ -16,8 +16,9 @@ The method in brief (the methods text of the report says the same in prose):
 5. Units with too few discharges or too low a firing rate are dropped. Each unit's MUAP is the
    sample-wise median of its discharges in the measurement band.
 6. Duration runs from onset to end: the outermost points, searching outward from the main
-   peak, where the averaged MUAP leaves a band of 3 SD of its own baseline noise (the first and
-   last 4 ms of the averaging window, the quieter end), the signal staying inside the band for
+   peak, where the averaged MUAP leaves a band of 3 SD of its own baseline noise around a
+   straight baseline through the first and last 4 ms of the averaging window (the noise from
+   the quieter end), the signal staying inside the band for
    ``quiet_ms`` beyond them (the amplitude criterion of Stalberg et al. 1986 and Nandedkar et
    al. 1995, stated relative to baseline noise instead of in µV so that uncalibrated records
    are measured the same way). Amplitude is peak-to-peak; phases are baseline crossings + 1;
