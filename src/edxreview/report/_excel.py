@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Excel's row limit, less the header row
 MAX_ROWS = 1_048_575
@@ -124,52 +126,65 @@ class _Strings:
         """Index of each (non-missing, cleaned) text in the table, adding new ones."""
         codes, uniques = pd.factorize(text, sort=False)
         table = self.index
-        ids = np.fromiter((table.setdefault(u, len(table)) for u in uniques),
+        ids = np.fromiter((table.setdefault(u, len(table)) for u in uniques.tolist()),
                           dtype=np.int64, count=len(uniques))
         self.count += len(codes)
         return ids[codes]
 
     def xml(self) -> bytes:
         texts = _escape(pd.Series(list(self.index), dtype=object).astype("str"))
-        items = "".join(f'<si><t xml:space="preserve">{t}</t></si>' for t in texts)
+        items = "".join(f'<si><t xml:space="preserve">{t}</t></si>' for t in texts.tolist())
         return (f'{_DECL}<sst xmlns="{_MAIN}" count="{self.count}" '
                 f'uniqueCount="{len(self.index)}">{items}</sst>').encode("utf-8", "replace")
 
 
-def _cells(s: pd.Series, letter: str, rows: list[str], strings: _Strings) -> list[str]:
-    """The ``<c>`` elements of one column chunk ('' where the value is missing)."""
+def _cells(s: pd.Series, letter: str, rows: pa.Array, strings: _Strings) -> pa.Array:
+    """The ``<c>`` elements of one column chunk ('' where the value is missing).
+
+    The XML is assembled by Arrow (``binary_join_element_wise``) from whole columns: row
+    numbers, value text and the constant markup.
+    """
     kind, s = _classify(s)
-    n = len(s)
     if kind == "mixed":
-        return _mixed_cells(s, letter, rows, strings)
+        return pa.array(_mixed_cells(s, letter, rows.to_pylist(), strings), type=pa.string())
     missing = s.isna().to_numpy(dtype=bool)
     if kind == "text":                # an empty text is an empty cell, as openpyxl wrote it
         missing = missing | (s.astype("str") == "").to_numpy(dtype=bool, na_value=True)
+    head = f'<c r="{letter}'
     if kind == "bool":
         v = np.where(missing, False, s.to_numpy(dtype=object, na_value=False)).astype(bool)
-        return ["" if m else f'<c r="{letter}{r}" t="b"><v>{int(b)}</v></c>'
-                for r, b, m in zip(rows, v.tolist(), missing.tolist())]
+        value = pc.if_else(pa.array(v, mask=missing), "1", "0")
+        return _join(head, rows, '" t="b"><v>', value, "</v></c>")
     if kind in ("int", "float"):
         x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         bad = missing | ~np.isfinite(x)
         if kind == "int":
-            vals = s.to_numpy(dtype=object, na_value=0).tolist()
-            text = [str(int(v)) for v in vals]
-        else:
-            text = [f"{v:.16g}" for v in x.tolist()]
-        return ["" if m else f'<c r="{letter}{r}"><v>{t}</v></c>'
-                for r, t, m in zip(rows, text, bad.tolist())]
-    out = [""] * n
+            try:
+                value = pa.array(s.to_numpy(dtype=np.int64, na_value=0), mask=bad)
+            except (OverflowError, TypeError, ValueError):
+                return pa.array(_mixed_cells(s.astype(object), letter, rows.to_pylist(),
+                                             strings), type=pa.string())
+            value = value.cast(pa.string())
+        else:                          # 16 significant digits, as openpyxl wrote numbers
+            value = pa.array([None if b else f"{v:.16g}" for v, b in zip(x.tolist(),
+                                                                         bad.tolist())],
+                             type=pa.string())
+        return _join(head, rows, '"><v>', value, "</v></c>")
     keep = ~missing
-    if not keep.any():
-        return out
-    text = _clean_text(s[keep])
-    risky = text.str.match(r"[=+\-@\t\r]").to_numpy(dtype=bool, na_value=False)
-    codes = strings.codes(text)
-    style = np.where(risky, ' s="2"', "")
-    for i, c, st in zip(np.flatnonzero(keep).tolist(), codes.tolist(), style.tolist()):
-        out[i] = f'<c r="{letter}{rows[i]}" t="s"{st}><v>{c}</v></c>'
-    return out
+    codes = np.zeros(len(s), dtype=np.int64)
+    risky = np.zeros(len(s), dtype=bool)
+    if keep.any():
+        text = _clean_text(s[keep])
+        risky[keep] = text.str.match(r"[=+\-@\t\r]").to_numpy(dtype=bool, na_value=False)
+        codes[keep] = strings.codes(text)
+    style = pc.if_else(pa.array(risky), '" t="s" s="2"><v>', '" t="s"><v>')
+    return _join(head, rows, style, pa.array(codes, mask=missing).cast(pa.string()),
+                 "</v></c>")
+
+
+def _join(*parts) -> pa.Array:
+    """Element-wise concatenation of text arrays and constants; '' where any part is null."""
+    return pc.binary_join_element_wise(*parts, "").fill_null("")
 
 
 def _mixed_cells(s: pd.Series, letter: str, rows: list[str], strings: _Strings) -> list[str]:
@@ -198,6 +213,16 @@ def _mixed_cells(s: pd.Series, letter: str, rows: list[str], strings: _Strings) 
     return out
 
 
+def _utf8(text: pa.Array) -> memoryview:
+    """The characters of every string of ``text`` back to back (Arrow's data buffer)."""
+    text = text.cast(pa.large_string())
+    if not len(text):
+        return memoryview(b"")
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    first, last = offsets[text.offset], offsets[text.offset + len(text)]
+    return memoryview(text.buffers()[2])[first:last]
+
+
 def _write_sheet(zf: zipfile.ZipFile, member: str, frame: pd.DataFrame,
                  strings: _Strings) -> None:
     letters = [_column_letter(j) for j in range(frame.shape[1])]
@@ -211,12 +236,10 @@ def _write_sheet(zf: zipfile.ZipFile, member: str, frame: pd.DataFrame,
                   f'<row r="1">{head}</row>'.encode("utf-8"))
         for start in range(0, len(frame), CHUNK_ROWS):
             chunk = frame.iloc[start:start + CHUNK_ROWS]
-            rows = [str(i) for i in range(start + 2, start + 2 + len(chunk))]
+            rows = pa.array(np.arange(start + 2, start + 2 + len(chunk))).cast(pa.string())
             columns = [_cells(chunk.iloc[:, j], letters[j], rows, strings)
                        for j in range(chunk.shape[1])]
-            body = "".join(f'<row r="{r}">{"".join(cells)}</row>'
-                           for r, *cells in zip(rows, *columns))
-            out.write(body.encode("utf-8", "replace"))
+            out.write(_utf8(_join('<row r="', rows, '">', *columns, "</row>")))
         out.write(b"</sheetData></worksheet>")
 
 
