@@ -95,3 +95,16 @@ def test_tests_named_in_footnotes():
             assert t in text
     edss = t1.rows[t1.rows["variable"] == "edss"].iloc[0]
     assert edss["test"] == "mannwhitney" and edss["stat"] == "median [Q1, Q3]"
+
+
+@pytest.mark.parametrize("values", [
+    [True, False, None, True, np.nan, False, True, True],
+    pd.array([True, False, None, True, None, False, True, True], dtype="boolean"),
+    ["yes", "no", "unknown", " yes ", "", "no", "yes", "yes"],
+], ids=["object booleans with gaps", "nullable booleans", "yes/no text"])
+def test_binary_spellings_read_alike(values):
+    ch = _frame(n=8)
+    ch["weakness"] = values
+    group = pd.Series([True, False] * 4, index=ch.index)
+    row = compute_table1(ch, group, ("A", "B")).rows.set_index("variable").loc["weakness"]
+    assert (row["missing"], row["overall"]) == ("2", "4 (66.7)")
