@@ -168,14 +168,15 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
             present = sub[param].notna() | nr.fillna(False)
             sub = sub[present]
             nr = nr[present]
+            # text columns are passed as their arrays: no round trip through Python objects
             frames.append(pd.DataFrame({
-                "patient_id": sub["patient_id"].to_numpy(),
+                "patient_id": sub["patient_id"].array,
                 "study": kind,
-                "nerve": sub["nerve"].to_numpy(),
-                "side": sub["side"].to_numpy(),
-                "site": (sub["stim_site"] if "stim_site" in sub else pd.Series(None, index=sub.index)).to_numpy(),
+                "nerve": sub["nerve"].array,
+                "side": sub["side"].array,
+                "site": (sub["stim_site"] if "stim_site" in sub else pd.Series(None, index=sub.index, dtype="str")).array,
                 "recording_site": (sub["recording_site"] if "recording_site" in sub
-                                   else pd.Series(None, index=sub.index)).to_numpy(),
+                                   else pd.Series(None, index=sub.index, dtype="str")).array,
                 "parameter": param,
                 "value": sub[param].to_numpy(dtype=float),
                 "no_response": nr.fillna(False).to_numpy(dtype=bool),
@@ -199,7 +200,9 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     if not frames:
         return pd.DataFrame(columns=VALUE_COLUMNS)
     values = pd.concat(frames, ignore_index=True)
-    values = values.merge(demo, on="patient_id", how="left")
+    demo = demo.set_index("patient_id")
+    values["age_years"] = values["patient_id"].map(demo["age_years"])
+    values["height_cm"] = values["patient_id"].map(demo["height_cm"])
     values = _attach_limits(values, reference)
     values["nerve_lim_key"] = values["nerve"]
     limit = values["limit"]
@@ -211,10 +214,12 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     high = upper & (values["value"] > limit)
     absent = values["no_response"]
     values["abnormal"] = (low | high | absent).fillna(False).astype(bool)
-    values["flag"] = np.select(
-        [absent, limit.isna(), low, high], ["absent", "no_reference", "low", "high"], "normal")
+    flags = ["normal", "absent", "no_reference", "low", "high"]
+    values["flag"] = pd.Categorical.from_codes(
+        np.select([absent, limit.isna(), low, high], [1, 2, 3, 4], 0), categories=flags)
     values.loc[absent, "abnormal"] = True
-    values["reference"] = np.where(limit.notna(), reference.label, "")
+    values["reference"] = pd.Categorical.from_codes(limit.notna().to_numpy().astype(int),
+                                                    categories=["", reference.label])
     values = _facial_side_ratio(values, reference)
     return values[VALUE_COLUMNS + ["age_years"]].reset_index(drop=True)
 
