@@ -131,6 +131,45 @@ def test_polyphasia_alone_is_non_specific():
     assert r2.pattern == "neurogenic" and any("counts as neurogenic" in x for x in r2.reasons)
 
 
+@pytest.mark.parametrize(
+    "summary,calibrated,expected,reason",
+    [
+        # PhysioNet emg_myopathy-like: normal duration, normal amplitude, 73 % polyphasic
+        (dict(n_units=15, mean_duration_ms=14.7, mean_amplitude_uv=425, polyphasic_pct=73),
+         True, "myopathic", "not large"),
+        # polyphasia with normal duration but MUAPs above 500 µV (MND subjects 090 and 108 of
+        # the Pattichis table): no side
+        (dict(n_units=15, mean_duration_ms=11.7, mean_amplitude_uv=750, polyphasic_pct=50),
+         True, "indeterminate", "not small"),
+        # uncalibrated, thin polyphasic MUAPs: myopathic
+        (dict(n_units=8, mean_duration_ms=11.0, mean_amplitude_uv=np.nan, polyphasic_pct=50,
+              mean_thickness_ms=1.0), False, "myopathic", "thin MUAPs"),
+        # uncalibrated, polyphasic but not thin: no side
+        (dict(n_units=8, mean_duration_ms=11.0, mean_amplitude_uv=np.nan, polyphasic_pct=50,
+              mean_thickness_ms=2.2), False, "indeterminate", "not thin"),
+        # uncalibrated, long but thin polyphasic MUAPs (N2001 M03-like): the length is not
+        # counted as neurogenic and the polyphasia is myopathic
+        (dict(n_units=8, mean_duration_ms=15.6, mean_amplitude_uv=np.nan, polyphasic_pct=100,
+              mean_thickness_ms=1.0), False, "myopathic", "not counted as neurogenic"),
+        # uncalibrated, long and thick: neurogenic as before
+        (dict(n_units=8, mean_duration_ms=15.6, mean_amplitude_uv=np.nan, polyphasic_pct=40,
+              mean_thickness_ms=2.4), False, "neurogenic", "counts as neurogenic"),
+        # uncalibrated, long thin MUAPs without polyphasia: thinness alone is no sign
+        (dict(n_units=8, mean_duration_ms=15.6, mean_amplitude_uv=np.nan, polyphasic_pct=0,
+              mean_thickness_ms=1.0), False, "normal", "not counted as neurogenic"),
+    ],
+    ids=["polymyositis, calibrated", "polyphasic large MUAPs", "thin polyphasic, no gain",
+         "thick polyphasic, no gain", "long thin polyphasic, no gain",
+         "long thick polyphasic, no gain", "long thin, no gain"],
+)
+def test_polyphasia_side_follows_size(summary, calibrated, expected, reason):
+    ref = lookup_reference("biceps_brachii", 45) if calibrated is False else \
+        lookup_reference("tibialis_anterior", 57)
+    r = classify_recording(summary, ref, calibrated)
+    assert r.pattern == expected
+    assert any(reason in x for x in r.reasons), r.reasons
+
+
 def test_very_large_muaps_outweigh_short_duration():
     # PhysioNet emg_neuropathy-like summary: short mean duration but > 3 mV and polyphasic;
     # the threshold is the lower end of "high, often > 3-5 mV" (domain notes 2.2)
@@ -243,7 +282,7 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
     rows = pd.read_csv(out / "recordings.csv")
     assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_muaps",
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
-                                  "pattern", "reasons"]
+                                  "mean_thickness_ms", "pattern", "reasons"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
     assert (out / "muaps.csv").is_file() and (out / "emg_rows.csv").is_file()
     assert _cli(["emg", "analyze", str(p), "--fs", "10000", "--out", str(out), "-q"]) == 1

@@ -49,6 +49,7 @@ class RecordingAnalysis:
             "mean_duration_ms": s["mean_duration_ms"],
             "mean_amplitude_uv": s["mean_amplitude_uv"],
             "polyphasic_pct": s["polyphasic_pct"],
+            "mean_thickness_ms": s.get("mean_thickness_ms", np.nan),
             "pattern": self.reading.pattern,
             "reasons": "; ".join(self.reading.reasons + self.notes),
         }
@@ -86,12 +87,13 @@ class RecordingAnalysis:
 
 
 def summarize_muaps(muaps: pd.DataFrame, n_muaps: int) -> dict:
-    """Recording summary: units found, mean duration (ms), mean amplitude (µV), % polyphasic."""
+    """Recording summary: units found, mean duration (ms), amplitude (µV), % polyphasic, thickness (ms)."""
     n = len(muaps)
     if n == 0:
         return {"n_units": 0, "n_muaps": n_muaps, "mean_duration_ms": np.nan,
                 "mean_amplitude_uv": np.nan, "mean_amplitude_adu": np.nan,
-                "polyphasic_pct": np.nan, "mean_phases": np.nan, "mean_turns": np.nan}
+                "polyphasic_pct": np.nan, "mean_phases": np.nan, "mean_turns": np.nan,
+                "mean_thickness_ms": np.nan}
     return {
         "n_units": n,
         "n_muaps": n_muaps,
@@ -101,6 +103,7 @@ def summarize_muaps(muaps: pd.DataFrame, n_muaps: int) -> dict:
         "polyphasic_pct": round(100.0 * float(muaps["polyphasic"].mean()), 1),
         "mean_phases": round(float(muaps["phases"].mean()), 2),
         "mean_turns": round(float(muaps["turns"].mean()), 2),
+        "mean_thickness_ms": round(float(muaps["thickness_ms"].mean()), 3),
     }
 
 

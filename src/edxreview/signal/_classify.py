@@ -124,9 +124,16 @@ def classify_recording(
     - calibrated only: mean amplitude above the upper limit: neurogenic; below the lower
       limit: myopathic. Uncalibrated records use only scale-free features (duration, phases)
       and the reasons say so;
-    - % polyphasic above the upper limit is abnormal but non-specific: it supports the side
-      another sign points to; as the only abnormality it makes the reading ``indeterminate``
-      (polyphasia occurs in both neurogenic and myopathic disorders, Daube & Rubin 2009);
+    - % polyphasic above the upper limit supports the side another sign points to. As the
+      only abnormality it is myopathic when the MUAPs are not large (myopathic MUAPs are
+      small, short and polyphasic; neurogenic MUAPs are large, "of increased duration and/or
+      amplitude, with polyphasia": Gold Coast criteria): calibrated, a mean amplitude of at
+      most ``polyphasia_myopathic_max_amplitude_uv``; uncalibrated, thin MUAPs (mean
+      thickness below ``thickness_lower_ms``). Otherwise it makes the reading
+      ``indeterminate`` (polyphasia occurs in both disorders, Daube & Rubin 2009);
+    - uncalibrated only: a long mean duration of thin MUAPs is not counted as neurogenic (the
+      length comes from low-level components of small MUAPs, not from large ones). Thinness
+      is never a sign on its own;
     - calibrated only: a mean amplitude of at least ``amplitude_very_high_uv`` (3 mV: "high,
       often > 3-5 mV" in chronic reinnervation; myopathic MUAPs are small) is neurogenic even
       when the mean duration is short: the short duration is then not counted as myopathic
@@ -139,7 +146,8 @@ def classify_recording(
     Parameters
     ----------
     summary : dict
-        ``n_units``, ``mean_duration_ms``, ``mean_amplitude_uv``, ``polyphasic_pct``.
+        ``n_units``, ``mean_duration_ms``, ``mean_amplitude_uv``, ``polyphasic_pct``;
+        optionally ``mean_thickness_ms`` (area / amplitude, ms).
     reference : ReferenceLimits or None
         Limits for the muscle and age; without them the reading is ``indeterminate``.
     calibrated : bool
@@ -154,6 +162,11 @@ def classify_recording(
     Daube JR, Rubin DI. Needle electromyography. Muscle Nerve 2009;39:244-270.
     Shefner JM, Al-Chalabi A, Baker MR, et al. A proposal for new diagnostic criteria for ALS
     (Gold Coast criteria). Clin Neurophysiol 2020;131:1975-1978.
+    Sonoo M, Stalberg E. The ability of MUP parameters to discriminate between normal and
+    neurogenic MUPs in concentric EMG: analysis of the MUP "thickness" and the proposal of
+    "size index". Electroencephalogr Clin Neurophysiol 1993;89:291-303.
+    Pattichis CS, Schizas CN, Middleton LT. Neural network models in EMG diagnosis. IEEE Trans
+    Biomed Eng 1995;42:486-496 (per-subject MUAP table behind the amplitude limit).
     """
     p = load_signal_parameters()["reading"]
     reasons: list[str] = []
@@ -172,7 +185,17 @@ def classify_recording(
     a = summary.get("mean_amplitude_uv", np.nan) if calibrated else np.nan
     # very large MUAPs are not myopathic: with a calibrated gain they outweigh a short duration
     very_large = bool(np.isfinite(a) and a >= p["amplitude_very_high_uv"])
-    if d > reference.duration_upper_ms:
+    # uncalibrated: thickness (area / amplitude, ms) stands in for size; thin MUAPs are not large
+    th = float(summary.get("mean_thickness_ms", np.nan))
+    thin = bool(not calibrated and np.isfinite(th) and th < p["thickness_lower_ms"])
+    thin_text = f"mean thickness {th:.2f} ms < {p['thickness_lower_ms']:.2f} ms (thin MUAPs)"
+    if d > reference.duration_upper_ms and thin:
+        reasons.append(
+            f"mean duration {d:.1f} ms > upper limit {reference.duration_upper_ms:.1f} ms, not "
+            f"counted as neurogenic: {thin_text}, so the length comes from low-level components "
+            "of small MUAPs, not from large MUAPs"
+        )
+    elif d > reference.duration_upper_ms:
         neuro += 1
         reasons.append(f"mean duration {d:.1f} ms > upper limit {reference.duration_upper_ms:.1f} ms")
     elif d < reference.duration_lower_ms:
@@ -200,19 +223,38 @@ def classify_recording(
     poly = summary["polyphasic_pct"]
     nonspecific = False
     if poly > reference.polyphasic_upper_pct:
-        # polyphasia is non-specific: it supports the side that duration or amplitude points
-        # to, and on its own it makes the reading indeterminate rather than picking a side
+        # polyphasia supports the side that duration or amplitude points to; on its own it is
+        # myopathic only with MUAPs that are not large, and otherwise picks no side
+        a_max = p["polyphasia_myopathic_max_amplitude_uv"]
+        small = bool(calibrated and np.isfinite(a) and a <= a_max) or thin
         if very_large or (neuro and not myo):
             side = "neurogenic"
             neuro += 1
+            basis = (f"mean amplitude >= {p['amplitude_very_high_uv']:.0f} µV" if very_large
+                     else "the other signs")
         elif myo and not neuro:
             side = "myopathic"
             myo += 1
+            basis = "the other signs"
+        elif not (neuro or myo) and small:
+            side = "myopathic"
+            myo += 1
+            basis = ("no long duration and " + (f"mean amplitude {a:.0f} µV <= {a_max:.0f} µV"
+                     if calibrated else thin_text)
+                     + ": polyphasic MUAPs that are not large (early reinnervation, nascent "
+                     "units, can look alike)")
         else:
             side = None
             nonspecific = not (neuro or myo)
-        basis = (f"mean amplitude >= {p['amplitude_very_high_uv']:.0f} µV" if very_large else
-                 "the other signs" if side else "no other sign to say which side")
+            if neuro and myo:
+                basis = "signs on both sides"
+            elif calibrated and np.isfinite(a):
+                basis = f"mean amplitude {a:.0f} µV > {a_max:.0f} µV: MUAPs not small, no side"
+            elif np.isfinite(th):
+                basis = (f"mean thickness {th:.2f} ms >= {p['thickness_lower_ms']:.2f} ms: "
+                         "MUAPs not thin, no side")
+            else:
+                basis = "no other sign to say which side"
         reasons.append(
             f"{poly:.0f} % polyphasic > {reference.polyphasic_upper_pct:.0f} % "
             + (f"with {basis}: counts as {side}" if side else f"({basis}): non-specific")
