@@ -25,7 +25,7 @@ MAX_ROWS = 1_048_575
 #: Excel's limit on the characters in one cell
 MAX_CELL_CHARS = 32_767
 #: rows of a sheet turned into XML at a time (bounds the memory used by a long sheet)
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 
 _RISKY = re.compile(r"^[=+\-@\t\r]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -131,11 +131,19 @@ class _Strings:
         self.count += len(codes)
         return ids[codes]
 
-    def xml(self) -> bytes:
-        texts = _escape(pd.Series(list(self.index), dtype=object).astype("str"))
-        items = "".join(f'<si><t xml:space="preserve">{t}</t></si>' for t in texts.tolist())
-        return (f'{_DECL}<sst xmlns="{_MAIN}" count="{self.count}" '
-                f'uniqueCount="{len(self.index)}">{items}</sst>').encode("utf-8", "replace")
+    def write(self, zf: zipfile.ZipFile, member: str) -> None:
+        """Write the table as ``member`` of ``zf``, :data:`CHUNK_ROWS` texts at a time."""
+        info = zipfile.ZipInfo(member, date_time=_FIXED_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        texts = list(self.index)
+        with zf.open(info, "w", force_zip64=True) as out:
+            out.write(f'{_DECL}<sst xmlns="{_MAIN}" count="{self.count}" '
+                      f'uniqueCount="{len(texts)}">'.encode("utf-8"))
+            for start in range(0, len(texts), CHUNK_ROWS):
+                part = _escape(pd.Series(texts[start:start + CHUNK_ROWS], dtype="str"))
+                out.write(_utf8(_join('<si><t xml:space="preserve">', pa.array(part).cast(pa.string()),
+                                      "</t></si>")))
+            out.write(b"</sst>")
 
 
 def _cells(s: pd.Series, letter: str, rows: pa.Array, strings: _Strings) -> pa.Array:
@@ -318,5 +326,5 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
              f'<Relationship Id="rId{n + 2}" Type="{_REL}/sharedStrings" '
              'Target="sharedStrings.xml"/></Relationships>')
         _put(zf, "xl/styles.xml", _STYLES)
-        _put(zf, "xl/sharedStrings.xml", strings.xml())
+        strings.write(zf, "xl/sharedStrings.xml")
     return path
