@@ -131,7 +131,6 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     with np.errstate(invalid="ignore", divide="ignore"):
         g["amp_frac"] = np.where(g["amp_nr"], 0.0, g["amp"] / g["amp_lln"])
     preserved = g["amp_frac"] >= dm["cmap_preserved_fraction_of_lln"]
-    low_amp = (g["amp_frac"] < 1.0) | g["amp_nr"]
     g["absent"] = g["amp_nr"]
     dl_thr = np.where(preserved, dm["distal_latency_fraction_of_uln_preserved"],
                       dm["distal_latency_fraction_of_uln_reduced"])

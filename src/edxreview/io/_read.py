@@ -127,7 +127,6 @@ def _sha256_file(path: Path, digest: "hashlib._Hash") -> None:
 
 def _read_xlsx(path: Path) -> RawWorkbook:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     digest = hashlib.sha256()
     _sha256_file(path, digest)
