@@ -292,13 +292,15 @@ def plot_nerve_findings(nerves: pd.DataFrame) -> str:
     """Nerve studies and their readings: normal, abnormal counted as neuropathy, other."""
     if not len(nerves):
         return _message_figure("No nerve conduction studies.", "nerves")
-    kind = np.select([nerves["counts_as_neuropathy"].astype(bool),
-                      nerves["abnormal"].astype(bool)],
-                     ["neuropathy", "other"], "normal")
-    # count (nerve, study, kind) first: the labels are then made for a few dozen rows
-    pairs = pd.DataFrame({"nerve": nerves["nerve"], "study": nerves["study"], "kind": kind})
-    pairs = pairs.groupby(["nerve", "study", "kind"], observed=True,
+    # count (nerve, study, reading flags) first: kinds and labels are then made for a few
+    # dozen rows, not one per nerve studied
+    pairs = pd.DataFrame({"nerve": nerves["nerve"], "study": nerves["study"],
+                          "neuropathy": nerves["counts_as_neuropathy"].astype(bool),
+                          "abnormal": nerves["abnormal"].astype(bool)})
+    pairs = pairs.groupby(["nerve", "study", "neuropathy", "abnormal"], observed=True,
                           sort=False).size().reset_index(name="n")
+    pairs["kind"] = np.select([pairs["neuropathy"], pairs["abnormal"]],
+                              ["neuropathy", "other"], "normal")
     pairs["label"] = pairs["nerve"].astype(str).str.replace("_", " ") + " (" + \
         pairs["study"].astype(str).str.replace("_", " ") + ")"
     counts = pairs.pivot_table(index="label", columns="kind", values="n", aggfunc="sum",
