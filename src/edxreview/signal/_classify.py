@@ -188,12 +188,13 @@ def classify_recording(
     # uncalibrated: thickness (area / amplitude, ms) stands in for size; thin MUAPs are not large
     th = float(summary.get("mean_thickness_ms", np.nan))
     thin = bool(not calibrated and np.isfinite(th) and th < p["thickness_lower_ms"])
-    thin_text = f"mean thickness {th:.2f} ms < {p['thickness_lower_ms']:.2f} ms (thin MUAPs)"
+    thin_text = f"thin MUAPs (mean thickness {th:.2f} ms < {p['thickness_lower_ms']:.2f} ms)"
     if d > reference.duration_upper_ms and thin:
         reasons.append(
             f"mean duration {d:.1f} ms > upper limit {reference.duration_upper_ms:.1f} ms, not "
-            f"counted as neurogenic: {thin_text}, so the length comes from low-level components "
-            "of small MUAPs, not from large MUAPs"
+            f"counted as neurogenic: {thin_text} are not large, and a long duration counts as "
+            "neurogenic only with large MUAPs (the length likely comes from low-level slow "
+            "components around thin spikes)"
         )
     elif d > reference.duration_upper_ms:
         neuro += 1
@@ -239,7 +240,7 @@ def classify_recording(
         elif not (neuro or myo) and small:
             side = "myopathic"
             myo += 1
-            basis = ("no long duration and " + (f"mean amplitude {a:.0f} µV <= {a_max:.0f} µV"
+            basis = ("no neurogenic sign and " + (f"mean amplitude {a:.0f} µV <= {a_max:.0f} µV"
                      if calibrated else thin_text)
                      + ": polyphasic MUAPs that are not large (early reinnervation, nascent "
                      "units, can look alike)")
