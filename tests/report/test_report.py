@@ -274,3 +274,16 @@ def test_table1_groups_match_patients(demo_result, demo_out):
     row = re.search(r'<tr data-variable="n">(.*?)</tr>', html, re.S).group(1)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
     assert cells[1:4] == [str(len(inc)), str(lmn), str(len(inc) - lmn)]
+
+
+def test_methods_describe_every_entrapment_rule_in_full():
+    from edxreview.knowledge import load_rules
+    from edxreview.report import describe_rules
+
+    rules = load_rules()
+    described = describe_rules(rules)
+    topics = {r["topic"] for r in described}
+    for ent in rules.get("entrapment", []) + rules.get("distal_entrapment", []):
+        assert any(ent["nerve"] in t and ent["site"].replace("_", " ") in t for t in topics)
+    for r in described:
+        assert not re.search(r"\bwhen\s*\.", r["text"]), r

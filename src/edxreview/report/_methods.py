@@ -69,8 +69,17 @@ def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
         if "max_velocity_drop_m_s" in ent:
             parts.append(f"more than {ent['max_velocity_drop_m_s']:g} m/s slower than the "
                          "adjacent segment")
-        out.append({"topic": f"Entrapment: {ent['nerve']} at {ent['site'].replace('_', ' ')}",
-                    "text": f"Focal slowing when {' or '.join(parts)}.", "sources": cite(ent)})
+        site = ent["site"].replace("_", " ")
+        text = (f"Focal slowing when {' or '.join(parts)}." if parts else
+                f"No velocity criterion; a conduction block in the segment that spans the "
+                f"{site} is named at the {site}.")
+        out.append({"topic": f"Entrapment: {ent['nerve']} at {site}", "text": text,
+                    "sources": cite(ent)})
+    for ent in r.get("distal_entrapment", []):
+        site = ent["site"].replace("_", " ")
+        out.append({"topic": f"Entrapment: {ent['nerve']} at the {site}", "text": (
+            f"Focal slowing at the {site} when the distal motor latency is above the upper "
+            "limit with a CMAP that axonal loss cannot account for."), "sources": cite(ent)})
     f = r.get("facial", {})
     if f:
         out.append({"topic": "Facial nerve", "text": (
