@@ -152,7 +152,7 @@ def test_polyphasia_alone_is_non_specific():
         (dict(n_units=8, mean_duration_ms=15.6, mean_amplitude_uv=np.nan, polyphasic_pct=100,
               mean_thickness_ms=1.0), False, "myopathic", "not counted as neurogenic"),
         # uncalibrated, long and thick: neurogenic as before
-        (dict(n_units=8, mean_duration_ms=15.6, mean_amplitude_uv=np.nan, polyphasic_pct=40,
+        (dict(n_units=8, mean_duration_ms=15.6, mean_amplitude_uv=np.nan, polyphasic_pct=50,
               mean_thickness_ms=2.4), False, "neurogenic", "counts as neurogenic"),
         # uncalibrated, long thin MUAPs without polyphasia: thinness alone is no sign
         (dict(n_units=8, mean_duration_ms=15.6, mean_amplitude_uv=np.nan, polyphasic_pct=0,
@@ -168,6 +168,18 @@ def test_polyphasia_side_follows_size(summary, calibrated, expected, reason):
     r = classify_recording(summary, ref, calibrated)
     assert r.pattern == expected
     assert any(reason in x for x in r.reasons), r.reasons
+
+
+def test_polyphasia_needs_enough_muaps():
+    # 2 of 9 MUAPs polyphasic (22 %) against a 15 % limit: P(X >= 2 | 9, 0.15) = 0.40, so the
+    # excess is not counted; 5 of 9 (56 %): P = 0.006, counted (scipy.stats.binom; by hand
+    # 1 - sum_{k<5} C(9,k) 0.15^k 0.85^(9-k) = 0.0056)
+    ref = lookup_reference("biceps_brachii", 45)
+    s = dict(n_units=9, mean_duration_ms=11.0, mean_amplitude_uv=300, polyphasic_pct=100 * 2 / 9)
+    r = classify_recording(s, ref, True)
+    assert r.pattern == "normal" and any("not significantly" in x for x in r.reasons)
+    r = classify_recording(dict(s, polyphasic_pct=100 * 5 / 9), ref, True)
+    assert r.pattern == "myopathic"
 
 
 def test_very_large_muaps_outweigh_short_duration():

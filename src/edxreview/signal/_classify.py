@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from edxreview._errors import InvalidParameterError
 from edxreview.signal._params import load_muap_reference, load_signal_parameters
@@ -140,6 +141,10 @@ def classify_recording(
       and polyphasia counts as neurogenic (large MUAPs "of increased duration and/or
       amplitude, with polyphasia": Gold Coast criteria).
 
+    Excess polyphasia counts only when it is significant for the number of MUAPs (one-sided
+    binomial test against the upper limit, ``polyphasic_alpha``): with 6 MUAPs one polyphasic
+    unit is 17 %.
+
     Neurogenic and myopathic signs together give ``indeterminate``; so do fewer than
     ``min_units`` motor units.
 
@@ -223,7 +228,17 @@ def classify_recording(
             reasons.append(f"mean amplitude {a:.0f} µV < lower limit {reference.amplitude_lower_uv:.0f} µV")
     poly = summary["polyphasic_pct"]
     nonspecific = False
-    if poly > reference.polyphasic_upper_pct:
+    # with few MUAPs one polyphasic unit moves the percentage by 10-20 points: the excess counts
+    # only when that many polyphasic MUAPs would be unlikely at the upper limit (binomial)
+    k_poly = int(round(poly * n / 100)) if np.isfinite(poly) else 0
+    p_poly = float(binom.sf(k_poly - 1, n, reference.polyphasic_upper_pct / 100)) if k_poly else 1.0
+    if poly > reference.polyphasic_upper_pct and p_poly >= p["polyphasic_alpha"]:
+        reasons.append(
+            f"{poly:.0f} % polyphasic ({k_poly} of {n}) > {reference.polyphasic_upper_pct:.0f} % "
+            f"but not significantly with {n} MUAPs (binomial p = {p_poly:.2f} >= "
+            f"{p['polyphasic_alpha']:g}): not counted"
+        )
+    elif poly > reference.polyphasic_upper_pct:
         # polyphasia supports the side that duration or amplitude points to; on its own it is
         # myopathic only with MUAPs that are not large, and otherwise picks no side
         a_max = p["polyphasia_myopathic_max_amplitude_uv"]
