@@ -49,7 +49,9 @@ def measure_waveform(
 
     This is the amplitude ("level") criterion of automatic duration measurement, with the band
     stated relative to baseline noise instead of in µV so that uncalibrated records are
-    measured the same way.
+    measured the same way. Because the search stops at the first ``quiet_ms`` of baseline, a
+    late component separated from the MUAP by a stretch of baseline (a satellite potential)
+    is left out of the duration, as the standard terminology asks (Stalberg et al. 1986).
 
     Parameters
     ----------
