@@ -96,7 +96,7 @@ def evaluate_r00108(data: Path, tol_ms: float = 0.8) -> dict:
             {v: c for (a, v), c in sorted(cm.items()) if a == k})
         for k in sorted(temps)
     }
-    unit_aware = _match_units(truth, ds, du, tol, int(round(5e-3 * fs)))
+    unit_aware = _match_units(truth, ds, du, tol, round(5e-3 * fs))
     return dict(sensitivity=float(hit.mean()), precision=float(used.mean()) if used.size else 0.0,
                 n_found=int(ds.size), n_units=int(np.unique(du).size), table=table,
                 seconds=elapsed, record_s=rec.samples.size / fs, **unit_aware)

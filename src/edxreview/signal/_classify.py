@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from scipy.stats import binom
 
 from edxreview._errors import InvalidParameterError
@@ -230,7 +229,7 @@ def classify_recording(
     nonspecific = False
     # with few MUAPs one polyphasic unit moves the percentage by 10-20 points: the excess counts
     # only when that many polyphasic MUAPs would be unlikely at the upper limit (binomial)
-    k_poly = int(round(poly * n / 100)) if np.isfinite(poly) else 0
+    k_poly = round(poly * n / 100) if np.isfinite(poly) else 0
     p_poly = float(binom.sf(k_poly - 1, n, reference.polyphasic_upper_pct / 100)) if k_poly else 1.0
     if poly > reference.polyphasic_upper_pct and p_poly >= p["polyphasic_alpha"]:
         reasons.append(
