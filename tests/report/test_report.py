@@ -287,3 +287,27 @@ def test_methods_describe_every_entrapment_rule_in_full():
         assert any(ent["nerve"] in t and ent["site"].replace("_", " ") in t for t in topics)
     for r in described:
         assert not re.search(r"\bwhen\s*\.", r["text"]), r
+
+
+@pytest.mark.parametrize("limit, written", [(1000, True), (20, False)],
+                         ids=["cohort: PDF", "registry: HTML only"])
+def test_pdf_only_for_cohorts(monkeypatch, tmp_path, demo_result, limit, written):
+    import sys
+    import types
+
+    from edxreview.report import _render
+
+    calls = []
+
+    class _HTML:
+        def __init__(self, **kwargs):
+            pass
+
+        def write_pdf(self, target):
+            calls.append(target)
+
+    monkeypatch.setitem(sys.modules, "weasyprint", types.SimpleNamespace(HTML=_HTML))
+    monkeypatch.setattr(_render, "PDF_MAX_PATIENTS", limit)
+    render_report(demo_result, tmp_path)
+    assert (tmp_path / "report.html").is_file()
+    assert bool(calls) == written

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 PATIENT_PAGE_THRESHOLD = 500
 #: most patient pages in one report
 MAX_PATIENT_PAGES = 500
+#: above this many patients no report.pdf is written (with WeasyPrint installed)
+PDF_MAX_PATIENTS = PATIENT_PAGE_THRESHOLD
 
 _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
                   "ncs_abnormal_without_denervation", "lmn_involvement",
@@ -418,6 +420,11 @@ def render_cohort_report(result, out_dir: str | Path) -> Path:
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
     log.info("report written: %d patient pages", len(context["pages"]))
+    if len(result.patients) > PDF_MAX_PATIENTS:
+        # laying out hundreds of patient pages takes WeasyPrint minutes; the HTML prints
+        log.info("PDF not written above %d patients; print report.html from a browser",
+                 PDF_MAX_PATIENTS)
+        return path
     try:
         import weasyprint  # type: ignore[import-not-found]
     except ImportError:
