@@ -182,8 +182,11 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
     return t1, ch
 
 
-def _patient_pages(result, ids: pd.Series) -> list[dict[str, Any]]:
-    """Per-patient tables, built from whole-table steps and split by patient once."""
+def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str, Any]]]]:
+    """Per-patient tables, built from whole-table steps and split by patient once.
+
+    Only the rows of ``ids`` are formatted; returns table name → patient id → rows.
+    """
     anatomy = load_anatomy()
     keep = pd.Index(ids)
     v = result.values[isin(result.values["patient_id"], keep)].copy()
