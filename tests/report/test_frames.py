@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edxreview.report._frames import isin, split_records
+from edxreview.report._frames import count_rows, isin, split_records
 
 
 @pytest.mark.parametrize("values, keys", [
@@ -31,3 +31,19 @@ def test_split_records_keeps_row_order_within_each_patient():
     assert got["C"] == [{"x": 3, "t": "c3"}]
     assert pd.isna(got["B"][1]["t"])
     assert split_records(frame.iloc[:0], ["x"]) == {}
+
+
+def test_count_rows_agrees_with_groupby():
+    frame = pd.DataFrame({
+        "muscle": pd.array(["deltoid", "deltoid", None, "biceps", "deltoid", "biceps"],
+                           dtype="str"),
+        "reading": pd.array(["normal", None, "acute", "normal", "normal", None], dtype="str"),
+        "flag": [True, False, True, True, True, False]})
+    got = count_rows(frame, ["muscle", "reading", "flag"], keep_missing=("reading",))
+    expected = frame.groupby(["muscle", "reading", "flag"], dropna=False).size()
+    expected = expected[expected.index.get_level_values("muscle").notna()]
+    as_set = {(m, None if pd.isna(r) else r, bool(f), n)
+              for m, r, f, n in got.itertuples(index=False)}
+    assert as_set == {(m, None if pd.isna(r) else r, bool(f), n)
+                      for (m, r, f), n in expected.items()}
+    assert got["n"].sum() == 5

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..knowledge import load_anatomy, load_brainstem_nuclei, load_segments  # noqa: E402
-from ._frames import isin  # noqa: E402
+from ._frames import count_rows, isin  # noqa: E402
 
 #: most patients drawn one row each on the segmental map
 SEGMENT_MAP_MAX_ROWS = 80
@@ -150,12 +150,21 @@ def segment_cells(muscles: pd.DataFrame, lesions: pd.DataFrame,
     """
     cols = segment_columns(muscles) if columns is None else columns
     den = muscles.loc[muscles["denervation"].astype(bool),
-                      ["patient_id", "segments", "nucleus", "explained_by_ncs"]].copy()
-    den["segment"] = den["nucleus"].where(den["nucleus"].notna(),
-                                          den["segments"]).astype(str).str.split("|")
-    den = den.explode("segment")
-    den = den[den["segment"].isin(cols["key"])]
-    den["unexplained"] = ~den["explained_by_ncs"].astype(bool)
+                      ["patient_id", "segments", "nucleus", "explained_by_ncs"]]
+    # split each distinct segment list ("C5|C6") once, then repeat rows by its length
+    code, lists = pd.factorize(den["nucleus"].where(den["nucleus"].notna(), den["segments"]))
+    parts = pd.Series(lists, dtype=object).astype(str).str.split("|").explode()
+    parts = parts[parts.isin(cols["key"])]
+    per_list = np.append(parts.groupby(level=0).size().reindex(
+        range(len(lists)), fill_value=0).to_numpy(), 0)      # code -1 (missing): none
+    n = per_list[code]
+    row = np.repeat(np.arange(len(den)), n)
+    first = (np.cumsum(per_list) - per_list)[code]
+    part = np.repeat(first, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    den = pd.DataFrame({
+        "patient_id": den["patient_id"].to_numpy()[row],
+        "segment": parts.to_numpy()[part],
+        "unexplained": ~den["explained_by_ncs"].to_numpy(dtype=bool)[row]})
     den = den.groupby(["patient_id", "segment"], as_index=False)["unexplained"].any()
     if len(lesions):
         les = lesions[["patient_id", "pos_min", "pos_max"]].dropna()
@@ -180,7 +189,8 @@ def _covered_columns(lesions: pd.DataFrame, cols: pd.DataFrame) -> pd.DataFrame:
     which = np.repeat(np.arange(len(lesions)), n)
     col = order[np.repeat(lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
     sort = np.lexsort((col, which))
-    mri = pd.DataFrame({"patient_id": lesions["patient_id"].to_numpy()[which[sort]],
+    mri = pd.DataFrame({"patient_id": lesions["patient_id"].iloc[which[sort]]
+                        .reset_index(drop=True),     # stays Arrow text: no Python strings
                         "segment": cols["key"].to_numpy()[col[sort]]})
     return mri.drop_duplicates().reset_index(drop=True)
 
@@ -198,8 +208,10 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
     spec = segment_columns(muscles)
     cols = spec["key"].tolist()
     n_nuclei = int((spec["position"] < spec.loc[spec["key"] == "C1", "position"].iloc[0]).sum())
-    den, mri = segment_cells(muscles, lesions, spec)
     ids = patients.loc[patients["emg_denervation"].astype(bool), "patient_id"]
+    if len(lesions):                  # only the lesions of patients drawn
+        lesions = lesions[isin(lesions["patient_id"], ids)]
+    den, mri = segment_cells(muscles, lesions, spec)
     den = den[isin(den["patient_id"], ids)]
     mri_den = mri[isin(mri["patient_id"], ids)]
     if not len(ids):
@@ -257,9 +269,7 @@ def plot_muscle_findings(muscles: pd.DataFrame) -> str:
         return _message_figure("No needle EMG rows.", "muscles")
     anatomy = load_anatomy()
     # count (muscle, reading) pairs first: the text tests then run on a few hundred rows
-    pairs = muscles.groupby(["muscle", "reading"], dropna=False, observed=True,
-                            sort=False).size().reset_index(name="n")
-    pairs = pairs[pairs["muscle"].notna()]
+    pairs = count_rows(muscles, ["muscle", "reading"], keep_missing=("reading",))
     reading = pairs["reading"].astype(str)
     kind = np.select(
         [reading.str.startswith("acute and chronic"), reading.str.startswith("acute"),
@@ -297,9 +307,9 @@ def plot_nerve_findings(nerves: pd.DataFrame) -> str:
     pairs = pd.DataFrame({"nerve": nerves["nerve"], "study": nerves["study"],
                           "neuropathy": nerves["counts_as_neuropathy"].astype(bool),
                           "abnormal": nerves["abnormal"].astype(bool)})
-    pairs = pairs.groupby(["nerve", "study", "neuropathy", "abnormal"], observed=True,
-                          sort=False).size().reset_index(name="n")
-    pairs["kind"] = np.select([pairs["neuropathy"], pairs["abnormal"]],
+    pairs = count_rows(pairs, ["nerve", "study", "neuropathy", "abnormal"])
+    pairs["kind"] = np.select([pairs["neuropathy"].astype(bool),
+                               pairs["abnormal"].astype(bool)],
                               ["neuropathy", "other"], "normal")
     pairs["label"] = pairs["nerve"].astype(str).str.replace("_", " ") + " (" + \
         pairs["study"].astype(str).str.replace("_", " ") + ")"
