@@ -11,7 +11,8 @@ Prints
    the subject's files, and the majority reading.
 
 Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data]
-[--features out.csv] [--jobs 2] [--skip-n2001]``.
+[--features out.csv] [--jobs 2] [--skip-n2001] [--methods default,pursuit]``; R00108 is
+sorted with each decomposition method named (the readings use the parameter file's).
 """
 
 from __future__ import annotations
@@ -60,12 +61,12 @@ def load_eaf(path: Path) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.nda
     return times, units, temps
 
 
-def evaluate_r00108(data: Path, tol_ms: float = 0.8) -> dict:
+def evaluate_r00108(data: Path, tol_ms: float = 0.8, method: str | None = None) -> dict:
     rec = read_signal(data / "emglab-R00108" / "R00108.hea")
     times, units, temps = load_eaf(data / "emglab-R00108" / "R00108.eaf")
     fs = rec.fs_hz
     t0 = time.process_time()
-    dec = sort_units(rec)
+    dec = sort_units(rec, method=method)
     elapsed = time.process_time() - t0
     # annotated times are template reference points; our discharge time is the main peak of
     # the detection-band template, so shift each unit's annotations by that offset
@@ -200,14 +201,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--skip-n2001", action="store_true")
     ap.add_argument("--skip-r00108", action="store_true")
+    ap.add_argument("--methods", default="default,pursuit",
+                    help="R00108 decomposition methods to evaluate, comma-separated "
+                         "(default = the parameter file's; peel; pursuit)")
     a = ap.parse_args(argv)
     data = Path(a.data)
     if not data.is_dir():
         print(f"data folder {str(data)!r} not found; pass --data", file=sys.stderr)
         return 1
-    if not a.skip_r00108:
-        r = evaluate_r00108(data)
-        print(f"R00108: sensitivity {r['sensitivity']:.3f}, precision {r['precision']:.3f}, "
+    for meth in ([] if a.skip_r00108 else a.methods.split(",")):
+        r = evaluate_r00108(data, method=None if meth == "default" else meth)
+        print(f"R00108 [{meth}]: sensitivity {r['sensitivity']:.3f}, precision {r['precision']:.3f}, "
               f"{r['n_found']} discharges in {r['n_units']} units "
               f"(sorting {r['record_s'] / r['seconds']:.1f} x real time)")
         for k, (n, h, m) in r["table"].items():

@@ -12,7 +12,13 @@ The method in brief (the methods text of the report says the same in prose):
    templates are merged.
 4. The whole record is then decomposed by *peel-off*: at every remaining peak the template
    and shift that explain it best are subtracted, so that superimposed discharges are found.
-   Three passes.
+   Three passes. Optionally (``sorting.method = "pursuit"``) a template pursuit instead: the
+   placement of every template at every time is scored by the drop in residual energy, the
+   best placements are taken round by round, superimposed pairs are found by scoring every
+   pair of templates at every relative shift within a template length, and templates are
+   re-estimated from each unit's own discharges, new units sought in the residual and units
+   found twice (aligned on different peaks) merged by whole-template cross-correlation when
+   their trains together respect the refractory interval.
 5. Units with too few discharges or too low a firing rate are dropped. Each unit's MUAP is the
    sample-wise median of its discharges in the measurement band.
 6. Duration runs from onset to end: the outermost points, searching outward from the main
@@ -506,6 +512,326 @@ def _peel(
     return samples, units, resid
 
 
+# ------------------------------------------------------------------------------ pursuit
+def _template_xcorr(temps: np.ndarray) -> np.ndarray:
+    """``X[a, b, d + L - 1]`` = sum_j temps[a, j] temps[b, j - d]: the inner product of template
+    ``a`` placed at t and template ``b`` placed at t + d, for |d| < L."""
+    K, L = temps.shape
+    X = np.zeros((K, K, 2 * L - 1))
+    for d in range(L):
+        X[:, :, L - 1 + d] = temps[:, d:] @ temps[:, : L - d].T
+        X[:, :, L - 1 - d] = temps[:, : L - d] @ temps[:, d:].T
+    return X
+
+
+def _pursuit(
+    detect: np.ndarray, temps: np.ndarray, noise_var: float, p: dict,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greedy template pursuit with a search for superimposed pairs.
+
+    ``temps`` are centred (sample L // 2 is the discharge time). The gain of placing template k
+    at t is the drop in residual energy, g = 2 <residual window, template> - |template|^2; it is
+    kept for every (k, t) and updated exactly after each subtraction through the templates'
+    cross-correlations. Each round takes every position whose best gain is the largest within
+    one template length and at least ``pursuit_min_gain`` x that template's energy. Where the
+    best single template leaves more than ``pursuit_fit_fraction`` of its energy (plus the noise)
+    unexplained, every pair of templates at every relative shift within a template length is
+    scored from the same gains (gain(a) + gain(b) - 2 <a, b>; the shifted-template pair search
+    of peel-off decomposition, McGill et al. 2005) and the best pair is taken when both its
+    members are worth keeping given the other. Rounds repeat until no acceptable fit is left.
+    """
+    resid = np.array(detect, dtype=float)
+    K, L = temps.shape
+    half = L // 2
+    n = resid.size
+    samples: list[int] = []
+    units: list[int] = []
+    if K == 0 or n < 4 * L:
+        return np.array(samples, dtype=int), np.array(units, dtype=int), np.empty(0), resid
+    theta = p["pursuit_min_gain"]
+    e = np.einsum("ij,ij->i", temps, temps)
+    need = theta * e
+    lo, hi = L, n - L  # placements kept clear of the ends
+    # a window can give a template an acceptable gain only when its energy is at least
+    # ((1 + theta) / 2)^2 of that template's (Cauchy-Schwarz): the rest stays -inf
+    csum = np.concatenate([[0.0], np.cumsum(resid * resid)])
+    wen = np.full(n, 0.0)
+    wen[lo:hi] = csum[lo + half + 1 : hi + half + 1] - csum[lo - half : hi - half]
+    act = np.flatnonzero(wen >= ((1 + theta) / 2) ** 2 * e.min())
+    g = np.full((K, n), -np.inf)
+    tw2 = 2 * temps.T
+    for a in range(0, act.size, 4096):
+        c = act[a : a + 4096]
+        g[:, c] = (resid[c[:, None] + np.arange(-half, half + 1)] @ tw2).T - e[:, None]
+    X = _template_xcorr(temps)
+    Xr = 2 * X[:, :, ::-1]  # g[:, t - L + 1 : t + L] -= Xr[:, k] after subtracting (k, t)
+    X2 = 2 * X
+    nfloor = p["noise_energy_factor"] * L * noise_var
+    fit_frac = p["pursuit_fit_fraction"]
+    n_first = p["pursuit_pair_first"]
+    D = np.arange(-(L - 1), L)
+
+    quality: list[float] = []  # gain / template energy when placed (given a pair's partner)
+
+    def sub(k: int, t: int, q: float) -> None:
+        resid[t - half : t + half + 1] -= temps[k]
+        g[:, t - L + 1 : t + L] -= Xr[:, k]
+        samples.append(t)
+        units.append(k)
+        quality.append(q)
+
+    region = act
+    for _ in range(p["pursuit_max_rounds"]):
+        if region.size == 0:
+            break
+        gr = g[:, region]
+        gk = np.argmax(gr, axis=0)
+        gm = gr[gk, np.arange(region.size)]
+        okm = gm >= need[gk]
+        full = np.full(n, -np.inf)
+        full[region[okm]] = gm[okm]
+        mx = ndimage.maximum_filter1d(full, size=2 * L - 1, mode="constant", cval=-np.inf)
+        cand = region[okm][full[region[okm]] == mx[region[okm]]]
+        if cand.size == 0:
+            break
+        cand = cand[np.argsort(-full[cand], kind="stable")]
+        placed = len(samples)
+        for c in cand:
+            c = int(c)
+            col = g[:, c]
+            k = int(np.argmax(col))
+            gs = col[k]
+            if gs < need[k]:
+                continue
+            w = resid[c - half : c + half + 1]
+            if w @ w - gs <= fit_frac * e[k] + nfloor:
+                sub(k, c, gs / e[k])
+                continue
+            # pair search: the best few first placements near c, every second one within a
+            # template length of each
+            a0, a1 = max(lo, c - half), min(hi, c + half + 1)
+            blk = g[:, a0:a1]
+            top = np.argpartition(-blk, min(n_first, blk.size - 1), axis=None)[:n_first]
+            k1, i1 = np.unravel_index(top, blk.shape)
+            g1 = blk[k1, i1]
+            keep = g1 > 0
+            k1, t1, g1 = k1[keep], i1[keep] + a0, g1[keep]
+            if k1.size:
+                t2 = np.clip(t1[:, None] + D[None, :], lo, hi - 1)  # (F, 2L-1)
+                G = g1[:, None, None] + g[:, t2].transpose(1, 0, 2) - X2[k1]  # (F, K, 2L-1)
+                f, k2, j = np.unravel_index(int(np.argmax(G)), G.shape)
+                gp = G[f, k2, j]
+                ka, ta, tb = int(k1[f]), int(t1[f]), int(t2[f, j])
+                x12 = X2[ka, k2, j]
+                if (gp - gs >= need[k2] and g[ka, ta] - x12 >= need[ka]
+                        and g[k2, tb] - x12 >= need[k2] and abs(tb - ta) <= L - 1
+                        and t1[f] + D[j] == tb):
+                    qa, qb = (g[ka, ta] - x12) / e[ka], (g[k2, tb] - x12) / e[k2]
+                    sub(ka, ta, qa)
+                    sub(int(k2), tb, qb)
+                    continue
+            sub(k, c, gs / e[k])
+        new = np.array(samples[placed:], dtype=int)
+        if new.size == 0:
+            break
+        # only gains within a template length of a subtraction changed, and only positions within
+        # two template lengths can have become local maxima
+        touched = np.zeros(n + 1, dtype=int)
+        np.add.at(touched, np.clip(new - 2 * L, 0, n), 1)
+        np.add.at(touched, np.clip(new + 2 * L + 1, 0, n), -1)
+        mask = np.cumsum(touched[:n]) > 0
+        mask[:lo] = False
+        mask[hi:] = False
+        region = np.flatnonzero(mask)
+    return (np.array(samples, dtype=int), np.array(units, dtype=int), np.array(quality),
+            resid)
+
+
+def _train_conflicts(a: np.ndarray, b: np.ndarray, dup: int, refractory: int) -> int:
+    """Intervals between a discharge of train ``a`` and the next one of train ``b`` (or the
+    reverse) longer than ``dup`` and shorter than ``refractory`` samples: two trains of one
+    motor unit have none, since a unit does not fire twice within its refractory interval."""
+    x = np.concatenate([a, b])
+    lab = np.concatenate([np.zeros(a.size, bool), np.ones(b.size, bool)])
+    o = np.argsort(x, kind="stable")
+    d = np.diff(x[o])
+    cross = lab[o][1:] != lab[o][:-1]
+    return int(np.sum(cross & (d > dup) & (d < refractory)))
+
+
+def _unit_templates(
+    resid: np.ndarray, temps: np.ndarray, samples: np.ndarray, units: np.ndarray, min_n: int,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each unit's template re-estimated from its own discharges with every other unit's
+    subtracted (residual + own template), re-centred on its main peak; units with fewer than
+    ``min_n`` discharges are dropped. Returns templates and discharge trains."""
+    K, L = temps.shape
+    half = L // 2
+    out_t, out_s = [], []
+    for k in range(K):
+        sk = np.sort(samples[units == k])
+        if sk.size < min_n:
+            continue
+        sel = sk[:: max(1, sk.size // 100)]
+        t = np.median(_snippets(resid, sel, half, half) + temps[k], axis=0)
+        off = int(np.argmax(np.abs(t))) - half
+        if off:
+            # the same discharges seen one offset later: the own template moves with them
+            sn = _snippets(resid, sel + off, half, half)
+            own = np.zeros(L)
+            if off > 0:
+                own[: L - off] = temps[k][off:]
+            else:
+                own[-off:] = temps[k][: L + off]
+            t = np.median(sn + own, axis=0)
+            sk = sk + off
+        out_t.append(t)
+        out_s.append(sk)
+    return out_t, out_s
+
+
+def _merge_units(
+    temps: list[np.ndarray], trains: list[np.ndarray], frac: float, refractory: int,
+    conflict_fraction: float, min_expected: float,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Merge units whose templates are one waveform at some relative shift (whole-template
+    cross-correlation over the full template length) and whose trains, put together, break the
+    refractory interval far less often than two independent trains would (at most
+    ``conflict_fraction`` of the expected count, which must be at least ``min_expected`` for the
+    test to say anything): one unit found twice, aligned on different peaks."""
+    if not temps:
+        return temps, trains
+    L = temps[0].size
+    order = np.argsort([-(t @ t) for t in temps])
+    out_t: list[np.ndarray] = []
+    out_s: list[np.ndarray] = []
+    for i in order:
+        t, s = temps[i], trains[i]
+        tn = t @ t
+        for j, u in enumerate(out_t):
+            c = np.correlate(np.pad(u, L - 1), t, mode="valid")  # lags -(L-1)..L-1
+            m = int(np.argmax(c))
+            if tn + u @ u - 2 * c[m] >= frac * max(tn, u @ u):
+                continue
+            sh = m - (L - 1)
+            n_conf = _train_conflicts(out_s[j], s + sh, L, refractory)
+            # conflicts two independent trains would have: each discharge of the smaller train
+            # falls within the refractory interval either side of the larger train's discharges
+            a, b = sorted((s, out_s[j]), key=len)
+            span = max(1, int(np.ptp(np.concatenate([a, b]))))
+            expected = a.size * min(1.0, 2 * refractory * b.size / span)
+            logger.debug("merge? sizes %d, %d, shape %.3f, shift %d, conflicts %d of %.1f expected",
+                         s.size, out_s[j].size, (tn + u @ u - 2 * c[m]) / max(tn, u @ u), sh,
+                         n_conf, expected)
+            if expected >= min_expected and n_conf <= conflict_fraction * expected:
+                out_s[j] = np.sort(np.concatenate([out_s[j], s + sh]))
+                break
+        else:
+            out_t.append(t)
+            out_s.append(s)
+    return out_t, out_s
+
+
+def _refractory_keep(
+    samples: np.ndarray, units: np.ndarray, quality: np.ndarray, refractory: int,
+) -> np.ndarray:
+    """Mask of the discharges kept when, of two discharges of one unit closer than the
+    refractory interval, the one that fitted worse is dropped (best fits first)."""
+    keep = np.zeros(samples.size, dtype=bool)
+    for k in np.unique(units):
+        idx = np.flatnonzero(units == k)
+        idx = idx[np.argsort(-quality[idx], kind="stable")]
+        taken: list[int] = []
+        for i in idx:
+            t = samples[i]
+            if all(abs(t - u) >= refractory for u in taken):
+                taken.append(t)
+                keep[i] = True
+    return keep
+
+
+def _locked_fraction(a: np.ndarray, b: np.ndarray, reach: int, tol: int) -> float:
+    """Fraction of the discharges of train ``a`` that have a discharge of train ``b`` at one
+    constant lag (the commonest lag within ``reach`` samples, +-``tol``)."""
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    b = np.sort(b)
+    i = np.searchsorted(b, a)
+    lags = [a - b[np.clip(i + j, 0, b.size - 1)] for j in (-2, -1, 0, 1)]
+    d = np.concatenate(lags)
+    d = d[np.abs(d) <= reach]
+    if d.size == 0:
+        return 0.0
+    h = np.convolve(np.bincount(d + reach, minlength=2 * reach + 1), np.ones(2 * tol + 1), "same")
+    lag = int(np.argmax(h)) - reach
+    near = np.min(np.abs(np.stack(lags) - lag), axis=0) <= tol
+    return float(np.mean(near))
+
+
+def _drop_locked(
+    temps: list[np.ndarray], trains: list[np.ndarray], reach: int, tol: int, fraction: float,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Drop a unit whose discharges mostly come at one constant lag after or before those of a
+    larger unit: a late or early part of that unit's potential beyond its template window
+    (a satellite, or a slow phase), not a motor unit of its own."""
+    order = np.argsort([-(t @ t) for t in temps])
+    kept: list[int] = []
+    for i in order:
+        if not any(_locked_fraction(trains[i], trains[j], reach, tol) >= fraction for j in kept):
+            kept.append(int(i))
+    kept.sort()
+    return [temps[i] for i in kept], [trains[i] for i in kept]
+
+
+def _decompose(
+    detect: np.ndarray, temps: np.ndarray, fs_hz: float, threshold: float, noise_var: float,
+    p: dict, min_sep_ms: float, build: tuple[int, int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pursuit, then ``refine_passes`` times: templates re-estimated from each unit's own
+    discharges, new units sought among the residual's peaks (first pass), units that are one
+    unit merged, units that fire within the refractory interval too often dropped, pursuit
+    again. Of two discharges of one unit within the refractory interval the worse fit is
+    dropped. Returns samples, units, residual and the final templates."""
+    L = temps.shape[1]
+    half = L // 2
+    min_n = max(3, p["min_discharges"] // 2)
+    refractory = round(p["refractory_ms"] * 1e-3 * fs_hz)
+
+    def run(temps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+        s, u, q, r = _pursuit(detect, temps, noise_var, p)
+        keep = _refractory_keep(s, u, q, refractory)
+        n_k = np.bincount(u, minlength=temps.shape[0])
+        n_drop = np.bincount(u[~keep], minlength=temps.shape[0])
+        bad = np.flatnonzero(n_drop > p["max_short_interval_fraction"] * n_k).tolist()
+        return s[keep], u[keep], r, bad
+
+    samples, units, resid, bad = run(temps)
+    for it in range(p["refine_passes"]):
+        good = np.isin(units, bad, invert=True)
+        tl, trains = _unit_templates(resid, temps, samples[good], units[good], min_n)
+        if it == 0:
+            before, after, shift = build
+            pk = _find_candidates(resid, fs_hz, threshold, min_sep_ms)
+            pk = pk[(pk - half - shift >= 0) & (pk + half + shift < resid.size)]
+            members = _build_templates(
+                resid, pk, before, after, shift,
+                p["noise_energy_factor"] * (before + after + 1) * noise_var, p,
+            )
+            for t, m in zip(_long_templates(resid, members, half, half), members):
+                if len(m) >= p["min_discharges"]:
+                    tl.append(t)
+                    trains.append(np.sort(m))
+        tl, trains = _merge_units(tl, trains, p["merge_full_fraction"], refractory,
+                                  p["merge_conflict_fraction"], p["merge_min_expected_conflicts"])
+        tl, trains = _drop_locked(tl, trains, round(p["locked_reach_ms"] * 1e-3 * fs_hz),
+                                  max(1, round(0.2e-3 * fs_hz)), p["locked_fraction"])
+        logger.debug("refine pass %d: %d units (sizes %s)", it, len(tl), [t.size for t in trains])
+        temps = np.array(tl).reshape(-1, L)
+        samples, units, resid, bad = run(temps)
+    good = np.isin(units, bad, invert=True)
+    return samples[good], units[good], resid, temps
+
+
 def _decimation_factor(fs_hz: float, match_rate_factor: float) -> int:
     p = load_signal_parameters()["filters"]
     hi = min(p["detect_lowpass_hz"], 0.4 * fs_hz)
@@ -537,7 +863,9 @@ def _refine_full_rate(
     return temps, samples
 
 
-def sort_units(rec: Recording, detections: pd.DataFrame | None = None) -> Decomposition:
+def sort_units(
+    rec: Recording, detections: pd.DataFrame | None = None, method: str | None = None,
+) -> Decomposition:
     """Sort a recording's discharges into motor units by template matching and peel-off.
 
     Parameters
@@ -545,6 +873,11 @@ def sort_units(rec: Recording, detections: pd.DataFrame | None = None) -> Decomp
     rec : Recording
     detections : pandas.DataFrame, optional
         Output of :func:`detect_muaps`; computed when omitted.
+    method : {"peel", "pursuit"}, optional
+        Decomposition after the templates are built: ``"peel"`` (peel-off) or ``"pursuit"``
+        (template pursuit with a shifted-template pair search, template re-estimation, new
+        units from the residual and merging of split units). Default from
+        ``emg_signal_parameters.toml`` (``sorting.method``).
 
     Returns
     -------
@@ -581,9 +914,18 @@ def sort_units(rec: Recording, detections: pd.DataFrame | None = None) -> Decomp
     temps = _long_templates(det_q, members, half, half)
     merge_shift = max(shift, int(round(ps["merge_shift_ms"] * 1e-3 * fs_q)))
     temps = _merge_templates(temps, merge_shift, ps["merge_residual_fraction"])
-    samples, units, resid = _peel(
-        det_q, temps, fs_q, threshold, shift, sd**2, ps, pd_["min_separation_ms"],
-    )
+    method = ps["method"] if method is None else method
+    if method not in ("peel", "pursuit"):
+        raise ValueError(f"unknown decomposition method {method!r} (peel or pursuit)")
+    if method == "pursuit":
+        samples, units, resid, temps = _decompose(
+            det_q, temps, fs_q, threshold, sd**2, ps, pd_["min_separation_ms"],
+            (before, after, shift),
+        )
+    else:
+        samples, units, resid = _peel(
+            det_q, temps, fs_q, threshold, shift, sd**2, ps, pd_["min_separation_ms"],
+        )
     samples = np.array(samples, dtype=int) * q
     units = np.array(units, dtype=int)
     temps, samples = _refine_full_rate(detect, samples, units, temps.shape[0], half * q, q)
