@@ -84,3 +84,10 @@ def write_csv(frame: pd.DataFrame, path) -> None:
             if out[col].dtype == bool:
                 out[col] = out[col].map({True: "true", False: "false"})
         out.to_csv(path, index=False, lineterminator="\n")
+
+
+def map_text(keys: pd.Series, mapping: pd.Series) -> pd.Series:
+    """``keys.map(mapping)`` as text, ``""`` where a key has no entry (also when ``mapping`` is
+    empty, where pandas would otherwise return a float column)."""
+    out = keys.map(mapping)
+    return out.astype(object).where(out.notna(), "")

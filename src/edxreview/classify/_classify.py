@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..io import Study
 from ..knowledge import Anatomy, load_segments
-from .._tables import group_join, join_nonempty
+from .._tables import group_join, join_nonempty, map_text
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -191,7 +191,7 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
         np.where(sensory_only, "sensory neuropathy (" + _nice(c["lesion_nerve"]) + ")",
                  "mononeuropathy (" + _nice(c["lesion_nerve"]) + ", " + _nice(c["lesion_site"])
                  + np.where(c["presumed"], ", presumed site", "") + ")"))
-    side_txt = c["side"].map({"L": "left", "R": "right"}).fillna("")
+    side_txt = map_text(c["side"], {"L": "left", "R": "right"})
     c["label_side"] = c["label"].str[:-1] + ", " + side_txt + ")"
     lesions = c[["patient_id", "lesion_nerve", "side", "lesion_rank", "lesion_site", "label",
                  "label_side"]].sort_values(["patient_id", "lesion_nerve", "side", "lesion_rank"])
@@ -264,7 +264,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
             pn_demyel & den["region"].isin(["upper_limb", "lower_limb"])
             & (den["distality"] <= pr["lower_limb_max_distality"]))
         in_pn = pn_flag & territory
-        pn_text = den["patient_id"].map(pn["pn_text"]).fillna("")
+        pn_text = map_text(den["patient_id"], pn["pn_text"])
         idx = den.index[in_pn]
         expl_by.loc[idx] = [("; ".join(x for x in (a, b) if x)) for a, b in
                             zip(expl_by.loc[idx], pn_text.loc[idx] + " territory")]
@@ -290,17 +290,15 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     pts["lmn_involvement"] = pts["emg_denervation"] & (pts["n_unexplained"].fillna(0) > 0)
     pts["ncs_abnormal_without_denervation"] = pts["ncs_neuropathy"] & ~pts["emg_denervation"]
     pat_text = pats.set_index("patient_id")["neuropathy_pattern"] if len(pats) else pd.Series(dtype=str)
-    pts["neuropathy_pattern"] = np.where(pts["ncs_neuropathy"], pts["patient_id"].map(pat_text).fillna(""), "")
+    pts["neuropathy_pattern"] = np.where(pts["ncs_neuropathy"], map_text(pts["patient_id"], pat_text), "")
 
     # denervated muscles and abnormal nerves as text
     label = dm["muscle"].map(anatomy.muscles["display_name"]).fillna(dm["muscle"]) + \
-        dm["side"].map({"L": " L", "R": " R"}).fillna("")
-    pts["denervated_muscles"] = pts["patient_id"].map(
-        group_join(dm["patient_id"], label)).fillna("")
+        map_text(dm["side"], {"L": " L", "R": " R"})
+    pts["denervated_muscles"] = map_text(pts["patient_id"], group_join(dm["patient_id"], label))
     if len(counted):
         ab = counted["nerve"].str.replace("_", " ") + " " + counted["study"] + " " + counted["side"].fillna("")
-        pts["abnormal_nerves"] = pts["patient_id"].map(
-            group_join(counted["patient_id"], ab, distinct=True)).fillna("")
+        pts["abnormal_nerves"] = map_text(pts["patient_id"], group_join(counted["patient_id"], ab, distinct=True))
     else:
         pts["abnormal_nerves"] = ""
 
@@ -318,18 +316,17 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     seg_txt = format_segment_runs(un_seg["patient_id"], un_seg["pos"])
     nuc_txt = group_join(nuclei["patient_id"], nuclei["nucleus"] + " (" + nuclei["brainstem_level"] + ")",
                          sep=", ", distinct=True)
-    pts["lmn_segments"] = join_nonempty([pts["patient_id"].map(seg_txt).fillna(""),
-                                         pts["patient_id"].map(nuc_txt).fillna("")], sep=", ")
+    pts["lmn_segments"] = join_nonempty([map_text(pts["patient_id"], seg_txt),
+                                         map_text(pts["patient_id"], nuc_txt)], sep=", ")
     pts["lmn_segments"] = np.where(pts["lmn_involvement"], pts["lmn_segments"], "")
 
     les = lesion_segments(study.tables["mri"])
     les = les[les["patient_id"].isin(inc_ids)]
     cord = les["pos_min"].notna()
     mri_txt = group_join(les.loc[cord, "patient_id"], les.loc[cord, "segments_text"], distinct=True)
-    pts["mri_cord_segments"] = pts["patient_id"].map(mri_txt).fillna("")
+    pts["mri_cord_segments"] = map_text(pts["patient_id"], mri_txt)
     # every brainstem/cord row, including those below the conus, for the explanation
-    pts["_mri_all"] = pts["patient_id"].map(
-        group_join(les["patient_id"], les["segments_text"], distinct=True)).fillna("")
+    pts["_mri_all"] = map_text(pts["patient_id"], group_join(les["patient_id"], les["segments_text"], distinct=True))
     mr = rules["mri"]
     targets = pd.concat([un_seg[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
                          nuclei[["patient_id", "pos"]].assign(tol=mr["brainstem_tolerance"])])
@@ -353,7 +350,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
 
 def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
-    side = m["side"].map({"L": " L", "R": " R"}).fillna("")
+    side = map_text(m["side"], {"L": " L", "R": " R"})
     lvl = m["paraspinal_level"].fillna("") if "paraspinal_level" in m else ""
     detail = []
     detail.append(np.where(m["acute"], "fibs " + m["fibs"].fillna("?") + ", PSW " + m["psw"].fillna("?"), ""))
@@ -409,16 +406,16 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     un = den[~den["explained_by_ncs"]]
     ex = den[den["explained_by_ncs"]]
     ex_txt = (ex["muscle"].map(anatomy.muscles["display_name"]).fillna(ex["muscle"])
-              + ex["side"].map({"L": " L", "R": " R"}).fillna("") + " by " + ex["explained_by"]
+              + map_text(ex["side"], {"L": " L", "R": " R"}) + " by " + ex["explained_by"]
               ) if len(ex) else pd.Series(dtype=str)
     ex_txt = group_join(ex["patient_id"], ex_txt) if len(ex) else ex_txt
     un_txt = (un["muscle"].map(anatomy.muscles["display_name"]).fillna(un["muscle"])
-              + un["side"].map({"L": " L", "R": " R"}).fillna("")
+              + map_text(un["side"], {"L": " L", "R": " R"})
               ) if len(un) else pd.Series(dtype=str)
     un_txt = group_join(un["patient_id"], un_txt, sep=", ") if len(un) else un_txt
 
     def get(series: pd.Series) -> pd.Series:
-        return pid.map(series).fillna("") if len(series) else pd.Series("", index=pts.index)
+        return map_text(pid, series) if len(series) else pd.Series("", index=pts.index)
 
     parts = []
     parts.append(np.where(~pts["included"], "Excluded: " + pts["exclusion_reason"] + ".", ""))

@@ -85,7 +85,8 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     text.index = text.index.set_names(["patient_id", "study", "nerve", "side"])
     nerves = nerves.merge(text.rename("flagged_values").reset_index(),
                           on=["patient_id", "study", "nerve", "side"], how="left")
-    nerves["flagged_values"] = nerves["flagged_values"].fillna("")
+    nerves["flagged_values"] = nerves["flagged_values"].astype(object).where(
+        nerves["flagged_values"].notna(), "")
     for col in NERVE_COLUMNS:
         if col not in nerves:
             nerves[col] = np.nan
