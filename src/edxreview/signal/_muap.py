@@ -692,13 +692,15 @@ def _unit_templates(
 
 def _merge_units(
     temps: list[np.ndarray], trains: list[np.ndarray], frac: float, refractory: int,
-    conflict_fraction: float, min_expected: float,
+    conflict_fraction: float, min_expected: float, identical: float = 0.0,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Merge units whose templates are one waveform at some relative shift (whole-template
     cross-correlation over the full template length) and whose trains, put together, break the
     refractory interval far less often than two independent trains would (at most
     ``conflict_fraction`` of the expected count, which must be at least ``min_expected`` for the
-    test to say anything): one unit found twice, aligned on different peaks."""
+    test to say anything): one unit found twice, aligned on different peaks. Templates that
+    differ by less than ``identical`` are merged whatever their trains (trains gathered from
+    residual peaks may hold some of another unit's)."""
     if not temps:
         return temps, trains
     L = temps[0].size
@@ -723,7 +725,8 @@ def _merge_units(
             logger.debug("merge? sizes %d, %d, shape %.3f, shift %d, conflicts %d of %.1f expected",
                          s.size, out_s[j].size, (tn + u @ u - 2 * c[m]) / max(tn, u @ u), sh,
                          n_conf, expected)
-            if expected >= min_expected and n_conf <= conflict_fraction * expected:
+            if (tn + u @ u - 2 * c[m] < identical * max(tn, u @ u)
+                    or (expected >= min_expected and n_conf <= conflict_fraction * expected)):
                 out_s[j] = np.sort(np.concatenate([out_s[j], s + sh]))
                 break
         else:
@@ -769,12 +772,15 @@ def _locked_fraction(a: np.ndarray, b: np.ndarray, reach: int, tol: int) -> floa
 
 
 def _drop_locked(
-    temps: list[np.ndarray], trains: list[np.ndarray], reach: int, tol: int, fraction: float,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    temps: list, trains: list[np.ndarray], reach: int, tol: int, fraction: float,
+    energy: np.ndarray | None = None,
+) -> tuple[list, list[np.ndarray]]:
     """Drop a unit whose discharges mostly come at one constant lag after or before those of a
     larger unit: a late or early part of that unit's potential beyond its template window
     (a satellite, or a slow phase), not a motor unit of its own."""
-    order = np.argsort([-(t @ t) for t in temps])
+    if energy is None:
+        energy = np.array([t @ t for t in temps])
+    order = np.argsort(-np.asarray(energy), kind="stable")
     kept: list[int] = []
     for i in order:
         if not any(_locked_fraction(trains[i], trains[j], reach, tol) >= fraction for j in kept):
@@ -796,6 +802,7 @@ def _decompose(
     half = L // 2
     min_n = max(3, p["min_discharges"] // 2)
     refractory = round(p["refractory_ms"] * 1e-3 * fs_hz)
+    reach, tol = round(p["locked_reach_ms"] * 1e-3 * fs_hz), max(1, round(0.2e-3 * fs_hz))
 
     def run(temps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
         s, u, q, r = _pursuit(detect, temps, noise_var, p)
@@ -821,15 +828,21 @@ def _decompose(
                 if len(m) >= p["min_discharges"]:
                     tl.append(t)
                     trains.append(np.sort(m))
+        tl, trains = _drop_locked(tl, trains, reach, tol, p["locked_fraction"])
         tl, trains = _merge_units(tl, trains, p["merge_full_fraction"], refractory,
-                                  p["merge_conflict_fraction"], p["merge_min_expected_conflicts"])
-        tl, trains = _drop_locked(tl, trains, round(p["locked_reach_ms"] * 1e-3 * fs_hz),
-                                  max(1, round(0.2e-3 * fs_hz)), p["locked_fraction"])
+                                  p["merge_conflict_fraction"], p["merge_min_expected_conflicts"],
+                                  p["merge_identical_fraction"])
         logger.debug("refine pass %d: %d units (sizes %s)", it, len(tl), [t.size for t in trains])
         temps = np.array(tl).reshape(-1, L)
         samples, units, resid, bad = run(temps)
-    good = np.isin(units, bad, invert=True)
-    return samples[good], units[good], resid, temps
+    # a unit that passed the previous pass is kept: only its worse fits within the refractory
+    # interval go (a small unit's template also fits some background spikes); one that now
+    # fires locked to a larger unit is part of that unit's potential
+    trains = [samples[units == k] for k in range(temps.shape[0])]
+    kept, _ = _drop_locked(list(range(temps.shape[0])), trains, reach, tol, p["locked_fraction"],
+                           energy=np.einsum("ij,ij->i", temps, temps))
+    ok = np.isin(units, kept)
+    return samples[ok], units[ok], resid, temps
 
 
 def _decimation_factor(fs_hz: float, match_rate_factor: float) -> int:
