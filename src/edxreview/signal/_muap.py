@@ -838,11 +838,20 @@ def _decompose(
     # a unit that passed the previous pass is kept: only its worse fits within the refractory
     # interval go (a small unit's template also fits some background spikes); one that now
     # fires locked to a larger unit is part of that unit's potential
-    trains = [samples[units == k] for k in range(temps.shape[0])]
-    kept, _ = _drop_locked(list(range(temps.shape[0])), trains, reach, tol, p["locked_fraction"],
-                           energy=np.einsum("ij,ij->i", temps, temps))
-    ok = np.isin(units, kept)
-    return samples[ok], units[ok], resid, temps
+    # fires locked to a larger unit is part of that unit's potential. Units that go (those too
+    # with too few discharges, as sort_units drops them) would have taken the place of others' discharges in
+    # superimpositions: the pursuit is run again without them.
+    n_least = max(p["min_discharges"], p["min_rate_hz"] * detect.size / fs_hz)
+    for _ in range(3):
+        trains = [samples[units == k] for k in range(temps.shape[0])]
+        kept, _ = _drop_locked(list(range(temps.shape[0])), trains, reach, tol,
+                               p["locked_fraction"], energy=np.einsum("ij,ij->i", temps, temps))
+        kept = [k for k in kept if trains[k].size >= n_least]
+        if len(kept) == temps.shape[0]:
+            break
+        temps = temps[kept]
+        samples, units, resid, _ = run(temps)
+    return samples, units, resid, temps
 
 
 def _decimation_factor(fs_hz: float, match_rate_factor: float) -> int:
