@@ -120,23 +120,25 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
         err.print(f"[bold red]error:[/] output folder {str(out)!r} exists and is not empty; "
                   "choose another --out or pass --force to replace it")
         return EXIT_USAGE
-    status = console.status("reviewing…") if not args.quiet else None
-    try:
-        if status:
-            status.start()
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    stages = ["read and validate", "flag values", "read nerves and muscles", "classify patients",
+              "cohort results", "write outputs and report"]
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description:<26}"), BarColumn(),
+                   TextColumn("{task.completed}/{task.total} stages"), TimeElapsedColumn(),
+                   console=_console(stderr=True), transient=True, disable=args.quiet)
+    with bar:
+        task = bar.add_task("reviewing", total=len(stages))
 
         def progress(stage: str) -> None:
-            if status:
-                status.update(f"{stage}…")
+            done = stages.index(stage) if stage in stages else bar.tasks[0].completed
+            bar.update(task, description=stage, completed=done)
 
         result = review_study(workbook, reference=args.reference, ci_method=args.ci,
                               progress=progress, deidentify=args.deidentify, salt=args.salt)
-        if status:
-            status.update("writing report…")
+        progress("write outputs and report")
         write_outputs(result, out, force=args.force, extra=lambda tmp, r: render_report(r, tmp))
-    finally:
-        if status:
-            status.stop()
+        bar.update(task, completed=len(stages))
     if result.study.warnings and not args.quiet:
         console.print(f"{len(result.study.warnings)} warning(s); see {out / 'warnings.csv'}")
     print_results(result.summary, console, published)
