@@ -204,7 +204,6 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     values["age_years"] = values["patient_id"].map(demo["age_years"])
     values["height_cm"] = values["patient_id"].map(demo["height_cm"])
     values = _attach_limits(values, reference)
-    values["nerve_lim_key"] = values["nerve"]
     limit = values["limit"]
     lower = values["bound"].eq("lower")
     upper = values["bound"].eq("upper")
