@@ -11,6 +11,7 @@ from _synth import muap_shape, weak_contraction
 
 from edxreview.signal import Recording, sort_units
 from edxreview.signal._muap import (
+    _fill_gaps,
     _merge_units,
     _pursuit,
     _refractory_keep,
@@ -106,3 +107,39 @@ def test_refractory_keeps_the_better_fit():
     q = np.array([0.5, 0.9, 0.8, 0.7, 0.6])
     keep = _refractory_keep(s, u, q, 200)
     assert keep.tolist() == [False, True, True, True, True]
+
+
+def _gap_setup():
+    L = 41
+    h = L // 2
+    a = np.zeros(L)
+    a[h - 7 : h - 7 + 15] = muap_shape(FS, 1.5, 400.0, 3)
+    b = np.zeros(L)
+    b[h - 7 : h - 7 + 15] = muap_shape(FS, 1.5, 300.0, 2)
+    train = np.arange(600, 9000, 1000)  # unit a at 10 Hz
+    return L, h, a, b, train
+
+
+def test_gap_fill_takes_a_missed_discharge():
+    _, h, a, b, train = _gap_setup()
+    temps = np.array([a, b])
+    resid = np.zeros(10000)
+    resid[4600 - h : 4600 + h + 1] += a  # left in the residual, not in the train
+    samples = train[train != 4600]
+    s, u = _fill_gaps(resid, temps, samples, np.zeros(samples.size, int), FS,
+                      load_signal_parameters()["sorting"])
+    assert 4600 in s[u == 0].tolist()
+    assert np.abs(resid).max() < 1e-9
+
+
+def test_gap_fill_resolves_a_superimposition_taken_by_another_template():
+    _, _, a, b, train = _gap_setup()
+    c = a + np.roll(b, 6)  # a third template shaped like a with b 0.6 ms later
+    temps = np.array([a, b, c])
+    resid = np.zeros(10000)  # the record is explained: c was placed at 4600
+    samples = np.append(train[train != 4600], 4600)
+    units = np.append(np.zeros(train.size - 1, int), 2)
+    s, u = _fill_gaps(resid, temps, samples, units, FS, load_signal_parameters()["sorting"])
+    got = set(zip(u.tolist(), s.tolist()))
+    assert (0, 4600) in got and (1, 4606) in got and 2 not in u
+    assert np.abs(resid).max() < 1e-6

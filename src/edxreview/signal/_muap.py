@@ -44,6 +44,7 @@ J Neurosci Methods 2005;149:121-133.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from dataclasses import dataclass, field
 
@@ -744,11 +745,14 @@ def _refractory_keep(
     for k in np.unique(units):
         idx = np.flatnonzero(units == k)
         idx = idx[np.argsort(-quality[idx], kind="stable")]
-        taken: list[int] = []
+        taken: list[int] = []  # sorted
         for i in idx:
-            t = samples[i]
-            if all(abs(t - u) >= refractory for u in taken):
-                taken.append(t)
+            t = int(samples[i])
+            j = bisect.bisect_left(taken, t)
+            if (j == 0 or t - taken[j - 1] >= refractory) and (
+                j == len(taken) or taken[j] - t >= refractory
+            ):
+                taken.insert(j, t)
                 keep[i] = True
     return keep
 
@@ -787,6 +791,97 @@ def _drop_locked(
             kept.append(int(i))
     kept.sort()
     return [temps[i] for i in kept], [trains[i] for i in kept]
+
+
+def _fill_gaps(
+    resid: np.ndarray, temps: np.ndarray, samples: np.ndarray, units: np.ndarray,
+    fs_hz: float, p: dict,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Look for the discharges a steadily firing unit is missing (an interval about twice its
+    usual one) where the firing pattern expects them: take the unit's template where it still
+    reduces the residual energy, or, where another unit's template took the place of a
+    superimposition, replace that template by this unit's plus the best second template when
+    that explains the window nearly as well (within ``gap_slack`` of this unit's energy).
+    ``resid`` is updated in place."""
+    K, L = temps.shape
+    half = L // 2
+    n = resid.size
+    if K == 0 or samples.size == 0:
+        return samples, units
+    e = np.einsum("ij,ij->i", temps, temps)
+    X2 = 2 * _template_xcorr(temps)
+    need = p["pursuit_min_gain"] * e
+    slack = p["gap_slack"]
+    base = np.arange(-half, half + 1)
+    D = np.arange(-(L - 1), L)
+    samples, units = list(samples), list(units)
+
+    def gains(r: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        return 2 * (r[pos[:, None] + base] @ temps.T).T - e[:, None]  # (K, P)
+
+    for k in range(K):
+        tk = np.sort([s for s, u in zip(samples, units) if u == k])
+        if tk.size < 4:
+            continue
+        isi = np.diff(tk)
+        m = float(np.median(isi))
+        w = int(p["gap_window_fraction"] * m)
+        for a, gap in zip(tk[:-1], isi):
+            n_miss = round(gap / m) - 1
+            if gap < p["gap_interval_factor"] * m or n_miss < 1 or n_miss > 2:
+                continue
+            for jm in range(1, n_miss + 1):
+                tau = int(a + jm * gap / (n_miss + 1))
+                lo_, hi_ = max(2 * L, tau - w), min(n - 2 * L, tau + w + 1)
+                if hi_ <= lo_:
+                    continue
+                pos = np.arange(lo_, hi_)
+                gk = gains(resid, pos)[k]
+                i = int(np.argmax(gk))
+                if gk[i] >= need[k]:
+                    t = int(pos[i])
+                    resid[t - half : t + half + 1] -= temps[k]
+                    samples.append(t)
+                    units.append(k)
+                    continue
+                # a superimposition taken by another unit's template
+                best = None
+                for j, (tj, kj) in enumerate(zip(samples, units)):
+                    if kj == k or not (lo_ <= tj < hi_) or tj - 2 * L < 0 or tj + 2 * L >= n:
+                        continue
+                    seg = slice(tj - 2 * L, tj + 2 * L + 1)
+                    r2 = resid[seg].copy()
+                    c0 = 2 * L
+                    r2[c0 - half : c0 + half + 1] += temps[kj]
+                    g_orig = 2 * r2[c0 - half : c0 + half + 1] @ temps[kj] - e[kj]
+                    q = np.arange(L, 3 * L + 1)  # first placement within a template length
+                    gq = gains(np.pad(r2, L), q + L)  # (K, len(q)), positions in r2 coordinates
+                    g1 = gq[k]
+                    i1 = int(np.argmax(g1))
+                    t1 = int(q[i1])
+                    # second template anywhere within a template length of the first
+                    t2 = t1 + D
+                    ok = (t2 >= L) & (t2 <= 3 * L)
+                    g2 = gq[:, np.clip(t2 - L, 0, len(q) - 1)] - X2[k]
+                    g2[:, ~ok] = -np.inf
+                    k2, i2 = np.unravel_index(int(np.argmax(g2)), g2.shape)
+                    G, second = g1[i1], None
+                    if g2[k2, i2] >= need[k2]:
+                        G, second = g1[i1] + g2[k2, i2], (int(k2), int(t2[i2]))
+                    if G >= g_orig - slack * e[k] and (best is None or G - g_orig > best[0]):
+                        best = (G - g_orig, j, tj, t1, second)
+                if best is not None:
+                    _, j, tj, t1, second = best
+                    resid[tj - half : tj + half + 1] += temps[units[j]]
+                    t = tj - 2 * L + t1
+                    resid[t - half : t + half + 1] -= temps[k]
+                    samples[j], units[j] = t, k
+                    if second is not None:
+                        t = tj - 2 * L + second[1]
+                        resid[t - half : t + half + 1] -= temps[second[0]]
+                        samples.append(t)
+                        units.append(second[0])
+    return np.array(samples, dtype=int), np.array(units, dtype=int)
 
 
 def _decompose(
@@ -851,6 +946,11 @@ def _decompose(
             break
         temps = temps[kept]
         samples, units, resid, _ = run(temps)
+    if p["gap_fill"]:
+        samples, units = _fill_gaps(resid, temps, samples, units, fs_hz, p)
+        q = np.ones(samples.size)
+        keep = _refractory_keep(samples, units, q, refractory)
+        samples, units = samples[keep], units[keep]
     return samples, units, resid, temps
 
 
