@@ -946,7 +946,7 @@ def _decompose(
             break
         temps = temps[kept]
         samples, units, resid, _ = run(temps)
-    if p["gap_fill"]:
+    for _ in range(int(p["gap_fill_passes"])):
         samples, units = _fill_gaps(resid, temps, samples, units, fs_hz, p)
         q = np.ones(samples.size)
         keep = _refractory_keep(samples, units, q, refractory)
