@@ -143,3 +143,19 @@ def test_gap_fill_resolves_a_superimposition_taken_by_another_template():
     got = set(zip(u.tolist(), s.tolist()))
     assert (0, 4600) in got and (1, 4606) in got and 2 not in u
     assert np.abs(resid).max() < 1e-6
+
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+@pytest.mark.skipif(not (DATA / "emglab-R00108").is_dir(),
+                    reason="../shared/data/emglab-R00108 (real recording) is absent")
+def test_r00108_agrees_with_the_expert_decomposition():
+    # EMGlab R00108: 659 discharges of 8 units annotated by an expert; the pursuit found
+    # 0.954 of them with precision 0.966 in 8 units when this test was written
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    from emg_eval import evaluate_r00108
+
+    r = evaluate_r00108(DATA, method="pursuit")
+    assert r["sensitivity"] >= 0.93 and r["precision"] >= 0.93
+    assert r["n_units"] == 8

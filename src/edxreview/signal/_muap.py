@@ -18,7 +18,8 @@ The method in brief (the methods text of the report says the same in prose):
    pair of templates at every relative shift within a template length, and templates are
    re-estimated from each unit's own discharges, new units sought in the residual and units
    found twice (aligned on different peaks) merged by whole-template cross-correlation when
-   their trains together respect the refractory interval.
+   their trains together respect the refractory interval; last, discharges a steadily firing
+   unit misses are sought where its firing pattern expects them.
 5. Units with too few discharges or too low a firing rate are dropped. Each unit's MUAP is the
    sample-wise median of its discharges in the measurement band.
 6. Duration runs from onset to end: the outermost points, searching outward from the main
