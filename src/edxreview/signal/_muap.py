@@ -572,6 +572,7 @@ def _pursuit(
     fit_frac = p["pursuit_fit_fraction"]
     n_first = p["pursuit_pair_first"]
     D = np.arange(-(L - 1), L)
+    base = np.arange(-half, half + 1)
 
     quality: list[float] = []  # gain / template energy when placed (given a pair's partner)
 
@@ -598,6 +599,24 @@ def _pursuit(
             break
         cand = cand[np.argsort(-full[cand], kind="stable")]
         placed = len(samples)
+        # candidates are at least a template length apart, so the ones that one template fits
+        # well are taken at once (their windows do not overlap; gain updates are added up)
+        kc = np.argmax(g[:, cand], axis=0)
+        gc = g[kc, cand]
+        wc = resid[cand[:, None] + base]
+        well = np.einsum("ij,ij->i", wc, wc) - gc <= fit_frac * e[kc] + nfloor
+        if well.any():
+            cw, kw = cand[well], kc[well]
+            resid[cw[:, None] + base] -= temps[kw]
+            # gain updates reach a template length either side: every other one in time order
+            # never overlap
+            o = np.argsort(cw)
+            for h in (o[0::2], o[1::2]):
+                g[:, cw[h][:, None] + D] -= Xr[:, kw[h]]
+            samples.extend(cw.tolist())
+            units.extend(kw.tolist())
+            quality.extend((gc[well] / e[kw]).tolist())
+            cand = cand[~well]
         for c in cand:
             c = int(c)
             col = g[:, c]
@@ -847,9 +866,11 @@ def _fill_gaps(
                     continue
                 # a superimposition taken by another unit's template
                 best = None
-                for j, (tj, kj) in enumerate(zip(samples, units)):
-                    if kj == k or not (lo_ <= tj < hi_) or tj - 2 * L < 0 or tj + 2 * L >= n:
-                        continue
+                sa, ua = np.asarray(samples), np.asarray(units)
+                near = np.flatnonzero((sa >= max(lo_, 2 * L)) & (sa < min(hi_, n - 2 * L))
+                                      & (ua != k))
+                for j in near.tolist():
+                    tj, kj = samples[j], units[j]
                     seg = slice(tj - 2 * L, tj + 2 * L + 1)
                     r2 = resid[seg].copy()
                     c0 = 2 * L
