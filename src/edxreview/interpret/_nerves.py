@@ -79,15 +79,28 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     lim["_rec"] = lim["recording_site"].fillna("").astype(str)
     lim = lim.reset_index(drop=True)
     lim["_lid"] = np.arange(len(lim))
+    # key codes from the columns' own factorisation: no Python object per cell
     is_motor = values["study"].eq("motor").to_numpy()
-    rec = np.where(is_motor, values["recording_site"].astype(object).fillna("").to_numpy(), "")
-    # blink reflex limits are filed under the facial nerve
-    nerve = np.where(values["study"].eq("blink").to_numpy(), "facial",
-                     values["nerve"].astype(object).to_numpy())
-    keys = pd.DataFrame({"study": values["study"].astype(object).to_numpy(), "_nerve": nerve,
-                         "_rec": rec, "parameter": values["parameter"].astype(object).to_numpy()})
-    combo = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
-    uniq = keys.drop_duplicates().assign(_combo=lambda d: combo[d.index.to_numpy()])
+    is_blink = values["study"].eq("blink").to_numpy()
+    codes = []
+    for col in ("study", "nerve", "recording_site", "parameter"):
+        c, _ = pd.factorize(values[col], use_na_sentinel=True)
+        codes.append(c.astype(np.int64) + 1)
+    codes[1] = np.where(is_blink, 0, codes[1])      # blink limits are filed under 'facial'
+    codes[2] = np.where(is_motor, codes[2], 0)      # only motor limits depend on the muscle
+    key = codes[0]
+    for c in codes[1:]:
+        key = key * (int(c.max(initial=0)) + 1) + c
+    combo, _ = pd.factorize(key)
+    first = pd.Series(np.arange(len(combo))).groupby(combo).first().to_numpy()
+    uniq = pd.DataFrame({
+        "study": values["study"].astype(object).to_numpy()[first],
+        "_nerve": np.where(is_blink[first], "facial", values["nerve"].astype(object).to_numpy()[first]),
+        "_rec": np.where(is_motor[first],
+                         values["recording_site"].astype(object).to_numpy()[first], ""),
+        "parameter": values["parameter"].astype(object).to_numpy()[first],
+        "_combo": np.arange(len(first))})
+    uniq["_rec"] = uniq["_rec"].where(uniq["_rec"].notna(), "")
     limk = lim.rename(columns={"nerve": "_nerve"})
     exact = uniq.merge(limk[["study", "_nerve", "_rec", "parameter", "_lid"]],
                        on=["study", "_nerve", "_rec", "parameter"], how="inner")
@@ -122,7 +135,7 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     limit[vid] = lim["limit"].to_numpy(dtype=float)[lid] + np.nan_to_num(shift)
     codes = np.full(n, -1)
     codes[vid] = lid
-    out = values.copy()
+    out = values  # a frame built by flag_values for this call: filled in place
     out["limit"] = limit
     for col in ("bound", "source"):
         cats = lim[col].astype(str)
@@ -220,7 +233,12 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     values["reference"] = pd.Categorical.from_codes(limit.notna().to_numpy().astype(int),
                                                     categories=["", reference.label])
     values = _facial_side_ratio(values, reference)
-    return values[VALUE_COLUMNS + ["age_years"]].reset_index(drop=True)
+    values = values[VALUE_COLUMNS + ["age_years"]].reset_index(drop=True)
+    # columns with a handful of distinct values are stored as categories: a registry's value
+    # table holds millions of rows
+    for col in ("study", "parameter", "unit", "sheet"):
+        values[col] = values[col].astype("category")
+    return values
 
 
 def _blink_differences(blink: pd.DataFrame) -> pd.DataFrame:

@@ -30,13 +30,14 @@ def describe_values(values: pd.DataFrame) -> pd.Series:
     """Short text of each value beside its limit (e.g. ``CMAP 2.1 mV (LLN 4)``)."""
     if not len(values):
         return pd.Series([], index=values.index, dtype=object)
-    label = values["parameter"].map(_LABEL).fillna(values["parameter"])
-    where = values["site"].fillna("").astype(str)
+    parameter = values["parameter"].astype(str)
+    label = parameter.map(_LABEL).fillna(parameter)
+    where = values["site"].astype(object).where(values["site"].notna(), "").astype(str)
     label = np.where(values["study"].eq("motor") & values["parameter"].eq("velocity_m_s")
                      & where.ne(""), label + " to " + where.str.replace("_", " "), label)
     val = np.where(values["no_response"], "NR",
                    values["value"].map(lambda v: f"{v:g}" if pd.notna(v) else "") + " " +
-                   values["unit"].fillna(""))
+                   values["unit"].astype(object).where(values["unit"].notna(), "").astype(str))
     bound = np.where(values["bound"].eq("lower"), "LLN ", "ULN ")
     lim = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
     ref = np.where(values["limit"].notna(), " (" + bound + lim + ")", " (no reference)")
