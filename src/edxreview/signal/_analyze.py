@@ -108,7 +108,8 @@ def summarize_muaps(muaps: pd.DataFrame, n_muaps: int) -> dict:
 
 
 def analyze_recording(
-    rec: Recording, muscle: str | None = None, age_years: float | None = None
+    rec: Recording, muscle: str | None = None, age_years: float | None = None,
+    sorting: str | None = None,
 ) -> RecordingAnalysis:
     """Decompose, measure, grade spontaneous activity and read one recording.
 
@@ -119,6 +120,9 @@ def analyze_recording(
         Muscle id; defaults to the muscle named in the file's header, if any.
     age_years : float, optional
         Age (years); defaults to the header's age, if any.
+    sorting : {"peel", "pursuit"}, optional
+        Decomposition method (:func:`sort_units`); the parameter file's default when omitted.
+        The readings' limits were set on peel-off decompositions.
 
     Returns
     -------
@@ -132,7 +136,7 @@ def analyze_recording(
         except ValueError:
             age_years = None
     segments = segment_activity(rec)
-    dec = sort_units(rec)
+    dec = sort_units(rec, method=sorting)
     muaps = measure_muaps(rec, dec)
     summary = summarize_muaps(muaps, len(dec.discharges))
     reference = None
