@@ -161,6 +161,15 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
     if kind == "nerve":
         keys = _unique_map(raw, normalize_key)
         mapped = keys.map(anatomy.nerve_aliases)
+        # "Ulnar (FDI)", "Peroneal (EDB)": the nerve with its recording muscle in brackets
+        unresolved = mapped.isna() & ~blank & raw.str.contains("(", regex=False)
+        if unresolved.any():
+            parts = raw[unresolved].str.extract(r"^\s*(.*?)\s*\((.*)\)\s*$")
+            nerve = _unique_map(parts[0].fillna(""), normalize_key).map(anatomy.nerve_aliases)
+            mapped.loc[unresolved] = nerve.to_numpy()
+            muscle = _unique_map(parts[1].fillna(""), normalize_key).map(anatomy.muscle_aliases)
+            out["_recording_from_nerve"] = None
+            out.loc[unresolved.to_numpy(), "_recording_from_nerve"] = muscle.to_numpy()
         bad = mapped.isna() & ~blank
         coll.add(sheet, frame, bad, col.name,
                  lambda v: "unknown nerve" + _did_you_mean(v, anatomy.nerve_aliases))
@@ -358,6 +367,11 @@ def validate_workbook(raw: RawWorkbook) -> Study:
                     out[f"{col.name}_nr"] = False
                 continue
             _convert_column(name, frame, col, out, coll, anatomy)
+        if "_recording_from_nerve" in out:
+            if "recording_site" in out:
+                missing = out["recording_site"].isna()
+                out.loc[missing, "recording_site"] = out.loc[missing, "_recording_from_nerve"]
+            out = out.drop(columns="_recording_from_nerve")
         for extra in extras:
             out[extra] = frame[extra].to_numpy()
         _check_ranges(name, frame, out, coll, plausibility)
