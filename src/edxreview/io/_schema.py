@@ -154,5 +154,10 @@ ENUM_SYNONYMS = {"decreased activation": "decreased_activation", "reduced activa
                  "decreased_activation", "poor activation": "decreased_activation",
                  "poor effort": "decreased_activation", "incr": "increased", "inc": "increased",
                  "decr": "decreased", "dec": "decreased", "nl": "normal", "norm": "normal",
-                 "rapid": "early", "absent": "none", "normal ": "normal"}
+                 "rapid": "early", "absent": "none", "normal ": "normal",
+                 # MUAP size and duration as often written in reports
+                 "long": "increased", "prolonged": "increased", "large": "increased",
+                 "high": "increased", "short": "decreased", "small": "decreased",
+                 "low": "decreased", "polyphasic": "increased", "normal recruitment": "normal",
+                 "reduced recruitment": "reduced", "early recruitment": "early"}
 BRAINSTEM_LEVELS = ("midbrain", "pons", "medulla")
