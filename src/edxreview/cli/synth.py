@@ -23,6 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--margins", choices=["borderline", "clear"], default="borderline",
+                   help="borderline (default): values close to the reference limits, on the side "
+                        "the scenario needs; clear: every value far from its limit, as in the demo")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
@@ -43,7 +46,8 @@ def run(args) -> int:
         return 2
     t0 = time.perf_counter()
     with console.status(f"generating {args.patients:,} patients…"):
-        sheets, truth = generate_cohort(args.seed, n=args.patients)
+        sheets, truth = generate_cohort(args.seed, n=args.patients,
+                                        borderline=args.margins == "borderline")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

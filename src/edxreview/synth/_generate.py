@@ -283,7 +283,8 @@ def truth_table(study: SynthStudy, params: dict[str, Any]) -> pd.DataFrame:
 
 def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
                     params: dict[str, Any] | None = None,
-                    exact: bool = True) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+                    exact: bool = True,
+                    borderline: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Generate a synthetic NMOSD study workbook and its truth table.
 
     Parameters
@@ -298,6 +299,9 @@ def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
         :func:`load_patterns` output; the bundled ``patterns.toml`` by default.
     exact : bool
         With ``n``: allocate scenarios in exact proportions (default) or by independent draws.
+    borderline : bool
+        Draw values close to the reference limits (``[margins_borderline]`` of the patterns
+        file), still on the side each scenario needs, instead of clearly normal or abnormal.
 
     Returns
     -------
@@ -310,6 +314,8 @@ def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     params = load_patterns() if params is None else params
+    if borderline:
+        params = {**params, "margins": {**params["margins"], **params.get("margins_borderline", {})}}
     scenarios = allocate_scenarios(rng, params, n, exact=exact)
     study = build_study(rng, scenarios, params, exact=n is None)
     return to_sheets(rng, study, params), truth_table(study, params)
