@@ -164,7 +164,8 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
     focal = c["lesion_site"].notna() & (c["focal_slowing"].fillna(False).astype(bool)
                                         | c["conduction_block"].fillna(False).astype(bool))
     cranial = (c["nerve"].eq("facial") | c["study"].eq("blink")).astype(bool)
-    keep = ~c["pn"] | focal.astype(bool) | cranial
+    keep = (~c["pn"] | focal.astype(bool) | cranial) & ~c["reading"].astype(str).str.contains(
+        "part of the other side", regex=False)
     c = c[keep & (limb.reindex(c.index, fill_value=False).astype(bool) | cranial)].copy()
     c["lesion_nerve"] = c["lesion_nerve"].where(c["lesion_nerve"].notna(),
                                                 c["nerve"].map(nerves_tab["lesion_axis"].replace("", np.nan)))
@@ -348,6 +349,14 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les)
 
 
+def _study_label(n: pd.DataFrame) -> pd.Series:
+    """``median motor R``, ``sural sensory L``, ``blink reflex, stimulating L``."""
+    side = map_text(n["side"], {"L": "L", "R": "R"})
+    plain = n["nerve"].astype(str).str.replace("_", " ") + " " + n["study"].astype(str) + " " + side
+    return pd.Series(np.where(n["study"].eq("blink"), "blink reflex, stimulating " + side, plain),
+                     index=n.index)
+
+
 def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
     side = map_text(m["side"], {"L": " L", "R": " R"})
@@ -381,8 +390,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     other_txt = group_join(other["patient_id"], other_txt)
     counted = n[n["counts"]] if len(n) else n
     if len(counted):
-        ntxt = (counted["nerve"].str.replace("_", " ") + " " + counted["study"] + " "
-                + counted["side"].fillna("") + " — " + counted["reading"].astype(str)
+        ntxt = (_study_label(counted) + " — " + counted["reading"].astype(str)
                 + np.where(counted["flagged_values"].fillna("").ne(""), " [" + counted["flagged_values"].fillna("") + "]", ""))
         ncs_txt = group_join(counted["patient_id"], ntxt)
     else:
@@ -397,8 +405,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                                    " — not a neuropathy by itself",
                                    "outside its limit but short of any neuropathy criterion"))
         vals = not_counted["flagged_values"].fillna("")
-        nc = (not_counted["nerve"].str.replace("_", " ") + " " + not_counted["study"] + " "
-              + not_counted["side"].fillna("") + np.where(vals.ne(""), " [" + vals + "]", "")
+        nc = (_study_label(not_counted) + np.where(vals.ne(""), " [" + vals + "]", "")
               + " (" + reason + ")")
         nc_txt = group_join(not_counted["patient_id"], nc)
     else:

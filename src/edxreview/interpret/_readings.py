@@ -37,7 +37,8 @@ def describe_values(values: pd.DataFrame) -> pd.Series:
                      & where.ne(""), label + " to " + where.str.replace("_", " "), label)
     val = np.where(values["no_response"], "NR",
                    values["value"].map(lambda v: f"{v:g}" if pd.notna(v) else "") + " " +
-                   values["unit"].astype(object).where(values["unit"].notna(), "").astype(str))
+                   values["unit"].astype(object).where(values["unit"].notna() & values["unit"].ne("ratio"),
+                                                       "").astype(str))
     bound = np.where(values["bound"].eq("lower"), "LLN ", "ULN ")
     lim = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
     ref = np.where(values["limit"].notna(), " (" + bound + lim + ")", " (no reference)")
@@ -349,11 +350,16 @@ def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
     afferent = r1 & r2i & r2c & ~wide["other_r1"] & ~wide["other_r2i"]
     pontine = r1 & ~r2i & ~r2c
     medullary = ~r1 & r2i & r2c
+    # stimulating the healthy side of an efferent lesion: only the R2 recorded on the affected
+    # side is abnormal; that is the other side's facial lesion, not a second one
+    eff_other = efferent.groupby(wide["patient_id"]).transform("sum") - efferent.astype(int)
+    mirror = ~r1 & ~r2i & r2c & (eff_other > 0)
     wide["reading"] = np.select(
-        [efferent, afferent, pontine, medullary, any_abn],
+        [efferent, afferent, pontine, medullary, mirror, any_abn],
         ["efferent (facial nerve) pattern", "afferent (trigeminal) pattern",
          "isolated R1 delay (pontine pattern)", "R2 abnormal with R1 preserved (medullary pattern)",
-         "abnormal"], "normal")
+         "contralateral R2 abnormal: part of the other side's efferent pattern", "abnormal"],
+        "normal")
     wide["nerve"] = np.where(efferent, "facial", np.where(afferent, "trigeminal", "blink_reflex"))
     wide["study"] = "blink"
     wide["abnormal"] = any_abn
