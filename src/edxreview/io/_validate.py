@@ -431,8 +431,7 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
         cols = [c for c in cols if c in table]
         if not len(table) or "patient_id" not in table or not cols:
             continue
-        key = table[["patient_id", *cols]].astype(object).fillna("")
-        repeated = key.duplicated(keep="first") & table["patient_id"].ne("")
+        repeated = table.duplicated(subset=["patient_id", *cols], keep="first") & table["patient_id"].ne("")
         what = ", ".join(c for c in cols if c != "paraspinal_level")
         coll.add(name, table, repeated, cols[0],
                  f"the same patient, {what} appears in an earlier row too; if one of them belongs "
