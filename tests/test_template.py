@@ -24,3 +24,9 @@ def test_template_validates_and_runs(tmp_path, capsys):
     assert "unknown sheet" not in capsys.readouterr().out
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "-q"]) == 0
     assert (tmp_path / "out" / "patients.csv").is_file()
+
+
+def test_template_into_a_missing_folder_is_a_clear_error(tmp_path, capsys):
+    assert main(["template", str(tmp_path / "no" / "such" / "study.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read or write" in err and "Traceback" not in err

@@ -198,6 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         return 130
+    except OSError as exc:  # the file system refused (missing folder, permissions, disk full)
+        if os.environ.get("EDXREVIEW_DEBUG"):
+            raise
+        where = f" {str(exc.filename)!r}" if exc.filename else ""
+        err.print(f"[bold red]error:[/] cannot read or write{where}: "
+                  f"{exc.strerror or type(exc).__name__}; nothing was written")
+        return EXIT_USAGE
     except Exception as exc:  # a bug: say so without a traceback or any cell content
         if os.environ.get("EDXREVIEW_DEBUG"):
             raise
