@@ -286,15 +286,25 @@ def load_brainstem_nuclei() -> pd.DataFrame:
     return table
 
 
-@lru_cache(maxsize=None)
 def load_muap_reference() -> pd.DataFrame:
-    """Quantitative MUAP reference values by muscle and age (may be empty if not shipped)."""
+    """MUAP reference limits by muscle and age (``muap_reference.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per muscle and age band: ``duration_*_ms`` (ms), ``amplitude_*_uv`` (µV),
+        ``polyphasic_upper_pct`` (%); ``attrs`` holds the sidecar (id, version, citation).
+        A fresh copy each call.
+    """
     path = _data_path("muap_reference.csv")
-    if not path.exists():
-        return pd.DataFrame(columns=["muscle", "age_min_years", "age_max_years", "duration_mean_ms",
-                                     "duration_upper_ms", "amplitude_upper_uv"])
-    table = pd.read_csv(path, keep_default_na=True)
+    table = _read_numeric_csv_cached(str(path)).copy()
+    table.attrs.update(_read_meta(path))
     return table
+
+
+@lru_cache(maxsize=None)
+def _read_numeric_csv_cached(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=True)
 
 
 def table_provenance() -> list[dict[str, Any]]:
