@@ -80,24 +80,13 @@ def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
 
 def format_segments(positions: pd.Series) -> str:
     """Contiguous runs of axis positions as text, e.g. ``C5-C7, L4-S1``."""
-    seg = load_segments()
-    name_of = pd.Series(seg.index, index=seg["position"].to_numpy())
-    ps = sorted(set(int(p) for p in positions if pd.notna(p)))
-    if not ps:
-        return ""
-    runs, start, prev = [], ps[0], ps[0]
-    for p in ps[1:]:
-        if p == prev + 1:
-            prev = p
-            continue
-        runs.append((start, prev))
-        start = prev = p
-    runs.append((start, prev))
-    return ", ".join(name_of[a] if a == b else f"{name_of[a]}-{name_of[b]}" for a, b in runs)
+    runs = format_segment_runs(pd.Series(0, index=range(len(positions))),
+                               pd.Series(np.asarray(positions, dtype=float)))
+    return str(runs.iloc[0]) if len(runs) else ""
 
 
 def format_segment_runs(keys: pd.Series, positions: pd.Series) -> pd.Series:
-    """:func:`format_segments` for every key at once (e.g. one text per patient)."""
+    """Contiguous runs of axis positions as text (``C5-C7, L4``), one text per key."""
     from .._tables import group_join
 
     seg = load_segments()
