@@ -205,8 +205,7 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
     # pattern text: polyneuropathy first, then focal lesions (one per nerve and side)
     focal_txt = group_join(lesions["patient_id"], lesions["label_side"], distinct=True)
     pats["focal_text"] = focal_txt.reindex(pats.index).fillna("")
-    pats["neuropathy_pattern"] = [
-        "; ".join(x for x in (a, b) if x) for a, b in zip(pats["pn_text"], pats["focal_text"])]
+    pats["neuropathy_pattern"] = join_nonempty([pats["pn_text"], pats["focal_text"]])
     return lesions.reset_index(drop=True), pats.reset_index()
 
 
@@ -371,7 +370,7 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     qa = np.where((m["muap_amplitude_uv"] > m["reference_amplitude_uv"]).fillna(False),
                   "mean MUAP amplitude " + m["muap_amplitude_uv"].round(0).astype(str) + " µV > "
                   + m["reference_amplitude_uv"].round(0).astype(str) + " µV", "")
-    details = [", ".join(x for x in parts if x) for parts in zip(detail[0], dur, amp, q, qa)]
+    details = join_nonempty([detail[0], dur, amp, q, qa], sep=", ")
     return name + (" " + lvl if isinstance(lvl, str) else pd.Series(" ", index=m.index) + lvl).str.rstrip() \
         + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 

@@ -63,9 +63,9 @@ def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
         return (min(ps), max(ps)) if ps else (np.nan, np.nan)
 
     pairs = lesions[["level_from", "level_to"]].drop_duplicates()
-    table = {(a, b): full_span(a, b) for a, b in zip(pairs["level_from"], pairs["level_to"])}
-    lesions["pos_min"] = [table[(a, b)][0] for a, b in zip(lesions["level_from"], lesions["level_to"])]
-    lesions["pos_max"] = [table[(a, b)][1] for a, b in zip(lesions["level_from"], lesions["level_to"])]
+    spans = [full_span(a, b) for a, b in zip(pairs["level_from"], pairs["level_to"])]
+    pairs = pairs.assign(pos_min=[lo for lo, _ in spans], pos_max=[hi for _, hi in spans])
+    lesions = lesions.merge(pairs, on=["level_from", "level_to"], how="left")
     has_cord = lesions["pos_min"].notna()
     lo = lesions["pos_min"].fillna(0).astype(int).map(name_of)
     hi = lesions["pos_max"].fillna(0).astype(int).map(name_of)
