@@ -350,15 +350,22 @@ class OutputFolder:
             fh.write("\n")
         self._check_target()
         target = self.target
-        with _signals_deferred():
-            if os.path.lexists(target) and any(target.iterdir()):
-                backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-                os.replace(target, backup)
-                os.replace(staging, target)
-                self.committed = True
-                shutil.rmtree(backup, ignore_errors=True)
-            else:
-                os.replace(staging, target)  # onto nothing or an empty folder: one step
-                self.committed = True
-        self._staging = None
+        try:
+            with _signals_deferred():
+                if os.path.lexists(target) and any(target.iterdir()):
+                    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.",
+                                                   dir=target.parent))
+                    os.replace(target, backup)
+                    os.replace(staging, target)
+                    self.committed = True
+                    shutil.rmtree(backup, ignore_errors=True)
+                else:
+                    os.replace(staging, target)  # onto nothing or an empty folder: one step
+                    self.committed = True
+        except KeyboardInterrupt as exc:  # a signal held back during the swap, delivered now
+            exc.output_written = self.committed  # type: ignore[attr-defined]
+            raise
+        finally:
+            if self.committed:
+                self._staging = None
         return self.path

@@ -1,7 +1,8 @@
 """Command-line interface: ``edxreview demo | run | validate | template | emg``.
 
 Thin layer: parses arguments, calls the library, prints with rich. Exit status 0 success,
-1 invalid input (every problem listed, nothing written), 2 wrong usage.
+1 invalid input (every problem listed, nothing written), 2 wrong usage (an --out that cannot be
+used included), 128 + the signal number when interrupted (130 Ctrl-C, 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
                    help="a laboratory's own reference limits CSV (format of ncs_limits_adult.csv)")
     p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
-    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace a non-empty output folder that edxreview wrote (one "
+                        "holding .edxreview-output.json and no file it does not list)")
     p.add_argument("--deidentify", action="store_true",
                    help="replace patient ids by salted hashes, shift dates per patient and drop "
                         "free text (diagnosis, location, unknown columns) before the review; "
@@ -206,7 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_INVALID
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP while an output is written
-        err.print("interrupted; nothing was written")
+        err.print("interrupted; " + ("the output was complete and is in place"
+                                     if getattr(exc, "output_written", False)
+                                     else "nothing was written"))
         return 128 + getattr(exc, "signum", 2)
     except OSError as exc:  # the file system refused (missing folder, permissions, disk full)
         if os.environ.get("EDXREVIEW_DEBUG"):

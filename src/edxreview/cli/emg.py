@@ -35,7 +35,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "on it) or pursuit (template pursuit with superposition search: closer to "
                         "an expert decomposition, about 4x slower)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
-    a.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    a.add_argument("--force", action="store_true",
+                   help="replace a non-empty output folder that edxreview wrote (one "
+                        "holding .edxreview-output.json and no file it does not list)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.set_defaults(func=run)
     return emg

@@ -23,7 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--margins", choices=["borderline", "clear"], default="borderline",
                    help="borderline (default): values close to the reference limits, on the side "
                         "the scenario needs; clear: every value far from its limit, as in the demo")
-    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace a non-empty output folder that edxreview wrote (one "
+                        "holding .edxreview-output.json and no file it does not list)")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 
