@@ -22,7 +22,8 @@ def registries(tmp_path_factory):
 def test_synth_writes_sheets_and_truth_apart(registries):
     names = sorted(p.name for p in (registries / "csv").iterdir())
     assert names == sorted(["patients.csv", "ncs_motor.csv", "ncs_sensory.csv", "f_waves.csv",
-                            "blink_reflex.csv", "emg.csv", "mri.csv", "truth.csv"])
+                            "blink_reflex.csv", "emg.csv", "mri.csv", "truth.csv",
+                            ".edxreview-output.json"])
     truth = pd.read_csv(registries / "csv" / "truth.csv")
     assert list(truth.columns[:2]) == ["patient_id", "scenario"] and len(truth) == 400
     patients = pd.read_csv(registries / "csv" / "patients.csv")

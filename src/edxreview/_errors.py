@@ -76,7 +76,12 @@ class InvalidParameterError(EdxreviewError, ValueError):
     """A function or command was called with an argument it does not accept."""
 
 
-class OutputExistsError(EdxreviewError, FileExistsError):
+class OutputPathError(EdxreviewError, ValueError):
+    """The output path cannot be used: it overlaps an input, is a file, holds files edxreview
+    did not write, or another edxreview command is writing it (wrong usage: exit status 2)."""
+
+
+class OutputExistsError(OutputPathError, FileExistsError):
     """The output folder exists and is not empty (use ``--force`` to replace it)."""
 
 

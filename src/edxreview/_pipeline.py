@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -16,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._errors import OutputExistsError
-from ._tables import write_csv
+from ._errors import InvalidParameterError
+from ._output import OutputFolder
+from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
 from .cohort import summarize_cohort
 from .interpret import flag_values, read_muscles, read_nerves
@@ -77,7 +75,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         the review (see :func:`edxreview._privacy.deidentify_study`).
     salt : str, optional
         Salt of the id hash; ``None`` draws a random one that is written nowhere, so the
-        mapping cannot be recovered.
+        mapping cannot be recovered. An empty or blank salt is refused.
 
     Returns
     -------
@@ -87,14 +85,20 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     ------
     InvalidWorkbookError
         The workbook is invalid; ``problems`` lists every problem found.
+    InvalidParameterError
+        ``salt`` is empty or blank.
     """
+    if salt is not None and not str(salt).strip():
+        raise InvalidParameterError(
+            f"salt {salt!r} is empty; give a secret text (the same salt gives the same "
+            "pseudonyms), or leave it out for a random salt that is written nowhere")
     step = progress or (lambda name: None)
     step("read and validate")
     study = load_study(path)
     if deidentify:
         from ._privacy import deidentify_study, new_salt
 
-        study = deidentify_study(study, salt if salt else new_salt())
+        study = deidentify_study(study, salt if salt is not None else new_salt())
     ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
     anatomy = load_anatomy()
     rules = load_rules()
@@ -113,7 +117,8 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
     options = {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
                "deidentify": bool(deidentify),
-               "salt": ("given" if salt else "random, not recorded") if deidentify else None}
+               "salt": ("given" if salt is not None else "random, not recorded")
+               if deidentify else None}
     summary["rows"] = study.rows
     summary["warnings"] = len(study.warnings)
     summary["provenance"] = {
@@ -137,53 +142,67 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
 
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
                   extra: Callable[[Path, StudyResult], None] | None = None) -> Path:
-    """Write the output files atomically.
+    """Write the output files atomically into a folder of their own.
 
     Files are written into a temporary folder beside ``out_dir`` and moved into place only when
-    all are complete, so a failure leaves no half-written output.
+    all are complete, so a failure leaves no half-written output (see
+    :class:`edxreview._output.OutputFolder`: the folder is locked while it is written, may not
+    overlap the input, and holds a manifest of the files written).
 
     Parameters
     ----------
     result : StudyResult
     out_dir : str or Path
     force : bool
-        Replace an existing non-empty ``out_dir``.
+        Replace an existing non-empty ``out_dir`` that edxreview wrote.
     extra : callable, optional
         Writes further files (the report) into the temporary folder.
+
+    Raises
+    ------
+    OutputPathError
+        ``out_dir`` is, contains or lies inside the input or the reference file, is a file,
+        holds files edxreview did not write, or is being written by another command.
+    OutputExistsError
+        ``out_dir`` exists and is not empty, and ``force`` is false.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not force:
-        raise OutputExistsError(
-            f"output folder {str(out_dir)!r} exists and is not empty; choose another folder or "
-            "pass --force to replace it")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        write_csv(result.patients, tmp / "patients.csv")
-        write_csv(result.muscles, tmp / "muscles.csv")
-        write_csv(result.nerves, tmp / "nerves.csv")
-        write_csv(result.values, tmp / "values.csv")
-        warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
-                                columns=["sheet", "row", "column", "value", "message", "severity"])
-        warnings.to_csv(tmp / "warnings.csv", index=False, lineterminator="\n")
-        with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
-            json.dump(result.summary, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        if extra is not None:
-            extra(tmp, result)
-        if out_dir.exists():
-            backup = out_dir.with_name(f".{out_dir.name}.old")
-            if backup.exists():
-                shutil.rmtree(backup)
-            os.replace(out_dir, backup)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    with OutputFolder(out_dir, force=force, inputs=study_inputs(result.study.source,
+                                                                result.reference.path),
+                      command="run") as output:
+        write_result_files(result, output.staging, extra)
+        output.commit()
+    return Path(out_dir)
+
+
+def study_inputs(workbook: str | Path, reference: str | Path | None = None) -> list[Path]:
+    """Every path a review reads: the workbook (file or folder) and a user's reference file with
+    its ``.meta.toml`` sidecar. An output folder may overlap none of them."""
+    paths = [Path(workbook)]
+    if reference is not None and str(reference) not in ("", "bundled"):
+        ref = Path(reference)
+        paths += [ref, ref.with_name(f"{ref.stem}.meta.toml")]
+    return paths
+
+
+def write_result_files(result: StudyResult, folder: Path,
+                       extra: Callable[[Path, StudyResult], None] | None = None) -> None:
+    """Write the tables, ``warnings.csv`` and ``summary.json`` (and ``extra``) into ``folder``.
+
+    Every CSV is written with :func:`edxreview._tables.write_csv` or neutralised by
+    :func:`edxreview._tables.neutralize_formulas`, so no cell starts a spreadsheet formula.
+    """
+    write_csv(result.patients, folder / "patients.csv")
+    write_csv(result.muscles, folder / "muscles.csv")
+    write_csv(result.nerves, folder / "nerves.csv")
+    write_csv(result.values, folder / "values.csv")
+    warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
+                            columns=["sheet", "row", "column", "value", "message", "severity"])
+    neutralize_formulas(warnings).to_csv(folder / "warnings.csv", index=False, lineterminator="\n")
+    with open(folder / "summary.json", "w", encoding="utf-8") as fh:
+        json.dump(result.summary, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    if extra is not None:
+        extra(folder, result)
 
 
 def demo_path() -> Path:

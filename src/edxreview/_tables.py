@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -58,15 +60,60 @@ def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
     return np.asarray(result.to_numpy(zero_copy_only=False), dtype=object)
 
 
+#: first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix ``'`` to every text cell (and column name) a spreadsheet would run as a formula.
+
+    Follows the OWASP guidance on CSV injection: a text cell that begins with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a leading single quote, so Excel, LibreOffice
+    and Google Sheets show it as text (``=1+2`` is written ``'=1+2``). Numeric columns are left
+    alone, and so are text cells that are a plain number (``-1.5``, ``+3``, ``-2e-3``), which a
+    spreadsheet reads as that number, not as a formula.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself when nothing needs changing, otherwise a copy.
+    """
+    out = frame
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        if not (pd.api.types.is_object_dtype(column.dtype)
+                or pd.api.types.is_string_dtype(column.dtype)):
+            continue
+        text = column.astype("string")
+        risky = text.str.startswith(FORMULA_TRIGGERS).fillna(False).astype(bool)
+        if risky.any():
+            risky[risky] = ~text[risky].str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
+        if risky.any():
+            if out is frame:
+                out = frame.copy()
+            out[name] = column.astype(object).where(~risky, "'" + text.astype(object))
+    names = [f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_TRIGGERS)
+             and not re.fullmatch(_PLAIN_NUMBER, c) else c for c in out.columns]
+    if names != list(out.columns):
+        out = out.copy() if out is frame else out
+        out.columns = names
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path) -> None:
     """Write a table as UTF-8 CSV with Arrow's multi-threaded writer.
 
     Booleans are written ``true``/``false``, missing values as empty cells, text quoted only
-    where needed, ``\\n`` line ends; the output is identical from run to run. Falls back to
-    pandas for columns Arrow cannot type (mixed Python objects).
+    where needed, ``\\n`` line ends; the output is identical from run to run. Text cells a
+    spreadsheet would run as a formula are neutralised first (:func:`neutralize_formulas`).
+    Falls back to pandas for columns Arrow cannot type (mixed Python objects).
     """
     import pyarrow.csv as pacsv
 
+    frame = neutralize_formulas(frame)
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         columns = []

@@ -145,6 +145,11 @@ def test_a_non_empty_output_folder_is_never_overwritten(book_csv, tmp_path, caps
     assert _run(book_csv, out) == 2
     assert (out / "keep.txt").read_text() == "precious"
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    # --force replaces only a folder edxreview wrote (tests/robustness/test_output_guard.py)
+    assert _run(book_csv, out, "--force") == 2
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    assert _run(book_csv, out) == 0
     assert _run(book_csv, out, "--force") == 0
     assert (out / "summary.json").exists()
 

@@ -297,7 +297,11 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
                                   "mean_thickness_ms", "pattern", "reasons"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
     assert (out / "muaps.csv").is_file() and (out / "emg_rows.csv").is_file()
-    assert _cli(["emg", "analyze", str(p), "--fs", "10000", "--out", str(out), "-q"]) == 1
+    # an existing output folder is wrong usage (exit 2), as for every command; --force replaces it
+    assert _cli(["emg", "analyze", str(p), "--fs", "10000", "--out", str(out), "-q"]) == 2
+    assert _cli(["emg", "analyze", str(p), "--fs", "10000", "--out", str(out), "-q",
+                 "--no-figures", "--force"]) == 0
+    assert not (out / "emg_rows.csv").exists()
 
 
 def test_cli_bad_file_clear_message(tmp_path, capsys):

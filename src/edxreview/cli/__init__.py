@@ -1,7 +1,8 @@
 """Command-line interface: ``edxreview demo | run | validate | template | emg``.
 
 Thin layer: parses arguments, calls the library, prints with rich. Exit status 0 success,
-1 invalid input (every problem listed, nothing written), 2 wrong usage.
+1 invalid input (every problem listed, nothing written), 2 wrong usage (an --out that cannot be
+used included), 128 + the signal number when interrupted (130 Ctrl-C, 143 SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
-from .._errors import EdxreviewError, InvalidInputError, OutputExistsError
+from .._errors import EdxreviewError, InvalidInputError, OutputPathError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 def _console(quiet: bool = False, stderr: bool = False) -> Console:
     return Console(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=False)
+
+
+def _print_error(console: Console, message: str) -> None:
+    """``error: message``, the message printed as written (paths may hold ``[``)."""
+    from rich.text import Text
+
+    console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
 
 
 def print_problems(problems, console: Console, limit: int = 200) -> None:
@@ -70,7 +78,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
                    help="a laboratory's own reference limits CSV (format of ncs_limits_adult.csv)")
     p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
-    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace a non-empty output folder that edxreview wrote (one "
+                        "holding .edxreview-output.json and no file it does not list)")
     p.add_argument("--deidentify", action="store_true",
                    help="replace patient ids by salted hashes, shift dates per patient and drop "
                         "free text (diagnosis, location, unknown columns) before the review; "
@@ -108,18 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_pipeline(workbook: Path, args, console: Console, published: dict | None = None) -> int:
-    from .._pipeline import review_study, write_outputs
+    from .._output import OutputFolder
+    from .._pipeline import review_study, study_inputs, write_result_files
     from ..report import render_report
 
-    if args.salt and not args.deidentify:
+    if args.salt is not None and not args.deidentify:
         _console(stderr=True).print("[bold red]error:[/] --salt needs --deidentify")
         return EXIT_USAGE
-    out = args.out if args.out is not None else Path(f"{workbook.stem}-edxreview")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        err = _console(stderr=True)
-        err.print(f"[bold red]error:[/] output folder {str(out)!r} exists and is not empty; "
-                  "choose another --out or pass --force to replace it")
+    if args.salt is not None and not args.salt.strip():
+        _print_error(_console(stderr=True),
+                     f"--salt {args.salt!r} is empty; give a secret text (the same salt gives "
+                     "the same pseudonyms) or leave --salt out for a random salt")
         return EXIT_USAGE
+    out = args.out if args.out is not None else Path(f"{workbook.stem}-edxreview")
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     stages = ["read and validate", "flag values", "read nerves and muscles", "classify patients",
@@ -127,7 +138,8 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
     bar = Progress(SpinnerColumn(), TextColumn("{task.description:<26}"), BarColumn(),
                    TextColumn("{task.completed}/{task.total} stages"), TimeElapsedColumn(),
                    console=_console(stderr=True), transient=True, disable=args.quiet)
-    with bar:
+    with OutputFolder(out, force=args.force, inputs=study_inputs(workbook, args.reference),
+                      command=args.command) as output, bar:
         task = bar.add_task("reviewing", total=len(stages))
 
         def progress(stage: str) -> None:
@@ -137,7 +149,8 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
         result = review_study(workbook, reference=args.reference, ci_method=args.ci,
                               progress=progress, deidentify=args.deidentify, salt=args.salt)
         progress("write outputs and report")
-        write_outputs(result, out, force=args.force, extra=lambda tmp, r: render_report(r, tmp))
+        write_result_files(result, output.staging, extra=lambda tmp, r: render_report(r, tmp))
+        output.commit()
         bar.update(task, completed=len(stages))
     if result.study.warnings and not args.quiet:
         console.print(f"{len(result.study.warnings)} warning(s); see {out / 'warnings.csv'}")
@@ -189,15 +202,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.problems:
             print_problems(exc.problems, err)
         return EXIT_INVALID
-    except OutputExistsError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+    except OutputPathError as exc:  # the --out folder cannot be used: wrong usage
+        _print_error(err, str(exc))
         return EXIT_USAGE
     except EdxreviewError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_INVALID
-    except KeyboardInterrupt:
-        err.print("interrupted; nothing was written")
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP while an output is written
+        err.print("interrupted; " + ("the output was complete and is in place"
+                                     if getattr(exc, "output_written", False)
+                                     else "nothing was written"))
+        return 128 + getattr(exc, "signum", 2)
     except OSError as exc:  # the file system refused (missing folder, permissions, disk full)
         if os.environ.get("EDXREVIEW_DEBUG"):
             raise

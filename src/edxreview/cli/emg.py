@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -37,7 +35,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "on it) or pursuit (template pursuit with superposition search: closer to "
                         "an expert decomposition, about 4x slower)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
-    a.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    a.add_argument("--force", action="store_true",
+                   help="replace a non-empty output folder that edxreview wrote (one "
+                        "holding .edxreview-output.json and no file it does not list)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.set_defaults(func=run)
     return emg
@@ -49,18 +49,31 @@ def _err(msg: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``edxreview emg analyze``; returns the exit status (0 ok, 1 bad input, 2 usage)."""
-    import pandas as pd
-
-    from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
-    from edxreview.signal import analyze_recording, lookup_reference, read_signal
+    from edxreview._errors import OutputPathError
+    from edxreview._output import OutputFolder
 
     if getattr(args, "emg_command", "analyze") != "analyze":
         _err(f"unknown emg command {args.emg_command!r}; use 'analyze'.")
         return 2
-    out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        _err(f"output folder {str(out)!r} exists and is not empty; use --force to replace it.")
-        return 1
+    paths = [Path(p) for p in args.paths]
+    # a WFDB record is read from its header and its data file: the output may overlap neither
+    inputs = paths + [p.with_suffix(s) for p in paths if p.suffix.lower() in (".hea", ".dat")
+                      for s in (".hea", ".dat")]
+    try:
+        with OutputFolder(args.out, force=args.force, inputs=inputs, command="emg analyze") as output:
+            return _analyze(args, paths, output)
+    except OutputPathError as exc:
+        _err(str(exc))
+        return 2
+
+
+def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
+    import pandas as pd
+
+    from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
+    from edxreview._tables import neutralize_formulas
+    from edxreview.signal import analyze_recording, lookup_reference, read_signal
+
     if args.muscle:
         try:
             lookup_reference(args.muscle, args.age)
@@ -71,7 +84,6 @@ def run(args: argparse.Namespace) -> int:
         if v is not None and not v > 0:
             _err(f"{name} {v!r} must be a positive number.")
             return 2
-    paths = [Path(p) for p in args.paths]
     # a WFDB record given as both .hea and .dat is one recording
     seen, unique = set(), []
     for p in paths:
@@ -99,37 +111,30 @@ def run(args: argparse.Namespace) -> int:
             _err(f)
         _err("nothing written; fix or leave out the files above.")
         return 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        rows, units, emg_rows = [], [], []
-        for a in analyses:
-            rows.append(a.recordings_row())
-            if len(a.muaps):
-                u = a.muaps.drop(columns=["onset_ms", "end_ms"]).copy()
-                u.attrs = {}
-                u.insert(0, "file", a.recording.name)
-                units.append(u)
-            if args.patient:
-                emg_rows.append(a.emg_row(args.patient, args.side))
-            if not args.no_figures:
-                from edxreview.signal._figures import plot_recording
-
-                plot_recording(a, tmp / f"{a.recording.name}.png")
-        pd.DataFrame(rows).to_csv(tmp / "recordings.csv", index=False)
-        cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
-                "amplitude_adu", "amplitude_snr", "phases", "turns", "area_uv_ms", "area_adu_ms",
-                "spike_duration_ms", "thickness_ms", "polyphasic"]
-        (pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)).to_csv(
-            tmp / "muaps.csv", index=False)
+    tmp = output.staging
+    rows, units, emg_rows = [], [], []
+    for a in analyses:
+        rows.append(a.recordings_row())
+        if len(a.muaps):
+            u = a.muaps.drop(columns=["onset_ms", "end_ms"]).copy()
+            u.attrs = {}
+            u.insert(0, "file", a.recording.name)
+            units.append(u)
         if args.patient:
-            pd.DataFrame(emg_rows).to_csv(tmp / "emg_rows.csv", index=False)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except Exception:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            emg_rows.append(a.emg_row(args.patient, args.side))
+        if not args.no_figures:
+            from edxreview.signal._figures import plot_recording
+
+            plot_recording(a, tmp / f"{a.recording.name}.png")
+    neutralize_formulas(pd.DataFrame(rows)).to_csv(tmp / "recordings.csv", index=False)
+    cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
+            "amplitude_adu", "amplitude_snr", "phases", "turns", "area_uv_ms", "area_adu_ms",
+            "spike_duration_ms", "thickness_ms", "polyphasic"]
+    neutralize_formulas(pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)
+                        ).to_csv(tmp / "muaps.csv", index=False)
+    if args.patient:
+        neutralize_formulas(pd.DataFrame(emg_rows)).to_csv(tmp / "emg_rows.csv", index=False)
+    output.commit()
     if not args.quiet:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")

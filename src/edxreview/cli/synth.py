@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,12 +23,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--margins", choices=["borderline", "clear"], default="borderline",
                    help="borderline (default): values close to the reference limits, on the side "
                         "the scenario needs; clear: every value far from its limit, as in the demo")
-    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace a non-empty output folder that edxreview wrote (one "
+                        "holding .edxreview-output.json and no file it does not list)")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 
 
 def run(args) -> int:
+    from .._output import OutputFolder
+    from .._tables import neutralize_formulas
     from ..synth import SHEET_NAMES, generate_cohort
 
     console = Console(quiet=args.quiet, stderr=False)
@@ -39,32 +40,26 @@ def run(args) -> int:
     if args.patients < 1:
         err.print("[bold red]error:[/] --patients must be at least 1")
         return 2
-    out: Path = args.out
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        err.print(f"[bold red]error:[/] output folder {str(out)!r} exists and is not empty; "
-                  "pass --force to replace it")
+    if args.seed < 0:
+        err.print(f"[bold red]error:[/] --seed {args.seed} is negative; give a whole number "
+                  "from 0 up (default 1)")
         return 2
     t0 = time.perf_counter()
-    with console.status(f"generating {args.patients:,} patients…"):
-        sheets, truth = generate_cohort(args.seed, n=args.patients,
-                                        borderline=args.margins == "borderline")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with OutputFolder(args.out, force=args.force, command="synth") as output:
+        with console.status(f"generating {args.patients:,} patients…"):
+            sheets, truth = generate_cohort(args.seed, n=args.patients,
+                                            borderline=args.margins == "borderline")
+        tmp = output.staging
         with console.status("writing…"):
             for name in SHEET_NAMES:
-                frame = sheets[name]
                 if args.format == "parquet":
-                    frame.to_parquet(tmp / f"{name}.parquet", index=False)
-                else:
-                    frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
-            truth.to_csv(tmp / "truth.csv", index=False, lineterminator="\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+                    sheets[name].to_parquet(tmp / f"{name}.parquet", index=False)
+                else:  # a spreadsheet may open the CSV: no cell may start a formula
+                    neutralize_formulas(sheets[name]).to_csv(tmp / f"{name}.csv", index=False,
+                                                             lineterminator="\n")
+            neutralize_formulas(truth).to_csv(tmp / "truth.csv", index=False, lineterminator="\n")
+        output.commit()
+    out: Path = args.out
     rows = sum(len(sheets[n]) for n in SHEET_NAMES)
     console.print(f"{args.patients:,} patients, {rows:,} rows written to {out}/ "
                   f"({args.format}) in {time.perf_counter() - t0:.1f} s; truth in {out / 'truth.csv'}")

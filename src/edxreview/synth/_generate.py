@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import EdxreviewError
+from .._tables import map_text
 from ._draw import allocate_counts, draw_categories, round_within
 from ._scenarios import SCENARIO_BUILDERS
 from ._study import SEGMENTS, SynthStudy, draw_patients, draw_protocol, load_patterns
@@ -270,7 +271,7 @@ def truth_table(study: SynthStudy, params: dict[str, Any]) -> pd.DataFrame:
         "emg_denervation": den, "ncs_neuropathy": neu,
         "denervation_explained_by_ncs": explained, "ncs_abnormal_without_denervation": neu & ~den,
         "lmn_involvement": lmn, "lmn_with_corresponding_mri": lmn & flag["mri_match"],
-        "lmn_segments": p["patient_id"].map(labels).fillna(""),
+        "lmn_segments": map_text(p["patient_id"], pd.Series(labels, dtype=object)),
     })
     for c in TRUTH_COLUMNS[2:8]:
         truth[c] = np.where(truth[c], "true", "false")

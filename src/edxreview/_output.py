@@ -1,0 +1,371 @@
+"""The one writer of output folders, shared by every command that writes one.
+
+An output folder is
+
+* **guarded**: it may not be, contain or lie inside any input (symbolic links resolved, and the
+  same file recognised by device and inode, so a case-insensitive file system or a link does
+  not hide it);
+* **locked**: an OS lock (``flock``) on a lock file beside it, held from the start of the
+  command to its end, so a second command writing to the same folder stops at once with a clear
+  error instead of overwriting the first;
+* **atomic**: files are written into a hidden temporary folder beside it and moved into place
+  only when all are complete; an error, Ctrl-C, ``SIGTERM`` or ``SIGHUP`` removes the temporary
+  folder, the lock file and any parent folders the command created;
+* **marked**: every folder edxreview writes holds a manifest, ``.edxreview-output.json``, listing
+  the files written. ``--force`` replaces only such a folder, and only while it holds no file
+  the manifest does not list: edxreview never deletes anything it did not write itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ._errors import OutputExistsError, OutputPathError
+
+#: the manifest every output folder holds
+MARKER = ".edxreview-output.json"
+_LOCK_SUFFIX = ".edxreview-lock"
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                 if hasattr(signal, name))
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock, the rest still holds
+    fcntl = None  # type: ignore[assignment]
+
+
+class Terminated(KeyboardInterrupt):
+    """``SIGTERM`` or ``SIGHUP`` arrived; raised so that clean-up runs as for Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+def _real(path: Path) -> Path:
+    # realpath never raises (a symlink loop stays as written); Path.resolve may
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _chain(path: Path) -> list[Path]:
+    """``path`` and its ancestors, nearest first."""
+    return [path, *path.parents]
+
+
+def check_output_path(out: str | Path, inputs: Iterable[str | Path | None]) -> Path:
+    """Refuse an output path that is, contains or lies inside an input.
+
+    Paths are compared after resolving symbolic links, and again by device and inode (which
+    also catches a case-insensitive file system and bind mounts).
+
+    Parameters
+    ----------
+    out : str or Path
+        The output folder as the user gave it.
+    inputs : iterable of str, Path or None
+        Every file or folder the command reads (``None`` entries are skipped).
+
+    Returns
+    -------
+    Path
+        ``out`` with symbolic links resolved.
+
+    Raises
+    ------
+    OutputPathError
+        ``out`` overlaps an input.
+    """
+    target = _real(Path(out))
+    target_ids = [_identity(p) for p in _chain(target)]
+    for given in inputs:
+        if given is None or str(given) == "":
+            continue
+        source = _real(Path(given))
+        source_ids = [_identity(p) for p in _chain(source)]
+        relation = None
+        if target == source or (target_ids[0] is not None and target_ids[0] == source_ids[0]):
+            relation = "is the input"
+        elif target in source.parents or (
+                target_ids[0] is not None and target_ids[0] in source_ids[1:]):
+            relation = "contains the input"
+        elif source in target.parents or (
+                source_ids[0] is not None and source_ids[0] in target_ids[1:]):
+            relation = "lies inside the input"
+        if relation:
+            raise OutputPathError(
+                f"output folder {str(out)!r} {relation} {str(given)!r}; edxreview never writes "
+                "into, over or around its input: choose an --out outside it, e.g. a new folder "
+                "beside it")
+    return target
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of an output folder, or ``None`` when it has none (or an unreadable one)."""
+    try:
+        with open(folder / MARKER, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("written_by") != "edxreview" or \
+            not isinstance(manifest.get("files"), list):
+        return None
+    return manifest
+
+
+def _listing(folder: Path) -> list[str]:
+    """Every file (and link) under ``folder``, as sorted relative POSIX paths; links not followed."""
+    names = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        rel = Path(root).relative_to(folder)
+        names.extend((rel / f).as_posix() for f in files)
+        names.extend((rel / d).as_posix() for d in dirs if os.path.islink(os.path.join(root, d)))
+    return sorted(names)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C, ``SIGTERM`` and ``SIGHUP`` back while the folders are swapped; deliver
+    them afterwards, so a signal never leaves the output half-replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {s: signal.getsignal(s) for s in _SIGNALS}
+    for s in _SIGNALS:
+        signal.signal(s, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        for s in dict.fromkeys(pending):
+            signal.raise_signal(s)
+
+
+class OutputFolder:
+    """Write an output folder: guarded, locked, atomic and marked (see the module docstring).
+
+    Use as a context manager around the whole command, so that the lock is held from the first
+    check to the last file::
+
+        with OutputFolder(out, force=force, inputs=[workbook], command="run") as output:
+            ...                                   # read and compute
+            write_files(output.staging)           # a hidden folder beside ``out``
+            output.commit()                       # manifest, then moved into place
+
+    Leaving the block without :meth:`commit` (an error, Ctrl-C, ``SIGTERM``) removes the
+    temporary folder, the lock file and any parent folder created on the way.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output folder as given.
+    force : bool
+        Replace an existing non-empty folder, if edxreview wrote it (its manifest lists every
+        file in it).
+    inputs : iterable of paths
+        Every file or folder the command reads; the output may not overlap any of them.
+    command : str
+        Recorded in the manifest.
+
+    Raises
+    ------
+    OutputPathError
+        On entering: the path overlaps an input, is a file, holds files edxreview did not
+        write, or another edxreview process is writing it.
+    OutputExistsError
+        On entering (and again on committing): the folder exists, is not empty and ``force``
+        is false.
+    """
+
+    def __init__(self, path: str | Path, *, force: bool = False,
+                 inputs: Iterable[str | Path | None] = (), command: str = "run"):
+        self.path = Path(path)
+        self.force = force
+        self.inputs = list(inputs)
+        self.command = command
+        self.target = self.path
+        self.committed = False
+        self._staging: Path | None = None
+        self._lock_fd: int | None = None
+        self._lock_path: Path | None = None
+        self._created: list[Path] = []
+        self._previous_handlers: dict[int, object] = {}
+
+    # -- checks ---------------------------------------------------------------------------
+    def _check_target(self) -> None:
+        """Refuse a target that is a file, or a non-empty folder that may not be replaced."""
+        target, shown = self.target, str(self.path)
+        if not os.path.lexists(target):
+            return
+        if not target.is_dir():
+            raise OutputPathError(
+                f"output folder {shown!r} is a file, not a folder; edxreview writes a folder "
+                "and never replaces a file, even with --force: choose another --out")
+        if not any(target.iterdir()):
+            return
+        manifest = read_manifest(target)
+        if manifest is None:
+            raise (OutputPathError if self.force else OutputExistsError)(
+                f"output folder {shown!r} is not empty and was not written by edxreview (it has "
+                f"no {MARKER}); --force replaces only a folder edxreview wrote, so that it never "
+                "deletes anything else: choose another --out, or empty the folder yourself")
+        if not self.force:
+            raise OutputExistsError(
+                f"output folder {shown!r} exists and is not empty; choose another --out or pass "
+                "--force to replace it")
+        foreign = sorted(set(_listing(target)) - set(manifest["files"]) - {MARKER})
+        if foreign:
+            shown_names = ", ".join(repr(n) for n in foreign[:5])
+            more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+            raise OutputPathError(
+                f"output folder {shown!r} holds {len(foreign)} file(s) edxreview did not write "
+                f"({shown_names}{more}); --force replaces only edxreview's own files, so that it "
+                "never deletes anything else: move them away or choose another --out")
+
+    # -- lock -----------------------------------------------------------------------------
+    def _lock(self) -> None:
+        if fcntl is None:  # pragma: no cover
+            return
+        path = self.target.parent / f".{self.target.name}{_LOCK_SUFFIX}"
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                holder = ""
+                with contextlib.suppress(OSError, ValueError):
+                    pid = int(os.pread(fd, 32, 0).decode("ascii").strip() or "0")
+                    holder = f" (process {pid})" if pid else ""
+                os.close(fd)
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                raise OutputPathError(
+                    f"output folder {str(self.path)!r} is being written by another edxreview "
+                    f"command{holder}; wait for it to finish or choose another --out") from None
+            # the lock file may have been removed by its previous holder in between: lock the
+            # file that is at the path now
+            st = os.fstat(fd)
+            if _identity(path) == (st.st_dev, st.st_ino):
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._lock_fd, self._lock_path = fd, path
+
+    def _unlock(self) -> None:
+        if self._lock_fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self._lock_path)  # type: ignore[arg-type]
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    # -- context --------------------------------------------------------------------------
+    def __enter__(self) -> "OutputFolder":
+        self.target = check_output_path(self.path, self.inputs)
+        self._check_target()
+        self._trap_termination()
+        try:
+            missing = [p for p in _chain(self.target.parent) if not p.exists()]
+            for p in reversed(missing):
+                p.mkdir()
+                self._created.append(p)
+            self._lock()
+            self._check_target()  # again, now that no other edxreview command can change it
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._release()
+
+    def _trap_termination(self) -> None:
+        """While the folder is held, ``SIGTERM``/``SIGHUP`` raise :class:`Terminated` (where they
+        would otherwise kill the process without clean-up)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGTERM", "SIGHUP"):
+            s = getattr(signal, name, None)
+            if s is not None and signal.getsignal(s) is signal.SIG_DFL:
+                self._previous_handlers[s] = signal.SIG_DFL
+                signal.signal(s, _raise_terminated)
+
+    def _release(self) -> None:
+        try:
+            if self._staging is not None and not self.committed:
+                shutil.rmtree(self._staging, ignore_errors=True)
+                self._staging = None
+            self._unlock()
+            if not self.committed:
+                for p in reversed(self._created):
+                    with contextlib.suppress(OSError):
+                        p.rmdir()
+            self._created = []
+        finally:
+            for s, handler in self._previous_handlers.items():
+                signal.signal(s, handler)  # type: ignore[arg-type]
+            self._previous_handlers = {}
+
+    # -- writing --------------------------------------------------------------------------
+    @property
+    def staging(self) -> Path:
+        """The hidden temporary folder to write into (created on first use)."""
+        if self._staging is None:
+            self._staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.",
+                                                  dir=self.target.parent))
+        return self._staging
+
+    def commit(self) -> Path:
+        """Write the manifest and move the finished folder into place; returns the path given."""
+        from . import __version__
+
+        staging = self.staging
+        manifest = {"written_by": "edxreview", "version": __version__, "command": self.command,
+                    "files": _listing(staging)}
+        with open(staging / MARKER, "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2)
+            fh.write("\n")
+        self._check_target()
+        target = self.target
+        try:
+            with _signals_deferred():
+                if os.path.lexists(target) and any(target.iterdir()):
+                    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.",
+                                                   dir=target.parent))
+                    os.replace(target, backup)
+                    os.replace(staging, target)
+                    self.committed = True
+                    shutil.rmtree(backup, ignore_errors=True)
+                else:
+                    os.replace(staging, target)  # onto nothing or an empty folder: one step
+                    self.committed = True
+        except KeyboardInterrupt as exc:  # a signal held back during the swap, delivered now
+            exc.output_written = self.committed  # type: ignore[attr-defined]
+            raise
+        finally:
+            if self.committed:
+                self._staging = None
+        return self.path
