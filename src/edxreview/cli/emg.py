@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
     from edxreview.signal import analyze_recording, lookup_reference, read_signal
+    from edxreview.signal._classify import check_age
+    from edxreview.signal._readers import check_gain, check_sampling_rate
 
     if getattr(args, "emg_command", "analyze") != "analyze":
         _err(f"unknown emg command {args.emg_command!r}; use 'analyze'.")
@@ -67,10 +69,14 @@ def run(args: argparse.Namespace) -> int:
         except InvalidParameterError as exc:
             _err(str(exc))
             return 2
-    for name, v in (("--fs", args.fs), ("--gain", args.gain)):
-        if v is not None and not v > 0:
-            _err(f"{name} {v!r} must be a positive number.")
-            return 2
+    # options are checked before any file is read: a bad option is a usage error (exit 2)
+    try:
+        check_sampling_rate(args.fs, "--fs")
+        check_gain(args.gain, "--gain")
+        check_age(args.age, "--age")
+    except InvalidParameterError as exc:
+        _err(str(exc))
+        return 2
     paths = [Path(p) for p in args.paths]
     # a WFDB record given as both .hea and .dat is one recording
     seen, unique = set(), []
