@@ -274,3 +274,46 @@ def test_the_sampling_rate_range_is_wide_enough_for_the_real_recordings():
     # PhysioNet 4 kHz, EMGLAB 10 kHz and 23.4375 kHz, Algiers 32.768 kHz
     lo, hi = FS_RANGE_HZ
     assert lo <= 4000 and 32768 <= hi
+
+
+@pytest.mark.parametrize("start, value, match", [
+    (256 + 120, "300", "digital maximum 32767 must be above|digital maximum"),
+    (256 + 104, "200", "physical minimum and maximum are both 200.0"),
+    (256 + 112, "2e", "physical maximum of signal 'EMG' '2e' \\(bytes 368-376\\)"),
+], ids=["digital range inverted", "physical range empty", "physical maximum not a number"])
+def test_edf_signal_ranges(tmp_path, start, value, match):
+    p = _edf(tmp_path / "r.edf")
+    if value == "300":  # digital minimum above the maximum
+        _patch(p, start, "32767")
+        _patch(p, start + 8, "300")
+    else:
+        _patch(p, start, value)
+    with pytest.raises(SignalFileError, match=match):
+        read_signal(p)
+
+
+@pytest.mark.parametrize("kind", ["edf", "wfdb"])
+def test_damaged_headers_never_raise_anything_but_located_errors(tmp_path, kind):
+    """Random bytes typed into a header: the reader reads it or names the file in its error."""
+    import random
+
+    from edxreview.signal._analyze import check_recording
+
+    rng = random.Random(7)
+    if kind == "edf":
+        base = _edf(tmp_path / "base.edf", seconds=1).read_bytes()
+        span, target = 512, tmp_path / "f.edf"
+    else:
+        base = b"rec 1 10000 20000\nrec.dat 16 500(3)/mV 16 0 -12 0 0 EMG\n# age: 30\n"
+        span, target = len(base), tmp_path / "rec.hea"
+        np.round(weak_contraction(duration_s=2.0)[0]).astype("<i2").tofile(tmp_path / "rec.dat")
+    chars = b"0123456789.-+ eE\x00\xffnaif/()\r\n#"
+    for _ in range(150):
+        damaged = bytearray(base)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(span)] = rng.choice(chars)
+        target.write_bytes(bytes(damaged))
+        try:
+            check_recording(read_signal(target))
+        except (SignalFileError, InvalidParameterError) as exc:
+            assert f"{target.stem}." in str(exc), str(exc)  # the header or its data file

@@ -38,6 +38,10 @@ GAIN_RANGE_ADU_PER_MV = (1e-3, 1e9)
 #: most samples read from one recording (28 min at 10 kHz; 128 MiB as float64): the analysis keeps
 #: several float64 copies of the signal, so longer files are refused before anything is read
 MAX_SAMPLES = 2**24
+#: largest WFDB header read (real ones are a few hundred bytes)
+MAX_HEADER_BYTES = 1024**2
+#: most signals an EDF header may declare (bounds the header read: 256 bytes per signal)
+_MAX_EDF_SIGNALS = 4096
 
 
 def check_sampling_rate(value: float | None, where: str = "fs_hz") -> None:
@@ -260,6 +264,11 @@ _WFDB_FORMATS = {"16": "<i2", "61": ">i2", "80": "u1", "8": None}
 
 def _parse_wfdb_header(hea: Path) -> tuple[list[str], list[str]]:
     try:
+        size = hea.stat().st_size
+        if size > MAX_HEADER_BYTES:
+            raise SignalFileError(
+                f"{hea}: {size} bytes is too large for a WFDB header (MAX_HEADER_BYTES = "
+                f"{MAX_HEADER_BYTES}); is it the data file?")
         raw = hea.read_bytes()
     except OSError as exc:
         raise SignalFileError(f"{hea}: cannot read the header ({exc.strerror}).") from None
@@ -467,25 +476,31 @@ def _read_edf(p: Path) -> Recording:
             edf = edfio.read_edf(p)
     except Exception as exc:  # edfio raises ValueError and others for broken files
         raise SignalFileError(f"{p}: not a readable EDF/EDF+ file ({exc}).") from None
-    signals = [s for s in edf.signals]
-    if not signals:
-        raise SignalFileError(f"{p}: the EDF file holds no signals.")
-    s = signals[0]
-    factor = _UNIT_TO_UV.get(str(s.physical_dimension).strip().lower())
-    data = np.asarray(s.data, dtype=np.float64)
+    try:
+        signals = [s for s in edf.signals]
+        if not signals:
+            raise SignalFileError(f"{p}: the EDF file holds no signals.")
+        s = signals[0]
+        label, dimension = s.label, str(s.physical_dimension)
+        data = np.asarray(s.data, dtype=np.float64)
+        dmin, dmax = s.digital_min, s.digital_max
+        pmin, pmax = s.physical_min, s.physical_max
+        fs_hz = float(s.sampling_frequency)
+        per_record, duration = s.samples_per_data_record, edf.data_record_duration
+    except (ValueError, TypeError, ArithmeticError, UnicodeDecodeError) as exc:
+        # edfio parses header fields when they are first used
+        raise SignalFileError(f"{p}: a signal header field cannot be read ({exc}).") from None
+    factor = _UNIT_TO_UV.get(dimension.strip().lower())
     if data.size == 0:
-        raise SignalFileError(f"{p}: the first signal {s.label!r} has no samples.")
+        raise SignalFileError(f"{p}: the first signal {label!r} has no samples.")
     calibrated = factor is not None
     notes = []
     if calibrated:
         data = data * factor
     else:
         notes.append(
-            f"physical dimension {s.physical_dimension!r} is not a voltage: amplitudes are "
-            "kept as stored"
+            f"physical dimension {dimension!r} is not a voltage: amplitudes are kept as stored"
         )
-    dmin, dmax = s.digital_min, s.digital_max
-    pmin, pmax = s.physical_min, s.physical_max
     f = factor or 1.0
     lo, hi = sorted((pmin * f, pmax * f))
     adu_per_mv = None
@@ -499,14 +514,14 @@ def _read_edf(p: Path) -> Recording:
     except Exception:  # patient field not EDF+ conformant: fine, no metadata
         pass
     try:
-        check_sampling_rate(float(s.sampling_frequency), "sampling frequency")
+        check_sampling_rate(fs_hz, "sampling frequency")
     except InvalidParameterError as exc:
         raise SignalFileError(
-            f"{p}: signal {s.label!r}: {exc} (the header gives {s.samples_per_data_record} "
-            f"samples per data record of {edf.data_record_duration!r} s)") from None
+            f"{p}: signal {label!r}: {exc} (the header gives {per_record} samples per data "
+            f"record of {duration!r} s)") from None
     rec = Recording(
         samples=data,
-        fs_hz=float(s.sampling_frequency),
+        fs_hz=fs_hz,
         calibrated=calibrated,
         name=p.stem,
         path=str(p),
@@ -532,9 +547,9 @@ def _check_edf_layout(p: Path) -> None:
             raise SignalFileError(f"{p}: not a readable EDF/EDF+ file (the 256-byte header is "
                                   f"incomplete: {len(head)} bytes).")
         n_signals = _edf_field(p, head, 252, 256, "number of signals", int)
-        if not 0 < n_signals <= 4096:
+        if not 0 < n_signals <= _MAX_EDF_SIGNALS:
             raise SignalFileError(f"{p}: the EDF header's number of signals {n_signals} is not "
-                                  "between 1 and 4096.")
+                                  f"between 1 and {_MAX_EDF_SIGNALS} (_MAX_EDF_SIGNALS).")
         signal_head = fh.read(256 * n_signals)
     if len(signal_head) < 256 * n_signals:
         raise SignalFileError(f"{p}: the EDF header is cut short: {n_signals} signal(s) need "
@@ -548,6 +563,11 @@ def _check_edf_layout(p: Path) -> None:
     per_record = [_edf_field(p, signal_head, offset + 8 * i, offset + 8 * (i + 1),
                              f"samples per data record of signal {labels[i]!r}", int, 256)
                   for i in range(n_signals)]
+    for i in range(n_signals):
+        for field, start, kind in (("physical minimum", 104, float), ("physical maximum", 112, float),
+                                   ("digital minimum", 120, int), ("digital maximum", 128, int)):
+            at = start * n_signals + 8 * i
+            _edf_field(p, signal_head, at, at + 8, f"{field} of signal {labels[i]!r}", kind, 256)
     if any(n < 0 for n in per_record):
         raise SignalFileError(f"{p}: a signal has a negative number of samples per data record.")
     record_bytes = bytes_per_sample * sum(per_record)
@@ -566,6 +586,20 @@ def _check_edf_layout(p: Path) -> None:
     first = next((i for i, label in enumerate(labels) if label != "EDF Annotations"), None)
     if first is not None:
         _check_length(p, per_record[first] * n_records)
+        at = 120 * n_signals + 8 * first
+        digital = [_edf_field(p, signal_head, a, a + 8, "digital range", int, 256)
+                   for a in (at, at + 8 * n_signals)]
+        if digital[1] <= digital[0]:
+            raise SignalFileError(
+                f"{p}: signal {labels[first]!r}: the digital maximum {digital[1]} must be "
+                f"above the digital minimum {digital[0]}.")
+        at = 104 * n_signals + 8 * first
+        physical = [_edf_field(p, signal_head, a, a + 8, "physical range", float, 256)
+                    for a in (at, at + 8 * n_signals)]
+        if physical[0] == physical[1]:
+            raise SignalFileError(
+                f"{p}: signal {labels[first]!r}: the physical minimum and maximum are both "
+                f"{physical[0]!r}; the samples cannot be converted to a physical unit.")
         if not (np.isfinite(duration) and duration > 0):
             raise SignalFileError(
                 f"{p}: the EDF header's duration of a data record {duration!r} s must be a "
