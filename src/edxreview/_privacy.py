@@ -144,12 +144,13 @@ def deidentify_study(study: Study, salt: str, recording_sites: Iterable[str] = (
         ``patient_id`` replaced in every sheet; free-text columns (``diagnosis``,
         ``location``) emptied; sites not on the site and muscle vocabularies replaced by
         ``"unrecognised site N"``; unknown columns dropped except date columns (``*_date``),
-        which are shifted per patient; warnings de-identified by :func:`deidentify_problems`;
-        the source file name is withheld.
+        which are shifted per patient and renamed ``date_1``, ``date_2``…; warnings
+        de-identified by :func:`deidentify_problems`; the source file name is withheld.
     """
     known_sites = site_vocabulary(recording_sites)
     site_labels: dict[str, str] = {}
     tables: dict[str, pd.DataFrame] = {}
+    extra_columns: dict[str, list[str]] = {}
     for name, table in study.tables.items():
         out = table.copy()
         spec = SHEETS.get(name)
@@ -169,12 +170,14 @@ def deidentify_study(study: Study, salt: str, recording_sites: Iterable[str] = (
             for col in dates:
                 parsed = pd.to_datetime(out[col], errors="coerce", format="ISO8601")
                 out[col] = (parsed + shift).dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
-        out = out.drop(columns=drop)
+        # a laboratory's own header is typed text too: kept date columns become date_1, date_2…
+        renamed = {c: f"date_{i}" for i, c in enumerate(dates, start=1)}
+        out = out.drop(columns=drop).rename(columns=renamed)
+        if renamed:
+            extra_columns[name] = list(renamed.values())
         if "patient_id" in out:
             out["patient_id"] = pseudonymize_ids(out["patient_id"], salt).to_numpy()
         tables[name] = out
-    extra_columns = {k: [c for c in v if _is_date_column(c)] for k, v in
-                     study.extra_columns.items()}
     return replace(study, tables=tables, warnings=deidentify_problems(study.warnings, salt),
                    source=Path("deidentified"), extra_columns=extra_columns)
 

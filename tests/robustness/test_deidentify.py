@@ -209,3 +209,19 @@ def test_a_problem_about_an_id_names_the_pseudonym():
                                  "salt")
     assert got.column == "patient_id"
     assert got.value == pseudonymize_ids(pd.Series(["Qz-Homer"]), "salt").iloc[0]
+
+
+def test_kept_date_columns_are_shifted_and_lose_their_typed_names(tmp_path):
+    from edxreview._privacy import deidentify_study
+    from edxreview.io import load_study
+
+    book = base_book()
+    book["patients"][0].append("Qz Burns admission_date")
+    for r in book["patients"][1:]:
+        r.append("2020-01-09")
+    study = deidentify_study(load_study(write_csv_folder(book, tmp_path / "in")), "salt")
+    table = study.tables["patients"]
+    assert study.extra_columns["patients"] == ["date_1"]
+    assert not any("qz" in str(c).lower() for c in table.columns)
+    shifted = pd.to_datetime(table["date_1"]) - pd.Timestamp("2020-01-09")
+    assert shifted.dt.days.ne(0).all() and shifted.dt.days.abs().le(365).all()
