@@ -575,14 +575,14 @@ def _check_edf_layout(p: Path) -> None:
     if record_bytes == 0:
         raise SignalFileError(f"{p}: the EDF data records hold no samples.")
     held, rest = divmod(data_bytes, record_bytes)
-    if n_records == -1:  # allowed while a recording is still being written
-        n_records = held
-    if n_records < 0 or held != n_records or rest:
+    announced = held if n_records == -1 else n_records  # -1: unknown while still recording
+    if announced < 0 or held != announced or rest:
         raise SignalFileError(
             f"{p}: the EDF header announces {n_records} data record(s) of {record_bytes} bytes "
             f"but the file holds {held}" + (f" and {rest} byte(s) more" if rest else "")
-            + ("; the file is truncated." if held < n_records else "; the header and the file "
+            + ("; the file is truncated." if held < announced else "; the header and the file "
                "disagree (a damaged or unfinished file)."))
+    n_records = announced
     first = next((i for i, label in enumerate(labels) if label != "EDF Annotations"), None)
     if first is not None:
         _check_length(p, per_record[first] * n_records)
