@@ -156,7 +156,7 @@ def test_an_invalid_workbook_under_deidentify_prints_locations_not_values(tmp_pa
 
 
 def test_dates_are_always_moved():
-    """The per-patient shift is ±1…±365 days and never 0 (an unmoved date would be the original)."""
+    """The per-patient shift is ±1…±365 days, never 0 (an unmoved date is the original)."""
     from edxreview._privacy import _date_shift_days
 
     shifts = _date_shift_days(pd.Series([f"id-{i}" for i in range(20_000)]), "salt")

@@ -225,7 +225,8 @@ def _patch(path, start, text):
 def test_an_edf_header_promising_more_records_than_the_file_holds(tmp_path):
     p = _edf(tmp_path / "r.edf")
     _patch(p, 236, "5")
-    with pytest.raises(SignalFileError, match=r"r\.edf.*announces 5 data record.*holds 2.*truncated"):
+    with pytest.raises(SignalFileError,
+                       match=r"r\.edf.*announces 5 data record.*holds 2.*truncated"):
         read_signal(p)
 
 
