@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._errors import InvalidParameterError
+from ._errors import InvalidParameterError, InvalidWorkbookError
 from ._output import OutputFolder
+from ._privacy import deidentify_problems, deidentify_study, new_salt
 from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
 from .cohort import summarize_cohort
@@ -94,12 +95,19 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
             "pseudonyms), or leave it out for a random salt that is written nowhere")
     step = progress or (lambda name: None)
     step("read and validate")
-    study = load_study(path)
-    if deidentify:
-        from ._privacy import deidentify_study, new_salt
-
-        study = deidentify_study(study, salt if salt is not None else new_salt())
+    key = (salt if salt else new_salt()) if deidentify else ""
+    try:
+        study = load_study(path)
+    except InvalidWorkbookError as exc:
+        if not deidentify:
+            raise
+        # the problems are printed: under --deidentify they name no typed text either
+        raise InvalidWorkbookError(
+            f"{exc} (cell values are withheld under --deidentify; `edxreview validate` shows "
+            "them)", deidentify_problems(exc.problems, key)) from None
     ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
+    if deidentify:
+        study = deidentify_study(study, key, recording_sites=ref.limits["recording_site"])
     anatomy = load_anatomy()
     rules = load_rules()
     step("flag values")
@@ -124,7 +132,8 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     summary["provenance"] = {
         "edxreview_version": __version__,
         "reference_set": ref.label,
-        "reference_path": "bundled" if ref.path == "bundled" else Path(ref.path).name,
+        "reference_path": "bundled" if ref.path == "bundled" else (
+            "withheld (--deidentify)" if deidentify else Path(ref.path).name),
         "input": "withheld (--deidentify)" if deidentify else Path(study.source).name,
         "input_format": study.format,
         "input_sha256": study.sha256,

@@ -83,7 +83,8 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
                         "holding .edxreview-output.json and no file it does not list)")
     p.add_argument("--deidentify", action="store_true",
                    help="replace patient ids by salted hashes, shift dates per patient and drop "
-                        "free text (diagnosis, location, unknown columns) before the review; "
+                        "free text (diagnosis, location, unknown columns, unrecognised sites) "
+                        "before the review; "
                         "the mapping cannot be recovered without the salt")
     p.add_argument("--salt", default=None, metavar="TEXT",
                    help="salt for --deidentify (keep it secret; the same salt gives the same "

@@ -49,11 +49,21 @@ def _err(msg: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``edxreview emg analyze``; returns the exit status (0 ok, 1 bad input, 2 usage)."""
-    from edxreview._errors import OutputPathError
+    from edxreview._errors import InvalidParameterError, OutputPathError
     from edxreview._output import OutputFolder
+    from edxreview.signal._classify import check_age
+    from edxreview.signal._readers import check_gain, check_sampling_rate
 
     if getattr(args, "emg_command", "analyze") != "analyze":
         _err(f"unknown emg command {args.emg_command!r}; use 'analyze'.")
+        return 2
+    # options are checked before any file is read or written: a bad option is a usage error (exit 2)
+    try:
+        check_sampling_rate(args.fs, "--fs")
+        check_gain(args.gain, "--gain")
+        check_age(args.age, "--age")
+    except InvalidParameterError as exc:
+        _err(str(exc))
         return 2
     paths = [Path(p) for p in args.paths]
     # a WFDB record is read from its header and its data file: the output may overlap neither
@@ -79,10 +89,6 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             lookup_reference(args.muscle, args.age)
         except InvalidParameterError as exc:
             _err(str(exc))
-            return 2
-    for name, v in (("--fs", args.fs), ("--gain", args.gain)):
-        if v is not None and not v > 0:
-            _err(f"{name} {v!r} must be a positive number.")
             return 2
     # a WFDB record given as both .hea and .dat is one recording
     seen, unique = set(), []

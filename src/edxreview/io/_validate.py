@@ -352,11 +352,12 @@ def validate_workbook(raw: RawWorkbook) -> Study:
             hint = f"; the sheet has {options[0]!r} — rename it to {col!r}" if options else ""
             coll.problems.append(Problem(name, 1, col, None, f"required column is missing{hint}"))
         extras = [c for c in data_cols if c not in {c.name for c in spec.columns}]
+        # one warning per column, the column's name in the column field (not in the message
+        # text), so that --deidentify can withhold a name that is not on the specification
+        coll.problems += [Problem(name, 1, raw.headers.get(name, {}).get(c, c), None,
+                                  "unknown column, kept in the data but not used",
+                                  severity="warning") for c in extras]
         if extras:
-            shown = ", ".join(repr(raw.headers.get(name, {}).get(c, c)) for c in extras)
-            coll.problems.append(Problem(name, 1, None, None,
-                                         f"unknown column(s) {shown} kept in the data but not used",
-                                         severity="warning"))
             extra_columns[name] = extras
         out = pd.DataFrame(index=frame.index)
         out["_row"] = frame["_row"].astype(int).to_numpy()

@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from edxreview._errors import SignalFileError
 from edxreview.signal._classify import (
     Reading,
     ReferenceLimits,
+    check_age,
     classify_recording,
     lookup_reference,
     normalize_muscle,
 )
 from edxreview.signal._measure import measure_muaps
 from edxreview.signal._muap import Decomposition, sort_units
-from edxreview.signal._readers import Recording
+from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._readers import Recording, check_sampling_rate
 from edxreview.signal._spontaneous import detect_spontaneous, segment_activity
 
 
@@ -107,6 +110,30 @@ def summarize_muaps(muaps: pd.DataFrame, n_muaps: int) -> dict:
     }
 
 
+def check_recording(rec: Recording) -> None:
+    """Refuse a recording the analysis cannot read meaningfully.
+
+    Its sampling rate must be in :data:`~edxreview.signal._readers.FS_RANGE_HZ` and it must hold
+    at least one activity block (``segmentation.block_ms`` of ``emg_signal_parameters.toml``),
+    the shortest stretch whose activity is judged.
+
+    Raises
+    ------
+    InvalidParameterError
+        The sampling rate is out of range.
+    SignalFileError
+        The recording is shorter than one block.
+    """
+    check_sampling_rate(rec.fs_hz, f"{rec.path or rec.name}: sampling rate")
+    block_ms = float(load_signal_parameters()["segmentation"]["block_ms"])
+    need = int(np.ceil(block_ms * 1e-3 * rec.fs_hz))
+    if rec.samples.size < need:
+        raise SignalFileError(
+            f"{rec.path or rec.name}: {rec.samples.size} sample(s) ({1e3 * rec.duration_s:.3g} ms "
+            f"at {rec.fs_hz:g} Hz) is too short to analyse; a recording needs at least one "
+            f"{block_ms:g} ms activity block ({need} samples).")
+
+
 def analyze_recording(
     rec: Recording, muscle: str | None = None, age_years: float | None = None,
     sorting: str | None = None,
@@ -127,13 +154,25 @@ def analyze_recording(
     Returns
     -------
     RecordingAnalysis
+
+    Raises
+    ------
+    InvalidParameterError
+        ``age_years`` is not a plausible age, or the sampling rate is out of range.
+    SignalFileError
+        The recording is too short to analyse (see :func:`check_recording`).
     """
+    check_age(age_years)
+    check_recording(rec)
     notes = list(rec.notes)
     muscle = normalize_muscle(muscle or rec.metadata.get("muscle"))
     if age_years is None and rec.metadata.get("age"):
         try:
             age_years = float(rec.metadata["age"])
-        except ValueError:
+            check_age(age_years, "the header's age")
+        except ValueError:  # InvalidParameterError included: read without the header's age
+            notes.append(f"the header's age {rec.metadata['age']!r} is not a plausible age in "
+                         "years; read as age unknown")
             age_years = None
     segments = segment_activity(rec)
     dec = sort_units(rec, method=sorting)

@@ -54,6 +54,35 @@ class ReferenceLimits:
     table: str
 
 
+def check_age(age_years: float | None, where: str = "age_years") -> None:
+    """Raise :class:`InvalidParameterError` unless the age is plausible.
+
+    The range is the study workbook's (``patients, age_years`` of the bundled
+    ``plausibility.csv``: error_min … error_max), so a recording and a workbook accept the same
+    ages.
+    """
+    if age_years is None:
+        return
+    lo, hi = age_range_years()
+    try:
+        value = float(age_years)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (np.isfinite(value) and lo <= value <= hi):
+        raise InvalidParameterError(
+            f"{where}={age_years!r} is not a plausible age; give the age at the study in years, "
+            f"between {lo:g} and {hi:g}.")
+
+
+def age_range_years() -> tuple[float, float]:
+    """(lowest, highest) plausible age in years, from ``plausibility.csv``."""
+    from edxreview.knowledge import read_table
+
+    table, _ = read_table("plausibility")
+    row = table[(table["sheet"] == "patients") & (table["column"] == "age_years")].iloc[0]
+    return float(row["error_min"]), float(row["error_max"])
+
+
 def lookup_reference(muscle: str, age_years: float | None) -> ReferenceLimits:
     """Reference limits for a muscle and age from ``muap_reference.csv``.
 

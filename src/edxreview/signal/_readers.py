@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,59 @@ _FORMATS = ("auto", "wfdb", "edf", "raw")
 
 # WFDB physical units -> factor to microvolts (matched case-insensitively: real headers write "mv").
 _UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6}
+
+# Technical limits of what the readers accept (properties of the software, not clinical values).
+#: sampling rates (Hz) a needle-EMG recording can have: below 1 kHz the MUAP spike (energy up to
+#: several kHz) is not represented and the detection band cannot be built; above 1 MHz a value is
+#: a units mistake (kHz for Hz) or a damaged header
+FS_RANGE_HZ = (1_000.0, 1_000_000.0)
+#: ADC units per mV: outside this a 16-bit converter's full scale would be under 0.03 µV or over
+#: 30 kV, which only a damaged header or a units mistake gives (and amplitudes overflow)
+GAIN_RANGE_ADU_PER_MV = (1e-3, 1e9)
+#: most samples read from one recording (28 min at 10 kHz; 128 MiB as float64): the analysis keeps
+#: several float64 copies of the signal, so longer files are refused before anything is read
+MAX_SAMPLES = 2**24
+#: largest WFDB header read (real ones are a few hundred bytes)
+MAX_HEADER_BYTES = 1024**2
+#: most signals an EDF header may declare (bounds the header read: 256 bytes per signal)
+_MAX_EDF_SIGNALS = 4096
+
+
+def check_sampling_rate(value: float | None, where: str = "fs_hz") -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` is in :data:`FS_RANGE_HZ`."""
+    if value is None:
+        return
+    lo, hi = FS_RANGE_HZ
+    if not _in_range(value, lo, hi):
+        raise InvalidParameterError(
+            f"{where}={value!r} is not a sampling rate edxreview accepts: give the rate in Hz, "
+            f"between {lo:g} and {hi:g}.")
+
+
+def check_gain(value: float | None, where: str = "gain_adu_per_mv") -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` is in :data:`GAIN_RANGE_ADU_PER_MV`."""
+    if value is None:
+        return
+    lo, hi = GAIN_RANGE_ADU_PER_MV
+    if not _in_range(value, lo, hi):
+        raise InvalidParameterError(
+            f"{where}={value!r} is not a gain edxreview accepts: give ADC units per mV, between "
+            f"{lo:g} and {hi:g}.")
+
+
+def _in_range(value: object, lo: float, hi: float) -> bool:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(v) and lo <= v <= hi)
+
+
+def _check_length(where: object, n_samples: int) -> None:
+    if n_samples > MAX_SAMPLES:
+        raise SignalFileError(
+            f"{where}: {n_samples} samples is more than edxreview reads from one recording "
+            f"(MAX_SAMPLES = {MAX_SAMPLES}); cut the recording into shorter files.")
 
 
 @dataclass
@@ -96,13 +150,6 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         )
 
 
-def _check_positive(name: str, value: float | None) -> None:
-    if value is None:
-        return
-    if not np.isfinite(value) or value <= 0:
-        raise InvalidParameterError(f"{name}={value!r} must be a positive number.")
-
-
 def read_signal(
     path: str | Path,
     format: SignalFormat = "auto",
@@ -135,13 +182,15 @@ def read_signal(
     Raises
     ------
     SignalFileError
-        The file is missing, truncated, or its header is inconsistent.
+        The file is missing, truncated, longer than :data:`MAX_SAMPLES`, or its header is
+        inconsistent or out of range (a sampling rate outside :data:`FS_RANGE_HZ`, a gain outside
+        :data:`GAIN_RANGE_ADU_PER_MV`, a data file outside the header's folder).
     InvalidParameterError
-        An argument is out of range (unknown format, non-positive ``fs_hz``...).
+        An argument is out of range (unknown format, ``fs_hz`` outside :data:`FS_RANGE_HZ`...).
     """
     _check_choice("format", format, _FORMATS)
-    _check_positive("fs_hz", fs_hz)
-    _check_positive("gain_adu_per_mv", gain_adu_per_mv)
+    check_sampling_rate(fs_hz)
+    check_gain(gain_adu_per_mv)
     p = Path(path)
     fmt = format
     if fmt == "auto":
@@ -183,8 +232,8 @@ def _read_raw(
             f"{p}: {nbytes} bytes is not a whole number of int16 samples; the file is "
             "truncated or not raw int16."
         )
-    adu = np.fromfile(p, dtype="<i2")
-    x = adu.astype(np.float64)
+    _check_length(p, nbytes // 2)
+    x = np.memmap(p, dtype="<i2", mode="r").astype(np.float64)
     notes = []
     if drop_first and x.size > 1:
         x[0] = x[1]
@@ -215,6 +264,11 @@ _WFDB_FORMATS = {"16": "<i2", "61": ">i2", "80": "u1", "8": None}
 
 def _parse_wfdb_header(hea: Path) -> tuple[list[str], list[str]]:
     try:
+        size = hea.stat().st_size
+        if size > MAX_HEADER_BYTES:
+            raise SignalFileError(
+                f"{hea}: {size} bytes is too large for a WFDB header (MAX_HEADER_BYTES = "
+                f"{MAX_HEADER_BYTES}); is it the data file?")
         raw = hea.read_bytes()
     except OSError as exc:
         raise SignalFileError(f"{hea}: cannot read the header ({exc.strerror}).") from None
@@ -256,6 +310,30 @@ def _parse_comments(comments: list[str]) -> dict[str, str]:
     return meta
 
 
+def _header_number(hea: Path, field: str, text: str, kind: type) -> float:
+    """A number of a WFDB header, or a :class:`SignalFileError` naming the field and the text."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not np.isfinite(value):
+        raise SignalFileError(
+            f"{hea}: the {field} field {text!r} is not a "
+            f"{'whole number' if kind is int else 'finite number'}.")
+    return value
+
+
+def _data_file(hea: Path, name: str) -> Path:
+    """The data file a WFDB signal line names: a file in the header's folder, never outside it."""
+    parts = re.split(r"[/\\]", name)
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+        raise SignalFileError(
+            f"{hea}: the signal line names the data file {name!r}, which is outside the "
+            "header's folder; edxreview reads only data files beside (or below) their header. "
+            "Move the data file next to the header and name it without a folder.")
+    return hea.parent.joinpath(*[x for x in parts if x not in ("", ".")])
+
+
 def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
     hea = p.with_suffix(".hea") if p.suffix.lower() != ".hea" else p
     if not hea.is_file():
@@ -269,12 +347,18 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
             f"{hea}: record line {records[0]!r} must give name, number of signals and "
             "sampling rate."
         )
+    n_sig = _header_number(hea, "number of signals", rec_fields[1], int)
+    fs_hz = _header_number(hea, "sampling frequency", rec_fields[2].split("/")[0], float)
+    n_samples_hdr = (_header_number(hea, "number of samples", rec_fields[3], int)
+                     if len(rec_fields) > 3 else None)
     try:
-        n_sig = int(rec_fields[1])
-        fs_hz = float(rec_fields[2].split("/")[0])
-        n_samples_hdr = int(rec_fields[3]) if len(rec_fields) > 3 else None
-    except ValueError:
-        raise SignalFileError(f"{hea}: cannot parse the record line {records[0]!r}.") from None
+        check_sampling_rate(fs_hz, "sampling frequency")
+    except InvalidParameterError as exc:
+        raise SignalFileError(f"{hea}: record line {records[0]!r}: {exc}") from None
+    if n_samples_hdr is not None and n_samples_hdr < 0:
+        raise SignalFileError(
+            f"{hea}: record line {records[0]!r}: number of samples {n_samples_hdr} is negative; "
+            "it must be the signal's length (or 0 when unknown).")
     if n_sig < 1 or len(records) - 1 < n_sig:
         raise SignalFileError(
             f"{hea}: the record line announces {n_sig} signal(s) but {len(records) - 1} "
@@ -285,7 +369,7 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
     sig = records[1].split()
     if len(sig) < 2:
         raise SignalFileError(f"{hea}: signal line {records[1]!r} lacks a storage format.")
-    dat = hea.with_name(sig[0])
+    dat = _data_file(hea, sig[0])
     fmt = re.match(r"\d+", sig[1])
     fmt = fmt.group(0) if fmt else sig[1]
     if fmt not in ("16", "61", "80"):
@@ -306,12 +390,13 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
         m = re.match(r"^([-+0-9.eE]+)(?:\(([-+0-9]+)\))?(?:/(\S+))?$", sig[2])
         if not m:
             raise SignalFileError(f"{hea}: cannot parse the gain field {sig[2]!r}.")
-        gain = float(m.group(1)) or 200.0
+        # 0 means "not given": WFDB's default gain, 200 ADC units per physical unit
+        gain = _header_number(hea, "gain", m.group(1), float) or 200.0
         if m.group(2):
-            baseline = float(m.group(2))
+            baseline = _header_number(hea, "baseline", m.group(2), float)
         if m.group(3):
             units = m.group(3)
-    adc_zero = float(sig[4]) if len(sig) > 4 else 0.0
+    adc_zero = _header_number(hea, "ADC zero", sig[4], float) if len(sig) > 4 else 0.0
     if len(sig) > 2 and not re.search(r"\(", sig[2]):
         baseline = adc_zero
     factor = _UNIT_TO_UV.get(units.lower())
@@ -319,6 +404,10 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
         raise SignalFileError(
             f"{hea}: physical units {units!r} are not a voltage; expected uV, mV or V."
         )
+    try:
+        check_gain(gain / (factor / 1e3), "gain (ADC units per mV)")
+    except InvalidParameterError as exc:
+        raise SignalFileError(f"{hea}: signal line {records[1]!r}: {exc}") from None
     if not dat.is_file():
         raise SignalFileError(f"{hea}: data file {dat.name!r} not found.")
     nbytes = dat.stat().st_size
@@ -335,14 +424,15 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
                 f"{dat}: the header announces {n_samples_hdr} samples but the file holds "
                 f"{n_avail}; the file is truncated."
             )
-    if fmt == "80":
-        adu = np.fromfile(dat, dtype="u1").astype(np.float64) - 128.0
-    else:
-        adu = np.fromfile(dat, dtype=_WFDB_FORMATS[fmt]).astype(np.float64)
-    if n_samples_hdr:
-        adu = adu[:n_samples_hdr]
-    if adu.size == 0:
+    n_read = n_samples_hdr if n_samples_hdr else n_avail
+    if n_read == 0:
         raise SignalFileError(f"{dat}: the data file holds no samples.")
+    _check_length(dat, n_read)
+    # memory-mapped: only the samples used are read, never the whole file into memory first
+    if fmt == "80":
+        adu = np.memmap(dat, dtype="u1", mode="r", shape=(n_read,)).astype(np.float64) - 128.0
+    else:
+        adu = np.memmap(dat, dtype=_WFDB_FORMATS[fmt], mode="r", shape=(n_read,)).astype(np.float64)
     if len(sig) > 5 and sig[5].lstrip("-").isdigit() and n_samples_hdr:
         first = float(sig[5])
         if first != adu[0]:
@@ -350,7 +440,8 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
                 f"{dat}: first sample {adu[0]:.0f} differs from the header's initial value "
                 f"{first:.0f}; wrong storage format or byte order?"
             )
-    gain_used = gain_override if gain_override is not None else gain
+    # the override is per mV (as documented); the header's gain is per physical unit
+    gain_used = gain if gain_override is None else gain_override * (factor / 1e3)
     # gain is ADC units per physical unit; convert to ADU per mV for the record.
     adu_per_mv = gain_used / (factor / 1e3)
     x = (adu - baseline) / gain_used * factor
@@ -376,29 +467,40 @@ def _read_edf(p: Path) -> Recording:
 
     if not p.is_file():
         raise SignalFileError(f"{p}: file not found.")
+    _check_edf_layout(p)
     try:
-        edf = edfio.read_edf(p)
+        with warnings.catch_warnings():
+            # edfio warns and carries on where the header and the file disagree; that was
+            # refused above, with the field named
+            warnings.simplefilter("ignore")
+            edf = edfio.read_edf(p)
     except Exception as exc:  # edfio raises ValueError and others for broken files
         raise SignalFileError(f"{p}: not a readable EDF/EDF+ file ({exc}).") from None
-    signals = [s for s in edf.signals]
-    if not signals:
-        raise SignalFileError(f"{p}: the EDF file holds no signals.")
-    s = signals[0]
-    factor = _UNIT_TO_UV.get(str(s.physical_dimension).strip().lower())
-    data = np.asarray(s.data, dtype=np.float64)
+    try:
+        signals = [s for s in edf.signals]
+        if not signals:
+            raise SignalFileError(f"{p}: the EDF file holds no signals.")
+        s = signals[0]
+        label, dimension = s.label, str(s.physical_dimension)
+        data = np.asarray(s.data, dtype=np.float64)
+        dmin, dmax = s.digital_min, s.digital_max
+        pmin, pmax = s.physical_min, s.physical_max
+        fs_hz = float(s.sampling_frequency)
+        per_record, duration = s.samples_per_data_record, edf.data_record_duration
+    except (ValueError, TypeError, ArithmeticError, UnicodeDecodeError) as exc:
+        # edfio parses header fields when they are first used
+        raise SignalFileError(f"{p}: a signal header field cannot be read ({exc}).") from None
+    factor = _UNIT_TO_UV.get(dimension.strip().lower())
     if data.size == 0:
-        raise SignalFileError(f"{p}: the first signal {s.label!r} has no samples.")
+        raise SignalFileError(f"{p}: the first signal {label!r} has no samples.")
     calibrated = factor is not None
     notes = []
     if calibrated:
         data = data * factor
     else:
         notes.append(
-            f"physical dimension {s.physical_dimension!r} is not a voltage: amplitudes are "
-            "kept as stored"
+            f"physical dimension {dimension!r} is not a voltage: amplitudes are kept as stored"
         )
-    dmin, dmax = s.digital_min, s.digital_max
-    pmin, pmax = s.physical_min, s.physical_max
     f = factor or 1.0
     lo, hi = sorted((pmin * f, pmax * f))
     adu_per_mv = None
@@ -411,9 +513,15 @@ def _read_edf(p: Path) -> Recording:
             meta["age"] = str(pat.age)
     except Exception:  # patient field not EDF+ conformant: fine, no metadata
         pass
+    try:
+        check_sampling_rate(fs_hz, "sampling frequency")
+    except InvalidParameterError as exc:
+        raise SignalFileError(
+            f"{p}: signal {label!r}: {exc} (the header gives {per_record} samples per data "
+            f"record of {duration!r} s)") from None
     rec = Recording(
         samples=data,
-        fs_hz=float(s.sampling_frequency),
+        fs_hz=fs_hz,
         calibrated=calibrated,
         name=p.stem,
         path=str(p),
@@ -423,6 +531,94 @@ def _read_edf(p: Path) -> Recording:
     )
     rec.clip_value = (lo, hi)
     return rec
+
+
+def _check_edf_layout(p: Path) -> None:
+    """Check an EDF header against the file's size before any sample is read.
+
+    The fixed header (EDF specification, Kemp et al. 1992) gives the number of data records,
+    their duration and each signal's samples per record; the file must hold exactly that many
+    records, and the first ordinary signal no more than :data:`MAX_SAMPLES` samples.
+    """
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        head = fh.read(256)
+        if len(head) < 256:
+            raise SignalFileError(f"{p}: not a readable EDF/EDF+ file (the 256-byte header is "
+                                  f"incomplete: {len(head)} bytes).")
+        n_signals = _edf_field(p, head, 252, 256, "number of signals", int)
+        if not 0 < n_signals <= _MAX_EDF_SIGNALS:
+            raise SignalFileError(f"{p}: the EDF header's number of signals {n_signals} is not "
+                                  f"between 1 and {_MAX_EDF_SIGNALS} (_MAX_EDF_SIGNALS).")
+        signal_head = fh.read(256 * n_signals)
+    if len(signal_head) < 256 * n_signals:
+        raise SignalFileError(f"{p}: the EDF header is cut short: {n_signals} signal(s) need "
+                              f"{256 * (n_signals + 1)} header bytes, the file has {size}.")
+    bytes_per_sample = 3 if head[:1] == b"\xff" else 2  # BDF stores 24-bit samples
+    n_records = _edf_field(p, head, 236, 244, "number of data records", int)
+    duration = _edf_field(p, head, 244, 252, "duration of a data record", float)
+    labels = [signal_head[16 * i:16 * (i + 1)].decode("latin-1").strip()
+              for i in range(n_signals)]
+    offset = 216 * n_signals
+    per_record = [_edf_field(p, signal_head, offset + 8 * i, offset + 8 * (i + 1),
+                             f"samples per data record of signal {labels[i]!r}", int, 256)
+                  for i in range(n_signals)]
+    for i in range(n_signals):
+        for field, start, kind in (("physical minimum", 104, float),
+                                   ("physical maximum", 112, float),
+                                   ("digital minimum", 120, int), ("digital maximum", 128, int)):
+            at = start * n_signals + 8 * i
+            _edf_field(p, signal_head, at, at + 8, f"{field} of signal {labels[i]!r}", kind, 256)
+    if any(n < 0 for n in per_record):
+        raise SignalFileError(f"{p}: a signal has a negative number of samples per data record.")
+    record_bytes = bytes_per_sample * sum(per_record)
+    data_bytes = size - 256 * (n_signals + 1)
+    if record_bytes == 0:
+        raise SignalFileError(f"{p}: the EDF data records hold no samples.")
+    held, rest = divmod(data_bytes, record_bytes)
+    announced = held if n_records == -1 else n_records  # -1: unknown while still recording
+    if announced < 0 or held != announced or rest:
+        raise SignalFileError(
+            f"{p}: the EDF header announces {n_records} data record(s) of {record_bytes} bytes "
+            f"but the file holds {held}" + (f" and {rest} byte(s) more" if rest else "")
+            + ("; the file is truncated." if held < announced else "; the header and the file "
+               "disagree (a damaged or unfinished file)."))
+    n_records = announced
+    first = next((i for i, label in enumerate(labels) if label != "EDF Annotations"), None)
+    if first is not None:
+        _check_length(p, per_record[first] * n_records)
+        at = 120 * n_signals + 8 * first
+        digital = [_edf_field(p, signal_head, a, a + 8, "digital range", int, 256)
+                   for a in (at, at + 8 * n_signals)]
+        if digital[1] <= digital[0]:
+            raise SignalFileError(
+                f"{p}: signal {labels[first]!r}: the digital maximum {digital[1]} must be "
+                f"above the digital minimum {digital[0]}.")
+        at = 104 * n_signals + 8 * first
+        physical = [_edf_field(p, signal_head, a, a + 8, "physical range", float, 256)
+                    for a in (at, at + 8 * n_signals)]
+        if physical[0] == physical[1]:
+            raise SignalFileError(
+                f"{p}: signal {labels[first]!r}: the physical minimum and maximum are both "
+                f"{physical[0]!r}; the samples cannot be converted to a physical unit.")
+        if not (np.isfinite(duration) and duration > 0):
+            raise SignalFileError(
+                f"{p}: the EDF header's duration of a data record {duration!r} s must be a "
+                "positive number of seconds.")
+
+
+def _edf_field(p: Path, block: bytes, start: int, end: int, field: str, kind: type,
+               base: int = 0):
+    text = block[start:end].decode("latin-1").strip()
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not np.isfinite(value):
+        raise SignalFileError(
+            f"{p}: the EDF header's {field} {text!r} (bytes {base + start}-{base + end}) is not a "
+            f"{'whole number' if kind is int else 'number'}.")
+    return value
 
 
 def _flag_clipping(rec: Recording) -> None:
