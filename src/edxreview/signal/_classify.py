@@ -111,6 +111,7 @@ class Reading:
 
     pattern: Pattern
     reasons: list[str] = field(default_factory=list)
+    rule: str = ""
 
 
 def classify_recording(

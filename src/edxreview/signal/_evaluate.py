@@ -1,0 +1,159 @@
+"""Honest evaluation of the needle-EMG readings: leave-one-subject-out within a laboratory,
+train on one laboratory and test on another, scored per subject and per recording with Wilson
+95 % confidence intervals.
+
+Inputs are two tables a measuring pass produces once (``tools/emg_eval.py``): ``recordings``
+(``dataset``, ``recording``, ``subject``, ``muscle``, ``truth`` and, for the bundled rules,
+``baseline``) and ``muaps`` (one row per MUAP, column ``recording``). Nothing here is fitted on
+the subject it scores: the only thing learnt is the lab reference, built from the control
+subjects of the training fold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from edxreview.signal._reference import (
+    build_lab_reference,
+    pool_readings,
+    read_muscle_against_reference,
+)
+
+CLASSES = ("normal", "neurogenic", "myopathic")
+
+
+def wilson_interval(k: int, n: int) -> tuple[float, float]:
+    """Wilson score 95 % interval of ``k`` successes in ``n`` (NaN, NaN when ``n`` is 0)."""
+    if n == 0:
+        return (np.nan, np.nan)
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return float(lo), float(hi)
+
+
+def score(truth: pd.Series, pred: pd.Series) -> dict:
+    """Accuracy (indeterminate counts as wrong) with its Wilson interval, recall per class and
+    the balanced accuracy (mean recall over the classes present)."""
+    ok = truth.to_numpy() == pred.to_numpy()
+    k, n = int(ok.sum()), int(ok.size)
+    lo, hi = wilson_interval(k, n)
+    recall = {}
+    for c in CLASSES:
+        m = truth.to_numpy() == c
+        if m.any():
+            recall[c] = (int(ok[m].sum()), int(m.sum()))
+    bal = float(np.mean([a / b for a, b in recall.values()])) if recall else np.nan
+    return {"correct": k, "n": n, "accuracy": k / n if n else np.nan, "ci_low": lo,
+            "ci_high": hi, "balanced_accuracy": bal, "recall": recall,
+            "indeterminate": int((pred == "indeterminate").sum())}
+
+
+def majority(patterns: pd.Series) -> str:
+    """Most frequent reading; a tie between the top two is ``indeterminate``."""
+    c = patterns.value_counts()
+    if c.size > 1 and c.iloc[0] == c.iloc[1]:
+        return "indeterminate"
+    return str(c.index[0])
+
+
+def _read_units(muaps: pd.DataFrame, units: pd.DataFrame, key: list[str], reference) -> pd.DataFrame:
+    """Read each group of ``units`` (grouped by ``key``) with its MUAPs pooled."""
+    by_rec = muaps.groupby("recording")
+    rows = []
+    for k, g in units.groupby(key, sort=True):
+        recs = [r for r in g["recording"] if r in by_rec.groups]
+        m = pd.concat([by_rec.get_group(r) for r in recs]) if recs else muaps.iloc[:0]
+        reading, z = read_muscle_against_reference(m, reference, g["muscle"].iloc[0])
+        zz = z["z"].to_dict() if len(z) else {}
+        rows.append({**dict(zip(key, k if isinstance(k, tuple) else (k,))),
+                     "truth": g["truth"].iloc[0], "pred": reading.pattern, "rule": reading.rule,
+                     "n_muaps": len(m), **{f"z_{f}": v for f, v in zz.items()}})
+    return pd.DataFrame(rows)
+
+
+def read_fold(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame, lab: str = "") -> dict:
+    """Build the reference from the controls in ``train`` and read ``test`` by subject-muscle
+    (MUAPs pooled over its recordings), by subject (muscles pooled by
+    :func:`~edxreview.signal._reference.pool_readings`) and by recording."""
+    ctrl = train[train["truth"] == "normal"]
+    ref = build_lab_reference(muaps[muaps["recording"].isin(ctrl["recording"])], ctrl, lab=lab)
+    mus = _read_units(muaps, test, ["subject", "muscle"], ref)
+    rec = _read_units(muaps, test, ["recording", "subject", "muscle"], ref)
+    subj = (mus.groupby("subject").agg(truth=("truth", "first"), pred=("pred", pool_readings))
+            .reset_index())
+    return {"subject": subj, "muscle": mus, "recording": rec}
+
+
+def leave_one_subject_out(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Leave-one-subject-out within one laboratory: each subject read against a reference
+    built from the laboratory's other control subjects."""
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in recordings["subject"].unique():
+        r = read_fold(recordings[recordings["subject"] != s], recordings[recordings["subject"] == s],
+                      muaps)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def baseline_readings(recordings: pd.DataFrame) -> dict:
+    """Readings of the bundled rules (column ``baseline``): per recording, and per subject the
+    majority over its recordings, as the tool was judged before."""
+    rec = recordings.rename(columns={"baseline": "pred"})[["recording", "subject", "muscle",
+                                                          "truth", "pred"]]
+    subj = (rec.groupby("subject").agg(truth=("truth", "first"), pred=("pred", majority))
+            .reset_index())
+    mus = (rec.groupby(["subject", "muscle"]).agg(truth=("truth", "first"), pred=("pred", majority))
+           .reset_index())
+    return {"subject": subj, "muscle": mus, "recording": rec}
+
+
+def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame) -> pd.DataFrame:
+    """Every evaluation: per dataset the bundled rules (baseline) and the lab reference read
+    leave-one-subject-out, then each laboratory's reference applied to each other
+    laboratory. One row per (method, train, test, level, muscle) with the scores of
+    :func:`score`."""
+    rows = []
+
+    def add(method: str, train: str, test: str, res: dict) -> None:
+        for level in ("subject", "muscle", "recording"):
+            d = res[level]
+            groups = [("all", d)]
+            if level != "subject":
+                groups += list(d.groupby("muscle"))
+            for mus, g in groups:
+                s = score(g["truth"], g["pred"])
+                rows.append({"method": method, "train": train, "test": test, "level": level,
+                             "muscle": mus, **s})
+
+    datasets = list(dict.fromkeys(recordings["dataset"]))
+    for ds in datasets:
+        r = recordings[recordings["dataset"] == ds]
+        if "baseline" in r:
+            add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
+        add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
+    for tr in datasets:
+        for te in datasets:
+            if tr != te:
+                add("lab reference", tr, te,
+                    read_fold(recordings[recordings["dataset"] == tr],
+                              recordings[recordings["dataset"] == te], muaps, lab=tr))
+    return pd.DataFrame(rows)
+
+
+def format_table(res: pd.DataFrame, muscles: bool = True) -> str:
+    """The evaluation as a Markdown table (accuracy with its Wilson 95 % CI)."""
+    out = ["| method | reference from | tested on | level | muscle | correct / n | accuracy "
+           "(95 % CI) | balanced acc. | indeterminate | recall N / Neu / Myo |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res.itertuples():
+        if not muscles and r.muscle != "all":
+            continue
+        rec = " / ".join(f"{r.recall[c][0]}/{r.recall[c][1]}" if c in r.recall else "–"
+                         for c in CLASSES)
+        acc = (f"{r.accuracy:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})" if r.n else "–")
+        out.append(f"| {r.method} | {r.train} | {r.test} | {r.level} | {r.muscle} | "
+                   f"{r.correct}/{r.n} | {acc} | {r.balanced_accuracy:.2f} | {r.indeterminate} "
+                   f"| {rec} |")
+    return "\n".join(out)

@@ -1,0 +1,302 @@
+"""A laboratory's own MUAP reference, built from its control subjects, and the reading of a
+muscle against it (z-scores of the MUAP means)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from edxreview._errors import InvalidInputError
+from edxreview.signal._classify import Reading, normalize_muscle
+from edxreview.signal._params import load_signal_parameters
+
+REFERENCE_FORMAT = "edxreview-lab-reference/1"
+_STATS = ["mean", "sd_between", "sd_within", "n_recordings", "n_subjects", "n_muaps"]
+
+
+def muap_features(muaps: pd.DataFrame) -> pd.DataFrame:
+    """The reference features of each MUAP (whole-table).
+
+    ``log_amplitude`` is log10 of the peak-to-peak amplitude in µV (ADC units when
+    uncalibrated); ``size_index`` = 2 log10(amplitude, mV) + thickness (ms), calibrated only
+    (Sonoo & Stalberg 1993).
+    """
+    amp_uv = pd.to_numeric(muaps.get("amplitude_uv"), errors="coerce")
+    amp_adu = pd.to_numeric(muaps.get("amplitude_adu"), errors="coerce")
+    calibrated = amp_uv.notna()
+    amp = amp_uv.where(calibrated, amp_adu)
+    out = pd.DataFrame({
+        "duration_ms": muaps["duration_ms"].astype(float),
+        "log_amplitude": np.log10(amp.where(amp > 0)),
+        "phases": muaps["phases"].astype(float),
+        "turns": muaps["turns"].astype(float),
+        "thickness_ms": muaps["thickness_ms"].astype(float),
+    }, index=muaps.index)
+    out["size_index"] = (2 * np.log10(amp_uv.where(amp_uv > 0) / 1e3) + out["thickness_ms"])
+    return out
+
+
+@dataclass
+class LabReference:
+    """MUAP reference of one laboratory: per muscle and feature the control mean, the
+    between-recording SD of recording means and the within-recording SD of single MUAPs.
+
+    Attributes
+    ----------
+    lab : str
+        Name of the laboratory / equipment the controls were recorded with.
+    amplitude_unit : {"uV", "adu"}
+        Unit of the amplitudes behind ``log_amplitude`` (``adu``: uncalibrated).
+    table : pandas.DataFrame
+        Index (muscle, feature); columns ``mean``, ``sd_between``, ``sd_within``,
+        ``n_recordings``, ``n_subjects``, ``n_muaps``.
+    """
+
+    lab: str
+    amplitude_unit: str
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def muscles(self) -> list[str]:
+        return sorted(self.table.index.get_level_values("muscle").unique())
+
+    def write(self, path: str | Path) -> None:
+        """Write the reference as TOML (one table per muscle and feature)."""
+        lines = [f'format = "{REFERENCE_FORMAT}"', f"lab = {_q(self.lab)}",
+                 f'amplitude_unit = "{self.amplitude_unit}"',
+                 "notes = [" + ", ".join(_q(n) for n in self.notes) + "]", ""]
+        for (mus, feat), r in self.table.iterrows():
+            lines.append(f"[muscles.{mus}.{feat}]")
+            for k in _STATS:
+                v = r[k]
+                lines.append(f"{k} = {int(v)}" if k.startswith("n_") else f"{k} = {float(v)!r}")
+            lines.append("")
+        Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def _q(s: str) -> str:
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def read_lab_reference(path: str | Path) -> LabReference:
+    """Read a reference written by :meth:`LabReference.write`.
+
+    Raises
+    ------
+    InvalidInputError
+        The file is missing, not TOML, or not a lab reference (the message says which key).
+    """
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"reference file {str(p)!r} not found.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"reference file {str(p)!r} is not valid TOML: {exc}") from None
+    if doc.get("format") != REFERENCE_FORMAT:
+        raise InvalidInputError(
+            f"reference file {str(p)!r}: format {doc.get('format')!r} is not "
+            f"{REFERENCE_FORMAT!r}; build one with 'edxreview emg reference build'.")
+    rows = []
+    for mus, feats in (doc.get("muscles") or {}).items():
+        for feat, st in feats.items():
+            missing = [k for k in _STATS if k not in st]
+            if missing:
+                raise InvalidInputError(
+                    f"reference file {str(p)!r}: [muscles.{mus}.{feat}] lacks {missing!r}.")
+            rows.append({"muscle": mus, "feature": feat, **{k: st[k] for k in _STATS}})
+    table = (pd.DataFrame(rows, columns=["muscle", "feature", *_STATS])
+             .set_index(["muscle", "feature"]))
+    return LabReference(str(doc.get("lab", "")), str(doc.get("amplitude_unit", "uV")), table,
+                        list(doc.get("notes", [])))
+
+
+def build_lab_reference(
+    muaps: pd.DataFrame, recordings: pd.DataFrame, lab: str = "",
+) -> LabReference:
+    """Build a laboratory's MUAP reference from its control recordings.
+
+    Parameters
+    ----------
+    muaps : pandas.DataFrame
+        MUAPs of the control recordings (``recording`` and the columns of
+        :func:`~edxreview.signal.measure_muaps`).
+    recordings : pandas.DataFrame
+        ``recording``, ``subject``, ``muscle`` of each control recording.
+    lab : str
+        Name written in the reference.
+
+    Returns
+    -------
+    LabReference
+        Muscles with fewer than ``min_control_recordings`` recordings (each with at least two
+        MUAPs) or ``min_control_subjects`` subjects are left out (a reading against them says
+        there is no reference).
+
+    Notes
+    -----
+    Per feature: ``mean`` = mean of the recording means; ``sd_within`` = pooled SD of single
+    MUAPs about their recording's mean; ``sd_between`` = SD of the recording means with the
+    sampling error of each mean removed (one-way random-effects estimate, floored at 0).
+    """
+    p = load_signal_parameters()["lab_reference"]
+    feats = list(p["features"])
+    f = muap_features(muaps)
+    calibrated = bool(pd.to_numeric(muaps.get("amplitude_uv"), errors="coerce").notna().any())
+    if not calibrated:
+        feats = [c for c in feats if c != "size_index"]
+    rec = recordings[["recording", "subject", "muscle"]].assign(
+        muscle=recordings["muscle"].map(normalize_muscle))
+    long = (f[feats].assign(recording=muaps["recording"].to_numpy())
+            .merge(rec, on="recording", how="inner")
+            .melt(id_vars=["recording", "subject", "muscle"], var_name="feature")
+            .dropna(subset=["value"]))
+    per_rec = (long.groupby(["muscle", "feature", "recording", "subject"])["value"]
+               .agg(n="size", m="mean", v="var").reset_index())
+    per_rec = per_rec[per_rec["n"] >= 2]
+    g = per_rec.groupby(["muscle", "feature"])
+    ss_within = (per_rec["v"] * (per_rec["n"] - 1)).groupby([per_rec["muscle"], per_rec["feature"]]).sum()
+    df_within = (per_rec["n"] - 1).groupby([per_rec["muscle"], per_rec["feature"]]).sum()
+    var_within = ss_within / df_within
+    se2 = (per_rec.assign(inv_n=1 / per_rec["n"]).groupby(["muscle", "feature"])["inv_n"].mean()
+           * var_within)
+    var_between = (g["m"].var() - se2).clip(lower=0)
+    table = pd.DataFrame({
+        "mean": g["m"].mean(),
+        "sd_between": np.sqrt(var_between),
+        "sd_within": np.sqrt(var_within),
+        "n_recordings": g.size(),
+        "n_subjects": g["subject"].nunique(),
+        "n_muaps": g["n"].sum(),
+    })
+    ok = ((table["n_recordings"] >= p["min_control_recordings"])
+          & (table["n_subjects"] >= p["min_control_subjects"]))
+    table = table[ok].sort_index()
+    return LabReference(lab, "uV" if calibrated else "adu", table)
+
+
+def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) -> pd.DataFrame:
+    """z-score of the mean of each feature of one muscle's pooled MUAPs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index feature; columns ``value`` (mean), ``n``, ``z``, ``lower``, ``upper`` (limits for
+        a mean of ``n`` MUAPs at ``z_limit``). Empty when the reference lacks the muscle.
+    """
+    zl = load_signal_parameters()["lab_reference"]["z_limit"]
+    mus = normalize_muscle(muscle)
+    if mus not in reference.muscles():
+        return pd.DataFrame(columns=["value", "n", "z", "lower", "upper"])
+    ref = reference.table.loc[mus]
+    cols = [c for c in ref.index if c in features.columns]
+    x = features[cols]
+    out = pd.DataFrame({"value": x.mean(), "n": x.notna().sum()})
+    r = ref.loc[cols]
+    sd = np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / out["n"].clip(lower=1))
+    out["z"] = (out["value"] - r["mean"]) / sd
+    out["lower"] = r["mean"] - zl * sd
+    out["upper"] = r["mean"] + zl * sd
+    return out
+
+
+_LABEL = {"duration_ms": "mean duration", "log_amplitude": "mean log10 amplitude",
+          "phases": "mean phases", "turns": "mean turns", "thickness_ms": "mean thickness",
+          "size_index": "mean size index"}
+
+
+def read_muscle_against_reference(
+    muaps: pd.DataFrame, reference: LabReference | None, muscle: str | None,
+) -> tuple[Reading, pd.DataFrame]:
+    """Read one muscle (its MUAPs pooled over recordings) against a lab reference.
+
+    Rule (constants in ``emg_signal_parameters.toml``, section ``lab_reference``): a feature is
+    a sign when its z-score lies beyond ``z_limit``. MUAPs *large* (duration or amplitude
+    above): neurogenic; *small* (below): myopathic; phases or turns above support the side of
+    a size sign and alone are non-specific (indeterminate); large and small together:
+    indeterminate; no sign: normal. Fewer than ``min_muaps`` MUAPs, no muscle, or no reference
+    for the muscle: indeterminate, and the reasons say which.
+
+    Returns
+    -------
+    (Reading, pandas.DataFrame)
+        The reading (with ``rule`` ids in the reasons) and the z-score table of
+        :func:`zscore_muscle`.
+    """
+    p = load_signal_parameters()["lab_reference"]
+    empty = pd.DataFrame(columns=["value", "n", "z", "lower", "upper"])
+    n = len(muaps)
+    if reference is None:
+        return Reading("indeterminate", ["no verified reference: quantitative MUAP means not "
+                                         "judged (give a lab reference built from the "
+                                         "laboratory's own controls)"], rule="no_reference"), empty
+    if not muscle:
+        return Reading("indeterminate", ["no muscle given: no reference to compare with"],
+                       rule="no_muscle"), empty
+    mus = normalize_muscle(muscle)
+    if mus not in reference.muscles():
+        lab = f" {reference.lab!r}" if reference.lab else ""
+        return Reading("indeterminate", [f"indeterminate: no reference for this lab{lab} and "
+                                         f"muscle {mus!r} (reference muscles: "
+                                         f"{', '.join(reference.muscles()) or 'none'})"],
+                       rule="no_reference_for_muscle"), empty
+    if n < p["min_muaps"]:
+        return Reading("indeterminate", [f"only {n} MUAP(s) for {mus} (need {p['min_muaps']})"],
+                       rule="too_few_muaps"), empty
+    f = muap_features(muaps)
+    if reference.amplitude_unit == "uV" and f["size_index"].isna().all():
+        f = f.drop(columns=["log_amplitude", "size_index"])  # ADC units against a µV reference
+    if reference.amplitude_unit == "adu":
+        f = f.drop(columns=["size_index"])
+    z = zscore_muscle(f, reference, mus)
+    zl = p["z_limit"]
+    r0 = reference.table.loc[mus].iloc[0]
+    reasons = [f"lab reference {reference.lab or '(unnamed)'} for {mus}: "
+               f"{int(r0['n_subjects'])} control subject(s), {int(r0['n_recordings'])} "
+               f"recordings; {n} MUAPs; sign = |z| > {zl:g}"]
+    if int(r0["n_subjects"]) < 2:
+        reasons.append("one control subject: between-subject variation is not in the reference")
+    if "log_amplitude" not in z.index:
+        reasons.append("amplitude not judged: ADC units against a µV reference")
+    zs = z["z"]
+    size = [c for c in p["size_features"] if c in zs.index and np.isfinite(zs[c])]
+    cplx = [c for c in p["complexity_features"] if c in zs.index and np.isfinite(zs[c])]
+    large = [c for c in size if zs[c] > zl]
+    small = [c for c in size if zs[c] < -zl]
+    complex_ = [c for c in cplx if zs[c] > zl]
+    for c in z.index:
+        if np.isfinite(z.at[c, "z"]):
+            reasons.append(f"{_LABEL.get(c, c)} z = {z.at[c, 'z']:+.1f}")
+    desc = lambda cs, w: ", ".join(f"{_LABEL[c]} {w}" for c in cs)  # noqa: E731
+    if large and small:
+        reasons.append(f"large ({desc(large, 'high')}) and small ({desc(small, 'low')}) together")
+        return Reading("indeterminate", reasons, rule="lab_mixed"), z
+    if large:
+        reasons.append(f"large MUAPs: {desc(large, 'high')}"
+                       + (f", with {desc(complex_, 'high')}" if complex_ else ""))
+        return Reading("neurogenic", reasons, rule="lab_large"), z
+    if small:
+        reasons.append(f"small MUAPs: {desc(small, 'low')}"
+                       + (f", with {desc(complex_, 'high')}" if complex_ else ""))
+        return Reading("myopathic", reasons, rule="lab_small"), z
+    if complex_:
+        reasons.append(f"{desc(complex_, 'high')} without a size change: non-specific")
+        return Reading("indeterminate", reasons, rule="lab_complex_only"), z
+    reasons.append(f"all MUAP means within ±{zl:g} SD of the lab's controls")
+    return Reading("normal", reasons, rule="lab_normal"), z
+
+
+def pool_readings(patterns: pd.Series) -> str:
+    """One subject's reading from its muscles' readings: the abnormal side when only one side
+    is present, normal when every muscle is normal, otherwise indeterminate."""
+    s = set(patterns)
+    abn = s & {"neurogenic", "myopathic"}
+    if len(abn) == 1:
+        return abn.pop()
+    if s == {"normal"}:
+        return "normal"
+    return "indeterminate"
