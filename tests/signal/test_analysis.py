@@ -294,8 +294,11 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
     rows = pd.read_csv(out / "recordings.csv")
     assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_muaps",
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
-                                  "mean_thickness_ms", "pattern", "reasons"]
+                                  "mean_thickness_ms", "pattern", "rule", "reasons"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
+    # no reference given: the means are measured, not judged against the unverified table
+    assert rows.loc[0, "pattern"] == "indeterminate" and rows.loc[0, "rule"] == "no_reference"
+    assert "no verified reference" in rows.loc[0, "reasons"]
     assert (out / "muaps.csv").is_file() and (out / "emg_rows.csv").is_file()
     assert _cli(["emg", "analyze", str(p), "--fs", "10000", "--out", str(out), "-q"]) == 1
 

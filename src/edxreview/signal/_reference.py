@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from edxreview._errors import InvalidInputError
 from edxreview.signal._classify import Reading, normalize_muscle
@@ -180,28 +181,42 @@ def build_lab_reference(
 
 
 def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) -> pd.DataFrame:
-    """z-score of the mean of each feature of one muscle's pooled MUAPs.
+    """z-score of the mean of each feature of one muscle's pooled MUAPs, with its limit.
+
+    The SD is that of a new muscle's mean of ``n`` MUAPs predicted from the controls:
+    sqrt(sd_between² + sd_within² / n + (sd_between² + sd_within² / n_c) / k), the last term the
+    uncertainty of the control mean (k control recordings of about n_c MUAPs each). The limit is
+    the Student t quantile with k - 1 degrees of freedom at the two-sided level of
+    ``z_limit`` (2.0 -> 4.55 %), a prediction interval: a reference from few control
+    recordings has wider limits.
 
     Returns
     -------
     pandas.DataFrame
-        Index feature; columns ``value`` (mean), ``n``, ``z``, ``lower``, ``upper`` (limits for
-        a mean of ``n`` MUAPs at ``z_limit``). Empty when the reference lacks the muscle.
+        Index feature; columns ``value`` (mean), ``n``, ``z``, ``limit`` (|z| beyond it is a
+        sign), ``lower``, ``upper`` (the limits in the feature's units). Empty when the
+        reference lacks the muscle.
     """
     zl = load_signal_parameters()["lab_reference"]["z_limit"]
     mus = normalize_muscle(muscle)
+    cols_out = ["value", "n", "z", "limit", "lower", "upper"]
     if mus not in reference.muscles():
-        return pd.DataFrame(columns=["value", "n", "z", "lower", "upper"])
+        return pd.DataFrame(columns=cols_out)
     ref = reference.table.loc[mus]
     cols = [c for c in ref.index if c in features.columns]
     x = features[cols]
     out = pd.DataFrame({"value": x.mean(), "n": x.notna().sum()})
     r = ref.loc[cols]
-    sd = np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / out["n"].clip(lower=1))
+    k = r["n_recordings"].astype(float)
+    n_c = r["n_muaps"] / k
+    se_mu2 = (r["sd_between"] ** 2 + r["sd_within"] ** 2 / n_c) / k
+    sd = np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / out["n"].clip(lower=1) + se_mu2)
+    alpha = 2 * stats.norm.sf(zl)
     out["z"] = (out["value"] - r["mean"]) / sd
-    out["lower"] = r["mean"] - zl * sd
-    out["upper"] = r["mean"] + zl * sd
-    return out
+    out["limit"] = stats.t.isf(alpha / 2, (k - 1).clip(lower=1))
+    out["lower"] = r["mean"] - out["limit"] * sd
+    out["upper"] = r["mean"] + out["limit"] * sd
+    return out[cols_out]
 
 
 _LABEL = {"duration_ms": "mean duration", "log_amplitude": "mean log10 amplitude",
@@ -215,7 +230,8 @@ def read_muscle_against_reference(
     """Read one muscle (its MUAPs pooled over recordings) against a lab reference.
 
     Rule (constants in ``emg_signal_parameters.toml``, section ``lab_reference``): a feature is
-    a sign when its z-score lies beyond ``z_limit``. MUAPs *large* (duration or amplitude
+    a sign when its z-score lies beyond the prediction limit of :func:`zscore_muscle` (the t
+    quantile at the level of ``z_limit``). MUAPs *large* (duration or amplitude
     above): neurogenic; *small* (below): myopathic; phases or turns above support the side of
     a size sign and alone are non-specific (indeterminate); large and small together:
     indeterminate; no sign: normal. Fewer than ``min_muaps`` MUAPs, no muscle, or no reference
@@ -228,7 +244,7 @@ def read_muscle_against_reference(
         :func:`zscore_muscle`.
     """
     p = load_signal_parameters()["lab_reference"]
-    empty = pd.DataFrame(columns=["value", "n", "z", "lower", "upper"])
+    empty = pd.DataFrame(columns=["value", "n", "z", "limit", "lower", "upper"])
     n = len(muaps)
     if reference is None:
         return Reading("indeterminate", ["no verified reference: quantitative MUAP means not "
@@ -257,17 +273,18 @@ def read_muscle_against_reference(
     r0 = reference.table.loc[mus].iloc[0]
     reasons = [f"lab reference {reference.lab or '(unnamed)'} for {mus}: "
                f"{int(r0['n_subjects'])} control subject(s), {int(r0['n_recordings'])} "
-               f"recordings; {n} MUAPs; sign = |z| > {zl:g}"]
+               f"recordings; {n} MUAPs; sign = |z| > {float(z['limit'].iloc[0]):.2f} "
+               f"(prediction limit at z = {zl:g})"]
     if int(r0["n_subjects"]) < 2:
         reasons.append("one control subject: between-subject variation is not in the reference")
     if "log_amplitude" not in z.index:
         reasons.append("amplitude not judged: ADC units against a µV reference")
-    zs = z["z"]
+    zs, lim = z["z"], z["limit"]
     size = [c for c in p["size_features"] if c in zs.index and np.isfinite(zs[c])]
     cplx = [c for c in p["complexity_features"] if c in zs.index and np.isfinite(zs[c])]
-    large = [c for c in size if zs[c] > zl]
-    small = [c for c in size if zs[c] < -zl]
-    complex_ = [c for c in cplx if zs[c] > zl]
+    large = [c for c in size if zs[c] > lim[c]]
+    small = [c for c in size if zs[c] < -lim[c]]
+    complex_ = [c for c in cplx if zs[c] > lim[c]]
     for c in z.index:
         if np.isfinite(z.at[c, "z"]):
             reasons.append(f"{_LABEL.get(c, c)} z = {z.at[c, 'z']:+.1f}")
@@ -286,7 +303,7 @@ def read_muscle_against_reference(
     if complex_:
         reasons.append(f"{desc(complex_, 'high')} without a size change: non-specific")
         return Reading("indeterminate", reasons, rule="lab_complex_only"), z
-    reasons.append(f"all MUAP means within ±{zl:g} SD of the lab's controls")
+    reasons.append("all MUAP means within the prediction limits of the lab's controls")
     return Reading("normal", reasons, rule="lab_normal"), z
 
 
