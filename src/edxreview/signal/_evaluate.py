@@ -17,8 +17,11 @@ from statsmodels.stats.proportion import proportion_confint
 
 from edxreview.signal._reference import (
     build_lab_reference,
+    classify_by_centroids,
+    fit_centroids,
     pool_readings,
     read_muscle_against_reference,
+    zscore_units,
 )
 
 CLASSES = ("normal", "neurogenic", "myopathic")
@@ -97,6 +100,67 @@ def leave_one_subject_out(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
 
 
+_KEYS = {"muscle": ("subject", "muscle"), "recording": ("recording", "subject", "muscle")}
+
+
+def _controls_reference(recordings: pd.DataFrame, muaps: pd.DataFrame, lab: str = ""):
+    ctrl = recordings[recordings["truth"] == "normal"]
+    return build_lab_reference(muaps[muaps["recording"].isin(ctrl["recording"])], ctrl, lab=lab)
+
+
+def _unit_truth(units: pd.DataFrame, key) -> pd.DataFrame:
+    return units.drop_duplicates(list(key))[[*key, "truth"]]
+
+
+def _centroid_levels(z_test: dict, centroids: pd.DataFrame, test: pd.DataFrame) -> dict:
+    out = {}
+    for level, key in _KEYS.items():
+        t = _unit_truth(test, key).merge(z_test[level], on=list(key), how="left")
+        t["pred"] = classify_by_centroids(t, centroids)
+        out[level] = t
+    out["subject"] = (out["muscle"].groupby("subject")
+                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    return out
+
+
+def centroids_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Leave-one-subject-out, z-scores plus nearest class centroid: in each fold the reference
+    is built from the training controls and the centroids (mean z-vector per muscle and class)
+    from all training subjects; the held-out subject is read against both."""
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in recordings["subject"].unique():
+        train = recordings[recordings["subject"] != s]
+        test = recordings[recordings["subject"] == s]
+        ref = _controls_reference(train, muaps)
+        z_train = zscore_units(muaps, train, ref).merge(_unit_truth(train, _KEYS["muscle"]),
+                                                          on=list(_KEYS["muscle"]))
+        cent = fit_centroids(z_train)
+        z_test = {lvl: zscore_units(muaps, test, ref, key) for lvl, key in _KEYS.items()}
+        r = _centroid_levels(z_test, cent, test)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Centroids learnt on one laboratory (z against its own controls) applied to another's
+    subjects, each read against the *test* laboratory's other controls (its own reference,
+    leave-one-subject-out): what transfers is the decision in z-units, not the limits."""
+    ref = _controls_reference(train, muaps)
+    z_train = zscore_units(muaps, train, ref).merge(_unit_truth(train, _KEYS["muscle"]),
+                                                      on=list(_KEYS["muscle"]))
+    cent = fit_centroids(z_train)
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in test["subject"].unique():
+        own = _controls_reference(test[test["subject"] != s], muaps)
+        t = test[test["subject"] == s]
+        z_test = {lvl: zscore_units(muaps, t, own, key) for lvl, key in _KEYS.items()}
+        r = _centroid_levels(z_test, cent, t)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
 def baseline_readings(recordings: pd.DataFrame) -> dict:
     """Readings of the bundled rules (column ``baseline``): per recording, and per subject the
     majority over its recordings, as the tool was judged before."""
@@ -109,11 +173,11 @@ def baseline_readings(recordings: pd.DataFrame) -> dict:
     return {"subject": subj, "muscle": mus, "recording": rec}
 
 
-def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame) -> pd.DataFrame:
-    """Every evaluation: per dataset the bundled rules (baseline) and the lab reference read
-    leave-one-subject-out, then each laboratory's reference applied to each other
-    laboratory. One row per (method, train, test, level, muscle) with the scores of
-    :func:`score`."""
+def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True) -> pd.DataFrame:
+    """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule and
+    (``centroids``) z-scores with nearest centroids, read leave-one-subject-out; then each
+    laboratory's reference (or centroids) applied to each other laboratory. One row per
+    (method, train, test, level, muscle) with the scores of :func:`score`."""
     rows = []
 
     def add(method: str, train: str, test: str, res: dict) -> None:
@@ -133,12 +197,18 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame) -> pd.DataFrame:
         if "baseline" in r:
             add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
         add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
+        if centroids:
+            add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
     for tr in datasets:
         for te in datasets:
             if tr != te:
                 add("lab reference", tr, te,
                     read_fold(recordings[recordings["dataset"] == tr],
                               recordings[recordings["dataset"] == te], muaps, lab=tr))
+                if centroids:
+                    add("z + centroids", tr, te,
+                        centroids_cross_lab(recordings[recordings["dataset"] == tr],
+                                            recordings[recordings["dataset"] == te], muaps))
     return pd.DataFrame(rows)
 
 

@@ -317,3 +317,74 @@ def pool_readings(patterns: pd.Series) -> str:
     if s == {"normal"}:
         return "normal"
     return "indeterminate"
+
+
+def zscore_units(
+    muaps: pd.DataFrame, units: pd.DataFrame, reference: LabReference,
+    key: tuple[str, ...] = ("subject", "muscle"),
+) -> pd.DataFrame:
+    """:func:`zscore_muscle` for many units at once (whole-table).
+
+    Parameters
+    ----------
+    muaps : pandas.DataFrame
+        MUAPs with column ``recording``.
+    units : pandas.DataFrame
+        ``recording``, ``muscle`` and the ``key`` columns: the MUAPs of the recordings sharing
+        a key are pooled.
+    reference : LabReference
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key present in the reference: ``n_muaps`` and ``z_<feature>`` for each
+        reference feature (NaN where the feature is missing, e.g. amplitude in ADC units
+        against a µV reference).
+    """
+    key = list(key)
+    f = muap_features(muaps)
+    if reference.amplitude_unit == "uV":
+        uncal = f["size_index"].isna()
+        f.loc[uncal, "log_amplitude"] = np.nan  # ADC units are not comparable with µV
+    feats = [c for c in f.columns]
+    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    j = f.assign(recording=muaps["recording"].to_numpy()).merge(u, on="recording")
+    n = j.groupby(key).size().rename("n_muaps")
+    long = j.melt(id_vars=[*dict.fromkeys([*key, "muscle"])], value_vars=feats,
+                  var_name="feature").dropna(subset=["value"])
+    agg = (long.groupby([*dict.fromkeys([*key, "muscle"]), "feature"])["value"]
+           .agg(value="mean", n="size").reset_index())
+    t = agg.merge(reference.table.reset_index(), on=["muscle", "feature"], how="inner")
+    k = t["n_recordings"].astype(float)
+    se_mu2 = (t["sd_between"] ** 2 + t["sd_within"] ** 2 / (t["n_muaps"] / k)) / k
+    sd = np.sqrt(t["sd_between"] ** 2 + t["sd_within"] ** 2 / t["n"] + se_mu2)
+    t["z"] = (t["value"] - t["mean"]) / sd
+    wide = t.pivot_table(index=key, columns="feature", values="z", aggfunc="first")
+    wide.columns = [f"z_{c}" for c in wide.columns]
+    return wide.join(n, how="left").reset_index()
+
+
+def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
+    """Mean z-vector of each (muscle, class) of labelled training units (column ``truth``);
+    missing z-scores count as 0 (the control mean)."""
+    cols = [c for c in z.columns if c.startswith("z_")]
+    return z.assign(**{c: z[c].fillna(0.0) for c in cols}).groupby(["muscle", "truth"])[cols].mean()
+
+
+def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame) -> pd.Series:
+    """Nearest class centroid (Euclidean distance over the z-scores) for each unit of ``z``;
+    ``indeterminate`` where the muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
+    need = load_signal_parameters()["lab_reference"]["min_muaps"]
+    out = pd.Series("indeterminate", index=z.index, dtype=object)
+    cols = [c for c in centroids.columns if c in z.columns]
+    for mus, g in z.groupby("muscle"):
+        if mus not in centroids.index.get_level_values("muscle"):
+            continue
+        c = centroids.loc[mus][cols]
+        x = g[cols].fillna(0.0).to_numpy()
+        d = ((x[:, None, :] - c.to_numpy()[None]) ** 2).sum(-1)
+        pred = pd.Series(np.asarray(c.index)[d.argmin(1)], index=g.index)
+        ok = g["n_muaps"].fillna(0) >= need
+        out.loc[g.index[ok]] = pred[ok]
+    return out
