@@ -20,6 +20,7 @@ from edxreview.signal import (
     read_muscle_against_reference,
 )
 from edxreview.signal._evaluate import (
+    centroids_loso,
     evaluate,
     format_table,
     leave_one_subject_out,
@@ -28,7 +29,7 @@ from edxreview.signal._evaluate import (
     wilson_interval,
 )
 from edxreview.signal._params import load_signal_parameters
-from edxreview.signal._reference import pool_readings
+from edxreview.signal._reference import pool_readings, zscore_muscle, zscore_units, muap_features
 
 
 def _muaps(recording, n, duration_ms, amplitude_uv, phases=3.0, rng=None, sd_ms=2.0):
@@ -207,9 +208,9 @@ def test_loso_never_puts_a_subject_in_its_own_reference():
 
 
 def test_evaluate_reports_loso_and_cross_lab_with_intervals():
-    a_recs, a_muaps = _lab(n_controls=6, seed=5, extra=[("n1", "neurogenic", 16.0, 1500.0, 3.0),
+    a_recs, a_muaps = _lab(n_controls=4, seed=5, extra=[("n1", "neurogenic", 16.0, 1500.0, 3.0),
                                                          ("m1", "myopathic", 6.0, 150.0, 5.0)])
-    b_recs, b_muaps = _lab(n_controls=6, seed=6, extra=[("n2", "neurogenic", 17.0, 1600.0, 3.0)])
+    b_recs, b_muaps = _lab(n_controls=4, seed=6, extra=[("n2", "neurogenic", 17.0, 1600.0, 3.0)])
     b_recs = b_recs.assign(dataset="other", recording="b" + b_recs["recording"],
                            subject="b" + b_recs["subject"])
     b_muaps = b_muaps.assign(recording="b" + b_muaps["recording"])
@@ -217,17 +218,17 @@ def test_evaluate_reports_loso_and_cross_lab_with_intervals():
     loso = res[(res["train"] == "lab (LOSO)") & (res["level"] == "subject")].iloc[0]
     readings = leave_one_subject_out(a_recs, a_muaps)["subject"].set_index("subject")["pred"]
     assert readings["n1"] == "neurogenic" and readings["m1"] == "myopathic"
-    assert loso["n"] == 8 and loso["correct"] == (readings == a_recs.drop_duplicates(
+    assert loso["n"] == 6 and loso["correct"] == (readings == a_recs.drop_duplicates(
         "subject").set_index("subject")["truth"]).sum()
     assert (loso["ci_low"], loso["ci_high"]) == pytest.approx(
-        wilson_interval(int(loso["correct"]), 8))
+        wilson_interval(int(loso["correct"]), 6))
     assert loso["recall"]["neurogenic"] == (1, 1) and loso["recall"]["myopathic"] == (1, 1)
     cross = res[(res["train"] == "lab") & (res["test"] == "other") & (res["level"] == "subject")]
-    assert len(cross) == 1 and cross.iloc[0]["n"] == 7
+    assert set(cross["method"]) == {"lab reference", "z + centroids"} and (cross["n"] == 5).all()
     base = res[(res["method"] == "bundled rules") & (res["test"] == "lab") & (res["level"] == "subject")]
-    assert base.iloc[0]["correct"] == 6  # the fixed "baseline" column says normal for everyone
+    assert base.iloc[0]["correct"] == 4  # the fixed "baseline" column says normal for everyone
     text = format_table(res, muscles=False)
-    assert f"| lab reference | lab (LOSO) | lab | subject | all | {loso['correct']}/8 |" in text
+    assert f"| lab reference | lab (LOSO) | lab | subject | all | {loso['correct']}/6 |" in text
 
 
 # --------------------------------------------------------------------------- the command
@@ -263,3 +264,25 @@ def test_cli_builds_a_reference_and_reads_a_subject_against_it(tmp_path):
     assert "no reference for this lab" in subj.loc[0, "reasons"]
     assert _cli(["emg", "analyze", files[0], "--fs", "10000", "--subject", "S1", "--out",
                  str(tmp_path / "o2"), "-q"]) == 2  # --subject needs --reference
+
+
+def test_whole_table_z_scores_equal_the_per_muscle_ones():
+    recs, muaps = _lab(n_controls=8, seed=7, extra=[("p", "neurogenic", 14.0, 900.0, 4.0)])
+    ref = build_lab_reference(muaps, recs[recs["truth"] == "normal"])
+    wide = zscore_units(muaps, recs, ref).set_index("subject")
+    one = zscore_muscle(muap_features(muaps[muaps["recording"].str.startswith("p-")]), ref,
+                        "biceps_brachii")
+    for f in one.index:
+        assert wide.at["p", f"z_{f}"] == pytest.approx(one.at[f, "z"])
+    assert wide.at["p", "n_muaps"] == 30
+
+
+def test_centroids_fitted_without_the_held_out_subject():
+    rng = np.random.default_rng(11)
+    extra = [(f"n{i}", "neurogenic", rng.normal(15, 0.5), 1300.0, 3.0) for i in range(4)]
+    extra += [(f"m{i}", "myopathic", rng.normal(6.5, 0.5), 160.0, 5.0) for i in range(4)]
+    recs, muaps = _lab(n_controls=8, seed=8, extra=extra)
+    res = centroids_loso(recs, muaps)["subject"]
+    s = score(res["truth"], res["pred"])
+    assert s["recall"]["neurogenic"] == (4, 4) and s["recall"]["myopathic"] == (4, 4)
+    assert s["n"] == 16

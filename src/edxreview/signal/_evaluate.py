@@ -21,6 +21,7 @@ from edxreview.signal._reference import (
     fit_centroids,
     pool_readings,
     read_muscle_against_reference,
+    recording_stats,
     zscore_units,
 )
 
@@ -75,12 +76,13 @@ def _read_units(muaps: pd.DataFrame, units: pd.DataFrame, key: list[str], refere
     return pd.DataFrame(rows)
 
 
-def read_fold(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame, lab: str = "") -> dict:
+def read_fold(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame, lab: str = "",
+              stats: pd.DataFrame | None = None) -> dict:
     """Build the reference from the controls in ``train`` and read ``test`` by subject-muscle
     (MUAPs pooled over its recordings), by subject (muscles pooled by
     :func:`~edxreview.signal._reference.pool_readings`) and by recording."""
     ctrl = train[train["truth"] == "normal"]
-    ref = build_lab_reference(muaps[muaps["recording"].isin(ctrl["recording"])], ctrl, lab=lab)
+    ref = build_lab_reference(muaps, ctrl, lab=lab, stats=stats)
     mus = _read_units(muaps, test, ["subject", "muscle"], ref)
     rec = _read_units(muaps, test, ["recording", "subject", "muscle"], ref)
     subj = (mus.groupby("subject").agg(truth=("truth", "first"), pred=("pred", pool_readings))
@@ -92,9 +94,10 @@ def leave_one_subject_out(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict
     """Leave-one-subject-out within one laboratory: each subject read against a reference
     built from the laboratory's other control subjects."""
     parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
     for s in recordings["subject"].unique():
         r = read_fold(recordings[recordings["subject"] != s], recordings[recordings["subject"] == s],
-                      muaps)
+                      muaps, stats=st)
         for k in parts:
             parts[k].append(r[k])
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
@@ -103,9 +106,9 @@ def leave_one_subject_out(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict
 _KEYS = {"muscle": ("subject", "muscle"), "recording": ("recording", "subject", "muscle")}
 
 
-def _controls_reference(recordings: pd.DataFrame, muaps: pd.DataFrame, lab: str = ""):
+def _controls_reference(recordings: pd.DataFrame, stats: pd.DataFrame, lab: str = ""):
     ctrl = recordings[recordings["truth"] == "normal"]
-    return build_lab_reference(muaps[muaps["recording"].isin(ctrl["recording"])], ctrl, lab=lab)
+    return build_lab_reference(None, ctrl, lab=lab, stats=stats)
 
 
 def _unit_truth(units: pd.DataFrame, key) -> pd.DataFrame:
@@ -128,14 +131,15 @@ def centroids_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
     is built from the training controls and the centroids (mean z-vector per muscle and class)
     from all training subjects; the held-out subject is read against both."""
     parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
     for s in recordings["subject"].unique():
         train = recordings[recordings["subject"] != s]
         test = recordings[recordings["subject"] == s]
-        ref = _controls_reference(train, muaps)
-        z_train = zscore_units(muaps, train, ref).merge(_unit_truth(train, _KEYS["muscle"]),
-                                                          on=list(_KEYS["muscle"]))
+        ref = _controls_reference(train, st)
+        z_train = zscore_units(None, train, ref, stats=st).merge(
+            _unit_truth(train, _KEYS["muscle"]), on=list(_KEYS["muscle"]))
         cent = fit_centroids(z_train)
-        z_test = {lvl: zscore_units(muaps, test, ref, key) for lvl, key in _KEYS.items()}
+        z_test = {lvl: zscore_units(None, test, ref, key, stats=st) for lvl, key in _KEYS.items()}
         r = _centroid_levels(z_test, cent, test)
         for k in parts:
             parts[k].append(r[k])
@@ -146,15 +150,16 @@ def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataF
     """Centroids learnt on one laboratory (z against its own controls) applied to another's
     subjects, each read against the *test* laboratory's other controls (its own reference,
     leave-one-subject-out): what transfers is the decision in z-units, not the limits."""
-    ref = _controls_reference(train, muaps)
-    z_train = zscore_units(muaps, train, ref).merge(_unit_truth(train, _KEYS["muscle"]),
-                                                      on=list(_KEYS["muscle"]))
+    st = recording_stats(muaps[muaps["recording"].isin(pd.concat([train, test])["recording"])])
+    ref = _controls_reference(train, st)
+    z_train = zscore_units(None, train, ref, stats=st).merge(
+        _unit_truth(train, _KEYS["muscle"]), on=list(_KEYS["muscle"]))
     cent = fit_centroids(z_train)
     parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
     for s in test["subject"].unique():
-        own = _controls_reference(test[test["subject"] != s], muaps)
+        own = _controls_reference(test[test["subject"] != s], st)
         t = test[test["subject"] == s]
-        z_test = {lvl: zscore_units(muaps, t, own, key) for lvl, key in _KEYS.items()}
+        z_test = {lvl: zscore_units(None, t, own, key, stats=st) for lvl, key in _KEYS.items()}
         r = _centroid_levels(z_test, cent, t)
         for k in parts:
             parts[k].append(r[k])

@@ -116,8 +116,18 @@ def read_lab_reference(path: str | Path) -> LabReference:
                         list(doc.get("notes", [])))
 
 
+def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
+    """Per recording and reference feature: number of MUAPs ``n``, mean ``m``, variance ``v``
+    (long table). Computed once, it serves every reference and z-score of an evaluation."""
+    f = muap_features(muaps)
+    long = (f.assign(recording=muaps["recording"].to_numpy())
+            .melt(id_vars=["recording"], var_name="feature").dropna(subset=["value"]))
+    return long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var").reset_index()
+
+
 def build_lab_reference(
-    muaps: pd.DataFrame, recordings: pd.DataFrame, lab: str = "",
+    muaps: pd.DataFrame | None, recordings: pd.DataFrame, lab: str = "",
+    stats: pd.DataFrame | None = None,
 ) -> LabReference:
     """Build a laboratory's MUAP reference from its control recordings.
 
@@ -130,6 +140,8 @@ def build_lab_reference(
         ``recording``, ``subject``, ``muscle`` of each control recording.
     lab : str
         Name written in the reference.
+    stats : pandas.DataFrame, optional
+        :func:`recording_stats` of the MUAPs, used instead of ``muaps`` when given.
 
     Returns
     -------
@@ -146,18 +158,12 @@ def build_lab_reference(
     """
     p = load_signal_parameters()["lab_reference"]
     feats = list(p["features"])
-    f = muap_features(muaps)
-    calibrated = bool(pd.to_numeric(muaps.get("amplitude_uv"), errors="coerce").notna().any())
-    if not calibrated:
-        feats = [c for c in feats if c != "size_index"]
     rec = recordings[["recording", "subject", "muscle"]].assign(
         muscle=recordings["muscle"].map(normalize_muscle))
-    long = (f[feats].assign(recording=muaps["recording"].to_numpy())
-            .merge(rec, on="recording", how="inner")
-            .melt(id_vars=["recording", "subject", "muscle"], var_name="feature")
-            .dropna(subset=["value"]))
-    per_rec = (long.groupby(["muscle", "feature", "recording", "subject"])["value"]
-               .agg(n="size", m="mean", v="var").reset_index())
+    if stats is None:
+        stats = recording_stats(muaps[muaps["recording"].isin(rec["recording"])])
+    per_rec = stats[stats["feature"].isin(feats)].merge(rec, on="recording", how="inner")
+    calibrated = bool((per_rec["feature"] == "size_index").any())
     per_rec = per_rec[per_rec["n"] >= 2]
     g = per_rec.groupby(["muscle", "feature"])
     ss_within = (per_rec["v"] * (per_rec["n"] - 1)).groupby([per_rec["muscle"], per_rec["feature"]]).sum()
@@ -320,49 +326,58 @@ def pool_readings(patterns: pd.Series) -> str:
 
 
 def zscore_units(
-    muaps: pd.DataFrame, units: pd.DataFrame, reference: LabReference,
-    key: tuple[str, ...] = ("subject", "muscle"),
+    muaps: pd.DataFrame | None, units: pd.DataFrame, reference: LabReference,
+    key: tuple[str, ...] = ("subject", "muscle"), stats: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`zscore_muscle` for many units at once (whole-table).
 
     Parameters
     ----------
     muaps : pandas.DataFrame
-        MUAPs with column ``recording``.
+        MUAPs with column ``recording`` (or ``None`` with ``stats``).
     units : pandas.DataFrame
         ``recording``, ``muscle`` and the ``key`` columns: the MUAPs of the recordings sharing
         a key are pooled.
     reference : LabReference
+    stats : pandas.DataFrame, optional
+        :func:`recording_stats` of the MUAPs, used instead of ``muaps`` when given.
 
     Returns
     -------
     pandas.DataFrame
-        One row per key present in the reference: ``n_muaps`` and ``z_<feature>`` for each
-        reference feature (NaN where the feature is missing, e.g. amplitude in ADC units
-        against a µV reference).
+        One row per key with MUAPs: ``n_muaps`` and ``z_<feature>`` for each reference
+        feature (NaN where the reference lacks the muscle or the feature, e.g. amplitude in
+        ADC units against a µV reference).
     """
     key = list(key)
-    f = muap_features(muaps)
-    if reference.amplitude_unit == "uV":
-        uncal = f["size_index"].isna()
-        f.loc[uncal, "log_amplitude"] = np.nan  # ADC units are not comparable with µV
-    feats = [c for c in f.columns]
     u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
     u["muscle"] = u["muscle"].map(normalize_muscle)
-    j = f.assign(recording=muaps["recording"].to_numpy()).merge(u, on="recording")
-    n = j.groupby(key).size().rename("n_muaps")
-    long = j.melt(id_vars=[*dict.fromkeys([*key, "muscle"])], value_vars=feats,
-                  var_name="feature").dropna(subset=["value"])
-    agg = (long.groupby([*dict.fromkeys([*key, "muscle"]), "feature"])["value"]
-           .agg(value="mean", n="size").reset_index())
-    t = agg.merge(reference.table.reset_index(), on=["muscle", "feature"], how="inner")
+    if stats is None:
+        stats = recording_stats(muaps[muaps["recording"].isin(u["recording"])])
+    j = stats.merge(u, on="recording")
+    grp = [*dict.fromkeys([*key, "muscle"]), "feature"]
+    agg = (j.assign(s=j["n"] * j["m"]).groupby(grp)[["n", "s"]].sum().reset_index())
+    agg["value"] = agg["s"] / agg["n"]
+    n_muaps = (j[j["feature"] == "duration_ms"].groupby(key)["n"].sum().rename("n_muaps"))
+    if reference.amplitude_unit == "uV":
+        # amplitude in ADC units (no size index for the unit) is not comparable with µV
+        cal = agg[agg["feature"] == "size_index"].set_index(key).index
+        amp = agg["feature"] == "log_amplitude"
+        agg = agg[~amp | agg.set_index(key).index.isin(cal)]
+    t = agg.merge(reference.table.reset_index(), on=["muscle", "feature"], how="inner",
+                  suffixes=("", "_ref"))
     k = t["n_recordings"].astype(float)
     se_mu2 = (t["sd_between"] ** 2 + t["sd_within"] ** 2 / (t["n_muaps"] / k)) / k
     sd = np.sqrt(t["sd_between"] ** 2 + t["sd_within"] ** 2 / t["n"] + se_mu2)
     t["z"] = (t["value"] - t["mean"]) / sd
-    wide = t.pivot_table(index=key, columns="feature", values="z", aggfunc="first")
+    wide = t.pivot(index=key, columns="feature", values="z") if len(t) else pd.DataFrame(
+        index=pd.MultiIndex.from_tuples([], names=key) if len(key) > 1 else pd.Index([], name=key[0]))
     wide.columns = [f"z_{c}" for c in wide.columns]
-    return wide.join(n, how="left").reset_index()
+    out = n_muaps.to_frame().join(wide, how="left").reset_index()
+    for f in reference.table.index.get_level_values("feature").unique():
+        if f"z_{f}" not in out:
+            out[f"z_{f}"] = np.nan
+    return out
 
 
 def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
