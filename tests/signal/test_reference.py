@@ -29,7 +29,13 @@ from edxreview.signal._evaluate import (
     wilson_interval,
 )
 from edxreview.signal._params import load_signal_parameters
-from edxreview.signal._reference import pool_readings, zscore_muscle, zscore_units, muap_features
+from edxreview.signal._reference import (
+    fit_centroids,
+    muap_features,
+    pool_readings,
+    zscore_muscle,
+    zscore_units,
+)
 
 
 def _muaps(recording, n, duration_ms, amplitude_uv, phases=3.0, rng=None, sd_ms=2.0):
@@ -264,6 +270,12 @@ def test_cli_builds_a_reference_and_reads_a_subject_against_it(tmp_path):
     assert "no reference for this lab" in subj.loc[0, "reasons"]
     assert _cli(["emg", "analyze", files[0], "--fs", "10000", "--subject", "S1", "--out",
                  str(tmp_path / "o2"), "-q"]) == 2  # --subject needs --reference
+    bad = tmp_path / "subjects.csv"
+    pd.DataFrame({"file": [Path(f).name for f in files], "subject": "S", "muscle": "deltoid",
+                  "group": ["normal"] * 4 + ["ALS?"]}).to_csv(bad, index=False)
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--subjects", str(bad),
+                 "--out", str(tmp_path / "r2.toml"), "-q"]) == 1
+    assert not (tmp_path / "r2.toml").exists()
 
 
 def test_whole_table_z_scores_equal_the_per_muscle_ones():
@@ -279,10 +291,41 @@ def test_whole_table_z_scores_equal_the_per_muscle_ones():
 
 def test_centroids_fitted_without_the_held_out_subject():
     rng = np.random.default_rng(11)
-    extra = [(f"n{i}", "neurogenic", rng.normal(15, 0.5), 1300.0, 3.0) for i in range(4)]
-    extra += [(f"m{i}", "myopathic", rng.normal(6.5, 0.5), 160.0, 5.0) for i in range(4)]
+    extra = [(f"n{i}", "neurogenic", rng.normal(15, 0.5), 1300.0, 3.0) for i in range(6)]
+    extra += [(f"m{i}", "myopathic", rng.normal(6.5, 0.5), 160.0, 5.0) for i in range(6)]
     recs, muaps = _lab(n_controls=8, seed=8, extra=extra)
     res = centroids_loso(recs, muaps)["subject"]
     s = score(res["truth"], res["pred"])
-    assert s["recall"]["neurogenic"] == (4, 4) and s["recall"]["myopathic"] == (4, 4)
-    assert s["n"] == 16
+    assert s["recall"]["neurogenic"] == (6, 6) and s["recall"]["myopathic"] == (6, 6)
+    assert s["n"] == 20
+
+
+def _labelled_lab(seed=12, per_class=6):
+    rng = np.random.default_rng(seed)
+    extra = [(f"n{i}", "neurogenic", rng.normal(14, 0.5), 1000.0, 3.0) for i in range(per_class)]
+    extra += [(f"m{i}", "myopathic", rng.normal(7.5, 0.5), 250.0, 4.5) for i in range(per_class)]
+    return _lab(n_controls=8, seed=seed, extra=extra)
+
+
+def test_centroids_in_the_reference_file_decide_the_reading(tmp_path):
+    recs, muaps = _labelled_lab()
+    ref = build_lab_reference(muaps, recs[recs["truth"] == "normal"], lab="syn")
+    z = zscore_units(muaps, recs, ref).merge(recs.drop_duplicates("subject")[["subject", "truth"]],
+                                             on="subject")
+    ref.centroids = fit_centroids(z)
+    assert set(ref.centroids.index.get_level_values("truth")) == {"normal", "neurogenic", "myopathic"}
+    ref.write(tmp_path / "ref.toml")
+    back = read_lab_reference(tmp_path / "ref.toml")
+    pd.testing.assert_frame_equal(back.centroids, ref.centroids, check_dtype=False, check_like=True)
+    r, _ = read_muscle_against_reference(_muaps("t", 20, 7.0, 240.0, 4.5), back, "biceps_brachii")
+    assert (r.pattern, r.rule) == ("myopathic", "lab_centroid")
+    assert "nearest class centroid" in r.reasons[-1]
+
+
+def test_a_class_with_too_few_subjects_has_no_centroid():
+    need = load_signal_parameters()["lab_reference"]["min_class_units"]
+    recs, muaps = _labelled_lab(per_class=need - 1)
+    ref = build_lab_reference(muaps, recs[recs["truth"] == "normal"])
+    z = zscore_units(muaps, recs, ref).merge(recs.drop_duplicates("subject")[["subject", "truth"]],
+                                             on="subject")
+    assert set(fit_centroids(z).index.get_level_values("truth")) == {"normal"}

@@ -59,8 +59,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     b.add_argument("--muscle", default=None, metavar="NAME",
                    help="muscle of every file (or give a muscle column in --subjects)")
     b.add_argument("--subjects", default=None, metavar="CSV",
-                   help="CSV with columns file (name or stem), subject and optionally muscle; "
-                        "without it every file is its own subject")
+                   help="CSV with columns file (name or stem), subject and optionally muscle "
+                        "and group (normal / neurogenic / myopathic). Without it every file is "
+                        "its own control subject. With a group column the normal subjects make "
+                        "the reference and, where each class has enough subjects, the class "
+                        "centroids (mean z-scores) that 'emg analyze' then reads by")
     b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
     b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw"])
     b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw files (Hz)")
@@ -243,7 +246,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
             return 1
         sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem)
         known = mapping.drop(columns=["subject"] + (["muscle"] if "muscle" in sub else []))
-        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle") if c in sub]],
+        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group") if c in sub]],
                               on="file", how="left")
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
@@ -254,6 +257,17 @@ def run_reference_build(args: argparse.Namespace) -> int:
              + "; give --muscle or a muscle column in --subjects.")
         return 2
     mapping["muscle"] = mapping["muscle"].map(normalize_muscle)
+    groups = {"normal": "normal", "control": "normal", "healthy": "normal",
+              "neurogenic": "neurogenic", "myopathic": "myopathic"}
+    if "group" not in mapping:
+        mapping["group"] = "normal"
+    mapping["truth"] = mapping["group"].astype(str).str.strip().str.lower().map(groups)
+    bad = mapping[mapping["truth"].isna()]
+    if len(bad):
+        rows = ", ".join(f"file {f!r}: group {g!r}" for f, g in zip(bad["file"], bad["group"]))
+        _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal, neurogenic "
+             "or myopathic.")
+        return 1
     muaps, failures = [], []
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
@@ -275,7 +289,16 @@ def run_reference_build(args: argparse.Namespace) -> int:
     if table.empty:
         _err("no MUAPs found in the control recordings; nothing written.")
         return 1
-    ref = build_lab_reference(table, mapping.rename(columns={"file": "recording"}), lab=args.lab)
+    units = mapping.rename(columns={"file": "recording"})
+    ref = build_lab_reference(table, units[units["truth"] == "normal"], lab=args.lab)
+    if (units["truth"] != "normal").any() and ref.muscles():
+        from edxreview.signal._reference import fit_centroids, zscore_units
+
+        z = zscore_units(table, units, ref).merge(
+            units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
+            on=["subject", "muscle"])
+        cent = fit_centroids(z)
+        ref.centroids = cent if len(cent) else None
     have = set(ref.muscles())
     wanted = sorted(set(mapping["muscle"]))
     if not have:
@@ -283,7 +306,10 @@ def run_reference_build(args: argparse.Namespace) -> int:
              "enough recordings with MUAPs; see emg_signal_parameters.toml [lab_reference]); "
              "nothing written.")
         return 1
-    ref.notes.append(f"built from {len(paths)} control recording(s)")
+    n_ctrl = int((units["truth"] == "normal").sum())
+    ref.notes.append(f"built from {n_ctrl} control recording(s)"
+                     + (f"; centroids from {len(units)} labelled recording(s)"
+                        if ref.centroids is not None else ""))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     ref.write(tmp)
@@ -296,6 +322,9 @@ def run_reference_build(args: argparse.Namespace) -> int:
                       f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms")
             else:
                 print(f"{m}: no reference (too few control recordings)")
+        if ref.centroids is not None:
+            for (m, cls), r in ref.centroids.iterrows():
+                print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
     return 0
 
 

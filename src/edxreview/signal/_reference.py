@@ -55,12 +55,16 @@ class LabReference:
     table : pandas.DataFrame
         Index (muscle, feature); columns ``mean``, ``sd_between``, ``sd_within``,
         ``n_recordings``, ``n_subjects``, ``n_muaps``.
+    centroids : pandas.DataFrame, optional
+        Index (muscle, class); columns ``z_<feature>`` (the class's mean z-vector) and
+        ``n_units`` (subject-muscles behind it): :func:`fit_centroids`.
     """
 
     lab: str
     amplitude_unit: str
     table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    centroids: pd.DataFrame | None = None
 
     def muscles(self) -> list[str]:
         return sorted(self.table.index.get_level_values("muscle").unique())
@@ -76,6 +80,12 @@ class LabReference:
                 v = r[k]
                 lines.append(f"{k} = {int(v)}" if k.startswith("n_") else f"{k} = {float(v)!r}")
             lines.append("")
+        if self.centroids is not None:
+            for (mus, cls), r in self.centroids.iterrows():
+                lines.append(f"[centroids.{mus}.{cls}]")
+                lines += [f"{k} = {int(v)}" if k == "n_units" else f"{k} = {float(v)!r}"
+                          for k, v in r.items()]
+                lines.append("")
         Path(path).write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -112,8 +122,12 @@ def read_lab_reference(path: str | Path) -> LabReference:
             rows.append({"muscle": mus, "feature": feat, **{k: st[k] for k in _STATS}})
     table = (pd.DataFrame(rows, columns=["muscle", "feature", *_STATS])
              .set_index(["muscle", "feature"]))
+    cent = [{"muscle": mus, "truth": cls, **vals}
+            for mus, classes in (doc.get("centroids") or {}).items()
+            for cls, vals in classes.items()]
+    centroids = pd.DataFrame(cent).set_index(["muscle", "truth"]) if cent else None
     return LabReference(str(doc.get("lab", "")), str(doc.get("amplitude_unit", "uV")), table,
-                        list(doc.get("notes", [])))
+                        list(doc.get("notes", [])), centroids)
 
 
 def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
@@ -235,7 +249,10 @@ def read_muscle_against_reference(
 ) -> tuple[Reading, pd.DataFrame]:
     """Read one muscle (its MUAPs pooled over recordings) against a lab reference.
 
-    Rule (constants in ``emg_signal_parameters.toml``, section ``lab_reference``): a feature is
+    When the reference holds class centroids for the muscle (built with labelled patients of
+    the laboratory), the reading is the nearest centroid over the z-scores (rule
+    ``lab_centroid``). Otherwise the rule (constants in ``emg_signal_parameters.toml``, section
+    ``lab_reference``): a feature is
     a sign when its z-score lies beyond the prediction limit of :func:`zscore_muscle` (the t
     quantile at the level of ``z_limit``). MUAPs *large* (duration or amplitude
     above): neurogenic; *small* (below): myopathic; phases or turns above support the side of
@@ -294,6 +311,16 @@ def read_muscle_against_reference(
     for c in z.index:
         if np.isfinite(z.at[c, "z"]):
             reasons.append(f"{_LABEL.get(c, c)} z = {z.at[c, 'z']:+.1f}")
+    cent = reference.centroids
+    if cent is not None and mus in cent.index.get_level_values("muscle"):
+        c = cent.loc[mus]
+        cols = [k for k in c.columns if k.startswith("z_")]
+        x = np.nan_to_num(np.array([zs.get(k[2:], np.nan) for k in cols], float))
+        d = np.sqrt(((c[cols].to_numpy(float) - x) ** 2).sum(1))
+        order = np.argsort(d)
+        reasons.append("nearest class centroid of the lab's labelled subjects (distance in z "
+                       "units): " + ", ".join(f"{c.index[i]} {d[i]:.1f}" for i in order))
+        return Reading(str(c.index[order[0]]), reasons, rule="lab_centroid"), z
     desc = lambda cs, w: ", ".join(f"{_LABEL[c]} {w}" for c in cs)  # noqa: E731
     if large and small:
         reasons.append(f"large ({desc(large, 'high')}) and small ({desc(small, 'low')}) together")
@@ -382,9 +409,16 @@ def zscore_units(
 
 def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
     """Mean z-vector of each (muscle, class) of labelled training units (column ``truth``);
-    missing z-scores count as 0 (the control mean)."""
+    missing z-scores count as 0 (the control mean). Classes with fewer than
+    ``min_class_units`` units, and muscles without a normal class, are left out."""
+    need = load_signal_parameters()["lab_reference"]["min_class_units"]
     cols = [c for c in z.columns if c.startswith("z_")]
-    return z.assign(**{c: z[c].fillna(0.0) for c in cols}).groupby(["muscle", "truth"])[cols].mean()
+    g = z.assign(**{c: z[c].fillna(0.0) for c in cols}).groupby(["muscle", "truth"])
+    cent = g[cols].mean().assign(n_units=g.size())
+    cent = cent[cent["n_units"] >= need]
+    has_normal = cent.index.get_level_values("truth") == "normal"
+    keep = set(cent.index.get_level_values("muscle")[has_normal])
+    return cent[cent.index.get_level_values("muscle").isin(keep)]
 
 
 def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame) -> pd.Series:
@@ -392,7 +426,7 @@ def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame) -> pd.Series
     ``indeterminate`` where the muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
     need = load_signal_parameters()["lab_reference"]["min_muaps"]
     out = pd.Series("indeterminate", index=z.index, dtype=object)
-    cols = [c for c in centroids.columns if c in z.columns]
+    cols = [c for c in centroids.columns if c in z.columns and c.startswith("z_")]
     for mus, g in z.groupby("muscle"):
         if mus not in centroids.index.get_level_values("muscle"):
             continue
