@@ -11,7 +11,8 @@ Prints
    rules (fixed, unverified limits; for comparison) and the lab reference read
    leave-one-subject-out within each laboratory (the reference built from the other control
    subjects of the laboratory) and across laboratories (one laboratory's controls as the
-   reference of another's recordings). Nothing is fitted on the subject it scores.
+   reference of another's recordings), and the same z-scores read by the nearest class
+   centroid of the training subjects. Nothing is fitted on the subject it scores.
 
 Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data] [--jobs 2]
 [--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]``;
@@ -32,7 +33,6 @@ import collections
 import re
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nReadings (indeterminate counts as wrong; 95 % CI: Wilson). Bundled rules = "
           "the unverified muap_reference limits and the fixed rules, per subject by majority "
           "over recordings. Lab reference = z-scores against the controls of the reference lab, "
-          "per subject pooled over muscles; within a lab leave-one-subject-out.\n")
+          "per subject pooled over muscles; within a lab leave-one-subject-out. z + centroids = "
+          "nearest class centroid (mean z-vector) of the training subjects.\n")
     print(format_table(res, muscles=a.by_muscle))
     if a.results:
         res.to_csv(a.results, index=False)

@@ -57,6 +57,10 @@ class ReferenceLimits:
 def lookup_reference(muscle: str, age_years: float | None) -> ReferenceLimits:
     """Reference limits for a muscle and age from ``muap_reference.csv``.
 
+    That table is ``unverified-illustrative`` (no row could be traced to a printed source);
+    :func:`~edxreview.signal.analyze_recording` uses it only when asked for
+    (``reference="illustrative"``).
+
     Parameters
     ----------
     muscle : str
