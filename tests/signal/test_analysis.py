@@ -275,6 +275,17 @@ def test_analyze_and_emg_row():
     assert a.recordings_row()["pattern"] in {"normal", "neurogenic", "myopathic", "indeterminate"}
 
 
+def test_the_illustrative_table_is_used_only_when_asked_for():
+    x, _ = weak_contraction()
+    a = analyze_recording(_rec(x), muscle="biceps_brachii", age_years=40)
+    assert a.reading.pattern == "indeterminate" and a.reading.rule == "no_reference"
+    b = analyze_recording(_rec(x), muscle="biceps_brachii", age_years=40, reference="illustrative")
+    assert b.reference is not None and "unverified" in b.reading.reasons[0]
+    assert b.emg_row("P01")["muap_duration"] in {"normal", "increased", "decreased"}
+    with pytest.raises(InvalidParameterError, match="illustrative"):
+        analyze_recording(_rec(x), muscle="biceps_brachii", reference="buchthal")
+
+
 def _cli(argv):
     from edxreview.cli import emg
 

@@ -152,6 +152,9 @@ def analyze_recording(
     -------
     RecordingAnalysis
     """
+    if isinstance(reference, str) and reference != "illustrative":
+        raise InvalidParameterError(
+            f"reference {reference!r} is not a lab reference or 'illustrative'.")
     notes = list(rec.notes)
     muscle = normalize_muscle(muscle or rec.metadata.get("muscle"))
     if age_years is None and rec.metadata.get("age"):
@@ -165,9 +168,6 @@ def analyze_recording(
     summary = summarize_muaps(muaps, len(dec.discharges))
     limits, zscores, lab = None, None, None
     if isinstance(reference, str):
-        if reference != "illustrative":
-            raise InvalidParameterError(
-                f"reference {reference!r} is not a lab reference or 'illustrative'.")
         if muscle:
             try:
                 limits = lookup_reference(muscle, age_years)
