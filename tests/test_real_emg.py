@@ -1,5 +1,11 @@
-"""The real recordings in ../shared/data read as their labels say, through the command a user
-runs (skipped with a reason when the recordings are absent)."""
+"""The real recordings in ../shared/data through the commands a user runs (skipped with a reason
+when the recordings are absent).
+
+These check behaviour, not accuracy: the accuracy is measured leave-one-subject-out by
+``tools/emg_eval.py`` and reported in the README. Tests that the development subjects "read
+right" with rules whose limits were chosen on those same subjects were removed: they could not
+fail for the reason that mattered.
+"""
 
 from pathlib import Path
 
@@ -11,36 +17,61 @@ from edxreview.cli import main
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 N2001 = DATA / "emglab-n2001"
 PHYSIONET = DATA / "physionet-emgdb"
-EXPECTED_SUBJECT = {"A": "neurogenic", "C": "normal", "M": "myopathic"}
+ALGIERS = DATA / "mendeley-algiers"
+N2001_ARGS = ["--format", "raw", "--fs", "23437.5", "--gain", "13107"]  # data README
 
 
 @pytest.mark.skipif(not PHYSIONET.is_dir(), reason="../shared/data/physionet-emgdb is absent")
-def test_physionet_records_read_as_labelled(tmp_path):
+def test_physionet_without_a_reference_measures_but_does_not_judge(tmp_path):
     files = [str(PHYSIONET / f"emg_{k}.hea") for k in ("healthy", "myopathy", "neuropathy")]
     assert main(["emg", "analyze", *files, "--muscle", "tibialis_anterior", "--out",
                  str(tmp_path / "out"), "-q", "--no-figures"]) == 0
-    got = pd.read_csv(tmp_path / "out" / "recordings.csv").set_index("file")["pattern"]
-    assert got.to_dict() == {"emg_healthy": "normal", "emg_myopathy": "myopathic",
-                             "emg_neuropathy": "neurogenic"}
+    got = pd.read_csv(tmp_path / "out" / "recordings.csv")
+    assert (got["pattern"] == "indeterminate").all()
+    assert got["reasons"].str.contains("no verified reference").all()
+    assert (got["n_units"] >= 3).all() and got["mean_duration_ms"].notna().all()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not N2001.is_dir(), reason="../shared/data/emglab-n2001 is absent")
-def test_n2001_subjects_read_right_by_majority(tmp_path):
-    """Judged per subject over all of its recordings (files of one subject are not
-    independent), as the data README says."""
-    frames = []
-    for code, muscle in (("BB", "biceps_brachii"), ("VM", "vastus_medialis")):
-        files = sorted(str(p) for p in N2001.glob(f"N2001???{code}*.bin"))
-        out = tmp_path / code
-        assert main(["emg", "analyze", *files, "--format", "raw", "--fs", "23437.5", "--muscle",
-                     muscle, "--out", str(out), "-q", "--no-figures"]) == 0
-        frames.append(pd.read_csv(out / "recordings.csv"))
-    rec = pd.concat(frames, ignore_index=True)
-    assert (rec["calibrated"].astype(str).str.lower() == "false").all()
-    assert rec["reasons"].str.contains("ADC|uncalibrated|no gain", case=False).all()
-    rec["subject"] = rec["file"].str[5:8]
-    counts = rec.groupby("subject")["pattern"].value_counts().unstack(fill_value=0)
-    for subject, row in counts.iterrows():
-        expected = EXPECTED_SUBJECT[subject[0]]
-        others = row.drop(expected, errors="ignore")
-        assert row.get(expected, 0) > others.max(), (subject, row.to_dict())
+def test_n2001_reference_from_the_control_and_a_subject_read_against_it(tmp_path):
+    """C01's vastus medialis recordings as the lab reference; the ALS subject's VM pooled
+    (A01 is not in the reference) gets z-scores and a reading from the rule; its biceps has no
+    reference here and is not guessed."""
+    ref = tmp_path / "ref.toml"
+    ctrl = sorted(str(p) for p in N2001.glob("N2001C01VM*.bin"))
+    assert main(["emg", "reference", "build", *ctrl, *N2001_ARGS, "--muscle", "vastus_medialis",
+                 "--lab", "EMGLAB N2001", "--out", str(ref), "-q"]) == 0
+    als = sorted(str(p) for p in N2001.glob("N2001A01VM0[1-5].bin"))
+    out = tmp_path / "out"
+    assert main(["emg", "analyze", *als, *N2001_ARGS, "--muscle", "vastus_medialis",
+                 "--reference", str(ref), "--subject", "A01", "--out", str(out), "-q",
+                 "--no-figures"]) == 0
+    subj = pd.read_csv(out / "subjects.csv")
+    assert len(subj) == 1 and subj.loc[0, "n_muaps"] >= 10
+    assert subj.loc[0, "pattern"] in {"normal", "neurogenic", "myopathic", "indeterminate"}
+    assert subj.loc[0, "rule"].startswith("lab_")
+    assert subj[["z_duration_ms", "z_log_amplitude", "z_phases", "z_size_index"]].notna().all(axis=None)
+    assert "lab reference EMGLAB N2001 for vastus_medialis" in subj.loc[0, "reasons"]
+    bb = sorted(str(p) for p in N2001.glob("N2001A01BB0[1-2].bin"))
+    assert main(["emg", "analyze", *bb, *N2001_ARGS, "--muscle", "biceps_brachii",
+                 "--reference", str(ref), "--subject", "A01", "--out", str(tmp_path / "bb"),
+                 "-q", "--no-figures"]) == 0
+    subj = pd.read_csv(tmp_path / "bb" / "subjects.csv")
+    assert subj.loc[0, "pattern"] == "indeterminate"
+    assert "no reference for this lab" in subj.loc[0, "reasons"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ALGIERS.is_dir(), reason="../shared/data/mendeley-algiers is absent")
+def test_algiers_reference_is_built_from_its_healthy_subjects(tmp_path):
+    m = pd.read_csv(ALGIERS / "MANIFEST.csv")
+    ctrl = m[(m["group"] == "healthy") & (m["muscle"] == "deltoid")].head(6)
+    subjects = tmp_path / "subjects.csv"
+    ctrl.rename(columns={"record": "file"})[["file", "subject", "muscle"]].to_csv(subjects,
+                                                                                  index=False)
+    ref = tmp_path / "ref.toml"
+    assert main(["emg", "reference", "build", *(str(ALGIERS / f"{r}.hea") for r in ctrl["record"]),
+                 "--subjects", str(subjects), "--lab", "Algiers", "--out", str(ref), "-q"]) == 0
+    text = ref.read_text()
+    assert "[muscles.deltoid.duration_ms]" in text and "n_subjects = 3" in text

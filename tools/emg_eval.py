@@ -6,13 +6,17 @@ Prints
    within 0.8 ms, one-to-one), units found and the annotated-to-found unit table; then the
    unit-aware agreement, each found unit paired with one annotated unit and aligned by its own
    constant time offset;
-2. PhysioNet emgdb: the reading of the healthy, myopathy and neuropathy records;
-3. EMGLAB N2001: the readings per subject (A = ALS, C = control, M = myopathy), counted over
-   the subject's files, and the majority reading.
+2. the readings of every labelled recording (EMGLAB N2001, Algiers, PhysioNet emgdb), scored
+   per subject, per subject-muscle and per recording with Wilson 95 % intervals: the bundled
+   rules (fixed, unverified limits; for comparison) and the lab reference read
+   leave-one-subject-out within each laboratory (the reference built from the other control
+   subjects of the laboratory) and across laboratories (one laboratory's controls as the
+   reference of another's recordings), and the same z-scores read by the nearest class
+   centroid of the training subjects. Nothing is fitted on the subject it scores.
 
-Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data]
-[--features out.csv] [--jobs 2] [--skip-n2001] [--methods default,pursuit]``; R00108 is
-sorted with each decomposition method named (the readings use the parameter file's).
+Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data] [--jobs 2]
+[--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]``;
+R00108 is sorted with each decomposition method named (the readings use the parameter file's).
 """
 
 from __future__ import annotations
@@ -29,18 +33,16 @@ import collections
 import re
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import signal as sps
 
-from edxreview.signal import analyze_recording, read_signal
+from edxreview.signal import read_signal
+from edxreview.signal._datasets import list_recordings, measure_datasets
+from edxreview.signal._evaluate import evaluate, format_table
 from edxreview.signal._muap import sort_units
-
-N2001_FS_HZ = 23437.5
-EXPECTED = {"A": "neurogenic", "C": "normal", "M": "myopathic"}
 
 
 # ------------------------------------------------------------------------------ R00108
@@ -152,54 +154,26 @@ def _match_units(truth: np.ndarray, ds: np.ndarray, du: np.ndarray, tol: int, re
 
 
 # ------------------------------------------------------------------------------ readings
-def _analyze(args: tuple[str, str | None, float | None]) -> dict:
-    path, muscle, fs = args
-    rec = read_signal(path, fs_hz=fs)
-    t0 = time.process_time()
-    a = analyze_recording(rec, muscle=muscle)
-    el = time.process_time() - t0
-    s = a.summary
-    m = a.muaps
-    row = {
-        "file": rec.name, "pattern": a.reading.pattern, "seconds": round(el, 2),
-        "record_s": round(rec.samples.size / rec.fs_hz, 2),
-        "n_units": s["n_units"], "mean_duration_ms": s["mean_duration_ms"],
-        "mean_amplitude_uv": s["mean_amplitude_uv"], "polyphasic_pct": s["polyphasic_pct"],
-        "mean_phases": s.get("mean_phases"), "mean_turns": s.get("mean_turns"),
-        "reasons": "; ".join(a.reading.reasons),
-    }
-    for c in ("firing_rate_hz", "amplitude_snr", "spike_duration_ms", "thickness_ms"):
-        row[f"mean_{c}"] = float(m[c].mean()) if len(m) and c in m else np.nan
-    return row
-
-
-def evaluate_physionet(data: Path) -> list[dict]:
-    d = data / "physionet-emgdb"
-    return [_analyze((str(d / f"emg_{k}.hea"), None, None))
-            for k in ("healthy", "myopathy", "neuropathy")]
-
-
-def evaluate_n2001(data: Path, jobs: int) -> pd.DataFrame:
-    files = sorted((data / "emglab-n2001").glob("N2001*.bin"))
-    mus = {"BB": "biceps_brachii", "VM": "vastus_medialis"}
-    work = [(str(f), mus[f.name[8:10]], N2001_FS_HZ) for f in files]
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as ex:
-            rows = list(ex.map(_analyze, work))
-    else:
-        rows = [_analyze(w) for w in work]
-    df = pd.DataFrame(rows)
-    df.insert(1, "subject", df["file"].str[5:8])
-    df.insert(2, "muscle", df["file"].str[8:10])
-    return df
+def measure_all(data: Path, jobs: int, cache: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Analyse every labelled recording once (or read the tables a previous run cached)."""
+    if cache is not None and (cache / "recordings.csv").is_file() and (cache / "muaps.csv").is_file():
+        return pd.read_csv(cache / "recordings.csv"), pd.read_csv(cache / "muaps.csv")
+    recs, muaps = measure_datasets(list_recordings(data), jobs=jobs)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        recs.to_csv(cache / "recordings.csv", index=False)
+        muaps.to_csv(cache / "muaps.csv", index=False)
+    return recs, muaps
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-    ap.add_argument("--features", default=None, help="write the per-file table to this CSV")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--skip-n2001", action="store_true")
+    ap.add_argument("--cache", default=None, metavar="DIR",
+                    help="keep the measured tables here and reuse them on the next run")
+    ap.add_argument("--results", default=None, metavar="CSV", help="write the score table here")
+    ap.add_argument("--by-muscle", action="store_true", help="also print the rows per muscle")
     ap.add_argument("--skip-r00108", action="store_true")
     ap.add_argument("--methods", default="default,pursuit",
                     help="R00108 decomposition methods to evaluate, comma-separated "
@@ -220,26 +194,22 @@ def main(argv: list[str] | None = None) -> int:
               f"sensitivity {r['unit_sensitivity']:.3f}, precision {r['unit_precision']:.3f}")
         for k, (n, h, fu) in r["unit_table"].items():
             print(f"  annotated unit {k}: {h}/{n} found by found unit(s) {fu}")
-    rows = evaluate_physionet(data)
-    print("PhysioNet emgdb (muscle from the header, calibrated):")
-    for row in rows:
-        print(f"  {row['file']}: {row['pattern']} | units {row['n_units']}, duration "
-              f"{row['mean_duration_ms']} ms, amplitude {row['mean_amplitude_uv']} µV, "
-              f"polyphasic {row['polyphasic_pct']} % | {row['reasons']}")
-    if not a.skip_n2001:
-        t0 = time.perf_counter()
-        df = evaluate_n2001(data, a.jobs)
-        print(f"N2001 per subject ({len(df)} files, {time.perf_counter() - t0:.0f} s wall):")
-        for subj, g in df.groupby("subject"):
-            counts = g["pattern"].value_counts()
-            top = counts.index[0] if (counts.size == 1 or counts.iloc[0] > counts.iloc[1]) else "tie"
-            ok = "ok" if top == EXPECTED[subj[0]] else "WRONG"
-            print(f"  {subj} (expected {EXPECTED[subj[0]]}): { {k: int(v) for k, v in counts.items()} } -> {top} [{ok}]")
-        rt = df["record_s"].sum() / df["seconds"].sum()
-        print(f"  analysis speed on N2001: {rt:.1f} x real time per core (CPU time, one BLAS thread)")
-        if a.features:
-            all_rows = pd.concat([pd.DataFrame(rows).assign(subject="PN", muscle="TA"), df])
-            all_rows.to_csv(a.features, index=False)
+    t0 = time.perf_counter()
+    recs, muaps = measure_all(data, a.jobs, Path(a.cache) if a.cache else None)
+    print(f"\nMeasured {len(recs)} recordings, {len(muaps)} MUAPs "
+          f"({time.perf_counter() - t0:.0f} s wall)")
+    for ds, g in recs.groupby("dataset", sort=False):
+        print(f"  {ds}: {g['subject'].nunique()} subjects, {len(g)} recordings, analysis "
+              f"{g['record_s'].sum() / g['cpu_s'].sum():.1f} x real time per core")
+    res = evaluate(recs, muaps)
+    print("\nReadings (indeterminate counts as wrong; 95 % CI: Wilson). Bundled rules = "
+          "the unverified muap_reference limits and the fixed rules, per subject by majority "
+          "over recordings. Lab reference = z-scores against the controls of the reference lab, "
+          "per subject pooled over muscles; within a lab leave-one-subject-out. z + centroids = "
+          "nearest class centroid (mean z-vector) of the training subjects.\n")
+    print(format_table(res, muscles=a.by_muscle))
+    if a.results:
+        res.to_csv(a.results, index=False)
     return 0
 
 

@@ -121,6 +121,23 @@ def test_emg_output_overlapping_a_recording_is_refused(tmp_path, capsys):
     assert _hashes(tmp_path) == before
 
 
+def test_emg_reference_file_over_an_input_is_refused(tmp_path, capsys):
+    recs = tmp_path / "recs"
+    recs.mkdir()
+    (recs / "c1.hea").write_text("c1 1 10000 100000\nc1.dat 16 1000 16 0 0 0 0 biceps\n")
+    (recs / "c1.dat").write_bytes(b"\x01\x00" * 1000)
+    (tmp_path / "subjects.csv").write_text("file,subject\nc1,S1\n")
+    before = _hashes(tmp_path)
+    for out in (recs / "c1.hea", recs / "c1.dat", tmp_path / "subjects.csv", recs):
+        status = main(["emg", "reference", "build", str(recs / "c1.hea"), "--muscle", "biceps",
+                       "--subjects", str(tmp_path / "subjects.csv"), "--out", str(out), "-q",
+                       "--force"])
+        err = capsys.readouterr().err
+        assert status == 2, err
+        assert ("input" in err or "not a file" in err) and "Traceback" not in err, err
+    assert _hashes(tmp_path) == before
+
+
 # -- --force replaces only what edxreview wrote --------------------------------------------
 
 @pytest.fixture(scope="module")

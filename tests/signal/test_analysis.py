@@ -275,6 +275,17 @@ def test_analyze_and_emg_row():
     assert a.recordings_row()["pattern"] in {"normal", "neurogenic", "myopathic", "indeterminate"}
 
 
+def test_the_illustrative_table_is_used_only_when_asked_for():
+    x, _ = weak_contraction()
+    a = analyze_recording(_rec(x), muscle="biceps_brachii", age_years=40)
+    assert a.reading.pattern == "indeterminate" and a.reading.rule == "no_reference"
+    b = analyze_recording(_rec(x), muscle="biceps_brachii", age_years=40, reference="illustrative")
+    assert b.reference is not None and "unverified" in b.reading.reasons[0]
+    assert b.emg_row("P01")["muap_duration"] in {"normal", "increased", "decreased"}
+    with pytest.raises(InvalidParameterError, match="illustrative"):
+        analyze_recording(_rec(x), muscle="biceps_brachii", reference="buchthal")
+
+
 def _cli(argv):
     from edxreview.cli import emg
 
@@ -294,8 +305,11 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
     rows = pd.read_csv(out / "recordings.csv")
     assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_muaps",
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
-                                  "mean_thickness_ms", "pattern", "reasons"]
+                                  "mean_thickness_ms", "pattern", "rule", "reasons"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
+    # no reference given: the means are measured, not judged against the unverified table
+    assert rows.loc[0, "pattern"] == "indeterminate" and rows.loc[0, "rule"] == "no_reference"
+    assert "no verified reference" in rows.loc[0, "reasons"]
     assert (out / "muaps.csv").is_file() and (out / "emg_rows.csv").is_file()
     # an existing output folder is wrong usage (exit 2), as for every command; --force replaces it
     assert _cli(["emg", "analyze", str(p), "--fs", "10000", "--out", str(out), "-q"]) == 2

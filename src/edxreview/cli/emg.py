@@ -1,4 +1,5 @@
-"""``edxreview emg analyze``: MUAP analysis, spontaneous activity and a reading per recording."""
+"""``edxreview emg analyze``: MUAP analysis, spontaneous activity and a reading per recording;
+``edxreview emg reference build``: a laboratory's MUAP reference from its control recordings."""
 
 from __future__ import annotations
 
@@ -34,12 +35,43 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="motor-unit decomposition: peel (default; the readings' limits were set "
                         "on it) or pursuit (template pursuit with superposition search: closer to "
                         "an expert decomposition, about 4x slower)")
+    a.add_argument("--reference", default=None, metavar="FILE",
+                   help="lab reference (TOML from 'edxreview emg reference build', made from "
+                        "the laboratory's own controls of the same muscle and equipment) to judge "
+                        "the MUAP means against; 'illustrative' uses the bundled, unverified "
+                        "table. Without it the means are measured but not judged (indeterminate: "
+                        "no verified reference)")
+    a.add_argument("--subject", default=None, metavar="ID",
+                   help="all files are of this one subject: also write subjects.csv, one reading "
+                        "per muscle from the MUAPs pooled over its recordings (needs --reference)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
     a.add_argument("--force", action="store_true",
                    help="replace a non-empty output folder that edxreview wrote (one "
                         "holding .edxreview-output.json and no file it does not list)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.set_defaults(func=run)
+    r = sub.add_parser("reference", help="build a laboratory MUAP reference from control recordings")
+    rsub = r.add_subparsers(dest="reference_command", metavar="ACTION")
+    rsub.required = True
+    b = rsub.add_parser("build", help="measure control recordings and write their reference (TOML)")
+    b.add_argument("paths", nargs="+", metavar="PATH", help="control recordings of one laboratory")
+    b.add_argument("--out", required=True, metavar="FILE", help="reference file to write (.toml)")
+    b.add_argument("--muscle", default=None, metavar="NAME",
+                   help="muscle of every file (or give a muscle column in --subjects)")
+    b.add_argument("--subjects", default=None, metavar="CSV",
+                   help="CSV with columns file (name or stem), subject and optionally muscle "
+                        "and group (normal / neurogenic / myopathic). Without it every file is "
+                        "its own control subject. With a group column the normal subjects make "
+                        "the reference and, where each class has enough subjects, the class "
+                        "centroids (mean z-scores) that 'emg analyze' then reads by")
+    b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
+    b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw"])
+    b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw files (Hz)")
+    b.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
+                   help="ADC units per mV (raw files)")
+    b.add_argument("--force", action="store_true", help="replace an existing reference file")
+    b.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    b.set_defaults(func=run_reference_build)
     return emg
 
 
@@ -65,10 +97,15 @@ def run(args: argparse.Namespace) -> int:
     except InvalidParameterError as exc:
         _err(str(exc))
         return 2
+    if args.subject is not None and args.reference in (None, "illustrative"):
+        _err("--subject pools MUAPs against a lab reference; give --reference FILE.")
+        return 2
     paths = [Path(p) for p in args.paths]
     # a WFDB record is read from its header and its data file: the output may overlap neither
     inputs = paths + [p.with_suffix(s) for p in paths if p.suffix.lower() in (".hea", ".dat")
                       for s in (".hea", ".dat")]
+    if args.reference not in (None, "illustrative"):
+        inputs.append(Path(args.reference))
     try:
         with OutputFolder(args.out, force=args.force, inputs=inputs, command="emg analyze") as output:
             return _analyze(args, paths, output)
@@ -84,12 +121,23 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     from edxreview._tables import neutralize_formulas
     from edxreview.signal import analyze_recording, lookup_reference, read_signal
 
-    if args.muscle:
+    reference = None
+    if args.reference == "illustrative":
+        reference = "illustrative"
+        if args.muscle:
+            try:
+                lookup_reference(args.muscle, args.age)
+            except InvalidParameterError as exc:
+                _err(str(exc))
+                return 2
+    elif args.reference is not None:
+        from edxreview.signal import read_lab_reference
+
         try:
-            lookup_reference(args.muscle, args.age)
-        except InvalidParameterError as exc:
+            reference = read_lab_reference(args.reference)
+        except EdxreviewError as exc:
             _err(str(exc))
-            return 2
+            return 1
     # a WFDB record given as both .hea and .dat is one recording
     seen, unique = set(), []
     for p in paths:
@@ -106,7 +154,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             try:
                 rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain)
                 analyses.append(analyze_recording(rec, muscle=args.muscle, age_years=args.age,
-                                                  sorting=args.sorting))
+                                                  sorting=args.sorting, reference=reference))
             except (SignalFileError, InvalidParameterError) as exc:
                 failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
             except EdxreviewError as exc:
@@ -140,10 +188,175 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
                         ).to_csv(tmp / "muaps.csv", index=False)
     if args.patient:
         neutralize_formulas(pd.DataFrame(emg_rows)).to_csv(tmp / "emg_rows.csv", index=False)
+    if args.subject is not None:
+        neutralize_formulas(_subjects_table(analyses, reference, args.subject)).to_csv(
+            tmp / "subjects.csv", index=False)
     output.commit()
     if not args.quiet:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")
+    return 0
+
+
+def _subjects_table(analyses, reference, subject: str):
+    """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
+    import pandas as pd
+
+    from edxreview.signal import read_muscle_against_reference
+
+    rows = []
+    by_muscle: dict[str, list] = {}
+    for a in analyses:
+        by_muscle.setdefault(a.muscle or "", []).append(a)
+    for muscle, group in by_muscle.items():
+        parts = []
+        for a in group:
+            if len(a.muaps):
+                m = a.muaps.copy()
+                m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
+                parts.append(m)
+        muaps = pd.concat(parts or [pd.DataFrame()], ignore_index=True)
+        reading, z = read_muscle_against_reference(muaps, reference, muscle or None)
+        row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
+               "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
+        for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
+            row[f"z_{f}"] = round(float(z.at[f, "z"]), 2) if f in z.index else float("nan")
+        row["reasons"] = "; ".join(reading.reasons)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run_reference_build(args: argparse.Namespace) -> int:
+    """Run ``edxreview emg reference build``; returns the exit status (0 ok, 1 bad input, 2 usage)."""
+    import pandas as pd
+
+    from edxreview._errors import EdxreviewError
+    from edxreview.signal import analyze_recording, build_lab_reference, read_signal
+    from edxreview.signal._classify import normalize_muscle
+
+    from edxreview._errors import InvalidParameterError
+    from edxreview.signal._readers import check_gain, check_sampling_rate
+
+    try:
+        check_sampling_rate(args.fs, "--fs")
+        check_gain(args.gain, "--gain")
+    except InvalidParameterError as exc:
+        _err(str(exc))
+        return 2
+    out = Path(args.out)
+    # the reference file may never be one of the inputs (a recording, its header or data file,
+    # the --subjects table), whatever --force says: edxreview never writes over its input
+    inputs = [Path(p) for p in args.paths] + ([Path(args.subjects)] if args.subjects else [])
+    inputs += [p.with_suffix(s) for p in inputs if p.suffix.lower() in (".hea", ".dat")
+               for s in (".hea", ".dat")]
+    resolved = out.resolve()
+    clash = next((p for p in inputs if p.resolve() == resolved), None)
+    if clash is not None:
+        _err(f"--out {str(out)!r} is the input {str(clash)!r}; edxreview never writes over its "
+             "input: choose another file name, e.g. lab-reference.toml.")
+        return 2
+    if out.is_dir() or (out.exists() and not out.is_file()):
+        _err(f"--out {str(out)!r} is not a file; give a file name such as lab-reference.toml.")
+        return 2
+    if out.exists() and not args.force:
+        _err(f"reference file {str(out)!r} exists; use --force to replace it.")
+        return 2
+    paths = list(dict.fromkeys(Path(p).with_suffix("") if Path(p).suffix.lower() in (".hea", ".dat")
+                               else Path(p) for p in args.paths))
+    names = [p.stem if p.suffix.lower() not in ("", ".hea", ".dat") else p.name for p in paths]
+    mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle})
+    if args.subjects:
+        try:
+            sub = pd.read_csv(args.subjects, dtype=str)
+        except (OSError, ValueError) as exc:
+            _err(f"cannot read --subjects {args.subjects!r}: {exc}")
+            return 1
+        missing = {"file", "subject"} - set(sub.columns)
+        if missing:
+            _err(f"--subjects {args.subjects!r} lacks column(s) {sorted(missing)!r}; it needs "
+                 "file and subject (and optionally muscle).")
+            return 1
+        sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem)
+        known = mapping.drop(columns=["subject"] + (["muscle"] if "muscle" in sub else []))
+        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group") if c in sub]],
+                              on="file", how="left")
+        unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
+        if unmapped:
+            _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}.")
+            return 1
+    if mapping["muscle"].isna().any():
+        _err("no muscle for " + repr(mapping.loc[mapping['muscle'].isna(), 'file'].tolist())
+             + "; give --muscle or a muscle column in --subjects.")
+        return 2
+    mapping["muscle"] = mapping["muscle"].map(normalize_muscle)
+    groups = {"normal": "normal", "control": "normal", "healthy": "normal",
+              "neurogenic": "neurogenic", "myopathic": "myopathic"}
+    if "group" not in mapping:
+        mapping["group"] = "normal"
+    mapping["truth"] = mapping["group"].astype(str).str.strip().str.lower().map(groups)
+    bad = mapping[mapping["truth"].isna()]
+    if len(bad):
+        rows = ", ".join(f"file {f!r}: group {g!r}" for f, g in zip(bad["file"], bad["group"]))
+        _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal, neurogenic "
+             "or myopathic.")
+        return 1
+    muaps, failures = [], []
+    for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
+        src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
+        try:
+            rec = read_signal(src, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain)
+            a = analyze_recording(rec, muscle=row["muscle"])
+        except EdxreviewError as exc:
+            failures.append(f"{src}: {exc}" if str(src) not in str(exc) else str(exc))
+            continue
+        m = a.muaps.assign(recording=row["file"])
+        m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
+        muaps.append(m)
+    if failures:
+        for f in failures:
+            _err(f)
+        _err("nothing written; fix or leave out the files above.")
+        return 1
+    table = pd.concat([m for m in muaps if len(m)] or [pd.DataFrame()], ignore_index=True)
+    if table.empty:
+        _err("no MUAPs found in the control recordings; nothing written.")
+        return 1
+    units = mapping.rename(columns={"file": "recording"})
+    ref = build_lab_reference(table, units[units["truth"] == "normal"], lab=args.lab)
+    if (units["truth"] != "normal").any() and ref.muscles():
+        from edxreview.signal._reference import fit_centroids, zscore_units
+
+        z = zscore_units(table, units, ref).merge(
+            units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
+            on=["subject", "muscle"])
+        cent = fit_centroids(z)
+        ref.centroids = cent if len(cent) else None
+    have = set(ref.muscles())
+    wanted = sorted(set(mapping["muscle"]))
+    if not have:
+        _err(f"too few usable control recordings for {', '.join(wanted)} (each muscle needs "
+             "enough recordings with MUAPs; see emg_signal_parameters.toml [lab_reference]); "
+             "nothing written.")
+        return 1
+    n_ctrl = int((units["truth"] == "normal").sum())
+    ref.notes.append(f"built from {n_ctrl} control recording(s)"
+                     + (f"; centroids from {len(units)} labelled recording(s)"
+                        if ref.centroids is not None else ""))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    ref.write(tmp)
+    tmp.replace(out)
+    if not args.quiet:
+        for m in wanted:
+            if m in have:
+                r = ref.table.loc[(m, "duration_ms")]
+                print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
+                      f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms")
+            else:
+                print(f"{m}: no reference (too few control recordings)")
+        if ref.centroids is not None:
+            for (m, cls), r in ref.centroids.iterrows():
+                print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
     return 0
 
 

@@ -13,16 +13,24 @@ from edxreview.signal._measure import measure_muaps, measure_waveform
 from edxreview.signal._muap import Decomposition, detect_muaps, filter_bands, sort_units
 from edxreview.signal._params import load_muap_reference, load_signal_parameters
 from edxreview.signal._readers import Recording, read_signal
+from edxreview.signal._reference import (
+    LabReference,
+    build_lab_reference,
+    read_lab_reference,
+    read_muscle_against_reference,
+)
 from edxreview.signal._spontaneous import GRADES, detect_spontaneous, segment_activity
 
 __all__ = [
     "GRADES",
     "Decomposition",
+    "LabReference",
     "Reading",
     "Recording",
     "RecordingAnalysis",
     "ReferenceLimits",
     "analyze_recording",
+    "build_lab_reference",
     "classify_recording",
     "detect_muaps",
     "detect_spontaneous",
@@ -33,6 +41,8 @@ __all__ = [
     "measure_muaps",
     "measure_waveform",
     "normalize_muscle",
+    "read_lab_reference",
+    "read_muscle_against_reference",
     "read_signal",
     "segment_activity",
     "sort_units",

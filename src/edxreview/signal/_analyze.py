@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from edxreview._errors import SignalFileError
+from edxreview._errors import InvalidParameterError, SignalFileError
 from edxreview.signal._classify import (
     Reading,
     ReferenceLimits,
@@ -20,6 +21,7 @@ from edxreview.signal._measure import measure_muaps
 from edxreview.signal._muap import Decomposition, sort_units
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording, check_sampling_rate
+from edxreview.signal._reference import LabReference, read_muscle_against_reference
 from edxreview.signal._spontaneous import detect_spontaneous, segment_activity
 
 
@@ -39,6 +41,8 @@ class RecordingAnalysis:
     reference: ReferenceLimits | None
     reading: Reading
     notes: list[str] = field(default_factory=list)
+    lab_reference: LabReference | None = None
+    zscores: pd.DataFrame | None = None
 
     def recordings_row(self) -> dict:
         """Row of ``recordings.csv``."""
@@ -54,6 +58,7 @@ class RecordingAnalysis:
             "polyphasic_pct": s["polyphasic_pct"],
             "mean_thickness_ms": s.get("mean_thickness_ms", np.nan),
             "pattern": self.reading.pattern,
+            "rule": self.reading.rule,
             "reasons": "; ".join(self.reading.reasons + self.notes),
         }
 
@@ -81,7 +86,17 @@ class RecordingAnalysis:
             "muap_duration_ms": s["mean_duration_ms"],
             "polyphasic_pct": s["polyphasic_pct"],
         }
-        if ref is not None and s["n_units"]:
+        z = self.zscores
+        if z is not None and len(z):
+            zl = {k: (z.at[k, "lower"], z.at[k, "upper"], z.at[k, "value"]) for k in z.index}
+            if "duration_ms" in zl:
+                row["muap_duration"] = qual(zl["duration_ms"][2], *zl["duration_ms"][:2])
+            if "log_amplitude" in zl and self.recording.calibrated:
+                row["muap_amplitude"] = qual(zl["log_amplitude"][2], *zl["log_amplitude"][:2])
+            if "phases" in zl:
+                row["polyphasia"] = ("increased" if zl["phases"][2] > zl["phases"][1]
+                                     else "normal")
+        elif ref is not None and s["n_units"]:
             row["muap_duration"] = qual(s["mean_duration_ms"], ref.duration_lower_ms, ref.duration_upper_ms)
             if self.recording.calibrated:
                 row["muap_amplitude"] = qual(s["mean_amplitude_uv"], ref.amplitude_lower_uv, ref.amplitude_upper_uv)
@@ -137,6 +152,7 @@ def check_recording(rec: Recording) -> None:
 def analyze_recording(
     rec: Recording, muscle: str | None = None, age_years: float | None = None,
     sorting: str | None = None,
+    reference: LabReference | Literal["illustrative"] | None = None,
 ) -> RecordingAnalysis:
     """Decompose, measure, grade spontaneous activity and read one recording.
 
@@ -149,7 +165,14 @@ def analyze_recording(
         Age (years); defaults to the header's age, if any.
     sorting : {"peel", "pursuit"}, optional
         Decomposition method (:func:`sort_units`); the parameter file's default when omitted.
-        The readings' limits were set on peel-off decompositions.
+    reference : LabReference or "illustrative", optional
+        What the MUAP means are judged against. A :class:`LabReference` (built from the
+        laboratory's own controls: :func:`build_lab_reference`) gives z-scores and the reading
+        of :func:`read_muscle_against_reference`. ``"illustrative"`` uses the bundled
+        ``muap_reference.csv`` with the fixed rules of :func:`classify_recording`: that table
+        is unverified (its values could not be traced to a printed source) and is for
+        illustration only. Without a reference the means are measured but not judged and the
+        reading is ``indeterminate`` ("no verified reference").
 
     Returns
     -------
@@ -162,6 +185,9 @@ def analyze_recording(
     SignalFileError
         The recording is too short to analyse (see :func:`check_recording`).
     """
+    if isinstance(reference, str) and reference != "illustrative":
+        raise InvalidParameterError(
+            f"reference {reference!r} is not a lab reference or 'illustrative'.")
     check_age(age_years)
     check_recording(rec)
     notes = list(rec.notes)
@@ -178,13 +204,20 @@ def analyze_recording(
     dec = sort_units(rec, method=sorting)
     muaps = measure_muaps(rec, dec)
     summary = summarize_muaps(muaps, len(dec.discharges))
-    reference = None
-    if muscle:
-        try:
-            reference = lookup_reference(muscle, age_years)
-        except Exception as exc:  # unknown muscle: read without limits, say why
-            notes.append(str(exc))
-    reading = classify_recording(summary, reference, rec.calibrated)
+    limits, zscores, lab = None, None, None
+    if isinstance(reference, str):
+        if muscle:
+            try:
+                limits = lookup_reference(muscle, age_years)
+            except InvalidParameterError as exc:  # unknown muscle: read without limits, say why
+                notes.append(str(exc))
+        reading = classify_recording(summary, limits, rec.calibrated)
+        reading.reasons.insert(0, "illustrative reference (muap_reference.csv, unverified: not "
+                                  "traced to a printed source)")
+        reading.rule = reading.rule or "illustrative_rules"
+    else:
+        lab = reference
+        reading, zscores = read_muscle_against_reference(muaps, reference, muscle)
     spont, grades = detect_spontaneous(rec, segments)
     return RecordingAnalysis(rec, muscle, age_years, dec, muaps, segments, spont, grades,
-                             summary, reference, reading, notes)
+                             summary, limits, reading, notes, lab, zscores)

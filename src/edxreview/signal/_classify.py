@@ -86,6 +86,10 @@ def age_range_years() -> tuple[float, float]:
 def lookup_reference(muscle: str, age_years: float | None) -> ReferenceLimits:
     """Reference limits for a muscle and age from ``muap_reference.csv``.
 
+    That table is ``unverified-illustrative`` (no row could be traced to a printed source);
+    :func:`~edxreview.signal.analyze_recording` uses it only when asked for
+    (``reference="illustrative"``).
+
     Parameters
     ----------
     muscle : str
@@ -140,6 +144,7 @@ class Reading:
 
     pattern: Pattern
     reasons: list[str] = field(default_factory=list)
+    rule: str = ""
 
 
 def classify_recording(

@@ -1,0 +1,234 @@
+"""Honest evaluation of the needle-EMG readings: leave-one-subject-out within a laboratory,
+train on one laboratory and test on another, scored per subject and per recording with Wilson
+95 % confidence intervals.
+
+Inputs are two tables a measuring pass produces once (``tools/emg_eval.py``): ``recordings``
+(``dataset``, ``recording``, ``subject``, ``muscle``, ``truth`` and, for the bundled rules,
+``baseline``) and ``muaps`` (one row per MUAP, column ``recording``). Nothing here is fitted on
+the subject it scores: the only thing learnt is the lab reference, built from the control
+subjects of the training fold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from edxreview.signal._reference import (
+    build_lab_reference,
+    classify_by_centroids,
+    fit_centroids,
+    pool_readings,
+    read_muscle_against_reference,
+    recording_stats,
+    zscore_units,
+)
+
+CLASSES = ("normal", "neurogenic", "myopathic")
+
+
+def wilson_interval(k: int, n: int) -> tuple[float, float]:
+    """Wilson score 95 % interval of ``k`` successes in ``n`` (NaN, NaN when ``n`` is 0)."""
+    if n == 0:
+        return (np.nan, np.nan)
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return float(lo), float(hi)
+
+
+def score(truth: pd.Series, pred: pd.Series) -> dict:
+    """Accuracy (indeterminate counts as wrong) with its Wilson interval, recall per class and
+    the balanced accuracy (mean recall over the classes present)."""
+    ok = truth.to_numpy() == pred.to_numpy()
+    k, n = int(ok.sum()), int(ok.size)
+    lo, hi = wilson_interval(k, n)
+    recall = {}
+    for c in CLASSES:
+        m = truth.to_numpy() == c
+        if m.any():
+            recall[c] = (int(ok[m].sum()), int(m.sum()))
+    bal = float(np.mean([a / b for a, b in recall.values()])) if recall else np.nan
+    return {"correct": k, "n": n, "accuracy": k / n if n else np.nan, "ci_low": lo,
+            "ci_high": hi, "balanced_accuracy": bal, "recall": recall,
+            "indeterminate": int((pred == "indeterminate").sum())}
+
+
+def majority(patterns: pd.Series) -> str:
+    """Most frequent reading; a tie between the top two is ``indeterminate``."""
+    c = patterns.value_counts()
+    if c.size > 1 and c.iloc[0] == c.iloc[1]:
+        return "indeterminate"
+    return str(c.index[0])
+
+
+def _read_units(muaps: pd.DataFrame, units: pd.DataFrame, key: list[str], reference) -> pd.DataFrame:
+    """Read each group of ``units`` (grouped by ``key``) with its MUAPs pooled."""
+    by_rec = muaps.groupby("recording")
+    rows = []
+    for k, g in units.groupby(key, sort=True):
+        recs = [r for r in g["recording"] if r in by_rec.groups]
+        m = pd.concat([by_rec.get_group(r) for r in recs]) if recs else muaps.iloc[:0]
+        reading, z = read_muscle_against_reference(m, reference, g["muscle"].iloc[0])
+        zz = z["z"].to_dict() if len(z) else {}
+        rows.append({**dict(zip(key, k if isinstance(k, tuple) else (k,))),
+                     "truth": g["truth"].iloc[0], "pred": reading.pattern, "rule": reading.rule,
+                     "n_muaps": len(m), **{f"z_{f}": v for f, v in zz.items()}})
+    return pd.DataFrame(rows)
+
+
+def read_fold(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame, lab: str = "",
+              stats: pd.DataFrame | None = None) -> dict:
+    """Build the reference from the controls in ``train`` and read ``test`` by subject-muscle
+    (MUAPs pooled over its recordings), by subject (muscles pooled by
+    :func:`~edxreview.signal._reference.pool_readings`) and by recording."""
+    ctrl = train[train["truth"] == "normal"]
+    ref = build_lab_reference(muaps, ctrl, lab=lab, stats=stats)
+    mus = _read_units(muaps, test, ["subject", "muscle"], ref)
+    rec = _read_units(muaps, test, ["recording", "subject", "muscle"], ref)
+    subj = (mus.groupby("subject").agg(truth=("truth", "first"), pred=("pred", pool_readings))
+            .reset_index())
+    return {"subject": subj, "muscle": mus, "recording": rec}
+
+
+def leave_one_subject_out(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Leave-one-subject-out within one laboratory: each subject read against a reference
+    built from the laboratory's other control subjects."""
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
+    for s in recordings["subject"].unique():
+        r = read_fold(recordings[recordings["subject"] != s], recordings[recordings["subject"] == s],
+                      muaps, stats=st)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+_KEYS = {"muscle": ("subject", "muscle"), "recording": ("recording", "subject", "muscle")}
+
+
+def _controls_reference(recordings: pd.DataFrame, stats: pd.DataFrame, lab: str = ""):
+    ctrl = recordings[recordings["truth"] == "normal"]
+    return build_lab_reference(None, ctrl, lab=lab, stats=stats)
+
+
+def _unit_truth(units: pd.DataFrame, key) -> pd.DataFrame:
+    return units.drop_duplicates(list(key))[[*key, "truth"]]
+
+
+def _centroid_levels(z_test: dict, centroids: pd.DataFrame, test: pd.DataFrame) -> dict:
+    out = {}
+    for level, key in _KEYS.items():
+        t = _unit_truth(test, key).merge(z_test[level], on=list(key), how="left")
+        t["pred"] = classify_by_centroids(t, centroids)
+        out[level] = t
+    out["subject"] = (out["muscle"].groupby("subject")
+                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    return out
+
+
+def centroids_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Leave-one-subject-out, z-scores plus nearest class centroid: in each fold the reference
+    is built from the training controls and the centroids (mean z-vector per muscle and class)
+    from all training subjects; the held-out subject is read against both."""
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
+    for s in recordings["subject"].unique():
+        train = recordings[recordings["subject"] != s]
+        test = recordings[recordings["subject"] == s]
+        ref = _controls_reference(train, st)
+        z_train = zscore_units(None, train, ref, stats=st).merge(
+            _unit_truth(train, _KEYS["muscle"]), on=list(_KEYS["muscle"]))
+        cent = fit_centroids(z_train)
+        z_test = {lvl: zscore_units(None, test, ref, key, stats=st) for lvl, key in _KEYS.items()}
+        r = _centroid_levels(z_test, cent, test)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Centroids learnt on one laboratory (z against its own controls) applied to another's
+    subjects, each read against the *test* laboratory's other controls (its own reference,
+    leave-one-subject-out): what transfers is the decision in z-units, not the limits."""
+    st = recording_stats(muaps[muaps["recording"].isin(pd.concat([train, test])["recording"])])
+    ref = _controls_reference(train, st)
+    z_train = zscore_units(None, train, ref, stats=st).merge(
+        _unit_truth(train, _KEYS["muscle"]), on=list(_KEYS["muscle"]))
+    cent = fit_centroids(z_train)
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in test["subject"].unique():
+        own = _controls_reference(test[test["subject"] != s], st)
+        t = test[test["subject"] == s]
+        z_test = {lvl: zscore_units(None, t, own, key, stats=st) for lvl, key in _KEYS.items()}
+        r = _centroid_levels(z_test, cent, t)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def baseline_readings(recordings: pd.DataFrame) -> dict:
+    """Readings of the bundled rules (column ``baseline``): per recording, and per subject the
+    majority over its recordings, as the tool was judged before."""
+    rec = recordings.rename(columns={"baseline": "pred"})[["recording", "subject", "muscle",
+                                                          "truth", "pred"]]
+    subj = (rec.groupby("subject").agg(truth=("truth", "first"), pred=("pred", majority))
+            .reset_index())
+    mus = (rec.groupby(["subject", "muscle"]).agg(truth=("truth", "first"), pred=("pred", majority))
+           .reset_index())
+    return {"subject": subj, "muscle": mus, "recording": rec}
+
+
+def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True) -> pd.DataFrame:
+    """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule and
+    (``centroids``) z-scores with nearest centroids, read leave-one-subject-out; then each
+    laboratory's reference (or centroids) applied to each other laboratory. One row per
+    (method, train, test, level, muscle) with the scores of :func:`score`."""
+    rows = []
+
+    def add(method: str, train: str, test: str, res: dict) -> None:
+        for level in ("subject", "muscle", "recording"):
+            d = res[level]
+            groups = [("all", d)]
+            if level != "subject":
+                groups += list(d.groupby("muscle"))
+            for mus, g in groups:
+                s = score(g["truth"], g["pred"])
+                rows.append({"method": method, "train": train, "test": test, "level": level,
+                             "muscle": mus, **s})
+
+    datasets = list(dict.fromkeys(recordings["dataset"]))
+    for ds in datasets:
+        r = recordings[recordings["dataset"] == ds]
+        if "baseline" in r:
+            add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
+        add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
+        if centroids:
+            add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
+    for tr in datasets:
+        for te in datasets:
+            if tr != te:
+                add("lab reference", tr, te,
+                    read_fold(recordings[recordings["dataset"] == tr],
+                              recordings[recordings["dataset"] == te], muaps, lab=tr))
+                if centroids:
+                    add("z + centroids", tr, te,
+                        centroids_cross_lab(recordings[recordings["dataset"] == tr],
+                                            recordings[recordings["dataset"] == te], muaps))
+    return pd.DataFrame(rows)
+
+
+def format_table(res: pd.DataFrame, muscles: bool = True) -> str:
+    """The evaluation as a Markdown table (accuracy with its Wilson 95 % CI)."""
+    out = ["| method | reference from | tested on | level | muscle | correct / n | accuracy "
+           "(95 % CI) | balanced acc. | indeterminate | recall N / Neu / Myo |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res.itertuples():
+        if not muscles and r.muscle != "all":
+            continue
+        rec = " / ".join(f"{r.recall[c][0]}/{r.recall[c][1]}" if c in r.recall else "–"
+                         for c in CLASSES)
+        acc = (f"{r.accuracy:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})" if r.n else "–")
+        out.append(f"| {r.method} | {r.train} | {r.test} | {r.level} | {r.muscle} | "
+                   f"{r.correct}/{r.n} | {acc} | {r.balanced_accuracy:.2f} | {r.indeterminate} "
+                   f"| {rec} |")
+    return "\n".join(out)

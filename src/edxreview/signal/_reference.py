@@ -1,0 +1,439 @@
+"""A laboratory's own MUAP reference, built from its control subjects, and the reading of a
+muscle against it (z-scores of the MUAP means)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from edxreview._errors import InvalidInputError
+from edxreview.signal._classify import Reading, normalize_muscle
+from edxreview.signal._params import load_signal_parameters
+
+REFERENCE_FORMAT = "edxreview-lab-reference/1"
+_STATS = ["mean", "sd_between", "sd_within", "n_recordings", "n_subjects", "n_muaps"]
+
+
+def muap_features(muaps: pd.DataFrame) -> pd.DataFrame:
+    """The reference features of each MUAP (whole-table).
+
+    ``log_amplitude`` is log10 of the peak-to-peak amplitude in µV (ADC units when
+    uncalibrated); ``size_index`` = 2 log10(amplitude, mV) + thickness (ms), calibrated only
+    (Sonoo & Stalberg 1993).
+    """
+    amp_uv = pd.to_numeric(muaps.get("amplitude_uv"), errors="coerce")
+    amp_adu = pd.to_numeric(muaps.get("amplitude_adu"), errors="coerce")
+    calibrated = amp_uv.notna()
+    amp = amp_uv.where(calibrated, amp_adu)
+    out = pd.DataFrame({
+        "duration_ms": muaps["duration_ms"].astype(float),
+        "log_amplitude": np.log10(amp.where(amp > 0)),
+        "phases": muaps["phases"].astype(float),
+        "turns": muaps["turns"].astype(float),
+        "thickness_ms": muaps["thickness_ms"].astype(float),
+    }, index=muaps.index)
+    out["size_index"] = (2 * np.log10(amp_uv.where(amp_uv > 0) / 1e3) + out["thickness_ms"])
+    return out
+
+
+@dataclass
+class LabReference:
+    """MUAP reference of one laboratory: per muscle and feature the control mean, the
+    between-recording SD of recording means and the within-recording SD of single MUAPs.
+
+    Attributes
+    ----------
+    lab : str
+        Name of the laboratory / equipment the controls were recorded with.
+    amplitude_unit : {"uV", "adu"}
+        Unit of the amplitudes behind ``log_amplitude`` (``adu``: uncalibrated).
+    table : pandas.DataFrame
+        Index (muscle, feature); columns ``mean``, ``sd_between``, ``sd_within``,
+        ``n_recordings``, ``n_subjects``, ``n_muaps``.
+    centroids : pandas.DataFrame, optional
+        Index (muscle, class); columns ``z_<feature>`` (the class's mean z-vector) and
+        ``n_units`` (subject-muscles behind it): :func:`fit_centroids`.
+    """
+
+    lab: str
+    amplitude_unit: str
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    centroids: pd.DataFrame | None = None
+
+    def muscles(self) -> list[str]:
+        return sorted(self.table.index.get_level_values("muscle").unique())
+
+    def write(self, path: str | Path) -> None:
+        """Write the reference as TOML (one table per muscle and feature)."""
+        lines = [f'format = "{REFERENCE_FORMAT}"', f"lab = {_q(self.lab)}",
+                 f'amplitude_unit = "{self.amplitude_unit}"',
+                 "notes = [" + ", ".join(_q(n) for n in self.notes) + "]", ""]
+        for (mus, feat), r in self.table.iterrows():
+            lines.append(f"[muscles.{mus}.{feat}]")
+            for k in _STATS:
+                v = r[k]
+                lines.append(f"{k} = {int(v)}" if k.startswith("n_") else f"{k} = {float(v)!r}")
+            lines.append("")
+        if self.centroids is not None:
+            for (mus, cls), r in self.centroids.iterrows():
+                lines.append(f"[centroids.{mus}.{cls}]")
+                lines += [f"{k} = {int(v)}" if k == "n_units" else f"{k} = {float(v)!r}"
+                          for k, v in r.items()]
+                lines.append("")
+        Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def _q(s: str) -> str:
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def read_lab_reference(path: str | Path) -> LabReference:
+    """Read a reference written by :meth:`LabReference.write`.
+
+    Raises
+    ------
+    InvalidInputError
+        The file is missing, not TOML, or not a lab reference (the message says which key).
+    """
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"reference file {str(p)!r} not found.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"reference file {str(p)!r} is not valid TOML: {exc}") from None
+    if doc.get("format") != REFERENCE_FORMAT:
+        raise InvalidInputError(
+            f"reference file {str(p)!r}: format {doc.get('format')!r} is not "
+            f"{REFERENCE_FORMAT!r}; build one with 'edxreview emg reference build'.")
+    rows = []
+    for mus, feats in (doc.get("muscles") or {}).items():
+        for feat, st in feats.items():
+            missing = [k for k in _STATS if k not in st]
+            if missing:
+                raise InvalidInputError(
+                    f"reference file {str(p)!r}: [muscles.{mus}.{feat}] lacks {missing!r}.")
+            rows.append({"muscle": mus, "feature": feat, **{k: st[k] for k in _STATS}})
+    table = (pd.DataFrame(rows, columns=["muscle", "feature", *_STATS])
+             .set_index(["muscle", "feature"]))
+    cent = [{"muscle": mus, "truth": cls, **vals}
+            for mus, classes in (doc.get("centroids") or {}).items()
+            for cls, vals in classes.items()]
+    centroids = pd.DataFrame(cent).set_index(["muscle", "truth"]) if cent else None
+    return LabReference(str(doc.get("lab", "")), str(doc.get("amplitude_unit", "uV")), table,
+                        list(doc.get("notes", [])), centroids)
+
+
+def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
+    """Per recording and reference feature: number of MUAPs ``n``, mean ``m``, variance ``v``
+    (long table). Computed once, it serves every reference and z-score of an evaluation."""
+    f = muap_features(muaps)
+    long = (f.assign(recording=muaps["recording"].to_numpy())
+            .melt(id_vars=["recording"], var_name="feature").dropna(subset=["value"]))
+    return long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var").reset_index()
+
+
+def build_lab_reference(
+    muaps: pd.DataFrame | None, recordings: pd.DataFrame, lab: str = "",
+    stats: pd.DataFrame | None = None,
+) -> LabReference:
+    """Build a laboratory's MUAP reference from its control recordings.
+
+    Parameters
+    ----------
+    muaps : pandas.DataFrame
+        MUAPs of the control recordings (``recording`` and the columns of
+        :func:`~edxreview.signal.measure_muaps`).
+    recordings : pandas.DataFrame
+        ``recording``, ``subject``, ``muscle`` of each control recording.
+    lab : str
+        Name written in the reference.
+    stats : pandas.DataFrame, optional
+        :func:`recording_stats` of the MUAPs, used instead of ``muaps`` when given.
+
+    Returns
+    -------
+    LabReference
+        Muscles with fewer than ``min_control_recordings`` recordings (each with at least two
+        MUAPs) or ``min_control_subjects`` subjects are left out (a reading against them says
+        there is no reference).
+
+    Notes
+    -----
+    Per feature: ``mean`` = mean of the recording means; ``sd_within`` = pooled SD of single
+    MUAPs about their recording's mean; ``sd_between`` = SD of the recording means with the
+    sampling error of each mean removed (one-way random-effects estimate, floored at 0).
+    """
+    p = load_signal_parameters()["lab_reference"]
+    feats = list(p["features"])
+    rec = recordings[["recording", "subject", "muscle"]].assign(
+        muscle=recordings["muscle"].map(normalize_muscle))
+    if stats is None:
+        stats = recording_stats(muaps[muaps["recording"].isin(rec["recording"])])
+    per_rec = stats[stats["feature"].isin(feats)].merge(rec, on="recording", how="inner")
+    calibrated = bool((per_rec["feature"] == "size_index").any())
+    per_rec = per_rec[per_rec["n"] >= 2]
+    g = per_rec.groupby(["muscle", "feature"])
+    ss_within = (per_rec["v"] * (per_rec["n"] - 1)).groupby([per_rec["muscle"], per_rec["feature"]]).sum()
+    df_within = (per_rec["n"] - 1).groupby([per_rec["muscle"], per_rec["feature"]]).sum()
+    var_within = ss_within / df_within
+    se2 = (per_rec.assign(inv_n=1 / per_rec["n"]).groupby(["muscle", "feature"])["inv_n"].mean()
+           * var_within)
+    var_between = (g["m"].var() - se2).clip(lower=0)
+    table = pd.DataFrame({
+        "mean": g["m"].mean(),
+        "sd_between": np.sqrt(var_between),
+        "sd_within": np.sqrt(var_within),
+        "n_recordings": g.size(),
+        "n_subjects": g["subject"].nunique(),
+        "n_muaps": g["n"].sum(),
+    })
+    ok = ((table["n_recordings"] >= p["min_control_recordings"])
+          & (table["n_subjects"] >= p["min_control_subjects"]))
+    table = table[ok].sort_index()
+    return LabReference(lab, "uV" if calibrated else "adu", table)
+
+
+def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) -> pd.DataFrame:
+    """z-score of the mean of each feature of one muscle's pooled MUAPs, with its limit.
+
+    The SD is that of a new muscle's mean of ``n`` MUAPs predicted from the controls:
+    sqrt(sd_between² + sd_within² / n + (sd_between² + sd_within² / n_c) / k), the last term the
+    uncertainty of the control mean (k control recordings of about n_c MUAPs each). The limit is
+    the Student t quantile with k - 1 degrees of freedom at the two-sided level of
+    ``z_limit`` (2.0 -> 4.55 %), a prediction interval: a reference from few control
+    recordings has wider limits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index feature; columns ``value`` (mean), ``n``, ``z``, ``limit`` (|z| beyond it is a
+        sign), ``lower``, ``upper`` (the limits in the feature's units). Empty when the
+        reference lacks the muscle.
+    """
+    zl = load_signal_parameters()["lab_reference"]["z_limit"]
+    mus = normalize_muscle(muscle)
+    cols_out = ["value", "n", "z", "limit", "lower", "upper"]
+    if mus not in reference.muscles():
+        return pd.DataFrame(columns=cols_out)
+    ref = reference.table.loc[mus]
+    cols = [c for c in ref.index if c in features.columns]
+    x = features[cols]
+    out = pd.DataFrame({"value": x.mean(), "n": x.notna().sum()})
+    r = ref.loc[cols]
+    k = r["n_recordings"].astype(float)
+    n_c = r["n_muaps"] / k
+    se_mu2 = (r["sd_between"] ** 2 + r["sd_within"] ** 2 / n_c) / k
+    sd = np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / out["n"].clip(lower=1) + se_mu2)
+    alpha = 2 * stats.norm.sf(zl)
+    out["z"] = (out["value"] - r["mean"]) / sd
+    out["limit"] = stats.t.isf(alpha / 2, (k - 1).clip(lower=1))
+    out["lower"] = r["mean"] - out["limit"] * sd
+    out["upper"] = r["mean"] + out["limit"] * sd
+    return out[cols_out]
+
+
+_LABEL = {"duration_ms": "mean duration", "log_amplitude": "mean log10 amplitude",
+          "phases": "mean phases", "turns": "mean turns", "thickness_ms": "mean thickness",
+          "size_index": "mean size index"}
+
+
+def read_muscle_against_reference(
+    muaps: pd.DataFrame, reference: LabReference | None, muscle: str | None,
+) -> tuple[Reading, pd.DataFrame]:
+    """Read one muscle (its MUAPs pooled over recordings) against a lab reference.
+
+    When the reference holds class centroids for the muscle (built with labelled patients of
+    the laboratory), the reading is the nearest centroid over the z-scores (rule
+    ``lab_centroid``). Otherwise the rule (constants in ``emg_signal_parameters.toml``, section
+    ``lab_reference``): a feature is
+    a sign when its z-score lies beyond the prediction limit of :func:`zscore_muscle` (the t
+    quantile at the level of ``z_limit``). MUAPs *large* (duration or amplitude
+    above): neurogenic; *small* (below): myopathic; phases or turns above support the side of
+    a size sign and alone are non-specific (indeterminate); large and small together:
+    indeterminate; no sign: normal. Fewer than ``min_muaps`` MUAPs, no muscle, or no reference
+    for the muscle: indeterminate, and the reasons say which.
+
+    Returns
+    -------
+    (Reading, pandas.DataFrame)
+        The reading (with ``rule`` ids in the reasons) and the z-score table of
+        :func:`zscore_muscle`.
+    """
+    p = load_signal_parameters()["lab_reference"]
+    empty = pd.DataFrame(columns=["value", "n", "z", "limit", "lower", "upper"])
+    n = len(muaps)
+    if reference is None:
+        return Reading("indeterminate", ["no verified reference: quantitative MUAP means not "
+                                         "judged (give a lab reference built from the "
+                                         "laboratory's own controls)"], rule="no_reference"), empty
+    if not muscle:
+        return Reading("indeterminate", ["no muscle given: no reference to compare with"],
+                       rule="no_muscle"), empty
+    mus = normalize_muscle(muscle)
+    if mus not in reference.muscles():
+        lab = f" {reference.lab!r}" if reference.lab else ""
+        return Reading("indeterminate", [f"indeterminate: no reference for this lab{lab} and "
+                                         f"muscle {mus!r} (reference muscles: "
+                                         f"{', '.join(reference.muscles()) or 'none'})"],
+                       rule="no_reference_for_muscle"), empty
+    if n < p["min_muaps"]:
+        return Reading("indeterminate", [f"only {n} MUAP(s) for {mus} (need {p['min_muaps']})"],
+                       rule="too_few_muaps"), empty
+    f = muap_features(muaps)
+    if reference.amplitude_unit == "uV" and f["size_index"].isna().all():
+        f = f.drop(columns=["log_amplitude", "size_index"])  # ADC units against a µV reference
+    if reference.amplitude_unit == "adu":
+        f = f.drop(columns=["size_index"])
+    z = zscore_muscle(f, reference, mus)
+    zl = p["z_limit"]
+    r0 = reference.table.loc[mus].iloc[0]
+    reasons = [f"lab reference {reference.lab or '(unnamed)'} for {mus}: "
+               f"{int(r0['n_subjects'])} control subject(s), {int(r0['n_recordings'])} "
+               f"recordings; {n} MUAPs; sign = |z| > {float(z['limit'].iloc[0]):.2f} "
+               f"(prediction limit at z = {zl:g})"]
+    if int(r0["n_subjects"]) < 2:
+        reasons.append("one control subject: between-subject variation is not in the reference")
+    if "log_amplitude" not in z.index:
+        reasons.append("amplitude not judged: ADC units against a µV reference")
+    zs, lim = z["z"], z["limit"]
+    size = [c for c in p["size_features"] if c in zs.index and np.isfinite(zs[c])]
+    cplx = [c for c in p["complexity_features"] if c in zs.index and np.isfinite(zs[c])]
+    large = [c for c in size if zs[c] > lim[c]]
+    small = [c for c in size if zs[c] < -lim[c]]
+    complex_ = [c for c in cplx if zs[c] > lim[c]]
+    for c in z.index:
+        if np.isfinite(z.at[c, "z"]):
+            reasons.append(f"{_LABEL.get(c, c)} z = {z.at[c, 'z']:+.1f}")
+    cent = reference.centroids
+    if cent is not None and mus in cent.index.get_level_values("muscle"):
+        c = cent.loc[mus]
+        cols = [k for k in c.columns if k.startswith("z_")]
+        x = np.nan_to_num(np.array([zs.get(k[2:], np.nan) for k in cols], float))
+        d = np.sqrt(((c[cols].to_numpy(float) - x) ** 2).sum(1))
+        order = np.argsort(d)
+        reasons.append("nearest class centroid of the lab's labelled subjects (distance in z "
+                       "units): " + ", ".join(f"{c.index[i]} {d[i]:.1f}" for i in order))
+        return Reading(str(c.index[order[0]]), reasons, rule="lab_centroid"), z
+    desc = lambda cs, w: ", ".join(f"{_LABEL[c]} {w}" for c in cs)  # noqa: E731
+    if large and small:
+        reasons.append(f"large ({desc(large, 'high')}) and small ({desc(small, 'low')}) together")
+        return Reading("indeterminate", reasons, rule="lab_mixed"), z
+    if large:
+        reasons.append(f"large MUAPs: {desc(large, 'high')}"
+                       + (f", with {desc(complex_, 'high')}" if complex_ else ""))
+        return Reading("neurogenic", reasons, rule="lab_large"), z
+    if small:
+        reasons.append(f"small MUAPs: {desc(small, 'low')}"
+                       + (f", with {desc(complex_, 'high')}" if complex_ else ""))
+        return Reading("myopathic", reasons, rule="lab_small"), z
+    if complex_:
+        reasons.append(f"{desc(complex_, 'high')} without a size change: non-specific")
+        return Reading("indeterminate", reasons, rule="lab_complex_only"), z
+    reasons.append("all MUAP means within the prediction limits of the lab's controls")
+    return Reading("normal", reasons, rule="lab_normal"), z
+
+
+def pool_readings(patterns: pd.Series) -> str:
+    """One subject's reading from its muscles' readings: the abnormal side when only one side
+    is present, normal when every muscle is normal, otherwise indeterminate."""
+    s = set(patterns)
+    abn = s & {"neurogenic", "myopathic"}
+    if len(abn) == 1:
+        return abn.pop()
+    if s == {"normal"}:
+        return "normal"
+    return "indeterminate"
+
+
+def zscore_units(
+    muaps: pd.DataFrame | None, units: pd.DataFrame, reference: LabReference,
+    key: tuple[str, ...] = ("subject", "muscle"), stats: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`zscore_muscle` for many units at once (whole-table).
+
+    Parameters
+    ----------
+    muaps : pandas.DataFrame
+        MUAPs with column ``recording`` (or ``None`` with ``stats``).
+    units : pandas.DataFrame
+        ``recording``, ``muscle`` and the ``key`` columns: the MUAPs of the recordings sharing
+        a key are pooled.
+    reference : LabReference
+    stats : pandas.DataFrame, optional
+        :func:`recording_stats` of the MUAPs, used instead of ``muaps`` when given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key with MUAPs: ``n_muaps`` and ``z_<feature>`` for each reference
+        feature (NaN where the reference lacks the muscle or the feature, e.g. amplitude in
+        ADC units against a µV reference).
+    """
+    key = list(key)
+    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    if stats is None:
+        stats = recording_stats(muaps[muaps["recording"].isin(u["recording"])])
+    j = stats.merge(u, on="recording")
+    grp = [*dict.fromkeys([*key, "muscle"]), "feature"]
+    agg = (j.assign(s=j["n"] * j["m"]).groupby(grp)[["n", "s"]].sum().reset_index())
+    agg["value"] = agg["s"] / agg["n"]
+    n_muaps = (j[j["feature"] == "duration_ms"].groupby(key)["n"].sum().rename("n_muaps"))
+    if reference.amplitude_unit == "uV":
+        # amplitude in ADC units (no size index for the unit) is not comparable with µV
+        cal = agg[agg["feature"] == "size_index"].set_index(key).index
+        amp = agg["feature"] == "log_amplitude"
+        agg = agg[~amp | agg.set_index(key).index.isin(cal)]
+    t = agg.merge(reference.table.reset_index(), on=["muscle", "feature"], how="inner",
+                  suffixes=("", "_ref"))
+    k = t["n_recordings"].astype(float)
+    se_mu2 = (t["sd_between"] ** 2 + t["sd_within"] ** 2 / (t["n_muaps"] / k)) / k
+    sd = np.sqrt(t["sd_between"] ** 2 + t["sd_within"] ** 2 / t["n"] + se_mu2)
+    t["z"] = (t["value"] - t["mean"]) / sd
+    wide = t.pivot(index=key, columns="feature", values="z") if len(t) else pd.DataFrame(
+        index=pd.MultiIndex.from_tuples([], names=key) if len(key) > 1 else pd.Index([], name=key[0]))
+    wide.columns = [f"z_{c}" for c in wide.columns]
+    out = n_muaps.to_frame().join(wide, how="left").reset_index()
+    for f in reference.table.index.get_level_values("feature").unique():
+        if f"z_{f}" not in out:
+            out[f"z_{f}"] = np.nan
+    return out
+
+
+def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
+    """Mean z-vector of each (muscle, class) of labelled training units (column ``truth``);
+    missing z-scores count as 0 (the control mean). Classes with fewer than
+    ``min_class_units`` units, and muscles without a normal class, are left out."""
+    need = load_signal_parameters()["lab_reference"]["min_class_units"]
+    cols = [c for c in z.columns if c.startswith("z_")]
+    g = z.assign(**{c: z[c].fillna(0.0) for c in cols}).groupby(["muscle", "truth"])
+    cent = g[cols].mean().assign(n_units=g.size())
+    cent = cent[cent["n_units"] >= need]
+    has_normal = cent.index.get_level_values("truth") == "normal"
+    keep = set(cent.index.get_level_values("muscle")[has_normal])
+    return cent[cent.index.get_level_values("muscle").isin(keep)]
+
+
+def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame) -> pd.Series:
+    """Nearest class centroid (Euclidean distance over the z-scores) for each unit of ``z``;
+    ``indeterminate`` where the muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
+    need = load_signal_parameters()["lab_reference"]["min_muaps"]
+    out = pd.Series("indeterminate", index=z.index, dtype=object)
+    cols = [c for c in centroids.columns if c in z.columns and c.startswith("z_")]
+    for mus, g in z.groupby("muscle"):
+        if mus not in centroids.index.get_level_values("muscle"):
+            continue
+        c = centroids.loc[mus][cols]
+        x = g[cols].fillna(0.0).to_numpy()
+        d = ((x[:, None, :] - c.to_numpy()[None]) ** 2).sum(-1)
+        pred = pd.Series(np.asarray(c.index)[d.argmin(1)], index=g.index)
+        ok = g["n_muaps"].fillna(0) >= need
+        out.loc[g.index[ok]] = pred[ok]
+    return out
