@@ -267,22 +267,23 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
 
 def _overlaps(table: pd.DataFrame, row_no: pd.Series, sheet: str) -> list[Problem]:
     """Rows of one key whose age bands overlap: a value would meet two limits."""
-    t = table.assign(_row=row_no.to_numpy(),
-                     _lo=table["age_min_years"].fillna(-math.inf),
-                     _hi=table["age_max_years"].fillna(math.inf))
-    keyed = t[t.duplicated(_KEY, keep=False)]
+    t = table.assign(row_no=row_no.to_numpy(),
+                     lo=table["age_min_years"].fillna(-math.inf),
+                     hi=table["age_max_years"].fillna(math.inf))
+    keyed = t[t.duplicated(_KEY, keep=False)][_KEY + ["row_no", "lo", "hi", "limit"]]
     if keyed.empty:
         return []
     pairs = keyed.merge(keyed, on=_KEY, suffixes=("", "_o"))
-    pairs = pairs[(pairs["_row"] > pairs["_row_o"]) & (pairs["_lo"] < pairs["_hi_o"])
-                  & (pairs["_lo_o"] < pairs["_hi"])]
+    pairs = pairs[(pairs["row_no"] > pairs["row_no_o"]) & (pairs["lo"] < pairs["hi_o"])
+                  & (pairs["lo_o"] < pairs["hi"])]
+    pairs = pairs.sort_values(["row_no", "row_no_o"]).drop_duplicates("row_no")
     out = []
     for r in pairs.itertuples(index=False):
         same = r.limit == r.limit_o
-        out.append(Problem(sheet, int(r._row), "limit", r.limit, (
-            f"duplicate of row {int(r._row_o)} (same study, nerve, recording site, parameter, "
+        out.append(Problem(sheet, int(r.row_no), "limit", r.limit, (
+            f"duplicate of row {int(r.row_no_o)} (same study, nerve, recording site, parameter, "
             "bound and overlapping age band)") if same else (
-            f"contradicts row {int(r._row_o)} (limit {r.limit_o:g} for the same study, nerve, "
+            f"contradicts row {int(r.row_no_o)} (limit {r.limit_o:g} for the same study, nerve, "
             "recording site, parameter and bound, with an overlapping age band); keep one or "
             "give them age bands that do not overlap")))
     return out
