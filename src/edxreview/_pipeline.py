@@ -23,7 +23,8 @@ from .cohort import summarize_cohort
 from .interpret import flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
-from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules, table_provenance
+from .knowledge import (ReferenceSet, load_anatomy, load_reference, load_rules, status_counts,
+                        table_provenance)
 
 
 @dataclass
@@ -124,6 +125,12 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         "input_format": study.format,
         "input_sha256": study.sha256,
         "tables": table_provenance(),
+        # rows of the active limits, and values judged, per row status (verified, corrected…)
+        "reference_status": {
+            "rows": status_counts(ref.limits),
+            "values": {str(k): int(v) for k, v in
+                       values["reference_status"].value_counts().items() if v},
+        },
         "options": options,
         "python": platform.python_version(),
         "pandas": pd.__version__,

@@ -714,7 +714,9 @@ def test_f_wave_height_adjustment(limits, nerve, slope):
     row = limits[(limits["study"] == "f_wave") & (limits["nerve"] == nerve)].iloc[0]
     assert float(row["height_slope_ms_per_cm"]) == pytest.approx(slope)
     assert 150 <= float(row["height_ref_cm"]) <= 185
-    assert row["status"] == "convention"  # the height model is not a published one
+    # the height model is not a published one; the leg F-wave limits are not sourced either
+    assert row["status"] == ("convention" if nerve in ("median", "ulnar") else "unsourced")
+    assert "170 cm" in row["status_reason"]
 
 
 @pytest.mark.parametrize(
