@@ -14,41 +14,53 @@ import pytest
 
 from .builders import Study, normal_patient
 
+TIBIAL_3_MV = {"T70": 70, "T65": 65, "T30": 30, "T45": 45, "T25": 25}
+TIBIAL_5_MV = {"Y24": 24, "O50": 50}
+PERONEAL_AT_65 = {"P43": 43.0, "P42": 42.0, "P41": 41.0, "P39": 39.0}
 
-def _flags(tmp_path, study: Study, nerve: str, parameter: str):
+
+@pytest.fixture(scope="module")
+def values(tmp_path_factory):
+    """One study holding every patient below, read once."""
     from edxreview import review_study
 
-    folder = study.write_csv(tmp_path / "study")
-    values = review_study(folder).values
-    hit = values[(values["nerve"] == nerve) & (values["parameter"] == parameter)
-                 & values["value"].notna()]
-    return hit
+    study = Study()
+    for pid, age in TIBIAL_3_MV.items():
+        study = study + normal_patient(pid, age=age).set_motor(pid, "tibial", "R",
+                                                               amplitudes_mv=[3.0, 2.8])
+    for pid, age in TIBIAL_5_MV.items():
+        study = study + normal_patient(pid, age=age).set_motor(pid, "tibial", "R",
+                                                               amplitudes_mv=[5.0, 4.8])
+    for pid, velocity in PERONEAL_AT_65.items():
+        study = study + normal_patient(pid, age=65).set_motor(pid, "peroneal", "R",
+                                                              velocities_m_s=[velocity, 50.0])
+    folder = study.write_csv(tmp_path_factory.mktemp("ages") / "study")
+    return review_study(folder).values
 
 
-@pytest.mark.parametrize(("age", "flag"), [(70, "normal"), (65, "normal"), (30, "low"),
-                                           (45, "low"), (25, "low")])
-def test_tibial_cmap_of_3_mv_by_age(tmp_path, age, flag):
-    study = normal_patient("P1", age=age).set_motor("P1", "tibial", "R",
-                                                    amplitudes_mv=[3.0, 2.8])
-    hit = _flags(tmp_path, study, "tibial", "amplitude_mv")
-    distal = hit[hit["site"] == "ankle"]
-    assert list(distal["flag"]) == [flag]
-    assert distal["reference_status"].iloc[0] == "corrected"
+def _one(values, pid, nerve, parameter, site):
+    hit = values[(values["patient_id"] == pid) & (values["nerve"] == nerve)
+                 & (values["parameter"] == parameter) & (values["site"] == site)]
+    assert len(hit) == 1, (pid, nerve, parameter, site)
+    return hit.iloc[0]
 
 
-def test_tibial_cmap_of_5_mv_is_low_only_in_the_youngest_group(tmp_path):
-    young = normal_patient("P1", age=24).set_motor("P1", "tibial", "R", amplitudes_mv=[5.0, 4.8])
-    older = normal_patient("P1", age=50).set_motor("P1", "tibial", "R", amplitudes_mv=[5.0, 4.8])
-    assert _flags(tmp_path / "a", young, "tibial", "amplitude_mv")["flag"].iloc[0] == "low"
-    assert _flags(tmp_path / "b", older, "tibial", "amplitude_mv")["flag"].iloc[0] == "normal"
+@pytest.mark.parametrize(("pid", "flag"), [("T70", "normal"), ("T65", "normal"),
+                                           ("T30", "low"), ("T45", "low"), ("T25", "low")])
+def test_tibial_cmap_of_3_mv_by_age(values, pid, flag):
+    row = _one(values, pid, "tibial", "amplitude_mv", "ankle")
+    assert row["flag"] == flag
+    assert row["reference_status"] == "corrected"
 
 
-@pytest.mark.parametrize(("velocity", "flag"), [(43.0, "normal"), (42.0, "normal"),
-                                                (41.0, "normal"), (39.0, "low")])
-def test_peroneal_leg_velocity_of_an_older_patient(tmp_path, velocity, flag):
-    study = normal_patient("P1", age=65).set_motor(
-        "P1", "peroneal", "R", velocities_m_s=[velocity, 50.0])
-    hit = _flags(tmp_path, study, "peroneal", "velocity_m_s")
-    leg = hit[hit["site"] == "below_fibular_head"]
-    assert list(leg["flag"]) == [flag]
-    assert leg["limit"].iloc[0] == pytest.approx(41)
+def test_tibial_cmap_of_5_mv_is_low_only_in_the_youngest_group(values):
+    assert _one(values, "Y24", "tibial", "amplitude_mv", "ankle")["flag"] == "low"
+    assert _one(values, "O50", "tibial", "amplitude_mv", "ankle")["flag"] == "normal"
+
+
+@pytest.mark.parametrize(("pid", "flag"), [("P43", "normal"), ("P42", "normal"),
+                                           ("P41", "normal"), ("P39", "low")])
+def test_peroneal_leg_velocity_of_an_older_patient(values, pid, flag):
+    row = _one(values, pid, "peroneal", "velocity_m_s", "below_fibular_head")
+    assert row["flag"] == flag
+    assert row["limit"] == pytest.approx(41)
