@@ -91,12 +91,14 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     """
     step = progress or (lambda name: None)
     step("read and validate")
+    # the limits first: a laboratory file with a bad row stops the run before any work
+    ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
     study = load_study(path)
     if deidentify:
         from ._privacy import deidentify_study, new_salt
 
         study = deidentify_study(study, salt if salt else new_salt())
-    ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
+    study.warnings.extend(ref.warnings)
     anatomy = load_anatomy()
     rules = load_rules()
     step("flag values")

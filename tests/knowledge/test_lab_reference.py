@@ -27,7 +27,7 @@ def _write(tmp_path, table: pd.DataFrame, name="lab.csv") -> Path:
 
 def _problems(path):
     _, _, problems = read_limits_file(path)
-    return problems
+    return [p for p in problems if p.severity == "error"]
 
 
 def test_an_unchanged_bare_copy_of_the_bundled_file_loads_as_the_labs_own(tmp_path):
@@ -164,3 +164,14 @@ def test_a_motor_row_without_muscle_uses_the_nerves_routine_muscle(tmp_path):
     table.loc[0, "recording_site"] = ""
     ref = load_reference(_write(tmp_path, table))
     assert ref.limits.loc[0, "recording_site"] == "abductor_pollicis_brevis"
+
+
+def test_limits_the_file_leaves_out_are_warned_about(tmp_path):
+    table = _bundled()
+    table = table[table["nerve"] != "sural"]
+    _, _, problems = read_limits_file(_write(tmp_path, table))
+    assert problems and {p.severity for p in problems} == {"warning"}
+    assert {p.value for p in problems} == {"sensory sural lateral_malleolus amplitude_uv",
+                                           "sensory sural lateral_malleolus latency_ms",
+                                           "sensory sural lateral_malleolus velocity_m_s"}
+    assert len(load_reference(tmp_path / "lab.csv").limits) == len(table)

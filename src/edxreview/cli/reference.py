@@ -169,10 +169,12 @@ def run(args) -> int:
         return _write_starter(args.starter, args.force, console, err)
     if check is not None:
         table, _, problems = read_limits_file(check)
-        if problems:
+        if any(p.severity == "error" for p in problems):
             err.print(f"[bold red]invalid:[/] {check.name} cannot be used as reference limits")
             print_problems(problems, err)
             return EXIT_INVALID
+        if problems:
+            print_problems(problems, console)
         counts = status_counts(table)
         console.print(f"valid: {len(table)} limit rows in {check.name} ("
                       + ", ".join(f"{v} {k}" for k, v in counts.items() if v) + ")",

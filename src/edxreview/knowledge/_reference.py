@@ -48,11 +48,14 @@ class ReferenceSet:
         (always present; empty text where a laboratory's sidecar leaves them out).
     path : str
         Where the set was read from (``"bundled"`` for the default).
+    warnings : tuple of Problem
+        What a laboratory's file leaves out (limits of the bundled set it has no row for).
     """
 
     limits: pd.DataFrame
     meta: dict[str, Any]
     path: str = "bundled"
+    warnings: tuple = ()
 
     @property
     def label(self) -> str:
@@ -314,7 +317,22 @@ def read_limits_file(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any], li
     except pd.errors.ParserError as exc:
         return pd.DataFrame(), meta, [Problem(name, None, None, None, f"not a readable CSV: {exc}")]
     table, problems = validate_limits(table, name, lab=True)
+    if not problems:
+        problems = _coverage(table, name)
     return table, meta, problems
+
+
+def _coverage(table: pd.DataFrame, sheet: str) -> list[Problem]:
+    """Warnings for limits the bundled set has and the laboratory's file does not."""
+    bundled, _ = read_table("ncs_limits_adult")
+    key = ["study", "nerve", "recording_site", "parameter"]
+    have = table[key].astype(str).drop_duplicates()
+    missing = bundled[key].drop_duplicates().merge(have, on=key, how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"]
+    return [Problem(sheet, None, None, " ".join(v for v in r if v),
+                    "no limit for this study, nerve and parameter: such values will be read "
+                    "without a reference (flag 'no_reference')", severity="warning")
+            for r in missing[key].itertuples(index=False)]
 
 
 def load_reference(path: str | Path | None = None) -> ReferenceSet:
@@ -349,4 +367,5 @@ def load_reference(path: str | Path | None = None) -> ReferenceSet:
         raise InvalidInputError(
             f"reference limits file {Path(path).name!r} has {len(errors)} problem(s); "
             "nothing was used", problems)
-    return ReferenceSet(table, meta, path=str(path))
+    return ReferenceSet(table, meta, path=str(path),
+                        warnings=tuple(p for p in problems if p.severity != "error"))
