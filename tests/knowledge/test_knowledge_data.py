@@ -20,7 +20,7 @@ COLUMNS = {
     "muscles": [
         "muscle", "display_name", "aliases", "region", "als_region", "nerve", "branch",
         "branch_rank", "plexus_element", "roots_main", "roots_minor", "cranial_nerve", "nucleus",
-        "brainstem_level", "distality", "source",
+        "brainstem_level", "distality", "source", "status", "status_reason",
     ],
     "nerve_sites": ["nerve", "site", "site_rank", "aliases", "entrapment", "source"],
     "nerves": [
@@ -204,7 +204,8 @@ def test_readme_describes_every_table():
         assert f"{name}.csv" in readme, f"README.md does not describe {name}.csv"
 
 
-@pytest.mark.parametrize("name", ["ncs_limits_adult", "vertebra_segments", "brainstem_nuclei"])
+@pytest.mark.parametrize("name", ["ncs_limits_adult", "vertebra_segments", "brainstem_nuclei",
+                                  "muscles"])
 def test_row_status_is_on_the_closed_list(name):
     assert set(read_table(name)["status"]) <= {"verified", "corrected", "unsourced", "convention"}
 

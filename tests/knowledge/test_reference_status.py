@@ -39,7 +39,7 @@ def _read(name):
 
 
 def test_the_status_tables_are_the_audited_ones():
-    assert {"ncs_limits_adult", "vertebra_segments", "brainstem_nuclei",
+    assert {"ncs_limits_adult", "vertebra_segments", "brainstem_nuclei", "muscles",
             "temperature_limits"} <= set(TABLES)
 
 

@@ -104,8 +104,8 @@ def _summary(ref, console: Console) -> None:
     plain = int(active["status"].eq("unsourced").sum())
     console.print(f"Active limits ({ref.label}): {plain} of {len(active)} rows unsourced and "
                   "not a named convention.", markup=False)
-    console.print("Tables without a status column (interpretation rules, anatomy of muscles, "
-                  "nerves and sites, MUAP reference) name their sources in their sidecars.",
+    console.print("Tables without a status column (interpretation rules, nerves and nerve "
+                  "sites, MUAP reference, plausibility) name their sources in their sidecars.",
                   markup=False)
 
 
