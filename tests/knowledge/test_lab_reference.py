@@ -100,7 +100,7 @@ def test_missing_required_column(tmp_path):
     ("bound", "upper", "lower bounds"),
     ("bound", "min", "'lower' or 'upper'"),
     ("unit", "uV", "mV"),
-    ("age_min_years", "-3", "between 0 and 130"),
+    ("age_min_years", "-3", "between 0 and 120"),
     ("height_ref_cm", "17", "height in cm"),
     ("status", "checked", "must be one of"),
 ])

@@ -187,16 +187,22 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
         num[col] = val.astype(float)
     add(text["limit"].eq(""), "limit", "a limit is required")
     add(num["limit"].notna() & (num["limit"] <= 0), "limit", "must be greater than 0")
+    # ages and heights within what a workbook may hold (plausibility.csv, error range)
+    plaus, _ = read_table("plausibility")
+    plaus = plaus[plaus["sheet"] == "patients"].set_index("column")
+    age_lo, age_hi = (float(plaus.at["age_years", c]) for c in ("error_min", "error_max"))
+    h_lo, h_hi = (float(plaus.at["height_cm", c]) for c in ("error_min", "error_max"))
     for col in ("age_min_years", "age_max_years"):
-        add(num[col].notna() & ((num[col] < 0) | (num[col] > 130)), col,
-            "must be an age in years between 0 and 130")
+        add(num[col].notna() & ((num[col] < age_lo) | (num[col] > age_hi)), col,
+            f"must be an age in years between {age_lo:g} and {age_hi:g}")
     add(num["age_min_years"].notna() & num["age_max_years"].notna()
         & (num["age_min_years"] >= num["age_max_years"]), "age_min_years",
         lambda i: f"age_min_years must be below age_max_years ({table.at[i, 'age_max_years']!r});"
                   " the band is [age_min, age_max)")
     add(num["distance_mm"].notna() & (num["distance_mm"] < 0), "distance_mm", "must not be negative")
     h, s = num["height_ref_cm"], num["height_slope_ms_per_cm"]
-    add(h.notna() & ((h < 100) | (h > 250)), "height_ref_cm", "must be a height in cm (100–250)")
+    add(h.notna() & ((h < h_lo) | (h > h_hi)), "height_ref_cm",
+        f"must be a height in cm ({h_lo:g}–{h_hi:g})")
     add(s.notna() & (s < 0), "height_slope_ms_per_cm", "must not be negative")
     add(h.isna() & s.notna() & text["height_ref_cm"].eq(""), "height_ref_cm",
         "height_slope_ms_per_cm needs a reference height")
