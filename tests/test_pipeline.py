@@ -61,7 +61,10 @@ def test_demo_command_writes_outputs(tmp_path, capsys):
 @pytest.mark.parametrize("frm, to, expected", [
     ("C4", "C5", "C5-C6"),      # main segments: C4 body → C5, C5 body → C6
     ("T6", "T8", "T8-T10"),     # thoracic about +2
-    ("T10", "T12", "T12-S1"),   # lumbar enlargement behind T10–T12
+    # lumbar cord from the upper third of the T11 body, sacral from L1 (Canbay et al. 2014)
+    ("T10", "T12", "T12-L5"),
+    ("T11", "L1", "L1-Co"),
+    ("L1", "L1", "S1-Co"),
     ("medulla", "medulla", "medulla"),
 ])
 def test_vertebral_levels_map_to_cord_segments(frm, to, expected):

@@ -22,7 +22,8 @@ from .cohort import summarize_cohort
 from .interpret import flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
-from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules, table_provenance
+from .knowledge import (ReferenceSet, load_anatomy, load_reference, load_rules, status_counts,
+                        table_provenance)
 
 
 @dataclass
@@ -96,6 +97,8 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     step = progress or (lambda name: None)
     step("read and validate")
     key = (salt if salt else new_salt()) if deidentify else ""
+    # the limits first: a laboratory file with a bad row stops the run before any work
+    ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
     try:
         study = load_study(path)
     except InvalidWorkbookError as exc:
@@ -105,9 +108,9 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         raise InvalidWorkbookError(
             f"{exc} (cell values are withheld under --deidentify; `edxreview validate` shows "
             "them)", deidentify_problems(exc.problems, key)) from None
-    ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
     if deidentify:
         study = deidentify_study(study, key, recording_sites=ref.limits["recording_site"])
+    study.warnings.extend(ref.warnings)
     anatomy = load_anatomy()
     rules = load_rules()
     step("flag values")
@@ -138,6 +141,12 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         "input_format": study.format,
         "input_sha256": study.sha256,
         "tables": table_provenance(),
+        # rows of the active limits, and values judged, per row status (verified, corrected…)
+        "reference_status": {
+            "rows": status_counts(ref.limits),
+            "values": {str(k): int(v) for k, v in
+                       values["reference_status"].value_counts().items() if v},
+        },
         "options": options,
         "python": platform.python_version(),
         "pandas": pd.__version__,

@@ -20,7 +20,7 @@ COLUMNS = {
     "muscles": [
         "muscle", "display_name", "aliases", "region", "als_region", "nerve", "branch",
         "branch_rank", "plexus_element", "roots_main", "roots_minor", "cranial_nerve", "nucleus",
-        "brainstem_level", "distality", "source",
+        "brainstem_level", "distality", "source", "status", "status_reason",
     ],
     "nerve_sites": ["nerve", "site", "site_rank", "aliases", "entrapment", "source"],
     "nerves": [
@@ -30,12 +30,14 @@ COLUMNS = {
     "ncs_limits_adult": [
         "study", "nerve", "recording_site", "parameter", "bound", "limit", "unit",
         "age_min_years", "age_max_years", "height_ref_cm", "height_slope_ms_per_cm",
-        "distance_mm", "technique", "source", "verified",
+        "distance_mm", "technique", "source", "status", "status_reason",
     ],
     "vertebra_segments": [
-        "vertebra", "segments_main", "segments_adjacent", "cord", "source", "verified",
+        "vertebra", "segments_main", "segments_adjacent", "cord", "source", "status",
+        "status_reason",
     ],
-    "brainstem_nuclei": ["level", "nucleus", "cranial_nerve", "muscles", "source"],
+    "brainstem_nuclei": ["level", "nucleus", "cranial_nerve", "muscles", "source", "status",
+                         "status_reason"],
     "segments": ["segment", "position", "region"],
 }
 META_IDS = {
@@ -168,7 +170,10 @@ def test_sidecar_has_provenance(name):
     assert meta["id"] == META_IDS[name]
     assert re.fullmatch(r"\d+\.\d+\.\d+", meta["version"])
     assert meta["citation"].strip()
-    assert isinstance(meta["verified"], bool)
+    if "status" in COLUMNS[name]:  # row status replaces the table-level flag
+        assert "verified" not in meta
+    else:
+        assert isinstance(meta["verified"], bool)
 
 
 @pytest.mark.parametrize("name", list(COLUMNS))
@@ -180,6 +185,10 @@ def test_columns_exactly_as_contracted(name):
 def test_every_source_key_is_defined_in_the_sidecar(name):
     defined = read_meta(name).get("sources", {})
     for key, entry in defined.items():
+        if "status" in COLUMNS[name]:  # described by fields (see test_reference_status.py)
+            assert (entry.get("title") or entry.get("citation", "")).strip(), key
+            assert entry.get("read", "").strip(), f"{name}: source {key!r} says nothing read"
+            continue
         assert entry["citation"].strip(), f"{name}: source {key!r} has no citation"
         assert isinstance(entry["verified"], bool), f"{name}: source {key!r} verified flag"
     for row, cell in enumerate(read_table(name)["source"]):
@@ -195,9 +204,10 @@ def test_readme_describes_every_table():
         assert f"{name}.csv" in readme, f"README.md does not describe {name}.csv"
 
 
-@pytest.mark.parametrize("name", ["ncs_limits_adult", "vertebra_segments"])
-def test_row_verified_flags_are_booleans(name):
-    assert set(read_table(name)["verified"]) <= {"true", "false"}
+@pytest.mark.parametrize("name", ["ncs_limits_adult", "vertebra_segments", "brainstem_nuclei",
+                                  "muscles"])
+def test_row_status_is_on_the_closed_list(name):
+    assert set(read_table(name)["status"]) <= {"verified", "corrected", "unsourced", "convention"}
 
 
 # --- segment axis --------------------------------------------------------------------------
@@ -681,9 +691,11 @@ def test_limit_rows_are_well_formed(limits, muscles, nerves):
     assert not limits.duplicated(key).any()
 
 
-def test_only_the_ulnar_snap_is_age_banded(limits):
+def test_age_bands_are_the_published_ones(limits):
+    """Ulnar SNAP (P&S footnote) and tibial CMAP (Buschbacher 1999, three age groups)."""
     banded = limits[(limits["age_min_years"] != "") | (limits["age_max_years"] != "")]
-    assert set(zip(banded["nerve"], banded["parameter"])) == {("ulnar", "amplitude_uv")}
+    assert set(zip(banded["nerve"], banded["parameter"])) == {("ulnar", "amplitude_uv"),
+                                                              ("tibial", "amplitude_mv")}
 
 
 @pytest.mark.parametrize(("age", "expected_uv"), [(25, 17), (59.9, 17), (60, 10), (75, 10)])
@@ -703,7 +715,9 @@ def test_f_wave_height_adjustment(limits, nerve, slope):
     row = limits[(limits["study"] == "f_wave") & (limits["nerve"] == nerve)].iloc[0]
     assert float(row["height_slope_ms_per_cm"]) == pytest.approx(slope)
     assert 150 <= float(row["height_ref_cm"]) <= 185
-    assert row["verified"] == "false"
+    # the height model is not a published one; the leg F-wave limits are not sourced either
+    assert row["status"] == ("convention" if nerve in ("median", "ulnar") else "unsourced")
+    assert "170 cm" in row["status_reason"]
 
 
 @pytest.mark.parametrize(
@@ -714,6 +728,7 @@ def test_f_wave_height_adjustment(limits, nerve, slope):
         ("motor", "ulnar", "abductor_digiti_minimi", "amplitude_mv", 6.0),
         ("motor", "peroneal", "extensor_digitorum_brevis", "latency_ms", 6.5),
         ("motor", "tibial", "abductor_hallucis", "velocity_m_s", 41),
+        ("motor", "peroneal", "extensor_digitorum_brevis", "velocity_m_s", 41),
         ("motor", "facial", "nasalis", "amplitude_mv", 1.0),
         ("motor", "facial", "nasalis", "amplitude_side_ratio", 0.5),
         ("sensory", "median", "digit_2", "amplitude_uv", 20),
@@ -725,16 +740,12 @@ def test_f_wave_height_adjustment(limits, nerve, slope):
     ],
 )
 def test_limit_values_match_the_cited_table(limits, study, nerve, recording, parameter, value):
-    """Spot values transcribed from Preston & Shapiro / Kimura (edx-knowledge.md section 1.1)."""
+    """Spot values of the bundled limits (each row's status_reason names where it was read)."""
     hit = limits[(limits["study"] == study) & (limits["nerve"] == nerve)
                  & (limits["recording_site"] == recording) & (limits["parameter"] == parameter)]
     assert float(hit["limit"].iloc[0]) == pytest.approx(value)
 
 
-def test_only_source_verified_limits_are_marked_verified(limits):
-    meta = read_meta("ncs_limits_adult")["sources"]
-    for i, row in limits[limits["verified"] == "true"].iterrows():
-        assert all(meta[k]["verified"] for k in split(row["source"])), i
 
 
 # --- MRI vertebral level -> cord segments ------------------------------------------------------
@@ -772,11 +783,13 @@ def test_segments_descend_with_the_spine(vertebrae):
     ("vertebra", "main", "adjacent"),
     [
         ("C1", "C1", ""), ("C3", "C4", ""), ("C4", "C5", "C6"), ("C7", "C8", "T1"),
-        ("T1", "T2", "T3"), ("T6", "T8", ""), ("T9", "T11", "T12"), ("T10", "T12|L1", "L2"),
-        ("T11", "L2|L3", "L4"), ("T12", "L4|L5|S1", "S2"), ("L1", "S2|S3|S4|S5|Co", ""),
+        ("T1", "T2|T3", ""), ("T6", "T8", ""), ("T9", "T11", "T12"), ("T10", "T12", "L1"),
+        ("T11", "L1|L2", "L3"), ("T12", "L3|L4|L5", "S1"), ("L1", "S1|S2|S3|S4|S5|Co", ""),
     ],
 )
-def test_vertebra_mapping_follows_practical_table(vertebrae, vertebra, main, adjacent):
+def test_vertebra_mapping_follows_published_levels(vertebrae, vertebra, main, adjacent):
+    """Kim et al. 2012 (Tn at body T(n-2)); Canbay et al. 2014 (lumbar cord from the upper third
+    of T11, sacral cord from the upper third of L1)."""
     row = vertebrae.set_index("vertebra").loc[vertebra]
     assert (row["segments_main"], row["segments_adjacent"]) == (main, adjacent)
 

@@ -88,7 +88,13 @@ def test_demo_report_has_every_part(demo_out):
     assert "Wilson score interval" in html
     text = "".join(page.text)
     assert "Fisher's exact test" in text and "Mann–Whitney U test" in text
-    assert "unverified" in text and "Preston DC, Shapiro BE" in text
+    assert "Preston DC, Shapiro BE" in text and "Johnson's Practical Electromyography" in text
+    # the methods say what the limits rest on, by status, and cite no internal document
+    counts = json.loads((demo_out / "summary.json").read_text())[
+        "provenance"]["reference_status"]["rows"]
+    assert f"{counts['verified']} verified" in text and f"{counts['convention']} conventions" in text
+    assert "Conventions used" in text
+    assert "edx-knowledge" not in html and "specification §" not in html
     summary = json.loads((demo_out / "summary.json").read_text())
     assert summary["provenance"]["input_sha256"] in html
     assert f"edxreview {edxreview.__version__}" in html

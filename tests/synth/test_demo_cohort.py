@@ -465,8 +465,12 @@ def test_design_anchors_agree_with_the_shipped_reference_limits():
     path = ROOT / "src" / "edxreview" / "knowledge" / "data" / "ncs_limits_adult.csv"
     if not path.exists():
         pytest.skip("reference limits table not present")
-    lim = pd.read_csv(path, dtype={"age_min_years": float, "age_max_years": float})
-    lim = lim[lim["age_min_years"].isna()]           # the adult (all-age) rows
+    every = pd.read_csv(path, dtype={"age_min_years": float, "age_max_years": float})
+    # tibial CMAP: the anchor is the strictest age band, *_lln_min the most lenient
+    tib = every[(every["nerve"] == "tibial") & (every["parameter"] == "amplitude_mv")]["limit"]
+    assert ANCHORS["motor"]["tibial"]["amplitude_mv_lln"] == tib.max()
+    assert ANCHORS["motor"]["tibial"]["amplitude_mv_lln_min"] == tib.min()
+    lim = every[every["age_min_years"].isna()]       # the youngest (or all-age) rows
     for kind, study in (("motor", "motor"), ("sensory", "sensory")):
         for nerve, a in ANCHORS[kind].items():
             rows = lim[(lim["study"] == study) & (lim["nerve"] == nerve)]

@@ -1,4 +1,4 @@
-"""Command-line interface: ``edxreview demo | run | validate | template | emg``.
+"""Command-line interface: ``edxreview demo | run | validate | template | reference | emg``.
 
 Thin layer: parses arguments, calls the library, prints with rich. Exit status 0 success,
 1 invalid input (every problem listed, nothing written), 2 wrong usage (an --out that cannot be
@@ -75,7 +75,8 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--out", default=default_out, type=Path,
                    help="output folder (written atomically)" + (f"; default {default_out}" if default_out else ""))
     p.add_argument("--reference", type=Path, default=None,
-                   help="a laboratory's own reference limits CSV (format of ncs_limits_adult.csv)")
+                   help="a laboratory's own reference limits CSV (format of ncs_limits_adult.csv; "
+                        "check it with: edxreview reference check FILE)")
     p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
     p.add_argument("--force", action="store_true",
@@ -109,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("template", help="write an empty workbook with drop-downs and an example row")
     p.add_argument("path", type=Path, help="where to write the .xlsx file")
     p.add_argument("--force", action="store_true", help="replace an existing file")
-    for module in ("emg", "synth"):
+    for module in ("reference", "emg", "synth"):
         try:
             mod = __import__(f"edxreview.cli.{module}", fromlist=["add_parser"])
         except ImportError:
@@ -195,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if hasattr(args, "func"):
             return int(args.func(args))
-        if args.command in ("emg", "synth"):
+        if args.command in ("reference", "emg", "synth"):
             mod = __import__(f"edxreview.cli.{args.command}", fromlist=["run"])
             return int(mod.run(args))
     except InvalidInputError as exc:

@@ -21,7 +21,7 @@ _PARAMS = {
 VALUE_COLUMNS = [
     "patient_id", "study", "nerve", "side", "site", "recording_site", "parameter", "value",
     "no_response", "unit", "bound", "limit", "percent_of_limit", "abnormal", "flag",
-    "reference", "source", "verified", "sheet", "row",
+    "reference", "source", "reference_status", "reference_row", "sheet", "row",
 ]
 
 
@@ -137,12 +137,13 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     codes[vid] = lid
     out = values  # a frame built by flag_values for this call: filled in place
     out["limit"] = limit
-    for col in ("bound", "source"):
+    for col, name in (("bound", "bound"), ("source", "source"), ("status", "reference_status")):
         cats = lim[col].astype(str)
-        out[col] = _from_codes(codes, cats.to_numpy())
-    verified = np.zeros(n, dtype=bool)
-    verified[vid] = lim["verified"].to_numpy(dtype=bool)[lid]
-    out["verified"] = verified
+        out[name] = _from_codes(codes, cats.to_numpy())
+    # the limit's row in its file as a spreadsheet shows it (header = row 1)
+    row = pd.array(codes + 2, dtype="Int64")
+    row[codes < 0] = pd.NA
+    out["reference_row"] = row
     return out
 
 
@@ -161,7 +162,7 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     DataFrame
         One row per measured value: ``patient_id, study, nerve, side, site, recording_site,
         parameter, value, no_response, unit, bound, limit, percent_of_limit, abnormal, flag,
-        reference, source, verified, sheet, row``. ``flag`` is ``low``, ``high``, ``absent``,
+        reference, source, reference_status, reference_row, sheet, row``. ``flag`` is ``low``, ``high``, ``absent``,
         ``normal`` or ``no_reference``. Motor latency and amplitude are judged at the distal site
         only; velocities on every segment.
     """
@@ -300,5 +301,6 @@ def _facial_side_ratio(values: pd.DataFrame, reference: ReferenceSet) -> pd.Data
             "abnormal": (ratio < limit).to_numpy(),
             "flag": np.where(ratio < limit, "low", "normal"),
             "reference": reference.label, "source": ratio_lim["source"].iloc[0],
-            "verified": bool(ratio_lim["verified"].iloc[0]), "sheet": "ncs_motor", "row": np.nan}))
+            "reference_status": ratio_lim["status"].iloc[0],
+            "reference_row": int(lim.index.get_loc(ratio_lim.index[0])) + 2, "sheet": "ncs_motor", "row": np.nan}))
     return pd.concat([values, *rows], ignore_index=True)

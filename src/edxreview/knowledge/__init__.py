@@ -1,12 +1,19 @@
 """Cited reference data and anatomy: data files plus loaders, no rules."""
 
+from ._reference import (
+    LAB_STATUS,
+    STATUSES,
+    ReferenceSet,
+    load_reference,
+    read_limits_file,
+    status_counts,
+    validate_limits,
+)
 from ._tables import (
     Anatomy,
-    ReferenceSet,
     load_anatomy,
     load_brainstem_nuclei,
     load_muap_reference,
-    load_reference,
     load_rules,
     load_segments,
     load_vertebra_map,
@@ -16,6 +23,8 @@ from ._tables import (
 )
 
 __all__ = [
+    "LAB_STATUS",
+    "STATUSES",
     "Anatomy",
     "ReferenceSet",
     "load_anatomy",
@@ -26,6 +35,9 @@ __all__ = [
     "load_segments",
     "load_vertebra_map",
     "normalize_key",
+    "read_limits_file",
     "read_table",
+    "status_counts",
     "table_provenance",
+    "validate_limits",
 ]

@@ -1,7 +1,8 @@
 """Loaders for the cited knowledge tables shipped in ``knowledge/data``.
 
 Each table is a CSV (or TOML) file with a ``<name>.meta.toml`` sidecar naming its id, version,
-citation and whether it was checked against the printed source. The loaders only read and index
+citation and sources; tables with a ``status`` column say row by row whether each value was
+read in its source (see ``data/README.md``). The loaders only read and index
 data; rules live in :mod:`edxreview.interpret` and :mod:`edxreview.classify`.
 """
 
@@ -17,9 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from .._errors import InvalidInputError, InvalidParameterError, Problem
+from .._errors import InvalidParameterError
 
 _DATA = "edxreview.knowledge.data"
+
+#: Row status of the bundled knowledge tables (defined in ``data/README.md``).
+ROW_STATUSES = ("verified", "corrected", "unsourced", "convention")
 
 _NON_ALNUM = re.compile(r"[^0-9a-z±+]")
 
@@ -40,12 +44,11 @@ def _data_path(name: str) -> Path:
 def _read_meta(path: Path) -> dict[str, Any]:
     meta_path = path.with_name(path.stem + ".meta.toml") if path.suffix != ".toml" else path
     if not meta_path.exists():
-        return {"id": path.stem, "version": "unversioned", "citation": "", "verified": False}
+        return {"id": path.stem, "version": "unversioned", "citation": ""}
     with open(meta_path, "rb") as fh:
         meta = tomllib.load(fh)
     meta.setdefault("id", path.stem)
     meta.setdefault("version", "unversioned")
-    meta.setdefault("verified", False)
     return meta
 
 
@@ -67,7 +70,7 @@ def read_table(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     table : pandas.DataFrame
         All columns as text; callers convert what they need.
     meta : dict
-        The sidecar's content (id, version, citation, verified, sources…).
+        The sidecar's content (id, version, citation, sources…).
     """
     path = _data_path(f"{name}.csv")
     if not path.exists():
@@ -180,95 +183,6 @@ def load_anatomy() -> Anatomy:
     )
 
 
-@dataclass(frozen=True)
-class ReferenceSet:
-    """A set of NCS reference limits with provenance.
-
-    Attributes
-    ----------
-    limits : DataFrame
-        Columns ``study, nerve, recording_site, parameter, bound, limit, unit, age_min_years,
-        age_max_years, height_ref_cm, height_slope_ms_per_cm, technique, source, verified``;
-        numeric columns as floats.
-    meta : dict
-        ``id``, ``version``, ``citation``, ``verified`` and ``sources``.
-    path : str
-        Where the set was read from (``"bundled"`` for the default).
-    """
-
-    limits: pd.DataFrame
-    meta: dict[str, Any]
-    path: str = "bundled"
-
-    @property
-    def label(self) -> str:
-        return f"{self.meta.get('id', 'reference')} v{self.meta.get('version', '?')}"
-
-
-_LIMIT_COLUMNS = [
-    "study", "nerve", "recording_site", "parameter", "bound", "limit", "unit",
-    "age_min_years", "age_max_years", "height_ref_cm", "height_slope_ms_per_cm",
-    "technique", "source", "verified",
-]
-
-
-def _prepare_limits(table: pd.DataFrame, where: str) -> pd.DataFrame:
-    table.columns = [c.strip().lower() for c in table.columns]
-    missing = [c for c in _LIMIT_COLUMNS if c not in table.columns]
-    if missing:
-        raise InvalidInputError(
-            f"reference limits file {where} lacks columns {missing}",
-            [Problem("reference", 1, c, None, "required column missing") for c in missing],
-        )
-    problems = []
-    for col in ("limit", "age_min_years", "age_max_years", "height_ref_cm", "height_slope_ms_per_cm"):
-        raw = table[col].astype(str).str.strip()
-        num = pd.to_numeric(raw.replace("", None), errors="coerce")
-        bad = num.isna() & raw.ne("") & raw.ne("nan")
-        if col == "limit":
-            bad |= num.isna()
-        for idx in table.index[bad]:
-            problems.append(Problem("reference", int(idx) + 2, col, table.at[idx, col], "not a number"))
-        table[col] = num
-    bad_bound = ~table["bound"].isin(["lower", "upper"])
-    for idx in table.index[bad_bound]:
-        problems.append(Problem("reference", int(idx) + 2, "bound", table.at[idx, "bound"],
-                                "must be 'lower' or 'upper'"))
-    if problems:
-        raise InvalidInputError(f"reference limits file {where} is invalid", problems)
-    table["recording_site"] = table["recording_site"].fillna("").astype(str)
-    table["verified"] = table["verified"].astype(str).str.lower().isin(["true", "1", "yes"])
-    return table
-
-
-def load_reference(path: str | Path | None = None) -> ReferenceSet:
-    """Load NCS reference limits: the bundled cited set, or a laboratory's own file.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        A CSV in the format of ``ncs_limits_adult.csv`` (a ``.meta.toml`` sidecar beside it is
-        read when present). ``None`` loads the bundled set.
-
-    Returns
-    -------
-    ReferenceSet
-    """
-    if path is None:
-        table, meta = read_table("ncs_limits_adult")
-        return ReferenceSet(_prepare_limits(table, "ncs_limits_adult.csv"), meta)
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputError(f"reference limits file not found: {str(path)!r}",
-                                [Problem("reference", None, None, str(path), "file not found")])
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InvalidInputError(f"cannot read reference limits file {str(path)!r}: {exc}") from None
-    meta = _read_meta(path)
-    return ReferenceSet(_prepare_limits(table, str(path)), meta, path=str(path))
-
-
 @lru_cache(maxsize=None)
 def load_vertebra_map() -> pd.DataFrame:
     """Vertebral body level → cord segments (lists of segment ids), indexed by vertebra."""
@@ -308,13 +222,27 @@ def _read_numeric_csv_cached(path: str) -> pd.DataFrame:
 
 
 def table_provenance() -> list[dict[str, Any]]:
-    """Id, version, citation and verified flag of every bundled table."""
+    """Id, version, citation and row-status counts of every bundled table.
+
+    ``status`` maps each row status (verified, corrected, unsourced, convention) to its count
+    for tables with a ``status`` column; it is ``None`` for tables without one, whose
+    ``verified`` is the sidecar's table-level flag (``None`` when the sidecar has none).
+    """
     out = []
     for path in sorted(_data_path("").glob("*.meta.toml")):
         meta = _read_meta(path)
+        stem = path.name.replace(".meta.toml", "")
+        csv = path.with_name(stem + ".csv")
+        status = None
+        if csv.exists():
+            table = _read_csv_cached(str(csv))
+            if "status" in table:
+                counts = table["status"].value_counts()
+                status = {s: int(counts.get(s, 0)) for s in ROW_STATUSES}
         out.append({k: meta.get(k) for k in ("id", "version", "citation", "verified")}
-                   | {"file": path.name.replace(".meta.toml", "")})
+                   | {"file": stem, "status": status})
     rules = load_rules()
     out.append({"id": rules["id"], "version": rules["version"], "citation": rules["citation"],
-                "verified": rules["verified"], "file": "interpretation_rules.toml"})
+                "verified": rules.get("verified"), "file": "interpretation_rules.toml",
+                "status": None})
     return out

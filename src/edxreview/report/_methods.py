@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from ..knowledge import load_rules
+import pandas as pd
+
+from ..knowledge import STATUSES, load_rules
+
+#: Citations of the project's own documents: not sources a reader can look up.
+_INTERNAL = re.compile(r"^\s*(edx-knowledge|edxreview\b)", re.IGNORECASE)
 
 
 def _pct(fraction: float) -> str:
@@ -29,7 +35,11 @@ def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
 
     def cite(section: dict[str, Any]) -> str:
         keys = str(section.get("source", "")).split("|")
-        return "; ".join(sources.get(k, {}).get("citation", k) for k in keys if k)
+        cited = [sources.get(k, {}).get("citation", k) for k in keys if k]
+        published = [c for c in cited if not _INTERNAL.match(str(c))]
+        if cited and not published:
+            return "edxreview convention (no published threshold)"
+        return "; ".join(published)
 
     out = []
     e = r.get("emg", {})
@@ -136,3 +146,86 @@ def describe_classifications() -> list[dict[str, str]]:
          "a brainstem or cord lesion on MRI covering at least one LMN segment or nucleus, "
          "vertebral levels converted to cord segments first (tolerance as above)."},
     ]
+
+
+def format_source(entry: dict[str, Any], key: str = "") -> str:
+    """A source entry of a sidecar as one citation: authors, title, journal, year, table."""
+    parts = [str(entry[f]).strip() for f in ("authors", "title", "journal", "publisher")
+             if str(entry.get(f, "")).strip()]
+    if parts:
+        year = str(entry.get("year", "")).strip()
+        volume = str(entry.get("volume", "")).strip()
+        return ". ".join(parts) + (f" {year}" if year else "") + (f";{volume}" if volume else "")
+    return str(entry.get("citation") or entry.get("title") or key)
+
+
+def _published_and_read(entry: dict[str, Any]) -> bool:
+    """A published source (authors and year named) of which something was read."""
+    return (bool(str(entry.get("authors", "")).strip() and str(entry.get("year", "")).strip())
+            and not str(entry.get("read", "")).strip().upper().startswith("NOT"))
+
+
+def status_text(status: dict[str, int] | None) -> str:
+    """Row-status counts of one table in words; tables without row status say so."""
+    if not status:
+        return "no row status (sources named in its sidecar)"
+    names = {"convention": "conventions"}
+    return ", ".join(f"{n} {names.get(s, s)}" for s, n in status.items() if n) or "no rows"
+
+
+def describe_reference(reference, values: pd.DataFrame) -> dict[str, Any]:
+    """What the run's reference limits rest on: status counts, sources, conventions.
+
+    Parameters
+    ----------
+    reference : ReferenceSet
+        The active limits.
+    values : DataFrame
+        The run's flagged values (``reference_status``, ``source``, ``study``, ``nerve``,
+        ``parameter``).
+
+    Returns
+    -------
+    dict
+        ``rows`` (active rows per status), ``values`` (values compared per status),
+        ``sources`` (citations of the sources read, used in this run), ``conventions`` and
+        ``unsourced`` (what the run used with that status, each with the reason), ``text``.
+    """
+    limits = reference.limits
+    statuses = list(STATUSES) + (["lab"] if limits["status"].eq("lab").any() else [])
+    rows = {s: int(limits["status"].eq(s).sum()) for s in statuses}
+    judged = values[values["reference_status"].notna()] if "reference_status" in values \
+        else values.iloc[:0]
+    counts = judged["reference_status"].astype(str).value_counts()
+    used_values = {s: int(counts.get(s, 0)) for s in statuses}
+    # the limit rows the run used (values name their limit's row in the file)
+    rows_used = pd.to_numeric(judged.get("reference_row"), errors="coerce").dropna()
+    positions = sorted({int(r) - 2 for r in rows_used.unique()} & set(range(len(limits))))
+    used = limits.iloc[positions]
+    meta_sources = reference.meta.get("sources", {}) or {}
+    keys = sorted({k for cell in used["source"].astype(str) for k in cell.split("|") if k})
+    sources = [format_source(meta_sources[k], k) for k in keys
+               if _published_and_read(meta_sources.get(k, {}))]
+
+    def listing(status: str) -> list[dict[str, str]]:
+        part = used[used["status"] == status]
+        out = []
+        for reason, group in part.groupby("status_reason", sort=False):
+            what = sorted({f"{st.replace('_', ' ')} {n.replace('_', ' ')} "
+                           f"{p.replace('_', ' ')}" for st, n, p in
+                           zip(group["study"], group["nerve"], group["parameter"])})
+            out.append({"what": "; ".join(what), "reason": str(reason)})
+        return out
+
+    conventions, unsourced = listing("convention"), listing("unsourced")
+    n_values = int(sum(used_values.values()))
+    text = (f"The active limits ({reference.label}) have {len(limits)} rows: "
+            + status_text(rows) + f". Of the {n_values} values compared with a limit in "
+            "this run, " + (", ".join(f"{n} were judged against {s} rows" for s, n in
+                                      used_values.items() if n) or "none were") + ".")
+    if used_values.get("unsourced"):
+        text += (f" {used_values['unsourced']} values were judged against limits for which no "
+                 "published source could be read (listed below); confirm them against the "
+                 "laboratory's own limits before relying on them.")
+    return {"rows": rows, "values": used_values, "sources": sources,
+            "conventions": conventions, "unsourced": unsourced, "text": text}

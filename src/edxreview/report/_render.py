@@ -16,7 +16,7 @@ from ..knowledge import load_anatomy
 from . import _figures
 from ._excel import write_workbook
 from ._frames import isin, split_records
-from ._methods import describe_classifications, describe_rules
+from ._methods import describe_classifications, describe_reference, describe_rules, status_text
 
 log = logging.getLogger(__name__)
 
@@ -306,8 +306,10 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "n_flagged": int(flagged.sum()), "class_columns": _CLASS_COLUMNS, "short": _SHORT,
         "labels": {k: m["label"] for k, m in summary["measures"].items()},
         "rules": describe_rules(), "classifications": describe_classifications(),
-        "tables": prov.get("tables", []), "reference_meta": getattr(result.reference, "meta",
-                                                                   {}),
+        "tables": [t | {"status_text": status_text(t.get("status"))}
+                   for t in prov.get("tables", [])],
+        "reference_meta": getattr(result.reference, "meta", {}),
+        "reference_basis": describe_reference(result.reference, result.values),
         "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
         "ci_methods": CI_METHODS,
     }
@@ -361,7 +363,9 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
     t1 = context["table1"]
     t1_frame = t1.rows.drop(columns=["test"]).rename(columns={"test_name": "test"})
     prov = context["prov"]
-    tables = pd.DataFrame(prov.get("tables", []))
+    tables = pd.DataFrame([{k: v for k, v in t.items() if k not in ("status", "verified")}
+                           for t in context["tables"]]).rename(
+        columns={"status_text": "row_status"})
     info = pd.DataFrame([
         ("edxreview version", prov.get("edxreview_version")),
         ("input", prov.get("input")), ("input sha256", prov.get("input_sha256")),

@@ -88,14 +88,17 @@ def ensure_blink(rng, study, ids, params) -> None:
         study.blink = pd.concat([study.blink, draw_blink_normal(rng, missing, params)], ignore_index=True)
 
 
-def _lln(params, kind: str, nerves: pd.Series, key: str) -> np.ndarray:
-    return nerves.map({k: v[key] for k, v in params["anchors"][kind].items() if key in v}).to_numpy(float)
+def _lln(params, kind: str, nerves: pd.Series, key: str, fallback: str | None = None) -> np.ndarray:
+    """Each nerve's anchor ``key`` (``fallback`` where a nerve has no ``key``)."""
+    table = {k: v.get(key, v.get(fallback)) for k, v in params["anchors"][kind].items()}
+    return nerves.map({k: v for k, v in table.items() if v is not None}).to_numpy(float)
 
 
 def set_low_cmap(rng, study, mask, params, fraction_key: str = "low_amplitude_fraction_of_lln") -> None:
     """Distal CMAPs of the masked motor rows become low (a fraction of LLN, far below it)."""
     rows = study.motor.loc[mask]
-    lln = _lln(params, "motor", rows["nerve"], "amplitude_mv_lln")
+    # the most lenient age band's limit, so that the CMAP is low at every age
+    lln = _lln(params, "motor", rows["nerve"], "amplitude_mv_lln_min", "amplitude_mv_lln")
     frac = draw_uniform(rng, params["abnormal"][fraction_key], len(rows))
     high = lln * params["margins"]["abnormal_max_fraction_of_lln"]
     study.motor.loc[mask, "amplitude_mv"] = round_within(lln * frac, 1, 0.1, high)

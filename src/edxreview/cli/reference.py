@@ -1,0 +1,188 @@
+"""``edxreview reference``: show, count, check and start reference limits.
+
+``edxreview reference`` prints the active NCS limits (bundled, or ``--reference FILE``) with
+each row's status and source; ``--summary`` counts rows per status for every audited table;
+``check FILE`` (or ``--check FILE``) validates a laboratory's own file and lists every problem
+with its row, column and value; ``--starter PATH`` writes an editable copy of the bundled
+limits with a sidecar to fill in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "reference", help="show, count, check or start the NCS reference limits",
+        description="Print the active reference limits with source and status, count rows by "
+                    "status (--summary), check a laboratory's own limits file (check FILE), or "
+                    "write an editable starter file (--starter PATH).")
+    p.add_argument("action", nargs="?", choices=["show", "check"], default="show",
+                   help="show (default) or check FILE")
+    p.add_argument("file", nargs="?", type=Path, default=None, help="the file to check")
+    p.add_argument("--reference", type=Path, default=None, metavar="FILE",
+                   help="show this laboratory file instead of the bundled limits")
+    p.add_argument("--check", type=Path, default=None, metavar="FILE",
+                   help="check a laboratory's limits file (same as: reference check FILE)")
+    p.add_argument("--summary", action="store_true",
+                   help="rows per status (verified, corrected, unsourced, convention) per table")
+    p.add_argument("--starter", type=Path, default=None, metavar="PATH",
+                   help="write an editable copy of the bundled limits (PATH.csv + .meta.toml)")
+    p.add_argument("--force", action="store_true", help="replace an existing starter file")
+    return p
+
+
+def _limit_rows(limits: pd.DataFrame) -> list[list[str]]:
+    def num(x) -> str:
+        return "" if pd.isna(x) else f"{x:g}"
+
+    age = [("" if pd.isna(lo) and pd.isna(hi) else f"{num(lo) or '0'}–{num(hi) or ''}")
+           for lo, hi in zip(limits["age_min_years"], limits["age_max_years"])]
+    height = [("" if pd.isna(h) else f"{num(s)} ms/cm from {num(h)} cm")
+              for h, s in zip(limits["height_ref_cm"], limits["height_slope_ms_per_cm"])]
+    sign = limits["bound"].map({"lower": "≥", "upper": "≤"}).fillna("")
+    limit = sign + " " + limits["limit"].map(num) + " " + limits["unit"].astype(str)
+    return [list(r) for r in zip(limits["study"], limits["nerve"],
+                                 limits["recording_site"].str.replace("_", " "),
+                                 limits["parameter"], limit, age, height,
+                                 limits["status"], limits["source"])]
+
+
+def _show(ref, console: Console) -> None:
+    table = Table(title=f"Reference limits {ref.label} ({ref.path})")
+    for col in ("study", "nerve", "recording", "parameter", "limit", "age (y)", "height",
+                "status", "source"):
+        table.add_column(col, overflow="fold")
+    for row in _limit_rows(ref.limits):
+        table.add_row(*row)
+    console.print(table)
+    sources = ref.meta.get("sources", {})
+    used = {k for cell in ref.limits["source"] for k in str(cell).split("|") if k}
+    for key in sorted(used):
+        entry = sources.get(key, {})
+        text = "; ".join(str(entry[f]) for f in ("authors", "title", "journal", "publisher",
+                                                 "year", "table") if entry.get(f)) \
+            or str(entry.get("citation", "")) or "(not described in the sidecar)"
+        console.print(f"{key}: {text}", markup=False, soft_wrap=True)
+        if entry.get("read"):
+            console.print(f"    read: {entry['read']}", markup=False, soft_wrap=True)
+
+
+def _summary(ref, console: Console) -> None:
+    from ..knowledge import STATUSES, read_table, status_counts
+    from ..knowledge._tables import _data_path
+
+    table = Table(title="Rows per status")
+    table.add_column("table")
+    for s in STATUSES:
+        table.add_column(s, justify="right")
+    table.add_column("lab", justify="right")
+    table.add_column("rows", justify="right")
+    names = sorted(p.stem for p in _data_path("").glob("*.csv"))
+    for name in names:
+        data, _ = read_table(name)
+        if "status" not in data:
+            continue
+        counts = status_counts(data)
+        table.add_row(name, *(str(counts[s]) for s in STATUSES), "0", str(len(data)))
+    if ref.path != "bundled":
+        counts = status_counts(ref.limits)
+        table.add_row(f"{Path(ref.path).name} (active)", *(str(counts[s]) for s in STATUSES),
+                      str(counts.get("lab", 0)), str(len(ref.limits)))
+    console.print(table)
+    active = ref.limits
+    plain = int(active["status"].eq("unsourced").sum())
+    console.print(f"Active limits ({ref.label}): {plain} of {len(active)} rows unsourced and "
+                  "not a named convention.", markup=False)
+    console.print("Tables without a status column (interpretation rules, nerves and nerve "
+                  "sites, MUAP reference, plausibility) name their sources in their sidecars.",
+                  markup=False)
+
+
+def _write_starter(path: Path, force: bool, console: Console, err: Console) -> int:
+    from ..knowledge import read_table
+
+    csv = path if path.suffix.lower() == ".csv" else path.with_suffix(".csv")
+    meta = csv.with_name(csv.stem + ".meta.toml")
+    existing = [p for p in (csv, meta) if p.exists()]
+    if existing and not force:
+        err.print(f"[bold red]error:[/] {str(existing[0])!r} exists; pass --force to replace it")
+        return EXIT_USAGE
+    table, _ = read_table("ncs_limits_adult")
+    table["status_reason"] = ("edxreview default (" + table["status"] + "): "
+                              + table["status_reason"])
+    table["status"] = ""  # the laboratory's own rows: status 'lab' until it says otherwise
+    sidecar = (
+        "# Sidecar of a laboratory's own NCS reference limits (edxreview reference --starter).\n"
+        "# Edit the values in the CSV beside this file; rows without a status are the\n"
+        "# laboratory's own ('lab'). Check the file with: edxreview reference check FILE\n"
+        f'id = "{csv.stem}"\n'
+        'version = "1.0.0"\n'
+        'citation = ""      # where the limits come from (your normative study, or a publication)\n'
+        'population = ""    # who they hold for: age range, sex, height, ethnicity, n\n'
+        'technique = ""     # distances, onset/peak latency, amplitude measurement, temperature\n')
+    for target, write in ((csv, lambda f: table.to_csv(f, index=False, lineterminator="\n")),
+                          (meta, lambda f: f.write(sidecar))):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".edxreview-", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                write(fh)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    console.print(f"starter limits written to {csv} and {meta}; edit them, then run "
+                  f"edxreview reference check {csv}", markup=False)
+    return EXIT_OK
+
+
+def run(args) -> int:
+    from ..cli import print_problems
+    from ..knowledge import load_reference, read_limits_file, status_counts
+
+    import sys
+
+    # a piped table keeps its columns whole instead of folding them at 80 characters
+    console = Console(highlight=False, soft_wrap=False,
+                      width=None if sys.stdout.isatty() else 180)
+    err = Console(stderr=True, highlight=False)
+    check = args.check or (args.file if args.action == "check" else None)
+    if args.action == "check" and args.file is None and args.check is None:
+        err.print("[bold red]error:[/] reference check needs a FILE")
+        return EXIT_USAGE
+    if args.action == "show" and args.file is not None:
+        err.print("[bold red]error:[/] unexpected argument; did you mean: "
+                  f"edxreview reference check {args.file}")
+        return EXIT_USAGE
+    if args.starter is not None:
+        return _write_starter(args.starter, args.force, console, err)
+    if check is not None:
+        table, _, problems = read_limits_file(check)
+        if any(p.severity == "error" for p in problems):
+            err.print(f"[bold red]invalid:[/] {check.name} cannot be used as reference limits")
+            print_problems(problems, err)
+            return EXIT_INVALID
+        if problems:
+            print_problems(problems, console)
+        counts = status_counts(table)
+        console.print(f"valid: {len(table)} limit rows in {check.name} ("
+                      + ", ".join(f"{v} {k}" for k, v in counts.items() if v) + ")",
+                      markup=False)
+        return EXIT_OK
+    ref = load_reference(args.reference)
+    if args.summary:
+        _summary(ref, console)
+    else:
+        _show(ref, console)
+    return EXIT_OK

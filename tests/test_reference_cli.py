@@ -1,0 +1,96 @@
+"""``edxreview reference`` and ``run --reference``: one validation, located errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from edxreview.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ROOT / "src" / "edxreview" / "knowledge" / "data" / "ncs_limits_adult.csv"
+
+
+def test_summary_counts_every_status(capsys):
+    assert main(["reference", "--summary"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "ncs_limits_adult" in line)
+    numbers = [int(x) for x in row.replace("│", " ").split() if x.isdigit()]
+    table = pd.read_csv(BUNDLED, dtype=str, keep_default_na=False)
+    expect = table["status"].value_counts()
+    assert numbers[:4] == [int(expect.get(s, 0)) for s in
+                           ("verified", "corrected", "unsourced", "convention")]
+    assert numbers[-1] == len(table)
+    assert "vertebra_segments" in out
+
+
+def test_show_prints_limits_with_status_and_source(capsys):
+    assert main(["reference"]) == 0
+    out = capsys.readouterr().out
+    assert "johnson2007_table9_1" in out and "Table 9-1" in out
+    assert "corrected" in out and "convention" in out
+
+
+def test_check_a_bad_file_lists_every_problem(tmp_path, capsys):
+    table = pd.read_csv(BUNDLED, dtype=str, keep_default_na=False)
+    table.loc[0, "limit"] = "-1"
+    table.loc[3, "nerve"] = "ulner"
+    path = tmp_path / "lab.csv"
+    table.to_csv(path, index=False)
+    assert main(["reference", "check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "row 2, column 'limit': value '-1'" in err
+    assert "row 5, column 'nerve': value 'ulner'" in err and "Did you mean 'ulnar'" in err
+    assert main(["reference", "--check", str(path)]) == 1
+
+
+def test_check_usage_errors(capsys):
+    assert main(["reference", "check"]) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse: not 'show' or 'check'
+        main(["reference", "lab.csv"])
+    assert exc.value.code == 2
+
+
+def test_starter_round_trip(tmp_path, capsys):
+    target = tmp_path / "ours.csv"
+    assert main(["reference", "--starter", str(target)]) == 0
+    assert (tmp_path / "ours.meta.toml").is_file()
+    capsys.readouterr()
+    assert main(["reference", "check", str(target)]) == 0
+    assert "64 limit rows" in capsys.readouterr().out.replace("\n", " ")
+    assert main(["reference", "--starter", str(target)]) == 2       # never overwrites silently
+    assert main(["reference", "--starter", str(target), "--force"]) == 0
+    assert main(["reference", "--summary", "--reference", str(target)]) == 0
+
+
+def test_run_refuses_a_bad_reference_and_writes_nothing(tmp_path, capsys):
+    from edxreview._pipeline import demo_path
+
+    table = pd.read_csv(BUNDLED, dtype=str, keep_default_na=False)
+    table.loc[0, "age_min_years"], table.loc[0, "age_max_years"] = "70", "20"
+    path = tmp_path / "lab.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["run", str(demo_path()), "--reference", str(path), "--out", str(out), "-q"])
+    assert code == 1 and not out.exists()
+    err = capsys.readouterr().err
+    assert "row 2, column 'age_min_years'" in err and "internal error" not in err
+
+
+@pytest.mark.slow
+def test_run_with_a_bare_copy_of_the_bundled_limits(tmp_path, capsys):
+    """No sidecar: the lab's own table; same results as the bundled set."""
+    from edxreview._pipeline import demo_path
+
+    path = tmp_path / "copy.csv"
+    shutil.copy(BUNDLED, path)
+    out = tmp_path / "out"
+    assert main(["run", str(demo_path()), "--reference", str(path), "--out", str(out),
+                 "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [m["n"] for m in summary["measures"].values()] == [13, 7, 4, 2, 9, 4]
+    assert "copy" in (out / "report.html").read_text(encoding="utf-8")
