@@ -40,8 +40,12 @@ class StudyResult:
     study : Study
         The validated input.
     reference : ReferenceSet
-    lesions : DataFrame
+    mri_lesions : DataFrame
         MRI lesions converted to cord segments.
+    lesions : DataFrame
+        The peripheral lesions localised from the NCS and EMG findings (spec §4.1), one row per
+        lesion (nerve at a site, plexus element, cranial nerve, polyneuropathy) with the
+        findings it rests on and the number of denervated muscles it explains.
     """
 
     patients: pd.DataFrame
@@ -51,8 +55,9 @@ class StudyResult:
     summary: dict[str, Any]
     study: Study
     reference: ReferenceSet
-    lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mri_lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     options: dict[str, Any] = field(default_factory=dict)
+    lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def review_study(path: str | Path, reference: str | Path | ReferenceSet | None = None,
@@ -107,7 +112,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     step("classify patients")
     result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
     result = Classification(*(decode_patient_ids(t, ids) for t in (
-        result.patients, result.muscles, result.nerves, result.lesions)))
+        result.patients, result.muscles, result.nerves, result.mri_lesions, result.lesions)))
     values = decode_patient_ids(values, ids)
     step("cohort results")
     summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
@@ -132,7 +137,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     }
     muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
     return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
-                       result.lesions, options)
+                       result.mri_lesions, options, lesions=result.lesions)
 
 
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
