@@ -222,8 +222,7 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
                                + ", " + fibres + ")", "")
     pats.loc[pats["neuronopathy"], "pn_text"] = "sensory neuronopathy (non-length-dependent)"
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
-                                 "prolonged or absent F-waves with normal distal conduction, not "
-                                 "length-dependent)", "")
+                                 "prolonged or absent F-waves with normal distal conduction)", "")
     c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
     c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
 
