@@ -20,7 +20,7 @@ from ._errors import OutputExistsError
 from ._tables import write_csv
 from .classify import Classification, classify_patients
 from .cohort import summarize_cohort
-from .interpret import flag_values, read_muscles, read_nerves
+from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
 from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules, table_provenance
@@ -46,6 +46,9 @@ class StudyResult:
         The peripheral lesions localised from the NCS and EMG findings (spec §4.1), one row per
         lesion (nerve at a site, plexus element, cranial nerve, polyneuropathy) with the
         findings it rests on and the number of denervated muscles it explains.
+    findings : DataFrame
+        Every abnormal finding as a typed row (kind, value, limit, rule, source); see
+        :func:`edxreview.interpret.findings_table`.
     """
 
     patients: pd.DataFrame
@@ -58,6 +61,7 @@ class StudyResult:
     mri_lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     options: dict[str, Any] = field(default_factory=dict)
     lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def review_study(path: str | Path, reference: str | Path | ReferenceSet | None = None,
@@ -109,11 +113,13 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     step("read nerves and muscles")
     nerves = read_nerves(keyed, values, anatomy, rules)
     muscles = read_muscles(keyed, anatomy, rules)
+    findings = findings_table(values, nerves, muscles, rules)
     step("classify patients")
     result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
     result = Classification(*(decode_patient_ids(t, ids) for t in (
         result.patients, result.muscles, result.nerves, result.mri_lesions, result.lesions)))
     values = decode_patient_ids(values, ids)
+    findings = decode_patient_ids(findings, ids)
     step("cohort results")
     summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
     options = {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
@@ -137,7 +143,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     }
     muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
     return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
-                       result.mri_lesions, options, lesions=result.lesions)
+                       result.mri_lesions, options, lesions=result.lesions, findings=findings)
 
 
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
@@ -168,6 +174,10 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
         write_csv(result.muscles, tmp / "muscles.csv")
         write_csv(result.nerves, tmp / "nerves.csv")
         write_csv(result.values, tmp / "values.csv")
+        if len(result.findings.columns):
+            write_csv(result.findings, tmp / "findings.csv")
+        if len(result.lesions.columns):
+            write_csv(result.lesions, tmp / "lesions.csv")
         warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
                                 columns=["sheet", "row", "column", "value", "message", "severity"])
         warnings.to_csv(tmp / "warnings.csv", index=False, lineterminator="\n")

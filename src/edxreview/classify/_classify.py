@@ -350,7 +350,10 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     expl = mus["_mid"].map(txt).astype(object)
     mus["explained_by"] = expl.where(expl.notna(), "")
     mus["explained_by_ncs"] = mus["denervation"] & mus["explained_by"].ne("")
-    all_lesions = _lesion_table(lesions, plex, pats, cover)
+    pn_evidence = (group_join(n.loc[n["counts"], "patient_id"],
+                              n.loc[n["counts"], "nerve"].astype(str) + " " + n.loc[n["counts"], "study"].astype(str),
+                              sep="|", distinct=True) if len(n) else pd.Series(dtype=object))
+    all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence)
     # pattern text: polyneuropathy first, then the proximal pattern, plexus elements, nerves
     if len(pats):
         focal_txt = group_join(pd.concat([plex["patient_id"], lesions["patient_id"]]) if len(plex) else lesions["patient_id"],
@@ -473,7 +476,7 @@ def _lesion_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
 
 
 def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
-                  cover: pd.DataFrame) -> pd.DataFrame:
+                  cover: pd.DataFrame, pn_evidence: pd.Series) -> pd.DataFrame:
     """The lesions that explain the findings: nerve, plexus element, polyneuropathy."""
     parts = []
     if len(lesions):
@@ -500,7 +503,7 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
             "nerve": None, "element": None, "site": None, "localised": False,
             "label": np.where(p["pn_text"].ne(""), p["pn_text"], p["prox_text"]),
             "n_muscles_explained": p["patient_id"].map(n_pn).fillna(0).astype(int).to_numpy(),
-            "findings": ""}))
+            "findings": map_text(p["patient_id"], pn_evidence).to_numpy()}))
     if not parts:
         return pd.DataFrame(columns=LESION_COLUMNS)
     return pd.concat(parts, ignore_index=True)[LESION_COLUMNS].sort_values(

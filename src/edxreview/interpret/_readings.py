@@ -23,7 +23,7 @@ NERVE_COLUMNS = [
     "qualifies", "axonal", "absent", "demyelinating", "conduction_block", "focal_slowing",
     "lesion_nerve", "lesion_site", "lesion_rank", "distal_amplitude_fraction_of_lln",
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
-    "blink_pattern",
+    "blink_pattern", "block_ratio", "segment_velocity_m_s", "adjacent_velocity_m_s",
 ]
 
 
@@ -223,7 +223,12 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
                 + " % of distal)", ""))
         else:
             first_event = first_event.assign(cb_text=pd.Series(dtype=object))
-        agg = agg.join(first_event.set_index(keys)[["seg_site", "seg_rank", "across", "cb_text"]],
+        first_event = first_event.assign(event_ratio=first_event["amplitude_ratio"],
+                                         event_velocity=first_event["velocity_m_s"],
+                                         event_prev_velocity=first_event["prev_velocity_m_s"])
+        agg = agg.join(first_event.set_index(keys)[["seg_site", "seg_rank", "across", "cb_text",
+                                                    "event_ratio", "event_velocity",
+                                                    "event_prev_velocity"]],
                        how="left")
         g = g.drop(columns=["cb", "cv_demyel"]).merge(agg.reset_index(), on=keys, how="left")
         g["cb"] = g["cb"].fillna(False).astype(bool)
@@ -293,6 +298,12 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g["study"] = "motor"
     g["lesion_nerve"] = np.where(g["lesion_site"].notna(), g["nerve"], None)
     g["distal_amplitude_fraction_of_lln"] = g["amp_frac"].round(3)
+    # the typed values behind a block or focal slowing (findings table)
+    for src, dst, on in (("event_ratio", "block_ratio", "conduction_block"),
+                         ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
+                         ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
+        col = g[src] if src in g else pd.Series(np.nan, index=g.index)
+        g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
     g["reference"] = ""
     return g
 
