@@ -427,7 +427,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     mr = rules["mri"]
     targets = pd.concat([un_seg[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
                          nuclei[["patient_id", "pos"]].assign(tol=mr["brainstem_tolerance"])])
-    first_cord = seg_axis.get("C1", 3)
+    first_cord = seg_axis[mr["first_cord_segment"]]
     targets.loc[targets["pos"] < first_cord, "tol"] = mr["brainstem_tolerance"]
     hit = targets.merge(les[["patient_id", "pos_min", "pos_max", "segments_text"]], on="patient_id")
     hit = hit[(hit["pos"] >= hit["pos_min"] - hit["tol"]) & (hit["pos"] <= hit["pos_max"] + hit["tol"])]
@@ -440,7 +440,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
         pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
     pts.loc[~pts["included"], "denervation_type"] = "none"
-    pts["explanation"] = _explain(pts, mus, n, lesions, matched_lesion, anatomy)
+    pts["explanation"] = _explain(pts, mus, n, matched_lesion, anatomy, rules)
     n = n.rename(columns={"counts": "counts_as_neuropathy"})
     mus = mus.drop(columns="_mid")
     return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
@@ -537,8 +537,8 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
         + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
-def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
-             matched_lesion: pd.Series, anatomy: Anatomy) -> pd.Series:
+def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, matched_lesion: pd.Series,
+             anatomy: Anatomy, rules) -> pd.Series:
     """One plain-language paragraph per patient, built from the same tables as the results."""
     pid = pts["patient_id"]
     den = mus[mus["denervation"] & mus["included"]].copy()
@@ -574,7 +574,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
             if "blink_pattern" in not_counted else np.zeros(len(not_counted), dtype=bool)
         reason = np.select(
             [not_counted["age_caveat"].to_numpy(dtype=bool), central, low_cmap.to_numpy()],
-            ["lower-limb SNAP at age ≥ 60, symmetric and isolated",
+            [f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, symmetric and isolated",
              "central (brainstem) blink-reflex pattern, not a neuropathy (spec §4.1)",
              "reduced CMAP without demyelinating features" + pd.Series(sens_phrase, index=not_counted.index)
              + " — not a neuropathy by itself"],
@@ -603,7 +603,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(~pts["included"], "Excluded: " + pts["exclusion_reason"] + ".", ""))
     parts.append(np.where(pts["included"] & pts["emg_denervation"],
                           "EMG: denervation (" + pts["denervation_type"].str.replace("_", " ") + ") in "
-                          + get(den_txt) + " [rule: fibs/PSW ≥ 1+ = acute; increased MUAP duration or "
+                          + get(den_txt) + f" [rule: fibs/PSW ≥ {rules['emg']['acute_min_grade']:g}+ = acute; increased MUAP duration or "
                           "amplitude = chronic].", ""))
     parts.append(np.where(pts["included"] & ~pts["emg_denervation"],
                           "EMG: no denervation in " + pid.map(n_exam).fillna(0).astype(int).astype(str)
@@ -627,7 +627,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(pts["lmn_with_corresponding_mri"],
                           "MRI: lesion at cord segments/levels " + matched[0].fillna("") + " covers "
                           + matched[1].fillna("") + " of " + pts["lmn_segments"]
-                          + " (±1 segment) → corresponding MRI lesion.", ""))
+                          + f" (±{rules['mri']['segment_tolerance']:g} segment) → corresponding MRI lesion.", ""))
     parts.append(np.where(pts["lmn_involvement"] & ~pts["lmn_with_corresponding_mri"],
                           np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["_mri_all"]
                                    + " do not cover " + pts["lmn_segments"] + ".",

@@ -1,5 +1,6 @@
 """Cited reference data and anatomy: data files plus loaders, no rules."""
 
+from ._rules import Rules, read_rules, validate_rules
 from ._tables import (
     Anatomy,
     ReferenceSet,
@@ -17,6 +18,9 @@ from ._tables import (
 
 __all__ = [
     "Anatomy",
+    "Rules",
+    "read_rules",
+    "validate_rules",
     "ReferenceSet",
     "load_anatomy",
     "load_brainstem_nuclei",

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import InvalidInputError, InvalidParameterError, Problem
+from ._rules import Rules, read_rules
 
 _DATA = "edxreview.knowledge.data"
 
@@ -76,10 +77,10 @@ def read_table(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 @lru_cache(maxsize=None)
-def load_rules() -> dict[str, Any]:
-    """The interpretation thresholds (``interpretation_rules.toml``) with their sources."""
-    with open(_data_path("interpretation_rules.toml"), "rb") as fh:
-        return tomllib.load(fh)
+def load_rules() -> Rules:
+    """The interpretation thresholds (``interpretation_rules.toml``), validated, with their
+    sources (see :mod:`edxreview.knowledge._rules`)."""
+    return read_rules(_data_path("interpretation_rules.toml"))
 
 
 def _split(cell: str) -> list[str]:

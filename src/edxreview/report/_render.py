@@ -305,7 +305,7 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "n_patients_total": len(patients),
         "n_flagged": int(flagged.sum()), "class_columns": _CLASS_COLUMNS, "short": _SHORT,
         "labels": {k: m["label"] for k, m in summary["measures"].items()},
-        "rules": describe_rules(), "classifications": describe_classifications(),
+        "rules": describe_rules(reference=result.reference), "classifications": describe_classifications(),
         "tables": prov.get("tables", []), "reference_meta": getattr(result.reference, "meta",
                                                                    {}),
         "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
