@@ -349,7 +349,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     txt = group_join(cover["_mid"], cover["text"], distinct=True)
     expl = mus["_mid"].map(txt).astype(object)
     mus["explained_by"] = expl.where(expl.notna(), "")
-    mus["explained_by_ncs"] = mus["denervation"] & mus["explained_by"].ne("")
+    mus["explained_by_ncs"] = mus["denervation"] & mus["_mid"].isin(cover["_mid"])
     pn_evidence = (group_join(n.loc[n["counts"], "patient_id"],
                               n.loc[n["counts"], "nerve"].astype(str) + " " + n.loc[n["counts"], "study"].astype(str),
                               sep="|", distinct=True) if len(n) else pd.Series(dtype=object))
@@ -494,14 +494,17 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
             "findings": plex["snap_nerves"].fillna("").str.replace("|", " sensory|", regex=False)
             + " sensory"}))
     if len(pats):
-        p = pats[pats["pn_text"].ne("") | pats["prox_text"].ne("")]
+        flags = pats[["polyneuropathy", "neuronopathy", "proximal_f"]].fillna(False).astype(bool)
+        diffuse = flags["polyneuropathy"] | flags["neuronopathy"]
+        p = pats[diffuse | flags["proximal_f"]]
+        diffuse = diffuse[p.index]
         n_pn = cover[cover["lesion_key"].eq("PN")].groupby("patient_id").size()
         parts.append(pd.DataFrame({
             "patient_id": p["patient_id"], "side": "both",
-            "kind": np.where(p["pn_text"].ne(""), np.where(p["neuronopathy"], "neuronopathy",
-                                                             "polyneuropathy"), "proximal_demyelinating"),
+            "kind": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"], "neuronopathy",
+                                               "polyneuropathy"), "proximal_demyelinating"),
             "nerve": None, "element": None, "site": None, "localised": False,
-            "label": np.where(p["pn_text"].ne(""), p["pn_text"], p["prox_text"]),
+            "label": np.where(diffuse, p["pn_text"], p["prox_text"]),
             "n_muscles_explained": p["patient_id"].map(n_pn).fillna(0).astype(int).to_numpy(),
             "findings": map_text(p["patient_id"], pn_evidence).to_numpy()}))
     if not parts:

@@ -61,10 +61,10 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     s = snaps[_KEY + ["nerve"]].drop_duplicates()
     s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
     s["unit"] = s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"])
+    muscles = muscles[muscles["patient_id"].isin(s["patient_id"])]
     me = muscles[["_mid"] + _KEY + ["muscle", "nerve", "denervation"]].merge(
         anatomy.muscle_elements, on="muscle")
-    me = me[me["patient_id"].isin(s["patient_id"])]
-    blocked = _above_blocked(muscles[muscles["patient_id"].isin(s["patient_id"])], anatomy)
+    blocked = _above_blocked(muscles, anatomy)
     key = _KEY + ["element"]
     chosen = []
     for _ in range(2):       # at most two elements per limb: more is not "one lesion"
