@@ -354,6 +354,18 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
                               n.loc[n["counts"], "nerve"].astype(str) + " " + n.loc[n["counts"], "study"].astype(str),
                               sep="|", distinct=True) if len(n) else pd.Series(dtype=object))
     all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence)
+    if len(n) and len(all_lesions):
+        # abnormal studies that do not count by themselves (a low CMAP) support their nerve's lesion
+        sup = n[n["abnormal"] & ~n["counts"]]
+        sup_txt = group_join(sup["patient_id"].astype(str) + "\x1f" + sup["nerve"].astype(str) + "\x1f"
+                             + sup["side"].astype(str), sup["nerve"].astype(str) + " " + sup["study"].astype(str),
+                             sep="|", distinct=True)
+        key = (all_lesions["patient_id"].astype(str) + "\x1f" + all_lesions["nerve"].astype(str) + "\x1f"
+               + all_lesions["side"].astype(str))
+        extra = key.map(sup_txt).astype(object)
+        has = extra.notna() & all_lesions["nerve"].notna()
+        all_lesions.loc[has, "findings"] = join_nonempty([all_lesions.loc[has, "findings"],
+                                                          extra[has]], sep="|")
     # pattern text: polyneuropathy first, then the proximal pattern, plexus elements, nerves
     if len(pats):
         focal_txt = group_join(pd.concat([plex["patient_id"], lesions["patient_id"]]) if len(plex) else lesions["patient_id"],
@@ -440,7 +452,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
         pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
     pts.loc[~pts["included"], "denervation_type"] = "none"
-    pts["explanation"] = _explain(pts, mus, n, matched_lesion, anatomy, rules)
+    pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
     n = n.rename(columns={"counts": "counts_as_neuropathy"})
     mus = mus.drop(columns="_mid")
     return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
@@ -540,8 +552,8 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
         + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
-def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, matched_lesion: pd.Series,
-             anatomy: Anatomy, rules) -> pd.Series:
+def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
+             matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
     """One plain-language paragraph per patient, built from the same tables as the results."""
     pid = pts["patient_id"]
     den = mus[mus["denervation"] & mus["included"]].copy()
@@ -573,12 +585,19 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, matched_lesi
                                np.where(ls["n_s"].fillna(0).to_numpy() > 0,
                                         " (the limb's sensory findings are listed separately)",
                                         " (no sensory response of that limb measured)"))
-        central = not_counted["blink_pattern"].isin(["pontine", "medullary"]).to_numpy() \
-            if "blink_pattern" in not_counted else np.zeros(len(not_counted), dtype=bool)
+        central = not_counted["blink_pattern"].isin(["pontine", "medullary"]).to_numpy()
+        # a low CMAP of a nerve with a lesion named above is that lesion's axon loss
+        les_keys = lesions[["patient_id", "nerve", "side"]].dropna().drop_duplicates().assign(_les=True)
+        of_lesion = not_counted[["patient_id", "nerve", "side"]].merge(
+            les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna().to_numpy()
+        low = low_cmap.to_numpy()
         reason = np.select(
-            [not_counted["age_caveat"].to_numpy(dtype=bool), central, low_cmap.to_numpy()],
+            [not_counted["age_caveat"].to_numpy(dtype=bool), central, low & of_lesion, low],
             [f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, symmetric and isolated",
-             "central (brainstem) blink-reflex pattern, not a neuropathy (spec §4.1)",
+             not_counted["blink_pattern"].astype(str) + " blink-reflex pattern: central (brainstem), "
+             "not a neuropathy (spec §4.1)",
+             "axon loss of the " + not_counted["nerve"].astype(str).str.replace("_", " ")
+             + " nerve, part of the lesion named above",
              "reduced CMAP without demyelinating features" + pd.Series(sens_phrase, index=not_counted.index)
              + " — not a neuropathy by itself"],
             "outside its limit but short of any neuropathy criterion")

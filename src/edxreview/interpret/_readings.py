@@ -43,7 +43,8 @@ def describe_values(values: pd.DataFrame) -> pd.Series:
     bound = np.where(values["bound"].eq("lower"), "LLN ", "ULN ")
     lim = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
     ref = np.where(values["limit"].notna(), " (" + bound + lim + ")", " (no reference)")
-    return pd.Series(label + " " + val + ref, index=values.index)
+    return pd.Series(label + " " + pd.Series(val, index=values.index).str.rstrip() + ref,
+                     index=values.index)
 
 
 def _join_text(frame: pd.DataFrame, keys: list[str], col: str, sep: str = "; ") -> pd.Series:
@@ -279,10 +280,12 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     f_flag = flagged[flagged["study"].eq("f_wave")][nkeys].drop_duplicates().assign(flag_f=True)
     g = g.merge(motor_flag, on=keys, how="left").merge(f_flag, on=nkeys, how="left")
     g["flag_any"] = g["flag_motor"].fillna(False).astype(bool) | g["flag_f"].fillna(False).astype(bool)
-    g["abnormal"] = g["flag_any"].fillna(False).astype(bool) | g["qualifies"]
+    g["abnormal"] = g["flag_any"].fillna(False).astype(bool) | g["qualifies"] | g["side_ratio_low"]
     labels = []
+    g["_demyel_distal"] = g["demyelinating"] & ~g["f_proximal"]
     for col, text in (("absent", "absent response"), ("conduction_block", "conduction block"),
-                      ("focal_slowing", "focal slowing"), ("demyelinating", "demyelinating-range change"),
+                      ("focal_slowing", "focal slowing"), ("_demyel_distal", "demyelinating-range change"),
+                      ("f_proximal", "F-wave prolonged or absent with normal distal conduction"),
                       ("axonal", "axonal loss (low CMAP)"),
                       ("side_ratio_low", "CMAP below the cited fraction of the other side")):
         labels.append(np.where(g[col], text, ""))
