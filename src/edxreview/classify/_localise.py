@@ -67,7 +67,7 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     blocked = _above_blocked(muscles, anatomy)
     key = _KEY + ["element"]
     chosen = []
-    for _ in range(2):       # at most two elements per limb: more is not "one lesion"
+    for _ in range(rules["localisation"]["max_plexus_elements_per_side"]):
         if not len(s):
             break
         den = me[me["denervation"]]

@@ -33,7 +33,7 @@ _SECTIONS: dict[str, dict[str, tuple[str, bool]]] = {
                          "min_distal_fraction_of_lln": (_F, True),
                          "excluded_nerves": (_LS, True), "source": (_S, True)},
     "localisation": {"plexus_min_nerves": (_I, True), "proximal_f_min_nerves": (_I, True),
-                     "source": (_S, True)},
+                     "max_plexus_elements_per_side": (_I, True), "source": (_S, True)},
     "sensory_age": {"age_years": (_F, True), "lower_limb_nerves": (_LS, True),
                     "max_side_ratio": (_F, True), "source": (_S, True)},
     "polyneuropathy": {"min_nerves": (_I, True), "lower_limb_sensory_nerves": (_LS, True),
