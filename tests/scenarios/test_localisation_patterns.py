@@ -237,3 +237,20 @@ def test_lesion_table_names_the_plexus_element_and_its_findings(tmp_path) -> Non
     assert plex["side"].tolist() == ["R"]
     assert plex["n_muscles_explained"].tolist() == [4]
     assert "lateral_antebrachial_cutaneous sensory" in plex["findings"].iloc[0]
+
+
+def test_findings_and_lesions_are_written_beside_the_patients(tmp_path) -> None:
+    import pandas as pd
+
+    from edxreview import review_study, write_outputs
+
+    result = review_study(femoral_neuropathy("P1").write_csv(tmp_path / "s"))
+    out = write_outputs(result, tmp_path / "out")
+    findings = pd.read_csv(out / "findings.csv")
+    lesions = pd.read_csv(out / "lesions.csv")
+    kinds = set(findings["kind"])
+    assert {"absent_response", "reduced_side_to_side", "acute_denervation"} <= kinds
+    ratio = findings[findings["kind"].eq("reduced_side_to_side")].iloc[0]
+    assert (ratio["nerve"], ratio["side"], ratio["value"], ratio["limit"]) == ("femoral", "R", 0.25, 0.5)
+    assert lesions["label"].tolist() == ["mononeuropathy (femoral, proximal to the saphenous branch)"]
+    assert lesions["findings"].iloc[0] == "saphenous sensory|femoral motor"
