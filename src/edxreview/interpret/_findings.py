@@ -15,7 +15,7 @@ import pandas as pd
 
 FINDING_COLUMNS = [
     "patient_id", "side", "study", "nerve", "muscle", "site", "kind", "parameter", "value",
-    "unit", "limit", "rule", "source",
+    "unit", "limit", "rule", "source", "table",
 ]
 
 # (study, parameter, flag) of a flagged value → finding kind
@@ -44,7 +44,8 @@ def _value_findings(values: pd.DataFrame) -> pd.DataFrame:
         "parameter": param.to_numpy(), "value": v["value"].to_numpy(dtype=float),
         "unit": v["unit"].astype(str).to_numpy(), "limit": v["limit"].to_numpy(dtype=float),
         "rule": np.where(param.eq("amplitude_side_ratio"), "side_to_side", "reference_limit"),
-        "source": v["source"].astype(object).to_numpy()})
+        "source": v["source"].astype(object).to_numpy(),
+        "table": v["reference"].astype(object).to_numpy()})
 
 
 def _nerve_findings(nerves: pd.DataFrame, rules: dict) -> pd.DataFrame:
@@ -64,23 +65,24 @@ def _nerve_findings(nerves: pd.DataFrame, rules: dict) -> pd.DataFrame:
             "site": sub["lesion_site"].astype(object).to_numpy(), "kind": kind,
             "parameter": parameter,
             "value": (sub[value].to_numpy(dtype=float) if value else np.nan),
-            "unit": unit, "limit": limit, "rule": rule, "source": source}))
+            "unit": unit, "limit": limit, "rule": rule,
+            "source": source[sub.index].to_numpy() if isinstance(source, pd.Series) else source}))
 
     part(nerves["conduction_block"], "conduction_block", "conduction_block", cb["source"],
          "block_ratio", cb["max_proximal_distal_ratio"], "proximal_distal_amplitude_ratio", "ratio")
+    def by_nerve(section: str) -> pd.Series:
+        table = {e["nerve"]: e.get("source", "") for e in rules.get(section, [])}
+        return nerves["nerve"].map(table).astype(object)
+
     part(nerves["focal_slowing"] & nerves["segment_velocity_m_s"].notna(), "focal_slowing",
-         "entrapment", "|".join(dict.fromkeys(str(e.get("source", "")) for e in rules.get("entrapment", []))),
-         "segment_velocity_m_s", np.nan, "velocity_m_s", "m/s")
+         "entrapment", by_nerve("entrapment"), "segment_velocity_m_s", np.nan, "velocity_m_s", "m/s")
     part(nerves["focal_slowing"] & nerves["segment_velocity_m_s"].isna(), "focal_slowing",
-         "distal_entrapment",
-         "|".join(dict.fromkeys(str(e.get("source", "")) for e in rules.get("distal_entrapment", []))
-                  ) or dm["source"])
+         "distal_entrapment", by_nerve("distal_entrapment"))
     part(nerves["demyelinating"] & ~nerves["f_proximal"].fillna(False).astype(bool),
          "demyelinating_range", "demyelination", dm["source"])
     part(nerves["f_proximal"], "proximal_f_wave", "proximal_f_waves", loc["source"])
-    sens_ent = rules.get("sensory_entrapment", [])
     part(nerves["study"].eq("sensory") & nerves["lesion_site"].notna(), "focal_slowing",
-         "sensory_entrapment", "|".join(dict.fromkeys(str(e.get("source", "")) for e in sens_ent)))
+         "sensory_entrapment", by_nerve("sensory_entrapment"))
     bp = nerves["blink_pattern"].astype(object)
     for pattern in ("afferent", "efferent", "pontine", "medullary"):
         part(bp.eq(pattern), f"blink_{pattern}", "blink_pattern", "guide_2_10")
@@ -133,7 +135,8 @@ def findings_table(values: pd.DataFrame, nerves: pd.DataFrame, muscles: pd.DataF
         ``blink_afferent``, ``blink_efferent``, ``blink_pontine``, ``blink_medullary`` (rules
         over a nerve's values), ``acute_denervation``, ``chronic_denervation`` (a muscle).
         ``rule`` names the rule (a table of ``interpretation_rules.toml`` or
-        ``reference_limit``); ``source`` its citation key(s).
+        ``reference_limit``); ``source`` its citation key(s); ``table`` the id and version of
+        the reference set or rules file it was read from.
     """
     parts = [_value_findings(values)]
     if len(nerves):
@@ -143,7 +146,10 @@ def findings_table(values: pd.DataFrame, nerves: pd.DataFrame, muscles: pd.DataF
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=FINDING_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)[FINDING_COLUMNS]
+    out = pd.concat(parts, ignore_index=True)
+    rules_table = f"{rules.get('id', 'interpretation_rules')} v{rules.get('version', '?')}"
+    out["table"] = out["table"].where(out["table"].notna(), rules_table) if "table" in out else rules_table
+    out = out[FINDING_COLUMNS]
     for col in ("study", "kind", "rule", "unit", "parameter"):
         out[col] = out[col].astype("category")
     return out.sort_values(["patient_id", "study", "nerve", "side"], kind="stable").reset_index(drop=True)
