@@ -374,6 +374,7 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
         [(k, v) for k, v in flow.items() if k != "reasons"] +
         [(f"excluded: {r}", n) for r, n in flow["reasons"]], columns=["step", "patients"])
     detail = {"muscles": result.muscles, "nerves": result.nerves, "values": result.values,
+              "findings": result.findings, "lesions": result.lesions,
               "mri_lesions": result.mri_lesions}
     notes = context.setdefault("export_notes", {})
     if len(result.patients) > PATIENT_PAGE_THRESHOLD:
