@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from .builders import ACUTE, ACUTE_AND_CHRONIC, NR, Study, normal_patient
-from .test_second_review import Case, case, motor_study
+from .test_second_review import Case, case
 from .test_textbook_cases import NEUROPATHY_ONLY, NONE, _text, check_patient, explained, lmn
 
 

@@ -104,11 +104,11 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
         ``neuropathy_pattern`` text.
     """
     pn_rules = rules["polyneuropathy"]
-    nerves_tab = anatomy.nerves
     counts = n[n["counts"]].copy()
     limb = counts["limb"].isin(["upper", "lower"])
     ll_sens = counts["study"].eq("sensory") & counts["nerve"].isin(pn_rules["lower_limb_sensory_nerves"])
-    axis = n["nerve"].map(nerves_tab["lesion_axis"].replace("", np.nan)).fillna(n["nerve"])
+    # a sensory branch and its parent are one nerve axis (sensory_nerves.csv)
+    axis = n["nerve"].map(anatomy.sensory["parent_nerve"]).fillna(n["nerve"])
     n = n.assign(axis=axis)
     abnormal_limb = n[n["abnormal"] & n["limb"].isin(["upper", "lower"]) & ~n["age_caveat"]]
     ll = counts[ll_sens]

@@ -8,7 +8,6 @@ greedy choice of the fewest elements runs a fixed, small number of rounds.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..knowledge import Anatomy
