@@ -19,7 +19,7 @@ from ._privacy import deidentify_problems, deidentify_study, new_salt
 from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
 from .cohort import summarize_cohort
-from .interpret import flag_values, read_muscles, read_nerves
+from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
 from .knowledge import (ReferenceSet, load_anatomy, load_reference, load_rules, status_counts,
@@ -40,8 +40,15 @@ class StudyResult:
     study : Study
         The validated input.
     reference : ReferenceSet
-    lesions : DataFrame
+    mri_lesions : DataFrame
         MRI lesions converted to cord segments.
+    lesions : DataFrame
+        The peripheral lesions localised from the NCS and EMG findings (spec §4.1), one row per
+        lesion (nerve at a site, plexus element, cranial nerve, polyneuropathy) with the
+        findings it rests on and the number of denervated muscles it explains.
+    findings : DataFrame
+        Every abnormal finding as a typed row (kind, value, limit, rule, source); see
+        :func:`edxreview.interpret.findings_table`.
     """
 
     patients: pd.DataFrame
@@ -51,8 +58,10 @@ class StudyResult:
     summary: dict[str, Any]
     study: Study
     reference: ReferenceSet
-    lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mri_lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     options: dict[str, Any] = field(default_factory=dict)
+    lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    findings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def review_study(path: str | Path, reference: str | Path | ReferenceSet | None = None,
@@ -119,11 +128,13 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     step("read nerves and muscles")
     nerves = read_nerves(keyed, values, anatomy, rules)
     muscles = read_muscles(keyed, anatomy, rules)
+    findings = findings_table(values, nerves, muscles, rules)
     step("classify patients")
     result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
     result = Classification(*(decode_patient_ids(t, ids) for t in (
-        result.patients, result.muscles, result.nerves, result.lesions)))
+        result.patients, result.muscles, result.nerves, result.mri_lesions, result.lesions)))
     values = decode_patient_ids(values, ids)
+    findings = decode_patient_ids(findings, ids)
     step("cohort results")
     summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
     options = {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
@@ -155,7 +166,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     }
     muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
     return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
-                       result.lesions, options)
+                       result.mri_lesions, options, lesions=result.lesions, findings=findings)
 
 
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
@@ -213,6 +224,10 @@ def write_result_files(result: StudyResult, folder: Path,
     write_csv(result.muscles, folder / "muscles.csv")
     write_csv(result.nerves, folder / "nerves.csv")
     write_csv(result.values, folder / "values.csv")
+    if len(result.findings.columns):
+        write_csv(result.findings, folder / "findings.csv")
+    if len(result.lesions.columns):
+        write_csv(result.lesions, folder / "lesions.csv")
     warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
                             columns=["sheet", "row", "column", "value", "message", "severity"])
     neutralize_formulas(warnings).to_csv(folder / "warnings.csv", index=False, lineterminator="\n")

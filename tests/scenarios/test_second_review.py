@@ -445,12 +445,12 @@ CASES = [
     # An absent SNAP at 40 is abnormal (age rule applies only at ≥ 60, spec §4).
     case("superficial peroneal SNAP absent on one side at 40", superficial_peroneal_absent,
          **NEUROPATHY_ONLY, pattern=("peroneal",), pattern_absent=("polyneuropathy",)),
-    # The sural leaves the tibial nerve in the popliteal fossa (nerves.csv lesion_axis_rank
-    # 42): an absent sural SNAP cannot place a lesion at the ankle, and the sural supplies no
-    # muscle, so abductor hallucis stays unexplained (spec §4 'supplied by the affected nerve
-    # distal to the lesion site').
-    case("absent sural SNAP does not explain abductor hallucis", sural_absent_with_ah,
-         **lmn("acute", "S1", neuropathy=True)),
+    # Spec §4.1 'a sensory branch belongs to its parent nerve': an absent sural SNAP on one side
+    # with denervation confined to tibial muscles on that side is a tibial neuropathy proximal
+    # to the sural branch (popliteal fossa or above), which explains abductor hallucis. (This
+    # case expected S1 lower motor neuron involvement before §4.1 was written.)
+    case("absent sural SNAP with abductor hallucis: tibial neuropathy", sural_absent_with_ah,
+         **explained("acute", "tibial, proximal to the sural branch")),
     # Absent CMAP, normal SNAPs, no demyelinating feature: motor neuron/root loss (spec §4).
     case("absent median CMAP with normal SNAPs and thenar denervation", absent_median_cmap,
          **lmn("acute_and_chronic", "C8", "T1")),

@@ -15,6 +15,7 @@ import pandas as pd
 from ..io import Study
 from ..knowledge import Anatomy, load_segments
 from .._tables import group_join, join_nonempty, map_text
+from ._localise import confined, plexus_label, plexus_lesions
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -37,6 +38,7 @@ class Classification:
     patients: pd.DataFrame
     muscles: pd.DataFrame
     nerves: pd.DataFrame
+    mri_lesions: pd.DataFrame
     lesions: pd.DataFrame
 
 
@@ -88,7 +90,8 @@ def _count_distinct(frame: pd.DataFrame) -> pd.Series:
     return frame[["patient_id", "nerve", "side"]].drop_duplicates().groupby("patient_id").size()
 
 
-def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
+                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Name each patient's neuropathy pattern and list the lesions that can explain muscles.
 
     Returns
@@ -101,11 +104,11 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
         ``neuropathy_pattern`` text.
     """
     pn_rules = rules["polyneuropathy"]
-    nerves_tab = anatomy.nerves
     counts = n[n["counts"]].copy()
     limb = counts["limb"].isin(["upper", "lower"])
     ll_sens = counts["study"].eq("sensory") & counts["nerve"].isin(pn_rules["lower_limb_sensory_nerves"])
-    axis = n["nerve"].map(nerves_tab["lesion_axis"].replace("", np.nan)).fillna(n["nerve"])
+    # a sensory branch and its parent are one nerve axis (sensory_nerves.csv)
+    axis = n["nerve"].map(anatomy.sensory["parent_nerve"]).fillna(n["nerve"])
     n = n.assign(axis=axis)
     abnormal_limb = n[n["abnormal"] & n["limb"].isin(["upper", "lower"]) & ~n["age_caveat"]]
     ll = counts[ll_sens]
@@ -139,12 +142,73 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
     pats["motor_involved"] = pats.index.isin(motor_abn["patient_id"])
     sens_any = counts[counts["study"].eq("sensory")]
     pats["sensory_involved"] = pats.index.isin(sens_any["patient_id"])
+    # F-waves alone (spec §4.1): prolonged or absent F-waves with normal distal conduction in
+    # several nerves are a proximal (polyradicular) demyelinating pattern, not length-dependent
+    loc_rules = rules["localisation"]
+    f_prox = n[n["f_proximal"].fillna(False).astype(bool) & n["limb"].isin(["upper", "lower"])]
+    n_fprox = _count_distinct(f_prox)
+    other_demyel = _count_distinct(demyel[~demyel["f_proximal"].fillna(False).astype(bool)])
+    pats["proximal_f"] = ((n_fprox.reindex(pats.index).fillna(0) >= loc_rules["proximal_f_min_nerves"])
+                          & (other_demyel.reindex(pats.index).fillna(0)
+                             < pn_rules["demyelinating_min_nerves"]))
+    pats.loc[pats["proximal_f"], "pn_demyelinating"] = False
+    pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
+
+    # candidate nerve lesions: every counted limb or cranial nerve not absorbed by a
+    # polyneuropathy or by the proximal F-wave pattern
+    c = counts.copy()
+    c["pn"] = c["patient_id"].map(pats["polyneuropathy"]).fillna(False).astype(bool)
+    c["prox"] = (c["patient_id"].map(pats["proximal_f"]).fillna(False).astype(bool)
+                 & c["f_proximal"].fillna(False).astype(bool))
+    focal = c["lesion_site"].notna() & (c["focal_slowing"].fillna(False).astype(bool)
+                                        | c["conduction_block"].fillna(False).astype(bool))
+    cranial = (c["nerve"].eq("facial") | c["study"].eq("blink")).astype(bool)
+    keep = (~c["pn"] | focal.astype(bool) | cranial) & ~c["prox"]
+    c["_focal"] = focal.astype(bool)
+    c["_cranial"] = cranial
+    c = c[keep & (limb.reindex(c.index, fill_value=False).astype(bool) | cranial)].copy()
+
+    # nerve lesions: a SNAP belongs to its parent nerve (spec §4.1); a lesion is localised only
+    # where the data show the site (focal slowing, block, distal entrapment, sensory slowing
+    # across the wrist, efferent blink pattern) — no presumed sites
+    sens_parent = c["nerve"].map(anatomy.sensory["parent_nerve"])
+    is_sens = c["study"].eq("sensory")
+    c["lesion_nerve"] = c["lesion_nerve"].where(c["lesion_nerve"].notna(),
+                                                pd.Series(np.where(is_sens, sens_parent, c["nerve"]),
+                                                          index=c.index))
+    c["lesion_nerve"] = c["lesion_nerve"].fillna(c["nerve"])
+    branch = c["nerve"].map(anatomy.sensory["branch"]).replace("", None)
+    c["branch"] = branch.where(is_sens & branch.notna(), None)
+    c["localised"] = c["lesion_site"].notna()
+    rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
+    site_rank = rank.reindex(pd.MultiIndex.from_arrays([c["lesion_nerve"], c["lesion_site"].fillna("")])).to_numpy()
+    c["lesion_rank"] = pd.to_numeric(pd.Series(np.where(pd.notna(c["lesion_rank"]), c["lesion_rank"], site_rank),
+                                               index=c.index), errors="coerce")
+    # plexus elements (spec §4.1): abnormal SNAPs of one element + denervation of its muscles.
+    # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel) is not
+    # plexus evidence, nor is one lost on both sides (a diffuse process, not one element).
+    loc_nerves = c[c["localised"]][["patient_id", "lesion_nerve", "side"]].drop_duplicates().assign(_loc=True)
+    sens = c[c["study"].eq("sensory")].merge(loc_nerves, on=["patient_id", "lesion_nerve", "side"], how="left")
+    abn_sens = n[n["study"].eq("sensory") & n["abnormal"]][["patient_id", "nerve", "side"]].drop_duplicates()
+    other = abn_sens.assign(side=abn_sens["side"].map({"L": "R", "R": "L"}), _both=True)
+    sens = sens.merge(other, on=["patient_id", "nerve", "side"], how="left")
+    snaps = sens[sens["_loc"].isna() & sens["_both"].isna()][["patient_id", "side", "nerve"]]
+    plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules)
+    if len(cov_snaps):
+        cov = cov_snaps[["patient_id", "side", "nerve"]].drop_duplicates().assign(_pl=True)
+        c = c.merge(cov, on=["patient_id", "side", "nerve"], how="left")
+        c = c[~(c["_pl"].notna() & c["study"].eq("sensory"))].drop(columns="_pl")
+    pats["plexopathy"] = pats.index.isin(plex["patient_id"])
+
     # sensory neuronopathy: upper-limb SNAPs lost with lower-limb SNAPs spared, motor normal
     # (several different nerves, at least one not prone to entrapment: a bilateral carpal tunnel
-    # is two mononeuropathies, not a ganglionopathy)
-    ul_names = ul_sens.groupby("patient_id")["nerve"].nunique()
+    # is two mononeuropathies, not a ganglionopathy); SNAPs a plexus lesion explains are not it
+    ul_left = ul_sens.merge(cov_snaps[["patient_id", "side", "nerve"]].assign(_pl=True),
+                            on=["patient_id", "side", "nerve"], how="left")
+    ul_left = ul_left[ul_left["_pl"].isna()]
+    ul_names = ul_left.groupby("patient_id")["nerve"].nunique()
     prone = set(pn_rules.get("entrapment_prone_sensory_nerves", []))
-    ul_free_names = ul_sens[~ul_sens["nerve"].isin(prone)].groupby("patient_id")["nerve"].nunique()
+    ul_free_names = ul_left[~ul_left["nerve"].isin(prone)].groupby("patient_id")["nerve"].nunique()
     pats["neuronopathy"] = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0) & (pats["ll_studied"] >= 1)
                             & (ul_names.reindex(pats.index).fillna(0) >= 2)
                             & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
@@ -157,56 +221,36 @@ def _neuropathies(n: pd.DataFrame, anatomy: Anatomy, rules: dict) -> tuple[pd.Da
                                "polyneuropathy (" + pd.Series(length, index=pats.index) + ", " + kind
                                + ", " + fibres + ")", "")
     pats.loc[pats["neuronopathy"], "pn_text"] = "sensory neuronopathy (non-length-dependent)"
+    pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
+                                 "prolonged or absent F-waves with normal distal conduction)", "")
+    c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
+    c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
 
-    # focal lesions: every counted limb or cranial nerve not absorbed by a polyneuropathy
-    c = counts.copy()
-    c["pn"] = c["patient_id"].map(pats["polyneuropathy"] | pats["neuronopathy"]).fillna(False).astype(bool)
-    focal = c["lesion_site"].notna() & (c["focal_slowing"].fillna(False).astype(bool)
-                                        | c["conduction_block"].fillna(False).astype(bool))
-    cranial = (c["nerve"].eq("facial") | c["study"].eq("blink")).astype(bool)
-    keep = (~c["pn"] | focal.astype(bool) | cranial) & ~c["reading"].astype(str).str.contains(
-        "part of the other side", regex=False)
-    c = c[keep & (limb.reindex(c.index, fill_value=False).astype(bool) | cranial)].copy()
-    c["lesion_nerve"] = c["lesion_nerve"].where(c["lesion_nerve"].notna(),
-                                                c["nerve"].map(nerves_tab["lesion_axis"].replace("", np.nan)))
-    c["lesion_nerve"] = c["lesion_nerve"].fillna(c["nerve"])
-    blink_only = c["study"].eq("blink") & c["lesion_site"].isna()
-    # a purely sensory nerve (sural, superficial peroneal, antebrachial cutaneous …) supplies no
-    # muscle: its abnormality is a lesion of that nerve, which explains no denervation
-    sensory_only = c["nerve"].map(nerves_tab["kind"]).eq("sensory") & c["study"].eq("sensory")
-    c.loc[sensory_only, "lesion_nerve"] = c.loc[sensory_only, "nerve"]
-    default_site = c["lesion_nerve"].map(nerves_tab["default_lesion_site"].replace("", np.nan))
-    c["presumed"] = c["lesion_site"].isna() & ~blink_only & ~sensory_only
-    c["lesion_site"] = c["lesion_site"].where(c["lesion_site"].notna(), default_site)
-    rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
-    site_rank = rank.reindex(pd.MultiIndex.from_arrays([c["lesion_nerve"], c["lesion_site"].fillna("")])).to_numpy()
-    c["lesion_rank"] = np.where(pd.notna(c["lesion_rank"]) & ~c["presumed"], c["lesion_rank"], site_rank)
-    c["lesion_rank"] = pd.to_numeric(c["lesion_rank"], errors="coerce")
-    blink_txt = c["study"].eq("blink")
-    c["label"] = np.where(
-        c["lesion_nerve"].eq("facial") | blink_txt,
-        np.where(c["lesion_nerve"].eq("facial"), "cranial neuropathy (facial)",
-                 np.where(c["reading"].astype(str).str.contains("trigeminal"),
-                          "cranial neuropathy (trigeminal)",
-                          "cranial neuropathy (blink reflex: " + c["reading"].astype(str) + ")")),
-        np.where(sensory_only, "sensory neuropathy (" + _nice(c["lesion_nerve"]) + ")",
-                 "mononeuropathy (" + _nice(c["lesion_nerve"]) + ", " + _nice(c["lesion_site"])
-                 + np.where(c["presumed"], ", presumed site", "") + ")"))
-    side_txt = map_text(c["side"], {"L": "left", "R": "right"})
-    c["label_side"] = c["label"].str[:-1] + ", " + side_txt + ")"
-    lesions = c[["patient_id", "lesion_nerve", "side", "lesion_rank", "lesion_site", "label",
-                 "label_side"]].sort_values(["patient_id", "lesion_nerve", "side", "lesion_rank"])
-    lesions = lesions.drop_duplicates(["patient_id", "lesion_nerve", "side", "label"])
-    localised = lesions[~lesions["label"].str.contains("presumed site", regex=False)][
-        ["patient_id", "lesion_nerve", "side"]].drop_duplicates().assign(_loc=True)
-    lesions = lesions.merge(localised, on=["patient_id", "lesion_nerve", "side"], how="left")
-    lesions = lesions[~(lesions["label"].str.contains("presumed site", regex=False)
-                        & lesions["_loc"].notna())].drop(columns="_loc")
-    # pattern text: polyneuropathy first, then focal lesions (one per nerve and side)
-    focal_txt = group_join(lesions["patient_id"], lesions["label_side"], distinct=True)
-    pats["focal_text"] = focal_txt.reindex(pats.index).fillna("")
-    pats["neuropathy_pattern"] = join_nonempty([pats["pn_text"], pats["focal_text"]])
-    return lesions.reset_index(drop=True), pats.reset_index()
+    c["kind"] = np.where(c["lesion_nerve"].isin(["facial", "trigeminal"]), "cranial_neuropathy",
+                         "mononeuropathy")
+    c["is_blink"] = c["study"].eq("blink")
+    lesions = c[["patient_id", "kind", "lesion_nerve", "side", "lesion_rank", "lesion_site", "localised",
+                 "branch", "is_blink", "nerve", "study"]].rename(columns={"nerve": "finding_nerve",
+                                                                      "study": "finding_study"})
+    # one lesion per nerve and side: evidence without a site joins a localised lesion of the
+    # same nerve (the carpal tunnel SNAP belongs to the carpal tunnel found on motor study)
+    lesions["has_motor"] = lesions["finding_study"].eq("motor").groupby(
+        [lesions["patient_id"], lesions["lesion_nerve"], lesions["side"]]).transform("any")
+    has_loc = lesions.groupby(["patient_id", "lesion_nerve", "side"])["localised"].transform("any")
+    lesions = lesions[lesions["localised"] | ~has_loc]
+    evidence = group_join(lesions["patient_id"].astype(str) + "\x1f" + lesions["lesion_nerve"] + "\x1f"
+                          + lesions["side"].astype(str) + "\x1f" + lesions["lesion_site"].fillna("").astype(str),
+                          lesions["finding_nerve"] + " " + lesions["finding_study"], sep="|", distinct=True)
+    lesions = lesions.sort_values(["patient_id", "lesion_nerve", "side", "lesion_rank"])
+    branch = lesions.groupby(["patient_id", "lesion_nerve", "side", "lesion_site"], dropna=False)["branch"].transform("first")
+    lesions = lesions.assign(branch=branch).drop_duplicates(["patient_id", "lesion_nerve", "side", "lesion_site"])
+    lesions["findings"] = (lesions["patient_id"].astype(str) + "\x1f" + lesions["lesion_nerve"] + "\x1f"
+                           + lesions["side"].astype(str) + "\x1f"
+                           + lesions["lesion_site"].fillna("").astype(str)).map(evidence)
+    lesions = lesions.drop(columns=["finding_nerve", "finding_study"])
+    plex = plex.assign(kind="plexopathy", label=plexus_label(plex, anatomy)) if len(plex) else plex.assign(
+        kind=pd.Series(dtype=object), label=pd.Series(dtype=object))
+    return lesions.reset_index(drop=True), plex, cov_muscles, pats.reset_index()
 
 
 def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
@@ -234,25 +278,38 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     inc_ids = set(pts.loc[pts["included"], "patient_id"])
     n = _apply_age_rule(nerves, study, rules) if len(nerves) else nerves.assign(age_caveat=False, counts=False)
     n = n[n["patient_id"].isin(inc_ids)] if len(n) else n
-    lesions, pats = _neuropathies(n, anatomy, rules) if len(n) else (
-        pd.DataFrame(columns=["patient_id", "lesion_nerve", "side", "lesion_rank", "lesion_site", "label",
-                              "label_side"]),
-        pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
-                              "neuropathy_pattern"]))
-    # --- muscles explained by NCS -------------------------------------------------------------
     mus = muscles.copy()
     mus["included"] = mus["patient_id"].isin(inc_ids)
+    mus["_mid"] = np.arange(len(mus))
+    inc_mus = mus[mus["included"]]
+    if len(n):
+        lesions, plex, cov_muscles, pats = _neuropathies(n, inc_mus, anatomy, rules)
+    else:
+        lesions = pd.DataFrame(columns=LESION_COLUMNS)
+        plex, cov_muscles = pd.DataFrame(columns=["patient_id", "side", "element", "label"]), \
+            pd.DataFrame(columns=["_mid", "element"])
+        pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
+                                     "pn_text", "prox_text", "proximal_f"])
+    # --- muscles explained by NCS (spec §4.1: localised nerve lesions, plexus elements,
+    # polyneuropathy territory, then unlocalised nerve lesions confined to their own muscles)
     den = mus[mus["denervation"] & mus["included"]].copy()
-    den["_mid"] = den.index
-    expl_by = pd.Series("", index=mus.index, dtype=object)
+    cover = []                                   # (_mid, lesion_key) pairs
+    lesions = lesions.reset_index(drop=True)
+    lesions["lesion_key"] = "N" + lesions.index.astype(str)
     if len(den) and len(lesions):
+        loc = lesions[lesions["localised"] & lesions["lesion_rank"].notna()]
         j = den[["_mid", "patient_id", "nerve", "side", "branch_rank"]].merge(
-            lesions.rename(columns={"lesion_nerve": "nerve", "side": "lesion_side"}),
+            loc.rename(columns={"lesion_nerve": "nerve", "side": "lesion_side"}),
             on=["patient_id", "nerve"], how="inner")
         ok = ((j["side"] == j["lesion_side"]) | j["side"].isna()) & (j["branch_rank"] > j["lesion_rank"])
-        j = j[ok.fillna(False)]
-        txt = group_join(j["_mid"], j["label"], distinct=True)
-        expl_by.loc[txt.index] = txt.to_numpy()
+        cover.append(j[ok.fillna(False)][["_mid", "lesion_key"]])
+    plex = plex.reset_index(drop=True)
+    plex["lesion_key"] = "P" + plex.index.astype(str)
+    if len(cov_muscles):
+        cover.append(cov_muscles.merge(den[["_mid", "patient_id", "side"]], on="_mid").merge(
+            plex[["patient_id", "side", "element", "lesion_key"]], on=["patient_id", "side", "element"]
+        )[["_mid", "lesion_key"]])
+    pn_key = pd.Series(False, index=den.index)
     if len(den) and len(pats):
         pn = pats.set_index("patient_id")
         pn_flag = den["patient_id"].map(pn["polyneuropathy"]).fillna(False).astype(bool)
@@ -263,13 +320,63 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
             den["region"].eq("upper_limb") & (den["distality"] <= pr["upper_limb_max_distality"]) & pn_upper) | (
             pn_demyel & den["region"].isin(["upper_limb", "lower_limb"])
             & (den["distality"] <= pr["lower_limb_max_distality"]))
-        in_pn = pn_flag & territory
-        pn_text = map_text(den["patient_id"], pn["pn_text"])
-        idx = den.index[in_pn]
-        expl_by.loc[idx] = [("; ".join(x for x in (a, b) if x)) for a, b in
-                            zip(expl_by.loc[idx], pn_text.loc[idx] + " territory")]
-    mus["explained_by"] = expl_by
-    mus["explained_by_ncs"] = mus["denervation"] & expl_by.ne("")
+        pn_key = pn_flag & territory
+        cover.append(den.loc[pn_key, ["_mid"]].assign(lesion_key="PN"))
+    cover = pd.concat(cover, ignore_index=True) if cover else pd.DataFrame(columns=["_mid", "lesion_key"])
+    unloc = lesions[~lesions["localised"] & ~lesions["is_blink"]]
+    remaining = den[~den["_mid"].isin(cover["_mid"])]
+    conf = confined(unloc, remaining[["_mid", "patient_id", "side", "nerve", "muscle"]], anatomy)
+    if len(conf):
+        conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
+                          on=["patient_id", "side", "lesion_nerve"])
+        cover = pd.concat([cover, conf[["_mid", "lesion_key"]]], ignore_index=True)
+    lesions["n_muscles_explained"] = lesions["lesion_key"].map(cover["lesion_key"].value_counts()).fillna(0).astype(int)
+    lesions["label"] = _lesion_label(lesions, anatomy)
+    lesions["label_side"] = lesions["label"].str[:-1] + ", " + map_text(
+        lesions["side"], {"L": "left", "R": "right"}) + ")"
+    if len(plex):
+        plex["n_muscles_explained"] = plex["lesion_key"].map(cover["lesion_key"].value_counts()).fillna(0).astype(int)
+        plex["label_side"] = plex["label"].str[:-1] + ", " + map_text(plex["side"], {"L": "left", "R": "right"}) + ")"
+    pn_labels = (map_text(pats["patient_id"], pats.set_index("patient_id")["pn_text"])
+                 if len(pats) else pd.Series(dtype=object))
+    label_of = pd.concat([lesions.set_index("lesion_key")["label"],
+                          plex.set_index("lesion_key")["label"] if len(plex) else pd.Series(dtype=object)])
+    cover = cover.merge(mus[["_mid", "patient_id"]], on="_mid")
+    cover["text"] = cover["lesion_key"].map(label_of).astype(object)
+    if len(pats):
+        pn_txt = cover["patient_id"].map(pats.set_index("patient_id")["pn_text"]).astype(object)
+        cover.loc[cover["lesion_key"].eq("PN"), "text"] = pn_txt[cover["lesion_key"].eq("PN")] + " territory"
+    txt = group_join(cover["_mid"], cover["text"], distinct=True)
+    expl = mus["_mid"].map(txt).astype(object)
+    mus["explained_by"] = expl.where(expl.notna(), "")
+    mus["explained_by_ncs"] = mus["denervation"] & mus["_mid"].isin(cover["_mid"])
+    pn_evidence = (group_join(n.loc[n["counts"], "patient_id"],
+                              n.loc[n["counts"], "nerve"].astype(str) + " " + n.loc[n["counts"], "study"].astype(str),
+                              sep="|", distinct=True) if len(n) else pd.Series(dtype=object))
+    all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence)
+    if len(n) and len(all_lesions):
+        # abnormal studies that do not count by themselves (a low CMAP) support their nerve's lesion
+        sup = n[n["abnormal"] & ~n["counts"]]
+        sup_txt = group_join(sup["patient_id"].astype(str) + "\x1f" + sup["nerve"].astype(str) + "\x1f"
+                             + sup["side"].astype(str), sup["nerve"].astype(str) + " " + sup["study"].astype(str),
+                             sep="|", distinct=True)
+        key = (all_lesions["patient_id"].astype(str) + "\x1f" + all_lesions["nerve"].astype(str) + "\x1f"
+               + all_lesions["side"].astype(str))
+        extra = key.map(sup_txt).astype(object)
+        has = extra.notna() & all_lesions["nerve"].notna()
+        all_lesions.loc[has, "findings"] = join_nonempty([all_lesions.loc[has, "findings"],
+                                                          extra[has]], sep="|")
+    # pattern text: polyneuropathy first, then the proximal pattern, plexus elements, nerves
+    if len(pats):
+        focal_txt = group_join(pd.concat([plex["patient_id"], lesions["patient_id"]]) if len(plex) else lesions["patient_id"],
+                               pd.concat([plex["label_side"], lesions["label_side"]]) if len(plex) else lesions["label_side"],
+                               distinct=True)
+        pats = pats.set_index("patient_id")
+        pats["focal_text"] = focal_txt.reindex(pats.index).fillna("")
+        pats["neuropathy_pattern"] = join_nonempty([pats["pn_text"], pats["prox_text"], pats["focal_text"]])
+        pats = pats.reset_index()
+    else:
+        pats["neuropathy_pattern"] = pd.Series(dtype=object)
     mus["unexplained"] = mus["denervation"] & mus["included"] & ~mus["explained_by_ncs"]
 
     # --- patient-level ------------------------------------------------------------------------
@@ -285,7 +392,9 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         [pts["any_acute"].eq(True) & pts["any_chronic"].eq(True), pts["any_acute"].eq(True),
          pts["any_chronic"].eq(True)], ["acute_and_chronic", "acute", "chronic"], "none")
     counted = n[n["counts"]] if len(n) else n
-    pts["ncs_neuropathy"] = pts["patient_id"].isin(counted["patient_id"]) & pts["included"]
+    proximal = pats.loc[pats["proximal_f"].fillna(False).astype(bool), "patient_id"] if len(pats) else []
+    pts["ncs_neuropathy"] = (pts["patient_id"].isin(counted["patient_id"])
+                             | pts["patient_id"].isin(proximal)) & pts["included"]
     pts["denervation_explained_by_ncs"] = pts["emg_denervation"] & (pts["n_unexplained"].fillna(0) == 0)
     pts["lmn_involvement"] = pts["emg_denervation"] & (pts["n_unexplained"].fillna(0) > 0)
     pts["ncs_abnormal_without_denervation"] = pts["ncs_neuropathy"] & ~pts["emg_denervation"]
@@ -330,7 +439,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     mr = rules["mri"]
     targets = pd.concat([un_seg[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
                          nuclei[["patient_id", "pos"]].assign(tol=mr["brainstem_tolerance"])])
-    first_cord = seg_axis.get("C1", 3)
+    first_cord = seg_axis[mr["first_cord_segment"]]
     targets.loc[targets["pos"] < first_cord, "tol"] = mr["brainstem_tolerance"]
     hit = targets.merge(les[["patient_id", "pos_min", "pos_max", "segments_text"]], on="patient_id")
     hit = hit[(hit["pos"] >= hit["pos_min"] - hit["tol"]) & (hit["pos"] <= hit["pos_max"] + hit["tol"])]
@@ -343,9 +452,77 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
         pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
     pts.loc[~pts["included"], "denervation_type"] = "none"
-    pts["explanation"] = _explain(pts, mus, n, lesions, matched_lesion, anatomy)
+    pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
     n = n.rename(columns={"counts": "counts_as_neuropathy"})
-    return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les)
+    mus = mus.drop(columns="_mid")
+    return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
+
+
+LESION_COLUMNS = ["patient_id", "side", "kind", "nerve", "element", "site", "localised", "label",
+                  "n_muscles_explained", "findings"]
+
+
+def _lesion_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
+    """The name of each nerve lesion, from its typed columns (spec §4.1)."""
+    if not len(lesions):
+        return pd.Series(dtype=object)
+    nerve = _nice(lesions["lesion_nerve"])
+    site = _nice(lesions["lesion_site"])
+    branch = lesions["branch"].fillna("").astype(str)
+    explains = lesions["n_muscles_explained"] > 0
+    sensory_nerve = lesions["lesion_nerve"].map(anatomy.nerves["kind"]).eq("sensory")
+    parent_named = explains | lesions["has_motor"].fillna(False).astype(bool)
+    label = np.select(
+        [lesions["kind"].eq("cranial_neuropathy"),
+         lesions["localised"],
+         parent_named & branch.ne(""),
+         branch.ne(""),
+         sensory_nerve],
+        ["cranial neuropathy (" + nerve + ")",
+         "mononeuropathy (" + nerve + ", " + site + ")",
+         "mononeuropathy (" + nerve + ", proximal to the " + branch + " branch)",
+         "sensory neuropathy (" + branch + ")",
+         "sensory neuropathy (" + nerve + ")"],
+        "mononeuropathy (" + nerve + ", site not localised)")
+    return pd.Series(label, index=lesions.index)
+
+
+def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
+                  cover: pd.DataFrame, pn_evidence: pd.Series) -> pd.DataFrame:
+    """The lesions that explain the findings: nerve, plexus element, polyneuropathy."""
+    parts = []
+    if len(lesions):
+        parts.append(pd.DataFrame({
+            "patient_id": lesions["patient_id"], "side": lesions["side"], "kind": lesions["kind"],
+            "nerve": lesions["lesion_nerve"], "element": None, "site": lesions["lesion_site"],
+            "localised": lesions["localised"].astype(bool), "label": lesions["label"],
+            "n_muscles_explained": lesions["n_muscles_explained"],
+            "findings": lesions["findings"].fillna("")}))
+    if len(plex):
+        parts.append(pd.DataFrame({
+            "patient_id": plex["patient_id"], "side": plex["side"], "kind": "plexopathy",
+            "nerve": None, "element": plex["element"], "site": None, "localised": True,
+            "label": plex["label"], "n_muscles_explained": plex["n_muscles_explained"],
+            "findings": plex["snap_nerves"].fillna("").str.replace("|", " sensory|", regex=False)
+            + " sensory"}))
+    if len(pats):
+        flags = pats[["polyneuropathy", "neuronopathy", "proximal_f"]].fillna(False).astype(bool)
+        diffuse = flags["polyneuropathy"] | flags["neuronopathy"]
+        p = pats[diffuse | flags["proximal_f"]]
+        diffuse = diffuse[p.index]
+        n_pn = cover[cover["lesion_key"].eq("PN")].groupby("patient_id").size()
+        parts.append(pd.DataFrame({
+            "patient_id": p["patient_id"], "side": "both",
+            "kind": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"], "neuronopathy",
+                                               "polyneuropathy"), "proximal_demyelinating"),
+            "nerve": None, "element": None, "site": None, "localised": False,
+            "label": np.where(diffuse, p["pn_text"], p["prox_text"]),
+            "n_muscles_explained": p["patient_id"].map(n_pn).fillna(0).astype(int).to_numpy(),
+            "findings": map_text(p["patient_id"], pn_evidence).to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=LESION_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[LESION_COLUMNS].sort_values(
+        ["patient_id", "kind"], kind="stable").reset_index(drop=True)
 
 
 def _study_label(n: pd.DataFrame) -> pd.Series:
@@ -376,7 +553,7 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
 
 
 def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
-             matched_lesion: pd.Series, anatomy: Anatomy) -> pd.Series:
+             matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
     """One plain-language paragraph per patient, built from the same tables as the results."""
     pid = pts["patient_id"]
     den = mus[mus["denervation"] & mus["included"]].copy()
@@ -398,11 +575,32 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     if len(not_counted):
         low_cmap = not_counted["study"].eq("motor") & (
             not_counted["axonal"].fillna(False).astype(bool) | not_counted["absent"].fillna(False).astype(bool))
-        reason = np.where(not_counted["age_caveat"], "lower-limb SNAP at age ≥ 60, symmetric and isolated",
-                          np.where(low_cmap,
-                                   "reduced CMAP with normal sensory responses and no demyelinating features"
-                                   " — not a neuropathy by itself",
-                                   "outside its limit but short of any neuropathy criterion"))
+        # "normal sensory responses" only when the same limb's SNAPs were measured and all normal
+        sens = n[n["study"].eq("sensory")]
+        limb_sens = sens.groupby(["patient_id", "limb"]).agg(n_s=("abnormal", "size"),
+                                                            n_abn=("abnormal", "sum"))
+        ls = limb_sens.reindex(pd.MultiIndex.from_arrays([not_counted["patient_id"], not_counted["limb"]]))
+        sens_normal = ((ls["n_s"].fillna(0) > 0) & (ls["n_abn"].fillna(0) == 0)).to_numpy()
+        sens_phrase = np.where(sens_normal, " with normal sensory responses in the same limb",
+                               np.where(ls["n_s"].fillna(0).to_numpy() > 0,
+                                        " (the limb's sensory findings are listed separately)",
+                                        " (no sensory response of that limb measured)"))
+        central = not_counted["blink_pattern"].isin(["pontine", "medullary"]).to_numpy()
+        # a low CMAP of a nerve with a lesion named above is that lesion's axon loss
+        les_keys = lesions[["patient_id", "nerve", "side"]].dropna().drop_duplicates().assign(_les=True)
+        of_lesion = not_counted[["patient_id", "nerve", "side"]].merge(
+            les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna().to_numpy()
+        low = low_cmap.to_numpy()
+        reason = np.select(
+            [not_counted["age_caveat"].to_numpy(dtype=bool), central, low & of_lesion, low],
+            [f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, symmetric and isolated",
+             not_counted["blink_pattern"].astype(str) + " blink-reflex pattern: central (brainstem), "
+             "not a neuropathy (spec §4.1)",
+             "axon loss of the " + not_counted["nerve"].astype(str).str.replace("_", " ")
+             + " nerve, part of the lesion named above",
+             "reduced CMAP without demyelinating features" + pd.Series(sens_phrase, index=not_counted.index)
+             + " — not a neuropathy by itself"],
+            "outside its limit but short of any neuropathy criterion")
         vals = not_counted["flagged_values"].fillna("")
         nc = (_study_label(not_counted) + np.where(vals.ne(""), " [" + vals + "]", "")
               + " (" + reason + ")")
@@ -427,7 +625,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(~pts["included"], "Excluded: " + pts["exclusion_reason"] + ".", ""))
     parts.append(np.where(pts["included"] & pts["emg_denervation"],
                           "EMG: denervation (" + pts["denervation_type"].str.replace("_", " ") + ") in "
-                          + get(den_txt) + " [rule: fibs/PSW ≥ 1+ = acute; increased MUAP duration or "
+                          + get(den_txt) + f" [rule: fibs/PSW ≥ {rules['emg']['acute_min_grade']:g}+ = acute; increased MUAP duration or "
                           "amplitude = chronic].", ""))
     parts.append(np.where(pts["included"] & ~pts["emg_denervation"],
                           "EMG: no denervation in " + pid.map(n_exam).fillna(0).astype(int).astype(str)
@@ -451,7 +649,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(pts["lmn_with_corresponding_mri"],
                           "MRI: lesion at cord segments/levels " + matched[0].fillna("") + " covers "
                           + matched[1].fillna("") + " of " + pts["lmn_segments"]
-                          + " (±1 segment) → corresponding MRI lesion.", ""))
+                          + f" (±{rules['mri']['segment_tolerance']:g} segment) → corresponding MRI lesion.", ""))
     parts.append(np.where(pts["lmn_involvement"] & ~pts["lmn_with_corresponding_mri"],
                           np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["_mri_all"]
                                    + " do not cover " + pts["lmn_segments"] + ".",

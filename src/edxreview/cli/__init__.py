@@ -158,7 +158,8 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
         console.print(f"{len(result.study.warnings)} warning(s); see {out / 'warnings.csv'}")
     print_results(result.summary, console, published)
     console.print(f"Outputs written to {out}/ (summary.json, patients.csv, muscles.csv, nerves.csv, "
-                  "values.csv, warnings.csv, report.html, results.xlsx, figures/)")
+                  "values.csv, findings.csv, lesions.csv, warnings.csv, report.html, results.xlsx, "
+                  "figures/)")
     return EXIT_OK
 
 

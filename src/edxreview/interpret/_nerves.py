@@ -233,7 +233,7 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     values.loc[absent, "abnormal"] = True
     values["reference"] = pd.Categorical.from_codes(limit.notna().to_numpy().astype(int),
                                                     categories=["", reference.label])
-    values = _facial_side_ratio(values, reference)
+    values = _side_ratios(values, reference)
     values = values[VALUE_COLUMNS + ["age_years"]].reset_index(drop=True)
     # columns with a handful of distinct values are stored as categories: a registry's value
     # table holds millions of rows
@@ -274,33 +274,42 @@ def _blink_differences(blink: pd.DataFrame) -> pd.DataFrame:
     return out[out["value"].notna()]
 
 
-def _facial_side_ratio(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
-    """Facial CMAP amplitude as a fraction of the other side's (ENoG-style ratio)."""
+def _side_ratios(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
+    """CMAP amplitude as a fraction of the other side's, for every nerve whose reference set has
+    an ``amplitude_side_ratio`` row (facial, femoral, or any lab row marked so; spec §4.1)."""
     lim = reference.limits
-    ratio_lim = lim[(lim["nerve"] == "facial") & (lim["parameter"] == "amplitude_side_ratio")]
-    amp = values[(values["nerve"] == "facial") & (values["parameter"] == "amplitude_mv")]
+    ratio_lim = lim[lim["parameter"].eq("amplitude_side_ratio") & lim["study"].eq("motor")]
+    ratio_lim = ratio_lim.assign(
+        reference_row=[int(lim.index.get_loc(i)) + 2 for i in ratio_lim.index]
+    ).drop_duplicates("nerve").set_index("nerve")
+    amp = values[values["study"].eq("motor") & values["parameter"].eq("amplitude_mv")
+                 & values["nerve"].isin(ratio_lim.index)]
     if ratio_lim.empty or amp.empty:
         return values
     per_side = amp.assign(v=amp["value"].where(~amp["no_response"], 0.0)).groupby(
-        ["patient_id", "side"])["v"].max().unstack()
+        ["patient_id", "nerve", "side"], observed=True)["v"].max().unstack()
     if not {"L", "R"} <= set(per_side.columns):
         return values
-    per_side = per_side.dropna()
-    limit = float(ratio_lim["limit"].iloc[0])
+    per_side = per_side[["L", "R"]].dropna()
     rows = []
     for side, other in (("L", "R"), ("R", "L")):
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = per_side[side] / per_side[other]
         ratio = ratio[np.isfinite(ratio)]
+        nerve = ratio.index.get_level_values("nerve")
+        limit = ratio_lim["limit"].reindex(nerve).to_numpy(dtype=float)
         rows.append(pd.DataFrame({
-            "patient_id": ratio.index, "study": "motor", "nerve": "facial", "side": side,
-            "site": "stylomastoid", "recording_site": None, "parameter": "amplitude_side_ratio",
+            "patient_id": ratio.index.get_level_values("patient_id"), "study": "motor",
+            "nerve": nerve, "side": side, "site": None,
+            "recording_site": None, "parameter": "amplitude_side_ratio",
             "value": ratio.round(3).to_numpy(), "no_response": False, "unit": "ratio",
             "bound": "lower", "limit": limit,
             "percent_of_limit": np.round(100 * ratio.to_numpy() / limit, 1),
-            "abnormal": (ratio < limit).to_numpy(),
-            "flag": np.where(ratio < limit, "low", "normal"),
-            "reference": reference.label, "source": ratio_lim["source"].iloc[0],
-            "reference_status": ratio_lim["status"].iloc[0],
-            "reference_row": int(lim.index.get_loc(ratio_lim.index[0])) + 2, "sheet": "ncs_motor", "row": np.nan}))
+            "abnormal": ratio.to_numpy() < limit,
+            "flag": np.where(ratio.to_numpy() < limit, "low", "normal"),
+            "reference": reference.label,
+            "source": ratio_lim["source"].reindex(nerve).to_numpy(),
+            "reference_status": ratio_lim["status"].reindex(nerve).to_numpy(),
+            "reference_row": ratio_lim["reference_row"].reindex(nerve).to_numpy(),
+            "sheet": "ncs_motor", "row": np.nan}))
     return pd.concat([values, *rows], ignore_index=True)

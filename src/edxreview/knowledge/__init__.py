@@ -9,6 +9,7 @@ from ._reference import (
     status_counts,
     validate_limits,
 )
+from ._rules import Rules, read_rules, validate_rules
 from ._tables import (
     Anatomy,
     load_anatomy,
@@ -26,6 +27,9 @@ __all__ = [
     "LAB_STATUS",
     "STATUSES",
     "Anatomy",
+    "Rules",
+    "read_rules",
+    "validate_rules",
     "ReferenceSet",
     "load_anatomy",
     "load_brainstem_nuclei",

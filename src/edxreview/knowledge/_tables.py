@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import InvalidParameterError
+from ._rules import Rules, read_rules
 
 _DATA = "edxreview.knowledge.data"
 
@@ -79,10 +80,10 @@ def read_table(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 @lru_cache(maxsize=None)
-def load_rules() -> dict[str, Any]:
-    """The interpretation thresholds (``interpretation_rules.toml``) with their sources."""
-    with open(_data_path("interpretation_rules.toml"), "rb") as fh:
-        return tomllib.load(fh)
+def load_rules() -> Rules:
+    """The interpretation thresholds (``interpretation_rules.toml``), validated, with their
+    sources (see :mod:`edxreview.knowledge._rules`)."""
+    return read_rules(_data_path("interpretation_rules.toml"))
 
 
 def _split(cell: str) -> list[str]:
@@ -127,6 +128,34 @@ class Anatomy:
     site_aliases: dict[str, str]
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     site_aliases_by_nerve: dict[tuple[str, str], str] = field(default_factory=dict)
+    sensory: pd.DataFrame = field(default_factory=pd.DataFrame)
+    plexus: pd.DataFrame = field(default_factory=pd.DataFrame)
+    muscle_elements: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+_TRUNK_WORDS = re.compile(r"upper|middle|lower")
+_CORD_WORDS = re.compile(r"lateral|posterior|medial")
+
+
+def plexus_elements_of(text: str) -> list[str]:
+    """The plexus element ids in a ``plexus_element`` cell of ``muscles.csv``.
+
+    ``"upper/middle trunk > lateral cord"`` → ``upper_trunk, middle_trunk, lateral_cord``;
+    ``"middle + lower trunk > lateral + medial cords"`` → both trunks and both cords;
+    ``"sacral plexus > sciatic (peroneal division)"`` → ``sacral_plexus``; ``"root"`` and
+    ``"none"`` (supplied above the plexus, or outside it) → no element.
+    """
+    t = str(text).lower()
+    out: list[str] = []
+    for part in t.split(">"):
+        if "trunk" in part:
+            out += [w + "_trunk" for w in _TRUNK_WORDS.findall(part)]
+        if "cord" in part:
+            out += [w + "_cord" for w in _CORD_WORDS.findall(part)]
+    for plexus in ("lumbar", "sacral"):
+        if f"{plexus} plexus" in t:
+            out.append(f"{plexus}_plexus")
+    return list(dict.fromkeys(out))
 
 
 def _alias_map(table: pd.DataFrame, id_col: str) -> dict[str, str]:
@@ -167,7 +196,25 @@ def load_anatomy() -> Anatomy:
     for col in ("lesion_axis_rank",):
         if col in nerves:
             nerves[col] = pd.to_numeric(nerves[col], errors="coerce")
+    sensory, sensory_meta = read_table("sensory_nerves")
+    sensory = sensory.set_index("nerve")
+    sensory["branch_rank"] = pd.to_numeric(sensory["branch_rank"], errors="coerce")
+    sensory["parent_nerve"] = sensory["parent_nerve"].replace("", None)
+    sensory["elements"] = sensory["plexus_elements"].map(_split)
+    plexus, plexus_meta = read_table("plexus_elements")
+    plexus = plexus.set_index("element")
+    plexus["order"] = pd.to_numeric(plexus["order"], errors="coerce")
+    plexus["roots_list"] = plexus["roots"].map(_split)
+    elements = muscles["plexus_element"].map(plexus_elements_of)
+    muscle_elements = elements.explode().dropna().rename("element").reset_index()
+    unknown = set(muscle_elements["element"]) - set(plexus.index)
+    if unknown:
+        raise InvalidParameterError(f"muscles.csv names plexus elements {sorted(unknown)} that "
+                                    "plexus_elements.csv does not list")
     return Anatomy(
+        sensory=sensory,
+        plexus=plexus,
+        muscle_elements=muscle_elements,
         muscles=muscles,
         nerves=nerves,
         sites=sites,
@@ -179,6 +226,8 @@ def load_anatomy() -> Anatomy:
             muscles_meta["id"]: muscles_meta,
             nerves_meta["id"]: nerves_meta,
             sites_meta["id"]: sites_meta,
+            sensory_meta["id"]: sensory_meta,
+            plexus_meta["id"]: plexus_meta,
         },
     )
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from ..knowledge import STATUSES, load_rules
+from ..knowledge import STATUSES, ReferenceSet, load_reference, load_rules
 
 #: Citations of the project's own documents: not sources a reader can look up.
 _INTERNAL = re.compile(r"^\s*(edx-knowledge|edxreview\b)", re.IGNORECASE)
@@ -17,13 +18,16 @@ def _pct(fraction: float) -> str:
     return f"{100 * fraction:g} %"
 
 
-def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
+def describe_rules(rules: Mapping[str, Any] | None = None,
+                   reference: ReferenceSet | None = None) -> list[dict[str, str]]:
     """The interpretation rules in words, each with its thresholds and cited sources.
 
     Parameters
     ----------
-    rules : dict, optional
+    rules : Rules, optional
         As returned by :func:`edxreview.knowledge.load_rules` (loaded when omitted).
+    reference : ReferenceSet, optional
+        The limits used (for the side-to-side fractions); the bundled set when omitted.
 
     Returns
     -------
@@ -35,11 +39,16 @@ def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
 
     def cite(section: dict[str, Any]) -> str:
         keys = str(section.get("source", "")).split("|")
-        cited = [sources.get(k, {}).get("citation", k) for k in keys if k]
-        published = [c for c in cited if not _INTERNAL.match(str(c))]
-        if cited and not published:
+        parts = []
+        for k in (k for k in keys if k):
+            src = sources.get(k, {})
+            if src.get("citation") and not _INTERNAL.match(str(src["citation"])):
+                parts.append(str(src["citation"]))
+            elif src.get("convention"):
+                parts.append("edxreview convention: " + str(src["convention"]))
+        if any(keys) and not parts:
             return "edxreview convention (no published threshold)"
-        return "; ".join(published)
+        return "; ".join(parts)
 
     out = []
     e = r.get("emg", {})
@@ -74,13 +83,15 @@ def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
             f"{', '.join(c.get('excluded_nerves', [])) or 'no'} nerve."), "sources": cite(c)})
     for ent in r.get("entrapment", []):
         parts = []
-        if "min_velocity_m_s" in ent:
-            parts.append(f"velocity across the segment below {ent['min_velocity_m_s']:g} m/s")
         if "max_velocity_drop_m_s" in ent:
+            floor = (f"{ent['min_velocity_m_s']:g} m/s" if "min_velocity_m_s" in ent
+                     else "the nerve's lower limit")
+            parts.append(f"the velocity across the segment is below {floor}")
             parts.append(f"more than {ent['max_velocity_drop_m_s']:g} m/s slower than the "
-                         "adjacent segment")
+                         "adjacent distal segment (slowing localised to the segment; uniform "
+                         "slowing with a low CMAP is axon loss)")
         site = ent["site"].replace("_", " ")
-        text = (f"Focal slowing when {' or '.join(parts)}." if parts else
+        text = (f"Focal slowing when {' and '.join(parts)}." if parts else
                 f"No velocity criterion; a conduction block in the segment that spans the "
                 f"{site} is named at the {site}.")
         out.append({"topic": f"Entrapment: {ent['nerve']} at {site}", "text": text,
@@ -90,11 +101,31 @@ def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
         out.append({"topic": f"Entrapment: {ent['nerve']} at the {site}", "text": (
             f"Focal slowing at the {site} when the distal motor latency is above the upper "
             "limit with a CMAP that axonal loss cannot account for."), "sources": cite(ent)})
-    f = r.get("facial", {})
-    if f:
-        out.append({"topic": "Facial nerve", "text": (
-            f"A facial CMAP below {f['min_side_ratio']:g}× the other side is abnormal."),
-            "sources": cite(f)})
+    for ent in r.get("sensory_entrapment", []):
+        site = ent["site"].replace("_", " ")
+        out.append({"topic": f"Entrapment: {ent['nerve']} SNAP at the {site}", "text": (
+            f"A slowed {ent['nerve']} SNAP, whose recorded segment crosses the {site}, "
+            f"localises the lesion at the {site}."), "sources": cite(ent)})
+    ref = reference if reference is not None else load_reference()
+    side = ref.limits[ref.limits["parameter"].eq("amplitude_side_ratio")]
+    if len(side):
+        which = ", ".join(f"{n.replace('_', ' ')} ({lim:g})" for n, lim in
+                          zip(side["nerve"], side["limit"]))
+        out.append({"topic": "Side-to-side comparison", "text": (
+            f"Where a CMAP is compared with the other side ({which}), one below that fraction "
+            "of the other side's is reduced."),
+            "sources": "; ".join(dict.fromkeys(str(x) for x in side["source"]))})
+    loc = r.get("localisation", {})
+    if loc:
+        out.append({"topic": "Localisation", "text": (
+            f"A plexus element is named when SNAPs whose fibres pass through it are low or "
+            f"absent (on one side), muscles of at least {loc['plexus_min_nerves']:g} peripheral "
+            f"nerves sharing it are denervated, and the muscles supplied above it (root-level "
+            f"nerves, paraspinals) are spared. A sensory branch belongs to its parent nerve. "
+            f"Prolonged or absent F-waves with normal distal conduction in at least "
+            f"{loc['proximal_f_min_nerves']:g} nerves are a proximal (polyradicular) pattern. "
+            f"Blink-reflex patterns that are central (pontine, medullary) are not a neuropathy."),
+            "sources": cite(loc)})
     s = r.get("sensory_age", {})
     if s:
         out.append({"topic": "Sensory responses with age", "text": (
@@ -110,6 +141,10 @@ def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
             f"{', '.join(n.replace('_', ' ') for n in p['lower_limb_sensory_nerves'])}); "
             f"demyelinating when at least {p['demyelinating_min_nerves']:g} nerves are "
             f"demyelinating."), "sources": cite(p)})
+    conv = r.conventions() if hasattr(r, "conventions") else {}
+    if conv:
+        out.append({"topic": "Laboratory conventions", "text": " ".join(
+            f"{k.replace('_', ' ')}: {v}" for k, v in conv.items()), "sources": "edxreview"})
     m = r.get("mri", {})
     if m:
         out.append({"topic": "Corresponding MRI lesion", "text": (
@@ -120,11 +155,12 @@ def describe_rules(rules: dict[str, Any] | None = None) -> list[dict[str, str]]:
     return out
 
 
-def describe_classifications() -> list[dict[str, str]]:
+def describe_classifications(rules: Mapping[str, Any] | None = None) -> list[dict[str, str]]:
     """The six patient-level classifications in words (study-workbook specification §4)."""
+    grade = (rules or load_rules())["emg"]["acute_min_grade"]
     return [
         {"topic": "Denervation on EMG", "text": "At least one muscle with acute denervation "
-         "(fibrillation potentials or positive sharp waves 1+ or more) or chronic denervation "
+         f"(fibrillation potentials or positive sharp waves {grade:g}+ or more) or chronic denervation "
          "(MUAPs of increased duration or amplitude). Fasciculations alone, reduced recruitment "
          "alone and myopathic MUAPs are not denervation."},
         {"topic": "Peripheral or cranial neuropathy on NCS", "text": "A sensory response below "

@@ -175,7 +175,7 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
     pts = result.patients[result.patients["included"].astype(bool)]
     typed = result.study.tables["patients"]
     typed = typed[isin(typed["patient_id"], pts["patient_id"])]
-    ch = build_characteristics(typed, result.lesions, result.study.tables.get("mri"))
+    ch = build_characteristics(typed, result.mri_lesions, result.study.tables.get("mri"))
     group = pts.drop_duplicates("patient_id").set_index("patient_id")["lmn_involvement"]
     group = group.reindex(ch.index).fillna(False).astype(bool)
     t1 = compute_table1(ch, group, ("LMN involvement", "No LMN involvement"))
@@ -232,8 +232,8 @@ def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str,
 
     mri = result.study.tables.get("mri", pd.DataFrame(columns=["patient_id"]))
     mri = mri[isin(mri["patient_id"], keep)].copy()
-    if len(result.lesions) and len(mri):
-        seg = result.lesions[["patient_id", "region", "level_from", "level_to",
+    if len(result.mri_lesions) and len(mri):
+        seg = result.mri_lesions[["patient_id", "region", "level_from", "level_to",
                               "segments_text"]].drop_duplicates(
             ["patient_id", "region", "level_from", "level_to"])
         mri = mri.merge(seg, on=["patient_id", "region", "level_from", "level_to"], how="left")
@@ -305,7 +305,8 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "n_patients_total": len(patients),
         "n_flagged": int(flagged.sum()), "class_columns": _CLASS_COLUMNS, "short": _SHORT,
         "labels": {k: m["label"] for k, m in summary["measures"].items()},
-        "rules": describe_rules(), "classifications": describe_classifications(),
+        "rules": describe_rules(reference=result.reference),
+        "classifications": describe_classifications(),
         "tables": [t | {"status_text": status_text(t.get("status"))}
                    for t in prov.get("tables", [])],
         "reference_meta": getattr(result.reference, "meta", {}),
@@ -318,11 +319,11 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
     """All report figures as SVG text, with titles and captions."""
     inc = result.patients[result.patients["included"].astype(bool)]
-    seg_svg, seg_note = _figures.plot_segmental_map(inc, result.muscles, result.lesions)
+    seg_svg, seg_note = _figures.plot_segmental_map(inc, result.muscles, result.mri_lesions)
     figs = {
         "flow": ("Cohort flow", flow_svg(flow_counts(result.patients, result.summary.get("rows"))),
                  "From the workbook to the study's classifications."),
-        "overlap": ("Overlap of findings", _figures.plot_overlap(inc, result.lesions),
+        "overlap": ("Overlap of findings", _figures.plot_overlap(inc, result.mri_lesions),
                     "Included patients by EMG denervation, NCS neuropathy and a cord or "
                     "brainstem lesion on MRI."),
         "segmental_map": ("Segmental map", seg_svg,
@@ -378,7 +379,8 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
         [(k, v) for k, v in flow.items() if k != "reasons"] +
         [(f"excluded: {r}", n) for r, n in flow["reasons"]], columns=["step", "patients"])
     detail = {"muscles": result.muscles, "nerves": result.nerves, "values": result.values,
-              "mri_lesions": result.lesions}
+              "findings": result.findings, "lesions": result.lesions,
+              "mri_lesions": result.mri_lesions}
     notes = context.setdefault("export_notes", {})
     if len(result.patients) > PATIENT_PAGE_THRESHOLD:
         keep = pd.Index(context["paged_ids"])

@@ -1,0 +1,146 @@
+"""Localisation of the peripheral lesions found on NCS (spec §4.1).
+
+Plexus elements are found from the abnormal SNAPs whose fibres pass through an element and the
+denervated muscles it supplies, with the muscles supplied above it (root-level nerves,
+paraspinals) spared. Every step is a join or a group-by over the whole cohort's tables; the
+greedy choice of the fewest elements runs a fixed, small number of rounds.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..knowledge import Anatomy
+
+_KEY = ["patient_id", "side"]
+
+
+def _above_blocked(muscles: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """(patient, side, element) pairs whose roots show denervation in muscles supplied above
+    the plexus (``plexus_element`` = root, or paraspinal muscles)."""
+    m = muscles[muscles["denervation"]]
+    above = m["muscle"].map(anatomy.muscles["plexus_element"]).eq("root") | m["region"].eq("paraspinal")
+    m = m[above.fillna(False)]
+    if not len(m):
+        return pd.DataFrame(columns=_KEY + ["element"])
+    seg = m[_KEY + ["segments"]].assign(segment=m["segments"].astype(str).str.split("|")).explode("segment")
+    roots = anatomy.plexus["roots_list"].explode().rename("segment").reset_index()
+    blocked = seg.merge(roots, on="segment")[_KEY + ["element"]].drop_duplicates()
+    return blocked
+
+
+def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
+                   rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The plexus elements that explain abnormal SNAPs and denervated muscles, fewest first.
+
+    Parameters
+    ----------
+    snaps : DataFrame
+        ``patient_id, side, nerve``: abnormal SNAPs counted as neuropathy evidence and not
+        part of a polyneuropathy.
+    muscles : DataFrame
+        Every muscle examined: ``_mid, patient_id, side, muscle, nerve, region, segments,
+        denervation``.
+
+    Returns
+    -------
+    lesions : DataFrame
+        ``patient_id, side, element, n_snaps, n_muscles, snap_nerves``.
+    covered_snaps : DataFrame
+        ``patient_id, side, nerve, element``: the SNAPs each element accounts for.
+    covered_muscles : DataFrame
+        ``_mid, element``: the denervated muscles each element explains.
+    """
+    empty = (pd.DataFrame(columns=_KEY + ["element", "n_snaps", "n_muscles", "snap_nerves"]),
+             pd.DataFrame(columns=_KEY + ["nerve", "element"]), pd.DataFrame(columns=["_mid", "element"]))
+    if not len(snaps) or not len(muscles):
+        return empty
+    min_nerves = rules["localisation"]["plexus_min_nerves"]
+    sens = anatomy.sensory
+    s = snaps[_KEY + ["nerve"]].drop_duplicates()
+    s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
+    s["unit"] = s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"])
+    muscles = muscles[muscles["patient_id"].isin(s["patient_id"])]
+    me = muscles[["_mid"] + _KEY + ["muscle", "nerve", "denervation"]].merge(
+        anatomy.muscle_elements, on="muscle")
+    blocked = _above_blocked(muscles, anatomy)
+    key = _KEY + ["element"]
+    chosen = []
+    for _ in range(rules["localisation"]["max_plexus_elements_per_side"]):
+        if not len(s):
+            break
+        den = me[me["denervation"]]
+        n_snap = s.groupby(key)["nerve"].nunique().rename("n_snaps")
+        n_mus = den.groupby(key)["_mid"].nunique().rename("n_muscles")
+        n_norm = me[~me["denervation"]].groupby(key)["_mid"].nunique().rename("n_normal")
+        units = pd.concat([s[key + ["unit"]], den[key + ["nerve"]].rename(columns={"nerve": "unit"})])
+        n_units = units.groupby(key)["unit"].nunique().rename("n_nerves")
+        cand = pd.concat([n_snap, n_mus, n_norm, n_units], axis=1).fillna(0).reset_index()
+        cand = cand.merge(blocked.assign(_blocked=True), on=key, how="left")
+        ok = ((cand["n_snaps"] >= 1) & (cand["n_muscles"] >= 1) & (cand["n_nerves"] >= min_nerves)
+              & cand["_blocked"].isna())
+        cand = cand[ok]
+        if not len(cand):
+            break
+        cand["score"] = cand["n_snaps"] + cand["n_muscles"] - cand["n_normal"]
+        cand["order"] = cand["element"].map(anatomy.plexus["order"])
+        best = cand.sort_values(_KEY + ["score", "order"], ascending=[True, True, False, True]
+                                ).drop_duplicates(_KEY)
+        chosen.append(best[key + ["n_snaps", "n_muscles"]])
+        # what the chosen elements cover leaves the next round
+        cov_s = s.merge(best[key], on=key)[_KEY + ["nerve"]].drop_duplicates().assign(_c=True)
+        s = s.merge(cov_s, on=_KEY + ["nerve"], how="left")
+        s = s[s["_c"].isna()].drop(columns="_c")
+        cov_m = me.merge(best[key], on=key)["_mid"]
+        me = me[~me["_mid"].isin(cov_m) | ~me["denervation"]]
+    if not chosen:
+        return empty
+    lesions = pd.concat(chosen, ignore_index=True)
+    all_s = snaps[_KEY + ["nerve"]].drop_duplicates()
+    all_s = all_s.assign(element=all_s["nerve"].map(sens["elements"])).explode("element")
+    covered_snaps = all_s.merge(lesions[key], on=key)[_KEY + ["nerve", "element"]]
+    den_all = muscles[muscles["denervation"]][["_mid"] + _KEY + ["muscle"]].merge(
+        anatomy.muscle_elements, on="muscle")
+    covered_muscles = den_all.merge(lesions[key], on=key)[["_mid", "element"]].drop_duplicates()
+    names = covered_snaps.groupby(key)["nerve"].agg(lambda x: "|".join(dict.fromkeys(x)))
+    lesions = lesions.merge(names.rename("snap_nerves").reset_index(), on=key, how="left")
+    return lesions, covered_snaps, covered_muscles
+
+
+def plexus_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
+    """``plexopathy (brachial, upper trunk)`` for each plexus lesion."""
+    p = anatomy.plexus
+    return ("plexopathy (" + lesions["element"].map(p["plexus"]).astype(str) + ", "
+            + lesions["element"].map(p["display_name"]).astype(str) + ")")
+
+
+def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """Unlocalised nerve lesions whose denervation is confined to the nerve's own muscles.
+
+    Parameters
+    ----------
+    unloc : DataFrame
+        ``patient_id, side, lesion_nerve``: nerve lesions without a localised site.
+    remaining : DataFrame
+        Denervated muscles not explained by a localised lesion, a plexus element or a
+        polyneuropathy: ``_mid, patient_id, side, nerve, muscle``.
+
+    Returns
+    -------
+    DataFrame
+        ``_mid, patient_id, side, lesion_nerve``: the muscles each confined lesion explains.
+        A lesion is confined when every remaining denervated muscle on its side, in the region
+        its nerve supplies (cervical or lumbosacral, paraspinals included), belongs to it.
+    """
+    cols = ["_mid", "patient_id", "side", "lesion_nerve"]
+    if not len(unloc) or not len(remaining):
+        return pd.DataFrame(columns=cols)
+    m = anatomy.muscles
+    nerve_region = m.reset_index().groupby("nerve")["als_region"].first()
+    u = unloc[["patient_id", "side", "lesion_nerve"]].drop_duplicates()
+    u["region"] = u["lesion_nerve"].map(nerve_region)
+    r = remaining.assign(region=remaining["muscle"].map(m["als_region"]))
+    j = u.merge(r, on=["patient_id", "side", "region"])
+    j["own"] = j["nerve"].eq(j["lesion_nerve"])
+    all_own = j.groupby(["patient_id", "side", "lesion_nerve"])["own"].transform("all")
+    return j[all_own & j["own"]][cols].drop_duplicates()

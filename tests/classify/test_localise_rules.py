@@ -1,0 +1,117 @@
+"""Localisation rules on small tables: plexus elements, sparing above the plexus, confinement
+of an unlocalised nerve lesion to its own muscles, and lesion names (spec §4.1)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from edxreview.classify._classify import _lesion_label
+from edxreview.classify._localise import confined, plexus_label, plexus_lesions
+from edxreview.knowledge import load_anatomy, load_rules
+from edxreview.knowledge._tables import plexus_elements_of
+
+
+def muscles(rows: list[tuple]) -> pd.DataFrame:
+    """``(muscle, side, denervated)`` rows with the anatomy columns the rules read."""
+    m = load_anatomy().muscles
+    frame = pd.DataFrame(rows, columns=["muscle", "side", "denervation"])
+    frame["patient_id"] = 0
+    frame["_mid"] = range(len(frame))
+    frame["nerve"] = frame["muscle"].map(m["nerve"])
+    frame["region"] = frame["muscle"].map(m["region"])
+    frame["segments"] = frame["muscle"].map(m["roots_main"])
+    return frame
+
+
+def snaps(*nerves: str, side: str = "R") -> pd.DataFrame:
+    return pd.DataFrame({"patient_id": 0, "side": side, "nerve": list(nerves)})
+
+
+UPPER = [("supraspinatus", "R", True), ("deltoid", "R", True), ("biceps_brachii", "R", True),
+         ("rhomboid_major", "R", False), ("serratus_anterior", "R", False)]
+
+
+@pytest.mark.parametrize("text, elements", [
+    ("upper trunk > posterior cord", ["upper_trunk", "posterior_cord"]),
+    ("upper/middle trunk > lateral cord", ["upper_trunk", "middle_trunk", "lateral_cord"]),
+    ("middle + lower trunk > lateral + medial cords",
+     ["middle_trunk", "lower_trunk", "lateral_cord", "medial_cord"]),
+    ("lower (middle) trunk > posterior cord", ["lower_trunk", "middle_trunk", "posterior_cord"]),
+    ("medial cord + lateral cord", ["lateral_cord", "medial_cord"]),
+    ("sacral plexus > sciatic (peroneal division)", ["sacral_plexus"]),
+    ("root", []), ("none", []),
+])
+def test_plexus_elements_parsed_from_the_anatomy_table(text, elements):
+    assert sorted(plexus_elements_of(text)) == sorted(elements)
+
+
+def test_upper_trunk_from_snaps_and_muscles_of_several_nerves():
+    les, cov_s, cov_m = plexus_lesions(snaps("lateral_antebrachial_cutaneous", "radial"),
+                                       muscles(UPPER), load_anatomy(), load_rules())
+    assert les["element"].tolist() == ["upper_trunk"]
+    assert set(cov_s["nerve"]) == {"lateral_antebrachial_cutaneous", "radial"}
+    assert len(cov_m) == 3
+    assert plexus_label(les, load_anatomy()).tolist() == ["plexopathy (brachial, upper trunk)"]
+
+
+def test_denervation_above_the_plexus_rules_the_element_out():
+    rows = UPPER[:3] + [("rhomboid_major", "R", True)]
+    les, _, _ = plexus_lesions(snaps("lateral_antebrachial_cutaneous", "radial"), muscles(rows),
+                               load_anatomy(), load_rules())
+    assert les.empty
+
+
+def test_one_nerve_is_not_a_plexopathy():
+    les, _, _ = plexus_lesions(snaps("lateral_antebrachial_cutaneous"),
+                               muscles([("biceps_brachii", "R", True), ("brachialis", "R", True)]),
+                               load_anatomy(), load_rules())
+    assert les.empty                                  # musculocutaneous: a mononeuropathy
+
+
+def test_snaps_of_the_other_side_do_not_count():
+    les, _, _ = plexus_lesions(snaps("lateral_antebrachial_cutaneous", "radial", side="L"),
+                               muscles(UPPER), load_anatomy(), load_rules())
+    assert les.empty
+
+
+def test_lower_trunk_preferred_when_a_posterior_cord_c8_muscle_is_involved():
+    rows = [("first_dorsal_interosseous", "R", True), ("abductor_pollicis_brevis", "R", True),
+            ("extensor_indicis", "R", True)]
+    les, _, _ = plexus_lesions(snaps("medial_antebrachial_cutaneous", "ulnar"), muscles(rows),
+                               load_anatomy(), load_rules())
+    assert les["element"].tolist() == ["lower_trunk"]
+    spared = rows[:2] + [("extensor_indicis", "R", False)]
+    les, _, _ = plexus_lesions(snaps("medial_antebrachial_cutaneous", "ulnar"), muscles(spared),
+                               load_anatomy(), load_rules())
+    assert les["element"].tolist() == ["medial_cord"]
+
+
+def test_unlocalised_lesion_explains_only_when_denervation_is_confined_to_its_nerve():
+    unloc = pd.DataFrame({"patient_id": [0], "side": ["R"], "lesion_nerve": ["femoral"]})
+    own = muscles([("vastus_lateralis", "R", True), ("rectus_femoris", "R", True)])
+    assert len(confined(unloc, own, load_anatomy())) == 2
+    mixed = muscles([("vastus_lateralis", "R", True), ("adductor_longus", "R", True)])
+    assert confined(unloc, mixed, load_anatomy()).empty
+    other_side = muscles([("vastus_lateralis", "L", True)])
+    assert confined(unloc, other_side, load_anatomy()).empty
+
+
+@pytest.mark.parametrize("row, label", [
+    (dict(lesion_nerve="femoral", branch="saphenous", n_muscles_explained=2, has_motor=False),
+     "mononeuropathy (femoral, proximal to the saphenous branch)"),
+    (dict(lesion_nerve="femoral", branch="saphenous", n_muscles_explained=0, has_motor=False),
+     "sensory neuropathy (saphenous)"),
+    (dict(lesion_nerve="ulnar", branch=None, n_muscles_explained=1, has_motor=True),
+     "mononeuropathy (ulnar, site not localised)"),
+    (dict(lesion_nerve="ulnar", branch=None, lesion_site="elbow", localised=True,
+          n_muscles_explained=1, has_motor=True), "mononeuropathy (ulnar, elbow)"),
+    (dict(lesion_nerve="medial_antebrachial_cutaneous", branch=None, n_muscles_explained=0,
+          has_motor=False), "sensory neuropathy (medial antebrachial cutaneous)"),
+    (dict(lesion_nerve="trigeminal", kind="cranial_neuropathy", branch=None,
+          n_muscles_explained=0, has_motor=False), "cranial neuropathy (trigeminal)"),
+])
+def test_lesion_names_come_from_typed_columns(row, label):
+    base = dict(kind="mononeuropathy", lesion_site=None, localised=False)
+    frame = pd.DataFrame([base | row])
+    assert _lesion_label(frame, load_anatomy()).tolist() == [label]

@@ -1,0 +1,144 @@
+"""Rule by rule, on small hand-made tables: focal versus uniform slowing, side-to-side CMAP
+comparison, blink-reflex patterns, F-waves alone, and the findings table (spec §4.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edxreview.interpret import findings_table, flag_values, read_nerves
+from edxreview.interpret._readings import _read_blink
+from edxreview.io import Study
+from edxreview.knowledge import load_anatomy, load_reference, load_rules
+
+MOTOR_COLUMNS = ["patient_id", "nerve", "side", "stim_site", "recording_site", "latency_ms",
+                 "latency_ms_nr", "amplitude_mv", "amplitude_mv_nr", "velocity_m_s", "_row"]
+
+
+def study(motor: list[tuple], f_waves: list[tuple] = (), age: float = 45.0) -> Study:
+    """A one-patient study from motor rows ``(nerve, side, site, recording, latency, amplitude,
+    velocity)``, distal site first, and F rows ``(nerve, side, min_latency_ms)``."""
+    m = pd.DataFrame([{"patient_id": 0, "nerve": n, "side": s, "stim_site": site,
+                       "recording_site": rec, "latency_ms": lat, "latency_ms_nr": False,
+                       "amplitude_mv": amp, "amplitude_mv_nr": False, "velocity_m_s": cv,
+                       "_row": i + 2} for i, (n, s, site, rec, lat, amp, cv) in enumerate(motor)],
+                     columns=MOTOR_COLUMNS)
+    f = pd.DataFrame([{"patient_id": 0, "nerve": n, "side": s, "min_latency_ms": lat,
+                       "min_latency_ms_nr": lat is None, "_row": i + 2}
+                      for i, (n, s, lat) in enumerate(f_waves)],
+                     columns=["patient_id", "nerve", "side", "min_latency_ms", "min_latency_ms_nr", "_row"])
+    tables = {
+        "patients": pd.DataFrame({"patient_id": [0], "age_years": [age], "height_cm": [170.0]}),
+        "ncs_motor": m, "f_waves": f,
+        "ncs_sensory": pd.DataFrame(columns=["patient_id", "nerve", "side", "latency_ms", "amplitude_uv",
+                                             "velocity_m_s", "_row"]),
+        "blink_reflex": pd.DataFrame(columns=["patient_id", "side", "r1_ms", "r2_ipsi_ms", "r2_contra_ms",
+                                              "r1_ms_nr", "r2_ipsi_ms_nr", "r2_contra_ms_nr", "_row"]),
+    }
+    return Study(tables=tables, warnings=[], rows={}, source=Path("small"), sha256="")
+
+
+def read(s: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
+    anatomy = load_anatomy()
+    values = flag_values(s, load_reference(), anatomy)
+    return values, read_nerves(s, values, anatomy, load_rules())
+
+
+def ulnar(forearm: float, across: float, adm: float = 10.0) -> list[tuple]:
+    return [("ulnar", "R", "wrist", "abductor_digiti_minimi", 2.8, adm, None),
+            ("ulnar", "R", "below_elbow", "abductor_digiti_minimi", 6.5, adm * 0.97, forearm),
+            ("ulnar", "R", "above_elbow", "abductor_digiti_minimi", 8.5, adm * 0.95, across)]
+
+
+@pytest.mark.parametrize("forearm, across, adm, focal", [
+    (60.0, 38.0, 10.0, True),    # below 50 m/s and 22 m/s slower than the forearm
+    (62.0, 47.0, 10.0, True),    # just below the floor, 15 m/s slower
+    (60.0, 52.0, 10.0, False),   # above the 50 m/s floor
+    (50.0, 45.0, 10.0, False),   # below the floor but only 5 m/s slower: not localised
+    (44.0, 43.0, 3.0, False),    # uniform slowing with a low CMAP: axon loss
+], ids=["focal", "borderline focal", "above floor", "not clearly slower", "uniform"])
+def test_focal_slowing_needs_a_segment_slower_than_its_neighbour(forearm, across, adm, focal):
+    _, nerves = read(study(ulnar(forearm, across, adm)))
+    row = nerves[nerves["study"].eq("motor")].iloc[0]
+    assert bool(row["focal_slowing"]) is focal
+    assert (row["lesion_site"] == "elbow") is focal
+    if focal:
+        assert row["segment_velocity_m_s"] == across
+        assert row["adjacent_velocity_m_s"] == forearm
+
+
+def test_peroneal_floor_is_the_nerves_own_limit():
+    legs = [("peroneal", "R", "ankle", "extensor_digitorum_brevis", 4.5, 5.0, None),
+            ("peroneal", "R", "below_fibular_head", "extensor_digitorum_brevis", 10.5, 4.8, 50.0)]
+    slow = legs + [("peroneal", "R", "above_fibular_head", "extensor_digitorum_brevis", 13.8, 4.7, 30.0)]
+    fine = legs + [("peroneal", "R", "above_fibular_head", "extensor_digitorum_brevis", 12.4, 4.7, 45.0)]
+    assert read(study(slow))[1].iloc[0]["lesion_site"] == "fibular_head"
+    assert not read(study(fine))[1].iloc[0]["focal_slowing"]
+
+
+def test_side_to_side_ratio_where_no_adult_limit():
+    femoral = [("femoral", "R", "groin", "rectus_femoris", 6.0, 1.1, None),
+               ("femoral", "L", "groin", "rectus_femoris", 6.0, 4.4, None)]
+    values, nerves = read(study(femoral))
+    ratio = values[values["parameter"].eq("amplitude_side_ratio")].set_index("side")
+    assert ratio.loc["R", "abnormal"] and not ratio.loc["L", "abnormal"]
+    assert ratio.loc["R", "value"] == pytest.approx(0.25)
+    assert ratio.loc["R", "source"] == "side_ratio_convention"
+    by_side = nerves.set_index("side")
+    assert by_side.loc["R", "side_ratio_low"] and by_side.loc["R", "axonal"]
+    assert not by_side.loc["R", "qualifies"]          # a low CMAP alone is not a neuropathy
+
+
+def test_f_waves_alone_are_marked_proximal():
+    motor = [("median", "R", "wrist", "abductor_pollicis_brevis", 3.4, 9.0, None),
+             ("median", "R", "elbow", "abductor_pollicis_brevis", 7.5, 8.6, 58.0)]
+    _, nerves = read(study(motor, [("median", "R", 40.0)]))
+    row = nerves.iloc[0]
+    assert row["f_proximal"] and row["demyelinating"]
+    slow = [motor[0], ("median", "R", "elbow", "abductor_pollicis_brevis", 12.0, 8.6, 30.0)]
+    _, nerves = read(study(slow, [("median", "R", 40.0)]))
+    assert not nerves.iloc[0]["f_proximal"]            # distal conduction slowed too
+
+
+def blink_values(r: dict, l: dict) -> pd.DataFrame:
+    rows = [{"patient_id": 0, "side": side, "study": "blink", "parameter": p, "abnormal": v}
+            for side, flags in (("R", r), ("L", l)) for p, v in flags.items()]
+    return pd.DataFrame(rows)
+
+
+N = {"r1_ms": False, "r2_ipsi_ms": False, "r2_contra_ms": False}
+
+
+@pytest.mark.parametrize("right, left, pattern, qualifies", [
+    ({"r1_ms": True, "r2_ipsi_ms": True, "r2_contra_ms": True}, N, "afferent", True),
+    ({"r1_ms": True, "r2_ipsi_ms": True, "r2_contra_ms": False},
+     {"r1_ms": False, "r2_ipsi_ms": False, "r2_contra_ms": True}, "efferent", True),
+    ({"r1_ms": True, "r2_ipsi_ms": False, "r2_contra_ms": False}, N, "pontine", False),
+    ({"r1_ms": False, "r2_ipsi_ms": True, "r2_contra_ms": True}, N, "medullary", False),
+])
+def test_blink_patterns(right, left, pattern, qualifies):
+    out = _read_blink(blink_values(right, left)).set_index("side")
+    assert out.loc["R", "blink_pattern"] == pattern
+    assert bool(out.loc["R", "qualifies"]) is qualifies
+    assert out.loc["L", "blink_pattern"] in ("normal", "efferent_mirror")
+    assert not out.loc["L", "qualifies"]
+
+
+def test_findings_table_rows_carry_value_limit_rule_and_source():
+    values, nerves = read(study(ulnar(60.0, 38.0)))
+    muscles = pd.DataFrame({"patient_id": [0], "side": ["R"], "nerve": ["ulnar"],
+                            "muscle": ["first_dorsal_interosseous"], "paraspinal_level": [None],
+                            "acute": [True], "chronic": [False]})
+    f = findings_table(values, nerves, muscles, load_rules())
+    focal = f[f["kind"].eq("focal_slowing")].iloc[0]
+    assert (focal["nerve"], focal["site"], focal["value"], focal["rule"]) == ("ulnar", "elbow", 38.0, "entrapment")
+    assert "aanem_une" in focal["source"]
+    slow = f[f["kind"].eq("slowed_conduction")].iloc[0]
+    assert slow["value"] == 38.0 and slow["limit"] > 38.0 and slow["rule"] == "reference_limit"
+    den = f[f["kind"].eq("acute_denervation")].iloc[0]
+    assert den["muscle"] == "first_dorsal_interosseous" and den["limit"] == 1.0
+    assert set(f["kind"].astype(str)) == {"focal_slowing", "slowed_conduction", "acute_denervation"}
+    assert not np.isnan(f.loc[f["kind"].eq("slowed_conduction"), "limit"]).any()
