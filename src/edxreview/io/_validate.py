@@ -24,6 +24,7 @@ from ._schema import (
     NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, Column,
 )
 
+_AMBIGUOUS_COMMA = r"[+-]?[1-9]\d{0,2},\d{3}"
 _LEVEL_RE = re.compile(r"^([CTLS])\s*0?(\d{1,2})$", re.I)
 _VALID_VERTEBRAE = {f"C{i}" for i in range(1, 8)} | {f"T{i}" for i in range(1, 13)} | \
     {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 6)}
@@ -119,8 +120,18 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
     kind = col.kind
     if kind in ("number", "number_nr"):
         nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
-        cleaned = raw.where(~nr, "").str.replace(",", ".", regex=False)
+        # a decimal comma is read as a decimal point (4,5 → 4.5); a comma followed by exactly
+        # three digits after one to three others could be either that or a thousands
+        # separator (1,070 → 1070 or 1.07), so it is refused rather than guessed
+        ambiguous = raw.str.fullmatch(_AMBIGUOUS_COMMA)
+        coll.add(sheet, frame, ambiguous, col.name,
+                 lambda v: f"ambiguous number: the comma may separate thousands "
+                 f"({_without_comma(v)}) or decimals ({_decimal_point(v)}); edxreview reads a "
+                 f"comma as a decimal comma but never guesses here. Write {_without_comma(v)} "
+                 f"or {_decimal_point(v)} (no thousands separators)")
+        cleaned = raw.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
         num = pd.to_numeric(cleaned.where(~blank, None), errors="coerce")
+        blank = blank | ambiguous  # reported above: not "not a number" again
         bad = num.isna() & ~blank & ~nr
         if kind == "number":
             bad |= nr & ~blank
@@ -135,8 +146,13 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
             out[f"{col.name}_nr"] = nr.to_numpy()
         out[col.name] = num.astype(float).to_numpy()
         return
-    if kind in ("id", "text"):
-        out[col.name] = raw.where(~blank, None).to_numpy() if kind == "text" else raw.to_numpy()
+    if kind == "id":
+        # one id however its accents were encoded: 'José' typed on one system and pasted from
+        # another (precomposed é or e + combining accent) is one patient
+        out[col.name] = raw.str.normalize("NFC").to_numpy()
+        return
+    if kind == "text":
+        out[col.name] = raw.where(~blank, None).to_numpy()
         return
     table = {"sex": SEX_VALUES, "side": SIDE_VALUES, "side_optional": SIDE_VALUES,
              "bool": BOOL_VALUES, "antibody": ANTIBODY_VALUES, "grade": GRADE_VALUES,
@@ -218,6 +234,14 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         out[col.name] = parsed.where(~blank, None).to_numpy()
         return
     raise AssertionError(f"unhandled column kind {kind!r}")
+
+
+def _without_comma(value: str) -> str:
+    return str(value).strip().replace(",", "")
+
+
+def _decimal_point(value: str) -> str:
+    return str(value).strip().replace(",", ".").rstrip("0").rstrip(".")
 
 
 def _did_you_mean(value: str, vocabulary: dict[str, str]) -> str:
@@ -377,6 +401,13 @@ def validate_workbook(raw: RawWorkbook) -> Study:
         _check_ranges(name, frame, out, coll, plausibility)
         tables[name] = out.reset_index(drop=True)
 
+    if "patients" in raw.sheets and not rows.get("patients", {}).get("used"):
+        has_header = len(raw.headers.get("patients", {})) > 0
+        coll.problems.append(Problem(
+            "patients", None, None, None,
+            "no patients: the sheet has a header but no rows; add one row per patient"
+            if has_header else "no patients: the sheet is empty; row 1 must hold the column "
+            "names and each further row one patient (see `edxreview template`)"))
     _check_cross_sheet(tables, raw, coll, anatomy)
     _check_temperatures(tables, coll, anatomy)
     errors = [p for p in coll.problems if p.severity == "error"]
