@@ -165,6 +165,7 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
         write_csv(result.values, tmp / "values.csv")
         warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
                                 columns=["sheet", "row", "column", "value", "message", "severity"])
+        warnings["row"] = warnings["row"].astype("Int64")  # 162, not 162.0 beside empty rows
         warnings.to_csv(tmp / "warnings.csv", index=False, lineterminator="\n")
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(result.summary, fh, indent=2, ensure_ascii=False)

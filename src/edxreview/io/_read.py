@@ -215,8 +215,7 @@ class _SheetTooLarge(Exception):
         self.problem = problem
 
 
-def _xlsx_cells(book, ws, sheet: str, problems: list[Problem]
-                ) -> tuple[list[int], list[list[tuple[int, str]]], list[tuple[int, int, str, str]]]:
+def _xlsx_cells(book, ws, sheet: str) -> tuple[list[int], list[list[tuple[int, str]]], list[tuple[int, int, str, str]]]:
     """The cells of a worksheet that hold a value, row by row as stored in the file.
 
     The sheet's ``<dimension>`` tag is not used: other programs leave it out of date, and it
@@ -231,7 +230,7 @@ def _xlsx_cells(book, ws, sheet: str, problems: list[Problem]
     rows : list of list of (int, str)
         (0-based column, text) of each cell with a value.
     suspicious : list of (row number, 0-based column, text, flag)
-        Formula and date cells.
+        Formula, date and overlong cells (``"formula"``, ``"date"``, ``"long <length>"``).
     """
     from openpyxl.worksheet._reader import WorkSheetParser
 
@@ -267,11 +266,7 @@ def _xlsx_cells(book, ws, sheet: str, problems: list[Problem]
                         "columns edxreview reads in a sheet); delete the stray cell, or the "
                         "columns after the study's own"))
                 if len(text) > MAX_CELL_CHARS:
-                    problems.append(Problem(
-                        sheet, number, f"column {column}", _clip(text),
-                        f"the cell holds {len(text):,} characters, more than the limit of "
-                        f"{MAX_CELL_CHARS:,} (MAX_CELL_CHARS, Excel's own limit for a cell); "
-                        "shorten it"))
+                    suspicious.append((number, column - 1, _clip(text), f"long {len(text)}"))
                     text = _clip(text)
                 if flag:
                     suspicious.append((number, column - 1, text, flag))
@@ -382,7 +377,7 @@ def _read_xlsx(path: Path) -> RawWorkbook:
                 headers[name] = {}
                 continue
             try:
-                numbers, cells, suspicious = _xlsx_cells(book, ws, name, problems)
+                numbers, cells, suspicious = _xlsx_cells(book, ws, name)
                 if not cells:
                     sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
                     headers[name] = {}
@@ -414,9 +409,15 @@ def _flag_cells(frame: pd.DataFrame, names: dict[str, str], sheet: str, header_r
     spec_cols = {c.name for c in SHEETS[sheet].columns}
     cleared: dict[str, list[int]] = {}
     for r_index, c_index, text, flag in suspicious:
+        col = cols[c_index] if c_index < len(cols) - 1 else f"column {c_index + 1}"
+        if flag.startswith("long"):
+            problems.append(Problem(
+                sheet, r_index, names.get(col, col), text,
+                f"the cell holds {int(flag.split()[1]):,} characters, more than the limit of "
+                f"{MAX_CELL_CHARS:,} (MAX_CELL_CHARS, Excel's own limit for a cell); shorten it"))
+            continue
         if r_index <= header_row:
             continue
-        col = cols[c_index] if c_index < len(cols) - 1 else f"column {c_index + 1}"
         if flag == "formula":
             problems.append(Problem(sheet, r_index, names.get(col, col), text,
                                     "cell holds a formula; edxreview reads values only. "
