@@ -215,13 +215,15 @@ class _SheetTooLarge(Exception):
         self.problem = problem
 
 
-def _xlsx_cells(book, ws, sheet: str) -> tuple[list[int], list[list[tuple[int, str]]], list[tuple[int, int, str, str]]]:
+def _xlsx_cells(book, ws, sheet: str
+                ) -> tuple[list[int], list[list[tuple[int, str]]], list[tuple[int, int, str, str]]]:
     """The cells of a worksheet that hold a value, row by row as stored in the file.
 
     The sheet's ``<dimension>`` tag is not used: other programs leave it out of date, and it
     would hide rows or make an empty sheet look a million rows long. Work is bounded by the
-    cells present: rows without a value are skipped (their numbers kept), and no row is widened
-    to a column it does not use.
+    cells present: rows in which no cell holds a value (Excel stores formatting for them, or
+    nothing) are not rows of data and are skipped, the others keep their row numbers; no row is
+    widened to a column it does not use.
 
     Returns
     -------
@@ -251,10 +253,12 @@ def _xlsx_cells(book, ws, sheet: str) -> tuple[list[int], list[list[tuple[int, s
                     "limit); the file was not written by Excel or is damaged. Re-save it from "
                     "Excel, or save the sheet as CSV"))
             kept: list[tuple[int, str]] = []
+            stored = False  # a cell holds a value, if only a space: the row is read (and rejected)
             for cell in cells:
                 value = cell["value"]
                 if value is None:
                     continue
+                stored = True
                 text, flag = _cell_text(value, cell["data_type"] == "f")
                 if not text:
                     continue
@@ -271,7 +275,7 @@ def _xlsx_cells(book, ws, sheet: str) -> tuple[list[int], list[list[tuple[int, s
                 if flag:
                     suspicious.append((number, column - 1, text, flag))
                 kept.append((column - 1, text))
-            if kept:
+            if stored:
                 numbers.append(number)
                 rows.append(kept)
     return numbers, rows, suspicious
@@ -300,6 +304,8 @@ def _beyond_problem(sheet: str, row: int, pos: int, value: str, width: int, head
 def _xlsx_frame(sheet: str, numbers: list[int], cells: list[list[tuple[int, str]]],
                 problems: list[Problem]) -> tuple[pd.DataFrame, dict[str, str], int]:
     """The table of one worksheet from its cells; returns (frame, header names, header row)."""
+    lead = next(i for i, c in enumerate(cells) if c)  # rows of spaces above the header
+    numbers, cells = numbers[lead:], cells[lead:]
     head = [_dense(c) for c in cells[:10]]
     header_index = _find_header_row(head, sheet)
     if header_index:
@@ -378,7 +384,7 @@ def _read_xlsx(path: Path) -> RawWorkbook:
                 continue
             try:
                 numbers, cells, suspicious = _xlsx_cells(book, ws, name)
-                if not cells:
+                if not any(cells):
                     sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
                     headers[name] = {}
                     continue
