@@ -369,6 +369,8 @@ def _read_xlsx(path: Path) -> RawWorkbook:
     try:
         for ws in book.worksheets:
             name = normalize_header(ws.title)
+            if name in titles and name not in SHEETS:
+                continue  # a second notes sheet: ignored like the first
             if name in titles:
                 problems.append(Problem(
                     name, None, None, ws.title,
