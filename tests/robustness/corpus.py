@@ -469,7 +469,7 @@ CASES: list[Case] = [
     Case("title row above header", "patients", 1, "column 1", "Patient list 2023",
          mutate=title_row("patients", "Patient list 2023"), also=("Delete row 1",)),
     Case("value beyond the last column", "ncs_motor", 4, "column 10", "oops",
-         mutate=extra_field("ncs_motor", 4, "oops"), forms=("csv",)),
+         mutate=extra_field("ncs_motor", 4, "oops")),
     # files
     Case("empty CSV file", "patients", 1, value="patients.csv", build=_empty_csv, forms=("csv",),
          also=("empty",)),

@@ -629,13 +629,14 @@ def _check_parquet_size(file: Path, sheet: str) -> Problem | None:
         return None
     n_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if (meta.num_rows > MAX_ROWS or meta.num_columns > MAX_COLUMNS
+            or meta.num_rows * meta.num_columns > MAX_CELLS
             or n_bytes > MAX_PARQUET_UNCOMPRESSED_BYTES):
         return Problem(
             sheet, None, None, file.name,
             f"the Parquet file declares {meta.num_rows:,} rows × {meta.num_columns:,} columns "
             f"({format_bytes(n_bytes)} uncompressed), more than the limits of {MAX_ROWS:,} rows "
-            f"(MAX_ROWS), {MAX_COLUMNS} columns (MAX_COLUMNS) or "
-            f"{format_bytes(MAX_PARQUET_UNCOMPRESSED_BYTES)} (MAX_PARQUET_UNCOMPRESSED_BYTES)")
+            f"(MAX_ROWS), {MAX_COLUMNS} columns (MAX_COLUMNS), {MAX_CELLS:,} cells (MAX_CELLS) "
+            f"or {format_bytes(MAX_PARQUET_UNCOMPRESSED_BYTES)} (MAX_PARQUET_UNCOMPRESSED_BYTES)")
     return None
 
 
@@ -765,7 +766,14 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             [Problem("", None, None, str(path),
                      f"this is {_KIND_TEXT[kind]}; pass an .xlsx file or a folder of CSV files")])
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        try:
+            return _read_xlsx(path)
+        except OSError as exc:
+            raise InvalidWorkbookError(
+                "the workbook cannot be read",
+                [Problem("", None, None, path.name,
+                         f"the file cannot be read ({exc.strerror or type(exc).__name__}); "
+                         "check its permissions")]) from None
     if path.suffix.lower() == ".csv":
         raise InvalidWorkbookError(
             "a single CSV file is not a workbook",

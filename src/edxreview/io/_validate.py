@@ -24,6 +24,7 @@ from ._schema import (
     NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, Column,
 )
 
+_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _AMBIGUOUS_COMMA = r"[+-]?[1-9]\d{0,2},\d{3}"
 _LEVEL_RE = re.compile(r"^([CTLS])\s*0?(\d{1,2})$", re.I)
 _VALID_VERTEBRAE = {f"C{i}" for i in range(1, 8)} | {f"T{i}" for i in range(1, 13)} | \
@@ -148,8 +149,10 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         return
     if kind == "id":
         # one id however its accents were encoded: 'José' typed on one system and pasted from
-        # another (precomposed é or e + combining accent) is one patient
-        out[col.name] = raw.str.normalize("NFC").to_numpy()
+        # another (precomposed é or e + combining accent) is one patient; characters that
+        # print as nothing (zero-width spaces, a stray byte-order mark) are not part of an id
+        ids = raw.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+        out[col.name] = ids.to_numpy()
         return
     if kind == "text":
         out[col.name] = raw.where(~blank, None).to_numpy()
