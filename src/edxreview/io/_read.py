@@ -152,7 +152,7 @@ def _path_kind(path: Path) -> str:
 
 
 _KIND_TEXT = {"folder": "a folder", "broken link": "a link to a file that does not exist",
-              "link loop": "a link that points to itself (a link loop)",
+              "link loop": "a link loop (a link that leads back to itself)",
               "special": "not a regular file (a pipe, socket or device)",
               "missing": "missing"}
 
@@ -170,8 +170,8 @@ def _check_file_size(path: Path, sheet: str = "") -> Problem | None:
     if size > MAX_FILE_BYTES:
         return Problem(sheet, None, None, path.name,
                        f"the file is {format_bytes(size)}, more than the limit of "
-                       f"{format_bytes(MAX_FILE_BYTES)} per file (MAX_FILE_BYTES); split the "
-                       "study or contact the maintainers")
+                       f"{format_bytes(MAX_FILE_BYTES)} per file (MAX_FILE_BYTES); split it into "
+                       "smaller files")
     return None
 
 
