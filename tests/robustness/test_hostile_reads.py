@@ -189,3 +189,15 @@ def test_validated_tables_do_not_depend_on_the_form(tmp_path):
         pd.testing.assert_frame_equal(a.tables[sheet], b.tables[sheet], check_dtype=False)
     assert a.rows == b.rows
     assert validate_workbook(read_workbook(tmp_path / "book.xlsx")).rows == b.rows
+
+
+def test_a_worksheet_storing_too_many_cells_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    path = write_xlsx(base_book(), tmp_path / "book.xlsx")
+    monkeypatch.setattr(_read, "XLSX_MAX_CELLS", 100)
+    parsed = []
+    iter_sheet = _read._iter_sheet
+    monkeypatch.setattr(_read, "_iter_sheet", lambda *a: parsed.append(1) or iter_sheet(*a))
+    raw = read_workbook(path)
+    refused = {p.sheet for p in raw.problems if "XLSX_MAX_CELLS" in p.message}
+    large = {s for s, rows in base_book().items() if len(rows) * len(rows[0]) > 100}
+    assert refused == large and len(parsed) == len(base_book()) - len(large) > 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 MAX_FILE_BYTES = 2 * 1024**3
 
 #: bytes of an ``.xlsx`` workbook once unzipped (the sum of its members' declared sizes)
-MAX_XLSX_UNCOMPRESSED_BYTES = 256 * 1024**2
+MAX_XLSX_UNCOMPRESSED_BYTES = 64 * 1024**2
 
 #: uncompressed size ÷ compressed size of one ``.xlsx`` member larger than
 #: :data:`RATIO_CHECKED_FROM_BYTES`; spreadsheets compress about 5–30 fold, zip bombs
@@ -24,8 +24,13 @@ MAX_PARQUET_UNCOMPRESSED_BYTES = 2 * 1024**3
 MAX_ROWS = 20_000_000
 XLSX_MAX_ROWS = 1_048_576
 
-#: columns of one sheet (a study sheet has at most 14 defined columns)
+#: columns of one sheet (a study sheet has at most 14 defined columns; Excel allows 16,384)
 MAX_COLUMNS = 256
+XLSX_MAX_COLUMNS = 16_384
+
+#: cells stored in one worksheet of an ``.xlsx``, empty ones included (each costs microseconds
+#: to parse; a real sheet of 64 MiB holds about 3 million)
+XLSX_MAX_CELLS = 4_000_000
 
 #: cells of one sheet (rows × columns of the table read into memory)
 MAX_CELLS = 50_000_000
@@ -40,3 +45,7 @@ def format_bytes(n: int) -> str:
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{n} bytes"
+
+#: misspelt names given "did you mean" suggestions in one validation (each costs milliseconds;
+#: a sheet of a million distinct misspellings would otherwise take half an hour)
+MAX_SUGGESTIONS = 1_000

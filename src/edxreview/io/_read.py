@@ -25,7 +25,7 @@ from .._errors import InvalidWorkbookError, Problem
 from ._limits import (
     MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_COMPRESSION_RATIO, MAX_FILE_BYTES,
     MAX_PARQUET_UNCOMPRESSED_BYTES, MAX_ROWS, MAX_XLSX_UNCOMPRESSED_BYTES,
-    RATIO_CHECKED_FROM_BYTES, XLSX_MAX_ROWS, format_bytes,
+    RATIO_CHECKED_FROM_BYTES, XLSX_MAX_CELLS, XLSX_MAX_COLUMNS, XLSX_MAX_ROWS, format_bytes,
 )
 from ._schema import SHEETS
 
@@ -241,44 +241,122 @@ def _xlsx_cells(book, ws, sheet: str
     suspicious: list[tuple[int, int, str, str]] = []
     elements = 0
     with ws._get_source() as source:
+        n_cells = _count_cell_tags(source)
+    if n_cells > XLSX_MAX_CELLS:
+        raise _SheetTooLarge(Problem(
+            sheet, None, None, None,
+            f"the sheet stores about {n_cells:,} cells (empty ones included), more than the limit "
+            f"of {XLSX_MAX_CELLS:,} (XLSX_MAX_CELLS); save the sheet as CSV, or select the unused "
+            "rows and columns in Excel, delete them and save again"))
+    with ws._get_source() as source:
         parser = WorkSheetParser(source, ws._shared_strings, data_only=False, epoch=book.epoch,
                                  date_formats=book._date_formats,
                                  timedelta_formats=book._timedelta_formats)
-        for number, cells in parser.parse():
-            elements += 1
-            if number > XLSX_MAX_ROWS or elements > XLSX_MAX_ROWS:
+        kept: list[tuple[int, str]] = []
+        stored = False  # a cell holds a value, if only a space: the row is read (and rejected)
+        n_cells = 0
+        for number, cell in _iter_sheet(parser, source):
+            if cell is None:  # the end of a row
+                elements += 1
+                if number > XLSX_MAX_ROWS or elements > XLSX_MAX_ROWS:
+                    raise _SheetTooLarge(Problem(
+                        sheet, number, None, None,
+                        f"the sheet has more than {XLSX_MAX_ROWS:,} rows (XLSX_MAX_ROWS, Excel's "
+                        "own limit); the file was not written by Excel or is damaged. Re-save it "
+                        "from Excel, or save the sheet as CSV"))
+                if stored:
+                    numbers.append(number)
+                    rows.append(kept)
+                kept, stored, n_cells = [], False, 0
+                continue
+            n_cells += 1
+            if n_cells > XLSX_MAX_COLUMNS:
                 raise _SheetTooLarge(Problem(
                     sheet, number, None, None,
-                    f"the sheet has more than {XLSX_MAX_ROWS:,} rows (XLSX_MAX_ROWS, Excel's own "
-                    "limit); the file was not written by Excel or is damaged. Re-save it from "
-                    "Excel, or save the sheet as CSV"))
-            kept: list[tuple[int, str]] = []
-            stored = False  # a cell holds a value, if only a space: the row is read (and rejected)
-            for cell in cells:
-                value = cell["value"]
-                if value is None:
-                    continue
-                stored = True
-                text, flag = _cell_text(value, cell["data_type"] == "f")
-                if not text:
-                    continue
-                column = cell["column"]
-                if column > MAX_COLUMNS:
-                    raise _SheetTooLarge(Problem(
-                        sheet, number, f"column {column}", _clip(text),
-                        f"a value lies beyond column {MAX_COLUMNS} (MAX_COLUMNS, the most "
-                        "columns edxreview reads in a sheet); delete the stray cell, or the "
-                        "columns after the study's own"))
-                if len(text) > MAX_CELL_CHARS:
-                    suspicious.append((number, column - 1, _clip(text), f"long {len(text)}"))
-                    text = _clip(text)
-                if flag:
-                    suspicious.append((number, column - 1, text, flag))
-                kept.append((column - 1, text))
-            if stored:
-                numbers.append(number)
-                rows.append(kept)
+                    f"a row has more than {XLSX_MAX_COLUMNS:,} cells (XLSX_MAX_COLUMNS, Excel's "
+                    "own limit); the file was not written by Excel or is damaged. Re-save it "
+                    "from Excel, or save the sheet as CSV"))
+            value = cell["value"]
+            if value is None:
+                continue
+            stored = True
+            text, flag = _cell_text(value, cell["data_type"] == "f")
+            if not text:
+                continue
+            column = cell["column"]
+            if column > MAX_COLUMNS:
+                raise _SheetTooLarge(Problem(
+                    sheet, number, f"column {column}", _clip(text),
+                    f"a value lies beyond column {MAX_COLUMNS} (MAX_COLUMNS, the most "
+                    "columns edxreview reads in a sheet); delete the stray cell, or the "
+                    "columns after the study's own"))
+            if len(text) > MAX_CELL_CHARS:
+                suspicious.append((number, column - 1, _clip(text), f"long {len(text)}"))
+                text = _clip(text)
+            if flag:
+                suspicious.append((number, column - 1, text, flag))
+            kept.append((column - 1, text))
     return numbers, rows, suspicious
+
+
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b":c/")
+
+
+def _count_cell_tags(source) -> int:
+    """About how many cells a worksheet's XML holds (an upper bound), counted before parsing,
+    which costs microseconds per cell where counting costs nanoseconds."""
+    count, tail = 0, b""
+    for chunk in iter(lambda: source.read(1 << 22), b""):
+        data = tail + chunk
+        count += sum(data.count(tag) for tag in _CELL_TAGS)
+        tail = data[-2:]  # a tag cut by the chunk boundary is counted with the next chunk
+    return count
+
+
+def _iter_sheet(parser, source):
+    """Yield ``(row number, cell)`` for each cell of a worksheet's XML and ``(row number, None)``
+    at the end of each row, holding only the open elements in memory: each element is dropped
+    from the tree once read, so neither a row of a million cells nor a million rows accumulate.
+    Cells are decoded by openpyxl's own ``parse_cell`` (shared strings, dates, formulas)."""
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    row_tag, cell_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c"
+    open_elements = []
+    in_cell = 0
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            open_elements.append(element)
+            if element.tag == cell_tag:
+                in_cell += 1
+            elif element.tag == row_tag and not in_cell:
+                _start_row(parser, element.get("r"))
+            continue
+        open_elements.pop()
+        if element.tag == cell_tag:
+            in_cell -= 1
+            if not in_cell:
+                yield parser.row_counter, parser.parse_cell(element)
+        elif element.tag == row_tag and not in_cell:
+            yield parser.row_counter, None
+        if not in_cell and open_elements:
+            open_elements[-1].remove(element)  # its parent holds no finished child
+
+
+def _start_row(parser, r: str | None) -> None:
+    """Row numbering as openpyxl's ``WorkSheetParser.parse_row``: the ``r`` attribute, or the
+    row after the last."""
+    if r is None:
+        parser.row_counter += 1
+    else:
+        try:
+            parser.row_counter = int(r)
+        except ValueError:
+            value = float(r)
+            if not value.is_integer():
+                raise ValueError(f"{r} is not a valid row number") from None
+            parser.row_counter = int(value)
+    parser.col_counter = 0
 
 
 def _dense(cells: list[tuple[int, str]], width: int | None = None) -> list[str]:

@@ -11,13 +11,14 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
 from ..knowledge import load_anatomy, normalize_key, read_table
+from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
     ANTIBODY_VALUES, BOOL_VALUES, BRAINSTEM_LEVELS, ENUM_SYNONYMS, FASC_VALUES, GRADE_VALUES,
@@ -88,6 +89,7 @@ class _Collector:
     def __init__(self, raw: RawWorkbook):
         self.raw = raw
         self.problems: list[Problem] = []
+        self.suggestions_left = MAX_SUGGESTIONS
 
     def add(self, sheet: str, frame: pd.DataFrame, mask: pd.Series, column: str,
             message: str | Callable[[str], str], severity: str = "error") -> None:
@@ -95,9 +97,24 @@ class _Collector:
             return
         header = self.raw.headers.get(sheet, {}).get(column, column)
         sub = frame.loc[mask, ["_row", column]]
+        texts: dict[Any, str] = {}  # one message per distinct value, however many rows hold it
         for row, value in zip(sub["_row"].tolist(), sub[column].tolist()):
-            text = message(value) if callable(message) else message
+            if callable(message):
+                key = value if isinstance(value, Hashable) else repr(value)
+                text = texts.get(key)
+                if text is None:
+                    text = texts[key] = message(value)
+            else:
+                text = message
             self.problems.append(Problem(sheet, int(row), header, value, text, severity))
+
+    def did_you_mean(self, value: str, vocabulary: dict[str, str]) -> str:
+        """Close names for a misspelt one; only the first :data:`MAX_SUGGESTIONS` values get
+        them (each takes milliseconds), the others are pointed to the template."""
+        if self.suggestions_left <= 0:
+            return "; see `edxreview template` for the accepted names"
+        self.suggestions_left -= 1
+        return _did_you_mean(value, vocabulary)
 
 
 def _load_plausibility() -> pd.DataFrame:
@@ -191,7 +208,7 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
             out.loc[unresolved.to_numpy(), "_recording_from_nerve"] = muscle.to_numpy()
         bad = mapped.isna() & ~blank
         coll.add(sheet, frame, bad, col.name,
-                 lambda v: "unknown nerve" + _did_you_mean(v, anatomy.nerve_aliases))
+                 lambda v: "unknown nerve" + coll.did_you_mean(v, anatomy.nerve_aliases))
         out[col.name] = mapped.where(~blank, None).to_numpy()
         return
     if kind == "muscle":
@@ -206,12 +223,12 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         bad = mapped.isna() & ~blank
         if sheet == "emg":
             coll.add(sheet, frame, bad, col.name,
-                     lambda v: "unknown muscle" + _did_you_mean(v, anatomy.muscle_aliases))
+                     lambda v: "unknown muscle" + coll.did_you_mean(v, anatomy.muscle_aliases))
             out["paraspinal_level"] = level.to_numpy()
         else:
             coll.add(sheet, frame, bad, col.name,
                      lambda v: "unknown recording muscle; the nerve's default recording site "
-                     "will be assumed" + _did_you_mean(v, anatomy.muscle_aliases),
+                     "will be assumed" + coll.did_you_mean(v, anatomy.muscle_aliases),
                      severity="warning")
         out[col.name] = mapped.where(~blank, None).to_numpy()
         return
@@ -224,7 +241,7 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         bad = mapped.isna() & ~blank
         coll.add(sheet, frame, bad, col.name,
                  lambda v: "unknown stimulation site; segments will follow row order"
-                 + _did_you_mean(v, anatomy.site_aliases), severity="warning")
+                 + coll.did_you_mean(v, anatomy.site_aliases), severity="warning")
         out[col.name] = mapped.where(~bad, raw.str.lower().str.replace(" ", "_")).where(
             ~blank, None).to_numpy()
         return
