@@ -136,13 +136,16 @@ def _sha256_file(path: Path, digest: "hashlib._Hash") -> None:
 
 
 def _path_kind(path: Path) -> str:
-    """``'file'``, ``'folder'``, ``'missing'``, ``'broken link'``, ``'link loop'`` or ``'special'``
-    (a pipe, socket or device: reading one could block for ever)."""
+    """``'file'``, ``'folder'``, ``'missing'``, ``'broken link'``, ``'link loop'``,
+    ``'unreadable'`` or ``'special'`` (a pipe, socket or device: reading one could block for
+    ever)."""
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "link loop"
+        if exc.errno == errno.EACCES:
+            return "unreadable"
         if os.path.islink(path):
             return "broken link"
         return "missing"
@@ -154,7 +157,7 @@ def _path_kind(path: Path) -> str:
 _KIND_TEXT = {"folder": "a folder", "broken link": "a link to a file that does not exist",
               "link loop": "a link loop (a link that leads back to itself)",
               "special": "not a regular file (a pipe, socket or device)",
-              "missing": "missing"}
+              "unreadable": "not readable (permission denied)", "missing": "missing"}
 
 
 def _clip(text: str, n: int = 60) -> str:
@@ -820,6 +823,13 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     path : str or Path
         An ``.xlsx`` workbook, or a folder holding one ``<sheet>.csv`` (or ``.parquet``) per
         sheet. Sheet and column names are matched case-insensitively.
+
+    Notes
+    -----
+    Every row is read: a CSV line, or a worksheet row in which at least one cell holds a value
+    (rows Excel stores only formatting for are not rows of data). A row holding only spaces is
+    read and then rejected as empty by :func:`validate_workbook`. Inputs beyond the limits in
+    ``edxreview.io._limits`` are refused with the limit named.
 
     Returns
     -------

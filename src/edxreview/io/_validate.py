@@ -169,6 +169,8 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         # another (precomposed é or e + combining accent) is one patient; characters that
         # print as nothing (zero-width spaces, a stray byte-order mark) are not part of an id
         ids = raw.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+        coll.add(sheet, frame, ids.eq("") & ~blank, col.name,
+                 f"{col.name} holds only invisible characters; write the id")
         out[col.name] = ids.to_numpy()
         return
     if kind == "text":
