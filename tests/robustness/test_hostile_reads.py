@@ -201,3 +201,14 @@ def test_a_worksheet_storing_too_many_cells_is_refused_before_it_is_parsed(tmp_p
     refused = {p.sheet for p in raw.problems if "XLSX_MAX_CELLS" in p.message}
     large = {s for s, rows in base_book().items() if len(rows) * len(rows[0]) > 100}
     assert refused == large and len(parsed) == len(base_book()) - len(large) > 0
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_file_beyond_the_size_limit_is_refused_before_it_is_read(form, tmp_path, monkeypatch):
+    path = _write(base_book(), form, tmp_path)
+    monkeypatch.setattr(_read, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(_read, "_sha256_file", lambda *a: pytest.fail("read"))
+    with pytest.raises(InvalidWorkbookError) as info:
+        load_study(path)
+    assert any("MAX_FILE_BYTES" in p.message and p.value in ("book.xlsx", "emg.csv")
+               for p in info.value.problems)

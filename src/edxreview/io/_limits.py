@@ -43,7 +43,8 @@ def format_bytes(n: int) -> str:
     """``n`` bytes for a message: ``'256 MiB'``."""
     for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if n >= size:
-            return f"{n / size:.3g} {unit}"
+            value = n / size
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:,.0f} {unit}"
     return f"{n} bytes"
 
 #: misspelt names given "did you mean" suggestions in one validation (each costs milliseconds;
