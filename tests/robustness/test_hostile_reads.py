@@ -216,3 +216,13 @@ def test_a_file_beyond_the_size_limit_is_refused_before_it_is_read(form, tmp_pat
         load_study(path)
     assert any("MAX_FILE_BYTES" in p.message and p.value in ("book.xlsx", "emg.csv")
                for p in info.value.problems)
+
+
+def test_a_worksheet_without_cell_references_reads_the_same(tmp_path):
+    # some writers leave out the r="B7" references of rows and cells: position gives them
+    book = base_book()
+    plain = read_workbook(write_xlsx(book, tmp_path / "plain.xlsx"))
+    path = write_xlsx(book, tmp_path / "book.xlsx")
+    rewrite_xlsx(path, sheet_member(book, "emg"), lambda xml: re.sub(rb' r="[A-Z]*\d+"', b"", xml))
+    bare = read_workbook(path)
+    pd.testing.assert_frame_equal(bare.sheets["emg"], plain.sheets["emg"])
