@@ -230,6 +230,7 @@ def write_result_files(result: StudyResult, folder: Path,
         write_csv(result.lesions, folder / "lesions.csv")
     warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
                             columns=["sheet", "row", "column", "value", "message", "severity"])
+    warnings["row"] = warnings["row"].astype("Int64")  # 162, not 162.0 beside empty rows
     neutralize_formulas(warnings).to_csv(folder / "warnings.csv", index=False, lineterminator="\n")
     with open(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(result.summary, fh, indent=2, ensure_ascii=False)

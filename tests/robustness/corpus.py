@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import struct
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -231,6 +234,162 @@ def _empty_csv(book: Book, tmp: Path) -> Path:
     return folder
 
 
+def _both(id: str, sheet: str | None, csv_build: Callable[[Book, Path], Path],
+          xlsx_build: Callable[[Book, Path], Path], **kw) -> list[Case]:
+    """The same case built differently as a CSV folder and as a workbook."""
+    return [Case(id, sheet, build=csv_build, forms=("csv",), **kw),
+            Case(id, sheet, build=xlsx_build, forms=("xlsx",), **kw)]
+
+
+def _second_sheet(title: str, of: str) -> tuple[Callable, Callable]:
+    """Builds (CSV, xlsx): a further sheet named ``title`` that normalises to sheet ``of``."""
+
+    def rows(book: Book) -> list[list[str]]:
+        return [list(r) for r in book[of][:2]]
+
+    def csv_build(book: Book, tmp: Path) -> Path:
+        folder = write_csv_folder(book, tmp / "book")
+        write_csv_folder({title: rows(book)}, folder)
+        return folder
+
+    def xlsx_build(book: Book, tmp: Path) -> Path:
+        return write_xlsx({**book, title: rows(book)}, tmp / "book.xlsx")
+
+    return csv_build, xlsx_build
+
+
+def _special_sheet_file(name: str, make: Callable[[Path], None]) -> Callable[[Book, Path], Path]:
+    """Build: CSV folder in which ``name`` is replaced by ``make(path)`` (a link, folder, pipe)."""
+
+    def build(book: Book, tmp: Path) -> Path:
+        folder = write_csv_folder(book, tmp / "book")
+        (folder / name).unlink()
+        make(folder / name)
+        return folder
+
+    return build
+
+
+def _special_xlsx(make: Callable[[Path], None]) -> Callable[[Book, Path], Path]:
+    def build(book: Book, tmp: Path) -> Path:
+        make(tmp / "book.xlsx")
+        return tmp / "book.xlsx"
+
+    return build
+
+
+def _dangling_link(path: Path) -> None:
+    os.symlink(path.with_name("gone.csv"), path)
+
+
+def _link_loop(path: Path) -> None:
+    os.symlink(path.name, path)
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+    (path / "inside.csv").write_text("patient_id\n")
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _header_only(book: Book) -> Book:
+    return {sheet: rows[:1] for sheet, rows in book.items()}
+
+
+def _long_cell_csv(book: Book, tmp: Path) -> Path:
+    return write_csv_folder(set_cell("patients", 3, "diagnosis", "a" * 40_000)(book), tmp / "book")
+
+
+def _long_cell_xlsx(book: Book, tmp: Path) -> Path:
+    # Excel and openpyxl cut a cell at 32,767 characters when they write it; other programs
+    # do not
+    path = write_xlsx(set_cell("patients", 3, "diagnosis", "LONG-CELL")(book), tmp / "book.xlsx")
+    return rewrite_xlsx(path, sheet_member(book, "patients"),
+                        lambda xml: xml.replace(b"LONG-CELL", b"a" * 40_000))
+
+
+def _extra_columns(sheet: str, n: int) -> Callable[[Book], Book]:
+    def mutate(book: Book) -> Book:
+        rows = book[sheet]
+        rows[0] = rows[0] + [f"extra_{i}" for i in range(1, n + 1)]
+        for r in rows[1:]:
+            r += ["1"] * n
+        return book
+
+    return mutate
+
+
+def _far_cell(wb) -> None:
+    wb["emg"]["XFD1048576"] = "x"
+
+
+def rewrite_xlsx(path: Path, member: str, edit: Callable[[bytes], bytes]) -> Path:
+    """Rewrite one member of an .xlsx archive in place (as another program might write it)."""
+    with zipfile.ZipFile(path) as archive:
+        items = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in items:
+            if info.filename == member:
+                edited = edit(data)
+                assert edited != data, f"the edit changed nothing in {member}"
+                data = edited
+            archive.writestr(info, data)
+    return path
+
+
+def sheet_member(book: Book, sheet: str) -> str:
+    """The archive member that holds ``sheet`` in a workbook written by :func:`write_xlsx`."""
+    return f"xl/worksheets/sheet{list(book).index(sheet) + 1}.xml"
+
+
+def _row_past_excel_limit(book: Book, tmp: Path) -> Path:
+    path = write_xlsx(book, tmp / "book.xlsx")
+    extra = b'<row r="1048577"><c r="A1048577" t="inlineStr"><is><t>NMO-001</t></is></c></row>'
+    return rewrite_xlsx(path, sheet_member(book, "emg"),
+                        lambda xml: xml.replace(b"</sheetData>", extra + b"</sheetData>"))
+
+
+def declare_size(path: Path, member: str, size: int) -> Path:
+    """Patch the uncompressed size the archive declares for ``member`` (both headers)."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    for signature, size_at, name_len_at, name_at in ((b"PK\x03\x04", 22, 26, 30),
+                                                     (b"PK\x01\x02", 24, 28, 46)):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            n = struct.unpack_from("<H", data, start + name_len_at)[0]
+            if bytes(data[start + name_at:start + name_at + n]) == name:
+                struct.pack_into("<I", data, start + size_at, size)
+            start += 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _with_member(name: str, data: bytes, declared: int | None = None
+                 ) -> Callable[[Book, Path], Path]:
+    """Build: the workbook with one more archive member, optionally declaring another size."""
+
+    def build(book: Book, tmp: Path) -> Path:
+        path = write_xlsx(book, tmp / "book.xlsx")
+        with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(name, data)
+        return declare_size(path, name, declared) if declared is not None else path
+
+    return build
+
+
+def _sheet_inflating_past_its_size(book: Book, tmp: Path) -> Path:
+    """A sheet member that decompresses to far more than the size the archive declares."""
+    path = write_xlsx(book, tmp / "book.xlsx")
+    member = sheet_member(book, "emg")
+    padding = b"<!--" + b" " * (8 * 1024**2) + b"-->"
+    rewrite_xlsx(path, member, lambda xml: xml.replace(b"<sheetData>", padding + b"<sheetData>"))
+    return declare_size(path, member, 4096)
+
+
 CASES: list[Case] = [
     # missing sheets and columns
     Case("missing sheet patients", "patients", mutate=drop_sheet("patients"), also=("missing",)),
@@ -310,7 +469,7 @@ CASES: list[Case] = [
     Case("title row above header", "patients", 1, "column 1", "Patient list 2023",
          mutate=title_row("patients", "Patient list 2023"), also=("Delete row 1",)),
     Case("value beyond the last column", "ncs_motor", 4, "column 10", "oops",
-         mutate=extra_field("ncs_motor", 4, "oops"), forms=("csv",)),
+         mutate=extra_field("ncs_motor", 4, "oops")),
     # files
     Case("empty CSV file", "patients", 1, value="patients.csv", build=_empty_csv, forms=("csv",),
          also=("empty",)),
@@ -336,6 +495,45 @@ CASES: list[Case] = [
          build=_xlsx_hook(_date_cell), forms=("xlsx",), also=("date",)),
     Case("merged two-row header", "ncs_motor", 1, "column 1", "Motor nerve conduction",
          build=_xlsx_hook(_merged_header), forms=("xlsx",), also=("Delete row 1",)),
+    # hostile and odd files: every one a located error, never a silent change of the data
+    *_both("two sheets 'emg' and 'EMG '", "emg", *_second_sheet("EMG ", "emg"),
+           also=("'EMG ", "keep one")),
+    *_both("two sheets 'ncs_motor' and ' ncs_motor'", "ncs_motor",
+           *_second_sheet(" ncs_motor", "ncs_motor"), also=("' ncs_motor", "keep one")),
+    Case("sheet file is a dangling link", "mri", value="mri.csv",
+         build=_special_sheet_file("mri.csv", _dangling_link), forms=("csv",),
+         also=("does not exist",)),
+    Case("sheet file is a link loop", "mri", value="mri.csv",
+         build=_special_sheet_file("mri.csv", _link_loop), forms=("csv",), also=("loop",)),
+    Case("sheet file is a folder", "mri", value="mri.csv",
+         build=_special_sheet_file("mri.csv", _folder), forms=("csv",), also=("a folder",)),
+    Case("sheet file is a named pipe", "patients", value="patients.csv",
+         build=_special_sheet_file("patients.csv", _fifo), forms=("csv",), also=("pipe",)),
+    Case("workbook is a named pipe", None, build=_special_xlsx(_fifo), forms=("xlsx",),
+         also=("pipe",)),
+    Case("workbook is a dangling link", None, build=_special_xlsx(_dangling_link),
+         forms=("xlsx",), also=("does not exist",)),
+    Case("workbook is a link loop", None, build=_special_xlsx(_link_loop), forms=("xlsx",),
+         also=("loop",)),
+    Case("every sheet header-only", "patients", mutate=_header_only,
+         also=("no patients", "header but no rows")),
+    Case("thousands separator in distance", "ncs_motor", 3, "distance_mm", "1,070",
+         mutate=set_cell("ncs_motor", 3, "distance_mm", "1,070"), also=("1070", "1.07")),
+    *_both("cell of 40,000 characters", "patients", _long_cell_csv, _long_cell_xlsx, row=3,
+           column="diagnosis", value="a" * 60 + "…", also=("MAX_CELL_CHARS",)),
+    Case("300 columns", "emg", mutate=_extra_columns("emg", 300), also=("MAX_COLUMNS",)),
+    Case("a cell at XFD1048576", "emg", 1048576, "column 16384", "x",
+         build=_xlsx_hook(_far_cell), forms=("xlsx",), also=("MAX_COLUMNS",)),
+    Case("a row past Excel's last row", "emg", 1048577, build=_row_past_excel_limit,
+         forms=("xlsx",), also=("XLSX_MAX_ROWS",)),
+    Case("archive declaring 300 MiB", None, value="book.xlsx",
+         build=_with_member("xl/media/image1.bin", b"0" * 1000, declared=300 * 1024**2),
+         forms=("xlsx",), also=("MAX_XLSX_UNCOMPRESSED_BYTES",)),
+    Case("zip bomb member", None, value="book.xlsx",
+         build=_with_member("xl/media/image1.bin", bytes(4 * 1024**2)), forms=("xlsx",),
+         also=("MAX_COMPRESSION_RATIO", "zip bomb")),
+    Case("sheet inflating past its declared size", None, value="book.xlsx",
+         build=_sheet_inflating_past_its_size, forms=("xlsx",), also=("damaged",)),
 ]
 
 

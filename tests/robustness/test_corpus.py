@@ -3,6 +3,9 @@ writes nothing and leaves the input untouched."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+
 import pytest
 
 from edxreview.cli import main
@@ -10,6 +13,22 @@ from edxreview.cli import main
 from edxreview.io._read import _cell_text
 
 from .corpus import _number, CASES, base_book, corpus_params, tree_hashes, write_csv_folder, write_xlsx
+
+
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """Fail, rather than hang, when a read blocks (a named pipe) or runs away (a huge sheet)."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_the_corpus_is_large_enough():
@@ -30,7 +49,8 @@ def test_malformed_input_is_refused_with_its_location(case, form, tmp_path, caps
     path = case.write(form, tmp_path)
     before = tree_hashes(path)
     out = tmp_path / "results"
-    status = main(["run", str(path), "--out", str(out), "-q"])
+    with deadline(60):
+        status = main(["run", str(path), "--out", str(out), "-q"])
     captured = capsys.readouterr()
     text = captured.out + captured.err
     assert status == 1, text
@@ -57,7 +77,8 @@ def test_malformed_input_is_refused_with_its_location(case, form, tmp_path, caps
 @pytest.mark.parametrize(("case", "form"), corpus_params()[::5])
 def test_validate_reports_the_same_problem(case, form, tmp_path, capsys):
     path = case.write(form, tmp_path)
-    assert main(["validate", str(path)]) == 1
+    with deadline(60):
+        assert main(["validate", str(path)]) == 1
     text = "".join(capsys.readouterr())
     assert "Traceback" not in text
     if case.row is not None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import errno
 import hashlib
 import io as _io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,11 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
+from ._limits import (
+    MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_COMPRESSION_RATIO, MAX_FILE_BYTES,
+    MAX_PARQUET_UNCOMPRESSED_BYTES, MAX_ROWS, MAX_XLSX_UNCOMPRESSED_BYTES,
+    RATIO_CHECKED_FROM_BYTES, XLSX_MAX_CELLS, XLSX_MAX_COLUMNS, XLSX_MAX_ROWS, format_bytes,
+)
 from ._schema import SHEETS
 
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n|^[ \t\r]*\n")
@@ -82,9 +90,14 @@ def _cell_text(value: object, formula: bool = False) -> tuple[str, str | None]:
     return str(value).strip(), None
 
 
-def _frame_from_rows(rows: list[list[str]], sheet: str, header_row: int
+def _frame_from_rows(rows: list[list[str]], sheet: str, header_row: int,
+                     numbers: list[int] | None = None
                      ) -> tuple[pd.DataFrame, dict[str, str], list[Problem]]:
+    """Table of text cells from a header row and data rows; ``numbers`` are the data rows'
+    spreadsheet row numbers (consecutive after ``header_row`` when not given)."""
     problems: list[Problem] = []
+    if numbers is None:
+        numbers = list(range(header_row + 1, header_row + len(rows)))
     header_raw = rows[0] if rows else []
     header = [normalize_header(h) for h in header_raw]
     width = len(header)
@@ -105,18 +118,14 @@ def _frame_from_rows(rows: list[list[str]], sheet: str, header_row: int
                                     "column name appears twice; keep one"))
             header[pos] = f"{name}_{pos + 1}"
         names.setdefault(header[pos], str(header_raw[pos]).strip())
-    for offset, r in enumerate(rows[1:], start=1):
+    for number, r in zip(numbers, rows[1:]):
         if len(r) > width and any(str(c).strip() for c in r[width:]):
             pos = next(i for i in range(width, len(r)) if str(r[i]).strip())
-            problems.append(Problem(sheet, header_row + offset, f"column {pos + 1}", r[pos],
-                                    f"this row has a value beyond the last named column "
-                                    f"({width} columns in the header row {header_row}); a "
-                                    "separator or quote is probably misplaced in this row, or "
-                                    "the column needs a header"))
+            problems.append(_beyond_problem(sheet, number, pos, r[pos], width, header_row))
     body = [(list(r[:width]) + [""] * (width - len(r)))[:width] for r in rows[1:]]
     frame = pd.DataFrame(body, columns=header, dtype=object).astype(str) if body else \
         pd.DataFrame({c: pd.Series(dtype=str) for c in header})
-    frame["_row"] = range(header_row + 1, header_row + 1 + len(frame))
+    frame["_row"] = np.asarray(numbers, dtype=np.int64)
     return frame, names, problems
 
 
@@ -126,9 +135,289 @@ def _sha256_file(path: Path, digest: "hashlib._Hash") -> None:
             digest.update(chunk)
 
 
+def _path_kind(path: Path) -> str:
+    """``'file'``, ``'folder'``, ``'missing'``, ``'broken link'``, ``'link loop'``,
+    ``'unreadable'`` or ``'special'`` (a pipe, socket or device: reading one could block for
+    ever)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "link loop"
+        if exc.errno == errno.EACCES:
+            return "unreadable"
+        if os.path.islink(path):
+            return "broken link"
+        return "missing"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "special"
+
+
+_KIND_TEXT = {"folder": "a folder", "broken link": "a link to a file that does not exist",
+              "link loop": "a link loop (a link that leads back to itself)",
+              "special": "not a regular file (a pipe, socket or device)",
+              "unreadable": "not readable (permission denied)", "missing": "missing"}
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _too_large(path: Path, problem: Problem) -> InvalidWorkbookError:
+    return InvalidWorkbookError(f"the input is larger than edxreview reads ({path.name})", [problem])
+
+
+def _check_file_size(path: Path, sheet: str = "") -> Problem | None:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return Problem(sheet, None, None, path.name,
+                       f"the file is {format_bytes(size)}, more than the limit of "
+                       f"{format_bytes(MAX_FILE_BYTES)} per file (MAX_FILE_BYTES); split it into "
+                       "smaller files")
+    return None
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse an archive that would unzip to more than the limits, before anything is parsed.
+
+    The sizes checked are those the archive declares; Python's zip reader never inflates a
+    member beyond its declared size (a member that does fails its checksum as damaged)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except Exception as exc:  # zipfile raises several types for damaged archives
+        raise InvalidWorkbookError(
+            "the workbook cannot be opened",
+            [Problem("", None, None, path.name,
+                     f"the .xlsx file is damaged or incomplete ({type(exc).__name__}); "
+                     "re-save it from Excel")]) from None
+    total = sum(m.file_size for m in members)
+    if total > MAX_XLSX_UNCOMPRESSED_BYTES:
+        raise _too_large(path, Problem(
+            "", None, None, path.name,
+            f"the workbook unzips to {format_bytes(total)}, more than the limit of "
+            f"{format_bytes(MAX_XLSX_UNCOMPRESSED_BYTES)} (MAX_XLSX_UNCOMPRESSED_BYTES); save "
+            "each sheet as 'CSV UTF-8' in a folder and pass the folder instead"))
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_CHECKED_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise _too_large(path, Problem(
+                "", None, None, path.name,
+                f"the archive member {member.filename!r} unzips to {ratio:.0f} times its stored "
+                f"size, more than the limit of {MAX_COMPRESSION_RATIO} (MAX_COMPRESSION_RATIO); "
+                "spreadsheets do not compress that much, so this is not read (a zip bomb?). "
+                "Re-save the workbook from Excel"))
+
+
+class _SheetTooLarge(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _xlsx_cells(book, ws, sheet: str
+                ) -> tuple[list[int], list[list[tuple[int, str]]], list[tuple[int, int, str, str]]]:
+    """The cells of a worksheet that hold a value, row by row as stored in the file.
+
+    The sheet's ``<dimension>`` tag is not used: other programs leave it out of date, and it
+    would hide rows or make an empty sheet look a million rows long. Work is bounded by the
+    cells present: rows in which no cell holds a value (Excel stores formatting for them, or
+    nothing) are not rows of data and are skipped, the others keep their row numbers; no row is
+    widened to a column it does not use.
+
+    Returns
+    -------
+    numbers : list of int
+        Spreadsheet row number of each row kept.
+    rows : list of list of (int, str)
+        (0-based column, text) of each cell with a value.
+    suspicious : list of (row number, 0-based column, text, flag)
+        Formula, date and overlong cells (``"formula"``, ``"date"``, ``"long <length>"``).
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    numbers: list[int] = []
+    rows: list[list[tuple[int, str]]] = []
+    suspicious: list[tuple[int, int, str, str]] = []
+    elements = 0
+    with ws._get_source() as source:
+        n_cells = _count_cell_tags(source)
+    if n_cells > XLSX_MAX_CELLS:
+        raise _SheetTooLarge(Problem(
+            sheet, None, None, None,
+            f"the sheet stores about {n_cells:,} cells (empty ones included), more than the limit "
+            f"of {XLSX_MAX_CELLS:,} (XLSX_MAX_CELLS); save the sheet as CSV, or select the unused "
+            "rows and columns in Excel, delete them and save again"))
+    with ws._get_source() as source:
+        parser = WorkSheetParser(source, ws._shared_strings, data_only=False, epoch=book.epoch,
+                                 date_formats=book._date_formats,
+                                 timedelta_formats=book._timedelta_formats)
+        kept: list[tuple[int, str]] = []
+        stored = False  # a cell holds a value, if only a space: the row is read (and rejected)
+        n_cells = 0
+        for number, cell in _iter_sheet(parser, source):
+            if cell is None:  # the end of a row
+                elements += 1
+                if number > XLSX_MAX_ROWS or elements > XLSX_MAX_ROWS:
+                    raise _SheetTooLarge(Problem(
+                        sheet, number, None, None,
+                        f"the sheet has more than {XLSX_MAX_ROWS:,} rows (XLSX_MAX_ROWS, Excel's "
+                        "own limit); the file was not written by Excel or is damaged. Re-save it "
+                        "from Excel, or save the sheet as CSV"))
+                if stored:
+                    numbers.append(number)
+                    rows.append(kept)
+                kept, stored, n_cells = [], False, 0
+                continue
+            n_cells += 1
+            if n_cells > XLSX_MAX_COLUMNS:
+                raise _SheetTooLarge(Problem(
+                    sheet, number, None, None,
+                    f"a row has more than {XLSX_MAX_COLUMNS:,} cells (XLSX_MAX_COLUMNS, Excel's "
+                    "own limit); the file was not written by Excel or is damaged. Re-save it "
+                    "from Excel, or save the sheet as CSV"))
+            value = cell["value"]
+            if value is None:
+                continue
+            stored = True
+            text, flag = _cell_text(value, cell["data_type"] == "f")
+            if not text:
+                continue
+            column = cell["column"]
+            if column > MAX_COLUMNS:
+                raise _SheetTooLarge(Problem(
+                    sheet, number, f"column {column}", _clip(text),
+                    f"a value lies beyond column {MAX_COLUMNS} (MAX_COLUMNS, the most "
+                    "columns edxreview reads in a sheet); delete the stray cell, or the "
+                    "columns after the study's own"))
+            if len(text) > MAX_CELL_CHARS:
+                suspicious.append((number, column - 1, _clip(text), f"long {len(text)}"))
+                text = _clip(text)
+            if flag:
+                suspicious.append((number, column - 1, text, flag))
+            kept.append((column - 1, text))
+    return numbers, rows, suspicious
+
+
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b":c/")
+
+
+def _count_cell_tags(source) -> int:
+    """About how many cells a worksheet's XML holds (an upper bound), counted before parsing,
+    which costs microseconds per cell where counting costs nanoseconds."""
+    count, tail = 0, b""
+    for chunk in iter(lambda: source.read(1 << 22), b""):
+        data = tail + chunk
+        count += sum(data.count(tag) for tag in _CELL_TAGS)
+        tail = data[-2:]  # a tag cut by the chunk boundary is counted with the next chunk
+    return count
+
+
+def _iter_sheet(parser, source):
+    """Yield ``(row number, cell)`` for each cell of a worksheet's XML and ``(row number, None)``
+    at the end of each row, holding only the open elements in memory: each element is dropped
+    from the tree once read, so neither a row of a million cells nor a million rows accumulate.
+    Cells are decoded by openpyxl's own ``parse_cell`` (shared strings, dates, formulas)."""
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    row_tag, cell_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c"
+    open_elements = []
+    in_cell = 0
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            open_elements.append(element)
+            if element.tag == cell_tag:
+                in_cell += 1
+            elif element.tag == row_tag and not in_cell:
+                _start_row(parser, element.get("r"))
+            continue
+        open_elements.pop()
+        if element.tag == cell_tag:
+            in_cell -= 1
+            if not in_cell:
+                yield parser.row_counter, parser.parse_cell(element)
+        elif element.tag == row_tag and not in_cell:
+            yield parser.row_counter, None
+        if not in_cell and open_elements:
+            open_elements[-1].remove(element)  # its parent holds no finished child
+
+
+def _start_row(parser, r: str | None) -> None:
+    """Row numbering as openpyxl's ``WorkSheetParser.parse_row``: the ``r`` attribute, or the
+    row after the last."""
+    if r is None:
+        parser.row_counter += 1
+    else:
+        try:
+            parser.row_counter = int(r)
+        except ValueError:
+            value = float(r)
+            if not value.is_integer():
+                raise ValueError(f"{r} is not a valid row number") from None
+            parser.row_counter = int(value)
+    parser.col_counter = 0
+
+
+def _dense(cells: list[tuple[int, str]], width: int | None = None) -> list[str]:
+    """A row's texts as a list: up to its last value, or exactly ``width`` cells."""
+    if width is None:
+        width = max((c for c, _ in cells), default=-1) + 1
+    row = [""] * width
+    for column, text in cells:
+        if column < width:
+            row[column] = text
+    return row
+
+
+def _beyond_problem(sheet: str, row: int, pos: int, value: str, width: int, header_row: int
+                    ) -> Problem:
+    return Problem(sheet, row, f"column {pos + 1}", value,
+                   f"this row has a value beyond the last named column "
+                   f"({width} columns in the header row {header_row}); a "
+                   "separator or quote is probably misplaced in this row, or "
+                   "the column needs a header")
+
+
+def _xlsx_frame(sheet: str, numbers: list[int], cells: list[list[tuple[int, str]]],
+                problems: list[Problem]) -> tuple[pd.DataFrame, dict[str, str], int]:
+    """The table of one worksheet from its cells; returns (frame, header names, header row)."""
+    lead = next(i for i, c in enumerate(cells) if c)  # rows of spaces above the header
+    numbers, cells = numbers[lead:], cells[lead:]
+    head = [_dense(c) for c in cells[:10]]
+    header_index = _find_header_row(head, sheet)
+    if header_index:
+        problems.append(_title_row_problem(head, sheet, numbers, header_index))
+    header = head[header_index]
+    header_row = numbers[header_index]
+    width = len(header)
+    body_cells = cells[header_index + 1:]
+    body_numbers = numbers[header_index + 1:]
+    if len(body_cells) > MAX_ROWS or len(body_cells) * width > MAX_CELLS:
+        raise _SheetTooLarge(Problem(
+            sheet, header_row, None, None,
+            f"the sheet has {len(body_cells):,} rows × {width} columns, more than the limits of "
+            f"{MAX_ROWS:,} rows (MAX_ROWS) or {MAX_CELLS:,} cells (MAX_CELLS)"))
+    for number, row in zip(body_numbers, body_cells):
+        beyond = [(c, t) for c, t in row if c >= width]
+        if beyond:
+            pos, value = min(beyond)
+            problems.append(_beyond_problem(sheet, number, pos, value, width, header_row))
+    rows = [header] + [_dense(c, width) for c in body_cells]
+    frame, names, sheet_problems = _frame_from_rows(rows, sheet, header_row, body_numbers)
+    problems += sheet_problems
+    return frame, names, header_row
+
+
 def _read_xlsx(path: Path) -> RawWorkbook:
     import openpyxl
 
+    too_big = _check_file_size(path)
+    if too_big:
+        raise _too_large(path, too_big)
     digest = hashlib.sha256()
     _sha256_file(path, digest)
     with open(path, "rb") as fh:
@@ -145,6 +434,7 @@ def _read_xlsx(path: Path) -> RawWorkbook:
             [Problem("", None, None, path.name,
                      "this file is not an Excel .xlsx workbook (it is not a zip archive); if it "
                      "is text, save each sheet as CSV in a folder and pass the folder")])
+    _check_zip(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # zipfile, openpyxl and lxml raise many types for damaged files
@@ -155,56 +445,37 @@ def _read_xlsx(path: Path) -> RawWorkbook:
                      "re-save it from Excel")]) from None
     sheets: dict[str, pd.DataFrame] = {}
     headers: dict[str, dict[str, str]] = {}
+    titles: dict[str, str] = {}
     problems: list[Problem] = []
     try:
         for ws in book.worksheets:
             name = normalize_header(ws.title)
+            if name in titles and name not in SHEETS:
+                continue  # a second notes sheet: ignored like the first
+            if name in titles:
+                problems.append(Problem(
+                    name, None, None, ws.title,
+                    f"two sheets are named {titles[name]!r} and {ws.title!r}, which are the same "
+                    "name once case, spaces and hyphens are ignored; keep one (merge their rows "
+                    "into it) and delete or rename the other"))
+                continue
+            titles[name] = ws.title
             if name not in SHEETS:
                 # not a sheet of the study (a README, notes, a pivot table): listed, never read
                 sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
                 headers[name] = {}
                 continue
-            rows: list[list[str]] = []
-            suspicious: list[tuple[int, int, str, str]] = []
-            first = None
-            for r_index, row in enumerate(ws.iter_rows(), start=1):
-                texts = []
-                for c_index, cell in enumerate(row):
-                    text, flag = _cell_text(cell.value, getattr(cell, "data_type", None) == "f")
-                    if flag:
-                        suspicious.append((r_index, c_index, text, flag))
-                    texts.append(text)
-                if first is None:
-                    if not any(texts):
-                        continue
-                    first = r_index
-                rows.append(texts)
-            if first is None:
-                sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
-                headers[name] = {}
-                continue
-            header_index = _find_header_row(rows, name)
-            if header_index:
-                problems.append(_title_row_problem(rows, name, first, header_index))
-                rows = rows[header_index:]
-                first += header_index
-            frame, names, sheet_problems = _frame_from_rows(rows, name, first)
-            problems += sheet_problems
-            cols = list(frame.columns)
-            spec_cols = {c.name for c in SHEETS[name].columns} if name in SHEETS else set()
-            for r_index, c_index, text, flag in suspicious:
-                if r_index <= first:
+            try:
+                numbers, cells, suspicious = _xlsx_cells(book, ws, name)
+                if not any(cells):
+                    sheets[name] = pd.DataFrame({"_row": pd.Series(dtype=int)})
+                    headers[name] = {}
                     continue
-                col = cols[c_index] if c_index < len(cols) - 1 else f"column {c_index + 1}"
-                if flag == "formula":
-                    problems.append(Problem(name, r_index, names.get(col, col), text,
-                                            "cell holds a formula; edxreview reads values only. "
-                                            "Copy the column and paste it back as values"))
-                    frame.loc[frame["_row"] == r_index, col] = ""
-                elif col in spec_cols:
-                    problems.append(Problem(name, r_index, names.get(col, col), text,
-                                            "cell is formatted as a date; format the column as "
-                                            "Number or Text and re-type the value"))
+                frame, names, first = _xlsx_frame(name, numbers, cells, problems)
+            except _SheetTooLarge as exc:
+                problems.append(exc.problem)
+                continue
+            _flag_cells(frame, names, name, first, suspicious, problems)
             sheets[name] = frame
             headers[name] = names
     except InvalidWorkbookError:
@@ -218,6 +489,36 @@ def _read_xlsx(path: Path) -> RawWorkbook:
     finally:
         book.close()
     return RawWorkbook(sheets, headers, path, digest.hexdigest(), problems, "xlsx")
+
+
+def _flag_cells(frame: pd.DataFrame, names: dict[str, str], sheet: str, header_row: int,
+                suspicious: list[tuple[int, int, str, str]], problems: list[Problem]) -> None:
+    """Report formula cells (and clear them: edxreview reads values only) and date cells."""
+    cols = list(frame.columns)
+    spec_cols = {c.name for c in SHEETS[sheet].columns}
+    cleared: dict[str, list[int]] = {}
+    for r_index, c_index, text, flag in suspicious:
+        col = cols[c_index] if c_index < len(cols) - 1 else f"column {c_index + 1}"
+        if flag.startswith("long"):
+            problems.append(Problem(
+                sheet, r_index, names.get(col, col), text,
+                f"the cell holds {int(flag.split()[1]):,} characters, more than the limit of "
+                f"{MAX_CELL_CHARS:,} (MAX_CELL_CHARS, Excel's own limit for a cell); shorten it"))
+            continue
+        if r_index <= header_row:
+            continue
+        if flag == "formula":
+            problems.append(Problem(sheet, r_index, names.get(col, col), text,
+                                    "cell holds a formula; edxreview reads values only. "
+                                    "Copy the column and paste it back as values"))
+            if col in frame.columns:
+                cleared.setdefault(col, []).append(r_index)
+        elif col in spec_cols:
+            problems.append(Problem(sheet, r_index, names.get(col, col), text,
+                                    "cell is formatted as a date; format the column as "
+                                    "Number or Text and re-type the value"))
+    for col, numbers in cleared.items():
+        frame.loc[frame["_row"].isin(numbers), col] = ""
 
 
 def _sniff_separator(first_line: str) -> str:
@@ -289,12 +590,16 @@ def _find_header_row(rows: list[list[str]], sheet: str) -> int:
     return 0
 
 
-def _title_row_problem(rows: list[list[str]], sheet: str, first_row: int, header_index: int
-                       ) -> Problem:
+def _title_row_problem(rows: list[list[str]], sheet: str, numbers: int | list[int],
+                       header_index: int) -> Problem:
+    """The rows above the header; ``numbers``: the row number of each of ``rows`` (or of the
+    first, the others following on)."""
+    if isinstance(numbers, int):
+        numbers = list(range(numbers, numbers + header_index + 1))
     title = rows[0]
     pos = next((i for i, t in enumerate(title) if str(t).strip()), 0)
-    header_row = first_row + header_index
-    above = f"row {first_row}" if header_index == 1 else \
+    first_row, header_row = numbers[0], numbers[header_index]
+    above = f"row {first_row}" if header_row - first_row == 1 else \
         f"rows {first_row}–{header_row - 1}"
     return Problem(
         sheet, first_row, f"column {pos + 1}", str(title[pos]).strip() if title else None,
@@ -307,113 +612,207 @@ def _short(message: str) -> str:
     return message.strip().splitlines()[-1][:200] if message.strip() else "parse error"
 
 
+def _read_sheet_file(file: Path, sheet: str, problems: list[Problem]
+                     ) -> tuple[pd.DataFrame, dict[str, str], str] | None:
+    """One sheet's ``.csv`` or ``.parquet`` file as a text table; ``None`` (with the reason in
+    ``problems``) when it cannot be read."""
+    if file.suffix.lower() == ".parquet":
+        too_big = _check_parquet_size(file, sheet)
+        if too_big:
+            problems.append(too_big)
+            return None
+        try:
+            table = pd.read_parquet(file)
+        except Exception as exc:  # pyarrow raises many types for damaged files
+            problems.append(Problem(sheet, None, None, file.name,
+                                    f"cannot read this Parquet file ({type(exc).__name__})"))
+            return None
+        names = {normalize_header(c): str(c) for c in table.columns}
+        table.columns = [normalize_header(c) for c in table.columns]
+        table = table.astype("string").fillna("").astype(str)
+        table["_row"] = np.arange(2, 2 + len(table))
+        return table, names, "parquet"
+    data = file.read_bytes()
+    text, problem = _decode_csv(data, sheet, file.name)
+    if problem:
+        problems.append(problem)
+        return None
+    if not text.strip():
+        problems.append(Problem(sheet, 1, None, file.name,
+                                "the file is empty; row 1 must hold the column names "
+                                "(see `edxreview template`)"))
+        return None
+    first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    sep = _sniff_separator(first_line)
+    header_cells = next(csv.reader([first_line], delimiter=sep)) if first_line.strip() else []
+    names_norm = [normalize_header(h) for h in header_cells]
+    clean_header = (header_cells and all(names_norm) and len(set(names_norm)) == len(names_norm)
+                    and text.lstrip("\ufeff").startswith(first_line)
+                    and _find_header_row([header_cells], sheet) == 0
+                    and (sheet not in SHEETS or "patient_id" in names_norm))
+    if clean_header:
+        # the common case: a clean header on the first line; read straight into columns.
+        # Ragged rows fall through to the row-by-row reader, which names the row.
+        frame = None
+        if not _BLANK_LINE.search(text):
+            # no blank lines, so row numbers cannot shift: Arrow's reader is several times
+            # faster on registry-sized sheets
+            try:
+                frame = pd.read_csv(_io.BytesIO(text.encode("utf-8")), dtype=str,
+                                    keep_default_na=False, sep=sep, header=0, names=names_norm,
+                                    engine="pyarrow")
+            except Exception:  # Arrow's parse errors vary by version: use the C reader
+                frame = None
+        if frame is None:
+            try:
+                frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
+                                    sep=sep, skip_blank_lines=False, header=0, names=names_norm)
+            except pd.errors.ParserError:
+                frame = None
+        if frame is not None and not frame.index.equals(pd.RangeIndex(len(frame))):
+            frame = None  # every row has more fields than the header: pandas made an index
+        if frame is not None:
+            frame = frame.fillna("")  # cells are stripped by the validator
+            frame["_row"] = np.arange(2, 2 + len(frame))
+            return frame, dict(zip(names_norm, (h.strip() for h in header_cells))), "csv"
+    try:
+        rows = [[c.strip() for c in r] for r in csv.reader(_io.StringIO(text, newline=""),
+                                                           delimiter=sep)]
+    except csv.Error as exc:
+        problems.append(Problem(sheet, None, None, file.name,
+                                f"the CSV cannot be parsed ({_short(str(exc))}); check "
+                                "quoting and that every row has the same number of fields"))
+        return None
+    # skip leading empty lines, remembering row numbers
+    lead = 0
+    while lead < len(rows) and not any(rows[lead]):
+        lead += 1
+    rows = rows[lead:]
+    header_index = _find_header_row(rows, sheet)
+    if header_index:
+        problems.append(_title_row_problem(rows, sheet, lead + 1, header_index))
+    frame, names, sheet_problems = _frame_from_rows(rows[header_index:], sheet,
+                                                    lead + 1 + header_index)
+    for col in frame.columns:
+        if col != "_row":
+            frame[col] = frame[col].str.strip()
+    problems += sheet_problems
+    return frame, names, "csv"
+
+
+def _check_parquet_size(file: Path, sheet: str) -> Problem | None:
+    """Refuse a Parquet file whose metadata declare more than the limits, before reading it."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(file).metadata
+    except Exception:  # pyarrow raises many types for damaged files; read_parquet reports it
+        return None
+    n_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if (meta.num_rows > MAX_ROWS or meta.num_columns > MAX_COLUMNS
+            or meta.num_rows * meta.num_columns > MAX_CELLS
+            or n_bytes > MAX_PARQUET_UNCOMPRESSED_BYTES):
+        return Problem(
+            sheet, None, None, file.name,
+            f"the Parquet file declares {meta.num_rows:,} rows × {meta.num_columns:,} columns "
+            f"({format_bytes(n_bytes)} uncompressed), more than the limits of {MAX_ROWS:,} rows "
+            f"(MAX_ROWS), {MAX_COLUMNS} columns (MAX_COLUMNS), {MAX_CELLS:,} cells (MAX_CELLS) "
+            f"or {format_bytes(MAX_PARQUET_UNCOMPRESSED_BYTES)} (MAX_PARQUET_UNCOMPRESSED_BYTES)")
+    return None
+
+
 def _read_csv_folder(path: Path) -> RawWorkbook:
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
+    try:
+        entries = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
+    except OSError as exc:
+        raise InvalidWorkbookError(
+            "the folder cannot be read",
+            [Problem("", None, None, path.name,
+                     f"the folder cannot be listed ({exc.strerror or type(exc).__name__}); "
+                     "check its permissions")]) from None
     digest = hashlib.sha256()
     sheets: dict[str, pd.DataFrame] = {}
     headers: dict[str, dict[str, str]] = {}
+    sources: dict[str, str] = {}
     problems: list[Problem] = []
     fmt = "csv"
-    for file in files:
+    for file in entries:
         sheet = normalize_header(file.stem)
+        kind = _path_kind(file)
         if sheet not in SHEETS:
             # not a sheet of the study (e.g. truth.csv beside a synthetic registry): listed, never read
             sheets.setdefault(sheet, pd.DataFrame({"_row": pd.Series(dtype=int)}))
             headers.setdefault(sheet, {})
             continue
-        digest.update(file.name.encode())
-        _sha256_file(file, digest)
-        if sheet in sheets:
-            problems.append(Problem(sheet, None, None, file.name,
-                                    "two files give this sheet (e.g. .csv and .parquet); keep one"))
+        if sheet in sources:
+            problems.append(Problem(
+                sheet, None, None, file.name,
+                f"two files give sheet {sheet!r}: {sources[sheet]!r} and {file.name!r} (names "
+                "match once case, spaces and hyphens are ignored, and .csv and .parquet are "
+                "alternatives); keep one, merging their rows into it"))
             continue
-        if file.suffix.lower() == ".parquet":
-            fmt = "parquet"
-            try:
-                table = pd.read_parquet(file)
-            except Exception as exc:  # pyarrow raises many types for damaged files
-                problems.append(Problem(sheet, None, None, file.name,
-                                        f"cannot read this Parquet file ({type(exc).__name__})"))
-                continue
-            names = {normalize_header(c): str(c) for c in table.columns}
-            table.columns = [normalize_header(c) for c in table.columns]
-            table = table.astype("string").fillna("").astype(str)
-            table["_row"] = range(2, 2 + len(table))
-            sheets[sheet], headers[sheet] = table, names
+        sources[sheet] = file.name
+        if kind != "file":
+            problems.append(Problem(
+                sheet, None, None, file.name,
+                f"{file.name} is {_KIND_TEXT[kind]}, not a sheet file; put the sheet's CSV file "
+                "there or remove it"))
             continue
-        data = file.read_bytes()
-        text, problem = _decode_csv(data, sheet, file.name)
-        if problem:
-            problems.append(problem)
-            continue
-        if not text.strip():
-            problems.append(Problem(sheet, 1, None, file.name,
-                                    "the file is empty; row 1 must hold the column names "
-                                    "(see `edxreview template`)"))
-            continue
-        first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
-        sep = _sniff_separator(first_line)
-        header_cells = next(csv.reader([first_line], delimiter=sep)) if first_line.strip() else []
-        names_norm = [normalize_header(h) for h in header_cells]
-        clean_header = (header_cells and all(names_norm) and len(set(names_norm)) == len(names_norm)
-                        and text.lstrip("\ufeff").startswith(first_line)
-                        and _find_header_row([header_cells], sheet) == 0
-                        and (sheet not in SHEETS or "patient_id" in names_norm))
-        if clean_header:
-            # the common case: a clean header on the first line; read straight into columns.
-            # Ragged rows fall through to the row-by-row reader, which names the row.
-            frame = None
-            if not _BLANK_LINE.search(text):
-                # no blank lines, so row numbers cannot shift: Arrow's reader is several times
-                # faster on registry-sized sheets
-                try:
-                    frame = pd.read_csv(_io.BytesIO(text.encode("utf-8")), dtype=str,
-                                        keep_default_na=False, sep=sep, header=0, names=names_norm,
-                                        engine="pyarrow")
-                except Exception:  # Arrow's parse errors vary by version: use the C reader
-                    frame = None
-            if frame is None:
-                try:
-                    frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
-                                        sep=sep, skip_blank_lines=False, header=0, names=names_norm)
-                except pd.errors.ParserError:
-                    frame = None
-            if frame is not None and not frame.index.equals(pd.RangeIndex(len(frame))):
-                frame = None  # every row has more fields than the header: pandas made an index
-            if frame is not None:
-                frame = frame.fillna("")  # cells are stripped by the validator
-                frame["_row"] = np.arange(2, 2 + len(frame))
-                sheets[sheet] = frame
-                headers[sheet] = dict(zip(names_norm, (h.strip() for h in header_cells)))
-                continue
         try:
-            rows = [[c.strip() for c in r] for r in csv.reader(_io.StringIO(text, newline=""),
-                                                               delimiter=sep)]
-        except csv.Error as exc:
+            too_big = _check_file_size(file, sheet)
+            if too_big:
+                problems.append(too_big)
+                continue
+            digest.update(file.name.encode())
+            _sha256_file(file, digest)
+            read = _read_sheet_file(file, sheet, problems)
+        except OSError as exc:
             problems.append(Problem(sheet, None, None, file.name,
-                                    f"the CSV cannot be parsed ({_short(str(exc))}); check "
-                                    "quoting and that every row has the same number of fields"))
+                                    f"the file cannot be read ({exc.strerror or type(exc).__name__});"
+                                    " check its permissions"))
             continue
-        # skip leading empty lines, remembering row numbers
-        lead = 0
-        while lead < len(rows) and not any(rows[lead]):
-            lead += 1
-        rows = rows[lead:]
-        header_index = _find_header_row(rows, sheet)
-        if header_index:
-            problems.append(_title_row_problem(rows, sheet, lead + 1, header_index))
-        frame, names, sheet_problems = _frame_from_rows(rows[header_index:], sheet,
-                                                        lead + 1 + header_index)
-        for col in frame.columns:
-            if col != "_row":
-                frame[col] = frame[col].str.strip()
-        problems += sheet_problems
-        sheets[sheet], headers[sheet] = frame, names
-    if not files:
+        if read is None:
+            continue
+        frame, names, file_format = read
+        if file_format == "parquet":
+            fmt = "parquet"
+        if _check_table_size(frame, names, sheet, file.name, problems):
+            sheets[sheet], headers[sheet] = frame, names
+    if not entries:
         problems.append(Problem("", None, None, str(path.name),
                                 "the folder holds no .csv or .parquet files; it needs one file "
                                 "per sheet, named <sheet>.csv (patients.csv, emg.csv, …)"))
     return RawWorkbook(sheets, headers, path, digest.hexdigest(), problems, fmt)
+
+
+def _check_table_size(frame: pd.DataFrame, names: dict[str, str], sheet: str, filename: str,
+                      problems: list[Problem]) -> bool:
+    """Report a sheet beyond the row, column or cell limits (then it is not used) and every
+    column's first cell longer than :data:`MAX_CELL_CHARS` (kept, cut short)."""
+    n_rows, n_cols = len(frame), frame.shape[1] - 1
+    if n_rows > MAX_ROWS or n_cols > MAX_COLUMNS or n_rows * n_cols > MAX_CELLS:
+        problems.append(Problem(
+            sheet, None, None, filename,
+            f"the sheet has {n_rows:,} rows × {n_cols:,} columns, more than the limits of "
+            f"{MAX_ROWS:,} rows (MAX_ROWS), {MAX_COLUMNS} columns (MAX_COLUMNS) or "
+            f"{MAX_CELLS:,} cells (MAX_CELLS); delete the columns that are not the study's or "
+            "split the study"))
+        return False
+    for col in frame.columns:
+        if col == "_row":
+            continue
+        lengths = frame[col].str.len()
+        long = lengths > MAX_CELL_CHARS
+        if long.any():
+            first = int(np.argmax(long.to_numpy()))
+            text = str(frame[col].iat[first])
+            problems.append(Problem(
+                sheet, int(frame["_row"].iat[first]), names.get(col, col), _clip(text),
+                f"the cell holds {len(text):,} characters, more than the limit of "
+                f"{MAX_CELL_CHARS:,} (MAX_CELL_CHARS, Excel's own limit for a cell); shorten it"
+                + (f" ({int(long.sum())} cells in this column)" if long.sum() > 1 else "")))
+            frame.loc[long, col] = frame.loc[long, col].str.slice(0, 60) + "…"
+    return True
 
 
 def read_workbook(path: str | Path) -> RawWorkbook:
@@ -425,6 +824,13 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         An ``.xlsx`` workbook, or a folder holding one ``<sheet>.csv`` (or ``.parquet``) per
         sheet. Sheet and column names are matched case-insensitively.
 
+    Notes
+    -----
+    Every row is read: a CSV line, or a worksheet row in which at least one cell holds a value
+    (rows Excel stores only formatting for are not rows of data). A row holding only spaces is
+    read and then rejected as empty by :func:`validate_workbook`. Inputs beyond the limits in
+    ``edxreview.io._limits`` are refused with the limit named.
+
     Returns
     -------
     RawWorkbook
@@ -435,14 +841,27 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         The path does not exist or the file cannot be opened at all.
     """
     path = Path(path)
-    if not path.exists():
+    kind = _path_kind(path)
+    if kind == "missing":
         raise InvalidWorkbookError(
             f"no such file or folder: {str(path)!r}",
             [Problem("", None, None, str(path), "no such file or folder")])
-    if path.is_dir():
+    if kind == "folder":
         return _read_csv_folder(path)
+    if kind != "file":
+        raise InvalidWorkbookError(
+            f"not a workbook: {str(path)!r}",
+            [Problem("", None, None, str(path),
+                     f"this is {_KIND_TEXT[kind]}; pass an .xlsx file or a folder of CSV files")])
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        try:
+            return _read_xlsx(path)
+        except OSError as exc:
+            raise InvalidWorkbookError(
+                "the workbook cannot be read",
+                [Problem("", None, None, path.name,
+                         f"the file cannot be read ({exc.strerror or type(exc).__name__}); "
+                         "check its permissions")]) from None
     if path.suffix.lower() == ".csv":
         raise InvalidWorkbookError(
             "a single CSV file is not a workbook",

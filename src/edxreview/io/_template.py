@@ -50,6 +50,9 @@ def write_template(path: str | Path) -> Path:
                    "muscle or lesion in the other sheets, keyed by patient_id."])
     readme.append(["Write NR in a latency or amplitude cell for no response. Delete the example "
                    "rows (patient P001) before entering data."])
+    readme.append(["Numbers: no units and no thousands separators. A comma is read as a decimal "
+                   "comma (4,5 = 4.5), but a comma before exactly three digits (1,070) is refused "
+                   "as ambiguous: write 1070 or 1.07."])
     readme.append([])
     readme.append(["sheet", "column", "type", "required", "allowed values"])
     for sheet in SHEETS.values():

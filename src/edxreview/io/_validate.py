@@ -11,19 +11,22 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
 from ..knowledge import load_anatomy, normalize_key, read_table
+from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
     ANTIBODY_VALUES, BOOL_VALUES, BRAINSTEM_LEVELS, ENUM_SYNONYMS, FASC_VALUES, GRADE_VALUES,
     NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, Column,
 )
 
+_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
+_AMBIGUOUS_COMMA = r"[+-]?[1-9]\d{0,2},\d{3}"
 _LEVEL_RE = re.compile(r"^([CTLS])\s*0?(\d{1,2})$", re.I)
 _VALID_VERTEBRAE = {f"C{i}" for i in range(1, 8)} | {f"T{i}" for i in range(1, 13)} | \
     {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 6)}
@@ -86,6 +89,7 @@ class _Collector:
     def __init__(self, raw: RawWorkbook):
         self.raw = raw
         self.problems: list[Problem] = []
+        self.suggestions_left = MAX_SUGGESTIONS
 
     def add(self, sheet: str, frame: pd.DataFrame, mask: pd.Series, column: str,
             message: str | Callable[[str], str], severity: str = "error") -> None:
@@ -93,9 +97,24 @@ class _Collector:
             return
         header = self.raw.headers.get(sheet, {}).get(column, column)
         sub = frame.loc[mask, ["_row", column]]
+        texts: dict[Any, str] = {}  # one message per distinct value, however many rows hold it
         for row, value in zip(sub["_row"].tolist(), sub[column].tolist()):
-            text = message(value) if callable(message) else message
+            if callable(message):
+                key = value if isinstance(value, Hashable) else repr(value)
+                text = texts.get(key)
+                if text is None:
+                    text = texts[key] = message(value)
+            else:
+                text = message
             self.problems.append(Problem(sheet, int(row), header, value, text, severity))
+
+    def did_you_mean(self, value: str, vocabulary: dict[str, str]) -> str:
+        """Close names for a misspelt one; only the first :data:`MAX_SUGGESTIONS` values get
+        them (each takes milliseconds), the others are pointed to the template."""
+        if self.suggestions_left <= 0:
+            return "; see `edxreview template` for the accepted names"
+        self.suggestions_left -= 1
+        return _did_you_mean(value, vocabulary)
 
 
 def _load_plausibility() -> pd.DataFrame:
@@ -119,8 +138,18 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
     kind = col.kind
     if kind in ("number", "number_nr"):
         nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
-        cleaned = raw.where(~nr, "").str.replace(",", ".", regex=False)
+        # a decimal comma is read as a decimal point (4,5 → 4.5); a comma followed by exactly
+        # three digits after one to three others could be either that or a thousands
+        # separator (1,070 → 1070 or 1.07), so it is refused rather than guessed
+        ambiguous = raw.str.fullmatch(_AMBIGUOUS_COMMA)
+        coll.add(sheet, frame, ambiguous, col.name,
+                 lambda v: f"ambiguous number: the comma may separate thousands "
+                 f"({_without_comma(v)}) or decimals ({_decimal_point(v)}); edxreview reads a "
+                 f"comma as a decimal comma but never guesses here. Write {_without_comma(v)} "
+                 f"or {_decimal_point(v)} (no thousands separators)")
+        cleaned = raw.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
         num = pd.to_numeric(cleaned.where(~blank, None), errors="coerce")
+        blank = blank | ambiguous  # reported above: not "not a number" again
         bad = num.isna() & ~blank & ~nr
         if kind == "number":
             bad |= nr & ~blank
@@ -135,8 +164,17 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
             out[f"{col.name}_nr"] = nr.to_numpy()
         out[col.name] = num.astype(float).to_numpy()
         return
-    if kind in ("id", "text"):
-        out[col.name] = raw.where(~blank, None).to_numpy() if kind == "text" else raw.to_numpy()
+    if kind == "id":
+        # one id however its accents were encoded: 'José' typed on one system and pasted from
+        # another (precomposed é or e + combining accent) is one patient; characters that
+        # print as nothing (zero-width spaces, a stray byte-order mark) are not part of an id
+        ids = raw.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+        coll.add(sheet, frame, ids.eq("") & ~blank, col.name,
+                 f"{col.name} holds only invisible characters; write the id")
+        out[col.name] = ids.to_numpy()
+        return
+    if kind == "text":
+        out[col.name] = raw.where(~blank, None).to_numpy()
         return
     table = {"sex": SEX_VALUES, "side": SIDE_VALUES, "side_optional": SIDE_VALUES,
              "bool": BOOL_VALUES, "antibody": ANTIBODY_VALUES, "grade": GRADE_VALUES,
@@ -172,7 +210,7 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
             out.loc[unresolved.to_numpy(), "_recording_from_nerve"] = muscle.to_numpy()
         bad = mapped.isna() & ~blank
         coll.add(sheet, frame, bad, col.name,
-                 lambda v: "unknown nerve" + _did_you_mean(v, anatomy.nerve_aliases))
+                 lambda v: "unknown nerve" + coll.did_you_mean(v, anatomy.nerve_aliases))
         out[col.name] = mapped.where(~blank, None).to_numpy()
         return
     if kind == "muscle":
@@ -187,12 +225,12 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         bad = mapped.isna() & ~blank
         if sheet == "emg":
             coll.add(sheet, frame, bad, col.name,
-                     lambda v: "unknown muscle" + _did_you_mean(v, anatomy.muscle_aliases))
+                     lambda v: "unknown muscle" + coll.did_you_mean(v, anatomy.muscle_aliases))
             out["paraspinal_level"] = level.to_numpy()
         else:
             coll.add(sheet, frame, bad, col.name,
                      lambda v: "unknown recording muscle; the nerve's default recording site "
-                     "will be assumed" + _did_you_mean(v, anatomy.muscle_aliases),
+                     "will be assumed" + coll.did_you_mean(v, anatomy.muscle_aliases),
                      severity="warning")
         out[col.name] = mapped.where(~blank, None).to_numpy()
         return
@@ -205,7 +243,7 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         bad = mapped.isna() & ~blank
         coll.add(sheet, frame, bad, col.name,
                  lambda v: "unknown stimulation site; segments will follow row order"
-                 + _did_you_mean(v, anatomy.site_aliases), severity="warning")
+                 + coll.did_you_mean(v, anatomy.site_aliases), severity="warning")
         out[col.name] = mapped.where(~bad, raw.str.lower().str.replace(" ", "_")).where(
             ~blank, None).to_numpy()
         return
@@ -218,6 +256,14 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
         out[col.name] = parsed.where(~blank, None).to_numpy()
         return
     raise AssertionError(f"unhandled column kind {kind!r}")
+
+
+def _without_comma(value: str) -> str:
+    return str(value).strip().replace(",", "")
+
+
+def _decimal_point(value: str) -> str:
+    return str(value).strip().replace(",", ".").rstrip("0").rstrip(".")
 
 
 def _did_you_mean(value: str, vocabulary: dict[str, str]) -> str:
@@ -378,6 +424,13 @@ def validate_workbook(raw: RawWorkbook) -> Study:
         _check_ranges(name, frame, out, coll, plausibility)
         tables[name] = out.reset_index(drop=True)
 
+    if "patients" in raw.sheets and not rows.get("patients", {}).get("used"):
+        has_header = len(raw.headers.get("patients", {})) > 0
+        coll.problems.append(Problem(
+            "patients", None, None, None,
+            "no patients: the sheet has a header but no rows; add one row per patient"
+            if has_header else "no patients: the sheet is empty; row 1 must hold the column "
+            "names and each further row one patient (see `edxreview template`)"))
     _check_cross_sheet(tables, raw, coll, anatomy)
     _check_temperatures(tables, coll, anatomy)
     errors = [p for p in coll.problems if p.severity == "error"]
