@@ -337,8 +337,6 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     if len(plex):
         plex["n_muscles_explained"] = plex["lesion_key"].map(cover["lesion_key"].value_counts()).fillna(0).astype(int)
         plex["label_side"] = plex["label"].str[:-1] + ", " + map_text(plex["side"], {"L": "left", "R": "right"}) + ")"
-    pn_labels = (map_text(pats["patient_id"], pats.set_index("patient_id")["pn_text"])
-                 if len(pats) else pd.Series(dtype=object))
     label_of = pd.concat([lesions.set_index("lesion_key")["label"],
                           plex.set_index("lesion_key")["label"] if len(plex) else pd.Series(dtype=object)])
     cover = cover.merge(mus[["_mid", "patient_id"]], on="_mid")

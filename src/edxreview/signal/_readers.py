@@ -564,11 +564,11 @@ def _check_edf_layout(p: Path) -> None:
                              f"samples per data record of signal {labels[i]!r}", int, 256)
                   for i in range(n_signals)]
     for i in range(n_signals):
-        for field, start, kind in (("physical minimum", 104, float),
-                                   ("physical maximum", 112, float),
-                                   ("digital minimum", 120, int), ("digital maximum", 128, int)):
+        for name, start, kind in (("physical minimum", 104, float),
+                                  ("physical maximum", 112, float),
+                                  ("digital minimum", 120, int), ("digital maximum", 128, int)):
             at = start * n_signals + 8 * i
-            _edf_field(p, signal_head, at, at + 8, f"{field} of signal {labels[i]!r}", kind, 256)
+            _edf_field(p, signal_head, at, at + 8, f"{name} of signal {labels[i]!r}", kind, 256)
     if any(n < 0 for n in per_record):
         raise SignalFileError(f"{p}: a signal has a negative number of samples per data record.")
     record_bytes = bytes_per_sample * sum(per_record)
