@@ -44,26 +44,25 @@ MAX_HEADER_BYTES = 1024**2
 _MAX_EDF_SIGNALS = 4096
 
 
-def check_sampling_rate(value: float | None, where: str = "fs_hz") -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` is in :data:`FS_RANGE_HZ`."""
+def _check_range(value: float | None, where: str, bounds: tuple[float, float], what: str,
+                 give: str) -> None:
     if value is None:
         return
-    lo, hi = FS_RANGE_HZ
+    lo, hi = bounds
     if not _in_range(value, lo, hi):
         raise InvalidParameterError(
-            f"{where}={value!r} is not a sampling rate edxreview accepts: give the rate in Hz, "
-            f"between {lo:g} and {hi:g}.")
+            f"{where}={value!r} is not {what} edxreview accepts: give {give}, between {lo:g} "
+            f"and {hi:g}.")
+
+
+def check_sampling_rate(value: float | None, where: str = "fs_hz") -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` is in :data:`FS_RANGE_HZ`."""
+    _check_range(value, where, FS_RANGE_HZ, "a sampling rate", "the rate in Hz")
 
 
 def check_gain(value: float | None, where: str = "gain_adu_per_mv") -> None:
     """Raise :class:`InvalidParameterError` unless ``value`` is in :data:`GAIN_RANGE_ADU_PER_MV`."""
-    if value is None:
-        return
-    lo, hi = GAIN_RANGE_ADU_PER_MV
-    if not _in_range(value, lo, hi):
-        raise InvalidParameterError(
-            f"{where}={value!r} is not a gain edxreview accepts: give ADC units per mV, between "
-            f"{lo:g} and {hi:g}.")
+    _check_range(value, where, GAIN_RANGE_ADU_PER_MV, "a gain", "ADC units per mV")
 
 
 def _in_range(value: object, lo: float, hi: float) -> bool:
