@@ -692,10 +692,12 @@ def test_limit_rows_are_well_formed(limits, muscles, nerves):
 
 
 def test_age_bands_are_the_published_ones(limits):
-    """Ulnar SNAP (P&S footnote) and tibial CMAP (Buschbacher 1999, three age groups)."""
+    """Ulnar SNAP (P&S footnote), tibial CMAP (Buschbacher 1999, three age groups) and sural
+    SNAP (Sreenivasan 2016, six age groups)."""
     banded = limits[(limits["age_min_years"] != "") | (limits["age_max_years"] != "")]
     assert set(zip(banded["nerve"], banded["parameter"])) == {("ulnar", "amplitude_uv"),
-                                                              ("tibial", "amplitude_mv")}
+                                                              ("tibial", "amplitude_mv"),
+                                                              ("sural", "amplitude_uv")}
 
 
 @pytest.mark.parametrize(("age", "expected_uv"), [(25, 17), (59.9, 17), (60, 10), (75, 10)])
@@ -715,8 +717,11 @@ def test_f_wave_height_adjustment(limits, nerve, slope):
     row = limits[(limits["study"] == "f_wave") & (limits["nerve"] == nerve)].iloc[0]
     assert float(row["height_slope_ms_per_cm"]) == pytest.approx(slope)
     assert 150 <= float(row["height_ref_cm"]) <= 185
-    # the height model is not a published one; the leg F-wave limits are not sourced either
-    assert row["status"] == ("convention" if nerve in ("median", "ulnar") else "unsourced")
+    # the height model is not a published one; the peroneal F-wave limit is not sourced, the
+    # tibial one is derived (mean + 2 SD of a published mean and SD)
+    expected = {"median": "convention", "ulnar": "convention", "peroneal": "unsourced",
+                "tibial": "corrected"}
+    assert row["status"] == expected[nerve]
     assert "170 cm" in row["status_reason"]
 
 
@@ -726,13 +731,16 @@ def test_f_wave_height_adjustment(limits, nerve, slope):
         ("motor", "median", "abductor_pollicis_brevis", "amplitude_mv", 4.0),
         ("motor", "median", "abductor_pollicis_brevis", "latency_ms", 4.4),
         ("motor", "ulnar", "abductor_digiti_minimi", "amplitude_mv", 6.0),
-        ("motor", "peroneal", "extensor_digitorum_brevis", "latency_ms", 6.5),
+        ("motor", "peroneal", "extensor_digitorum_brevis", "latency_ms", 6.4),
+        ("motor", "tibial", "abductor_hallucis", "latency_ms", 6.1),
         ("motor", "tibial", "abductor_hallucis", "velocity_m_s", 41),
         ("motor", "peroneal", "extensor_digitorum_brevis", "velocity_m_s", 41),
         ("motor", "facial", "nasalis", "amplitude_mv", 1.0),
         ("motor", "facial", "nasalis", "amplitude_side_ratio", 0.5),
         ("sensory", "median", "digit_2", "amplitude_uv", 20),
-        ("sensory", "sural", "lateral_malleolus", "amplitude_uv", 6),
+        ("sensory", "sural", "lateral_malleolus", "amplitude_uv", 12.4),
+        ("sensory", "saphenous", "medial_ankle", "velocity_m_s", 39.6),
+        ("f_wave", "tibial", "", "min_latency_ms", 55.2),
         ("sensory", "lateral_antebrachial_cutaneous", "forearm", "velocity_m_s", 55),
         ("f_wave", "peroneal", "", "min_latency_ms", 56),
         ("blink", "facial", "", "r1_ms", 13),

@@ -77,8 +77,23 @@ def test_a_source_marked_not_read_supports_no_verified_row(name):
 def test_derived_limits_are_corrected_not_verified():
     table, _ = _read("ncs_limits_adult")
     derived = table[table["status_reason"].str.contains("Derived mean-2SD", regex=False)]
-    assert len(derived) == 4
     assert set(derived["status"]) == {"corrected"}
+    assert set(zip(derived["study"], derived["nerve"], derived["parameter"])) == {
+        ("motor", "peroneal", "velocity_m_s"), ("motor", "peroneal", "latency_ms"),
+        ("motor", "tibial", "amplitude_mv"), ("motor", "tibial", "latency_ms"),
+        ("sensory", "saphenous", "velocity_m_s"), ("f_wave", "tibial", "min_latency_ms")}
+
+
+def test_sural_amplitude_follows_sreenivasan_2016_age_groups():
+    """Read in the abstract: lower limits at 14 cm by age group a-f (18-30 ... >71 y)."""
+    table, meta = _read("ncs_limits_adult")
+    sural = table[(table["nerve"] == "sural") & (table["parameter"] == "amplitude_uv")]
+    bands = {(r.age_min_years, r.age_max_years): float(r.limit) for r in sural.itertuples()}
+    assert bands == {("", "31"): 12.4, ("31", "41"): 10.4, ("41", "51"): 6.5,
+                     ("51", "61"): 5.3, ("61", "71"): 2.9, ("71", ""): 1.9}
+    assert set(sural["status"]) == {"verified"}
+    assert set(sural["source"]) == {"sreenivasan2016_sural"}
+    assert "14 cm" in meta["sources"]["sreenivasan2016_sural"]["table"]
 
 
 def test_readme_defines_the_statuses():

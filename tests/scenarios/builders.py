@@ -36,8 +36,8 @@ FOOT_TEMPERATURE_C = 31.5  # foot ≥ 30 °C
 # onset latency_ms, amplitude_mv), then proximal segments (site, segment distance_mm,
 # velocity_m_s, amplitude_mv).  Against §1.1: median 9.0 mV / 3.4 ms / 58 m/s (LLN 4 mV,
 # ULN 4.4 ms, LLN 49 m/s); ulnar 10 mV / 2.8 ms / 60-62 m/s (6 mV, 3.3 ms, 49 m/s); peroneal
-# 6 mV / 4.5 ms / 50 m/s (2 mV, 6.5 ms, 44 m/s); tibial 12 mV / 4.2 ms / 48 m/s (4 mV, 5.8 ms,
-# 41 m/s).  Proximal amplitude falls stay under 15 %.
+# 6 mV / 4.5 ms / 50 m/s (2 mV, 6.4 ms, 41 m/s); tibial 12 mV / 4.2 ms / 48 m/s (6.3 mV under
+# 30 y, 6.1 ms, 41 m/s).  Proximal amplitude falls stay under 15 %.
 NORMAL_MOTOR: dict[str, dict] = {
     "median": {
         "recording": "APB",
@@ -67,7 +67,7 @@ NORMAL_MOTOR: dict[str, dict] = {
 
 # Normal antidromic SNAPs: distance_mm, peak latency_ms, amplitude_uv, velocity_m_s.
 # Against §1.1: median 35 µV / 2.9 ms (LLN 20 µV, ULN 3.5 ms); ulnar 30 µV / 2.6 ms (17 µV,
-# 3.1 ms); radial 28 µV / 2.3 ms (15 µV, 2.9 ms); sural 15 µV / 3.5 ms (6 µV, 4.4 ms);
+# 3.1 ms); radial 28 µV / 2.3 ms (15 µV, 2.9 ms); sural 15 µV / 3.5 ms (12.4 µV under 31 y, 4.4 ms);
 # superficial peroneal 12 µV / 3.2 ms (6 µV, 4.4 ms); velocities ≥ 116 % of LLN (50 / 40 m/s).
 NORMAL_SENSORY: dict[str, dict] = {
     "median": {"distance_mm": 130, "latency_ms": 2.9, "amplitude_uv": 35.0,
@@ -82,7 +82,7 @@ NORMAL_SENSORY: dict[str, dict] = {
                              "velocity_m_s": 48.0, "temperature_c": FOOT_TEMPERATURE_C},
 }
 
-# Normal minimum F-wave latencies (ULN median 31, ulnar 32, peroneal 56, tibial 56 ms).
+# Normal minimum F-wave latencies (ULN median 31, ulnar 32, peroneal 56, tibial 55.2 ms).
 NORMAL_F_WAVES: dict[str, tuple[float, float]] = {
     "median": (26.0, 80.0),
     "ulnar": (26.5, 85.0),

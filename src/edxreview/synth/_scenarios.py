@@ -113,7 +113,8 @@ def set_snap_absent_or_low(rng, study, mask, params, p_absent=None) -> None:
     lln = _lln(params, "sensory", rows["nerve"], "amplitude_uv_lln_min")
     frac = draw_uniform(rng, params["abnormal"]["low_amplitude_fraction_of_lln"], n)
     high = lln * params["margins"]["abnormal_max_fraction_of_lln"]
-    study.sensory.loc[mask, "amplitude_uv"] = round_within(lln * frac, 1, 0.5, high)
+    floor = params["abnormal"]["snap_min_uv"]
+    study.sensory.loc[mask, "amplitude_uv"] = round_within(lln * frac, 1, floor, high)
     study.sensory.loc[mask, "nr"] = absent
 
 
