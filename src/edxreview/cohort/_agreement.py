@@ -362,3 +362,110 @@ def find_disagreements(software: pd.DataFrame, readers: pd.DataFrame) -> pd.Data
     out = out.sort_values(["patient_id", "classification"],
                           key=lambda s: s.map(order) if s.name == "classification" else s)
     return out.reset_index(drop=True)
+
+
+ADJUDICATION_COLUMNS = ["patient_id", "classification", "final", "adjudicator", "reason"]
+AUDIT_COLUMNS = ["patient_id", "field", "old", "new", "who", "when", "why",
+                 "results_sha256", "readers_sha256", "adjudication_sha256"]
+
+
+def adjudication_sheet(disagreements: pd.DataFrame) -> pd.DataFrame:
+    """The adjudication workbook's rows: each disagreement with empty ``final``,
+    ``adjudicator`` and ``reason`` columns after the candidates."""
+    out = disagreements.copy()
+    for col in ("final", "adjudicator", "reason"):
+        out[col] = ""
+    front = ["patient_id", "classification", "final", "adjudicator", "reason"]
+    return out[front + [c for c in out.columns if c not in front]]
+
+
+def read_adjudication(path: str | Path, disagreements: pd.DataFrame) -> pd.DataFrame:
+    """Read a filled adjudication workbook (``.xlsx`` or ``.csv``) and check it.
+
+    Rows with an empty ``final`` are not yet adjudicated and are skipped. A filled row needs a
+    yes/no ``final``, an ``adjudicator`` and a ``reason``, and must name a patient and
+    classification that is disputed (in ``disagreements``), once.
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id``, ``classification``, ``final`` (bool), ``adjudicator``, ``reason``,
+        ``row``: the adjudicated rows.
+
+    Raises
+    ------
+    InvalidInputError
+        Every problem at once, located by sheet, row, column and value.
+    """
+    path = Path(path)
+    frame, sheet = _read_table(path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    problems = [Problem(sheet, 1, c, None, f"the column {c!r} is missing; write the workbook "
+                        "with 'edxreview adjudicate' and fill its final, adjudicator and reason "
+                        "columns") for c in ADJUDICATION_COLUMNS if c not in frame.columns]
+    if problems:
+        raise InvalidInputError(f"adjudication file {str(path)!r} cannot be used", problems)
+    frame = frame[ADJUDICATION_COLUMNS].apply(lambda c: c.str.strip()).assign(
+        row=np.arange(2, len(frame) + 2))
+    frame = frame[frame["final"].ne("")]
+    text = frame["final"].str.lower()
+
+    def add(mask: pd.Series, column: str, message: str) -> None:
+        for row, value in zip(frame.loc[mask, "row"], frame.loc[mask, column]):
+            problems.append(Problem(sheet, int(row), column, value, message))
+
+    add(~text.isin(_TRUE | _FALSE), "final", "not a yes/no answer; write yes or no, or leave "
+        "the cell empty when the disagreement is not yet settled")
+    add(frame["adjudicator"].eq(""), "adjudicator", "who settled this disagreement? name the "
+        "adjudicator")
+    add(frame["reason"].eq(""), "reason", "give the reason for the final answer")
+    disputed = pd.MultiIndex.from_frame(disagreements[["patient_id", "classification"]])
+    keys = pd.MultiIndex.from_frame(frame[["patient_id", "classification"]])
+    add(pd.Series(~keys.isin(disputed), index=frame.index), "patient_id",
+        "this patient and classification is not disputed (not in the disagreements); "
+        "adjudicate only the rows 'edxreview adjudicate' wrote")
+    dup = frame.duplicated(["patient_id", "classification"], keep="first")
+    add(dup, "classification", "a second adjudication of this patient and classification; "
+        "keep one row")
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+        raise InvalidInputError(f"adjudication file {str(path)!r} cannot be used", problems)
+    return frame.assign(final=text.isin(_TRUE)).reset_index(drop=True)
+
+
+def apply_adjudication(software: pd.DataFrame, adjudicated: pd.DataFrame
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The final classifications: the software's, with each adjudicated cell replaced.
+
+    Returns
+    -------
+    final : DataFrame
+        ``software`` with the adjudicated cells set to the final answer.
+    changes : DataFrame
+        ``patient_id``, ``field``, ``old``, ``new``, ``who``, ``why``: one row per adjudicated
+        cell (also where the final answer equals the software's, so that every decision is
+        on record).
+    """
+    final = software.set_index("patient_id")
+    old = final.stack().rename("old")  # (patient_id, column) -> value
+    keys = pd.MultiIndex.from_frame(adjudicated[["patient_id", "classification"]])
+    changes = pd.DataFrame({
+        "patient_id": adjudicated["patient_id"], "field": adjudicated["classification"],
+        "old": old.reindex(keys).to_numpy(), "new": adjudicated["final"].to_numpy(),
+        "who": adjudicated["adjudicator"], "why": adjudicated["reason"]})
+    for field, group in changes.groupby("field"):
+        final.loc[group["patient_id"].to_numpy(), field] = group["new"].to_numpy()
+    for col in ("old", "new"):
+        changes[col] = np.where(changes[col].astype(bool), "yes", "no")
+    return final.reset_index(), changes.reset_index(drop=True)
+
+
+def compare_counts(software: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
+    """Software-only and final counts of each classification among the included patients."""
+    inc_s = software[software["included"]]
+    inc_f = final[final["included"]]
+    return pd.DataFrame({
+        "classification": list(CLASSIFICATIONS),
+        "software_n": [int(inc_s[c].sum()) for c in CLASSIFICATIONS],
+        "final_n": [int(inc_f[c].sum()) for c in CLASSIFICATIONS],
+        "of": len(inc_s)})
