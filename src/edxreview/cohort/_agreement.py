@@ -76,15 +76,36 @@ def read_software(results_dir: str | Path) -> pd.DataFrame:
 
 
 def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    """A reader or adjudication file as text cells, within the workbook reader's size limits."""
+    from ..io._read import _check_file_size, _check_zip, _too_large
+
+    if not path.is_file():
+        raise InvalidInputError(f"{str(path)!r} is not a file; give a .csv or .xlsx file")
+    too_big = _check_file_size(path)
+    if too_big:
+        raise _too_large(path, too_big)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".csv"):
+        raise InvalidInputError(
+            f"{str(path)!r} is neither .csv nor .xlsx; save it as one of them")
+    try:
+        if suffix == ".csv":
+            return (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"),
+                    path.name)
+        _check_zip(path)
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
                                engine="openpyxl")
-        name = "readers" if "readers" in sheets else next(iter(sheets))
-        return sheets[name], f"{path.name}:{name}"
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"), path.name
-    raise InvalidInputError(
-        f"reader file {str(path)!r} is neither .csv nor .xlsx; save it as one of them")
+    except InvalidInputError:
+        raise
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{str(path)!r} is not UTF-8 text; save it as CSV UTF-8") \
+            from None
+    except Exception as exc:  # pandas, zipfile and openpyxl raise many types for damaged files
+        raise InvalidInputError(
+            f"{str(path)!r} cannot be read ({type(exc).__name__}); re-save it as .csv (UTF-8) "
+            "or .xlsx") from None
+    name = "readers" if "readers" in sheets else next(iter(sheets))
+    return sheets[name], f"{path.name}:{name}"
 
 
 def read_readers(path: str | Path, software: pd.DataFrame) -> pd.DataFrame:
@@ -460,12 +481,22 @@ def apply_adjudication(software: pd.DataFrame, adjudicated: pd.DataFrame
     return final.reset_index(), changes.reset_index(drop=True)
 
 
-def compare_counts(software: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
-    """Software-only and final counts of each classification among the included patients."""
+def compare_counts(software: pd.DataFrame, final: pd.DataFrame,
+                   ci_method: str = "wilson") -> pd.DataFrame:
+    """Software-only and final counts of each classification among the included patients,
+    each with its percentage and 95 % binomial CI (:func:`binomial_ci`)."""
+    from ._summary import binomial_ci
+
     inc_s = software[software["included"]]
     inc_f = final[final["included"]]
-    return pd.DataFrame({
-        "classification": list(CLASSIFICATIONS),
-        "software_n": [int(inc_s[c].sum()) for c in CLASSIFICATIONS],
-        "final_n": [int(inc_f[c].sum()) for c in CLASSIFICATIONS],
-        "of": len(inc_s)})
+    of = len(inc_s)
+    out = pd.DataFrame({"classification": list(CLASSIFICATIONS),
+                        "software_n": inc_s[list(CLASSIFICATIONS)].sum().to_numpy(dtype=int),
+                        "final_n": inc_f[list(CLASSIFICATIONS)].sum().to_numpy(dtype=int),
+                        "of": of})
+    for who in ("software", "final"):
+        n = out[f"{who}_n"].to_numpy()
+        out[f"{who}_percent"] = np.round(100 * n / of, 1) if of else np.nan
+        low, high = binomial_ci(n, np.full(len(n), of), ci_method) if of else (np.nan, np.nan)
+        out[f"{who}_ci_low"], out[f"{who}_ci_high"] = low, high
+    return out
