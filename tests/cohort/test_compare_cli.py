@@ -194,3 +194,24 @@ def test_readers_sheet_of_a_workbook(results, software, tmp_path, capsys):
     assert main(["compare", str(results), str(book), "--out", str(tmp_path / "o")]) == 1
     assert "sheet 'readers.xlsx:readers', row 3, column 'ncs_neuropathy': value 'maybe'" \
         in capsys.readouterr().err
+
+
+def test_reader_rows_without_any_answer_and_empty_files_are_refused(results, software,
+                                                                    tmp_path, capsys):
+    known = software["patient_id"].iloc[0]
+    readers = tmp_path / "readers.csv"
+    readers.write_text(f"patient_id,reader,emg_denervation\n{known},A,\n", encoding="utf-8")
+    assert main(["compare", str(results), str(readers), "--out", str(tmp_path / "o")]) == 1
+    assert "row 2" in capsys.readouterr().err
+    readers.write_text("patient_id,reader,emg_denervation\n", encoding="utf-8")
+    assert main(["compare", str(results), str(readers), "--out", str(tmp_path / "o")]) == 1
+    assert "no reader rows" in capsys.readouterr().err
+
+
+def test_audit_log_may_not_be_written_into_the_results(compared, results, capsys):
+    base, readers, _ = compared
+    filled = base / "empty-adjudication.csv"
+    filled.write_text("patient_id,classification,final,adjudicator,reason\n", encoding="utf-8")
+    assert main(["compare", str(results), str(readers), "--out", str(base / "x"),
+                 "--adjudicated", str(filled), "--audit", str(results / "audit.csv")]) == 2
+    assert not (results / "audit.csv").exists()

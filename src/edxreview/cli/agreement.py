@@ -121,6 +121,14 @@ def run_compare(args: argparse.Namespace) -> int:
     audit = args.audit
     if args.adjudicated is not None and audit is None:
         audit = args.adjudicated.with_name(args.adjudicated.stem + ".audit.csv")
+    if audit is not None:
+        from .._output import check_output_path
+
+        # the log is appended to: never inside the results or onto an input file
+        check_output_path(audit, [args.results, args.readers, args.adjudicated])
+        if not audit.parent.is_dir():
+            _error(f"--audit {str(audit)!r}: the folder {str(audit.parent)!r} does not exist")
+            return 2
     inputs = [args.results, args.readers, args.adjudicated, audit]
     with OutputFolder(args.out, force=args.force, inputs=inputs, command="compare") as output:
         software = read_software(args.results)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,10 @@ def read_readers(path: str | Path, software: pd.DataFrame) -> pd.DataFrame:
     blank = frame[given].apply(lambda c: c.str.strip().eq("")).all(axis=1) & \
         frame["patient_id"].eq("") & frame["reader"].eq("")
     frame = frame[~blank]  # wholly empty spreadsheet rows are not rows
+    if frame.empty:
+        raise InvalidInputError(f"reader file {str(path)!r} cannot be used", [Problem(
+            sheet, None, None, None, "the file has no reader rows; give one row per reader and "
+            "patient")])
 
     def add(mask: pd.Series, column: str, message: str) -> None:
         for row, value in zip(frame.loc[mask, "row"], frame.loc[mask, column]):
@@ -169,6 +174,9 @@ def read_readers(path: str | Path, software: pd.DataFrame) -> pd.DataFrame:
     add(frame["reader"].str.lower().eq(SOFTWARE), "reader",
         f"{SOFTWARE!r} names the software's own classifications; give the reader another name")
     add(frame["patient_id"].eq(""), "patient_id", "empty patient id")
+    add(frame[given].apply(lambda c: c.str.strip().eq("")).all(axis=1) & frame["patient_id"].ne(""),
+        "patient_id", "no classification in this row; give at least one (yes or no) or delete "
+        "the row")
     known = software.set_index("patient_id")["included"]
     present = frame["patient_id"].ne("")
     add(present & ~frame["patient_id"].isin(known.index), "patient_id",
@@ -288,7 +296,9 @@ def cohen_kappa(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
     pe = float((t.sum(axis=1) / n) @ (t.sum(axis=0) / n))
     if pe >= 1 - 1e-12:
         return nan
-    res = cohens_kappa(t)
+    with warnings.catch_warnings():  # statsmodels' test of kappa = 0 divides 0 by 0 when n = 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = cohens_kappa(t)
     kappa, se = float(res.kappa), float(res.std_kappa)
     z = float(stats.norm.ppf(1 - alpha / 2))
     return dict(kappa=kappa, se=se, ci_low=max(kappa - z * se, -1.0),
