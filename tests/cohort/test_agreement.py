@@ -124,3 +124,31 @@ def test_pairs_and_fleiss_on_a_small_cohort_by_hand():
     assert dis["software"].tolist() == ["yes", "yes", "no"]
     assert dis["reader:B"].tolist() == ["no", "no", "yes"]
     assert dis["reader:A"].tolist() == ["yes", "yes", "no"]
+
+
+# Gwet's irrCAC package (R), vignette "Computing chance-corrected agreement coefficients":
+# the contingency table cont3x3abstractors (two abstractors, 100 pregnancies, Ectopic / AIU /
+# NIU) and the 15 x 5 distribution distrib.6raters (6 psychiatrists), with their printed
+# outputs: gwet.ac1.table 0.8493305 (SE 0.04321747, CI (0.764, 0.935) with Student t, 99 df),
+# kappa2.table 0.7964094 (SE 0.05891072), fleiss.kappa.dist 0.4139265.
+ABSTRACTORS = np.array([[13, 0, 0], [0, 20, 7], [0, 4, 56]])
+SIX_RATERS = np.array([[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6],
+                       [0, 3, 0, 3, 0], [2, 0, 4, 0, 0], [0, 0, 4, 0, 2], [2, 0, 3, 1, 0],
+                       [2, 0, 0, 4, 0], [0, 0, 0, 0, 6], [1, 0, 0, 5, 0], [1, 1, 0, 4, 0],
+                       [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1]])
+
+
+def test_published_irrcac_examples():
+    from scipy import stats
+
+    ac1 = gwet_ac1(ABSTRACTORS)
+    assert ac1["ac1"] == pytest.approx(0.8493305, abs=1e-7)
+    assert ac1["se"] == pytest.approx(0.04321747, abs=1e-8)
+    t = stats.t.ppf(0.975, 99)  # irrCAC's interval; ours is normal (z), slightly narrower
+    assert round(ac1["ac1"] - t * ac1["se"], 3) == 0.764
+    assert round(ac1["ac1"] + t * ac1["se"], 3) == 0.935
+    assert ac1["ci_low"] == pytest.approx(0.8493305 - 1.959964 * 0.04321747, abs=1e-6)
+    kappa = cohen_kappa(ABSTRACTORS)
+    assert kappa["kappa"] == pytest.approx(0.7964094, abs=1e-7)
+    assert kappa["se"] == pytest.approx(0.05891072, abs=1e-8)
+    assert fleiss_kappa(SIX_RATERS, method="fleiss") == pytest.approx(0.4139265, abs=1e-7)
