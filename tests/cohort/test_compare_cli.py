@@ -215,3 +215,19 @@ def test_audit_log_may_not_be_written_into_the_results(compared, results, capsys
     assert main(["compare", str(results), str(readers), "--out", str(base / "x"),
                  "--adjudicated", str(filled), "--audit", str(results / "audit.csv")]) == 2
     assert not (results / "audit.csv").exists()
+
+
+def test_no_disagreement_page_and_an_empty_audit_log(results, software, tmp_path):
+    readers = tmp_path / "readers.csv"
+    _readers(software, {}).to_csv(readers, index=False)
+    out = tmp_path / "o"
+    assert main(["compare", str(results), str(readers), "--out", str(out), "-q"]) == 0
+    html = (out / "agreement.html").read_text(encoding="utf-8")
+    assert "Readers: A, B." in html and "None: every reader agrees" in html
+    filled = tmp_path / "adj.csv"
+    filled.write_text("patient_id,classification,final,adjudicator,reason\n", encoding="utf-8")
+    audit = tmp_path / "audit.csv"
+    audit.touch()
+    assert main(["compare", str(results), str(readers), "--out", str(tmp_path / "o2"),
+                 "--adjudicated", str(filled), "--audit", str(audit), "-q"]) == 0
+    assert audit.read_text(encoding="utf-8").splitlines()[0].startswith("patient_id,field,old")

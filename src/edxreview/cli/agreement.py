@@ -143,8 +143,9 @@ def run_compare(args: argparse.Namespace) -> int:
         changes = counts = None
         if args.adjudicated is not None:
             adjudicated = read_adjudication(args.adjudicated, disagreements)
-            if audit.exists():
-                header = pd.read_csv(audit, nrows=0).columns.tolist()
+            if audit.exists() and audit.stat().st_size:
+                with open(audit, encoding="utf-8", errors="replace") as fh:
+                    header = fh.readline().rstrip("\r\n").split(",")
                 if header != AUDIT_COLUMNS:
                     raise InvalidInputError(
                         f"audit log {str(audit)!r} exists but is not an edxreview audit log "
@@ -168,7 +169,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if changes is not None:
         from .._tables import neutralize_formulas
 
-        new = not audit.exists()
+        new = not audit.exists() or not audit.stat().st_size
         neutralize_formulas(changes).to_csv(audit, mode="a", header=new, index=False,
                                             lineterminator="\n")
     console = Console(quiet=args.quiet)

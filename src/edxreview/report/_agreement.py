@@ -47,7 +47,8 @@ def render_agreement(agreement: pd.DataFrame, disagreements: pd.DataFrame, path:
     readers = sorted(c.split(":", 1)[1] for c in disagreements.columns
                      if c.startswith("reader:"))
     if not readers:
-        readers = sorted(set(agreement["rater_b"]) - {"all", "software"})
+        raters = set(agreement["rater_a"]) | set(agreement["rater_b"])
+        readers = sorted(raters - {"all", "software"})
     html = _env().get_template("agreement.html.j2").render(
         readers=readers, n_disagreements=len(disagreements),
         agreement_columns=[c for c in agreement.columns if c != "kappa_method"],
