@@ -47,7 +47,8 @@ def add_parser(subparsers) -> None:
                     "Fill them in and pass the file to 'edxreview compare --adjudicated'.")
     a.add_argument("results", type=Path, metavar="RESULTS")
     a.add_argument("readers", type=Path, metavar="READERS")
-    a.add_argument("--out", type=Path, required=True, metavar="FILE", help="workbook to write (.xlsx)")
+    a.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="workbook to write (.xlsx)")
     a.add_argument("--force", action="store_true", help="replace an existing file")
     a.add_argument("-q", "--quiet", action="store_true")
     a.set_defaults(func=run_adjudicate)
@@ -104,8 +105,6 @@ def run_adjudicate(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Run ``edxreview compare``; 0 ok, 1 bad input, 2 usage."""
-    import pandas as pd
-
     from .._errors import InvalidInputError
     from .._output import OutputFolder
     from .._tables import write_csv

@@ -281,7 +281,8 @@ def cohen_kappa(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
     """Cohen's κ of a q × q table with statsmodels, its asymptotic SE and normal CI.
 
     The SE is statsmodels' ``std_kappa``: the asymptotic standard error under the alternative
-    (Fleiss, Cohen & Everitt 1969, as in SAS PROC FREQ's "ASE"); the CI is κ ± z·SE, truncated to [−1, 1].
+    (Fleiss, Cohen & Everitt 1969, as in SAS PROC FREQ's "ASE"); the CI is κ ± z·SE,
+    truncated to [−1, 1]. Checked against Gwet's irrCAC package (the same κ and SE).
 
     κ is undefined (NaN) when chance agreement is 1 (both raters put every patient in the
     same single category).
