@@ -111,6 +111,7 @@ def test_adjudicated_run_changes_exactly_the_adjudicated_cells(compared, results
     sheet = pd.read_excel(workbook, dtype=str, keep_default_na=False)
     assert len(sheet) == 3 and {"final", "adjudicator", "reason", "software",
                                 "reader:B"} <= set(sheet.columns)
+    assert (sheet["comment:B"] == "'=borderline <b>fibs</b>").all()  # text, not a formula
     emg = sheet[sheet["classification"] == "emg_denervation"].index
     sheet.loc[emg[0], ["final", "adjudicator", "reason"]] = ["no", "Dr R", "no fibs on re-review"]
     sheet.loc[emg[1], ["final", "adjudicator", "reason"]] = ["yes", "Dr R", "software right"]
@@ -231,3 +232,15 @@ def test_no_disagreement_page_and_an_empty_audit_log(results, software, tmp_path
     assert main(["compare", str(results), str(readers), "--out", str(tmp_path / "o2"),
                  "--adjudicated", str(filled), "--audit", str(audit), "-q"]) == 0
     assert audit.read_text(encoding="utf-8").splitlines()[0].startswith("patient_id,field,old")
+
+
+def test_a_foreign_audit_log_is_refused(compared, results, capsys):
+    base, readers, _ = compared
+    filled = base / "empty-adjudication-2.csv"
+    filled.write_text("patient_id,classification,final,adjudicator,reason\n", encoding="utf-8")
+    audit = base / "notes.csv"
+    audit.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["compare", str(results), str(readers), "--out", str(base / "y"),
+                 "--adjudicated", str(filled), "--audit", str(audit)]) == 1
+    assert "not an edxreview audit log" in capsys.readouterr().err
+    assert audit.read_text(encoding="utf-8") == "a,b\n1,2\n" and not (base / "y").exists()
