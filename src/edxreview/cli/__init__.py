@@ -1,4 +1,5 @@
-"""Command-line interface: ``edxreview demo | run | validate | template | reference | emg``.
+"""Command-line interface: ``edxreview demo | run | validate | template | reference | emg |
+compare | adjudicate``.
 
 Thin layer: parses arguments, calls the library, prints with rich. Exit status 0 success,
 1 invalid input (every problem listed, nothing written), 2 wrong usage (an --out that cannot be
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("template", help="write an empty workbook with drop-downs and an example row")
     p.add_argument("path", type=Path, help="where to write the .xlsx file")
     p.add_argument("--force", action="store_true", help="replace an existing file")
-    for module in ("reference", "emg", "synth"):
+    for module in ("reference", "emg", "synth", "agreement"):
         try:
             mod = __import__(f"edxreview.cli.{module}", fromlist=["add_parser"])
         except ImportError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._agreement import render_agreement
 from ._excel import write_workbook
 from ._figures import (plot_muscle_findings, plot_nerve_findings, plot_overlap,
                        plot_segmental_map)
@@ -30,5 +31,6 @@ def render_report(result, out_dir: str | Path) -> Path:
 
 
 __all__ = ["describe_classifications", "describe_rules", "plot_muscle_findings",
-           "plot_nerve_findings", "plot_overlap", "plot_segmental_map", "render_report",
+           "plot_nerve_findings", "plot_overlap", "plot_segmental_map", "render_agreement",
+           "render_report",
            "write_workbook"]

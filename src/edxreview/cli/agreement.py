@@ -1,0 +1,181 @@
+"""``edxreview compare``: agreement between the software and human readers, their
+disagreements and (with ``--adjudicated``) the final classifications with an audit trail;
+``edxreview adjudicate``: the workbook in which an adjudicator settles each disagreement."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+_FOLDER_HELP = ("replace a non-empty output folder that edxreview wrote (one holding "
+                ".edxreview-output.json and no file it does not list)")
+
+
+def add_parser(subparsers) -> None:
+    """Register ``compare`` and ``adjudicate``."""
+    c = subparsers.add_parser(
+        "compare", help="agreement between the software and readers; disagreements",
+        description="Compare the software's patient classifications (RESULTS: an output "
+                    "folder of 'edxreview run' or 'demo') with readers' (READERS: .csv or .xlsx "
+                    "with patient_id, reader, any of the six classifications as yes/no and an "
+                    "optional comment). Writes agreement.csv (percent agreement, Cohen's kappa, "
+                    "Gwet's AC1, Fleiss' kappa), disagreements.csv and agreement.html.")
+    c.add_argument("results", type=Path, metavar="RESULTS", help="output folder of edxreview run")
+    c.add_argument("readers", type=Path, metavar="READERS", help="readers' classifications")
+    c.add_argument("--out", type=Path, required=True, help="output folder")
+    c.add_argument("--adjudicated", type=Path, default=None, metavar="FILE",
+                   help="the filled workbook of 'edxreview adjudicate': also write the final "
+                        "classifications (final_patients.csv), the counts from them beside the "
+                        "software's (final_counts.csv) and audit.csv, and append the changes to "
+                        "the audit log (--audit)")
+    c.add_argument("--audit", type=Path, default=None, metavar="FILE",
+                   help="audit log to append to (created when missing, never rewritten); "
+                        "default: FILE.audit.csv beside the --adjudicated workbook")
+    c.add_argument("--force", action="store_true", help=_FOLDER_HELP)
+    c.add_argument("-q", "--quiet", action="store_true", help="no tables")
+    c.set_defaults(func=run_compare)
+    a = subparsers.add_parser(
+        "adjudicate", help="write the adjudication workbook: one row per disagreement",
+        description="Write an .xlsx workbook with one row per patient and classification on "
+                    "which the software and the readers differ, the candidates beside the "
+                    "software's explanation, and empty final, adjudicator and reason columns. "
+                    "Fill them in and pass the file to 'edxreview compare --adjudicated'.")
+    a.add_argument("results", type=Path, metavar="RESULTS")
+    a.add_argument("readers", type=Path, metavar="READERS")
+    a.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="workbook to write (.xlsx)")
+    a.add_argument("--force", action="store_true", help="replace an existing file")
+    a.add_argument("-q", "--quiet", action="store_true")
+    a.set_defaults(func=run_adjudicate)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _error(message: str) -> None:
+    from . import _console, _print_error
+
+    _print_error(_console(stderr=True), message)
+
+
+def run_adjudicate(args: argparse.Namespace) -> int:
+    """Write the adjudication workbook; 0 ok, 1 bad input, 2 usage."""
+    import os
+    import tempfile
+
+    from .._output import check_output_path
+    from .._tables import neutralize_formulas
+    from ..cohort import adjudication_sheet, find_disagreements, read_readers, read_software
+
+    if args.out.suffix.lower() != ".xlsx":
+        _error(f"--out {str(args.out)!r} must end in .xlsx")
+        return 2
+    if args.out.exists() and not args.force:
+        _error(f"{str(args.out)!r} exists; pass --force to replace it")
+        return 2
+    check_output_path(args.out, [args.results, args.readers])
+    software = read_software(args.results)
+    readers = read_readers(args.readers, software)
+    sheet = adjudication_sheet(find_disagreements(software, readers))
+    fd, tmp = tempfile.mkstemp(prefix=f".{args.out.name}.", suffix=".xlsx",
+                               dir=args.out.parent if str(args.out.parent) else ".")
+    os.close(fd)
+    try:
+        neutralize_formulas(sheet).to_excel(tmp, sheet_name="adjudication", index=False)
+        os.replace(tmp, args.out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    Console(quiet=args.quiet).print(
+        f"{len(sheet)} disagreement(s) written to {args.out}; fill final (yes/no), adjudicator "
+        "and reason, then run: edxreview compare RESULTS READERS --adjudicated "
+        f"{args.out} --out DIR")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Run ``edxreview compare``; 0 ok, 1 bad input, 2 usage."""
+    from .._errors import InvalidInputError
+    from .._output import OutputFolder
+    from .._tables import write_csv
+    from ..cohort import (
+        AUDIT_COLUMNS, apply_adjudication, compare_counts, compute_agreement,
+        find_disagreements, ratings_table, read_adjudication, read_readers, read_software,
+    )
+    from ..report import render_agreement
+
+    if args.audit is not None and args.adjudicated is None:
+        _error("--audit needs --adjudicated")
+        return 2
+    audit = args.audit
+    if args.adjudicated is not None and audit is None:
+        audit = args.adjudicated.with_name(args.adjudicated.stem + ".audit.csv")
+    if audit is not None:
+        from .._output import check_output_path
+
+        # the log is appended to: never inside the results or onto an input file
+        check_output_path(audit, [args.results, args.readers, args.adjudicated])
+        if not audit.parent.is_dir():
+            _error(f"--audit {str(audit)!r}: the folder {str(audit.parent)!r} does not exist")
+            return 2
+    inputs = [args.results, args.readers, args.adjudicated, audit]
+    with OutputFolder(args.out, force=args.force, inputs=inputs, command="compare") as output:
+        software = read_software(args.results)
+        readers = read_readers(args.readers, software)
+        agreement = compute_agreement(ratings_table(software, readers))
+        disagreements = find_disagreements(software, readers)
+        hashes = {"results_sha256": _sha256(args.results / "patients.csv"),
+                  "readers_sha256": _sha256(args.readers)}
+        tmp = output.staging
+        write_csv(agreement, tmp / "agreement.csv")
+        write_csv(disagreements, tmp / "disagreements.csv")
+        changes = counts = None
+        if args.adjudicated is not None:
+            adjudicated = read_adjudication(args.adjudicated, disagreements)
+            if audit.exists() and audit.stat().st_size:
+                with open(audit, encoding="utf-8", errors="replace") as fh:
+                    header = fh.readline().rstrip("\r\n").split(",")
+                if header != AUDIT_COLUMNS:
+                    raise InvalidInputError(
+                        f"audit log {str(audit)!r} exists but is not an edxreview audit log "
+                        f"(its columns are {header!r}); give another --audit")
+            final, changes = apply_adjudication(software, adjudicated)
+            changes = changes.assign(
+                when=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                adjudication_sha256=_sha256(args.adjudicated), **hashes)[AUDIT_COLUMNS]
+            counts = compare_counts(software, final)
+            write_csv(final, tmp / "final_patients.csv")
+            write_csv(counts, tmp / "final_counts.csv")
+            write_csv(changes, tmp / "audit.csv")
+        meta = {"readers": sorted(readers["reader"].unique().tolist()),
+                "reader_rows": int(readers["row"].nunique()),
+                "n_disagreements": len(disagreements),
+                "n_adjudicated": None if changes is None else len(changes), **hashes}
+        (tmp / "agreement.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        render_agreement(agreement, disagreements, tmp / "agreement.html", counts=counts,
+                         changes=changes)
+        output.commit()
+    if changes is not None:
+        from .._tables import neutralize_formulas
+
+        new = not audit.exists() or not audit.stat().st_size
+        neutralize_formulas(changes).to_csv(audit, mode="a", header=new, index=False,
+                                            lineterminator="\n")
+    console = Console(quiet=args.quiet)
+    console.print(f"{len(meta['readers'])} reader(s), {len(disagreements)} disagreement(s); "
+                  f"outputs written to {args.out}/ (agreement.csv, disagreements.csv, "
+                  "agreement.html" + (", final_patients.csv, final_counts.csv, audit.csv)"
+                                      if changes is not None else ")"))
+    if changes is not None:
+        console.print(f"{len(changes)} adjudicated cell(s) appended to the audit log {audit}")
+    return 0
