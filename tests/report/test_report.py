@@ -280,6 +280,13 @@ def test_table1_groups_match_patients(demo_result, demo_out):
     row = re.search(r'<tr data-variable="n">(.*?)</tr>', html, re.S).group(1)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
     assert cells[1:4] == [str(len(inc)), str(lmn), str(len(inc) - lmn)]
+    head = re.search(r'<table class="table1">\s*<thead>(.*?)</thead>', html, re.S).group(1)
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", head)[1:4] == [
+        f"Overall, N = {len(inc)}", f"LMN involvement, N = {lmn}",
+        f"No LMN involvement, N = {len(inc) - lmn}"]
+    sheet = openpyxl.load_workbook(demo_out / "results.xlsx")["table1"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert f"LMN involvement, N = {lmn}" in header and "p" in header
 
 
 def test_methods_describe_every_entrapment_rule_in_full():

@@ -4,8 +4,9 @@ from ._compare import TEST_NAMES, Comparison, compare_categorical, compare_conti
 from ._summary import (
     CI_METHODS, MEASURE_LABELS, PUBLISHED, PUBLISHED_N_PATIENTS, binomial_ci, summarize_cohort,
 )
-from ._table1 import TABLE1_VARIABLES, Table1, build_characteristics, compute_table1
+from ._table1 import (
+    TABLE1_LEVELS, TABLE1_VARIABLES, Table1, build_characteristics, compute_table1, format_p)
 
 __all__ = ["CI_METHODS", "MEASURE_LABELS", "PUBLISHED", "PUBLISHED_N_PATIENTS", "TABLE1_VARIABLES", "TEST_NAMES",
-           "Comparison", "Table1", "binomial_ci", "build_characteristics", "compare_categorical",
-           "compare_continuous", "compute_table1", "is_skewed", "summarize_cohort"]
+           "Comparison", "TABLE1_LEVELS", "Table1", "binomial_ci", "build_characteristics", "compare_categorical",
+           "compare_continuous", "compute_table1", "format_p", "is_skewed", "summarize_cohort"]
