@@ -105,7 +105,7 @@ class Table1:
         frame = pd.DataFrame({"Characteristic": shown})
         for col, head in self.headers.items():
             frame[head] = rows[col]
-        frame["Missing"] = rows["missing"]
+        frame["Missing"] = pd.to_numeric(rows["missing"], errors="coerce")
         frame["p"] = p
         frame["Test"] = rows["test_name"]
         return frame
