@@ -147,22 +147,29 @@ def test_level_no_patient_has_is_kept():
 def test_group_below_minimum_is_not_tested_and_footnoted():
     minimum = table1_settings()["min_group_n"]
     n = 20
-    ch = _frame(n=n)
-    small = pd.Series(np.arange(n) < minimum - 1, index=ch.index)    # one short of the minimum
-    t1 = compute_table1(ch, small, ("A", "B"))
-    tested = t1.rows[t1.rows["variable"].isin(["age_years", "edss", "weakness"])]
-    assert (tested["p_value"] == "").all() and (tested["test"] == "").all()
-    assert tested["not_tested"].str.contains(f"fewer than {minimum}").all()
+    group = pd.Series(np.arange(n) < 10, index=[f"P{i}" for i in range(n)])
+
+    def table(recorded_in_a: int):
+        ch = _frame(n=n)
+        gone = ch.index[recorded_in_a:10]          # group A keeps `recorded_in_a` values
+        ch.loc[gone, "age_years"] = np.nan
+        ch["weakness"] = ch["weakness"].astype(object)
+        ch.loc[gone, "weakness"] = None
+        return compute_table1(ch, group, ("A", "B"))
+
+    t1 = table(minimum - 1)                        # one short of the minimum
+    rows = t1.rows.set_index("variable")
+    for var in ("age_years", "weakness"):
+        assert rows.loc[var, "p_value"] == "" and rows.loc[var, "test"] == ""
+        assert f"fewer than {minimum}" in rows.loc[var, "not_tested"]
+    assert rows.loc["edss", "p_value"] != "" and rows.loc["edss", "not_tested"] == ""
     note = next(f for f in t1.footnotes if f.startswith("Not tested"))
-    assert "Age, years" in note and "Weakness" in note
-    assert (t1.to_frame().set_index("Characteristic").loc["Weakness, n (%)", "p"] == "not tested")
-    # at the minimum the same variables are tested
-    enough = pd.Series(np.arange(n) < minimum, index=ch.index)
-    t2 = compute_table1(ch, enough, ("A", "B"))
-    rows = t2.rows[t2.rows["variable"].isin(["age_years", "edss", "weakness"])]
-    assert (rows["p_value"] != "").all() and (rows["not_tested"] == "").all()
-    note = " ".join(f for f in t2.footnotes if f.startswith("Not tested"))
-    assert "Age" not in note and "Weakness" not in note
+    assert "Age, years" in note and "Weakness" in note and "EDSS" not in note
+    assert t1.to_frame().set_index("Characteristic").loc["Weakness, n (%)", "p"] == "not tested"
+    t2 = table(minimum)                            # at the minimum the same variables are tested
+    rows = t2.rows.set_index("variable")
+    assert rows.loc["age_years", "p_value"] != "" and rows.loc["weakness", "p_value"] != ""
+    assert not any(f.startswith("Not tested") for f in t2.footnotes)
 
 
 def test_minimum_group_size_is_a_stated_convention():
@@ -170,3 +177,12 @@ def test_minimum_group_size_is_a_stated_convention():
     assert isinstance(settings["min_group_n"], int) and settings["min_group_n"] >= 2
     assert settings["min_group_n_status"] == "convention"
     assert len(settings["min_group_n_reason"]) > 40
+
+
+def test_no_variable_tested_is_said_once():
+    ch = _frame(n=10)
+    group = pd.Series([True] + [False] * 9, index=ch.index)
+    t1 = compute_table1(ch, group, ("A", "B"))
+    assert (t1.rows["p_value"] == "").all()
+    assert any(f.startswith("No variable was tested") for f in t1.footnotes)
+    assert not any(f.startswith("p-values") for f in t1.footnotes)

@@ -175,7 +175,7 @@ def _fmt_num(x: float, digits: int = 1) -> str:
 
 
 def _small_groups(parts: list[pd.Series | np.ndarray], minimum: int) -> bool:
-    """Whether a group has some but fewer than ``minimum`` recorded values."""
+    """Whether a group has fewer than ``minimum`` recorded values (none included)."""
     return min(len(p) for p in parts) < minimum
 
 
@@ -334,10 +334,13 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
             notes.append(f"{TEST_NAMES[t]} {explain[t]} (SciPy).")
     skipped = frame.loc[frame["not_tested"] != "", "label"].tolist()
     if skipped:
-        notes.append(f"Not tested ({', '.join(skipped)}): a group has fewer than {minimum} "
-                     "patients with a recorded value, too few for a p-value to mean anything "
-                     "(a convention of edxreview, statistics.toml).")
-    notes.append("p-values: <0.001 and >0.9 as such, two decimals from 0.10, three below.")
+        which = ("No variable was tested" if (frame["p_value"] == "").all()
+                 else f"Not tested ({'; '.join(skipped)})")
+        notes.append(f"{which}: a group has fewer than {minimum} patients with a recorded "
+                     "value, too few for a p-value to mean anything (a convention of "
+                     "edxreview, statistics.toml).")
+    if (frame["p_value"] != "").any():
+        notes.append("p-values: <0.001 and >0.9 as such, two decimals from 0.10, three below.")
     return Table1(frame, n_groups, notes)
 
 
