@@ -191,12 +191,47 @@ def test_write_workbook_keeps_types_and_text(tmp_path):
                                                         dtype="str")})
     path = write_workbook({"t": frame, "a/b": frame.iloc[:0]}, tmp_path / "x.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["t", "a_b"]
+    assert wb.sheetnames == ["t", "a_b", "codebook"]
     rows = [[c.value for c in row] for row in wb["t"].iter_rows()]
-    assert rows[0] == ["n", "x", "flag", "mixed", "text"]
+    assert rows[0] == ["n", "x", "Flag", "Mixed", "Text"]
     assert rows[1:] == [[1, 1.5, True, 1, "  spaced  "], [2, None, False, "a<b&c", None],
                         [3, 1e-5, True, None, "bell"]]
     assert wb["t"]["A1"].font.b
+
+
+def test_workbook_is_laid_out_for_reading(tmp_path):
+    long = "a long explanation " * 20
+    frame = pd.DataFrame({"patient_id": ["P1", "=P2"], "muap_duration_ms": [10.25, 12.0],
+                          "explanation": ["short", long], "n": [1, 2]})
+    path = write_workbook({"patients": frame}, tmp_path / "x.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["patients"]
+    assert [c.value for c in ws[1]] == ["Patient ID", "MUAP duration (ms)", "Explanation", "n"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:D3"
+    widths = {k: d.width for k, d in ws.column_dimensions.items()}
+    assert widths["A"] < widths["C"] < 61                  # from content, capped at 60
+    assert widths["B"] >= len("duration")
+    assert ws["A3"].value == "=P2" and ws["A3"].data_type == "s" and ws["A3"].quotePrefix
+    assert ws["B2"].data_type == "n" and ws["D3"].value == 2
+    book = wb["codebook"]
+    rows = [[c.value for c in r] for r in book.iter_rows()]
+    assert rows[0] == ["Sheet", "Column", "Machine name", "Type", "Filled cells"]
+    assert ["patients", "MUAP duration (ms)", "muap_duration_ms", "number", 2] in rows
+    assert ["patients", "Patient ID", "patient_id", "text", 2] in rows
+    assert book.freeze_panes == "A2" and book.auto_filter.ref == "A1:E5"
+
+
+def test_column_labels_are_readable_and_unique():
+    from edxreview.report._labels import column_label, column_labels
+
+    assert column_label("segment_velocity_m_s") == "Segment velocity (m/s)"
+    assert column_label("lmn_with_corresponding_mri") == "LMN with corresponding MRI"
+    assert column_label("age_years") == "Age (years)"
+    assert column_label("LMN involvement, N = 9") == "LMN involvement, N = 9"
+    assert column_label("p") == "p"
+    assert column_labels(["ci95_low", "value", "Value"]) == [
+        "95 % CI, lower", "Value [value]", "Value"]
 
 
 def test_write_workbook_is_byte_identical(tmp_path):
@@ -280,6 +315,13 @@ def test_table1_groups_match_patients(demo_result, demo_out):
     row = re.search(r'<tr data-variable="n">(.*?)</tr>', html, re.S).group(1)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
     assert cells[1:4] == [str(len(inc)), str(lmn), str(len(inc) - lmn)]
+    head = re.search(r'<table class="table1">\s*<thead>(.*?)</thead>', html, re.S).group(1)
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", head)[1:4] == [
+        f"Overall, N = {len(inc)}", f"LMN involvement, N = {lmn}",
+        f"No LMN involvement, N = {len(inc) - lmn}"]
+    sheet = openpyxl.load_workbook(demo_out / "results.xlsx")["table1"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert f"LMN involvement, N = {lmn}" in header and "p" in header
 
 
 def test_methods_describe_every_entrapment_rule_in_full():

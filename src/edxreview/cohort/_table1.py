@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from ._compare import TEST_NAMES, compare_categorical, compare_continuous, is_skewed
+from ..io._schema import ANTIBODY_VALUES, SEX_VALUES
+from ._compare import TEST_NAMES, Comparison, compare_categorical, compare_continuous, is_skewed
 
 #: characteristics shown in Table 1: column → (label, kind, unit)
 TABLE1_VARIABLES: dict[str, tuple[str, str, str]] = {
@@ -30,6 +34,39 @@ MISSING_TEXT = ("", "unknown", "not_done", "not done", "na", "n/a", "nan", "none
 
 _LEVEL_ORDER = ["F", "M", "positive", "negative", "yes", "no"]
 
+#: every level a categorical variable can take in the workbook, shown even with no patient
+TABLE1_LEVELS: dict[str, list[str]] = {
+    "sex": list(dict.fromkeys(SEX_VALUES.values())),
+    "aqp4_igg": [v for v in dict.fromkeys(ANTIBODY_VALUES.values()) if v not in MISSING_TEXT],
+    "mog_igg": [v for v in dict.fromkeys(ANTIBODY_VALUES.values()) if v not in MISSING_TEXT],
+}
+
+
+@lru_cache(maxsize=1)
+def table1_settings() -> dict:
+    """The ``[table1]`` section of ``knowledge/data/statistics.toml`` (reporting conventions)."""
+    text = resources.files("edxreview.knowledge.data").joinpath("statistics.toml").read_text(
+        "utf-8")
+    return tomllib.loads(text)["table1"]
+
+
+def format_p(p: float | None) -> str:
+    """A p-value as gtsummary prints it: ``<0.001``, ``>0.9``, else 2 or 3 decimals.
+
+    Two decimals from 0.10 up (0.45), three below (0.080, 0.049, 0.008) so that a p just under
+    0.05 is never printed as 0.05 (gtsummary's ``style_pvalue(digits = 2)`` below 0.9);
+    ``""`` for a missing p.
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "<0.001"
+    if p > 0.9:
+        return ">0.9"
+    if round(p, 2) >= 0.1:
+        return f"{p:.2f}"
+    return f"{p:.3f}"
+
 
 @dataclass
 class Table1:
@@ -39,7 +76,8 @@ class Table1:
     ----------
     rows : DataFrame
         One row per variable (``level`` empty) and per category level, with columns
-        ``variable, label, level, overall, <group labels...>, missing, p_value, test, stat``.
+        ``variable, label, level, overall, <group labels...>, missing, p_value, test, stat,
+        note, not_tested, test_name``.
     groups : dict
         Group label → number of patients.
     footnotes : list of str
@@ -50,6 +88,27 @@ class Table1:
     groups: dict[str, int]
     footnotes: list[str] = field(default_factory=list)
     group_column: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Column → header in gtsummary style (``"Overall, N = 59"``, ``"A, N = 9"``)."""
+        out = {"overall": f"Overall, N = {sum(self.groups.values())}"}
+        return out | {g: f"{g}, N = {n}" for g, n in self.groups.items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table as it is printed: one column per header, p-values as text."""
+        rows = self.rows
+        shown = rows["label"].where(rows["level"] == "", "    " + rows["level"])
+        stat = rows["stat"].where(~rows["stat"].isin(["", "not recorded"]), "")
+        shown = shown.where(stat == "", shown + ", " + stat)
+        p = rows["p_value"].where(rows["not_tested"] == "", "not tested")
+        frame = pd.DataFrame({"Characteristic": shown})
+        for col, head in self.headers.items():
+            frame[head] = rows[col]
+        frame["Missing"] = pd.to_numeric(rows["missing"], errors="coerce")
+        frame["p"] = p
+        frame["Test"] = rows["test_name"]
+        return frame
 
 
 def build_characteristics(patients: pd.DataFrame, lesions: pd.DataFrame | None = None,
@@ -115,10 +174,9 @@ def _fmt_num(x: float, digits: int = 1) -> str:
     return "—" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+def _small_groups(parts: list[pd.Series | np.ndarray], minimum: int) -> bool:
+    """Whether a group has fewer than ``minimum`` recorded values (none included)."""
+    return min(len(p) for p in parts) < minimum
 
 
 def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
@@ -128,11 +186,15 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
 
     Continuous variables are shown as mean (SD) and compared with Welch's t-test when both
     groups look normal, otherwise as median [Q1, Q3] with the Mann–Whitney U test.
-    Categorical variables are shown as n (%) of patients with a recorded value; levels absent in
-    one group are kept (0 (0.0)); the test is Fisher's exact test when an expected count is
-    below 5, Pearson's chi-squared test otherwise. Missing values (including the text
-    ``unknown``) are counted in the ``missing`` column and left out of percentages and tests.
-    A variable with no recorded value is listed with its missing count and not tested.
+    Categorical variables are shown as n (%) of patients with a recorded value; every level
+    the workbook allows (:data:`TABLE1_LEVELS`) is listed, with 0 (0.0) where no patient has
+    it; the test is Fisher's exact test when an expected count is below 5, Pearson's
+    chi-squared test otherwise. Missing values (including the text ``unknown``) are counted in
+    the ``missing`` column and left out of percentages and tests. A variable with no recorded
+    value is listed with its missing count and not tested; one where a group has fewer
+    patients with a recorded value than ``min_group_n`` of ``statistics.toml`` is not tested
+    either (``not_tested`` gives the reason, and a footnote names the variables). p-values are
+    formatted by :func:`format_p`.
 
     Parameters
     ----------
@@ -153,6 +215,9 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
     g = pd.Series(np.asarray(group, dtype=bool), index=characteristics.index)
     masks = {labels[0]: g.to_numpy(), labels[1]: ~g.to_numpy()}
     n_groups = {k: int(v.sum()) for k, v in masks.items()}
+    minimum = int(table1_settings()["min_group_n"])
+    too_few = Comparison("", float("nan"),
+                         f"a group has fewer than {minimum} patients with a recorded value")
     rows: list[dict] = []
     used_tests: set[str] = set()
     any_skewed = any_normal = False
@@ -176,7 +241,8 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
                 continue
             parts = [x[m].dropna() for m in masks.values()]
             skewed = any(is_skewed(p) for p in parts if len(p)) or is_skewed(x)
-            cmp = compare_continuous(*parts, skewed=skewed)
+            cmp = (too_few if _small_groups(parts, minimum)
+                   else compare_continuous(*parts, skewed=skewed))
             any_skewed |= skewed
             any_normal |= not skewed
 
@@ -195,8 +261,9 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
             rows.append({"variable": col, "label": shown, "level": "",
                          "overall": summary(x),
                          **{k: summary(x[m]) for k, m in masks.items()},
-                         "missing": str(n_missing), "p_value": _fmt_p(cmp.p_value),
-                         "test": cmp.test, "stat": "median [Q1, Q3]" if skewed else "mean (SD)"})
+                         "missing": str(n_missing), "p_value": format_p(cmp.p_value),
+                         "test": cmp.test, "stat": "median [Q1, Q3]" if skewed else "mean (SD)",
+                         "not_tested": cmp.note if cmp is too_few else ""})
             continue
         cat = _as_category(s)
         n_missing = int(cat.isna().sum())
@@ -206,18 +273,22 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
                 base, "—"), "missing": str(n_missing), "p_value": "", "test": "",
                 "stat": "not recorded"})
             continue
-        levels = sorted(present.unique(), key=lambda v: (
+        known = TABLE1_LEVELS.get(col, [])
+        levels = known + sorted(set(present.unique()) - set(known), key=lambda v: (
             _LEVEL_ORDER.index(v) if v in _LEVEL_ORDER else len(_LEVEL_ORDER), v))
         counts = pd.crosstab(cat, g).reindex(index=levels, columns=[True, False], fill_value=0)
-        cmp = compare_categorical(counts.to_numpy())
+        per_group = counts.sum(axis=0).to_numpy()
+        cmp = (too_few if min(per_group) < minimum
+               else compare_categorical(counts.to_numpy()))
         if cmp.test:
             used_tests.add(cmp.test)
         totals = {"overall": int(counts.to_numpy().sum()),
                   labels[0]: int(counts[True].sum()), labels[1]: int(counts[False].sum())}
         shown_levels = ["yes"] if kind == "binary" and set(levels) <= {"yes", "no"} else levels
         header = {"variable": col, "label": shown, "level": "", "missing": str(n_missing),
-                  "p_value": _fmt_p(cmp.p_value), "test": cmp.test, "stat": "n (%)",
-                  "note": cmp.note}
+                  "p_value": format_p(cmp.p_value), "test": cmp.test, "stat": "n (%)",
+                  "note": "" if cmp is too_few else cmp.note,
+                  "not_tested": cmp.note if cmp is too_few else ""}
         if kind == "binary" and shown_levels == ["yes"]:
             level_counts = {"overall": int(counts.loc["yes"].sum()) if "yes" in counts.index
                             else 0,
@@ -240,6 +311,9 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
     if "note" not in frame:
         frame["note"] = ""
     frame["note"] = frame["note"].fillna("")
+    if "not_tested" not in frame:
+        frame["not_tested"] = ""
+    frame["not_tested"] = frame["not_tested"].fillna("")
     frame["test_name"] = frame["test"].map(lambda t: TEST_NAMES.get(t, ""))
     notes = []
     if any_normal:
@@ -258,6 +332,15 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
     for t in order:
         if t in used_tests:
             notes.append(f"{TEST_NAMES[t]} {explain[t]} (SciPy).")
+    skipped = frame.loc[frame["not_tested"] != "", "label"].tolist()
+    if skipped:
+        which = ("No variable was tested" if (frame["p_value"] == "").all()
+                 else f"Not tested ({'; '.join(skipped)})")
+        notes.append(f"{which}: a group has fewer than {minimum} patients with a recorded "
+                     "value, too few for a p-value to mean anything (a convention of "
+                     "edxreview, statistics.toml).")
+    if (frame["p_value"] != "").any():
+        notes.append("p-values: <0.001 and >0.9 as such, two decimals from 0.10, three below.")
     return Table1(frame, n_groups, notes)
 
 

@@ -1,57 +1,45 @@
 """Spreadsheet export: every table on its own sheet, no cell ever stored as a formula.
 
-The workbook is written directly as Office Open XML (SpreadsheetML) from whole columns: text
-goes through one shared-string table, numbers and booleans are typed cells, and no cell is ever
-given a formula. openpyxl and XlsxWriter build one Python object (or call) per cell, which at a
-registry of 100,000 patients took over a minute; here the XML of a column is made in one pass.
-Numbers are written with 16 significant digits (as openpyxl wrote them; Excel keeps 15); an
-empty text is an empty cell. Zip members carry a fixed date and the package has no document
-properties, so the same tables give a byte-identical file.
+The workbook is written with XlsxWriter in constant-memory mode (each row goes to disk as it is
+written, so a registry of any size stays within a bounded memory). Each sheet has a bold,
+frozen header row of readable column names (:mod:`._labels`), an autofilter over the table and
+column widths set from the longest value (capped); a ``codebook`` sheet lists every sheet's
+columns with their machine names and types. Text is always written as a text cell (with
+Excel's quote prefix when it begins like a formula), numbers and booleans as typed cells; an
+empty text or a missing value is an empty cell. The document date is fixed, so the same tables
+give a byte-identical file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+import xlsxwriter
+
+from ._labels import column_labels
 
 #: Excel's row limit, less the header row
 MAX_ROWS = 1_048_575
 #: Excel's limit on the characters in one cell
 MAX_CELL_CHARS = 32_767
-#: rows of a sheet turned into XML at a time (bounds the memory used by a long sheet)
-CHUNK_ROWS = 20_000
+#: column widths (in characters): the narrowest, the widest, and the widest a header may ask
+MIN_WIDTH, MAX_WIDTH, MAX_HEADER_WIDTH = 6, 60, 14
+#: rows read to set a column's width (the head of a long table is representative enough)
+WIDTH_SAMPLE_ROWS = 5_000
+#: the largest integer a spreadsheet number holds exactly (larger ones are written as text)
+_EXACT_INT = 2 ** 53
 
 _RISKY = re.compile(r"^[=+\-@\t\r]")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: the same pattern for pandas / Arrow (RE2 syntax)
 _ILLEGAL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
-
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-#: cell styles (index into cellXfs): 0 plain, 1 bold header, 2 text with Excel's quote prefix
-_STYLES = (
-    f'{_DECL}<styleSheet xmlns="{_MAIN}">'
-    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '</styleSheet>')
-_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+#: the date written into the document properties (a fixed one keeps the file reproducible)
+_FIXED_DATE = dt.datetime(2000, 1, 1)
+CODEBOOK = "codebook"
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -62,22 +50,6 @@ def _sheet_name(name: str, used: set[str]) -> str:
         out = f"{base[:28]}_{i}"
     used.add(out.lower())
     return out
-
-
-def _column_letter(j: int) -> str:
-    """Excel's name of the 0-based column ``j`` (A, B, …, Z, AA, …)."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
-def _escape(text: pd.Series) -> pd.Series:
-    """XML text content (the three markup characters; CR kept as a character reference)."""
-    return (text.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
-            .str.replace(">", "&gt;", regex=False).str.replace("\r", "&#13;", regex=False))
 
 
 def _clean_text(text: pd.Series) -> pd.Series:
@@ -115,159 +87,114 @@ def _classify(s: pd.Series) -> tuple[str, pd.Series]:
     return "text", s
 
 
-class _Strings:
-    """The workbook's shared-string table: each distinct text once, in order of first use."""
+def _classify(s: pd.Series) -> tuple[str, pd.Series]:
+    """How a column is stored: ``bool``, ``int``, ``float``, ``text`` or ``mixed``.
 
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.count = 0
-
-    def codes(self, text: pd.Series) -> np.ndarray:
-        """Index of each (non-missing, cleaned) text in the table, adding new ones."""
-        codes, uniques = pd.factorize(text, sort=False)
-        table = self.index
-        ids = np.fromiter((table.setdefault(u, len(table)) for u in uniques.tolist()),
-                          dtype=np.int64, count=len(uniques))
-        self.count += len(codes)
-        return ids[codes]
-
-    def write(self, zf: zipfile.ZipFile, member: str) -> None:
-        """Write the table as ``member`` of ``zf``, :data:`CHUNK_ROWS` texts at a time."""
-        info = zipfile.ZipInfo(member, date_time=_FIXED_DATE)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        texts = list(self.index)
-        with zf.open(info, "w", force_zip64=True) as out:
-            out.write(f'{_DECL}<sst xmlns="{_MAIN}" count="{self.count}" '
-                      f'uniqueCount="{len(texts)}">'.encode("utf-8"))
-            for start in range(0, len(texts), CHUNK_ROWS):
-                part = _escape(pd.Series(texts[start:start + CHUNK_ROWS], dtype="str"))
-                out.write(_utf8(_join('<si><t xml:space="preserve">', pa.array(part).cast(pa.string()),
-                                      "</t></si>")))
-            out.write(b"</sst>")
-
-
-def _cells(s: pd.Series, letter: str, rows: pa.Array, strings: _Strings) -> pa.Array:
-    """The ``<c>`` elements of one column chunk ('' where the value is missing).
-
-    The XML is assembled by Arrow (``binary_join_element_wise``) from whole columns: row
-    numbers, value text and the constant markup.
+    ``mixed`` (an object column holding numbers and text) is returned as Python objects.
     """
+    if pd.api.types.is_bool_dtype(s):
+        return "bool", s
+    if pd.api.types.is_integer_dtype(s):
+        return "int", s
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_complex_dtype(s):
+        return "float", s
+    if s.dtype == object:
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind == "boolean":
+            return "bool", s
+        if kind == "integer":
+            return "int", s
+        if kind in ("floating", "mixed-integer-float", "decimal"):
+            return "float", pd.to_numeric(s, errors="coerce")
+        if kind not in ("string", "empty"):
+            return "mixed", s
+    return "text", s
+
+
+_KIND_TEXT = {"bool": "yes/no", "int": "number", "float": "number", "text": "text",
+              "mixed": "text or number"}
+
+
+def _values(s: pd.Series) -> tuple[str, list]:
+    """The column as Python values ready for the writer: ``None`` for an empty cell, ``bool``,
+    ``float`` (numbers), ``str`` (cleaned text), or ``(str,)`` for text that begins like a
+    formula (written with the quote prefix)."""
     kind, s = _classify(s)
-    if kind == "mixed":
-        return pa.array(_mixed_cells(s, letter, rows.to_pylist(), strings), type=pa.string())
     missing = s.isna().to_numpy(dtype=bool)
-    if kind == "text":                # an empty text is an empty cell, as openpyxl wrote it
-        missing = missing | (s.astype("str") == "").to_numpy(dtype=bool, na_value=True)
-    head = f'<c r="{letter}'
     if kind == "bool":
-        v = np.where(missing, False, s.to_numpy(dtype=object, na_value=False)).astype(bool)
-        value = pc.if_else(pa.array(v, mask=missing), "1", "0")
-        return _join(head, rows, '" t="b"><v>', value, "</v></c>")
+        v = s.to_numpy(dtype=object, na_value=None)
+        return kind, [None if m else bool(x) for x, m in zip(v.tolist(), missing.tolist())]
     if kind in ("int", "float"):
-        x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = missing | ~np.isfinite(x)
+        x = pd.to_numeric(s, errors="coerce")
         if kind == "int":
-            try:
-                value = pa.array(s.to_numpy(dtype=np.int64, na_value=0), mask=bad)
-            except (OverflowError, TypeError, ValueError):
-                return pa.array(_mixed_cells(s.astype(object), letter, rows.to_pylist(),
-                                             strings), type=pa.string())
-            value = value.cast(pa.string())
-        else:                          # 16 significant digits, as openpyxl wrote numbers
-            value = pa.array([None if b else f"{v:.16g}" for v, b in zip(x.tolist(),
-                                                                         bad.tolist())],
-                             type=pa.string())
-        return _join(head, rows, '"><v>', value, "</v></c>")
+            big = (x.abs() > _EXACT_INT).to_numpy(dtype=bool, na_value=False)
+            if big.any():                     # beyond a double's exact range: keep the digits
+                return "mixed", _mixed(s.astype(object))
+        f = x.to_numpy(dtype=float, na_value=np.nan)
+        f = np.where(np.isfinite(f), f, np.nan)
+        return kind, [None if v != v else v for v in f.tolist()]
+    if kind == "mixed":
+        return kind, _mixed(s)
+    out: list = [None] * len(s)
     keep = ~missing
-    codes = np.zeros(len(s), dtype=np.int64)
-    risky = np.zeros(len(s), dtype=bool)
     if keep.any():
         text = _clean_text(s[keep])
-        risky[keep] = text.str.match(r"[=+\-@\t\r]").to_numpy(dtype=bool, na_value=False)
-        codes[keep] = strings.codes(text)
-    style = pc.if_else(pa.array(risky), '" t="s" s="2"><v>', '" t="s"><v>')
-    return _join(head, rows, style, pa.array(codes, mask=missing).cast(pa.string()),
-                 "</v></c>")
+        risky = text.str.match(_RISKY.pattern).to_numpy(dtype=bool, na_value=False)
+        where = np.flatnonzero(keep).tolist()
+        for i, t, r in zip(where, text.tolist(), risky.tolist()):
+            if t:
+                out[i] = (t,) if r else t
+    return kind, out
 
 
-def _join(*parts) -> pa.Array:
-    """Element-wise concatenation of text arrays and constants; '' where any part is null."""
-    return pc.binary_join_element_wise(*parts, "").fill_null("")
-
-
-def _mixed_cells(s: pd.Series, letter: str, rows: list[str], strings: _Strings) -> list[str]:
-    """Cells of an object column holding several kinds of value, one value at a time."""
-    out = []
-    texts = []
-    for r, v in zip(rows, s.tolist()):
-        if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA \
-                or v is pd.NaT or (isinstance(v, str) and not v):
-            out.append("")
+def _mixed(s: pd.Series) -> list:
+    """Values of an object column holding several kinds of value, one value at a time."""
+    out: list = []
+    for v in s.tolist():
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and not
+                                                         np.isfinite(v)):
+            out.append(None)
         elif isinstance(v, (bool, np.bool_)):
-            out.append(f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>')
-        elif isinstance(v, (int, np.integer)):
-            out.append(f'<c r="{letter}{r}"><v>{int(v)}</v></c>')
+            out.append(bool(v))
+        elif isinstance(v, (int, np.integer)) and abs(int(v)) <= _EXACT_INT:
+            out.append(float(v))
         elif isinstance(v, (float, np.floating)):
-            out.append(f'<c r="{letter}{r}"><v>{float(v):.16g}</v></c>')
+            out.append(float(v) if np.isfinite(v) else None)
         else:
-            texts.append((len(out), r, str(v)))
-            out.append("")
-    if texts:
-        text = _clean_text(pd.Series([t for _, _, t in texts], dtype=object))
-        risky = text.str.match(r"[=+\-@\t\r]").to_numpy(dtype=bool, na_value=False)
-        for (i, r, _), c, k in zip(texts, strings.codes(text).tolist(), risky.tolist()):
-            style = ' s="2"' if k else ""
-            out[i] = f'<c r="{letter}{r}" t="s"{style}><v>{c}</v></c>'
+            t = _ILLEGAL.sub("", str(v))[:MAX_CELL_CHARS]
+            out.append(((t,) if _RISKY.match(t) else t) if t else None)
     return out
 
 
-def _utf8(text: pa.Array) -> memoryview:
-    """The characters of every string of ``text`` back to back (Arrow's data buffer)."""
-    text = text.cast(pa.large_string())
-    if not len(text):
-        return memoryview(b"")
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
-    first, last = offsets[text.offset], offsets[text.offset + len(text)]
-    return memoryview(text.buffers()[2])[first:last]
-
-
-def _write_sheet(zf: zipfile.ZipFile, member: str, frame: pd.DataFrame,
-                 strings: _Strings) -> None:
-    letters = [_column_letter(j) for j in range(frame.shape[1])]
-    header = _clean_text(pd.Series([str(c) for c in frame.columns], dtype=object))
-    codes = strings.codes(header) if len(header) else []
-    head = "".join(f'<c r="{L}1" t="s" s="1"><v>{c}</v></c>' for L, c in zip(letters, codes))
-    info = zipfile.ZipInfo(member, date_time=_FIXED_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    with zf.open(info, "w", force_zip64=True) as out:
-        out.write(f'{_DECL}<worksheet xmlns="{_MAIN}"><sheetData>'
-                  f'<row r="1">{head}</row>'.encode("utf-8"))
-        for start in range(0, len(frame), CHUNK_ROWS):
-            chunk = frame.iloc[start:start + CHUNK_ROWS]
-            rows = pa.array(np.arange(start + 2, start + 2 + len(chunk))).cast(pa.string())
-            columns = [_cells(chunk.iloc[:, j], letters[j], rows, strings)
-                       for j in range(chunk.shape[1])]
-            out.write(_utf8(_join('<row r="', rows, '">', *columns, "</row>")))
-        out.write(b"</sheetData></worksheet>")
-
-
-def _attr(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
-
-def _put(zf: zipfile.ZipFile, member: str, text: str | bytes) -> None:
-    info = zipfile.ZipInfo(member, date_time=_FIXED_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    zf.writestr(info, text.encode("utf-8") if isinstance(text, str) else text)
+def _width(header: str, values: list) -> float:
+    """Column width in characters: the longest value of the first rows or the header (which
+    wraps beyond :data:`MAX_HEADER_WIDTH`), within :data:`MIN_WIDTH` … :data:`MAX_WIDTH`."""
+    longest = 0
+    for v in values[:WIDTH_SAMPLE_ROWS]:
+        if v is None:
+            continue
+        if isinstance(v, tuple):
+            v = v[0]
+        if isinstance(v, bool):
+            n = 5
+        elif isinstance(v, float):
+            n = len(f"{v:.10g}")
+        else:
+            n = max(len(line) for line in v.split("\n"))
+        longest = max(longest, n)
+    head = max((len(w) for w in header.split()), default=0)   # a header wraps at spaces
+    want = max(longest, min(len(header), MAX_HEADER_WIDTH), head)
+    return float(min(max(want + 2, MIN_WIDTH), MAX_WIDTH))
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
-                   notes: dict[str, str] | None = None) -> Path:
+                   notes: dict[str, str] | None = None, codebook: bool = True) -> Path:
     """Write each table to its own sheet of an ``.xlsx`` file.
 
     Text that begins with ``=``, ``+``, ``-`` or ``@`` is stored as a text cell (with Excel's
-    quote prefix), never as a formula; no cell of the workbook is a formula. Tables longer than
+    quote prefix), never as a formula; no cell of the workbook is a formula. Column headers are
+    readable labels (:func:`~._labels.column_label`); the ``codebook`` sheet gives each
+    sheet's headers with their machine names, types and filled cells. Tables longer than
     Excel's row limit are cut at the limit and the cut is recorded in ``notes``; text longer
     than Excel's cell limit (32,767 characters) is cut at it. The same tables always give the
     same bytes.
@@ -279,6 +206,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
     path : str or Path
     notes : dict, optional
         Filled with sheet name → note for cut tables.
+    codebook : bool
+        Add the ``codebook`` sheet after the tables.
 
     Returns
     -------
@@ -287,44 +216,121 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
     path = Path(path)
     used: set[str] = set()
     names = [_sheet_name(str(name), used) for name in sheets]
-    strings = _Strings()
-    sheet_ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-    content_types = (
-        f'{_DECL}<Types xmlns="{_CT}">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-        'officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
-        'officedocument.spreadsheetml.styles+xml"/>'
-        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
-        'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-        + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{sheet_ct}"/>'
-                  for i in range(1, len(names) + 1)) + "</Types>")
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        _put(zf, "[Content_Types].xml", content_types)
-        _put(zf, "_rels/.rels",
-             f'{_DECL}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-             f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        for i, (name, frame) in enumerate(sheets.items(), start=1):
+    book_name = _sheet_name(CODEBOOK, used) if codebook else ""
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_numbers": False, "strings_to_urls": False})
+    wb.set_properties({"created": _FIXED_DATE})
+    fmt = _Formats(wb)
+    entries: list[list] = []
+    try:
+        for (name, frame), title in zip(sheets.items(), names):
             frame = frame.reset_index(drop=True)
             if len(frame) > MAX_ROWS:
                 if notes is not None:
                     notes[name] = f"{len(frame)} rows; the first {MAX_ROWS} are in the workbook"
                 frame = frame.iloc[:MAX_ROWS]
-            _write_sheet(zf, f"xl/worksheets/sheet{i}.xml", frame, strings)
-        _put(zf, "xl/workbook.xml",
-             f'{_DECL}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-             + "".join(f'<sheet name="{_attr(n)}" sheetId="{i}" r:id="rId{i}"/>'
-                       for i, n in enumerate(names, start=1)) + "</sheets></workbook>")
-        n = len(names)
-        _put(zf, "xl/_rels/workbook.xml.rels",
-             f'{_DECL}<Relationships xmlns="{_PKG_REL}">'
-             + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
-                       f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
-             + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
-             f'<Relationship Id="rId{n + 2}" Type="{_REL}/sharedStrings" '
-             'Target="sharedStrings.xml"/></Relationships>')
-        _put(zf, "xl/styles.xml", _STYLES)
-        strings.write(zf, "xl/sharedStrings.xml")
+            machine = [str(c) for c in frame.columns]
+            headers = [_ILLEGAL.sub("", h)[:255] for h in column_labels(machine)]
+            columns = [_values(frame.iloc[:, j]) for j in range(frame.shape[1])]
+            _write_table(wb.add_worksheet(title), headers, columns, fmt)
+            for h, m, (kind, values) in zip(headers, machine, columns):
+                filled = sum(v is not None for v in values)
+                entries.append([title, h, m, _KIND_TEXT[kind], float(filled)])
+        if codebook:
+            rows = list(zip(*entries)) if entries else [()] * 5
+            kinds = ["text"] * 4 + ["int"]
+            _write_table(wb.add_worksheet(book_name),
+                         ["Sheet", "Column", "Machine name", "Type", "Filled cells"],
+                         [(k, list(r)) for k, r in zip(kinds, rows)], fmt)
+    finally:
+        wb.close()
     return path
+
+
+class _Formats:
+    """The workbook's cell formats, each made once."""
+
+    def __init__(self, wb) -> None:
+        head = {"bold": True, "text_wrap": True, "valign": "top", "bottom": 1,
+                "bg_color": "#EEF2F6"}
+        self.head = wb.add_format(head)
+        self.head_number = wb.add_format(head | {"align": "right", "indent": 1})
+        self.head_bool = wb.add_format(head | {"align": "center"})
+        self.quote = wb.add_format({"quote_prefix": True})
+        # shown as Excel shows a logical value (LibreOffice would show 1 and 0 without it)
+        self.bool = wb.add_format({"num_format": '"TRUE";"TRUE";"FALSE"', "align": "center"})
+        self._wb = wb
+        self._numbers: dict[str, object] = {}
+
+    def number(self, values: list):
+        """Right-aligned with a small indent, as many decimals as the column's values have
+        (at most 4; General for very large or small numbers)."""
+        decimals = 0
+        for v in values[:WIDTH_SAMPLE_ROWS]:
+            if v.__class__ is not float:
+                continue
+            text = f"{v:.10g}"
+            if "e" in text:
+                decimals = -1
+                break
+            decimals = max(decimals, len(text.partition(".")[2]))
+        code = "General" if decimals < 0 or decimals > 4 else (
+            "0" if not decimals else "0." + "0" * decimals)
+        if code not in self._numbers:
+            self._numbers[code] = self._wb.add_format(
+                {"num_format": code, "align": "right", "indent": 1})
+        return self._numbers[code]
+
+
+def _header_lines(header: str, width: float) -> int:
+    """Lines a header wraps onto at ``width`` characters (words kept whole)."""
+    lines, used = 1, 0
+    for word in header.split():
+        need = len(word) + (1 if used else 0)
+        if used and used + need > width - 1:
+            lines, used = lines + 1, len(word)
+        else:
+            used += need
+    return lines
+
+
+def _write_table(ws, headers: list[str], columns: list[tuple[str, list]],
+                 fmt: _Formats) -> None:
+    """One sheet: header row, typed cells row by row, widths, frozen header and filter; printed
+    landscape, one page wide, the header repeated on every page."""
+    n_rows = len(columns[0][1]) if columns else 0
+    number_fmt = []
+    lines = 1
+    for j, (h, (kind, values)) in enumerate(zip(headers, columns)):
+        numeric = kind in ("int", "float")
+        width = _width(h, values) + (2 if numeric else 0)
+        ws.set_column(j, j, width)
+        lines = max(lines, _header_lines(h, width))
+        number_fmt.append(fmt.number(values) if numeric else None)
+    ws.set_row(0, 15 * lines)             # the header's wrapped lines (points)
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.set_paper(9)                       # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    if headers:
+        ws.autofilter(0, 0, n_rows, len(headers) - 1)
+        # long text in the last column is cut at the table's edge on paper, not run onto pages
+        ws.print_area(0, 0, n_rows, len(headers) - 1)
+    for j, (h, (kind, _)) in enumerate(zip(headers, columns)):
+        ws.write_string(0, j, h, fmt.head_number if number_fmt[j] else
+                        fmt.head_bool if kind == "bool" else fmt.head)
+    string, number, boolean, quote = ws.write_string, ws.write_number, ws.write_boolean, fmt.quote
+    true_false = fmt.bool
+    for i, row in enumerate(zip(*(values for _, values in columns)), start=1):
+        for j, v in enumerate(row):
+            if v is None:
+                continue
+            if v.__class__ is str:
+                string(i, j, v)
+            elif v.__class__ is float:
+                number(i, j, v, number_fmt[j])
+            elif v.__class__ is bool:
+                boolean(i, j, v, true_false)
+            else:                       # (text,): begins like a formula
+                string(i, j, v[0], quote)

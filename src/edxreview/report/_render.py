@@ -362,7 +362,7 @@ def _warnings_table(warnings) -> pd.DataFrame:
 def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Every table of the report, one per spreadsheet sheet."""
     t1 = context["table1"]
-    t1_frame = t1.rows.drop(columns=["test"]).rename(columns={"test_name": "test"})
+    t1_frame = t1.to_frame()
     prov = context["prov"]
     tables = pd.DataFrame([{k: v for k, v in t.items() if k not in ("status", "verified")}
                            for t in context["tables"]]).rename(
