@@ -87,30 +87,6 @@ def _classify(s: pd.Series) -> tuple[str, pd.Series]:
     return "text", s
 
 
-def _classify(s: pd.Series) -> tuple[str, pd.Series]:
-    """How a column is stored: ``bool``, ``int``, ``float``, ``text`` or ``mixed``.
-
-    ``mixed`` (an object column holding numbers and text) is returned as Python objects.
-    """
-    if pd.api.types.is_bool_dtype(s):
-        return "bool", s
-    if pd.api.types.is_integer_dtype(s):
-        return "int", s
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_complex_dtype(s):
-        return "float", s
-    if s.dtype == object:
-        kind = pd.api.types.infer_dtype(s, skipna=True)
-        if kind == "boolean":
-            return "bool", s
-        if kind == "integer":
-            return "int", s
-        if kind in ("floating", "mixed-integer-float", "decimal"):
-            return "float", pd.to_numeric(s, errors="coerce")
-        if kind not in ("string", "empty"):
-            return "mixed", s
-    return "text", s
-
-
 _KIND_TEXT = {"bool": "yes/no", "int": "number", "float": "number", "text": "text",
               "mixed": "text or number"}
 
