@@ -309,13 +309,19 @@ def _parse_comments(comments: list[str]) -> dict[str, str]:
     return meta
 
 
-def _header_number(hea: Path, field: str, text: str, kind: type) -> float:
-    """A number of a WFDB header, or a :class:`SignalFileError` naming the field and the text."""
+def _finite(text: str, kind: type) -> float | None:
+    """``kind(text)`` when it parses to a finite number, else None."""
     try:
         value = kind(text)
     except ValueError:
-        value = None
-    if value is None or not np.isfinite(value):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _header_number(hea: Path, field: str, text: str, kind: type) -> float:
+    """A number of a WFDB header, or a :class:`SignalFileError` naming the field and the text."""
+    value = _finite(text, kind)
+    if value is None:
         raise SignalFileError(
             f"{hea}: the {field} field {text!r} is not a "
             f"{'whole number' if kind is int else 'finite number'}.")
@@ -609,11 +615,8 @@ def _check_edf_layout(p: Path) -> None:
 def _edf_field(p: Path, block: bytes, start: int, end: int, field: str, kind: type,
                base: int = 0):
     text = block[start:end].decode("latin-1").strip()
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or not np.isfinite(value):
+    value = _finite(text, kind)
+    if value is None:
         raise SignalFileError(
             f"{p}: the EDF header's {field} {text!r} (bytes {base + start}-{base + end}) is not a "
             f"{'whole number' if kind is int else 'number'}.")
