@@ -114,7 +114,9 @@ def describe_rules(rules: Mapping[str, Any] | None = None,
         out.append({"topic": "Side-to-side comparison", "text": (
             f"Where a CMAP is compared with the other side ({which}), one below that fraction "
             "of the other side's is reduced."),
-            "sources": "; ".join(dict.fromkeys(str(x) for x in side["source"]))})
+            "sources": "; ".join(dict.fromkeys(
+                format_source(ref.meta.get("sources", {}).get(k, {}), k)
+                for cell in side["source"].astype(str) for k in cell.split("|") if k))})
     loc = r.get("localisation", {})
     if loc:
         out.append({"topic": "Localisation", "text": (
