@@ -38,5 +38,5 @@ def test_empty_denominator_gives_no_interval():
 
 
 def test_unknown_method_is_named():
-    with pytest.raises(InvalidParameterError, match="unknown CI method 'wald'"):
+    with pytest.raises(InvalidParameterError, match="'method' parameter: 'wald'. Allowed values are 'wilson' and 'beta'"):
         binomial_ci(1, 2, "wald")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import json
 import platform
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._check import check_bool, check_option
 from ._errors import InvalidParameterError, InvalidWorkbookError
 from ._output import OutputFolder
 from ._privacy import deidentify_problems, deidentify_study, new_salt
 from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
-from .cohort import summarize_cohort
+from .cohort import CI_METHODS, Table1, summarize_cohort
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
@@ -26,9 +29,9 @@ from .knowledge import (ReferenceSet, load_anatomy, load_reference, load_rules, 
                         table_provenance)
 
 
-@dataclass
+@dataclass(repr=False)
 class StudyResult:
-    """Everything a review produces.
+    """Everything a review produces (returned by :func:`edxreview.review`).
 
     Attributes
     ----------
@@ -49,6 +52,14 @@ class StudyResult:
     findings : DataFrame
         Every abnormal finding as a typed row (kind, value, limit, rule, source); see
         :func:`edxreview.interpret.findings_table`.
+    table1 : Table1
+        Table 1 of the included patients by LMN involvement, as the report shows it
+        (computed on first use).
+
+    Methods
+    -------
+    write(out, *, report=True, xlsx=True, force=False)
+        Write the output folder ``edxreview run`` writes.
     """
 
     patients: pd.DataFrame
@@ -63,12 +74,174 @@ class StudyResult:
     lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    @cached_property
+    def table1(self) -> Table1:
+        """Table 1 of the included patients by LMN involvement, as in ``report.html``.
+
+        Returns
+        -------
+        Table1
+            ``.rows`` (one row per variable and level), ``.groups``, ``.footnotes`` and
+            ``.to_frame()`` (the table as printed).
+        """
+        from .report._render import table1
+
+        return table1(self)[0]
+
+    def write(self, out: str | Path, *, report: bool = True, xlsx: bool = True,
+              force: bool = False) -> Path:
+        """Write the folder ``edxreview run`` writes: tables, summary, report and workbook.
+
+        The files are written into a temporary folder and moved into place only when all are
+        complete (see :func:`write_outputs`), so a failure leaves nothing half-written.
+
+        Parameters
+        ----------
+        out : str or Path
+            The output folder; created if missing.
+        report : bool
+            Write ``report.html`` (with ``report.pdf`` where WeasyPrint is installed) and
+            ``figures/*.svg``.
+        xlsx : bool
+            Write ``results.xlsx``, every table of the report as a spreadsheet sheet.
+        force : bool
+            Replace an existing non-empty folder that edxreview wrote.
+
+        Returns
+        -------
+        Path
+            ``out``.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``report``, ``xlsx`` or ``force`` is not a bool.
+        OutputExistsError
+            ``out`` exists and is not empty, and ``force`` is false.
+        OutputPathError
+            ``out`` overlaps the input or the reference file, is a file, holds files edxreview
+            did not write, or is being written by another command.
+
+        Examples
+        --------
+        >>> import tempfile, edxreview
+        >>> result = edxreview.review(edxreview.demo_path())
+        >>> folder = result.write(Path(tempfile.mkdtemp()) / "review", report=False, xlsx=False)
+        >>> sorted(p.name for p in folder.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+        ['.edxreview-output.json', 'findings.csv', 'lesions.csv', 'muscles.csv', 'nerves.csv',
+         'patients.csv', 'summary.json', 'values.csv', 'warnings.csv']
+        """
+        for name, value in (("report", report), ("xlsx", xlsx), ("force", force)):
+            check_bool(name, value)
+        extra = None
+        if report or xlsx:
+            from .report import render_report
+
+            def extra(folder: Path, result: StudyResult) -> None:
+                render_report(result, folder, html=report, xlsx=xlsx)
+        return write_outputs(self, out, force=force, extra=extra)
+
+    def _counts(self) -> pd.DataFrame:
+        """The six measures as a small table (no patient-level data)."""
+        rows = []
+        for key, m in self.summary.get("measures", {}).items():
+            lo, hi = m["ci95"]
+            rows.append({"measure": m["label"], "n": m["n"], "of": m["denominator"],
+                         "%": "—" if m["percent"] is None else f"{m['percent']:.1f}",
+                         "95% CI": "—" if lo is None else f"{lo:.1f}–{hi:.1f}"})
+        return pd.DataFrame(rows, columns=["measure", "n", "of", "%", "95% CI"])
+
+    def __repr__(self) -> str:
+        n = self.summary.get("n_patients", len(self.patients))
+        excluded = self.summary.get("n_excluded", 0)
+        counts = ", ".join(f"{key} {m['n']}/{m['denominator']}"
+                           for key, m in self.summary.get("measures", {}).items())
+        return (f"<StudyResult: {n} patients included, {excluded} excluded; {counts}; "
+                f"95% CI {self.summary.get('ci_method', '?')}>")
+
+    def _repr_html_(self) -> str:
+        n = self.summary.get("n_patients", len(self.patients))
+        excluded = self.summary.get("n_excluded", 0)
+        caption = html.escape(f"StudyResult: {n} patients included, {excluded} excluded; "
+                              f"95% CI: {self.summary.get('ci_method', '?')}")
+        table = self._counts().to_html(index=False, escape=True, border=0)
+        return f"<div><p><strong>{caption}</strong></p>{table}</div>"
+
+
+def review(path: str | Path, reference: str | Path | ReferenceSet | None = None, *,
+           deidentify: bool = False, salt: str | None = None, ci_method: str = "wilson",
+           progress: Callable[[str], None] | None = None) -> StudyResult:
+    """Review a study: read and validate the workbook, read every nerve and muscle, classify
+    each patient and count the cohort.
+
+    Every argument is checked before any file is read, so a misspelt option fails at once.
+
+    Parameters
+    ----------
+    path : str or Path
+        The study: an ``.xlsx`` workbook, or a folder of one CSV (or Parquet) file per sheet
+        (the format of ``edxreview template``).
+    reference : str, Path or ReferenceSet, optional
+        A laboratory's own reference limits file (the format of the bundled
+        ``ncs_limits_adult.csv``, checked by ``edxreview reference check``); ``None`` uses the
+        bundled cited set.
+    deidentify : bool
+        Replace patient ids by salted hashes, shift dates per patient and drop free text
+        before the review.
+    salt : str, optional
+        Secret salt of the id hash (needs ``deidentify=True``); ``None`` draws a random one
+        that is written nowhere, so the pseudonyms cannot be traced back.
+    ci_method : {"wilson", "beta"}
+        95 % binomial confidence interval: Wilson score or Clopper–Pearson (``"beta"``).
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    StudyResult
+        ``.patients``, ``.muscles``, ``.nerves``, ``.values``, ``.findings``, ``.lesions``
+        (DataFrames), ``.summary`` (what ``summary.json`` holds), ``.table1``, and
+        ``.write(out)`` to write the output folder with the report.
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not one it accepts, e.g. ``ci_method="Wilson"`` (the message lists
+        the allowed values and suggests the closest).
+    InvalidWorkbookError
+        The workbook is invalid; ``problems`` lists every problem found (sheet, row, column,
+        value).
+    InvalidInputError
+        The reference limits file is invalid.
+
+    See Also
+    --------
+    edxreview.demo_path : the bundled 59-patient demonstration cohort.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> result = edxreview.review(edxreview.demo_path())
+    >>> result.summary["n_patients"]
+    59
+    >>> [m["n"] for m in result.summary["measures"].values()]
+    [13, 7, 4, 2, 9, 4]
+    >>> result.table1.groups
+    {'LMN involvement': 9, 'No LMN involvement': 50}
+    >>> edxreview.review(edxreview.demo_path(), ci_method="Wilson")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    edxreview._errors.InvalidParameterError: ... Did you mean 'wilson'?
+    """
+    return review_study(path, reference, ci_method=ci_method, progress=progress,
+                        deidentify=deidentify, salt=salt)
+
 
 def review_study(path: str | Path, reference: str | Path | ReferenceSet | None = None,
                  ci_method: str = "wilson",
                  progress: Callable[[str], None] | None = None, deidentify: bool = False,
                  salt: str | None = None) -> StudyResult:
-    """Run the review pipeline on a study workbook.
+    """Run the review pipeline on a study workbook (the engine of :func:`review`).
 
     Parameters
     ----------
@@ -97,12 +270,11 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     InvalidWorkbookError
         The workbook is invalid; ``problems`` lists every problem found.
     InvalidParameterError
-        ``salt`` is empty or blank.
+        An argument is not one it accepts (checked before any work is done): ``ci_method``
+        not one of the allowed methods, ``deidentify`` not a bool, ``salt`` empty or blank or
+        given without ``deidentify``, ``reference`` of another type, ``progress`` not callable.
     """
-    if salt is not None and not str(salt).strip():
-        raise InvalidParameterError(
-            f"salt {salt!r} is empty; give a secret text (the same salt gives the same "
-            "pseudonyms), or leave it out for a random salt that is written nowhere")
+    _check_review_options(reference, ci_method, deidentify, salt, progress)
     step = progress or (lambda name: None)
     step("read and validate")
     key = (salt if salt else new_salt()) if deidentify else ""
@@ -167,6 +339,29 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
     return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
                        result.mri_lesions, options, lesions=result.lesions, findings=findings)
+
+
+def _check_review_options(reference, ci_method, deidentify, salt, progress) -> None:
+    """Check the options of :func:`review_study` before any file is read."""
+    check_option("ci_method", ci_method, CI_METHODS)
+    check_bool("deidentify", deidentify)
+    if reference is not None and not isinstance(reference, (str, Path, ReferenceSet)):
+        raise InvalidParameterError(
+            "Invalid value for the 'reference' parameter: of type "
+            f"{type(reference).__name__}. Give the path of a limits file, a ReferenceSet, or "
+            "None for the bundled limits.")
+    if progress is not None and not callable(progress):
+        raise InvalidParameterError(
+            f"Invalid value for the 'progress' parameter: {progress!r} is not callable.")
+    if salt is not None:
+        if not isinstance(salt, str) or not salt.strip():
+            raise InvalidParameterError(
+                f"salt {salt!r} is empty; give a secret text (the same salt gives the same "
+                "pseudonyms), or leave it out for a random salt that is written nowhere")
+        if not deidentify:
+            raise InvalidParameterError(
+                "the 'salt' parameter needs deidentify=True (the salt keys the pseudonyms "
+                "that de-identification gives)")
 
 
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,

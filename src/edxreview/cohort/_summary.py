@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from .._errors import InvalidParameterError
+from .._check import check_option
 from ..classify import CLASSIFICATIONS
 
 CI_METHODS = {"wilson": "Wilson score interval", "beta": "Clopper–Pearson exact interval"}
@@ -46,10 +46,13 @@ def binomial_ci(n: np.ndarray | int, denominator: np.ndarray | int,
     method : {"wilson", "beta"}
         ``"wilson"`` (score interval) or ``"beta"`` (Clopper–Pearson), computed by
         :func:`statsmodels.stats.proportion.proportion_confint`.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``method`` is not one of the allowed methods.
     """
-    if method not in CI_METHODS:
-        raise InvalidParameterError(
-            f"unknown CI method {method!r}; use one of {sorted(CI_METHODS)}")
+    check_option("method", method, CI_METHODS)
     n = np.asarray(n)
     d = np.asarray(denominator)
     safe = np.where(d > 0, d, 1)
@@ -72,7 +75,13 @@ def summarize_cohort(patients: pd.DataFrame, method: Literal["wilson", "beta"] =
     -------
     dict
         ``n_patients``, ``n_excluded``, ``ci_method`` and ``measures`` as in spec §3.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``method`` is not one of the allowed methods (checked before counting).
     """
+    check_option("method", method, CI_METHODS)
     inc = patients[patients["included"]]
     denominator = int(len(inc))
     counts = np.array([int(inc[c].sum()) for c in CLASSIFICATIONS])

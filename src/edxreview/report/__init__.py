@@ -12,22 +12,27 @@ from ._methods import describe_classifications, describe_rules
 from ._render import render_cohort_report
 
 
-def render_report(result, out_dir: str | Path) -> Path:
+def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool = True) -> Path:
     """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
 
     Parameters
     ----------
     result : StudyResult
-        From :func:`edxreview.review_study`.
+        From :func:`edxreview.review`.
     out_dir : str or Path
         The output folder (created if missing).
+    html : bool
+        Write ``report.html`` and ``figures/*.svg``.
+    xlsx : bool
+        Write ``results.xlsx``.
 
     Returns
     -------
     Path
         The path of ``report.html``.
     """
-    return render_cohort_report(result, out_dir)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return render_cohort_report(result, out_dir, html=html, xlsx=xlsx)
 
 
 __all__ = ["describe_classifications", "describe_rules", "plot_muscle_findings",

@@ -402,7 +402,8 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
     return sheets
 
 
-def render_cohort_report(result, out_dir: str | Path) -> Path:
+def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
+                         xlsx: bool = True) -> Path:
     """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
 
     Parameters
@@ -410,24 +411,35 @@ def render_cohort_report(result, out_dir: str | Path) -> Path:
     result : StudyResult
     out_dir : str or Path
         Existing folder (the pipeline's temporary output folder).
+    html : bool
+        Write ``report.html`` (and ``report.pdf`` where WeasyPrint is installed) and
+        ``figures/*.svg``.
+    xlsx : bool
+        Write ``results.xlsx``.
 
     Returns
     -------
     Path
-        The path of ``report.html``.
+        The path of ``report.html`` (not written when ``html`` is false).
     """
     out = Path(out_dir)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
+    path = out / "report.html"
+    if not (html or xlsx):
+        return path
     figures, _ = make_figures(result)
-    for f in figures.values():
-        (out / f["file"]).write_text(f["svg"], encoding="utf-8")
+    if html:
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+        for f in figures.values():
+            (out / f["file"]).write_text(f["svg"], encoding="utf-8")
     context = build_context(result, figures)
     context["export_notes"] = {}
-    sheets = export_tables(result, context)
-    write_workbook(sheets, out / "results.xlsx", context["export_notes"])
-    html = _env().get_template("report.html.j2").render(**context)
-    path = out / "report.html"
-    path.write_text(html, encoding="utf-8")
+    if xlsx:
+        sheets = export_tables(result, context)
+        write_workbook(sheets, out / "results.xlsx", context["export_notes"])
+    if not html:
+        return path
+    page = _env().get_template("report.html.j2").render(**context)
+    path.write_text(page, encoding="utf-8")
     log.info("report written: %d patient pages", len(context["pages"]))
     if len(result.patients) > PDF_MAX_PATIENTS:
         # laying out hundreds of patient pages takes WeasyPrint minutes; the HTML prints
@@ -439,7 +451,7 @@ def render_cohort_report(result, out_dir: str | Path) -> Path:
     except ImportError:
         return path
     try:
-        weasyprint.HTML(string=html, base_url=str(out)).write_pdf(out / "report.pdf")
+        weasyprint.HTML(string=page, base_url=str(out)).write_pdf(out / "report.pdf")
     except Exception as err:  # PDF is optional; the HTML report stands on its own
         log.warning("PDF not written: %s", err)
     return path
