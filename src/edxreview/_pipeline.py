@@ -133,13 +133,12 @@ class StudyResult:
         """
         for name, value in (("report", report), ("xlsx", xlsx), ("force", force)):
             check_bool(name, value)
-        extra = None
-        if report or xlsx:
-            from .report import render_report
+        from .report import render_report
 
-            def extra(folder: Path, result: StudyResult) -> None:
-                render_report(result, folder, html=report, xlsx=xlsx)
-        return write_outputs(self, out, force=force, extra=extra)
+        def render(folder: Path, result: StudyResult) -> None:
+            render_report(result, folder, html=report, xlsx=xlsx)
+
+        return write_outputs(self, out, force=force, extra=render if report or xlsx else None)
 
     def _counts(self) -> pd.DataFrame:
         """The six measures as a small table (no patient-level data)."""
