@@ -56,6 +56,7 @@ def _wfdb(folder, fs="10000", dat="rec.dat", gain="500/mV", n="", extra="16 0", 
     ("--gain", "nan", "between 0.001"),
     ("--age", "-5", "between 0 and 120"), ("--age", "nan", "between 0 and 120"),
     ("--age", "1e308", "between 0 and 120"), ("--age", "121", "between 0 and 120"),
+    ("--header-bytes", "-2", "even whole number"), ("--header-bytes", "3", "even whole number"),
 ], ids=lambda v: str(v))
 def test_a_bad_option_is_a_usage_error(raw_file, tmp_path, capsys, option, value, allowed):
     argv = [str(raw_file), "--out", str(tmp_path / "o")]
@@ -318,3 +319,31 @@ def test_damaged_headers_never_raise_anything_but_located_errors(tmp_path, kind)
             check_recording(read_signal(target))
         except (SignalFileError, InvalidParameterError) as exc:
             assert f"{target.stem}." in str(exc), str(exc)  # the header or its data file
+
+
+# ------------------------------------------------------------------------ raw file's own header
+def test_a_raw_header_is_skipped_not_read_as_samples(tmp_path):
+    samples = np.arange(1, 2001, dtype="<i2")
+    p = tmp_path / "rec.bin"
+    p.write_bytes(b"\xff\x7f" * 10 + samples.tobytes())   # 20 header bytes at full scale
+    rec = read_signal(p, format="raw", fs_hz=10000, header_bytes=20)
+    assert rec.samples.size == 2000
+    np.testing.assert_array_equal(rec.samples, samples.astype(float))  # first sample kept
+    assert any("20 bytes skipped" in n for n in rec.notes)
+    plain = read_signal(p, format="raw", fs_hz=10000)
+    assert plain.samples.size == 2010 and plain.samples[1] == 32767
+
+
+@pytest.mark.parametrize("header_bytes", [-2, 3, 1.5, True])
+def test_header_bytes_must_be_an_even_count(tmp_path, header_bytes):
+    p = tmp_path / "rec.bin"
+    p.write_bytes(b"\x00\x01" * 2000)
+    with pytest.raises(InvalidParameterError, match="even whole number"):
+        read_signal(p, format="raw", fs_hz=10000, header_bytes=header_bytes)
+
+
+def test_a_file_that_is_all_header_is_refused(tmp_path):
+    p = tmp_path / "rec.bin"
+    p.write_bytes(b"\x00" * 20)
+    with pytest.raises(SignalFileError, match="empty after its 20-byte header"):
+        read_signal(p, format="raw", fs_hz=10000, header_bytes=20)

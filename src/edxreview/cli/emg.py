@@ -44,6 +44,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--subject", default=None, metavar="ID",
                    help="all files are of this one subject: also write subjects.csv, one reading "
                         "per muscle from the MUAPs pooled over its recordings (needs --reference)")
+    a.add_argument("--header-bytes", type=int, default=0, metavar="N",
+                   help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
     a.add_argument("--force", action="store_true",
                    help="replace a non-empty output folder that edxreview wrote (one "
@@ -69,6 +71,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw files (Hz)")
     b.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
                    help="ADC units per mV (raw files)")
+    b.add_argument("--header-bytes", type=int, default=0, metavar="N",
+                   help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
     b.add_argument("--force", action="store_true", help="replace an existing reference file")
     b.add_argument("-q", "--quiet", action="store_true", help="no summary")
     b.set_defaults(func=run_reference_build)
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from edxreview._errors import InvalidParameterError, OutputPathError
     from edxreview._output import OutputFolder
     from edxreview.signal._classify import check_age
-    from edxreview.signal._readers import check_gain, check_sampling_rate
+    from edxreview.signal._readers import check_gain, check_header_bytes, check_sampling_rate
 
     if getattr(args, "emg_command", "analyze") != "analyze":
         _err(f"unknown emg command {args.emg_command!r}; use 'analyze'.")
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
         check_age(args.age, "--age")
+        check_header_bytes(args.header_bytes, "--header-bytes")
     except InvalidParameterError as exc:
         _err(str(exc))
         return 2
@@ -152,7 +157,8 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         task = progress.add_task("analysing", total=len(unique))
         for p in unique:
             try:
-                rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain)
+                rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
+                                  header_bytes=args.header_bytes)
                 analyses.append(analyze_recording(rec, muscle=args.muscle, age_years=args.age,
                                                   sorting=args.sorting, reference=reference))
             except (SignalFileError, InvalidParameterError) as exc:
@@ -235,11 +241,12 @@ def run_reference_build(args: argparse.Namespace) -> int:
     from edxreview.signal._classify import normalize_muscle
 
     from edxreview._errors import InvalidParameterError
-    from edxreview.signal._readers import check_gain, check_sampling_rate
+    from edxreview.signal._readers import check_gain, check_header_bytes, check_sampling_rate
 
     try:
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
+        check_header_bytes(args.header_bytes, "--header-bytes")
     except InvalidParameterError as exc:
         _err(str(exc))
         return 2
@@ -304,7 +311,8 @@ def run_reference_build(args: argparse.Namespace) -> int:
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
         try:
-            rec = read_signal(src, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain)
+            rec = read_signal(src, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
+                              header_bytes=args.header_bytes)
             a = analyze_recording(rec, muscle=row["muscle"])
         except EdxreviewError as exc:
             failures.append(f"{src}: {exc}" if str(src) not in str(exc) else str(exc))

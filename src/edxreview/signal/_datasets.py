@@ -3,7 +3,6 @@ their labels, and one pass that measures every recording (for ``tools/emg_eval.p
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -59,9 +58,9 @@ def list_recordings(data: Path) -> pd.DataFrame:
 
 def _read(row: dict):
     if row["dataset"] == "n2001":
-        rec = read_signal(row["path"], format="raw", fs_hz=N2001_FS_HZ,
-                          gain_adu_per_mv=N2001_GAIN_ADU_PER_MV)
-        return dataclasses.replace(rec, samples=rec.samples[N2001_HEADER_SAMPLES:].copy())
+        return read_signal(row["path"], format="raw", fs_hz=N2001_FS_HZ,
+                           gain_adu_per_mv=N2001_GAIN_ADU_PER_MV,
+                           header_bytes=2 * N2001_HEADER_SAMPLES)
     return read_signal(row["path"])
 
 

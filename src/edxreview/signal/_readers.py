@@ -55,6 +55,14 @@ def _check_range(value: float | None, where: str, bounds: tuple[float, float], w
             f"and {hi:g}.")
 
 
+def check_header_bytes(value: int, where: str = "header_bytes") -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` is an even whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % 2:
+        raise InvalidParameterError(
+            f"{where}={value!r} must be an even whole number of bytes, 0 or more (raw samples "
+            "are 2 bytes each).")
+
+
 def check_sampling_rate(value: float | None, where: str = "fs_hz") -> None:
     """Raise :class:`InvalidParameterError` unless ``value`` is in :data:`FS_RANGE_HZ`."""
     _check_range(value, where, FS_RANGE_HZ, "a sampling rate", "the rate in Hz")
@@ -155,6 +163,7 @@ def read_signal(
     fs_hz: float | None = None,
     gain_adu_per_mv: float | None = None,
     drop_first: bool | None = None,
+    header_bytes: int = 0,
 ) -> Recording:
     """Read a single-channel needle-EMG recording.
 
@@ -172,7 +181,10 @@ def read_signal(
         units). For WFDB it overrides the header gain.
     drop_first : bool, optional
         Replace the first sample by the second (raw files from some systems carry an unrelated
-        first sample). Default: True for raw files, False otherwise.
+        first sample). Default: True for raw files without ``header_bytes``, False otherwise.
+    header_bytes : int, default 0
+        Bytes of a raw file's own header to skip before the samples (an even number; the EMGLAB
+        N2001 files carry a 20-byte header).
 
     Returns
     -------
@@ -188,6 +200,9 @@ def read_signal(
         An argument is out of range (unknown format, ``fs_hz`` outside :data:`FS_RANGE_HZ`...).
     """
     _check_choice("format", format, _FORMATS)
+    check_header_bytes(header_bytes)
+    if header_bytes and format not in ("raw", "auto"):
+        raise InvalidParameterError("header_bytes applies to raw int16 files only.")
     check_sampling_rate(fs_hz)
     check_gain(gain_adu_per_mv)
     p = Path(path)
@@ -210,7 +225,9 @@ def read_signal(
                 f"{p.name}: a raw int16 file has no header; give its sampling rate with "
                 "fs_hz (command line: --fs HZ)."
             )
-        rec = _read_raw(p, fs_hz, gain_adu_per_mv, True if drop_first is None else drop_first)
+        if drop_first is None:
+            drop_first = header_bytes == 0
+        rec = _read_raw(p, fs_hz, gain_adu_per_mv, drop_first, header_bytes)
     if drop_first and fmt != "raw" and rec.samples.size > 1:
         rec.samples[0] = rec.samples[1]
     _flag_clipping(rec)
@@ -219,21 +236,23 @@ def read_signal(
 
 # --------------------------------------------------------------------------------------- raw
 def _read_raw(
-    p: Path, fs_hz: float, gain_adu_per_mv: float | None, drop_first: bool
+    p: Path, fs_hz: float, gain_adu_per_mv: float | None, drop_first: bool, header_bytes: int = 0
 ) -> Recording:
     if not p.is_file():
         raise SignalFileError(f"{p}: file not found.")
-    nbytes = p.stat().st_size
-    if nbytes == 0:
-        raise SignalFileError(f"{p}: the file is empty.")
+    nbytes = p.stat().st_size - header_bytes
+    if nbytes <= 0:
+        raise SignalFileError(
+            f"{p}: the file is empty" + (f" after its {header_bytes}-byte header." if header_bytes
+                                         else "."))
     if nbytes % 2:
         raise SignalFileError(
             f"{p}: {nbytes} bytes is not a whole number of int16 samples; the file is "
             "truncated or not raw int16."
         )
     _check_length(p, nbytes // 2)
-    x = np.memmap(p, dtype="<i2", mode="r").astype(np.float64)
-    notes = []
+    x = np.memmap(p, dtype="<i2", mode="r", offset=header_bytes).astype(np.float64)
+    notes = [f"first {header_bytes} bytes skipped (file header)"] if header_bytes else []
     if drop_first and x.size > 1:
         x[0] = x[1]
         notes.append("first sample ignored (replaced by the second)")
