@@ -330,13 +330,19 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
                           on=["patient_id", "side", "lesion_nerve"])
         cover = pd.concat([cover, conf[["_mid", "lesion_key"]]], ignore_index=True)
-    lesions["n_muscles_explained"] = lesions["lesion_key"].map(cover["lesion_key"].value_counts()).fillna(0).astype(int)
-    lesions["label"] = _lesion_label(lesions, anatomy)
-    lesions["label_side"] = lesions["label"].str[:-1] + ", " + map_text(
-        lesions["side"], {"L": "left", "R": "right"}) + ")"
+    n_explained = cover["lesion_key"].value_counts()
+
+    def count_and_side(frame: pd.DataFrame) -> None:
+        # muscles each lesion explains; its label with the side inside the closing bracket
+        frame["n_muscles_explained"] = frame["lesion_key"].map(n_explained).fillna(0).astype(int)
+        if "label" not in frame:
+            frame["label"] = _lesion_label(frame, anatomy)
+        frame["label_side"] = frame["label"].str[:-1] + ", " + map_text(
+            frame["side"], {"L": "left", "R": "right"}) + ")"
+
+    count_and_side(lesions)
     if len(plex):
-        plex["n_muscles_explained"] = plex["lesion_key"].map(cover["lesion_key"].value_counts()).fillna(0).astype(int)
-        plex["label_side"] = plex["label"].str[:-1] + ", " + map_text(plex["side"], {"L": "left", "R": "right"}) + ")"
+        count_and_side(plex)
     label_of = pd.concat([lesions.set_index("lesion_key")["label"],
                           plex.set_index("lesion_key")["label"] if len(plex) else pd.Series(dtype=object)])
     cover = cover.merge(mus[["_mid", "patient_id"]], on="_mid")
