@@ -83,22 +83,35 @@ def _err(msg: str) -> None:
     print(f"edxreview emg: error: {msg}", file=sys.stderr)
 
 
+def _options_valid(args: argparse.Namespace) -> bool:
+    """Check the reading options before any file is read or written (a bad one is a usage
+    error, exit 2); print the problem and return False when one is out of range."""
+    from edxreview._errors import InvalidParameterError
+    from edxreview.signal._readers import check_gain, check_header_bytes, check_sampling_rate
+
+    try:
+        check_sampling_rate(args.fs, "--fs")
+        check_gain(args.gain, "--gain")
+        check_header_bytes(args.header_bytes, "--header-bytes")
+    except InvalidParameterError as exc:
+        _err(str(exc))
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``edxreview emg analyze``; returns the exit status (0 ok, 1 bad input, 2 usage)."""
     from edxreview._errors import InvalidParameterError, OutputPathError
     from edxreview._output import OutputFolder
     from edxreview.signal._classify import check_age
-    from edxreview.signal._readers import check_gain, check_header_bytes, check_sampling_rate
 
     if getattr(args, "emg_command", "analyze") != "analyze":
         _err(f"unknown emg command {args.emg_command!r}; use 'analyze'.")
         return 2
-    # options are checked before any file is read or written: a bad option is a usage error (exit 2)
+    if not _options_valid(args):
+        return 2
     try:
-        check_sampling_rate(args.fs, "--fs")
-        check_gain(args.gain, "--gain")
         check_age(args.age, "--age")
-        check_header_bytes(args.header_bytes, "--header-bytes")
     except InvalidParameterError as exc:
         _err(str(exc))
         return 2
@@ -240,15 +253,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
     from edxreview.signal import analyze_recording, build_lab_reference, read_signal
     from edxreview.signal._classify import normalize_muscle
 
-    from edxreview._errors import InvalidParameterError
-    from edxreview.signal._readers import check_gain, check_header_bytes, check_sampling_rate
-
-    try:
-        check_sampling_rate(args.fs, "--fs")
-        check_gain(args.gain, "--gain")
-        check_header_bytes(args.header_bytes, "--header-bytes")
-    except InvalidParameterError as exc:
-        _err(str(exc))
+    if not _options_valid(args):
         return 2
     out = Path(args.out)
     # the reference file may never be one of the inputs (a recording, its header or data file,
