@@ -29,6 +29,34 @@ def test_summary_counts_every_status(capsys):
     assert "vertebra_segments" in out
 
 
+def test_summary_last_line_counts_every_status_table(tmp_path, capsys):
+    """The closing line counts unsourced rows over every table with a row status, and over the
+    active limits when a laboratory file replaces the bundled ones."""
+    import re
+
+    data = BUNDLED.parent
+    tables = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(data.glob("*.csv"))]
+    tables = [t for t in tables if "status" in t]
+    assert main(["reference", "--summary"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("Unsourced and not a named convention"))
+    total, rows, n_tables = map(int, re.search(r": (\d+) of (\d+) rows in the (\d+) tables",
+                                               line).groups())
+    assert n_tables == len(tables) >= 7
+    assert rows == sum(len(t) for t in tables)
+    assert total == sum(int(t["status"].eq("unsourced").sum()) for t in tables) == 0
+
+    lab = pd.read_csv(BUNDLED, dtype=str, keep_default_na=False)
+    lab.loc[0, "status"] = "unsourced"
+    path = tmp_path / "lab.csv"
+    lab.to_csv(path, index=False)
+    assert main(["reference", "--summary", "--reference", str(path)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("Unsourced and not a named convention"))
+    assert line.startswith("Unsourced and not a named convention: 1 of ")
+    assert "(ncs_limits_adult 1)" in line and line.endswith(f": 1 of {len(lab)}.")
+
+
 def test_show_prints_limits_with_status_and_source(capsys):
     assert main(["reference"]) == 0
     out = capsys.readouterr().out

@@ -692,10 +692,26 @@ def test_limit_rows_are_well_formed(limits, muscles, nerves):
 
 
 def test_age_bands_are_the_published_ones(limits):
-    """Ulnar SNAP (P&S footnote) and tibial CMAP (Buschbacher 1999, three age groups)."""
+    """Ulnar SNAP (P&S footnote), tibial CMAP (Buschbacher 1999, three age groups) and sural
+    SNAP (Sreenivasan et al. 2016 from 61 years)."""
     banded = limits[(limits["age_min_years"] != "") | (limits["age_max_years"] != "")]
     assert set(zip(banded["nerve"], banded["parameter"])) == {("ulnar", "amplitude_uv"),
-                                                              ("tibial", "amplitude_mv")}
+                                                              ("tibial", "amplitude_mv"),
+                                                              ("sural", "amplitude_uv")}
+
+
+@pytest.mark.parametrize(("age", "expected_uv"), [(25, 6), (60, 6), (61, 2.9), (70, 2.9),
+                                                  (71, 1.9), (85, 1.9)])
+def test_sural_snap_limit_by_age(limits, age, expected_uv):
+    """Sreenivasan et al. 2016 (abstract): 2.9 uV at 61-70 y and 1.9 uV over 71 y at 14 cm;
+    below 61 the conventional 6 uV."""
+    rows = limits[(limits["study"] == "sensory") & (limits["nerve"] == "sural")
+                  & (limits["parameter"] == "amplitude_uv")]
+    lo = pd.to_numeric(rows["age_min_years"]).fillna(float("-inf"))
+    hi = pd.to_numeric(rows["age_max_years"]).fillna(float("inf"))
+    hit = rows[(lo <= age) & (age < hi)]
+    assert len(hit) == 1
+    assert float(hit["limit"].iloc[0]) == expected_uv
 
 
 @pytest.mark.parametrize(("age", "expected_uv"), [(25, 17), (59.9, 17), (60, 10), (75, 10)])
@@ -715,9 +731,9 @@ def test_f_wave_height_adjustment(limits, nerve, slope):
     row = limits[(limits["study"] == "f_wave") & (limits["nerve"] == nerve)].iloc[0]
     assert float(row["height_slope_ms_per_cm"]) == pytest.approx(slope)
     assert 150 <= float(row["height_ref_cm"]) <= 185
-    # the height model is not a published one; the peroneal F-wave limit is not sourced, the
-    # tibial one is derived (mean + 2 SD of a published mean and SD)
-    expected = {"median": "convention", "ulnar": "convention", "peroneal": "unsourced",
+    # the height model is not a published one; the peroneal F-wave limit is a convention (no
+    # printed table read), the tibial one is derived (mean + 2 SD of a published mean and SD)
+    expected = {"median": "convention", "ulnar": "convention", "peroneal": "convention",
                 "tibial": "corrected"}
     assert row["status"] == expected[nerve]
     assert "170 cm" in row["status_reason"]

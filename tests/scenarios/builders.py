@@ -67,7 +67,7 @@ NORMAL_MOTOR: dict[str, dict] = {
 
 # Normal antidromic SNAPs: distance_mm, peak latency_ms, amplitude_uv, velocity_m_s.
 # Against §1.1: median 35 µV / 2.9 ms (LLN 20 µV, ULN 3.5 ms); ulnar 30 µV / 2.6 ms (17 µV,
-# 3.1 ms); radial 28 µV / 2.3 ms (15 µV, 2.9 ms); sural 15 µV / 3.5 ms (12.4 µV under 31 y, 4.4 ms);
+# 3.1 ms); radial 28 µV / 2.3 ms (15 µV, 2.9 ms); sural 15 µV / 3.5 ms (6 µV under 61 y, 4.4 ms);
 # superficial peroneal 12 µV / 3.2 ms (6 µV, 4.4 ms); velocities ≥ 116 % of LLN (50 / 40 m/s).
 NORMAL_SENSORY: dict[str, dict] = {
     "median": {"distance_mm": 130, "latency_ms": 2.9, "amplitude_uv": 35.0,

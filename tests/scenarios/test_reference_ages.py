@@ -5,7 +5,11 @@ abductor-hallucis study (Am J Phys Med Rehabil 1999;78 Suppl, PMID 10573092: 15.
 12.9 ± 4.5, 9.8 ± 4.2 mV), and the peroneal velocity limit is the strictest mean − 2 SD of
 the peroneal EDB study's demographic groups (means 44–49 m/s, SD 4–5). A 3.0 mV tibial CMAP
 is within the published range of a 70-year-old but not of a 30-year-old; 41–43 m/s across a
-peroneal segment is within every group's range.
+peroneal segment is within every group's range. The sural SNAP limits from 61 years are the
+lower limits printed by Sreenivasan et al. (Ann Indian Acad Neurol 2016;19:312; antidromic,
+14 cm): 2.9 uV at 61-70 and 1.9 uV over 71; below 61 the conventional 6 uV holds. A 3.5 uV
+sural SNAP is therefore normal at 65 and 75 but low at 40, and a 2.5 uV one low at 65 but normal
+at 78.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from .builders import Study, normal_patient
 TIBIAL_3_MV = {"T70": 70, "T65": 65, "T30": 30, "T45": 45, "T25": 25}
 TIBIAL_5_MV = {"Y24": 24, "O50": 50}
 PERONEAL_AT_65 = {"P43": 43.0, "P42": 42.0, "P41": 41.0, "P39": 39.0}
+SURAL = {"S65a": (65, 3.5), "S75a": (75, 3.5), "S40a": (40, 3.5), "S65b": (65, 2.5),
+         "S78b": (78, 2.5), "S25c": (25, 5.0)}
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +40,9 @@ def values(tmp_path_factory):
     for pid, velocity in PERONEAL_AT_65.items():
         study = study + normal_patient(pid, age=65).set_motor(pid, "peroneal", "R",
                                                               velocities_m_s=[velocity, 50.0])
+    for pid, (age, amplitude) in SURAL.items():
+        study = study + normal_patient(pid, age=age).set_sensory(pid, "sural", "R",
+                                                                 amplitude_uv=amplitude)
     folder = study.write_csv(tmp_path_factory.mktemp("ages") / "study")
     return review_study(folder).values
 
@@ -64,3 +73,15 @@ def test_peroneal_leg_velocity_of_an_older_patient(values, pid, flag):
     row = _one(values, pid, "peroneal", "velocity_m_s", "below_fibular_head")
     assert row["flag"] == flag
     assert row["limit"] == pytest.approx(41)
+
+
+@pytest.mark.parametrize(("pid", "flag", "status"), [
+    ("S65a", "normal", "corrected"), ("S75a", "normal", "corrected"),
+    ("S40a", "low", "convention"), ("S65b", "low", "corrected"),
+    ("S78b", "normal", "corrected"), ("S25c", "low", "convention")])
+def test_sural_snap_of_an_older_patient(values, pid, flag, status):
+    hit = values[(values["patient_id"] == pid) & (values["nerve"] == "sural")
+                 & (values["parameter"] == "amplitude_uv")]
+    assert len(hit) == 1
+    assert hit["flag"].iloc[0] == flag
+    assert hit["reference_status"].iloc[0] == status

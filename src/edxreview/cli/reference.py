@@ -89,21 +89,30 @@ def _summary(ref, console: Console) -> None:
     table.add_column("lab", justify="right")
     table.add_column("rows", justify="right")
     names = sorted(p.stem for p in _data_path("").glob("*.csv"))
+    # rows the run would use by default: every status-bearing table, with the active limits in
+    # place of the bundled ones when a laboratory file is given
+    plain: dict[str, tuple[int, int]] = {}
     for name in names:
         data, _ = read_table(name)
         if "status" not in data:
             continue
         counts = status_counts(data)
         table.add_row(name, *(str(counts[s]) for s in STATUSES), "0", str(len(data)))
+        plain[name] = (int(counts["unsourced"]), len(data))
     if ref.path != "bundled":
         counts = status_counts(ref.limits)
         table.add_row(f"{Path(ref.path).name} (active)", *(str(counts[s]) for s in STATUSES),
                       str(counts.get("lab", 0)), str(len(ref.limits)))
     console.print(table)
     active = ref.limits
-    plain = int(active["status"].eq("unsourced").sum())
-    console.print(f"Active limits ({ref.label}): {plain} of {len(active)} rows unsourced and "
-                  "not a named convention.", markup=False)
+    n_active = int(active["status"].eq("unsourced").sum())
+    plain["ncs_limits_adult"] = (n_active, len(active))
+    total = sum(n for n, _ in plain.values())
+    rows = sum(r for _, r in plain.values())
+    where = ", ".join(f"{name} {n}" for name, (n, _) in plain.items() if n)
+    console.print(f"Unsourced and not a named convention: {total} of {rows} rows in the "
+                  f"{len(plain)} tables with a row status" + (f" ({where})" if where else "")
+                  + f"; active limits ({ref.label}): {n_active} of {len(active)}.", markup=False)
     console.print("Tables without a status column (interpretation rules, nerves and nerve "
                   "sites, MUAP reference, plausibility) name their sources in their sidecars.",
                   markup=False)
