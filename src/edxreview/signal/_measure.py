@@ -12,21 +12,15 @@ from edxreview.signal._readers import Recording
 
 def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> int:
     """From ``start`` walk by ``step`` and return the last index above threshold before a
-    stretch of ``quiet`` samples below it (or the array edge)."""
-    n = mask_above.size
-    last = start
-    below = 0
-    i = start
-    while 0 <= i < n:
-        if mask_above[i]:
-            last = i
-            below = 0
-        else:
-            below += 1
-            if below >= quiet:
-                break
-        i += step
-    return last
+    stretch of ``quiet`` samples below it (or the array edge); ``start`` when no sample on the
+    way is above it."""
+    a = mask_above[start::step] if step > 0 else mask_above[start::-1]
+    below = np.concatenate(([0], np.cumsum(~a)))
+    runs = np.flatnonzero(below[quiet:] - below[:-quiet] == quiet) if a.size >= quiet else []
+    if len(runs):
+        a = a[: runs[0]]  # the walk stops at the first quiet stretch
+    hits = np.flatnonzero(a)
+    return start + step * int(hits[-1]) if hits.size else start
 
 
 def measure_waveform(
@@ -142,17 +136,25 @@ def measure_waveform(
 
 
 def _count_turns(x: np.ndarray, thr: float) -> int:
-    """Number of slope reversals whose excursions on both sides exceed ``thr``."""
+    """Number of slope reversals whose excursions on both sides exceed ``thr``.
+
+    The walk keeps the extreme value since the last reversal; a sample inside a strictly
+    monotone stretch cannot start a reversal that its neighbour on the way out would not, so
+    only the first and last samples and the points where the slope changes (or stalls) are
+    walked."""
     if x.size < 3:
         return 0
+    d = np.diff(x)
+    inner = ((d[:-1] > 0) & (d[1:] > 0)) | ((d[:-1] < 0) & (d[1:] < 0))
+    seq = x[np.concatenate(([True], ~inner, [True]))].tolist()
     turns = 0
     direction = 0
-    ext = x[0]
-    for v in x[1:]:
+    x0 = ext = seq[0]
+    for v in seq[1:]:
         if direction >= 0:
             if v > ext:
                 ext = v
-                if direction == 0 and v - x[0] >= thr:
+                if direction == 0 and v - x0 >= thr:
                     direction = 1
             elif ext - v >= thr:
                 if direction == 1:
@@ -199,8 +201,11 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     noise_sd = robust_noise_sd(x, fs, centre=True)
     rows, waves = [], []
     disc = dec.discharges
-    for u, g in disc.groupby("unit", sort=True):
-        s = g["sample"].to_numpy()
+    units = disc["unit"].to_numpy()
+    order = np.argsort(units, kind="stable")
+    bounds = np.flatnonzero(np.diff(units[order])) + 1
+    all_s = disc["sample"].to_numpy()[order]
+    for s, u in zip(np.split(all_s, bounds), units[order][np.r_[0, bounds]] if units.size else []):
         s_ok = s[(s - before >= 0) & (s + after < n)]
         if s_ok.size == 0:
             continue

@@ -48,6 +48,7 @@ from __future__ import annotations
 import bisect
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,13 @@ logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------------------ filtering
 def _sos_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: int) -> np.ndarray:
+    """Butterworth second-order sections (designed once per rate and band; a copy: scipy's
+    filters want a writeable array)."""
+    return _design_band(fs_hz, lo_hz, hi_hz, order).copy()
+
+
+@lru_cache(maxsize=16)
+def _design_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: int) -> np.ndarray:
     nyq = fs_hz / 2
     hi = None if hi_hz is None or hi_hz >= 0.9 * nyq else hi_hz
     lo = lo_hz if lo_hz and lo_hz > 0 else None
@@ -229,31 +237,41 @@ def _build_templates(
     shifts = np.arange(-shift, shift + 1)
     sums: list[np.ndarray] = []
     members: list[list[int]] = []
-    temps = np.empty((0, before + after + 1))
-    tnorm = np.empty(0)
     cands = peaks[order]
     # every candidate's shifted snippets and energies, gathered once
     snips = _snippets(detect, (cands[:, None] + shifts[None, :]).ravel(), before, after)
     snips = snips.reshape(cands.size, shifts.size, -1)
     energies = np.einsum("csl,csl->cs", snips, snips)
-    for ci, c in enumerate(cands):
+    frac = p["build_residual_fraction"]
+    max_k = p["max_templates"]
+    # templates live in preallocated rows (the first K are in use): no reallocation per new one
+    L = before + after + 1
+    temps = np.empty((max_k, L))
+    tnorm = np.empty(max_k)
+    K = 0
+    for ci, c in enumerate(cands.tolist()):
         w, wn = snips[ci], energies[ci]
-        if temps.shape[0]:
-            cross = w @ temps.T  # (n_shift, K)
-            resid = wn[:, None] + tnorm[None, :] - 2 * cross
-            i, k = np.unravel_index(np.argmin(resid), resid.shape)
-            if resid[i, k] < max(p["build_residual_fraction"] * wn[i], noise_energy):
-                members[k].append(int(c + shifts[i]))
-                if len(members[k]) <= 50:
+        if K:
+            # residual energy of every (shift, template): |w|^2 + |t|^2 - 2 <w, t>
+            cross = w @ temps[:K].T  # (n_shift, K)
+            cross *= 2
+            resid = wn[:, None] + tnorm[:K]
+            resid -= cross
+            i, k = divmod(int(resid.argmin()), K)
+            if resid[i, k] < max(frac * wn[i], noise_energy):
+                mk = members[k]
+                mk.append(c + int(shifts[i]))
+                if len(mk) <= 50:
                     sums[k] += w[i]
-                    temps[k] = sums[k] / len(members[k])
+                    temps[k] = sums[k] / len(mk)
                     tnorm[k] = temps[k] @ temps[k]
                 continue
-        if temps.shape[0] < p["max_templates"]:
+        if K < max_k:
             sums.append(w[shift].copy())
-            members.append([int(c)])
-            temps = np.vstack([temps, w[shift]])
-            tnorm = np.append(tnorm, w[shift] @ w[shift])
+            members.append([c])
+            temps[K] = w[shift]
+            tnorm[K] = w[shift] @ w[shift]
+            K += 1
     n_min = max(3, p["min_discharges"] // 2)
     return [np.array(m) for m in members if len(m) >= n_min]
 
@@ -1001,8 +1019,10 @@ def _refine_full_rate(
             # best shift per discharge: one gathered array, one contraction
             idx = samples[sel][:, None, None] + shifts[None, :, None] + np.arange(-half, half + 1)
             cross = np.einsum("dsl,l->ds", detect[idx], t)
-            samples[sel] += shifts[np.argmax(cross, axis=1)]
-            t = np.median(_snippets(detect, samples[sel[:100]], half, half), axis=0)
+            moved = shifts[np.argmax(cross, axis=1)]
+            samples[sel] += moved
+            if moved[:100].any():  # otherwise the median of the same snippets again
+                t = np.median(_snippets(detect, samples[sel[:100]], half, half), axis=0)
         temps[k] = t
     return temps, samples
 
