@@ -56,7 +56,9 @@ def list_recordings(data: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _read(row: dict):
+def read_dataset_recording(row: dict):
+    """Read one row of :func:`list_recordings` the way the evaluation reads it (N2001: its
+    rate, gain and 20-byte header from the data README)."""
     if row["dataset"] == "n2001":
         return read_signal(row["path"], format="raw", fs_hz=N2001_FS_HZ,
                            gain_adu_per_mv=N2001_GAIN_ADU_PER_MV,
@@ -65,7 +67,7 @@ def _read(row: dict):
 
 
 def _measure_one(row: dict) -> tuple[dict, pd.DataFrame]:
-    rec = _read(row)
+    rec = read_dataset_recording(row)
     t0 = time.process_time()
     a = analyze_recording(rec, muscle=row["muscle"], age_years=None)
     cpu = time.process_time() - t0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview.signal._muap import Decomposition
+from edxreview.signal._muap import Decomposition, median_snippet, robust_noise_sd
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
@@ -196,7 +196,6 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     after = int(round(pm["window_after_ms"] * 1e-3 * fs))
     x = dec.measure if dec.measure.size else rec.samples
     n = x.size
-    from edxreview.signal._muap import robust_noise_sd
 
     noise_sd = robust_noise_sd(x, fs, centre=True)
     rows, waves = [], []
@@ -209,8 +208,7 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         s_ok = s[(s - before >= 0) & (s + after < n)]
         if s_ok.size == 0:
             continue
-        idx = s_ok[:, None] + np.arange(-before, after + 1)[None, :]
-        y = np.median(x[idx], axis=0)
+        y = median_snippet(x, s_ok, before, after)
         m = measure_waveform(y, fs, before, noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12)
         isi = np.diff(np.sort(s)) / fs
         isi = isi[(isi >= 0.02) & (isi <= 0.5)]

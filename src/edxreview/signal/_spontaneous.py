@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview.signal._muap import _find_candidates, filter_bands, robust_noise_sd
+from edxreview.signal._muap import (
+    _find_candidates,
+    filter_bands,
+    median_snippet,
+    robust_noise_sd,
+)
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
@@ -218,8 +223,7 @@ def detect_spontaneous(
     stats = []
     for t in range(t_id):
         s = np.sort(peaks[train == t])
-        seg = measure[s[:, None] + np.arange(-half, half + 1)[None, :]]
-        y = np.median(seg, axis=0)
+        y = median_snippet(measure, s, half, half)
         sh = _shape(y - np.median(y), half, fs, msd)
         regular = _is_regular(s, fs, p)
         dur = sh["duration_ms"]
