@@ -267,60 +267,29 @@ def _build_templates(
     temps = np.empty((max_k, L))
     tnorm = np.empty(max_k)
     K = 0
-    cl = cands.tolist()
-    N = len(cl)
-    # candidates are scored against the templates of the moment in blocks (one matrix product
-    # per block); a block is cut short where a template changes (a member among the first 50
-    # joins it, or a new one starts), and scoring resumes after that candidate
-    block = 16
-    ci = 0
-    while ci < N:
-        if K == 0:
-            sums.append(snips[ci, shift].copy())
-            members.append([cl[ci]])
-            temps[0] = snips[ci, shift]
-            tnorm[0] = temps[0] @ temps[0]
-            K, ci = 1, ci + 1
-            continue
-        hi = min(N, ci + block)
-        b = hi - ci
-        # residual energy of every (candidate, shift, template): |w|^2 + |t|^2 - 2 <w, t>
-        cross = snips[ci:hi] @ temps[:K].T  # (b, n_shift, K)
-        cross *= 2
-        resid = energies[ci:hi, :, None] + tnorm[:K]
-        resid -= cross
-        flat = resid.reshape(b, -1).argmin(axis=1)
-        ii, kk_ = np.divmod(flat, K)
-        best = resid.reshape(b, -1)[np.arange(b), flat]
-        ok = (best < np.maximum(frac * energies[np.arange(ci, hi), ii], noise_energy)).tolist()
-        ii, kk_ = ii.tolist(), kk_.tolist()
-        changed = False
-        for j in range(b):
-            c = cl[ci + j]
-            if ok[j]:
-                k = kk_[j]
+    for ci, c in enumerate(cands.tolist()):
+        w, wn = snips[ci], energies[ci]
+        if K:
+            # residual energy of every (shift, template): |w|^2 + |t|^2 - 2 <w, t>
+            cross = w @ temps[:K].T  # (n_shift, K)
+            cross *= 2
+            resid = wn[:, None] + tnorm[:K]
+            resid -= cross
+            i, k = divmod(int(resid.argmin()), K)
+            if resid[i, k] < max(frac * wn[i], noise_energy):
                 mk = members[k]
-                mk.append(c + int(shifts[ii[j]]))
+                mk.append(c + int(shifts[i]))
                 if len(mk) <= 50:
-                    sums[k] += snips[ci + j, ii[j]]
+                    sums[k] += w[i]
                     temps[k] = sums[k] / len(mk)
                     tnorm[k] = temps[k] @ temps[k]
-                    changed = True
-            elif K < max_k:
-                w = snips[ci + j, shift]
-                sums.append(w.copy())
-                members.append([c])
-                temps[K] = w
-                tnorm[K] = w @ w
-                K += 1
-                changed = True
-            if changed:
-                ci += j + 1
-                block = max(16, block // 2)
-                break
-        else:
-            ci = hi
-            block = min(1024, 2 * block)
+                continue
+        if K < max_k:
+            sums.append(w[shift].copy())
+            members.append([c])
+            temps[K] = w[shift]
+            tnorm[K] = w[shift] @ w[shift]
+            K += 1
     n_min = max(3, p["min_discharges"] // 2)
     return [np.array(m) for m in members if len(m) >= n_min]
 
@@ -350,18 +319,20 @@ def _merge_templates(temps: np.ndarray, shift: int, frac: float) -> np.ndarray:
         return temps
     temps = temps[np.argsort(-np.einsum("ij,ij->i", temps, temps))]
     out: list[np.ndarray] = []
+    kept: list[tuple[np.ndarray, float]] = []  # each kept template zero-padded, and its energy
     L = temps.shape[1]
     for t in temps:
         tn = t @ t
         merged = False
-        for u in out:
-            full = np.correlate(np.pad(u, shift), t, mode="valid")  # lags -shift..shift
-            r = tn + u @ u - 2 * full.max()
-            if r < frac * max(tn, u @ u):
+        for u_pad, un in kept:
+            full = np.correlate(u_pad, t, mode="valid")  # lags -shift..shift
+            r = tn + un - 2 * full.max()
+            if r < frac * max(tn, un):
                 merged = True
                 break
         if not merged:
             out.append(t)
+            kept.append((np.pad(t, shift), t @ t))
     return np.array(out).reshape(-1, L)
 
 
