@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview.signal._muap import Decomposition, median_snippet, robust_noise_sd
+from edxreview.signal._muap import (
+    Decomposition,
+    median_rows,
+    median_snippet,
+    robust_noise_sd,
+)
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
@@ -91,7 +96,7 @@ def measure_waveform(
     # baseline: a straight line through the medians of the first and last ``e`` samples, so
     # that a slow offset between the two ends of the window (drift, the tail of another unit)
     # does not put the band off the baseline on one side
-    b0, b1 = np.median(y[:e]), np.median(y[-e:])
+    b0, b1 = median_rows(np.stack([y[:e], y[-e:]])).tolist()
     yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
     # main spike: largest excursion within +-5 ms of the discharge time
     w = int(round(5e-3 * fs_hz))
@@ -104,7 +109,7 @@ def measure_waveform(
     # smooth over 0.2 ms to ignore single-sample noise
     k = max(1, int(round(0.2e-3 * fs_hz)))
     ys = np.convolve(yb, np.ones(k) / k, mode="same")
-    baseline_sd = float(min(np.sqrt(np.mean(ys[:e] ** 2)), np.sqrt(np.mean(ys[-e:] ** 2))))
+    baseline_sd = float(np.sqrt(np.add.reduce(np.square(np.stack([ys[:e], ys[-e:]])), axis=1) / e).min())
     thr = max(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
               p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
     above = np.abs(ys) > thr

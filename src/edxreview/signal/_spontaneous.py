@@ -208,13 +208,14 @@ def detect_spontaneous(
     for i in np.argsort(-norms):
         if train[i] >= 0:
             continue
-        free = train < 0
+        # only free potentials of a similar size can join: their shapes alone are compared
+        ratio = norms / norms[i]
+        cand = np.flatnonzero((train < 0) & (ratio > 0.6) & (ratio < 1.6))
         # circular shifts of the reference instead of every candidate: one matrix product
         # (np.roll(u, k) @ ref == u @ np.roll(ref, -k))
         refs = unitv[i][roll_idx]
-        sim = (unitv[free] @ refs.T).max(axis=1)
-        ratio = norms[free] / norms[i]
-        members = np.flatnonzero(free)[(sim > 0.8) & (ratio > 0.6) & (ratio < 1.6)]
+        sim = (unitv[cand] @ refs.T).max(axis=1)
+        members = cand[sim > 0.8]
         train[members] = t_id
         train[i] = t_id
         t_id += 1
