@@ -20,10 +20,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "analyze",
         help="decompose recordings into MUAPs, grade spontaneous activity, read each recording",
     )
-    a.add_argument("paths", nargs="+", metavar="PATH", help="recording files (.hea/.dat, .edf, raw int16)")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="recording files (.hea/.dat, .edf, ASCII µV per line, raw int16)")
     a.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    a.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw"])
-    a.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw files (Hz)")
+    a.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
+                   help="file format (auto: from the suffix; ascii: one sample in µV per line, "
+                        ".txt/.asc; needs --fs)")
+    a.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
     a.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
                    help="ADC units per mV (raw files; without it amplitudes stay in ADC units)")
     a.add_argument("--muscle", default=None, metavar="NAME", help="muscle id, e.g. biceps_brachii")
@@ -67,8 +69,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "the reference and, where each class has enough subjects, the class "
                         "centroids (mean z-scores) that 'emg analyze' then reads by")
     b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
-    b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw"])
-    b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw files (Hz)")
+    b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
+                   help="file format (auto: from the suffix; ascii: one sample in µV per line, "
+                        ".txt/.asc; needs --fs)")
+    b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
     b.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
                    help="ADC units per mV (raw files)")
     b.add_argument("--header-bytes", type=int, default=0, metavar="N",
@@ -93,6 +97,14 @@ def _options_valid(args: argparse.Namespace) -> bool:
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
         check_header_bytes(args.header_bytes, "--header-bytes")
+        if args.format == "ascii" and args.gain is not None:
+            raise InvalidParameterError(
+                f"--gain {args.gain!r} does not apply to --format ascii: ASCII samples are read "
+                "as microvolts; leave --gain out.")
+        if args.header_bytes and args.format not in ("auto", "raw"):
+            raise InvalidParameterError(
+                f"--header-bytes {args.header_bytes!r} applies to raw int16 files only, not "
+                f"--format {args.format}.")
     except InvalidParameterError as exc:
         _err(str(exc))
         return False
