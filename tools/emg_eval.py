@@ -199,16 +199,18 @@ def _match_units(truth: np.ndarray, ds: np.ndarray, du: np.ndarray, tol: int, re
 
 
 # ------------------------------------------------------------------------------ readings
-def measure_all(data: Path, jobs: int, cache: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def measure_all(data: Path, jobs: int, cache: Path | None
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Analyse every labelled recording once (or read the tables a previous run cached)."""
-    if cache is not None and (cache / "recordings.csv").is_file() and (cache / "muaps.csv").is_file():
-        return pd.read_csv(cache / "recordings.csv"), pd.read_csv(cache / "muaps.csv")
-    recs, muaps = measure_datasets(list_recordings(data), jobs=jobs)
+    names = ("recordings.csv", "muaps.csv", "epochs.csv")
+    if cache is not None and all((cache / n).is_file() for n in names):
+        return tuple(pd.read_csv(cache / n) for n in names)
+    tables = measure_datasets(list_recordings(data), jobs=jobs)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        recs.to_csv(cache / "recordings.csv", index=False)
-        muaps.to_csv(cache / "muaps.csv", index=False)
-    return recs, muaps
+        for n, t in zip(names, tables):
+            t.to_csv(cache / n, index=False)
+    return tables
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,18 +251,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  annotated {row.annotated} / found {row.found} ({row.n_found} discharges):"
                       f" expert {row.expert_ms:.2f} ms, found {row.found_ms:.2f} ms")
     t0 = time.perf_counter()
-    recs, muaps = measure_all(data, a.jobs, Path(a.cache) if a.cache else None)
+    recs, muaps, epochs = measure_all(data, a.jobs, Path(a.cache) if a.cache else None)
     print(f"\nMeasured {len(recs)} recordings, {len(muaps)} MUAPs "
           f"({time.perf_counter() - t0:.0f} s wall)")
     for ds, g in recs.groupby("dataset", sort=False):
         print(f"  {ds}: {g['subject'].nunique()} subjects, {len(g)} recordings, analysis "
               f"{g['record_s'].sum() / g['cpu_s'].sum():.1f} x real time per core")
-    res = evaluate(recs, muaps)
+    res = evaluate(recs, muaps, epochs=epochs)
     print("\nReadings (indeterminate counts as wrong; 95 % CI: Wilson). Bundled rules = "
           "the unverified muap_reference limits and the fixed rules, per subject by majority "
           "over recordings. Lab reference = z-scores against the controls of the reference lab, "
           "per subject pooled over muscles; within a lab leave-one-subject-out. z + centroids = "
-          "nearest class centroid (mean z-vector) of the training subjects.\n")
+          "nearest class centroid (mean z-vector) of the training subjects. Interference = the "
+          "turns/amplitude ratio of the active epochs against the controls' (rule "
+          "interference_ratio), independent of the decomposition.\n")
     print(format_table(res, muscles=a.by_muscle))
     if a.results:
         res.to_csv(a.results, index=False)

@@ -234,6 +234,7 @@ def _subjects_table(analyses, reference, subject: str):
     import pandas as pd
 
     from edxreview.signal import read_muscle_against_reference
+    from edxreview.signal._interference import read_interference
 
     rows = []
     by_muscle: dict[str, list] = {}
@@ -253,6 +254,14 @@ def _subjects_table(analyses, reference, subject: str):
         for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
             row[f"z_{f}"] = round(float(z.at[f, "z"]), 2) if f in z.index else float("nan")
         row["reasons"] = "; ".join(reading.reasons)
+        # the second reading: the interference pattern, epochs pooled over the recordings
+        ep = [a.interference for a in group if a.interference is not None and len(a.interference)]
+        ip_reading, ipz = read_interference(
+            pd.concat(ep, ignore_index=True) if ep else pd.DataFrame(), reference, muscle or None)
+        row.update(ip_pattern=ip_reading.pattern, ip_rule=ip_reading.rule,
+                   z_ip_log_ratio=(round(float(ipz.at["ip_log_ratio", "z"]), 2)
+                                   if "ip_log_ratio" in ipz.index else float("nan")),
+                   ip_reasons="; ".join(ip_reading.reasons))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -324,7 +333,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
         _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal, neurogenic "
              "or myopathic.")
         return 1
-    muaps, failures = [], []
+    muaps, epochs, failures = [], [], []
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
         try:
@@ -337,6 +346,10 @@ def run_reference_build(args: argparse.Namespace) -> int:
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
         muaps.append(m)
+        if a.interference is not None and len(a.interference):
+            ip = a.interference.assign(recording=row["file"])
+            ip.attrs = {}
+            epochs.append(ip)
     if failures:
         for f in failures:
             _err(f)
@@ -347,7 +360,16 @@ def run_reference_build(args: argparse.Namespace) -> int:
         _err("no MUAPs found in the control recordings; nothing written.")
         return 1
     units = mapping.rename(columns={"file": "recording"})
-    ref = build_lab_reference(table, units[units["truth"] == "normal"], lab=args.lab)
+    # the reference holds the MUAP features and the interference-pattern ones of the controls
+    from edxreview.signal._interference import IP_FEATURES, interference_stats
+    from edxreview.signal._params import load_signal_parameters
+    from edxreview.signal._reference import recording_stats
+
+    stats = pd.concat([recording_stats(table), interference_stats(
+        pd.concat(epochs, ignore_index=True) if epochs else pd.DataFrame())], ignore_index=True)
+    feats = [*load_signal_parameters()["lab_reference"]["features"], *IP_FEATURES]
+    ref = build_lab_reference(None, units[units["truth"] == "normal"], lab=args.lab,
+                              stats=stats, features=feats)
     if (units["truth"] != "normal").any() and ref.muscles():
         from edxreview.signal._reference import fit_centroids, zscore_units
 

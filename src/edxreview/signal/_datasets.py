@@ -83,18 +83,26 @@ def _measure_one(row: dict) -> tuple[dict, pd.DataFrame]:
     m = a.muaps.drop(columns=["onset_ms", "end_ms"], errors="ignore").copy()
     m.attrs = {}
     m.insert(0, "recording", row["recording"])
-    return out, m
+    ip = a.interference.copy() if a.interference is not None else pd.DataFrame()
+    ip.attrs = {}
+    ip.insert(0, "recording", row["recording"])
+    return out, m, ip
 
 
-def measure_datasets(recordings: pd.DataFrame, jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def measure_datasets(
+    recordings: pd.DataFrame, jobs: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Analyse every recording once: a recordings table (with the bundled rules' reading in
-    ``baseline``) and the table of all MUAPs (column ``recording``)."""
+    ``baseline``), the table of all MUAPs and that of all interference-pattern epochs (both
+    with column ``recording``)."""
     work = recordings.to_dict("records")
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as ex:
             res = list(ex.map(_measure_one, work, chunksize=4))
     else:
         res = [_measure_one(w) for w in work]
-    recs = pd.DataFrame([r for r, _ in res])
-    muaps = pd.concat([m for _, m in res if len(m)], ignore_index=True)
-    return recs, muaps
+    recs = pd.DataFrame([r for r, _, _ in res])
+    muaps = pd.concat([m for _, m, _ in res if len(m)], ignore_index=True)
+    epochs = pd.concat([e for _, _, e in res if len(e)] or [pd.DataFrame(columns=["recording"])],
+                       ignore_index=True)
+    return recs, muaps, epochs
