@@ -15,7 +15,8 @@ Prints
    centroid of the training subjects. Nothing is fitted on the subject it scores.
 
 Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data] [--jobs 2]
-[--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]``;
+[--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]
+[--sorting peel|pursuit]``;
 R00108 is sorted with each decomposition method named (the readings use the parameter file's).
 """
 
@@ -199,13 +200,13 @@ def _match_units(truth: np.ndarray, ds: np.ndarray, du: np.ndarray, tol: int, re
 
 
 # ------------------------------------------------------------------------------ readings
-def measure_all(data: Path, jobs: int, cache: Path | None
+def measure_all(data: Path, jobs: int, cache: Path | None, sorting: str | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Analyse every labelled recording once (or read the tables a previous run cached)."""
     names = ("recordings.csv", "muaps.csv", "epochs.csv")
     if cache is not None and all((cache / n).is_file() for n in names):
         return tuple(pd.read_csv(cache / n) for n in names)
-    tables = measure_datasets(list_recordings(data), jobs=jobs)
+    tables = measure_datasets(list_recordings(data), jobs=jobs, sorting=sorting)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
         for n, t in zip(names, tables):
@@ -225,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default="default,pursuit",
                     help="R00108 decomposition methods to evaluate, comma-separated "
                          "(default = the parameter file's; peel; pursuit)")
+    ap.add_argument("--sorting", choices=["peel", "pursuit"], default=None,
+                    help="decomposition of the readings' measuring pass (default: the parameter "
+                         "file's)")
     a = ap.parse_args(argv)
     data = Path(a.data)
     if not data.is_dir():
@@ -251,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  annotated {row.annotated} / found {row.found} ({row.n_found} discharges):"
                       f" expert {row.expert_ms:.2f} ms, found {row.found_ms:.2f} ms")
     t0 = time.perf_counter()
-    recs, muaps, epochs = measure_all(data, a.jobs, Path(a.cache) if a.cache else None)
+    recs, muaps, epochs = measure_all(data, a.jobs, Path(a.cache) if a.cache else None,
+                                      a.sorting)
     print(f"\nMeasured {len(recs)} recordings, {len(muaps)} MUAPs "
           f"({time.perf_counter() - t0:.0f} s wall)")
     for ds, g in recs.groupby("dataset", sort=False):

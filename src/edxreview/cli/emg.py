@@ -34,9 +34,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="also write emg_rows.csv in the workbook's emg sheet format for this patient")
     a.add_argument("--side", default="", help="side for emg_rows.csv (left/right)")
     a.add_argument("--sorting", choices=["peel", "pursuit"], default=None,
-                   help="motor-unit decomposition: peel (default; the readings' limits were set "
-                        "on it) or pursuit (template pursuit with superposition search: closer to "
-                        "an expert decomposition, about 4x slower)")
+                   help="motor-unit decomposition: peel (default) or pursuit (template pursuit "
+                        "with superposition search: closer to the expert decomposition of "
+                        "EMGLAB R00108, 96 %% of its discharges against 71 %%). Pursuit costs "
+                        "3.5-7.5x the CPU time of peel on real records (benchmarks/emg.py, one "
+                        "core: 28x real time on EMGLAB N2001 and 8.5x on Algiers recordings, "
+                        "slowest records 15x and 6x, against 98x and 64x with peel); it is not "
+                        "the default because the readings were not shown to be better with it")
     a.add_argument("--reference", default=None, metavar="FILE",
                    help="lab reference (TOML from 'edxreview emg reference build', made from "
                         "the laboratory's own controls of the same muscle and equipment) to judge "

@@ -66,10 +66,10 @@ def read_dataset_recording(row: dict):
     return read_signal(row["path"])
 
 
-def _measure_one(row: dict) -> tuple[dict, pd.DataFrame]:
+def _measure_one(row: dict, sorting: str | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     rec = read_dataset_recording(row)
     t0 = time.process_time()
-    a = analyze_recording(rec, muscle=row["muscle"], age_years=None)
+    a = analyze_recording(rec, muscle=row["muscle"], age_years=None, sorting=sorting)
     cpu = time.process_time() - t0
     s = a.summary
     # the readings of the bundled (unverified) rules as a user ran them without a reference:
@@ -90,7 +90,7 @@ def _measure_one(row: dict) -> tuple[dict, pd.DataFrame]:
 
 
 def measure_datasets(
-    recordings: pd.DataFrame, jobs: int = 1,
+    recordings: pd.DataFrame, jobs: int = 1, sorting: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Analyse every recording once: a recordings table (with the bundled rules' reading in
     ``baseline``), the table of all MUAPs and that of all interference-pattern epochs (both
@@ -98,9 +98,9 @@ def measure_datasets(
     work = recordings.to_dict("records")
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as ex:
-            res = list(ex.map(_measure_one, work, chunksize=4))
+            res = list(ex.map(_measure_one, work, [sorting] * len(work), chunksize=4))
     else:
-        res = [_measure_one(w) for w in work]
+        res = [_measure_one(w, sorting) for w in work]
     recs = pd.DataFrame([r for r, _, _ in res])
     muaps = pd.concat([m for _, m, _ in res if len(m)], ignore_index=True)
     epochs = pd.concat([e for _, _, e in res if len(e)] or [pd.DataFrame(columns=["recording"])],
