@@ -21,6 +21,8 @@ cloud).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,9 @@ from edxreview.signal._classify import Reading, normalize_muscle
 from edxreview.signal._muap import filter_bands
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
+
+if TYPE_CHECKING:
+    from edxreview.signal._reference import LabReference
 
 #: columns of :func:`interference_epochs` that a lab reference holds
 IP_FEATURES = ("ip_turns_per_s", "ip_log_amplitude", "ip_log_ratio")
@@ -149,7 +154,9 @@ def interference_stats(epochs: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
-def read_interference(epochs: pd.DataFrame, reference, muscle: str | None) -> tuple[Reading, pd.DataFrame]:
+def read_interference(
+    epochs: pd.DataFrame, reference: LabReference | None, muscle: str | None,
+) -> tuple[Reading, pd.DataFrame]:
     """Read a muscle's interference pattern (its epochs pooled over recordings) against a lab
     reference that holds the interference features of its controls.
 
