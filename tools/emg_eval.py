@@ -15,7 +15,8 @@ Prints
    centroid of the training subjects. Nothing is fitted on the subject it scores.
 
 Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data] [--jobs 2]
-[--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]``;
+[--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]
+[--sorting peel|pursuit]``;
 R00108 is sorted with each decomposition method named (the readings use the parameter file's).
 """
 
@@ -42,12 +43,15 @@ from scipy import signal as sps
 from edxreview.signal import read_signal
 from edxreview.signal._datasets import list_recordings, measure_datasets
 from edxreview.signal._evaluate import evaluate, format_table
+from edxreview.signal._measure import measure_muaps, measure_waveform
 from edxreview.signal._muap import sort_units
+from edxreview.signal._params import load_signal_parameters
 
 
 # ------------------------------------------------------------------------------ R00108
 def load_eaf(path: Path) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.ndarray, int]]]:
-    """Discharge times (s), unit numbers and templates (samples, index of the time) of a .eaf."""
+    """Discharge times (s), unit numbers and templates (samples in µV where the file gives the
+    template's gain, index of the time) of a .eaf."""
     text = path.read_bytes().decode("ascii").replace("\r", "\n")
     ev = re.search(r"<emglab_spike_events>(.*?)</emglab_spike_events>", text, re.S).group(1)
     rows = [ln.split() for ln in ev.split("\n") if ln.strip() and not ln.strip().startswith("<!")]
@@ -59,7 +63,8 @@ def load_eaf(path: Path) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.nda
         u = int(re.search(r"<unit[^>]*>([^<]*)</unit>", body).group(1))
         d = np.array(re.search(r"<data[^>]*>([^<]*)</data>", body).group(1).split(), float)
         idx = int(float(re.search(r"<index[^>]*>([^<]*)</index>", body).group(1)))
-        temps[u] = (d, idx)
+        g = re.search(r"<gain[^>]*>([^<]*)</gain>", body)  # ADC units per mV
+        temps[u] = (d * 1000.0 / float(g.group(1)) if g else d, idx)
     return times, units, temps
 
 
@@ -100,9 +105,49 @@ def evaluate_r00108(data: Path, tol_ms: float = 0.8, method: str | None = None) 
         for k in sorted(temps)
     }
     unit_aware = _match_units(truth, ds, du, tol, round(5e-3 * fs))
-    return dict(sensitivity=float(hit.mean()), precision=float(used.mean()) if used.size else 0.0,
+    durations = duration_errors(rec, dec, temps, times, units, unit_aware["unit_pairs"])
+    return dict(durations=durations, sensitivity=float(hit.mean()), precision=float(used.mean()) if used.size else 0.0,
                 n_found=int(ds.size), n_units=int(np.unique(du).size), table=table,
                 seconds=elapsed, record_s=rec.samples.size / fs, **unit_aware)
+
+
+def duration_errors(rec, dec, temps: dict, times: np.ndarray, units: np.ndarray,
+                    pairs: dict[int, int]) -> pd.DataFrame:
+    """MUAP duration of each found unit (our discharges, our average) against the duration the
+    same marker gives on the expert's average of the unit it is paired with (``R00108.eaf``
+    templates: averages over all the expert's discharges of a unit, so nearly free of noise).
+
+    The expert template is put through the measurement band and cut to the averaging window
+    around its own detection-band main peak; its expected noise is that of an average of the
+    expert's number of discharges. The difference isolates what our decomposition and our
+    (noisier) averages do to the duration marker; it is not a comparison with manual markers,
+    which R00108 does not have.
+    """
+    fs = rec.fs_hz
+    pm = load_signal_parameters()["measurement"]
+    before = int(round(pm["window_before_ms"] * 1e-3 * fs))
+    after = int(round(pm["window_after_ms"] * 1e-3 * fs))
+    m = measure_muaps(rec, dec)
+    noise_sd = float(m.attrs["noise_sd"])
+    hp = sps.butter(2, 10, btype="highpass", fs=fs, output="sos")
+    bp = sps.butter(2, [250, 3000], btype="bandpass", fs=fs, output="sos")
+    ref = {}
+    for k, (tpl, _idx) in temps.items():
+        y = sps.sosfiltfilt(hp, tpl)
+        c = int(np.argmax(np.abs(sps.sosfiltfilt(bp, y))))
+        y = np.pad(y, (before, after), mode="edge")[c : c + before + after + 1]
+        n_k = int((units == k).sum())
+        ref[k] = measure_waveform(y, fs, before, noise_sd / np.sqrt(n_k) * 1.25 + 1e-12)
+    rows = []
+    for f, a in sorted(pairs.items()):
+        found = m[m["unit"] == f + 1]
+        if found.empty:
+            continue
+        r = found.iloc[0]
+        rows.append(dict(annotated=a, found=f + 1, n_found=int(r["n_discharges"]),
+                         expert_ms=ref[a]["duration_ms"], found_ms=float(r["duration_ms"]),
+                         error_ms=float(r["duration_ms"]) - ref[a]["duration_ms"]))
+    return pd.DataFrame(rows)
 
 
 def _match_units(truth: np.ndarray, ds: np.ndarray, du: np.ndarray, tol: int, reach: int) -> dict:
@@ -150,20 +195,23 @@ def _match_units(truth: np.ndarray, ds: np.ndarray, du: np.ndarray, tol: int, re
                          sorted(f + 1 for f, aa in pair.items() if aa == a))
                 for a in np.unique(truth[:, 1])}
     return dict(unit_sensitivity=float(hit.mean()),
-                unit_precision=float(used.mean()) if used.size else 0.0, unit_table=per_unit)
+                unit_precision=float(used.mean()) if used.size else 0.0, unit_table=per_unit,
+                unit_pairs=pair)
 
 
 # ------------------------------------------------------------------------------ readings
-def measure_all(data: Path, jobs: int, cache: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def measure_all(data: Path, jobs: int, cache: Path | None, sorting: str | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Analyse every labelled recording once (or read the tables a previous run cached)."""
-    if cache is not None and (cache / "recordings.csv").is_file() and (cache / "muaps.csv").is_file():
-        return pd.read_csv(cache / "recordings.csv"), pd.read_csv(cache / "muaps.csv")
-    recs, muaps = measure_datasets(list_recordings(data), jobs=jobs)
+    names = ("recordings.csv", "muaps.csv", "epochs.csv")
+    if cache is not None and all((cache / n).is_file() for n in names):
+        return tuple(pd.read_csv(cache / n) for n in names)
+    tables = measure_datasets(list_recordings(data), jobs=jobs, sorting=sorting)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        recs.to_csv(cache / "recordings.csv", index=False)
-        muaps.to_csv(cache / "muaps.csv", index=False)
-    return recs, muaps
+        for n, t in zip(names, tables):
+            t.to_csv(cache / n, index=False)
+    return tables
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default="default,pursuit",
                     help="R00108 decomposition methods to evaluate, comma-separated "
                          "(default = the parameter file's; peel; pursuit)")
+    ap.add_argument("--sorting", choices=["peel", "pursuit"], default=None,
+                    help="decomposition of the readings' measuring pass (default: the parameter "
+                         "file's)")
     a = ap.parse_args(argv)
     data = Path(a.data)
     if not data.is_dir():
@@ -194,19 +245,31 @@ def main(argv: list[str] | None = None) -> int:
               f"sensitivity {r['unit_sensitivity']:.3f}, precision {r['unit_precision']:.3f}")
         for k, (n, h, fu) in r["unit_table"].items():
             print(f"  annotated unit {k}: {h}/{n} found by found unit(s) {fu}")
+        d = r["durations"]
+        if len(d):
+            e = d["error_ms"].abs()
+            print(f"R00108 MUAP duration, found units against the expert's averages of the units "
+                  f"they pair with (n = {len(d)}): mean absolute error {e.mean():.2f} ms, median "
+                  f"{e.median():.2f} ms, mean signed {d['error_ms'].mean():+.2f} ms")
+            for row in d.itertuples():
+                print(f"  annotated {row.annotated} / found {row.found} ({row.n_found} discharges):"
+                      f" expert {row.expert_ms:.2f} ms, found {row.found_ms:.2f} ms")
     t0 = time.perf_counter()
-    recs, muaps = measure_all(data, a.jobs, Path(a.cache) if a.cache else None)
+    recs, muaps, epochs = measure_all(data, a.jobs, Path(a.cache) if a.cache else None,
+                                      a.sorting)
     print(f"\nMeasured {len(recs)} recordings, {len(muaps)} MUAPs "
           f"({time.perf_counter() - t0:.0f} s wall)")
     for ds, g in recs.groupby("dataset", sort=False):
         print(f"  {ds}: {g['subject'].nunique()} subjects, {len(g)} recordings, analysis "
               f"{g['record_s'].sum() / g['cpu_s'].sum():.1f} x real time per core")
-    res = evaluate(recs, muaps)
+    res = evaluate(recs, muaps, epochs=epochs)
     print("\nReadings (indeterminate counts as wrong; 95 % CI: Wilson). Bundled rules = "
           "the unverified muap_reference limits and the fixed rules, per subject by majority "
           "over recordings. Lab reference = z-scores against the controls of the reference lab, "
           "per subject pooled over muscles; within a lab leave-one-subject-out. z + centroids = "
-          "nearest class centroid (mean z-vector) of the training subjects.\n")
+          "nearest class centroid (mean z-vector) of the training subjects. Interference = the "
+          "turns/amplitude ratio of the active epochs against the controls' (rule "
+          "interference_ratio), independent of the decomposition.\n")
     print(format_table(res, muscles=a.by_muscle))
     if a.results:
         res.to_csv(a.results, index=False)

@@ -20,10 +20,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "analyze",
         help="decompose recordings into MUAPs, grade spontaneous activity, read each recording",
     )
-    a.add_argument("paths", nargs="+", metavar="PATH", help="recording files (.hea/.dat, .edf, raw int16)")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="recording files (.hea/.dat, .edf, ASCII µV per line, raw int16)")
     a.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    a.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw"])
-    a.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw files (Hz)")
+    a.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
+                   help="file format (auto: from the suffix; ascii: one sample in µV per line, "
+                        ".txt/.asc; needs --fs)")
+    a.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
     a.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
                    help="ADC units per mV (raw files; without it amplitudes stay in ADC units)")
     a.add_argument("--muscle", default=None, metavar="NAME", help="muscle id, e.g. biceps_brachii")
@@ -32,9 +34,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="also write emg_rows.csv in the workbook's emg sheet format for this patient")
     a.add_argument("--side", default="", help="side for emg_rows.csv (left/right)")
     a.add_argument("--sorting", choices=["peel", "pursuit"], default=None,
-                   help="motor-unit decomposition: peel (default; the readings' limits were set "
-                        "on it) or pursuit (template pursuit with superposition search: closer to "
-                        "an expert decomposition, about 4x slower)")
+                   help="motor-unit decomposition: peel (default) or pursuit (template pursuit "
+                        "with superposition search: closer to the expert decomposition of "
+                        "EMGLAB R00108, 96 %% of its discharges against 71 %%). Pursuit costs "
+                        "3.5-7.5x the CPU time of peel on real records (benchmarks/emg.py, one "
+                        "core: 28x real time on EMGLAB N2001 and 8.5x on Algiers recordings, "
+                        "slowest records 15x and 6x, against 98x and 64x with peel). Not the "
+                        "default: the readings are worse with it (Algiers, leave-one-subject-out, "
+                        "lab reference with centroids: 56 of 120 subjects against 72 with peel)")
     a.add_argument("--reference", default=None, metavar="FILE",
                    help="lab reference (TOML from 'edxreview emg reference build', made from "
                         "the laboratory's own controls of the same muscle and equipment) to judge "
@@ -67,8 +74,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "the reference and, where each class has enough subjects, the class "
                         "centroids (mean z-scores) that 'emg analyze' then reads by")
     b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
-    b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw"])
-    b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw files (Hz)")
+    b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
+                   help="file format (auto: from the suffix; ascii: one sample in µV per line, "
+                        ".txt/.asc; needs --fs)")
+    b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
     b.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
                    help="ADC units per mV (raw files)")
     b.add_argument("--header-bytes", type=int, default=0, metavar="N",
@@ -93,6 +102,14 @@ def _options_valid(args: argparse.Namespace) -> bool:
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
         check_header_bytes(args.header_bytes, "--header-bytes")
+        if args.format == "ascii" and args.gain is not None:
+            raise InvalidParameterError(
+                f"--gain {args.gain!r} does not apply to --format ascii: ASCII samples are read "
+                "as microvolts; leave --gain out.")
+        if args.header_bytes and args.format not in ("auto", "raw"):
+            raise InvalidParameterError(
+                f"--header-bytes {args.header_bytes!r} applies to raw int16 files only, not "
+                f"--format {args.format}.")
     except InvalidParameterError as exc:
         _err(str(exc))
         return False
@@ -222,6 +239,7 @@ def _subjects_table(analyses, reference, subject: str):
     import pandas as pd
 
     from edxreview.signal import read_muscle_against_reference
+    from edxreview.signal._interference import read_interference
 
     rows = []
     by_muscle: dict[str, list] = {}
@@ -241,6 +259,14 @@ def _subjects_table(analyses, reference, subject: str):
         for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
             row[f"z_{f}"] = round(float(z.at[f, "z"]), 2) if f in z.index else float("nan")
         row["reasons"] = "; ".join(reading.reasons)
+        # the second reading: the interference pattern, epochs pooled over the recordings
+        ep = [a.interference for a in group if a.interference is not None and len(a.interference)]
+        ip_reading, ipz = read_interference(
+            pd.concat(ep, ignore_index=True) if ep else pd.DataFrame(), reference, muscle or None)
+        row.update(ip_pattern=ip_reading.pattern, ip_rule=ip_reading.rule,
+                   z_ip_log_ratio=(round(float(ipz.at["ip_log_ratio", "z"]), 2)
+                                   if "ip_log_ratio" in ipz.index else float("nan")),
+                   ip_reasons="; ".join(ip_reading.reasons))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -312,7 +338,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
         _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal, neurogenic "
              "or myopathic.")
         return 1
-    muaps, failures = [], []
+    muaps, epochs, failures = [], [], []
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
         try:
@@ -325,6 +351,10 @@ def run_reference_build(args: argparse.Namespace) -> int:
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
         muaps.append(m)
+        if a.interference is not None and len(a.interference):
+            ip = a.interference.assign(recording=row["file"])
+            ip.attrs = {}
+            epochs.append(ip)
     if failures:
         for f in failures:
             _err(f)
@@ -335,7 +365,16 @@ def run_reference_build(args: argparse.Namespace) -> int:
         _err("no MUAPs found in the control recordings; nothing written.")
         return 1
     units = mapping.rename(columns={"file": "recording"})
-    ref = build_lab_reference(table, units[units["truth"] == "normal"], lab=args.lab)
+    # the reference holds the MUAP features and the interference-pattern ones of the controls
+    from edxreview.signal._interference import IP_FEATURES, interference_stats
+    from edxreview.signal._params import load_signal_parameters
+    from edxreview.signal._reference import recording_stats
+
+    stats = pd.concat([recording_stats(table), interference_stats(
+        pd.concat(epochs, ignore_index=True) if epochs else pd.DataFrame())], ignore_index=True)
+    feats = [*load_signal_parameters()["lab_reference"]["features"], *IP_FEATURES]
+    ref = build_lab_reference(None, units[units["truth"] == "normal"], lab=args.lab,
+                              stats=stats, features=feats)
     if (units["truth"] != "normal").any() and ref.muscles():
         from edxreview.signal._reference import fit_centroids, zscore_units
 

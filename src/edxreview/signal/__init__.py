@@ -1,5 +1,6 @@
 """Needle-EMG waveform analysis: readers, MUAP detection, sorting and measurement, spontaneous
-activity and a neurogenic / myopathic / normal reading of each recording."""
+activity, the interference pattern (turns/amplitude) and a neurogenic / myopathic / normal
+reading of each recording."""
 
 from edxreview.signal._analyze import RecordingAnalysis, analyze_recording, summarize_muaps
 from edxreview.signal._classify import (
@@ -9,6 +10,7 @@ from edxreview.signal._classify import (
     lookup_reference,
     normalize_muscle,
 )
+from edxreview.signal._interference import interference_epochs, read_interference, turning_points
 from edxreview.signal._measure import measure_muaps, measure_waveform
 from edxreview.signal._muap import Decomposition, detect_muaps, filter_bands, sort_units
 from edxreview.signal._params import load_muap_reference, load_signal_parameters
@@ -35,6 +37,7 @@ __all__ = [
     "detect_muaps",
     "detect_spontaneous",
     "filter_bands",
+    "interference_epochs",
     "load_muap_reference",
     "load_signal_parameters",
     "lookup_reference",
@@ -43,8 +46,10 @@ __all__ = [
     "normalize_muscle",
     "read_lab_reference",
     "read_muscle_against_reference",
+    "read_interference",
     "read_signal",
     "segment_activity",
     "sort_units",
     "summarize_muaps",
+    "turning_points",
 ]

@@ -17,6 +17,7 @@ from edxreview.signal._classify import (
     lookup_reference,
     normalize_muscle,
 )
+from edxreview.signal._interference import interference_epochs, read_interference
 from edxreview.signal._measure import measure_muaps
 from edxreview.signal._muap import Decomposition, sort_units
 from edxreview.signal._params import load_signal_parameters
@@ -43,10 +44,15 @@ class RecordingAnalysis:
     notes: list[str] = field(default_factory=list)
     lab_reference: LabReference | None = None
     zscores: pd.DataFrame | None = None
+    #: turns and amplitude per epoch of the active stretches (:func:`interference_epochs`)
+    interference: pd.DataFrame | None = None
+    #: the second, decomposition-free reading (rule ``interference_ratio``)
+    interference_reading: Reading | None = None
 
     def recordings_row(self) -> dict:
         """Row of ``recordings.csv``."""
         s = self.summary
+        ip, ipr = self.interference, self.interference_reading
         return {
             "file": self.recording.name,
             "muscle": self.muscle or "",
@@ -60,6 +66,12 @@ class RecordingAnalysis:
             "pattern": self.reading.pattern,
             "rule": self.reading.rule,
             "reasons": "; ".join(self.reading.reasons + self.notes),
+            "ip_epochs": len(ip) if ip is not None else 0,
+            "ip_turns_per_s": _mean(ip, "ip_turns_per_s"),
+            "ip_mean_amplitude_uv": _mean(ip, "ip_mean_amplitude_uv"),
+            "ip_pattern": ipr.pattern if ipr is not None else "",
+            "ip_rule": ipr.rule if ipr is not None else "",
+            "ip_reasons": "; ".join(ipr.reasons) if ipr is not None else "",
         }
 
     def emg_row(self, patient_id: str, side: str = "") -> dict:
@@ -102,6 +114,10 @@ class RecordingAnalysis:
                 row["muap_amplitude"] = qual(s["mean_amplitude_uv"], ref.amplitude_lower_uv, ref.amplitude_upper_uv)
             row["polyphasia"] = "increased" if s["polyphasic_pct"] > ref.polyphasic_upper_pct else "normal"
         return row
+
+
+def _mean(df: pd.DataFrame | None, col: str) -> float:
+    return round(float(df[col].mean()), 2) if df is not None and len(df) else np.nan
 
 
 def summarize_muaps(muaps: pd.DataFrame, n_muaps: int) -> dict:
@@ -219,5 +235,10 @@ def analyze_recording(
         lab = reference
         reading, zscores = read_muscle_against_reference(muaps, reference, muscle)
     spont, grades = detect_spontaneous(rec, segments)
+    ip = interference_epochs(rec, segments)
+    ip_reading, _ = read_interference(ip, lab, muscle)
+    if reading.pattern == "indeterminate" and ip_reading.pattern != "indeterminate":
+        notes.append(f"interference pattern reads {ip_reading.pattern} "
+                     f"({ip_reading.rule}; a second reading, independent of the decomposition)")
     return RecordingAnalysis(rec, muscle, age_years, dec, muaps, segments, spont, grades,
-                             summary, limits, reading, notes, lab, zscores)
+                             summary, limits, reading, notes, lab, zscores, ip, ip_reading)

@@ -56,7 +56,9 @@ def list_recordings(data: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _read(row: dict):
+def read_dataset_recording(row: dict):
+    """Read one row of :func:`list_recordings` the way the evaluation reads it (N2001: its
+    rate, gain and 20-byte header from the data README)."""
     if row["dataset"] == "n2001":
         return read_signal(row["path"], format="raw", fs_hz=N2001_FS_HZ,
                            gain_adu_per_mv=N2001_GAIN_ADU_PER_MV,
@@ -64,10 +66,10 @@ def _read(row: dict):
     return read_signal(row["path"])
 
 
-def _measure_one(row: dict) -> tuple[dict, pd.DataFrame]:
-    rec = _read(row)
+def _measure_one(row: dict, sorting: str | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    rec = read_dataset_recording(row)
     t0 = time.process_time()
-    a = analyze_recording(rec, muscle=row["muscle"], age_years=None)
+    a = analyze_recording(rec, muscle=row["muscle"], age_years=None, sorting=sorting)
     cpu = time.process_time() - t0
     s = a.summary
     # the readings of the bundled (unverified) rules as a user ran them without a reference:
@@ -81,18 +83,26 @@ def _measure_one(row: dict) -> tuple[dict, pd.DataFrame]:
     m = a.muaps.drop(columns=["onset_ms", "end_ms"], errors="ignore").copy()
     m.attrs = {}
     m.insert(0, "recording", row["recording"])
-    return out, m
+    ip = a.interference.copy() if a.interference is not None else pd.DataFrame()
+    ip.attrs = {}
+    ip.insert(0, "recording", row["recording"])
+    return out, m, ip
 
 
-def measure_datasets(recordings: pd.DataFrame, jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def measure_datasets(
+    recordings: pd.DataFrame, jobs: int = 1, sorting: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Analyse every recording once: a recordings table (with the bundled rules' reading in
-    ``baseline``) and the table of all MUAPs (column ``recording``)."""
+    ``baseline``), the table of all MUAPs and that of all interference-pattern epochs (both
+    with column ``recording``)."""
     work = recordings.to_dict("records")
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as ex:
-            res = list(ex.map(_measure_one, work, chunksize=4))
+            res = list(ex.map(_measure_one, work, [sorting] * len(work), chunksize=4))
     else:
-        res = [_measure_one(w) for w in work]
-    recs = pd.DataFrame([r for r, _ in res])
-    muaps = pd.concat([m for _, m in res if len(m)], ignore_index=True)
-    return recs, muaps
+        res = [_measure_one(w, sorting) for w in work]
+    recs = pd.DataFrame([r for r, _, _ in res])
+    muaps = pd.concat([m for _, m, _ in res if len(m)], ignore_index=True)
+    epochs = pd.concat([e for _, _, e in res if len(e)] or [pd.DataFrame(columns=["recording"])],
+                       ignore_index=True)
+    return recs, muaps, epochs

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from edxreview.signal._interference import IP_FEATURES, interference_stats, read_interference
 from edxreview.signal._reference import (
     build_lab_reference,
     classify_by_centroids,
@@ -166,6 +167,50 @@ def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataF
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
 
 
+def _interference_reference(recordings: pd.DataFrame, ip_stats: pd.DataFrame, lab: str = ""):
+    ctrl = recordings[recordings["truth"] == "normal"]
+    return build_lab_reference(None, ctrl, lab=lab, stats=ip_stats, features=list(IP_FEATURES))
+
+
+def _read_interference_units(epochs: pd.DataFrame, test: pd.DataFrame, ref) -> dict:
+    """Interference reading of ``test`` per subject-muscle (epochs pooled over its recordings),
+    per recording and per subject (muscles pooled by
+    :func:`~edxreview.signal._reference.pool_readings`)."""
+    by_rec = {r: g for r, g in epochs.groupby("recording")}
+    out = {}
+    for level, key in _KEYS.items():
+        rows = []
+        for k, g in test.groupby(list(key), sort=True):
+            parts = [by_rec[r] for r in g["recording"] if r in by_rec]
+            ep = pd.concat(parts, ignore_index=True) if parts else epochs.iloc[:0]
+            reading, _ = read_interference(ep, ref, g["muscle"].iloc[0])
+            rows.append({**dict(zip(key, k)), "truth": g["truth"].iloc[0],
+                         "pred": reading.pattern, "rule": reading.rule})
+        out[level] = pd.DataFrame(rows)
+    out["subject"] = (out["muscle"].groupby("subject")
+                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    return out
+
+
+def interference_loso(recordings: pd.DataFrame, epochs: pd.DataFrame) -> dict:
+    """Leave-one-subject-out reading of the interference pattern: each subject against a
+    reference built from the laboratory's other control subjects' epochs."""
+    st = interference_stats(epochs[epochs["recording"].isin(recordings["recording"])])
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in recordings["subject"].unique():
+        ref = _interference_reference(recordings[recordings["subject"] != s], st)
+        r = _read_interference_units(epochs, recordings[recordings["subject"] == s], ref)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def interference_cross_lab(train: pd.DataFrame, test: pd.DataFrame, epochs: pd.DataFrame) -> dict:
+    """The interference pattern of one laboratory's subjects read against another's controls."""
+    st = interference_stats(epochs[epochs["recording"].isin(train["recording"])])
+    return _read_interference_units(epochs, test, _interference_reference(train, st))
+
+
 def baseline_readings(recordings: pd.DataFrame) -> dict:
     """Readings of the bundled rules (column ``baseline``): per recording, and per subject the
     majority over its recordings, as the tool was judged before."""
@@ -178,11 +223,13 @@ def baseline_readings(recordings: pd.DataFrame) -> dict:
     return {"subject": subj, "muscle": mus, "recording": rec}
 
 
-def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True) -> pd.DataFrame:
-    """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule and
-    (``centroids``) z-scores with nearest centroids, read leave-one-subject-out; then each
-    laboratory's reference (or centroids) applied to each other laboratory. One row per
-    (method, train, test, level, muscle) with the scores of :func:`score`."""
+def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True,
+             epochs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule,
+    (``centroids``) z-scores with nearest centroids and (``epochs`` given) the
+    interference-pattern rule, read leave-one-subject-out; then each laboratory's reference
+    (or centroids) applied to each other laboratory. One row per (method, train, test, level,
+    muscle) with the scores of :func:`score`."""
     rows = []
 
     def add(method: str, train: str, test: str, res: dict) -> None:
@@ -204,6 +251,8 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
         add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
         if centroids:
             add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
+        if epochs is not None:
+            add("interference", f"{ds} (LOSO)", ds, interference_loso(r, epochs))
     for tr in datasets:
         for te in datasets:
             if tr != te:
@@ -214,6 +263,10 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
                     add("z + centroids", tr, te,
                         centroids_cross_lab(recordings[recordings["dataset"] == tr],
                                             recordings[recordings["dataset"] == te], muaps))
+                if epochs is not None:
+                    add("interference", tr, te,
+                        interference_cross_lab(recordings[recordings["dataset"] == tr],
+                                               recordings[recordings["dataset"] == te], epochs))
     return pd.DataFrame(rows)
 
 

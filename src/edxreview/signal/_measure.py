@@ -5,28 +5,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview.signal._muap import Decomposition
+from edxreview.signal._muap import (
+    Decomposition,
+    median_rows,
+    median_snippet,
+    robust_noise_sd,
+)
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
 
 def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> int:
     """From ``start`` walk by ``step`` and return the last index above threshold before a
-    stretch of ``quiet`` samples below it (or the array edge)."""
-    n = mask_above.size
-    last = start
-    below = 0
-    i = start
-    while 0 <= i < n:
-        if mask_above[i]:
-            last = i
-            below = 0
-        else:
-            below += 1
-            if below >= quiet:
-                break
-        i += step
-    return last
+    stretch of ``quiet`` samples below it (or the array edge); ``start`` when no sample on the
+    way is above it."""
+    a = mask_above[start::step] if step > 0 else mask_above[start::-1]
+    below = np.concatenate(([0], np.cumsum(~a)))
+    runs = np.flatnonzero(below[quiet:] - below[:-quiet] == quiet) if a.size >= quiet else []
+    if len(runs):
+        a = a[: runs[0]]  # the walk stops at the first quiet stretch
+    hits = np.flatnonzero(a)
+    return start + step * int(hits[-1]) if hits.size else start
 
 
 def measure_waveform(
@@ -97,7 +96,7 @@ def measure_waveform(
     # baseline: a straight line through the medians of the first and last ``e`` samples, so
     # that a slow offset between the two ends of the window (drift, the tail of another unit)
     # does not put the band off the baseline on one side
-    b0, b1 = np.median(y[:e]), np.median(y[-e:])
+    b0, b1 = median_rows(np.stack([y[:e], y[-e:]])).tolist()
     yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
     # main spike: largest excursion within +-5 ms of the discharge time
     w = int(round(5e-3 * fs_hz))
@@ -110,7 +109,7 @@ def measure_waveform(
     # smooth over 0.2 ms to ignore single-sample noise
     k = max(1, int(round(0.2e-3 * fs_hz)))
     ys = np.convolve(yb, np.ones(k) / k, mode="same")
-    baseline_sd = float(min(np.sqrt(np.mean(ys[:e] ** 2)), np.sqrt(np.mean(ys[-e:] ** 2))))
+    baseline_sd = float(np.sqrt(np.add.reduce(np.square(np.stack([ys[:e], ys[-e:]])), axis=1) / e).min())
     thr = max(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
               p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
     above = np.abs(ys) > thr
@@ -142,17 +141,25 @@ def measure_waveform(
 
 
 def _count_turns(x: np.ndarray, thr: float) -> int:
-    """Number of slope reversals whose excursions on both sides exceed ``thr``."""
+    """Number of slope reversals whose excursions on both sides exceed ``thr``.
+
+    The walk keeps the extreme value since the last reversal; a sample inside a strictly
+    monotone stretch cannot start a reversal that its neighbour on the way out would not, so
+    only the first and last samples and the points where the slope changes (or stalls) are
+    walked."""
     if x.size < 3:
         return 0
+    d = np.diff(x)
+    inner = ((d[:-1] > 0) & (d[1:] > 0)) | ((d[:-1] < 0) & (d[1:] < 0))
+    seq = x[np.concatenate(([True], ~inner, [True]))].tolist()
     turns = 0
     direction = 0
-    ext = x[0]
-    for v in x[1:]:
+    x0 = ext = seq[0]
+    for v in seq[1:]:
         if direction >= 0:
             if v > ext:
                 ext = v
-                if direction == 0 and v - x[0] >= thr:
+                if direction == 0 and v - x0 >= thr:
                     direction = 1
             elif ext - v >= thr:
                 if direction == 1:
@@ -194,18 +201,19 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     after = int(round(pm["window_after_ms"] * 1e-3 * fs))
     x = dec.measure if dec.measure.size else rec.samples
     n = x.size
-    from edxreview.signal._muap import robust_noise_sd
 
     noise_sd = robust_noise_sd(x, fs, centre=True)
     rows, waves = [], []
     disc = dec.discharges
-    for u, g in disc.groupby("unit", sort=True):
-        s = g["sample"].to_numpy()
+    units = disc["unit"].to_numpy()
+    order = np.argsort(units, kind="stable")
+    bounds = np.flatnonzero(np.diff(units[order])) + 1
+    all_s = disc["sample"].to_numpy()[order]
+    for s, u in zip(np.split(all_s, bounds), units[order][np.r_[0, bounds]] if units.size else []):
         s_ok = s[(s - before >= 0) & (s + after < n)]
         if s_ok.size == 0:
             continue
-        idx = s_ok[:, None] + np.arange(-before, after + 1)[None, :]
-        y = np.median(x[idx], axis=0)
+        y = median_snippet(x, s_ok, before, after)
         m = measure_waveform(y, fs, before, noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12)
         isi = np.diff(np.sort(s)) / fs
         isi = isi[(isi >= 0.02) & (isi <= 0.5)]

@@ -1,4 +1,5 @@
-"""Readers for single-channel needle-EMG recordings: WFDB, EDF/EDF+ and raw int16.
+"""Readers for single-channel needle-EMG recordings: WFDB, EDF/EDF+, raw int16 and ASCII
+(one sample in µV per line).
 
 Every reader returns a :class:`Recording`: samples as float64 in microvolts when the gain is
 known (``calibrated=True``) or in ADC units otherwise, the sampling rate, and what was noticed
@@ -21,8 +22,13 @@ from edxreview._errors import InvalidParameterError, SignalFileError
 
 logger = logging.getLogger(__name__)
 
-SignalFormat = Literal["auto", "wfdb", "edf", "raw"]
-_FORMATS = ("auto", "wfdb", "edf", "raw")
+SignalFormat = Literal["auto", "wfdb", "edf", "raw", "ascii"]
+_FORMATS = ("auto", "wfdb", "edf", "raw", "ascii")
+#: suffixes read as ASCII text by ``format="auto"``
+_ASCII_SUFFIXES = (".txt", ".asc", ".ascii")
+#: longest ASCII line accepted per sample (a number in µV needs far fewer characters): bounds the
+#: file size read before any parsing, as MAX_SAMPLES bounds the samples
+_MAX_ASCII_LINE = 64
 
 # WFDB physical units -> factor to microvolts (matched case-insensitively: real headers write "mv").
 _UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6}
@@ -170,15 +176,18 @@ def read_signal(
     Parameters
     ----------
     path : str or Path
-        A WFDB header (``.hea``) or its data file (``.dat``), an EDF/EDF+ file (``.edf``) or a
+        A WFDB header (``.hea``) or its data file (``.dat``), an EDF/EDF+ file (``.edf``), an
+        ASCII text file of samples in µV, one per line (``.txt``, ``.asc``, ``.ascii`` or
+        ``format="ascii"``; lines starting with ``#`` and blank lines are skipped), or a
         headerless little-endian int16 file (any other suffix, or ``format="raw"``).
-    format : {"auto", "wfdb", "edf", "raw"}
+    format : {"auto", "wfdb", "edf", "raw", "ascii"}
         File format; ``"auto"`` decides from the suffix and the presence of a ``.hea`` header.
     fs_hz : float, optional
-        Sampling rate (Hz). Required for raw files; ignored for WFDB and EDF (the header rules).
+        Sampling rate (Hz). Required for raw and ASCII files; ignored for WFDB and EDF (the
+        header rules).
     gain_adu_per_mv : float, optional
         ADC units per millivolt. For raw files, without it the recording stays uncalibrated (ADC
-        units). For WFDB it overrides the header gain.
+        units). For WFDB it overrides the header gain. Not for ASCII files (already in µV).
     drop_first : bool, optional
         Replace the first sample by the second (raw files from some systems carry an unrelated
         first sample). Default: True for raw files without ``header_bytes``, False otherwise.
@@ -203,6 +212,10 @@ def read_signal(
     check_header_bytes(header_bytes)
     if header_bytes and format not in ("raw", "auto"):
         raise InvalidParameterError("header_bytes applies to raw int16 files only.")
+    if format == "ascii" and gain_adu_per_mv is not None:
+        raise InvalidParameterError(
+            f"gain_adu_per_mv={gain_adu_per_mv!r} does not apply to an ASCII file: its samples "
+            "are read as microvolts; leave the gain out.")
     check_sampling_rate(fs_hz)
     check_gain(gain_adu_per_mv)
     p = Path(path)
@@ -213,12 +226,20 @@ def read_signal(
             fmt = "edf"
         elif suffix == ".hea" or (suffix in (".dat", "") and p.with_suffix(".hea").exists()):
             fmt = "wfdb"
+        elif suffix in _ASCII_SUFFIXES and not header_bytes and gain_adu_per_mv is None:
+            fmt = "ascii"
         else:
             fmt = "raw"
     if fmt == "wfdb":
         rec = _read_wfdb(p, gain_adu_per_mv)
     elif fmt == "edf":
         rec = _read_edf(p)
+    elif fmt == "ascii":
+        if fs_hz is None:
+            raise InvalidParameterError(
+                f"{p.name}: an ASCII file of samples has no header; give its sampling rate "
+                "with fs_hz (command line: --fs HZ).")
+        rec = _read_ascii(p, fs_hz)
     else:
         if fs_hz is None:
             raise InvalidParameterError(
@@ -273,6 +294,53 @@ def _read_raw(
     # full scale of a 16-bit converter, in the recording's units
     scale = (1e3 / gain_adu_per_mv) if calibrated else 1.0
     rec.clip_value = (-32768 * scale, 32767 * scale)
+    return rec
+
+
+# ------------------------------------------------------------------------------------- ASCII
+def _read_ascii(p: Path, fs_hz: float) -> Recording:
+    """Samples in µV, one per line (as the Algiers laboratory exports them); ``#`` lines and
+    blank lines are skipped. A line that is not one finite number is refused with its number."""
+    if not p.is_file():
+        raise SignalFileError(f"{p}: file not found.")
+    size = p.stat().st_size
+    if size > MAX_SAMPLES * _MAX_ASCII_LINE:
+        raise SignalFileError(
+            f"{p}: {size} bytes is more than edxreview reads from one ASCII recording "
+            f"({MAX_SAMPLES} samples of at most {_MAX_ASCII_LINE} characters); cut the recording "
+            "into shorter files.")
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SignalFileError(
+            f"{p}: byte {exc.start} is not text (UTF-8); an ASCII recording holds one sample in "
+            "µV per line. A binary file needs --format raw or wfdb.") from None
+    lines = text.splitlines()
+    stripped = [ln.strip() for ln in lines]
+    keep = [i for i, ln in enumerate(stripped) if ln and not ln.startswith("#")]
+    if not keep:
+        raise SignalFileError(f"{p}: the file holds no samples (an ASCII recording holds one "
+                              "sample in µV per line).")
+    _check_length(p, len(keep))
+    values = [stripped[i] for i in keep]
+    try:
+        x = np.array(values, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(x))
+    except ValueError:
+        x, bad = None, None
+    if bad is None or bad.size:
+        for j, v in enumerate(values):
+            try:
+                ok = np.isfinite(float(v))
+            except ValueError:
+                ok = False
+            if not ok:
+                raise SignalFileError(
+                    f"{p}: line {keep[j] + 1}: {lines[keep[j]]!r} is not a finite number; an "
+                    "ASCII recording holds one sample in µV per line (lines starting with # "
+                    "are skipped).")
+    rec = Recording(samples=x, fs_hz=float(fs_hz), calibrated=True, name=p.stem, path=str(p),
+                    notes=["ASCII samples read as µV"])
     return rec
 
 

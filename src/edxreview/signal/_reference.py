@@ -141,7 +141,7 @@ def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
 
 def build_lab_reference(
     muaps: pd.DataFrame | None, recordings: pd.DataFrame, lab: str = "",
-    stats: pd.DataFrame | None = None,
+    stats: pd.DataFrame | None = None, features: list[str] | None = None,
 ) -> LabReference:
     """Build a laboratory's MUAP reference from its control recordings.
 
@@ -155,7 +155,11 @@ def build_lab_reference(
     lab : str
         Name written in the reference.
     stats : pandas.DataFrame, optional
-        :func:`recording_stats` of the MUAPs, used instead of ``muaps`` when given.
+        :func:`recording_stats` of the MUAPs, used instead of ``muaps`` when given (it may
+        also hold other per-recording features in the same long form, such as
+        :func:`~edxreview.signal._interference.interference_stats`).
+    features : list of str, optional
+        Features to keep (default: ``lab_reference.features`` of the parameter file).
 
     Returns
     -------
@@ -171,7 +175,7 @@ def build_lab_reference(
     sampling error of each mean removed (one-way random-effects estimate, floored at 0).
     """
     p = load_signal_parameters()["lab_reference"]
-    feats = list(p["features"])
+    feats = list(p["features"]) if features is None else list(features)
     rec = recordings[["recording", "subject", "muscle"]].assign(
         muscle=recordings["muscle"].map(normalize_muscle))
     if stats is None:

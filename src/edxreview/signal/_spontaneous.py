@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview.signal._muap import _find_candidates, filter_bands, robust_noise_sd
+from edxreview.signal._muap import (
+    _find_candidates,
+    filter_bands,
+    median_snippet,
+    robust_noise_sd,
+)
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
@@ -203,13 +208,14 @@ def detect_spontaneous(
     for i in np.argsort(-norms):
         if train[i] >= 0:
             continue
-        free = train < 0
+        # only free potentials of a similar size can join: their shapes alone are compared
+        ratio = norms / norms[i]
+        cand = np.flatnonzero((train < 0) & (ratio > 0.6) & (ratio < 1.6))
         # circular shifts of the reference instead of every candidate: one matrix product
         # (np.roll(u, k) @ ref == u @ np.roll(ref, -k))
         refs = unitv[i][roll_idx]
-        sim = (unitv[free] @ refs.T).max(axis=1)
-        ratio = norms[free] / norms[i]
-        members = np.flatnonzero(free)[(sim > 0.8) & (ratio > 0.6) & (ratio < 1.6)]
+        sim = (unitv[cand] @ refs.T).max(axis=1)
+        members = cand[sim > 0.8]
         train[members] = t_id
         train[i] = t_id
         t_id += 1
@@ -218,8 +224,7 @@ def detect_spontaneous(
     stats = []
     for t in range(t_id):
         s = np.sort(peaks[train == t])
-        seg = measure[s[:, None] + np.arange(-half, half + 1)[None, :]]
-        y = np.median(seg, axis=0)
+        y = median_snippet(measure, s, half, half)
         sh = _shape(y - np.median(y), half, fs, msd)
         regular = _is_regular(s, fs, p)
         dur = sh["duration_ms"]

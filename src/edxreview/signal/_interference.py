@@ -1,0 +1,204 @@
+"""Interference-pattern analysis (turns and amplitude, Willison-style): a reading of the whole
+signal of a voluntary contraction that does not depend on decomposing it into motor units.
+
+The measurement-band signal of the active stretches is cut into epochs; in each, *turns* are
+the reversals of the signal by at least ``turn_threshold_uv`` (the zigzag of the signal with
+that hysteresis), counted per second, and the *mean amplitude* is the mean voltage change
+between consecutive turns. Each epoch is one point of the turns/amplitude "cloud"; the
+reading compares the epochs' ratio log10(turns per s / mean amplitude) with the same ratio in
+the laboratory's own controls: many small turns (a high ratio) is the myopathic pattern, few
+large ones (a low ratio) the neurogenic one. The ratio, not turns or amplitude alone, is
+compared because both grow with the force of the contraction, which is not controlled.
+
+References
+----------
+Willison RG. Analysis of electrical activity in healthy and dystrophic muscle in man.
+J Neurol Neurosurg Psychiatry 1964;27:386-394.
+Stalberg E, Chu J, Bril V, Nandedkar S, Stalberg S, Ericsson M. Automatic analysis of the EMG
+interference pattern. Electroencephalogr Clin Neurophysiol 1983;56:672-681 (turns/amplitude
+cloud).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from edxreview.signal._classify import Reading, normalize_muscle
+from edxreview.signal._muap import filter_bands
+from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._readers import Recording
+
+if TYPE_CHECKING:
+    from edxreview.signal._reference import LabReference
+
+#: columns of :func:`interference_epochs` that a lab reference holds
+IP_FEATURES = ("ip_turns_per_s", "ip_log_amplitude", "ip_log_ratio")
+
+
+def turning_points(x: np.ndarray, threshold: float) -> np.ndarray:
+    """Indices of the turns of ``x``: the extremes between which the signal moves by at least
+    ``threshold`` (same units as ``x``) each way, in time order.
+
+    Only the signal's local extremes are walked (a turn is always one of them).
+    """
+    if x.size < 3:
+        return np.empty(0, dtype=int)
+    d = np.diff(x)
+    ext = np.flatnonzero(np.sign(d[1:]) != np.sign(d[:-1])) + 1
+    idx = np.concatenate(([0], ext, [x.size - 1]))
+    seq = x[idx].tolist()
+    pts: list[int] = []
+    hi = lo = seq[0]
+    hi_i = lo_i = 0
+    direction = 0
+    ext_v, ext_i = seq[0], 0
+    for i, v in enumerate(seq):
+        if direction == 0:
+            if v > hi:
+                hi, hi_i = v, i
+            if v < lo:
+                lo, lo_i = v, i
+            if hi - lo >= threshold:
+                if hi_i < lo_i:  # went down from the high point
+                    pts.append(hi_i)
+                    direction, ext_v, ext_i = -1, lo, lo_i
+                else:
+                    pts.append(lo_i)
+                    direction, ext_v, ext_i = 1, hi, hi_i
+        elif direction > 0:
+            if v > ext_v:
+                ext_v, ext_i = v, i
+            elif ext_v - v >= threshold:
+                pts.append(ext_i)
+                direction, ext_v, ext_i = -1, v, i
+        else:
+            if v < ext_v:
+                ext_v, ext_i = v, i
+            elif v - ext_v >= threshold:
+                pts.append(ext_i)
+                direction, ext_v, ext_i = 1, v, i
+    return idx[np.asarray(pts, dtype=int)]
+
+
+def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
+    """Turns and amplitude of each epoch of the active stretches of a recording.
+
+    Parameters
+    ----------
+    rec : Recording
+        A calibrated recording (µV): the turn threshold is a voltage.
+    segments : pandas.DataFrame
+        Output of :func:`~edxreview.signal.segment_activity`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per epoch of ``epoch_ms`` wholly inside an active stretch: ``start_s`` (s),
+        ``ip_turns_per_s`` (turns/s), ``ip_mean_amplitude_uv`` (µV, mean change between
+        consecutive turns), ``ip_log_amplitude`` (log10 of it), ``ip_log_ratio`` (log10 of
+        turns/s over µV). Empty for an uncalibrated recording (``attrs["reason"]`` says why).
+    """
+    p = load_signal_parameters()["interference"]
+    cols = ["start_s", "ip_turns_per_s", "ip_mean_amplitude_uv", *IP_FEATURES[1:]]
+    if not rec.calibrated:
+        out = pd.DataFrame(columns=cols)
+        out.attrs["reason"] = ("interference pattern not measured: the turn threshold is a "
+                               "voltage and the recording has no gain")
+        return out
+    measure, _ = filter_bands(rec)
+    fs = rec.fs_hz
+    n_ep = int(round(p["epoch_ms"] * 1e-3 * fs))
+    rows = []
+    for a, b in zip(segments.loc[segments["state"] == "active", "start_s"],
+                    segments.loc[segments["state"] == "active", "end_s"]):
+        i0, i1 = int(round(a * fs)), min(measure.size, int(round(b * fs)))
+        k = (i1 - i0) // n_ep
+        if k == 0:
+            continue
+        x = measure[i0 : i0 + k * n_ep]
+        t = turning_points(x, p["turn_threshold_uv"])
+        ep = t // n_ep
+        count = np.bincount(ep, minlength=k)
+        # amplitude: change between consecutive turns of one epoch
+        same = ep[1:] == ep[:-1]
+        dv = np.abs(np.diff(x[t]))[same]
+        amp_sum = np.bincount(ep[1:][same], weights=dv, minlength=k)
+        amp_n = np.bincount(ep[1:][same], minlength=k)
+        for j in range(k):
+            rows.append((a + j * n_ep / fs, count[j] / (n_ep / fs),
+                         amp_sum[j] / amp_n[j] if amp_n[j] else np.nan))
+    out = pd.DataFrame(rows, columns=cols[:3])
+    amp = out["ip_mean_amplitude_uv"]
+    out["ip_log_amplitude"] = np.log10(amp.where(amp > 0))
+    rate = out["ip_turns_per_s"]
+    out["ip_log_ratio"] = np.log10(rate.where(rate > 0) / amp.where(amp > 0))
+    out = out.dropna(subset=["ip_log_ratio"]).reset_index(drop=True)
+    if out.empty:
+        out.attrs["reason"] = "no active epoch with turns"
+    return out
+
+
+def interference_stats(epochs: pd.DataFrame) -> pd.DataFrame:
+    """Per recording (column ``recording``) and feature of :data:`IP_FEATURES`: number of
+    epochs ``n``, mean ``m`` and variance ``v`` (the long table of
+    :func:`~edxreview.signal._reference.recording_stats`, so that a lab reference holds them
+    beside the MUAP features)."""
+    if epochs.empty:
+        return pd.DataFrame(columns=["recording", "feature", "n", "m", "v"])
+    long = epochs.melt(id_vars=["recording"], value_vars=list(IP_FEATURES),
+                       var_name="feature").dropna(subset=["value"])
+    return (long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var")
+            .reset_index())
+
+
+def read_interference(
+    epochs: pd.DataFrame, reference: LabReference | None, muscle: str | None,
+) -> tuple[Reading, pd.DataFrame]:
+    """Read a muscle's interference pattern (its epochs pooled over recordings) against a lab
+    reference that holds the interference features of its controls.
+
+    Rule ``interference_ratio``: the z-score of the mean ``ip_log_ratio`` beyond the
+    prediction limit of :func:`~edxreview.signal._reference.zscore_muscle` above is myopathic
+    (many small turns), below is neurogenic (few large turns), within is normal. Fewer than
+    ``min_epochs`` epochs, or no interference features in the reference for the muscle:
+    indeterminate, with the reason.
+
+    Returns
+    -------
+    (Reading, pandas.DataFrame)
+        The reading and the z-score table (index: the interference features).
+    """
+    from edxreview.signal._reference import zscore_muscle
+
+    p = load_signal_parameters()["interference"]
+    empty = pd.DataFrame(columns=["value", "n", "z", "limit", "lower", "upper"])
+    if reference is None:
+        return Reading("indeterminate", ["interference pattern not judged: no lab reference"],
+                       rule="interference_no_reference"), empty
+    mus = normalize_muscle(muscle) if muscle else None
+    feats = (reference.table.loc[mus].index if mus in reference.muscles() else pd.Index([]))
+    if "ip_log_ratio" not in feats:
+        return Reading("indeterminate", [f"interference pattern not judged: the reference has "
+                                         f"no interference features for {mus or 'this muscle'}"],
+                       rule="interference_no_reference"), empty
+    n = len(epochs)
+    if n < p["min_epochs"]:
+        why = epochs.attrs.get("reason", "")
+        return Reading("indeterminate", [f"interference pattern: {n} active epoch(s) "
+                                         f"(need {p['min_epochs']})" + (f"; {why}" if why else "")],
+                       rule="interference_too_few_epochs"), empty
+    z = zscore_muscle(epochs[[c for c in IP_FEATURES if c in epochs]], reference, mus)
+    zr, lim = float(z.at["ip_log_ratio", "z"]), float(z.at["ip_log_ratio", "limit"])
+    turns = float(epochs["ip_turns_per_s"].mean()) if "ip_turns_per_s" in epochs else np.nan
+    reasons = [f"interference pattern, {n} epochs of {p['epoch_ms']:g} ms: turns "
+               f"{turns:.0f}/s, log10 turns/s per µV z = {zr:+.1f} (sign = |z| > {lim:.2f})"]
+    if zr > lim:
+        return Reading("myopathic", reasons + ["many small turns: myopathic pattern"],
+                       rule="interference_ratio"), z
+    if zr < -lim:
+        return Reading("neurogenic", reasons + ["few large turns: neurogenic pattern"],
+                       rule="interference_ratio"), z
+    return Reading("normal", reasons, rule="interference_ratio"), z

@@ -1,0 +1,66 @@
+"""The vectorised measuring helpers give exactly what the plain definitions give."""
+
+import numpy as np
+import pytest
+
+from edxreview.signal._measure import _count_turns, _runs_below
+from edxreview.signal._muap import median_rows, median_snippet
+
+
+def _turns_walk(x, thr):
+    """The turn count walked over every sample (the definition, one sample at a time)."""
+    turns, direction, ext = 0, 0, x[0]
+    for v in x[1:]:
+        if direction >= 0:
+            if v > ext:
+                ext = v
+                if direction == 0 and v - x[0] >= thr:
+                    direction = 1
+            elif ext - v >= thr:
+                if direction == 1:
+                    turns += 1
+                direction, ext = -1, v
+        if direction < 0:
+            if v < ext:
+                ext = v
+            elif v - ext >= thr:
+                turns += 1
+                direction, ext = 1, v
+    return turns
+
+
+def _runs_walk(mask, quiet, start, step):
+    last, below, i = start, 0, start
+    while 0 <= i < mask.size:
+        if mask[i]:
+            last, below = i, 0
+        else:
+            below += 1
+            if below >= quiet:
+                break
+        i += step
+    return last
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_turns_and_quiet_runs_match_the_sample_by_sample_walk(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(400):
+        n = int(rng.integers(3, 80))
+        x = np.round(rng.normal(size=n).cumsum(), int(rng.integers(0, 3)))  # plateaus too
+        thr = float(rng.uniform(0.05, 3))
+        assert _count_turns(x, thr) == _turns_walk(x, thr)
+        mask = rng.random(n) < rng.uniform(0.1, 0.9)
+        q, st, step = int(rng.integers(1, 6)), int(rng.integers(0, n)), int(rng.choice([-1, 1]))
+        assert _runs_below(mask, q, st, step) == _runs_walk(mask, q, st, step)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 101])
+def test_median_snippet_equals_numpy_median(n):
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=5000)
+    c = rng.integers(0, 5000, n)  # near the ends too: indices clipped as _snippets does
+    idx = np.clip(c[:, None] + np.arange(-40, 61)[None, :], 0, x.size - 1)
+    np.testing.assert_array_equal(median_snippet(x, c, 40, 60), np.median(x[idx], axis=0))
+    a = rng.normal(size=(3, n))
+    np.testing.assert_array_equal(median_rows(a.copy()), np.median(a, axis=1))

@@ -1,0 +1,148 @@
+"""Interference-pattern (turns/amplitude) reading: turns, epochs, the reading against a lab's
+controls, and its place in the analysis output."""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _synth import weak_contraction  # noqa: E402
+
+from edxreview.signal import Recording, analyze_recording, segment_activity
+from edxreview.signal._interference import (
+    IP_FEATURES,
+    interference_epochs,
+    interference_stats,
+    read_interference,
+    turning_points,
+)
+from edxreview.signal._reference import build_lab_reference, read_lab_reference
+
+
+@pytest.mark.parametrize("x,thr,turns", [
+    ([0, 150, 100, 300, 0], 100, [0, 3]),       # the dip of 50 is no turn; the last extreme unconfirmed
+    ([0, 150, 100, 300, 0, 120], 100, [0, 3, 4]),
+    ([0, 50, 20, 60, 10], 100, []),             # never 100 apart
+    ([200, 0, 150, 149, 300, 100], 100, [0, 1, 4]),
+], ids=["rise with a small dip", "full zigzag", "below threshold", "starts falling"])
+def test_turns_are_reversals_of_at_least_the_threshold(x, thr, turns):
+    assert turning_points(np.array(x, float), thr).tolist() == turns
+
+
+def test_turns_alternate_and_every_swing_reaches_the_threshold():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=5000).cumsum() * 20
+    t = turning_points(x, 100.0)
+    swings = np.diff(x[t])
+    assert t.size > 10 and np.all(np.abs(swings) >= 100.0)
+    assert np.all(np.sign(swings[1:]) == -np.sign(swings[:-1]))  # up, down, up...
+
+
+UNITS = [(10.0, 1200.0, 3), (8.0, 900.0, 2), (12.0, 700.0, 4), (14.0, 1000.0, 3)]
+
+
+def _rec(scale=1.0, seed=1, units=UNITS, noise_uv=10.0, calibrated=True):
+    x, _ = weak_contraction(fs_hz=10000.0, duration_s=6.0, seed=seed, units=units,
+                            noise_uv=noise_uv)
+    return Recording(samples=x * scale, fs_hz=10000.0, calibrated=calibrated, name=f"r{seed}")
+
+
+def test_epochs_of_a_contraction_and_none_without_a_gain():
+    rec = _rec()
+    ep = interference_epochs(rec, segment_activity(rec))
+    assert len(ep) >= 6 and (ep["ip_turns_per_s"] > 0).all()
+    np.testing.assert_allclose(ep["ip_log_ratio"],
+                               np.log10(ep["ip_turns_per_s"] / ep["ip_mean_amplitude_uv"]))
+    # the same motor units three times larger over the same noise: larger changes between turns
+    big = _rec(units=[(r, a * 3, ph) for r, a, ph in UNITS])
+    ep3 = interference_epochs(big, segment_activity(big))
+    assert ep3["ip_mean_amplitude_uv"].mean() > 2 * ep["ip_mean_amplitude_uv"].mean()
+    raw = _rec(calibrated=False)
+    none = interference_epochs(raw, segment_activity(raw))
+    assert none.empty and "no gain" in none.attrs["reason"]
+
+
+def _controls(n=6):
+    rows, recs = [], []
+    for i in range(n):
+        rec = _rec(seed=20 + i)
+        ep = interference_epochs(rec, segment_activity(rec)).assign(recording=f"c{i}")
+        rows.append(ep)
+        recs.append({"recording": f"c{i}", "subject": f"c{i}", "muscle": "biceps_brachii"})
+    ep = pd.concat(rows, ignore_index=True)
+    ref = build_lab_reference(None, pd.DataFrame(recs), stats=interference_stats(ep),
+                              features=list(IP_FEATURES))
+    return ref
+
+
+def test_reading_against_the_controls():
+    ref = _controls()
+    assert set(ref.table.loc["biceps_brachii"].index) == set(IP_FEATURES)
+    own = _rec(seed=40)
+    r, z = read_interference(interference_epochs(own, segment_activity(own)), ref,
+                             "biceps_brachii")
+    assert r.pattern == "normal" and r.rule == "interference_ratio"
+    # many small turns (small, many units: the myopathic pattern) read above the controls' ratio
+    small = _rec(seed=41, units=[(u[0], u[1] / 4, 5) for u in UNITS * 2])
+    r, z = read_interference(interference_epochs(small, segment_activity(small)), ref,
+                             "biceps_brachii")
+    assert z.at["ip_log_ratio", "z"] > 0
+
+
+@pytest.mark.parametrize("case,rule", [("no reference", "interference_no_reference"),
+                                       ("other muscle", "interference_no_reference"),
+                                       ("too few epochs", "interference_too_few_epochs")])
+def test_no_reading_without_a_reference_or_enough_epochs(case, rule):
+    ref = _controls(5)
+    rec = _rec(seed=50)
+    ep = interference_epochs(rec, segment_activity(rec))
+    if case == "no reference":
+        r, _ = read_interference(ep, None, "biceps_brachii")
+    elif case == "other muscle":
+        r, _ = read_interference(ep, ref, "deltoid")
+    else:
+        r, _ = read_interference(ep.iloc[:2], ref, "biceps_brachii")
+    assert r.pattern == "indeterminate" and r.rule == rule
+
+
+def _cli(argv):
+    from edxreview.cli import emg
+
+    parser = argparse.ArgumentParser()
+    emg.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv).func(parser.parse_args(argv))
+
+
+@pytest.mark.slow
+def test_reference_build_holds_the_interference_features_and_analyze_reads_them(tmp_path):
+    files = []
+    for i in range(5):
+        x, _ = weak_contraction(seed=60 + i, duration_s=4.0, units=UNITS)
+        p = tmp_path / f"ctrl{i}.txt"
+        p.write_text("\n".join(f"{v:.2f}" for v in x))
+        files.append(str(p))
+    ref = tmp_path / "ref.toml"
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--muscle",
+                 "biceps_brachii", "--out", str(ref), "-q"]) == 0
+    feats = read_lab_reference(ref).table.loc["biceps_brachii"].index
+    assert set(IP_FEATURES) <= set(feats)
+    out = tmp_path / "out"
+    assert _cli(["emg", "analyze", *files[:2], "--fs", "10000", "--muscle", "biceps_brachii",
+                 "--reference", str(ref), "--subject", "S1", "--out", str(out), "-q",
+                 "--no-figures"]) == 0
+    rows = pd.read_csv(out / "recordings.csv")
+    assert set(rows["ip_rule"]) <= {"interference_ratio", "interference_too_few_epochs"}
+    subj = pd.read_csv(out / "subjects.csv")
+    assert subj.loc[0, "ip_rule"] == "interference_ratio" and np.isfinite(subj.loc[0, "z_ip_log_ratio"])
+
+
+def test_analysis_carries_the_second_reading():
+    a = analyze_recording(_rec(seed=70), muscle="biceps_brachii")
+    assert a.interference is not None and len(a.interference) >= 4
+    assert a.interference_reading.rule == "interference_no_reference"
+    row = a.recordings_row()
+    assert row["ip_epochs"] == len(a.interference) and row["ip_turns_per_s"] > 0
