@@ -8,7 +8,8 @@ import json
 import pytest
 
 import edxreview
-from edxreview import InvalidParameterError, demo_path, review, review_study
+from edxreview import InvalidParameterError, demo_path, review
+from edxreview._pipeline import review_study
 from edxreview._check import check_bool, check_option
 from edxreview._errors import OutputExistsError
 from edxreview.cli import main

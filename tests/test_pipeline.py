@@ -7,10 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from edxreview import demo_path, review_study
-from edxreview.classify import format_segments, lesion_segments
+from edxreview import demo_path
+from edxreview._pipeline import review_study
+from edxreview.classify._mri import format_segments, lesion_segments
 from edxreview.cli import main
-from edxreview.knowledge import load_anatomy, load_segments
+from edxreview.knowledge import load_anatomy
+from edxreview.knowledge._tables import load_segments
 
 PUBLISHED = {"emg_denervation": 13, "ncs_neuropathy": 7, "denervation_explained_by_ncs": 4,
              "ncs_abnormal_without_denervation": 2, "lmn_involvement": 9,
@@ -85,12 +87,12 @@ def test_segment_runs_are_formatted():
     ("Tib ant", "tibialis_anterior"), ("APB", "abductor_pollicis_brevis"),
 ])
 def test_clinical_spellings_resolve(spelling, muscle):
-    from edxreview.knowledge import normalize_key
+    from edxreview.knowledge._tables import normalize_key
     assert load_anatomy().muscle_aliases[normalize_key(spelling)] == muscle
 
 
 def test_fibular_means_peroneal():
-    from edxreview.knowledge import normalize_key
+    from edxreview.knowledge._tables import normalize_key
     assert load_anatomy().nerve_aliases[normalize_key("fibular")] == "peroneal"
 
 

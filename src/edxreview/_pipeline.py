@@ -21,12 +21,14 @@ from ._output import OutputFolder
 from ._privacy import deidentify_problems, deidentify_study, new_salt
 from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
-from .cohort import CI_METHODS, Table1, summarize_cohort
+from .cohort import Table1, summarize_cohort
+from .cohort._summary import CI_METHODS
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
-from .knowledge import (ReferenceSet, load_anatomy, load_reference, load_rules, status_counts,
-                        table_provenance)
+from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules
+from .knowledge._reference import status_counts
+from .knowledge._tables import table_provenance
 
 
 @dataclass(repr=False)

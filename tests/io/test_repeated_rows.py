@@ -4,7 +4,8 @@ import shutil
 
 import pandas as pd
 
-from edxreview import demo_path, review_study
+from edxreview import demo_path
+from edxreview._pipeline import review_study
 
 
 def test_repeated_muscle_on_one_side_warns_and_keeps_both(tmp_path):

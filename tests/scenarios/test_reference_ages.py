@@ -22,7 +22,7 @@ PERONEAL_AT_65 = {"P43": 43.0, "P42": 42.0, "P41": 41.0, "P39": 39.0}
 @pytest.fixture(scope="module")
 def values(tmp_path_factory):
     """One study holding every patient below, read once."""
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     study = Study()
     for pid, age in TIBIAL_3_MV.items():

@@ -9,7 +9,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synth import muap_shape, weak_contraction
 
-from edxreview.signal import Recording, sort_units
+from edxreview.signal import Recording
+from edxreview.signal._muap import sort_units
 from edxreview.signal._muap import (
     _fill_gaps,
     _merge_units,

@@ -14,11 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _synth import weak_contraction  # noqa: E402
 
 from edxreview._errors import InvalidInputError
-from edxreview.signal import (
-    build_lab_reference,
-    read_lab_reference,
-    read_muscle_against_reference,
-)
+from edxreview.signal._reference import build_lab_reference, read_lab_reference, read_muscle_against_reference
 from edxreview.signal._evaluate import (
     centroids_loso,
     evaluate,

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edxreview.synth import SHEET_NAMES, TRUTH_COLUMNS, generate_cohort, load_patterns
+from edxreview.synth import generate_cohort
+from edxreview.synth._generate import SHEET_NAMES, TRUTH_COLUMNS
+from edxreview.synth._study import load_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "src" / "edxreview" / "data" / "demo"

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..io import Study
-from ..knowledge import Anatomy, load_segments
+from ..knowledge import Anatomy
+from ..knowledge._tables import load_segments
 from .._tables import group_join, join_nonempty, map_text
 from ._localise import confined, plexus_label, plexus_lesions
 from ._mri import format_segment_runs, lesion_segments

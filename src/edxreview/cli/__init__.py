@@ -64,7 +64,7 @@ def print_results(summary: dict, console: Console, published: dict | None = None
         row = [m["label"], str(m["n"]), str(m["denominator"]),
                "—" if m["percent"] is None else f"{m['percent']:.1f}", ci]
         if published:
-            from ..cohort import PUBLISHED_N_PATIENTS
+            from ..cohort._summary import PUBLISHED_N_PATIENTS
 
             row.append(f"{published[key]}/{PUBLISHED_N_PATIENTS}")
         table.add_row(*row)
@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             from .._pipeline import demo_path
-            from ..cohort import PUBLISHED
+            from ..cohort._summary import PUBLISHED
 
             return _run_pipeline(demo_path(), args, console, PUBLISHED)
         if args.command == "run":

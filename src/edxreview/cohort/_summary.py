@@ -9,7 +9,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from .._check import check_option
-from ..classify import CLASSIFICATIONS
+from ..classify._classify import CLASSIFICATIONS
 
 CI_METHODS = {"wilson": "Wilson score interval", "beta": "Clopper–Pearson exact interval"}
 

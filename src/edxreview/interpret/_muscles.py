@@ -8,7 +8,8 @@ import pandas as pd
 
 from .._tables import join_nonempty
 from ..io import Study
-from ..knowledge import Anatomy, load_muap_reference
+from ..knowledge import Anatomy
+from ..knowledge._tables import load_muap_reference
 
 MUSCLE_COLUMNS = [
     "patient_id", "muscle", "side", "paraspinal_level", "nerve", "roots", "segments",

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
-from ..knowledge import load_anatomy, normalize_key, read_table
+from ..knowledge import load_anatomy
+from ..knowledge._tables import normalize_key, read_table
 from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._agreement import render_agreement
-from ._excel import write_workbook
-from ._figures import (plot_muscle_findings, plot_nerve_findings, plot_overlap,
-                       plot_segmental_map)
-from ._methods import describe_classifications, describe_rules
+from .._compat import private_names
 from ._render import render_cohort_report
 
 
@@ -35,7 +31,16 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     return render_cohort_report(result, out_dir, html=html, xlsx=xlsx)
 
 
-__all__ = ["describe_classifications", "describe_rules", "plot_muscle_findings",
-           "plot_nerve_findings", "plot_overlap", "plot_segmental_map", "render_agreement",
-           "render_report",
-           "write_workbook"]
+__all__ = ['render_report']
+
+# public before 0.2: importable with a DeprecationWarning
+__getattr__ = private_names(__name__, {
+    'render_agreement': '._agreement',
+    'write_workbook': '._excel',
+    'plot_muscle_findings': '._figures',
+    'plot_nerve_findings': '._figures',
+    'plot_overlap': '._figures',
+    'plot_segmental_map': '._figures',
+    'describe_classifications': '._methods',
+    'describe_rules': '._methods',
+})
