@@ -7,15 +7,18 @@ formatting of text for patients who need it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .._check import check_type
+from .._tables import group_join, join_nonempty, map_text
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
-from .._tables import group_join, join_nonempty, map_text
 from ._localise import confined, plexus_label, plexus_lesions
 from ._mri import format_segment_runs, lesion_segments
 
@@ -34,7 +37,28 @@ CLASSIFICATIONS = [
 
 @dataclass
 class Classification:
-    """Patient-level results plus the muscle and nerve tables annotated by the logic."""
+    """Patient-level results plus the muscle and nerve tables annotated by the logic.
+
+    Attributes
+    ----------
+    patients : DataFrame
+        One row per patient: inclusion, the six classifications, the segments and the
+        ``explanation`` of each decision (``patients.csv``).
+    muscles, nerves : DataFrame
+        The readings of :func:`edxreview.interpret.read_muscles` and
+        :func:`edxreview.interpret.read_nerves`, annotated with what the logic made of them.
+    mri_lesions : DataFrame
+        MRI lesions converted to cord segments and brainstem levels.
+    lesions : DataFrame
+        The peripheral lesions localised from the findings (spec §4.1).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> result = edxreview.review(edxreview.demo_path())
+    >>> int(result.patients["included"].sum())
+    59
+    """
 
     patients: pd.DataFrame
     muscles: pd.DataFrame
@@ -274,7 +298,30 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         ``patients`` has the columns of ``PATIENT_COLUMNS``; ``muscles`` gains
         ``explained_by_ncs`` and ``explained_by``; ``nerves`` gains ``counts_as_neuropathy`` and
         ``age_caveat``.
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not of the type listed above (checked before any work).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.knowledge import load_anatomy, load_reference, load_rules
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> anatomy, rules = load_anatomy(), load_rules()
+    >>> values = edxreview.interpret.flag_values(study, load_reference(), anatomy)
+    >>> nerves = edxreview.interpret.read_nerves(study, values, anatomy, rules)
+    >>> muscles = edxreview.interpret.read_muscles(study, anatomy, rules)
+    >>> result = edxreview.classify.classify_patients(study, nerves, muscles, anatomy, rules)
+    >>> int(result.patients["lmn_involvement"].sum())
+    9
     """
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    check_type('nerves', nerves, pd.DataFrame, 'the DataFrame from edxreview.interpret.read_nerves')
+    check_type('muscles', muscles, pd.DataFrame, 'the DataFrame from edxreview.interpret.read_muscles')
+    check_type('anatomy', anatomy, Anatomy, 'the Anatomy from edxreview.knowledge.load_anatomy')
+    check_type('rules', rules, Mapping, 'the Rules from edxreview.knowledge.load_rules')
     pts = _included(study)
     inc_ids = set(pts.loc[pts["included"], "patient_id"])
     n = _apply_age_rule(nerves, study, rules) if len(nerves) else nerves.assign(age_caveat=False, counts=False)

@@ -3,9 +3,12 @@ change, conduction block, focal slowing at a site, absent)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from .._check import check_type
 from .._tables import group_join, join_nonempty
 from ..io import Study
 from ..knowledge import Anatomy
@@ -73,7 +76,26 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         neuropathy by itself (sensory abnormality, demyelinating-range change, conduction block,
         focal slowing at an entrapment site, cranial nerve abnormality) before the age rule of
         :mod:`edxreview.classify` is applied; a low CMAP alone does not qualify.
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not of the type listed above (checked before any work).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.knowledge import load_anatomy, load_reference, load_rules
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> values = edxreview.interpret.flag_values(study, load_reference(), load_anatomy())
+    >>> nerves = edxreview.interpret.read_nerves(study, values, load_anatomy(), load_rules())
+    >>> nerves[["patient_id", "study", "nerve", "side", "reading"]].columns.size
+    5
     """
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    check_type('values', values, pd.DataFrame, 'the DataFrame from edxreview.interpret.flag_values')
+    check_type('anatomy', anatomy, Anatomy, 'the Anatomy from edxreview.knowledge.load_anatomy')
+    check_type('rules', rules, Mapping, 'the Rules from edxreview.knowledge.load_rules')
     parts = [_read_motor(study, values, anatomy, rules), _read_sensory(values, rules),
              _read_blink(values)]
     parts = [p for p in parts if len(p)]

@@ -22,6 +22,13 @@ def load_study(path):
     ------
     InvalidWorkbookError
         With every problem found.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> len(study.tables["patients"]), study.rows["emg"]["used"]
+    (59, 452)
     """
     return validate_workbook(read_workbook(path))
 

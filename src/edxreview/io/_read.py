@@ -50,6 +50,13 @@ class RawWorkbook:
         Checksum of the input (of every sheet file, in name order, for folders).
     problems : list of Problem
         Structural problems found while reading (unreadable files, formula cells, dates…).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> raw = edxreview.io.read_workbook(edxreview.demo_path())
+    >>> raw.headers["patients"]["patient_id"], raw.problems
+    ('patient_id', [])
     """
 
     sheets: dict[str, pd.DataFrame]
@@ -839,6 +846,13 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     ------
     InvalidWorkbookError
         The path does not exist or the file cannot be opened at all.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> raw = edxreview.io.read_workbook(edxreview.demo_path())
+    >>> sorted(raw.sheets)  # doctest: +NORMALIZE_WHITESPACE
+    ['blink_reflex', 'emg', 'f_waves', 'mri', 'ncs_motor', 'ncs_sensory', 'patients']
     """
     path = Path(path)
     kind = _path_kind(path)

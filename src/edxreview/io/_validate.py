@@ -56,6 +56,13 @@ class Study:
     source : Path
     sha256 : str
     format : str
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> study.format, study.rows["patients"]["rejected"]
+    ('csv', 0)
     """
 
     tables: dict[str, pd.DataFrame]
@@ -354,6 +361,14 @@ def validate_workbook(raw: RawWorkbook) -> Study:
     ------
     InvalidWorkbookError
         With every problem found (errors and warnings) when any error was found.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> raw = edxreview.io.read_workbook(edxreview.demo_path())
+    >>> study = edxreview.io.validate_workbook(raw)
+    >>> study.tables["ncs_motor"]["latency_ms"].dtype
+    dtype('float64')
     """
     anatomy = load_anatomy()
     plausibility = _load_plausibility()

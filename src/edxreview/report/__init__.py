@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._check import check_bool
 from .._compat import private_names
 from ._render import render_cohort_report
 
@@ -26,7 +27,23 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     -------
     Path
         The path of ``report.html``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``html`` or ``xlsx`` is not a bool.
+    OSError
+        ``out_dir`` cannot be created or written.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> result = edxreview.review(edxreview.demo_path())
+    >>> edxreview.report.render_report(result, "report-only", xlsx=False).name
+    'report.html'
     """
+    check_bool("html", html)
+    check_bool("xlsx", xlsx)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return render_cohort_report(result, out_dir, html=html, xlsx=xlsx)
 

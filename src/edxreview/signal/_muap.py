@@ -54,6 +54,7 @@ import pandas as pd
 from scipy import ndimage
 from scipy import signal as sps
 
+from edxreview._check import check_option
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
@@ -1026,9 +1027,16 @@ def sort_units(
     Returns
     -------
     Decomposition
+
+    Raises
+    ------
+    InvalidParameterError
+        ``method`` is neither ``"peel"`` nor ``"pursuit"`` (checked before any work).
     """
     prm = load_signal_parameters()
     pd_, ps = prm["detection"], prm["sorting"]
+    method = check_option("method", ps["method"] if method is None else method,
+                          ("peel", "pursuit"))
     measure, detect = filter_bands(rec)
     fs = rec.fs_hz
     if detections is None:
@@ -1058,9 +1066,6 @@ def sort_units(
     temps = _long_templates(det_q, members, half, half)
     merge_shift = max(shift, int(round(ps["merge_shift_ms"] * 1e-3 * fs_q)))
     temps = _merge_templates(temps, merge_shift, ps["merge_residual_fraction"])
-    method = ps["method"] if method is None else method
-    if method not in ("peel", "pursuit"):
-        raise ValueError(f"unknown decomposition method {method!r} (peel or pursuit)")
     if method == "pursuit":
         samples, units, resid, temps = _decompose(
             det_q, temps, fs_q, threshold, sd**2, ps, pd_["min_separation_ms"],

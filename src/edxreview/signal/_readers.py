@@ -114,6 +114,14 @@ class Recording:
         Header comments parsed into key/value pairs where recognisable (``age``, ``muscle``...).
     notes : list of str
         Things noticed while reading (clipping, replaced first sample).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import Recording
+    >>> rec = Recording(samples=np.zeros(40_000), fs_hz=20_000.0, calibrated=True, name="demo")
+    >>> rec.duration_s, rec.unit
+    (2.0, 'uV')
     """
 
     samples: np.ndarray
@@ -198,6 +206,19 @@ def read_signal(
         :data:`GAIN_RANGE_ADU_PER_MV`, a data file outside the header's folder).
     InvalidParameterError
         An argument is out of range (unknown format, ``fs_hz`` outside :data:`FS_RANGE_HZ`...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import read_signal
+    >>> np.zeros(20_000, dtype="<i2").tofile("quiet.bin")  # 1 s of int16 samples
+    >>> rec = read_signal("quiet.bin", format="raw", fs_hz=20_000, gain_adu_per_mv=1000)
+    >>> rec.duration_s, rec.calibrated
+    (1.0, True)
+    >>> read_signal("quiet.bin", format="raw")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    edxreview._errors.InvalidParameterError: ...
     """
     _check_choice("format", format, _FORMATS)
     check_header_bytes(header_bytes)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._errors import InvalidParameterError
 from ._draw import draw_categories, draw_uniform, round_within
 from ._study import (
     EMG_COLUMNS,
@@ -165,7 +166,7 @@ def set_emg(rng, study: SynthStudy, ids, muscle: str, sides, finding: str, param
     elif finding == "decreased_activation":
         rows["recruitment"] = "decreased_activation"
     elif finding != "normal":
-        raise ValueError(f"unknown EMG finding {finding!r}")
+        raise InvalidParameterError(f"unknown EMG finding {finding!r} in the patterns")
     rows["required"] = True
     replace_emg_rows(study, rows)
 
@@ -429,7 +430,7 @@ def _set_background_finding(rng, study, ids, finding, params) -> None:
     elif finding == "reduced_recruitment":
         study.emg.loc[chosen, "recruitment"] = "reduced"
     else:
-        raise ValueError(f"unknown background finding {finding!r}")
+        raise InvalidParameterError(f"unknown background finding {finding!r} in the patterns")
     study.emg.loc[chosen, "required"] = True
 
 
