@@ -16,8 +16,8 @@ from edxreview.cli import main
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return review(demo_path())
+def demo(demo_result):
+    return demo_result
 
 
 # --- the shared checker -------------------------------------------------------------------
@@ -184,8 +184,10 @@ def test_write_checks_its_arguments_first(demo, tmp_path):
 # --- the docstring examples run -----------------------------------------------------------
 
 @pytest.mark.parametrize("module", ["edxreview._pipeline", "edxreview._check"])
-def test_docstring_examples_run(module):
+def test_docstring_examples_run(module, tmp_path, monkeypatch):
     import importlib
+
+    monkeypatch.chdir(tmp_path)  # examples that write a folder write it here
 
     mod = importlib.import_module(module)
     failed, attempted = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)

@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from edxreview._check import check_option, check_type
 from edxreview._errors import InvalidParameterError, SignalFileError
 from edxreview.signal._classify import (
     Reading,
@@ -292,9 +293,14 @@ def analyze_recording(
     >>> analysis.reading.pattern, analysis.reading.rule  # no lab reference: not judged
     ('indeterminate', 'no_reference')
     """
-    if isinstance(reference, str) and reference != "illustrative":
-        raise InvalidParameterError(
-            f"reference {reference!r} is not a lab reference or 'illustrative'.")
+    check_type("rec", rec, Recording, "a Recording from edxreview.signal.read_signal")
+    if isinstance(reference, str):
+        check_option("reference", reference, ("illustrative",))
+    elif reference is not None:
+        check_type("reference", reference, LabReference,
+                   "a LabReference (emg reference build), 'illustrative' or None")
+    if sorting is not None:
+        check_option("sorting", sorting, ("peel", "pursuit"))
     check_age(age_years)
     check_recording(rec)
     notes = list(rec.notes)

@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from edxreview._check import check_option
 from edxreview._errors import InvalidParameterError, SignalFileError
 
 logger = logging.getLogger(__name__)
@@ -154,17 +155,6 @@ class Recording:
         return (self.samples <= lo) | (self.samples >= hi)
 
 
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        import difflib
-
-        close = difflib.get_close_matches(str(value), allowed, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InvalidParameterError(
-            f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}.{hint}"
-        )
-
-
 def read_signal(
     path: str | Path,
     format: SignalFormat = "auto",
@@ -220,7 +210,7 @@ def read_signal(
     ...
     edxreview._errors.InvalidParameterError: ...
     """
-    _check_choice("format", format, _FORMATS)
+    check_option("format", format, _FORMATS)
     check_header_bytes(header_bytes)
     if header_bytes and format not in ("raw", "auto"):
         raise InvalidParameterError("header_bytes applies to raw int16 files only.")
@@ -519,7 +509,8 @@ def _read_edf(p: Path) -> Recording:
             # refused above, with the field named
             warnings.simplefilter("ignore")
             edf = edfio.read_edf(p)
-    except Exception as exc:  # edfio raises ValueError and others for broken files
+    except Exception as exc:  # noqa: BLE001 - boundary: edfio raises many types (ValueError,
+        # IndexError, struct errors…) for a broken file a user gives us
         raise SignalFileError(f"{p}: not a readable EDF/EDF+ file ({exc}).") from None
     try:
         signals = [s for s in edf.signals]
@@ -556,7 +547,8 @@ def _read_edf(p: Path) -> Recording:
         pat = edf.patient
         if getattr(pat, "age", None) is not None:
             meta["age"] = str(pat.age)
-    except Exception:  # patient field not EDF+ conformant: fine, no metadata
+    except (ValueError, TypeError, AttributeError, IndexError):  # patient field not EDF+
+        # conformant (edfio parses it on first use): fine, no metadata
         pass
     try:
         check_sampling_rate(fs_hz, "sampling frequency")
