@@ -1,6 +1,5 @@
 """The bundled demo cohort end to end, the knowledge maps the logic relies on, and layout rules."""
 
-import ast
 import json
 from pathlib import Path
 
@@ -21,8 +20,8 @@ TRUTH = Path(__file__).parent / "data" / "demo_cohort_truth.csv"
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return review_study(demo_path())
+def demo(demo_result):
+    return demo_result
 
 
 def test_demo_derives_the_published_counts(demo):
@@ -94,21 +93,3 @@ def test_clinical_spellings_resolve(spelling, muscle):
 def test_fibular_means_peroneal():
     from edxreview.knowledge._tables import normalize_key
     assert load_anatomy().nerve_aliases[normalize_key("fibular")] == "peroneal"
-
-
-_ORDER = ["io", "knowledge", "interpret", "classify", "cohort", "report"]
-
-
-@pytest.mark.parametrize("package", _ORDER)
-def test_imports_flow_one_way(package):
-    """io → knowledge → interpret → classify → cohort → report; nothing imports cli."""
-    root = Path(__file__).resolve().parents[1] / "src" / "edxreview" / package
-    later = set(_ORDER[_ORDER.index(package) + 1:]) | {"cli"}
-    if package == "io":
-        later.discard("knowledge")  # the validator looks names up in the anatomy vocabulary
-    for path in root.rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
-                top = node.module.split(".")[0]
-                assert top not in later, f"{path.name} imports {node.module}"
