@@ -955,10 +955,9 @@ def _decompose(
         samples, units, resid, bad = run(temps)
     # a unit that passed the previous pass is kept: only its worse fits within the refractory
     # interval go (a small unit's template also fits some background spikes); one that now
-    # fires locked to a larger unit is part of that unit's potential
-    # fires locked to a larger unit is part of that unit's potential. Units that go (those too
-    # with too few discharges, as sort_units drops them) would have taken the place of others' discharges in
-    # superimpositions: the pursuit is run again without them.
+    # fires locked to a larger unit is part of that unit's potential. Units that go (and those
+    # with too few discharges, which sort_units drops) would have taken the place of other
+    # units' discharges in superimpositions: the pursuit is run again without them.
     n_least = max(p["min_discharges"], p["min_rate_hz"] * detect.size / fs_hz)
     for _ in range(3):
         trains = [samples[units == k] for k in range(temps.shape[0])]

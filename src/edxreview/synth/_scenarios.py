@@ -26,7 +26,6 @@ from ._study import (
     brainstem_rows,
     cord_lesion_rows,
     draw_blink_normal,
-    draw_fwave_normal,
     draw_motor_normal,
     draw_random_cord_lesions,
     draw_sensory_normal,
@@ -76,10 +75,6 @@ def ensure_motor(rng, study, ids, sides, nerve, params) -> np.ndarray:
 def ensure_sensory(rng, study, ids, sides, nerve, params) -> np.ndarray:
     """Make sure a sensory study of ``nerve`` exists on ``sides``."""
     return _ensure(rng, study, "sensory", draw_sensory_normal, ids, sides, nerve, params)
-
-
-def ensure_fwave(rng, study, ids, sides, nerve, params) -> np.ndarray:
-    return _ensure(rng, study, "fwave", draw_fwave_normal, ids, sides, nerve, params)
 
 
 def ensure_blink(rng, study, ids, params) -> None:
