@@ -183,6 +183,7 @@ def test_write_checks_its_arguments_first(demo, tmp_path):
 
 # --- the docstring examples run -----------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["edxreview._pipeline", "edxreview._check"])
 def test_docstring_examples_run(module, tmp_path, monkeypatch):
     import importlib

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "docs" / "examples" / "review.ipynb"
 
 
+@pytest.mark.slow
 def test_the_example_notebook_runs(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat", reason="nbformat is in the dev extra")
     import matplotlib

@@ -338,8 +338,30 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
             pd.DataFrame(columns=["_mid", "element"])
         pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
                                      "pn_text", "prox_text", "proximal_f"])
-    # --- muscles explained by NCS (spec §4.1: localised nerve lesions, plexus elements,
-    # polyneuropathy territory, then unlocalised nerve lesions confined to their own muscles)
+    mus, lesions, plex, all_lesions, pats = _explain_denervation(
+        mus, n, lesions, plex, cov_muscles, pats, anatomy, rules)
+    pts = _patient_measures(pts, mus, n, pats, anatomy)
+    pts, les, matched_lesion = _segments_and_mri(pts, mus, study, inc_ids, rules)
+    for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
+        pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
+    pts.loc[~pts["included"], "denervation_type"] = "none"
+    pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
+    n = n.rename(columns={"counts": "counts_as_neuropathy"})
+    mus = mus.drop(columns="_mid")
+    return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
+
+
+def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
+                         plex: pd.DataFrame, cov_muscles: pd.DataFrame, pats: pd.DataFrame,
+                         anatomy: Anatomy, rules: Mapping):
+    """Which denervated muscles the NCS findings explain, and by which lesion.
+
+    Spec §4.1, in order: localised nerve lesions (muscles beyond the lesion site), plexus
+    elements, the polyneuropathy territory, then unlocalised nerve lesions confined to their own
+    muscles. ``mus`` gains ``explained_by``, ``explained_by_ncs`` and ``unexplained``; the
+    lesions their muscle counts and sided labels; ``pats`` its ``neuropathy_pattern`` text.
+    Returns ``(mus, lesions, plex, all_lesions, pats)``.
+    """
     den = mus[mus["denervation"] & mus["included"]].copy()
     cover = []                                   # (_mid, lesion_key) pairs
     lesions = lesions.reset_index(drop=True)
@@ -430,8 +452,13 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     else:
         pats["neuropathy_pattern"] = pd.Series(dtype=object)
     mus["unexplained"] = mus["denervation"] & mus["included"] & ~mus["explained_by_ncs"]
+    return mus, lesions, plex, all_lesions, pats
 
-    # --- patient-level ------------------------------------------------------------------------
+
+def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pats: pd.DataFrame,
+                      anatomy: Anatomy) -> pd.DataFrame:
+    """The patient-level classifications from the muscle and nerve readings, with the
+    denervated muscles and abnormal nerves as text."""
     dm = mus[mus["denervation"] & mus["included"]]
     g = dm.groupby("patient_id")
     per = pd.DataFrame({
@@ -462,8 +489,14 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         pts["abnormal_nerves"] = map_text(pts["patient_id"], group_join(counted["patient_id"], ab, distinct=True))
     else:
         pts["abnormal_nerves"] = ""
+    return pts
 
-    # --- segments and MRI ---------------------------------------------------------------------
+
+def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_ids: set,
+                      rules: Mapping):
+    """The cord segments and brainstem nuclei of the unexplained denervation, the MRI lesions
+    as segments, and whether an MRI lesion matches (spec §4, within the rules' tolerance).
+    Returns ``(pts, mri_lesions, matched_lesion)``."""
     seg_axis = load_segments()["position"]
     un = mus[mus["unexplained"]].copy()
     un_seg = un[["patient_id", "segments", "nucleus", "brainstem_level"]].copy()
@@ -500,15 +533,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     matched_segments = format_segment_runs(hit["patient_id"], hit["pos"])
     matched_lesion = (matched_lesion + "|" + matched_segments.reindex(matched_lesion.index).fillna("")
                       ) if len(matched_lesion) else matched_lesion
-
-    for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
-        pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
-    pts.loc[~pts["included"], "denervation_type"] = "none"
-    pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
-    n = n.rename(columns={"counts": "counts_as_neuropathy"})
-    mus = mus.drop(columns="_mid")
-    return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
-
+    return pts, les, matched_lesion
 
 LESION_COLUMNS = ["patient_id", "side", "kind", "nerve", "element", "site", "localised", "label",
                   "n_muscles_explained", "findings"]

@@ -127,16 +127,40 @@ def _pivot_param(values: pd.DataFrame, study: str, param: str, keys: list[str]) 
 
 
 def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
+    """One reading per motor recording (ulnar to ADM and to FDI are two studies of one nerve):
+    the distal CMAP and F-wave against their limits, distal entrapment, the segments (block,
+    slowing, focal slowing across entrapment sites), then the flags and the reading's text."""
     motor = study.tables["ncs_motor"]
     fw = values[values["study"] == "f_wave"]
     if not len(motor) and not len(fw):
         return pd.DataFrame()
     seq = _motor_sequence(motor, anatomy)
-    dm = rules["demyelination"]
-    cb_rules = rules["conduction_block"]
-    # one reading per recording (ulnar to ADM and to FDI are two studies of one nerve)
-    nkeys = ["patient_id", "nerve", "side"]
-    keys = nkeys + ["recording_site"]
+    g = _motor_values(seq, values, fw)
+    g = _distal_entrapment(g, rules)
+    g = _segment_findings(g, seq, values, anatomy, rules)
+    g = _motor_flags(g, values, anatomy, rules)
+    g["reading"] = _motor_reading(g)
+    g["study"] = "motor"
+    g["lesion_nerve"] = np.where(g["lesion_site"].notna(), g["nerve"], None)
+    g["distal_amplitude_fraction_of_lln"] = g["amp_frac"].round(3)
+    # the typed values behind a block or focal slowing (findings table)
+    for src, dst, on in (("event_ratio", "block_ratio", "conduction_block"),
+                         ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
+                         ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
+        col = g[src] if src in g else pd.Series(np.nan, index=g.index)
+        g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
+    g["reference"] = ""
+    return g
+
+
+_NKEYS = ["patient_id", "nerve", "side"]
+_KEYS = _NKEYS + ["recording_site"]
+
+
+def _motor_values(seq: pd.DataFrame, values: pd.DataFrame, fw: pd.DataFrame) -> pd.DataFrame:
+    """One row per recording (F-wave-only nerves included): the distal CMAP amplitude and
+    latency and the F-wave latency, each with its limit and no-response flag."""
+    nkeys, keys = _NKEYS, _KEYS
     vm = values[values["study"] == "motor"]
     groups = seq[seq["seq"] == 0][keys + ["stim_site"]].drop_duplicates(keys)
     # f-waves for nerves without a motor row still get a reading
@@ -157,6 +181,13 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g["amp_nr"] = g["amp_nr"].fillna(False).astype(bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         g["amp_frac"] = np.where(g["amp_nr"], 0.0, g["amp"] / g["amp_lln"])
+    return g
+
+
+def _distal_entrapment(g: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """Demyelinating-range distal and F latencies, and distal entrapment (carpal tunnel,
+    Guyon): DML > ULN with a CMAP axon loss cannot explain."""
+    dm = rules["demyelination"]
     preserved = g["amp_frac"] >= dm["cmap_preserved_fraction_of_lln"]
     g["absent"] = g["amp_nr"]
     dl_thr = np.where(preserved, dm["distal_latency_fraction_of_uln_preserved"],
@@ -165,8 +196,6 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
                      dm["f_latency_fraction_of_uln_reduced"])
     dl_demyel = (g["dl"] > dl_thr * g["dl_uln"]).fillna(False)
     f_demyel = (g["f"] > f_thr * g["f_uln"]).fillna(False)
-
-    # distal entrapment (carpal tunnel, Guyon): DML > ULN with a CMAP axon loss cannot explain
     distal_ent = pd.DataFrame(rules.get("distal_entrapment", []))
     g = g.reset_index()
     g["focal_site"] = None
@@ -185,8 +214,14 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g["dl_demyel_raw"] = dl_demyel.to_numpy()
     g["dl_demyel"] = dl_demyel.to_numpy() & ~is_distal
     g["f_demyel"] = f_demyel.to_numpy()
+    return g
 
-    # segments: conduction block, slowing, focal slowing across entrapment sites
+
+def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
+                      rules: dict) -> pd.DataFrame:
+    """Conduction block, slowing and focal slowing across entrapment sites, per recording."""
+    keys = _KEYS
+    dm, cb_rules = rules["demyelination"], rules["conduction_block"]
     seg = seq[seq["seq"] > 0].copy() if len(seq) else seq
     g["cb"] = False
     g["cv_demyel"] = False
@@ -268,6 +303,14 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         g["cb_rank"] = g["seg_rank"]
     else:
         g["focal"] = False
+    return g
+
+
+def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules: dict
+                 ) -> pd.DataFrame:
+    """Lesion site and rank, demyelinating, axonal, proximal (F-wave), facial and abnormal."""
+    nkeys, keys = _NKEYS, _KEYS
+    dm = rules["demyelination"]
     dist_rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
     fs = g["focal_site"]
     site_rank_of_focal = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], fs.fillna("")])).to_numpy()
@@ -303,6 +346,11 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g = g.merge(motor_flag, on=keys, how="left").merge(f_flag, on=nkeys, how="left")
     g["flag_any"] = g["flag_motor"].fillna(False).astype(bool) | g["flag_f"].fillna(False).astype(bool)
     g["abnormal"] = g["flag_any"].fillna(False).astype(bool) | g["qualifies"] | g["side_ratio_low"]
+    return g
+
+
+def _motor_reading(g: pd.DataFrame) -> np.ndarray:
+    """The reading of each recording in words, from its flags."""
     labels = []
     g["_demyel_distal"] = g["demyelinating"] & ~g["f_proximal"]
     for col, text in (("absent", "absent response"), ("conduction_block", "conduction block"),
@@ -319,18 +367,7 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     reading = np.where(g["facial_abnormal"] & (pd.Series(reading) == ""), "facial CMAP abnormal", reading)
     reading = np.where(pd.Series(reading) == "", np.where(g["abnormal"], "borderline (F-wave or minor)",
                                                           "normal"), reading)
-    g["reading"] = reading
-    g["study"] = "motor"
-    g["lesion_nerve"] = np.where(g["lesion_site"].notna(), g["nerve"], None)
-    g["distal_amplitude_fraction_of_lln"] = g["amp_frac"].round(3)
-    # the typed values behind a block or focal slowing (findings table)
-    for src, dst, on in (("event_ratio", "block_ratio", "conduction_block"),
-                         ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
-                         ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
-        col = g[src] if src in g else pd.Series(np.nan, index=g.index)
-        g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
-    g["reference"] = ""
-    return g
+    return reading
 
 
 def _facial_abnormal(values: pd.DataFrame) -> pd.DataFrame:
