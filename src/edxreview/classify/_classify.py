@@ -351,16 +351,16 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
 
 
-def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
-                         plex: pd.DataFrame, cov_muscles: pd.DataFrame, pats: pd.DataFrame,
-                         anatomy: Anatomy, rules: Mapping):
-    """Which denervated muscles the NCS findings explain, and by which lesion.
+def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
+                  cov_muscles: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatomy,
+                  rules: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(_mid, lesion_key)`` pairs: each denervated muscle and a lesion that explains it.
 
-    Spec §4.1, in order: localised nerve lesions (muscles beyond the lesion site), plexus
-    elements, the polyneuropathy territory, then unlocalised nerve lesions confined to their own
-    muscles. ``mus`` gains ``explained_by``, ``explained_by_ncs`` and ``unexplained``; the
-    lesions their muscle counts and sided labels; ``pats`` its ``neuropathy_pattern`` text.
-    Returns ``(mus, lesions, plex, all_lesions, pats)``.
+    Localised nerve lesions explain the muscles their nerve supplies beyond the site; plexus
+    elements their muscles; a polyneuropathy its territory (distal lower-limb muscles, upper
+    limb when the upper limbs are involved, proximal too when demyelinating); then an
+    unlocalised nerve lesion the remaining muscles confined to its nerve. The lesions and
+    plexus elements are returned with their ``lesion_key``.
     """
     den = mus[mus["denervation"] & mus["included"]].copy()
     cover = []                                   # (_mid, lesion_key) pairs
@@ -400,6 +400,21 @@ def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFra
         conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
                           on=["patient_id", "side", "lesion_nerve"])
         cover = pd.concat([cover, conf[["_mid", "lesion_key"]]], ignore_index=True)
+    return cover, lesions, plex
+
+
+def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
+                         plex: pd.DataFrame, cov_muscles: pd.DataFrame, pats: pd.DataFrame,
+                         anatomy: Anatomy, rules: Mapping):
+    """Which denervated muscles the NCS findings explain, and by which lesion.
+
+    Spec §4.1, in order: localised nerve lesions (muscles beyond the lesion site), plexus
+    elements, the polyneuropathy territory, then unlocalised nerve lesions confined to their own
+    muscles. ``mus`` gains ``explained_by``, ``explained_by_ncs`` and ``unexplained``; the
+    lesions their muscle counts and sided labels; ``pats`` its ``neuropathy_pattern`` text.
+    Returns ``(mus, lesions, plex, all_lesions, pats)``.
+    """
+    cover, lesions, plex = _lesion_cover(mus, lesions, plex, cov_muscles, pats, anatomy, rules)
     n_explained = cover["lesion_key"].value_counts()
 
     def count_and_side(frame: pd.DataFrame) -> None:

@@ -217,6 +217,25 @@ def _distal_entrapment(g: pd.DataFrame, rules: dict) -> pd.DataFrame:
     return g
 
 
+def _first_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The most distal block or focal slowing of each recording, with its text (the CMAP
+    amplitudes and their ratio) and the values behind it."""
+    first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
+    if len(first_event):
+        first_event = first_event.assign(cb_text=np.where(
+            first_event["cb"],
+            " (CMAP " + first_event["distal_amplitude_mv"].map("{:g}".format).astype(object) + " → "
+            + first_event["amplitude_mv"].map("{:g}".format).astype(object) + " mV, "
+            + (100 * first_event["amplitude_ratio"]).round(0).map("{:.0f}".format).astype(object)
+            + " % of distal)", ""))
+    else:
+        first_event = first_event.assign(cb_text=pd.Series(dtype=object))
+    first_event = first_event.assign(event_ratio=first_event["amplitude_ratio"],
+                                     event_velocity=first_event["velocity_m_s"],
+                                     event_prev_velocity=first_event["prev_velocity_m_s"])
+    return first_event
+
+
 def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
                       rules: dict) -> pd.DataFrame:
     """Conduction block, slowing and focal slowing across entrapment sites, per recording."""
@@ -271,19 +290,7 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
         seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])
         agg = seg.groupby(keys, sort=False).agg(
             cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
-        first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
-        if len(first_event):
-            first_event = first_event.assign(cb_text=np.where(
-                first_event["cb"],
-                " (CMAP " + first_event["distal_amplitude_mv"].map("{:g}".format).astype(object) + " → "
-                + first_event["amplitude_mv"].map("{:g}".format).astype(object) + " mV, "
-                + (100 * first_event["amplitude_ratio"]).round(0).map("{:.0f}".format).astype(object)
-                + " % of distal)", ""))
-        else:
-            first_event = first_event.assign(cb_text=pd.Series(dtype=object))
-        first_event = first_event.assign(event_ratio=first_event["amplitude_ratio"],
-                                         event_velocity=first_event["velocity_m_s"],
-                                         event_prev_velocity=first_event["prev_velocity_m_s"])
+        first_event = _first_events(seg, keys)
         agg = agg.join(first_event.set_index(keys)[["seg_site", "seg_rank", "across", "cb_text",
                                                     "event_ratio", "event_velocity",
                                                     "event_prev_velocity"]],
