@@ -21,7 +21,7 @@ CACHE = HERE / ".cache"
 _CHILD = r"""
 import json, resource, sys, time, tempfile
 from pathlib import Path
-from edxreview import review_study, write_outputs
+from edxreview._pipeline import review_study, write_outputs
 from edxreview.report import render_report
 path = sys.argv[1]
 stages, last = {}, [time.perf_counter(), None]

@@ -8,15 +8,16 @@ import json
 import pytest
 
 import edxreview
-from edxreview import InvalidParameterError, demo_path, review, review_study
+from edxreview import InvalidParameterError, demo_path, review
+from edxreview._pipeline import review_study
 from edxreview._check import check_bool, check_option
 from edxreview._errors import OutputExistsError
 from edxreview.cli import main
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return review(demo_path())
+def demo(demo_result):
+    return demo_result
 
 
 # --- the shared checker -------------------------------------------------------------------
@@ -182,9 +183,12 @@ def test_write_checks_its_arguments_first(demo, tmp_path):
 
 # --- the docstring examples run -----------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["edxreview._pipeline", "edxreview._check"])
-def test_docstring_examples_run(module):
+def test_docstring_examples_run(module, tmp_path, monkeypatch):
     import importlib
+
+    monkeypatch.chdir(tmp_path)  # examples that write a folder write it here
 
     mod = importlib.import_module(module)
     failed, attempted = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)

@@ -1,16 +1,17 @@
 """The bundled demo cohort end to end, the knowledge maps the logic relies on, and layout rules."""
 
-import ast
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from edxreview import demo_path, review_study
-from edxreview.classify import format_segments, lesion_segments
+from edxreview import demo_path
+from edxreview._pipeline import review_study
+from edxreview.classify._mri import format_segments, lesion_segments
 from edxreview.cli import main
-from edxreview.knowledge import load_anatomy, load_segments
+from edxreview.knowledge import load_anatomy
+from edxreview.knowledge._tables import load_segments
 
 PUBLISHED = {"emg_denervation": 13, "ncs_neuropathy": 7, "denervation_explained_by_ncs": 4,
              "ncs_abnormal_without_denervation": 2, "lmn_involvement": 9,
@@ -19,8 +20,8 @@ TRUTH = Path(__file__).parent / "data" / "demo_cohort_truth.csv"
 
 
 @pytest.fixture(scope="module")
-def demo():
-    return review_study(demo_path())
+def demo(demo_result):
+    return demo_result
 
 
 def test_demo_derives_the_published_counts(demo):
@@ -85,28 +86,10 @@ def test_segment_runs_are_formatted():
     ("Tib ant", "tibialis_anterior"), ("APB", "abductor_pollicis_brevis"),
 ])
 def test_clinical_spellings_resolve(spelling, muscle):
-    from edxreview.knowledge import normalize_key
+    from edxreview.knowledge._tables import normalize_key
     assert load_anatomy().muscle_aliases[normalize_key(spelling)] == muscle
 
 
 def test_fibular_means_peroneal():
-    from edxreview.knowledge import normalize_key
+    from edxreview.knowledge._tables import normalize_key
     assert load_anatomy().nerve_aliases[normalize_key("fibular")] == "peroneal"
-
-
-_ORDER = ["io", "knowledge", "interpret", "classify", "cohort", "report"]
-
-
-@pytest.mark.parametrize("package", _ORDER)
-def test_imports_flow_one_way(package):
-    """io → knowledge → interpret → classify → cohort → report; nothing imports cli."""
-    root = Path(__file__).resolve().parents[1] / "src" / "edxreview" / package
-    later = set(_ORDER[_ORDER.index(package) + 1:]) | {"cli"}
-    if package == "io":
-        later.discard("knowledge")  # the validator looks names up in the anatomy vocabulary
-    for path in root.rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
-                top = node.module.split(".")[0]
-                assert top not in later, f"{path.name} imports {node.module}"

@@ -21,7 +21,7 @@ ALGIERS = DATA / "mendeley-algiers"
 N2001_ARGS = ["--format", "raw", "--fs", "23437.5", "--gain", "13107"]  # data README
 
 
-@pytest.mark.skipif(not PHYSIONET.is_dir(), reason="../shared/data/physionet-emgdb is absent")
+@pytest.mark.shared_data("physionet-emgdb")
 def test_physionet_without_a_reference_measures_but_does_not_judge(tmp_path):
     files = [str(PHYSIONET / f"emg_{k}.hea") for k in ("healthy", "myopathy", "neuropathy")]
     assert main(["emg", "analyze", *files, "--muscle", "tibialis_anterior", "--out",
@@ -33,7 +33,7 @@ def test_physionet_without_a_reference_measures_but_does_not_judge(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not N2001.is_dir(), reason="../shared/data/emglab-n2001 is absent")
+@pytest.mark.shared_data("emglab-n2001")
 def test_n2001_reference_from_the_control_and_a_subject_read_against_it(tmp_path):
     """C01's vastus medialis recordings as the lab reference; the ALS subject's VM pooled
     (A01 is not in the reference) gets z-scores and a reading from the rule; its biceps has no
@@ -63,7 +63,7 @@ def test_n2001_reference_from_the_control_and_a_subject_read_against_it(tmp_path
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not ALGIERS.is_dir(), reason="../shared/data/mendeley-algiers is absent")
+@pytest.mark.shared_data("mendeley-algiers")
 def test_algiers_reference_is_built_from_its_healthy_subjects(tmp_path):
     m = pd.read_csv(ALGIERS / "MANIFEST.csv")
     ctrl = m[(m["group"] == "healthy") & (m["muscle"] == "deltoid")].head(6)

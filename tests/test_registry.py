@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from edxreview import review_study
+from edxreview._pipeline import review_study
 from edxreview.cli import main
 
 FLAGS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",

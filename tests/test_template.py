@@ -3,7 +3,7 @@
 from openpyxl import load_workbook
 
 from edxreview.cli import main
-from edxreview.io import SHEETS
+from edxreview.io._schema import SHEETS
 
 
 def test_template_has_every_sheet_with_dropdowns(tmp_path):

@@ -95,7 +95,7 @@ def main(argv=None) -> int:
                 for sheet, r in study.rows.items():
                     assert r["read"] == r["used"] + r["rejected"], (sheet, r)
                 if args.review:
-                    from edxreview import review_study
+                    from edxreview._pipeline import review_study
 
                     review_study(path)
                 counts["valid"] += 1

@@ -99,3 +99,43 @@ def check_bool(name: str, value: Any) -> bool:
         raise InvalidParameterError(
             f"Invalid value for the {name!r} parameter: {value!r}. Give True or False.")
     return bool(value)
+
+
+def check_type(name: str, value: Any, types: type | tuple[type, ...], expected: str) -> Any:
+    """Return ``value`` when it is an instance of ``types``; otherwise raise.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name.
+    value : object
+        The value given.
+    types : type or tuple of type
+        The accepted types.
+    expected : str
+        What to give, in words (``"a Study from edxreview.io.load_study"``).
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` is of another type; the message names the argument, the type given and what
+        to give instead.
+
+    Examples
+    --------
+    >>> check_type("alpha", 0.05, float, "a number between 0 and 1")
+    0.05
+    >>> check_type("alpha", "5%", float, "a number between 0 and 1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    edxreview._errors.InvalidParameterError: ... of type str. Give a number between 0 and 1.
+    """
+    if not isinstance(value, types):
+        raise InvalidParameterError(f"Invalid value for the {name!r} parameter: of type "
+                                    f"{type(value).__name__}. Give {expected}.")
+    return value

@@ -21,12 +21,14 @@ from ._output import OutputFolder
 from ._privacy import deidentify_problems, deidentify_study, new_salt
 from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
-from .cohort import CI_METHODS, Table1, summarize_cohort
+from .cohort import Table1, summarize_cohort
+from .cohort._summary import CI_METHODS
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
-from .knowledge import (ReferenceSet, load_anatomy, load_reference, load_rules, status_counts,
-                        table_provenance)
+from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules
+from .knowledge._reference import status_counts
+from .knowledge._tables import table_provenance
 
 
 @dataclass(repr=False)
@@ -60,6 +62,15 @@ class StudyResult:
     -------
     write(out, *, report=True, xlsx=True, force=False)
         Write the output folder ``edxreview run`` writes.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> result = edxreview.review(edxreview.demo_path())
+    >>> result  # doctest: +ELLIPSIS
+    <StudyResult: 59 patients included, 0 excluded; emg_denervation 13/59, ...>
+    >>> result.patients.loc[result.patients["lmn_involvement"], "patient_id"].size
+    9
     """
 
     patients: pd.DataFrame
@@ -124,9 +135,9 @@ class StudyResult:
 
         Examples
         --------
-        >>> import tempfile, edxreview
+        >>> import edxreview
         >>> result = edxreview.review(edxreview.demo_path())
-        >>> folder = result.write(Path(tempfile.mkdtemp()) / "review", report=False, xlsx=False)
+        >>> folder = result.write("review", report=False, xlsx=False)
         >>> sorted(p.name for p in folder.iterdir())  # doctest: +NORMALIZE_WHITESPACE
         ['.edxreview-output.json', 'findings.csv', 'lesions.csv', 'muscles.csv', 'nerves.csv',
          'patients.csv', 'summary.json', 'values.csv', 'warnings.csv']
@@ -434,7 +445,25 @@ def write_result_files(result: StudyResult, folder: Path,
 
 
 def demo_path() -> Path:
-    """Folder of the bundled 59-patient NMOSD demonstration cohort (CSV sheets)."""
+    """Folder of the bundled 59-patient NMOSD demonstration cohort (CSV sheets).
+
+    Returns
+    -------
+    Path
+        A folder of one ``<sheet>.csv`` per sheet, inside the installed package (read it;
+        do not write into it).
+
+    Raises
+    ------
+    Nothing
+        The folder ships with the package.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> sorted(p.name for p in edxreview.demo_path().glob("*.csv"))[:3]
+    ['blink_reflex.csv', 'emg.csv', 'f_waves.csv']
+    """
     from importlib import resources
 
     return Path(str(resources.files("edxreview").joinpath("data/demo")))

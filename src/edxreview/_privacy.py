@@ -35,7 +35,8 @@ from ._errors import Problem
 from .io import Study
 from .io._read import normalize_header
 from .io._schema import SHEETS
-from .knowledge import load_anatomy, normalize_key
+from .knowledge import load_anatomy
+from .knowledge._tables import normalize_key
 
 #: pseudonym prefix; the rest is the first hex digits of the keyed hash
 PSEUDONYM_PREFIX = "P"

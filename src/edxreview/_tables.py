@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+
+_DUCKDB = threading.local()
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB connection per thread and process, opened on first use.
+
+    Opening a connection costs more than the aggregation it serves; a connection is not
+    shared between threads (DuckDB connections are not thread-safe) nor inherited by a forked
+    child process.
+    """
+    pid, con = getattr(_DUCKDB, "state", (None, None))
+    if con is None or pid != os.getpid():
+        con = duckdb.connect()
+        _DUCKDB.state = (os.getpid(), con)
+    return con
 
 
 def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep: str = "; ",
@@ -35,13 +54,13 @@ def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep:
         frame = frame.drop_duplicates(["k", "t"])
     if not len(frame):
         return pd.Series(dtype=object)
-    con = duckdb.connect()
+    con = _duckdb()
+    con.register("frame", frame)
     try:
-        con.register("frame", frame)
         out = con.execute("select k, string_agg(t, ? order by o) as s from frame group by k",
                           [sep]).df()
     finally:
-        con.close()
+        con.unregister("frame")
     return pd.Series(out["s"].to_numpy(dtype=object), index=pd.Index(out["k"].to_numpy()))
 
 

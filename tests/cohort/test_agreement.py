@@ -9,10 +9,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from edxreview.cohort import (
-    CLASSIFICATIONS, cohen_kappa, compute_agreement, find_disagreements, gwet_ac1,
-    ratings_table,
-)
+from edxreview.cohort import cohen_kappa, compute_agreement, find_disagreements, gwet_ac1, ratings_table
+from edxreview.cohort._agreement import CLASSIFICATIONS
 
 # Wikipedia, "Cohen's kappa", worked example: 50 grant proposals read by A (rows) and B
 # (columns), categories (yes, no): both yes 20, A yes B no 5, A no B yes 10, both no 15;

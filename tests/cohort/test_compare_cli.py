@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from edxreview import demo_path, review_study
+from edxreview import demo_path
+from edxreview._pipeline import review_study
 from edxreview._pipeline import write_outputs
 from edxreview.cli import main
-from edxreview.cohort import CLASSIFICATIONS
+from edxreview.cohort._agreement import CLASSIFICATIONS
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edxreview.cohort import compare_categorical, compare_continuous, compute_table1, format_p
+from edxreview.cohort import compare_categorical, compare_continuous, compute_table1
+from edxreview.cohort._table1 import format_p
 from edxreview.cohort._table1 import table1_settings
 
 

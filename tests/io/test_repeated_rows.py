@@ -4,7 +4,8 @@ import shutil
 
 import pandas as pd
 
-from edxreview import demo_path, review_study
+from edxreview import demo_path
+from edxreview._pipeline import review_study
 
 
 def test_repeated_muscle_on_one_side_warns_and_keeps_both(tmp_path):
@@ -21,3 +22,11 @@ def test_repeated_muscle_on_one_side_warns_and_keeps_both(tmp_path):
     assert [(w.sheet, w.row, w.column) for w in repeats] == [("emg", twin + 2, "muscle")]
     assert "correct its side" in repeats[0].message
     assert result.summary["rows"]["emg"]["used"] == len(emg)
+
+
+def test_every_column_kind_of_the_workbook_has_a_converter():
+    from edxreview.io._schema import SHEETS
+    from edxreview.io._validate import _CONVERTERS
+
+    kinds = {col.kind for sheet in SHEETS.values() for col in sheet.columns}
+    assert kinds <= set(_CONVERTERS), sorted(kinds - set(_CONVERTERS))

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from edxreview._errors import InvalidInputError
-from edxreview.knowledge import load_reference, read_limits_file
+from edxreview.knowledge import load_reference
+from edxreview.knowledge._reference import read_limits_file
 
 BUNDLED = (Path(__file__).resolve().parents[2] / "src" / "edxreview" / "knowledge" / "data"
            / "ncs_limits_adult.csv")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from edxreview._errors import InvalidInputError
-from edxreview.knowledge import load_rules, read_rules, validate_rules
+from edxreview.knowledge import load_rules
+from edxreview.knowledge._rules import read_rules, validate_rules
 from edxreview.knowledge._tables import _data_path
 
 

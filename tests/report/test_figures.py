@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from edxreview.knowledge import load_segments
+from edxreview.knowledge._tables import load_segments
 from edxreview.report._figures import segment_cells, segment_columns
 
 

@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 
 import edxreview
-from edxreview import demo_path, review_study
+from edxreview import demo_path
+from edxreview._pipeline import review_study
 from edxreview._pipeline import write_outputs
-from edxreview.report import render_report, write_workbook
+from edxreview.report import render_report
+from edxreview.report._excel import write_workbook
 
 from ._chromium import find_chromium, open_page
 
@@ -326,7 +328,7 @@ def test_table1_groups_match_patients(demo_result, demo_out):
 
 def test_methods_describe_every_entrapment_rule_in_full():
     from edxreview.knowledge import load_rules
-    from edxreview.report import describe_rules
+    from edxreview.report._methods import describe_rules
 
     rules = load_rules()
     described = describe_rules(rules)

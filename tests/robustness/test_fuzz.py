@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,8 @@ TRICKY = ["", " ", "NR", "nr", "-", "—", "nan", "None", "inf", "-inf", "1e309"
           "1,5", "1.5.2", "3.6 ms", "±", "+/-", "5+", "4+", "=1+2", "@x", "<script>", "'",
           '"', "\u00a0", "\ufeff", "L", "left", "C9", "T13", "median", "abd poll brev",
           "NMO-001", "NMO-999", "yes", "1", "-1", "1e6", "0.001", "\x00", "é", "视"]
+pytestmark = pytest.mark.slow  # property-based: 30–50 s on 2 cores
+
 SETTINGS = settings(max_examples=20, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])

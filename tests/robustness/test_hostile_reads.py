@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import edxreview
-from edxreview import review_study
+from edxreview._pipeline import review_study
 from edxreview._errors import InvalidWorkbookError
 from edxreview.cli import main
 from edxreview.io import _read, load_study, read_workbook, validate_workbook

@@ -390,7 +390,7 @@ def test_an_empty_salt_is_refused(salt, written, tmp_path, capsys):
     from edxreview._errors import InvalidParameterError
 
     with pytest.raises(InvalidParameterError, match="salt .* is empty"):
-        edxreview.review_study(study, deidentify=True, salt=salt)
+        edxreview.review(study, deidentify=True, salt=salt)
 
 
 def test_a_signal_during_the_swap_waits_until_the_output_is_in_place(tmp_path, monkeypatch):

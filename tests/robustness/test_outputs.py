@@ -46,6 +46,7 @@ def book_csv(tmp_path_factory):
     return write_csv_folder(base_book(), tmp_path_factory.mktemp("in") / "book")
 
 
+@pytest.mark.slow
 def test_two_runs_give_byte_identical_outputs(book_csv, tmp_path, capsys):
     assert _run(book_csv, tmp_path / "a") == 0
     assert _run(book_csv, tmp_path / "b") == 0
@@ -127,6 +128,7 @@ def test_deidentify_leaves_no_original_id_or_free_text(tmp_path, capsys):
     assert len(patients) == 1 + len(ids)
 
 
+@pytest.mark.slow
 def test_deidentify_with_a_salt_is_reproducible(book_csv, tmp_path, capsys):
     for name in ("a", "b"):
         assert _run(book_csv, tmp_path / name, "--deidentify", "--salt", "s3cret") == 0
@@ -154,6 +156,7 @@ def test_a_non_empty_output_folder_is_never_overwritten(book_csv, tmp_path, caps
     assert (out / "summary.json").exists()
 
 
+@pytest.mark.slow
 def test_input_files_are_never_modified(tmp_path, capsys):
     path = write_xlsx(base_book(), tmp_path / "book.xlsx")
     folder = write_csv_folder(base_book(), tmp_path / "book")
@@ -179,6 +182,7 @@ def test_a_failure_while_writing_leaves_nothing(book_csv, tmp_path, monkeypatch)
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["semicolon", "bom", "utf16", "crlf"])
 def test_csv_dialects_give_the_same_results(variant, book_csv, tmp_path, capsys):
     book = base_book()
@@ -201,6 +205,7 @@ def test_csv_dialects_give_the_same_results(variant, book_csv, tmp_path, capsys)
         assert (tmp_path / "o" / name).read_bytes() == (tmp_path / "ref" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_xlsx_and_csv_forms_agree(book_csv, tmp_path, capsys):
     path = write_xlsx(base_book(), tmp_path / "book.xlsx")
     assert _run(book_csv, tmp_path / "a") == 0
@@ -220,6 +225,7 @@ def test_messages_name_only_the_row_concerned(tmp_path, capsys):
         assert other not in text
 
 
+@pytest.mark.slow
 def test_sensory_amplitude_in_mv_is_a_warning(tmp_path, capsys):
     book = base_book()
     i = book["ncs_sensory"][0].index("amplitude_uv")

@@ -40,7 +40,7 @@ def _cohort() -> tuple[Study, dict]:
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     study, expected = _cohort()
     folder = tmp_path_factory.mktemp("cohort")

@@ -1082,7 +1082,7 @@ def _patient_id(index: int) -> str:
 def reviewed(tmp_path_factory):
     """Every case as one patient of a single workbook, reviewed once (patients are
     independent, so one cohort run gives each its own row, and keeps the file fast)."""
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     cohort = Study()
     for index, param in enumerate(CASES):

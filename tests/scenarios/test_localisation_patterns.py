@@ -208,7 +208,7 @@ CASES = [
 
 @pytest.mark.parametrize("c", CASES)
 def test_localisation_case(c: Case, tmp_path) -> None:
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     folder = c.build("P1").write_csv(tmp_path / "study")
     patients = review_study(folder).patients
@@ -220,7 +220,7 @@ def test_localisation_case(c: Case, tmp_path) -> None:
 
 
 def test_explanation_does_not_claim_unmeasured_sensory_responses(tmp_path) -> None:
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     text = _text(review_study(low_cmap_no_leg_sensory("P1").write_csv(tmp_path / "s"))
                  .patients.iloc[0]["explanation"])
@@ -229,7 +229,7 @@ def test_explanation_does_not_claim_unmeasured_sensory_responses(tmp_path) -> No
 
 
 def test_lesion_table_names_the_plexus_element_and_its_findings(tmp_path) -> None:
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     result = review_study(upper_trunk("P1").write_csv(tmp_path / "s"))
     plex = result.lesions[result.lesions["kind"].eq("plexopathy")]
@@ -242,7 +242,7 @@ def test_lesion_table_names_the_plexus_element_and_its_findings(tmp_path) -> Non
 def test_findings_and_lesions_are_written_beside_the_patients(tmp_path) -> None:
     import pandas as pd
 
-    from edxreview import review_study, write_outputs
+    from edxreview._pipeline import review_study, write_outputs
 
     result = review_study(femoral_neuropathy("P1").write_csv(tmp_path / "s"))
     out = write_outputs(result, tmp_path / "out")

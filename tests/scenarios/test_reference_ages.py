@@ -28,7 +28,7 @@ SURAL = {"S65a": (65, 3.5), "S75a": (75, 3.5), "S40a": (40, 3.5), "S65b": (65, 2
 @pytest.fixture(scope="module")
 def values(tmp_path_factory):
     """One study holding every patient below, read once."""
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     study = Study()
     for pid, age in TIBIAL_3_MV.items():

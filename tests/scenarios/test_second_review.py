@@ -521,7 +521,7 @@ CASES = [
 
 @pytest.mark.parametrize("c", CASES)
 def test_second_review_case(c: Case, tmp_path) -> None:
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     folder = c.build("P1").write_csv(tmp_path / "study")
     patients = review_study(folder).patients
@@ -571,7 +571,7 @@ EXPLANATIONS = [
 
 @pytest.mark.parametrize("build, has, lacks", EXPLANATIONS)
 def test_second_review_explanation(build, has, lacks, tmp_path) -> None:
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     text = _text(review_study(build("P1").write_csv(tmp_path / "study")).patients
                  .iloc[0]["explanation"])

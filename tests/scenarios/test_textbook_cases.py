@@ -614,7 +614,7 @@ def check_patient(patients: pd.DataFrame, patient_id: str, expected: Expect) -> 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_textbook_case(scenario: Scenario, tmp_path) -> None:
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     folder = scenario.build("P1").write_csv(tmp_path / "study")
     patients = review_study(folder).patients

@@ -10,16 +10,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synth import add_train, fibrillation_wave, muap_shape, spike_train, weak_contraction  # noqa: E402
 
 from edxreview._errors import InvalidParameterError
-from edxreview.signal import (
-    Recording,
-    analyze_recording,
-    classify_recording,
-    detect_spontaneous,
-    lookup_reference,
-    measure_waveform,
-    segment_activity,
-    sort_units,
-)
+from edxreview.signal import Recording, analyze_recording
+from edxreview.signal._classify import classify_recording, lookup_reference
+from edxreview.signal._spontaneous import detect_spontaneous, segment_activity
+from edxreview.signal._measure import measure_waveform
+from edxreview.signal._muap import sort_units
 
 FS = 10000.0
 

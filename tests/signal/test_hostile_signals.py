@@ -68,7 +68,7 @@ def test_a_bad_option_is_a_usage_error(raw_file, tmp_path, capsys, option, value
 
 
 def test_the_age_range_is_the_workbook_s():
-    from edxreview.knowledge import read_table
+    from edxreview.knowledge._tables import read_table
     from edxreview.signal._classify import age_range_years
 
     table, _ = read_table("plausibility")

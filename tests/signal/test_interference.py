@@ -12,7 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synth import weak_contraction  # noqa: E402
 
-from edxreview.signal import Recording, analyze_recording, segment_activity
+from edxreview.signal import Recording, analyze_recording
+from edxreview.signal._spontaneous import segment_activity
 from edxreview.signal._interference import (
     IP_FEATURES,
     interference_epochs,

@@ -9,7 +9,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synth import muap_shape, weak_contraction
 
-from edxreview.signal import Recording, sort_units
+from edxreview.signal import Recording
+from edxreview.signal._muap import sort_units
 from edxreview.signal._muap import (
     _fill_gaps,
     _merge_units,
@@ -148,8 +149,7 @@ def test_gap_fill_resolves_a_superimposition_taken_by_another_template():
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 
-@pytest.mark.skipif(not (DATA / "emglab-R00108").is_dir(),
-                    reason="../shared/data/emglab-R00108 (real recording) is absent")
+@pytest.mark.shared_data("emglab-R00108")
 def test_r00108_agrees_with_the_expert_decomposition():
     # EMGlab R00108: 659 discharges of 8 units annotated by an expert; the pursuit found
     # 0.954 of them with precision 0.966 in 8 units when this test was written

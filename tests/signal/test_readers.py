@@ -95,7 +95,7 @@ def test_edf_broken(tmp_path):
         read_signal(p)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data (real recordings) is absent")
+@pytest.mark.shared_data("emglab-R00108")
 def test_real_r00108_header():
     rec = read_signal(DATA / "emglab-R00108" / "R00108.hea")
     assert rec.fs_hz == 10000 and rec.samples.size == 100000

@@ -14,11 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _synth import weak_contraction  # noqa: E402
 
 from edxreview._errors import InvalidInputError
-from edxreview.signal import (
-    build_lab_reference,
-    read_lab_reference,
-    read_muscle_against_reference,
-)
+from edxreview.signal._reference import build_lab_reference, read_lab_reference, read_muscle_against_reference
 from edxreview.signal._evaluate import (
     centroids_loso,
     evaluate,
@@ -213,6 +209,7 @@ def test_loso_never_puts_a_subject_in_its_own_reference():
     assert (subj.drop("odd") == "normal").sum() >= 5
 
 
+@pytest.mark.slow
 def test_evaluate_reports_loso_and_cross_lab_with_intervals():
     a_recs, a_muaps = _lab(n_controls=4, seed=5, extra=[("n1", "neurogenic", 16.0, 1500.0, 3.0),
                                                          ("m1", "myopathic", 6.0, 150.0, 5.0)])
@@ -289,6 +286,7 @@ def test_whole_table_z_scores_equal_the_per_muscle_ones():
     assert wide.at["p", "n_muaps"] == 30
 
 
+@pytest.mark.slow
 def test_centroids_fitted_without_the_held_out_subject():
     rng = np.random.default_rng(11)
     extra = [(f"n{i}", "neurogenic", rng.normal(15, 0.5), 1300.0, 3.0) for i in range(6)]

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edxreview.synth import SHEET_NAMES, TRUTH_COLUMNS, generate_cohort, load_patterns
+from edxreview.synth import generate_cohort
+from edxreview.synth._generate import SHEET_NAMES, TRUTH_COLUMNS
+from edxreview.synth._study import load_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "src" / "edxreview" / "data" / "demo"
@@ -65,6 +67,7 @@ def test_bundled_files_equal_a_fresh_regeneration(tmp_path):
     assert (tmp_path / "truth.csv").read_bytes() == TRUTH.read_bytes()
 
 
+@pytest.mark.slow
 def test_generation_is_deterministic_per_seed():
     a, ta = generate_cohort(7)
     b, tb = generate_cohort(7)
@@ -176,6 +179,7 @@ def test_temperatures_are_in_the_lab_range_except_the_cold_feet(sheets, truth):
         assert (t[lower & s["patient_id"].isin(cold)] == 29).all()
 
 
+@pytest.mark.slow
 def test_a_large_cohort_is_cheap_and_keeps_the_proportions():
     sheets, truth = generate_cohort(3, n=3000)
     assert len(sheets["patients"]) == 3000

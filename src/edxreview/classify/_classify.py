@@ -7,14 +7,18 @@ formatting of text for patients who need it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..io import Study
-from ..knowledge import Anatomy, load_segments
+from .._check import check_type
 from .._tables import group_join, join_nonempty, map_text
+from ..io import Study
+from ..knowledge import Anatomy
+from ..knowledge._tables import load_segments
 from ._localise import confined, plexus_label, plexus_lesions
 from ._mri import format_segment_runs, lesion_segments
 
@@ -33,7 +37,28 @@ CLASSIFICATIONS = [
 
 @dataclass
 class Classification:
-    """Patient-level results plus the muscle and nerve tables annotated by the logic."""
+    """Patient-level results plus the muscle and nerve tables annotated by the logic.
+
+    Attributes
+    ----------
+    patients : DataFrame
+        One row per patient: inclusion, the six classifications, the segments and the
+        ``explanation`` of each decision (``patients.csv``).
+    muscles, nerves : DataFrame
+        The readings of :func:`edxreview.interpret.read_muscles` and
+        :func:`edxreview.interpret.read_nerves`, annotated with what the logic made of them.
+    mri_lesions : DataFrame
+        MRI lesions converted to cord segments and brainstem levels.
+    lesions : DataFrame
+        The peripheral lesions localised from the findings (spec §4.1).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> result = edxreview.review(edxreview.demo_path())
+    >>> int(result.patients["included"].sum())
+    59
+    """
 
     patients: pd.DataFrame
     muscles: pd.DataFrame
@@ -273,7 +298,30 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         ``patients`` has the columns of ``PATIENT_COLUMNS``; ``muscles`` gains
         ``explained_by_ncs`` and ``explained_by``; ``nerves`` gains ``counts_as_neuropathy`` and
         ``age_caveat``.
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not of the type listed above (checked before any work).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.knowledge import load_anatomy, load_reference, load_rules
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> anatomy, rules = load_anatomy(), load_rules()
+    >>> values = edxreview.interpret.flag_values(study, load_reference(), anatomy)
+    >>> nerves = edxreview.interpret.read_nerves(study, values, anatomy, rules)
+    >>> muscles = edxreview.interpret.read_muscles(study, anatomy, rules)
+    >>> result = edxreview.classify.classify_patients(study, nerves, muscles, anatomy, rules)
+    >>> int(result.patients["lmn_involvement"].sum())
+    9
     """
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    check_type('nerves', nerves, pd.DataFrame, 'the DataFrame from edxreview.interpret.read_nerves')
+    check_type('muscles', muscles, pd.DataFrame, 'the DataFrame from edxreview.interpret.read_muscles')
+    check_type('anatomy', anatomy, Anatomy, 'the Anatomy from edxreview.knowledge.load_anatomy')
+    check_type('rules', rules, Mapping, 'the Rules from edxreview.knowledge.load_rules')
     pts = _included(study)
     inc_ids = set(pts.loc[pts["included"], "patient_id"])
     n = _apply_age_rule(nerves, study, rules) if len(nerves) else nerves.assign(age_caveat=False, counts=False)
@@ -290,8 +338,30 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
             pd.DataFrame(columns=["_mid", "element"])
         pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
                                      "pn_text", "prox_text", "proximal_f"])
-    # --- muscles explained by NCS (spec §4.1: localised nerve lesions, plexus elements,
-    # polyneuropathy territory, then unlocalised nerve lesions confined to their own muscles)
+    mus, lesions, plex, all_lesions, pats = _explain_denervation(
+        mus, n, lesions, plex, cov_muscles, pats, anatomy, rules)
+    pts = _patient_measures(pts, mus, n, pats, anatomy)
+    pts, les, matched_lesion = _segments_and_mri(pts, mus, study, inc_ids, rules)
+    for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
+        pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
+    pts.loc[~pts["included"], "denervation_type"] = "none"
+    pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
+    n = n.rename(columns={"counts": "counts_as_neuropathy"})
+    mus = mus.drop(columns="_mid")
+    return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
+
+
+def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
+                  cov_muscles: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatomy,
+                  rules: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(_mid, lesion_key)`` pairs: each denervated muscle and a lesion that explains it.
+
+    Localised nerve lesions explain the muscles their nerve supplies beyond the site; plexus
+    elements their muscles; a polyneuropathy its territory (distal lower-limb muscles, upper
+    limb when the upper limbs are involved, proximal too when demyelinating); then an
+    unlocalised nerve lesion the remaining muscles confined to its nerve. The lesions and
+    plexus elements are returned with their ``lesion_key``.
+    """
     den = mus[mus["denervation"] & mus["included"]].copy()
     cover = []                                   # (_mid, lesion_key) pairs
     lesions = lesions.reset_index(drop=True)
@@ -330,6 +400,21 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
                           on=["patient_id", "side", "lesion_nerve"])
         cover = pd.concat([cover, conf[["_mid", "lesion_key"]]], ignore_index=True)
+    return cover, lesions, plex
+
+
+def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
+                         plex: pd.DataFrame, cov_muscles: pd.DataFrame, pats: pd.DataFrame,
+                         anatomy: Anatomy, rules: Mapping):
+    """Which denervated muscles the NCS findings explain, and by which lesion.
+
+    Spec §4.1, in order: localised nerve lesions (muscles beyond the lesion site), plexus
+    elements, the polyneuropathy territory, then unlocalised nerve lesions confined to their own
+    muscles. ``mus`` gains ``explained_by``, ``explained_by_ncs`` and ``unexplained``; the
+    lesions their muscle counts and sided labels; ``pats`` its ``neuropathy_pattern`` text.
+    Returns ``(mus, lesions, plex, all_lesions, pats)``.
+    """
+    cover, lesions, plex = _lesion_cover(mus, lesions, plex, cov_muscles, pats, anatomy, rules)
     n_explained = cover["lesion_key"].value_counts()
 
     def count_and_side(frame: pd.DataFrame) -> None:
@@ -382,8 +467,13 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     else:
         pats["neuropathy_pattern"] = pd.Series(dtype=object)
     mus["unexplained"] = mus["denervation"] & mus["included"] & ~mus["explained_by_ncs"]
+    return mus, lesions, plex, all_lesions, pats
 
-    # --- patient-level ------------------------------------------------------------------------
+
+def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pats: pd.DataFrame,
+                      anatomy: Anatomy) -> pd.DataFrame:
+    """The patient-level classifications from the muscle and nerve readings, with the
+    denervated muscles and abnormal nerves as text."""
     dm = mus[mus["denervation"] & mus["included"]]
     g = dm.groupby("patient_id")
     per = pd.DataFrame({
@@ -414,8 +504,14 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         pts["abnormal_nerves"] = map_text(pts["patient_id"], group_join(counted["patient_id"], ab, distinct=True))
     else:
         pts["abnormal_nerves"] = ""
+    return pts
 
-    # --- segments and MRI ---------------------------------------------------------------------
+
+def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_ids: set,
+                      rules: Mapping):
+    """The cord segments and brainstem nuclei of the unexplained denervation, the MRI lesions
+    as segments, and whether an MRI lesion matches (spec §4, within the rules' tolerance).
+    Returns ``(pts, mri_lesions, matched_lesion)``."""
     seg_axis = load_segments()["position"]
     un = mus[mus["unexplained"]].copy()
     un_seg = un[["patient_id", "segments", "nucleus", "brainstem_level"]].copy()
@@ -452,15 +548,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     matched_segments = format_segment_runs(hit["patient_id"], hit["pos"])
     matched_lesion = (matched_lesion + "|" + matched_segments.reindex(matched_lesion.index).fillna("")
                       ) if len(matched_lesion) else matched_lesion
-
-    for col in CLASSIFICATIONS + ["denervation_explained_by_ncs"]:
-        pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
-    pts.loc[~pts["included"], "denervation_type"] = "none"
-    pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
-    n = n.rename(columns={"counts": "counts_as_neuropathy"})
-    mus = mus.drop(columns="_mid")
-    return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
-
+    return pts, les, matched_lesion
 
 LESION_COLUMNS = ["patient_id", "side", "kind", "nerve", "element", "site", "localised", "label",
                   "n_muscles_explained", "findings"]

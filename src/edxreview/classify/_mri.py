@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..knowledge import load_segments, load_vertebra_map
+from ..knowledge._tables import load_segments, load_vertebra_map
 
 _BRAINSTEM = ("midbrain", "pons", "medulla")
 

@@ -3,12 +3,13 @@ compare | adjudicate``.
 
 Thin layer: parses arguments, calls the library, prints with rich. Exit status 0 success,
 1 invalid input (every problem listed, nothing written), 2 wrong usage (an --out that cannot be
-used included), 128 + the signal number when interrupted (130 Ctrl-C, 143 SIGTERM).
+used included), 3 internal error (a bug in edxreview), 128 + the signal number when interrupted (130 Ctrl-C, 143 SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich.table import Table
 from .. import __version__
 from .._errors import EdxreviewError, InvalidInputError, OutputPathError
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _console(quiet: bool = False, stderr: bool = False) -> Console:
@@ -64,7 +65,7 @@ def print_results(summary: dict, console: Console, published: dict | None = None
         row = [m["label"], str(m["n"]), str(m["denominator"]),
                "—" if m["percent"] is None else f"{m['percent']:.1f}", ci]
         if published:
-            from ..cohort import PUBLISHED_N_PATIENTS
+            from ..cohort._summary import PUBLISHED_N_PATIENTS
 
             row.append(f"{published[key]}/{PUBLISHED_N_PATIENTS}")
         table.add_row(*row)
@@ -112,11 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path, help="where to write the .xlsx file")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     for module in ("reference", "emg", "synth", "agreement"):
-        try:
-            mod = __import__(f"edxreview.cli.{module}", fromlist=["add_parser"])
-        except ImportError:
-            continue
-        mod.add_parser(sub)
+        # a subcommand that cannot be imported is a broken installation: fail loudly rather
+        # than drop the command from the help
+        importlib.import_module(f"edxreview.cli.{module}").add_parser(sub)
     return parser
 
 
@@ -172,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             from .._pipeline import demo_path
-            from ..cohort import PUBLISHED
+            from ..cohort._summary import PUBLISHED
 
             return _run_pipeline(demo_path(), args, console, PUBLISHED)
         if args.command == "run":
@@ -224,13 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"[bold red]error:[/] cannot read or write{where}: "
                   f"{exc.strerror or type(exc).__name__}; nothing was written")
         return EXIT_USAGE
-    except Exception as exc:  # a bug: say so without a traceback or any cell content
+    except Exception as exc:  # noqa: BLE001 - the one boundary that catches all: anything not
+        # handled above is a bug; say so without a traceback or any cell content
         if os.environ.get("EDXREVIEW_DEBUG"):
             raise
         err.print(f"[bold red]internal error[/] ({type(exc).__name__}) while processing the "
                   "input; nothing was written. This is a bug in edxreview: please report it "
                   "(set EDXREVIEW_DEBUG=1 to see the details)")
-        return EXIT_INVALID
+        return EXIT_INTERNAL
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 

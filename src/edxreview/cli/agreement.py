@@ -75,7 +75,8 @@ def run_adjudicate(args: argparse.Namespace) -> int:
 
     from .._output import check_output_path
     from .._tables import neutralize_formulas
-    from ..cohort import adjudication_sheet, find_disagreements, read_readers, read_software
+    from ..cohort import find_disagreements, read_readers, read_software
+    from ..cohort._agreement import adjudication_sheet
 
     if args.out.suffix.lower() != ".xlsx":
         _error(f"--out {str(args.out)!r} must end in .xlsx")
@@ -108,11 +109,10 @@ def run_compare(args: argparse.Namespace) -> int:
     from .._errors import InvalidInputError
     from .._output import OutputFolder
     from .._tables import write_csv
-    from ..cohort import (
-        AUDIT_COLUMNS, apply_adjudication, compare_counts, compute_agreement,
-        find_disagreements, ratings_table, read_adjudication, read_readers, read_software,
-    )
-    from ..report import render_agreement
+    from ..cohort import (apply_adjudication, compute_agreement, find_disagreements,
+                          ratings_table, read_adjudication, read_readers, read_software)
+    from ..cohort._agreement import AUDIT_COLUMNS, compare_counts
+    from ..report._agreement import render_agreement
 
     if args.audit is not None and args.adjudicated is None:
         _error("--audit needs --adjudicated")

@@ -154,7 +154,8 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
 
     from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
     from edxreview._tables import neutralize_formulas
-    from edxreview.signal import analyze_recording, lookup_reference, read_signal
+    from edxreview.signal import analyze_recording, read_signal
+    from edxreview.signal._classify import lookup_reference
 
     reference = None
     if args.reference == "illustrative":
@@ -166,7 +167,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
                 _err(str(exc))
                 return 2
     elif args.reference is not None:
-        from edxreview.signal import read_lab_reference
+        from edxreview.signal._reference import read_lab_reference
 
         try:
             reference = read_lab_reference(args.reference)
@@ -238,7 +239,7 @@ def _subjects_table(analyses, reference, subject: str):
     """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
     import pandas as pd
 
-    from edxreview.signal import read_muscle_against_reference
+    from edxreview.signal._reference import read_muscle_against_reference
     from edxreview.signal._interference import read_interference
 
     rows = []
@@ -276,7 +277,8 @@ def run_reference_build(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from edxreview._errors import EdxreviewError
-    from edxreview.signal import analyze_recording, build_lab_reference, read_signal
+    from edxreview.signal import analyze_recording, read_signal
+    from edxreview.signal._reference import build_lab_reference
     from edxreview.signal._classify import normalize_muscle
 
     if not _options_valid(args):

@@ -79,7 +79,8 @@ def _show(ref, console: Console) -> None:
 
 
 def _summary(ref, console: Console) -> None:
-    from ..knowledge import STATUSES, read_table, status_counts
+    from ..knowledge._reference import STATUSES, status_counts
+    from ..knowledge._tables import read_table
     from ..knowledge._tables import _data_path
 
     table = Table(title="Rows per status")
@@ -119,7 +120,7 @@ def _summary(ref, console: Console) -> None:
 
 
 def _write_starter(path: Path, force: bool, console: Console, err: Console) -> int:
-    from ..knowledge import read_table
+    from ..knowledge._tables import read_table
 
     csv = path if path.suffix.lower() == ".csv" else path.with_suffix(".csv")
     meta = csv.with_name(csv.stem + ".meta.toml")
@@ -158,7 +159,8 @@ def _write_starter(path: Path, force: bool, console: Console, err: Console) -> i
 
 def run(args) -> int:
     from ..cli import print_problems
-    from ..knowledge import load_reference, read_limits_file, status_counts
+    from ..knowledge import load_reference
+    from ..knowledge._reference import read_limits_file, status_counts
 
     import sys
 

@@ -33,7 +33,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from .._output import OutputFolder
     from .._tables import neutralize_formulas
-    from ..synth import SHEET_NAMES, generate_cohort
+    from ..synth import generate_cohort
+    from ..synth._generate import SHEET_NAMES
 
     console = Console(quiet=args.quiet, stderr=False)
     err = Console(stderr=True)

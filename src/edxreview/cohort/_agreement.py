@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._errors import InvalidInputError, Problem
+from .._errors import InvalidInputError, InvalidParameterError, Problem
 
 #: the six patient-level classifications a reader may give
 CLASSIFICATIONS = ("emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
@@ -52,11 +52,29 @@ AGREEMENT_COLUMNS = [
 def read_software(results_dir: str | Path) -> pd.DataFrame:
     """The software's classifications of the included patients, from ``patients.csv``.
 
+    Parameters
+    ----------
+    results_dir : str or Path
+        The output folder of ``edxreview run`` or :meth:`edxreview.StudyResult.write`.
+
     Returns
     -------
     DataFrame
         ``patient_id``, the six classifications (bool), ``explanation`` (text) and
         ``included`` (bool) for every patient of the results folder.
+
+    Raises
+    ------
+    InvalidInputError
+        The folder holds no ``patients.csv``, or it lacks a column edxreview writes.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> folder = edxreview.review(edxreview.demo_path()).write("review", report=False, xlsx=False)
+    >>> software = edxreview.cohort.read_software(folder)
+    >>> len(software), int(software["lmn_involvement"].sum())
+    (59, 9)
     """
     path = Path(results_dir) / "patients.csv"
     if not path.is_file():
@@ -133,6 +151,17 @@ def read_readers(path: str | Path, software: pd.DataFrame) -> pd.DataFrame:
         ``patient_id``/``reader`` column, an unknown column, an empty or reserved reader name,
         an unknown or excluded patient, a value that is not yes/no, and two rows for one
         reader and patient.
+
+    Examples
+    --------
+    >>> import edxreview, pandas as pd
+    >>> folder = edxreview.review(edxreview.demo_path()).write("review", report=False, xlsx=False)
+    >>> software = edxreview.cohort.read_software(folder)
+    >>> pd.DataFrame({"patient_id": ["NMO-001", "NMO-002"], "reader": "Dr A",
+    ...               "emg_denervation": ["yes", "yes"]}).to_csv("readers.csv", index=False)
+    >>> readers = edxreview.cohort.read_readers("readers.csv", software)
+    >>> readers[["patient_id", "classification", "value"]].to_numpy().tolist()
+    [['NMO-001', 'emg_denervation', True], ['NMO-002', 'emg_denervation', True]]
     """
     path = Path(path)
     frame, sheet = _read_table(path)
@@ -215,12 +244,55 @@ def ratings_table(software: pd.DataFrame, readers: pd.DataFrame) -> pd.DataFrame
     """All ratings in one long table: ``patient_id``, ``rater``, ``classification``, ``value``.
 
     The software's ratings are those of its included patients.
+
+    Parameters
+    ----------
+    software : DataFrame
+        From :func:`read_software`.
+    readers : DataFrame
+        From :func:`read_readers`.
+
+    Returns
+    -------
+    DataFrame
+        One row per rater, patient and classification rated; ``rater`` is ``"software"`` for
+        the software's ratings.
+
+    Raises
+    ------
+    KeyError
+        ``software`` or ``readers`` lacks the columns those functions write.
+
+    Examples
+    --------
+    >>> import edxreview, pandas as pd
+    >>> folder = edxreview.review(edxreview.demo_path()).write("review", report=False, xlsx=False)
+    >>> software = edxreview.cohort.read_software(folder)
+    >>> pd.DataFrame({"patient_id": ["NMO-001"], "reader": "Dr A",
+    ...               "emg_denervation": ["yes"]}).to_csv("readers.csv", index=False)
+    >>> readers = edxreview.cohort.read_readers("readers.csv", software)
+    >>> ratings = edxreview.cohort.ratings_table(software, readers)
+    >>> ratings["rater"].value_counts().to_dict()
+    {'software': 354, 'Dr A': 1}
     """
     soft = software[software["included"]].melt(
         id_vars=["patient_id"], value_vars=list(CLASSIFICATIONS), var_name="classification",
         value_name="value").assign(rater=SOFTWARE)
     return pd.concat([soft, readers.rename(columns={"reader": "rater"})[
         ["patient_id", "rater", "classification", "value"]]], ignore_index=True)
+
+
+def _square_counts(table) -> np.ndarray:
+    """``table`` as a float array, checked to be a square table of non-negative counts."""
+    t = np.asarray(table, dtype=float)
+    if t.ndim != 2 or t.shape[0] != t.shape[1] or t.shape[0] < 2:
+        raise InvalidParameterError(
+            f"Invalid value for the 'table' parameter: shape {t.shape}. Give a q × q table of "
+            "counts (rows rater A's category, columns rater B's), q ≥ 2.")
+    if not np.isfinite(t).all() or (t < 0).any():
+        raise InvalidParameterError(
+            "Invalid value for the 'table' parameter: counts must be finite and non-negative.")
+    return t
 
 
 def gwet_ac1(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
@@ -240,6 +312,11 @@ def gwet_ac1(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
         normal-approximation CI ``ci_low``/``ci_high`` (AC1 ± z·SE truncated to [−1, 1];
         no finite-population correction).
 
+    Raises
+    ------
+    InvalidParameterError
+        ``table`` is not a square table of non-negative counts.
+
     Notes
     -----
     With :math:`\\pi_k = (p_{k+} + p_{+k})/2`, :math:`p_e = \\frac{1}{q-1}\\sum_k \\pi_k(1-\\pi_k)`
@@ -254,8 +331,15 @@ def gwet_ac1(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
     ----------
     Gwet KL. Computing inter-rater reliability and its variance in the presence of high
     agreement. Br J Math Stat Psychol 2008;61:29-48.
+
+    Examples
+    --------
+    >>> from edxreview.cohort import gwet_ac1
+    >>> result = gwet_ac1([[20, 5], [10, 15]])
+    >>> round(result["ac1"], 4), round(result["pe"], 3)
+    (0.4059, 0.495)
     """
-    t = np.asarray(table, dtype=float)
+    t = _square_counts(table)
     n = t.sum()
     q = t.shape[0]
     if n == 0:
@@ -286,10 +370,34 @@ def cohen_kappa(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
 
     κ is undefined (NaN) when chance agreement is 1 (both raters put every patient in the
     same single category).
+
+    Parameters
+    ----------
+    table : array (q, q)
+        Counts: rows rater A's category, columns rater B's.
+    alpha : float
+        1 − the confidence level.
+
+    Returns
+    -------
+    dict
+        ``kappa``, ``se`` and the CI ``ci_low``/``ci_high`` (all NaN when κ is undefined).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``table`` is not a square table of non-negative counts.
+
+    Examples
+    --------
+    >>> from edxreview.cohort import cohen_kappa
+    >>> result = cohen_kappa([[20, 5], [10, 15]])  # Wikipedia's worked example: kappa 0.4
+    >>> round(result["kappa"], 3), round(result["se"], 4)
+    (0.4, 0.127)
     """
     from statsmodels.stats.inter_rater import cohens_kappa
 
-    t = np.asarray(table, dtype=float)
+    t = _square_counts(table)
     n = t.sum()
     nan = dict(kappa=math.nan, se=math.nan, ci_low=math.nan, ci_high=math.nan)
     if n == 0:
@@ -320,6 +428,24 @@ def compute_agreement(ratings: pd.DataFrame, alpha: float = 0.05) -> pd.DataFram
         Columns :data:`AGREEMENT_COLUMNS`. Pair rows have ``n_raters`` 2; the Fleiss row has
         ``rater_b`` ``"all"``, the number of raters in ``n_raters``, Fleiss' κ in ``kappa``
         (point estimate only) and counts only the patients every rater classified.
+
+    Raises
+    ------
+    KeyError
+        ``ratings`` lacks a column :func:`ratings_table` writes.
+
+    Examples
+    --------
+    >>> import edxreview, pandas as pd
+    >>> folder = edxreview.review(edxreview.demo_path()).write("review", report=False, xlsx=False)
+    >>> software = edxreview.cohort.read_software(folder)
+    >>> pd.DataFrame({"patient_id": ["NMO-001", "NMO-002", "NMO-003"], "reader": "Dr A",
+    ...               "emg_denervation": ["yes", "no", "no"]}).to_csv("readers.csv", index=False)
+    >>> readers = edxreview.cohort.read_readers("readers.csv", software)
+    >>> agreement = edxreview.cohort.compute_agreement(
+    ...     edxreview.cohort.ratings_table(software, readers))
+    >>> agreement[["classification", "rater_a", "rater_b", "n", "n_agree"]].to_numpy().tolist()
+    [['emg_denervation', 'software', 'Dr A', 3, 1]]
     """
     from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
@@ -365,12 +491,36 @@ def compute_agreement(ratings: pd.DataFrame, alpha: float = 0.05) -> pd.DataFram
 def find_disagreements(software: pd.DataFrame, readers: pd.DataFrame) -> pd.DataFrame:
     """One row per patient and classification on which the raters differ.
 
+    Parameters
+    ----------
+    software : DataFrame
+        From :func:`read_software`.
+    readers : DataFrame
+        From :func:`read_readers`.
+
     Returns
     -------
     DataFrame
         ``patient_id``, ``classification``, ``software`` (yes/no), one ``reader:NAME`` column
         per reader (yes/no, empty when not classified), one ``comment:NAME`` column per
         reader, and the software's ``explanation`` from ``patients.csv``.
+
+    Raises
+    ------
+    KeyError
+        ``software`` or ``readers`` lacks the columns those functions write.
+
+    Examples
+    --------
+    >>> import edxreview, pandas as pd
+    >>> folder = edxreview.review(edxreview.demo_path()).write("review", report=False, xlsx=False)
+    >>> software = edxreview.cohort.read_software(folder)
+    >>> pd.DataFrame({"patient_id": ["NMO-001", "NMO-002", "NMO-003"], "reader": "Dr A",
+    ...               "emg_denervation": ["yes", "no", "no"]}).to_csv("readers.csv", index=False)
+    >>> readers = edxreview.cohort.read_readers("readers.csv", software)
+    >>> found = edxreview.cohort.find_disagreements(software, readers)
+    >>> found[["patient_id", "software", "reader:Dr A"]].to_numpy().tolist()
+    [['NMO-001', 'no', 'yes'], ['NMO-002', 'yes', 'no']]
     """
     ratings = ratings_table(software, readers)
     yes_no = ratings.assign(answer=np.where(ratings["value"].astype(bool), "yes", "no"))
@@ -418,6 +568,13 @@ def read_adjudication(path: str | Path, disagreements: pd.DataFrame) -> pd.DataF
     yes/no ``final``, an ``adjudicator`` and a ``reason``, and must name a patient and
     classification that is disputed (in ``disagreements``), once.
 
+    Parameters
+    ----------
+    path : str or Path
+        The adjudication file (``edxreview adjudicate`` writes its blank form).
+    disagreements : DataFrame
+        From :func:`find_disagreements`: the cells that may be adjudicated.
+
     Returns
     -------
     DataFrame
@@ -428,6 +585,22 @@ def read_adjudication(path: str | Path, disagreements: pd.DataFrame) -> pd.DataF
     ------
     InvalidInputError
         Every problem at once, located by sheet, row, column and value.
+
+    Examples
+    --------
+    >>> import edxreview, pandas as pd
+    >>> folder = edxreview.review(edxreview.demo_path()).write("review", report=False, xlsx=False)
+    >>> software = edxreview.cohort.read_software(folder)
+    >>> pd.DataFrame({"patient_id": ["NMO-001"], "reader": "Dr A",
+    ...               "emg_denervation": ["yes"]}).to_csv("readers.csv", index=False)
+    >>> readers = edxreview.cohort.read_readers("readers.csv", software)
+    >>> disputed = edxreview.cohort.find_disagreements(software, readers)
+    >>> pd.DataFrame({"patient_id": ["NMO-001"], "classification": ["emg_denervation"],
+    ...               "final": ["yes"], "adjudicator": ["Dr B"],
+    ...               "reason": ["fibrillations in two myotomes"]}).to_csv("final.csv", index=False)
+    >>> adjudicated = edxreview.cohort.read_adjudication("final.csv", disputed)
+    >>> adjudicated[["patient_id", "final"]].to_numpy().tolist()
+    [['NMO-001', True]]
     """
     path = Path(path)
     frame, sheet = _read_table(path)
@@ -469,6 +642,13 @@ def apply_adjudication(software: pd.DataFrame, adjudicated: pd.DataFrame
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The final classifications: the software's, with each adjudicated cell replaced.
 
+    Parameters
+    ----------
+    software : DataFrame
+        From :func:`read_software`.
+    adjudicated : DataFrame
+        From :func:`read_adjudication`.
+
     Returns
     -------
     final : DataFrame
@@ -477,6 +657,24 @@ def apply_adjudication(software: pd.DataFrame, adjudicated: pd.DataFrame
         ``patient_id``, ``field``, ``old``, ``new``, ``who``, ``why``: one row per adjudicated
         cell (also where the final answer equals the software's, so that every decision is
         on record).
+
+    Raises
+    ------
+    KeyError
+        ``adjudicated`` names a patient or classification ``software`` does not have (never
+        for a table from :func:`read_adjudication`, which checks them).
+
+    Examples
+    --------
+    >>> import edxreview, pandas as pd
+    >>> folder = edxreview.review(edxreview.demo_path()).write("review", report=False, xlsx=False)
+    >>> software = edxreview.cohort.read_software(folder)
+    >>> adjudicated = pd.DataFrame({"patient_id": ["NMO-001"],
+    ...                             "classification": ["emg_denervation"], "final": [True],
+    ...                             "adjudicator": ["Dr B"], "reason": ["fibrillations"]})
+    >>> final, changes = edxreview.cohort.apply_adjudication(software, adjudicated)
+    >>> changes[["patient_id", "field", "old", "new"]].to_numpy().tolist()
+    [['NMO-001', 'emg_denervation', 'no', 'yes']]
     """
     final = software.set_index("patient_id")
     old = final.stack().rename("old")  # (patient_id, column) -> value

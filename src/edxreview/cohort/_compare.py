@@ -1,10 +1,10 @@
-"""Two-group comparisons with the test chosen for the data (SciPy implementations).
+"""Group comparisons with the test chosen for the data (SciPy implementations).
 
 Categorical variables: Fisher's exact test when any expected cell count is below 5, Pearson's
 chi-squared test otherwise. Continuous variables: Mann–Whitney U test when either group departs
 from normality (Shapiro–Wilk p < 0.05, skewness, or fewer than 8 values), Welch's t-test
-otherwise. Each function returns the p-value with the name of the test that produced it, so the
-report can name it in a footnote.
+otherwise; three or more groups, the Kruskal–Wallis H test. Each function returns the p-value
+with the name of the test that produced it, so the report can name it in a footnote.
 """
 
 from __future__ import annotations
@@ -15,12 +15,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._check import check_bool
+from .._errors import InvalidParameterError
+
 #: names of the tests, as printed in footnotes
 TEST_NAMES = {
     "fisher": "Fisher's exact test",
     "chi2": "Pearson's chi-squared test",
     "mannwhitney": "Mann–Whitney U test",
     "welch": "Welch's t-test",
+    "kruskal": "Kruskal–Wallis H test",
 }
 
 #: r×c tables above this many observations use chi-squared (exact enumeration grows too fast)
@@ -31,7 +35,25 @@ _MIN_NORMAL_N = 8
 
 @dataclass(frozen=True)
 class Comparison:
-    """Result of one test: ``test`` is a key of :data:`TEST_NAMES` (or ``""`` if none ran)."""
+    """Result of one test: ``test`` is a key of :data:`TEST_NAMES` (or ``""`` if none ran).
+
+    Attributes
+    ----------
+    test : str
+        The key of the test that ran (``"fisher"``, ``"chi2"``, ``"mannwhitney"``, ``"welch"``,
+        ``"kruskal"``), or ``""`` when none ran.
+    p_value : float
+        Its p-value (NaN when none ran).
+    note : str
+        Why no test ran, or a caveat (``"expected counts below 5"``).
+
+    Examples
+    --------
+    >>> from edxreview.cohort import compare_categorical
+    >>> result = compare_categorical([[8, 2], [3, 9]])
+    >>> result.test_name, round(result.p_value, 4)
+    ("Pearson's chi-squared test", 0.0102)
+    """
 
     test: str
     p_value: float
@@ -61,8 +83,24 @@ def compare_categorical(table: pd.DataFrame | np.ndarray) -> Comparison:
     Comparison
         Fisher's exact test when any expected count is below 5 (2×2 at any size; r×c up to
         2000 observations), Pearson's chi-squared test otherwise.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``table`` holds a negative or non-finite count.
+
+    Examples
+    --------
+    >>> from edxreview.cohort import compare_categorical
+    >>> compare_categorical([[8, 2], [3, 9]]).test
+    'chi2'
+    >>> compare_categorical([[3, 0], [1, 4]]).test_name  # an expected count below 5
+    "Fisher's exact test"
     """
     counts = np.asarray(table, dtype=float)
+    if counts.size and (not np.isfinite(counts).all() or (counts < 0).any()):
+        raise InvalidParameterError(
+            "Invalid value for the 'table' parameter: counts must be finite and non-negative.")
     counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0] if counts.size else counts
     if counts.ndim != 2 or counts.shape[0] < 2 or counts.shape[1] < 2:
         return _NONE
@@ -92,25 +130,50 @@ def is_skewed(values: pd.Series | np.ndarray) -> bool:
 
 
 def compare_continuous(*groups: pd.Series | np.ndarray, skewed: bool | None = None) -> Comparison:
-    """Compare a continuous variable between two groups.
+    """Compare a continuous variable between two groups, or among three or more.
 
     Parameters
     ----------
-    *groups : two arrays of numbers
-        Missing values are dropped.
+    *groups : arrays of numbers
+        Two or more groups; missing values are dropped.
     skewed : bool, optional
-        Use the Mann–Whitney U test; by default decided with :func:`is_skewed` on each group.
+        For two groups, use the Mann–Whitney U test; by default decided with
+        :func:`is_skewed` on each group. Three or more groups are always compared with the
+        Kruskal–Wallis H test, which does not assume normality.
 
     Returns
     -------
     Comparison
-        Mann–Whitney U (two-sided) for skewed data, Welch's t-test otherwise; no test when a
-        group has no values.
+        Two groups: Mann–Whitney U (two-sided) for skewed data, Welch's t-test otherwise.
+        Three or more: Kruskal–Wallis H. No test (``note`` ``"not tested"``) when a group has
+        no values, or (Welch) fewer than two.
+
+    Raises
+    ------
+    InvalidParameterError
+        Fewer than two groups are given, or ``skewed`` is not a bool or None.
+
+    Examples
+    --------
+    >>> from edxreview.cohort import compare_continuous
+    >>> compare_continuous([1.0, 2, 3, 4, 5], [3.0, 4, 5, 6, 7, 8])
+    Comparison(test='mannwhitney', p_value=0.066..., note='')
+    >>> compare_continuous([1.0, 2, 3], [4.0, 5, 6], [7.0, 8, 9]).test_name
+    'Kruskal–Wallis H test'
     """
+    if len(groups) < 2:
+        raise InvalidParameterError(
+            f"compare_continuous needs at least two groups to compare; {len(groups)} given")
+    if skewed is not None:
+        check_bool("skewed", skewed)
     xs = [np.asarray(pd.to_numeric(pd.Series(g), errors="coerce").dropna(), dtype=float)
           for g in groups]
-    if len(xs) != 2 or any(len(x) == 0 for x in xs):
+    if any(len(x) == 0 for x in xs):
         return _NONE
+    if len(xs) > 2:
+        if np.ptp(np.concatenate(xs)) == 0:  # every value equal: no difference to find
+            return Comparison("kruskal", 1.0)
+        return Comparison("kruskal", float(stats.kruskal(*xs).pvalue))
     if skewed is None:
         skewed = any(is_skewed(x) for x in xs)
     if skewed:

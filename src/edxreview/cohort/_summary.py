@@ -9,7 +9,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from .._check import check_option
-from ..classify import CLASSIFICATIONS
+from ..classify._classify import CLASSIFICATIONS
 
 CI_METHODS = {"wilson": "Wilson score interval", "beta": "Clopper–Pearson exact interval"}
 
@@ -47,10 +47,23 @@ def binomial_ci(n: np.ndarray | int, denominator: np.ndarray | int,
         ``"wilson"`` (score interval) or ``"beta"`` (Clopper–Pearson), computed by
         :func:`statsmodels.stats.proportion.proportion_confint`.
 
+    Returns
+    -------
+    low, high : float or array of float
+        The interval's bounds in percent (NaN where ``denominator`` is 0).
+
     Raises
     ------
     InvalidParameterError
         ``method`` is not one of the allowed methods.
+
+    Examples
+    --------
+    >>> from edxreview.cohort import binomial_ci
+    >>> [round(float(b), 1) for b in binomial_ci(13, 59)]
+    [13.4, 34.1]
+    >>> [round(float(b), 1) for b in binomial_ci(13, 59, method="beta")]
+    [12.3, 34.7]
     """
     check_option("method", method, CI_METHODS)
     n = np.asarray(n)
@@ -80,6 +93,14 @@ def summarize_cohort(patients: pd.DataFrame, method: Literal["wilson", "beta"] =
     ------
     InvalidParameterError
         ``method`` is not one of the allowed methods (checked before counting).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> result = edxreview.review(edxreview.demo_path())
+    >>> summary = edxreview.cohort.summarize_cohort(result.patients, method="beta")
+    >>> summary["measures"]["lmn_involvement"]["n"], summary["ci_method"]  # doctest: +ELLIPSIS
+    (9, '...Clopper...')
     """
     check_option("method", method, CI_METHODS)
     inc = patients[patients["included"]]

@@ -10,6 +10,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from .._check import check_type
+from .._errors import InvalidParameterError
 from ..io._schema import ANTIBODY_VALUES, SEX_VALUES
 from ._compare import TEST_NAMES, Comparison, compare_categorical, compare_continuous, is_skewed
 
@@ -82,6 +84,15 @@ class Table1:
         Group label → number of patients.
     footnotes : list of str
         The summary statistics and the tests used, in words.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> table = edxreview.review(edxreview.demo_path()).table1
+    >>> table.groups
+    {'LMN involvement': 9, 'No LMN involvement': 50}
+    >>> table.to_frame().columns[0]
+    'Characteristic'
     """
 
     rows: pd.DataFrame
@@ -96,7 +107,26 @@ class Table1:
         return out | {g: f"{g}, N = {n}" for g, n in self.groups.items()}
 
     def to_frame(self) -> pd.DataFrame:
-        """The table as it is printed: one column per header, p-values as text."""
+        """The table as it is printed: one column per header, p-values as text.
+
+        Returns
+        -------
+        DataFrame
+            The table as printed: one row per variable and level, the group headers carrying their
+            N, the p-value formatted as gtsummary does and the test's name.
+
+        Raises
+        ------
+        KeyError
+            ``rows`` lacks a column :func:`compute_table1` writes (a hand-made Table1).
+
+        Examples
+        --------
+        >>> import edxreview
+        >>> frame = edxreview.review(edxreview.demo_path()).table1.to_frame()
+        >>> frame.loc[0, "Characteristic"]
+        'Patients, n'
+        """
         rows = self.rows
         shown = rows["label"].where(rows["level"] == "", "    " + rows["level"])
         stat = rows["stat"].where(~rows["stat"].isin(["", "not recorded"]), "")
@@ -210,7 +240,32 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
     Returns
     -------
     Table1
+
+    Raises
+    ------
+    InvalidParameterError
+        ``characteristics`` is not a DataFrame, or ``group`` has not one value per row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from edxreview.cohort import compute_table1
+    >>> patients = pd.DataFrame({"age_years": [34.0, 51, 47, 29, 62, 40, 38, 55],
+    ...                          "sex": ["F", "F", "M", "F", "F", "M", "F", "F"]})
+    >>> group = pd.Series([True, False, True, False, True, False, True, False])
+    >>> table = compute_table1(patients, group, labels=("Treated", "Control"),
+    ...                        variables={"age_years": ("Age, years", "continuous", ""),
+    ...                                   "sex": ("Sex", "categorical", "")})
+    >>> table.groups
+    {'Treated': 4, 'Control': 4}
     """
+    check_type("characteristics", characteristics, pd.DataFrame,
+               "a DataFrame with one row per patient")
+    if len(group) != len(characteristics):
+        raise InvalidParameterError(
+            f"Invalid value for the 'group' parameter: {len(group)} values for "
+            f"{len(characteristics)} patients. Give one True/False value per row of "
+            "'characteristics'.")
     variables = variables or TABLE1_VARIABLES
     g = pd.Series(np.asarray(group, dtype=bool), index=characteristics.index)
     masks = {labels[0]: g.to_numpy(), labels[1]: ~g.to_numpy()}

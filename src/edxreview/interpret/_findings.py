@@ -10,8 +10,12 @@ text written about a patient can be generated from, and checked against, these r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+
+from .._check import check_type
 
 FINDING_COLUMNS = [
     "patient_id", "side", "study", "nerve", "muscle", "site", "kind", "parameter", "value",
@@ -137,7 +141,29 @@ def findings_table(values: pd.DataFrame, nerves: pd.DataFrame, muscles: pd.DataF
         ``rule`` names the rule (a table of ``interpretation_rules.toml`` or
         ``reference_limit``); ``source`` its citation key(s); ``table`` the id and version of
         the reference set or rules file it was read from.
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not of the type listed above (checked before any work).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.knowledge import load_anatomy, load_reference, load_rules
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> anatomy, rules = load_anatomy(), load_rules()
+    >>> values = edxreview.interpret.flag_values(study, load_reference(), anatomy)
+    >>> nerves = edxreview.interpret.read_nerves(study, values, anatomy, rules)
+    >>> muscles = edxreview.interpret.read_muscles(study, anatomy, rules)
+    >>> findings = edxreview.interpret.findings_table(values, nerves, muscles, rules)
+    >>> findings["rule"].notna().all()
+    np.True_
     """
+    check_type('values', values, pd.DataFrame, 'the DataFrame from edxreview.interpret.flag_values')
+    check_type('nerves', nerves, pd.DataFrame, 'the DataFrame from edxreview.interpret.read_nerves')
+    check_type('muscles', muscles, pd.DataFrame, 'the DataFrame from edxreview.interpret.read_muscles')
+    check_type('rules', rules, Mapping, 'the Rules from edxreview.knowledge.load_rules')
     parts = [_value_findings(values)]
     if len(nerves):
         parts.append(_nerve_findings(nerves, rules))

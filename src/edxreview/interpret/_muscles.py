@@ -3,12 +3,16 @@ myopathic, or normal — from the human grading or from quantitative MUAP means.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from .._check import check_type
 from .._tables import join_nonempty
 from ..io import Study
-from ..knowledge import Anatomy, load_muap_reference
+from ..knowledge import Anatomy
+from ..knowledge._tables import load_muap_reference
 
 MUSCLE_COLUMNS = [
     "patient_id", "muscle", "side", "paraspinal_level", "nerve", "roots", "segments",
@@ -73,10 +77,27 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
         (main roots, or the sampled level for a paraspinal muscle), ``nucleus`` the cranial
         nucleus for bulbar muscles.
 
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not of the type listed above (checked before any work).
+
     References
     ----------
     Daube JR, Rubin DI. Needle electromyography. Muscle Nerve 2009;39:244-270.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.knowledge import load_anatomy, load_rules
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> muscles = edxreview.interpret.read_muscles(study, load_anatomy(), load_rules())
+    >>> len(muscles) == study.rows["emg"]["used"]
+    True
     """
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    check_type('anatomy', anatomy, Anatomy, 'the Anatomy from edxreview.knowledge.load_anatomy')
+    check_type('rules', rules, Mapping, 'the Rules from edxreview.knowledge.load_rules')
     emg = study.tables["emg"].copy()
     if not len(emg):
         return pd.DataFrame(columns=MUSCLE_COLUMNS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._check import check_type
 from ..io import Study
 from ..knowledge import Anatomy, ReferenceSet
 
@@ -157,6 +158,15 @@ def _from_codes(codes: np.ndarray, labels: np.ndarray) -> pd.Categorical:
 def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.DataFrame:
     """Every NCS value beside its reference limit.
 
+    Parameters
+    ----------
+    study : Study
+        From :func:`edxreview.io.load_study`.
+    reference : ReferenceSet
+        From :func:`edxreview.knowledge.load_reference`.
+    anatomy : Anatomy
+        From :func:`edxreview.knowledge.load_anatomy`.
+
     Returns
     -------
     DataFrame
@@ -165,7 +175,24 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
         reference, source, reference_status, reference_row, sheet, row``. ``flag`` is ``low``, ``high``, ``absent``,
         ``normal`` or ``no_reference``. Motor latency and amplitude are judged at the distal site
         only; velocities on every segment.
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not of the type listed above (checked before any work).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.knowledge import load_anatomy, load_reference
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> values = edxreview.interpret.flag_values(study, load_reference(), load_anatomy())
+    >>> sorted(values["flag"].unique())  # doctest: +NORMALIZE_WHITESPACE
+    ['absent', 'high', 'low', 'normal']
     """
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    check_type('reference', reference, ReferenceSet, 'a ReferenceSet from edxreview.knowledge.load_reference')
+    check_type('anatomy', anatomy, Anatomy, 'the Anatomy from edxreview.knowledge.load_anatomy')
     demo = _demographics(study)
     frames = []
     motor = _motor_sequence(study.tables["ncs_motor"], anatomy)

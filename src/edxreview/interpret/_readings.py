@@ -3,9 +3,12 @@ change, conduction block, focal slowing at a site, absent)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from .._check import check_type
 from .._tables import group_join, join_nonempty
 from ..io import Study
 from ..knowledge import Anatomy
@@ -73,7 +76,26 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         neuropathy by itself (sensory abnormality, demyelinating-range change, conduction block,
         focal slowing at an entrapment site, cranial nerve abnormality) before the age rule of
         :mod:`edxreview.classify` is applied; a low CMAP alone does not qualify.
+
+    Raises
+    ------
+    InvalidParameterError
+        An argument is not of the type listed above (checked before any work).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.knowledge import load_anatomy, load_reference, load_rules
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> values = edxreview.interpret.flag_values(study, load_reference(), load_anatomy())
+    >>> nerves = edxreview.interpret.read_nerves(study, values, load_anatomy(), load_rules())
+    >>> nerves[["patient_id", "study", "nerve", "side", "reading"]].columns.size
+    5
     """
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    check_type('values', values, pd.DataFrame, 'the DataFrame from edxreview.interpret.flag_values')
+    check_type('anatomy', anatomy, Anatomy, 'the Anatomy from edxreview.knowledge.load_anatomy')
+    check_type('rules', rules, Mapping, 'the Rules from edxreview.knowledge.load_rules')
     parts = [_read_motor(study, values, anatomy, rules), _read_sensory(values, rules),
              _read_blink(values)]
     parts = [p for p in parts if len(p)]
@@ -105,16 +127,40 @@ def _pivot_param(values: pd.DataFrame, study: str, param: str, keys: list[str]) 
 
 
 def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
+    """One reading per motor recording (ulnar to ADM and to FDI are two studies of one nerve):
+    the distal CMAP and F-wave against their limits, distal entrapment, the segments (block,
+    slowing, focal slowing across entrapment sites), then the flags and the reading's text."""
     motor = study.tables["ncs_motor"]
     fw = values[values["study"] == "f_wave"]
     if not len(motor) and not len(fw):
         return pd.DataFrame()
     seq = _motor_sequence(motor, anatomy)
-    dm = rules["demyelination"]
-    cb_rules = rules["conduction_block"]
-    # one reading per recording (ulnar to ADM and to FDI are two studies of one nerve)
-    nkeys = ["patient_id", "nerve", "side"]
-    keys = nkeys + ["recording_site"]
+    g = _motor_values(seq, values, fw)
+    g = _distal_entrapment(g, rules)
+    g = _segment_findings(g, seq, values, anatomy, rules)
+    g = _motor_flags(g, values, anatomy, rules)
+    g["reading"] = _motor_reading(g)
+    g["study"] = "motor"
+    g["lesion_nerve"] = np.where(g["lesion_site"].notna(), g["nerve"], None)
+    g["distal_amplitude_fraction_of_lln"] = g["amp_frac"].round(3)
+    # the typed values behind a block or focal slowing (findings table)
+    for src, dst, on in (("event_ratio", "block_ratio", "conduction_block"),
+                         ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
+                         ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
+        col = g[src] if src in g else pd.Series(np.nan, index=g.index)
+        g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
+    g["reference"] = ""
+    return g
+
+
+_NKEYS = ["patient_id", "nerve", "side"]
+_KEYS = _NKEYS + ["recording_site"]
+
+
+def _motor_values(seq: pd.DataFrame, values: pd.DataFrame, fw: pd.DataFrame) -> pd.DataFrame:
+    """One row per recording (F-wave-only nerves included): the distal CMAP amplitude and
+    latency and the F-wave latency, each with its limit and no-response flag."""
+    nkeys, keys = _NKEYS, _KEYS
     vm = values[values["study"] == "motor"]
     groups = seq[seq["seq"] == 0][keys + ["stim_site"]].drop_duplicates(keys)
     # f-waves for nerves without a motor row still get a reading
@@ -135,6 +181,13 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g["amp_nr"] = g["amp_nr"].fillna(False).astype(bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         g["amp_frac"] = np.where(g["amp_nr"], 0.0, g["amp"] / g["amp_lln"])
+    return g
+
+
+def _distal_entrapment(g: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """Demyelinating-range distal and F latencies, and distal entrapment (carpal tunnel,
+    Guyon): DML > ULN with a CMAP axon loss cannot explain."""
+    dm = rules["demyelination"]
     preserved = g["amp_frac"] >= dm["cmap_preserved_fraction_of_lln"]
     g["absent"] = g["amp_nr"]
     dl_thr = np.where(preserved, dm["distal_latency_fraction_of_uln_preserved"],
@@ -143,8 +196,6 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
                      dm["f_latency_fraction_of_uln_reduced"])
     dl_demyel = (g["dl"] > dl_thr * g["dl_uln"]).fillna(False)
     f_demyel = (g["f"] > f_thr * g["f_uln"]).fillna(False)
-
-    # distal entrapment (carpal tunnel, Guyon): DML > ULN with a CMAP axon loss cannot explain
     distal_ent = pd.DataFrame(rules.get("distal_entrapment", []))
     g = g.reset_index()
     g["focal_site"] = None
@@ -163,8 +214,33 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g["dl_demyel_raw"] = dl_demyel.to_numpy()
     g["dl_demyel"] = dl_demyel.to_numpy() & ~is_distal
     g["f_demyel"] = f_demyel.to_numpy()
+    return g
 
-    # segments: conduction block, slowing, focal slowing across entrapment sites
+
+def _first_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The most distal block or focal slowing of each recording, with its text (the CMAP
+    amplitudes and their ratio) and the values behind it."""
+    first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
+    if len(first_event):
+        first_event = first_event.assign(cb_text=np.where(
+            first_event["cb"],
+            " (CMAP " + first_event["distal_amplitude_mv"].map("{:g}".format).astype(object) + " → "
+            + first_event["amplitude_mv"].map("{:g}".format).astype(object) + " mV, "
+            + (100 * first_event["amplitude_ratio"]).round(0).map("{:.0f}".format).astype(object)
+            + " % of distal)", ""))
+    else:
+        first_event = first_event.assign(cb_text=pd.Series(dtype=object))
+    first_event = first_event.assign(event_ratio=first_event["amplitude_ratio"],
+                                     event_velocity=first_event["velocity_m_s"],
+                                     event_prev_velocity=first_event["prev_velocity_m_s"])
+    return first_event
+
+
+def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
+                      rules: dict) -> pd.DataFrame:
+    """Conduction block, slowing and focal slowing across entrapment sites, per recording."""
+    keys = _KEYS
+    dm, cb_rules = rules["demyelination"], rules["conduction_block"]
     seg = seq[seq["seq"] > 0].copy() if len(seq) else seq
     g["cb"] = False
     g["cv_demyel"] = False
@@ -214,19 +290,7 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])
         agg = seg.groupby(keys, sort=False).agg(
             cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
-        first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
-        if len(first_event):
-            first_event = first_event.assign(cb_text=np.where(
-                first_event["cb"],
-                " (CMAP " + first_event["distal_amplitude_mv"].map("{:g}".format).astype(object) + " → "
-                + first_event["amplitude_mv"].map("{:g}".format).astype(object) + " mV, "
-                + (100 * first_event["amplitude_ratio"]).round(0).map("{:.0f}".format).astype(object)
-                + " % of distal)", ""))
-        else:
-            first_event = first_event.assign(cb_text=pd.Series(dtype=object))
-        first_event = first_event.assign(event_ratio=first_event["amplitude_ratio"],
-                                         event_velocity=first_event["velocity_m_s"],
-                                         event_prev_velocity=first_event["prev_velocity_m_s"])
+        first_event = _first_events(seg, keys)
         agg = agg.join(first_event.set_index(keys)[["seg_site", "seg_rank", "across", "cb_text",
                                                     "event_ratio", "event_velocity",
                                                     "event_prev_velocity"]],
@@ -246,6 +310,14 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         g["cb_rank"] = g["seg_rank"]
     else:
         g["focal"] = False
+    return g
+
+
+def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules: dict
+                 ) -> pd.DataFrame:
+    """Lesion site and rank, demyelinating, axonal, proximal (F-wave), facial and abnormal."""
+    nkeys, keys = _NKEYS, _KEYS
+    dm = rules["demyelination"]
     dist_rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
     fs = g["focal_site"]
     site_rank_of_focal = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], fs.fillna("")])).to_numpy()
@@ -281,6 +353,11 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g = g.merge(motor_flag, on=keys, how="left").merge(f_flag, on=nkeys, how="left")
     g["flag_any"] = g["flag_motor"].fillna(False).astype(bool) | g["flag_f"].fillna(False).astype(bool)
     g["abnormal"] = g["flag_any"].fillna(False).astype(bool) | g["qualifies"] | g["side_ratio_low"]
+    return g
+
+
+def _motor_reading(g: pd.DataFrame) -> np.ndarray:
+    """The reading of each recording in words, from its flags."""
     labels = []
     g["_demyel_distal"] = g["demyelinating"] & ~g["f_proximal"]
     for col, text in (("absent", "absent response"), ("conduction_block", "conduction block"),
@@ -297,18 +374,7 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     reading = np.where(g["facial_abnormal"] & (pd.Series(reading) == ""), "facial CMAP abnormal", reading)
     reading = np.where(pd.Series(reading) == "", np.where(g["abnormal"], "borderline (F-wave or minor)",
                                                           "normal"), reading)
-    g["reading"] = reading
-    g["study"] = "motor"
-    g["lesion_nerve"] = np.where(g["lesion_site"].notna(), g["nerve"], None)
-    g["distal_amplitude_fraction_of_lln"] = g["amp_frac"].round(3)
-    # the typed values behind a block or focal slowing (findings table)
-    for src, dst, on in (("event_ratio", "block_ratio", "conduction_block"),
-                         ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
-                         ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
-        col = g[src] if src in g else pd.Series(np.nan, index=g.index)
-        g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
-    g["reference"] = ""
-    return g
+    return reading
 
 
 def _facial_abnormal(values: pd.DataFrame) -> pd.DataFrame:

@@ -50,6 +50,13 @@ class RawWorkbook:
         Checksum of the input (of every sheet file, in name order, for folders).
     problems : list of Problem
         Structural problems found while reading (unreadable files, formula cells, dates…).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> raw = edxreview.io.read_workbook(edxreview.demo_path())
+    >>> raw.headers["patients"]["patient_id"], raw.problems
+    ('patient_id', [])
     """
 
     sheets: dict[str, pd.DataFrame]
@@ -188,7 +195,8 @@ def _check_zip(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except Exception as exc:  # zipfile raises several types for damaged archives
+    except Exception as exc:  # noqa: BLE001 - boundary: zipfile raises many types (BadZipFile,
+        # EOFError, struct.error, NotImplementedError…) for a damaged archive a user gives us
         raise InvalidWorkbookError(
             "the workbook cannot be opened",
             [Problem("", None, None, path.name,
@@ -437,7 +445,8 @@ def _read_xlsx(path: Path) -> RawWorkbook:
     _check_zip(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # zipfile, openpyxl and lxml raise many types for damaged files
+    except Exception as exc:  # noqa: BLE001 - boundary: zipfile, openpyxl and lxml raise many
+        # types for a damaged file a user gives us; each becomes a located problem
         raise InvalidWorkbookError(
             "the workbook cannot be opened",
             [Problem("", None, None, path.name,
@@ -480,7 +489,8 @@ def _read_xlsx(path: Path) -> RawWorkbook:
             headers[name] = names
     except InvalidWorkbookError:
         raise
-    except Exception as exc:  # damaged XML inside the archive surfaces in many types
+    except Exception as exc:  # noqa: BLE001 - boundary: damaged XML inside a user's archive
+        # surfaces in many types (lxml, openpyxl, zlib); each becomes a located problem
         raise InvalidWorkbookError(
             "the workbook cannot be opened",
             [Problem("", None, None, path.name,
@@ -623,7 +633,8 @@ def _read_sheet_file(file: Path, sheet: str, problems: list[Problem]
             return None
         try:
             table = pd.read_parquet(file)
-        except Exception as exc:  # pyarrow raises many types for damaged files
+        except Exception as exc:  # noqa: BLE001 - boundary: pyarrow raises many types for a
+            # damaged file a user gives us; it becomes a located problem
             problems.append(Problem(sheet, None, None, file.name,
                                     f"cannot read this Parquet file ({type(exc).__name__})"))
             return None
@@ -661,7 +672,9 @@ def _read_sheet_file(file: Path, sheet: str, problems: list[Problem]
                 frame = pd.read_csv(_io.BytesIO(text.encode("utf-8")), dtype=str,
                                     keep_default_na=False, sep=sep, header=0, names=names_norm,
                                     engine="pyarrow")
-            except Exception:  # Arrow's parse errors vary by version: use the C reader
+            except (ValueError, TypeError, NotImplementedError):  # ArrowInvalid, ParserError…
+                # Arrow refused the text (its error classes subclass these): the C reader
+                # below reads it or names the row
                 frame = None
         if frame is None:
             try:
@@ -706,7 +719,8 @@ def _check_parquet_size(file: Path, sheet: str) -> Problem | None:
 
     try:
         meta = pq.ParquetFile(file).metadata
-    except Exception:  # pyarrow raises many types for damaged files; read_parquet reports it
+    except Exception:  # noqa: BLE001 - boundary: pyarrow raises many types for a damaged
+        # file; read_parquet below meets the same damage and reports it as a problem
         return None
     n_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if (meta.num_rows > MAX_ROWS or meta.num_columns > MAX_COLUMNS
@@ -839,6 +853,13 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     ------
     InvalidWorkbookError
         The path does not exist or the file cannot be opened at all.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> raw = edxreview.io.read_workbook(edxreview.demo_path())
+    >>> sorted(raw.sheets)  # doctest: +NORMALIZE_WHITESPACE
+    ['blink_reflex', 'emg', 'f_waves', 'mri', 'ncs_motor', 'ncs_sensory', 'patients']
     """
     path = Path(path)
     kind = _path_kind(path)

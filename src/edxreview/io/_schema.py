@@ -5,7 +5,7 @@ This is the contract, not reference data: types and allowed values of every colu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal[
@@ -36,7 +36,6 @@ class Sheet:
     columns: tuple[Column, ...]
     required: bool = False
     description: str = ""
-    key: tuple[str, ...] = field(default=())
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -132,7 +131,6 @@ SHEETS: dict[str, Sheet] = {
 
 #: at least one of these must be present
 NCS_SHEETS = ("ncs_motor", "ncs_sensory")
-SHEET_ORDER = tuple(SHEETS)
 
 BOOL_VALUES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False,
                "false": False, "0": False}

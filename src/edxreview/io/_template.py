@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._check import check_type
+from .._errors import InvalidParameterError
 from ._schema import SHEETS
 
 _EXAMPLE = {
@@ -35,7 +37,31 @@ def write_template(path: str | Path) -> Path:
     ----------
     path : str or Path
         Where to write the ``.xlsx`` file (its folder must exist).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``path`` does not end in ``.xlsx``.
+    OSError
+        The file cannot be written (missing folder, permissions).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> path = edxreview.io.write_template("my-study.xlsx")
+    >>> edxreview.io.read_workbook(path).sheets["patients"]["patient_id"].tolist()
+    ['P001']
     """
+    check_type("path", path, (str, Path), "the path of the .xlsx file to write")
+    if Path(path).suffix.lower() != ".xlsx":
+        raise InvalidParameterError(
+            f"Invalid value for the 'path' parameter: {str(path)!r}. The template is an Excel "
+            "workbook: give a path ending in .xlsx.")
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
-from ..knowledge import load_anatomy, normalize_key, read_table
+from ..knowledge import load_anatomy
+from ..knowledge._tables import normalize_key, read_table
 from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
@@ -55,6 +56,13 @@ class Study:
     source : Path
     sha256 : str
     format : str
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> study = edxreview.io.load_study(edxreview.demo_path())
+    >>> study.format, study.rows["patients"]["rejected"]
+    ('csv', 0)
     """
 
     tables: dict[str, pd.DataFrame]
@@ -126,6 +134,8 @@ def _load_plausibility() -> pd.DataFrame:
 
 def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFrame,
                     coll: _Collector, anatomy) -> None:
+    """Convert one column of text cells to its type into ``out``; every bad cell becomes a
+    located problem. The required check is shared; the conversion is the kind's own."""
     raw = frame[col.name].astype(str).str.strip()
     blank = raw.eq("") | raw.str.lower().isin(["nan", "none", "na", "n/a", "-", "—"]) \
         if col.kind in ("number", "number_nr") else raw.eq("")
@@ -134,128 +144,175 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
                  f"{col.name} is required; fill it in"
                  + (" (0 if there were none)" if col.kind == "grade" else "")
                  + (" (or NR for no response)" if col.kind == "number_nr" else ""))
+    _CONVERTERS[col.kind](sheet, frame, col, raw, blank, out, coll, anatomy)
+
+
+def _convert_number(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                    blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Numbers (decimal comma read, ambiguous thousands refused); ``NR`` where allowed."""
     lower = raw.str.lower()
-    kind = col.kind
-    if kind in ("number", "number_nr"):
-        nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
-        # a decimal comma is read as a decimal point (4,5 → 4.5); a comma followed by exactly
-        # three digits after one to three others could be either that or a thousands
-        # separator (1,070 → 1070 or 1.07), so it is refused rather than guessed
-        ambiguous = raw.str.fullmatch(_AMBIGUOUS_COMMA)
-        coll.add(sheet, frame, ambiguous, col.name,
-                 lambda v: f"ambiguous number: the comma may separate thousands "
-                 f"({_without_comma(v)}) or decimals ({_decimal_point(v)}); edxreview reads a "
-                 f"comma as a decimal comma but never guesses here. Write {_without_comma(v)} "
-                 f"or {_decimal_point(v)} (no thousands separators)")
-        cleaned = raw.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
-        num = pd.to_numeric(cleaned.where(~blank, None), errors="coerce")
-        blank = blank | ambiguous  # reported above: not "not a number" again
-        bad = num.isna() & ~blank & ~nr
-        if kind == "number":
-            bad |= nr & ~blank
-            coll.add(sheet, frame, nr & ~blank, col.name,
-                     "NR (no response) is not allowed here; only latency and amplitude cells "
-                     "may say NR. Leave the cell empty if it was not measured")
-            coll.add(sheet, frame, num.isna() & ~blank & ~nr, col.name,
-                     "not a number; write a number such as 12.5 (no units)")
-        else:
-            coll.add(sheet, frame, bad, col.name,
-                     "not a number and not NR; write a number (no units) or NR for no response")
-            out[f"{col.name}_nr"] = nr.to_numpy()
-        out[col.name] = num.astype(float).to_numpy()
-        return
-    if kind == "id":
-        # one id however its accents were encoded: 'José' typed on one system and pasted from
-        # another (precomposed é or e + combining accent) is one patient; characters that
-        # print as nothing (zero-width spaces, a stray byte-order mark) are not part of an id
-        ids = raw.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
-        coll.add(sheet, frame, ids.eq("") & ~blank, col.name,
-                 f"{col.name} holds only invisible characters; write the id")
-        out[col.name] = ids.to_numpy()
-        return
-    if kind == "text":
-        out[col.name] = raw.where(~blank, None).to_numpy()
-        return
+    nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
+    # a decimal comma is read as a decimal point (4,5 → 4.5); a comma followed by exactly
+    # three digits after one to three others could be either that or a thousands
+    # separator (1,070 → 1070 or 1.07), so it is refused rather than guessed
+    ambiguous = raw.str.fullmatch(_AMBIGUOUS_COMMA)
+    coll.add(sheet, frame, ambiguous, col.name,
+             lambda v: f"ambiguous number: the comma may separate thousands "
+             f"({_without_comma(v)}) or decimals ({_decimal_point(v)}); edxreview reads a "
+             f"comma as a decimal comma but never guesses here. Write {_without_comma(v)} "
+             f"or {_decimal_point(v)} (no thousands separators)")
+    cleaned = raw.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
+    num = pd.to_numeric(cleaned.where(~blank, None), errors="coerce")
+    blank = blank | ambiguous  # reported above: not "not a number" again
+    bad = num.isna() & ~blank & ~nr
+    if col.kind == "number":
+        bad |= nr & ~blank
+        coll.add(sheet, frame, nr & ~blank, col.name,
+                 "NR (no response) is not allowed here; only latency and amplitude cells "
+                 "may say NR. Leave the cell empty if it was not measured")
+        coll.add(sheet, frame, num.isna() & ~blank & ~nr, col.name,
+                 "not a number; write a number such as 12.5 (no units)")
+    else:
+        coll.add(sheet, frame, bad, col.name,
+                 "not a number and not NR; write a number (no units) or NR for no response")
+        out[f"{col.name}_nr"] = nr.to_numpy()
+    out[col.name] = num.astype(float).to_numpy()
+
+
+def _convert_id(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Patient ids: one id however its accents were encoded, invisible characters dropped."""
+    # one id however its accents were encoded: 'José' typed on one system and pasted from
+    # another (precomposed é or e + combining accent) is one patient; characters that
+    # print as nothing (zero-width spaces, a stray byte-order mark) are not part of an id
+    ids = raw.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+    coll.add(sheet, frame, ids.eq("") & ~blank, col.name,
+             f"{col.name} holds only invisible characters; write the id")
+    out[col.name] = ids.to_numpy()
+
+
+def _convert_text(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                  blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Free text, as written."""
+    out[col.name] = raw.where(~blank, None).to_numpy()
+
+
+def _convert_vocabulary(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                        blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Closed vocabularies (sex, side, yes/no, antibody, grades, region) with synonyms."""
     table = {"sex": SEX_VALUES, "side": SIDE_VALUES, "side_optional": SIDE_VALUES,
              "bool": BOOL_VALUES, "antibody": ANTIBODY_VALUES, "grade": GRADE_VALUES,
-             "fasc": FASC_VALUES, "region": REGION_VALUES}.get(kind)
-    if table is not None:
-        mapped = _unique_map(lower, lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
-        bad = mapped.isna() & ~blank
-        allowed = {"sex": "F or M", "side": "L or R (left/right)", "side_optional": "L or R",
-                   "bool": "yes/no, true/false or 1/0", "antibody": "positive, negative or unknown",
-                   "grade": "0, ±, 1+, 2+, 3+ or 4+", "fasc": "a grade (0 … 4+) or present/absent",
-                   "region": "brain, brainstem or spinal_cord"}[kind]
-        coll.add(sheet, frame, bad, col.name, lambda v: f"not allowed here; use {allowed}")
-        out[col.name] = mapped.where(~blank, None).to_numpy()
-        return
-    if kind == "enum":
-        norm = _unique_map(lower, lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
-        bad = ~norm.isin(col.allowed) & ~blank
+             "fasc": FASC_VALUES, "region": REGION_VALUES}[col.kind]
+    mapped = _unique_map(raw.str.lower(), lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
+    bad = mapped.isna() & ~blank
+    allowed = {"sex": "F or M", "side": "L or R (left/right)", "side_optional": "L or R",
+               "bool": "yes/no, true/false or 1/0", "antibody": "positive, negative or unknown",
+               "grade": "0, ±, 1+, 2+, 3+ or 4+", "fasc": "a grade (0 … 4+) or present/absent",
+               "region": "brain, brainstem or spinal_cord"}[col.kind]
+    coll.add(sheet, frame, bad, col.name, lambda v: f"not allowed here; use {allowed}")
+    out[col.name] = mapped.where(~blank, None).to_numpy()
+
+
+def _convert_enum(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                  blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Enumerations of the specification, spaces read as underscores."""
+    norm = _unique_map(raw.str.lower(), lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
+    bad = ~norm.isin(col.allowed) & ~blank
+    coll.add(sheet, frame, bad, col.name,
+             lambda v: "not allowed here; use one of " + ", ".join(col.allowed))
+    out[col.name] = norm.where(~blank, None).to_numpy()
+
+
+def _convert_nerve(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                   blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Nerve names through the anatomy's aliases, a recording muscle in brackets allowed."""
+    keys = _unique_map(raw, normalize_key)
+    mapped = keys.map(anatomy.nerve_aliases)
+    # "Ulnar (FDI)", "Peroneal (EDB)": the nerve with its recording muscle in brackets
+    unresolved = mapped.isna() & ~blank & raw.str.contains("(", regex=False)
+    if unresolved.any():
+        parts = raw[unresolved].str.extract(r"^\s*(.*?)\s*\((.*)\)\s*$")
+        nerve = _unique_map(parts[0].fillna(""), normalize_key).map(anatomy.nerve_aliases)
+        mapped.loc[unresolved] = nerve.to_numpy()
+        muscle = _unique_map(parts[1].fillna(""), normalize_key).map(anatomy.muscle_aliases)
+        out["_recording_from_nerve"] = None
+        out.loc[unresolved.to_numpy(), "_recording_from_nerve"] = muscle.to_numpy()
+    bad = mapped.isna() & ~blank
+    coll.add(sheet, frame, bad, col.name,
+             lambda v: "unknown nerve" + coll.did_you_mean(v, anatomy.nerve_aliases))
+    out[col.name] = mapped.where(~blank, None).to_numpy()
+
+
+def _convert_muscle(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                    blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Muscle names through the anatomy's aliases; paraspinal levels parsed."""
+    keys = _unique_map(raw, normalize_key)
+    mapped = keys.map(anatomy.muscle_aliases)
+    level = pd.Series(None, index=raw.index, dtype=object)
+    unresolved = mapped.isna() & ~blank
+    if unresolved.any():
+        parsed = _unique_map(raw[unresolved], _parse_paraspinal)
+        mapped.loc[unresolved] = parsed.map(lambda t: t[0] if t else None)
+        level.loc[unresolved] = parsed.map(lambda t: t[1] if t else None)
+    bad = mapped.isna() & ~blank
+    if sheet == "emg":
         coll.add(sheet, frame, bad, col.name,
-                 lambda v: "not allowed here; use one of " + ", ".join(col.allowed))
-        out[col.name] = norm.where(~blank, None).to_numpy()
-        return
-    if kind == "nerve":
-        keys = _unique_map(raw, normalize_key)
-        mapped = keys.map(anatomy.nerve_aliases)
-        # "Ulnar (FDI)", "Peroneal (EDB)": the nerve with its recording muscle in brackets
-        unresolved = mapped.isna() & ~blank & raw.str.contains("(", regex=False)
-        if unresolved.any():
-            parts = raw[unresolved].str.extract(r"^\s*(.*?)\s*\((.*)\)\s*$")
-            nerve = _unique_map(parts[0].fillna(""), normalize_key).map(anatomy.nerve_aliases)
-            mapped.loc[unresolved] = nerve.to_numpy()
-            muscle = _unique_map(parts[1].fillna(""), normalize_key).map(anatomy.muscle_aliases)
-            out["_recording_from_nerve"] = None
-            out.loc[unresolved.to_numpy(), "_recording_from_nerve"] = muscle.to_numpy()
-        bad = mapped.isna() & ~blank
+                 lambda v: "unknown muscle" + coll.did_you_mean(v, anatomy.muscle_aliases))
+        out["paraspinal_level"] = level.to_numpy()
+    else:
         coll.add(sheet, frame, bad, col.name,
-                 lambda v: "unknown nerve" + coll.did_you_mean(v, anatomy.nerve_aliases))
-        out[col.name] = mapped.where(~blank, None).to_numpy()
-        return
-    if kind == "muscle":
-        keys = _unique_map(raw, normalize_key)
-        mapped = keys.map(anatomy.muscle_aliases)
-        level = pd.Series(None, index=raw.index, dtype=object)
-        unresolved = mapped.isna() & ~blank
-        if unresolved.any():
-            parsed = _unique_map(raw[unresolved], _parse_paraspinal)
-            mapped.loc[unresolved] = parsed.map(lambda t: t[0] if t else None)
-            level.loc[unresolved] = parsed.map(lambda t: t[1] if t else None)
-        bad = mapped.isna() & ~blank
-        if sheet == "emg":
-            coll.add(sheet, frame, bad, col.name,
-                     lambda v: "unknown muscle" + coll.did_you_mean(v, anatomy.muscle_aliases))
-            out["paraspinal_level"] = level.to_numpy()
-        else:
-            coll.add(sheet, frame, bad, col.name,
-                     lambda v: "unknown recording muscle; the nerve's default recording site "
-                     "will be assumed" + coll.did_you_mean(v, anatomy.muscle_aliases),
-                     severity="warning")
-        out[col.name] = mapped.where(~blank, None).to_numpy()
-        return
-    if kind == "site":
-        keys = _unique_map(raw, normalize_key)
-        nerve = out["nerve"] if "nerve" in out else pd.Series(None, index=raw.index)
-        pairs = pd.Series(list(zip(nerve.to_numpy(), keys.to_numpy())), index=raw.index)
-        mapped = pairs.map(anatomy.site_aliases_by_nerve)
-        mapped = mapped.fillna(keys.map(anatomy.site_aliases))
-        bad = mapped.isna() & ~blank
-        coll.add(sheet, frame, bad, col.name,
-                 lambda v: "unknown stimulation site; segments will follow row order"
-                 + coll.did_you_mean(v, anatomy.site_aliases), severity="warning")
-        out[col.name] = mapped.where(~bad, raw.str.lower().str.replace(" ", "_")).where(
-            ~blank, None).to_numpy()
-        return
-    if kind == "level":
-        parsed = _unique_map(raw, _parse_level)
-        bad = parsed.isna() & ~blank
-        coll.add(sheet, frame, bad, col.name,
-                 lambda v: "not a level; use a vertebral body level C1…C7, T1…T12, L1…L5, "
-                 "S1 (rostral first) or midbrain, pons, medulla for the brainstem")
-        out[col.name] = parsed.where(~blank, None).to_numpy()
-        return
-    raise AssertionError(f"unhandled column kind {kind!r}")
+                 lambda v: "unknown recording muscle; the nerve's default recording site "
+                 "will be assumed" + coll.did_you_mean(v, anatomy.muscle_aliases),
+                 severity="warning")
+    out[col.name] = mapped.where(~blank, None).to_numpy()
+
+
+def _convert_site(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                  blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Stimulation sites through the anatomy's aliases (per nerve first)."""
+    keys = _unique_map(raw, normalize_key)
+    nerve = out["nerve"] if "nerve" in out else pd.Series(None, index=raw.index)
+    pairs = pd.Series(list(zip(nerve.to_numpy(), keys.to_numpy())), index=raw.index)
+    mapped = pairs.map(anatomy.site_aliases_by_nerve)
+    mapped = mapped.fillna(keys.map(anatomy.site_aliases))
+    bad = mapped.isna() & ~blank
+    coll.add(sheet, frame, bad, col.name,
+             lambda v: "unknown stimulation site; segments will follow row order"
+             + coll.did_you_mean(v, anatomy.site_aliases), severity="warning")
+    out[col.name] = mapped.where(~bad, raw.str.lower().str.replace(" ", "_")).where(
+        ~blank, None).to_numpy()
+
+
+def _convert_level(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                   blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Vertebral and brainstem levels."""
+    parsed = _unique_map(raw, _parse_level)
+    bad = parsed.isna() & ~blank
+    coll.add(sheet, frame, bad, col.name,
+             lambda v: "not a level; use a vertebral body level C1…C7, T1…T12, L1…L5, "
+             "S1 (rostral first) or midbrain, pons, medulla for the brainstem")
+    out[col.name] = parsed.where(~blank, None).to_numpy()
+
+
+_CONVERTERS = {
+    "number": _convert_number,
+    "number_nr": _convert_number,
+    "id": _convert_id,
+    "text": _convert_text,
+    "sex": _convert_vocabulary,
+    "side": _convert_vocabulary,
+    "side_optional": _convert_vocabulary,
+    "bool": _convert_vocabulary,
+    "antibody": _convert_vocabulary,
+    "grade": _convert_vocabulary,
+    "fasc": _convert_vocabulary,
+    "region": _convert_vocabulary,
+    "enum": _convert_enum,
+    "nerve": _convert_nerve,
+    "muscle": _convert_muscle,
+    "site": _convert_site,
+    "level": _convert_level,
+}
 
 
 def _without_comma(value: str) -> str:
@@ -353,6 +410,14 @@ def validate_workbook(raw: RawWorkbook) -> Study:
     ------
     InvalidWorkbookError
         With every problem found (errors and warnings) when any error was found.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> raw = edxreview.io.read_workbook(edxreview.demo_path())
+    >>> study = edxreview.io.validate_workbook(raw)
+    >>> study.tables["ncs_motor"]["latency_ms"].dtype
+    dtype('float64')
     """
     anatomy = load_anatomy()
     plausibility = _load_plausibility()

@@ -50,6 +50,13 @@ class ReferenceSet:
         Where the set was read from (``"bundled"`` for the default).
     warnings : tuple of Problem
         What a laboratory's file leaves out (limits of the bundled set it has no row for).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> reference = edxreview.knowledge.load_reference()
+    >>> reference.label  # doctest: +ELLIPSIS
+    'ncs_limits_adult v...'
     """
 
     limits: pd.DataFrame
@@ -360,6 +367,13 @@ def load_reference(path: str | Path | None = None) -> ReferenceSet:
     InvalidInputError
         The file is missing, empty, has no rows, or any row is unusable; every problem is
         listed with its row, column and value, and nothing is used.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> reference = edxreview.knowledge.load_reference()
+    >>> reference.path, sorted(reference.limits["bound"].unique())
+    ('bundled', ['lower', 'upper'])
     """
     if path is None:
         table, _ = read_table("ncs_limits_adult")

@@ -77,6 +77,20 @@ class Rules(Mapping):
     ``rules["demyelination"]["velocity_fraction_of_lln_reduced"]``; list sections
     (``entrapment``, ``distal_entrapment``, ``sensory_entrapment``) are lists of tables;
     ``rules["sources"][key]`` has ``citation`` or ``convention``. ``path`` is the file read.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed rules, section by section (validated by the loader).
+    path : str
+        The file they were read from.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> rules = edxreview.knowledge.load_rules()
+    >>> "demyelination" in rules, rules.path.endswith("interpretation_rules.toml")
+    (True, True)
     """
 
     def __init__(self, data: dict[str, Any], path: str):
@@ -93,7 +107,26 @@ class Rules(Mapping):
         return len(self._data)
 
     def conventions(self) -> dict[str, str]:
-        """Source keys that are laboratory conventions, with their reasons."""
+        """Source keys that are laboratory conventions, with their reasons.
+
+        Returns
+        -------
+        dict of str to str
+            Each source key that is an edxreview convention (no published source), with the reason
+            given for it.
+
+        Raises
+        ------
+        KeyError
+            The rules have no ``sources`` section (never for rules from :func:`load_rules`).
+
+        Examples
+        --------
+        >>> import edxreview
+        >>> conventions = edxreview.knowledge.load_rules().conventions()
+        >>> conventions["mri_tolerance_convention"]  # doctest: +ELLIPSIS
+        'One segment of tolerance between LMN segments and MRI cord segments...'
+        """
         return {k: v["convention"] for k, v in self._data["sources"].items() if "convention" in v}
 
 

@@ -82,7 +82,25 @@ def read_table(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 @lru_cache(maxsize=None)
 def load_rules() -> Rules:
     """The interpretation thresholds (``interpretation_rules.toml``), validated, with their
-    sources (see :mod:`edxreview.knowledge._rules`)."""
+    sources (see :mod:`edxreview.knowledge._rules`).
+
+    Returns
+    -------
+    Rules
+        The validated thresholds, read once and then cached.
+
+    Raises
+    ------
+    InvalidInputError
+        The bundled rules file breaks its schema (a damaged installation).
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> rules = edxreview.knowledge.load_rules()
+    >>> sorted(rules.conventions())[:2]
+    ['mri_tolerance_convention', 'muap_ratio_convention']
+    """
     return read_rules(_data_path("interpretation_rules.toml"))
 
 
@@ -118,6 +136,13 @@ class Anatomy:
         Normalised spelling → canonical site id, over all nerves.
     meta : dict
         Sidecar metadata of each table, by table id.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> anatomy = edxreview.knowledge.load_anatomy()
+    >>> anatomy.nerve_aliases["median"], len(anatomy.muscles) > 50
+    ('median', True)
     """
 
     muscles: pd.DataFrame
@@ -172,7 +197,27 @@ def _alias_map(table: pd.DataFrame, id_col: str) -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def load_anatomy() -> Anatomy:
-    """Load the anatomy vocabulary: muscles, nerves and stimulation/lesion sites."""
+    """Load the anatomy vocabulary: muscles, nerves and stimulation/lesion sites.
+
+    Returns
+    -------
+    Anatomy
+        The muscle, nerve and site tables with their aliases (loaded once, then cached).
+
+    Raises
+    ------
+    InvalidParameterError
+        A bundled table is missing from the installation.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> anatomy = edxreview.knowledge.load_anatomy()
+    >>> anatomy.muscles.loc["abductor_pollicis_brevis", "nerve"]
+    'median'
+    >>> anatomy.muscle_aliases["apb"]
+    'abductor_pollicis_brevis'
+    """
     muscles, muscles_meta = read_table("muscles")
     nerves, nerves_meta = read_table("nerves")
     sites, sites_meta = read_table("nerve_sites")

@@ -17,7 +17,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ..knowledge import load_anatomy, load_brainstem_nuclei, load_segments  # noqa: E402
+from ..knowledge import load_anatomy  # noqa: E402
+from ..knowledge._tables import load_brainstem_nuclei, load_segments
 from ._frames import count_rows, isin  # noqa: E402
 
 #: most patients drawn one row each on the segmental map

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..knowledge import STATUSES, ReferenceSet, load_reference, load_rules
+from ..knowledge import ReferenceSet, load_reference, load_rules
+from ..knowledge._reference import STATUSES
 
 #: Citations of the project's own documents: not sources a reader can look up.
 _INTERNAL = re.compile(r"^\s*(edx-knowledge|edxreview\b)", re.IGNORECASE)

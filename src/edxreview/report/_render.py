@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table1
+from ..cohort import compute_table1
+from ..cohort._summary import CI_METHODS, PUBLISHED
+from ..cohort._table1 import build_characteristics
 from ..knowledge import load_anatomy
 from . import _figures
 from ._excel import write_workbook

@@ -1,55 +1,33 @@
 """Needle-EMG waveform analysis: readers, MUAP detection, sorting and measurement, spontaneous
-activity, the interference pattern (turns/amplitude) and a neurogenic / myopathic / normal
-reading of each recording."""
+activity and a neurogenic / myopathic / normal reading of each recording."""
 
-from edxreview.signal._analyze import RecordingAnalysis, analyze_recording, summarize_muaps
-from edxreview.signal._classify import (
-    Reading,
-    ReferenceLimits,
-    classify_recording,
-    lookup_reference,
-    normalize_muscle,
-)
-from edxreview.signal._interference import interference_epochs, read_interference, turning_points
-from edxreview.signal._measure import measure_muaps, measure_waveform
-from edxreview.signal._muap import Decomposition, detect_muaps, filter_bands, sort_units
-from edxreview.signal._params import load_muap_reference, load_signal_parameters
-from edxreview.signal._readers import Recording, read_signal
-from edxreview.signal._reference import (
-    LabReference,
-    build_lab_reference,
-    read_lab_reference,
-    read_muscle_against_reference,
-)
-from edxreview.signal._spontaneous import GRADES, detect_spontaneous, segment_activity
+from .._compat import private_names
+from ._analyze import RecordingAnalysis, analyze_recording
+from ._readers import Recording, read_signal
 
-__all__ = [
-    "GRADES",
-    "Decomposition",
-    "LabReference",
-    "Reading",
-    "Recording",
-    "RecordingAnalysis",
-    "ReferenceLimits",
-    "analyze_recording",
-    "build_lab_reference",
-    "classify_recording",
-    "detect_muaps",
-    "detect_spontaneous",
-    "filter_bands",
-    "interference_epochs",
-    "load_muap_reference",
-    "load_signal_parameters",
-    "lookup_reference",
-    "measure_muaps",
-    "measure_waveform",
-    "normalize_muscle",
-    "read_lab_reference",
-    "read_muscle_against_reference",
-    "read_interference",
-    "read_signal",
-    "segment_activity",
-    "sort_units",
-    "summarize_muaps",
-    "turning_points",
-]
+__all__ = ['Recording', 'RecordingAnalysis', 'analyze_recording', 'read_signal']
+
+# public before 0.2: importable with a DeprecationWarning
+__getattr__ = private_names(__name__, {
+    'summarize_muaps': '._analyze',
+    'Reading': '._classify',
+    'ReferenceLimits': '._classify',
+    'classify_recording': '._classify',
+    'lookup_reference': '._classify',
+    'normalize_muscle': '._classify',
+    'measure_muaps': '._measure',
+    'measure_waveform': '._measure',
+    'Decomposition': '._muap',
+    'detect_muaps': '._muap',
+    'filter_bands': '._muap',
+    'sort_units': '._muap',
+    'load_muap_reference': '._params',
+    'load_signal_parameters': '._params',
+    'LabReference': '._reference',
+    'build_lab_reference': '._reference',
+    'read_lab_reference': '._reference',
+    'read_muscle_against_reference': '._reference',
+    'GRADES': '._spontaneous',
+    'detect_spontaneous': '._spontaneous',
+    'segment_activity': '._spontaneous',
+})

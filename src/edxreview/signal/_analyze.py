@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from edxreview._check import check_option, check_type
 from edxreview._errors import InvalidParameterError, SignalFileError
 from edxreview.signal._classify import (
     Reading,
@@ -28,7 +29,47 @@ from edxreview.signal._spontaneous import detect_spontaneous, segment_activity
 
 @dataclass
 class RecordingAnalysis:
-    """Everything :func:`analyze_recording` found in one recording."""
+    """Everything :func:`analyze_recording` found in one recording.
+
+    Attributes
+    ----------
+    recording : Recording
+        The recording analysed.
+    muscle : str or None
+        Canonical muscle id (None when not known).
+    age_years : float or None
+        The subject's age, when known.
+    decomposition : Decomposition
+        The motor units found and their discharges.
+    muaps : DataFrame
+        One row per motor unit: duration (ms), amplitude (µV), phases, turns, thickness.
+    segments, spontaneous : DataFrame
+        The activity segments and the spontaneous potentials found in the rest segments.
+    grades : dict of str to str
+        Spontaneous-activity grades (``fibs``, ``psw``, ``fasciculations``).
+    summary : dict
+        The recording's means (the row of ``recordings.csv``).
+    reference : ReferenceLimits or None
+        The illustrative limits used, if any.
+    reading : Reading
+        ``pattern`` (normal, neurogenic, myopathic, indeterminate), ``rule`` and ``reasons``.
+    notes : list of str
+        What was noticed while reading and analysing.
+    lab_reference : LabReference or None
+        The laboratory reference the means were judged against, if any.
+    zscores : DataFrame or None
+        The z-score of each mean against ``lab_reference``, if any.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import Recording, analyze_recording
+    >>> rec = Recording(samples=np.random.default_rng(0).normal(0, 20, 40_000), fs_hz=20_000.0,
+    ...                 calibrated=True, name="quiet")
+    >>> analysis = analyze_recording(rec)
+    >>> analysis.muscle is None, analysis.reading.pattern
+    (True, 'indeterminate')
+    """
 
     recording: Recording
     muscle: str | None
@@ -50,7 +91,30 @@ class RecordingAnalysis:
     interference_reading: Reading | None = None
 
     def recordings_row(self) -> dict:
-        """Row of ``recordings.csv``."""
+        """Row of ``recordings.csv``.
+
+        Returns
+        -------
+        dict
+            ``file``, ``muscle``, ``calibrated``, ``n_units``, ``n_muaps``, the mean MUAP duration
+            (ms), amplitude (µV), % polyphasic and thickness (ms), and the reading's ``pattern``,
+            ``rule`` and ``reasons``.
+
+        Raises
+        ------
+        KeyError
+            The summary lacks a field :func:`analyze_recording` writes (a hand-made analysis).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from edxreview.signal import Recording, analyze_recording
+        >>> rec = Recording(samples=np.random.default_rng(0).normal(0, 20, 40_000), fs_hz=20_000.0,
+        ...                 calibrated=True, name="quiet")
+        >>> row = analyze_recording(rec, muscle="biceps_brachii").recordings_row()
+        >>> row["file"], row["pattern"]
+        ('quiet', 'indeterminate')
+        """
         s = self.summary
         ip, ipr = self.interference, self.interference_reading
         return {
@@ -75,7 +139,37 @@ class RecordingAnalysis:
         }
 
     def emg_row(self, patient_id: str, side: str = "") -> dict:
-        """Row in the workbook's ``emg`` sheet format (quantitative columns and grades)."""
+        """Row in the workbook's ``emg`` sheet format (quantitative columns and grades).
+
+        Parameters
+        ----------
+        patient_id : str
+            The patient the recording belongs to.
+        side : str
+            ``"L"``, ``"R"`` or ``""`` when not known.
+
+        Returns
+        -------
+        dict
+            ``patient_id``, ``muscle``, ``side``, the spontaneous-activity grades (``fibs``,
+            ``psw``, ``fasciculations``), the qualitative MUAP columns (judged only against a lab
+            reference) and the quantitative means.
+
+        Raises
+        ------
+        KeyError
+            The summary lacks a field :func:`analyze_recording` writes (a hand-made analysis).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from edxreview.signal import Recording, analyze_recording
+        >>> rec = Recording(samples=np.random.default_rng(0).normal(0, 20, 40_000), fs_hz=20_000.0,
+        ...                 calibrated=True, name="quiet")
+        >>> row = analyze_recording(rec, muscle="biceps_brachii").emg_row("P001", side="R")
+        >>> row["patient_id"], row["muscle"], row["side"], row["fibs"]
+        ('P001', 'biceps_brachii', 'R', '0')
+        """
         s = self.summary
         ref = self.reference
 
@@ -200,10 +294,29 @@ def analyze_recording(
         ``age_years`` is not a plausible age, or the sampling rate is out of range.
     SignalFileError
         The recording is too short to analyse (see :func:`check_recording`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import Recording, analyze_recording
+    >>> rng = np.random.default_rng(0)
+    >>> samples = rng.normal(0, 20, 40_000)  # 2 s of baseline noise, µV, at 20 kHz
+    >>> muap = 400 * np.sin(np.linspace(0, 2 * np.pi, 160)) * np.hanning(160)  # 8 ms, biphasic
+    >>> for start in range(1_000, 39_800, 1_900):  # one motor unit firing at about 10 Hz
+    ...     samples[start:start + 160] += muap
+    >>> rec = Recording(samples=samples, fs_hz=20_000.0, calibrated=True, name="demo")
+    >>> analysis = analyze_recording(rec, muscle="biceps_brachii", age_years=40)
+    >>> analysis.reading.pattern, analysis.reading.rule  # no lab reference: not judged
+    ('indeterminate', 'no_reference')
     """
-    if isinstance(reference, str) and reference != "illustrative":
-        raise InvalidParameterError(
-            f"reference {reference!r} is not a lab reference or 'illustrative'.")
+    check_type("rec", rec, Recording, "a Recording from edxreview.signal.read_signal")
+    if isinstance(reference, str):
+        check_option("reference", reference, ("illustrative",))
+    elif reference is not None:
+        check_type("reference", reference, LabReference,
+                   "a LabReference (emg reference build), 'illustrative' or None")
+    if sorting is not None:
+        check_option("sorting", sorting, ("peel", "pursuit"))
     check_age(age_years)
     check_recording(rec)
     notes = list(rec.notes)

@@ -76,7 +76,7 @@ def check_age(age_years: float | None, where: str = "age_years") -> None:
 
 def age_range_years() -> tuple[float, float]:
     """(lowest, highest) plausible age in years, from ``plausibility.csv``."""
-    from edxreview.knowledge import read_table
+    from edxreview.knowledge._tables import read_table
 
     table, _ = read_table("plausibility")
     row = table[(table["sheet"] == "patients") & (table["column"] == "age_years")].iloc[0]

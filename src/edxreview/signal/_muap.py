@@ -55,6 +55,7 @@ import pandas as pd
 from scipy import ndimage
 from scipy import signal as sps
 
+from edxreview._check import check_option
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
@@ -1033,10 +1034,9 @@ def _decompose(
         samples, units, resid, bad = run(temps)
     # a unit that passed the previous pass is kept: only its worse fits within the refractory
     # interval go (a small unit's template also fits some background spikes); one that now
-    # fires locked to a larger unit is part of that unit's potential
-    # fires locked to a larger unit is part of that unit's potential. Units that go (those too
-    # with too few discharges, as sort_units drops them) would have taken the place of others' discharges in
-    # superimpositions: the pursuit is run again without them.
+    # fires locked to a larger unit is part of that unit's potential. Units that go (and those
+    # with too few discharges, which sort_units drops) would have taken the place of other
+    # units' discharges in superimpositions: the pursuit is run again without them.
     n_least = max(p["min_discharges"], p["min_rate_hz"] * detect.size / fs_hz)
     for _ in range(3):
         trains = [samples[units == k] for k in range(temps.shape[0])]
@@ -1107,9 +1107,16 @@ def sort_units(
     Returns
     -------
     Decomposition
+
+    Raises
+    ------
+    InvalidParameterError
+        ``method`` is neither ``"peel"`` nor ``"pursuit"`` (checked before any work).
     """
     prm = load_signal_parameters()
     pd_, ps = prm["detection"], prm["sorting"]
+    method = check_option("method", ps["method"] if method is None else method,
+                          ("peel", "pursuit"))
     measure, detect = filter_bands(rec)
     fs = rec.fs_hz
     if detections is None:
@@ -1139,9 +1146,6 @@ def sort_units(
     temps = _long_templates(det_q, members, half, half)
     merge_shift = max(shift, int(round(ps["merge_shift_ms"] * 1e-3 * fs_q)))
     temps = _merge_templates(temps, merge_shift, ps["merge_residual_fraction"])
-    method = ps["method"] if method is None else method
-    if method not in ("peel", "pursuit"):
-        raise ValueError(f"unknown decomposition method {method!r} (peel or pursuit)")
     if method == "pursuit":
         samples, units, resid, temps = _decompose(
             det_q, temps, fs_q, threshold, sd**2, ps, pd_["min_separation_ms"],

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 # one loader for the MUAP reference table, shared with the review pipeline
-from edxreview.knowledge import load_muap_reference  # noqa: F401 (re-exported)
+from edxreview.knowledge._tables import load_muap_reference  # noqa: F401 (re-exported)
 
 _DATA = "edxreview.knowledge.data"
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from edxreview._check import check_option
 from edxreview._errors import InvalidParameterError, SignalFileError
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,14 @@ class Recording:
         Header comments parsed into key/value pairs where recognisable (``age``, ``muscle``...).
     notes : list of str
         Things noticed while reading (clipping, replaced first sample).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import Recording
+    >>> rec = Recording(samples=np.zeros(40_000), fs_hz=20_000.0, calibrated=True, name="demo")
+    >>> rec.duration_s, rec.unit
+    (2.0, 'uV')
     """
 
     samples: np.ndarray
@@ -150,17 +159,6 @@ class Recording:
             return np.zeros(self.samples.size, dtype=bool)
         lo, hi = self.clip_value
         return (self.samples <= lo) | (self.samples >= hi)
-
-
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        import difflib
-
-        close = difflib.get_close_matches(str(value), allowed, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise InvalidParameterError(
-            f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}.{hint}"
-        )
 
 
 def read_signal(
@@ -207,8 +205,21 @@ def read_signal(
         :data:`GAIN_RANGE_ADU_PER_MV`, a data file outside the header's folder).
     InvalidParameterError
         An argument is out of range (unknown format, ``fs_hz`` outside :data:`FS_RANGE_HZ`...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import read_signal
+    >>> np.zeros(20_000, dtype="<i2").tofile("quiet.bin")  # 1 s of int16 samples
+    >>> rec = read_signal("quiet.bin", format="raw", fs_hz=20_000, gain_adu_per_mv=1000)
+    >>> rec.duration_s, rec.calibrated
+    (1.0, True)
+    >>> read_signal("quiet.bin", format="raw")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    edxreview._errors.InvalidParameterError: ...
     """
-    _check_choice("format", format, _FORMATS)
+    check_option("format", format, _FORMATS)
     check_header_bytes(header_bytes)
     if header_bytes and format not in ("raw", "auto"):
         raise InvalidParameterError("header_bytes applies to raw int16 files only.")
@@ -566,7 +577,8 @@ def _read_edf(p: Path) -> Recording:
             # refused above, with the field named
             warnings.simplefilter("ignore")
             edf = edfio.read_edf(p)
-    except Exception as exc:  # edfio raises ValueError and others for broken files
+    except Exception as exc:  # noqa: BLE001 - boundary: edfio raises many types (ValueError,
+        # IndexError, struct errors…) for a broken file a user gives us
         raise SignalFileError(f"{p}: not a readable EDF/EDF+ file ({exc}).") from None
     try:
         signals = [s for s in edf.signals]
@@ -603,7 +615,8 @@ def _read_edf(p: Path) -> Recording:
         pat = edf.patient
         if getattr(pat, "age", None) is not None:
             meta["age"] = str(pat.age)
-    except Exception:  # patient field not EDF+ conformant: fine, no metadata
+    except (ValueError, TypeError, AttributeError, IndexError):  # patient field not EDF+
+        # conformant (edfio parses it on first use): fine, no metadata
         pass
     try:
         check_sampling_rate(fs_hz, "sampling frequency")

@@ -6,29 +6,20 @@ is drawn for everyone and each scenario's builder then writes its pattern, for a
 patients at once. Generative parameters live in ``patterns.toml`` next to this module.
 """
 
-from ._generate import (
-    SHEET_NAMES,
-    TRUTH_COLUMNS,
-    allocate_scenarios,
-    build_study,
-    generate_cohort,
-    to_sheets,
-    truth_table,
-    write_csv_folder,
-)
-from ._scenarios import SCENARIO_BUILDERS
-from ._study import SynthStudy, load_patterns
+from .._compat import private_names
+from ._generate import generate_cohort, write_csv_folder
 
-__all__ = [
-    "SCENARIO_BUILDERS",
-    "SHEET_NAMES",
-    "TRUTH_COLUMNS",
-    "SynthStudy",
-    "allocate_scenarios",
-    "build_study",
-    "generate_cohort",
-    "load_patterns",
-    "to_sheets",
-    "truth_table",
-    "write_csv_folder",
-]
+__all__ = ['generate_cohort', 'write_csv_folder']
+
+# public before 0.2: importable with a DeprecationWarning
+__getattr__ = private_names(__name__, {
+    'SHEET_NAMES': '._generate',
+    'TRUTH_COLUMNS': '._generate',
+    'allocate_scenarios': '._generate',
+    'build_study': '._generate',
+    'to_sheets': '._generate',
+    'truth_table': '._generate',
+    'SCENARIO_BUILDERS': '._scenarios',
+    'SynthStudy': '._study',
+    'load_patterns': '._study',
+})

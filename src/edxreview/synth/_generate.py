@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import EdxreviewError
+from .._check import check_bool, check_type
+from .._errors import EdxreviewError, InvalidParameterError
 from .._tables import map_text
 from ._draw import allocate_counts, draw_categories, round_within
 from ._scenarios import SCENARIO_BUILDERS
@@ -45,8 +46,6 @@ def allocate_scenarios(rng: np.random.Generator, params: dict[str, Any], n: int 
     if n is None:
         counts = {k: int(v.get("demo_count", 0)) for k, v in sc.items()}
     else:
-        if n < 1:
-            raise ValueError(f"n must be a positive number of patients, got {n!r}")
         total = sum(v.get("demo_count", 0) for v in sc.values())
         props = {k: v.get("proportion", v.get("demo_count", 0) / total) for k, v in sc.items()}
         if not exact:
@@ -312,7 +311,34 @@ def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
     truth : pandas.DataFrame
         Patient id, latent scenario, the six intended classifications and the intended LMN
         segments. Keep it out of the workbook.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``seed`` is neither an int nor a Generator, ``n`` is not a positive whole number,
+        ``exact`` or ``borderline`` is not a bool (all checked before any work).
+    EdxreviewError
+        ``params`` names a scenario that has no builder.
+
+    Examples
+    --------
+    >>> from edxreview.synth import generate_cohort
+    >>> sheets, truth = generate_cohort(seed=1, n=20)
+    >>> len(sheets["patients"]), len(truth)
+    (20, 20)
+    >>> generate_cohort(seed=1, n=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    edxreview._errors.InvalidParameterError: Invalid value for the 'n' parameter: 0. ...
     """
+    check_type("seed", seed, (int, np.integer, np.random.Generator),
+               "an int or a numpy.random.Generator")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise InvalidParameterError(
+            f"Invalid value for the 'n' parameter: {n!r}. Give a positive whole number of "
+            "patients, or None for the bundled 59-patient cohort.")
+    check_bool("exact", exact)
+    check_bool("borderline", borderline)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     params = load_patterns() if params is None else params
     if borderline:
@@ -323,7 +349,43 @@ def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
 
 
 def write_csv_folder(sheets: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:
-    """Write each sheet as ``<sheet>.csv`` (UTF-8, ``\\n`` line ends) into ``folder``."""
+    """Write each sheet as ``<sheet>.csv`` (UTF-8, ``\\n`` line ends) into ``folder``.
+
+    Parameters
+    ----------
+    sheets : dict of str to DataFrame
+        The workbook's sheets, as :func:`generate_cohort` returns them.
+    folder : str or Path
+        Where to write; created if missing. Existing files of the same names are replaced.
+
+    Returns
+    -------
+    list of Path
+        The files written, one per sheet.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``sheets`` lacks one of the workbook's sheets (checked before anything is written).
+    OSError
+        The folder cannot be created or written.
+
+    Examples
+    --------
+    >>> import edxreview
+    >>> from edxreview.synth import generate_cohort, write_csv_folder
+    >>> sheets, truth = generate_cohort(seed=7, n=12)
+    >>> paths = write_csv_folder(sheets, "synthetic-study")
+    >>> [p.name for p in paths][:2]
+    ['patients.csv', 'ncs_motor.csv']
+    >>> edxreview.review("synthetic-study").summary["n_patients"] <= 12
+    True
+    """
+    missing = [name for name in SHEET_NAMES if name not in sheets]
+    if missing:
+        raise InvalidParameterError(
+            f"Invalid value for the 'sheets' parameter: no sheet {missing!r}. Give every sheet "
+            f"of the workbook: {list(SHEET_NAMES)!r}.")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

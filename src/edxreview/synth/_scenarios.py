@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._errors import InvalidParameterError
 from ._draw import draw_categories, draw_uniform, round_within
 from ._study import (
     EMG_COLUMNS,
@@ -25,7 +26,6 @@ from ._study import (
     brainstem_rows,
     cord_lesion_rows,
     draw_blink_normal,
-    draw_fwave_normal,
     draw_motor_normal,
     draw_random_cord_lesions,
     draw_sensory_normal,
@@ -75,10 +75,6 @@ def ensure_motor(rng, study, ids, sides, nerve, params) -> np.ndarray:
 def ensure_sensory(rng, study, ids, sides, nerve, params) -> np.ndarray:
     """Make sure a sensory study of ``nerve`` exists on ``sides``."""
     return _ensure(rng, study, "sensory", draw_sensory_normal, ids, sides, nerve, params)
-
-
-def ensure_fwave(rng, study, ids, sides, nerve, params) -> np.ndarray:
-    return _ensure(rng, study, "fwave", draw_fwave_normal, ids, sides, nerve, params)
 
 
 def ensure_blink(rng, study, ids, params) -> None:
@@ -165,7 +161,7 @@ def set_emg(rng, study: SynthStudy, ids, muscle: str, sides, finding: str, param
     elif finding == "decreased_activation":
         rows["recruitment"] = "decreased_activation"
     elif finding != "normal":
-        raise ValueError(f"unknown EMG finding {finding!r}")
+        raise InvalidParameterError(f"unknown EMG finding {finding!r} in the patterns")
     rows["required"] = True
     replace_emg_rows(study, rows)
 
@@ -429,7 +425,7 @@ def _set_background_finding(rng, study, ids, finding, params) -> None:
     elif finding == "reduced_recruitment":
         study.emg.loc[chosen, "recruitment"] = "reduced"
     else:
-        raise ValueError(f"unknown background finding {finding!r}")
+        raise InvalidParameterError(f"unknown background finding {finding!r} in the patterns")
     study.emg.loc[chosen, "required"] = True
 
 
