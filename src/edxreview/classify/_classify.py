@@ -333,7 +333,8 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     if len(n):
         lesions, plex, cov_muscles, pats = _neuropathies(n, inc_mus, anatomy, rules)
     else:
-        lesions = pd.DataFrame(columns=LESION_COLUMNS)
+        lesions = pd.DataFrame({c: pd.Series(dtype=bool if c in ("localised", "is_blink", "has_motor")
+                                             else object) for c in _NEURO_LESION_COLUMNS})
         plex, cov_muscles = pd.DataFrame(columns=["patient_id", "side", "element", "label"]), \
             pd.DataFrame(columns=["_mid", "element"])
         pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
@@ -550,6 +551,9 @@ def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_id
                       ) if len(matched_lesion) else matched_lesion
     return pts, les, matched_lesion
 
+# the lesions _neuropathies hands on (before they become the output's LESION_COLUMNS)
+_NEURO_LESION_COLUMNS = ["patient_id", "kind", "lesion_nerve", "side", "lesion_rank", "lesion_site",
+                         "localised", "branch", "is_blink", "has_motor", "findings"]
 LESION_COLUMNS = ["patient_id", "side", "kind", "nerve", "element", "site", "localised", "label",
                   "n_muscles_explained", "findings"]
 
