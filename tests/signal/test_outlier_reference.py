@@ -13,13 +13,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_reference import _lab, _muaps  # noqa: E402
 
 from edxreview.signal import build_lab_reference, read_lab_reference
-from edxreview.signal._evaluate import evaluate, outliers_loso
+from edxreview.signal._evaluate import evaluate, mahalanobis_loso, outliers_loso
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import (
+    _ledoit_wolf,
     allowed_outliers,
+    mahalanobis_readings,
     muap_features,
     muap_long,
     outlier_readings,
+    recording_stats,
+    unit_means,
 )
 
 
@@ -125,3 +129,52 @@ def test_evaluation_has_the_outlier_method_row():
               & (res["muscle"] == "all")].iloc[0]
     assert row["n"] == 10 and row["recall"]["neurogenic"] == (1, 1)
     assert row["recall"]["myopathic"] == (1, 1)
+    assert "Mahalanobis" in set(res["method"])
+
+
+# --------------------------------------------------------------------------- Mahalanobis
+def _means(recs, muaps, key=("subject", "muscle")):
+    return unit_means(recs, recording_stats(muaps), key)
+
+
+def test_ledoit_wolf_is_between_the_sample_covariance_and_its_target():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 4)) @ np.array([[1, .8, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    x = (x - x.mean(0)) / x.std(0, ddof=1)
+    s = x.T @ x / len(x)
+    c = _ledoit_wolf(x)
+    mu = np.trace(s) / 4
+    # same diagonal, off-diagonal pulled towards 0 but not past it
+    assert np.allclose(np.diag(c), np.diag(s))
+    off = ~np.eye(4, dtype=bool)
+    assert (np.abs(c[off]) <= np.abs(s[off]) + 1e-12).all()
+    assert np.all(np.sign(c[off]) * np.sign(s[off]) >= 0)
+    assert np.linalg.eigvalsh(c).min() > 0 and mu > 0
+
+
+@pytest.mark.parametrize(("duration_ms", "amplitude_uv", "phases", "expected"), [
+    (10.0, 400.0, 3.0, "normal"),
+    (15.0, 1200.0, 3.0, "neurogenic"),
+    (6.0, 150.0, 3.0, "myopathic"),
+], ids=["normal", "large", "small"])
+def test_mahalanobis_reading(duration_ms, amplitude_uv, phases, expected):
+    recs, muaps = _lab(n_controls=14, seed=1)
+    t = _muaps("t", 30, duration_ms, amplitude_uv, phases, np.random.default_rng(9))
+    units = pd.DataFrame({"recording": ["t"], "subject": ["t"], "muscle": ["biceps brachii"]})
+    r = mahalanobis_readings(_means(recs, muaps), _means(units, t)).iloc[0]
+    assert r["pred"] == expected, (r["d2"], r["limit"], r["side"])
+
+
+def test_mahalanobis_needs_enough_control_muscles():
+    need = load_signal_parameters()["mahalanobis_reference"]["min_control_units"]
+    recs, muaps = _lab(n_controls=need - 1, seed=1)
+    units = pd.DataFrame({"recording": ["t"], "subject": ["t"], "muscle": ["biceps_brachii"]})
+    r = mahalanobis_readings(_means(recs, muaps), _means(units, _muaps("t", 30, 20.0, 3000.0)))
+    assert (r.iloc[0]["pred"], r.iloc[0]["rule"]) == ("indeterminate", "no_reference_for_muscle")
+
+
+def test_loso_mahalanobis_never_holds_the_subject_read():
+    recs, muaps = _lab(n_controls=12, seed=2, extra=[("odd", "normal", 16.0, 1500.0, 3.0)])
+    subj = mahalanobis_loso(recs, muaps)["subject"].set_index("subject")["pred"]
+    assert subj["odd"] == "neurogenic"
+    assert (subj.drop("odd") == "normal").sum() >= 10

@@ -20,11 +20,13 @@ from edxreview.signal._reference import (
     build_lab_reference,
     classify_by_centroids,
     fit_centroids,
+    mahalanobis_readings,
     muap_long,
     outlier_readings,
     pool_readings,
     read_muscle_against_reference,
     recording_stats,
+    unit_means,
     zscore_units,
 )
 
@@ -205,6 +207,38 @@ def outliers_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFr
     return _outlier_levels(test, pm, st, ref)
 
 
+def _mahalanobis_levels(ctrl_means: pd.DataFrame, test: pd.DataFrame, st: pd.DataFrame) -> dict:
+    out = {}
+    for level, key in _KEYS.items():
+        o = mahalanobis_readings(ctrl_means, unit_means(test, st, key))
+        out[level] = _unit_truth(test, key).merge(o, on=list(key), how="left").fillna(
+            {"pred": "indeterminate"})
+    out["subject"] = (out["muscle"].groupby("subject")
+                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    return out
+
+
+def mahalanobis_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Leave-one-subject-out Mahalanobis reading: each subject's muscles against the
+    distribution of the *other* control subjects' muscle means
+    (:func:`~edxreview.signal._reference.mahalanobis_readings`)."""
+    st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
+    ctrl = recordings[recordings["truth"] == "normal"]
+    cm = unit_means(ctrl, st)
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in recordings["subject"].unique():
+        r = _mahalanobis_levels(cm[cm["subject"] != s], recordings[recordings["subject"] == s], st)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def mahalanobis_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """One laboratory's subjects against the distribution of another's control muscles."""
+    st = recording_stats(muaps[muaps["recording"].isin(pd.concat([train, test])["recording"])])
+    return _mahalanobis_levels(unit_means(train[train["truth"] == "normal"], st), test, st)
+
+
 def _interference_reference(recordings: pd.DataFrame, ip_stats: pd.DataFrame, lab: str = ""):
     ctrl = recordings[recordings["truth"] == "normal"]
     return build_lab_reference(None, ctrl, lab=lab, stats=ip_stats, features=list(IP_FEATURES))
@@ -264,7 +298,8 @@ def baseline_readings(recordings: pd.DataFrame) -> dict:
 def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True,
              epochs: pd.DataFrame | None = None, outliers: bool = True) -> pd.DataFrame:
     """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule,
-    (``outliers``) the mean and outlier limits of the controls,
+    (``outliers``) the mean and outlier limits of the controls and the Mahalanobis distance
+    from the controls' muscle means,
     (``centroids``) z-scores with nearest centroids and (``epochs`` given) the
     interference-pattern rule, read leave-one-subject-out; then each laboratory's reference
     (or centroids) applied to each other laboratory. One row per (method, train, test, level,
@@ -290,6 +325,7 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
         add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
         if outliers:
             add("mean + outlier limits", f"{ds} (LOSO)", ds, outliers_loso(r, muaps))
+            add("Mahalanobis", f"{ds} (LOSO)", ds, mahalanobis_loso(r, muaps))
         if centroids:
             add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
         if epochs is not None:
@@ -304,6 +340,9 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
                     add("mean + outlier limits", tr, te,
                         outliers_cross_lab(recordings[recordings["dataset"] == tr],
                                            recordings[recordings["dataset"] == te], muaps))
+                    add("Mahalanobis", tr, te,
+                        mahalanobis_cross_lab(recordings[recordings["dataset"] == tr],
+                                              recordings[recordings["dataset"] == te], muaps))
                 if centroids:
                     add("z + centroids", tr, te,
                         centroids_cross_lab(recordings[recordings["dataset"] == tr],

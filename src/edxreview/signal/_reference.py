@@ -603,3 +603,86 @@ def outlier_readings(
         "outlier_small": "myopathic", "outlier_complex": "myopathic",
         "outlier_normal": "normal"}).to_numpy()
     return z
+
+
+def unit_means(units: pd.DataFrame, stats_: pd.DataFrame,
+               key: tuple[str, ...] = ("subject", "muscle")) -> pd.DataFrame:
+    """Mean of each reference feature over the MUAPs pooled per key (whole-table): one row per
+    key with ``muscle``, ``n_muaps`` and one column per feature."""
+    key = list(key)
+    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    j = stats_.merge(u, on="recording")
+    grp = [*dict.fromkeys([*key, "muscle"])]
+    agg = j.assign(s=j["n"] * j["m"]).groupby([*grp, "feature"])[["n", "s"]].sum()
+    wide = (agg["s"] / agg["n"]).unstack("feature")
+    n = agg["n"].xs("duration_ms", level="feature") if len(agg) else agg["n"]
+    return wide.assign(n_muaps=n).reset_index()
+
+
+def _ledoit_wolf(x: np.ndarray) -> np.ndarray:
+    """Ledoit-Wolf shrinkage covariance of standardised rows ``x`` (k x p) towards mu * I."""
+    k, p = x.shape
+    s = x.T @ x / k
+    mu = np.trace(s) / p
+    d2 = ((s - mu * np.eye(p)) ** 2).sum()
+    b2 = min(sum(((np.outer(r, r) - s) ** 2).sum() for r in x) / k ** 2, d2)
+    shrink = b2 / d2 if d2 > 0 else 1.0
+    return shrink * mu * np.eye(p) + (1 - shrink) * s
+
+
+def mahalanobis_readings(controls: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
+    """Read test units by their Mahalanobis distance from the control units of the same muscle
+    (section ``mahalanobis_reference``).
+
+    Parameters
+    ----------
+    controls, tests : pandas.DataFrame
+        :func:`unit_means` of the control subject-muscles and of the units to read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``tests`` with ``d2`` (squared distance), ``limit`` (in the same units), ``side``
+        (mean standardised size difference), ``pred`` and ``rule`` (``mahalanobis_normal``,
+        ``mahalanobis_large``, ``mahalanobis_small``, ``too_few_muaps``,
+        ``no_reference_for_muscle``).
+    """
+    pl = load_signal_parameters()["lab_reference"]
+    pm = load_signal_parameters()["mahalanobis_reference"]
+    alpha = 2 * stats.norm.sf(pl["z_limit"])
+    out = tests.copy()
+    out["d2"] = np.nan
+    out["limit"] = np.nan
+    out["side"] = np.nan
+    ctrl = controls[controls["n_muaps"] >= pl["min_muaps"]]
+    for mus, g in out.groupby("muscle"):
+        c = ctrl[ctrl["muscle"] == mus]
+        feats = [f for f in pm["features"] if f in c.columns and f in g.columns
+                 and c[f].notna().all() and len(c)]
+        k, p = len(c), len(feats)
+        if k < max(pm["min_control_units"], p + 2) or p == 0:
+            continue
+        x = c[feats].to_numpy(float)
+        mu, sd = x.mean(0), x.std(0, ddof=1)
+        sd = np.where(sd > 0, sd, 1.0)
+        cov = _ledoit_wolf((x - mu) / sd)
+        inv = np.linalg.pinv(cov)
+        y = (g[feats].to_numpy(float) - mu) / sd
+        d2 = np.einsum("ij,jk,ik->i", y, inv, y)
+        size = [i for i, f in enumerate(feats) if f in pm["size_features"]]
+        out.loc[g.index, "d2"] = d2 * k / (k + 1)
+        out.loc[g.index, "limit"] = p * (k - 1) / (k - p) * stats.f.isf(alpha, p, k - p)
+        out.loc[g.index, "side"] = y[:, size].mean(1) if size else 0.0
+    has = out["d2"].notna()
+    enough = out["n_muaps"].fillna(0) >= pl["min_muaps"]
+    abn = out["d2"] > out["limit"]
+    rule = np.select([~has, ~enough, abn & (out["side"] > 0), abn],
+                     ["no_reference_for_muscle", "too_few_muaps", "mahalanobis_large",
+                      "mahalanobis_small"], "mahalanobis_normal")
+    out["rule"] = rule
+    out["pred"] = pd.Series(rule, index=out.index).map({
+        "no_reference_for_muscle": "indeterminate", "too_few_muaps": "indeterminate",
+        "mahalanobis_large": "neurogenic", "mahalanobis_small": "myopathic",
+        "mahalanobis_normal": "normal"})
+    return out
