@@ -139,7 +139,9 @@ def _means(recs, muaps, key=("subject", "muscle")):
 
 def test_ledoit_wolf_is_between_the_sample_covariance_and_its_target():
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(12, 4)) @ np.array([[1, .8, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    mix = np.eye(4)
+    mix[0, 1] = 0.8
+    x = rng.normal(size=(12, 4)) @ mix
     x = (x - x.mean(0)) / x.std(0, ddof=1)
     s = x.T @ x / len(x)
     c = _ledoit_wolf(x)
