@@ -11,8 +11,10 @@ Prints
    rules (fixed, unverified limits; for comparison) and the lab reference read
    leave-one-subject-out within each laboratory (the reference built from the other control
    subjects of the laboratory) and across laboratories (one laboratory's controls as the
-   reference of another's recordings), and the same z-scores read by the nearest class
-   centroid of the training subjects. Nothing is fitted on the subject it scores.
+   reference of another's recordings), the same z-scores read by the nearest class
+   centroid of the training subjects, the mean and outlier limits of the controls
+   (multi-MUAP scheme) and the Mahalanobis distance from the controls' muscle means. Nothing
+   is fitted on the subject it scores.
 
 Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data] [--jobs 2]
 [--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]
@@ -267,7 +269,11 @@ def main(argv: list[str] | None = None) -> int:
           "the unverified muap_reference limits and the fixed rules, per subject by majority "
           "over recordings. Lab reference = z-scores against the controls of the reference lab, "
           "per subject pooled over muscles; within a lab leave-one-subject-out. z + centroids = "
-          "nearest class centroid (mean z-vector) of the training subjects. Interference = the "
+          "nearest class centroid (mean z-vector) of the training subjects. Mean + outlier limits = "
+          "a muscle abnormal when its mean is beyond the controls' prediction limits or more "
+          "MUAPs than allowed (2 of 20, binomially scaled) lie beyond the controls' 2.5th / "
+          "97.5th percentiles. Mahalanobis = distance of the muscle's MUAP means from the "
+          "controls' muscle means (shrinkage covariance, Hotelling limit). Interference = the "
           "turns/amplitude ratio of the active epochs against the controls' (rule "
           "interference_ratio), independent of the decomposition.\n")
     print(format_table(res, muscles=a.by_muscle))

@@ -20,9 +20,13 @@ from edxreview.signal._reference import (
     build_lab_reference,
     classify_by_centroids,
     fit_centroids,
+    mahalanobis_readings,
+    muap_long,
+    outlier_readings,
     pool_readings,
     read_muscle_against_reference,
     recording_stats,
+    unit_means,
     zscore_units,
 )
 
@@ -167,6 +171,74 @@ def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataF
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
 
 
+def _outlier_levels(test: pd.DataFrame, pm: pd.DataFrame, st: pd.DataFrame, ref) -> dict:
+    out = {}
+    for level, key in _KEYS.items():
+        o = outlier_readings(test, pm, ref, key, stats_=st)
+        out[level] = _unit_truth(test, key).merge(o, on=list(key), how="left").fillna(
+            {"pred": "indeterminate"})
+    out["subject"] = (out["muscle"].groupby("subject")
+                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    return out
+
+
+def outliers_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Leave-one-subject-out reading by mean and outlier limits
+    (:func:`~edxreview.signal._reference.outlier_readings`): in each fold the limits come
+    from the *other* control subjects of the laboratory only."""
+    m = muaps[muaps["recording"].isin(recordings["recording"])]
+    pm, st = muap_long(m), recording_stats(m)
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in recordings["subject"].unique():
+        train = recordings[recordings["subject"] != s]
+        ctrl = train[train["truth"] == "normal"]
+        ref = build_lab_reference(None, ctrl, stats=st, per_muap=pm)
+        r = _outlier_levels(recordings[recordings["subject"] == s], pm, st, ref)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def outliers_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """One laboratory's subjects read by the mean and outlier limits of another's controls."""
+    m = muaps[muaps["recording"].isin(pd.concat([train, test])["recording"])]
+    pm, st = muap_long(m), recording_stats(m)
+    ref = build_lab_reference(None, train[train["truth"] == "normal"], stats=st, per_muap=pm)
+    return _outlier_levels(test, pm, st, ref)
+
+
+def _mahalanobis_levels(ctrl_means: pd.DataFrame, test: pd.DataFrame, st: pd.DataFrame) -> dict:
+    out = {}
+    for level, key in _KEYS.items():
+        o = mahalanobis_readings(ctrl_means, unit_means(test, st, key))
+        out[level] = _unit_truth(test, key).merge(o, on=list(key), how="left").fillna(
+            {"pred": "indeterminate"})
+    out["subject"] = (out["muscle"].groupby("subject")
+                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    return out
+
+
+def mahalanobis_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """Leave-one-subject-out Mahalanobis reading: each subject's muscles against the
+    distribution of the *other* control subjects' muscle means
+    (:func:`~edxreview.signal._reference.mahalanobis_readings`)."""
+    st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
+    ctrl = recordings[recordings["truth"] == "normal"]
+    cm = unit_means(ctrl, st)
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in recordings["subject"].unique():
+        r = _mahalanobis_levels(cm[cm["subject"] != s], recordings[recordings["subject"] == s], st)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def mahalanobis_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
+    """One laboratory's subjects against the distribution of another's control muscles."""
+    st = recording_stats(muaps[muaps["recording"].isin(pd.concat([train, test])["recording"])])
+    return _mahalanobis_levels(unit_means(train[train["truth"] == "normal"], st), test, st)
+
+
 def _interference_reference(recordings: pd.DataFrame, ip_stats: pd.DataFrame, lab: str = ""):
     ctrl = recordings[recordings["truth"] == "normal"]
     return build_lab_reference(None, ctrl, lab=lab, stats=ip_stats, features=list(IP_FEATURES))
@@ -224,8 +296,10 @@ def baseline_readings(recordings: pd.DataFrame) -> dict:
 
 
 def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True,
-             epochs: pd.DataFrame | None = None) -> pd.DataFrame:
+             epochs: pd.DataFrame | None = None, outliers: bool = True) -> pd.DataFrame:
     """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule,
+    (``outliers``) the mean and outlier limits of the controls and the Mahalanobis distance
+    from the controls' muscle means,
     (``centroids``) z-scores with nearest centroids and (``epochs`` given) the
     interference-pattern rule, read leave-one-subject-out; then each laboratory's reference
     (or centroids) applied to each other laboratory. One row per (method, train, test, level,
@@ -249,6 +323,9 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
         if "baseline" in r:
             add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
         add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
+        if outliers:
+            add("mean + outlier limits", f"{ds} (LOSO)", ds, outliers_loso(r, muaps))
+            add("Mahalanobis", f"{ds} (LOSO)", ds, mahalanobis_loso(r, muaps))
         if centroids:
             add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
         if epochs is not None:
@@ -259,6 +336,13 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
                 add("lab reference", tr, te,
                     read_fold(recordings[recordings["dataset"] == tr],
                               recordings[recordings["dataset"] == te], muaps, lab=tr))
+                if outliers:
+                    add("mean + outlier limits", tr, te,
+                        outliers_cross_lab(recordings[recordings["dataset"] == tr],
+                                           recordings[recordings["dataset"] == te], muaps))
+                    add("Mahalanobis", tr, te,
+                        mahalanobis_cross_lab(recordings[recordings["dataset"] == tr],
+                                              recordings[recordings["dataset"] == te], muaps))
                 if centroids:
                     add("z + centroids", tr, te,
                         centroids_cross_lab(recordings[recordings["dataset"] == tr],

@@ -79,6 +79,10 @@ class LabReference:
             for k in _STATS:
                 v = r[k]
                 lines.append(f"{k} = {int(v)}" if k.startswith("n_") else f"{k} = {float(v)!r}")
+            for k in _OUTLIER_COLS:
+                v = r.get(k, np.nan)
+                if pd.notna(v):
+                    lines.append(f"{k} = {int(v)}" if k.startswith("n_") else f"{k} = {float(v)!r}")
             lines.append("")
         if self.centroids is not None:
             for (mus, cls), r in self.centroids.iterrows():
@@ -119,15 +123,25 @@ def read_lab_reference(path: str | Path) -> LabReference:
             if missing:
                 raise InvalidInputError(
                     f"reference file {str(p)!r}: [muscles.{mus}.{feat}] lacks {missing!r}.")
-            rows.append({"muscle": mus, "feature": feat, **{k: st[k] for k in _STATS}})
-    table = (pd.DataFrame(rows, columns=["muscle", "feature", *_STATS])
-             .set_index(["muscle", "feature"]))
+            rows.append({"muscle": mus, "feature": feat, **{k: st[k] for k in _STATS},
+                         **{k: st[k] for k in _OUTLIER_COLS if k in st}})
+    has_outliers = any("outlier_low" in r for r in rows)
+    cols = ["muscle", "feature", *_STATS, *(_OUTLIER_COLS if has_outliers else [])]
+    table = pd.DataFrame(rows, columns=cols).set_index(["muscle", "feature"])
     cent = [{"muscle": mus, "truth": cls, **vals}
             for mus, classes in (doc.get("centroids") or {}).items()
             for cls, vals in classes.items()]
     centroids = pd.DataFrame(cent).set_index(["muscle", "truth"]) if cent else None
     return LabReference(str(doc.get("lab", "")), str(doc.get("amplitude_unit", "uV")), table,
                         list(doc.get("notes", [])), centroids)
+
+
+def muap_long(muaps: pd.DataFrame) -> pd.DataFrame:
+    """The reference features of every single MUAP in long form: ``recording``, ``feature``,
+    ``value`` (missing values dropped). What the outlier limits and counts are computed from."""
+    f = muap_features(muaps)
+    return (f.assign(recording=muaps["recording"].to_numpy())
+            .melt(id_vars=["recording"], var_name="feature").dropna(subset=["value"]))
 
 
 def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +156,7 @@ def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
 def build_lab_reference(
     muaps: pd.DataFrame | None, recordings: pd.DataFrame, lab: str = "",
     stats: pd.DataFrame | None = None, features: list[str] | None = None,
+    per_muap: pd.DataFrame | None = None,
 ) -> LabReference:
     """Build a laboratory's MUAP reference from its control recordings.
 
@@ -160,6 +175,10 @@ def build_lab_reference(
         :func:`~edxreview.signal._interference.interference_stats`).
     features : list of str, optional
         Features to keep (default: ``lab_reference.features`` of the parameter file).
+    per_muap : pandas.DataFrame, optional
+        :func:`muap_long` of the MUAPs (taken from ``muaps`` when those are given): the
+        outlier limits of each muscle and feature (:func:`outlier_limits`) are added to the
+        table as ``outlier_low``, ``outlier_high`` and ``n_outlier_muaps``.
 
     Returns
     -------
@@ -201,7 +220,38 @@ def build_lab_reference(
     ok = ((table["n_recordings"] >= p["min_control_recordings"])
           & (table["n_subjects"] >= p["min_control_subjects"]))
     table = table[ok].sort_index()
+    if per_muap is None and muaps is not None:
+        per_muap = muap_long(muaps[muaps["recording"].isin(rec["recording"])])
+    if per_muap is not None:
+        lim = outlier_limits(per_muap[per_muap["recording"].isin(rec["recording"])], rec)
+        table = table.join(lim, how="left")
     return LabReference(lab, "uV" if calibrated else "adu", table)
+
+
+_OUTLIER_COLS = ["outlier_low", "outlier_high", "n_outlier_muaps"]
+
+
+def outlier_limits(per_muap: pd.DataFrame, recordings: pd.DataFrame) -> pd.DataFrame:
+    """Outlier limits of single MUAPs from control recordings: per muscle and feature the
+    percentiles ``outlier_percentiles`` of the pooled control MUAPs (section
+    ``outlier_reference`` of the parameter file); left out where fewer than
+    ``min_control_muaps`` MUAPs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (muscle, feature); columns ``outlier_low``, ``outlier_high``,
+        ``n_outlier_muaps``.
+    """
+    p = load_signal_parameters()["outlier_reference"]
+    lo_q, hi_q = (float(q) / 100 for q in p["outlier_percentiles"])
+    rec = recordings[["recording", "muscle"]].assign(
+        muscle=recordings["muscle"].map(normalize_muscle))
+    j = per_muap.merge(rec, on="recording", how="inner")
+    g = j.groupby(["muscle", "feature"])["value"]
+    out = pd.DataFrame({"outlier_low": g.quantile(lo_q), "outlier_high": g.quantile(hi_q),
+                        "n_outlier_muaps": g.size()})
+    return out[out["n_outlier_muaps"] >= p["min_control_muaps"]]
 
 
 def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) -> pd.DataFrame:
@@ -440,4 +490,199 @@ def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame) -> pd.Series
         pred = pd.Series(np.asarray(c.index)[d.argmin(1)], index=g.index)
         ok = g["n_muaps"].fillna(0) >= need
         out.loc[g.index[ok]] = pred[ok]
+    return out
+
+
+def allowed_outliers(n: pd.Series | np.ndarray | int) -> np.ndarray:
+    """How many of ``n`` MUAPs may lie beyond one outlier limit before it is a sign: the
+    convention ``allowed_outliers`` of ``allowed_of_n`` scaled by the binomial law (section
+    ``outlier_reference``; 2 of 20 at the 2.5 / 97.5 percentiles)."""
+    p = load_signal_parameters()["outlier_reference"]
+    tail = 1 - float(p["outlier_percentiles"][1]) / 100
+    alpha = stats.binom.sf(p["allowed_outliers"], p["allowed_of_n"], tail)
+    n = np.asarray(n, dtype=float)
+    return stats.binom.ppf(1 - alpha, np.maximum(n, 1), tail)
+
+
+OUTLIER_SIGNS = ["large", "small", "complex"]
+
+
+def outlier_readings(
+    units: pd.DataFrame, per_muap: pd.DataFrame, reference: LabReference,
+    key: tuple[str, ...] = ("subject", "muscle"), stats_: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Read many units (the MUAPs of the recordings sharing a key pooled) by the mean limits
+    and the outlier limits of a lab reference (whole-table; section ``outlier_reference``).
+
+    Per feature and side a unit has a sign when its mean lies beyond the prediction limit of
+    :func:`zscore_muscle` or when more of its MUAPs than :func:`allowed_outliers` lie beyond
+    the outlier limit. Size features above: *large*; below: *small*; complexity features
+    above: *complex*. Reading: large and small: indeterminate (rule ``outlier_mixed``); large:
+    neurogenic (``outlier_large``); small, or complex alone: myopathic (``outlier_small``,
+    ``outlier_complex``); none: normal (``outlier_normal``). Fewer than ``min_muaps`` MUAPs:
+    indeterminate (``too_few_muaps``); no reference for the muscle: indeterminate
+    (``no_reference_for_muscle``).
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        ``recording``, ``muscle`` and the ``key`` columns.
+    per_muap : pandas.DataFrame
+        :func:`muap_long` of (at least) the units' MUAPs.
+    reference : LabReference
+        With outlier limits (:func:`build_lab_reference` given the MUAPs); without them only
+        the mean limits are judged.
+    stats_ : pandas.DataFrame, optional
+        :func:`recording_stats` of the MUAPs (computed from ``per_muap`` when not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key: ``n_muaps``, ``pred``, ``rule``, the booleans ``large``, ``small``,
+        ``complex`` and, per feature, ``z_<feature>``, ``hi_<feature>`` and ``lo_<feature>``
+        (MUAPs beyond the upper / lower outlier limit) and ``allowed_<feature>``.
+    """
+    pl = load_signal_parameters()["lab_reference"]
+    po = load_signal_parameters()["outlier_reference"]
+    key = list(key)
+    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    pm = per_muap[per_muap["recording"].isin(u["recording"])]
+    if stats_ is None:
+        stats_ = pm.groupby(["recording", "feature"])["value"].agg(
+            n="size", m="mean", v="var").reset_index()
+    z = zscore_units(None, u, reference, tuple(key), stats=stats_)
+    feats = [*po["size_features"], *po["complexity_features"]]
+    # mean signs: beyond the t prediction limit of the reference (as zscore_muscle)
+    tab = reference.table
+    alpha = 2 * stats.norm.sf(pl["z_limit"])
+    mus_of = u.drop_duplicates(key)[[*dict.fromkeys([*key, "muscle"])]]
+    z = z.merge(mus_of, on=key, how="left") if "muscle" not in z else z
+    # outlier counts per unit and feature
+    j = pm.merge(u[[*dict.fromkeys([*key, "recording", "muscle"])]], on="recording")
+    if "outlier_low" in tab.columns:
+        lim = tab[["outlier_low", "outlier_high"]].dropna().reset_index()
+        j = j.merge(lim, on=["muscle", "feature"], how="inner")
+        j = j.assign(hi=j["value"] > j["outlier_high"], lo=j["value"] < j["outlier_low"])
+        cnt = j.groupby([*dict.fromkeys([*key, "muscle"]), "feature"])[["hi", "lo"]].agg(
+            ["sum", "size"])
+        cnt.columns = ["hi", "n", "lo", "n2"]
+        cnt = cnt.drop(columns="n2").reset_index()
+        cnt["allowed"] = allowed_outliers(cnt["n"])
+        wide = cnt.pivot_table(index=key, columns="feature", values=["hi", "lo", "allowed"])
+        wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+        z = z.merge(wide.reset_index(), on=key, how="left")
+    ref_k = tab["n_recordings"].groupby(level="muscle").first()
+    limit = stats.t.isf(alpha / 2, (z["muscle"].map(ref_k).astype(float) - 1).clip(lower=1))
+    sign = {s: np.zeros(len(z), bool) for s in OUTLIER_SIGNS}
+    for f in feats:
+        zc = z.get(f"z_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
+        hi = z.get(f"hi_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
+        lo = z.get(f"lo_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
+        al = z.get(f"allowed_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
+        up = (zc > limit) | (hi > al)
+        down = (zc < -limit) | (lo > al)
+        if f in po["size_features"]:
+            sign["large"] |= up
+            sign["small"] |= down
+        else:
+            sign["complex"] |= up
+    for s_ in OUTLIER_SIGNS:
+        z[s_] = sign[s_]
+    has_ref = z["muscle"].isin(reference.muscles()).to_numpy()
+    enough = (z["n_muaps"].fillna(0) >= pl["min_muaps"]).to_numpy()
+    rule = np.select(
+        [~has_ref, ~enough, sign["large"] & sign["small"], sign["large"], sign["small"],
+         sign["complex"]],
+        ["no_reference_for_muscle", "too_few_muaps", "outlier_mixed", "outlier_large",
+         "outlier_small", "outlier_complex"], "outlier_normal")
+    z["rule"] = rule
+    z["pred"] = pd.Series(rule).map({
+        "no_reference_for_muscle": "indeterminate", "too_few_muaps": "indeterminate",
+        "outlier_mixed": "indeterminate", "outlier_large": "neurogenic",
+        "outlier_small": "myopathic", "outlier_complex": "myopathic",
+        "outlier_normal": "normal"}).to_numpy()
+    return z
+
+
+def unit_means(units: pd.DataFrame, stats_: pd.DataFrame,
+               key: tuple[str, ...] = ("subject", "muscle")) -> pd.DataFrame:
+    """Mean of each reference feature over the MUAPs pooled per key (whole-table): one row per
+    key with ``muscle``, ``n_muaps`` and one column per feature."""
+    key = list(key)
+    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    j = stats_.merge(u, on="recording")
+    grp = [*dict.fromkeys([*key, "muscle"])]
+    agg = j.assign(s=j["n"] * j["m"]).groupby([*grp, "feature"])[["n", "s"]].sum()
+    wide = (agg["s"] / agg["n"]).unstack("feature")
+    n = agg["n"].xs("duration_ms", level="feature") if len(agg) else agg["n"]
+    return wide.assign(n_muaps=n).reset_index()
+
+
+def _ledoit_wolf(x: np.ndarray) -> np.ndarray:
+    """Ledoit-Wolf shrinkage covariance of standardised rows ``x`` (k x p) towards mu * I."""
+    k, p = x.shape
+    s = x.T @ x / k
+    mu = np.trace(s) / p
+    d2 = ((s - mu * np.eye(p)) ** 2).sum()
+    b2 = min(sum(((np.outer(r, r) - s) ** 2).sum() for r in x) / k ** 2, d2)
+    shrink = b2 / d2 if d2 > 0 else 1.0
+    return shrink * mu * np.eye(p) + (1 - shrink) * s
+
+
+def mahalanobis_readings(controls: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
+    """Read test units by their Mahalanobis distance from the control units of the same muscle
+    (section ``mahalanobis_reference``).
+
+    Parameters
+    ----------
+    controls, tests : pandas.DataFrame
+        :func:`unit_means` of the control subject-muscles and of the units to read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``tests`` with ``d2`` (squared distance), ``limit`` (in the same units), ``side``
+        (mean standardised size difference), ``pred`` and ``rule`` (``mahalanobis_normal``,
+        ``mahalanobis_large``, ``mahalanobis_small``, ``too_few_muaps``,
+        ``no_reference_for_muscle``).
+    """
+    pl = load_signal_parameters()["lab_reference"]
+    pm = load_signal_parameters()["mahalanobis_reference"]
+    alpha = 2 * stats.norm.sf(pl["z_limit"])
+    out = tests.copy()
+    out["d2"] = np.nan
+    out["limit"] = np.nan
+    out["side"] = np.nan
+    ctrl = controls[controls["n_muaps"] >= pl["min_muaps"]]
+    for mus, g in out.groupby("muscle"):
+        c = ctrl[ctrl["muscle"] == mus]
+        feats = [f for f in pm["features"] if f in c.columns and f in g.columns
+                 and c[f].notna().all() and len(c)]
+        k, p = len(c), len(feats)
+        if k < max(pm["min_control_units"], p + 2) or p == 0:
+            continue
+        x = c[feats].to_numpy(float)
+        mu, sd = x.mean(0), x.std(0, ddof=1)
+        sd = np.where(sd > 0, sd, 1.0)
+        cov = _ledoit_wolf((x - mu) / sd)
+        inv = np.linalg.pinv(cov)
+        y = (g[feats].to_numpy(float) - mu) / sd
+        d2 = np.einsum("ij,jk,ik->i", y, inv, y)
+        size = [i for i, f in enumerate(feats) if f in pm["size_features"]]
+        out.loc[g.index, "d2"] = d2 * k / (k + 1)
+        out.loc[g.index, "limit"] = p * (k - 1) / (k - p) * stats.f.isf(alpha, p, k - p)
+        out.loc[g.index, "side"] = y[:, size].mean(1) if size else 0.0
+    has = out["d2"].notna()
+    enough = out["n_muaps"].fillna(0) >= pl["min_muaps"]
+    abn = out["d2"] > out["limit"]
+    rule = np.select([~has, ~enough, abn & (out["side"] > 0), abn],
+                     ["no_reference_for_muscle", "too_few_muaps", "mahalanobis_large",
+                      "mahalanobis_small"], "mahalanobis_normal")
+    out["rule"] = rule
+    out["pred"] = pd.Series(rule, index=out.index).map({
+        "no_reference_for_muscle": "indeterminate", "too_few_muaps": "indeterminate",
+        "mahalanobis_large": "neurogenic", "mahalanobis_small": "myopathic",
+        "mahalanobis_normal": "normal"})
     return out
