@@ -75,13 +75,22 @@ def test_a_source_marked_not_read_supports_no_verified_row(name):
 
 
 def test_derived_limits_are_corrected_not_verified():
+    """A limit derived from a read mean and SD is `corrected`; where the derivation rests on
+    something not read (the age bands of the tibial CMAP groups, or which peroneal group a mean
+    and SD belong to) the row is a named convention instead."""
     table, _ = _read("ncs_limits_adult")
     derived = table[table["status_reason"].str.contains("Derived mean-2SD", regex=False)]
-    assert set(derived["status"]) == {"corrected"}
-    assert set(zip(derived["study"], derived["nerve"], derived["parameter"])) == {
-        ("motor", "peroneal", "velocity_m_s"), ("motor", "peroneal", "latency_ms"),
-        ("motor", "tibial", "amplitude_mv"), ("motor", "tibial", "latency_ms"),
+    corrected = derived[derived["status"] == "corrected"]
+    assert set(derived["status"]) == {"corrected", "convention"}
+    assert set(zip(corrected["study"], corrected["nerve"], corrected["parameter"])) == {
+        ("motor", "peroneal", "latency_ms"), ("motor", "tibial", "latency_ms"),
         ("sensory", "saphenous", "velocity_m_s"), ("f_wave", "tibial", "min_latency_ms")}
+    assumed = derived[derived["status"] == "convention"]
+    assert set(zip(assumed["nerve"], assumed["parameter"])) == {("tibial", "amplitude_mv")}
+    assert assumed["status_reason"].str.contains("age bands assumed", regex=False).all()
+    peroneal_v = table[(table["nerve"] == "peroneal") & (table["parameter"] == "velocity_m_s")]
+    assert set(peroneal_v["status"]) == {"convention"}
+    assert peroneal_v["status_reason"].str.contains("strictest", regex=False).all()
 
 
 def test_sural_default_is_not_one_laboratory_norm_below_61():
@@ -95,7 +104,7 @@ def test_sural_default_is_not_one_laboratory_norm_below_61():
     assert young["status"].iloc[0] == "convention"
     assert "Sreenivasan" in young["status_reason"].iloc[0]
     old = sural[sural["age_min_years"] != ""]
-    assert set(old["status"]) == {"corrected"}
+    assert set(old["status"]) == {"verified"}   # printed in the abstract, not derived
     assert set(old["source"]) == {"sreenivasan2016_sural"}
 
 
