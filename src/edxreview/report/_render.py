@@ -14,6 +14,7 @@ from markupsafe import Markup
 from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table1
 from ..knowledge import load_anatomy
 from . import _figures
+from ._edx import edx_pages, temperatures
 from ._excel import write_workbook
 from ._frames import isin, split_records
 from ._methods import describe_classifications, describe_reference, describe_rules, status_text
@@ -43,6 +44,8 @@ _PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude",
                    "r1_side_diff_ms": "R1 side difference",
                    "r2_side_diff_ms": "R2 side difference",
                    "amplitude_side_ratio": "amplitude ratio to other side"}
+_DERIVED = ["amplitude_side_ratio", "r2_ipsi_contra_diff_ms", "r1_side_diff_ms",
+            "r2_side_diff_ms"]
 _FLAG_TEXT = {"low": "low ▼", "high": "high ▲", "absent": "absent", "normal": "",
               "no_reference": "no limit"}
 
@@ -200,12 +203,16 @@ def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str,
     v["where"] = (_text(v["site"]) + np.where(v["site"].notna() & v["recording_site"].notna(),
                                                " → ", "") +
                   _text(v["recording_site"])).str.replace("_", " ")
+    v["parameter_id"] = v["parameter"].astype(str)
     v["parameter"] = v["parameter"].map(_PARAMETER_TEXT).fillna(v["parameter"])
     for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
         v[c] = _text(v[c]).str.replace("_", " ")
     v["abnormal"] = v["abnormal"].astype(bool)
+    # values computed across rows (side ratios, side differences) have no place in the
+    # per-site tables; they are listed beneath them
+    v["derived"] = v["parameter_id"].isin(_DERIVED)
     vcols = ["study", "nerve", "side", "where", "parameter", "value_text", "unit",
-             "limit_text", "pct_text", "flag_text", "abnormal"]
+             "limit_text", "pct_text", "flag_text", "abnormal", "derived"]
 
     m = result.muscles[isin(result.muscles["patient_id"], keep)].copy()
     m["name"] = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
@@ -245,7 +252,9 @@ def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str,
         if "enhancement" in mri else ""
     rcols = ["region", "level_from", "level_to", "segments_text", "location", "enh"]
 
-    return {"values": split_records(v, vcols), "muscles": split_records(m, mcols),
+    return {"values": split_records(v, vcols), **edx_pages(result, keep),
+            "temperature": temperatures(result.study.tables, keep),
+            "muscles": split_records(m, mcols),
             "nerves": split_records(n, ncols), "mri": split_records(mri, rcols)}
 
 
@@ -279,6 +288,10 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for p in pages:
         pid = p["patient_id"]
         p["ncs_rows"] = groups["values"].get(pid, [])
+        for table in ("motor", "sensory", "f_waves", "blink"):
+            p[table] = groups[table].get(pid, [])
+        p["temperature"] = groups["temperature"].get(pid, "")
+        p["derived_rows"] = [v for v in p["ncs_rows"] if v["derived"]]
         p["emg_rows"] = groups["muscles"].get(pid, [])
         p["nerve_rows"] = groups["nerves"].get(pid, [])
         p["mri_rows"] = groups["mri"].get(pid, [])
