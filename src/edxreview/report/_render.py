@@ -15,6 +15,7 @@ from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table
 from ..knowledge import load_anatomy
 from . import _figures
 from ._edx import edx_pages, temperatures
+from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._excel import write_workbook
 from ._frames import isin, split_records
 from ._methods import describe_classifications, describe_reference, describe_rules, status_text
@@ -185,7 +186,7 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
     return t1, ch
 
 
-def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str, Any]]]]:
+def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     """Per-patient tables, built from whole-table steps and split by patient once.
 
     Only the rows of ``ids`` are formatted; returns table name → patient id → rows.
@@ -253,6 +254,8 @@ def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str,
     rcols = ["region", "level_from", "level_to", "segments_text", "location", "enh"]
 
     return {"values": split_records(v, vcols), **edx_pages(result, keep),
+            **reasoning_tables(result, ids, lang),
+            "summary": summarize_patients(result, ids, lang).to_dict(),
             "temperature": temperatures(result.study.tables, keep),
             "muscles": split_records(m, mcols),
             "nerves": split_records(n, ncols), "mri": split_records(mri, rcols)}
@@ -292,6 +295,10 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
             p[table] = groups[table].get(pid, [])
         p["temperature"] = groups["temperature"].get(pid, "")
         p["derived_rows"] = [v for v in p["ncs_rows"] if v["derived"]]
+        p["plain"] = groups["summary"].get(str(pid), "")
+        p["findings"] = groups["findings"].get(str(pid), [])
+        p["lesions"] = groups["lesions"].get(str(pid), [])
+        p["rules_used"] = sorted({(f["rule_id"], f["rule_text"]) for f in p["findings"]})
         p["emg_rows"] = groups["muscles"].get(pid, [])
         p["nerve_rows"] = groups["nerves"].get(pid, [])
         p["mri_rows"] = groups["mri"].get(pid, [])
@@ -325,7 +332,7 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "reference_meta": getattr(result.reference, "meta", {}),
         "reference_basis": describe_reference(result.reference, result.values),
         "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
-        "ci_methods": CI_METHODS,
+        "ci_methods": CI_METHODS, "words": load_labels("en"),
     }
 
 
