@@ -58,6 +58,8 @@ class StudyResult:
 
     Methods
     -------
+    figures()
+        The report's figures as matplotlib ``Figure`` objects.
     write(out, *, report=True, xlsx=True, force=False)
         Write the output folder ``edxreview run`` writes.
     """
@@ -87,6 +89,22 @@ class StudyResult:
         from .report._render import table1
 
         return table1(self)[0]
+
+    def figures(self) -> dict[str, Any]:
+        """The report's figures as matplotlib ``Figure`` objects.
+
+        Returns
+        -------
+        dict of str to matplotlib.figure.Figure
+            ``overlap`` (EMG × NCS × MRI, UpSet style), ``segmental_map`` (denervated
+            segments against MRI lesion segments), ``muscles`` and ``nerves`` (readings per
+            muscle and per nerve). The figures carry no title (the report's captions name
+            them) and use the Okabe–Ito palette; save one with
+            ``fig.savefig("fig.png", dpi=300)``. Each call draws new figures.
+        """
+        from .report._render import study_figures
+
+        return study_figures(self)
 
     def write(self, out: str | Path, *, report: bool = True, xlsx: bool = True,
               force: bool = False) -> Path:

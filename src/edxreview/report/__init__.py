@@ -6,14 +6,14 @@ from pathlib import Path
 
 from ._agreement import render_agreement
 from ._excel import write_workbook
-from ._figures import (plot_muscle_findings, plot_nerve_findings, plot_overlap,
-                       plot_segmental_map)
+from ._figures import (figure_svg, plot_muscle_findings, plot_nerve_findings, plot_overlap,
+                       plot_segmental_map, save_figure)
 from ._methods import describe_classifications, describe_rules
 from ._render import render_cohort_report
 
 
 def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool = True) -> Path:
-    """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
+    """Write ``report.html``, ``results.xlsx`` and ``figures/`` (SVG, PNG, PDF) into ``out_dir``.
 
     Parameters
     ----------
@@ -22,7 +22,7 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     out_dir : str or Path
         The output folder (created if missing).
     html : bool
-        Write ``report.html`` and ``figures/*.svg``.
+        Write ``report.html`` and ``figures/*.svg`` (with ``.png`` at 300 dpi and ``.pdf``).
     xlsx : bool
         Write ``results.xlsx``.
 
@@ -35,7 +35,7 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     return render_cohort_report(result, out_dir, html=html, xlsx=xlsx)
 
 
-__all__ = ["describe_classifications", "describe_rules", "plot_muscle_findings",
+__all__ = ["describe_classifications", "describe_rules", "figure_svg", "plot_muscle_findings",
            "plot_nerve_findings", "plot_overlap", "plot_segmental_map", "render_agreement",
            "render_report",
-           "write_workbook"]
+           "save_figure", "write_workbook"]

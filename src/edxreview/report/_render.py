@@ -336,37 +336,61 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
-    """All report figures as SVG text, with titles and captions."""
+def study_figures(result) -> dict[str, Any]:
+    """The report's figures as matplotlib ``Figure`` objects, by key (see
+    :meth:`StudyResult.figures`)."""
     inc = result.patients[result.patients["included"].astype(bool)]
-    seg_svg, seg_note = _figures.plot_segmental_map(inc, result.muscles, result.mri_lesions)
-    figs = {
-        "flow": ("Cohort flow", flow_svg(flow_counts(result.patients, result.summary.get("rows"))),
-                 "From the workbook to the study's classifications."),
-        "overlap": ("Overlap of findings", _figures.plot_overlap(inc, result.mri_lesions),
-                    "Included patients by EMG denervation, NCS neuropathy and a cord or "
-                    "brainstem lesion on MRI."),
-        "segmental_map": ("Segmental map", seg_svg,
+    return {
+        "overlap": _figures.plot_overlap(inc, result.mri_lesions),
+        "segmental_map": _figures.plot_segmental_map(inc, result.muscles, result.mri_lesions),
+        "muscles": _figures.plot_muscle_findings(result.muscles),
+        "nerves": _figures.plot_nerve_findings(result.nerves),
+    }
+
+
+def figure_captions(result) -> dict[str, tuple[str, str]]:
+    """Title and caption of each figure (the figures themselves carry no title)."""
+    inc = result.patients[result.patients["included"].astype(bool)]
+    seg_note = _figures.segmental_map_note(inc)
+    return {
+        "flow": ("Cohort flow", "From the workbook to the study's classifications."),
+        "overlap": ("Overlap of findings",
+                    "Included patients by denervation on needle EMG, neuropathy on nerve "
+                    "conduction studies and a cord or brainstem lesion on MRI."),
+        "segmental_map": ("Segmental map of denervation and MRI lesions",
                           seg_note or "One row per patient with denervation. Columns: "
                           "cranial motor nuclei (cranial nerve, brainstem level), then cord "
                           "segments C1–S5. Dots: segments or nuclei of denervated muscles "
-                          "(myotomes), accounted for by NCS or not; grey: segments covered by "
-                          "an MRI lesion (vertebral levels converted to cord segments; a "
-                          "brainstem lesion covers the nuclei at its level)."),
-        "muscles": ("Findings per muscle", _figures.plot_muscle_findings(result.muscles),
-                    "Muscles by number of rows examined (both sides; at most "
-                    f"{_figures.MAX_BARS} muscles), "
-                    "coloured by the needle EMG reading."),
-        "nerves": ("Findings per nerve", _figures.plot_nerve_findings(result.nerves),
-                   f"Nerve studies by number performed (both sides; at most {_figures.MAX_BARS}), "
+                          "(myotomes), accounted for by nerve conduction findings or not; "
+                          "grey: segments covered by an MRI lesion (vertebral levels "
+                          "converted to cord segments; a brainstem lesion covers the nuclei "
+                          "at its level)."),
+        "muscles": ("Needle EMG findings per muscle",
+                    f"Muscles by number of examinations (at most {_figures.MAX_BARS} "
+                    "muscles), coloured by the needle EMG reading."),
+        "nerves": ("Nerve conduction findings per nerve",
+                   f"Nerve studies by number performed (at most {_figures.MAX_BARS}), "
                    "coloured by the nerve's reading."),
     }
+
+
+def make_figures(result, objects: dict[str, Any] | None = None) \
+        -> tuple[dict[str, dict[str, Any]], str]:
+    """All report figures as SVG text, with titles and captions (``objects``: the
+    ``Figure`` objects, made when omitted)."""
+    objects = study_figures(result) if objects is None else objects
+    captions = figure_captions(result)
+    svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")))}
+    svgs.update({k: _figures.figure_svg(f, k) for k, f in objects.items()})
     out = {}
-    for key, (title, svg, caption) in figs.items():
+    for key, svg in svgs.items():
+        title, caption = captions[key]
         out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
                     "file": f"figures/{key}.svg",
+                    "formats": "SVG" if key == "flow" else "SVG, PNG (300 dpi) and PDF",
                     "inline": Markup(_figures.inline_svg(svg))}
-    return out, seg_note
+    return out, _figures.segmental_map_note(
+        result.patients[result.patients["included"].astype(bool)])
 
 
 def _warnings_table(warnings) -> pd.DataFrame:
@@ -446,11 +470,13 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     path = out / "report.html"
     if not (html or xlsx):
         return path
-    figures, _ = make_figures(result)
+    objects = study_figures(result)
+    figures, _ = make_figures(result, objects)
     if html:
         (out / "figures").mkdir(parents=True, exist_ok=True)
-        for f in figures.values():
-            (out / f["file"]).write_text(f["svg"], encoding="utf-8")
+        (out / figures["flow"]["file"]).write_text(figures["flow"]["svg"], encoding="utf-8")
+        for key, fig in objects.items():
+            _figures.save_figure(fig, out / "figures" / key, key)
     context = build_context(result, figures)
     context["export_notes"] = {}
     if xlsx:
