@@ -60,7 +60,7 @@ class StudyResult:
     -------
     figures()
         The report's figures as matplotlib ``Figure`` objects.
-    write(out, *, report=True, xlsx=True, force=False)
+    write(out, *, report=True, xlsx=True, docx=False, pdf=False, force=False)
         Write the output folder ``edxreview run`` writes.
     """
 
@@ -107,7 +107,7 @@ class StudyResult:
         return study_figures(self)
 
     def write(self, out: str | Path, *, report: bool = True, xlsx: bool = True,
-              force: bool = False) -> Path:
+              docx: bool = False, pdf: bool = False, force: bool = False) -> Path:
         """Write the folder ``edxreview run`` writes: tables, summary, report and workbook.
 
         The files are written into a temporary folder and moved into place only when all are
@@ -118,10 +118,15 @@ class StudyResult:
         out : str or Path
             The output folder; created if missing.
         report : bool
-            Write ``report.html`` (with ``report.pdf`` where WeasyPrint is installed) and
-            ``figures/*.svg``.
+            Write ``report.html`` and ``figures/`` (SVG, 300-dpi PNG and PDF of each figure).
         xlsx : bool
             Write ``results.xlsx``, every table of the report as a spreadsheet sheet.
+        docx : bool
+            Write ``report.docx``: results with confidence intervals, Table 1, the figures and
+            the methods, as a Word document for a manuscript.
+        pdf : bool
+            Write ``report.pdf`` from the HTML report. Needs the optional WeasyPrint
+            (``pip install 'edxreview[pdf]'``).
         force : bool
             Replace an existing non-empty folder that edxreview wrote.
 
@@ -133,7 +138,10 @@ class StudyResult:
         Raises
         ------
         InvalidParameterError
-            ``report``, ``xlsx`` or ``force`` is not a bool.
+            ``report``, ``xlsx``, ``docx``, ``pdf`` or ``force`` is not a bool.
+        PdfUnavailableError
+            ``pdf`` is true and WeasyPrint is not installed (checked before anything is
+            written).
         OutputExistsError
             ``out`` exists and is not empty, and ``force`` is false.
         OutputPathError
@@ -149,14 +157,20 @@ class StudyResult:
         ['.edxreview-output.json', 'findings.csv', 'lesions.csv', 'muscles.csv', 'nerves.csv',
          'patients.csv', 'summary.json', 'values.csv', 'warnings.csv']
         """
-        for name, value in (("report", report), ("xlsx", xlsx), ("force", force)):
+        for name, value in (("report", report), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf),
+                            ("force", force)):
             check_bool(name, value)
         from .report import render_report
+        from .report._render import check_pdf_available
+
+        if pdf:
+            check_pdf_available()
 
         def render(folder: Path, result: StudyResult) -> None:
-            render_report(result, folder, html=report, xlsx=xlsx)
+            render_report(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf)
 
-        return write_outputs(self, out, force=force, extra=render if report or xlsx else None)
+        return write_outputs(self, out, force=force,
+                             extra=render if report or xlsx or docx or pdf else None)
 
     def _counts(self) -> pd.DataFrame:
         """The six measures as a small table (no patient-level data)."""

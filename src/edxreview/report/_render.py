@@ -12,6 +12,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table1
+from .._errors import EdxreviewError
 from ..knowledge import load_anatomy
 from . import _figures
 from ._edx import edx_pages, temperatures
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 PATIENT_PAGE_THRESHOLD = 500
 #: most patient pages in one report
 MAX_PATIENT_PAGES = 500
-#: above this many patients no report.pdf is written (with WeasyPrint installed)
+#: above this many patients no report.pdf is written (even when asked for)
 PDF_MAX_PATIENTS = PATIENT_PAGE_THRESHOLD
 
 _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
@@ -446,9 +447,28 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
     return sheets
 
 
+class PdfUnavailableError(EdxreviewError, RuntimeError):
+    """``pdf=True`` was asked for but WeasyPrint is not installed."""
+
+
+PDF_HINT = ("report.pdf needs WeasyPrint, an optional dependency: pip install "
+            "'edxreview[pdf]' (WeasyPrint also needs the Pango library: "
+            "https://doc.courtbouillon.org/weasyprint/stable/first_steps.html). "
+            "Or print report.html from a browser.")
+
+
+def check_pdf_available() -> None:
+    """Raise :class:`PdfUnavailableError` with the install hint when WeasyPrint is missing."""
+    try:
+        import weasyprint  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError as err:
+        raise PdfUnavailableError(PDF_HINT) from err
+
+
 def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
-                         xlsx: bool = True) -> Path:
-    """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
+                         xlsx: bool = True, docx: bool = False, pdf: bool = False) -> Path:
+    """Write ``report.html``, ``results.xlsx``, ``figures/`` and, on request, ``report.docx``
+    and ``report.pdf`` into ``out_dir``.
 
     Parameters
     ----------
@@ -456,19 +476,26 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     out_dir : str or Path
         Existing folder (the pipeline's temporary output folder).
     html : bool
-        Write ``report.html`` (and ``report.pdf`` where WeasyPrint is installed) and
-        ``figures/*.svg``.
+        Write ``report.html`` and ``figures/`` (SVG, 300-dpi PNG, PDF).
     xlsx : bool
         Write ``results.xlsx``.
+    docx : bool
+        Write ``report.docx`` (results, Table 1, figures, methods; python-docx).
+    pdf : bool
+        Write ``report.pdf`` from the HTML (needs WeasyPrint, ``pip install 'edxreview[pdf]'``;
+        :class:`PdfUnavailableError` when missing). Above :data:`PDF_MAX_PATIENTS` patients
+        the PDF is not written (it takes WeasyPrint minutes); the HTML prints.
 
     Returns
     -------
     Path
         The path of ``report.html`` (not written when ``html`` is false).
     """
+    if pdf:
+        check_pdf_available()
     out = Path(out_dir)
     path = out / "report.html"
-    if not (html or xlsx):
+    if not (html or xlsx or docx or pdf):
         return path
     objects = study_figures(result)
     figures, _ = make_figures(result, objects)
@@ -482,22 +509,25 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     if xlsx:
         sheets = export_tables(result, context)
         write_workbook(sheets, out / "results.xlsx", context["export_notes"])
-    if not html:
+    if docx:
+        from ._docx import write_docx
+
+        write_docx(out / "report.docx", context, results_table(result), objects,
+                   figure_captions(result))
+    if not (html or pdf):
         return path
     page = _env().get_template("report.html.j2").render(**context)
-    path.write_text(page, encoding="utf-8")
-    log.info("report written: %d patient pages", len(context["pages"]))
+    if html:
+        path.write_text(page, encoding="utf-8")
+        log.info("report written: %d patient pages", len(context["pages"]))
+    if not pdf:
+        return path
     if len(result.patients) > PDF_MAX_PATIENTS:
         # laying out hundreds of patient pages takes WeasyPrint minutes; the HTML prints
-        log.info("PDF not written above %d patients; print report.html from a browser",
-                 PDF_MAX_PATIENTS)
+        log.warning("PDF not written above %d patients; print report.html from a browser",
+                    PDF_MAX_PATIENTS)
         return path
-    try:
-        import weasyprint  # type: ignore[import-not-found]
-    except ImportError:
-        return path
-    try:
-        weasyprint.HTML(string=page, base_url=str(out)).write_pdf(out / "report.pdf")
-    except Exception as err:  # PDF is optional; the HTML report stands on its own
-        log.warning("PDF not written: %s", err)
+    import weasyprint  # type: ignore[import-not-found]
+
+    weasyprint.HTML(string=page, base_url=str(out)).write_pdf(out / "report.pdf")
     return path
