@@ -408,3 +408,25 @@ def test_docx_holds_results_table1_figures_and_methods(tmp_path, demo_result):
     assert "Figure 1. Overlap of findings." in text and "Methods" in text
     assert "Asbury" in text                       # the methods cite the published sources
     assert "[rule" not in text and "edx-knowledge" not in text
+
+
+def test_published_counts_only_beside_the_real_demo(tmp_path, demo_result):
+    """A user's folder named 'demo' is not the demo; the bundled cohort is, under any name."""
+    from edxreview.report._render import _is_demo, results_table
+
+    assert _is_demo(demo_result)
+    assert "published_n" in results_table(demo_result)
+    mine = tmp_path / "demo"
+    shutil.copytree(demo_path(), mine)
+    copy = review_study(mine)
+    assert _is_demo(copy)                         # the same bytes: the demo, renamed
+    patients = mine / "patients.csv"
+    patients.write_text(patients.read_text(encoding="utf-8").replace("NMOSD", "MS", 1),
+                        encoding="utf-8")
+    other = review_study(mine)
+    assert other.summary["provenance"]["input"] == "demo"
+    assert not _is_demo(other)
+    assert "published_n" not in results_table(other)
+    write_outputs(other, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Published study" not in page and "demonstration cohort" not in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,24 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), "").astype(str)
 
 
+@functools.lru_cache(maxsize=1)
+def bundled_demo_sha256() -> str:
+    """SHA-256 of the bundled demonstration cohort, as the reader computes it for an input."""
+    from .._pipeline import demo_path
+    from ..io import read_workbook
+
+    return read_workbook(demo_path()).sha256
+
+
 def _is_demo(result) -> bool:
-    return result.summary.get("provenance", {}).get("input") == "demo"
+    """Whether the input is the bundled demonstration cohort, byte for byte.
+
+    Only then are the published study's counts shown beside the results: the check is the
+    input's content hash, not its name, so a user's folder called ``demo`` is never compared
+    with the published study, and an edited copy of the demo is not either.
+    """
+    sha = result.summary.get("provenance", {}).get("input_sha256")
+    return bool(sha) and sha == bundled_demo_sha256()
 
 
 def results_table(result) -> pd.DataFrame:
