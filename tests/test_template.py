@@ -44,6 +44,7 @@ def test_names_sheet_lists_every_accepted_name(tmp_path):
     assert set(anatomy.muscles.index) <= cells and set(anatomy.nerves.index) <= cells
     assert set(anatomy.sites["site"]) <= cells
     assert any("APB" in c for c in cells)                 # aliases are listed too
+    assert any("拇短展肌" in c for c in cells)            # and the Chinese names
     assert book["lists"].sheet_state == "hidden"
 
 
@@ -67,7 +68,7 @@ def test_name_columns_have_dropdowns_that_refuse_other_values(tmp_path):
     defined = book.defined_names
     lists = book["lists"]
     muscles = {c.value for c in lists["B"][1:]}
-    assert {"abductor_pollicis_brevis", "Abductor pollicis brevis", "APB"} <= muscles
+    assert {"abductor_pollicis_brevis", "Abductor pollicis brevis", "APB", "拇短展肌"} <= muscles
     assert defined["accepted_muscle"].attr_text == f"lists!$B$2:$B${len(muscles) + 1}"
 
 

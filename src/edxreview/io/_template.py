@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..knowledge import load_anatomy
+from ..knowledge import load_anatomy, load_language_aliases
 from ._schema import SHEETS
 
 _EXAMPLE = {
@@ -55,21 +55,28 @@ def accepted_names() -> dict[str, pd.DataFrame]:
     a = load_anatomy()
     nerves = pd.DataFrame({"nerve": a.nerves.index,
                            "name": a.nerves["display_name"].to_numpy(),
-                           "also_accepted": a.nerves["aliases"].fillna("").str.replace(
-                               "|", "; ", regex=False).to_numpy()})
+                           "also_accepted": _with_languages(a.nerves["aliases"], "nerve")})
     muscles = pd.DataFrame({"muscle": a.muscles.index,
                             "name": a.muscles["display_name"].to_numpy(),
                             "nerve": a.muscles["nerve"].fillna("").to_numpy(),
                             "roots": a.muscles["roots_main"].fillna("").astype(str)
                             .str.replace("|", ", ", regex=False).to_numpy(),
-                            "also_accepted": a.muscles["aliases"].fillna("").str.replace(
-                                "|", "; ", regex=False).to_numpy()})
+                            "also_accepted": _with_languages(a.muscles["aliases"], "muscle")})
     sites = pd.DataFrame({"nerve": a.sites["nerve"].to_numpy(),
                           "site": a.sites["site"].to_numpy(),
-                          "also_accepted": a.sites["aliases"].fillna("").str.replace(
-                              "|", "; ", regex=False).to_numpy()})
+                          "also_accepted": _with_languages(
+                              a.sites.set_index("site")["aliases"], "site")})
     return {"nerves": nerves, "muscles": muscles.sort_values("muscle", kind="stable"),
             "sites": sites}
+
+
+def _with_languages(aliases: pd.Series, kind: str) -> list[str]:
+    """Each id's aliases with its names in other languages, joined by '; '."""
+    extra: dict[str, list[str]] = {}
+    for ident, spelling in load_language_aliases().get(kind, []):
+        extra.setdefault(ident, []).append(spelling)
+    return ["; ".join([*_split(text), *extra.get(str(ident), [])])
+            for ident, text in zip(aliases.index, aliases)]
 
 
 def _spellings(ids: pd.Index | pd.Series, names: pd.Series | None,
@@ -116,10 +123,13 @@ def write_template(path: str | Path) -> Path:
     a = load_anatomy()
     names = accepted_names()
     lists = {
-        "nerve": _spellings(a.nerves.index, a.nerves["display_name"], a.nerves["aliases"]),
-        "muscle": _spellings(a.muscles.index, a.muscles["display_name"], a.muscles["aliases"]),
+        "nerve": _spellings(a.nerves.index, a.nerves["display_name"],
+                            names["nerves"]["also_accepted"].str.replace("; ", "|")),
+        "muscle": _spellings(a.muscles.index, a.muscles["display_name"],
+                             names["muscles"]["also_accepted"].str.replace("; ", "|")),
         "site": _spellings(pd.Index(a.sites["site"].unique()),
-                           a.sites["site"].str.replace("_", " "), a.sites["aliases"]),
+                           a.sites["site"].str.replace("_", " "),
+                           names["sites"]["also_accepted"].str.replace("; ", "|")),
     }
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_numbers": False})

@@ -13,6 +13,7 @@ from ._rules import Rules, read_rules, validate_rules
 from ._tables import (
     Anatomy,
     load_anatomy,
+    load_language_aliases,
     load_brainstem_nuclei,
     load_muap_reference,
     load_rules,
@@ -24,6 +25,7 @@ from ._tables import (
 )
 
 __all__ = [
+    "load_language_aliases",
     "LAB_STATUS",
     "STATUSES",
     "Anatomy",
