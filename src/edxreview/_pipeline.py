@@ -60,7 +60,7 @@ class StudyResult:
     -------
     figures()
         The report's figures as matplotlib ``Figure`` objects.
-    write(out, *, report=True, xlsx=True, docx=False, pdf=False, force=False)
+    write(out, *, report=True, xlsx=True, docx=False, pdf=False, lang="en", force=False)
         Write the output folder ``edxreview run`` writes.
     """
 
@@ -107,7 +107,8 @@ class StudyResult:
         return study_figures(self)
 
     def write(self, out: str | Path, *, report: bool = True, xlsx: bool = True,
-              docx: bool = False, pdf: bool = False, force: bool = False) -> Path:
+              docx: bool = False, pdf: bool = False, lang: str = "en",
+              force: bool = False) -> Path:
         """Write the folder ``edxreview run`` writes: tables, summary, report and workbook.
 
         The files are written into a temporary folder and moved into place only when all are
@@ -127,6 +128,8 @@ class StudyResult:
         pdf : bool
             Write ``report.pdf`` from the HTML report. Needs the optional WeasyPrint
             (``pip install 'edxreview[pdf]'``).
+        lang : {"en", "zh"}
+            Language of the report's headings, patient summaries and finding words.
         force : bool
             Replace an existing non-empty folder that edxreview wrote.
 
@@ -163,11 +166,15 @@ class StudyResult:
         from .report import render_report
         from .report._render import check_pdf_available
 
+        from .report._summary import LANGUAGES
+
+        check_option("lang", lang, LANGUAGES)
         if pdf:
             check_pdf_available()
 
         def render(folder: Path, result: StudyResult) -> None:
-            render_report(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf)
+            render_report(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf,
+                          lang=lang)
 
         return write_outputs(self, out, force=force,
                              extra=render if report or xlsx or docx or pdf else None)

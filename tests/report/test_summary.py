@@ -66,5 +66,22 @@ def test_label_files_share_their_keys():
     base = tomllib.loads(folder.joinpath("labels_en.toml").read_text(encoding="utf-8"))
     for path in files:
         other = tomllib.loads(path.read_text(encoding="utf-8"))
-        for section in ("summary", "headings", "kinds", "rules"):
+        for section in ("summary", "headings", "page", "lesion_kinds", "sides", "kinds",
+                        "rules"):
             assert set(other[section]) == set(base[section]), (path.name, section)
+
+
+def test_chinese_report_labels(tmp_path, demo_result):
+    from edxreview.report import render_report
+
+    zh = summarize_patients(demo_result, demo_result.patients["patient_id"], "zh")
+    assert zh["NMO-031"].startswith("双侧肱二头肌、双侧三角肌、双侧肱三头肌的失神经改变不能由神经传导")
+    assert "C5–C7下运动神经元受累" in zh["NMO-031"] and "脊髓病灶（C4–C7）" in zh["NMO-031"]
+    assert "单神经病（正中神经，腕部，右侧）" in zh["NMO-008"]
+    render_report(demo_result, tmp_path, xlsx=False, lang="zh")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "<h1>电生理诊断队列回顾</h1>" in page
+    assert "运动神经 / 刺激点" in page and "拇短展肌" in page
+    with pytest.raises(ValueError, match="'fr'"):
+        render_report(demo_result, tmp_path / "fr", lang="fr")
+    assert not (tmp_path / "fr").exists()

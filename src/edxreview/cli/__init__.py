@@ -97,6 +97,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--pdf", action="store_true",
                    help="also write report.pdf (needs the optional WeasyPrint: "
                         "pip install 'edxreview[pdf]')")
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language of the report's headings and patient summaries "
+                        "(default en; zh = Chinese)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
 
 
@@ -168,7 +171,7 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
                               progress=progress, deidentify=args.deidentify, salt=args.salt)
         progress("write outputs and report")
         write_result_files(result, output.staging, extra=lambda tmp, r: render_report(
-            r, tmp, docx=args.docx, pdf=args.pdf))
+            r, tmp, docx=args.docx, pdf=args.pdf, lang=args.lang))
         output.commit()
         bar.update(task, completed=len(stages))
     if result.study.warnings and not args.quiet:

@@ -13,7 +13,7 @@ from ._render import PdfUnavailableError, render_cohort_report
 
 
 def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool = True,
-                  docx: bool = False, pdf: bool = False) -> Path:
+                  docx: bool = False, pdf: bool = False, lang: str = "en") -> Path:
     """Write ``report.html``, ``results.xlsx`` and ``figures/`` (SVG, PNG, PDF) into ``out_dir``,
     and on request ``report.docx`` and ``report.pdf``.
 
@@ -33,6 +33,8 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     pdf : bool
         Write ``report.pdf`` from the HTML report; needs the optional WeasyPrint
         (``pip install 'edxreview[pdf]'``).
+    lang : {"en", "zh"}
+        Language of the report's headings, patient summaries and finding words.
 
     Returns
     -------
@@ -44,8 +46,12 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     PdfUnavailableError
         ``pdf`` is true and WeasyPrint is not installed (nothing is written).
     """
+    from ._summary import load_labels
+
+    load_labels(lang)                       # an unknown language fails before any file
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return render_cohort_report(result, out_dir, html=html, xlsx=xlsx, docx=docx, pdf=pdf)
+    return render_cohort_report(result, out_dir, html=html, xlsx=xlsx, docx=docx, pdf=pdf,
+                                lang=lang)
 
 
 __all__ = ["PdfUnavailableError", "describe_classifications", "describe_rules", "figure_svg", "plot_muscle_findings",

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..knowledge import load_anatomy
+from .._errors import InvalidParameterError
+from ..knowledge import load_anatomy, read_table
 from ._frames import isin, split_records
 
 
@@ -42,11 +43,40 @@ def format_number(values: pd.Series, parameter: str) -> pd.Series:
                      dtype=object)
 
 
-def site_names(sites: pd.Series) -> pd.Series:
+def display_names(kind: str, lang: str = "en") -> pd.Series:
+    """Names of nerves, muscles or sites (``kind``) in ``lang``, by id.
+
+    English names come from the anatomy tables; another language's from the first spelling
+    of each id in ``knowledge/data/aliases_<lang>.csv``, falling back to the English name.
+    """
+    anatomy = load_anatomy()
+    if kind == "muscle":
+        english = anatomy.muscles["display_name"]
+    elif kind == "nerve":
+        english = anatomy.nerves["display_name"].str.replace(r"\s*\(.*\)$", "", regex=True)
+    else:
+        sites = pd.Index(anatomy.sites["site"].unique())
+        english = pd.Series(sites.str.replace("_", " "), index=sites)
+    if lang == "en":
+        return english
+    try:
+        table, _ = read_table(f"aliases_{lang}")
+    except InvalidParameterError:
+        return english
+    table = table[table["kind"] == kind]
+    local = pd.Series(table["alias"].str.split("|").str[0].to_numpy(), index=table["id"])
+    local = local[~local.index.duplicated()]
+    return local.reindex(english.index).fillna(english)
+
+
+def site_names(sites: pd.Series, lang: str = "en") -> pd.Series:
     """Site ids (``above_elbow``) as printed (``Above elbow``); muscles by their display name;
-    anything else with its underscores as spaces."""
+    anything else with its underscores as spaces. Another ``lang`` uses its alias names."""
     names = dict(load_layout()["sites"])
     muscles = load_anatomy().muscles["display_name"]
+    if lang != "en":
+        names = {**names, **display_names("site", lang).to_dict()}
+        muscles = display_names("muscle", lang)
     text = sites.astype(object).where(sites.notna(), None)
     shown = text.map(names)
     shown = shown.fillna(text.map(muscles))
@@ -118,7 +148,7 @@ def _records(frame: pd.DataFrame, parameters: list[str], head: list[str]) -> lis
     return head + [c for p in parameters for c in (p, f"{p}__limit", f"{p}__mark", f"{p}__abn")]
 
 
-def motor_table(raw: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+def motor_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Motor NCS, one row per nerve × side × recording × stimulation site, distal first.
 
     ``segment`` names the stretch from the previous (more distal) site, where the row has a
@@ -140,26 +170,26 @@ def motor_table(raw: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     raw = raw.sort_values(["patient_id", "_first", "_rank", "_row"],
                           ascending=[True, True, False, True], kind="stable")
     group = [raw["patient_id"], raw["nerve"], raw["side"], raw["_rec"]]
-    raw["site_text"] = site_names(raw["stim_site"])
+    raw["site_text"] = site_names(raw["stim_site"], lang)
     prev = raw.groupby(group, sort=False)["site_text"].shift(1)
     has_cv = pd.to_numeric(raw.get("velocity_m_s"), errors="coerce").notna()
     raw["segment"] = np.where(has_cv & prev.notna(),
                               prev.fillna("").astype(str) + " – " + raw["site_text"], "")
     raw["first"] = ~raw.duplicated(["patient_id", "nerve", "side", "_rec"])
-    raw["nerve_text"] = _nerve_names(raw["nerve"])
-    raw["recording_text"] = site_names(raw["recording_site"])
+    raw["nerve_text"] = _nerve_names(raw["nerve"], lang)
+    raw["recording_text"] = site_names(raw["recording_site"], lang)
     out = pd.concat([raw[["patient_id", "nerve_text", "side", "site_text", "recording_text",
                           "segment", "first"]],
                      _measured(raw, _limits(values, "ncs_motor", MOTOR), MOTOR)], axis=1)
     return out
 
 
-def sensory_table(raw: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+def sensory_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Sensory NCS, one row per nerve × side × stimulation → recording site."""
     raw = raw.sort_values(["patient_id", "_row"], kind="stable").copy()
-    raw["nerve_text"] = _nerve_names(raw["nerve"])
-    raw["site_text"] = site_names(raw["stim_site"]) if "stim_site" in raw else ""
-    raw["recording_text"] = site_names(raw["recording_site"]) if "recording_site" in raw \
+    raw["nerve_text"] = _nerve_names(raw["nerve"], lang)
+    raw["site_text"] = site_names(raw["stim_site"], lang) if "stim_site" in raw else ""
+    raw["recording_text"] = site_names(raw["recording_site"], lang) if "recording_site" in raw \
         else ""
     raw["method_text"] = raw["method"].astype(object).fillna("").astype(str) \
         if "method" in raw else ""
@@ -168,23 +198,23 @@ def sensory_table(raw: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
                       _measured(raw, _limits(values, "ncs_sensory", SENSORY), SENSORY)], axis=1)
 
 
-def f_wave_table(raw: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+def f_wave_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """F-waves, one row per nerve × side."""
     raw = raw.sort_values(["patient_id", "_row"], kind="stable").copy()
-    raw["nerve_text"] = _nerve_names(raw["nerve"])
+    raw["nerve_text"] = _nerve_names(raw["nerve"], lang)
     return pd.concat([raw[["patient_id", "nerve_text", "side"]],
                       _measured(raw, _limits(values, "f_waves", F_WAVES), F_WAVES)], axis=1)
 
 
-def blink_table(raw: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+def blink_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Blink reflex, one row per side stimulated."""
     raw = raw.sort_values(["patient_id", "side", "_row"], kind="stable").copy()
     return pd.concat([raw[["patient_id", "side"]],
                       _measured(raw, _limits(values, "blink_reflex", BLINK), BLINK)], axis=1)
 
 
-def _nerve_names(nerves: pd.Series) -> pd.Series:
-    names = load_anatomy().nerves["display_name"].str.replace(r"\s*\(.*\)$", "", regex=True)
+def _nerve_names(nerves: pd.Series, lang: str = "en") -> pd.Series:
+    names = display_names("nerve", lang)
     text = nerves.astype(object)
     return text.map(names).fillna(text.astype(str).str.replace("_", " ")).astype(object)
 
@@ -205,7 +235,8 @@ def temperatures(tables: dict[str, pd.DataFrame], keep: pd.Index) -> dict[Any, s
     return dict(zip(g.index, text))
 
 
-def edx_pages(result, keep: pd.Index) -> dict[str, dict[Any, list[dict[str, Any]]]]:
+def edx_pages(result, keep: pd.Index,
+              lang: str = "en") -> dict[str, dict[Any, list[dict[str, Any]]]]:
     """The per-patient NCS tables of the patients ``keep``: table name → patient → rows."""
     tables = result.study.tables
     out: dict[str, dict[Any, list[dict[str, Any]]]] = {}
@@ -226,7 +257,7 @@ def edx_pages(result, keep: pd.Index) -> dict[str, dict[Any, list[dict[str, Any]
         if not len(raw):
             out[name] = {}
             continue
-        frame = build(raw, result.values)
+        frame = build(raw, result.values, lang)
         frame["patient_id"] = frame["patient_id"].astype(object)
         out[name] = split_records(frame, _records(frame, params, head))
     return out

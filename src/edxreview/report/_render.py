@@ -271,7 +271,7 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
         if "enhancement" in mri else ""
     rcols = ["region", "level_from", "level_to", "segments_text", "location", "enh"]
 
-    return {"values": split_records(v, vcols), **edx_pages(result, keep),
+    return {"values": split_records(v, vcols), **edx_pages(result, keep, lang),
             **reasoning_tables(result, ids, lang),
             "summary": summarize_patients(result, ids, lang).to_dict(),
             "temperature": temperatures(result.study.tables, keep),
@@ -279,7 +279,8 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
             "nerves": split_records(n, ncols), "mri": split_records(mri, rcols)}
 
 
-def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build_context(result, figures: dict[str, dict[str, Any]],
+                  lang: str = "en") -> dict[str, Any]:
     """Everything the report template shows."""
     summary = result.summary
     prov = summary.get("provenance", {})
@@ -296,7 +297,7 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     else:
         paged = patients
         page_note = ""
-    groups = _patient_pages(result, paged["patient_id"])
+    groups = _patient_pages(result, paged["patient_id"], lang)
     cls = paged[["patient_id", "anchor", "flagged", "included", "exclusion_reason",
                  "denervation_type", "denervated_muscles", "neuropathy_pattern",
                  "abnormal_nerves", "lmn_segments", "mri_cord_segments", "explanation",
@@ -350,7 +351,7 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "reference_meta": getattr(result.reference, "meta", {}),
         "reference_basis": describe_reference(result.reference, result.values),
         "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
-        "ci_methods": CI_METHODS, "words": load_labels("en"),
+        "ci_methods": CI_METHODS, "words": load_labels(lang),
     }
 
 
@@ -483,7 +484,8 @@ def check_pdf_available() -> None:
 
 
 def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
-                         xlsx: bool = True, docx: bool = False, pdf: bool = False) -> Path:
+                         xlsx: bool = True, docx: bool = False, pdf: bool = False,
+                         lang: str = "en") -> Path:
     """Write ``report.html``, ``results.xlsx``, ``figures/`` and, on request, ``report.docx``
     and ``report.pdf`` into ``out_dir``.
 
@@ -502,12 +504,16 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         Write ``report.pdf`` from the HTML (needs WeasyPrint, ``pip install 'edxreview[pdf]'``;
         :class:`PdfUnavailableError` when missing). Above :data:`PDF_MAX_PATIENTS` patients
         the PDF is not written (it takes WeasyPrint minutes); the HTML prints.
+    lang : {"en", "zh"}
+        Language of the report's headings, patient summaries and finding words (the methods
+        text stays in English).
 
     Returns
     -------
     Path
         The path of ``report.html`` (not written when ``html`` is false).
     """
+    load_labels(lang)                       # an unknown language fails before any work
     if pdf:
         check_pdf_available()
     out = Path(out_dir)
@@ -521,7 +527,7 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         (out / figures["flow"]["file"]).write_text(figures["flow"]["svg"], encoding="utf-8")
         for key, fig in objects.items():
             _figures.save_figure(fig, out / "figures" / key, key)
-    context = build_context(result, figures)
+    context = build_context(result, figures, lang)
     context["export_notes"] = {}
     if xlsx:
         sheets = export_tables(result, context)

@@ -19,11 +19,11 @@ import pandas as pd
 
 from .._check import check_option
 from ..knowledge import load_anatomy
-from ._edx import format_number, load_layout, site_names
+from ._edx import display_names, format_number, load_layout, site_names
 from ._frames import isin, split_records
 
-#: report languages with a label file
-LANGUAGES = ("en",)
+#: report languages with a label file (``report/data/labels_<lang>.toml``)
+LANGUAGES = ("en", "zh")
 
 
 @lru_cache(maxsize=None)
@@ -52,13 +52,14 @@ def _dash(text: pd.Series) -> pd.Series:
     return text.fillna("").astype(str).str.replace(r"(?<=\w)-(?=\w)", "–", regex=True)
 
 
-def _muscle_lists(muscles: pd.DataFrame, labels: dict[str, Any]) -> pd.DataFrame:
+def _muscle_lists(muscles: pd.DataFrame, labels: dict[str, Any],
+                  lang: str = "en") -> pd.DataFrame:
     """Per patient: the denervated muscles explained and not explained by NCS, as text."""
     s = labels["summary"]
     den = muscles[muscles["denervation"].astype(bool)]
     if not len(den):
         return pd.DataFrame(columns=["explained", "unexplained"])
-    names = den["muscle"].astype(object).map(load_anatomy().muscles["display_name"])
+    names = den["muscle"].astype(object).map(display_names("muscle", lang))
     frame = pd.DataFrame({
         "patient_id": den["patient_id"].astype(str).to_numpy(),
         "explained": den["explained_by_ncs"].fillna(False).astype(bool).to_numpy(),
@@ -67,13 +68,38 @@ def _muscle_lists(muscles: pd.DataFrame, labels: dict[str, Any]) -> pd.DataFrame
     per = frame.groupby(["patient_id", "explained", "name"], sort=False)["side"].agg(
         ["nunique", "first"]).reset_index()
     first = per["first"].astype(object)
-    sides = np.where(per["nunique"] > 1, f" ({s['both_sides']})",
-                     np.where(first != "", " " + first, ""))
+    if lang == "en":
+        sides = np.where(per["nunique"] > 1, f" ({s['both_sides']})",
+                         np.where(first != "", " " + first, ""))
+    else:                                   # side before the name: 左侧拇短展肌
+        side_words = labels["sides"]
+        sides = np.where(per["nunique"] > 1, side_words["both"],
+                         first.map(side_words).fillna(""))
+        per["name"], sides = pd.Series(sides, index=per.index, dtype=object), per["name"]
     per["text"] = per["name"].astype(object) + pd.Series(sides, index=per.index, dtype=object)
     joined = per.groupby(["patient_id", "explained"], sort=False)["text"].agg(s["list"].join)
     wide = joined.unstack("explained")
     return pd.DataFrame({"explained": wide.get(True), "unexplained": wide.get(False)},
                         index=wide.index)
+
+
+def _lesion_words(lesions: pd.DataFrame, labels: dict[str, Any], lang: str) -> pd.Series:
+    """Each lesion in words: its label (English), or kind, nerve, site and side (others)."""
+    if lang == "en":
+        return lesions["label"].astype(str).reset_index(drop=True)
+    kind = lesions["kind"].astype(str).map(labels["lesion_kinds"]).fillna(
+        lesions["kind"].astype(str))
+    nerve = lesions["nerve"].astype(object).map(display_names("nerve", lang))
+    site = lesions["site"].astype(object).map(display_names("site", lang))
+    side = lesions["side"].astype(object).map(labels["sides"])
+    join = labels["summary"]["join"]
+    where = pd.Series("", index=lesions.index, dtype=object)
+    for part in (nerve, site, side):
+        part = part.where(part.notna(), "").astype(str)
+        where = where + np.where((where != "") & (part != ""), join, "") + part
+    text = np.where(where != "", fill(labels["summary"]["lesion"], lesions.index, kind=kind,
+                                      where=where), kind)
+    return pd.Series(text, dtype=object)
 
 
 def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
@@ -96,14 +122,20 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     m = result.muscles[isin(result.muscles["patient_id"].astype(str), keep)]
     n_muscles = m.groupby(m["patient_id"].astype(str)).size().reindex(idx).fillna(0) \
         .astype(int).astype(str)
-    lists = _muscle_lists(m, labels).reindex(idx)
+    lists = _muscle_lists(m, labels, lang).reindex(idx)
     les = result.lesions
     if len(les):
         les = les[isin(les["patient_id"].astype(str), keep)
                   & (pd.to_numeric(les["n_muscles_explained"]).fillna(0) > 0)]
-        lesion_text = les.groupby(les["patient_id"].astype(str))["label"].agg(s["join"].join)
+        lesion_text = _lesion_words(les, labels, lang).groupby(
+            les["patient_id"].astype(str).to_numpy()).agg(s["join"].join)
     else:
         lesion_text = pd.Series(dtype=object)
+    pattern = p["neuropathy_pattern"]
+    if lang != "en" and len(result.lesions):
+        every = result.lesions[isin(result.lesions["patient_id"].astype(str), keep)]
+        pattern = _lesion_words(every, labels, lang).groupby(
+            every["patient_id"].astype(str).to_numpy()).agg(s["join"].join)
     segments = _dash(p["lmn_segments"])
     mri = _dash(p["mri_cord_segments"])
     brainstem = p["lmn_segments"].fillna("").astype(str).str.contains(
@@ -132,7 +164,7 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     parts.append(np.where(lmn, fill(s["lmn"], idx, muscles=lists["unexplained"],
                                     segments=segments) + mri_end, ""))
     parts.append(np.where(inc & flag["ncs_neuropathy"],
-                          fill(s["ncs_neuropathy"], idx, pattern=p["neuropathy_pattern"]), ""))
+                          fill(s["ncs_neuropathy"], idx, pattern=pattern), ""))
     parts.append(np.where(inc & flag["emg_denervation"] & ~flag["ncs_neuropathy"],
                           s["ncs_normal"], ""))
     parts.append(np.where(inc & flag["ncs_abnormal_without_denervation"],
@@ -140,7 +172,7 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     text = pd.Series("", index=idx, dtype=object)
     for part in parts:
         part = pd.Series(part, index=idx).astype(str)
-        text = text + np.where((text != "") & (part != ""), " ", "") + part
+        text = text + np.where((text != "") & (part != ""), s["sentence_gap"], "") + part
     return text
 
 
@@ -153,17 +185,17 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
     f = f[isin(f["patient_id"].astype(str), keep)].copy() if len(f) else f
     out: dict[str, dict[Any, list[dict[str, Any]]]] = {"findings": {}, "lesions": {}}
     if len(f):
-        anatomy = load_anatomy()
         kind = f["kind"].astype(str)
         f["kind_text"] = kind.map(labels["kinds"]).fillna(kind.str.replace("_", " "))
-        nerve = f["nerve"].astype(object).map(anatomy.nerves["display_name"].str.replace(
-            r"\s*\(.*\)$", "", regex=True))
-        muscle = f["muscle"].astype(object).map(anatomy.muscles["display_name"])
-        study = f["study"].astype(str).replace({"emg": "", "nan": ""})
-        site = site_names(f["site"]).astype(str)
-        f["where_text"] = muscle.fillna(nerve.fillna(f["nerve"].astype(object)) + " "
+        nerve = f["nerve"].astype(object).map(display_names("nerve", lang))
+        muscle = f["muscle"].astype(object).map(display_names("muscle", lang))
+        study = f["study"].astype(str).map(labels["studies"]).fillna("")
+        site = (site_names(f["site"]) if lang == "en" else
+                f["site"].astype(object).map(display_names("site", lang)).fillna("")).astype(str)
+        gap = " " if lang == "en" else ""
+        f["where_text"] = muscle.fillna(nerve.fillna(f["nerve"].astype(object)) + gap
                                         + study).fillna("").astype(str).str.strip() \
-            + np.where(site != "", ", " + site, "")
+            + np.where(site != "", labels["summary"]["join"] + site, "")
         value = pd.to_numeric(f["value"], errors="coerce")
         limit = pd.to_numeric(f["limit"], errors="coerce")
         unit = f["unit"].astype(object).fillna("").astype(str)
@@ -191,6 +223,7 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
     if len(les):
         les = les[isin(les["patient_id"].astype(str), keep)].copy()
         les["patient_id"] = les["patient_id"].astype(str)
+        les["label"] = _lesion_words(les, labels, lang).to_numpy()
         les["findings_text"] = les["findings"].fillna("").astype(str) \
             .str.replace("_", " ", regex=False).str.replace("|", "; ", regex=False)
         les["side"] = les["side"].astype(object).fillna("").astype(str)
