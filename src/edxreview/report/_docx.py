@@ -123,7 +123,7 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
                                   + results["published_denominator"].astype("Int64")
                                   .astype(str)).where(results["published_n"].notna(), "")
     _table(doc, res, {"n", "Included", "%", "95 % CI", "Published study"},
-           {"n": 0.45, "Included": 0.7, "%": 0.55}, first_in=2.9)
+           {"n": 0.45, "Included": 0.8, "%": 0.55}, first_in=2.8)
     if context.get("demo"):
         _note(doc, "Bundled demonstration cohort: synthetic data shaped like a published "
                    "study; the published counts are shown beside the results.")
@@ -137,7 +137,7 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
     frame["Characteristic"] = frame["Characteristic"].where(
         ~levels, "    " + frame["Characteristic"].astype(str))
     _table(doc, frame, {c for c in frame.columns if c not in ("Characteristic", "Test")},
-           {"Missing": 0.6, "p": 0.45, "Test": 0.95}, first_in=1.7)
+           {"Missing": 0.65, "p": 0.6, "Test": 1.0}, first_in=1.65)
     _note(doc, f"Included patients ({summary['n_patients']}). Missing: patients without a "
                "recorded value, left out of percentages and tests.")
     for note in t1.footnotes:
