@@ -54,7 +54,6 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
                                 lang=lang)
 
 
-__all__ = ["PdfUnavailableError", "describe_classifications", "describe_rules", "figure_svg", "plot_muscle_findings",
-           "plot_nerve_findings", "plot_overlap", "plot_segmental_map", "render_agreement",
-           "render_report",
-           "save_figure", "write_workbook"]
+__all__ = ["PdfUnavailableError", "describe_classifications", "describe_rules", "figure_svg",
+           "plot_muscle_findings", "plot_nerve_findings", "plot_overlap", "plot_segmental_map",
+           "render_agreement", "render_report", "save_figure", "write_workbook"]

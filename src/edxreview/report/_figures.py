@@ -109,6 +109,10 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> Figure:
         Included patients (``patient_id, emg_denervation, ncs_neuropathy``).
     lesions : DataFrame
         MRI brainstem and cord lesions (``patient_id``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     sets = pd.DataFrame({
         "Denervation on EMG": patients["emg_denervation"].to_numpy(dtype=bool),
@@ -249,6 +253,10 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
 
     Above :data:`SEGMENT_MAP_MAX_ROWS` patients the map counts patients per segment instead
     (:func:`segmental_map_note` says so).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     spec = segment_columns(muscles)
     cols = spec["key"].tolist()
@@ -306,7 +314,12 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
 
 
 def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
-    """Muscles examined and their denervation readings (most examined first)."""
+    """Muscles examined and their denervation readings (most examined first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     if not len(muscles):
         return _message_figure("No needle EMG rows.")
     anatomy = load_anatomy()
@@ -340,7 +353,12 @@ def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
 
 
 def plot_nerve_findings(nerves: pd.DataFrame) -> Figure:
-    """Nerve studies and their readings: normal, abnormal counted as neuropathy, other."""
+    """Nerve studies and their readings: normal, abnormal counted as neuropathy, other.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     if not len(nerves):
         return _message_figure("No nerve conduction studies.")
     # count (nerve, study, reading flags) first: kinds and labels are then made for a few
