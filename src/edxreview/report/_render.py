@@ -16,7 +16,7 @@ from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table
 from .._errors import EdxreviewError
 from ..knowledge import load_anatomy
 from . import _figures
-from ._edx import edx_pages, temperatures
+from ._edx import edx_pages, format_number, load_layout, temperatures
 from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._excel import write_workbook
 from ._frames import isin, split_records
@@ -212,11 +212,17 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     anatomy = load_anatomy()
     keep = pd.Index(ids)
     v = result.values[isin(result.values["patient_id"], keep)].copy()
-    v["value_text"] = np.where(v["no_response"].astype(bool), "NR",
-                               _fmt(v["value"], 2).to_numpy())
+    value_text, limit_text = _fmt(v["value"], 2), _fmt(v["limit"], 2)
+    formats = load_layout()["parameters"]
+    param = v["parameter"].astype(str)
+    for name in set(param.unique()) & set(formats):    # one format per parameter
+        rows = (param == name).to_numpy()
+        value_text[rows] = format_number(v.loc[rows, "value"], name)
+        limit_text[rows] = format_number(v.loc[rows, "limit"], name)
+    v["value_text"] = np.where(v["no_response"].astype(bool), "NR", value_text.to_numpy())
     v["limit_text"] = np.where(v["limit"].notna(),
                                np.where(_text(v["bound"]) == "lower", "≥ ", "≤ ")
-                               + _fmt(v["limit"], 2).to_numpy(), "")
+                               + limit_text.to_numpy(), "")
     v["pct_text"] = _fmt(v["percent_of_limit"], 0)
     v["flag_text"] = _text(v["flag"]).map(lambda f: _FLAG_TEXT.get(f, f))
     v["where"] = (_text(v["site"]) + np.where(v["site"].notna() & v["recording_site"].notna(),

@@ -193,8 +193,10 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
         site = (site_names(f["site"]) if lang == "en" else
                 f["site"].astype(object).map(display_names("site", lang)).fillna("")).astype(str)
         gap = " " if lang == "en" else ""
-        f["where_text"] = muscle.fillna(nerve.fillna(f["nerve"].astype(object)) + gap
-                                        + study).fillna("").astype(str).str.strip() \
+        # a nerve id without a name (the blink reflex) is named by its study alone
+        named = nerve.fillna("").astype(str)
+        study_text = named + np.where((named != "") & (study != ""), gap, "") + study
+        f["where_text"] = muscle.fillna(study_text).fillna("").astype(str).str.strip() \
             + np.where(site != "", labels["summary"]["join"] + site, "")
         value = pd.to_numeric(f["value"], errors="coerce")
         limit = pd.to_numeric(f["limit"], errors="coerce")
