@@ -117,3 +117,14 @@ def test_save_figure_writes_svg_png_300_dpi_and_pdf(demo_figures, tmp_path):
     assert paths[2].read_bytes().startswith(b"%PDF")
     again = save_figure(demo_figures["muscles"], tmp_path / "again", "muscles")
     assert again[0].read_text() == paths[0].read_text()      # reproducible SVG
+
+
+def test_report_saves_each_figure_as_svg_png_and_pdf(tmp_path, monkeypatch):
+    from edxreview.report import _render, render_report
+
+    monkeypatch.setattr(_render, "FIGURE_FORMATS", ("svg", "png", "pdf"))   # the default
+    render_report(review_study(demo_path()), tmp_path, xlsx=False)
+    names = {p.name for p in (tmp_path / "figures").iterdir()}
+    for key in ("overlap", "segmental_map", "muscles", "nerves"):
+        assert {f"{key}.svg", f"{key}.png", f"{key}.pdf"} <= names
+    assert "flow.svg" in names

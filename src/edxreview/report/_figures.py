@@ -63,22 +63,33 @@ def figure_svg(fig: Figure, name: str) -> str:
     return buf.getvalue()
 
 
-def save_figure(fig: Figure, stem, name: str) -> list:
+def save_figure(fig: Figure, stem, name: str, svg_text: str | None = None,
+                formats: tuple[str, ...] = ("svg", "png", "pdf")) -> list:
     """Write ``<stem>.svg``, ``<stem>.png`` (300 dpi) and ``<stem>.pdf``; returns the paths.
 
     The PNG and PDF are what journals ask for; the PDF keeps text as text (Type 42 fonts).
+    ``svg_text`` is the figure's SVG when already drawn (:func:`figure_svg`); ``formats``
+    the files to write.
     """
     from pathlib import Path
 
     stem = Path(stem)
-    svg = stem.with_suffix(".svg")
-    svg.write_text(figure_svg(fig, name), encoding="utf-8")
+    paths = []
+    if "svg" in formats:
+        svg = stem.with_suffix(".svg")
+        svg.write_text(figure_svg(fig, name) if svg_text is None else svg_text,
+                       encoding="utf-8")
+        paths.append(svg)
     with matplotlib.rc_context({**_RC, "pdf.fonttype": 42}):
-        fig.savefig(stem.with_suffix(".png"), dpi=300, bbox_inches="tight",
-                    metadata={"Software": None})
-        fig.savefig(stem.with_suffix(".pdf"), bbox_inches="tight",
-                    metadata={"CreationDate": None, "ModDate": None, "Producer": None})
-    return [svg, stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+        if "png" in formats:
+            fig.savefig(stem.with_suffix(".png"), dpi=300, bbox_inches="tight",
+                        metadata={"Software": None})
+            paths.append(stem.with_suffix(".png"))
+        if "pdf" in formats:
+            fig.savefig(stem.with_suffix(".pdf"), bbox_inches="tight",
+                        metadata={"CreationDate": None, "ModDate": None, "Producer": None})
+            paths.append(stem.with_suffix(".pdf"))
+    return paths
 
 
 def inline_svg(svg: str) -> str:

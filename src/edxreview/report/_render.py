@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 PATIENT_PAGE_THRESHOLD = 500
 #: most patient pages in one report
 MAX_PATIENT_PAGES = 500
+#: files written for each matplotlib figure in ``figures/`` (journals take PNG and PDF)
+FIGURE_FORMATS: tuple[str, ...] = ("svg", "png", "pdf")
 #: above this many patients no report.pdf is written (even when asked for)
 PDF_MAX_PATIENTS = PATIENT_PAGE_THRESHOLD
 
@@ -532,7 +534,8 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         (out / "figures").mkdir(parents=True, exist_ok=True)
         (out / figures["flow"]["file"]).write_text(figures["flow"]["svg"], encoding="utf-8")
         for key, fig in objects.items():
-            _figures.save_figure(fig, out / "figures" / key, key)
+            _figures.save_figure(fig, out / "figures" / key, key, figures[key]["svg"],
+                                 formats=FIGURE_FORMATS)
     context = build_context(result, figures, lang)
     context["export_notes"] = {}
     if xlsx:
