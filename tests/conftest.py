@@ -19,12 +19,10 @@ import pytest
 #: the real recordings beside the repository (absent in a plain clone)
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "shared_data(*folders): needs these folders of ../shared/data; skipped "
                    "with a reason where they are absent")
-
 
 def pytest_runtest_setup(item):
     for mark in item.iter_markers(name="shared_data"):
@@ -32,12 +30,10 @@ def pytest_runtest_setup(item):
         if missing or not SHARED_DATA.is_dir():
             pytest.skip(f"../shared/data/{', '.join(missing) or ''} (real recordings) is absent")
 
-
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``: the real recordings (use with the ``shared_data`` marker)."""
     return SHARED_DATA
-
 
 @pytest.fixture(scope="session")
 def demo_result():
@@ -46,7 +42,6 @@ def demo_result():
 
     return review(demo_path())
 
-
 @pytest.fixture(scope="session")
 def demo_study():
     """The demo cohort read and validated (a :class:`edxreview.io.Study`)."""
@@ -54,3 +49,13 @@ def demo_study():
     from edxreview.io import load_study
 
     return load_study(demo_path())
+
+@pytest.fixture(autouse=True, scope="session")
+def _svg_figures_only():
+    """Reports written by tests save their figures as SVG only: the 300-dpi PNG and the PDF
+    of each figure add seconds to every run (tests/report/test_figures.py checks them)."""
+    from edxreview.report import _render
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_render, "FIGURE_FORMATS", ("svg",))
+        yield

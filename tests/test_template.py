@@ -30,3 +30,61 @@ def test_template_into_a_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["template", str(tmp_path / "no" / "such" / "study.xlsx")]) == 2
     err = capsys.readouterr().err
     assert "cannot read or write" in err and "Traceback" not in err
+
+
+def test_names_sheet_lists_every_accepted_name(tmp_path):
+    from edxreview.knowledge import load_anatomy
+
+    path = tmp_path / "study.xlsx"
+    main(["template", str(path)])
+    book = load_workbook(path)
+    names = book["names"]
+    cells = {str(c.value) for row in names.iter_rows() for c in row if c.value is not None}
+    anatomy = load_anatomy()
+    assert set(anatomy.muscles.index) <= cells and set(anatomy.nerves.index) <= cells
+    assert set(anatomy.sites["site"]) <= cells
+    assert any("APB" in c for c in cells)                 # aliases are listed too
+    assert any("拇短展肌" in c for c in cells)            # and the Chinese names
+    assert book["lists"].sheet_state == "hidden"
+
+
+def test_name_columns_have_dropdowns_that_refuse_other_values(tmp_path):
+    path = tmp_path / "study.xlsx"
+    main(["template", str(path)])
+    book = load_workbook(path)
+    for sheet, column, source in [("ncs_motor", "B", "accepted_nerve"),
+                                  ("ncs_motor", "D", "accepted_site"),
+                                  ("ncs_motor", "E", "accepted_muscle"),
+                                  ("emg", "B", "accepted_muscle"),
+                                  ("f_waves", "B", "accepted_nerve"),
+                                  ("emg", "E", None)]:
+        rules = [dv for dv in book[sheet].data_validations.dataValidation
+                 if any(str(r).startswith(f"{column}2:") for r in dv.sqref.ranges)]
+        assert len(rules) == 1, (sheet, column)
+        dv = rules[0]
+        assert dv.type == "list" and dv.showErrorMessage and dv.errorStyle in (None, "stop")
+        if source:
+            assert dv.formula1 == source
+    defined = book.defined_names
+    lists = book["lists"]
+    muscles = {c.value for c in lists["B"][1:]}
+    assert {"abductor_pollicis_brevis", "Abductor pollicis brevis", "APB", "拇短展肌"} <= muscles
+    assert defined["accepted_muscle"].attr_text == f"lists!$B$2:$B${len(muscles) + 1}"
+
+
+def test_a_workbook_filled_from_the_names_sheet_validates(tmp_path):
+    """Aliases the names sheet lists ('APB', 'ulnar nerve', 'AE') are read as their names."""
+    path = tmp_path / "study.xlsx"
+    main(["template", str(path)])
+    book = load_workbook(path)
+    motor = book["ncs_motor"]
+    motor.append(["P001", "ulnar nerve", "R", "wrist", "ADM", 2.9, 9.8, "", 70, "", "", 33])
+    motor.append(["P001", "median nerve", "R", "AE", "APB", 7.4, 8.0, 55, 230, "", "", 33])
+    book.save(path)
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "-q"]) == 0
+    import pandas as pd
+
+    values = pd.read_csv(tmp_path / "out" / "values.csv")
+    motor_rows = values[values["study"] == "motor"]
+    assert {"ulnar", "median"} <= set(motor_rows["nerve"])
+    assert "above_elbow" in set(motor_rows["site"])

@@ -60,7 +60,9 @@ class StudyResult:
 
     Methods
     -------
-    write(out, *, report=True, xlsx=True, force=False)
+    figures()
+        The report's figures as matplotlib ``Figure`` objects.
+    write(out, *, report=True, xlsx=True, docx=False, pdf=False, lang="en", force=False)
         Write the output folder ``edxreview run`` writes.
 
     Examples
@@ -99,7 +101,38 @@ class StudyResult:
 
         return table1(self)[0]
 
+    def figures(self) -> dict[str, Any]:
+        """The report's figures as matplotlib ``Figure`` objects.
+
+        Returns
+        -------
+        dict of str to matplotlib.figure.Figure
+            ``overlap`` (EMG × NCS × MRI, UpSet style), ``segmental_map`` (denervated
+            segments against MRI lesion segments), ``muscles`` and ``nerves`` (readings per
+            muscle and per nerve). The figures carry no title (the report's captions name
+            them) and use the Okabe–Ito palette; save one with
+            ``fig.savefig("fig.png", dpi=300)``. Each call draws new figures.
+
+        Raises
+        ------
+        Nothing
+            Figures of an empty cohort are drawn empty.
+
+        Examples
+        --------
+        >>> import edxreview
+        >>> figures = edxreview.review(edxreview.demo_path()).figures()
+        >>> sorted(figures)
+        ['muscles', 'nerves', 'overlap', 'segmental_map']
+        >>> type(figures["overlap"]).__name__
+        'Figure'
+        """
+        from .report._render import study_figures
+
+        return study_figures(self)
+
     def write(self, out: str | Path, *, report: bool = True, xlsx: bool = True,
+              docx: bool = False, pdf: bool = False, lang: str = "en",
               force: bool = False) -> Path:
         """Write the folder ``edxreview run`` writes: tables, summary, report and workbook.
 
@@ -111,10 +144,17 @@ class StudyResult:
         out : str or Path
             The output folder; created if missing.
         report : bool
-            Write ``report.html`` (with ``report.pdf`` where WeasyPrint is installed) and
-            ``figures/*.svg``.
+            Write ``report.html`` and ``figures/`` (SVG, 300-dpi PNG and PDF of each figure).
         xlsx : bool
             Write ``results.xlsx``, every table of the report as a spreadsheet sheet.
+        docx : bool
+            Write ``report.docx``: results with confidence intervals, Table 1, the figures and
+            the methods, as a Word document for a manuscript.
+        pdf : bool
+            Write ``report.pdf`` from the HTML report. Needs the optional WeasyPrint
+            (``pip install 'edxreview[pdf]'``).
+        lang : {"en", "zh"}
+            Language of the report's headings, patient summaries and finding words.
         force : bool
             Replace an existing non-empty folder that edxreview wrote.
 
@@ -126,7 +166,10 @@ class StudyResult:
         Raises
         ------
         InvalidParameterError
-            ``report``, ``xlsx`` or ``force`` is not a bool.
+            ``report``, ``xlsx``, ``docx``, ``pdf`` or ``force`` is not a bool.
+        PdfUnavailableError
+            ``pdf`` is true and WeasyPrint is not installed (checked before anything is
+            written).
         OutputExistsError
             ``out`` exists and is not empty, and ``force`` is false.
         OutputPathError
@@ -142,14 +185,24 @@ class StudyResult:
         ['.edxreview-output.json', 'findings.csv', 'lesions.csv', 'muscles.csv', 'nerves.csv',
          'patients.csv', 'summary.json', 'values.csv', 'warnings.csv']
         """
-        for name, value in (("report", report), ("xlsx", xlsx), ("force", force)):
+        for name, value in (("report", report), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf),
+                            ("force", force)):
             check_bool(name, value)
         from .report import render_report
+        from .report._render import check_pdf_available
+
+        from .report._summary import LANGUAGES
+
+        check_option("lang", lang, LANGUAGES)
+        if pdf:
+            check_pdf_available()
 
         def render(folder: Path, result: StudyResult) -> None:
-            render_report(result, folder, html=report, xlsx=xlsx)
+            render_report(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf,
+                          lang=lang)
 
-        return write_outputs(self, out, force=force, extra=render if report or xlsx else None)
+        return write_outputs(self, out, force=force,
+                             extra=render if report or xlsx or docx or pdf else None)
 
     def _counts(self) -> pd.DataFrame:
         """The six measures as a small table (no patient-level data)."""

@@ -339,9 +339,11 @@ def test_methods_describe_every_entrapment_rule_in_full():
         assert not re.search(r"\bwhen\s*\.", r["text"]), r
 
 
-@pytest.mark.parametrize("limit, written", [(1000, True), (20, False)],
-                         ids=["cohort: PDF", "registry: HTML only"])
-def test_pdf_only_for_cohorts(monkeypatch, tmp_path, demo_result, limit, written):
+@pytest.mark.parametrize("pdf, limit, written", [(True, 1000, True), (True, 20, False),
+                                                 (False, 1000, False)],
+                         ids=["cohort: PDF", "registry: HTML only", "not asked: no PDF"])
+def test_pdf_only_when_asked_and_for_cohorts(monkeypatch, tmp_path, demo_result, pdf, limit,
+                                            written):
     import sys
     import types
 
@@ -358,6 +360,75 @@ def test_pdf_only_for_cohorts(monkeypatch, tmp_path, demo_result, limit, written
 
     monkeypatch.setitem(sys.modules, "weasyprint", types.SimpleNamespace(HTML=_HTML))
     monkeypatch.setattr(_render, "PDF_MAX_PATIENTS", limit)
-    render_report(demo_result, tmp_path)
+    render_report(demo_result, tmp_path, xlsx=False, pdf=pdf)
     assert (tmp_path / "report.html").is_file()
     assert bool(calls) == written
+
+
+def test_pdf_without_weasyprint_says_how_to_install(monkeypatch, tmp_path, demo_result):
+    import sys
+
+    from edxreview.cli import main
+    from edxreview.report import PdfUnavailableError
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)       # import fails
+    with pytest.raises(PdfUnavailableError, match=r"pip install 'edxreview\[pdf\]'"):
+        demo_result.write(tmp_path / "api", pdf=True)
+    assert not (tmp_path / "api").exists()
+    assert main(["demo", "--out", str(tmp_path / "cli"), "--pdf", "-q"]) == 2
+    assert not (tmp_path / "cli").exists()
+
+
+@pytest.mark.slow
+def test_pdf_report_renders_its_pages(tmp_path, demo_result):
+    """With WeasyPrint installed: report.pdf is a PDF of many A4 pages, patient tables within
+    the page width."""
+    weasyprint = pytest.importorskip("weasyprint")
+    render_report(demo_result, tmp_path, xlsx=False, pdf=True)
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    doc = weasyprint.HTML(filename=tmp_path / "report.html").render()
+    assert len(doc.pages) > 20
+    widths = {round(p.width) for p in doc.pages}
+    assert len(widths) == 1                       # no page grows to fit a wide table
+
+
+def test_docx_holds_results_table1_figures_and_methods(tmp_path, demo_result):
+    import docx
+
+    demo_result.write(tmp_path / "out", docx=True, xlsx=False)
+    doc = docx.Document(tmp_path / "out" / "report.docx")
+    results, table1 = doc.tables[0], doc.tables[1]
+    counts = {row.cells[0].text: row.cells[1].text for row in results.rows[1:]}
+    for m in demo_result.summary["measures"].values():
+        assert counts[m["label"]] == str(m["n"])
+    assert [c.text for c in table1.rows[0].cells] == list(demo_result.table1.to_frame().columns)
+    assert len(table1.rows) == len(demo_result.table1.to_frame()) + 1
+    pictures = doc.inline_shapes
+    assert len(pictures) == len(demo_result.figures())
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Figure 1. Overlap of findings." in text and "Methods" in text
+    assert "Asbury" in text                       # the methods cite the published sources
+    assert "[rule" not in text and "edx-knowledge" not in text
+
+
+def test_published_counts_only_beside_the_real_demo(tmp_path, demo_result):
+    """A user's folder named 'demo' is not the demo; the bundled cohort is, under any name."""
+    from edxreview.report._render import _is_demo, results_table
+
+    assert _is_demo(demo_result)
+    assert "published_n" in results_table(demo_result)
+    mine = tmp_path / "demo"
+    shutil.copytree(demo_path(), mine)
+    copy = review_study(mine)
+    assert _is_demo(copy)                         # the same bytes: the demo, renamed
+    patients = mine / "patients.csv"
+    patients.write_text(patients.read_text(encoding="utf-8").replace("NMOSD", "MS", 1),
+                        encoding="utf-8")
+    other = review_study(mine)
+    assert other.summary["provenance"]["input"] == "demo"
+    assert not _is_demo(other)
+    assert "published_n" not in results_table(other)
+    write_outputs(other, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Published study" not in page and "demonstration cohort" not in page

@@ -231,8 +231,8 @@ _SLOW_RUN = r"""
 import pathlib, sys, time
 import edxreview.report as report
 real = report.render_report
-def slow(result, folder):
-    real(result, folder)
+def slow(result, folder, **options):
+    real(result, folder, **options)
     print("WRITING", flush=True)
     go = pathlib.Path(sys.argv[1])
     while not go.exists():

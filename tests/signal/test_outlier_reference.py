@@ -12,7 +12,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).parent))
 from test_reference import _lab, _muaps  # noqa: E402
 
-from edxreview.signal import build_lab_reference, read_lab_reference
+from edxreview.signal._reference import build_lab_reference, read_lab_reference
 from edxreview.signal._evaluate import evaluate, mahalanobis_loso, outliers_loso
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import (

@@ -92,6 +92,15 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--salt", default=None, metavar="TEXT",
                    help="salt for --deidentify (keep it secret; the same salt gives the same "
                         "pseudonyms); default: a random salt that is written nowhere")
+    p.add_argument("--docx", action="store_true",
+                   help="also write report.docx (results, Table 1, figures, methods) for a "
+                        "manuscript")
+    p.add_argument("--pdf", action="store_true",
+                   help="also write report.pdf (needs the optional WeasyPrint: "
+                        "pip install 'edxreview[pdf]')")
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language of the report's headings and patient summaries "
+                        "(default en; zh = Chinese)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
 
 
@@ -132,6 +141,15 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
                      f"--salt {args.salt!r} is empty; give a secret text (the same salt gives "
                      "the same pseudonyms) or leave --salt out for a random salt")
         return EXIT_USAGE
+    if args.pdf:
+        from ..report import PdfUnavailableError
+        from ..report._render import check_pdf_available
+
+        try:
+            check_pdf_available()
+        except PdfUnavailableError as exc:
+            _print_error(_console(stderr=True), f"--pdf: {exc}")
+            return EXIT_USAGE
     out = args.out if args.out is not None else Path(f"{workbook.stem}-edxreview")
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -151,15 +169,18 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
         result = review_study(workbook, reference=args.reference, ci_method=args.ci,
                               progress=progress, deidentify=args.deidentify, salt=args.salt)
         progress("write outputs and report")
-        write_result_files(result, output.staging, extra=lambda tmp, r: render_report(r, tmp))
+        write_result_files(result, output.staging, extra=lambda tmp, r: render_report(
+            r, tmp, docx=args.docx, pdf=args.pdf, lang=args.lang))
         output.commit()
         bar.update(task, completed=len(stages))
     if result.study.warnings and not args.quiet:
         console.print(f"{len(result.study.warnings)} warning(s); see {out / 'warnings.csv'}")
     print_results(result.summary, console, published)
+    extra = "".join(f", {name}" for name, on in (("report.docx", args.docx),
+                                                  ("report.pdf", args.pdf)) if on)
     console.print(f"Outputs written to {out}/ (summary.json, patients.csv, muscles.csv, nerves.csv, "
-                  "values.csv, findings.csv, lesions.csv, warnings.csv, report.html, results.xlsx, "
-                  "figures/)")
+                  "values.csv, findings.csv, lesions.csv, warnings.csv, report.html, results.xlsx"
+                  f"{extra}, figures/)")
     return EXIT_OK
 
 

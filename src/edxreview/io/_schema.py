@@ -129,6 +129,9 @@ SHEETS: dict[str, Sheet] = {
     )
 }
 
+#: sheets of the template that are not study data (read case-insensitively, never validated)
+TEMPLATE_SHEETS = ("readme", "names", "lists")
+
 #: at least one of these must be present
 NCS_SHEETS = ("ncs_motor", "ncs_sensory")
 

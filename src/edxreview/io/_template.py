@@ -1,4 +1,12 @@
-"""An empty study workbook with headers, drop-down validation and a worked example row."""
+"""An empty study workbook a person can fill without reading the code.
+
+Every sheet of the specification with its headers, widths, a frozen header row and a worked
+example row; a ``names`` sheet listing every accepted nerve, muscle and stimulation site with
+its display name and the other spellings read as the same; drop-down lists on every column with
+a closed set of values (nerve, muscle, site, side, grades …) that refuse anything else. The
+nerve, muscle and site lists are read from the knowledge tables, so a name added there is
+accepted by the template too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,11 @@ from pathlib import Path
 
 from .._check import check_type
 from .._errors import InvalidParameterError
+
+import pandas as pd
+
+from ..knowledge import load_anatomy
+from ..knowledge._tables import load_language_aliases
 from ._schema import SHEETS
 
 _EXAMPLE = {
@@ -25,13 +38,72 @@ _LISTS = {
     "fasc": "0,±,1+,2+,3+,4+,present,absent", "region": "brain,brainstem,spinal_cord",
 }
 
+#: first data row and last row a drop-down covers (1-based, as Excel counts)
+_FIRST_ROW, _LAST_ROW = 2, 20000
+
+
+def _split(text) -> list[str]:
+    return [t.strip() for t in str(text).split("|") if t.strip()] if isinstance(text, str) \
+        else []
+
+
+def accepted_names() -> dict[str, pd.DataFrame]:
+    """Every accepted nerve, muscle and stimulation site, with its name and other spellings.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``nerves`` (``nerve, name, also_accepted``), ``muscles`` (``muscle, name, nerve,
+        roots, also_accepted``) and ``sites`` (``nerve, site, also_accepted``).
+    """
+    a = load_anatomy()
+    nerves = pd.DataFrame({"nerve": a.nerves.index,
+                           "name": a.nerves["display_name"].to_numpy(),
+                           "also_accepted": _with_languages(a.nerves["aliases"], "nerve")})
+    muscles = pd.DataFrame({"muscle": a.muscles.index,
+                            "name": a.muscles["display_name"].to_numpy(),
+                            "nerve": a.muscles["nerve"].fillna("").to_numpy(),
+                            "roots": a.muscles["roots_main"].fillna("").astype(str)
+                            .str.replace("|", ", ", regex=False).to_numpy(),
+                            "also_accepted": _with_languages(a.muscles["aliases"], "muscle")})
+    sites = pd.DataFrame({"nerve": a.sites["nerve"].to_numpy(),
+                          "site": a.sites["site"].to_numpy(),
+                          "also_accepted": _with_languages(
+                              a.sites.set_index("site")["aliases"], "site")})
+    return {"nerves": nerves, "muscles": muscles.sort_values("muscle", kind="stable"),
+            "sites": sites}
+
+
+def _with_languages(aliases: pd.Series, kind: str) -> list[str]:
+    """Each id's aliases with its names in other languages, joined by '; '."""
+    extra: dict[str, list[str]] = {}
+    for ident, spelling in load_language_aliases().get(kind, []):
+        extra.setdefault(ident, []).append(spelling)
+    return ["; ".join([*_split(text), *extra.get(str(ident), [])])
+            for ident, text in zip(aliases.index, aliases)]
+
+
+def _spellings(ids: pd.Index | pd.Series, names: pd.Series | None,
+               aliases: pd.Series) -> list[str]:
+    """Canonical ids first, then names and aliases, each once (case-insensitively)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    extra = [] if names is None else list(names)
+    for text in [*ids, *extra, *(t for a in aliases for t in _split(a))]:
+        key = str(text).strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(str(text).strip())
+    return out
+
 
 def write_template(path: str | Path) -> Path:
     """Write an empty study workbook.
 
     Every sheet of the specification with its headers, one worked example row (patient
-    ``P001``), drop-down lists for columns with a fixed set of values, and a ``README`` sheet
-    explaining the columns. Delete the example rows before entering real data.
+    ``P001``), drop-down lists that refuse values outside them, a ``names`` sheet with every
+    accepted nerve, muscle and site (and the other spellings read as the same), and a
+    ``README`` sheet explaining the columns. Delete the example rows before entering real data.
 
     Parameters
     ----------
@@ -62,49 +134,121 @@ def write_template(path: str | Path) -> Path:
         raise InvalidParameterError(
             f"Invalid value for the 'path' parameter: {str(path)!r}. The template is an Excel "
             "workbook: give a path ending in .xlsx.")
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    import errno
+    import os
+
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
 
     path = Path(path)
-    book = Workbook()
-    readme = book.active
-    readme.title = "README"
-    readme.append(["edxreview study workbook"])
-    readme.append(["One row per patient in 'patients'; one row per stimulation site, response, "
-                   "muscle or lesion in the other sheets, keyed by patient_id."])
-    readme.append(["Write NR in a latency or amplitude cell for no response. Delete the example "
-                   "rows (patient P001) before entering data."])
-    readme.append(["Numbers: no units and no thousands separators. A comma is read as a decimal "
-                   "comma (4,5 = 4.5), but a comma before exactly three digits (1,070) is refused "
-                   "as ambiguous: write 1070 or 1.07."])
-    readme.append([])
-    readme.append(["sheet", "column", "type", "required", "allowed values"])
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent))
+    a = load_anatomy()
+    names = accepted_names()
+    lists = {
+        "nerve": _spellings(a.nerves.index, a.nerves["display_name"],
+                            names["nerves"]["also_accepted"].str.replace("; ", "|")),
+        "muscle": _spellings(a.muscles.index, a.muscles["display_name"],
+                             names["muscles"]["also_accepted"].str.replace("; ", "|")),
+        "site": _spellings(pd.Index(a.sites["site"].unique()),
+                           a.sites["site"].str.replace("_", " "),
+                           names["sites"]["also_accepted"].str.replace("; ", "|")),
+    }
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_numbers": False})
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                            "text_wrap": True, "valign": "top"})
+    title = book.add_format({"bold": True, "font_size": 14})
+    example = book.add_format({"italic": True, "font_color": "#5D6D7E"})
+
+    readme = book.add_worksheet("README")
+    readme.write(0, 0, "edxreview study workbook", title)
+    lines = [
+        "One row per patient in 'patients'; one row per stimulation site, response, muscle or "
+        "lesion in the other sheets, keyed by patient_id.",
+        "Nerve, muscle and stimulation-site cells take a name from the drop-down: the 'names' "
+        "sheet lists every accepted name with the other spellings read as the same "
+        "(e.g. APB for abductor_pollicis_brevis). Other values are refused.",
+        "Write NR in a latency or amplitude cell for no response. Delete the example rows "
+        "(patient P001, in grey italics) before entering data.",
+        "Numbers: no units and no thousands separators. A comma is read as a decimal comma "
+        "(4,5 = 4.5), but a comma before exactly three digits (1,070) is refused as "
+        "ambiguous: write 1070 or 1.07.",
+    ]
+    for i, line in enumerate(lines, start=1):
+        readme.write(i, 0, line)
+    header_row = len(lines) + 2
+    readme.write_row(header_row, 0, ["sheet", "column", "type", "required", "allowed values"],
+                     bold)
+    row = header_row + 1
     for sheet in SHEETS.values():
         for col in sheet.columns:
-            allowed = ", ".join(col.allowed) if col.allowed else _LISTS.get(col.kind, "")
-            readme.append([sheet.name, col.name, col.kind, "yes" if col.header_required else "",
-                           allowed])
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
+            if col.allowed:
+                allowed = ", ".join(col.allowed)
+            elif col.kind in lists:
+                allowed = f"see the 'names' sheet ({len(lists[col.kind])} accepted spellings)"
+            else:
+                allowed = _LISTS.get(col.kind, "").replace(",", ", ")
+            readme.write_row(row, 0, [sheet.name, col.name, col.kind,
+                                      "yes" if col.header_required else "", allowed])
+            row += 1
+    readme.set_column(0, 0, 16)
+    readme.set_column(1, 1, 24)
+    readme.set_column(2, 3, 12)
+    readme.set_column(4, 4, 60)
+
+    # hidden single-column lists the drop-downs read
+    hidden = book.add_worksheet("lists")
+    for j, (kind, values) in enumerate(lists.items()):
+        hidden.write(0, j, kind)
+        hidden.write_column(1, j, values)
+        letter = chr(ord("A") + j)
+        book.define_name(f"accepted_{kind}", f"=lists!${letter}$2:${letter}${len(values) + 1}")
+    hidden.hide()
+
     for sheet in SHEETS.values():
-        ws = book.create_sheet(sheet.name)
-        ws.append([c.name for c in sheet.columns])
-        for cell in ws[1]:
-            cell.font = bold
-            cell.fill = fill
-        ws.append(_EXAMPLE[sheet.name])
-        ws.freeze_panes = "A2"
-        for i, col in enumerate(sheet.columns, start=1):
-            letter = get_column_letter(i)
-            ws.column_dimensions[letter].width = max(12, len(col.name) + 2)
-            options = ",".join(col.allowed) if col.allowed else _LISTS.get(col.kind)
-            if options:
-                dv = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True,
-                                    showErrorMessage=False)
-                dv.prompt = f"{col.name}: {options}"
-                ws.add_data_validation(dv)
-                dv.add(f"{letter}2:{letter}5000")
-    book.save(path)
+        ws = book.add_worksheet(sheet.name)
+        ws.write_row(0, 0, [c.name for c in sheet.columns], bold)
+        ws.write_row(1, 0, _EXAMPLE[sheet.name], example)
+        ws.freeze_panes(1, 0)
+        ws.set_row(0, 30)
+        for i, col in enumerate(sheet.columns):
+            ws.set_column(i, i, max(12, len(col.name) + 3) if col.kind not in lists else 26)
+            if col.kind in lists:
+                source = f"=accepted_{col.kind}"
+                hint = f"{col.name}: a name from the drop-down (the 'names' sheet lists them)."
+            elif col.allowed or col.kind in _LISTS:
+                source = list(col.allowed) if col.allowed else _LISTS[col.kind].split(",")
+                hint = f"{col.name}: {', '.join(source)}"
+            else:
+                continue
+            ws.data_validation(_FIRST_ROW - 1, i, _LAST_ROW - 1, i, {
+                "validate": "list", "source": source, "ignore_blank": True,
+                "input_title": col.name[:32], "input_message": hint[:255],
+                "error_type": "stop", "error_title": "Not an accepted value",
+                "error_message": (f"{col.name} takes a value from the drop-down list"
+                                  + (" (see the 'names' sheet)." if col.kind in lists
+                                     else ".")),
+            })
+
+    sheet_names = book.add_worksheet("names")
+    sheet_names.write(0, 0, "Accepted names: the first column is what edxreview writes; every "
+                            "spelling in the row is read as the same.", title)
+    col = 0
+    for label, frame in (("Nerves", names["nerves"]), ("Muscles", names["muscles"]),
+                         ("Stimulation sites (motor studies)", names["sites"])):
+        sheet_names.write(1, col, label, title)
+        sheet_names.write_row(2, col, list(frame.columns), bold)
+        for r, values in enumerate(frame.astype(str).itertuples(index=False), start=3):
+            sheet_names.write_row(r, col, list(values))
+        for j, name in enumerate(frame.columns):
+            longest = int(frame[name].astype(str).str.len().max() or 0)
+            sheet_names.set_column(col + j, col + j, min(max(longest, len(name)) + 2, 70))
+        col += len(frame.columns) + 1
+    sheet_names.freeze_panes(3, 0)
+    try:
+        book.close()
+    except FileCreateError as err:          # the OSError inside, for the CLI's message
+        cause = err.args[0] if err.args and isinstance(err.args[0], OSError) else None
+        raise cause or OSError(errno.EIO, str(err), str(path)) from err
     return path

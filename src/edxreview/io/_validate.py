@@ -23,7 +23,7 @@ from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
     ANTIBODY_VALUES, BOOL_VALUES, BRAINSTEM_LEVELS, ENUM_SYNONYMS, FASC_VALUES, GRADE_VALUES,
-    NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, Column,
+    NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, TEMPLATE_SHEETS, Column,
 )
 
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
@@ -437,7 +437,7 @@ def validate_workbook(raw: RawWorkbook) -> Study:
         coll.problems.append(Problem("ncs_motor", None, None, None,
                                      "the workbook needs at least one of the sheets 'ncs_motor' "
                                      "or 'ncs_sensory'"))
-    for name in sorted(present - set(SHEETS) - {"readme"}):
+    for name in sorted(present - set(SHEETS) - set(TEMPLATE_SHEETS)):
         options = difflib.get_close_matches(name, list(SHEETS), n=1, cutoff=0.6)
         hint = f"; did you mean {options[0]!r}?" if options else ""
         coll.problems.append(Problem(name, None, None, None,

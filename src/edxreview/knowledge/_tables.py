@@ -9,6 +9,7 @@ data; rules live in :mod:`edxreview.interpret` and :mod:`edxreview.classify`.
 from __future__ import annotations
 
 import re
+import unicodedata
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,7 +27,8 @@ _DATA = "edxreview.knowledge.data"
 #: Row status of the bundled knowledge tables (defined in ``data/README.md``).
 ROW_STATUSES = ("verified", "corrected", "unsourced", "convention")
 
-_NON_ALNUM = re.compile(r"[^0-9a-z±+]")
+# letters kept: Latin, digits, ±, +, and CJK ideographs (Chinese names are aliases too)
+_NON_ALNUM = re.compile(r"[^0-9a-z±+\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]")
 
 
 def normalize_key(text: str) -> str:
@@ -35,7 +37,7 @@ def normalize_key(text: str) -> str:
     Lower-case, with every character that is not a letter, digit, ``±`` or ``+`` removed, so
     that ``"1st DI"``, ``"1st-DI"`` and ``"1stdi"`` meet.
     """
-    return _NON_ALNUM.sub("", str(text).strip().lower())
+    return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", str(text)).strip().lower())
 
 
 def _data_path(name: str) -> Path:
@@ -195,6 +197,19 @@ def _alias_map(table: pd.DataFrame, id_col: str) -> dict[str, str]:
     return mapping
 
 
+def load_language_aliases() -> dict[str, list[tuple[str, str]]]:
+    """Names in other languages (``aliases_<lang>.csv``): kind → [(id, spelling), …]."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    folder = resources.files(_DATA)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not (entry.name.startswith("aliases_") and entry.name.endswith(".csv")):
+            continue
+        table, _ = read_table(entry.name[:-4])
+        for kind, ident, aliases in zip(table["kind"], table["id"], table["alias"]):
+            out.setdefault(str(kind), []).extend((str(ident), a) for a in _split(aliases))
+    return out
+
+
 @lru_cache(maxsize=None)
 def load_anatomy() -> Anatomy:
     """Load the anatomy vocabulary: muscles, nerves and stimulation/lesion sites.
@@ -222,12 +237,20 @@ def load_anatomy() -> Anatomy:
     nerves, nerves_meta = read_table("nerves")
     sites, sites_meta = read_table("nerve_sites")
 
+    extra = load_language_aliases()
     muscle_aliases = _alias_map(muscles, "muscle")
     nerve_aliases = _alias_map(nerves, "nerve")
+    for kind, mapping in (("muscle", muscle_aliases), ("nerve", nerve_aliases)):
+        for ident, spelling in extra.get(kind, []):
+            mapping.setdefault(normalize_key(spelling), ident)
+    site_extra: dict[str, list[str]] = {}
+    for ident, spelling in extra.get("site", []):
+        site_extra.setdefault(ident, []).append(spelling)
     site_aliases: dict[str, str] = {}
     by_nerve: dict[tuple[str, str], str] = {}
     for nerve, site, aliases in zip(sites["nerve"], sites["site"], sites["aliases"]):
-        for spelling in [site, site.replace("_", " "), *_split(aliases)]:
+        for spelling in [site, site.replace("_", " "), *_split(aliases),
+                         *site_extra.get(site, [])]:
             site_aliases.setdefault(normalize_key(spelling), site)
             by_nerve.setdefault((nerve, normalize_key(spelling)), site)
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 from .._check import check_bool
 from .._compat import private_names
-from ._render import render_cohort_report
+from ._render import PdfUnavailableError, render_cohort_report
 
 
-def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool = True) -> Path:
-    """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
+def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool = True,
+                  docx: bool = False, pdf: bool = False, lang: str = "en") -> Path:
+    """Write ``report.html``, ``results.xlsx`` and ``figures/`` (SVG, PNG, PDF) into ``out_dir``,
+    and on request ``report.docx`` and ``report.pdf``.
 
     Parameters
     ----------
@@ -19,9 +21,17 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     out_dir : str or Path
         The output folder (created if missing).
     html : bool
-        Write ``report.html`` and ``figures/*.svg``.
+        Write ``report.html`` and ``figures/*.svg`` (with ``.png`` at 300 dpi and ``.pdf``).
     xlsx : bool
         Write ``results.xlsx``.
+    docx : bool
+        Write ``report.docx``: results with confidence intervals, Table 1, figures (PNG) and
+        methods, for a manuscript.
+    pdf : bool
+        Write ``report.pdf`` from the HTML report; needs the optional WeasyPrint
+        (``pip install 'edxreview[pdf]'``).
+    lang : {"en", "zh"}
+        Language of the report's headings, patient summaries and finding words.
 
     Returns
     -------
@@ -31,7 +41,10 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     Raises
     ------
     InvalidParameterError
-        ``html`` or ``xlsx`` is not a bool.
+        ``html``, ``xlsx``, ``docx`` or ``pdf`` is not a bool, or ``lang`` is not a language
+        with a label set.
+    PdfUnavailableError
+        ``pdf`` is true and WeasyPrint is not installed (nothing is written).
     OSError
         ``out_dir`` cannot be created or written.
 
@@ -42,10 +55,14 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     >>> edxreview.report.render_report(result, "report-only", xlsx=False).name
     'report.html'
     """
-    check_bool("html", html)
-    check_bool("xlsx", xlsx)
+    from ._summary import load_labels
+
+    for name, value in (("html", html), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf)):
+        check_bool(name, value)
+    load_labels(lang)                       # an unknown language fails before any file
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return render_cohort_report(result, out_dir, html=html, xlsx=xlsx)
+    return render_cohort_report(result, out_dir, html=html, xlsx=xlsx, docx=docx, pdf=pdf,
+                                lang=lang)
 
 
 __all__ = ['render_report']

@@ -1,4 +1,10 @@
-"""Report figures as reproducible SVG (matplotlib, Agg backend).
+"""Report figures: matplotlib ``Figure`` objects, saved as SVG, 300-dpi PNG and PDF.
+
+Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` (not attached to
+pyplot, so nothing leaks and a notebook shows it); :func:`figure_svg` and
+:func:`save_figure` write it reproducibly. Figures carry no title (the caption names them),
+and their categories use the Okabe–Ito colour-blind-safe palette (Okabe M, Ito K. Color
+Universal Design, 2008), checked by a colour-vision-deficiency simulation in the tests.
 
 Every figure aggregates whole tables; only the segmental map draws one row per patient, and it
 switches to per-segment counts above :data:`SEGMENT_MAP_MAX_ROWS` patients.
@@ -12,9 +18,9 @@ import re
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from ..knowledge import load_anatomy  # noqa: E402
@@ -26,21 +32,65 @@ SEGMENT_MAP_MAX_ROWS = 80
 #: most muscles / nerves drawn in the distribution figures
 MAX_BARS = 25
 
-COLORS = {"unexplained": "#c0392b", "explained": "#2e86c1", "mri": "#d5d8dc",
-          "normal": "#d5d8dc", "acute": "#e67e22", "acute and chronic": "#c0392b",
-          "chronic": "#8e44ad", "neuropathy": "#c0392b", "other": "#f5b041"}
+#: Okabe–Ito colours by category; light grey for "normal" and the MRI background. Chosen so
+#: every pair within one figure stays apart under simulated protan-, deuter- and tritanopia
+#: (tests/report/test_figures.py)
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+             "reddish_purple": "#CC79A7", "black": "#000000"}
+LIGHT_GREY = "#DDDDDD"
+COLORS = {"unexplained": OKABE_ITO["vermillion"], "explained": OKABE_ITO["blue"],
+          "mri": LIGHT_GREY, "normal": LIGHT_GREY, "acute": OKABE_ITO["sky_blue"],
+          "acute and chronic": OKABE_ITO["vermillion"], "chronic": OKABE_ITO["blue"],
+          "neuropathy": OKABE_ITO["vermillion"], "other": OKABE_ITO["sky_blue"],
+          "bars": "#333333"}
 
 _RC = {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
        "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False}
 
 
-def _svg(fig, name: str) -> str:
+def _figure(**subplots) -> tuple[Figure, object]:
+    """A figure outside pyplot's registry (closed by the garbage collector) and its axes."""
+    figsize = subplots.pop("figsize")
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(**subplots)
+
+
+def figure_svg(fig: Figure, name: str) -> str:
     """The figure as SVG text, identical for identical input (fixed hash salt, no date)."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": f"edxreview-{name}"}):
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"edxreview-{name}"}):
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
     return buf.getvalue()
+
+
+def save_figure(fig: Figure, stem, name: str, svg_text: str | None = None,
+                formats: tuple[str, ...] = ("svg", "png", "pdf")) -> list:
+    """Write ``<stem>.svg``, ``<stem>.png`` (300 dpi) and ``<stem>.pdf``; returns the paths.
+
+    The PNG and PDF are what journals ask for; the PDF keeps text as text (Type 42 fonts).
+    ``svg_text`` is the figure's SVG when already drawn (:func:`figure_svg`); ``formats``
+    the files to write.
+    """
+    from pathlib import Path
+
+    stem = Path(stem)
+    paths = []
+    if "svg" in formats:
+        svg = stem.with_suffix(".svg")
+        svg.write_text(figure_svg(fig, name) if svg_text is None else svg_text,
+                       encoding="utf-8")
+        paths.append(svg)
+    with matplotlib.rc_context({**_RC, "pdf.fonttype": 42}):
+        if "png" in formats:
+            fig.savefig(stem.with_suffix(".png"), dpi=300, bbox_inches="tight",
+                        metadata={"Software": None})
+            paths.append(stem.with_suffix(".png"))
+        if "pdf" in formats:
+            fig.savefig(stem.with_suffix(".pdf"), bbox_inches="tight",
+                        metadata={"CreationDate": None, "ModDate": None, "Producer": None})
+            paths.append(stem.with_suffix(".pdf"))
+    return paths
 
 
 def inline_svg(svg: str) -> str:
@@ -54,15 +104,15 @@ def inline_svg(svg: str) -> str:
     return svg
 
 
-def _message_figure(text: str, name: str) -> str:
+def _message_figure(text: str) -> Figure:
     with matplotlib.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(6, 1))
+        fig, ax = _figure(figsize=(6, 1))
         ax.axis("off")
         ax.text(0.5, 0.5, text, ha="center", va="center")
-        return _svg(fig, name)
+        return fig
 
 
-def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
+def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> Figure:
     """UpSet-style plot of EMG denervation × NCS neuropathy × MRI cord or brainstem lesion.
 
     Parameters
@@ -71,6 +121,10 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
         Included patients (``patient_id, emg_denervation, ncs_neuropathy``).
     lesions : DataFrame
         MRI brainstem and cord lesions (``patient_id``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     sets = pd.DataFrame({
         "Denervation on EMG": patients["emg_denervation"].to_numpy(dtype=bool),
@@ -83,22 +137,22 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
     combos["k"] = combos[names].sum(axis=1)
     combos = combos.sort_values(["n", "k"], ascending=[False, True]).reset_index(drop=True)
     with matplotlib.rc_context(_RC):
-        fig, (ax_bar, ax_dot) = plt.subplots(
-            2, 1, figsize=(7, 4.2), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
+        fig, (ax_bar, ax_dot) = _figure(
+            nrows=2, ncols=1, figsize=(7, 4.2), sharex=True,
+            gridspec_kw={"height_ratios": [3, 1.4]})
         x = np.arange(len(combos))
-        bars = ax_bar.bar(x, combos["n"], color="#34495e", width=0.6)
+        bars = ax_bar.bar(x, combos["n"], color=COLORS["bars"], width=0.6)
         ax_bar.bar_label(bars, padding=2)
         ax_bar.set_ylabel("Patients")
-        ax_bar.set_title("Overlap of EMG, NCS and MRI findings (included patients)", loc="left")
         ax_bar.margins(y=0.15)
         for j, name in enumerate(names):
             on = combos[name].to_numpy()
-            ax_dot.scatter(x[on], np.full(on.sum(), j), s=60, color="#34495e", zorder=3)
-            ax_dot.scatter(x[~on], np.full((~on).sum(), j), s=60, color="#e5e7e9", zorder=2)
+            ax_dot.scatter(x[on], np.full(on.sum(), j), s=60, color=COLORS["bars"], zorder=3)
+            ax_dot.scatter(x[~on], np.full((~on).sum(), j), s=60, color=LIGHT_GREY, zorder=2)
         for i, row in combos.iterrows():
             ys = [j for j, name in enumerate(names) if row[name]]
             if len(ys) > 1:
-                ax_dot.plot([i, i], [min(ys), max(ys)], color="#34495e", lw=2, zorder=1)
+                ax_dot.plot([i, i], [min(ys), max(ys)], color=COLORS["bars"], lw=2, zorder=1)
         totals = sets.sum()
         ax_dot.set_yticks(range(len(names)),
                           [f"{n} ({int(totals[n])})" for n in names])
@@ -110,7 +164,7 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> str:
         ax_dot.tick_params(left=False)
         fig.text(0.01, -0.02, "Bars: patients with exactly the marked combination "
                  "(no marks = none of the three).", fontsize=8)
-        return _svg(fig, "overlap")
+        return fig
 
 
 def segment_columns(muscles: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -196,15 +250,25 @@ def _covered_columns(lesions: pd.DataFrame, cols: pd.DataFrame) -> pd.DataFrame:
     return mri.drop_duplicates().reset_index(drop=True)
 
 
+def segmental_map_note(patients: pd.DataFrame) -> str:
+    """Says when the segmental map shows counts instead of one row per patient ('' if not)."""
+    n = int(patients["emg_denervation"].astype(bool).sum())
+    if n <= SEGMENT_MAP_MAX_ROWS:
+        return ""
+    return (f"{n} patients with denervation: the map shows the number of patients per "
+            "segment instead of one row per patient.")
+
+
 def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
-                       lesions: pd.DataFrame) -> tuple[str, str]:
+                       lesions: pd.DataFrame) -> Figure:
     """Brainstem levels and cord segments C1–S5 of each patient with denervation.
+
+    Above :data:`SEGMENT_MAP_MAX_ROWS` patients the map counts patients per segment instead
+    (:func:`segmental_map_note` says so).
 
     Returns
     -------
-    svg : str
-    note : str
-        Says when the map shows counts instead of one row per patient.
+    matplotlib.figure.Figure
     """
     spec = segment_columns(muscles)
     cols = spec["key"].tolist()
@@ -216,12 +280,12 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
     den = den[isin(den["patient_id"], ids)]
     mri_den = mri[isin(mri["patient_id"], ids)]
     if not len(ids):
-        return _message_figure("No patient with denervation on EMG.", "segmental"), ""
+        return _message_figure("No patient with denervation on EMG.")
     col_index = {c: i for i, c in enumerate(cols)}
     with matplotlib.rc_context(_RC):
         if len(ids) <= SEGMENT_MAP_MAX_ROWS:
             row_index = {p: i for i, p in enumerate(ids)}
-            fig, ax = plt.subplots(figsize=(9, 1.2 + 0.28 * len(ids)))
+            fig, ax = _figure(figsize=(9, 1.2 + 0.28 * len(ids)))
             m = mri_den[mri_den["segment"].isin(col_index)]
             ax.scatter(m["segment"].map(col_index), m["patient_id"].map(row_index),
                        marker="s", s=150, color=COLORS["mri"], zorder=1)
@@ -239,14 +303,13 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
             n_un = den[den["unexplained"]].groupby("segment").size().reindex(cols, fill_value=0)
             n_ex = den[~den["unexplained"]].groupby("segment").size().reindex(cols, fill_value=0)
             n_mri = mri_den.groupby("segment").size().reindex(cols, fill_value=0)
-            fig, ax = plt.subplots(figsize=(9, 3.2))
+            fig, ax = _figure(figsize=(9, 3.2))
             x = np.arange(len(cols))
             ax.bar(x, n_mri, color=COLORS["mri"], width=0.9)
             ax.bar(x - 0.2, n_ex, color=COLORS["explained"], width=0.4)
             ax.bar(x + 0.2, n_un, color=COLORS["unexplained"], width=0.4)
             ax.set_ylabel("Patients")
-            note = (f"{len(ids)} patients with denervation: the map shows the number of "
-                    "patients per segment instead of one row per patient.")
+            note = "counts"
         per_patient = not note
         ax.set_xticks(range(len(cols)), spec["label"].tolist(), rotation=90)
         ax.set_xlim(-0.6, len(cols) - 0.4)
@@ -254,20 +317,23 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
             ax.axvline(b, color="#aab7b8", lw=0.6, ls=":")
         ax.tick_params(axis="x", labeltop=per_patient, top=per_patient,
                        labelbottom=not per_patient, bottom=not per_patient)
-        ax.set_title("Segmental map: denervated segments against MRI lesion segments",
-                     loc="left", pad=32 if per_patient else 6)
         fig.legend(handles=[
             Patch(color=COLORS["unexplained"], label="denervated, not accounted for by NCS"),
             Patch(color=COLORS["explained"], label="denervated, accounted for by NCS"),
             Patch(color=COLORS["mri"], label="MRI lesion segment")],
             loc="upper left", bbox_to_anchor=(0.08, 0.0), ncol=3, frameon=False, fontsize=8)
-        return _svg(fig, "segmental"), note
+        return fig
 
 
-def plot_muscle_findings(muscles: pd.DataFrame) -> str:
-    """Muscles examined and their denervation readings (most examined first)."""
+def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
+    """Muscles examined and their denervation readings (most examined first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     if not len(muscles):
-        return _message_figure("No needle EMG rows.", "muscles")
+        return _message_figure("No needle EMG rows.")
     anatomy = load_anatomy()
     # count (muscle, reading) pairs first: the text tests then run on a few hundred rows
     pairs = count_rows(muscles, ["muscle", "reading"], keep_missing=("reading",))
@@ -286,23 +352,27 @@ def plot_muscle_findings(muscles: pd.DataFrame) -> str:
     counts = counts.head(MAX_BARS).iloc[::-1]
     names = counts.index.map(lambda m: anatomy.muscles["display_name"].get(m, m))
     with matplotlib.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(7, 1 + 0.25 * len(counts)))
+        fig, ax = _figure(figsize=(7, 1 + 0.25 * len(counts)))
         left = np.zeros(len(counts))
         for k in ("acute", "acute and chronic", "chronic", "normal"):
             ax.barh(np.arange(len(counts)), counts[k], left=left, color=COLORS[k],
                     label="no denervation" if k == "normal" else f"{k} denervation")
             left += counts[k].to_numpy()
         ax.set_yticks(np.arange(len(counts)), list(names))
-        ax.set_xlabel("Muscles examined (rows, both sides)")
-        ax.set_title("Needle EMG findings per muscle", loc="left")
+        ax.set_xlabel("Muscles examined (left and right counted separately)")
         ax.legend(loc="lower right", frameon=False, fontsize=8)
-        return _svg(fig, "muscles")
+        return fig
 
 
-def plot_nerve_findings(nerves: pd.DataFrame) -> str:
-    """Nerve studies and their readings: normal, abnormal counted as neuropathy, other."""
+def plot_nerve_findings(nerves: pd.DataFrame) -> Figure:
+    """Nerve studies and their readings: normal, abnormal counted as neuropathy, other.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     if not len(nerves):
-        return _message_figure("No nerve conduction studies.", "nerves")
+        return _message_figure("No nerve conduction studies.")
     # count (nerve, study, reading flags) first: kinds and labels are then made for a few
     # dozen rows, not one per nerve studied
     pairs = pd.DataFrame({"nerve": nerves["nerve"], "study": nerves["study"],
@@ -325,14 +395,13 @@ def plot_nerve_findings(nerves: pd.DataFrame) -> str:
     names = {"neuropathy": "abnormal, counted as neuropathy",
              "other": "abnormal, not counted as neuropathy", "normal": "normal"}
     with matplotlib.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(7, 1 + 0.25 * len(counts)))
+        fig, ax = _figure(figsize=(7, 1 + 0.25 * len(counts)))
         left = np.zeros(len(counts))
         for k in ("neuropathy", "other", "normal"):
             ax.barh(np.arange(len(counts)), counts[k], left=left, color=COLORS[k],
                     label=names[k])
             left += counts[k].to_numpy()
         ax.set_yticks(np.arange(len(counts)), list(counts.index))
-        ax.set_xlabel("Nerves studied (both sides)")
-        ax.set_title("Nerve conduction findings per nerve", loc="left")
+        ax.set_xlabel("Nerves studied (left and right counted separately)")
         ax.legend(loc="lower right", frameon=False, fontsize=8)
-        return _svg(fig, "nerves")
+        return fig

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,11 @@ from markupsafe import Markup
 from ..cohort import compute_table1
 from ..cohort._summary import CI_METHODS, PUBLISHED
 from ..cohort._table1 import build_characteristics
+from .._errors import EdxreviewError
 from ..knowledge import load_anatomy
 from . import _figures
+from ._edx import edx_pages, format_number, load_layout, temperatures
+from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._excel import write_workbook
 from ._frames import isin, split_records
 from ._methods import describe_classifications, describe_reference, describe_rules, status_text
@@ -26,7 +30,9 @@ log = logging.getLogger(__name__)
 PATIENT_PAGE_THRESHOLD = 500
 #: most patient pages in one report
 MAX_PATIENT_PAGES = 500
-#: above this many patients no report.pdf is written (with WeasyPrint installed)
+#: files written for each matplotlib figure in ``figures/`` (journals take PNG and PDF)
+FIGURE_FORMATS: tuple[str, ...] = ("svg", "png", "pdf")
+#: above this many patients no report.pdf is written (even when asked for)
 PDF_MAX_PATIENTS = PATIENT_PAGE_THRESHOLD
 
 _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
@@ -45,6 +51,8 @@ _PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude",
                    "r1_side_diff_ms": "R1 side difference",
                    "r2_side_diff_ms": "R2 side difference",
                    "amplitude_side_ratio": "amplitude ratio to other side"}
+_DERIVED = ["amplitude_side_ratio", "r2_ipsi_contra_diff_ms", "r1_side_diff_ms",
+            "r2_side_diff_ms"]
 _FLAG_TEXT = {"low": "low ▼", "high": "high ▲", "absent": "absent", "normal": "",
               "no_reference": "no limit"}
 
@@ -70,8 +78,26 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), "").astype(str)
 
 
+@functools.lru_cache(maxsize=1)
+def bundled_demo_sha256() -> str:
+    """SHA-256 of the bundled demonstration cohort, as the reader computes it for an input."""
+    from importlib import resources
+
+    from ..io import read_workbook
+
+    # the folder edxreview.demo_path() names (the report layer does not import the pipeline)
+    return read_workbook(Path(str(resources.files("edxreview").joinpath("data/demo")))).sha256
+
+
 def _is_demo(result) -> bool:
-    return result.summary.get("provenance", {}).get("input") == "demo"
+    """Whether the input is the bundled demonstration cohort, byte for byte.
+
+    Only then are the published study's counts shown beside the results: the check is the
+    input's content hash, not its name, so a user's folder called ``demo`` is never compared
+    with the published study, and an edited copy of the demo is not either.
+    """
+    sha = result.summary.get("provenance", {}).get("input_sha256")
+    return bool(sha) and sha == bundled_demo_sha256()
 
 
 def results_table(result) -> pd.DataFrame:
@@ -184,7 +210,7 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
     return t1, ch
 
 
-def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str, Any]]]]:
+def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     """Per-patient tables, built from whole-table steps and split by patient once.
 
     Only the rows of ``ids`` are formatted; returns table name → patient id → rows.
@@ -192,22 +218,32 @@ def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str,
     anatomy = load_anatomy()
     keep = pd.Index(ids)
     v = result.values[isin(result.values["patient_id"], keep)].copy()
-    v["value_text"] = np.where(v["no_response"].astype(bool), "NR",
-                               _fmt(v["value"], 2).to_numpy())
+    value_text, limit_text = _fmt(v["value"], 2), _fmt(v["limit"], 2)
+    formats = load_layout()["parameters"]
+    param = v["parameter"].astype(str)
+    for name in set(param.unique()) & set(formats):    # one format per parameter
+        rows = (param == name).to_numpy()
+        value_text[rows] = format_number(v.loc[rows, "value"], name)
+        limit_text[rows] = format_number(v.loc[rows, "limit"], name)
+    v["value_text"] = np.where(v["no_response"].astype(bool), "NR", value_text.to_numpy())
     v["limit_text"] = np.where(v["limit"].notna(),
                                np.where(_text(v["bound"]) == "lower", "≥ ", "≤ ")
-                               + _fmt(v["limit"], 2).to_numpy(), "")
+                               + limit_text.to_numpy(), "")
     v["pct_text"] = _fmt(v["percent_of_limit"], 0)
     v["flag_text"] = _text(v["flag"]).map(lambda f: _FLAG_TEXT.get(f, f))
     v["where"] = (_text(v["site"]) + np.where(v["site"].notna() & v["recording_site"].notna(),
                                                " → ", "") +
                   _text(v["recording_site"])).str.replace("_", " ")
+    v["parameter_id"] = v["parameter"].astype(str)
     v["parameter"] = v["parameter"].map(_PARAMETER_TEXT).fillna(v["parameter"])
     for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
         v[c] = _text(v[c]).str.replace("_", " ")
     v["abnormal"] = v["abnormal"].astype(bool)
+    # values computed across rows (side ratios, side differences) have no place in the
+    # per-site tables; they are listed beneath them
+    v["derived"] = v["parameter_id"].isin(_DERIVED)
     vcols = ["study", "nerve", "side", "where", "parameter", "value_text", "unit",
-             "limit_text", "pct_text", "flag_text", "abnormal"]
+             "limit_text", "pct_text", "flag_text", "abnormal", "derived"]
 
     m = result.muscles[isin(result.muscles["patient_id"], keep)].copy()
     m["name"] = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
@@ -247,11 +283,16 @@ def _patient_pages(result, ids: pd.Series) -> dict[str, dict[Any, list[dict[str,
         if "enhancement" in mri else ""
     rcols = ["region", "level_from", "level_to", "segments_text", "location", "enh"]
 
-    return {"values": split_records(v, vcols), "muscles": split_records(m, mcols),
+    return {"values": split_records(v, vcols), **edx_pages(result, keep, lang),
+            **reasoning_tables(result, ids, lang),
+            "summary": summarize_patients(result, ids, lang).to_dict(),
+            "temperature": temperatures(result.study.tables, keep),
+            "muscles": split_records(m, mcols),
             "nerves": split_records(n, ncols), "mri": split_records(mri, rcols)}
 
 
-def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build_context(result, figures: dict[str, dict[str, Any]],
+                  lang: str = "en") -> dict[str, Any]:
     """Everything the report template shows."""
     summary = result.summary
     prov = summary.get("provenance", {})
@@ -268,7 +309,7 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     else:
         paged = patients
         page_note = ""
-    groups = _patient_pages(result, paged["patient_id"])
+    groups = _patient_pages(result, paged["patient_id"], lang)
     cls = paged[["patient_id", "anchor", "flagged", "included", "exclusion_reason",
                  "denervation_type", "denervated_muscles", "neuropathy_pattern",
                  "abnormal_nerves", "lmn_segments", "mri_cord_segments", "explanation",
@@ -281,6 +322,14 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for p in pages:
         pid = p["patient_id"]
         p["ncs_rows"] = groups["values"].get(pid, [])
+        for table in ("motor", "sensory", "f_waves", "blink"):
+            p[table] = groups[table].get(pid, [])
+        p["temperature"] = groups["temperature"].get(pid, "")
+        p["derived_rows"] = [v for v in p["ncs_rows"] if v["derived"]]
+        p["plain"] = groups["summary"].get(str(pid), "")
+        p["findings"] = groups["findings"].get(str(pid), [])
+        p["lesions"] = groups["lesions"].get(str(pid), [])
+        p["rules_used"] = sorted({(f["rule_id"], f["rule_text"]) for f in p["findings"]})
         p["emg_rows"] = groups["muscles"].get(pid, [])
         p["nerve_rows"] = groups["nerves"].get(pid, [])
         p["mri_rows"] = groups["mri"].get(pid, [])
@@ -314,41 +363,65 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "reference_meta": getattr(result.reference, "meta", {}),
         "reference_basis": describe_reference(result.reference, result.values),
         "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
-        "ci_methods": CI_METHODS,
+        "ci_methods": CI_METHODS, "words": load_labels(lang),
     }
 
 
-def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
-    """All report figures as SVG text, with titles and captions."""
+def study_figures(result) -> dict[str, Any]:
+    """The report's figures as matplotlib ``Figure`` objects, by key (see
+    :meth:`StudyResult.figures`)."""
     inc = result.patients[result.patients["included"].astype(bool)]
-    seg_svg, seg_note = _figures.plot_segmental_map(inc, result.muscles, result.mri_lesions)
-    figs = {
-        "flow": ("Cohort flow", flow_svg(flow_counts(result.patients, result.summary.get("rows"))),
-                 "From the workbook to the study's classifications."),
-        "overlap": ("Overlap of findings", _figures.plot_overlap(inc, result.mri_lesions),
-                    "Included patients by EMG denervation, NCS neuropathy and a cord or "
-                    "brainstem lesion on MRI."),
-        "segmental_map": ("Segmental map", seg_svg,
+    return {
+        "overlap": _figures.plot_overlap(inc, result.mri_lesions),
+        "segmental_map": _figures.plot_segmental_map(inc, result.muscles, result.mri_lesions),
+        "muscles": _figures.plot_muscle_findings(result.muscles),
+        "nerves": _figures.plot_nerve_findings(result.nerves),
+    }
+
+
+def figure_captions(result) -> dict[str, tuple[str, str]]:
+    """Title and caption of each figure (the figures themselves carry no title)."""
+    inc = result.patients[result.patients["included"].astype(bool)]
+    seg_note = _figures.segmental_map_note(inc)
+    return {
+        "flow": ("Cohort flow", "From the workbook to the study's classifications."),
+        "overlap": ("Overlap of findings",
+                    "Included patients by denervation on needle EMG, neuropathy on nerve "
+                    "conduction studies and a cord or brainstem lesion on MRI."),
+        "segmental_map": ("Segmental map of denervation and MRI lesions",
                           seg_note or "One row per patient with denervation. Columns: "
                           "cranial motor nuclei (cranial nerve, brainstem level), then cord "
                           "segments C1–S5. Dots: segments or nuclei of denervated muscles "
-                          "(myotomes), accounted for by NCS or not; grey: segments covered by "
-                          "an MRI lesion (vertebral levels converted to cord segments; a "
-                          "brainstem lesion covers the nuclei at its level)."),
-        "muscles": ("Findings per muscle", _figures.plot_muscle_findings(result.muscles),
-                    "Muscles by number of rows examined (both sides; at most "
-                    f"{_figures.MAX_BARS} muscles), "
-                    "coloured by the needle EMG reading."),
-        "nerves": ("Findings per nerve", _figures.plot_nerve_findings(result.nerves),
-                   f"Nerve studies by number performed (both sides; at most {_figures.MAX_BARS}), "
+                          "(myotomes), accounted for by nerve conduction findings or not; "
+                          "grey: segments covered by an MRI lesion (vertebral levels "
+                          "converted to cord segments; a brainstem lesion covers the nuclei "
+                          "at its level)."),
+        "muscles": ("Needle EMG findings per muscle",
+                    f"Muscles by number of examinations (at most {_figures.MAX_BARS} "
+                    "muscles), coloured by the needle EMG reading."),
+        "nerves": ("Nerve conduction findings per nerve",
+                   f"Nerve studies by number performed (at most {_figures.MAX_BARS}), "
                    "coloured by the nerve's reading."),
     }
+
+
+def make_figures(result, objects: dict[str, Any] | None = None) \
+        -> tuple[dict[str, dict[str, Any]], str]:
+    """All report figures as SVG text, with titles and captions (``objects``: the
+    ``Figure`` objects, made when omitted)."""
+    objects = study_figures(result) if objects is None else objects
+    captions = figure_captions(result)
+    svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")))}
+    svgs.update({k: _figures.figure_svg(f, k) for k, f in objects.items()})
     out = {}
-    for key, (title, svg, caption) in figs.items():
+    for key, svg in svgs.items():
+        title, caption = captions[key]
         out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
                     "file": f"figures/{key}.svg",
+                    "formats": "SVG" if key == "flow" else "SVG, PNG (300 dpi) and PDF",
                     "inline": Markup(_figures.inline_svg(svg))}
-    return out, seg_note
+    return out, _figures.segmental_map_note(
+        result.patients[result.patients["included"].astype(bool)])
 
 
 def _warnings_table(warnings) -> pd.DataFrame:
@@ -404,9 +477,29 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
     return sheets
 
 
+class PdfUnavailableError(EdxreviewError, RuntimeError):
+    """``pdf=True`` was asked for but WeasyPrint is not installed."""
+
+
+PDF_HINT = ("report.pdf needs WeasyPrint, an optional dependency: pip install "
+            "'edxreview[pdf]' (WeasyPrint also needs the Pango library: "
+            "https://doc.courtbouillon.org/weasyprint/stable/first_steps.html). "
+            "Or print report.html from a browser.")
+
+
+def check_pdf_available() -> None:
+    """Raise :class:`PdfUnavailableError` with the install hint when WeasyPrint is missing."""
+    try:
+        import weasyprint  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError as err:
+        raise PdfUnavailableError(PDF_HINT) from err
+
+
 def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
-                         xlsx: bool = True) -> Path:
-    """Write ``report.html``, ``results.xlsx`` and ``figures/*.svg`` into ``out_dir``.
+                         xlsx: bool = True, docx: bool = False, pdf: bool = False,
+                         lang: str = "en") -> Path:
+    """Write ``report.html``, ``results.xlsx``, ``figures/`` and, on request, ``report.docx``
+    and ``report.pdf`` into ``out_dir``.
 
     Parameters
     ----------
@@ -414,46 +507,63 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     out_dir : str or Path
         Existing folder (the pipeline's temporary output folder).
     html : bool
-        Write ``report.html`` (and ``report.pdf`` where WeasyPrint is installed) and
-        ``figures/*.svg``.
+        Write ``report.html`` and ``figures/`` (SVG, 300-dpi PNG, PDF).
     xlsx : bool
         Write ``results.xlsx``.
+    docx : bool
+        Write ``report.docx`` (results, Table 1, figures, methods; python-docx).
+    pdf : bool
+        Write ``report.pdf`` from the HTML (needs WeasyPrint, ``pip install 'edxreview[pdf]'``;
+        :class:`PdfUnavailableError` when missing). Above :data:`PDF_MAX_PATIENTS` patients
+        the PDF is not written (it takes WeasyPrint minutes); the HTML prints.
+    lang : {"en", "zh"}
+        Language of the report's headings, patient summaries and finding words (the methods
+        text stays in English).
 
     Returns
     -------
     Path
         The path of ``report.html`` (not written when ``html`` is false).
     """
+    load_labels(lang)                       # an unknown language fails before any work
+    if pdf:
+        check_pdf_available()
     out = Path(out_dir)
     path = out / "report.html"
-    if not (html or xlsx):
+    if not (html or xlsx or docx or pdf):
         return path
-    figures, _ = make_figures(result)
+    objects = study_figures(result)
+    figures, _ = make_figures(result, objects)
     if html:
         (out / "figures").mkdir(parents=True, exist_ok=True)
-        for f in figures.values():
-            (out / f["file"]).write_text(f["svg"], encoding="utf-8")
-    context = build_context(result, figures)
+        (out / figures["flow"]["file"]).write_text(figures["flow"]["svg"], encoding="utf-8")
+        for key, fig in objects.items():
+            _figures.save_figure(fig, out / "figures" / key, key, figures[key]["svg"],
+                                 formats=FIGURE_FORMATS)
+    context = build_context(result, figures, lang)
     context["export_notes"] = {}
     if xlsx:
         sheets = export_tables(result, context)
         write_workbook(sheets, out / "results.xlsx", context["export_notes"])
-    if not html:
+    if docx:
+        from ._docx import write_docx
+
+        write_docx(out / "report.docx", context, results_table(result), objects,
+                   figure_captions(result))
+    if not (html or pdf):
         return path
     page = _env().get_template("report.html.j2").render(**context)
-    path.write_text(page, encoding="utf-8")
-    log.info("report written: %d patient pages", len(context["pages"]))
+    if html:
+        path.write_text(page, encoding="utf-8")
+        log.info("report written: %d patient pages", len(context["pages"]))
+    if not pdf:
+        return path
     if len(result.patients) > PDF_MAX_PATIENTS:
         # laying out hundreds of patient pages takes WeasyPrint minutes; the HTML prints
-        log.info("PDF not written above %d patients; print report.html from a browser",
-                 PDF_MAX_PATIENTS)
+        log.warning("PDF not written above %d patients; print report.html from a browser",
+                    PDF_MAX_PATIENTS)
         return path
-    try:
-        import weasyprint  # type: ignore[import-not-found]
-    except ImportError:
-        return path
-    try:
-        weasyprint.HTML(string=page, base_url=str(out)).write_pdf(out / "report.pdf")
-    except Exception as err:  # PDF is optional; the HTML report stands on its own
-        log.warning("PDF not written: %s", err)
+    import weasyprint  # type: ignore[import-not-found]
+
+    weasyprint.HTML(string=page, base_url=str(out)).write_pdf(out / "report.pdf")
     return path

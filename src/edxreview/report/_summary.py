@@ -1,0 +1,234 @@
+"""The plain-language summary and the reasoning table of each patient page.
+
+Decisions are read from typed columns (``patients``' classifications, ``muscles``'
+denervation and ``explained_by_ncs``, ``lesions``, ``findings``); the words come last, from a
+label file (``report/data/labels_<lang>.toml``). Rule ids never enter the prose: they are a
+column of the reasoning table, with the rule in words as its tooltip.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._check import check_option
+from ..knowledge import load_anatomy
+from ._edx import display_names, format_number, load_layout, site_names
+from ._frames import isin, split_records
+
+#: report languages with a label file (``report/data/labels_<lang>.toml``)
+LANGUAGES = ("en", "zh")
+
+
+@lru_cache(maxsize=None)
+def load_labels(lang: str = "en") -> dict[str, Any]:
+    """The words of the report in ``lang`` (``report/data/labels_<lang>.toml``)."""
+    check_option("lang", lang, LANGUAGES)
+    text = resources.files("edxreview.report").joinpath(f"data/labels_{lang}.toml").read_text(
+        encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def fill(template: str, index: pd.Index, **fields: pd.Series | str) -> pd.Series:
+    """``template.format(**fields)`` for every row at once (fields are aligned Series)."""
+    out = pd.Series("", index=index, dtype=object)
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out = out + literal
+        if name is not None:
+            value = fields[name]
+            out = out + (value.reindex(index).fillna("").astype(str)
+                         if isinstance(value, pd.Series) else str(value))
+    return out
+
+
+def _dash(text: pd.Series) -> pd.Series:
+    """Segment ranges with an en dash (``C5-C7`` → ``C5–C7``)."""
+    return text.fillna("").astype(str).str.replace(r"(?<=\w)-(?=\w)", "–", regex=True)
+
+
+def _muscle_lists(muscles: pd.DataFrame, labels: dict[str, Any],
+                  lang: str = "en") -> pd.DataFrame:
+    """Per patient: the denervated muscles explained and not explained by NCS, as text."""
+    s = labels["summary"]
+    den = muscles[muscles["denervation"].astype(bool)]
+    if not len(den):
+        return pd.DataFrame(columns=["explained", "unexplained"])
+    names = den["muscle"].astype(object).map(display_names("muscle", lang))
+    frame = pd.DataFrame({
+        "patient_id": den["patient_id"].astype(str).to_numpy(),
+        "explained": den["explained_by_ncs"].fillna(False).astype(bool).to_numpy(),
+        "name": names.fillna(den["muscle"].astype(str)).to_numpy(),
+        "side": den["side"].astype(object).fillna("").astype(str).to_numpy()})
+    per = frame.groupby(["patient_id", "explained", "name"], sort=False)["side"].agg(
+        ["nunique", "first"]).reset_index()
+    first = per["first"].astype(object)
+    if lang == "en":
+        sides = np.where(per["nunique"] > 1, f" ({s['both_sides']})",
+                         np.where(first != "", " " + first, ""))
+    else:                                   # side before the name: 左侧拇短展肌
+        side_words = labels["sides"]
+        sides = np.where(per["nunique"] > 1, side_words["both"],
+                         first.map(side_words).fillna(""))
+        per["name"], sides = pd.Series(sides, index=per.index, dtype=object), per["name"]
+    per["text"] = per["name"].astype(object) + pd.Series(sides, index=per.index, dtype=object)
+    joined = per.groupby(["patient_id", "explained"], sort=False)["text"].agg(s["list"].join)
+    wide = joined.unstack("explained")
+    return pd.DataFrame({"explained": wide.get(True), "unexplained": wide.get(False)},
+                        index=wide.index)
+
+
+def _lesion_words(lesions: pd.DataFrame, labels: dict[str, Any], lang: str) -> pd.Series:
+    """Each lesion in words: its label (English), or kind, nerve, site and side (others)."""
+    if lang == "en":
+        return lesions["label"].astype(str).reset_index(drop=True)
+    kind = lesions["kind"].astype(str).map(labels["lesion_kinds"]).fillna(
+        lesions["kind"].astype(str))
+    nerve = lesions["nerve"].astype(object).map(display_names("nerve", lang))
+    site = lesions["site"].astype(object).map(display_names("site", lang))
+    side = lesions["side"].astype(object).map(labels["sides"])
+    join = labels["summary"]["join"]
+    where = pd.Series("", index=lesions.index, dtype=object)
+    for part in (nerve, site, side):
+        part = part.where(part.notna(), "").astype(str)
+        where = where + np.where((where != "") & (part != ""), join, "") + part
+    text = np.where(where != "", fill(labels["summary"]["lesion"], lesions.index, kind=kind,
+                                      where=where), kind)
+    return pd.Series(text, dtype=object)
+
+
+def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
+    """One plain-language paragraph per patient of ``ids`` (index: patient id).
+
+    Built from the typed classifications: exclusion, denervation on EMG (explained or not by
+    the localised NCS lesions), lower motor neuron segments and whether an MRI lesion covers
+    them, and the NCS pattern.
+    """
+    labels = load_labels(lang)
+    s = labels["summary"]
+    keep = pd.Index(ids.astype(str))
+    p = result.patients[isin(result.patients["patient_id"].astype(str), keep)].copy()
+    p.index = p["patient_id"].astype(str)
+    p = p[~p.index.duplicated()]
+    idx = p.index
+    flag = {c: p[c].fillna(False).astype(bool) for c in
+            ("included", "emg_denervation", "ncs_neuropathy", "lmn_involvement",
+             "lmn_with_corresponding_mri", "ncs_abnormal_without_denervation")}
+    m = result.muscles[isin(result.muscles["patient_id"].astype(str), keep)]
+    n_muscles = m.groupby(m["patient_id"].astype(str)).size().reindex(idx).fillna(0) \
+        .astype(int).astype(str)
+    lists = _muscle_lists(m, labels, lang).reindex(idx)
+    les = result.lesions
+    if len(les):
+        les = les[isin(les["patient_id"].astype(str), keep)
+                  & (pd.to_numeric(les["n_muscles_explained"]).fillna(0) > 0)]
+        lesion_text = _lesion_words(les, labels, lang).groupby(
+            les["patient_id"].astype(str).to_numpy()).agg(s["join"].join)
+    else:
+        lesion_text = pd.Series(dtype=object)
+    pattern = p["neuropathy_pattern"]
+    if lang != "en" and len(result.lesions):
+        every = result.lesions[isin(result.lesions["patient_id"].astype(str), keep)]
+        pattern = _lesion_words(every, labels, lang).groupby(
+            every["patient_id"].astype(str).to_numpy()).agg(s["join"].join)
+    segments = _dash(p["lmn_segments"])
+    mri = _dash(p["mri_cord_segments"])
+    brainstem = p["lmn_segments"].fillna("").astype(str).str.contains(
+        "nucleus|medulla|pons|midbrain", regex=True)
+    lesion_word = pd.Series(np.where(brainstem, s["brainstem_lesion"], s["cord_lesion"]),
+                            index=idx)
+
+    parts = []
+    parts.append(np.where(~flag["included"],
+                          fill(s["excluded"], idx, reason=p["exclusion_reason"].fillna("")),
+                          ""))
+    inc = flag["included"]
+    parts.append(np.where(inc & ~flag["emg_denervation"] & ~flag["ncs_neuropathy"],
+                          fill(s["no_emg_no_ncs"], idx, n_muscles=n_muscles), ""))
+    parts.append(np.where(inc & ~flag["emg_denervation"] & flag["ncs_neuropathy"],
+                          fill(s["no_denervation"], idx, n_muscles=n_muscles), ""))
+    has_expl = lists["explained"].notna()
+    parts.append(np.where(inc & has_expl,
+                          fill(s["explained"], idx, muscles=lists["explained"],
+                               lesions=lesion_text), ""))
+    lmn = inc & flag["lmn_involvement"]
+    mri_end = np.where(flag["lmn_with_corresponding_mri"],
+                       fill(s["lmn_mri"], idx, lesion=lesion_word, mri=mri),
+                       np.where(mri != "", fill(s["lmn_mri_other"], idx, mri=mri),
+                                s["lmn_no_mri"]))
+    parts.append(np.where(lmn, fill(s["lmn"], idx, muscles=lists["unexplained"],
+                                    segments=segments) + mri_end, ""))
+    parts.append(np.where(inc & flag["ncs_neuropathy"],
+                          fill(s["ncs_neuropathy"], idx, pattern=pattern), ""))
+    parts.append(np.where(inc & flag["emg_denervation"] & ~flag["ncs_neuropathy"],
+                          s["ncs_normal"], ""))
+    parts.append(np.where(inc & flag["ncs_abnormal_without_denervation"],
+                          s["ncs_without_denervation"], ""))
+    text = pd.Series("", index=idx, dtype=object)
+    for part in parts:
+        part = pd.Series(part, index=idx).astype(str)
+        text = text + np.where((text != "") & (part != ""), s["sentence_gap"], "") + part
+    return text
+
+
+def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
+        -> dict[str, dict[Any, list[dict[str, Any]]]]:
+    """The findings (with their rule ids) and lesions of each patient, as page rows."""
+    labels = load_labels(lang)
+    keep = pd.Index(ids.astype(str))
+    f = result.findings
+    f = f[isin(f["patient_id"].astype(str), keep)].copy() if len(f) else f
+    out: dict[str, dict[Any, list[dict[str, Any]]]] = {"findings": {}, "lesions": {}}
+    if len(f):
+        kind = f["kind"].astype(str)
+        f["kind_text"] = kind.map(labels["kinds"]).fillna(kind.str.replace("_", " "))
+        nerve = f["nerve"].astype(object).map(display_names("nerve", lang))
+        muscle = f["muscle"].astype(object).map(display_names("muscle", lang))
+        study = f["study"].astype(str).map(labels["studies"]).fillna("")
+        site = (site_names(f["site"]) if lang == "en" else
+                f["site"].astype(object).map(display_names("site", lang)).fillna("")).astype(str)
+        gap = " " if lang == "en" else ""
+        # a nerve id without a name (the blink reflex) is named by its study alone
+        named = nerve.fillna("").astype(str)
+        study_text = named + np.where((named != "") & (study != ""), gap, "") + study
+        f["where_text"] = muscle.fillna(study_text).fillna("").astype(str).str.strip() \
+            + np.where(site != "", labels["summary"]["join"] + site, "")
+        value = pd.to_numeric(f["value"], errors="coerce")
+        limit = pd.to_numeric(f["limit"], errors="coerce")
+        unit = f["unit"].astype(object).fillna("").astype(str)
+        param = f["parameter"].astype(object).fillna("").astype(str)
+        value_text = value.map("{:g}".format).astype(object)
+        limit_text = limit.map("{:g}".format).astype(object)
+        formats = load_layout()["parameters"]
+        for name in set(param.unique()) & set(formats):    # the page tables' number formats
+            rows = param == name
+            value_text[rows] = format_number(value[rows], name)
+            limit_text[rows] = format_number(limit[rows], name)
+        f["value_text"] = np.where(value.notna(), value_text + " " + unit, "")
+        is_grade = param.eq("fibs_psw_grade")
+        f["limit_text"] = np.where(limit.notna(), np.where(
+            is_grade, "≥ " + limit.map("{:g}+".format),
+            limit_text + " " + unit), "")
+        rule = f["rule"].astype(str)
+        f["rule_id"] = rule
+        f["rule_text"] = rule.map(labels["rules"]).fillna("")
+        f["side"] = f["side"].astype(object).fillna("").astype(str)
+        f["patient_id"] = f["patient_id"].astype(str)
+        out["findings"] = split_records(f, ["kind_text", "where_text", "side", "value_text",
+                                            "limit_text", "rule_id", "rule_text"])
+    les = result.lesions
+    if len(les):
+        les = les[isin(les["patient_id"].astype(str), keep)].copy()
+        les["patient_id"] = les["patient_id"].astype(str)
+        les["label"] = _lesion_words(les, labels, lang).to_numpy()
+        les["findings_text"] = les["findings"].fillna("").astype(str) \
+            .str.replace("_", " ", regex=False).str.replace("|", "; ", regex=False)
+        les["side"] = les["side"].astype(object).fillna("").astype(str)
+        les["n_text"] = pd.to_numeric(les["n_muscles_explained"]).fillna(0).astype(int)
+        out["lesions"] = split_records(les, ["label", "side", "n_text", "findings_text"])
+    return out

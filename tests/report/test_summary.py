@@ -1,0 +1,88 @@
+"""Plain-language patient summaries: written from the typed classifications, no rule ids."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+
+import pytest
+
+from edxreview import demo_path
+from edxreview._pipeline import review_study
+from edxreview.report._summary import reasoning_tables, summarize_patients
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    return review_study(demo_path())
+
+
+@pytest.fixture(scope="module")
+def summaries(demo_result):
+    return summarize_patients(demo_result, demo_result.patients["patient_id"])
+
+
+@pytest.mark.parametrize("pid, expected", [
+    ("NMO-001", ["Needle EMG of 9 muscles showed no denervation", "no peripheral or cranial"]),
+    ("NMO-031", ["not explained by the nerve studies", "lower motor neuron involvement at "
+                 "C5–C7", "matching the cord lesion on MRI (C4–C7)"]),
+    ("NMO-026", ["Genioglossus (tongue)", "matching the brainstem lesion"]),
+    ("NMO-008", ["Biceps brachii (both sides); Deltoid R", "does not cover these segments",
+                 "mononeuropathy (median, wrist, right)"]),
+    ("NMO-037", ["explained by the nerve studies: mononeuropathy (ulnar, elbow)"]),
+    ("NMO-024", ["caused no denervation in the muscles examined"]),
+], ids=["normal", "anterior horn C5–C7 with cord lesion", "hypoglossal nucleus",
+        "LMN without matching MRI, carpal tunnel", "ulnar neuropathy explains denervation",
+        "NCS abnormal without denervation"])
+def test_summary_sentences(summaries, pid, expected):
+    for text in expected:
+        assert text in summaries[pid]
+
+
+def test_summary_follows_the_classification(demo_result, summaries):
+    """Every patient with LMN involvement, and only those, reads 'lower motor neuron'."""
+    p = demo_result.patients.set_index("patient_id")
+    says_lmn = summaries.str.contains("lower motor neuron involvement")
+    assert says_lmn.sum() == p["lmn_involvement"].sum() == 9
+    assert (says_lmn.reindex(p.index) == p["lmn_involvement"].astype(bool)).all()
+    says_match = summaries.str.contains("matching the")
+    assert says_match.sum() == p["lmn_with_corresponding_mri"].sum() == 4
+    assert not summaries.str.contains(r"\[rule|rule:", regex=True).any()
+    assert (summaries.str.len() > 20).all()
+
+
+def test_reasoning_lists_findings_with_rule_ids(demo_result):
+    tables = reasoning_tables(demo_result, demo_result.patients["patient_id"])
+    rows = tables["findings"]["NMO-008"]
+    assert sum(len(r) for r in tables["findings"].values()) == len(demo_result.findings)
+    latency = next(r for r in rows if r["where_text"] == "Median motor, Wrist"
+                   and r["rule_id"] == "reference_limit")
+    assert (latency["value_text"], latency["limit_text"]) == ("7.28 ms", "4.40 ms")
+    assert all(r["rule_text"] for r in rows)         # every rule has words for its tooltip
+
+
+def test_label_files_share_their_keys():
+    folder = resources.files("edxreview.report").joinpath("data")
+    files = sorted(p for p in folder.iterdir() if p.name.startswith("labels_"))
+    base = tomllib.loads(folder.joinpath("labels_en.toml").read_text(encoding="utf-8"))
+    for path in files:
+        other = tomllib.loads(path.read_text(encoding="utf-8"))
+        for section in ("summary", "headings", "page", "lesion_kinds", "sides", "kinds",
+                        "rules"):
+            assert set(other[section]) == set(base[section]), (path.name, section)
+
+
+def test_chinese_report_labels(tmp_path, demo_result):
+    from edxreview.report import render_report
+
+    zh = summarize_patients(demo_result, demo_result.patients["patient_id"], "zh")
+    assert zh["NMO-031"].startswith("双侧肱二头肌、双侧三角肌、双侧肱三头肌的失神经改变不能由神经传导")
+    assert "C5–C7下运动神经元受累" in zh["NMO-031"] and "脊髓病灶（C4–C7）" in zh["NMO-031"]
+    assert "单神经病（正中神经，腕部，右侧）" in zh["NMO-008"]
+    render_report(demo_result, tmp_path, xlsx=False, lang="zh")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "<h1>电生理诊断队列回顾</h1>" in page
+    assert "运动神经 / 刺激点" in page and "拇短展肌" in page
+    with pytest.raises(ValueError, match="'fr'"):
+        render_report(demo_result, tmp_path / "fr", lang="fr")
+    assert not (tmp_path / "fr").exists()
