@@ -52,6 +52,12 @@ class StudyResult:
     findings : DataFrame
         Every abnormal finding as a typed row (kind, value, limit, rule, source); see
         :func:`edxreview.interpret.findings_table`.
+    overview : dict of str to DataFrame
+        Empty for a review held in memory. A review run over partitions (registry scale)
+        holds here only the columns of every row that the cohort figures count
+        (``muscles``, ``nerves``, ``values``), while ``muscles``, ``nerves``, ``values``,
+        ``findings`` and ``lesions`` hold the full rows of the patients shown in the report;
+        every row is in the CSV files.
     table1 : Table1
         Table 1 of the included patients by LMN involvement, as the report shows it
         (computed on first use).
@@ -73,6 +79,7 @@ class StudyResult:
     options: dict[str, Any] = field(default_factory=dict)
     lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overview: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @cached_property
     def table1(self) -> Table1:
@@ -291,6 +298,32 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     if deidentify:
         study = deidentify_study(study, key, recording_sites=ref.limits["recording_site"])
     study.warnings.extend(ref.warnings)
+    result, values, findings = classify_study(study, ref, step)
+    step("cohort results")
+    summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
+    options = review_options(reference, ci_method, deidentify, salt)
+    summary["rows"] = study.rows
+    summary["warnings"] = len(study.warnings)
+    summary["provenance"] = provenance(
+        study, ref, options, {str(k): int(v) for k, v in
+                              values["reference_status"].value_counts().items() if v},
+        deidentify)
+    muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
+    return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
+                       result.mri_lesions, options, lesions=result.lesions, findings=findings)
+
+
+def classify_study(study: Study, ref: ReferenceSet,
+                   step: Callable[[str], None] = lambda name: None
+                   ) -> tuple[Classification, pd.DataFrame, pd.DataFrame]:
+    """Flag the values, read every nerve and muscle and classify the patients of a validated
+    study (one partition of a registry, or the whole study).
+
+    Returns
+    -------
+    (Classification, values, findings)
+        Tables keyed by the text patient ids.
+    """
     anatomy = load_anatomy()
     rules = load_rules()
     step("flag values")
@@ -304,17 +337,13 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
     result = Classification(*(decode_patient_ids(t, ids) for t in (
         result.patients, result.muscles, result.nerves, result.mri_lesions, result.lesions)))
-    values = decode_patient_ids(values, ids)
-    findings = decode_patient_ids(findings, ids)
-    step("cohort results")
-    summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
-    options = {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
-               "deidentify": bool(deidentify),
-               "salt": ("given" if salt is not None else "random, not recorded")
-               if deidentify else None}
-    summary["rows"] = study.rows
-    summary["warnings"] = len(study.warnings)
-    summary["provenance"] = {
+    return result, decode_patient_ids(values, ids), decode_patient_ids(findings, ids)
+
+
+def provenance(study: Study, ref: ReferenceSet, options: dict[str, Any],
+               value_status: dict[str, int], deidentify: bool) -> dict[str, Any]:
+    """The ``provenance`` block of ``summary.json``."""
+    return {
         "edxreview_version": __version__,
         "reference_set": ref.label,
         "reference_path": "bundled" if ref.path == "bundled" else (
@@ -326,8 +355,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         # rows of the active limits, and values judged, per row status (verified, corrected…)
         "reference_status": {
             "rows": status_counts(ref.limits),
-            "values": {str(k): int(v) for k, v in
-                       values["reference_status"].value_counts().items() if v},
+            "values": value_status,
         },
         "options": options,
         "python": platform.python_version(),
@@ -335,9 +363,14 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         "numpy": np.__version__,
         "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
-    return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
-                       result.mri_lesions, options, lesions=result.lesions, findings=findings)
+
+
+def review_options(reference, ci_method: str, deidentify: bool, salt: str | None) -> dict:
+    """The ``options`` recorded in the provenance."""
+    return {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
+            "deidentify": bool(deidentify),
+            "salt": ("given" if salt is not None else "random, not recorded")
+            if deidentify else None}
 
 
 def _check_review_options(reference, ci_method, deidentify, salt, progress) -> None:
@@ -422,6 +455,13 @@ def write_result_files(result: StudyResult, folder: Path,
         write_csv(result.findings, folder / "findings.csv")
     if len(result.lesions.columns):
         write_csv(result.lesions, folder / "lesions.csv")
+    write_summary_files(result, folder)
+    if extra is not None:
+        extra(folder, result)
+
+
+def write_summary_files(result: StudyResult, folder: Path) -> None:
+    """Write ``warnings.csv`` and ``summary.json`` into ``folder``."""
     warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
                             columns=["sheet", "row", "column", "value", "message", "severity"])
     warnings["row"] = warnings["row"].astype("Int64")  # 162, not 162.0 beside empty rows
@@ -429,8 +469,6 @@ def write_result_files(result: StudyResult, folder: Path,
     with open(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(result.summary, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
-    if extra is not None:
-        extra(folder, result)
 
 
 def demo_path() -> Path:

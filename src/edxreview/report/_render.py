@@ -261,8 +261,8 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         paged = patients[flagged].head(MAX_PATIENT_PAGES)
         page_note = (f"{len(patients)} patients: pages are shown only for patients with "
                      f"denervation on EMG or neuropathy on NCS ({int(flagged.sum())}), "
-                     f"the first {len(paged)} of them. Every patient is in patients.csv and "
-                     "results.xlsx.")
+                     f"the first {len(paged)} of them. Every patient is in patients.csv"
+                     + ("." if getattr(result, "overview", None) else " and results.xlsx."))
     else:
         paged = patients
         page_note = ""
@@ -310,16 +310,23 @@ def build_context(result, figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "tables": [t | {"status_text": status_text(t.get("status"))}
                    for t in prov.get("tables", [])],
         "reference_meta": getattr(result.reference, "meta", {}),
-        "reference_basis": describe_reference(result.reference, result.values),
+        "reference_basis": describe_reference(result.reference, _every_row(result, "values")),
         "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
         "ci_methods": CI_METHODS,
     }
 
 
+def _every_row(result, name: str) -> pd.DataFrame:
+    """Every row of a table, for counting: a review run over partitions keeps the counted
+    columns of every row in ``result.overview`` and full rows only for the patients shown."""
+    return getattr(result, "overview", {}).get(name, getattr(result, name))
+
+
 def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
     """All report figures as SVG text, with titles and captions."""
     inc = result.patients[result.patients["included"].astype(bool)]
-    seg_svg, seg_note = _figures.plot_segmental_map(inc, result.muscles, result.mri_lesions)
+    muscles, nerves = _every_row(result, "muscles"), _every_row(result, "nerves")
+    seg_svg, seg_note = _figures.plot_segmental_map(inc, muscles, result.mri_lesions)
     figs = {
         "flow": ("Cohort flow", flow_svg(flow_counts(result.patients, result.summary.get("rows"))),
                  "From the workbook to the study's classifications."),
@@ -333,11 +340,11 @@ def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
                           "(myotomes), accounted for by NCS or not; grey: segments covered by "
                           "an MRI lesion (vertebral levels converted to cord segments; a "
                           "brainstem lesion covers the nuclei at its level)."),
-        "muscles": ("Findings per muscle", _figures.plot_muscle_findings(result.muscles),
+        "muscles": ("Findings per muscle", _figures.plot_muscle_findings(muscles),
                     "Muscles by number of rows examined (both sides; at most "
                     f"{_figures.MAX_BARS} muscles), "
                     "coloured by the needle EMG reading."),
-        "nerves": ("Findings per nerve", _figures.plot_nerve_findings(result.nerves),
+        "nerves": ("Findings per nerve", _figures.plot_nerve_findings(nerves),
                    f"Nerve studies by number performed (both sides; at most {_figures.MAX_BARS}), "
                    "coloured by the nerve's reading."),
     }
@@ -390,9 +397,17 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
                 notes[name] = (f"rows of the {len(keep)} patients with a page only "
                                f"({len(detail[name])} of {len(frame)}); every row is in the "
                                f"CSV files")
+    patients = result.patients
+    if getattr(result, "overview", None) and len(patients) > PATIENT_PAGE_THRESHOLD:
+        # a registry reviewed in partitions: a million rows would take Excel's limit and
+        # many minutes to write; the patients with a page, as for the detail tables
+        keep = pd.Index(context["paged_ids"])
+        patients = patients[isin(patients["patient_id"], keep)]
+        notes["patients"] = (f"the {len(patients)} patients with a page only (of "
+                             f"{len(result.patients)}); every patient is in patients.csv")
     sheets = {
         "results": results_table(result), "flow": flow_frame, "table1": t1_frame,
-        "patients": result.patients, **detail,
+        "patients": patients, **detail,
         "rows": pd.DataFrame(context["rows_accounting"]).astype(
             {"rejected_reasons": str}, errors="ignore"),
         "warnings": _warnings_table(result.study.warnings),
