@@ -97,12 +97,10 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     from ._pipeline import classify_study
     from .io import validate_workbook
     from .io._dataset import read_partition
-    from .knowledge import load_reference
-
     raw = read_partition(task.dataset, task.bucket)
     if not any(len(f) for f in raw.sheets.values()):
         return PartitionResult(task.bucket)
-    ref = load_reference(task.reference)
+    ref = _reference(task.reference)
     try:
         study = validate_workbook(raw)
     except InvalidWorkbookError as exc:
@@ -125,8 +123,8 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, table in tables.items():
-        if not len(table.columns):
-            continue
+        if not len(table.columns) or (name == "patients" and task.output_format == "csv"):
+            continue  # the per-patient table is written whole, in sheet order
         if task.output_format == "parquet":
             path = folder / f"{name}.parquet"
             table.to_parquet(path, index=False)
@@ -169,6 +167,20 @@ def review_partition(task: PartitionTask) -> PartitionResult:
         typed_patients=study.tables["patients"], mri=study.tables["mri"],
         mri_lesions=result.mri_lesions, overview=overview, detail=detail,
         value_status=status, files=files)
+
+
+_REFERENCES: dict[tuple, Any] = {}
+
+
+def _reference(path: str | None):
+    """The limits of a worker's partitions, read once per worker (per file version)."""
+    from .knowledge import load_reference
+
+    key = (path, os.stat(path).st_mtime_ns if path else None)
+    if key not in _REFERENCES:
+        _REFERENCES.clear()
+        _REFERENCES[key] = load_reference(path)
+    return _REFERENCES[key]
 
 
 def _is_empty_bucket_problem(p: Problem) -> bool:
@@ -417,9 +429,19 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
         step("cohort results")
         warnings = _merge_problems([_unknown_sheets(path)] + [p.warnings for p in parts]) \
             + list(ref.warnings)
+        # the per-patient tables in the order of the patients sheet, as a review in one
+        # piece has them (each bucket keeps that order, so a patient shown in the report is
+        # among the first ones of its bucket)
+        typed = _concat([p.typed_patients for p in parts])
+        order = np.argsort(typed["_row"].to_numpy(), kind="stable")
+        typed = typed.iloc[order].reset_index(drop=True)
         patients = _concat([p.patients for p in parts])
+        position = pd.Series(np.arange(len(typed)), index=typed["patient_id"].to_numpy())
+        patients = patients.iloc[np.argsort(
+            position.reindex(patients["patient_id"].to_numpy()).to_numpy(), kind="stable")
+        ].reset_index(drop=True)
         tables = {name: _empty_table(spec) for name, spec in SHEETS.items()}
-        tables["patients"] = _concat([p.typed_patients for p in parts])
+        tables["patients"] = typed
         tables["mri"] = _concat([p.mri for p in parts])
         study = Study(tables, warnings, rows, path, dataset_sha256(path), fmt)
         summary = summarize_cohort(patients, method=ci_method)  # type: ignore[arg-type]
@@ -443,7 +465,7 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                              options, lesions=detail["lesions"], findings=detail["findings"],
                              overview=overview)
         step("write outputs and report")
-        _gather_tables(parts, staging, output_format)
+        _gather_tables(parts, staging, output_format, patients)
         write_summary_files(result, staging)
         if report:
             from .report import render_report
@@ -473,10 +495,16 @@ def _unknown_sheets(path: Path) -> list[Problem]:
     return out
 
 
-def _gather_tables(parts: list[PartitionResult], folder: Path, output_format: str) -> None:
+def _gather_tables(parts: list[PartitionResult], folder: Path, output_format: str,
+                   patients: pd.DataFrame) -> None:
     """The partitions' tables into the output folder, in bucket order: CSV files concatenated
-    (one header), or Parquet files moved into one dataset folder per table."""
+    (one header), or Parquet files moved into one dataset folder per table. The per-patient
+    table is written whole, in the order of the patients sheet."""
+    if output_format == "csv":
+        write_csv(patients, folder / "patients.csv")
     for name in TABLES:
+        if name == "patients" and output_format == "csv":
+            continue
         files = [p.files[name] for p in parts if name in p.files]
         if not files:
             continue

@@ -20,6 +20,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--partitions", type=int, default=None, metavar="N",
+                   help="with --format parquet: write a dataset partitioned hive-style into N "
+                        "buckets of patients (<sheet>/bucket=K/…parquet; the bucket is a hash "
+                        "of the patient id), which edxreview run reviews bucket by bucket")
     p.add_argument("--margins", choices=["borderline", "clear"], default="borderline",
                    help="borderline (default): values close to the reference limits, on the side "
                         "the scenario needs; clear: every value far from its limit, as in the demo")
@@ -44,6 +48,10 @@ def run(args) -> int:
         err.print(f"[bold red]error:[/] --seed {args.seed} is negative; give a whole number "
                   "from 0 up (default 1)")
         return 2
+    if args.partitions is not None and (args.partitions < 1 or args.format != "parquet"):
+        err.print("[bold red]error:[/] --partitions needs --format parquet and a number of "
+                  f"buckets of at least 1 (got {args.partitions})")
+        return 2
     t0 = time.perf_counter()
     with OutputFolder(args.out, force=args.force, command="synth") as output:
         with console.status(f"generating {args.patients:,} patients…"):
@@ -51,7 +59,11 @@ def run(args) -> int:
                                             borderline=args.margins == "borderline")
         tmp = output.staging
         with console.status("writing…"):
-            for name in SHEET_NAMES:
+            if args.partitions is not None:
+                from ..io._dataset import write_partitioned
+
+                write_partitioned({n: sheets[n] for n in SHEET_NAMES}, tmp, args.partitions)
+            for name in SHEET_NAMES if args.partitions is None else ():
                 if args.format == "parquet":
                     sheets[name].to_parquet(tmp / f"{name}.parquet", index=False)
                 else:  # a spreadsheet may open the CSV: no cell may start a formula
@@ -61,6 +73,7 @@ def run(args) -> int:
         output.commit()
     out: Path = args.out
     rows = sum(len(sheets[n]) for n in SHEET_NAMES)
-    console.print(f"{args.patients:,} patients, {rows:,} rows written to {out}/ "
-                  f"({args.format}) in {time.perf_counter() - t0:.1f} s; truth in {out / 'truth.csv'}")
+    layout = f"{args.format}, {args.partitions} partitions" if args.partitions else args.format
+    console.print(f"{args.patients:,} patients, {rows:,} rows written to {out}/ ({layout}) in "
+                  f"{time.perf_counter() - t0:.1f} s; truth in {out / 'truth.csv'}")
     return 0

@@ -99,6 +99,8 @@ def bucket_sql(column: str, n_buckets: int) -> str:
 def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_buckets: int) -> None:
     """Write sheets as a hive-partitioned Parquet dataset of ``n_buckets`` buckets.
 
+    Each row carries its row number in the sheet as ``_row`` (the header being row 1).
+
     Parameters
     ----------
     frames : dict of str to DataFrame
@@ -114,9 +116,11 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
             con.register("sheet", frame)
             cols = ", ".join(f'"{c}"' for c in frame.columns)
             target = str(Path(out) / name).replace("'", "''")
+            # each row keeps its row in the sheet (the header is row 1), so that a problem
+            # found in a bucket names the row as the sheet has it
             con.execute(
-                f"COPY (SELECT {cols}, {bucket_sql('patient_id', n_buckets)} AS {BUCKET} "
-                f"FROM sheet) TO '{target}' (FORMAT parquet, PARTITION_BY ({BUCKET}), "
+                f"COPY (SELECT {cols}, CAST(row_number() OVER () + 1 AS BIGINT) AS {ROW}, "
+                f"{bucket_sql('patient_id', n_buckets)} AS {BUCKET} FROM sheet) TO '{target}' (FORMAT parquet, PARTITION_BY ({BUCKET}), "
                 "OVERWRITE_OR_IGNORE true)")
             con.unregister("sheet")
     finally:
