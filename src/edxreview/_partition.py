@@ -78,6 +78,16 @@ class PartitionResult:
     files: dict[str, str] = field(default_factory=dict)
 
 
+def _isin(values: pd.Series, keys: pd.Index) -> np.ndarray:
+    """``values.isin(keys)`` hashed in Arrow (pandas converts Arrow text one key at a time)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    left = pa.array(values.astype(object), type=pa.string(), from_pandas=True)
+    right = pa.array(keys.astype(object), type=pa.string(), from_pandas=True)
+    return np.asarray(pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _category(series: pd.Series) -> pd.Series:
     return series.astype("category")
 
@@ -138,9 +148,7 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     shown = pd.Index(pd.concat([patients["patient_id"].head(_DETAIL_PATIENTS),
                                 patients.loc[flagged, "patient_id"].head(_DETAIL_PATIENTS)]
                                ).unique())
-    from .report._frames import isin
-
-    detail = {name: t[isin(t["patient_id"], shown)].reset_index(drop=True)
+    detail = {name: t[_isin(t["patient_id"], shown)].reset_index(drop=True)
               for name, t in tables.items() if name != "patients" and "patient_id" in t}
     overview = {
         "muscles": pd.DataFrame({

@@ -53,17 +53,15 @@ def run(args) -> int:
                   f"buckets of at least 1 (got {args.partitions})")
         return 2
     t0 = time.perf_counter()
+    if args.partitions is not None:
+        return _run_partitioned(args, console, t0)
     with OutputFolder(args.out, force=args.force, command="synth") as output:
         with console.status(f"generating {args.patients:,} patients…"):
             sheets, truth = generate_cohort(args.seed, n=args.patients,
                                             borderline=args.margins == "borderline")
         tmp = output.staging
         with console.status("writing…"):
-            if args.partitions is not None:
-                from ..io._dataset import write_partitioned
-
-                write_partitioned({n: sheets[n] for n in SHEET_NAMES}, tmp, args.partitions)
-            for name in SHEET_NAMES if args.partitions is None else ():
+            for name in SHEET_NAMES:
                 if args.format == "parquet":
                     sheets[name].to_parquet(tmp / f"{name}.parquet", index=False)
                 else:  # a spreadsheet may open the CSV: no cell may start a formula
@@ -73,7 +71,59 @@ def run(args) -> int:
         output.commit()
     out: Path = args.out
     rows = sum(len(sheets[n]) for n in SHEET_NAMES)
-    layout = f"{args.format}, {args.partitions} partitions" if args.partitions else args.format
-    console.print(f"{args.patients:,} patients, {rows:,} rows written to {out}/ ({layout}) in "
-                  f"{time.perf_counter() - t0:.1f} s; truth in {out / 'truth.csv'}")
+    console.print(f"{args.patients:,} patients, {rows:,} rows written to {out}/ "
+                  f"({args.format}) in {time.perf_counter() - t0:.1f} s; truth in "
+                  f"{out / 'truth.csv'}")
+    return 0
+
+
+#: patients generated at a time for a partitioned registry, so that a million patients are
+#: written in the memory of a hundred thousand
+CHUNK_PATIENTS = 100_000
+
+
+def _run_partitioned(args, console, t0: float) -> int:
+    """Write a hive-partitioned dataset, generating at most :data:`CHUNK_PATIENTS` at a time.
+
+    A registry of up to that many patients is the cohort ``--seed`` gives in one piece; a
+    larger one is made of parts of that size, part ``k`` drawn from the seed sequence
+    ``(seed, k)`` and its ids prefixed ``R<k>-`` so that they stay unique.
+    """
+    import numpy as np
+
+    from .._output import OutputFolder
+    from .._tables import neutralize_formulas
+    from ..io._dataset import write_partitioned
+    from ..synth import SHEET_NAMES, generate_cohort
+
+    n_parts = -(-args.patients // CHUNK_PATIENTS)
+    rows = 0
+    first = {name: 2 for name in SHEET_NAMES}
+    with OutputFolder(args.out, force=args.force, command="synth") as output:
+        tmp = output.staging
+        truth_path = tmp / "truth.csv"
+        for part in range(n_parts):
+            n = min(CHUNK_PATIENTS, args.patients - part * CHUNK_PATIENTS)
+            with console.status(f"generating patients {part * CHUNK_PATIENTS + 1:,}–"
+                                f"{part * CHUNK_PATIENTS + n:,} of {args.patients:,}…"):
+                seed = args.seed if n_parts == 1 else np.random.default_rng([args.seed, part])
+                sheets, truth = generate_cohort(seed, n=n,
+                                                borderline=args.margins == "borderline")
+            if n_parts > 1:
+                prefix = f"R{part:03d}-"
+                for frame in (*sheets.values(), truth):
+                    frame["patient_id"] = prefix + frame["patient_id"].astype(str)
+            with console.status("writing…"):
+                write_partitioned({name: sheets[name] for name in SHEET_NAMES}, tmp,
+                                  args.partitions, first_rows=first, part=part)
+                neutralize_formulas(truth).to_csv(truth_path, index=False, lineterminator="\n",
+                                                  mode="a", header=part == 0)
+            for name in SHEET_NAMES:
+                first[name] += len(sheets[name])
+                rows += len(sheets[name])
+            del sheets, truth
+        output.commit()
+    console.print(f"{args.patients:,} patients, {rows:,} rows written to {args.out}/ (parquet, "
+                  f"{args.partitions} partitions) in {time.perf_counter() - t0:.1f} s; truth in "
+                  f"{args.out / 'truth.csv'}")
     return 0

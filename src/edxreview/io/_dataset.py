@@ -96,7 +96,8 @@ def bucket_sql(column: str, n_buckets: int) -> str:
     return f"CAST(hash({_id_sql(column)}) % {int(n_buckets)} AS INTEGER)"
 
 
-def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_buckets: int) -> None:
+def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_buckets: int, *,
+                      first_rows: dict[str, int] | None = None, part: int = 0) -> None:
     """Write sheets as a hive-partitioned Parquet dataset of ``n_buckets`` buckets.
 
     Each row carries its row number in the sheet as ``_row`` (the header being row 1).
@@ -109,6 +110,12 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
         Existing folder; ``<sheet>/bucket=K/`` folders are written into it.
     n_buckets : int
         Number of buckets (≥ 1).
+    first_rows : dict of str to int, optional
+        Sheet name → row number of the first row (default 2): a registry written in parts
+        numbers each part's rows after the previous parts'.
+    part : int
+        Number of the part, in the file names (``part003_0.parquet``), so that parts written
+        one after another into the same dataset do not overwrite each other.
     """
     con = duckdb.connect()
     try:
@@ -118,10 +125,12 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
             target = str(Path(out) / name).replace("'", "''")
             # each row keeps its row in the sheet (the header is row 1), so that a problem
             # found in a bucket names the row as the sheet has it
+            first = int((first_rows or {}).get(name, 2))
             con.execute(
-                f"COPY (SELECT {cols}, CAST(row_number() OVER () + 1 AS BIGINT) AS {ROW}, "
-                f"{bucket_sql('patient_id', n_buckets)} AS {BUCKET} FROM sheet) TO '{target}' (FORMAT parquet, PARTITION_BY ({BUCKET}), "
-                "OVERWRITE_OR_IGNORE true)")
+                f"COPY (SELECT {cols}, CAST(row_number() OVER () + {first - 1} AS BIGINT) "
+                f"AS {ROW}, {bucket_sql('patient_id', n_buckets)} AS {BUCKET} FROM sheet) "
+                f"TO '{target}' (FORMAT parquet, PARTITION_BY ({BUCKET}), "
+                f"OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part{int(part):03d}_{{i}}')")
             con.unregister("sheet")
     finally:
         con.close()
