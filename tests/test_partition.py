@@ -245,3 +245,59 @@ def test_dask_engine_gives_the_local_engine_bytes(registry, partitioned, tmp_pat
                      "--engine", "dask", "--dask-address", cluster.scheduler_address,
                      "-q"]) == 0
     assert _files(out) == _files(partitioned)
+
+
+# -- multi-centre registries ----------------------------------------------------------------
+
+def test_wilson_interval_of_one_centre_matches_r():
+    """3 of 10: R prop.test(3, 10, correct = FALSE)$conf.int = 0.1077913, 0.6032219."""
+    from edxreview.cohort import summarize_centres
+
+    patients = pd.DataFrame({"patient_id": [f"P{i}" for i in range(10)], "included": True,
+                             **{c: [i < 3 for i in range(10)] for c in FLAGS}})
+    centres = pd.DataFrame({"patient_id": patients["patient_id"], "centre": "A"})
+    table = summarize_centres(patients, centres)
+    row = table[table["measure"] == "emg_denervation"].iloc[0]
+    assert (row["n"], row["denominator"], row["percent"]) == (3, 10, 30.0)
+    assert (row["ci95_low"], row["ci95_high"]) == (10.8, 60.3)
+
+
+def test_no_centre_column_no_breakdown():
+    from edxreview.cohort import summarize_centres
+
+    patients = pd.DataFrame({"patient_id": ["P1"], "included": [True],
+                             **{c: [False] for c in FLAGS}})
+    assert summarize_centres(patients, pd.DataFrame({"patient_id": ["P1"]})).empty
+    assert summarize_centres(patients, pd.DataFrame({"patient_id": ["P1"],
+                                                     "centre": [None]})).empty
+
+
+@pytest.fixture(scope="module")
+def centres(tmp_path_factory):
+    root = tmp_path_factory.mktemp("centres")
+    assert main(["synth", "--patients", "90", "--seed", "8", "--centres", "3", "--out",
+                 str(root / "csv"), "-q"]) == 0
+    return root
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"], ids=["in one piece", "in partitions"])
+def test_per_centre_breakdown_and_forest_plot(centres, tmp_path, partitions):
+    out = tmp_path / "out"
+    assert main(["run", str(centres / "csv"), "--out", str(out), "--partitions", partitions,
+                 "--jobs", "1", "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    table = pd.DataFrame(summary["centres"])
+    assert sorted(table["centre"].unique()) == ["centre-01", "centre-02", "centre-03"]
+    for key, m in summary["measures"].items():
+        rows = table[table["measure"] == key]
+        assert rows["n"].sum() == m["n"] and rows["denominator"].sum() == m["denominator"]
+    svg = (out / "figures" / "centres.svg").read_text()
+    assert "centre-02" in svg
+    assert "Findings by centre" in (out / "report.html").read_text()
+    import openpyxl
+
+    assert "centres" in openpyxl.load_workbook(out / "results.xlsx", read_only=True).sheetnames
+    patients = pd.read_csv(centres / "csv" / "patients.csv")
+    assert "centre" in patients.columns
+    assert not any("centre" in str(w) for w in
+                   pd.read_csv(out / "warnings.csv", dtype=str)["column"].dropna())

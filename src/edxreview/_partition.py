@@ -388,8 +388,8 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
 
 def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jobs, engine,
                  dask_address, output_format, deidentify, salt, step, report):
-    from ._pipeline import (StudyResult, _check_review_options, provenance, review_options,
-                            write_summary_files)
+    from ._pipeline import (StudyResult, _check_review_options, add_centres, provenance,
+                            review_options, write_summary_files)
     from ._privacy import new_salt
     from .cohort import summarize_cohort
     from .io import Study
@@ -453,6 +453,7 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
         tables["mri"] = _concat([p.mri for p in parts])
         study = Study(tables, warnings, rows, path, dataset_sha256(path), fmt)
         summary = summarize_cohort(patients, method=ci_method)  # type: ignore[arg-type]
+        add_centres(summary, patients, typed, ci_method)
         options = review_options(reference, ci_method, deidentify, salt)
         options["partitions"] = len(buckets)
         summary["rows"] = rows

@@ -21,7 +21,7 @@ from ._output import OutputFolder
 from ._privacy import deidentify_problems, deidentify_study, new_salt
 from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
-from .cohort import CI_METHODS, Table1, summarize_cohort
+from .cohort import CI_METHODS, Table1, summarize_centres, summarize_cohort
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
@@ -301,6 +301,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     result, values, findings = classify_study(study, ref, step)
     step("cohort results")
     summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
+    add_centres(summary, result.patients, study.tables["patients"], ci_method)
     options = review_options(reference, ci_method, deidentify, salt)
     summary["rows"] = study.rows
     summary["warnings"] = len(study.warnings)
@@ -363,6 +364,17 @@ def provenance(study: Study, ref: ReferenceSet, options: dict[str, Any],
         "numpy": np.__version__,
         "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def add_centres(summary: dict[str, Any], patients: pd.DataFrame, typed: pd.DataFrame,
+                ci_method: str) -> None:
+    """Add the per-centre breakdown to ``summary`` (``centres``) when the patients sheet names
+    a centre for some patient; a single-centre study's summary is left as it was."""
+    table = summarize_centres(patients, typed, method=ci_method)  # type: ignore[arg-type]
+    if len(table):
+        summary["centres"] = [
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in table.astype(object).to_dict("records")]
 
 
 def review_options(reference, ci_method: str, deidentify: bool, salt: str | None) -> dict:

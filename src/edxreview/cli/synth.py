@@ -24,6 +24,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="with --format parquet: write a dataset partitioned hive-style into N "
                         "buckets of patients (<sheet>/bucket=K/…parquet; the bucket is a hash "
                         "of the patient id), which edxreview run reviews bucket by bucket")
+    p.add_argument("--centres", type=int, default=None, metavar="K",
+                   help="add the optional 'centre' column to patients: each patient drawn from "
+                        "K centres (centre-01 … centre-K) of unequal sizes")
     p.add_argument("--margins", choices=["borderline", "clear"], default="borderline",
                    help="borderline (default): values close to the reference limits, on the side "
                         "the scenario needs; clear: every value far from its limit, as in the demo")
@@ -48,6 +51,9 @@ def run(args) -> int:
         err.print(f"[bold red]error:[/] --seed {args.seed} is negative; give a whole number "
                   "from 0 up (default 1)")
         return 2
+    if args.centres is not None and args.centres < 1:
+        err.print(f"[bold red]error:[/] --centres {args.centres} must be at least 1")
+        return 2
     if args.partitions is not None and (args.partitions < 1 or args.format != "parquet"):
         err.print("[bold red]error:[/] --partitions needs --format parquet and a number of "
                   f"buckets of at least 1 (got {args.partitions})")
@@ -59,6 +65,7 @@ def run(args) -> int:
         with console.status(f"generating {args.patients:,} patients…"):
             sheets, truth = generate_cohort(args.seed, n=args.patients,
                                             borderline=args.margins == "borderline")
+            add_centres(sheets["patients"], args.centres, args.seed, 0)
         tmp = output.staging
         with console.status("writing…"):
             for name in SHEET_NAMES:
@@ -75,6 +82,19 @@ def run(args) -> int:
                   f"({args.format}) in {time.perf_counter() - t0:.1f} s; truth in "
                   f"{out / 'truth.csv'}")
     return 0
+
+
+def add_centres(patients, k: int | None, seed: int, part: int) -> None:
+    """Give each patient one of ``k`` centres (a ``centre`` column), centre j drawn with
+    weight j, from its own random stream so that the rest of the registry is unchanged."""
+    if not k:
+        return
+    import numpy as np
+
+    rng = np.random.default_rng([seed, part, 0xCE])
+    weights = np.arange(1, k + 1, dtype=float)
+    draw = rng.choice(k, size=len(patients), p=weights / weights.sum())
+    patients["centre"] = np.char.mod("centre-%02d", draw + 1).astype(object)
 
 
 #: patients generated at a time for a partitioned registry, so that a million patients are
@@ -109,6 +129,7 @@ def _run_partitioned(args, console, t0: float) -> int:
                 seed = args.seed if n_parts == 1 else np.random.default_rng([args.seed, part])
                 sheets, truth = generate_cohort(seed, n=n,
                                                 borderline=args.margins == "borderline")
+                add_centres(sheets["patients"], args.centres, args.seed, part)
             if n_parts > 1:
                 prefix = f"R{part:03d}-"
                 for frame in (*sheets.values(), truth):

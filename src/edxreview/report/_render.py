@@ -14,6 +14,7 @@ from markupsafe import Markup
 from ..cohort import CI_METHODS, PUBLISHED, build_characteristics, compute_table1
 from ..knowledge import load_anatomy
 from . import _figures
+from ._centres import centre_figures, centre_sheets
 from ._excel import write_workbook
 from ._frames import isin, split_records
 from ._methods import describe_classifications, describe_reference, describe_rules, status_text
@@ -348,6 +349,7 @@ def make_figures(result) -> tuple[dict[str, dict[str, Any]], str]:
                    f"Nerve studies by number performed (both sides; at most {_figures.MAX_BARS}), "
                    "coloured by the nerve's reading."),
     }
+    figs.update(centre_figures(result))
     out = {}
     for key, (title, svg, caption) in figs.items():
         out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
@@ -413,6 +415,7 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "warnings": _warnings_table(result.study.warnings),
         "reference_tables": tables, "rules": pd.DataFrame(context["rules"]),
         "reference_limits": result.reference.limits, "provenance": info,
+        **centre_sheets(result),
     }
     return sheets
 
