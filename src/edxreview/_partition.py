@@ -20,6 +20,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -422,7 +423,13 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                                None if reference is None else str(reference), key,
                                output_format) for b in buckets]
         step("flag values")
+        # the checksum of the input is read while the workers review it
+        checksum: dict[str, str] = {}
+        hasher = threading.Thread(target=lambda: checksum.update(sha=dataset_sha256(path)),
+                                  daemon=True)
+        hasher.start()
         parts = _run_partitions(tasks, jobs, engine, dask_address)
+        hasher.join()
         errors = [p.errors for p in parts if p.errors]
         if errors:
             problems = _merge_problems(errors) + _merge_problems(
@@ -451,7 +458,7 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
         tables = {name: _empty_table(spec) for name, spec in SHEETS.items()}
         tables["patients"] = typed
         tables["mri"] = _concat([p.mri for p in parts])
-        study = Study(tables, warnings, rows, path, dataset_sha256(path), fmt)
+        study = Study(tables, warnings, rows, path, checksum["sha"], fmt)
         summary = summarize_cohort(patients, method=ci_method)  # type: ignore[arg-type]
         add_centres(summary, patients, typed, ci_method)
         options = review_options(reference, ci_method, deidentify, salt)
@@ -473,8 +480,10 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                              summary, study, ref, _concat([p.mri_lesions for p in parts]),
                              options, lesions=detail["lesions"], findings=detail["findings"],
                              overview=overview)
+        files = [p.files for p in parts]
+        del parts  # the partitions' tables are merged: free them before the report
         step("write outputs and report")
-        _gather_tables(parts, staging, output_format, patients)
+        _gather_tables(files, staging, output_format, patients)
         write_summary_files(result, staging)
         if report:
             from .report import render_report
@@ -504,7 +513,7 @@ def _unknown_sheets(path: Path) -> list[Problem]:
     return out
 
 
-def _gather_tables(parts: list[PartitionResult], folder: Path, output_format: str,
+def _gather_tables(parts: list[dict[str, str]], folder: Path, output_format: str,
                    patients: pd.DataFrame) -> None:
     """The partitions' tables into the output folder, in bucket order: CSV files concatenated
     (one header), or Parquet files moved into one dataset folder per table. The per-patient
@@ -514,7 +523,7 @@ def _gather_tables(parts: list[PartitionResult], folder: Path, output_format: st
     for name in TABLES:
         if name == "patients" and output_format == "csv":
             continue
-        files = [p.files[name] for p in parts if name in p.files]
+        files = [p[name] for p in parts if name in p]
         if not files:
             continue
         if output_format == "parquet":

@@ -70,11 +70,17 @@ def dataset_buckets(path: str | Path) -> list[int]:
 
 
 def dataset_sha256(path: str | Path) -> str:
-    """Checksum of every data file of a dataset or sheet folder, in path order."""
+    """Checksum of every sheet file of a dataset or sheet folder, in path order (for a folder
+    of sheets, the checksum :func:`edxreview.io.read_workbook` gives)."""
     path = Path(path)
     digest = hashlib.sha256()
+    def is_sheet(p: Path) -> bool:
+        first = p.relative_to(path).parts[0]
+        return normalize_header(Path(first).stem if first == p.name else first) in SHEETS
+
+    # the sheets' files only (not truth.csv beside a synthetic registry), as read_workbook
     files = sorted(p for p in path.rglob("*") if p.is_file()
-                   and p.suffix.lower() in (".csv", ".parquet") and p.name != "truth.csv"
+                   and p.suffix.lower() in (".csv", ".parquet") and is_sheet(p)
                    and not any(part.startswith(".") for part in p.relative_to(path).parts))
     for file in files:
         digest.update(file.relative_to(path).as_posix().encode())
@@ -117,7 +123,7 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
         Number of the part, in the file names (``part003_0.parquet``), so that parts written
         one after another into the same dataset do not overwrite each other.
     """
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     try:
         for name, frame in frames.items():
             con.register("sheet", frame)
@@ -155,7 +161,7 @@ def partition_folder(path: str | Path, out: str | Path, n_buckets: int) -> dict[
     """
     path, out = Path(path), Path(out)
     counts: dict[str, int] = {}
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     try:
         con.execute("SET preserve_insertion_order = true")
         for file in sorted(path.iterdir()):
