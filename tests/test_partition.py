@@ -301,3 +301,8 @@ def test_per_centre_breakdown_and_forest_plot(centres, tmp_path, partitions):
     assert "centre" in patients.columns
     assert not any("centre" in str(w) for w in
                    pd.read_csv(out / "warnings.csv", dtype=str)["column"].dropna())
+
+
+def test_validate_reads_a_dataset_bucket_by_bucket(registry, capsys):
+    assert main(["validate", str(registry / "dataset")]) == 0
+    assert "valid: 100 patients" in capsys.readouterr().out

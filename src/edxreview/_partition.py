@@ -494,6 +494,48 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
         shutil.rmtree(work, ignore_errors=True)
 
 
+def validate_dataset(path: str | Path):
+    """Validate a partitioned dataset bucket by bucket (``edxreview validate``).
+
+    Returns
+    -------
+    Study
+        Row accounting and warnings of every bucket; ``tables`` holds the typed patients only.
+
+    Raises
+    ------
+    InvalidWorkbookError
+        With every problem of every bucket.
+    """
+    from .io import Study, validate_workbook
+    from .io._dataset import dataset_buckets, dataset_sha256, read_partition
+
+    path = Path(path)
+    results = []
+    for bucket in dataset_buckets(path):
+        raw = read_partition(path, bucket)
+        if not any(len(f) for f in raw.sheets.values()):
+            continue
+        try:
+            study = validate_workbook(raw)
+        except InvalidWorkbookError as exc:
+            problems = [p for p in exc.problems if not _is_empty_bucket_problem(p)]
+            results.append(PartitionResult(
+                bucket, errors=[p for p in problems if p.severity == "error"],
+                warnings=[p for p in problems if p.severity != "error"]))
+            continue
+        results.append(PartitionResult(bucket, warnings=study.warnings, rows=study.rows,
+                                       typed_patients=study.tables["patients"]))
+    if any(r.errors for r in results):
+        problems = _merge_problems([r.errors for r in results]) + _merge_problems(
+            [r.warnings for r in results if r.errors])
+        raise InvalidWorkbookError(
+            f"the workbook has {len(problems)} problem(s) that must be fixed", problems)
+    warnings = _merge_problems([_unknown_sheets(path)] + [r.warnings for r in results])
+    return Study({"patients": _concat([r.typed_patients for r in results])}, warnings,
+                 _merge_rows(results), path, dataset_sha256(path), "parquet")
+
+
 def _unknown_sheets(path: Path) -> list[Problem]:
     """The warning a single-partition review gives for each file that is not a sheet (such as
     ``truth.csv`` beside a synthetic registry): listed, never read."""

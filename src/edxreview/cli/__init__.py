@@ -230,8 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_pipeline(args.workbook, args, console)
         if args.command == "validate":
             from ..io import load_study
+            from ..io._dataset import is_partitioned_dataset
 
-            study = load_study(args.workbook)
+            if is_partitioned_dataset(args.workbook):
+                from .._partition import validate_dataset
+
+                study = validate_dataset(args.workbook)
+            else:
+                study = load_study(args.workbook)
             if study.warnings:
                 print_problems(study.warnings, console)
             n_rows = sum(r["read"] for r in study.rows.values())

@@ -123,7 +123,8 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
         Number of the part, in the file names (``part003_0.parquet``), so that parts written
         one after another into the same dataset do not overwrite each other.
     """
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         for name, frame in frames.items():
             con.register("sheet", frame)
@@ -161,7 +162,8 @@ def partition_folder(path: str | Path, out: str | Path, n_buckets: int) -> dict[
     """
     path, out = Path(path), Path(out)
     counts: dict[str, int] = {}
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         con.execute("SET preserve_insertion_order = true")
         for file in sorted(path.iterdir()):
