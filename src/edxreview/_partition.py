@@ -365,8 +365,14 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
     from ._output import OutputFolder
     from ._pipeline import study_inputs
 
+    from ._check import check_bool
+    from ._pipeline import _check_review_options
+
     check_option("engine", engine, ENGINES)
     check_option("output_format", output_format, OUTPUT_FORMATS)
+    _check_review_options(reference, ci_method, deidentify, salt, progress)
+    check_bool("report", report)
+    check_bool("force", force)
     if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
         raise InvalidParameterError(f"jobs {jobs!r} must be a whole number ≥ 1 (or None for "
                                     "all cores)")
@@ -389,8 +395,8 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
 
 def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jobs, engine,
                  dask_address, output_format, deidentify, salt, step, report):
-    from ._pipeline import (StudyResult, _check_review_options, add_centres, provenance,
-                            review_options, write_summary_files)
+    from ._pipeline import (StudyResult, add_centres, provenance, review_options,
+                            write_summary_files)
     from ._privacy import new_salt
     from .cohort import summarize_cohort
     from .io import Study
@@ -399,7 +405,6 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
     from .io._validate import SHEETS, _empty_table
     from .knowledge import ReferenceSet, load_reference
 
-    _check_review_options(reference, ci_method, deidentify, salt, None)
     if isinstance(reference, ReferenceSet):
         raise InvalidParameterError(
             "a review over partitions reads the reference from its file: give the path of the "

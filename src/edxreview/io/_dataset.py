@@ -44,12 +44,15 @@ _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
 def is_partitioned_dataset(path: str | Path) -> bool:
     """Whether ``path`` is a folder of hive-partitioned sheets (``<sheet>/bucket=K/``)."""
     path = Path(path)
-    if not path.is_dir():
+    try:
+        if not path.is_dir():
+            return False
+        for sheet in path.iterdir():
+            if sheet.is_dir() and normalize_header(sheet.name) in SHEETS and any(
+                    _BUCKET_DIR.match(p.name) for p in sheet.iterdir() if p.is_dir()):
+                return True
+    except OSError:  # unreadable: the reader reports it with its location
         return False
-    for sheet in path.iterdir():
-        if sheet.is_dir() and normalize_header(sheet.name) in SHEETS and any(
-                _BUCKET_DIR.match(p.name) for p in sheet.iterdir() if p.is_dir()):
-            return True
     return False
 
 
@@ -279,6 +282,10 @@ def input_bytes(path: str | Path) -> int:
         return 0
     total = 0
     for root, _, files in os.walk(path):
-        total += sum(os.path.getsize(os.path.join(root, f)) for f in files
-                     if f.lower().endswith((".csv", ".parquet")))
+        for f in files:
+            if f.lower().endswith((".csv", ".parquet")):
+                try:
+                    total += os.stat(os.path.join(root, f)).st_size
+                except OSError:  # a broken link or a loop: the reader reports it
+                    continue
     return total
