@@ -173,6 +173,9 @@ def test_parquet_output_is_a_dataset_of_the_same_rows(registry, partitioned, tmp
     csv = pd.read_csv(partitioned / "values.csv", dtype=str, keep_default_na=False)
     assert len(values) == len(csv)
     assert list(values["patient_id"]) == list(csv["patient_id"])
+    patients = pd.read_parquet(out / "patients.parquet")
+    assert list(patients["patient_id"]) == list(
+        pd.read_csv(partitioned / "patients.csv", dtype=str)["patient_id"])
 
 
 def test_small_studies_stay_in_one_piece(registry):

@@ -134,7 +134,7 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, table in tables.items():
-        if not len(table.columns) or (name == "patients" and task.output_format == "csv"):
+        if not len(table.columns) or name == "patients":
             continue  # the per-patient table is written whole, in sheet order
         if task.output_format == "parquet":
             path = folder / f"{name}.parquet"
@@ -488,12 +488,28 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
         files = [p.files for p in parts]
         del parts  # the partitions' tables are merged: free them before the report
         step("write outputs and report")
-        _gather_tables(files, staging, output_format, patients)
-        write_summary_files(result, staging)
-        if report:
-            from .report import render_report
+        # the tables are copied together (file I/O, which frees the interpreter) while the
+        # report is drawn
+        failed: list[BaseException] = []
 
-            render_report(result, staging)
+        def gather() -> None:
+            try:
+                _gather_tables(files, staging, output_format, patients)
+            except BaseException as exc:  # re-raised below, in this thread
+                failed.append(exc)
+
+        copier = threading.Thread(target=gather, daemon=True)
+        copier.start()
+        try:
+            write_summary_files(result, staging)
+            if report:
+                from .report import render_report
+
+                render_report(result, staging)
+        finally:
+            copier.join()
+        if failed:
+            raise failed[0]
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -564,11 +580,14 @@ def _gather_tables(parts: list[dict[str, str]], folder: Path, output_format: str
                    patients: pd.DataFrame) -> None:
     """The partitions' tables into the output folder, in bucket order: CSV files concatenated
     (one header), or Parquet files moved into one dataset folder per table. The per-patient
-    table is written whole, in the order of the patients sheet."""
+    table is written whole (``patients.csv`` or ``patients.parquet``), in the order of the
+    patients sheet."""
     if output_format == "csv":
         write_csv(patients, folder / "patients.csv")
+    else:
+        patients.to_parquet(folder / "patients.parquet", index=False)
     for name in TABLES:
-        if name == "patients" and output_format == "csv":
+        if name == "patients":
             continue
         files = [p[name] for p in parts if name in p]
         if not files:

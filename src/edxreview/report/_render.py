@@ -27,6 +27,9 @@ PATIENT_PAGE_THRESHOLD = 500
 MAX_PATIENT_PAGES = 500
 #: above this many patients no report.pdf is written (with WeasyPrint installed)
 PDF_MAX_PATIENTS = PATIENT_PAGE_THRESHOLD
+#: warnings written to results.xlsx for a registry reviewed in partitions (all are in
+#: warnings.csv)
+MAX_REGISTRY_WARNINGS = 10_000
 
 _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
                   "ncs_abnormal_without_denervation", "lmn_involvement",
@@ -407,12 +410,17 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
         patients = patients[isin(patients["patient_id"], keep)]
         notes["patients"] = (f"the {len(patients)} patients with a page only (of "
                              f"{len(result.patients)}); every patient is in patients.csv")
+    warnings = result.study.warnings
+    if getattr(result, "overview", None) and len(warnings) > MAX_REGISTRY_WARNINGS:
+        notes["warnings"] = (f"the first {MAX_REGISTRY_WARNINGS} of {len(warnings)} warnings; "
+                             "every warning is in warnings.csv")
+        warnings = warnings[:MAX_REGISTRY_WARNINGS]
     sheets = {
         "results": results_table(result), "flow": flow_frame, "table1": t1_frame,
         "patients": patients, **detail,
         "rows": pd.DataFrame(context["rows_accounting"]).astype(
             {"rejected_reasons": str}, errors="ignore"),
-        "warnings": _warnings_table(result.study.warnings),
+        "warnings": _warnings_table(warnings),
         "reference_tables": tables, "rules": pd.DataFrame(context["rules"]),
         "reference_limits": result.reference.limits, "provenance": info,
         **centre_sheets(result),
