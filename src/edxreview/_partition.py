@@ -361,6 +361,11 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
         Some partition is invalid: every problem of every partition, located by sheet and row.
     InvalidParameterError
         An option is not one it accepts.
+
+    Notes
+    -----
+    The local workers are fresh Python processes (``spawn``), which import the calling
+    script: in a script, call this function under ``if __name__ == "__main__":``.
     """
     from ._output import OutputFolder
     from ._pipeline import study_inputs
