@@ -18,10 +18,10 @@ FOUNDATION = {"_check", "_compat", "_errors", "_tables", "_output"}  # used by e
 
 def _forbidden(unit: str) -> set[str]:
     """What ``unit`` (a subpackage or a top-level module) may not import."""
-    everything = SUBPACKAGES | {"_pipeline", "_privacy"}
+    everything = SUBPACKAGES | {"_pipeline", "_partition", "_privacy"}
     if unit in ("cli", "__main__"):
         return set()
-    if unit in ("_pipeline", "__init__"):
+    if unit in ("_pipeline", "_partition", "__init__"):
         return {"cli"}
     if unit in FOUNDATION:
         return everything
@@ -35,7 +35,7 @@ def _forbidden(unit: str) -> set[str]:
     if unit == "io":
         later.discard("knowledge")  # the validator looks names up in the anatomy vocabulary
     feeds = {"signal"} if LAYERS.index(unit) >= LAYERS.index("interpret") else set()
-    return later | ({"signal", "synth"} - feeds) | {"cli", "_pipeline", "_privacy"}
+    return later | ({"signal", "synth"} - feeds) | {"cli", "_pipeline", "_partition", "_privacy"}
 
 
 def _imports(path: Path, source: str | None = None) -> set[str]:

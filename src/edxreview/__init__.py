@@ -15,10 +15,11 @@ from ._errors import (  # noqa: E402
     OutputExistsError, OutputPathError, Problem, SignalFileError,
 )
 from ._pipeline import StudyResult, demo_path, review  # noqa: E402
+from ._partition import review_registry  # noqa: E402
 
 __all__ = ["EdxreviewError", "InvalidInputError", "InvalidParameterError", "InvalidWorkbookError",
            "OutputExistsError", "OutputPathError", "Problem", "SignalFileError", "StudyResult",
-           "__version__", "demo_path", "review"]
+           "__version__", "demo_path", "review", "review_registry"]
 
 # public before 0.2 (use review() and StudyResult.write()): importable with a DeprecationWarning
 __getattr__ = private_names(__name__, {"review_study": "._pipeline", "write_outputs": "._pipeline"})

@@ -23,6 +23,7 @@ from ._tables import neutralize_formulas, write_csv
 from .classify import Classification, classify_patients
 from .cohort import Table1, summarize_cohort
 from .cohort._summary import CI_METHODS
+from .cohort._centres import summarize_centres
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .io import Study, load_study
@@ -54,6 +55,12 @@ class StudyResult:
     findings : DataFrame
         Every abnormal finding as a typed row (kind, value, limit, rule, source); see
         :func:`edxreview.interpret.findings_table`.
+    overview : dict of str to DataFrame
+        Empty for a review held in memory. A review run over partitions (registry scale)
+        holds here only the columns of every row that the cohort figures count
+        (``muscles``, ``nerves``, ``values``), while ``muscles``, ``nerves``, ``values``,
+        ``findings`` and ``lesions`` hold the full rows of the patients shown in the report;
+        every row is in the CSV files.
     table1 : Table1
         Table 1 of the included patients by LMN involvement, as the report shows it
         (computed on first use).
@@ -86,6 +93,7 @@ class StudyResult:
     options: dict[str, Any] = field(default_factory=dict)
     lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overview: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @cached_property
     def table1(self) -> Table1:
@@ -355,6 +363,33 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     if deidentify:
         study = deidentify_study(study, key, recording_sites=ref.limits["recording_site"])
     study.warnings.extend(ref.warnings)
+    result, values, findings = classify_study(study, ref, step)
+    step("cohort results")
+    summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
+    add_centres(summary, result.patients, study.tables["patients"], ci_method)
+    options = review_options(reference, ci_method, deidentify, salt)
+    summary["rows"] = study.rows
+    summary["warnings"] = len(study.warnings)
+    summary["provenance"] = provenance(
+        study, ref, options, {str(k): int(v) for k, v in
+                              values["reference_status"].value_counts().items() if v},
+        deidentify)
+    muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
+    return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
+                       result.mri_lesions, options, lesions=result.lesions, findings=findings)
+
+
+def classify_study(study: Study, ref: ReferenceSet,
+                   step: Callable[[str], None] = lambda name: None
+                   ) -> tuple[Classification, pd.DataFrame, pd.DataFrame]:
+    """Flag the values, read every nerve and muscle and classify the patients of a validated
+    study (one partition of a registry, or the whole study).
+
+    Returns
+    -------
+    (Classification, values, findings)
+        Tables keyed by the text patient ids.
+    """
     anatomy = load_anatomy()
     rules = load_rules()
     step("flag values")
@@ -368,17 +403,13 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
     result = Classification(*(decode_patient_ids(t, ids) for t in (
         result.patients, result.muscles, result.nerves, result.mri_lesions, result.lesions)))
-    values = decode_patient_ids(values, ids)
-    findings = decode_patient_ids(findings, ids)
-    step("cohort results")
-    summary = summarize_cohort(result.patients, method=ci_method)  # type: ignore[arg-type]
-    options = {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
-               "deidentify": bool(deidentify),
-               "salt": ("given" if salt is not None else "random, not recorded")
-               if deidentify else None}
-    summary["rows"] = study.rows
-    summary["warnings"] = len(study.warnings)
-    summary["provenance"] = {
+    return result, decode_patient_ids(values, ids), decode_patient_ids(findings, ids)
+
+
+def provenance(study: Study, ref: ReferenceSet, options: dict[str, Any],
+               value_status: dict[str, int], deidentify: bool) -> dict[str, Any]:
+    """The ``provenance`` block of ``summary.json``."""
+    return {
         "edxreview_version": __version__,
         "reference_set": ref.label,
         "reference_path": "bundled" if ref.path == "bundled" else (
@@ -390,8 +421,7 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         # rows of the active limits, and values judged, per row status (verified, corrected…)
         "reference_status": {
             "rows": status_counts(ref.limits),
-            "values": {str(k): int(v) for k, v in
-                       values["reference_status"].value_counts().items() if v},
+            "values": value_status,
         },
         "options": options,
         "python": platform.python_version(),
@@ -399,9 +429,25 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
         "numpy": np.__version__,
         "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    muscles_out = result.muscles.drop(columns=["unexplained"], errors="ignore")
-    return StudyResult(result.patients, muscles_out, result.nerves, values, summary, study, ref,
-                       result.mri_lesions, options, lesions=result.lesions, findings=findings)
+
+
+def add_centres(summary: dict[str, Any], patients: pd.DataFrame, typed: pd.DataFrame,
+                ci_method: str) -> None:
+    """Add the per-centre breakdown to ``summary`` (``centres``) when the patients sheet names
+    a centre for some patient; a single-centre study's summary is left as it was."""
+    table = summarize_centres(patients, typed, method=ci_method)  # type: ignore[arg-type]
+    if len(table):
+        summary["centres"] = [
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in table.astype(object).to_dict("records")]
+
+
+def review_options(reference, ci_method: str, deidentify: bool, salt: str | None) -> dict:
+    """The ``options`` recorded in the provenance."""
+    return {"ci_method": ci_method, "reference": "bundled" if reference is None else "user",
+            "deidentify": bool(deidentify),
+            "salt": ("given" if salt is not None else "random, not recorded")
+            if deidentify else None}
 
 
 def _check_review_options(reference, ci_method, deidentify, salt, progress) -> None:
@@ -486,6 +532,13 @@ def write_result_files(result: StudyResult, folder: Path,
         write_csv(result.findings, folder / "findings.csv")
     if len(result.lesions.columns):
         write_csv(result.lesions, folder / "lesions.csv")
+    write_summary_files(result, folder)
+    if extra is not None:
+        extra(folder, result)
+
+
+def write_summary_files(result: StudyResult, folder: Path) -> None:
+    """Write ``warnings.csv`` and ``summary.json`` into ``folder``."""
     warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
                             columns=["sheet", "row", "column", "value", "message", "severity"])
     warnings["row"] = warnings["row"].astype("Int64")  # 162, not 162.0 beside empty rows
@@ -493,8 +546,6 @@ def write_result_files(result: StudyResult, folder: Path,
     with open(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(result.summary, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
-    if extra is not None:
-        extra(folder, result)
 
 
 def demo_path() -> Path:

@@ -56,7 +56,7 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_published_case_reads_as_its_authors(name, tmp_path):
-    from edxreview import review_study
+    from edxreview._pipeline import review_study
 
     build, expected = CASES[name]
     folder = build("P1").write_csv(tmp_path / "study")

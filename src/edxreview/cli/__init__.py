@@ -102,6 +102,24 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
                    help="language of the report's headings and patient summaries "
                         "(default en; zh = Chinese)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
+    g = p.add_argument_group(
+        "registry scale", "a folder of sheets larger than a few tens of MB, or a partitioned "
+        "dataset (synth --format parquet --partitions N), is reviewed in partitions of patients, "
+        "in parallel; the outputs do not depend on --jobs or --engine")
+    g.add_argument("--partitions", type=int, default=None, metavar="N",
+                   help="split a folder of sheets into N partitions of patients (default: one "
+                        "per 24 MB of input; 1 reviews the study in one piece)")
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes for the partitions (default: all cores)")
+    g.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="local: a process pool on this machine (default); dask: Dask "
+                        "distributed (pip install 'edxreview[dask]')")
+    g.add_argument("--dask-address", default=None, metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://scheduler:8786 (default with "
+                        "--engine dask: a local cluster of --jobs workers)")
+    g.add_argument("--output-format", choices=["csv", "parquet"], default="csv",
+                   help="tables as CSV files (default) or as Parquet datasets, one file per "
+                        "partition (for registries)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,6 +168,14 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
         except PdfUnavailableError as exc:
             _print_error(_console(stderr=True), f"--pdf: {exc}")
             return EXIT_USAGE
+    for name in ("partitions", "jobs"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            _print_error(_console(stderr=True), f"--{name} {value} must be at least 1")
+            return EXIT_USAGE
+    if args.dask_address and args.engine != "dask":
+        _print_error(_console(stderr=True), "--dask-address needs --engine dask")
+        return EXIT_USAGE
     out = args.out if args.out is not None else Path(f"{workbook.stem}-edxreview")
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -166,11 +192,21 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
             done = stages.index(stage) if stage in stages else bar.tasks[0].completed
             bar.update(task, description=stage, completed=done)
 
-        result = review_study(workbook, reference=args.reference, ci_method=args.ci,
-                              progress=progress, deidentify=args.deidentify, salt=args.salt)
-        progress("write outputs and report")
-        write_result_files(result, output.staging, extra=lambda tmp, r: render_report(
-            r, tmp, docx=args.docx, pdf=args.pdf, lang=args.lang))
+        if _partitioned(workbook, args):
+            from .._partition import review_registry
+
+            result = review_registry(
+                workbook, out, args.reference, ci_method=args.ci, partitions=args.partitions,
+                jobs=args.jobs, engine=args.engine, dask_address=args.dask_address,
+                output_format=args.output_format, deidentify=args.deidentify, salt=args.salt,
+                docx=args.docx, pdf=args.pdf, lang=args.lang, progress=progress, output=output)
+        else:
+            result = review_study(workbook, reference=args.reference, ci_method=args.ci,
+                                  progress=progress, deidentify=args.deidentify, salt=args.salt)
+            progress("write outputs and report")
+            write_result_files(result, output.staging,
+                               extra=lambda tmp, r: render_report(
+                                   r, tmp, docx=args.docx, pdf=args.pdf, lang=args.lang))
         output.commit()
         bar.update(task, completed=len(stages))
     if result.study.warnings and not args.quiet:
@@ -182,6 +218,21 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
                   "values.csv, findings.csv, lesions.csv, warnings.csv, report.html, results.xlsx"
                   f"{extra}, figures/)")
     return EXIT_OK
+
+
+def _partitioned(workbook: Path, args) -> bool:
+    """Whether the run goes over partitions of patients (see ``edxreview._partition``): a
+    partitioned dataset, a sheet folder of more than one partition, or an option that needs
+    it (--engine dask, --output-format parquet)."""
+    from .._partition import choose_partitions
+    from ..io._dataset import is_partitioned_dataset
+
+    if is_partitioned_dataset(workbook):
+        return True
+    if not workbook.is_dir():
+        return False
+    return (args.engine == "dask" or args.output_format == "parquet"
+            or choose_partitions(workbook, args.partitions) > 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,8 +250,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_pipeline(args.workbook, args, console)
         if args.command == "validate":
             from ..io import load_study
+            from ..io._dataset import is_partitioned_dataset
 
-            study = load_study(args.workbook)
+            if is_partitioned_dataset(args.workbook):
+                from .._partition import validate_dataset
+
+                study = validate_dataset(args.workbook)
+            else:
+                study = load_study(args.workbook)
             if study.warnings:
                 print_problems(study.warnings, console)
             n_rows = sum(r["read"] for r in study.rows.values())

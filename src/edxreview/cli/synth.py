@@ -20,6 +20,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--partitions", type=int, default=None, metavar="N",
+                   help="with --format parquet: write a dataset partitioned hive-style into N "
+                        "buckets of patients (<sheet>/bucket=K/…parquet; the bucket is a hash "
+                        "of the patient id), which edxreview run reviews bucket by bucket")
+    p.add_argument("--centres", type=int, default=None, metavar="K",
+                   help="add the optional 'centre' column to patients: each patient drawn from "
+                        "K centres (centre-01 … centre-K) of unequal sizes")
     p.add_argument("--margins", choices=["borderline", "clear"], default="borderline",
                    help="borderline (default): values close to the reference limits, on the side "
                         "the scenario needs; clear: every value far from its limit, as in the demo")
@@ -45,11 +52,21 @@ def run(args) -> int:
         err.print(f"[bold red]error:[/] --seed {args.seed} is negative; give a whole number "
                   "from 0 up (default 1)")
         return 2
+    if args.centres is not None and args.centres < 1:
+        err.print(f"[bold red]error:[/] --centres {args.centres} must be at least 1")
+        return 2
+    if args.partitions is not None and (args.partitions < 1 or args.format != "parquet"):
+        err.print("[bold red]error:[/] --partitions needs --format parquet and a number of "
+                  f"buckets of at least 1 (got {args.partitions})")
+        return 2
     t0 = time.perf_counter()
+    if args.partitions is not None:
+        return _run_partitioned(args, console, t0)
     with OutputFolder(args.out, force=args.force, command="synth") as output:
         with console.status(f"generating {args.patients:,} patients…"):
             sheets, truth = generate_cohort(args.seed, n=args.patients,
                                             borderline=args.margins == "borderline")
+            add_centres(sheets["patients"], args.centres, args.seed, 0)
         tmp = output.staging
         with console.status("writing…"):
             for name in SHEET_NAMES:
@@ -63,5 +80,73 @@ def run(args) -> int:
     out: Path = args.out
     rows = sum(len(sheets[n]) for n in SHEET_NAMES)
     console.print(f"{args.patients:,} patients, {rows:,} rows written to {out}/ "
-                  f"({args.format}) in {time.perf_counter() - t0:.1f} s; truth in {out / 'truth.csv'}")
+                  f"({args.format}) in {time.perf_counter() - t0:.1f} s; truth in "
+                  f"{out / 'truth.csv'}")
+    return 0
+
+
+def add_centres(patients, k: int | None, seed: int, part: int) -> None:
+    """Give each patient one of ``k`` centres (a ``centre`` column), centre j drawn with
+    weight j, from its own random stream so that the rest of the registry is unchanged."""
+    if not k:
+        return
+    import numpy as np
+
+    rng = np.random.default_rng([seed, part, 0xCE])
+    weights = np.arange(1, k + 1, dtype=float)
+    draw = rng.choice(k, size=len(patients), p=weights / weights.sum())
+    patients["centre"] = np.char.mod("centre-%02d", draw + 1).astype(object)
+
+
+#: patients generated at a time for a partitioned registry, so that a million patients are
+#: written in the memory of a hundred thousand
+CHUNK_PATIENTS = 100_000
+
+
+def _run_partitioned(args, console, t0: float) -> int:
+    """Write a hive-partitioned dataset, generating at most :data:`CHUNK_PATIENTS` at a time.
+
+    A registry of up to that many patients is the cohort ``--seed`` gives in one piece; a
+    larger one is made of parts of that size, part ``k`` drawn from the seed sequence
+    ``(seed, k)`` and its ids prefixed ``R<k>-`` so that they stay unique.
+    """
+    import numpy as np
+
+    from .._output import OutputFolder
+    from .._tables import neutralize_formulas
+    from ..io._dataset import write_partitioned
+    from ..synth import generate_cohort
+    from ..synth._generate import SHEET_NAMES
+
+    n_parts = -(-args.patients // CHUNK_PATIENTS)
+    rows = 0
+    first = {name: 2 for name in SHEET_NAMES}
+    with OutputFolder(args.out, force=args.force, command="synth") as output:
+        tmp = output.staging
+        truth_path = tmp / "truth.csv"
+        for part in range(n_parts):
+            n = min(CHUNK_PATIENTS, args.patients - part * CHUNK_PATIENTS)
+            with console.status(f"generating patients {part * CHUNK_PATIENTS + 1:,}–"
+                                f"{part * CHUNK_PATIENTS + n:,} of {args.patients:,}…"):
+                seed = args.seed if n_parts == 1 else np.random.default_rng([args.seed, part])
+                sheets, truth = generate_cohort(seed, n=n,
+                                                borderline=args.margins == "borderline")
+                add_centres(sheets["patients"], args.centres, args.seed, part)
+            if n_parts > 1:
+                prefix = f"R{part:03d}-"
+                for frame in (*sheets.values(), truth):
+                    frame["patient_id"] = prefix + frame["patient_id"].astype(str)
+            with console.status("writing…"):
+                write_partitioned({name: sheets[name] for name in SHEET_NAMES}, tmp,
+                                  args.partitions, first_rows=first, part=part)
+                neutralize_formulas(truth).to_csv(truth_path, index=False, lineterminator="\n",
+                                                  mode="a", header=part == 0)
+            for name in SHEET_NAMES:
+                first[name] += len(sheets[name])
+                rows += len(sheets[name])
+            del sheets, truth
+        output.commit()
+    console.print(f"{args.patients:,} patients, {rows:,} rows written to {args.out}/ (parquet, "
+                  f"{args.partitions} partitions) in {time.perf_counter() - t0:.1f} s; truth in "
+                  f"{args.out / 'truth.csv'}")
     return 0

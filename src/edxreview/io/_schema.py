@@ -59,6 +59,9 @@ SHEETS: dict[str, Sheet] = {
             Column("weakness", "bool"),
             Column("atrophy", "bool"),
             Column("hyporeflexia", "bool"),
+            # optional: the centre that examined the patient, in a multi-centre registry (a
+            # per-centre breakdown and forest plot are reported when it is filled)
+            Column("centre", "text"),
         ), required=True, description="one row per patient"),
         Sheet("ncs_motor", (
             Column("patient_id", "id", True),

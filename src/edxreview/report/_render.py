@@ -20,6 +20,7 @@ from ..knowledge import load_anatomy
 from . import _figures
 from ._edx import edx_pages, format_number, load_layout, temperatures
 from ._summary import load_labels, reasoning_tables, summarize_patients
+from ._centres import centre_figures, centre_sheets
 from ._excel import write_workbook
 from ._frames import isin, split_records
 from ._methods import describe_classifications, describe_reference, describe_rules, status_text
@@ -34,6 +35,9 @@ MAX_PATIENT_PAGES = 500
 FIGURE_FORMATS: tuple[str, ...] = ("svg", "png", "pdf")
 #: above this many patients no report.pdf is written (even when asked for)
 PDF_MAX_PATIENTS = PATIENT_PAGE_THRESHOLD
+#: warnings written to results.xlsx for a registry reviewed in partitions (all are in
+#: warnings.csv)
+MAX_REGISTRY_WARNINGS = 10_000
 
 _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
                   "ncs_abnormal_without_denervation", "lmn_involvement",
@@ -304,8 +308,8 @@ def build_context(result, figures: dict[str, dict[str, Any]],
         paged = patients[flagged].head(MAX_PATIENT_PAGES)
         page_note = (f"{len(patients)} patients: pages are shown only for patients with "
                      f"denervation on EMG or neuropathy on NCS ({int(flagged.sum())}), "
-                     f"the first {len(paged)} of them. Every patient is in patients.csv and "
-                     "results.xlsx.")
+                     f"the first {len(paged)} of them. Every patient is in patients.csv"
+                     + ("." if getattr(result, "overview", None) else " and results.xlsx."))
     else:
         paged = patients
         page_note = ""
@@ -361,21 +365,28 @@ def build_context(result, figures: dict[str, dict[str, Any]],
         "tables": [t | {"status_text": status_text(t.get("status"))}
                    for t in prov.get("tables", [])],
         "reference_meta": getattr(result.reference, "meta", {}),
-        "reference_basis": describe_reference(result.reference, result.values),
+        "reference_basis": describe_reference(result.reference, _every_row(result, "values")),
         "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
         "ci_methods": CI_METHODS, "words": load_labels(lang),
     }
+
+
+def _every_row(result, name: str) -> pd.DataFrame:
+    """Every row of a table, for counting: a review run over partitions keeps the counted
+    columns of every row in ``result.overview`` and full rows only for the patients shown."""
+    return getattr(result, "overview", {}).get(name, getattr(result, name))
 
 
 def study_figures(result) -> dict[str, Any]:
     """The report's figures as matplotlib ``Figure`` objects, by key (see
     :meth:`StudyResult.figures`)."""
     inc = result.patients[result.patients["included"].astype(bool)]
+    muscles, nerves = _every_row(result, "muscles"), _every_row(result, "nerves")
     return {
         "overlap": _figures.plot_overlap(inc, result.mri_lesions),
-        "segmental_map": _figures.plot_segmental_map(inc, result.muscles, result.mri_lesions),
-        "muscles": _figures.plot_muscle_findings(result.muscles),
-        "nerves": _figures.plot_nerve_findings(result.nerves),
+        "segmental_map": _figures.plot_segmental_map(inc, muscles, result.mri_lesions),
+        "muscles": _figures.plot_muscle_findings(muscles),
+        "nerves": _figures.plot_nerve_findings(nerves),
     }
 
 
@@ -413,12 +424,15 @@ def make_figures(result, objects: dict[str, Any] | None = None) \
     captions = figure_captions(result)
     svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")))}
     svgs.update({k: _figures.figure_svg(f, k) for k, f in objects.items()})
+    for key, (title, svg, caption) in centre_figures(result).items():   # SVG only
+        svgs[key] = svg
+        captions[key] = (title, caption)
     out = {}
     for key, svg in svgs.items():
         title, caption = captions[key]
         out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
                     "file": f"figures/{key}.svg",
-                    "formats": "SVG" if key == "flow" else "SVG, PNG (300 dpi) and PDF",
+                    "formats": ("SVG" if key not in objects else "SVG, PNG (300 dpi) and PDF"),
                     "inline": Markup(_figures.inline_svg(svg))}
     return out, _figures.segmental_map_note(
         result.patients[result.patients["included"].astype(bool)])
@@ -465,14 +479,28 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
                 notes[name] = (f"rows of the {len(keep)} patients with a page only "
                                f"({len(detail[name])} of {len(frame)}); every row is in the "
                                f"CSV files")
+    patients = result.patients
+    if getattr(result, "overview", None) and len(patients) > PATIENT_PAGE_THRESHOLD:
+        # a registry reviewed in partitions: a million rows would take Excel's limit and
+        # many minutes to write; the patients with a page, as for the detail tables
+        keep = pd.Index(context["paged_ids"])
+        patients = patients[isin(patients["patient_id"], keep)]
+        notes["patients"] = (f"the {len(patients)} patients with a page only (of "
+                             f"{len(result.patients)}); every patient is in patients.csv")
+    warnings = result.study.warnings
+    if getattr(result, "overview", None) and len(warnings) > MAX_REGISTRY_WARNINGS:
+        notes["warnings"] = (f"the first {MAX_REGISTRY_WARNINGS} of {len(warnings)} warnings; "
+                             "every warning is in warnings.csv")
+        warnings = warnings[:MAX_REGISTRY_WARNINGS]
     sheets = {
         "results": results_table(result), "flow": flow_frame, "table1": t1_frame,
-        "patients": result.patients, **detail,
+        "patients": patients, **detail,
         "rows": pd.DataFrame(context["rows_accounting"]).astype(
             {"rejected_reasons": str}, errors="ignore"),
-        "warnings": _warnings_table(result.study.warnings),
+        "warnings": _warnings_table(warnings),
         "reference_tables": tables, "rules": pd.DataFrame(context["rules"]),
         "reference_limits": result.reference.limits, "provenance": info,
+        **centre_sheets(result),
     }
     return sheets
 
@@ -536,7 +564,8 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     figures, _ = make_figures(result, objects)
     if html:
         (out / "figures").mkdir(parents=True, exist_ok=True)
-        (out / figures["flow"]["file"]).write_text(figures["flow"]["svg"], encoding="utf-8")
+        for key in figures.keys() - objects.keys():          # drawn as SVG text (flow, centres)
+            (out / figures[key]["file"]).write_text(figures[key]["svg"], encoding="utf-8")
         for key, fig in objects.items():
             _figures.save_figure(fig, out / "figures" / key, key, figures[key]["svg"],
                                  formats=FIGURE_FORMATS)

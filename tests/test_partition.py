@@ -1,0 +1,311 @@
+"""Registry scale: patient-partitioned datasets, the review over partitions, workers, engines."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from edxreview._pipeline import review_study
+from edxreview._partition import review_registry
+from edxreview.cli import main
+from edxreview.io._dataset import (dataset_buckets, is_partitioned_dataset, partition_folder,
+                                   read_partition)
+
+FLAGS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
+         "ncs_abnormal_without_denervation", "lmn_involvement", "lmn_with_corresponding_mri"]
+SHEETS = ["patients", "ncs_motor", "ncs_sensory", "f_waves", "blink_reflex", "emg", "mri"]
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    root = tmp_path_factory.mktemp("partitioned")
+    assert main(["synth", "--patients", "100", "--seed", "5", "--out", str(root / "csv"),
+                 "-q"]) == 0
+    assert main(["synth", "--patients", "100", "--seed", "5", "--out", str(root / "dataset"),
+                 "--format", "parquet", "--partitions", "3", "-q"]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def single(registry, tmp_path_factory):
+    """The registry reviewed in one piece, as every study below the partition size is."""
+    out = tmp_path_factory.mktemp("single") / "out"
+    assert main(["run", str(registry / "csv"), "--out", str(out), "--partitions", "1",
+                 "-q"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def partitioned(registry, tmp_path_factory):
+    out = tmp_path_factory.mktemp("parts") / "out"
+    assert main(["run", str(registry / "csv"), "--out", str(out), "--partitions", "4",
+                 "--jobs", "1", "-q"]) == 0
+    return out
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of an output folder; summary.json without the time it was written."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            data = p.read_bytes()
+            if p.name == "summary.json":
+                summary = json.loads(data)
+                summary["provenance"].pop("generated_at")
+                data = json.dumps(summary).encode()
+            out[p.relative_to(folder).as_posix()] = data
+    return out
+
+
+def test_synth_writes_a_hive_partitioned_dataset(registry):
+    dataset = registry / "dataset"
+    assert is_partitioned_dataset(dataset) and not is_partitioned_dataset(registry / "csv")
+    assert dataset_buckets(dataset) == [0, 1, 2]
+    assert sorted(p.name for p in (dataset / "emg").iterdir()) == [
+        "bucket=0", "bucket=1", "bucket=2"]
+    assert (dataset / "truth.csv").is_file()
+
+
+def test_every_patient_is_in_one_bucket_on_every_sheet(registry):
+    seen: dict[str, int] = {}
+    for bucket in dataset_buckets(registry / "dataset"):
+        raw = read_partition(registry / "dataset", bucket)
+        for sheet in SHEETS:
+            for pid in raw.sheets[sheet]["patient_id"].unique():
+                assert seen.setdefault(pid, bucket) == bucket, (sheet, pid)
+    assert len(seen) == 100
+
+
+def test_partition_rows_keep_their_row_in_the_sheet(registry, tmp_path):
+    """A problem found in a bucket must name the row a user sees in the sheet."""
+    partition_folder(registry / "csv", tmp_path, 3)
+    source = pd.read_csv(registry / "csv" / "emg.csv", dtype=str, keep_default_na=False)
+    for bucket in dataset_buckets(tmp_path):
+        emg = read_partition(tmp_path, bucket).sheets["emg"]
+        expected = source.iloc[emg["_row"].to_numpy() - 2].reset_index(drop=True)
+        pd.testing.assert_frame_equal(emg.drop(columns="_row"), expected, check_dtype=False)
+
+
+def test_ids_with_stray_spaces_fall_in_the_bucket_of_their_patient(tmp_path):
+    """Validation strips ids; the bucket must be that of the stripped id, or a patient's rows
+    would be split over buckets and reported as unknown."""
+    from edxreview.io._dataset import write_partitioned
+
+    frames = {"patients": pd.DataFrame({"patient_id": [f"P{i}" for i in range(40)]}),
+              "emg": pd.DataFrame({"patient_id": [f" P{i}\u200b " for i in range(40)]})}
+    write_partitioned(frames, tmp_path, 4)
+    for bucket in dataset_buckets(tmp_path):
+        raw = read_partition(tmp_path, bucket)
+        ids = set(raw.sheets["patients"]["patient_id"])
+        assert {s.strip().replace("\u200b", "") for s in raw.sheets["emg"]["patient_id"]} <= ids
+
+
+def test_partitioned_review_gives_the_single_review_results(single, partitioned):
+    a = json.loads((single / "summary.json").read_text())
+    b = json.loads((partitioned / "summary.json").read_text())
+    assert a["measures"] == b["measures"]
+    assert a["rows"] == b["rows"] and a["warnings"] == b["warnings"]
+    assert b["provenance"]["options"]["partitions"] == 4
+    assert a["provenance"]["input_sha256"] == b["provenance"]["input_sha256"]
+    # the per-patient table and the report's patients follow the patients sheet
+    assert (single / "patients.csv").read_bytes() == (partitioned / "patients.csv").read_bytes()
+    for name in ("patients", "muscles", "nerves", "values", "findings", "lesions", "warnings"):
+        x = pd.read_csv(single / f"{name}.csv", dtype=str, keep_default_na=False)
+        y = pd.read_csv(partitioned / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert list(x.columns) == list(y.columns), name
+        key = list(x.columns)
+        pd.testing.assert_frame_equal(x.sort_values(key).reset_index(drop=True),
+                                      y.sort_values(key).reset_index(drop=True), obj=name)
+
+
+def test_rows_in_equal_rows_used_plus_rejected_across_partitions(partitioned, registry):
+    rows = json.loads((partitioned / "summary.json").read_text())["rows"]
+    for sheet in SHEETS:
+        source = pd.read_csv(registry / "csv" / f"{sheet}.csv", dtype=str)
+        r = rows[sheet]
+        assert r["read"] == len(source) == r["used"] + r["rejected"], sheet
+
+
+def test_report_figures_count_every_row(single, partitioned):
+    """The figures come from the counted columns of every partition, not from the rows of
+    the patients shown: they are the single review's figures."""
+    for name in ("muscles", "nerves", "overlap"):
+        assert (single / "figures" / f"{name}.svg").read_bytes() == \
+            (partitioned / "figures" / f"{name}.svg").read_bytes(), name
+    # the same marks, drawn in bucket order
+    a, b = ((out / "figures" / "segmental_map.svg").read_text().split(">")
+            for out in (single, partitioned))
+    assert sorted(a) == sorted(b)
+
+
+def test_agreement_with_the_generator_truth(partitioned, registry):
+    truth = pd.read_csv(registry / "csv" / "truth.csv", dtype=str).set_index("patient_id")
+    got = pd.read_csv(partitioned / "patients.csv", dtype=str).set_index("patient_id")
+    for col in FLAGS:
+        assert (got[col] == truth.loc[got.index, col]).all(), col
+
+
+@pytest.mark.slow
+def test_jobs_do_not_change_a_byte(registry, partitioned, tmp_path):
+    out = tmp_path / "jobs2"
+    assert main(["run", str(registry / "csv"), "--out", str(out), "--partitions", "4",
+                 "--jobs", "2", "-q"]) == 0
+    assert _files(out) == _files(partitioned)
+
+
+def test_the_dataset_is_reviewed_bucket_by_bucket(registry, single, tmp_path):
+    out = tmp_path / "ds"
+    review_registry(registry / "dataset", out, jobs=1, report=False)
+    a = json.loads((single / "summary.json").read_text())
+    b = json.loads((out / "summary.json").read_text())
+    assert a["measures"] == b["measures"] and a["rows"] == b["rows"]
+    assert b["provenance"]["options"]["partitions"] == 3
+    assert b["provenance"]["input_format"] == "parquet"
+
+
+def test_parquet_output_is_a_dataset_of_the_same_rows(registry, partitioned, tmp_path):
+    out = tmp_path / "pq"
+    review_registry(registry / "csv", out, partitions=4, jobs=1, output_format="parquet",
+                    report=False)
+    values = pd.read_parquet(out / "values")
+    assert sorted(p.name for p in (out / "values").iterdir())[0] == "part-00000.parquet"
+    csv = pd.read_csv(partitioned / "values.csv", dtype=str, keep_default_na=False)
+    assert len(values) == len(csv)
+    assert list(values["patient_id"]) == list(csv["patient_id"])
+    patients = pd.read_parquet(out / "patients.parquet")
+    assert list(patients["patient_id"]) == list(
+        pd.read_csv(partitioned / "patients.csv", dtype=str)["patient_id"])
+
+
+def test_small_studies_stay_in_one_piece(registry):
+    from edxreview import demo_path
+    from edxreview._partition import choose_partitions
+
+    assert choose_partitions(demo_path(), None) == 1
+    assert choose_partitions(registry / "csv", None) == 1
+    assert choose_partitions(registry / "csv", 5) == 5
+    assert choose_partitions(registry / "dataset", 1) == 3   # a dataset keeps its buckets
+
+
+def test_demo_in_partitions_derives_the_published_counts(tmp_path):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--partitions", "3", "--jobs", "1",
+                 "-q"]) == 0
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert [m["n"] for m in summary["measures"].values()] == [13, 7, 4, 2, 9, 4]
+    assert summary["n_patients"] == 59
+
+
+def test_a_problem_in_one_partition_stops_the_run_located(registry, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for p in (registry / "csv").glob("*.csv"):
+        (bad / p.name).write_bytes(p.read_bytes())
+    emg = pd.read_csv(bad / "emg.csv", dtype=str, keep_default_na=False)
+    emg.loc[10, "fibs"] = "lots"
+    emg.to_csv(bad / "emg.csv", index=False, lineterminator="\n")
+    out = tmp_path / "out"
+    assert main(["run", str(bad), "--out", str(out), "--partitions", "3", "--jobs", "1",
+                 "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "1 error(s)" in err
+    assert "error: sheet 'emg', row 12" in err and "'lots'" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--jobs", "0"], "--jobs 0 must be at least 1"),
+    (["--partitions", "0"], "--partitions 0 must be at least 1"),
+    (["--dask-address", "tcp://localhost:1"], "--dask-address needs --engine dask"),
+], ids=["no jobs", "no partitions", "address without dask"])
+def test_wrong_usage_exits_2(registry, tmp_path, capsys, argv, message):
+    assert main(["run", str(registry / "csv"), "--out", str(tmp_path / "o"), *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_synth_partitions_need_parquet(tmp_path, capsys):
+    assert main(["synth", "--patients", "5", "--out", str(tmp_path / "x"),
+                 "--partitions", "2"]) == 2
+    assert "--partitions needs --format parquet" in capsys.readouterr().err
+
+
+def test_review_study_is_unchanged_for_a_sheet_folder(registry):
+    """The in-memory API still reviews a folder in one piece."""
+    result = review_study(registry / "csv")
+    assert not result.overview and len(result.values) > len(result.patients)
+
+
+@pytest.mark.slow
+def test_dask_engine_gives_the_local_engine_bytes(registry, partitioned, tmp_path):
+    """The same partition function on a Dask cluster of two worker processes."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        out = tmp_path / "dask"
+        assert main(["run", str(registry / "csv"), "--out", str(out), "--partitions", "4",
+                     "--engine", "dask", "--dask-address", cluster.scheduler_address,
+                     "-q"]) == 0
+    assert _files(out) == _files(partitioned)
+
+
+# -- multi-centre registries ----------------------------------------------------------------
+
+def test_wilson_interval_of_one_centre_matches_r():
+    """3 of 10: R prop.test(3, 10, correct = FALSE)$conf.int = 0.1077913, 0.6032219."""
+    from edxreview.cohort._centres import summarize_centres
+
+    patients = pd.DataFrame({"patient_id": [f"P{i}" for i in range(10)], "included": True,
+                             **{c: [i < 3 for i in range(10)] for c in FLAGS}})
+    centres = pd.DataFrame({"patient_id": patients["patient_id"], "centre": "A"})
+    table = summarize_centres(patients, centres)
+    row = table[table["measure"] == "emg_denervation"].iloc[0]
+    assert (row["n"], row["denominator"], row["percent"]) == (3, 10, 30.0)
+    assert (row["ci95_low"], row["ci95_high"]) == (10.8, 60.3)
+
+
+def test_no_centre_column_no_breakdown():
+    from edxreview.cohort._centres import summarize_centres
+
+    patients = pd.DataFrame({"patient_id": ["P1"], "included": [True],
+                             **{c: [False] for c in FLAGS}})
+    assert summarize_centres(patients, pd.DataFrame({"patient_id": ["P1"]})).empty
+    assert summarize_centres(patients, pd.DataFrame({"patient_id": ["P1"],
+                                                     "centre": [None]})).empty
+
+
+@pytest.fixture(scope="module")
+def centres(tmp_path_factory):
+    root = tmp_path_factory.mktemp("centres")
+    assert main(["synth", "--patients", "90", "--seed", "8", "--centres", "3", "--out",
+                 str(root / "csv"), "-q"]) == 0
+    return root
+
+
+@pytest.mark.parametrize("partitions", ["1", "3"], ids=["in one piece", "in partitions"])
+def test_per_centre_breakdown_and_forest_plot(centres, tmp_path, partitions):
+    out = tmp_path / "out"
+    assert main(["run", str(centres / "csv"), "--out", str(out), "--partitions", partitions,
+                 "--jobs", "1", "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    table = pd.DataFrame(summary["centres"])
+    assert sorted(table["centre"].unique()) == ["centre-01", "centre-02", "centre-03"]
+    for key, m in summary["measures"].items():
+        rows = table[table["measure"] == key]
+        assert rows["n"].sum() == m["n"] and rows["denominator"].sum() == m["denominator"]
+    svg = (out / "figures" / "centres.svg").read_text()
+    assert "centre-02" in svg
+    assert "Findings by centre" in (out / "report.html").read_text()
+    import openpyxl
+
+    assert "centres" in openpyxl.load_workbook(out / "results.xlsx", read_only=True).sheetnames
+    patients = pd.read_csv(centres / "csv" / "patients.csv")
+    assert "centre" in patients.columns
+    assert not any("centre" in str(w) for w in
+                   pd.read_csv(out / "warnings.csv", dtype=str)["column"].dropna())
+
+
+def test_validate_reads_a_dataset_bucket_by_bucket(registry, capsys):
+    assert main(["validate", str(registry / "dataset")]) == 0
+    assert "valid: 100 patients" in capsys.readouterr().out
