@@ -7,7 +7,7 @@ The public API is :func:`review` (a study workbook in, a :class:`StudyResult` ou
 Modules whose names start with an underscore are private.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from ._compat import private_names  # noqa: E402
 from ._errors import (  # noqa: E402
