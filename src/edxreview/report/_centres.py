@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ._figures import OKABE_ITO  # noqa: E402
+
 #: centres drawn in the forest plot (the largest ones, by included patients)
 MAX_CENTRES = 40
 _RC = {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
@@ -61,7 +63,7 @@ def plot_centre_forest(table: pd.DataFrame, summary: dict[str, Any]) -> tuple[st
                         ecolor="#7f8c8d", markersize=4, capsize=2, linewidth=1)
             cohort = summary.get("measures", {}).get(key, {}).get("percent")
             if cohort is not None:
-                ax.axvline(cohort, color="#c0392b", linestyle="--", linewidth=1)
+                ax.axvline(cohort, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1)
             ax.set_xlim(0, 100)
             label = str(part["label"].dropna().iloc[0]) if part["label"].notna().any() else key
             ax.set_title("\n".join(textwrap.wrap(label, 24)), fontsize=8)
