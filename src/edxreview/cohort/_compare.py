@@ -9,7 +9,10 @@ with the name of the test that produced it, so the report can name it in a footn
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -29,8 +32,15 @@ TEST_NAMES = {
 
 #: r×c tables above this many observations use chi-squared (exact enumeration grows too fast)
 _FISHER_RXC_MAX_N = 2000
-#: fewer values than this in a group are treated as not shown to be normal
-_MIN_NORMAL_N = 8
+
+
+@lru_cache(maxsize=1)
+def test_settings() -> dict:
+    """The ``[tests]`` section of ``knowledge/data/statistics.toml``: how a test is chosen
+    (expected-count rule, normality check), each a declared convention with its reason."""
+    text = resources.files("edxreview.knowledge.data").joinpath("statistics.toml").read_text(
+        "utf-8")
+    return tomllib.loads(text)["tests"]
 
 
 @dataclass(frozen=True)
@@ -106,12 +116,13 @@ def compare_categorical(table: pd.DataFrame | np.ndarray) -> Comparison:
         return _NONE
     n = counts.sum()
     expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / n
-    small = bool((expected < 5).any())
+    below = test_settings()["fisher_expected_below"]
+    small = bool((expected < below).any())
     if small and (counts.shape == (2, 2) or n <= _FISHER_RXC_MAX_N):
         res = stats.fisher_exact(counts.astype(int))
         return Comparison("fisher", float(res.pvalue))
     res = stats.chi2_contingency(counts, correction=False)
-    note = "expected counts below 5" if small else ""
+    note = f"expected counts below {below}" if small else ""
     return Comparison("chi2", float(res.pvalue), note)
 
 
@@ -121,12 +132,13 @@ def is_skewed(values: pd.Series | np.ndarray) -> bool:
     True when it has fewer than 8 values, or its Shapiro–Wilk test gives p < 0.05
     (on at most 5000 values, the test's valid range), or it is constant.
     """
+    settings = test_settings()
     x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
-    if len(x) < _MIN_NORMAL_N or np.ptp(x) == 0:
+    if len(x) < settings["normality_min_n"] or np.ptp(x) == 0:
         return True
-    if len(x) > 5000:
-        x = np.sort(x)[np.linspace(0, len(x) - 1, 5000).astype(int)]
-    return bool(stats.shapiro(x).pvalue < 0.05)
+    if len(x) > settings["shapiro_max_n"]:
+        x = np.sort(x)[np.linspace(0, len(x) - 1, settings["shapiro_max_n"]).astype(int)]
+    return bool(stats.shapiro(x).pvalue < settings["normality_alpha"])
 
 
 def compare_continuous(*groups: pd.Series | np.ndarray, skewed: bool | None = None) -> Comparison:

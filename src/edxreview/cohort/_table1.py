@@ -13,7 +13,8 @@ import pandas as pd
 from .._check import check_type
 from .._errors import InvalidParameterError
 from ..io._schema import ANTIBODY_VALUES, SEX_VALUES
-from ._compare import TEST_NAMES, Comparison, compare_categorical, compare_continuous, is_skewed
+from ._compare import (TEST_NAMES, Comparison, compare_categorical, compare_continuous, is_skewed,
+                       test_settings)
 
 #: characteristics shown in Table 1: column → (label, kind, unit)
 TABLE1_VARIABLES: dict[str, tuple[str, str, str]] = {
@@ -271,122 +272,126 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
     masks = {labels[0]: g.to_numpy(), labels[1]: ~g.to_numpy()}
     n_groups = {k: int(v.sum()) for k, v in masks.items()}
     minimum = int(table1_settings()["min_group_n"])
-    too_few = Comparison("", float("nan"),
-                         f"a group has fewer than {minimum} patients with a recorded value")
-    rows: list[dict] = []
-    used_tests: set[str] = set()
-    any_skewed = any_normal = False
-    base = {"overall": "", labels[0]: "", labels[1]: ""}
-    rows.append({"variable": "n", "label": "Patients, n", "level": "", "overall":
-                 str(len(g)), labels[0]: str(n_groups[labels[0]]),
-                 labels[1]: str(n_groups[labels[1]]), "missing": "", "p_value": "",
-                 "test": "", "stat": ""})
+    rows: list[dict] = [{"variable": "n", "label": "Patients, n", "level": "",
+                         "overall": str(len(g)), labels[0]: str(n_groups[labels[0]]),
+                         labels[1]: str(n_groups[labels[1]]), "missing": "", "p_value": "",
+                         "test": "", "stat": ""}]
     for col, (label, kind, unit) in variables.items():
         if col not in characteristics.columns:
             continue
-        s = characteristics[col]
         shown = f"{label}, {unit}" if unit else label
         if kind == "continuous":
-            x = pd.to_numeric(s, errors="coerce")
-            n_missing = int(x.isna().sum())
-            if x.notna().sum() == 0:
-                rows.append({"variable": col, "label": shown, "level": "", **dict.fromkeys(
-                    base, "—"), "missing": str(n_missing), "p_value": "", "test": "",
-                    "stat": "not recorded"})
-                continue
-            parts = [x[m].dropna() for m in masks.values()]
-            skewed = any(is_skewed(p) for p in parts if len(p)) or is_skewed(x)
-            cmp = (too_few if _small_groups(parts, minimum)
-                   else compare_continuous(*parts, skewed=skewed))
-            any_skewed |= skewed
-            any_normal |= not skewed
+            rows.append(_continuous_row(col, shown, characteristics[col], masks, minimum))
+        else:
+            rows.extend(_categorical_rows(col, shown, kind, characteristics[col], g, labels,
+                                          minimum))
+    frame = _finish_frame(rows)
+    return Table1(frame, n_groups, _table1_notes(frame, minimum))
 
-            def summary(v: pd.Series) -> str:
-                v = v.dropna()
-                if not len(v):
-                    return "—"
-                if skewed:
-                    q1, med, q3 = np.percentile(v, [25, 50, 75])
-                    return f"{_fmt_num(med)} [{_fmt_num(q1)}, {_fmt_num(q3)}]"
-                sd = v.std(ddof=1) if len(v) > 1 else float("nan")
-                return f"{_fmt_num(v.mean())} ({_fmt_num(sd)})"
 
-            if cmp.test:
-                used_tests.add(cmp.test)
-            rows.append({"variable": col, "label": shown, "level": "",
-                         "overall": summary(x),
-                         **{k: summary(x[m]) for k, m in masks.items()},
-                         "missing": str(n_missing), "p_value": format_p(cmp.p_value),
-                         "test": cmp.test, "stat": "median [Q1, Q3]" if skewed else "mean (SD)",
-                         "not_tested": cmp.note if cmp is too_few else ""})
-            continue
-        cat = _as_category(s)
-        n_missing = int(cat.isna().sum())
-        present = cat.dropna()
-        if not len(present):
-            rows.append({"variable": col, "label": shown, "level": "", **dict.fromkeys(
-                base, "—"), "missing": str(n_missing), "p_value": "", "test": "",
-                "stat": "not recorded"})
-            continue
-        known = TABLE1_LEVELS.get(col, [])
-        levels = known + sorted(set(present.unique()) - set(known), key=lambda v: (
-            _LEVEL_ORDER.index(v) if v in _LEVEL_ORDER else len(_LEVEL_ORDER), v))
-        counts = pd.crosstab(cat, g).reindex(index=levels, columns=[True, False], fill_value=0)
-        per_group = counts.sum(axis=0).to_numpy()
-        cmp = (too_few if min(per_group) < minimum
-               else compare_categorical(counts.to_numpy()))
-        if cmp.test:
-            used_tests.add(cmp.test)
-        totals = {"overall": int(counts.to_numpy().sum()),
-                  labels[0]: int(counts[True].sum()), labels[1]: int(counts[False].sum())}
-        shown_levels = ["yes"] if kind == "binary" and set(levels) <= {"yes", "no"} else levels
-        header = {"variable": col, "label": shown, "level": "", "missing": str(n_missing),
-                  "p_value": format_p(cmp.p_value), "test": cmp.test, "stat": "n (%)",
-                  "note": "" if cmp is too_few else cmp.note,
-                  "not_tested": cmp.note if cmp is too_few else ""}
-        if kind == "binary" and shown_levels == ["yes"]:
-            level_counts = {"overall": int(counts.loc["yes"].sum()) if "yes" in counts.index
-                            else 0,
-                            labels[0]: int(counts.loc["yes", True]) if "yes" in counts.index
-                            else 0,
-                            labels[1]: int(counts.loc["yes", False]) if "yes" in counts.index
-                            else 0}
-            rows.append({**header, **{k: _n_pct(level_counts[k], totals[k])
-                                      for k in level_counts}})
-            continue
-        rows.append({**header, **base})
-        for lev in shown_levels:
-            c = {"overall": int(counts.loc[lev].sum()), labels[0]: int(counts.loc[lev, True]),
-                 labels[1]: int(counts.loc[lev, False])}
-            rows.append({"variable": col, "label": "", "level": str(lev),
-                         **{k: _n_pct(c[k], totals[k]) for k in c}, "missing": "",
-                         "p_value": "", "test": "", "stat": ""})
+def _too_few(minimum: int) -> Comparison:
+    return Comparison("", float("nan"),
+                      f"a group has fewer than {minimum} patients with a recorded value")
+
+
+def _not_recorded(col: str, shown: str, n_missing: int, groups) -> dict:
+    return {"variable": col, "label": shown, "level": "",
+            **dict.fromkeys(["overall", *groups], "—"), "missing": str(n_missing),
+            "p_value": "", "test": "", "stat": "not recorded"}
+
+
+def _continuous_row(col: str, shown: str, s: pd.Series, masks: dict[str, np.ndarray],
+                    minimum: int) -> dict:
+    """One row: mean (SD) or median [Q1, Q3] per group, with Welch or Mann–Whitney."""
+    x = pd.to_numeric(s, errors="coerce")
+    n_missing = int(x.isna().sum())
+    if x.notna().sum() == 0:
+        return _not_recorded(col, shown, n_missing, masks)
+    parts = [x[m].dropna() for m in masks.values()]
+    skewed = any(is_skewed(p) for p in parts if len(p)) or is_skewed(x)
+    too_few = _small_groups(parts, minimum)
+    cmp = _too_few(minimum) if too_few else compare_continuous(*parts, skewed=skewed)
+
+    def summary(v: pd.Series) -> str:
+        v = v.dropna()
+        if not len(v):
+            return "—"
+        if skewed:
+            q1, med, q3 = np.percentile(v, [25, 50, 75])
+            return f"{_fmt_num(med)} [{_fmt_num(q1)}, {_fmt_num(q3)}]"
+        sd = v.std(ddof=1) if len(v) > 1 else float("nan")
+        return f"{_fmt_num(v.mean())} ({_fmt_num(sd)})"
+
+    return {"variable": col, "label": shown, "level": "", "overall": summary(x),
+            **{k: summary(x[m]) for k, m in masks.items()},
+            "missing": str(n_missing), "p_value": format_p(cmp.p_value), "test": cmp.test,
+            "stat": "median [Q1, Q3]" if skewed else "mean (SD)",
+            "not_tested": cmp.note if too_few else ""}
+
+
+def _categorical_rows(col: str, shown: str, kind: str, s: pd.Series, g: pd.Series,
+                      labels: tuple[str, str], minimum: int) -> list[dict]:
+    """A header row with the test, then n (%) per level (a yes/no variable: one row)."""
+    cat = _as_category(s)
+    n_missing = int(cat.isna().sum())
+    present = cat.dropna()
+    if not len(present):
+        return [_not_recorded(col, shown, n_missing, labels)]
+    known = TABLE1_LEVELS.get(col, [])
+    levels = known + sorted(set(present.unique()) - set(known), key=lambda v: (
+        _LEVEL_ORDER.index(v) if v in _LEVEL_ORDER else len(_LEVEL_ORDER), v))
+    counts = pd.crosstab(cat, g).reindex(index=levels, columns=[True, False], fill_value=0)
+    too_few = min(counts.sum(axis=0).to_numpy()) < minimum
+    cmp = _too_few(minimum) if too_few else compare_categorical(counts.to_numpy())
+    totals = {"overall": int(counts.to_numpy().sum()),
+              labels[0]: int(counts[True].sum()), labels[1]: int(counts[False].sum())}
+
+    def level_cells(lev) -> dict[str, str]:
+        c = ({"overall": int(counts.loc[lev].sum()), labels[0]: int(counts.loc[lev, True]),
+              labels[1]: int(counts.loc[lev, False])} if lev in counts.index
+             else dict.fromkeys(totals, 0))
+        return {k: _n_pct(c[k], totals[k]) for k in c}
+
+    header = {"variable": col, "label": shown, "level": "", "missing": str(n_missing),
+              "p_value": format_p(cmp.p_value), "test": cmp.test, "stat": "n (%)",
+              "note": "" if too_few else cmp.note, "not_tested": cmp.note if too_few else ""}
+    if kind == "binary" and set(levels) <= {"yes", "no"}:
+        return [{**header, **level_cells("yes")}]
+    return [{**header, **dict.fromkeys(["overall", *labels], "")}] + [
+        {"variable": col, "label": "", "level": str(lev), **level_cells(lev), "missing": "",
+         "p_value": "", "test": "", "stat": ""} for lev in levels]
+
+
+def _finish_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
-    frame["test"] = frame["test"].fillna("")
-    if "note" not in frame:
-        frame["note"] = ""
-    frame["note"] = frame["note"].fillna("")
-    if "not_tested" not in frame:
-        frame["not_tested"] = ""
-    frame["not_tested"] = frame["not_tested"].fillna("")
+    for column in ("test", "note", "not_tested"):
+        frame[column] = frame[column].fillna("") if column in frame else ""
     frame["test_name"] = frame["test"].map(lambda t: TEST_NAMES.get(t, ""))
+    return frame
+
+
+def _table1_notes(frame: pd.DataFrame, minimum: int) -> list[str]:
+    """The footnotes: how each statistic is shown and every test used, from the settings."""
+    settings = test_settings()
+    alpha, min_n = settings["normality_alpha"], settings["normality_min_n"]
+    below = settings["fisher_expected_below"]
+    shown_stats = set(frame["stat"])
     notes = []
-    if any_normal:
+    if "mean (SD)" in shown_stats:
         notes.append("Continuous variables shown as mean (SD) where both groups pass the "
-                     "Shapiro–Wilk test of normality (p ≥ 0.05, at least 8 values each).")
-    if any_skewed:
+                     f"Shapiro–Wilk test of normality (p ≥ {alpha}, at least {min_n} values "
+                     "each).")
+    if "median [Q1, Q3]" in shown_stats:
         notes.append("Continuous variables shown as median [Q1, Q3] where a group departs from "
-                     "normality (Shapiro–Wilk p < 0.05) or has fewer than 8 values.")
+                     f"normality (Shapiro–Wilk p < {alpha}) or has fewer than {min_n} values.")
     notes.append("Categorical variables shown as n (%) of patients with a recorded value; "
                  "'unknown' and empty cells are counted as missing.")
-    order = ["fisher", "chi2", "mannwhitney", "welch"]
-    explain = {"fisher": "for categorical variables with an expected cell count below 5",
-               "chi2": "for categorical variables with all expected counts of 5 or more",
+    explain = {"fisher": f"for categorical variables with an expected cell count below {below}",
+               "chi2": f"for categorical variables with all expected counts of {below} or more",
                "mannwhitney": "for skewed continuous variables (two-sided)",
                "welch": "for normally distributed continuous variables"}
-    for t in order:
-        if t in used_tests:
-            notes.append(f"{TEST_NAMES[t]} {explain[t]} (SciPy).")
+    used = set(frame["test"])
+    notes += [f"{TEST_NAMES[t]} {explain[t]} (SciPy)." for t in explain if t in used]
     skipped = frame.loc[frame["not_tested"] != "", "label"].tolist()
     if skipped:
         which = ("No variable was tested" if (frame["p_value"] == "").all()
@@ -396,7 +401,7 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
                      "edxreview, statistics.toml).")
     if (frame["p_value"] != "").any():
         notes.append("p-values: <0.001 and >0.9 as such, two decimals from 0.10, three below.")
-    return Table1(frame, n_groups, notes)
+    return notes
 
 
 def _n_pct(n: int, total: int) -> str:
