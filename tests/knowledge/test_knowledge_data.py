@@ -774,12 +774,14 @@ def test_limit_values_match_the_cited_table(limits, study, nerve, recording, par
 
 VERTEBRAE = (
     [f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)]
-    + ["L1", "L2", "L3", "L4", "L5", "S1"]
+    + ["L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3", "S4", "S5"]
 )
 
 
 def test_vertebra_rows_and_segments_on_axis(vertebrae):
     assert list(vertebrae["vertebra"]) == VERTEBRAE
+    # no cord below L1 in adults: every sacral level is cord = false
+    assert set(vertebrae.loc[vertebrae["vertebra"].str.startswith("S"), "cord"]) == {"false"}
     for _, row in vertebrae.iterrows():
         assert set(split(row["segments_main"]) + split(row["segments_adjacent"])) <= set(AXIS)
     assert set(vertebrae["cord"]) <= {"true", "false"}

@@ -5,15 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..knowledge._tables import load_segments, load_vertebra_map
-
-_BRAINSTEM = ("midbrain", "pons", "medulla")
-
-
-def _vertebra_order() -> list[str]:
-    return [f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)] + \
-        [f"L{i}" for i in range(1, 6)] + [f"S{i}" for i in range(1, 6)]
-
+from ..knowledge._tables import load_segments, load_vertebra_map, vertebral_levels
 
 def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
     """Convert brainstem and spinal-cord lesions to a span of the segment axis.
@@ -35,12 +27,14 @@ def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
     pos_of = seg["position"]
     name_of = pd.Series(seg.index, index=seg["position"].to_numpy())
     vmap = load_vertebra_map()
-    order = {v: i for i, v in enumerate(_vertebra_order())}
+    vertebrae = vertebral_levels()
+    order = {v: i for i, v in enumerate(vertebrae)}
+    brainstem = set(seg.index[seg["region"] == "brainstem"])
     lesions = mri[mri["region"].isin(["brainstem", "spinal_cord"]) & mri["level_from"].notna()].copy()
     lesions["level_to"] = lesions["level_to"].fillna(lesions["level_from"])
 
     def span(level: str) -> tuple[float, float]:
-        if level in _BRAINSTEM:
+        if level in brainstem:
             p = float(pos_of[level])
             return p, p
         if level in vmap.index and bool(vmap.at[level, "cord"]):
@@ -56,7 +50,7 @@ def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
     def full_span(a: str, b: str) -> tuple[float, float]:
         if a in order and b in order:
             lo, hi = sorted((order[a], order[b]))
-            verts = _vertebra_order()[lo:hi + 1]
+            verts = vertebrae[lo:hi + 1]
         else:
             verts = [a, b]
         ps = [p for v in verts for p in spans.get(v, span(v)) if not np.isnan(p)]

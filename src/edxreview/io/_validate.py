@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
 from ..knowledge import load_anatomy
-from ..knowledge._tables import normalize_key, read_table
+from ..knowledge._tables import normalize_key, read_table, vertebral_levels
 from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
@@ -29,8 +29,6 @@ from ._schema import (
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _AMBIGUOUS_COMMA = r"[+-]?[1-9]\d{0,2},\d{3}"
 _LEVEL_RE = re.compile(r"^([CTLS])\s*0?(\d{1,2})$", re.I)
-_VALID_VERTEBRAE = {f"C{i}" for i in range(1, 8)} | {f"T{i}" for i in range(1, 13)} | \
-    {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 6)}
 _BRAINSTEM_SYNONYMS = {"midbrain": "midbrain", "mesencephalon": "midbrain", "pons": "pons",
                        "pontine": "pons", "medulla": "medulla", "medullaoblongata": "medulla",
                        "areapostrema": "medulla", "medullary": "medulla"}
@@ -337,7 +335,7 @@ def _parse_level(value: str) -> str | None:
     if not m:
         return None
     level = f"{m.group(1).upper()}{int(m.group(2))}"
-    return level if level in _VALID_VERTEBRAE else None
+    return level if level in vertebral_levels() else None
 
 
 def _parse_paraspinal(value: str) -> tuple[str, str] | None:

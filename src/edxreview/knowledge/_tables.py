@@ -310,6 +310,15 @@ def load_vertebra_map() -> pd.DataFrame:
     return table.set_index("vertebra")
 
 
+@lru_cache(maxsize=1)
+def vertebral_levels() -> tuple[str, ...]:
+    """Vertebral body levels in rostro-caudal order (C1 … S5), the rows of
+    ``vertebra_segments.csv``: the one list the validator, the MRI conversion and the
+    synthetic cohorts use."""
+    table, _ = read_table("vertebra_segments")
+    return tuple(table["vertebra"])
+
+
 @lru_cache(maxsize=None)
 def load_brainstem_nuclei() -> pd.DataFrame:
     """Brainstem level → cranial motor nuclei and their muscles."""

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import EdxreviewError
+from ..knowledge._tables import load_segments, vertebral_levels
 from ._draw import (
     draw_categories,
     draw_exact_categories,
@@ -27,13 +28,12 @@ from ._draw import (
     sample_rows_without_replacement,
 )
 
-VERTEBRAE: tuple[str, ...] = tuple(
-    [f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)] + ["L1", "L2"]
-)
+#: vertebral body levels, rostral first (the knowledge table's order)
+VERTEBRAE: tuple[str, ...] = vertebral_levels()
+_AXIS = load_segments()
+#: spinal cord segments C1 … S5 on the knowledge axis (brainstem levels and Co left out)
 SEGMENTS: tuple[str, ...] = tuple(
-    [f"C{i}" for i in range(1, 9)] + [f"T{i}" for i in range(1, 13)]
-    + [f"L{i}" for i in range(1, 6)] + [f"S{i}" for i in range(1, 6)]
-)
+    _AXIS.index[_AXIS["region"].isin(["cervical", "thoracic", "lumbar", "sacral"])])
 
 MOTOR_COLUMNS = ["patient_id", "nerve", "side", "nr", "latency_ms", "amplitude_mv", "velocity_1_m_s",
                  "velocity_2_m_s", "ratio_1", "ratio_2", "temperature_c", "required"]
