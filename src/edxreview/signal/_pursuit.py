@@ -29,7 +29,7 @@ def _template_xcorr(temps: np.ndarray) -> np.ndarray:
 
 def _pursuit(
     detect: np.ndarray, temps: np.ndarray, noise_var: float, p: dict,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Greedy template pursuit with a search for superimposed pairs.
 
     ``temps`` are centred (sample L // 2 is the discharge time). The gain of placing template k
@@ -44,129 +44,173 @@ def _pursuit(
     members are worth keeping given the other. Rounds repeat until no acceptable fit is left.
     """
     resid = np.array(detect, dtype=float)
-    K, L = temps.shape
-    half = L // 2
-    n = resid.size
-    samples: list[int] = []
-    units: list[int] = []
-    if K == 0 or n < 4 * L:
-        return np.array(samples, dtype=int), np.array(units, dtype=int), np.empty(0), resid
-    theta = p["pursuit_min_gain"]
-    e = np.einsum("ij,ij->i", temps, temps)
-    need = theta * e
-    lo, hi = L, n - L  # placements kept clear of the ends
-    # a window can give a template an acceptable gain only when its energy is at least
-    # ((1 + theta) / 2)^2 of that template's (Cauchy-Schwarz): the rest stays -inf
-    csum = np.concatenate([[0.0], np.cumsum(resid * resid)])
-    wen = np.full(n, 0.0)
-    wen[lo:hi] = csum[lo + half + 1 : hi + half + 1] - csum[lo - half : hi - half]
-    act = np.flatnonzero(wen >= ((1 + theta) / 2) ** 2 * e.min())
-    g = np.full((K, n), -np.inf)
-    tw2 = 2 * temps.T
-    for a in range(0, act.size, 4096):
-        c = act[a : a + 4096]
-        g[:, c] = (resid[c[:, None] + np.arange(-half, half + 1)] @ tw2).T - e[:, None]
-    X = _template_xcorr(temps)
-    Xr = 2 * X[:, :, ::-1]  # g[:, t - L + 1 : t + L] -= Xr[:, k] after subtracting (k, t)
-    X2 = 2 * X
-    nfloor = p["noise_energy_factor"] * L * noise_var
-    fit_frac = p["pursuit_fit_fraction"]
-    n_first = p["pursuit_pair_first"]
-    D = np.arange(-(L - 1), L)
-    base = np.arange(-half, half + 1)
-
-    quality: list[float] = []  # gain / template energy when placed (given a pair's partner)
-
-    def sub(k: int, t: int, q: float) -> None:
-        resid[t - half : t + half + 1] -= temps[k]
-        g[:, t - L + 1 : t + L] -= Xr[:, k]
-        samples.append(t)
-        units.append(k)
-        quality.append(q)
-
-    region = act
+    L = temps.shape[1]
+    if temps.shape[0] == 0 or resid.size < 4 * L:
+        return np.array([], dtype=int), np.array([], dtype=int), np.empty(0), resid
+    pu = _Pursuer(resid, temps, noise_var, p)
+    region = pu.act
     for _ in range(p["pursuit_max_rounds"]):
         if region.size == 0:
             break
+        cand = pu.round_candidates(region)
+        if cand.size == 0:
+            break
+        placed = len(pu.samples)
+        cand = pu.take_well_fitting(cand)
+        for c in cand:
+            pu.place(int(c))
+        new = np.array(pu.samples[placed:], dtype=int)
+        if new.size == 0:
+            break
+        region = pu.region_after(new)
+    return (np.array(pu.samples, dtype=int), np.array(pu.units, dtype=int),
+            np.array(pu.quality), pu.resid)
+
+
+class _Pursuer:
+    """The state of one template pursuit: the residual, the gain of every template at every
+    position (``-inf`` where it cannot be acceptable), the templates' cross-correlations, and
+    the discharges placed with their quality (gain / template energy when placed, given a
+    pair's partner)."""
+
+    def __init__(self, resid: np.ndarray, temps: np.ndarray, noise_var: float, p: dict) -> None:
+        K, L = temps.shape
+        half = L // 2
+        n = resid.size
+        self.resid, self.temps, self.L, self.half, self.n = resid, temps, L, half, n
+        self.samples: list[int] = []
+        self.units: list[int] = []
+        self.quality: list[float] = []
+        theta = p["pursuit_min_gain"]
+        e = self.e = np.einsum("ij,ij->i", temps, temps)
+        self.need = theta * e
+        lo, hi = self.lo, self.hi = L, n - L  # placements kept clear of the ends
+        # a window can give a template an acceptable gain only when its energy is at least
+        # ((1 + theta) / 2)^2 of that template's (Cauchy-Schwarz): the rest stays -inf
+        csum = np.concatenate([[0.0], np.cumsum(resid * resid)])
+        wen = np.full(n, 0.0)
+        wen[lo:hi] = csum[lo + half + 1 : hi + half + 1] - csum[lo - half : hi - half]
+        act = self.act = np.flatnonzero(wen >= ((1 + theta) / 2) ** 2 * e.min())
+        g = self.g = np.full((K, n), -np.inf)
+        tw2 = 2 * temps.T
+        for a in range(0, act.size, 4096):
+            c = act[a : a + 4096]
+            g[:, c] = (resid[c[:, None] + np.arange(-half, half + 1)] @ tw2).T - e[:, None]
+        X = _template_xcorr(temps)
+        self.Xr = 2 * X[:, :, ::-1]  # g[:, t - L + 1 : t + L] -= Xr[:, k] after subtracting (k, t)
+        self.X2 = 2 * X
+        self.nfloor = p["noise_energy_factor"] * L * noise_var
+        self.fit_frac = p["pursuit_fit_fraction"]
+        self.n_first = p["pursuit_pair_first"]
+        self.D = np.arange(-(L - 1), L)
+        self.base = np.arange(-half, half + 1)
+
+    def sub(self, k: int, t: int, q: float) -> None:
+        """Subtract template ``k`` placed at ``t`` and update the gains."""
+        L, half = self.L, self.half
+        self.resid[t - half : t + half + 1] -= self.temps[k]
+        self.g[:, t - L + 1 : t + L] -= self.Xr[:, k]
+        self.samples.append(t)
+        self.units.append(k)
+        self.quality.append(q)
+
+    def round_candidates(self, region: np.ndarray) -> np.ndarray:
+        """The positions of ``region`` whose best gain is acceptable and the largest within one
+        template length, largest first."""
+        g, n, L = self.g, self.n, self.L
         gr = g[:, region]
         gk = np.argmax(gr, axis=0)
         gm = gr[gk, np.arange(region.size)]
-        okm = gm >= need[gk]
+        okm = gm >= self.need[gk]
         full = np.full(n, -np.inf)
         full[region[okm]] = gm[okm]
         mx = ndimage.maximum_filter1d(full, size=2 * L - 1, mode="constant", cval=-np.inf)
         cand = region[okm][full[region[okm]] == mx[region[okm]]]
         if cand.size == 0:
-            break
-        cand = cand[np.argsort(-full[cand], kind="stable")]
-        placed = len(samples)
-        # candidates are at least a template length apart, so the ones that one template fits
-        # well are taken at once (their windows do not overlap; gain updates are added up)
+            return cand
+        return cand[np.argsort(-full[cand], kind="stable")]
+
+    def take_well_fitting(self, cand: np.ndarray) -> np.ndarray:
+        """Candidates are at least a template length apart, so the ones that one template fits
+        well are taken at once (their windows do not overlap; gain updates are added up);
+        returns the others."""
+        g, e, resid = self.g, self.e, self.resid
         kc = np.argmax(g[:, cand], axis=0)
         gc = g[kc, cand]
-        wc = resid[cand[:, None] + base]
-        well = np.einsum("ij,ij->i", wc, wc) - gc <= fit_frac * e[kc] + nfloor
+        wc = resid[cand[:, None] + self.base]
+        well = np.einsum("ij,ij->i", wc, wc) - gc <= self.fit_frac * e[kc] + self.nfloor
         if well.any():
             cw, kw = cand[well], kc[well]
-            resid[cw[:, None] + base] -= temps[kw]
+            resid[cw[:, None] + self.base] -= self.temps[kw]
             # gain updates reach a template length either side: every other one in time order
             # never overlap
             o = np.argsort(cw)
             for h in (o[0::2], o[1::2]):
-                g[:, cw[h][:, None] + D] -= Xr[:, kw[h]]
-            samples.extend(cw.tolist())
-            units.extend(kw.tolist())
-            quality.extend((gc[well] / e[kw]).tolist())
+                g[:, cw[h][:, None] + self.D] -= self.Xr[:, kw[h]]
+            self.samples.extend(cw.tolist())
+            self.units.extend(kw.tolist())
+            self.quality.extend((gc[well] / e[kw]).tolist())
             cand = cand[~well]
-        for c in cand:
-            c = int(c)
-            col = g[:, c]
-            k = int(np.argmax(col))
-            gs = col[k]
-            if gs < need[k]:
-                continue
-            w = resid[c - half : c + half + 1]
-            if w @ w - gs <= fit_frac * e[k] + nfloor:
-                sub(k, c, gs / e[k])
-                continue
-            # pair search: the best few first placements near c, every second one within a
-            # template length of each
-            a0, a1 = max(lo, c - half), min(hi, c + half + 1)
-            blk = g[:, a0:a1]
-            top = np.argpartition(-blk, min(n_first, blk.size - 1), axis=None)[:n_first]
-            k1, i1 = np.unravel_index(top, blk.shape)
-            g1 = blk[k1, i1]
-            keep = g1 > 0
-            k1, t1, g1 = k1[keep], i1[keep] + a0, g1[keep]
-            if k1.size:
-                t2 = np.clip(t1[:, None] + D[None, :], lo, hi - 1)  # (F, 2L-1)
-                G = g1[:, None, None] + g[:, t2].transpose(1, 0, 2) - X2[k1]  # (F, K, 2L-1)
-                f, k2, j = np.unravel_index(int(np.argmax(G)), G.shape)
-                gp = G[f, k2, j]
-                ka, ta, tb = int(k1[f]), int(t1[f]), int(t2[f, j])
-                x12 = X2[ka, k2, j]
-                if (gp - gs >= need[k2] and g[ka, ta] - x12 >= need[ka]
-                        and g[k2, tb] - x12 >= need[k2] and abs(tb - ta) <= L - 1
-                        and t1[f] + D[j] == tb):
-                    qa, qb = (g[ka, ta] - x12) / e[ka], (g[k2, tb] - x12) / e[k2]
-                    sub(ka, ta, qa)
-                    sub(int(k2), tb, qb)
-                    continue
-            sub(k, c, gs / e[k])
-        new = np.array(samples[placed:], dtype=int)
-        if new.size == 0:
-            break
-        # only gains within a template length of a subtraction changed, and only positions within
-        # two template lengths can have become local maxima
+        return cand
+
+    def place(self, c: int) -> None:
+        """Explain the candidate ``c``: by its best template when that fits well, else by the
+        best pair when both members are worth keeping given the other, else by its best
+        template."""
+        g, e, need, half = self.g, self.e, self.need, self.half
+        col = g[:, c]
+        k = int(np.argmax(col))
+        gs = col[k]
+        if gs < need[k]:
+            return
+        w = self.resid[c - half : c + half + 1]
+        if w @ w - gs <= self.fit_frac * e[k] + self.nfloor:
+            self.sub(k, c, gs / e[k])
+            return
+        if not self.place_pair(c, gs):
+            self.sub(k, c, gs / e[k])
+
+    def place_pair(self, c: int, gs: float) -> bool:
+        """Pair search: the best few first placements near ``c``, every second one within a
+        template length of each; takes the best pair when it gains more than the single
+        template (gain ``gs``) and both members are worth keeping. Returns whether it did."""
+        g, e, need, L, half, D, X2 = self.g, self.e, self.need, self.L, self.half, self.D, self.X2
+        lo, hi = self.lo, self.hi
+        a0, a1 = max(lo, c - half), min(hi, c + half + 1)
+        blk = g[:, a0:a1]
+        top = np.argpartition(-blk, min(self.n_first, blk.size - 1), axis=None)[:self.n_first]
+        k1, i1 = np.unravel_index(top, blk.shape)
+        g1 = blk[k1, i1]
+        keep = g1 > 0
+        k1, t1, g1 = k1[keep], i1[keep] + a0, g1[keep]
+        if not k1.size:
+            return False
+        t2 = np.clip(t1[:, None] + D[None, :], lo, hi - 1)  # (F, 2L-1)
+        G = g1[:, None, None] + g[:, t2].transpose(1, 0, 2) - X2[k1]  # (F, K, 2L-1)
+        f, k2, j = np.unravel_index(int(np.argmax(G)), G.shape)
+        gp = G[f, k2, j]
+        ka, ta, tb = int(k1[f]), int(t1[f]), int(t2[f, j])
+        x12 = X2[ka, k2, j]
+        if (gp - gs >= need[k2] and g[ka, ta] - x12 >= need[ka]
+                and g[k2, tb] - x12 >= need[k2] and abs(tb - ta) <= L - 1
+                and t1[f] + D[j] == tb):
+            qa, qb = (g[ka, ta] - x12) / e[ka], (g[k2, tb] - x12) / e[k2]
+            self.sub(ka, ta, qa)
+            self.sub(int(k2), tb, qb)
+            return True
+        return False
+
+    def region_after(self, new: np.ndarray) -> np.ndarray:
+        """Only gains within a template length of a subtraction changed, and only positions
+        within two template lengths of the ``new`` placements can have become local maxima."""
+        n, L = self.n, self.L
         touched = np.zeros(n + 1, dtype=int)
         np.add.at(touched, np.clip(new - 2 * L, 0, n), 1)
         np.add.at(touched, np.clip(new + 2 * L + 1, 0, n), -1)
         mask = np.cumsum(touched[:n]) > 0
-        mask[:lo] = False
-        mask[hi:] = False
-        region = np.flatnonzero(mask)
-    return (np.array(samples, dtype=int), np.array(units, dtype=int), np.array(quality),
-            resid)
+        mask[:self.lo] = False
+        mask[self.hi:] = False
+        return np.flatnonzero(mask)
 
 
 def _train_conflicts(a: np.ndarray, b: np.ndarray, dup: int, refractory: int) -> int:
