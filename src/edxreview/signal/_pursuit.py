@@ -368,26 +368,40 @@ def _fill_gaps(
     superimposition, replace that template by this unit's plus the best second template when
     that explains the window nearly as well (within ``gap_slack`` of this unit's energy).
     ``resid`` is updated in place."""
-    K, L = temps.shape
-    half = L // 2
-    n = resid.size
-    if K == 0 or samples.size == 0:
+    if temps.shape[0] == 0 or samples.size == 0:
         return samples, units
-    e = np.einsum("ij,ij->i", temps, temps)
-    X2 = 2 * _template_xcorr(temps)
-    need = p["pursuit_min_gain"] * e
-    slack = p["gap_slack"]
-    base = np.arange(-half, half + 1)
-    D = np.arange(-(L - 1), L)
-    samples, units = list(samples), list(units)
+    f = _GapFiller(resid, temps, list(samples), list(units), p)
+    for k in range(temps.shape[0]):
+        f.fill_unit(k, p)
+    return np.array(f.samples, dtype=int), np.array(f.units, dtype=int)
 
-    def gains(r: np.ndarray, pos: np.ndarray) -> np.ndarray:
-        return 2 * (r[pos[:, None] + base] @ temps.T).T - e[:, None]  # (K, P)
 
-    for k in range(K):
-        tk = np.sort([s for s, u in zip(samples, units) if u == k])
+class _GapFiller:
+    """The state of :func:`_fill_gaps`: the residual (updated in place), the templates, their
+    energies and cross-correlations, and the discharges (lists, extended and rewritten)."""
+
+    def __init__(self, resid: np.ndarray, temps: np.ndarray, samples: list, units: list,
+                 p: dict) -> None:
+        L = temps.shape[1]
+        self.resid, self.temps, self.samples, self.units = resid, temps, samples, units
+        self.L, self.half, self.n = L, L // 2, resid.size
+        self.e = np.einsum("ij,ij->i", temps, temps)
+        self.X2 = 2 * _template_xcorr(temps)
+        self.need = p["pursuit_min_gain"] * self.e
+        self.slack = p["gap_slack"]
+        self.base = np.arange(-self.half, self.half + 1)
+        self.D = np.arange(-(L - 1), L)
+
+    def gains(self, r: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        return 2 * (r[pos[:, None] + self.base] @ self.temps.T).T - self.e[:, None]  # (K, P)
+
+    def fill_unit(self, k: int, p: dict) -> None:
+        """Seek unit ``k``'s missed discharges (one or two) in its intervals about twice its
+        median interval, near where the firing pattern expects them."""
+        L, n = self.L, self.n
+        tk = np.sort([s for s, u in zip(self.samples, self.units) if u == k])
         if tk.size < 4:
-            continue
+            return
         isi = np.diff(tk)
         m = float(np.median(isi))
         w = int(p["gap_window_fraction"] * m)
@@ -400,52 +414,73 @@ def _fill_gaps(
                 lo_, hi_ = max(2 * L, tau - w), min(n - 2 * L, tau + w + 1)
                 if hi_ <= lo_:
                     continue
-                pos = np.arange(lo_, hi_)
-                gk = gains(resid, pos)[k]
-                i = int(np.argmax(gk))
-                if gk[i] >= need[k]:
-                    t = int(pos[i])
-                    resid[t - half : t + half + 1] -= temps[k]
-                    samples.append(t)
-                    units.append(k)
-                    continue
-                # a superimposition taken by another unit's template
-                best = None
-                sa, ua = np.asarray(samples), np.asarray(units)
-                near = np.flatnonzero((sa >= max(lo_, 2 * L)) & (sa < min(hi_, n - 2 * L))
-                                      & (ua != k))
-                for j in near.tolist():
-                    tj, kj = samples[j], units[j]
-                    seg = slice(tj - 2 * L, tj + 2 * L + 1)
-                    r2 = resid[seg].copy()
-                    c0 = 2 * L
-                    r2[c0 - half : c0 + half + 1] += temps[kj]
-                    g_orig = 2 * r2[c0 - half : c0 + half + 1] @ temps[kj] - e[kj]
-                    q = np.arange(L, 3 * L + 1)  # first placement within a template length
-                    gq = gains(np.pad(r2, L), q + L)  # (K, len(q)), positions in r2 coordinates
-                    g1 = gq[k]
-                    i1 = int(np.argmax(g1))
-                    t1 = int(q[i1])
-                    # second template anywhere within a template length of the first
-                    t2 = t1 + D
-                    ok = (t2 >= L) & (t2 <= 3 * L)
-                    g2 = gq[:, np.clip(t2 - L, 0, len(q) - 1)] - X2[k]
-                    g2[:, ~ok] = -np.inf
-                    k2, i2 = np.unravel_index(int(np.argmax(g2)), g2.shape)
-                    G, second = g1[i1], None
-                    if g2[k2, i2] >= need[k2]:
-                        G, second = g1[i1] + g2[k2, i2], (int(k2), int(t2[i2]))
-                    if G >= g_orig - slack * e[k] and (best is None or G - g_orig > best[0]):
-                        best = (G - g_orig, j, tj, t1, second)
-                if best is not None:
-                    _, j, tj, t1, second = best
-                    resid[tj - half : tj + half + 1] += temps[units[j]]
-                    t = tj - 2 * L + t1
-                    resid[t - half : t + half + 1] -= temps[k]
-                    samples[j], units[j] = t, k
-                    if second is not None:
-                        t = tj - 2 * L + second[1]
-                        resid[t - half : t + half + 1] -= temps[second[0]]
-                        samples.append(t)
-                        units.append(second[0])
-    return np.array(samples, dtype=int), np.array(units, dtype=int)
+                self.fill_at(k, lo_, hi_)
+
+    def fill_at(self, k: int, lo_: int, hi_: int) -> None:
+        """Place unit ``k`` in ``[lo_, hi_)`` where its template still reduces the residual
+        energy, or else in place of the other unit's discharge there whose replacement
+        (with a second template) explains the window best."""
+        resid, half, L, n = self.resid, self.half, self.L, self.n
+        samples, units = self.samples, self.units
+        pos = np.arange(lo_, hi_)
+        gk = self.gains(resid, pos)[k]
+        i = int(np.argmax(gk))
+        if gk[i] >= self.need[k]:
+            t = int(pos[i])
+            resid[t - half : t + half + 1] -= self.temps[k]
+            samples.append(t)
+            units.append(k)
+            return
+        # a superimposition taken by another unit's template
+        best = None
+        sa, ua = np.asarray(samples), np.asarray(units)
+        near = np.flatnonzero((sa >= max(lo_, 2 * L)) & (sa < min(hi_, n - 2 * L)) & (ua != k))
+        for j in near.tolist():
+            cand = self.replacement(k, j)
+            if cand is not None and (best is None or cand[0] > best[0]):
+                best = cand
+        if best is not None:
+            self.replace(k, *best[1:])
+
+    def replacement(self, k: int, j: int) -> tuple | None:
+        """Unit ``k`` (plus the best second template) in place of discharge ``j``: ``(gain over
+        the discharge it replaces, j, its sample, k's placement, second or None)``, or None
+        when that explains the window less well than ``gap_slack`` of ``k``'s energy allows."""
+        temps, e, L, half, D = self.temps, self.e, self.L, self.half, self.D
+        tj, kj = self.samples[j], self.units[j]
+        seg = slice(tj - 2 * L, tj + 2 * L + 1)
+        r2 = self.resid[seg].copy()
+        c0 = 2 * L
+        r2[c0 - half : c0 + half + 1] += temps[kj]
+        g_orig = 2 * r2[c0 - half : c0 + half + 1] @ temps[kj] - e[kj]
+        q = np.arange(L, 3 * L + 1)  # first placement within a template length
+        gq = self.gains(np.pad(r2, L), q + L)  # (K, len(q)), positions in r2 coordinates
+        g1 = gq[k]
+        i1 = int(np.argmax(g1))
+        t1 = int(q[i1])
+        # second template anywhere within a template length of the first
+        t2 = t1 + D
+        ok = (t2 >= L) & (t2 <= 3 * L)
+        g2 = gq[:, np.clip(t2 - L, 0, len(q) - 1)] - self.X2[k]
+        g2[:, ~ok] = -np.inf
+        k2, i2 = np.unravel_index(int(np.argmax(g2)), g2.shape)
+        G, second = g1[i1], None
+        if g2[k2, i2] >= self.need[k2]:
+            G, second = g1[i1] + g2[k2, i2], (int(k2), int(t2[i2]))
+        if G >= g_orig - self.slack * e[k]:
+            return (G - g_orig, j, tj, t1, second)
+        return None
+
+    def replace(self, k: int, j: int, tj: int, t1: int, second: tuple | None) -> None:
+        """Put back discharge ``j`` (at ``tj``) and subtract unit ``k`` (and the second
+        template) in its place."""
+        resid, temps, half, L = self.resid, self.temps, self.half, self.L
+        resid[tj - half : tj + half + 1] += temps[self.units[j]]
+        t = tj - 2 * L + t1
+        resid[t - half : t + half + 1] -= temps[k]
+        self.samples[j], self.units[j] = t, k
+        if second is not None:
+            t = tj - 2 * L + second[1]
+            resid[t - half : t + half + 1] -= temps[second[0]]
+            self.samples.append(t)
+            self.units.append(second[0])
