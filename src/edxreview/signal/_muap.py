@@ -131,29 +131,15 @@ def _decompose(
     reach, tol = round(p["locked_reach_ms"] * 1e-3 * fs_hz), max(1, round(0.2e-3 * fs_hz))
 
     def run(temps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-        s, u, q, r = _pursuit(detect, temps, noise_var, p)
-        keep = _refractory_keep(s, u, q, refractory)
-        n_k = np.bincount(u, minlength=temps.shape[0])
-        n_drop = np.bincount(u[~keep], minlength=temps.shape[0])
-        bad = np.flatnonzero(n_drop > p["max_short_interval_fraction"] * n_k).tolist()
-        return s[keep], u[keep], r, bad
+        return _pursue(detect, temps, noise_var, p, refractory)
 
     samples, units, resid, bad = run(temps)
     for it in range(p["refine_passes"]):
         good = np.isin(units, bad, invert=True)
         tl, trains = _unit_templates(resid, temps, samples[good], units[good], min_n)
         if it == 0:
-            before, after, shift = build
-            pk = _find_candidates(resid, fs_hz, threshold, min_sep_ms)
-            pk = pk[(pk - half - shift >= 0) & (pk + half + shift < resid.size)]
-            members = _build_templates(
-                resid, pk, before, after, shift,
-                p["noise_energy_factor"] * (before + after + 1) * noise_var, p,
-            )
-            for t, m in zip(_long_templates(resid, members, half, half), members):
-                if len(m) >= p["min_discharges"]:
-                    tl.append(t)
-                    trains.append(np.sort(m))
+            _add_residual_units(tl, trains, resid, fs_hz, threshold, noise_var, p, min_sep_ms,
+                                build, half)
         tl, trains = _drop_locked(tl, trains, reach, tol, p["locked_fraction"])
         tl, trains = _merge_units(tl, trains, p["merge_full_fraction"], refractory,
                                   p["merge_conflict_fraction"], p["merge_min_expected_conflicts"],
@@ -182,6 +168,39 @@ def _decompose(
         keep = _refractory_keep(samples, units, q, refractory)
         samples, units = samples[keep], units[keep]
     return samples, units, resid, temps
+
+
+def _pursue(
+    detect: np.ndarray, temps: np.ndarray, noise_var: float, p: dict, refractory: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """One pursuit: the discharges kept after the refractory check, the residual, and the units
+    that lost more than ``max_short_interval_fraction`` of their discharges to it."""
+    s, u, q, r = _pursuit(detect, temps, noise_var, p)
+    keep = _refractory_keep(s, u, q, refractory)
+    n_k = np.bincount(u, minlength=temps.shape[0])
+    n_drop = np.bincount(u[~keep], minlength=temps.shape[0])
+    bad = np.flatnonzero(n_drop > p["max_short_interval_fraction"] * n_k).tolist()
+    return s[keep], u[keep], r, bad
+
+
+def _add_residual_units(
+    tl: list, trains: list, resid: np.ndarray, fs_hz: float, threshold: float, noise_var: float,
+    p: dict, min_sep_ms: float, build: tuple[int, int, int], half: int,
+) -> None:
+    """New units among the residual's peaks: templates built as at the start (``build``:
+    before, after, shift), appended to ``tl`` and ``trains`` when they have at least
+    ``min_discharges`` members."""
+    before, after, shift = build
+    pk = _find_candidates(resid, fs_hz, threshold, min_sep_ms)
+    pk = pk[(pk - half - shift >= 0) & (pk + half + shift < resid.size)]
+    members = _build_templates(
+        resid, pk, before, after, shift,
+        p["noise_energy_factor"] * (before + after + 1) * noise_var, p,
+    )
+    for t, m in zip(_long_templates(resid, members, half, half), members):
+        if len(m) >= p["min_discharges"]:
+            tl.append(t)
+            trains.append(np.sort(m))
 
 
 def _decimation_factor(fs_hz: float, match_rate_factor: float) -> int:
@@ -260,6 +279,40 @@ def sort_units(
     # times are then refined at the full rate
     q = _decimation_factor(fs, pd_["match_rate_factor"])
     det_q, fs_q = detect[::q], fs / q
+    temps, (before, after, shift), half = _initial_templates(det_q, fs_q, peaks, q, sd, pd_, ps)
+    if method == "pursuit":
+        samples, units, resid, temps = _decompose(
+            det_q, temps, fs_q, threshold, sd**2, ps, pd_["min_separation_ms"],
+            (before, after, shift),
+        )
+    else:
+        samples, units, resid = _peel(
+            det_q, temps, fs_q, threshold, shift, sd**2, ps, pd_["min_separation_ms"],
+        )
+    samples = np.array(samples, dtype=int) * q
+    units = np.array(units, dtype=int)
+    temps, samples = _refine_full_rate(detect, samples, units, temps.shape[0], half * q, q)
+    disc = pd.DataFrame({"sample": samples, "unit": units})
+    disc, temps, n_dropped = _keep_units(disc, temps, rec.samples.size / fs, 2 * half * q + 1, ps)
+    disc["time_s"] = disc["sample"] / fs
+    n_left = _find_candidates(resid, fs_q, threshold, pd_["min_separation_ms"]).size
+    return Decomposition(
+        discharges=disc[["sample", "time_s", "unit"]],
+        templates=temps,
+        noise_sd=sd,
+        n_candidates=int(peaks.size),
+        n_unassigned=int(n_left + n_dropped),
+        measure=measure,
+        detect=detect,
+    )
+
+
+def _initial_templates(
+    det_q: np.ndarray, fs_q: float, peaks: np.ndarray, q: int, sd: float, pd_: dict, ps: dict,
+) -> tuple[np.ndarray, tuple[int, int, int], int]:
+    """The templates built from the candidate ``peaks`` (full-rate samples) on the detection
+    band decimated by ``q``, lengthened to ``half`` samples either side and merged; returns
+    them, the matching window (``before``, ``after``, ``shift``) and ``half``."""
     before = max(2, int(round(pd_["window_before_ms"] * 1e-3 * fs_q)))
     after = max(2, int(round(pd_["window_after_ms"] * 1e-3 * fs_q)))
     shift = max(1, int(round(pd_["max_shift_ms"] * 1e-3 * fs_q)))
@@ -275,22 +328,15 @@ def sort_units(
     temps = _long_templates(det_q, members, half, half)
     merge_shift = max(shift, int(round(ps["merge_shift_ms"] * 1e-3 * fs_q)))
     temps = _merge_templates(temps, merge_shift, ps["merge_residual_fraction"])
-    if method == "pursuit":
-        samples, units, resid, temps = _decompose(
-            det_q, temps, fs_q, threshold, sd**2, ps, pd_["min_separation_ms"],
-            (before, after, shift),
-        )
-    else:
-        samples, units, resid = _peel(
-            det_q, temps, fs_q, threshold, shift, sd**2, ps, pd_["min_separation_ms"],
-        )
-    samples = np.array(samples, dtype=int) * q
-    units = np.array(units, dtype=int)
-    temps, samples = _refine_full_rate(detect, samples, units, temps.shape[0], half * q, q)
-    L = 2 * half * q + 1
-    disc = pd.DataFrame({"sample": samples, "unit": units})
-    # drop units with too few discharges or too low a rate, then renumber by size
-    dur = rec.samples.size / fs
+    return temps, (before, after, shift), half
+
+
+def _keep_units(
+    disc: pd.DataFrame, temps: np.ndarray, dur: float, L: int, ps: dict,
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Drop units with too few discharges or too low a rate (over ``dur`` seconds), then
+    renumber by size (peak-to-peak of the template); returns the discharges in time order,
+    the templates kept (width ``L`` when none) and the number of discharges dropped."""
     counts = disc["unit"].value_counts()
     keep = [
         u for u, c in counts.items()
@@ -307,14 +353,4 @@ def sort_units(
     else:
         temps = np.empty((0, L))
     disc = disc.sort_values("sample", kind="stable").reset_index(drop=True)
-    disc["time_s"] = disc["sample"] / fs
-    n_left = _find_candidates(resid, fs_q, threshold, pd_["min_separation_ms"]).size
-    return Decomposition(
-        discharges=disc[["sample", "time_s", "unit"]],
-        templates=temps,
-        noise_sd=sd,
-        n_candidates=int(peaks.size),
-        n_unassigned=int(n_left + n_dropped),
-        measure=measure,
-        detect=detect,
-    )
+    return disc, temps, n_dropped
