@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from edxreview.signal._measure import _count_turns, _runs_below
-from edxreview.signal._muap import median_rows, median_snippet
+from edxreview.signal._templates import median_rows, median_snippet
 
 
 def _turns_walk(x, thr):

@@ -11,7 +11,7 @@ from _synth import muap_shape, weak_contraction
 
 from edxreview.signal import Recording
 from edxreview.signal._muap import sort_units
-from edxreview.signal._muap import (
+from edxreview.signal._pursuit import (
     _fill_gaps,
     _merge_units,
     _pursuit,

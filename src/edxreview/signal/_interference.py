@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from edxreview.signal._classify import Reading, normalize_muscle
-from edxreview.signal._muap import filter_bands
+from edxreview.signal._detect import filter_bands
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 

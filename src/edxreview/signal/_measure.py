@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview.signal._muap import (
-    Decomposition,
-    median_rows,
-    median_snippet,
-    robust_noise_sd,
-)
+from edxreview.signal._detect import robust_noise_sd
+from edxreview.signal._muap import Decomposition
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
+from edxreview.signal._templates import median_rows, median_snippet
 
 
 def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> int:

@@ -11,14 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview.signal._muap import (
-    _find_candidates,
-    filter_bands,
-    median_snippet,
-    robust_noise_sd,
-)
+from edxreview.signal._detect import _find_candidates, filter_bands, robust_noise_sd
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
+from edxreview.signal._templates import median_snippet
 
 GRADES = ("0", "±", "1+", "2+", "3+", "4+")
 
