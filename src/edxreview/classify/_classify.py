@@ -678,10 +678,8 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
         + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
-def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
-             matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
-    """One plain-language paragraph per patient, built from the same tables as the results."""
-    pid = pts["patient_id"]
+def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """The denervated muscles and, per patient, their phrases, the number examined and other findings."""
     den = mus[mus["denervation"] & mus["included"]].copy()
     phrase = _muscle_phrase(den, anatomy) if len(den) else pd.Series(dtype=str)
     den_txt = group_join(den["patient_id"], phrase) if len(den) else pd.Series(dtype=str)
@@ -690,6 +688,11 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     other_txt = (other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"]) + ": "
                  + other["other_findings"])
     other_txt = group_join(other["patient_id"], other_txt)
+    return den, den_txt, n_exam, other_txt
+
+
+def _ncs_texts(n: pd.DataFrame) -> pd.Series:
+    """Per patient: the nerves counted as neuropathy evidence, with their flagged values."""
     counted = n[n["counts"]] if len(n) else n
     if len(counted):
         ntxt = (_study_label(counted) + " — " + counted["reading"].astype(str)
@@ -697,6 +700,11 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
         ncs_txt = group_join(counted["patient_id"], ntxt)
     else:
         ncs_txt = pd.Series(dtype=str)
+    return ncs_txt
+
+
+def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, rules) -> pd.Series:
+    """Per patient: the abnormal nerves not counted as neuropathy, each with the reason."""
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
     if len(not_counted):
         low_cmap = not_counted["study"].eq("motor") & (
@@ -733,6 +741,11 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
         nc_txt = group_join(not_counted["patient_id"], nc)
     else:
         nc_txt = pd.Series(dtype=str)
+    return nc_txt
+
+
+def _explained_texts(den: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.Series, pd.Series]:
+    """Per patient: the denervated muscles NCS accounts for (and by what), and those it does not."""
     un = den[~den["explained_by_ncs"]]
     ex = den[den["explained_by_ncs"]]
     ex_txt = (ex["muscle"].map(anatomy.muscles["display_name"]).fillna(ex["muscle"])
@@ -743,6 +756,17 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
               + map_text(un["side"], {"L": " L", "R": " R"})
               ) if len(un) else pd.Series(dtype=str)
     un_txt = group_join(un["patient_id"], un_txt, sep=", ") if len(un) else un_txt
+    return ex_txt, un_txt
+
+
+def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
+             matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
+    """One plain-language paragraph per patient, built from the same tables as the results."""
+    pid = pts["patient_id"]
+    den, den_txt, n_exam, other_txt = _emg_texts(mus, anatomy)
+    ncs_txt = _ncs_texts(n)
+    nc_txt = _not_counted_texts(n, lesions, rules)
+    ex_txt, un_txt = _explained_texts(den, anatomy)
 
     def get(series: pd.Series) -> pd.Series:
         return map_text(pid, series) if len(series) else pd.Series("", index=pts.index)
