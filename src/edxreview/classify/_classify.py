@@ -115,22 +115,10 @@ def _count_distinct(frame: pd.DataFrame) -> pd.Series:
     return frame[["patient_id", "nerve", "side"]].drop_duplicates().groupby("patient_id").size()
 
 
-def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
-                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Name each patient's neuropathy pattern and list the lesions that can explain muscles.
-
-    Returns
-    -------
-    lesions : DataFrame
-        ``patient_id, lesion_nerve, side, lesion_rank, label`` — focal lesions (mononeuropathy,
-        cranial neuropathy) that explain muscles of that nerve distal to the rank.
-    patterns : DataFrame
-        Per patient: ``polyneuropathy`` (bool), ``pn_upper`` (bool), ``pn_demyelinating``,
-        ``neuropathy_pattern`` text.
-    """
+def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy,
+                          rules: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per patient: the polyneuropathy criteria, the fibres involved and the proximal F-wave pattern."""
     pn_rules = rules["polyneuropathy"]
-    counts = n[n["counts"]].copy()
-    limb = counts["limb"].isin(["upper", "lower"])
     ll_sens = counts["study"].eq("sensory") & counts["nerve"].isin(pn_rules["lower_limb_sensory_nerves"])
     # a sensory branch and its parent are one nerve axis (sensory_nerves.csv)
     axis = n["nerve"].map(anatomy.sensory["parent_nerve"]).fillna(n["nerve"])
@@ -178,7 +166,12 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
                              < pn_rules["demyelinating_min_nerves"]))
     pats.loc[pats["proximal_f"], "pn_demyelinating"] = False
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
+    return pats, ul_sens
 
+
+def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """The counted nerve findings that may be focal lesions, with their lesion nerve and rank."""
+    limb = counts["limb"].isin(["upper", "lower"])
     # candidate nerve lesions: every counted limb or cranial nerve not absorbed by a
     # polyneuropathy or by the proximal F-wave pattern
     c = counts.copy()
@@ -209,6 +202,12 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     site_rank = rank.reindex(pd.MultiIndex.from_arrays([c["lesion_nerve"], c["lesion_site"].fillna("")])).to_numpy()
     c["lesion_rank"] = pd.to_numeric(pd.Series(np.where(pd.notna(c["lesion_rank"]), c["lesion_rank"], site_rank),
                                                index=c.index), errors="coerce")
+    return c
+
+
+def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
+                 rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Plexus lesions from the SNAPs no nerve lesion explains; their SNAPs leave the candidates."""
     # plexus elements (spec §4.1): abnormal SNAPs of one element + denervation of its muscles.
     # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel) is not
     # plexus evidence, nor is one lost on both sides (a diffuse process, not one element).
@@ -223,8 +222,12 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
         cov = cov_snaps[["patient_id", "side", "nerve"]].drop_duplicates().assign(_pl=True)
         c = c.merge(cov, on=["patient_id", "side", "nerve"], how="left")
         c = c[~(c["_pl"].notna() & c["study"].eq("sensory"))].drop(columns="_pl")
-    pats["plexopathy"] = pats.index.isin(plex["patient_id"])
+    return c, plex, cov_snaps, cov_muscles
 
+
+def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps: pd.DataFrame,
+                           pn_rules: dict) -> None:
+    """Add the sensory-neuronopathy flag and the pattern texts to ``pats`` (in place)."""
     # sensory neuronopathy: upper-limb SNAPs lost with lower-limb SNAPs spared, motor normal
     # (several different nerves, at least one not prone to entrapment: a bilateral carpal tunnel
     # is two mononeuropathies, not a ganglionopathy); SNAPs a plexus lesion explains are not it
@@ -248,9 +251,10 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     pats.loc[pats["neuronopathy"], "pn_text"] = "sensory neuronopathy (non-length-dependent)"
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
                                  "prolonged or absent F-waves with normal distal conduction)", "")
-    c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
-    c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
 
+
+def _one_lesion_per_nerve(c: pd.DataFrame) -> pd.DataFrame:
+    """The lesion table: one row per nerve, side and site, listing its evidence."""
     c["kind"] = np.where(c["lesion_nerve"].isin(["facial", "trigeminal"]), "cranial_neuropathy",
                          "mononeuropathy")
     c["is_blink"] = c["study"].eq("blink")
@@ -273,6 +277,32 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
                            + lesions["side"].astype(str) + "\x1f"
                            + lesions["lesion_site"].fillna("").astype(str)).map(evidence)
     lesions = lesions.drop(columns=["finding_nerve", "finding_study"])
+    return lesions
+
+
+def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
+                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Name each patient's neuropathy pattern and list the lesions that can explain muscles.
+
+    Returns
+    -------
+    lesions : DataFrame
+        ``patient_id, lesion_nerve, side, lesion_rank, label`` — focal lesions (mononeuropathy,
+        cranial neuropathy) that explain muscles of that nerve distal to the rank.
+    patterns : DataFrame
+        Per patient: ``polyneuropathy`` (bool), ``pn_upper`` (bool), ``pn_demyelinating``,
+        ``neuropathy_pattern`` text.
+    """
+    pn_rules = rules["polyneuropathy"]
+    counts = n[n["counts"]].copy()
+    pats, ul_sens = _neuropathy_patterns(n, counts, anatomy, rules)
+    c = _candidate_lesions(counts, pats, anatomy)
+    c, plex, cov_snaps, cov_muscles = _plexus_step(c, n, mus, anatomy, rules)
+    pats["plexopathy"] = pats.index.isin(plex["patient_id"])
+    _neuronopathy_and_text(pats, ul_sens, cov_snaps, pn_rules)
+    c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
+    c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
+    lesions = _one_lesion_per_nerve(c)
     plex = plex.assign(kind="plexopathy", label=plexus_label(plex, anatomy)) if len(plex) else plex.assign(
         kind=pd.Series(dtype=object), label=pd.Series(dtype=object))
     return lesions.reset_index(drop=True), plex, cov_muscles, pats.reset_index()
@@ -648,10 +678,8 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
         + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
-def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
-             matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
-    """One plain-language paragraph per patient, built from the same tables as the results."""
-    pid = pts["patient_id"]
+def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """The denervated muscles and, per patient, their phrases, the number examined and other findings."""
     den = mus[mus["denervation"] & mus["included"]].copy()
     phrase = _muscle_phrase(den, anatomy) if len(den) else pd.Series(dtype=str)
     den_txt = group_join(den["patient_id"], phrase) if len(den) else pd.Series(dtype=str)
@@ -660,6 +688,11 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     other_txt = (other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"]) + ": "
                  + other["other_findings"])
     other_txt = group_join(other["patient_id"], other_txt)
+    return den, den_txt, n_exam, other_txt
+
+
+def _ncs_texts(n: pd.DataFrame) -> pd.Series:
+    """Per patient: the nerves counted as neuropathy evidence, with their flagged values."""
     counted = n[n["counts"]] if len(n) else n
     if len(counted):
         ntxt = (_study_label(counted) + " — " + counted["reading"].astype(str)
@@ -667,6 +700,11 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
         ncs_txt = group_join(counted["patient_id"], ntxt)
     else:
         ncs_txt = pd.Series(dtype=str)
+    return ncs_txt
+
+
+def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, rules) -> pd.Series:
+    """Per patient: the abnormal nerves not counted as neuropathy, each with the reason."""
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
     if len(not_counted):
         low_cmap = not_counted["study"].eq("motor") & (
@@ -703,6 +741,11 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
         nc_txt = group_join(not_counted["patient_id"], nc)
     else:
         nc_txt = pd.Series(dtype=str)
+    return nc_txt
+
+
+def _explained_texts(den: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.Series, pd.Series]:
+    """Per patient: the denervated muscles NCS accounts for (and by what), and those it does not."""
     un = den[~den["explained_by_ncs"]]
     ex = den[den["explained_by_ncs"]]
     ex_txt = (ex["muscle"].map(anatomy.muscles["display_name"]).fillna(ex["muscle"])
@@ -713,6 +756,17 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
               + map_text(un["side"], {"L": " L", "R": " R"})
               ) if len(un) else pd.Series(dtype=str)
     un_txt = group_join(un["patient_id"], un_txt, sep=", ") if len(un) else un_txt
+    return ex_txt, un_txt
+
+
+def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
+             matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
+    """One plain-language paragraph per patient, built from the same tables as the results."""
+    pid = pts["patient_id"]
+    den, den_txt, n_exam, other_txt = _emg_texts(mus, anatomy)
+    ncs_txt = _ncs_texts(n)
+    nc_txt = _not_counted_texts(n, lesions, rules)
+    ex_txt, un_txt = _explained_texts(den, anatomy)
 
     def get(series: pd.Series) -> pd.Series:
         return map_text(pid, series) if len(series) else pd.Series("", index=pts.index)
