@@ -176,11 +176,39 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
     text = table.astype(str).apply(lambda col: col.str.strip())
     row_no = pd.Series(np.arange(len(table)) + 2, index=table.index)
 
+    add = _problem_adder(table, row_no, sheet, problems)
+    num = _check_numbers(table, text, add)
+    study, param, bound = _check_vocabulary(text, add)
+    nerve, rec, motor, muscle, default_rec = _check_anatomy(text, study, add)
+    status = _check_status(text, lab, add)
+
+    if problems:
+        return table, problems
+
+    out = table.copy()
+    out["study"], out["parameter"], out["bound"] = study, param, bound
+    out["nerve"] = nerve
+    out["recording_site"] = np.where(motor, np.where(rec.eq(""), default_rec, muscle), rec)
+    out["status"] = status
+    for col in _NUMERIC:
+        out[col] = num[col]
+    for col in ("unit", "technique", "source", "status_reason"):
+        out[col] = text[col]
+    problems.extend(_overlaps(out, row_no, sheet))
+    return out, problems
+
+
+def _problem_adder(table: pd.DataFrame, row_no: pd.Series, sheet: str, problems: list[Problem]):
+    """A function that files one Problem per row of a mask (message text or ``row -> text``)."""
     def add(mask: pd.Series, column: str, message) -> None:
         for idx in table.index[mask.to_numpy(dtype=bool)]:
             msg = message(idx) if callable(message) else message
             problems.append(Problem(sheet, int(row_no[idx]), column, table.at[idx, column], msg))
+    return add
 
+
+def _check_numbers(table: pd.DataFrame, text: pd.DataFrame, add) -> dict[str, pd.Series]:
+    """The numeric columns as floats, filing every bad number, age band and height rule."""
     # numbers: finite where given; limit required
     num = {}
     for col in _NUMERIC:
@@ -215,7 +243,11 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
         "height_slope_ms_per_cm needs a reference height")
     add(h.notna() & s.isna() & text["height_slope_ms_per_cm"].eq(""), "height_slope_ms_per_cm",
         "height_ref_cm needs a slope (0 for none)")
+    return num
 
+
+def _check_vocabulary(text: pd.DataFrame, add) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Study, parameter, bound and unit against the vocabulary; returns study, parameter, bound."""
     # vocabulary: study, parameter, bound, unit
     vocab = _vocabulary()
     study = text["study"].str.lower()
@@ -224,7 +256,7 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
     add(bad_study, "study", lambda i: f"unknown study; one of {', '.join(vocab.studies)}."
         + _suggest(study[i], vocab.studies))
     known = {(st, pa) for st, pa in vocab.params}
-    pair_ok = pd.Series([(a, b) in known for a, b in zip(study, param)], index=table.index)
+    pair_ok = pd.Series([(a, b) in known for a, b in zip(study, param)], index=text.index)
     add(~bad_study & ~pair_ok, "parameter", lambda i: (
         f"unknown parameter for study {study[i]!r}; one of "
         + ", ".join(pa for st, pa in vocab.params if st == study[i]) + "."
@@ -232,14 +264,18 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
     bound = text["bound"].str.lower()
     add(~bound.isin(["lower", "upper"]), "bound", "must be 'lower' or 'upper'")
     expect = pd.Series([vocab.params.get((a, b), ("", ""))[0] for a, b in zip(study, param)],
-                       index=table.index)
+                       index=text.index)
     add(pair_ok & bound.isin(["lower", "upper"]) & bound.ne(expect), "bound",
         lambda i: f"{param[i]} limits are {expect[i]} bounds")
     unit = pd.Series([vocab.params.get((a, b), ("", ""))[1] for a, b in zip(study, param)],
-                     index=table.index)
+                     index=text.index)
     unit_bad = pair_ok & text["unit"].ne("") & (text["unit"].map(_unit_key) != unit.map(_unit_key))
     add(unit_bad, "unit", lambda i: f"{param[i]} is in {unit[i]}")
+    return study, param, bound
 
+
+def _check_anatomy(text: pd.DataFrame, study: pd.Series, add):
+    """Canonical nerve and recording-muscle ids; a motor limit needs its recording muscle."""
     # nerve and recording muscle: canonical ids
     anatomy = load_anatomy()
     nerve_key = text["nerve"].map(normalize_key)
@@ -255,7 +291,11 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
     no_rec = motor & rec.eq("") & nerve.notna() & default_rec.eq("")
     add(no_rec, "recording_site", lambda i: f"a motor limit needs its recording muscle; "
         f"{nerve[i]} has no default recording muscle")
+    return nerve, rec, motor, muscle, default_rec
 
+
+def _check_status(text: pd.DataFrame, lab: bool, add) -> pd.Series:
+    """The status column (a laboratory file defaults to ``lab``) and, for the bundled table, its reason."""
     # status
     status = text["status"].str.lower()
     allowed = STATUSES + ((LAB_STATUS,) if lab else ())
@@ -264,21 +304,7 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
     add(~status.isin(allowed), "status", f"must be one of {', '.join(allowed)}")
     if not lab:
         add(text["status_reason"].eq(""), "status_reason", "every row needs a status_reason")
-
-    if problems:
-        return table, problems
-
-    out = table.copy()
-    out["study"], out["parameter"], out["bound"] = study, param, bound
-    out["nerve"] = nerve
-    out["recording_site"] = np.where(motor, np.where(rec.eq(""), default_rec, muscle), rec)
-    out["status"] = status
-    for col in _NUMERIC:
-        out[col] = num[col]
-    for col in ("unit", "technique", "source", "status_reason"):
-        out[col] = text[col]
-    problems.extend(_overlaps(out, row_no, sheet))
-    return out, problems
+    return status
 
 
 def _overlaps(table: pd.DataFrame, row_no: pd.Series, sheet: str) -> list[Problem]:

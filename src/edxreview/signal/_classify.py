@@ -218,7 +218,6 @@ def classify_recording(
         reasons.append("no muscle given: no reference limits to compare with")
         return Reading("indeterminate", reasons)
     reasons.append(reference.age_note + f" ({reference.table})")
-    neuro, myo = 0, 0
     d = summary["mean_duration_ms"]
     a = summary.get("mean_amplitude_uv", np.nan) if calibrated else np.nan
     # very large MUAPs are not myopathic: with a calibrated gain they outweigh a short duration
@@ -227,6 +226,16 @@ def classify_recording(
     th = float(summary.get("mean_thickness_ms", np.nan))
     thin = bool(not calibrated and np.isfinite(th) and th < p["thickness_lower_ms"])
     thin_text = f"thin MUAPs (mean thickness {th:.2f} ms < {p['thickness_lower_ms']:.2f} ms)"
+    neuro, myo = _duration_sign(d, a, reference, p, thin, thin_text, very_large, reasons)
+    neuro, myo = _amplitude_sign(a, reference, calibrated, very_large, neuro, myo, reasons)
+    neuro, myo, nonspecific = _polyphasia_sign(
+        summary, n, reference, p, calibrated, a, th, thin, thin_text, very_large, neuro, myo, reasons)
+    return _verdict(neuro, myo, nonspecific, reasons)
+
+
+def _duration_sign(d, a, reference, p, thin, thin_text, very_large, reasons) -> tuple[int, int]:
+    """Mean duration against its limits: (neurogenic, myopathic) sign counts; appends the reason."""
+    neuro, myo = 0, 0
     if d > reference.duration_upper_ms and thin:
         reasons.append(
             f"mean duration {d:.1f} ms > upper limit {reference.duration_upper_ms:.1f} ms, not "
@@ -252,6 +261,11 @@ def classify_recording(
             f"mean duration {d:.1f} ms within {reference.duration_lower_ms:.1f}-"
             f"{reference.duration_upper_ms:.1f} ms"
         )
+    return neuro, myo
+
+
+def _amplitude_sign(a, reference, calibrated, very_large, neuro, myo, reasons) -> tuple[int, int]:
+    """Calibrated only: mean amplitude against its limits, added to the sign counts."""
     if calibrated:
         if a > reference.amplitude_upper_uv or very_large:
             neuro += 1
@@ -259,6 +273,12 @@ def classify_recording(
         elif a < reference.amplitude_lower_uv:
             myo += 1
             reasons.append(f"mean amplitude {a:.0f} µV < lower limit {reference.amplitude_lower_uv:.0f} µV")
+    return neuro, myo
+
+
+def _polyphasia_sign(summary, n, reference, p, calibrated, a, th, thin, thin_text, very_large,
+                     neuro, myo, reasons) -> tuple[int, int, bool]:
+    """Excess polyphasia: the side it supports, if any; returns the counts and whether it is non-specific."""
     poly = summary["polyphasic_pct"]
     nonspecific = False
     # with few MUAPs one polyphasic unit moves the percentage by 10-20 points: the excess counts
@@ -308,6 +328,11 @@ def classify_recording(
             f"{poly:.0f} % polyphasic > {reference.polyphasic_upper_pct:.0f} % "
             + (f"with {basis}: counts as {side}" if side else f"({basis}): non-specific")
         )
+    return neuro, myo, nonspecific
+
+
+def _verdict(neuro: int, myo: int, nonspecific: bool, reasons: list[str]) -> Reading:
+    """The reading from the sign counts."""
     if nonspecific:
         return Reading("indeterminate", reasons)
     if neuro and myo:

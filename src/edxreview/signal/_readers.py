@@ -444,6 +444,33 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
     records, comments = _parse_wfdb_header(hea)
     if len(records) < 2:
         raise SignalFileError(f"{hea}: the header has no signal line.")
+    n_sig, fs_hz, n_samples_hdr = _wfdb_record_line(hea, records)
+    sig, dat, fmt = _wfdb_signal_line(hea, records, n_sig)
+    gain, baseline, factor = _wfdb_calibration(hea, records, sig)
+    adu = _wfdb_samples(hea, dat, fmt, sig, n_samples_hdr)
+    # the override is per mV (as documented); the header's gain is per physical unit
+    gain_used = gain if gain_override is None else gain_override * (factor / 1e3)
+    # gain is ADC units per physical unit; convert to ADU per mV for the record.
+    adu_per_mv = gain_used / (factor / 1e3)
+    x = (adu - baseline) / gain_used * factor
+    full = 127.0 if fmt == "80" else 32767.0
+    lo = (-(full + 1) - baseline) / gain_used * factor
+    hi = (full - baseline) / gain_used * factor
+    rec = Recording(
+        samples=x,
+        fs_hz=fs_hz,
+        calibrated=True,
+        name=hea.stem,
+        path=str(hea),
+        gain_adu_per_mv=adu_per_mv,
+        metadata=_parse_comments(comments),
+    )
+    rec.clip_value = (lo, hi)
+    return rec
+
+
+def _wfdb_record_line(hea: Path, records: list[str]) -> tuple[int, float, int | None]:
+    """Number of signals, sampling rate and number of samples (``None`` when not given)."""
     rec_fields = records[0].split()
     if len(rec_fields) < 3:
         raise SignalFileError(
@@ -467,6 +494,11 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
             f"{hea}: the record line announces {n_sig} signal(s) but {len(records) - 1} "
             "signal line(s) follow."
         )
+    return n_sig, fs_hz, n_samples_hdr
+
+
+def _wfdb_signal_line(hea: Path, records: list[str], n_sig: int) -> tuple[list[str], Path, str]:
+    """The first signal line's fields, its data file and storage format (one we read)."""
     if n_sig > 1:
         logger.info("%s: %d signals; reading the first", hea.name, n_sig)
     sig = records[1].split()
@@ -486,6 +518,11 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
                 f"{hea}: multiplexed multi-signal WFDB files are not supported; export one "
                 "channel per file."
             )
+    return sig, dat, fmt
+
+
+def _wfdb_calibration(hea: Path, records: list[str], sig: list[str]) -> tuple[float, float, float]:
+    """Gain (ADC units per physical unit), baseline and the physical unit in µV."""
     gain = 200.0
     units = "mV"
     baseline = 0.0
@@ -511,6 +548,11 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
         check_gain(gain / (factor / 1e3), "gain (ADC units per mV)")
     except InvalidParameterError as exc:
         raise SignalFileError(f"{hea}: signal line {records[1]!r}: {exc}") from None
+    return gain, baseline, factor
+
+
+def _wfdb_samples(hea: Path, dat: Path, fmt: str, sig: list[str], n_samples_hdr: int | None) -> np.ndarray:
+    """The first signal's samples in ADC units, checked against the header."""
     if not dat.is_file():
         raise SignalFileError(f"{hea}: data file {dat.name!r} not found.")
     nbytes = dat.stat().st_size
@@ -543,25 +585,7 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
                 f"{dat}: first sample {adu[0]:.0f} differs from the header's initial value "
                 f"{first:.0f}; wrong storage format or byte order?"
             )
-    # the override is per mV (as documented); the header's gain is per physical unit
-    gain_used = gain if gain_override is None else gain_override * (factor / 1e3)
-    # gain is ADC units per physical unit; convert to ADU per mV for the record.
-    adu_per_mv = gain_used / (factor / 1e3)
-    x = (adu - baseline) / gain_used * factor
-    full = 127.0 if fmt == "80" else 32767.0
-    lo = (-(full + 1) - baseline) / gain_used * factor
-    hi = (full - baseline) / gain_used * factor
-    rec = Recording(
-        samples=x,
-        fs_hz=fs_hz,
-        calibrated=True,
-        name=hea.stem,
-        path=str(hea),
-        gain_adu_per_mv=adu_per_mv,
-        metadata=_parse_comments(comments),
-    )
-    rec.clip_value = (lo, hi)
-    return rec
+    return adu
 
 
 # --------------------------------------------------------------------------------------- EDF

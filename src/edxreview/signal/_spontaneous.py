@@ -191,6 +191,15 @@ def detect_spontaneous(
     peaks = peaks_all[in_rest[peaks_all] & (peaks_all > half) & (peaks_all < detect.size - half)]
     if peaks.size == 0:
         return empty, {"fibs": "0", "psw": "0", "fasciculations": "absent", "rest_s": f"{rest_s:.1f}"}
+    train, t_id = _group_trains(detect, peaks, fs, p)
+    pot, stats = _classify_trains(measure, peaks, train, t_id, half, fs, msd, p)
+    grades = _grade_trains(stats, in_rest, fs, p)
+    grades["rest_s"] = f"{rest_s:.1f}"
+    return pot.reset_index(drop=True), grades
+
+
+def _group_trains(detect: np.ndarray, peaks: np.ndarray, fs: float, p: dict) -> tuple[np.ndarray, int]:
+    """Train number of every potential and the number of trains."""
     # group into trains by normalised waveform similarity (greedy, largest first)
     w = int(round(3e-3 * fs))
     snips = detect[peaks[:, None] + np.arange(-w, w + 1)[None, :]]
@@ -216,6 +225,12 @@ def detect_spontaneous(
         train[i] = t_id
         t_id += 1
     train, t_id = _split_interleaved(train, t_id, peaks, norms, fs, p)
+    return train, t_id
+
+
+def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, t_id: int, half: int,
+                     fs: float, msd: float, p: dict) -> tuple[pd.DataFrame, list]:
+    """Kind of every train (fib, psw, fasc, other): the potentials table and (train, kind, span, peaks)."""
     rows = []
     stats = []
     for t in range(t_id):
@@ -237,6 +252,11 @@ def detect_spontaneous(
         for x in s:
             rows.append((x / fs, t, kind, dur))
     pot = pd.DataFrame(rows, columns=["time_s", "train", "kind", "duration_ms"]).sort_values("time_s")
+    return pot, stats
+
+
+def _grade_trains(stats: list, in_rest: np.ndarray, fs: float, p: dict) -> dict[str, str]:
+    """Fibrillation and PSW grades from trains and baseline fill; fasciculations present or absent."""
     # baseline fill: fraction of 100-ms rest blocks holding a fib/psw potential
     blk = int(0.1 * fs)
     rest_blocks = np.flatnonzero(in_rest[::blk])
@@ -262,5 +282,4 @@ def detect_spontaneous(
             g = "±"
         grades[key] = g
     grades["fasciculations"] = "present" if any(st[1] == "fasc" for st in stats) else "absent"
-    grades["rest_s"] = f"{rest_s:.1f}"
-    return pot.reset_index(drop=True), grades
+    return grades
