@@ -416,14 +416,7 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
 
 def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jobs, engine,
                  dask_address, output_format, deidentify, salt, step, report, report_options):
-    from ._pipeline import (StudyResult, add_centres, provenance, review_options,
-                            write_summary_files)
     from ._privacy import new_salt
-    from .cohort import summarize_cohort
-    from .io import Study
-    from .io._dataset import (dataset_buckets, dataset_sha256, is_partitioned_dataset,
-                              partition_folder)
-    from .io._validate import SHEETS, _empty_table
     from .knowledge import ReferenceSet, load_reference
 
     if isinstance(reference, ReferenceSet):
@@ -435,105 +428,143 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
     ref = load_reference(reference)  # a bad limits file stops the run before any work
     work = Path(tempfile.mkdtemp(prefix=".partitions.", dir=staging.parent))
     try:
-        if is_partitioned_dataset(path):
-            dataset, buckets, fmt = path, dataset_buckets(path), "parquet"
-        else:
-            n = choose_partitions(path, partitions)
-            dataset = work / "dataset"
-            dataset.mkdir()
-            partition_folder(path, dataset, n)
-            buckets = dataset_buckets(dataset)
-            fmt = "parquet" if any(p.suffix.lower() == ".parquet" for p in path.iterdir()) \
-                else "csv"
+        dataset, buckets, fmt = _dataset_of(path, partitions, work)
         tasks = [PartitionTask(str(dataset), b, str(work / "out"),
                                None if reference is None else str(reference), key,
                                output_format) for b in buckets]
         step("flag values")
-        # the checksum of the input is read while the workers review it
-        checksum: dict[str, str] = {}
-        hasher = threading.Thread(target=lambda: checksum.update(sha=dataset_sha256(path)),
-                                  daemon=True)
-        hasher.start()
-        parts = _run_partitions(tasks, jobs, engine, dask_address)
-        hasher.join()
-        errors = [p.errors for p in parts if p.errors]
-        if errors:
-            problems = _merge_problems(errors) + _merge_problems(
-                [p.warnings for p in parts if p.errors])
-            raise InvalidWorkbookError(
-                f"the workbook has {len(problems)} problem(s) that must be fixed", problems)
+        parts, sha = _review_partitions(path, tasks, jobs, engine, dask_address)
         rows = _merge_rows(parts)
         if not rows.get("patients", {}).get("used"):
             raise InvalidWorkbookError("the workbook has 1 problem(s) that must be fixed", [
                 Problem("patients", None, None, None,
                         "no patients: the sheet has no rows; add one row per patient")])
         step("cohort results")
-        warnings = _merge_problems([_unknown_sheets(path)] + [p.warnings for p in parts]) \
-            + list(ref.warnings)
-        # the per-patient tables in the order of the patients sheet, as a review in one
-        # piece has them (each bucket keeps that order, so a patient shown in the report is
-        # among the first ones of its bucket)
-        typed = _concat([p.typed_patients for p in parts])
-        order = np.argsort(typed["_row"].to_numpy(), kind="stable")
-        typed = typed.iloc[order].reset_index(drop=True)
-        patients = _concat([p.patients for p in parts])
-        position = pd.Series(np.arange(len(typed)), index=typed["patient_id"].to_numpy())
-        patients = patients.iloc[np.argsort(
-            position.reindex(patients["patient_id"].to_numpy()).to_numpy(), kind="stable")
-        ].reset_index(drop=True)
-        tables = {name: _empty_table(spec) for name, spec in SHEETS.items()}
-        tables["patients"] = typed
-        tables["mri"] = _concat([p.mri for p in parts])
-        study = Study(tables, warnings, rows, path, checksum["sha"], fmt)
-        summary = summarize_cohort(patients, method=ci_method)  # type: ignore[arg-type]
-        add_centres(summary, patients, typed, ci_method)
-        options = review_options(reference, ci_method, deidentify, salt)
-        options["partitions"] = len(buckets)
-        summary["rows"] = rows
-        summary["warnings"] = len(warnings)
-        status: dict[str, int] = {}
-        for p in parts:
-            for k, v in p.value_status.items():
-                status[k] = status.get(k, 0) + v
-        summary["provenance"] = provenance(
-            study, ref, options, dict(sorted(status.items(), key=lambda kv: (-kv[1], kv[0]))),
-            deidentify)
-        detail = {name: _concat([p.detail.get(name) for p in parts])
-                  for name in TABLES if name != "patients"}
-        overview = {name: _concat_categorical([p.overview.get(name) for p in parts])
-                    for name in ("muscles", "nerves", "values")}
-        result = StudyResult(patients, detail["muscles"], detail["nerves"], detail["values"],
-                             summary, study, ref, _concat([p.mri_lesions for p in parts]),
-                             options, lesions=detail["lesions"], findings=detail["findings"],
-                             overview=overview)
+        result = _registry_result(parts, path, sha, fmt, rows, ref, reference, ci_method,
+                                  deidentify, salt, len(buckets))
         files = [p.files for p in parts]
         del parts  # the partitions' tables are merged: free them before the report
         step("write outputs and report")
-        # the tables are copied together (file I/O, which frees the interpreter) while the
-        # report is drawn
-        failed: list[BaseException] = []
-
-        def gather() -> None:
-            try:
-                _gather_tables(files, staging, output_format, patients)
-            except BaseException as exc:  # re-raised below, in this thread
-                failed.append(exc)
-
-        copier = threading.Thread(target=gather, daemon=True)
-        copier.start()
-        try:
-            write_summary_files(result, staging)
-            if report:
-                from .report import render_report
-
-                render_report(result, staging, **report_options)
-        finally:
-            copier.join()
-        if failed:
-            raise failed[0]
+        _write_registry(result, files, staging, output_format, report, report_options)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _dataset_of(path: Path, partitions, work: Path) -> tuple[Path, list, str]:
+    """The partitioned dataset to review (the input itself, or a folder of sheets split by
+    DuckDB into ``work``), its buckets and the input's format."""
+    from .io._dataset import dataset_buckets, is_partitioned_dataset, partition_folder
+
+    if is_partitioned_dataset(path):
+        return path, dataset_buckets(path), "parquet"
+    n = choose_partitions(path, partitions)
+    dataset = work / "dataset"
+    dataset.mkdir()
+    partition_folder(path, dataset, n)
+    fmt = "parquet" if any(p.suffix.lower() == ".parquet" for p in path.iterdir()) else "csv"
+    return dataset, dataset_buckets(dataset), fmt
+
+
+def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address) -> tuple[list, str]:
+    """Every partition reviewed (the input's checksum read meanwhile); the problems of every
+    partition raised together when any is invalid."""
+    from .io._dataset import dataset_sha256
+
+    checksum: dict[str, str] = {}
+    hasher = threading.Thread(target=lambda: checksum.update(sha=dataset_sha256(path)),
+                              daemon=True)
+    hasher.start()
+    parts = _run_partitions(tasks, jobs, engine, dask_address)
+    hasher.join()
+    errors = [p.errors for p in parts if p.errors]
+    if errors:
+        problems = _merge_problems(errors) + _merge_problems(
+            [p.warnings for p in parts if p.errors])
+        raise InvalidWorkbookError(
+            f"the workbook has {len(problems)} problem(s) that must be fixed", problems)
+    return parts, checksum["sha"]
+
+
+def _ordered_patients(parts: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The typed and the classified per-patient tables in the order of the patients sheet, as
+    a review in one piece has them (each bucket keeps that order, so a patient shown in the
+    report is among the first ones of its bucket)."""
+    typed = _concat([p.typed_patients for p in parts])
+    order = np.argsort(typed["_row"].to_numpy(), kind="stable")
+    typed = typed.iloc[order].reset_index(drop=True)
+    patients = _concat([p.patients for p in parts])
+    position = pd.Series(np.arange(len(typed)), index=typed["patient_id"].to_numpy())
+    patients = patients.iloc[np.argsort(
+        position.reindex(patients["patient_id"].to_numpy()).to_numpy(), kind="stable")
+    ].reset_index(drop=True)
+    return typed, patients
+
+
+def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, ref, reference,
+                     ci_method, deidentify, salt, n_buckets: int):
+    """The StudyResult of the whole registry from its partitions' tables and counts."""
+    from ._pipeline import StudyResult, add_centres, provenance, review_options
+    from .cohort import summarize_cohort
+    from .io import Study
+    from .io._validate import SHEETS, _empty_table
+
+    warnings = _merge_problems([_unknown_sheets(path)] + [p.warnings for p in parts]) \
+        + list(ref.warnings)
+    typed, patients = _ordered_patients(parts)
+    tables = {name: _empty_table(spec) for name, spec in SHEETS.items()}
+    tables["patients"] = typed
+    tables["mri"] = _concat([p.mri for p in parts])
+    study = Study(tables, warnings, rows, path, sha, fmt)
+    summary = summarize_cohort(patients, method=ci_method)  # type: ignore[arg-type]
+    add_centres(summary, patients, typed, ci_method)
+    options = review_options(reference, ci_method, deidentify, salt)
+    options["partitions"] = n_buckets
+    summary["rows"] = rows
+    summary["warnings"] = len(warnings)
+    status: dict[str, int] = {}
+    for p in parts:
+        for k, v in p.value_status.items():
+            status[k] = status.get(k, 0) + v
+    summary["provenance"] = provenance(
+        study, ref, options, dict(sorted(status.items(), key=lambda kv: (-kv[1], kv[0]))),
+        deidentify)
+    detail = {name: _concat([p.detail.get(name) for p in parts])
+              for name in TABLES if name != "patients"}
+    overview = {name: _concat_categorical([p.overview.get(name) for p in parts])
+                for name in ("muscles", "nerves", "values")}
+    return StudyResult(patients, detail["muscles"], detail["nerves"], detail["values"],
+                       summary, study, ref, _concat([p.mri_lesions for p in parts]),
+                       options, lesions=detail["lesions"], findings=detail["findings"],
+                       overview=overview)
+
+
+def _write_registry(result, files: list, staging: Path, output_format: str, report: bool,
+                    report_options: dict) -> None:
+    """The partitions' tables copied together (file I/O, which frees the interpreter) while
+    the summary and the report are written."""
+    from ._pipeline import write_summary_files
+
+    failed: list[BaseException] = []
+
+    def gather() -> None:
+        try:
+            _gather_tables(files, staging, output_format, result.patients)
+        except BaseException as exc:  # re-raised below, in this thread
+            failed.append(exc)
+
+    copier = threading.Thread(target=gather, daemon=True)
+    copier.start()
+    try:
+        write_summary_files(result, staging)
+        if report:
+            from .report import render_report
+
+            render_report(result, staging, **report_options)
+    finally:
+        copier.join()
+    if failed:
+        raise failed[0]
 
 
 def validate_dataset(path: str | Path):
