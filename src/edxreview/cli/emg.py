@@ -150,11 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
-    import pandas as pd
-
-    from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
-    from edxreview._tables import neutralize_formulas
-    from edxreview.signal import analyze_recording, read_signal
+    from edxreview._errors import EdxreviewError, InvalidParameterError
     from edxreview.signal._classify import lookup_reference
 
     reference = None
@@ -174,13 +170,36 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         except EdxreviewError as exc:
             _err(str(exc))
             return 1
-    # a WFDB record given as both .hea and .dat is one recording
+    analyses, failures = _analyze_all(args, _unique_recordings(paths), reference)
+    if failures:
+        for f in failures:
+            _err(f)
+        _err("nothing written; fix or leave out the files above.")
+        return 1
+    rows = _write_analyses(args, analyses, reference, output)
+    output.commit()
+    if not args.quiet:
+        for r in rows:
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")
+    return 0
+
+
+def _unique_recordings(paths: list[Path]) -> list[Path]:
+    """The paths, a WFDB record given as both .hea and .dat kept once."""
     seen, unique = set(), []
     for p in paths:
         key = p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
         if key not in seen:
             seen.add(key)
             unique.append(p)
+    return unique
+
+
+def _analyze_all(args: argparse.Namespace, unique: list[Path], reference):
+    """Each recording read and analysed; the analyses and the located failures."""
+    from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
+    from edxreview.signal import analyze_recording, read_signal
+
     analyses, failures = [], []
     from rich.progress import Progress
 
@@ -197,11 +216,15 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             except EdxreviewError as exc:
                 failures.append(f"{p}: {exc}")
             progress.advance(task)
-    if failures:
-        for f in failures:
-            _err(f)
-        _err("nothing written; fix or leave out the files above.")
-        return 1
+    return analyses, failures
+
+
+def _write_analyses(args: argparse.Namespace, analyses, reference, output) -> list[dict]:
+    """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging folder."""
+    import pandas as pd
+
+    from edxreview._tables import neutralize_formulas
+
     tmp = output.staging
     rows, units, emg_rows = [], [], []
     for a in analyses:
@@ -228,11 +251,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     if args.subject is not None:
         neutralize_formulas(_subjects_table(analyses, reference, args.subject)).to_csv(
             tmp / "subjects.csv", index=False)
-    output.commit()
-    if not args.quiet:
-        for r in rows:
-            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")
-    return 0
+    return rows
 
 
 def _subjects_table(analyses, reference, subject: str):
