@@ -150,11 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
-    import pandas as pd
-
-    from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
-    from edxreview._tables import neutralize_formulas
-    from edxreview.signal import analyze_recording, read_signal
+    from edxreview._errors import EdxreviewError, InvalidParameterError
     from edxreview.signal._classify import lookup_reference
 
     reference = None
@@ -174,13 +170,36 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         except EdxreviewError as exc:
             _err(str(exc))
             return 1
-    # a WFDB record given as both .hea and .dat is one recording
+    analyses, failures = _analyze_all(args, _unique_recordings(paths), reference)
+    if failures:
+        for f in failures:
+            _err(f)
+        _err("nothing written; fix or leave out the files above.")
+        return 1
+    rows = _write_analyses(args, analyses, reference, output)
+    output.commit()
+    if not args.quiet:
+        for r in rows:
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")
+    return 0
+
+
+def _unique_recordings(paths: list[Path]) -> list[Path]:
+    """The paths, a WFDB record given as both .hea and .dat kept once."""
     seen, unique = set(), []
     for p in paths:
         key = p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
         if key not in seen:
             seen.add(key)
             unique.append(p)
+    return unique
+
+
+def _analyze_all(args: argparse.Namespace, unique: list[Path], reference):
+    """Each recording read and analysed; the analyses and the located failures."""
+    from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
+    from edxreview.signal import analyze_recording, read_signal
+
     analyses, failures = [], []
     from rich.progress import Progress
 
@@ -197,11 +216,15 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             except EdxreviewError as exc:
                 failures.append(f"{p}: {exc}")
             progress.advance(task)
-    if failures:
-        for f in failures:
-            _err(f)
-        _err("nothing written; fix or leave out the files above.")
-        return 1
+    return analyses, failures
+
+
+def _write_analyses(args: argparse.Namespace, analyses, reference, output) -> list[dict]:
+    """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging folder."""
+    import pandas as pd
+
+    from edxreview._tables import neutralize_formulas
+
     tmp = output.staging
     rows, units, emg_rows = [], [], []
     for a in analyses:
@@ -228,11 +251,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     if args.subject is not None:
         neutralize_formulas(_subjects_table(analyses, reference, args.subject)).to_csv(
             tmp / "subjects.csv", index=False)
-    output.commit()
-    if not args.quiet:
-        for r in rows:
-            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")
-    return 0
+    return rows
 
 
 def _subjects_table(analyses, reference, subject: str):
@@ -276,14 +295,51 @@ def run_reference_build(args: argparse.Namespace) -> int:
     """Run ``edxreview emg reference build``; returns the exit status (0 ok, 1 bad input, 2 usage)."""
     import pandas as pd
 
-    from edxreview._errors import EdxreviewError
-    from edxreview.signal import analyze_recording, read_signal
-    from edxreview.signal._reference import build_lab_reference
-    from edxreview.signal._classify import normalize_muscle
-
     if not _options_valid(args):
         return 2
     out = Path(args.out)
+    code = _check_reference_out(args, out)
+    if code:
+        return code
+    paths = list(dict.fromkeys(Path(p).with_suffix("") if Path(p).suffix.lower() in (".hea", ".dat")
+                               else Path(p) for p in args.paths))
+    mapping, code = _subject_mapping(args, paths)
+    if mapping is None:
+        return code
+    muaps, epochs, failures = _measure_controls(args, paths, mapping)
+    if failures:
+        for f in failures:
+            _err(f)
+        _err("nothing written; fix or leave out the files above.")
+        return 1
+    table = pd.concat([m for m in muaps if len(m)] or [pd.DataFrame()], ignore_index=True)
+    if table.empty:
+        _err("no MUAPs found in the control recordings; nothing written.")
+        return 1
+    units = mapping.rename(columns={"file": "recording"})
+    ref = _build_reference(args, table, epochs, units)
+    have = set(ref.muscles())
+    wanted = sorted(set(mapping["muscle"]))
+    if not have:
+        _err(f"too few usable control recordings for {', '.join(wanted)} (each muscle needs "
+             "enough recordings with MUAPs; see emg_signal_parameters.toml [lab_reference]); "
+             "nothing written.")
+        return 1
+    n_ctrl = int((units["truth"] == "normal").sum())
+    ref.notes.append(f"built from {n_ctrl} control recording(s)"
+                     + (f"; centroids from {len(units)} labelled recording(s)"
+                        if ref.centroids is not None else ""))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    ref.write(tmp)
+    tmp.replace(out)
+    if not args.quiet:
+        _print_reference(ref, wanted, have)
+    return 0
+
+
+def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
+    """The reference file is no input, no folder, and not replaced without --force (2 if so)."""
     # the reference file may never be one of the inputs (a recording, its header or data file,
     # the --subjects table), whatever --force says: edxreview never writes over its input
     inputs = [Path(p) for p in args.paths] + ([Path(args.subjects)] if args.subjects else [])
@@ -301,8 +357,15 @@ def run_reference_build(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         _err(f"reference file {str(out)!r} exists; use --force to replace it.")
         return 2
-    paths = list(dict.fromkeys(Path(p).with_suffix("") if Path(p).suffix.lower() in (".hea", ".dat")
-                               else Path(p) for p in args.paths))
+    return 0
+
+
+def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
+    """Each recording's subject, muscle and group; ``(None, exit status)`` when invalid."""
+    import pandas as pd
+
+    from edxreview.signal._classify import normalize_muscle
+
     names = [p.stem if p.suffix.lower() not in ("", ".hea", ".dat") else p.name for p in paths]
     mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle})
     if args.subjects:
@@ -310,12 +373,12 @@ def run_reference_build(args: argparse.Namespace) -> int:
             sub = pd.read_csv(args.subjects, dtype=str)
         except (OSError, ValueError) as exc:
             _err(f"cannot read --subjects {args.subjects!r}: {exc}")
-            return 1
+            return None, 1
         missing = {"file", "subject"} - set(sub.columns)
         if missing:
             _err(f"--subjects {args.subjects!r} lacks column(s) {sorted(missing)!r}; it needs "
                  "file and subject (and optionally muscle).")
-            return 1
+            return None, 1
         sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem)
         known = mapping.drop(columns=["subject"] + (["muscle"] if "muscle" in sub else []))
         mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group") if c in sub]],
@@ -323,11 +386,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
             _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}.")
-            return 1
+            return None, 1
     if mapping["muscle"].isna().any():
         _err("no muscle for " + repr(mapping.loc[mapping['muscle'].isna(), 'file'].tolist())
              + "; give --muscle or a muscle column in --subjects.")
-        return 2
+        return None, 2
     mapping["muscle"] = mapping["muscle"].map(normalize_muscle)
     groups = {"normal": "normal", "control": "normal", "healthy": "normal",
               "neurogenic": "neurogenic", "myopathic": "myopathic"}
@@ -339,7 +402,15 @@ def run_reference_build(args: argparse.Namespace) -> int:
         rows = ", ".join(f"file {f!r}: group {g!r}" for f, g in zip(bad["file"], bad["group"]))
         _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal, neurogenic "
              "or myopathic.")
-        return 1
+        return None, 1
+    return mapping, 0
+
+
+def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
+    """Each control recording analysed: its MUAPs, its interference epochs, the failures."""
+    from edxreview._errors import EdxreviewError
+    from edxreview.signal import analyze_recording, read_signal
+
     muaps, epochs, failures = [], [], []
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
@@ -357,16 +428,15 @@ def run_reference_build(args: argparse.Namespace) -> int:
             ip = a.interference.assign(recording=row["file"])
             ip.attrs = {}
             epochs.append(ip)
-    if failures:
-        for f in failures:
-            _err(f)
-        _err("nothing written; fix or leave out the files above.")
-        return 1
-    table = pd.concat([m for m in muaps if len(m)] or [pd.DataFrame()], ignore_index=True)
-    if table.empty:
-        _err("no MUAPs found in the control recordings; nothing written.")
-        return 1
-    units = mapping.rename(columns={"file": "recording"})
+    return muaps, epochs, failures
+
+
+def _build_reference(args: argparse.Namespace, table, epochs: list, units):
+    """The laboratory reference from the controls, with centroids when other groups are labelled."""
+    import pandas as pd
+
+    from edxreview.signal._reference import build_lab_reference
+
     # the reference holds the MUAP features and the interference-pattern ones of the controls
     from edxreview.signal._interference import IP_FEATURES, interference_stats
     from edxreview.signal._params import load_signal_parameters
@@ -385,33 +455,21 @@ def run_reference_build(args: argparse.Namespace) -> int:
             on=["subject", "muscle"])
         cent = fit_centroids(z)
         ref.centroids = cent if len(cent) else None
-    have = set(ref.muscles())
-    wanted = sorted(set(mapping["muscle"]))
-    if not have:
-        _err(f"too few usable control recordings for {', '.join(wanted)} (each muscle needs "
-             "enough recordings with MUAPs; see emg_signal_parameters.toml [lab_reference]); "
-             "nothing written.")
-        return 1
-    n_ctrl = int((units["truth"] == "normal").sum())
-    ref.notes.append(f"built from {n_ctrl} control recording(s)"
-                     + (f"; centroids from {len(units)} labelled recording(s)"
-                        if ref.centroids is not None else ""))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    ref.write(tmp)
-    tmp.replace(out)
-    if not args.quiet:
-        for m in wanted:
-            if m in have:
-                r = ref.table.loc[(m, "duration_ms")]
-                print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
-                      f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms")
-            else:
-                print(f"{m}: no reference (too few control recordings)")
-        if ref.centroids is not None:
-            for (m, cls), r in ref.centroids.iterrows():
-                print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
-    return 0
+    return ref
+
+
+def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
+    """One summary line per muscle and centroid."""
+    for m in wanted:
+        if m in have:
+            r = ref.table.loc[(m, "duration_ms")]
+            print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
+                  f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms")
+        else:
+            print(f"{m}: no reference (too few control recordings)")
+    if ref.centroids is not None:
+        for (m, cls), r in ref.centroids.iterrows():
+            print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -627,22 +627,7 @@ def _read_sheet_file(file: Path, sheet: str, problems: list[Problem]
     """One sheet's ``.csv`` or ``.parquet`` file as a text table; ``None`` (with the reason in
     ``problems``) when it cannot be read."""
     if file.suffix.lower() == ".parquet":
-        too_big = _check_parquet_size(file, sheet)
-        if too_big:
-            problems.append(too_big)
-            return None
-        try:
-            table = pd.read_parquet(file)
-        except Exception as exc:  # noqa: BLE001 - boundary: pyarrow raises many types for a
-            # damaged file a user gives us; it becomes a located problem
-            problems.append(Problem(sheet, None, None, file.name,
-                                    f"cannot read this Parquet file ({type(exc).__name__})"))
-            return None
-        names = {normalize_header(c): str(c) for c in table.columns}
-        table.columns = [normalize_header(c) for c in table.columns]
-        table = table.astype("string").fillna("").astype(str)
-        table["_row"] = np.arange(2, 2 + len(table))
-        return table, names, "parquet"
+        return _read_parquet_sheet(file, sheet, problems)
     data = file.read_bytes()
     text, problem = _decode_csv(data, sheet, file.name)
     if problem:
@@ -662,32 +647,68 @@ def _read_sheet_file(file: Path, sheet: str, problems: list[Problem]
                     and _find_header_row([header_cells], sheet) == 0
                     and (sheet not in SHEETS or "patient_id" in names_norm))
     if clean_header:
-        # the common case: a clean header on the first line; read straight into columns.
-        # Ragged rows fall through to the row-by-row reader, which names the row.
-        frame = None
-        if not _BLANK_LINE.search(text):
-            # no blank lines, so row numbers cannot shift: Arrow's reader is several times
-            # faster on registry-sized sheets
-            try:
-                frame = pd.read_csv(_io.BytesIO(text.encode("utf-8")), dtype=str,
-                                    keep_default_na=False, sep=sep, header=0, names=names_norm,
-                                    engine="pyarrow")
-            except (ValueError, TypeError, NotImplementedError):  # ArrowInvalid, ParserError…
-                # Arrow refused the text (its error classes subclass these): the C reader
-                # below reads it or names the row
-                frame = None
-        if frame is None:
-            try:
-                frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
-                                    sep=sep, skip_blank_lines=False, header=0, names=names_norm)
-            except pd.errors.ParserError:
-                frame = None
-        if frame is not None and not frame.index.equals(pd.RangeIndex(len(frame))):
-            frame = None  # every row has more fields than the header: pandas made an index
-        if frame is not None:
-            frame = frame.fillna("")  # cells are stripped by the validator
-            frame["_row"] = np.arange(2, 2 + len(frame))
-            return frame, dict(zip(names_norm, (h.strip() for h in header_cells))), "csv"
+        read = _read_clean_csv(text, sep, header_cells, names_norm)
+        if read is not None:
+            return read
+    return _read_csv_rows(text, sep, sheet, file, problems)
+
+
+def _read_parquet_sheet(file: Path, sheet: str, problems: list[Problem]
+                        ) -> tuple[pd.DataFrame, dict[str, str], str] | None:
+    """A ``.parquet`` sheet as a text table; ``None`` (reason in ``problems``) when unreadable."""
+    too_big = _check_parquet_size(file, sheet)
+    if too_big:
+        problems.append(too_big)
+        return None
+    try:
+        table = pd.read_parquet(file)
+    except Exception as exc:  # noqa: BLE001 - boundary: pyarrow raises many types for a
+        # damaged file a user gives us; it becomes a located problem
+        problems.append(Problem(sheet, None, None, file.name,
+                                f"cannot read this Parquet file ({type(exc).__name__})"))
+        return None
+    names = {normalize_header(c): str(c) for c in table.columns}
+    table.columns = [normalize_header(c) for c in table.columns]
+    table = table.astype("string").fillna("").astype(str)
+    table["_row"] = np.arange(2, 2 + len(table))
+    return table, names, "parquet"
+
+
+def _read_clean_csv(text: str, sep: str, header_cells: list[str], names_norm: list[str]
+                    ) -> tuple[pd.DataFrame, dict[str, str], str] | None:
+    """A CSV whose first line is a clean header, read into columns; ``None`` when ragged."""
+    # the common case: a clean header on the first line; read straight into columns.
+    # Ragged rows fall through to the row-by-row reader, which names the row.
+    frame = None
+    if not _BLANK_LINE.search(text):
+        # no blank lines, so row numbers cannot shift: Arrow's reader is several times
+        # faster on registry-sized sheets
+        try:
+            frame = pd.read_csv(_io.BytesIO(text.encode("utf-8")), dtype=str,
+                                keep_default_na=False, sep=sep, header=0, names=names_norm,
+                                engine="pyarrow")
+        except (ValueError, TypeError, NotImplementedError):  # ArrowInvalid, ParserError…
+            # Arrow refused the text (its error classes subclass these): the C reader
+            # below reads it or names the row
+            frame = None
+    if frame is None:
+        try:
+            frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
+                                sep=sep, skip_blank_lines=False, header=0, names=names_norm)
+        except pd.errors.ParserError:
+            frame = None
+    if frame is not None and not frame.index.equals(pd.RangeIndex(len(frame))):
+        frame = None  # every row has more fields than the header: pandas made an index
+    if frame is not None:
+        frame = frame.fillna("")  # cells are stripped by the validator
+        frame["_row"] = np.arange(2, 2 + len(frame))
+        return frame, dict(zip(names_norm, (h.strip() for h in header_cells))), "csv"
+    return None
+
+
+def _read_csv_rows(text: str, sep: str, sheet: str, file: Path, problems: list[Problem]
+                   ) -> tuple[pd.DataFrame, dict[str, str], str] | None:
+    """A CSV read row by row: leading blank lines and title rows skipped, each row located."""
     try:
         rows = [[c.strip() for c in r] for r in csv.reader(_io.StringIO(text, newline=""),
                                                            delimiter=sep)]

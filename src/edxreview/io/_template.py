@@ -145,7 +145,29 @@ def write_template(path: str | Path) -> Path:
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent))
     a = load_anatomy()
     names = accepted_names()
-    lists = {
+    lists = _accepted_lists(a, names)
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_numbers": False})
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                            "text_wrap": True, "valign": "top"})
+    title = book.add_format({"bold": True, "font_size": 14})
+    example = book.add_format({"italic": True, "font_color": "#5D6D7E"})
+
+    _write_readme(book, lists, bold, title)
+    _write_lists(book, lists)
+    _write_sheets(book, lists, bold, example)
+    _write_names(book, names, bold, title)
+    try:
+        book.close()
+    except FileCreateError as err:          # the OSError inside, for the CLI's message
+        cause = err.args[0] if err.args and isinstance(err.args[0], OSError) else None
+        raise cause or OSError(errno.EIO, str(err), str(path)) from err
+    return path
+
+
+def _accepted_lists(a, names: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Every accepted spelling of nerve, muscle and stimulation-site names, by kind."""
+    return {
         "nerve": _spellings(a.nerves.index, a.nerves["display_name"],
                             names["nerves"]["also_accepted"].str.replace("; ", "|")),
         "muscle": _spellings(a.muscles.index, a.muscles["display_name"],
@@ -154,13 +176,10 @@ def write_template(path: str | Path) -> Path:
                            a.sites["site"].str.replace("_", " "),
                            names["sites"]["also_accepted"].str.replace("; ", "|")),
     }
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                           "strings_to_numbers": False})
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                            "text_wrap": True, "valign": "top"})
-    title = book.add_format({"bold": True, "font_size": 14})
-    example = book.add_format({"italic": True, "font_color": "#5D6D7E"})
 
+
+def _write_readme(book, lists: dict[str, list[str]], bold, title) -> None:
+    """The README sheet: how to fill the workbook, then every column with its allowed values."""
     readme = book.add_worksheet("README")
     readme.write(0, 0, "edxreview study workbook", title)
     lines = [
@@ -197,7 +216,9 @@ def write_template(path: str | Path) -> Path:
     readme.set_column(2, 3, 12)
     readme.set_column(4, 4, 60)
 
-    # hidden single-column lists the drop-downs read
+
+def _write_lists(book, lists: dict[str, list[str]]) -> None:
+    """The hidden single-column lists the drop-downs read, each under a defined name."""
     hidden = book.add_worksheet("lists")
     for j, (kind, values) in enumerate(lists.items()):
         hidden.write(0, j, kind)
@@ -206,6 +227,9 @@ def write_template(path: str | Path) -> Path:
         book.define_name(f"accepted_{kind}", f"=lists!${letter}$2:${letter}${len(values) + 1}")
     hidden.hide()
 
+
+def _write_sheets(book, lists: dict[str, list[str]], bold, example) -> None:
+    """One sheet per specification sheet: headers, the example row and the drop-downs."""
     for sheet in SHEETS.values():
         ws = book.add_worksheet(sheet.name)
         ws.write_row(0, 0, [c.name for c in sheet.columns], bold)
@@ -231,6 +255,9 @@ def write_template(path: str | Path) -> Path:
                                      else ".")),
             })
 
+
+def _write_names(book, names: dict[str, pd.DataFrame], bold, title) -> None:
+    """The names sheet: every accepted nerve, muscle and site with its other spellings."""
     sheet_names = book.add_worksheet("names")
     sheet_names.write(0, 0, "Accepted names: the first column is what edxreview writes; every "
                             "spelling in the row is read as the same.", title)
@@ -246,9 +273,3 @@ def write_template(path: str | Path) -> Path:
             sheet_names.set_column(col + j, col + j, min(max(longest, len(name)) + 2, 70))
         col += len(frame.columns) + 1
     sheet_names.freeze_panes(3, 0)
-    try:
-        book.close()
-    except FileCreateError as err:          # the OSError inside, for the CLI's message
-        cause = err.args[0] if err.args and isinstance(err.args[0], OSError) else None
-        raise cause or OSError(errno.EIO, str(err), str(path)) from err
-    return path

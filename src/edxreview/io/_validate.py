@@ -426,66 +426,15 @@ def validate_workbook(raw: RawWorkbook) -> Study:
     extra_columns: dict[str, list[str]] = {}
 
     present = set(raw.sheets)
-    for name, spec in SHEETS.items():
-        unreadable = any(p.sheet == name for p in raw.problems)
-        if spec.required and name not in present and not unreadable:
-            coll.problems.append(Problem(name, None, None, None,
-                                         f"required sheet {name!r} is missing ({spec.description})"))
-    if not present & set(NCS_SHEETS):
-        coll.problems.append(Problem("ncs_motor", None, None, None,
-                                     "the workbook needs at least one of the sheets 'ncs_motor' "
-                                     "or 'ncs_sensory'"))
-    for name in sorted(present - set(SHEETS) - set(TEMPLATE_SHEETS)):
-        options = difflib.get_close_matches(name, list(SHEETS), n=1, cutoff=0.6)
-        hint = f"; did you mean {options[0]!r}?" if options else ""
-        coll.problems.append(Problem(name, None, None, None,
-                                     f"unknown sheet, ignored{hint}", severity="warning"))
+    _check_sheets(raw, present, coll)
 
     for name, spec in SHEETS.items():
         frame = raw.sheets.get(name)
         if frame is None:
             tables[name] = _empty_table(spec)
             continue
-        frame = frame.copy()
-        data_cols = [c for c in frame.columns if c != "_row"]
-        empty_row = (frame[data_cols].astype(str).apply(lambda s: s.str.strip()).eq("").all(axis=1)
-                     if data_cols else pd.Series(True, index=frame.index))
-        n_read = int(len(frame))
-        rejected = int(empty_row.sum())
-        frame = frame.loc[~empty_row]
-        rows[name] = {"read": n_read, "used": n_read - rejected, "rejected": rejected,
-                      "rejected_reasons": ({"empty row": rejected} if rejected else {})}
-        missing = [c.name for c in spec.columns if c.header_required and c.name not in frame.columns]
-        for col in missing:
-            options = difflib.get_close_matches(col, data_cols, n=1, cutoff=0.6)
-            hint = f"; the sheet has {options[0]!r} — rename it to {col!r}" if options else ""
-            coll.problems.append(Problem(name, 1, col, None, f"required column is missing{hint}"))
-        extras = [c for c in data_cols if c not in {c.name for c in spec.columns}]
-        # one warning per column, the column's name in the column field (not in the message
-        # text), so that --deidentify can withhold a name that is not on the specification
-        coll.problems += [Problem(name, 1, raw.headers.get(name, {}).get(c, c), None,
-                                  "unknown column, kept in the data but not used",
-                                  severity="warning") for c in extras]
-        if extras:
-            extra_columns[name] = extras
-        out = pd.DataFrame(index=frame.index)
-        out["_row"] = frame["_row"].astype(int).to_numpy()
-        for col in spec.columns:
-            if col.name not in frame.columns:
-                out[col.name] = None if col.kind not in ("number", "number_nr") else np.nan
-                if col.kind == "number_nr":
-                    out[f"{col.name}_nr"] = False
-                continue
-            _convert_column(name, frame, col, out, coll, anatomy)
-        if "_recording_from_nerve" in out:
-            if "recording_site" in out:
-                missing = out["recording_site"].isna()
-                out.loc[missing, "recording_site"] = out.loc[missing, "_recording_from_nerve"]
-            out = out.drop(columns="_recording_from_nerve")
-        for extra in extras:
-            out[extra] = frame[extra].to_numpy()
-        _check_ranges(name, frame, out, coll, plausibility)
-        tables[name] = out.reset_index(drop=True)
+        tables[name] = _validate_sheet(name, spec, frame, raw, coll, anatomy, plausibility,
+                                       rows, extra_columns)
 
     if "patients" in raw.sheets and not rows.get("patients", {}).get("used"):
         has_header = len(raw.headers.get("patients", {})) > 0
@@ -502,6 +451,70 @@ def validate_workbook(raw: RawWorkbook) -> Study:
         raise InvalidWorkbookError(
             f"the workbook has {len(errors)} problem(s) that must be fixed", errors + warnings)
     return Study(tables, warnings, rows, raw.source, raw.sha256, raw.format, extra_columns)
+
+
+def _check_sheets(raw: RawWorkbook, present: set[str], coll: _Collector) -> None:
+    """Missing required sheets, no NCS sheet at all, unknown sheets (warned)."""
+    for name, spec in SHEETS.items():
+        unreadable = any(p.sheet == name for p in raw.problems)
+        if spec.required and name not in present and not unreadable:
+            coll.problems.append(Problem(name, None, None, None,
+                                         f"required sheet {name!r} is missing ({spec.description})"))
+    if not present & set(NCS_SHEETS):
+        coll.problems.append(Problem("ncs_motor", None, None, None,
+                                     "the workbook needs at least one of the sheets 'ncs_motor' "
+                                     "or 'ncs_sensory'"))
+    for name in sorted(present - set(SHEETS) - set(TEMPLATE_SHEETS)):
+        options = difflib.get_close_matches(name, list(SHEETS), n=1, cutoff=0.6)
+        hint = f"; did you mean {options[0]!r}?" if options else ""
+        coll.problems.append(Problem(name, None, None, None,
+                                     f"unknown sheet, ignored{hint}", severity="warning"))
+
+
+def _validate_sheet(name: str, spec, frame: pd.DataFrame, raw: RawWorkbook, coll: _Collector,
+                    anatomy, plausibility, rows: dict[str, dict[str, Any]],
+                    extra_columns: dict[str, list[str]]) -> pd.DataFrame:
+    """One sheet typed: empty rows counted out, columns checked and converted, ranges checked."""
+    frame = frame.copy()
+    data_cols = [c for c in frame.columns if c != "_row"]
+    empty_row = (frame[data_cols].astype(str).apply(lambda s: s.str.strip()).eq("").all(axis=1)
+                 if data_cols else pd.Series(True, index=frame.index))
+    n_read = int(len(frame))
+    rejected = int(empty_row.sum())
+    frame = frame.loc[~empty_row]
+    rows[name] = {"read": n_read, "used": n_read - rejected, "rejected": rejected,
+                  "rejected_reasons": ({"empty row": rejected} if rejected else {})}
+    missing = [c.name for c in spec.columns if c.header_required and c.name not in frame.columns]
+    for col in missing:
+        options = difflib.get_close_matches(col, data_cols, n=1, cutoff=0.6)
+        hint = f"; the sheet has {options[0]!r} — rename it to {col!r}" if options else ""
+        coll.problems.append(Problem(name, 1, col, None, f"required column is missing{hint}"))
+    extras = [c for c in data_cols if c not in {c.name for c in spec.columns}]
+    # one warning per column, the column's name in the column field (not in the message
+    # text), so that --deidentify can withhold a name that is not on the specification
+    coll.problems += [Problem(name, 1, raw.headers.get(name, {}).get(c, c), None,
+                              "unknown column, kept in the data but not used",
+                              severity="warning") for c in extras]
+    if extras:
+        extra_columns[name] = extras
+    out = pd.DataFrame(index=frame.index)
+    out["_row"] = frame["_row"].astype(int).to_numpy()
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            out[col.name] = None if col.kind not in ("number", "number_nr") else np.nan
+            if col.kind == "number_nr":
+                out[f"{col.name}_nr"] = False
+            continue
+        _convert_column(name, frame, col, out, coll, anatomy)
+    if "_recording_from_nerve" in out:
+        if "recording_site" in out:
+            missing = out["recording_site"].isna()
+            out.loc[missing, "recording_site"] = out.loc[missing, "_recording_from_nerve"]
+        out = out.drop(columns="_recording_from_nerve")
+    for extra in extras:
+        out[extra] = frame[extra].to_numpy()
+    _check_ranges(name, frame, out, coll, plausibility)
+    return out.reset_index(drop=True)
 
 
 def _empty_table(spec) -> pd.DataFrame:

@@ -102,11 +102,23 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
     style.font.size = Pt(BODY_PT)
-    summary, prov = context["summary"], context["prov"]
+    prov = context["prov"]
     doc.add_heading("Electrodiagnostic cohort review", level=0)
     _note(doc, f"Input {prov.get('input')} · SHA-256 {prov.get('input_sha256')} · edxreview "
                f"{prov.get('edxreview_version')} · reference limits {prov.get('reference_set')}")
 
+    _results_section(doc, context, results)
+    _table1_section(doc, context)
+    _figures_section(doc, figures, captions)
+    _methods_section(doc, context)
+    path = Path(path)
+    doc.save(path)
+    return path
+
+
+def _results_section(doc, context: dict[str, Any], results: pd.DataFrame) -> None:
+    """The results table: each measure with its n, percentage, CI and published count."""
+    summary = context["summary"]
     doc.add_heading("Results", level=1)
     doc.add_paragraph(
         f"{summary['n_patients']} patients included"
@@ -128,6 +140,10 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
         _note(doc, "Bundled demonstration cohort: synthetic data shaped like a published "
                    "study; the published counts are shown beside the results.")
 
+
+def _table1_section(doc, context: dict[str, Any]) -> None:
+    """Table 1 by lower motor neuron involvement, level rows indented, with its notes."""
+    summary = context["summary"]
     t1 = context["table1"]
     doc.add_heading("Table 1. Characteristics by lower motor neuron involvement", level=1)
     frame = t1.to_frame()
@@ -143,6 +159,12 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
     for note in t1.footnotes:
         _note(doc, note)
 
+
+def _figures_section(doc, figures: dict[str, Any],
+                     captions: dict[str, tuple[str, str]]) -> None:
+    """Each figure as a picture with its numbered title and caption."""
+    from docx.shared import Inches
+
     doc.add_heading("Figures", level=1)
     for i, (key, fig) in enumerate(figures.items(), start=1):
         doc.add_picture(_png(fig), width=Inches(6.0))
@@ -152,6 +174,10 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
         run.bold = True
         par.add_run(caption)
 
+
+def _methods_section(doc, context: dict[str, Any]) -> None:
+    """Methods: how the review ran, the classifications, rules and reference limits."""
+    summary, prov = context["summary"], context["prov"]
     doc.add_heading("Methods", level=1)
     doc.add_paragraph(
         f"The review was run with edxreview {prov.get('edxreview_version')} on the workbook "
@@ -177,6 +203,3 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
     doc.add_paragraph(str(basis["text"]))
     for c in basis.get("sources", []):
         doc.add_paragraph(str(c), style="List Bullet")
-    path = Path(path)
-    doc.save(path)
-    return path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -36,8 +36,13 @@ def describe_rules(rules: Mapping[str, Any] | None = None,
         ``topic``, ``text`` and ``sources`` (citations joined by "; ").
     """
     r = rules or load_rules()
-    sources = r.get("sources", {})
+    cite = _citer(r.get("sources", {}))
+    return (_nerve_rules(r, cite) + _entrapment_rules(r, cite) + _side_rule(reference)
+            + _pattern_rules(r, cite))
 
+
+def _citer(sources: Mapping[str, Any]) -> Callable[[dict[str, Any]], str]:
+    """A function that cites a rules section from its ``source`` keys."""
     def cite(section: dict[str, Any]) -> str:
         keys = str(section.get("source", "")).split("|")
         parts = []
@@ -50,7 +55,12 @@ def describe_rules(rules: Mapping[str, Any] | None = None,
         if any(keys) and not parts:
             return "edxreview convention (no published threshold)"
         return "; ".join(parts)
+    return cite
 
+
+def _nerve_rules(r: Mapping[str, Any],
+                 cite: Callable[[dict[str, Any]], str]) -> list[dict[str, str]]:
+    """Needle EMG, demyelination and conduction block."""
     out = []
     e = r.get("emg", {})
     if e:
@@ -82,6 +92,13 @@ def describe_rules(rules: Mapping[str, Any] | None = None,
             f"{c['max_proximal_distal_ratio']:g} with a distal CMAP of at least "
             f"{_pct(c['min_distal_fraction_of_lln'])} of the lower limit; not assessed in "
             f"{', '.join(c.get('excluded_nerves', [])) or 'no'} nerve."), "sources": cite(c)})
+    return out
+
+
+def _entrapment_rules(r: Mapping[str, Any],
+                      cite: Callable[[dict[str, Any]], str]) -> list[dict[str, str]]:
+    """The entrapment sites: segment slowing, distal latency, sensory responses."""
+    out = []
     for ent in r.get("entrapment", []):
         parts = []
         if "max_velocity_drop_m_s" in ent:
@@ -107,6 +124,12 @@ def describe_rules(rules: Mapping[str, Any] | None = None,
         out.append({"topic": f"Entrapment: {ent['nerve']} SNAP at the {site}", "text": (
             f"A slowed {ent['nerve']} SNAP, whose recorded segment crosses the {site}, "
             f"localises the lesion at the {site}."), "sources": cite(ent)})
+    return out
+
+
+def _side_rule(reference: ReferenceSet | None) -> list[dict[str, str]]:
+    """The side-to-side amplitude fractions of the reference limits."""
+    out = []
     ref = reference if reference is not None else load_reference()
     side = ref.limits[ref.limits["parameter"].eq("amplitude_side_ratio")]
     if len(side):
@@ -118,6 +141,13 @@ def describe_rules(rules: Mapping[str, Any] | None = None,
             "sources": "; ".join(dict.fromkeys(
                 format_source(ref.meta.get("sources", {}).get(k, {}), k)
                 for cell in side["source"].astype(str) for k in cell.split("|") if k))})
+    return out
+
+
+def _pattern_rules(r: Mapping[str, Any],
+                   cite: Callable[[dict[str, Any]], str]) -> list[dict[str, str]]:
+    """Localisation, sensory age, polyneuropathy, conventions and MRI correspondence."""
+    out = []
     loc = r.get("localisation", {})
     if loc:
         out.append({"topic": "Localisation", "text": (
