@@ -147,3 +147,16 @@ def test_analysis_carries_the_second_reading():
     assert a.interference_reading.rule == "interference_no_reference"
     row = a.recordings_row()
     assert row["ip_epochs"] == len(a.interference) and row["ip_turns_per_s"] > 0
+
+
+def test_no_epochs_give_typed_statistics_that_join_muap_statistics():
+    """Uncalibrated recordings have no interference epochs: their empty statistics must not
+    turn the MUAP statistics they are joined to into text (a lab reference is built from the
+    joined table)."""
+    empty = interference_stats(pd.DataFrame())
+    assert len(empty) == 0
+    muap_stats = pd.DataFrame({"recording": ["r1"], "feature": ["duration_ms"], "n": [12],
+                               "m": [9.5], "v": [4.0]})
+    joined = pd.concat([muap_stats, empty], ignore_index=True)
+    assert joined["m"].dtype == float and joined["v"].dtype == float
+    assert joined["n"].dtype == "int64"

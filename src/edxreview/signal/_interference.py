@@ -146,8 +146,11 @@ def interference_stats(epochs: pd.DataFrame) -> pd.DataFrame:
     epochs ``n``, mean ``m`` and variance ``v`` (the long table of
     :func:`~edxreview.signal._reference.recording_stats`, so that a lab reference holds them
     beside the MUAP features)."""
-    if epochs.empty:
-        return pd.DataFrame(columns=["recording", "feature", "n", "m", "v"])
+    if epochs.empty:   # typed, so that it joins a table of MUAP statistics as numbers
+        return pd.DataFrame({"recording": pd.Series(dtype=object),
+                             "feature": pd.Series(dtype=object),
+                             "n": pd.Series(dtype="int64"), "m": pd.Series(dtype=float),
+                             "v": pd.Series(dtype=float)})
     long = epochs.melt(id_vars=["recording"], value_vars=list(IP_FEATURES),
                        var_name="feature").dropna(subset=["value"])
     return (long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var")
