@@ -10,33 +10,21 @@ from typing import Literal
 import numpy as np
 from scipy.stats import binom
 
+from edxreview.knowledge import load_anatomy
+from edxreview.knowledge._tables import normalize_key
 from edxreview._errors import InvalidParameterError
 from edxreview.signal._params import load_muap_reference, load_signal_parameters
 
 Pattern = Literal["normal", "neurogenic", "myopathic", "indeterminate"]
 
-_ALIASES = {
-    "brachial_biceps": "biceps_brachii",
-    "biceps": "biceps_brachii",
-    "bb": "biceps_brachii",
-    "vm": "vastus_medialis",
-    "ta": "tibialis_anterior",
-    "anterior_tibial": "tibialis_anterior",
-    "fdi": "first_dorsal_interosseous",
-    "adm": "abductor_digiti_minimi",
-    "apb": "abductor_pollicis_brevis",
-    "edc": "extensor_digitorum_communis",
-    "triceps_brachii": "triceps",
-    "gastrocnemius": "gastrocnemius_medial",
-}
-
-
 def normalize_muscle(name: str | None) -> str | None:
-    """Snake-case muscle id from a free-text name (``"brachial biceps"`` -> ``biceps_brachii``)."""
+    """Muscle id from a free-text name (``"brachial biceps"`` -> ``biceps_brachii``): the
+    anatomy's names and aliases (``muscles.csv``, the ones a workbook accepts), else the name
+    in snake case."""
     if not name:
         return None
-    key = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
-    return _ALIASES.get(key, key)
+    known = load_anatomy().muscle_aliases.get(normalize_key(name))
+    return known or re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
 
 
 @dataclass
