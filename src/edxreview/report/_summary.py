@@ -138,8 +138,11 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
             every["patient_id"].astype(str).to_numpy()).agg(s["join"].join)
     segments = _dash(p["lmn_segments"])
     mri = _dash(p["mri_cord_segments"])
-    brainstem = p["lmn_segments"].fillna("").astype(str).str.contains(
-        "nucleus|medulla|pons|midbrain", regex=True)
+    # the lower motor neuron lies in the brainstem when a denervated muscle that the NCS do
+    # not explain has its motor nucleus there (a cranial muscle)
+    lmn_cranial = m[m["denervation"].astype(bool) & ~m["explained_by_ncs"].fillna(False)
+                    .astype(bool) & m["brainstem_level"].notna()]
+    brainstem = pd.Series(idx.isin(lmn_cranial["patient_id"].astype(str)), index=idx)
     lesion_word = pd.Series(np.where(brainstem, s["brainstem_lesion"], s["cord_lesion"]),
                             index=idx)
 
