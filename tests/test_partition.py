@@ -309,3 +309,16 @@ def test_per_centre_breakdown_and_forest_plot(centres, tmp_path, partitions):
 def test_validate_reads_a_dataset_bucket_by_bucket(registry, capsys):
     assert main(["validate", str(registry / "dataset")]) == 0
     assert "valid: 100 patients" in capsys.readouterr().out
+
+
+def test_dask_engine_without_dask_is_refused_before_any_work(tmp_path, monkeypatch):
+    import importlib.util
+
+    from edxreview import InvalidParameterError, demo_path, review_registry
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed" else real(name, *a))
+    with pytest.raises(InvalidParameterError, match="edxreview\\[dask\\]"):
+        review_registry(demo_path(), tmp_path / "out", engine="dask", jobs=1)
+    assert not (tmp_path / "out").exists()

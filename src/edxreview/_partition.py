@@ -230,14 +230,21 @@ def _run_partitions(tasks: list[PartitionTask], jobs: int, engine: str,
         return list(pool.map(review_partition, tasks))
 
 
-def _run_dask(tasks: list[PartitionTask], jobs: int, address: str | None
-              ) -> list[PartitionResult]:
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
+def _require_dask() -> None:
+    """Refuse ``engine='dask'`` before any work where Dask distributed is not installed."""
+    from importlib.util import find_spec
+
+    if find_spec("distributed") is None:
         raise InvalidParameterError(
             "engine 'dask' needs Dask distributed; install it with "
-            "pip install 'edxreview[dask]'") from None
+            "pip install 'edxreview[dask]'")
+
+
+def _run_dask(tasks: list[PartitionTask], jobs: int, address: str | None
+              ) -> list[PartitionResult]:
+    _require_dask()
+    from dask.distributed import Client, LocalCluster
+
     if address:
         with Client(address) as client:
             futures = client.map(review_partition, tasks, pure=False)
@@ -387,6 +394,8 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
     from ._pipeline import _check_review_options
 
     check_option("engine", engine, ENGINES)
+    if engine == "dask":
+        _require_dask()
     check_option("output_format", output_format, OUTPUT_FORMATS)
     _check_review_options(reference, ci_method, deidentify, salt, progress)
     check_bool("report", report)
