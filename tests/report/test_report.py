@@ -118,6 +118,17 @@ def test_no_external_resources(demo_out):
     assert not re.search(r"(https?|ftp)://", html)         # not even an SVG namespace
 
 
+def test_element_ids_unique_and_resolved(demo_out):
+    """Figures inlined in one page keep distinct ids (matplotlib numbers them per figure), and
+    every ``url(#…)`` / ``href="#…"`` points at an element of the page."""
+    html = (demo_out / "report.html").read_text(encoding="utf-8")
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    assert not repeated, repeated[:10]
+    refs = set(re.findall(r'(?:url\(#|href="#)([^")]+)', html))
+    assert refs and refs <= set(ids), sorted(refs - set(ids))[:10]
+
+
 def test_numbers_equal_summary_and_csvs(demo_out):
     html = (demo_out / "report.html").read_text(encoding="utf-8")
     summary = json.loads((demo_out / "summary.json").read_text())

@@ -93,14 +93,24 @@ def save_figure(fig: Figure, stem, name: str, svg_text: str | None = None,
     return paths
 
 
-def inline_svg(svg: str) -> str:
-    """SVG text without its XML declaration and doctype, for embedding in HTML."""
+def inline_svg(svg: str, prefix: str = "") -> str:
+    """SVG text without its XML declaration and doctype, for embedding in HTML.
+
+    With ``prefix``, every element id and every reference to one (``url(#…)``, ``href="#…"``)
+    gains ``<prefix>-``: matplotlib numbers its ids per figure (``patch_1`` …), so figures
+    inlined in one page would otherwise repeat them.
+    """
     svg = re.sub(r"^<\?xml[^>]*\?>\s*", "", svg)
     svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, flags=re.S)
     # inside HTML the namespaces are implied and the RDF metadata is not needed; dropping them
     # leaves the page free of any URL
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
+    if prefix:
+        ids = set(re.findall(r'\bid="([^"]+)"', svg))
+        svg = re.sub(r'(\bid="|url\(#|href="#)([^")]+)',
+                     lambda m: m.group(1) + (f"{prefix}-{m.group(2)}" if m.group(2) in ids
+                                             else m.group(2)), svg)
     return svg
 
 

@@ -433,7 +433,7 @@ def make_figures(result, objects: dict[str, Any] | None = None) \
         out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
                     "file": f"figures/{key}.svg",
                     "formats": ("SVG" if key not in objects else "SVG, PNG (300 dpi) and PDF"),
-                    "inline": Markup(_figures.inline_svg(svg))}
+                    "inline": Markup(_figures.inline_svg(svg, f"fig-{key}"))}
     return out, _figures.segmental_map_note(
         result.patients[result.patients["included"].astype(bool)])
 
