@@ -228,7 +228,7 @@ def test_evaluate_reports_loso_and_cross_lab_with_intervals():
     assert loso["recall"]["neurogenic"] == (1, 1) and loso["recall"]["myopathic"] == (1, 1)
     cross = res[(res["train"] == "lab") & (res["test"] == "other") & (res["level"] == "subject")]
     assert set(cross["method"]) == {"lab reference", "mean + outlier limits", "Mahalanobis",
-                                    "z + centroids"}
+                                    "z + centroids", "lab classifier"}
     assert (cross["n"] == 5).all()
     base = res[(res["method"] == "bundled rules") & (res["test"] == "lab") & (res["level"] == "subject")]
     assert base.iloc[0]["correct"] == 4  # the fixed "baseline" column says normal for everyone

@@ -258,8 +258,8 @@ def _subjects_table(analyses, reference, subject: str):
     """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
     import pandas as pd
 
-    from edxreview.signal._reference import read_muscle_against_reference
     from edxreview.signal._interference import read_interference
+    from edxreview.signal._reference import LabReference, read_muscle_against_reference
 
     rows = []
     by_muscle: dict[str, list] = {}
@@ -288,7 +288,77 @@ def _subjects_table(analyses, reference, subject: str):
                                    if "ip_log_ratio" in ipz.index else float("nan")),
                    ip_reasons="; ".join(ip_reading.reasons))
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if isinstance(reference, LabReference) and (reference.classifier is not None
+                                                or reference.classifier_status):
+        out = _classifier_columns(out, by_muscle, reference, subject)
+    return out
+
+
+def _classifier_columns(table, by_muscle: dict, reference, subject: str):
+    """The lab classifier's reading of each muscle (its recordings pooled) and of the subject
+    (its muscles pooled): columns clf_pattern, clf_probability, clf_p_<class>, clf_reasons and
+    clf_subject_pattern, clf_subject_probability."""
+    import numpy as np
+    import pandas as pd
+
+    from edxreview.signal import _classifier as clf
+
+    model = reference.classifier
+    classes = list(clf._params()["classes"])
+    if model is None:
+        why = reference.classifier_status or "no valid reference"
+        return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
+                            **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
+                            clf_subject_pattern="indeterminate", clf_subject_probability=np.nan)
+    muaps, epochs, units = [], [], []
+    for muscle, group in by_muscle.items():
+        for i, a in enumerate(group):
+            name = f"{muscle}#{i}"
+            units.append({"recording": name, "subject": subject, "muscle": muscle or "",
+                          "record_s": a.recording.samples.size / a.recording.fs_hz})
+            if len(a.muaps):
+                m = a.muaps.assign(recording=name)
+                m.attrs = {}
+                muaps.append(m)
+            if a.interference is not None and len(a.interference):
+                e = a.interference.assign(recording=name)
+                e.attrs = {}
+                epochs.append(e)
+    u = pd.DataFrame(units)
+    x = clf.unit_features(pd.concat(muaps, ignore_index=True) if muaps else
+                          pd.DataFrame(columns=["recording", "duration_ms", "amplitude_uv",
+                                                "amplitude_adu", "phases", "turns",
+                                                "thickness_ms"]),
+                          pd.concat(epochs, ignore_index=True) if epochs else None, u)
+    r = clf.read_units(model, x)
+    reasons = []
+    for row in r.itertuples():
+        if row.pred == "indeterminate":
+            why = (f"no valid reference: the classifier has no standardisation for muscle "
+                   f"{row.muscle!r} (muscles: {', '.join(model.muscles())})"
+                   if row.muscle not in model.muscles() else
+                   f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)")
+        else:
+            why = (f"lab classifier ({len(model.features)} features against the lab's controls"
+                   f"; {int(row.n_missing)} missing, set to the control mean): "
+                   + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
+        reasons.append(why)
+    r["clf_reasons"] = reasons
+    pooled = clf.pool_probabilities(r[r["pred"] != "indeterminate"],
+                                    r.loc[r["pred"] != "indeterminate", "subject"], classes)
+    sp = pooled.iloc[0] if len(pooled) else None
+    cols = r.set_index("muscle")
+    out = table.copy()
+    key = out["muscle"].replace("", np.nan).fillna("")
+    out["clf_pattern"] = key.map(cols["pred"]).to_numpy()
+    out["clf_probability"] = key.map(cols["probability"]).round(3).to_numpy()
+    for c in classes:
+        out[f"clf_p_{c}"] = key.map(cols[c]).round(3).to_numpy()
+    out["clf_reasons"] = key.map(cols["clf_reasons"]).to_numpy()
+    out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
+    out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
+    return out
 
 
 def run_reference_build(args: argparse.Namespace) -> int:
@@ -317,6 +387,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
         _err("no MUAPs found in the control recordings; nothing written.")
         return 1
     units = mapping.rename(columns={"file": "recording"})
+    units["record_s"] = [m.attrs.get("record_s", float("nan")) for m in muaps]
     ref = _build_reference(args, table, epochs, units)
     have = set(ref.muscles())
     wanted = sorted(set(mapping["muscle"]))
@@ -423,6 +494,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
             continue
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
+        m.attrs["record_s"] = rec.samples.size / rec.fs_hz
         muaps.append(m)
         if a.interference is not None and len(a.interference):
             ip = a.interference.assign(recording=row["file"])
@@ -455,7 +527,25 @@ def _build_reference(args: argparse.Namespace, table, epochs: list, units):
             on=["subject", "muscle"])
         cent = fit_centroids(z)
         ref.centroids = cent if len(cent) else None
+        _fit_lab_classifier(ref, table, epochs, units)
     return ref
+
+
+def _fit_lab_classifier(ref, table, epochs: list, units) -> None:
+    """The lab classifier of the labelled subjects (section lab_classifier of the parameter
+    file), or the reason there is none, stored on ``ref``."""
+    import pandas as pd
+
+    from edxreview.signal import _classifier as clf
+
+    ep = pd.concat(epochs, ignore_index=True) if epochs else None
+    x = clf.unit_features(table, ep, units).merge(
+        units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
+        on=["subject", "muscle"])
+    why = clf.validity(x)
+    model = clf.fit_classifier(x) if why is None else None
+    ref.classifier = model
+    ref.classifier_status = why or ("" if model is not None else "no valid reference")
 
 
 def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
@@ -470,6 +560,13 @@ def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
     if ref.centroids is not None:
         for (m, cls), r in ref.centroids.iterrows():
             print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
+    if ref.classifier is not None:
+        c = ref.classifier
+        subj = ", ".join(f"{k} {v}" for k, v in c.counts.get("subjects", {}).items())
+        print(f"lab classifier: {len(c.features)} features, muscles {', '.join(c.muscles())}; "
+              f"trained on subjects {subj}; penalty C = {c.c:g}")
+    elif ref.classifier_status:
+        print(f"lab classifier: {ref.classifier_status}")
 
 
 def main(argv: list[str] | None = None) -> int:
