@@ -367,8 +367,10 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
     """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule,
     (``outliers``) the mean and outlier limits of the controls and the Mahalanobis distance
     from the controls' muscle means,
-    (``centroids``) z-scores with nearest centroids and (``epochs`` given) the
-    interference-pattern rule, read leave-one-subject-out; then each laboratory's reference
+    (``centroids``) z-scores with nearest centroids, (``epochs`` given) the
+    interference-pattern rule and (``classifier``) the lab classifier, read
+    leave-one-subject-out (``only``: just these method names; "lab reference" stands for all
+    but the classifier); then each laboratory's reference
     (or centroids) applied to each other laboratory. One row per (method, train, test, level,
     muscle) with the scores of :func:`score`."""
     rows = []
@@ -388,26 +390,21 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
     want = (lambda m: True) if only is None else (lambda m: m in only)  # noqa: E731
     for ds in datasets:
         r = recordings[recordings["dataset"] == ds]
+        if want("lab reference"):
+            if "baseline" in r:
+                add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
+            add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
+            if outliers:
+                add("mean + outlier limits", f"{ds} (LOSO)", ds, outliers_loso(r, muaps))
+                add("Mahalanobis", f"{ds} (LOSO)", ds, mahalanobis_loso(r, muaps))
+            if centroids:
+                add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
+            if epochs is not None:
+                add("interference", f"{ds} (LOSO)", ds, interference_loso(r, epochs))
         if classifier and want("lab classifier"):
             add("lab classifier", f"{ds} (LOSO)", ds, classifier_loso(r, muaps, epochs))
-        if only is not None and not want("lab reference"):
-            continue
-        if "baseline" in r:
-            add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
-        add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
-        if outliers:
-            add("mean + outlier limits", f"{ds} (LOSO)", ds, outliers_loso(r, muaps))
-            add("Mahalanobis", f"{ds} (LOSO)", ds, mahalanobis_loso(r, muaps))
-        if centroids:
-            add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
-        if epochs is not None:
-            add("interference", f"{ds} (LOSO)", ds, interference_loso(r, epochs))
     for tr in datasets:
         for te in datasets:
-            if tr != te and classifier and want("lab classifier"):
-                add("lab classifier", tr, te,
-                    classifier_cross_lab(recordings[recordings["dataset"] == tr],
-                                         recordings[recordings["dataset"] == te], muaps, epochs))
             if tr != te and want("lab reference"):
                 add("lab reference", tr, te,
                     read_fold(recordings[recordings["dataset"] == tr],
@@ -427,6 +424,10 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
                     add("interference", tr, te,
                         interference_cross_lab(recordings[recordings["dataset"] == tr],
                                                recordings[recordings["dataset"] == te], epochs))
+            if tr != te and classifier and want("lab classifier"):
+                add("lab classifier", tr, te,
+                    classifier_cross_lab(recordings[recordings["dataset"] == tr],
+                                         recordings[recordings["dataset"] == te], muaps, epochs))
     return pd.DataFrame(rows)
 
 
