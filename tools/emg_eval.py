@@ -13,8 +13,14 @@ Prints
    subjects of the laboratory) and across laboratories (one laboratory's controls as the
    reference of another's recordings), the same z-scores read by the nearest class
    centroid of the training subjects, the mean and outlier limits of the controls
-   (multi-MUAP scheme) and the Mahalanobis distance from the controls' muscle means. Nothing
-   is fitted on the subject it scores.
+   (multi-MUAP scheme), the Mahalanobis distance from the controls' muscle means, the
+   interference pattern and the lab classifier (``edxreview.signal._classifier``: features of
+   the MUAPs, interference pattern and spectrum standardised against the training controls, a
+   class-balanced L2 logistic regression trained on the training fold's labelled subjects,
+   its penalty chosen by inner folds of those subjects only). Nothing is fitted on the subject
+   it scores;
+3. the lab classifier on the features of the Pattichis per-subject MUAP table
+   (``pattichis-muap/muap.csv``): leave-one-subject-out within it, and trained on Algiers.
 
 Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data] [--jobs 2]
 [--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]

@@ -72,7 +72,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "and group (normal / neurogenic / myopathic). Without it every file is "
                         "its own control subject. With a group column the normal subjects make "
                         "the reference and, where each class has enough subjects, the class "
-                        "centroids (mean z-scores) that 'emg analyze' then reads by")
+                        "centroids (mean z-scores) that 'emg analyze' then reads by, and the "
+                        "lab classifier (features of MUAPs, interference pattern and spectrum "
+                        "against the controls; logistic regression trained on the labelled "
+                        "subjects; needs 5 subjects per group and 5 controls per muscle) whose "
+                        "class and probability 'emg analyze --subject' writes in subjects.csv "
+                        "(clf_* columns)")
     b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
     b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
                    help="file format (auto: from the suffix; ascii: one sample in µV per line, "
