@@ -355,12 +355,13 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     sp = pooled.iloc[0] if len(pooled) else None
     cols = r.set_index("muscle")
     out = table.copy()
-    key = out["muscle"].replace("", np.nan).fillna("")
-    out["clf_pattern"] = key.map(cols["pred"]).to_numpy()
+    key = out["muscle"]
+    out["clf_pattern"] = key.map(cols["pred"]).fillna("indeterminate").to_numpy()
     out["clf_probability"] = key.map(cols["probability"]).round(3).to_numpy()
     for c in classes:
         out[f"clf_p_{c}"] = key.map(cols[c]).round(3).to_numpy()
-    out["clf_reasons"] = key.map(cols["clf_reasons"]).to_numpy()
+    out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
+        "no muscle given: no reference to compare with").to_numpy()
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
     return out
