@@ -232,3 +232,18 @@ def test_bad_subjects_files_are_located_errors(tmp_path, capsys):
                  "--muscle", "deltoid", "--out", str(tmp_path / "r.toml"), "-q"]) == 1
     assert "lacks column(s) ['subject']" in capsys.readouterr().err
     assert not (tmp_path / "r.toml").exists()
+
+
+def test_group_names_of_a_manifest_are_understood(tmp_path):
+    import argparse
+
+    from edxreview.cli import emg
+
+    sub = tmp_path / "subjects.csv"
+    pd.DataFrame({"file": ["a.hea", "b.hea", "c.hea"], "subject": ["A", "B", "C"],
+                  "muscle": "deltoid", "group": ["healthy", "Myopathy", "neuropathy "]}
+                 ).to_csv(sub, index=False)
+    args = argparse.Namespace(subjects=str(sub), muscle=None)
+    mapping, code = emg._subject_mapping(args, [Path("a"), Path("b"), Path("c")])
+    assert code == 0
+    assert mapping["truth"].tolist() == ["normal", "myopathic", "neurogenic"]

@@ -470,15 +470,16 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
         return None, 2
     mapping["muscle"] = mapping["muscle"].map(normalize_muscle)
     groups = {"normal": "normal", "control": "normal", "healthy": "normal",
-              "neurogenic": "neurogenic", "myopathic": "myopathic"}
+              "neurogenic": "neurogenic", "neuropathy": "neurogenic",
+              "myopathic": "myopathic", "myopathy": "myopathic"}
     if "group" not in mapping:
         mapping["group"] = "normal"
     mapping["truth"] = mapping["group"].astype(str).str.strip().str.lower().map(groups)
     bad = mapping[mapping["truth"].isna()]
     if len(bad):
         rows = ", ".join(f"file {f!r}: group {g!r}" for f, g in zip(bad["file"], bad["group"]))
-        _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal, neurogenic "
-             "or myopathic.")
+        _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal (control, "
+             "healthy), neurogenic (neuropathy) or myopathic (myopathy).")
         return None, 1
     return mapping, 0
 
