@@ -187,6 +187,21 @@ def test_cli_stores_the_classifier_and_reads_a_subject_with_it(tmp_path):
     assert s.loc[0, "clf_probability"] == pytest.approx(
         s.loc[0, ["clf_p_normal", "clf_p_neurogenic", "clf_p_myopathic"]].max())
     assert s.loc[0, "clf_subject_pattern"] == s.loc[0, "clf_pattern"]
+    # several subjects in one run: each file's subject and muscle from a CSV
+    many = tmp_path / "many.csv"
+    pd.DataFrame({"file": [Path(files[5]).name, Path(files[6]).name, Path(files[12]).name],
+                  "subject": ["X", "X", "Y"], "muscle": "biceps_brachii"}).to_csv(many, index=False)
+    out4 = tmp_path / "out4"
+    assert _cli(["emg", "analyze", files[5], files[6], files[12], "--fs", "10000", "--gain",
+                 "5000", "--reference", str(ref), "--subjects", str(many), "--out", str(out4),
+                 "-q", "--no-figures"]) == 0
+    s4 = pd.read_csv(out4 / "subjects.csv")
+    assert s4["subject"].tolist() == ["X", "Y"] and s4["n_recordings"].tolist() == [2, 1]
+    assert _cli(["emg", "analyze", files[5], "--fs", "10000", "--reference", str(ref),
+                 "--subjects", str(many), "--subject", "X", "--out", str(tmp_path / "o5"),
+                 "-q"]) == 2
+    assert _cli(["emg", "analyze", files[0], "--fs", "10000", "--reference", str(ref),
+                 "--subjects", str(many), "--out", str(tmp_path / "o6"), "-q"]) == 1  # no row
     # a muscle the classifier was not trained on: no valid reference, said, not guessed
     out2 = tmp_path / "out2"
     assert _cli(["emg", "analyze", files[5], "--fs", "10000", "--gain", "5000", "--muscle",

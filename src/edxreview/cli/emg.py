@@ -51,6 +51,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--subject", default=None, metavar="ID",
                    help="all files are of this one subject: also write subjects.csv, one reading "
                         "per muscle from the MUAPs pooled over its recordings (needs --reference)")
+    a.add_argument("--subjects", default=None, metavar="CSV",
+                   help="CSV with columns file (name or stem), subject and optionally muscle: "
+                        "each file's subject and muscle; writes subjects.csv with a reading per "
+                        "subject and muscle and, with a lab classifier in the reference, per "
+                        "subject over its muscles (needs --reference; instead of --subject)")
     a.add_argument("--header-bytes", type=int, default=0, metavar="N",
                    help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
@@ -137,8 +142,13 @@ def run(args: argparse.Namespace) -> int:
     except InvalidParameterError as exc:
         _err(str(exc))
         return 2
-    if args.subject is not None and args.reference in (None, "illustrative"):
-        _err("--subject pools MUAPs against a lab reference; give --reference FILE.")
+    subjects = getattr(args, "subjects", None)
+    if subjects is not None and args.subject is not None:
+        _err("give --subject (all files of one subject) or --subjects CSV, not both.")
+        return 2
+    if (args.subject is not None or subjects is not None) and args.reference in (None, "illustrative"):
+        _err(f"{'--subject' if subjects is None else '--subjects'} pools MUAPs against a lab "
+             "reference; give --reference FILE.")
         return 2
     paths = [Path(p) for p in args.paths]
     # a WFDB record is read from its header and its data file: the output may overlap neither
@@ -146,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
                       for s in (".hea", ".dat")]
     if args.reference not in (None, "illustrative"):
         inputs.append(Path(args.reference))
+    if subjects is not None:
+        inputs.append(Path(subjects))
     try:
         with OutputFolder(args.out, force=args.force, inputs=inputs, command="emg analyze") as output:
             return _analyze(args, paths, output)
@@ -175,7 +187,16 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         except EdxreviewError as exc:
             _err(str(exc))
             return 1
-    analyses, failures = _analyze_all(args, _unique_recordings(paths), reference)
+    unique = _unique_recordings(paths)
+    muscles = None
+    if getattr(args, "subjects", None) is not None:
+        keys = [p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p for p in unique]
+        mapping, code = _subject_mapping(args, keys)
+        if mapping is None:
+            return code
+        muscles = mapping["muscle"].tolist()
+        args.file_subjects = mapping["subject"].tolist()
+    analyses, failures = _analyze_all(args, unique, reference, muscles)
     if failures:
         for f in failures:
             _err(f)
@@ -200,8 +221,9 @@ def _unique_recordings(paths: list[Path]) -> list[Path]:
     return unique
 
 
-def _analyze_all(args: argparse.Namespace, unique: list[Path], reference):
-    """Each recording read and analysed; the analyses and the located failures."""
+def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscles=None):
+    """Each recording read and analysed (``muscles``: each file's muscle, else ``--muscle``);
+    the analyses and the located failures."""
     from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
     from edxreview.signal import analyze_recording, read_signal
 
@@ -210,11 +232,12 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference):
 
     with Progress(disable=args.quiet, transient=True) as progress:
         task = progress.add_task("analysing", total=len(unique))
-        for p in unique:
+        for i, p in enumerate(unique):
             try:
                 rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
                                   header_bytes=args.header_bytes)
-                analyses.append(analyze_recording(rec, muscle=args.muscle, age_years=args.age,
+                analyses.append(analyze_recording(rec, muscle=muscles[i] if muscles else args.muscle,
+                                                  age_years=args.age,
                                                   sorting=args.sorting, reference=reference))
             except (SignalFileError, InvalidParameterError) as exc:
                 failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
@@ -255,6 +278,13 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output) -> li
         neutralize_formulas(pd.DataFrame(emg_rows)).to_csv(tmp / "emg_rows.csv", index=False)
     if args.subject is not None:
         neutralize_formulas(_subjects_table(analyses, reference, args.subject)).to_csv(
+            tmp / "subjects.csv", index=False)
+    elif getattr(args, "file_subjects", None) is not None:
+        by_subject: dict[str, list] = {}
+        for a, s_ in zip(analyses, args.file_subjects, strict=True):
+            by_subject.setdefault(s_, []).append(a)
+        tables = [_subjects_table(g, reference, s_) for s_, g in by_subject.items()]
+        neutralize_formulas(pd.concat(tables, ignore_index=True)).to_csv(
             tmp / "subjects.csv", index=False)
     return rows
 
