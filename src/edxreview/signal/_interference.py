@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import fft as sp_fft
 from scipy import signal as sps
 
 from edxreview.signal._classify import Reading, normalize_muscle
@@ -162,10 +163,10 @@ SPECTRAL_COLUMNS = ("ip_log_rms", "ip_median_freq_hz", "ip_mean_freq_hz")
 def epoch_spectra(measure: np.ndarray, segments: pd.DataFrame, fs: float, n_ep: int) -> pd.DataFrame:
     """Envelope and spectrum of each epoch of the active stretches (the epochs of
     :func:`interference_epochs`, same order): ``ip_log_rms`` (log10 of the RMS, µV),
-    ``ip_median_freq_hz`` and ``ip_mean_freq_hz`` of the Welch power spectrum (segments of
-    ``spectrum_segment_ms``, Hann window) within the measurement band."""
-    p = load_signal_parameters()
-    pf, pi = p["filters"], p["interference"]
+    ``ip_median_freq_hz`` and ``ip_mean_freq_hz`` of the epoch's power spectrum (periodogram
+    of the whole epoch with a Hann window, zero-padded to a fast FFT length) within the
+    measurement band."""
+    pf = load_signal_parameters()["filters"]
     act = segments[segments["state"] == "active"]
     blocks = []
     for a, b in zip(act["start_s"], act["end_s"]):
@@ -177,8 +178,9 @@ def epoch_spectra(measure: np.ndarray, segments: pd.DataFrame, fs: float, n_ep: 
         return pd.DataFrame(columns=list(SPECTRAL_COLUMNS), dtype=float)
     x = np.concatenate(blocks)
     rms = np.sqrt((x ** 2).mean(1))
-    nseg = min(n_ep, int(round(pi["spectrum_segment_ms"] * 1e-3 * fs)))
-    f, pxx = sps.welch(x, fs=fs, nperseg=nseg, axis=1)
+    nfft = sp_fft.next_fast_len(n_ep, real=True)
+    pxx = np.abs(sp_fft.rfft(x * sps.get_window("hann", n_ep), n=nfft, axis=1)) ** 2
+    f = sp_fft.rfftfreq(nfft, 1.0 / fs)
     band = (f >= pf["measure_highpass_hz"]) & (f <= min(pf["measure_lowpass_hz"], fs / 2))
     f, pxx = f[band], pxx[:, band]
     tot = pxx.sum(1)
