@@ -340,7 +340,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     from edxreview.signal import _classifier as clf
 
     model = reference.classifier
-    classes = list(clf._params()["classes"])
+    classes = list(clf.classifier_parameters()["classes"])
     if model is None:
         why = reference.classifier_status or "no valid reference"
         return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,

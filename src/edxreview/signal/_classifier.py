@@ -19,7 +19,8 @@ from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import muap_features
 
 
-def _params() -> dict:
+def classifier_parameters() -> dict:
+    """Section ``lab_classifier`` of the parameter file."""
     return load_signal_parameters()["lab_classifier"]
 
 
@@ -54,7 +55,7 @@ def unit_features(
         per feature (NaN where it cannot be computed: fewer than ``min_muaps`` MUAPs, fewer
         than ``[interference] min_epochs`` epochs, uncalibrated amplitudes).
     """
-    p = _params()
+    p = classifier_parameters()
     feats = list(p["features"]) if features is None else list(features)
     key = list(key)
     poly_min = load_signal_parameters()["measurement"]["polyphasic_min_phases"]
@@ -220,7 +221,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float) -> tuple[np.nda
     return theta[:, :p], theta[:, p]
 
 
-def _standardisation(x: pd.DataFrame, features: list[str], need: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+def _standardisation(x: pd.DataFrame, features: list[str],
+                     need: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Control mean and SD per muscle (muscles with at least ``need`` control subjects)."""
     ctrl = x[x["truth"] == "normal"]
     g = ctrl.groupby("muscle")
@@ -261,7 +263,7 @@ def inner_folds(x: pd.DataFrame, k: int) -> pd.Series:
 def validity(x: pd.DataFrame) -> str | None:
     """Why training units ``x`` (``subject``, ``muscle``, ``truth``) cannot give a model, or
     None when they can."""
-    p = _params()
+    p = classifier_parameters()
     n = x.groupby("truth")["subject"].nunique()
     short = [c for c in p["classes"] if n.get(c, 0) < p["min_class_subjects"]]
     if short:
@@ -290,7 +292,7 @@ def fit_classifier(x: pd.DataFrame, features: list[str] | None = None) -> LabCla
         None when :func:`validity` says there is no valid reference. The penalty is chosen
         from ``c_grid`` by subject-grouped cross-validation on ``x`` only.
     """
-    p = _params()
+    p = classifier_parameters()
     feats = list(p["features"]) if features is None else list(features)
     classes = list(p["classes"])
     x = x.assign(muscle=x["muscle"].map(normalize_muscle))
@@ -334,8 +336,8 @@ def pool_probabilities(proba: pd.DataFrame, by: pd.Series, classes: list[str]) -
     out = pd.DataFrame(np.nan, index=m.index, columns=classes)
     if read.any():
         out.loc[read, classes] = softmax(m[read].to_numpy(float))
-    out["pred"] = np.where(read, np.asarray(classes)[np.nan_to_num(out[classes].to_numpy(), nan=-1).argmax(1)],
-                           "indeterminate")
+    best = np.nan_to_num(out[classes].to_numpy(float), nan=-1).argmax(1)
+    out["pred"] = np.where(read, np.asarray(classes)[best], "indeterminate")
     out["probability"] = out[classes].max(axis=1)
     return out
 
@@ -345,7 +347,7 @@ def read_units(model: LabClassifier | None, x: pd.DataFrame,
     """Readings of units ``x`` (:func:`unit_features`): the class probabilities, ``pred``
     (``indeterminate`` when there is no model, the muscle has no standardisation, or the unit
     has neither MUAPs enough nor epochs) and ``probability``."""
-    p = _params()
+    p = classifier_parameters()
     classes = list(p["classes"])
     out = x.copy()
     if model is None:

@@ -300,7 +300,7 @@ def _classifier_levels(model, units: dict, test_subjects, centre=None) -> dict:
     for level in _KEYS:
         u = units[level][units[level]["subject"].isin(test_subjects)]
         out[level] = clf.read_units(model, u, centre)
-    classes = list(clf._params()["classes"])
+    classes = list(clf.classifier_parameters()["classes"])
     m = out["muscle"]
     pooled = clf.pool_probabilities(m, m["subject"], classes)
     out["subject"] = (m.groupby("subject").agg(truth=("truth", "first")).join(pooled)
