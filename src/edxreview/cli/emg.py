@@ -81,7 +81,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "lab classifier (features of MUAPs, interference pattern and spectrum "
                         "against the controls; logistic regression trained on the labelled "
                         "subjects; needs 5 subjects per group and 5 controls per muscle) whose "
-                        "class and probability 'emg analyze --subject' writes in subjects.csv "
+                        "class and probability 'emg analyze --subject or --subjects' writes in "
+                        "subjects.csv "
                         "(clf_* columns)")
     b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
     b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
