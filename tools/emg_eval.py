@@ -13,12 +13,18 @@ Prints
    subjects of the laboratory) and across laboratories (one laboratory's controls as the
    reference of another's recordings), the same z-scores read by the nearest class
    centroid of the training subjects, the mean and outlier limits of the controls
-   (multi-MUAP scheme) and the Mahalanobis distance from the controls' muscle means. Nothing
-   is fitted on the subject it scores.
+   (multi-MUAP scheme), the Mahalanobis distance from the controls' muscle means, the
+   interference pattern and the lab classifier (``edxreview.signal._classifier``: features of
+   the MUAPs, interference pattern and spectrum standardised against the training controls, a
+   class-balanced L2 logistic regression trained on the training fold's labelled subjects,
+   its penalty chosen by inner folds of those subjects only). Nothing is fitted on the subject
+   it scores;
+3. the lab classifier on the features of the Pattichis per-subject MUAP table
+   (``pattichis-muap/muap.csv``): leave-one-subject-out within it, and trained on Algiers.
 
 Run from the repository root: ``python tools/emg_eval.py [--data ../shared/data] [--jobs 2]
 [--cache DIR] [--results out.csv] [--by-muscle] [--skip-r00108] [--methods default,pursuit]
-[--sorting peel|pursuit]``;
+[--sorting peel|pursuit] [--only "lab classifier"]``;
 R00108 is sorted with each decomposition method named (the readings use the parameter file's).
 """
 
@@ -201,6 +207,71 @@ def _match_units(truth: np.ndarray, ds: np.ndarray, du: np.ndarray, tol: int, re
                 unit_pairs=pair)
 
 
+# ------------------------------------------------------------------------------ Pattichis
+#: the features of the lab classifier that the Pattichis per-subject table gives (mean and SD
+#: of the subject's ~20 MUAPs); its amplitude is the mean in mV, so log10 of the mean amplitude
+#: stands for the mean of log10 amplitudes (centred on each laboratory's own controls, the
+#: difference is mostly an offset)
+PATTICHIS_COLUMNS = {"duration_ms:mean": "DurMn", "duration_ms:sd": "DurSD",
+                     "log_amplitude:mean": "AmpMn", "phases:mean": "PhMn", "turns:mean": "TurMn"}
+PATTICHIS_CLASSES = {1: "normal", 2: "neurogenic", 3: "myopathic"}
+
+
+def pattichis_units(path: Path) -> pd.DataFrame:
+    """One unit per subject of the Pattichis table (biceps brachii), in the classifier's
+    feature names."""
+    t = pd.read_csv(path, dtype={"Pat.No.": str})
+    out = pd.DataFrame({"subject": "pattichis-" + t["Pat.No."], "muscle": "biceps_brachii",
+                        "truth": t["Cls"].map(PATTICHIS_CLASSES), "n_muaps": 20, "n_epochs": 0})
+    for f, c in PATTICHIS_COLUMNS.items():
+        out[f] = np.log10(t[c] * 1000.0) if f.startswith("log_amplitude") else t[c]
+    return out
+
+
+def evaluate_pattichis(data: Path, recs: pd.DataFrame, muaps: pd.DataFrame) -> pd.DataFrame:
+    """The lab classifier on the Pattichis table's features: leave-one-subject-out within the
+    table, and trained on the Algiers subject-muscles (same features, measured here) reading the
+    table's subjects centred on the table's other normal subjects and scaled by the Algiers
+    controls' SDs of biceps brachii. One subject = one muscle, so every level is the subject."""
+    from edxreview.signal import _classifier as clf
+    from edxreview.signal._evaluate import score
+
+    path = data / "pattichis-muap" / "muap.csv"
+    if not path.is_file():
+        return pd.DataFrame()
+    feats = list(PATTICHIS_COLUMNS)
+    x = pattichis_units(path)
+    rows = []
+    preds = []
+    for s in x["subject"]:
+        m = clf.fit_classifier(x[x["subject"] != s], features=feats)
+        preds.append(clf.read_units(m, x[x["subject"] == s]))
+    r = pd.concat(preds)
+    rows.append({"method": "lab classifier (Pattichis features)", "train": "pattichis (LOSO)",
+                 "test": "pattichis", "level": "subject", "muscle": "all",
+                 **score(r["truth"], r["pred"])})
+    alg = recs[recs["dataset"] == "algiers"]
+    if len(alg):
+        u = clf.unit_features(muaps, None, alg, ("subject", "muscle"), features=feats)
+        u = u.merge(alg.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
+                    on=["subject", "muscle"])
+        m = clf.fit_classifier(u, features=feats)
+        preds = []
+        if m is not None:
+            m = clf.LabClassifier(m.features, m.classes, m.centre,
+                                  m.scale.reindex(["biceps_brachii"]), m.coef, m.intercept, m.c,
+                                  m.counts)
+        for s in x["subject"]:
+            ctrl = x[(x["truth"] == "normal") & (x["subject"] != s)]
+            centre = ctrl.groupby("muscle")[feats].mean()
+            preds.append(clf.read_units(m, x[x["subject"] == s], centre))
+        r = pd.concat(preds)
+        rows.append({"method": "lab classifier (Pattichis features)", "train": "algiers",
+                     "test": "pattichis", "level": "subject", "muscle": "all",
+                     **score(r["truth"], r["pred"])})
+    return pd.DataFrame(rows)
+
+
 # ------------------------------------------------------------------------------ readings
 def measure_all(data: Path, jobs: int, cache: Path | None, sorting: str | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -228,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default="default,pursuit",
                     help="R00108 decomposition methods to evaluate, comma-separated "
                          "(default = the parameter file's; peel; pursuit)")
+    ap.add_argument("--only", default=None, metavar="METHODS",
+                    help="evaluate only these readings, comma-separated ('lab classifier', "
+                         "'lab reference' = all the others)")
     ap.add_argument("--sorting", choices=["peel", "pursuit"], default=None,
                     help="decomposition of the readings' measuring pass (default: the parameter "
                          "file's)")
@@ -264,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     for ds, g in recs.groupby("dataset", sort=False):
         print(f"  {ds}: {g['subject'].nunique()} subjects, {len(g)} recordings, analysis "
               f"{g['record_s'].sum() / g['cpu_s'].sum():.1f} x real time per core")
-    res = evaluate(recs, muaps, epochs=epochs)
+    res = evaluate(recs, muaps, epochs=epochs,
+                   only=a.only.split(",") if a.only else None)
+    if not a.only or "lab classifier" in a.only:
+        res = pd.concat([res, evaluate_pattichis(data, recs, muaps)], ignore_index=True)
     print("\nReadings (indeterminate counts as wrong; 95 % CI: Wilson). Bundled rules = "
           "the unverified muap_reference limits and the fixed rules, per subject by majority "
           "over recordings. Lab reference = z-scores against the controls of the reference lab, "
@@ -275,7 +352,13 @@ def main(argv: list[str] | None = None) -> int:
           "97.5th percentiles. Mahalanobis = distance of the muscle's MUAP means from the "
           "controls' muscle means (shrinkage covariance, Hotelling limit). Interference = the "
           "turns/amplitude ratio of the active epochs against the controls' (rule "
-          "interference_ratio), independent of the decomposition.\n")
+          "interference_ratio), independent of the decomposition. Lab classifier = features of "
+          "the MUAPs, interference pattern and spectrum of each subject-muscle standardised "
+          "against the training controls, read by a class-balanced L2 multinomial logistic "
+          "regression trained on the training fold's labelled subjects (penalty by inner "
+          "cross-validation on them; subject = geometric mean of its muscles' probabilities); "
+          "across laboratories centred on the test laboratory's other controls. Pattichis rows: "
+          "the same classifier on the features that table gives.\n")
     print(format_table(res, muscles=a.by_muscle))
     if a.results:
         res.to_csv(a.results, index=False)

@@ -15,6 +15,7 @@ from _synth import weak_contraction  # noqa: E402
 from edxreview.signal import Recording, analyze_recording
 from edxreview.signal._spontaneous import segment_activity
 from edxreview.signal._interference import (
+    SPECTRAL_COLUMNS,
     IP_FEATURES,
     interference_epochs,
     interference_stats,
@@ -160,3 +161,22 @@ def test_no_epochs_give_typed_statistics_that_join_muap_statistics():
     joined = pd.concat([muap_stats, empty], ignore_index=True)
     assert joined["m"].dtype == float and joined["v"].dtype == float
     assert joined["n"].dtype == "int64"
+
+
+def test_epoch_spectrum_median_and_mean_frequency_and_envelope():
+    from edxreview.signal._interference import epoch_spectra
+
+    fs, n_ep = 20000.0, 10000
+    t = np.arange(6 * n_ep) / fs   # 3 s
+    # first 1.5 s: 200 Hz; then 1200 Hz, twice as large (RMS of a sine = amplitude / sqrt 2)
+    x = np.where(t < 1.5, 100 * np.sin(2 * np.pi * 200 * t), 200 * np.sin(2 * np.pi * 1200 * t))
+    seg = pd.DataFrame({"state": ["active"], "start_s": [0.0], "end_s": [1.5 + 1.0]})
+    s = epoch_spectra(x, seg, fs, n_ep)
+    assert len(s) == 5   # 2.5 s of activity: five whole epochs of 0.5 s
+    assert s["ip_median_freq_hz"].iloc[:3].tolist() == pytest.approx([200] * 3, abs=4)
+    assert s["ip_median_freq_hz"].iloc[3:].tolist() == pytest.approx([1200] * 2, abs=4)
+    assert s["ip_mean_freq_hz"].iloc[0] == pytest.approx(200, abs=10)
+    assert s["ip_log_rms"].iloc[0] == pytest.approx(np.log10(100 / np.sqrt(2)), abs=0.01)
+    assert s["ip_log_rms"].iloc[4] == pytest.approx(np.log10(200 / np.sqrt(2)), abs=0.01)
+    none = epoch_spectra(x, seg.assign(state="rest"), fs, n_ep)
+    assert none.empty and list(none.columns) == list(SPECTRAL_COLUMNS)

@@ -228,7 +228,7 @@ def test_evaluate_reports_loso_and_cross_lab_with_intervals():
     assert loso["recall"]["neurogenic"] == (1, 1) and loso["recall"]["myopathic"] == (1, 1)
     cross = res[(res["train"] == "lab") & (res["test"] == "other") & (res["level"] == "subject")]
     assert set(cross["method"]) == {"lab reference", "mean + outlier limits", "Mahalanobis",
-                                    "z + centroids"}
+                                    "z + centroids", "lab classifier"}
     assert (cross["n"] == 5).all()
     base = res[(res["method"] == "bundled rules") & (res["test"] == "lab") & (res["level"] == "subject")]
     assert base.iloc[0]["correct"] == 4  # the fixed "baseline" column says normal for everyone
@@ -265,6 +265,7 @@ def test_cli_builds_a_reference_and_reads_a_subject_against_it(tmp_path):
                  "deltoid", "--reference", str(ref), "--subject", "S1", "--out", str(out),
                  "-q", "--no-figures"]) == 0
     subj = pd.read_csv(out / "subjects.csv")
+    assert not any(c.startswith("clf_") for c in subj.columns)  # controls only: no classifier
     assert subj.loc[0, "pattern"] == "indeterminate"
     assert "no reference for this lab" in subj.loc[0, "reasons"]
     assert _cli(["emg", "analyze", files[0], "--fs", "10000", "--subject", "S1", "--out",

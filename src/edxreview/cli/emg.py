@@ -51,6 +51,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--subject", default=None, metavar="ID",
                    help="all files are of this one subject: also write subjects.csv, one reading "
                         "per muscle from the MUAPs pooled over its recordings (needs --reference)")
+    a.add_argument("--subjects", default=None, metavar="CSV",
+                   help="CSV with columns file (name or stem), subject and optionally muscle: "
+                        "each file's subject and muscle; writes subjects.csv with a reading per "
+                        "subject and muscle and, with a lab classifier in the reference, per "
+                        "subject over its muscles (needs --reference; instead of --subject)")
     a.add_argument("--header-bytes", type=int, default=0, metavar="N",
                    help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
@@ -72,7 +77,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "and group (normal / neurogenic / myopathic). Without it every file is "
                         "its own control subject. With a group column the normal subjects make "
                         "the reference and, where each class has enough subjects, the class "
-                        "centroids (mean z-scores) that 'emg analyze' then reads by")
+                        "centroids (mean z-scores) that 'emg analyze' then reads by, and the "
+                        "lab classifier (features of MUAPs, interference pattern and spectrum "
+                        "against the controls; logistic regression trained on the labelled "
+                        "subjects; needs 5 subjects per group and 5 controls per muscle) whose "
+                        "class and probability 'emg analyze --subject or --subjects' writes in "
+                        "subjects.csv "
+                        "(clf_* columns)")
     b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
     b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
                    help="file format (auto: from the suffix; ascii: one sample in µV per line, "
@@ -132,8 +143,13 @@ def run(args: argparse.Namespace) -> int:
     except InvalidParameterError as exc:
         _err(str(exc))
         return 2
-    if args.subject is not None and args.reference in (None, "illustrative"):
-        _err("--subject pools MUAPs against a lab reference; give --reference FILE.")
+    subjects = getattr(args, "subjects", None)
+    if subjects is not None and args.subject is not None:
+        _err("give --subject (all files of one subject) or --subjects CSV, not both.")
+        return 2
+    if (args.subject is not None or subjects is not None) and args.reference in (None, "illustrative"):
+        _err(f"{'--subject' if subjects is None else '--subjects'} pools MUAPs against a lab "
+             "reference; give --reference FILE.")
         return 2
     paths = [Path(p) for p in args.paths]
     # a WFDB record is read from its header and its data file: the output may overlap neither
@@ -141,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
                       for s in (".hea", ".dat")]
     if args.reference not in (None, "illustrative"):
         inputs.append(Path(args.reference))
+    if subjects is not None:
+        inputs.append(Path(subjects))
     try:
         with OutputFolder(args.out, force=args.force, inputs=inputs, command="emg analyze") as output:
             return _analyze(args, paths, output)
@@ -170,7 +188,16 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         except EdxreviewError as exc:
             _err(str(exc))
             return 1
-    analyses, failures = _analyze_all(args, _unique_recordings(paths), reference)
+    unique = _unique_recordings(paths)
+    muscles = None
+    if getattr(args, "subjects", None) is not None:
+        keys = [p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p for p in unique]
+        mapping, code = _subject_mapping(args, keys)
+        if mapping is None:
+            return code
+        muscles = mapping["muscle"].tolist()
+        args.file_subjects = mapping["subject"].tolist()
+    analyses, failures = _analyze_all(args, unique, reference, muscles)
     if failures:
         for f in failures:
             _err(f)
@@ -195,8 +222,9 @@ def _unique_recordings(paths: list[Path]) -> list[Path]:
     return unique
 
 
-def _analyze_all(args: argparse.Namespace, unique: list[Path], reference):
-    """Each recording read and analysed; the analyses and the located failures."""
+def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscles=None):
+    """Each recording read and analysed (``muscles``: each file's muscle, else ``--muscle``);
+    the analyses and the located failures."""
     from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
     from edxreview.signal import analyze_recording, read_signal
 
@@ -205,11 +233,12 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference):
 
     with Progress(disable=args.quiet, transient=True) as progress:
         task = progress.add_task("analysing", total=len(unique))
-        for p in unique:
+        for i, p in enumerate(unique):
             try:
                 rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
                                   header_bytes=args.header_bytes)
-                analyses.append(analyze_recording(rec, muscle=args.muscle, age_years=args.age,
+                analyses.append(analyze_recording(rec, muscle=muscles[i] if muscles else args.muscle,
+                                                  age_years=args.age,
                                                   sorting=args.sorting, reference=reference))
             except (SignalFileError, InvalidParameterError) as exc:
                 failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
@@ -251,6 +280,13 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output) -> li
     if args.subject is not None:
         neutralize_formulas(_subjects_table(analyses, reference, args.subject)).to_csv(
             tmp / "subjects.csv", index=False)
+    elif getattr(args, "file_subjects", None) is not None:
+        by_subject: dict[str, list] = {}
+        for a, s_ in zip(analyses, args.file_subjects, strict=True):
+            by_subject.setdefault(s_, []).append(a)
+        tables = [_subjects_table(g, reference, s_) for s_, g in by_subject.items()]
+        neutralize_formulas(pd.concat(tables, ignore_index=True)).to_csv(
+            tmp / "subjects.csv", index=False)
     return rows
 
 
@@ -258,8 +294,8 @@ def _subjects_table(analyses, reference, subject: str):
     """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
     import pandas as pd
 
-    from edxreview.signal._reference import read_muscle_against_reference
     from edxreview.signal._interference import read_interference
+    from edxreview.signal._reference import LabReference, read_muscle_against_reference
 
     rows = []
     by_muscle: dict[str, list] = {}
@@ -288,7 +324,78 @@ def _subjects_table(analyses, reference, subject: str):
                                    if "ip_log_ratio" in ipz.index else float("nan")),
                    ip_reasons="; ".join(ip_reading.reasons))
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if isinstance(reference, LabReference) and (reference.classifier is not None
+                                                or reference.classifier_status):
+        out = _classifier_columns(out, by_muscle, reference, subject)
+    return out
+
+
+def _classifier_columns(table, by_muscle: dict, reference, subject: str):
+    """The lab classifier's reading of each muscle (its recordings pooled) and of the subject
+    (its muscles pooled): columns clf_pattern, clf_probability, clf_p_<class>, clf_reasons and
+    clf_subject_pattern, clf_subject_probability."""
+    import numpy as np
+    import pandas as pd
+
+    from edxreview.signal import _classifier as clf
+
+    model = reference.classifier
+    classes = list(clf.classifier_parameters()["classes"])
+    if model is None:
+        why = reference.classifier_status or "no valid reference"
+        return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
+                            **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
+                            clf_subject_pattern="indeterminate", clf_subject_probability=np.nan)
+    muaps, epochs, units = [], [], []
+    for muscle, group in by_muscle.items():
+        for i, a in enumerate(group):
+            name = f"{muscle}#{i}"
+            units.append({"recording": name, "subject": subject, "muscle": muscle or "",
+                          "record_s": a.recording.samples.size / a.recording.fs_hz})
+            if len(a.muaps):
+                m = a.muaps.assign(recording=name)
+                m.attrs = {}
+                muaps.append(m)
+            if a.interference is not None and len(a.interference):
+                e = a.interference.assign(recording=name)
+                e.attrs = {}
+                epochs.append(e)
+    u = pd.DataFrame(units)
+    x = clf.unit_features(pd.concat(muaps, ignore_index=True) if muaps else
+                          pd.DataFrame(columns=["recording", "duration_ms", "amplitude_uv",
+                                                "amplitude_adu", "phases", "turns",
+                                                "thickness_ms"]),
+                          pd.concat(epochs, ignore_index=True) if epochs else None, u)
+    r = clf.read_units(model, x)
+    reasons = []
+    for row in r.itertuples():
+        if row.pred == "indeterminate":
+            why = (f"no valid reference: the classifier has no standardisation for muscle "
+                   f"{row.muscle!r} (muscles: {', '.join(model.muscles())})"
+                   if row.muscle not in model.muscles() else
+                   f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)")
+        else:
+            why = (f"lab classifier ({len(model.features)} features against the lab's controls"
+                   f"; {int(row.n_missing)} missing, set to the control mean): "
+                   + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
+        reasons.append(why)
+    r["clf_reasons"] = reasons
+    pooled = clf.pool_probabilities(r[r["pred"] != "indeterminate"],
+                                    r.loc[r["pred"] != "indeterminate", "subject"], classes)
+    sp = pooled.iloc[0] if len(pooled) else None
+    cols = r.set_index("muscle")
+    out = table.copy()
+    key = out["muscle"]
+    out["clf_pattern"] = key.map(cols["pred"]).fillna("indeterminate").to_numpy()
+    out["clf_probability"] = key.map(cols["probability"]).round(3).to_numpy()
+    for c in classes:
+        out[f"clf_p_{c}"] = key.map(cols[c]).round(3).to_numpy()
+    out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
+        "no muscle given: no reference to compare with").to_numpy()
+    out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
+    out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
+    return out
 
 
 def run_reference_build(args: argparse.Namespace) -> int:
@@ -317,6 +424,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
         _err("no MUAPs found in the control recordings; nothing written.")
         return 1
     units = mapping.rename(columns={"file": "recording"})
+    units["record_s"] = [m.attrs.get("record_s", float("nan")) for m in muaps]
     ref = _build_reference(args, table, epochs, units)
     have = set(ref.muscles())
     wanted = sorted(set(mapping["muscle"]))
@@ -393,15 +501,16 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
         return None, 2
     mapping["muscle"] = mapping["muscle"].map(normalize_muscle)
     groups = {"normal": "normal", "control": "normal", "healthy": "normal",
-              "neurogenic": "neurogenic", "myopathic": "myopathic"}
+              "neurogenic": "neurogenic", "neuropathy": "neurogenic",
+              "myopathic": "myopathic", "myopathy": "myopathic"}
     if "group" not in mapping:
         mapping["group"] = "normal"
     mapping["truth"] = mapping["group"].astype(str).str.strip().str.lower().map(groups)
     bad = mapping[mapping["truth"].isna()]
     if len(bad):
         rows = ", ".join(f"file {f!r}: group {g!r}" for f, g in zip(bad["file"], bad["group"]))
-        _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal, neurogenic "
-             "or myopathic.")
+        _err(f"--subjects {args.subjects!r}: unknown group ({rows}); use normal (control, "
+             "healthy), neurogenic (neuropathy) or myopathic (myopathy).")
         return None, 1
     return mapping, 0
 
@@ -423,6 +532,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
             continue
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
+        m.attrs["record_s"] = rec.samples.size / rec.fs_hz
         muaps.append(m)
         if a.interference is not None and len(a.interference):
             ip = a.interference.assign(recording=row["file"])
@@ -455,7 +565,25 @@ def _build_reference(args: argparse.Namespace, table, epochs: list, units):
             on=["subject", "muscle"])
         cent = fit_centroids(z)
         ref.centroids = cent if len(cent) else None
+        _fit_lab_classifier(ref, table, epochs, units)
     return ref
+
+
+def _fit_lab_classifier(ref, table, epochs: list, units) -> None:
+    """The lab classifier of the labelled subjects (section lab_classifier of the parameter
+    file), or the reason there is none, stored on ``ref``."""
+    import pandas as pd
+
+    from edxreview.signal import _classifier as clf
+
+    ep = pd.concat(epochs, ignore_index=True) if epochs else None
+    x = clf.unit_features(table, ep, units).merge(
+        units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
+        on=["subject", "muscle"])
+    why = clf.validity(x)
+    model = clf.fit_classifier(x) if why is None else None
+    ref.classifier = model
+    ref.classifier_status = why or ("" if model is not None else "no valid reference")
 
 
 def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
@@ -470,6 +598,13 @@ def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
     if ref.centroids is not None:
         for (m, cls), r in ref.centroids.iterrows():
             print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
+    if ref.classifier is not None:
+        c = ref.classifier
+        subj = ", ".join(f"{k} {v}" for k, v in c.counts.get("subjects", {}).items())
+        print(f"lab classifier: {len(c.features)} features, muscles {', '.join(c.muscles())}; "
+              f"trained on subjects {subj}; penalty C = {c.c:g}")
+    elif ref.classifier_status:
+        print(f"lab classifier: {ref.classifier_status}")
 
 
 def main(argv: list[str] | None = None) -> int:

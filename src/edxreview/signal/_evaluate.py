@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from edxreview.signal import _classifier as clf
 from edxreview.signal._interference import IP_FEATURES, interference_stats, read_interference
 from edxreview.signal._reference import (
     build_lab_reference,
@@ -283,6 +284,71 @@ def interference_cross_lab(train: pd.DataFrame, test: pd.DataFrame, epochs: pd.D
     return _read_interference_units(epochs, test, _interference_reference(train, st))
 
 
+def _classifier_units(recordings: pd.DataFrame, muaps: pd.DataFrame,
+                      epochs: pd.DataFrame | None) -> dict:
+    """:func:`~edxreview.signal._classifier.unit_features` of every subject-muscle and every
+    recording (with ``truth``), computed once: they do not depend on the training fold."""
+    out = {}
+    for level, key in _KEYS.items():
+        f = clf.unit_features(muaps, epochs, recordings, key)
+        out[level] = f.merge(_unit_truth(recordings, key), on=list(key))
+    return out
+
+
+def _classifier_levels(model, units: dict, test_subjects, centre=None) -> dict:
+    out = {}
+    for level in _KEYS:
+        u = units[level][units[level]["subject"].isin(test_subjects)]
+        out[level] = clf.read_units(model, u, centre)
+    classes = list(clf.classifier_parameters()["classes"])
+    m = out["muscle"]
+    pooled = clf.pool_probabilities(m, m["subject"], classes)
+    out["subject"] = (m.groupby("subject").agg(truth=("truth", "first")).join(pooled)
+                      .reset_index().rename(columns={"index": "subject"}))
+    return out
+
+
+def classifier_loso(recordings: pd.DataFrame, muaps: pd.DataFrame,
+                    epochs: pd.DataFrame | None) -> dict:
+    """Leave-one-subject-out lab classifier: in each fold the model (standardisation from the
+    training controls, penalty chosen by cross-validation on the training subjects, coefficients)
+    is trained on the other subjects of the laboratory and reads the held-out subject's
+    muscles, recordings and (muscles pooled) the subject."""
+    units = _classifier_units(recordings, muaps, epochs)
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    for s in recordings["subject"].unique():
+        model = clf.fit_classifier(units["muscle"][units["muscle"]["subject"] != s])
+        r = _classifier_levels(model, units, [s])
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def classifier_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame,
+                         epochs: pd.DataFrame | None) -> dict:
+    """The classifier trained on one laboratory's labelled subjects reads another's: each test
+    subject's features are centred on the *test* laboratory's other control subjects (at least
+    one per muscle) and scaled by the training laboratory's control SDs (of the same muscle, or
+    their mean over the training muscles where it lacks the muscle). What transfers is the
+    decision on features expressed against one's own controls."""
+    model = clf.fit_classifier(_classifier_units(train, muaps, epochs)["muscle"])
+    units = _classifier_units(test, muaps, epochs)
+    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
+    if model is not None:
+        mus = sorted(units["muscle"]["muscle"].unique())
+        scale = model.scale.reindex(mus).fillna(model.scale.mean())
+        model = clf.LabClassifier(model.features, model.classes, model.centre, scale, model.coef,
+                                  model.intercept, model.c, model.counts)
+    for s in test["subject"].unique():
+        ctrl = units["muscle"][(units["muscle"]["truth"] == "normal")
+                               & (units["muscle"]["subject"] != s)]
+        centre = ctrl.groupby("muscle")[model.features].mean() if model is not None else None
+        r = _classifier_levels(model, units, [s], centre)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
 def baseline_readings(recordings: pd.DataFrame) -> dict:
     """Readings of the bundled rules (column ``baseline``): per recording, and per subject the
     majority over its recordings, as the tool was judged before."""
@@ -296,12 +362,15 @@ def baseline_readings(recordings: pd.DataFrame) -> dict:
 
 
 def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True,
-             epochs: pd.DataFrame | None = None, outliers: bool = True) -> pd.DataFrame:
+             epochs: pd.DataFrame | None = None, outliers: bool = True,
+             classifier: bool = True, only: list[str] | None = None) -> pd.DataFrame:
     """Every evaluation: per dataset the bundled rules (baseline), the lab reference rule,
     (``outliers``) the mean and outlier limits of the controls and the Mahalanobis distance
     from the controls' muscle means,
-    (``centroids``) z-scores with nearest centroids and (``epochs`` given) the
-    interference-pattern rule, read leave-one-subject-out; then each laboratory's reference
+    (``centroids``) z-scores with nearest centroids, (``epochs`` given) the
+    interference-pattern rule and (``classifier``) the lab classifier, read
+    leave-one-subject-out (``only``: just these method names; "lab reference" stands for all
+    but the classifier); then each laboratory's reference
     (or centroids) applied to each other laboratory. One row per (method, train, test, level,
     muscle) with the scores of :func:`score`."""
     rows = []
@@ -318,21 +387,25 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
                              "muscle": mus, **s})
 
     datasets = list(dict.fromkeys(recordings["dataset"]))
+    want = (lambda m: True) if only is None else (lambda m: m in only)  # noqa: E731
     for ds in datasets:
         r = recordings[recordings["dataset"] == ds]
-        if "baseline" in r:
-            add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
-        add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
-        if outliers:
-            add("mean + outlier limits", f"{ds} (LOSO)", ds, outliers_loso(r, muaps))
-            add("Mahalanobis", f"{ds} (LOSO)", ds, mahalanobis_loso(r, muaps))
-        if centroids:
-            add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
-        if epochs is not None:
-            add("interference", f"{ds} (LOSO)", ds, interference_loso(r, epochs))
+        if want("lab reference"):
+            if "baseline" in r:
+                add("bundled rules", "(none: fixed)", ds, baseline_readings(r))
+            add("lab reference", f"{ds} (LOSO)", ds, leave_one_subject_out(r, muaps))
+            if outliers:
+                add("mean + outlier limits", f"{ds} (LOSO)", ds, outliers_loso(r, muaps))
+                add("Mahalanobis", f"{ds} (LOSO)", ds, mahalanobis_loso(r, muaps))
+            if centroids:
+                add("z + centroids", f"{ds} (LOSO)", ds, centroids_loso(r, muaps))
+            if epochs is not None:
+                add("interference", f"{ds} (LOSO)", ds, interference_loso(r, epochs))
+        if classifier and want("lab classifier"):
+            add("lab classifier", f"{ds} (LOSO)", ds, classifier_loso(r, muaps, epochs))
     for tr in datasets:
         for te in datasets:
-            if tr != te:
+            if tr != te and want("lab reference"):
                 add("lab reference", tr, te,
                     read_fold(recordings[recordings["dataset"] == tr],
                               recordings[recordings["dataset"] == te], muaps, lab=tr))
@@ -351,6 +424,10 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
                     add("interference", tr, te,
                         interference_cross_lab(recordings[recordings["dataset"] == tr],
                                                recordings[recordings["dataset"] == te], epochs))
+            if tr != te and classifier and want("lab classifier"):
+                add("lab classifier", tr, te,
+                    classifier_cross_lab(recordings[recordings["dataset"] == tr],
+                                         recordings[recordings["dataset"] == te], muaps, epochs))
     return pd.DataFrame(rows)
 
 

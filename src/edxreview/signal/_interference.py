@@ -10,6 +10,12 @@ the laboratory's own controls: many small turns (a high ratio) is the myopathic 
 large ones (a low ratio) the neurogenic one. The ratio, not turns or amplitude alone, is
 compared because both grow with the force of the contraction, which is not controlled.
 
+Each epoch also carries its RMS (the envelope of the contraction) and the median and mean
+frequency of its power spectrum in the measurement band: short, polyphasic MUAPs put more power
+at high frequencies (myopathy), long, large ones at low frequencies (neurogenic), and the
+high-frequency content grows with the turns/amplitude ratio (Fuglsang-Frederiksen A, Ronager J,
+J Neurol Sci 1990;97:81-91; abstract read, not the full text).
+
 References
 ----------
 Willison RG. Analysis of electrical activity in healthy and dystrophic muscle in man.
@@ -25,6 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import fft as sp_fft
+from scipy import signal as sps
 
 from edxreview.signal._classify import Reading, normalize_muscle
 from edxreview.signal._detect import filter_bands
@@ -99,10 +107,12 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
         One row per epoch of ``epoch_ms`` wholly inside an active stretch: ``start_s`` (s),
         ``ip_turns_per_s`` (turns/s), ``ip_mean_amplitude_uv`` (µV, mean change between
         consecutive turns), ``ip_log_amplitude`` (log10 of it), ``ip_log_ratio`` (log10 of
-        turns/s over µV). Empty for an uncalibrated recording (``attrs["reason"]`` says why).
+        turns/s over µV), and the envelope and spectrum columns of :func:`epoch_spectra`
+        (:data:`SPECTRAL_COLUMNS`). Empty for an uncalibrated recording (``attrs["reason"]`` says why).
     """
     p = load_signal_parameters()["interference"]
-    cols = ["start_s", "ip_turns_per_s", "ip_mean_amplitude_uv", *IP_FEATURES[1:]]
+    cols = ["start_s", "ip_turns_per_s", "ip_mean_amplitude_uv", *IP_FEATURES[1:],
+            *SPECTRAL_COLUMNS]
     if not rec.calibrated:
         out = pd.DataFrame(columns=cols)
         out.attrs["reason"] = ("interference pattern not measured: the turn threshold is a "
@@ -131,6 +141,11 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
             rows.append((a + j * n_ep / fs, count[j] / (n_ep / fs),
                          amp_sum[j] / amp_n[j] if amp_n[j] else np.nan))
     out = pd.DataFrame(rows, columns=cols[:3])
+    if len(out):
+        spec = epoch_spectra(measure, segments, fs, n_ep)
+        out = pd.concat([out, spec.reset_index(drop=True)], axis=1)
+    else:
+        out = out.assign(**{c: pd.Series(dtype=float) for c in SPECTRAL_COLUMNS})
     amp = out["ip_mean_amplitude_uv"]
     out["ip_log_amplitude"] = np.log10(amp.where(amp > 0))
     rate = out["ip_turns_per_s"]
@@ -139,6 +154,43 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
     if out.empty:
         out.attrs["reason"] = "no active epoch with turns"
     return out
+
+
+#: per-epoch envelope and spectrum columns of :func:`interference_epochs`
+SPECTRAL_COLUMNS = ("ip_log_rms", "ip_median_freq_hz", "ip_mean_freq_hz")
+
+
+def epoch_spectra(measure: np.ndarray, segments: pd.DataFrame, fs: float, n_ep: int) -> pd.DataFrame:
+    """Envelope and spectrum of each epoch of the active stretches (the epochs of
+    :func:`interference_epochs`, same order): ``ip_log_rms`` (log10 of the RMS, µV),
+    ``ip_median_freq_hz`` and ``ip_mean_freq_hz`` of the epoch's power spectrum (periodogram
+    of the whole epoch with a Hann window, zero-padded to a fast FFT length) within the
+    measurement band."""
+    pf = load_signal_parameters()["filters"]
+    act = segments[segments["state"] == "active"]
+    blocks = []
+    for a, b in zip(act["start_s"], act["end_s"]):
+        i0, i1 = int(round(a * fs)), min(measure.size, int(round(b * fs)))
+        k = (i1 - i0) // n_ep
+        if k:
+            blocks.append(np.asarray(measure[i0 : i0 + k * n_ep]).reshape(k, n_ep))
+    if not blocks:
+        return pd.DataFrame(columns=list(SPECTRAL_COLUMNS), dtype=float)
+    x = np.concatenate(blocks)
+    rms = np.sqrt((x ** 2).mean(1))
+    nfft = sp_fft.next_fast_len(n_ep, real=True)
+    pxx = np.abs(sp_fft.rfft(x * sps.get_window("hann", n_ep), n=nfft, axis=1)) ** 2
+    f = sp_fft.rfftfreq(nfft, 1.0 / fs)
+    band = (f >= pf["measure_highpass_hz"]) & (f <= min(pf["measure_lowpass_hz"], fs / 2))
+    f, pxx = f[band], pxx[:, band]
+    tot = pxx.sum(1)
+    cum = np.cumsum(pxx, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mdf = f[np.minimum((cum < 0.5 * tot[:, None]).sum(1), f.size - 1)]
+        mnf = (pxx * f).sum(1) / tot
+        return pd.DataFrame({"ip_log_rms": np.log10(np.where(rms > 0, rms, np.nan)),
+                             "ip_median_freq_hz": np.where(tot > 0, mdf, np.nan),
+                             "ip_mean_freq_hz": mnf})
 
 
 def interference_stats(epochs: pd.DataFrame) -> pd.DataFrame:

@@ -58,6 +58,11 @@ class LabReference:
     centroids : pandas.DataFrame, optional
         Index (muscle, class); columns ``z_<feature>`` (the class's mean z-vector) and
         ``n_units`` (subject-muscles behind it): :func:`fit_centroids`.
+    classifier : LabClassifier, optional
+        The lab classifier trained on the laboratory's labelled subjects
+        (:func:`~edxreview.signal._classifier.fit_classifier`).
+    classifier_status : str
+        Empty, or why labelled subjects were given but gave no valid classifier.
     """
 
     lab: str
@@ -65,6 +70,8 @@ class LabReference:
     table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     centroids: pd.DataFrame | None = None
+    classifier: object | None = None
+    classifier_status: str = ""
 
     def muscles(self) -> list[str]:
         return sorted(self.table.index.get_level_values("muscle").unique())
@@ -90,7 +97,88 @@ class LabReference:
                 lines += [f"{k} = {int(v)}" if k == "n_units" else f"{k} = {float(v)!r}"
                           for k, v in r.items()]
                 lines.append("")
+        if self.classifier is not None or self.classifier_status:
+            lines += _classifier_toml(self.classifier, self.classifier_status)
         Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def _num(v: float) -> str:
+    v = float(v)
+    return repr(v) if np.isfinite(v) else "nan"
+
+
+def _classifier_toml(model, status: str) -> list[str]:
+    """The ``[classifier]`` tables of a reference: plain data (features, classes, penalty,
+    coefficients, intercepts, per-muscle control mean and SD, training counts)."""
+    lines = ["[classifier]", f"status = {_q(status)}"]
+    if model is None:
+        return lines + [""]
+    lines += ["features = [" + ", ".join(_q(f) for f in model.features) + "]",
+              "classes = [" + ", ".join(_q(c) for c in model.classes) + "]",
+              f"c = {_num(model.c)}",
+              "intercept = [" + ", ".join(_num(v) for v in model.intercept) + "]",
+              "coef = [" + ", ".join("[" + ", ".join(_num(v) for v in row) + "]"
+                                      for row in model.coef) + "]", ""]
+    for name, d in model.counts.items():
+        lines.append(f"[classifier.counts.{name}]")
+        lines += [f"{_q(k)} = {int(v)}" for k, v in d.items()] + [""]
+    for mus in model.muscles():
+        lines.append(f"[classifier.muscles.{mus}]")
+        lines.append("centre = [" + ", ".join(_num(v) for v in model.centre.loc[mus, model.features]) + "]")
+        lines.append("scale = [" + ", ".join(_num(v) for v in model.scale.loc[mus, model.features]) + "]")
+        lines.append("")
+    return lines
+
+
+def _read_classifier(doc: dict, where: str):
+    """The classifier of a reference document (or None) and its status; located errors."""
+    from edxreview.signal._classifier import LabClassifier
+
+    c = doc.get("classifier")
+    if c is None:
+        return None, ""
+    if not isinstance(c, dict):
+        raise InvalidInputError(f"{where}: [classifier] is not a table.")
+    status = str(c.get("status", ""))
+    if "coef" not in c:
+        return None, status
+    def bad(key: str, what: str) -> InvalidInputError:
+        return InvalidInputError(f"{where}: [classifier] {key}: {what}.")
+    rows = c.get("coef")
+    if isinstance(rows, list) and len({len(r) if isinstance(r, list) else -1 for r in rows}) > 1:
+        raise bad("coef", "rows of different lengths (one row of coefficients per class, one "
+                          "value per feature)")
+    try:
+        feats = [str(f) for f in c["features"]]
+        classes = [str(k) for k in c["classes"]]
+        coef = np.asarray(c["coef"], dtype=float)
+        icpt = np.asarray(c["intercept"], dtype=float)
+        cval = float(c["c"])
+    except KeyError as exc:
+        raise bad(str(exc.args[0]), "missing") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{where}: [classifier] has a value that is not a number or a "
+                                f"list of numbers ({exc}).") from None
+    if coef.shape != (len(classes), len(feats)):
+        raise bad("coef", f"shape {coef.shape!r}, expected {(len(classes), len(feats))!r} "
+                          "(classes x features)")
+    if icpt.shape != (len(classes),):
+        raise bad("intercept", f"{icpt.size} values for {len(classes)} classes")
+    muscles = c.get("muscles") or {}
+    if not muscles:
+        raise bad("muscles", "no muscle has a standardisation")
+    cen, sca = {}, {}
+    for mus, t in muscles.items():
+        for k, dest in (("centre", cen), ("scale", sca)):
+            v = np.asarray(t.get(k, []), dtype=float)
+            if v.shape != (len(feats),):
+                raise InvalidInputError(f"{where}: [classifier.muscles.{mus}] {k}: {v.size} "
+                                        f"values for {len(feats)} features.")
+            dest[mus] = v
+    centre = pd.DataFrame(cen, index=feats).T
+    scale = pd.DataFrame(sca, index=feats).T
+    counts = {k: {str(a): int(b) for a, b in v.items()} for k, v in (c.get("counts") or {}).items()}
+    return LabClassifier(feats, classes, centre, scale, coef, icpt, cval, counts), status
 
 
 def _q(s: str) -> str:
@@ -132,8 +220,9 @@ def read_lab_reference(path: str | Path) -> LabReference:
             for mus, classes in (doc.get("centroids") or {}).items()
             for cls, vals in classes.items()]
     centroids = pd.DataFrame(cent).set_index(["muscle", "truth"]) if cent else None
+    model, status = _read_classifier(doc, f"reference file {str(p)!r}")
     return LabReference(str(doc.get("lab", "")), str(doc.get("amplitude_unit", "uV")), table,
-                        list(doc.get("notes", [])), centroids)
+                        list(doc.get("notes", [])), centroids, model, status)
 
 
 def muap_long(muaps: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,368 @@
+"""A reading trained on a laboratory's own labelled subjects: features of each subject-muscle
+(its MUAPs pooled over recordings, its interference pattern and spectrum), standardised against
+the laboratory's controls, read by a class-balanced, L2-regularised multinomial logistic
+regression (section ``lab_classifier`` of the parameter file).
+
+The model is plain data (feature list, standardisation, coefficients, training counts) so
+that a lab reference TOML can hold it: :class:`LabClassifier`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from edxreview.signal._classify import normalize_muscle
+from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._reference import muap_features
+
+
+def classifier_parameters() -> dict:
+    """Section ``lab_classifier`` of the parameter file."""
+    return load_signal_parameters()["lab_classifier"]
+
+
+def _split(name: str) -> tuple[str, str]:
+    col, _, stat = name.partition(":")
+    return col, stat
+
+
+def unit_features(
+    muaps: pd.DataFrame, epochs: pd.DataFrame | None, units: pd.DataFrame,
+    key: tuple[str, ...] = ("subject", "muscle"), features: list[str] | None = None,
+) -> pd.DataFrame:
+    """The classifier's features of each unit (the recordings sharing a key pooled).
+
+    Parameters
+    ----------
+    muaps : pandas.DataFrame
+        MUAPs with column ``recording`` (columns of :func:`~edxreview.signal.measure_muaps`).
+    epochs : pandas.DataFrame or None
+        Interference epochs with column ``recording``
+        (:func:`~edxreview.signal._interference.interference_epochs`).
+    units : pandas.DataFrame
+        ``recording``, ``muscle``, ``record_s`` (seconds of signal analysed) and the ``key``
+        columns.
+    features : list of str, optional
+        ``column:statistic`` names (default: ``lab_classifier.features``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key: the key columns, ``muscle``, ``n_muaps``, ``n_epochs`` and one column
+        per feature (NaN where it cannot be computed: fewer than ``min_muaps`` MUAPs, fewer
+        than ``[interference] min_epochs`` epochs, uncalibrated amplitudes).
+    """
+    p = classifier_parameters()
+    feats = list(p["features"]) if features is None else list(features)
+    key = list(key)
+    poly_min = load_signal_parameters()["measurement"]["polyphasic_min_phases"]
+    min_ep = load_signal_parameters()["interference"]["min_epochs"]
+    if "record_s" not in units:   # seconds unknown: no MUAPs-per-second feature
+        units = units.assign(record_s=np.nan)
+    u = units[[*dict.fromkeys([*key, "recording", "muscle", "record_s"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    g0 = u.groupby(key, sort=True)
+    base = g0.agg(record_s=("record_s", "sum"))
+    if "muscle" not in key:
+        base["muscle"] = g0["muscle"].first()
+    m = muaps[muaps["recording"].isin(u["recording"])]
+    f = muap_features(m).assign(polyphasic=(m["phases"].astype(float) >= poly_min).astype(float),
+                                recording=m["recording"].to_numpy())
+    f = f.merge(u[[*dict.fromkeys([*key, "recording"])]], on="recording")
+    gm = f.groupby(key)
+    base["n_muaps"] = gm.size().reindex(base.index).fillna(0).astype(int)
+    if epochs is not None and len(epochs):
+        e = epochs[epochs["recording"].isin(u["recording"])].merge(
+            u[[*dict.fromkeys([*key, "recording"])]], on="recording")
+    else:
+        e = pd.DataFrame(columns=[*dict.fromkeys([*key, "recording"])])
+    ge = e.groupby(key)
+    base["n_epochs"] = ge.size().reindex(base.index).fillna(0).astype(int)
+    enough_m = base["n_muaps"] >= p["min_muaps"]
+    enough_e = base["n_epochs"] >= min_ep
+    for name in feats:
+        col, stat = _split(name)
+        if name == "muaps_per_s":
+            v = base["n_muaps"] / base["record_s"].where(base["record_s"] > 0)
+            base[name] = v
+            continue
+        src, ok = (ge, enough_e) if col.startswith("ip_") else (gm, enough_m)
+        frame = e if col.startswith("ip_") else f
+        if col not in frame.columns or len(frame) == 0:
+            base[name] = np.nan
+            continue
+        s = src[col]
+        if stat == "median":
+            v = s.median()
+        elif stat == "mean":
+            v = s.mean()
+        elif stat.startswith("q") and stat[1:].isdigit():
+            v = s.quantile(int(stat[1:]) / 100)
+        elif stat == "sd":
+            v = s.std()
+        else:
+            raise ValueError(f"unknown feature statistic {name!r}")
+        base[name] = pd.to_numeric(v.reindex(base.index), errors="coerce").where(ok)
+    return base.drop(columns="record_s").reset_index()
+
+
+@dataclass
+class LabClassifier:
+    """A trained lab classifier, as plain data.
+
+    Attributes
+    ----------
+    features : list of str
+        ``column:statistic`` names, in coefficient order.
+    classes : list of str
+    centre, scale : pandas.DataFrame
+        Index muscle, one column per feature: the control mean and SD of each muscle.
+    coef : numpy.ndarray
+        (classes x features) coefficients on the standardised features.
+    intercept : numpy.ndarray
+        (classes,)
+    c : float
+        The penalty chosen.
+    counts : dict
+        Training subject-muscles and subjects per class, control subjects per muscle.
+    """
+
+    features: list[str]
+    classes: list[str]
+    centre: pd.DataFrame
+    scale: pd.DataFrame
+    coef: np.ndarray
+    intercept: np.ndarray
+    c: float
+    counts: dict = field(default_factory=dict)
+
+    def muscles(self) -> list[str]:
+        return sorted(self.centre.index)
+
+    def standardise(self, x: pd.DataFrame, centre: pd.DataFrame | None = None) -> pd.DataFrame:
+        """z-scores of ``x`` (columns ``muscle`` and the features) against the controls of its
+        muscle (``centre`` overrides the model's control means, e.g. another laboratory's
+        own controls); NaN where the muscle has no standardisation."""
+        cen = self.centre if centre is None else centre
+        mus = x["muscle"].map(normalize_muscle)
+        c = cen.reindex(mus)[self.features].to_numpy(float)
+        s = self.scale.reindex(mus)[self.features].to_numpy(float)
+        return pd.DataFrame((x[self.features].to_numpy(float) - c) / s, index=x.index,
+                            columns=self.features)
+
+    def predict_proba(self, x: pd.DataFrame, centre: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Class probabilities of each row of ``x`` (missing features at the control mean);
+        all NaN for a muscle without standardisation. Column ``n_missing`` counts the
+        features set to the control mean."""
+        z = self.standardise(x, centre)
+        mus = x["muscle"].map(normalize_muscle)
+        known = (mus.isin((self.centre if centre is None else centre).index)
+                 & mus.isin(self.scale.index)).to_numpy()
+        n_missing = z.isna().sum(axis=1)
+        p = np.full((len(x), len(self.classes)), np.nan)
+        if known.any():
+            p[known] = softmax(z[known].fillna(0.0).to_numpy(float) @ self.coef.T + self.intercept)
+        out = pd.DataFrame(p, index=x.index, columns=self.classes)
+        out["n_missing"] = n_missing.where(known)
+        return out
+
+
+def softmax(a: np.ndarray) -> np.ndarray:
+    a = a - a.max(1, keepdims=True)
+    e = np.exp(a)
+    return e / e.sum(1, keepdims=True)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression, class-balanced, penalty 0.5 |W|^2 + C * sum of the
+    weighted cross-entropies (intercepts not penalised). ``y`` holds class indices 0..k-1.
+
+    Newton's method with the exact Hessian and step halving (the objective is convex; a few
+    dozen parameters), to a relative change of the objective below 1e-10."""
+    n, p = x.shape
+    cnt = np.bincount(y, minlength=k).astype(float)
+    w = n / (k * np.where(cnt > 0, cnt, 1.0))[y]
+    onehot = np.eye(k)[y]
+    xt = np.hstack([x, np.ones((n, 1))])          # last column: the intercept
+    pen = np.ones(p + 1)
+    pen[-1] = 1e-9                                 # intercepts: (almost) not penalised
+
+    def obj(theta: np.ndarray) -> float:
+        a = xt @ theta.T
+        a = a - a.max(1, keepdims=True)
+        lse = np.log(np.exp(a).sum(1))
+        return float(0.5 * (pen * theta ** 2).sum() + c * (w * (lse - (a * onehot).sum(1))).sum())
+
+    theta = np.zeros((k, p + 1))
+    f = obj(theta)
+    for _ in range(100):
+        a = xt @ theta.T
+        pr = softmax(a)
+        g = c * ((pr - onehot) * w[:, None]).T @ xt + pen * theta            # (k, p+1)
+        # Hessian: sum_i w_i (diag(p_i) - p_i p_i') kron x_i x_i'
+        s_ = np.einsum("ia,ab->iab", pr, np.eye(k)) - np.einsum("ia,ib->iab", pr, pr)
+        h = c * np.einsum("i,iab,ic,id->acbd", w, s_, xt, xt).reshape(k * (p + 1), k * (p + 1))
+        h += np.diag(np.tile(pen, k))
+        step = np.linalg.solve(h, g.ravel()).reshape(k, p + 1)
+        t = 1.0
+        while True:
+            new = theta - t * step
+            fn = obj(new)
+            if fn <= f or t < 1e-8:
+                break
+            t /= 2
+        done = abs(f - fn) <= 1e-10 * max(1.0, abs(f))
+        theta, f = new, fn
+        if done:
+            break
+    return theta[:, :p], theta[:, p]
+
+
+def _standardisation(x: pd.DataFrame, features: list[str],
+                     need: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Control mean and SD per muscle (muscles with at least ``need`` control subjects)."""
+    ctrl = x[x["truth"] == "normal"]
+    g = ctrl.groupby("muscle")
+    n = g["subject"].nunique()
+    keep = n[n >= need].index
+    centre = g[features].mean().loc[keep]
+    scale = g[features].std().loc[keep]
+    scale = scale.where(scale > 0).fillna(1.0)   # a feature constant in the controls: unscaled
+    return centre, scale, n.loc[keep]
+
+
+def _fit_fixed(x: pd.DataFrame, features: list[str], classes: list[str], c: float,
+               need_ctrl: int) -> LabClassifier | None:
+    centre, scale, n_ctrl = _standardisation(x, features, need_ctrl)
+    if centre.empty:
+        return None
+    tmp = LabClassifier(features, classes, centre, scale, np.zeros((len(classes), len(features))),
+                        np.zeros(len(classes)), c)
+    t = x[x["muscle"].isin(centre.index) & x["truth"].isin(classes)]
+    z = tmp.standardise(t).fillna(0.0).to_numpy(float)
+    y = t["truth"].map({k: i for i, k in enumerate(classes)}).to_numpy(int)
+    coef, icpt = fit_logistic(z, y, len(classes), c)
+    counts = {"units": t["truth"].value_counts().reindex(classes, fill_value=0).astype(int).to_dict(),
+              "subjects": t.groupby("truth")["subject"].nunique().reindex(classes, fill_value=0)
+              .astype(int).to_dict(),
+              "control_subjects": {str(k): int(v) for k, v in n_ctrl.items()}}
+    return LabClassifier(features, classes, centre, scale, coef, icpt, c, counts)
+
+
+def inner_folds(x: pd.DataFrame, k: int) -> pd.Series:
+    """Subject-grouped folds: subjects sorted by id and dealt to the folds in turn within each
+    class (no random numbers)."""
+    s = x.drop_duplicates("subject").sort_values("subject")[["subject", "truth"]]
+    s["fold"] = s.groupby("truth").cumcount() % k
+    return x["subject"].map(s.set_index("subject")["fold"])
+
+
+def validity(x: pd.DataFrame) -> str | None:
+    """Why training units ``x`` (``subject``, ``muscle``, ``truth``) cannot give a model, or
+    None when they can."""
+    p = classifier_parameters()
+    n = x.groupby("truth")["subject"].nunique()
+    short = [c for c in p["classes"] if n.get(c, 0) < p["min_class_subjects"]]
+    if short:
+        return ("no valid reference: the labelled subjects lack "
+                + ", ".join(f"{c} ({int(n.get(c, 0))} subject(s))" for c in short)
+                + f"; each class needs {p['min_class_subjects']}")
+    nc = x[x["truth"] == "normal"].groupby("muscle")["subject"].nunique()
+    if not (nc >= p["min_control_subjects"]).any():
+        return (f"no valid reference: no muscle has {p['min_control_subjects']} control "
+                f"subjects")
+    return None
+
+
+def fit_classifier(x: pd.DataFrame, features: list[str] | None = None) -> LabClassifier | None:
+    """Train the lab classifier on labelled subject-muscles.
+
+    Parameters
+    ----------
+    x : pandas.DataFrame
+        :func:`unit_features` of the training subject-muscles with ``truth`` (normal /
+        neurogenic / myopathic) and ``subject``.
+
+    Returns
+    -------
+    LabClassifier or None
+        None when :func:`validity` says there is no valid reference. The penalty is chosen
+        from ``c_grid`` by subject-grouped cross-validation on ``x`` only.
+    """
+    p = classifier_parameters()
+    feats = list(p["features"]) if features is None else list(features)
+    classes = list(p["classes"])
+    x = x.assign(muscle=x["muscle"].map(normalize_muscle))
+    if validity(x) is not None:
+        return None
+    grid = [float(c) for c in p["c_grid"]]
+    if len(grid) > 1:
+        fold = inner_folds(x, int(p["inner_folds"]))
+        loss = np.zeros(len(grid))
+        for i, c in enumerate(grid):
+            ce = []
+            for f in sorted(fold.unique()):
+                tr, te = x[fold != f], x[fold == f]
+                m = _fit_fixed(tr, feats, classes, c, p["min_control_subjects"])
+                if m is None:
+                    continue
+                pr = m.predict_proba(te).dropna(subset=classes)
+                t = te.loc[pr.index, "truth"]
+                ok = t.isin(classes)
+                pr, t = pr[ok], t[ok]
+                pt = pr[classes].to_numpy(float)[np.arange(len(t)), t.map(classes.index).to_numpy(int)]
+                ce.append(pd.DataFrame({"t": t.to_numpy(), "l": -np.log(np.clip(pt, 1e-12, 1))}))
+            if ce:
+                d = pd.concat(ce)
+                loss[i] = d.groupby("t")["l"].mean().mean()   # class-balanced
+            else:
+                loss[i] = np.inf
+        c = grid[int(np.argmin(loss))]   # argmin takes the first (smallest C) of ties
+    else:
+        c = grid[0]
+    return _fit_fixed(x, feats, classes, c, p["min_control_subjects"])
+
+
+def pool_probabilities(proba: pd.DataFrame, by: pd.Series, classes: list[str]) -> pd.DataFrame:
+    """Subject probabilities from its muscles': the normalised geometric mean (mean of the
+    log-probabilities), over the muscles that were read. Columns: the classes, ``pred``
+    (``indeterminate`` where no muscle was read) and ``probability``."""
+    lp = np.log(np.clip(proba[classes].astype(float), 1e-300, None))
+    m = lp.groupby(by.to_numpy()).mean()
+    read = m.notna().all(axis=1)
+    out = pd.DataFrame(np.nan, index=m.index, columns=classes)
+    if read.any():
+        out.loc[read, classes] = softmax(m[read].to_numpy(float))
+    best = np.nan_to_num(out[classes].to_numpy(float), nan=-1).argmax(1)
+    out["pred"] = np.where(read, np.asarray(classes)[best], "indeterminate")
+    out["probability"] = out[classes].max(axis=1)
+    return out
+
+
+def read_units(model: LabClassifier | None, x: pd.DataFrame,
+               centre: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Readings of units ``x`` (:func:`unit_features`): the class probabilities, ``pred``
+    (``indeterminate`` when there is no model, the muscle has no standardisation, or the unit
+    has neither MUAPs enough nor epochs) and ``probability``."""
+    p = classifier_parameters()
+    classes = list(p["classes"])
+    out = x.copy()
+    if model is None:
+        for c in classes:
+            out[c] = np.nan
+        out["pred"], out["probability"], out["n_missing"] = "indeterminate", np.nan, np.nan
+        return out
+    pr = model.predict_proba(x, centre)
+    min_ep = load_signal_parameters()["interference"]["min_epochs"]
+    empty = (x["n_muaps"] < p["min_muaps"]) & (x["n_epochs"] < min_ep)
+    pr.loc[empty.to_numpy(), classes] = np.nan
+    out[classes] = pr[classes].to_numpy()
+    out["n_missing"] = pr["n_missing"].to_numpy()
+    ok = out[classes].notna().all(axis=1)
+    arr = out[classes].fillna(-1).to_numpy(float)
+    out["pred"] = np.where(ok, np.asarray(classes)[arr.argmax(1)], "indeterminate")
+    out["probability"] = out[classes].max(axis=1)
+    return out

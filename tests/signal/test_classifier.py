@@ -1,0 +1,264 @@
+"""The lab classifier: features of subject-muscles standardised against the lab's controls, a
+class-balanced L2 multinomial logistic regression, stored in the reference TOML as plain data."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_reference import _cli, _muaps  # noqa: E402
+
+from edxreview._errors import InvalidInputError
+from edxreview.signal import _classifier as clf
+from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._reference import LabReference, read_lab_reference
+
+# planted classes: duration (ms), amplitude (µV), phases of the MUAPs; MUAPs per recording
+PLANTED = {"normal": (10.0, 400.0, 3.0, 12), "neurogenic": (15.0, 1200.0, 3.5, 6),
+           "myopathic": (6.5, 180.0, 5.0, 18)}
+
+
+def _labelled(per_class=7, seed=0, muscles=("biceps_brachii", "deltoid"), classes=PLANTED):
+    """Synthetic labelled subjects, two recordings per muscle, each subject's class mean
+    jittered."""
+    rng = np.random.default_rng(seed)
+    recs, muaps = [], []
+    for truth in classes:
+        d, a, ph, n = PLANTED[truth]
+        for i in range(per_class):
+            s = f"{truth[:3]}{i}"
+            dj, aj = d * np.exp(rng.normal(0, 0.06)), a * np.exp(rng.normal(0, 0.1))
+            for mus in muscles:
+                for j in range(2):
+                    r = f"{s}-{mus}-{j}"
+                    recs.append(dict(dataset="lab", recording=r, subject=s, muscle=mus,
+                                     truth=truth, record_s=5.0))
+                    muaps.append(_muaps(r, n, dj, aj, ph, rng, sd_ms=1.5))
+    return pd.DataFrame(recs), pd.concat(muaps, ignore_index=True)
+
+
+def _units(recs, muaps):
+    x = clf.unit_features(muaps, None, recs)
+    return x.merge(recs.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
+                   on=["subject", "muscle"])
+
+
+def test_features_pool_a_subjects_recordings_of_one_muscle():
+    recs, muaps = _labelled(per_class=5)
+    x = clf.unit_features(muaps, None, recs).set_index(["subject", "muscle"])
+    one = muaps[muaps["recording"].str.startswith("myo0-deltoid-")]
+    assert x.at[("myo0", "deltoid"), "n_muaps"] == len(one) == 36
+    assert x.at[("myo0", "deltoid"), "duration_ms:median"] == pytest.approx(one["duration_ms"].median())
+    assert x.at[("myo0", "deltoid"), "muaps_per_s"] == pytest.approx(36 / 10.0)
+    assert x.at[("myo0", "deltoid"), "polyphasic:mean"] == pytest.approx((one["phases"] >= 5).mean())
+    # no epochs: the interference features are missing, not invented
+    assert x["ip_log_ratio:mean"].isna().all()
+
+
+def test_a_model_trained_on_synthetic_features_recovers_a_planted_class():
+    recs, muaps = _labelled()
+    model = clf.fit_classifier(_units(recs, muaps))
+    assert model is not None and model.classes == ["normal", "neurogenic", "myopathic"]
+    assert model.c in load_signal_parameters()["lab_classifier"]["c_grid"]
+    rng = np.random.default_rng(99)
+    for truth, (d, a, ph, n) in PLANTED.items():
+        new = pd.concat([_muaps(f"new-{j}", n, d, a, ph, rng, sd_ms=1.5) for j in range(2)])
+        u = pd.DataFrame({"recording": ["new-0", "new-1"], "subject": "new",
+                          "muscle": "biceps_brachii", "record_s": 5.0})
+        r = clf.read_units(model, clf.unit_features(new, None, u))
+        assert r["pred"].iloc[0] == truth
+        assert r[truth].iloc[0] > 0.5
+
+
+@pytest.mark.slow
+def test_the_held_out_subject_is_read_by_a_model_that_never_saw_it():
+    from edxreview.signal._evaluate import classifier_loso, score
+
+    recs, muaps = _labelled(per_class=6, seed=3, muscles=("biceps_brachii",))
+    res = classifier_loso(recs, muaps, None)
+    s = score(res["subject"]["truth"], res["subject"]["pred"])
+    assert s["n"] == 18 and s["balanced_accuracy"] >= 0.8
+    # a subject no other subject resembles cannot be read right by a model without it: label
+    # one normal-looking subject "myopathic" and it is read normal
+    recs2 = recs.copy()
+    recs2.loc[recs2["subject"] == "nor0", "truth"] = "myopathic"
+    res2 = classifier_loso(recs2, muaps, None)["subject"].set_index("subject")
+    assert res2.at["nor0", "pred"] == "normal"
+
+
+def test_too_few_subjects_of_a_class_is_no_valid_reference():
+    need = load_signal_parameters()["lab_classifier"]["min_class_subjects"]
+    recs, muaps = _labelled(per_class=need - 1)
+    x = _units(recs, muaps)
+    assert clf.fit_classifier(x) is None
+    assert "no valid reference" in clf.validity(x)
+    recs, muaps = _labelled(per_class=need, classes=("normal", "myopathic"))
+    assert "neurogenic (0 subject(s))" in clf.validity(_units(recs, muaps))
+    r = clf.read_units(None, _units(recs, muaps))
+    assert (r["pred"] == "indeterminate").all()
+
+
+def test_subject_pools_its_muscles_by_the_geometric_mean():
+    p = pd.DataFrame({"normal": [0.6, 0.1, 0.2], "neurogenic": [0.3, 0.8, 0.2],
+                      "myopathic": [0.1, 0.1, 0.6]})
+    out = clf.pool_probabilities(p, pd.Series(["a", "a", "b"]), list(p.columns))
+    g = np.sqrt(np.array([0.6 * 0.1, 0.3 * 0.8, 0.1 * 0.1]))
+    assert out.loc["a", ["normal", "neurogenic", "myopathic"]].to_numpy(float) == pytest.approx(g / g.sum())
+    assert out.loc["a", "pred"] == "neurogenic" and out.loc["b", "pred"] == "myopathic"
+
+
+def test_the_model_round_trips_through_the_reference_toml(tmp_path):
+    recs, muaps = _labelled(seed=5)
+    model = clf.fit_classifier(_units(recs, muaps))
+    table = pd.DataFrame(columns=["mean", "sd_between", "sd_within", "n_recordings",
+                                  "n_subjects", "n_muaps"],
+                         index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
+    ref = LabReference("syn", "uV", table, classifier=model)
+    ref.write(tmp_path / "ref.toml")
+    text = (tmp_path / "ref.toml").read_text()
+    assert "[classifier.muscles.deltoid]" in text and "pickle" not in text
+    back = read_lab_reference(tmp_path / "ref.toml").classifier
+    assert back.features == model.features and back.classes == model.classes
+    np.testing.assert_allclose(back.coef, model.coef)
+    np.testing.assert_allclose(back.intercept, model.intercept)
+    assert back.counts == model.counts and back.c == model.c
+    x = _units(recs, muaps)
+    pd.testing.assert_frame_equal(back.predict_proba(x), model.predict_proba(x))
+    # a damaged model is a located error, not a traceback
+    bad = text.replace("coef = [[", "coef = [[1.0, ", 1)
+    (tmp_path / "bad.toml").write_text(bad)
+    with pytest.raises(InvalidInputError, match=r"\[classifier\] coef: rows of different"):
+        read_lab_reference(tmp_path / "bad.toml")
+    bad = text.replace("intercept = [", "intercept = [0.5, ", 1)
+    (tmp_path / "bad1.toml").write_text(bad)
+    with pytest.raises(InvalidInputError, match=r"\[classifier\] intercept: 4 values for 3"):
+        read_lab_reference(tmp_path / "bad1.toml")
+    bad = text.replace("scale = [", "scale = [2.0, ", 1)
+    (tmp_path / "bad2.toml").write_text(bad)
+    with pytest.raises(InvalidInputError, match=r"\[classifier.muscles.\w+\] scale: 18 values"):
+        read_lab_reference(tmp_path / "bad2.toml")
+
+
+def test_a_reference_without_labelled_patients_has_no_classifier(tmp_path):
+    recs, muaps = _labelled(per_class=6, classes=("normal",))
+    from edxreview.signal._reference import build_lab_reference
+
+    ref = build_lab_reference(muaps, recs)
+    ref.write(tmp_path / "ref.toml")
+    assert "[classifier" not in (tmp_path / "ref.toml").read_text()
+    back = read_lab_reference(tmp_path / "ref.toml")
+    assert back.classifier is None and back.classifier_status == ""
+
+
+@pytest.mark.slow
+def test_cli_stores_the_classifier_and_reads_a_subject_with_it(tmp_path):
+    from _synth import weak_contraction
+
+    # three groups of synthetic recordings, 5 subjects each (the minimum), one recording each
+    kinds = {"normal": [(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)],
+             "neurogenic": [(9.0, 2500.0, 3), (11.0, 1800.0, 3)],
+             "myopathic": [(14.0, 250.0, 6), (12.0, 200.0, 7), (16.0, 300.0, 6), (10.0, 150.0, 5)]}
+    files, rows = [], []
+    for g, units in kinds.items():
+        for i in range(5):
+            x, _ = weak_contraction(seed=30 + 7 * i + len(g), duration_s=3.0, units=units)
+            p = tmp_path / f"{g}{i}.bin"
+            np.round(x * 5).astype("<i2").tofile(p)
+            files.append(str(p))
+            rows.append({"file": p.name, "subject": f"{g}{i}", "muscle": "biceps_brachii",
+                         "group": g})
+    sub = tmp_path / "subjects.csv"
+    pd.DataFrame(rows).to_csv(sub, index=False)
+    ref = tmp_path / "ref.toml"
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--gain", "5000",
+                 "--subjects", str(sub), "--out", str(ref), "-q"]) == 0
+    back = read_lab_reference(ref)
+    assert back.classifier is not None and back.classifier.muscles() == ["biceps_brachii"]
+    assert back.classifier.counts["subjects"] == {"normal": 5, "neurogenic": 5, "myopathic": 5}
+    out = tmp_path / "out"
+    assert _cli(["emg", "analyze", files[5], "--fs", "10000", "--gain", "5000", "--muscle",
+                 "biceps_brachii", "--reference", str(ref), "--subject", "S1", "--out",
+                 str(out), "-q", "--no-figures"]) == 0
+    s = pd.read_csv(out / "subjects.csv")
+    assert s.loc[0, "clf_pattern"] in ("normal", "neurogenic", "myopathic")
+    assert s.loc[0, "clf_probability"] == pytest.approx(
+        s.loc[0, ["clf_p_normal", "clf_p_neurogenic", "clf_p_myopathic"]].max())
+    assert s.loc[0, "clf_subject_pattern"] == s.loc[0, "clf_pattern"]
+    # several subjects in one run: each file's subject and muscle from a CSV
+    many = tmp_path / "many.csv"
+    pd.DataFrame({"file": [Path(files[5]).name, Path(files[6]).name, Path(files[12]).name],
+                  "subject": ["X", "X", "Y"], "muscle": "biceps_brachii"}).to_csv(many, index=False)
+    out4 = tmp_path / "out4"
+    assert _cli(["emg", "analyze", files[5], files[6], files[12], "--fs", "10000", "--gain",
+                 "5000", "--reference", str(ref), "--subjects", str(many), "--out", str(out4),
+                 "-q", "--no-figures"]) == 0
+    s4 = pd.read_csv(out4 / "subjects.csv")
+    assert s4["subject"].tolist() == ["X", "Y"] and s4["n_recordings"].tolist() == [2, 1]
+    assert _cli(["emg", "analyze", files[5], "--fs", "10000", "--reference", str(ref),
+                 "--subjects", str(many), "--subject", "X", "--out", str(tmp_path / "o5"),
+                 "-q"]) == 2
+    assert _cli(["emg", "analyze", files[0], "--fs", "10000", "--reference", str(ref),
+                 "--subjects", str(many), "--out", str(tmp_path / "o6"), "-q"]) == 1  # no row
+    # a muscle the classifier was not trained on: no valid reference, said, not guessed
+    out2 = tmp_path / "out2"
+    assert _cli(["emg", "analyze", files[5], "--fs", "10000", "--gain", "5000", "--muscle",
+                 "deltoid", "--reference", str(ref), "--subject", "S1", "--out",
+                 str(out2), "-q", "--no-figures"]) == 0
+    s2 = pd.read_csv(out2 / "subjects.csv")
+    assert s2.loc[0, "clf_pattern"] == "indeterminate"
+    assert "no valid reference" in s2.loc[0, "clf_reasons"]
+    # labelled, but a class short of subjects: the reference says why and analyze repeats it
+    pd.DataFrame(rows[:14]).to_csv(sub, index=False)
+    ref2 = tmp_path / "ref2.toml"
+    assert _cli(["emg", "reference", "build", *files[:14], "--fs", "10000", "--gain", "5000",
+                 "--subjects", str(sub), "--out", str(ref2), "-q"]) == 0
+    assert "no valid reference" in read_lab_reference(ref2).classifier_status
+    out3 = tmp_path / "out3"
+    assert _cli(["emg", "analyze", files[5], "--fs", "10000", "--gain", "5000", "--muscle",
+                 "biceps_brachii", "--reference", str(ref2), "--subject", "S1", "--out",
+                 str(out3), "-q", "--no-figures"]) == 0
+    s3 = pd.read_csv(out3 / "subjects.csv")
+    assert s3.loc[0, "clf_pattern"] == "indeterminate"
+    assert "myopathic (4 subject(s))" in s3.loc[0, "clf_reasons"]
+
+
+def test_bad_subjects_files_are_located_errors(tmp_path, capsys):
+    files = []
+    for i in range(2):
+        p = tmp_path / f"r{i}.bin"
+        np.zeros(1000, "<i2").tofile(p)
+        files.append(str(p))
+    sub = tmp_path / "subjects.csv"
+    pd.DataFrame({"file": ["r0.bin", "r1.bin"], "subject": ["a", "b"],
+                  "muscle": "biceps_brachii", "group": ["normal", "ALS?"]}).to_csv(sub, index=False)
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--subjects", str(sub),
+                 "--out", str(tmp_path / "r.toml"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "file 'r1': group 'ALS?'" in err
+    pd.DataFrame({"file": ["r0.bin"], "subject": ["a"]}).to_csv(sub, index=False)
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--subjects", str(sub),
+                 "--muscle", "deltoid", "--out", str(tmp_path / "r.toml"), "-q"]) == 1
+    assert "has no row for ['r1']" in capsys.readouterr().err
+    pd.DataFrame({"file": ["r0.bin"], "group": ["normal"]}).to_csv(sub, index=False)
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--subjects", str(sub),
+                 "--muscle", "deltoid", "--out", str(tmp_path / "r.toml"), "-q"]) == 1
+    assert "lacks column(s) ['subject']" in capsys.readouterr().err
+    assert not (tmp_path / "r.toml").exists()
+
+
+def test_group_names_of_a_manifest_are_understood(tmp_path):
+    import argparse
+
+    from edxreview.cli import emg
+
+    sub = tmp_path / "subjects.csv"
+    pd.DataFrame({"file": ["a.hea", "b.hea", "c.hea"], "subject": ["A", "B", "C"],
+                  "muscle": "deltoid", "group": ["healthy", "Myopathy", "neuropathy "]}
+                 ).to_csv(sub, index=False)
+    args = argparse.Namespace(subjects=str(sub), muscle=None)
+    mapping, code = emg._subject_mapping(args, [Path("a"), Path("b"), Path("c")])
+    assert code == 0
+    assert mapping["truth"].tolist() == ["normal", "myopathic", "neurogenic"]
