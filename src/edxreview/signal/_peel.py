@@ -109,32 +109,33 @@ class _Peeler:
         self.win_cols = np.arange(span_w)
         self.region_cols = np.arange(self.region_w)
 
-    def fit_many(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def fit_many(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Fit every (template, shift) to the peaks ``c`` at once; pairs whose template is not
-        compatible with the peak (sign, size) get gain -inf."""
+        compatible with the peak (sign, size) get gain -inf. Returns the starts and gains of
+        every pair, (P, K*S), the best pair of each peak and the energy it leaves on its
+        template's support (only the best pair's is ever asked for)."""
         resid, tpk, rmin, rmax = self.resid, self.tpk, self.rmin, self.rmax
         w = resid[c[:, None] + self.span_idx]  # (P, span)
         gain = w @ self.TWs2T
         gain -= self.tn_kk
-        left = np.square(w, out=w) @ self.WsT
-        left -= gain
         ratio = resid[c][:, None] / tpk[None, :]
         bad = np.repeat((ratio < rmin) | (ratio > rmax), self.S, axis=1)
         gain[bad] = -np.inf
-        left[bad] = np.inf
-        return c[:, None] + self.off[None, :], gain, left
+        j = np.argmax(gain, axis=1)
+        left = np.einsum("ij,ij->i", np.square(w, out=w), self.Ws[j])
+        left -= gain[np.arange(c.size), j]
+        return c[:, None] + self.off[None, :], gain, j, left
 
-    def fit(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One peak (the one-at-a-time superposition search calls this thousands of times)."""
+    def fit(self, c: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+        """One peak (the one-at-a-time superposition search calls this thousands of times):
+        :meth:`fit_many` for one peak."""
         resid = self.resid
         w = resid[c + self.span_idx]
         g = 2 * (self.TWs @ w) - self.tn_kk
-        lf = self.Ws @ (w * w) - g
         ratio = resid[c] / self.tpk_kk
-        bad = (ratio < self.rmin) | (ratio > self.rmax)
-        g[bad] = -np.inf
-        lf[bad] = np.inf
-        return c + self.off, g, lf
+        g[(ratio < self.rmin) | (ratio > self.rmax)] = -np.inf
+        j = int(np.argmax(g))
+        return c + self.off, g, j, float(self.Ws[j] @ (w * w)) - g[j]
 
     def peaks_now(self) -> np.ndarray:
         """The residual's candidate peaks that some template could explain, largest first."""
@@ -200,10 +201,9 @@ class _Peeler:
             self.fitted_at = self.clock
             if peaks.size == 0:
                 break
-            starts, gain, left = self.fit_many(peaks)
-            j = np.argmax(gain, axis=1)
+            starts, gain, j, lf = self.fit_many(peaks)
             r = np.arange(peaks.size)
-            g, lf, st = gain[r, j], left[r, j], starts[r, j]
+            g, st = gain[r, j], starts[r, j]
             good = np.flatnonzero((g > 0) & (lf <= self.limit_k[kk[j]]))
             if good.size == 0:
                 break
@@ -236,41 +236,71 @@ class _Peeler:
 
     def one_by_one(self, rest: np.ndarray) -> int:
         """Superpositions, one peak at a time: fitted all at once first, and refitted only when
-        a subtraction nearby has changed the residual since; returns the discharges found."""
-        resid, kk, L, span = self.resid, self.kk, self.L, self.span
-        b_starts, b_gain, b_left = self.fit_many(rest)
+        a subtraction nearby has changed the residual since; returns the discharges found.
+
+        Most peaks fail, and a peak whose stretch of the residual no subtraction touches before
+        its turn fails as the batch fit says: only the peaks the batch fit gives a chance (a
+        single fit or a superposition try that fits), and those woken by a subtraction nearby,
+        are taken one at a time."""
+        resid, kk, span = self.resid, self.kk, self.span
+        b_starts, b_gain, b_j, b_left = self.fit_many(rest)
         b_clock = self.clock
         # worth trying only where one template alone explains much of the peak's window
-        jb = np.argmax(b_gain, axis=1)
-        worth = b_gain[np.arange(rest.size), jb] >= self.overlap_min_gain * self.tnorm_s[kk[jb]]
+        r = np.arange(rest.size)
+        b_g = b_gain[r, b_j]
+        worth = b_g >= self.overlap_min_gain * self.tnorm_s[kk[b_j]]
         logger.debug("peel: %d peaks left after the batch rounds, %d tried one by one",
                      rest.size, int(worth.sum()))
         w_idx = np.flatnonzero(worth)
         # every peak's superposition tries at once, on the residual of this moment; a peak
         # whose stretch changes before its turn is scored again on its own
         b_pairs = self.pair_tries(rest[w_idx], b_gain[w_idx], b_starts[w_idx])
+        cw = rest[w_idx]
+        single = (b_g[w_idx] > 0) & (b_left[w_idx] <= self.limit_k[kk[b_j[w_idx]]])
+        live = (single | b_pairs[4].any(axis=1)).tolist()
+        big = (np.abs(resid[cw]) >= self.threshold).tolist()
+        # the stretch around a peak that decides its fits: [c - before, c + after)
+        r_lo = -span + self.span_lo
+        before = max(span + self.L, -r_lo)
+        after = max(span + self.L, r_lo + self.region_w)
+        by_pos = np.argsort(cw, kind="stable")
+        c_sorted = cw[by_pos]
+
+        def wake(a: int, b: int) -> None:
+            """Peaks whose stretch a subtraction over [a, b) changed."""
+            lo, hi = np.searchsorted(c_sorted, [a - after + 1, b + before])
+            for k in by_pos[lo:hi].tolist():
+                live[k] = True
+
         accepted = 0
-        for row, i in enumerate(w_idx.tolist()):
-            c = int(rest[i])
+        for row, c in enumerate(cw.tolist()):
+            if not live[row]:  # unchanged since the batch fit, which found nothing
+                if big[row]:
+                    self.failed_at[c] = self.clock
+                continue
+            i = int(w_idx[row])
             if abs(resid[c]) < self.threshold:
                 continue
-            fresh = self.stamp[max(0, c - span - L) : c + span + L].max() > b_clock
+            r0 = c + r_lo  # the stretch holding every first and second placement
+            fresh = self.stamp[max(0, c - span - self.L) : c + span + self.L].max() > b_clock
             if fresh:
-                starts, gain, left = self.fit(c)
+                starts, gain, j, left = self.fit(c)
             else:
-                starts, gain, left = b_starts[i], b_gain[i], b_left[i]
-            j = int(np.argmax(gain))
-            if gain[j] > 0 and left[j] <= self.limit_k[kk[j]]:
-                self.subtract(int(starts[j]), int(kk[j]))
+                starts, gain, j, left = b_starts[i], b_gain[i], int(b_j[i]), b_left[i]
+            if gain[j] > 0 and left <= self.limit_k[kk[j]]:
+                st = int(starts[j])
+                self.subtract(st, int(kk[j]))
+                wake(st, st + self.L)
                 accepted += 1
                 continue
-            r0 = c - span + self.span_lo  # the stretch holding every first and second placement
             if fresh or self.stamp[r0 : r0 + self.region_w].max() > b_clock:
                 tries = tuple(a[0] for a in self.pair_tries(
                     np.array([c]), gain[None, :], starts[None, :]))
             else:
                 tries = tuple(a[row] for a in b_pairs)
-            if self.take_pair(r0, *tries):
+            taken = self.take_pair(r0, *tries)
+            if taken:
+                wake(*taken)
                 accepted += 2
             else:
                 self.failed_at[c] = self.clock
@@ -288,10 +318,10 @@ class _Peeler:
     def take_pair(
         self, r0: int, st1s: np.ndarray, k1s: np.ndarray, st2s: np.ndarray, k2s: np.ndarray,
         oks: np.ndarray,
-    ) -> bool:
+    ) -> tuple[int, int] | None:
         """Subtract the first superposition try whose first template, once both are
         subtracted, fits well too; the residual from ``r0`` is restored after each that does
-        not. Returns whether one was taken."""
+        not. Returns the stretch of the residual changed when one was taken, else None."""
         resid, L, temps, half = self.resid, self.L, self.temps, self.half
         region_w = self.region_w
         ok_t = np.flatnonzero(oks)
@@ -303,10 +333,11 @@ class _Peeler:
             resid[st2 : st2 + L] -= temps[k2]
             w1 = resid[st1 : st1 + L]
             if float(np.sum(self.W[k1] * w1 * w1)) <= self.limit_k[k1]:
+                a, b = min(st1, st2), max(st1, st2) + L
                 self.clock += 1
-                self.stamp[min(st1, st2) : max(st1, st2) + L] = self.clock
+                self.stamp[a:b] = self.clock
                 self.samples += [st1 + half, st2 + half]
                 self.units += [k1, k2]
-                return True
+                return a, b
             resid[r0 : r0 + region_w] = saved
-        return False
+        return None
