@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
 from edxreview.signal._detect import _find_candidates
@@ -107,7 +108,13 @@ class _Peeler:
         self.region_w = 2 * span + span_w
         self.seg_cols = -span_lo + np.arange(2 * span)  # c - span .. c + span - 1, stretch coords
         self.win_cols = np.arange(span_w)
-        self.region_cols = np.arange(self.region_w)
+        # every stretch of the residual the superposition tries look at (a view), and every
+        # template placed in such a stretch: placed[k, region_w - d] is template k starting at
+        # d in a stretch of zeros (a view of the template bank padded with zeros)
+        self.stretches = sliding_window_view(self.resid, self.region_w)
+        bank = np.zeros((K, 2 * self.region_w))
+        bank[:, self.region_w : self.region_w + L] = temps
+        self.placed = sliding_window_view(bank, self.region_w, axis=1)
 
     def fit_many(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Fit every (template, shift) to the peaks ``c`` at once; pairs whose template is not
@@ -162,14 +169,18 @@ class _Peeler:
         resid, kk, span, span_lo, off = self.resid, self.kk, self.span, self.span_lo, self.off
         tpk, rmin, rmax, n = self.tpk, self.rmin, self.rmax, self.n
         P = cs.size
-        tries = np.argsort(-gain, axis=1)[:, :self.n_tries]
-        T = tries.shape[1]
+        T = min(self.n_tries, gain.shape[1])
+        # the best T pairs of each peak, best first
+        tries = np.argpartition(-gain, T - 1, axis=1)[:, :T]
         pr = np.arange(P)[:, None]
+        tries = tries[pr, np.argsort(-gain[pr, tries], axis=1)]
         g1, st1, k1 = gain[pr, tries].ravel(), starts[pr, tries].ravel(), kk[tries].ravel()
         r0 = np.repeat(cs - span + span_lo, T)
-        rr = resid[r0[:, None] + self.region_cols]  # (P * T, stretch): a copy
+        # the stretch of each try (a copy) less its first template: the template bank padded
+        # with zeros, sliced at the template's place in the stretch
+        rr = self.stretches[r0]
+        rr -= self.placed[k1, self.region_w - (st1 - r0)]
         rows = np.arange(P * T)
-        rr[rows[:, None], (st1 - r0)[:, None] + self.base] -= self.temps[k1]
         c2 = np.repeat(cs, T) - span + np.argmax(np.abs(rr[:, self.seg_cols]), axis=1)
         a2 = rr[rows, c2 - r0]
         ok = ((g1 > 0) & (np.abs(a2) >= self.threshold) & (c2 >= self.lo_margin)
@@ -177,14 +188,12 @@ class _Peeler:
         wv = rr[rows[:, None], (c2 - r0 + span_lo)[:, None] + self.win_cols]
         gain2 = wv @ self.TWs2T
         gain2 -= self.tn_kk
-        left2 = np.square(wv, out=wv) @ self.WsT
-        left2 -= gain2
         ratio = a2[:, None] / tpk[None, :]
-        bad = np.repeat((ratio < rmin) | (ratio > rmax), self.S, axis=1)
-        gain2[bad] = -np.inf
-        left2[bad] = np.inf
+        gain2.reshape(P * T, tpk.size, self.S)[(ratio < rmin) | (ratio > rmax)] = -np.inf
         j2 = np.argmax(gain2, axis=1)
-        ok &= (gain2[rows, j2] > 0) & (left2[rows, j2] <= self.limit_k[kk[j2]])
+        g2 = gain2[rows, j2]
+        left2 = np.einsum("ij,ij->i", np.square(wv, out=wv), self.Ws[j2]) - g2
+        ok &= (g2 > 0) & (left2 <= self.limit_k[kk[j2]])
         st2 = c2 + off[j2]
         return (st1.reshape(P, T), k1.reshape(P, T), st2.reshape(P, T),
                 kk[j2].reshape(P, T), ok.reshape(P, T))
