@@ -111,9 +111,9 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
     measure, _ = filter_bands(rec)
     fs = rec.fs_hz
     n_ep = int(round(p["epoch_ms"] * 1e-3 * fs))
-    rows = []
-    for a, b in zip(segments.loc[segments["state"] == "active", "start_s"],
-                    segments.loc[segments["state"] == "active", "end_s"]):
+    active = segments[segments["state"] == "active"]
+    parts = []  # per active stretch: start (s), turns and amplitude sum and count per epoch
+    for a, b in zip(active["start_s"].tolist(), active["end_s"].tolist()):
         i0, i1 = int(round(a * fs)), min(measure.size, int(round(b * fs)))
         k = (i1 - i0) // n_ep
         if k == 0:
@@ -121,21 +121,25 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
         x = measure[i0 : i0 + k * n_ep]
         t = turning_points(x, p["turn_threshold_uv"])
         ep = t // n_ep
-        count = np.bincount(ep, minlength=k)
         # amplitude: change between consecutive turns of one epoch
         same = ep[1:] == ep[:-1]
         dv = np.abs(np.diff(x[t]))[same]
-        amp_sum = np.bincount(ep[1:][same], weights=dv, minlength=k)
-        amp_n = np.bincount(ep[1:][same], minlength=k)
-        for j in range(k):
-            rows.append((a + j * n_ep / fs, count[j] / (n_ep / fs),
-                         amp_sum[j] / amp_n[j] if amp_n[j] else np.nan))
-    out = pd.DataFrame(rows, columns=cols[:3])
-    amp = out["ip_mean_amplitude_uv"]
-    out["ip_log_amplitude"] = np.log10(amp.where(amp > 0))
-    rate = out["ip_turns_per_s"]
-    out["ip_log_ratio"] = np.log10(rate.where(rate > 0) / amp.where(amp > 0))
-    out = out.dropna(subset=["ip_log_ratio"]).reset_index(drop=True)
+        parts.append((a + np.arange(k) * n_ep / fs, np.bincount(ep, minlength=k),
+                      np.bincount(ep[1:][same], weights=dv, minlength=k),
+                      np.bincount(ep[1:][same], minlength=k)))
+    if not parts:
+        out = pd.DataFrame(columns=cols)
+        out.attrs["reason"] = "no active epoch with turns"
+        return out
+    start, count, amp_sum, amp_n = (np.concatenate(c) for c in zip(*parts))
+    rate = count / (n_ep / fs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        amp = np.where(amp_n > 0, amp_sum / amp_n, np.nan)
+        log_amp = np.log10(np.where(amp > 0, amp, np.nan))
+        log_ratio = np.log10(np.where(rate > 0, rate, np.nan) / np.where(amp > 0, amp, np.nan))
+    keep = ~np.isnan(log_ratio)
+    out = pd.DataFrame(dict(zip(cols, (start, rate, amp, log_amp, log_ratio))))[keep]
+    out = out.reset_index(drop=True)
     if out.empty:
         out.attrs["reason"] = "no active epoch with turns"
     return out
