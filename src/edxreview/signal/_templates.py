@@ -4,6 +4,7 @@ merging and support (step 3 of :mod:`edxreview.signal._muap`)."""
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 
 def _snippets(x: np.ndarray, centers: np.ndarray, before: int, after: int) -> np.ndarray:
@@ -17,6 +18,10 @@ def median_snippet(x: np.ndarray, centers: np.ndarray, before: int, after: int) 
     before to ``after`` after each; indices clipped to the signal), the same numbers as
     ``np.median(snippets, axis=0)``: the snippets are gathered one row per time sample and
     each row sorted, which is several times faster than numpy's median across rows."""
+    if centers.size and centers.min() >= before and centers.max() + after < x.size:
+        # whole snippets: rows of a sliding view of x (row copies), transposed once
+        rows = sliding_window_view(x, before + after + 1)[centers - before]
+        return median_rows(np.ascontiguousarray(rows.T))
     idx = centers[None, :] + np.arange(-before, after + 1)[:, None]
     np.clip(idx, 0, x.size - 1, out=idx)
     return median_rows(x[idx])
