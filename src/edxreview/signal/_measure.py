@@ -84,35 +84,13 @@ def measure_waveform(
     p = dict(load_signal_parameters()["measurement"])
     if params:
         p.update(params)
-    n = y.size
     nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, area=np.nan,
                thickness_ms=np.nan, onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan,
                baseline_sd=np.nan)
-    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
-    e = e if 3 <= e <= n // 4 else max(3, n // 10)
-    # baseline: a straight line through the medians of the first and last ``e`` samples, so
-    # that a slow offset between the two ends of the window (drift, the tail of another unit)
-    # does not put the band off the baseline on one side
-    b0, b1 = median_rows(np.stack([y[:e], y[-e:]])).tolist()
-    yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
-    # main spike: largest excursion within +-5 ms of the discharge time
-    w = int(round(5e-3 * fs_hz))
-    lo, hi = max(0, center - w), min(n, center + w + 1)
-    seg = yb[lo:hi]
-    amp = float(seg.max() - seg.min())
-    if amp <= 0:
+    markers = _duration_markers(y, fs_hz, center, noise_sd, p)
+    if markers is None:
         return nan
-    ipk = lo + int(np.argmax(np.abs(seg)))
-    # smooth over 0.2 ms to ignore single-sample noise
-    k = max(1, int(round(0.2e-3 * fs_hz)))
-    ys = np.convolve(yb, np.ones(k) / k, mode="same")
-    baseline_sd = float(np.sqrt(np.add.reduce(np.square(np.stack([ys[:e], ys[-e:]])), axis=1) / e).min())
-    thr = max(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
-              p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
-    above = np.abs(ys) > thr
-    quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
-    onset = _runs_below(above, quiet, ipk, -1)
-    end = _runs_below(above, quiet, ipk, +1)
+    yb, lo, hi, ipk, amp, baseline_sd, onset, end = markers
     duration_ms = (end - onset) / fs_hz * 1e3
     part = yb[onset : end + 1]
     amp = max(amp, float(np.ptp(part)))
@@ -135,6 +113,46 @@ def measure_waveform(
         end_ms=(end - center) / fs_hz * 1e3, spike_duration_ms=float(spike_ms),
         baseline_sd=baseline_sd,
     )
+
+
+def _duration_markers(y: np.ndarray, fs_hz: float, center: int, noise_sd: float, p: dict):
+    """The first step of :func:`measure_waveform`: ``y`` less its baseline, the +-5 ms window
+    ``lo:hi`` around the discharge, the main peak, the peak-to-peak amplitude in that window,
+    the baseline SD, onset and end (indices of ``y``); None when ``y`` is flat there."""
+    n = y.size
+    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    e = e if 3 <= e <= n // 4 else max(3, n // 10)
+    # baseline: a straight line through the medians of the first and last ``e`` samples, so
+    # that a slow offset between the two ends of the window (drift, the tail of another unit)
+    # does not put the band off the baseline on one side
+    b0, b1 = median_rows(np.stack([y[:e], y[-e:]])).tolist()
+    yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
+    # main spike: largest excursion within +-5 ms of the discharge time
+    w = int(round(5e-3 * fs_hz))
+    lo, hi = max(0, center - w), min(n, center + w + 1)
+    seg = yb[lo:hi]
+    amp = float(seg.max() - seg.min())
+    if amp <= 0:
+        return None
+    ipk = lo + int(np.argmax(np.abs(seg)))
+    # smooth over 0.2 ms to ignore single-sample noise
+    k = max(1, int(round(0.2e-3 * fs_hz)))
+    ys = np.convolve(yb, np.ones(k) / k, mode="same")
+    baseline_sd = float(np.sqrt(np.add.reduce(np.square(np.stack([ys[:e], ys[-e:]])), axis=1) / e).min())
+    thr = max(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+              p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
+    above = np.abs(ys) > thr
+    quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
+    onset = _runs_below(above, quiet, ipk, -1)
+    end = _runs_below(above, quiet, ipk, +1)
+    return yb, lo, hi, ipk, amp, baseline_sd, onset, end
+
+
+def measure_duration(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> float:
+    """The duration (ms) :func:`measure_waveform` gives, without the other measurements."""
+    markers = _duration_markers(y, fs_hz, center, noise_sd,
+                                load_signal_parameters()["measurement"])
+    return np.nan if markers is None else (markers[7] - markers[6]) / fs_hz * 1e3
 
 
 def _count_turns(x: np.ndarray, thr: float) -> int:

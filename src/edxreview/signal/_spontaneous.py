@@ -69,11 +69,10 @@ def segment_activity(rec: Recording) -> pd.DataFrame:
 
 def _shape(y: np.ndarray, c: int, fs: float, sd: float) -> dict[str, float]:
     """Duration and initial polarity of a spontaneous potential around index ``c``."""
-    from edxreview.signal._measure import measure_waveform
+    from edxreview.signal._measure import measure_duration
 
     amp = float(np.ptp(y))
-    m = measure_waveform(y, fs, c, sd)
-    dur = m["duration_ms"]
+    dur = measure_duration(y, fs, c, sd)
     thr = max(3 * sd, 0.05 * amp)
     idx = np.flatnonzero(np.abs(y) > thr)
     if idx.size == 0 or not np.isfinite(dur):
