@@ -87,10 +87,12 @@ def measure_waveform(
     nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, area=np.nan,
                thickness_ms=np.nan, onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan,
                baseline_sd=np.nan)
-    markers = _duration_markers(y, fs_hz, center, noise_sd, p)
-    if markers is None:
+    yb, lo, hi, ipk, amp, baseline_sd, onset, end = (
+        v[0] if isinstance(v, np.ndarray) else v
+        for v in _duration_markers(y[None, :], fs_hz, center, noise_sd, p))
+    if amp <= 0:
         return nan
-    yb, lo, hi, ipk, amp, baseline_sd, onset, end = markers
+    ipk, amp, baseline_sd, onset, end = int(ipk), float(amp), float(baseline_sd), int(onset), int(end)
     duration_ms = (end - onset) / fs_hz * 1e3
     part = yb[onset : end + 1]
     amp = max(amp, float(np.ptp(part)))
@@ -115,44 +117,50 @@ def measure_waveform(
     )
 
 
-def _duration_markers(y: np.ndarray, fs_hz: float, center: int, noise_sd: float, p: dict):
-    """The first step of :func:`measure_waveform`: ``y`` less its baseline, the +-5 ms window
-    ``lo:hi`` around the discharge, the main peak, the peak-to-peak amplitude in that window,
-    the baseline SD, onset and end (indices of ``y``); None when ``y`` is flat there."""
-    n = y.size
+def _duration_markers(
+    y: np.ndarray, fs_hz: float, center: int, noise_sd: float, p: dict,
+) -> tuple[np.ndarray, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The first step of :func:`measure_waveform` for each row of ``y`` (waveforms of one
+    length, the discharge at ``center``): the rows less their baselines, the +-5 ms window
+    ``lo:hi`` around the discharge, and per row the main peak, the peak-to-peak amplitude in
+    that window (0 or less: a flat row, whose markers mean nothing), the baseline SD, onset
+    and end (indices)."""
+    n = y.shape[1]
     e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
     e = e if 3 <= e <= n // 4 else max(3, n // 10)
     # baseline: a straight line through the medians of the first and last ``e`` samples, so
     # that a slow offset between the two ends of the window (drift, the tail of another unit)
     # does not put the band off the baseline on one side
-    b0, b1 = median_rows(np.stack([y[:e], y[-e:]])).tolist()
+    b0, b1 = median_rows(y[:, :e].copy())[:, None], median_rows(y[:, -e:].copy())[:, None]
     yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
     # main spike: largest excursion within +-5 ms of the discharge time
     w = int(round(5e-3 * fs_hz))
     lo, hi = max(0, center - w), min(n, center + w + 1)
-    seg = yb[lo:hi]
-    amp = float(seg.max() - seg.min())
-    if amp <= 0:
-        return None
-    ipk = lo + int(np.argmax(np.abs(seg)))
+    seg = yb[:, lo:hi]
+    amp = seg.max(axis=1) - seg.min(axis=1)
+    ipk = lo + np.argmax(np.abs(seg), axis=1)
     # smooth over 0.2 ms to ignore single-sample noise
     k = max(1, int(round(0.2e-3 * fs_hz)))
-    ys = np.convolve(yb, np.ones(k) / k, mode="same")
-    baseline_sd = float(np.sqrt(np.add.reduce(np.square(np.stack([ys[:e], ys[-e:]])), axis=1) / e).min())
-    thr = max(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
-              p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
-    above = np.abs(ys) > thr
+    ys = np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+    baseline_sd = np.sqrt(np.minimum(np.add.reduce(np.square(ys[:, :e]), axis=1),
+                                     np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
+    thr = np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+                                p["threshold_noise_sd"] * noise_sd),
+                     p["threshold_fraction_pp"] * amp)
+    above = np.abs(ys) > thr[:, None]
     quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
-    onset = _runs_below(above, quiet, ipk, -1)
-    end = _runs_below(above, quiet, ipk, +1)
+    onset = np.array([_runs_below(a, quiet, i, -1) for a, i in zip(above, ipk.tolist())], dtype=int)
+    end = np.array([_runs_below(a, quiet, i, +1) for a, i in zip(above, ipk.tolist())], dtype=int)
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end
 
 
-def measure_duration(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> float:
-    """The duration (ms) :func:`measure_waveform` gives, without the other measurements."""
-    markers = _duration_markers(y, fs_hz, center, noise_sd,
-                                load_signal_parameters()["measurement"])
-    return np.nan if markers is None else (markers[7] - markers[6]) / fs_hz * 1e3
+def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
+    """The durations (ms) :func:`measure_waveform` gives for each row of ``y`` (waveforms of
+    one length, the discharge at ``center``; NaN for a flat row), without the other
+    measurements."""
+    *_, amp, _, onset, end = _duration_markers(y, fs_hz, center, noise_sd,
+                                               load_signal_parameters()["measurement"])
+    return np.where(amp > 0, (end - onset) / fs_hz * 1e3, np.nan)
 
 
 def _count_turns(x: np.ndarray, thr: float) -> int:
