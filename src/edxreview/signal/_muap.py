@@ -54,6 +54,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 import pandas as pd
 
 from edxreview._check import check_option
@@ -219,15 +220,19 @@ def _refine_full_rate(
     samples = samples.copy()
     ok = (samples - half - q >= 0) & (samples + half + q < detect.size)
     shifts = np.arange(-q, q + 1)
+    if not ok.any():
+        return temps, samples
+    windows = sliding_window_view(detect, L + 2 * q)
     for k in range(n_units):
         sel = np.flatnonzero((units == k) & ok)
         if sel.size == 0:
             continue
         t = median_snippet(detect, samples[sel[:100]], half, half)
         if q > 1:
-            # best shift per discharge: one gathered array, one contraction
-            idx = samples[sel][:, None, None] + shifts[None, :, None] + np.arange(-half, half + 1)
-            cross = np.einsum("dsl,l->ds", detect[idx], t)
+            # best shift per discharge: each discharge's stretch gathered once (rows of a
+            # sliding view), its shifted windows a view of it, one contraction
+            rows = windows[samples[sel] - half - q]
+            cross = np.einsum("dsl,l->ds", sliding_window_view(rows, L, axis=1), t)
             moved = shifts[np.argmax(cross, axis=1)]
             samples[sel] += moved
             if moved[:100].any():  # otherwise the median of the same snippets again
