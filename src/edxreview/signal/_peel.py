@@ -93,7 +93,6 @@ class _Peeler:
         np.put_along_axis(TWs, cols, TWk, axis=1)
         np.put_along_axis(Ws, cols, Wk, axis=1)
         self.Ws = Ws
-        self.span_idx = span_lo + np.arange(span_w)
         self.tn_kk = tnorm_s[kk]
         self.TWs2T = np.ascontiguousarray(2 * TWs.T)
         self.WsT = np.ascontiguousarray(Ws.T)
@@ -107,22 +106,24 @@ class _Peeler:
         self.overlap_min_gain = p["overlap_min_gain"]
         self.region_w = 2 * span + span_w
         self.seg_cols = -span_lo + np.arange(2 * span)  # c - span .. c + span - 1, stretch coords
-        self.win_cols = np.arange(span_w)
+        self.span_w = span_w
         # every stretch of the residual the superposition tries look at (a view), and every
         # template placed in such a stretch: placed[k, region_w - d] is template k starting at
         # d in a stretch of zeros (a view of the template bank padded with zeros)
         self.stretches = sliding_window_view(self.resid, self.region_w)
+        self.windows = sliding_window_view(self.resid, span_w)  # the window of each fit
         bank = np.zeros((K, 2 * self.region_w))
         bank[:, self.region_w : self.region_w + L] = temps
         self.placed = sliding_window_view(bank, self.region_w, axis=1)
 
-    def fit_many(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def fit_many(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fit every (template, shift) to the peaks ``c`` at once; pairs whose template is not
-        compatible with the peak (sign, size) get gain -inf. Returns the starts and gains of
-        every pair, (P, K*S), the best pair of each peak and the energy it leaves on its
-        template's support (only the best pair's is ever asked for)."""
+        compatible with the peak (sign, size) get gain -inf. Returns the gains of every pair,
+        (P, K*S), the best pair of each peak and the energy it leaves on its template's support
+        (only the best pair's is ever asked for). Pair ``j`` placed at peak ``c`` starts at
+        ``c + off[j]``."""
         resid, tpk, rmin, rmax = self.resid, self.tpk, self.rmin, self.rmax
-        w = resid[c[:, None] + self.span_idx]  # (P, span)
+        w = self.windows[c + self.span_lo]  # (P, span_w): a copy
         gain = w @ self.TWs2T
         gain -= self.tn_kk
         ratio = resid[c][:, None] / tpk[None, :]
@@ -131,18 +132,18 @@ class _Peeler:
         j = np.argmax(gain, axis=1)
         left = np.einsum("ij,ij->i", np.square(w, out=w), self.Ws[j])
         left -= gain[np.arange(c.size), j]
-        return c[:, None] + self.off[None, :], gain, j, left
+        return gain, j, left
 
-    def fit(self, c: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+    def fit(self, c: int) -> tuple[np.ndarray, int, float]:
         """One peak (the one-at-a-time superposition search calls this thousands of times):
         :meth:`fit_many` for one peak."""
         resid = self.resid
-        w = resid[c + self.span_idx]
+        w = resid[c + self.span_lo : c + self.span_lo + self.span_w]
         g = 2 * (self.TWs @ w) - self.tn_kk
         ratio = resid[c] / self.tpk_kk
         g[(ratio < self.rmin) | (ratio > self.rmax)] = -np.inf
         j = int(np.argmax(g))
-        return c + self.off, g, j, float(self.Ws[j] @ (w * w)) - g[j]
+        return g, j, float(self.Ws[j] @ (w * w)) - g[j]
 
     def peaks_now(self) -> np.ndarray:
         """The residual's candidate peaks that some template could explain, largest first."""
@@ -160,8 +161,8 @@ class _Peeler:
         cs = np.concatenate([[0], np.cumsum(self.stamp > since)])
         return cs[np.minimum(n, c + reach)] - cs[np.maximum(0, c - reach)] > 0
 
-    def pair_tries(self, cs: np.ndarray, gain: np.ndarray, starts: np.ndarray) -> tuple:
-        """Superposition tries of the peaks ``cs`` (their fits ``gain``, ``starts``: (P, K*S)):
+    def pair_tries(self, cs: np.ndarray, gain: np.ndarray) -> tuple:
+        """Superposition tries of the peaks ``cs`` (their fits ``gain``: (P, K*S)):
         the best ``overlap_tries`` first placements, each subtracted from a copy of the
         residual, then the best single fit at the largest peak left within ``span`` of the
         peak. Returns, each (P, tries), the first and second placements (start, template) and
@@ -174,7 +175,8 @@ class _Peeler:
         tries = np.argpartition(-gain, T - 1, axis=1)[:, :T]
         pr = np.arange(P)[:, None]
         tries = tries[pr, np.argsort(-gain[pr, tries], axis=1)]
-        g1, st1, k1 = gain[pr, tries].ravel(), starts[pr, tries].ravel(), kk[tries].ravel()
+        g1, k1 = gain[pr, tries].ravel(), kk[tries].ravel()
+        st1 = (cs[:, None] + off[tries]).ravel()
         r0 = np.repeat(cs - span + span_lo, T)
         # the stretch of each try (a copy) less its first template: the template bank padded
         # with zeros, sliced at the template's place in the stretch
@@ -185,7 +187,7 @@ class _Peeler:
         a2 = rr[rows, c2 - r0]
         ok = ((g1 > 0) & (np.abs(a2) >= self.threshold) & (c2 >= self.lo_margin)
               & (c2 < n - self.hi_margin))
-        wv = rr[rows[:, None], (c2 - r0 + span_lo)[:, None] + self.win_cols]
+        wv = sliding_window_view(rr, self.span_w, axis=1)[rows, c2 - r0 + span_lo]
         gain2 = wv @ self.TWs2T
         gain2 -= self.tn_kk
         ratio = a2[:, None] / tpk[None, :]
@@ -210,9 +212,9 @@ class _Peeler:
             self.fitted_at = self.clock
             if peaks.size == 0:
                 break
-            starts, gain, j, lf = self.fit_many(peaks)
+            gain, j, lf = self.fit_many(peaks)
             r = np.arange(peaks.size)
-            g, st = gain[r, j], starts[r, j]
+            g, st = gain[r, j], peaks + self.off[j]
             good = np.flatnonzero((g > 0) & (lf <= self.limit_k[kk[j]]))
             if good.size == 0:
                 break
@@ -252,7 +254,7 @@ class _Peeler:
         single fit or a superposition try that fits), and those woken by a subtraction nearby,
         are taken one at a time."""
         resid, kk, span = self.resid, self.kk, self.span
-        b_starts, b_gain, b_j, b_left = self.fit_many(rest)
+        b_gain, b_j, b_left = self.fit_many(rest)
         b_clock = self.clock
         # worth trying only where one template alone explains much of the peak's window
         r = np.arange(rest.size)
@@ -263,7 +265,7 @@ class _Peeler:
         w_idx = np.flatnonzero(worth)
         # every peak's superposition tries at once, on the residual of this moment; a peak
         # whose stretch changes before its turn is scored again on its own
-        b_pairs = self.pair_tries(rest[w_idx], b_gain[w_idx], b_starts[w_idx])
+        b_pairs = self.pair_tries(rest[w_idx], b_gain[w_idx])
         cw = rest[w_idx]
         single = (b_g[w_idx] > 0) & (b_left[w_idx] <= self.limit_k[kk[b_j[w_idx]]])
         live = (single | b_pairs[4].any(axis=1)).tolist()
@@ -293,18 +295,18 @@ class _Peeler:
             r0 = c + r_lo  # the stretch holding every first and second placement
             fresh = self.stamp[max(0, c - span - self.L) : c + span + self.L].max() > b_clock
             if fresh:
-                starts, gain, j, left = self.fit(c)
+                gain, j, left = self.fit(c)
             else:
-                starts, gain, j, left = b_starts[i], b_gain[i], int(b_j[i]), b_left[i]
+                gain, j, left = b_gain[i], int(b_j[i]), b_left[i]
             if gain[j] > 0 and left <= self.limit_k[kk[j]]:
-                st = int(starts[j])
+                st = c + int(self.off[j])
                 self.subtract(st, int(kk[j]))
                 wake(st, st + self.L)
                 accepted += 1
                 continue
             if fresh or self.stamp[r0 : r0 + self.region_w].max() > b_clock:
                 tries = tuple(a[0] for a in self.pair_tries(
-                    np.array([c]), gain[None, :], starts[None, :]))
+                    np.array([c]), gain[None, :]))
             else:
                 tries = tuple(a[row] for a in b_pairs)
             taken = self.take_pair(r0, *tries)
