@@ -48,7 +48,7 @@ def turning_points(x: np.ndarray, threshold: float) -> np.ndarray:
         return np.empty(0, dtype=int)
     d = np.diff(x)
     ext = np.flatnonzero(np.sign(d[1:]) != np.sign(d[:-1])) + 1
-    idx = np.concatenate(([0], ext, [x.size - 1]))
+    idx = _drop_wiggles(x, np.concatenate(([0], ext, [x.size - 1])), threshold)
     seq = x[idx].tolist()
     pts: list[int] = []
     hi = lo = seq[0]
@@ -81,6 +81,31 @@ def turning_points(x: np.ndarray, threshold: float) -> np.ndarray:
                 pts.append(ext_i)
                 direction, ext_v, ext_i = 1, v, i
     return idx[np.asarray(pts, dtype=int)]
+
+
+def _drop_wiggles(x: np.ndarray, idx: np.ndarray, threshold: float) -> np.ndarray:
+    """``idx`` (the extremes of ``x``, in time order) less the pairs of consecutive extremes
+    that cannot change the turns: a rise ``a < b`` smaller than ``threshold`` with
+    ``b <= p`` and ``q < a`` (``p`` the extreme before, ``q`` the one after), or such a fall
+    mirrored. Whatever the walk's state after ``p``, it is the same after ``q`` with the pair
+    or without it, and neither of the pair becomes a turn; pairs that share no neighbour are
+    dropped together, round after round (at most eight) while that shortens the walk much."""
+    for _ in range(8):
+        v = x[idx]
+        p, a, b, q = v[:-3], v[1:-2], v[2:-1], v[3:]
+        rise = b - a
+        drop = (((rise > 0) & (rise < threshold) & (b <= p) & (q < a))
+                | ((rise < 0) & (-rise < threshold) & (b >= p) & (a < q)))
+        # no two pairs within two extremes of each other: each keeps its neighbours
+        drop[1:] &= ~drop[:-1].copy()
+        drop[2:] &= ~drop[:-2].copy()
+        first = np.flatnonzero(drop) + 1
+        keep = np.ones(idx.size, dtype=bool)
+        keep[first] = keep[first + 1] = False
+        idx = idx[keep]
+        if first.size * 20 < idx.size:  # less than a tenth of the extremes went
+            break
+    return idx
 
 
 def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
