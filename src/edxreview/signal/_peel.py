@@ -304,12 +304,13 @@ class _Peeler:
                 wake(st, st + self.L)
                 accepted += 1
                 continue
-            if fresh or self.stamp[r0 : r0 + self.region_w].max() > b_clock:
-                tries = tuple(a[0] for a in self.pair_tries(
-                    np.array([c]), gain[None, :]))
+            if gain[j] <= 0:  # no first placement gains: no superposition try can
+                taken = None
+            elif fresh or self.stamp[r0 : r0 + self.region_w].max() > b_clock:
+                taken = self.take_pair(r0, *(a[0] for a in self.pair_tries(
+                    np.array([c]), gain[None, :])))
             else:
-                tries = tuple(a[row] for a in b_pairs)
-            taken = self.take_pair(r0, *tries)
+                taken = self.take_pair(r0, *(a[row] for a in b_pairs))
             if taken:
                 wake(*taken)
                 accepted += 2
