@@ -210,17 +210,26 @@ def _group_trains(detect: np.ndarray, peaks: np.ndarray, fs: float, p: dict) -> 
     train = -np.ones(peaks.size, dtype=int)
     kmax = max(1, int(round(1e-3 * fs)))
     t_id = 0
-    # roll_idx[k, j] = (j + k) mod L for k in -kmax..kmax: row k of ref[roll_idx] is np.roll(ref, -k)
-    roll_idx = (np.arange(unitv.shape[1])[None, :] + np.arange(-kmax, kmax + 1)[:, None]) % unitv.shape[1]
+    n = unitv.shape[1]  # odd
+    # the reference wrapped kmax samples either side: its windows of n samples are its
+    # circular shifts np.roll(ref, -k) for k = -kmax..kmax
+    wrap_idx = (np.arange(n + 2 * kmax) - kmax) % n
+    # a bound of the similarity at every circular shift, from the magnitude spectra:
+    # |u . roll(r, k)| <= sum_f |U_f| |R_f| / n over the whole spectrum (each bin of the real
+    # spectrum but the first stands for two); a potential whose bound is clearly below the
+    # similarity needed cannot join, and is not compared shift by shift
+    weight = np.r_[1.0, np.full(n // 2, 2.0)]
+    mag = np.abs(np.fft.rfft(unitv, axis=1)) * np.sqrt(weight / n)
     for i in np.argsort(-norms):
         if train[i] >= 0:
             continue
         # only free potentials of a similar size can join: their shapes alone are compared
         ratio = norms / norms[i]
         cand = np.flatnonzero((train < 0) & (ratio > 0.6) & (ratio < 1.6))
+        cand = cand[mag[cand] @ mag[i] > 0.8 - 1e-9]
         # circular shifts of the reference instead of every candidate: one matrix product
         # (np.roll(u, k) @ ref == u @ np.roll(ref, -k))
-        refs = unitv[i][roll_idx]
+        refs = np.ascontiguousarray(sliding_window_view(unitv[i][wrap_idx], n))
         sim = (unitv[cand] @ refs.T).max(axis=1)
         members = cand[sim > 0.8]
         train[members] = t_id
