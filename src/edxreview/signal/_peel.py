@@ -270,10 +270,10 @@ class _Peeler:
         single = (b_g[w_idx] > 0) & (b_left[w_idx] <= self.limit_k[kk[b_j[w_idx]]])
         live = (single | b_pairs[4].any(axis=1)).tolist()
         big = (np.abs(resid[cw]) >= self.threshold).tolist()
-        # the stretch around a peak that decides its fits: [c - before, c + after)
+        # the stretch around a peak that decides its fits and superposition tries:
+        # [c + r_lo, c + r_lo + region_w)
         r_lo = -span + self.span_lo
-        before = max(span + self.L, -r_lo)
-        after = max(span + self.L, r_lo + self.region_w)
+        before, after = -r_lo, r_lo + self.region_w
         by_pos = np.argsort(cw, kind="stable")
         c_sorted = cw[by_pos]
 
@@ -293,7 +293,11 @@ class _Peeler:
             if abs(resid[c]) < self.threshold:
                 continue
             r0 = c + r_lo  # the stretch holding every first and second placement
-            fresh = self.stamp[max(0, c - span - self.L) : c + span + self.L].max() > b_clock
+            # the fit reads the residual in its window, the superposition tries in the stretch
+            # (which holds the window): what a subtraction since the batch did not touch there
+            # is as the batch found it
+            w0 = c + self.span_lo
+            fresh = self.stamp[w0 : w0 + self.span_w].max() > b_clock
             if fresh:
                 gain, j, left = self.fit(c)
             else:
@@ -306,7 +310,7 @@ class _Peeler:
                 continue
             if gain[j] <= 0:  # no first placement gains: no superposition try can
                 taken = None
-            elif fresh or self.stamp[r0 : r0 + self.region_w].max() > b_clock:
+            elif self.stamp[r0 : r0 + self.region_w].max() > b_clock:
                 taken = self.take_pair(r0, *(a[0] for a in self.pair_tries(
                     np.array([c]), gain[None, :])))
             else:
