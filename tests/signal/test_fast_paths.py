@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from edxreview.signal._interference import turning_points
 from edxreview.signal._measure import _count_turns, _runs_below
 from edxreview.signal._templates import median_rows, median_snippet
 
@@ -64,3 +65,44 @@ def test_median_snippet_equals_numpy_median(n):
     np.testing.assert_array_equal(median_snippet(x, c, 40, 60), np.median(x[idx], axis=0))
     a = rng.normal(size=(3, n))
     np.testing.assert_array_equal(median_rows(a.copy()), np.median(a, axis=1))
+
+
+def _turning_points_walk(x, thr):
+    """The turns of the interference pattern walked over every sample (the zigzag with
+    hysteresis ``thr``, one sample at a time)."""
+    pts, hi, lo, hi_i, lo_i, direction = [], x[0], x[0], 0, 0, 0
+    ext_v, ext_i = x[0], 0
+    for i, v in enumerate(x):
+        if direction == 0:
+            if v > hi:
+                hi, hi_i = v, i
+            if v < lo:
+                lo, lo_i = v, i
+            if hi - lo >= thr:
+                pts.append(hi_i if hi_i < lo_i else lo_i)
+                direction, ext_v, ext_i = (-1, lo, lo_i) if hi_i < lo_i else (1, hi, hi_i)
+        elif direction > 0:
+            if v > ext_v:
+                ext_v, ext_i = v, i
+            elif ext_v - v >= thr:
+                pts.append(ext_i)
+                direction, ext_v, ext_i = -1, v, i
+        else:
+            if v < ext_v:
+                ext_v, ext_i = v, i
+            elif v - ext_v >= thr:
+                pts.append(ext_i)
+                direction, ext_v, ext_i = 1, v, i
+    return pts
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_turning_points_match_the_sample_by_sample_walk(seed):
+    # small wiggles dropped before the walk (_drop_wiggles) never change a turn
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        n = int(rng.integers(3, 400))
+        x = np.round(rng.normal(size=n).cumsum() * rng.uniform(0.1, 3), int(rng.integers(0, 3)))
+        x = x + rng.normal(size=n) * rng.choice([0.0, 0.3])  # plateaus, or small wiggles
+        thr = float(rng.uniform(0.05, 4))
+        assert turning_points(x, thr).tolist() == _turning_points_walk(x, thr)

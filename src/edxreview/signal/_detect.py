@@ -92,7 +92,7 @@ def robust_noise_sd(x: np.ndarray, fs_hz: float | None = None, centre: bool = Fa
 
 
 def _robust_noise_sd(x: np.ndarray, fs_hz: float | None) -> float:
-    mad_sd = float(np.median(np.abs(x)) / 0.6745)
+    mad_sd = float(np.median(np.abs(x), overwrite_input=True) / 0.6745)  # |x| is a temporary
     if fs_hz:
         n = max(4, int(round(5e-3 * fs_hz)))
         m = x.size // n

@@ -56,7 +56,7 @@ def turning_points(x: np.ndarray, threshold: float) -> np.ndarray:
         return np.empty(0, dtype=int)
     d = np.diff(x)
     ext = np.flatnonzero(np.sign(d[1:]) != np.sign(d[:-1])) + 1
-    idx = np.concatenate(([0], ext, [x.size - 1]))
+    idx = _drop_wiggles(x, np.concatenate(([0], ext, [x.size - 1])), threshold)
     seq = x[idx].tolist()
     pts: list[int] = []
     hi = lo = seq[0]
@@ -91,6 +91,31 @@ def turning_points(x: np.ndarray, threshold: float) -> np.ndarray:
     return idx[np.asarray(pts, dtype=int)]
 
 
+def _drop_wiggles(x: np.ndarray, idx: np.ndarray, threshold: float) -> np.ndarray:
+    """``idx`` (the extremes of ``x``, in time order) less the pairs of consecutive extremes
+    that cannot change the turns: a rise ``a < b`` smaller than ``threshold`` with
+    ``b <= p`` and ``q < a`` (``p`` the extreme before, ``q`` the one after), or such a fall
+    mirrored. Whatever the walk's state after ``p``, it is the same after ``q`` with the pair
+    or without it, and neither of the pair becomes a turn; pairs that share no neighbour are
+    dropped together, round after round (at most eight) while that shortens the walk much."""
+    for _ in range(8):
+        v = x[idx]
+        p, a, b, q = v[:-3], v[1:-2], v[2:-1], v[3:]
+        rise = b - a
+        drop = (((rise > 0) & (rise < threshold) & (b <= p) & (q < a))
+                | ((rise < 0) & (-rise < threshold) & (b >= p) & (a < q)))
+        # no two pairs within two extremes of each other: each keeps its neighbours
+        drop[1:] &= ~drop[:-1].copy()
+        drop[2:] &= ~drop[:-2].copy()
+        first = np.flatnonzero(drop) + 1
+        keep = np.ones(idx.size, dtype=bool)
+        keep[first] = keep[first + 1] = False
+        idx = idx[keep]
+        if first.size * 20 < idx.size:  # less than a tenth of the extremes went
+            break
+    return idx
+
+
 def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
     """Turns and amplitude of each epoch of the active stretches of a recording.
 
@@ -121,9 +146,9 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
     measure, _ = filter_bands(rec)
     fs = rec.fs_hz
     n_ep = int(round(p["epoch_ms"] * 1e-3 * fs))
-    rows = []
-    for a, b in zip(segments.loc[segments["state"] == "active", "start_s"],
-                    segments.loc[segments["state"] == "active", "end_s"]):
+    active = segments[segments["state"] == "active"]
+    parts = []  # per active stretch: start (s), turns and amplitude sum and count per epoch
+    for a, b in zip(active["start_s"].tolist(), active["end_s"].tolist()):
         i0, i1 = int(round(a * fs)), min(measure.size, int(round(b * fs)))
         k = (i1 - i0) // n_ep
         if k == 0:
@@ -131,26 +156,26 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
         x = measure[i0 : i0 + k * n_ep]
         t = turning_points(x, p["turn_threshold_uv"])
         ep = t // n_ep
-        count = np.bincount(ep, minlength=k)
         # amplitude: change between consecutive turns of one epoch
         same = ep[1:] == ep[:-1]
         dv = np.abs(np.diff(x[t]))[same]
-        amp_sum = np.bincount(ep[1:][same], weights=dv, minlength=k)
-        amp_n = np.bincount(ep[1:][same], minlength=k)
-        for j in range(k):
-            rows.append((a + j * n_ep / fs, count[j] / (n_ep / fs),
-                         amp_sum[j] / amp_n[j] if amp_n[j] else np.nan))
-    out = pd.DataFrame(rows, columns=cols[:3])
-    if len(out):
-        spec = epoch_spectra(measure, segments, fs, n_ep)
-        out = pd.concat([out, spec.reset_index(drop=True)], axis=1)
-    else:
-        out = out.assign(**{c: pd.Series(dtype=float) for c in SPECTRAL_COLUMNS})
-    amp = out["ip_mean_amplitude_uv"]
-    out["ip_log_amplitude"] = np.log10(amp.where(amp > 0))
-    rate = out["ip_turns_per_s"]
-    out["ip_log_ratio"] = np.log10(rate.where(rate > 0) / amp.where(amp > 0))
-    out = out.dropna(subset=["ip_log_ratio"]).reset_index(drop=True)
+        parts.append((a + np.arange(k) * n_ep / fs, np.bincount(ep, minlength=k),
+                      np.bincount(ep[1:][same], weights=dv, minlength=k),
+                      np.bincount(ep[1:][same], minlength=k)))
+    if not parts:
+        out = pd.DataFrame(columns=cols)
+        out.attrs["reason"] = "no active epoch with turns"
+        return out
+    start, count, amp_sum, amp_n = (np.concatenate(c) for c in zip(*parts))
+    rate = count / (n_ep / fs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        amp = np.where(amp_n > 0, amp_sum / amp_n, np.nan)
+        log_amp = np.log10(np.where(amp > 0, amp, np.nan))
+        log_ratio = np.log10(np.where(rate > 0, rate, np.nan) / np.where(amp > 0, amp, np.nan))
+    out = pd.DataFrame(dict(zip(cols, (start, rate, amp, log_amp, log_ratio))))
+    # the same epochs, in the same order
+    out = pd.concat([out, epoch_spectra(measure, segments, fs, n_ep)], axis=1)
+    out = out[~np.isnan(log_ratio)].reset_index(drop=True)
     if out.empty:
         out.attrs["reason"] = "no active epoch with turns"
     return out

@@ -84,35 +84,30 @@ def measure_waveform(
     p = dict(load_signal_parameters()["measurement"])
     if params:
         p.update(params)
-    n = y.size
+    return _measure_rows(y[None, :], fs_hz, center, np.array([noise_sd]), p)[0]
+
+
+def _measure_rows(
+    y: np.ndarray, fs_hz: float, center: int, noise_sd: np.ndarray, p: dict,
+) -> list[dict[str, float]]:
+    """:func:`measure_waveform` for each row of ``y`` (waveforms of one length, the discharge
+    at ``center``; ``noise_sd`` one per row): the duration markers of all rows at once, then
+    each row's phases, turns, area and spike."""
     nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, area=np.nan,
                thickness_ms=np.nan, onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan,
                baseline_sd=np.nan)
-    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
-    e = e if 3 <= e <= n // 4 else max(3, n // 10)
-    # baseline: a straight line through the medians of the first and last ``e`` samples, so
-    # that a slow offset between the two ends of the window (drift, the tail of another unit)
-    # does not put the band off the baseline on one side
-    b0, b1 = median_rows(np.stack([y[:e], y[-e:]])).tolist()
-    yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
-    # main spike: largest excursion within +-5 ms of the discharge time
-    w = int(round(5e-3 * fs_hz))
-    lo, hi = max(0, center - w), min(n, center + w + 1)
-    seg = yb[lo:hi]
-    amp = float(seg.max() - seg.min())
-    if amp <= 0:
-        return nan
-    ipk = lo + int(np.argmax(np.abs(seg)))
-    # smooth over 0.2 ms to ignore single-sample noise
-    k = max(1, int(round(0.2e-3 * fs_hz)))
-    ys = np.convolve(yb, np.ones(k) / k, mode="same")
-    baseline_sd = float(np.sqrt(np.add.reduce(np.square(np.stack([ys[:e], ys[-e:]])), axis=1) / e).min())
-    thr = max(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
-              p["threshold_noise_sd"] * noise_sd, p["threshold_fraction_pp"] * amp)
-    above = np.abs(ys) > thr
-    quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
-    onset = _runs_below(above, quiet, ipk, -1)
-    end = _runs_below(above, quiet, ipk, +1)
+    yb, lo, hi, ipk, amp, baseline_sd, onset, end = _duration_markers(y, fs_hz, center,
+                                                                      noise_sd, p)
+    return [_measure_row(r, lo, hi, *v, fs_hz, center, p) if v[1] > 0 else dict(nan)
+            for r, v in zip(yb, zip(ipk.tolist(), amp.tolist(), baseline_sd.tolist(),
+                                    onset.tolist(), end.tolist(), noise_sd.tolist()))]
+
+
+def _measure_row(
+    yb: np.ndarray, lo: int, hi: int, ipk: int, amp: float, baseline_sd: float, onset: int,
+    end: int, noise_sd: float, fs_hz: float, center: int, p: dict,
+) -> dict[str, float]:
+    """Phases, turns, area and spike of one waveform less its baseline, from its markers."""
     duration_ms = (end - onset) / fs_hz * 1e3
     part = yb[onset : end + 1]
     amp = max(amp, float(np.ptp(part)))
@@ -135,6 +130,53 @@ def measure_waveform(
         end_ms=(end - center) / fs_hz * 1e3, spike_duration_ms=float(spike_ms),
         baseline_sd=baseline_sd,
     )
+
+
+def _duration_markers(
+    y: np.ndarray, fs_hz: float, center: int, noise_sd: float | np.ndarray, p: dict,
+) -> tuple[np.ndarray, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The first step of :func:`measure_waveform` for each row of ``y`` (waveforms of one
+    length, the discharge at ``center``; ``noise_sd`` one for all or one per row): the rows
+    less their baselines, the +-5 ms window
+    ``lo:hi`` around the discharge, and per row the main peak, the peak-to-peak amplitude in
+    that window (0 or less: a flat row, whose markers mean nothing), the baseline SD, onset
+    and end (indices)."""
+    n = y.shape[1]
+    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    e = e if 3 <= e <= n // 4 else max(3, n // 10)
+    # baseline: a straight line through the medians of the first and last ``e`` samples, so
+    # that a slow offset between the two ends of the window (drift, the tail of another unit)
+    # does not put the band off the baseline on one side
+    b0, b1 = median_rows(y[:, :e].copy())[:, None], median_rows(y[:, -e:].copy())[:, None]
+    yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
+    # main spike: largest excursion within +-5 ms of the discharge time
+    w = int(round(5e-3 * fs_hz))
+    lo, hi = max(0, center - w), min(n, center + w + 1)
+    seg = yb[:, lo:hi]
+    amp = seg.max(axis=1) - seg.min(axis=1)
+    ipk = lo + np.argmax(np.abs(seg), axis=1)
+    # smooth over 0.2 ms to ignore single-sample noise
+    k = max(1, int(round(0.2e-3 * fs_hz)))
+    ys = np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+    baseline_sd = np.sqrt(np.minimum(np.add.reduce(np.square(ys[:, :e]), axis=1),
+                                     np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
+    thr = np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+                                p["threshold_noise_sd"] * noise_sd),
+                     p["threshold_fraction_pp"] * amp)
+    above = np.abs(ys) > thr[:, None]
+    quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
+    onset = np.array([_runs_below(a, quiet, i, -1) for a, i in zip(above, ipk.tolist())], dtype=int)
+    end = np.array([_runs_below(a, quiet, i, +1) for a, i in zip(above, ipk.tolist())], dtype=int)
+    return yb, lo, hi, ipk, amp, baseline_sd, onset, end
+
+
+def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
+    """The durations (ms) :func:`measure_waveform` gives for each row of ``y`` (waveforms of
+    one length, the discharge at ``center``; NaN for a flat row), without the other
+    measurements."""
+    *_, amp, _, onset, end = _duration_markers(y, fs_hz, center, noise_sd,
+                                               load_signal_parameters()["measurement"])
+    return np.where(amp > 0, (end - onset) / fs_hz * 1e3, np.nan)
 
 
 def _count_turns(x: np.ndarray, thr: float) -> int:
@@ -200,18 +242,24 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     n = x.size
 
     noise_sd = robust_noise_sd(x, fs, centre=True)
-    rows, waves = [], []
     disc = dec.discharges
     units = disc["unit"].to_numpy()
     order = np.argsort(units, kind="stable")
     bounds = np.flatnonzero(np.diff(units[order])) + 1
     all_s = disc["sample"].to_numpy()[order]
+    found = []  # (unit, its discharges, those whose window fits in the record)
     for s, u in zip(np.split(all_s, bounds), units[order][np.r_[0, bounds]] if units.size else []):
         s_ok = s[(s - before >= 0) & (s + after < n)]
-        if s_ok.size == 0:
-            continue
-        y = median_snippet(x, s_ok, before, after)
-        m = measure_waveform(y, fs, before, noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12)
+        if s_ok.size:
+            found.append((u, s, s_ok))
+    waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
+    # the expected noise of each average
+    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
+                         for _, _, s_ok in found])
+    measured = _measure_rows(np.array(waves).reshape(len(waves), before + after + 1), fs,
+                             before, expected, pm)
+    rows = []
+    for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
         isi = isi[(isi >= 0.02) & (isi <= 0.5)]
         rate = float(np.median(1 / isi)) if isi.size else np.nan
@@ -236,7 +284,6 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
                 polyphasic=bool(m["phases"] >= pm["polyphasic_min_phases"]),
             )
         )
-        waves.append(y)
     df = pd.DataFrame(rows)
     df.attrs["waveforms"] = np.array(waves)
     df.attrs["t_ms"] = np.arange(-before, after + 1) / fs * 1e3

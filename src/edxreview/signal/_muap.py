@@ -54,6 +54,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 import pandas as pd
 
 from edxreview._check import check_option
@@ -219,15 +220,19 @@ def _refine_full_rate(
     samples = samples.copy()
     ok = (samples - half - q >= 0) & (samples + half + q < detect.size)
     shifts = np.arange(-q, q + 1)
+    if not ok.any():
+        return temps, samples
+    windows = sliding_window_view(detect, L + 2 * q)
     for k in range(n_units):
         sel = np.flatnonzero((units == k) & ok)
         if sel.size == 0:
             continue
         t = median_snippet(detect, samples[sel[:100]], half, half)
         if q > 1:
-            # best shift per discharge: one gathered array, one contraction
-            idx = samples[sel][:, None, None] + shifts[None, :, None] + np.arange(-half, half + 1)
-            cross = np.einsum("dsl,l->ds", detect[idx], t)
+            # best shift per discharge: each discharge's stretch gathered once (rows of a
+            # sliding view), its shifted windows a view of it, one contraction
+            rows = windows[samples[sel] - half - q]
+            cross = np.einsum("dsl,l->ds", sliding_window_view(rows, L, axis=1), t)
             moved = shifts[np.argmax(cross, axis=1)]
             samples[sel] += moved
             if moved[:100].any():  # otherwise the median of the same snippets again
@@ -292,12 +297,11 @@ def sort_units(
     samples = np.array(samples, dtype=int) * q
     units = np.array(units, dtype=int)
     temps, samples = _refine_full_rate(detect, samples, units, temps.shape[0], half * q, q)
-    disc = pd.DataFrame({"sample": samples, "unit": units})
-    disc, temps, n_dropped = _keep_units(disc, temps, rec.samples.size / fs, 2 * half * q + 1, ps)
-    disc["time_s"] = disc["sample"] / fs
+    samples, units, temps, n_dropped = _keep_units(samples, units, temps, rec.samples.size / fs,
+                                                   2 * half * q + 1, ps)
     n_left = _find_candidates(resid, fs_q, threshold, pd_["min_separation_ms"]).size
     return Decomposition(
-        discharges=disc[["sample", "time_s", "unit"]],
+        discharges=pd.DataFrame({"sample": samples, "time_s": samples / fs, "unit": units}),
         templates=temps,
         noise_sd=sd,
         n_candidates=int(peaks.size),
@@ -332,25 +336,25 @@ def _initial_templates(
 
 
 def _keep_units(
-    disc: pd.DataFrame, temps: np.ndarray, dur: float, L: int, ps: dict,
-) -> tuple[pd.DataFrame, np.ndarray, int]:
+    samples: np.ndarray, units: np.ndarray, temps: np.ndarray, dur: float, L: int, ps: dict,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Drop units with too few discharges or too low a rate (over ``dur`` seconds), then
-    renumber by size (peak-to-peak of the template); returns the discharges in time order,
-    the templates kept (width ``L`` when none) and the number of discharges dropped."""
-    counts = disc["unit"].value_counts()
-    keep = [
-        u for u, c in counts.items()
-        if c >= ps["min_discharges"] and c / dur >= ps["min_rate_hz"]
-    ]
-    n_dropped = int(disc["unit"].isin(keep).__invert__().sum())
-    disc = disc[disc["unit"].isin(keep)]
-    if keep:
-        pp = np.ptp(temps[keep], axis=1)
-        order = [keep[i] for i in np.argsort(-pp)]
-        remap = {u: i for i, u in enumerate(order)}
+    renumber by size (peak-to-peak of the template); returns the discharges (samples and
+    units) in time order, the templates kept (width ``L`` when none) and the number of
+    discharges dropped."""
+    counts = np.bincount(units, minlength=temps.shape[0])
+    kept = (counts >= ps["min_discharges"]) & (counts / dur >= ps["min_rate_hz"])
+    mask = kept[units]
+    n_dropped = int(units.size - mask.sum())
+    keep = np.flatnonzero(kept)
+    if keep.size:
+        order = keep[np.argsort(-np.ptp(temps[keep], axis=1), kind="stable")]
+        remap = np.empty(temps.shape[0], dtype=units.dtype)
+        remap[order] = np.arange(order.size)
         temps = temps[order]
-        disc = disc.assign(unit=disc["unit"].map(remap))
     else:
+        remap = units
         temps = np.empty((0, L))
-    disc = disc.sort_values("sample", kind="stable").reset_index(drop=True)
-    return disc, temps, n_dropped
+    samples, units = samples[mask], remap[units[mask]]
+    by_time = np.argsort(samples, kind="stable")
+    return samples[by_time], units[by_time], temps, n_dropped

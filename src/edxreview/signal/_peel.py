@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
 from edxreview.signal._detect import _find_candidates
@@ -92,7 +93,6 @@ class _Peeler:
         np.put_along_axis(TWs, cols, TWk, axis=1)
         np.put_along_axis(Ws, cols, Wk, axis=1)
         self.Ws = Ws
-        self.span_idx = span_lo + np.arange(span_w)
         self.tn_kk = tnorm_s[kk]
         self.TWs2T = np.ascontiguousarray(2 * TWs.T)
         self.WsT = np.ascontiguousarray(Ws.T)
@@ -106,35 +106,44 @@ class _Peeler:
         self.overlap_min_gain = p["overlap_min_gain"]
         self.region_w = 2 * span + span_w
         self.seg_cols = -span_lo + np.arange(2 * span)  # c - span .. c + span - 1, stretch coords
-        self.win_cols = np.arange(span_w)
-        self.region_cols = np.arange(self.region_w)
+        self.span_w = span_w
+        # every stretch of the residual the superposition tries look at (a view), and every
+        # template placed in such a stretch: placed[k, region_w - d] is template k starting at
+        # d in a stretch of zeros (a view of the template bank padded with zeros)
+        self.stretches = sliding_window_view(self.resid, self.region_w)
+        self.windows = sliding_window_view(self.resid, span_w)  # the window of each fit
+        bank = np.zeros((K, 2 * self.region_w))
+        bank[:, self.region_w : self.region_w + L] = temps
+        self.placed = sliding_window_view(bank, self.region_w, axis=1)
 
     def fit_many(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fit every (template, shift) to the peaks ``c`` at once; pairs whose template is not
-        compatible with the peak (sign, size) get gain -inf."""
+        compatible with the peak (sign, size) get gain -inf. Returns the gains of every pair,
+        (P, K*S), the best pair of each peak and the energy it leaves on its template's support
+        (only the best pair's is ever asked for). Pair ``j`` placed at peak ``c`` starts at
+        ``c + off[j]``."""
         resid, tpk, rmin, rmax = self.resid, self.tpk, self.rmin, self.rmax
-        w = resid[c[:, None] + self.span_idx]  # (P, span)
+        w = self.windows[c + self.span_lo]  # (P, span_w): a copy
         gain = w @ self.TWs2T
         gain -= self.tn_kk
-        left = np.square(w, out=w) @ self.WsT
-        left -= gain
         ratio = resid[c][:, None] / tpk[None, :]
         bad = np.repeat((ratio < rmin) | (ratio > rmax), self.S, axis=1)
         gain[bad] = -np.inf
-        left[bad] = np.inf
-        return c[:, None] + self.off[None, :], gain, left
+        j = np.argmax(gain, axis=1)
+        left = np.einsum("ij,ij->i", np.square(w, out=w), self.Ws[j])
+        left -= gain[np.arange(c.size), j]
+        return gain, j, left
 
-    def fit(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One peak (the one-at-a-time superposition search calls this thousands of times)."""
+    def fit(self, c: int) -> tuple[np.ndarray, int, float]:
+        """One peak (the one-at-a-time superposition search calls this thousands of times):
+        :meth:`fit_many` for one peak."""
         resid = self.resid
-        w = resid[c + self.span_idx]
+        w = resid[c + self.span_lo : c + self.span_lo + self.span_w]
         g = 2 * (self.TWs @ w) - self.tn_kk
-        lf = self.Ws @ (w * w) - g
         ratio = resid[c] / self.tpk_kk
-        bad = (ratio < self.rmin) | (ratio > self.rmax)
-        g[bad] = -np.inf
-        lf[bad] = np.inf
-        return c + self.off, g, lf
+        g[(ratio < self.rmin) | (ratio > self.rmax)] = -np.inf
+        j = int(np.argmax(g))
+        return g, j, float(self.Ws[j] @ (w * w)) - g[j]
 
     def peaks_now(self) -> np.ndarray:
         """The residual's candidate peaks that some template could explain, largest first."""
@@ -152,8 +161,8 @@ class _Peeler:
         cs = np.concatenate([[0], np.cumsum(self.stamp > since)])
         return cs[np.minimum(n, c + reach)] - cs[np.maximum(0, c - reach)] > 0
 
-    def pair_tries(self, cs: np.ndarray, gain: np.ndarray, starts: np.ndarray) -> tuple:
-        """Superposition tries of the peaks ``cs`` (their fits ``gain``, ``starts``: (P, K*S)):
+    def pair_tries(self, cs: np.ndarray, gain: np.ndarray) -> tuple:
+        """Superposition tries of the peaks ``cs`` (their fits ``gain``: (P, K*S)):
         the best ``overlap_tries`` first placements, each subtracted from a copy of the
         residual, then the best single fit at the largest peak left within ``span`` of the
         peak. Returns, each (P, tries), the first and second placements (start, template) and
@@ -161,29 +170,32 @@ class _Peeler:
         resid, kk, span, span_lo, off = self.resid, self.kk, self.span, self.span_lo, self.off
         tpk, rmin, rmax, n = self.tpk, self.rmin, self.rmax, self.n
         P = cs.size
-        tries = np.argsort(-gain, axis=1)[:, :self.n_tries]
-        T = tries.shape[1]
+        T = min(self.n_tries, gain.shape[1])
+        # the best T pairs of each peak, best first
+        tries = np.argpartition(-gain, T - 1, axis=1)[:, :T]
         pr = np.arange(P)[:, None]
-        g1, st1, k1 = gain[pr, tries].ravel(), starts[pr, tries].ravel(), kk[tries].ravel()
+        tries = tries[pr, np.argsort(-gain[pr, tries], axis=1)]
+        g1, k1 = gain[pr, tries].ravel(), kk[tries].ravel()
+        st1 = (cs[:, None] + off[tries]).ravel()
         r0 = np.repeat(cs - span + span_lo, T)
-        rr = resid[r0[:, None] + self.region_cols]  # (P * T, stretch): a copy
+        # the stretch of each try (a copy) less its first template: the template bank padded
+        # with zeros, sliced at the template's place in the stretch
+        rr = self.stretches[r0]
+        rr -= self.placed[k1, self.region_w - (st1 - r0)]
         rows = np.arange(P * T)
-        rr[rows[:, None], (st1 - r0)[:, None] + self.base] -= self.temps[k1]
         c2 = np.repeat(cs, T) - span + np.argmax(np.abs(rr[:, self.seg_cols]), axis=1)
         a2 = rr[rows, c2 - r0]
         ok = ((g1 > 0) & (np.abs(a2) >= self.threshold) & (c2 >= self.lo_margin)
               & (c2 < n - self.hi_margin))
-        wv = rr[rows[:, None], (c2 - r0 + span_lo)[:, None] + self.win_cols]
+        wv = sliding_window_view(rr, self.span_w, axis=1)[rows, c2 - r0 + span_lo]
         gain2 = wv @ self.TWs2T
         gain2 -= self.tn_kk
-        left2 = np.square(wv, out=wv) @ self.WsT
-        left2 -= gain2
         ratio = a2[:, None] / tpk[None, :]
-        bad = np.repeat((ratio < rmin) | (ratio > rmax), self.S, axis=1)
-        gain2[bad] = -np.inf
-        left2[bad] = np.inf
+        gain2.reshape(P * T, tpk.size, self.S)[(ratio < rmin) | (ratio > rmax)] = -np.inf
         j2 = np.argmax(gain2, axis=1)
-        ok &= (gain2[rows, j2] > 0) & (left2[rows, j2] <= self.limit_k[kk[j2]])
+        g2 = gain2[rows, j2]
+        left2 = np.einsum("ij,ij->i", np.square(wv, out=wv), self.Ws[j2]) - g2
+        ok &= (g2 > 0) & (left2 <= self.limit_k[kk[j2]])
         st2 = c2 + off[j2]
         return (st1.reshape(P, T), k1.reshape(P, T), st2.reshape(P, T),
                 kk[j2].reshape(P, T), ok.reshape(P, T))
@@ -200,10 +212,9 @@ class _Peeler:
             self.fitted_at = self.clock
             if peaks.size == 0:
                 break
-            starts, gain, left = self.fit_many(peaks)
-            j = np.argmax(gain, axis=1)
+            gain, j, lf = self.fit_many(peaks)
             r = np.arange(peaks.size)
-            g, lf, st = gain[r, j], left[r, j], starts[r, j]
+            g, st = gain[r, j], peaks + self.off[j]
             good = np.flatnonzero((g > 0) & (lf <= self.limit_k[kk[j]]))
             if good.size == 0:
                 break
@@ -236,41 +247,76 @@ class _Peeler:
 
     def one_by_one(self, rest: np.ndarray) -> int:
         """Superpositions, one peak at a time: fitted all at once first, and refitted only when
-        a subtraction nearby has changed the residual since; returns the discharges found."""
-        resid, kk, L, span = self.resid, self.kk, self.L, self.span
-        b_starts, b_gain, b_left = self.fit_many(rest)
+        a subtraction nearby has changed the residual since; returns the discharges found.
+
+        Most peaks fail, and a peak whose stretch of the residual no subtraction touches before
+        its turn fails as the batch fit says: only the peaks the batch fit gives a chance (a
+        single fit or a superposition try that fits), and those woken by a subtraction nearby,
+        are taken one at a time."""
+        resid, kk, span = self.resid, self.kk, self.span
+        b_gain, b_j, b_left = self.fit_many(rest)
         b_clock = self.clock
         # worth trying only where one template alone explains much of the peak's window
-        jb = np.argmax(b_gain, axis=1)
-        worth = b_gain[np.arange(rest.size), jb] >= self.overlap_min_gain * self.tnorm_s[kk[jb]]
+        r = np.arange(rest.size)
+        b_g = b_gain[r, b_j]
+        worth = b_g >= self.overlap_min_gain * self.tnorm_s[kk[b_j]]
         logger.debug("peel: %d peaks left after the batch rounds, %d tried one by one",
                      rest.size, int(worth.sum()))
         w_idx = np.flatnonzero(worth)
         # every peak's superposition tries at once, on the residual of this moment; a peak
         # whose stretch changes before its turn is scored again on its own
-        b_pairs = self.pair_tries(rest[w_idx], b_gain[w_idx], b_starts[w_idx])
+        b_pairs = self.pair_tries(rest[w_idx], b_gain[w_idx])
+        cw = rest[w_idx]
+        single = (b_g[w_idx] > 0) & (b_left[w_idx] <= self.limit_k[kk[b_j[w_idx]]])
+        live = (single | b_pairs[4].any(axis=1)).tolist()
+        big = (np.abs(resid[cw]) >= self.threshold).tolist()
+        # the stretch around a peak that decides its fits and superposition tries:
+        # [c + r_lo, c + r_lo + region_w)
+        r_lo = -span + self.span_lo
+        before, after = -r_lo, r_lo + self.region_w
+        by_pos = np.argsort(cw, kind="stable")
+        c_sorted = cw[by_pos]
+
+        def wake(a: int, b: int) -> None:
+            """Peaks whose stretch a subtraction over [a, b) changed."""
+            lo, hi = np.searchsorted(c_sorted, [a - after + 1, b + before])
+            for k in by_pos[lo:hi].tolist():
+                live[k] = True
+
         accepted = 0
-        for row, i in enumerate(w_idx.tolist()):
-            c = int(rest[i])
+        for row, c in enumerate(cw.tolist()):
+            if not live[row]:  # unchanged since the batch fit, which found nothing
+                if big[row]:
+                    self.failed_at[c] = self.clock
+                continue
+            i = int(w_idx[row])
             if abs(resid[c]) < self.threshold:
                 continue
-            fresh = self.stamp[max(0, c - span - L) : c + span + L].max() > b_clock
+            r0 = c + r_lo  # the stretch holding every first and second placement
+            # the fit reads the residual in its window, the superposition tries in the stretch
+            # (which holds the window): what a subtraction since the batch did not touch there
+            # is as the batch found it
+            w0 = c + self.span_lo
+            fresh = self.stamp[w0 : w0 + self.span_w].max() > b_clock
             if fresh:
-                starts, gain, left = self.fit(c)
+                gain, j, left = self.fit(c)
             else:
-                starts, gain, left = b_starts[i], b_gain[i], b_left[i]
-            j = int(np.argmax(gain))
-            if gain[j] > 0 and left[j] <= self.limit_k[kk[j]]:
-                self.subtract(int(starts[j]), int(kk[j]))
+                gain, j, left = b_gain[i], int(b_j[i]), b_left[i]
+            if gain[j] > 0 and left <= self.limit_k[kk[j]]:
+                st = c + int(self.off[j])
+                self.subtract(st, int(kk[j]))
+                wake(st, st + self.L)
                 accepted += 1
                 continue
-            r0 = c - span + self.span_lo  # the stretch holding every first and second placement
-            if fresh or self.stamp[r0 : r0 + self.region_w].max() > b_clock:
-                tries = tuple(a[0] for a in self.pair_tries(
-                    np.array([c]), gain[None, :], starts[None, :]))
+            if gain[j] <= 0:  # no first placement gains: no superposition try can
+                taken = None
+            elif self.stamp[r0 : r0 + self.region_w].max() > b_clock:
+                taken = self.take_pair(r0, *(a[0] for a in self.pair_tries(
+                    np.array([c]), gain[None, :])))
             else:
-                tries = tuple(a[row] for a in b_pairs)
-            if self.take_pair(r0, *tries):
+                taken = self.take_pair(r0, *(a[row] for a in b_pairs))
+            if taken:
+                wake(*taken)
                 accepted += 2
             else:
                 self.failed_at[c] = self.clock
@@ -288,10 +334,10 @@ class _Peeler:
     def take_pair(
         self, r0: int, st1s: np.ndarray, k1s: np.ndarray, st2s: np.ndarray, k2s: np.ndarray,
         oks: np.ndarray,
-    ) -> bool:
+    ) -> tuple[int, int] | None:
         """Subtract the first superposition try whose first template, once both are
         subtracted, fits well too; the residual from ``r0`` is restored after each that does
-        not. Returns whether one was taken."""
+        not. Returns the stretch of the residual changed when one was taken, else None."""
         resid, L, temps, half = self.resid, self.L, self.temps, self.half
         region_w = self.region_w
         ok_t = np.flatnonzero(oks)
@@ -303,10 +349,11 @@ class _Peeler:
             resid[st2 : st2 + L] -= temps[k2]
             w1 = resid[st1 : st1 + L]
             if float(np.sum(self.W[k1] * w1 * w1)) <= self.limit_k[k1]:
+                a, b = min(st1, st2), max(st1, st2) + L
                 self.clock += 1
-                self.stamp[min(st1, st2) : max(st1, st2) + L] = self.clock
+                self.stamp[a:b] = self.clock
                 self.samples += [st1 + half, st2 + half]
                 self.units += [k1, k2]
-                return True
+                return a, b
             resid[r0 : r0 + region_w] = saved
-        return False
+        return None

@@ -9,6 +9,7 @@ Daube JR, Rubin DI. Needle electromyography. Muscle Nerve 2009;39:244-270.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 import pandas as pd
 
 from edxreview.signal._detect import _find_candidates, filter_bands, robust_noise_sd
@@ -67,20 +68,21 @@ def segment_activity(rec: Recording) -> pd.DataFrame:
     )
 
 
-def _shape(y: np.ndarray, c: int, fs: float, sd: float) -> dict[str, float]:
-    """Duration and initial polarity of a spontaneous potential around index ``c``."""
-    from edxreview.signal._measure import measure_waveform
+def _shapes(y: np.ndarray, c: int, fs: float, sd: float) -> pd.DataFrame:
+    """Duration and initial polarity of spontaneous potentials, one per row of ``y`` (each
+    around index ``c``, less its median): ``duration_ms``, ``first_sign``, ``amplitude``,
+    ``asym`` (0 where nothing exceeds the band or no duration is found)."""
+    from edxreview.signal._measure import measure_durations
 
-    amp = float(np.ptp(y))
-    m = measure_waveform(y, fs, c, sd)
-    dur = m["duration_ms"]
-    thr = max(3 * sd, 0.05 * amp)
-    idx = np.flatnonzero(np.abs(y) > thr)
-    if idx.size == 0 or not np.isfinite(dur):
-        return dict(duration_ms=0.0, first_sign=0.0, amplitude=amp, asym=0.0)
-    first = float(np.sign(y[idx[0]]))
-    pos, neg = y.max(), -y.min()
-    return dict(duration_ms=dur, first_sign=first, amplitude=amp, asym=float(pos / (neg + 1e-12)))
+    amp = np.ptp(y, axis=1)
+    dur = measure_durations(y, fs, c, sd)
+    above = np.abs(y) > np.maximum(3 * sd, 0.05 * amp)[:, None]
+    first = np.sign(y[np.arange(y.shape[0]), np.argmax(above, axis=1)])
+    asym = y.max(axis=1) / (-y.min(axis=1) + 1e-12)
+    found = above.any(axis=1) & np.isfinite(dur)
+    return pd.DataFrame({"duration_ms": np.where(found, dur, 0.0),
+                         "first_sign": np.where(found, first, 0.0), "amplitude": amp,
+                         "asym": np.where(found, asym, 0.0)})
 
 
 def _is_regular(s: np.ndarray, fs: float, p: dict) -> bool:
@@ -191,8 +193,8 @@ def detect_spontaneous(
     peaks = peaks_all[in_rest[peaks_all] & (peaks_all > half) & (peaks_all < detect.size - half)]
     if peaks.size == 0:
         return empty, {"fibs": "0", "psw": "0", "fasciculations": "absent", "rest_s": f"{rest_s:.1f}"}
-    train, t_id = _group_trains(detect, peaks, fs, p)
-    pot, stats = _classify_trains(measure, peaks, train, t_id, half, fs, msd, p)
+    train, _ = _group_trains(detect, peaks, fs, p)
+    pot, stats = _classify_trains(measure, peaks, train, half, fs, msd, p)
     grades = _grade_trains(stats, in_rest, fs, p)
     grades["rest_s"] = f"{rest_s:.1f}"
     return pot.reset_index(drop=True), grades
@@ -208,17 +210,26 @@ def _group_trains(detect: np.ndarray, peaks: np.ndarray, fs: float, p: dict) -> 
     train = -np.ones(peaks.size, dtype=int)
     kmax = max(1, int(round(1e-3 * fs)))
     t_id = 0
-    # roll_idx[k, j] = (j + k) mod L for k in -kmax..kmax: row k of ref[roll_idx] is np.roll(ref, -k)
-    roll_idx = (np.arange(unitv.shape[1])[None, :] + np.arange(-kmax, kmax + 1)[:, None]) % unitv.shape[1]
+    n = unitv.shape[1]  # odd
+    # the reference wrapped kmax samples either side: its windows of n samples are its
+    # circular shifts np.roll(ref, -k) for k = -kmax..kmax
+    wrap_idx = (np.arange(n + 2 * kmax) - kmax) % n
+    # a bound of the similarity at every circular shift, from the magnitude spectra:
+    # |u . roll(r, k)| <= sum_f |U_f| |R_f| / n over the whole spectrum (each bin of the real
+    # spectrum but the first stands for two); a potential whose bound is clearly below the
+    # similarity needed cannot join, and is not compared shift by shift
+    weight = np.r_[1.0, np.full(n // 2, 2.0)]
+    mag = np.abs(np.fft.rfft(unitv, axis=1)) * np.sqrt(weight / n)
     for i in np.argsort(-norms):
         if train[i] >= 0:
             continue
         # only free potentials of a similar size can join: their shapes alone are compared
         ratio = norms / norms[i]
         cand = np.flatnonzero((train < 0) & (ratio > 0.6) & (ratio < 1.6))
+        cand = cand[mag[cand] @ mag[i] > 0.8 - 1e-9]
         # circular shifts of the reference instead of every candidate: one matrix product
         # (np.roll(u, k) @ ref == u @ np.roll(ref, -k))
-        refs = unitv[i][roll_idx]
+        refs = np.ascontiguousarray(sliding_window_view(unitv[i][wrap_idx], n))
         sim = (unitv[cand] @ refs.T).max(axis=1)
         members = cand[sim > 0.8]
         train[members] = t_id
@@ -228,20 +239,30 @@ def _group_trains(detect: np.ndarray, peaks: np.ndarray, fs: float, p: dict) -> 
     return train, t_id
 
 
-def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, t_id: int, half: int,
+def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, half: int,
                      fs: float, msd: float, p: dict) -> tuple[pd.DataFrame, list]:
     """Kind of every train (fib, psw, fasc, other): the potentials table and (train, kind, span, peaks)."""
+    # every train's potentials in time order, and its median potential less its median
+    order = np.lexsort((peaks, train))
+    cuts = np.flatnonzero(np.diff(train[order])) + 1
+    ids = train[order][np.r_[0, cuts]].tolist()
+    trains = np.split(peaks[order], cuts)
+    # the median of one potential is the potential: those are gathered at once
+    y = np.empty((len(trains), 2 * half + 1))
+    one = np.diff(np.r_[cuts, peaks.size], prepend=0) == 1
+    y[one] = sliding_window_view(measure, 2 * half + 1)[peaks[order][np.r_[0, cuts][one]] - half]
+    for t in np.flatnonzero(~one).tolist():
+        y[t] = median_snippet(measure, trains[t], half, half)
+    y -= np.median(y, axis=1, keepdims=True)
+    shapes = _shapes(y, half, fs, msd)
     rows = []
     stats = []
-    for t in range(t_id):
-        s = np.sort(peaks[train == t])
-        y = median_snippet(measure, s, half, half)
-        sh = _shape(y - np.median(y), half, fs, msd)
+    for t, s, sh in zip(ids, trains, shapes.itertuples(index=False)):
         regular = _is_regular(s, fs, p)
-        dur = sh["duration_ms"]
+        dur = sh.duration_ms
         if regular and dur < p["fib_max_duration_ms"]:
             kind = "fib"
-        elif regular and sh["first_sign"] > 0 and p["psw_min_duration_ms"] <= dur <= p["psw_max_duration_ms"] and sh["asym"] > 1.5:
+        elif regular and sh.first_sign > 0 and p["psw_min_duration_ms"] <= dur <= p["psw_max_duration_ms"] and sh.asym > 1.5:
             kind = "psw"
         elif not regular and dur >= p["fasc_min_duration_ms"]:
             kind = "fasc"
