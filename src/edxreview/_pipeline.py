@@ -539,12 +539,24 @@ def write_result_files(result: StudyResult, folder: Path,
 
 def write_summary_files(result: StudyResult, folder: Path) -> None:
     """Write ``warnings.csv`` and ``summary.json`` into ``folder``."""
-    warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
+    with open(folder / "warnings.csv", "w", encoding="utf-8", newline="") as fh:
+        write_warnings(result.study.warnings, fh)
+    write_summary_json(result.summary, folder)
+
+
+def write_warnings(problems: list, fh, header: bool = True) -> None:
+    """Write problems as rows of ``warnings.csv`` to an open text file (each row's text
+    depends on that problem only, so parts written one after another give the whole)."""
+    warnings = pd.DataFrame([p.to_dict() for p in problems],
                             columns=["sheet", "row", "column", "value", "message", "severity"])
     warnings["row"] = warnings["row"].astype("Int64")  # 162, not 162.0 beside empty rows
-    neutralize_formulas(warnings).to_csv(folder / "warnings.csv", index=False, lineterminator="\n")
+    neutralize_formulas(warnings).to_csv(fh, index=False, lineterminator="\n", header=header)
+
+
+def write_summary_json(summary: dict[str, Any], folder: Path) -> None:
+    """Write ``summary.json`` into ``folder``."""
     with open(folder / "summary.json", "w", encoding="utf-8") as fh:
-        json.dump(result.summary, fh, indent=2, ensure_ascii=False)
+        json.dump(summary, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
 
 
