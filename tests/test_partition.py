@@ -174,8 +174,11 @@ def test_parquet_output_is_a_dataset_of_the_same_rows(registry, partitioned, tmp
     assert len(values) == len(csv)
     assert list(values["patient_id"]) == list(csv["patient_id"])
     patients = pd.read_parquet(out / "patients.parquet")
-    assert list(patients["patient_id"]) == list(
-        pd.read_csv(partitioned / "patients.csv", dtype=str)["patient_id"])
+    expected = pd.read_csv(partitioned / "patients.csv", dtype=str, keep_default_na=False)
+    assert list(patients["patient_id"]) == list(expected["patient_id"])
+    for column in (*FLAGS, "explanation", "exclusion_reason"):
+        got = patients[column].map(lambda v: str(v).lower() if isinstance(v, bool) else v)
+        assert list(got.fillna("")) == list(expected[column]), column
 
 
 def test_small_studies_stay_in_one_piece(registry):

@@ -3,13 +3,18 @@
 Every classification depends on one patient's rows only, so a registry is split into buckets
 of patients (a hash of the patient id, computed by DuckDB, see :mod:`edxreview.io._dataset`);
 each bucket is read, validated, interpreted and classified on its own by
-:func:`review_partition`, which writes the bucket's output tables and returns what the cohort
-needs: the per-patient tables, row accounting, warnings, the few columns the figures count, and
-the full rows of the patients the report shows. Memory is bounded by a partition, not by the
-registry: the value table of the whole registry is never held.
+:func:`review_partition`, which writes the bucket's output tables (and the full rows of the
+patients the report may show, and its row warnings) into its folder and returns only what the
+cohort counts: a per-patient table of the classifications without text, the Table 1
+characteristics, row accounting, the counts the figures and the methods draw, and its first
+warnings. The command reduces each result as it arrives, chooses the patients the report
+pages over the whole registry and reads their rows back from the buckets' files, and merges
+``patients.csv`` from the buckets' files by row in the patients sheet. The command's memory
+follows the number of patients (a few booleans each), not the number of rows; a worker's
+follows its partition.
 
 The partitions run in worker processes (``jobs``), or on a Dask cluster (``engine="dask"``);
-the outputs are concatenated in bucket order, so the result does not depend on how many
+the outputs are assembled in bucket order, so the result does not depend on how many
 workers ran or in which order they finished.
 """
 
@@ -173,8 +178,13 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     # by row in the patients sheet (see _merge_patients)
     lines = None
     if task.output_format == "parquet":
-        files["patients"] = str(folder / "patients.pkl")
-        patients.to_pickle(files["patients"])
+        import pyarrow as pa
+
+        files["patients"] = str(folder / "patients.arrow")
+        table = pa.Table.from_pandas(patients, preserve_index=False)
+        with pa.OSFile(files["patients"], "wb") as sink, \
+                pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
     else:
         files["patients"] = str(folder / "patients.csv")
         write_csv(patients, files["patients"])
@@ -500,9 +510,16 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
     Returns
     -------
     StudyResult
-        The per-patient table and cohort results; ``muscles``, ``nerves``, ``values``,
-        ``findings`` and ``lesions`` hold the rows of the patients the report shows, and
-        ``overview`` the counted columns of every row (every row is in the output files).
+        The cohort results; ``patients`` holds every patient's classifications without the
+        text and list columns (``denervated_muscles``, ``abnormal_nerves``,
+        ``lmn_segments``, ``mri_cord_segments``, ``explanation``: in ``patients.csv``);
+        ``muscles``, ``nerves``, ``values``, ``findings``, ``lesions``, ``mri_lesions`` and
+        ``study.tables`` hold the rows of the patients the report shows, and ``overview``
+        the counts of every row that the figures and the methods draw, the Table 1
+        characteristics, and the full rows of the patients shown (``shown_patients``).
+        ``study.warnings`` holds the warnings of whole sheets and the first
+        :data:`FIRST_WARNINGS` row warnings; ``summary["warnings"]`` counts them all (every
+        warning is in ``warnings.csv``).
 
     Raises
     ------
@@ -913,15 +930,7 @@ def _gather_tables(merge: _Merge, folder: Path, output_format: str) -> None:
     if output_format == "csv":
         _merge_patients_csv(merge, folder / "patients.csv")
     else:
-        frames = []
-        for p in parts:
-            if "patients" in p:
-                frames.append(pd.read_pickle(p["patients"]))
-        patients = _concat(frames)
-        del frames
-        patients.iloc[merge.order].reset_index(drop=True).to_parquet(
-            folder / "patients.parquet", index=False)
-        del patients
+        _merge_patients_parquet(merge, folder / "patients.parquet")
     for name in TABLES:
         if name == "patients":
             continue
@@ -945,6 +954,39 @@ def _gather_tables(merge: _Merge, folder: Path, output_format: str) -> None:
 
 #: patient records merged at a time (a window of the patients sheet)
 _MERGE_WINDOW = 1 << 16
+
+
+def _merge_patients_parquet(merge: _Merge, target: Path) -> None:
+    """``patients.parquet`` in sheet order from the partitions' Arrow files (memory-mapped),
+    window by window of the sheet (one row group per window): the rows and columns of the
+    table written whole, without holding it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = {i: pa.ipc.open_file(pa.memory_map(p["patients"])).read_all()
+              for i, p in enumerate(merge.files) if "patients" in p}
+    if not tables:
+        return
+    schema = pa.unify_schemas([t.schema for t in tables.values()],
+                              promote_options="permissive")
+    schema = schema.with_metadata(next(iter(tables.values())).schema.metadata)
+    cursor = dict.fromkeys(tables, 0)
+    with pq.ParquetWriter(target, schema) as writer:
+        which = merge.which
+        for start in range(0, max(len(which), 1), _MERGE_WINDOW):
+            window = which[start:start + _MERGE_WINDOW]
+            pieces, where = [], []
+            for i in np.unique(window):
+                at = np.flatnonzero(window == i)
+                pieces.append(tables[i].slice(cursor[i], len(at)).cast(schema))
+                cursor[i] += len(at)
+                where.append(at)
+            if not pieces:   # no patient: the columns only
+                writer.write_table(schema.empty_table())
+                break
+            placed = np.concatenate(where)
+            joined = pa.concat_tables(pieces)
+            writer.write_table(joined.take(np.argsort(placed, kind="stable")))
 
 
 def _merge_patients_csv(merge: _Merge, target: Path) -> None:

@@ -55,12 +55,15 @@ class StudyResult:
     findings : DataFrame
         Every abnormal finding as a typed row (kind, value, limit, rule, source); see
         :func:`edxreview.interpret.findings_table`.
-    overview : dict of str to DataFrame
+    overview : dict
         Empty for a review held in memory. A review run over partitions (registry scale)
-        holds here only the columns of every row that the cohort figures count
-        (``muscles``, ``nerves``, ``values``), while ``muscles``, ``nerves``, ``values``,
-        ``findings`` and ``lesions`` hold the full rows of the patients shown in the report;
-        every row is in the CSV files.
+        holds here what its partitions counted: ``muscles``, ``nerves`` and ``values``, the
+        distinct combinations of the columns the figures and the methods count with their
+        number of rows (``n``), the segmental map's counts, the Table 1
+        ``characteristics``, and ``shown_patients``, the full rows of the patients the
+        report gives a page; ``patients`` then has no text columns and ``muscles``,
+        ``nerves``, ``values``, ``findings`` and ``lesions`` hold the rows of the patients
+        shown. Every row is in the CSV files (see ``docs/scale.md``).
     table1 : Table1
         Table 1 of the included patients by LMN involvement, as the report shows it
         (computed on first use).
@@ -93,7 +96,7 @@ class StudyResult:
     options: dict[str, Any] = field(default_factory=dict)
     lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
-    overview: dict[str, pd.DataFrame] = field(default_factory=dict)
+    overview: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def table1(self) -> Table1:
