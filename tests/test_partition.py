@@ -459,3 +459,13 @@ def test_patient_records_with_line_breaks_merge_in_sheet_order(tmp_path, monkeyp
     _merge_patients_csv(merge, tmp_path / "merged.csv")
     write_csv(whole, tmp_path / "whole.csv")
     assert (tmp_path / "merged.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_each_partition_keeps_the_rows_of_every_patient_the_report_may_page():
+    """A partition writes the rows of its first patients and of its first ones with a
+    finding; the registry pages every patient up to a threshold, above it the first ones
+    with a finding: each partition's share of them is among those it keeps."""
+    from edxreview._partition import _DETAIL_PATIENTS
+    from edxreview.report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
+
+    assert _DETAIL_PATIENTS >= max(PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES)

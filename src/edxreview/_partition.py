@@ -175,7 +175,7 @@ def review_partition(task: PartitionTask) -> PartitionResult:
             write_csv(table, path)
         files[name] = str(path)
     # the per-patient table with its text, in sheet order: merged with the other buckets'
-    # by row in the patients sheet (see _merge_patients)
+    # by row in the patients sheet (see _merge_patients_csv)
     lines = None
     if task.output_format == "parquet":
         import pyarrow as pa
@@ -190,7 +190,8 @@ def review_partition(task: PartitionTask) -> PartitionResult:
         write_csv(patients, files["patients"])
         lines = _extra_lines(patients)
 
-    # the full rows of the patients the report may show (see _shown_ids): written, read back
+    # the full rows of the patients the report may show (its first ones, and its first ones
+    # with a finding; see report._render.paged_patient_ids): written, read back
     # only for the patients the registry as a whole shows
     flagged = _flagged(patients)
     ids = patients["patient_id"]
