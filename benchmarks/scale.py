@@ -10,7 +10,7 @@ Usage::
 ``benchmarks/.cache/`` (ignored by git): ``--input dataset`` (default) a hive-partitioned
 Parquet dataset of one bucket per 10,000 patients, ``--input csv`` a folder of CSV sheets.
 Each review runs in a fresh process tree, sampled every 0.1 s for its resident memory (the
-command and all its workers together).
+command and all its workers together, and the command's own process alone).
 
 Timings depend on the machine and on what else runs on it: report them with the machine.
 """
@@ -74,6 +74,7 @@ class TreeMemory:
     def __init__(self, pid: int):
         self.root = psutil.Process(pid)
         self.peak = 0
+        self.root_peak = 0      # the command's own process (without its workers)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -86,9 +87,12 @@ class TreeMemory:
                 break
             for p in procs:
                 try:
-                    total += p.memory_info().rss
+                    rss = p.memory_info().rss
                 except psutil.Error:
-                    pass
+                    continue
+                total += rss
+                if p.pid == self.root.pid:
+                    self.root_peak = max(self.root_peak, rss)
             self.peak = max(self.peak, total)
             self._stop.wait(0.1)
 
@@ -115,8 +119,8 @@ def review(path: Path, out: Path, jobs: int | None) -> dict:
         raise SystemExit(f"edxreview run failed ({proc.returncode}): {err.decode()[-2000:]}")
     cpu = (after.children_user - before.children_user) + (after.children_system
                                                          - before.children_system)
-    return {"seconds": seconds, "peak_bytes": mem.peak, "cpu_seconds": cpu,
-            "cores_used": cpu / seconds}
+    return {"seconds": seconds, "peak_bytes": mem.peak, "command_peak_bytes": mem.root_peak,
+            "cpu_seconds": cpu, "cores_used": cpu / seconds, "load": os.getloadavg()[0]}
 
 
 def agreement(out: Path, truth: Path) -> tuple[int, int]:
@@ -158,7 +162,9 @@ def main() -> None:
         figures.update(scan_seconds=scan, agree=agree, compared=total)
         results[n] = figures
         print(f"N={n:>9,}: {figures['seconds']:7.1f} s  peak {figures['peak_bytes'] / 1024**3:5.2f} GB"
-              f" (process tree)  cores used {figures['cores_used']:.2f}  DuckDB scan "
+              f" (process tree; command alone {figures['command_peak_bytes'] / 1024**3:.2f} GB)"
+              f"  cores used {figures['cores_used']:.2f}  load average after "
+              f"{figures['load']:.1f}  DuckDB scan "
               f"{scan:.2f} s  ratio {figures['seconds'] / max(scan, 1e-9):.0f}×  agreement "
               f"{agree:,}/{total:,} ({100 * agree / max(total, 1):.2f} %)", flush=True)
     if 100_000 in results and 1_000_000 in results:

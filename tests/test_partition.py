@@ -174,8 +174,11 @@ def test_parquet_output_is_a_dataset_of_the_same_rows(registry, partitioned, tmp
     assert len(values) == len(csv)
     assert list(values["patient_id"]) == list(csv["patient_id"])
     patients = pd.read_parquet(out / "patients.parquet")
-    assert list(patients["patient_id"]) == list(
-        pd.read_csv(partitioned / "patients.csv", dtype=str)["patient_id"])
+    expected = pd.read_csv(partitioned / "patients.csv", dtype=str, keep_default_na=False)
+    assert list(patients["patient_id"]) == list(expected["patient_id"])
+    for column in (*FLAGS, "explanation", "exclusion_reason"):
+        got = patients[column].map(lambda v: str(v).lower() if isinstance(v, bool) else v)
+        assert list(got.fillna("")) == list(expected[column]), column
 
 
 def test_small_studies_stay_in_one_piece(registry):
@@ -322,3 +325,147 @@ def test_dask_engine_without_dask_is_refused_before_any_work(tmp_path, monkeypat
     with pytest.raises(InvalidParameterError, match="edxreview\\[dask\\]"):
         review_registry(demo_path(), tmp_path / "out", engine="dask", jobs=1)
     assert not (tmp_path / "out").exists()
+
+
+# -- the command's memory: partitions return counts, the rows stay in their files ----------
+
+def test_partitions_return_counts_and_patients_not_rows(registry, tmp_path):
+    """What a partition sends back holds at most one row per patient (or counts): its value,
+    nerve and muscle rows, its text and its warnings are in its files."""
+    import pickle
+
+    from edxreview._partition import PartitionTask, review_partition
+
+    (tmp_path / "ds").mkdir()
+    partition_folder(registry / "csv", tmp_path / "ds", 3)
+    for bucket in dataset_buckets(tmp_path / "ds"):
+        part = review_partition(PartitionTask(str(tmp_path / "ds"), bucket,
+                                              str(tmp_path / "out")))
+        ids = set(part.patients["patient_id"])
+        frames = {"patients": part.patients, "characteristics": part.characteristics,
+                  **{f"overview {k}": v for k, v in part.overview.items()
+                     if isinstance(v, pd.DataFrame)}}
+        for name, frame in frames.items():
+            if "patient_id" in frame:
+                assert set(frame["patient_id"]) <= ids, name
+                if name in ("patients", "characteristics"):
+                    assert frame["patient_id"].is_unique, name
+            elif frame.index.name == "patient_id":
+                assert frame.index.is_unique and set(frame.index) <= ids, name
+            else:   # a table of counts: per muscle × reading, per segment …
+                assert "n" in frame or name == "overview segments", name
+        assert "explanation" not in part.patients
+        written = pd.read_csv(part.files["values"], dtype=str)
+        assert len(written) > 5 * len(ids)
+        on_disk = sum(Path(f).stat().st_size for f in part.files.values())
+        assert len(pickle.dumps(part)) < on_disk / 4
+
+
+@pytest.fixture
+def few_pages(monkeypatch):
+    """Report pages for the first 12 flagged patients above 20 patients (as 500 above 500),
+    so that a small registry exercises the choice over the whole registry."""
+    from edxreview.report import _render
+
+    monkeypatch.setattr(_render, "PATIENT_PAGE_THRESHOLD", 20)
+    monkeypatch.setattr(_render, "MAX_PATIENT_PAGES", 12)
+
+
+@pytest.mark.slow
+def test_pages_and_patients_are_those_of_the_review_in_one_piece(registry, single, tmp_path,
+                                                                 few_pages):
+    from edxreview.report._frames import isin
+    from edxreview.report._render import paged_patient_ids
+
+    whole = review_study(registry / "csv")
+    want = paged_patient_ids(whole.patients)
+    assert 0 < len(want) == 12
+    runs = {"jobs 1": {"jobs": 1}, "jobs 2": {"jobs": 2}}
+    try:
+        import distributed  # noqa: F401
+
+        runs["dask"] = {"jobs": 2, "engine": "dask"}
+    except ImportError:
+        pass
+    for name, options in runs.items():
+        out = tmp_path / name.replace(" ", "")
+        result = review_registry(registry / "csv", out, partitions=4, report=False,
+                                 **options)
+        shown = result.overview["shown_patients"]
+        assert list(shown["patient_id"]) == list(want), name
+        expected = whole.patients[isin(whole.patients["patient_id"], want)]
+        pd.testing.assert_frame_equal(shown.astype(str).reset_index(drop=True),
+                                      expected.astype(str).reset_index(drop=True), obj=name)
+        for table in ("values", "muscles", "nerves", "findings", "lesions"):
+            got = getattr(result, table)
+            exp = getattr(whole, table)
+            exp = exp[isin(exp["patient_id"], want)]
+            key = list(exp.columns)
+            pd.testing.assert_frame_equal(
+                got[key].astype(str).sort_values(key).reset_index(drop=True),
+                exp.astype(str).sort_values(key).reset_index(drop=True), obj=f"{name} {table}")
+        assert (out / "patients.csv").read_bytes() == (single / "patients.csv").read_bytes()
+        assert len(result.patients) == 100 and "explanation" not in result.patients
+
+
+def test_warnings_beyond_the_first_are_counted_and_written(registry, partitioned, tmp_path,
+                                                           monkeypatch):
+    """A partition returns its first row warnings only; the count and warnings.csv are
+    whole, the workbook lists the first ones and says how many there are."""
+    import openpyxl
+
+    from edxreview import _partition
+    from edxreview.report import _render
+
+    monkeypatch.setattr(_partition, "FIRST_WARNINGS", 3)
+    monkeypatch.setattr(_render, "MAX_REGISTRY_WARNINGS", 3)
+    out = tmp_path / "spill"
+    result = review_registry(registry / "csv", out, partitions=4, jobs=1)
+    total = json.loads((partitioned / "summary.json").read_text())["warnings"]
+    assert total > 5
+    assert json.loads((out / "summary.json").read_text())["warnings"] == total
+    assert (out / "warnings.csv").read_bytes() == (partitioned / "warnings.csv").read_bytes()
+    rows = [p for p in result.study.warnings if p.row is not None and p.row > 1]
+    assert len(rows) == 3
+    sheet = openpyxl.load_workbook(out / "results.xlsx", read_only=True)["warnings"]
+    assert sum(1 for _ in sheet.iter_rows()) == 1 + 3
+    assert f"the first 3 of {total} warnings" in (out / "report.html").read_text()
+
+
+def test_patient_records_with_line_breaks_merge_in_sheet_order(tmp_path, monkeypatch):
+    """patients.csv is merged from the partitions' files by row in the sheet; a record
+    whose text holds a line break spans lines and stays whole."""
+    import numpy as np
+
+    from edxreview import _partition as partition
+    from edxreview._partition import _extra_lines, _Merge, _merge_patients_csv
+    from edxreview._tables import write_csv
+
+    whole = pd.DataFrame({"patient_id": [f"P{i}" for i in range(9)],
+                          "included": [i % 2 == 0 for i in range(9)],
+                          "explanation": ["one", "two\nlines", "", "x\ny\nz", "5", "6\n",
+                                          "=formula", "8", "nine"]})
+    buckets = [[0, 3, 4, 8], [1, 2, 5], [6, 7]]
+    files, lines, which = [], [], np.zeros(9, dtype=np.int64)
+    for i, rows in enumerate(buckets):
+        path = tmp_path / f"part{i}.csv"
+        write_csv(whole.iloc[rows].reset_index(drop=True), path)
+        files.append({"patients": str(path)})
+        lines.append(_extra_lines(whole.iloc[rows]))
+        which[rows] = i
+    assert lines[2] is None and list(lines[0]) == [0, 2, 0, 0] and list(lines[1]) == [1, 0, 1]
+    merge = _Merge(files, which, np.argsort(which, kind="stable"), lines, [], [], [])
+    monkeypatch.setattr(partition, "_MERGE_WINDOW", 2)     # windows across the records
+    _merge_patients_csv(merge, tmp_path / "merged.csv")
+    write_csv(whole, tmp_path / "whole.csv")
+    assert (tmp_path / "merged.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_each_partition_keeps_the_rows_of_every_patient_the_report_may_page():
+    """A partition writes the rows of its first patients and of its first ones with a
+    finding; the registry pages every patient up to a threshold, above it the first ones
+    with a finding: each partition's share of them is among those it keeps."""
+    from edxreview._partition import _DETAIL_PATIENTS
+    from edxreview.report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
+
+    assert _DETAIL_PATIENTS >= max(PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES)

@@ -3,13 +3,18 @@
 Every classification depends on one patient's rows only, so a registry is split into buckets
 of patients (a hash of the patient id, computed by DuckDB, see :mod:`edxreview.io._dataset`);
 each bucket is read, validated, interpreted and classified on its own by
-:func:`review_partition`, which writes the bucket's output tables and returns what the cohort
-needs: the per-patient tables, row accounting, warnings, the few columns the figures count, and
-the full rows of the patients the report shows. Memory is bounded by a partition, not by the
-registry: the value table of the whole registry is never held.
+:func:`review_partition`, which writes the bucket's output tables (and the full rows of the
+patients the report may show, and its row warnings) into its folder and returns only what the
+cohort counts: a per-patient table of the classifications without text, the Table 1
+characteristics, row accounting, the counts the figures and the methods draw, and its first
+warnings. The command reduces each result as it arrives, chooses the patients the report
+pages over the whole registry and reads their rows back from the buckets' files, and merges
+``patients.csv`` from the buckets' files by row in the patients sheet. The command's memory
+follows the number of patients (a few booleans each), not the number of rows; a worker's
+follows its partition.
 
 The partitions run in worker processes (``jobs``), or on a Dask cluster (``engine="dask"``);
-the outputs are concatenated in bucket order, so the result does not depend on how many
+the outputs are assembled in bucket order, so the result does not depend on how many
 workers ran or in which order they finished.
 """
 
@@ -18,14 +23,15 @@ from __future__ import annotations
 import logging
 import math
 import os
+import pickle
 import shutil
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +51,10 @@ TABLES = ("patients", "muscles", "nerves", "values", "findings", "lesions")
 #: patients whose full rows each partition returns for the report's pages (its first ones,
 #: and its first ones with a finding): the report shows at most this many
 _DETAIL_PATIENTS = 500
+#: row warnings each partition returns (the report's workbook lists the first 10,000 of the
+#: registry: :data:`edxreview.report._render.MAX_REGISTRY_WARNINGS`); every warning is
+#: written to warnings.csv from the partitions' files
+FIRST_WARNINGS = 10_000
 ENGINES = ("local", "dask")
 OUTPUT_FORMATS = ("csv", "parquet")
 
@@ -59,22 +69,39 @@ class PartitionTask:
     reference: str | None = None
     deidentify_key: str = ""
     output_format: str = "csv"
+    #: row warnings a bucket returns (the others are in its warnings file, counted)
+    first_warnings: int = FIRST_WARNINGS
 
 
 @dataclass
 class PartitionResult:
-    """What one bucket returns to the cohort (small: per-patient tables and counts)."""
+    """What one bucket returns to the cohort: counts and a compact per-patient table.
+
+    No table with a row per value, nerve or muscle travels back: those are written into the
+    bucket's folder (``files``), with the full rows of the patients the report may show
+    (``files["detail"]``) and the per-patient table with its text (``files["patients"]``).
+    """
 
     bucket: int
     errors: list[Problem] = field(default_factory=list)
+    #: the problems of whole sheets, and the bucket's first ``first_warnings`` row warnings
     warnings: list[Problem] = field(default_factory=list)
+    #: row warnings of the bucket in all (those not returned are in ``files["warnings"]``)
+    n_row_warnings: int = 0
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the classifications, one row per patient in sheet order, without text or list columns
     patients: pd.DataFrame | None = None
-    typed_patients: pd.DataFrame | None = None
-    mri: pd.DataFrame | None = None
-    mri_lesions: pd.DataFrame | None = None
-    overview: dict[str, pd.DataFrame] = field(default_factory=dict)
-    detail: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: each patient's row in the patients sheet (aligned with ``patients``)
+    patient_rows: np.ndarray | None = None
+    #: extra lines of each patient's record in the bucket's patients.csv (text with a line
+    #: break), None when every record is one line
+    patient_lines: np.ndarray | None = None
+    #: Table 1 characteristics of every patient (index: patient id)
+    characteristics: pd.DataFrame | None = None
+    #: ``patient_id`` and ``centre`` when the patients sheet names a centre
+    centres: pd.DataFrame | None = None
+    #: the counts the figures and the methods draw (see :func:`_overview`)
+    overview: dict[str, Any] = field(default_factory=dict)
     value_status: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -89,8 +116,9 @@ def _isin(values: pd.Series, keys: pd.Index) -> np.ndarray:
     return np.asarray(pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _category(series: pd.Series) -> pd.Series:
-    return series.astype("category")
+def _is_sheet_problem(p: Problem) -> bool:
+    """A problem of a whole sheet (no row, or the header row): given once for the registry."""
+    return p.row is None or p.row <= 1
 
 
 def review_partition(task: PartitionTask) -> PartitionResult:
@@ -105,7 +133,8 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     PartitionResult
         ``errors`` lists the bucket's problems when it is invalid (nothing else is filled).
     """
-    from ._pipeline import classify_study
+    from ._pipeline import classify_study, write_warnings
+    from .cohort._table1 import build_characteristics
     from .io import validate_workbook
     from .io._dataset import read_partition
     raw = read_partition(task.dataset, task.bucket)
@@ -128,14 +157,16 @@ def review_partition(task: PartitionTask) -> PartitionResult:
                                  recording_sites=ref.limits["recording_site"])
     result, values, findings = classify_study(study, ref)
     muscles = result.muscles.drop(columns=["unexplained"], errors="ignore")
-    tables = {"patients": result.patients, "muscles": muscles, "nerves": result.nerves,
-              "values": values, "findings": findings, "lesions": result.lesions}
+    typed, mri = study.tables["patients"], study.tables["mri"]
+    patients, patient_rows = _in_sheet_order(result.patients, typed)
+    tables = {"muscles": muscles, "nerves": result.nerves, "values": values,
+              "findings": findings, "lesions": result.lesions}
     folder = Path(task.out) / f"part-{task.bucket:05d}"
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, table in tables.items():
-        if not len(table.columns) or name == "patients":
-            continue  # the per-patient table is written whole, in sheet order
+        if not len(table.columns):
+            continue
         if task.output_format == "parquet":
             path = folder / f"{name}.parquet"
             table.to_parquet(path, index=False)
@@ -143,39 +174,157 @@ def review_partition(task: PartitionTask) -> PartitionResult:
             path = folder / f"{name}.csv"
             write_csv(table, path)
         files[name] = str(path)
+    # the per-patient table with its text, in sheet order: merged with the other buckets'
+    # by row in the patients sheet (see _merge_patients_csv)
+    lines = None
+    if task.output_format == "parquet":
+        import pyarrow as pa
 
-    patients = result.patients
-    flagged = patients["emg_denervation"].astype(bool) | patients["ncs_neuropathy"].astype(bool)
-    shown = pd.Index(pd.concat([patients["patient_id"].head(_DETAIL_PATIENTS),
-                                patients.loc[flagged, "patient_id"].head(_DETAIL_PATIENTS)]
-                               ).unique())
-    detail = {name: t[_isin(t["patient_id"], shown)].reset_index(drop=True)
-              for name, t in tables.items() if name != "patients" and "patient_id" in t}
-    overview = {
-        "muscles": pd.DataFrame({
-            "muscle": _category(muscles["muscle"]),
-            "reading": _category(muscles["reading"]),
-            "denervation": muscles["denervation"].astype(bool),
-            "explained_by_ncs": muscles["explained_by_ncs"].astype(bool),
-            # only the denervated rows are drawn on the segmental map
-            **{c: muscles[c].where(muscles["denervation"].astype(bool))
-               for c in ("patient_id", "segments", "nucleus")}}),
-        "nerves": pd.DataFrame({
-            "nerve": _category(result.nerves["nerve"]),
-            "study": _category(result.nerves["study"]),
-            "counts_as_neuropathy": result.nerves["counts_as_neuropathy"].astype(bool),
-            "abnormal": result.nerves["abnormal"].astype(bool)}),
-        "values": pd.DataFrame({
-            "reference_status": _category(values["reference_status"]),
-            "reference_row": pd.to_numeric(values["reference_row"],
-                                           errors="coerce").astype("float32")}),
-    }
+        files["patients"] = str(folder / "patients.arrow")
+        table = pa.Table.from_pandas(patients, preserve_index=False)
+        with pa.OSFile(files["patients"], "wb") as sink, \
+                pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    else:
+        files["patients"] = str(folder / "patients.csv")
+        write_csv(patients, files["patients"])
+        lines = _extra_lines(patients)
+
+    # the full rows of the patients the report may show (its first ones, and its first ones
+    # with a finding; see report._render.paged_patient_ids): written, read back
+    # only for the patients the registry as a whole shows
+    flagged = _flagged(patients)
+    ids = patients["patient_id"]
+    candidates = pd.Index(pd.concat([ids.head(_DETAIL_PATIENTS),
+                                     ids[flagged].head(_DETAIL_PATIENTS)]).unique())
+    detail = {name: t[_isin(t["patient_id"], candidates)].reset_index(drop=True)
+              for name, t in tables.items() if "patient_id" in t}
+    detail.update({name: t[_isin(t["patient_id"], candidates)].reset_index(drop=True)
+                   for name, t in (("patients", patients), ("typed", typed), ("mri", mri),
+                                   ("mri_lesions", result.mri_lesions))
+                   if "patient_id" in t})
+    files["detail"] = str(folder / "detail.pkl")
+    with open(files["detail"], "wb") as fh:
+        pickle.dump(detail, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    del detail
+
+    # warnings: those of whole sheets returned (merged once), the rows' written and counted
+    row_warnings = [p for p in study.warnings if not _is_sheet_problem(p)]
+    files["warnings"] = str(folder / "warnings.csv")
+    with open(files["warnings"], "w", encoding="utf-8", newline="") as fh:
+        write_warnings(row_warnings, fh, header=False)
+
+    centres = None
+    if "centre" in typed and typed["centre"].notna().any():
+        centres = typed[["patient_id", "centre"]].reset_index(drop=True)
+    characteristics = build_characteristics(typed, result.mri_lesions, mri)
     status = {str(k): int(v) for k, v in values["reference_status"].value_counts().items() if v}
     return PartitionResult(
-        task.bucket, warnings=list(study.warnings), rows=study.rows, patients=patients,
-        typed_patients=study.tables["patients"], mri=study.tables["mri"],
-        mri_lesions=result.mri_lesions, overview=overview, detail=detail,
+        task.bucket,
+        warnings=[p for p in study.warnings if _is_sheet_problem(p)]
+        + row_warnings[:task.first_warnings],
+        n_row_warnings=len(row_warnings), rows=study.rows,
+        patients=_compact(patients), patient_rows=patient_rows, patient_lines=lines,
+        characteristics=characteristics, centres=centres,
+        overview=_overview(patients, muscles, result.nerves, values, result.mri_lesions),
         value_status=status, files=files)
+
+
+#: the per-patient columns that are text or lists: in patients.csv and on the patient pages,
+#: not in the registry's per-patient table
+TEXT_COLUMNS = ("denervated_muscles", "abnormal_nerves", "lmn_segments", "mri_cord_segments",
+                "explanation")
+
+
+def _compact(patients: pd.DataFrame) -> pd.DataFrame:
+    """The classifications without text: booleans, categories and the patient id."""
+    out = patients.drop(columns=[c for c in TEXT_COLUMNS if c in patients])
+    for name in out.columns:
+        if name != "patient_id" and out[name].dtype != bool:
+            out[name] = out[name].astype("category")
+    return out.reset_index(drop=True)
+
+
+def _flagged(patients: pd.DataFrame) -> pd.Series:
+    """Patients with denervation on EMG or neuropathy on NCS (those the report pages)."""
+    return patients["emg_denervation"].astype(bool) | patients["ncs_neuropathy"].astype(bool)
+
+
+def _in_sheet_order(patients: pd.DataFrame, typed: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The per-patient table in the order of the patients sheet, and each patient's row in
+    the sheet (a patient without one last, as a review in one piece orders them)."""
+    row_of = pd.Series(typed["_row"].to_numpy(dtype=np.int64),
+                       index=typed["patient_id"].to_numpy()).groupby(level=0).first()
+    rows = row_of.reindex(patients["patient_id"].to_numpy()).to_numpy(dtype=float)
+    order = np.argsort(rows, kind="stable")
+    rows = np.where(np.isnan(rows), np.iinfo(np.int64).max, rows)[order]
+    return patients.iloc[order].reset_index(drop=True), rows.astype(np.int64)
+
+
+def _extra_lines(patients: pd.DataFrame) -> np.ndarray | None:
+    """Line breaks inside each patient's CSV record (text cells are written as they are), or
+    None when there are none: records are then one line each."""
+    extra = np.zeros(len(patients), dtype=np.int64)
+    for name in patients.columns:
+        column = patients[name]
+        if column.dtype == bool or pd.api.types.is_numeric_dtype(column.dtype):
+            continue
+        extra += column.astype(str).str.count("\n").fillna(0).to_numpy(dtype=np.int64)
+    return extra if extra.any() else None
+
+
+def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFrame,
+              values: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, Any]:
+    """What the figures and the methods count, counted in the bucket (sums over buckets give
+    the registry's counts).
+
+    ``muscles``, ``nerves`` and ``values``: the distinct combinations of the counted columns
+    with their number of rows ``n`` (see :func:`edxreview.report._frames.count_rows`);
+    ``lesion_patients``: the patients with a brainstem or cord lesion; ``nuclei``: the
+    nuclei of denervated muscles; ``segments``: the segmental map's counts per column;
+    ``denervated`` and ``drawn_lesions``: the rows the segmental map draws one per patient,
+    when the bucket has few enough patients with denervation for such a map.
+    """
+    from .report._figures import SEGMENT_MAP_MAX_ROWS, segment_cells, segment_columns
+    from .report._frames import count_rows
+
+    den_rows = muscles["denervation"].astype(bool)
+    nuclei = sorted(set(muscles.loc[den_rows, "nucleus"].dropna().astype(str)))
+    inc = patients[patients["included"].astype(bool)]
+    ids = inc.loc[inc["emg_denervation"].astype(bool), "patient_id"]
+    den = muscles.loc[den_rows & _isin(muscles["patient_id"], pd.Index(ids)),
+                      ["patient_id", "segments", "nucleus", "explained_by_ncs", "denervation"]]
+    drawn = lesions[_isin(lesions["patient_id"], pd.Index(ids))] if len(lesions) else lesions
+    # every possible column (every nucleus), so that a bucket counts the columns the
+    # registry's map has whichever nuclei the other buckets saw
+    from .knowledge._tables import load_brainstem_nuclei
+    spec = segment_columns(pd.DataFrame({"nucleus": load_brainstem_nuclei()["nucleus"]}))
+    cells, covered = segment_cells(den, drawn, spec)
+    segments = pd.DataFrame({
+        "unexplained": cells[cells["unexplained"]].groupby("segment").size(),
+        "explained": cells[~cells["unexplained"]].groupby("segment").size(),
+        "mri": covered.groupby("segment").size()}).fillna(0).astype(np.int64)
+    few = len(ids) <= SEGMENT_MAP_MAX_ROWS
+    return {
+        "muscles": count_rows(muscles, ["muscle", "reading"], keep_missing=("reading",)),
+        "nerves": count_rows(pd.DataFrame({
+            "nerve": nerves["nerve"], "study": nerves["study"],
+            "counts_as_neuropathy": nerves["counts_as_neuropathy"].astype(bool),
+            "abnormal": nerves["abnormal"].astype(bool)}),
+            ["nerve", "study", "counts_as_neuropathy", "abnormal"]),
+        "values": count_rows(pd.DataFrame({
+            "reference_status": values["reference_status"],
+            "reference_row": pd.to_numeric(values["reference_row"], errors="coerce")}),
+            ["reference_status", "reference_row"], keep_missing=("reference_row",)),
+        "lesion_patients": pd.Index(lesions["patient_id"].unique()) if len(lesions)
+        else pd.Index([], dtype=object),
+        "nuclei": nuclei,
+        "segments": segments,
+        "n_denervated": len(ids),
+        "denervated": den.reset_index(drop=True) if few else None,
+        "drawn_lesions": drawn.reset_index(drop=True) if few else None,
+    }
 
 
 _REFERENCES: dict[tuple, Any] = {}
@@ -218,16 +367,28 @@ def choose_partitions(path: str | Path, partitions: int | None) -> int:
 
 
 def _run_partitions(tasks: list[PartitionTask], jobs: int, engine: str,
-                    dask_address: str | None) -> list[PartitionResult]:
-    """Run :func:`review_partition` over every task; results in task order."""
+                    dask_address: str | None) -> Iterator[PartitionResult]:
+    """Run :func:`review_partition` over every task; results as they finish (in any order),
+    so that each is reduced and freed before the next arrives."""
     if engine == "dask":
-        return _run_dask(tasks, jobs, dask_address)
+        yield from _run_dask(tasks, jobs, dask_address)
+        return
     if jobs <= 1 or len(tasks) <= 1:
-        return [review_partition(t) for t in tasks]
+        for task in tasks:
+            yield review_partition(task)
+        return
     # spawn: a fresh interpreter per worker, not a fork of a process holding DuckDB's threads
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
                              mp_context=get_context("spawn")) as pool:
-        return list(pool.map(review_partition, tasks))
+        pending = {pool.submit(review_partition, t) for t in tasks}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                while done:
+                    yield done.pop().result()
+        finally:
+            for future in pending:  # a failure: the partitions not started are not run
+                future.cancel()
 
 
 def _require_dask() -> None:
@@ -241,18 +402,23 @@ def _require_dask() -> None:
 
 
 def _run_dask(tasks: list[PartitionTask], jobs: int, address: str | None
-              ) -> list[PartitionResult]:
+              ) -> Iterator[PartitionResult]:
     _require_dask()
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    def run(client) -> Iterator[PartitionResult]:
+        for future in as_completed(client.map(review_partition, tasks, pure=False)):
+            result = future.result()
+            future.release()  # the worker forgets it too
+            yield result
 
     if address:
         with Client(address) as client:
-            futures = client.map(review_partition, tasks, pure=False)
-            return client.gather(futures)
+            yield from run(client)
+        return
     with LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        futures = client.map(review_partition, tasks, pure=False)
-        return client.gather(futures)
+        yield from run(client)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -261,24 +427,6 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame()
     nonempty = [f for f in frames if len(f)]
     return pd.concat(nonempty or frames[:1], ignore_index=True)
-
-
-def _concat_categorical(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate frames whose text columns are categorical, keeping them categorical."""
-    from pandas.api.types import union_categoricals
-
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return pd.DataFrame()
-    out = {}
-    for col in frames[0].columns:
-        parts = [f[col] for f in frames]
-        if isinstance(parts[0].dtype, pd.CategoricalDtype):
-            out[col] = pd.Series(union_categoricals([p.astype("category") for p in parts],
-                                                    ignore_order=True))
-        else:
-            out[col] = pd.concat(parts, ignore_index=True)
-    return pd.DataFrame(out)
 
 
 def _merge_rows(parts: list[PartitionResult]) -> dict[str, dict[str, Any]]:
@@ -363,9 +511,16 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
     Returns
     -------
     StudyResult
-        The per-patient table and cohort results; ``muscles``, ``nerves``, ``values``,
-        ``findings`` and ``lesions`` hold the rows of the patients the report shows, and
-        ``overview`` the counted columns of every row (every row is in the output files).
+        The cohort results; ``patients`` holds every patient's classifications without the
+        text and list columns (``denervated_muscles``, ``abnormal_nerves``,
+        ``lmn_segments``, ``mri_cord_segments``, ``explanation``: in ``patients.csv``);
+        ``muscles``, ``nerves``, ``values``, ``findings``, ``lesions``, ``mri_lesions`` and
+        ``study.tables`` hold the rows of the patients the report shows, and ``overview``
+        the counts of every row that the figures and the methods draw, the Table 1
+        characteristics, and the full rows of the patients shown (``shown_patients``).
+        ``study.warnings`` holds the warnings of whole sheets and the first
+        :data:`FIRST_WARNINGS` row warnings; ``summary["warnings"]`` counts them all (every
+        warning is in ``warnings.csv``).
 
     Raises
     ------
@@ -440,7 +595,7 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
         dataset, buckets, fmt = _dataset_of(path, partitions, work)
         tasks = [PartitionTask(str(dataset), b, str(work / "out"),
                                None if reference is None else str(reference), key,
-                               output_format) for b in buckets]
+                               output_format, FIRST_WARNINGS) for b in buckets]
         step("flag values")
         parts, sha = _review_partitions(path, tasks, jobs, engine, dask_address)
         rows = _merge_rows(parts)
@@ -449,12 +604,11 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                 Problem("patients", None, None, None,
                         "no patients: the sheet has no rows; add one row per patient")])
         step("cohort results")
-        result = _registry_result(parts, path, sha, fmt, rows, ref, reference, ci_method,
-                                  deidentify, salt, len(buckets))
-        files = [p.files for p in parts]
-        del parts  # the partitions' tables are merged: free them before the report
+        result, merge = _registry_result(parts, path, sha, fmt, rows, ref, reference,
+                                         ci_method, deidentify, salt, len(buckets))
+        del parts  # the partitions' counts are merged: free them before the report
         step("write outputs and report")
-        _write_registry(result, files, staging, output_format, report, report_options)
+        _write_registry(result, merge, staging, output_format, report, report_options)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -475,62 +629,107 @@ def _dataset_of(path: Path, partitions, work: Path) -> tuple[Path, list, str]:
     return dataset, dataset_buckets(dataset), fmt
 
 
-def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address) -> tuple[list, str]:
-    """Every partition reviewed (the input's checksum read meanwhile); the problems of every
-    partition raised together when any is invalid."""
+def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address
+                       ) -> tuple[list[PartitionResult], str]:
+    """Every partition reviewed (the input's checksum read meanwhile), in bucket order; the
+    problems of every partition raised together when any is invalid.
+
+    Results are reduced as they arrive: a partition's row warnings beyond the first
+    ``first_warnings`` of the registry (in bucket order) are dropped from memory as soon as
+    the partitions before it are known to hold that many (they stay in its warnings file).
+    """
     from .io._dataset import dataset_sha256
 
     checksum: dict[str, str] = {}
     hasher = threading.Thread(target=lambda: checksum.update(sha=dataset_sha256(path)),
                               daemon=True)
     hasher.start()
-    parts = _run_partitions(tasks, jobs, engine, dask_address)
+    order = [t.bucket for t in tasks]
+    first = min((t.first_warnings for t in tasks), default=FIRST_WARNINGS)
+    parts: dict[int, PartitionResult] = {}
+    for part in _run_partitions(tasks, jobs, engine, dask_address):
+        parts[part.bucket] = part
+        if not part.errors:
+            _drop_late_warnings(parts, order, first)
     hasher.join()
-    errors = [p.errors for p in parts if p.errors]
+    ordered = [parts[b] for b in order if b in parts]
+    errors = [p.errors for p in ordered if p.errors]
     if errors:
         problems = _merge_problems(errors) + _merge_problems(
-            [p.warnings for p in parts if p.errors])
+            [p.warnings for p in ordered if p.errors])
         raise InvalidWorkbookError(
             f"the workbook has {len(problems)} problem(s) that must be fixed", problems)
-    return parts, checksum["sha"]
+    return ordered, checksum["sha"]
 
 
-def _ordered_patients(parts: list) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The typed and the classified per-patient tables in the order of the patients sheet, as
-    a review in one piece has them (each bucket keeps that order, so a patient shown in the
-    report is among the first ones of its bucket)."""
-    typed = _concat([p.typed_patients for p in parts])
-    order = np.argsort(typed["_row"].to_numpy(), kind="stable")
-    typed = typed.iloc[order].reset_index(drop=True)
-    patients = _concat([p.patients for p in parts])
-    position = pd.Series(np.arange(len(typed)), index=typed["patient_id"].to_numpy())
-    patients = patients.iloc[np.argsort(
-        position.reindex(patients["patient_id"].to_numpy()).to_numpy(), kind="stable")
-    ].reset_index(drop=True)
-    return typed, patients
+def _drop_late_warnings(parts: dict[int, PartitionResult], order: list[int], first: int
+                        ) -> None:
+    """Forget the row warnings that cannot be among the registry's first ``first``: those of
+    a partition whose predecessors (in bucket order) already hold that many."""
+    before = 0
+    for bucket in order:
+        part = parts.get(bucket)
+        if part is None or part.errors:
+            continue
+        if before >= first and part.n_row_warnings:
+            part.warnings = [p for p in part.warnings if _is_sheet_problem(p)]
+        before += part.n_row_warnings
+
+
+def _ordered_patients(parts: list[PartitionResult]
+                      ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The registry's per-patient table in the order of the patients sheet, as a review in
+    one piece has it; with the partition (its position in ``parts``) of each patient and the
+    order that puts the partitions' patients (concatenated) in sheet order."""
+    held = [(i, p) for i, p in enumerate(parts) if p.patients is not None]
+    rows = np.concatenate([p.patient_rows for _, p in held]) if held else np.zeros(0, np.int64)
+    which = np.repeat([i for i, _ in held], [len(p.patients) for _, p in held]
+                      ).astype(np.int64)
+    order = np.argsort(rows, kind="stable")
+    patients = _concat([p.patients for _, p in held])
+    for _, p in held:
+        p.patients = None
+    return patients.iloc[order].reset_index(drop=True), which[order], order
 
 
 def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, ref, reference,
                      ci_method, deidentify, salt, n_buckets: int):
-    """The StudyResult of the whole registry from its partitions' tables and counts."""
+    """The StudyResult of the whole registry from its partitions' counts and per-patient
+    tables, with the full rows of the patients the report shows (read back from the
+    partitions' files); and what writing the tables needs (:class:`_Merge`)."""
     from ._pipeline import StudyResult, add_centres, provenance, review_options
     from .cohort import summarize_cohort
     from .io import Study
     from .io._validate import SHEETS, _empty_table
+    from .report._render import paged_patient_ids
 
-    warnings = _merge_problems([_unknown_sheets(path)] + [p.warnings for p in parts]) \
-        + list(ref.warnings)
-    typed, patients = _ordered_patients(parts)
+    sheet_level = _merge_problems([_unknown_sheets(path)] + [
+        [p for p in part.warnings if _is_sheet_problem(p)] for part in parts])
+    row_warnings = [p for part in parts for p in part.warnings if not _is_sheet_problem(p)]
+    first = min((FIRST_WARNINGS, len(row_warnings)))
+    n_warnings = len(sheet_level) + sum(p.n_row_warnings for p in parts) + len(ref.warnings)
+    warnings = sheet_level + row_warnings[:first] + list(ref.warnings)
+
+    patients, which, order = _ordered_patients(parts)
+    ids = paged_patient_ids(patients)
+    detail = _read_detail(parts, pd.Index(ids), which[_isin(patients["patient_id"],
+                                                            pd.Index(ids))])
+    shown = detail.pop("patients")
+    # the pages' patients in the order the report pages them (the sheet's)
+    shown = shown.set_index("patient_id", drop=False).reindex(ids.to_numpy()).reset_index(
+        drop=True)
     tables = {name: _empty_table(spec) for name, spec in SHEETS.items()}
-    tables["patients"] = typed
-    tables["mri"] = _concat([p.mri for p in parts])
+    tables["patients"] = detail.pop("typed")
+    tables["mri"] = detail.pop("mri")
     study = Study(tables, warnings, rows, path, sha, fmt)
     summary = summarize_cohort(patients, method=ci_method)  # type: ignore[arg-type]
-    add_centres(summary, patients, typed, ci_method)
+    centres = _concat([p.centres for p in parts])
+    add_centres(summary, patients,
+                centres if len(centres) else pd.DataFrame(columns=["patient_id"]), ci_method)
     options = review_options(reference, ci_method, deidentify, salt)
     options["partitions"] = n_buckets
     summary["rows"] = rows
-    summary["warnings"] = len(warnings)
+    summary["warnings"] = n_warnings
     status: dict[str, int] = {}
     for p in parts:
         for k, v in p.value_status.items():
@@ -538,34 +737,102 @@ def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, re
     summary["provenance"] = provenance(
         study, ref, options, dict(sorted(status.items(), key=lambda kv: (-kv[1], kv[0]))),
         deidentify)
-    detail = {name: _concat([p.detail.get(name) for p in parts])
-              for name in TABLES if name != "patients"}
-    overview = {name: _concat_categorical([p.overview.get(name) for p in parts])
-                for name in ("muscles", "nerves", "values")}
-    return StudyResult(patients, detail["muscles"], detail["nerves"], detail["values"],
-                       summary, study, ref, _concat([p.mri_lesions for p in parts]),
-                       options, lesions=detail["lesions"], findings=detail["findings"],
-                       overview=overview)
+    overview = _merge_overview(parts, patients)
+    overview["shown_patients"] = shown
+    mri_lesions = detail.pop("mri_lesions")
+    merge = _Merge([p.files for p in parts], which, order,
+                   [p.patient_lines for p in parts], sheet_level,
+                   [p.files.get("warnings") for p in parts], list(ref.warnings))
+    result = StudyResult(patients, detail["muscles"], detail["nerves"], detail["values"],
+                         summary, study, ref, mri_lesions, options, lesions=detail["lesions"],
+                         findings=detail["findings"], overview=overview)
+    return result, merge
 
 
-def _write_registry(result, files: list, staging: Path, output_format: str, report: bool,
+@dataclass
+class _Merge:
+    """What the partitions' files need to be written as the registry's tables."""
+
+    files: list[dict[str, str]]
+    which: np.ndarray          # partition of each patient, in sheet order
+    order: np.ndarray          # sheet order of the partitions' patients concatenated
+    lines: list                # extra lines per patient record, per partition (or None)
+    sheet_warnings: list       # warnings of whole sheets, first in warnings.csv
+    warning_files: list        # each partition's row warnings
+    last_warnings: list        # the reference's warnings, last
+
+
+def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The full rows of the patients ``ids``, read from the files of the partitions that
+    hold them (``buckets``: their positions in ``parts``), in partition order."""
+    frames: dict[str, list] = {}
+    for i in sorted(set(buckets.tolist())):
+        with open(parts[i].files["detail"], "rb") as fh:
+            detail = pickle.load(fh)
+        for name, table in detail.items():
+            frames.setdefault(name, []).append(
+                table[_isin(table["patient_id"], ids)].reset_index(drop=True))
+    if not frames:  # nothing to show: the tables' columns, from any partition
+        with open(next(p.files["detail"] for p in parts if "detail" in p.files), "rb") as fh:
+            frames = {name: [t.iloc[:0]] for name, t in pickle.load(fh).items()}
+    out = {name: _concat(f) for name, f in frames.items()}
+    for name in ("muscles", "nerves", "values", "findings", "lesions", "typed", "mri",
+                 "mri_lesions", "patients"):
+        out.setdefault(name, pd.DataFrame())
+    return out
+
+
+def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
+    """The partitions' counts summed into the registry's (see :func:`_overview`)."""
+    from .report._figures import SEGMENT_MAP_MAX_ROWS, segment_columns
+
+    views = [p.overview for p in parts if p.overview]
+    out: dict[str, Any] = {}
+    for name, columns in (("muscles", ["muscle", "reading"]),
+                          ("nerves", ["nerve", "study", "counts_as_neuropathy", "abnormal"]),
+                          ("values", ["reference_status", "reference_row"])):
+        frame = _concat([v[name] for v in views])
+        if len(frame):
+            frame = frame.groupby(columns, dropna=False, sort=False, observed=True)["n"] \
+                .sum().reset_index()
+        out[name] = frame
+    out["lesion_patients"] = pd.Index(np.concatenate(
+        [np.asarray(v["lesion_patients"], dtype=object) for v in views])
+        if views else [], dtype=object)
+    nuclei = sorted(set().union(*[v["nuclei"] for v in views]))
+    out["segment_columns"] = segment_columns(pd.DataFrame({"nucleus": pd.Series(
+        nuclei, dtype=object)}))
+    segments = pd.concat([v["segments"] for v in views]) if views else pd.DataFrame(
+        columns=["unexplained", "explained", "mri"])
+    out["segments"] = segments.groupby(level=0).sum().astype(np.int64)
+    n_denervated = sum(v["n_denervated"] for v in views)
+    few = n_denervated <= SEGMENT_MAP_MAX_ROWS
+    out["denervated"] = _concat([v["denervated"] for v in views]) if few else None
+    out["drawn_lesions"] = _concat([v["drawn_lesions"] for v in views]) if few else None
+    characteristics = pd.concat([p.characteristics for p in parts
+                                 if p.characteristics is not None])
+    out["characteristics"] = characteristics.reindex(patients["patient_id"].to_numpy())
+    for p in parts:
+        p.characteristics = None
+    return out
+
+
+def _write_registry(result, merge: _Merge, staging: Path, output_format: str, report: bool,
                     report_options: dict) -> None:
     """The partitions' tables copied together (file I/O, which frees the interpreter) while
     the summary and the report are written."""
-    from ._pipeline import write_summary_files
-
     failed: list[BaseException] = []
 
     def gather() -> None:
         try:
-            _gather_tables(files, staging, output_format, result.patients)
+            _gather_tables(merge, staging, output_format)
         except BaseException as exc:  # re-raised below, in this thread
             failed.append(exc)
 
     copier = threading.Thread(target=gather, daemon=True)
     copier.start()
     try:
-        write_summary_files(result, staging)
+        _write_summary(result, merge, staging)
         if report:
             from .report import render_report
 
@@ -574,6 +841,23 @@ def _write_registry(result, files: list, staging: Path, output_format: str, repo
         copier.join()
     if failed:
         raise failed[0]
+
+
+def _write_summary(result, merge: _Merge, folder: Path) -> None:
+    """``summary.json`` and ``warnings.csv`` (the warnings of whole sheets, every partition's
+    row warnings from its file, in bucket order, then the reference's), as
+    :func:`edxreview._pipeline.write_summary_files` writes them for a review in one piece."""
+    from ._pipeline import write_summary_json, write_warnings
+
+    with open(folder / "warnings.csv", "w", encoding="utf-8", newline="") as out:
+        write_warnings(merge.sheet_warnings, out, header=True)
+        out.flush()
+        for f in merge.warning_files:
+            if f:
+                with open(f, encoding="utf-8", newline="") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+        write_warnings(merge.last_warnings, out, header=False)
+    write_summary_json(result.summary, folder)
 
 
 def validate_dataset(path: str | Path):
@@ -594,6 +878,7 @@ def validate_dataset(path: str | Path):
 
     path = Path(path)
     results = []
+    typed: list[pd.DataFrame] = []
     for bucket in dataset_buckets(path):
         raw = read_partition(path, bucket)
         if not any(len(f) for f in raw.sheets.values()):
@@ -606,15 +891,15 @@ def validate_dataset(path: str | Path):
                 bucket, errors=[p for p in problems if p.severity == "error"],
                 warnings=[p for p in problems if p.severity != "error"]))
             continue
-        results.append(PartitionResult(bucket, warnings=study.warnings, rows=study.rows,
-                                       typed_patients=study.tables["patients"]))
+        results.append(PartitionResult(bucket, warnings=study.warnings, rows=study.rows))
+        typed.append(study.tables["patients"])
     if any(r.errors for r in results):
         problems = _merge_problems([r.errors for r in results]) + _merge_problems(
             [r.warnings for r in results if r.errors])
         raise InvalidWorkbookError(
             f"the workbook has {len(problems)} problem(s) that must be fixed", problems)
     warnings = _merge_problems([_unknown_sheets(path)] + [r.warnings for r in results])
-    return Study({"patients": _concat([r.typed_patients for r in results])}, warnings,
+    return Study({"patients": _concat(typed)}, warnings,
                  _merge_rows(results), path, dataset_sha256(path), "parquet")
 
 
@@ -637,16 +922,16 @@ def _unknown_sheets(path: Path) -> list[Problem]:
     return out
 
 
-def _gather_tables(parts: list[dict[str, str]], folder: Path, output_format: str,
-                   patients: pd.DataFrame) -> None:
+def _gather_tables(merge: _Merge, folder: Path, output_format: str) -> None:
     """The partitions' tables into the output folder, in bucket order: CSV files concatenated
     (one header), or Parquet files moved into one dataset folder per table. The per-patient
-    table is written whole (``patients.csv`` or ``patients.parquet``), in the order of the
-    patients sheet."""
+    table (``patients.csv`` or ``patients.parquet``) follows the order of the patients sheet:
+    the partitions' tables merged by each patient's row in the sheet."""
+    parts = merge.files
     if output_format == "csv":
-        write_csv(patients, folder / "patients.csv")
+        _merge_patients_csv(merge, folder / "patients.csv")
     else:
-        patients.to_parquet(folder / "patients.parquet", index=False)
+        _merge_patients_parquet(merge, folder / "patients.parquet")
     for name in TABLES:
         if name == "patients":
             continue
@@ -666,3 +951,77 @@ def _gather_tables(parts: list[dict[str, str]], folder: Path, output_format: str
                     if i == 0:
                         out.write(header)
                     shutil.copyfileobj(fh, out, 1 << 20)
+
+
+#: patient records merged at a time (a window of the patients sheet)
+_MERGE_WINDOW = 1 << 16
+
+
+def _merge_patients_parquet(merge: _Merge, target: Path) -> None:
+    """``patients.parquet`` in sheet order from the partitions' Arrow files (memory-mapped),
+    window by window of the sheet (one row group per window): the rows and columns of the
+    table written whole, without holding it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = {i: pa.ipc.open_file(pa.memory_map(p["patients"])).read_all()
+              for i, p in enumerate(merge.files) if "patients" in p}
+    if not tables:
+        return
+    schema = pa.unify_schemas([t.schema for t in tables.values()],
+                              promote_options="permissive")
+    schema = schema.with_metadata(next(iter(tables.values())).schema.metadata)
+    cursor = dict.fromkeys(tables, 0)
+    with pq.ParquetWriter(target, schema) as writer:
+        which = merge.which
+        for start in range(0, max(len(which), 1), _MERGE_WINDOW):
+            window = which[start:start + _MERGE_WINDOW]
+            pieces, where = [], []
+            for i in np.unique(window):
+                at = np.flatnonzero(window == i)
+                pieces.append(tables[i].slice(cursor[i], len(at)).cast(schema))
+                cursor[i] += len(at)
+                where.append(at)
+            if not pieces:   # no patient: the columns only
+                writer.write_table(schema.empty_table())
+                break
+            placed = np.concatenate(where)
+            joined = pa.concat_tables(pieces)
+            writer.write_table(joined.take(np.argsort(placed, kind="stable")))
+
+
+def _merge_patients_csv(merge: _Merge, target: Path) -> None:
+    """``patients.csv`` in sheet order from the partitions' files, each already in sheet
+    order: window by window of the sheet, each partition gives its next records (a record
+    is one line, or one plus the line breaks in its text), placed at their rows. Only a
+    window's records are held; the bytes are those of the table written whole."""
+    from itertools import islice
+
+    sources = [p.get("patients") for p in merge.files]
+    handles = {i: open(f, "rb") for i, f in enumerate(sources) if f}
+    cursor = dict.fromkeys(handles, 0)
+    try:
+        with open(target, "wb") as out:
+            header = None
+            for i, fh in handles.items():
+                line = fh.readline()
+                header = header or line
+            out.write(header or b"")
+            which = merge.which
+            for start in range(0, len(which), _MERGE_WINDOW):
+                window = which[start:start + _MERGE_WINDOW]
+                records = np.empty(len(window), dtype=object)
+                for i in np.unique(window):
+                    at = np.flatnonzero(window == i)
+                    extra = merge.lines[i]
+                    if extra is None:
+                        got = list(islice(handles[i], len(at)))
+                    else:
+                        n = extra[cursor[i]:cursor[i] + len(at)]
+                        got = [b"".join(islice(handles[i], 1 + int(k))) for k in n]
+                    cursor[i] += len(at)
+                    records[at] = np.fromiter(got, dtype=object, count=len(got))
+                out.write(b"".join(records))
+    finally:
+        for fh in handles.values():
+            fh.close()

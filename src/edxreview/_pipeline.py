@@ -55,12 +55,15 @@ class StudyResult:
     findings : DataFrame
         Every abnormal finding as a typed row (kind, value, limit, rule, source); see
         :func:`edxreview.interpret.findings_table`.
-    overview : dict of str to DataFrame
+    overview : dict
         Empty for a review held in memory. A review run over partitions (registry scale)
-        holds here only the columns of every row that the cohort figures count
-        (``muscles``, ``nerves``, ``values``), while ``muscles``, ``nerves``, ``values``,
-        ``findings`` and ``lesions`` hold the full rows of the patients shown in the report;
-        every row is in the CSV files.
+        holds here what its partitions counted: ``muscles``, ``nerves`` and ``values``, the
+        distinct combinations of the columns the figures and the methods count with their
+        number of rows (``n``), the segmental map's counts, the Table 1
+        ``characteristics``, and ``shown_patients``, the full rows of the patients the
+        report gives a page; ``patients`` then has no text columns and ``muscles``,
+        ``nerves``, ``values``, ``findings`` and ``lesions`` hold the rows of the patients
+        shown. Every row is in the CSV files (see ``docs/scale.md``).
     table1 : Table1
         Table 1 of the included patients by LMN involvement, as the report shows it
         (computed on first use).
@@ -93,7 +96,7 @@ class StudyResult:
     options: dict[str, Any] = field(default_factory=dict)
     lesions: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
-    overview: dict[str, pd.DataFrame] = field(default_factory=dict)
+    overview: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def table1(self) -> Table1:
@@ -539,12 +542,24 @@ def write_result_files(result: StudyResult, folder: Path,
 
 def write_summary_files(result: StudyResult, folder: Path) -> None:
     """Write ``warnings.csv`` and ``summary.json`` into ``folder``."""
-    warnings = pd.DataFrame([p.to_dict() for p in result.study.warnings],
+    with open(folder / "warnings.csv", "w", encoding="utf-8", newline="") as fh:
+        write_warnings(result.study.warnings, fh)
+    write_summary_json(result.summary, folder)
+
+
+def write_warnings(problems: list, fh, header: bool = True) -> None:
+    """Write problems as rows of ``warnings.csv`` to an open text file (each row's text
+    depends on that problem only, so parts written one after another give the whole)."""
+    warnings = pd.DataFrame([p.to_dict() for p in problems],
                             columns=["sheet", "row", "column", "value", "message", "severity"])
     warnings["row"] = warnings["row"].astype("Int64")  # 162, not 162.0 beside empty rows
-    neutralize_formulas(warnings).to_csv(folder / "warnings.csv", index=False, lineterminator="\n")
+    neutralize_formulas(warnings).to_csv(fh, index=False, lineterminator="\n", header=header)
+
+
+def write_summary_json(summary: dict[str, Any], folder: Path) -> None:
+    """Write ``summary.json`` into ``folder``."""
     with open(folder / "summary.json", "w", encoding="utf-8") as fh:
-        json.dump(result.summary, fh, indent=2, ensure_ascii=False)
+        json.dump(summary, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
 
 

@@ -209,8 +209,9 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
                                    r, tmp, docx=args.docx, pdf=args.pdf, lang=args.lang))
         output.commit()
         bar.update(task, completed=len(stages))
-    if result.study.warnings and not args.quiet:
-        console.print(f"{len(result.study.warnings)} warning(s); see {out / 'warnings.csv'}")
+    n_warnings = result.summary.get("warnings", len(result.study.warnings))
+    if n_warnings and not args.quiet:
+        console.print(f"{n_warnings} warning(s); see {out / 'warnings.csv'}")
     print_results(result.summary, console, published)
     extra = "".join(f", {name}" for name, on in (("report.docx", args.docx),
                                                   ("report.pdf", args.pdf)) if on)

@@ -269,26 +269,42 @@ def segmental_map_note(patients: pd.DataFrame) -> str:
             "segment instead of one row per patient.")
 
 
-def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
-                       lesions: pd.DataFrame) -> Figure:
+def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
+                       lesions: pd.DataFrame | None, *, columns: pd.DataFrame | None = None,
+                       counts: pd.DataFrame | None = None) -> Figure:
     """Brainstem levels and cord segments C1–S5 of each patient with denervation.
 
     Above :data:`SEGMENT_MAP_MAX_ROWS` patients the map counts patients per segment instead
     (:func:`segmental_map_note` says so).
 
+    Parameters
+    ----------
+    patients, muscles, lesions : DataFrame
+        The included patients, the muscles (``patient_id, segments, nucleus, denervation,
+        explained_by_ncs``) and the MRI lesions (``patient_id, pos_min, pos_max``).
+    columns : DataFrame, optional
+        The map's columns (:func:`segment_columns`; default: those of ``muscles``).
+    counts : DataFrame, optional
+        Patients per column already counted (index: column key; ``unexplained``,
+        ``explained``, ``mri``), as a registry's partitions count them: used instead of
+        ``muscles`` and ``lesions`` when the map shows counts.
+
     Returns
     -------
     matplotlib.figure.Figure
     """
-    spec = segment_columns(muscles)
+    spec = segment_columns(muscles) if columns is None else columns
     cols = spec["key"].tolist()
     n_nuclei = int((spec["position"] < spec.loc[spec["key"] == "C1", "position"].iloc[0]).sum())
     ids = patients.loc[patients["emg_denervation"].astype(bool), "patient_id"]
-    if len(lesions):                  # only the lesions of patients drawn
-        lesions = lesions[isin(lesions["patient_id"], ids)]
-    den, mri = segment_cells(muscles, lesions, spec)
-    den = den[isin(den["patient_id"], ids)]
-    mri_den = mri[isin(mri["patient_id"], ids)]
+    if counts is not None and len(ids) > SEGMENT_MAP_MAX_ROWS:
+        den = mri_den = None
+    else:
+        if len(lesions):                  # only the lesions of patients drawn
+            lesions = lesions[isin(lesions["patient_id"], ids)]
+        den, mri = segment_cells(muscles, lesions, spec)
+        den = den[isin(den["patient_id"], ids)]
+        mri_den = mri[isin(mri["patient_id"], ids)]
     if not len(ids):
         return _message_figure("No patient with denervation on EMG.")
     col_index = {c: i for i, c in enumerate(cols)}
@@ -310,9 +326,15 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame,
             ax.set_ylim(len(ids) - 0.5, -0.5)
             note = ""
         else:
-            n_un = den[den["unexplained"]].groupby("segment").size().reindex(cols, fill_value=0)
-            n_ex = den[~den["unexplained"]].groupby("segment").size().reindex(cols, fill_value=0)
-            n_mri = mri_den.groupby("segment").size().reindex(cols, fill_value=0)
+            if den is None:
+                given = counts.reindex(cols, fill_value=0)
+                n_un, n_ex, n_mri = given["unexplained"], given["explained"], given["mri"]
+            else:
+                n_un = den[den["unexplained"]].groupby("segment").size().reindex(
+                    cols, fill_value=0)
+                n_ex = den[~den["unexplained"]].groupby("segment").size().reindex(
+                    cols, fill_value=0)
+                n_mri = mri_den.groupby("segment").size().reindex(cols, fill_value=0)
             fig, ax = _figure(figsize=(9, 3.2))
             x = np.arange(len(cols))
             ax.bar(x, n_mri, color=COLORS["mri"], width=0.9)
@@ -387,7 +409,8 @@ def plot_nerve_findings(nerves: pd.DataFrame) -> Figure:
     # dozen rows, not one per nerve studied
     pairs = pd.DataFrame({"nerve": nerves["nerve"], "study": nerves["study"],
                           "neuropathy": nerves["counts_as_neuropathy"].astype(bool),
-                          "abnormal": nerves["abnormal"].astype(bool)})
+                          "abnormal": nerves["abnormal"].astype(bool),
+                          **({"n": nerves["n"]} if "n" in nerves else {})})
     pairs = count_rows(pairs, ["nerve", "study", "neuropathy", "abnormal"])
     pairs["kind"] = np.select([pairs["neuropathy"].astype(bool),
                                pairs["abnormal"].astype(bool)],

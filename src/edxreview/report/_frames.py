@@ -62,8 +62,11 @@ def count_rows(frame: pd.DataFrame, columns: list[str],
     codes combined into one integer key, so a million rows of Arrow text are counted without
     a Python string per row. Rows missing a value are left out, except in the columns named in
     ``keep_missing``, where a missing value is its own group. Combinations come sorted by
-    their codes (first appearance of each value).
+    their codes (first appearance of each value). A ``frame`` that already counts rows (a
+    column ``n`` not among ``columns``, as a registry's partitions return) has its counts
+    summed.
     """
+    weights = frame["n"].to_numpy() if "n" in frame.columns and "n" not in columns else None
     codes, levels, radix = [], [], 1
     for c in columns:
         code, uniques = pd.factorize(frame[c], use_na_sentinel=True)
@@ -71,12 +74,17 @@ def count_rows(frame: pd.DataFrame, columns: list[str],
         levels.append(uniques)
         radix *= len(uniques) + 1
     if radix >= 2 ** 62:              # too many combinations for one int64 key
-        return frame.groupby(columns, dropna=False, sort=False).size().reset_index(
-            name="n").dropna(subset=[c for c in columns if c not in keep_missing])
+        groups = frame.groupby(columns, dropna=False, sort=False, observed=True)
+        sizes = groups.size() if weights is None else groups["n"].sum()
+        return sizes.reset_index(name="n").dropna(
+            subset=[c for c in columns if c not in keep_missing])
     key = np.zeros(len(frame), dtype=np.int64)
     for code, uniques in zip(codes, levels):
         key = key * (len(uniques) + 1) + (code + 1)      # missing (-1) -> 0
-    keys, counts = np.unique(key, return_counts=True)
+    keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    if weights is not None:   # a table of counts already (``n``): their sums
+        counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(keys)).astype(
+            np.int64)
     out = {}
     for c, uniques in zip(reversed(columns), reversed(levels)):
         code = keys % (len(uniques) + 1) - 1

@@ -265,7 +265,10 @@ def describe_reference(reference, values: pd.DataFrame) -> dict[str, Any]:
     rows = {s: int(limits["status"].eq(s).sum()) for s in statuses}
     judged = values[values["reference_status"].notna()] if "reference_status" in values \
         else values.iloc[:0]
-    counts = judged["reference_status"].astype(str).value_counts()
+    if "n" in judged:    # counted already (a registry's partitions)
+        counts = judged.groupby(judged["reference_status"].astype(str))["n"].sum()
+    else:
+        counts = judged["reference_status"].astype(str).value_counts()
     used_values = {s: int(counts.get(s, 0)) for s in statuses}
     # the limit rows the run used (values name their limit's row in the file)
     rows_used = pd.to_numeric(judged.get("reference_row"), errors="coerce").dropna()

@@ -205,9 +205,13 @@ def flow_svg(counts: dict[str, Any]) -> str:
 def table1(result) -> tuple[Any, pd.DataFrame]:
     """Table 1 of included patients by LMN involvement."""
     pts = result.patients[result.patients["included"].astype(bool)]
-    typed = result.study.tables["patients"]
-    typed = typed[isin(typed["patient_id"], pts["patient_id"])]
-    ch = build_characteristics(typed, result.mri_lesions, result.study.tables.get("mri"))
+    given = _overview(result).get("characteristics")
+    if given is not None:     # a registry: each partition described its patients
+        ch = given[isin(pd.Series(given.index), pts["patient_id"])]
+    else:
+        typed = result.study.tables["patients"]
+        typed = typed[isin(typed["patient_id"], pts["patient_id"])]
+        ch = build_characteristics(typed, result.mri_lesions, result.study.tables.get("mri"))
     group = pts.drop_duplicates("patient_id").set_index("patient_id")["lmn_involvement"]
     group = group.reindex(ch.index).fillna(False).astype(bool)
     t1 = compute_table1(ch, group, ("LMN involvement", "No LMN involvement"))
@@ -295,6 +299,42 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
             "nerves": split_records(n, ncols), "mri": split_records(mri, rcols)}
 
 
+def _overview(result) -> dict[str, Any]:
+    """What a registry's partitions counted (empty for a review held in memory)."""
+    return getattr(result, "overview", None) or {}
+
+
+def _pages_shown(patients: pd.DataFrame) -> np.ndarray:
+    """Which patients have a page: every patient up to :data:`PATIENT_PAGE_THRESHOLD`, above
+    it the first :data:`MAX_PATIENT_PAGES` with denervation on EMG or neuropathy on NCS, in
+    the order of the table (the patients sheet's)."""
+    if len(patients) <= PATIENT_PAGE_THRESHOLD:
+        return np.ones(len(patients), dtype=bool)
+    flagged = (patients["emg_denervation"].astype(bool)
+               | patients["ncs_neuropathy"].astype(bool)).to_numpy()
+    return flagged & (np.cumsum(flagged) <= MAX_PATIENT_PAGES)
+
+
+def paged_patient_ids(patients: pd.DataFrame) -> pd.Series:
+    """The ids of the patients the report gives a page (see :func:`_pages_shown`); a
+    registry reads the full rows of these patients only."""
+    return patients.loc[_pages_shown(patients), "patient_id"].reset_index(drop=True)
+
+
+def _page_result(result):
+    """The result whose ``patients`` hold the full rows of the patients with a page: a
+    registry keeps them apart (``overview["shown_patients"]``), its per-patient table
+    having no text columns."""
+    shown = _overview(result).get("shown_patients")
+    if shown is None:
+        return result
+    import copy
+
+    view = copy.copy(result)
+    view.patients = shown
+    return view
+
+
 def build_context(result, figures: dict[str, dict[str, Any]],
                   lang: str = "en") -> dict[str, Any]:
     """Everything the report template shows."""
@@ -304,16 +344,20 @@ def build_context(result, figures: dict[str, dict[str, Any]],
     patients["anchor"] = "p" + (patients.index + 1).astype(str)
     flagged = patients["emg_denervation"].astype(bool) | patients["ncs_neuropathy"].astype(bool)
     patients["flagged"] = flagged
+    paged = patients[_pages_shown(patients)]
+    page_note = ""
     if len(patients) > PATIENT_PAGE_THRESHOLD:
-        paged = patients[flagged].head(MAX_PATIENT_PAGES)
         page_note = (f"{len(patients)} patients: pages are shown only for patients with "
                      f"denervation on EMG or neuropathy on NCS ({int(flagged.sum())}), "
                      f"the first {len(paged)} of them. Every patient is in patients.csv"
-                     + ("." if getattr(result, "overview", None) else " and results.xlsx."))
-    else:
-        paged = patients
-        page_note = ""
-    groups = _patient_pages(result, paged["patient_id"], lang)
+                     + ("." if _overview(result) else " and results.xlsx."))
+    page_result = _page_result(result)
+    if page_result is not result:   # the text columns, from the pages' full rows
+        full = page_result.patients.drop_duplicates("patient_id").set_index("patient_id")
+        paged = paged.copy()
+        for c in full.columns.difference(paged.columns):
+            paged[c] = full[c].reindex(paged["patient_id"].to_numpy()).to_numpy()
+    groups = _patient_pages(page_result, paged["patient_id"], lang)
     cls = paged[["patient_id", "anchor", "flagged", "included", "exclusion_reason",
                  "denervation_type", "denervated_muscles", "neuropathy_pattern",
                  "abnormal_nerves", "lmn_segments", "mri_cord_segments", "explanation",
@@ -366,15 +410,17 @@ def build_context(result, figures: dict[str, dict[str, Any]],
                    for t in prov.get("tables", [])],
         "reference_meta": getattr(result.reference, "meta", {}),
         "reference_basis": describe_reference(result.reference, _every_row(result, "values")),
-        "rows_accounting": rows_acc, "n_warnings": len(result.study.warnings),
+        "rows_accounting": rows_acc,
+        "n_warnings": summary.get("warnings", len(result.study.warnings)),
         "ci_methods": CI_METHODS, "words": load_labels(lang),
     }
 
 
 def _every_row(result, name: str) -> pd.DataFrame:
-    """Every row of a table, for counting: a review run over partitions keeps the counted
-    columns of every row in ``result.overview`` and full rows only for the patients shown."""
-    return getattr(result, "overview", {}).get(name, getattr(result, name))
+    """Every row of a table, for counting: a review run over partitions keeps the counts of
+    every row's counted columns (``n``) in ``result.overview`` and full rows only for the
+    patients shown."""
+    return _overview(result).get(name, getattr(result, name))
 
 
 def study_figures(result) -> dict[str, Any]:
@@ -382,6 +428,20 @@ def study_figures(result) -> dict[str, Any]:
     :meth:`StudyResult.figures`)."""
     inc = result.patients[result.patients["included"].astype(bool)]
     muscles, nerves = _every_row(result, "muscles"), _every_row(result, "nerves")
+    ov = _overview(result)
+    if "segments" in ov:      # a registry: counted by its partitions
+        empty = pd.DataFrame(columns=["patient_id", "segments", "nucleus", "denervation",
+                                      "explained_by_ncs", "pos_min", "pos_max"])
+        return {
+            "overlap": _figures.plot_overlap(
+                inc, pd.DataFrame({"patient_id": ov["lesion_patients"]})),
+            "segmental_map": _figures.plot_segmental_map(
+                inc, empty if ov["denervated"] is None else ov["denervated"],
+                empty if ov["drawn_lesions"] is None else ov["drawn_lesions"],
+                columns=ov["segment_columns"], counts=ov["segments"]),
+            "muscles": _figures.plot_muscle_findings(muscles),
+            "nerves": _figures.plot_nerve_findings(nerves),
+        }
     return {
         "overlap": _figures.plot_overlap(inc, result.mri_lesions),
         "segmental_map": _figures.plot_segmental_map(inc, muscles, result.mri_lesions),
@@ -480,21 +540,32 @@ def export_tables(result, context: dict[str, Any]) -> dict[str, pd.DataFrame]:
                                f"({len(detail[name])} of {len(frame)}); every row is in the "
                                f"CSV files")
     patients = result.patients
-    if getattr(result, "overview", None) and len(patients) > PATIENT_PAGE_THRESHOLD:
+    ov = _overview(result)
+    counts = {}
+    if ov:
         # a registry reviewed in partitions: a million rows would take Excel's limit and
-        # many minutes to write; the patients with a page, as for the detail tables
-        keep = pd.Index(context["paged_ids"])
-        patients = patients[isin(patients["patient_id"], keep)]
-        notes["patients"] = (f"the {len(patients)} patients with a page only (of "
-                             f"{len(result.patients)}); every patient is in patients.csv")
+        # many minutes to write; the patients with a page (their full rows), as for the
+        # detail tables, and the counts the figures draw
+        patients = _page_result(result).patients
+        if len(result.patients) > PATIENT_PAGE_THRESHOLD:
+            notes["patients"] = (f"the {len(patients)} patients with a page only (of "
+                                 f"{len(result.patients)}); every patient is in "
+                                 "patients.csv")
+        for name in ("muscles", "nerves"):
+            if name in ov and len(ov[name]):
+                counts[f"{name}_counted"] = ov[name]
+                notes[f"{name}_counted"] = (f"rows of {name}.csv counted over every patient "
+                                            "(n: number of rows); every row is in the CSV "
+                                            "files")
     warnings = result.study.warnings
-    if getattr(result, "overview", None) and len(warnings) > MAX_REGISTRY_WARNINGS:
-        notes["warnings"] = (f"the first {MAX_REGISTRY_WARNINGS} of {len(warnings)} warnings; "
+    n_warnings = result.summary.get("warnings", len(warnings)) if ov else len(warnings)
+    if ov and n_warnings > MAX_REGISTRY_WARNINGS:
+        notes["warnings"] = (f"the first {MAX_REGISTRY_WARNINGS} of {n_warnings} warnings; "
                              "every warning is in warnings.csv")
         warnings = warnings[:MAX_REGISTRY_WARNINGS]
     sheets = {
         "results": results_table(result), "flow": flow_frame, "table1": t1_frame,
-        "patients": patients, **detail,
+        "patients": patients, **detail, **counts,
         "rows": pd.DataFrame(context["rows_accounting"]).astype(
             {"rejected_reasons": str}, errors="ignore"),
         "warnings": _warnings_table(warnings),
