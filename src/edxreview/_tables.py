@@ -101,25 +101,63 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for name in frame.columns:
         column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            column = column.astype(object)
-        if not (pd.api.types.is_object_dtype(column.dtype)
+        if not (isinstance(column.dtype, pd.CategoricalDtype)
+                or pd.api.types.is_object_dtype(column.dtype)
                 or pd.api.types.is_string_dtype(column.dtype)):
             continue
+        risky = _starts_formula(column)
+        if not risky.any():
+            continue
+        column = column.astype(object)
         text = column.astype("string")
-        risky = text.str.startswith(FORMULA_TRIGGERS).fillna(False).astype(bool)
-        if risky.any():
-            risky[risky] = ~text[risky].str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
+        risky = pd.Series(risky, index=column.index)
+        risky[risky] = ~text[risky].str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
         if risky.any():
             if out is frame:
                 out = frame.copy()
-            out[name] = column.astype(object).where(~risky, "'" + text.astype(object))
+            out[name] = column.where(~risky, "'" + text.astype(object))
     names = [f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_TRIGGERS)
              and not re.fullmatch(_PLAIN_NUMBER, c) else c for c in out.columns]
     if names != list(out.columns):
         out = out.copy() if out is frame else out
         out.columns = names
     return out
+
+
+_STARTS_FORMULA = r"^[=+\-@\t\r]"  # FORMULA_TRIGGERS, as one character class
+
+
+def _starts_formula(column: pd.Series) -> np.ndarray:
+    """Which cells of a text column begin with a formula trigger, as a boolean array.
+
+    Text is scanned in Arrow; a categorical column through its few categories; an object column
+    that holds anything but text, booleans and missing cells cell by cell, as pandas writes it.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = _starts_formula(pd.Series(column.cat.categories.astype(object)))
+        # code -1 (missing) takes the appended False
+        return np.append(per_category, False)[column.cat.codes.to_numpy()]
+    cells = _arrow_cells(column)
+    if cells is not None and (pa.types.is_null(cells.type) or pa.types.is_boolean(cells.type)):
+        return np.zeros(len(column), dtype=bool)  # missing, True or False: never a formula
+    if cells is not None and (pa.types.is_string(cells.type)
+                              or pa.types.is_large_string(cells.type)):
+        return np.asarray(pc.fill_null(pc.match_substring_regex(cells, _STARTS_FORMULA), False),
+                          dtype=bool)
+    text = column.astype("string")
+    return text.str.startswith(FORMULA_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+
+
+def _arrow_cells(column: pd.Series) -> pa.Array | pa.ChunkedArray | None:
+    """A text or object column as an Arrow array of the type its cells share, or None."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        return pa.array(column.array)
+    if not pd.api.types.is_object_dtype(column.dtype):
+        return None
+    try:
+        return pa.array(column.to_numpy(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
