@@ -339,4 +339,17 @@ def _side_ratios(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
             "reference_status": ratio_lim["status"].reindex(nerve).to_numpy(),
             "reference_row": ratio_lim["reference_row"].reindex(nerve).to_numpy(),
             "sheet": "ncs_motor", "row": np.nan}))
-    return pd.concat([values, *rows], ignore_index=True)
+    return _append(values, pd.concat(rows, ignore_index=True))
+
+
+def _append(values: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with ``rows`` below, its categorical columns kept categorical (a concat of a
+    category column with text would turn every one of its cells into a string)."""
+    rows = rows.copy()
+    for col in values.columns:
+        if isinstance(values[col].dtype, pd.CategoricalDtype) and col in rows:
+            new = pd.Index(rows[col].dropna().unique()).difference(values[col].cat.categories)
+            if len(new):
+                values[col] = values[col].cat.add_categories(new)
+            rows[col] = pd.Categorical(rows[col], categories=values[col].cat.categories)
+    return pd.concat([values, rows], ignore_index=True)
