@@ -91,6 +91,20 @@ def _unique_map(series: pd.Series, func: Callable[[str], Any]) -> pd.Series:
     return pd.Series(mapped[codes] if len(codes) else [], index=series.index, dtype=object)
 
 
+def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The distinct texts of a column (a Series of the column's type) and each row's position
+    among them: a conversion done on the distinct texts is broadcast by these codes."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    return codes, pd.Series(distinct, dtype=text.dtype)
+
+
+def _per_distinct(mask: pd.Series, codes: np.ndarray, n: int) -> np.ndarray:
+    """A row mask that depends on the text alone, as one value per distinct text."""
+    out = np.zeros(n, dtype=bool)
+    out[codes] = mask.to_numpy(dtype=bool)
+    return out
+
+
 class _Collector:
     def __init__(self, raw: RawWorkbook):
         self.raw = raw
@@ -130,11 +144,11 @@ def _load_plausibility() -> pd.DataFrame:
     return table
 
 
-def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFrame,
-                    coll: _Collector, anatomy) -> None:
-    """Convert one column of text cells to its type into ``out``; every bad cell becomes a
-    located problem. The required check is shared; the conversion is the kind's own."""
-    raw = frame[col.name].astype(str).str.strip()
+def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                    out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Convert one column of text cells (``raw``: the column's text, stripped) to its type into
+    ``out``; every bad cell becomes a located problem. The required check is shared; the
+    conversion is the kind's own."""
     blank = raw.eq("") | raw.str.lower().isin(["nan", "none", "na", "n/a", "-", "—"]) \
         if col.kind in ("number", "number_nr") else raw.eq("")
     if col.required:
@@ -147,20 +161,27 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
 
 def _convert_number(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
                     blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
-    """Numbers (decimal comma read, ambiguous thousands refused); ``NR`` where allowed."""
-    lower = raw.str.lower()
-    nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
+    """Numbers (decimal comma read, ambiguous thousands refused); ``NR`` where allowed.
+
+    Each distinct text is read once (a column repeats its values), then broadcast to the rows.
+    """
+    codes, text = _distinct(raw)
+    lower = text.str.lower()
+    nr = (lower.eq("nr") | lower.eq("no response") | lower.eq("absent")).to_numpy()
     # a decimal comma is read as a decimal point (4,5 → 4.5); a comma followed by exactly
     # three digits after one to three others could be either that or a thousands
     # separator (1,070 → 1070 or 1.07), so it is refused rather than guessed
-    ambiguous = raw.str.fullmatch(_AMBIGUOUS_COMMA)
+    ambiguous = text.str.fullmatch(_AMBIGUOUS_COMMA).to_numpy(dtype=bool)
+    cleaned = text.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
+    num = pd.to_numeric(cleaned.where(~_per_distinct(blank, codes, len(text)), None),
+                        errors="coerce").astype(float).to_numpy()
+    nr, ambiguous = (pd.Series(a[codes], index=raw.index) for a in (nr, ambiguous))
+    num = pd.Series(num[codes], index=raw.index)
     coll.add(sheet, frame, ambiguous, col.name,
              lambda v: f"ambiguous number: the comma may separate thousands "
              f"({_without_comma(v)}) or decimals ({_decimal_point(v)}); edxreview reads a "
              f"comma as a decimal comma but never guesses here. Write {_without_comma(v)} "
              f"or {_decimal_point(v)} (no thousands separators)")
-    cleaned = raw.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
-    num = pd.to_numeric(cleaned.where(~blank, None), errors="coerce")
     blank = blank | ambiguous  # reported above: not "not a number" again
     bad = num.isna() & ~blank & ~nr
     if col.kind == "number":
@@ -174,7 +195,7 @@ def _convert_number(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series
         coll.add(sheet, frame, bad, col.name,
                  "not a number and not NR; write a number (no units) or NR for no response")
         out[f"{col.name}_nr"] = nr.to_numpy()
-    out[col.name] = num.astype(float).to_numpy()
+    out[col.name] = num.to_numpy()
 
 
 def _convert_id(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
@@ -183,7 +204,9 @@ def _convert_id(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     # one id however its accents were encoded: 'José' typed on one system and pasted from
     # another (precomposed é or e + combining accent) is one patient; characters that
     # print as nothing (zero-width spaces, a stray byte-order mark) are not part of an id
-    ids = raw.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+    codes, text = _distinct(raw)
+    ids = text.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+    ids = ids.take(codes).set_axis(raw.index)
     coll.add(sheet, frame, ids.eq("") & ~blank, col.name,
              f"{col.name} holds only invisible characters; write the id")
     out[col.name] = ids.to_numpy()
@@ -477,8 +500,9 @@ def _validate_sheet(name: str, spec, frame: pd.DataFrame, raw: RawWorkbook, coll
     """One sheet typed: empty rows counted out, columns checked and converted, ranges checked."""
     frame = frame.copy()
     data_cols = [c for c in frame.columns if c != "_row"]
-    empty_row = (frame[data_cols].astype(str).apply(lambda s: s.str.strip()).eq("").all(axis=1)
-                 if data_cols else pd.Series(True, index=frame.index))
+    text = {c: frame[c].astype(str).str.strip() for c in data_cols}
+    empty_row = (pd.DataFrame(text).eq("").all(axis=1) if data_cols
+                 else pd.Series(True, index=frame.index))
     n_read = int(len(frame))
     rejected = int(empty_row.sum())
     frame = frame.loc[~empty_row]
@@ -505,7 +529,7 @@ def _validate_sheet(name: str, spec, frame: pd.DataFrame, raw: RawWorkbook, coll
             if col.kind == "number_nr":
                 out[f"{col.name}_nr"] = False
             continue
-        _convert_column(name, frame, col, out, coll, anatomy)
+        _convert_column(name, frame, col, text[col.name][~empty_row], out, coll, anatomy)
     if "_recording_from_nerve" in out:
         if "recording_site" in out:
             missing = out["recording_site"].isna()
