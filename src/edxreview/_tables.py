@@ -68,7 +68,9 @@ def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
     """Element-wise join of text columns, skipping empty cells (vectorised in Arrow)."""
     result = None
     for col in columns:
-        arr = pa.array(np.asarray(col, dtype=object), type=pa.string(), from_pandas=True).fill_null("")
+        col = np.asarray(col)  # numpy text (from np.where) goes to Arrow without Python objects
+        arr = pa.array(col if col.dtype.kind == "U" else col.astype(object), type=pa.string(),
+                       from_pandas=True).fill_null("")
         if result is None:
             result = arr
             continue
@@ -188,6 +190,19 @@ def write_csv(frame: pd.DataFrame, path) -> None:
             if out[col].dtype == bool:
                 out[col] = out[col].map({True: "true", False: "false"})
         out.to_csv(path, index=False, lineterminator="\n")
+
+
+def map_distinct(keys: pd.Series, mapping) -> pd.Series:
+    """``keys.map(mapping)``, the mapping looked up once per distinct key.
+
+    A column of names (muscles, nerves, sites) repeats a few dozen texts over many rows: each
+    distinct text is looked up, and the results are broadcast to the rows by position.
+    """
+    if not len(keys):
+        return keys.map(mapping)
+    codes, distinct = pd.factorize(keys, use_na_sentinel=False)
+    mapped = pd.Series(distinct, dtype=keys.dtype).map(mapping)
+    return mapped.take(codes).set_axis(keys.index).rename(keys.name)
 
 
 def map_text(keys: pd.Series, mapping: pd.Series) -> pd.Series:

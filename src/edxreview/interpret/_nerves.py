@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
+from .._tables import map_distinct
 from ..io import Study
 from ..knowledge import Anatomy, ReferenceSet
 
@@ -30,7 +31,7 @@ def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
     """Order motor rows distal → proximal within each nerve study and add segment columns."""
     m = motor.copy()
     default_rec = anatomy.nerves["default_recording_site"].replace("", np.nan)
-    m["recording_site"] = m["recording_site"].fillna(m["nerve"].map(default_rec))
+    m["recording_site"] = m["recording_site"].fillna(map_distinct(m["nerve"], default_rec))
     ranks = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
     idx = pd.MultiIndex.from_arrays([m["nerve"], m["stim_site"]])
     m["site_rank"] = ranks.reindex(idx).to_numpy()

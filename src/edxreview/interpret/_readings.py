@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import group_join, join_nonempty
+from .._tables import group_join, join_nonempty, map_distinct
 from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
@@ -103,7 +103,7 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         return pd.DataFrame(columns=NERVE_COLUMNS)
     nerves = pd.concat(parts, ignore_index=True)
     limb = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=str)
-    nerves["limb"] = nerves["nerve"].map(limb).fillna("cranial")
+    nerves["limb"] = map_distinct(nerves["nerve"], limb).fillna("cranial")
     flagged = values[values["abnormal"]].copy()
     flagged["text"] = describe_values(flagged)
     flagged["_study"] = flagged["study"].replace({"f_wave": "motor"})
@@ -341,7 +341,7 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     facial_abn = _facial_abnormal(values)
     g = g.merge(facial_abn, on=nkeys, how="left")
     g["facial_abnormal"] = g["facial_abnormal"].fillna(False).astype(bool) & cranial
-    if "facial" in set(g["nerve"]):
+    if g["nerve"].eq("facial").any():
         g.loc[g["facial_abnormal"] & g["lesion_site"].isna(), "lesion_site"] = "stylomastoid"
         g.loc[g["facial_abnormal"], "lesion_rank"] = dist_rank.get(("facial", "stylomastoid"), 0.0)
     g["qualifies"] = (g["demyelinating"] | g["conduction_block"] | g["focal_site"].notna()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
+from .._tables import map_distinct
 from ..knowledge import load_anatomy
 from ..knowledge._tables import normalize_key, read_table, vertebral_levels
 from ._limits import MAX_SUGGESTIONS
@@ -406,7 +407,7 @@ def _check_temperatures(tables: dict[str, pd.DataFrame], coll: _Collector, anato
         table = tables.get(sheet)
         if table is None or not len(table) or "temperature_c" not in table:
             continue
-        limb = table["nerve"].map(limb_of)
+        limb = map_distinct(table["nerve"], limb_of)
         for name, minimum in limits.items():
             cold = (limb.eq(name) & (table["temperature_c"] < minimum)).fillna(False)
             coll.add(sheet, table, cold, "temperature_c",
@@ -593,7 +594,7 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
                  severity="warning")
     emg = tables["emg"]
     if len(emg) and "side" in emg and "muscle" in emg:
-        midline = emg["muscle"].map(anatomy.muscles["region"]).isin(["cranial", "trunk", "paraspinal"])
+        midline = map_distinct(emg["muscle"], anatomy.muscles["region"]).isin(["cranial", "trunk", "paraspinal"])
         missing_side = emg["side"].isna() & emg["muscle"].notna() & ~midline
         coll.add("emg", emg, missing_side, "side",
                  "side is required for limb muscles (L or R); only midline muscles such as the "
