@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 
-_DUCKDB = threading.local()
-
-
-def _duckdb() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB connection per thread and process, opened on first use.
-
-    Opening a connection costs more than the aggregation it serves; a connection is not
-    shared between threads (DuckDB connections are not thread-safe) nor inherited by a forked
-    child process.
-    """
-    pid, con = getattr(_DUCKDB, "state", (None, None))
-    if con is None or pid != os.getpid():
-        con = duckdb.connect()
-        _DUCKDB.state = (os.getpid(), con)
-    return con
-
-
 def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep: str = "; ",
                distinct: bool = False) -> pd.Series:
-    """Join the texts of each key, in row order, in one DuckDB aggregation.
+    """Join the texts of each key, in row order, in one Arrow aggregation.
 
     Parameters
     ----------
@@ -47,21 +27,19 @@ def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep:
     Series
         Indexed by key (keys without any text are absent).
     """
-    frame = pd.DataFrame({"k": np.asarray(keys), "t": pd.Series(np.asarray(texts, dtype=object)),
-                          "o": np.arange(len(keys))})
+    frame = pd.DataFrame({"k": np.asarray(keys), "t": pd.Series(np.asarray(texts, dtype=object))})
     frame = frame[frame["t"].notna() & frame["t"].astype(str).ne("")]
     if distinct:
         frame = frame.drop_duplicates(["k", "t"])
     if not len(frame):
         return pd.Series(dtype=object)
-    con = _duckdb()
-    con.register("frame", frame)
-    try:
-        out = con.execute("select k, string_agg(t, ? order by o) as s from frame group by k",
-                          [sep]).df()
-    finally:
-        con.unregister("frame")
-    return pd.Series(out["s"].to_numpy(dtype=object), index=pd.Index(out["k"].to_numpy()))
+    table = pa.table({"k": pa.array(frame["k"].to_numpy()),
+                      "t": pa.array(frame["t"].astype(str).to_numpy(), type=pa.string())})
+    # without threads, Arrow keeps each key's texts in row order
+    grouped = table.group_by("k", use_threads=False).aggregate([("t", "list")])
+    joined = pc.binary_join(grouped["t_list"], sep)
+    return pd.Series(np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object),
+                     index=pd.Index(grouped["k"].to_numpy()))
 
 
 def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
