@@ -27,8 +27,18 @@ VALUE_COLUMNS = [
 ]
 
 
+#: marks a motor table already put in conduction order by :func:`_motor_sequence`
+_SEQUENCED = "edxreview_motor_sequence"
+
+
 def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
-    """Order motor rows distal → proximal within each nerve study and add segment columns."""
+    """Order motor rows distal → proximal within each nerve study and add segment columns.
+
+    A table this function returned is returned as it is (the values and the nerve readings of
+    one study share it; see :func:`edxreview._pipeline.classify_study`).
+    """
+    if motor.attrs.get(_SEQUENCED):
+        return motor
     m = motor.copy()
     default_rec = anatomy.nerves["default_recording_site"].replace("", np.nan)
     m["recording_site"] = m["recording_site"].fillna(map_distinct(m["nerve"], default_rec))
@@ -63,7 +73,9 @@ def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
         shifted[has_prev] = arr[prev[has_prev]]
         m[name] = shifted
     m["amplitude_ratio"] = m["amplitude_mv"] / m["distal_amplitude_mv"]
-    return m.drop(columns=["_order"])
+    m = m.drop(columns=["_order"])
+    m.attrs[_SEQUENCED] = True
+    return m
 
 
 def _demographics(study: Study) -> pd.DataFrame:

@@ -571,8 +571,8 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
             table = tables[name]
             if not len(table) or "patient_id" not in table:
                 continue
-            pid = table["patient_id"].astype(object).to_numpy()
-            unknown = pd.Series(known.get_indexer(pid) < 0, index=table.index) & table["patient_id"].ne("")
+            unknown = (pd.Series(known.get_indexer(table["patient_id"]) < 0, index=table.index)
+                       & table["patient_id"].ne(""))
             coll.add(name, table, unknown, "patient_id",
                      "this patient_id is not in the 'patients' sheet; add the patient or fix the id")
     # the same study entered twice (often a left/right mix-up: the second row was meant for the
