@@ -221,6 +221,10 @@ def _first_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """The most distal block or focal slowing of each recording, with its text (the CMAP
     amplitudes and their ratio) and the values behind it."""
     first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
+    # where it lies: the entrapment site it crosses, else the segment between two sites
+    first_event = first_event.assign(seg_site=np.where(
+        first_event["across"], first_event["ent_site"],
+        first_event["prev_site"].astype(str) + "–" + first_event["stim_site"].astype(str)))
     if len(first_event):
         first_event = first_event.assign(cb_text=np.where(
             first_event["cb"],
@@ -283,8 +287,6 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
                      & (seg["distal_amplitude_mv"] >= cb_rules["min_distal_fraction_of_lln"] * seg["amp_lln"])
                      & ~seg["nerve"].isin(cb_rules["excluded_nerves"])
                      & ~seg["amplitude_mv_nr"].fillna(False)).fillna(False)
-        seg["seg_site"] = np.where(seg["across"], seg["ent_site"],
-                                   seg["prev_site"].astype(str) + "–" + seg["stim_site"].astype(str))
         # a block can lie anywhere in its segment: it explains muscles supplied distal to the
         # segment's proximal end; slowing across an entrapment site is placed at the site
         seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])

@@ -294,9 +294,14 @@ def _convert_site(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     """Stimulation sites through the anatomy's aliases (per nerve first)."""
     keys = _unique_map(raw, normalize_key)
     nerve = out["nerve"] if "nerve" in out else pd.Series(None, index=raw.index)
-    pairs = pd.Series(list(zip(nerve.to_numpy(), keys.to_numpy())), index=raw.index)
+    # looked up once per distinct (nerve, site) pair, then broadcast to the rows
+    both = pd.DataFrame({"nerve": nerve.to_numpy(), "key": keys.to_numpy()})
+    codes = both.groupby(["nerve", "key"], dropna=False, sort=False).ngroup().to_numpy()
+    distinct = both.drop_duplicates()
+    pairs = pd.Series(list(zip(distinct["nerve"], distinct["key"])), dtype=object)
     mapped = pairs.map(anatomy.site_aliases_by_nerve)
-    mapped = mapped.fillna(keys.map(anatomy.site_aliases))
+    mapped = mapped.fillna(distinct["key"].reset_index(drop=True).map(anatomy.site_aliases))
+    mapped = pd.Series(mapped.to_numpy()[codes], index=raw.index)
     bad = mapped.isna() & ~blank
     coll.add(sheet, frame, bad, col.name,
              lambda v: "unknown stimulation site; segments will follow row order"
