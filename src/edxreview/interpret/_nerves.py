@@ -107,12 +107,15 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
         key = key * (int(c.max(initial=0)) + 1) + c
     combo, _ = pd.factorize(key)
     first = pd.Series(np.arange(len(combo))).groupby(combo).first().to_numpy()
+
+    def at_first(col: str) -> np.ndarray:  # the key's texts, from its first value's row
+        return values[col].take(first).astype(object).to_numpy()
+
     uniq = pd.DataFrame({
-        "study": values["study"].astype(object).to_numpy()[first],
-        "_nerve": np.where(is_blink[first], "facial", values["nerve"].astype(object).to_numpy()[first]),
-        "_rec": np.where(is_motor[first],
-                         values["recording_site"].astype(object).to_numpy()[first], ""),
-        "parameter": values["parameter"].astype(object).to_numpy()[first],
+        "study": at_first("study"),
+        "_nerve": np.where(is_blink[first], "facial", at_first("nerve")),
+        "_rec": np.where(is_motor[first], at_first("recording_site"), ""),
+        "parameter": at_first("parameter"),
         "_combo": np.arange(len(first))})
     uniq["_rec"] = uniq["_rec"].where(uniq["_rec"].notna(), "")
     limk = lim.rename(columns={"nerve": "_nerve"})
@@ -136,7 +139,8 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     ok |= np.isnan(age) & np.isnan(amin) & np.isnan(amax)
     vid, lid = vid[ok], lid[ok]
     # one limit per value: lower bounds sort before upper
-    order = np.lexsort((lim["bound"].to_numpy()[lid], vid))
+    bound_rank, _ = pd.factorize(lim["bound"], sort=True)  # integers in the texts' order
+    order = np.lexsort((bound_rank[lid], vid))
     vid, lid = vid[order], lid[order]
     first = np.ones(len(vid), dtype=bool)
     first[1:] = vid[1:] != vid[:-1]

@@ -150,8 +150,12 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series
     """Convert one column of text cells (``raw``: the column's text, stripped) to its type into
     ``out``; every bad cell becomes a located problem. The required check is shared; the
     conversion is the kind's own."""
-    blank = raw.eq("") | raw.str.lower().isin(["nan", "none", "na", "n/a", "-", "—"]) \
-        if col.kind in ("number", "number_nr") else raw.eq("")
+    if col.kind in ("number", "number_nr"):  # judged once per distinct text
+        codes, text = _distinct(raw)
+        blank = text.eq("") | text.str.lower().isin(["nan", "none", "na", "n/a", "-", "—"])
+        blank = pd.Series(blank.to_numpy(dtype=bool)[codes], index=raw.index)
+    else:
+        blank = raw.eq("")
     if col.required:
         coll.add(sheet, frame, blank, col.name,
                  f"{col.name} is required; fill it in"
