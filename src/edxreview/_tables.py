@@ -44,19 +44,21 @@ def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep:
 
 def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
     """Element-wise join of text columns, skipping empty cells (vectorised in Arrow)."""
-    result = None
+    if not columns:
+        return np.zeros(0, dtype=object)
+    parts = []
     for col in columns:
         col = np.asarray(col)  # numpy text (from np.where) goes to Arrow without Python objects
-        arr = pa.array(col if col.dtype.kind == "U" else col.astype(object), type=pa.string(),
-                       from_pandas=True).fill_null("")
-        if result is None:
-            result = arr
-            continue
-        both = pc.binary_join_element_wise(result, arr, sep)
-        result = pc.if_else(pc.equal(result, ""), arr, pc.if_else(pc.equal(arr, ""), result, both))
-    if result is None:
-        return np.zeros(0, dtype=object)
-    return np.asarray(result.to_numpy(zero_copy_only=False), dtype=object)
+        if col.dtype.kind != "U":
+            col = col.astype(object)
+        empty = pd.isna(col) | (col == "")
+        parts.append(pa.array(np.where(empty, "", col), type=pa.string(), mask=empty))
+    # an empty first part, so that no row is all missing (Arrow drops such rows when it skips
+    # missing parts); the separator it leaves in front of the others is cut off
+    lead = pa.array(np.full(len(parts[0]), ""), type=pa.string())
+    joined = pc.binary_join_element_wise(lead, *parts, sep, null_handling="skip")
+    joined = pc.utf8_slice_codeunits(joined, len(sep))
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 #: first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection")
