@@ -26,6 +26,7 @@ from .cohort._summary import CI_METHODS
 from .cohort._centres import summarize_centres
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._keys import decode_patient_ids, encode_patient_ids
+from .interpret._nerves import _motor_sequence
 from .io import Study, load_study
 from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules
 from .knowledge._reference import status_counts
@@ -397,6 +398,8 @@ def classify_study(study: Study, ref: ReferenceSet,
     rules = load_rules()
     step("flag values")
     keyed, ids = encode_patient_ids(study)
+    # the motor rows in conduction order, once for the values and the nerve readings
+    keyed.tables["ncs_motor"] = _motor_sequence(keyed.tables["ncs_motor"], anatomy)
     values = flag_values(keyed, ref, anatomy)
     step("read nerves and muscles")
     nerves = read_nerves(keyed, values, anatomy, rules)

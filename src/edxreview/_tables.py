@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 
-_DUCKDB = threading.local()
-
-
-def _duckdb() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB connection per thread and process, opened on first use.
-
-    Opening a connection costs more than the aggregation it serves; a connection is not
-    shared between threads (DuckDB connections are not thread-safe) nor inherited by a forked
-    child process.
-    """
-    pid, con = getattr(_DUCKDB, "state", (None, None))
-    if con is None or pid != os.getpid():
-        con = duckdb.connect()
-        _DUCKDB.state = (os.getpid(), con)
-    return con
-
-
 def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep: str = "; ",
                distinct: bool = False) -> pd.Series:
-    """Join the texts of each key, in row order, in one DuckDB aggregation.
+    """Join the texts of each key, in row order, in one Arrow aggregation.
 
     Parameters
     ----------
@@ -47,36 +27,38 @@ def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep:
     Series
         Indexed by key (keys without any text are absent).
     """
-    frame = pd.DataFrame({"k": np.asarray(keys), "t": pd.Series(np.asarray(texts, dtype=object)),
-                          "o": np.arange(len(keys))})
+    frame = pd.DataFrame({"k": np.asarray(keys), "t": pd.Series(np.asarray(texts, dtype=object))})
     frame = frame[frame["t"].notna() & frame["t"].astype(str).ne("")]
     if distinct:
         frame = frame.drop_duplicates(["k", "t"])
     if not len(frame):
         return pd.Series(dtype=object)
-    con = _duckdb()
-    con.register("frame", frame)
-    try:
-        out = con.execute("select k, string_agg(t, ? order by o) as s from frame group by k",
-                          [sep]).df()
-    finally:
-        con.unregister("frame")
-    return pd.Series(out["s"].to_numpy(dtype=object), index=pd.Index(out["k"].to_numpy()))
+    table = pa.table({"k": pa.array(frame["k"].to_numpy()),
+                      "t": pa.array(frame["t"].astype(str).to_numpy(), type=pa.string())})
+    # without threads, Arrow keeps each key's texts in row order
+    grouped = table.group_by("k", use_threads=False).aggregate([("t", "list")])
+    joined = pc.binary_join(grouped["t_list"], sep)
+    return pd.Series(np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object),
+                     index=pd.Index(grouped["k"].to_numpy()))
 
 
 def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
     """Element-wise join of text columns, skipping empty cells (vectorised in Arrow)."""
-    result = None
-    for col in columns:
-        arr = pa.array(np.asarray(col, dtype=object), type=pa.string(), from_pandas=True).fill_null("")
-        if result is None:
-            result = arr
-            continue
-        both = pc.binary_join_element_wise(result, arr, sep)
-        result = pc.if_else(pc.equal(result, ""), arr, pc.if_else(pc.equal(arr, ""), result, both))
-    if result is None:
+    if not columns:
         return np.zeros(0, dtype=object)
-    return np.asarray(result.to_numpy(zero_copy_only=False), dtype=object)
+    parts = []
+    for col in columns:
+        col = np.asarray(col)  # numpy text (from np.where) goes to Arrow without Python objects
+        if col.dtype.kind != "U":
+            col = col.astype(object)
+        empty = pd.isna(col) | (col == "")
+        parts.append(pa.array(np.where(empty, "", col), type=pa.string(), mask=empty))
+    # an empty first part, so that no row is all missing (Arrow drops such rows when it skips
+    # missing parts); the separator it leaves in front of the others is cut off
+    lead = pa.array(np.full(len(parts[0]), ""), type=pa.string())
+    joined = pc.binary_join_element_wise(lead, *parts, sep, null_handling="skip")
+    joined = pc.utf8_slice_codeunits(joined, len(sep))
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 #: first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection")
@@ -101,25 +83,63 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for name in frame.columns:
         column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            column = column.astype(object)
-        if not (pd.api.types.is_object_dtype(column.dtype)
+        if not (isinstance(column.dtype, pd.CategoricalDtype)
+                or pd.api.types.is_object_dtype(column.dtype)
                 or pd.api.types.is_string_dtype(column.dtype)):
             continue
+        risky = _starts_formula(column)
+        if not risky.any():
+            continue
+        column = column.astype(object)
         text = column.astype("string")
-        risky = text.str.startswith(FORMULA_TRIGGERS).fillna(False).astype(bool)
-        if risky.any():
-            risky[risky] = ~text[risky].str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
+        risky = pd.Series(risky, index=column.index)
+        risky[risky] = ~text[risky].str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
         if risky.any():
             if out is frame:
                 out = frame.copy()
-            out[name] = column.astype(object).where(~risky, "'" + text.astype(object))
+            out[name] = column.where(~risky, "'" + text.astype(object))
     names = [f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_TRIGGERS)
              and not re.fullmatch(_PLAIN_NUMBER, c) else c for c in out.columns]
     if names != list(out.columns):
         out = out.copy() if out is frame else out
         out.columns = names
     return out
+
+
+_STARTS_FORMULA = r"^[=+\-@\t\r]"  # FORMULA_TRIGGERS, as one character class
+
+
+def _starts_formula(column: pd.Series) -> np.ndarray:
+    """Which cells of a text column begin with a formula trigger, as a boolean array.
+
+    Text is scanned in Arrow; a categorical column through its few categories; an object column
+    that holds anything but text, booleans and missing cells cell by cell, as pandas writes it.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = _starts_formula(pd.Series(column.cat.categories.astype(object)))
+        # code -1 (missing) takes the appended False
+        return np.append(per_category, False)[column.cat.codes.to_numpy()]
+    cells = _arrow_cells(column)
+    if cells is not None and (pa.types.is_null(cells.type) or pa.types.is_boolean(cells.type)):
+        return np.zeros(len(column), dtype=bool)  # missing, True or False: never a formula
+    if cells is not None and (pa.types.is_string(cells.type)
+                              or pa.types.is_large_string(cells.type)):
+        return np.asarray(pc.fill_null(pc.match_substring_regex(cells, _STARTS_FORMULA), False),
+                          dtype=bool)
+    text = column.astype("string")
+    return text.str.startswith(FORMULA_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+
+
+def _arrow_cells(column: pd.Series) -> pa.Array | pa.ChunkedArray | None:
+    """A text or object column as an Arrow array of the type its cells share, or None."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        return pa.array(column.array)
+    if not pd.api.types.is_object_dtype(column.dtype):
+        return None
+    try:
+        return pa.array(column.to_numpy(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
@@ -150,6 +170,19 @@ def write_csv(frame: pd.DataFrame, path) -> None:
             if out[col].dtype == bool:
                 out[col] = out[col].map({True: "true", False: "false"})
         out.to_csv(path, index=False, lineterminator="\n")
+
+
+def map_distinct(keys: pd.Series, mapping) -> pd.Series:
+    """``keys.map(mapping)``, the mapping looked up once per distinct key.
+
+    A column of names (muscles, nerves, sites) repeats a few dozen texts over many rows: each
+    distinct text is looked up, and the results are broadcast to the rows by position.
+    """
+    if not len(keys):
+        return keys.map(mapping)
+    codes, distinct = pd.factorize(keys, use_na_sentinel=False)
+    mapped = pd.Series(distinct, dtype=keys.dtype).map(mapping)
+    return mapped.take(codes).set_axis(keys.index).rename(keys.name)
 
 
 def map_text(keys: pd.Series, mapping: pd.Series) -> pd.Series:

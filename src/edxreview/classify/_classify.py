@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import group_join, join_nonempty, map_text
+from .._tables import group_join, join_nonempty, map_distinct, map_text
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
@@ -121,7 +121,7 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
     pn_rules = rules["polyneuropathy"]
     ll_sens = counts["study"].eq("sensory") & counts["nerve"].isin(pn_rules["lower_limb_sensory_nerves"])
     # a sensory branch and its parent are one nerve axis (sensory_nerves.csv)
-    axis = n["nerve"].map(anatomy.sensory["parent_nerve"]).fillna(n["nerve"])
+    axis = map_distinct(n["nerve"], anatomy.sensory["parent_nerve"]).fillna(n["nerve"])
     n = n.assign(axis=axis)
     abnormal_limb = n[n["abnormal"] & n["limb"].isin(["upper", "lower"]) & ~n["age_caveat"]]
     ll = counts[ll_sens]

@@ -44,7 +44,8 @@ def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
                 return float(min(ps)), float(max(ps))
         return np.nan, np.nan
 
-    levels = pd.unique(pd.concat([lesions["level_from"], lesions["level_to"]]))
+    # the span of every level a lesion names and of every vertebra, each computed once
+    levels = [*pd.unique(pd.concat([lesions["level_from"], lesions["level_to"]])), *vertebrae]
     spans = {lv: span(lv) for lv in levels}
     # every vertebra between from and to contributes (a long lesion spans all of them)
     def full_span(a: str, b: str) -> tuple[float, float]:
@@ -53,7 +54,7 @@ def lesion_segments(mri: pd.DataFrame) -> pd.DataFrame:
             verts = vertebrae[lo:hi + 1]
         else:
             verts = [a, b]
-        ps = [p for v in verts for p in spans.get(v, span(v)) if not np.isnan(p)]
+        ps = [p for v in verts for p in spans[v] if not np.isnan(p)]
         return (min(ps), max(ps)) if ps else (np.nan, np.nan)
 
     pairs = lesions[["level_from", "level_to"]].drop_duplicates()

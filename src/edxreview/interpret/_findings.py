@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
+from .._tables import map_distinct
 
 FINDING_COLUMNS = [
     "patient_id", "side", "study", "nerve", "muscle", "site", "kind", "parameter", "value",
@@ -76,7 +77,7 @@ def _nerve_findings(nerves: pd.DataFrame, rules: dict) -> pd.DataFrame:
          "block_ratio", cb["max_proximal_distal_ratio"], "proximal_distal_amplitude_ratio", "ratio")
     def by_nerve(section: str) -> pd.Series:
         table = {e["nerve"]: e.get("source", "") for e in rules.get(section, [])}
-        return nerves["nerve"].map(table).astype(object)
+        return map_distinct(nerves["nerve"], table).astype(object)
 
     part(nerves["focal_slowing"] & nerves["segment_velocity_m_s"].notna(), "focal_slowing",
          "entrapment", by_nerve("entrapment"), "segment_velocity_m_s", np.nan, "velocity_m_s", "m/s")

@@ -23,7 +23,7 @@ def encode_patient_ids(study: Study) -> tuple[Study, np.ndarray]:
     for name, table in study.tables.items():
         t = table.copy(deep=False)  # copy-on-write: only patient_id is replaced
         if "patient_id" in t and len(t):
-            t["patient_id"] = index.get_indexer(t["patient_id"].astype(object).to_numpy())
+            t["patient_id"] = index.get_indexer(t["patient_id"])
         elif "patient_id" in t:
             t["patient_id"] = t["patient_id"].astype(np.int64)
         tables[name] = t
@@ -36,5 +36,6 @@ def decode_patient_ids(frame: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
         return frame
     out = frame.copy()
     codes = out["patient_id"].to_numpy(dtype=np.int64)
-    out["patient_id"] = ids[codes]
+    # the ids typed once (text), then taken by position: no Python string per row
+    out["patient_id"] = pd.Series(ids).take(codes).array
     return out

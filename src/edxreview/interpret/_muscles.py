@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import join_nonempty
+from .._tables import join_nonempty, map_distinct
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_muap_reference
@@ -40,11 +40,16 @@ def _muap_limits(emg: pd.DataFrame, ages: pd.Series) -> pd.DataFrame:
             ref[col] = pd.to_numeric(ref[col], errors="coerce")
         else:
             ref[col] = np.nan
-    rows = emg[["muscle"]].assign(age=ages.to_numpy(), _i=np.arange(len(emg)))
-    j = rows.merge(ref, on="muscle", how="inner")
+    # joined on integer muscle codes: the names repeat over every row
+    codes, muscles = pd.factorize(emg["muscle"])
+    ref = ref.assign(_m=pd.Index(muscles).get_indexer(ref["muscle"]))
+    rows = pd.DataFrame({"_m": codes, "age": ages.to_numpy(), "_i": np.arange(len(emg))})
+    bands = ref.loc[ref["_m"] >= 0, ["_m", "age_min_years", "age_max_years", "duration_upper_ms",
+                                      "amplitude_upper_uv", "duration_lower_ms"]]
+    j = rows.merge(bands, on="_m", how="inner")
     # ages outside the tabulated bands are read against the nearest band
-    lo = j.groupby("muscle")["age_min_years"].transform("min")
-    hi = j.groupby("muscle")["age_max_years"].transform("max")
+    lo = j.groupby("_m")["age_min_years"].transform("min")
+    hi = j.groupby("_m")["age_max_years"].transform("max")
     j["age"] = np.minimum(np.maximum(j["age"], lo), hi - 1e-6)
     in_band = (j["age_min_years"].isna() | (j["age"] >= j["age_min_years"])) & \
               (j["age_max_years"].isna() | (j["age"] < j["age_max_years"]))
@@ -103,13 +108,13 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=MUSCLE_COLUMNS)
     rule = rules["emg"]
     m = anatomy.muscles
-    emg["nerve"] = emg["muscle"].map(m["nerve"])
-    emg["region"] = emg["muscle"].map(m["region"])
-    emg["distality"] = emg["muscle"].map(m["distality"])
-    emg["branch_rank"] = emg["muscle"].map(m["branch_rank"])
-    emg["nucleus"] = emg["muscle"].map(m["nucleus"]).replace("", None)
-    emg["brainstem_level"] = emg["muscle"].map(m["brainstem_level"]).replace("", None)
-    emg["roots"] = emg["muscle"].map(m["roots_main"]).fillna("")
+    emg["nerve"] = map_distinct(emg["muscle"], m["nerve"])
+    emg["region"] = map_distinct(emg["muscle"], m["region"])
+    emg["distality"] = map_distinct(emg["muscle"], m["distality"])
+    emg["branch_rank"] = map_distinct(emg["muscle"], m["branch_rank"])
+    emg["nucleus"] = map_distinct(emg["muscle"], m["nucleus"]).replace("", None)
+    emg["brainstem_level"] = map_distinct(emg["muscle"], m["brainstem_level"]).replace("", None)
+    emg["roots"] = map_distinct(emg["muscle"], m["roots_main"]).fillna("")
     level = emg["paraspinal_level"] if "paraspinal_level" in emg else pd.Series(None, index=emg.index)
     emg["segments"] = np.where(level.notna() & level.astype(object).ne(""), level.astype(object),
                                emg["roots"].to_numpy(dtype=object))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
+from .._tables import map_distinct
 from ..io import Study
 from ..knowledge import Anatomy, ReferenceSet
 
@@ -26,11 +27,21 @@ VALUE_COLUMNS = [
 ]
 
 
+#: marks a motor table already put in conduction order by :func:`_motor_sequence`
+_SEQUENCED = "edxreview_motor_sequence"
+
+
 def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
-    """Order motor rows distal → proximal within each nerve study and add segment columns."""
+    """Order motor rows distal → proximal within each nerve study and add segment columns.
+
+    A table this function returned is returned as it is (the values and the nerve readings of
+    one study share it; see :func:`edxreview._pipeline.classify_study`).
+    """
+    if motor.attrs.get(_SEQUENCED):
+        return motor
     m = motor.copy()
     default_rec = anatomy.nerves["default_recording_site"].replace("", np.nan)
-    m["recording_site"] = m["recording_site"].fillna(m["nerve"].map(default_rec))
+    m["recording_site"] = m["recording_site"].fillna(map_distinct(m["nerve"], default_rec))
     ranks = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
     idx = pd.MultiIndex.from_arrays([m["nerve"], m["stim_site"]])
     m["site_rank"] = ranks.reindex(idx).to_numpy()
@@ -62,7 +73,9 @@ def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
         shifted[has_prev] = arr[prev[has_prev]]
         m[name] = shifted
     m["amplitude_ratio"] = m["amplitude_mv"] / m["distal_amplitude_mv"]
-    return m.drop(columns=["_order"])
+    m = m.drop(columns=["_order"])
+    m.attrs[_SEQUENCED] = True
+    return m
 
 
 def _demographics(study: Study) -> pd.DataFrame:
@@ -94,12 +107,15 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
         key = key * (int(c.max(initial=0)) + 1) + c
     combo, _ = pd.factorize(key)
     first = pd.Series(np.arange(len(combo))).groupby(combo).first().to_numpy()
+
+    def at_first(col: str) -> np.ndarray:  # the key's texts, from its first value's row
+        return values[col].take(first).astype(object).to_numpy()
+
     uniq = pd.DataFrame({
-        "study": values["study"].astype(object).to_numpy()[first],
-        "_nerve": np.where(is_blink[first], "facial", values["nerve"].astype(object).to_numpy()[first]),
-        "_rec": np.where(is_motor[first],
-                         values["recording_site"].astype(object).to_numpy()[first], ""),
-        "parameter": values["parameter"].astype(object).to_numpy()[first],
+        "study": at_first("study"),
+        "_nerve": np.where(is_blink[first], "facial", at_first("nerve")),
+        "_rec": np.where(is_motor[first], at_first("recording_site"), ""),
+        "parameter": at_first("parameter"),
         "_combo": np.arange(len(first))})
     uniq["_rec"] = uniq["_rec"].where(uniq["_rec"].notna(), "")
     limk = lim.rename(columns={"nerve": "_nerve"})
@@ -123,7 +139,8 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     ok |= np.isnan(age) & np.isnan(amin) & np.isnan(amax)
     vid, lid = vid[ok], lid[ok]
     # one limit per value: lower bounds sort before upper
-    order = np.lexsort((lim["bound"].to_numpy()[lid], vid))
+    bound_rank, _ = pd.factorize(lim["bound"], sort=True)  # integers in the texts' order
+    order = np.lexsort((bound_rank[lid], vid))
     vid, lid = vid[order], lid[order]
     first = np.ones(len(vid), dtype=bool)
     first[1:] = vid[1:] != vid[:-1]
@@ -339,4 +356,17 @@ def _side_ratios(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
             "reference_status": ratio_lim["status"].reindex(nerve).to_numpy(),
             "reference_row": ratio_lim["reference_row"].reindex(nerve).to_numpy(),
             "sheet": "ncs_motor", "row": np.nan}))
-    return pd.concat([values, *rows], ignore_index=True)
+    return _append(values, pd.concat(rows, ignore_index=True))
+
+
+def _append(values: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with ``rows`` below, its categorical columns kept categorical (a concat of a
+    category column with text would turn every one of its cells into a string)."""
+    rows = rows.copy()
+    for col in values.columns:
+        if isinstance(values[col].dtype, pd.CategoricalDtype) and col in rows:
+            new = pd.Index(rows[col].dropna().unique()).difference(values[col].cat.categories)
+            if len(new):
+                values[col] = values[col].cat.add_categories(new)
+            rows[col] = pd.Categorical(rows[col], categories=values[col].cat.categories)
+    return pd.concat([values, rows], ignore_index=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import group_join, join_nonempty
+from .._tables import group_join, join_nonempty, map_distinct
 from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
@@ -103,7 +103,7 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         return pd.DataFrame(columns=NERVE_COLUMNS)
     nerves = pd.concat(parts, ignore_index=True)
     limb = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=str)
-    nerves["limb"] = nerves["nerve"].map(limb).fillna("cranial")
+    nerves["limb"] = map_distinct(nerves["nerve"], limb).fillna("cranial")
     flagged = values[values["abnormal"]].copy()
     flagged["text"] = describe_values(flagged)
     flagged["_study"] = flagged["study"].replace({"f_wave": "motor"})
@@ -221,6 +221,10 @@ def _first_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """The most distal block or focal slowing of each recording, with its text (the CMAP
     amplitudes and their ratio) and the values behind it."""
     first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
+    # where it lies: the entrapment site it crosses, else the segment between two sites
+    first_event = first_event.assign(seg_site=np.where(
+        first_event["across"], first_event["ent_site"],
+        first_event["prev_site"].astype(str) + "–" + first_event["stim_site"].astype(str)))
     if len(first_event):
         first_event = first_event.assign(cb_text=np.where(
             first_event["cb"],
@@ -283,8 +287,6 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
                      & (seg["distal_amplitude_mv"] >= cb_rules["min_distal_fraction_of_lln"] * seg["amp_lln"])
                      & ~seg["nerve"].isin(cb_rules["excluded_nerves"])
                      & ~seg["amplitude_mv_nr"].fillna(False)).fillna(False)
-        seg["seg_site"] = np.where(seg["across"], seg["ent_site"],
-                                   seg["prev_site"].astype(str) + "–" + seg["stim_site"].astype(str))
         # a block can lie anywhere in its segment: it explains muscles supplied distal to the
         # segment's proximal end; slowing across an entrapment site is placed at the site
         seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])
@@ -341,7 +343,7 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     facial_abn = _facial_abnormal(values)
     g = g.merge(facial_abn, on=nkeys, how="left")
     g["facial_abnormal"] = g["facial_abnormal"].fillna(False).astype(bool) & cranial
-    if "facial" in set(g["nerve"]):
+    if g["nerve"].eq("facial").any():
         g.loc[g["facial_abnormal"] & g["lesion_site"].isna(), "lesion_site"] = "stylomastoid"
         g.loc[g["facial_abnormal"], "lesion_rank"] = dist_rank.get(("facial", "stylomastoid"), 0.0)
     g["qualifies"] = (g["demyelinating"] | g["conduction_block"] | g["focal_site"].notna()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidWorkbookError, Problem
+from .._tables import map_distinct
 from ..knowledge import load_anatomy
 from ..knowledge._tables import normalize_key, read_table, vertebral_levels
 from ._limits import MAX_SUGGESTIONS
@@ -91,6 +92,20 @@ def _unique_map(series: pd.Series, func: Callable[[str], Any]) -> pd.Series:
     return pd.Series(mapped[codes] if len(codes) else [], index=series.index, dtype=object)
 
 
+def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The distinct texts of a column (a Series of the column's type) and each row's position
+    among them: a conversion done on the distinct texts is broadcast by these codes."""
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    return codes, pd.Series(distinct, dtype=text.dtype)
+
+
+def _per_distinct(mask: pd.Series, codes: np.ndarray, n: int) -> np.ndarray:
+    """A row mask that depends on the text alone, as one value per distinct text."""
+    out = np.zeros(n, dtype=bool)
+    out[codes] = mask.to_numpy(dtype=bool)
+    return out
+
+
 class _Collector:
     def __init__(self, raw: RawWorkbook):
         self.raw = raw
@@ -130,13 +145,17 @@ def _load_plausibility() -> pd.DataFrame:
     return table
 
 
-def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFrame,
-                    coll: _Collector, anatomy) -> None:
-    """Convert one column of text cells to its type into ``out``; every bad cell becomes a
-    located problem. The required check is shared; the conversion is the kind's own."""
-    raw = frame[col.name].astype(str).str.strip()
-    blank = raw.eq("") | raw.str.lower().isin(["nan", "none", "na", "n/a", "-", "—"]) \
-        if col.kind in ("number", "number_nr") else raw.eq("")
+def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
+                    out: pd.DataFrame, coll: _Collector, anatomy) -> None:
+    """Convert one column of text cells (``raw``: the column's text, stripped) to its type into
+    ``out``; every bad cell becomes a located problem. The required check is shared; the
+    conversion is the kind's own."""
+    if col.kind in ("number", "number_nr"):  # judged once per distinct text
+        codes, text = _distinct(raw)
+        blank = text.eq("") | text.str.lower().isin(["nan", "none", "na", "n/a", "-", "—"])
+        blank = pd.Series(blank.to_numpy(dtype=bool)[codes], index=raw.index)
+    else:
+        blank = raw.eq("")
     if col.required:
         coll.add(sheet, frame, blank, col.name,
                  f"{col.name} is required; fill it in"
@@ -147,20 +166,27 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, out: pd.DataFr
 
 def _convert_number(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
                     blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
-    """Numbers (decimal comma read, ambiguous thousands refused); ``NR`` where allowed."""
-    lower = raw.str.lower()
-    nr = lower.eq("nr") | lower.eq("no response") | lower.eq("absent")
+    """Numbers (decimal comma read, ambiguous thousands refused); ``NR`` where allowed.
+
+    Each distinct text is read once (a column repeats its values), then broadcast to the rows.
+    """
+    codes, text = _distinct(raw)
+    lower = text.str.lower()
+    nr = (lower.eq("nr") | lower.eq("no response") | lower.eq("absent")).to_numpy()
     # a decimal comma is read as a decimal point (4,5 → 4.5); a comma followed by exactly
     # three digits after one to three others could be either that or a thousands
     # separator (1,070 → 1070 or 1.07), so it is refused rather than guessed
-    ambiguous = raw.str.fullmatch(_AMBIGUOUS_COMMA)
+    ambiguous = text.str.fullmatch(_AMBIGUOUS_COMMA).to_numpy(dtype=bool)
+    cleaned = text.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
+    num = pd.to_numeric(cleaned.where(~_per_distinct(blank, codes, len(text)), None),
+                        errors="coerce").astype(float).to_numpy()
+    nr, ambiguous = (pd.Series(a[codes], index=raw.index) for a in (nr, ambiguous))
+    num = pd.Series(num[codes], index=raw.index)
     coll.add(sheet, frame, ambiguous, col.name,
              lambda v: f"ambiguous number: the comma may separate thousands "
              f"({_without_comma(v)}) or decimals ({_decimal_point(v)}); edxreview reads a "
              f"comma as a decimal comma but never guesses here. Write {_without_comma(v)} "
              f"or {_decimal_point(v)} (no thousands separators)")
-    cleaned = raw.where(~nr & ~ambiguous, "").str.replace(",", ".", regex=False)
-    num = pd.to_numeric(cleaned.where(~blank, None), errors="coerce")
     blank = blank | ambiguous  # reported above: not "not a number" again
     bad = num.isna() & ~blank & ~nr
     if col.kind == "number":
@@ -174,7 +200,7 @@ def _convert_number(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series
         coll.add(sheet, frame, bad, col.name,
                  "not a number and not NR; write a number (no units) or NR for no response")
         out[f"{col.name}_nr"] = nr.to_numpy()
-    out[col.name] = num.astype(float).to_numpy()
+    out[col.name] = num.to_numpy()
 
 
 def _convert_id(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
@@ -183,7 +209,9 @@ def _convert_id(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     # one id however its accents were encoded: 'José' typed on one system and pasted from
     # another (precomposed é or e + combining accent) is one patient; characters that
     # print as nothing (zero-width spaces, a stray byte-order mark) are not part of an id
-    ids = raw.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+    codes, text = _distinct(raw)
+    ids = text.str.normalize("NFC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+    ids = ids.take(codes).set_axis(raw.index)
     coll.add(sheet, frame, ids.eq("") & ~blank, col.name,
              f"{col.name} holds only invisible characters; write the id")
     out[col.name] = ids.to_numpy()
@@ -270,9 +298,14 @@ def _convert_site(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     """Stimulation sites through the anatomy's aliases (per nerve first)."""
     keys = _unique_map(raw, normalize_key)
     nerve = out["nerve"] if "nerve" in out else pd.Series(None, index=raw.index)
-    pairs = pd.Series(list(zip(nerve.to_numpy(), keys.to_numpy())), index=raw.index)
+    # looked up once per distinct (nerve, site) pair, then broadcast to the rows
+    both = pd.DataFrame({"nerve": nerve.to_numpy(), "key": keys.to_numpy()})
+    codes = both.groupby(["nerve", "key"], dropna=False, sort=False).ngroup().to_numpy()
+    distinct = both.drop_duplicates()
+    pairs = pd.Series(list(zip(distinct["nerve"], distinct["key"])), dtype=object)
     mapped = pairs.map(anatomy.site_aliases_by_nerve)
-    mapped = mapped.fillna(keys.map(anatomy.site_aliases))
+    mapped = mapped.fillna(distinct["key"].reset_index(drop=True).map(anatomy.site_aliases))
+    mapped = pd.Series(mapped.to_numpy()[codes], index=raw.index)
     bad = mapped.isna() & ~blank
     coll.add(sheet, frame, bad, col.name,
              lambda v: "unknown stimulation site; segments will follow row order"
@@ -383,7 +416,7 @@ def _check_temperatures(tables: dict[str, pd.DataFrame], coll: _Collector, anato
         table = tables.get(sheet)
         if table is None or not len(table) or "temperature_c" not in table:
             continue
-        limb = table["nerve"].map(limb_of)
+        limb = map_distinct(table["nerve"], limb_of)
         for name, minimum in limits.items():
             cold = (limb.eq(name) & (table["temperature_c"] < minimum)).fillna(False)
             coll.add(sheet, table, cold, "temperature_c",
@@ -477,8 +510,9 @@ def _validate_sheet(name: str, spec, frame: pd.DataFrame, raw: RawWorkbook, coll
     """One sheet typed: empty rows counted out, columns checked and converted, ranges checked."""
     frame = frame.copy()
     data_cols = [c for c in frame.columns if c != "_row"]
-    empty_row = (frame[data_cols].astype(str).apply(lambda s: s.str.strip()).eq("").all(axis=1)
-                 if data_cols else pd.Series(True, index=frame.index))
+    text = {c: frame[c].astype(str).str.strip() for c in data_cols}
+    empty_row = (pd.DataFrame(text).eq("").all(axis=1) if data_cols
+                 else pd.Series(True, index=frame.index))
     n_read = int(len(frame))
     rejected = int(empty_row.sum())
     frame = frame.loc[~empty_row]
@@ -505,7 +539,7 @@ def _validate_sheet(name: str, spec, frame: pd.DataFrame, raw: RawWorkbook, coll
             if col.kind == "number_nr":
                 out[f"{col.name}_nr"] = False
             continue
-        _convert_column(name, frame, col, out, coll, anatomy)
+        _convert_column(name, frame, col, text[col.name][~empty_row], out, coll, anatomy)
     if "_recording_from_nerve" in out:
         if "recording_site" in out:
             missing = out["recording_site"].isna()
@@ -546,8 +580,8 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
             table = tables[name]
             if not len(table) or "patient_id" not in table:
                 continue
-            pid = table["patient_id"].astype(object).to_numpy()
-            unknown = pd.Series(known.get_indexer(pid) < 0, index=table.index) & table["patient_id"].ne("")
+            unknown = (pd.Series(known.get_indexer(table["patient_id"]) < 0, index=table.index)
+                       & table["patient_id"].ne(""))
             coll.add(name, table, unknown, "patient_id",
                      "this patient_id is not in the 'patients' sheet; add the patient or fix the id")
     # the same study entered twice (often a left/right mix-up: the second row was meant for the
@@ -569,7 +603,7 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
                  severity="warning")
     emg = tables["emg"]
     if len(emg) and "side" in emg and "muscle" in emg:
-        midline = emg["muscle"].map(anatomy.muscles["region"]).isin(["cranial", "trunk", "paraspinal"])
+        midline = map_distinct(emg["muscle"], anatomy.muscles["region"]).isin(["cranial", "trunk", "paraspinal"])
         missing_side = emg["side"].isna() & emg["muscle"].notna() & ~midline
         coll.add("emg", emg, missing_side, "side",
                  "side is required for limb muscles (L or R); only midline muscles such as the "
