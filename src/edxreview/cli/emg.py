@@ -37,9 +37,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="motor-unit decomposition: peel (default) or pursuit (template pursuit "
                         "with superposition search: closer to the expert decomposition of "
                         "EMGLAB R00108, 96 %% of its discharges against 71 %%). Pursuit costs "
-                        "3.5-7.5x the CPU time of peel on real records (benchmarks/emg.py, one "
-                        "core: 28x real time on EMGLAB N2001 and 8.5x on Algiers recordings, "
-                        "slowest records 15x and 6x, against 98x and 64x with peel). Not the "
+                        "4.5-10x the CPU time of peel on real records (benchmarks/emg.py, one "
+                        "core: 27x real time on EMGLAB N2001 and 8.5x on Algiers recordings, "
+                        "slowest records 14x and 6x, against 121x and 84x with peel). Not the "
                         "default: the readings are worse with it (Algiers, leave-one-subject-out, "
                         "lab reference with centroids: 56 of 120 subjects against 72 with peel)")
     a.add_argument("--reference", default=None, metavar="FILE",
