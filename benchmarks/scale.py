@@ -1,10 +1,11 @@
-"""Registry-scale benchmark: a synthetic registry reviewed end to end (review, CSV tables,
-report), with its seconds, peak memory of the whole process tree, cores used, the ratio to a
+"""Registry-scale benchmark: a synthetic registry reviewed end to end (review, output tables
+as CSV or Parquet, report), with its seconds, peak memory of the whole process tree, cores used, the ratio to a
 bare DuckDB scan of the same input, and the agreement with the generator's truth.
 
 Usage::
 
     python benchmarks/scale.py [N ...] [--jobs J] [--input dataset|csv]
+                               [--output-format csv|parquet]
 
 (default N: 100000 1000000). Registries are generated once with ``edxreview synth`` into
 ``benchmarks/.cache/`` (ignored by git): ``--input dataset`` (default) a hive-partitioned
@@ -105,9 +106,9 @@ class TreeMemory:
         self._thread.join()
 
 
-def review(path: Path, out: Path, jobs: int | None) -> dict:
+def review(path: Path, out: Path, jobs: int | None, output_format: str = "csv") -> dict:
     cmd = [sys.executable, "-m", "edxreview", "run", str(path), "--out", str(out), "--force",
-           "-q"] + (["--jobs", str(jobs)] if jobs else [])
+           "-q", "--output-format", output_format] + (["--jobs", str(jobs)] if jobs else [])
     before = os.times()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -124,14 +125,18 @@ def review(path: Path, out: Path, jobs: int | None) -> dict:
 
 
 def agreement(out: Path, truth: Path) -> tuple[int, int]:
-    """Patients whose six classifications all equal the truth, and patients compared."""
+    """Patients whose six classifications all equal the truth, and patients compared (from
+    ``patients.csv`` or ``patients.parquet``, whichever the review wrote)."""
     same = " AND ".join(f"lower(CAST(p.{c} AS VARCHAR)) = lower(CAST(t.{c} AS VARCHAR))"
                         for c in FLAGS)
+    patients = (f"read_parquet('{out}/patients.parquet')"
+                if (out / "patients.parquet").exists()
+                else f"read_csv('{out}/patients.csv', all_varchar = true)")
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     agree, total = con.execute(
         f"SELECT count(*) FILTER (WHERE {same}), count(*) "
-        f"FROM read_csv('{out}/patients.csv', all_varchar = true) p "
+        f"FROM {patients} p "
         f"JOIN read_csv('{truth}', all_varchar = true) t USING (patient_id)").fetchone()
     con.close()
     return int(agree), int(total)
@@ -142,6 +147,8 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000])
     parser.add_argument("--jobs", type=int, default=None, help="default: all cores")
     parser.add_argument("--input", choices=["dataset", "csv"], default="dataset")
+    parser.add_argument("--output-format", choices=["csv", "parquet"], default="csv",
+                        help="the review's tables as CSV files or Parquet datasets")
     parser.add_argument("--keep", action="store_true", help="keep the output folders")
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
@@ -154,7 +161,7 @@ def main() -> None:
         scan = duckdb_scan(path, args.input)
         out = Path(tempfile.mkdtemp(prefix="edxreview-bench-")) / "review"
         try:
-            figures = review(path, out, args.jobs)
+            figures = review(path, out, args.jobs, args.output_format)
             agree, total = agreement(out, path / "truth.csv")
         finally:
             if not args.keep:
