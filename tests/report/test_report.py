@@ -443,34 +443,3 @@ def test_published_counts_only_beside_the_real_demo(tmp_path, demo_result):
     write_outputs(other, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Published study" not in page and "demonstration cohort" not in page
-
-
-def _sheet_values(path: Path) -> dict[str, list]:
-    wb = openpyxl.load_workbook(path, read_only=True)
-    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
-
-
-@pytest.mark.slow
-def test_large_workbook_written_by_a_second_process_is_the_same(demo_result, demo_out,
-                                                                tmp_path, monkeypatch):
-    """Above WORKBOOK_PROCESS_CELLS results.xlsx is written by a second process while the
-    page is drawn: the same cells, and the report beside it as before."""
-    from edxreview.report import _render
-
-    monkeypatch.setattr(_render, "WORKBOOK_PROCESS_CELLS", 0)
-    render_report(demo_result, tmp_path)
-    assert _sheet_values(tmp_path / "results.xlsx") == _sheet_values(demo_out / "results.xlsx")
-    assert (tmp_path / "report.html").read_text(encoding="utf-8") == \
-        (demo_out / "report.html").read_text(encoding="utf-8")
-
-
-def test_workbook_error_in_the_second_process_is_raised(demo_result, tmp_path, monkeypatch):
-    """A workbook that cannot be written fails the report, not silently."""
-    from edxreview.report import _render
-
-    monkeypatch.setattr(_render, "WORKBOOK_PROCESS_CELLS", 0)
-    from xlsxwriter.exceptions import FileCreateError
-
-    (tmp_path / "results.xlsx").mkdir()           # a folder where the file should go
-    with pytest.raises(FileCreateError, match="Is a directory"):
-        render_report(demo_result, tmp_path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -634,45 +633,6 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         return path
     objects = study_figures(result)
     figures, _ = make_figures(result, objects)
-    context = build_context(result, figures, lang)
-    context["export_notes"] = {}
-    workbook = None
-    if xlsx:
-        sheets = export_tables(result, context)
-        workbook = _start_workbook(sheets, out / "results.xlsx", context["export_notes"])
-    try:
-        _write_rest(result, out, objects, figures, context, html, docx, pdf, path)
-    finally:
-        if workbook is not None:
-            workbook.result()   # the workbook's own error, if any, is raised here
-    return path
-
-
-#: cells of ``results.xlsx`` above which it is written by a second process while this one
-#: draws the figures and the page (XlsxWriter writes one cell at a time, in Python)
-WORKBOOK_PROCESS_CELLS = 200_000
-
-
-def _start_workbook(sheets: dict[str, pd.DataFrame], path: Path, notes: dict[str, str]):
-    """Write ``results.xlsx``: here when it is small, otherwise in a second process (a future
-    whose ``result()`` waits for it and raises its error)."""
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    cells = sum(frame.size for frame in sheets.values())
-    if cells <= WORKBOOK_PROCESS_CELLS or (os.cpu_count() or 1) < 2:
-        done: Future = Future()
-        done.set_result(write_workbook(sheets, path, notes))
-        return done
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
-    future = pool.submit(write_workbook, sheets, path, dict(notes))
-    pool.shutdown(wait=False)
-    return future
-
-
-def _write_rest(result, out: Path, objects, figures, context, html: bool, docx: bool,
-                pdf: bool, path: Path) -> None:
-    """Everything :func:`render_cohort_report` writes but ``results.xlsx``."""
     if html:
         (out / "figures").mkdir(parents=True, exist_ok=True)
         for key in figures.keys() - objects.keys():          # drawn as SVG text (flow, centres)
@@ -680,24 +640,30 @@ def _write_rest(result, out: Path, objects, figures, context, html: bool, docx: 
         for key, fig in objects.items():
             _figures.save_figure(fig, out / "figures" / key, key, figures[key]["svg"],
                                  formats=FIGURE_FORMATS)
+    context = build_context(result, figures, lang)
+    context["export_notes"] = {}
+    if xlsx:
+        sheets = export_tables(result, context)
+        write_workbook(sheets, out / "results.xlsx", context["export_notes"])
     if docx:
         from ._docx import write_docx
 
         write_docx(out / "report.docx", context, results_table(result), objects,
                    figure_captions(result))
     if not (html or pdf):
-        return
+        return path
     page = _env().get_template("report.html.j2").render(**context)
     if html:
         path.write_text(page, encoding="utf-8")
         log.info("report written: %d patient pages", len(context["pages"]))
     if not pdf:
-        return
+        return path
     if len(result.patients) > PDF_MAX_PATIENTS:
         # laying out hundreds of patient pages takes WeasyPrint minutes; the HTML prints
         log.warning("PDF not written above %d patients; print report.html from a browser",
                     PDF_MAX_PATIENTS)
-        return
+        return path
     import weasyprint  # type: ignore[import-not-found]
 
     weasyprint.HTML(string=page, base_url=str(out)).write_pdf(out / "report.pdf")
+    return path
