@@ -353,7 +353,11 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
             Patch(color=COLORS["unexplained"], label="denervated, not accounted for by NCS"),
             Patch(color=COLORS["explained"], label="denervated, accounted for by NCS"),
             Patch(color=COLORS["mri"], label="MRI lesion segment")],
-            loc="upper left", bbox_to_anchor=(0.08, 0.0), ncol=3, frameon=False, fontsize=8)
+            # on the side away from the segment labels (on top for one row per patient, below
+            # for the counts), so that the long brainstem labels never run into it
+            **({"loc": "upper left", "bbox_to_anchor": (0.08, 0.0)} if per_patient
+               else {"loc": "lower left", "bbox_to_anchor": (0.08, 0.98)}),
+            ncol=3, frameon=False, fontsize=8)
         return fig
 
 
