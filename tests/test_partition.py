@@ -374,7 +374,7 @@ def few_pages(monkeypatch):
 @pytest.mark.slow
 def test_pages_and_patients_are_those_of_the_review_in_one_piece(registry, single, tmp_path,
                                                                  few_pages):
-    from edxreview.report._frames import isin
+    from edxreview._tables import isin
     from edxreview.report._render import paged_patient_ids
 
     whole = review_study(registry / "csv")

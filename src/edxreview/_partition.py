@@ -39,7 +39,7 @@ import pandas as pd
 from ._check import check_option
 from ._errors import InvalidParameterError, InvalidWorkbookError, Problem
 from ._privacy import deidentify_problems, deidentify_study
-from ._tables import write_csv
+from ._tables import isin, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +104,6 @@ class PartitionResult:
     overview: dict[str, Any] = field(default_factory=dict)
     value_status: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
-
-
-def _isin(values: pd.Series, keys: pd.Index) -> np.ndarray:
-    """``values.isin(keys)`` hashed in Arrow (pandas converts Arrow text one key at a time)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    left = pa.array(values.astype(object), type=pa.string(), from_pandas=True)
-    right = pa.array(keys.astype(object), type=pa.string(), from_pandas=True)
-    return np.asarray(pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _is_sheet_problem(p: Problem) -> bool:
@@ -197,9 +187,9 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     ids = patients["patient_id"]
     candidates = pd.Index(pd.concat([ids.head(_DETAIL_PATIENTS),
                                      ids[flagged].head(_DETAIL_PATIENTS)]).unique())
-    detail = {name: t[_isin(t["patient_id"], candidates)].reset_index(drop=True)
+    detail = {name: t[isin(t["patient_id"], candidates)].reset_index(drop=True)
               for name, t in tables.items() if "patient_id" in t}
-    detail.update({name: t[_isin(t["patient_id"], candidates)].reset_index(drop=True)
+    detail.update({name: t[isin(t["patient_id"], candidates)].reset_index(drop=True)
                    for name, t in (("patients", patients), ("typed", typed), ("mri", mri),
                                    ("mri_lesions", result.mri_lesions))
                    if "patient_id" in t})
@@ -293,9 +283,9 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
     nuclei = sorted(set(muscles.loc[den_rows, "nucleus"].dropna().astype(str)))
     inc = patients[patients["included"].astype(bool)]
     ids = inc.loc[inc["emg_denervation"].astype(bool), "patient_id"]
-    den = muscles.loc[den_rows & _isin(muscles["patient_id"], pd.Index(ids)),
+    den = muscles.loc[den_rows & isin(muscles["patient_id"], pd.Index(ids)),
                       ["patient_id", "segments", "nucleus", "explained_by_ncs", "denervation"]]
-    drawn = lesions[_isin(lesions["patient_id"], pd.Index(ids))] if len(lesions) else lesions
+    drawn = lesions[isin(lesions["patient_id"], pd.Index(ids))] if len(lesions) else lesions
     # every possible column (every nucleus), so that a bucket counts the columns the
     # registry's map has whichever nuclei the other buckets saw
     from .knowledge._tables import load_brainstem_nuclei
@@ -712,7 +702,7 @@ def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, re
 
     patients, which, order = _ordered_patients(parts)
     ids = paged_patient_ids(patients)
-    detail = _read_detail(parts, pd.Index(ids), which[_isin(patients["patient_id"],
+    detail = _read_detail(parts, pd.Index(ids), which[isin(patients["patient_id"],
                                                             pd.Index(ids))])
     shown = detail.pop("patients")
     # the pages' patients in the order the report pages them (the sheet's)
@@ -771,7 +761,7 @@ def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray) -> dict[str, p
             detail = pickle.load(fh)
         for name, table in detail.items():
             frames.setdefault(name, []).append(
-                table[_isin(table["patient_id"], ids)].reset_index(drop=True))
+                table[isin(table["patient_id"], ids)].reset_index(drop=True))
     if not frames:  # nothing to show: the tables' columns, from any partition
         with open(next(p.files["detail"] for p in parts if "detail" in p.files), "rb") as fh:
             frames = {name: [t.iloc[:0]] for name, t in pickle.load(fh).items()}

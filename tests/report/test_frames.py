@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edxreview.report._frames import count_rows, isin, split_records
+from edxreview._tables import isin
+from edxreview.report._frames import count_rows, split_records
 
 
 @pytest.mark.parametrize("values, keys", [

@@ -21,7 +21,8 @@ import pandas as pd
 from .._errors import InvalidParameterError
 from ..knowledge import load_anatomy
 from ..knowledge._tables import read_table
-from ._frames import isin, split_records
+from .._tables import isin
+from ._frames import split_records
 
 
 @lru_cache(maxsize=None)

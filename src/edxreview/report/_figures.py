@@ -25,7 +25,8 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from ..knowledge import load_anatomy  # noqa: E402
 from ..knowledge._tables import load_brainstem_nuclei, load_segments
-from ._frames import count_rows, isin  # noqa: E402
+from .._tables import isin  # noqa: E402
+from ._frames import count_rows  # noqa: E402
 
 #: most patients drawn one row each on the segmental map
 SEGMENT_MAP_MAX_ROWS = 80

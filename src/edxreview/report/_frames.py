@@ -6,33 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
-
-def isin(values: pd.Series | pd.Index, keys: Any) -> np.ndarray:
-    """``values.isin(keys)`` as a bool array, in milliseconds for any number of keys.
-
-    pandas' ``isin`` on Arrow-backed text turns every key into an Arrow scalar one at a time
-    (about 0.5 s for 100,000 patient ids); here both sides are hashed as Arrow arrays. Values
-    of another kind (numbers against text, objects) fall back to pandas.
-    """
-    try:
-        left = pa.array(values, from_pandas=True)
-        right = pa.array(keys, from_pandas=True)
-        if left.type != right.type:
-            if not (_is_text(left.type) and _is_text(right.type)
-                    or pa.types.is_null(right.type)):
-                raise TypeError("keys of another kind")
-            right = right.cast(left.type)
-        hit = pc.is_in(left, value_set=right)
-    except (pa.ArrowException, TypeError, ValueError):
-        return np.asarray(pd.Series(values).isin(pd.Series(keys)), dtype=bool)
-    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
 
 def split_records(frame: pd.DataFrame, columns: list[str],

@@ -22,7 +22,8 @@ from ._edx import edx_pages, format_number, load_layout, temperatures
 from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._centres import centre_figures, centre_sheets
 from ._excel import write_workbook
-from ._frames import isin, split_records
+from .._tables import isin
+from ._frames import split_records
 from ._methods import describe_classifications, describe_reference, describe_rules, status_text
 
 log = logging.getLogger(__name__)

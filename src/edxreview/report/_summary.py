@@ -20,7 +20,8 @@ import pandas as pd
 from .._check import check_option
 from ..knowledge import load_anatomy
 from ._edx import display_names, format_number, load_layout, site_names
-from ._frames import isin, split_records
+from .._tables import isin
+from ._frames import split_records
 
 #: report languages with a label file (``report/data/labels_<lang>.toml``)
 LANGUAGES = ("en", "zh")
