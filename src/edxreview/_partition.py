@@ -102,7 +102,6 @@ class PartitionResult:
     centres: pd.DataFrame | None = None
     #: the counts the figures and the methods draw (see :func:`_overview`)
     overview: dict[str, Any] = field(default_factory=dict)
-    value_status: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
 
@@ -208,7 +207,6 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     if "centre" in typed and typed["centre"].notna().any():
         centres = typed[["patient_id", "centre"]].reset_index(drop=True)
     characteristics = build_characteristics(typed, result.mri_lesions, mri)
-    status = {str(k): int(v) for k, v in values["reference_status"].value_counts().items() if v}
     return PartitionResult(
         task.bucket,
         warnings=[p for p in study.warnings if _is_sheet_problem(p)]
@@ -217,7 +215,7 @@ def review_partition(task: PartitionTask) -> PartitionResult:
         patients=_compact(patients), patient_rows=patient_rows, patient_lines=lines,
         characteristics=characteristics, centres=centres,
         overview=_overview(patients, muscles, result.nerves, values, result.mri_lesions),
-        value_status=status, files=files)
+        files=files)
 
 
 #: the per-patient columns that are text or lists: in patients.csv and on the patient pages,
@@ -720,14 +718,13 @@ def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, re
     options["partitions"] = n_buckets
     summary["rows"] = rows
     summary["warnings"] = n_warnings
-    status: dict[str, int] = {}
-    for p in parts:
-        for k, v in p.value_status.items():
-            status[k] = status.get(k, 0) + v
+    overview = _merge_overview(parts, patients)
+    counted = overview["values"]
+    status = ({str(k): int(v) for k, v in counted.groupby(
+        "reference_status", observed=True)["n"].sum().items() if v} if len(counted) else {})
     summary["provenance"] = provenance(
         study, ref, options, dict(sorted(status.items(), key=lambda kv: (-kv[1], kv[0]))),
         deidentify)
-    overview = _merge_overview(parts, patients)
     overview["shown_patients"] = shown
     mri_lesions = detail.pop("mri_lesions")
     merge = _Merge([p.files for p in parts], which, order,
