@@ -694,9 +694,8 @@ def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, re
     sheet_level = _merge_problems([_unknown_sheets(path)] + [
         [p for p in part.warnings if _is_sheet_problem(p)] for part in parts])
     row_warnings = [p for part in parts for p in part.warnings if not _is_sheet_problem(p)]
-    first = min((FIRST_WARNINGS, len(row_warnings)))
     n_warnings = len(sheet_level) + sum(p.n_row_warnings for p in parts) + len(ref.warnings)
-    warnings = sheet_level + row_warnings[:first] + list(ref.warnings)
+    warnings = sheet_level + row_warnings[:FIRST_WARNINGS] + list(ref.warnings)
 
     patients, which, order = _ordered_patients(parts)
     ids = paged_patient_ids(patients)
