@@ -368,7 +368,8 @@ def test_a_partition_worker_imports_only_what_a_partition_runs(registry, tmp_pat
     import subprocess
     import sys
 
-    heavy = ["scipy", "statsmodels", "matplotlib", "jinja2", "xlsxwriter", "openpyxl", "docx"]
+    heavy = ["scipy", "statsmodels", "matplotlib", "jinja2", "xlsxwriter", "openpyxl", "docx",
+             "duckdb"]
     code = (
         "import sys\n"
         "from edxreview._partition import PartitionTask, review_partition\n"
