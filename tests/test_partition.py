@@ -361,6 +361,27 @@ def test_partitions_return_counts_and_patients_not_rows(registry, tmp_path):
         assert len(pickle.dumps(part)) < on_disk / 4
 
 
+def test_a_partition_worker_imports_only_what_a_partition_runs(registry, tmp_path):
+    """A worker process (spawned, or a Dask worker) reviews partitions without the report's
+    drawing and templating libraries or the cohort's statistics, which only the command
+    that merges the partitions runs: each would cost every worker its import time."""
+    import subprocess
+    import sys
+
+    heavy = ["scipy", "statsmodels", "matplotlib", "jinja2", "xlsxwriter", "openpyxl", "docx",
+             "duckdb"]
+    code = (
+        "import sys\n"
+        "from edxreview._partition import PartitionTask, review_partition\n"
+        f"part = review_partition(PartitionTask({str(registry / 'dataset')!r}, 0, "
+        f"{str(tmp_path / 'out')!r}))\n"
+        "assert part.patients is not None and len(part.patients)\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(heavy)!r}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 @pytest.fixture
 def few_pages(monkeypatch):
     """Report pages for the first 12 flagged patients above 20 patients (as 500 above 500),

@@ -7,19 +7,29 @@ The public API is :func:`review` (a study workbook in, a :class:`StudyResult` ou
 Modules whose names start with an underscore are private.
 """
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.2.0"
 
-from ._compat import private_names  # noqa: E402
+from ._compat import lazy_names  # noqa: E402
 from ._errors import (  # noqa: E402
     EdxreviewError, InvalidInputError, InvalidParameterError, InvalidWorkbookError,
     OutputExistsError, OutputPathError, Problem, SignalFileError,
 )
-from ._pipeline import StudyResult, demo_path, review  # noqa: E402
-from ._partition import review_registry  # noqa: E402
+
+if TYPE_CHECKING:
+    from ._partition import review_registry
+    from ._pipeline import StudyResult, demo_path, review
 
 __all__ = ["EdxreviewError", "InvalidInputError", "InvalidParameterError", "InvalidWorkbookError",
            "OutputExistsError", "OutputPathError", "Problem", "SignalFileError", "StudyResult",
            "__version__", "demo_path", "review", "review_registry"]
 
-# public before 0.2 (use review() and StudyResult.write()): importable with a DeprecationWarning
-__getattr__ = private_names(__name__, {"review_study": "._pipeline", "write_outputs": "._pipeline"})
+# the review's modules are imported on first use (a partition's worker process needs only
+# some of them); the names public before 0.2 (use review() and StudyResult.write()) are
+# importable with a DeprecationWarning
+__getattr__ = lazy_names(
+    __name__,
+    {"StudyResult": "._pipeline", "demo_path": "._pipeline", "review": "._pipeline",
+     "review_registry": "._partition"},
+    {"review_study": "._pipeline", "write_outputs": "._pipeline"})

@@ -274,7 +274,7 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
     ``denervated`` and ``drawn_lesions``: the rows the segmental map draws one per patient,
     when the bucket has few enough patients with denervation for such a map.
     """
-    from .report._figures import SEGMENT_MAP_MAX_ROWS, segment_cells, segment_columns
+    from .report._segments import SEGMENT_MAP_MAX_ROWS, segment_cells, segment_columns
     from .report._frames import count_rows
 
     den_rows = muscles["denervation"].astype(bool)
@@ -770,7 +770,7 @@ def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray) -> dict[str, p
 
 def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
     """The partitions' counts summed into the registry's (see :func:`_overview`)."""
-    from .report._figures import SEGMENT_MAP_MAX_ROWS, segment_columns
+    from .report._segments import SEGMENT_MAP_MAX_ROWS, segment_columns
 
     views = [p.overview for p in parts if p.overview]
     out: dict[str, Any] = {}

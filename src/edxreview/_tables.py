@@ -153,9 +153,10 @@ def write_csv(frame: pd.DataFrame, path) -> None:
     """
     import pyarrow.csv as pacsv
 
-    frame = neutralize_formulas(frame)
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = _plain_arrow_table(frame)
+        if table is None:   # a cell or a name to neutralise, or a column of other objects
+            table = pa.Table.from_pandas(neutralize_formulas(frame), preserve_index=False)
         columns = []
         for field, column in zip(table.schema, table.columns):
             if pa.types.is_dictionary(field.type):
@@ -166,11 +167,61 @@ def write_csv(frame: pd.DataFrame, path) -> None:
                         write_options=pacsv.WriteOptions(quoting_style="needed",
                                                          include_header=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        out = frame.copy()
+        out = neutralize_formulas(frame).copy()
         for col in out.columns:
             if out[col].dtype == bool:
                 out[col] = out[col].map({True: "true", False: "false"})
         out.to_csv(path, index=False, lineterminator="\n")
+
+
+def _plain_arrow_table(frame: pd.DataFrame) -> pa.Table | None:
+    """``frame`` as an Arrow table when :func:`neutralize_formulas` would leave it as it is
+    (each text column converted to Arrow once, and scanned there), else None.
+
+    A text column is scanned as :func:`_starts_formula` scans it: its Arrow text (a categorical
+    column's categories); a text column Arrow types otherwise (numbers held as Python objects)
+    is left to :func:`neutralize_formulas`.
+    """
+    if any(isinstance(c, str) and c.startswith(FORMULA_TRIGGERS) for c in frame.columns):
+        return None
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for dtype, column in zip(frame.dtypes, table.columns):
+        if not (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
+                or pd.api.types.is_string_dtype(dtype)):
+            continue
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if pa.types.is_null(kind) or pa.types.is_boolean(kind):
+            continue
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            return None
+        chunks = column.chunks
+        if pa.types.is_dictionary(column.type):
+            chunks = [chunk.dictionary for chunk in chunks]
+        if any(_any_starts_formula(chunk) for chunk in chunks):
+            return None
+    return table
+
+
+_TRIGGER_BYTES = np.frombuffer("".join(FORMULA_TRIGGERS).encode("ascii"), dtype=np.uint8)
+
+
+def _any_starts_formula(cells: pa.Array) -> bool:
+    """Whether any cell of an Arrow text array begins with a formula trigger: the first byte
+    of each non-empty cell, read from the array's buffers (the triggers are ASCII, so a
+    first byte is a first character)."""
+    if len(cells) == cells.null_count:
+        return False
+    validity, offsets, data = cells.buffers()[:3]
+    kind = np.int64 if pa.types.is_large_string(cells.type) else np.int32
+    offsets = np.frombuffer(offsets, dtype=kind)[cells.offset:cells.offset + len(cells) + 1]
+    starts = offsets[:-1]
+    filled = offsets[1:] > starts
+    if cells.null_count:
+        filled &= cells.is_valid().to_numpy(zero_copy_only=False)
+    if data is None or not filled.any():
+        return False
+    return bool(np.isin(np.frombuffer(data, dtype=np.uint8)[starts[filled]],
+                        _TRIGGER_BYTES).any())
 
 
 def map_distinct(keys: pd.Series, mapping) -> pd.Series:

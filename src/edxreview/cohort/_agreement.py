@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+# SciPy is imported by the functions that use it: a review's partition workers import
+# this module and run none of them
 
 from .._errors import InvalidInputError, InvalidParameterError, Problem
 
@@ -339,6 +340,7 @@ def gwet_ac1(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
     >>> round(result["ac1"], 4), round(result["pe"], 3)
     (0.4059, 0.495)
     """
+    from scipy import stats
     t = _square_counts(table)
     n = t.sum()
     q = t.shape[0]
@@ -395,6 +397,7 @@ def cohen_kappa(table: np.ndarray, alpha: float = 0.05) -> dict[str, float]:
     >>> round(result["kappa"], 3), round(result["se"], 4)
     (0.4, 0.127)
     """
+    from scipy import stats
     from statsmodels.stats.inter_rater import cohens_kappa
 
     t = _square_counts(table)

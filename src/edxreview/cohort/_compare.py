@@ -16,7 +16,8 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+# SciPy is imported by the functions that use it: a review's partition workers import
+# this module and run none of them
 
 from .._check import check_bool
 from .._errors import InvalidParameterError
@@ -107,6 +108,7 @@ def compare_categorical(table: pd.DataFrame | np.ndarray) -> Comparison:
     >>> compare_categorical([[3, 0], [1, 4]]).test_name  # an expected count below 5
     "Fisher's exact test"
     """
+    from scipy import stats
     counts = np.asarray(table, dtype=float)
     if counts.size and (not np.isfinite(counts).all() or (counts < 0).any()):
         raise InvalidParameterError(
@@ -132,6 +134,7 @@ def is_skewed(values: pd.Series | np.ndarray) -> bool:
     True when it has fewer than 8 values, or its Shapiro–Wilk test gives p < 0.05
     (on at most 5000 values, the test's valid range), or it is constant.
     """
+    from scipy import stats
     settings = test_settings()
     x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
     if len(x) < settings["normality_min_n"] or np.ptp(x) == 0:
@@ -173,6 +176,7 @@ def compare_continuous(*groups: pd.Series | np.ndarray, skewed: bool | None = No
     >>> compare_continuous([1.0, 2, 3], [4.0, 5, 6], [7.0, 8, 9]).test_name
     'Kruskal–Wallis H test'
     """
+    from scipy import stats
     if len(groups) < 2:
         raise InvalidParameterError(
             f"compare_continuous needs at least two groups to compare; {len(groups)} given")

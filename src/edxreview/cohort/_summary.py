@@ -6,7 +6,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
+# statsmodels is imported by the functions that use it: a review's partition workers import
+# this module and run none of them
 
 from .._check import check_option
 from ..classify._classify import CLASSIFICATIONS
@@ -65,6 +66,7 @@ def binomial_ci(n: np.ndarray | int, denominator: np.ndarray | int,
     >>> [round(float(b), 1) for b in binomial_ci(13, 59, method="beta")]
     [12.3, 34.7]
     """
+    from statsmodels.stats.proportion import proportion_confint
     check_option("method", method, CI_METHODS)
     n = np.asarray(n)
     d = np.asarray(denominator)

@@ -61,6 +61,9 @@ def _motor_sequence(motor: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
     starts = np.flatnonzero(new_group)
     first = np.repeat(starts, np.diff(np.append(starts, n))) if n else np.zeros(0, dtype=int)
     m["seq"] = np.arange(n) - first
+    # the recording's number (one per patient, nerve, side and recording site, missing keys
+    # included): the readings join a recording's rows on it rather than on its four texts
+    m["_rec"] = g_sorted
     m["distal_amplitude_mv"] = m["amplitude_mv"].to_numpy()[first]
     m["distal_amplitude_nr"] = m["amplitude_mv_nr"].to_numpy()[first]
     prev = np.arange(n) - 1

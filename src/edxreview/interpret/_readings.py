@@ -157,27 +157,40 @@ _NKEYS = ["patient_id", "nerve", "side"]
 _KEYS = _NKEYS + ["recording_site"]
 
 
+def _recording_of_rows(seq: pd.DataFrame, rows: pd.Series) -> np.ndarray:
+    """The recording (``_rec`` of :func:`_motor_sequence`) of each motor value, found by the
+    value's row in the motor sheet; -1 for a value of no motor row."""
+    rec = pd.Series(seq["_rec"].to_numpy(), index=seq["_row"].to_numpy())
+    return rec.reindex(rows.to_numpy()).fillna(-1).to_numpy(dtype=np.int64)
+
+
 def _motor_values(seq: pd.DataFrame, values: pd.DataFrame, fw: pd.DataFrame) -> pd.DataFrame:
     """One row per recording (F-wave-only nerves included): the distal CMAP amplitude and
-    latency and the F-wave latency, each with its limit and no-response flag."""
+    latency and the F-wave latency, each with its limit and no-response flag.
+
+    The recordings are joined on their number (``_rec``), which F-wave-only nerves get after
+    those of the motor rows."""
     nkeys, keys = _NKEYS, _KEYS
     vm = values[values["study"] == "motor"]
-    groups = seq[seq["seq"] == 0][keys + ["stim_site"]].drop_duplicates(keys)
+    vm = vm.assign(_rec=_recording_of_rows(seq, vm["row"]))
+    groups = seq[seq["seq"] == 0][["_rec"] + keys + ["stim_site"]]
     # f-waves for nerves without a motor row still get a reading
     if len(fw):
         f_only = fw[nkeys].drop_duplicates().merge(groups[nkeys].drop_duplicates(), on=nkeys,
                                                    how="left", indicator=True)
         f_only = f_only[f_only["_merge"] == "left_only"].drop(columns="_merge")
-        groups = pd.concat([groups, f_only.assign(recording_site=None, stim_site=None)],
-                           ignore_index=True)
-    g = groups.set_index(keys)
-    amp = _pivot_param(vm, "motor", "amplitude_mv", keys)
-    lat = _pivot_param(vm, "motor", "latency_ms", keys)
+        start = int(seq["_rec"].max()) + 1 if len(seq) else 0
+        groups = pd.concat([groups, f_only.assign(
+            _rec=np.arange(start, start + len(f_only)), recording_site=None, stim_site=None)],
+            ignore_index=True)
+    g = groups.set_index("_rec", drop=False)
+    amp = _pivot_param(vm, "motor", "amplitude_mv", ["_rec"])
+    lat = _pivot_param(vm, "motor", "latency_ms", ["_rec"])
     g["amp"], g["amp_nr"], g["amp_lln"] = amp["value"], amp["nr"], amp["limit"]
     g["dl"], g["dl_nr"], g["dl_uln"] = lat["value"], lat["nr"], lat["limit"]
     f = _pivot_param(fw, "f_wave", "min_latency_ms", nkeys).rename(
         columns={"value": "f", "nr": "f_nr", "limit": "f_uln"})
-    g = g.reset_index().merge(f.reset_index(), on=nkeys, how="left").set_index(keys)
+    g = g.reset_index(drop=True).merge(f.reset_index(), on=nkeys, how="left").set_index(keys)
     g["amp_nr"] = g["amp_nr"].fillna(False).astype(bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         g["amp_frac"] = np.where(g["amp_nr"], 0.0, g["amp"] / g["amp_lln"])
@@ -251,7 +264,7 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
     g["cb_site"] = None
     g["cb_rank"] = np.nan
     if len(seg):
-        seg = seg.merge(g[keys + ["amp_lln", "amp_frac"]], on=keys, how="left")
+        seg = seg.merge(g[["_rec", "amp_lln", "amp_frac"]], on="_rec", how="left")
         ent = pd.DataFrame(rules.get("entrapment", []))
         site_rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
         if len(ent):
@@ -266,9 +279,9 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
             across = pd.Series(False, index=seg.index)
         seg["across"] = across.fillna(False)
         vel_lim = values[(values["study"] == "motor") & (values["parameter"] == "velocity_m_s")]
-        seg = seg.merge(vel_lim[["patient_id", "nerve", "side", "row", "limit"]].rename(
-            columns={"row": "_row", "limit": "cv_lln"}), on=["patient_id", "nerve", "side", "_row"],
-            how="left")
+        # a velocity's limit, by its row in the motor sheet (which names the recording)
+        seg = seg.merge(vel_lim[["row", "limit"]].rename(
+            columns={"row": "_row", "limit": "cv_lln"}), on="_row", how="left")
         # spec §4.1: slowing is focal only when localised to the segment — below the site's
         # floor (the nerve's own lower limit where the rule gives none) AND clearly slower than
         # the adjacent distal segment; uniform slowing is axon loss or a diffuse process
@@ -290,14 +303,16 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
         # a block can lie anywhere in its segment: it explains muscles supplied distal to the
         # segment's proximal end; slowing across an entrapment site is placed at the site
         seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])
-        agg = seg.groupby(keys, sort=False).agg(
+        # per recording; a recording with a missing key (no recording site) has none
+        complete = seg[keys].notna().all(axis=1).to_numpy()
+        agg = seg[complete].groupby("_rec", sort=False).agg(
             cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
-        first_event = _first_events(seg, keys)
-        agg = agg.join(first_event.set_index(keys)[["seg_site", "seg_rank", "across", "cb_text",
-                                                    "event_ratio", "event_velocity",
-                                                    "event_prev_velocity"]],
+        first_event = _first_events(seg, ["_rec"])
+        agg = agg.join(first_event.set_index("_rec")[["seg_site", "seg_rank", "across",
+                                                      "cb_text", "event_ratio",
+                                                      "event_velocity", "event_prev_velocity"]],
                        how="left")
-        g = g.drop(columns=["cb", "cv_demyel"]).merge(agg.reset_index(), on=keys, how="left")
+        g = g.drop(columns=["cb", "cv_demyel"]).merge(agg.reset_index(), on="_rec", how="left")
         g["cb"] = g["cb"].fillna(False).astype(bool)
         g["cv_demyel"] = g["cv_demyel"].fillna(False).astype(bool)
         g["focal"] = g["focal"].fillna(False).astype(bool)

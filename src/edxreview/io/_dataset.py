@@ -24,7 +24,6 @@ import os
 import re
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -126,6 +125,8 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
         Number of the part, in the file names (``part003_0.parquet``), so that parts written
         one after another into the same dataset do not overwrite each other.
     """
+    import duckdb   # here, not at the top: a partition's worker reads with Arrow alone
+
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
@@ -163,6 +164,8 @@ def partition_folder(path: str | Path, out: str | Path, n_buckets: int) -> dict[
         A sheet cannot be parsed as a whole table (the message suggests a single-partition
         run, whose reader locates the row).
     """
+    import duckdb
+
     path, out = Path(path), Path(out)
     counts: dict[str, int] = {}
     con = duckdb.connect()

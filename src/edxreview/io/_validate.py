@@ -92,6 +92,34 @@ def _unique_map(series: pd.Series, func: Callable[[str], Any]) -> pd.Series:
     return pd.Series(mapped[codes] if len(codes) else [], index=series.index, dtype=object)
 
 
+def _map_distinct(series: pd.Series, func: Callable[[str], Any]
+                  ) -> tuple[np.ndarray, Any, np.ndarray]:
+    """``func`` of each distinct value: the rows' positions among the distinct values, the
+    distinct values and what ``func`` gives for each (see :func:`_unique_map`)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)  # 1-D even when func returns tuples
+    for i, u in enumerate(uniques):
+        mapped[i] = func(u)
+    return codes, uniques, mapped
+
+
+def _typed_column(codes: np.ndarray, mapped: pd.Series, uniques: Any) -> Any:
+    """The typed table's column of the rows' values, ``mapped`` (one value per distinct text
+    of ``uniques``) taken by ``codes``, a blank cell (the text ``""``) missing.
+
+    pandas stores a column of Python strings as Arrow text, converting every cell; here the
+    few distinct values are converted and taken by position. The values are those of the
+    rows (blanked as a row-by-row ``where`` blanks them), so pandas gives the column the same
+    type; a column of other values goes in as its cells.
+    """
+    cells = mapped.where(~np.asarray(uniques == "", dtype=bool), None).to_numpy()
+    if len(codes):
+        typed = pd.Series(cells)
+        if isinstance(typed.dtype, pd.StringDtype):
+            return typed.array.take(codes)
+    return cells[codes]
+
+
 def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """The distinct texts of a column (a Series of the column's type) and each row's position
     among them: a conversion done on the distinct texts is broadcast by these codes."""
@@ -214,7 +242,9 @@ def _convert_id(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     ids = ids.take(codes).set_axis(raw.index)
     coll.add(sheet, frame, ids.eq("") & ~blank, col.name,
              f"{col.name} holds only invisible characters; write the id")
-    out[col.name] = ids.to_numpy()
+    # Arrow text stays Arrow text (a round trip through Python strings converts every cell)
+    out[col.name] = (ids.array if isinstance(ids.dtype, pd.StringDtype) and len(ids)
+                     else ids.to_numpy())
 
 
 def _convert_text(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
@@ -229,31 +259,36 @@ def _convert_vocabulary(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Se
     table = {"sex": SEX_VALUES, "side": SIDE_VALUES, "side_optional": SIDE_VALUES,
              "bool": BOOL_VALUES, "antibody": ANTIBODY_VALUES, "grade": GRADE_VALUES,
              "fasc": FASC_VALUES, "region": REGION_VALUES}[col.kind]
-    mapped = _unique_map(raw.str.lower(), lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
+    codes, uniques, distinct = _map_distinct(
+        raw.str.lower(), lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
+    mapped = pd.Series(distinct[codes] if len(codes) else [], index=raw.index, dtype=object)
     bad = mapped.isna() & ~blank
     allowed = {"sex": "F or M", "side": "L or R (left/right)", "side_optional": "L or R",
                "bool": "yes/no, true/false or 1/0", "antibody": "positive, negative or unknown",
                "grade": "0, ±, 1+, 2+, 3+ or 4+", "fasc": "a grade (0 … 4+) or present/absent",
                "region": "brain, brainstem or spinal_cord"}[col.kind]
     coll.add(sheet, frame, bad, col.name, lambda v: f"not allowed here; use {allowed}")
-    out[col.name] = mapped.where(~blank, None).to_numpy()
+    out[col.name] = _typed_column(codes, pd.Series(distinct, dtype=object), uniques)
 
 
 def _convert_enum(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
                   blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
     """Enumerations of the specification, spaces read as underscores."""
-    norm = _unique_map(raw.str.lower(), lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
+    codes, uniques, distinct = _map_distinct(
+        raw.str.lower(), lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
+    norm = pd.Series(distinct[codes] if len(codes) else [], index=raw.index, dtype=object)
     bad = ~norm.isin(col.allowed) & ~blank
     coll.add(sheet, frame, bad, col.name,
              lambda v: "not allowed here; use one of " + ", ".join(col.allowed))
-    out[col.name] = norm.where(~blank, None).to_numpy()
+    out[col.name] = _typed_column(codes, pd.Series(distinct, dtype=object), uniques)
 
 
 def _convert_nerve(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
                    blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
     """Nerve names through the anatomy's aliases, a recording muscle in brackets allowed."""
-    keys = _unique_map(raw, normalize_key)
-    mapped = keys.map(anatomy.nerve_aliases)
+    codes, uniques, keys = _map_distinct(raw, normalize_key)
+    distinct = pd.Series(keys, dtype=object).map(anatomy.nerve_aliases)
+    mapped = distinct.take(codes).set_axis(raw.index)
     # "Ulnar (FDI)", "Peroneal (EDB)": the nerve with its recording muscle in brackets
     unresolved = mapped.isna() & ~blank & raw.str.contains("(", regex=False)
     if unresolved.any():
@@ -266,31 +301,34 @@ def _convert_nerve(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     bad = mapped.isna() & ~blank
     coll.add(sheet, frame, bad, col.name,
              lambda v: "unknown nerve" + coll.did_you_mean(v, anatomy.nerve_aliases))
-    out[col.name] = mapped.where(~blank, None).to_numpy()
+    out[col.name] = (mapped.where(~blank, None).to_numpy() if unresolved.any()
+                     else _typed_column(codes, distinct, uniques))
 
 
 def _convert_muscle(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
                     blank: pd.Series, out: pd.DataFrame, coll: _Collector, anatomy) -> None:
     """Muscle names through the anatomy's aliases; paraspinal levels parsed."""
-    keys = _unique_map(raw, normalize_key)
-    mapped = keys.map(anatomy.muscle_aliases)
-    level = pd.Series(None, index=raw.index, dtype=object)
-    unresolved = mapped.isna() & ~blank
+    codes, uniques, keys = _map_distinct(raw, normalize_key)
+    # each distinct name looked up (and parsed as a paraspinal level when it is no alias)
+    distinct = pd.Series(keys, dtype=object).map(anatomy.muscle_aliases)
+    levels = pd.Series(None, index=distinct.index, dtype=object)
+    unresolved = distinct.isna().to_numpy() & np.asarray(uniques != "", dtype=bool)
     if unresolved.any():
-        parsed = _unique_map(raw[unresolved], _parse_paraspinal)
-        mapped.loc[unresolved] = parsed.map(lambda t: t[0] if t else None)
-        level.loc[unresolved] = parsed.map(lambda t: t[1] if t else None)
+        parsed = pd.Series([_parse_paraspinal(u) for u in uniques[unresolved]], dtype=object)
+        distinct.loc[unresolved] = parsed.map(lambda t: t[0] if t else None).to_numpy()
+        levels.loc[unresolved] = parsed.map(lambda t: t[1] if t else None).to_numpy()
+    mapped = distinct.take(codes).set_axis(raw.index)
     bad = mapped.isna() & ~blank
     if sheet == "emg":
         coll.add(sheet, frame, bad, col.name,
                  lambda v: "unknown muscle" + coll.did_you_mean(v, anatomy.muscle_aliases))
-        out["paraspinal_level"] = level.to_numpy()
+        out["paraspinal_level"] = _typed_column(codes, levels, uniques)
     else:
         coll.add(sheet, frame, bad, col.name,
                  lambda v: "unknown recording muscle; the nerve's default recording site "
                  "will be assumed" + coll.did_you_mean(v, anatomy.muscle_aliases),
                  severity="warning")
-    out[col.name] = mapped.where(~blank, None).to_numpy()
+    out[col.name] = _typed_column(codes, distinct, uniques)
 
 
 def _convert_site(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
@@ -299,13 +337,13 @@ def _convert_site(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     keys = _unique_map(raw, normalize_key)
     nerve = out["nerve"] if "nerve" in out else pd.Series(None, index=raw.index)
     # looked up once per distinct (nerve, site) pair, then broadcast to the rows
-    both = pd.DataFrame({"nerve": nerve.to_numpy(), "key": keys.to_numpy()})
+    both = pd.DataFrame({"nerve": nerve.to_numpy(), "key": keys.to_numpy()}, dtype=object)
     codes = both.groupby(["nerve", "key"], dropna=False, sort=False).ngroup().to_numpy()
     distinct = both.drop_duplicates()
     pairs = pd.Series(list(zip(distinct["nerve"], distinct["key"])), dtype=object)
     mapped = pairs.map(anatomy.site_aliases_by_nerve)
     mapped = mapped.fillna(distinct["key"].reset_index(drop=True).map(anatomy.site_aliases))
-    mapped = pd.Series(mapped.to_numpy()[codes], index=raw.index)
+    mapped = pd.Series(mapped.to_numpy()[codes], index=raw.index, dtype=object)
     bad = mapped.isna() & ~blank
     coll.add(sheet, frame, bad, col.name,
              lambda v: "unknown stimulation site; segments will follow row order"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._check import check_bool
-from .._compat import private_names
-from ._render import PdfUnavailableError, render_cohort_report
+from .._compat import lazy_names
+
+if TYPE_CHECKING:
+    from ._render import PdfUnavailableError
 
 
 def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool = True,
@@ -55,6 +58,7 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     >>> edxreview.report.render_report(result, "report-only", xlsx=False).name
     'report.html'
     """
+    from ._render import render_cohort_report
     from ._summary import load_labels
 
     for name, value in (("html", html), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf)):
@@ -67,8 +71,10 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
 
 __all__ = ['render_report']
 
-# public before 0.2: importable with a DeprecationWarning
-__getattr__ = private_names(__name__, {
+# the renderer (Jinja, matplotlib, XlsxWriter) is imported on first use: a registry's partition
+# workers count the figures' data in this package's modules and draw nothing; the names
+# public before 0.2 are importable with a DeprecationWarning
+__getattr__ = lazy_names(__name__, {"PdfUnavailableError": "._render"}, {
     'render_agreement': '._agreement',
     'write_workbook': '._excel',
     'plot_muscle_findings': '._figures',
