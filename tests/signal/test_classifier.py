@@ -262,3 +262,48 @@ def test_group_names_of_a_manifest_are_understood(tmp_path):
     mapping, code = emg._subject_mapping(args, [Path("a"), Path("b"), Path("c")])
     assert code == 0
     assert mapping["truth"].tolist() == ["normal", "myopathic", "neurogenic"]
+
+
+def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path, capsys):
+    from _synth import weak_contraction
+
+    recs, muaps = _labelled(seed=5)
+    model = clf.fit_classifier(_units(recs, muaps))
+    table = pd.DataFrame(columns=["mean", "sd_between", "sd_within", "n_recordings",
+                                  "n_subjects", "n_muaps"],
+                         index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
+    ref = tmp_path / "ref.toml"
+    LabReference("syn", "uV", table, classifier=model).write(ref)
+    files = []
+    for i in range(3):
+        x, _ = weak_contraction(seed=40 + i, duration_s=6.0,
+                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
+        p = tmp_path / f"r{i}.bin"
+        np.round(x * 5).astype("<i2").tofile(p)
+        files.append(str(p))
+    many = tmp_path / "many.csv"
+    pd.DataFrame({"file": ["r0.bin", "r1.bin", "r2.bin"], "subject": ["X", "X", "Y"],
+                  "muscle": ["biceps_brachii", "deltoid", "vastus_medialis"]}
+                 ).to_csv(many, index=False)
+    out = tmp_path / "out"
+    assert _cli(["emg", "analyze", *files, "--fs", "10000", "--gain", "5000", "--reference",
+                 str(ref), "--subjects", str(many), "--out", str(out), "--no-figures"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    s = pd.read_csv(out / "subjects.csv")
+    for r in s.itertuples():
+        if r.muscle == "vastus_medialis":   # not in the model: said, not guessed
+            assert r.clf_pattern == "indeterminate"
+            want = f"subject Y, vastus_medialis: lab classifier indeterminate (no valid reference"
+        else:
+            assert r.clf_pattern in ("normal", "neurogenic", "myopathic")
+            want = (f"subject X, {r.muscle}: lab classifier {r.clf_pattern}, probability "
+                    f"{r.clf_probability:.2f}")
+        assert any(line.startswith(want) for line in printed), (want, printed)
+    x = s[s["subject"] == "X"].iloc[0]
+    assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']}, "
+            f"probability {x['clf_subject_probability']:.2f}") in printed
+    # -q: nothing on the screen
+    assert _cli(["emg", "analyze", *files, "--fs", "10000", "--gain", "5000", "--reference",
+                 str(ref), "--subjects", str(many), "--out", str(tmp_path / "o2"),
+                 "--no-figures", "-q"]) == 0
+    assert "lab classifier" not in capsys.readouterr().out
