@@ -395,7 +395,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                           pd.DataFrame(columns=["recording", "duration_ms", "amplitude_uv",
                                                 "amplitude_adu", "phases", "turns",
                                                 "thickness_ms"]),
-                          pd.concat(epochs, ignore_index=True) if epochs else None, u)
+                          pd.concat(epochs, ignore_index=True) if epochs else None, u,
+                          features=model.features)
     r = clf.read_units(model, x)
     reasons = []
     for row in r.itertuples():
