@@ -243,9 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown variant(s) {unknown!r}; known: {[*VARIANTS, *SELECT]}", file=sys.stderr)
         return 2
-    from joblib import Parallel, delayed
+    from concurrent.futures import ProcessPoolExecutor
 
-    rows = Parallel(n_jobs=a.jobs)(delayed(_one)(cache, w) for w in want)
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        rows = list(pool.map(_one, [cache] * len(want), want))
     print("Lab classifier variants (subject level; indeterminate counts as wrong; recall "
           "normal / neurogenic / myopathic):\n")
     print("| variant | features | Algiers LOSO: right | balanced | recall N / Neu / Myo | "
