@@ -327,3 +327,40 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
                  str(ref), "--subjects", str(many), "--out", str(tmp_path / "o2"),
                  "--no-figures", "-q"]) == 0
     assert "lab classifier" not in capsys.readouterr().out
+
+
+def _variants_tool():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import emg_clf_variants
+
+    return emg_clf_variants
+
+
+def test_the_variants_tool_takes_outlier_limits_from_the_controls_it_is_given(tmp_path):
+    tool = _variants_tool()
+    recs, muaps = _labelled(per_class=5)
+    recs["dataset"] = "algiers"
+    epochs = pd.DataFrame({"recording": recs["recording"], "ip_log_ratio": 0.0,
+                           "ip_log_amplitude": 2.0, "ip_mean_freq_hz": 200.0})
+    lab = tool.Lab(recs, muaps, epochs, "algiers")
+    ctrl = ["nor0", "nor1", "nor2"]
+    u = lab.units("V1", ctrl).set_index(["subject", "muscle"])
+    f = lab.f
+    lim = f[f["subject"].isin(ctrl) & (f["muscle"] == "deltoid")]["duration_ms"].quantile(0.025)
+    mine = f[(f["subject"] == "myo0") & (f["muscle"] == "deltoid")]["duration_ms"]
+    assert u.at[("myo0", "deltoid"), "frac_short"] == pytest.approx((mine < lim).mean())
+    assert u.at[("myo0", "deltoid"), "frac_short"] > 0.5    # planted: 6.5 ms against 10 ms
+    # other controls, other limits: the fractions follow the controls given
+    u2 = lab.units("V1", ["nor3", "nor4"]).set_index(["subject", "muscle"])
+    assert not np.allclose(u["frac_long"], u2["frac_long"])
+    assert tool.features_of("V4")[-7:] == tool.EXTREMES
+
+
+def test_the_variants_tool_says_what_is_wrong_with_its_arguments(tmp_path, capsys):
+    tool = _variants_tool()
+    assert tool.main(["--cache", str(tmp_path)]) == 1
+    assert "run tools/emg_eval.py --cache" in capsys.readouterr().err
+    for n in ("recordings.csv", "muaps.csv", "epochs.csv"):
+        (tmp_path / n).write_text("recording\n")
+    assert tool.main(["--cache", str(tmp_path), "--only", "V0,V9"]) == 2
+    assert "unknown variant(s) ['V9']" in capsys.readouterr().err
