@@ -55,7 +55,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="CSV with columns file (name or stem), subject and optionally muscle: "
                         "each file's subject and muscle; writes subjects.csv with a reading per "
                         "subject and muscle and, with a lab classifier in the reference, per "
-                        "subject over its muscles (needs --reference; instead of --subject)")
+                        "subject over its muscles, the classifier's class and probability "
+                        "also printed per subject-muscle (needs --reference; instead of "
+                        "--subject)")
     a.add_argument("--header-bytes", type=int, default=0, metavar="N",
                    help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
