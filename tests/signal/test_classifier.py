@@ -313,7 +313,7 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
     for r in s.itertuples():
         if r.muscle == "vastus_medialis":   # not in the model: said, not guessed
             assert r.clf_pattern == "indeterminate"
-            want = f"subject Y, vastus_medialis: lab classifier indeterminate (no valid reference"
+            want = "subject Y, vastus_medialis: lab classifier indeterminate (no valid reference"
         else:
             assert r.clf_pattern in ("normal", "neurogenic", "myopathic")
             want = (f"subject X, {r.muscle}: lab classifier {r.clf_pattern}, probability "
