@@ -58,6 +58,26 @@ def test_features_pool_a_subjects_recordings_of_one_muscle():
     assert x["ip_log_ratio:mean"].isna().all()
 
 
+def test_a_site_extreme_is_the_feature_of_each_recording_then_its_max_or_min():
+    recs, muaps = _labelled(per_class=5)
+    feats = ["duration_ms:median", "duration_ms:median@min", "log_amplitude:median@max"]
+    # one recording of myo0's deltoid cut to 4 MUAPs: below min_muaps, it does not count
+    cut = muaps[~((muaps["recording"] == "myo0-deltoid-1")
+                  & (muaps.groupby("recording").cumcount() >= 4))]
+    x = clf.unit_features(cut, None, recs, features=feats).set_index(["subject", "muscle"])
+    assert list(x.columns[-3:]) == feats
+    per = cut.groupby("recording")["duration_ms"].median()
+    amp = np.log10(cut["amplitude_uv"]).groupby(cut["recording"]).median()
+    assert x.at[("nor1", "biceps_brachii"), "duration_ms:median@min"] == pytest.approx(
+        min(per["nor1-biceps_brachii-0"], per["nor1-biceps_brachii-1"]))
+    assert x.at[("nor1", "biceps_brachii"), "log_amplitude:median@max"] == pytest.approx(
+        max(amp["nor1-biceps_brachii-0"], amp["nor1-biceps_brachii-1"]))
+    assert x.at[("myo0", "deltoid"), "duration_ms:median@min"] == pytest.approx(
+        per["myo0-deltoid-0"])
+    with pytest.raises(ValueError, match="max or min"):
+        clf.unit_features(muaps, None, recs, features=["duration_ms:median@mean"])
+
+
 def test_a_model_trained_on_synthetic_features_recovers_a_planted_class():
     recs, muaps = _labelled()
     model = clf.fit_classifier(_units(recs, muaps))
@@ -138,7 +158,7 @@ def test_the_model_round_trips_through_the_reference_toml(tmp_path):
         read_lab_reference(tmp_path / "bad1.toml")
     bad = text.replace("scale = [", "scale = [2.0, ", 1)
     (tmp_path / "bad2.toml").write_text(bad)
-    with pytest.raises(InvalidInputError, match=r"\[classifier.muscles.\w+\] scale: 18 values"):
+    with pytest.raises(InvalidInputError, match=rf"\[classifier.muscles.\w+\] scale: {len(model.features) + 1} values"):
         read_lab_reference(tmp_path / "bad2.toml")
 
 
@@ -262,3 +282,85 @@ def test_group_names_of_a_manifest_are_understood(tmp_path):
     mapping, code = emg._subject_mapping(args, [Path("a"), Path("b"), Path("c")])
     assert code == 0
     assert mapping["truth"].tolist() == ["normal", "myopathic", "neurogenic"]
+
+
+def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path, capsys):
+    from _synth import weak_contraction
+
+    recs, muaps = _labelled(seed=5)
+    model = clf.fit_classifier(_units(recs, muaps))
+    table = pd.DataFrame(columns=["mean", "sd_between", "sd_within", "n_recordings",
+                                  "n_subjects", "n_muaps"],
+                         index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
+    ref = tmp_path / "ref.toml"
+    LabReference("syn", "uV", table, classifier=model).write(ref)
+    files = []
+    for i in range(3):
+        x, _ = weak_contraction(seed=40 + i, duration_s=6.0,
+                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
+        p = tmp_path / f"r{i}.bin"
+        np.round(x * 5).astype("<i2").tofile(p)
+        files.append(str(p))
+    many = tmp_path / "many.csv"
+    pd.DataFrame({"file": ["r0.bin", "r1.bin", "r2.bin"], "subject": ["X", "X", "Y"],
+                  "muscle": ["biceps_brachii", "deltoid", "vastus_medialis"]}
+                 ).to_csv(many, index=False)
+    out = tmp_path / "out"
+    assert _cli(["emg", "analyze", *files, "--fs", "10000", "--gain", "5000", "--reference",
+                 str(ref), "--subjects", str(many), "--out", str(out), "--no-figures"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    s = pd.read_csv(out / "subjects.csv")
+    for r in s.itertuples():
+        if r.muscle == "vastus_medialis":   # not in the model: said, not guessed
+            assert r.clf_pattern == "indeterminate"
+            want = "subject Y, vastus_medialis: lab classifier indeterminate (no valid reference"
+        else:
+            assert r.clf_pattern in ("normal", "neurogenic", "myopathic")
+            want = (f"subject X, {r.muscle}: lab classifier {r.clf_pattern}, probability "
+                    f"{r.clf_probability:.2f}")
+        assert any(line.startswith(want) for line in printed), (want, printed)
+    x = s[s["subject"] == "X"].iloc[0]
+    assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']}, "
+            f"probability {x['clf_subject_probability']:.2f}") in printed
+    # -q: nothing on the screen
+    assert _cli(["emg", "analyze", *files, "--fs", "10000", "--gain", "5000", "--reference",
+                 str(ref), "--subjects", str(many), "--out", str(tmp_path / "o2"),
+                 "--no-figures", "-q"]) == 0
+    assert "lab classifier" not in capsys.readouterr().out
+
+
+def _variants_tool():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import emg_clf_variants
+
+    return emg_clf_variants
+
+
+def test_the_variants_tool_takes_outlier_limits_from_the_controls_it_is_given(tmp_path):
+    tool = _variants_tool()
+    recs, muaps = _labelled(per_class=5)
+    recs["dataset"] = "algiers"
+    epochs = pd.DataFrame({"recording": recs["recording"], "ip_log_ratio": 0.0,
+                           "ip_log_amplitude": 2.0, "ip_mean_freq_hz": 200.0})
+    lab = tool.Lab(recs, muaps, epochs, "algiers")
+    ctrl = ["nor0", "nor1", "nor2"]
+    u = lab.units("V1", ctrl).set_index(["subject", "muscle"])
+    f = lab.f
+    lim = f[f["subject"].isin(ctrl) & (f["muscle"] == "deltoid")]["duration_ms"].quantile(0.025)
+    mine = f[(f["subject"] == "myo0") & (f["muscle"] == "deltoid")]["duration_ms"]
+    assert u.at[("myo0", "deltoid"), "frac_short"] == pytest.approx((mine < lim).mean())
+    assert u.at[("myo0", "deltoid"), "frac_short"] > 0.5    # planted: 6.5 ms against 10 ms
+    # other controls, other limits: the fractions follow the controls given
+    u2 = lab.units("V1", ["nor3", "nor4"]).set_index(["subject", "muscle"])
+    assert not np.allclose(u["frac_long"], u2["frac_long"])
+    assert tool.features_of("V4")[-7:] == tool.EXTREMES
+
+
+def test_the_variants_tool_says_what_is_wrong_with_its_arguments(tmp_path, capsys):
+    tool = _variants_tool()
+    assert tool.main(["--cache", str(tmp_path)]) == 1
+    assert "run tools/emg_eval.py --cache" in capsys.readouterr().err
+    for n in ("recordings.csv", "muaps.csv", "epochs.csv"):
+        (tmp_path / n).write_text("recording\n")
+    assert tool.main(["--cache", str(tmp_path), "--only", "V0,V9"]) == 2
+    assert "unknown variant(s) ['V9']" in capsys.readouterr().err

@@ -55,7 +55,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="CSV with columns file (name or stem), subject and optionally muscle: "
                         "each file's subject and muscle; writes subjects.csv with a reading per "
                         "subject and muscle and, with a lab classifier in the reference, per "
-                        "subject over its muscles (needs --reference; instead of --subject)")
+                        "subject over its muscles, the classifier's class and probability "
+                        "also printed per subject-muscle (needs --reference; instead of "
+                        "--subject)")
     a.add_argument("--header-bytes", type=int, default=0, metavar="N",
                    help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
@@ -203,12 +205,39 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             _err(f)
         _err("nothing written; fix or leave out the files above.")
         return 1
-    rows = _write_analyses(args, analyses, reference, output)
+    rows, subjects = _write_analyses(args, analyses, reference, output)
     output.commit()
     if not args.quiet:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")
+        for line in _classifier_summary(subjects):
+            print(line)
     return 0
+
+
+def _classifier_summary(subjects) -> list[str]:
+    """One line per subject-muscle of ``subjects.csv`` with the lab classifier's reading (its
+    class and probability; the subject's over its muscles where it has several), none when
+    the reference holds no classifier."""
+    import pandas as pd
+
+    if subjects is None or "clf_pattern" not in subjects:
+        return []
+    lines = []
+    for subj, g in subjects.groupby("subject", sort=False):
+        subj = subj if str(subj).isprintable() else repr(subj)
+        for r in g.itertuples():
+            p = "" if pd.isna(r.clf_probability) else f", probability {r.clf_probability:.2f}"
+            why = f" ({r.clf_reasons})" if r.clf_pattern == "indeterminate" else ""
+            lines.append(f"subject {subj}, {r.muscle or 'muscle not given'}: lab classifier "
+                         f"{r.clf_pattern}{p}{why}")
+        if len(g) > 1:
+            r = g.iloc[0]
+            p = ("" if pd.isna(r["clf_subject_probability"])
+                 else f", probability {r['clf_subject_probability']:.2f}")
+            lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
+                         f"{r['clf_subject_pattern']}{p}")
+    return lines
 
 
 def _unique_recordings(paths: list[Path]) -> list[Path]:
@@ -248,8 +277,9 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscle
     return analyses, failures
 
 
-def _write_analyses(args: argparse.Namespace, analyses, reference, output) -> list[dict]:
-    """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging folder."""
+def _write_analyses(args: argparse.Namespace, analyses, reference, output):
+    """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging
+    folder; the recordings' rows and the subjects table (None without --subject(s))."""
     import pandas as pd
 
     from edxreview._tables import neutralize_formulas
@@ -277,17 +307,18 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output) -> li
                         ).to_csv(tmp / "muaps.csv", index=False)
     if args.patient:
         neutralize_formulas(pd.DataFrame(emg_rows)).to_csv(tmp / "emg_rows.csv", index=False)
+    subjects = None
     if args.subject is not None:
-        neutralize_formulas(_subjects_table(analyses, reference, args.subject)).to_csv(
-            tmp / "subjects.csv", index=False)
+        subjects = _subjects_table(analyses, reference, args.subject)
+        neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
     elif getattr(args, "file_subjects", None) is not None:
         by_subject: dict[str, list] = {}
         for a, s_ in zip(analyses, args.file_subjects, strict=True):
             by_subject.setdefault(s_, []).append(a)
         tables = [_subjects_table(g, reference, s_) for s_, g in by_subject.items()]
-        neutralize_formulas(pd.concat(tables, ignore_index=True)).to_csv(
-            tmp / "subjects.csv", index=False)
-    return rows
+        subjects = pd.concat(tables, ignore_index=True)
+        neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
+    return rows, subjects
 
 
 def _subjects_table(analyses, reference, subject: str):
@@ -366,7 +397,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                           pd.DataFrame(columns=["recording", "duration_ms", "amplitude_uv",
                                                 "amplitude_adu", "phases", "turns",
                                                 "thickness_ms"]),
-                          pd.concat(epochs, ignore_index=True) if epochs else None, u)
+                          pd.concat(epochs, ignore_index=True) if epochs else None, u,
+                          features=model.features)
     r = clf.read_units(model, x)
     reasons = []
     for row in r.itertuples():

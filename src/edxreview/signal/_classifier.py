@@ -46,7 +46,10 @@ def unit_features(
         ``recording``, ``muscle``, ``record_s`` (seconds of signal analysed) and the ``key``
         columns.
     features : list of str, optional
-        ``column:statistic`` names (default: ``lab_classifier.features``).
+        ``column:statistic`` names (default: ``lab_classifier.features``); a name ending in
+        ``@max`` or ``@min`` is the feature computed per recording (its own MUAPs and epochs,
+        with the same minimum numbers), then the largest or smallest over the unit's
+        recordings.
 
     Returns
     -------
@@ -58,6 +61,20 @@ def unit_features(
     p = classifier_parameters()
     feats = list(p["features"]) if features is None else list(features)
     key = list(key)
+    sites = [f for f in feats if "@" in f]
+    if sites:   # "feature@max|min": the feature of each recording, then its extreme
+        out = unit_features(muaps, epochs, units, key, [f for f in feats if "@" not in f])
+        per = dict.fromkeys(f.partition("@")[0] for f in sites)
+        rec_key = [*dict.fromkeys([*key, "recording"])]
+        r = unit_features(muaps, epochs, units, rec_key, list(per))
+        g = r.groupby(key, sort=True)
+        for f in sites:
+            name, _, agg = f.partition("@")
+            if agg not in ("max", "min"):
+                raise ValueError(f"unknown feature extreme {f!r} (max or min)")
+            out[f] = g[name].agg(agg).reindex(pd.MultiIndex.from_frame(out[key])
+                                              if len(key) > 1 else out[key[0]]).to_numpy()
+        return out[[c for c in out.columns if c not in feats] + feats]
     poly_min = load_signal_parameters()["measurement"]["polyphasic_min_phases"]
     min_ep = load_signal_parameters()["interference"]["min_epochs"]
     if "record_s" not in units:   # seconds unknown: no MUAPs-per-second feature

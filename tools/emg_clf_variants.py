@@ -1,0 +1,276 @@
+"""Every feature variant of the lab classifier that was tried, scored the same way.
+
+The lab classifier (``edxreview.signal._classifier``) was first evaluated with 17 features of
+each subject-muscle (variant V0). The variants below were then tried, in this order, each
+declared (with its reason, in ``docs/emg-evaluation.md``) before it was run; this script
+prints what each one reads, so the choice among them is on the record:
+
+- V1-V3, outlier fractions (after the multi-MUAP scheme of quantitative EMG): the fraction of a
+  subject-muscle's MUAPs beyond the 2.5th / 97.5th percentile of the pooled control MUAPs of
+  the training fold (shorter, smaller, longer, larger), and of its interference epochs beyond
+  the control epochs' percentiles (turns per amplitude above and below, amplitude above). The
+  limits are recomputed from the controls of every training fold, inner folds included;
+- V4, the most abnormal recording of the muscle: seven features computed per recording, then
+  their maximum or minimum over the muscle's recordings (``feature@max``);
+- V6, tail quantiles of the pooled MUAPs and epochs (10th / 90th percentiles);
+- V7, V4 and V6 together;
+- V8, the feature set (V0, V4 or V6) chosen together with the penalty by the inner folds of
+  each training fold (nested: the choice among variants made without the held-out subject).
+
+(V5, outliers and extremes together, was started and stopped when V1 and V2 had read worse
+than V0; it has no result.)
+
+Each is read leave-one-subject-out within Algiers (the model, its standardisation, its outlier
+limits and its penalty refitted without the held-out subject, the penalty by the parameter
+file's inner folds), and trained on all of Algiers reading N2001 (each N2001 subject centred on
+N2001's other controls, scaled by the Algiers controls' SDs, as ``tools/emg_eval.py`` does).
+
+Run from the repository root after ``python tools/emg_eval.py --cache DIR`` has measured the
+recordings: ``python tools/emg_clf_variants.py --cache DIR [--only V0,V4] [--jobs 2]``.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from edxreview.signal import _classifier as clf
+from edxreview.signal._evaluate import score
+from edxreview.signal._reference import muap_features
+
+P = clf.classifier_parameters()
+CLASSES = list(P["classes"])
+V0 = [f for f in P["features"] if "@" not in f]      # the 17 features evaluated first
+EXTREMES = ["duration_ms:median@min", "log_amplitude:median@max", "polyphasic:mean@max",
+            "ip_mean_freq_hz:mean@max", "ip_log_ratio:mean@max", "ip_log_ratio:mean@min",
+            "ip_log_rms:mean@max"]
+QUANTILES = ["duration_ms:q10", "log_amplitude:q10", "log_amplitude:q90", "turns:q90",
+             "ip_mean_freq_hz:q90", "ip_log_ratio:q90", "ip_log_ratio:q10"]
+# outlier fraction: (table m = MUAPs / e = epochs, column, side, control percentile)
+OUTLIERS = {
+    "frac_short": ("m", "duration_ms", "lo", 2.5),
+    "frac_small": ("m", "log_amplitude", "lo", 2.5),
+    "frac_long": ("m", "duration_ms", "hi", 97.5),
+    "frac_large": ("m", "log_amplitude", "hi", 97.5),
+    "ip_frac_ratio_hi": ("e", "ip_log_ratio", "hi", 97.5),
+    "ip_frac_ratio_lo": ("e", "ip_log_ratio", "lo", 2.5),
+    "ip_frac_amp_hi": ("e", "ip_log_amplitude", "hi", 97.5),
+}
+MUAP_OUT = ["frac_short", "frac_small", "frac_long", "frac_large"]
+IP_OUT = ["ip_frac_ratio_hi", "ip_frac_ratio_lo", "ip_frac_amp_hi"]
+VARIANTS = {   # name: (features unit_features computes, outlier fractions)
+    "V0": (V0, []),
+    "V1": (V0, MUAP_OUT),
+    "V2": (V0, IP_OUT),
+    "V3": (V0, MUAP_OUT + IP_OUT),
+    "V4": (V0 + EXTREMES, []),
+    "V6": (V0 + QUANTILES, []),
+    "V7": (V0 + QUANTILES + EXTREMES, []),
+}
+SELECT = {"V8": ["V0", "V4", "V6"]}
+DESCRIPTION = {
+    "V0": "17 features (pooled MUAPs, interference, spectrum)",
+    "V1": "V0 + MUAP outlier fractions",
+    "V2": "V0 + interference-epoch outlier fractions",
+    "V3": "V0 + both outlier fractions",
+    "V4": "V0 + most abnormal recording (7 @max/@min)",
+    "V6": "V0 + tail quantiles (7)",
+    "V7": "V0 + tail quantiles + most abnormal recording",
+    "V8": "V0 / V4 / V6 chosen by the inner folds",
+}
+
+
+class Lab:
+    """One laboratory's cached tables: recordings, per-MUAP features, epochs."""
+
+    def __init__(self, recs: pd.DataFrame, muaps: pd.DataFrame, epochs: pd.DataFrame, ds: str):
+        r = recs[recs["dataset"] == ds].copy()
+        r["muscle"] = r["muscle"].map(clf.normalize_muscle)
+        self.recs, self.muaps, self.epochs = r, muaps, epochs
+        m = muaps[muaps["recording"].isin(r["recording"])]
+        keys = r[["recording", "subject", "muscle", "truth"]]
+        self.f = muap_features(m).assign(recording=m["recording"].to_numpy()).merge(
+            keys, on="recording")
+        self.e = epochs[epochs["recording"].isin(r["recording"])].merge(keys, on="recording")
+        self._static: dict[str, pd.DataFrame] = {}
+
+    def static(self, v: str) -> pd.DataFrame:
+        """The fold-independent features of variant ``v``, one row per subject-muscle."""
+        if v not in self._static:
+            u = clf.unit_features(self.muaps, self.epochs, self.recs, ("subject", "muscle"),
+                                  VARIANTS[v][0])
+            self._static[v] = u.merge(
+                self.recs.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
+                on=["subject", "muscle"])
+        return self._static[v]
+
+    def units(self, v: str, controls, limits_from: "Lab | None" = None) -> pd.DataFrame:
+        """Variant ``v``'s features, outlier fractions against the percentiles of the MUAPs and
+        epochs of ``controls`` (subjects of ``limits_from``, default this laboratory)."""
+        u = self.static(v)
+        names = VARIANTS[v][1]
+        if not names:
+            return u
+        src = limits_from or self
+        min_ep = clf.load_signal_parameters()["interference"]["min_epochs"]
+        for n in names:
+            t, col, side, pc = OUTLIERS[n]
+            d, ref = (self.f, src.f) if t == "m" else (self.e, src.e)
+            lim = ref[ref["subject"].isin(controls)].groupby("muscle")[col].quantile(pc / 100)
+            lo = d["muscle"].map(lim)
+            beyond = (d[col] < lo) if side == "lo" else (d[col] > lo)
+            s = beyond.astype(float).where(d[col].notna() & lo.notna()).groupby(
+                [d["subject"], d["muscle"]])
+            need = P["min_muaps"] if t == "m" else min_ep
+            val = s.mean().where(s.count() >= need).rename(n).reset_index()
+            u = u.drop(columns=n, errors="ignore").merge(val, on=["subject", "muscle"], how="left")
+        return u
+
+
+def features_of(v: str) -> list[str]:
+    return VARIANTS[v][0] + VARIANTS[v][1]
+
+
+def fit_nested(lab: Lab, v: str, train: list[str]) -> tuple:
+    """The model of variant ``v`` on the ``train`` subjects, its penalty chosen by the
+    parameter file's subject-grouped inner folds of ``train`` (outlier limits recomputed from
+    each inner training fold's controls): (model, features of every unit, inner loss, C)."""
+    grid = [float(c) for c in P["c_grid"]]
+    feats = features_of(v)
+    tr = lab.static(v)
+    tr = tr[tr["subject"].isin(train)]
+    fold = clf.inner_folds(tr, int(P["inner_folds"]))
+    losses = {i: [] for i in range(len(grid))}
+    for k in sorted(fold.unique()):
+        itr = tr[fold != k]
+        u = lab.units(v, itr.loc[itr["truth"] == "normal", "subject"].unique())
+        a = u[u["subject"].isin(itr["subject"])]
+        b = u[u["subject"].isin(tr.loc[fold == k, "subject"])]
+        for i, c in enumerate(grid):
+            m = clf._fit_fixed(a, feats, CLASSES, c, P["min_control_subjects"])
+            pr = m.predict_proba(b).dropna(subset=CLASSES)
+            t = b.loc[pr.index, "truth"]
+            pt = pr[CLASSES].to_numpy(float)[np.arange(len(t)), t.map(CLASSES.index).to_numpy(int)]
+            losses[i].append(pd.DataFrame({"t": t.to_numpy(),
+                                           "l": -np.log(np.clip(pt, 1e-12, 1))}))
+    loss = [pd.concat(losses[i]).groupby("t")["l"].mean().mean() for i in range(len(grid))]
+    c = grid[int(np.argmin(loss))]
+    u = lab.units(v, tr.loc[tr["truth"] == "normal", "subject"].unique())
+    model = clf._fit_fixed(u[u["subject"].isin(train)], feats, CLASSES, c,
+                           P["min_control_subjects"])
+    return model, u, float(min(loss)), c
+
+
+def _subject_scores(muscle_rows: list[pd.DataFrame]) -> tuple[dict, dict]:
+    mu = pd.concat(muscle_rows, ignore_index=True)
+    pooled = clf.pool_probabilities(mu, mu["subject"], CLASSES)
+    sub = mu.groupby("subject").agg(truth=("truth", "first")).join(pooled)
+    return score(sub["truth"], sub["pred"]), score(mu["truth"], mu["pred"])
+
+
+def loso(lab: Lab, name: str) -> tuple[dict, dict, dict]:
+    """Leave-one-subject-out within ``lab``; ``name`` a variant or a nested choice (SELECT)."""
+    subjects = sorted(lab.recs["subject"].unique())
+    rows, chosen = [], []
+    for s in subjects:
+        train = [x for x in subjects if x != s]
+        cands = SELECT.get(name, [name])
+        fits = [fit_nested(lab, v, train) for v in cands]
+        i = int(np.argmin([f[2] for f in fits]))
+        model, u, _, c = fits[i]
+        chosen.append(f"{cands[i]} C={c:g}" if len(cands) > 1 else f"C={c:g}")
+        rows.append(clf.read_units(model, u[u["subject"] == s]))
+    subj, mus = _subject_scores(rows)
+    return subj, mus, pd.Series(chosen).value_counts().to_dict()
+
+
+def cross_lab(train: Lab, test: Lab, name: str) -> tuple[dict, dict]:
+    """Trained on all of ``train`` (nested penalty / variant), reading ``test``'s subjects
+    centred on ``test``'s other controls, scaled by ``train``'s control SDs (their mean over
+    the training muscles where it lacks the muscle); outlier limits from ``test``'s other
+    controls."""
+    cands = SELECT.get(name, [name])
+    subjects = sorted(train.recs["subject"].unique())
+    fits = [fit_nested(train, v, subjects) for v in cands]
+    i = int(np.argmin([f[2] for f in fits]))
+    v, model = cands[i], fits[i][0]
+    rows = []
+    for s in sorted(test.recs["subject"].unique()):
+        ctrl = [x for x in test.recs.loc[test.recs["truth"] == "normal", "subject"].unique()
+                if x != s]
+        u = test.units(v, ctrl)
+        mus = sorted(u["muscle"].unique())
+        m = clf.LabClassifier(model.features, model.classes, model.centre,
+                              model.scale.reindex(mus).fillna(model.scale.mean()), model.coef,
+                              model.intercept, model.c, model.counts)
+        cu = u[u["subject"].isin(ctrl)]
+        centre = cu.groupby("muscle")[model.features].mean() if len(cu) else None
+        rows.append(clf.read_units(m if centre is not None else None, u[u["subject"] == s],
+                                   centre))
+    return _subject_scores(rows)
+
+
+def _recall(s: dict) -> str:
+    r = s["recall"]
+    return " / ".join(f"{r[c][0]}/{r[c][1]}" if c in r else "-" for c in CLASSES)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", required=True, metavar="DIR",
+                    help="the tables tools/emg_eval.py --cache DIR measured")
+    ap.add_argument("--only", default=None, metavar="NAMES", help="variants, comma-separated")
+    ap.add_argument("--jobs", type=int, default=1, help="variants evaluated in parallel")
+    a = ap.parse_args(argv)
+    cache = Path(a.cache)
+    names = ("recordings.csv", "muaps.csv", "epochs.csv")
+    if not all((cache / n).is_file() for n in names):
+        print(f"{str(cache)!r} lacks {names}; run tools/emg_eval.py --cache {cache} first",
+              file=sys.stderr)
+        return 1
+    want = a.only.split(",") if a.only else [*VARIANTS, *SELECT]
+    unknown = [w for w in want if w not in VARIANTS and w not in SELECT]
+    if unknown:
+        print(f"unknown variant(s) {unknown!r}; known: {[*VARIANTS, *SELECT]}", file=sys.stderr)
+        return 2
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        rows = list(pool.map(_one, [cache] * len(want), want))
+    print("Lab classifier variants (subject level; indeterminate counts as wrong; recall "
+          "normal / neurogenic / myopathic):\n")
+    print("| variant | features | Algiers LOSO: right | balanced | recall N / Neu / Myo | "
+          "per muscle balanced | penalty (and set) chosen | Algiers -> N2001: right | "
+          "recall N / Neu / Myo |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(r)
+    return 0
+
+
+def _one(cache: Path, name: str) -> str:
+    t0 = time.perf_counter()
+    recs, muaps, epochs = (pd.read_csv(cache / n) for n in
+                           ("recordings.csv", "muaps.csv", "epochs.csv"))
+    alg, n2 = Lab(recs, muaps, epochs, "algiers"), Lab(recs, muaps, epochs, "n2001")
+    s, m, ch = loso(alg, name)
+    xs, _ = cross_lab(alg, n2, name)
+    chosen = ", ".join(f"{k}: {v}" for k, v in sorted(ch.items()))
+    print(f"{name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return (f"| {name} | {DESCRIPTION[name]} | {s['correct']}/{s['n']} | "
+            f"{s['balanced_accuracy']:.2f} | {_recall(s)} | {m['balanced_accuracy']:.2f} | "
+            f"{chosen} | {xs['correct']}/{xs['n']} | {_recall(xs)} |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
