@@ -469,3 +469,64 @@ def test_each_partition_keeps_the_rows_of_every_patient_the_report_may_page():
     from edxreview.report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
 
     assert _DETAIL_PATIENTS >= max(PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES)
+
+
+def test_tables_are_gathered_in_bucket_order_while_partitions_finish(tmp_path, monkeypatch):
+    """Partitions finish in any order; their tables are handed on in bucket order, each as
+    soon as every partition before it is done, and none once a partition is invalid."""
+    from edxreview import _partition as partition
+    from edxreview._errors import InvalidWorkbookError, Problem
+    from edxreview._partition import PartitionResult, PartitionTask, _review_partitions
+    from edxreview.io import _dataset
+
+    monkeypatch.setattr(_dataset, "dataset_sha256", lambda path: "0" * 64)
+    tasks = [PartitionTask("ds", b, str(tmp_path)) for b in range(5)]
+
+    def finishing(order, invalid=()):
+        def run(tasks, jobs, engine, address):
+            for b in order:
+                errors = [Problem("emg", 2, "side", "x", "bad")] if b in invalid else []
+                seen.append(("done", b))
+                yield PartitionResult(b, errors=errors, files={"values": f"v{b}"})
+        return run
+
+    seen: list = []
+    handed = lambda files: seen.append(("handed", files["values"]))  # noqa: E731
+    monkeypatch.setattr(partition, "_run_partitions", finishing([1, 0, 3, 4, 2]))
+    _review_partitions(tmp_path, tasks, 2, "local", None, handed)
+    assert seen == [("done", 1), ("done", 0), ("handed", "v0"), ("handed", "v1"),
+                    ("done", 3), ("done", 4), ("done", 2), ("handed", "v2"),
+                    ("handed", "v3"), ("handed", "v4")]
+    seen.clear()
+    monkeypatch.setattr(partition, "_run_partitions", finishing([0, 2, 1, 3, 4], {2}))
+    with pytest.raises(InvalidWorkbookError):
+        _review_partitions(tmp_path, tasks, 2, "local", None, handed)
+    assert [s for s in seen if s[0] == "handed"] == [("handed", "v0")]
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False], ids=["copy_file_range", "read-write"])
+def test_partition_csv_files_are_appended_under_one_header(tmp_path, monkeypatch, kernel_copy):
+    """The partitions' CSV tables become one file with one header, the bytes of the files in
+    bucket order (copied by the kernel where it can, else read and written); each
+    partition's file is removed once copied, a partition without the table is skipped."""
+    import os
+
+    from edxreview._partition import _TableFiles
+
+    if not kernel_copy:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    parts = []
+    for i, body in enumerate([b"1,a\n2,b\n", b"", b"3,\"c\nd\"\n", None]):
+        files = {}
+        if body is not None:
+            files["values"] = str(tmp_path / f"v{i}.csv")
+            Path(files["values"]).write_bytes(b"id,x\n" + body)
+        parts.append(files)
+    out = tmp_path / "out"
+    out.mkdir()
+    with _TableFiles(out, "csv") as gathered:
+        for files in parts:
+            gathered.add(files)
+    assert (out / "values.csv").read_bytes() == b"id,x\n1,a\n2,b\n3,\"c\nd\"\n"
+    assert not list(tmp_path.glob("v*.csv"))
+    assert sorted(p.name for p in out.iterdir()) == ["values.csv"]

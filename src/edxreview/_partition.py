@@ -585,7 +585,9 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                                None if reference is None else str(reference), key,
                                output_format, FIRST_WARNINGS) for b in buckets]
         step("flag values")
-        parts, sha = _review_partitions(path, tasks, jobs, engine, dask_address)
+        with _TableFiles(staging, output_format) as gathered:
+            parts, sha = _review_partitions(path, tasks, jobs, engine, dask_address,
+                                            gathered.add)
         rows = _merge_rows(parts)
         if not rows.get("patients", {}).get("used"):
             raise InvalidWorkbookError("the workbook has 1 problem(s) that must be fixed", [
@@ -617,14 +619,17 @@ def _dataset_of(path: Path, partitions, work: Path) -> tuple[Path, list, str]:
     return dataset, dataset_buckets(dataset), fmt
 
 
-def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address
+def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address,
+                       in_order: Callable[[dict[str, str]], None] = lambda files: None
                        ) -> tuple[list[PartitionResult], str]:
     """Every partition reviewed (the input's checksum read meanwhile), in bucket order; the
     problems of every partition raised together when any is invalid.
 
     Results are reduced as they arrive: a partition's row warnings beyond the first
     ``first_warnings`` of the registry (in bucket order) are dropped from memory as soon as
-    the partitions before it are known to hold that many (they stay in its warnings file).
+    the partitions before it are known to hold that many (they stay in its warnings file);
+    ``in_order`` is given each partition's files in bucket order, as soon as every partition
+    before it has finished (and none so far was invalid), while the others run.
     """
     from .io._dataset import dataset_sha256
 
@@ -635,10 +640,15 @@ def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address
     order = [t.bucket for t in tasks]
     first = min((t.first_warnings for t in tasks), default=FIRST_WARNINGS)
     parts: dict[int, PartitionResult] = {}
+    ready, invalid = 0, False
     for part in _run_partitions(tasks, jobs, engine, dask_address):
         parts[part.bucket] = part
+        invalid = invalid or bool(part.errors)
         if not part.errors:
             _drop_late_warnings(parts, order, first)
+        while not invalid and ready < len(order) and order[ready] in parts:
+            in_order(parts[order[ready]].files)
+            ready += 1
     hasher.join()
     ordered = [parts[b] for b in order if b in parts]
     errors = [p.errors for p in ordered if p.errors]
@@ -805,28 +815,19 @@ def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
 
 def _write_registry(result, merge: _Merge, staging: Path, output_format: str, report: bool,
                     report_options: dict) -> None:
-    """The partitions' tables copied together (file I/O, which frees the interpreter) while
-    the summary and the report are written."""
-    failed: list[BaseException] = []
+    """The summary files, then the report, with the per-patient table merged on a thread
+    meanwhile (mostly file I/O, which frees the interpreter)."""
+    _write_summary(result, merge, staging)
 
     def gather() -> None:
-        try:
-            _gather_tables(merge, staging, output_format)
-        except BaseException as exc:  # re-raised below, in this thread
-            failed.append(exc)
+        _gather_tables(merge, staging, output_format)
 
-    copier = threading.Thread(target=gather, daemon=True)
-    copier.start()
-    try:
-        _write_summary(result, merge, staging)
-        if report:
-            from .report import render_report
+    if not report:
+        gather()
+        return
+    from .report._render import render_cohort_report
 
-            render_report(result, staging, **report_options)
-    finally:
-        copier.join()
-    if failed:
-        raise failed[0]
+    render_cohort_report(result, staging, meanwhile=gather, **report_options)
 
 
 def _write_summary(result, merge: _Merge, folder: Path) -> None:
@@ -909,34 +910,74 @@ def _unknown_sheets(path: Path) -> list[Problem]:
 
 
 def _gather_tables(merge: _Merge, folder: Path, output_format: str) -> None:
-    """The partitions' tables into the output folder, in bucket order: CSV files concatenated
-    (one header), or Parquet files moved into one dataset folder per table. The per-patient
-    table (``patients.csv`` or ``patients.parquet``) follows the order of the patients sheet:
-    the partitions' tables merged by each patient's row in the sheet."""
-    parts = merge.files
+    """The per-patient table (``patients.csv`` or ``patients.parquet``) in the order of the
+    patients sheet: the partitions' tables merged by each patient's row in the sheet. (The
+    other tables are gathered as the partitions finish: :class:`_TableFiles`.)"""
     if output_format == "csv":
         _merge_patients_csv(merge, folder / "patients.csv")
     else:
         _merge_patients_parquet(merge, folder / "patients.parquet")
-    for name in TABLES:
-        if name == "patients":
-            continue
-        files = [p[name] for p in parts if name in p]
-        if not files:
-            continue
-        if output_format == "parquet":
-            target = folder / name
-            target.mkdir()
-            for i, f in enumerate(files):
-                shutil.move(f, target / f"part-{i:05d}.parquet")
-            continue
-        with open(folder / f"{name}.csv", "wb") as out:
-            for i, f in enumerate(files):
-                with open(f, "rb") as fh:
-                    header = fh.readline()
-                    if i == 0:
-                        out.write(header)
-                    shutil.copyfileobj(fh, out, 1 << 20)
+
+
+class _TableFiles:
+    """The partitions' tables but the per-patient one, gathered into the output folder in
+    bucket order as the partitions finish: CSV files appended to one file per table (one
+    header; the bytes copied by the kernel), or Parquet files moved into one dataset folder
+    per table (``values/part-00000.parquet`` …). A partition's file is removed once copied.
+    """
+
+    def __init__(self, folder: Path, output_format: str) -> None:
+        self.folder, self.output_format = Path(folder), output_format
+        self._files: dict[str, int] = {}     # files gathered per table
+        self._out: dict[str, Any] = {}       # open CSV outputs
+
+    def __enter__(self) -> "_TableFiles":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for out in self._out.values():
+            out.close()
+        self._out = {}
+
+    def add(self, files: dict[str, str]) -> None:
+        """One partition's files (the next in bucket order)."""
+        for name in TABLES:
+            if name == "patients" or name not in files:
+                continue
+            i = self._files.get(name, 0)
+            self._files[name] = i + 1
+            if self.output_format == "parquet":
+                target = self.folder / name
+                if i == 0:
+                    target.mkdir()
+                shutil.move(files[name], target / f"part-{i:05d}.parquet")
+                continue
+            if name not in self._out:
+                self._out[name] = open(self.folder / f"{name}.csv", "wb", buffering=0)
+            _append_file(files[name], self._out[name], header=i == 0)
+            os.remove(files[name])
+
+
+def _append_file(source: str, out, header: bool) -> None:
+    """``source`` appended to the unbuffered file ``out``, with its first line or without
+    it; copied by the kernel (``copy_file_range``) where it can."""
+    with open(source, "rb") as fh:
+        first = fh.readline()
+        if header:
+            out.write(first)
+        start, size = len(first), os.fstat(fh.fileno()).st_size
+        copy = getattr(os, "copy_file_range", None)
+        while copy is not None and start < size:
+            try:
+                done = copy(fh.fileno(), out.fileno(), size - start, start)
+            except OSError:   # not between these files: copied below
+                break
+            if not done:
+                break
+            start += done
+        if start < size:
+            fh.seek(start)
+            shutil.copyfileobj(fh, out, 1 << 20)
 
 
 #: patient records merged at a time (a window of the patients sheet)

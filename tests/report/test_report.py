@@ -443,3 +443,63 @@ def test_published_counts_only_beside_the_real_demo(tmp_path, demo_result):
     write_outputs(other, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Published study" not in page and "demonstration cohort" not in page
+
+
+def _forks() -> bool:
+    import os
+    import sys
+
+    return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
+
+
+def test_large_workbook_written_by_a_forked_copy_is_the_same(demo_out, tmp_path, monkeypatch):
+    """Above FORK_CELLS results.xlsx is written by a forked copy of the process while the
+    report goes on: the same bytes, and the report beside it as before."""
+    from edxreview.report import _excel
+
+    monkeypatch.setattr(_excel, "FORK_CELLS", 0)
+    forked = []
+    writer_init = _excel.WorkbookWriter.__init__
+
+    def spy(self, *args, **kwargs):
+        writer_init(self, *args, **kwargs)
+        forked.append(self._pid is not None)
+
+    monkeypatch.setattr(_excel.WorkbookWriter, "__init__", spy)
+    demo = review_study(demo_path())
+    write_outputs(demo, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
+    assert forked == [_forks()]
+    for name in ("results.xlsx", "report.html"):
+        assert (tmp_path / "out" / name).read_bytes() == (demo_out / name).read_bytes(), name
+
+
+def test_workbook_error_in_the_forked_copy_is_raised(tmp_path, monkeypatch):
+    """A workbook its copy cannot write fails the report with the writer's own error, once
+    the copy is done (nothing else of the report is lost track of)."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    from edxreview.report import _excel
+
+    monkeypatch.setattr(_excel, "FORK_CELLS", 0)
+    (tmp_path / "results.xlsx").mkdir()           # a folder where the file should go
+    writer = _excel.WorkbookWriter({"t": pd.DataFrame({"a": [1, 2]})},
+                                   tmp_path / "results.xlsx")
+    assert (writer._pid is not None) == _forks()
+    with pytest.raises(FileCreateError, match="Is a directory"):
+        writer.wait()
+    writer.wait()                                  # waited once: nothing left to raise
+
+
+def test_workbook_cut_notes_are_known_before_it_is_written(tmp_path, monkeypatch):
+    """The report states the tables cut at Excel's row limit; with the workbook written
+    meanwhile, the notes are the writer's before the file exists."""
+    from edxreview.report import _excel
+
+    monkeypatch.setattr(_excel, "MAX_ROWS", 3)
+    sheets = {"long": pd.DataFrame({"a": range(5)}), "short": pd.DataFrame({"a": range(3)})}
+    assert _excel.cut_notes(sheets) == {"long": "5 rows; the first 3 are in the workbook"}
+    notes: dict = {}
+    write_workbook(sheets, tmp_path / "w.xlsx", notes)
+    assert notes == _excel.cut_notes(sheets)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx", read_only=True)
+    assert sum(1 for _ in wb["long"].iter_rows()) == 1 + 3
