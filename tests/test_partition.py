@@ -530,3 +530,58 @@ def test_partition_csv_files_are_appended_under_one_header(tmp_path, monkeypatch
     assert (out / "values.csv").read_bytes() == b"id,x\n1,a\n2,b\n3,\"c\nd\"\n"
     assert not list(tmp_path.glob("v*.csv"))
     assert sorted(p.name for p in out.iterdir()) == ["values.csv"]
+
+
+def test_detail_read_while_partitions_run_is_what_the_end_would_read(tmp_path, monkeypatch):
+    """Each partition's detail file is read as it finishes and only the rows of patients
+    that can still have a page are kept; the pages' rows taken from it equal those read
+    from the files at the end, whatever order the partitions finish in."""
+    import pickle
+
+    import numpy as np
+
+    from edxreview._partition import PartitionResult, _DetailCache, _read_detail
+    from edxreview.report import _render
+
+    monkeypatch.setattr(_render, "PATIENT_PAGE_THRESHOLD", 4)
+    monkeypatch.setattr(_render, "MAX_PATIENT_PAGES", 3)
+    rng = np.random.default_rng(3)
+    n, n_buckets = 40, 4
+    rows = rng.permutation(n) + 2
+    bucket_of = rng.integers(0, n_buckets, n)
+    flagged = rng.random(n) < 0.4
+    parts = []
+    for b in range(n_buckets):
+        mine = np.flatnonzero(bucket_of == b)
+        mine = mine[np.argsort(rows[mine])]
+        ids = [f"P{i}" for i in mine]
+        patients = pd.DataFrame({"patient_id": ids, "emg_denervation": flagged[mine],
+                                 "ncs_neuropathy": False})
+        path = tmp_path / f"detail{b}.pkl"
+        values = pd.DataFrame({"patient_id": np.repeat(ids, 2), "value": range(2 * len(ids))})
+        path.write_bytes(pickle.dumps({"patients": patients, "values": values}))
+        parts.append(PartitionResult(b, patients=patients, patient_rows=rows[mine],
+                                     files={"detail": str(path)}))
+    everyone = pd.concat([p.patients for p in parts], ignore_index=True)
+    which = np.concatenate([[i] * len(p.patients) for i, p in enumerate(parts)])
+    order = np.argsort(np.concatenate([p.patient_rows for p in parts]), kind="stable")
+    everyone, which = everyone.iloc[order].reset_index(drop=True), which[order]
+    ids = _render.paged_patient_ids(everyone)
+    assert len(ids) == 3
+    asked = everyone["patient_id"].isin(ids).to_numpy()
+    expected = _read_detail(parts, pd.Index(ids), which[asked])
+    saved = {p.files["detail"]: Path(p.files["detail"]).read_bytes() for p in parts}
+    for finish in ([0, 1, 2, 3], [3, 1, 0, 2]):
+        for path, data in saved.items():
+            Path(path).write_bytes(data)
+        cache = _DetailCache()
+        for b in finish:
+            cache.add(parts[b])
+        kept = sum(len(k[1]["patients"]) for k in cache._kept.values())
+        assert 3 <= kept < n
+        for path in saved:           # nothing is read again at the end
+            Path(path).unlink()
+        got = _read_detail(parts, pd.Index(ids), which[asked], cache,
+                           everyone["patient_id"].to_numpy()[asked])
+        for name in expected:
+            pd.testing.assert_frame_equal(got[name], expected[name])

@@ -585,9 +585,13 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                                None if reference is None else str(reference), key,
                                output_format, FIRST_WARNINGS) for b in buckets]
         step("flag values")
+        warm = _import_report() if report else None
+        detail = _DetailCache()
         with _TableFiles(staging, output_format) as gathered:
             parts, sha = _review_partitions(path, tasks, jobs, engine, dask_address,
-                                            gathered.add)
+                                            gathered.add, detail.add)
+        if warm is not None:
+            warm.join()
         rows = _merge_rows(parts)
         if not rows.get("patients", {}).get("used"):
             raise InvalidWorkbookError("the workbook has 1 problem(s) that must be fixed", [
@@ -595,13 +599,29 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                         "no patients: the sheet has no rows; add one row per patient")])
         step("cohort results")
         result, merge = _registry_result(parts, path, sha, fmt, rows, ref, reference,
-                                         ci_method, deidentify, salt, len(buckets))
+                                         ci_method, deidentify, salt, len(buckets), detail)
+        del detail
         del parts  # the partitions' counts are merged: free them before the report
         step("write outputs and report")
         _write_registry(result, merge, staging, output_format, report, report_options)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _import_report() -> threading.Thread:
+    """The report's modules (matplotlib, Jinja2, XlsxWriter) imported on a thread while the
+    partitions run, rather than after the last of them; an import that fails here fails
+    again, with its message, where the report is written."""
+    def run() -> None:
+        try:
+            from .report import _render  # noqa: F401
+        except Exception:  # noqa: BLE001 - raised again by the report's own import
+            pass
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
 
 
 def _dataset_of(path: Path, partitions, work: Path) -> tuple[Path, list, str]:
@@ -620,7 +640,8 @@ def _dataset_of(path: Path, partitions, work: Path) -> tuple[Path, list, str]:
 
 
 def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address,
-                       in_order: Callable[[dict[str, str]], None] = lambda files: None
+                       in_order: Callable[[dict[str, str]], None] = lambda files: None,
+                       arrived: Callable[[PartitionResult], None] = lambda part: None
                        ) -> tuple[list[PartitionResult], str]:
     """Every partition reviewed (the input's checksum read meanwhile), in bucket order; the
     problems of every partition raised together when any is invalid.
@@ -629,7 +650,8 @@ def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address,
     ``first_warnings`` of the registry (in bucket order) are dropped from memory as soon as
     the partitions before it are known to hold that many (they stay in its warnings file);
     ``in_order`` is given each partition's files in bucket order, as soon as every partition
-    before it has finished (and none so far was invalid), while the others run.
+    before it has finished (and none so far was invalid), while the others run; ``arrived``
+    each valid partition's result as it finishes.
     """
     from .io._dataset import dataset_sha256
 
@@ -646,6 +668,8 @@ def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address,
         invalid = invalid or bool(part.errors)
         if not part.errors:
             _drop_late_warnings(parts, order, first)
+            if not invalid:
+                arrived(part)
         while not invalid and ready < len(order) and order[ready] in parts:
             in_order(parts[order[ready]].files)
             ready += 1
@@ -691,7 +715,8 @@ def _ordered_patients(parts: list[PartitionResult]
 
 
 def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, ref, reference,
-                     ci_method, deidentify, salt, n_buckets: int):
+                     ci_method, deidentify, salt, n_buckets: int,
+                     cache: "_DetailCache | None" = None):
     """The StudyResult of the whole registry from its partitions' counts and per-patient
     tables, with the full rows of the patients the report shows (read back from the
     partitions' files); and what writing the tables needs (:class:`_Merge`)."""
@@ -709,8 +734,9 @@ def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, re
 
     patients, which, order = _ordered_patients(parts)
     ids = paged_patient_ids(patients)
-    detail = _read_detail(parts, pd.Index(ids), which[isin(patients["patient_id"],
-                                                            pd.Index(ids))])
+    asked = isin(patients["patient_id"], pd.Index(ids))
+    detail = _read_detail(parts, pd.Index(ids), which[asked], cache,
+                          patients["patient_id"].to_numpy()[asked])
     shown = detail.pop("patients")
     # the pages' patients in the order the report pages them (the sheet's)
     shown = shown.set_index("patient_id", drop=False).reindex(ids.to_numpy()).reset_index(
@@ -758,13 +784,21 @@ class _Merge:
     last_warnings: list        # the reference's warnings, last
 
 
-def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray) -> dict[str, pd.DataFrame]:
+def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray,
+                 cache: "_DetailCache | None" = None, owners: np.ndarray | None = None
+                 ) -> dict[str, pd.DataFrame]:
     """The full rows of the patients ``ids``, read from the files of the partitions that
-    hold them (``buckets``: their positions in ``parts``), in partition order."""
+    hold them (``buckets``: their positions in ``parts``), in partition order. With
+    ``cache`` (and ``owners``, the patient of each of ``buckets``), a partition whose rows
+    read while the partitions ran hold all its patients of ``ids`` is not read again."""
     frames: dict[str, list] = {}
     for i in sorted(set(buckets.tolist())):
-        with open(parts[i].files["detail"], "rb") as fh:
-            detail = pickle.load(fh)
+        detail = None
+        if cache is not None and owners is not None:
+            detail = cache.get(parts[i].bucket, pd.Index(owners[buckets == i]))
+        if detail is None:
+            with open(parts[i].files["detail"], "rb") as fh:
+                detail = pickle.load(fh)
         for name, table in detail.items():
             frames.setdefault(name, []).append(
                 table[isin(table["patient_id"], ids)].reset_index(drop=True))
@@ -776,6 +810,62 @@ def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray) -> dict[str, p
                  "mri_lesions", "patients"):
         out.setdefault(name, pd.DataFrame())
     return out
+
+
+class _DetailCache:
+    """The full rows of the patients the report may page, read from each partition's detail
+    file as the partition finishes (while the others run) rather than after the last, and
+    kept only for the patients that can still have a page.
+
+    The report pages every patient up to ``PATIENT_PAGE_THRESHOLD`` patients, above that
+    the first ``MAX_PATIENT_PAGES`` flagged ones in the order of the patients sheet (see
+    :func:`edxreview.report._render.paged_patient_ids`). Once more patients than the
+    threshold are known, a patient can have a page only if flagged with fewer than
+    ``MAX_PATIENT_PAGES`` flagged patients known before it in the sheet: the others' rows
+    are dropped as read. The pages are chosen at the end as before; a partition whose
+    patients to show are not all kept is read from its file again.
+    """
+
+    def __init__(self) -> None:
+        from .report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
+
+        self._threshold, self._pages = PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES
+        self._patients = 0
+        #: the sheet rows of the first flagged patients known (at most MAX_PATIENT_PAGES)
+        self._first_flagged = np.zeros(0, dtype=np.int64)
+        self._kept: dict[int, tuple[pd.Index, dict[str, pd.DataFrame]]] = {}
+
+    def add(self, part: PartitionResult) -> None:
+        """A partition as it finishes: its detail file read, the rows of patients that
+        can still have a page kept."""
+        if part.patients is None or "detail" not in part.files:
+            return
+        flagged = _flagged(part.patients).to_numpy()
+        rows = np.asarray(part.patient_rows, dtype=np.int64)
+        self._patients += len(rows)
+        self._first_flagged = np.sort(np.concatenate(
+            [self._first_flagged, rows[flagged]]), kind="stable")[:self._pages]
+        keep = flagged & (np.searchsorted(self._first_flagged, rows, side="left")
+                          < self._pages)
+        if self._patients <= self._threshold:
+            keep[:] = True
+        try:
+            with open(part.files["detail"], "rb") as fh:
+                detail = pickle.load(fh)
+        except Exception:  # noqa: BLE001 - read again (and its error raised) at the end
+            return
+        ids = pd.Index(part.patients["patient_id"].to_numpy()[keep])
+        self._kept[part.bucket] = (ids, {
+            name: t[isin(t["patient_id"], ids)].reset_index(drop=True)
+            for name, t in detail.items()})
+
+    def get(self, bucket: int, ids: pd.Index) -> dict[str, pd.DataFrame] | None:
+        """The rows kept of a partition, when they hold all of ``ids`` (its patients to
+        show); None when its file must be read."""
+        kept = self._kept.pop(bucket, None)
+        if kept is None or not isin(pd.Series(ids), kept[0]).all():
+            return None
+        return kept[1]
 
 
 def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
@@ -815,11 +905,11 @@ def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
 
 def _write_registry(result, merge: _Merge, staging: Path, output_format: str, report: bool,
                     report_options: dict) -> None:
-    """The summary files, then the report, with the per-patient table merged on a thread
-    meanwhile (mostly file I/O, which frees the interpreter)."""
-    _write_summary(result, merge, staging)
+    """The report, with the summary files written and the per-patient table merged on a
+    thread meanwhile (mostly file I/O, which frees the interpreter)."""
 
     def gather() -> None:
+        _write_summary(result, merge, staging)
         _gather_tables(merge, staging, output_format)
 
     if not report:
@@ -964,7 +1054,7 @@ def _append_file(source: str, out, header: bool) -> None:
     with open(source, "rb") as fh:
         first = fh.readline()
         if header:
-            out.write(first)
+            _write_all(out, first)
         start, size = len(first), os.fstat(fh.fileno()).st_size
         copy = getattr(os, "copy_file_range", None)
         while copy is not None and start < size:
@@ -975,9 +1065,16 @@ def _append_file(source: str, out, header: bool) -> None:
             if not done:
                 break
             start += done
-        if start < size:
-            fh.seek(start)
-            shutil.copyfileobj(fh, out, 1 << 20)
+        fh.seek(start)
+        while chunk := fh.read(1 << 20):
+            _write_all(out, chunk)
+
+
+def _write_all(out, data: bytes) -> None:
+    """``data`` written whole to an unbuffered file (whose writes may be partial)."""
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]
 
 
 #: patient records merged at a time (a window of the patients sheet)

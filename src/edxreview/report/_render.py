@@ -216,7 +216,10 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
         ch = build_characteristics(typed, result.mri_lesions, result.study.tables.get("mri"))
     group = pts.drop_duplicates("patient_id").set_index("patient_id")["lmn_involvement"]
     group = group.reindex(ch.index).fillna(False).astype(bool)
-    t1 = compute_table1(ch, group, ("LMN involvement", "No LMN involvement"))
+    # aligned by position: an index of a registry's patient ids would be carried (and hashed)
+    # through every selection of the table (about half its time at a million patients)
+    t1 = compute_table1(ch.reset_index(drop=True), group.to_numpy(),
+                        ("LMN involvement", "No LMN involvement"))
     return t1, ch
 
 
