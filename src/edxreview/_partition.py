@@ -827,9 +827,6 @@ class _DetailCache:
     """
 
     def __init__(self) -> None:
-        from .report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
-
-        self._threshold, self._pages = PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES
         self._patients = 0
         #: the sheet rows of the first flagged patients known (at most MAX_PATIENT_PAGES)
         self._first_flagged = np.zeros(0, dtype=np.int64)
@@ -840,6 +837,11 @@ class _DetailCache:
         can still have a page kept."""
         if part.patients is None or "detail" not in part.files:
             return
+        # read here, not before the partitions start: the report's module takes a while to
+        # import (on a thread meanwhile, see _import_report)
+        from .report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
+
+        self._threshold, self._pages = PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES
         flagged = _flagged(part.patients).to_numpy()
         rows = np.asarray(part.patient_rows, dtype=np.int64)
         self._patients += len(rows)
