@@ -452,42 +452,65 @@ def _forks() -> bool:
     return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
 
 
-def test_large_workbook_written_by_a_forked_copy_is_the_same(demo_out, tmp_path, monkeypatch):
+def _in_a_fresh_process(code: str, *args: str) -> str:
+    """``code`` run by a fresh interpreter (the test runner's own worker is never forked);
+    its standard output."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_large_workbook_written_by_a_forked_copy_is_the_same(demo_out, tmp_path):
     """Above FORK_CELLS results.xlsx is written by a forked copy of the process while the
     report goes on: the same bytes, and the report beside it as before."""
-    from edxreview.report import _excel
-
-    monkeypatch.setattr(_excel, "FORK_CELLS", 0)
-    forked = []
-    writer_init = _excel.WorkbookWriter.__init__
-
-    def spy(self, *args, **kwargs):
-        writer_init(self, *args, **kwargs)
-        forked.append(self._pid is not None)
-
-    monkeypatch.setattr(_excel.WorkbookWriter, "__init__", spy)
-    demo = review_study(demo_path())
-    write_outputs(demo, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
-    assert forked == [_forks()]
+    forked = _in_a_fresh_process("""
+import sys
+from edxreview import demo_path
+from edxreview._pipeline import review_study, write_outputs
+from edxreview.report import _excel, _render, render_report
+_excel.FORK_CELLS = 0
+_render.FIGURE_FORMATS = ("svg",)
+forked = []
+init = _excel.WorkbookWriter.__init__
+def spy(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    forked.append(self._pid is not None)
+_excel.WorkbookWriter.__init__ = spy
+write_outputs(review_study(demo_path()), sys.argv[1], extra=lambda tmp, r: render_report(r, tmp))
+print(forked)
+""", str(tmp_path / "out"))
+    assert forked.strip() == str([_forks()])
     for name in ("results.xlsx", "report.html"):
         assert (tmp_path / "out" / name).read_bytes() == (demo_out / name).read_bytes(), name
 
 
-def test_workbook_error_in_the_forked_copy_is_raised(tmp_path, monkeypatch):
-    """A workbook its copy cannot write fails the report with the writer's own error, once
-    the copy is done (nothing else of the report is lost track of)."""
-    from xlsxwriter.exceptions import FileCreateError
-
-    from edxreview.report import _excel
-
-    monkeypatch.setattr(_excel, "FORK_CELLS", 0)
+def test_workbook_error_in_the_forked_copy_is_raised(tmp_path):
+    """A workbook its copy cannot write fails with the writer's own error, once the copy is
+    done."""
     (tmp_path / "results.xlsx").mkdir()           # a folder where the file should go
-    writer = _excel.WorkbookWriter({"t": pd.DataFrame({"a": [1, 2]})},
-                                   tmp_path / "results.xlsx")
-    assert (writer._pid is not None) == _forks()
-    with pytest.raises(FileCreateError, match="Is a directory"):
-        writer.wait()
-    writer.wait()                                  # waited once: nothing left to raise
+    said = _in_a_fresh_process("""
+import sys
+import pandas as pd
+from edxreview.report import _excel
+_excel.FORK_CELLS = 0
+writer = _excel.WorkbookWriter({"t": pd.DataFrame({"a": [1, 2]})}, sys.argv[1])
+print(writer._pid is not None)
+try:
+    writer.wait()
+except Exception as exc:
+    print(type(exc).__name__, exc)
+writer.wait()                                     # waited once: nothing left to raise
+print("done")
+""", str(tmp_path / "results.xlsx"))
+    forked, error, done = said.strip().splitlines()
+    assert forked == str(_forks())
+    assert error.startswith("FileCreateError") and "Is a directory" in error
+    assert done == "done"
 
 
 def test_workbook_cut_notes_are_known_before_it_is_written(tmp_path, monkeypatch):

@@ -263,6 +263,7 @@ class WorkbookWriter:
         if self._pid == 0:   # the copy: write, then leave without the parent's clean-up
             code = 1
             try:
+                _forked_child()
                 write_workbook(sheets, self.path)
                 code = 0
             finally:
@@ -284,6 +285,19 @@ class WorkbookWriter:
                 write_workbook(self._sheets, self.path)
         self._sheets = {}
         return self.path
+
+
+def _forked_child() -> None:
+    """The forked copy acts on nothing of its parent's: no garbage collection (it would run
+    the finalisers of the parent's objects, such as a file's flush, a second time), and the
+    signals' default actions (not the parent's handlers: Ctrl-C ends the copy at once)."""
+    import gc
+    import signal
+
+    gc.disable()
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 def _fork_pays(sheets: dict[str, pd.DataFrame]) -> bool:
