@@ -70,31 +70,37 @@ def duckdb_scan(path: Path, kind: str) -> float:
 
 
 class TreeMemory:
-    """Peak resident memory of a process and all its descendants, sampled every 0.1 s."""
+    """Peak resident memory of a process and all its descendants, sampled every 0.1 s: the
+    sum of their resident sets (RSS), and the sum of their proportional sets (PSS, where
+    the Linux kernel gives it: a page shared by several processes, such as a forked copy's,
+    counted once in all)."""
 
     def __init__(self, pid: int):
         self.root = psutil.Process(pid)
         self.peak = 0
+        self.pss_peak = 0       # 0 where the platform gives no PSS
         self.root_peak = 0      # the command's own process (without its workers)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = 0
+            total = pss = 0
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 break
             for p in procs:
                 try:
-                    rss = p.memory_info().rss
+                    info = p.memory_full_info()
                 except psutil.Error:
                     continue
-                total += rss
+                total += info.rss
+                pss += getattr(info, "pss", 0)
                 if p.pid == self.root.pid:
-                    self.root_peak = max(self.root_peak, rss)
+                    self.root_peak = max(self.root_peak, info.rss)
             self.peak = max(self.peak, total)
+            self.pss_peak = max(self.pss_peak, pss)
             self._stop.wait(0.1)
 
     def __enter__(self) -> "TreeMemory":
@@ -120,7 +126,8 @@ def review(path: Path, out: Path, jobs: int | None, output_format: str = "csv") 
         raise SystemExit(f"edxreview run failed ({proc.returncode}): {err.decode()[-2000:]}")
     cpu = (after.children_user - before.children_user) + (after.children_system
                                                          - before.children_system)
-    return {"seconds": seconds, "peak_bytes": mem.peak, "command_peak_bytes": mem.root_peak,
+    return {"seconds": seconds, "peak_bytes": mem.peak, "pss_peak_bytes": mem.pss_peak,
+            "command_peak_bytes": mem.root_peak,
             "cpu_seconds": cpu, "cores_used": cpu / seconds, "load": os.getloadavg()[0]}
 
 
@@ -169,7 +176,8 @@ def main() -> None:
         figures.update(scan_seconds=scan, agree=agree, compared=total)
         results[n] = figures
         print(f"N={n:>9,}: {figures['seconds']:7.1f} s  peak {figures['peak_bytes'] / 1024**3:5.2f} GB"
-              f" (process tree; command alone {figures['command_peak_bytes'] / 1024**3:.2f} GB)"
+              f" (process tree; PSS {figures['pss_peak_bytes'] / 1024**3:.2f} GB;"
+              f" command alone {figures['command_peak_bytes'] / 1024**3:.2f} GB)"
               f"  cores used {figures['cores_used']:.2f}  load average after "
               f"{figures['load']:.1f}  DuckDB scan "
               f"{scan:.2f} s  ratio {figures['seconds'] / max(scan, 1e-9):.0f}×  agreement "

@@ -490,3 +490,119 @@ def test_each_partition_keeps_the_rows_of_every_patient_the_report_may_page():
     from edxreview.report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
 
     assert _DETAIL_PATIENTS >= max(PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES)
+
+
+def test_tables_are_gathered_in_bucket_order_while_partitions_finish(tmp_path, monkeypatch):
+    """Partitions finish in any order; their tables are handed on in bucket order, each as
+    soon as every partition before it is done, and none once a partition is invalid."""
+    from edxreview import _partition as partition
+    from edxreview._errors import InvalidWorkbookError, Problem
+    from edxreview._partition import PartitionResult, PartitionTask, _review_partitions
+    from edxreview.io import _dataset
+
+    monkeypatch.setattr(_dataset, "dataset_sha256", lambda path: "0" * 64)
+    tasks = [PartitionTask("ds", b, str(tmp_path)) for b in range(5)]
+
+    def finishing(order, invalid=()):
+        def run(tasks, jobs, engine, address):
+            for b in order:
+                errors = [Problem("emg", 2, "side", "x", "bad")] if b in invalid else []
+                seen.append(("done", b))
+                yield PartitionResult(b, errors=errors, files={"values": f"v{b}"})
+        return run
+
+    seen: list = []
+    handed = lambda files: seen.append(("handed", files["values"]))  # noqa: E731
+    monkeypatch.setattr(partition, "_run_partitions", finishing([1, 0, 3, 4, 2]))
+    _review_partitions(tmp_path, tasks, 2, "local", None, handed)
+    assert seen == [("done", 1), ("done", 0), ("handed", "v0"), ("handed", "v1"),
+                    ("done", 3), ("done", 4), ("done", 2), ("handed", "v2"),
+                    ("handed", "v3"), ("handed", "v4")]
+    seen.clear()
+    monkeypatch.setattr(partition, "_run_partitions", finishing([0, 2, 1, 3, 4], {2}))
+    with pytest.raises(InvalidWorkbookError):
+        _review_partitions(tmp_path, tasks, 2, "local", None, handed)
+    assert [s for s in seen if s[0] == "handed"] == [("handed", "v0")]
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False], ids=["copy_file_range", "read-write"])
+def test_partition_csv_files_are_appended_under_one_header(tmp_path, monkeypatch, kernel_copy):
+    """The partitions' CSV tables become one file with one header, the bytes of the files in
+    bucket order (copied by the kernel where it can, else read and written); each
+    partition's file is removed once copied, a partition without the table is skipped."""
+    import os
+
+    from edxreview._partition import _TableFiles
+
+    if not kernel_copy:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    parts = []
+    for i, body in enumerate([b"1,a\n2,b\n", b"", b"3,\"c\nd\"\n", None]):
+        files = {}
+        if body is not None:
+            files["values"] = str(tmp_path / f"v{i}.csv")
+            Path(files["values"]).write_bytes(b"id,x\n" + body)
+        parts.append(files)
+    out = tmp_path / "out"
+    out.mkdir()
+    with _TableFiles(out, "csv") as gathered:
+        for files in parts:
+            gathered.add(files)
+    assert (out / "values.csv").read_bytes() == b"id,x\n1,a\n2,b\n3,\"c\nd\"\n"
+    assert not list(tmp_path.glob("v*.csv"))
+    assert sorted(p.name for p in out.iterdir()) == ["values.csv"]
+
+
+def test_detail_read_while_partitions_run_is_what_the_end_would_read(tmp_path, monkeypatch):
+    """Each partition's detail file is read as it finishes and only the rows of patients
+    that can still have a page are kept; the pages' rows taken from it equal those read
+    from the files at the end, whatever order the partitions finish in."""
+    import pickle
+
+    import numpy as np
+
+    from edxreview._partition import PartitionResult, _DetailCache, _read_detail
+    from edxreview.report import _render
+
+    monkeypatch.setattr(_render, "PATIENT_PAGE_THRESHOLD", 4)
+    monkeypatch.setattr(_render, "MAX_PATIENT_PAGES", 3)
+    rng = np.random.default_rng(3)
+    n, n_buckets = 40, 4
+    rows = rng.permutation(n) + 2
+    bucket_of = rng.integers(0, n_buckets, n)
+    flagged = rng.random(n) < 0.4
+    parts = []
+    for b in range(n_buckets):
+        mine = np.flatnonzero(bucket_of == b)
+        mine = mine[np.argsort(rows[mine])]
+        ids = [f"P{i}" for i in mine]
+        patients = pd.DataFrame({"patient_id": ids, "emg_denervation": flagged[mine],
+                                 "ncs_neuropathy": False})
+        path = tmp_path / f"detail{b}.pkl"
+        values = pd.DataFrame({"patient_id": np.repeat(ids, 2), "value": range(2 * len(ids))})
+        path.write_bytes(pickle.dumps({"patients": patients, "values": values}))
+        parts.append(PartitionResult(b, patients=patients, patient_rows=rows[mine],
+                                     files={"detail": str(path)}))
+    everyone = pd.concat([p.patients for p in parts], ignore_index=True)
+    which = np.concatenate([[i] * len(p.patients) for i, p in enumerate(parts)])
+    order = np.argsort(np.concatenate([p.patient_rows for p in parts]), kind="stable")
+    everyone, which = everyone.iloc[order].reset_index(drop=True), which[order]
+    ids = _render.paged_patient_ids(everyone)
+    assert len(ids) == 3
+    asked = everyone["patient_id"].isin(ids).to_numpy()
+    expected = _read_detail(parts, pd.Index(ids), which[asked])
+    saved = {p.files["detail"]: Path(p.files["detail"]).read_bytes() for p in parts}
+    for finish in ([0, 1, 2, 3], [3, 1, 0, 2]):
+        for path, data in saved.items():
+            Path(path).write_bytes(data)
+        cache = _DetailCache()
+        for b in finish:
+            cache.add(parts[b])
+        kept = sum(len(k[1]["patients"]) for k in cache._kept.values())
+        assert 3 <= kept < n
+        for path in saved:           # nothing is read again at the end
+            Path(path).unlink()
+        got = _read_detail(parts, pd.Index(ids), which[asked], cache,
+                           everyone["patient_id"].to_numpy()[asked])
+        for name in expected:
+            pd.testing.assert_frame_equal(got[name], expected[name])

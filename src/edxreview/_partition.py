@@ -585,7 +585,13 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                                None if reference is None else str(reference), key,
                                output_format, FIRST_WARNINGS) for b in buckets]
         step("flag values")
-        parts, sha = _review_partitions(path, tasks, jobs, engine, dask_address)
+        warm = _import_report() if report else None
+        detail = _DetailCache()
+        with _TableFiles(staging, output_format) as gathered:
+            parts, sha = _review_partitions(path, tasks, jobs, engine, dask_address,
+                                            gathered.add, detail.add)
+        if warm is not None:
+            warm.join()
         rows = _merge_rows(parts)
         if not rows.get("patients", {}).get("used"):
             raise InvalidWorkbookError("the workbook has 1 problem(s) that must be fixed", [
@@ -593,13 +599,29 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
                         "no patients: the sheet has no rows; add one row per patient")])
         step("cohort results")
         result, merge = _registry_result(parts, path, sha, fmt, rows, ref, reference,
-                                         ci_method, deidentify, salt, len(buckets))
+                                         ci_method, deidentify, salt, len(buckets), detail)
+        del detail
         del parts  # the partitions' counts are merged: free them before the report
         step("write outputs and report")
         _write_registry(result, merge, staging, output_format, report, report_options)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _import_report() -> threading.Thread:
+    """The report's modules (matplotlib, Jinja2, XlsxWriter) imported on a thread while the
+    partitions run, rather than after the last of them; an import that fails here fails
+    again, with its message, where the report is written."""
+    def run() -> None:
+        try:
+            from .report import _render  # noqa: F401
+        except Exception:  # noqa: BLE001 - raised again by the report's own import
+            pass
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
 
 
 def _dataset_of(path: Path, partitions, work: Path) -> tuple[Path, list, str]:
@@ -617,14 +639,19 @@ def _dataset_of(path: Path, partitions, work: Path) -> tuple[Path, list, str]:
     return dataset, dataset_buckets(dataset), fmt
 
 
-def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address
+def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address,
+                       in_order: Callable[[dict[str, str]], None] = lambda files: None,
+                       arrived: Callable[[PartitionResult], None] = lambda part: None
                        ) -> tuple[list[PartitionResult], str]:
     """Every partition reviewed (the input's checksum read meanwhile), in bucket order; the
     problems of every partition raised together when any is invalid.
 
     Results are reduced as they arrive: a partition's row warnings beyond the first
     ``first_warnings`` of the registry (in bucket order) are dropped from memory as soon as
-    the partitions before it are known to hold that many (they stay in its warnings file).
+    the partitions before it are known to hold that many (they stay in its warnings file);
+    ``in_order`` is given each partition's files in bucket order, as soon as every partition
+    before it has finished (and none so far was invalid), while the others run; ``arrived``
+    each valid partition's result as it finishes.
     """
     from .io._dataset import dataset_sha256
 
@@ -635,10 +662,17 @@ def _review_partitions(path: Path, tasks: list, jobs, engine, dask_address
     order = [t.bucket for t in tasks]
     first = min((t.first_warnings for t in tasks), default=FIRST_WARNINGS)
     parts: dict[int, PartitionResult] = {}
+    ready, invalid = 0, False
     for part in _run_partitions(tasks, jobs, engine, dask_address):
         parts[part.bucket] = part
+        invalid = invalid or bool(part.errors)
         if not part.errors:
             _drop_late_warnings(parts, order, first)
+            if not invalid:
+                arrived(part)
+        while not invalid and ready < len(order) and order[ready] in parts:
+            in_order(parts[order[ready]].files)
+            ready += 1
     hasher.join()
     ordered = [parts[b] for b in order if b in parts]
     errors = [p.errors for p in ordered if p.errors]
@@ -681,7 +715,8 @@ def _ordered_patients(parts: list[PartitionResult]
 
 
 def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, ref, reference,
-                     ci_method, deidentify, salt, n_buckets: int):
+                     ci_method, deidentify, salt, n_buckets: int,
+                     cache: "_DetailCache | None" = None):
     """The StudyResult of the whole registry from its partitions' counts and per-patient
     tables, with the full rows of the patients the report shows (read back from the
     partitions' files); and what writing the tables needs (:class:`_Merge`)."""
@@ -699,8 +734,9 @@ def _registry_result(parts: list, path: Path, sha: str, fmt: str, rows: dict, re
 
     patients, which, order = _ordered_patients(parts)
     ids = paged_patient_ids(patients)
-    detail = _read_detail(parts, pd.Index(ids), which[isin(patients["patient_id"],
-                                                            pd.Index(ids))])
+    asked = isin(patients["patient_id"], pd.Index(ids))
+    detail = _read_detail(parts, pd.Index(ids), which[asked], cache,
+                          patients["patient_id"].to_numpy()[asked])
     shown = detail.pop("patients")
     # the pages' patients in the order the report pages them (the sheet's)
     shown = shown.set_index("patient_id", drop=False).reindex(ids.to_numpy()).reset_index(
@@ -748,13 +784,21 @@ class _Merge:
     last_warnings: list        # the reference's warnings, last
 
 
-def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray) -> dict[str, pd.DataFrame]:
+def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray,
+                 cache: "_DetailCache | None" = None, owners: np.ndarray | None = None
+                 ) -> dict[str, pd.DataFrame]:
     """The full rows of the patients ``ids``, read from the files of the partitions that
-    hold them (``buckets``: their positions in ``parts``), in partition order."""
+    hold them (``buckets``: their positions in ``parts``), in partition order. With
+    ``cache`` (and ``owners``, the patient of each of ``buckets``), a partition whose rows
+    read while the partitions ran hold all its patients of ``ids`` is not read again."""
     frames: dict[str, list] = {}
     for i in sorted(set(buckets.tolist())):
-        with open(parts[i].files["detail"], "rb") as fh:
-            detail = pickle.load(fh)
+        detail = None
+        if cache is not None and owners is not None:
+            detail = cache.get(parts[i].bucket, pd.Index(owners[buckets == i]))
+        if detail is None:
+            with open(parts[i].files["detail"], "rb") as fh:
+                detail = pickle.load(fh)
         for name, table in detail.items():
             frames.setdefault(name, []).append(
                 table[isin(table["patient_id"], ids)].reset_index(drop=True))
@@ -766,6 +810,64 @@ def _read_detail(parts: list, ids: pd.Index, buckets: np.ndarray) -> dict[str, p
                  "mri_lesions", "patients"):
         out.setdefault(name, pd.DataFrame())
     return out
+
+
+class _DetailCache:
+    """The full rows of the patients the report may page, read from each partition's detail
+    file as the partition finishes (while the others run) rather than after the last, and
+    kept only for the patients that can still have a page.
+
+    The report pages every patient up to ``PATIENT_PAGE_THRESHOLD`` patients, above that
+    the first ``MAX_PATIENT_PAGES`` flagged ones in the order of the patients sheet (see
+    :func:`edxreview.report._render.paged_patient_ids`). Once more patients than the
+    threshold are known, a patient can have a page only if flagged with fewer than
+    ``MAX_PATIENT_PAGES`` flagged patients known before it in the sheet: the others' rows
+    are dropped as read. The pages are chosen at the end as before; a partition whose
+    patients to show are not all kept is read from its file again.
+    """
+
+    def __init__(self) -> None:
+        self._patients = 0
+        #: the sheet rows of the first flagged patients known (at most MAX_PATIENT_PAGES)
+        self._first_flagged = np.zeros(0, dtype=np.int64)
+        self._kept: dict[int, tuple[pd.Index, dict[str, pd.DataFrame]]] = {}
+
+    def add(self, part: PartitionResult) -> None:
+        """A partition as it finishes: its detail file read, the rows of patients that
+        can still have a page kept."""
+        if part.patients is None or "detail" not in part.files:
+            return
+        # read here, not before the partitions start: the report's module takes a while to
+        # import (on a thread meanwhile, see _import_report)
+        from .report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
+
+        self._threshold, self._pages = PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES
+        flagged = _flagged(part.patients).to_numpy()
+        rows = np.asarray(part.patient_rows, dtype=np.int64)
+        self._patients += len(rows)
+        self._first_flagged = np.sort(np.concatenate(
+            [self._first_flagged, rows[flagged]]), kind="stable")[:self._pages]
+        keep = flagged & (np.searchsorted(self._first_flagged, rows, side="left")
+                          < self._pages)
+        if self._patients <= self._threshold:
+            keep[:] = True
+        try:
+            with open(part.files["detail"], "rb") as fh:
+                detail = pickle.load(fh)
+        except Exception:  # noqa: BLE001 - read again (and its error raised) at the end
+            return
+        ids = pd.Index(part.patients["patient_id"].to_numpy()[keep])
+        self._kept[part.bucket] = (ids, {
+            name: t[isin(t["patient_id"], ids)].reset_index(drop=True)
+            for name, t in detail.items()})
+
+    def get(self, bucket: int, ids: pd.Index) -> dict[str, pd.DataFrame] | None:
+        """The rows kept of a partition, when they hold all of ``ids`` (its patients to
+        show); None when its file must be read."""
+        kept = self._kept.pop(bucket, None)
+        if kept is None or not isin(pd.Series(ids), kept[0]).all():
+            return None
+        return kept[1]
 
 
 def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
@@ -805,28 +907,19 @@ def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
 
 def _write_registry(result, merge: _Merge, staging: Path, output_format: str, report: bool,
                     report_options: dict) -> None:
-    """The partitions' tables copied together (file I/O, which frees the interpreter) while
-    the summary and the report are written."""
-    failed: list[BaseException] = []
+    """The report, with the summary files written and the per-patient table merged on a
+    thread meanwhile (mostly file I/O, which frees the interpreter)."""
 
     def gather() -> None:
-        try:
-            _gather_tables(merge, staging, output_format)
-        except BaseException as exc:  # re-raised below, in this thread
-            failed.append(exc)
-
-    copier = threading.Thread(target=gather, daemon=True)
-    copier.start()
-    try:
         _write_summary(result, merge, staging)
-        if report:
-            from .report import render_report
+        _gather_tables(merge, staging, output_format)
 
-            render_report(result, staging, **report_options)
-    finally:
-        copier.join()
-    if failed:
-        raise failed[0]
+    if not report:
+        gather()
+        return
+    from .report._render import render_cohort_report
+
+    render_cohort_report(result, staging, meanwhile=gather, **report_options)
 
 
 def _write_summary(result, merge: _Merge, folder: Path) -> None:
@@ -909,34 +1002,81 @@ def _unknown_sheets(path: Path) -> list[Problem]:
 
 
 def _gather_tables(merge: _Merge, folder: Path, output_format: str) -> None:
-    """The partitions' tables into the output folder, in bucket order: CSV files concatenated
-    (one header), or Parquet files moved into one dataset folder per table. The per-patient
-    table (``patients.csv`` or ``patients.parquet``) follows the order of the patients sheet:
-    the partitions' tables merged by each patient's row in the sheet."""
-    parts = merge.files
+    """The per-patient table (``patients.csv`` or ``patients.parquet``) in the order of the
+    patients sheet: the partitions' tables merged by each patient's row in the sheet. (The
+    other tables are gathered as the partitions finish: :class:`_TableFiles`.)"""
     if output_format == "csv":
         _merge_patients_csv(merge, folder / "patients.csv")
     else:
         _merge_patients_parquet(merge, folder / "patients.parquet")
-    for name in TABLES:
-        if name == "patients":
-            continue
-        files = [p[name] for p in parts if name in p]
-        if not files:
-            continue
-        if output_format == "parquet":
-            target = folder / name
-            target.mkdir()
-            for i, f in enumerate(files):
-                shutil.move(f, target / f"part-{i:05d}.parquet")
-            continue
-        with open(folder / f"{name}.csv", "wb") as out:
-            for i, f in enumerate(files):
-                with open(f, "rb") as fh:
-                    header = fh.readline()
-                    if i == 0:
-                        out.write(header)
-                    shutil.copyfileobj(fh, out, 1 << 20)
+
+
+class _TableFiles:
+    """The partitions' tables but the per-patient one, gathered into the output folder in
+    bucket order as the partitions finish: CSV files appended to one file per table (one
+    header; the bytes copied by the kernel), or Parquet files moved into one dataset folder
+    per table (``values/part-00000.parquet`` …). A partition's file is removed once copied.
+    """
+
+    def __init__(self, folder: Path, output_format: str) -> None:
+        self.folder, self.output_format = Path(folder), output_format
+        self._files: dict[str, int] = {}     # files gathered per table
+        self._out: dict[str, Any] = {}       # open CSV outputs
+
+    def __enter__(self) -> "_TableFiles":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for out in self._out.values():
+            out.close()
+        self._out = {}
+
+    def add(self, files: dict[str, str]) -> None:
+        """One partition's files (the next in bucket order)."""
+        for name in TABLES:
+            if name == "patients" or name not in files:
+                continue
+            i = self._files.get(name, 0)
+            self._files[name] = i + 1
+            if self.output_format == "parquet":
+                target = self.folder / name
+                if i == 0:
+                    target.mkdir()
+                shutil.move(files[name], target / f"part-{i:05d}.parquet")
+                continue
+            if name not in self._out:
+                self._out[name] = open(self.folder / f"{name}.csv", "wb", buffering=0)
+            _append_file(files[name], self._out[name], header=i == 0)
+            os.remove(files[name])
+
+
+def _append_file(source: str, out, header: bool) -> None:
+    """``source`` appended to the unbuffered file ``out``, with its first line or without
+    it; copied by the kernel (``copy_file_range``) where it can."""
+    with open(source, "rb") as fh:
+        first = fh.readline()
+        if header:
+            _write_all(out, first)
+        start, size = len(first), os.fstat(fh.fileno()).st_size
+        copy = getattr(os, "copy_file_range", None)
+        while copy is not None and start < size:
+            try:
+                done = copy(fh.fileno(), out.fileno(), size - start, start)
+            except OSError:   # not between these files: copied below
+                break
+            if not done:
+                break
+            start += done
+        fh.seek(start)
+        while chunk := fh.read(1 << 20):
+            _write_all(out, chunk)
+
+
+def _write_all(out, data: bytes) -> None:
+    """``data`` written whole to an unbuffered file (whose writes may be partial)."""
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]
 
 
 #: patient records merged at a time (a window of the patients sheet)

@@ -443,3 +443,86 @@ def test_published_counts_only_beside_the_real_demo(tmp_path, demo_result):
     write_outputs(other, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Published study" not in page and "demonstration cohort" not in page
+
+
+def _forks() -> bool:
+    import os
+    import sys
+
+    return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
+
+
+def _in_a_fresh_process(code: str, *args: str) -> str:
+    """``code`` run by a fresh interpreter (the test runner's own worker is never forked);
+    its standard output."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_large_workbook_written_by_a_forked_copy_is_the_same(demo_out, tmp_path):
+    """Above FORK_CELLS results.xlsx is written by a forked copy of the process while the
+    report goes on: the same bytes, and the report beside it as before."""
+    forked = _in_a_fresh_process("""
+import sys
+from edxreview import demo_path
+from edxreview._pipeline import review_study, write_outputs
+from edxreview.report import _excel, _render, render_report
+_excel.FORK_CELLS = 0
+_render.FIGURE_FORMATS = ("svg",)
+forked = []
+init = _excel.WorkbookWriter.__init__
+def spy(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    forked.append(self._pid is not None)
+_excel.WorkbookWriter.__init__ = spy
+write_outputs(review_study(demo_path()), sys.argv[1], extra=lambda tmp, r: render_report(r, tmp))
+print(forked)
+""", str(tmp_path / "out"))
+    assert forked.strip() == str([_forks()])
+    for name in ("results.xlsx", "report.html"):
+        assert (tmp_path / "out" / name).read_bytes() == (demo_out / name).read_bytes(), name
+
+
+def test_workbook_error_in_the_forked_copy_is_raised(tmp_path):
+    """A workbook its copy cannot write fails with the writer's own error, once the copy is
+    done."""
+    (tmp_path / "results.xlsx").mkdir()           # a folder where the file should go
+    said = _in_a_fresh_process("""
+import sys
+import pandas as pd
+from edxreview.report import _excel
+_excel.FORK_CELLS = 0
+writer = _excel.WorkbookWriter({"t": pd.DataFrame({"a": [1, 2]})}, sys.argv[1])
+print(writer._pid is not None)
+try:
+    writer.wait()
+except Exception as exc:
+    print(type(exc).__name__, exc)
+writer.wait()                                     # waited once: nothing left to raise
+print("done")
+""", str(tmp_path / "results.xlsx"))
+    forked, error, done = said.strip().splitlines()
+    assert forked == str(_forks())
+    assert error.startswith("FileCreateError") and "Is a directory" in error
+    assert done == "done"
+
+
+def test_workbook_cut_notes_are_known_before_it_is_written(tmp_path, monkeypatch):
+    """The report states the tables cut at Excel's row limit; with the workbook written
+    meanwhile, the notes are the writer's before the file exists."""
+    from edxreview.report import _excel
+
+    monkeypatch.setattr(_excel, "MAX_ROWS", 3)
+    sheets = {"long": pd.DataFrame({"a": range(5)}), "short": pd.DataFrame({"a": range(3)})}
+    assert _excel.cut_notes(sheets) == {"long": "5 rows; the first 3 are in the workbook"}
+    notes: dict = {}
+    write_workbook(sheets, tmp_path / "w.xlsx", notes)
+    assert notes == _excel.cut_notes(sheets)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx", read_only=True)
+    assert sum(1 for _ in wb["long"].iter_rows()) == 1 + 3

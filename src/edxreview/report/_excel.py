@@ -12,8 +12,11 @@ give a byte-identical file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -203,7 +206,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
             frame = frame.reset_index(drop=True)
             if len(frame) > MAX_ROWS:
                 if notes is not None:
-                    notes[name] = f"{len(frame)} rows; the first {MAX_ROWS} are in the workbook"
+                    notes.update(cut_notes({name: frame}))
                 frame = frame.iloc[:MAX_ROWS]
             machine = [str(c) for c in frame.columns]
             headers = [_ILLEGAL.sub("", h)[:255] for h in column_labels(machine)]
@@ -221,6 +224,89 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
     finally:
         wb.close()
     return path
+
+
+def cut_notes(sheets: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """The notes :func:`write_workbook` records for the tables it cuts at Excel's row limit
+    (known before the workbook is written)."""
+    return {name: f"{len(frame)} rows; the first {MAX_ROWS} are in the workbook"
+            for name, frame in sheets.items() if len(frame) > MAX_ROWS}
+
+
+#: cells above which :class:`WorkbookWriter` writes the workbook in a forked copy of the
+#: process (XlsxWriter writes one cell at a time, in Python: about 5 s per million cells)
+FORK_CELLS = 200_000
+
+
+class WorkbookWriter:
+    """``results.xlsx`` written while the caller goes on drawing the rest of the report.
+
+    A large workbook (above :data:`FORK_CELLS` cells) is written by a forked copy of this
+    process, which already holds the tables (nothing is copied or imported), where the
+    platform forks safely (Linux) and a second core is free; any other is written here, at
+    once. :meth:`wait` returns when the file is written. A copy that fails is not trusted:
+    the workbook is written again here, so that its error is raised as the writer's own.
+    The bytes are the same either way (:func:`write_workbook`).
+    """
+
+    def __init__(self, sheets: dict[str, pd.DataFrame], path: str | Path,
+                 notes: dict[str, str] | None = None) -> None:
+        self.path = Path(path)
+        self._sheets = sheets
+        self._pid: int | None = None
+        if notes is not None:       # the report states them before the file is written
+            notes.update(cut_notes(sheets))
+        if not _fork_pays(sheets):
+            write_workbook(sheets, self.path)
+            return
+        self._pid = os.fork()
+        if self._pid == 0:   # the copy: write, then leave without the parent's clean-up
+            code = 1
+            try:
+                _forked_child()
+                write_workbook(sheets, self.path)
+                code = 0
+            finally:
+                os._exit(code)
+
+    def wait(self, check: bool = True) -> Path:
+        """Wait for the copy (if any); with ``check``, write the workbook here when it failed.
+        Interrupted, the copy is stopped."""
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            try:
+                _, status = os.waitpid(pid, 0)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                raise
+            if check and os.waitstatus_to_exitcode(status) != 0:
+                write_workbook(self._sheets, self.path)
+        self._sheets = {}
+        return self.path
+
+
+def _forked_child() -> None:
+    """The forked copy acts on nothing of its parent's: no garbage collection (it would run
+    the finalisers of the parent's objects, such as a file's flush, a second time), and the
+    signals' default actions (not the parent's handlers: Ctrl-C ends the copy at once)."""
+    import gc
+    import signal
+
+    gc.disable()
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _fork_pays(sheets: dict[str, pd.DataFrame]) -> bool:
+    """Whether a workbook is written by a forked copy (see :class:`WorkbookWriter`)."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        return False
+    if len(os.sched_getaffinity(0)) < 2:
+        return False
+    return sum(frame.size for frame in sheets.values()) > FORK_CELLS
 
 
 class _Formats:

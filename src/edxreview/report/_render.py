@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 import numpy as np
@@ -21,7 +22,7 @@ from . import _figures
 from ._edx import edx_pages, format_number, load_layout, temperatures
 from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._centres import centre_figures, centre_sheets
-from ._excel import write_workbook
+from ._excel import WorkbookWriter
 from .._tables import isin
 from ._frames import split_records
 from ._methods import describe_classifications, describe_reference, describe_rules, status_text
@@ -215,7 +216,10 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
         ch = build_characteristics(typed, result.mri_lesions, result.study.tables.get("mri"))
     group = pts.drop_duplicates("patient_id").set_index("patient_id")["lmn_involvement"]
     group = group.reindex(ch.index).fillna(False).astype(bool)
-    t1 = compute_table1(ch, group, ("LMN involvement", "No LMN involvement"))
+    # aligned by position: an index of a registry's patient ids would be carried (and hashed)
+    # through every selection of the table (about half its time at a million patients)
+    t1 = compute_table1(ch.reset_index(drop=True), group.to_numpy(),
+                        ("LMN involvement", "No LMN involvement"))
     return t1, ch
 
 
@@ -339,12 +343,68 @@ def _page_result(result):
 def build_context(result, figures: dict[str, dict[str, Any]],
                   lang: str = "en") -> dict[str, Any]:
     """Everything the report template shows."""
-    summary = result.summary
-    prov = summary.get("provenance", {})
+    context = tables_context(result, lang)
+    context.update(pages_context(result, figures, lang))
+    return context
+
+
+def _flagged_patients(result) -> pd.DataFrame:
+    """The per-patient table with each patient's page anchor and whether it is flagged
+    (denervation on EMG or neuropathy on NCS)."""
     patients = result.patients.reset_index(drop=True).copy()
     patients["anchor"] = "p" + (patients.index + 1).astype(str)
-    flagged = patients["emg_denervation"].astype(bool) | patients["ncs_neuropathy"].astype(bool)
-    patients["flagged"] = flagged
+    patients["flagged"] = (patients["emg_denervation"].astype(bool)
+                           | patients["ncs_neuropathy"].astype(bool))
+    return patients
+
+
+def tables_context(result, lang: str = "en") -> dict[str, Any]:
+    """What the report shows besides its figures and patient pages: all that
+    :func:`export_tables` needs, so that ``results.xlsx`` can be written while they are
+    drawn."""
+    summary = result.summary
+    prov = summary.get("provenance", {})
+    patients = _flagged_patients(result)
+    paged = patients[_pages_shown(patients)]
+    t1, _ = table1(result)
+    letters = {}
+    for t in t1.rows["test"]:
+        if t and t not in letters:
+            letters[t] = "abcdefgh"[len(letters)]
+    marks = t1.rows["test"].map(lambda t: letters.get(t, ""))
+    t1_rows = t1.rows.assign(mark=marks).to_dict("records")
+    test_notes = [(letters[t], name) for t, name in
+                  t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
+                  if t]
+    rows_acc = [{"sheet": k, **v} for k, v in summary.get("rows", {}).items()]
+    return {
+        "summary": summary, "prov": prov, "demo": _is_demo(result),
+        "results": results_table(result).to_dict("records"),
+        "flow": flow_counts(patients, summary.get("rows")),
+        "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
+        "t1_test_notes": test_notes,
+        "paged_ids": paged["patient_id"],
+        "n_patients_total": len(patients),
+        "n_flagged": int(patients["flagged"].sum()), "class_columns": _CLASS_COLUMNS,
+        "short": _SHORT,
+        "labels": {k: m["label"] for k, m in summary["measures"].items()},
+        "rules": describe_rules(reference=result.reference),
+        "classifications": describe_classifications(),
+        "tables": [t | {"status_text": status_text(t.get("status"))}
+                   for t in prov.get("tables", [])],
+        "reference_meta": getattr(result.reference, "meta", {}),
+        "reference_basis": describe_reference(result.reference, _every_row(result, "values")),
+        "rows_accounting": rows_acc,
+        "n_warnings": summary.get("warnings", len(result.study.warnings)),
+        "ci_methods": CI_METHODS, "words": load_labels(lang),
+    }
+
+
+def pages_context(result, figures: dict[str, dict[str, Any]],
+                  lang: str = "en") -> dict[str, Any]:
+    """The report's figures and patient pages (the rest: :func:`tables_context`)."""
+    patients = _flagged_patients(result)
+    flagged = patients["flagged"]
     paged = patients[_pages_shown(patients)]
     page_note = ""
     if len(patients) > PATIENT_PAGE_THRESHOLD:
@@ -382,38 +442,10 @@ def build_context(result, figures: dict[str, dict[str, Any]],
         p["emg_rows"] = groups["muscles"].get(pid, [])
         p["nerve_rows"] = groups["nerves"].get(pid, [])
         p["mri_rows"] = groups["mri"].get(pid, [])
-    t1, _ = table1(result)
-    letters = {}
-    for t in t1.rows["test"]:
-        if t and t not in letters:
-            letters[t] = "abcdefgh"[len(letters)]
-    marks = t1.rows["test"].map(lambda t: letters.get(t, ""))
-    t1_rows = t1.rows.assign(mark=marks).to_dict("records")
-    test_notes = [(letters[t], name) for t, name in
-                  t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
-                  if t]
-    rows_acc = [{"sheet": k, **v} for k, v in summary.get("rows", {}).items()]
     return {
-        "summary": summary, "prov": prov, "demo": _is_demo(result),
-        "results": results_table(result).to_dict("records"),
-        "flow": flow_counts(patients, summary.get("rows")),
         "flow_svg": Markup(figures["flow"]["inline"]),
-        "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
-        "t1_test_notes": test_notes,
         "figures": [f for k, f in figures.items() if k != "flow"],
-        "pages": pages, "page_note": page_note, "paged_ids": paged["patient_id"],
-        "n_patients_total": len(patients),
-        "n_flagged": int(flagged.sum()), "class_columns": _CLASS_COLUMNS, "short": _SHORT,
-        "labels": {k: m["label"] for k, m in summary["measures"].items()},
-        "rules": describe_rules(reference=result.reference),
-        "classifications": describe_classifications(),
-        "tables": [t | {"status_text": status_text(t.get("status"))}
-                   for t in prov.get("tables", [])],
-        "reference_meta": getattr(result.reference, "meta", {}),
-        "reference_basis": describe_reference(result.reference, _every_row(result, "values")),
-        "rows_accounting": rows_acc,
-        "n_warnings": summary.get("warnings", len(result.study.warnings)),
-        "ci_methods": CI_METHODS, "words": load_labels(lang),
+        "pages": pages, "page_note": page_note,
     }
 
 
@@ -597,7 +629,8 @@ def check_pdf_available() -> None:
 
 def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
                          xlsx: bool = True, docx: bool = False, pdf: bool = False,
-                         lang: str = "en") -> Path:
+                         lang: str = "en", meanwhile: Callable[[], None] | None = None
+                         ) -> Path:
     """Write ``report.html``, ``results.xlsx``, ``figures/`` and, on request, ``report.docx``
     and ``report.pdf`` into ``out_dir``.
 
@@ -619,6 +652,9 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     lang : {"en", "zh"}
         Language of the report's headings, patient summaries and finding words (the methods
         text stays in English).
+    meanwhile : callable, optional
+        Other work of the caller (file copies), run on a thread while the report is drawn;
+        its error is raised once the report is written.
 
     Returns
     -------
@@ -631,40 +667,83 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     out = Path(out_dir)
     path = out / "report.html"
     if not (html or xlsx or docx or pdf):
+        if meanwhile is not None:
+            meanwhile()
         return path
-    objects = study_figures(result)
-    figures, _ = make_figures(result, objects)
-    if html:
-        (out / "figures").mkdir(parents=True, exist_ok=True)
-        for key in figures.keys() - objects.keys():          # drawn as SVG text (flow, centres)
-            (out / figures[key]["file"]).write_text(figures[key]["svg"], encoding="utf-8")
-        for key, fig in objects.items():
-            _figures.save_figure(fig, out / "figures" / key, key, figures[key]["svg"],
-                                 formats=FIGURE_FORMATS)
-    context = build_context(result, figures, lang)
+    # results.xlsx needs no figure and no page: written meanwhile (by a second process when
+    # it is large, see WorkbookWriter), and ``meanwhile`` runs on a thread
+    context = tables_context(result, lang)
     context["export_notes"] = {}
-    if xlsx:
-        sheets = export_tables(result, context)
-        write_workbook(sheets, out / "results.xlsx", context["export_notes"])
-    if docx:
-        from ._docx import write_docx
+    workbook = (WorkbookWriter(export_tables(result, context), out / "results.xlsx",
+                               context["export_notes"]) if xlsx else None)
+    side = _Thread(meanwhile) if meanwhile is not None else None
+    try:
+        objects = study_figures(result)
+        figures, _ = make_figures(result, objects)
+        if html:
+            (out / "figures").mkdir(parents=True, exist_ok=True)
+            for key in figures.keys() - objects.keys():      # drawn as SVG text (flow, centres)
+                (out / figures[key]["file"]).write_text(figures[key]["svg"], encoding="utf-8")
+            for key, fig in objects.items():
+                _figures.save_figure(fig, out / "figures" / key, key, figures[key]["svg"],
+                                     formats=FIGURE_FORMATS)
+        context.update(pages_context(result, figures, lang))
+        if docx:
+            from ._docx import write_docx
 
-        write_docx(out / "report.docx", context, results_table(result), objects,
-                   figure_captions(result))
+            write_docx(out / "report.docx", context, results_table(result), objects,
+                       figure_captions(result))
+        _write_page(result, out, path, context, html, pdf)
+    except BaseException:
+        if workbook is not None:
+            workbook.wait(check=False)
+        if side is not None:
+            side.join(check=False)
+        raise
+    if workbook is not None:
+        workbook.wait()
+    if side is not None:
+        side.join()
+    return path
+
+
+class _Thread:
+    """A function run on a thread; :meth:`join` raises its error."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                fn()
+            except BaseException as exc:  # raised again by join, in the caller's thread
+                self._failed.append(exc)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def join(self, check: bool = True) -> None:
+        self._thread.join()
+        if check and self._failed:
+            raise self._failed[0]
+
+
+def _write_page(result, out: Path, path: Path, context: dict[str, Any], html: bool,
+                pdf: bool) -> None:
+    """``report.html`` and, on request, ``report.pdf``."""
     if not (html or pdf):
-        return path
+        return
     page = _env().get_template("report.html.j2").render(**context)
     if html:
         path.write_text(page, encoding="utf-8")
         log.info("report written: %d patient pages", len(context["pages"]))
     if not pdf:
-        return path
+        return
     if len(result.patients) > PDF_MAX_PATIENTS:
         # laying out hundreds of patient pages takes WeasyPrint minutes; the HTML prints
         log.warning("PDF not written above %d patients; print report.html from a browser",
                     PDF_MAX_PATIENTS)
-        return path
+        return
     import weasyprint  # type: ignore[import-not-found]
 
     weasyprint.HTML(string=page, base_url=str(out)).write_pdf(out / "report.pdf")
-    return path
