@@ -513,6 +513,30 @@ print("done")
     assert done == "done"
 
 
+def test_workbook_is_not_forked_while_another_thread_runs(tmp_path):
+    """A lock held by another thread at the fork would stay held in the copy for ever (a
+    Dask client's threads, a notebook's): with one alive, the workbook is written at once,
+    here, with the same bytes."""
+    said = _in_a_fresh_process("""
+import sys, threading
+import pandas as pd
+from edxreview.report import _excel
+_excel.FORK_CELLS = 0
+sheets = {"t": pd.DataFrame({"a": [1, 2]})}
+stop = threading.Event()
+other = threading.Thread(target=stop.wait)
+other.start()
+writer = _excel.WorkbookWriter(sheets, sys.argv[1] + "/threaded.xlsx")
+print(writer._pid is not None)
+writer.wait()
+stop.set()
+other.join()
+_excel.write_workbook(sheets, sys.argv[1] + "/here.xlsx")
+""", str(tmp_path))
+    assert said.strip() == "False"
+    assert (tmp_path / "threaded.xlsx").read_bytes() == (tmp_path / "here.xlsx").read_bytes()
+
+
 def test_workbook_cut_notes_are_known_before_it_is_written(tmp_path, monkeypatch):
     """The report states the tables cut at Excel's row limit; with the workbook written
     meanwhile, the notes are the writer's before the file exists."""

@@ -17,6 +17,7 @@ import datetime as dt
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -243,8 +244,9 @@ class WorkbookWriter:
 
     A large workbook (above :data:`FORK_CELLS` cells) is written by a forked copy of this
     process, which already holds the tables (nothing is copied or imported), where the
-    platform forks safely (Linux) and a second core is free; any other is written here, at
-    once. :meth:`wait` returns when the file is written. A copy that fails is not trusted:
+    platform forks safely (Linux), a second core is free and no other thread runs (a lock
+    another thread held at the fork would stay held in the copy: under a Dask client, in a
+    notebook); any other is written here, at once. :meth:`wait` returns when the file is written. A copy that fails is not trusted:
     the workbook is written again here, so that its error is raised as the writer's own.
     The bytes are the same either way (:func:`write_workbook`).
     """
@@ -306,6 +308,8 @@ def _fork_pays(sheets: dict[str, pd.DataFrame]) -> bool:
         return False
     if len(os.sched_getaffinity(0)) < 2:
         return False
+    if threading.active_count() > 1:
+        return False      # a lock another thread holds would stay held in the copy forever
     return sum(frame.size for frame in sheets.values()) > FORK_CELLS
 
 
