@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.2.0"
 
-from ._compat import lazy_names  # noqa: E402
+from ._compat import lazy_dir, lazy_names  # noqa: E402
 from ._errors import (  # noqa: E402
     EdxreviewError, InvalidInputError, InvalidParameterError, InvalidWorkbookError,
     OutputExistsError, OutputPathError, Problem, SignalFileError,
@@ -28,8 +28,8 @@ __all__ = ["EdxreviewError", "InvalidInputError", "InvalidParameterError", "Inva
 # the review's modules are imported on first use (a partition's worker process needs only
 # some of them); the names public before 0.2 (use review() and StudyResult.write()) are
 # importable with a DeprecationWarning
-__getattr__ = lazy_names(
-    __name__,
-    {"StudyResult": "._pipeline", "demo_path": "._pipeline", "review": "._pipeline",
-     "review_registry": "._partition"},
-    {"review_study": "._pipeline", "write_outputs": "._pipeline"})
+_LAZY = {"StudyResult": "._pipeline", "demo_path": "._pipeline", "review": "._pipeline",
+         "review_registry": "._partition"}
+__getattr__ = lazy_names(__name__, _LAZY,
+                         {"review_study": "._pipeline", "write_outputs": "._pipeline"})
+__dir__ = lazy_dir(__name__, _LAZY)

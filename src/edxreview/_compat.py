@@ -82,3 +82,13 @@ def lazy_names(package: str, public: Mapping[str, str], moved: Mapping[str, str]
         return value
 
     return __getattr__
+
+
+def lazy_dir(package: str, public: Mapping[str, str]) -> Callable[[], list[str]]:
+    """A module ``__dir__`` listing the names :func:`lazy_names` resolves on first use beside
+    those already imported (``dir()``, tab completion and Sphinx's autodoc see them all)."""
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(public))
+
+    return __dir__

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._check import check_bool
-from .._compat import lazy_names
+from .._compat import lazy_dir, lazy_names
 
 if TYPE_CHECKING:
     from ._render import PdfUnavailableError
@@ -74,7 +74,9 @@ __all__ = ['render_report']
 # the renderer (Jinja, matplotlib, XlsxWriter) is imported on first use: a registry's partition
 # workers count the figures' data in this package's modules and draw nothing; the names
 # public before 0.2 are importable with a DeprecationWarning
-__getattr__ = lazy_names(__name__, {"PdfUnavailableError": "._render"}, {
+_LAZY = {"PdfUnavailableError": "._render"}
+__dir__ = lazy_dir(__name__, _LAZY)
+__getattr__ = lazy_names(__name__, _LAZY, {
     'render_agreement': '._agreement',
     'write_workbook': '._excel',
     'plot_muscle_findings': '._figures',
