@@ -209,7 +209,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     output.commit()
     if not args.quiet:
         for r in rows:
-            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units)")
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']})")
         for line in _classifier_summary(subjects):
             print(line)
     return 0
