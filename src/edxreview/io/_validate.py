@@ -85,11 +85,13 @@ def _suggest(key: str, vocabulary: dict[str, str], n: int = 3) -> list[str]:
 
 def _unique_map(series: pd.Series, func: Callable[[str], Any]) -> pd.Series:
     """Apply ``func`` to each distinct value only, then broadcast (fast on large tables)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    mapped = np.empty(len(uniques), dtype=object)  # 1-D even when func returns tuples
-    for i, u in enumerate(uniques):
-        mapped[i] = func(u)
-    return pd.Series(mapped[codes] if len(codes) else [], index=series.index, dtype=object)
+    codes, _, mapped = _map_distinct(series, func)
+    return _broadcast(codes, mapped, series.index)
+
+
+def _broadcast(codes: np.ndarray, mapped: np.ndarray, index: pd.Index) -> pd.Series:
+    """Each row's value of ``mapped`` (one per distinct value) by its ``codes``."""
+    return pd.Series(mapped[codes] if len(codes) else [], index=index, dtype=object)
 
 
 def _map_distinct(series: pd.Series, func: Callable[[str], Any]
@@ -261,7 +263,7 @@ def _convert_vocabulary(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Se
              "fasc": FASC_VALUES, "region": REGION_VALUES}[col.kind]
     codes, uniques, distinct = _map_distinct(
         raw.str.lower(), lambda v: table.get(v, table.get(v.replace(" ", ""), None)))
-    mapped = pd.Series(distinct[codes] if len(codes) else [], index=raw.index, dtype=object)
+    mapped = _broadcast(codes, distinct, raw.index)
     bad = mapped.isna() & ~blank
     allowed = {"sex": "F or M", "side": "L or R (left/right)", "side_optional": "L or R",
                "bool": "yes/no, true/false or 1/0", "antibody": "positive, negative or unknown",
@@ -276,7 +278,7 @@ def _convert_enum(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series,
     """Enumerations of the specification, spaces read as underscores."""
     codes, uniques, distinct = _map_distinct(
         raw.str.lower(), lambda v: ENUM_SYNONYMS.get(v, v.replace(" ", "_")))
-    norm = pd.Series(distinct[codes] if len(codes) else [], index=raw.index, dtype=object)
+    norm = _broadcast(codes, distinct, raw.index)
     bad = ~norm.isin(col.allowed) & ~blank
     coll.add(sheet, frame, bad, col.name,
              lambda v: "not allowed here; use one of " + ", ".join(col.allowed))
