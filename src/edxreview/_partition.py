@@ -841,15 +841,14 @@ class _DetailCache:
         # import (on a thread meanwhile, see _import_report)
         from .report._render import MAX_PATIENT_PAGES, PATIENT_PAGE_THRESHOLD
 
-        self._threshold, self._pages = PATIENT_PAGE_THRESHOLD, MAX_PATIENT_PAGES
         flagged = _flagged(part.patients).to_numpy()
         rows = np.asarray(part.patient_rows, dtype=np.int64)
         self._patients += len(rows)
         self._first_flagged = np.sort(np.concatenate(
-            [self._first_flagged, rows[flagged]]), kind="stable")[:self._pages]
+            [self._first_flagged, rows[flagged]]), kind="stable")[:MAX_PATIENT_PAGES]
         keep = flagged & (np.searchsorted(self._first_flagged, rows, side="left")
-                          < self._pages)
-        if self._patients <= self._threshold:
+                          < MAX_PATIENT_PAGES)
+        if self._patients <= PATIENT_PAGE_THRESHOLD:
             keep[:] = True
         try:
             with open(part.files["detail"], "rb") as fh:
