@@ -47,7 +47,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "the laboratory's own controls of the same muscle and equipment) to judge "
                         "the MUAP means against; 'illustrative' uses the bundled, unverified "
                         "table. Without it the means are measured but not judged (indeterminate: "
-                        "no verified reference)")
+                        "no verified reference). A reference built with --classifier-from holds "
+                        "another laboratory's classifier centred on this one's controls; the "
+                        "clf_* columns say so")
     a.add_argument("--subject", default=None, metavar="ID",
                    help="all files are of this one subject: also write subjects.csv, one reading "
                         "per muscle from the MUAPs pooled over its recordings (needs --reference)")
