@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synth import add_train, muap_shape, spike_train  # noqa: E402
+from _synth import add_train, muap_shape, spike_train, weak_contraction  # noqa: E402
 
 from edxreview.signal import Recording, analyze_recording
 from edxreview.signal._spontaneous import (
@@ -125,3 +125,16 @@ def test_uncalibrated_without_contraction_is_not_graded():
 def test_uncalibrated_rest_after_contraction_is_graded():
     _, grades = detect_spontaneous(_rec(_rest_after_contraction(2.0), calibrated=False))
     assert grades["spont_rule"] == "spont_graded" and grades["fibs"] == "1+"
+
+
+def test_pauses_within_a_contraction_are_not_rest():
+    # a weak contraction of three units: segmentation leaves quiet pauses of 0.2-0.5 s between
+    # bursts, relaxed by their baseline, in which the voluntary units still fire irregularly
+    x, _ = weak_contraction()  # 6 s at 10 kHz
+    rec = Recording(samples=x, fs_hz=10000.0, calibrated=True, name="weak")
+    seg = segment_activity(rec)
+    pauses = (seg.end_s - seg.start_s)[seg.state == "rest"]
+    assert pauses.sum() >= 1.0 and pauses.max() < 1.0
+    _, grades = detect_spontaneous(rec, seg)
+    assert grades["spont_rule"] == "spont_not_graded" and grades["fasciculations"] == ""
+    assert "pauses within the contraction" in grades["spont_reasons"]

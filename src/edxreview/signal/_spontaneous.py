@@ -104,7 +104,9 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
     raises), is at most ``rest_max_fraction_of_active`` times the median RMS of the active
     blocks (when the recording has any) and, for a calibrated recording, at most
     ``rest_max_sd_uv`` µV. An uncalibrated recording with no active block has neither
-    criterion and is not graded. Fewer than ``min_rest_s`` seconds of such rest: not graded.
+    criterion and is not graded. Such blocks count only in stretches of at least
+    ``rest_min_stretch_s`` (shorter ones are pauses within a contraction). Fewer than
+    ``min_rest_s`` seconds of such rest: not graded.
 
     Parameters
     ----------
@@ -170,15 +172,25 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
             reasons.append("uncalibrated recording without an active stretch: its rest cannot "
                            "be told from a steady contraction")
     rest_s = float(rest.sum() * block_s)
-    graded_s = float(fit.sum() * block_s)
     left_out = rest & ~fit
     if left_out.any() and limits:
         reasons.append(f"{left_out.sum() * block_s:.1f} s of rest left out as not relaxed: "
                        f"baseline robust SD {np.median(rsd[left_out]):.3g} {unit} (median of "
                        f"those blocks), above the limit {min(limits):.3g} {unit} ("
                        + "; ".join(texts) + ")")
-    # the graded blocks as stretches
+    # stretches of relaxed blocks; the short ones are lulls within a contraction, not rest
     edges = np.flatnonzero(np.diff(np.r_[0, fit.astype(np.int8), 0]))
+    short = (edges[1::2] - edges[0::2]) * block_s < p["rest_min_stretch_s"] - 1e-9
+    if short.any():
+        lull = np.zeros(m + 1, dtype=np.int64)
+        np.add.at(lull, edges[0::2][short], 1)
+        np.add.at(lull, edges[1::2][short], -1)
+        fit &= ~np.cumsum(lull)[:m].astype(bool)
+        reasons.append(f"{((edges[1::2] - edges[0::2])[short]).sum() * block_s:.1f} s of rest "
+                       f"left out as pauses within the contraction ({short.sum()} stretch(es) "
+                       f"shorter than {p['rest_min_stretch_s']:g} s)")
+        edges = np.flatnonzero(np.diff(np.r_[0, fit.astype(np.int8), 0]))
+    graded_s = float(fit.sum() * block_s)
     stretches = pd.DataFrame({"start_s": edges[0::2] * block_s, "end_s": edges[1::2] * block_s},
                              dtype=float)
     if graded_s < p["min_rest_s"]:
