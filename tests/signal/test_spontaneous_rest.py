@@ -138,3 +138,12 @@ def test_pauses_within_a_contraction_are_not_rest():
     _, grades = detect_spontaneous(rec, seg)
     assert grades["spont_rule"] == "spont_not_graded" and grades["fasciculations"] == ""
     assert "pauses within the contraction" in grades["spont_reasons"]
+
+
+def test_figure_draws_the_graded_rest(tmp_path):
+    from edxreview.signal._figures import plot_recording
+
+    a = analyze_recording(_rec(_rest_after_contraction(2.0)), muscle="deltoid")
+    assert a.rest is not None and len(a.rest.stretches)
+    png = plot_recording(a, tmp_path / "r.png")
+    assert png.stat().st_size > 10_000

@@ -196,7 +196,7 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
     if graded_s < p["min_rest_s"]:
         rule = "spont_not_graded"
         reasons.insert(0, f"not graded: {graded_s:.1f} s of rest fit for grading "
-                          f"(of {rest_s:.1f} s called rest; needs >= {p['min_rest_s']:g} s)")
+                          f"(of {rest_s:.1f} s called rest, needs >= {p['min_rest_s']:g} s)")
     else:
         rule = "spont_graded"
         reasons.insert(0, f"graded in {graded_s:.1f} s of rest")
