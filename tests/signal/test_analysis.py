@@ -345,3 +345,17 @@ def test_spiky_muaps_are_not_split_into_shifted_copies():
     found = dec.discharges["sample"].to_numpy()
     assert _match(found, all_truth, int(1e-3 * fs)) / all_truth.size >= 0.8
     assert 3 <= dec.discharges["unit"].nunique() <= 4
+
+
+def test_spike_duration_lies_within_the_muap():
+    # a main spike, 2 ms of baseline, then a late component of 70 % of its size: the late
+    # component is a satellite, outside the duration, and so outside the spike as well
+    w = muap_shape(FS, 3.0, 600.0, 2)
+    y = np.zeros(int(0.04 * FS))
+    c = y.size // 2
+    y[c - w.size // 2 : c - w.size // 2 + w.size] += w
+    late = c + w.size // 2 + int(2e-3 * FS)
+    y[late : late + w.size] += 0.7 * w
+    m = measure_waveform(y, FS, c, noise_sd=2.0)
+    assert m["end_ms"] < (late - c) / FS * 1e3          # the satellite is left out
+    assert 0 < m["spike_duration_ms"] <= m["duration_ms"]
