@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synth import add_train, muap_shape, spike_train, weak_contraction  # noqa: E402
