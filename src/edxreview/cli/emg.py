@@ -19,6 +19,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a = sub.add_parser(
         "analyze",
         help="decompose recordings into MUAPs, grade spontaneous activity, read each recording",
+        epilog="Which reading is the answer: each recording has its own reading from its MUAP "
+               "means (recordings.csv; on the screen with its rule id). With --subject or "
+               "--subjects each subject-muscle is read from its MUAPs pooled over its "
+               "recordings (subjects.csv, one screen line each), and its primary reading "
+               "(columns primary_pattern, primary_rule) is, in this order: the lab "
+               "classifier's class where the reference holds a lab classifier that reads the "
+               "muscle (rule lab_classifier; the best reading in the leave-one-subject-out "
+               "evaluation, README); otherwise the reading of the pooled MUAP means (nearest "
+               "class centroid where the reference has centroids, else the z-score rule). The "
+               "interference pattern is a second, independent reading and never the primary "
+               "one; a single recording's reading never replaces its subject-muscle's.",
     )
     a.add_argument("paths", nargs="+", metavar="PATH", help="recording files (.hea/.dat, .edf, ASCII µV per line, raw int16)")
     a.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -210,9 +221,29 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     if not args.quiet:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']})")
+        for line in _subject_summary(subjects):
+            print(line)
         for line in _classifier_summary(subjects):
             print(line)
     return 0
+
+
+def _subject_summary(subjects) -> list[str]:
+    """One line per subject-muscle of ``subjects.csv``: its recordings and MUAPs, its primary
+    reading and where it comes from, then the MUAP-mean and interference readings with their
+    rules (none without --subject / --subjects)."""
+    if subjects is None:
+        return []
+    lines = []
+    for r in subjects.itertuples():
+        subj = r.subject if str(r.subject).isprintable() else repr(r.subject)
+        source = ("lab classifier" if r.primary_rule == "lab_classifier"
+                  else f"MUAP means, rule {r.rule}")
+        lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
+                     f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
+                     f"({source}); MUAP means {r.pattern} (rule {r.rule}); interference "
+                     f"{r.ip_pattern} (rule {r.ip_rule})")
+    return lines
 
 
 def _classifier_summary(subjects) -> list[str]:
@@ -359,7 +390,22 @@ def _subjects_table(analyses, reference, subject: str):
     if isinstance(reference, LabReference) and (reference.classifier is not None
                                                 or reference.classifier_status):
         out = _classifier_columns(out, by_muscle, reference, subject)
-    return out
+    return _primary_columns(out)
+
+
+def _primary_columns(table):
+    """Each subject-muscle's primary reading, typed (``primary_pattern``, ``primary_rule``):
+    the lab classifier's class where it read the muscle (rule ``lab_classifier``), otherwise
+    the reading of the pooled MUAP means (``pattern``, ``rule``). The interference pattern is
+    never the primary reading (the precedence stated in ``emg analyze --help``)."""
+    import numpy as np
+
+    classes = ["normal", "neurogenic", "myopathic"]
+    clf = table["clf_pattern"] if "clf_pattern" in table else None
+    use = clf.isin(classes).to_numpy() if clf is not None else np.zeros(len(table), bool)
+    return table.assign(
+        primary_pattern=np.where(use, clf if clf is not None else "", table["pattern"]),
+        primary_rule=np.where(use, "lab_classifier", table["rule"]))
 
 
 def _classifier_columns(table, by_muscle: dict, reference, subject: str):
