@@ -115,3 +115,32 @@ def test_help_states_which_reading_is_primary():
     text = _help("emg", "analyze")
     assert "primary reading" in text and "lab classifier's class" in text
     assert "never the primary one" in text
+
+
+# --------------------------------------------------------------------------- W7
+def test_the_illustrative_reference_carries_its_caveat_on_screen_and_in_each_figure(
+        tmp_path, recordings, capsys, monkeypatch):
+    import matplotlib.figure
+
+    from edxreview.signal._classify import ILLUSTRATIVE_CAVEAT
+
+    titles = []
+    save = matplotlib.figure.Figure.savefig
+
+    def spy(fig, *a, **k):
+        titles.append(fig._suptitle.get_text() if fig._suptitle is not None else "")
+        return save(fig, *a, **k)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    assert _cli(["emg", "analyze", *recordings[:2], *RAW, "--muscle", "biceps_brachii",
+                 "--reference", "illustrative", "--out", str(tmp_path / "o")]) == 0
+    cap = capsys.readouterr()
+    assert (cap.out + cap.err).count(ILLUSTRATIVE_CAVEAT) == 1   # once per run, not per file
+    assert titles == [f"({ILLUSTRATIVE_CAVEAT})"] * 2
+    # a lab reference: no caveat anywhere
+    titles.clear()
+    ref = _reference(tmp_path / "ref.toml")
+    assert _cli(["emg", "analyze", recordings[0], *RAW, "--muscle", "biceps_brachii",
+                 "--reference", str(ref), "--out", str(tmp_path / "o2")]) == 0
+    cap = capsys.readouterr()
+    assert ILLUSTRATIVE_CAVEAT not in cap.out + cap.err and titles == [""]

@@ -57,7 +57,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="lab reference (TOML from 'edxreview emg reference build', made from "
                         "the laboratory's own controls of the same muscle and equipment) to judge "
                         "the MUAP means against; 'illustrative' uses the bundled, unverified "
-                        "table. Without it the means are measured but not judged (indeterminate: "
+                        "table, for teaching only (said on the screen and in each figure's "
+                        "title). Without it the means are measured but not judged (indeterminate: "
                         "no verified reference)")
     a.add_argument("--subject", default=None, metavar="ID",
                    help="all files are of this one subject: also write subjects.csv, one reading "
@@ -186,7 +187,12 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
 
     reference = None
     if args.reference == "illustrative":
+        from edxreview.signal._classify import ILLUSTRATIVE_CAVEAT
+
         reference = "illustrative"
+        # a safety caveat, said once per run whatever -q says
+        print(f"edxreview emg: warning: --reference illustrative: {ILLUSTRATIVE_CAVEAT} "
+              "(muap_reference.csv, not traced to a printed source).", file=sys.stderr)
         if args.muscle:
             try:
                 lookup_reference(args.muscle, args.age)

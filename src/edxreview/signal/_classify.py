@@ -17,6 +17,10 @@ from edxreview.signal._params import load_muap_reference, load_signal_parameters
 
 Pattern = Literal["normal", "neurogenic", "myopathic", "indeterminate"]
 
+#: Said wherever a reading made with the bundled, unverified ``muap_reference.csv``
+#: (``reference="illustrative"``, rule ``illustrative_rules``) is shown: screen and figure.
+ILLUSTRATIVE_CAVEAT = "illustrative, unverified reference: for teaching, not for reading patients"
+
 def normalize_muscle(name: str | None) -> str | None:
     """Muscle id from a free-text name (``"brachial biceps"`` -> ``biceps_brachii``): the
     anatomy's names and aliases (``muscles.csv``, the ones a workbook accepts), else the name
