@@ -16,6 +16,7 @@ from test_classifier import _labelled, _units  # noqa: E402
 from test_reference import _lab  # noqa: E402
 
 from edxreview.signal import _classifier as clf
+from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import LabReference, build_lab_reference
 
 
@@ -41,10 +42,10 @@ def _help(*words) -> str:
 
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory):
-    """Three synthetic raw int16 recordings of a weak contraction (gain 5000 ADU/mV)."""
+    """Five synthetic raw int16 recordings of a weak contraction (gain 5000 ADU/mV)."""
     folder = tmp_path_factory.mktemp("recs")
     files = []
-    for i in range(3):
+    for i in range(5):
         x, _ = weak_contraction(seed=40 + i, duration_s=4.0,
                                 units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
         p = folder / f"r{i}.bin"
@@ -73,7 +74,7 @@ def test_the_screen_shows_each_subject_muscles_reading_and_which_is_primary(
         tmp_path, recordings, capsys):
     ref = _reference(tmp_path / "ref.toml")
     out = tmp_path / "out"
-    assert _cli(["emg", "analyze", *recordings, *RAW, "--muscle", "biceps_brachii",
+    assert _cli(["emg", "analyze", *recordings[:3], *RAW, "--muscle", "biceps_brachii",
                  "--reference", str(ref), "--subject", "A01", "--out", str(out),
                  "--no-figures"]) == 0
     printed = capsys.readouterr().out.splitlines()
@@ -95,7 +96,7 @@ def test_the_lab_classifier_is_primary_where_it_reads_the_muscle(tmp_path, recor
                   "muscle": ["biceps_brachii", "biceps_brachii", "vastus_medialis"]}
                  ).to_csv(many, index=False)
     out = tmp_path / "out"
-    assert _cli(["emg", "analyze", *recordings, *RAW, "--reference", str(ref), "--subjects",
+    assert _cli(["emg", "analyze", *recordings[:3], *RAW, "--reference", str(ref), "--subjects",
                  str(many), "--out", str(out), "--no-figures"]) == 0
     printed = capsys.readouterr().out
     s = pd.read_csv(out / "subjects.csv").set_index("subject")
@@ -144,3 +145,107 @@ def test_the_illustrative_reference_carries_its_caveat_on_screen_and_in_each_fig
                  "--reference", str(ref), "--out", str(tmp_path / "o2")]) == 0
     cap = capsys.readouterr()
     assert ILLUSTRATIVE_CAVEAT not in cap.out + cap.err and titles == [""]
+
+
+# --------------------------------------------------------------------------- W4
+def test_a_reference_from_too_few_people_is_not_judged_against():
+    from edxreview.signal._reference import read_muscle_against_reference
+    from test_reference import _muaps
+
+    need = load_signal_parameters()["lab_reference"]["min_judging_control_subjects"]
+    assert need >= 2
+    # many recordings of few people: the muscle is in the reference, but not judged against
+    recs, muaps = _lab(n_controls=need - 1, recs_per=4)
+    ref = build_lab_reference(muaps, recs)
+    assert ref.muscles() == ["biceps_brachii"]
+    r, _ = read_muscle_against_reference(_muaps("t", 20, 10.0, 400.0), ref, "biceps_brachii")
+    assert (r.pattern, r.rule) == ("indeterminate", "too_few_control_subjects")
+    assert f"rests on {need - 1} control subject(s), fewer than {need}" in r.reasons[0]
+    # as many people as required: read
+    recs, muaps = _lab(n_controls=need, recs_per=2)
+    r, _ = read_muscle_against_reference(_muaps("t", 20, 10.0, 400.0),
+                                         build_lab_reference(muaps, recs), "biceps_brachii")
+    assert r.rule == "lab_normal"
+
+
+def test_outlier_readings_need_as_many_control_subjects():
+    from edxreview.signal._reference import muap_long, outlier_readings
+
+    need = load_signal_parameters()["lab_reference"]["min_judging_control_subjects"]
+    recs, muaps = _lab(n_controls=need - 1, recs_per=4)
+    ref = build_lab_reference(muaps, recs)
+    test = recs[recs["subject"] == "c0"]
+    out = outlier_readings(test, muap_long(muaps), ref)
+    assert out["rule"].tolist() == ["too_few_control_subjects"]
+    assert out["pred"].tolist() == ["indeterminate"]
+
+
+def test_reference_build_without_subjects_warns_and_one_person_is_not_judged(
+        tmp_path, recordings, capsys):
+    ref = tmp_path / "ref.toml"
+    assert _cli(["emg", "reference", "build", *recordings, *RAW, "--muscle", "biceps_brachii",
+                 "--out", str(ref)]) == 0
+    cap = capsys.readouterr()
+    assert ("no --subjects: each of the 5 files is counted as its own control subject; several "
+            "files of one person need --subjects") in cap.err
+    assert "biceps_brachii: 5 subject(s)" in cap.out and "too few control" not in cap.out
+    # the truth: one person. The reference says so and analyze does not judge against it
+    one = tmp_path / "one.csv"
+    pd.DataFrame({"file": [Path(f).name for f in recordings], "subject": "C01"}).to_csv(one, index=False)
+    ref1 = tmp_path / "ref1.toml"
+    assert _cli(["emg", "reference", "build", *recordings, *RAW, "--muscle", "biceps_brachii",
+                 "--subjects", str(one), "--out", str(ref1)]) == 0
+    cap = capsys.readouterr()
+    assert "no --subjects" not in cap.err
+    assert ("biceps_brachii: 1 subject(s), 5 recordings" in cap.out
+            and "too few control subjects: 'emg analyze' will not judge against it" in cap.out)
+    out = tmp_path / "out"
+    assert _cli(["emg", "analyze", *recordings[:2], *RAW, "--muscle", "biceps_brachii",
+                 "--reference", str(ref1), "--subject", "A01", "--out", str(out), "-q",
+                 "--no-figures"]) == 0
+    s = pd.read_csv(out / "subjects.csv")
+    assert (s.loc[0, "pattern"], s.loc[0, "rule"]) == ("indeterminate", "too_few_control_subjects")
+    assert s.loc[0, "ip_rule"] in ("interference_too_few_control_subjects",
+                                   "interference_no_reference")
+    rows = pd.read_csv(out / "recordings.csv")
+    assert set(rows["rule"]) == {"too_few_control_subjects"}
+
+
+# --------------------------------------------------------------------------- C7
+@pytest.mark.parametrize(("name", "fmt", "kind"), [
+    ("N2001A01BB01.bin", "auto", "raw int16"), ("MD001.txt", "auto", "ASCII"),
+    ("rec.dat", "raw", "raw int16"), ("rec.csv", "ascii", "ASCII")],
+    ids=["bin under auto", "txt under auto", "format raw", "format ascii"])
+@pytest.mark.parametrize("command", ["analyze", "build"])
+def test_a_headerless_file_without_fs_is_a_usage_error_before_any_file_is_read(
+        tmp_path, capsys, name, fmt, kind, command):
+    missing = tmp_path / name            # never created: the check must not read the file
+    out = tmp_path / ("out.toml" if command == "build" else "out")
+    argv = (["emg", "analyze", str(missing), "--out", str(out)] if command == "analyze" else
+            ["emg", "reference", "build", str(missing), "--muscle", "deltoid", "--out", str(out)])
+    assert _cli([*argv, "--format", fmt]) == 2
+    err = capsys.readouterr().err
+    assert f"--fs is required: {name!r} is a {kind} file with no header" in err
+    assert "fs_hz" not in err and "not found" not in err
+    assert not out.exists()
+
+
+def test_a_wfdb_header_needs_no_fs(tmp_path, capsys):
+    (tmp_path / "rec.hea").write_text("rec 1 10000 20000\nrec.dat 16 500/mV 16 0\n")
+    assert _cli(["emg", "analyze", str(tmp_path / "rec.hea"), "--out", str(tmp_path / "o"),
+                 "-q"]) == 1      # the data file is missing: a file error, not a usage one
+    assert "--fs" not in capsys.readouterr().err
+
+
+def test_a_recording_without_motor_units_says_what_to_check():
+    from edxreview.signal import Recording, analyze_recording
+
+    rec = Recording(samples=np.random.default_rng(0).normal(0, 20, 40_000), fs_hz=20_000.0,
+                    calibrated=True, name="quiet")
+    recs, muaps = _lab()
+    for reference in (None, "illustrative", build_lab_reference(muaps, recs)):
+        a = analyze_recording(rec, muscle="biceps_brachii", reference=reference)
+        assert a.summary["n_units"] == 0
+        assert (a.reading.pattern, a.reading.rule) == ("indeterminate", "no_units")
+        assert a.reading.reasons == ["no motor units found: check the sampling rate and that "
+                                     "the muscle was contracting"]

@@ -89,7 +89,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     b.add_argument("--subjects", default=None, metavar="CSV",
                    help="CSV with columns file (name or stem), subject and optionally muscle "
                         "and group (normal / neurogenic / myopathic). Without it every file is "
-                        "its own control subject. With a group column the normal subjects make "
+                        "counted as its own control subject (a warning says so): several files "
+                        "of one person need it, since a muscle is judged only against controls "
+                        "from 5 or more people ([lab_reference] min_judging_control_subjects). "
+                        "With a group column the normal subjects make "
                         "the reference and, where each class has enough subjects, the class "
                         "centroids (mean z-scores) that 'emg analyze' then reads by, and the "
                         "lab classifier (features of MUAPs, interference pattern and spectrum "
@@ -121,12 +124,27 @@ def _options_valid(args: argparse.Namespace) -> bool:
     """Check the reading options before any file is read or written (a bad one is a usage
     error, exit 2); print the problem and return False when one is out of range."""
     from edxreview._errors import InvalidParameterError
-    from edxreview.signal._readers import check_gain, check_header_bytes, check_sampling_rate
+    from edxreview.signal._readers import (
+        check_gain,
+        check_header_bytes,
+        check_sampling_rate,
+        resolve_format,
+    )
 
     try:
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
         check_header_bytes(args.header_bytes, "--header-bytes")
+        formats = {p: resolve_format(p, args.format, args.header_bytes, args.gain)
+                   for p in map(Path, args.paths)}
+        headerless = [p.name for p, f in formats.items() if f in ("raw", "ascii")]
+        if args.fs is None and headerless:
+            kinds = " or ".join(sorted({"raw int16" if formats[p] == "raw" else "ASCII"
+                                        for p in formats if p.name in headerless}))
+            raise InvalidParameterError(
+                f"--fs is required: {_names(headerless)} {'is a' if len(headerless) == 1 else 'are'} "
+                f"{kinds} file{'s' if len(headerless) > 1 else ''} with no header to give the "
+                "sampling rate; give it with --fs HZ (e.g. --fs 23437.5 for EMGLAB N2001).")
         if args.format == "ascii" and args.gain is not None:
             raise InvalidParameterError(
                 f"--gain {args.gain!r} does not apply to --format ascii: ASCII samples are read "
@@ -139,6 +157,12 @@ def _options_valid(args: argparse.Namespace) -> bool:
         _err(str(exc))
         return False
     return True
+
+
+def _names(names: list[str], most: int = 3) -> str:
+    """A few file names for a message, and how many more."""
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -497,6 +521,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
     mapping, code = _subject_mapping(args, paths)
     if mapping is None:
         return code
+    if not args.subjects and len(paths) > 1:
+        print(f"edxreview emg: warning: no --subjects: each of the {len(paths)} files is counted "
+              "as its own control subject; several files of one person need --subjects (a CSV "
+              "with columns file and subject), or the reference overstates its number of "
+              "people.", file=sys.stderr)
     muaps, epochs, failures = _measure_controls(args, paths, mapping)
     if failures:
         for f in failures:
@@ -672,11 +701,15 @@ def _fit_lab_classifier(ref, table, epochs: list, units) -> None:
 
 def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
     """One summary line per muscle and centroid."""
+    from edxreview.signal._reference import control_subjects_short
+
     for m in wanted:
         if m in have:
             r = ref.table.loc[(m, "duration_ms")]
+            few = "; too few control subjects: 'emg analyze' will not judge against it"
             print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
-                  f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms")
+                  f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms"
+                  + (few if control_subjects_short(ref, m) else ""))
         else:
             print(f"{m}: no reference (too few control recordings)")
     if ref.centroids is not None:

@@ -282,7 +282,8 @@ def analyze_recording(
         ``muap_reference.csv`` with the fixed rules of :func:`classify_recording`: that table
         is unverified (its values could not be traced to a printed source) and is for
         illustration only. Without a reference the means are measured but not judged and the
-        reading is ``indeterminate`` ("no verified reference").
+        reading is ``indeterminate`` ("no verified reference"). A recording in which no motor
+        unit is found reads ``indeterminate`` with rule ``no_units`` whatever the reference.
 
     Returns
     -------
@@ -347,6 +348,9 @@ def analyze_recording(
     else:
         lab = reference
         reading, zscores = read_muscle_against_reference(muaps, reference, muscle)
+    if summary["n_units"] == 0:  # nothing was judged: say what to check, not "no reference"
+        reading = Reading("indeterminate", ["no motor units found: check the sampling rate and "
+                                            "that the muscle was contracting"], rule="no_units")
     spont, grades = detect_spontaneous(rec, segments)
     ip = interference_epochs(rec, segments)
     ip_reading, _ = read_interference(ip, lab, muscle)
