@@ -249,3 +249,64 @@ def test_a_recording_without_motor_units_says_what_to_check():
         assert (a.reading.pattern, a.reading.rule) == ("indeterminate", "no_units")
         assert a.reading.reasons == ["no motor units found: check the sampling rate and that "
                                      "the muscle was contracting"]
+
+
+# --------------------------------------------------------------------------- W5
+def _wfdb(folder, fs=10000, gain=1280):
+    x, _ = weak_contraction(seed=3, duration_s=3.0)
+    np.round(x * gain / 1000).astype("<i2").tofile(folder / "rec.dat")
+    (folder / "rec.hea").write_text(f"rec 1 {fs} {x.size}\nrec.dat 16 {gain}/mV 16 0\n")
+    return folder / "rec.hea"
+
+
+@pytest.mark.parametrize("option", [["--fs", "10000"], ["--fs", "10000", "--format", "wfdb"]],
+                         ids=["auto", "format wfdb"])
+def test_fs_for_a_file_whose_header_gives_the_rate_is_refused(tmp_path, capsys, option):
+    hea = _wfdb(tmp_path)
+    out = tmp_path / "o"
+    assert _cli(["emg", "analyze", str(hea), *option, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--fs 10000 does not apply to 'rec.hea': a WFDB or EDF header gives the sampling rate" in err
+    assert not out.exists()
+
+
+def test_gain_for_an_edf_file_is_refused(tmp_path, capsys):
+    assert _cli(["emg", "analyze", str(tmp_path / "x.edf"), "--gain", "1000", "--out",
+                 str(tmp_path / "o")]) == 2
+    assert "--gain 1000 does not apply to 'x.edf'" in capsys.readouterr().err
+
+
+def test_a_gain_overriding_the_header_is_written_in_the_reasons(tmp_path):
+    hea = _wfdb(tmp_path)
+    out = tmp_path / "o"
+    assert _cli(["emg", "analyze", str(hea), "--gain", "1000", "--out", str(out), "-q",
+                 "--no-figures"]) == 0
+    reasons = pd.read_csv(out / "recordings.csv").loc[0, "reasons"]
+    assert "gain 1000 ADC units/mV from --gain (gain_adu_per_mv) overrides the header's 1280/mV" in reasons
+    assert _cli(["emg", "analyze", str(hea), "--out", str(tmp_path / "o2"), "-q",
+                 "--no-figures"]) == 0
+    assert "overrides" not in pd.read_csv(tmp_path / "o2" / "recordings.csv").loc[0, "reasons"]
+
+
+def test_a_gain_given_per_microvolt_is_caught_and_not_read(tmp_path, recordings, capsys):
+    # the recordings hold 5 ADC units per µV: --gain 5 is the per-µV slip (1000 x too large)
+    ref = _reference(tmp_path / "ref.toml")
+    out = tmp_path / "o"
+    assert _cli(["emg", "analyze", *recordings[:2], "--fs", "10000", "--gain", "5", "--muscle",
+                 "biceps_brachii", "--reference", str(ref), "--subject", "S", "--out", str(out),
+                 "-q", "--no-figures"]) == 0
+    err = capsys.readouterr().err
+    rows = pd.read_csv(out / "recordings.csv")
+    assert set(rows["rule"]) == {"implausible_amplitude"} and set(rows["pattern"]) == {"indeterminate"}
+    assert rows["mean_amplitude_uv"].min() > 20_000
+    assert "was the gain given per µV? x1000: 5 -> 5000 ADC units per mV" in rows.loc[0, "reasons"]
+    assert err.count("warning: r0: gain probably wrong: mean MUAP amplitude") == 1
+    assert "x1000: 5 -> 5000 ADC units per mV" in err
+    s = pd.read_csv(out / "subjects.csv")
+    assert (s.loc[0, "pattern"], s.loc[0, "rule"]) == ("indeterminate", "implausible_amplitude")
+    assert s.loc[0, "reasons"].startswith("r0: gain probably wrong")
+    # the right gain: read, no warning
+    assert _cli(["emg", "analyze", recordings[0], *RAW, "--muscle", "biceps_brachii",
+                 "--out", str(tmp_path / "o2"), "-q", "--no-figures"]) == 0
+    assert "gain probably wrong" not in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "o2" / "recordings.csv").loc[0, "rule"] == "no_reference"

@@ -36,9 +36,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
                    help="file format (auto: from the suffix; ascii: one sample in µV per line, "
                         ".txt/.asc; needs --fs)")
-    a.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
+    a.add_argument("--fs", type=float, default=None, metavar="HZ",
+                   help="sampling rate of raw and ASCII files (Hz), required for them; refused "
+                        "for WFDB and EDF files, whose header gives it")
     a.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
-                   help="ADC units per mV (raw files; without it amplitudes stay in ADC units)")
+                   help="ADC units per mV (raw files; without it amplitudes stay in ADC units). "
+                        "For a WFDB record it overrides the header's gain and the reasons say "
+                        "so; refused for EDF. A mean MUAP amplitude outside the plausible range "
+                        "(emg_signal_parameters.toml [plausibility]) is not read (rule "
+                        "implausible_amplitude) and a warning names the gain that a per-µV or "
+                        "per-V slip implies")
     a.add_argument("--muscle", default=None, metavar="NAME", help="muscle id, e.g. biceps_brachii")
     a.add_argument("--age", type=float, default=None, metavar="YEARS", help="age at the study (years)")
     a.add_argument("--patient", default=None, metavar="ID",
@@ -105,7 +112,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
                    help="file format (auto: from the suffix; ascii: one sample in µV per line, "
                         ".txt/.asc; needs --fs)")
-    b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
+    b.add_argument("--fs", type=float, default=None, metavar="HZ",
+                   help="sampling rate of raw and ASCII files (Hz), required for them; refused "
+                        "for WFDB and EDF files, whose header gives it")
     b.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
                    help="ADC units per mV (raw files)")
     b.add_argument("--header-bytes", type=int, default=0, metavar="N",
@@ -145,6 +154,17 @@ def _options_valid(args: argparse.Namespace) -> bool:
                 f"--fs is required: {_names(headerless)} {'is a' if len(headerless) == 1 else 'are'} "
                 f"{kinds} file{'s' if len(headerless) > 1 else ''} with no header to give the "
                 "sampling rate; give it with --fs HZ (e.g. --fs 23437.5 for EMGLAB N2001).")
+        headed = [p.name for p, f in formats.items() if f in ("wfdb", "edf")]
+        if args.fs is not None and headed:
+            raise InvalidParameterError(
+                f"--fs {args.fs:g} does not apply to {_names(headed)}: a WFDB or EDF header gives "
+                "the sampling rate, and it is not overridden; leave --fs out (analyse raw or "
+                "ASCII files with --fs in a separate run).")
+        edf = [p.name for p, f in formats.items() if f == "edf"]
+        if args.gain is not None and edf:
+            raise InvalidParameterError(
+                f"--gain {args.gain:g} does not apply to {_names(edf)}: an EDF header's physical "
+                "range calibrates it; leave --gain out.")
         if args.format == "ascii" and args.gain is not None:
             raise InvalidParameterError(
                 f"--gain {args.gain!r} does not apply to --format ascii: ASCII samples are read "
@@ -248,6 +268,10 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         return 1
     rows, subjects = _write_analyses(args, analyses, reference, output)
     output.commit()
+    for a in analyses:  # a wrong gain spoils every amplitude: said whatever -q says
+        if a.reading.rule == "implausible_amplitude":
+            print(f"edxreview emg: warning: {a.recording.name}: {a.reading.reasons[0]}",
+                  file=sys.stderr)
     if not args.quiet:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']})")
@@ -386,6 +410,7 @@ def _subjects_table(analyses, reference, subject: str):
     """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
     import pandas as pd
 
+    from edxreview.signal._classify import Reading
     from edxreview.signal._interference import read_interference
     from edxreview.signal._reference import LabReference, read_muscle_against_reference
 
@@ -402,6 +427,11 @@ def _subjects_table(analyses, reference, subject: str):
                 parts.append(m)
         muaps = pd.concat(parts or [pd.DataFrame()], ignore_index=True)
         reading, z = read_muscle_against_reference(muaps, reference, muscle or None)
+        bad = [a for a in group if a.reading.rule == "implausible_amplitude"]
+        if bad:  # amplitudes in the wrong unit are not pooled into a reading
+            reading = Reading("indeterminate", [f"{a.recording.name}: {a.reading.reasons[0]}"
+                                                for a in bad], rule="implausible_amplitude")
+            z = z.iloc[0:0]
         row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
                "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
         for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
@@ -643,6 +673,8 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
         except EdxreviewError as exc:
             failures.append(f"{src}: {exc}" if str(src) not in str(exc) else str(exc))
             continue
+        if a.reading.rule == "implausible_amplitude":
+            print(f"edxreview emg: warning: {src}: {a.reading.reasons[0]}", file=sys.stderr)
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
         m.attrs["record_s"] = rec.samples.size / rec.fs_hz

@@ -212,7 +212,8 @@ def read_signal(
         header rules).
     gain_adu_per_mv : float, optional
         ADC units per millivolt. For raw files, without it the recording stays uncalibrated (ADC
-        units). For WFDB it overrides the header gain. Not for ASCII files (already in µV).
+        units). For WFDB it overrides the header gain, and the recording's notes say so. Not for
+        ASCII files (already in µV) nor EDF files (calibrated by their header).
     drop_first : bool, optional
         Replace the first sample by the second (raw files from some systems carry an unrelated
         first sample). Default: True for raw files without ``header_bytes``, False otherwise.
@@ -258,6 +259,10 @@ def read_signal(
     check_gain(gain_adu_per_mv)
     p = Path(path)
     fmt = resolve_format(p, format, header_bytes, gain_adu_per_mv)
+    if fmt == "edf" and gain_adu_per_mv is not None:
+        raise InvalidParameterError(
+            f"gain_adu_per_mv={gain_adu_per_mv!r} does not apply to the EDF file {p.name!r}: its "
+            "header's physical range calibrates it; leave the gain out.")
     if fmt == "wfdb":
         rec = _read_wfdb(p, gain_adu_per_mv)
     elif fmt == "edf":
@@ -482,6 +487,10 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
         gain_adu_per_mv=adu_per_mv,
         metadata=_parse_comments(comments),
     )
+    if gain_override is not None:  # never changed silently: the header's gain is named
+        header = gain / (factor / 1e3)
+        rec.notes.append(f"gain {gain_override:g} ADC units/mV from --gain (gain_adu_per_mv) "
+                         f"overrides the header's {header:g}/mV")
     rec.clip_value = (lo, hi)
     return rec
 
