@@ -310,3 +310,42 @@ def test_a_gain_given_per_microvolt_is_caught_and_not_read(tmp_path, recordings,
                  "--out", str(tmp_path / "o2"), "-q", "--no-figures"]) == 0
     assert "gain probably wrong" not in capsys.readouterr().err
     assert pd.read_csv(tmp_path / "o2" / "recordings.csv").loc[0, "rule"] == "no_reference"
+
+
+# --------------------------------------------------------------------------- C5
+@pytest.mark.parametrize(("name", "suggestion"), [("deltiod", "deltoid"),
+                                                  ("left deltoid", "deltoid"),
+                                                  ("bicep brachi", "biceps_brachii")])
+@pytest.mark.parametrize("command", ["analyze", "build"])
+def test_an_unknown_muscle_option_is_a_usage_error_with_the_closest_name(
+        tmp_path, recordings, capsys, name, suggestion, command):
+    out = tmp_path / ("r.toml" if command == "build" else "o")
+    head = ["emg", "analyze"] if command == "analyze" else ["emg", "reference", "build"]
+    assert _cli([*head, recordings[0], *RAW, "--muscle", name, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--muscle {name!r} is not a known muscle; did you mean {suggestion!r}" in err
+    assert not out.exists()
+
+
+def test_a_muscle_name_or_alias_is_accepted_as_its_id(tmp_path, recordings):
+    out = tmp_path / "o"
+    assert _cli(["emg", "analyze", recordings[0], *RAW, "--muscle", "Biceps Brachii", "--out",
+                 str(out), "-q", "--no-figures"]) == 0
+    assert pd.read_csv(out / "recordings.csv").loc[0, "muscle"] == "biceps_brachii"
+
+
+@pytest.mark.parametrize("command", ["analyze", "build"])
+def test_an_unknown_muscle_in_the_subjects_table_is_located(tmp_path, recordings, capsys,
+                                                             command):
+    sub = tmp_path / "subjects.csv"
+    pd.DataFrame({"file": ["r0.bin", "r1.bin", "r2.bin", "r3.bin"], "subject": "S",
+                  "muscle": ["deltoid", "deltiod", "deltiod", "BB"]}).to_csv(sub, index=False)
+    out = tmp_path / ("r.toml" if command == "build" else "o")
+    head = (["emg", "analyze", "--reference", str(_reference(tmp_path / "ref.toml"))]
+            if command == "analyze" else ["emg", "reference", "build"])
+    assert _cli([*head, *recordings[:4], *RAW, "--subjects", str(sub), "--out", str(out),
+                 "-q"]) == 1
+    err = capsys.readouterr().err
+    assert (f"--subjects {str(sub)!r}, row 3, 4, column 'muscle': muscle 'deltiod' is not a "
+            "known muscle; did you mean 'deltoid'?") in err
+    assert "'BB'" not in err and not out.exists()

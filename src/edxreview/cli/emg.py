@@ -46,7 +46,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "(emg_signal_parameters.toml [plausibility]) is not read (rule "
                         "implausible_amplitude) and a warning names the gain that a per-µV or "
                         "per-V slip implies")
-    a.add_argument("--muscle", default=None, metavar="NAME", help="muscle id, e.g. biceps_brachii")
+    a.add_argument("--muscle", default=None, metavar="NAME",
+                   help="muscle id or name, e.g. biceps_brachii, 'Biceps brachii', BB: the names "
+                        "a workbook accepts (muscles.csv); an unknown name is a usage error "
+                        "with the closest ones")
     a.add_argument("--age", type=float, default=None, metavar="YEARS", help="age at the study (years)")
     a.add_argument("--patient", default=None, metavar="ID",
                    help="also write emg_rows.csv in the workbook's emg sheet format for this patient")
@@ -140,7 +143,11 @@ def _options_valid(args: argparse.Namespace) -> bool:
         resolve_format,
     )
 
+    from edxreview.signal._classify import check_muscle
+
     try:
+        if args.muscle is not None:
+            args.muscle = check_muscle(args.muscle, "--muscle")
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
         check_header_bytes(args.header_bytes, "--header-bytes")
@@ -631,9 +638,12 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
                  "file and subject (and optionally muscle).")
             return None, 1
         sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem)
+        sub["_row"] = sub.index + 2  # the spreadsheet row (the header is row 1)
         known = mapping.drop(columns=["subject"] + (["muscle"] if "muscle" in sub else []))
-        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group") if c in sub]],
-                              on="file", how="left")
+        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group", "_row")
+                                   if c in sub]], on="file", how="left")
+        if "muscle" in sub and not _csv_muscles_valid(args.subjects, mapping):
+            return None, 1
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
             _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}.")
@@ -643,6 +653,7 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
              + "; give --muscle or a muscle column in --subjects.")
         return None, 2
     mapping["muscle"] = mapping["muscle"].map(normalize_muscle)
+    mapping = mapping.drop(columns=["_row"], errors="ignore")
     groups = {"normal": "normal", "control": "normal", "healthy": "normal",
               "neurogenic": "neurogenic", "neuropathy": "neurogenic",
               "myopathic": "myopathic", "myopathy": "myopathic"}
@@ -656,6 +667,25 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
              "healthy), neurogenic (neuropathy) or myopathic (myopathy).")
         return None, 1
     return mapping, 0
+
+
+def _csv_muscles_valid(path: str, mapping) -> bool:
+    """Every muscle named in the --subjects rows the files use is in the knowledge vocabulary;
+    otherwise each bad cell is printed (file, row, column, value, closest names) and False."""
+    from edxreview._errors import InvalidParameterError
+    from edxreview.signal._classify import check_muscle
+
+    bad = []
+    named = mapping[mapping["muscle"].notna()]
+    for value, rows in named.groupby("muscle", sort=False)["_row"]:  # each distinct value once
+        try:
+            check_muscle(value, "muscle")
+        except InvalidParameterError as exc:
+            where = ", ".join(str(int(r)) for r in sorted(rows))
+            bad.append(f"--subjects {path!r}, row {where}, column 'muscle': {exc}")
+    for b in bad:
+        _err(b)
+    return not bad
 
 
 def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
