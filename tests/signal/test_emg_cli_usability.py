@@ -349,3 +349,58 @@ def test_an_unknown_muscle_in_the_subjects_table_is_located(tmp_path, recordings
     assert (f"--subjects {str(sub)!r}, row 3, 4, column 'muscle': muscle 'deltiod' is not a "
             "known muscle; did you mean 'deltoid'?") in err
     assert "'BB'" not in err and not out.exists()
+
+
+# --------------------------------------------------------------------------- K1
+def _mapping(tmp_path, text, files, muscle=None, quiet=False, encoding="utf-8"):
+    from edxreview.cli import emg
+
+    sub = tmp_path / "subjects.csv"
+    sub.write_text(text, encoding=encoding)
+    args = argparse.Namespace(subjects=str(sub), muscle=muscle, quiet=quiet)
+    return emg._subject_mapping(args, [Path(f) for f in files])
+
+
+@pytest.mark.parametrize("text", [
+    "File;Subject;Muscle;Group\nMD001_Hea01_RD;Hea01;deltoid;healthy\nMD010_Hea05_LD.hea;Hea05;Biceps brachii;Healthy\n",
+    "FILE\tSUBJECT\tMUSCLE\tGROUP\nMD001_Hea01_RD\tHea01\tdeltoid\thealthy\nMD010_Hea05_LD\tHea05\tBB\thealthy\n",
+    "\ufefffile , Subject,muscle,group\n MD001_Hea01_RD ,Hea01, deltoid ,healthy\nMD010_Hea05_LD,Hea05,biceps_brachii,healthy\n",
+], ids=["semicolons, capitals (Excel, French locale)", "tabs, upper case",
+        "byte-order mark, spaces"])
+def test_a_subjects_table_is_read_whatever_its_delimiter_and_header_case(tmp_path, text):
+    mapping, code = _mapping(tmp_path, text, ["MD001_Hea01_RD", "MD010_Hea05_LD"])
+    assert code == 0
+    assert mapping["subject"].tolist() == ["Hea01", "Hea05"]
+    assert mapping["muscle"].tolist() == ["deltoid", "biceps_brachii"]
+    assert mapping["truth"].tolist() == ["normal", "normal"]
+
+
+def test_a_file_without_a_row_points_to_the_near_miss_row(tmp_path, capsys):
+    text = "file,subject\nMD001_Hea01_RD,Hea01\nMD010_Hea05_DL,Hea05\nMD099_Myo01_RD,Myo01\n"
+    mapping, code = _mapping(tmp_path, text, ["MD001_Hea01_RD", "MD010_Hea05_LD"], "deltoid")
+    assert mapping is None and code == 1
+    err = capsys.readouterr().err
+    assert ("has no row for ['MD010_Hea05_LD']; closest rows: 'MD010_Hea05_LD': row 3 names "
+            "'MD010_Hea05_DL'") in err
+
+
+def test_rows_matching_no_file_are_counted_with_their_reason(tmp_path, capsys):
+    text = ("file,subject\nMD001_Hea01_RD,Hea01\nMD002_Hea01_LD,Hea01\nMD099_Myo01_RD,Myo01\n"
+            ",Myo02\n")
+    mapping, code = _mapping(tmp_path, text, ["MD001_Hea01_RD"], "deltoid")
+    assert code == 0 and mapping["subject"].tolist() == ["Hea01"]
+    err = capsys.readouterr().err
+    assert ("4 row(s): 1 used, 3 not used: 2 name a file not given here (e.g. 'MD002_Hea01_LD' "
+            "(row 3), 'MD099_Myo01_RD' (row 4)); 1 have no file name.") in err
+    _mapping(tmp_path, text, ["MD001_Hea01_RD"], "deltoid", quiet=True)
+    assert capsys.readouterr().err == ""
+    # every row used: nothing to say
+    _mapping(tmp_path, "file,subject\nMD001_Hea01_RD,Hea01\n", ["MD001_Hea01_RD"], "deltoid")
+    assert capsys.readouterr().err == ""
+
+
+def test_two_rows_for_one_file_are_refused(tmp_path, capsys):
+    text = "file,subject\nr0.bin,A\nr1.bin,B\nr0,C\n"
+    mapping, code = _mapping(tmp_path, text, ["r0.bin", "r1.bin"], "deltoid")
+    assert mapping is None and code == 1
+    assert "file 'r0' has 2 rows (rows 2, 4); give one row per file." in capsys.readouterr().err

@@ -74,7 +74,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="all files are of this one subject: also write subjects.csv, one reading "
                         "per muscle from the MUAPs pooled over its recordings (needs --reference)")
     a.add_argument("--subjects", default=None, metavar="CSV",
-                   help="CSV with columns file (name or stem), subject and optionally muscle: "
+                   help="CSV (comma, semicolon or tab; column names in any case; one row per "
+                        "file, rows naming no file given are counted and reported) with "
+                        "columns file (name or stem), subject and optionally muscle: "
                         "each file's subject and muscle; writes subjects.csv with a reading per "
                         "subject and muscle and, with a lab classifier in the reference, per "
                         "subject over its muscles, the classifier's class and probability "
@@ -627,18 +629,24 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
     names = [p.stem if p.suffix.lower() not in ("", ".hea", ".dat") else p.name for p in paths]
     mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle})
     if args.subjects:
-        try:
-            sub = pd.read_csv(args.subjects, dtype=str)
-        except (OSError, ValueError) as exc:
-            _err(f"cannot read --subjects {args.subjects!r}: {exc}")
+        sub = _read_subjects(args.subjects)
+        if sub is None:
             return None, 1
         missing = {"file", "subject"} - set(sub.columns)
         if missing:
-            _err(f"--subjects {args.subjects!r} lacks column(s) {sorted(missing)!r}; it needs "
-                 "file and subject (and optionally muscle).")
+            _err(f"--subjects {args.subjects!r} lacks column(s) {sorted(missing)!r} (its columns: "
+                 f"{[c for c in sub.columns if c != '_row']!r}); it needs file and subject (and "
+                 "optionally muscle and group), in any case, separated by commas, semicolons or "
+                 "tabs.")
             return None, 1
-        sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem)
-        sub["_row"] = sub.index + 2  # the spreadsheet row (the header is row 1)
+        sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem if pd.notna(f) else f)
+        used = sub["file"].isin(names)
+        twice = sub[used & sub["file"].duplicated(keep=False)]
+        if len(twice):
+            for f, g in twice.groupby("file", sort=False)["_row"]:
+                _err(f"--subjects {args.subjects!r}: file {f!r} has {len(g)} rows (rows "
+                     f"{', '.join(str(r) for r in g)}); give one row per file.")
+            return None, 1
         known = mapping.drop(columns=["subject"] + (["muscle"] if "muscle" in sub else []))
         mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group", "_row")
                                    if c in sub]], on="file", how="left")
@@ -646,8 +654,11 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
             return None, 1
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
-            _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}.")
+            _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}"
+                 + _near_misses(unmapped, sub[~used]) + ".")
             return None, 1
+        if not getattr(args, "quiet", False):
+            _print_unused_rows(args.subjects, sub, used)
     if mapping["muscle"].isna().any():
         _err("no muscle for " + repr(mapping.loc[mapping['muscle'].isna(), 'file'].tolist())
              + "; give --muscle or a muscle column in --subjects.")
@@ -667,6 +678,73 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
              "healthy), neurogenic (neuropathy) or myopathic (myopathy).")
         return None, 1
     return mapping, 0
+
+
+def _read_subjects(path: str):
+    """The --subjects table as text: delimiter sniffed from the header line (comma, semicolon or
+    tab: Excel writes semicolons in many locales), column names stripped and lower-cased, a
+    UTF-8 byte-order mark dropped, cells stripped, ``_row`` its spreadsheet row; None (and the
+    reason printed) when it cannot be read."""
+    import csv
+
+    import pandas as pd
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            header = f.readline()
+        try:
+            sep = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
+        except csv.Error:  # one column, or nothing to tell: the comma of a plain CSV
+            sep = ","
+        sub = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and pandas' ParserError included
+        _err(f"cannot read --subjects {path!r}: {exc}")
+        return None
+    cols = [str(c).strip().lower() for c in sub.columns]
+    twice = sorted({c for c in cols if cols.count(c) > 1})
+    if twice:
+        _err(f"--subjects {path!r}: column(s) {twice!r} appear more than once (names are read "
+             "without regard to case).")
+        return None
+    sub.columns = cols
+    for c in sub.columns:
+        sub[c] = sub[c].str.strip().mask(lambda v: v == "")
+    sub["_row"] = sub.index + 2  # the spreadsheet row (the header is row 1)
+    return sub
+
+
+def _near_misses(unmapped: list[str], rows) -> str:
+    """'; closest rows: ...' naming, for each file without a row, the unused row whose file
+    name is nearest (a typo such as MD010_Hea05_DL for MD010_Hea05_LD)."""
+    import difflib
+
+    names = rows["file"].dropna().tolist()
+    hints = []
+    for f in unmapped:
+        close = difflib.get_close_matches(f, names, n=1, cutoff=0.8)
+        if close:
+            row = int(rows.loc[rows["file"] == close[0], "_row"].iloc[0])
+            hints.append(f"{f!r}: row {row} names {close[0]!r}")
+    return ("; closest rows: " + ", ".join(hints) + " (file names must match exactly, "
+            "without the suffix)") if hints else ""
+
+
+def _print_unused_rows(path: str, sub, used) -> None:
+    """Rows in = rows used + rows matching no file given, with their reason (stderr)."""
+    unused = sub[~used]
+    if not len(unused):
+        return
+    blank = int(unused["file"].isna().sum())
+    other = unused["file"].dropna()
+    parts = []
+    if len(other):
+        ex = ", ".join(f"{f!r} (row {r})" for f, r in
+                       zip(other.head(3), unused.loc[other.index[:3], "_row"]))
+        parts.append(f"{len(other)} name a file not given here (e.g. {ex})")
+    if blank:
+        parts.append(f"{blank} have no file name")
+    print(f"edxreview emg: note: --subjects {path!r}: {len(sub)} row(s): {int(used.sum())} "
+          f"used, {len(unused)} not used: " + "; ".join(parts) + ".", file=sys.stderr)
 
 
 def _csv_muscles_valid(path: str, mapping) -> bool:
