@@ -116,6 +116,7 @@ def test_help_states_which_reading_is_primary():
     text = _help("emg", "analyze")
     assert "primary reading" in text and "lab classifier's class" in text
     assert "never the primary one" in text
+    assert "--reference illustrative is for teaching only" in text
 
 
 # --------------------------------------------------------------------------- W7

@@ -29,7 +29,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                "evaluation, README); otherwise the reading of the pooled MUAP means (nearest "
                "class centroid where the reference has centroids, else the z-score rule). The "
                "interference pattern is a second, independent reading and never the primary "
-               "one; a single recording's reading never replaces its subject-muscle's.",
+               "one; a single recording's reading never replaces its subject-muscle's. "
+               "--reference illustrative is for teaching only: an unverified table, said once "
+               "on the screen and in each figure's title.",
     )
     a.add_argument("paths", nargs="+", metavar="PATH", help="recording files (.hea/.dat, .edf, ASCII µV per line, raw int16)")
     a.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -67,8 +69,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="lab reference (TOML from 'edxreview emg reference build', made from "
                         "the laboratory's own controls of the same muscle and equipment) to judge "
                         "the MUAP means against; 'illustrative' uses the bundled, unverified "
-                        "table, for teaching only (said on the screen and in each figure's "
-                        "title). Without it the means are measured but not judged (indeterminate: "
+                        "table. Without it the means are measured but not judged (indeterminate: "
                         "no verified reference)")
     a.add_argument("--subject", default=None, metavar="ID",
                    help="all files are of this one subject: also write subjects.csv, one reading "
@@ -138,14 +139,13 @@ def _options_valid(args: argparse.Namespace) -> bool:
     """Check the reading options before any file is read or written (a bad one is a usage
     error, exit 2); print the problem and return False when one is out of range."""
     from edxreview._errors import InvalidParameterError
+    from edxreview.signal._classify import check_muscle
     from edxreview.signal._readers import (
         check_gain,
         check_header_bytes,
         check_sampling_rate,
         resolve_format,
     )
-
-    from edxreview.signal._classify import check_muscle
 
     try:
         if args.muscle is not None:
@@ -560,11 +560,6 @@ def run_reference_build(args: argparse.Namespace) -> int:
     mapping, code = _subject_mapping(args, paths)
     if mapping is None:
         return code
-    if not args.subjects and len(paths) > 1:
-        print(f"edxreview emg: warning: no --subjects: each of the {len(paths)} files is counted "
-              "as its own control subject; several files of one person need --subjects (a CSV "
-              "with columns file and subject), or the reference overstates its number of "
-              "people.", file=sys.stderr)
     muaps, epochs, failures = _measure_controls(args, paths, mapping)
     if failures:
         for f in failures:
@@ -659,6 +654,11 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
             return None, 1
         if not getattr(args, "quiet", False):
             _print_unused_rows(args.subjects, sub, used)
+    elif len(paths) > 1:  # reference build (analyze maps files only with --subjects)
+        print(f"edxreview emg: warning: no --subjects: each of the {len(paths)} files is counted "
+              "as its own control subject; several files of one person need --subjects (a CSV "
+              "with columns file and subject), or the reference overstates its number of "
+              "people.", file=sys.stderr)
     if mapping["muscle"].isna().any():
         _err("no muscle for " + repr(mapping.loc[mapping['muscle'].isna(), 'file'].tolist())
              + "; give --muscle or a muscle column in --subjects.")
