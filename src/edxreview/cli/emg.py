@@ -284,9 +284,9 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     if not args.quiet:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']})")
-        for line in _subject_summary(subjects):
-            print(line)
         for line in _classifier_summary(subjects):
+            print(line)
+        for line in _subject_summary(subjects):  # last: each subject-muscle's answer
             print(line)
     return 0
 

@@ -385,15 +385,15 @@ def analyze_recording(
     else:
         lab = reference
         reading, zscores = read_muscle_against_reference(muaps, reference, muscle)
+    spont, grades = detect_spontaneous(rec, segments)
+    ip = interference_epochs(rec, segments)
+    ip_reading, _ = read_interference(ip, lab, muscle)
     if summary["n_units"] == 0:  # nothing was judged: say what to check, not "no reference"
         reading = Reading("indeterminate", ["no motor units found: check the sampling rate and "
                                             "that the muscle was contracting"], rule="no_units")
     implausible = implausible_amplitude(summary["mean_amplitude_uv"], rec)
     if implausible:
         reading = Reading("indeterminate", [implausible], rule="implausible_amplitude")
-    spont, grades = detect_spontaneous(rec, segments)
-    ip = interference_epochs(rec, segments)
-    ip_reading, _ = read_interference(ip, lab, muscle)
     if reading.pattern == "indeterminate" and ip_reading.pattern != "indeterminate":
         notes.append(f"interference pattern reads {ip_reading.pattern} "
                      f"({ip_reading.rule}; a second reading, independent of the decomposition)")
