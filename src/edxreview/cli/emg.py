@@ -300,12 +300,12 @@ def _subject_summary(subjects) -> list[str]:
     lines = []
     for r in subjects.itertuples():
         subj = r.subject if str(r.subject).isprintable() else repr(r.subject)
-        source = ("lab classifier" if r.primary_rule == "lab_classifier"
-                  else f"MUAP means, rule {r.rule}")
+        muap = f"MUAP means, rule {r.rule}"
+        source = (f"lab classifier; {muap}: {r.pattern}" if r.primary_rule == "lab_classifier"
+                  else muap)
         lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
                      f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
-                     f"({source}); MUAP means {r.pattern} (rule {r.rule}); interference "
-                     f"{r.ip_pattern} (rule {r.ip_rule})")
+                     f"({source}); interference {r.ip_pattern} (rule {r.ip_rule})")
     return lines
 
 
