@@ -14,7 +14,13 @@ Each epoch also carries its RMS (the envelope of the contraction) and the median
 frequency of its power spectrum in the measurement band: short, polyphasic MUAPs put more power
 at high frequencies (myopathy), long, large ones at low frequencies (neurogenic), and the
 high-frequency content grows with the turns/amplitude ratio (Fuglsang-Frederiksen A, Ronager J,
-J Neurol Sci 1990;97:81-91; abstract read, not the full text).
+J Neurol Sci 1990;97:81-91; abstract read, not the full text); its shape is kept as the
+relative power in fixed octave bands of the measurement band.
+
+The turns-amplitude cloud can also be read against a line fitted to a laboratory's control
+epochs (:func:`cloud_line`): each epoch's standardised residual (:func:`cloud_residuals`) is
+how many more (or fewer) turns it has than the controls' epochs of the same amplitude, which
+takes the force of the contraction, moving an epoch along the cloud, out of the comparison.
 
 References
 ----------
