@@ -366,5 +366,44 @@ def test_the_variants_tool_says_what_is_wrong_with_its_arguments(tmp_path, capsy
     assert "run tools/emg_eval.py --cache" in capsys.readouterr().err
     for n in ("recordings.csv", "muaps.csv", "epochs.csv"):
         (tmp_path / n).write_text("recording\n")
-    assert tool.main(["--cache", str(tmp_path), "--only", "V0,V9"]) == 2
-    assert "unknown variant(s) ['V9']" in capsys.readouterr().err
+    assert tool.main(["--cache", str(tmp_path), "--only", "V0,V99"]) == 2
+    assert "unknown variant(s) ['V99']" in capsys.readouterr().err
+
+
+def test_the_variants_tool_fits_the_cloud_line_to_the_controls_it_is_given():
+    tool = _variants_tool()
+    recs, muaps = _labelled(per_class=5)
+    recs["dataset"] = "algiers"
+    rng = np.random.default_rng(11)
+    n = 6   # epochs per recording
+    e = recs.loc[recs.index.repeat(n), ["recording", "subject"]].reset_index(drop=True)
+    x = rng.uniform(2.0, 3.0, len(e))
+    # controls on the line 1 + 0.5 x (noise SD 0.05); myopathy 0.2 above it
+    y = 1.0 + 0.5 * x + rng.normal(0, 0.05, len(e)) + np.where(
+        e["subject"].str.startswith("myo"), 0.2, 0.0)
+    epochs = pd.DataFrame({"recording": e["recording"], "ip_log_amplitude": x,
+                           "ip_turns_per_s": 10 ** y, "ip_log_ratio": y - x,
+                           "ip_mean_freq_hz": 200.0})
+    lab = tool.Lab(recs, muaps, epochs, "algiers")
+    ctrl = [f"nor{i}" for i in range(5)]
+    u = lab.units("V9", ctrl).set_index(["subject", "muscle"])
+    assert u.at[("myo0", "deltoid"), "ip_cloud_z:mean"] == pytest.approx(4.0, abs=1.5)
+    assert abs(u.at[("nor0", "deltoid"), "ip_cloud_z:mean"]) < 1.0
+    assert (u.loc["myo0", "ip_cloud_z:mean@max"] >= u.loc["myo0", "ip_cloud_z:mean@min"]).all()
+    # the line comes from the controls given: four controls are too few (min_control_subjects)
+    mixed = lab.units("V9", ctrl + ["myo0", "myo1"]).set_index(["subject", "muscle"])
+    assert (mixed.loc["myo0", "ip_cloud_z:mean"] < u.loc["myo0", "ip_cloud_z:mean"] - 1).all()
+    assert lab.units("V9", ctrl[:4])["ip_cloud_z:mean"].isna().all()
+    assert tool.features_of("V13") == tool.features_of("V4") + tool.CLOUD
+
+
+def test_the_variants_tool_averages_an_ensembles_probabilities():
+    tool = _variants_tool()
+    a = pd.DataFrame({"subject": ["s"] * 2, "muscle": ["biceps_brachii", "deltoid"],
+                      "normal": [0.6, np.nan], "neurogenic": [0.3, np.nan],
+                      "myopathic": [0.1, np.nan], "pred": ["normal", "indeterminate"]})
+    b = a.assign(normal=[0.2, 0.5], neurogenic=[0.3, 0.2], myopathic=[0.5, 0.3])
+    m = tool._mean_reading([a, b])
+    assert m[["normal", "neurogenic", "myopathic"]].iloc[0].tolist() == pytest.approx(
+        [0.4, 0.3, 0.3])
+    assert m["pred"].tolist() == ["normal", "indeterminate"]   # a member without a reading

@@ -17,6 +17,10 @@ from edxreview.signal._spontaneous import segment_activity
 from edxreview.signal._interference import (
     SPECTRAL_COLUMNS,
     IP_FEATURES,
+    band_columns,
+    band_edges,
+    cloud_line,
+    cloud_residuals,
     interference_epochs,
     interference_stats,
     read_interference,
@@ -179,4 +183,63 @@ def test_epoch_spectrum_median_and_mean_frequency_and_envelope():
     assert s["ip_log_rms"].iloc[0] == pytest.approx(np.log10(100 / np.sqrt(2)), abs=0.01)
     assert s["ip_log_rms"].iloc[4] == pytest.approx(np.log10(200 / np.sqrt(2)), abs=0.01)
     none = epoch_spectra(x, seg.assign(state="rest"), fs, n_ep)
-    assert none.empty and list(none.columns) == list(SPECTRAL_COLUMNS)
+    assert none.empty and list(none.columns) == [*SPECTRAL_COLUMNS, *band_columns()]
+
+
+def test_spectral_bands_are_octaves_down_from_the_measurement_band_and_hold_its_power():
+    from edxreview.signal._interference import epoch_spectra
+
+    # measurement band 10 Hz - 10 kHz, five octaves down from the top and the rest below
+    assert band_edges().tolist() == [10.0, 312.5, 625.0, 1250.0, 2500.0, 5000.0, 10000.0]
+    assert band_columns() == tuple(f"ip_log_rel_power_{i}" for i in range(1, 7))
+    fs, n_ep = 25000.0, 12500
+    t = np.arange(2 * n_ep) / fs
+    # equal sines at 200 Hz (band 1) and 3 kHz (band 5): half the power each
+    x = 100 * np.sin(2 * np.pi * 200 * t) + 100 * np.sin(2 * np.pi * 3000 * t)
+    seg = pd.DataFrame({"state": ["active"], "start_s": [0.0], "end_s": [1.0]})
+    s = epoch_spectra(x, seg, fs, n_ep)
+    rel = s[list(band_columns())].to_numpy()
+    assert rel[:, [0, 4]] == pytest.approx(np.log10(0.5), abs=1e-3)
+    assert (rel[:, [1, 2, 3, 5]] < -6).all()          # only leakage of the Hann window
+    # 4 kHz sampling: the bands above 2 kHz do not exist (missing), the rest hold the power
+    lo = epoch_spectra(100 * np.sin(2 * np.pi * 400 * np.arange(4000) / 4000.0), seg, 4000.0,
+                       2000)
+    assert lo[list(band_columns())[3:]].isna().all().all()
+    assert lo["ip_log_rel_power_2"].tolist() == pytest.approx([0.0, 0.0], abs=1e-3)
+
+
+def _cloud_epochs(rng, subjects, muscle, slope, intercept, sd, n=40):
+    x = rng.uniform(2.0, 3.0, size=(len(subjects), n))
+    y = intercept + slope * x + rng.normal(0, sd, size=x.shape)
+    return pd.DataFrame({"subject": np.repeat(subjects, n), "muscle": muscle,
+                         "ip_log_amplitude": x.ravel(), "ip_turns_per_s": 10 ** y.ravel()})
+
+
+def test_cloud_line_is_the_least_squares_line_of_log_turns_on_log_amplitude():
+    rng = np.random.default_rng(7)
+    e = pd.concat([_cloud_epochs(rng, [f"c{i}" for i in range(5)], "Deltoid", 0.6, 1.0, 0.05),
+                   _cloud_epochs(rng, ["c0", "c1"], "biceps_brachii", 0.6, 1.0, 0.05)])
+    line = cloud_line(e, min_subjects=5)
+    assert list(line.index) == ["deltoid"]              # biceps: 2 subjects, no line
+    d = e[e["muscle"] == "Deltoid"]
+    y = np.log10(d["ip_turns_per_s"])
+    b, a = np.polyfit(d["ip_log_amplitude"], y, 1)
+    res = y - (a + b * d["ip_log_amplitude"])
+    assert line.at["deltoid", "slope"] == pytest.approx(b, rel=1e-9)
+    assert line.at["deltoid", "intercept"] == pytest.approx(a, rel=1e-9)
+    assert line.at["deltoid", "resid_sd"] == pytest.approx(np.sqrt((res ** 2).sum() / (len(d) - 2)))
+    assert line.at["deltoid", "slope"] == pytest.approx(0.6, abs=0.05)   # the planted line
+    assert line.at["deltoid", "n_epochs"] == 200 and line.at["deltoid", "n_subjects"] == 5
+
+
+def test_cloud_residual_is_above_zero_for_more_turns_than_the_controls_at_that_amplitude():
+    line = pd.DataFrame({"slope": [0.5], "intercept": [1.0], "resid_sd": [0.1]},
+                        index=pd.Index(["deltoid"], name="muscle"))
+    # at log amplitude 2 the line says 10^2 turns/s; 10^2.2 is 2 SD above, 10^1.9 1 SD below
+    e = pd.DataFrame({"muscle": ["deltoid", "Deltoid", "deltoid", "biceps_brachii"],
+                      "ip_log_amplitude": [2.0, 2.0, 3.0, 2.0],
+                      "ip_turns_per_s": [10 ** 2.2, 10 ** 1.9, 10 ** 2.5, 100.0]})
+    z = cloud_residuals(e, line)
+    assert z.iloc[:3].tolist() == pytest.approx([2.0, -1.0, 0.0])
+    assert np.isnan(z.iloc[3])                          # no line for the muscle
+    assert z.name == "ip_cloud_z"

@@ -14,7 +14,13 @@ Each epoch also carries its RMS (the envelope of the contraction) and the median
 frequency of its power spectrum in the measurement band: short, polyphasic MUAPs put more power
 at high frequencies (myopathy), long, large ones at low frequencies (neurogenic), and the
 high-frequency content grows with the turns/amplitude ratio (Fuglsang-Frederiksen A, Ronager J,
-J Neurol Sci 1990;97:81-91; abstract read, not the full text).
+J Neurol Sci 1990;97:81-91; abstract read, not the full text); its shape is kept as the
+relative power in fixed octave bands of the measurement band.
+
+The turns-amplitude cloud can also be read against a line fitted to a laboratory's control
+epochs (:func:`cloud_line`): each epoch's standardised residual (:func:`cloud_residuals`) is
+how many more (or fewer) turns it has than the controls' epochs of the same amplitude, which
+takes the force of the contraction, moving an epoch along the cloud, out of the comparison.
 
 References
 ----------
@@ -137,7 +143,7 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
     """
     p = load_signal_parameters()["interference"]
     cols = ["start_s", "ip_turns_per_s", "ip_mean_amplitude_uv", *IP_FEATURES[1:],
-            *SPECTRAL_COLUMNS]
+            *SPECTRAL_COLUMNS, *band_columns()]
     if not rec.calibrated:
         out = pd.DataFrame(columns=cols)
         out.attrs["reason"] = ("interference pattern not measured: the turn threshold is a "
@@ -185,12 +191,29 @@ def interference_epochs(rec: Recording, segments: pd.DataFrame) -> pd.DataFrame:
 SPECTRAL_COLUMNS = ("ip_log_rms", "ip_median_freq_hz", "ip_mean_freq_hz")
 
 
+def band_edges() -> np.ndarray:
+    """Edges (Hz, ascending) of the spectral bands of :func:`epoch_spectra`: ``[interference]
+    spectral_octaves`` octaves down from the measurement band's upper edge, and the rest of the
+    measurement band below them."""
+    pf = load_signal_parameters()["filters"]
+    k = int(load_signal_parameters()["interference"]["spectral_octaves"])
+    top = float(pf["measure_lowpass_hz"])
+    return np.concatenate(([float(pf["measure_highpass_hz"])], top / 2.0 ** np.arange(k, -1, -1)))
+
+
+def band_columns() -> tuple[str, ...]:
+    """Names of the relative band power columns of :func:`epoch_spectra` (1 the lowest band)."""
+    return tuple(f"ip_log_rel_power_{i + 1}" for i in range(len(band_edges()) - 1))
+
+
 def epoch_spectra(measure: np.ndarray, segments: pd.DataFrame, fs: float, n_ep: int) -> pd.DataFrame:
     """Envelope and spectrum of each epoch of the active stretches (the epochs of
     :func:`interference_epochs`, same order): ``ip_log_rms`` (log10 of the RMS, µV),
     ``ip_median_freq_hz`` and ``ip_mean_freq_hz`` of the epoch's power spectrum (periodogram
     of the whole epoch with a Hann window, zero-padded to a fast FFT length) within the
-    measurement band."""
+    measurement band; and ``ip_log_rel_power_1`` … (:func:`band_columns`), the log10 of the
+    fraction of that power in each band of :func:`band_edges` (a band's lower edge inclusive;
+    NaN for a band above half the sampling rate)."""
     pf = load_signal_parameters()["filters"]
     act = segments[segments["state"] == "active"]
     blocks = []
@@ -200,7 +223,7 @@ def epoch_spectra(measure: np.ndarray, segments: pd.DataFrame, fs: float, n_ep: 
         if k:
             blocks.append(np.asarray(measure[i0 : i0 + k * n_ep]).reshape(k, n_ep))
     if not blocks:
-        return pd.DataFrame(columns=list(SPECTRAL_COLUMNS), dtype=float)
+        return pd.DataFrame(columns=[*SPECTRAL_COLUMNS, *band_columns()], dtype=float)
     x = np.concatenate(blocks)
     rms = np.sqrt((x ** 2).mean(1))
     nfft = sp_fft.next_fast_len(n_ep, real=True)
@@ -213,9 +236,74 @@ def epoch_spectra(measure: np.ndarray, segments: pd.DataFrame, fs: float, n_ep: 
     with np.errstate(invalid="ignore", divide="ignore"):
         mdf = f[np.minimum((cum < 0.5 * tot[:, None]).sum(1), f.size - 1)]
         mnf = (pxx * f).sum(1) / tot
-        return pd.DataFrame({"ip_log_rms": np.log10(np.where(rms > 0, rms, np.nan)),
-                             "ip_median_freq_hz": np.where(tot > 0, mdf, np.nan),
-                             "ip_mean_freq_hz": mnf})
+        out = pd.DataFrame({"ip_log_rms": np.log10(np.where(rms > 0, rms, np.nan)),
+                            "ip_median_freq_hz": np.where(tot > 0, mdf, np.nan),
+                            "ip_mean_freq_hz": mnf})
+        edges = band_edges()
+        # bins per band: lower edge inclusive, the top band's upper edge too
+        b = np.searchsorted(edges, f, side="right") - 1
+        b[f == edges[-1]] = edges.size - 2
+        share = np.stack([pxx[:, b == i].sum(1) for i in range(edges.size - 1)], 1) / tot[:, None]
+        share[:, edges[1:] > fs / 2] = np.nan   # band beyond the Nyquist frequency
+        rel = np.log10(np.where(share > 0, share, np.nan))
+    return pd.concat([out, pd.DataFrame(rel, columns=list(band_columns()))], axis=1)
+
+
+def cloud_line(epochs: pd.DataFrame, min_subjects: int) -> pd.DataFrame:
+    """The control line of the turns-amplitude cloud, per muscle: the least-squares line of
+    log10 turns/s on log10 mean amplitude per turn over ``epochs`` (a laboratory's control
+    epochs pooled) and the SD of its residuals.
+
+    Parameters
+    ----------
+    epochs : pandas.DataFrame
+        Interference epochs (:func:`interference_epochs`) with columns ``subject`` and
+        ``muscle``.
+    min_subjects : int
+        A muscle whose epochs come from fewer subjects has no line.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index muscle (normalised names): ``slope``, ``intercept``, ``resid_sd`` (residual SD,
+        n - 2 degrees of freedom), ``n_epochs``, ``n_subjects``.
+    """
+    cols = ["slope", "intercept", "resid_sd", "n_epochs", "n_subjects"]
+    d = pd.DataFrame({"muscle": epochs["muscle"].map(normalize_muscle),
+                      "subject": epochs["subject"],
+                      "x": epochs["ip_log_amplitude"].astype(float),
+                      "y": np.log10(epochs["ip_turns_per_s"].astype(float).where(
+                          epochs["ip_turns_per_s"] > 0))}).dropna(subset=["x", "y"])
+    if d.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="muscle"), dtype=float)
+    d["xx"], d["xy"], d["yy"] = d["x"] ** 2, d["x"] * d["y"], d["y"] ** 2
+    g = d.groupby("muscle")
+    n = g.size().astype(float)
+    m = g[["x", "y", "xx", "xy", "yy"]].mean()
+    sxx = (m["xx"] - m["x"] ** 2) * n
+    sxy = (m["xy"] - m["x"] * m["y"]) * n
+    syy = (m["yy"] - m["y"] ** 2) * n
+    slope = sxy / sxx.where(sxx > 0)
+    sse = (syy - slope * sxy).clip(lower=0)
+    out = pd.DataFrame({"slope": slope, "intercept": m["y"] - slope * m["x"],
+                        "resid_sd": np.sqrt(sse / (n - 2).where(n > 2)),
+                        "n_epochs": n, "n_subjects": g["subject"].nunique().astype(float)})
+    ok = (out["n_subjects"] >= min_subjects) & (out["resid_sd"] > 0)
+    return out[ok]
+
+
+def cloud_residuals(epochs: pd.DataFrame, line: pd.DataFrame) -> pd.Series:
+    """Each epoch's standardised residual from its muscle's control line
+    (:func:`cloud_line`): (log10 turns/s - the line at its log10 mean amplitude) / the
+    residual SD. Above 0: more turns than the controls' epochs of that amplitude (the
+    myopathic side of the cloud); below: fewer (neurogenic). NaN for a muscle without a line.
+    ``epochs`` needs column ``muscle``."""
+    ln = line.reindex(epochs["muscle"].map(normalize_muscle))
+    y = np.log10(epochs["ip_turns_per_s"].astype(float).where(epochs["ip_turns_per_s"] > 0))
+    fit = ln["intercept"].to_numpy(float) + ln["slope"].to_numpy(float) * epochs[
+        "ip_log_amplitude"].to_numpy(float)
+    return pd.Series((y.to_numpy(float) - fit) / ln["resid_sd"].to_numpy(float),
+                     index=epochs.index, name="ip_cloud_z")
 
 
 def interference_stats(epochs: pd.DataFrame) -> pd.DataFrame:
