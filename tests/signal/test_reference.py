@@ -26,6 +26,7 @@ from edxreview.signal._evaluate import (
 )
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import (
+    classify_by_centroids,
     fit_centroids,
     muap_features,
     pool_readings,
@@ -321,6 +322,60 @@ def test_centroids_in_the_reference_file_decide_the_reading(tmp_path):
     r, _ = read_muscle_against_reference(_muaps("t", 20, 7.0, 240.0, 4.5), back, "biceps_brachii")
     assert (r.pattern, r.rule) == ("myopathic", "lab_centroid")
     assert "nearest class centroid" in r.reasons[-1]
+
+
+def test_a_near_tie_between_centroids_reads_indeterminate():
+    margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
+    from edxreview.signal._reference import centroid_readings
+    d = np.array([[2.8, 2.9, 3.2], [2.0, 2.0 * (1 + margin) * 1.01, 5.0], [1.0, 1.0, 1.0]])
+    pattern, rule = centroid_readings(d, ["myopathic", "normal", "neurogenic"],
+                                      np.array([False, False, True]))
+    assert list(pattern) == ["indeterminate", "myopathic", "indeterminate"]
+    assert list(rule) == ["lab_centroid_tie", "lab_centroid", "lab_mixed"]
+
+
+def _reference_with_centroids(tmp_path, centroids):
+    recs, muaps = _labelled_lab()
+    ref = build_lab_reference(muaps, recs[recs["truth"] == "normal"], lab="syn")
+    ref.centroids = centroids
+    ref.write(tmp_path / "ref.toml")
+    return read_lab_reference(tmp_path / "ref.toml")
+
+
+def _centroids(rows):
+    feats = ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]
+    df = pd.DataFrame([{**{f"z_{f}": v for f, v in zip(feats, zs)}, "muscle": "biceps_brachii",
+                        "truth": t, "n_units": 6} for t, zs in rows])
+    return df.set_index(["muscle", "truth"])
+
+
+def test_the_product_and_the_evaluation_read_a_near_tie_alike(tmp_path):
+    back = _reference_with_centroids(tmp_path, None)
+    m = _muaps("t", 25, 10.0, 400.0, 3.0, np.random.default_rng(3))
+    z = zscore_muscle(muap_features(m), back, "biceps_brachii")["z"]
+    zs = [z[f] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
+    # normal and myopathic centroids equally far from the muscle (duration +-2 z), neurogenic far
+    back.centroids = _centroids([("normal", [zs[0] + 2, *zs[1:]]), ("myopathic", [zs[0] - 2, *zs[1:]]),
+                                 ("neurogenic", [8, 8, *zs[2:]])])
+    r, _ = read_muscle_against_reference(m, back, "biceps_brachii")
+    assert (r.pattern, r.rule) == ("indeterminate", "lab_centroid_tie")
+    assert any("near tie" in x for x in r.reasons)
+    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
+                           **{f"z_{k}": v for k, v in z.items()}}])
+    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
+
+
+def test_large_and_small_together_read_indeterminate_before_the_centroids(tmp_path):
+    back = _reference_with_centroids(tmp_path, _centroids([
+        ("normal", [0, 0, 0, 0, 0]), ("myopathic", [8, -8, 0, 0, 0]), ("neurogenic", [9, 9, 0, 0, 0])]))
+    m = _muaps("t", 25, 16.0, 120.0, 3.0, np.random.default_rng(4), sd_ms=0.5)  # long and small
+    r, z = read_muscle_against_reference(m, back, "biceps_brachii")
+    assert z.at["duration_ms", "z"] > z.at["duration_ms", "limit"]
+    assert z.at["log_amplitude", "z"] < -z.at["log_amplitude", "limit"]
+    assert (r.pattern, r.rule) == ("indeterminate", "lab_mixed")
+    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
+                           **{f"z_{k}": v for k, v in z["z"].items()}}])
+    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
 
 
 def test_a_class_with_too_few_subjects_has_no_centroid():
