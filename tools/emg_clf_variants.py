@@ -209,14 +209,10 @@ def cross_lab(train: Lab, test: Lab, name: str) -> tuple[dict, dict]:
         ctrl = [x for x in test.recs.loc[test.recs["truth"] == "normal", "subject"].unique()
                 if x != s]
         u = test.units(v, ctrl)
-        mus = sorted(u["muscle"].unique())
-        m = clf.LabClassifier(model.features, model.classes, model.centre,
-                              model.scale.reindex(mus).fillna(model.scale.mean()), model.coef,
-                              model.intercept, model.c, model.counts)
-        cu = u[u["subject"].isin(ctrl)]
-        centre = cu.groupby("muscle")[model.features].mean() if len(cu) else None
-        rows.append(clf.read_units(m if centre is not None else None, u[u["subject"] == s],
-                                   centre))
+        # re-centred as 'emg reference build --classifier-from' does
+        local = clf.transfer_classifier(model, u[u["subject"].isin(ctrl)])
+        rows.append(clf.read_units(local if isinstance(local, clf.LabClassifier) else None,
+                                   u[u["subject"] == s]))
     return _subject_scores(rows)
 
 

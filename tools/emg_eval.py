@@ -257,14 +257,11 @@ def evaluate_pattichis(data: Path, recs: pd.DataFrame, muaps: pd.DataFrame) -> p
                     on=["subject", "muscle"])
         m = clf.fit_classifier(u, features=feats)
         preds = []
-        if m is not None:
-            m = clf.LabClassifier(m.features, m.classes, m.centre,
-                                  m.scale.reindex(["biceps_brachii"]), m.coef, m.intercept, m.c,
-                                  m.counts)
-        for s in x["subject"]:
+        for s in x["subject"]:   # re-centred as 'emg reference build --classifier-from' does
             ctrl = x[(x["truth"] == "normal") & (x["subject"] != s)]
-            centre = ctrl.groupby("muscle")[feats].mean()
-            preds.append(clf.read_units(m, x[x["subject"] == s], centre))
+            local = clf.transfer_classifier(m, ctrl) if m is not None else None
+            preds.append(clf.read_units(local if isinstance(local, clf.LabClassifier) else None,
+                                        x[x["subject"] == s]))
         r = pd.concat(preds)
         rows.append({"method": "lab classifier (Pattichis features)", "train": "algiers",
                      "test": "pattichis", "level": "subject", "muscle": "all",

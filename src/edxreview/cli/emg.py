@@ -47,7 +47,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "the laboratory's own controls of the same muscle and equipment) to judge "
                         "the MUAP means against; 'illustrative' uses the bundled, unverified "
                         "table. Without it the means are measured but not judged (indeterminate: "
-                        "no verified reference)")
+                        "no verified reference). A reference built with --classifier-from holds "
+                        "another laboratory's classifier centred on this one's controls; the "
+                        "clf_* columns say so")
     a.add_argument("--subject", default=None, metavar="ID",
                    help="all files are of this one subject: also write subjects.csv, one reading "
                         "per muscle from the MUAPs pooled over its recordings (needs --reference)")
@@ -86,6 +88,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "class and probability 'emg analyze --subject or --subjects' writes in "
                         "subjects.csv "
                         "(clf_* columns)")
+    b.add_argument("--classifier-from", default=None, metavar="REF.toml",
+                   help="a laboratory with few controls and no labelled patients: borrow the "
+                        "lab classifier of another laboratory's reference (built with a group "
+                        "column) and centre it on these controls. Each muscle is centred on the "
+                        "mean of its local control subjects' features and scaled by the other "
+                        "laboratory's control SD of that muscle (or the mean of its muscles' "
+                        "SDs for a muscle it was not trained on); a muscle with fewer local "
+                        "control subjects than [lab_classifier.transfer] min_control_subjects "
+                        "(1) has no valid reference. One control is a weak centre. The files "
+                        "are all controls: a --subjects group column with another group than "
+                        "normal is refused (leave out --classifier-from to train this "
+                        "laboratory's own model from its labelled subjects). 'emg analyze "
+                        "--reference OUT --subjects CSV' then writes the clf_* columns and says "
+                        "which laboratory the classifier came from and how many local controls "
+                        "centre each muscle")
     b.add_argument("--lab", default="", help="laboratory / equipment name written in the reference")
     b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
                    help="file format (auto: from the suffix; ascii: one sample in µV per line, "
@@ -229,6 +246,8 @@ def _classifier_summary(subjects) -> list[str]:
         for r in g.itertuples():
             p = "" if pd.isna(r.clf_probability) else f", probability {r.clf_probability:.2f}"
             why = f" ({r.clf_reasons})" if r.clf_pattern == "indeterminate" else ""
+            if not why and str(getattr(r, "clf_model", "")).startswith("transferred"):
+                why = f" ({r.clf_model})"
             lines.append(f"subject {subj}, {r.muscle or 'muscle not given'}: lab classifier "
                          f"{r.clf_pattern}{p}{why}")
         if len(g) > 1:
@@ -377,7 +396,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         why = reference.classifier_status or "no valid reference"
         return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
                             **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
-                            clf_subject_pattern="indeterminate", clf_subject_probability=np.nan)
+                            clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
+                            clf_model="")
     muaps, epochs, units = [], [], []
     for muscle, group in by_muscle.items():
         for i, a in enumerate(group):
@@ -401,18 +421,30 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                           features=model.features)
     r = clf.read_units(model, x)
     reasons = []
+    short = model.transfer.get("short_control_subjects", {})
     for row in r.itertuples():
-        if row.pred == "indeterminate":
+        if row.pred == "indeterminate" and row.muscle in short:
+            why = (f"no valid reference: {short[row.muscle]} local control subject(s) of muscle "
+                   f"{row.muscle!r} to centre the classifier transferred from "
+                   f"{_source_name(model.transfer)} on; it needs "
+                   f"{model.transfer['min_control_subjects']} ([lab_classifier.transfer] "
+                   "min_control_subjects)")
+        elif row.pred == "indeterminate":
             why = (f"no valid reference: the classifier has no standardisation for muscle "
                    f"{row.muscle!r} (muscles: {', '.join(model.muscles())})"
                    if row.muscle not in model.muscles() else
                    f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)")
+        elif model.transfer:
+            why = (f"lab classifier {_transfer_note(model, row.muscle)} ({len(model.features)} "
+                   f"features; {int(row.n_missing)} missing, set to the local control mean): "
+                   + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
         else:
             why = (f"lab classifier ({len(model.features)} features against the lab's controls"
                    f"; {int(row.n_missing)} missing, set to the control mean): "
                    + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
         reasons.append(why)
     r["clf_reasons"] = reasons
+    r["clf_model"] = [_transfer_note(model, m) for m in r["muscle"]]
     pooled = clf.pool_probabilities(r[r["pred"] != "indeterminate"],
                                     r.loc[r["pred"] != "indeterminate", "subject"], classes)
     sp = pooled.iloc[0] if len(pooled) else None
@@ -425,6 +457,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         out[f"clf_p_{c}"] = key.map(cols[c]).round(3).to_numpy()
     out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
         "no muscle given: no reference to compare with").to_numpy()
+    out["clf_model"] = key.map(cols["clf_model"]).fillna(_transfer_note(model, "")).to_numpy()
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
     return out
@@ -440,11 +473,22 @@ def run_reference_build(args: argparse.Namespace) -> int:
     code = _check_reference_out(args, out)
     if code:
         return code
+    source, code = _borrowed_classifier(args)
+    if code:
+        return code
     paths = list(dict.fromkeys(Path(p).with_suffix("") if Path(p).suffix.lower() in (".hea", ".dat")
                                else Path(p) for p in args.paths))
     mapping, code = _subject_mapping(args, paths)
     if mapping is None:
         return code
+    if source is not None and (mapping["truth"] != "normal").any():
+        bad = mapping.loc[mapping["truth"] != "normal", ["file", "group"]].head(3)
+        _err(f"--classifier-from centres a borrowed classifier on this laboratory's controls, but "
+             f"--subjects {args.subjects!r} labels patients ("
+             + ", ".join(f"file {f!r}: group {g!r}" for f, g in zip(bad["file"], bad["group"]))
+             + "), which would train a local classifier: give only the controls, or leave out "
+               "--classifier-from to train this laboratory's own classifier.")
+        return 2
     muaps, epochs, failures = _measure_controls(args, paths, mapping)
     if failures:
         for f in failures:
@@ -458,9 +502,10 @@ def run_reference_build(args: argparse.Namespace) -> int:
     units = mapping.rename(columns={"file": "recording"})
     units["record_s"] = [m.attrs.get("record_s", float("nan")) for m in muaps]
     ref = _build_reference(args, table, epochs, units)
+    lent = _transfer_lab_classifier(ref, source, args, table, epochs, units) if source else ""
     have = set(ref.muscles())
     wanted = sorted(set(mapping["muscle"]))
-    if not have:
+    if not have and ref.classifier is None:   # a borrowed classifier is worth writing alone
         _err(f"too few usable control recordings for {', '.join(wanted)} (each muscle needs "
              "enough recordings with MUAPs; see emg_signal_parameters.toml [lab_reference]); "
              "nothing written.")
@@ -469,6 +514,8 @@ def run_reference_build(args: argparse.Namespace) -> int:
     ref.notes.append(f"built from {n_ctrl} control recording(s)"
                      + (f"; centroids from {len(units)} labelled recording(s)"
                         if ref.centroids is not None else ""))
+    if lent:
+        ref.notes.append(lent)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     ref.write(tmp)
@@ -483,6 +530,8 @@ def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
     # the reference file may never be one of the inputs (a recording, its header or data file,
     # the --subjects table), whatever --force says: edxreview never writes over its input
     inputs = [Path(p) for p in args.paths] + ([Path(args.subjects)] if args.subjects else [])
+    if getattr(args, "classifier_from", None):
+        inputs.append(Path(args.classifier_from))
     inputs += [p.with_suffix(s) for p in inputs if p.suffix.lower() in (".hea", ".dat")
                for s in (".hea", ".dat")]
     resolved = out.resolve()
@@ -618,6 +667,97 @@ def _fit_lab_classifier(ref, table, epochs: list, units) -> None:
     ref.classifier_status = why or ("" if model is not None else "no valid reference")
 
 
+def _borrowed_classifier(args: argparse.Namespace):
+    """The reference named by --classifier-from, checked before any recording is measured:
+    ``(reference or None, exit status)``; 1 when it cannot be read, 2 when it holds no
+    classifier to borrow, an already transferred one, or one trained on other features than
+    this version's parameter file."""
+    from edxreview._errors import EdxreviewError
+    from edxreview.signal import _classifier as clf
+    from edxreview.signal._reference import read_lab_reference
+
+    path = getattr(args, "classifier_from", None)
+    if path is None:
+        return None, 0
+    try:
+        src = read_lab_reference(path)
+    except EdxreviewError as exc:
+        _err(f"--classifier-from: {exc}")
+        return None, 1
+    model = src.classifier
+    if model is None:
+        why = f" ({src.classifier_status})" if src.classifier_status else ""
+        _err(f"--classifier-from {path!r} holds no lab classifier{why}; give a reference built "
+             "with 'emg reference build --subjects' with a group column (normal, neurogenic, "
+             "myopathic subjects).")
+        return None, 2
+    if model.transfer:
+        _err(f"--classifier-from {path!r} holds a classifier already transferred from "
+             f"{model.transfer.get('from_lab') or model.transfer.get('from_reference')!r}; "
+             "borrow it from the reference of the laboratory that trained it.")
+        return None, 2
+    want = list(clf.classifier_parameters()["features"])
+    if list(model.features) != want:
+        extra = [f for f in model.features if f not in want]
+        lack = [f for f in want if f not in model.features]
+        _err(f"--classifier-from {path!r}: its classifier was trained on other features than "
+             f"this edxreview's parameter file (emg_signal_parameters.toml [lab_classifier] "
+             f"features; {len(model.features)} against {len(want)}"
+             + (f"; only in the reference: {extra!r}" if extra else "")
+             + (f"; only in the parameter file: {lack!r}" if lack else "")
+             + ("; same names, other order" if not extra and not lack else "")
+             + "); rebuild that reference with this version.")
+        return None, 2
+    return src, 0
+
+
+def _transfer_lab_classifier(ref, source, args: argparse.Namespace, table, epochs: list,
+                             units) -> str:
+    """The classifier of ``source`` re-centred on the control subject-muscles of ``units``
+    (:func:`~edxreview.signal._classifier.transfer_classifier`), or the reason there is
+    none, stored on ``ref``; returns the note for the reference (empty when none)."""
+    import pandas as pd
+
+    from edxreview.signal import _classifier as clf
+
+    model = source.classifier
+    ep = pd.concat(epochs, ignore_index=True) if epochs else None
+    ctrl = units[units["truth"] == "normal"]
+    x = clf.unit_features(table, ep, ctrl, features=model.features)
+    local = clf.transfer_classifier(model, x, from_lab=source.lab,
+                                    from_reference=Path(args.classifier_from).name)
+    if isinstance(local, str):
+        ref.classifier, ref.classifier_status = None, local
+        return ""
+    ref.classifier, ref.classifier_status = local, ""
+    return (f"lab classifier transferred from {_source_name(local.transfer)}, centred on "
+            + ", ".join(f"{m} {n}" for m, n in local.transfer["local_control_subjects"].items())
+            + " local control subject(s)")
+
+
+def _source_name(transfer: dict) -> str:
+    """The laboratory a transferred classifier came from, as the user named it (its lab name,
+    else its reference file's name)."""
+    lab, ref = transfer.get("from_lab", ""), transfer.get("from_reference", "")
+    if lab and ref:
+        return f"{lab!r} ({ref})"
+    return repr(lab or ref or "another laboratory")
+
+
+def _transfer_note(model, muscle: str) -> str:
+    """How a muscle's reading was made: the laboratory's own model, or the borrowed one and the
+    local controls it is centred on."""
+    t = model.transfer
+    if not t:
+        return "trained on this laboratory's labelled subjects"
+    n = t.get("local_control_subjects", {}).get(muscle)
+    if n is None:
+        return f"transferred from {_source_name(t)}; no local centre for {muscle!r}"
+    return (f"transferred from {_source_name(t)}, centred on {n} local control subject(s)"
+            + ("; scale borrowed (mean of the source muscles' SDs)"
+               if muscle in t.get("borrowed_scale", []) else ""))
+
+
 def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
     """One summary line per muscle and centroid."""
     for m in wanted:
@@ -626,11 +766,21 @@ def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
             print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
                   f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms")
         else:
-            print(f"{m}: no reference (too few control recordings)")
+            print(f"{m}: no z-score reference (too few control recordings)")
     if ref.centroids is not None:
         for (m, cls), r in ref.centroids.iterrows():
             print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
-    if ref.classifier is not None:
+    if ref.classifier is not None and ref.classifier.transfer:
+        c, t = ref.classifier, ref.classifier.transfer
+        subj = ", ".join(f"{k} {v}" for k, v in c.counts.get("subjects", {}).items())
+        print(f"lab classifier: transferred from {_source_name(t)} ({len(c.features)} features, "
+              f"trained there on subjects {subj}; penalty C = {c.c:g})")
+        for m in c.muscles():
+            print(f"  {m}: {_transfer_note(c, m)}")
+        for m, n in t.get("short_control_subjects", {}).items():
+            print(f"  {m}: no valid reference ({n} local control subject(s), "
+                  f"{t['min_control_subjects']} needed)")
+    elif ref.classifier is not None:
         c = ref.classifier
         subj = ", ".join(f"{k} {v}" for k, v in c.counts.get("subjects", {}).items())
         print(f"lab classifier: {len(c.features)} features, muscles {', '.join(c.muscles())}; "

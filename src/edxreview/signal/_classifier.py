@@ -145,6 +145,13 @@ class LabClassifier:
         The penalty chosen.
     counts : dict
         Training subject-muscles and subjects per class, control subjects per muscle.
+    transfer : dict
+        Empty for a model trained where it is used; for a model re-centred on another
+        laboratory's controls (:func:`transfer_classifier`): ``from_lab``,
+        ``from_reference``, ``min_control_subjects``, ``local_control_subjects`` (muscle ->
+        number of local control subjects behind its centre), ``borrowed_scale`` (muscles whose
+        scale is the mean of the source model's muscles' SDs) and ``short_control_subjects``
+        (muscle -> local control subjects, fewer than the minimum: no valid reference).
     """
 
     features: list[str]
@@ -155,6 +162,7 @@ class LabClassifier:
     intercept: np.ndarray
     c: float
     counts: dict = field(default_factory=dict)
+    transfer: dict = field(default_factory=dict)
 
     def muscles(self) -> list[str]:
         return sorted(self.centre.index)
@@ -383,3 +391,72 @@ def read_units(model: LabClassifier | None, x: pd.DataFrame,
     out["pred"] = np.where(ok, np.asarray(classes)[arr.argmax(1)], "indeterminate")
     out["probability"] = out[classes].max(axis=1)
     return out
+
+
+def transfer_classifier(model: LabClassifier, controls: pd.DataFrame, from_lab: str = "",
+                        from_reference: str = "") -> LabClassifier | str:
+    """A trained model re-centred on another laboratory's own control subjects.
+
+    What transfers is the decision on features expressed against one's own controls: each
+    muscle's centre becomes the mean of the local control subjects' features (the lab
+    reference idea), while the scale stays the model's control SD of that muscle, or, for a
+    muscle the model was not trained on, the mean of its muscles' SDs (feature by feature).
+    The coefficients, intercepts and penalty are the model's. A muscle with fewer local control
+    subjects than ``[lab_classifier.transfer] min_control_subjects`` gets no centre ("no valid
+    reference"). Control subject-muscles with neither ``min_muaps`` MUAPs nor
+    ``[interference] min_epochs`` epochs (not read by :func:`read_units`) do not count.
+
+    Parameters
+    ----------
+    model : LabClassifier
+        A model trained on a laboratory's labelled subjects (:func:`fit_classifier`), not
+        itself transferred.
+    controls : pandas.DataFrame
+        :func:`unit_features` of the local control subject-muscles (columns ``subject``,
+        ``muscle``, ``n_muaps``, ``n_epochs`` and the model's features).
+    from_lab, from_reference : str
+        The laboratory that trained the model and the reference file it came from, recorded in
+        :attr:`LabClassifier.transfer`.
+
+    Returns
+    -------
+    LabClassifier or str
+        The re-centred model (its muscles: those with enough local controls; the provenance in
+        ``transfer``), or the reason there is none (a string starting "no valid reference").
+
+    Raises
+    ------
+    InvalidParameterError
+        ``model`` is itself transferred, or ``controls`` lacks one of the model's features.
+    """
+    from edxreview._errors import InvalidParameterError
+
+    if model.transfer:
+        raise InvalidParameterError(
+            f"the classifier is already transferred (from {model.transfer.get('from_lab')!r}); "
+            "borrow the model from the reference of the laboratory that trained it.")
+    missing = [f for f in ("subject", "muscle", *model.features) if f not in controls.columns]
+    if missing:
+        raise InvalidParameterError(f"the control features lack column(s) {missing!r}.")
+    p = classifier_parameters()
+    need = int(p["transfer"]["min_control_subjects"])
+    min_ep = load_signal_parameters()["interference"]["min_epochs"]
+    c = controls.assign(muscle=controls["muscle"].map(normalize_muscle))
+    if "n_muaps" in c and "n_epochs" in c:
+        c = c[(c["n_muaps"] >= p["min_muaps"]) | (c["n_epochs"] >= min_ep)]
+    n = c.groupby("muscle")["subject"].nunique()
+    keep = sorted(n[n >= need].index)
+    short = {str(m): int(k) for m, k in n[n < need].items()}
+    if not keep:
+        return (f"no valid reference: no muscle has {need} local control subject(s) to centre "
+                f"the transferred classifier on ([lab_classifier.transfer] "
+                f"min_control_subjects)")
+    centre = c[c["muscle"].isin(keep)].groupby("muscle")[model.features].mean()
+    scale = model.scale.reindex(keep).fillna(model.scale.mean())
+    transfer = {"from_lab": str(from_lab), "from_reference": str(from_reference),
+                "min_control_subjects": need,
+                "local_control_subjects": {str(m): int(n[m]) for m in keep},
+                "borrowed_scale": [str(m) for m in keep if m not in model.scale.index],
+                "short_control_subjects": short}
+    return LabClassifier(model.features, model.classes, centre, scale, model.coef,
+                         model.intercept, model.c, model.counts, transfer)

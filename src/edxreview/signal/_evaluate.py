@@ -327,24 +327,22 @@ def classifier_loso(recordings: pd.DataFrame, muaps: pd.DataFrame,
 
 def classifier_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame,
                          epochs: pd.DataFrame | None) -> dict:
-    """The classifier trained on one laboratory's labelled subjects reads another's: each test
-    subject's features are centred on the *test* laboratory's other control subjects (at least
-    one per muscle) and scaled by the training laboratory's control SDs (of the same muscle, or
-    their mean over the training muscles where it lacks the muscle). What transfers is the
-    decision on features expressed against one's own controls."""
+    """The classifier trained on one laboratory's labelled subjects reads another's: for each
+    test subject the model is re-centred on the *test* laboratory's other control subjects by
+    :func:`~edxreview.signal._classifier.transfer_classifier` (the product's ``emg reference
+    build --classifier-from``): centre the mean of those controls' features, scale the training
+    laboratory's control SDs (of the same muscle, or their mean over the training muscles where
+    it lacks the muscle). What transfers is the decision on features expressed against one's
+    own controls."""
     model = clf.fit_classifier(_classifier_units(train, muaps, epochs)["muscle"])
     units = _classifier_units(test, muaps, epochs)
     parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
-    if model is not None:
-        mus = sorted(units["muscle"]["muscle"].unique())
-        scale = model.scale.reindex(mus).fillna(model.scale.mean())
-        model = clf.LabClassifier(model.features, model.classes, model.centre, scale, model.coef,
-                                  model.intercept, model.c, model.counts)
     for s in test["subject"].unique():
         ctrl = units["muscle"][(units["muscle"]["truth"] == "normal")
                                & (units["muscle"]["subject"] != s)]
-        centre = ctrl.groupby("muscle")[model.features].mean() if model is not None else None
-        r = _classifier_levels(model, units, [s], centre)
+        local = clf.transfer_classifier(model, ctrl) if model is not None else None
+        r = _classifier_levels(local if isinstance(local, clf.LabClassifier) else None,
+                               units, [s])
         for k in parts:
             parts[k].append(r[k])
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}

@@ -127,7 +127,46 @@ def _classifier_toml(model, status: str) -> list[str]:
         lines.append("centre = [" + ", ".join(_num(v) for v in model.centre.loc[mus, model.features]) + "]")
         lines.append("scale = [" + ", ".join(_num(v) for v in model.scale.loc[mus, model.features]) + "]")
         lines.append("")
+    if model.transfer:
+        lines += _transfer_toml(model.transfer)
     return lines
+
+
+def _transfer_toml(t: dict) -> list[str]:
+    """``[classifier.transfer]``: where a re-centred model came from, its local control
+    subjects per muscle and the muscles whose scale is borrowed."""
+    lines = ["[classifier.transfer]", f"from_lab = {_q(t.get('from_lab', ''))}",
+             f"from_reference = {_q(t.get('from_reference', ''))}",
+             f"min_control_subjects = {int(t.get('min_control_subjects', 0))}",
+             "borrowed_scale = [" + ", ".join(_q(m) for m in t.get("borrowed_scale", [])) + "]",
+             ""]
+    for name in ("local_control_subjects", "short_control_subjects"):
+        lines.append(f"[classifier.transfer.{name}]")
+        lines += [f"{_q(k)} = {int(v)}" for k, v in t.get(name, {}).items()] + [""]
+    return lines
+
+
+def _read_transfer(t, where: str) -> dict:
+    """The ``[classifier.transfer]`` table of a reference document (empty when absent)."""
+    if t is None:
+        return {}
+    if not isinstance(t, dict):
+        raise InvalidInputError(f"{where}: [classifier.transfer] is not a table.")
+    try:
+        out = {"from_lab": str(t.get("from_lab", "")),
+               "from_reference": str(t.get("from_reference", "")),
+               "min_control_subjects": int(t["min_control_subjects"]),
+               "local_control_subjects": {str(k): int(v) for k, v in
+                                          t["local_control_subjects"].items()},
+               "borrowed_scale": [str(m) for m in t.get("borrowed_scale", [])],
+               "short_control_subjects": {str(k): int(v) for k, v in
+                                          (t.get("short_control_subjects") or {}).items()}}
+    except KeyError as exc:
+        raise InvalidInputError(f"{where}: [classifier.transfer] {exc.args[0]}: missing.") from None
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{where}: [classifier.transfer] has a value of the wrong kind "
+                                f"({exc}).") from None
+    return out
 
 
 def _read_classifier(doc: dict, where: str):
@@ -178,7 +217,8 @@ def _read_classifier(doc: dict, where: str):
     centre = pd.DataFrame(cen, index=feats).T
     scale = pd.DataFrame(sca, index=feats).T
     counts = {k: {str(a): int(b) for a, b in v.items()} for k, v in (c.get("counts") or {}).items()}
-    return LabClassifier(feats, classes, centre, scale, coef, icpt, cval, counts), status
+    transfer = _read_transfer(c.get("transfer"), where)
+    return LabClassifier(feats, classes, centre, scale, coef, icpt, cval, counts, transfer), status
 
 
 def _q(s: str) -> str:
