@@ -240,11 +240,20 @@ def _classifier_summary(subjects) -> list[str]:
 
     if subjects is None or "clf_pattern" not in subjects:
         return []
+    from edxreview.signal._classifier import classifier_parameters
+
+    weak = classifier_parameters()["weak_probability"]
     lines = []
     for subj, g in subjects.groupby("subject", sort=False):
         subj = subj if str(subj).isprintable() else repr(subj)
         for r in g.itertuples():
             p = "" if pd.isna(r.clf_probability) else f", probability {r.clf_probability:.2f}"
+            if p and r.clf_probability < weak:
+                p += f" (weak reading: below {weak:g})"
+            n_miss = getattr(r, "clf_n_missing", None)
+            if p and not pd.isna(n_miss) and n_miss > 0:
+                p += (f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to "
+                      "the control mean")
             why = f" ({r.clf_reasons})" if r.clf_pattern == "indeterminate" else ""
             if not why and str(getattr(r, "clf_model", "")).startswith("transferred"):
                 why = f" ({r.clf_model})"
@@ -254,6 +263,8 @@ def _classifier_summary(subjects) -> list[str]:
             r = g.iloc[0]
             p = ("" if pd.isna(r["clf_subject_probability"])
                  else f", probability {r['clf_subject_probability']:.2f}")
+            if p and r["clf_subject_probability"] < weak:
+                p += f" (weak reading: below {weak:g})"
             lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
                          f"{r['clf_subject_pattern']}{p}")
     return lines
@@ -397,7 +408,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
                             **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
-                            clf_model="")
+                            clf_model="", clf_n_missing=pd.NA, clf_n_features=pd.NA)
     muaps, epochs, units = [], [], []
     for muscle, group in by_muscle.items():
         for i, a in enumerate(group):
@@ -420,6 +431,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                           pd.concat(epochs, ignore_index=True) if epochs else None, u,
                           features=model.features)
     r = clf.read_units(model, x)
+    max_missing = clf.classifier_parameters()["max_missing_fraction"]
     reasons = []
     short = model.transfer.get("short_control_subjects", {})
     for row in r.itertuples():
@@ -429,11 +441,15 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                    f"{_source_name(model.transfer)} on; it needs "
                    f"{model.transfer['min_control_subjects']} ([lab_classifier.transfer] "
                    "min_control_subjects)")
-        elif row.pred == "indeterminate":
+        elif row.pred == "indeterminate" and row.muscle not in model.muscles():
             why = (f"no valid reference: the classifier has no standardisation for muscle "
-                   f"{row.muscle!r} (muscles: {', '.join(model.muscles())})"
-                   if row.muscle not in model.muscles() else
-                   f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)")
+                   f"{row.muscle!r} (muscles: {', '.join(model.muscles())})")
+        elif row.pred == "indeterminate" and row.n_missing > max_missing * len(model.features):
+            why = (f"not read: {int(row.n_missing)} of {len(model.features)} features missing "
+                   f"(more than {max_missing:.0%}, [lab_classifier] max_missing_fraction; "
+                   f"{row.n_muaps} MUAP(s), {row.n_epochs} epoch(s))")
+        elif row.pred == "indeterminate":
+            why = f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)"
         elif model.transfer:
             why = (f"lab classifier {_transfer_note(model, row.muscle)} ({len(model.features)} "
                    f"features; {int(row.n_missing)} missing, set to the local control mean): "
@@ -458,6 +474,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
         "no muscle given: no reference to compare with").to_numpy()
     out["clf_model"] = key.map(cols["clf_model"]).fillna(_transfer_note(model, "")).to_numpy()
+    out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
+    out["clf_n_features"] = len(model.features)
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
     return out
