@@ -302,7 +302,7 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
                                   "mean_thickness_ms", "pattern", "rule", "reasons",
                                   "ip_epochs", "ip_turns_per_s", "ip_mean_amplitude_uv",
-                                  "ip_pattern", "ip_rule", "ip_reasons"]
+                                  "ip_pattern", "ip_rule", "ip_reasons", "reference_note"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
     # no reference given: the means are measured, not judged against the unverified table
     assert rows.loc[0, "pattern"] == "indeterminate" and rows.loc[0, "rule"] == "no_reference"

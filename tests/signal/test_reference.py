@@ -279,6 +279,48 @@ def test_cli_builds_a_reference_and_reads_a_subject_against_it(tmp_path):
     assert not (tmp_path / "r2.toml").exists()
 
 
+def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys):
+    files = []
+    for i in range(5):
+        x, _ = weak_contraction(seed=20 + i, duration_s=4.0,
+                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
+        p = tmp_path / f"ctrl{i}.bin"
+        np.round(x * 5).astype("<i2").tofile(p)
+        files.append(str(p))
+    ref = tmp_path / "ref.toml"
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--gain", "5000",
+                 "--muscle", "biceps_brachii", "--out", str(ref), "-q"]) == 0
+    back = read_lab_reference(ref)
+    assert back.recorded["fs_hz"] == [10000.0] and back.recorded["sorting"] == "peel"
+
+    def notes(*extra, reference=ref):
+        out = tmp_path / f"o{len(list(tmp_path.iterdir()))}"
+        assert _cli(["emg", "analyze", files[0], "--gain", "5000", "--muscle", "biceps_brachii",
+                     "--reference", str(reference), "--out", str(out), "--no-figures",
+                     *extra]) == 0
+        printed = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("note:")]
+        col = pd.read_csv(out / "recordings.csv", dtype={"reference_note": str})["reference_note"]
+        return col.fillna("").tolist(), printed
+
+    assert notes("--fs", "10050") == ([""], [])               # within 1 %: the same setting
+    col, printed = notes("--fs", "12000", "--sorting", "pursuit")
+    assert col == ["recorded at 12000 Hz; the reference's controls at 10000 Hz; decomposed by "
+                   "pursuit; the reference's controls by peel"]
+    assert printed == [f"note: {col[0]}: the reference may not apply (reference_note in "
+                       "recordings.csv)"]
+    # a reference written before the recording conditions were stored: nothing to compare
+    old = tmp_path / "old.toml"
+    text = ref.read_text(encoding="utf-8")
+    start = text.index("[recorded]")
+    old.write_text(text[:start] + text[text.index("\n\n", start) + 2:], encoding="utf-8")
+    assert read_lab_reference(old).recorded == {}
+    assert notes("--fs", "12000", reference=old) == ([""], [])
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace("fs_hz = [10000.0]", 'fs_hz = ["fast"]'), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"\[recorded\] fs_hz is not a list of numbers"):
+        read_lab_reference(broken)
+
+
 def test_whole_table_z_scores_equal_the_per_muscle_ones():
     recs, muaps = _lab(n_controls=8, seed=7, extra=[("p", "neurogenic", 14.0, 900.0, 4.0)])
     ref = build_lab_reference(muaps, recs[recs["truth"] == "normal"])

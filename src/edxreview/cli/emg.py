@@ -222,11 +222,14 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             _err(f)
         _err("nothing written; fix or leave out the files above.")
         return 1
-    rows, subjects = _write_analyses(args, analyses, reference, output)
+    notes = _reference_notes(args, analyses, reference)
+    rows, subjects = _write_analyses(args, analyses, reference, output, notes)
     output.commit()
     if not args.quiet:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']})")
+        for msg in dict.fromkeys(n for n in notes if n):
+            print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
         for line in _classifier_summary(subjects):
             print(line)
     return 0
@@ -307,7 +310,20 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscle
     return analyses, failures
 
 
-def _write_analyses(args: argparse.Namespace, analyses, reference, output):
+def _reference_notes(args: argparse.Namespace, analyses, reference) -> list[str]:
+    """Per recording, how it differs from the way the lab reference's controls were recorded
+    and measured (empty string where it does not, or without a lab reference)."""
+    if reference is None or isinstance(reference, str):
+        return [""] * len(analyses)
+    from edxreview.signal._params import load_signal_parameters
+    from edxreview.signal._reference import reference_mismatches
+
+    sorting = args.sorting or load_signal_parameters()["sorting"]["method"]
+    return ["; ".join(reference_mismatches(reference, a.recording.fs_hz, sorting))
+            for a in analyses]
+
+
+def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes=None):
     """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging
     folder; the recordings' rows and the subjects table (None without --subject(s))."""
     import pandas as pd
@@ -316,8 +332,8 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output):
 
     tmp = output.staging
     rows, units, emg_rows = [], [], []
-    for a in analyses:
-        rows.append(a.recordings_row())
+    for a, note in zip(analyses, notes or [""] * len(analyses), strict=True):
+        rows.append({**a.recordings_row(), "reference_note": note})
         if len(a.muaps):
             u = a.muaps.drop(columns=["onset_ms", "end_ms"]).copy()
             u.attrs = {}
@@ -534,6 +550,12 @@ def run_reference_build(args: argparse.Namespace) -> int:
                         if ref.centroids is not None else ""))
     if lent:
         ref.notes.append(lent)
+    from edxreview import __version__
+    from edxreview.signal._params import load_signal_parameters
+
+    ref.recorded = {"fs_hz": sorted(args.control_rates),
+                    "sorting": load_signal_parameters()["sorting"]["method"],
+                    "edxreview": __version__}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     ref.write(tmp)
@@ -620,6 +642,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
     from edxreview.signal import analyze_recording, read_signal
 
     muaps, epochs, failures = [], [], []
+    args.control_rates = set()
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
         try:
@@ -629,6 +652,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
         except EdxreviewError as exc:
             failures.append(f"{src}: {exc}" if str(src) not in str(exc) else str(exc))
             continue
+        args.control_rates.add(float(rec.fs_hz))
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
         m.attrs["record_s"] = rec.samples.size / rec.fs_hz

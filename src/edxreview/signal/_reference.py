@@ -63,6 +63,11 @@ class LabReference:
         (:func:`~edxreview.signal._classifier.fit_classifier`).
     classifier_status : str
         Empty, or why labelled subjects were given but gave no valid classifier.
+    recorded : dict
+        How the controls were recorded and measured: ``fs_hz`` (their sampling rates),
+        ``sorting`` (the decomposition that measured them), ``edxreview`` (the version); empty
+        for a reference written before these were stored. :func:`reference_mismatches`
+        compares a recording with them.
     """
 
     lab: str
@@ -72,6 +77,7 @@ class LabReference:
     centroids: pd.DataFrame | None = None
     classifier: object | None = None
     classifier_status: str = ""
+    recorded: dict = field(default_factory=dict)
 
     def muscles(self) -> list[str]:
         return sorted(self.table.index.get_level_values("muscle").unique())
@@ -81,6 +87,10 @@ class LabReference:
         lines = [f'format = "{REFERENCE_FORMAT}"', f"lab = {_q(self.lab)}",
                  f'amplitude_unit = "{self.amplitude_unit}"',
                  "notes = [" + ", ".join(_q(n) for n in self.notes) + "]", ""]
+        if self.recorded:
+            r = self.recorded
+            lines += ["[recorded]", "fs_hz = [" + ", ".join(_num(v) for v in r["fs_hz"]) + "]",
+                      f"sorting = {_q(r['sorting'])}", f"edxreview = {_q(r['edxreview'])}", ""]
         for (mus, feat), r in self.table.iterrows():
             lines.append(f"[muscles.{mus}.{feat}]")
             for k in _STATS:
@@ -262,7 +272,40 @@ def read_lab_reference(path: str | Path) -> LabReference:
     centroids = pd.DataFrame(cent).set_index(["muscle", "truth"]) if cent else None
     model, status = _read_classifier(doc, f"reference file {str(p)!r}")
     return LabReference(str(doc.get("lab", "")), str(doc.get("amplitude_unit", "uV")), table,
-                        list(doc.get("notes", [])), centroids, model, status)
+                        list(doc.get("notes", [])), centroids, model, status,
+                        _read_recorded(doc.get("recorded"), f"reference file {str(p)!r}"))
+
+
+def _read_recorded(r, where: str) -> dict:
+    """The ``[recorded]`` table of a reference (empty when absent: an older reference)."""
+    if r is None:
+        return {}
+    try:
+        rates = [float(v) for v in r["fs_hz"]]
+        return {"fs_hz": rates, "sorting": str(r["sorting"]), "edxreview": str(r["edxreview"])}
+    except KeyError as exc:
+        raise InvalidInputError(f"{where}: [recorded] lacks {exc.args[0]!r}.") from None
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{where}: [recorded] fs_hz is not a list of numbers: "
+                                f"{r.get('fs_hz')!r}.") from None
+
+
+def reference_mismatches(reference: LabReference, fs_hz: float, sorting: str) -> list[str]:
+    """How a recording differs from the way the reference's controls were recorded and
+    measured: another sampling rate (it changes what the filters and the duration markers
+    see) or another decomposition (pursuit and peel-off find different MUAPs). Empty when it
+    does not, or when the reference does not say (written before this was stored)."""
+    r = reference.recorded
+    if not r:
+        return []
+    out = []
+    tol = load_signal_parameters()["lab_reference"]["fs_tolerance"]
+    if not any(abs(fs_hz - f) <= tol * f for f in r["fs_hz"]):
+        rates = ", ".join(f"{f:g}" for f in r["fs_hz"])
+        out.append(f"recorded at {fs_hz:g} Hz; the reference's controls at {rates} Hz")
+    if sorting != r["sorting"]:
+        out.append(f"decomposed by {sorting}; the reference's controls by {r['sorting']}")
+    return out
 
 
 def muap_long(muaps: pd.DataFrame) -> pd.DataFrame:
