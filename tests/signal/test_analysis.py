@@ -302,8 +302,18 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
                                   "mean_thickness_ms", "pattern", "rule", "reasons",
                                   "ip_epochs", "ip_turns_per_s", "ip_mean_amplitude_uv",
-                                  "ip_pattern", "ip_rule", "ip_reasons", "reference_note"]
+                                  "ip_pattern", "ip_rule", "ip_reasons", "rest_graded_s",
+                                  "fibs", "psw", "fasciculations", "spont_rule",
+                                  "spont_reasons", "reference_note"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
+    # a weak contraction all along (its quiet stretches are pauses between bursts):
+    # spontaneous activity not graded, and the workbook row says nothing (blank, the emg
+    # sheet's missing value) rather than a grade
+    assert rows.loc[0, "spont_rule"] == "spont_not_graded"
+    assert rows.loc[0, "spont_reasons"].startswith("not graded: ")
+    assert "pauses within the contraction" in rows.loc[0, "spont_reasons"]
+    emg = pd.read_csv(out / "emg_rows.csv", keep_default_na=False, dtype=str)
+    assert emg.loc[0, ["fibs", "psw", "fasciculations"]].tolist() == ["", "", ""]
     # no reference given: the means are measured, not judged against the unverified table
     assert rows.loc[0, "pattern"] == "indeterminate" and rows.loc[0, "rule"] == "no_reference"
     assert "no verified reference" in rows.loc[0, "reasons"]
@@ -335,3 +345,17 @@ def test_spiky_muaps_are_not_split_into_shifted_copies():
     found = dec.discharges["sample"].to_numpy()
     assert _match(found, all_truth, int(1e-3 * fs)) / all_truth.size >= 0.8
     assert 3 <= dec.discharges["unit"].nunique() <= 4
+
+
+def test_spike_duration_lies_within_the_muap():
+    # a main spike, 2 ms of baseline, then a late component of 70 % of its size: the late
+    # component is a satellite, outside the duration, and so outside the spike as well
+    w = muap_shape(FS, 3.0, 600.0, 2)
+    y = np.zeros(int(0.04 * FS))
+    c = y.size // 2
+    y[c - w.size // 2 : c - w.size // 2 + w.size] += w
+    late = c + w.size // 2 + int(2e-3 * FS)
+    y[late : late + w.size] += 0.7 * w
+    m = measure_waveform(y, FS, c, noise_sd=2.0)
+    assert m["end_ms"] < (late - c) / FS * 1e3          # the satellite is left out
+    assert 0 < m["spike_duration_ms"] <= m["duration_ms"]

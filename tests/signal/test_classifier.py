@@ -370,8 +370,9 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
                     f"{r.clf_probability:.2f}")
         assert any(line.startswith(want) for line in printed), (want, printed)
     recs = pd.read_csv(out / "recordings.csv")      # each recording's own reading, its rule named
-    for r in recs.itertuples():
-        assert f"{r.file}: {r.pattern} ({r.n_units} units; rule {r.rule})" in printed
+    for r in recs.itertuples():     # then the spontaneous activity
+        assert f"{r.file}: {r.pattern} ({r.n_units} units; rule {r.rule}); spontaneous " \
+               "activity " in "\n".join(printed)
     x = s[s["subject"] == "X"].iloc[0]
     assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']}, "
             f"probability {x['clf_subject_probability']:.2f}") in printed

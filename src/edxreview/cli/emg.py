@@ -226,8 +226,11 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     rows, subjects = _write_analyses(args, analyses, reference, output, notes)
     output.commit()
     if not args.quiet:
+        from edxreview.signal._spontaneous import describe_spontaneous
+
         for r in rows:
-            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']})")
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}); "
+                  f"{describe_spontaneous(r)}")
         for msg in dict.fromkeys(n for n in notes if n):
             print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
         for line in _classifier_summary(subjects):

@@ -24,7 +24,12 @@ from edxreview.signal._muap import Decomposition, sort_units
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording, check_sampling_rate
 from edxreview.signal._reference import LabReference, read_muscle_against_reference
-from edxreview.signal._spontaneous import detect_spontaneous, segment_activity
+from edxreview.signal._spontaneous import (
+    RestSelection,
+    detect_spontaneous,
+    segment_activity,
+    select_rest,
+)
 
 
 @dataclass
@@ -46,7 +51,8 @@ class RecordingAnalysis:
     segments, spontaneous : DataFrame
         The activity segments and the spontaneous potentials found in the rest segments.
     grades : dict of str to str
-        Spontaneous-activity grades (``fibs``, ``psw``, ``fasciculations``).
+        Spontaneous-activity grades (``fibs``, ``psw``, ``fasciculations``; ``""`` when not
+        graded), ``rest_s`` graded and why (``spont_rule``, ``spont_reasons``).
     summary : dict
         The recording's means (the row of ``recordings.csv``).
     reference : ReferenceLimits or None
@@ -89,6 +95,8 @@ class RecordingAnalysis:
     interference: pd.DataFrame | None = None
     #: the second, decomposition-free reading (rule ``interference_ratio``)
     interference_reading: Reading | None = None
+    #: the rest stretches in which spontaneous activity was graded (:func:`select_rest`)
+    rest: RestSelection | None = None
 
     def recordings_row(self) -> dict:
         """Row of ``recordings.csv``.
@@ -97,8 +105,10 @@ class RecordingAnalysis:
         -------
         dict
             ``file``, ``muscle``, ``calibrated``, ``n_units``, ``n_muaps``, the mean MUAP duration
-            (ms), amplitude (µV), % polyphasic and thickness (ms), and the reading's ``pattern``,
-            ``rule`` and ``reasons``.
+            (ms), amplitude (µV), % polyphasic and thickness (ms), the reading's ``pattern``,
+            ``rule`` and ``reasons``, the interference-pattern reading (``ip_*``) and the
+            spontaneous activity: ``rest_graded_s`` (seconds of rest graded), ``fibs``, ``psw``,
+            ``fasciculations`` (``""`` when not graded), ``spont_rule`` and ``spont_reasons``.
 
         Raises
         ------
@@ -115,7 +125,7 @@ class RecordingAnalysis:
         >>> row["file"], row["pattern"]
         ('quiet', 'indeterminate')
         """
-        s = self.summary
+        s, g = self.summary, self.grades
         ip, ipr = self.interference, self.interference_reading
         return {
             "file": self.recording.name,
@@ -136,6 +146,12 @@ class RecordingAnalysis:
             "ip_pattern": ipr.pattern if ipr is not None else "",
             "ip_rule": ipr.rule if ipr is not None else "",
             "ip_reasons": "; ".join(ipr.reasons) if ipr is not None else "",
+            "rest_graded_s": float(g["rest_s"]) if g.get("rest_s") else np.nan,
+            "fibs": g.get("fibs", ""),
+            "psw": g.get("psw", ""),
+            "fasciculations": g.get("fasciculations", ""),
+            "spont_rule": g.get("spont_rule", ""),
+            "spont_reasons": g.get("spont_reasons", ""),
         }
 
     def emg_row(self, patient_id: str, side: str = "") -> dict:
@@ -152,8 +168,9 @@ class RecordingAnalysis:
         -------
         dict
             ``patient_id``, ``muscle``, ``side``, the spontaneous-activity grades (``fibs``,
-            ``psw``, ``fasciculations``), the qualitative MUAP columns (judged only against a lab
-            reference) and the quantitative means.
+            ``psw``, ``fasciculations``: blank, the workbook's missing value, when not graded,
+            e.g. without true rest; ``recordings_row`` says why), the qualitative MUAP columns
+            (judged only against a lab reference) and the quantitative means.
 
         Raises
         ------
@@ -347,11 +364,13 @@ def analyze_recording(
     else:
         lab = reference
         reading, zscores = read_muscle_against_reference(muaps, reference, muscle)
-    spont, grades = detect_spontaneous(rec, segments)
+    rest = select_rest(rec, segments)
+    spont, grades = detect_spontaneous(rec, segments, rest)
     ip = interference_epochs(rec, segments)
     ip_reading, _ = read_interference(ip, lab, muscle)
     if reading.pattern == "indeterminate" and ip_reading.pattern != "indeterminate":
         notes.append(f"interference pattern reads {ip_reading.pattern} "
                      f"({ip_reading.rule}; a second reading, independent of the decomposition)")
     return RecordingAnalysis(rec, muscle, age_years, dec, muaps, segments, spont, grades,
-                             summary, limits, reading, notes, lab, zscores, ip, ip_reading)
+                             summary, limits, reading, notes, lab, zscores, ip, ip_reading,
+                             rest)

@@ -8,7 +8,8 @@ import numpy as np
 
 
 def plot_recording(analysis, path: str | Path) -> Path:
-    """Write a PNG with the averaged MUAPs and a duration-amplitude plot.
+    """Write a PNG with the averaged MUAPs, a duration-amplitude plot and the signal, the
+    rest stretches in which spontaneous activity was graded shaded.
 
     Parameters
     ----------
@@ -26,7 +27,10 @@ def plot_recording(analysis, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     a = analysis
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = plt.figure(figsize=(10, 5.6))
+    grid = fig.add_gridspec(2, 2, height_ratios=(4, 1.6))
+    ax1, ax2 = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    _plot_signal(a, fig.add_subplot(grid[1, :]))
     waves = a.muaps.attrs.get("waveforms", np.empty((0, 0)))
     t = a.muaps.attrs.get("t_ms", np.empty(0))
     unit = a.recording.unit
@@ -62,3 +66,29 @@ def plot_recording(analysis, path: str | Path) -> Path:
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
+
+
+def _plot_signal(a, ax) -> None:
+    """The measurement-band signal as a min/max envelope; rest graded for spontaneous activity
+    shaded green, rest left out grey, with the spontaneous-activity line as the title."""
+    from edxreview.signal._detect import filter_bands
+    from edxreview.signal._spontaneous import describe_spontaneous
+
+    measure, _ = filter_bands(a.recording)
+    fs = a.recording.fs_hz
+    k = max(1, measure.size // 2000)
+    m = measure.size // k
+    if m:
+        env = measure[: m * k].reshape(m, k)
+        t = (np.arange(m) + 0.5) * k / fs
+        ax.fill_between(t, env.min(axis=1), env.max(axis=1), color="k", lw=0, alpha=0.8)
+    seg = a.segments
+    for r in seg[seg["state"] == "rest"].itertuples():
+        ax.axvspan(r.start_s, r.end_s, color="0.6", alpha=0.25, lw=0)
+    if a.rest is not None:
+        for r in a.rest.stretches.itertuples():
+            ax.axvspan(r.start_s, r.end_s, color="g", alpha=0.25, lw=0)
+    ax.set_xlim(0, a.recording.duration_s)
+    ax.set_xlabel("time (s)   [green: rest graded; grey: rest not graded]")
+    ax.set_ylabel(a.recording.unit)
+    ax.set_title(describe_spontaneous(a.grades), fontsize=8)

@@ -68,7 +68,9 @@ def measure_waveform(
         ``duration_ms``, ``amplitude`` (peak-to-peak, recording units), ``phases``, ``turns``,
         ``area`` (recording units x ms, between onset and end), ``thickness_ms`` (area /
         amplitude, ms), ``onset_ms``/``end_ms`` relative to the discharge time,
-        ``spike_duration_ms`` (first to last main peak), ``baseline_sd`` (recording units).
+        ``spike_duration_ms`` (first to last sample above half the main peak within +-5 ms of
+        the discharge and between onset and end, so never longer than the duration),
+        ``baseline_sd`` (recording units).
 
     References
     ----------
@@ -121,8 +123,10 @@ def _measure_row(
     tthr = max(p["turn_fraction_pp"] * amp, p["threshold_noise_sd"] * noise_sd)
     turns = _count_turns(part, tthr)
     area = float(np.sum(np.abs(part)) / fs_hz * 1e3)
-    # spike duration: first to last peak above half the main peak
-    big = np.flatnonzero(np.abs(yb[lo:hi]) >= 0.5 * np.abs(yb[ipk]))
+    # spike duration: first to last peak above half the main peak, within the MUAP (onset to
+    # end): a component beyond a quiet stretch is a satellite, outside the MUAP and its spike
+    a, b = max(lo, onset), min(hi, end + 1)
+    big = np.flatnonzero(np.abs(yb[a:b]) >= 0.5 * np.abs(yb[ipk]))
     spike_ms = (big[-1] - big[0]) / fs_hz * 1e3 if big.size else 0.0
     return dict(
         duration_ms=float(duration_ms), amplitude=amp, phases=phases, turns=turns, area=area,

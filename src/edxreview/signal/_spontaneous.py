@@ -8,6 +8,8 @@ Daube JR, Rubin DI. Needle electromyography. Muscle Nerve 2009;39:244-270.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 import pandas as pd
@@ -66,6 +68,161 @@ def segment_activity(rec: Recording) -> pd.DataFrame:
             "state": [r[2] for r in rows],
         }
     )
+
+
+@dataclass
+class RestSelection:
+    """The rest stretches of a recording in which spontaneous activity is graded.
+
+    Attributes
+    ----------
+    stretches : DataFrame
+        ``start_s``, ``end_s`` (s) of the rest graded (empty when none).
+    rest_s : float
+        Seconds that segmentation called rest.
+    graded_s : float
+        Seconds of rest fit for grading (``rest_s`` less the blocks that are not true rest).
+    rule : str
+        ``spont_graded`` or ``spont_not_graded``.
+    reasons : list of str
+        Why, with the numbers (baseline SDs and the limits they were held to).
+    """
+
+    stretches: pd.DataFrame
+    rest_s: float
+    graded_s: float
+    rule: str
+    reasons: list[str]
+
+
+def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSelection:
+    """The rest stretches fit for grading spontaneous activity.
+
+    A block (``segmentation.block_ms``) of a rest stretch of :func:`segment_activity` is graded
+    only when its baseline, the robust SD of the detection band (median absolute value /
+    0.6745, which sparse spontaneous potentials leave unchanged and an interference pattern
+    raises), is at most ``rest_max_fraction_of_active`` times the median RMS of the active
+    blocks (when the recording has any) and, for a calibrated recording, at most
+    ``rest_max_sd_uv`` µV. An uncalibrated recording with no active block has neither
+    criterion and is not graded. Such blocks count only in stretches of at least
+    ``rest_min_stretch_s`` (shorter ones are pauses within a contraction). Fewer than
+    ``min_rest_s`` seconds of such rest: not graded.
+
+    Parameters
+    ----------
+    rec : Recording
+    segments : pandas.DataFrame, optional
+        Output of :func:`segment_activity`; computed when omitted.
+
+    Returns
+    -------
+    RestSelection
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import Recording
+    >>> rng = np.random.default_rng(0)
+    >>> quiet = Recording(samples=rng.normal(0, 5, 40_000), fs_hz=20_000.0, calibrated=True,
+    ...                   name="rest")
+    >>> sel = select_rest(quiet)
+    >>> sel.rule, sel.graded_s
+    ('spont_graded', 2.0)
+    >>> busy = Recording(samples=rng.normal(0, 300, 40_000), fs_hz=20_000.0, calibrated=True,
+    ...                  name="contraction")
+    >>> select_rest(busy).rule
+    'spont_not_graded'
+    """
+    if segments is None:
+        segments = segment_activity(rec)
+    ps = load_signal_parameters()["segmentation"]
+    p = load_signal_parameters()["spontaneous"]
+    fs = rec.fs_hz
+    _, detect = filter_bands(rec)
+    n = max(1, int(round(ps["block_ms"] * 1e-3 * fs)))
+    m = detect.size // n
+    block_s = n / fs
+    starts = np.arange(m) * block_s
+    rest = np.zeros(m, dtype=bool)
+    active = np.zeros(m, dtype=bool)
+    mid = starts + block_s / 2
+    for a, b, state in zip(segments["start_s"], segments["end_s"], segments["state"]):
+        inside = (mid >= a) & (mid < b)
+        (rest if state == "rest" else active)[inside] = True
+    blocks = detect[: m * n].reshape(m, n)
+    rsd = np.median(np.abs(blocks - np.median(blocks, axis=1, keepdims=True)), axis=1) / 0.6745
+    rms = np.sqrt(np.mean(blocks**2, axis=1))
+    unit = "µV" if rec.calibrated else rec.unit
+    limits, texts = [], []
+    if active.any():
+        act = float(np.median(rms[active]))
+        lim = p["rest_max_fraction_of_active"] * act
+        limits.append(lim)
+        texts.append(f"{p['rest_max_fraction_of_active']:g} x the active blocks' median RMS "
+                     f"{act:.3g} {unit} = {lim:.3g} {unit}")
+    if rec.calibrated:
+        limits.append(float(p["rest_max_sd_uv"]))
+        texts.append(f"rest ceiling {p['rest_max_sd_uv']:g} {unit}")
+    reasons = []
+    if limits:
+        fit = rest & (rsd <= min(limits))
+    else:
+        fit = np.zeros(m, dtype=bool)
+        if rest.any():
+            reasons.append("uncalibrated recording without an active stretch: its rest cannot "
+                           "be told from a steady contraction")
+    rest_s = float(rest.sum() * block_s)
+    left_out = rest & ~fit
+    if left_out.any() and limits:
+        reasons.append(f"{left_out.sum() * block_s:.1f} s of rest left out as not relaxed: "
+                       f"baseline robust SD {np.median(rsd[left_out]):.3g} {unit} (median of "
+                       f"those blocks), above the limit {min(limits):.3g} {unit} ("
+                       + "; ".join(texts) + ")")
+    # stretches of relaxed blocks; the short ones are lulls within a contraction, not rest
+    edges = np.flatnonzero(np.diff(np.r_[0, fit.astype(np.int8), 0]))
+    short = (edges[1::2] - edges[0::2]) * block_s < p["rest_min_stretch_s"] - 1e-9
+    if short.any():
+        lull = np.zeros(m + 1, dtype=np.int64)
+        np.add.at(lull, edges[0::2][short], 1)
+        np.add.at(lull, edges[1::2][short], -1)
+        fit &= ~np.cumsum(lull)[:m].astype(bool)
+        reasons.append(f"{((edges[1::2] - edges[0::2])[short]).sum() * block_s:.1f} s of rest "
+                       f"left out as pauses within the contraction ({short.sum()} stretch(es) "
+                       f"shorter than {p['rest_min_stretch_s']:g} s)")
+        edges = np.flatnonzero(np.diff(np.r_[0, fit.astype(np.int8), 0]))
+    graded_s = float(fit.sum() * block_s)
+    stretches = pd.DataFrame({"start_s": edges[0::2] * block_s, "end_s": edges[1::2] * block_s},
+                             dtype=float)
+    if graded_s < p["min_rest_s"]:
+        rule = "spont_not_graded"
+        reasons.insert(0, f"not graded: {graded_s:.1f} s of rest fit for grading "
+                          f"(of {rest_s:.1f} s called rest, needs >= {p['min_rest_s']:g} s)")
+    else:
+        rule = "spont_graded"
+        reasons.insert(0, f"graded in {graded_s:.1f} s of rest")
+    return RestSelection(stretches, rest_s, graded_s, rule, reasons)
+
+
+def describe_spontaneous(grades: dict) -> str:
+    """One line on spontaneous activity, from the grades of :func:`detect_spontaneous` or a
+    row of ``recordings.csv`` (``rest_graded_s`` instead of ``rest_s``).
+
+    Examples
+    --------
+    >>> describe_spontaneous({"fibs": "0", "psw": "0", "fasciculations": "absent",
+    ...                       "rest_s": "4.0", "spont_rule": "spont_graded",
+    ...                       "spont_reasons": "graded in 4.0 s of rest"})
+    'spontaneous activity (4.0 s of rest): fibs 0, PSW 0, fasciculations absent'
+    >>> describe_spontaneous({"rest_graded_s": 0.0, "spont_rule": "spont_not_graded",
+    ...                       "spont_reasons": "not graded: 0.0 s of rest fit for grading"})
+    'spontaneous activity not graded: 0.0 s of rest fit for grading'
+    """
+    if grades.get("spont_rule") != "spont_graded":
+        why = str(grades.get("spont_reasons", "")).split("; ")[0].removeprefix("not graded: ")
+        return f"spontaneous activity not graded: {why}"
+    rest_s = float(grades.get("rest_graded_s", grades.get("rest_s")))
+    return (f"spontaneous activity ({rest_s:.1f} s of rest): fibs {grades['fibs']}, "
+            f"PSW {grades['psw']}, fasciculations {grades['fasciculations']}")
 
 
 def _shapes(y: np.ndarray, c: int, fs: float, sd: float) -> pd.DataFrame:
@@ -147,13 +304,14 @@ def _split_interleaved(
 
 
 def detect_spontaneous(
-    rec: Recording, segments: pd.DataFrame | None = None
+    rec: Recording, segments: pd.DataFrame | None = None, rest: RestSelection | None = None
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Detect and grade spontaneous activity in the rest stretches of a recording.
 
-    Potentials are grouped into trains by waveform similarity; a train is *regular* when the
-    coefficient of variation of its intervals is below ``regular_isi_cv``. Regular brief spikes
-    (< ``fib_max_duration_ms``) are fibrillation potentials; regular potentials with a sharp
+    Only rest fit for grading (:func:`select_rest`) is examined. Potentials are grouped into
+    trains by waveform similarity; a train is *regular* when the coefficient of variation of
+    its intervals is below ``regular_isi_cv``. Regular brief spikes (``fib_min_duration_ms`` to
+    ``fib_max_duration_ms``) are fibrillation potentials; regular potentials with a sharp
     initial positive phase and a long slow phase are positive sharp waves; MUAP-like potentials
     (>= ``fasc_min_duration_ms``) that fire irregularly are fasciculations.
 
@@ -162,6 +320,8 @@ def detect_spontaneous(
     rec : Recording
     segments : pandas.DataFrame, optional
         Output of :func:`segment_activity`; computed when omitted.
+    rest : RestSelection, optional
+        Output of :func:`select_rest`; computed when omitted.
 
     Returns
     -------
@@ -169,34 +329,37 @@ def detect_spontaneous(
         One row per spontaneous potential: ``time_s``, ``train``, ``kind`` (``fib``, ``psw``,
         ``fasc``, ``other``), ``duration_ms``.
     grades : dict
-        ``fibs``, ``psw`` (grades ``0``, ``±``, ``1+`` ... ``4+``; ``""`` when the rest time is
-        too short to grade), ``fasciculations`` (``present`` / ``absent`` / ``""``) and
-        ``rest_s`` (seconds of rest examined, as text).
+        ``fibs``, ``psw`` (grades ``0``, ``±``, ``1+`` ... ``4+``; ``""`` when not graded),
+        ``fasciculations`` (``present`` / ``absent`` / ``""``), ``rest_s`` (seconds of rest
+        graded, as text), ``spont_rule`` (``spont_graded`` / ``spont_not_graded``) and
+        ``spont_reasons`` (why, ``"; "``-separated).
     """
     p = load_signal_parameters()["spontaneous"]
     if segments is None:
         segments = segment_activity(rec)
+    if rest is None:
+        rest = select_rest(rec, segments)
     fs = rec.fs_hz
     measure, detect = filter_bands(rec)
     sd = robust_noise_sd(detect, fs)
     msd = robust_noise_sd(measure, fs, centre=True)
-    rest = segments[segments["state"] == "rest"]
-    rest_s = float((rest["end_s"] - rest["start_s"]).sum())
+    why = {"rest_s": f"{rest.graded_s:.1f}", "spont_rule": rest.rule,
+           "spont_reasons": "; ".join(rest.reasons)}
     empty = pd.DataFrame(columns=["time_s", "train", "kind", "duration_ms"])
-    if rest_s < p["min_rest_s"]:
-        return empty, {"fibs": "", "psw": "", "fasciculations": "", "rest_s": f"{rest_s:.1f}"}
+    if rest.rule != "spont_graded":
+        return empty, {"fibs": "", "psw": "", "fasciculations": "", **why}
     peaks_all = _find_candidates(detect, fs, p["threshold_sd"] * sd, 2.0)
     in_rest = np.zeros(detect.size, dtype=bool)
-    for a, b in zip(rest["start_s"], rest["end_s"]):
-        in_rest[int(a * fs) : int(b * fs)] = True
+    for a, b in zip(rest.stretches["start_s"], rest.stretches["end_s"]):
+        in_rest[int(round(a * fs)) : int(round(b * fs))] = True
     half = int(round(20e-3 * fs))
     peaks = peaks_all[in_rest[peaks_all] & (peaks_all > half) & (peaks_all < detect.size - half)]
     if peaks.size == 0:
-        return empty, {"fibs": "0", "psw": "0", "fasciculations": "absent", "rest_s": f"{rest_s:.1f}"}
+        return empty, {"fibs": "0", "psw": "0", "fasciculations": "absent", **why}
     train, _ = _group_trains(detect, peaks, fs, p)
     pot, stats = _classify_trains(measure, peaks, train, half, fs, msd, p)
     grades = _grade_trains(stats, in_rest, fs, p)
-    grades["rest_s"] = f"{rest_s:.1f}"
+    grades.update(why)
     return pot.reset_index(drop=True), grades
 
 
@@ -260,7 +423,7 @@ def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, 
     for t, s, sh in zip(ids, trains, shapes.itertuples(index=False)):
         regular = _is_regular(s, fs, p)
         dur = sh.duration_ms
-        if regular and dur < p["fib_max_duration_ms"]:
+        if regular and p["fib_min_duration_ms"] <= dur < p["fib_max_duration_ms"]:
             kind = "fib"
         elif regular and sh.first_sign > 0 and p["psw_min_duration_ms"] <= dur <= p["psw_max_duration_ms"] and sh.asym > 1.5:
             kind = "psw"

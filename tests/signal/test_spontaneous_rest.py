@@ -1,0 +1,148 @@
+"""Spontaneous activity is graded only in true rest, and only brief spikes of 1-5 ms are
+fibrillation potentials (issue: "fibs 2+" graded during a continuous contraction)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _synth import add_train, muap_shape, spike_train, weak_contraction  # noqa: E402
+
+from edxreview.signal import Recording, analyze_recording
+from edxreview.signal._spontaneous import (
+    describe_spontaneous,
+    detect_spontaneous,
+    segment_activity,
+    select_rest,
+)
+
+FS = 30000.0
+
+
+def _rec(x, calibrated=True):
+    return Recording(samples=x, fs_hz=FS, calibrated=calibrated, name="synthetic")
+
+
+def _contraction(duration_s, rng, n_units=25, noise_uv=8.0):
+    """A full interference pattern: many motor units, each firing at 8-20 Hz."""
+    x = rng.normal(0, noise_uv, int(duration_s * FS))
+    for _ in range(n_units):
+        w = muap_shape(FS, rng.uniform(6, 12), rng.uniform(200, 900), int(rng.integers(2, 5)))
+        add_train(x, FS, w, spike_train(rng, rng.uniform(8, 20), duration_s, 0.15,
+                                        start_s=rng.uniform(0.01, 0.1)))
+    return x
+
+
+def _steady_contraction(seed, duration_s=5.0):
+    """A contraction all along, stronger in its first second (as the Algiers recordings)."""
+    rng = np.random.default_rng(seed)
+    x = _contraction(duration_s, rng, n_units=60)
+    x[: int(FS)] += _contraction(1.0, rng, n_units=60)
+    return x
+
+
+def _spike(duration_ms, amplitude_uv=150.0):
+    """Biphasic spike, initial positive phase, lasting ``duration_ms``."""
+    n = max(3, int(round(duration_ms * 1e-3 * FS)))
+    t = np.linspace(-3, 3, n)
+    y = -t * np.exp(-(t**2) / 2)
+    return amplitude_uv * y / np.ptp(y)
+
+
+def _rest_after_contraction(spike_ms, amplitude_uv=150.0, seed=4):
+    """2 s of contraction, then 6 s of rest (8 µV noise) with one regular 5-Hz train of spikes."""
+    rng = np.random.default_rng(seed)
+    x = np.r_[_contraction(2.0, rng), rng.normal(0, 8.0, int(6.0 * FS))]
+    add_train(x, FS, _spike(spike_ms, amplitude_uv), np.arange(2.6, 7.9, 0.2))
+    return x
+
+
+def test_continuous_contraction_is_not_graded():
+    # 5 s of steady contraction, as in the Algiers recordings: segmentation, judging blocks
+    # against a noise level the contraction itself inflates, calls much of it rest
+    rec = _rec(_steady_contraction(1))
+    seg = segment_activity(rec)
+    assert (seg.end_s - seg.start_s)[seg.state == "rest"].sum() >= 1.0
+    pot, grades = detect_spontaneous(rec, seg)
+    assert grades["spont_rule"] == "spont_not_graded"
+    assert (grades["fibs"], grades["psw"], grades["fasciculations"]) == ("", "", "")
+    assert grades["spont_reasons"].startswith("not graded: ")
+    assert float(grades["rest_s"]) < 1.0
+    assert "not relaxed" in grades["spont_reasons"] and len(pot) == 0
+    assert describe_spontaneous(grades).startswith("spontaneous activity not graded: 0.")
+
+
+def test_not_graded_reaches_the_outputs_as_blank_with_a_reason():
+    a = analyze_recording(_rec(_steady_contraction(2)), muscle="deltoid")
+    row = a.emg_row("P1", "R")
+    # the workbook's missing value (an empty cell), not a grade
+    assert (row["fibs"], row["psw"], row["fasciculations"]) == ("", "", "")
+    r = a.recordings_row()
+    assert r["spont_rule"] == "spont_not_graded" and r["rest_graded_s"] < 1.0
+    assert r["spont_reasons"].startswith("not graded")
+
+
+def test_rest_with_fibrillation_potentials_is_graded():
+    rec = _rec(_rest_after_contraction(2.0))
+    sel = select_rest(rec)
+    assert sel.rule == "spont_graded" and sel.graded_s >= 5.0
+    # the graded stretches lie in the rest, after the contraction
+    assert sel.stretches["start_s"].min() >= 1.9
+    pot, grades = detect_spontaneous(rec)
+    assert grades["fibs"] == "1+" and grades["fasciculations"] == "absent"
+    assert (pot["kind"] == "fib").sum() >= 20
+    assert describe_spontaneous(grades).startswith("spontaneous activity (")
+
+
+def test_a_spike_shorter_than_1_ms_is_not_a_fibrillation_potential():
+    # large enough to be grouped into one regular train (measured about 0.3 ms): graded 1+
+    # before the minimum duration
+    pot, grades = detect_spontaneous(_rec(_rest_after_contraction(0.3, 400.0)))
+    assert grades["spont_rule"] == "spont_graded"
+    assert pot["duration_ms"].median() < 1.0
+    assert grades["fibs"] == "0" and not (pot["kind"] == "fib").any()
+
+
+def test_calibrated_rest_above_the_ceiling_is_not_graded():
+    # no active stretch (no relative criterion), a baseline far above the rest ceiling
+    rng = np.random.default_rng(5)
+    loud = _rec(rng.normal(0, 200.0, int(3 * FS)))
+    assert segment_activity(loud)["state"].eq("rest").all()
+    sel = select_rest(loud)
+    assert sel.rule == "spont_not_graded" and "rest ceiling 20 µV" in sel.reasons[1]
+
+
+def test_uncalibrated_without_contraction_is_not_graded():
+    rng = np.random.default_rng(6)
+    sel = select_rest(_rec(rng.normal(0, 5.0, int(3 * FS)), calibrated=False))
+    assert sel.rule == "spont_not_graded" and "uncalibrated" in "; ".join(sel.reasons)
+    # calibrated, the same quiet baseline is rest
+    assert select_rest(_rec(rng.normal(0, 5.0, int(3 * FS)))).rule == "spont_graded"
+
+
+def test_uncalibrated_rest_after_contraction_is_graded():
+    _, grades = detect_spontaneous(_rec(_rest_after_contraction(2.0), calibrated=False))
+    assert grades["spont_rule"] == "spont_graded" and grades["fibs"] == "1+"
+
+
+def test_pauses_within_a_contraction_are_not_rest():
+    # a weak contraction of three units: segmentation leaves quiet pauses of 0.2-0.5 s between
+    # bursts, relaxed by their baseline, in which the voluntary units still fire irregularly
+    x, _ = weak_contraction()  # 6 s at 10 kHz
+    rec = Recording(samples=x, fs_hz=10000.0, calibrated=True, name="weak")
+    seg = segment_activity(rec)
+    pauses = (seg.end_s - seg.start_s)[seg.state == "rest"]
+    assert pauses.sum() >= 1.0 and pauses.max() < 1.0
+    _, grades = detect_spontaneous(rec, seg)
+    assert grades["spont_rule"] == "spont_not_graded" and grades["fasciculations"] == ""
+    assert "pauses within the contraction" in grades["spont_reasons"]
+
+
+def test_figure_draws_the_graded_rest(tmp_path):
+    from edxreview.signal._figures import plot_recording
+
+    a = analyze_recording(_rec(_rest_after_contraction(2.0)), muscle="deltoid")
+    assert a.rest is not None and len(a.rest.stretches)
+    png = plot_recording(a, tmp_path / "r.png")
+    assert png.stat().st_size > 10_000
