@@ -212,7 +212,7 @@ def test_loso_never_puts_a_subject_in_its_own_reference():
 
 @pytest.mark.slow
 def test_evaluate_reports_loso_and_cross_lab_with_intervals():
-    a_recs, a_muaps = _lab(n_controls=4, seed=5, extra=[("n1", "neurogenic", 16.0, 1500.0, 3.0),
+    a_recs, a_muaps = _lab(n_controls=5, seed=5, extra=[("n1", "neurogenic", 16.0, 1500.0, 3.0),
                                                          ("m1", "myopathic", 6.0, 150.0, 5.0)])
     b_recs, b_muaps = _lab(n_controls=4, seed=6, extra=[("n2", "neurogenic", 17.0, 1600.0, 3.0)])
     b_recs = b_recs.assign(dataset="other", recording="b" + b_recs["recording"],
@@ -222,19 +222,19 @@ def test_evaluate_reports_loso_and_cross_lab_with_intervals():
     loso = res[(res["train"] == "lab (LOSO)") & (res["level"] == "subject")].iloc[0]
     readings = leave_one_subject_out(a_recs, a_muaps)["subject"].set_index("subject")["pred"]
     assert readings["n1"] == "neurogenic" and readings["m1"] == "myopathic"
-    assert loso["n"] == 6 and loso["correct"] == (readings == a_recs.drop_duplicates(
+    assert loso["n"] == 7 and loso["correct"] == (readings == a_recs.drop_duplicates(
         "subject").set_index("subject")["truth"]).sum()
     assert (loso["ci_low"], loso["ci_high"]) == pytest.approx(
-        wilson_interval(int(loso["correct"]), 6))
+        wilson_interval(int(loso["correct"]), 7))
     assert loso["recall"]["neurogenic"] == (1, 1) and loso["recall"]["myopathic"] == (1, 1)
     cross = res[(res["train"] == "lab") & (res["test"] == "other") & (res["level"] == "subject")]
     assert set(cross["method"]) == {"lab reference", "mean + outlier limits", "Mahalanobis",
                                     "z + centroids", "lab classifier"}
     assert (cross["n"] == 5).all()
     base = res[(res["method"] == "bundled rules") & (res["test"] == "lab") & (res["level"] == "subject")]
-    assert base.iloc[0]["correct"] == 4  # the fixed "baseline" column says normal for everyone
+    assert base.iloc[0]["correct"] == 5  # the fixed "baseline" column says normal for everyone
     text = format_table(res, muscles=False)
-    assert f"| lab reference | lab (LOSO) | lab | subject | all | {loso['correct']}/6 |" in text
+    assert f"| lab reference | lab (LOSO) | lab | subject | all | {loso['correct']}/7 |" in text
 
 
 # --------------------------------------------------------------------------- the command

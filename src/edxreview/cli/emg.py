@@ -19,16 +19,39 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a = sub.add_parser(
         "analyze",
         help="decompose recordings into MUAPs, grade spontaneous activity, read each recording",
+        epilog="Which reading is the answer: each recording has its own reading from its MUAP "
+               "means (recordings.csv; on the screen with its rule id). With --subject or "
+               "--subjects each subject-muscle is read from its MUAPs pooled over its "
+               "recordings (subjects.csv, one screen line each), and its primary reading "
+               "(columns primary_pattern, primary_rule) is, in this order: the lab "
+               "classifier's class where the reference holds a lab classifier that reads the "
+               "muscle (rule lab_classifier; the best reading in the leave-one-subject-out "
+               "evaluation, README); otherwise the reading of the pooled MUAP means (nearest "
+               "class centroid where the reference has centroids, else the z-score rule). The "
+               "interference pattern is a second, independent reading and never the primary "
+               "one; a single recording's reading never replaces its subject-muscle's. "
+               "--reference illustrative is for teaching only: an unverified table, said once "
+               "on the screen and in each figure's title.",
     )
     a.add_argument("paths", nargs="+", metavar="PATH", help="recording files (.hea/.dat, .edf, ASCII µV per line, raw int16)")
     a.add_argument("--out", required=True, metavar="DIR", help="output folder")
     a.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
                    help="file format (auto: from the suffix; ascii: one sample in µV per line, "
                         ".txt/.asc; needs --fs)")
-    a.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
+    a.add_argument("--fs", type=float, default=None, metavar="HZ",
+                   help="sampling rate of raw and ASCII files (Hz), required for them; refused "
+                        "for WFDB and EDF files, whose header gives it")
     a.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
-                   help="ADC units per mV (raw files; without it amplitudes stay in ADC units)")
-    a.add_argument("--muscle", default=None, metavar="NAME", help="muscle id, e.g. biceps_brachii")
+                   help="ADC units per mV (raw files; without it amplitudes stay in ADC units). "
+                        "For a WFDB record it overrides the header's gain and the reasons say "
+                        "so; refused for EDF. A mean MUAP amplitude outside the plausible range "
+                        "(emg_signal_parameters.toml [plausibility]) is not read (rule "
+                        "implausible_amplitude) and a warning names the gain that a per-µV or "
+                        "per-V slip implies")
+    a.add_argument("--muscle", default=None, metavar="NAME",
+                   help="muscle id or name, e.g. biceps_brachii, 'Biceps brachii', BB: the names "
+                        "a workbook accepts (muscles.csv); an unknown name is a usage error "
+                        "with the closest ones")
     a.add_argument("--age", type=float, default=None, metavar="YEARS", help="age at the study (years)")
     a.add_argument("--patient", default=None, metavar="ID",
                    help="also write emg_rows.csv in the workbook's emg sheet format for this patient")
@@ -54,7 +77,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="all files are of this one subject: also write subjects.csv, one reading "
                         "per muscle from the MUAPs pooled over its recordings (needs --reference)")
     a.add_argument("--subjects", default=None, metavar="CSV",
-                   help="CSV with columns file (name or stem), subject and optionally muscle: "
+                   help="CSV (comma, semicolon or tab; column names in any case; one row per "
+                        "file, rows naming no file given are counted and reported) with "
+                        "columns file (name or stem), subject and optionally muscle: "
                         "each file's subject and muscle; writes subjects.csv with a reading per "
                         "subject and muscle and, with a lab classifier in the reference, per "
                         "subject over its muscles, the classifier's class and probability "
@@ -79,7 +104,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     b.add_argument("--subjects", default=None, metavar="CSV",
                    help="CSV with columns file (name or stem), subject and optionally muscle "
                         "and group (normal / neurogenic / myopathic). Without it every file is "
-                        "its own control subject. With a group column the normal subjects make "
+                        "counted as its own control subject (a warning says so): several files "
+                        "of one person need it, since a muscle is judged only against controls "
+                        "from 5 or more people ([lab_reference] min_judging_control_subjects). "
+                        "With a group column the normal subjects make "
                         "the reference and, where each class has enough subjects, the class "
                         "centroids (mean z-scores) that 'emg analyze' then reads by, and the "
                         "lab classifier (features of MUAPs, interference pattern and spectrum "
@@ -107,7 +135,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     b.add_argument("--format", default="auto", choices=["auto", "wfdb", "edf", "raw", "ascii"],
                    help="file format (auto: from the suffix; ascii: one sample in µV per line, "
                         ".txt/.asc; needs --fs)")
-    b.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate of raw and ASCII files (Hz)")
+    b.add_argument("--fs", type=float, default=None, metavar="HZ",
+                   help="sampling rate of raw and ASCII files (Hz), required for them; refused "
+                        "for WFDB and EDF files, whose header gives it")
     b.add_argument("--gain", type=float, default=None, metavar="ADU_PER_MV",
                    help="ADC units per mV (raw files)")
     b.add_argument("--header-bytes", type=int, default=0, metavar="N",
@@ -126,12 +156,41 @@ def _options_valid(args: argparse.Namespace) -> bool:
     """Check the reading options before any file is read or written (a bad one is a usage
     error, exit 2); print the problem and return False when one is out of range."""
     from edxreview._errors import InvalidParameterError
-    from edxreview.signal._readers import check_gain, check_header_bytes, check_sampling_rate
+    from edxreview.signal._classify import check_muscle
+    from edxreview.signal._readers import (
+        check_gain,
+        check_header_bytes,
+        check_sampling_rate,
+        resolve_format,
+    )
 
     try:
+        if args.muscle is not None:
+            args.muscle = check_muscle(args.muscle, "--muscle")
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
         check_header_bytes(args.header_bytes, "--header-bytes")
+        formats = {p: resolve_format(p, args.format, args.header_bytes, args.gain)
+                   for p in map(Path, args.paths)}
+        headerless = [p.name for p, f in formats.items() if f in ("raw", "ascii")]
+        if args.fs is None and headerless:
+            kinds = " or ".join(sorted({"raw int16" if formats[p] == "raw" else "ASCII"
+                                        for p in formats if p.name in headerless}))
+            raise InvalidParameterError(
+                f"--fs is required: {_names(headerless)} {'is a' if len(headerless) == 1 else 'are'} "
+                f"{kinds} file{'s' if len(headerless) > 1 else ''} with no header to give the "
+                "sampling rate; give it with --fs HZ (e.g. --fs 23437.5 for EMGLAB N2001).")
+        headed = [p.name for p, f in formats.items() if f in ("wfdb", "edf")]
+        if args.fs is not None and headed:
+            raise InvalidParameterError(
+                f"--fs {args.fs:g} does not apply to {_names(headed)}: a WFDB or EDF header gives "
+                "the sampling rate, and it is not overridden; leave --fs out (analyse raw or "
+                "ASCII files with --fs in a separate run).")
+        edf = [p.name for p, f in formats.items() if f == "edf"]
+        if args.gain is not None and edf:
+            raise InvalidParameterError(
+                f"--gain {args.gain:g} does not apply to {_names(edf)}: an EDF header's physical "
+                "range calibrates it; leave --gain out.")
         if args.format == "ascii" and args.gain is not None:
             raise InvalidParameterError(
                 f"--gain {args.gain!r} does not apply to --format ascii: ASCII samples are read "
@@ -144,6 +203,12 @@ def _options_valid(args: argparse.Namespace) -> bool:
         _err(str(exc))
         return False
     return True
+
+
+def _names(names: list[str], most: int = 3) -> str:
+    """A few file names for a message, and how many more."""
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -192,7 +257,12 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
 
     reference = None
     if args.reference == "illustrative":
+        from edxreview.signal._classify import ILLUSTRATIVE_CAVEAT
+
         reference = "illustrative"
+        # a safety caveat, said once per run whatever -q says
+        print(f"edxreview emg: warning: --reference illustrative: {ILLUSTRATIVE_CAVEAT} "
+              "(muap_reference.csv, not traced to a printed source).", file=sys.stderr)
         if args.muscle:
             try:
                 lookup_reference(args.muscle, args.age)
@@ -225,6 +295,10 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     notes = _reference_notes(args, analyses, reference)
     rows, subjects = _write_analyses(args, analyses, reference, output, notes)
     output.commit()
+    for a in analyses:  # a wrong gain spoils every amplitude: said whatever -q says
+        if a.reading.rule == "implausible_amplitude":
+            print(f"edxreview emg: warning: {a.recording.name}: {a.reading.reasons[0]}",
+                  file=sys.stderr)
     if not args.quiet:
         from edxreview.signal._spontaneous import describe_spontaneous
 
@@ -235,7 +309,27 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
         for line in _classifier_summary(subjects):
             print(line)
+        for line in _subject_summary(subjects):  # last: each subject-muscle's answer
+            print(line)
     return 0
+
+
+def _subject_summary(subjects) -> list[str]:
+    """One line per subject-muscle of ``subjects.csv``: its recordings and MUAPs, its primary
+    reading and where it comes from, then the MUAP-mean and interference readings with their
+    rules (none without --subject / --subjects)."""
+    if subjects is None:
+        return []
+    lines = []
+    for r in subjects.itertuples():
+        subj = r.subject if str(r.subject).isprintable() else repr(r.subject)
+        muap = f"MUAP means, rule {r.rule}"
+        source = (f"lab classifier; {muap}: {r.pattern}" if r.primary_rule == "lab_classifier"
+                  else muap)
+        lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
+                     f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
+                     f"({source}); interference {r.ip_pattern} (rule {r.ip_rule})")
+    return lines
 
 
 def _classifier_summary(subjects) -> list[str]:
@@ -374,6 +468,7 @@ def _subjects_table(analyses, reference, subject: str):
     """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
     import pandas as pd
 
+    from edxreview.signal._classify import Reading
     from edxreview.signal._interference import read_interference
     from edxreview.signal._reference import LabReference, read_muscle_against_reference
 
@@ -390,6 +485,11 @@ def _subjects_table(analyses, reference, subject: str):
                 parts.append(m)
         muaps = pd.concat(parts or [pd.DataFrame()], ignore_index=True)
         reading, z = read_muscle_against_reference(muaps, reference, muscle or None)
+        bad = [a for a in group if a.reading.rule == "implausible_amplitude"]
+        if bad:  # amplitudes in the wrong unit are not pooled into a reading
+            reading = Reading("indeterminate", [f"{a.recording.name}: {a.reading.reasons[0]}"
+                                                for a in bad], rule="implausible_amplitude")
+            z = z.iloc[0:0]
         row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
                "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
         for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
@@ -408,7 +508,22 @@ def _subjects_table(analyses, reference, subject: str):
     if isinstance(reference, LabReference) and (reference.classifier is not None
                                                 or reference.classifier_status):
         out = _classifier_columns(out, by_muscle, reference, subject)
-    return out
+    return _primary_columns(out)
+
+
+def _primary_columns(table):
+    """Each subject-muscle's primary reading, typed (``primary_pattern``, ``primary_rule``):
+    the lab classifier's class where it read the muscle (rule ``lab_classifier``), otherwise
+    the reading of the pooled MUAP means (``pattern``, ``rule``). The interference pattern is
+    never the primary reading (the precedence stated in ``emg analyze --help``)."""
+    import numpy as np
+
+    classes = ["normal", "neurogenic", "myopathic"]
+    clf = table["clf_pattern"] if "clf_pattern" in table else None
+    use = clf.isin(classes).to_numpy() if clf is not None else np.zeros(len(table), bool)
+    return table.assign(
+        primary_pattern=np.where(use, clf if clf is not None else "", table["pattern"]),
+        primary_rule=np.where(use, "lab_classifier", table["rule"]))
 
 
 def _classifier_columns(table, by_muscle: dict, reference, subject: str):
@@ -601,29 +716,47 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
     names = [p.stem if p.suffix.lower() not in ("", ".hea", ".dat") else p.name for p in paths]
     mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle})
     if args.subjects:
-        try:
-            sub = pd.read_csv(args.subjects, dtype=str)
-        except (OSError, ValueError) as exc:
-            _err(f"cannot read --subjects {args.subjects!r}: {exc}")
+        sub = _read_subjects(args.subjects)
+        if sub is None:
             return None, 1
         missing = {"file", "subject"} - set(sub.columns)
         if missing:
-            _err(f"--subjects {args.subjects!r} lacks column(s) {sorted(missing)!r}; it needs "
-                 "file and subject (and optionally muscle).")
+            _err(f"--subjects {args.subjects!r} lacks column(s) {sorted(missing)!r} (its columns: "
+                 f"{[c for c in sub.columns if c != '_row']!r}); it needs file and subject (and "
+                 "optionally muscle and group), in any case, separated by commas, semicolons or "
+                 "tabs.")
             return None, 1
-        sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem)
+        sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem if pd.notna(f) else f)
+        used = sub["file"].isin(names)
+        twice = sub[used & sub["file"].duplicated(keep=False)]
+        if len(twice):
+            for f, g in twice.groupby("file", sort=False)["_row"]:
+                _err(f"--subjects {args.subjects!r}: file {f!r} has {len(g)} rows (rows "
+                     f"{', '.join(str(r) for r in g)}); give one row per file.")
+            return None, 1
         known = mapping.drop(columns=["subject"] + (["muscle"] if "muscle" in sub else []))
-        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group") if c in sub]],
-                              on="file", how="left")
+        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group", "_row")
+                                   if c in sub]], on="file", how="left")
+        if "muscle" in sub and not _csv_muscles_valid(args.subjects, mapping):
+            return None, 1
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
-            _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}.")
+            _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}"
+                 + _near_misses(unmapped, sub[~used]) + ".")
             return None, 1
+        if not getattr(args, "quiet", False):
+            _print_unused_rows(args.subjects, sub, used)
+    elif len(paths) > 1:  # reference build (analyze maps files only with --subjects)
+        print(f"edxreview emg: warning: no --subjects: each of the {len(paths)} files is counted "
+              "as its own control subject; several files of one person need --subjects (a CSV "
+              "with columns file and subject), or the reference overstates its number of "
+              "people.", file=sys.stderr)
     if mapping["muscle"].isna().any():
         _err("no muscle for " + repr(mapping.loc[mapping['muscle'].isna(), 'file'].tolist())
              + "; give --muscle or a muscle column in --subjects.")
         return None, 2
     mapping["muscle"] = mapping["muscle"].map(normalize_muscle)
+    mapping = mapping.drop(columns=["_row"], errors="ignore")
     groups = {"normal": "normal", "control": "normal", "healthy": "normal",
               "neurogenic": "neurogenic", "neuropathy": "neurogenic",
               "myopathic": "myopathic", "myopathy": "myopathic"}
@@ -637,6 +770,92 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
              "healthy), neurogenic (neuropathy) or myopathic (myopathy).")
         return None, 1
     return mapping, 0
+
+
+def _read_subjects(path: str):
+    """The --subjects table as text: delimiter sniffed from the header line (comma, semicolon or
+    tab: Excel writes semicolons in many locales), column names stripped and lower-cased, a
+    UTF-8 byte-order mark dropped, cells stripped, ``_row`` its spreadsheet row; None (and the
+    reason printed) when it cannot be read."""
+    import csv
+
+    import pandas as pd
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            header = f.readline()
+        try:
+            sep = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
+        except csv.Error:  # one column, or nothing to tell: the comma of a plain CSV
+            sep = ","
+        sub = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and pandas' ParserError included
+        _err(f"cannot read --subjects {path!r}: {exc}")
+        return None
+    cols = [str(c).strip().lower() for c in sub.columns]
+    twice = sorted({c for c in cols if cols.count(c) > 1})
+    if twice:
+        _err(f"--subjects {path!r}: column(s) {twice!r} appear more than once (names are read "
+             "without regard to case).")
+        return None
+    sub.columns = cols
+    for c in sub.columns:
+        sub[c] = sub[c].str.strip().mask(lambda v: v == "")
+    sub["_row"] = sub.index + 2  # the spreadsheet row (the header is row 1)
+    return sub
+
+
+def _near_misses(unmapped: list[str], rows) -> str:
+    """'; closest rows: ...' naming, for each file without a row, the unused row whose file
+    name is nearest (a typo such as MD010_Hea05_DL for MD010_Hea05_LD)."""
+    import difflib
+
+    names = rows["file"].dropna().tolist()
+    hints = []
+    for f in unmapped:
+        close = difflib.get_close_matches(f, names, n=1, cutoff=0.8)
+        if close:
+            row = int(rows.loc[rows["file"] == close[0], "_row"].iloc[0])
+            hints.append(f"{f!r}: row {row} names {close[0]!r}")
+    return ("; closest rows: " + ", ".join(hints) + " (file names must match exactly, "
+            "without the suffix)") if hints else ""
+
+
+def _print_unused_rows(path: str, sub, used) -> None:
+    """Rows in = rows used + rows matching no file given, with their reason (stderr)."""
+    unused = sub[~used]
+    if not len(unused):
+        return
+    blank = int(unused["file"].isna().sum())
+    other = unused["file"].dropna()
+    parts = []
+    if len(other):
+        ex = ", ".join(f"{f!r} (row {r})" for f, r in
+                       zip(other.head(3), unused.loc[other.index[:3], "_row"]))
+        parts.append(f"{len(other)} name a file not given here (e.g. {ex})")
+    if blank:
+        parts.append(f"{blank} have no file name")
+    print(f"edxreview emg: note: --subjects {path!r}: {len(sub)} row(s): {int(used.sum())} "
+          f"used, {len(unused)} not used: " + "; ".join(parts) + ".", file=sys.stderr)
+
+
+def _csv_muscles_valid(path: str, mapping) -> bool:
+    """Every muscle named in the --subjects rows the files use is in the knowledge vocabulary;
+    otherwise each bad cell is printed (file, row, column, value, closest names) and False."""
+    from edxreview._errors import InvalidParameterError
+    from edxreview.signal._classify import check_muscle
+
+    bad = []
+    named = mapping[mapping["muscle"].notna()]
+    for value, rows in named.groupby("muscle", sort=False)["_row"]:  # each distinct value once
+        try:
+            check_muscle(value, "muscle")
+        except InvalidParameterError as exc:
+            where = ", ".join(str(int(r)) for r in sorted(rows))
+            bad.append(f"--subjects {path!r}, row {where}, column 'muscle': {exc}")
+    for b in bad:
+        _err(b)
+    return not bad
 
 
 def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
@@ -655,6 +874,8 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
         except EdxreviewError as exc:
             failures.append(f"{src}: {exc}" if str(src) not in str(exc) else str(exc))
             continue
+        if a.reading.rule == "implausible_amplitude":
+            print(f"edxreview emg: warning: {src}: {a.reading.reasons[0]}", file=sys.stderr)
         args.control_rates.add(float(rec.fs_hz))
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
@@ -805,11 +1026,15 @@ def _transfer_note(model, muscle: str) -> str:
 
 def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
     """One summary line per muscle and centroid."""
+    from edxreview.signal._reference import control_subjects_short
+
     for m in wanted:
         if m in have:
             r = ref.table.loc[(m, "duration_ms")]
+            few = "; too few control subjects: 'emg analyze' will not judge against it"
             print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
-                  f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms")
+                  f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms"
+                  + (few if control_subjects_short(ref, m) else ""))
         else:
             print(f"{m}: no z-score reference (too few control recordings)")
     if ref.centroids is not None:

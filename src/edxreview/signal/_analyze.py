@@ -259,6 +259,41 @@ def summarize_muaps(muaps: pd.DataFrame, n_discharges: int) -> dict:
     }
 
 
+def implausible_amplitude(mean_amplitude_uv: float, rec: Recording) -> str:
+    """Why a calibrated recording's mean MUAP amplitude (µV) is not plausible (outside section
+    ``plausibility`` of ``emg_signal_parameters.toml``): a gain probably given in the wrong
+    unit, with the gain that the usual slip (per µV or per V instead of per mV) implies; ``""``
+    when plausible, uncalibrated or not measured.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from edxreview.signal import Recording
+    >>> rec = Recording(np.zeros(10), 23437.5, True, "N2001A01BB01", gain_adu_per_mv=13.107)
+    >>> implausible_amplitude(455264.1, rec)  # doctest: +ELLIPSIS
+    'gain probably wrong: mean MUAP amplitude 455 mV, ...: was the gain given per µV? x1000: 13.107 -> 13107 ADC units per mV'
+    >>> implausible_amplitude(740.0, rec)
+    ''
+    """
+    p = load_signal_parameters()["plausibility"]
+    lo, hi = float(p["mean_muap_amplitude_min_uv"]), float(p["mean_muap_amplitude_max_uv"])
+    if not rec.calibrated or not np.isfinite(mean_amplitude_uv) or lo <= mean_amplitude_uv <= hi:
+        return ""
+    amp = (f"{mean_amplitude_uv / 1e3:.3g} mV" if mean_amplitude_uv >= 1e3
+           else f"{mean_amplitude_uv:.3g} µV")
+    big = mean_amplitude_uv > hi
+    g = rec.gain_adu_per_mv
+    if g is None or not np.isfinite(g):
+        hint = ("the samples are read as µV: were they written in " + ("mV or V" if big else "nV")
+                + "?")
+    else:
+        hint = (f"was the gain given per µV? x1000: {g:g} -> {g * 1e3:g} ADC units per mV" if big
+                else f"was the gain given per V? /1000: {g:g} -> {g / 1e3:g} ADC units per mV")
+    return (f"gain probably wrong: mean MUAP amplitude {amp}, outside the plausible "
+            f"{lo:g} µV - {hi / 1e3:g} mV (emg_signal_parameters.toml [plausibility]); not read: "
+            + hint)
+
+
 def check_recording(rec: Recording) -> None:
     """Refuse a recording the analysis cannot read meaningfully.
 
@@ -306,7 +341,10 @@ def analyze_recording(
         ``muap_reference.csv`` with the fixed rules of :func:`classify_recording`: that table
         is unverified (its values could not be traced to a printed source) and is for
         illustration only. Without a reference the means are measured but not judged and the
-        reading is ``indeterminate`` ("no verified reference").
+        reading is ``indeterminate`` ("no verified reference"). A recording in which no motor
+        unit is found reads ``indeterminate`` with rule ``no_units`` whatever the reference,
+        and a calibrated one whose mean MUAP amplitude is implausible (a gain in the wrong unit:
+        :func:`implausible_amplitude`) with rule ``implausible_amplitude``.
 
     Returns
     -------
@@ -375,6 +413,12 @@ def analyze_recording(
     spont, grades = detect_spontaneous(rec, segments, rest)
     ip = interference_epochs(rec, segments)
     ip_reading, _ = read_interference(ip, lab, muscle)
+    if summary["n_units"] == 0:  # nothing was judged: say what to check, not "no reference"
+        reading = Reading("indeterminate", ["no motor units found: check the sampling rate and "
+                                            "that the muscle was contracting"], rule="no_units")
+    implausible = implausible_amplitude(summary["mean_amplitude_uv"], rec)
+    if implausible:
+        reading = Reading("indeterminate", [implausible], rule="implausible_amplitude")
     if reading.pattern == "indeterminate" and ip_reading.pattern != "indeterminate":
         notes.append(f"interference pattern reads {ip_reading.pattern} "
                      f"({ip_reading.rule}; a second reading, independent of the decomposition)")

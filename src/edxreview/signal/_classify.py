@@ -17,6 +17,10 @@ from edxreview.signal._params import load_muap_reference, load_signal_parameters
 
 Pattern = Literal["normal", "neurogenic", "myopathic", "indeterminate"]
 
+#: Said wherever a reading made with the bundled, unverified ``muap_reference.csv``
+#: (``reference="illustrative"``, rule ``illustrative_rules``) is shown: screen and figure.
+ILLUSTRATIVE_CAVEAT = "illustrative, unverified reference: for teaching, not for reading patients"
+
 def normalize_muscle(name: str | None) -> str | None:
     """Muscle id from a free-text name (``"brachial biceps"`` -> ``biceps_brachii``): the
     anatomy's names and aliases (``muscles.csv``, the ones a workbook accepts), else the name
@@ -25,6 +29,50 @@ def normalize_muscle(name: str | None) -> str | None:
         return None
     known = load_anatomy().muscle_aliases.get(normalize_key(name))
     return known or re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def check_muscle(name: str, where: str = "muscle") -> str:
+    """The canonical id of a muscle name, checked against the knowledge vocabulary.
+
+    The names and aliases of ``muscles.csv`` and ``aliases_zh.csv`` (the ones a workbook
+    accepts), matched once case, spaces and punctuation are ignored.
+
+    Parameters
+    ----------
+    name : str
+        The name as the user wrote it (``"Biceps brachii"``, ``"BB"``, ``"三角肌"``).
+    where : str
+        What the name came from, for the message (``"--muscle"``).
+
+    Returns
+    -------
+    str
+        The muscle id (``biceps_brachii``).
+
+    Raises
+    ------
+    InvalidParameterError
+        The name is not in the vocabulary; the message names ``where`` and the closest ids.
+
+    Examples
+    --------
+    >>> from edxreview.signal._classify import check_muscle
+    >>> check_muscle("Biceps brachii"), check_muscle("BB")
+    ('biceps_brachii', 'biceps_brachii')
+    >>> check_muscle("deltiod", "--muscle")
+    Traceback (most recent call last):
+    ...
+    edxreview._errors.InvalidParameterError: --muscle 'deltiod' is not a known muscle; did you mean 'deltoid'?
+    """
+    aliases = load_anatomy().muscle_aliases
+    key = normalize_key(name)
+    if key in aliases:
+        return aliases[key]
+    close = difflib.get_close_matches(key, list(aliases), n=8, cutoff=0.6)
+    ids = list(dict.fromkeys(aliases[k] for k in close))[:3]
+    hint = (f"did you mean {' or '.join(repr(i) for i in ids)}?" if ids else
+            "the accepted names are those of muscles.csv (edxreview template lists them).")
+    raise InvalidParameterError(f"{where} {name!r} is not a known muscle; {hint}")
 
 
 @dataclass

@@ -61,6 +61,10 @@ def plot_recording(analysis, path: str | Path) -> Path:
     ax2.set_xlabel("duration (ms)")
     ax2.set_ylabel(f"peak-to-peak amplitude ({unit})")
     ax2.set_title(f"reading: {a.reading.pattern}")
+    if a.reading.rule == "illustrative_rules" or a.reference is not None:
+        from edxreview.signal._classify import ILLUSTRATIVE_CAVEAT
+
+        fig.suptitle(f"({ILLUSTRATIVE_CAVEAT})", color="darkred", fontsize=9)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=90)

@@ -243,15 +243,16 @@ def read_interference(
     Rule ``interference_ratio``: the z-score of the mean ``ip_log_ratio`` beyond the
     prediction limit of :func:`~edxreview.signal._reference.zscore_muscle` above is myopathic
     (many small turns), below is neurogenic (few large turns), within is normal. Fewer than
-    ``min_epochs`` epochs, or no interference features in the reference for the muscle:
-    indeterminate, with the reason.
+    ``min_epochs`` epochs, no interference features in the reference for the muscle, or
+    fewer control subjects than ``min_judging_control_subjects`` of section
+    ``lab_reference``: indeterminate, with the reason.
 
     Returns
     -------
     (Reading, pandas.DataFrame)
         The reading and the z-score table (index: the interference features).
     """
-    from edxreview.signal._reference import zscore_muscle
+    from edxreview.signal._reference import control_subjects_short, zscore_muscle
 
     p = load_signal_parameters()["interference"]
     empty = pd.DataFrame(columns=["value", "n", "z", "limit", "lower", "upper"])
@@ -264,6 +265,10 @@ def read_interference(
         return Reading("indeterminate", [f"interference pattern not judged: the reference has "
                                          f"no interference features for {mus or 'this muscle'}"],
                        rule="interference_no_reference"), empty
+    short = control_subjects_short(reference, mus, "ip_log_ratio")
+    if short:
+        return Reading("indeterminate", [f"interference pattern {short}"],
+                       rule="interference_too_few_control_subjects"), empty
     n = len(epochs)
     if n < p["min_epochs"]:
         why = epochs.attrs.get("reason", "")

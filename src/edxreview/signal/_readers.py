@@ -161,6 +161,33 @@ class Recording:
         return (self.samples <= lo) | (self.samples >= hi)
 
 
+def resolve_format(path: str | Path, format: SignalFormat = "auto", header_bytes: int = 0,
+                   gain_adu_per_mv: float | None = None) -> str:
+    """The format :func:`read_signal` reads ``path`` as, decided without reading the file.
+
+    ``"auto"``: ``.edf`` / ``.bdf`` EDF; ``.hea``, or ``.dat`` / no suffix beside a ``.hea``,
+    WFDB; ``.txt`` / ``.asc`` / ``.ascii`` ASCII (unless ``header_bytes`` or a gain is given);
+    anything else raw int16. Any other ``format`` is returned as it is.
+
+    Examples
+    --------
+    >>> from edxreview.signal._readers import resolve_format
+    >>> resolve_format("MD001.txt"), resolve_format("N2001A01BB01.bin"), resolve_format("x.edf")
+    ('ascii', 'raw', 'edf')
+    """
+    if format != "auto":
+        return format
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".edf", ".bdf"):
+        return "edf"
+    if suffix == ".hea" or (suffix in (".dat", "") and p.with_suffix(".hea").exists()):
+        return "wfdb"
+    if suffix in _ASCII_SUFFIXES and not header_bytes and gain_adu_per_mv is None:
+        return "ascii"
+    return "raw"
+
+
 def read_signal(
     path: str | Path,
     format: SignalFormat = "auto",
@@ -185,7 +212,8 @@ def read_signal(
         header rules).
     gain_adu_per_mv : float, optional
         ADC units per millivolt. For raw files, without it the recording stays uncalibrated (ADC
-        units). For WFDB it overrides the header gain. Not for ASCII files (already in µV).
+        units). For WFDB it overrides the header gain, and the recording's notes say so. Not for
+        ASCII files (already in µV) nor EDF files (calibrated by their header).
     drop_first : bool, optional
         Replace the first sample by the second (raw files from some systems carry an unrelated
         first sample). Default: True for raw files without ``header_bytes``, False otherwise.
@@ -230,17 +258,11 @@ def read_signal(
     check_sampling_rate(fs_hz)
     check_gain(gain_adu_per_mv)
     p = Path(path)
-    fmt = format
-    if fmt == "auto":
-        suffix = p.suffix.lower()
-        if suffix in (".edf", ".bdf") :
-            fmt = "edf"
-        elif suffix == ".hea" or (suffix in (".dat", "") and p.with_suffix(".hea").exists()):
-            fmt = "wfdb"
-        elif suffix in _ASCII_SUFFIXES and not header_bytes and gain_adu_per_mv is None:
-            fmt = "ascii"
-        else:
-            fmt = "raw"
+    fmt = resolve_format(p, format, header_bytes, gain_adu_per_mv)
+    if fmt == "edf" and gain_adu_per_mv is not None:
+        raise InvalidParameterError(
+            f"gain_adu_per_mv={gain_adu_per_mv!r} does not apply to the EDF file {p.name!r}: its "
+            "header's physical range calibrates it; leave the gain out.")
     if fmt == "wfdb":
         rec = _read_wfdb(p, gain_adu_per_mv)
     elif fmt == "edf":
@@ -465,6 +487,10 @@ def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
         gain_adu_per_mv=adu_per_mv,
         metadata=_parse_comments(comments),
     )
+    if gain_override is not None:  # never changed silently: the header's gain is named
+        header = gain / (factor / 1e3)
+        rec.notes.append(f"gain {gain_override:g} ADC units/mV from --gain (gain_adu_per_mv) "
+                         f"overrides the header's {header:g}/mV")
     rec.clip_value = (lo, hi)
     return rec
 

@@ -472,6 +472,31 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
     return out[cols_out]
 
 
+def control_subjects_short(reference: LabReference, muscle: str,
+                           feature: str | None = None) -> str:
+    """Why ``muscle`` cannot be judged against ``reference`` for want of control subjects
+    (fewer than ``min_judging_control_subjects`` of section ``lab_reference``), or ``""``.
+
+    Parameters
+    ----------
+    reference : LabReference
+    muscle : str
+        Canonical muscle id, one the reference holds.
+    feature : str, optional
+        The feature whose controls count (default: the most of any feature of the muscle).
+    """
+    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
+    t = reference.table.loc[muscle]
+    n = int(t.at[feature, "n_subjects"] if feature in t.index else t["n_subjects"].max())
+    if n >= need:
+        return ""
+    lab = f" {reference.lab!r}" if reference.lab else ""
+    return (f"not judged: the lab reference{lab} for {muscle} rests on {n} control subject(s), "
+            f"fewer than {need} ([lab_reference] min_judging_control_subjects): the spread "
+            "between people is not in it (recordings of one person are not several controls; "
+            "build it with --subjects naming each file's subject)")
+
+
 _LABEL = {"duration_ms": "mean duration", "log_amplitude": "mean log10 amplitude",
           "phases": "mean phases", "turns": "mean turns", "thickness_ms": "mean thickness",
           "size_index": "mean size index"}
@@ -490,8 +515,9 @@ def read_muscle_against_reference(
     quantile at the level of ``z_limit``). MUAPs *large* (duration or amplitude
     above): neurogenic; *small* (below): myopathic; phases or turns above support the side of
     a size sign and alone are non-specific (indeterminate); large and small together:
-    indeterminate; no sign: normal. Fewer than ``min_muaps`` MUAPs, no muscle, or no reference
-    for the muscle: indeterminate, and the reasons say which.
+    indeterminate; no sign: normal. Fewer than ``min_muaps`` MUAPs, no muscle, no reference
+    for the muscle, or one resting on fewer than ``min_judging_control_subjects`` control
+    subjects (rule ``too_few_control_subjects``): indeterminate, and the reasons say which.
 
     Returns
     -------
@@ -516,6 +542,9 @@ def read_muscle_against_reference(
                                          f"muscle {mus!r} (reference muscles: "
                                          f"{', '.join(reference.muscles()) or 'none'})"],
                        rule="no_reference_for_muscle"), empty
+    short = control_subjects_short(reference, mus)
+    if short:
+        return Reading("indeterminate", [short], rule="too_few_control_subjects"), empty
     if n < p["min_muaps"]:
         return Reading("indeterminate", [f"only {n} MUAP(s) for {mus} (need {p['min_muaps']})"],
                        rule="too_few_muaps"), empty
@@ -531,8 +560,6 @@ def read_muscle_against_reference(
                f"{int(r0['n_subjects'])} control subject(s), {int(r0['n_recordings'])} "
                f"recordings; {n} MUAPs; sign = |z| > {float(z['limit'].iloc[0]):.2f} "
                f"(prediction limit at z = {zl:g})"]
-    if int(r0["n_subjects"]) < 2:
-        reasons.append("one control subject: between-subject variation is not in the reference")
     if "log_amplitude" not in z.index:
         reasons.append("amplitude not judged: ADC units against a µV reference")
     zs, lim = z["z"], z["limit"]
@@ -733,7 +760,8 @@ def outlier_readings(
     neurogenic (``outlier_large``); small, or complex alone: myopathic (``outlier_small``,
     ``outlier_complex``); none: normal (``outlier_normal``). Fewer than ``min_muaps`` MUAPs:
     indeterminate (``too_few_muaps``); no reference for the muscle: indeterminate
-    (``no_reference_for_muscle``).
+    (``no_reference_for_muscle``); one from fewer than ``min_judging_control_subjects``
+    control subjects: indeterminate (``too_few_control_subjects``).
 
     Parameters
     ----------
@@ -803,14 +831,17 @@ def outlier_readings(
         z[s_] = sign[s_]
     has_ref = z["muscle"].isin(reference.muscles()).to_numpy()
     enough = (z["n_muaps"].fillna(0) >= pl["min_muaps"]).to_numpy()
+    people = z["muscle"].map(tab["n_subjects"].groupby(level="muscle").max()).fillna(0)
+    few = (people < pl["min_judging_control_subjects"]).to_numpy()
     rule = np.select(
-        [~has_ref, ~enough, sign["large"] & sign["small"], sign["large"], sign["small"],
+        [~has_ref, few, ~enough, sign["large"] & sign["small"], sign["large"], sign["small"],
          sign["complex"]],
-        ["no_reference_for_muscle", "too_few_muaps", "outlier_mixed", "outlier_large",
-         "outlier_small", "outlier_complex"], "outlier_normal")
+        ["no_reference_for_muscle", "too_few_control_subjects", "too_few_muaps",
+         "outlier_mixed", "outlier_large", "outlier_small", "outlier_complex"], "outlier_normal")
     z["rule"] = rule
     z["pred"] = pd.Series(rule).map({
         "no_reference_for_muscle": "indeterminate", "too_few_muaps": "indeterminate",
+        "too_few_control_subjects": "indeterminate",
         "outlier_mixed": "indeterminate", "outlier_large": "neurogenic",
         "outlier_small": "myopathic", "outlier_complex": "myopathic",
         "outlier_normal": "normal"}).to_numpy()
