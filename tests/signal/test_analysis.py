@@ -277,6 +277,10 @@ def test_the_illustrative_table_is_used_only_when_asked_for():
     b = analyze_recording(_rec(x), muscle="biceps_brachii", age_years=40, reference="illustrative")
     assert b.reference is not None and "unverified" in b.reading.reasons[0]
     assert b.emg_row("P01")["muap_duration"] in {"normal", "increased", "decreased"}
+    # the workbook row carries the reading the screen shows, beside the per-parameter columns
+    row = b.emg_row("P01")
+    assert (row["muap_pattern"], row["muap_rule"]) == (b.reading.pattern, b.reading.rule)
+    assert row["muap_rule"] == "illustrative_rules"
     with pytest.raises(InvalidParameterError, match="illustrative"):
         analyze_recording(_rec(x), muscle="biceps_brachii", reference="buchthal")
 
@@ -298,13 +302,13 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
                "biceps_brachii", "--patient", "P1", "--no-figures"])
     assert rc == 0
     rows = pd.read_csv(out / "recordings.csv")
-    assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_muaps",
+    assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_discharges",
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
                                   "mean_thickness_ms", "pattern", "rule", "reasons",
                                   "ip_epochs", "ip_turns_per_s", "ip_mean_amplitude_uv",
                                   "ip_pattern", "ip_rule", "ip_reasons", "rest_graded_s",
                                   "fibs", "psw", "fasciculations", "spont_rule",
-                                  "spont_reasons"]
+                                  "spont_reasons", "reference_note"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
     # a weak contraction all along (its quiet stretches are pauses between bursts):
     # spontaneous activity not graded, and the workbook row says nothing (blank, the emg

@@ -121,6 +121,50 @@ def test_too_few_subjects_of_a_class_is_no_valid_reference():
     assert (r["pred"] == "indeterminate").all()
 
 
+def test_a_unit_with_most_features_missing_is_not_read():
+    recs, muaps = _labelled()
+    model = clf.fit_classifier(_units(recs, muaps))
+    frac = load_signal_parameters()["lab_classifier"]["max_missing_fraction"]
+    rng = np.random.default_rng(7)
+    d, a, ph, n = PLANTED["neurogenic"]
+    u = pd.DataFrame({"recording": ["a", "b"], "subject": ["s1", "s2"],
+                      "muscle": "biceps_brachii", "record_s": 5.0})
+    x = clf.unit_features(pd.concat([_muaps(r, n, d, a, ph, rng, sd_ms=1.5) for r in "ab"]),
+                          None, u)
+    have = [f for f in model.features if x[f].notna().all()]
+    allowed = int(frac * len(model.features))
+    gone = model.features if len(model.features) - len(have) > allowed else None
+    # s1 keeps exactly the allowed number of missing features, s2 one more
+    missing_now = [f for f in model.features if f not in have]
+    extra = have[: allowed - len(missing_now) + 1]
+    x.loc[0, extra[:-1]] = np.nan
+    x.loc[1, extra] = np.nan
+    r = clf.read_units(model, x)
+    assert gone is None and list(r["n_missing"]) == [allowed, allowed + 1]
+    assert r.loc[0, "pred"] != "indeterminate"
+    assert r.loc[1, "pred"] == "indeterminate" and r.loc[1, model.classes].isna().all()
+    pooled = clf.pool_probabilities(r, pd.Series(["s", "s"]), model.classes)
+    assert pooled.loc["s", "pred"] == r.loc[0, "pred"]   # the unread unit does not vote
+
+
+def test_the_screen_marks_a_weak_reading_and_its_missing_features():
+    from edxreview.cli.emg import _classifier_summary
+
+    weak = load_signal_parameters()["lab_classifier"]["weak_probability"]
+    s = pd.DataFrame({"subject": ["S", "S"], "muscle": ["deltoid", "biceps_brachii"],
+                      "clf_pattern": ["neurogenic", "normal"],
+                      "clf_probability": [weak - 0.03, 0.9], "clf_reasons": ["", ""],
+                      "clf_model": ["", ""], "clf_n_missing": [10, 0], "clf_n_features": [24, 24],
+                      "clf_subject_pattern": ["normal", "normal"],
+                      "clf_subject_probability": [0.6, 0.6]})
+    lines = _classifier_summary(s)
+    assert lines[0] == (f"subject S, deltoid: lab classifier neurogenic, probability "
+                        f"{weak - 0.03:.2f} (weak reading: below {weak:g}); 10 of 24 features "
+                        "missing, set to the control mean")
+    assert lines[1] == "subject S, biceps_brachii: lab classifier normal, probability 0.90"
+    assert lines[2] == "subject S, its 2 muscles pooled: lab classifier normal, probability 0.60"
+
+
 def test_subject_pools_its_muscles_by_the_geometric_mean():
     p = pd.DataFrame({"normal": [0.6, 0.1, 0.2], "neurogenic": [0.3, 0.8, 0.2],
                       "myopathic": [0.1, 0.1, 0.6]})
@@ -174,7 +218,10 @@ def test_a_reference_without_labelled_patients_has_no_classifier(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_stores_the_classifier_and_reads_a_subject_with_it(tmp_path):
+def test_cli_stores_the_classifier_and_reads_a_subject_with_it(tmp_path, monkeypatch):
+    # synthetic records of 2-4 units: nearly every feature is missing; the wiring is tested
+    # here, the minimum of features in test_a_unit_with_most_features_missing_is_not_read
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction", 1.0)
     from _synth import weak_contraction
 
     # three groups of synthetic recordings, 5 subjects each (the minimum), one recording each
@@ -284,7 +331,10 @@ def test_group_names_of_a_manifest_are_understood(tmp_path):
     assert mapping["truth"].tolist() == ["normal", "myopathic", "neurogenic"]
 
 
-def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path, capsys):
+def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path, capsys, monkeypatch):
+    # synthetic records of 2-4 units: nearly every feature is missing; the wiring is tested
+    # here, the minimum of features in test_a_unit_with_most_features_missing_is_not_read
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction", 1.0)
     from _synth import weak_contraction
 
     recs, muaps = _labelled(seed=5)

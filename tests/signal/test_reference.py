@@ -26,6 +26,7 @@ from edxreview.signal._evaluate import (
 )
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import (
+    classify_by_centroids,
     fit_centroids,
     muap_features,
     pool_readings,
@@ -278,6 +279,48 @@ def test_cli_builds_a_reference_and_reads_a_subject_against_it(tmp_path):
     assert not (tmp_path / "r2.toml").exists()
 
 
+def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys):
+    files = []
+    for i in range(5):
+        x, _ = weak_contraction(seed=20 + i, duration_s=4.0,
+                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
+        p = tmp_path / f"ctrl{i}.bin"
+        np.round(x * 5).astype("<i2").tofile(p)
+        files.append(str(p))
+    ref = tmp_path / "ref.toml"
+    assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--gain", "5000",
+                 "--muscle", "biceps_brachii", "--out", str(ref), "-q"]) == 0
+    back = read_lab_reference(ref)
+    assert back.recorded["fs_hz"] == [10000.0] and back.recorded["sorting"] == "peel"
+
+    def notes(*extra, reference=ref):
+        out = tmp_path / f"o{len(list(tmp_path.iterdir()))}"
+        assert _cli(["emg", "analyze", files[0], "--gain", "5000", "--muscle", "biceps_brachii",
+                     "--reference", str(reference), "--out", str(out), "--no-figures",
+                     *extra]) == 0
+        printed = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("note:")]
+        col = pd.read_csv(out / "recordings.csv", dtype={"reference_note": str})["reference_note"]
+        return col.fillna("").tolist(), printed
+
+    assert notes("--fs", "10050") == ([""], [])               # within 1 %: the same setting
+    col, printed = notes("--fs", "12000", "--sorting", "pursuit")
+    assert col == ["recorded at 12000 Hz; the reference's controls at 10000 Hz; decomposed by "
+                   "pursuit; the reference's controls by peel"]
+    assert printed == [f"note: {col[0]}: the reference may not apply (reference_note in "
+                       "recordings.csv)"]
+    # a reference written before the recording conditions were stored: nothing to compare
+    old = tmp_path / "old.toml"
+    text = ref.read_text(encoding="utf-8")
+    start = text.index("[recorded]")
+    old.write_text(text[:start] + text[text.index("\n\n", start) + 2:], encoding="utf-8")
+    assert read_lab_reference(old).recorded == {}
+    assert notes("--fs", "12000", reference=old) == ([""], [])
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace("fs_hz = [10000.0]", 'fs_hz = ["fast"]'), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"\[recorded\] fs_hz is not a list of numbers"):
+        read_lab_reference(broken)
+
+
 def test_whole_table_z_scores_equal_the_per_muscle_ones():
     recs, muaps = _lab(n_controls=8, seed=7, extra=[("p", "neurogenic", 14.0, 900.0, 4.0)])
     ref = build_lab_reference(muaps, recs[recs["truth"] == "normal"])
@@ -321,6 +364,60 @@ def test_centroids_in_the_reference_file_decide_the_reading(tmp_path):
     r, _ = read_muscle_against_reference(_muaps("t", 20, 7.0, 240.0, 4.5), back, "biceps_brachii")
     assert (r.pattern, r.rule) == ("myopathic", "lab_centroid")
     assert "nearest class centroid" in r.reasons[-1]
+
+
+def test_a_near_tie_between_centroids_reads_indeterminate():
+    margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
+    from edxreview.signal._reference import centroid_readings
+    d = np.array([[2.8, 2.9, 3.2], [2.0, 2.0 * (1 + margin) * 1.01, 5.0], [1.0, 1.0, 1.0]])
+    pattern, rule = centroid_readings(d, ["myopathic", "normal", "neurogenic"],
+                                      np.array([False, False, True]))
+    assert list(pattern) == ["indeterminate", "myopathic", "indeterminate"]
+    assert list(rule) == ["lab_centroid_tie", "lab_centroid", "lab_mixed"]
+
+
+def _reference_with_centroids(tmp_path, centroids):
+    recs, muaps = _labelled_lab()
+    ref = build_lab_reference(muaps, recs[recs["truth"] == "normal"], lab="syn")
+    ref.centroids = centroids
+    ref.write(tmp_path / "ref.toml")
+    return read_lab_reference(tmp_path / "ref.toml")
+
+
+def _centroids(rows):
+    feats = ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]
+    df = pd.DataFrame([{**{f"z_{f}": v for f, v in zip(feats, zs)}, "muscle": "biceps_brachii",
+                        "truth": t, "n_units": 6} for t, zs in rows])
+    return df.set_index(["muscle", "truth"])
+
+
+def test_the_product_and_the_evaluation_read_a_near_tie_alike(tmp_path):
+    back = _reference_with_centroids(tmp_path, None)
+    m = _muaps("t", 25, 10.0, 400.0, 3.0, np.random.default_rng(3))
+    z = zscore_muscle(muap_features(m), back, "biceps_brachii")["z"]
+    zs = [z[f] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
+    # normal and myopathic centroids equally far from the muscle (duration +-2 z), neurogenic far
+    back.centroids = _centroids([("normal", [zs[0] + 2, *zs[1:]]), ("myopathic", [zs[0] - 2, *zs[1:]]),
+                                 ("neurogenic", [8, 8, *zs[2:]])])
+    r, _ = read_muscle_against_reference(m, back, "biceps_brachii")
+    assert (r.pattern, r.rule) == ("indeterminate", "lab_centroid_tie")
+    assert any("near tie" in x for x in r.reasons)
+    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
+                           **{f"z_{k}": v for k, v in z.items()}}])
+    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
+
+
+def test_large_and_small_together_read_indeterminate_before_the_centroids(tmp_path):
+    back = _reference_with_centroids(tmp_path, _centroids([
+        ("normal", [0, 0, 0, 0, 0]), ("myopathic", [8, -8, 0, 0, 0]), ("neurogenic", [9, 9, 0, 0, 0])]))
+    m = _muaps("t", 25, 16.0, 120.0, 3.0, np.random.default_rng(4), sd_ms=0.5)  # long and small
+    r, z = read_muscle_against_reference(m, back, "biceps_brachii")
+    assert z.at["duration_ms", "z"] > z.at["duration_ms", "limit"]
+    assert z.at["log_amplitude", "z"] < -z.at["log_amplitude", "limit"]
+    assert (r.pattern, r.rule) == ("indeterminate", "lab_mixed")
+    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
+                           **{f"z_{k}": v for k, v in z["z"].items()}}])
+    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
 
 
 def test_a_class_with_too_few_subjects_has_no_centroid():

@@ -292,7 +292,8 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             _err(f)
         _err("nothing written; fix or leave out the files above.")
         return 1
-    rows, subjects = _write_analyses(args, analyses, reference, output)
+    notes = _reference_notes(args, analyses, reference)
+    rows, subjects = _write_analyses(args, analyses, reference, output, notes)
     output.commit()
     for a in analyses:  # a wrong gain spoils every amplitude: said whatever -q says
         if a.reading.rule == "implausible_amplitude":
@@ -304,6 +305,8 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         for r in rows:
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}); "
                   f"{describe_spontaneous(r)}")
+        for msg in dict.fromkeys(n for n in notes if n):
+            print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
         for line in _classifier_summary(subjects):
             print(line)
         for line in _subject_summary(subjects):  # last: each subject-muscle's answer
@@ -337,11 +340,20 @@ def _classifier_summary(subjects) -> list[str]:
 
     if subjects is None or "clf_pattern" not in subjects:
         return []
+    from edxreview.signal._classifier import classifier_parameters
+
+    weak = classifier_parameters()["weak_probability"]
     lines = []
     for subj, g in subjects.groupby("subject", sort=False):
         subj = subj if str(subj).isprintable() else repr(subj)
         for r in g.itertuples():
             p = "" if pd.isna(r.clf_probability) else f", probability {r.clf_probability:.2f}"
+            if p and r.clf_probability < weak:
+                p += f" (weak reading: below {weak:g})"
+            n_miss = getattr(r, "clf_n_missing", None)
+            if p and not pd.isna(n_miss) and n_miss > 0:
+                p += (f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to "
+                      "the control mean")
             why = f" ({r.clf_reasons})" if r.clf_pattern == "indeterminate" else ""
             if not why and str(getattr(r, "clf_model", "")).startswith("transferred"):
                 why = f" ({r.clf_model})"
@@ -351,6 +363,8 @@ def _classifier_summary(subjects) -> list[str]:
             r = g.iloc[0]
             p = ("" if pd.isna(r["clf_subject_probability"])
                  else f", probability {r['clf_subject_probability']:.2f}")
+            if p and r["clf_subject_probability"] < weak:
+                p += f" (weak reading: below {weak:g})"
             lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
                          f"{r['clf_subject_pattern']}{p}")
     return lines
@@ -393,7 +407,20 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscle
     return analyses, failures
 
 
-def _write_analyses(args: argparse.Namespace, analyses, reference, output):
+def _reference_notes(args: argparse.Namespace, analyses, reference) -> list[str]:
+    """Per recording, how it differs from the way the lab reference's controls were recorded
+    and measured (empty string where it does not, or without a lab reference)."""
+    if reference is None or isinstance(reference, str):
+        return [""] * len(analyses)
+    from edxreview.signal._params import load_signal_parameters
+    from edxreview.signal._reference import reference_mismatches
+
+    sorting = args.sorting or load_signal_parameters()["sorting"]["method"]
+    return ["; ".join(reference_mismatches(reference, a.recording.fs_hz, sorting))
+            for a in analyses]
+
+
+def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes=None):
     """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging
     folder; the recordings' rows and the subjects table (None without --subject(s))."""
     import pandas as pd
@@ -402,8 +429,8 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output):
 
     tmp = output.staging
     rows, units, emg_rows = [], [], []
-    for a in analyses:
-        rows.append(a.recordings_row())
+    for a, note in zip(analyses, notes or [""] * len(analyses), strict=True):
+        rows.append({**a.recordings_row(), "reference_note": note})
         if len(a.muaps):
             u = a.muaps.drop(columns=["onset_ms", "end_ms"]).copy()
             u.attrs = {}
@@ -515,7 +542,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
                             **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
-                            clf_model="")
+                            clf_model="", clf_n_missing=pd.NA, clf_n_features=pd.NA)
     muaps, epochs, units = [], [], []
     for muscle, group in by_muscle.items():
         for i, a in enumerate(group):
@@ -538,6 +565,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                           pd.concat(epochs, ignore_index=True) if epochs else None, u,
                           features=model.features)
     r = clf.read_units(model, x)
+    max_missing = clf.classifier_parameters()["max_missing_fraction"]
     reasons = []
     short = model.transfer.get("short_control_subjects", {})
     for row in r.itertuples():
@@ -547,11 +575,15 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                    f"{_source_name(model.transfer)} on; it needs "
                    f"{model.transfer['min_control_subjects']} ([lab_classifier.transfer] "
                    "min_control_subjects)")
-        elif row.pred == "indeterminate":
+        elif row.pred == "indeterminate" and row.muscle not in model.muscles():
             why = (f"no valid reference: the classifier has no standardisation for muscle "
-                   f"{row.muscle!r} (muscles: {', '.join(model.muscles())})"
-                   if row.muscle not in model.muscles() else
-                   f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)")
+                   f"{row.muscle!r} (muscles: {', '.join(model.muscles())})")
+        elif row.pred == "indeterminate" and row.n_missing > max_missing * len(model.features):
+            why = (f"not read: {int(row.n_missing)} of {len(model.features)} features missing "
+                   f"(more than {max_missing:.0%}, [lab_classifier] max_missing_fraction; "
+                   f"{row.n_muaps} MUAP(s), {row.n_epochs} epoch(s))")
+        elif row.pred == "indeterminate":
+            why = f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)"
         elif model.transfer:
             why = (f"lab classifier {_transfer_note(model, row.muscle)} ({len(model.features)} "
                    f"features; {int(row.n_missing)} missing, set to the local control mean): "
@@ -576,6 +608,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
         "no muscle given: no reference to compare with").to_numpy()
     out["clf_model"] = key.map(cols["clf_model"]).fillna(_transfer_note(model, "")).to_numpy()
+    out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
+    out["clf_n_features"] = len(model.features)
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
     return out
@@ -634,6 +668,12 @@ def run_reference_build(args: argparse.Namespace) -> int:
                         if ref.centroids is not None else ""))
     if lent:
         ref.notes.append(lent)
+    from edxreview import __version__
+    from edxreview.signal._params import load_signal_parameters
+
+    ref.recorded = {"fs_hz": sorted(args.control_rates),
+                    "sorting": load_signal_parameters()["sorting"]["method"],
+                    "edxreview": __version__}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     ref.write(tmp)
@@ -824,6 +864,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
     from edxreview.signal import analyze_recording, read_signal
 
     muaps, epochs, failures = [], [], []
+    args.control_rates = set()
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
         try:
@@ -835,6 +876,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
             continue
         if a.reading.rule == "implausible_amplitude":
             print(f"edxreview emg: warning: {src}: {a.reading.reasons[0]}", file=sys.stderr)
+        args.control_rates.add(float(rec.fs_hz))
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
         m.attrs["record_s"] = rec.samples.size / rec.fs_hz

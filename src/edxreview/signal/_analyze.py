@@ -104,7 +104,7 @@ class RecordingAnalysis:
         Returns
         -------
         dict
-            ``file``, ``muscle``, ``calibrated``, ``n_units``, ``n_muaps``, the mean MUAP duration
+            ``file``, ``muscle``, ``calibrated``, ``n_units``, ``n_discharges``, the mean MUAP duration
             (ms), amplitude (µV), % polyphasic and thickness (ms), the reading's ``pattern``,
             ``rule`` and ``reasons``, the interference-pattern reading (``ip_*``) and the
             spontaneous activity: ``rest_graded_s`` (seconds of rest graded), ``fibs``, ``psw``,
@@ -132,7 +132,7 @@ class RecordingAnalysis:
             "muscle": self.muscle or "",
             "calibrated": self.recording.calibrated,
             "n_units": s["n_units"],
-            "n_muaps": s["n_muaps"],
+            "n_discharges": s["n_discharges"],
             "mean_duration_ms": s["mean_duration_ms"],
             "mean_amplitude_uv": s["mean_amplitude_uv"],
             "polyphasic_pct": s["polyphasic_pct"],
@@ -170,7 +170,8 @@ class RecordingAnalysis:
             ``patient_id``, ``muscle``, ``side``, the spontaneous-activity grades (``fibs``,
             ``psw``, ``fasciculations``: blank, the workbook's missing value, when not graded,
             e.g. without true rest; ``recordings_row`` says why), the qualitative MUAP columns
-            (judged only against a lab reference) and the quantitative means.
+            (judged only against a lab reference), the quantitative means, and the recording's
+            reading (``muap_pattern``, ``muap_rule``: what the screen and ``recordings.csv`` say).
 
         Raises
         ------
@@ -208,6 +209,11 @@ class RecordingAnalysis:
             "muap_amplitude_uv": s["mean_amplitude_uv"],
             "muap_duration_ms": s["mean_duration_ms"],
             "polyphasic_pct": s["polyphasic_pct"],
+            # the recording's reading, beside the per-parameter columns it may go beyond (a
+            # nearest-centroid reading weighs all parameters at once): kept by the workbook
+            # reader as extra columns, so the row never says less than the screen did
+            "muap_pattern": self.reading.pattern,
+            "muap_rule": self.reading.rule,
         }
         z = self.zscores
         if z is not None and len(z):
@@ -231,17 +237,18 @@ def _mean(df: pd.DataFrame | None, col: str) -> float:
     return round(float(df[col].mean()), 2) if df is not None and len(df) else np.nan
 
 
-def summarize_muaps(muaps: pd.DataFrame, n_muaps: int) -> dict:
-    """Recording summary: units found, mean duration (ms), amplitude (µV), % polyphasic, thickness (ms)."""
+def summarize_muaps(muaps: pd.DataFrame, n_discharges: int) -> dict:
+    """Recording summary: units found, their discharges, mean duration (ms), amplitude (µV), %
+    polyphasic, thickness (ms)."""
     n = len(muaps)
     if n == 0:
-        return {"n_units": 0, "n_muaps": n_muaps, "mean_duration_ms": np.nan,
+        return {"n_units": 0, "n_discharges": n_discharges, "mean_duration_ms": np.nan,
                 "mean_amplitude_uv": np.nan, "mean_amplitude_adu": np.nan,
                 "polyphasic_pct": np.nan, "mean_phases": np.nan, "mean_turns": np.nan,
                 "mean_thickness_ms": np.nan}
     return {
         "n_units": n,
-        "n_muaps": n_muaps,
+        "n_discharges": n_discharges,
         "mean_duration_ms": round(float(muaps["duration_ms"].mean()), 2),
         "mean_amplitude_uv": round(float(muaps["amplitude_uv"].mean()), 1),
         "mean_amplitude_adu": round(float(muaps["amplitude_adu"].mean()), 1),

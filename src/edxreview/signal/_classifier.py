@@ -370,8 +370,9 @@ def pool_probabilities(proba: pd.DataFrame, by: pd.Series, classes: list[str]) -
 def read_units(model: LabClassifier | None, x: pd.DataFrame,
                centre: pd.DataFrame | None = None) -> pd.DataFrame:
     """Readings of units ``x`` (:func:`unit_features`): the class probabilities, ``pred``
-    (``indeterminate`` when there is no model, the muscle has no standardisation, or the unit
-    has neither MUAPs enough nor epochs) and ``probability``."""
+    (``indeterminate`` when there is no model, the muscle has no standardisation, the unit
+    has neither MUAPs enough nor epochs, or more than ``max_missing_fraction`` of its features
+    are missing), ``probability`` and ``n_missing``."""
     p = classifier_parameters()
     classes = list(p["classes"])
     out = x.copy()
@@ -383,7 +384,8 @@ def read_units(model: LabClassifier | None, x: pd.DataFrame,
     pr = model.predict_proba(x, centre)
     min_ep = load_signal_parameters()["interference"]["min_epochs"]
     empty = (x["n_muaps"] < p["min_muaps"]) & (x["n_epochs"] < min_ep)
-    pr.loc[empty.to_numpy(), classes] = np.nan
+    sparse = pr["n_missing"] > p["max_missing_fraction"] * len(model.features)
+    pr.loc[empty.to_numpy() | sparse.to_numpy(), classes] = np.nan
     out[classes] = pr[classes].to_numpy()
     out["n_missing"] = pr["n_missing"].to_numpy()
     ok = out[classes].notna().all(axis=1)

@@ -121,11 +121,12 @@ def _unit_truth(units: pd.DataFrame, key) -> pd.DataFrame:
     return units.drop_duplicates(list(key))[[*key, "truth"]]
 
 
-def _centroid_levels(z_test: dict, centroids: pd.DataFrame, test: pd.DataFrame) -> dict:
+def _centroid_levels(z_test: dict, centroids: pd.DataFrame, test: pd.DataFrame,
+                     reference) -> dict:
     out = {}
     for level, key in _KEYS.items():
         t = _unit_truth(test, key).merge(z_test[level], on=list(key), how="left")
-        t["pred"] = classify_by_centroids(t, centroids)
+        t["pred"] = classify_by_centroids(t, centroids, reference)
         out[level] = t
     out["subject"] = (out["muscle"].groupby("subject")
                       .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
@@ -146,7 +147,7 @@ def centroids_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
             _unit_truth(train, _KEYS["muscle"]), on=list(_KEYS["muscle"]))
         cent = fit_centroids(z_train)
         z_test = {lvl: zscore_units(None, test, ref, key, stats=st) for lvl, key in _KEYS.items()}
-        r = _centroid_levels(z_test, cent, test)
+        r = _centroid_levels(z_test, cent, test, ref)
         for k in parts:
             parts[k].append(r[k])
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
@@ -166,7 +167,7 @@ def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataF
         own = _controls_reference(test[test["subject"] != s], st)
         t = test[test["subject"] == s]
         z_test = {lvl: zscore_units(None, t, own, key, stats=st) for lvl, key in _KEYS.items()}
-        r = _centroid_levels(z_test, cent, t)
+        r = _centroid_levels(z_test, cent, t, own)
         for k in parts:
             parts[k].append(r[k])
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}

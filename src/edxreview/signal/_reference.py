@@ -63,6 +63,11 @@ class LabReference:
         (:func:`~edxreview.signal._classifier.fit_classifier`).
     classifier_status : str
         Empty, or why labelled subjects were given but gave no valid classifier.
+    recorded : dict
+        How the controls were recorded and measured: ``fs_hz`` (their sampling rates),
+        ``sorting`` (the decomposition that measured them), ``edxreview`` (the version); empty
+        for a reference written before these were stored. :func:`reference_mismatches`
+        compares a recording with them.
     """
 
     lab: str
@@ -72,6 +77,7 @@ class LabReference:
     centroids: pd.DataFrame | None = None
     classifier: object | None = None
     classifier_status: str = ""
+    recorded: dict = field(default_factory=dict)
 
     def muscles(self) -> list[str]:
         return sorted(self.table.index.get_level_values("muscle").unique())
@@ -81,6 +87,10 @@ class LabReference:
         lines = [f'format = "{REFERENCE_FORMAT}"', f"lab = {_q(self.lab)}",
                  f'amplitude_unit = "{self.amplitude_unit}"',
                  "notes = [" + ", ".join(_q(n) for n in self.notes) + "]", ""]
+        if self.recorded:
+            r = self.recorded
+            lines += ["[recorded]", "fs_hz = [" + ", ".join(_num(v) for v in r["fs_hz"]) + "]",
+                      f"sorting = {_q(r['sorting'])}", f"edxreview = {_q(r['edxreview'])}", ""]
         for (mus, feat), r in self.table.iterrows():
             lines.append(f"[muscles.{mus}.{feat}]")
             for k in _STATS:
@@ -262,7 +272,40 @@ def read_lab_reference(path: str | Path) -> LabReference:
     centroids = pd.DataFrame(cent).set_index(["muscle", "truth"]) if cent else None
     model, status = _read_classifier(doc, f"reference file {str(p)!r}")
     return LabReference(str(doc.get("lab", "")), str(doc.get("amplitude_unit", "uV")), table,
-                        list(doc.get("notes", [])), centroids, model, status)
+                        list(doc.get("notes", [])), centroids, model, status,
+                        _read_recorded(doc.get("recorded"), f"reference file {str(p)!r}"))
+
+
+def _read_recorded(r, where: str) -> dict:
+    """The ``[recorded]`` table of a reference (empty when absent: an older reference)."""
+    if r is None:
+        return {}
+    try:
+        rates = [float(v) for v in r["fs_hz"]]
+        return {"fs_hz": rates, "sorting": str(r["sorting"]), "edxreview": str(r["edxreview"])}
+    except KeyError as exc:
+        raise InvalidInputError(f"{where}: [recorded] lacks {exc.args[0]!r}.") from None
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{where}: [recorded] fs_hz is not a list of numbers: "
+                                f"{r.get('fs_hz')!r}.") from None
+
+
+def reference_mismatches(reference: LabReference, fs_hz: float, sorting: str) -> list[str]:
+    """How a recording differs from the way the reference's controls were recorded and
+    measured: another sampling rate (it changes what the filters and the duration markers
+    see) or another decomposition (pursuit and peel-off find different MUAPs). Empty when it
+    does not, or when the reference does not say (written before this was stored)."""
+    r = reference.recorded
+    if not r:
+        return []
+    out = []
+    tol = load_signal_parameters()["lab_reference"]["fs_tolerance"]
+    if not any(abs(fs_hz - f) <= tol * f for f in r["fs_hz"]):
+        rates = ", ".join(f"{f:g}" for f in r["fs_hz"])
+        out.append(f"recorded at {fs_hz:g} Hz; the reference's controls at {rates} Hz")
+    if sorting != r["sorting"]:
+        out.append(f"decomposed by {sorting}; the reference's controls by {r['sorting']}")
+    return out
 
 
 def muap_long(muaps: pd.DataFrame) -> pd.DataFrame:
@@ -383,6 +426,15 @@ def outlier_limits(per_muap: pd.DataFrame, recordings: pd.DataFrame) -> pd.DataF
     return out[out["n_outlier_muaps"] >= p["min_control_muaps"]]
 
 
+def prediction_limit(k: pd.Series | np.ndarray) -> np.ndarray:
+    """|z| beyond which a muscle's mean is a sign, for a reference of ``k`` control recordings:
+    the Student t quantile with k - 1 degrees of freedom at the two-sided level of
+    ``z_limit`` (section ``lab_reference``)."""
+    zl = load_signal_parameters()["lab_reference"]["z_limit"]
+    alpha = 2 * stats.norm.sf(zl)
+    return stats.t.isf(alpha / 2, np.clip(np.asarray(k, dtype=float) - 1, 1, None))
+
+
 def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) -> pd.DataFrame:
     """z-score of the mean of each feature of one muscle's pooled MUAPs, with its limit.
 
@@ -400,7 +452,6 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
         sign), ``lower``, ``upper`` (the limits in the feature's units). Empty when the
         reference lacks the muscle.
     """
-    zl = load_signal_parameters()["lab_reference"]["z_limit"]
     mus = normalize_muscle(muscle)
     cols_out = ["value", "n", "z", "limit", "lower", "upper"]
     if mus not in reference.muscles():
@@ -414,9 +465,8 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
     n_c = r["n_muaps"] / k
     se_mu2 = (r["sd_between"] ** 2 + r["sd_within"] ** 2 / n_c) / k
     sd = np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / out["n"].clip(lower=1) + se_mu2)
-    alpha = 2 * stats.norm.sf(zl)
     out["z"] = (out["value"] - r["mean"]) / sd
-    out["limit"] = stats.t.isf(alpha / 2, (k - 1).clip(lower=1))
+    out["limit"] = prediction_limit(k)
     out["lower"] = r["mean"] - out["limit"] * sd
     out["upper"] = r["mean"] + out["limit"] * sd
     return out[cols_out]
@@ -521,6 +571,10 @@ def read_muscle_against_reference(
     for c in z.index:
         if np.isfinite(z.at[c, "z"]):
             reasons.append(f"{_LABEL.get(c, c)} z = {z.at[c, 'z']:+.1f}")
+    desc = lambda cs, w: ", ".join(f"{_LABEL[c]} {w}" for c in cs)  # noqa: E731
+    if large and small:
+        reasons.append(f"large ({desc(large, 'high')}) and small ({desc(small, 'low')}) together")
+        return Reading("indeterminate", reasons, rule="lab_mixed"), z
     cent = reference.centroids
     if cent is not None and mus in cent.index.get_level_values("muscle"):
         c = cent.loc[mus]
@@ -530,11 +584,13 @@ def read_muscle_against_reference(
         order = np.argsort(d)
         reasons.append("nearest class centroid of the lab's labelled subjects (distance in z "
                        "units): " + ", ".join(f"{c.index[i]} {d[i]:.1f}" for i in order))
-        return Reading(str(c.index[order[0]]), reasons, rule="lab_centroid"), z
-    desc = lambda cs, w: ", ".join(f"{_LABEL[c]} {w}" for c in cs)  # noqa: E731
-    if large and small:
-        reasons.append(f"large ({desc(large, 'high')}) and small ({desc(small, 'low')}) together")
-        return Reading("indeterminate", reasons, rule="lab_mixed"), z
+        pattern, rule = (v[0] for v in centroid_readings(d[None], c.index, np.array([False])))
+        if rule == "lab_centroid_tie":
+            reasons.append(f"near tie: the second nearest class is less than "
+                           f"{p['centroid_margin']:.0%} farther than the nearest")
+        elif pattern != "normal" and not (large or small or complex_):
+            reasons.append(f"no MUAP mean beyond its limit; nearest pattern {pattern}")
+        return Reading(str(pattern), reasons, rule=str(rule)), z
     if large:
         reasons.append(f"large MUAPs: {desc(large, 'high')}"
                        + (f", with {desc(complex_, 'high')}" if complex_ else ""))
@@ -631,20 +687,47 @@ def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
     return cent[cent.index.get_level_values("muscle").isin(keep)]
 
 
-def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame) -> pd.Series:
-    """Nearest class centroid (Euclidean distance over the z-scores) for each unit of ``z``;
-    ``indeterminate`` where the muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
-    need = load_signal_parameters()["lab_reference"]["min_muaps"]
+def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Readings and rule ids of units from their distances to the class centroids.
+
+    ``dist`` is (units x classes). The nearest class (rule ``lab_centroid``), unless the second
+    nearest is less than ``centroid_margin`` farther (a near tie: indeterminate,
+    ``lab_centroid_tie``) or the unit's size signs point both ways (``mixed``: indeterminate,
+    ``lab_mixed``, the rule of :func:`read_muscle_against_reference`)."""
+    margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
+    dist = np.asarray(dist, dtype=float)
+    srt = np.sort(dist, axis=1)
+    second = srt[:, 1] if dist.shape[1] > 1 else np.full(len(dist), np.inf)
+    pattern = np.asarray(classes, dtype=object)[dist.argmin(1)]
+    rule = np.full(len(dist), "lab_centroid", dtype=object)
+    tie = second < srt[:, 0] * (1 + margin)
+    for mask, r in ((tie, "lab_centroid_tie"), (np.asarray(mixed, bool), "lab_mixed")):
+        pattern[mask], rule[mask] = "indeterminate", r
+    return pattern, rule
+
+
+def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame,
+                          reference: LabReference) -> pd.Series:
+    """:func:`centroid_readings` for each unit of ``z`` (columns ``muscle``, ``n_muaps`` and
+    ``z_<feature>`` of :func:`zscore_units` against ``reference``); ``indeterminate`` where the
+    muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
+    p = load_signal_parameters()["lab_reference"]
     out = pd.Series("indeterminate", index=z.index, dtype=object)
     cols = [c for c in centroids.columns if c in z.columns and c.startswith("z_")]
+    lim = prediction_limit(reference.table["n_recordings"])
+    lim = pd.Series(lim, index=reference.table.index)
     for mus, g in z.groupby("muscle"):
         if mus not in centroids.index.get_level_values("muscle"):
             continue
         c = centroids.loc[mus][cols]
         x = g[cols].fillna(0.0).to_numpy()
-        d = ((x[:, None, :] - c.to_numpy()[None]) ** 2).sum(-1)
-        pred = pd.Series(np.asarray(c.index)[d.argmin(1)], index=g.index)
-        ok = g["n_muaps"].fillna(0) >= need
+        d = np.sqrt(((x[:, None, :] - c.to_numpy()[None]) ** 2).sum(-1))
+        size = [f for f in p["size_features"] if f"z_{f}" in g and (mus, f) in lim.index]
+        zs = g[[f"z_{f}" for f in size]].to_numpy(float)
+        lm = np.array([lim[(mus, f)] for f in size])
+        mixed = (zs > lm).any(1) & (zs < -lm).any(1)
+        pred = pd.Series(centroid_readings(d, c.index, mixed)[0], index=g.index)
+        ok = g["n_muaps"].fillna(0) >= p["min_muaps"]
         out.loc[g.index[ok]] = pred[ok]
     return out
 
