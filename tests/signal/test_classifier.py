@@ -359,6 +359,7 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
     assert _cli(["emg", "analyze", *files, "--fs", "10000", "--gain", "5000", "--reference",
                  str(ref), "--subjects", str(many), "--out", str(out), "--no-figures"]) == 0
     printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("r0: ")   # stdout holds the readings only (bar on stderr)
     s = pd.read_csv(out / "subjects.csv")
     for r in s.itertuples():
         if r.muscle == "vastus_medialis":   # not in the model: said, not guessed

@@ -388,9 +388,11 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscle
     from edxreview.signal import analyze_recording, read_signal
 
     analyses, failures = [], []
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(disable=args.quiet, transient=True) as progress:
+    # on stderr, as the review's bar: stdout holds only the readings (it may be redirected)
+    with Progress(console=Console(stderr=True), disable=args.quiet, transient=True) as progress:
         task = progress.add_task("analysing", total=len(unique))
         for i, p in enumerate(unique):
             try:
