@@ -146,3 +146,18 @@ def test_figure_draws_the_graded_rest(tmp_path):
     assert a.rest is not None and len(a.rest.stretches)
     png = plot_recording(a, tmp_path / "r.png")
     assert png.stat().st_size > 10_000
+
+
+def test_the_figure_names_the_rule_and_writes_microvolts(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    from edxreview.signal._figures import plot_recording
+
+    seen = {}
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda fig, *a, **k: seen.setdefault("fig", fig))
+    a = analyze_recording(_rec(_rest_after_contraction(2.0)), muscle="deltoid")
+    plot_recording(a, tmp_path / "r.png")
+    axes = seen["fig"].axes
+    assert axes[1].get_title() == f"reading: {a.reading.pattern} (rule {a.reading.rule})"
+    assert "µV" in axes[0].get_ylabel() and axes[2].get_ylabel() == "µV"

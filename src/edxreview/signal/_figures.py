@@ -33,7 +33,7 @@ def plot_recording(analysis, path: str | Path) -> Path:
     _plot_signal(a, fig.add_subplot(grid[1, :]))
     waves = a.muaps.attrs.get("waveforms", np.empty((0, 0)))
     t = a.muaps.attrs.get("t_ms", np.empty(0))
-    unit = a.recording.unit
+    unit = "µV" if a.recording.calibrated else "ADC units"
     if len(waves):
         step = 1.1 * np.max(np.ptp(waves, axis=1))
         for i, (y, row) in enumerate(zip(waves, a.muaps.itertuples())):
@@ -60,7 +60,7 @@ def plot_recording(analysis, path: str | Path) -> Path:
         ax2.legend(fontsize=7)
     ax2.set_xlabel("duration (ms)")
     ax2.set_ylabel(f"peak-to-peak amplitude ({unit})")
-    ax2.set_title(f"reading: {a.reading.pattern}")
+    ax2.set_title(f"reading: {a.reading.pattern} (rule {a.reading.rule})")
     if a.reading.rule == "illustrative_rules" or a.reference is not None:
         from edxreview.signal._classify import ILLUSTRATIVE_CAVEAT
 
@@ -94,5 +94,5 @@ def _plot_signal(a, ax) -> None:
             ax.axvspan(r.start_s, r.end_s, color="g", alpha=0.25, lw=0)
     ax.set_xlim(0, a.recording.duration_s)
     ax.set_xlabel("time (s)   [green: rest graded; grey: rest not graded]")
-    ax.set_ylabel(a.recording.unit)
+    ax.set_ylabel("µV" if a.recording.calibrated else "ADC units")
     ax.set_title(describe_spontaneous(a.grades), fontsize=8)
