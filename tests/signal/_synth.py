@@ -84,3 +84,17 @@ def fibrillation_wave(fs_hz: float, amplitude_uv: float = 150.0) -> np.ndarray:
     t = np.linspace(-3, 3, n)
     y = -t * np.exp(-(t**2) / 2)  # positive first, then negative
     return amplitude_uv * y / np.ptp(y)
+
+
+def raw_contractions(folder, n: int, seed: int, duration_s: float = 4.0, prefix: str = "r",
+                     units=None) -> list[str]:
+    """``n`` weak contractions (:func:`weak_contraction`, seeds ``seed``, ``seed + 1`` ...)
+    written as raw int16 files ``<prefix><i>.bin`` in ``folder`` at 5 ADC units per µV
+    (``--fs 10000 --gain 5000``); their paths."""
+    files = []
+    for i in range(n):
+        x, _ = weak_contraction(seed=seed + i, duration_s=duration_s, units=units)
+        p = folder / f"{prefix}{i}.bin"
+        np.round(x * 5).astype("<i2").tofile(p)
+        files.append(str(p))
+    return files

@@ -335,7 +335,7 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
     # synthetic records of 2-4 units: nearly every feature is missing; the wiring is tested
     # here, the minimum of features in test_a_unit_with_most_features_missing_is_not_read
     monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction", 1.0)
-    from _synth import weak_contraction
+    from _synth import raw_contractions
 
     recs, muaps = _labelled(seed=5)
     model = clf.fit_classifier(_units(recs, muaps))
@@ -344,13 +344,7 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
                          index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
     ref = tmp_path / "ref.toml"
     LabReference("syn", "uV", table, classifier=model).write(ref)
-    files = []
-    for i in range(3):
-        x, _ = weak_contraction(seed=40 + i, duration_s=6.0,
-                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
-        p = tmp_path / f"r{i}.bin"
-        np.round(x * 5).astype("<i2").tofile(p)
-        files.append(str(p))
+    files = raw_contractions(tmp_path, 3, seed=40, duration_s=6.0)
     many = tmp_path / "many.csv"
     pd.DataFrame({"file": ["r0.bin", "r1.bin", "r2.bin"], "subject": ["X", "X", "Y"],
                   "muscle": ["biceps_brachii", "deltoid", "vastus_medialis"]}

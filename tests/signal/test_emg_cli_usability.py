@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _synth import weak_contraction  # noqa: E402
+from _synth import raw_contractions, weak_contraction  # noqa: E402
 from test_classifier import _labelled, _units  # noqa: E402
 from test_reference import _lab  # noqa: E402
 
@@ -44,14 +44,7 @@ def _help(*words) -> str:
 def recordings(tmp_path_factory):
     """Five synthetic raw int16 recordings of a weak contraction (gain 5000 ADU/mV)."""
     folder = tmp_path_factory.mktemp("recs")
-    files = []
-    for i in range(5):
-        x, _ = weak_contraction(seed=40 + i, duration_s=4.0,
-                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
-        p = folder / f"r{i}.bin"
-        np.round(x * 5).astype("<i2").tofile(p)
-        files.append(str(p))
-    return files
+    return raw_contractions(folder, 5, seed=40)
 
 
 RAW = ["--fs", "10000", "--gain", "5000"]

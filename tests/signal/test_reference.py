@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _synth import weak_contraction  # noqa: E402
+from _synth import raw_contractions, weak_contraction  # noqa: E402
 
 from edxreview._errors import InvalidInputError
 from edxreview.signal._reference import build_lab_reference, read_lab_reference, read_muscle_against_reference
@@ -248,13 +248,7 @@ def _cli(argv):
 
 @pytest.mark.slow
 def test_cli_builds_a_reference_and_reads_a_subject_against_it(tmp_path):
-    files = []
-    for i in range(5):
-        x, _ = weak_contraction(seed=10 + i, duration_s=4.0,
-                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
-        p = tmp_path / f"ctrl{i}.bin"
-        np.round(x * 5).astype("<i2").tofile(p)
-        files.append(str(p))
+    files = raw_contractions(tmp_path, 5, seed=10, prefix="ctrl")
     ref = tmp_path / "ref.toml"
     assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--gain", "5000",
                  "--muscle", "biceps_brachii", "--out", str(ref), "-q", "--lab", "syn"]) == 0
@@ -280,13 +274,7 @@ def test_cli_builds_a_reference_and_reads_a_subject_against_it(tmp_path):
 
 
 def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys):
-    files = []
-    for i in range(5):
-        x, _ = weak_contraction(seed=20 + i, duration_s=4.0,
-                                units=[(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
-        p = tmp_path / f"ctrl{i}.bin"
-        np.round(x * 5).astype("<i2").tofile(p)
-        files.append(str(p))
+    files = raw_contractions(tmp_path, 5, seed=20, prefix="ctrl")
     ref = tmp_path / "ref.toml"
     assert _cli(["emg", "reference", "build", *files, "--fs", "10000", "--gain", "5000",
                  "--muscle", "biceps_brachii", "--out", str(ref), "-q"]) == 0
