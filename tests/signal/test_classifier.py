@@ -365,9 +365,17 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
                     f"{r.clf_probability:.2f}")
         assert any(line.startswith(want) for line in printed), (want, printed)
     recs = pd.read_csv(out / "recordings.csv")      # each recording's own reading, its rule named
-    for r in recs.itertuples():     # then the spontaneous activity
-        assert f"{r.file}: {r.pattern} ({r.n_units} units; rule {r.rule}); spontaneous " \
+    for r in recs.itertuples():     # then the classifier reading the recording alone, then
+        said = f"lab classifier {r.clf_pattern}"   # the spontaneous activity
+        said += "" if pd.isna(r.clf_probability) else f" {r.clf_probability:.2f}"
+        assert f"{r.file}: {r.pattern} ({r.n_units} units; rule {r.rule}); {said}; spontaneous " \
                "activity " in "\n".join(printed)
+    # each recording read alone by the classifier, as the evaluation's recording level
+    r0 = recs.set_index("file").loc["r0"]
+    alone = s[(s["subject"] == "X") & (s["muscle"] == "biceps_brachii")].iloc[0]
+    assert r0["clf_pattern"] == alone["clf_pattern"]      # r0 is X's only biceps recording
+    assert r0["clf_probability"] == pytest.approx(alone["clf_probability"])
+    assert recs.set_index("file").loc["r2", "clf_pattern"] == "indeterminate"  # no model muscle
     x = s[s["subject"] == "X"].iloc[0]
     assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']}, "
             f"probability {x['clf_subject_probability']:.2f}") in printed

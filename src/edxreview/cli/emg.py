@@ -303,7 +303,11 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         from edxreview.signal._spontaneous import describe_spontaneous
 
         for r in rows:
-            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}); "
+            clf = ""
+            if "clf_pattern" in r:
+                p = r["clf_probability"]
+                clf = f"; lab classifier {r['clf_pattern']}" + ("" if p != p else f" {p:.2f}")
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}){clf}; "
                   f"{describe_spontaneous(r)}")
         for msg in dict.fromkeys(n for n in notes if n):
             print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
@@ -431,8 +435,12 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
 
     tmp = output.staging
     rows, units, emg_rows = [], [], []
+    from edxreview.signal._reference import LabReference
+
+    with_clf = isinstance(reference, LabReference) and reference.classifier is not None
     for a, note in zip(analyses, notes or [""] * len(analyses), strict=True):
-        rows.append({**a.recordings_row(), "reference_note": note})
+        rows.append({**a.recordings_row(), "reference_note": note,
+                     **(_recording_classifier(a, reference) if with_clf else {})})
         if len(a.muaps):
             u = a.muaps.drop(columns=["onset_ms", "end_ms"]).copy()
             u.attrs = {}
@@ -464,6 +472,18 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
         subjects = pd.concat(tables, ignore_index=True)
         neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
     return rows, subjects
+
+
+def _recording_classifier(a, reference) -> dict:
+    """The lab classifier's reading of one recording read alone (its MUAPs and epochs as a
+    subject-muscle of their own, as the evaluation's recording level reads it): columns
+    ``clf_pattern``, ``clf_probability`` and ``clf_reasons`` of ``recordings.csv``."""
+    import pandas as pd
+
+    muscle = a.muscle or ""
+    t = _classifier_columns(pd.DataFrame({"muscle": [muscle]}), {muscle: [a]}, reference,
+                            a.recording.name)
+    return {k: t.at[0, k] for k in ("clf_pattern", "clf_probability", "clf_reasons")}
 
 
 def _subjects_table(analyses, reference, subject: str):
