@@ -368,6 +368,7 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
     for r in recs.itertuples():     # then the classifier reading the recording alone, then
         said = f"lab classifier {r.clf_pattern}"   # the spontaneous activity
         said += "" if pd.isna(r.clf_probability) else f" {r.clf_probability:.2f}"
+        said += " (weak)" if r.clf_probability < clf.classifier_parameters()["weak_probability"] else ""
         assert f"{r.file}: {r.pattern} ({r.n_units} units; rule {r.rule}); {said}; spontaneous " \
                "activity " in "\n".join(printed)
     # each recording read alone by the classifier, as the evaluation's recording level

@@ -302,11 +302,15 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     if not args.quiet:
         from edxreview.signal._spontaneous import describe_spontaneous
 
+        from edxreview.signal._classifier import classifier_parameters
+
+        weak = classifier_parameters()["weak_probability"]
         for r in rows:
             clf = ""
             if "clf_pattern" in r:
                 p = r["clf_probability"]
                 clf = f"; lab classifier {r['clf_pattern']}" + ("" if p != p else f" {p:.2f}")
+                clf += " (weak)" if p < weak else ""
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}){clf}; "
                   f"{describe_spontaneous(r)}")
         for msg in dict.fromkeys(n for n in notes if n):
