@@ -363,3 +363,17 @@ def test_spike_duration_lies_within_the_muap():
     m = measure_waveform(y, FS, c, noise_sd=2.0)
     assert m["end_ms"] < (late - c) / FS * 1e3          # the satellite is left out
     assert 0 < m["spike_duration_ms"] <= m["duration_ms"]
+
+
+def test_the_filter_bands_of_one_recording_are_never_served_for_another():
+    from edxreview.signal._detect import filter_bands
+
+    x, _ = weak_contraction(seed=2)
+    a = _rec(x)
+    first = filter_bands(a)
+    assert filter_bands(a) is first                   # the same samples: computed once
+    b = _rec(x.copy())                                # equal values, another array
+    assert filter_bands(b) is not first
+    np.testing.assert_array_equal(filter_bands(b)[0], first[0])
+    c = _rec(np.r_[x[: x.size // 2], x[: x.size // 2]])
+    assert not np.array_equal(filter_bands(c)[0], first[0])

@@ -49,9 +49,13 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     measure, detect : numpy.ndarray
         Zero-phase filtered signals, in the recording's units (µV or ADC units).
     """
-    key = (id(rec.samples), rec.samples.size, float(rec.fs_hz))
-    if _BANDS_CACHE.get("key") == key and _BANDS_CACHE.get("samples") is rec.samples:
-        return _BANDS_CACHE["bands"]
+    key = (rec.samples.size, float(rec.fs_hz))
+    # one slot, read once: (samples, key, bands) of the last recording; the samples object is
+    # held, so its identity cannot pass to another array. The samples must not be changed in
+    # place between analyses of the same array (a copy is a new array, and is filtered anew).
+    hit = _BANDS_CACHE.get("last")
+    if hit is not None and hit[0] is rec.samples and hit[1] == key:
+        return hit[2]
     p = load_signal_parameters()["filters"]
     x = rec.samples - np.median(rec.samples)
     sos_m = _sos_band(rec.fs_hz, p["measure_highpass_hz"], p["measure_lowpass_hz"], p["order"])
@@ -63,7 +67,7 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     # recording's (read-only views, so that no caller can change the cached arrays)
     measure.flags.writeable = False
     detect.flags.writeable = False
-    _BANDS_CACHE.update(key=key, samples=rec.samples, bands=(measure, detect))
+    _BANDS_CACHE["last"] = (rec.samples, key, (measure, detect))
     return measure, detect
 
 
