@@ -67,8 +67,9 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     # recording's (read-only views, so that no caller can change the cached arrays)
     measure.flags.writeable = False
     detect.flags.writeable = False
-    _BANDS_CACHE["last"] = (rec.samples, key, (measure, detect))
-    return measure, detect
+    bands = (measure, detect)
+    _BANDS_CACHE["last"] = (rec.samples, key, bands)
+    return bands
 
 
 _NOISE_CACHE: dict = {}
