@@ -201,3 +201,27 @@ def test_a_multiphasic_fibrillation_potential_is_one_train():
     pot, grades = detect_spontaneous(_rec(_rest_after_contraction(4.0)))
     assert grades["fibs"] == "1+"
     assert pot.loc[pot["kind"] == "fib", "train"].nunique() == 1
+
+
+def test_a_lone_muap_beside_a_voluntary_unit_is_not_a_fasciculation():
+    # one discharge of another unit (4 phases, 8 ms) in the rest where a unit fires at 6 Hz:
+    # the muscle is not relaxed. Alone in relaxed rest, the same discharge is a fasciculation
+    rng = np.random.default_rng(3)
+    other = muap_shape(FS, 8.0, 500.0, 4)
+    times = 2.6 + spike_train(rng, 6.0, 5.2, 0.3, start_s=0.0)
+    x = _unit_in_rest(times)
+    pot, _ = detect_spontaneous(_rec(x))
+    # halfway through the longest interval between the unit's discharges found in the last
+    # graded stretch (5.1-8.0 s)
+    t = np.sort(pot["time_s"].to_numpy())
+    t = t[t > 5.2]
+    lone = float(t[np.argmax(np.diff(t))] + np.diff(t).max() / 2)
+    x = x.copy()  # a new array: the filter bands of the last one are cached
+    add_train(x, FS, other, np.array([lone]))
+    pot, grades = detect_spontaneous(_rec(x))
+    assert grades["fasciculations"] == "absent"
+    assert pot.loc[(pot["time_s"] - lone).abs() < 0.003, "kind"].tolist() == ["voluntary"]
+    y = _unit_in_rest([])
+    add_train(y, FS, other, np.array([lone]))
+    pot, grades = detect_spontaneous(_rec(y))
+    assert grades["fasciculations"] == "present" and (pot["kind"] == "fasc").sum() == 1
