@@ -161,3 +161,67 @@ def test_the_figure_names_the_rule_and_writes_microvolts(tmp_path, monkeypatch):
     axes = seen["fig"].axes
     assert axes[1].get_title() == f"reading: {a.reading.pattern} (rule {a.reading.rule})"
     assert "µV" in axes[0].get_ylabel() and axes[2].get_ylabel() == "µV"
+
+
+def _unit_in_rest(times_s, seed=7):
+    """2 s of contraction, then 6 s of rest (8 µV noise) in which one MUAP-like unit
+    (10 ms, 600 µV, 3 phases) discharges at ``times_s``."""
+    rng = np.random.default_rng(seed)
+    x = np.r_[_contraction(2.0, rng), rng.normal(0, 8.0, int(6.0 * FS))]
+    add_train(x, FS, muap_shape(FS, 10.0, 600.0, 3), np.asarray(times_s))
+    return x
+
+
+def test_a_voluntary_unit_firing_at_rest_is_not_fasciculations():
+    # a unit still firing irregularly at about 6 Hz after the contraction: the muscle is not
+    # relaxed. Each discharge crossed the threshold once per phase, and its phases were graded
+    # as several slow irregular trains: "fasciculations present"
+    rng = np.random.default_rng(3)
+    times = 2.6 + spike_train(rng, 6.0, 5.2, 0.3, start_s=0.0)
+    pot, grades = detect_spontaneous(_rec(_unit_in_rest(times)))
+    assert grades["spont_rule"] == "spont_graded"
+    assert grades["fasciculations"] == "absent" and grades["fibs"] == "0"
+    vol = pot[pot["kind"] == "voluntary"]
+    # one potential per discharge (not one per phase), most of them in one train
+    graded = (times > 2.0) & (times < 7.99)
+    assert 0.8 * graded.sum() <= len(vol) <= graded.sum()
+    assert vol["train"].value_counts().iloc[0] >= 0.8 * len(vol)
+
+
+def test_slow_random_muap_like_discharges_are_fasciculations():
+    # the same unit discharging 4 times at random (about 0.7 Hz) in 6 s of rest
+    pot, grades = detect_spontaneous(_rec(_unit_in_rest([2.7, 3.4, 5.6, 7.2])))
+    assert grades["fasciculations"] == "present"
+    assert (pot["kind"] == "fasc").sum() == 4 and not (pot["kind"] == "voluntary").any()
+
+
+def test_a_multiphasic_fibrillation_potential_is_one_train():
+    # a 4-ms spike crosses the threshold on both phases: one fibre, one train, graded 1+
+    # (not 2+ from a train per phase)
+    pot, grades = detect_spontaneous(_rec(_rest_after_contraction(4.0)))
+    assert grades["fibs"] == "1+"
+    assert pot.loc[pot["kind"] == "fib", "train"].nunique() == 1
+
+
+def test_a_lone_muap_beside_a_voluntary_unit_is_not_a_fasciculation():
+    # one discharge of another unit (4 phases, 8 ms) in the rest where a unit fires at 6 Hz:
+    # the muscle is not relaxed. Alone in relaxed rest, the same discharge is a fasciculation
+    rng = np.random.default_rng(3)
+    other = muap_shape(FS, 8.0, 500.0, 4)
+    times = 2.6 + spike_train(rng, 6.0, 5.2, 0.3, start_s=0.0)
+    x = _unit_in_rest(times)
+    pot, _ = detect_spontaneous(_rec(x))
+    # halfway through the longest interval between the unit's discharges found in the last
+    # graded stretch (5.1-8.0 s)
+    t = np.sort(pot["time_s"].to_numpy())
+    t = t[t > 5.2]
+    lone = float(t[np.argmax(np.diff(t))] + np.diff(t).max() / 2)
+    x = x.copy()  # a new array: the filter bands of the last one are cached
+    add_train(x, FS, other, np.array([lone]))
+    pot, grades = detect_spontaneous(_rec(x))
+    assert grades["fasciculations"] == "absent"
+    assert pot.loc[(pot["time_s"] - lone).abs() < 0.003, "kind"].tolist() == ["voluntary"]
+    y = _unit_in_rest([])
+    add_train(y, FS, other, np.array([lone]))
+    pot, grades = detect_spontaneous(_rec(y))
+    assert grades["fasciculations"] == "present" and (pot["kind"] == "fasc").sum() == 1

@@ -308,12 +308,18 @@ def detect_spontaneous(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Detect and grade spontaneous activity in the rest stretches of a recording.
 
-    Only rest fit for grading (:func:`select_rest`) is examined. Potentials are grouped into
-    trains by waveform similarity; a train is *regular* when the coefficient of variation of
-    its intervals is below ``regular_isi_cv``. Regular brief spikes (``fib_min_duration_ms`` to
-    ``fib_max_duration_ms``) are fibrillation potentials; regular potentials with a sharp
-    initial positive phase and a long slow phase are positive sharp waves; MUAP-like potentials
-    (>= ``fasc_min_duration_ms``) that fire irregularly are fasciculations.
+    Only rest fit for grading (:func:`select_rest`) is examined. A discharge is one
+    potential: its largest peak, the smaller ones within ``discharge_window_ms`` being its other
+    phases. Potentials
+    are grouped into trains by waveform similarity; a train is *regular* when the coefficient
+    of variation of its intervals is below ``regular_isi_cv``. Regular brief spikes
+    (``fib_min_duration_ms`` to ``fib_max_duration_ms``) are fibrillation potentials; regular
+    potentials with a sharp initial positive phase and a long slow phase are positive sharp
+    waves. Other MUAP-like potentials (>= ``fasc_min_duration_ms``) are a voluntary motor unit
+    when their train fires at ``fasc_max_rate_hz`` or faster (1 / the median interval within
+    one rest stretch), regularly or not; those that fire irregularly and slower are
+    fasciculations, unless they are seen only in rest stretches where such a voluntary unit
+    fires (a muscle not relaxed).
 
     Parameters
     ----------
@@ -326,8 +332,8 @@ def detect_spontaneous(
     Returns
     -------
     potentials : pandas.DataFrame
-        One row per spontaneous potential: ``time_s``, ``train``, ``kind`` (``fib``, ``psw``,
-        ``fasc``, ``other``), ``duration_ms``.
+        One row per spontaneous potential (one per discharge): ``time_s``, ``train``, ``kind``
+        (``fib``, ``psw``, ``fasc``, ``voluntary``, ``other``), ``duration_ms``.
     grades : dict
         ``fibs``, ``psw`` (grades ``0``, ``±``, ``1+`` ... ``4+``; ``""`` when not graded),
         ``fasciculations`` (``present`` / ``absent`` / ``""``), ``rest_s`` (seconds of rest
@@ -348,7 +354,10 @@ def detect_spontaneous(
     empty = pd.DataFrame(columns=["time_s", "train", "kind", "duration_ms"])
     if rest.rule != "spont_graded":
         return empty, {"fibs": "", "psw": "", "fasciculations": "", **why}
-    peaks_all = _find_candidates(detect, fs, p["threshold_sd"] * sd, 2.0)
+    # one candidate per discharge: a multiphasic potential crosses the threshold once per
+    # phase, and its smaller peaks within discharge_window_ms of its largest are its phases
+    # (else one unit's discharges are spread over several trains, one per phase)
+    peaks_all = _find_candidates(detect, fs, p["threshold_sd"] * sd, p["discharge_window_ms"])
     in_rest = np.zeros(detect.size, dtype=bool)
     for a, b in zip(rest.stretches["start_s"], rest.stretches["end_s"]):
         in_rest[int(round(a * fs)) : int(round(b * fs))] = True
@@ -356,8 +365,11 @@ def detect_spontaneous(
     peaks = peaks_all[in_rest[peaks_all] & (peaks_all > half) & (peaks_all < detect.size - half)]
     if peaks.size == 0:
         return empty, {"fibs": "0", "psw": "0", "fasciculations": "absent", **why}
+    # the rest stretch of every potential: intervals are measured within one stretch only
+    stretch = np.searchsorted(np.round(rest.stretches["start_s"].to_numpy() * fs), peaks,
+                              side="right") - 1
     train, _ = _group_trains(detect, peaks, fs, p)
-    pot, stats = _classify_trains(measure, peaks, train, half, fs, msd, p)
+    pot, stats = _classify_trains(measure, peaks, train, half, fs, msd, p, stretch)
     grades = _grade_trains(stats, in_rest, fs, p)
     grades.update(why)
     return pot.reset_index(drop=True), grades
@@ -402,14 +414,26 @@ def _group_trains(detect: np.ndarray, peaks: np.ndarray, fs: float, p: dict) -> 
     return train, t_id
 
 
+def _rate_hz(s: np.ndarray, stretch: np.ndarray, fs: float) -> float:
+    """Firing rate of a train: 1 / the median interval between its successive potentials within
+    one rest stretch (``nan`` when it has no such interval)."""
+    isi = np.diff(s)[np.diff(stretch) == 0] / fs
+    return 1.0 / float(np.median(isi)) if isi.size else float("nan")
+
+
 def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, half: int,
-                     fs: float, msd: float, p: dict) -> tuple[pd.DataFrame, list]:
-    """Kind of every train (fib, psw, fasc, other): the potentials table and (train, kind, span, peaks)."""
+                     fs: float, msd: float, p: dict,
+                     stretch: np.ndarray | None = None) -> tuple[pd.DataFrame, list]:
+    """Kind of every train (fib, psw, fasc, voluntary, other): the potentials table and
+    (train, kind, span, peaks). ``stretch`` is the rest stretch of every potential."""
+    if stretch is None:
+        stretch = np.zeros(peaks.size, dtype=int)
     # every train's potentials in time order, and its median potential less its median
     order = np.lexsort((peaks, train))
     cuts = np.flatnonzero(np.diff(train[order])) + 1
     ids = train[order][np.r_[0, cuts]].tolist()
     trains = np.split(peaks[order], cuts)
+    stretches = np.split(stretch[order], cuts)
     # the median of one potential is the potential: those are gathered at once
     y = np.empty((len(trains), 2 * half + 1))
     one = np.diff(np.r_[cuts, peaks.size], prepend=0) == 1
@@ -418,19 +442,31 @@ def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, 
         y[t] = median_snippet(measure, trains[t], half, half)
     y -= np.median(y, axis=1, keepdims=True)
     shapes = _shapes(y, half, fs, msd)
-    rows = []
-    stats = []
-    for t, s, sh in zip(ids, trains, shapes.itertuples(index=False)):
+    kinds = []
+    for s, st, sh in zip(trains, stretches, shapes.itertuples(index=False)):
         regular = _is_regular(s, fs, p)
         dur = sh.duration_ms
         if regular and p["fib_min_duration_ms"] <= dur < p["fib_max_duration_ms"]:
             kind = "fib"
         elif regular and sh.first_sign > 0 and p["psw_min_duration_ms"] <= dur <= p["psw_max_duration_ms"] and sh.asym > 1.5:
             kind = "psw"
+        elif dur >= p["fasc_min_duration_ms"] and _rate_hz(s, st, fs) >= p["fasc_max_rate_hz"]:
+            # a MUAP-like train firing as fast as a voluntary unit is one (regular or not)
+            kind = "voluntary"
         elif not regular and dur >= p["fasc_min_duration_ms"]:
             kind = "fasc"
         else:
             kind = "other"
+        kinds.append(kind)
+    # a rest stretch in which a motor unit fires voluntarily is not relaxed: a MUAP-like
+    # potential there is more likely a discharge of that unit (or of another one recruited)
+    # than a fasciculation, so a "fasc" train seen only in such stretches is not one
+    busy = {int(x) for k, st in zip(kinds, stretches) if k == "voluntary" for x in st}
+    rows = []
+    stats = []
+    for t, s, st, kind, dur in zip(ids, trains, stretches, kinds, shapes["duration_ms"]):
+        if kind == "fasc" and busy.issuperset(st.tolist()):
+            kind = "voluntary"
         span = (s[-1] - s[0]) / fs
         stats.append((t, kind, span, s))
         for x in s:
