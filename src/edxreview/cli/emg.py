@@ -472,7 +472,11 @@ def _subjects_table(analyses, reference, subject: str):
 
     from edxreview.signal._classify import Reading
     from edxreview.signal._interference import read_interference
-    from edxreview.signal._reference import LabReference, read_muscle_against_reference
+    from edxreview.signal._reference import (
+        LabReference,
+        limit_columns,
+        read_muscle_against_reference,
+    )
 
     rows = []
     by_muscle: dict[str, list] = {}
@@ -494,6 +498,9 @@ def _subjects_table(analyses, reference, subject: str):
             z = z.iloc[0:0]
         row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
                "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
+        # the means and the limits for a mean of this many MUAPs, in ms, µV, phases ...
+        unit = reference.amplitude_unit if isinstance(reference, LabReference) else "uV"
+        row.update(limit_columns(muaps, z, unit))
         for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
             row[f"z_{f}"] = round(float(z.at[f, "z"]), 2) if f in z.index else float("nan")
         row["reasons"] = "; ".join(reading.reasons)
