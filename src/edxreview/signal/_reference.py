@@ -249,7 +249,9 @@ def read_lab_reference(path: str | Path) -> LabReference:
     except FileNotFoundError:
         raise InvalidInputError(f"reference file {str(p)!r} not found.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"reference file {str(p)!r} is not valid TOML: {exc}") from None
+        raise InvalidInputError(f"reference file {str(p)!r} is not valid TOML: {exc}; a lab "
+                                "reference is the .toml written by 'edxreview emg reference "
+                                "build'.") from None
     if doc.get("format") != REFERENCE_FORMAT:
         raise InvalidInputError(
             f"reference file {str(p)!r}: format {doc.get('format')!r} is not "
@@ -435,6 +437,37 @@ def prediction_limit(k: pd.Series | np.ndarray) -> np.ndarray:
     return stats.t.isf(alpha / 2, np.clip(np.asarray(k, dtype=float) - 1, 1, None))
 
 
+def _mean_sd(r: pd.DataFrame, n) -> pd.Series:
+    """SD of a new muscle's mean of ``n`` MUAPs predicted from the reference rows ``r`` (see
+    :func:`zscore_muscle`)."""
+    k = r["n_recordings"].astype(float)
+    n_c = r["n_muaps"] / k
+    se_mu2 = (r["sd_between"] ** 2 + r["sd_within"] ** 2 / n_c) / k
+    return np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / n + se_mu2)
+
+
+def limits_for_mean(reference: LabReference, muscle: str, n_muaps: int) -> pd.DataFrame:
+    """The reference's limits for a muscle's mean of ``n_muaps`` MUAPs, in native units (what
+    :func:`zscore_muscle` would judge such a mean against).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`native_zscores` of the control mean itself (index feature; ``value`` the control
+        mean, geometric for the amplitude; ``lower``, ``upper``; ``limit`` the |z| limit).
+        Empty when the reference lacks the muscle.
+    """
+    mus = normalize_muscle(muscle)
+    if mus not in reference.muscles():
+        return native_zscores(pd.DataFrame(columns=["value", "lower", "upper", "z", "limit"]))
+    r = reference.table.loc[mus]
+    sd = _mean_sd(r, float(n_muaps))
+    lim = prediction_limit(r["n_recordings"])
+    z = pd.DataFrame({"value": r["mean"], "lower": r["mean"] - lim * sd,
+                      "upper": r["mean"] + lim * sd, "z": 0.0, "limit": lim}, index=r.index)
+    return native_zscores(z)
+
+
 def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) -> pd.DataFrame:
     """z-score of the mean of each feature of one muscle's pooled MUAPs, with its limit.
 
@@ -462,9 +495,7 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
     out = pd.DataFrame({"value": x.mean(), "n": x.notna().sum()})
     r = ref.loc[cols]
     k = r["n_recordings"].astype(float)
-    n_c = r["n_muaps"] / k
-    se_mu2 = (r["sd_between"] ** 2 + r["sd_within"] ** 2 / n_c) / k
-    sd = np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / out["n"].clip(lower=1) + se_mu2)
+    sd = _mean_sd(r, out["n"].clip(lower=1))
     out["z"] = (out["value"] - r["mean"]) / sd
     out["limit"] = prediction_limit(k)
     out["lower"] = r["mean"] - out["limit"] * sd
