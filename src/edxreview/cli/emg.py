@@ -449,8 +449,9 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     for a, note in zip(analyses, notes or [""] * len(analyses), strict=True):
         rows.append({**a.recordings_row(), "reference_note": note})
         if len(a.muaps):
-            u = a.muaps.drop(columns=["onset_ms", "end_ms"]).copy()
-            u.attrs = {}
+            from edxreview.signal._analyze import round_muaps
+
+            u = round_muaps(a.muaps.drop(columns=["onset_ms", "end_ms"]))
             u.insert(0, "file", a.recording.name)
             units.append(u)
         if args.patient:
