@@ -72,7 +72,7 @@ def test_the_reasons_give_each_mean_against_its_limits_in_native_units():
     lo, hi = 10 ** z.at["log_amplitude", "lower"], 10 ** z.at["log_amplitude", "upper"]
     assert f"geometric mean amplitude {amp:.0f} µV, within {lo:.0f} to {hi:.0f} µV" in text
     assert "sign = " not in text and "log10 amplitude" not in text
-    assert f"abnormal when beyond the controls' limits for a mean of 25 MUAPs" in text
+    assert "abnormal when beyond the controls' limits for a mean of 25 MUAPs" in text
     assert "large MUAPs: mean duration above its upper limit" in text
 
 
@@ -86,7 +86,8 @@ def test_subjects_columns_hold_the_means_and_the_limits_for_that_many_muaps():
     assert cols["duration_upper_ms"] == round(z.at["duration_ms", "upper"], 2)
     geo = 10 ** np.log10(test["amplitude_uv"]).mean()
     assert cols["geo_mean_amplitude_uv"] == pytest.approx(geo, abs=0.051)
-    assert cols["amplitude_lower_uv"] == pytest.approx(10 ** z.at["log_amplitude", "lower"], abs=0.051)
+    assert cols["amplitude_lower_uv"] == pytest.approx(10 ** z.at["log_amplitude", "lower"],
+                                                       abs=0.051)
     assert cols["geo_mean_amplitude_uv"] < cols["amplitude_lower_uv"]
     assert cols["mean_duration_ms"] > cols["duration_upper_ms"]
     beyond = cols["beyond_limits"].split("; ")
@@ -157,7 +158,8 @@ def test_the_figure_draws_the_lab_limits_and_scales_each_unit(tmp_path, monkeypa
     assert any(np.allclose(y, (amp["lower"], amp["upper"])) for y in ys), ys
     stars = [ln for ln in ax2.get_lines() if ln.get_marker() == "*"]
     assert len(stars) == 1
-    assert np.allclose(np.r_[stars[0].get_xdata(), stars[0].get_ydata()], (d["value"], amp["value"]))
+    assert np.allclose(np.r_[stars[0].get_xdata(), stars[0].get_ydata()],
+                       (d["value"], amp["value"]))
     # every trace fills its own slot, whatever its amplitude (60 µV beside 1.6 mV)
     traces = [ln for ln in ax1.get_lines() if ln.get_linestyle() == "-"]
     heights = [np.ptp(ln.get_ydata()) for ln in traces]
