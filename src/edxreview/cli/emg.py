@@ -275,7 +275,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         try:
             reference = read_lab_reference(args.reference)
         except EdxreviewError as exc:
-            _err(str(exc))
+            _err(str(exc) + _subjects_hint(args.reference))
             return 1
     unique = _unique_recordings(paths)
     muscles = None
@@ -320,6 +320,21 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         for line in _subject_summary(subjects):  # last: each subject-muscle's answer
             print(line)
     return 0
+
+
+def _subjects_hint(path: str) -> str:
+    """' Did you mean --subjects?' when the file given as --reference looks like a table (a
+    .csv / .tsv / .txt name, or a first line of delimited names without '='); else ''."""
+    p = Path(path)
+    try:
+        with open(p, encoding="utf-8-sig", errors="replace") as f:
+            first = f.readline()
+    except OSError:
+        first = ""
+    table = p.suffix.lower() in (".csv", ".tsv", ".txt") or (
+        "=" not in first and any(c in first for c in ",;\t"))
+    return (" Did you mean --subjects? (--subjects CSV maps each file to its subject and "
+            "muscle)") if table else ""
 
 
 def _subject_summary(subjects) -> list[str]:
@@ -446,8 +461,9 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
         rows.append({**a.recordings_row(), "reference_note": note,
                      **(_recording_classifier(a, reference) if with_clf else {})})
         if len(a.muaps):
-            u = a.muaps.drop(columns=["onset_ms", "end_ms"]).copy()
-            u.attrs = {}
+            from edxreview.signal._analyze import round_muaps
+
+            u = round_muaps(a.muaps.drop(columns=["onset_ms", "end_ms"]))
             u.insert(0, "file", a.recording.name)
             units.append(u)
         if args.patient:
@@ -496,7 +512,11 @@ def _subjects_table(analyses, reference, subject: str):
 
     from edxreview.signal._classify import Reading
     from edxreview.signal._interference import read_interference
-    from edxreview.signal._reference import LabReference, read_muscle_against_reference
+    from edxreview.signal._reference import (
+        LabReference,
+        limit_columns,
+        read_muscle_against_reference,
+    )
 
     rows = []
     by_muscle: dict[str, list] = {}
@@ -518,6 +538,9 @@ def _subjects_table(analyses, reference, subject: str):
             z = z.iloc[0:0]
         row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
                "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
+        # the means and the limits for a mean of this many MUAPs, in ms, µV, phases ...
+        unit = reference.amplitude_unit if isinstance(reference, LabReference) else "uV"
+        row.update(limit_columns(muaps, z, unit))
         for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
             row[f"z_{f}"] = round(float(z.at[f, "z"]), 2) if f in z.index else float("nan")
         row["reasons"] = "; ".join(reading.reasons)
@@ -1051,9 +1074,12 @@ def _transfer_note(model, muscle: str) -> str:
 
 
 def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
-    """One summary line per muscle and centroid."""
+    """One summary line per muscle (its controls, and its limits for a mean of
+    ``[lab_reference] summary_muaps`` MUAPs in ms, µV and phases) and centroid."""
+    from edxreview.signal._params import load_signal_parameters
     from edxreview.signal._reference import control_subjects_short
 
+    n = int(load_signal_parameters()["lab_reference"]["summary_muaps"])
     for m in wanted:
         if m in have:
             r = ref.table.loc[(m, "duration_ms")]
@@ -1061,6 +1087,7 @@ def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
             print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
                   f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms"
                   + (few if control_subjects_short(ref, m) else ""))
+            print(f"  {_limits_line(ref, m, n)}")
         else:
             print(f"{m}: no z-score reference (too few control recordings)")
     if ref.centroids is not None:
@@ -1083,6 +1110,24 @@ def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
               f"trained on subjects {subj}; penalty C = {c.c:g}")
     elif ref.classifier_status:
         print(f"lab classifier: {ref.classifier_status}")
+
+
+def _limits_line(ref, muscle: str, n: int) -> str:
+    """A muscle's limits for a mean of ``n`` MUAPs in native units, e.g. "limits for a mean of
+    20 MUAPs (|z| > 2.05): duration 2.1 to 8.1 ms, amplitude 146 to 1473 µV (geometric mean),
+    phases 0.48 to 2.90"."""
+    from edxreview.signal._reference import limits_for_mean
+
+    lim = limits_for_mean(ref, muscle, n)
+    amp = "µV" if ref.amplitude_unit == "uV" else "ADC units"
+    parts = []
+    for f, label, unit, d in (("duration_ms", "duration", " ms", 1),
+                              ("log_amplitude", "amplitude", f" {amp} (geometric mean)", 0),
+                              ("phases", "phases", "", 2)):
+        if f in lim.index:
+            parts.append(f"{label} {lim.at[f, 'lower']:.{d}f} to {lim.at[f, 'upper']:.{d}f}{unit}")
+    lim_z = f" (|z| > {float(lim['limit'].iloc[0]):.2f})" if len(lim) else ""
+    return f"limits for a mean of {n} MUAPs{lim_z}: " + (", ".join(parts) or "none")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -237,6 +237,22 @@ def _mean(df: pd.DataFrame | None, col: str) -> float:
     return round(float(df[col].mean()), 2) if df is not None and len(df) else np.nan
 
 
+#: decimals of the per-MUAP columns of ``muaps.csv``: as :func:`summarize_muaps` rounds the
+#: recording means of ``recordings.csv`` (durations 2, amplitudes 1, thickness 3), firing rate
+#: 2, signal-to-noise ratio and areas 1
+MUAP_CSV_DECIMALS = {"firing_rate_hz": 2, "duration_ms": 2, "amplitude_uv": 1,
+                     "amplitude_adu": 1, "amplitude_snr": 1, "area_uv_ms": 1, "area_adu_ms": 1,
+                     "spike_duration_ms": 2, "thickness_ms": 3}
+
+
+def round_muaps(muaps: pd.DataFrame) -> pd.DataFrame:
+    """The MUAP table as ``muaps.csv`` writes it: floats rounded by :data:`MUAP_CSV_DECIMALS`
+    (the analysis itself uses the unrounded values), without the averaged waveforms."""
+    out = muaps.copy()
+    out.attrs = {}  # the averaged waveforms stay with the analysis, not in the table
+    return out.round({c: d for c, d in MUAP_CSV_DECIMALS.items() if c in out})
+
+
 def summarize_muaps(muaps: pd.DataFrame, n_discharges: int) -> dict:
     """Recording summary: units found, their discharges, mean duration (ms), amplitude (µV), %
     polyphasic, thickness (ms)."""

@@ -367,7 +367,7 @@ def read_interference(
     zr, lim = float(z.at["ip_log_ratio", "z"]), float(z.at["ip_log_ratio", "limit"])
     turns = float(epochs["ip_turns_per_s"].mean()) if "ip_turns_per_s" in epochs else np.nan
     reasons = [f"interference pattern, {n} epochs of {p['epoch_ms']:g} ms: turns "
-               f"{turns:.0f}/s, log10 turns/s per µV z = {zr:+.1f} (sign = |z| > {lim:.2f})"]
+               f"{turns:.0f}/s, log10 turns/s per µV z = {zr:+.1f} (abnormal when |z| > {lim:.2f})"]
     if zr > lim:
         return Reading("myopathic", reasons + ["many small turns: myopathic pattern"],
                        rule="interference_ratio"), z

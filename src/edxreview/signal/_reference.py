@@ -249,7 +249,9 @@ def read_lab_reference(path: str | Path) -> LabReference:
     except FileNotFoundError:
         raise InvalidInputError(f"reference file {str(p)!r} not found.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"reference file {str(p)!r} is not valid TOML: {exc}") from None
+        raise InvalidInputError(f"reference file {str(p)!r} is not valid TOML: {exc}; a lab "
+                                "reference is the .toml written by 'edxreview emg reference "
+                                "build'.") from None
     if doc.get("format") != REFERENCE_FORMAT:
         raise InvalidInputError(
             f"reference file {str(p)!r}: format {doc.get('format')!r} is not "
@@ -435,6 +437,37 @@ def prediction_limit(k: pd.Series | np.ndarray) -> np.ndarray:
     return stats.t.isf(alpha / 2, np.clip(np.asarray(k, dtype=float) - 1, 1, None))
 
 
+def _mean_sd(r: pd.DataFrame, n) -> pd.Series:
+    """SD of a new muscle's mean of ``n`` MUAPs predicted from the reference rows ``r`` (see
+    :func:`zscore_muscle`)."""
+    k = r["n_recordings"].astype(float)
+    n_c = r["n_muaps"] / k
+    se_mu2 = (r["sd_between"] ** 2 + r["sd_within"] ** 2 / n_c) / k
+    return np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / n + se_mu2)
+
+
+def limits_for_mean(reference: LabReference, muscle: str, n_muaps: int) -> pd.DataFrame:
+    """The reference's limits for a muscle's mean of ``n_muaps`` MUAPs, in native units (what
+    :func:`zscore_muscle` would judge such a mean against).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`native_zscores` of the control mean itself (index feature; ``value`` the control
+        mean, geometric for the amplitude; ``lower``, ``upper``; ``limit`` the |z| limit).
+        Empty when the reference lacks the muscle.
+    """
+    mus = normalize_muscle(muscle)
+    if mus not in reference.muscles():
+        return native_zscores(pd.DataFrame(columns=["value", "lower", "upper", "z", "limit"]))
+    r = reference.table.loc[mus]
+    sd = _mean_sd(r, float(n_muaps))
+    lim = prediction_limit(r["n_recordings"])
+    z = pd.DataFrame({"value": r["mean"], "lower": r["mean"] - lim * sd,
+                      "upper": r["mean"] + lim * sd, "z": 0.0, "limit": lim}, index=r.index)
+    return native_zscores(z)
+
+
 def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) -> pd.DataFrame:
     """z-score of the mean of each feature of one muscle's pooled MUAPs, with its limit.
 
@@ -462,9 +495,7 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
     out = pd.DataFrame({"value": x.mean(), "n": x.notna().sum()})
     r = ref.loc[cols]
     k = r["n_recordings"].astype(float)
-    n_c = r["n_muaps"] / k
-    se_mu2 = (r["sd_between"] ** 2 + r["sd_within"] ** 2 / n_c) / k
-    sd = np.sqrt(r["sd_between"] ** 2 + r["sd_within"] ** 2 / out["n"].clip(lower=1) + se_mu2)
+    sd = _mean_sd(r, out["n"].clip(lower=1))
     out["z"] = (out["value"] - r["mean"]) / sd
     out["limit"] = prediction_limit(k)
     out["lower"] = r["mean"] - out["limit"] * sd
@@ -497,9 +528,78 @@ def control_subjects_short(reference: LabReference, muscle: str,
             "build it with --subjects naming each file's subject)")
 
 
-_LABEL = {"duration_ms": "mean duration", "log_amplitude": "mean log10 amplitude",
+_LABEL = {"duration_ms": "mean duration", "log_amplitude": "geometric mean amplitude",
           "phases": "mean phases", "turns": "mean turns", "thickness_ms": "mean thickness",
           "size_index": "mean size index"}
+
+#: each reference feature in its own units: (column stem, unit suffix of the column names,
+#: unit as written in a sentence); the amplitude's unit is that of the reference
+NATIVE_FEATURES = {
+    "duration_ms": ("duration", "_ms", "ms"),
+    "log_amplitude": ("amplitude", None, None),
+    "phases": ("phases", "", ""),
+    "turns": ("turns", "", ""),
+    "thickness_ms": ("thickness", "_ms", "ms"),
+    "size_index": ("size_index", "", ""),
+}
+
+
+def native_zscores(z: pd.DataFrame) -> pd.DataFrame:
+    """The z-score table of :func:`zscore_muscle` in the features' own units.
+
+    ``log_amplitude`` (log10 of the amplitude) becomes the amplitude, the mean of log10
+    amplitudes the geometric mean amplitude, in the reference's unit (µV, or ADC units
+    when uncalibrated); the limits of a monotone transform stay the limits. Other features
+    are already in their units (ms, phases, turns, index).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index feature; columns ``value``, ``lower``, ``upper`` (native units), ``z``,
+        ``limit`` (the |z| limit) and ``beyond`` (``"above"``, ``"below"`` or ``""``, from the
+        z-score and its limit, as the reading's rule judges it).
+    """
+    out = z[["value", "lower", "upper", "z", "limit"]].astype(float).copy()
+    if "log_amplitude" in out.index:
+        out.loc["log_amplitude", ["value", "lower", "upper"]] = 10.0 ** out.loc[
+            "log_amplitude", ["value", "lower", "upper"]]
+    out["beyond"] = np.select([out["z"] > out["limit"], out["z"] < -out["limit"]],
+                              ["above", "below"], "")
+    return out
+
+
+def _fmt_pair(v: float, lim: float, decimals: int) -> tuple[str, str]:
+    """``v`` and ``lim`` written with ``decimals`` decimals, more when they would read equal."""
+    for d in range(decimals, decimals + 4):
+        a, b = f"{v:.{d}f}", f"{lim:.{d}f}"
+        if a != b:
+            return a, b
+    return a, b
+
+
+_DECIMALS = {"duration_ms": 1, "log_amplitude": 0, "phases": 2, "turns": 2, "thickness_ms": 2,
+             "size_index": 2}
+
+
+def describe_native(feature: str, row, amplitude_unit: str = "uV") -> str:
+    """One feature's mean against its limits, in words and native units, e.g. "mean duration
+    12.4 ms, above the upper limit 11.0 ms (z +2.31 > 2.05)" or "mean phases 2.10, within
+    1.52 to 2.61 (z +1.2)"; ``row`` is a row of :func:`native_zscores`."""
+    unit = (("µV" if amplitude_unit == "uV" else "ADC units") if feature == "log_amplitude"
+            else NATIVE_FEATURES.get(feature, ("", "", ""))[2])
+    u = f" {unit}" if unit else ""
+    d = _DECIMALS.get(feature, 2)
+    label = _LABEL.get(feature, feature)
+    if row["beyond"] == "above":
+        v, lim = _fmt_pair(row["value"], row["upper"], d)
+        return (f"{label} {v}{u}, above the upper limit {lim}{u} "
+                f"(z {row['z']:+.2f} > {row['limit']:.2f})")
+    if row["beyond"] == "below":
+        v, lim = _fmt_pair(row["value"], row["lower"], d)
+        return (f"{label} {v}{u}, below the lower limit {lim}{u} "
+                f"(z {row['z']:+.2f} < -{row['limit']:.2f})")
+    return (f"{label} {row['value']:.{d}f}{u}, within {row['lower']:.{d}f} to "
+            f"{row['upper']:.{d}f}{u} (z {row['z']:+.1f})")
 
 
 def read_muscle_against_reference(
@@ -558,8 +658,9 @@ def read_muscle_against_reference(
     r0 = reference.table.loc[mus].iloc[0]
     reasons = [f"lab reference {reference.lab or '(unnamed)'} for {mus}: "
                f"{int(r0['n_subjects'])} control subject(s), {int(r0['n_recordings'])} "
-               f"recordings; {n} MUAPs; sign = |z| > {float(z['limit'].iloc[0]):.2f} "
-               f"(prediction limit at z = {zl:g})"]
+               f"recordings; {n} MUAPs; a mean is abnormal when beyond the controls' limits "
+               f"for a mean of {n} MUAPs, |z| > {float(z['limit'].iloc[0]):.2f} (prediction "
+               f"limit at the level of z = {zl:g})"]
     if "log_amplitude" not in z.index:
         reasons.append("amplitude not judged: ADC units against a µV reference")
     zs, lim = z["z"], z["limit"]
@@ -568,12 +669,14 @@ def read_muscle_against_reference(
     large = [c for c in size if zs[c] > lim[c]]
     small = [c for c in size if zs[c] < -lim[c]]
     complex_ = [c for c in cplx if zs[c] > lim[c]]
-    for c in z.index:
-        if np.isfinite(z.at[c, "z"]):
-            reasons.append(f"{_LABEL.get(c, c)} z = {z.at[c, 'z']:+.1f}")
+    nat = native_zscores(z)
+    for c in nat.index:
+        if np.isfinite(nat.at[c, "z"]):
+            reasons.append(describe_native(c, nat.loc[c], reference.amplitude_unit))
     desc = lambda cs, w: ", ".join(f"{_LABEL[c]} {w}" for c in cs)  # noqa: E731
+    hi, lo = "above its upper limit", "below its lower limit"
     if large and small:
-        reasons.append(f"large ({desc(large, 'high')}) and small ({desc(small, 'low')}) together")
+        reasons.append(f"large ({desc(large, hi)}) and small ({desc(small, lo)}) together")
         return Reading("indeterminate", reasons, rule="lab_mixed"), z
     cent = reference.centroids
     if cent is not None and mus in cent.index.get_level_values("muscle"):
@@ -592,18 +695,93 @@ def read_muscle_against_reference(
             reasons.append(f"no MUAP mean beyond its limit; nearest pattern {pattern}")
         return Reading(str(pattern), reasons, rule=str(rule)), z
     if large:
-        reasons.append(f"large MUAPs: {desc(large, 'high')}"
-                       + (f", with {desc(complex_, 'high')}" if complex_ else ""))
+        reasons.append(f"large MUAPs: {desc(large, hi)}"
+                       + (f", with {desc(complex_, hi)}" if complex_ else ""))
         return Reading("neurogenic", reasons, rule="lab_large"), z
     if small:
-        reasons.append(f"small MUAPs: {desc(small, 'low')}"
-                       + (f", with {desc(complex_, 'high')}" if complex_ else ""))
+        reasons.append(f"small MUAPs: {desc(small, lo)}"
+                       + (f", with {desc(complex_, hi)}" if complex_ else ""))
         return Reading("myopathic", reasons, rule="lab_small"), z
     if complex_:
-        reasons.append(f"{desc(complex_, 'high')} without a size change: non-specific")
+        reasons.append(f"{desc(complex_, hi)} without a size change: non-specific")
         return Reading("indeterminate", reasons, rule="lab_complex_only"), z
-    reasons.append("all MUAP means within the prediction limits of the lab's controls")
+    reasons.append("all MUAP means within the limits of the lab's controls")
     return Reading("normal", reasons, rule="lab_normal"), z
+
+
+_CSV_DECIMALS = {"duration_ms": 2, "log_amplitude": 1, "phases": 2, "turns": 2,
+                 "thickness_ms": 3, "size_index": 3}
+
+
+def limit_columns(muaps: pd.DataFrame, z: pd.DataFrame, amplitude_unit: str = "uV") -> dict:
+    """A muscle's measured means and the lab reference's limits for a mean of that many MUAPs,
+    in native units (the columns of ``subjects.csv`` beside the z-scores).
+
+    Parameters
+    ----------
+    muaps : pandas.DataFrame
+        The muscle's MUAPs pooled over its recordings (:func:`~edxreview.signal.measure_muaps`
+        columns).
+    z : pandas.DataFrame
+        :func:`zscore_muscle` of them (empty when not judged: the limits are then NaN, the
+        means still measured).
+    amplitude_unit : {"uV", "adu"}
+        The reference's amplitude unit: which amplitude columns hold the limits.
+
+    Returns
+    -------
+    dict
+        Per parameter the mean and its ``_lower`` / ``_upper`` limits: ``mean_duration_ms``,
+        ``geo_mean_amplitude_uv`` (10 to the mean log10 amplitude: what is judged; ``_adu``
+        uncalibrated), ``mean_phases``, ``mean_turns``, ``mean_thickness_ms``,
+        ``mean_size_index``; also ``mean_amplitude_uv`` (arithmetic, as ``recordings.csv``),
+        ``polyphasic_pct`` (no limit), ``z_limit`` (the |z| beyond which a mean is abnormal)
+        and ``beyond_limits`` (the parameters beyond their limits, e.g. "amplitude above;
+        duration below"; empty when none).
+    """
+    nat = native_zscores(z) if len(z) else pd.DataFrame(
+        columns=["value", "lower", "upper", "z", "limit", "beyond"])
+    f = muap_features(muaps) if len(muaps) else pd.DataFrame(
+        columns=["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"])
+    amp_uv = pd.to_numeric(muaps.get("amplitude_uv", pd.Series(dtype=float)), errors="coerce")
+    calibrated = bool(amp_uv.notna().any())
+    out: dict = {}
+
+    def add(feature: str, mean_col: str, lo_col: str, hi_col: str, mean: float,
+            own_limits: bool = True) -> None:
+        # rounded as recordings.csv rounds the recording means (summarize_muaps)
+        d = _CSV_DECIMALS[feature]
+        have = own_limits and feature in nat.index
+        out[mean_col] = round(float(mean), d) if np.isfinite(mean) else np.nan
+        out[lo_col] = round(float(nat.at[feature, "lower"]), d) if have else np.nan
+        out[hi_col] = round(float(nat.at[feature, "upper"]), d) if have else np.nan
+
+    def mean_of(col: str) -> float:
+        v = pd.to_numeric(f[col], errors="coerce") if col in f else pd.Series(dtype=float)
+        return float(v.mean()) if v.notna().any() else np.nan
+
+    add("duration_ms", "mean_duration_ms", "duration_lower_ms", "duration_upper_ms",
+        mean_of("duration_ms"))
+    geo = 10.0 ** mean_of("log_amplitude")
+    add("log_amplitude", "geo_mean_amplitude_uv", "amplitude_lower_uv", "amplitude_upper_uv",
+        geo if calibrated else np.nan, own_limits=amplitude_unit == "uV")
+    add("log_amplitude", "geo_mean_amplitude_adu", "amplitude_lower_adu", "amplitude_upper_adu",
+        np.nan if calibrated else geo, own_limits=amplitude_unit == "adu")
+    out["mean_amplitude_uv"] = round(float(amp_uv.mean()), 1) if calibrated else np.nan
+    add("phases", "mean_phases", "phases_lower", "phases_upper", mean_of("phases"))
+    add("turns", "mean_turns", "turns_lower", "turns_upper", mean_of("turns"))
+    add("thickness_ms", "mean_thickness_ms", "thickness_lower_ms", "thickness_upper_ms",
+        mean_of("thickness_ms"))
+    add("size_index", "mean_size_index", "size_index_lower", "size_index_upper",
+        mean_of("size_index"))
+    poly = muaps["polyphasic"].astype(float) if "polyphasic" in muaps and len(muaps) else None
+    out["polyphasic_pct"] = round(100.0 * float(poly.mean()), 1) if poly is not None else np.nan
+    out["z_limit"] = round(float(nat["limit"].iloc[0]), 3) if len(nat) else np.nan
+    names = {"log_amplitude": "amplitude", "thickness_ms": "thickness",
+             "duration_ms": "duration", "size_index": "size index"}
+    out["beyond_limits"] = "; ".join(f"{names.get(c, c)} {nat.at[c, 'beyond']}"
+                                     for c in nat.index if nat.at[c, "beyond"])
+    return out
 
 
 def pool_readings(patterns: pd.Series) -> str:
