@@ -195,11 +195,15 @@ def _documented() -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    """One run of emg analyze writing all four tables, the subject's classifier columns
-    included (a reference that says why it holds no classifier)."""
+    """One run of emg analyze writing all four tables, the classifier's columns included (a
+    reference holding a lab classifier trained on synthetic labelled subjects)."""
+    from test_classifier import _labelled, _units
+
+    from edxreview.signal import _classifier as clf
+
     tmp = tmp_path_factory.mktemp("emgout")
     ref = _reference()
-    ref.classifier_status = "no valid reference (too few labelled subjects)"
+    ref.classifier = clf.fit_classifier(_units(*_labelled()))
     ref.write(tmp / "ref.toml")
     x, _ = weak_contraction(seed=4, duration_s=3.0)
     p = tmp / "rec1.bin"
