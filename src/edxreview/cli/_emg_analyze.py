@@ -1,0 +1,295 @@
+"""``edxreview emg analyze``: each recording read and analysed, recordings.csv, muaps.csv,
+emg_rows.csv, subjects.csv and the figures written, and the screen lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._emg_options import _err, _options_valid
+from ._emg_readings import _recording_classifier, _subjects_table
+from ._emg_subjects import _subject_mapping
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``edxreview emg analyze``; returns the exit status (0 ok, 1 bad input, 2 usage)."""
+    from edxreview._errors import InvalidParameterError, OutputPathError
+    from edxreview._output import OutputFolder
+    from edxreview.signal._classify import check_age
+
+    if getattr(args, "emg_command", "analyze") != "analyze":
+        _err(f"unknown emg command {args.emg_command!r}; use 'analyze'.")
+        return 2
+    if not _options_valid(args):
+        return 2
+    try:
+        check_age(args.age, "--age")
+    except InvalidParameterError as exc:
+        _err(str(exc))
+        return 2
+    subjects = getattr(args, "subjects", None)
+    if subjects is not None and args.subject is not None:
+        _err("give --subject (all files of one subject) or --subjects CSV, not both.")
+        return 2
+    if (args.subject is not None or subjects is not None) and args.reference in (None, "illustrative"):
+        _err(f"{'--subject' if subjects is None else '--subjects'} pools MUAPs against a lab "
+             "reference; give --reference FILE.")
+        return 2
+    paths = [Path(p) for p in args.paths]
+    # a WFDB record is read from its header and its data file: the output may overlap neither
+    inputs = paths + [p.with_suffix(s) for p in paths if p.suffix.lower() in (".hea", ".dat")
+                      for s in (".hea", ".dat")]
+    if args.reference not in (None, "illustrative"):
+        inputs.append(Path(args.reference))
+    if subjects is not None:
+        inputs.append(Path(subjects))
+    try:
+        with OutputFolder(args.out, force=args.force, inputs=inputs, command="emg analyze") as output:
+            return _analyze(args, paths, output)
+    except OutputPathError as exc:
+        _err(str(exc))
+        return 2
+
+
+def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
+    from edxreview._errors import EdxreviewError, InvalidParameterError
+    from edxreview.signal._classify import lookup_reference
+
+    reference = None
+    if args.reference == "illustrative":
+        from edxreview.signal._classify import ILLUSTRATIVE_CAVEAT
+
+        reference = "illustrative"
+        # a safety caveat, said once per run whatever -q says
+        print(f"edxreview emg: warning: --reference illustrative: {ILLUSTRATIVE_CAVEAT} "
+              "(muap_reference.csv, not traced to a printed source).", file=sys.stderr)
+        if args.muscle:
+            try:
+                lookup_reference(args.muscle, args.age)
+            except InvalidParameterError as exc:
+                _err(str(exc))
+                return 2
+    elif args.reference is not None:
+        from edxreview.signal._reference import read_lab_reference
+
+        try:
+            reference = read_lab_reference(args.reference)
+        except EdxreviewError as exc:
+            _err(str(exc) + _subjects_hint(args.reference))
+            return 1
+    unique = _unique_recordings(paths)
+    muscles = None
+    if getattr(args, "subjects", None) is not None:
+        keys = [p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p for p in unique]
+        mapping, code = _subject_mapping(args, keys)
+        if mapping is None:
+            return code
+        muscles = mapping["muscle"].tolist()
+        args.file_subjects = mapping["subject"].tolist()
+    analyses, failures = _analyze_all(args, unique, reference, muscles)
+    if failures:
+        for f in failures:
+            _err(f)
+        _err("nothing written; fix or leave out the files above.")
+        return 1
+    notes = _reference_notes(args, analyses, reference)
+    rows, subjects = _write_analyses(args, analyses, reference, output, notes)
+    output.commit()
+    for a in analyses:  # a wrong gain spoils every amplitude: said whatever -q says
+        if a.reading.rule == "implausible_amplitude":
+            print(f"edxreview emg: warning: {a.recording.name}: {a.reading.reasons[0]}",
+                  file=sys.stderr)
+    if not args.quiet:
+        from edxreview.signal._spontaneous import describe_spontaneous
+
+        from edxreview.signal._classifier import classifier_parameters
+
+        weak = classifier_parameters()["weak_probability"]
+        for r in rows:
+            clf = ""
+            if "clf_pattern" in r:
+                p = r["clf_probability"]
+                clf = f"; lab classifier {r['clf_pattern']}" + ("" if p != p else f" {p:.2f}")
+                clf += " (weak)" if p < weak else ""
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}){clf}; "
+                  f"{describe_spontaneous(r)}")
+        for msg in dict.fromkeys(n for n in notes if n):
+            print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
+        for line in _classifier_summary(subjects):
+            print(line)
+        for line in _subject_summary(subjects):  # last: each subject-muscle's answer
+            print(line)
+    return 0
+
+
+def _subjects_hint(path: str) -> str:
+    """' Did you mean --subjects?' when the file given as --reference looks like a table (a
+    .csv / .tsv / .txt name, or a first line of delimited names without '='); else ''."""
+    p = Path(path)
+    try:
+        with open(p, encoding="utf-8-sig", errors="replace") as f:
+            first = f.readline()
+    except OSError:
+        first = ""
+    table = p.suffix.lower() in (".csv", ".tsv", ".txt") or (
+        "=" not in first and any(c in first for c in ",;\t"))
+    return (" Did you mean --subjects? (--subjects CSV maps each file to its subject and "
+            "muscle)") if table else ""
+
+
+def _subject_summary(subjects) -> list[str]:
+    """One line per subject-muscle of ``subjects.csv``: its recordings and MUAPs, its primary
+    reading and where it comes from, then the MUAP-mean and interference readings with their
+    rules (none without --subject / --subjects)."""
+    if subjects is None:
+        return []
+    lines = []
+    for r in subjects.itertuples():
+        subj = r.subject if str(r.subject).isprintable() else repr(r.subject)
+        muap = f"MUAP means, rule {r.rule}"
+        source = (f"lab classifier; {muap}: {r.pattern}" if r.primary_rule == "lab_classifier"
+                  else muap)
+        lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
+                     f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
+                     f"({source}); interference {r.ip_pattern} (rule {r.ip_rule})")
+    return lines
+
+
+def _classifier_summary(subjects) -> list[str]:
+    """One line per subject-muscle of ``subjects.csv`` with the lab classifier's reading (its
+    class and probability; the subject's over its muscles where it has several), none when
+    the reference holds no classifier."""
+    import pandas as pd
+
+    if subjects is None or "clf_pattern" not in subjects:
+        return []
+    from edxreview.signal._classifier import classifier_parameters
+
+    weak = classifier_parameters()["weak_probability"]
+    lines = []
+    for subj, g in subjects.groupby("subject", sort=False):
+        subj = subj if str(subj).isprintable() else repr(subj)
+        for r in g.itertuples():
+            p = "" if pd.isna(r.clf_probability) else f", probability {r.clf_probability:.2f}"
+            if p and r.clf_probability < weak:
+                p += f" (weak reading: below {weak:g})"
+            n_miss = getattr(r, "clf_n_missing", None)
+            if p and not pd.isna(n_miss) and n_miss > 0:
+                p += (f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to "
+                      "the control mean")
+            why = f" ({r.clf_reasons})" if r.clf_pattern == "indeterminate" else ""
+            if not why and str(getattr(r, "clf_model", "")).startswith("transferred"):
+                why = f" ({r.clf_model})"
+            lines.append(f"subject {subj}, {r.muscle or 'muscle not given'}: lab classifier "
+                         f"{r.clf_pattern}{p}{why}")
+        if len(g) > 1:
+            r = g.iloc[0]
+            p = ("" if pd.isna(r["clf_subject_probability"])
+                 else f", probability {r['clf_subject_probability']:.2f}")
+            if p and r["clf_subject_probability"] < weak:
+                p += f" (weak reading: below {weak:g})"
+            lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
+                         f"{r['clf_subject_pattern']}{p}")
+    return lines
+
+
+def _unique_recordings(paths: list[Path]) -> list[Path]:
+    """The paths, a WFDB record given as both .hea and .dat kept once."""
+    seen, unique = set(), []
+    for p in paths:
+        key = p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscles=None):
+    """Each recording read and analysed (``muscles``: each file's muscle, else ``--muscle``);
+    the analyses and the located failures."""
+    from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
+    from edxreview.signal import analyze_recording, read_signal
+
+    analyses, failures = [], []
+    from rich.console import Console
+    from rich.progress import Progress
+
+    # on stderr, as the review's bar: stdout holds only the readings (it may be redirected)
+    with Progress(console=Console(stderr=True), disable=args.quiet, transient=True) as progress:
+        task = progress.add_task("analysing", total=len(unique))
+        for i, p in enumerate(unique):
+            try:
+                rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
+                                  header_bytes=args.header_bytes)
+                analyses.append(analyze_recording(rec, muscle=muscles[i] if muscles else args.muscle,
+                                                  age_years=args.age,
+                                                  sorting=args.sorting, reference=reference))
+            except (SignalFileError, InvalidParameterError) as exc:
+                failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
+            except EdxreviewError as exc:
+                failures.append(f"{p}: {exc}")
+            progress.advance(task)
+    return analyses, failures
+
+
+def _reference_notes(args: argparse.Namespace, analyses, reference) -> list[str]:
+    """Per recording, how it differs from the way the lab reference's controls were recorded
+    and measured (empty string where it does not, or without a lab reference)."""
+    if reference is None or isinstance(reference, str):
+        return [""] * len(analyses)
+    from edxreview.signal._params import load_signal_parameters
+    from edxreview.signal._reference import reference_mismatches
+
+    sorting = args.sorting or load_signal_parameters()["sorting"]["method"]
+    return ["; ".join(reference_mismatches(reference, a.recording.fs_hz, sorting))
+            for a in analyses]
+
+
+def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes=None):
+    """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging
+    folder; the recordings' rows and the subjects table (None without --subject(s))."""
+    import pandas as pd
+
+    from edxreview._tables import neutralize_formulas
+
+    tmp = output.staging
+    rows, units, emg_rows = [], [], []
+    from edxreview.signal._reference import LabReference
+
+    with_clf = isinstance(reference, LabReference) and reference.classifier is not None
+    for a, note in zip(analyses, notes or [""] * len(analyses), strict=True):
+        rows.append({**a.recordings_row(), "reference_note": note,
+                     **(_recording_classifier(a, reference) if with_clf else {})})
+        if len(a.muaps):
+            from edxreview.signal._analyze import round_muaps
+
+            u = round_muaps(a.muaps.drop(columns=["onset_ms", "end_ms"]))
+            u.insert(0, "file", a.recording.name)
+            units.append(u)
+        if args.patient:
+            emg_rows.append(a.emg_row(args.patient, args.side))
+        if not args.no_figures:
+            from edxreview.signal._figures import plot_recording
+
+            plot_recording(a, tmp / f"{a.recording.name}.png")
+    neutralize_formulas(pd.DataFrame(rows)).to_csv(tmp / "recordings.csv", index=False)
+    cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
+            "amplitude_adu", "amplitude_snr", "phases", "turns", "area_uv_ms", "area_adu_ms",
+            "spike_duration_ms", "thickness_ms", "polyphasic"]
+    neutralize_formulas(pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)
+                        ).to_csv(tmp / "muaps.csv", index=False)
+    if args.patient:
+        neutralize_formulas(pd.DataFrame(emg_rows)).to_csv(tmp / "emg_rows.csv", index=False)
+    subjects = None
+    if args.subject is not None:
+        subjects = _subjects_table(analyses, reference, args.subject)
+        neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
+    elif getattr(args, "file_subjects", None) is not None:
+        by_subject: dict[str, list] = {}
+        for a, s_ in zip(analyses, args.file_subjects, strict=True):
+            by_subject.setdefault(s_, []).append(a)
+        tables = [_subjects_table(g, reference, s_) for s_, g in by_subject.items()]
+        subjects = pd.concat(tables, ignore_index=True)
+        neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
+    return rows, subjects

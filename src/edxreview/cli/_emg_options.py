@@ -1,0 +1,71 @@
+"""The reading options shared by ``emg analyze`` and ``emg reference build``, checked before
+any file is read, and the command's error line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _err(msg: str) -> None:
+    print(f"edxreview emg: error: {msg}", file=sys.stderr)
+
+
+def _options_valid(args: argparse.Namespace) -> bool:
+    """Check the reading options before any file is read or written (a bad one is a usage
+    error, exit 2); print the problem and return False when one is out of range."""
+    from edxreview._errors import InvalidParameterError
+    from edxreview.signal._classify import check_muscle
+    from edxreview.signal._readers import (
+        check_gain,
+        check_header_bytes,
+        check_sampling_rate,
+        resolve_format,
+    )
+
+    try:
+        if args.muscle is not None:
+            args.muscle = check_muscle(args.muscle, "--muscle")
+        check_sampling_rate(args.fs, "--fs")
+        check_gain(args.gain, "--gain")
+        check_header_bytes(args.header_bytes, "--header-bytes")
+        formats = {p: resolve_format(p, args.format, args.header_bytes, args.gain)
+                   for p in map(Path, args.paths)}
+        headerless = [p.name for p, f in formats.items() if f in ("raw", "ascii")]
+        if args.fs is None and headerless:
+            kinds = " or ".join(sorted({"raw int16" if formats[p] == "raw" else "ASCII"
+                                        for p in formats if p.name in headerless}))
+            raise InvalidParameterError(
+                f"--fs is required: {_names(headerless)} {'is a' if len(headerless) == 1 else 'are'} "
+                f"{kinds} file{'s' if len(headerless) > 1 else ''} with no header to give the "
+                "sampling rate; give it with --fs HZ (e.g. --fs 23437.5 for EMGLAB N2001).")
+        headed = [p.name for p, f in formats.items() if f in ("wfdb", "edf")]
+        if args.fs is not None and headed:
+            raise InvalidParameterError(
+                f"--fs {args.fs:g} does not apply to {_names(headed)}: a WFDB or EDF header gives "
+                "the sampling rate, and it is not overridden; leave --fs out (analyse raw or "
+                "ASCII files with --fs in a separate run).")
+        edf = [p.name for p, f in formats.items() if f == "edf"]
+        if args.gain is not None and edf:
+            raise InvalidParameterError(
+                f"--gain {args.gain:g} does not apply to {_names(edf)}: an EDF header's physical "
+                "range calibrates it; leave --gain out.")
+        if args.format == "ascii" and args.gain is not None:
+            raise InvalidParameterError(
+                f"--gain {args.gain!r} does not apply to --format ascii: ASCII samples are read "
+                "as microvolts; leave --gain out.")
+        if args.header_bytes and args.format not in ("auto", "raw"):
+            raise InvalidParameterError(
+                f"--header-bytes {args.header_bytes!r} applies to raw int16 files only, not "
+                f"--format {args.format}.")
+    except InvalidParameterError as exc:
+        _err(str(exc))
+        return False
+    return True
+
+
+def _names(names: list[str], most: int = 3) -> str:
+    """A few file names for a message, and how many more."""
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")

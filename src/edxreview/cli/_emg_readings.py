@@ -1,0 +1,177 @@
+"""The readings of ``emg analyze`` pooled per subject-muscle (subjects.csv): the MUAP means
+and the interference pattern against the lab reference, the lab classifier's columns (also
+per recording, for recordings.csv) and the primary reading."""
+
+from __future__ import annotations
+
+from ._emg_provenance import _source_name, _transfer_note
+
+
+def _recording_classifier(a, reference) -> dict:
+    """The lab classifier's reading of one recording read alone (its MUAPs and epochs as a
+    subject-muscle of their own, as the evaluation's recording level reads it): columns
+    ``clf_pattern``, ``clf_probability`` and ``clf_reasons`` of ``recordings.csv``."""
+    import pandas as pd
+
+    muscle = a.muscle or ""
+    t = _classifier_columns(pd.DataFrame({"muscle": [muscle]}), {muscle: [a]}, reference,
+                            a.recording.name)
+    return {k: t.at[0, k] for k in ("clf_pattern", "clf_probability", "clf_reasons")}
+
+
+def _subjects_table(analyses, reference, subject: str):
+    """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
+    import pandas as pd
+
+    from edxreview.signal._classify import Reading
+    from edxreview.signal._interference import read_interference
+    from edxreview.signal._reference import (
+        LabReference,
+        limit_columns,
+        read_muscle_against_reference,
+    )
+
+    rows = []
+    by_muscle: dict[str, list] = {}
+    for a in analyses:
+        by_muscle.setdefault(a.muscle or "", []).append(a)
+    for muscle, group in by_muscle.items():
+        parts = []
+        for a in group:
+            if len(a.muaps):
+                m = a.muaps.copy()
+                m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
+                parts.append(m)
+        muaps = pd.concat(parts or [pd.DataFrame()], ignore_index=True)
+        reading, z = read_muscle_against_reference(muaps, reference, muscle or None)
+        bad = [a for a in group if a.reading.rule == "implausible_amplitude"]
+        if bad:  # amplitudes in the wrong unit are not pooled into a reading
+            reading = Reading("indeterminate", [f"{a.recording.name}: {a.reading.reasons[0]}"
+                                                for a in bad], rule="implausible_amplitude")
+            z = z.iloc[0:0]
+        row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
+               "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
+        # the means and the limits for a mean of this many MUAPs, in ms, µV, phases ...
+        unit = reference.amplitude_unit if isinstance(reference, LabReference) else "uV"
+        row.update(limit_columns(muaps, z, unit))
+        for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
+            row[f"z_{f}"] = round(float(z.at[f, "z"]), 2) if f in z.index else float("nan")
+        row["reasons"] = "; ".join(reading.reasons)
+        # the second reading: the interference pattern, epochs pooled over the recordings
+        ep = [a.interference for a in group if a.interference is not None and len(a.interference)]
+        ip_reading, ipz = read_interference(
+            pd.concat(ep, ignore_index=True) if ep else pd.DataFrame(), reference, muscle or None)
+        row.update(ip_pattern=ip_reading.pattern, ip_rule=ip_reading.rule,
+                   z_ip_log_ratio=(round(float(ipz.at["ip_log_ratio", "z"]), 2)
+                                   if "ip_log_ratio" in ipz.index else float("nan")),
+                   ip_reasons="; ".join(ip_reading.reasons))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if isinstance(reference, LabReference) and (reference.classifier is not None
+                                                or reference.classifier_status):
+        out = _classifier_columns(out, by_muscle, reference, subject)
+    return _primary_columns(out)
+
+
+def _primary_columns(table):
+    """Each subject-muscle's primary reading, typed (``primary_pattern``, ``primary_rule``):
+    the lab classifier's class where it read the muscle (rule ``lab_classifier``), otherwise
+    the reading of the pooled MUAP means (``pattern``, ``rule``). The interference pattern is
+    never the primary reading (the precedence stated in ``emg analyze --help``)."""
+    import numpy as np
+
+    classes = ["normal", "neurogenic", "myopathic"]
+    clf = table["clf_pattern"] if "clf_pattern" in table else None
+    use = clf.isin(classes).to_numpy() if clf is not None else np.zeros(len(table), bool)
+    return table.assign(
+        primary_pattern=np.where(use, clf if clf is not None else "", table["pattern"]),
+        primary_rule=np.where(use, "lab_classifier", table["rule"]))
+
+
+def _classifier_columns(table, by_muscle: dict, reference, subject: str):
+    """The lab classifier's reading of each muscle (its recordings pooled) and of the subject
+    (its muscles pooled): columns clf_pattern, clf_probability, clf_p_<class>, clf_reasons and
+    clf_subject_pattern, clf_subject_probability."""
+    import numpy as np
+    import pandas as pd
+
+    from edxreview.signal import _classifier as clf
+
+    model = reference.classifier
+    classes = list(clf.classifier_parameters()["classes"])
+    if model is None:
+        why = reference.classifier_status or "no valid reference"
+        return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
+                            **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
+                            clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
+                            clf_model="", clf_n_missing=pd.NA, clf_n_features=pd.NA)
+    muaps, epochs, units = [], [], []
+    for muscle, group in by_muscle.items():
+        for i, a in enumerate(group):
+            name = f"{muscle}#{i}"
+            units.append({"recording": name, "subject": subject, "muscle": muscle or "",
+                          "record_s": a.recording.samples.size / a.recording.fs_hz})
+            if len(a.muaps):
+                m = a.muaps.assign(recording=name)
+                m.attrs = {}
+                muaps.append(m)
+            if a.interference is not None and len(a.interference):
+                e = a.interference.assign(recording=name)
+                e.attrs = {}
+                epochs.append(e)
+    u = pd.DataFrame(units)
+    x = clf.unit_features(pd.concat(muaps, ignore_index=True) if muaps else
+                          pd.DataFrame(columns=["recording", "duration_ms", "amplitude_uv",
+                                                "amplitude_adu", "phases", "turns",
+                                                "thickness_ms"]),
+                          pd.concat(epochs, ignore_index=True) if epochs else None, u,
+                          features=model.features)
+    r = clf.read_units(model, x)
+    max_missing = clf.classifier_parameters()["max_missing_fraction"]
+    reasons = []
+    short = model.transfer.get("short_control_subjects", {})
+    for row in r.itertuples():
+        if row.pred == "indeterminate" and row.muscle in short:
+            why = (f"no valid reference: {short[row.muscle]} local control subject(s) of muscle "
+                   f"{row.muscle!r} to centre the classifier transferred from "
+                   f"{_source_name(model.transfer)} on; it needs "
+                   f"{model.transfer['min_control_subjects']} ([lab_classifier.transfer] "
+                   "min_control_subjects)")
+        elif row.pred == "indeterminate" and row.muscle not in model.muscles():
+            why = (f"no valid reference: the classifier has no standardisation for muscle "
+                   f"{row.muscle!r} (muscles: {', '.join(model.muscles())})")
+        elif row.pred == "indeterminate" and row.n_missing > max_missing * len(model.features):
+            why = (f"not read: {int(row.n_missing)} of {len(model.features)} features missing "
+                   f"(more than {max_missing:.0%}, [lab_classifier] max_missing_fraction; "
+                   f"{row.n_muaps} MUAP(s), {row.n_epochs} epoch(s))")
+        elif row.pred == "indeterminate":
+            why = f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)"
+        elif model.transfer:
+            why = (f"lab classifier {_transfer_note(model, row.muscle)} ({len(model.features)} "
+                   f"features; {int(row.n_missing)} missing, set to the local control mean): "
+                   + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
+        else:
+            why = (f"lab classifier ({len(model.features)} features against the lab's controls"
+                   f"; {int(row.n_missing)} missing, set to the control mean): "
+                   + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
+        reasons.append(why)
+    r["clf_reasons"] = reasons
+    r["clf_model"] = [_transfer_note(model, m) for m in r["muscle"]]
+    pooled = clf.pool_probabilities(r[r["pred"] != "indeterminate"],
+                                    r.loc[r["pred"] != "indeterminate", "subject"], classes)
+    sp = pooled.iloc[0] if len(pooled) else None
+    cols = r.set_index("muscle")
+    out = table.copy()
+    key = out["muscle"]
+    out["clf_pattern"] = key.map(cols["pred"]).fillna("indeterminate").to_numpy()
+    out["clf_probability"] = key.map(cols["probability"]).round(3).to_numpy()
+    for c in classes:
+        out[f"clf_p_{c}"] = key.map(cols[c]).round(3).to_numpy()
+    out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
+        "no muscle given: no reference to compare with").to_numpy()
+    out["clf_model"] = key.map(cols["clf_model"]).fillna(_transfer_note(model, "")).to_numpy()
+    out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
+    out["clf_n_features"] = len(model.features)
+    out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
+    out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
+    return out
