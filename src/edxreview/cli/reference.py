@@ -13,10 +13,13 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -43,6 +46,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _limit_rows(limits: pd.DataFrame) -> list[list[str]]:
+    import pandas as pd  # here, not at the top: the parser of every command imports this module
+
     def num(x) -> str:
         return "" if pd.isna(x) else f"{x:g}"
 
