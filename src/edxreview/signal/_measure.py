@@ -166,7 +166,6 @@ def _duration_markers(
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[:, lo:hi]
     amp = seg.max(axis=1) - seg.min(axis=1)
-    ipk = lo + np.argmax(np.abs(seg), axis=1)
     # smooth over 0.2 ms to ignore single-sample noise
     k = max(1, int(round(0.2e-3 * fs_hz)))
     ys = np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
@@ -177,9 +176,19 @@ def _duration_markers(
                      p["threshold_fraction_pp"] * amp)
     above = np.abs(ys) > thr[:, None]
     quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
-    onset = np.array([_runs_below(a, quiet, i, -1) for a, i in zip(above, ipk.tolist())], dtype=int)
-    end = np.array([_runs_below(a, quiet, i, +1) for a, i in zip(above, ipk.tolist())], dtype=int)
-    return yb, lo, hi, ipk, amp, baseline_sd, onset, end
+    # the search starts from the component at the discharge time: the sample outside the band
+    # nearest to it within +-5 ms (the discharge time itself when it is outside the band), not
+    # from the largest excursion, which may be another unit's potential left in the average
+    far = n + 1
+    dist = np.where(above[:, lo:hi], np.abs(np.arange(lo, hi) - center), far)
+    start = np.where(dist.min(axis=1) < far, lo + np.argmin(dist, axis=1), center).tolist()
+    onset = np.minimum([_runs_below(a, quiet, i, -1) for a, i in zip(above, start)], center)
+    end = np.maximum([_runs_below(a, quiet, i, +1) for a, i in zip(above, start)], center)
+    # main peak: the largest excursion of the MUAP (onset to end) within +-5 ms
+    cols = np.arange(lo, hi)
+    inside = (cols >= onset[:, None]) & (cols <= end[:, None])
+    ipk = lo + np.argmax(np.where(inside, np.abs(seg), -1.0), axis=1)
+    return yb, lo, hi, ipk, amp, baseline_sd, onset.astype(int), end.astype(int)
 
 
 def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
