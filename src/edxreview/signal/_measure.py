@@ -76,8 +76,9 @@ def measure_waveform(
         ``duration_ms``, ``amplitude`` (peak-to-peak, recording units), ``phases``, ``turns``,
         ``area`` (recording units x ms, between onset and end), ``thickness_ms`` (area /
         amplitude, ms), ``onset_ms``/``end_ms`` relative to the discharge time,
-        ``spike_duration_ms`` (first to last sample above half the main peak within +-5 ms of
-        the discharge and between onset and end, so never longer than the duration),
+        ``spike_duration_ms`` (first to last sample above half the main peak, the largest
+        excursion between onset and end within +-5 ms of the discharge, within those same
+        bounds, so never longer than the duration),
         ``baseline_sd`` (recording units).
 
     References
