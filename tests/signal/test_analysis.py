@@ -61,6 +61,26 @@ def test_duration_measured_within_tolerance(duration_ms):
     assert m["amplitude"] == pytest.approx(600.0, rel=0.02)
 
 
+def test_duration_is_that_of_the_component_at_the_discharge_time():
+    # the average of a unit holds a larger potential 4.5 ms after its own (another unit firing in
+    # step with it), separated by baseline: the duration is that of the unit's own MUAP, the one
+    # at the discharge time it was aligned on, not that of the largest excursion
+    own = muap_shape(FS, 4.0, 200.0, 3)
+    other = muap_shape(FS, 2.0, 800.0, 2)
+    y = np.zeros(int(0.04 * FS))
+    c = y.size // 2
+    y[c - own.size // 2 : c - own.size // 2 + own.size] += own
+    d = c + int(4.5e-3 * FS)
+    y[d - other.size // 2 : d - other.size // 2 + other.size] += other
+    m = measure_waveform(y, FS, c, noise_sd=2.0)
+    above = np.flatnonzero(np.abs(own) > 3 * 2.0)
+    expected = (above[-1] - above[0]) / FS * 1e3
+    assert m["onset_ms"] <= 0.0 <= m["end_ms"]
+    assert m["duration_ms"] == pytest.approx(expected, abs=0.5)
+    assert m["end_ms"] < 3.5  # the other potential (from 3.5 ms on) is left out
+    assert m["spike_duration_ms"] < 2.0  # the spike is the unit's own
+
+
 def test_duration_band_follows_the_averages_own_baseline_noise():
     # background left in the average by other units' activity widens the band: the duration is
     # where the MUAP leaves 3 SD of that baseline, not the extent down to the quiet-record noise
