@@ -131,20 +131,20 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     reasons = []
     short = model.transfer.get("short_control_subjects", {})
     for row in r.itertuples():
-        if row.pred == "indeterminate" and row.muscle in short:
+        if row.rule == "no_standardisation" and row.muscle in short:
             why = (f"no valid reference: {short[row.muscle]} local control subject(s) of muscle "
                    f"{row.muscle!r} to centre the classifier transferred from "
                    f"{_source_name(model.transfer)} on; it needs "
                    f"{model.transfer['min_control_subjects']} ([lab_classifier.transfer] "
                    "min_control_subjects)")
-        elif row.pred == "indeterminate" and row.muscle not in model.muscles():
+        elif row.rule == "no_standardisation":
             why = (f"no valid reference: the classifier has no standardisation for muscle "
                    f"{row.muscle!r} (muscles: {', '.join(model.muscles())})")
-        elif row.pred == "indeterminate" and row.n_missing > max_missing * len(model.features):
+        elif row.rule == "too_many_missing":
             why = (f"not read: {int(row.n_missing)} of {len(model.features)} features missing "
                    f"(more than {max_missing:.0%}, [lab_classifier] max_missing_fraction; "
                    f"{row.n_muaps} MUAP(s), {row.n_epochs} epoch(s))")
-        elif row.pred == "indeterminate":
+        elif row.rule == "too_few_units":
             why = f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)"
         elif model.transfer:
             why = (f"lab classifier {_transfer_note(model, row.muscle)} ({len(model.features)} "

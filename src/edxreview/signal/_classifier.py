@@ -369,10 +369,11 @@ def pool_probabilities(proba: pd.DataFrame, by: pd.Series, classes: list[str]) -
 
 def read_units(model: LabClassifier | None, x: pd.DataFrame,
                centre: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Readings of units ``x`` (:func:`unit_features`): the class probabilities, ``pred``
-    (``indeterminate`` when there is no model, the muscle has no standardisation, the unit
-    has neither MUAPs enough nor epochs, or more than ``max_missing_fraction`` of its features
-    are missing), ``probability`` and ``n_missing``."""
+    """Readings of units ``x`` (:func:`unit_features`): the class probabilities, ``pred``,
+    ``probability``, ``n_missing`` and ``rule``: ``lab_classifier`` when read, otherwise why
+    ``pred`` is ``indeterminate``: ``no_model``, ``no_standardisation`` (the muscle has none),
+    ``too_few_units`` (neither MUAPs enough nor epochs) or ``too_many_missing`` (more than
+    ``max_missing_fraction`` of the features missing)."""
     p = classifier_parameters()
     classes = list(p["classes"])
     out = x.copy()
@@ -380,19 +381,30 @@ def read_units(model: LabClassifier | None, x: pd.DataFrame,
         for c in classes:
             out[c] = np.nan
         out["pred"], out["probability"], out["n_missing"] = "indeterminate", np.nan, np.nan
+        out["rule"] = "no_model"
         return out
     pr = model.predict_proba(x, centre)
-    min_ep = load_signal_parameters()["interference"]["min_epochs"]
-    empty = (x["n_muaps"] < p["min_muaps"]) & (x["n_epochs"] < min_ep)
-    sparse = pr["n_missing"] > p["max_missing_fraction"] * len(model.features)
-    pr.loc[empty.to_numpy() | sparse.to_numpy(), classes] = np.nan
+    rule = np.select(
+        [pr["n_missing"].isna().to_numpy(), ~readable(x).to_numpy(),
+         (pr["n_missing"] > p["max_missing_fraction"] * len(model.features)).to_numpy()],
+        ["no_standardisation", "too_few_units", "too_many_missing"], "lab_classifier")
+    pr.loc[rule != "lab_classifier", classes] = np.nan
     out[classes] = pr[classes].to_numpy()
     out["n_missing"] = pr["n_missing"].to_numpy()
-    ok = out[classes].notna().all(axis=1)
     arr = out[classes].fillna(-1).to_numpy(float)
-    out["pred"] = np.where(ok, np.asarray(classes)[arr.argmax(1)], "indeterminate")
+    out["pred"] = np.where(rule == "lab_classifier", np.asarray(classes)[arr.argmax(1)],
+                           "indeterminate")
     out["probability"] = out[classes].max(axis=1)
+    out["rule"] = rule
     return out
+
+
+def readable(x: pd.DataFrame) -> pd.Series:
+    """Units with MUAPs enough (``min_muaps``) or epochs enough (``[interference]
+    min_epochs``) to be read: the others are neither read (:func:`read_units`) nor count as
+    controls (:func:`transfer_classifier`)."""
+    min_ep = load_signal_parameters()["interference"]["min_epochs"]
+    return (x["n_muaps"] >= classifier_parameters()["min_muaps"]) | (x["n_epochs"] >= min_ep)
 
 
 def transfer_classifier(model: LabClassifier, controls: pd.DataFrame, from_lab: str = "",
@@ -440,12 +452,10 @@ def transfer_classifier(model: LabClassifier, controls: pd.DataFrame, from_lab: 
     missing = [f for f in ("subject", "muscle", *model.features) if f not in controls.columns]
     if missing:
         raise InvalidParameterError(f"the control features lack column(s) {missing!r}.")
-    p = classifier_parameters()
-    need = int(p["transfer"]["min_control_subjects"])
-    min_ep = load_signal_parameters()["interference"]["min_epochs"]
+    need = int(classifier_parameters()["transfer"]["min_control_subjects"])
     c = controls.assign(muscle=controls["muscle"].map(normalize_muscle))
     if "n_muaps" in c and "n_epochs" in c:
-        c = c[(c["n_muaps"] >= p["min_muaps"]) | (c["n_epochs"] >= min_ep)]
+        c = c[readable(c)]
     n = c.groupby("muscle")["subject"].nunique()
     keep = sorted(n[n >= need].index)
     short = {str(m): int(k) for m, k in n[n < need].items()}
