@@ -777,8 +777,7 @@ def limit_columns(muaps: pd.DataFrame, z: pd.DataFrame, amplitude_unit: str = "u
     poly = muaps["polyphasic"].astype(float) if "polyphasic" in muaps and len(muaps) else None
     out["polyphasic_pct"] = round(100.0 * float(poly.mean()), 1) if poly is not None else np.nan
     out["z_limit"] = round(float(nat["limit"].iloc[0]), 3) if len(nat) else np.nan
-    names = {"log_amplitude": "amplitude", "thickness_ms": "thickness",
-             "duration_ms": "duration", "size_index": "size index"}
+    names = {f: stem.replace("_", " ") for f, (stem, _, _) in NATIVE_FEATURES.items()}
     out["beyond_limits"] = "; ".join(f"{names.get(c, c)} {nat.at[c, 'beyond']}"
                                      for c in nat.index if nat.at[c, "beyond"])
     return out
@@ -837,10 +836,7 @@ def zscore_units(
         agg = agg[~amp | agg.set_index(key).index.isin(cal)]
     t = agg.merge(reference.table.reset_index(), on=["muscle", "feature"], how="inner",
                   suffixes=("", "_ref"))
-    k = t["n_recordings"].astype(float)
-    se_mu2 = (t["sd_between"] ** 2 + t["sd_within"] ** 2 / (t["n_muaps"] / k)) / k
-    sd = np.sqrt(t["sd_between"] ** 2 + t["sd_within"] ** 2 / t["n"] + se_mu2)
-    t["z"] = (t["value"] - t["mean"]) / sd
+    t["z"] = (t["value"] - t["mean"]) / _mean_sd(t, t["n"])
     wide = t.pivot(index=key, columns="feature", values="z") if len(t) else pd.DataFrame(
         index=pd.MultiIndex.from_tuples([], names=key) if len(key) > 1 else pd.Index([], name=key[0]))
     wide.columns = [f"z_{c}" for c in wide.columns]
