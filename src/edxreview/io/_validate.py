@@ -19,7 +19,7 @@ import pandas as pd
 from .._errors import InvalidWorkbookError, Problem
 from .._tables import map_distinct
 from ..knowledge import load_anatomy
-from ..knowledge._tables import normalize_key, read_table, vertebral_levels
+from ..knowledge._tables import closest_ids, normalize_key, read_table, vertebral_levels
 from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
@@ -71,16 +71,6 @@ class Study:
     sha256: str
     format: str = "xlsx"
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _suggest(key: str, vocabulary: dict[str, str], n: int = 3) -> list[str]:
-    close = difflib.get_close_matches(key, list(vocabulary), n=8, cutoff=0.6)
-    seen: list[str] = []
-    for k in close:
-        ident = vocabulary[k]
-        if ident not in seen:
-            seen.append(ident)
-    return seen[:n]
 
 
 def _unique_map(series: pd.Series, func: Callable[[str], Any]) -> pd.Series:
@@ -395,7 +385,7 @@ def _decimal_point(value: str) -> str:
 
 
 def _did_you_mean(value: str, vocabulary: dict[str, str]) -> str:
-    options = _suggest(normalize_key(value), vocabulary)
+    options = closest_ids(normalize_key(value), vocabulary)
     return f"; did you mean {' or '.join(repr(o) for o in options)}?" if options else \
         "; see `edxreview template` for the accepted names"
 

@@ -8,6 +8,7 @@ data; rules live in :mod:`edxreview.interpret` and :mod:`edxreview.classify`.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 import tomllib
@@ -38,6 +39,14 @@ def normalize_key(text: str) -> str:
     that ``"1st DI"``, ``"1st-DI"`` and ``"1stdi"`` meet.
     """
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", str(text)).strip().lower())
+
+
+def closest_ids(key: str, vocabulary: dict[str, str], n: int = 3) -> list[str]:
+    """The ids (values of ``vocabulary``, alias key -> id) whose aliases are closest to
+    ``key`` (a :func:`normalize_key` key), each id once, at most ``n``: the "did you mean" of
+    an unknown name."""
+    close = difflib.get_close_matches(key, list(vocabulary), n=8, cutoff=0.6)
+    return list(dict.fromkeys(vocabulary[k] for k in close))[:n]
 
 
 def _data_path(name: str) -> Path:

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.stats import binom
 
 from edxreview.knowledge import load_anatomy
-from edxreview.knowledge._tables import normalize_key
+from edxreview.knowledge._tables import closest_ids, normalize_key
 from edxreview._errors import InvalidParameterError
 from edxreview.signal._params import load_muap_reference, load_signal_parameters
 
@@ -68,8 +68,7 @@ def check_muscle(name: str, where: str = "muscle") -> str:
     key = normalize_key(name)
     if key in aliases:
         return aliases[key]
-    close = difflib.get_close_matches(key, list(aliases), n=8, cutoff=0.6)
-    ids = list(dict.fromkeys(aliases[k] for k in close))[:3]
+    ids = closest_ids(key, aliases)
     hint = (f"did you mean {' or '.join(repr(i) for i in ids)}?" if ids else
             "the accepted names are those of muscles.csv (edxreview template lists them).")
     raise InvalidParameterError(f"{where} {name!r} is not a known muscle; {hint}")

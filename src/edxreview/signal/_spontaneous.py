@@ -423,11 +423,9 @@ def _rate_hz(s: np.ndarray, stretch: np.ndarray, fs: float) -> float:
 
 def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, half: int,
                      fs: float, msd: float, p: dict,
-                     stretch: np.ndarray | None = None) -> tuple[pd.DataFrame, list]:
+                     stretch: np.ndarray) -> tuple[pd.DataFrame, list]:
     """Kind of every train (fib, psw, fasc, voluntary, other): the potentials table and
     (train, kind, span, peaks). ``stretch`` is the rest stretch of every potential."""
-    if stretch is None:
-        stretch = np.zeros(peaks.size, dtype=int)
     # every train's potentials in time order, and its median potential less its median
     order = np.lexsort((peaks, train))
     cuts = np.flatnonzero(np.diff(train[order])) + 1
