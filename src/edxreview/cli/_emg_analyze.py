@@ -101,9 +101,8 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             print(f"edxreview emg: warning: {a.recording.name}: {a.reading.reasons[0]}",
                   file=sys.stderr)
     if not args.quiet:
-        from edxreview.signal._spontaneous import describe_spontaneous
-
         from edxreview.signal._classifier import classifier_parameters
+        from edxreview.signal._spontaneous import describe_spontaneous
 
         weak = classifier_parameters()["weak_probability"]
         for r in rows:
@@ -171,9 +170,8 @@ def _classifier_summary(subjects) -> list[str]:
     for subj, g in subjects.groupby("subject", sort=False):
         subj = subj if str(subj).isprintable() else repr(subj)
         for r in g.itertuples():
-            p = "" if pd.isna(r.clf_probability) else f", probability {r.clf_probability:.2f}"
-            if p and r.clf_probability < weak:
-                p += f" (weak reading: below {weak:g})"
+            p = "" if pd.isna(r.clf_probability) else (f", probability {r.clf_probability:.2f}"
+                                                       + _weak(r.clf_probability, weak))
             n_miss = getattr(r, "clf_n_missing", None)
             if p and not pd.isna(n_miss) and n_miss > 0:
                 p += (f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to "
@@ -185,13 +183,16 @@ def _classifier_summary(subjects) -> list[str]:
                          f"{r.clf_pattern}{p}{why}")
         if len(g) > 1:
             r = g.iloc[0]
-            p = ("" if pd.isna(r["clf_subject_probability"])
-                 else f", probability {r['clf_subject_probability']:.2f}")
-            if p and r["clf_subject_probability"] < weak:
-                p += f" (weak reading: below {weak:g})"
+            q = r["clf_subject_probability"]
+            p = "" if pd.isna(q) else f", probability {q:.2f}" + _weak(q, weak)
             lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
                          f"{r['clf_subject_pattern']}{p}")
     return lines
+
+
+def _weak(probability: float, weak: float) -> str:
+    """The mark of a class probability below ``[lab_classifier] weak_probability``."""
+    return f" (weak reading: below {weak:g})" if probability < weak else ""
 
 
 def _unique_recordings(paths: list[Path]) -> list[Path]:

@@ -80,17 +80,13 @@ def _read_subjects(path: str):
     tab: Excel writes semicolons in many locales), column names stripped and lower-cased, a
     UTF-8 byte-order mark dropped, cells stripped, ``_row`` its spreadsheet row; None (and the
     reason printed) when it cannot be read."""
-    import csv
-
     import pandas as pd
+
+    from edxreview.io._read import _sniff_separator  # the workbook reader's own rule
 
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            header = f.readline()
-        try:
-            sep = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
-        except csv.Error:  # one column, or nothing to tell: the comma of a plain CSV
-            sep = ","
+            sep = _sniff_separator(f.readline())
         sub = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig")
     except (OSError, ValueError) as exc:  # UnicodeDecodeError and pandas' ParserError included
         _err(f"cannot read --subjects {path!r}: {exc}")
