@@ -69,7 +69,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
     from edxreview import __version__
     from edxreview.signal._params import load_signal_parameters
 
-    ref.recorded = {"fs_hz": sorted(args.control_rates),
+    ref.recorded = {"fs_hz": sorted({m.attrs["fs_hz"] for m in muaps}),
                     "sorting": load_signal_parameters()["sorting"]["method"],
                     "edxreview": __version__}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,6 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
     from edxreview.signal import analyze_recording, read_signal
 
     muaps, epochs, failures = [], [], []
-    args.control_rates = set()
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
         src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
         try:
@@ -123,10 +122,10 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
             continue
         if a.reading.rule == "implausible_amplitude":
             print(f"edxreview emg: warning: {src}: {a.reading.reasons[0]}", file=sys.stderr)
-        args.control_rates.add(float(rec.fs_hz))
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
         m.attrs["record_s"] = rec.samples.size / rec.fs_hz
+        m.attrs["fs_hz"] = float(rec.fs_hz)
         muaps.append(m)
         if a.interference is not None and len(a.interference):
             ip = a.interference.assign(recording=row["file"])
