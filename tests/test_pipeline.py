@@ -6,8 +6,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from edxreview import demo_path
-from edxreview._pipeline import review_study
 from edxreview.classify._mri import format_segments, lesion_segments
 from edxreview.cli import main
 from edxreview.knowledge import load_anatomy

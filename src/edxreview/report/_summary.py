@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_option
-from ..knowledge import load_anatomy
 from ._edx import display_names, format_number, load_layout, site_names
 from .._tables import isin
 from ._frames import split_records

@@ -167,7 +167,7 @@ class _Peeler:
         residual, then the best single fit at the largest peak left within ``span`` of the
         peak. Returns, each (P, tries), the first and second placements (start, template) and
         whether the second fits well (the first is checked again when the pair is taken)."""
-        resid, kk, span, span_lo, off = self.resid, self.kk, self.span, self.span_lo, self.off
+        kk, span, span_lo, off = self.kk, self.span, self.span_lo, self.off
         tpk, rmin, rmax, n = self.tpk, self.rmin, self.rmax, self.n
         P = cs.size
         T = min(self.n_tries, gain.shape[1])
