@@ -35,5 +35,7 @@ suppress_warnings = ["myst.header", "myst.xref_missing"]
 nitpicky = False
 
 html_theme = "alabaster"
+html_theme_options = {"page_width": "1200px"}  # the column reference tables are wide
 html_title = f"edxreview {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
