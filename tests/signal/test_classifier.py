@@ -155,14 +155,42 @@ def test_the_screen_marks_a_weak_reading_and_its_missing_features():
                       "clf_pattern": ["neurogenic", "normal"],
                       "clf_probability": [weak - 0.03, 0.9], "clf_reasons": ["", ""],
                       "clf_model": ["", ""], "clf_n_missing": [10, 0], "clf_n_features": [24, 24],
-                      "clf_subject_pattern": ["normal", "normal"],
-                      "clf_subject_probability": [0.6, 0.6]})
+                      "clf_subject_pattern": ["neurogenic", "neurogenic"],
+                      "clf_subject_probability": [weak - 0.03, weak - 0.03],
+                      "clf_subject_n_read": [2, 2], "clf_subject_n_class": [1, 1]})
     lines = _classifier_summary(s)
     assert lines[0] == (f"subject S, deltoid: lab classifier neurogenic, probability "
                         f"{weak - 0.03:.2f} (weak reading: below {weak:g}); 10 of 24 features "
                         "missing, set to the control mean")
     assert lines[1] == "subject S, biceps_brachii: lab classifier normal, probability 0.90"
-    assert lines[2] == "subject S, its 2 muscles pooled: lab classifier normal, probability 0.60"
+    assert lines[2] == (f"subject S, its 2 muscles pooled: lab classifier neurogenic (1 of 2 "
+                        f"muscles read neurogenic; probability {weak - 0.03:.2f} (most certain "
+                        f"neurogenic muscle) (weak reading: below {weak:g}))")
+
+
+def test_a_focal_abnormality_is_the_subjects_reading_not_outvoted_by_normal_muscles():
+    # one muscle neurogenic 0.80 beside one normal 0.90: the normalised geometric mean of their
+    # probabilities reads normal; the clinical pooling reads neurogenic
+    classes = ["normal", "neurogenic", "myopathic"]
+    r = pd.DataFrame({"pred": ["neurogenic", "normal", "normal", "normal", "neurogenic",
+                               "myopathic", "indeterminate", "indeterminate"],
+                      "probability": [0.80, 0.90, 0.70, 0.95, 0.60, 0.55, np.nan, np.nan],
+                      "normal": [0.15, 0.90, 0.70, 0.95, 0.2, 0.3, np.nan, np.nan],
+                      "neurogenic": [0.80, 0.05, 0.2, 0.03, 0.6, 0.15, np.nan, np.nan],
+                      "myopathic": [0.05, 0.05, 0.1, 0.02, 0.2, 0.55, np.nan, np.nan]})
+    by = pd.Series(["focal", "focal", "normal", "normal", "mixed", "mixed", "unread", "normal"])
+    assert clf.pool_probabilities(r.iloc[:2], by.iloc[:2], classes).at["focal", "pred"] == "normal"
+    out = clf.pool_muscle_readings(r, by, classes)
+    assert out.at["focal", "pred"] == "neurogenic"
+    assert out.at["focal", "probability"] == pytest.approx(0.80)
+    assert (out.at["focal", "n_read"], out.at["focal", "n_class"]) == (2, 1)
+    # all read normal: normal, the least certain normal muscle stands for it; an unread muscle
+    # is left out
+    assert out.at["normal", "pred"] == "normal"
+    assert out.at["normal", "probability"] == pytest.approx(0.70)
+    assert out.at["normal", "n_read"] == 2
+    assert out.at["mixed", "pred"] == "indeterminate" and np.isnan(out.at["mixed", "probability"])
+    assert out.at["unread", "pred"] == "indeterminate" and out.at["unread", "n_read"] == 0
 
 
 def test_subject_pools_its_muscles_by_the_geometric_mean():
@@ -378,8 +406,10 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
     assert r0["clf_probability"] == pytest.approx(alone["clf_probability"])
     assert recs.set_index("file").loc["r2", "clf_pattern"] == "indeterminate"  # no model muscle
     x = s[s["subject"] == "X"].iloc[0]
-    assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']}, "
-            f"probability {x['clf_subject_probability']:.2f}") in printed
+    assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']} "
+            f"({x['clf_subject_n_class']} of {x['clf_subject_n_read']} muscles read "
+            f"{x['clf_subject_pattern']}; probability {x['clf_subject_probability']:.2f}"
+            ) in " ".join(printed)
     # -q: nothing on the screen
     assert _cli(["emg", "analyze", *files, "--fs", "10000", "--gain", "5000", "--reference",
                  str(ref), "--subjects", str(many), "--out", str(tmp_path / "o2"),

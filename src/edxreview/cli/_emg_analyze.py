@@ -183,11 +183,27 @@ def _classifier_summary(subjects) -> list[str]:
                          f"{r.clf_pattern}{p}{why}")
         if len(g) > 1:
             r = g.iloc[0]
-            q = r["clf_subject_probability"]
-            p = "" if pd.isna(q) else f", probability {q:.2f}" + _weak(q, weak)
             lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
-                         f"{r['clf_subject_pattern']}{p}")
+                         + _pooled_words(r, weak))
     return lines
+
+
+def _pooled_words(r, weak: float) -> str:
+    """The subject's pooled classifier reading in words: the class, how many of the muscles
+    read show it and the probability that stands for it (the rule of
+    :func:`~edxreview.signal._classifier.pool_muscle_readings`)."""
+    import pandas as pd
+
+    pattern, n_read, n_class = (r["clf_subject_pattern"], int(r["clf_subject_n_read"]),
+                                int(r["clf_subject_n_class"]))
+    if n_read == 0:
+        return f"{pattern} (no muscle read)"
+    if pattern == "indeterminate":
+        return f"{pattern} (of {n_read} muscles read, some neurogenic and some myopathic)"
+    q = r["clf_subject_probability"]
+    which = "least certain normal muscle" if pattern == "normal" else f"most certain {pattern} muscle"
+    p = "" if pd.isna(q) else f"; probability {q:.2f} ({which})" + _weak(q, weak)
+    return f"{pattern} ({n_class} of {n_read} muscles read {pattern}{p})"
 
 
 def _weak(probability: float, weak: float) -> str:

@@ -91,7 +91,8 @@ def _primary_columns(table):
 def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     """The lab classifier's reading of each muscle (its recordings pooled) and of the subject
     (its muscles pooled): columns clf_pattern, clf_probability, clf_p_<class>, clf_reasons and
-    clf_subject_pattern, clf_subject_probability."""
+    clf_subject_pattern, clf_subject_probability, clf_subject_n_read, clf_subject_n_class
+    (:func:`~edxreview.signal._classifier.pool_muscle_readings`)."""
     import numpy as np
     import pandas as pd
 
@@ -104,6 +105,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
                             **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
+                            clf_subject_n_read=0, clf_subject_n_class=0,
                             clf_model="", clf_n_missing=pd.NA, clf_n_features=pd.NA)
     muaps, epochs, units = [], [], []
     for muscle, group in by_muscle.items():
@@ -157,8 +159,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         reasons.append(why)
     r["clf_reasons"] = reasons
     r["clf_model"] = [_transfer_note(model, m) for m in r["muscle"]]
-    pooled = clf.pool_probabilities(r[r["pred"] != "indeterminate"],
-                                    r.loc[r["pred"] != "indeterminate", "subject"], classes)
+    pooled = clf.pool_muscle_readings(r, r["subject"], classes)
     sp = pooled.iloc[0] if len(pooled) else None
     cols = r.set_index("muscle")
     out = table.copy()
@@ -174,4 +175,6 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_n_features"] = len(model.features)
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
+    out["clf_subject_n_read"] = int(sp["n_read"]) if sp is not None else 0
+    out["clf_subject_n_class"] = int(sp["n_class"]) if sp is not None else 0
     return out

@@ -16,7 +16,7 @@ import pandas as pd
 
 from edxreview.signal._classify import normalize_muscle
 from edxreview.signal._params import load_signal_parameters
-from edxreview.signal._reference import muap_features
+from edxreview.signal._reference import muap_features, pool_readings
 
 
 def classifier_parameters() -> dict:
@@ -364,6 +364,35 @@ def pool_probabilities(proba: pd.DataFrame, by: pd.Series, classes: list[str]) -
     best = np.nan_to_num(out[classes].to_numpy(float), nan=-1).argmax(1)
     out["pred"] = np.where(read, np.asarray(classes)[best], "indeterminate")
     out["probability"] = out[classes].max(axis=1)
+    return out
+
+
+def pool_muscle_readings(readings: pd.DataFrame, by: pd.Series, classes: list[str]) -> pd.DataFrame:
+    """A subject's reading from its muscles' classifier readings, by the rule every other
+    reading pools muscles with (:func:`~edxreview.signal._reference.pool_readings`): the
+    abnormal class when the muscles read show only one (a focal abnormality is the finding,
+    whatever the other muscles read), normal when every muscle read is normal, otherwise
+    (both abnormal classes) indeterminate; muscles not read are left out, and a subject with
+    none read is indeterminate. The class probabilities are not averaged: ``probability`` is,
+    for an abnormal class, the highest of the muscles reading it and, for normal, the lowest
+    of the muscles' (the least certain). Columns: ``pred``, ``probability``, ``n_read`` (muscles
+    read) and ``n_class`` (muscles reading ``pred``), indexed by subject."""
+    read = readings["pred"].isin(classes).to_numpy()
+    r = pd.DataFrame({"subject": by.to_numpy()[read], "pred": readings["pred"].to_numpy()[read],
+                      "p": readings["probability"].to_numpy(float)[read]})
+    subjects = pd.Index(pd.unique(by.to_numpy()))
+    pred = r.groupby("subject")["pred"].agg(pool_readings).reindex(subjects)
+    r["subject_pred"] = r["subject"].map(pred)
+    deciding = r[r["pred"] == r["subject_pred"]]
+    p_abn = deciding.groupby("subject")["p"].max()
+    p_norm = deciding.groupby("subject")["p"].min()
+    out = pd.DataFrame(index=subjects)
+    out["pred"] = pred.fillna("indeterminate")
+    out["probability"] = np.where(out["pred"] == "normal", p_norm.reindex(subjects),
+                                  p_abn.reindex(subjects))
+    out.loc[out["pred"] == "indeterminate", "probability"] = np.nan
+    out["n_read"] = r.groupby("subject").size().reindex(subjects).fillna(0).astype(int)
+    out["n_class"] = deciding.groupby("subject").size().reindex(subjects).fillna(0).astype(int)
     return out
 
 
