@@ -229,7 +229,8 @@ def test_evaluate_reports_loso_and_cross_lab_with_intervals():
     assert loso["recall"]["neurogenic"] == (1, 1) and loso["recall"]["myopathic"] == (1, 1)
     cross = res[(res["train"] == "lab") & (res["test"] == "other") & (res["level"] == "subject")]
     assert set(cross["method"]) == {"lab reference", "mean + outlier limits", "Mahalanobis",
-                                    "z + centroids", "lab classifier"}
+                                    "z + centroids", "lab classifier",
+                                    "lab classifier, muscles by geometric mean"}
     assert (cross["n"] == 5).all()
     base = res[(res["method"] == "bundled rules") & (res["test"] == "lab") & (res["level"] == "subject")]
     assert base.iloc[0]["correct"] == 5  # the fixed "baseline" column says normal for everyone
@@ -381,8 +382,10 @@ def _centroids(rows):
 
 def test_the_product_and_the_evaluation_read_a_near_tie_alike(tmp_path):
     back = _reference_with_centroids(tmp_path, None)
-    m = _muaps("t", 25, 10.0, 400.0, 3.0, np.random.default_rng(3))
-    z = zscore_muscle(muap_features(m), back, "biceps_brachii")["z"]
+    m = _muaps("t", 25, 14.0, 400.0, 3.0, np.random.default_rng(3), sd_ms=0.5)  # long MUAPs
+    zt = zscore_muscle(muap_features(m), back, "biceps_brachii")
+    assert zt.at["duration_ms", "z"] > zt.at["duration_ms", "limit"]
+    z = zt["z"]
     zs = [z[f] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
     # normal and myopathic centroids equally far from the muscle (duration +-2 z), neurogenic far
     back.centroids = _centroids([("normal", [zs[0] + 2, *zs[1:]]), ("myopathic", [zs[0] - 2, *zs[1:]]),
@@ -393,6 +396,23 @@ def test_the_product_and_the_evaluation_read_a_near_tie_alike(tmp_path):
     units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
                            **{f"z_{k}": v for k, v in z.items()}}])
     assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
+
+
+def test_a_muscle_with_every_mean_within_its_limits_reads_normal_whatever_the_centroids(tmp_path):
+    back = _reference_with_centroids(tmp_path, None)
+    m = _muaps("t", 25, 10.0, 400.0, 3.0, np.random.default_rng(3))
+    zt = zscore_muscle(muap_features(m), back, "biceps_brachii")
+    assert (zt["z"].abs() <= zt["limit"]).all()
+    zs = [zt.at[f, "z"] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
+    # the myopathic centroid sits on the muscle itself: nearest by far, yet nothing is abnormal
+    back.centroids = _centroids([("normal", [3, 3, 0, 0, 0]), ("myopathic", zs),
+                                 ("neurogenic", [8, 8, 0, 0, 0])])
+    r, _ = read_muscle_against_reference(m, back, "biceps_brachii")
+    assert (r.pattern, r.rule) == ("normal", "lab_centroid_within_limits")
+    assert "the nearest labelled pattern, myopathic, is not read" in r.reasons[-1]
+    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
+                           **{f"z_{k}": v for k, v in zt["z"].items()}}])
+    assert classify_by_centroids(units, back.centroids, back).tolist() == ["normal"]
 
 
 def test_large_and_small_together_read_indeterminate_before_the_centroids(tmp_path):

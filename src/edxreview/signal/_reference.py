@@ -687,12 +687,19 @@ def read_muscle_against_reference(
         order = np.argsort(d)
         reasons.append("nearest class centroid of the lab's labelled subjects (distance in z "
                        "units): " + ", ".join(f"{c.index[i]} {d[i]:.1f}" for i in order))
-        pattern, rule = (v[0] for v in centroid_readings(d[None], c.index, np.array([False])))
+        beyond = [k for k in zs.index if np.isfinite(zs[k]) and abs(zs[k]) > lim[k]]
+        nearest = c.index[order[0]]
+        pattern, rule = (v[0] for v in centroid_readings(d[None], c.index, np.array([False]),
+                                                         np.array([not beyond])))
         if rule == "lab_centroid_tie":
             reasons.append(f"near tie: the second nearest class is less than "
                            f"{p['centroid_margin']:.0%} farther than the nearest")
-        elif pattern != "normal" and not (large or small or complex_):
-            reasons.append(f"no MUAP mean beyond its limit; nearest pattern {pattern}")
+        elif rule == "lab_centroid_within_limits":
+            reasons.append("no MUAP mean beyond its limit ("
+                           + ", ".join(_LABEL.get(k, k) for k in zs.index if np.isfinite(zs[k]))
+                           + "): normal"
+                           + (f"; the nearest labelled pattern, {nearest}, is not read without "
+                              "a mean beyond its limit" if nearest != "normal" else ""))
         return Reading(str(pattern), reasons, rule=str(rule)), z
     if large:
         reasons.append(f"large MUAPs: {desc(large, hi)}"
@@ -861,13 +868,17 @@ def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
     return cent[cent.index.get_level_values("muscle").isin(keep)]
 
 
-def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray,
+                      within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Readings and rule ids of units from their distances to the class centroids.
 
     ``dist`` is (units x classes). The nearest class (rule ``lab_centroid``), unless the second
     nearest is less than ``centroid_margin`` farther (a near tie: indeterminate,
     ``lab_centroid_tie``) or the unit's size signs point both ways (``mixed``: indeterminate,
-    ``lab_mixed``, the rule of :func:`read_muscle_against_reference`)."""
+    ``lab_mixed``, the rule of :func:`read_muscle_against_reference`). A unit with no mean
+    beyond its limit (``within``) reads normal (``lab_centroid_within_limits``) whatever the
+    nearest centroid: the centroids say which pattern abnormal means point to, and a muscle
+    with none is normal by the lab's limits."""
     margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
     dist = np.asarray(dist, dtype=float)
     srt = np.sort(dist, axis=1)
@@ -877,6 +888,9 @@ def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray) -> tuple[np.
     tie = second < srt[:, 0] * (1 + margin)
     for mask, r in ((tie, "lab_centroid_tie"), (np.asarray(mixed, bool), "lab_mixed")):
         pattern[mask], rule[mask] = "indeterminate", r
+    if within is not None:
+        within = np.asarray(within, bool)
+        pattern[within], rule[within] = "normal", "lab_centroid_within_limits"
     return pattern, rule
 
 
@@ -900,7 +914,10 @@ def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame,
         zs = g[[f"z_{f}" for f in size]].to_numpy(float)
         lm = np.array([lim[(mus, f)] for f in size])
         mixed = (zs > lm).any(1) & (zs < -lm).any(1)
-        pred = pd.Series(centroid_readings(d, c.index, mixed)[0], index=g.index)
+        feats = [k[2:] for k in cols if (mus, k[2:]) in lim.index]
+        za = np.abs(g[[f"z_{f}" for f in feats]].to_numpy(float))
+        within = ~(za > np.array([lim[(mus, f)] for f in feats])).any(1)
+        pred = pd.Series(centroid_readings(d, c.index, mixed, within)[0], index=g.index)
         ok = g["n_muaps"].fillna(0) >= p["min_muaps"]
         out.loc[g.index[ok]] = pred[ok]
     return out
