@@ -148,24 +148,43 @@ def test_a_unit_with_most_features_missing_is_not_read():
 
 
 def test_the_screen_marks_a_weak_reading_and_its_missing_features():
-    from edxreview.cli.emg import _classifier_summary
+    from edxreview.cli.emg import _subject_summary
 
     weak = load_signal_parameters()["lab_classifier"]["weak_probability"]
     s = pd.DataFrame({"subject": ["S", "S"], "muscle": ["deltoid", "biceps_brachii"],
+                      "n_recordings": [1, 2], "n_muaps": [12, 30],
+                      "pattern": ["normal", "normal"], "rule": ["lab_normal", "lab_normal"],
+                      "ip_pattern": ["normal", "normal"],
+                      "ip_rule": ["interference_ratio", "interference_ratio"],
                       "clf_pattern": ["neurogenic", "normal"],
                       "clf_probability": [weak - 0.03, 0.9], "clf_reasons": ["", ""],
-                      "clf_model": ["", ""], "clf_n_missing": [10, 0], "clf_n_features": [24, 24],
+                      "clf_model": ["", ""], "clf_provisional": ["", ""],
+                      "clf_n_missing": [10, 0], "clf_n_features": [24, 24],
                       "clf_subject_pattern": ["neurogenic", "neurogenic"],
                       "clf_subject_probability": [weak - 0.03, weak - 0.03],
-                      "clf_subject_n_read": [2, 2], "clf_subject_n_class": [1, 1]})
-    lines = _classifier_summary(s)
-    assert lines[0] == (f"subject S, deltoid: lab classifier neurogenic, probability "
-                        f"{weak - 0.03:.2f} (weak reading: below {weak:g}); 10 of 24 features "
-                        "missing, set to the control mean")
-    assert lines[1] == "subject S, biceps_brachii: lab classifier normal, probability 0.90"
+                      "clf_subject_n_read": [2, 2], "clf_subject_n_class": [1, 1],
+                      "primary_pattern": ["neurogenic", "normal"],
+                      "primary_rule": ["lab_classifier", "lab_classifier"]})
+    lines = _subject_summary(s)
+    assert lines[0] == (f"subject S, deltoid (1 recording(s), 12 MUAPs): primary reading "
+                        f"neurogenic (lab classifier, probability {weak - 0.03:.2f} (weak "
+                        f"reading: below {weak:g}); 10 of 24 features missing, set to the "
+                        "control mean; MUAP means normal (rule lab_normal)); interference "
+                        "normal (rule interference_ratio)")
+    assert lines[1].startswith("subject S, biceps_brachii (2 recording(s), 30 MUAPs): primary "
+                               "reading normal (lab classifier, probability 0.90; MUAP means")
     assert lines[2] == (f"subject S, its 2 muscles pooled: lab classifier neurogenic (1 of 2 "
                         f"muscles read neurogenic; probability {weak - 0.03:.2f} (most certain "
                         f"neurogenic muscle) (weak reading: below {weak:g}))")
+    # a borrowed classifier centred on too few local controls: provisional, and it says why
+    s.loc[1, ["clf_provisional", "clf_model", "primary_rule"]] = [
+        "provisional: a classifier borrowed from another laboratory, centred on 1 local control "
+        "subject(s), fewer than the 5 a muscle's MUAP means are judged against; its probability "
+        "is not calibrated for this laboratory",
+        "transferred from 'A', centred on 1 local control subject(s)", "lab_classifier_provisional"]
+    line = _subject_summary(s)[1]
+    assert "primary reading normal (lab classifier, probability 0.90; provisional: a classifier " \
+           "borrowed" in line and "(transferred from 'A', centred on 1 local" in line
 
 
 def test_a_focal_abnormality_is_the_subjects_reading_not_outvoted_by_normal_muscles():
@@ -384,12 +403,14 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
     assert printed[0].startswith("r0: ")   # stdout holds the readings only (bar on stderr)
     s = pd.read_csv(out / "subjects.csv")
     for r in s.itertuples():
+        head = f"subject {r.subject}, {r.muscle} ({r.n_recordings} recording(s), {r.n_muaps} MUAPs)"
         if r.muscle == "vastus_medialis":   # not in the model: said, not guessed
             assert r.clf_pattern == "indeterminate"
-            want = "subject Y, vastus_medialis: lab classifier indeterminate (no valid reference"
+            want = (f"{head}: primary reading {r.primary_pattern} (MUAP means, rule "
+                    f"{r.rule}; lab classifier not read: no valid reference")
         else:
             assert r.clf_pattern in ("normal", "neurogenic", "myopathic")
-            want = (f"subject X, {r.muscle}: lab classifier {r.clf_pattern}, probability "
+            want = (f"{head}: primary reading {r.clf_pattern} (lab classifier, probability "
                     f"{r.clf_probability:.2f}")
         assert any(line.startswith(want) for line in printed), (want, printed)
     recs = pd.read_csv(out / "recordings.csv")      # each recording's own reading, its rule named

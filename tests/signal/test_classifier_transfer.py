@@ -205,9 +205,18 @@ def test_cli_borrows_a_classifier_and_analyze_says_so(model, tmp_path, capsys):
         assert r["clf_pattern"] in ("normal", "neurogenic", "myopathic")
         assert r["clf_model"].startswith(f"transferred from 'syn' (src.toml), centred on {n} local")
         assert f"centred on {n} local control subject(s)" in r["clf_reasons"]
-        want = (f"subject X, {mus}: lab classifier {r['clf_pattern']}, probability "
-                f"{r['clf_probability']:.2f} (transferred from 'syn' (src.toml), centred on {n}")
-        assert any(line.startswith(want) for line in printed), (want, printed)
+        # centred on fewer local controls than a muscle's means are judged against (and the
+        # vastus on a borrowed scale): the answer is provisional, and says so
+        assert r["primary_rule"] == "lab_classifier_provisional"
+        assert r["clf_provisional"].startswith("provisional: a classifier borrowed from another "
+                                               f"laboratory, centred on {n} local control")
+        assert ("scale borrowed" in r["clf_provisional"]) == (mus == "vastus_medialis")
+        want = (f"subject X, {mus} (1 recording(s), {r['n_muaps']} MUAPs): primary reading "
+                f"{r['clf_pattern']} (lab classifier, probability {r['clf_probability']:.2f}"
+                f"; provisional: a classifier borrowed")
+        line = next((v for v in printed if v.startswith(want)), None)
+        assert line is not None and "(transferred from 'syn' (src.toml), centred on " \
+            f"{n} local" in line, (want, printed)
     # deltoid: the source was trained on it, but this laboratory has no control of it
     assert s.loc["deltoid", "clf_pattern"] == "indeterminate"
     assert "no valid reference" in s.loc["deltoid", "clf_reasons"]

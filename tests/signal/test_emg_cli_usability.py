@@ -96,9 +96,12 @@ def test_the_lab_classifier_is_primary_where_it_reads_the_muscle(tmp_path, recor
     x, y = s.loc["X"], s.loc["Y"]
     assert x["clf_pattern"] in ("normal", "neurogenic", "myopathic")
     assert (x["primary_pattern"], x["primary_rule"]) == (x["clf_pattern"], "lab_classifier")
-    assert (f"subject X, biceps_brachii (2 recording(s), {x['n_muaps']} MUAPs): primary reading "
-            f"{x['clf_pattern']} (lab classifier; MUAP means, rule {x['rule']}: {x['pattern']}); "
-            f"interference {x['ip_pattern']} (rule {x['ip_rule']})") in printed
+    line = next(v for v in printed.splitlines() if v.startswith("subject X, biceps_brachii"))
+    assert line.startswith(f"subject X, biceps_brachii (2 recording(s), {x['n_muaps']} MUAPs): "
+                           f"primary reading {x['clf_pattern']} (lab classifier, probability "
+                           f"{x['clf_probability']:.2f}")
+    assert line.endswith(f"MUAP means {x['pattern']} (rule {x['rule']})); interference "
+                         f"{x['ip_pattern']} (rule {x['ip_rule']})")
     # vastus medialis: neither the classifier nor the reference knows it; the MUAP reading
     # (indeterminate, no reference for the muscle) is the primary one, not a guess
     assert y["clf_pattern"] == "indeterminate"

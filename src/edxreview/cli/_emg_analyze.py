@@ -115,8 +115,6 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
                   f"{describe_spontaneous(r)}")
         for msg in dict.fromkeys(n for n in notes if n):
             print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
-        for line in _classifier_summary(subjects):
-            print(line)
         for line in _subject_summary(subjects):  # last: each subject-muscle's answer
             print(line)
     return 0
@@ -138,54 +136,56 @@ def _subjects_hint(path: str) -> str:
 
 
 def _subject_summary(subjects) -> list[str]:
-    """One line per subject-muscle of ``subjects.csv``: its recordings and MUAPs, its primary
-    reading and where it comes from, then the MUAP-mean and interference readings with their
-    rules (none without --subject / --subjects)."""
+    """The screen's last block, each subject-muscle's answer (``subjects.csv``; none without
+    --subject / --subjects): one line per subject-muscle with its recordings and MUAPs, its
+    primary reading and where it comes from (the lab classifier's probability, missing
+    features and provenance, or the MUAP-means rule), the MUAP-mean and interference readings
+    beside it; then, for a subject with several muscles, the classifier's pooled reading."""
     if subjects is None:
-        return []
-    lines = []
-    for r in subjects.itertuples():
-        subj = r.subject if str(r.subject).isprintable() else repr(r.subject)
-        muap = f"MUAP means, rule {r.rule}"
-        source = (f"lab classifier; {muap}: {r.pattern}" if r.primary_rule == "lab_classifier"
-                  else muap)
-        lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
-                     f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
-                     f"({source}); interference {r.ip_pattern} (rule {r.ip_rule})")
-    return lines
-
-
-def _classifier_summary(subjects) -> list[str]:
-    """One line per subject-muscle of ``subjects.csv`` with the lab classifier's reading (its
-    class and probability; the subject's over its muscles where it has several), none when
-    the reference holds no classifier."""
-    import pandas as pd
-
-    if subjects is None or "clf_pattern" not in subjects:
         return []
     from edxreview.signal._classifier import classifier_parameters
 
     weak = classifier_parameters()["weak_probability"]
+    has_clf = "clf_pattern" in subjects
     lines = []
     for subj, g in subjects.groupby("subject", sort=False):
         subj = subj if str(subj).isprintable() else repr(subj)
         for r in g.itertuples():
-            p = "" if pd.isna(r.clf_probability) else (f", probability {r.clf_probability:.2f}"
-                                                       + _weak(r.clf_probability, weak))
-            n_miss = getattr(r, "clf_n_missing", None)
-            if p and not pd.isna(n_miss) and n_miss > 0:
-                p += (f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to "
-                      "the control mean")
-            why = f" ({r.clf_reasons})" if r.clf_pattern == "indeterminate" else ""
-            if not why and str(getattr(r, "clf_model", "")).startswith("transferred"):
-                why = f" ({r.clf_model})"
-            lines.append(f"subject {subj}, {r.muscle or 'muscle not given'}: lab classifier "
-                         f"{r.clf_pattern}{p}{why}")
-        if len(g) > 1:
-            r = g.iloc[0]
+            if str(r.primary_rule).startswith("lab_classifier"):
+                source = (f"lab classifier{_classifier_words(r, weak)}; MUAP means {r.pattern} "
+                          f"(rule {r.rule})")
+            else:
+                source = f"MUAP means, rule {r.rule}"
+                if has_clf:
+                    source += f"; lab classifier not read: {r.clf_reasons}"
+            lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
+                         f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
+                         f"({source}); interference {r.ip_pattern} (rule {r.ip_rule})")
+        if has_clf and len(g) > 1:
             lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
-                         + _pooled_words(r, weak))
+                         + _pooled_words(g.iloc[0], weak))
     return lines
+
+
+def _classifier_words(r, weak: float) -> str:
+    """The lab classifier's reading of one subject-muscle after its class: the probability
+    (marked when weak), the features set to the control mean, and where the model comes from
+    (a borrowed one's centre, and why its reading is provisional)."""
+    import pandas as pd
+
+    out = ""
+    if not pd.isna(r.clf_probability):
+        out += f", probability {r.clf_probability:.2f}" + _weak(r.clf_probability, weak)
+    n_miss = getattr(r, "clf_n_missing", None)
+    if not pd.isna(n_miss) and n_miss > 0:
+        out += f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to the control mean"
+    provisional = str(getattr(r, "clf_provisional", "") or "")
+    model = str(getattr(r, "clf_model", "") or "")
+    if provisional:
+        out += f"; {provisional} ({model})"
+    elif model.startswith("transferred"):
+        out += f"; {model}"
+    return out
 
 
 def _pooled_words(r, weak: float) -> str:

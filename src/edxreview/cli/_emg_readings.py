@@ -4,7 +4,7 @@ per recording, for recordings.csv) and the primary reading."""
 
 from __future__ import annotations
 
-from ._emg_provenance import _source_name, _transfer_note
+from ._emg_provenance import _provisional, _source_name, _transfer_note
 
 
 def _recording_classifier(a, reference) -> dict:
@@ -75,7 +75,9 @@ def _subjects_table(analyses, reference, subject: str):
 
 def _primary_columns(table):
     """Each subject-muscle's primary reading, typed (``primary_pattern``, ``primary_rule``):
-    the lab classifier's class where it read the muscle (rule ``lab_classifier``), otherwise
+    the lab classifier's class where it read the muscle (rule ``lab_classifier``, or
+    ``lab_classifier_provisional`` for a borrowed classifier centred on too few local
+    controls or on a borrowed scale: ``clf_provisional`` says why), otherwise
     the reading of the pooled MUAP means (``pattern``, ``rule``). The interference pattern is
     never the primary reading (the precedence stated in ``emg analyze --help``)."""
     import numpy as np
@@ -83,9 +85,12 @@ def _primary_columns(table):
     classes = ["normal", "neurogenic", "myopathic"]
     clf = table["clf_pattern"] if "clf_pattern" in table else None
     use = clf.isin(classes).to_numpy() if clf is not None else np.zeros(len(table), bool)
+    provisional = (table["clf_provisional"].fillna("").astype(str).ne("").to_numpy()
+                   if "clf_provisional" in table else np.zeros(len(table), bool))
     return table.assign(
         primary_pattern=np.where(use, clf if clf is not None else "", table["pattern"]),
-        primary_rule=np.where(use, "lab_classifier", table["rule"]))
+        primary_rule=np.where(use, np.where(provisional, "lab_classifier_provisional",
+                                            "lab_classifier"), table["rule"]))
 
 
 def _classifier_columns(table, by_muscle: dict, reference, subject: str):
@@ -106,7 +111,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                             **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
                             clf_subject_n_read=0, clf_subject_n_class=0,
-                            clf_model="", clf_n_missing=pd.NA, clf_n_features=pd.NA)
+                            clf_model="", clf_provisional="", clf_n_missing=pd.NA,
+                            clf_n_features=pd.NA)
     muaps, epochs, units = [], [], []
     for muscle, group in by_muscle.items():
         for i, a in enumerate(group):
@@ -171,6 +177,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
         "no muscle given: no reference to compare with").to_numpy()
     out["clf_model"] = key.map(cols["clf_model"]).fillna(_transfer_note(model, "")).to_numpy()
+    out["clf_provisional"] = [_provisional(model, m) if p in classes else ""
+                              for m, p in zip(key, out["clf_pattern"])]
     out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
     out["clf_n_features"] = len(model.features)
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"

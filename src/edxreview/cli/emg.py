@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import logging
 
-from ._emg_analyze import _classifier_summary, run
+from ._emg_analyze import _subject_summary, run
 from ._emg_reference import _print_reference, run_reference_build
 from ._emg_subjects import _subject_mapping
 
 # the entry points, and the helpers the tests call directly
-__all__ = ["add_parser", "main", "run", "run_reference_build", "_classifier_summary",
+__all__ = ["add_parser", "main", "run", "run_reference_build", "_subject_summary",
            "_print_reference", "_subject_mapping"]
 
 logger = logging.getLogger(__name__)
