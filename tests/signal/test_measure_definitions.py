@@ -68,6 +68,21 @@ def test_turn_threshold_never_below_the_noise_of_the_average():
     assert m["turns"] == 4
 
 
+def test_turn_floor_follows_the_averages_own_baseline_noise():
+    # the same notch, the expected noise small (0.5 µV) but the average's own baseline noisy
+    # (slow background of about 15 µV SD at both ends, 3 SD = 45 µV > 30 µV): the notch is
+    # within that noise and is not counted
+    assert PM["noise_floor_from_baseline"]
+    y, c = _polyline(KNOTS)
+    rng = np.random.default_rng(3)
+    slow = np.convolve(rng.normal(0, 1, y.size), np.ones(9) / 9, mode="same")
+    bg = 15.0 * slow / slow.std()
+    bg[c - 60: c + 60] = 0.0   # the MUAP itself clean, so its turns are known
+    m = measure_waveform(y + bg, FS, c, noise_sd=0.5, calibrated=True)
+    assert m["baseline_sd"] > 30.0 / 3
+    assert m["turns"] == 4
+
+
 def test_phases_are_baseline_crossings_plus_one():
     # five alternating excursions, all well beyond 3 % of peak-to-peak: five phases
     y, c = _polyline([0, 300, -500, 400, -300, 200, 0])
@@ -96,13 +111,15 @@ def _with_late_component(gap_ms, late_uv, own_uv=600.0):
 
 def test_satellite_after_an_isoelectric_interval():
     y, c, own = _with_late_component(gap_ms=3.0, late_uv=60.0)
-    m = measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True)
+    # time-locked: both halves of the discharges hold it as the whole average does
+    m = measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True, halves=(y, y))
     assert m["satellite"]
     assert m["satellite_ms"] == pytest.approx(3.0, abs=0.3)
     assert m["satellite_ms"] >= PM["quiet_ms"]
     # the satellite is outside the MUAP: duration and amplitude are those of the MUAP alone
-    alone = measure_waveform(_place(np.zeros(y.size), own, c), FS, c, noise_sd=2.0,
-                             calibrated=True)
+    single = _place(np.zeros(y.size), own, c)
+    alone = measure_waveform(single, FS, c, noise_sd=2.0, calibrated=True,
+                             halves=(single, single))
     assert not alone["satellite"] and np.isnan(alone["satellite_ms"])
     assert m["duration_ms"] == pytest.approx(alone["duration_ms"], abs=0.2)
     assert m["amplitude"] == pytest.approx(alone["amplitude"], rel=0.01)
@@ -114,8 +131,24 @@ def test_satellite_after_an_isoelectric_interval():
 ], ids=["interval under 1 ms", "below 5 noise SD"])
 def test_not_a_satellite(gap_ms, late_uv):
     y, c, _ = _with_late_component(gap_ms, late_uv)
-    m = measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True)
+    m = measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True, halves=(y, y))
     assert not m["satellite"]
+
+
+def test_a_satellite_must_be_time_locked():
+    # the late component is in the whole average but only in one half of the discharges (a
+    # background potential that fell into some discharges' windows): not a satellite; and
+    # without the halves time-locking cannot be shown, so none is reported
+    assert PM["satellite_split_half"]
+    y, c, own = _with_late_component(gap_ms=3.0, late_uv=60.0)
+    single = _place(np.zeros(y.size), own, c)
+    assert measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True, halves=(y, y))["satellite"]
+    assert not measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True,
+                                halves=(y, single))["satellite"]
+    assert not measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True)["satellite"]
+    # of the opposite sign in one half: not time-locked either
+    assert not measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True,
+                                halves=(y, 2 * single - y))["satellite"]
 
 
 def test_noise_alone_seldom_makes_a_satellite():
@@ -126,7 +159,8 @@ def test_noise_alone_seldom_makes_a_satellite():
     found = 0
     for _ in range(40):
         y = _place(rng.normal(0.0, 2.0, int(0.03 * FS)), own, c)
-        found += measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True)["satellite"]
+        found += measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True,
+                                  halves=(y, y))["satellite"]
     assert found <= 4
 
 
@@ -140,7 +174,7 @@ def test_amplitude_is_that_of_the_muap_not_of_the_window():
     c = y.size // 2
     _place(y, own, c)
     _place(y, other, c + int(4.5e-3 * FS))
-    m = measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True)
+    m = measure_waveform(y, FS, c, noise_sd=2.0, calibrated=True, halves=(y, y))
     assert m["amplitude"] == pytest.approx(200.0, rel=0.02)
     assert m["thickness_ms"] == pytest.approx(m["area"] / m["amplitude"])
     assert m["satellite"]

@@ -27,7 +27,7 @@ def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> in
 
 def measure_waveform(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: float, params: dict | None = None,
-    calibrated: bool = False,
+    calibrated: bool = False, halves: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Measure one averaged MUAP.
 
@@ -64,15 +64,19 @@ def measure_waveform(
     - amplitude: peak-to-peak between onset and end (area, thickness = area / amplitude and
       the size index use this same amplitude);
     - phases: baseline crossings + 1, a crossing counted only between excursions beyond
-      ``phase_fraction_pp`` x the amplitude (and ``threshold_noise_sd`` x ``noise_sd``);
+      ``phase_fraction_pp`` x the amplitude and beyond the noise floor;
     - turns: slope reversals with an excursion of at least the turn threshold on both sides:
       ``turn_threshold_uv`` where the waveform is in µV (``calibrated``, rule
       ``"absolute_uv"``), else ``turn_fraction_pp`` x the amplitude (rule ``"relative_pp"``),
-      never below ``threshold_noise_sd`` x ``noise_sd``;
+      never below the noise floor;
+    - noise floor: ``threshold_noise_sd`` x ``noise_sd`` and, with
+      ``noise_floor_from_baseline``, ``threshold_baseline_sd`` x the average's own baseline
+      SD (the noise part of the duration band), the larger;
     - satellite: a late component after the end, separated from it by at least ``quiet_ms``
       of baseline (the duration search stops there) and reaching ``satellite_threshold_sd``
       x the noise of the average (the larger of its baseline SD and ``noise_sd``) as well as
-      the duration band, within the averaging window.
+      the duration band, within the averaging window; with ``satellite_split_half`` and
+      ``halves`` it must also be in both halves (time-locked to the MUAP).
 
     Parameters
     ----------
@@ -89,6 +93,11 @@ def measure_waveform(
     calibrated : bool
         ``y`` is in µV: turns use the µV threshold (``turn_threshold_uv``), otherwise the
         threshold relative to the amplitude.
+    halves : tuple of numpy.ndarray, optional
+        The medians of each half of the unit's discharges (odd and even ones), aligned as
+        ``y``. With ``satellite_split_half``, a satellite counts only where each half holds it
+        too, at its peak sample, with its sign and at least its threshold; without halves no
+        satellite is reported (its time-locking cannot be shown).
 
     Returns
     -------
@@ -122,22 +131,29 @@ def measure_waveform(
     p = dict(load_signal_parameters()["measurement"])
     if params:
         p.update(params)
-    return _measure_rows(y[None, :], fs_hz, center, np.array([noise_sd]), p, calibrated)[0]
+    h = None if halves is None else np.array([np.asarray(halves[0])[None, :],
+                                              np.asarray(halves[1])[None, :]])
+    return _measure_rows(y[None, :], fs_hz, center, np.array([noise_sd]), p, calibrated,
+                         h)[0]
 
 
 def _measure_rows(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: np.ndarray, p: dict,
-    calibrated: bool = False,
+    calibrated: bool = False, halves: np.ndarray | None = None,
 ) -> list[dict[str, float]]:
     """:func:`measure_waveform` for each row of ``y`` (waveforms of one length, the discharge
-    at ``center``; ``noise_sd`` one per row): the duration markers and satellites of all rows
-    at once, then each row's phases, turns, area and spike."""
+    at ``center``; ``noise_sd`` one per row; ``halves``: the two half-medians of every row,
+    shape (2, rows, samples), or None): the duration markers and satellites of all rows at
+    once, then each row's phases, turns, area and spike."""
     rule = "absolute_uv" if calibrated else "relative_pp"
     nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, turn_rule=rule,
                satellite=False, satellite_ms=np.nan, area=np.nan, thickness_ms=np.nan,
                onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan, baseline_sd=np.nan)
-    yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat_ms = _duration_markers(
+    yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat = _duration_markers(
         y, fs_hz, center, noise_sd, p, satellites=True)
+    sat_ms = sat["gap_ms"]
+    if p.get("satellite_split_half", False):
+        sat_ms = np.where(_in_both_halves(halves, sat, y.shape[1], fs_hz, p), sat_ms, np.nan)
     return [_measure_row(r, lo, hi, *v, fs_hz, center, p, calibrated) if v[1] > 0
             else dict(nan)
             for r, v in zip(yb, zip(ipk.tolist(), amp.tolist(), baseline_sd.tolist(),
@@ -158,15 +174,20 @@ def _measure_row(
     # amplitude: peak-to-peak of the MUAP, onset to end (not of the +-5 ms window, which may
     # hold another unit's potential or the satellite left out of the MUAP)
     amp = float(np.ptp(part))
+    # the noise floor of phases and turns: the noise of the average (with
+    # noise_floor_from_baseline, that of its own baseline too: the duration band's noise part)
+    floor = p["threshold_noise_sd"] * noise_sd
+    if p.get("noise_floor_from_baseline", False):
+        floor = max(floor, p.get("threshold_baseline_sd", 0.0) * baseline_sd)
     # phases: baseline crossings between onset and end, counting only excursions that reach
     # the phase threshold
-    pthr = max(p["phase_fraction_pp"] * amp, p["threshold_noise_sd"] * noise_sd)
+    pthr = max(p["phase_fraction_pp"] * amp, floor)
     sig = np.where(part > pthr, 1, np.where(part < -pthr, -1, 0))
     sig = sig[sig != 0]
     phases = int(1 + np.count_nonzero(np.diff(sig))) if sig.size else 0
     # turns: reversals with at least the turn threshold on both sides, in µV where calibrated
     turn = p["turn_threshold_uv"] if calibrated else p["turn_fraction_pp"] * amp
-    tthr = max(turn, p["threshold_noise_sd"] * noise_sd)
+    tthr = max(turn, floor)
     turns = _count_turns(part, tthr)
     area = float(np.sum(np.abs(part)) / fs_hz * 1e3)
     # spike duration: first to last peak above half the main peak, within the MUAP (onset to
@@ -193,24 +214,23 @@ def _duration_markers(
     less their baselines, the +-5 ms window
     ``lo:hi`` around the discharge, and per row the main peak, the peak-to-peak amplitude in
     that window (0 or less: a flat row, whose markers mean nothing), the baseline SD, onset
-    and end (indices); with ``satellites``, also per row the satellite's isoelectric interval
-    (ms; NaN: no satellite, see :func:`measure_waveform`)."""
+    and end (indices); with ``satellites``, also a dict of per-row arrays: the satellite's
+    isoelectric interval ``gap_ms`` (NaN: no satellite, see :func:`measure_waveform`), its
+    ``peak`` sample, ``sign`` and threshold ``thr``."""
     n = y.shape[1]
     e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
     e = e if 3 <= e <= n // 4 else max(3, n // 10)
     # baseline: a straight line through the medians of the first and last ``e`` samples, so
     # that a slow offset between the two ends of the window (drift, the tail of another unit)
     # does not put the band off the baseline on one side
-    b0, b1 = median_rows(y[:, :e].copy())[:, None], median_rows(y[:, -e:].copy())[:, None]
-    yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
+    yb = _less_baseline(y, e)
     # main spike: largest excursion within +-5 ms of the discharge time
     w = int(round(5e-3 * fs_hz))
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[:, lo:hi]
     amp = seg.max(axis=1) - seg.min(axis=1)
     # smooth over 0.2 ms to ignore single-sample noise
-    k = max(1, int(round(0.2e-3 * fs_hz)))
-    ys = np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+    ys = _smooth(yb, fs_hz)
     baseline_sd = np.sqrt(np.minimum(np.add.reduce(np.square(ys[:, :e]), axis=1),
                                      np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
     thr = np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
@@ -235,15 +255,49 @@ def _duration_markers(
         return yb, lo, hi, ipk, amp, baseline_sd, onset, end
     sat_thr = np.maximum(thr, p["satellite_threshold_sd"]
                          * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
-    return (yb, lo, hi, ipk, amp, baseline_sd, onset, end,
-            _satellite_gaps(np.abs(ys), above, end, sat_thr, quiet, fs_hz))
+    sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz)
+    return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
 
 
-def _satellite_gaps(mag: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
-                    quiet: int, fs_hz: float) -> np.ndarray:
-    """Per row, the isoelectric interval (ms) between the MUAP's end and its first late
+def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
+    """Each row less its baseline: a straight line through the medians of its first and last
+    ``e`` samples."""
+    n = y.shape[1]
+    b0, b1 = median_rows(y[:, :e].copy())[:, None], median_rows(y[:, -e:].copy())[:, None]
+    return y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
+
+
+def _smooth(yb: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Each row smoothed over 0.2 ms (a moving average), to ignore single-sample noise."""
+    k = max(1, int(round(0.2e-3 * fs_hz)))
+    return np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+
+
+def _in_both_halves(halves: np.ndarray | None, sat: dict, n: int, fs_hz: float,
+                    p: dict) -> np.ndarray:
+    """Per row, whether its satellite is time-locked: each half-median (less its own baseline,
+    smoothed as the whole) holds it at the satellite's peak sample with its sign and at least
+    its threshold. False for every row without halves."""
+    if halves is None:
+        return np.zeros(sat["peak"].size, bool)
+    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    e = e if 3 <= e <= n // 4 else max(3, n // 10)
+    rows = np.arange(sat["peak"].size)
+    ok = np.ones(rows.size, bool)
+    for h in halves:
+        v = _smooth(_less_baseline(np.asarray(h, float), e), fs_hz)[rows, sat["peak"]]
+        ok &= v * sat["sign"] >= sat["thr"]
+    return ok
+
+
+def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
+                quiet: int, fs_hz: float) -> dict:
+    """Per row, the isoelectric interval ``gap_ms`` between the MUAP's end and its first late
     component reaching ``sat_thr`` (its departure from the duration band ``above``), NaN
-    where there is none or the interval is shorter than ``quiet`` samples (whole-table)."""
+    where there is none or the interval is shorter than ``quiet`` samples; that component's
+    ``peak`` (the largest excursion within 1 ms of where it reaches ``sat_thr``), its
+    ``sign`` and ``thr`` = ``sat_thr`` (whole-table)."""
+    mag = np.abs(ys)
     cols = np.arange(mag.shape[1])
     late = cols > end[:, None]
     big = late & (mag > sat_thr[:, None])
@@ -254,7 +308,12 @@ def _satellite_gaps(mag: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr
                           end)
     start = last_quiet + 1
     ok = (first >= 0) & (start - end - 1 >= quiet)
-    return np.where(ok, (start - end) / fs_hz * 1e3, np.nan)
+    near = np.clip(np.maximum(first, 0)[:, None] + np.arange(max(1, int(round(1e-3 * fs_hz)))),
+                   0, mag.shape[1] - 1)
+    rows = np.arange(mag.shape[0])[:, None]
+    peak = near[rows[:, 0], np.argmax(mag[rows, near], axis=1)]
+    return dict(gap_ms=np.where(ok, (start - end) / fs_hz * 1e3, np.nan), peak=peak,
+                sign=np.sign(ys[rows[:, 0], peak]), thr=sat_thr)
 
 
 def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
@@ -344,11 +403,17 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         if s_ok.size:
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
+    # the medians of each half of the discharges (odd and even ones): a satellite must be in
+    # both (time-locked); a unit with a single discharge has no halves (a flat half: none)
+    flat = np.zeros(before + after + 1)
+    halves = np.array([[median_snippet(x, s_ok[i::2], before, after) if s_ok.size > 1 else flat
+                        for _, _, s_ok in found] for i in (0, 1)]
+                      ).reshape(2, len(found), before + after + 1)
     # the expected noise of each average
     expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
                          for _, _, s_ok in found])
     measured = _measure_rows(np.array(waves).reshape(len(waves), before + after + 1), fs,
-                             before, expected, pm, rec.calibrated)
+                             before, expected, pm, rec.calibrated, halves)
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
