@@ -146,8 +146,10 @@ def duration_errors(rec, dec, temps: dict, times: np.ndarray, units: np.ndarray,
         c = int(np.argmax(np.abs(sps.sosfiltfilt(bp, y))))
         y = np.pad(y, (before, after), mode="edge")[c : c + before + after + 1]
         n_k = int((units == k).sum())
+        # the expert's template is an average of all the unit's discharges, without halves:
+        # it is taken as its own two halves (every late component in it counts as time-locked)
         ref[k] = measure_waveform(y, fs, before, noise_sd / np.sqrt(n_k) * 1.25 + 1e-12,
-                                  calibrated=rec.calibrated)
+                                  calibrated=rec.calibrated, halves=(y, y))
     rows = []
     for f, a in sorted(pairs.items()):
         found = m[m["unit"] == f + 1]
