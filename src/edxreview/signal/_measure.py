@@ -139,12 +139,13 @@ def measure_waveform(
 
 def _measure_rows(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: np.ndarray, p: dict,
-    calibrated: bool = False, halves: np.ndarray | None = None,
+    calibrated: bool = False, halves=None,
 ) -> list[dict[str, float]]:
     """:func:`measure_waveform` for each row of ``y`` (waveforms of one length, the discharge
     at ``center``; ``noise_sd`` one per row; ``halves``: the two half-medians of every row,
-    shape (2, rows, samples), or None): the duration markers and satellites of all rows at
-    once, then each row's phases, turns, area and spike."""
+    shape (2, rows, samples), a function of row indices giving those rows' half-medians, or
+    None): the duration markers and satellites of all rows at once, then each row's phases,
+    turns, area and spike."""
     rule = "absolute_uv" if calibrated else "relative_pp"
     nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, turn_rule=rule,
                satellite=False, satellite_ms=np.nan, area=np.nan, thickness_ms=np.nan,
@@ -153,7 +154,14 @@ def _measure_rows(
         y, fs_hz, center, noise_sd, p, satellites=True)
     sat_ms = sat["gap_ms"]
     if p.get("satellite_split_half", False):
-        sat_ms = np.where(_in_both_halves(halves, sat, y.shape[1], fs_hz, p), sat_ms, np.nan)
+        # only the rows with a candidate satellite need their halves
+        cand = np.flatnonzero(np.isfinite(sat_ms))
+        keep = np.zeros(sat_ms.size, bool)
+        if cand.size and halves is not None:
+            h = halves(cand) if callable(halves) else np.asarray(halves)[:, cand]
+            keep[cand] = _in_both_halves(h, {k: v[cand] for k, v in sat.items()},
+                                         y.shape[1], fs_hz, p)
+        sat_ms = np.where(keep, sat_ms, np.nan)
     return [_measure_row(r, lo, hi, *v, fs_hz, center, p, calibrated) if v[1] > 0
             else dict(nan)
             for r, v in zip(yb, zip(ipk.tolist(), amp.tolist(), baseline_sd.tolist(),
@@ -273,13 +281,11 @@ def _smooth(yb: np.ndarray, fs_hz: float) -> np.ndarray:
     return np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
 
 
-def _in_both_halves(halves: np.ndarray | None, sat: dict, n: int, fs_hz: float,
+def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
                     p: dict) -> np.ndarray:
     """Per row, whether its satellite is time-locked: each half-median (less its own baseline,
     smoothed as the whole) holds it at the satellite's peak sample with its sign and at least
-    its threshold. False for every row without halves."""
-    if halves is None:
-        return np.zeros(sat["peak"].size, bool)
+    its threshold."""
     e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
     e = e if 3 <= e <= n // 4 else max(3, n // 10)
     rows = np.arange(sat["peak"].size)
@@ -403,12 +409,15 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         if s_ok.size:
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
-    # the medians of each half of the discharges (odd and even ones): a satellite must be in
-    # both (time-locked); a unit with a single discharge has no halves (a flat half: none)
-    flat = np.zeros(before + after + 1)
-    halves = np.array([[median_snippet(x, s_ok[i::2], before, after) if s_ok.size > 1 else flat
-                        for _, _, s_ok in found] for i in (0, 1)]
-                      ).reshape(2, len(found), before + after + 1)
+    def halves(rows: np.ndarray) -> np.ndarray:
+        """The medians of each half of the discharges (odd and even ones) of these units: a
+        satellite must be in both (time-locked); a unit with a single discharge has no
+        halves (a flat half: no satellite). Computed only for the units with a candidate."""
+        flat = np.zeros(before + after + 1)
+        return np.array([[median_snippet(x, found[r][2][i::2], before, after)
+                          if found[r][2].size > 1 else flat for r in rows] for i in (0, 1)]
+                        ).reshape(2, len(rows), before + after + 1)
+
     # the expected noise of each average
     expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
                          for _, _, s_ok in found])
