@@ -119,9 +119,9 @@ def measure_waveform(
     potentials: a proposition for standardized terminology and criteria for measurement.
     J Clin Neurophysiol 1986;3:313-348.
     Pfeiffer G, Kunze K. Electroencephalogr Clin Neurophysiol 1992;85:161-165 (turn amplitude
-    limit of 25 µV).
+    limit in µV).
     Finsterer J, Mamoli B. Satellite potentials as a measure of neuromuscular disorders.
-    Muscle Nerve 1997;20:585-592 (isoelectric interval > 1 ms).
+    Muscle Nerve 1997;20:585-592 (satellite: after an isoelectric interval).
     Nandedkar SD, Barkhaus PE, Charles A. Multi-motor unit action potential analysis (MMA).
     Muscle Nerve 1995;18:1155-1166.
     Nandedkar SD, Barkhaus PE, Sanders DB, Stalberg EV. Analysis of amplitude and area of
