@@ -32,6 +32,10 @@ than V0; it has no result.) A second round, declared before it was run:
 - V12, the variant (V0, V4, V6, V9, V10, V11, V13 or V14) chosen with its penalty by the
   inner folds of each training fold.
 
+Declared with the satellites of the MUAP measurement (reported only, never the default):
+
+- V15, V4 and the fraction of the subject-muscle's MUAPs with a satellite.
+
 Each is read leave-one-subject-out within Algiers (the model, its standardisation, its outlier
 limits and its penalty refitted without the held-out subject, the penalty by the parameter
 file's inner folds), and trained on all of Algiers reading N2001 (each N2001 subject centred on
@@ -84,6 +88,8 @@ OUTLIERS = {
 #: the turns-amplitude cloud residual (V9): control line recomputed in every training fold
 CLOUD = ["ip_cloud_z:mean", "ip_cloud_z:mean@max", "ip_cloud_z:mean@min"]
 BANDS = [f"{c}:mean" for c in band_columns()]
+#: the fraction of a subject-muscle's MUAPs with a satellite (V15; at least min_muaps MUAPs)
+SATELLITE = ["frac_satellite"]
 MUAP_OUT = ["frac_short", "frac_small", "frac_long", "frac_large"]
 IP_OUT = ["ip_frac_ratio_hi", "ip_frac_ratio_lo", "ip_frac_amp_hi"]
 VARIANTS = {   # name: (features unit_features computes, outlier fractions)
@@ -98,6 +104,7 @@ VARIANTS = {   # name: (features unit_features computes, outlier fractions)
     "V10": (V0 + BANDS, []),
     "V13": (V0 + EXTREMES, CLOUD),
     "V14": (V0 + EXTREMES + BANDS, []),
+    "V15": (V0 + EXTREMES, SATELLITE),
 }
 #: ensembles: the mean of the members' class probabilities
 ENSEMBLE = {"V11": ["V0", "V4", "V6"]}
@@ -118,6 +125,7 @@ DESCRIPTION = {
     "V13": "V4 + turns-amplitude cloud residual",
     "V14": "V4 + relative power in 6 fixed bands",
     "V12": "V0 / V4 / V6 / V9 / V10 / V11 / V13 / V14 chosen by the inner folds",
+    "V15": "V4 + fraction of MUAPs with a satellite",
 }
 
 
@@ -130,8 +138,10 @@ class Lab:
         self.recs, self.muaps, self.epochs = r, muaps, epochs
         m = muaps[muaps["recording"].isin(r["recording"])]
         keys = r[["recording", "subject", "muscle", "truth"]]
-        self.f = muap_features(m).assign(recording=m["recording"].to_numpy()).merge(
-            keys, on="recording")
+        self.f = muap_features(m).assign(
+            recording=m["recording"].to_numpy(),
+            satellite=(m["satellite"].astype(float).to_numpy() if "satellite" in m
+                       else np.nan)).merge(keys, on="recording")
         self.e = epochs[epochs["recording"].isin(r["recording"])].merge(keys, on="recording")
         self._static: dict[str, pd.DataFrame] = {}
 
@@ -162,7 +172,12 @@ class Lab:
             cz = clf.unit_features(self.muaps, ez, self.recs, ("subject", "muscle"), cloud)
             u = u.drop(columns=cloud, errors="ignore").merge(
                 cz[["subject", "muscle", *cloud]], on=["subject", "muscle"], how="left")
-        for n in [n for n in names if n not in CLOUD]:
+        if "frac_satellite" in names:   # not fold-dependent: no control limit
+            g = self.f.groupby(["subject", "muscle"])["satellite"]
+            val = g.mean().where(g.count() >= P["min_muaps"]).rename("frac_satellite")
+            u = u.drop(columns="frac_satellite", errors="ignore").merge(
+                val.reset_index(), on=["subject", "muscle"], how="left")
+        for n in [n for n in names if n not in CLOUD and n not in SATELLITE]:
             t, col, side, pc = OUTLIERS[n]
             d, ref = (self.f, src.f) if t == "m" else (self.e, src.e)
             lim = ref[ref["subject"].isin(controls)].groupby("muscle")[col].quantile(pc / 100)

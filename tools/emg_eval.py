@@ -129,7 +129,8 @@ def duration_errors(rec, dec, temps: dict, times: np.ndarray, units: np.ndarray,
     around its own detection-band main peak; its expected noise is that of an average of the
     expert's number of discharges. The difference isolates what our decomposition and our
     (noisier) averages do to the duration marker; it is not a comparison with manual markers,
-    which R00108 does not have.
+    which R00108 does not have. Amplitude, phases, turns and satellite are compared the same
+    way (the same definitions on the expert's average and on ours).
     """
     fs = rec.fs_hz
     pm = load_signal_parameters()["measurement"]
@@ -145,16 +146,25 @@ def duration_errors(rec, dec, temps: dict, times: np.ndarray, units: np.ndarray,
         c = int(np.argmax(np.abs(sps.sosfiltfilt(bp, y))))
         y = np.pad(y, (before, after), mode="edge")[c : c + before + after + 1]
         n_k = int((units == k).sum())
-        ref[k] = measure_waveform(y, fs, before, noise_sd / np.sqrt(n_k) * 1.25 + 1e-12)
+        # the expert's template is an average of all the unit's discharges, without halves:
+        # it is taken as its own two halves (every late component in it counts as time-locked)
+        ref[k] = measure_waveform(y, fs, before, noise_sd / np.sqrt(n_k) * 1.25 + 1e-12,
+                                  calibrated=rec.calibrated, halves=(y, y))
     rows = []
     for f, a in sorted(pairs.items()):
         found = m[m["unit"] == f + 1]
         if found.empty:
             continue
         r = found.iloc[0]
+        amp = r["amplitude_uv"] if rec.calibrated else r["amplitude_adu"]
         rows.append(dict(annotated=a, found=f + 1, n_found=int(r["n_discharges"]),
                          expert_ms=ref[a]["duration_ms"], found_ms=float(r["duration_ms"]),
-                         error_ms=float(r["duration_ms"]) - ref[a]["duration_ms"]))
+                         error_ms=float(r["duration_ms"]) - ref[a]["duration_ms"],
+                         expert_amplitude=ref[a]["amplitude"], found_amplitude=float(amp),
+                         expert_phases=ref[a]["phases"], found_phases=int(r["phases"]),
+                         expert_turns=ref[a]["turns"], found_turns=int(r["turns"]),
+                         expert_satellite=ref[a]["satellite"],
+                         found_satellite=bool(r["satellite"])))
     return pd.DataFrame(rows)
 
 
@@ -326,7 +336,20 @@ def main(argv: list[str] | None = None) -> int:
                   f"{e.median():.2f} ms, mean signed {d['error_ms'].mean():+.2f} ms")
             for row in d.itertuples():
                 print(f"  annotated {row.annotated} / found {row.found} ({row.n_found} discharges):"
-                      f" expert {row.expert_ms:.2f} ms, found {row.found_ms:.2f} ms")
+                      f" expert {row.expert_ms:.2f} ms, found {row.found_ms:.2f} ms; amplitude "
+                      f"{row.expert_amplitude:.0f} / {row.found_amplitude:.0f}; phases "
+                      f"{row.expert_phases} / {row.found_phases}; turns {row.expert_turns} / "
+                      f"{row.found_turns}; satellite {row.expert_satellite} / "
+                      f"{row.found_satellite}")
+            amp_err = (d["found_amplitude"] / d["expert_amplitude"] - 1).abs()
+            print(f"R00108 same units, other measures (expert / found): amplitude median absolute "
+                  f"error {100 * amp_err.median():.1f} %; phases equal in "
+                  f"{int((d['expert_phases'] == d['found_phases']).sum())}/{len(d)} (mean "
+                  f"absolute difference {(d['expert_phases'] - d['found_phases']).abs().mean():.2f}"
+                  f"); turns equal in {int((d['expert_turns'] == d['found_turns']).sum())}/"
+                  f"{len(d)} (mean absolute difference "
+                  f"{(d['expert_turns'] - d['found_turns']).abs().mean():.2f}); satellite agrees "
+                  f"in {int((d['expert_satellite'] == d['found_satellite']).sum())}/{len(d)}")
     t0 = time.perf_counter()
     recs, muaps, epochs = measure_all(data, a.jobs, Path(a.cache) if a.cache else None,
                                       a.sorting)

@@ -292,8 +292,9 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
             plot_recording(a, tmp / f"{a.recording.name}.png")
     neutralize_formulas(pd.DataFrame(rows)).to_csv(tmp / "recordings.csv", index=False)
     cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
-            "amplitude_adu", "amplitude_snr", "phases", "turns", "area_uv_ms", "area_adu_ms",
-            "spike_duration_ms", "thickness_ms", "polyphasic"]
+            "amplitude_adu", "amplitude_snr", "phases", "turns", "turn_rule", "area_uv_ms",
+            "area_adu_ms", "spike_duration_ms", "thickness_ms", "polyphasic", "satellite",
+            "satellite_ms"]
     neutralize_formulas(pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)
                         ).to_csv(tmp / "muaps.csv", index=False)
     if args.patient:

@@ -54,6 +54,9 @@ def _subjects_table(analyses, reference, subject: str):
         # the means and the limits for a mean of this many MUAPs, in ms, µV, phases ...
         unit = reference.amplitude_unit if isinstance(reference, LabReference) else "uV"
         row.update(limit_columns(muaps, z, unit))
+        # MUAPs with a satellite (measured per MUAP, not judged against the reference)
+        row["satellite_pct"] = (round(100.0 * float(muaps["satellite"].astype(float).mean()), 1)
+                                if len(muaps) and "satellite" in muaps else float("nan"))
         for f in ("duration_ms", "log_amplitude", "phases", "turns", "thickness_ms", "size_index"):
             row[f"z_{f}"] = round(float(z.at[f, "z"]), 2) if f in z.index else float("nan")
         row["reasons"] = "; ".join(reading.reasons)

@@ -105,7 +105,8 @@ class RecordingAnalysis:
         -------
         dict
             ``file``, ``muscle``, ``calibrated``, ``n_units``, ``n_discharges``, the mean MUAP duration
-            (ms), amplitude (µV), % polyphasic and thickness (ms), the reading's ``pattern``,
+            (ms), amplitude (µV), % polyphasic, thickness (ms) and % of MUAPs with a satellite
+            (``satellite_pct``), the reading's ``pattern``,
             ``rule`` and ``reasons``, the interference-pattern reading (``ip_*``) and the
             spontaneous activity: ``rest_graded_s`` (seconds of rest graded), ``fibs``, ``psw``,
             ``fasciculations`` (``""`` when not graded), ``spont_rule`` and ``spont_reasons``.
@@ -137,6 +138,7 @@ class RecordingAnalysis:
             "mean_amplitude_uv": s["mean_amplitude_uv"],
             "polyphasic_pct": s["polyphasic_pct"],
             "mean_thickness_ms": s.get("mean_thickness_ms", np.nan),
+            "satellite_pct": s.get("satellite_pct", np.nan),
             "pattern": self.reading.pattern,
             "rule": self.reading.rule,
             "reasons": "; ".join(self.reading.reasons + self.notes),
@@ -242,7 +244,7 @@ def _mean(df: pd.DataFrame | None, col: str) -> float:
 #: 2, signal-to-noise ratio and areas 1
 MUAP_CSV_DECIMALS = {"firing_rate_hz": 2, "duration_ms": 2, "amplitude_uv": 1,
                      "amplitude_adu": 1, "amplitude_snr": 1, "area_uv_ms": 1, "area_adu_ms": 1,
-                     "spike_duration_ms": 2, "thickness_ms": 3}
+                     "spike_duration_ms": 2, "thickness_ms": 3, "satellite_ms": 2}
 
 
 def round_muaps(muaps: pd.DataFrame) -> pd.DataFrame:
@@ -255,13 +257,13 @@ def round_muaps(muaps: pd.DataFrame) -> pd.DataFrame:
 
 def summarize_muaps(muaps: pd.DataFrame, n_discharges: int) -> dict:
     """Recording summary: units found, their discharges, mean duration (ms), amplitude (µV), %
-    polyphasic, thickness (ms)."""
+    polyphasic, thickness (ms), % of MUAPs with a satellite."""
     n = len(muaps)
     if n == 0:
         return {"n_units": 0, "n_discharges": n_discharges, "mean_duration_ms": np.nan,
                 "mean_amplitude_uv": np.nan, "mean_amplitude_adu": np.nan,
                 "polyphasic_pct": np.nan, "mean_phases": np.nan, "mean_turns": np.nan,
-                "mean_thickness_ms": np.nan}
+                "mean_thickness_ms": np.nan, "satellite_pct": np.nan}
     return {
         "n_units": n,
         "n_discharges": n_discharges,
@@ -272,6 +274,8 @@ def summarize_muaps(muaps: pd.DataFrame, n_discharges: int) -> dict:
         "mean_phases": round(float(muaps["phases"].mean()), 2),
         "mean_turns": round(float(muaps["turns"].mean()), 2),
         "mean_thickness_ms": round(float(muaps["thickness_ms"].mean()), 3),
+        "satellite_pct": (round(100.0 * float(muaps["satellite"].mean()), 1)
+                          if "satellite" in muaps else np.nan),
     }
 
 

@@ -26,7 +26,8 @@ def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> in
 
 
 def measure_waveform(
-    y: np.ndarray, fs_hz: float, center: int, noise_sd: float, params: dict | None = None
+    y: np.ndarray, fs_hz: float, center: int, noise_sd: float, params: dict | None = None,
+    calibrated: bool = False, halves: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Measure one averaged MUAP.
 
@@ -57,6 +58,26 @@ def measure_waveform(
     late component separated from the MUAP by a stretch of baseline (a satellite potential)
     is left out of the duration, as the standard terminology asks (Stalberg et al. 1986).
 
+    The other measures, each within the MUAP (onset to end), by the definitions declared in
+    section ``[measurement]`` of ``emg_signal_parameters.toml``:
+
+    - amplitude: peak-to-peak between onset and end (area, thickness = area / amplitude and
+      the size index use this same amplitude);
+    - phases: baseline crossings + 1, a crossing counted only between excursions beyond
+      ``phase_fraction_pp`` x the amplitude and beyond the noise floor;
+    - turns: slope reversals with an excursion of at least the turn threshold on both sides:
+      ``turn_threshold_uv`` where the waveform is in µV (``calibrated``, rule
+      ``"absolute_uv"``), else ``turn_fraction_pp`` x the amplitude (rule ``"relative_pp"``),
+      never below the noise floor;
+    - noise floor: ``threshold_noise_sd`` x ``noise_sd`` and, with
+      ``noise_floor_from_baseline``, ``threshold_baseline_sd`` x the average's own baseline
+      SD (the noise part of the duration band), the larger;
+    - satellite: a late component after the end, separated from it by at least ``quiet_ms``
+      of baseline (the duration search stops there) and reaching ``satellite_threshold_sd``
+      x the noise of the average (the larger of its baseline SD and ``noise_sd``) as well as
+      the duration band, within the averaging window; with ``satellite_split_half`` and
+      ``halves`` it must also be in both halves (time-locked to the MUAP).
+
     Parameters
     ----------
     y : numpy.ndarray
@@ -69,11 +90,22 @@ def measure_waveform(
         Expected noise SD of ``y`` (recording units).
     params : dict, optional
         Overrides of the ``measurement`` parameters.
+    calibrated : bool
+        ``y`` is in µV: turns use the µV threshold (``turn_threshold_uv``), otherwise the
+        threshold relative to the amplitude.
+    halves : tuple of numpy.ndarray, optional
+        The medians of each half of the unit's discharges (odd and even ones), aligned as
+        ``y``. With ``satellite_split_half``, a satellite counts only where each half holds it
+        too, at its peak sample, with its sign and at least its threshold; without halves no
+        satellite is reported (its time-locking cannot be shown).
 
     Returns
     -------
     dict
-        ``duration_ms``, ``amplitude`` (peak-to-peak, recording units), ``phases``, ``turns``,
+        ``duration_ms``, ``amplitude`` (peak-to-peak between onset and end, recording units),
+        ``phases``, ``turns``, ``turn_rule`` (``"absolute_uv"`` or ``"relative_pp"``),
+        ``satellite`` (bool), ``satellite_ms`` (end of the MUAP to the satellite's departure
+        from the band, ms; NaN without one),
         ``area`` (recording units x ms, between onset and end), ``thickness_ms`` (area /
         amplitude, ms), ``onset_ms``/``end_ms`` relative to the discharge time,
         ``spike_duration_ms`` (first to last sample above half the main peak, the largest
@@ -86,6 +118,10 @@ def measure_waveform(
     Stalberg E, Andreassen S, Falck B, et al. Quantitative analysis of individual motor unit
     potentials: a proposition for standardized terminology and criteria for measurement.
     J Clin Neurophysiol 1986;3:313-348.
+    Pfeiffer G, Kunze K. Electroencephalogr Clin Neurophysiol 1992;85:161-165 (turn amplitude
+    limit in µV).
+    Finsterer J, Mamoli B. Satellite potentials as a measure of neuromuscular disorders.
+    Muscle Nerve 1997;20:585-592 (satellite: after an isoelectric interval).
     Nandedkar SD, Barkhaus PE, Charles A. Multi-motor unit action potential analysis (MMA).
     Muscle Nerve 1995;18:1155-1166.
     Nandedkar SD, Barkhaus PE, Sanders DB, Stalberg EV. Analysis of amplitude and area of
@@ -95,41 +131,71 @@ def measure_waveform(
     p = dict(load_signal_parameters()["measurement"])
     if params:
         p.update(params)
-    return _measure_rows(y[None, :], fs_hz, center, np.array([noise_sd]), p)[0]
+    h = None if halves is None else np.array([np.asarray(halves[0])[None, :],
+                                              np.asarray(halves[1])[None, :]])
+    return _measure_rows(y[None, :], fs_hz, center, np.array([noise_sd]), p, calibrated,
+                         h)[0]
 
 
 def _measure_rows(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: np.ndarray, p: dict,
+    calibrated: bool = False, halves=None,
 ) -> list[dict[str, float]]:
     """:func:`measure_waveform` for each row of ``y`` (waveforms of one length, the discharge
-    at ``center``; ``noise_sd`` one per row): the duration markers of all rows at once, then
-    each row's phases, turns, area and spike."""
-    nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, area=np.nan,
-               thickness_ms=np.nan, onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan,
-               baseline_sd=np.nan)
-    yb, lo, hi, ipk, amp, baseline_sd, onset, end = _duration_markers(y, fs_hz, center,
-                                                                      noise_sd, p)
-    return [_measure_row(r, lo, hi, *v, fs_hz, center, p) if v[1] > 0 else dict(nan)
+    at ``center``; ``noise_sd`` one per row; ``halves``: the two half-medians of every row,
+    shape (2, rows, samples), a function of row indices giving those rows' half-medians, or
+    None): the duration markers and satellites of all rows at once, then each row's phases,
+    turns, area and spike."""
+    rule = "absolute_uv" if calibrated else "relative_pp"
+    nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, turn_rule=rule,
+               satellite=False, satellite_ms=np.nan, area=np.nan, thickness_ms=np.nan,
+               onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan, baseline_sd=np.nan)
+    yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat = _duration_markers(
+        y, fs_hz, center, noise_sd, p, satellites=True)
+    sat_ms = sat["gap_ms"]
+    if p.get("satellite_split_half", False):
+        # only the rows with a candidate satellite need their halves
+        cand = np.flatnonzero(np.isfinite(sat_ms))
+        keep = np.zeros(sat_ms.size, bool)
+        if cand.size and halves is not None:
+            h = halves(cand) if callable(halves) else np.asarray(halves)[:, cand]
+            keep[cand] = _in_both_halves(h, {k: v[cand] for k, v in sat.items()},
+                                         y.shape[1], fs_hz, p)
+        sat_ms = np.where(keep, sat_ms, np.nan)
+    return [_measure_row(r, lo, hi, *v, fs_hz, center, p, calibrated) if v[1] > 0
+            else dict(nan)
             for r, v in zip(yb, zip(ipk.tolist(), amp.tolist(), baseline_sd.tolist(),
-                                    onset.tolist(), end.tolist(), noise_sd.tolist()))]
+                                    onset.tolist(), end.tolist(), noise_sd.tolist(),
+                                    sat_ms.tolist()))]
 
 
 def _measure_row(
-    yb: np.ndarray, lo: int, hi: int, ipk: int, amp: float, baseline_sd: float, onset: int,
-    end: int, noise_sd: float, fs_hz: float, center: int, p: dict,
+    yb: np.ndarray, lo: int, hi: int, ipk: int, amp_window: float, baseline_sd: float,
+    onset: int, end: int, noise_sd: float, satellite_ms: float, fs_hz: float, center: int,
+    p: dict, calibrated: bool,
 ) -> dict[str, float]:
-    """Phases, turns, area and spike of one waveform less its baseline, from its markers."""
+    """Amplitude, phases, turns, area and spike of one waveform less its baseline, from its
+    markers (``amp_window``, the peak-to-peak within +-5 ms of the discharge, only says the
+    row is not flat)."""
     duration_ms = (end - onset) / fs_hz * 1e3
     part = yb[onset : end + 1]
-    amp = max(amp, float(np.ptp(part)))
+    # amplitude: peak-to-peak of the MUAP, onset to end (not of the +-5 ms window, which may
+    # hold another unit's potential or the satellite left out of the MUAP)
+    amp = float(np.ptp(part))
+    # the noise floor of phases and turns: the noise of the average (with
+    # noise_floor_from_baseline, that of its own baseline too: the duration band's noise part)
+    floor = p["threshold_noise_sd"] * noise_sd
+    if p.get("noise_floor_from_baseline", False):
+        floor = max(floor, p.get("threshold_baseline_sd", 0.0) * baseline_sd)
     # phases: baseline crossings between onset and end, counting only excursions that reach
     # the phase threshold
-    pthr = max(p["phase_fraction_pp"] * amp, p["threshold_noise_sd"] * noise_sd)
+    pthr = max(p["phase_fraction_pp"] * amp, floor)
     sig = np.where(part > pthr, 1, np.where(part < -pthr, -1, 0))
     sig = sig[sig != 0]
     phases = int(1 + np.count_nonzero(np.diff(sig))) if sig.size else 0
-    # turns: alternating extrema separated by at least turn_fraction_pp * amp
-    tthr = max(p["turn_fraction_pp"] * amp, p["threshold_noise_sd"] * noise_sd)
+    # turns: reversals with at least the turn threshold on both sides, in µV where calibrated
+    turn = p["turn_threshold_uv"] if calibrated else p["turn_fraction_pp"] * amp
+    tthr = max(turn, floor)
     turns = _count_turns(part, tthr)
     area = float(np.sum(np.abs(part)) / fs_hz * 1e3)
     # spike duration: first to last peak above half the main peak, within the MUAP (onset to
@@ -138,8 +204,10 @@ def _measure_row(
     big = np.flatnonzero(np.abs(yb[a:b]) >= 0.5 * np.abs(yb[ipk]))
     spike_ms = (big[-1] - big[0]) / fs_hz * 1e3 if big.size else 0.0
     return dict(
-        duration_ms=float(duration_ms), amplitude=amp, phases=phases, turns=turns, area=area,
-        thickness_ms=area / amp, onset_ms=(onset - center) / fs_hz * 1e3,
+        duration_ms=float(duration_ms), amplitude=amp, phases=phases, turns=turns,
+        turn_rule="absolute_uv" if calibrated else "relative_pp",
+        satellite=bool(np.isfinite(satellite_ms)), satellite_ms=satellite_ms, area=area,
+        thickness_ms=area / amp if amp > 0 else np.nan, onset_ms=(onset - center) / fs_hz * 1e3,
         end_ms=(end - center) / fs_hz * 1e3, spike_duration_ms=float(spike_ms),
         baseline_sd=baseline_sd,
     )
@@ -147,29 +215,30 @@ def _measure_row(
 
 def _duration_markers(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: float | np.ndarray, p: dict,
-) -> tuple[np.ndarray, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    satellites: bool = False,
+) -> tuple:
     """The first step of :func:`measure_waveform` for each row of ``y`` (waveforms of one
     length, the discharge at ``center``; ``noise_sd`` one for all or one per row): the rows
     less their baselines, the +-5 ms window
     ``lo:hi`` around the discharge, and per row the main peak, the peak-to-peak amplitude in
     that window (0 or less: a flat row, whose markers mean nothing), the baseline SD, onset
-    and end (indices)."""
+    and end (indices); with ``satellites``, also a dict of per-row arrays: the satellite's
+    isoelectric interval ``gap_ms`` (NaN: no satellite, see :func:`measure_waveform`), its
+    ``peak`` sample, ``sign`` and threshold ``thr``."""
     n = y.shape[1]
     e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
     e = e if 3 <= e <= n // 4 else max(3, n // 10)
     # baseline: a straight line through the medians of the first and last ``e`` samples, so
     # that a slow offset between the two ends of the window (drift, the tail of another unit)
     # does not put the band off the baseline on one side
-    b0, b1 = median_rows(y[:, :e].copy())[:, None], median_rows(y[:, -e:].copy())[:, None]
-    yb = y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
+    yb = _less_baseline(y, e)
     # main spike: largest excursion within +-5 ms of the discharge time
     w = int(round(5e-3 * fs_hz))
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[:, lo:hi]
     amp = seg.max(axis=1) - seg.min(axis=1)
     # smooth over 0.2 ms to ignore single-sample noise
-    k = max(1, int(round(0.2e-3 * fs_hz)))
-    ys = np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+    ys = _smooth(yb, fs_hz)
     baseline_sd = np.sqrt(np.minimum(np.add.reduce(np.square(ys[:, :e]), axis=1),
                                      np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
     thr = np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
@@ -189,7 +258,68 @@ def _duration_markers(
     cols = np.arange(lo, hi)
     inside = (cols >= onset[:, None]) & (cols <= end[:, None])
     ipk = lo + np.argmax(np.where(inside, np.abs(seg), -1.0), axis=1)
-    return yb, lo, hi, ipk, amp, baseline_sd, onset.astype(int), end.astype(int)
+    onset, end = onset.astype(int), end.astype(int)
+    if not satellites:
+        return yb, lo, hi, ipk, amp, baseline_sd, onset, end
+    sat_thr = np.maximum(thr, p["satellite_threshold_sd"]
+                         * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
+    sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz)
+    return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
+
+
+def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
+    """Each row less its baseline: a straight line through the medians of its first and last
+    ``e`` samples."""
+    n = y.shape[1]
+    b0, b1 = median_rows(y[:, :e].copy())[:, None], median_rows(y[:, -e:].copy())[:, None]
+    return y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
+
+
+def _smooth(yb: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Each row smoothed over 0.2 ms (a moving average), to ignore single-sample noise."""
+    k = max(1, int(round(0.2e-3 * fs_hz)))
+    return np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+
+
+def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
+                    p: dict) -> np.ndarray:
+    """Per row, whether its satellite is time-locked: each half-median (less its own baseline,
+    smoothed as the whole) holds it at the satellite's peak sample with its sign and at least
+    its threshold."""
+    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    e = e if 3 <= e <= n // 4 else max(3, n // 10)
+    rows = np.arange(sat["peak"].size)
+    ok = np.ones(rows.size, bool)
+    for h in halves:
+        v = _smooth(_less_baseline(np.asarray(h, float), e), fs_hz)[rows, sat["peak"]]
+        ok &= v * sat["sign"] >= sat["thr"]
+    return ok
+
+
+def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
+                quiet: int, fs_hz: float) -> dict:
+    """Per row, the isoelectric interval ``gap_ms`` between the MUAP's end and its first late
+    component reaching ``sat_thr`` (its departure from the duration band ``above``), NaN
+    where there is none or the interval is shorter than ``quiet`` samples; that component's
+    ``peak`` (the largest excursion within 1 ms of where it reaches ``sat_thr``), its
+    ``sign`` and ``thr`` = ``sat_thr`` (whole-table)."""
+    mag = np.abs(ys)
+    cols = np.arange(mag.shape[1])
+    late = cols > end[:, None]
+    big = late & (mag > sat_thr[:, None])
+    first = np.where(big.any(axis=1), np.argmax(big, axis=1), -1)
+    # the satellite leaves the band just after the last in-band sample before its peak
+    gap = late & ~above & (cols < first[:, None])
+    last_quiet = np.where(gap.any(axis=1), mag.shape[1] - 1 - np.argmax(gap[:, ::-1], axis=1),
+                          end)
+    start = last_quiet + 1
+    ok = (first >= 0) & (start - end - 1 >= quiet)
+    near = np.clip(np.maximum(first, 0)[:, None] + np.arange(max(1, int(round(1e-3 * fs_hz)))),
+                   0, mag.shape[1] - 1)
+    rows = np.arange(mag.shape[0])[:, None]
+    peak = near[rows[:, 0], np.argmax(mag[rows, near], axis=1)]
+    return dict(gap_ms=np.where(ok, (start - end) / fs_hz * 1e3, np.nan), peak=peak,
+                sign=np.sign(ys[rows[:, 0], peak]), thr=sat_thr)
 
 
 def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
@@ -251,8 +381,12 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         1/inter-discharge interval over intervals of 20-500 ms), ``duration_ms``,
         ``amplitude_uv`` (µV, NaN when uncalibrated), ``amplitude_adu`` (ADC units, NaN when
         calibrated), ``amplitude_snr`` (peak-to-peak / baseline noise SD: scale-free),
-        ``phases``, ``turns``, ``area_uv_ms`` (or ``area_adu_ms``), ``thickness_ms`` (area /
-        amplitude, ms: scale-free), ``polyphasic``.
+        ``phases``, ``turns``, ``turn_rule`` (``absolute_uv``: the µV turn threshold of a
+        calibrated recording; ``relative_pp``: the threshold relative to the amplitude),
+        ``area_uv_ms`` (or ``area_adu_ms``), ``thickness_ms`` (area / amplitude, ms:
+        scale-free), ``polyphasic``, ``satellite`` (a late component after >= ``quiet_ms`` of
+        baseline), ``satellite_ms`` (that isoelectric interval, ms; NaN without one). The
+        amplitude is the peak-to-peak between onset and end (:func:`measure_waveform`).
         ``attrs["waveforms"]`` holds the averaged MUAPs (units x samples) and ``attrs["t_ms"]``
         their time axis.
     """
@@ -275,11 +409,20 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         if s_ok.size:
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
+    def halves(rows: np.ndarray) -> np.ndarray:
+        """The medians of each half of the discharges (odd and even ones) of these units: a
+        satellite must be in both (time-locked); a unit with a single discharge has no
+        halves (a flat half: no satellite). Computed only for the units with a candidate."""
+        flat = np.zeros(before + after + 1)
+        return np.array([[median_snippet(x, found[r][2][i::2], before, after)
+                          if found[r][2].size > 1 else flat for r in rows] for i in (0, 1)]
+                        ).reshape(2, len(rows), before + after + 1)
+
     # the expected noise of each average
     expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
                          for _, _, s_ok in found])
     measured = _measure_rows(np.array(waves).reshape(len(waves), before + after + 1), fs,
-                             before, expected, pm)
+                             before, expected, pm, rec.calibrated, halves)
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
@@ -297,6 +440,7 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
                 amplitude_snr=m["amplitude"] / noise_sd if noise_sd > 0 else np.nan,
                 phases=m["phases"],
                 turns=m["turns"],
+                turn_rule=m["turn_rule"],
                 area_uv_ms=m["area"] if cal else np.nan,
                 area_adu_ms=np.nan if cal else m["area"],
                 spike_duration_ms=m["spike_duration_ms"],
@@ -304,6 +448,8 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
                 onset_ms=m["onset_ms"],
                 end_ms=m["end_ms"],
                 polyphasic=bool(m["phases"] >= pm["polyphasic_min_phases"]),
+                satellite=m["satellite"],
+                satellite_ms=m["satellite_ms"],
             )
         )
     df = pd.DataFrame(rows)

@@ -28,9 +28,12 @@ The method in brief (the methods text of the report says the same in prose):
    the quieter end), the signal staying inside the band for
    ``quiet_ms`` beyond them (the amplitude criterion of Stalberg et al. 1986 and Nandedkar et
    al. 1995, stated relative to baseline noise instead of in µV so that uncalibrated records
-   are measured the same way). Amplitude is peak-to-peak; phases are baseline crossings + 1;
-   turns are slope reversals exceeding a fraction of the amplitude on both sides; thickness is
-   area / amplitude (Nandedkar et al. 1988).
+   are measured the same way). Amplitude is peak-to-peak between onset and end; phases are
+   baseline crossings + 1; turns are slope reversals of at least a threshold in µV on both
+   sides (a fraction of the amplitude when uncalibrated; Pfeiffer & Kunze 1992); a satellite
+   is a time-locked late component after a stretch of baseline (Finsterer & Mamoli 1997);
+   thickness is area / amplitude (Nandedkar et al. 1988). Definitions and sources:
+   ``[measurement]`` of ``emg_signal_parameters.toml``.
 
 References
 ----------
