@@ -287,7 +287,7 @@ def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys)
         assert _cli(["emg", "analyze", files[0], "--gain", "5000", "--muscle", "biceps_brachii",
                      "--reference", str(reference), "--out", str(out), "--no-figures",
                      *extra]) == 0
-        printed = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("note:")]
+        printed = [ln for ln in capsys.readouterr().err.splitlines() if "may not apply" in ln]
         col = pd.read_csv(out / "recordings.csv", dtype={"reference_note": str})["reference_note"]
         return col.fillna("").tolist(), printed
 
@@ -295,8 +295,8 @@ def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys)
     col, printed = notes("--fs", "12000", "--sorting", "pursuit")
     assert col == ["recorded at 12000 Hz; the reference's controls at 10000 Hz; decomposed by "
                    "pursuit; the reference's controls by peel"]
-    assert printed == [f"note: {col[0]}: the reference may not apply (reference_note in "
-                       "recordings.csv)"]
+    assert printed == [f"edxreview emg: warning: {col[0]}: the reference may not apply "
+                       "(reference_note in recordings.csv)"]
     # a reference written before the recording conditions were stored: nothing to compare
     old = tmp_path / "old.toml"
     text = ref.read_text(encoding="utf-8")

@@ -100,6 +100,9 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         if a.reading.rule == "implausible_amplitude":
             print(f"edxreview emg: warning: {a.recording.name}: {a.reading.reasons[0]}",
                   file=sys.stderr)
+    for msg in dict.fromkeys(n for n in notes if n):  # so is a reference that may not apply
+        print(f"edxreview emg: warning: {msg}: the reference may not apply (reference_note in "
+              "recordings.csv)", file=sys.stderr)
     if not args.quiet:
         from edxreview.signal._classifier import classifier_parameters
         from edxreview.signal._spontaneous import describe_spontaneous
@@ -113,8 +116,6 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
                 clf += " (weak)" if p < weak else ""
             print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}){clf}; "
                   f"{describe_spontaneous(r)}")
-        for msg in dict.fromkeys(n for n in notes if n):
-            print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
         for line in _subject_summary(subjects):  # last: each subject-muscle's answer
             print(line)
     return 0

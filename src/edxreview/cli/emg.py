@@ -71,10 +71,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "with superposition search: closer to the expert decomposition of "
                         "EMGLAB R00108, 96 %% of its discharges against 71 %%). Pursuit costs "
                         "4.5-10x the CPU time of peel on real records (benchmarks/emg.py, one "
-                        "core: 27x real time on EMGLAB N2001 and 8.5x on Algiers recordings, "
-                        "slowest records 14x and 6x, against 121x and 84x with peel). Not the "
-                        "default: the readings are worse with it (Algiers, leave-one-subject-out, "
-                        "lab reference with centroids: 56 of 120 subjects against 72 with peel)")
+                        "core: about 27x real time on EMGLAB N2001 and 8.5x on Algiers "
+                        "recordings, slowest records 14x and 6x). Not the default: the "
+                        "readings are not better with it (docs/emg-evaluation.md, 'Pursuit: "
+                        "cost and readings')")
     a.add_argument("--reference", default=None, metavar="FILE",
                    help="lab reference (TOML from 'edxreview emg reference build', made from "
                         "the laboratory's own controls of the same muscle and equipment) to judge "
@@ -101,7 +101,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true",
                    help="replace a non-empty output folder that edxreview wrote (one "
                         "holding .edxreview-output.json and no file it does not list)")
-    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    a.add_argument("-q", "--quiet", action="store_true",
+                   help="print no progress bar and no readings (the files in --out hold them); "
+                        "warnings are still printed")
     a.set_defaults(func=run)
     r = sub.add_parser("reference", help="build a laboratory MUAP reference from control recordings")
     rsub = r.add_subparsers(dest="reference_command", metavar="ACTION")
