@@ -435,3 +435,16 @@ def test_a_class_with_too_few_subjects_has_no_centroid():
     z = zscore_units(muaps, recs, ref).merge(recs.drop_duplicates("subject")[["subject", "truth"]],
                                              on="subject")
     assert set(fit_centroids(z).index.get_level_values("truth")) == {"normal"}
+
+
+def test_large_amplitude_alone_is_read_neurogenic_and_called_the_weaker_sign(tmp_path):
+    back = _reference_with_centroids(tmp_path, None)
+    m = _muaps("t", 25, 10.0, 2500.0, 3.0, np.random.default_rng(5))   # usual duration, big
+    r, z = read_muscle_against_reference(m, back, "biceps_brachii")
+    assert z.at["log_amplitude", "z"] > z.at["log_amplitude", "limit"]
+    assert abs(z.at["duration_ms", "z"]) <= z.at["duration_ms", "limit"]
+    assert (r.pattern, r.rule) == ("neurogenic", "lab_large")
+    assert r.reasons[-1].startswith("amplitude alone, the duration within its limits: the weaker")
+    long_ = _muaps("t", 25, 16.0, 2500.0, 3.0, np.random.default_rng(5), sd_ms=0.5)
+    r2, _ = read_muscle_against_reference(long_, back, "biceps_brachii")
+    assert r2.rule == "lab_large" and not any("amplitude alone" in x for x in r2.reasons)

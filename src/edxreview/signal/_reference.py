@@ -704,6 +704,11 @@ def read_muscle_against_reference(
     if large:
         reasons.append(f"large MUAPs: {desc(large, hi)}"
                        + (f", with {desc(complex_, hi)}" if complex_ else ""))
+        if large == ["log_amplitude"] and "duration_ms" in size:
+            # amplitude depends on how near the needle lies to the unit's fibres; duration,
+            # from the whole unit, is the firmer sign of reinnervation
+            reasons.append("amplitude alone, the duration within its limits: the weaker sign of "
+                           "reinnervation (amplitude rises as the needle nears the fibres)")
         return Reading("neurogenic", reasons, rule="lab_large"), z
     if small:
         reasons.append(f"small MUAPs: {desc(small, lo)}"
