@@ -176,6 +176,9 @@ def _classifier_summary(subjects) -> list[str]:
             if p and not pd.isna(n_miss) and n_miss > 0:
                 p += (f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to "
                       "the control mean")
+                gone = str(getattr(r, "clf_missing_groups", "") or "")
+                if gone and gone != "nan":
+                    p += f" (not read: {gone.replace('muap', 'MUAP')} features)"
             why = f" ({r.clf_reasons})" if r.clf_pattern == "indeterminate" else ""
             if not why and str(getattr(r, "clf_model", "")).startswith("transferred"):
                 why = f" ({r.clf_model})"
