@@ -331,12 +331,12 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
                                   "fibs", "psw", "fasciculations", "spont_rule",
                                   "spont_reasons", "reference_note"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
-    # a weak contraction all along (its quiet stretches are pauses between bursts):
-    # spontaneous activity not graded, and the workbook row says nothing (blank, the emg
-    # sheet's missing value) rather than a grade
+    # a weak contraction all along (its quiet stretches are pauses between bursts, within the
+    # guard time of the bursts): spontaneous activity not graded, and the workbook row says
+    # nothing (blank, the emg sheet's missing value) rather than a grade
     assert rows.loc[0, "spont_rule"] == "spont_not_graded"
     assert rows.loc[0, "spont_reasons"].startswith("not graded: ")
-    assert "pauses within the contraction" in rows.loc[0, "spont_reasons"]
+    assert "guard time" in rows.loc[0, "spont_reasons"]
     emg = pd.read_csv(out / "emg_rows.csv", keep_default_na=False, dtype=str)
     assert emg.loc[0, ["fibs", "psw", "fasciculations"]].tolist() == ["", "", ""]
     # no reference given: the means are measured, not judged against the unverified table

@@ -121,30 +121,75 @@ def test_too_few_subjects_of_a_class_is_no_valid_reference():
     assert (r["pred"] == "indeterminate").all()
 
 
-def test_a_unit_with_most_features_missing_is_not_read():
-    recs, muaps = _labelled()
-    model = clf.fit_classifier(_units(recs, muaps))
-    frac = load_signal_parameters()["lab_classifier"]["max_missing_fraction"]
-    rng = np.random.default_rng(7)
-    d, a, ph, n = PLANTED["neurogenic"]
-    u = pd.DataFrame({"recording": ["a", "b"], "subject": ["s1", "s2"],
-                      "muscle": "biceps_brachii", "record_s": 5.0})
-    x = clf.unit_features(pd.concat([_muaps(r, n, d, a, ph, rng, sd_ms=1.5) for r in "ab"]),
-                          None, u)
-    have = [f for f in model.features if x[f].notna().all()]
-    allowed = int(frac * len(model.features))
-    gone = model.features if len(model.features) - len(have) > allowed else None
-    # s1 keeps exactly the allowed number of missing features, s2 one more
-    missing_now = [f for f in model.features if f not in have]
-    extra = have[: allowed - len(missing_now) + 1]
-    x.loc[0, extra[:-1]] = np.nan
-    x.loc[1, extra] = np.nan
+def _two_group_model():
+    """A hand-made model over four MUAP and two interference features of one muscle (control
+    mean 0, SD 1), whose coefficients favour neurogenic on long MUAPs and myopathic on many
+    turns per amplitude."""
+    feats = ["duration_ms:median", "log_amplitude:median", "phases:mean", "size_index:median",
+             "ip_log_ratio:mean", "ip_turns_per_s:mean"]
+    classes = ["normal", "neurogenic", "myopathic"]
+    frame = pd.DataFrame([[0.0] * len(feats)], index=["biceps_brachii"], columns=feats)
+    coef = np.zeros((3, len(feats)))
+    coef[1, 0], coef[2, 4] = 2.0, 2.0
+    return clf.LabClassifier(feats, classes, frame, frame + 1.0, coef, np.zeros(3), 1.0)
+
+
+def _group_units(rows):
+    """Units of biceps_brachii: (n_muaps, n_epochs, values of the model's six features)."""
+    model = _two_group_model()
+    return pd.DataFrame([{"subject": f"s{i}", "muscle": "biceps_brachii", "n_muaps": m,
+                          "n_epochs": e, **dict(zip(model.features, v))}
+                         for i, (m, e, v) in enumerate(rows)])
+
+
+NAN = np.nan
+
+
+def test_a_feature_group_complete_on_its_own_is_read():
+    need_m = load_signal_parameters()["lab_classifier"]["min_muaps"]
+    need_e = load_signal_parameters()["interference"]["min_epochs"]
+    model = _two_group_model()
+    x = _group_units([
+        # too few MUAPs, epochs enough: read from the interference pattern (myopathic side)
+        (need_m - 1, need_e, [NAN, NAN, NAN, NAN, 3.0, 0.0]),
+        # MUAPs enough, no epochs: read from the MUAPs (neurogenic side)
+        (need_m, 0, [3.0, 0.0, 0.0, 0.0, NAN, NAN]),
+        # both
+        (need_m, need_e, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+        # neither minimum
+        (need_m - 1, need_e - 1, [NAN] * 6),
+    ])
     r = clf.read_units(model, x)
-    assert gone is None and list(r["n_missing"]) == [allowed, allowed + 1]
-    assert r.loc[0, "pred"] != "indeterminate"
+    assert r["rule"].tolist() == ["lab_classifier"] * 3 + ["too_few_units"]
+    assert r["pred"].tolist()[:2] == ["myopathic", "neurogenic"]
+    assert r["missing_groups"].tolist()[:3] == ["muap", "interference", ""]
+    assert r["n_missing"].tolist()[:3] == [4, 2, 0]
+    # the two groups alike: under one limit over all six features (more than half missing:
+    # not read) the first unit (4 of 6 missing) was refused and the second (2 of 6) read
+    assert 4 > 0.5 * len(model.features) >= 2
+
+
+def test_a_group_with_more_than_its_share_of_features_missing_is_not_read():
+    frac = load_signal_parameters()["lab_classifier"]["max_missing_fraction_of_group"]
+    need_m = load_signal_parameters()["lab_classifier"]["min_muaps"]
+    model = _two_group_model()
+    k = int(frac * 4)   # MUAP features that may be missing (of 4)
+    ok = [NAN] * k + [3.0] * (4 - k)
+    over = [NAN] * (k + 1) + [3.0] * (3 - k)
+    x = _group_units([(need_m, 0, ok + [NAN, NAN]), (need_m, 0, over + [NAN, NAN])])
+    r = clf.read_units(model, x)
+    assert r["rule"].tolist() == ["lab_classifier", "too_many_missing"]
     assert r.loc[1, "pred"] == "indeterminate" and r.loc[1, model.classes].isna().all()
+    assert r["missing_groups"].tolist() == ["interference", "muap; interference"]
     pooled = clf.pool_probabilities(r, pd.Series(["s", "s"]), model.classes)
     assert pooled.loc["s", "pred"] == r.loc[0, "pred"]   # the unread unit does not vote
+
+
+def test_feature_groups_split_the_default_features():
+    feats = load_signal_parameters()["lab_classifier"]["features"]
+    groups = pd.Series([clf.feature_group(f) for f in feats])
+    assert set(groups) == {"muap", "interference"}
+    assert (groups == "interference").sum() == sum(f.startswith("ip_") for f in feats) == 10
 
 
 def test_the_screen_marks_a_weak_reading_and_its_missing_features():
@@ -267,8 +312,8 @@ def test_a_reference_without_labelled_patients_has_no_classifier(tmp_path):
 @pytest.mark.slow
 def test_cli_stores_the_classifier_and_reads_a_subject_with_it(tmp_path, monkeypatch):
     # synthetic records of 2-4 units: nearly every feature is missing; the wiring is tested
-    # here, the minimum of features in test_a_unit_with_most_features_missing_is_not_read
-    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction", 1.0)
+    # here, the minimum of features in test_a_group_with_more_than_its_share_of_features_missing_is_not_read
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction_of_group", 1.0)
     from _synth import weak_contraction
 
     # three groups of synthetic recordings, 5 subjects each (the minimum), one recording each
@@ -380,8 +425,8 @@ def test_group_names_of_a_manifest_are_understood(tmp_path):
 
 def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path, capsys, monkeypatch):
     # synthetic records of 2-4 units: nearly every feature is missing; the wiring is tested
-    # here, the minimum of features in test_a_unit_with_most_features_missing_is_not_read
-    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction", 1.0)
+    # here, the minimum of features in test_a_group_with_more_than_its_share_of_features_missing_is_not_read
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction_of_group", 1.0)
     from _synth import raw_contractions
 
     recs, muaps = _labelled(seed=5)
@@ -412,6 +457,11 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
             assert r.clf_pattern in ("normal", "neurogenic", "myopathic")
             want = (f"{head}: primary reading {r.clf_pattern} (lab classifier, probability "
                     f"{r.clf_probability:.2f}")
+            # too few MUAPs for the MUAP group, read from its epochs: the group not read is
+            # named, in the column and in the reasons
+            assert r.n_muaps < clf.classifier_parameters()["min_muaps"]
+            assert r.clf_missing_groups == "muap"
+            assert f"the 14 MUAP features not read ({r.n_muaps} MUAP(s))" in r.clf_reasons
         assert any(line.startswith(want) for line in printed), (want, printed)
     recs = pd.read_csv(out / "recordings.csv")      # each recording's own reading, its rule named
     for r in recs.itertuples():     # then the classifier reading the recording alone, then

@@ -136,7 +136,9 @@ def test_pauses_within_a_contraction_are_not_rest():
     assert pauses.sum() >= 1.0 and pauses.max() < 1.0
     _, grades = detect_spontaneous(rec, seg)
     assert grades["spont_rule"] == "spont_not_graded" and grades["fasciculations"] == ""
-    assert "pauses within the contraction" in grades["spont_reasons"]
+    # every pause lies within the guard time of a burst (or is shorter than a stretch of rest)
+    assert ("guard time" in grades["spont_reasons"]
+            or "pauses within the contraction" in grades["spont_reasons"])
 
 
 def test_figure_draws_the_graded_rest(tmp_path):
@@ -178,19 +180,25 @@ def test_a_voluntary_unit_firing_at_rest_is_not_fasciculations():
     # as several slow irregular trains: "fasciculations present"
     rng = np.random.default_rng(3)
     times = 2.6 + spike_train(rng, 6.0, 5.2, 0.3, start_s=0.0)
-    pot, grades = detect_spontaneous(_rec(_unit_in_rest(times)))
+    rec = _rec(_unit_in_rest(times))
+    sel = select_rest(rec)
+    pot, grades = detect_spontaneous(rec, rest=sel)
     assert grades["spont_rule"] == "spont_graded"
     assert grades["fasciculations"] == "absent" and grades["fibs"] == "0"
     vol = pot[pot["kind"] == "voluntary"]
     # one potential per discharge (not one per phase), most of them in one train
-    graded = (times > 2.0) & (times < 7.99)
+    graded = np.zeros(times.size, dtype=bool)
+    for a, b in zip(sel.stretches["start_s"], sel.stretches["end_s"]):
+        graded |= (times > a + 0.02) & (times < min(b, 7.98))
+    assert graded.sum() >= 5
     assert 0.8 * graded.sum() <= len(vol) <= graded.sum()
     assert vol["train"].value_counts().iloc[0] >= 0.8 * len(vol)
 
 
 def test_slow_random_muap_like_discharges_are_fasciculations():
-    # the same unit discharging 4 times at random (about 0.7 Hz) in 6 s of rest
-    pot, grades = detect_spontaneous(_rec(_unit_in_rest([2.7, 3.4, 5.6, 7.2])))
+    # the same unit discharging 4 times at random (about 0.7 Hz) in 6 s of rest, all of them
+    # beyond the guard time after the contraction
+    pot, grades = detect_spontaneous(_rec(_unit_in_rest([3.3, 3.8, 5.9, 7.3])))
     assert grades["fasciculations"] == "present"
     assert (pot["kind"] == "fasc").sum() == 4 and not (pot["kind"] == "voluntary").any()
 
@@ -225,3 +233,67 @@ def test_a_lone_muap_beside_a_voluntary_unit_is_not_a_fasciculation():
     add_train(y, FS, other, np.array([lone]))
     pot, grades = detect_spontaneous(_rec(y))
     assert grades["fasciculations"] == "present" and (pot["kind"] == "fasc").sum() == 1
+
+
+def _without_guard(monkeypatch):
+    """The parameters with no guard time (to show what the guard changes)."""
+    import copy
+
+    from edxreview.signal import _spontaneous
+
+    p = copy.deepcopy(_spontaneous.load_signal_parameters())
+    p["spontaneous"]["rest_guard_s"] = 0.0
+    monkeypatch.setattr(_spontaneous, "load_signal_parameters", lambda: p)
+
+
+def _burst_then_rest(times_s, seed=7):
+    """2 s of contraction, then 6 s of rest; a MUAP-like unit discharges at ``times_s``."""
+    return _unit_in_rest(times_s, seed=seed)
+
+
+# a unit derecruiting as the contraction ends: four slowing, irregular discharges within
+# 1 s of the end of the burst (median interval 0.3 s, about 3 Hz: below the voluntary rate)
+DERECRUITING = [2.1, 2.2, 2.5, 2.95]
+
+
+def test_a_unit_discharging_at_the_end_of_a_burst_is_not_a_fasciculation(monkeypatch):
+    rec = _rec(_burst_then_rest(DERECRUITING))
+    sel = select_rest(rec)
+    assert sel.rule == "spont_graded" and sel.stretches["start_s"].min() >= 2.9
+    assert "guard time" in "; ".join(sel.reasons)
+    pot, grades = detect_spontaneous(rec, rest=sel)
+    assert grades["fasciculations"] == "absent" and not (pot["kind"] == "fasc").any()
+    # without the guard the same discharges are graded fasciculations
+    _without_guard(monkeypatch)
+    pot, grades = detect_spontaneous(_rec(_burst_then_rest(DERECRUITING)))
+    assert grades["fasciculations"] == "present"
+    assert pot.loc[pot["kind"] == "fasc", "time_s"].lt(3.0).all()
+
+
+def test_an_isolated_muap_well_into_rest_is_a_fasciculation():
+    # the derecruiting unit, and one discharge of another unit 3 s into the rest
+    rec = _rec(_burst_then_rest(DERECRUITING))
+    x = rec.samples.copy()
+    add_train(x, FS, muap_shape(FS, 8.0, 500.0, 4), np.array([5.0]))
+    pot, grades = detect_spontaneous(_rec(x))
+    assert grades["fasciculations"] == "present"
+    assert pot.loc[pot["kind"] == "fasc", "time_s"].round(2).tolist() == [5.0]
+
+
+def test_the_guard_time_applies_before_a_contraction_too():
+    # rest, then a contraction: the second before it begins is not graded
+    rng = np.random.default_rng(8)
+    x = np.r_[rng.normal(0, 8.0, int(4.0 * FS)), _contraction(2.0, rng)]
+    sel = select_rest(_rec(x))
+    assert sel.rule == "spont_graded"
+    assert 2.8 <= sel.stretches["end_s"].max() <= 3.1
+
+
+def test_too_little_rest_left_after_the_guard_is_not_graded_with_a_reason():
+    # 1.5 s of rest between two contractions: the guard on both sides leaves none
+    rng = np.random.default_rng(9)
+    x = np.r_[_contraction(2.0, rng), rng.normal(0, 8.0, int(1.5 * FS)), _contraction(2.0, rng)]
+    sel = select_rest(_rec(x))
+    assert sel.rule == "spont_not_graded" and sel.rest_s >= 1.0
+    assert sel.reasons[0].startswith("not graded: 0.0 s of rest fit for grading")
+    assert "guard time" in sel.reasons[-1]

@@ -180,6 +180,9 @@ def _classifier_words(r, weak: float) -> str:
     n_miss = getattr(r, "clf_n_missing", None)
     if not pd.isna(n_miss) and n_miss > 0:
         out += f"; {int(n_miss)} of {int(r.clf_n_features)} features missing, set to the control mean"
+        gone = str(getattr(r, "clf_missing_groups", "") or "")
+        if gone and gone != "nan":
+            out += f" (not read: {gone.replace('muap', 'MUAP')} features)"
     provisional = str(getattr(r, "clf_provisional", "") or "")
     model = str(getattr(r, "clf_model", "") or "")
     if provisional:

@@ -115,7 +115,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
                             clf_subject_n_read=0, clf_subject_n_class=0,
                             clf_model="", clf_provisional="", clf_n_missing=pd.NA,
-                            clf_n_features=pd.NA)
+                            clf_n_features=pd.NA, clf_missing_groups="")
     muaps, epochs, units = [], [], []
     for muscle, group in by_muscle.items():
         for i, a in enumerate(group):
@@ -138,7 +138,9 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                           pd.concat(epochs, ignore_index=True) if epochs else None, u,
                           features=model.features)
     r = clf.read_units(model, x)
-    max_missing = clf.classifier_parameters()["max_missing_fraction"]
+    max_missing = clf.classifier_parameters()["max_missing_fraction_of_group"]
+    group_names = {"muap": "MUAP", "interference": "interference-pattern"}
+    n_group = {g: sum(clf.feature_group(f) == g for f in model.features) for g in group_names}
     reasons = []
     short = model.transfer.get("short_control_subjects", {})
     for row in r.itertuples():
@@ -152,18 +154,24 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
             why = (f"no valid reference: the classifier has no standardisation for muscle "
                    f"{row.muscle!r} (muscles: {', '.join(model.muscles())})")
         elif row.rule == "too_many_missing":
-            why = (f"not read: {int(row.n_missing)} of {len(model.features)} features missing "
-                   f"(more than {max_missing:.0%}, [lab_classifier] max_missing_fraction; "
-                   f"{row.n_muaps} MUAP(s), {row.n_epochs} epoch(s))")
+            why = (f"not read: no feature group complete enough ({int(row.n_missing)} of "
+                   f"{len(model.features)} features missing; a group needs its minimum of "
+                   f"MUAPs or epochs and at most {max_missing:.0%} of its features missing, "
+                   f"[lab_classifier] max_missing_fraction_of_group; {row.n_muaps} MUAP(s), "
+                   f"{row.n_epochs} epoch(s))")
         elif row.rule == "too_few_units":
             why = f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)"
-        elif model.transfer:
-            why = (f"lab classifier {_transfer_note(model, row.muscle)} ({len(model.features)} "
-                   f"features; {int(row.n_missing)} missing, set to the local control mean): "
-                   + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
         else:
-            why = (f"lab classifier ({len(model.features)} features against the lab's controls"
-                   f"; {int(row.n_missing)} missing, set to the control mean): "
+            gone = "".join(
+                f"; the {n_group[g]} {group_names[g]} features not read ("
+                + (f"{row.n_muaps} MUAP(s)" if g == "muap" else f"{row.n_epochs} epoch(s)")
+                + ")" for g in str(row.missing_groups).split("; ") if g)
+            local = " local" if model.transfer else ""
+            how = (f"{_transfer_note(model, row.muscle)} ({len(model.features)} features"
+                   if model.transfer else
+                   f"({len(model.features)} features against the lab's controls")
+            why = (f"lab classifier {how}; {int(row.n_missing)} missing, set to the{local} "
+                   f"control mean{gone}): "
                    + ", ".join(f"{c} {getattr(row, c):.2f}" for c in classes))
         reasons.append(why)
     r["clf_reasons"] = reasons
@@ -184,6 +192,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                               for m, p in zip(key, out["clf_pattern"])]
     out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
     out["clf_n_features"] = len(model.features)
+    out["clf_missing_groups"] = key.map(cols["missing_groups"]).fillna("").to_numpy()
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
     out["clf_subject_n_read"] = int(sp["n_read"]) if sp is not None else 0

@@ -396,13 +396,68 @@ def pool_muscle_readings(readings: pd.DataFrame, by: pd.Series, classes: list[st
     return out
 
 
+FEATURE_GROUPS = ("muap", "interference")
+
+
+def feature_group(name: str) -> str:
+    """The group of a classifier feature: ``interference`` for the interference pattern's
+    (column ``ip_*``), ``muap`` for the others (the decomposition's MUAPs and units per s).
+
+    Examples
+    --------
+    >>> feature_group("ip_log_ratio:mean@max"), feature_group("duration_ms:median")
+    ('interference', 'muap')
+    """
+    return "interference" if name.startswith("ip_") else "muap"
+
+
+def _enough(x: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per feature group, the units that meet its own minimum: ``min_muaps`` MUAPs, or
+    ``[interference] min_epochs`` epochs."""
+    min_ep = load_signal_parameters()["interference"]["min_epochs"]
+    return {"muap": x["n_muaps"] >= classifier_parameters()["min_muaps"],
+            "interference": x["n_epochs"] >= min_ep}
+
+
+def groups_read(x: pd.DataFrame, z: pd.DataFrame) -> pd.DataFrame:
+    """Which feature groups of each unit are complete enough to be read on their own.
+
+    A group (:func:`feature_group`) is read when the unit meets the group's own minimum
+    (``min_muaps`` MUAPs; ``[interference] min_epochs`` epochs) and at most
+    ``max_missing_fraction_of_group`` of the group's features are missing.
+
+    Parameters
+    ----------
+    x : pandas.DataFrame
+        Units with ``n_muaps`` and ``n_epochs``.
+    z : pandas.DataFrame
+        Their standardised features (:meth:`LabClassifier.standardise`; NaN = missing).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One boolean column per group the features hold, index of ``x``.
+    """
+    frac = classifier_parameters()["max_missing_fraction_of_group"]
+    enough = _enough(x)
+    out = {}
+    for g in FEATURE_GROUPS:
+        cols = [f for f in z.columns if feature_group(f) == g]
+        if cols:
+            miss = z[cols].isna().sum(axis=1)
+            out[g] = (enough[g] & (miss <= frac * len(cols))).to_numpy()
+    return pd.DataFrame(out, index=x.index, dtype=bool)
+
+
 def read_units(model: LabClassifier | None, x: pd.DataFrame,
                centre: pd.DataFrame | None = None) -> pd.DataFrame:
     """Readings of units ``x`` (:func:`unit_features`): the class probabilities, ``pred``,
-    ``probability``, ``n_missing`` and ``rule``: ``lab_classifier`` when read, otherwise why
-    ``pred`` is ``indeterminate``: ``no_model``, ``no_standardisation`` (the muscle has none),
-    ``too_few_units`` (neither MUAPs enough nor epochs) or ``too_many_missing`` (more than
-    ``max_missing_fraction`` of the features missing)."""
+    ``probability``, ``n_missing``, ``missing_groups`` (the feature groups not read, ``"; "``
+    -separated: their missing features are at the control mean) and ``rule``:
+    ``lab_classifier`` when read, otherwise why ``pred`` is ``indeterminate``: ``no_model``,
+    ``no_standardisation`` (the muscle has none), ``too_few_units`` (neither MUAPs enough nor
+    epochs) or ``too_many_missing`` (no feature group complete enough on its own:
+    :func:`groups_read`)."""
     p = classifier_parameters()
     classes = list(p["classes"])
     out = x.copy()
@@ -410,16 +465,22 @@ def read_units(model: LabClassifier | None, x: pd.DataFrame,
         for c in classes:
             out[c] = np.nan
         out["pred"], out["probability"], out["n_missing"] = "indeterminate", np.nan, np.nan
+        out["missing_groups"] = ""
         out["rule"] = "no_model"
         return out
     pr = model.predict_proba(x, centre)
+    groups = groups_read(x, model.standardise(x, centre))
     rule = np.select(
         [pr["n_missing"].isna().to_numpy(), ~readable(x).to_numpy(),
-         (pr["n_missing"] > p["max_missing_fraction"] * len(model.features)).to_numpy()],
+         ~groups.any(axis=1).to_numpy()],
         ["no_standardisation", "too_few_units", "too_many_missing"], "lab_classifier")
     pr.loc[rule != "lab_classifier", classes] = np.nan
     out[classes] = pr[classes].to_numpy()
     out["n_missing"] = pr["n_missing"].to_numpy()
+    names = pd.Series("", index=x.index)
+    for g in groups.columns:
+        names = names.where(groups[g], names + np.where(names == "", "", "; ") + g)
+    out["missing_groups"] = np.where(rule == "no_standardisation", "", names.to_numpy())
     arr = out[classes].fillna(-1).to_numpy(float)
     out["pred"] = np.where(rule == "lab_classifier", np.asarray(classes)[arr.argmax(1)],
                            "indeterminate")
@@ -432,8 +493,8 @@ def readable(x: pd.DataFrame) -> pd.Series:
     """Units with MUAPs enough (``min_muaps``) or epochs enough (``[interference]
     min_epochs``) to be read: the others are neither read (:func:`read_units`) nor count as
     controls (:func:`transfer_classifier`)."""
-    min_ep = load_signal_parameters()["interference"]["min_epochs"]
-    return (x["n_muaps"] >= classifier_parameters()["min_muaps"]) | (x["n_epochs"] >= min_ep)
+    e = _enough(x)
+    return e["muap"] | e["interference"]
 
 
 def transfer_classifier(model: LabClassifier, controls: pd.DataFrame, from_lab: str = "",

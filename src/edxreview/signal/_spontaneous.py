@@ -104,9 +104,11 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
     raises), is at most ``rest_max_fraction_of_active`` times the median RMS of the active
     blocks (when the recording has any) and, for a calibrated recording, at most
     ``rest_max_sd_uv`` µV. An uncalibrated recording with no active block has neither
-    criterion and is not graded. Such blocks count only in stretches of at least
-    ``rest_min_stretch_s`` (shorter ones are pauses within a contraction). Fewer than
-    ``min_rest_s`` seconds of such rest: not graded.
+    criterion and is not graded. Such blocks count only when they lie at least
+    ``rest_guard_s`` after the end of voluntary activity and before its next start (a guard
+    time: voluntary activity being the active blocks and the rest blocks that fail the baseline
+    criteria), and only in stretches of at least ``rest_min_stretch_s`` (shorter ones are
+    pauses within a contraction). Fewer than ``min_rest_s`` seconds of such rest: not graded.
 
     Parameters
     ----------
@@ -178,6 +180,20 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
                        f"baseline robust SD {np.median(rsd[left_out]):.3g} {unit} (median of "
                        f"those blocks), above the limit {min(limits):.3g} {unit} ("
                        + "; ".join(texts) + ")")
+    # guard time: the blocks within rest_guard_s of voluntary activity (active, or rest not
+    # relaxed) are its derecruiting or first recruited units, not a relaxed muscle
+    busy = active | (rest & ~fit)
+    g = int(np.ceil(p["rest_guard_s"] / block_s - 1e-9))
+    if g > 0 and busy.any():
+        c = np.r_[0, np.cumsum(busy)]
+        i = np.arange(m)
+        near = c[np.minimum(i + g + 1, m)] > c[np.maximum(i - g, 0)]
+        guarded = fit & near
+        if guarded.any():
+            fit &= ~near
+            reasons.append(f"{guarded.sum() * block_s:.1f} s of rest left out within "
+                           f"{p['rest_guard_s']:g} s of voluntary activity (guard time: its "
+                           f"last or first motor units, not a relaxed muscle)")
     # stretches of relaxed blocks; the short ones are lulls within a contraction, not rest
     edges = np.flatnonzero(np.diff(np.r_[0, fit.astype(np.int8), 0]))
     short = (edges[1::2] - edges[0::2]) * block_s < p["rest_min_stretch_s"] - 1e-9
