@@ -1,0 +1,153 @@
+"""Quantitative MUAP means in the workbook's ``emg`` sheet: judged only against a verified (or
+the laboratory's own) reference row, never against the bundled unverified-illustrative
+``muap_reference.csv``; a qualitative reading, where given, stands (spec §4 chronic
+denervation: "a quantitative mean above the muscle's reference limit", every threshold in
+versioned reference data with a citation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from edxreview.interpret import _muscles
+from edxreview.interpret._muscles import MUAP_BASES, muap_reference_warnings, read_muscles
+from edxreview.io import load_study
+from edxreview.knowledge import load_anatomy, load_rules
+from edxreview.knowledge._tables import load_muap_reference
+
+EMG_HEADER = ["patient_id", "muscle", "side", "fibs", "psw", "muap_duration", "muap_amplitude",
+              "muap_duration_ms", "muap_amplitude_uv"]
+
+
+def _study(tmp_path: Path, emg_rows: list[tuple], age: float = 45):
+    """A one-patient CSV-folder workbook with the given ``emg`` rows, loaded and validated."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    pd.DataFrame([{"patient_id": "P1", "sex": "F", "age_years": age}]).to_csv(
+        folder / "patients.csv", index=False)
+    pd.DataFrame([{"patient_id": "P1", "nerve": "sural", "side": "R", "latency_ms": 3.5,
+                   "amplitude_uv": 15}]).to_csv(folder / "ncs_sensory.csv", index=False)
+    pd.DataFrame(emg_rows, columns=EMG_HEADER).to_csv(folder / "emg.csv", index=False)
+    return load_study(folder)
+
+
+def _read(study, muap_reference=None) -> pd.DataFrame:
+    return read_muscles(study, load_anatomy(), load_rules(), muap_reference=muap_reference)
+
+
+#: A test fixture, not a reference: two muscles, one age band, limits chosen for the test.
+FIXTURE = pd.DataFrame({
+    "muscle": ["deltoid", "biceps_brachii"], "age_min_years": [20, 20],
+    "age_max_years": [80, 80], "duration_mean_ms": [10.0, 10.0],
+    "duration_lower_ms": [8.0, 8.0], "duration_upper_ms": [12.0, 12.0],
+    "amplitude_lower_uv": [200, 200], "amplitude_upper_uv": [2000, 2000],
+    "status": ["verified", "verified"]})
+
+# the two rows of the clinical review (W1): a healthy deltoid read normal (6.93 ms, below
+# the bundled lower limit) and a biceps no lab reference judged (16.2 ms, above its upper)
+HEALTHY_DELTOID = ("P1", "deltoid", "R", "0", "0", "normal", "normal", 6.93, 480)
+UNJUDGED_BICEPS = ("P1", "biceps_brachii", "R", "0", "0", "", "", 16.2, 900)
+
+
+def test_the_bundled_reference_is_not_verified():
+    table = load_muap_reference()
+    assert table.attrs["status"] == "unverified-illustrative"
+    assert set(_muscles._reference_status(table, lab=False)) == {"unsourced"}
+
+
+def test_means_are_not_judged_against_the_unverified_bundled_reference(tmp_path):
+    study = _study(tmp_path, [HEALTHY_DELTOID, UNJUDGED_BICEPS], age=54)
+    m = _read(study).set_index("muscle")
+    # the qualitative reading stands; the biceps' mean is kept and not judged
+    assert m.loc["deltoid", "reading"] == "normal"
+    assert m.loc["biceps_brachii", "reading"] == "normal"
+    assert not m["denervation"].any() and not m["myopathic"].any()
+    assert m.loc["biceps_brachii", "muap_duration_ms"] == 16.2
+    assert m.loc["deltoid", "muap_duration_basis"] == "qualitative"
+    assert m.loc["biceps_brachii", "muap_duration_basis"] == "not_judged_unverified_reference"
+    assert m.loc["biceps_brachii", "muap_amplitude_basis"] == "not_judged_unverified_reference"
+    assert m.loc["biceps_brachii", "muap_reference_status"] == "unsourced"
+    # no limit is shown that was not used
+    assert m[["reference_duration_ms", "reference_duration_lower_ms",
+              "reference_amplitude_uv"]].isna().all().all()
+    assert "not judged (unverified reference)" in m.loc["biceps_brachii", "other_findings"]
+
+
+def test_each_mean_not_judged_is_a_located_warning(tmp_path):
+    study = _study(tmp_path, [HEALTHY_DELTOID, UNJUDGED_BICEPS], age=54)
+    warnings = muap_reference_warnings(_read(study))
+    # the deltoid's means stand beside a qualitative reading: no warning for them
+    assert [(w.sheet, w.row, w.column, w.value) for w in warnings] == [
+        ("emg", 3, "muap_amplitude_uv", 900.0), ("emg", 3, "muap_duration_ms", 16.2)]
+    assert all(w.severity == "warning" for w in warnings)
+    assert "the MUAP reference for biceps brachii is unverified" in warnings[1].message
+    assert ("give the qualitative reading (muap_duration / muap_amplitude) or a verified "
+            "reference") in warnings[1].message
+
+
+def test_a_muscle_without_a_reference_row_says_so(tmp_path):
+    study = _study(tmp_path, [("P1", "rhomboid_major", "R", "0", "0", "", "", 15.0, None)])
+    m = _read(study)
+    assert m.loc[0, "muap_duration_basis"] == "not_judged_no_reference"
+    assert m.loc[0, "muap_amplitude_basis"] == "not_given"
+    [w] = muap_reference_warnings(m)
+    assert (w.column, w.value) == ("muap_duration_ms", 15.0)
+    assert "no MUAP reference for rhomboid major" in w.message
+
+
+@pytest.mark.parametrize("row, reading, basis", [
+    (("P1", "biceps_brachii", "R", "0", "0", "", "", 16.2, 900),
+     "chronic denervation (reinnervation)", "quantitative_reference"),
+    (("P1", "biceps_brachii", "R", "0", "0", "", "", 10.0, 2500),
+     "chronic denervation (reinnervation)", "quantitative_reference"),
+    (("P1", "deltoid", "R", "0", "0", "", "", 6.93, 480), "myopathic", "quantitative_reference"),
+    (("P1", "deltoid", "R", "0", "0", "", "", 10.5, 480), "normal", "quantitative_reference"),
+    # the qualitative reading stands, whatever the verified limits say of the mean
+    (HEALTHY_DELTOID, "normal", "qualitative"),
+    (("P1", "biceps_brachii", "R", "0", "0", "normal", "normal", 16.2, 900), "normal",
+     "qualitative"),
+], ids=["long duration", "large amplitude", "short duration", "within limits",
+        "qualitative normal beside a short mean", "qualitative normal beside a long mean"])
+def test_a_verified_reference_row_judges_the_mean(tmp_path, monkeypatch, row, reading, basis):
+    monkeypatch.setattr(_muscles, "load_muap_reference", lambda: FIXTURE.copy())
+    m = _read(_study(tmp_path, [row]))
+    assert m.loc[0, "reading"] == reading
+    assert m.loc[0, "muap_duration_basis"] == basis
+    assert m.loc[0, "muap_reference_status"] == "verified"
+    # both limits shown where the row was usable
+    assert (m.loc[0, "reference_duration_lower_ms"], m.loc[0, "reference_duration_ms"],
+            m.loc[0, "reference_amplitude_uv"]) == (8.0, 12.0, 2000.0)
+    assert muap_reference_warnings(m) == []
+
+
+def test_an_unverified_row_beside_verified_ones_is_still_not_judged(tmp_path, monkeypatch):
+    table = FIXTURE.assign(status=["verified", "unsourced"])
+    monkeypatch.setattr(_muscles, "load_muap_reference", lambda: table.copy())
+    m = _read(_study(tmp_path, [("P1", "deltoid", "R", "0", "0", "", "", 16.0, 900),
+                                UNJUDGED_BICEPS])).set_index("muscle")
+    assert m.loc["deltoid", "reading"] == "chronic denervation (reinnervation)"
+    assert m.loc["biceps_brachii", "reading"] == "normal"
+    assert m.loc["biceps_brachii", "muap_duration_basis"] == "not_judged_unverified_reference"
+
+
+def test_a_laboratory_table_without_status_is_its_own_and_judged(tmp_path):
+    lab = FIXTURE.drop(columns="status")
+    m = _read(_study(tmp_path, [UNJUDGED_BICEPS]), muap_reference=lab)
+    assert m.loc[0, "muap_reference_status"] == "lab"
+    assert m.loc[0, "reading"] == "chronic denervation (reinnervation)"
+
+
+def test_the_demo_has_no_quantitative_mean_to_judge(demo_result):
+    m = demo_result.muscles
+    assert set(m["muap_duration_basis"]) <= {"qualitative", "not_given"}
+    assert [v["n"] for v in demo_result.summary["measures"].values()] == [13, 7, 4, 2, 9, 4]
+
+
+def test_every_basis_is_documented():
+    doc = (Path(__file__).parents[2] / "docs" / "workbook.md")
+    text = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for basis in MUAP_BASES:
+        assert f"`{basis}`" in text + readme, basis
