@@ -295,7 +295,7 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
         "mri": covered.groupby("segment").size()}).fillna(0).astype(np.int64)
     few = len(ids) <= SEGMENT_MAP_MAX_ROWS
     return {
-        "muscles": count_rows(muscles, ["muscle", "reading"], keep_missing=("reading",)),
+        "muscles": count_rows(muscles, MUSCLE_COUNTED, keep_missing=("reading",)),
         "nerves": count_rows(pd.DataFrame({
             "nerve": nerves["nerve"], "study": nerves["study"],
             "counts_as_neuropathy": nerves["counts_as_neuropathy"].astype(bool),
@@ -314,6 +314,9 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
         "drawn_lesions": drawn.reset_index(drop=True) if few else None,
     }
 
+
+#: the muscle columns a registry's partitions count for the figures and the methods
+MUSCLE_COUNTED = ["muscle", "reading", "muap_duration_basis", "muap_amplitude_basis"]
 
 _REFERENCES: dict[tuple, Any] = {}
 
@@ -875,7 +878,7 @@ def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
 
     views = [p.overview for p in parts if p.overview]
     out: dict[str, Any] = {}
-    for name, columns in (("muscles", ["muscle", "reading"]),
+    for name, columns in (("muscles", MUSCLE_COUNTED),
                           ("nerves", ["nerve", "study", "counts_as_neuropathy", "abnormal"]),
                           ("values", ["reference_status", "reference_row"])):
         frame = _concat([v[name] for v in views])
