@@ -218,7 +218,8 @@ def describe_classifications(rules: Mapping[str, Any] | None = None) -> list[dic
     ]
 
 
-def describe_muap_reference(muscles: pd.DataFrame) -> dict[str, Any]:
+def describe_muap_reference(muscles: pd.DataFrame,
+                            muap_reference: pd.DataFrame | None = None) -> dict[str, Any]:
     """How the workbook's quantitative MUAP means were read, counted from ``muscles.csv``.
 
     Parameters
@@ -226,6 +227,9 @@ def describe_muap_reference(muscles: pd.DataFrame) -> dict[str, Any]:
     muscles : DataFrame
         The run's muscle readings (``muap_duration_basis``, ``muap_amplitude_basis``; a column
         ``n`` where the rows are counts already, as a registry's partitions return them).
+    muap_reference : DataFrame, optional
+        The laboratory's MUAP reference the run used (``--muap-reference``); ``None``: the
+        bundled table.
 
     Returns
     -------
@@ -245,9 +249,12 @@ def describe_muap_reference(muscles: pd.DataFrame) -> dict[str, Any]:
         for b in counts:
             counts[b] += int(by.get(b, 0))
     # a qualitative reading stands alone too: only those beside a mean were a mean kept
-    meta = load_muap_reference().attrs
+    lab = muap_reference is not None
+    meta = (muap_reference if lab else load_muap_reference()).attrs
     table = f"{meta.get('id', 'muap_reference')} v{meta.get('version', '?')}"
-    status = str(meta.get("status", "") or ("verified" if meta.get("verified") else "unverified"))
+    status = ("the laboratory's own (--muap-reference)" if lab else
+              str(meta.get("status", "") or ("verified" if meta.get("verified")
+                                              else "unverified")))
     judged = counts["quantitative_reference"]
     unverified = counts["not_judged_unverified_reference"]
     missing = counts["not_judged_no_reference"]
@@ -255,14 +262,15 @@ def describe_muap_reference(muscles: pd.DataFrame) -> dict[str, Any]:
     n_means = judged + n_not
     if not n_means:
         text = ("No quantitative MUAP mean was judged: MUAP duration and amplitude were read "
-                f"from the qualitative columns. The bundled MUAP reference ({table}) is {status}: "
+                f"from the qualitative columns. The MUAP reference ({table}) is {status}: "
                 "no quantitative mean is judged against an unverified row.")
     else:
         parts = [f"{judged} were judged against verified or laboratory reference rows"]
         if unverified:
             parts.append(f"{unverified} were not judged because the reference row for the "
-                         f"muscle is unverified ({table}, {status}: no row could be traced to a "
-                         "printed source)")
+                         f"muscle is unverified ({table}, {status}" + (
+                             "" if lab else ": no row could be traced to a printed source")
+                         + ")")
         if missing:
             parts.append(f"{missing} were not judged because no reference row exists for the "
                          "muscle and age")
