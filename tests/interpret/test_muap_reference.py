@@ -6,6 +6,7 @@ versioned reference data with a citation)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -151,3 +152,67 @@ def test_every_basis_is_documented():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     for basis in MUAP_BASES:
         assert f"`{basis}`" in text + readme, basis
+
+
+# ---------------------------------------------------- run --muap-reference: a lab's own table
+LAB_CSV = ("muscle,age_min_years,age_max_years,duration_lower_ms,duration_upper_ms,"
+           "amplitude_upper_uv\nBiceps brachii,18,90,8,12,2000\ndeltoid,18,90,8,13,2000\n")
+
+
+def _workbook(tmp_path: Path) -> Path:
+    """A one-patient workbook: the two rows of the clinical review (W1)."""
+    folder = tmp_path / "book"
+    folder.mkdir()
+    pd.DataFrame([{"patient_id": "P1", "sex": "F", "age_years": 54}]).to_csv(
+        folder / "patients.csv", index=False)
+    pd.DataFrame([{"patient_id": "P1", "nerve": "median", "side": "R", "stim_site": "wrist",
+                   "latency_ms": 3.5, "amplitude_mv": 8}]).to_csv(folder / "ncs_motor.csv",
+                                                                  index=False)
+    pd.DataFrame([HEALTHY_DELTOID, UNJUDGED_BICEPS], columns=EMG_HEADER).to_csv(
+        folder / "emg.csv", index=False)
+    return folder
+
+
+def test_run_judges_against_the_laboratory_table_it_is_given(tmp_path):
+    from edxreview.cli import main
+
+    book, lab = _workbook(tmp_path), tmp_path / "lab.csv"
+    lab.write_text(LAB_CSV, encoding="utf-8")
+    assert main(["run", str(book), "--out", str(tmp_path / "plain"), "-q"]) == 0
+    assert main(["run", str(book), "--muap-reference", str(lab), "--out",
+                 str(tmp_path / "lab"), "-q"]) == 0
+    plain = pd.read_csv(tmp_path / "plain" / "muscles.csv").set_index("muscle")
+    judged = pd.read_csv(tmp_path / "lab" / "muscles.csv").set_index("muscle")
+    assert plain.loc["biceps_brachii", "reading"] == "normal"
+    assert judged.loc["biceps_brachii", "reading"] == "chronic denervation (reinnervation)"
+    assert judged.loc["biceps_brachii", "muap_reference_status"] == "lab"
+    # the qualitative reading stands against the lab's table too
+    assert judged.loc["deltoid", "reading"] == "normal"
+    summary = json.loads((tmp_path / "lab" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["provenance"]["muap_reference"] == "lab.csv"
+    assert summary["measures"]["emg_denervation"]["n"] == 1
+    html = (tmp_path / "lab" / "report.html").read_text(encoding="utf-8")
+    assert "2 were judged against verified or laboratory reference rows" in html
+    html = (tmp_path / "plain" / "report.html").read_text(encoding="utf-8")
+    assert "2 were not judged because the reference row for the muscle is unverified" in html
+
+
+def test_a_bad_laboratory_table_stops_the_run_with_located_problems(tmp_path, capsys):
+    from edxreview.cli import main
+
+    lab = tmp_path / "bad.csv"
+    lab.write_text("muscle,age_min_years,age_max_years,duration_lower_ms,duration_upper_ms,"
+                   "amplitude_upper_uv,status\nBiceps brachi,18,90,14,12,x,maybe\n",
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(_workbook(tmp_path)), "--muap-reference", str(lab), "--out",
+                 str(out), "-q"]) == 1
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert not out.exists()
+    for expected in ("row 2, column 'muscle': value 'Biceps brachi': unknown muscle; did you "
+                     "mean 'biceps_brachii'",
+                     "column 'amplitude_upper_uv': value 'x': not a finite number",
+                     "value '14': the lower duration limit must be below the upper one",
+                     "value 'maybe': must be one of"):
+        assert expected in text, expected
