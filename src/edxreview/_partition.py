@@ -501,6 +501,9 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
         Replace an existing output folder that edxreview wrote.
     output : OutputFolder, optional
         An output folder already entered (the CLI holds it from the start of the command).
+    muap_reference : str or Path, optional
+        A laboratory's own MUAP reference file (see :func:`edxreview.review`); ``None``: the
+        bundled, unverified table (quantitative means kept, not judged).
 
     Returns
     -------
