@@ -297,7 +297,8 @@ def review(path: str | Path, reference: str | Path | ReferenceSet | None = None,
         The workbook is invalid; ``problems`` lists every problem found (sheet, row, column,
         value).
     InvalidInputError
-        The reference limits file is invalid.
+        The reference limits file or the MUAP reference file is invalid (every problem with
+        its row, column and value).
 
     See Also
     --------
