@@ -71,6 +71,8 @@ class PartitionTask:
     output_format: str = "csv"
     #: row warnings a bucket returns (the others are in its warnings file, counted)
     first_warnings: int = FIRST_WARNINGS
+    #: a laboratory's own MUAP reference file (None: the bundled table)
+    muap_reference: str | None = None
 
 
 @dataclass
@@ -129,7 +131,7 @@ def review_partition(task: PartitionTask) -> PartitionResult:
     raw = read_partition(task.dataset, task.bucket)
     if not any(len(f) for f in raw.sheets.values()):
         return PartitionResult(task.bucket)
-    ref = _reference(task.reference)
+    ref = _reference(task.reference, task.muap_reference)
     try:
         study = validate_workbook(raw)
     except InvalidWorkbookError as exc:
@@ -295,7 +297,7 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
         "mri": covered.groupby("segment").size()}).fillna(0).astype(np.int64)
     few = len(ids) <= SEGMENT_MAP_MAX_ROWS
     return {
-        "muscles": count_rows(muscles, ["muscle", "reading"], keep_missing=("reading",)),
+        "muscles": count_rows(muscles, MUSCLE_COUNTED, keep_missing=("reading",)),
         "nerves": count_rows(pd.DataFrame({
             "nerve": nerves["nerve"], "study": nerves["study"],
             "counts_as_neuropathy": nerves["counts_as_neuropathy"].astype(bool),
@@ -315,17 +317,21 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
     }
 
 
+#: the muscle columns a registry's partitions count for the figures and the methods
+MUSCLE_COUNTED = ["muscle", "reading", "muap_duration_basis", "muap_amplitude_basis"]
+
 _REFERENCES: dict[tuple, Any] = {}
 
 
-def _reference(path: str | None):
+def _reference(path: str | None, muap_path: str | None = None):
     """The limits of a worker's partitions, read once per worker (per file version)."""
     from .knowledge import load_reference
 
-    key = (path, os.stat(path).st_mtime_ns if path else None)
+    key = (path, os.stat(path).st_mtime_ns if path else None,
+           muap_path, os.stat(muap_path).st_mtime_ns if muap_path else None)
     if key not in _REFERENCES:
         _REFERENCES.clear()
-        _REFERENCES[key] = load_reference(path)
+        _REFERENCES[key] = load_reference(path, muap_path)
     return _REFERENCES[key]
 
 
@@ -454,7 +460,7 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
                     progress: Callable[[str], None] | None = None,
                     report: bool = True, docx: bool = False, pdf: bool = False,
                     lang: str = "en", force: bool = False,
-                    output: Any = None) -> "Any":
+                    output: Any = None, muap_reference: str | Path | None = None) -> "Any":
     """Review a registry partition by partition and write the output folder.
 
     Parameters
@@ -495,6 +501,9 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
         Replace an existing output folder that edxreview wrote.
     output : OutputFolder, optional
         An output folder already entered (the CLI holds it from the start of the command).
+    muap_reference : str or Path, optional
+        A laboratory's own MUAP reference file (see :func:`edxreview.review`); ``None``: the
+        bundled, unverified table (quantitative means kept, not judged).
 
     Returns
     -------
@@ -551,23 +560,26 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
     if partitions is not None and (not isinstance(partitions, int) or partitions < 1):
         raise InvalidParameterError(f"partitions {partitions!r} must be a whole number ≥ 1")
     if output is None:
-        with OutputFolder(out_dir, force=force, inputs=study_inputs(path, reference),
+        with OutputFolder(out_dir, force=force,
+                          inputs=study_inputs(path, reference, muap_reference),
                           command="run") as held:
             result = review_registry(path, out_dir, reference, ci_method=ci_method,
                                      partitions=partitions, jobs=jobs, engine=engine,
                                      dask_address=dask_address, output_format=output_format,
                                      deidentify=deidentify, salt=salt, progress=progress,
-                                     report=report, docx=docx, pdf=pdf, lang=lang, output=held)
+                                     report=report, docx=docx, pdf=pdf, lang=lang, output=held,
+                                     muap_reference=muap_reference)
             held.commit()
         return result
     return _review_into(Path(path), output.staging, reference, ci_method, partitions,
                         jobs or os.cpu_count() or 1, engine, dask_address, output_format,
                         deidentify, salt, progress or (lambda name: None), report,
-                        {"docx": docx, "pdf": pdf, "lang": lang})
+                        {"docx": docx, "pdf": pdf, "lang": lang}, muap_reference)
 
 
 def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jobs, engine,
-                 dask_address, output_format, deidentify, salt, step, report, report_options):
+                 dask_address, output_format, deidentify, salt, step, report, report_options,
+                 muap_reference=None):
     from ._privacy import new_salt
     from .knowledge import ReferenceSet, load_reference
 
@@ -577,13 +589,16 @@ def _review_into(path: Path, staging: Path, reference, ci_method, partitions, jo
             "limits file, or None for the bundled limits")
     step("read and validate")
     key = (salt if salt else new_salt()) if deidentify else ""
-    ref = load_reference(reference)  # a bad limits file stops the run before any work
+    # a bad limits file stops the run before any work
+    ref = load_reference(reference, muap_reference)
     work = Path(tempfile.mkdtemp(prefix=".partitions.", dir=staging.parent))
     try:
         dataset, buckets, fmt = _dataset_of(path, partitions, work)
         tasks = [PartitionTask(str(dataset), b, str(work / "out"),
                                None if reference is None else str(reference), key,
-                               output_format, FIRST_WARNINGS) for b in buckets]
+                               output_format, FIRST_WARNINGS,
+                               None if muap_reference is None else str(muap_reference))
+                 for b in buckets]
         step("flag values")
         warm = _import_report() if report else None
         detail = _DetailCache()
@@ -875,7 +890,7 @@ def _merge_overview(parts: list, patients: pd.DataFrame) -> dict[str, Any]:
 
     views = [p.overview for p in parts if p.overview]
     out: dict[str, Any] = {}
-    for name, columns in (("muscles", ["muscle", "reading"]),
+    for name, columns in (("muscles", MUSCLE_COUNTED),
                           ("nerves", ["nerve", "study", "counts_as_neuropathy", "abnormal"]),
                           ("values", ["reference_status", "reference_row"])):
         frame = _concat([v[name] for v in views])

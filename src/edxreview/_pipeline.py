@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import json
@@ -25,10 +26,12 @@ from .cohort import Table1, summarize_cohort
 from .cohort._summary import CI_METHODS
 from .cohort._centres import summarize_centres
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
+from .interpret._muscles import muap_reference_warnings
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .interpret._nerves import _motor_sequence
 from .io import Study, load_study
 from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules
+from .knowledge._muap import load_muap_reference_file
 from .knowledge._reference import status_counts
 from .knowledge._tables import table_provenance
 
@@ -245,7 +248,8 @@ class StudyResult:
 
 def review(path: str | Path, reference: str | Path | ReferenceSet | None = None, *,
            deidentify: bool = False, salt: str | None = None, ci_method: str = "wilson",
-           progress: Callable[[str], None] | None = None) -> StudyResult:
+           progress: Callable[[str], None] | None = None,
+           muap_reference: str | Path | None = None) -> StudyResult:
     """Review a study: read and validate the workbook, read every nerve and muscle, classify
     each patient and count the cohort.
 
@@ -270,6 +274,12 @@ def review(path: str | Path, reference: str | Path | ReferenceSet | None = None,
         95 % binomial confidence interval: Wilson score or Clopper–Pearson (``"beta"``).
     progress : callable, optional
         Called with the name of each stage as it starts.
+    muap_reference : str or Path, optional
+        A laboratory's own MUAP reference CSV (``muscle, age_min_years, age_max_years,
+        duration_lower_ms, duration_upper_ms, amplitude_upper_uv``; rows without a
+        ``status`` are the laboratory's, ``lab``) against which the workbook's quantitative
+        MUAP means are judged where no qualitative reading is given. ``None``: the bundled
+        table, which is unverified, so no quantitative mean is judged.
 
     Returns
     -------
@@ -287,7 +297,8 @@ def review(path: str | Path, reference: str | Path | ReferenceSet | None = None,
         The workbook is invalid; ``problems`` lists every problem found (sheet, row, column,
         value).
     InvalidInputError
-        The reference limits file is invalid.
+        The reference limits file or the MUAP reference file is invalid (every problem with
+        its row, column and value).
 
     See Also
     --------
@@ -309,13 +320,14 @@ def review(path: str | Path, reference: str | Path | ReferenceSet | None = None,
     edxreview._errors.InvalidParameterError: ... Did you mean 'wilson'?
     """
     return review_study(path, reference, ci_method=ci_method, progress=progress,
-                        deidentify=deidentify, salt=salt)
+                        deidentify=deidentify, salt=salt, muap_reference=muap_reference)
 
 
 def review_study(path: str | Path, reference: str | Path | ReferenceSet | None = None,
                  ci_method: str = "wilson",
                  progress: Callable[[str], None] | None = None, deidentify: bool = False,
-                 salt: str | None = None) -> StudyResult:
+                 salt: str | None = None,
+                 muap_reference: str | Path | None = None) -> StudyResult:
     """Run the review pipeline on a study workbook (the engine of :func:`review`).
 
     Parameters
@@ -335,6 +347,8 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     salt : str, optional
         Salt of the id hash; ``None`` draws a random one that is written nowhere, so the
         mapping cannot be recovered. An empty or blank salt is refused.
+    muap_reference : str or Path, optional
+        A laboratory's own MUAP reference CSV (see :func:`review`).
 
     Returns
     -------
@@ -354,7 +368,15 @@ def review_study(path: str | Path, reference: str | Path | ReferenceSet | None =
     step("read and validate")
     key = (salt if salt else new_salt()) if deidentify else ""
     # the limits first: a laboratory file with a bad row stops the run before any work
-    ref = reference if isinstance(reference, ReferenceSet) else load_reference(reference)
+    if muap_reference is not None and not isinstance(muap_reference, (str, Path)):
+        raise InvalidParameterError(
+            "Invalid value for the 'muap_reference' parameter: of type "
+            f"{type(muap_reference).__name__}. Give the path of a MUAP reference CSV, or None.")
+    if isinstance(reference, ReferenceSet):
+        ref = reference if muap_reference is None else dataclasses.replace(
+            reference, muap=load_muap_reference_file(muap_reference))
+    else:
+        ref = load_reference(reference, muap_reference)
     try:
         study = load_study(path)
     except InvalidWorkbookError as exc:
@@ -403,7 +425,8 @@ def classify_study(study: Study, ref: ReferenceSet,
     values = flag_values(keyed, ref, anatomy)
     step("read nerves and muscles")
     nerves = read_nerves(keyed, values, anatomy, rules)
-    muscles = read_muscles(keyed, anatomy, rules)
+    muscles = read_muscles(keyed, anatomy, rules, muap_reference=ref.muap)
+    study.warnings.extend(muap_reference_warnings(muscles, ref.muap))
     findings = findings_table(values, nerves, muscles, rules)
     step("classify patients")
     result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
@@ -418,6 +441,9 @@ def provenance(study: Study, ref: ReferenceSet, options: dict[str, Any],
     return {
         "edxreview_version": __version__,
         "reference_set": ref.label,
+        "muap_reference": "bundled (unverified: quantitative means not judged)"
+        if ref.muap is None else ("withheld (--deidentify)" if deidentify else
+                                  Path(str(ref.muap.attrs.get("path", ""))).name),
         "reference_path": "bundled" if ref.path == "bundled" else (
             "withheld (--deidentify)" if deidentify else Path(ref.path).name),
         "input": "withheld (--deidentify)" if deidentify else Path(study.source).name,
@@ -505,21 +531,25 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
     OutputExistsError
         ``out_dir`` exists and is not empty, and ``force`` is false.
     """
-    with OutputFolder(out_dir, force=force, inputs=study_inputs(result.study.source,
-                                                                result.reference.path),
+    muap = result.reference.muap
+    with OutputFolder(out_dir, force=force, inputs=study_inputs(
+            result.study.source, result.reference.path,
+            None if muap is None else muap.attrs.get("path")),
                       command="run") as output:
         write_result_files(result, output.staging, extra)
         output.commit()
     return Path(out_dir)
 
 
-def study_inputs(workbook: str | Path, reference: str | Path | None = None) -> list[Path]:
+def study_inputs(workbook: str | Path, reference: str | Path | None = None,
+                 muap_reference: str | Path | None = None) -> list[Path]:
     """Every path a review reads: the workbook (file or folder) and a user's reference file with
     its ``.meta.toml`` sidecar. An output folder may overlap none of them."""
     paths = [Path(workbook)]
-    if reference is not None and str(reference) not in ("", "bundled"):
-        ref = Path(reference)
-        paths += [ref, ref.with_name(f"{ref.stem}.meta.toml")]
+    for file in (reference, muap_reference):
+        if file is not None and str(file) not in ("", "bundled"):
+            ref = Path(file)
+            paths += [ref, ref.with_name(f"{ref.stem}.meta.toml")]
     return paths
 
 

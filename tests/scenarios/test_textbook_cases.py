@@ -489,9 +489,10 @@ SCENARIOS = [
     # (spec §4 chronic; guide §2.2).
     case("chronic reinnervation without fibrillations", chronic_reinnervation,
          **lmn("chronic", "C5")),
-    # Quantitative means well above the muscle reference, no qualitative reading (spec §1, §4).
-    case("quantitative MUAP duration above reference", quantitative_long_muaps,
-         **lmn("chronic", "C5")),
+    # Quantitative means well above the muscle reference, no qualitative reading (spec §1, §4):
+    # the bundled reference is unverified, so they are kept and not judged.
+    case("quantitative MUAP duration above the unverified reference: not judged",
+         quantitative_long_muaps, **NONE),
     # Quantitative means inside the reference: not denervation.
     case("quantitative MUAP values within reference", quantitative_normal_muaps, **NONE),
     # Short, small, polyphasic, early-recruited MUAPs without fibs: myopathic (guide §2.2).

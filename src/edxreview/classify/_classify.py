@@ -659,6 +659,14 @@ def _study_label(n: pd.DataFrame) -> pd.Series:
                      index=n.index)
 
 
+def _judged(m: pd.DataFrame, basis: str) -> pd.Series:
+    """Rows whose quantitative mean was judged against a reference (all rows of a table
+    without the basis column)."""
+    if basis not in m:
+        return pd.Series(True, index=m.index)
+    return m[basis].eq("quantitative_reference")
+
+
 def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
     side = map_text(m["side"], {"L": " L", "R": " R"})
@@ -667,10 +675,13 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     detail.append(np.where(m["acute"], "fibs " + m["fibs"].fillna("?") + ", PSW " + m["psw"].fillna("?"), ""))
     dur = np.where(m["muap_duration"].eq("increased"), "MUAP duration increased", "")
     amp = np.where(m["muap_amplitude"].eq("increased"), "MUAP amplitude increased", "")
-    q = np.where((m["muap_duration_ms"] > m["reference_duration_ms"]).fillna(False),
+    # a quantitative mean is named only where it was judged (muscles.csv *_basis)
+    q = np.where(_judged(m, "muap_duration_basis")
+                 & (m["muap_duration_ms"] > m["reference_duration_ms"]).fillna(False),
                  "mean MUAP duration " + m["muap_duration_ms"].round(1).astype(str) + " ms > "
                  + m["reference_duration_ms"].round(1).astype(str) + " ms", "")
-    qa = np.where((m["muap_amplitude_uv"] > m["reference_amplitude_uv"]).fillna(False),
+    qa = np.where(_judged(m, "muap_amplitude_basis")
+                  & (m["muap_amplitude_uv"] > m["reference_amplitude_uv"]).fillna(False),
                   "mean MUAP amplitude " + m["muap_amplitude_uv"].round(0).astype(str) + " µV > "
                   + m["reference_amplitude_uv"].round(0).astype(str) + " µV", "")
     details = join_nonempty([detail[0], dur, amp, q, qa], sep=", ")

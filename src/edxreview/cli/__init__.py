@@ -79,6 +79,13 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--reference", type=Path, default=None,
                    help="a laboratory's own reference limits CSV (format of ncs_limits_adult.csv; "
                         "check it with: edxreview reference check FILE)")
+    p.add_argument("--muap-reference", type=Path, default=None, metavar="FILE",
+                   help="a laboratory's own MUAP reference CSV (muscle, age_min_years, "
+                        "age_max_years, duration_lower_ms, duration_upper_ms, "
+                        "amplitude_upper_uv; optional status, empty = lab) against which the "
+                        "emg sheet's quantitative MUAP means are judged where no qualitative "
+                        "reading is given; without it they are kept and not judged (the "
+                        "bundled table is unverified)")
     p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
     p.add_argument("--force", action="store_true",
@@ -184,7 +191,8 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
     bar = Progress(SpinnerColumn(), TextColumn("{task.description:<26}"), BarColumn(),
                    TextColumn("{task.completed}/{task.total} stages"), TimeElapsedColumn(),
                    console=_console(stderr=True), transient=True, disable=args.quiet)
-    with OutputFolder(out, force=args.force, inputs=study_inputs(workbook, args.reference),
+    with OutputFolder(out, force=args.force,
+                      inputs=study_inputs(workbook, args.reference, args.muap_reference),
                       command=args.command) as output, bar:
         task = bar.add_task("reviewing", total=len(stages))
 
@@ -199,10 +207,12 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
                 workbook, out, args.reference, ci_method=args.ci, partitions=args.partitions,
                 jobs=args.jobs, engine=args.engine, dask_address=args.dask_address,
                 output_format=args.output_format, deidentify=args.deidentify, salt=args.salt,
-                docx=args.docx, pdf=args.pdf, lang=args.lang, progress=progress, output=output)
+                docx=args.docx, pdf=args.pdf, lang=args.lang, progress=progress, output=output,
+                muap_reference=args.muap_reference)
         else:
             result = review_study(workbook, reference=args.reference, ci_method=args.ci,
-                                  progress=progress, deidentify=args.deidentify, salt=args.salt)
+                                  progress=progress, deidentify=args.deidentify, salt=args.salt,
+                                  muap_reference=args.muap_reference)
             progress("write outputs and report")
             write_result_files(result, output.staging,
                                extra=lambda tmp, r: render_report(

@@ -52,6 +52,20 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+def ungraded_note(rows: list[dict]) -> str:
+    """The screen note for emg_rows.csv rows whose fibs or psw are blank ("" when none is).
+
+    ``rows`` are the recordings' rows (``fibs``, ``psw`` as ``emg_rows.csv`` has them).
+    """
+    blank = sum(1 for r in rows if str(r.get("fibs", "")) == "" or str(r.get("psw", "")) == "")
+    if not blank:
+        return ""
+    return (f"emg_rows.csv: fibs/psw are blank in {blank} of {len(rows)} row(s): the recording "
+            "had no rest fit for grading (spont_reasons in recordings.csv). The workbook "
+            "requires them: fill them in from the clinical examination at rest, never 0 unless "
+            "the muscle was examined at rest and none were seen.")
+
+
 def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     from edxreview._errors import EdxreviewError, InvalidParameterError
     from edxreview.signal._classify import lookup_reference
@@ -103,6 +117,10 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     for msg in dict.fromkeys(n for n in notes if n):  # so is a reference that may not apply
         print(f"edxreview emg: warning: {msg}: the reference may not apply (reference_note in "
               "recordings.csv)", file=sys.stderr)
+    if args.patient:    # said once, whatever -q says: a 0 typed in would read as "examined, clean"
+        note = ungraded_note(rows)
+        if note:
+            print(f"edxreview emg: note: {note}", file=sys.stderr)
     if not args.quiet:
         from edxreview.signal._classifier import classifier_parameters
         from edxreview.signal._spontaneous import describe_spontaneous

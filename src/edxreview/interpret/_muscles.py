@@ -10,6 +10,7 @@ import pandas as pd
 
 from .._check import check_type
 from .._tables import join_nonempty, map_distinct
+from .._errors import Problem
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_muap_reference
@@ -19,21 +20,67 @@ MUSCLE_COLUMNS = [
     "nucleus", "brainstem_level", "region", "distality", "branch_rank", "fibs", "psw",
     "fasciculations", "muap_duration", "muap_amplitude", "polyphasia", "recruitment",
     "muap_duration_ms", "muap_amplitude_uv", "polyphasic_pct", "reference_duration_ms",
-    "reference_amplitude_uv", "acute", "chronic", "myopathic", "denervation", "reading",
+    "reference_duration_lower_ms", "reference_amplitude_uv", "muap_reference_status",
+    "muap_duration_basis", "muap_amplitude_basis", "acute", "chronic", "myopathic", "denervation", "reading",
     "other_findings", "row",
 ]
 
 _GRADE_TEXT = {0.0: "0", 0.5: "±", 1.0: "1+", 2.0: "2+", 3.0: "3+", 4.0: "4+"}
 
 
-def _muap_limits(emg: pd.DataFrame, ages: pd.Series) -> pd.DataFrame:
-    """Reference MUAP duration and amplitude limits for each EMG row (NaN where none)."""
-    ref = load_muap_reference()
+#: Row statuses of a MUAP reference a quantitative mean is judged against: a value read in
+#: its named printed source (``verified``), or a laboratory's own table (``lab``). A mean meets
+#: no other row: the bundled ``muap_reference.csv`` could not be traced to any source
+#: (``unverified-illustrative``), so its limits call nothing long or short.
+JUDGED_REFERENCE_STATUSES = ("verified", "lab")
+
+#: Why a muscle's MUAP duration (or amplitude) was read the way it was: the rule ids of
+#: ``muap_duration_basis`` and ``muap_amplitude_basis`` in ``muscles.csv``.
+MUAP_BASES = {
+    "qualitative": "the qualitative reading was given and read; a quantitative mean beside "
+                   "it, if any, is kept, not judged (its reference row is not verified, or "
+                   "there is none)",
+    "quantitative_reference": "the quantitative mean was judged against a verified (or the "
+                              "laboratory's own) reference row, beside the qualitative reading "
+                              "where one was given: either is enough for the finding (spec "
+                              "section 4)",
+    "not_judged_unverified_reference": "no qualitative reading; the quantitative mean was not "
+                                       "judged: the reference row for the muscle and age is "
+                                       "not verified",
+    "not_judged_no_reference": "no qualitative reading; the quantitative mean was not judged: "
+                               "no reference row for the muscle and age",
+    "not_given": "neither a qualitative reading nor a quantitative mean",
+}
+
+
+def _reference_status(ref: pd.DataFrame, lab: bool) -> pd.Series:
+    """Each reference row's status: its ``status`` cell, else ``verified`` where the
+    ``verified`` column is true, else ``unsourced`` (``lab`` for a laboratory's own table)."""
+    default = "lab" if lab else "unsourced"
+    if "status" in ref:
+        status = ref["status"].astype("string").str.strip().str.lower()
+        return status.where(status.notna() & status.ne(""), default).astype(object)
+    if "verified" in ref:
+        flag = ref["verified"].astype("string").str.strip().str.lower().isin(["true", "1", "yes"])
+        return pd.Series(np.where(flag, "verified", default), index=ref.index, dtype=object)
+    return pd.Series(default, index=ref.index, dtype=object)
+
+
+def _muap_limits(emg: pd.DataFrame, ages: pd.Series,
+                 reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The MUAP reference row of each EMG row: limits and row status (NaN / None where none).
+
+    ``reference`` is a laboratory's own table (rows without a status are ``lab``); ``None``
+    reads the bundled ``muap_reference.csv``.
+    """
+    lab = reference is not None
+    ref = load_muap_reference() if reference is None else reference
     out = pd.DataFrame({"ref_duration": np.nan, "ref_amplitude": np.nan,
-                        "ref_duration_low": np.nan}, index=emg.index)
+                        "ref_duration_low": np.nan, "status": None}, index=emg.index)
     if ref is None or not len(ref):
         return out
     ref = ref.copy()
+    ref["status"] = _reference_status(ref, lab)
     for col in ("age_min_years", "age_max_years", "duration_mean_ms", "duration_upper_ms",
                 "duration_lower_ms", "amplitude_upper_uv"):
         if col in ref:
@@ -45,7 +92,7 @@ def _muap_limits(emg: pd.DataFrame, ages: pd.Series) -> pd.DataFrame:
     ref = ref.assign(_m=pd.Index(muscles).get_indexer(ref["muscle"]))
     rows = pd.DataFrame({"_m": codes, "age": ages.to_numpy(), "_i": np.arange(len(emg))})
     bands = ref.loc[ref["_m"] >= 0, ["_m", "age_min_years", "age_max_years", "duration_upper_ms",
-                                      "amplitude_upper_uv", "duration_lower_ms"]]
+                                      "amplitude_upper_uv", "duration_lower_ms", "status"]]
     j = rows.merge(bands, on="_m", how="inner")
     # ages outside the tabulated bands are read against the nearest band
     lo = j.groupby("_m")["age_min_years"].transform("min")
@@ -54,13 +101,27 @@ def _muap_limits(emg: pd.DataFrame, ages: pd.Series) -> pd.DataFrame:
     in_band = (j["age_min_years"].isna() | (j["age"] >= j["age_min_years"])) & \
               (j["age_max_years"].isna() | (j["age"] < j["age_max_years"]))
     j = j[in_band.fillna(False)].drop_duplicates("_i")
-    out.iloc[j["_i"].to_numpy(), 0] = j["duration_upper_ms"].to_numpy()
-    out.iloc[j["_i"].to_numpy(), 1] = j["amplitude_upper_uv"].to_numpy()
-    out.iloc[j["_i"].to_numpy(), 2] = j["duration_lower_ms"].to_numpy()
+    at = j["_i"].to_numpy()
+    out.iloc[at, 0] = j["duration_upper_ms"].to_numpy()
+    out.iloc[at, 1] = j["amplitude_upper_uv"].to_numpy()
+    out.iloc[at, 2] = j["duration_lower_ms"].to_numpy()
+    out.iloc[at, 3] = j["status"].to_numpy()
     return out
 
 
-def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
+def _muap_basis(qualitative: pd.Series, mean: pd.Series, status: pd.Series) -> np.ndarray:
+    """Rule id of :data:`MUAP_BASES` for one MUAP property (duration or amplitude)."""
+    given = qualitative.notna() & qualitative.astype(object).ne("")
+    judged = mean.notna() & status.isin(JUDGED_REFERENCE_STATUSES)
+    return np.select(
+        [judged.to_numpy(dtype=bool), given.to_numpy(dtype=bool),
+         mean.isna().to_numpy(dtype=bool), status.isna().to_numpy(dtype=bool)],
+        ["quantitative_reference", "qualitative", "not_given", "not_judged_no_reference"],
+        "not_judged_unverified_reference").astype(object)
+
+
+def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
+                 muap_reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """Read every muscle examined.
 
     A muscle shows *acute* denervation when fibrillation potentials or positive sharp waves are
@@ -69,18 +130,35 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
     limit). Fasciculations, reduced recruitment or decreased activation alone are recorded as
     other findings, never as denervation.
 
+    For each of MUAP duration and amplitude the qualitative reading, where given, is read, and
+    a quantitative mean is judged only when the reference row for the muscle and age has a
+    status of :data:`JUDGED_REFERENCE_STATUSES` (read in its printed source, or the
+    laboratory's own); either is enough for a finding, as the study's definitions say
+    ("read qualitatively, or a quantitative mean above the muscle's reference limit"). Other
+    means are kept, not judged
+    (``muap_duration_basis`` / ``muap_amplitude_basis`` say why, see :data:`MUAP_BASES`;
+    :func:`muap_reference_warnings` words it). Every row of the bundled
+    ``muap_reference.csv`` is unverified, so with it no quantitative mean is judged.
+
     Parameters
     ----------
     study : Study
     anatomy : Anatomy
     rules : dict
+    muap_reference : DataFrame, optional
+        A laboratory's own MUAP reference in the format of ``muap_reference.csv`` (columns
+        ``muscle``, ``age_min_years``, ``age_max_years``, ``duration_lower_ms``,
+        ``duration_upper_ms``, ``amplitude_upper_uv``; a ``status`` column, where given,
+        row by row, else ``lab``). ``None`` reads the bundled table.
 
     Returns
     -------
     DataFrame
         Columns ``MUSCLE_COLUMNS``; ``segments`` is the pipe-separated list of cord segments
         (main roots, or the sampled level for a paraspinal muscle), ``nucleus`` the cranial
-        nucleus for bulbar muscles.
+        nucleus for bulbar muscles; ``reference_duration_lower_ms``,
+        ``reference_duration_ms`` (upper) and ``reference_amplitude_uv`` (upper) are the
+        reference row's limits (ms, µV), given only where its status lets a mean be judged.
 
     Raises
     ------
@@ -121,20 +199,30 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
 
     ages = emg["patient_id"].map(study.tables["patients"].drop_duplicates("patient_id")
                                  .set_index("patient_id")["age_years"])
-    limits = _muap_limits(emg, ages)
-    emg["reference_duration_ms"] = limits["ref_duration"].to_numpy()
-    emg["reference_amplitude_uv"] = limits["ref_amplitude"].to_numpy()
+    limits = _muap_limits(emg, ages, muap_reference)
+    usable = limits["status"].isin(JUDGED_REFERENCE_STATUSES).to_numpy()
+    # limits are shown only where a mean could be judged against them
+    emg["reference_duration_ms"] = limits["ref_duration"].where(usable).to_numpy()
+    emg["reference_duration_lower_ms"] = limits["ref_duration_low"].where(usable).to_numpy()
+    emg["reference_amplitude_uv"] = limits["ref_amplitude"].where(usable).to_numpy()
+    emg["muap_reference_status"] = limits["status"].to_numpy()
+    emg["muap_duration_basis"] = _muap_basis(emg["muap_duration"], emg["muap_duration_ms"],
+                                             limits["status"])
+    emg["muap_amplitude_basis"] = _muap_basis(emg["muap_amplitude"], emg["muap_amplitude_uv"],
+                                              limits["status"])
+    by_duration = emg["muap_duration_basis"].eq("quantitative_reference")
+    by_amplitude = emg["muap_amplitude_basis"].eq("quantitative_reference")
 
     spont = np.fmax(emg["fibs"].astype(float), emg["psw"].astype(float))
     emg["acute"] = (spont >= rule["acute_min_grade"]).fillna(False)
     qual_chronic = emg["muap_duration"].eq("increased") | emg["muap_amplitude"].eq("increased")
-    quant_chronic = (emg["muap_duration_ms"] > emg["reference_duration_ms"]).fillna(False) | \
-                    (emg["muap_amplitude_uv"] > emg["reference_amplitude_uv"]).fillna(False)
+    quant_chronic = (by_duration & (emg["muap_duration_ms"] > emg["reference_duration_ms"])) | \
+                    (by_amplitude & (emg["muap_amplitude_uv"] > emg["reference_amplitude_uv"]))
     emg["chronic"] = (qual_chronic | quant_chronic).astype(bool)
     qual_myo = emg["muap_duration"].eq("decreased") & (
         emg["muap_amplitude"].eq("decreased") | emg["polyphasia"].eq("increased")
         | emg["recruitment"].eq("early"))
-    quant_myo = (emg["muap_duration_ms"] < limits["ref_duration_low"].to_numpy()).fillna(False)
+    quant_myo = by_duration & (emg["muap_duration_ms"] < emg["reference_duration_lower_ms"])
     emg["myopathic"] = (qual_myo | quant_myo) & ~emg["chronic"]
     emg["denervation"] = emg["acute"] | emg["chronic"]
     emg["reading"] = np.select(
@@ -151,9 +239,61 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict) -> pd.DataFrame:
     other.append(np.where(emg["recruitment"].eq("early"), "early recruitment", ""))
     other.append(np.where(emg["recruitment"].eq("none"), "no voluntary units", ""))
     other.append(np.where(emg["insertional"].eq("increased"), "increased insertional activity", ""))
+    not_judged = emg["muap_duration_basis"].str.startswith("not_judged") | \
+        emg["muap_amplitude_basis"].str.startswith("not_judged")
+    other.append(np.where(not_judged, np.where(
+        emg["muap_duration_basis"].eq("not_judged_unverified_reference")
+        | emg["muap_amplitude_basis"].eq("not_judged_unverified_reference"),
+        "quantitative MUAP means not judged (unverified reference)",
+        "quantitative MUAP means not judged (no reference)"), ""))
     emg["other_findings"] = join_nonempty(other)
     emg["row"] = emg["_row"]
     for col in ("fibs", "psw"):
         emg[col] = emg[col].map(_GRADE_TEXT)
     emg["fasciculations"] = fasc.map(_GRADE_TEXT)
     return emg[MUSCLE_COLUMNS].reset_index(drop=True)
+
+
+def muap_reference_warnings(muscles: pd.DataFrame,
+                            muap_reference: pd.DataFrame | None = None) -> list[Problem]:
+    """One warning per quantitative MUAP mean kept in ``muscles.csv`` but not judged.
+
+    Parameters
+    ----------
+    muscles : DataFrame
+        From :func:`read_muscles` (``row`` is the ``emg`` sheet's row number).
+    muap_reference : DataFrame, optional
+        The laboratory's table given to :func:`read_muscles` (its ``attrs`` name it);
+        ``None`` for the bundled ``muap_reference.csv``.
+
+    Returns
+    -------
+    list of Problem
+        Severity ``warning``; sheet ``emg``, the row, the column (``muap_duration_ms`` or
+        ``muap_amplitude_uv``), the mean, and why it was not judged (rule ids
+        ``not_judged_unverified_reference``, ``not_judged_no_reference`` of :data:`MUAP_BASES`).
+    """
+    meta = (load_muap_reference() if muap_reference is None else muap_reference).attrs
+    table = f"{meta.get('id', 'muap_reference')} v{meta.get('version', '?')}"
+    out: list[Problem] = []
+    for column, basis in (("muap_duration_ms", "muap_duration_basis"),
+                          ("muap_amplitude_uv", "muap_amplitude_basis")):
+        if basis not in muscles:
+            continue
+        part = muscles[muscles[basis].isin(["not_judged_unverified_reference",
+                                            "not_judged_no_reference"])]
+        if not len(part):
+            continue
+        name = part["muscle"].astype(str).str.replace("_", " ")
+        unverified = part[basis].eq("not_judged_unverified_reference")
+        why = np.where(
+            unverified,
+            "not judged: the MUAP reference for " + name + " is unverified (" + table
+            + ", row status " + part["muap_reference_status"].astype(str) + ")",
+            "not judged: there is no MUAP reference for " + name + " at this age")
+        text = pd.Series(why, index=part.index) + (
+            "; give the qualitative reading (muap_duration / muap_amplitude) or a verified "
+            "reference")
+        out.extend(Problem("emg", int(r), column, v, t, severity="warning")
+                   for r, v, t in zip(part["row"], part[column], text))
+    return sorted(out, key=lambda p: (p.row or 0, p.column or ""))

@@ -177,9 +177,13 @@ def _convert_column(sheet: str, frame: pd.DataFrame, col: Column, raw: pd.Series
     else:
         blank = raw.eq("")
     if col.required:
+        # a blank grade is often a recording without rest (emg analyze leaves it blank): 0
+        # would count a muscle never examined at rest as examined and clean
         coll.add(sheet, frame, blank, col.name,
-                 f"{col.name} is required; fill it in"
-                 + (" (0 if there were none)" if col.kind == "grade" else "")
+                 f"{col.name} is required; "
+                 + ("fill in the grade from the examination at rest: 0 only if the muscle was "
+                    "examined at rest and none were seen" if col.kind == "grade"
+                    else "fill it in")
                  + (" (or NR for no response)" if col.kind == "number_nr" else ""))
     _CONVERTERS[col.kind](sheet, frame, col, raw, blank, out, coll, anatomy)
 

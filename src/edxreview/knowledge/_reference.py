@@ -50,6 +50,10 @@ class ReferenceSet:
         Where the set was read from (``"bundled"`` for the default).
     warnings : tuple of Problem
         What a laboratory's file leaves out (limits of the bundled set it has no row for).
+    muap : DataFrame or None
+        A laboratory's own MUAP reference for the workbook's quantitative means (``edxreview
+        run --muap-reference``, see :func:`edxreview.knowledge._muap.load_muap_reference_file`);
+        ``None``: the bundled ``muap_reference.csv``, whose unverified rows judge nothing.
 
     Examples
     --------
@@ -63,6 +67,7 @@ class ReferenceSet:
     meta: dict[str, Any]
     path: str = "bundled"
     warnings: tuple = ()
+    muap: pd.DataFrame | None = None
 
     @property
     def label(self) -> str:
@@ -374,7 +379,8 @@ def _coverage(table: pd.DataFrame, sheet: str) -> list[Problem]:
             for r in missing[key].itertuples(index=False)]
 
 
-def load_reference(path: str | Path | None = None) -> ReferenceSet:
+def load_reference(path: str | Path | None = None,
+                   muap_path: str | Path | None = None) -> ReferenceSet:
     """Load NCS reference limits: the bundled cited set, or a laboratory's own file.
 
     Parameters
@@ -383,6 +389,10 @@ def load_reference(path: str | Path | None = None) -> ReferenceSet:
         A CSV in the format of ``ncs_limits_adult.csv``; a ``.meta.toml`` sidecar beside it is
         read when present. Without a ``status`` column every row has status ``lab``. ``None``
         loads the bundled set.
+    muap_path : str or Path, optional
+        A laboratory's own MUAP reference (``muscle, age_min_years, age_max_years,
+        duration_lower_ms, duration_upper_ms, amplitude_upper_uv``, optional ``status``),
+        held as ``muap``; ``None`` leaves the bundled, unverified table (nothing judged).
 
     Returns
     -------
@@ -401,12 +411,17 @@ def load_reference(path: str | Path | None = None) -> ReferenceSet:
     >>> reference.path, sorted(reference.limits["bound"].unique())
     ('bundled', ['lower', 'upper'])
     """
+    muap = None
+    if muap_path is not None:
+        from ._muap import load_muap_reference_file
+
+        muap = load_muap_reference_file(muap_path)
     if path is None:
         table, _ = read_table("ncs_limits_adult")
         table, problems = validate_limits(table, "ncs_limits_adult.csv", lab=False)
         if problems:  # a packaging error: the bundled table is tested
             raise InvalidInputError("the bundled reference limits are invalid", problems)
-        return ReferenceSet(table, read_sidecar(_data_path("ncs_limits_adult.csv")))
+        return ReferenceSet(table, read_sidecar(_data_path("ncs_limits_adult.csv")), muap=muap)
     table, meta, problems = read_limits_file(path)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -414,4 +429,4 @@ def load_reference(path: str | Path | None = None) -> ReferenceSet:
             f"reference limits file {Path(path).name!r} has {len(errors)} problem(s); "
             "nothing was used", problems)
     return ReferenceSet(table, meta, path=str(path),
-                        warnings=tuple(p for p in problems if p.severity != "error"))
+                        warnings=tuple(p for p in problems if p.severity != "error"), muap=muap)

@@ -203,3 +203,5 @@ def _methods_section(doc, context: dict[str, Any]) -> None:
     doc.add_paragraph(str(basis["text"]))
     for c in basis.get("sources", []):
         doc.add_paragraph(str(c), style="List Bullet")
+    if context.get("muap_basis"):
+        doc.add_paragraph(str(context["muap_basis"]["text"]))

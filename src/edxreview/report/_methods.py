@@ -67,10 +67,11 @@ def _nerve_rules(r: Mapping[str, Any],
         out.append({"topic": "Needle EMG", "text": (
             f"A muscle shows acute denervation when fibrillation potentials or positive sharp "
             f"waves are graded {e['acute_min_grade']:g}+ or more, and chronic denervation "
-            f"(reinnervation) when MUAP duration or amplitude is increased; a measured mean MUAP "
-            f"duration above {e['duration_neurogenic_ratio']:g}× the muscle's age-matched "
-            f"reference mean counts as increased, below {e['duration_myopathic_ratio']:g}× as "
-            f"myopathic."), "sources": cite(e)})
+            f"(reinnervation) when MUAP duration or amplitude is increased. A qualitative "
+            f"reading, where given, stands; a quantitative mean without one is judged only "
+            f"against a verified (or the laboratory's own) reference row of the muscle and age: "
+            f"above its upper limit counts as increased, a duration below its lower limit as "
+            f"myopathic. Means with no such row are kept and not judged."), "sources": cite(e)})
     d = r.get("demyelination", {})
     if d:
         out.append({"topic": "Demyelination", "text": (
@@ -215,6 +216,77 @@ def describe_classifications(rules: Mapping[str, Any] | None = None) -> list[dic
          "a brainstem or cord lesion on MRI covering at least one LMN segment or nucleus, "
          "vertebral levels converted to cord segments first (tolerance as above)."},
     ]
+
+
+def describe_muap_reference(muscles: pd.DataFrame,
+                            muap_reference: pd.DataFrame | None = None) -> dict[str, Any]:
+    """How the workbook's quantitative MUAP means were read, counted from ``muscles.csv``.
+
+    Parameters
+    ----------
+    muscles : DataFrame
+        The run's muscle readings (``muap_duration_basis``, ``muap_amplitude_basis``; a column
+        ``n`` where the rows are counts already, as a registry's partitions return them).
+    muap_reference : DataFrame, optional
+        The laboratory's MUAP reference the run used (``--muap-reference``); ``None``: the
+        bundled table.
+
+    Returns
+    -------
+    dict
+        ``counts`` (quantitative means per basis rule id, duration and amplitude together),
+        ``n_means``, ``n_not_judged`` and ``text``.
+    """
+    from ..interpret._muscles import MUAP_BASES
+    from ..knowledge._tables import load_muap_reference
+
+    counts = {b: 0 for b in MUAP_BASES if b != "not_given"}
+    for col in ("muap_duration_basis", "muap_amplitude_basis"):
+        if col not in muscles or not len(muscles):
+            continue
+        weights = muscles["n"] if "n" in muscles else pd.Series(1, index=muscles.index)
+        by = weights.groupby(muscles[col].astype(str)).sum()
+        for b in counts:
+            counts[b] += int(by.get(b, 0))
+    # a qualitative reading stands alone too: only those beside a mean were a mean kept
+    lab = muap_reference is not None
+    meta = (muap_reference if lab else load_muap_reference()).attrs
+    table = f"{meta.get('id', 'muap_reference')} v{meta.get('version', '?')}"
+    status = ("the laboratory's own (--muap-reference)" if lab else
+              str(meta.get("status", "") or ("verified" if meta.get("verified")
+                                              else "unverified")))
+    judged = counts["quantitative_reference"]
+    unverified = counts["not_judged_unverified_reference"]
+    missing = counts["not_judged_no_reference"]
+    n_not = unverified + missing
+    n_means = judged + n_not
+    if not n_means:
+        text = ("No quantitative MUAP mean was judged: MUAP duration and amplitude were read "
+                f"from the qualitative columns. The MUAP reference ({table}) is {status}: "
+                "no quantitative mean is judged against an unverified row.")
+    else:
+        parts = [f"{judged} were judged against verified or laboratory reference rows "
+                 "(beside the qualitative reading where one was given: either is enough for a "
+                 "finding)"]
+        if unverified:
+            parts.append(f"{unverified} given without a qualitative reading were not judged "
+                         "because the reference row for the "
+                         f"muscle is unverified ({table}, {status}" + (
+                             "" if lab else ": no row could be traced to a printed source")
+                         + ")")
+        if missing:
+            parts.append(f"{missing} given without a qualitative reading were not judged "
+                         "because no reference row exists for the muscle and age")
+        text = (f"Of {n_means} quantitative MUAP means (duration and amplitude counted apart) "
+                "that could decide a finding, " + "; ".join(parts) + ". A mean beside a "
+                "qualitative reading is judged only against a verified or laboratory row; "
+                "otherwise the qualitative reading is read.")
+        if n_not:
+            text += (" A mean not judged is kept in muscles.csv (muap_duration_basis, "
+                     "muap_amplitude_basis) and listed in warnings.csv; it can neither show nor "
+                     "exclude chronic denervation. Give the qualitative reading, or a verified "
+                     "reference.")
+    return {"counts": counts, "n_means": n_means, "n_not_judged": n_not, "text": text}
 
 
 def format_source(entry: dict[str, Any], key: str = "") -> str:

@@ -25,7 +25,8 @@ from ._centres import centre_figures, centre_sheets
 from ._excel import WorkbookWriter
 from .._tables import isin
 from ._frames import split_records
-from ._methods import describe_classifications, describe_reference, describe_rules, status_text
+from ._methods import (describe_classifications, describe_muap_reference, describe_reference,
+                       describe_rules, status_text)
 
 log = logging.getLogger(__name__)
 
@@ -394,6 +395,8 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
                    for t in prov.get("tables", [])],
         "reference_meta": getattr(result.reference, "meta", {}),
         "reference_basis": describe_reference(result.reference, _every_row(result, "values")),
+        "muap_basis": describe_muap_reference(_every_row(result, "muscles"),
+                                              getattr(result.reference, "muap", None)),
         "rows_accounting": rows_acc,
         "n_warnings": summary.get("warnings", len(result.study.warnings)),
         "ci_methods": CI_METHODS, "words": load_labels(lang),

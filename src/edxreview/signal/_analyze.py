@@ -171,9 +171,11 @@ class RecordingAnalysis:
         dict
             ``patient_id``, ``muscle``, ``side``, the spontaneous-activity grades (``fibs``,
             ``psw``, ``fasciculations``: blank, the workbook's missing value, when not graded,
-            e.g. without true rest; ``recordings_row`` says why), the qualitative MUAP columns
-            (judged only against a lab reference), the quantitative means, and the recording's
-            reading (``muap_pattern``, ``muap_rule``: what the screen and ``recordings.csv`` say).
+            e.g. without true rest; ``recordings_row`` says why; the workbook requires them,
+            filled in from the examination at rest), the qualitative MUAP columns (judged only
+            against a lab reference, blank with the illustrative table or none), the
+            quantitative means, and the recording's reading (``muap_pattern``, ``muap_rule``:
+            what the screen and ``recordings.csv`` say).
 
         Raises
         ------
@@ -191,7 +193,6 @@ class RecordingAnalysis:
         ('P001', 'biceps_brachii', 'R', '0')
         """
         s = self.summary
-        ref = self.reference
 
         def qual(v: float, lo: float, hi: float) -> str:
             if not np.isfinite(v):
@@ -227,11 +228,9 @@ class RecordingAnalysis:
             if "phases" in zl:
                 row["polyphasia"] = ("increased" if zl["phases"][2] > zl["phases"][1]
                                      else "normal")
-        elif ref is not None and s["n_units"]:
-            row["muap_duration"] = qual(s["mean_duration_ms"], ref.duration_lower_ms, ref.duration_upper_ms)
-            if self.recording.calibrated:
-                row["muap_amplitude"] = qual(s["mean_amplitude_uv"], ref.amplitude_lower_uv, ref.amplitude_upper_uv)
-            row["polyphasia"] = "increased" if s["polyphasic_pct"] > ref.polyphasic_upper_pct else "normal"
+        # the illustrative table (``ref``) is unverified, for teaching: a workbook row takes
+        # no qualitative reading from it, since the review lets a qualitative reading stand;
+        # its reading stays in muap_pattern / muap_rule (illustrative_rules)
         return row
 
 

@@ -1,0 +1,129 @@
+"""A laboratory's own MUAP reference for the workbook's quantitative means (``edxreview run
+--muap-reference FILE``), read and checked row by row like a laboratory's NCS limits.
+
+The file has the columns of the bundled ``muap_reference.csv`` that the review reads; a
+``.meta.toml`` sidecar beside it names it. A row without a ``status`` is the laboratory's own
+(``lab``) and judges a quantitative mean; a row with a status other than ``verified`` or
+``lab`` is kept and judges nothing, as the bundled, unverified table does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InvalidInputError, Problem
+from ._reference import LAB_STATUS, read_sidecar
+from ._tables import ROW_STATUSES, closest_ids, load_anatomy, normalize_key
+
+#: Columns a laboratory's MUAP reference must have (durations in ms, amplitude in µV).
+MUAP_REFERENCE_COLUMNS = ["muscle", "age_min_years", "age_max_years", "duration_lower_ms",
+                          "duration_upper_ms", "amplitude_upper_uv"]
+_NUMERIC = MUAP_REFERENCE_COLUMNS[1:]
+
+
+def load_muap_reference_file(path: str | Path) -> pd.DataFrame:
+    """Read and check a laboratory's MUAP reference.
+
+    Parameters
+    ----------
+    path : str or Path
+        A UTF-8 CSV with the columns of :data:`MUAP_REFERENCE_COLUMNS` (one row per muscle and
+        age band ``[age_min_years, age_max_years)``; limits in ms and µV), optionally
+        ``status`` (``verified``, ``corrected``, ``unsourced``, ``convention`` or ``lab``;
+        empty: ``lab``), ``technique`` and ``source``.
+
+    Returns
+    -------
+    DataFrame
+        Canonical muscle ids, numbers as floats, ``status`` filled; ``attrs`` holds the
+        sidecar (``id``, ``version``, ``citation`` …) and ``path``.
+
+    Raises
+    ------
+    InvalidInputError
+        The file is missing, unreadable or any row is unusable: every problem is listed with
+        its row, column and value, and nothing is used.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise InvalidInputError(f"MUAP reference file not found: {str(path)!r}",
+                                [Problem(name, None, None, str(path), "file not found")])
+    meta = read_sidecar(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        table, problems = None, [Problem(name, None, None, None, "the file is empty")]
+    except UnicodeDecodeError:
+        table, problems = None, [Problem(name, None, None, None,
+                                         "not UTF-8 text; save it as CSV UTF-8")]
+    except pd.errors.ParserError as exc:
+        table, problems = None, [Problem(name, None, None, None, f"not a readable CSV: {exc}")]
+    else:
+        table, problems = _validate(table, name)
+    if problems:
+        raise InvalidInputError(f"MUAP reference file {name!r} has {len(problems)} problem(s); "
+                                "nothing was used", problems)
+    table.attrs.update(meta)
+    table.attrs["path"] = str(path)
+    return table
+
+
+def _validate(table: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The table typed, and every problem of its rows."""
+    table = table.copy()
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in MUAP_REFERENCE_COLUMNS if c not in table.columns]
+    if missing:
+        return table, [Problem(sheet, 1, c, None, "required column missing (columns: "
+                               + ", ".join(MUAP_REFERENCE_COLUMNS) + ")") for c in missing]
+    if not len(table):
+        return table, [Problem(sheet, None, None, None, "the file has a header but no rows")]
+    problems: list[Problem] = []
+    text = table.astype(str).apply(lambda col: col.str.strip())
+    row_no = np.arange(len(table)) + 2
+
+    def add(mask, column: str, message) -> None:
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            msg = message(i) if callable(message) else message
+            problems.append(Problem(sheet, int(row_no[i]), column, table.iloc[i][column], msg))
+
+    num = {}
+    for col in _NUMERIC:
+        given = text[col].ne("")
+        val = pd.to_numeric(text[col].where(given, None), errors="coerce").astype(float)
+        bad = given & ~np.isfinite(val.to_numpy())     # NaN (not a number) is not finite
+        add(bad, col, "not a finite number")
+        num[col] = val.where(~bad)
+    for col in ("duration_lower_ms", "duration_upper_ms", "amplitude_upper_uv"):
+        add(text[col].eq(""), col, "a limit is required")
+        add(num[col].notna() & (num[col] <= 0), col, "must be greater than 0")
+    add(num["duration_lower_ms"].notna() & num["duration_upper_ms"].notna()
+        & (num["duration_lower_ms"] >= num["duration_upper_ms"]), "duration_lower_ms",
+        "the lower duration limit must be below the upper one")
+    add(num["age_min_years"].notna() & num["age_max_years"].notna()
+        & (num["age_min_years"] >= num["age_max_years"]), "age_min_years",
+        "age_min_years must be below age_max_years; the band is [age_min, age_max)")
+    anatomy = load_anatomy()
+    muscle = text["muscle"].map(normalize_key).map(anatomy.muscle_aliases)
+    add(muscle.isna(), "muscle", lambda i: "unknown muscle" + (
+        "; did you mean " + ", ".join(repr(m) for m in close) + "?"
+        if (close := closest_ids(normalize_key(text["muscle"].iloc[i]),
+                                 anatomy.muscle_aliases)) else ""))
+    if "status" in text:
+        status = text["status"].str.lower().where(text["status"].ne(""), LAB_STATUS)
+    else:
+        status = pd.Series(LAB_STATUS, index=table.index)
+    allowed = ROW_STATUSES + (LAB_STATUS,)
+    add(~status.isin(allowed), "status", f"must be one of {', '.join(allowed)} (empty: lab)")
+    if problems:
+        return table, problems
+    out = table.copy()
+    out["muscle"] = muscle
+    out["status"] = status
+    for col in _NUMERIC:
+        out[col] = num[col]
+    return out, []

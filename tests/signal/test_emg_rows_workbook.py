@@ -1,0 +1,113 @@
+"""emg_rows.csv of ``edxreview emg analyze`` and the workbook's ``emg`` sheet agree: a blank
+fibs/psw (a recording with no rest fit for grading) is said on the screen once, the workbook
+refuses it with a hint that does not suggest 0 blindly, and once the grades are filled in from
+the examination at rest the quantitative means of the row are kept, not judged against the
+unverified bundled reference."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _synth import weak_contraction  # noqa: E402
+
+from edxreview._errors import InvalidWorkbookError  # noqa: E402
+from edxreview.cli._emg_analyze import ungraded_note  # noqa: E402
+from edxreview.io import load_study  # noqa: E402
+
+NOTE = "never 0 unless the muscle was examined at rest and none were seen"
+HINT = ("fill in the grade from the examination at rest: 0 only if the muscle was examined at "
+        "rest and none were seen")
+
+
+def _cli(argv):
+    from edxreview.cli import emg
+
+    parser = argparse.ArgumentParser()
+    emg.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+@pytest.fixture(scope="module")
+def contraction_rows(tmp_path_factory):
+    """emg_rows.csv of two recordings of weak contraction (no true rest), and the screen."""
+    tmp = tmp_path_factory.mktemp("emgrows")
+    paths = []
+    for seed in (1, 2):
+        x, _ = weak_contraction(seed=seed, duration_s=3.0)
+        p = tmp / f"rec{seed}.bin"
+        np.round(x * 5).astype("<i2").tofile(p)
+        paths.append(str(p))
+    return tmp, paths
+
+
+def test_the_screen_says_once_that_blank_grades_come_from_the_examination(contraction_rows,
+                                                                             capsys):
+    tmp, paths = contraction_rows
+    out = tmp / "out"
+    assert _cli(["emg", "analyze", *paths, "--fs", "10000", "--gain", "5000", "--muscle",
+                 "biceps_brachii", "--patient", "P1", "--side", "R", "--out", str(out), "-q",
+                 "--no-figures"]) == 0
+    err = capsys.readouterr().err
+    rows = pd.read_csv(out / "emg_rows.csv", dtype=str, keep_default_na=False)
+    assert rows["fibs"].eq("").all() and rows["psw"].eq("").all()
+    assert err.count("edxreview emg: note: emg_rows.csv: fibs/psw are blank") == 1
+    assert "in 2 of 2 row(s)" in err and NOTE in err
+    # no --patient, no emg_rows.csv: nothing to say
+    assert _cli(["emg", "analyze", paths[0], "--fs", "10000", "--gain", "5000", "--muscle",
+                 "biceps_brachii", "--out", str(tmp / "out2"), "-q", "--no-figures"]) == 0
+    assert "fibs/psw are blank" not in capsys.readouterr().err
+
+
+def test_the_note_counts_only_ungraded_rows():
+    assert ungraded_note([{"fibs": "0", "psw": "0"}, {"fibs": "1+", "psw": "±"}]) == ""
+    assert "1 of 2 row(s)" in ungraded_note([{"fibs": "0", "psw": "0"}, {"fibs": "", "psw": ""}])
+
+
+def _workbook_with(tmp: Path, emg_rows: pd.DataFrame) -> Path:
+    """A one-patient CSV-folder workbook whose emg sheet is ``emg_rows``."""
+    folder = tmp / "study"
+    folder.mkdir(exist_ok=True)
+    pd.DataFrame([{"patient_id": "P1", "sex": "M", "age_years": 54}]).to_csv(
+        folder / "patients.csv", index=False)
+    pd.DataFrame([{"patient_id": "P1", "nerve": "sural", "side": "R", "latency_ms": 3.5,
+                   "amplitude_uv": 15}]).to_csv(folder / "ncs_sensory.csv", index=False)
+    pd.DataFrame([{"patient_id": "P1", "nerve": "median", "side": "R", "stim_site": "wrist",
+                   "latency_ms": 3.5, "amplitude_mv": 8}]).to_csv(folder / "ncs_motor.csv",
+                                                                   index=False)
+    emg_rows.to_csv(folder / "emg.csv", index=False)
+    return folder
+
+
+def test_the_emg_rows_flow_into_the_workbook(contraction_rows, tmp_path):
+    tmp, _ = contraction_rows
+    rows = pd.read_csv(tmp / "out" / "emg_rows.csv", dtype=str, keep_default_na=False)
+    # as written: the blank grades are refused, with a hint that does not suggest 0 blindly
+    with pytest.raises(InvalidWorkbookError) as info:
+        load_study(_workbook_with(tmp_path, rows))
+    blank = [p for p in info.value.problems if p.column in ("fibs", "psw")]
+    assert sorted((p.sheet, p.row, p.column) for p in blank) == [
+        ("emg", 2, "fibs"), ("emg", 2, "psw"), ("emg", 3, "fibs"), ("emg", 3, "psw")]
+    assert all(HINT in p.message and "0 if there were none" not in p.message for p in blank)
+    # filled in from the examination at rest: the rows are read; their means are kept and,
+    # the bundled MUAP reference being unverified, not judged (one warning per mean)
+    from edxreview._pipeline import review_study
+
+    rows[["fibs", "psw"]] = "0"
+    result = review_study(_workbook_with(tmp_path, rows))
+    m = result.muscles
+    assert len(m) == 2 and m["muap_duration_ms"].notna().all()
+    assert set(m["muap_duration_basis"]) == {"not_judged_unverified_reference"}
+    assert not m["denervation"].any() and not m["myopathic"].any()
+    warned = [w for w in result.study.warnings
+              if w.sheet == "emg" and w.column in ("muap_duration_ms", "muap_amplitude_uv")]
+    assert {(w.row, w.column) for w in warned} >= {(2, "muap_duration_ms"),
+                                                   (3, "muap_duration_ms")}
+    assert all("unverified" in w.message for w in warned)
