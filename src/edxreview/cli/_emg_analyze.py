@@ -111,8 +111,10 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
                 p = r["clf_probability"]
                 clf = f"; lab classifier {r['clf_pattern']}" + ("" if p != p else f" {p:.2f}")
                 clf += " (weak)" if p < weak else ""
-            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}){clf}; "
-                  f"{describe_spontaneous(r)}")
+            rej = (f", {r['n_muaps_rejected']} rejected ({r['reject_rules']})"
+                   if r.get("n_muaps_rejected") else "")
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units{rej}; rule {r['rule']})"
+                  f"{clf}; {describe_spontaneous(r)}")
         for msg in dict.fromkeys(n for n in notes if n):
             print(f"note: {msg}: the reference may not apply (reference_note in recordings.csv)")
         for line in _classifier_summary(subjects):
@@ -150,9 +152,16 @@ def _subject_summary(subjects) -> list[str]:
         source = (f"lab classifier; {muap}: {r.pattern}" if r.primary_rule == "lab_classifier"
                   else muap)
         lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
-                     f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
+                     f"recording(s), {r.n_muaps} MUAPs{_rejected(r)}): primary reading "
+                     f"{r.primary_pattern} "
                      f"({source}); interference {r.ip_pattern} (rule {r.ip_rule})")
     return lines
+
+
+def _rejected(r) -> str:
+    """' accepted, N rejected (rule:n; ...)' for a subjects.csv row with rejected MUAPs."""
+    n = int(getattr(r, "n_muaps_rejected", 0) or 0)
+    return f" accepted, {n} rejected ({r.reject_rules})" if n else ""
 
 
 def _classifier_summary(subjects) -> list[str]:

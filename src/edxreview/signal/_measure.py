@@ -145,6 +145,24 @@ def _measure_row(
     )
 
 
+def smooth_rows(yb: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Each row of ``yb`` smoothed over 0.2 ms (a centred moving average) so that single-sample
+    noise does not cross the duration band."""
+    k = max(1, int(round(0.2e-3 * fs_hz)))
+    return np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+
+
+def duration_band(baseline_sd: np.ndarray, noise_sd: float | np.ndarray, amp: np.ndarray,
+                  p: dict) -> np.ndarray:
+    """Half-width of the band around the baseline that onset and end are measured against: the
+    largest of ``threshold_baseline_sd`` x the average's own baseline SD, ``threshold_noise_sd``
+    x its expected noise and ``threshold_fraction_pp`` x its peak-to-peak amplitude (recording
+    units, one per row)."""
+    return np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+                                 p["threshold_noise_sd"] * noise_sd),
+                      p["threshold_fraction_pp"] * amp)
+
+
 def _duration_markers(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: float | np.ndarray, p: dict,
 ) -> tuple[np.ndarray, int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -167,14 +185,10 @@ def _duration_markers(
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[:, lo:hi]
     amp = seg.max(axis=1) - seg.min(axis=1)
-    # smooth over 0.2 ms to ignore single-sample noise
-    k = max(1, int(round(0.2e-3 * fs_hz)))
-    ys = np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+    ys = smooth_rows(yb, fs_hz)
     baseline_sd = np.sqrt(np.minimum(np.add.reduce(np.square(ys[:, :e]), axis=1),
                                      np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
-    thr = np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
-                                p["threshold_noise_sd"] * noise_sd),
-                     p["threshold_fraction_pp"] * amp)
+    thr = duration_band(baseline_sd, noise_sd, amp, p)
     above = np.abs(ys) > thr[:, None]
     quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
     # the search starts from the component at the discharge time: the sample outside the band
@@ -252,7 +266,11 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         ``amplitude_uv`` (µV, NaN when uncalibrated), ``amplitude_adu`` (ADC units, NaN when
         calibrated), ``amplitude_snr`` (peak-to-peak / baseline noise SD: scale-free),
         ``phases``, ``turns``, ``area_uv_ms`` (or ``area_adu_ms``), ``thickness_ms`` (area /
-        amplitude, ms: scale-free), ``polyphasic``.
+        amplitude, ms: scale-free), ``polyphasic``, ``rise_time_ms`` (rise time of the main
+        spike, ms), ``accepted`` (bool) and ``reject_rule`` (the first acceptance rule failed,
+        ``""`` when accepted: :func:`~edxreview.signal._acceptance.assess_waveforms`). Every
+        unit is kept; what aggregates MUAPs uses the accepted ones only
+        (:func:`~edxreview.signal._acceptance.accepted_muaps`).
         ``attrs["waveforms"]`` holds the averaged MUAPs (units x samples) and ``attrs["t_ms"]``
         their time axis.
     """
@@ -278,8 +296,12 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     # the expected noise of each average
     expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
                          for _, _, s_ok in found])
-    measured = _measure_rows(np.array(waves).reshape(len(waves), before + after + 1), fs,
-                             before, expected, pm)
+    y = np.array(waves).reshape(len(waves), before + after + 1)
+    measured = _measure_rows(y, fs, before, expected, pm)
+    # the acceptance criteria (section acceptance): rise time, accepted, reject_rule
+    from edxreview.signal._acceptance import assess_waveforms
+    quality = assess_waveforms(y, fs, before, expected,
+                               np.array([s_ok.size for _, _, s_ok in found], int))
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
@@ -307,6 +329,8 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
             )
         )
     df = pd.DataFrame(rows)
+    if len(df):
+        df = df.join(quality)
     df.attrs["waveforms"] = np.array(waves)
     df.attrs["t_ms"] = np.arange(-before, after + 1) / fs * 1e3
     df.attrs["noise_sd"] = noise_sd
