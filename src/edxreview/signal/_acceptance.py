@@ -47,13 +47,14 @@ def assess_waveforms(
 
     Notes
     -----
-    The main peak, onset, end and band are those of the duration measurement
-    (:func:`~edxreview.signal._measure.measure_waveform`). Rise time: between the main peak and
-    its partner, the largest excursion of the opposite sign beyond the band before it (onset to
-    peak) or after it (peak to end), the nearer of the two when both exist; from the onset when
-    neither exists. The source measures from the positive peak to the following main negative
-    peak; the polarity convention of every file is not known, and the main peak of a biphasic
-    potential may be its first phase, so either side is taken (a project convention).
+    The main peak and band are those of the duration measurement
+    (:func:`~edxreview.signal._measure.measure_waveform`): the largest excursion of the MUAP
+    within +-5 ms of the discharge. Rise time, on the average smoothed over 0.2 ms: from the
+    peak that precedes the main peak in the opposite direction (walking back from the main
+    peak, the first turning point of the average) to the main peak. For a negative main spike
+    this is the source's "preceding positive peak"; a spike without a preceding opposite phase
+    rises from where it leaves the baseline (or a slower phase it rides on); either polarity is
+    measured alike (a project convention).
 
     References
     ----------
@@ -70,11 +71,12 @@ def assess_waveforms(
     y = np.asarray(y, float).reshape(len(y), -1)
     noise_sd = np.asarray(noise_sd, float)
     n_averaged = np.asarray(n_averaged)
-    yb, _lo, _hi, ipk, amp, baseline_sd, onset, end = _duration_markers(y, fs_hz, center,
-                                                                        noise_sd, pm)
+    yb, _lo, _hi, ipk, amp, baseline_sd, _onset, _end = _duration_markers(y, fs_hz, center,
+                                                                          noise_sd, pm)
     band = duration_band(baseline_sd, noise_sd, amp, pm)
-    above = (amp > 0) & (np.abs(smooth_rows(yb, fs_hz)[:, center]) > band)
-    rise_ms = np.where(amp > 0, _rise_samples(yb, ipk, onset, end, band) / fs_hz * 1e3, np.nan)
+    ys = smooth_rows(yb, fs_hz)
+    above = (amp > 0) & (np.abs(ys[:, center]) > band)
+    rise_ms = np.where(amp > 0, _rise_samples(ys, ipk) / fs_hz * 1e3, np.nan)
     rule = np.select(
         [n_averaged < int(pa["min_discharges_averaged"]), ~above,
          np.nan_to_num(rise_ms, nan=0.0) > float(pa["rise_time_max_ms"])],
@@ -83,23 +85,17 @@ def assess_waveforms(
                          "reject_rule": rule.astype(object)})
 
 
-def _rise_samples(yb: np.ndarray, ipk: np.ndarray, onset: np.ndarray, end: np.ndarray,
-                  band: np.ndarray) -> np.ndarray:
-    """Rise time of each row's main spike, in samples: to the main peak ``ipk`` from its partner,
-    the largest excursion of the opposite sign beyond the band on either side of it within the
-    MUAP (onset to end), the nearer of the two partners when both sides have one; from the onset
-    when neither side has one (a potential without an opposite phase rises from its onset)."""
-    rows = np.arange(len(yb))
-    cols = np.arange(yb.shape[1])
-    opposite = -np.sign(yb[rows, ipk])[:, None] * yb   # > 0 where of the opposite sign
-    dist = np.full(len(yb), np.inf)
-    for side in ((cols >= onset[:, None]) & (cols < ipk[:, None]),
-                 (cols > ipk[:, None]) & (cols <= end[:, None])):
-        v = np.where(side, opposite, -np.inf)
-        j = np.argmax(v, axis=1)
-        ok = v[rows, j] > band
-        dist = np.where(ok, np.minimum(dist, np.abs(ipk - j)), dist)
-    return np.where(np.isfinite(dist), dist, ipk - onset).astype(float)
+def _rise_samples(ys: np.ndarray, ipk: np.ndarray) -> np.ndarray:
+    """Rise time of each row's main spike, in samples, on the smoothed average ``ys``: from the
+    turning point that precedes the main peak ``ipk`` (walking back from the peak, the first
+    sample where the average stops moving away from the peak's value: the preceding peak of
+    the opposite direction) to the peak."""
+    rows = np.arange(len(ys))
+    cols = np.arange(1, ys.shape[1])[None, :]
+    z = np.sign(ys[rows, ipk])[:, None] * ys      # the main peak positive
+    turn = (z[:, :-1] >= z[:, 1:]) & (cols < ipk[:, None])   # z[j - 1] >= z[j]: j is a foot
+    foot = np.where(turn, cols, 0).max(axis=1)
+    return (ipk - foot).astype(float)
 
 
 def accepted_muaps(muaps: pd.DataFrame) -> pd.DataFrame:
