@@ -200,6 +200,17 @@ def test_references_pooling_and_the_classifier_use_the_accepted_muaps_only():
     assert f.at[0, "muaps_per_s"] == pytest.approx(12 / 20.0)
 
 
+def test_a_reference_without_muap_means_for_the_muscle_says_so():
+    # controls whose MUAPs were mostly rejected leave a muscle with interference features only
+    recs, muaps = _lab()
+    ref = build_lab_reference(muaps, recs, lab="syn")
+    t = ref.table[ref.table.index.get_level_values("feature") == "phases"]
+    ref.table = t.rename(index={"phases": "ip_turns_per_s"}, level="feature")
+    r, z = read_muscle_against_reference(muaps.head(20), ref, "biceps_brachii")
+    assert (r.pattern, r.rule) == ("indeterminate", "no_reference_for_muscle") and z.empty
+    assert "no MUAP means" in r.reasons[0]
+
+
 def test_acceptance_table_counts_by_dataset_and_group():
     m = _table()
     recs = pd.DataFrame({"recording": ["r1", "r2"], "dataset": ["lab", "lab"],

@@ -663,6 +663,11 @@ def read_muscle_against_reference(
     if reference.amplitude_unit == "adu":
         f = f.drop(columns=["size_index"])
     z = zscore_muscle(f, reference, mus)
+    if z.empty:   # the reference holds the muscle's interference features only
+        return Reading("indeterminate", [f"indeterminate: the lab reference holds no MUAP "
+                                         f"means for {mus} (too few accepted control MUAPs; "
+                                         "interference-pattern features only)"],
+                       rule="no_reference_for_muscle"), empty
     zl = p["z_limit"]
     r0 = reference.table.loc[mus].iloc[0]
     reasons = [f"lab reference {reference.lab or '(unnamed)'} for {mus}: "
