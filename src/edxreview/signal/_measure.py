@@ -299,6 +299,7 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     y = np.array(waves).reshape(len(waves), before + after + 1)
     measured = _measure_rows(y, fs, before, expected, pm)
     # the acceptance criteria (section acceptance): rise time, accepted, reject_rule
+    # (imported here: _acceptance builds on this module's duration markers)
     from edxreview.signal._acceptance import assess_waveforms
     quality = assess_waveforms(y, fs, before, expected,
                                np.array([s_ok.size for _, _, s_ok in found], int))
