@@ -235,3 +235,25 @@ def test_a_recording_whose_muaps_are_all_rejected_is_not_judged():
         assert row["n_muaps_rejected"] == row["n_units"] and np.isnan(row["mean_duration_ms"])
         assert row["reject_rules"].startswith("rise_time:")
         assert a.emg_row("P1")["muap_duration"] == ""   # nothing judged, not "normal"
+
+
+def test_reference_build_from_controls_without_accepted_muaps_writes_nothing(tmp_path, capsys):
+    import argparse
+
+    from edxreview.cli import emg
+
+    files = []
+    for i, seed in enumerate((80, 82, 83)):   # smooth pulses: every MUAP rejected (rise time)
+        x, _ = weak_contraction(seed=seed, duration_s=4.0)
+        p = tmp_path / f"c{i}.bin"
+        np.round(x * 5).astype("<i2").tofile(p)
+        files.append(str(p))
+    parser = argparse.ArgumentParser()
+    emg.add_parser(parser.add_subparsers(dest="command"))
+    out = tmp_path / "ref.toml"
+    args = parser.parse_args(["emg", "reference", "build", *files, "--fs", "10000", "--gain",
+                              "5000", "--muscle", "biceps_brachii", "--out", str(out), "-q"])
+    assert args.func(args) == 1
+    err = capsys.readouterr().err
+    assert "no accepted MUAPs in the control recordings" in err and "rise time" in err
+    assert not out.exists()
