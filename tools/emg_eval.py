@@ -50,7 +50,8 @@ from scipy import signal as sps
 
 from edxreview.signal import read_signal
 from edxreview.signal._datasets import list_recordings, measure_datasets
-from edxreview.signal._evaluate import evaluate, format_table
+from edxreview.signal._acceptance import REJECT_RULES
+from edxreview.signal._evaluate import acceptance_table, evaluate, format_table
 from edxreview.signal._measure import measure_muaps, measure_waveform
 from edxreview.signal._muap import sort_units
 from edxreview.signal._params import load_signal_parameters
@@ -158,6 +159,8 @@ def duration_errors(rec, dec, temps: dict, times: np.ndarray, units: np.ndarray,
         r = found.iloc[0]
         amp = r["amplitude_uv"] if rec.calibrated else r["amplitude_adu"]
         rows.append(dict(annotated=a, found=f + 1, n_found=int(r["n_discharges"]),
+                         accepted=bool(r.get("accepted", True)),
+                         reject_rule=str(r.get("reject_rule", "")),
                          expert_ms=ref[a]["duration_ms"], found_ms=float(r["duration_ms"]),
                          error_ms=float(r["duration_ms"]) - ref[a]["duration_ms"],
                          expert_amplitude=ref[a]["amplitude"], found_amplitude=float(amp),
@@ -334,13 +337,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"R00108 MUAP duration, found units against the expert's averages of the units "
                   f"they pair with (n = {len(d)}): mean absolute error {e.mean():.2f} ms, median "
                   f"{e.median():.2f} ms, mean signed {d['error_ms'].mean():+.2f} ms")
+            ok = d[d["accepted"]]
+            if len(ok):
+                e = ok["error_ms"].abs()
+                print(f"  the accepted units only ([acceptance]; n = {len(ok)}): mean absolute "
+                      f"error {e.mean():.2f} ms, median {e.median():.2f} ms, mean signed "
+                      f"{ok['error_ms'].mean():+.2f} ms")
             for row in d.itertuples():
                 print(f"  annotated {row.annotated} / found {row.found} ({row.n_found} discharges):"
                       f" expert {row.expert_ms:.2f} ms, found {row.found_ms:.2f} ms; amplitude "
                       f"{row.expert_amplitude:.0f} / {row.found_amplitude:.0f}; phases "
                       f"{row.expert_phases} / {row.found_phases}; turns {row.expert_turns} / "
                       f"{row.found_turns}; satellite {row.expert_satellite} / "
-                      f"{row.found_satellite}")
+                      f"{row.found_satellite}"
+                      + ("" if row.accepted else f" (rejected: {row.reject_rule})"))
             amp_err = (d["found_amplitude"] / d["expert_amplitude"] - 1).abs()
             print(f"R00108 same units, other measures (expert / found): amplitude median absolute "
                   f"error {100 * amp_err.median():.1f} %; phases equal in "
@@ -358,6 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     for ds, g in recs.groupby("dataset", sort=False):
         print(f"  {ds}: {g['subject'].nunique()} subjects, {len(g)} recordings, analysis "
               f"{g['record_s'].sum() / g['cpu_s'].sum():.1f} x real time per core")
+    acc = acceptance_table(recs, muaps)
+    print("\nMUAP acceptance ([acceptance] of emg_signal_parameters.toml; the readings below use "
+          "the accepted MUAPs only): rows in = accepted + rejected per rule; median duration of "
+          "all / accepted MUAPs")
+    for r in acc.itertuples():
+        why = ", ".join(f"{k} {getattr(r, k)}" for k in REJECT_RULES)
+        print(f"  {r.dataset} {r.truth}: {r.n_muaps} MUAPs = {r.accepted} accepted + "
+              f"{r.rejected} rejected ({r.rejected_pct:.0f} %: {why}); median duration "
+              f"{r.median_duration_all_ms:.2f} / {r.median_duration_accepted_ms:.2f} ms")
     res = evaluate(recs, muaps, epochs=epochs,
                    only=a.only.split(",") if a.only else None)
     if not a.only or "lab classifier" in a.only:

@@ -61,18 +61,20 @@ def spiky_muap(fs_hz: float, duration_ms: float, amplitude_uv: float, phases: in
 
 
 def weak_contraction(fs_hz=10000.0, duration_s=6.0, noise_uv=10.0, seed=1, units=None,
-                     spiky=False):
+                     spiky=False, spike_ms=1.6):
     """Signal with a few motor units firing at 8-12 Hz; returns (x, truth list of (unit, samples)).
 
     ``spiky=True`` builds each MUAP with :func:`spiky_muap` (a brief main spike on slow phases,
-    as recorded near the fibres) instead of one smooth multiphasic pulse spanning the duration.
+    as recorded near the fibres, its spike lasting ``spike_ms``) instead of one smooth
+    multiphasic pulse spanning the duration.
     """
     rng = np.random.default_rng(seed)
     x = rng.normal(0, noise_uv, int(duration_s * fs_hz))
     units = units or [(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)]
     truth = []
     for i, (dur, amp, ph) in enumerate(units):
-        w = spiky_muap(fs_hz, dur, amp, ph) if spiky else muap_shape(fs_hz, dur, amp, ph)
+        w = (spiky_muap(fs_hz, dur, amp, ph, spike_ms=spike_ms) if spiky
+             else muap_shape(fs_hz, dur, amp, ph))
         times = spike_train(rng, rng.uniform(8, 12), duration_s, 0.12, start_s=0.05 + 0.013 * i)
         truth.append((i, add_train(x, fs_hz, w, times)))
     return x, truth
@@ -86,14 +88,26 @@ def fibrillation_wave(fs_hz: float, amplitude_uv: float = 150.0) -> np.ndarray:
     return amplitude_uv * y / np.ptp(y)
 
 
+#: five motor units (duration ms, amplitude µV, phases): enough MUAPs in one recording for the
+#: lab classifier's per-recording features (at least [lab_classifier] min_muaps)
+#: (sizes far enough apart that the decomposition keeps them apart)
+FIVE_UNITS = [(10.0, 1200.0, 3), (8.0, 700.0, 2), (12.0, 450.0, 4), (9.0, 280.0, 3),
+              (11.0, 180.0, 2)]
+
+
 def raw_contractions(folder, n: int, seed: int, duration_s: float = 4.0, prefix: str = "r",
                      units=None) -> list[str]:
     """``n`` weak contractions (:func:`weak_contraction`, seeds ``seed``, ``seed + 1`` ...)
     written as raw int16 files ``<prefix><i>.bin`` in ``folder`` at 5 ADC units per µV
-    (``--fs 10000 --gain 5000``); their paths."""
+    (``--fs 10000 --gain 5000``); their paths. ``units`` default: :data:`FIVE_UNITS`. The MUAPs are spiky (:func:`spiky_muap`): a
+    main spike of 1.2 ms that rises (positive to negative peak) within 0.4 ms, as one recorded
+    near the fibres, so that the acceptance criteria keep them (the smooth pulses of
+    :func:`muap_shape` rise over milliseconds)."""
     files = []
+    units = units or FIVE_UNITS
     for i in range(n):
-        x, _ = weak_contraction(seed=seed + i, duration_s=duration_s, units=units)
+        x, _ = weak_contraction(seed=seed + i, duration_s=duration_s, units=units, spiky=True,
+                                spike_ms=1.2)
         p = folder / f"{prefix}{i}.bin"
         np.round(x * 5).astype("<i2").tofile(p)
         files.append(str(p))

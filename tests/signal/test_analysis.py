@@ -291,7 +291,7 @@ def test_analyze_and_emg_row():
 
 
 def test_the_illustrative_table_is_used_only_when_asked_for():
-    x, _ = weak_contraction()
+    x, _ = weak_contraction(spiky=True, spike_ms=1.2)  # MUAPs the acceptance criteria keep
     a = analyze_recording(_rec(x), muscle="biceps_brachii", age_years=40)
     assert a.reading.pattern == "indeterminate" and a.reading.rule == "no_reference"
     b = analyze_recording(_rec(x), muscle="biceps_brachii", age_years=40, reference="illustrative")
@@ -315,7 +315,7 @@ def _cli(argv):
 
 
 def test_cli_writes_outputs_and_refuses_existing(tmp_path):
-    x, _ = weak_contraction()
+    x, _ = weak_contraction()  # smooth pulses rising over ms: every MUAP rejected
     p = tmp_path / "syn.bin"
     np.round(x).astype("<i2").tofile(p)
     out = tmp_path / "out"
@@ -323,7 +323,8 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
                "biceps_brachii", "--patient", "P1", "--no-figures"])
     assert rc == 0
     rows = pd.read_csv(out / "recordings.csv")
-    assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_discharges",
+    assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_muaps_accepted",
+                                  "n_muaps_rejected", "reject_rules", "n_discharges",
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
                                   "mean_thickness_ms", "satellite_pct", "pattern", "rule",
                                   "reasons",
@@ -340,9 +341,18 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
     assert "guard time" in rows.loc[0, "spont_reasons"]
     emg = pd.read_csv(out / "emg_rows.csv", keep_default_na=False, dtype=str)
     assert emg.loc[0, ["fibs", "psw", "fasciculations"]].tolist() == ["", "", ""]
-    # no reference given: the means are measured, not judged against the unverified table
-    assert rows.loc[0, "pattern"] == "indeterminate" and rows.loc[0, "rule"] == "no_reference"
-    assert "no verified reference" in rows.loc[0, "reasons"]
+    # every unit found, none accepted (smooth pulses whose main spike rises over milliseconds):
+    # not judged, and why; muaps.csv keeps every MUAP with its rule (rows in = accepted +
+    # rejected)
+    assert rows.loc[0, "n_units"] > 0 and rows.loc[0, "n_muaps_accepted"] == 0
+    assert rows.loc[0, "n_muaps_rejected"] == rows.loc[0, "n_units"]
+    assert rows.loc[0, "pattern"] == "indeterminate"
+    assert rows.loc[0, "rule"] == "no_accepted_muaps"
+    assert "rejected by the acceptance criteria" in rows.loc[0, "reasons"]
+    assert np.isnan(rows.loc[0, "mean_duration_ms"])
+    m = pd.read_csv(out / "muaps.csv", keep_default_na=False)
+    assert len(m) == rows.loc[0, "n_units"] and not m["accepted"].any()
+    assert set(m["reject_rule"]) <= {"too_few_discharges", "not_above_baseline", "rise_time"}
     assert (out / "muaps.csv").is_file() and (out / "emg_rows.csv").is_file()
     # an existing output folder is wrong usage (exit 2), as for every command; --force replaces it
     assert _cli(["emg", "analyze", str(p), "--fs", "10000", "--out", str(out), "-q"]) == 2

@@ -323,7 +323,8 @@ def test_cli_stores_the_classifier_and_reads_a_subject_with_it(tmp_path, monkeyp
     files, rows = [], []
     for g, units in kinds.items():
         for i in range(5):
-            x, _ = weak_contraction(seed=30 + 7 * i + len(g), duration_s=3.0, units=units)
+            x, _ = weak_contraction(seed=30 + 7 * i + len(g), duration_s=3.0, units=units,
+                                    spiky=True, spike_ms=1.2)
             p = tmp_path / f"{g}{i}.bin"
             np.round(x * 5).astype("<i2").tofile(p)
             files.append(str(p))
@@ -468,7 +469,10 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
         said = f"lab classifier {r.clf_pattern}"   # the spontaneous activity
         said += "" if pd.isna(r.clf_probability) else f" {r.clf_probability:.2f}"
         said += " (weak)" if r.clf_probability < clf.classifier_parameters()["weak_probability"] else ""
-        assert f"{r.file}: {r.pattern} ({r.n_units} units; rule {r.rule}); {said}; spontaneous " \
+        rej = (f", {r.n_muaps_rejected} rejected ({r.reject_rules})" if r.n_muaps_rejected
+               else "")
+        assert f"{r.file}: {r.pattern} ({r.n_units} units{rej}; rule {r.rule}); {said}; " \
+               "spontaneous " \
                "activity " in "\n".join(printed)
     # each recording read alone by the classifier, as the evaluation's recording level
     r0 = recs.set_index("file").loc["r0"]

@@ -147,13 +147,13 @@ def test_a_transferred_model_round_trips_through_the_reference_toml(model, tmp_p
         read_lab_reference(tmp_path / "bad2.toml")
 
 
-def _recordings(tmp_path, names, seed=50, units=None):
-    from _synth import weak_contraction
+def _recordings(tmp_path, names, seed=50, units=None, spike_ms=1.2):
+    from _synth import FIVE_UNITS, weak_contraction
 
     files = []
     for i, n in enumerate(names):
-        x, _ = weak_contraction(seed=seed + i, duration_s=6.0,
-                                units=units or [(10.0, 800.0, 3), (8.0, 500.0, 2), (12.0, 350.0, 4)])
+        x, _ = weak_contraction(seed=seed + i, duration_s=6.0, spiky=True, spike_ms=spike_ms,
+                                units=units or FIVE_UNITS)
         p = tmp_path / f"{n}.bin"
         np.round(x * 5).astype("<i2").tofile(p)
         files.append(str(p))
@@ -189,8 +189,8 @@ def test_cli_borrows_a_classifier_and_analyze_says_so(model, tmp_path, capsys):
     assert any("transferred from 'syn'" in n for n in back.notes)
     # analyze with it: the clf_* columns, the line per subject-muscle names the source
     pats = _recordings(tmp_path, ["p1", "p2", "p3"], seed=70,
-                       units=[(6.0, 250.0, 6), (5.0, 200.0, 7), (7.0, 300.0, 5),
-                              (5.5, 350.0, 6), (6.5, 220.0, 5), (4.5, 280.0, 6)])
+                       units=[(6.0, 150.0, 6), (5.0, 220.0, 7), (7.0, 300.0, 5),
+                              (5.5, 400.0, 6), (6.5, 520.0, 5), (4.5, 650.0, 6)], spike_ms=1.6)
     many = tmp_path / "many.csv"
     pd.DataFrame({"file": ["p1.bin", "p2.bin", "p3.bin"], "subject": ["X", "X", "Y"],
                   "muscle": ["biceps_brachii", "vastus_medialis", "deltoid"]}

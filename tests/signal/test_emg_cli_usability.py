@@ -63,6 +63,13 @@ def _reference(path, classifier=False, n_controls=6):
 
 
 # --------------------------------------------------------------------------- C1
+def _rejected_text(r) -> str:
+    """What the subject line adds when the acceptance criteria rejected MUAPs (rows in =
+    accepted + rejected)."""
+    n = int(r["n_muaps_rejected"])
+    return f" accepted, {n} rejected ({r['reject_rules']})" if n else ""
+
+
 def test_the_screen_shows_each_subject_muscles_reading_and_which_is_primary(
         tmp_path, recordings, capsys):
     ref = _reference(tmp_path / "ref.toml")
@@ -76,7 +83,8 @@ def test_the_screen_shows_each_subject_muscles_reading_and_which_is_primary(
     r = s.iloc[0]
     # no classifier in the reference: the pooled MUAP means are the answer
     assert (r["primary_pattern"], r["primary_rule"]) == (r["pattern"], r["rule"])
-    want = (f"subject A01, biceps_brachii (3 recording(s), {r['n_muaps']} MUAPs): primary "
+    rej = _rejected_text(r)
+    want = (f"subject A01, biceps_brachii (3 recording(s), {r['n_muaps']} MUAPs{rej}): primary "
             f"reading {r['pattern']} (MUAP means, rule {r['rule']}); interference "
             f"{r['ip_pattern']} (rule {r['ip_rule']})")
     assert printed[-1] == want, printed     # last: the answer after the recordings' lines
@@ -97,9 +105,9 @@ def test_the_lab_classifier_is_primary_where_it_reads_the_muscle(tmp_path, recor
     assert x["clf_pattern"] in ("normal", "neurogenic", "myopathic")
     assert (x["primary_pattern"], x["primary_rule"]) == (x["clf_pattern"], "lab_classifier")
     line = next(v for v in printed.splitlines() if v.startswith("subject X, biceps_brachii"))
-    assert line.startswith(f"subject X, biceps_brachii (2 recording(s), {x['n_muaps']} MUAPs): "
-                           f"primary reading {x['clf_pattern']} (lab classifier, probability "
-                           f"{x['clf_probability']:.2f}")
+    assert line.startswith(f"subject X, biceps_brachii (2 recording(s), {x['n_muaps']} MUAPs"
+                           f"{_rejected_text(x)}): primary reading {x['clf_pattern']} (lab "
+                           f"classifier, probability {x['clf_probability']:.2f}")
     assert line.endswith(f"MUAP means {x['pattern']} (rule {x['rule']})); interference "
                          f"{x['ip_pattern']} (rule {x['ip_rule']})")
     # vastus medialis: neither the classifier nor the reference knows it; the MUAP reading

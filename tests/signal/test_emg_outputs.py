@@ -205,7 +205,7 @@ def written(tmp_path_factory):
     ref = _reference()
     ref.classifier = clf.fit_classifier(_units(*_labelled()))
     ref.write(tmp / "ref.toml")
-    x, _ = weak_contraction(seed=4, duration_s=3.0)
+    x, _ = weak_contraction(seed=4, duration_s=3.0, spiky=True, spike_ms=1.2)
     p = tmp / "rec1.bin"
     np.round(x * 5).astype("<i2").tofile(p)
     out = tmp / "out"

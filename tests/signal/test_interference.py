@@ -127,7 +127,8 @@ def _cli(argv):
 def test_reference_build_holds_the_interference_features_and_analyze_reads_them(tmp_path):
     files = []
     for i in range(5):
-        x, _ = weak_contraction(seed=60 + i, duration_s=4.0, units=UNITS)
+        x, _ = weak_contraction(seed=60 + i, duration_s=4.0, units=UNITS, spiky=True,
+                                spike_ms=1.2)
         p = tmp_path / f"ctrl{i}.txt"
         p.write_text("\n".join(f"{v:.2f}" for v in x))
         files.append(str(p))

@@ -132,8 +132,10 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
                 p = r["clf_probability"]
                 clf = f"; lab classifier {r['clf_pattern']}" + ("" if p != p else f" {p:.2f}")
                 clf += " (weak)" if p < weak else ""
-            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units; rule {r['rule']}){clf}; "
-                  f"{describe_spontaneous(r)}")
+            rej = (f", {r['n_muaps_rejected']} rejected ({r['reject_rules']})"
+                   if r.get("n_muaps_rejected") else "")
+            print(f"{r['file']}: {r['pattern']} ({r['n_units']} units{rej}; rule {r['rule']})"
+                  f"{clf}; {describe_spontaneous(r)}")
         for line in _subject_summary(subjects):  # last: each subject-muscle's answer
             print(line)
     return 0
@@ -178,12 +180,19 @@ def _subject_summary(subjects) -> list[str]:
                 if has_clf:
                     source += f"; lab classifier not read: {r.clf_reasons}"
             lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
-                         f"recording(s), {r.n_muaps} MUAPs): primary reading {r.primary_pattern} "
-                         f"({source}); interference {r.ip_pattern} (rule {r.ip_rule})")
+                         f"recording(s), {r.n_muaps} MUAPs{_rejected(r)}): primary reading "
+                         f"{r.primary_pattern} ({source}); interference {r.ip_pattern} "
+                         f"(rule {r.ip_rule})")
         if has_clf and len(g) > 1:
             lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
                          + _pooled_words(g.iloc[0], weak))
     return lines
+
+
+def _rejected(r) -> str:
+    """' accepted, N rejected (rule:n; ...)' for a subjects.csv row with rejected MUAPs."""
+    n = int(getattr(r, "n_muaps_rejected", 0) or 0)
+    return f" accepted, {n} rejected ({r.reject_rules})" if n else ""
 
 
 def _classifier_words(r, weak: float) -> str:

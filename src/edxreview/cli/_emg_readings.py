@@ -23,6 +23,7 @@ def _subjects_table(analyses, reference, subject: str):
     """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
     import pandas as pd
 
+    from edxreview.signal._acceptance import count_rejections, format_rejections
     from edxreview.signal._classify import Reading
     from edxreview.signal._interference import read_interference
     from edxreview.signal._reference import (
@@ -49,8 +50,13 @@ def _subjects_table(analyses, reference, subject: str):
             reading = Reading("indeterminate", [f"{a.recording.name}: {a.reading.reasons[0]}"
                                                 for a in bad], rule="implausible_amplitude")
             z = z.iloc[0:0]
+        # rows in = accepted + rejected: the reading and the means use the accepted MUAPs
+        rejected = count_rejections(muaps)
+        n_rejected = sum(rejected.values())
         row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
-               "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
+               "n_muaps": len(muaps) - n_rejected, "n_muaps_rejected": n_rejected,
+               "reject_rules": format_rejections(rejected), "pattern": reading.pattern,
+               "rule": reading.rule}
         # the means and the limits for a mean of this many MUAPs, in ms, µV, phases ...
         unit = reference.amplitude_unit if isinstance(reference, LabReference) else "uV"
         row.update(limit_columns(muaps, z, unit))
@@ -160,7 +166,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                    f"[lab_classifier] max_missing_fraction_of_group; {row.n_muaps} MUAP(s), "
                    f"{row.n_epochs} epoch(s))")
         elif row.rule == "too_few_units":
-            why = f"not read: {row.n_muaps} MUAP(s) and {row.n_epochs} epoch(s)"
+            why = f"not read: {row.n_muaps} accepted MUAP(s) and {row.n_epochs} epoch(s)"
         else:
             gone = "".join(
                 f"; the {n_group[g]} {group_names[g]} features not read ("

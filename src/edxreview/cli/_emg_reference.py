@@ -49,6 +49,12 @@ def run_reference_build(args: argparse.Namespace) -> int:
     if table.empty:
         _err("no MUAPs found in the control recordings; nothing written.")
         return 1
+    from edxreview.signal._acceptance import accepted_muaps, describe_rejections
+
+    rejected = describe_rejections(table)  # rows in = accepted + rejected with the rule
+    if accepted_muaps(table).empty:
+        _err(f"no accepted MUAPs in the control recordings ({rejected}); nothing written.")
+        return 1
     units = mapping.rename(columns={"file": "recording"})
     units["record_s"] = [m.attrs.get("record_s", float("nan")) for m in muaps]
     ref = _build_reference(args, table, epochs, units)
@@ -64,6 +70,9 @@ def run_reference_build(args: argparse.Namespace) -> int:
     ref.notes.append(f"built from {n_ctrl} control recording(s)"
                      + (f"; centroids from {len(units)} labelled recording(s)"
                         if ref.centroids is not None else ""))
+    if rejected:
+        ref.notes.append(rejected + " (emg_signal_parameters.toml [acceptance]); the reference "
+                         "holds the accepted ones only")
     if lent:
         ref.notes.append(lent)
     from edxreview import __version__
@@ -78,6 +87,8 @@ def run_reference_build(args: argparse.Namespace) -> int:
     tmp.replace(out)
     if not args.quiet:
         _print_reference(ref, wanted, have)
+        if rejected:
+            print(f"MUAPs: {rejected}; the reference holds the accepted ones only")
     return 0
 
 

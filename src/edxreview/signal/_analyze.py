@@ -10,6 +10,12 @@ import pandas as pd
 
 from edxreview._check import check_option, check_type
 from edxreview._errors import InvalidParameterError, SignalFileError
+from edxreview.signal._acceptance import (
+    accepted_muaps,
+    count_rejections,
+    describe_rejections,
+    format_rejections,
+)
 from edxreview.signal._classify import (
     Reading,
     ReferenceLimits,
@@ -104,9 +110,11 @@ class RecordingAnalysis:
         Returns
         -------
         dict
-            ``file``, ``muscle``, ``calibrated``, ``n_units``, ``n_discharges``, the mean MUAP duration
-            (ms), amplitude (µV), % polyphasic, thickness (ms) and % of MUAPs with a satellite
-            (``satellite_pct``), the reading's ``pattern``,
+            ``file``, ``muscle``, ``calibrated``, ``n_units`` (units found), ``n_muaps_accepted``
+            and ``n_muaps_rejected`` (by the acceptance criteria; ``reject_rules``: ``rule:n``
+            pairs), ``n_discharges``, the mean MUAP duration (ms), amplitude (µV), % polyphasic,
+            thickness (ms) and % of MUAPs with a satellite (``satellite_pct``) of the accepted
+            MUAPs, the reading's ``pattern``,
             ``rule`` and ``reasons``, the interference-pattern reading (``ip_*``) and the
             spontaneous activity: ``rest_graded_s`` (seconds of rest graded), ``fibs``, ``psw``,
             ``fasciculations`` (``""`` when not graded), ``spont_rule`` and ``spont_reasons``.
@@ -133,6 +141,9 @@ class RecordingAnalysis:
             "muscle": self.muscle or "",
             "calibrated": self.recording.calibrated,
             "n_units": s["n_units"],
+            "n_muaps_accepted": s.get("n_muaps_accepted", s["n_units"]),
+            "n_muaps_rejected": s.get("n_muaps_rejected", 0),
+            "reject_rules": s.get("reject_rules", ""),
             "n_discharges": s["n_discharges"],
             "mean_duration_ms": s["mean_duration_ms"],
             "mean_amplitude_uv": s["mean_amplitude_uv"],
@@ -255,17 +266,22 @@ def round_muaps(muaps: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize_muaps(muaps: pd.DataFrame, n_discharges: int) -> dict:
-    """Recording summary: units found, their discharges, mean duration (ms), amplitude (µV), %
-    polyphasic, thickness (ms), % of MUAPs with a satellite."""
+    """Recording summary: units found, their discharges, how many MUAPs the acceptance criteria
+    kept and rejected (and why), and over the accepted MUAPs only the mean duration (ms),
+    amplitude (µV), % polyphasic, thickness (ms) and % of MUAPs with a satellite."""
     n = len(muaps)
-    if n == 0:
-        return {"n_units": 0, "n_discharges": n_discharges, "mean_duration_ms": np.nan,
+    ok = accepted_muaps(muaps) if n else muaps
+    rejected = count_rejections(muaps)
+    counts = {"n_units": n, "n_discharges": n_discharges, "n_muaps_accepted": len(ok),
+              "n_muaps_rejected": n - len(ok), "reject_rules": format_rejections(rejected)}
+    if len(ok) == 0:
+        return {**counts, "mean_duration_ms": np.nan,
                 "mean_amplitude_uv": np.nan, "mean_amplitude_adu": np.nan,
                 "polyphasic_pct": np.nan, "mean_phases": np.nan, "mean_turns": np.nan,
                 "mean_thickness_ms": np.nan, "satellite_pct": np.nan}
+    muaps = ok
     return {
-        "n_units": n,
-        "n_discharges": n_discharges,
+        **counts,
         "mean_duration_ms": round(float(muaps["duration_ms"].mean()), 2),
         "mean_amplitude_uv": round(float(muaps["amplitude_uv"].mean()), 1),
         "mean_amplitude_adu": round(float(muaps["amplitude_adu"].mean()), 1),
@@ -362,6 +378,9 @@ def analyze_recording(
         illustration only. Without a reference the means are measured but not judged and the
         reading is ``indeterminate`` ("no verified reference"). A recording in which no motor
         unit is found reads ``indeterminate`` with rule ``no_units`` whatever the reference,
+        one whose MUAPs are all rejected by the acceptance criteria (``[acceptance]``:
+        :func:`~edxreview.signal._acceptance.assess_waveforms`) with rule
+        ``no_accepted_muaps``,
         and a calibrated one whose mean MUAP amplitude is implausible (a gain in the wrong unit:
         :func:`implausible_amplitude`) with rule ``implausible_amplitude``.
 
@@ -382,11 +401,13 @@ def analyze_recording(
     >>> from edxreview.signal import Recording, analyze_recording
     >>> rng = np.random.default_rng(0)
     >>> samples = rng.normal(0, 20, 40_000)  # 2 s of baseline noise, µV, at 20 kHz
-    >>> muap = 400 * np.sin(np.linspace(0, 2 * np.pi, 160)) * np.hanning(160)  # 8 ms, biphasic
+    >>> muap = 400 * np.sin(np.linspace(0, 2 * np.pi, 20)) * np.hanning(20)  # 1 ms, biphasic
     >>> for start in range(1_000, 39_800, 1_900):  # one motor unit firing at about 10 Hz
-    ...     samples[start:start + 160] += muap
+    ...     samples[start:start + 20] += muap
     >>> rec = Recording(samples=samples, fs_hz=20_000.0, calibrated=True, name="demo")
     >>> analysis = analyze_recording(rec, muscle="biceps_brachii", age_years=40)
+    >>> analysis.muaps[["accepted", "reject_rule"]].values.tolist()  # it rises within 0.5 ms
+    [[True, '']]
     >>> analysis.reading.pattern, analysis.reading.rule  # no lab reference: not judged
     ('indeterminate', 'no_reference')
     """
@@ -435,6 +456,11 @@ def analyze_recording(
     if summary["n_units"] == 0:  # nothing was judged: say what to check, not "no reference"
         reading = Reading("indeterminate", ["no motor units found: check the sampling rate and "
                                             "that the muscle was contracting"], rule="no_units")
+    elif summary["n_muaps_accepted"] == 0:  # units found, none fit to measure: not judged
+        reading = Reading("indeterminate", [describe_rejections(muaps) + "; none left to judge"],
+                          rule="no_accepted_muaps")
+    elif summary["n_muaps_rejected"]:
+        notes.append(describe_rejections(muaps))
     implausible = implausible_amplitude(summary["mean_amplitude_uv"], rec)
     if implausible:
         reading = Reading("indeterminate", [implausible], rule="implausible_amplitude")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from edxreview.signal._acceptance import accepted_muaps
 from edxreview.signal._classify import normalize_muscle
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import muap_features, pool_readings
@@ -38,7 +39,9 @@ def unit_features(
     Parameters
     ----------
     muaps : pandas.DataFrame
-        MUAPs with column ``recording`` (columns of :func:`~edxreview.signal.measure_muaps`).
+        MUAPs with column ``recording`` (columns of :func:`~edxreview.signal.measure_muaps`);
+        the accepted ones only enter the features (``n_muaps`` and ``muaps_per_s`` count
+        them).
     epochs : pandas.DataFrame or None
         Interference epochs with column ``recording``
         (:func:`~edxreview.signal._interference.interference_epochs`).
@@ -85,7 +88,7 @@ def unit_features(
     base = g0.agg(record_s=("record_s", "sum"))
     if "muscle" not in key:
         base["muscle"] = g0["muscle"].first()
-    m = muaps[muaps["recording"].isin(u["recording"])]
+    m = accepted_muaps(muaps[muaps["recording"].isin(u["recording"])])
     f = muap_features(m).assign(polyphasic=(m["phases"].astype(float) >= poly_min).astype(float),
                                 recording=m["recording"].to_numpy())
     f = f.merge(u[[*dict.fromkeys([*key, "recording"])]], on="recording")

@@ -243,11 +243,13 @@ def classify_recording(
     """
     p = load_signal_parameters()["reading"]
     reasons: list[str] = []
-    n = int(summary.get("n_units") or 0)
+    # the units the means are of: the accepted MUAPs (all units found, in a summary without
+    # acceptance counts)
+    n = int(summary.get("n_muaps_accepted", summary.get("n_units")) or 0)
     if not calibrated:
         reasons.append("no gain: amplitudes in ADC units, reading from scale-free features only")
     if n < p["min_units"]:
-        reasons.append(f"only {n} motor unit(s) found (need {p['min_units']})")
+        reasons.append(f"only {n} motor unit(s) found and accepted (need {p['min_units']})")
         return Reading("indeterminate", reasons)
     if reference is None:
         reasons.append("no muscle given: no reference limits to compare with")

@@ -77,7 +77,8 @@ def _measure_one(row: dict, sorting: str | None = None) -> tuple[dict, pd.DataFr
     cal_today = row["dataset"] != "n2001"
     ref = lookup_reference(row["muscle"], None)
     base = classify_recording(s, ref, cal_today)
-    out = dict(row, n_units=s["n_units"], mean_duration_ms=s["mean_duration_ms"],
+    out = dict(row, n_units=s["n_units"], n_muaps_accepted=s["n_muaps_accepted"],
+               n_muaps_rejected=s["n_muaps_rejected"], mean_duration_ms=s["mean_duration_ms"],
                mean_amplitude_uv=s["mean_amplitude_uv"], polyphasic_pct=s["polyphasic_pct"],
                baseline=base.pattern, cpu_s=round(cpu, 3), record_s=rec.samples.size / rec.fs_hz)
     m = a.muaps.drop(columns=["onset_ms", "end_ms"], errors="ignore").copy()

@@ -16,6 +16,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from edxreview.signal import _classifier as clf
+from edxreview.signal._acceptance import REJECT_RULES, accepted_mask, accepted_muaps
 from edxreview.signal._interference import IP_FEATURES, interference_stats, read_interference
 from edxreview.signal._reference import (
     build_lab_reference,
@@ -378,8 +379,11 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
     leave-one-subject-out (``only``: just these method names; "lab reference" stands for all
     but the classifier); then each laboratory's reference
     (or centroids) applied to each other laboratory. One row per (method, train, test, level,
-    muscle) with the scores of :func:`score`."""
+    muscle) with the scores of :func:`score`. Only the accepted MUAPs are read
+    (:func:`~edxreview.signal._acceptance.accepted_muaps`; :func:`acceptance_table` counts
+    the others)."""
     rows = []
+    muaps = accepted_muaps(muaps)  # the acceptance criteria: every reading uses these only
 
     def add(method: str, train: str, test: str, res: dict,
             levels: tuple[str, ...] = ("subject", "muscle", "recording")) -> None:
@@ -443,6 +447,35 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
                 add("lab classifier", tr, te, res)
                 add_geometric_mean(tr, te, res)
     return pd.DataFrame(rows)
+
+
+def acceptance_table(recordings: pd.DataFrame, muaps: pd.DataFrame) -> pd.DataFrame:
+    """MUAPs accepted and rejected (per rule) by dataset and group (``truth``), with the median
+    duration of all MUAPs and of the accepted ones (ms): rows in = accepted + rejected.
+
+    Parameters
+    ----------
+    recordings : pandas.DataFrame
+        ``recording``, ``dataset``, ``truth``.
+    muaps : pandas.DataFrame
+        MUAPs with column ``recording`` and the acceptance columns of
+        :func:`~edxreview.signal.measure_muaps`.
+    """
+    m = muaps.merge(recordings[["recording", "dataset", "truth"]], on="recording")
+    ok = accepted_mask(m)
+    rule = (m["reject_rule"].fillna("").astype(str) if "reject_rule" in m
+            else pd.Series("", index=m.index))
+    m = m.assign(accepted_=ok, rule=rule.where(~ok, ""))
+    g = m.groupby(["dataset", "truth"], sort=False)
+    out = pd.DataFrame({"n_muaps": g.size(), "accepted": g["accepted_"].sum(),
+                        "median_duration_all_ms": g["duration_ms"].median(),
+                        "median_duration_accepted_ms":
+                            m[m["accepted_"]].groupby(["dataset", "truth"])["duration_ms"].median()})
+    out["rejected"] = out["n_muaps"] - out["accepted"]
+    out["rejected_pct"] = 100.0 * out["rejected"] / out["n_muaps"]
+    for r in REJECT_RULES:
+        out[r] = m[m["rule"] == r].groupby(["dataset", "truth"]).size()
+    return out.fillna({r: 0 for r in REJECT_RULES}).astype({r: int for r in REJECT_RULES}).reset_index()
 
 
 def format_table(res: pd.DataFrame, muscles: bool = True) -> str:

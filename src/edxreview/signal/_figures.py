@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edxreview.signal._acceptance import accepted_mask
+
 
 def plot_recording(analysis, path: str | Path) -> Path:
     """Write a PNG with the averaged MUAPs, a duration-amplitude plot and the signal, the
@@ -51,7 +53,9 @@ def _plot_templates(a, ax, unit: str) -> None:
     mark each unit's onset and end."""
     waves = a.muaps.attrs.get("waveforms", np.empty((0, 0)))
     t = a.muaps.attrs.get("t_ms", np.empty(0))
-    ax.set_title(f"{a.recording.name}: {len(a.muaps)} units")
+    ok = accepted_mask(a.muaps) if len(a.muaps) else np.zeros(0, bool)
+    ax.set_title(f"{a.recording.name}: {len(a.muaps)} units"
+                 + (f" ({int((~ok).sum())} rejected, grey)" if (~ok).any() else ""))
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"MUAPs, each scaled to its height\n(peak-to-peak {unit} at right)",
                   fontsize=9)
@@ -67,7 +71,8 @@ def _plot_templates(a, ax, unit: str) -> None:
     offs = -np.arange(n, dtype=float)
     amp_col = "amplitude_uv" if a.recording.calibrated else "amplitude_adu"
     for i, (y, row) in enumerate(zip(waves, a.muaps.itertuples())):
-        ax.plot(t, (y - mid[i]) / half[i] + offs[i], lw=0.8)
+        grey = {} if ok[i] else {"color": "0.6"}   # rejected: not in any mean
+        ax.plot(t, (y - mid[i]) / half[i] + offs[i], lw=0.8, **grey)
         b = (base[i] - mid[i]) / half[i] + offs[i]
         ax.plot([row.onset_ms, row.end_ms], [b, b], "k|", ms=7)
     size = 8 if n <= 12 else 7 if n <= 18 else 6
@@ -91,15 +96,19 @@ def _plot_scatter(a, ax, unit: str) -> None:
     amp_col = "amplitude_uv" if a.recording.calibrated else "amplitude_adu"
     m = a.muaps
     amps = m[amp_col].to_numpy(float) if len(m) else np.empty(0)
+    ok = accepted_mask(m) if len(m) else np.zeros(0, bool)
     if len(m):
-        ax.scatter(m["duration_ms"], amps, s=18, label="MUAPs")
+        ax.scatter(m["duration_ms"][ok], amps[ok], s=18, label="MUAPs")
+        if (~ok).any():
+            ax.scatter(m["duration_ms"][~ok], amps[~ok], s=14, marker="x", color="0.6",
+                       label="rejected MUAPs (not in the mean)")
     z = a.zscores
     ref = a.reference
     if z is not None and len(z):
         from edxreview.signal._reference import native_zscores
 
         nat = native_zscores(z)
-        k = len(m)
+        k = int(ok.sum())
         lim = float(nat["limit"].iloc[0])
         if "duration_ms" in nat.index:
             d = nat.loc["duration_ms"]
@@ -111,7 +120,8 @@ def _plot_scatter(a, ax, unit: str) -> None:
             ax.axhspan(r["lower"], r["upper"], color="b", alpha=0.08,
                        label=f"amplitude limits, geometric mean of {k}")
         y = nat.at["log_amplitude", "value"] if has_amp else (
-            float(np.exp(np.log(amps[amps > 0]).mean())) if (amps > 0).any() else np.nan)
+            float(np.exp(np.log(amps[ok & (amps > 0)]).mean())) if (ok & (amps > 0)).any()
+            else np.nan)
         x = nat.at["duration_ms", "value"] if "duration_ms" in nat.index else np.nan
         beyond = [f for f in ("duration_ms", "log_amplitude") if f in nat.index
                   and nat.at[f, "beyond"]]
@@ -129,6 +139,8 @@ def _plot_scatter(a, ax, unit: str) -> None:
         s = a.summary
         ax.plot([s["mean_duration_ms"]], [s["mean_amplitude_uv"] if a.recording.calibrated
                                           else s["mean_amplitude_adu"]], "r*", ms=12, label="mean")
+        ax.legend(fontsize=7)
+    elif (~ok).any():
         ax.legend(fontsize=7)
     if (amps > 0).any():
         ax.set_yscale("log")

@@ -213,6 +213,24 @@ def _measure_row(
     )
 
 
+def smooth_rows(yb: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Each row of ``yb`` smoothed over 0.2 ms (a centred moving average) so that single-sample
+    noise does not cross the duration band."""
+    k = max(1, int(round(0.2e-3 * fs_hz)))
+    return np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
+
+
+def duration_band(baseline_sd: np.ndarray, noise_sd: float | np.ndarray, amp: np.ndarray,
+                  p: dict) -> np.ndarray:
+    """Half-width of the band around the baseline that onset and end are measured against: the
+    largest of ``threshold_baseline_sd`` x the average's own baseline SD, ``threshold_noise_sd``
+    x its expected noise and ``threshold_fraction_pp`` x its peak-to-peak amplitude (recording
+    units, one per row)."""
+    return np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+                                 p["threshold_noise_sd"] * noise_sd),
+                      p["threshold_fraction_pp"] * amp)
+
+
 def _duration_markers(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: float | np.ndarray, p: dict,
     satellites: bool = False,
@@ -237,13 +255,10 @@ def _duration_markers(
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[:, lo:hi]
     amp = seg.max(axis=1) - seg.min(axis=1)
-    # smooth over 0.2 ms to ignore single-sample noise
-    ys = _smooth(yb, fs_hz)
+    ys = smooth_rows(yb, fs_hz)
     baseline_sd = np.sqrt(np.minimum(np.add.reduce(np.square(ys[:, :e]), axis=1),
                                      np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
-    thr = np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
-                                p["threshold_noise_sd"] * noise_sd),
-                     p["threshold_fraction_pp"] * amp)
+    thr = duration_band(baseline_sd, noise_sd, amp, p)
     above = np.abs(ys) > thr[:, None]
     quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
     # the search starts from the component at the discharge time: the sample outside the band
@@ -275,12 +290,6 @@ def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
     return y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
 
 
-def _smooth(yb: np.ndarray, fs_hz: float) -> np.ndarray:
-    """Each row smoothed over 0.2 ms (a moving average), to ignore single-sample noise."""
-    k = max(1, int(round(0.2e-3 * fs_hz)))
-    return np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
-
-
 def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
                     p: dict) -> np.ndarray:
     """Per row, whether its satellite is time-locked: each half-median (less its own baseline,
@@ -291,7 +300,7 @@ def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
     rows = np.arange(sat["peak"].size)
     ok = np.ones(rows.size, bool)
     for h in halves:
-        v = _smooth(_less_baseline(np.asarray(h, float), e), fs_hz)[rows, sat["peak"]]
+        v = smooth_rows(_less_baseline(np.asarray(h, float), e), fs_hz)[rows, sat["peak"]]
         ok &= v * sat["sign"] >= sat["thr"]
     return ok
 
@@ -385,8 +394,13 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         calibrated recording; ``relative_pp``: the threshold relative to the amplitude),
         ``area_uv_ms`` (or ``area_adu_ms``), ``thickness_ms`` (area / amplitude, ms:
         scale-free), ``polyphasic``, ``satellite`` (a late component after >= ``quiet_ms`` of
-        baseline), ``satellite_ms`` (that isoelectric interval, ms; NaN without one). The
-        amplitude is the peak-to-peak between onset and end (:func:`measure_waveform`).
+        baseline), ``satellite_ms`` (that isoelectric interval, ms; NaN without one),
+        ``rise_time_ms`` (rise time of the main spike, ms), ``accepted`` (bool) and
+        ``reject_rule`` (the first acceptance rule failed, ``""`` when accepted:
+        :func:`~edxreview.signal._acceptance.assess_waveforms`). The amplitude is the
+        peak-to-peak between onset and end (:func:`measure_waveform`). Every unit is kept;
+        what aggregates MUAPs uses the accepted ones only
+        (:func:`~edxreview.signal._acceptance.accepted_muaps`).
         ``attrs["waveforms"]`` holds the averaged MUAPs (units x samples) and ``attrs["t_ms"]``
         their time axis.
     """
@@ -409,6 +423,7 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         if s_ok.size:
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
+
     def halves(rows: np.ndarray) -> np.ndarray:
         """The medians of each half of the discharges (odd and even ones) of these units: a
         satellite must be in both (time-locked); a unit with a single discharge has no
@@ -421,8 +436,13 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     # the expected noise of each average
     expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
                          for _, _, s_ok in found])
-    measured = _measure_rows(np.array(waves).reshape(len(waves), before + after + 1), fs,
-                             before, expected, pm, rec.calibrated, halves)
+    y = np.array(waves).reshape(len(waves), before + after + 1)
+    measured = _measure_rows(y, fs, before, expected, pm, rec.calibrated, halves)
+    # the acceptance criteria (section acceptance): rise time, accepted, reject_rule
+    # (imported here: _acceptance builds on this module's duration markers)
+    from edxreview.signal._acceptance import assess_waveforms
+    quality = assess_waveforms(y, fs, before, expected,
+                               np.array([s_ok.size for _, _, s_ok in found], int))
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
@@ -453,6 +473,8 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
             )
         )
     df = pd.DataFrame(rows)
+    if len(df):
+        df = df.join(quality)
     df.attrs["waveforms"] = np.array(waves)
     df.attrs["t_ms"] = np.arange(-before, after + 1) / fs * 1e3
     df.attrs["noise_sd"] = noise_sd

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from edxreview._errors import InvalidInputError
+from edxreview.signal._acceptance import accepted_muaps, describe_rejections
 from edxreview.signal._classify import Reading, normalize_muscle
 from edxreview.signal._params import load_signal_parameters
 
@@ -312,7 +313,9 @@ def reference_mismatches(reference: LabReference, fs_hz: float, sorting: str) ->
 
 def muap_long(muaps: pd.DataFrame) -> pd.DataFrame:
     """The reference features of every single MUAP in long form: ``recording``, ``feature``,
-    ``value`` (missing values dropped). What the outlier limits and counts are computed from."""
+    ``value`` (missing values dropped). What the outlier limits and counts are computed from.
+    Accepted MUAPs only (:func:`~edxreview.signal._acceptance.accepted_muaps`)."""
+    muaps = accepted_muaps(muaps)
     f = muap_features(muaps)
     return (f.assign(recording=muaps["recording"].to_numpy())
             .melt(id_vars=["recording"], var_name="feature").dropna(subset=["value"]))
@@ -320,7 +323,9 @@ def muap_long(muaps: pd.DataFrame) -> pd.DataFrame:
 
 def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
     """Per recording and reference feature: number of MUAPs ``n``, mean ``m``, variance ``v``
-    (long table). Computed once, it serves every reference and z-score of an evaluation."""
+    (long table). Computed once, it serves every reference and z-score of an evaluation.
+    Accepted MUAPs only (:func:`~edxreview.signal._acceptance.accepted_muaps`)."""
+    muaps = accepted_muaps(muaps)
     f = muap_features(muaps)
     long = (f.assign(recording=muaps["recording"].to_numpy())
             .melt(id_vars=["recording"], var_name="feature").dropna(subset=["value"]))
@@ -627,6 +632,8 @@ def read_muscle_against_reference(
     """
     p = load_signal_parameters()["lab_reference"]
     empty = pd.DataFrame(columns=["value", "n", "z", "limit", "lower", "upper"])
+    rejected = describe_rejections(muaps)
+    muaps = accepted_muaps(muaps)
     n = len(muaps)
     if reference is None:
         return Reading("indeterminate", ["no verified reference: quantitative MUAP means not "
@@ -646,7 +653,9 @@ def read_muscle_against_reference(
     if short:
         return Reading("indeterminate", [short], rule="too_few_control_subjects"), empty
     if n < p["min_muaps"]:
-        return Reading("indeterminate", [f"only {n} MUAP(s) for {mus} (need {p['min_muaps']})"],
+        return Reading("indeterminate", [f"only {n} accepted MUAP(s) for {mus} (need "
+                                         f"{p['min_muaps']})" + (f"; {rejected}" if rejected
+                                                                 else "")],
                        rule="too_few_muaps"), empty
     f = muap_features(muaps)
     if reference.amplitude_unit == "uV" and f["size_index"].isna().all():
@@ -654,6 +663,11 @@ def read_muscle_against_reference(
     if reference.amplitude_unit == "adu":
         f = f.drop(columns=["size_index"])
     z = zscore_muscle(f, reference, mus)
+    if z.empty:   # the reference holds the muscle's interference features only
+        return Reading("indeterminate", [f"indeterminate: the lab reference holds no MUAP "
+                                         f"means for {mus} (too few accepted control MUAPs; "
+                                         "interference-pattern features only)"],
+                       rule="no_reference_for_muscle"), empty
     zl = p["z_limit"]
     r0 = reference.table.loc[mus].iloc[0]
     reasons = [f"lab reference {reference.lab or '(unnamed)'} for {mus}: "
@@ -733,7 +747,7 @@ def limit_columns(muaps: pd.DataFrame, z: pd.DataFrame, amplitude_unit: str = "u
     ----------
     muaps : pandas.DataFrame
         The muscle's MUAPs pooled over its recordings (:func:`~edxreview.signal.measure_muaps`
-        columns).
+        columns); the means are of the accepted ones.
     z : pandas.DataFrame
         :func:`zscore_muscle` of them (empty when not judged: the limits are then NaN, the
         means still measured).
@@ -751,6 +765,7 @@ def limit_columns(muaps: pd.DataFrame, z: pd.DataFrame, amplitude_unit: str = "u
         and ``beyond_limits`` (the parameters beyond their limits, e.g. "amplitude above;
         duration below"; empty when none).
     """
+    muaps = accepted_muaps(muaps)
     nat = native_zscores(z) if len(z) else pd.DataFrame(
         columns=["value", "lower", "upper", "z", "limit", "beyond"])
     f = muap_features(muaps) if len(muaps) else pd.DataFrame(
