@@ -324,7 +324,8 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
     rows = pd.read_csv(out / "recordings.csv")
     assert list(rows.columns) == ["file", "muscle", "calibrated", "n_units", "n_discharges",
                                   "mean_duration_ms", "mean_amplitude_uv", "polyphasic_pct",
-                                  "mean_thickness_ms", "pattern", "rule", "reasons",
+                                  "mean_thickness_ms", "mains_fraction", "pattern", "rule",
+                                  "reasons",
                                   "ip_epochs", "ip_turns_per_s", "ip_mean_amplitude_uv",
                                   "ip_pattern", "ip_rule", "ip_reasons", "rest_graded_s",
                                   "fibs", "psw", "fasciculations", "spont_rule",
