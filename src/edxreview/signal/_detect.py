@@ -137,8 +137,8 @@ def remove_mains_hum(x: np.ndarray, fs_hz: float) -> tuple[np.ndarray, MainsHum]
     starts = [0] if n_win == x.size else [0, x.size - n_win]
     fraction, n_hit = 0.0, 0
     for i, start in enumerate(starts):
-        seg = x[start: start + n_win]
-        spec = scipy.fft.rfft(seg)
+        if not (n_win == n_fft == x.size):  # else the spectrum of step 1 is this one
+            spec = scipy.fft.rfft(x[start: start + n_win])
         df = fs_hz / n_win
         power = spec.real**2 + spec.imag**2
         band_power = float(power[int(np.ceil(float(p["measure_highpass_hz"]) / df)):
