@@ -417,8 +417,8 @@ def analyze_recording(
     summary["mains_fraction"] = round(hum.fraction, 4)
     if hum.fraction >= float(load_signal_parameters()["filters"]["mains_note_fraction"]):
         notes.append(f"mains hum: {100 * hum.fraction:.0f} % of the measurement-band power at "
-                     f"{hum.fundamental_hz:g} Hz ({hum.harmonics} peak(s): fundamental and harmonics), removed "
-                     "before the MUAPs were measured (spectrum interpolation)")
+                     f"{hum.fundamental_hz:.2f} Hz ({hum.harmonics} peak(s): fundamental and "
+                     "harmonics), removed before the MUAPs were measured (spectrum interpolation)")
     limits, zscores, lab = None, None, None
     if isinstance(reference, str):
         if muscle:
