@@ -24,6 +24,7 @@ from edxreview.signal._classify import (
     lookup_reference,
     normalize_muscle,
 )
+from edxreview.signal._detect import mains_hum
 from edxreview.signal._interference import interference_epochs, read_interference
 from edxreview.signal._measure import measure_muaps
 from edxreview.signal._muap import Decomposition, sort_units
@@ -150,6 +151,7 @@ class RecordingAnalysis:
             "polyphasic_pct": s["polyphasic_pct"],
             "mean_thickness_ms": s.get("mean_thickness_ms", np.nan),
             "satellite_pct": s.get("satellite_pct", np.nan),
+            "mains_fraction": s.get("mains_fraction", np.nan),
             "pattern": self.reading.pattern,
             "rule": self.reading.rule,
             "reasons": "; ".join(self.reading.reasons + self.notes),
@@ -435,6 +437,12 @@ def analyze_recording(
     dec = sort_units(rec, method=sorting)
     muaps = measure_muaps(rec, dec)
     summary = summarize_muaps(muaps, len(dec.discharges))
+    hum = mains_hum(rec)
+    summary["mains_fraction"] = round(hum.fraction, 4)
+    if hum.fraction >= float(load_signal_parameters()["filters"]["mains_note_fraction"]):
+        notes.append(f"mains hum: {100 * hum.fraction:.0f} % of the measurement-band power at "
+                     f"{hum.fundamental_hz:.2f} Hz ({hum.harmonics} peak(s): fundamental and "
+                     "harmonics), removed before the MUAPs were measured (spectrum interpolation)")
     limits, zscores, lab = None, None, None
     if isinstance(reference, str):
         if muscle:

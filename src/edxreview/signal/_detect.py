@@ -1,14 +1,17 @@
-"""Filtering and discharge detection: the detection and measurement bands, the robust noise
-SD and the candidate peaks (steps 1-2 of :mod:`edxreview.signal._muap`)."""
+"""Filtering and discharge detection: mains hum removal, the detection and measurement bands,
+the robust noise SD and the candidate peaks (steps 1-2 of :mod:`edxreview.signal._muap`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import scipy.fft
 from scipy import signal as sps
 
+from edxreview._check import check_option
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
 
@@ -34,11 +37,198 @@ def _design_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: 
     return np.array([[1.0, 0, 0, 1.0, 0, 0]])
 
 
+# ------------------------------------------------------------------------------ mains hum
+@dataclass(frozen=True)
+class MainsHum:
+    """Mains interference found in (and removed from) one recording.
+
+    Attributes
+    ----------
+    mains_hz : float or None
+        Nominal mains frequency looked for (50 or 60 Hz); None when removal is off.
+    fundamental_hz : float or None
+        Measured fundamental (Hz), when it stood out of the neighbouring spectrum.
+    fraction : float
+        Fraction of the measurement-band power that was interference: the power removed at
+        the fundamental and its harmonics over the band's power before removal (0 to 1).
+    harmonics : int
+        How many of the fundamental and its harmonics stood out and were removed.
+    """
+
+    mains_hz: float | None
+    fundamental_hz: float | None
+    fraction: float
+    harmonics: int
+
+
+def remove_mains_hum(x: np.ndarray, fs_hz: float) -> tuple[np.ndarray, MainsHum]:
+    """Remove mains interference (fundamental and harmonics) by spectrum interpolation.
+
+    The mains frequency is 50 or 60 Hz (``filters.mains_hz``; ``"auto"``: the series whose
+    fundamental, 2nd or 3rd harmonic stands highest above its neighbouring spectrum in the
+    FFT of the whole record), measured to a small fraction of a bin (Jacobsen's three-bin
+    estimator). When one of them stands out, the spectrum is taken again over a stretch holding
+    a whole number of mains cycles (the longest with a fast FFT length; a second one, ending at
+    the record's end, covers the rest), so that every harmonic falls on a bin and does not leak
+    into its neighbours. At the fundamental and at each harmonic inside the measurement band,
+    the largest bin within ``mains_search_hz`` is hum when its power exceeds
+    ``mains_peak_factor`` times the median power of the neighbouring bins
+    (``mains_half_width_hz`` to ``mains_half_width_hz + mains_neighbour_hz`` away on each
+    side); then every bin within ``mains_half_width_hz`` of that peak whose magnitude exceeds
+    the neighbours' median magnitude is brought down to it, its phase kept. Harmonics that do
+    not stand out are left untouched, so a record without hum passes unchanged (no notch, no
+    ringing).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Zero-mean samples (any units).
+    fs_hz : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    cleaned : numpy.ndarray
+        The samples without the hum (a new array; ``x`` itself when nothing stood out).
+    hum : MainsHum
+
+    References
+    ----------
+    Mewett DT, Reynolds KJ, Nazeran H. Reducing power line interference in digitised
+    electromyogram recordings by spectrum interpolation. Med Biol Eng Comput 2004;42:524-531.
+
+    Jacobsen E, Kootsookos P. Fast, accurate frequency estimators. IEEE Signal Process Mag
+    2007;24(3):123-125.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(100_000) / 20_000.0
+    >>> emg = np.random.default_rng(0).normal(0, 20, t.size)
+    >>> cleaned, hum = remove_mains_hum(emg + 300 * np.sin(2 * np.pi * 50.02 * t), 20_000.0)
+    >>> hum.mains_hz, round(hum.fundamental_hz, 2), round(hum.fraction, 2)
+    (50.0, 50.02, 0.99)
+    >>> round(float(np.std(cleaned - emg)), 1)  # of 212 µV RMS hum, what is left (µV RMS)
+    2.6
+    """
+    p = load_signal_parameters()["filters"]
+    mains = str(p["mains_hz"]).removesuffix(".0")
+    check_option("filters.mains_hz (emg_signal_parameters.toml)", mains,
+                 ("auto", "50", "60", "off"))
+    if mains == "off" or x.size < 16:
+        return x, MainsHum(None, None, 0.0, 0)
+    factor = float(p["mains_peak_factor"])
+    hi_band = min(float(p["measure_lowpass_hz"]), 0.45 * fs_hz)
+    # 1. which mains, and its frequency: one FFT of the whole record (zero-padded to a length
+    # with small prime factors: 262,134 samples of N2001 cost 3 times 262,144)
+    n_fft = scipy.fft.next_fast_len(x.size, real=True)
+    spec = scipy.fft.rfft(x, n_fft)
+    nominal = (50.0, 60.0) if mains == "auto" else (float(mains),)
+    order = np.tile([1, 2, 3], len(nominal))
+    k0, ratio0, _ = _stand_out(spec, fs_hz / n_fft, np.repeat(nominal, 3) * order, p)
+    best = int(np.argmax(ratio0))
+    f_mains = nominal[best // 3]
+    if ratio0[best] <= factor:
+        return x, MainsHum(f_mains, None, 0.0, 0)
+    f0 = _jacobsen(spec, int(k0[best])) * fs_hz / n_fft / order[best]
+    # 2. stretches of a whole number of cycles, on which every harmonic falls on a bin
+    n_win = _whole_cycles(x.size, fs_hz / f0, float(p["mains_cycle_offset"]))
+    out = np.empty_like(x, dtype=float)
+    starts = [0] if n_win == x.size else [0, x.size - n_win]
+    fraction, n_hit = 0.0, 0
+    for i, start in enumerate(starts):
+        if not (n_win == n_fft == x.size):  # else the spectrum of step 1 is this one
+            spec = scipy.fft.rfft(x[start: start + n_win])
+        df = fs_hz / n_win
+        power = spec.real**2 + spec.imag**2
+        band_power = float(power[int(np.ceil(float(p["measure_highpass_hz"]) / df)):
+                                 int(hi_band / df) + 1].sum())
+        k, ratio, ref_mag = _stand_out(spec, df, f0 * np.arange(1, int(hi_band // f0) + 1), p,
+                                       power)
+        hit = ratio > factor
+        hw = int(np.floor(float(p["mains_half_width_hz"]) / df))
+        idx = np.clip(k[hit, None] + np.arange(-hw, hw + 1), 0, spec.size - 1).ravel()
+        cap = np.repeat(ref_mag[hit], 2 * hw + 1)
+        mag = np.sqrt(power[idx])
+        over = mag > cap
+        idx, cap, mag = idx[over], cap[over], mag[over]
+        spec[idx] *= cap / mag
+        cleaned = scipy.fft.irfft(spec, n_win)
+        if i == 0:  # the index from the first (longest-reaching) stretch
+            removed = float((mag**2 - cap**2).sum())
+            fraction = removed / band_power if band_power > 0 else 0.0
+            n_hit = int(hit.sum())
+            out[:n_win] = cleaned
+        else:
+            out[n_win:] = cleaned[2 * n_win - x.size:]
+    return out, MainsHum(f_mains, float(f0), min(1.0, fraction), n_hit)
+
+
+def _stand_out(spec: np.ndarray, df: float, centres_hz: np.ndarray, p: dict,
+               power: np.ndarray | None = None):
+    """For each frequency: the largest bin within ``mains_search_hz``, its power over the
+    median power of its neighbours, and the neighbours' median magnitude."""
+    if power is None:
+        power = spec.real**2 + spec.imag**2
+    hw = int(np.floor(float(p["mains_half_width_hz"]) / df))
+    search = max(1, int(np.floor(float(p["mains_search_hz"]) / df)))
+    nb = max(3, int(np.ceil(float(p["mains_neighbour_hz"]) / df)))
+    c = np.rint(centres_hz / df).astype(int)
+    near = np.clip(c[:, None] + np.arange(-search, search + 1), 0, power.size - 1)
+    k = near[np.arange(c.size), np.argmax(power[near], axis=1)]
+    side = np.arange(hw + 1, hw + 1 + nb)
+    nbr = np.clip(np.concatenate([k[:, None] - side, k[:, None] + side], axis=1),
+                  0, power.size - 1)
+    ref = np.median(power[nbr], axis=1)
+    return k, power[k] / np.maximum(ref, np.finfo(float).tiny), np.sqrt(ref)
+
+
+def _jacobsen(spec: np.ndarray, k: int) -> float:
+    """Peak position (in bins) from the complex values of the peak bin and its neighbours
+    (Jacobsen's estimator; a fraction of a thousandth of a bin for a tone in a rectangular
+    window, against a tenth for a parabola through the log power)."""
+    if k < 1 or k + 1 >= spec.size:
+        return float(k)
+    a, b, c = spec[k - 1], spec[k], spec[k + 1]
+    den = 2 * b - a - c
+    d = float(np.real((a - c) / den)) if den != 0 else 0.0
+    return k + float(np.clip(d, -0.5, 0.5))
+
+
+def _whole_cycles(n: int, period: float, max_offset: float) -> int:
+    """The longest stretch of at most ``n`` and at least ``n / 2`` samples whose FFT is fast
+    (a length with no prime factor above 11) and that holds a whole number of ``period``
+    (samples) to within ``max_offset`` of a period; else the one nearest a whole number."""
+    lengths = _fast_lengths(n)
+    cycles = lengths / period
+    offset = np.abs(cycles - np.rint(cycles))
+    ok = offset <= max_offset
+    return int(lengths[ok].max() if ok.any() else lengths[np.argmin(offset)])
+
+
+@lru_cache(maxsize=8)
+def _fast_lengths(n: int) -> np.ndarray:
+    """Every length in [n / 2, n] with no prime factor above 11 (at least one: a power of 2)."""
+    out = np.array([1], dtype=np.int64)
+    for prime in (2, 3, 5, 7, 11):
+        powers = prime ** np.arange(int(np.log(n) / np.log(prime)) + 1, dtype=np.int64)
+        out = (out[:, None] * powers[None, :]).ravel()
+        out = out[out <= n]
+    return np.sort(out[out >= (n + 1) // 2])
+
+
 _BANDS_CACHE: dict = {}
 
 
+def mains_hum(rec: Recording) -> MainsHum:
+    """The mains hum found in (and removed from) a recording before its bands were built
+    (:func:`remove_mains_hum`; computed with the bands, remembered with them)."""
+    filter_bands(rec)
+    return _BANDS_CACHE["last"][3]
+
+
 def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
-    """Measurement-band and detection-band versions of a recording.
+    """Measurement-band and detection-band versions of a recording, mains hum removed.
 
     Parameters
     ----------
@@ -47,17 +237,19 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     measure, detect : numpy.ndarray
-        Zero-phase filtered signals, in the recording's units (µV or ADC units).
+        Zero-phase filtered signals, in the recording's units (µV or ADC units), after the
+        mains interference was removed (:func:`remove_mains_hum`; what was removed:
+        :func:`mains_hum`).
     """
     key = (rec.samples.size, float(rec.fs_hz))
-    # one slot, read once: (samples, key, bands) of the last recording; the samples object is
-    # held, so its identity cannot pass to another array. The samples must not be changed in
+    # one slot, read once: (samples, key, bands, hum) of the last recording; the samples object
+    # is held, so its identity cannot pass to another array. The samples must not be changed in
     # place between analyses of the same array (a copy is a new array, and is filtered anew).
     hit = _BANDS_CACHE.get("last")
     if hit is not None and hit[0] is rec.samples and hit[1] == key:
         return hit[2]
     p = load_signal_parameters()["filters"]
-    x = rec.samples - np.median(rec.samples)
+    x, hum = remove_mains_hum(rec.samples - np.median(rec.samples), rec.fs_hz)
     sos_m = _sos_band(rec.fs_hz, p["measure_highpass_hz"], p["measure_lowpass_hz"], p["order"])
     hi_d = min(p["detect_lowpass_hz"], 0.4 * rec.fs_hz)
     sos_d = _sos_band(rec.fs_hz, p["detect_highpass_hz"], hi_d, p["order"])
@@ -68,7 +260,7 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     measure.flags.writeable = False
     detect.flags.writeable = False
     bands = (measure, detect)
-    _BANDS_CACHE["last"] = (rec.samples, key, bands)
+    _BANDS_CACHE["last"] = (rec.samples, key, bands, hum)
     return bands
 
 
