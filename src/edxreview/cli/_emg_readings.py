@@ -14,13 +14,15 @@ def _recording_classifier(a, reference) -> dict:
     import pandas as pd
 
     muscle = a.muscle or ""
-    t = _classifier_columns(pd.DataFrame({"muscle": [muscle]}), {muscle: [a]}, reference,
-                            a.recording.name)
+    t = _classifier_columns(pd.DataFrame({"muscle": [muscle], "side": [""]}),
+                            {(muscle, ""): [a]}, reference, a.recording.name)
     return {k: t.at[0, k] for k in ("clf_pattern", "clf_probability", "clf_reasons")}
 
 
-def _subjects_table(analyses, reference, subject: str):
-    """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
+def _subjects_table(analyses, reference, subject: str, sides=None):
+    """One row per muscle and side of the subject (``sides``: each analysis' side, ``L``, ``R``
+    or ``""``; all ``""`` when not given): the reading of its MUAPs pooled over recordings.
+    A left and a right muscle are read apart, as a unilateral lesion is."""
     import pandas as pd
 
     from edxreview.signal._classify import Reading
@@ -32,10 +34,11 @@ def _subjects_table(analyses, reference, subject: str):
     )
 
     rows = []
-    by_muscle: dict[str, list] = {}
-    for a in analyses:
-        by_muscle.setdefault(a.muscle or "", []).append(a)
-    for muscle, group in by_muscle.items():
+    by_muscle: dict[tuple[str, str], list] = {}
+    for a, side in zip(analyses, sides if sides is not None else [""] * len(analyses),
+                       strict=True):
+        by_muscle.setdefault((a.muscle or "", side), []).append(a)
+    for (muscle, side), group in by_muscle.items():
         parts = []
         for a in group:
             if len(a.muaps):
@@ -49,7 +52,7 @@ def _subjects_table(analyses, reference, subject: str):
             reading = Reading("indeterminate", [f"{a.recording.name}: {a.reading.reasons[0]}"
                                                 for a in bad], rule="implausible_amplitude")
             z = z.iloc[0:0]
-        row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
+        row = {"subject": subject, "muscle": muscle, "side": side, "n_recordings": len(group),
                "n_muaps": len(muaps), "pattern": reading.pattern, "rule": reading.rule}
         # the means and the limits for a mean of this many MUAPs, in ms, µV, phases ...
         unit = reference.amplitude_unit if isinstance(reference, LabReference) else "uV"
@@ -89,9 +92,10 @@ def _primary_columns(table):
 
 
 def _classifier_columns(table, by_muscle: dict, reference, subject: str):
-    """The lab classifier's reading of each muscle (its recordings pooled) and of the subject
-    (its muscles pooled): columns clf_pattern, clf_probability, clf_p_<class>, clf_reasons and
-    clf_subject_pattern, clf_subject_probability."""
+    """The lab classifier's reading of each muscle and side (its recordings pooled;
+    ``by_muscle`` keyed by (muscle, side)) and of the subject (its muscles pooled): columns
+    clf_pattern, clf_probability, clf_p_<class>, clf_reasons and clf_subject_pattern,
+    clf_subject_probability."""
     import numpy as np
     import pandas as pd
 
@@ -106,10 +110,11 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
                             clf_model="", clf_n_missing=pd.NA, clf_n_features=pd.NA)
     muaps, epochs, units = [], [], []
-    for muscle, group in by_muscle.items():
+    for (muscle, side), group in by_muscle.items():
         for i, a in enumerate(group):
-            name = f"{muscle}#{i}"
+            name = f"{muscle}#{side}#{i}"
             units.append({"recording": name, "subject": subject, "muscle": muscle or "",
+                          "side": side,
                           "record_s": a.recording.samples.size / a.recording.fs_hz})
             if len(a.muaps):
                 m = a.muaps.assign(recording=name)
@@ -125,7 +130,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                                                 "amplitude_adu", "phases", "turns",
                                                 "thickness_ms"]),
                           pd.concat(epochs, ignore_index=True) if epochs else None, u,
-                          features=model.features)
+                          key=("subject", "muscle", "side"), features=model.features)
     r = clf.read_units(model, x)
     max_missing = clf.classifier_parameters()["max_missing_fraction"]
     reasons = []
@@ -160,9 +165,9 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     pooled = clf.pool_probabilities(r[r["pred"] != "indeterminate"],
                                     r.loc[r["pred"] != "indeterminate", "subject"], classes)
     sp = pooled.iloc[0] if len(pooled) else None
-    cols = r.set_index("muscle")
+    cols = r.set_index(r["muscle"] + "\x1f" + r["side"])   # one row per muscle and side
     out = table.copy()
-    key = out["muscle"]
+    key = out["muscle"] + "\x1f" + out["side"]
     out["clf_pattern"] = key.map(cols["pred"]).fillna("indeterminate").to_numpy()
     out["clf_probability"] = key.map(cols["probability"]).round(3).to_numpy()
     for c in classes:
