@@ -217,3 +217,17 @@ def test_pooled_grades_are_the_highest_among_graded_recordings(fibs, psw, fasc, 
     assert (row["muap_duration"], row["muap_amplitude"], row["polyphasia"]) == (
         "increased", "decreased", "")
     assert row["files"] == "; ".join(recordings["file"]) and row["patient_id"] == "S"
+
+
+@pytest.mark.parametrize(("sides", "key"), [
+    (["L", "R", ""], ("subject", "muscle", "side")),
+    (["", "", ""], ("subject", "muscle")),
+    (None, ("subject", "muscle")),
+], ids=["sides given", "side column blank", "no side column"])
+def test_reference_build_trains_on_the_unit_analyze_reads(sides, key):
+    from edxreview.cli._emg_reference import _unit_key
+
+    units = pd.DataFrame({"subject": ["a", "a", "b"], "muscle": "deltoid"})
+    if sides is not None:
+        units["side"] = sides
+    assert _unit_key(units) == key

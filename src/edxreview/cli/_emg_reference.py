@@ -134,6 +134,16 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
     return muaps, epochs, failures
 
 
+def _unit_key(units) -> tuple[str, ...]:
+    """The unit the centroids and the lab classifier are trained on: the subject-muscle, or
+    the subject-muscle-side when --subjects gives sides, the unit 'emg analyze' then reads
+    (a model trained on both sides pooled reads one side's fewer MUAPs and recordings worse).
+    The MUAP limits count people whatever the key: a control's left and right are one
+    person's muscle."""
+    return (("subject", "muscle", "side") if "side" in units and units["side"].ne("").any()
+            else ("subject", "muscle"))
+
+
 def _build_reference(args: argparse.Namespace, table, epochs: list, units):
     """The laboratory reference from the controls, with centroids when other groups are labelled."""
     import pandas as pd
@@ -153,9 +163,9 @@ def _build_reference(args: argparse.Namespace, table, epochs: list, units):
     if (units["truth"] != "normal").any() and ref.muscles():
         from edxreview.signal._reference import fit_centroids, zscore_units
 
-        z = zscore_units(table, units, ref).merge(
-            units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
-            on=["subject", "muscle"])
+        key = list(_unit_key(units))
+        z = zscore_units(table, units, ref, tuple(key)).merge(
+            units.drop_duplicates(key)[[*key, "truth"]], on=key)
         cent = fit_centroids(z)
         ref.centroids = cent if len(cent) else None
         _fit_lab_classifier(ref, table, epochs, units)
@@ -170,9 +180,9 @@ def _fit_lab_classifier(ref, table, epochs: list, units) -> None:
     from edxreview.signal import _classifier as clf
 
     ep = pd.concat(epochs, ignore_index=True) if epochs else None
-    x = clf.unit_features(table, ep, units).merge(
-        units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
-        on=["subject", "muscle"])
+    key = list(_unit_key(units))
+    x = clf.unit_features(table, ep, units, tuple(key)).merge(
+        units.drop_duplicates(key)[[*key, "truth"]], on=key)
     why = clf.validity(x)
     model = clf.fit_classifier(x) if why is None else None
     ref.classifier = model
@@ -235,7 +245,7 @@ def _transfer_lab_classifier(ref, source, args: argparse.Namespace, table, epoch
     model = source.classifier
     ep = pd.concat(epochs, ignore_index=True) if epochs else None
     ctrl = units[units["truth"] == "normal"]
-    x = clf.unit_features(table, ep, ctrl, features=model.features)
+    x = clf.unit_features(table, ep, ctrl, _unit_key(units), features=model.features)
     local = clf.transfer_classifier(model, x, from_lab=source.lab,
                                     from_reference=Path(args.classifier_from).name)
     if isinstance(local, str):

@@ -32,7 +32,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog="Which reading is the answer: each recording has its own reading from its MUAP "
                "means (recordings.csv; on the screen with its rule id). With --subject or "
                "--subjects each subject-muscle is read from its MUAPs pooled over its "
-               "recordings (subjects.csv, one screen line each), and its primary reading "
+               "recordings, left and right apart where the side is given (subjects.csv, "
+               "one screen line each; emg_rows.csv, one row each), and its primary reading "
                "(columns primary_pattern, primary_rule) is, in this order: the lab "
                "classifier's class where the reference holds a lab classifier that reads the "
                "muscle (rule lab_classifier; the best reading in the leave-one-subject-out "
@@ -123,9 +124,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="muscle of every file (or give a muscle column in --subjects)")
     b.add_argument("--subjects", default=None, metavar="CSV",
                    help="CSV with columns file (name or stem), subject and optionally muscle, "
-                        "side (checked, but a control's left and right recordings of a muscle "
-                        "are pooled: the same muscle of one person for a reference) and group "
-                        "(normal / neurogenic / myopathic). Without it every file is "
+                        "side (the MUAP limits still count people: a control's left and "
+                        "right are one person's muscle; the centroids and the lab classifier "
+                        "are trained per subject-muscle-side, the unit 'emg analyze' reads when "
+                        "given sides) and group (normal / neurogenic / myopathic). Without it every file is "
                         "counted as its own control subject (a warning says so): several files "
                         "of one person need it, since a muscle is judged only against controls "
                         "from 5 or more people ([lab_reference] min_judging_control_subjects). "
