@@ -71,7 +71,8 @@ def test_left_and_right_are_pooled_and_read_apart(lab, capsys):
     assert s.loc["R", "n_muaps"] == rec.loc[["R0", "R1"], "n_units"].sum()
     # the healthy side does not dilute the affected one, nor the other way round
     assert (s.loc["L", "primary_pattern"], s.loc["L", "primary_rule"]) == ("normal", "lab_normal")
-    assert (s.loc["R", "primary_pattern"], s.loc["R", "primary_rule"]) == ("neurogenic", "lab_large")
+    assert (s.loc["R", "primary_pattern"], s.loc["R", "primary_rule"]) == ("neurogenic",
+                                                                        "lab_large")
     # emg_rows.csv: one row per muscle examined, carrying the subject-muscle's answer
     e = pd.read_csv(out / "emg_rows.csv", keep_default_na=False, dtype=str).set_index("side")
     assert e.index.tolist() == ["L", "R"]

@@ -79,7 +79,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             _err(str(exc) + _subjects_hint(args.reference))
             return 1
     unique = _unique_recordings(paths)
-    muscles, units = None, None
+    muscles, file_units = None, None
     if getattr(args, "subjects", None) is not None:
         keys = [p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p for p in unique]
         mapping, code = _subject_mapping(args, keys)
@@ -92,11 +92,12 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
                  "--patient (emg_rows.csv then takes each subject's id as its patient_id).")
             return 2
         muscles = mapping["muscle"].tolist()
-        units = mapping[["subject", "side"]].reset_index(drop=True)
+        file_units = mapping[["subject", "side"]].reset_index(drop=True)
     elif args.subject is not None:
         import pandas as pd
 
-        units = pd.DataFrame({"subject": args.subject, "side": args.side}, index=range(len(unique)))
+        file_units = pd.DataFrame({"subject": args.subject, "side": args.side},
+                                  index=range(len(unique)))
     analyses, failures = _analyze_all(args, unique, reference, muscles)
     if failures:
         for f in failures:
@@ -104,7 +105,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         _err("nothing written; fix or leave out the files above.")
         return 1
     notes = _reference_notes(args, analyses, reference)
-    rows, subjects = _write_analyses(args, analyses, reference, output, notes, units)
+    rows, subjects = _write_analyses(args, analyses, reference, output, notes, file_units)
     output.commit()
     for a in analyses:  # a wrong gain spoils every amplitude: said whatever -q says
         if a.reading.rule == "implausible_amplitude":
@@ -258,12 +259,12 @@ def _reference_notes(args: argparse.Namespace, analyses, reference) -> list[str]
 
 
 def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes=None,
-                    units=None):
+                    file_units=None):
     """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging
     folder; the recordings' rows and the subjects table (None without --subject(s)).
 
-    ``units``: each analysis' ``subject`` and ``side`` (``L``, ``R`` or ``""``) with --subject
-    or --subjects, else None (each file its own unit). emg_rows.csv is written with
+    ``file_units``: each analysis' ``subject`` and ``side`` (``L``, ``R`` or ``""``) with
+    --subject or --subjects, else None (each file its own unit). emg_rows.csv is written with
     --patient, --subject or --subjects: one row per subject-muscle-side when pooled, else one
     per recording."""
     import pandas as pd
@@ -271,7 +272,7 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     from edxreview._tables import neutralize_formulas
 
     tmp = output.staging
-    rows, muaps = [], []
+    rows, units = [], []
     from edxreview.signal._reference import LabReference
 
     with_clf = isinstance(reference, LabReference) and reference.classifier is not None
@@ -283,7 +284,7 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
 
             u = round_muaps(a.muaps.drop(columns=["onset_ms", "end_ms"]))
             u.insert(0, "file", a.recording.name)
-            muaps.append(u)
+            units.append(u)
         if not args.no_figures:
             from edxreview.signal._figures import plot_recording
 
@@ -292,16 +293,16 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
             "amplitude_adu", "amplitude_snr", "phases", "turns", "area_uv_ms", "area_adu_ms",
             "spike_duration_ms", "thickness_ms", "polyphasic"]
-    neutralize_formulas(pd.concat(muaps, ignore_index=True) if muaps else pd.DataFrame(columns=cols)
+    neutralize_formulas(pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)
                         ).to_csv(tmp / "muaps.csv", index=False)
     subjects = None
-    if units is not None:
+    if file_units is not None:
         tables = [_subjects_table([analyses[i] for i in g.index], reference, subject,
                                   g["side"].tolist())
-                  for subject, g in units.groupby("subject", sort=False)]
+                  for subject, g in file_units.groupby("subject", sort=False)]
         subjects = pd.concat(tables, ignore_index=True)
         neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
-        emg = _pooled_emg_rows(subjects, pd.DataFrame(rows).join(units), args.patient)
+        emg = _pooled_emg_rows(subjects, pd.DataFrame(rows).join(file_units), args.patient)
     elif args.patient is not None:
         emg = pd.DataFrame([{**a.emg_row(args.patient, args.side), "files": a.recording.name}
                             for a in analyses])

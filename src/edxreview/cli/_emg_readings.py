@@ -92,10 +92,9 @@ def _primary_columns(table):
 
 
 def _classifier_columns(table, by_muscle: dict, reference, subject: str):
-    """The lab classifier's reading of each muscle and side (its recordings pooled;
-    ``by_muscle`` keyed by (muscle, side)) and of the subject (its muscles pooled): columns
-    clf_pattern, clf_probability, clf_p_<class>, clf_reasons and clf_subject_pattern,
-    clf_subject_probability."""
+    """The lab classifier's reading of each muscle (its recordings pooled) and of the subject
+    (its muscles pooled): columns clf_pattern, clf_probability, clf_p_<class>, clf_reasons and
+    clf_subject_pattern, clf_subject_probability."""
     import numpy as np
     import pandas as pd
 
@@ -110,7 +109,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
                             clf_model="", clf_n_missing=pd.NA, clf_n_features=pd.NA)
     muaps, epochs, units = [], [], []
-    for (muscle, side), group in by_muscle.items():
+    for (muscle, side), group in by_muscle.items():   # keyed by (muscle, side): read apart
         for i, a in enumerate(group):
             name = f"{muscle}#{side}#{i}"
             units.append({"recording": name, "subject": subject, "muscle": muscle or "",
