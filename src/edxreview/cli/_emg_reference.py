@@ -66,6 +66,10 @@ def run_reference_build(args: argparse.Namespace) -> int:
                         if ref.centroids is not None else ""))
     if lent:
         ref.notes.append(lent)
+    unit = "-".join(_unit_key(units))
+    if unit != "subject-muscle" and (ref.centroids is not None or ref.classifier is not None):
+        ref.notes.append(f"centroids and lab classifier trained per {unit} (--subjects gave "
+                         "sides); the MUAP limits count control subjects")
     from edxreview import __version__
     from edxreview.signal._params import load_signal_parameters
 
@@ -77,7 +81,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
     ref.write(tmp)
     tmp.replace(out)
     if not args.quiet:
-        _print_reference(ref, wanted, have)
+        _print_reference(ref, wanted, have, unit)
     return 0
 
 
@@ -257,7 +261,8 @@ def _transfer_lab_classifier(ref, source, args: argparse.Namespace, table, epoch
             + " local control subject(s)")
 
 
-def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
+def _print_reference(ref, wanted: list[str], have: set[str],
+                     unit: str = "subject-muscle") -> None:
     """One summary line per muscle (its controls, and its limits for a mean of
     ``[lab_reference] summary_muaps`` MUAPs in ms, µV and phases) and centroid."""
     from edxreview.signal._params import load_signal_parameters
@@ -276,7 +281,7 @@ def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
             print(f"{m}: no z-score reference (too few control recordings)")
     if ref.centroids is not None:
         for (m, cls), r in ref.centroids.iterrows():
-            print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
+            print(f"{m}: centroid of {cls} from {int(r['n_units'])} {unit}(s)")
     if ref.classifier is not None and ref.classifier.transfer:
         c, t = ref.classifier, ref.classifier.transfer
         subj = ", ".join(f"{k} {v}" for k, v in c.counts.get("subjects", {}).items())
