@@ -398,12 +398,17 @@ def test_write_csv_writes_the_neutralised_table(cell, form, tmp_path):
 
 
 def test_emg_and_synth_csvs_have_no_formula_cells(tmp_path, capsys):
-    rec = tmp_path / "r.bin"
+    rec = tmp_path / "@r.bin"   # the file name reaches recordings.csv and emg_rows.csv
     rec.write_bytes(b"\x00\x01" * 3000)
+    # a side outside the workbook's vocabulary is refused before anything is written
     assert main(["emg", "analyze", str(rec), "--fs", "1000", "--out", str(tmp_path / "e"), "-q",
-                 "--no-figures", "--patient", "=1+1", "--side", "@left"]) == 0
+                 "--no-figures", "--patient", "=1+1", "--side", "@left"]) == 2
+    assert not (tmp_path / "e").exists()
+    assert main(["emg", "analyze", str(rec), "--fs", "1000", "--out", str(tmp_path / "e"), "-q",
+                 "--no-figures", "--patient", "=1+1", "--side", "left"]) == 0
     assert _formula_cells(tmp_path / "e") == []
-    assert "'=1+1" in (tmp_path / "e" / "emg_rows.csv").read_text()
+    rows = (tmp_path / "e" / "emg_rows.csv").read_text()
+    assert "'=1+1" in rows and "'@r" in rows
     assert main(["synth", "--patients", "20", "--out", str(tmp_path / "s"), "-q"]) == 0
     assert _formula_cells(tmp_path / "s") == []
 

@@ -55,13 +55,13 @@ def run(args: argparse.Namespace) -> int:
 def ungraded_note(rows: list[dict]) -> str:
     """The screen note for emg_rows.csv rows whose fibs or psw are blank ("" when none is).
 
-    ``rows`` are the recordings' rows (``fibs``, ``psw`` as ``emg_rows.csv`` has them).
+    ``rows`` are the rows of ``emg_rows.csv`` (``fibs``, ``psw``).
     """
     blank = sum(1 for r in rows if str(r.get("fibs", "")) == "" or str(r.get("psw", "")) == "")
     if not blank:
         return ""
-    return (f"emg_rows.csv: fibs/psw are blank in {blank} of {len(rows)} row(s): the recording "
-            "had no rest fit for grading (spont_reasons in recordings.csv). The workbook "
+    return (f"emg_rows.csv: fibs/psw are blank in {blank} of {len(rows)} row(s): no recording "
+            "of the row had rest fit for grading (spont_reasons in recordings.csv). The workbook "
             "requires them: fill them in from the clinical examination at rest, never 0 unless "
             "the muscle was examined at rest and none were seen.")
 
@@ -93,14 +93,25 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
             _err(str(exc) + _subjects_hint(args.reference))
             return 1
     unique = _unique_recordings(paths)
-    muscles = None
+    muscles, file_units = None, None
     if getattr(args, "subjects", None) is not None:
         keys = [p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p for p in unique]
         mapping, code = _subject_mapping(args, keys)
         if mapping is None:
             return code
+        n_subjects = mapping["subject"].nunique()
+        if args.patient is not None and n_subjects > 1:
+            _err(f"--patient {args.patient!r} names one patient, but --subjects "
+                 f"{args.subjects!r} maps the files to {n_subjects} subjects: leave out "
+                 "--patient (emg_rows.csv then takes each subject's id as its patient_id).")
+            return 2
         muscles = mapping["muscle"].tolist()
-        args.file_subjects = mapping["subject"].tolist()
+        file_units = mapping[["subject", "side"]].reset_index(drop=True)
+    elif args.subject is not None:
+        import pandas as pd
+
+        file_units = pd.DataFrame({"subject": args.subject, "side": args.side},
+                                  index=range(len(unique)))
     analyses, failures = _analyze_all(args, unique, reference, muscles)
     if failures:
         for f in failures:
@@ -108,7 +119,8 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         _err("nothing written; fix or leave out the files above.")
         return 1
     notes = _reference_notes(args, analyses, reference)
-    rows, subjects = _write_analyses(args, analyses, reference, output, notes)
+    rows, subjects, emg_rows = _write_analyses(args, analyses, reference, output, notes,
+                                               file_units)
     output.commit()
     for a in analyses:  # a wrong gain spoils every amplitude: said whatever -q says
         if a.reading.rule == "implausible_amplitude":
@@ -117,8 +129,8 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     for msg in dict.fromkeys(n for n in notes if n):  # so is a reference that may not apply
         print(f"edxreview emg: warning: {msg}: the reference may not apply (reference_note in "
               "recordings.csv)", file=sys.stderr)
-    if args.patient:    # said once, whatever -q says: a 0 typed in would read as "examined, clean"
-        note = ungraded_note(rows)
+    if emg_rows:    # said once, whatever -q says: a 0 typed in would read as "examined, clean"
+        note = ungraded_note(emg_rows)
         if note:
             print(f"edxreview emg: note: {note}", file=sys.stderr)
     if not args.quiet:
@@ -294,15 +306,22 @@ def _reference_notes(args: argparse.Namespace, analyses, reference) -> list[str]
             for a in analyses]
 
 
-def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes=None):
+def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes=None,
+                    file_units=None):
     """recordings.csv, muaps.csv, emg_rows.csv, subjects.csv and figures into the staging
-    folder; the recordings' rows and the subjects table (None without --subject(s))."""
+    folder; the recordings' rows, the subjects table (None without --subject(s)) and the rows
+    of emg_rows.csv as records (empty when it is not written).
+
+    ``file_units``: each analysis' ``subject`` and ``side`` (``L``, ``R`` or ``""``) with
+    --subject or --subjects, else None (each file its own unit). emg_rows.csv is written with
+    --patient, --subject or --subjects: one row per subject-muscle-side when pooled, else one
+    per recording."""
     import pandas as pd
 
     from edxreview._tables import neutralize_formulas
 
     tmp = output.staging
-    rows, units, emg_rows = [], [], []
+    rows, units = [], []
     from edxreview.signal._reference import LabReference
 
     with_clf = isinstance(reference, LabReference) and reference.classifier is not None
@@ -315,8 +334,6 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
             u = round_muaps(a.muaps.drop(columns=["onset_ms", "end_ms"]))
             u.insert(0, "file", a.recording.name)
             units.append(u)
-        if args.patient:
-            emg_rows.append(a.emg_row(args.patient, args.side))
         if not args.no_figures:
             from edxreview.signal._figures import plot_recording
 
@@ -325,20 +342,96 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
             "amplitude_adu", "amplitude_snr", "phases", "turns", "turn_rule", "area_uv_ms",
             "area_adu_ms", "spike_duration_ms", "thickness_ms", "polyphasic", "satellite",
-            "satellite_ms"]
+            "satellite_ms", "rise_time_ms", "accepted", "reject_rule"]
     neutralize_formulas(pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)
                         ).to_csv(tmp / "muaps.csv", index=False)
-    if args.patient:
-        neutralize_formulas(pd.DataFrame(emg_rows)).to_csv(tmp / "emg_rows.csv", index=False)
     subjects = None
-    if args.subject is not None:
-        subjects = _subjects_table(analyses, reference, args.subject)
-        neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
-    elif getattr(args, "file_subjects", None) is not None:
-        by_subject: dict[str, list] = {}
-        for a, s_ in zip(analyses, args.file_subjects, strict=True):
-            by_subject.setdefault(s_, []).append(a)
-        tables = [_subjects_table(g, reference, s_) for s_, g in by_subject.items()]
+    if file_units is not None:
+        tables = [_subjects_table([analyses[i] for i in g.index], reference, subject,
+                                  g["side"].tolist())
+                  for subject, g in file_units.groupby("subject", sort=False)]
         subjects = pd.concat(tables, ignore_index=True)
         neutralize_formulas(subjects).to_csv(tmp / "subjects.csv", index=False)
-    return rows, subjects
+        emg = _pooled_emg_rows(subjects, pd.DataFrame(rows).join(file_units), args.patient)
+    elif args.patient is not None:
+        emg = pd.DataFrame([{**a.emg_row(args.patient, args.side), "files": a.recording.name}
+                            for a in analyses])
+    else:
+        emg = None
+    if emg is not None:
+        _warn_blank_sides(emg)
+        neutralize_formulas(emg).to_csv(tmp / "emg_rows.csv", index=False)
+    return rows, subjects, ([] if emg is None else
+                            emg.astype(object).where(emg.notna(), "").to_dict("records"))
+
+
+#: emg_rows.csv's columns, in the order of the workbook's emg sheet, then the reading and files
+EMG_ROW_COLUMNS = ["patient_id", "muscle", "side", "fibs", "psw", "fasciculations",
+                   "muap_amplitude", "muap_duration", "polyphasia", "muap_amplitude_uv",
+                   "muap_duration_ms", "polyphasic_pct", "muap_pattern", "muap_rule", "files"]
+
+
+def _pooled_emg_rows(subjects, recordings, patient: str | None):
+    """emg_rows.csv when recordings are pooled: one row per subject-muscle-side of
+    ``subjects`` (subjects.csv), the workbook's one row per muscle examined.
+
+    ``muap_pattern`` / ``muap_rule`` are the subject-muscle's primary reading; the quantitative
+    columns its pooled means; the qualitative ones each pooled mean against the lab
+    reference's limits for a mean of that many MUAPs (|z| beyond ``z_limit``; amplitude only
+    when calibrated; blank where not judged). Spontaneous activity: the highest fibrillation
+    and PSW grade among the recordings that were graded, fasciculations present if present in
+    any graded recording; blank when none of its recordings was graded. ``recordings``: the
+    rows of recordings.csv with each file's ``subject`` and ``side``."""
+    import numpy as np
+    import pandas as pd
+
+    from edxreview.signal._spontaneous import GRADES
+
+    key = ["subject", "muscle", "side"]
+    rank = {g: i for i, g in enumerate(GRADES)}
+    rec = recordings.assign(
+        fibs=recordings["fibs"].map(rank), psw=recordings["psw"].map(rank),
+        fasciculations=recordings["fasciculations"].map({"absent": 0, "present": 1}))
+    g = rec.groupby(key, sort=False)
+    spont = g[["fibs", "psw", "fasciculations"]].max()
+    spont["files"] = g["file"].agg("; ".join)
+    s = subjects.join(spont, on=key)
+
+    def grade(col: str, names) -> pd.Series:
+        return s[col].map(lambda v: "" if pd.isna(v) else names[int(v)])
+
+    def level(z: str, judged: pd.Series | None = None) -> np.ndarray:
+        v, lim = s[z].astype(float), s["z_limit"].astype(float)
+        ok = v.notna() & lim.notna() & (judged if judged is not None else True)
+        return np.select([~ok, v > lim, v < -lim], ["", "increased", "decreased"], "normal")
+
+    calibrated = s["geo_mean_amplitude_uv"].notna()
+    phases = level("z_phases")
+    out = pd.DataFrame({
+        "patient_id": patient if patient is not None else s["subject"],
+        "muscle": s["muscle"], "side": s["side"],
+        "fibs": grade("fibs", GRADES), "psw": grade("psw", GRADES),
+        "fasciculations": grade("fasciculations", ("absent", "present")),
+        "muap_amplitude": level("z_log_amplitude", calibrated),
+        "muap_duration": level("z_duration_ms"),
+        "polyphasia": np.where(phases == "decreased", "normal", phases),
+        "muap_amplitude_uv": s["mean_amplitude_uv"], "muap_duration_ms": s["mean_duration_ms"],
+        "polyphasic_pct": s["polyphasic_pct"],
+        "muap_pattern": s["primary_pattern"], "muap_rule": s["primary_rule"],
+        "files": s["files"]})
+    return out[EMG_ROW_COLUMNS]
+
+
+def _warn_blank_sides(emg) -> None:
+    """A warning when emg_rows.csv leaves the side of a limb muscle blank: the workbook
+    validator requires L or R there (only midline muscles may leave it blank)."""
+    from edxreview.knowledge import load_anatomy
+
+    region = emg["muscle"].map(load_anatomy().muscles["region"])
+    blank = emg[(emg["side"] == "") & (emg["muscle"] != "")
+                & ~region.isin(["cranial", "trunk", "paraspinal"])]
+    if len(blank):
+        names = ", ".join(dict.fromkeys(blank["muscle"]))
+        print(f"edxreview emg: warning: emg_rows.csv: side blank for {len(blank)} row(s) of a "
+              f"limb muscle ({names}); the study workbook needs L or R there: give --side, or a "
+              "side column in --subjects.", file=sys.stderr)

@@ -27,6 +27,8 @@ def _options_valid(args: argparse.Namespace) -> bool:
     try:
         if args.muscle is not None:
             args.muscle = check_muscle(args.muscle, "--muscle")
+        if getattr(args, "side", None) is not None:   # emg analyze only
+            args.side = check_side(args.side, "--side")
         check_sampling_rate(args.fs, "--fs")
         check_gain(args.gain, "--gain")
         check_header_bytes(args.header_bytes, "--header-bytes")
@@ -63,6 +65,29 @@ def _options_valid(args: argparse.Namespace) -> bool:
         _err(str(exc))
         return False
     return True
+
+
+def check_side(value: str, where: str) -> str:
+    """A side in the study workbook's vocabulary (``L``/``R``, ``left``/``right``, ``lt``/``rt``,
+    any case) as ``"L"`` or ``"R"``; blank (a midline muscle, or not known) as ``""``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Any other value; the message names ``where`` and the values allowed.
+    """
+    from edxreview._errors import InvalidParameterError
+    from edxreview.io._schema import SIDE_VALUES
+
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    side = SIDE_VALUES.get(text.lower())
+    if side is None:
+        raise InvalidParameterError(
+            f"{where} {value!r} is not a side; use L or R (left/right), as the study "
+            "workbook's emg sheet does, or leave it blank for a midline muscle.")
+    return side
 
 
 def _names(names: list[str], most: int = 3) -> str:

@@ -14,13 +14,15 @@ def _recording_classifier(a, reference) -> dict:
     import pandas as pd
 
     muscle = a.muscle or ""
-    t = _classifier_columns(pd.DataFrame({"muscle": [muscle]}), {muscle: [a]}, reference,
-                            a.recording.name)
+    t = _classifier_columns(pd.DataFrame({"muscle": [muscle], "side": [""]}),
+                            {(muscle, ""): [a]}, reference, a.recording.name)
     return {k: t.at[0, k] for k in ("clf_pattern", "clf_probability", "clf_reasons")}
 
 
-def _subjects_table(analyses, reference, subject: str):
-    """One row per muscle of the subject: the reading of its MUAPs pooled over recordings."""
+def _subjects_table(analyses, reference, subject: str, sides=None):
+    """One row per muscle and side of the subject (``sides``: each analysis' side, ``L``, ``R``
+    or ``""``; all ``""`` when not given): the reading of its MUAPs pooled over recordings.
+    A left and a right muscle are read apart, as a unilateral lesion is."""
     import pandas as pd
 
     from edxreview.signal._acceptance import count_rejections, format_rejections
@@ -33,10 +35,11 @@ def _subjects_table(analyses, reference, subject: str):
     )
 
     rows = []
-    by_muscle: dict[str, list] = {}
-    for a in analyses:
-        by_muscle.setdefault(a.muscle or "", []).append(a)
-    for muscle, group in by_muscle.items():
+    by_muscle: dict[tuple[str, str], list] = {}
+    for a, side in zip(analyses, sides if sides is not None else [""] * len(analyses),
+                       strict=True):
+        by_muscle.setdefault((a.muscle or "", side), []).append(a)
+    for (muscle, side), group in by_muscle.items():
         parts = []
         for a in group:
             if len(a.muaps):
@@ -53,7 +56,7 @@ def _subjects_table(analyses, reference, subject: str):
         # rows in = accepted + rejected: the reading and the means use the accepted MUAPs
         rejected = count_rejections(muaps)
         n_rejected = sum(rejected.values())
-        row = {"subject": subject, "muscle": muscle, "n_recordings": len(group),
+        row = {"subject": subject, "muscle": muscle, "side": side, "n_recordings": len(group),
                "n_muaps": len(muaps) - n_rejected, "n_muaps_rejected": n_rejected,
                "reject_rules": format_rejections(rejected), "pattern": reading.pattern,
                "rule": reading.rule}
@@ -123,10 +126,11 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                             clf_model="", clf_provisional="", clf_n_missing=pd.NA,
                             clf_n_features=pd.NA, clf_missing_groups="")
     muaps, epochs, units = [], [], []
-    for muscle, group in by_muscle.items():
+    for (muscle, side), group in by_muscle.items():   # keyed by (muscle, side): read apart
         for i, a in enumerate(group):
-            name = f"{muscle}#{i}"
+            name = f"{muscle}#{side}#{i}"
             units.append({"recording": name, "subject": subject, "muscle": muscle or "",
+                          "side": side,
                           "record_s": a.recording.samples.size / a.recording.fs_hz})
             if len(a.muaps):
                 m = a.muaps.assign(recording=name)
@@ -142,7 +146,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                                                 "amplitude_adu", "phases", "turns",
                                                 "thickness_ms"]),
                           pd.concat(epochs, ignore_index=True) if epochs else None, u,
-                          features=model.features)
+                          key=("subject", "muscle", "side"), features=model.features)
     r = clf.read_units(model, x)
     max_missing = clf.classifier_parameters()["max_missing_fraction_of_group"]
     group_names = {"muap": "MUAP", "interference": "interference-pattern"}
@@ -184,9 +188,9 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     r["clf_model"] = [_transfer_note(model, m) for m in r["muscle"]]
     pooled = clf.pool_muscle_readings(r, r["subject"], classes)
     sp = pooled.iloc[0] if len(pooled) else None
-    cols = r.set_index("muscle")
+    cols = r.set_index(r["muscle"] + "\x1f" + r["side"])   # one row per muscle and side
     out = table.copy()
-    key = out["muscle"]
+    key = out["muscle"] + "\x1f" + out["side"]
     out["clf_pattern"] = key.map(cols["pred"]).fillna("indeterminate").to_numpy()
     out["clf_probability"] = key.map(cols["probability"]).round(3).to_numpy()
     for c in classes:
@@ -195,7 +199,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         "no muscle given: no reference to compare with").to_numpy()
     out["clf_model"] = key.map(cols["clf_model"]).fillna(_transfer_note(model, "")).to_numpy()
     out["clf_provisional"] = [_provisional(model, m) if p in classes else ""
-                              for m, p in zip(key, out["clf_pattern"])]
+                              for m, p in zip(out["muscle"], out["clf_pattern"])]
     out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
     out["clf_n_features"] = len(model.features)
     out["clf_missing_groups"] = key.map(cols["missing_groups"]).fillna("").to_numpy()

@@ -75,6 +75,10 @@ def run_reference_build(args: argparse.Namespace) -> int:
                          "holds the accepted ones only")
     if lent:
         ref.notes.append(lent)
+    unit = "-".join(_unit_key(units))
+    if unit != "subject-muscle" and (ref.centroids is not None or ref.classifier is not None):
+        ref.notes.append(f"centroids and lab classifier trained per {unit} (--subjects gave "
+                         "sides); the MUAP limits count control subjects")
     from edxreview import __version__
     from edxreview.signal._params import load_signal_parameters
 
@@ -86,7 +90,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
     ref.write(tmp)
     tmp.replace(out)
     if not args.quiet:
-        _print_reference(ref, wanted, have)
+        _print_reference(ref, wanted, have, unit)
         if rejected:
             print(f"MUAPs: {rejected}; the reference holds the accepted ones only")
     return 0
@@ -145,6 +149,16 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
     return muaps, epochs, failures
 
 
+def _unit_key(units) -> tuple[str, ...]:
+    """The unit the centroids and the lab classifier are trained on: the subject-muscle, or
+    the subject-muscle-side when --subjects gives sides, the unit 'emg analyze' then reads
+    (a model trained on both sides pooled reads one side's fewer MUAPs and recordings worse).
+    The MUAP limits count people whatever the key: a control's left and right are one
+    person's muscle."""
+    return (("subject", "muscle", "side") if "side" in units and units["side"].ne("").any()
+            else ("subject", "muscle"))
+
+
 def _build_reference(args: argparse.Namespace, table, epochs: list, units):
     """The laboratory reference from the controls, with centroids when other groups are labelled."""
     import pandas as pd
@@ -164,9 +178,9 @@ def _build_reference(args: argparse.Namespace, table, epochs: list, units):
     if (units["truth"] != "normal").any() and ref.muscles():
         from edxreview.signal._reference import fit_centroids, zscore_units
 
-        z = zscore_units(table, units, ref).merge(
-            units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
-            on=["subject", "muscle"])
+        key = list(_unit_key(units))
+        z = zscore_units(table, units, ref, tuple(key)).merge(
+            units.drop_duplicates(key)[[*key, "truth"]], on=key)
         cent = fit_centroids(z)
         ref.centroids = cent if len(cent) else None
         _fit_lab_classifier(ref, table, epochs, units)
@@ -181,9 +195,9 @@ def _fit_lab_classifier(ref, table, epochs: list, units) -> None:
     from edxreview.signal import _classifier as clf
 
     ep = pd.concat(epochs, ignore_index=True) if epochs else None
-    x = clf.unit_features(table, ep, units).merge(
-        units.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
-        on=["subject", "muscle"])
+    key = list(_unit_key(units))
+    x = clf.unit_features(table, ep, units, tuple(key)).merge(
+        units.drop_duplicates(key)[[*key, "truth"]], on=key)
     why = clf.validity(x)
     model = clf.fit_classifier(x) if why is None else None
     ref.classifier = model
@@ -246,7 +260,7 @@ def _transfer_lab_classifier(ref, source, args: argparse.Namespace, table, epoch
     model = source.classifier
     ep = pd.concat(epochs, ignore_index=True) if epochs else None
     ctrl = units[units["truth"] == "normal"]
-    x = clf.unit_features(table, ep, ctrl, features=model.features)
+    x = clf.unit_features(table, ep, ctrl, _unit_key(units), features=model.features)
     local = clf.transfer_classifier(model, x, from_lab=source.lab,
                                     from_reference=Path(args.classifier_from).name)
     if isinstance(local, str):
@@ -258,7 +272,8 @@ def _transfer_lab_classifier(ref, source, args: argparse.Namespace, table, epoch
             + " local control subject(s)")
 
 
-def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
+def _print_reference(ref, wanted: list[str], have: set[str],
+                     unit: str = "subject-muscle") -> None:
     """One summary line per muscle (its controls, and its limits for a mean of
     ``[lab_reference] summary_muaps`` MUAPs in ms, µV and phases) and centroid."""
     from edxreview.signal._params import load_signal_parameters
@@ -277,7 +292,7 @@ def _print_reference(ref, wanted: list[str], have: set[str]) -> None:
             print(f"{m}: no z-score reference (too few control recordings)")
     if ref.centroids is not None:
         for (m, cls), r in ref.centroids.iterrows():
-            print(f"{m}: centroid of {cls} from {int(r['n_units'])} subject-muscle(s)")
+            print(f"{m}: centroid of {cls} from {int(r['n_units'])} {unit}(s)")
     if ref.classifier is not None and ref.classifier.transfer:
         c, t = ref.classifier, ref.classifier.transfer
         subj = ", ".join(f"{k} {v}" for k, v in c.counts.get("subjects", {}).items())

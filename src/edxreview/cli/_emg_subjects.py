@@ -1,5 +1,5 @@
 """The --subjects CSV of ``emg analyze`` and ``emg reference build``: each file's subject,
-muscle and group, its rows accounted for (used, or not used with the reason)."""
+muscle, side and group, its rows accounted for (used, or not used with the reason)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,30 @@ from pathlib import Path
 
 from ._emg_options import _err
 
+#: the columns --subjects reads; any other is named in a warning
+SUBJECTS_COLUMNS = ("file", "subject", "muscle", "side", "group")
+
 
 def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
-    """Each recording's subject, muscle and group; ``(None, exit status)`` when invalid."""
+    """Each recording's subject, muscle, side (``L``, ``R`` or ``""``) and group;
+    ``(None, exit status)`` when invalid."""
     import pandas as pd
 
     from edxreview.signal._classify import normalize_muscle
 
     names = [p.stem if p.suffix.lower() not in ("", ".hea", ".dat") else p.name for p in paths]
-    mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle})
+    side = getattr(args, "side", "") or ""   # emg analyze's --side, checked already
+    mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle,
+                            "side": side})
     if args.subjects:
         sub = _read_subjects(args.subjects)
         if sub is None:
             return None, 1
+        _warn_unknown_columns(args.subjects, sub)
+        if "side" in sub and side:
+            _err(f"--side {side!r} and the side column of --subjects {args.subjects!r} both give "
+                 "the side: leave out --side (the column gives each file's side).")
+            return None, 2
         missing = {"file", "subject"} - set(sub.columns)
         if missing:
             _err(f"--subjects {args.subjects!r} lacks column(s) {sorted(missing)!r} (its columns: "
@@ -37,10 +48,12 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
                 _err(f"--subjects {args.subjects!r}: file {f!r} has {len(g)} rows (rows "
                      f"{', '.join(str(r) for r in g)}); give one row per file.")
             return None, 1
-        known = mapping.drop(columns=["subject"] + (["muscle"] if "muscle" in sub else []))
-        mapping = known.merge(sub[[c for c in ("file", "subject", "muscle", "group", "_row")
-                                   if c in sub]], on="file", how="left")
+        known = mapping.drop(columns=["subject"] + [c for c in ("muscle", "side") if c in sub])
+        mapping = known.merge(sub[[c for c in (*SUBJECTS_COLUMNS, "_row") if c in sub]],
+                              on="file", how="left")
         if "muscle" in sub and not _csv_muscles_valid(args.subjects, mapping):
+            return None, 1
+        if "side" in sub and not _csv_sides_valid(args.subjects, mapping):
             return None, 1
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
@@ -73,6 +86,20 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
              "healthy), neurogenic (neuropathy) or myopathic (myopathy).")
         return None, 1
     return mapping, 0
+
+
+def _warn_unknown_columns(path: str, sub) -> None:
+    """One warning line naming the columns --subjects does not read (said whatever -q says: a
+    misspelt side column would otherwise pool left and right without a word)."""
+    import difflib
+
+    extra = [c for c in sub.columns if c not in (*SUBJECTS_COLUMNS, "_row")]
+    if not extra:
+        return
+    hints = [f"{c!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(
+        c, SUBJECTS_COLUMNS, n=1, cutoff=0.7)) else repr(c) for c in extra]
+    print(f"edxreview emg: warning: --subjects {path!r}: column(s) {', '.join(hints)} not read; "
+          f"it reads {', '.join(SUBJECTS_COLUMNS)}.", file=sys.stderr)
 
 
 def _read_subjects(path: str):
@@ -136,6 +163,29 @@ def _print_unused_rows(path: str, sub, used) -> None:
         parts.append(f"{blank} have no file name")
     print(f"edxreview emg: note: --subjects {path!r}: {len(sub)} row(s): {int(used.sum())} "
           f"used, {len(unused)} not used: " + "; ".join(parts) + ".", file=sys.stderr)
+
+
+def _csv_sides_valid(path: str, mapping) -> bool:
+    """Every side in the --subjects rows the files use is in the workbook's vocabulary (L or R,
+    left/right, blank for a midline muscle), written ``L``/``R``/``""`` into ``mapping``;
+    otherwise each bad value is printed (file, row, column, value) and False."""
+    from edxreview._errors import InvalidParameterError
+
+    from ._emg_options import check_side
+
+    bad, typed = [], {}
+    for value, rows in mapping.groupby(mapping["side"].fillna(""), sort=False)["_row"]:
+        try:
+            typed[value] = check_side(value, "side")
+        except InvalidParameterError as exc:
+            where = ", ".join(str(int(r)) for r in sorted(rows))
+            files = mapping.loc[rows.index, "file"].tolist()
+            bad.append(f"--subjects {path!r}, row {where} (file {', '.join(map(repr, files))}), "
+                       f"column 'side': {exc}")
+    for b in bad:
+        _err(b)
+    mapping["side"] = mapping["side"].fillna("").map(typed)
+    return not bad
 
 
 def _csv_muscles_valid(path: str, mapping) -> bool:

@@ -32,7 +32,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         epilog="Which reading is the answer: each recording has its own reading from its MUAP "
                "means (recordings.csv; on the screen with its rule id). With --subject or "
                "--subjects each subject-muscle is read from its MUAPs pooled over its "
-               "recordings (subjects.csv, one screen line each), and its primary reading "
+               "recordings, left and right apart where the side is given (subjects.csv, "
+               "one screen line each; emg_rows.csv, one row each), and its primary reading "
                "(columns primary_pattern, primary_rule) is, in this order: the lab "
                "classifier's class where the reference holds a lab classifier that reads the "
                "muscle (rule lab_classifier; the best reading in the leave-one-subject-out "
@@ -64,8 +65,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "with the closest ones")
     a.add_argument("--age", type=float, default=None, metavar="YEARS", help="age at the study (years)")
     a.add_argument("--patient", default=None, metavar="ID",
-                   help="also write emg_rows.csv in the workbook's emg sheet format for this patient")
-    a.add_argument("--side", default="", help="side for emg_rows.csv (left/right)")
+                   help="also write emg_rows.csv, draft rows of the workbook's emg sheet, for "
+                        "this patient (with --subject or --subjects emg_rows.csv is written "
+                        "anyway, one row per subject-muscle-side, the subject id as patient_id "
+                        "unless --patient gives another; refused with a --subjects table of "
+                        "several subjects)")
+    a.add_argument("--side", default="", metavar="L|R",
+                   help="side of every file: L or R (left/right, as the workbook's emg sheet); "
+                        "with --subject the recordings are pooled per muscle and side, and "
+                        "emg_rows.csv carries it. Refused beside a --subjects table with a side "
+                        "column (which gives each file's)")
     a.add_argument("--sorting", choices=["peel", "pursuit"], default=None,
                    help="motor-unit decomposition: peel (default) or pursuit (template pursuit "
                         "with superposition search: closer to the expert decomposition of "
@@ -89,9 +98,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--subjects", default=None, metavar="CSV",
                    help="CSV (comma, semicolon or tab; column names in any case; one row per "
                         "file, rows naming no file given are counted and reported) with "
-                        "columns file (name or stem), subject and optionally muscle: "
-                        "each file's subject and muscle; writes subjects.csv with a reading per "
-                        "subject and muscle and, with a lab classifier in the reference, per "
+                        "columns file (name or stem), subject and optionally muscle and "
+                        "side (L/R, left/right, blank for a midline muscle): each file's "
+                        "subject, muscle and side (other columns are named in a warning); "
+                        "writes subjects.csv with a reading per subject, muscle and side (left "
+                        "and right read apart) and emg_rows.csv, one row each, and, with a lab classifier in the reference, per "
                         "subject over its muscles, the classifier's class and probability "
                         "also printed per subject-muscle (needs --reference; instead of "
                         "--subject)")
@@ -114,8 +125,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     b.add_argument("--muscle", default=None, metavar="NAME",
                    help="muscle of every file (or give a muscle column in --subjects)")
     b.add_argument("--subjects", default=None, metavar="CSV",
-                   help="CSV with columns file (name or stem), subject and optionally muscle "
-                        "and group (normal / neurogenic / myopathic). Without it every file is "
+                   help="CSV with columns file (name or stem), subject and optionally muscle, "
+                        "side (the MUAP limits still count people: a control's left and "
+                        "right are one person's muscle; the centroids and the lab classifier "
+                        "are trained per subject-muscle-side, the unit 'emg analyze' reads when "
+                        "given sides) and group (normal / neurogenic / myopathic). Without it every file is "
                         "counted as its own control subject (a warning says so): several files "
                         "of one person need it, since a muscle is judged only against controls "
                         "from 5 or more people ([lab_reference] min_judging_control_subjects). "
