@@ -395,9 +395,9 @@ def main(argv: list[str] | None = None) -> int:
           "the MUAPs, interference pattern and spectrum of each subject-muscle standardised "
           "against the training controls, read by a class-balanced L2 multinomial logistic "
           "regression trained on the training fold's labelled subjects (penalty by inner "
-          "cross-validation on them; subject = its muscles' classes pooled as the other "
-          "readings pool them; the row 'muscles by geometric mean' pools their probabilities "
-          "instead); "
+          "cross-validation on them; subject = geometric mean of its muscles' probabilities; "
+          "the row 'one abnormal muscle = abnormal' pools its muscles' classes as the other "
+          "readings pool them); "
           "across laboratories centred on the test laboratory's other controls. Pattichis rows: "
           "the same classifier on the features that table gives.\n")
     print(format_table(res, muscles=a.by_muscle))

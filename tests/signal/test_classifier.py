@@ -205,9 +205,10 @@ def test_the_screen_marks_a_weak_reading_and_its_missing_features():
                       "clf_probability": [weak - 0.03, 0.9], "clf_reasons": ["", ""],
                       "clf_model": ["", ""], "clf_provisional": ["", ""],
                       "clf_n_missing": [10, 0], "clf_n_features": [24, 24],
-                      "clf_subject_pattern": ["neurogenic", "neurogenic"],
-                      "clf_subject_probability": [weak - 0.03, weak - 0.03],
-                      "clf_subject_n_read": [2, 2], "clf_subject_n_class": [1, 1],
+                      "clf_subject_pattern": ["normal", "normal"],
+                      "clf_subject_probability": [0.6, 0.6],
+                      "clf_subject_n_read": [2, 2],
+                      "clf_subject_readings": ["normal 1, neurogenic 1"] * 2,
                       "primary_pattern": ["neurogenic", "normal"],
                       "primary_rule": ["lab_classifier", "lab_classifier"]})
     lines = _subject_summary(s)
@@ -218,9 +219,10 @@ def test_the_screen_marks_a_weak_reading_and_its_missing_features():
                         "normal (rule interference_ratio)")
     assert lines[1].startswith("subject S, biceps_brachii (2 recording(s), 30 MUAPs): primary "
                                "reading normal (lab classifier, probability 0.90; MUAP means")
-    assert lines[2] == (f"subject S, its 2 muscles pooled: lab classifier neurogenic (1 of 2 "
-                        f"muscles read neurogenic; probability {weak - 0.03:.2f} (most certain "
-                        f"neurogenic muscle) (weak reading: below {weak:g}))")
+    # the pooled class does not hide the muscle read neurogenic
+    assert lines[2] == ("subject S, its 2 muscles pooled: lab classifier normal, probability "
+                        "0.60 (the muscles' probabilities pooled; 2 read: normal 1, neurogenic "
+                        "1); a muscle read neurogenic is a finding of its own: see its line")
     # a borrowed classifier centred on too few local controls: provisional, and it says why
     s.loc[1, ["clf_provisional", "clf_model", "primary_rule"]] = [
         "provisional: a classifier borrowed from another laboratory, centred on 1 local control "
@@ -483,10 +485,9 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
     assert r0["clf_probability"] == pytest.approx(alone["clf_probability"])
     assert recs.set_index("file").loc["r2", "clf_pattern"] == "indeterminate"  # no model muscle
     x = s[s["subject"] == "X"].iloc[0]
-    assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']} "
-            f"({x['clf_subject_n_class']} of {x['clf_subject_n_read']} muscles read "
-            f"{x['clf_subject_pattern']}; probability {x['clf_subject_probability']:.2f}"
-            ) in " ".join(printed)
+    assert (f"subject X, its 2 muscles pooled: lab classifier {x['clf_subject_pattern']}, "
+            f"probability {x['clf_subject_probability']:.2f}") in " ".join(printed)
+    assert f"; {x['clf_subject_n_read']} read: {x['clf_subject_readings']})" in " ".join(printed)
     # -q: nothing on the screen
     assert _cli(["emg", "analyze", *files, "--fs", "10000", "--gain", "5000", "--reference",
                  str(ref), "--subjects", str(many), "--out", str(tmp_path / "o2"),

@@ -230,7 +230,7 @@ def test_evaluate_reports_loso_and_cross_lab_with_intervals():
     cross = res[(res["train"] == "lab") & (res["test"] == "other") & (res["level"] == "subject")]
     assert set(cross["method"]) == {"lab reference", "mean + outlier limits", "Mahalanobis",
                                     "z + centroids", "lab classifier",
-                                    "lab classifier, muscles by geometric mean"}
+                                    "lab classifier, one abnormal muscle = abnormal"}
     assert (cross["n"] == 5).all()
     base = res[(res["method"] == "bundled rules") & (res["test"] == "lab") & (res["level"] == "subject")]
     assert base.iloc[0]["correct"] == 5  # the fixed "baseline" column says normal for everyone

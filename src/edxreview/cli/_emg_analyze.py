@@ -232,21 +232,24 @@ def _classifier_words(r, weak: float) -> str:
 
 
 def _pooled_words(r, weak: float) -> str:
-    """The subject's pooled classifier reading in words: the class, how many of the muscles
-    read show it and the probability that stands for it (the rule of
-    :func:`~edxreview.signal._classifier.pool_muscle_readings`)."""
+    """The subject's pooled classifier reading in words: the class and its probability (the
+    muscles' class probabilities multiplied and normalised:
+    :func:`~edxreview.signal._classifier.pool_probabilities`), then what the muscles read, so
+    that a muscle read abnormal beside normal ones is never hidden by the pooled class."""
     import pandas as pd
 
-    pattern, n_read, n_class = (r["clf_subject_pattern"], int(r["clf_subject_n_read"]),
-                                int(r["clf_subject_n_class"]))
+    pattern, n_read = r["clf_subject_pattern"], int(r["clf_subject_n_read"])
     if n_read == 0:
         return f"{pattern} (no muscle read)"
-    if pattern == "indeterminate":
-        return f"{pattern} (of {n_read} muscles read, some neurogenic and some myopathic)"
     q = r["clf_subject_probability"]
-    which = "least certain normal muscle" if pattern == "normal" else f"most certain {pattern} muscle"
-    p = "" if pd.isna(q) else f"; probability {q:.2f} ({which})" + _weak(q, weak)
-    return f"{pattern} ({n_class} of {n_read} muscles read {pattern}{p})"
+    p = "" if pd.isna(q) else f", probability {q:.2f}" + _weak(q, weak)
+    words = f"{pattern}{p} (the muscles' probabilities pooled; {n_read} read: {r['clf_subject_readings']})"
+    abnormal = [c for c in ("neurogenic", "myopathic")
+                if c in str(r["clf_subject_readings"]) and c != pattern]
+    if abnormal:
+        words += (f"; a muscle read {' or '.join(abnormal)} is a finding of its own: see its "
+                  "line")
+    return words
 
 
 def _weak(probability: float, weak: float) -> str:

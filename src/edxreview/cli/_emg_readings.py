@@ -108,8 +108,9 @@ def _primary_columns(table):
 def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     """The lab classifier's reading of each muscle (its recordings pooled) and of the subject
     (its muscles pooled): columns clf_pattern, clf_probability, clf_p_<class>, clf_reasons and
-    clf_subject_pattern, clf_subject_probability, clf_subject_n_read, clf_subject_n_class
-    (:func:`~edxreview.signal._classifier.pool_muscle_readings`)."""
+    clf_subject_pattern, clf_subject_probability (the muscles' class probabilities pooled:
+    :func:`~edxreview.signal._classifier.pool_probabilities`), clf_subject_n_read and
+    clf_subject_readings (what the muscles read, class by class)."""
     import numpy as np
     import pandas as pd
 
@@ -122,7 +123,7 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         return table.assign(clf_pattern="indeterminate", clf_probability=np.nan,
                             **{f"clf_p_{c}": np.nan for c in classes}, clf_reasons=why,
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
-                            clf_subject_n_read=0, clf_subject_n_class=0,
+                            clf_subject_n_read=0, clf_subject_readings="",
                             clf_model="", clf_provisional="", clf_n_missing=pd.NA,
                             clf_n_features=pd.NA, clf_missing_groups="")
     muaps, epochs, units = [], [], []
@@ -186,8 +187,13 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
         reasons.append(why)
     r["clf_reasons"] = reasons
     r["clf_model"] = [_transfer_note(model, m) for m in r["muscle"]]
-    pooled = clf.pool_muscle_readings(r, r["subject"], classes)
+    read = r[r["pred"].isin(classes)]
+    pooled = clf.pool_probabilities(read, read["subject"], classes)
     sp = pooled.iloc[0] if len(pooled) else None
+    # what the muscles (and sides) read, beside the pooled class: a muscle read abnormal is a
+    # finding of its own whatever the pooled class says
+    tally = read["pred"].value_counts()
+    readings = ", ".join(f"{c} {int(tally[c])}" for c in classes if c in tally)
     cols = r.set_index(r["muscle"] + "\x1f" + r["side"])   # one row per muscle and side
     out = table.copy()
     key = out["muscle"] + "\x1f" + out["side"]
@@ -205,6 +211,6 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_missing_groups"] = key.map(cols["missing_groups"]).fillna("").to_numpy()
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
-    out["clf_subject_n_read"] = int(sp["n_read"]) if sp is not None else 0
-    out["clf_subject_n_class"] = int(sp["n_class"]) if sp is not None else 0
+    out["clf_subject_n_read"] = len(read)
+    out["clf_subject_readings"] = readings
     return out
