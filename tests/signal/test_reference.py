@@ -304,6 +304,15 @@ def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys)
     old.write_text(text[:start] + text[text.index("\n\n", start) + 2:], encoding="utf-8")
     assert read_lab_reference(old).recorded == {}
     assert notes("--fs", "12000", reference=old) == ([""], [])
+    # a reference built with another version of the measurement settings
+    from edxreview.signal._params import signal_parameters_version
+    now = signal_parameters_version()
+    assert read_lab_reference(ref).recorded["parameters"] == now
+    stale = tmp_path / "stale.toml"
+    stale.write_text(text.replace(f'parameters = "{now}"', 'parameters = "0.1.0"'), encoding="utf-8")
+    col, printed = notes("--fs", "10000", reference=stale)
+    assert col == [f"measured with emg_signal_parameters {now}; the reference's controls with "
+                   "0.1.0 (rebuild the reference from the controls)"]
     broken = tmp_path / "broken.toml"
     broken.write_text(text.replace("fs_hz = [10000.0]", 'fs_hz = ["fast"]'), encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"\[recorded\] fs_hz is not a list of numbers"):

@@ -80,11 +80,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
         ref.notes.append(f"centroids and lab classifier trained per {unit} (--subjects gave "
                          "sides); the MUAP limits count control subjects")
     from edxreview import __version__
-    from edxreview.signal._params import load_signal_parameters
+    from edxreview.signal._params import load_signal_parameters, signal_parameters_version
 
     ref.recorded = {"fs_hz": sorted({m.attrs["fs_hz"] for m in muaps}),
                     "sorting": load_signal_parameters()["sorting"]["method"],
-                    "edxreview": __version__}
+                    "edxreview": __version__, "parameters": signal_parameters_version()}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     ref.write(tmp)

@@ -27,3 +27,11 @@ def load_signal_parameters() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+
+
+@lru_cache(maxsize=None)
+def signal_parameters_version() -> str:
+    """Version of ``emg_signal_parameters.toml`` (its ``.meta.toml`` sidecar): a lab reference
+    records it, so that one built with other measurement settings is noticed."""
+    text = resources.files(_DATA).joinpath("emg_signal_parameters.meta.toml").read_text("utf-8")
+    return str(tomllib.loads(text).get("version", ""))

@@ -14,7 +14,7 @@ from scipy import stats
 from edxreview._errors import InvalidInputError
 from edxreview.signal._acceptance import accepted_muaps, describe_rejections
 from edxreview.signal._classify import Reading, normalize_muscle
-from edxreview.signal._params import load_signal_parameters
+from edxreview.signal._params import load_signal_parameters, signal_parameters_version
 
 REFERENCE_FORMAT = "edxreview-lab-reference/1"
 _STATS = ["mean", "sd_between", "sd_within", "n_recordings", "n_subjects", "n_muaps"]
@@ -91,7 +91,10 @@ class LabReference:
         if self.recorded:
             r = self.recorded
             lines += ["[recorded]", "fs_hz = [" + ", ".join(_num(v) for v in r["fs_hz"]) + "]",
-                      f"sorting = {_q(r['sorting'])}", f"edxreview = {_q(r['edxreview'])}", ""]
+                      f"sorting = {_q(r['sorting'])}", f"edxreview = {_q(r['edxreview'])}"]
+            if r.get("parameters"):
+                lines.append(f"parameters = {_q(r['parameters'])}")
+            lines.append("")
         for (mus, feat), r in self.table.iterrows():
             lines.append(f"[muscles.{mus}.{feat}]")
             for k in _STATS:
@@ -285,7 +288,10 @@ def _read_recorded(r, where: str) -> dict:
         return {}
     try:
         rates = [float(v) for v in r["fs_hz"]]
-        return {"fs_hz": rates, "sorting": str(r["sorting"]), "edxreview": str(r["edxreview"])}
+        out = {"fs_hz": rates, "sorting": str(r["sorting"]), "edxreview": str(r["edxreview"])}
+        if "parameters" in r:   # written since the parameter file's version is recorded
+            out["parameters"] = str(r["parameters"])
+        return out
     except KeyError as exc:
         raise InvalidInputError(f"{where}: [recorded] lacks {exc.args[0]!r}.") from None
     except (TypeError, ValueError):
@@ -308,6 +314,10 @@ def reference_mismatches(reference: LabReference, fs_hz: float, sorting: str) ->
         out.append(f"recorded at {fs_hz:g} Hz; the reference's controls at {rates} Hz")
     if sorting != r["sorting"]:
         out.append(f"decomposed by {sorting}; the reference's controls by {r['sorting']}")
+    now = signal_parameters_version()
+    if r.get("parameters") and r["parameters"] != now:
+        out.append(f"measured with emg_signal_parameters {now}; the reference's controls with "
+                   f"{r['parameters']} (rebuild the reference from the controls)")
     return out
 
 
