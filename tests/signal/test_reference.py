@@ -313,6 +313,12 @@ def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys)
     col, printed = notes("--fs", "10000", reference=stale)
     assert col == [f"measured with emg_signal_parameters {now}; the reference's controls with "
                    "0.1.0 (rebuild the reference from the controls)"]
+    unknown = tmp_path / "unknown.toml"   # written before the settings' version was recorded
+    unknown.write_text(text.replace(f'parameters = "{now}"\n', ""), encoding="utf-8")
+    col, printed = notes("--fs", "10000", reference=unknown)
+    assert col[0].startswith("the reference does not say which measurement settings measured "
+                             "its controls (built by edxreview ")
+    assert len(printed) == 1
     broken = tmp_path / "broken.toml"
     broken.write_text(text.replace("fs_hz = [10000.0]", 'fs_hz = ["fast"]'), encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"\[recorded\] fs_hz is not a list of numbers"):

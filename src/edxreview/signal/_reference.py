@@ -302,8 +302,10 @@ def _read_recorded(r, where: str) -> dict:
 def reference_mismatches(reference: LabReference, fs_hz: float, sorting: str) -> list[str]:
     """How a recording differs from the way the reference's controls were recorded and
     measured: another sampling rate (it changes what the filters and the duration markers
-    see) or another decomposition (pursuit and peel-off find different MUAPs). Empty when it
-    does not, or when the reference does not say (written before this was stored)."""
+    see), another decomposition (pursuit and peel-off find different MUAPs) or other
+    measurement settings (``emg_signal_parameters`` version; a reference that does not record
+    them is noted too). Empty when it does not differ, or when the reference records nothing
+    of how its controls were recorded (written before that was stored)."""
     r = reference.recorded
     if not r:
         return []
@@ -315,7 +317,11 @@ def reference_mismatches(reference: LabReference, fs_hz: float, sorting: str) ->
     if sorting != r["sorting"]:
         out.append(f"decomposed by {sorting}; the reference's controls by {r['sorting']}")
     now = signal_parameters_version()
-    if r.get("parameters") and r["parameters"] != now:
+    if not r.get("parameters"):
+        out.append(f"the reference does not say which measurement settings measured its controls "
+                   f"(built by edxreview {r['edxreview']}); this analysis uses "
+                   f"emg_signal_parameters {now}: rebuild the reference from the controls")
+    elif r["parameters"] != now:
         out.append(f"measured with emg_signal_parameters {now}; the reference's controls with "
                    f"{r['parameters']} (rebuild the reference from the controls)")
     return out
