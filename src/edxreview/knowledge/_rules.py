@@ -21,8 +21,7 @@ _F, _I, _S, _B, _LS = "number", "integer", "text", "true/false", "list of text"
 # section → key → (type, required); a list section holds one table per entry
 _TOP = {"id": (_S, True), "version": (_S, True), "citation": (_S, True), "verified": (_B, True)}
 _SECTIONS: dict[str, dict[str, tuple[str, bool]]] = {
-    "emg": {"acute_min_grade": (_F, True), "duration_neurogenic_ratio": (_F, True),
-            "duration_myopathic_ratio": (_F, True), "source": (_S, True)},
+    "emg": {"acute_min_grade": (_F, True), "source": (_S, True)},
     "demyelination": {k: (_F, True) for k in (
         "cmap_preserved_fraction_of_lln", "velocity_fraction_of_lln_preserved",
         "velocity_fraction_of_lln_reduced", "distal_latency_fraction_of_uln_preserved",

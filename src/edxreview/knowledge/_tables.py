@@ -110,7 +110,7 @@ def load_rules() -> Rules:
     >>> import edxreview
     >>> rules = edxreview.knowledge.load_rules()
     >>> sorted(rules.conventions())[:2]
-    ['mri_tolerance_convention', 'muap_ratio_convention']
+    ['mri_tolerance_convention', 'plexus_elements_convention']
     """
     return read_rules(_data_path("interpretation_rules.toml"))
 

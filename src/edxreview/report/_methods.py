@@ -67,11 +67,12 @@ def _nerve_rules(r: Mapping[str, Any],
         out.append({"topic": "Needle EMG", "text": (
             f"A muscle shows acute denervation when fibrillation potentials or positive sharp "
             f"waves are graded {e['acute_min_grade']:g}+ or more, and chronic denervation "
-            f"(reinnervation) when MUAP duration or amplitude is increased. A qualitative "
-            f"reading, where given, stands; a quantitative mean without one is judged only "
-            f"against a verified (or the laboratory's own) reference row of the muscle and age: "
-            f"above its upper limit counts as increased, a duration below its lower limit as "
-            f"myopathic. Means with no such row are kept and not judged."), "sources": cite(e)})
+            f"(reinnervation) when MUAP duration or amplitude is increased, read qualitatively "
+            f"or from a quantitative mean: a mean is judged only against a verified (or the "
+            f"laboratory's own) reference row of the muscle and age, above its upper limit "
+            f"counting as increased and a duration below its lower limit as myopathic; either "
+            f"reading is enough. Means with no such row are kept and not judged."),
+            "sources": cite(e)})
     d = r.get("demyelination", {})
     if d:
         out.append({"topic": "Demyelination", "text": (
