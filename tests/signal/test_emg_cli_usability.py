@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import emg_cli as _cli  # noqa: E402
 from _synth import raw_contractions, weak_contraction  # noqa: E402
 from test_classifier import _labelled, _units  # noqa: E402
 from test_reference import _lab  # noqa: E402
@@ -20,13 +21,6 @@ from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._reference import LabReference, build_lab_reference
 
 
-def _cli(argv):
-    from edxreview.cli import emg
-
-    parser = argparse.ArgumentParser()
-    emg.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 def _help(*words) -> str:

@@ -3,7 +3,6 @@ subjects.csv in native units, the figure's limits and traces, muaps.csv's roundi
 dictionary docs/emg-outputs.md (checked against the columns actually written) and the
 messages around a lab reference."""
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import emg_cli as _cli  # noqa: E402
 from _synth import weak_contraction  # noqa: E402
 
 from edxreview.signal import Recording, analyze_recording
@@ -170,13 +170,6 @@ def test_the_figure_draws_the_lab_limits_and_scales_each_unit(tmp_path, monkeypa
 
 
 # ------------------------------------------------------------------ K1: the command's outputs
-def _cli(argv):
-    from edxreview.cli import emg
-
-    parser = argparse.ArgumentParser()
-    emg.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 def _documented() -> dict[str, set[str]]:

@@ -6,7 +6,6 @@ unverified bundled reference."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import emg_cli as _cli  # noqa: E402
 from _synth import weak_contraction  # noqa: E402
 
 from edxreview._errors import InvalidWorkbookError  # noqa: E402
@@ -26,13 +26,6 @@ HINT = ("fill in the grade from the examination at rest: 0 only if the muscle wa
         "rest and none were seen")
 
 
-def _cli(argv):
-    from edxreview.cli import emg
-
-    parser = argparse.ArgumentParser()
-    emg.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 @pytest.fixture(scope="module")

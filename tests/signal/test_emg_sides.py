@@ -2,7 +2,6 @@
 workbook's sides, and emg_rows.csv as the workbook's emg sheet holds it, one row per muscle
 examined (synthetic recordings against a lab reference built from synthetic controls)."""
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import emg_cli as _cli  # noqa: E402
 from _synth import raw_contractions  # noqa: E402
 
 RAW = ["--fs", "10000", "--gain", "5000"]
@@ -21,13 +21,6 @@ LARGE = [(15.0, 2400.0, 3), (12.0, 1500.0, 2), (18.0, 1050.0, 4), (14.0, 1900.0,
 FILES = ["L0", "L1", "L2", "L3", "R0", "R1", "R2", "R3"]
 
 
-def _cli(argv):
-    from edxreview.cli import emg
-
-    parser = argparse.ArgumentParser()
-    emg.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 @pytest.fixture(scope="module")

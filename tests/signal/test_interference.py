@@ -1,7 +1,6 @@
 """Interference-pattern (turns/amplitude) reading: turns, epochs, the reading against a lab's
 controls, and its place in the analysis output."""
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cli import emg_cli as _cli  # noqa: E402
 from _synth import weak_contraction  # noqa: E402
 
 from edxreview.signal import Recording, analyze_recording
@@ -115,12 +115,6 @@ def test_no_reading_without_a_reference_or_enough_epochs(case, rule):
     assert r.pattern == "indeterminate" and r.rule == rule
 
 
-def _cli(argv):
-    from edxreview.cli import emg
-
-    parser = argparse.ArgumentParser()
-    emg.add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv).func(parser.parse_args(argv))
 
 
 @pytest.mark.slow

@@ -1,7 +1,6 @@
 """Lab MUAP reference, its reading rule and the leave-one-subject-out evaluation, on small
 synthetic MUAP tables whose truth is known (fast: no decomposition)."""
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import emg_cli as _cli  # noqa: E402
 from _synth import raw_contractions, weak_contraction  # noqa: E402
 
 from edxreview._errors import InvalidInputError
@@ -239,12 +239,6 @@ def test_evaluate_reports_loso_and_cross_lab_with_intervals():
 
 
 # --------------------------------------------------------------------------- the command
-def _cli(argv):
-    from edxreview.cli import emg
-
-    parser = argparse.ArgumentParser()
-    emg.add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv).func(parser.parse_args(argv))
 
 
 @pytest.mark.slow
