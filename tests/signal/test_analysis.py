@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synth import add_train, fibrillation_wave, muap_shape, spike_train, weak_contraction  # noqa: E402
+from _synth import add_train, fibrillation_wave, muap_shape, weak_contraction  # noqa: E402
 
 from edxreview._errors import InvalidParameterError
 from edxreview.signal._params import load_signal_parameters

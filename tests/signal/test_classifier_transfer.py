@@ -11,7 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_classifier import _labelled, _units  # noqa: E402
-from test_reference import _cli, _muaps  # noqa: E402
+from _cli import emg_cli as _cli  # noqa: E402
+from test_reference import _muaps  # noqa: E402
 
 from edxreview._errors import InvalidInputError, InvalidParameterError
 from edxreview.signal import _classifier as clf

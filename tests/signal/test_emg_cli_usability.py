@@ -18,7 +18,7 @@ from test_reference import _lab  # noqa: E402
 
 from edxreview.signal import _classifier as clf
 from edxreview.signal._params import load_signal_parameters
-from edxreview.signal._reference import LabReference, build_lab_reference
+from edxreview.signal._reference import build_lab_reference
 
 
 

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _cli import emg_cli as _cli  # noqa: E402
-from _synth import raw_contractions, weak_contraction  # noqa: E402
+from _synth import raw_contractions  # noqa: E402
 
 from edxreview._errors import InvalidInputError
 from edxreview.signal._reference import build_lab_reference, read_lab_reference, read_muscle_against_reference
