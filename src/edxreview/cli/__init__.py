@@ -83,9 +83,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
                    help="a laboratory's own MUAP reference CSV (muscle, age_min_years, "
                         "age_max_years, duration_lower_ms, duration_upper_ms, "
                         "amplitude_upper_uv; optional status, empty = lab) against which the "
-                        "emg sheet's quantitative MUAP means are judged where no qualitative "
-                        "reading is given; without it they are kept and not judged (the "
-                        "bundled table is unverified)")
+                        "emg sheet's quantitative MUAP means are judged (beside a qualitative "
+                        "reading either is enough); without it they are kept and not judged "
+                        "(the bundled table is unverified)")
     p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
     p.add_argument("--force", action="store_true",
