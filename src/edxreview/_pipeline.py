@@ -278,7 +278,7 @@ def review(path: str | Path, reference: str | Path | ReferenceSet | None = None,
         A laboratory's own MUAP reference CSV (``muscle, age_min_years, age_max_years,
         duration_lower_ms, duration_upper_ms, amplitude_upper_uv``; rows without a
         ``status`` are the laboratory's, ``lab``) against which the workbook's quantitative
-        MUAP means are judged where no qualitative reading is given. ``None``: the bundled
+        MUAP means are judged (beside a qualitative reading either is enough). ``None``: the bundled
         table, which is unverified, so no quantitative mean is judged.
 
     Returns
