@@ -9,7 +9,7 @@ Modules whose names start with an underscore are private.
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from ._compat import lazy_dir, lazy_names  # noqa: E402
 from ._errors import (  # noqa: E402
