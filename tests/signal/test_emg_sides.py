@@ -227,3 +227,43 @@ def test_reference_build_trains_on_the_unit_analyze_reads(sides, key):
     if sides is not None:
         units["side"] = sides
     assert _unit_key(units) == key
+
+
+def test_reading_by_side_with_a_model_not_trained_by_side_is_warned():
+    import pandas as pd
+
+    from edxreview.cli._emg_analyze import _trained_unit_warning
+    from edxreview.signal._reference import LabReference
+
+    table = pd.DataFrame(columns=["mean", "sd_between", "sd_within", "n_recordings",
+                                  "n_subjects", "n_muaps"],
+                         index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
+    cent = pd.DataFrame({"z_duration_ms": [0.0]},
+                        index=pd.MultiIndex.from_tuples([("biceps_brachii", "normal")],
+                                                        names=["muscle", "truth"]))
+    ref = LabReference("syn", "uV", table, centroids=cent)
+    by_side = pd.DataFrame({"subject": ["P7", "P7"], "side": ["L", "R"]})
+    pooled = pd.DataFrame({"subject": ["P7", "P7"], "side": ["", ""]})
+    assert _trained_unit_warning(ref, pooled) == ""
+    assert "not recorded as trained by side" in _trained_unit_warning(ref, by_side)
+    ref.recorded = {"trained_per": "subject-muscle"}
+    assert _trained_unit_warning(ref, by_side).startswith(
+        "the recordings are read by side, but the reference's lab classifier and centroids were "
+        "trained on subject-muscles, both sides pooled")
+    ref.recorded = {"trained_per": "subject-muscle-side"}
+    assert _trained_unit_warning(ref, by_side) == ""
+    assert _trained_unit_warning(LabReference("syn", "uV", table), by_side) == ""  # no model
+
+
+def test_the_unit_a_model_was_trained_on_is_stored_in_the_reference(tmp_path):
+    from test_reference import _lab
+
+    from edxreview.signal._reference import build_lab_reference, read_lab_reference
+
+    recs, muaps = _lab(n_controls=5, seed=3)
+    ref = build_lab_reference(muaps, recs)
+    ref.recorded = {"fs_hz": [10000.0], "sorting": "peel", "edxreview": "x", "parameters": "y",
+                    "trained_per": "subject-muscle-side"}
+    ref.write(tmp_path / "r.toml")
+    back = read_lab_reference(tmp_path / "r.toml").recorded
+    assert (back["trained_per"], back["parameters"]) == ("subject-muscle-side", "y")

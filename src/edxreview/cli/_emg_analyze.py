@@ -126,6 +126,9 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         if a.reading.rule == "implausible_amplitude":
             print(f"edxreview emg: warning: {a.recording.name}: {a.reading.reasons[0]}",
                   file=sys.stderr)
+    trained = _trained_unit_warning(reference, file_units)
+    if trained:    # a model read on another unit than it was trained on: said whatever -q says
+        print(f"edxreview emg: warning: {trained}", file=sys.stderr)
     for msg in dict.fromkeys(n for n in notes if n):  # so is a reference that may not apply
         print(f"edxreview emg: warning: {msg}: the reference may not apply (reference_note in "
               "recordings.csv)", file=sys.stderr)
@@ -151,6 +154,25 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         for line in _subject_summary(subjects):  # last: each subject-muscle's answer
             print(line)
     return 0
+
+
+def _trained_unit_warning(reference, file_units) -> str:
+    """Why the lab classifier and centroids of ``reference`` may read these recordings worse
+    ("" when not): the recordings are read by side (``file_units`` gives sides) but the model
+    was not trained per subject-muscle-side (``[recorded] trained_per``)."""
+    from edxreview.signal._reference import LabReference
+
+    if (not isinstance(reference, LabReference) or file_units is None
+            or (reference.classifier is None and reference.centroids is None)):
+        return ""
+    trained = reference.recorded.get("trained_per", "")
+    if not file_units["side"].astype(str).ne("").any() or trained == "subject-muscle-side":
+        return ""
+    how = ("trained on subject-muscles, both sides pooled" if trained else
+           "not recorded as trained by side (a reference built before this was stored)")
+    return ("the recordings are read by side, but the reference's lab classifier and centroids "
+            f"were {how}: a model trained on both sides pooled reads one side's fewer MUAPs "
+            "and recordings worse; rebuild the reference with a side column in --subjects")
 
 
 def _subjects_hint(path: str) -> str:

@@ -85,6 +85,8 @@ def run_reference_build(args: argparse.Namespace) -> int:
     ref.recorded = {"fs_hz": sorted({m.attrs["fs_hz"] for m in muaps}),
                     "sorting": load_signal_parameters()["sorting"]["method"],
                     "edxreview": __version__, "parameters": signal_parameters_version()}
+    if ref.centroids is not None or ref.classifier is not None:
+        ref.recorded["trained_per"] = unit   # the unit analyze should read with this model
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     ref.write(tmp)

@@ -66,8 +66,11 @@ class LabReference:
         Empty, or why labelled subjects were given but gave no valid classifier.
     recorded : dict
         How the controls were recorded and measured: ``fs_hz`` (their sampling rates),
-        ``sorting`` (the decomposition that measured them), ``edxreview`` (the version); empty
-        for a reference written before these were stored. :func:`reference_mismatches`
+        ``sorting`` (the decomposition that measured them), ``edxreview`` (the version),
+        ``parameters`` (the version of ``emg_signal_parameters.toml``) and ``trained_per`` (the
+        unit the centroids and the classifier were trained on: ``subject-muscle`` or
+        ``subject-muscle-side``); empty for a reference written before these were stored (the
+        last two: before they were). :func:`reference_mismatches`
         compares a recording with them.
     """
 
@@ -94,6 +97,8 @@ class LabReference:
                       f"sorting = {_q(r['sorting'])}", f"edxreview = {_q(r['edxreview'])}"]
             if r.get("parameters"):
                 lines.append(f"parameters = {_q(r['parameters'])}")
+            if r.get("trained_per"):
+                lines.append(f"trained_per = {_q(r['trained_per'])}")
             lines.append("")
         for (mus, feat), r in self.table.iterrows():
             lines.append(f"[muscles.{mus}.{feat}]")
@@ -289,8 +294,9 @@ def _read_recorded(r, where: str) -> dict:
     try:
         rates = [float(v) for v in r["fs_hz"]]
         out = {"fs_hz": rates, "sorting": str(r["sorting"]), "edxreview": str(r["edxreview"])}
-        if "parameters" in r:   # written since the parameter file's version is recorded
-            out["parameters"] = str(r["parameters"])
+        for k in ("parameters", "trained_per"):   # written by later versions only
+            if k in r:
+                out[k] = str(r[k])
         return out
     except KeyError as exc:
         raise InvalidInputError(f"{where}: [recorded] lacks {exc.args[0]!r}.") from None
