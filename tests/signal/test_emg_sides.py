@@ -267,3 +267,17 @@ def test_the_unit_a_model_was_trained_on_is_stored_in_the_reference(tmp_path):
     ref.write(tmp_path / "r.toml")
     back = read_lab_reference(tmp_path / "r.toml").recorded
     assert (back["trained_per"], back["parameters"]) == ("subject-muscle-side", "y")
+
+
+def test_the_screen_names_the_side_of_each_subject_muscle():
+    from edxreview.cli._emg_analyze import _subject_summary
+
+    s = pd.DataFrame({"subject": ["P7", "P7"], "muscle": ["biceps_brachii"] * 2,
+                      "side": ["L", "R"], "n_recordings": [4, 4], "n_muaps": [12, 12],
+                      "pattern": ["normal", "neurogenic"], "rule": ["lab_normal", "lab_large"],
+                      "primary_pattern": ["normal", "neurogenic"],
+                      "primary_rule": ["lab_normal", "lab_large"],
+                      "ip_pattern": ["normal"] * 2, "ip_rule": ["interference_ratio"] * 2})
+    lines = _subject_summary(s)
+    assert lines[0].startswith("subject P7, biceps_brachii L (4 recording(s), 12 MUAPs)")
+    assert lines[1].startswith("subject P7, biceps_brachii R (4 recording(s), 12 MUAPs)")

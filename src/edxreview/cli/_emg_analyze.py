@@ -213,12 +213,17 @@ def _subject_summary(subjects) -> list[str]:
                 source = f"MUAP means, rule {r.rule}"
                 if has_clf:
                     source += f"; lab classifier not read: {r.clf_reasons}"
-            lines.append(f"subject {subj}, {r.muscle or 'muscle not given'} ({r.n_recordings} "
-                         f"recording(s), {r.n_muaps} MUAPs{_rejected(r)}): primary reading "
+            side = str(getattr(r, "side", "") or "")
+            side = f" {side}" if side in ("L", "R") else ""   # left and right read apart
+            lines.append(f"subject {subj}, {r.muscle or 'muscle not given'}{side} "
+                         f"({r.n_recordings} recording(s), {r.n_muaps} MUAPs{_rejected(r)}): "
+                         "primary reading "
                          f"{r.primary_pattern} ({source}); interference {r.ip_pattern} "
                          f"(rule {r.ip_rule})")
         if has_clf and len(g) > 1:
-            lines.append(f"subject {subj}, its {len(g)} muscles pooled: lab classifier "
+            what = ("muscle-sides" if "side" in g and g["side"].fillna("").astype(str).isin(
+                ["L", "R"]).any() else "muscles")
+            lines.append(f"subject {subj}, its {len(g)} {what} pooled: lab classifier "
                          + _pooled_words(g.iloc[0], weak))
     return lines
 
