@@ -468,7 +468,9 @@ def analyze_recording(
         reading = Reading("indeterminate", [describe_rejections(muaps) + "; none left to judge"],
                           rule="no_accepted_muaps")
     elif summary["n_muaps_rejected"]:
-        notes.append(describe_rejections(muaps))
+        said = describe_rejections(muaps)
+        if not any(said in x for x in reading.reasons):   # once: the lab reading may say it
+            notes.append(said)
     implausible = implausible_amplitude(summary["mean_amplitude_uv"], rec)
     if implausible:
         reading = Reading("indeterminate", [implausible], rule="implausible_amplitude")
