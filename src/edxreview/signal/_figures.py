@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def plot_recording(analysis, path: str | Path) -> Path:
         fig.suptitle(f"({ILLUSTRATIVE_CAVEAT})", color="darkred", fontsize=9)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")  # the legends below a panel included
     plt.close(fig)
     return path
 
@@ -54,8 +55,8 @@ def _plot_templates(a, ax, unit: str) -> None:
     waves = a.muaps.attrs.get("waveforms", np.empty((0, 0)))
     t = a.muaps.attrs.get("t_ms", np.empty(0))
     ok = accepted_mask(a.muaps) if len(a.muaps) else np.zeros(0, bool)
-    ax.set_title(f"{a.recording.name}: {len(a.muaps)} units"
-                 + (f" ({int((~ok).sum())} rejected, grey)" if (~ok).any() else ""))
+    ax.set_title(_fit(f"{a.recording.name}: {len(a.muaps)} units"
+                      + (f" ({int((~ok).sum())} rejected, grey)" if (~ok).any() else "")))
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"MUAPs, each scaled to its height\n(peak-to-peak {unit} at right)",
                   fontsize=9)
@@ -118,7 +119,7 @@ def _plot_scatter(a, ax, unit: str) -> None:
         if has_amp:
             r = nat.loc["log_amplitude"]
             ax.axhspan(r["lower"], r["upper"], color="b", alpha=0.08,
-                       label=f"amplitude limits, geometric mean of {k}")
+                       label=f"amplitude limits, geometric mean of {k} MUAPs")
         y = nat.at["log_amplitude", "value"] if has_amp else (
             float(np.exp(np.log(amps[ok & (amps > 0)]).mean())) if (ok & (amps > 0)).any()
             else np.nan)
@@ -149,7 +150,13 @@ def _plot_scatter(a, ax, unit: str) -> None:
         ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("duration (ms)")
     ax.set_ylabel(f"peak-to-peak amplitude ({unit}, log scale)")
-    ax.set_title(f"reading: {a.reading.pattern} (rule {a.reading.rule})")
+    ax.set_title(_fit(f"reading: {a.reading.pattern} (rule {a.reading.rule})"))
+
+
+def _fit(title: str, width: int = 44) -> str:
+    """A panel title wrapped to lines of at most ``width`` characters, so that a long file
+    name or rule id stays inside its half of the figure."""
+    return "\n".join(textwrap.wrap(title, width)) or title
 
 
 def _plot_signal(a, ax) -> None:
