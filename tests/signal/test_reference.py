@@ -457,3 +457,20 @@ def test_large_amplitude_alone_is_read_neurogenic_and_called_the_weaker_sign(tmp
     long_ = _muaps("t", 25, 16.0, 2500.0, 3.0, np.random.default_rng(5), sd_ms=0.5)
     r2, _ = read_muscle_against_reference(long_, back, "biceps_brachii")
     assert r2.rule == "lab_large" and not any("amplitude alone" in x for x in r2.reasons)
+
+
+def test_a_nearest_centroid_against_the_size_sign_is_not_read(tmp_path):
+    back = _reference_with_centroids(tmp_path, None)
+    m = _muaps("t", 25, 10.0, 2500.0, 3.0, np.random.default_rng(5))   # large amplitude only
+    zt = zscore_muscle(muap_features(m), back, "biceps_brachii")
+    assert zt.at["log_amplitude", "z"] > zt.at["log_amplitude", "limit"]
+    zs = [zt.at[f, "z"] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
+    # the myopathic centroid sits on the muscle: nearest, yet its MUAPs are large
+    back.centroids = _centroids([("normal", [-6, -6, 0, 0, 0]), ("myopathic", zs),
+                                 ("neurogenic", [9, 9, 5, 5, 5])])
+    r, _ = read_muscle_against_reference(m, back, "biceps_brachii")
+    assert (r.pattern, r.rule) == ("indeterminate", "lab_centroid_against_sign")
+    assert "points against the size sign (large MUAPs)" in r.reasons[-1]
+    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
+                           **{f"z_{k}": v for k, v in zt["z"].items()}}])
+    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]

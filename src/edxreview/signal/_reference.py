@@ -725,11 +725,16 @@ def read_muscle_against_reference(
                        "units): " + ", ".join(f"{c.index[i]} {d[i]:.1f}" for i in order))
         beyond = [k for k in zs.index if np.isfinite(zs[k]) and abs(zs[k]) > lim[k]]
         nearest = c.index[order[0]]
+        sign = "large" if large else ("small" if small else "")
         pattern, rule = (v[0] for v in centroid_readings(d[None], c.index, np.array([False]),
-                                                         np.array([not beyond])))
+                                                         np.array([not beyond]),
+                                                         np.array([sign], dtype=object)))
         if rule == "lab_centroid_tie":
             reasons.append(f"near tie: the second nearest class is less than "
                            f"{p['centroid_margin']:.0%} farther than the nearest")
+        elif rule == "lab_centroid_against_sign":
+            reasons.append(f"the nearest labelled pattern, {nearest}, points against the size "
+                           f"sign ({sign} MUAPs): not read")
         elif rule == "lab_centroid_within_limits":
             reasons.append("no MUAP mean beyond its limit ("
                            + ", ".join(_LABEL.get(k, k) for k in zs.index if np.isfinite(zs[k]))
@@ -911,7 +916,8 @@ def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
 
 
 def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray,
-                      within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      within: np.ndarray | None = None,
+                      sign: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Readings and rule ids of units from their distances to the class centroids.
 
     ``dist`` is (units x classes). The nearest class (rule ``lab_centroid``), unless the second
@@ -920,7 +926,9 @@ def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray,
     ``lab_mixed``, the rule of :func:`read_muscle_against_reference`). A unit with no mean
     beyond its limit (``within``) reads normal (``lab_centroid_within_limits``) whatever the
     nearest centroid: the centroids say which pattern abnormal means point to, and a muscle
-    with none is normal by the lab's limits."""
+    with none is normal by the lab's limits. A nearest class against the unit's one size sign
+    (``sign``: ``"large"``, ``"small"`` or ``""``; myopathic with large MUAPs, neurogenic with
+    small ones) reads indeterminate (``lab_centroid_against_sign``)."""
     margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
     dist = np.asarray(dist, dtype=float)
     srt = np.sort(dist, axis=1)
@@ -928,7 +936,13 @@ def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray,
     pattern = np.asarray(classes, dtype=object)[dist.argmin(1)]
     rule = np.full(len(dist), "lab_centroid", dtype=object)
     tie = second < srt[:, 0] * (1 + margin)
-    for mask, r in ((tie, "lab_centroid_tie"), (np.asarray(mixed, bool), "lab_mixed")):
+    against = np.zeros(len(dist), bool)
+    if sign is not None:
+        sign = np.asarray(sign, dtype=object)
+        against = (((pattern == "myopathic") & (sign == "large"))
+                   | ((pattern == "neurogenic") & (sign == "small")))
+    for mask, r in ((against, "lab_centroid_against_sign"), (tie, "lab_centroid_tie"),
+                    (np.asarray(mixed, bool), "lab_mixed")):
         pattern[mask], rule[mask] = "indeterminate", r
     if within is not None:
         within = np.asarray(within, bool)
@@ -955,11 +969,13 @@ def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame,
         size = [f for f in p["size_features"] if f"z_{f}" in g and (mus, f) in lim.index]
         zs = g[[f"z_{f}" for f in size]].to_numpy(float)
         lm = np.array([lim[(mus, f)] for f in size])
-        mixed = (zs > lm).any(1) & (zs < -lm).any(1)
+        big, little = (zs > lm).any(1), (zs < -lm).any(1)
+        mixed = big & little
+        sign = np.where(big & ~little, "large", np.where(little & ~big, "small", "")).astype(object)
         feats = [k[2:] for k in cols if (mus, k[2:]) in lim.index]
         za = np.abs(g[[f"z_{f}" for f in feats]].to_numpy(float))
         within = ~(za > np.array([lim[(mus, f)] for f in feats])).any(1)
-        pred = pd.Series(centroid_readings(d, c.index, mixed, within)[0], index=g.index)
+        pred = pd.Series(centroid_readings(d, c.index, mixed, within, sign)[0], index=g.index)
         ok = g["n_muaps"].fillna(0) >= p["min_muaps"]
         out.loc[g.index[ok]] = pred[ok]
     return out
