@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidInputError, Problem
-from ._reference import LAB_STATUS, read_sidecar
+from ._reference import LAB_STATUS, read_lab_csv
 from ._tables import ROW_STATUSES, closest_ids, load_anatomy, normalize_key
 
 #: Columns a laboratory's MUAP reference must have (durations in ms, amplitude in µV).
@@ -49,20 +49,8 @@ def load_muap_reference_file(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise InvalidInputError(f"MUAP reference file not found: {str(path)!r}",
-                                [Problem(name, None, None, str(path), "file not found")])
-    meta = read_sidecar(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        table, problems = None, [Problem(name, None, None, None, "the file is empty")]
-    except UnicodeDecodeError:
-        table, problems = None, [Problem(name, None, None, None,
-                                         "not UTF-8 text; save it as CSV UTF-8")]
-    except pd.errors.ParserError as exc:
-        table, problems = None, [Problem(name, None, None, None, f"not a readable CSV: {exc}")]
-    else:
+    table, meta, problems = read_lab_csv(path, "MUAP reference file")
+    if table is not None:
         table, problems = _validate(table, name)
     if problems:
         raise InvalidInputError(f"MUAP reference file {name!r} has {len(problems)} problem(s); "

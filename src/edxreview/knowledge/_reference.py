@@ -336,6 +336,34 @@ def _overlaps(table: pd.DataFrame, row_no: pd.Series, sheet: str) -> list[Proble
     return out
 
 
+def read_lab_csv(path: str | Path, what: str
+                 ) -> tuple[pd.DataFrame | None, dict[str, Any], list[Problem]]:
+    """A laboratory's CSV (all cells text) and its sidecar, before any validation: the table, or
+    None with the one problem that kept it from being read (empty, not UTF-8, not CSV).
+
+    Raises
+    ------
+    InvalidInputError
+        The file does not exist (``what`` names it in the message).
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise InvalidInputError(f"{what} not found: {str(path)!r}",
+                                [Problem(name, None, None, str(path), "file not found")])
+    meta = read_sidecar(path)
+    try:
+        return (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"),
+                meta, [])
+    except pd.errors.EmptyDataError:
+        why = "the file is empty (no header, no rows)"
+    except UnicodeDecodeError:
+        why = "not UTF-8 text; save it as CSV UTF-8"
+    except pd.errors.ParserError as exc:
+        why = f"not a readable CSV: {exc}"
+    return None, meta, [Problem(name, None, None, None, why)]
+
+
 def read_limits_file(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any], list[Problem]]:
     """Read a laboratory's limits CSV and its sidecar; validate every row.
 
@@ -344,22 +372,10 @@ def read_limits_file(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any], li
     table, meta, problems
         ``problems`` is empty when the file can be used.
     """
-    path = Path(path)
-    name = path.name
-    if not path.is_file():
-        raise InvalidInputError(f"reference limits file not found: {str(path)!r}",
-                                [Problem(name, None, None, str(path), "file not found")])
-    meta = read_sidecar(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(), meta, [Problem(name, None, None, None,
-                                              "the file is empty (no header, no rows)")]
-    except UnicodeDecodeError:
-        return pd.DataFrame(), meta, [Problem(name, None, None, None,
-                                              "not UTF-8 text; save it as CSV UTF-8")]
-    except pd.errors.ParserError as exc:
-        return pd.DataFrame(), meta, [Problem(name, None, None, None, f"not a readable CSV: {exc}")]
+    table, meta, problems = read_lab_csv(path, "reference limits file")
+    if table is None:
+        return pd.DataFrame(), meta, problems
+    name = Path(path).name
     table, problems = validate_limits(table, name, lab=True)
     if not problems:
         problems = _coverage(table, name)
