@@ -382,11 +382,22 @@ def _reference_with_centroids(tmp_path, centroids):
     return read_lab_reference(tmp_path / "ref.toml")
 
 
+#: the features of the hand-made centroids of these tests, in order
+CENTROID_FEATURES = ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]
+
+
 def _centroids(rows):
-    feats = ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]
-    df = pd.DataFrame([{**{f"z_{f}": v for f, v in zip(feats, zs)}, "muscle": "biceps_brachii",
-                        "truth": t, "n_units": 6} for t, zs in rows])
+    df = pd.DataFrame([{**{f"z_{f}": v for f, v in zip(CENTROID_FEATURES, zs)},
+                        "muscle": "biceps_brachii", "truth": t, "n_units": 6} for t, zs in rows])
     return df.set_index(["muscle", "truth"])
+
+
+def _evaluation_reading(z: pd.Series, reference) -> list[str]:
+    """How the evaluation's whole-table path (:func:`classify_by_centroids`) reads one biceps of
+    25 MUAPs with z-scores ``z``: it must read as the product does."""
+    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
+                           **{f"z_{k}": v for k, v in z.items()}}])
+    return classify_by_centroids(units, reference.centroids, reference).tolist()
 
 
 def test_the_product_and_the_evaluation_read_a_near_tie_alike(tmp_path):
@@ -395,16 +406,14 @@ def test_the_product_and_the_evaluation_read_a_near_tie_alike(tmp_path):
     zt = zscore_muscle(muap_features(m), back, "biceps_brachii")
     assert zt.at["duration_ms", "z"] > zt.at["duration_ms", "limit"]
     z = zt["z"]
-    zs = [z[f] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
+    zs = [z[f] for f in CENTROID_FEATURES]
     # normal and myopathic centroids equally far from the muscle (duration +-2 z), neurogenic far
     back.centroids = _centroids([("normal", [zs[0] + 2, *zs[1:]]), ("myopathic", [zs[0] - 2, *zs[1:]]),
                                  ("neurogenic", [8, 8, *zs[2:]])])
     r, _ = read_muscle_against_reference(m, back, "biceps_brachii")
     assert (r.pattern, r.rule) == ("indeterminate", "lab_centroid_tie")
     assert any("near tie" in x for x in r.reasons)
-    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
-                           **{f"z_{k}": v for k, v in z.items()}}])
-    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
+    assert _evaluation_reading(z, back) == ["indeterminate"]
 
 
 def test_a_muscle_with_every_mean_within_its_limits_reads_normal_whatever_the_centroids(tmp_path):
@@ -412,16 +421,14 @@ def test_a_muscle_with_every_mean_within_its_limits_reads_normal_whatever_the_ce
     m = _muaps("t", 25, 10.0, 400.0, 3.0, np.random.default_rng(3))
     zt = zscore_muscle(muap_features(m), back, "biceps_brachii")
     assert (zt["z"].abs() <= zt["limit"]).all()
-    zs = [zt.at[f, "z"] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
+    zs = [zt.at[f, "z"] for f in CENTROID_FEATURES]
     # the myopathic centroid sits on the muscle itself: nearest by far, yet nothing is abnormal
     back.centroids = _centroids([("normal", [3, 3, 0, 0, 0]), ("myopathic", zs),
                                  ("neurogenic", [8, 8, 0, 0, 0])])
     r, _ = read_muscle_against_reference(m, back, "biceps_brachii")
     assert (r.pattern, r.rule) == ("normal", "lab_centroid_within_limits")
     assert "the nearest labelled pattern, myopathic, is not read" in r.reasons[-1]
-    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
-                           **{f"z_{k}": v for k, v in zt["z"].items()}}])
-    assert classify_by_centroids(units, back.centroids, back).tolist() == ["normal"]
+    assert _evaluation_reading(zt["z"], back) == ["normal"]
 
 
 def test_large_and_small_together_read_indeterminate_before_the_centroids(tmp_path):
@@ -432,9 +439,7 @@ def test_large_and_small_together_read_indeterminate_before_the_centroids(tmp_pa
     assert z.at["duration_ms", "z"] > z.at["duration_ms", "limit"]
     assert z.at["log_amplitude", "z"] < -z.at["log_amplitude", "limit"]
     assert (r.pattern, r.rule) == ("indeterminate", "lab_mixed")
-    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
-                           **{f"z_{k}": v for k, v in z["z"].items()}}])
-    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
+    assert _evaluation_reading(z["z"], back) == ["indeterminate"]
 
 
 def test_a_class_with_too_few_subjects_has_no_centroid():
@@ -464,13 +469,11 @@ def test_a_nearest_centroid_against_the_size_sign_is_not_read(tmp_path):
     m = _muaps("t", 25, 10.0, 2500.0, 3.0, np.random.default_rng(5))   # large amplitude only
     zt = zscore_muscle(muap_features(m), back, "biceps_brachii")
     assert zt.at["log_amplitude", "z"] > zt.at["log_amplitude", "limit"]
-    zs = [zt.at[f, "z"] for f in ["duration_ms", "log_amplitude", "phases", "turns", "thickness_ms"]]
+    zs = [zt.at[f, "z"] for f in CENTROID_FEATURES]
     # the myopathic centroid sits on the muscle: nearest, yet its MUAPs are large
     back.centroids = _centroids([("normal", [-6, -6, 0, 0, 0]), ("myopathic", zs),
                                  ("neurogenic", [9, 9, 5, 5, 5])])
     r, _ = read_muscle_against_reference(m, back, "biceps_brachii")
     assert (r.pattern, r.rule) == ("indeterminate", "lab_centroid_against_sign")
     assert "points against the size sign (large MUAPs)" in r.reasons[-1]
-    units = pd.DataFrame([{"muscle": "biceps_brachii", "n_muaps": 25,
-                           **{f"z_{k}": v for k, v in zt["z"].items()}}])
-    assert classify_by_centroids(units, back.centroids, back).tolist() == ["indeterminate"]
+    assert _evaluation_reading(zt["z"], back) == ["indeterminate"]
