@@ -317,6 +317,12 @@ def test_a_recording_unlike_the_references_controls_is_flagged(tmp_path, capsys)
     broken.write_text(text.replace("fs_hz = [10000.0]", 'fs_hz = ["fast"]'), encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"\[recorded\] fs_hz is not a list of numbers"):
         read_lab_reference(broken)
+    not_a_table = tmp_path / "not-a-table.toml"   # hand-edited: a located error, no traceback
+    start = text.index("[recorded]")
+    not_a_table.write_text('recorded = 5\n' + text[:start] + text[text.index("\n\n", start) + 2:],
+                           encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"\[recorded\] is 5, not a table"):
+        read_lab_reference(not_a_table)
 
 
 def test_whole_table_z_scores_equal_the_per_muscle_ones():

@@ -28,7 +28,6 @@ def load_signal_parameters() -> dict[str, Any]:
 
 
 
-
 @lru_cache(maxsize=None)
 def signal_parameters_version() -> str:
     """Version of ``emg_signal_parameters.toml`` (its ``.meta.toml`` sidecar): a lab reference

@@ -291,6 +291,9 @@ def _read_recorded(r, where: str) -> dict:
     """The ``[recorded]`` table of a reference (empty when absent: an older reference)."""
     if r is None:
         return {}
+    if not isinstance(r, dict):
+        raise InvalidInputError(f"{where}: [recorded] is {r!r}, not a table; rebuild the "
+                                "reference with 'edxreview emg reference build'.")
     try:
         rates = [float(v) for v in r["fs_hz"]]
         out = {"fs_hz": rates, "sorting": str(r["sorting"]), "edxreview": str(r["edxreview"])}
