@@ -467,10 +467,9 @@ def analyze_recording(
     elif summary["n_muaps_accepted"] == 0:  # units found, none fit to measure: not judged
         reading = Reading("indeterminate", [describe_rejections(muaps) + "; none left to judge"],
                           rule="no_accepted_muaps")
-    elif summary["n_muaps_rejected"]:
-        said = describe_rejections(muaps)
-        if not any(said in x for x in reading.reasons):   # once: the lab reading may say it
-            notes.append(said)
+    elif summary["n_muaps_rejected"] and reading.rule != "too_few_muaps":
+        # (a too_few_muaps reading already says what was rejected)
+        notes.append(describe_rejections(muaps))
     implausible = implausible_amplitude(summary["mean_amplitude_uv"], rec)
     if implausible:
         reading = Reading("indeterminate", [implausible], rule="implausible_amplitude")

@@ -244,8 +244,7 @@ def _duration_markers(
     isoelectric interval ``gap_ms`` (NaN: no satellite, see :func:`measure_waveform`), its
     ``peak`` sample, ``sign`` and threshold ``thr``."""
     n = y.shape[1]
-    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
-    e = e if 3 <= e <= n // 4 else max(3, n // 10)
+    e = _edge_samples(n, fs_hz, p)
     # baseline: a straight line through the medians of the first and last ``e`` samples, so
     # that a slow offset between the two ends of the window (drift, the tail of another unit)
     # does not put the band off the baseline on one side
@@ -290,13 +289,20 @@ def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
     return y - (b0 + (b1 - b0) * (np.arange(n) - (e - 1) / 2) / max(1.0, n - e))
 
 
+def _edge_samples(n: int, fs_hz: float, p: dict) -> int:
+    """Samples at each end of an averaging window of ``n`` samples that its baseline is taken
+    from: ``baseline_edge_ms``, or a tenth of the window when that does not fit (at least 3, at
+    most a quarter of the window). One rule for the measurement and its half-medians."""
+    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    return e if 3 <= e <= n // 4 else max(3, n // 10)
+
+
 def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
                     p: dict) -> np.ndarray:
     """Per row, whether its satellite is time-locked: each half-median (less its own baseline,
     smoothed as the whole) holds it at the satellite's peak sample with its sign and at least
     its threshold."""
-    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
-    e = e if 3 <= e <= n // 4 else max(3, n // 10)
+    e = _edge_samples(n, fs_hz, p)
     rows = np.arange(sat["peak"].size)
     ok = np.ones(rows.size, bool)
     for h in halves:
