@@ -224,7 +224,7 @@ def _subject_summary(subjects) -> list[str]:
             what = ("muscle-sides" if "side" in g and g["side"].fillna("").astype(str).isin(
                 ["L", "R"]).any() else "muscles")
             lines.append(f"subject {subj}, its {len(g)} {what} pooled: lab classifier "
-                         + _pooled_words(g.iloc[0], weak))
+                         + _pooled_words(g.iloc[0], weak, g["clf_pattern"]))
     return lines
 
 
@@ -258,11 +258,12 @@ def _classifier_words(r, weak: float) -> str:
     return out
 
 
-def _pooled_words(r, weak: float) -> str:
+def _pooled_words(r, weak: float, patterns) -> str:
     """The subject's pooled classifier reading in words: the class and its probability (the
     muscles' class probabilities multiplied and normalised:
     :func:`~edxreview.signal._classifier.pool_probabilities`), then what the muscles read, so
-    that a muscle read abnormal beside normal ones is never hidden by the pooled class."""
+    that a muscle read abnormal beside normal ones is never hidden by the pooled class
+    (``patterns``: the subject's muscles' classes, ``clf_pattern``)."""
     import pandas as pd
 
     pattern, n_read = r["clf_subject_pattern"], int(r["clf_subject_n_read"])
@@ -271,8 +272,7 @@ def _pooled_words(r, weak: float) -> str:
     q = r["clf_subject_probability"]
     p = "" if pd.isna(q) else f", probability {q:.2f}" + _weak(q, weak)
     words = f"{pattern}{p} (the muscles' probabilities pooled; {n_read} read: {r['clf_subject_readings']})"
-    abnormal = [c for c in ("neurogenic", "myopathic")
-                if c in str(r["clf_subject_readings"]) and c != pattern]
+    abnormal = [c for c in ("neurogenic", "myopathic") if c != pattern and patterns.eq(c).any()]
     if abnormal:
         words += (f"; a muscle read {' or '.join(abnormal)} is a finding of its own: see its "
                   "line")

@@ -94,7 +94,9 @@ def _primary_columns(table):
     never the primary reading (the precedence stated in ``emg analyze --help``)."""
     import numpy as np
 
-    classes = ["normal", "neurogenic", "myopathic"]
+    from edxreview.signal._classifier import classifier_parameters
+
+    classes = list(classifier_parameters()["classes"])
     clf = table["clf_pattern"] if "clf_pattern" in table else None
     use = clf.isin(classes).to_numpy() if clf is not None else np.zeros(len(table), bool)
     provisional = (table["clf_provisional"].fillna("").astype(str).ne("").to_numpy()

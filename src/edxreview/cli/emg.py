@@ -132,7 +132,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "given sides) and group (normal / neurogenic / myopathic). Without it every file is "
                         "counted as its own control subject (a warning says so): several files "
                         "of one person need it, since a muscle is judged only against controls "
-                        "from 5 or more people ([lab_reference] min_judging_control_subjects). "
+                        "from enough people ([lab_reference] min_judging_control_subjects). "
                         "With a group column the normal subjects make "
                         "the reference and, where each class has enough subjects, the class "
                         "centroids (mean z-scores) that 'emg analyze' then reads by, and the "
