@@ -281,3 +281,29 @@ def test_the_screen_names_the_side_of_each_subject_muscle():
     lines = _subject_summary(s)
     assert lines[0].startswith("subject P7, biceps_brachii L (4 recording(s), 12 MUAPs)")
     assert lines[1].startswith("subject P7, biceps_brachii R (4 recording(s), 12 MUAPs)")
+
+
+def test_wfdb_records_with_a_dot_in_their_name_are_read_and_mapped(tmp_path):
+    # a record "c.0" is c.0.hea + c.0.dat: its name keeps the dot in reference build and in
+    # the --subjects mapping
+    from _synth import weak_contraction
+
+    heas = []
+    for i in range(5):
+        x, _ = weak_contraction(seed=400 + i, duration_s=3.0, units=NORMAL, spiky=True,
+                                spike_ms=1.2)
+        samples = np.round(x * 5).astype("<i2")
+        samples.tofile(tmp_path / f"c.{i}.dat")
+        (tmp_path / f"c.{i}.hea").write_text(
+            f"c.{i} 1 10000 {samples.size}\nc.{i}.dat 16 5000/mV 16 0 {samples[0]} 0 0 EMG\n",
+            encoding="utf-8")
+        heas.append(str(tmp_path / f"c.{i}.hea"))
+    ref = tmp_path / "ref.toml"
+    assert _cli(["emg", "reference", "build", *heas, "--muscle", "biceps_brachii",
+                 "--out", str(ref), "-q"]) == 0
+    sub = tmp_path / "s.csv"
+    sub.write_text("file,subject,muscle\nc.0.hea,P1,biceps_brachii\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert _cli(["emg", "analyze", heas[0], "--reference", str(ref), "--subjects", str(sub),
+                 "--out", str(out), "-q", "--no-figures"]) == 0
+    assert pd.read_csv(out / "subjects.csv").at[0, "subject"] == "P1"

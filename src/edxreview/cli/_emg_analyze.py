@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._emg_options import _err, _options_valid
+from ._emg_options import _err, _options_valid, _unique_recordings
 from ._emg_readings import _recording_classifier, _subjects_table
 from ._emg_subjects import _subject_mapping
 
@@ -95,8 +95,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
     unique = _unique_recordings(paths)
     muscles, file_units = None, None
     if getattr(args, "subjects", None) is not None:
-        keys = [p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p for p in unique]
-        mapping, code = _subject_mapping(args, keys)
+        mapping, code = _subject_mapping(args, unique)
         if mapping is None:
             return code
         n_subjects = mapping["subject"].nunique()
@@ -282,17 +281,6 @@ def _pooled_words(r, weak: float, patterns) -> str:
 def _weak(probability: float, weak: float) -> str:
     """The mark of a class probability below ``[lab_classifier] weak_probability``."""
     return f" (weak reading: below {weak:g})" if probability < weak else ""
-
-
-def _unique_recordings(paths: list[Path]) -> list[Path]:
-    """The paths, a WFDB record given as both .hea and .dat kept once."""
-    seen, unique = set(), []
-    for p in paths:
-        key = p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
 
 
 def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscles=None):

@@ -94,3 +94,14 @@ def _names(names: list[str], most: int = 3) -> str:
     """A few file names for a message, and how many more."""
     shown = ", ".join(repr(n) for n in names[:most])
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _unique_recordings(paths: list[Path]) -> list[Path]:
+    """The paths as given, a WFDB record given as both .hea and .dat kept once (the first)."""
+    seen, unique = set(), []
+    for p in paths:
+        key = p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique

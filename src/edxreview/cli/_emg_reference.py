@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._emg_options import _err, _options_valid
+from ._emg_options import _err, _options_valid, _unique_recordings
 from ._emg_provenance import _source_name, _transfer_note
 from ._emg_subjects import _subject_mapping
 
@@ -26,8 +26,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
     source, code = _borrowed_classifier(args)
     if code:
         return code
-    paths = list(dict.fromkeys(Path(p).with_suffix("") if Path(p).suffix.lower() in (".hea", ".dat")
-                               else Path(p) for p in args.paths))
+    paths = _unique_recordings([Path(p) for p in args.paths])
     mapping, code = _subject_mapping(args, paths)
     if mapping is None:
         return code
@@ -129,16 +128,15 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
 
     muaps, epochs, failures = [], [], []
     for p, (_, row) in zip(paths, mapping.iterrows(), strict=True):
-        src = p.with_suffix(".hea") if p.suffix == "" and p.with_suffix(".hea").is_file() else p
         try:
-            rec = read_signal(src, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
+            rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
                               header_bytes=args.header_bytes)
             a = analyze_recording(rec, muscle=row["muscle"])
         except EdxreviewError as exc:
-            failures.append(f"{src}: {exc}" if str(src) not in str(exc) else str(exc))
+            failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
             continue
         if a.reading.rule == "implausible_amplitude":
-            print(f"edxreview emg: warning: {src}: {a.reading.reasons[0]}", file=sys.stderr)
+            print(f"edxreview emg: warning: {p}: {a.reading.reasons[0]}", file=sys.stderr)
         m = a.muaps.assign(recording=row["file"])
         m.attrs = {}  # averaged waveforms are not needed (and do not concatenate)
         m.attrs["record_s"] = rec.samples.size / rec.fs_hz

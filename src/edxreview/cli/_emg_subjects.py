@@ -14,13 +14,13 @@ SUBJECTS_COLUMNS = ("file", "subject", "muscle", "side", "group")
 
 
 def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
-    """Each recording's subject, muscle, side (``L``, ``R`` or ``""``) and group;
-    ``(None, exit status)`` when invalid."""
+    """Each recording's subject, muscle, side (``L``, ``R`` or ``""``) and group (``paths``: the
+    recordings as given, one per record); ``(None, exit status)`` when invalid."""
     import pandas as pd
 
     from edxreview.signal._classify import normalize_muscle
 
-    names = [p.stem if p.suffix.lower() not in ("", ".hea", ".dat") else p.name for p in paths]
+    names = [p.stem for p in paths]   # the record name: a WFDB record's, or the file's
     side = getattr(args, "side", "") or ""   # emg analyze's --side, checked already
     mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle,
                             "side": side})
