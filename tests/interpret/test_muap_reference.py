@@ -16,6 +16,7 @@ from edxreview.interpret import _muscles
 from edxreview.interpret._muscles import MUAP_BASES, muap_reference_warnings, read_muscles
 from edxreview.io import load_study
 from edxreview.knowledge import load_anatomy, load_rules
+from edxreview.knowledge._muap import reference_status
 from edxreview.knowledge._tables import load_muap_reference
 
 EMG_HEADER = ["patient_id", "muscle", "side", "fibs", "psw", "muap_duration", "muap_amplitude",
@@ -55,7 +56,7 @@ UNJUDGED_BICEPS = ("P1", "biceps_brachii", "R", "0", "0", "", "", 16.2, 900)
 def test_the_bundled_reference_is_not_verified():
     table = load_muap_reference()
     assert table.attrs["status"] == "unverified-illustrative"
-    assert set(_muscles._reference_status(table, lab=False)) == {"unsourced"}
+    assert set(reference_status(table, lab=False)) == {"unsourced"}
 
 
 def test_means_are_not_judged_against_the_unverified_bundled_reference(tmp_path):
@@ -144,6 +145,8 @@ def test_a_laboratory_table_without_status_is_its_own_and_judged(tmp_path):
 
 def test_the_demo_has_no_quantitative_mean_to_judge(demo_result):
     m = demo_result.muscles
+    # the premise: the demo gives no quantitative mean, so none is judged and its counts stand
+    assert m["muap_duration_ms"].isna().all() and m["muap_amplitude_uv"].isna().all()
     assert set(m["muap_duration_basis"]) <= {"qualitative", "not_given"}
     assert [v["n"] for v in demo_result.summary["measures"].values()] == [13, 7, 4, 2, 9, 4]
 
@@ -223,3 +226,24 @@ def test_a_bad_laboratory_table_stops_the_run_with_located_problems(tmp_path, ca
                      "value '14': the lower duration limit must be below the upper one",
                      "value 'maybe': must be one of"):
         assert expected in text, expected
+
+
+def test_a_laboratory_table_with_overlapping_age_bands_of_a_muscle_is_refused(tmp_path):
+    from edxreview._errors import InvalidInputError
+    from edxreview.knowledge._muap import load_muap_reference_file
+
+    f = tmp_path / "lab.csv"
+    f.write_text("muscle,age_min_years,age_max_years,duration_lower_ms,duration_upper_ms,"
+                 "amplitude_upper_uv\ndeltoid,20,60,9,20,3000\ndeltoid,,,8,12,2500\n",
+                 encoding="utf-8")
+    with pytest.raises(InvalidInputError) as exc:   # row order would otherwise pick the limits
+        load_muap_reference_file(f)
+    (p,) = exc.value.problems
+    assert p.row == 3 and "contradicts row 2" in p.message and "same muscle" in p.message
+
+
+def test_a_laboratory_table_whose_verified_column_says_false_is_not_judged_against(tmp_path):
+    lab = FIXTURE.drop(columns="status").assign(verified="false")
+    m = _read(_study(tmp_path, [UNJUDGED_BICEPS]), muap_reference=lab)
+    assert m.loc[0, "muap_reference_status"] == "unsourced"
+    assert m.loc[0, "muap_duration_basis"] == "not_judged_unverified_reference"

@@ -13,6 +13,7 @@ from .._tables import join_nonempty, map_distinct
 from .._errors import Problem
 from ..io import Study
 from ..knowledge import Anatomy
+from ..knowledge._muap import reference_status
 from ..knowledge._tables import load_muap_reference
 
 MUSCLE_COLUMNS = [
@@ -53,19 +54,6 @@ MUAP_BASES = {
 }
 
 
-def _reference_status(ref: pd.DataFrame, lab: bool) -> pd.Series:
-    """Each reference row's status: its ``status`` cell, else ``verified`` where the
-    ``verified`` column is true, else ``unsourced`` (``lab`` for a laboratory's own table)."""
-    default = "lab" if lab else "unsourced"
-    if "status" in ref:
-        status = ref["status"].astype("string").str.strip().str.lower()
-        return status.where(status.notna() & status.ne(""), default).astype(object)
-    if "verified" in ref:
-        flag = ref["verified"].astype("string").str.strip().str.lower().isin(["true", "1", "yes"])
-        return pd.Series(np.where(flag, "verified", default), index=ref.index, dtype=object)
-    return pd.Series(default, index=ref.index, dtype=object)
-
-
 def _muap_limits(emg: pd.DataFrame, ages: pd.Series,
                  reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """The MUAP reference row of each EMG row: limits and row status (NaN / None where none).
@@ -80,7 +68,7 @@ def _muap_limits(emg: pd.DataFrame, ages: pd.Series,
     if ref is None or not len(ref):
         return out
     ref = ref.copy()
-    ref["status"] = _reference_status(ref, lab)
+    ref["status"] = reference_status(ref, lab)
     for col in ("age_min_years", "age_max_years", "duration_mean_ms", "duration_upper_ms",
                 "duration_lower_ms", "amplitude_upper_uv"):
         if col in ref:

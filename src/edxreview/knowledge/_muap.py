@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidInputError, Problem
-from ._reference import LAB_STATUS, read_lab_csv
+from ._reference import LAB_STATUS, _overlaps, read_lab_csv
 from ._tables import ROW_STATUSES, closest_ids, load_anatomy, normalize_key
 
 #: Columns a laboratory's MUAP reference must have (durations in ms, amplitude in µV).
@@ -60,6 +60,21 @@ def load_muap_reference_file(path: str | Path) -> pd.DataFrame:
     return table
 
 
+def reference_status(ref: pd.DataFrame, lab: bool) -> pd.Series:
+    """Each MUAP reference row's status, one rule for the bundled table and a laboratory's: its
+    ``status`` cell where given; else, where the table has a ``verified`` column, ``verified``
+    when true and ``unsourced`` when not; else ``lab`` for a laboratory's own table and
+    ``unsourced`` for the bundled one."""
+    default = pd.Series(LAB_STATUS if lab else "unsourced", index=ref.index, dtype=object)
+    if "verified" in ref:
+        flag = ref["verified"].astype("string").str.strip().str.lower().isin(["true", "1", "yes"])
+        default = pd.Series(np.where(flag, "verified", "unsourced"), index=ref.index, dtype=object)
+    if "status" not in ref:
+        return default
+    status = ref["status"].astype("string").str.strip().str.lower()
+    return status.where(status.notna() & status.ne(""), default).astype(object)
+
+
 def _validate(table: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, list[Problem]]:
     """The table typed, and every problem of its rows."""
     table = table.copy()
@@ -101,12 +116,10 @@ def _validate(table: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, list[Probl
         "; did you mean " + ", ".join(repr(m) for m in close) + "?"
         if (close := closest_ids(normalize_key(text["muscle"].iloc[i]),
                                  anatomy.muscle_aliases)) else ""))
-    if "status" in text:
-        status = text["status"].str.lower().where(text["status"].ne(""), LAB_STATUS)
-    else:
-        status = pd.Series(LAB_STATUS, index=table.index)
+    status = reference_status(text, lab=True)
     allowed = ROW_STATUSES + (LAB_STATUS,)
-    add(~status.isin(allowed), "status", f"must be one of {', '.join(allowed)} (empty: lab)")
+    add(~status.isin(allowed), "status", f"must be one of {', '.join(allowed)} (empty: lab, "
+        "or by the verified column where there is one)")
     if problems:
         return table, problems
     out = table.copy()
@@ -114,4 +127,9 @@ def _validate(table: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, list[Probl
     out["status"] = status
     for col in _NUMERIC:
         out[col] = num[col]
-    return out, []
+    # one muscle, overlapping age bands: a mean would meet two sets of limits, and the file's
+    # row order would choose between them
+    limits = out["duration_lower_ms"].map("{:g}".format) + "-" + out["duration_upper_ms"].map(
+        "{:g}".format) + " ms, " + out["amplitude_upper_uv"].map("{:g}".format) + " uV"
+    return out, _overlaps(out.assign(limit=limits), pd.Series(row_no, index=out.index), sheet,
+                          key=["muscle"], what="muscle")

@@ -312,27 +312,29 @@ def _check_status(text: pd.DataFrame, lab: bool, add) -> pd.Series:
     return status
 
 
-def _overlaps(table: pd.DataFrame, row_no: pd.Series, sheet: str) -> list[Problem]:
-    """Rows of one key whose age bands overlap: a value would meet two limits."""
+def _overlaps(table: pd.DataFrame, row_no: pd.Series, sheet: str, key: list[str] = _KEY,
+              what: str = "study, nerve, recording site, parameter and bound") -> list[Problem]:
+    """Rows of one ``key`` whose age bands overlap: a value would meet two limits (``what``
+    names the key in the message; ``limit``: the limit, or a text of a row's limits)."""
     t = table.assign(row_no=row_no.to_numpy(),
                      lo=table["age_min_years"].fillna(-math.inf),
                      hi=table["age_max_years"].fillna(math.inf))
-    keyed = t[t.duplicated(_KEY, keep=False)][_KEY + ["row_no", "lo", "hi", "limit"]]
+    keyed = t[t.duplicated(key, keep=False)][key + ["row_no", "lo", "hi", "limit"]]
     if keyed.empty:
         return []
-    pairs = keyed.merge(keyed, on=_KEY, suffixes=("", "_o"))
+    pairs = keyed.merge(keyed, on=key, suffixes=("", "_o"))
     pairs = pairs[(pairs["row_no"] > pairs["row_no_o"]) & (pairs["lo"] < pairs["hi_o"])
                   & (pairs["lo_o"] < pairs["hi"])]
     pairs = pairs.sort_values(["row_no", "row_no_o"]).drop_duplicates("row_no")
     out = []
     for r in pairs.itertuples(index=False):
         same = r.limit == r.limit_o
+        limit_o = f"{r.limit_o:g}" if isinstance(r.limit_o, float) else str(r.limit_o)
         out.append(Problem(sheet, int(r.row_no), "limit", r.limit, (
-            f"duplicate of row {int(r.row_no_o)} (same study, nerve, recording site, parameter, "
-            "bound and overlapping age band)") if same else (
-            f"contradicts row {int(r.row_no_o)} (limit {r.limit_o:g} for the same study, nerve, "
-            "recording site, parameter and bound, with an overlapping age band); keep one or "
-            "give them age bands that do not overlap")))
+            f"duplicate of row {int(r.row_no_o)} (same {what} and overlapping age band)")
+            if same else (
+            f"contradicts row {int(r.row_no_o)} (limit {limit_o} for the same {what}, with an "
+            "overlapping age band); keep one or give them age bands that do not overlap")))
     return out
 
 
