@@ -247,3 +247,13 @@ def test_a_laboratory_table_whose_verified_column_says_false_is_not_judged_again
     m = _read(_study(tmp_path, [UNJUDGED_BICEPS]), muap_reference=lab)
     assert m.loc[0, "muap_reference_status"] == "unsourced"
     assert m.loc[0, "muap_duration_basis"] == "not_judged_unverified_reference"
+
+
+def test_a_lab_emg_reference_toml_given_as_muap_reference_says_which_command_reads_it(tmp_path):
+    from edxreview._errors import InvalidInputError
+    from edxreview.knowledge._muap import load_muap_reference_file
+
+    f = tmp_path / "ref.toml"
+    f.write_text('format = "edxreview-lab-reference"\n', encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="read by 'edxreview emg analyze --reference'"):
+        load_muap_reference_file(f)

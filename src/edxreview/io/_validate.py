@@ -24,7 +24,7 @@ from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
     ANTIBODY_VALUES, BOOL_VALUES, BRAINSTEM_LEVELS, ENUM_SYNONYMS, FASC_VALUES, GRADE_VALUES,
-    NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, TEMPLATE_SHEETS, Column,
+    MIDLINE_REGIONS, NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, TEMPLATE_SHEETS, Column,
 )
 
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
@@ -637,7 +637,7 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
                  severity="warning")
     emg = tables["emg"]
     if len(emg) and "side" in emg and "muscle" in emg:
-        midline = map_distinct(emg["muscle"], anatomy.muscles["region"]).isin(["cranial", "trunk", "paraspinal"])
+        midline = map_distinct(emg["muscle"], anatomy.muscles["region"]).isin(MIDLINE_REGIONS)
         missing_side = emg["side"].isna() & emg["muscle"].notna() & ~midline
         coll.add("emg", emg, missing_side, "side",
                  "side is required for limb muscles (L or R); only midline muscles such as the "

@@ -49,6 +49,13 @@ def load_muap_reference_file(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     name = path.name
+    if path.suffix.lower() == ".toml":   # the lab reference of 'emg reference build', likely
+        raise InvalidInputError(
+            f"--muap-reference reads a CSV (muscle, age_min_years, age_max_years, "
+            f"duration_lower_ms, duration_upper_ms, amplitude_upper_uv), not {name!r}; a "
+            "reference built by 'edxreview emg reference build' is read by 'edxreview emg "
+            "analyze --reference'",
+            [Problem(name, None, None, str(path), "a TOML file, not the MUAP reference CSV")])
     table, meta, problems = read_lab_csv(path, "MUAP reference file")
     if table is not None:
         table, problems = _validate(table, name)

@@ -249,7 +249,6 @@ def describe_muap_reference(muscles: pd.DataFrame,
         by = weights.groupby(muscles[col].astype(str)).sum()
         for b in counts:
             counts[b] += int(by.get(b, 0))
-    # a qualitative reading stands alone too: only those beside a mean were a mean kept
     lab = muap_reference is not None
     meta = (muap_reference if lab else load_muap_reference()).attrs
     table = f"{meta.get('id', 'muap_reference')} v{meta.get('version', '?')}"
