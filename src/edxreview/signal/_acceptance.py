@@ -22,6 +22,7 @@ REJECT_RULES = ("too_few_discharges", "not_above_baseline", "rise_time")
 
 def assess_waveforms(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: np.ndarray, n_averaged: np.ndarray,
+    markers: tuple | None = None,
 ) -> pd.DataFrame:
     """Rise time and acceptance of averaged MUAPs.
 
@@ -38,6 +39,9 @@ def assess_waveforms(
         Expected noise SD of each average (recording units).
     n_averaged : numpy.ndarray
         Number of discharges averaged in each row.
+    markers : tuple, optional
+        The first eight results of :func:`~edxreview.signal._measure._duration_markers` for
+        these rows, when the measurement computed them already.
 
     Returns
     -------
@@ -73,8 +77,8 @@ def assess_waveforms(
     y = np.asarray(y, float).reshape(len(y), -1)
     noise_sd = np.asarray(noise_sd, float)
     n_averaged = np.asarray(n_averaged)
-    yb, _lo, _hi, ipk, amp, baseline_sd, _onset, _end = _duration_markers(y, fs_hz, center,
-                                                                          noise_sd, pm)
+    yb, _lo, _hi, ipk, amp, baseline_sd, _onset, _end = (
+        markers or _duration_markers(y, fs_hz, center, noise_sd, pm))
     band = duration_band(baseline_sd, noise_sd, amp, pm)
     ys = smooth_rows(yb, fs_hz)
     above = (amp > 0) & (np.abs(ys[:, center]) > band)

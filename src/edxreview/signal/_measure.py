@@ -139,18 +139,19 @@ def measure_waveform(
 
 def _measure_rows(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: np.ndarray, p: dict,
-    calibrated: bool = False, halves=None,
+    calibrated: bool = False, halves=None, markers: tuple | None = None,
 ) -> list[dict[str, float]]:
     """:func:`measure_waveform` for each row of ``y`` (waveforms of one length, the discharge
     at ``center``; ``noise_sd`` one per row; ``halves``: the two half-medians of every row,
     shape (2, rows, samples), a function of row indices giving those rows' half-medians, or
-    None): the duration markers and satellites of all rows at once, then each row's phases,
+    None): the duration markers and satellites of all rows at once (``markers``: those of
+    :func:`_duration_markers` with satellites, when already computed), then each row's phases,
     turns, area and spike."""
     rule = "absolute_uv" if calibrated else "relative_pp"
     nan = dict(duration_ms=np.nan, amplitude=0.0, phases=0, turns=0, turn_rule=rule,
                satellite=False, satellite_ms=np.nan, area=np.nan, thickness_ms=np.nan,
                onset_ms=np.nan, end_ms=np.nan, spike_duration_ms=np.nan, baseline_sd=np.nan)
-    yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat = _duration_markers(
+    yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat = markers or _duration_markers(
         y, fs_hz, center, noise_sd, p, satellites=True)
     sat_ms = sat["gap_ms"]
     if p.get("satellite_split_half", False):
@@ -443,12 +444,14 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
                          for _, _, s_ok in found])
     y = np.array(waves).reshape(len(waves), before + after + 1)
-    measured = _measure_rows(y, fs, before, expected, pm, rec.calibrated, halves)
+    # the duration markers once, for the measures and the acceptance criteria alike
+    markers = _duration_markers(y, fs, before, expected, pm, satellites=True)
+    measured = _measure_rows(y, fs, before, expected, pm, rec.calibrated, halves, markers)
     # the acceptance criteria (section acceptance): rise time, accepted, reject_rule
     # (imported here: _acceptance builds on this module's duration markers)
     from edxreview.signal._acceptance import assess_waveforms
     quality = assess_waveforms(y, fs, before, expected,
-                               np.array([s_ok.size for _, _, s_ok in found], int))
+                               np.array([s_ok.size for _, _, s_ok in found], int), markers[:8])
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
