@@ -30,7 +30,11 @@ from edxreview.signal._measure import measure_muaps
 from edxreview.signal._muap import Decomposition, sort_units
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording, check_sampling_rate
-from edxreview.signal._reference import LabReference, read_muscle_against_reference
+from edxreview.signal._reference import (
+    MEAN_DECIMALS,
+    LabReference,
+    read_muscle_against_reference,
+)
 from edxreview.signal._spontaneous import (
     RestSelection,
     detect_spontaneous,
@@ -282,15 +286,20 @@ def summarize_muaps(muaps: pd.DataFrame, n_discharges: int) -> dict:
                 "polyphasic_pct": np.nan, "mean_phases": np.nan, "mean_turns": np.nan,
                 "mean_thickness_ms": np.nan, "satellite_pct": np.nan}
     muaps = ok
+    d = MEAN_DECIMALS   # as subjects.csv rounds its means
+
+    def mean(col: str, feature: str) -> float:
+        return round(float(muaps[col].mean()), d[feature])
+
     return {
         **counts,
-        "mean_duration_ms": round(float(muaps["duration_ms"].mean()), 2),
-        "mean_amplitude_uv": round(float(muaps["amplitude_uv"].mean()), 1),
-        "mean_amplitude_adu": round(float(muaps["amplitude_adu"].mean()), 1),
+        "mean_duration_ms": mean("duration_ms", "duration_ms"),
+        "mean_amplitude_uv": mean("amplitude_uv", "log_amplitude"),
+        "mean_amplitude_adu": mean("amplitude_adu", "log_amplitude"),
         "polyphasic_pct": round(100.0 * float(muaps["polyphasic"].mean()), 1),
-        "mean_phases": round(float(muaps["phases"].mean()), 2),
-        "mean_turns": round(float(muaps["turns"].mean()), 2),
-        "mean_thickness_ms": round(float(muaps["thickness_ms"].mean()), 3),
+        "mean_phases": mean("phases", "phases"),
+        "mean_turns": mean("turns", "turns"),
+        "mean_thickness_ms": mean("thickness_ms", "thickness_ms"),
         "satellite_pct": (round(100.0 * float(muaps["satellite"].mean()), 1)
                           if "satellite" in muaps else np.nan),
     }

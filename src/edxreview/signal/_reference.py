@@ -765,7 +765,9 @@ def read_muscle_against_reference(
     return Reading("normal", reasons, rule="lab_normal"), z
 
 
-_CSV_DECIMALS = {"duration_ms": 2, "log_amplitude": 1, "phases": 2, "turns": 2,
+#: decimals of a mean of each reference feature as the outputs write it (recordings.csv's
+#: recording means, subjects.csv's means and limits; the amplitude's in its own unit)
+MEAN_DECIMALS = {"duration_ms": 2, "log_amplitude": 1, "phases": 2, "turns": 2,
                  "thickness_ms": 3, "size_index": 3}
 
 
@@ -807,7 +809,7 @@ def limit_columns(muaps: pd.DataFrame, z: pd.DataFrame, amplitude_unit: str = "u
     def add(feature: str, mean_col: str, lo_col: str, hi_col: str, mean: float,
             own_limits: bool = True) -> None:
         # rounded as recordings.csv rounds the recording means (summarize_muaps)
-        d = _CSV_DECIMALS[feature]
+        d = MEAN_DECIMALS[feature]
         have = own_limits and feature in nat.index
         out[mean_col] = round(float(mean), d) if np.isfinite(mean) else np.nan
         out[lo_col] = round(float(nat.at[feature, "lower"]), d) if have else np.nan
