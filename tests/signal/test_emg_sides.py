@@ -307,3 +307,12 @@ def test_wfdb_records_with_a_dot_in_their_name_are_read_and_mapped(tmp_path):
     assert _cli(["emg", "analyze", heas[0], "--reference", str(ref), "--subjects", str(sub),
                  "--out", str(out), "-q", "--no-figures"]) == 0
     assert pd.read_csv(out / "subjects.csv").at[0, "subject"] == "P1"
+
+
+def test_a_blank_subject_cell_is_located(lab, capsys):
+    table = "file,subject,muscle\n" + "".join(
+        f"{f},{'' if f == 'L1' else 'P7'},biceps_brachii\n" for f in FILES)
+    code, out, sub = _analyze(lab, table, name="blanksubject")
+    assert code == 1 and not out.exists()
+    assert (f"--subjects {str(sub)!r}, row(s) 3, column 'subject': blank for ['L1']"
+            in capsys.readouterr().err)

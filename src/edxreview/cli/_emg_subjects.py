@@ -55,6 +55,12 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
             return None, 1
         if "side" in sub and not _csv_sides_valid(args.subjects, mapping):
             return None, 1
+        blank = mapping[mapping["_row"].notna() & mapping["subject"].isna()]
+        if len(blank):   # the row is there, its subject cell is empty
+            _err(f"--subjects {args.subjects!r}, row(s) "
+                 f"{', '.join(str(int(r)) for r in blank['_row'])}, column 'subject': blank for "
+                 f"{blank['file'].tolist()!r}; give each file's subject.")
+            return None, 1
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
             _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}"
@@ -78,7 +84,7 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
               "myopathic": "myopathic", "myopathy": "myopathic"}
     if "group" not in mapping:
         mapping["group"] = "normal"
-    mapping["truth"] = mapping["group"].astype(str).str.strip().str.lower().map(groups)
+    mapping["truth"] = mapping["group"].fillna("").astype(str).str.strip().str.lower().map(groups)
     bad = mapping[mapping["truth"].isna()]
     if len(bad):
         rows = ", ".join(f"file {f!r}: group {g!r}" for f, g in zip(bad["file"], bad["group"]))
