@@ -252,6 +252,11 @@ def test_reading_by_side_with_a_model_not_trained_by_side_is_warned():
         "trained on subject-muscles, both sides pooled")
     ref.recorded = {"trained_per": "subject-muscle-side"}
     assert _trained_unit_warning(ref, by_side) == ""
+    # the other way round: a model trained per side read with the sides pooled
+    assert _trained_unit_warning(ref, pooled).startswith(
+        "the reference's lab classifier and centroids were trained per side")
+    ref.recorded = {"trained_per": "subject-muscle"}
+    assert _trained_unit_warning(ref, pooled) == ""
     assert _trained_unit_warning(LabReference("syn", "uV", table), by_side) == ""  # no model
 
 

@@ -156,16 +156,25 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
 
 
 def _trained_unit_warning(reference, file_units) -> str:
-    """Why the lab classifier and centroids of ``reference`` may read these recordings worse
-    ("" when not): the recordings are read by side (``file_units`` gives sides) but the model
-    was not trained per subject-muscle-side (``[recorded] trained_per``)."""
+    """Why the lab classifier and centroids of ``reference`` may read these pooled recordings
+    worse ("" when not): the unit they are read by (``file_units``: by side when it gives
+    sides, else both sides pooled) is not the unit the model was trained on (``[recorded]
+    trained_per``), in either direction."""
     from edxreview.signal._reference import LabReference
 
     if (not isinstance(reference, LabReference) or file_units is None
             or (reference.classifier is None and reference.centroids is None)):
         return ""
     trained = reference.recorded.get("trained_per", "")
-    if not file_units["side"].astype(str).ne("").any() or trained == "subject-muscle-side":
+    by_side = file_units["side"].astype(str).ne("").any()
+    if not by_side:
+        return ("" if trained != "subject-muscle-side" else
+                "the reference's lab classifier and centroids were trained per side "
+                "(subject-muscle-side), but these recordings are read with both sides pooled: "
+                "a model trained on one side's MUAPs and recordings reads a pooled muscle "
+                "with other features; give each file's side (a side column in --subjects, "
+                "or --side)")
+    if trained == "subject-muscle-side":
         return ""
     how = ("trained on subject-muscles, both sides pooled" if trained else
            "not recorded as trained by side (a reference built before this was stored)")
