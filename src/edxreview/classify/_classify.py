@@ -702,6 +702,26 @@ def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Se
     return den, den_txt, n_exam, other_txt
 
 
+def _not_read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
+    """Per patient, the sentence naming the muscles whose MUAPs were not read (``muap_reading``
+    ``not_read``: every MUAP column blank), so that none of them reads as normal; absent for a
+    patient whose MUAPs were all read."""
+    if "muap_reading" not in mus:
+        return pd.Series(dtype=str)
+    nr = mus[mus["muap_reading"].eq("not_read")]
+    if not len(nr):
+        return pd.Series(dtype=str)
+    name = nr["muscle"].map(anatomy.muscles["display_name"]).fillna(nr["muscle"]) \
+        + map_text(nr["side"], {"L": " L", "R": " R"})
+    names = group_join(nr["patient_id"], name, sep=", ")
+    count = nr.groupby("patient_id").size()
+    n_exam = mus.groupby("patient_id").size()
+    idx = names.index
+    return pd.Series("MUAPs not read in " + count.reindex(idx).astype(str) + " of "
+                     + n_exam.reindex(idx).astype(str) + " muscle(s) (" + names
+                     + "): chronic denervation was not looked for there.", index=idx)
+
+
 def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     """Per patient: the nerves counted as neuropathy evidence, with their flagged values."""
     counted = n[n["counts"]] if len(n) else n
@@ -775,6 +795,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     """One plain-language paragraph per patient, built from the same tables as the results."""
     pid = pts["patient_id"]
     den, den_txt, n_exam, other_txt = _emg_texts(mus, anatomy)
+    not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, rules)
     ex_txt, un_txt = _explained_texts(den, anatomy)
@@ -793,6 +814,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           + " muscle(s) examined" + np.where(get(other_txt).ne(""),
                                                               "; not denervation: " + get(other_txt), "")
                           + ".", ""))
+    parts.append(np.where(pts["included"] & get(not_read_txt).ne(""), get(not_read_txt), ""))
     parts.append(np.where(pts["included"] & pts["ncs_neuropathy"],
                           "NCS: " + pts["neuropathy_pattern"] + " — " + get(ncs_txt) + ".", ""))
     parts.append(np.where(pts["included"] & ~pts["ncs_neuropathy"], "NCS: no peripheral or cranial neuropathy.", ""))

@@ -22,9 +22,25 @@ MUSCLE_COLUMNS = [
     "fasciculations", "muap_duration", "muap_amplitude", "polyphasia", "recruitment",
     "muap_duration_ms", "muap_amplitude_uv", "polyphasic_pct", "reference_duration_ms",
     "reference_duration_lower_ms", "reference_amplitude_uv", "muap_reference_status",
-    "muap_duration_basis", "muap_amplitude_basis", "acute", "chronic", "myopathic", "denervation", "reading",
-    "other_findings", "row",
+    "muap_duration_basis", "muap_amplitude_basis", "muap_reading", "acute", "chronic",
+    "myopathic", "denervation", "reading", "other_findings", "row",
 ]
+
+#: The MUAP columns of the ``emg`` sheet, qualitative and quantitative: a row with all of
+#: them blank had its MUAPs not read.
+MUAP_READING_COLUMNS = ("muap_duration", "muap_amplitude", "polyphasia", "muap_duration_ms",
+                        "muap_amplitude_uv", "polyphasic_pct")
+
+#: Whether a muscle's MUAPs were read: the rule ids of ``muap_reading`` in ``muscles.csv``.
+#: A muscle whose MUAPs were not read is not denervated unless fibrillation potentials or
+#: positive sharp waves say so, but it is never called normal: chronic denervation and
+#: myopathic change were not looked for.
+MUAP_READINGS = {
+    "read": "at least one MUAP column (muap_duration, muap_amplitude, polyphasia, or a "
+            "quantitative mean) was given",
+    "not_read": "every MUAP column is blank: the muscle was read at rest only; its reading "
+                "says 'MUAPs not read', never 'normal'",
+}
 
 _GRADE_TEXT = {0.0: "0", 0.5: "±", 1.0: "1+", 2.0: "2+", 3.0: "3+", 4.0: "4+"}
 
@@ -116,7 +132,10 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     graded 1+ or more (``±`` is not enough), *chronic* denervation when MUAP duration and/or
     amplitude is increased (qualitatively, or a quantitative mean above the muscle's reference
     limit). Fasciculations, reduced recruitment or decreased activation alone are recorded as
-    other findings, never as denervation.
+    other findings, never as denervation. A row whose every MUAP column is blank
+    (:data:`MUAP_READING_COLUMNS`) is read at rest only: ``muap_reading`` ``not_read`` (see
+    :data:`MUAP_READINGS`), and its reading says "MUAPs not read", never "normal"; it is
+    denervated only when fibrillation potentials or positive sharp waves say so.
 
     For each of MUAP duration and amplitude the qualitative reading, where given, is read, and
     a quantitative mean is judged only when the reference row for the muscle and age has a
@@ -201,6 +220,13 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     by_duration = emg["muap_duration_basis"].eq("quantitative_reference")
     by_amplitude = emg["muap_amplitude_basis"].eq("quantitative_reference")
 
+    # a row whose every MUAP column is blank: its MUAPs were not read (rest only)
+    muap_given = np.column_stack([
+        (emg[c].notna() & emg[c].astype(object).ne("")).to_numpy(dtype=bool)
+        for c in MUAP_READING_COLUMNS if c in emg]).any(axis=1)
+    emg["muap_reading"] = np.where(muap_given, "read", "not_read")
+    not_read = ~muap_given
+
     spont = np.fmax(emg["fibs"].astype(float), emg["psw"].astype(float))
     emg["acute"] = (spont >= rule["acute_min_grade"]).fillna(False)
     qual_chronic = emg["muap_duration"].eq("increased") | emg["muap_amplitude"].eq("increased")
@@ -214,9 +240,11 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     emg["myopathic"] = (qual_myo | quant_myo) & ~emg["chronic"]
     emg["denervation"] = emg["acute"] | emg["chronic"]
     emg["reading"] = np.select(
-        [emg["acute"] & emg["chronic"], emg["acute"], emg["chronic"], emg["myopathic"]],
-        ["acute and chronic denervation", "acute denervation", "chronic denervation (reinnervation)",
-         "myopathic"], "normal")
+        [emg["acute"] & emg["chronic"], emg["acute"] & not_read, emg["acute"], emg["chronic"],
+         emg["myopathic"], not_read],
+        ["acute and chronic denervation", "acute denervation, MUAPs not read",
+         "acute denervation", "chronic denervation (reinnervation)", "myopathic",
+         "MUAPs not read; no denervation at rest"], "normal")
     other = []
     fasc = emg["fasciculations"].astype(float)
     other.append(np.where(fasc > 0, "fasciculations", ""))
