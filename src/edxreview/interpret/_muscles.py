@@ -313,3 +313,34 @@ def muap_reference_warnings(muscles: pd.DataFrame,
         out.extend(Problem("emg", int(r), column, v, t, severity="warning")
                    for r, v, t in zip(part["row"], part[column], text))
     return sorted(out, key=lambda p: (p.row or 0, p.column or ""))
+
+
+def check_muap_means(study: Study, muap_reference: pd.DataFrame | None = None) -> list[Problem]:
+    """The warnings ``edxreview run`` gives on the ``emg`` sheet's quantitative MUAP means, for
+    a validated study, without the review (``edxreview validate``): :func:`read_muscles` and
+    :func:`muap_reference_warnings`, the functions the review calls.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`edxreview.io.load_study`.
+    muap_reference : DataFrame, optional
+        A laboratory's own MUAP reference (``run --muap-reference``); ``None`` reads the
+        bundled table.
+
+    Returns
+    -------
+    list of Problem
+        Severity ``warning``, one per quantitative mean not judged (see
+        :func:`muap_reference_warnings`).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``study`` is not a Study.
+    """
+    from ..knowledge import load_anatomy, load_rules
+
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    muscles = read_muscles(study, load_anatomy(), load_rules(), muap_reference=muap_reference)
+    return muap_reference_warnings(muscles, muap_reference)
