@@ -39,10 +39,14 @@ def _study(tmp: Path, emg_rows: list[str]) -> Path:
      "MUAPs not read; no denervation at rest", False),
     ("P1,deltoid,R,2+,1+,0,,,,,,,", "not_read", "acute denervation, MUAPs not read", True),
     ("P1,biceps_brachii,R,0,0,0,normal,normal,normal,normal,,,", "read", "normal", False),
-    ("P1,biceps_brachii,R,0,0,0,,,,,9.5,,", "read", "normal", False),
+    ("P1,biceps_brachii,R,0,0,0,,,,,9.5,,", "not_judged",
+     "MUAP means not judged; no denervation at rest", False),
+    ("P1,deltoid,R,2+,1+,0,,,,,9.5,400,", "not_judged", "acute denervation, MUAP means not judged",
+     True),
     ("P1,deltoid,R,2+,1+,0,normal,normal,,,,,", "read", "acute denervation", True),
 ], ids=["rest only, clean", "rest only, ± and reduced recruitment", "rest only, fibs 2+",
-        "qualitative MUAPs read normal", "a quantitative mean only", "fibs 2+ with MUAPs read"])
+        "qualitative MUAPs read normal", "a mean only, not judged",
+        "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read"])
 def test_a_muscle_without_a_muap_reading_is_not_called_normal(tmp_path, row, muap_reading,
                                                                reading, denervation):
     result = review_study(_study(tmp_path, [row]))
@@ -72,6 +76,29 @@ def test_the_explanation_and_the_summary_name_the_muscles_not_read(tmp_path):
 def test_every_muap_read_says_nothing_more(tmp_path):
     result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,"]))
     assert "MUAPs not read" not in result.patients.iloc[0]["explanation"]
+
+
+def test_a_mean_judged_against_a_laboratory_row_is_a_reading(tmp_path):
+    lab = tmp_path / "lab.csv"
+    lab.write_text("muscle,age_min_years,age_max_years,duration_lower_ms,duration_upper_ms,"
+                   "amplitude_upper_uv\nbiceps_brachii,18,90,8,12,2000\n", encoding="utf-8")
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,"]),
+                          muap_reference=lab)
+    m = result.muscles.iloc[0]
+    assert (m["muap_reading"], m["reading"]) == ("read", "normal")
+
+
+def test_the_explanation_names_the_muscles_whose_means_were_not_judged(tmp_path):
+    from edxreview.report._summary import summarize_patients
+
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,",
+                                            "P1,deltoid,R,0,0,0,normal,normal,,,,,"]))
+    assert ("MUAP means not judged (no verified or laboratory reference row) in 1 of 2 "
+            "muscle(s) (Biceps brachii R): chronic denervation was not looked for there."
+            ) in result.patients.iloc[0]["explanation"]
+    assert "quantitative MUAP means not judged" not in result.patients.iloc[0]["explanation"]
+    summary = summarize_patients(result, pd.Series(["P1"])).iloc[0]
+    assert "The MUAP means of 1 of the 2 muscles (Biceps brachii R) were not judged" in summary
 
 
 def test_the_demo_has_every_muap_read(demo_result):

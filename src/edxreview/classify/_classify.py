@@ -703,23 +703,29 @@ def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Se
 
 
 def _not_read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
-    """Per patient, the sentence naming the muscles whose MUAPs were not read (``muap_reading``
-    ``not_read``: every MUAP column blank), so that none of them reads as normal; absent for a
-    patient whose MUAPs were all read."""
+    """Per patient, the sentences naming the muscles whose MUAPs were not read or whose MUAP
+    means were not judged (``muap_reading`` ``not_read`` / ``not_judged``), so that none of
+    them reads as normal; absent for a patient whose MUAPs were all read."""
     if "muap_reading" not in mus:
         return pd.Series(dtype=str)
-    nr = mus[mus["muap_reading"].eq("not_read")]
-    if not len(nr):
-        return pd.Series(dtype=str)
-    name = nr["muscle"].map(anatomy.muscles["display_name"]).fillna(nr["muscle"]) \
-        + map_text(nr["side"], {"L": " L", "R": " R"})
-    names = group_join(nr["patient_id"], name, sep=", ")
-    count = nr.groupby("patient_id").size()
     n_exam = mus.groupby("patient_id").size()
-    idx = names.index
-    return pd.Series("MUAPs not read in " + count.reindex(idx).astype(str) + " of "
-                     + n_exam.reindex(idx).astype(str) + " muscle(s) (" + names
-                     + "): chronic denervation was not looked for there.", index=idx)
+    out = pd.Series(dtype=str)
+    for value, words in (("not_read", "MUAPs not read"),
+                         ("not_judged", "MUAP means not judged (no verified or laboratory "
+                                        "reference row)")):
+        nr = mus[mus["muap_reading"].eq(value)]
+        if not len(nr):
+            continue
+        name = nr["muscle"].map(anatomy.muscles["display_name"]).fillna(nr["muscle"]) \
+            + map_text(nr["side"], {"L": " L", "R": " R"})
+        names = group_join(nr["patient_id"], name, sep=", ")
+        count = nr.groupby("patient_id").size().reindex(names.index).astype(str)
+        text = pd.Series(words + " in " + count + " of "
+                         + n_exam.reindex(names.index).astype(str) + " muscle(s) (" + names
+                         + "): chronic denervation was not looked for there.",
+                         index=names.index)
+        out = text if not len(out) else pd.concat([out, text]).groupby(level=0).agg(" ".join)
+    return out
 
 
 def _ncs_texts(n: pd.DataFrame) -> pd.Series:

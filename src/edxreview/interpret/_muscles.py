@@ -36,8 +36,11 @@ MUAP_READING_COLUMNS = ("muap_duration", "muap_amplitude", "polyphasia", "muap_d
 #: positive sharp waves say so, but it is never called normal: chronic denervation and
 #: myopathic change were not looked for.
 MUAP_READINGS = {
-    "read": "at least one MUAP column (muap_duration, muap_amplitude, polyphasia, or a "
-            "quantitative mean) was given",
+    "read": "a qualitative MUAP column (muap_duration, muap_amplitude, polyphasia) was given, "
+            "or a quantitative mean was judged against a verified or laboratory reference row",
+    "not_judged": "no qualitative MUAP column; quantitative means were given but none was "
+                  "judged (no verified or laboratory reference row: muap_*_basis): its "
+                  "reading says 'MUAP means not judged', never 'normal'",
     "not_read": "every MUAP column is blank: the muscle was read at rest only; its reading "
                 "says 'MUAPs not read', never 'normal'",
 }
@@ -133,9 +136,10 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     amplitude is increased (qualitatively, or a quantitative mean above the muscle's reference
     limit). Fasciculations, reduced recruitment or decreased activation alone are recorded as
     other findings, never as denervation. A row whose every MUAP column is blank
-    (:data:`MUAP_READING_COLUMNS`) is read at rest only: ``muap_reading`` ``not_read`` (see
-    :data:`MUAP_READINGS`), and its reading says "MUAPs not read", never "normal"; it is
-    denervated only when fibrillation potentials or positive sharp waves say so.
+    (:data:`MUAP_READING_COLUMNS`) is read at rest only: ``muap_reading`` ``not_read``, and its
+    reading says "MUAPs not read", never "normal"; one with quantitative means only, none of
+    them judged, is ``not_judged`` ("MUAP means not judged"; see :data:`MUAP_READINGS`).
+    Either is denervated only when fibrillation potentials or positive sharp waves say so.
 
     For each of MUAP duration and amplitude the qualitative reading, where given, is read, and
     a quantitative mean is judged only when the reference row for the muscle and age has a
@@ -220,12 +224,17 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     by_duration = emg["muap_duration_basis"].eq("quantitative_reference")
     by_amplitude = emg["muap_amplitude_basis"].eq("quantitative_reference")
 
-    # a row whose every MUAP column is blank: its MUAPs were not read (rest only)
-    muap_given = np.column_stack([
-        (emg[c].notna() & emg[c].astype(object).ne("")).to_numpy(dtype=bool)
-        for c in MUAP_READING_COLUMNS if c in emg]).any(axis=1)
-    emg["muap_reading"] = np.where(muap_given, "read", "not_read")
-    not_read = ~muap_given
+    # whether the MUAPs were read: a qualitative column, or a mean judged (MUAP_READINGS)
+    def given(cols) -> np.ndarray:
+        return np.column_stack([np.zeros(len(emg), dtype=bool)] + [
+            (emg[c].notna() & emg[c].astype(object).ne("")).to_numpy(dtype=bool)
+            for c in cols if c in emg]).any(axis=1)
+
+    read = given(MUAP_READING_COLUMNS[:3]) | (by_duration | by_amplitude).to_numpy()
+    measured = given(MUAP_READING_COLUMNS[3:])
+    emg["muap_reading"] = np.select([read, measured], ["read", "not_judged"], "not_read")
+    not_read = emg["muap_reading"].eq("not_read")
+    not_judged = emg["muap_reading"].eq("not_judged")
 
     spont = np.fmax(emg["fibs"].astype(float), emg["psw"].astype(float))
     emg["acute"] = (spont >= rule["acute_min_grade"]).fillna(False)
@@ -240,11 +249,13 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     emg["myopathic"] = (qual_myo | quant_myo) & ~emg["chronic"]
     emg["denervation"] = emg["acute"] | emg["chronic"]
     emg["reading"] = np.select(
-        [emg["acute"] & emg["chronic"], emg["acute"] & not_read, emg["acute"], emg["chronic"],
-         emg["myopathic"], not_read],
+        [emg["acute"] & emg["chronic"], emg["acute"] & not_read, emg["acute"] & not_judged,
+         emg["acute"], emg["chronic"], emg["myopathic"], not_read, not_judged],
         ["acute and chronic denervation", "acute denervation, MUAPs not read",
-         "acute denervation", "chronic denervation (reinnervation)", "myopathic",
-         "MUAPs not read; no denervation at rest"], "normal")
+         "acute denervation, MUAP means not judged", "acute denervation",
+         "chronic denervation (reinnervation)", "myopathic",
+         "MUAPs not read; no denervation at rest",
+         "MUAP means not judged; no denervation at rest"], "normal")
     other = []
     fasc = emg["fasciculations"].astype(float)
     other.append(np.where(fasc > 0, "fasciculations", ""))
@@ -255,9 +266,10 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     other.append(np.where(emg["recruitment"].eq("early"), "early recruitment", ""))
     other.append(np.where(emg["recruitment"].eq("none"), "no voluntary units", ""))
     other.append(np.where(emg["insertional"].eq("increased"), "increased insertional activity", ""))
-    not_judged = emg["muap_duration_basis"].str.startswith("not_judged") | \
-        emg["muap_amplitude_basis"].str.startswith("not_judged")
-    other.append(np.where(not_judged, np.where(
+    # beside MUAPs read otherwise (a row whose every mean went unjudged says so in its reading)
+    not_judged_mean = (emg["muap_duration_basis"].str.startswith("not_judged")
+                       | emg["muap_amplitude_basis"].str.startswith("not_judged")) & ~not_judged
+    other.append(np.where(not_judged_mean, np.where(
         emg["muap_duration_basis"].eq("not_judged_unverified_reference")
         | emg["muap_amplitude_basis"].eq("not_judged_unverified_reference"),
         "quantitative MUAP means not judged (unverified reference)",

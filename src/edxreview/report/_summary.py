@@ -78,13 +78,13 @@ def _name_list(rows: pd.DataFrame, group: pd.Series, labels: dict[str, Any],
     return per.groupby(["patient_id", "group"], sort=False)["text"].agg(s["list"].join)
 
 
-def _not_read_list(muscles: pd.DataFrame, labels: dict[str, Any], lang: str = "en"
-                   ) -> tuple[pd.Series, pd.Series]:
-    """Per patient: the muscles whose MUAPs were not read (``muap_reading`` ``not_read``), as
-    text, and how many rows they are."""
+def _not_read_list(muscles: pd.DataFrame, labels: dict[str, Any], lang: str = "en",
+                   value: str = "not_read") -> tuple[pd.Series, pd.Series]:
+    """Per patient: the muscles whose ``muap_reading`` is ``value`` (``not_read``: MUAPs not
+    read; ``not_judged``: MUAP means not judged), as text, and how many rows they are."""
     if "muap_reading" not in muscles:
         return pd.Series(dtype=object), pd.Series(dtype=int)
-    nr = muscles[muscles["muap_reading"].eq("not_read")]
+    nr = muscles[muscles["muap_reading"].eq(value)]
     if not len(nr):
         return pd.Series(dtype=object), pd.Series(dtype=int)
     names = _name_list(nr, np.zeros(len(nr), dtype=bool), labels, lang).droplevel("group")
@@ -186,12 +186,14 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
                                 s["lmn_no_mri"]))
     parts.append(np.where(lmn, fill(s["lmn"], idx, muscles=lists["unexplained"],
                                     segments=segments) + mri_end, ""))
-    not_read, n_not_read = _not_read_list(m, labels, lang)
-    not_read = not_read.reindex(idx)
-    parts.append(np.where(inc & not_read.notna(),
-                          fill(s["muaps_not_read"], idx, muscles=not_read.fillna(""),
-                               n=n_not_read.reindex(idx).fillna(0).astype(int).astype(str),
-                               n_muscles=n_muscles), ""))
+    for value, label in (("not_read", "muaps_not_read"),
+                         ("not_judged", "muap_means_not_judged")):
+        names, count = _not_read_list(m, labels, lang, value)
+        names = names.reindex(idx)
+        parts.append(np.where(inc & names.notna(),
+                              fill(s[label], idx, muscles=names.fillna(""),
+                                   n=count.reindex(idx).fillna(0).astype(int).astype(str),
+                                   n_muscles=n_muscles), ""))
     parts.append(np.where(inc & flag["ncs_neuropathy"],
                           fill(s["ncs_neuropathy"], idx, pattern=pattern), ""))
     parts.append(np.where(inc & flag["emg_denervation"] & ~flag["ncs_neuropathy"],
