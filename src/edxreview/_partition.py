@@ -953,8 +953,11 @@ def _write_summary(result, merge: _Merge, folder: Path) -> None:
     write_summary_json(result.summary, folder)
 
 
-def validate_dataset(path: str | Path):
-    """Validate a partitioned dataset bucket by bucket (``edxreview validate``).
+def validate_dataset(path: str | Path, muap_reference: pd.DataFrame | None = None):
+    """Validate a partitioned dataset bucket by bucket (``edxreview validate``); each valid
+    bucket's quantitative MUAP means not judged against ``muap_reference`` (``None``: the
+    bundled table) are warned of as the review warns of them
+    (:func:`~edxreview.interpret._muscles.check_muap_means`).
 
     Returns
     -------
@@ -966,6 +969,7 @@ def validate_dataset(path: str | Path):
     InvalidWorkbookError
         With every problem of every bucket.
     """
+    from .interpret._muscles import check_muap_means
     from .io import Study, validate_workbook
     from .io._dataset import dataset_buckets, dataset_sha256, read_partition
 
@@ -984,7 +988,9 @@ def validate_dataset(path: str | Path):
                 bucket, errors=[p for p in problems if p.severity == "error"],
                 warnings=[p for p in problems if p.severity != "error"]))
             continue
-        results.append(PartitionResult(bucket, warnings=study.warnings, rows=study.rows))
+        results.append(PartitionResult(
+            bucket, warnings=study.warnings + check_muap_means(study, muap_reference),
+            rows=study.rows))
         typed.append(study.tables["patients"])
     if any(r.errors for r in results):
         problems = _merge_problems([r.errors for r in results]) + _merge_problems(

@@ -64,7 +64,9 @@ def test_means_are_not_judged_against_the_unverified_bundled_reference(tmp_path)
     m = _read(study).set_index("muscle")
     # the qualitative reading stands; the biceps' mean is kept and not judged
     assert m.loc["deltoid", "reading"] == "normal"
-    assert m.loc["biceps_brachii", "reading"] == "normal"
+    # not denervation, and not called normal either: its MUAPs were measured, not judged
+    assert m.loc["biceps_brachii", "reading"] == "MUAP means not judged; no denervation at rest"
+    assert m.loc["biceps_brachii", "muap_reading"] == "not_judged"
     assert not m["denervation"].any() and not m["myopathic"].any()
     assert m.loc["biceps_brachii", "muap_duration_ms"] == 16.2
     assert m.loc["deltoid", "muap_duration_basis"] == "qualitative"
@@ -74,7 +76,8 @@ def test_means_are_not_judged_against_the_unverified_bundled_reference(tmp_path)
     # no limit is shown that was not used
     assert m[["reference_duration_ms", "reference_duration_lower_ms",
               "reference_amplitude_uv"]].isna().all().all()
-    assert "not judged (unverified reference)" in m.loc["biceps_brachii", "other_findings"]
+    # every mean of the row unjudged: its reading says so (not repeated in other_findings)
+    assert "not judged" not in m.loc["biceps_brachii", "other_findings"]
 
 
 def test_each_mean_not_judged_is_a_located_warning(tmp_path):
@@ -132,7 +135,7 @@ def test_an_unverified_row_beside_verified_ones_is_still_not_judged(tmp_path, mo
     m = _read(_study(tmp_path, [("P1", "deltoid", "R", "0", "0", "", "", 16.0, 900),
                                 UNJUDGED_BICEPS])).set_index("muscle")
     assert m.loc["deltoid", "reading"] == "chronic denervation (reinnervation)"
-    assert m.loc["biceps_brachii", "reading"] == "normal"
+    assert m.loc["biceps_brachii", "reading"] == "MUAP means not judged; no denervation at rest"
     assert m.loc["biceps_brachii", "muap_duration_basis"] == "not_judged_unverified_reference"
 
 
@@ -188,7 +191,7 @@ def test_run_judges_against_the_laboratory_table_it_is_given(tmp_path):
                  str(tmp_path / "lab"), "-q"]) == 0
     plain = pd.read_csv(tmp_path / "plain" / "muscles.csv").set_index("muscle")
     judged = pd.read_csv(tmp_path / "lab" / "muscles.csv").set_index("muscle")
-    assert plain.loc["biceps_brachii", "reading"] == "normal"
+    assert plain.loc["biceps_brachii", "reading"] == "MUAP means not judged; no denervation at rest"
     assert judged.loc["biceps_brachii", "reading"] == "chronic denervation (reinnervation)"
     assert judged.loc["biceps_brachii", "muap_reference_status"] == "lab"
     # beside its qualitative reading the deltoid's short mean is judged against the lab's

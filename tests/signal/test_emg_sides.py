@@ -210,8 +210,10 @@ def test_pooled_grades_are_the_highest_among_graded_recordings(fibs, psw, fasc, 
         "primary_pattern": ["indeterminate"], "primary_rule": ["lab_mixed"]})
     row = _pooled_emg_rows(subjects, recordings, None).iloc[0]
     assert (row["fibs"], row["psw"], row["fasciculations"]) == want
-    assert (row["muap_duration"], row["muap_amplitude"], row["polyphasia"]) == (
-        "increased", "decreased", "")
+    # an indeterminate reading (lab_mixed) writes no level; the levels are kept as withheld
+    assert (row["muap_duration"], row["muap_amplitude"], row["polyphasia"]) == ("", "", "")
+    assert row["muap_columns_rule"] == "reading_indeterminate"
+    assert row["muap_columns_withheld"] == "muap_amplitude decreased; muap_duration increased"
     assert row["files"] == "; ".join(recordings["file"]) and row["patient_id"] == "S"
 
 
@@ -306,12 +308,17 @@ def test_wfdb_records_with_a_dot_in_their_name_are_read_and_mapped(tmp_path):
     ref = tmp_path / "ref.toml"
     assert _cli(["emg", "reference", "build", *heas, "--muscle", "biceps_brachii",
                  "--out", str(ref), "-q"]) == 0
-    sub = tmp_path / "s.csv"
-    sub.write_text("file,subject,muscle\nc.0.hea,P1,biceps_brachii\n", encoding="utf-8")
-    out = tmp_path / "out"
-    assert _cli(["emg", "analyze", heas[0], "--reference", str(ref), "--subjects", str(sub),
-                 "--out", str(out), "-q", "--no-figures"]) == 0
-    assert pd.read_csv(out / "subjects.csv").at[0, "subject"] == "P1"
+    # the file column names the record with its suffix, or without it ("c.0": its dot is no
+    # suffix, and the record is not "c"); the record is given by its header or by its name
+    record = str(tmp_path / "c.0")
+    for path, cell in ((heas[0], "c.0.hea"), (heas[0], "c.0"), (record, "c.0")):
+        sub = tmp_path / "s.csv"
+        sub.write_text(f"file,subject,muscle\n{cell},P1,biceps_brachii\n", encoding="utf-8")
+        out = tmp_path / "out"
+        assert _cli(["emg", "analyze", path, "--reference", str(ref), "--subjects", str(sub),
+                     "--out", str(out), "-q", "--no-figures", "--force"]) == 0, (path, cell)
+        assert pd.read_csv(out / "subjects.csv").at[0, "subject"] == "P1"
+        assert pd.read_csv(out / "recordings.csv").at[0, "file"] == "c.0"
 
 
 def test_a_blank_subject_cell_is_located(lab, capsys):

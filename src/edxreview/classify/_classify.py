@@ -702,6 +702,32 @@ def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Se
     return den, den_txt, n_exam, other_txt
 
 
+def _not_read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
+    """Per patient, the sentences naming the muscles whose MUAPs were not read or whose MUAP
+    means were not judged (``muap_reading`` ``not_read`` / ``not_judged``), so that none of
+    them reads as normal; absent for a patient whose MUAPs were all read."""
+    if "muap_reading" not in mus:
+        return pd.Series(dtype=str)
+    n_exam = mus.groupby("patient_id").size()
+    out = pd.Series(dtype=str)
+    for value, words in (("not_read", "MUAPs not read"),
+                         ("not_judged", "MUAP means not judged (no verified or laboratory "
+                                        "reference row)")):
+        nr = mus[mus["muap_reading"].eq(value)]
+        if not len(nr):
+            continue
+        name = nr["muscle"].map(anatomy.muscles["display_name"]).fillna(nr["muscle"]) \
+            + map_text(nr["side"], {"L": " L", "R": " R"})
+        names = group_join(nr["patient_id"], name, sep=", ")
+        count = nr.groupby("patient_id").size().reindex(names.index).astype(str)
+        text = pd.Series(words + " in " + count + " of "
+                         + n_exam.reindex(names.index).astype(str) + " muscle(s) (" + names
+                         + "): chronic denervation was not looked for there.",
+                         index=names.index)
+        out = text if not len(out) else pd.concat([out, text]).groupby(level=0).agg(" ".join)
+    return out
+
+
 def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     """Per patient: the nerves counted as neuropathy evidence, with their flagged values."""
     counted = n[n["counts"]] if len(n) else n
@@ -775,6 +801,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     """One plain-language paragraph per patient, built from the same tables as the results."""
     pid = pts["patient_id"]
     den, den_txt, n_exam, other_txt = _emg_texts(mus, anatomy)
+    not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, rules)
     ex_txt, un_txt = _explained_texts(den, anatomy)
@@ -793,6 +820,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           + " muscle(s) examined" + np.where(get(other_txt).ne(""),
                                                               "; not denervation: " + get(other_txt), "")
                           + ".", ""))
+    parts.append(np.where(pts["included"] & get(not_read_txt).ne(""), get(not_read_txt), ""))
     parts.append(np.where(pts["included"] & pts["ncs_neuropathy"],
                           "NCS: " + pts["neuropathy_pattern"] + " — " + get(ncs_txt) + ".", ""))
     parts.append(np.where(pts["included"] & ~pts["ncs_neuropathy"], "NCS: no peripheral or cranial neuropathy.", ""))

@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, None)
     p = sub.add_parser("validate", help="check a workbook; list every problem")
     p.add_argument("workbook", type=Path)
+    p.add_argument("--muap-reference", type=Path, default=None, metavar="FILE",
+                   help="the laboratory's MUAP reference CSV that 'run --muap-reference' "
+                        "would read: the emg sheet's quantitative MUAP means it does not judge "
+                        "are listed as warnings, as run lists them (without it, those the "
+                        "bundled, unverified table does not judge: every one)")
     p = sub.add_parser("template", help="write an empty workbook with drop-downs and an example row")
     p.add_argument("path", type=Path, help="where to write the .xlsx file")
     p.add_argument("--force", action="store_true", help="replace an existing file")
@@ -260,15 +265,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run_pipeline(args.workbook, args, console)
         if args.command == "validate":
+            from ..interpret._muscles import check_muap_means
             from ..io import load_study
             from ..io._dataset import is_partitioned_dataset
+            from ..knowledge._muap import load_muap_reference_file
 
+            # the laboratory's table first: a bad row stops before the workbook is read
+            muap = (None if args.muap_reference is None
+                    else load_muap_reference_file(args.muap_reference))
             if is_partitioned_dataset(args.workbook):
                 from .._partition import validate_dataset
 
-                study = validate_dataset(args.workbook)
+                study = validate_dataset(args.workbook, muap)
             else:
                 study = load_study(args.workbook)
+                # the means run would keep without judging them: warnings, as run gives them
+                study.warnings.extend(check_muap_means(study, muap))
             if study.warnings:
                 print_problems(study.warnings, console)
             n_rows = sum(r["read"] for r in study.rows.values())

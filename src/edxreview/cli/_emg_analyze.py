@@ -346,6 +346,7 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     import pandas as pd
 
     from edxreview._tables import neutralize_formulas
+    from edxreview.signal._muap_columns import withheld_warnings
 
     tmp = output.staging
     rows, units = [], []
@@ -386,7 +387,11 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     else:
         emg = None
     if emg is not None:
+        emg = emg[EMG_ROW_COLUMNS]
         _warn_blank_sides(emg)
+        # said whatever -q says: a level left blank would otherwise look like one not measured
+        for line in withheld_warnings(emg):
+            print(f"edxreview emg: warning: {line}", file=sys.stderr)
         neutralize_formulas(emg).to_csv(tmp / "emg_rows.csv", index=False)
     return rows, subjects, ([] if emg is None else
                             emg.astype(object).where(emg.notna(), "").to_dict("records"))
@@ -395,7 +400,8 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
 #: emg_rows.csv's columns, in the order of the workbook's emg sheet, then the reading and files
 EMG_ROW_COLUMNS = ["patient_id", "muscle", "side", "fibs", "psw", "fasciculations",
                    "muap_amplitude", "muap_duration", "polyphasia", "muap_amplitude_uv",
-                   "muap_duration_ms", "polyphasic_pct", "muap_pattern", "muap_rule", "files"]
+                   "muap_duration_ms", "polyphasic_pct", "muap_pattern", "muap_rule",
+                   "muap_columns_rule", "muap_columns_withheld", "files"]
 
 
 def _pooled_emg_rows(subjects, recordings, patient: str | None):
@@ -405,13 +411,16 @@ def _pooled_emg_rows(subjects, recordings, patient: str | None):
     ``muap_pattern`` / ``muap_rule`` are the subject-muscle's primary reading; the quantitative
     columns its pooled means; the qualitative ones each pooled mean against the lab
     reference's limits for a mean of that many MUAPs (|z| beyond ``z_limit``; amplitude only
-    when calibrated; blank where not judged). Spontaneous activity: the highest fibrillation
+    when calibrated; blank where not judged), written only where the primary reading goes
+    its way (:func:`~edxreview.signal._muap_columns.decide_muap_columns`:
+    ``muap_columns_rule``, ``muap_columns_withheld``). Spontaneous activity: the highest fibrillation
     and PSW grade among the recordings that were graded, fasciculations present if present in
     any graded recording; blank when none of its recordings was graded. ``recordings``: the
     rows of recordings.csv with each file's ``subject`` and ``side``."""
     import numpy as np
     import pandas as pd
 
+    from edxreview.signal._muap_columns import decide_muap_columns
     from edxreview.signal._spontaneous import GRADES
 
     key = ["subject", "muscle", "side"]
@@ -434,18 +443,22 @@ def _pooled_emg_rows(subjects, recordings, patient: str | None):
 
     calibrated = s["geo_mean_amplitude_uv"].notna()
     phases = level("z_phases")
+    levels = pd.DataFrame({"muap_amplitude": level("z_log_amplitude", calibrated),
+                           "muap_duration": level("z_duration_ms"),
+                           "polyphasia": np.where(phases == "decreased", "normal", phases)},
+                          index=s.index)
+    # written only where the primary reading goes their way (MUAP_COLUMN_RULES): the workbook
+    # reads these columns, and an "increased" beside a myopathic reading is denervation there
+    decided = decide_muap_columns(levels, s["primary_pattern"])
     out = pd.DataFrame({
         "patient_id": patient if patient is not None else s["subject"],
         "muscle": s["muscle"], "side": s["side"],
         "fibs": grade("fibs", GRADES), "psw": grade("psw", GRADES),
         "fasciculations": grade("fasciculations", ("absent", "present")),
-        "muap_amplitude": level("z_log_amplitude", calibrated),
-        "muap_duration": level("z_duration_ms"),
-        "polyphasia": np.where(phases == "decreased", "normal", phases),
         "muap_amplitude_uv": s["mean_amplitude_uv"], "muap_duration_ms": s["mean_duration_ms"],
         "polyphasic_pct": s["polyphasic_pct"],
         "muap_pattern": s["primary_pattern"], "muap_rule": s["primary_rule"],
-        "files": s["files"]})
+        "files": s["files"]}).join(decided)
     return out[EMG_ROW_COLUMNS]
 
 

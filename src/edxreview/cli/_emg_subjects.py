@@ -20,7 +20,9 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
 
     from edxreview.signal._classify import normalize_muscle
 
-    names = [p.stem for p in paths]   # the record name: a WFDB record's, or the file's
+    from edxreview.signal._readers import record_name
+
+    names = [record_name(p) for p in paths]   # a WFDB record's name ("c.0"), or the file's
     side = getattr(args, "side", "") or ""   # emg analyze's --side, checked already
     mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle,
                             "side": side})
@@ -40,7 +42,10 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
                  "optionally muscle and group), in any case, separated by commas, semicolons or "
                  "tabs.")
             return None, 1
-        sub["file"] = sub["file"].map(lambda f: Path(str(f)).stem if pd.notna(f) else f)
+        # a cell is a record's name as it is (a record "c.0", its dot no suffix), else a file
+        # name whose suffix is dropped ("c.0.hea", "N2001A01BB01.bin")
+        as_is = sub["file"].isin(names) | sub["file"].isna()
+        sub["file"] = sub["file"].where(as_is, sub["file"].map(lambda f: Path(str(f)).stem))
         used = sub["file"].isin(names)
         twice = sub[used & sub["file"].duplicated(keep=False)]
         if len(twice):

@@ -22,9 +22,28 @@ MUSCLE_COLUMNS = [
     "fasciculations", "muap_duration", "muap_amplitude", "polyphasia", "recruitment",
     "muap_duration_ms", "muap_amplitude_uv", "polyphasic_pct", "reference_duration_ms",
     "reference_duration_lower_ms", "reference_amplitude_uv", "muap_reference_status",
-    "muap_duration_basis", "muap_amplitude_basis", "acute", "chronic", "myopathic", "denervation", "reading",
-    "other_findings", "row",
+    "muap_duration_basis", "muap_amplitude_basis", "muap_reading", "acute", "chronic",
+    "myopathic", "denervation", "reading", "other_findings", "row",
 ]
+
+#: The MUAP columns of the ``emg`` sheet, qualitative and quantitative: a row with all of
+#: them blank had its MUAPs not read.
+MUAP_READING_COLUMNS = ("muap_duration", "muap_amplitude", "polyphasia", "muap_duration_ms",
+                        "muap_amplitude_uv", "polyphasic_pct")
+
+#: Whether a muscle's MUAPs were read: the rule ids of ``muap_reading`` in ``muscles.csv``.
+#: A muscle whose MUAPs were not read is not denervated unless fibrillation potentials or
+#: positive sharp waves say so, but it is never called normal: chronic denervation and
+#: myopathic change were not looked for.
+MUAP_READINGS = {
+    "read": "a qualitative MUAP column (muap_duration, muap_amplitude, polyphasia) was given, "
+            "or a quantitative mean was judged against a verified or laboratory reference row",
+    "not_judged": "no qualitative MUAP column; quantitative means were given but none was "
+                  "judged (no verified or laboratory reference row: muap_*_basis): its "
+                  "reading says 'MUAP means not judged', never 'normal'",
+    "not_read": "every MUAP column is blank: the muscle was read at rest only; its reading "
+                "says 'MUAPs not read', never 'normal'",
+}
 
 _GRADE_TEXT = {0.0: "0", 0.5: "±", 1.0: "1+", 2.0: "2+", 3.0: "3+", 4.0: "4+"}
 
@@ -116,7 +135,11 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     graded 1+ or more (``±`` is not enough), *chronic* denervation when MUAP duration and/or
     amplitude is increased (qualitatively, or a quantitative mean above the muscle's reference
     limit). Fasciculations, reduced recruitment or decreased activation alone are recorded as
-    other findings, never as denervation.
+    other findings, never as denervation. A row whose every MUAP column is blank
+    (:data:`MUAP_READING_COLUMNS`) is read at rest only: ``muap_reading`` ``not_read``, and its
+    reading says "MUAPs not read", never "normal"; one with quantitative means only, none of
+    them judged, is ``not_judged`` ("MUAP means not judged"; see :data:`MUAP_READINGS`).
+    Either is denervated only when fibrillation potentials or positive sharp waves say so.
 
     For each of MUAP duration and amplitude the qualitative reading, where given, is read, and
     a quantitative mean is judged only when the reference row for the muscle and age has a
@@ -201,6 +224,18 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     by_duration = emg["muap_duration_basis"].eq("quantitative_reference")
     by_amplitude = emg["muap_amplitude_basis"].eq("quantitative_reference")
 
+    # whether the MUAPs were read: a qualitative column, or a mean judged (MUAP_READINGS)
+    def given(cols) -> np.ndarray:
+        return np.column_stack([np.zeros(len(emg), dtype=bool)] + [
+            (emg[c].notna() & emg[c].astype(object).ne("")).to_numpy(dtype=bool)
+            for c in cols if c in emg]).any(axis=1)
+
+    read = given(MUAP_READING_COLUMNS[:3]) | (by_duration | by_amplitude).to_numpy()
+    measured = given(MUAP_READING_COLUMNS[3:])
+    emg["muap_reading"] = np.select([read, measured], ["read", "not_judged"], "not_read")
+    not_read = emg["muap_reading"].eq("not_read")
+    not_judged = emg["muap_reading"].eq("not_judged")
+
     spont = np.fmax(emg["fibs"].astype(float), emg["psw"].astype(float))
     emg["acute"] = (spont >= rule["acute_min_grade"]).fillna(False)
     qual_chronic = emg["muap_duration"].eq("increased") | emg["muap_amplitude"].eq("increased")
@@ -214,9 +249,13 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     emg["myopathic"] = (qual_myo | quant_myo) & ~emg["chronic"]
     emg["denervation"] = emg["acute"] | emg["chronic"]
     emg["reading"] = np.select(
-        [emg["acute"] & emg["chronic"], emg["acute"], emg["chronic"], emg["myopathic"]],
-        ["acute and chronic denervation", "acute denervation", "chronic denervation (reinnervation)",
-         "myopathic"], "normal")
+        [emg["acute"] & emg["chronic"], emg["acute"] & not_read, emg["acute"] & not_judged,
+         emg["acute"], emg["chronic"], emg["myopathic"], not_read, not_judged],
+        ["acute and chronic denervation", "acute denervation, MUAPs not read",
+         "acute denervation, MUAP means not judged", "acute denervation",
+         "chronic denervation (reinnervation)", "myopathic",
+         "MUAPs not read; no denervation at rest",
+         "MUAP means not judged; no denervation at rest"], "normal")
     other = []
     fasc = emg["fasciculations"].astype(float)
     other.append(np.where(fasc > 0, "fasciculations", ""))
@@ -227,9 +266,10 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     other.append(np.where(emg["recruitment"].eq("early"), "early recruitment", ""))
     other.append(np.where(emg["recruitment"].eq("none"), "no voluntary units", ""))
     other.append(np.where(emg["insertional"].eq("increased"), "increased insertional activity", ""))
-    not_judged = emg["muap_duration_basis"].str.startswith("not_judged") | \
-        emg["muap_amplitude_basis"].str.startswith("not_judged")
-    other.append(np.where(not_judged, np.where(
+    # beside MUAPs read otherwise (a row whose every mean went unjudged says so in its reading)
+    not_judged_mean = (emg["muap_duration_basis"].str.startswith("not_judged")
+                       | emg["muap_amplitude_basis"].str.startswith("not_judged")) & ~not_judged
+    other.append(np.where(not_judged_mean, np.where(
         emg["muap_duration_basis"].eq("not_judged_unverified_reference")
         | emg["muap_amplitude_basis"].eq("not_judged_unverified_reference"),
         "quantitative MUAP means not judged (unverified reference)",
@@ -285,3 +325,34 @@ def muap_reference_warnings(muscles: pd.DataFrame,
         out.extend(Problem("emg", int(r), column, v, t, severity="warning")
                    for r, v, t in zip(part["row"], part[column], text))
     return sorted(out, key=lambda p: (p.row or 0, p.column or ""))
+
+
+def check_muap_means(study: Study, muap_reference: pd.DataFrame | None = None) -> list[Problem]:
+    """The warnings ``edxreview run`` gives on the ``emg`` sheet's quantitative MUAP means, for
+    a validated study, without the review (``edxreview validate``): :func:`read_muscles` and
+    :func:`muap_reference_warnings`, the functions the review calls.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`edxreview.io.load_study`.
+    muap_reference : DataFrame, optional
+        A laboratory's own MUAP reference (``run --muap-reference``); ``None`` reads the
+        bundled table.
+
+    Returns
+    -------
+    list of Problem
+        Severity ``warning``, one per quantitative mean not judged (see
+        :func:`muap_reference_warnings`).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``study`` is not a Study.
+    """
+    from ..knowledge import load_anatomy, load_rules
+
+    check_type('study', study, Study, 'a Study from edxreview.io.load_study')
+    muscles = read_muscles(study, load_anatomy(), load_rules(), muap_reference=muap_reference)
+    return muap_reference_warnings(muscles, muap_reference)

@@ -52,20 +52,18 @@ def _dash(text: pd.Series) -> pd.Series:
     return text.fillna("").astype(str).str.replace(r"(?<=\w)-(?=\w)", "–", regex=True)
 
 
-def _muscle_lists(muscles: pd.DataFrame, labels: dict[str, Any],
-                  lang: str = "en") -> pd.DataFrame:
-    """Per patient: the denervated muscles explained and not explained by NCS, as text."""
+def _name_list(rows: pd.DataFrame, group: pd.Series, labels: dict[str, Any],
+               lang: str = "en") -> pd.Series:
+    """The muscles of ``rows`` named with their side (one name for both sides), joined per
+    patient and ``group``: a Series indexed by (patient_id, group)."""
     s = labels["summary"]
-    den = muscles[muscles["denervation"].astype(bool)]
-    if not len(den):
-        return pd.DataFrame(columns=["explained", "unexplained"])
-    names = den["muscle"].astype(object).map(display_names("muscle", lang))
+    names = rows["muscle"].astype(object).map(display_names("muscle", lang))
     frame = pd.DataFrame({
-        "patient_id": den["patient_id"].astype(str).to_numpy(),
-        "explained": den["explained_by_ncs"].fillna(False).astype(bool).to_numpy(),
-        "name": names.fillna(den["muscle"].astype(str)).to_numpy(),
-        "side": den["side"].astype(object).fillna("").astype(str).to_numpy()})
-    per = frame.groupby(["patient_id", "explained", "name"], sort=False)["side"].agg(
+        "patient_id": rows["patient_id"].astype(str).to_numpy(),
+        "group": np.asarray(group),
+        "name": names.fillna(rows["muscle"].astype(str)).to_numpy(),
+        "side": rows["side"].astype(object).fillna("").astype(str).to_numpy()})
+    per = frame.groupby(["patient_id", "group", "name"], sort=False)["side"].agg(
         ["nunique", "first"]).reset_index()
     first = per["first"].astype(object)
     if lang == "en":
@@ -77,8 +75,30 @@ def _muscle_lists(muscles: pd.DataFrame, labels: dict[str, Any],
                          first.map(side_words).fillna(""))
         per["name"], sides = pd.Series(sides, index=per.index, dtype=object), per["name"]
     per["text"] = per["name"].astype(object) + pd.Series(sides, index=per.index, dtype=object)
-    joined = per.groupby(["patient_id", "explained"], sort=False)["text"].agg(s["list"].join)
-    wide = joined.unstack("explained")
+    return per.groupby(["patient_id", "group"], sort=False)["text"].agg(s["list"].join)
+
+
+def _not_read_list(muscles: pd.DataFrame, labels: dict[str, Any], lang: str = "en",
+                   value: str = "not_read") -> tuple[pd.Series, pd.Series]:
+    """Per patient: the muscles whose ``muap_reading`` is ``value`` (``not_read``: MUAPs not
+    read; ``not_judged``: MUAP means not judged), as text, and how many rows they are."""
+    if "muap_reading" not in muscles:
+        return pd.Series(dtype=object), pd.Series(dtype=int)
+    nr = muscles[muscles["muap_reading"].eq(value)]
+    if not len(nr):
+        return pd.Series(dtype=object), pd.Series(dtype=int)
+    names = _name_list(nr, np.zeros(len(nr), dtype=bool), labels, lang).droplevel("group")
+    return names, nr.groupby(nr["patient_id"].astype(str)).size()
+
+
+def _muscle_lists(muscles: pd.DataFrame, labels: dict[str, Any],
+                  lang: str = "en") -> pd.DataFrame:
+    """Per patient: the denervated muscles explained and not explained by NCS, as text."""
+    den = muscles[muscles["denervation"].astype(bool)]
+    if not len(den):
+        return pd.DataFrame(columns=["explained", "unexplained"])
+    joined = _name_list(den, den["explained_by_ncs"].fillna(False).astype(bool), labels, lang)
+    wide = joined.unstack("group")
     return pd.DataFrame({"explained": wide.get(True), "unexplained": wide.get(False)},
                         index=wide.index)
 
@@ -166,6 +186,14 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
                                 s["lmn_no_mri"]))
     parts.append(np.where(lmn, fill(s["lmn"], idx, muscles=lists["unexplained"],
                                     segments=segments) + mri_end, ""))
+    for value, label in (("not_read", "muaps_not_read"),
+                         ("not_judged", "muap_means_not_judged")):
+        names, count = _not_read_list(m, labels, lang, value)
+        names = names.reindex(idx)
+        parts.append(np.where(inc & names.notna(),
+                              fill(s[label], idx, muscles=names.fillna(""),
+                                   n=count.reindex(idx).fillna(0).astype(int).astype(str),
+                                   n_muscles=n_muscles), ""))
     parts.append(np.where(inc & flag["ncs_neuropathy"],
                           fill(s["ncs_neuropathy"], idx, pattern=pattern), ""))
     parts.append(np.where(inc & flag["emg_denervation"] & ~flag["ncs_neuropathy"],

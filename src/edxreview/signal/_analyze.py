@@ -28,6 +28,7 @@ from edxreview.signal._detect import mains_hum
 from edxreview.signal._interference import interference_epochs, read_interference
 from edxreview.signal._measure import measure_muaps
 from edxreview.signal._muap import Decomposition, sort_units
+from edxreview.signal._muap_columns import QUALITATIVE_COLUMNS, decide_muap_columns
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording, check_sampling_rate
 from edxreview.signal._reference import (
@@ -189,10 +190,14 @@ class RecordingAnalysis:
             ``patient_id``, ``muscle``, ``side``, the spontaneous-activity grades (``fibs``,
             ``psw``, ``fasciculations``: blank, the workbook's missing value, when not graded,
             e.g. without true rest; ``recordings_row`` says why; the workbook requires them,
-            filled in from the examination at rest), the qualitative MUAP columns (judged only
-            against a lab reference, blank with the illustrative table or none), the
-            quantitative means, and the recording's reading (``muap_pattern``, ``muap_rule``:
-            what the screen and ``recordings.csv`` say).
+            filled in from the examination at rest), the qualitative MUAP columns (each mean
+            judged only against a lab reference, blank with the illustrative table or none,
+            and written only where the recording's reading goes its way:
+            ``muap_columns_rule``, a rule id of
+            :data:`~edxreview.signal._muap_columns.MUAP_COLUMN_RULES`, and
+            ``muap_columns_withheld``, the levels judged but left blank), the quantitative
+            means, and the recording's reading (``muap_pattern``, ``muap_rule``: what the
+            screen and ``recordings.csv`` say).
 
         Raises
         ------
@@ -210,12 +215,6 @@ class RecordingAnalysis:
         ('P001', 'biceps_brachii', 'R', '0')
         """
         s = self.summary
-
-        def qual(v: float, lo: float, hi: float) -> str:
-            if not np.isfinite(v):
-                return ""
-            return "increased" if v > hi else "decreased" if v < lo else "normal"
-
         row = {
             "patient_id": patient_id,
             "muscle": self.muscle or "",
@@ -235,19 +234,37 @@ class RecordingAnalysis:
             "muap_pattern": self.reading.pattern,
             "muap_rule": self.reading.rule,
         }
+        # each mean against its limits, then written only where the reading goes its way
+        # (rule ids MUAP_COLUMN_RULES): the workbook reads these columns, not the reading
+        levels = pd.DataFrame([self._muap_levels()])
+        decided = decide_muap_columns(levels, pd.Series([self.reading.pattern]))
+        row.update(decided.iloc[0].to_dict())
+        return row
+
+    def _muap_levels(self) -> dict:
+        """Each MUAP mean against the lab reference's limits (``increased`` / ``decreased`` /
+        ``normal``; polyphasia ``increased`` / ``normal``; ``""`` where not judged: the
+        illustrative table or none, amplitude not calibrated)."""
+        def qual(v: float, lo: float, hi: float) -> str:
+            if not np.isfinite(v):
+                return ""
+            return "increased" if v > hi else "decreased" if v < lo else "normal"
+
+        out = dict.fromkeys(QUALITATIVE_COLUMNS, "")
         z = self.zscores
         if z is not None and len(z):
             zl = {k: (z.at[k, "lower"], z.at[k, "upper"], z.at[k, "value"]) for k in z.index}
             if "duration_ms" in zl:
-                row["muap_duration"] = qual(zl["duration_ms"][2], *zl["duration_ms"][:2])
+                out["muap_duration"] = qual(zl["duration_ms"][2], *zl["duration_ms"][:2])
             if "log_amplitude" in zl and self.recording.calibrated:
-                row["muap_amplitude"] = qual(zl["log_amplitude"][2], *zl["log_amplitude"][:2])
-            if "phases" in zl:
-                row["polyphasia"] = ("increased" if zl["phases"][2] > zl["phases"][1]
+                out["muap_amplitude"] = qual(zl["log_amplitude"][2], *zl["log_amplitude"][:2])
+            if "phases" in zl and np.isfinite(zl["phases"][2]):
+                out["polyphasia"] = ("increased" if zl["phases"][2] > zl["phases"][1]
                                      else "normal")
         # the illustrative table (``ref``) is unverified, for teaching: a workbook row takes
         # no qualitative reading from it, since the review lets a qualitative reading stand;
         # its reading stays in muap_pattern / muap_rule (illustrative_rules)
+        return out
         return row
 
 

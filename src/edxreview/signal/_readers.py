@@ -181,7 +181,8 @@ def resolve_format(path: str | Path, format: SignalFormat = "auto", header_bytes
     suffix = p.suffix.lower()
     if suffix in (".edf", ".bdf"):
         return "edf"
-    if suffix == ".hea" or (suffix in (".dat", "") and p.with_suffix(".hea").exists()):
+    if suffix == ".hea" or (suffix in (".dat", "") and p.with_suffix(".hea").exists()) \
+            or _record_header(p).exists():
         return "wfdb"
     if suffix in _ASCII_SUFFIXES and not header_bytes and gain_adu_per_mv is None:
         return "ascii"
@@ -459,8 +460,41 @@ def _data_file(hea: Path, name: str) -> Path:
     return hea.parent.joinpath(*[x for x in parts if x not in ("", ".")])
 
 
+def _record_header(p: Path) -> Path:
+    """The header of a WFDB record given by its name, suffix left off: ``c.0`` is ``c.0.hea``
+    (the dot of a record name is no suffix)."""
+    return p.with_name(p.name + ".hea")
+
+
+def wfdb_header(p: Path) -> Path:
+    """The ``.hea`` header of the WFDB record ``p`` names: ``p`` itself, the header beside its
+    ``.dat``, or, for the record's name given without a suffix, ``<name>.hea``."""
+    if p.suffix.lower() == ".hea":
+        return p
+    if p.suffix.lower() in (".dat", "") and p.with_suffix(".hea").exists():
+        return p.with_suffix(".hea")
+    return _record_header(p) if _record_header(p).exists() else p.with_suffix(".hea")
+
+
+def record_name(path: str | Path) -> str:
+    """The name of the recording ``path`` holds, as :attr:`Recording.name` gives it: a WFDB
+    record's name (``c.0`` for ``c.0.hea``, ``c.0.dat`` or ``c.0`` beside ``c.0.hea``), else
+    the file's name without its suffix.
+
+    Examples
+    --------
+    >>> from edxreview.signal._readers import record_name
+    >>> record_name("N2001A01BB01.bin"), record_name("MD001.hea"), record_name("c.0.hea")
+    ('N2001A01BB01', 'MD001', 'c.0')
+    """
+    p = Path(path)
+    if p.suffix.lower() not in (".hea", ".dat") and _record_header(p).exists():
+        return p.name
+    return p.stem
+
+
 def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
-    hea = p.with_suffix(".hea") if p.suffix.lower() != ".hea" else p
+    hea = wfdb_header(p)
     if not hea.is_file():
         raise SignalFileError(f"{p}: WFDB header {hea.name!r} not found beside the data file.")
     records, comments = _parse_wfdb_header(hea)

@@ -1,0 +1,105 @@
+"""A muscle whose MUAPs were not read (every MUAP column of its emg row blank: examined at rest
+only) is never called normal: ``muap_reading`` ``not_read``, a reading that says so, and the
+patient's explanation and report summary name it. The classification is unchanged: it is
+denervated only when fibrillation potentials or positive sharp waves say so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from edxreview._pipeline import review_study
+from edxreview.interpret._muscles import MUAP_READINGS
+
+EMG_HEADER = ("patient_id,muscle,side,fibs,psw,fasciculations,muap_amplitude,muap_duration,"
+              "polyphasia,recruitment,muap_duration_ms,muap_amplitude_uv,polyphasic_pct\n")
+
+
+def _study(tmp: Path, emg_rows: list[str]) -> Path:
+    """A one-patient CSV-folder workbook with normal nerve conduction and ``emg_rows``."""
+    folder = tmp / "study"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("patient_id,sex,age_years\nP1,M,54\n", encoding="utf-8")
+    (folder / "ncs_sensory.csv").write_text(
+        "patient_id,nerve,side,latency_ms,amplitude_uv\nP1,sural,R,3.5,15\n", encoding="utf-8")
+    (folder / "ncs_motor.csv").write_text(
+        "patient_id,nerve,side,stim_site,latency_ms,amplitude_mv\nP1,median,R,wrist,3.5,8\n",
+        encoding="utf-8")
+    (folder / "emg.csv").write_text(EMG_HEADER + "".join(r + "\n" for r in emg_rows),
+                                    encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("row", "muap_reading", "reading", "denervation"), [
+    ("P1,biceps_brachii,R,0,0,0,,,,,,,", "not_read", "MUAPs not read; no denervation at rest",
+     False),
+    ("P1,biceps_brachii,R,±,0,0,,,,reduced,,,", "not_read",
+     "MUAPs not read; no denervation at rest", False),
+    ("P1,deltoid,R,2+,1+,0,,,,,,,", "not_read", "acute denervation, MUAPs not read", True),
+    ("P1,biceps_brachii,R,0,0,0,normal,normal,normal,normal,,,", "read", "normal", False),
+    ("P1,biceps_brachii,R,0,0,0,,,,,9.5,,", "not_judged",
+     "MUAP means not judged; no denervation at rest", False),
+    ("P1,deltoid,R,2+,1+,0,,,,,9.5,400,", "not_judged", "acute denervation, MUAP means not judged",
+     True),
+    ("P1,deltoid,R,2+,1+,0,normal,normal,,,,,", "read", "acute denervation", True),
+], ids=["rest only, clean", "rest only, ± and reduced recruitment", "rest only, fibs 2+",
+        "qualitative MUAPs read normal", "a mean only, not judged",
+        "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read"])
+def test_a_muscle_without_a_muap_reading_is_not_called_normal(tmp_path, row, muap_reading,
+                                                               reading, denervation):
+    result = review_study(_study(tmp_path, [row]))
+    m = result.muscles.iloc[0]
+    assert m["muap_reading"] == muap_reading and muap_reading in MUAP_READINGS
+    assert m["reading"] == reading
+    assert bool(m["denervation"]) is denervation
+    assert bool(result.patients.iloc[0]["emg_denervation"]) is denervation
+
+
+def test_the_explanation_and_the_summary_name_the_muscles_not_read(tmp_path):
+    from edxreview.report._summary import summarize_patients
+
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
+                                            "P1,tibialis_anterior,L,0,0,0,,,,normal,,,"]))
+    p = result.patients.iloc[0]
+    assert not p["emg_denervation"]
+    assert ("MUAPs not read in 1 of 2 muscle(s) (Tibialis anterior L): chronic denervation was "
+            "not looked for there.") in p["explanation"]
+    summary = summarize_patients(result, pd.Series(["P1"])).iloc[0]
+    assert ("MUAPs were not read in 1 of the 2 muscles (Tibialis anterior L): chronic "
+            "denervation was not looked for there.") in summary
+    zh = summarize_patients(result, pd.Series(["P1"]), lang="zh").iloc[0]
+    assert "未分析运动单位电位" in zh
+
+
+def test_every_muap_read_says_nothing_more(tmp_path):
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,"]))
+    assert "MUAPs not read" not in result.patients.iloc[0]["explanation"]
+
+
+def test_a_mean_judged_against_a_laboratory_row_is_a_reading(tmp_path):
+    lab = tmp_path / "lab.csv"
+    lab.write_text("muscle,age_min_years,age_max_years,duration_lower_ms,duration_upper_ms,"
+                   "amplitude_upper_uv\nbiceps_brachii,18,90,8,12,2000\n", encoding="utf-8")
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,"]),
+                          muap_reference=lab)
+    m = result.muscles.iloc[0]
+    assert (m["muap_reading"], m["reading"]) == ("read", "normal")
+
+
+def test_the_explanation_names_the_muscles_whose_means_were_not_judged(tmp_path):
+    from edxreview.report._summary import summarize_patients
+
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,",
+                                            "P1,deltoid,R,0,0,0,normal,normal,,,,,"]))
+    assert ("MUAP means not judged (no verified or laboratory reference row) in 1 of 2 "
+            "muscle(s) (Biceps brachii R): chronic denervation was not looked for there."
+            ) in result.patients.iloc[0]["explanation"]
+    assert "quantitative MUAP means not judged" not in result.patients.iloc[0]["explanation"]
+    summary = summarize_patients(result, pd.Series(["P1"])).iloc[0]
+    assert "The MUAP means of 1 of the 2 muscles (Biceps brachii R) were not judged" in summary
+
+
+def test_the_demo_has_every_muap_read(demo_result):
+    assert set(demo_result.muscles["muap_reading"]) == {"read"}
