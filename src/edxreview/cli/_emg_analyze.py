@@ -360,7 +360,7 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
             "amplitude_adu", "amplitude_snr", "phases", "turns", "turn_rule", "area_uv_ms",
             "area_adu_ms", "spike_duration_ms", "thickness_ms", "polyphasic", "satellite",
-            "satellite_ms", "rise_time_ms", "accepted", "reject_rule"]
+            "satellite_ms", "rise_time_ms", "template_rms_ratio", "accepted", "reject_rule"]
     neutralize_formulas(pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)
                         ).to_csv(tmp / "muaps.csv", index=False)
     subjects = None

@@ -260,7 +260,8 @@ def _mean(df: pd.DataFrame | None, col: str) -> float:
 #: 2, signal-to-noise ratio and areas 1
 MUAP_CSV_DECIMALS = {"firing_rate_hz": 2, "duration_ms": 2, "amplitude_uv": 1,
                      "amplitude_adu": 1, "amplitude_snr": 1, "area_uv_ms": 1, "area_adu_ms": 1,
-                     "spike_duration_ms": 2, "thickness_ms": 3, "satellite_ms": 2}
+                     "spike_duration_ms": 2, "thickness_ms": 3, "satellite_ms": 2,
+                     "template_rms_ratio": 2}
 
 
 def round_muaps(muaps: pd.DataFrame) -> pd.DataFrame:
