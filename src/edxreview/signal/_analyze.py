@@ -228,7 +228,6 @@ class RecordingAnalysis:
             "fibs": self.grades.get("fibs", ""),
             "psw": self.grades.get("psw", ""),
             "fasciculations": self.grades.get("fasciculations", ""),
-            "spont_basis": spont_basis(pd.DataFrame([self.recordings_row()])),
             "muap_amplitude": "",
             "muap_duration": "",
             "polyphasia": "",
@@ -240,6 +239,7 @@ class RecordingAnalysis:
             # reader as extra columns, so the row never says less than the screen did
             "muap_pattern": self.reading.pattern,
             "muap_rule": self.reading.rule,
+            "spont_basis": spont_basis(pd.DataFrame([self.recordings_row()])),
         }
         z = self.zscores
         if z is not None and len(z):
