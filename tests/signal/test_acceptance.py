@@ -132,7 +132,45 @@ def test_too_few_discharges_comes_first():
 
 def test_no_waveforms_gives_an_empty_table():
     q = assess_waveforms(np.zeros((0, 601)), FS, BEFORE, np.zeros(0), np.zeros(0))
-    assert list(q.columns) == ["rise_time_ms", "accepted", "reject_rule"] and len(q) == 0
+    assert list(q.columns) == ["rise_time_ms", "template_rms_ratio", "accepted",
+                               "reject_rule"] and len(q) == 0
+
+
+def test_a_unit_small_against_the_signal_is_rejected_after_the_baseline_rule():
+    # McGill et al. 2005 (abstract): decomposition 100 % accurate above 2.5 x the signal RMS
+    limit = load_signal_parameters.__wrapped__()["acceptance"]["min_template_rms_ratio"]
+    assert limit == 2.5
+    y = [_average(0.3), _average(0.3), np.zeros(BEFORE + AFTER + 1)]
+    q = assess_waveforms(np.array(y), FS, BEFORE, np.full(3, 2.0), np.full(3, 30),
+                         template_rms_ratio=np.array([2.4, 2.6, 1.0]))
+    assert q["reject_rule"].tolist() == ["small_against_signal", "", "not_above_baseline"]
+    assert q["template_rms_ratio"].tolist() == [2.4, 2.6, 1.0]
+    # without the decomposition's templates (NaN or not given) the rule does not judge
+    q = assess_waveforms(np.array(y[:1]), FS, BEFORE, np.full(1, 2.0), np.full(1, 30),
+                         template_rms_ratio=np.array([np.nan]))
+    assert q.at[0, "accepted"] and np.isnan(q.at[0, "template_rms_ratio"])
+
+
+def test_measure_muaps_rejects_a_small_unit_firing_among_large_ones():
+    # one large unit (about 1 mV) firing at 12 Hz and a small one (about 60 uV, well above
+    # the quiet baseline, so it is sorted and stands out of its own average's baseline) at 9 Hz:
+    # the small one's template is below 2.5 x the RMS of the signal the large one dominates
+    rng = np.random.default_rng(5)
+    fs, n = 20_000.0, 80_000
+    x = rng.normal(0, 3.0, n)
+    t = np.arange(-40, 41) / fs * 1e3
+    wave = lambda a: a * (0.4 * np.exp(-0.5 * ((t + 0.3) / 0.15) ** 2)  # noqa: E731
+                          - np.exp(-0.5 * (t / 0.15) ** 2) + 0.25 * np.exp(-0.5 * ((t - 1.0) / 0.4) ** 2))
+    for rate, amp, phase in ((12.0, 1500.0, 500), (9.0, 90.0, 900)):
+        for c in np.arange(phase, n - 100, int(fs / rate)) + rng.integers(-60, 60, 1):
+            x[c - 40:c + 41] += wave(amp)
+    rec = Recording(samples=x, fs_hz=fs, calibrated=True, name="big-and-small")
+    m = measure_muaps(rec, sort_units(rec))
+    big = m.loc[m["amplitude_uv"].idxmax()]
+    small = m.loc[m["amplitude_uv"].idxmin()]
+    assert big["accepted"] and big["template_rms_ratio"] >= 2.5
+    assert small["template_rms_ratio"] < 2.5
+    assert small["reject_rule"] == "small_against_signal" and not small["accepted"]
 
 
 def test_measure_muaps_keeps_every_unit_with_its_rule():

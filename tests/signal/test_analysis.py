@@ -333,7 +333,7 @@ def test_cli_writes_outputs_and_refuses_existing(tmp_path):
                                   "ip_epochs", "ip_turns_per_s", "ip_mean_amplitude_uv",
                                   "ip_pattern", "ip_rule", "ip_reasons", "rest_graded_s",
                                   "fibs", "psw", "fasciculations", "spont_rule",
-                                  "spont_reasons", "reference_note"]
+                                  "spont_not_graded_reason", "spont_reasons", "reference_note"]
     assert not rows.loc[0, "calibrated"] and "no gain" in rows.loc[0, "reasons"]
     # a weak contraction all along (its quiet stretches are pauses between bursts, within the
     # guard time of the bursts): spontaneous activity not graded, and the workbook row says

@@ -80,8 +80,18 @@ def _workbook_with(tmp: Path, emg_rows: pd.DataFrame) -> Path:
 
 
 def test_the_emg_rows_flow_into_the_workbook(contraction_rows, tmp_path):
-    tmp, _ = contraction_rows
-    rows = pd.read_csv(tmp / "out" / "emg_rows.csv", dtype=str, keep_default_na=False)
+    # its own emg_rows.csv: tests run in any order and on any worker
+    _, paths = contraction_rows
+    out = tmp_path / "out"
+    assert _cli(["emg", "analyze", *paths, "--fs", "10000", "--gain", "5000", "--muscle",
+                 "biceps_brachii", "--patient", "P1", "--side", "R", "--out", str(out), "-q",
+                 "--no-figures"]) == 0
+    rows = pd.read_csv(out / "emg_rows.csv", dtype=str, keep_default_na=False)
+    # what the blank grades rest on: each row's one recording, not graded, and why
+    why = pd.read_csv(out / "recordings.csv")["spont_not_graded_reason"]
+    assert rows["spont_basis"].tolist() == [f"not graded in 1 of 1 recording(s): {w} 1"
+                                            for w in why]
+    assert why.isin(["no_rest_recorded", "rest_not_relaxed", "rest_near_voluntary"]).all()
     # as written: the blank grades are refused, with a hint that does not suggest 0 blindly
     with pytest.raises(InvalidWorkbookError) as info:
         load_study(_workbook_with(tmp_path, rows))

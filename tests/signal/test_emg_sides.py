@@ -200,9 +200,14 @@ def test_pooled_grades_are_the_highest_among_graded_recordings(fibs, psw, fasc, 
     from edxreview.cli._emg_analyze import _pooled_emg_rows
 
     n = len(fibs)
+    graded = np.array([f != "" for f in fibs])
     recordings = pd.DataFrame({"file": [f"f{i}" for i in range(n)], "muscle": "deltoid",
                                "fibs": fibs, "psw": psw, "fasciculations": fasc,
-                               "subject": "S", "side": "R"})
+                               "subject": "S", "side": "R",
+                               "spont_rule": np.where(graded, "spont_graded", "spont_not_graded"),
+                               "rest_graded_s": np.where(graded, 2.0, 0.0),
+                               "spont_not_graded_reason": np.where(graded, "",
+                                                                   "no_rest_recorded")})
     subjects = pd.DataFrame({
         "subject": ["S"], "muscle": ["deltoid"], "side": ["R"], "mean_amplitude_uv": [500.0],
         "geo_mean_amplitude_uv": [480.0], "mean_duration_ms": [9.0], "polyphasic_pct": [10.0],
@@ -215,6 +220,12 @@ def test_pooled_grades_are_the_highest_among_graded_recordings(fibs, psw, fasc, 
     assert row["muap_columns_rule"] == "reading_indeterminate"
     assert row["muap_columns_withheld"] == "muap_amplitude decreased; muap_duration increased"
     assert row["files"] == "; ".join(recordings["file"]) and row["patient_id"] == "S"
+    # what the grades rest on: how many recordings, how much rest, why the others were not
+    k = int(graded.sum())
+    assert row["spont_basis"] == (
+        f"not graded in {n} of {n} recording(s): no_rest_recorded {n}" if k == 0 else
+        f"graded in {k} of {n} recording(s), {2.0 * k:.1f} s of rest"
+        + (f"; not graded in {n - k}: no_rest_recorded {n - k}" if n > k else ""))
 
 
 @pytest.mark.parametrize(("sides", "key"), [

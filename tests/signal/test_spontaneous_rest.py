@@ -5,12 +5,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synth import add_train, muap_shape, spike_train, weak_contraction  # noqa: E402
 
 from edxreview.signal import Recording, analyze_recording
 from edxreview.signal._spontaneous import (
+    NOT_GRADED_REASONS,
     describe_spontaneous,
     detect_spontaneous,
     segment_activity,
@@ -70,7 +73,10 @@ def test_continuous_contraction_is_not_graded():
     assert grades["spont_reasons"].startswith("not graded: ")
     assert float(grades["rest_s"]) < 1.0
     assert "not relaxed" in grades["spont_reasons"] and len(pot) == 0
-    assert describe_spontaneous(grades).startswith("spontaneous activity not graded: 0.")
+    assert grades["spont_not_graded_reason"] == "rest_not_relaxed"
+    assert describe_spontaneous(grades).startswith(
+        "spontaneous activity not graded: the rest is not relaxed (0.0 s of rest fit for grading")
+    assert "which does not mean it has no spontaneous activity" in describe_spontaneous(grades)
 
 
 def test_not_graded_reaches_the_outputs_as_blank_with_a_reason():
@@ -295,5 +301,38 @@ def test_too_little_rest_left_after_the_guard_is_not_graded_with_a_reason():
     x = np.r_[_contraction(2.0, rng), rng.normal(0, 8.0, int(1.5 * FS)), _contraction(2.0, rng)]
     sel = select_rest(_rec(x))
     assert sel.rule == "spont_not_graded" and sel.rest_s >= 1.0
-    assert sel.reasons[0].startswith("not graded: 0.0 s of rest fit for grading")
+    assert sel.not_graded_reason == "rest_near_voluntary"
+    assert sel.reasons[0].startswith("not graded: the relaxed rest lies next to voluntary "
+                                     "activity (0.0 s of rest fit for grading of 1.5 s")
     assert "guard time" in sel.reasons[-1]
+
+
+@pytest.mark.parametrize(("kind", "reason"), [
+    ("contraction throughout", "no_rest_recorded"),
+    ("uncalibrated, no contraction", "uncalibrated_without_contraction"),
+    ("relaxed", ""),
+])
+def test_a_recording_not_graded_says_why_in_a_typed_column(kind, reason):
+    # a recording that holds no rest at all (every block active, as the PhysioNet records):
+    # its grades are blank with reason no_rest_recorded, never "0" / "absent"
+    rng = np.random.default_rng(4)
+    if kind == "contraction throughout":
+        rec = _rec(_contraction(3.0, rng))
+        seg = pd.DataFrame({"start_s": [0.0], "end_s": [rec.duration_s], "state": ["active"]})
+    elif kind == "uncalibrated, no contraction":
+        rec = Recording(samples=rng.normal(0, 8.0, int(3 * FS)), fs_hz=FS, calibrated=False,
+                        name="u")
+        seg = None
+    else:
+        rec = _rec(rng.normal(0, 8.0, int(3 * FS)))
+        seg = None
+    pot, grades = detect_spontaneous(rec, seg)
+    assert grades["spont_not_graded_reason"] == reason
+    text = describe_spontaneous(grades)
+    if reason:
+        assert (grades["fibs"], grades["psw"], grades["fasciculations"]) == ("", "", "")
+        assert grades["spont_rule"] == "spont_not_graded"
+        assert text.startswith(f"spontaneous activity not graded: {NOT_GRADED_REASONS[reason]}")
+        assert "does not mean it has no spontaneous activity" in text
+    else:
+        assert grades["spont_rule"] == "spont_graded" and grades["fibs"] == "0"

@@ -61,9 +61,10 @@ def ungraded_note(rows: list[dict]) -> str:
     if not blank:
         return ""
     return (f"emg_rows.csv: fibs/psw are blank in {blank} of {len(rows)} row(s): no recording "
-            "of the row had rest fit for grading (spont_reasons in recordings.csv). The workbook "
-            "requires them: fill them in from the clinical examination at rest, never 0 unless "
-            "the muscle was examined at rest and none were seen.")
+            "of the row had rest fit for grading (spont_basis; spont_not_graded_reason in "
+            "recordings.csv says why, e.g. no_rest_recorded: a contraction throughout). The "
+            "workbook requires them: fill them in from the clinical examination at rest, never "
+            "0 unless the muscle was examined at rest and none were seen.")
 
 
 def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
@@ -370,7 +371,7 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     cols = ["file", "unit", "n_discharges", "firing_rate_hz", "duration_ms", "amplitude_uv",
             "amplitude_adu", "amplitude_snr", "phases", "turns", "turn_rule", "area_uv_ms",
             "area_adu_ms", "spike_duration_ms", "thickness_ms", "polyphasic", "satellite",
-            "satellite_ms", "rise_time_ms", "accepted", "reject_rule"]
+            "satellite_ms", "rise_time_ms", "template_rms_ratio", "accepted", "reject_rule"]
     neutralize_formulas(pd.concat(units, ignore_index=True) if units else pd.DataFrame(columns=cols)
                         ).to_csv(tmp / "muaps.csv", index=False)
     subjects = None
@@ -401,7 +402,7 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
 EMG_ROW_COLUMNS = ["patient_id", "muscle", "side", "fibs", "psw", "fasciculations",
                    "muap_amplitude", "muap_duration", "polyphasia", "muap_amplitude_uv",
                    "muap_duration_ms", "polyphasic_pct", "muap_pattern", "muap_rule",
-                   "muap_columns_rule", "muap_columns_withheld", "files"]
+                   "muap_columns_rule", "muap_columns_withheld", "spont_basis", "files"]
 
 
 def _pooled_emg_rows(subjects, recordings, patient: str | None):
@@ -415,12 +416,15 @@ def _pooled_emg_rows(subjects, recordings, patient: str | None):
     its way (:func:`~edxreview.signal._muap_columns.decide_muap_columns`:
     ``muap_columns_rule``, ``muap_columns_withheld``). Spontaneous activity: the highest fibrillation
     and PSW grade among the recordings that were graded, fasciculations present if present in
-    any graded recording; blank when none of its recordings was graded. ``recordings``: the
+    any graded recording; blank when none of its recordings was graded; ``spont_basis`` says
+    in how many recordings and seconds of rest they were graded and why the others were not
+    (a single site's grade is not the muscle's examination at rest). ``recordings``: the
     rows of recordings.csv with each file's ``subject`` and ``side``."""
     import numpy as np
     import pandas as pd
 
     from edxreview.signal._muap_columns import decide_muap_columns
+    from edxreview.signal._analyze import spont_basis
     from edxreview.signal._spontaneous import GRADES
 
     key = ["subject", "muscle", "side"]
@@ -431,6 +435,8 @@ def _pooled_emg_rows(subjects, recordings, patient: str | None):
     g = rec.groupby(key, sort=False)
     spont = g[["fibs", "psw", "fasciculations"]].max()
     spont["files"] = g["file"].agg("; ".join)
+    spont["spont_basis"] = g[["spont_rule", "rest_graded_s", "spont_not_graded_reason"]].apply(
+        spont_basis)
     s = subjects.join(spont, on=key)
 
     def grade(col: str, names) -> pd.Series:
@@ -458,7 +464,7 @@ def _pooled_emg_rows(subjects, recordings, patient: str | None):
         "muap_amplitude_uv": s["mean_amplitude_uv"], "muap_duration_ms": s["mean_duration_ms"],
         "polyphasic_pct": s["polyphasic_pct"],
         "muap_pattern": s["primary_pattern"], "muap_rule": s["primary_rule"],
-        "files": s["files"]}).join(decided)
+        "spont_basis": s["spont_basis"], "files": s["files"]}).join(decided)
     return out[EMG_ROW_COLUMNS]
 
 

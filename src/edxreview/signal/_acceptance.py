@@ -3,8 +3,9 @@ averages are MUAPs fit to measure, and the one filter every aggregation applies.
 
 An average enters the recording means, a subject's pooled muscle, a laboratory reference and the
 lab classifier only when it was averaged over enough discharges, stands out from its own
-baseline at its discharge time and has a main spike that rises fast enough to show the needle
-near the unit's fibres. The others stay in the MUAP table with ``accepted = False`` and the id of
+baseline at its discharge time, is large enough against the signal for its unit to have been
+sorted reliably, and has a main spike that rises fast enough to show the needle near the unit's
+fibres. The others stay in the MUAP table with ``accepted = False`` and the id of
 the first rule they fail (``reject_rule``), so that rows in = accepted + rejected with a reason.
 """
 
@@ -17,12 +18,12 @@ from edxreview.signal._measure import _duration_markers, duration_band, smooth_r
 from edxreview.signal._params import load_signal_parameters
 
 #: the acceptance rules, in the order they are tested (a MUAP carries the first it fails)
-REJECT_RULES = ("too_few_discharges", "not_above_baseline", "rise_time")
+REJECT_RULES = ("too_few_discharges", "not_above_baseline", "small_against_signal", "rise_time")
 
 
 def assess_waveforms(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: np.ndarray, n_averaged: np.ndarray,
-    markers: tuple | None = None,
+    markers: tuple | None = None, template_rms_ratio: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Rise time and acceptance of averaged MUAPs.
 
@@ -42,11 +43,17 @@ def assess_waveforms(
     markers : tuple, optional
         The first eight results of :func:`~edxreview.signal._measure._duration_markers` for
         these rows, when the measurement computed them already.
+    template_rms_ratio : numpy.ndarray, optional
+        Peak-to-peak amplitude of each unit's detection-band template over the RMS of the
+        recording's detection-band signal (:func:`template_rms_ratios`); rule
+        ``small_against_signal`` where it is below ``[acceptance] min_template_rms_ratio``.
+        Not judged where omitted or NaN (averages without their decomposition).
 
     Returns
     -------
     pandas.DataFrame
-        One row per waveform: ``rise_time_ms`` (ms; NaN for a flat row), ``accepted`` (bool) and
+        One row per waveform: ``rise_time_ms`` (ms; NaN for a flat row),
+        ``template_rms_ratio`` (as given; NaN when not), ``accepted`` (bool) and
         ``reject_rule`` (one of :data:`REJECT_RULES`, ``""`` when accepted). The rise-time rule
         rejects only where ``[acceptance] apply_rise_time`` is true (false in the bundled
         parameters: the TOML says why); the rise time is measured either way.
@@ -67,11 +74,15 @@ def assess_waveforms(
     On the selection of concentric needle electromyogram motor unit action potentials: is the
     rise time criterion too restrictive? (abstract read; see ``emg_signal_parameters.meta.toml``
     [sources.rise_time_criterion]).
+    McGill KC, Lateva ZC, Marateb HR. EMGLAB: an interactive EMG decomposition program. J
+    Neurosci Methods 2005;149:121-133 (abstract read: decomposition 100 % accurate for MUPs of
+    peak-to-peak amplitude above 2.5 times the RMS signal amplitude; [sources.mcgill2005_accuracy]).
     """
     params = load_signal_parameters()
     pm, pa = params["measurement"], params["acceptance"]
     if not len(y):
         return pd.DataFrame({"rise_time_ms": pd.Series(dtype=float),
+                             "template_rms_ratio": pd.Series(dtype=float),
                              "accepted": pd.Series(dtype=bool),
                              "reject_rule": pd.Series(dtype=object)})
     y = np.asarray(y, float).reshape(len(y), -1)
@@ -85,10 +96,32 @@ def assess_waveforms(
     rise_ms = np.where(amp > 0, _rise_samples(ys, ipk) / fs_hz * 1e3, np.nan)
     slow = (np.nan_to_num(rise_ms, nan=0.0) > float(pa["rise_time_max_ms"])) \
         & bool(pa["apply_rise_time"])
-    rule = np.select([n_averaged < int(pa["min_discharges_averaged"]), ~above, slow],
+    ratio = (np.full(len(y), np.nan) if template_rms_ratio is None
+             else np.asarray(template_rms_ratio, float).reshape(len(y)))
+    small = np.nan_to_num(ratio, nan=np.inf) < float(pa["min_template_rms_ratio"])
+    rule = np.select([n_averaged < int(pa["min_discharges_averaged"]), ~above, small, slow],
                      list(REJECT_RULES), "")
-    return pd.DataFrame({"rise_time_ms": rise_ms, "accepted": rule == "",
-                         "reject_rule": rule.astype(object)})
+    return pd.DataFrame({"rise_time_ms": rise_ms, "template_rms_ratio": ratio,
+                         "accepted": rule == "", "reject_rule": rule.astype(object)})
+
+
+def template_rms_ratios(templates: np.ndarray, detect: np.ndarray) -> np.ndarray:
+    """Peak-to-peak amplitude of each detection-band template (one unit per row) over the RMS
+    of the detection-band signal ``detect`` (the whole recording), the quantity of the
+    ``small_against_signal`` rule (NaN for every row when the signal is empty or flat).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> signal = np.r_[np.full(50, 10.0), np.full(50, -10.0)]   # RMS 10
+    >>> template_rms_ratios(np.array([[0.0, 30.0, -20.0], [0.0, 5.0, -5.0]]), signal).tolist()
+    [5.0, 1.0]
+    """
+    templates = np.asarray(templates, float)
+    rms = float(np.sqrt(np.mean(np.square(detect)))) if np.size(detect) else 0.0
+    if rms <= 0 or not np.isfinite(rms) or templates.ndim != 2:
+        return np.full(len(templates), np.nan)
+    return np.ptp(templates, axis=1) / rms
 
 
 def _rise_samples(ys: np.ndarray, ipk: np.ndarray) -> np.ndarray:

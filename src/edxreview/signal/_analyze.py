@@ -123,7 +123,10 @@ class RecordingAnalysis:
             MUAPs, the reading's ``pattern``,
             ``rule`` and ``reasons``, the interference-pattern reading (``ip_*``) and the
             spontaneous activity: ``rest_graded_s`` (seconds of rest graded), ``fibs``, ``psw``,
-            ``fasciculations`` (``""`` when not graded), ``spont_rule`` and ``spont_reasons``.
+            ``fasciculations`` (``""`` when not graded), ``spont_rule``,
+            ``spont_not_graded_reason`` (why not graded: one of
+            :data:`~edxreview.signal._spontaneous.NOT_GRADED_REASONS`, ``""`` when graded) and
+            ``spont_reasons``.
 
         Raises
         ------
@@ -171,6 +174,7 @@ class RecordingAnalysis:
             "psw": g.get("psw", ""),
             "fasciculations": g.get("fasciculations", ""),
             "spont_rule": g.get("spont_rule", ""),
+            "spont_not_graded_reason": g.get("spont_not_graded_reason", ""),
             "spont_reasons": g.get("spont_reasons", ""),
         }
 
@@ -196,8 +200,9 @@ class RecordingAnalysis:
             ``muap_columns_rule``, a rule id of
             :data:`~edxreview.signal._muap_columns.MUAP_COLUMN_RULES`, and
             ``muap_columns_withheld``, the levels judged but left blank), the quantitative
-            means, and the recording's reading (``muap_pattern``, ``muap_rule``: what the
-            screen and ``recordings.csv`` say).
+            means, the recording's reading (``muap_pattern``, ``muap_rule``: what the
+            screen and ``recordings.csv`` say) and ``spont_basis`` (what the grades rest on:
+            :func:`spont_basis`).
 
         Raises
         ------
@@ -233,6 +238,7 @@ class RecordingAnalysis:
             # reader as extra columns, so the row never says less than the screen did
             "muap_pattern": self.reading.pattern,
             "muap_rule": self.reading.rule,
+            "spont_basis": spont_basis(pd.DataFrame([self.recordings_row()])),
         }
         # each mean against its limits, then written only where the reading goes its way
         # (rule ids MUAP_COLUMN_RULES): the workbook reads these columns, not the reading
@@ -268,6 +274,35 @@ class RecordingAnalysis:
         return row
 
 
+def spont_basis(recordings: pd.DataFrame) -> str:
+    """What a row's spontaneous-activity grades rest on, from the rows of ``recordings.csv``
+    of its recordings (``spont_rule``, ``rest_graded_s``, ``spont_not_graded_reason``): how
+    many of them were graded and in how many seconds of rest, and why the others were not.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"spont_rule": ["spont_graded", "spont_not_graded",
+    ...                                     "spont_not_graded"],
+    ...                      "rest_graded_s": [2.1, 0.0, 0.0],
+    ...                      "spont_not_graded_reason": ["", "rest_near_voluntary",
+    ...                                                  "rest_near_voluntary"]})
+    >>> spont_basis(rows)
+    'graded in 1 of 3 recording(s), 2.1 s of rest; not graded in 2: rest_near_voluntary 2'
+    >>> spont_basis(rows.iloc[1:])
+    'not graded in 2 of 2 recording(s): rest_near_voluntary 2'
+    """
+    graded = recordings["spont_rule"].eq("spont_graded").to_numpy()
+    n = len(recordings)
+    why = recordings.loc[~graded, "spont_not_graded_reason"].fillna("").astype(str)
+    counts = ", ".join(f"{k or 'unknown'} {v}" for k, v in why.value_counts(sort=False).items())
+    if not graded.any():
+        return f"not graded in {n} of {n} recording(s): {counts}"
+    rest_s = float(pd.to_numeric(recordings.loc[graded, "rest_graded_s"]).sum())
+    text = f"graded in {int(graded.sum())} of {n} recording(s), {rest_s:.1f} s of rest"
+    return text + (f"; not graded in {n - int(graded.sum())}: {counts}" if counts else "")
+
+
 def _mean(df: pd.DataFrame | None, col: str) -> float:
     return round(float(df[col].mean()), 2) if df is not None and len(df) else np.nan
 
@@ -277,7 +312,8 @@ def _mean(df: pd.DataFrame | None, col: str) -> float:
 #: 2, signal-to-noise ratio and areas 1
 MUAP_CSV_DECIMALS = {"firing_rate_hz": 2, "duration_ms": 2, "amplitude_uv": 1,
                      "amplitude_adu": 1, "amplitude_snr": 1, "area_uv_ms": 1, "area_adu_ms": 1,
-                     "spike_duration_ms": 2, "thickness_ms": 3, "satellite_ms": 2}
+                     "spike_duration_ms": 2, "thickness_ms": 3, "satellite_ms": 2,
+                     "template_rms_ratio": 2}
 
 
 def round_muaps(muaps: pd.DataFrame) -> pd.DataFrame:

@@ -162,6 +162,8 @@ def _fit(title: str, width: int = 44) -> str:
 def _plot_signal(a, ax) -> None:
     """The measurement-band signal as a min/max envelope; rest graded for spontaneous activity
     shaded green, rest left out grey, with the spontaneous-activity line as the title."""
+    import textwrap
+
     from edxreview.signal._detect import filter_bands
     from edxreview.signal._spontaneous import describe_spontaneous
 
@@ -182,4 +184,4 @@ def _plot_signal(a, ax) -> None:
     ax.set_xlim(0, a.recording.duration_s)
     ax.set_xlabel("time (s)   [green: rest graded; grey: rest not graded]")
     ax.set_ylabel("µV" if a.recording.calibrated else "ADC units")
-    ax.set_title(describe_spontaneous(a.grades), fontsize=8)
+    ax.set_title(textwrap.fill(describe_spontaneous(a.grades), 120), fontsize=8)

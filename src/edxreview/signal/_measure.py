@@ -402,7 +402,9 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         ``area_uv_ms`` (or ``area_adu_ms``), ``thickness_ms`` (area / amplitude, ms:
         scale-free), ``polyphasic``, ``satellite`` (a late component after >= ``quiet_ms`` of
         baseline), ``satellite_ms`` (that isoelectric interval, ms; NaN without one),
-        ``rise_time_ms`` (rise time of the main spike, ms), ``accepted`` (bool) and
+        ``rise_time_ms`` (rise time of the main spike, ms), ``template_rms_ratio``
+        (peak-to-peak of the unit's detection-band template over the RMS of the detection-band
+        signal; NaN without the decomposition's templates), ``accepted`` (bool) and
         ``reject_rule`` (the first acceptance rule failed, ``""`` when accepted:
         :func:`~edxreview.signal._acceptance.assess_waveforms`). The amplitude is the
         peak-to-peak between onset and end (:func:`measure_waveform`). Every unit is kept;
@@ -449,9 +451,18 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     measured = _measure_rows(y, fs, before, expected, pm, rec.calibrated, halves, markers)
     # the acceptance criteria (section acceptance): rise time, accepted, reject_rule
     # (imported here: _acceptance builds on this module's duration markers)
-    from edxreview.signal._acceptance import assess_waveforms
+    from edxreview.signal._acceptance import assess_waveforms, template_rms_ratios
+    # the unit's size where the decomposition sorted it: its detection-band template against
+    # the detection-band signal (a hand-made decomposition without them: not judged)
+    t = dec.templates
+    ratio = np.full(len(found), np.nan)
+    if dec.detect.size and np.ndim(t) == 2:
+        rows = np.array([u for u, _, _ in found], int)
+        have = rows < len(t)
+        ratio[have] = template_rms_ratios(t[rows[have]], dec.detect)
     quality = assess_waveforms(y, fs, before, expected,
-                               np.array([s_ok.size for _, _, s_ok in found], int), markers[:8])
+                               np.array([s_ok.size for _, _, s_ok in found], int), markers[:8],
+                               template_rms_ratio=ratio)
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs

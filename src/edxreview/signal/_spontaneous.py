@@ -21,6 +21,16 @@ from edxreview.signal._templates import median_snippet
 
 GRADES = ("0", "±", "1+", "2+", "3+", "4+")
 
+#: why spontaneous activity was not graded (``spont_not_graded_reason``): the first step of
+#: :func:`select_rest` after which less than ``min_rest_s`` of rest was left, in their order
+NOT_GRADED_REASONS = {
+    "no_rest_recorded": "no rest recorded",
+    "uncalibrated_without_contraction": "rest cannot be told from a steady contraction",
+    "rest_not_relaxed": "the rest is not relaxed",
+    "rest_near_voluntary": "the relaxed rest lies next to voluntary activity",
+    "rest_in_pauses": "the relaxed rest is only pauses within the contraction",
+}
+
 
 def segment_activity(rec: Recording) -> pd.DataFrame:
     """Split a recording into rest and voluntary-activity stretches.
@@ -93,6 +103,8 @@ class RestSelection:
     graded_s: float
     rule: str
     reasons: list[str]
+    #: why not graded, one of :data:`NOT_GRADED_REASONS` (``""`` when graded)
+    not_graded_reason: str = ""
 
 
 def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSelection:
@@ -108,7 +120,14 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
     ``rest_guard_s`` after the end of voluntary activity and before its next start (a guard
     time: voluntary activity being the active blocks and the rest blocks that fail the baseline
     criteria), and only in stretches of at least ``rest_min_stretch_s`` (shorter ones are
-    pauses within a contraction). Fewer than ``min_rest_s`` seconds of such rest: not graded.
+    pauses within a contraction). Fewer than ``min_rest_s`` seconds of such rest: not graded,
+    with the first of these steps after which too little rest was left as its reason
+    (``not_graded_reason``, one of :data:`NOT_GRADED_REASONS`): ``no_rest_recorded`` (the
+    segmentation calls less than ``min_rest_s`` of the recording rest: a contraction
+    throughout), ``uncalibrated_without_contraction``, ``rest_not_relaxed`` (the baseline
+    criteria), ``rest_near_voluntary`` (the guard time), ``rest_in_pauses`` (the short
+    stretches). A recording not graded was not examined at rest: its grades are blank, which
+    does not mean that it has no spontaneous activity.
 
     Parameters
     ----------
@@ -132,8 +151,9 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
     ('spont_graded', 2.0)
     >>> busy = Recording(samples=rng.normal(0, 300, 40_000), fs_hz=20_000.0, calibrated=True,
     ...                  name="contraction")
-    >>> select_rest(busy).rule
-    'spont_not_graded'
+    >>> sel = select_rest(busy)
+    >>> sel.rule, sel.not_graded_reason
+    ('spont_not_graded', 'rest_not_relaxed')
     """
     if segments is None:
         segments = segment_activity(rec)
@@ -166,6 +186,7 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
         limits.append(float(p["rest_max_sd_uv"]))
         texts.append(f"rest ceiling {p['rest_max_sd_uv']:g} {unit}")
     reasons = []
+    left = {"no_rest_recorded": float(rest.sum() * block_s)}   # rest left after each step
     if limits:
         fit = rest & (rsd <= min(limits))
     else:
@@ -174,6 +195,8 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
             reasons.append("uncalibrated recording without an active stretch: its rest cannot "
                            "be told from a steady contraction")
     rest_s = float(rest.sum() * block_s)
+    left["uncalibrated_without_contraction" if not limits else "rest_not_relaxed"] = float(
+        fit.sum() * block_s)
     left_out = rest & ~fit
     if left_out.any() and limits:
         reasons.append(f"{left_out.sum() * block_s:.1f} s of rest left out as not relaxed: "
@@ -194,6 +217,7 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
             reasons.append(f"{guarded.sum() * block_s:.1f} s of rest left out within "
                            f"{p['rest_guard_s']:g} s of voluntary activity (guard time: its "
                            f"last or first motor units, not a relaxed muscle)")
+    left["rest_near_voluntary"] = float(fit.sum() * block_s)
     # stretches of relaxed blocks; the short ones are lulls within a contraction, not rest
     edges = np.flatnonzero(np.diff(np.r_[0, fit.astype(np.int8), 0]))
     short = (edges[1::2] - edges[0::2]) * block_s < p["rest_min_stretch_s"] - 1e-9
@@ -209,14 +233,21 @@ def select_rest(rec: Recording, segments: pd.DataFrame | None = None) -> RestSel
     graded_s = float(fit.sum() * block_s)
     stretches = pd.DataFrame({"start_s": edges[0::2] * block_s, "end_s": edges[1::2] * block_s},
                              dtype=float)
+    left["rest_in_pauses"] = graded_s
+    why = ""
     if graded_s < p["min_rest_s"]:
         rule = "spont_not_graded"
-        reasons.insert(0, f"not graded: {graded_s:.1f} s of rest fit for grading "
-                          f"(of {rest_s:.1f} s called rest, needs >= {p['min_rest_s']:g} s)")
+        why = next(k for k, v in left.items() if v < p["min_rest_s"])
+        first = (f"{rest_s:.1f} s of the {m * block_s:.1f} s recording called rest"
+                 if why == "no_rest_recorded" else
+                 f"{graded_s:.1f} s of rest fit for grading of {rest_s:.1f} s called rest")
+        reasons.insert(0, f"not graded: {NOT_GRADED_REASONS[why]} ({first}, needs >= "
+                          f"{p['min_rest_s']:g} s): the muscle was not examined at rest here, "
+                          "which does not mean it has no spontaneous activity")
     else:
         rule = "spont_graded"
         reasons.insert(0, f"graded in {graded_s:.1f} s of rest")
-    return RestSelection(stretches, rest_s, graded_s, rule, reasons)
+    return RestSelection(stretches, rest_s, graded_s, rule, reasons, why)
 
 
 def describe_spontaneous(grades: dict) -> str:
@@ -229,9 +260,17 @@ def describe_spontaneous(grades: dict) -> str:
     ...                       "rest_s": "4.0", "spont_rule": "spont_graded",
     ...                       "spont_reasons": "graded in 4.0 s of rest"})
     'spontaneous activity (4.0 s of rest): fibs 0, PSW 0, fasciculations absent'
-    >>> describe_spontaneous({"rest_graded_s": 0.0, "spont_rule": "spont_not_graded",
-    ...                       "spont_reasons": "not graded: 0.0 s of rest fit for grading"})
-    'spontaneous activity not graded: 0.0 s of rest fit for grading'
+    >>> from edxreview.signal import Recording
+    >>> contraction = Recording(samples=np.random.default_rng(1).normal(0, 20, 40_000),
+    ...                         fs_hz=20_000.0, calibrated=True, name="contraction")
+    >>> segments = pd.DataFrame({"start_s": [0.0], "end_s": [2.0], "state": ["active"]})
+    >>> _, grades = detect_spontaneous(contraction, segments)
+    >>> grades["fibs"], grades["spont_not_graded_reason"]
+    ('', 'no_rest_recorded')
+    >>> describe_spontaneous(grades)  # doctest: +NORMALIZE_WHITESPACE
+    'spontaneous activity not graded: no rest recorded (0.0 s of the 2.0 s recording called
+    rest, needs >= 1 s): the muscle was not examined at rest here, which does not mean it has
+    no spontaneous activity'
     """
     if grades.get("spont_rule") != "spont_graded":
         why = str(grades.get("spont_reasons", "")).split("; ")[0].removeprefix("not graded: ")
@@ -353,8 +392,9 @@ def detect_spontaneous(
     grades : dict
         ``fibs``, ``psw`` (grades ``0``, ``±``, ``1+`` ... ``4+``; ``""`` when not graded),
         ``fasciculations`` (``present`` / ``absent`` / ``""``), ``rest_s`` (seconds of rest
-        graded, as text), ``spont_rule`` (``spont_graded`` / ``spont_not_graded``) and
-        ``spont_reasons`` (why, ``"; "``-separated).
+        graded, as text), ``spont_rule`` (``spont_graded`` / ``spont_not_graded``),
+        ``spont_not_graded_reason`` (one of :data:`NOT_GRADED_REASONS`, ``""`` when graded)
+        and ``spont_reasons`` (why, ``"; "``-separated).
     """
     p = load_signal_parameters()["spontaneous"]
     if segments is None:
@@ -366,6 +406,7 @@ def detect_spontaneous(
     sd = robust_noise_sd(detect, fs)
     msd = robust_noise_sd(measure, fs, centre=True)
     why = {"rest_s": f"{rest.graded_s:.1f}", "spont_rule": rest.rule,
+           "spont_not_graded_reason": rest.not_graded_reason,
            "spont_reasons": "; ".join(rest.reasons)}
     empty = pd.DataFrame(columns=["time_s", "train", "kind", "duration_ms"])
     if rest.rule != "spont_graded":
