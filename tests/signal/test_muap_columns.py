@@ -70,7 +70,8 @@ def _subjects(pattern: str, rule: str, z_amplitude: float, z_duration: float,
     recordings = pd.DataFrame({"file": ["f0", "f1"], "muscle": "biceps_brachii",
                                "fibs": ["0", "0"], "psw": ["0", "0"],
                                "fasciculations": ["absent", "absent"], "subject": "Myo89",
-                               "side": "R"})
+                               "side": "R", "spont_rule": "spont_graded",
+                               "rest_graded_s": [2.0, 3.0], "spont_not_graded_reason": ""})
     subjects = pd.DataFrame({
         "subject": ["Myo89"], "muscle": ["biceps_brachii"], "side": ["R"],
         "mean_amplitude_uv": [850.0], "geo_mean_amplitude_uv": [807.0],

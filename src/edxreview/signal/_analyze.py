@@ -271,7 +271,6 @@ class RecordingAnalysis:
         # no qualitative reading from it, since the review lets a qualitative reading stand;
         # its reading stays in muap_pattern / muap_rule (illustrative_rules)
         return out
-        return row
 
 
 def spont_basis(recordings: pd.DataFrame) -> str:
