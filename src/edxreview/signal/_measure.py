@@ -54,7 +54,14 @@ def measure_waveform(
 
     This is the amplitude ("level") criterion of automatic duration measurement, with the band
     stated relative to baseline noise instead of in µV so that uncalibrated records are
-    measured the same way. Because the search stops at the first ``quiet_ms`` of baseline, a
+    measured the same way. With ``markers_to_baseline`` the band only decides which phases
+    belong to the MUAP: each marker is then carried outward along the phase it sits on, for as
+    long as that phase keeps its sign and stays beyond ``threshold_fraction_pp`` x the
+    amplitude (the band of a noiseless average), i.e. to where the outermost phase returns to
+    the baseline. On a clean average this moves the markers little; on a noisy one, whose band
+    (three times its own noise) is a large fraction of the MUAP, the markers are no longer
+    where the outermost phases enter that band, part-way down their slope: the noise decides
+    which phases count, not where the markers sit on them. Because the search stops at the first ``quiet_ms`` of baseline, a
     late component separated from the MUAP by a stretch of baseline (a satellite potential)
     is left out of the duration, as the standard terminology asks (Stalberg et al. 1986).
 
@@ -234,12 +241,13 @@ def duration_band(baseline_sd: np.ndarray, noise_sd: float | np.ndarray, amp: np
 
 def _duration_markers(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: float | np.ndarray, p: dict,
-    satellites: bool = False,
+    satellites: bool = False, to_baseline: bool = True,
 ) -> tuple:
     """The first step of :func:`measure_waveform` for each row of ``y`` (waveforms of one
-    length, the discharge at ``center``; ``noise_sd`` one for all or one per row): the rows
-    less their baselines, the +-5 ms window
-    ``lo:hi`` around the discharge, and per row the main peak, the peak-to-peak amplitude in
+    length, the discharge at ``center``; ``noise_sd`` one for all or one per row; with
+    ``to_baseline`` and ``[measurement] markers_to_baseline`` the markers are carried to where
+    the outermost phases return to the baseline): the rows less their baselines, the +-5 ms
+    window ``lo:hi`` around the discharge, and per row the main peak, the peak-to-peak amplitude in
     that window (0 or less: a flat row, whose markers mean nothing), the baseline SD, onset
     and end (indices); with ``satellites``, also a dict of per-row arrays: the satellite's
     isoelectric interval ``gap_ms`` (NaN: no satellite, see :func:`measure_waveform`), its
@@ -269,6 +277,12 @@ def _duration_markers(
     start = np.where(dist.min(axis=1) < far, lo + np.argmin(dist, axis=1), center).tolist()
     onset = np.minimum([_runs_below(a, quiet, i, -1) for a, i in zip(above, start)], center)
     end = np.maximum([_runs_below(a, quiet, i, +1) for a, i in zip(above, start)], center)
+    onset, end = np.asarray(onset, int), np.asarray(end, int)
+    if to_baseline and p.get("markers_to_baseline", False):
+        # the band (three times this average's noise) found the MUAP's outermost phases; the
+        # markers sit where those phases return to the baseline: carried outward for as long
+        # as the phase keeps its sign and stays beyond the band of a noiseless average
+        onset, end = _to_level(ys, onset, end, p["threshold_fraction_pp"] * amp)
     # main peak: the largest excursion of the MUAP (onset to end) within +-5 ms
     cols = np.arange(lo, hi)
     inside = (cols >= onset[:, None]) & (cols <= end[:, None])
@@ -280,6 +294,27 @@ def _duration_markers(
                          * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
     sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz)
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
+
+
+def _to_level(ys: np.ndarray, onset: np.ndarray, end: np.ndarray,
+              level: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's onset and end carried outward along the phase they sit on, for as long as it
+    keeps the sign it has at the marker and stays beyond ``level`` (one for all rows or one per
+    row): the markers where the outermost phases cross the baseline or come within ``level``
+    of it (whole-table)."""
+    level = np.broadcast_to(np.asarray(level, float), (ys.shape[0],))[:, None]
+    n = ys.shape[1]
+    cols = np.arange(n)
+    rows = np.arange(ys.shape[0])
+    # end: the first sample after it that is not beyond the level with the end's sign
+    beyond = ys * np.sign(ys[rows, end])[:, None] > level
+    stop = (cols > end[:, None]) & ~beyond
+    new_end = np.where(stop.any(axis=1), np.argmax(stop, axis=1), n) - 1
+    # onset: the last sample before it that is not beyond the level with the onset's sign
+    beyond = ys * np.sign(ys[rows, onset])[:, None] > level
+    stop = (cols < onset[:, None]) & ~beyond
+    new_onset = np.where(stop.any(axis=1), n - 1 - np.argmax(stop[:, ::-1], axis=1), -1) + 1
+    return np.minimum(new_onset, onset), np.maximum(new_end, end)
 
 
 def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
@@ -340,11 +375,14 @@ def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.
 
 
 def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
-    """The durations (ms) :func:`measure_waveform` gives for each row of ``y`` (waveforms of
-    one length, the discharge at ``center``; NaN for a flat row), without the other
-    measurements."""
+    """The durations (ms) of each row of ``y`` (waveforms of one length, the discharge at
+    ``center``; NaN for a flat row) by the markers of :func:`measure_waveform` before they are
+    carried to the baseline (``markers_to_baseline``): the spontaneous potentials are
+    classified by these durations (a fasciculation lasts 5 ms or more), a rule the MUAP
+    marker change was not checked against."""
     *_, amp, _, onset, end = _duration_markers(y, fs_hz, center, noise_sd,
-                                               load_signal_parameters()["measurement"])
+                                               load_signal_parameters()["measurement"],
+                                               to_baseline=False)
     return np.where(amp > 0, (end - onset) / fs_hz * 1e3, np.nan)
 
 
