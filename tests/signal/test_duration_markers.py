@@ -1,12 +1,14 @@
-"""Duration markers at the return to the baseline ([measurement] markers_to_baseline): the band
-of three times the average's own noise decides which phases belong to the MUAP, and the markers
-are carried along those phases to where they return to the baseline. Synthetic averages whose
+"""Duration markers carried along the MUAP's outermost phases ([measurement] marker_level): the
+band of three times the average's own noise decides which phases belong to the MUAP, and the
+markers are carried along those phases down to the level of the noise the average is expected to
+have (here, noise_sd small, that is 1 % of the amplitude: the return to the baseline). Synthetic averages whose
 answer is known: a spike with a slow terminal phase of known length, and slow (band-limited)
 noise of the kind the other units leave in an average of a strong contraction."""
 
 import numpy as np
 import pytest
 
+from edxreview._errors import InvalidParameterError
 from edxreview.signal._measure import _to_level, measure_waveform
 from edxreview.signal._params import load_signal_parameters
 
@@ -44,13 +46,13 @@ def _clean_end_ms():
 
 
 def test_clean_average_ends_where_its_terminal_phase_returns_to_the_baseline():
-    assert PM["markers_to_baseline"]
+    assert PM["marker_level"] == "expected_noise"
     m = measure_waveform(_muap(), FS, C, noise_sd=0.5, calibrated=True)
     assert m["end_ms"] == pytest.approx(_clean_end_ms(), abs=0.1)
     # the markers at the band alone: the same on a clean average (its band is 1 % of the
     # amplitude, where the markers are carried to anyway)
     band = measure_waveform(_muap(), FS, C, noise_sd=0.5, calibrated=True,
-                            params={"markers_to_baseline": False})
+                            params={"marker_level": "band"})
     assert (m["onset_ms"], m["end_ms"]) == (band["onset_ms"], band["end_ms"])
 
 
@@ -65,7 +67,7 @@ def test_noisy_average_end_near_the_clean_end_not_inside_the_terminal_phase():
         y = _muap() + _slow_noise(seed, 35.0)
         new.append(measure_waveform(y, FS, C, noise_sd=0.5, calibrated=True)["end_ms"])
         old.append(measure_waveform(y, FS, C, noise_sd=0.5, calibrated=True,
-                                    params={"markers_to_baseline": False})["end_ms"])
+                                    params={"marker_level": "band"})["end_ms"])
     new, old = np.array(new), np.array(old)
     assert np.median(np.abs(new - clean)) < 0.5
     assert np.median(np.abs(old - clean)) > 0.8
@@ -103,3 +105,26 @@ def test_to_level_follows_the_phase_and_stops_at_a_sign_change():
     onset, end = _to_level(np.vstack([ys, ys]), np.array([3, 3]), np.array([5, 5]),
                            np.array([2.0, 10.0]))
     assert end.tolist() == [7, 5] and onset.tolist() == [2, 3]
+
+
+def test_markers_stop_at_the_expected_noise_of_the_average():
+    # the same noisy averages, their expected noise SD 15 µV: the markers are carried down to
+    # 3 x 15 = 45 µV (above 1 % of the amplitude, 20 µV), between where the band leaves them
+    # and the return to the baseline
+    for seed in range(6):
+        y = _muap() + _slow_noise(seed, 35.0)
+        ends = {mode: measure_waveform(y, FS, C, noise_sd=15.0, calibrated=True,
+                                       params={"marker_level": mode})["end_ms"]
+                for mode in ("band", "expected_noise", "baseline")}
+        assert ends["band"] <= ends["expected_noise"] <= ends["baseline"]
+    # on the clean average the band is that level already: nothing to carry
+    clean = {mode: measure_waveform(_muap(), FS, C, noise_sd=15.0, calibrated=True,
+                                    params={"marker_level": mode})["end_ms"]
+             for mode in ("band", "expected_noise")}
+    assert clean["band"] == clean["expected_noise"]
+    assert clean["band"] == pytest.approx(SLOW_END_MS - 5.0 * 45.0 / 200.0, abs=0.15)
+
+
+def test_an_unknown_marker_level_names_the_choices():
+    with pytest.raises(InvalidParameterError, match="'band', 'baseline' or 'expected_noise'"):
+        measure_waveform(_muap(), FS, C, noise_sd=0.5, params={"marker_level": "slope"})
