@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edxreview._errors import InvalidParameterError
 from edxreview.signal._detect import robust_noise_sd
 from edxreview.signal._muap import Decomposition
 from edxreview.signal._params import load_signal_parameters
@@ -55,14 +54,7 @@ def measure_waveform(
 
     This is the amplitude ("level") criterion of automatic duration measurement, with the band
     stated relative to baseline noise instead of in µV so that uncalibrated records are
-    measured the same way. With ``marker_level`` the band only decides which phases belong to
-    the MUAP: each marker is then carried outward along the phase it sits on, for as long as
-    that phase keeps its sign and stays beyond the marker level (:func:`marker_level`:
-    ``"expected_noise"``, the band less its own-baseline term, i.e. three times the noise an
-    average of this many discharges is expected to have, at least 1 % of the amplitude). On a
-    clean average this moves the markers little; on a noisy one, whose band (three times its
-    own baseline noise) is a large fraction of the MUAP, the markers are no longer where the
-    outermost phases enter that band, part-way down their slope. Because the search stops at the first ``quiet_ms`` of baseline, a
+    measured the same way. Because the search stops at the first ``quiet_ms`` of baseline, a
     late component separated from the MUAP by a stretch of baseline (a satellite potential)
     is left out of the duration, as the standard terminology asks (Stalberg et al. 1986).
 
@@ -242,13 +234,12 @@ def duration_band(baseline_sd: np.ndarray, noise_sd: float | np.ndarray, amp: np
 
 def _duration_markers(
     y: np.ndarray, fs_hz: float, center: int, noise_sd: float | np.ndarray, p: dict,
-    satellites: bool = False, carry: bool = True,
+    satellites: bool = False,
 ) -> tuple:
     """The first step of :func:`measure_waveform` for each row of ``y`` (waveforms of one
-    length, the discharge at ``center``; ``noise_sd`` one for all or one per row; with
-    ``carry`` the markers are carried along the outermost phases by ``[measurement]
-    marker_level``): the rows less their baselines, the +-5 ms window ``lo:hi`` around the
-    discharge, and per row the main peak, the peak-to-peak amplitude in
+    length, the discharge at ``center``; ``noise_sd`` one for all or one per row): the rows
+    less their baselines, the +-5 ms window
+    ``lo:hi`` around the discharge, and per row the main peak, the peak-to-peak amplitude in
     that window (0 or less: a flat row, whose markers mean nothing), the baseline SD, onset
     and end (indices); with ``satellites``, also a dict of per-row arrays: the satellite's
     isoelectric interval ``gap_ms`` (NaN: no satellite, see :func:`measure_waveform`), its
@@ -278,13 +269,6 @@ def _duration_markers(
     start = np.where(dist.min(axis=1) < far, lo + np.argmin(dist, axis=1), center).tolist()
     onset = np.minimum([_runs_below(a, quiet, i, -1) for a, i in zip(above, start)], center)
     end = np.maximum([_runs_below(a, quiet, i, +1) for a, i in zip(above, start)], center)
-    onset, end = np.asarray(onset, int), np.asarray(end, int)
-    level = marker_level(noise_sd, amp, p)
-    if carry and level is not None:
-        # the band (three times this average's own noise) found the MUAP's outermost phases;
-        # the markers are carried outward along them for as long as the phase keeps its sign
-        # and stays beyond the marker level
-        onset, end = _to_level(ys, onset, end, level)
     # main peak: the largest excursion of the MUAP (onset to end) within +-5 ms
     cols = np.arange(lo, hi)
     inside = (cols >= onset[:, None]) & (cols <= end[:, None])
@@ -296,46 +280,6 @@ def _duration_markers(
                          * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
     sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz)
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
-
-
-def marker_level(noise_sd: float | np.ndarray, amp: np.ndarray, p: dict) -> np.ndarray | None:
-    """The level down to which the duration markers are carried along the MUAP's outermost
-    phases (``[measurement] marker_level``), one per row (recording units): ``"band"``: none
-    (the markers stay where the phases enter the band); ``"baseline"``: ``threshold_fraction_pp``
-    x the amplitude, the band of a noiseless average, i.e. to the return to the baseline;
-    ``"expected_noise"``: the band less its own-baseline term, the larger of
-    ``threshold_noise_sd`` x the average's expected noise SD and that fraction."""
-    mode = p.get("marker_level", "band")
-    if mode == "band":
-        return None
-    floor = p["threshold_fraction_pp"] * amp
-    if mode == "baseline":
-        return floor
-    if mode == "expected_noise":
-        return np.maximum(p["threshold_noise_sd"] * np.broadcast_to(noise_sd, amp.shape), floor)
-    raise InvalidParameterError(f"[measurement] marker_level {mode!r}: use 'band', 'baseline' "
-                                "or 'expected_noise'")
-
-
-def _to_level(ys: np.ndarray, onset: np.ndarray, end: np.ndarray,
-              level: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's onset and end carried outward along the phase they sit on, for as long as it
-    keeps the sign it has at the marker and stays beyond ``level`` (one for all rows or one per
-    row): the markers where the outermost phases cross the baseline or come within ``level``
-    of it (whole-table)."""
-    level = np.broadcast_to(np.asarray(level, float), (ys.shape[0],))[:, None]
-    n = ys.shape[1]
-    cols = np.arange(n)
-    rows = np.arange(ys.shape[0])
-    # end: the first sample after it that is not beyond the level with the end's sign
-    beyond = ys * np.sign(ys[rows, end])[:, None] > level
-    stop = (cols > end[:, None]) & ~beyond
-    new_end = np.where(stop.any(axis=1), np.argmax(stop, axis=1), n) - 1
-    # onset: the last sample before it that is not beyond the level with the onset's sign
-    beyond = ys * np.sign(ys[rows, onset])[:, None] > level
-    stop = (cols < onset[:, None]) & ~beyond
-    new_onset = np.where(stop.any(axis=1), n - 1 - np.argmax(stop[:, ::-1], axis=1), -1) + 1
-    return np.minimum(new_onset, onset), np.maximum(new_end, end)
 
 
 def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
@@ -396,14 +340,11 @@ def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.
 
 
 def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
-    """The durations (ms) of each row of ``y`` (waveforms of one length, the discharge at
-    ``center``; NaN for a flat row) by the markers of :func:`measure_waveform` before they are
-    carried along the phases (``marker_level``): the spontaneous potentials are
-    classified by these durations (a fasciculation lasts 5 ms or more), a rule the MUAP
-    marker change was not checked against."""
+    """The durations (ms) :func:`measure_waveform` gives for each row of ``y`` (waveforms of
+    one length, the discharge at ``center``; NaN for a flat row), without the other
+    measurements."""
     *_, amp, _, onset, end = _duration_markers(y, fs_hz, center, noise_sd,
-                                               load_signal_parameters()["measurement"],
-                                               carry=False)
+                                               load_signal_parameters()["measurement"])
     return np.where(amp > 0, (end - onset) / fs_hz * 1e3, np.nan)
 
 
