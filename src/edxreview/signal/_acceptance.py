@@ -91,7 +91,7 @@ def assess_waveforms(
     yb, _lo, _hi, ipk, amp, baseline_sd, _onset, _end = (
         markers or _duration_markers(y, fs_hz, center, noise_sd, pm))
     band = duration_band(baseline_sd, noise_sd, amp, pm)
-    ys = smooth_rows(yb, fs_hz)
+    ys = smooth_rows(yb, fs_hz, pm["smooth_ms"])
     above = (amp > 0) & (np.abs(ys[:, center]) > band)
     rise_ms = np.where(amp > 0, _rise_samples(ys, ipk) / fs_hz * 1e3, np.nan)
     slow = (np.nan_to_num(rise_ms, nan=0.0) > float(pa["rise_time_max_ms"])) \

@@ -32,12 +32,12 @@ def measure_waveform(
     """Measure one averaged MUAP.
 
     Onset and end are the outermost points, searching outward from the component at the
-    discharge time, where the averaged MUAP (smoothed over 0.2 ms) leaves a band around its
-    baseline (a straight line through the medians of the two ends of the window), the signal
-    staying inside the band for ``quiet_ms`` beyond them. The component at the discharge time is
-    the sample outside the band nearest to the discharge time (the discharge time itself when it
-    is outside the band), within +-5 ms of it; the search goes outward from that sample, and the
-    onset-to-end window always contains the discharge time. The discharge time is the point on
+    discharge time, where the averaged MUAP (smoothed over ``smooth_ms``, 0.2 ms) leaves a band
+    around its baseline (a straight line through the medians of the two ends of the window), the
+    signal staying inside the band for ``quiet_ms`` beyond them. The component at the discharge
+    time is the sample outside the band nearest to the discharge time (the discharge time itself
+    when it is outside the band), within +-``main_spike_window_ms`` (5 ms) of it; the search goes
+    outward from that sample, and the onset-to-end window always contains the discharge time. The discharge time is the point on
     which the unit's discharges were aligned, so the potential there is the unit's own; the
     largest excursion of the average may be another one (a second unit firing in step with it,
     left in the average, or a late component), and searching outward from it measured, in 327 of
@@ -214,10 +214,10 @@ def _measure_row(
     )
 
 
-def smooth_rows(yb: np.ndarray, fs_hz: float) -> np.ndarray:
-    """Each row of ``yb`` smoothed over 0.2 ms (a centred moving average) so that single-sample
-    noise does not cross the duration band."""
-    k = max(1, int(round(0.2e-3 * fs_hz)))
+def smooth_rows(yb: np.ndarray, fs_hz: float, smooth_ms: float) -> np.ndarray:
+    """Each row of ``yb`` smoothed over ``smooth_ms`` (a centred moving average; ``[measurement]
+    smooth_ms``, 0.2 ms) so that single-sample noise does not cross the duration band."""
+    k = max(1, int(round(smooth_ms * 1e-3 * fs_hz)))
     return np.array([np.convolve(r, np.ones(k) / k, mode="same") for r in yb]).reshape(yb.shape)
 
 
@@ -250,12 +250,12 @@ def _duration_markers(
     # that a slow offset between the two ends of the window (drift, the tail of another unit)
     # does not put the band off the baseline on one side
     yb = _less_baseline(y, e)
-    # main spike: largest excursion within +-5 ms of the discharge time
-    w = int(round(5e-3 * fs_hz))
+    # main spike: largest excursion within +-main_spike_window_ms (5 ms) of the discharge time
+    w = int(round(p["main_spike_window_ms"] * 1e-3 * fs_hz))
     lo, hi = max(0, center - w), min(n, center + w + 1)
     seg = yb[:, lo:hi]
     amp = seg.max(axis=1) - seg.min(axis=1)
-    ys = smooth_rows(yb, fs_hz)
+    ys = smooth_rows(yb, fs_hz, p["smooth_ms"])
     baseline_sd = np.sqrt(np.minimum(np.add.reduce(np.square(ys[:, :e]), axis=1),
                                      np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
     thr = duration_band(baseline_sd, noise_sd, amp, p)
@@ -307,7 +307,8 @@ def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
     rows = np.arange(sat["peak"].size)
     ok = np.ones(rows.size, bool)
     for h in halves:
-        v = smooth_rows(_less_baseline(np.asarray(h, float), e), fs_hz)[rows, sat["peak"]]
+        v = smooth_rows(_less_baseline(np.asarray(h, float), e), fs_hz,
+                        p["smooth_ms"])[rows, sat["peak"]]
         ok &= v * sat["sign"] >= sat["thr"]
     return ok
 
