@@ -318,7 +318,8 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
 
 
 #: the muscle columns a registry's partitions count for the figures and the methods
-MUSCLE_COUNTED = ["muscle", "reading", "muap_duration_basis", "muap_amplitude_basis"]
+MUSCLE_COUNTED = ["muscle", "reading", "muap_duration_basis", "muap_amplitude_basis",
+                  "muap_reading"]
 
 _REFERENCES: dict[tuple, Any] = {}
 

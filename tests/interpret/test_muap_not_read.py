@@ -103,3 +103,21 @@ def test_the_explanation_names_the_muscles_whose_means_were_not_judged(tmp_path)
 
 def test_the_demo_has_every_muap_read(demo_result):
     assert set(demo_result.muscles["muap_reading"]) == {"read"}
+
+
+def test_the_methods_count_the_muscles_without_a_muap_reading(tmp_path):
+    from edxreview.report._methods import describe_muap_reference
+
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
+                                            "P1,tibialis_anterior,L,0,0,0,,,,normal,,,",
+                                            "P1,deltoid,R,0,0,0,,,,,9.5,,"]))
+    text = describe_muap_reference(result.muscles)["text"]
+    assert ("Of 3 muscles examined, 1 had no MUAP reading (examined at rest only) and 1 had "
+            "quantitative MUAP means only, none of them judged: chronic denervation was not "
+            "looked for in them (muap_reading in muscles.csv).") in text
+    # a registry's partitions return counts: the same sentence from them
+    counted = result.muscles.groupby("muap_reading").size().reset_index(name="n")
+    assert "Of 3 muscles examined, 1 had no MUAP reading" in describe_muap_reference(counted)["text"]
+    (tmp_path / "b").mkdir()
+    read = review_study(_study(tmp_path / "b", ["P1,biceps_brachii,R,0,0,0,normal,normal,,,,,"]))
+    assert "muscles examined" not in describe_muap_reference(read.muscles)["text"]

@@ -286,7 +286,29 @@ def describe_muap_reference(muscles: pd.DataFrame,
                      "muap_amplitude_basis) and listed in warnings.csv; it can neither show nor "
                      "exclude chronic denervation. Give the qualitative reading, or a verified "
                      "reference.")
+    unread = _muscles_without_muap_reading(muscles)
+    if unread:
+        text += " " + unread
     return {"counts": counts, "n_means": n_means, "n_not_judged": n_not, "text": text}
+
+
+def _muscles_without_muap_reading(muscles: pd.DataFrame) -> str:
+    """The methods' sentence on the muscle rows whose MUAPs were not read (``muap_reading``
+    ``not_read``: every MUAP column blank) or whose means were none of them judged
+    (``not_judged``): chronic denervation was not looked for in them; ``""`` when none."""
+    if "muap_reading" not in muscles or not len(muscles):
+        return ""
+    weights = muscles["n"] if "n" in muscles else pd.Series(1, index=muscles.index)
+    by = weights.groupby(muscles["muap_reading"].astype(str)).sum()
+    n_read, n_judged = int(by.get("not_read", 0)), int(by.get("not_judged", 0))
+    if not n_read + n_judged:
+        return ""
+    parts = ([f"{n_read} had no MUAP reading (examined at rest only)"] if n_read else []) + (
+        [f"{n_judged} had quantitative MUAP means only, none of them judged"]
+        if n_judged else [])
+    return (f"Of {int(weights.sum())} muscles examined, " + " and ".join(parts)
+            + ": chronic denervation was not looked for in them (muap_reading in "
+            "muscles.csv).")
 
 
 def format_source(entry: dict[str, Any], key: str = "") -> str:
