@@ -319,7 +319,7 @@ def _overview(patients: pd.DataFrame, muscles: pd.DataFrame, nerves: pd.DataFram
 
 #: the muscle columns a registry's partitions count for the figures and the methods
 MUSCLE_COUNTED = ["muscle", "reading", "muap_duration_basis", "muap_amplitude_basis",
-                  "muap_reading"]
+                  "muap_reading", "acute", "chronic"]
 
 _REFERENCES: dict[tuple, Any] = {}
 

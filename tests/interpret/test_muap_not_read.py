@@ -121,3 +121,21 @@ def test_the_methods_count_the_muscles_without_a_muap_reading(tmp_path):
     (tmp_path / "b").mkdir()
     read = review_study(_study(tmp_path / "b", ["P1,biceps_brachii,R,0,0,0,normal,normal,,,,,"]))
     assert "muscles examined" not in describe_muap_reference(read.muscles)["text"]
+
+
+def test_the_muscle_figure_counts_muscles_not_read_apart(tmp_path):
+    from edxreview.report._figures import muscle_kinds, plot_muscle_findings
+
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
+                                            "P1,biceps_brachii,L,0,0,0,,,,normal,,,",
+                                            "P1,deltoid,R,2+,1+,0,,,,,,,",
+                                            "P1,deltoid,L,0,0,0,normal,increased,,,,,"]))
+    kinds = muscle_kinds(result.muscles).set_index(["muscle", "kind"])["n"].to_dict()
+    assert kinds == {("biceps_brachii", "normal"): 1, ("biceps_brachii", "not read"): 1,
+                     ("deltoid", "acute"): 1, ("deltoid", "chronic"): 1}
+    # the same from counted rows, as a registry's partitions give them
+    counted = result.muscles.groupby(["muscle", "acute", "chronic", "muap_reading"]).size() \
+        .reset_index(name="n")
+    assert muscle_kinds(counted).set_index(["muscle", "kind"])["n"].to_dict() == kinds
+    labels = plot_muscle_findings(result.muscles).axes[0].get_legend_handles_labels()[1]
+    assert "no denervation at rest, MUAPs not read or not judged" in labels

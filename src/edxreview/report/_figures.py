@@ -277,8 +277,32 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
         return fig
 
 
+#: the muscle figure's bars, in stacking order: kind -> legend label
+MUSCLE_KINDS = {"acute": "acute denervation", "acute and chronic": "acute and chronic denervation",
+                "chronic": "chronic denervation", "normal": "no denervation",
+                "not read": "no denervation at rest, MUAPs not read or not judged"}
+
+
+def muscle_kinds(muscles: pd.DataFrame) -> pd.DataFrame:
+    """Each (muscle, kind) of the muscle figure with its number of rows ``n``, from the typed
+    columns ``acute``, ``chronic`` and ``muap_reading`` (counted rows, a column ``n``, as a
+    registry's partitions return them, are summed). A muscle without acute or chronic
+    denervation whose MUAPs were not read or not judged is ``not read``, not ``normal``:
+    chronic denervation was not looked for there."""
+    cols = ["muscle", "acute", "chronic", "muap_reading"]
+    pairs = count_rows(muscles.assign(**{c: muscles[c].fillna(False).astype(bool)
+                                         for c in ("acute", "chronic")}), cols)
+    acute, chronic = pairs["acute"].astype(bool), pairs["chronic"].astype(bool)
+    unread = pairs["muap_reading"].astype(str).isin(["not_read", "not_judged"])
+    kind = np.select([acute & chronic, acute, chronic, unread],
+                     ["acute and chronic", "acute", "chronic", "not read"], "normal")
+    return pairs.assign(kind=kind).groupby(["muscle", "kind"], sort=False)["n"].sum() \
+        .reset_index()
+
+
 def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
-    """Muscles examined and their denervation readings (most examined first).
+    """Muscles examined and their denervation readings (most examined first), from the typed
+    columns (:func:`muscle_kinds`).
 
     Returns
     -------
@@ -287,32 +311,32 @@ def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
     if not len(muscles):
         return _message_figure("No needle EMG rows.")
     anatomy = load_anatomy()
-    # count (muscle, reading) pairs first: the text tests then run on a few hundred rows
-    pairs = count_rows(muscles, ["muscle", "reading"], keep_missing=("reading",))
-    reading = pairs["reading"].astype(str)
-    kind = np.select(
-        [reading.str.startswith("acute and chronic"), reading.str.startswith("acute"),
-         reading.str.startswith("chronic")],
-        ["acute and chronic", "acute", "chronic"], "normal")
-    counts = pairs.assign(kind=kind).pivot_table(index="muscle", columns="kind", values="n",
-                                                aggfunc="sum", fill_value=0)
+    counts = muscle_kinds(muscles).pivot_table(index="muscle", columns="kind", values="n",
+                                               aggfunc="sum", fill_value=0)
     counts.columns.name = None
-    for k in ("acute", "acute and chronic", "chronic", "normal"):
+    for k in MUSCLE_KINDS:
         if k not in counts:
             counts[k] = 0
     counts = counts.assign(total=counts.sum(axis=1)).sort_values("total", ascending=False)
     counts = counts.head(MAX_BARS).iloc[::-1]
     names = counts.index.map(lambda m: anatomy.muscles["display_name"].get(m, m))
+    shown = [k for k in MUSCLE_KINDS if k != "not read" or counts[k].any()]
     with matplotlib.rc_context(_RC):
         fig, ax = _figure(figsize=(7, 1 + 0.25 * len(counts)))
         left = np.zeros(len(counts))
-        for k in ("acute", "acute and chronic", "chronic", "normal"):
-            ax.barh(np.arange(len(counts)), counts[k], left=left, color=COLORS[k],
-                    label="no denervation" if k == "normal" else f"{k} denervation")
+        for k in shown:
+            unread = k == "not read"   # grey like "no denervation", hatched: not looked for
+            ax.barh(np.arange(len(counts)), counts[k], left=left,
+                    color="white" if unread else COLORS[k],
+                    edgecolor=COLORS["normal"] if unread else None,
+                    hatch="///" if unread else None, label=MUSCLE_KINDS[k])
             left += counts[k].to_numpy()
         ax.set_yticks(np.arange(len(counts)), list(names))
         ax.set_xlabel("Muscles examined (left and right counted separately)")
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        # below the axis (figures are saved with a tight bounding box): beside the bars it
+        # hid the longest ones
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.6 / (1 + 0.25 * len(counts))),
+                  ncol=2, frameon=False, fontsize=8)
         return fig
 
 
