@@ -372,12 +372,14 @@ def test_centroids_in_the_reference_file_decide_the_reading(tmp_path):
 
 def test_a_near_tie_between_centroids_reads_indeterminate():
     margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
-    from edxreview.signal._reference import centroid_readings
+    from edxreview.signal._reference import nearest_class, read_size_signs
     d = np.array([[2.8, 2.9, 3.2], [2.0, 2.0 * (1 + margin) * 1.01, 5.0], [1.0, 1.0, 1.0]])
-    pattern, rule = centroid_readings(d, ["myopathic", "normal", "neurogenic"],
-                                      np.array([False, False, True]))
-    assert list(pattern) == ["indeterminate", "myopathic", "indeterminate"]
-    assert list(rule) == ["lab_centroid_tie", "lab_centroid", "lab_mixed"]
+    nearest, tie = nearest_class(d, ["myopathic", "normal", "neurogenic"])
+    # short MUAPs (a myopathic sign) in the first two units, long and small in the third
+    z = pd.DataFrame({"duration_ms": [-3.0, -3.0, 3.0], "log_amplitude": [0.0, 0.0, -3.0]})
+    r = read_size_signs(z, pd.Series({"duration_ms": 2.0, "log_amplitude": 2.0}), nearest, tie)
+    assert list(r["pattern"]) == ["indeterminate", "myopathic", "indeterminate"]
+    assert list(r["rule"]) == ["lab_centroid_tie", "lab_centroid", "lab_mixed"]
 
 
 def _reference_with_centroids(tmp_path, centroids):
