@@ -233,3 +233,26 @@ def test_one_unit_or_many_read_alike(z, nearest):
     many = read_size_signs(pd.DataFrame({"duration_ms": [z, 0.0, -3.0]}), LIM,
                            [nearest, "normal", "neurogenic"], [False, False, True])
     assert one.iloc[0].equals(many.iloc[0])
+
+
+def test_the_workbook_row_says_of_each_mean_what_the_reading_judged():
+    """``emg_row``'s qualitative columns take the side of each mean from the z-score and its
+    limit, as the reading does, not from a second comparison in native units (which could
+    disagree on a mean at its limit)."""
+    from dataclasses import replace
+
+    from edxreview.signal import Recording, analyze_recording
+
+    rec = Recording(samples=np.random.default_rng(0).normal(0, 20, 40_000), fs_hz=20_000.0,
+                    calibrated=True, name="quiet")
+    a = analyze_recording(rec, muscle=MUSCLE)
+    # the duration's mean exactly on its limit in z, a hair above it in native units
+    z = pd.DataFrame({"value": [12.0 + 1e-12, np.log10(900.0), 3.5],
+                      "n": 25, "z": [2.0, -2.5, 2.5], "limit": 2.0,
+                      "lower": [8.0, np.log10(300.0), 1.5], "upper": [12.0, np.log10(1000.0), 3.0]},
+                     index=["duration_ms", "log_amplitude", "phases"])
+    row = replace(a, zscores=z).emg_row("P1")
+    assert (row["muap_duration"], row["muap_amplitude"], row["polyphasia"]) == (
+        "normal", "decreased", "increased")
+    signs = read_size_signs(z["z"].to_frame().T, z["limit"]).iloc[0]
+    assert (signs["beyond_duration_ms"], signs["beyond_log_amplitude"]) == ("", "below")
