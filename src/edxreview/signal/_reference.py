@@ -350,11 +350,13 @@ def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
     """Per recording and reference feature: number of MUAPs ``n``, mean ``m``, variance ``v``
     (long table). Computed once, it serves every reference and z-score of an evaluation.
     Accepted MUAPs only (:func:`~edxreview.signal._acceptance.accepted_muaps`)."""
-    muaps = accepted_muaps(muaps)
-    f = muap_features(muaps)
-    long = (f.assign(recording=muaps["recording"].to_numpy())
-            .melt(id_vars=["recording"], var_name="feature").dropna(subset=["value"]))
-    return long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var").reset_index()
+    return _long_stats(muap_long(muaps))
+
+
+def _long_stats(long: pd.DataFrame) -> pd.DataFrame:
+    """:func:`recording_stats` of a long table of single values (:func:`muap_long`)."""
+    return (long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var")
+            .reset_index())
 
 
 def build_lab_reference(
@@ -462,9 +464,12 @@ def prediction_limit(k: pd.Series | np.ndarray) -> np.ndarray:
     """|z| beyond which a muscle's mean is a sign, for a reference of ``k`` control recordings:
     the Student t quantile with k - 1 degrees of freedom at the two-sided level of
     ``z_limit`` (section ``lab_reference``)."""
-    zl = load_signal_parameters()["lab_reference"]["z_limit"]
-    alpha = 2 * stats.norm.sf(zl)
-    return stats.t.isf(alpha / 2, np.clip(np.asarray(k, dtype=float) - 1, 1, None))
+    return stats.t.isf(_two_sided_level() / 2, np.clip(np.asarray(k, dtype=float) - 1, 1, None))
+
+
+def _two_sided_level() -> float:
+    """The two-sided level of ``z_limit`` (section ``lab_reference``): 2.0 -> 4.55 %."""
+    return float(2 * stats.norm.sf(load_signal_parameters()["lab_reference"]["z_limit"]))
 
 
 def _mean_sd(r: pd.DataFrame, n) -> pd.Series:
@@ -1135,13 +1140,11 @@ def outlier_readings(
     u["muscle"] = u["muscle"].map(normalize_muscle)
     pm = per_muap[per_muap["recording"].isin(u["recording"])]
     if stats_ is None:
-        stats_ = pm.groupby(["recording", "feature"])["value"].agg(
-            n="size", m="mean", v="var").reset_index()
+        stats_ = _long_stats(pm)
     z = zscore_units(None, u, reference, tuple(key), stats=stats_)
     feats = [*po["size_features"], *po["complexity_features"]]
     # mean signs: beyond the t prediction limit of the reference (as zscore_muscle)
     tab = reference.table
-    alpha = 2 * stats.norm.sf(pl["z_limit"])
     mus_of = u.drop_duplicates(key)[[*dict.fromkeys([*key, "muscle"])]]
     z = z.merge(mus_of, on=key, how="left") if "muscle" not in z else z
     # outlier counts per unit and feature
@@ -1159,15 +1162,16 @@ def outlier_readings(
         wide.columns = [f"{a}_{b}" for a, b in wide.columns]
         z = z.merge(wide.reset_index(), on=key, how="left")
     ref_k = tab["n_recordings"].groupby(level="muscle").first()
-    limit = stats.t.isf(alpha / 2, (z["muscle"].map(ref_k).astype(float) - 1).clip(lower=1))
+    limit = prediction_limit(z["muscle"].map(ref_k).astype(float))
     sign = {s: np.zeros(len(z), bool) for s in OUTLIER_SIGNS}
     for f in feats:
         zc = z.get(f"z_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
         hi = z.get(f"hi_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
         lo = z.get(f"lo_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
         al = z.get(f"allowed_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
-        up = (zc > limit) | (hi > al)
-        down = (zc < -limit) | (lo > al)
+        mean = beyond_limits(zc, limit)
+        up = (mean == "above") | (hi > al)
+        down = (mean == "below") | (lo > al)
         if f in po["size_features"]:
             sign["large"] |= up
             sign["small"] |= down
@@ -1239,7 +1243,7 @@ def mahalanobis_readings(controls: pd.DataFrame, tests: pd.DataFrame) -> pd.Data
     """
     pl = load_signal_parameters()["lab_reference"]
     pm = load_signal_parameters()["mahalanobis_reference"]
-    alpha = 2 * stats.norm.sf(pl["z_limit"])
+    alpha = _two_sided_level()
     out = tests.copy()
     out["d2"] = np.nan
     out["limit"] = np.nan
