@@ -485,3 +485,12 @@ def test_a_nearest_centroid_against_the_size_sign_is_not_read(tmp_path):
     assert (r.pattern, r.rule) == ("indeterminate", "lab_centroid_against_sign")
     assert "points against the size sign (large MUAPs)" in r.reasons[-1]
     assert _evaluation_reading(zt["z"], back) == ["indeterminate"]
+
+
+def test_the_size_index_is_that_of_sonoo_and_stalberg():
+    # Sonoo M, Stalberg E, Electroencephalogr Clin Neurophysiol 1993;89:291-303: size index =
+    # 2 log10(amplitude, mV) + thickness (ms); 1 mV and 10 mV MUAPs of thickness 1.5 ms
+    m = pd.DataFrame({"duration_ms": [10.0, 10.0], "amplitude_uv": [1000.0, 10000.0],
+                      "amplitude_adu": np.nan, "phases": 3.0, "turns": 3.0,
+                      "thickness_ms": [1.5, 1.5]})
+    assert muap_features(m)["size_index"].tolist() == pytest.approx([1.5, 3.5])

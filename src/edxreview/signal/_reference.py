@@ -24,9 +24,11 @@ def muap_features(muaps: pd.DataFrame) -> pd.DataFrame:
     """The reference features of each MUAP (whole-table).
 
     ``log_amplitude`` is log10 of the peak-to-peak amplitude in µV (ADC units when
-    uncalibrated); ``size_index`` = 2 log10(amplitude, mV) + thickness (ms), calibrated only
-    (Sonoo & Stalberg 1993).
+    uncalibrated); ``size_index`` = k log10(amplitude, mV) + thickness (ms), calibrated only,
+    k the ``size_index_log_amplitude_factor`` of section ``lab_reference`` (Sonoo & Stalberg
+    1993).
     """
+    k = float(load_signal_parameters()["lab_reference"]["size_index_log_amplitude_factor"])
     amp_uv = pd.to_numeric(muaps.get("amplitude_uv"), errors="coerce")
     amp_adu = pd.to_numeric(muaps.get("amplitude_adu"), errors="coerce")
     calibrated = amp_uv.notna()
@@ -38,7 +40,7 @@ def muap_features(muaps: pd.DataFrame) -> pd.DataFrame:
         "turns": muaps["turns"].astype(float),
         "thickness_ms": muaps["thickness_ms"].astype(float),
     }, index=muaps.index)
-    out["size_index"] = (2 * np.log10(amp_uv.where(amp_uv > 0) / 1e3) + out["thickness_ms"])
+    out["size_index"] = (k * np.log10(amp_uv.where(amp_uv > 0) / 1e3) + out["thickness_ms"])
     return out
 
 
