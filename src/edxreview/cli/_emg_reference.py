@@ -8,7 +8,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._emg_options import _err, _options_valid, _unique_recordings
+from ._emg_options import (
+    _err,
+    _located,
+    _options_valid,
+    _refuse_failures,
+    _unique_recordings,
+)
 from ._emg_provenance import _source_name, _transfer_note
 from ._emg_subjects import _subject_mapping
 
@@ -39,10 +45,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
                "--classifier-from to train this laboratory's own classifier.")
         return 2
     muaps, epochs, failures = _measure_controls(args, paths, mapping)
-    if failures:
-        for f in failures:
-            _err(f)
-        _err("nothing written; fix or leave out the files above.")
+    if _refuse_failures(failures):
         return 1
     table = pd.concat([m for m in muaps if len(m)] or [pd.DataFrame()], ignore_index=True)
     if table.empty:
@@ -133,7 +136,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
                               header_bytes=args.header_bytes)
             a = analyze_recording(rec, muscle=row["muscle"])
         except EdxreviewError as exc:
-            failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
+            failures.append(_located(p, exc))
             continue
         if a.reading.rule == "implausible_amplitude":
             print(f"edxreview emg: warning: {p}: {a.reading.reasons[0]}", file=sys.stderr)
