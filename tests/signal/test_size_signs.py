@@ -256,3 +256,19 @@ def test_the_workbook_row_says_of_each_mean_what_the_reading_judged():
         "normal", "decreased", "increased")
     signs = read_size_signs(z["z"].to_frame().T, z["limit"]).iloc[0]
     assert (signs["beyond_duration_ms"], signs["beyond_log_amplitude"]) == ("", "below")
+
+
+def test_too_few_control_subjects_is_a_typed_decision(reference):
+    """Whether a muscle is judged is decided on the count of control subjects, not on whether
+    a message came back."""
+    from edxreview.signal._reference import (
+        control_subjects,
+        control_subjects_short,
+        too_few_control_subjects,
+    )
+
+    need = load_signal_parameters()["lab_reference"]["min_judging_control_subjects"]
+    n = control_subjects(reference, MUSCLE)
+    assert n == reference.table.loc[MUSCLE, "n_subjects"].max()
+    assert too_few_control_subjects(reference, MUSCLE) == (n < need)
+    assert (control_subjects_short(reference, MUSCLE) != "") == (n < need)

@@ -540,10 +540,9 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
     return out[cols_out]
 
 
-def control_subjects_short(reference: LabReference, muscle: str,
-                           feature: str | None = None) -> str:
-    """Why ``muscle`` cannot be judged against ``reference`` for want of control subjects
-    (fewer than ``min_judging_control_subjects`` of section ``lab_reference``), or ``""``.
+def control_subjects(reference: LabReference, muscle: str, feature: str | None = None) -> int:
+    """How many control subjects the reference of ``muscle`` rests on: those of ``feature``, or
+    (default, or a feature the muscle lacks) the most of any feature of the muscle.
 
     Parameters
     ----------
@@ -551,13 +550,30 @@ def control_subjects_short(reference: LabReference, muscle: str,
     muscle : str
         Canonical muscle id, one the reference holds.
     feature : str, optional
-        The feature whose controls count (default: the most of any feature of the muscle).
+        The feature whose controls count.
     """
-    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
     t = reference.table.loc[muscle]
-    n = int(t.at[feature, "n_subjects"] if feature in t.index else t["n_subjects"].max())
-    if n >= need:
+    return int(t.at[feature, "n_subjects"] if feature in t.index else t["n_subjects"].max())
+
+
+def too_few_control_subjects(reference: LabReference, muscle: str,
+                             feature: str | None = None) -> bool:
+    """Whether ``muscle`` cannot be judged against ``reference`` for want of control subjects:
+    :func:`control_subjects` fewer than ``min_judging_control_subjects`` of section
+    ``lab_reference`` (rule ``too_few_control_subjects``)."""
+    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
+    return control_subjects(reference, muscle, feature) < need
+
+
+def control_subjects_short(reference: LabReference, muscle: str,
+                           feature: str | None = None) -> str:
+    """Why ``muscle`` cannot be judged against ``reference`` for want of control subjects
+    (:func:`too_few_control_subjects`), in words, or ``""``; the arguments are those of
+    :func:`control_subjects`."""
+    if not too_few_control_subjects(reference, muscle, feature):
         return ""
+    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
+    n = control_subjects(reference, muscle, feature)
     lab = f" {reference.lab!r}" if reference.lab else ""
     return (f"not judged: the lab reference{lab} for {muscle} rests on {n} control subject(s), "
             f"fewer than {need} ([lab_reference] min_judging_control_subjects): the spread "
@@ -786,9 +802,9 @@ def read_muscle_against_reference(
                                          f"muscle {mus!r} (reference muscles: "
                                          f"{', '.join(reference.muscles()) or 'none'})"],
                        rule="no_reference_for_muscle"), empty
-    short = control_subjects_short(reference, mus)
-    if short:
-        return Reading("indeterminate", [short], rule="too_few_control_subjects"), empty
+    if too_few_control_subjects(reference, mus):
+        return Reading("indeterminate", [control_subjects_short(reference, mus)],
+                       rule="too_few_control_subjects"), empty
     if n < p["min_muaps"]:
         return Reading("indeterminate", [f"only {n} accepted MUAP(s) for {mus} (need "
                                          f"{p['min_muaps']})" + (f"; {rejected}" if rejected
