@@ -1000,15 +1000,11 @@ def zscore_units(
         ADC units against a µV reference).
     """
     key = list(key)
-    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
-    u["muscle"] = u["muscle"].map(normalize_muscle)
+    u = _unit_recordings(units, key)
     if stats is None:
         stats = recording_stats(muaps[muaps["recording"].isin(u["recording"])])
-    j = stats.merge(u, on="recording")
-    grp = [*dict.fromkeys([*key, "muscle"]), "feature"]
-    agg = (j.assign(s=j["n"] * j["m"]).groupby(grp)[["n", "s"]].sum().reset_index())
-    agg["value"] = agg["s"] / agg["n"]
-    n_muaps = (j[j["feature"] == "duration_ms"].groupby(key)["n"].sum().rename("n_muaps"))
+    agg = _pooled_means(u, stats, key).reset_index()
+    n_muaps = agg[agg["feature"] == "duration_ms"].groupby(key)["n"].sum().rename("n_muaps")
     if reference.amplitude_unit == "uV":
         # amplitude in ADC units (no size index for the unit) is not comparable with µV
         cal = agg[agg["feature"] == "size_index"].set_index(key).index
@@ -1154,8 +1150,7 @@ def outlier_readings(
     pl = load_signal_parameters()["lab_reference"]
     po = load_signal_parameters()["outlier_reference"]
     key = list(key)
-    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
-    u["muscle"] = u["muscle"].map(normalize_muscle)
+    u = _unit_recordings(units, key)
     pm = per_muap[per_muap["recording"].isin(u["recording"])]
     if stats_ is None:
         stats_ = _long_stats(pm)
@@ -1221,14 +1216,28 @@ def unit_means(units: pd.DataFrame, stats_: pd.DataFrame,
     """Mean of each reference feature over the MUAPs pooled per key (whole-table): one row per
     key with ``muscle``, ``n_muaps`` and one column per feature."""
     key = list(key)
-    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
-    u["muscle"] = u["muscle"].map(normalize_muscle)
-    j = stats_.merge(u, on="recording")
-    grp = [*dict.fromkeys([*key, "muscle"])]
-    agg = j.assign(s=j["n"] * j["m"]).groupby([*grp, "feature"])[["n", "s"]].sum()
-    wide = (agg["s"] / agg["n"]).unstack("feature")
+    agg = _pooled_means(_unit_recordings(units, key), stats_, key)
+    wide = agg["value"].unstack("feature")
     n = agg["n"].xs("duration_ms", level="feature") if len(agg) else agg["n"]
     return wide.assign(n_muaps=n).reset_index()
+
+
+def _unit_recordings(units: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The ``key`` columns, ``recording`` and the canonical ``muscle`` of each unit's
+    recordings."""
+    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    return u
+
+
+def _pooled_means(u: pd.DataFrame, stats: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The mean of each feature over the MUAPs of a unit's recordings pooled (whole-table),
+    from :func:`recording_stats`: index (key, muscle, feature); columns ``n`` (MUAPs), ``s``
+    (their sum) and ``value`` (their mean)."""
+    j = stats.merge(u, on="recording")
+    grp = [*dict.fromkeys([*key, "muscle"]), "feature"]
+    agg = j.assign(s=j["n"] * j["m"]).groupby(grp)[["n", "s"]].sum()
+    return agg.assign(value=agg["s"] / agg["n"])
 
 
 def _ledoit_wolf(x: np.ndarray) -> np.ndarray:
