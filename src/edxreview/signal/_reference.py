@@ -773,7 +773,9 @@ def read_muscle_against_reference(
     quantile at the level of ``z_limit``). MUAPs *large* (duration or amplitude
     above): neurogenic; *small* (below): myopathic; phases or turns above support the side of
     a size sign and alone are non-specific (indeterminate); large and small together:
-    indeterminate; no sign: normal. Fewer than ``min_muaps`` MUAPs, no muscle, no reference
+    indeterminate; no sign: normal (both readings decided by :func:`read_size_signs`, the
+    rule the evaluation's :func:`classify_by_centroids` applies too, and the reasons written
+    from its result). Fewer than ``min_muaps`` MUAPs, no muscle, no reference
     for the muscle, or one resting on fewer than ``min_judging_control_subjects`` control
     subjects (rule ``too_few_control_subjects``): indeterminate, and the reasons say which.
 
