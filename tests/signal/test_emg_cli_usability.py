@@ -403,3 +403,20 @@ def test_two_rows_for_one_file_are_refused(tmp_path, capsys):
     mapping, code = _mapping(tmp_path, text, ["r0.bin", "r1.bin"], "deltoid")
     assert mapping is None and code == 1
     assert "file 'r0' has 2 rows (rows 2, 4); give one row per file." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["analyze", "build"])
+def test_a_file_that_cannot_be_read_stops_both_commands_alike(tmp_path, recordings, capsys,
+                                                              command):
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\x00\x01\x02")     # an odd number of bytes: not int16 samples
+    out = tmp_path / ("r.toml" if command == "build" else "o")
+    head = (["emg", "analyze", "--reference", str(_reference(tmp_path / "ref.toml")),
+             "--muscle", "biceps_brachii"]
+            if command == "analyze" else ["emg", "reference", "build", "--muscle", "biceps_brachii"])
+    assert _cli([*head, recordings[0], str(bad), *RAW, "--out", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    lines = [x for x in err.splitlines() if x.startswith("edxreview emg: error:")]
+    assert len(lines) == 2 and str(bad) in lines[0] and lines[0].count(str(bad)) == 1
+    assert lines[1] == "edxreview emg: error: nothing written; fix or leave out the files above."
+    assert not out.exists()

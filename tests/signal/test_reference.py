@@ -372,12 +372,14 @@ def test_centroids_in_the_reference_file_decide_the_reading(tmp_path):
 
 def test_a_near_tie_between_centroids_reads_indeterminate():
     margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
-    from edxreview.signal._reference import centroid_readings
+    from edxreview.signal._reference import nearest_class, read_size_signs
     d = np.array([[2.8, 2.9, 3.2], [2.0, 2.0 * (1 + margin) * 1.01, 5.0], [1.0, 1.0, 1.0]])
-    pattern, rule = centroid_readings(d, ["myopathic", "normal", "neurogenic"],
-                                      np.array([False, False, True]))
-    assert list(pattern) == ["indeterminate", "myopathic", "indeterminate"]
-    assert list(rule) == ["lab_centroid_tie", "lab_centroid", "lab_mixed"]
+    nearest, tie = nearest_class(d, ["myopathic", "normal", "neurogenic"])
+    # short MUAPs (a myopathic sign) in the first two units, long and small in the third
+    z = pd.DataFrame({"duration_ms": [-3.0, -3.0, 3.0], "log_amplitude": [0.0, 0.0, -3.0]})
+    r = read_size_signs(z, pd.Series({"duration_ms": 2.0, "log_amplitude": 2.0}), nearest, tie)
+    assert list(r["pattern"]) == ["indeterminate", "myopathic", "indeterminate"]
+    assert list(r["rule"]) == ["lab_centroid_tie", "lab_centroid", "lab_mixed"]
 
 
 def _reference_with_centroids(tmp_path, centroids):
@@ -483,3 +485,12 @@ def test_a_nearest_centroid_against_the_size_sign_is_not_read(tmp_path):
     assert (r.pattern, r.rule) == ("indeterminate", "lab_centroid_against_sign")
     assert "points against the size sign (large MUAPs)" in r.reasons[-1]
     assert _evaluation_reading(zt["z"], back) == ["indeterminate"]
+
+
+def test_the_size_index_is_that_of_sonoo_and_stalberg():
+    # Sonoo M, Stalberg E, Electroencephalogr Clin Neurophysiol 1993;89:291-303: size index =
+    # 2 log10(amplitude, mV) + thickness (ms); 1 mV and 10 mV MUAPs of thickness 1.5 ms
+    m = pd.DataFrame({"duration_ms": [10.0, 10.0], "amplitude_uv": [1000.0, 10000.0],
+                      "amplitude_adu": np.nan, "phases": 3.0, "turns": 3.0,
+                      "thickness_ms": [1.5, 1.5]})
+    assert muap_features(m)["size_index"].tolist() == pytest.approx([1.5, 3.5])

@@ -7,7 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._emg_options import _err, _options_valid, _unique_recordings
+from ._emg_options import (
+    _err,
+    _located,
+    _options_valid,
+    _refuse_failures,
+    _unique_recordings,
+)
 from ._emg_readings import _recording_classifier, _subjects_table
 from ._emg_subjects import _subject_mapping
 
@@ -113,10 +119,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         file_units = pd.DataFrame({"subject": args.subject, "side": args.side},
                                   index=range(len(unique)))
     analyses, failures = _analyze_all(args, unique, reference, muscles)
-    if failures:
-        for f in failures:
-            _err(f)
-        _err("nothing written; fix or leave out the files above.")
+    if _refuse_failures(failures):
         return 1
     notes = _reference_notes(args, analyses, reference)
     rows, subjects, emg_rows = _write_analyses(args, analyses, reference, output, notes,
@@ -314,7 +317,7 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscle
                                                   age_years=args.age,
                                                   sorting=args.sorting, reference=reference))
             except (SignalFileError, InvalidParameterError) as exc:
-                failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
+                failures.append(_located(p, exc))
             except EdxreviewError as exc:
                 failures.append(f"{p}: {exc}")
             progress.advance(task)

@@ -12,6 +12,21 @@ def _err(msg: str) -> None:
     print(f"edxreview emg: error: {msg}", file=sys.stderr)
 
 
+def _located(path, exc: Exception) -> str:
+    """A file's error, named by the file unless the message already names it."""
+    return f"{path}: {exc}" if str(path) not in str(exc) else str(exc)
+
+
+def _refuse_failures(failures: list[str]) -> bool:
+    """Print each file that could not be read and that nothing was written; True when any
+    failed (the command then exits 1)."""
+    for f in failures:
+        _err(f)
+    if failures:
+        _err("nothing written; fix or leave out the files above.")
+    return bool(failures)
+
+
 def _options_valid(args: argparse.Namespace) -> bool:
     """Check the reading options before any file is read or written (a bad one is a usage
     error, exit 2); print the problem and return False when one is out of range."""

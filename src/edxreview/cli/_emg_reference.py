@@ -8,7 +8,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._emg_options import _err, _options_valid, _unique_recordings
+from ._emg_options import (
+    _err,
+    _located,
+    _options_valid,
+    _refuse_failures,
+    _unique_recordings,
+)
 from ._emg_provenance import _source_name, _transfer_note
 from ._emg_subjects import _subject_mapping
 
@@ -39,10 +45,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
                "--classifier-from to train this laboratory's own classifier.")
         return 2
     muaps, epochs, failures = _measure_controls(args, paths, mapping)
-    if failures:
-        for f in failures:
-            _err(f)
-        _err("nothing written; fix or leave out the files above.")
+    if _refuse_failures(failures):
         return 1
     table = pd.concat([m for m in muaps if len(m)] or [pd.DataFrame()], ignore_index=True)
     if table.empty:
@@ -133,7 +136,7 @@ def _measure_controls(args: argparse.Namespace, paths: list[Path], mapping):
                               header_bytes=args.header_bytes)
             a = analyze_recording(rec, muscle=row["muscle"])
         except EdxreviewError as exc:
-            failures.append(f"{p}: {exc}" if str(p) not in str(exc) else str(exc))
+            failures.append(_located(p, exc))
             continue
         if a.reading.rule == "implausible_amplitude":
             print(f"edxreview emg: warning: {p}: {a.reading.reasons[0]}", file=sys.stderr)
@@ -277,7 +280,7 @@ def _print_reference(ref, wanted: list[str], have: set[str],
     """One summary line per muscle (its controls, and its limits for a mean of
     ``[lab_reference] summary_muaps`` MUAPs in ms, µV and phases) and centroid."""
     from edxreview.signal._params import load_signal_parameters
-    from edxreview.signal._reference import control_subjects_short
+    from edxreview.signal._reference import too_few_control_subjects
 
     n = int(load_signal_parameters()["lab_reference"]["summary_muaps"])
     for m in wanted:
@@ -286,7 +289,7 @@ def _print_reference(ref, wanted: list[str], have: set[str],
             few = "; too few control subjects: 'emg analyze' will not judge against it"
             print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
                   f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms"
-                  + (few if control_subjects_short(ref, m) else ""))
+                  + (few if too_few_control_subjects(ref, m) else ""))
             print(f"  {_limits_line(ref, m, n)}")
         else:
             print(f"{m}: no z-score reference (too few control recordings)")

@@ -34,6 +34,7 @@ from edxreview.signal._readers import Recording, check_sampling_rate
 from edxreview.signal._reference import (
     MEAN_DECIMALS,
     LabReference,
+    native_zscores,
     read_muscle_against_reference,
 )
 from edxreview.signal._spontaneous import (
@@ -251,21 +252,23 @@ class RecordingAnalysis:
         """Each MUAP mean against the lab reference's limits (``increased`` / ``decreased`` /
         ``normal``; polyphasia ``increased`` / ``normal``; ``""`` where not judged: the
         illustrative table or none, amplitude not calibrated)."""
-        def qual(v: float, lo: float, hi: float) -> str:
-            if not np.isfinite(v):
-                return ""
-            return "increased" if v > hi else "decreased" if v < lo else "normal"
-
         out = dict.fromkeys(QUALITATIVE_COLUMNS, "")
         z = self.zscores
         if z is not None and len(z):
-            zl = {k: (z.at[k, "lower"], z.at[k, "upper"], z.at[k, "value"]) for k in z.index}
-            if "duration_ms" in zl:
-                out["muap_duration"] = qual(zl["duration_ms"][2], *zl["duration_ms"][:2])
-            if "log_amplitude" in zl and self.recording.calibrated:
-                out["muap_amplitude"] = qual(zl["log_amplitude"][2], *zl["log_amplitude"][:2])
-            if "phases" in zl and np.isfinite(zl["phases"][2]):
-                out["polyphasia"] = ("increased" if zl["phases"][2] > zl["phases"][1]
+            # the side of each mean as the reading's rule judges it (native_zscores' beyond)
+            nat = native_zscores(z)
+            word = {"above": "increased", "below": "decreased", "": "normal"}
+
+            def qual(feature: str) -> str:
+                judged = np.isfinite(nat.at[feature, "value"])
+                return word[nat.at[feature, "beyond"]] if judged else ""
+
+            if "duration_ms" in nat.index:
+                out["muap_duration"] = qual("duration_ms")
+            if "log_amplitude" in nat.index and self.recording.calibrated:
+                out["muap_amplitude"] = qual("log_amplitude")
+            if "phases" in nat.index:
+                out["polyphasia"] = ("increased" if nat.at["phases", "beyond"] == "above"
                                      else "normal")
         # the illustrative table (``ref``) is unverified, for teaching: a workbook row takes
         # no qualitative reading from it, since the review lets a qualitative reading stand;

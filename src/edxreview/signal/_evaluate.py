@@ -68,6 +68,27 @@ def majority(patterns: pd.Series) -> str:
     return str(c.index[0])
 
 
+_LEVELS = ("subject", "muscle", "recording")
+
+
+def _per_subject(subjects, read_one, levels=_LEVELS) -> dict:
+    """``read_one(subject)`` (tables by level) for each subject in turn, each level's tables
+    concatenated: the folds of a leave-one-subject-out evaluation."""
+    parts: dict[str, list] = {k: [] for k in levels}
+    for s in subjects:
+        r = read_one(s)
+        for k in parts:
+            parts[k].append(r[k])
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
+def _subject_level(muscle: pd.DataFrame) -> pd.DataFrame:
+    """Each subject's reading from its muscles' (``truth``, ``pred``), pooled by
+    :func:`~edxreview.signal._reference.pool_readings`."""
+    return (muscle.groupby("subject").agg(truth=("truth", "first"), pred=("pred", pool_readings))
+            .reset_index())
+
+
 def _read_units(muaps: pd.DataFrame, units: pd.DataFrame, key: list[str], reference) -> pd.DataFrame:
     """Read each group of ``units`` (grouped by ``key``) with its MUAPs pooled."""
     by_rec = muaps.groupby("recording")
@@ -92,22 +113,16 @@ def read_fold(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame, lab:
     ref = build_lab_reference(muaps, ctrl, lab=lab, stats=stats)
     mus = _read_units(muaps, test, ["subject", "muscle"], ref)
     rec = _read_units(muaps, test, ["recording", "subject", "muscle"], ref)
-    subj = (mus.groupby("subject").agg(truth=("truth", "first"), pred=("pred", pool_readings))
-            .reset_index())
-    return {"subject": subj, "muscle": mus, "recording": rec}
+    return {"subject": _subject_level(mus), "muscle": mus, "recording": rec}
 
 
 def leave_one_subject_out(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
     """Leave-one-subject-out within one laboratory: each subject read against a reference
     built from the laboratory's other control subjects."""
-    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
     st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
-    for s in recordings["subject"].unique():
-        r = read_fold(recordings[recordings["subject"] != s], recordings[recordings["subject"] == s],
-                      muaps, stats=st)
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    return _per_subject(recordings["subject"].unique(), lambda s: read_fold(
+        recordings[recordings["subject"] != s], recordings[recordings["subject"] == s], muaps,
+        stats=st))
 
 
 _KEYS = {"muscle": ("subject", "muscle"), "recording": ("recording", "subject", "muscle")}
@@ -129,8 +144,7 @@ def _centroid_levels(z_test: dict, centroids: pd.DataFrame, test: pd.DataFrame,
         t = _unit_truth(test, key).merge(z_test[level], on=list(key), how="left")
         t["pred"] = classify_by_centroids(t, centroids, reference)
         out[level] = t
-    out["subject"] = (out["muscle"].groupby("subject")
-                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    out["subject"] = _subject_level(out["muscle"])
     return out
 
 
@@ -138,9 +152,9 @@ def centroids_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
     """Leave-one-subject-out, z-scores plus nearest class centroid: in each fold the reference
     is built from the training controls and the centroids (mean z-vector per muscle and class)
     from all training subjects; the held-out subject is read against both."""
-    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
     st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
-    for s in recordings["subject"].unique():
+
+    def fold(s):
         train = recordings[recordings["subject"] != s]
         test = recordings[recordings["subject"] == s]
         ref = _controls_reference(train, st)
@@ -148,10 +162,9 @@ def centroids_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
             _unit_truth(train, _KEYS["muscle"]), on=list(_KEYS["muscle"]))
         cent = fit_centroids(z_train)
         z_test = {lvl: zscore_units(None, test, ref, key, stats=st) for lvl, key in _KEYS.items()}
-        r = _centroid_levels(z_test, cent, test, ref)
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+        return _centroid_levels(z_test, cent, test, ref)
+
+    return _per_subject(recordings["subject"].unique(), fold)
 
 
 def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
@@ -163,26 +176,28 @@ def centroids_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataF
     z_train = zscore_units(None, train, ref, stats=st).merge(
         _unit_truth(train, _KEYS["muscle"]), on=list(_KEYS["muscle"]))
     cent = fit_centroids(z_train)
-    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
-    for s in test["subject"].unique():
+
+    def fold(s):
         own = _controls_reference(test[test["subject"] != s], st)
         t = test[test["subject"] == s]
         z_test = {lvl: zscore_units(None, t, own, key, stats=st) for lvl, key in _KEYS.items()}
-        r = _centroid_levels(z_test, cent, t, own)
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+        return _centroid_levels(z_test, cent, t, own)
+
+    return _per_subject(test["subject"].unique(), fold)
+
+
+def _read_levels(test: pd.DataFrame, read) -> dict:
+    """``read(key)`` (one row per unit of ``key``, with ``pred``) at the muscle and recording
+    levels, every unit of ``test`` kept (``indeterminate`` where not read), and the subject
+    level pooled from the muscles."""
+    out = {level: _unit_truth(test, key).merge(read(key), on=list(key), how="left").fillna(
+        {"pred": "indeterminate"}) for level, key in _KEYS.items()}
+    out["subject"] = _subject_level(out["muscle"])
+    return out
 
 
 def _outlier_levels(test: pd.DataFrame, pm: pd.DataFrame, st: pd.DataFrame, ref) -> dict:
-    out = {}
-    for level, key in _KEYS.items():
-        o = outlier_readings(test, pm, ref, key, stats_=st)
-        out[level] = _unit_truth(test, key).merge(o, on=list(key), how="left").fillna(
-            {"pred": "indeterminate"})
-    out["subject"] = (out["muscle"].groupby("subject")
-                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
-    return out
+    return _read_levels(test, lambda key: outlier_readings(test, pm, ref, key, stats_=st))
 
 
 def outliers_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
@@ -191,15 +206,14 @@ def outliers_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
     from the *other* control subjects of the laboratory only."""
     m = muaps[muaps["recording"].isin(recordings["recording"])]
     pm, st = muap_long(m), recording_stats(m)
-    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
-    for s in recordings["subject"].unique():
+
+    def fold(s):
         train = recordings[recordings["subject"] != s]
         ctrl = train[train["truth"] == "normal"]
         ref = build_lab_reference(None, ctrl, stats=st, per_muap=pm)
-        r = _outlier_levels(recordings[recordings["subject"] == s], pm, st, ref)
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+        return _outlier_levels(recordings[recordings["subject"] == s], pm, st, ref)
+
+    return _per_subject(recordings["subject"].unique(), fold)
 
 
 def outliers_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
@@ -211,14 +225,8 @@ def outliers_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFr
 
 
 def _mahalanobis_levels(ctrl_means: pd.DataFrame, test: pd.DataFrame, st: pd.DataFrame) -> dict:
-    out = {}
-    for level, key in _KEYS.items():
-        o = mahalanobis_readings(ctrl_means, unit_means(test, st, key))
-        out[level] = _unit_truth(test, key).merge(o, on=list(key), how="left").fillna(
-            {"pred": "indeterminate"})
-    out["subject"] = (out["muscle"].groupby("subject")
-                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
-    return out
+    return _read_levels(test, lambda key: mahalanobis_readings(ctrl_means,
+                                                               unit_means(test, st, key)))
 
 
 def mahalanobis_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
@@ -228,12 +236,8 @@ def mahalanobis_loso(recordings: pd.DataFrame, muaps: pd.DataFrame) -> dict:
     st = recording_stats(muaps[muaps["recording"].isin(recordings["recording"])])
     ctrl = recordings[recordings["truth"] == "normal"]
     cm = unit_means(ctrl, st)
-    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
-    for s in recordings["subject"].unique():
-        r = _mahalanobis_levels(cm[cm["subject"] != s], recordings[recordings["subject"] == s], st)
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    return _per_subject(recordings["subject"].unique(), lambda s: _mahalanobis_levels(
+        cm[cm["subject"] != s], recordings[recordings["subject"] == s], st))
 
 
 def mahalanobis_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame) -> dict:
@@ -262,8 +266,7 @@ def _read_interference_units(epochs: pd.DataFrame, test: pd.DataFrame, ref) -> d
             rows.append({**dict(zip(key, k)), "truth": g["truth"].iloc[0],
                          "pred": reading.pattern, "rule": reading.rule})
         out[level] = pd.DataFrame(rows)
-    out["subject"] = (out["muscle"].groupby("subject")
-                      .agg(truth=("truth", "first"), pred=("pred", pool_readings)).reset_index())
+    out["subject"] = _subject_level(out["muscle"])
     return out
 
 
@@ -271,13 +274,9 @@ def interference_loso(recordings: pd.DataFrame, epochs: pd.DataFrame) -> dict:
     """Leave-one-subject-out reading of the interference pattern: each subject against a
     reference built from the laboratory's other control subjects' epochs."""
     st = interference_stats(epochs[epochs["recording"].isin(recordings["recording"])])
-    parts: dict[str, list] = {"subject": [], "muscle": [], "recording": []}
-    for s in recordings["subject"].unique():
-        ref = _interference_reference(recordings[recordings["subject"] != s], st)
-        r = _read_interference_units(epochs, recordings[recordings["subject"] == s], ref)
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    return _per_subject(recordings["subject"].unique(), lambda s: _read_interference_units(
+        epochs, recordings[recordings["subject"] == s],
+        _interference_reference(recordings[recordings["subject"] != s], st)))
 
 
 def interference_cross_lab(train: pd.DataFrame, test: pd.DataFrame, epochs: pd.DataFrame) -> dict:
@@ -324,13 +323,9 @@ def classifier_loso(recordings: pd.DataFrame, muaps: pd.DataFrame,
     is trained on the other subjects of the laboratory and reads the held-out subject's
     muscles, recordings and (muscles pooled) the subject."""
     units = _classifier_units(recordings, muaps, epochs)
-    parts: dict[str, list] = {k: [] for k in _CLASSIFIER_LEVELS}
-    for s in recordings["subject"].unique():
-        model = clf.fit_classifier(units["muscle"][units["muscle"]["subject"] != s])
-        r = _classifier_levels(model, units, [s])
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    return _per_subject(recordings["subject"].unique(), lambda s: _classifier_levels(
+        clf.fit_classifier(units["muscle"][units["muscle"]["subject"] != s]), units, [s]),
+        _CLASSIFIER_LEVELS)
 
 
 def classifier_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.DataFrame,
@@ -344,16 +339,15 @@ def classifier_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.Data
     own controls."""
     model = clf.fit_classifier(_classifier_units(train, muaps, epochs)["muscle"])
     units = _classifier_units(test, muaps, epochs)
-    parts: dict[str, list] = {k: [] for k in _CLASSIFIER_LEVELS}
-    for s in test["subject"].unique():
+
+    def fold(s):
         ctrl = units["muscle"][(units["muscle"]["truth"] == "normal")
                                & (units["muscle"]["subject"] != s)]
         local = clf.transfer_classifier(model, ctrl) if model is not None else None
-        r = _classifier_levels(local if isinstance(local, clf.LabClassifier) else None,
-                               units, [s])
-        for k in parts:
-            parts[k].append(r[k])
-    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+        return _classifier_levels(local if isinstance(local, clf.LabClassifier) else None,
+                                  units, [s])
+
+    return _per_subject(test["subject"].unique(), fold, _CLASSIFIER_LEVELS)
 
 
 def baseline_readings(recordings: pd.DataFrame) -> dict:

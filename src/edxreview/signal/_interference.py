@@ -340,7 +340,11 @@ def read_interference(
     (Reading, pandas.DataFrame)
         The reading and the z-score table (index: the interference features).
     """
-    from edxreview.signal._reference import control_subjects_short, zscore_muscle
+    from edxreview.signal._reference import (
+        control_subjects_short,
+        too_few_control_subjects,
+        zscore_muscle,
+    )
 
     p = load_signal_parameters()["interference"]
     empty = pd.DataFrame(columns=["value", "n", "z", "limit", "lower", "upper"])
@@ -353,8 +357,8 @@ def read_interference(
         return Reading("indeterminate", [f"interference pattern not judged: the reference has "
                                          f"no interference features for {mus or 'this muscle'}"],
                        rule="interference_no_reference"), empty
-    short = control_subjects_short(reference, mus, "ip_log_ratio")
-    if short:
+    if too_few_control_subjects(reference, mus, "ip_log_ratio"):
+        short = control_subjects_short(reference, mus, "ip_log_ratio")
         return Reading("indeterminate", [f"interference pattern {short}"],
                        rule="interference_too_few_control_subjects"), empty
     n = len(epochs)

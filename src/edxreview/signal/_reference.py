@@ -24,9 +24,11 @@ def muap_features(muaps: pd.DataFrame) -> pd.DataFrame:
     """The reference features of each MUAP (whole-table).
 
     ``log_amplitude`` is log10 of the peak-to-peak amplitude in µV (ADC units when
-    uncalibrated); ``size_index`` = 2 log10(amplitude, mV) + thickness (ms), calibrated only
-    (Sonoo & Stalberg 1993).
+    uncalibrated); ``size_index`` = k log10(amplitude, mV) + thickness (ms), calibrated only,
+    k the ``size_index_log_amplitude_factor`` of section ``lab_reference`` (Sonoo & Stalberg
+    1993).
     """
+    k = float(load_signal_parameters()["lab_reference"]["size_index_log_amplitude_factor"])
     amp_uv = pd.to_numeric(muaps.get("amplitude_uv"), errors="coerce")
     amp_adu = pd.to_numeric(muaps.get("amplitude_adu"), errors="coerce")
     calibrated = amp_uv.notna()
@@ -38,7 +40,7 @@ def muap_features(muaps: pd.DataFrame) -> pd.DataFrame:
         "turns": muaps["turns"].astype(float),
         "thickness_ms": muaps["thickness_ms"].astype(float),
     }, index=muaps.index)
-    out["size_index"] = (2 * np.log10(amp_uv.where(amp_uv > 0) / 1e3) + out["thickness_ms"])
+    out["size_index"] = (k * np.log10(amp_uv.where(amp_uv > 0) / 1e3) + out["thickness_ms"])
     return out
 
 
@@ -350,11 +352,13 @@ def recording_stats(muaps: pd.DataFrame) -> pd.DataFrame:
     """Per recording and reference feature: number of MUAPs ``n``, mean ``m``, variance ``v``
     (long table). Computed once, it serves every reference and z-score of an evaluation.
     Accepted MUAPs only (:func:`~edxreview.signal._acceptance.accepted_muaps`)."""
-    muaps = accepted_muaps(muaps)
-    f = muap_features(muaps)
-    long = (f.assign(recording=muaps["recording"].to_numpy())
-            .melt(id_vars=["recording"], var_name="feature").dropna(subset=["value"]))
-    return long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var").reset_index()
+    return _long_stats(muap_long(muaps))
+
+
+def _long_stats(long: pd.DataFrame) -> pd.DataFrame:
+    """:func:`recording_stats` of a long table of single values (:func:`muap_long`)."""
+    return (long.groupby(["recording", "feature"])["value"].agg(n="size", m="mean", v="var")
+            .reset_index())
 
 
 def build_lab_reference(
@@ -462,9 +466,12 @@ def prediction_limit(k: pd.Series | np.ndarray) -> np.ndarray:
     """|z| beyond which a muscle's mean is a sign, for a reference of ``k`` control recordings:
     the Student t quantile with k - 1 degrees of freedom at the two-sided level of
     ``z_limit`` (section ``lab_reference``)."""
-    zl = load_signal_parameters()["lab_reference"]["z_limit"]
-    alpha = 2 * stats.norm.sf(zl)
-    return stats.t.isf(alpha / 2, np.clip(np.asarray(k, dtype=float) - 1, 1, None))
+    return stats.t.isf(_two_sided_level() / 2, np.clip(np.asarray(k, dtype=float) - 1, 1, None))
+
+
+def _two_sided_level() -> float:
+    """The two-sided level of ``z_limit`` (section ``lab_reference``): 2.0 -> 4.55 %."""
+    return float(2 * stats.norm.sf(load_signal_parameters()["lab_reference"]["z_limit"]))
 
 
 def _mean_sd(r: pd.DataFrame, n) -> pd.Series:
@@ -533,10 +540,9 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
     return out[cols_out]
 
 
-def control_subjects_short(reference: LabReference, muscle: str,
-                           feature: str | None = None) -> str:
-    """Why ``muscle`` cannot be judged against ``reference`` for want of control subjects
-    (fewer than ``min_judging_control_subjects`` of section ``lab_reference``), or ``""``.
+def control_subjects(reference: LabReference, muscle: str, feature: str | None = None) -> int:
+    """How many control subjects the reference of ``muscle`` rests on: those of ``feature``, or
+    (default, or a feature the muscle lacks) the most of any feature of the muscle.
 
     Parameters
     ----------
@@ -544,13 +550,30 @@ def control_subjects_short(reference: LabReference, muscle: str,
     muscle : str
         Canonical muscle id, one the reference holds.
     feature : str, optional
-        The feature whose controls count (default: the most of any feature of the muscle).
+        The feature whose controls count.
     """
-    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
     t = reference.table.loc[muscle]
-    n = int(t.at[feature, "n_subjects"] if feature in t.index else t["n_subjects"].max())
-    if n >= need:
+    return int(t.at[feature, "n_subjects"] if feature in t.index else t["n_subjects"].max())
+
+
+def too_few_control_subjects(reference: LabReference, muscle: str,
+                             feature: str | None = None) -> bool:
+    """Whether ``muscle`` cannot be judged against ``reference`` for want of control subjects:
+    :func:`control_subjects` fewer than ``min_judging_control_subjects`` of section
+    ``lab_reference`` (rule ``too_few_control_subjects``)."""
+    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
+    return control_subjects(reference, muscle, feature) < need
+
+
+def control_subjects_short(reference: LabReference, muscle: str,
+                           feature: str | None = None) -> str:
+    """Why ``muscle`` cannot be judged against ``reference`` for want of control subjects
+    (:func:`too_few_control_subjects`), in words, or ``""``; the arguments are those of
+    :func:`control_subjects`."""
+    if not too_few_control_subjects(reference, muscle, feature):
         return ""
+    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
+    n = control_subjects(reference, muscle, feature)
     lab = f" {reference.lab!r}" if reference.lab else ""
     return (f"not judged: the lab reference{lab} for {muscle} rests on {n} control subject(s), "
             f"fewer than {need} ([lab_reference] min_judging_control_subjects): the spread "
@@ -593,8 +616,113 @@ def native_zscores(z: pd.DataFrame) -> pd.DataFrame:
     if "log_amplitude" in out.index:
         out.loc["log_amplitude", ["value", "lower", "upper"]] = 10.0 ** out.loc[
             "log_amplitude", ["value", "lower", "upper"]]
-    out["beyond"] = np.select([out["z"] > out["limit"], out["z"] < -out["limit"]],
-                              ["above", "below"], "")
+    out["beyond"] = beyond_limits(out["z"], out["limit"])
+    return out
+
+
+def beyond_limits(z, limit) -> np.ndarray:
+    """Where each mean lies against its limit (elementwise): ``"above"`` where ``z > limit``,
+    ``"below"`` where ``z < -limit``, else ``""`` (within, on the limit itself, or not judged:
+    a NaN z-score or limit)."""
+    z, limit = np.asarray(z, dtype=float), np.asarray(limit, dtype=float)
+    return np.select([z > limit, z < -limit], ["above", "below"], "").astype(object)
+
+
+#: the reading of each rule of :func:`read_size_signs` (``lab_centroid`` reads the nearest class)
+SIZE_SIGN_PATTERNS = {
+    "lab_mixed": "indeterminate", "lab_large": "neurogenic", "lab_small": "myopathic",
+    "lab_complex_only": "indeterminate", "lab_normal": "normal",
+    "lab_centroid_tie": "indeterminate", "lab_centroid_against_sign": "indeterminate",
+    "lab_centroid_within_limits": "normal",
+}
+
+
+def read_size_signs(z: pd.DataFrame, limit: pd.DataFrame | pd.Series, nearest=None,
+                    tie=None) -> pd.DataFrame:
+    """The signs of units' MUAP means against a lab reference, and the reading they give
+    (whole-table): the one rule of :func:`read_muscle_against_reference` and
+    :func:`classify_by_centroids`.
+
+    A mean is beyond its limit when its z-score lies beyond the |z| limit
+    (:func:`beyond_limits`). MUAPs are *large* when a size feature (``size_features`` of
+    section ``lab_reference``) is above, *small* when one is below, *complex* when a complexity
+    feature (``complexity_features``) is above. Without centroids (``nearest`` not given):
+    large and small together: indeterminate (``lab_mixed``); large: neurogenic
+    (``lab_large``); small: myopathic (``lab_small``); complex alone: indeterminate
+    (``lab_complex_only``); no sign: normal (``lab_normal``). With the nearest class centroid
+    of each unit: that class (``lab_centroid``), unless its MUAPs are large and small
+    (``lab_mixed``), it is a near tie (``tie``: ``lab_centroid_tie``) or the class points
+    against the one size sign (myopathic with large MUAPs, neurogenic with small ones:
+    ``lab_centroid_against_sign``), all indeterminate; a unit with no mean beyond its limit
+    (any feature) reads normal whatever the nearest class (``lab_centroid_within_limits``).
+
+    Parameters
+    ----------
+    z : pandas.DataFrame
+        One row per unit, one column per reference feature (``duration_ms``, ...): the
+        z-score of the unit's mean; NaN where not judged.
+    limit : pandas.DataFrame or pandas.Series
+        The |z| limit of each z-score: a frame like ``z``, or one limit per feature (a Series
+        indexed by feature) for every unit; NaN: not judged.
+    nearest : array-like of str, optional
+        Each unit's nearest class centroid (:func:`nearest_centroids`).
+    tie : array-like of bool, optional
+        Whether that nearest class is a near tie (required with ``nearest``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``z``: ``beyond_<feature>`` (``"above"``, ``"below"`` or ``""``) per column
+        of ``z``; the booleans ``large``, ``small``, ``mixed`` (large and small), ``complex``,
+        ``within`` (no mean beyond its limit) and ``amplitude_alone`` (large by the amplitude
+        only, the duration judged and not above its limit: the weaker sign of reinnervation);
+        ``sign`` (``"large"``, ``"small"``, or ``""`` when neither or both); ``pattern`` and
+        ``rule``.
+    """
+    p = load_signal_parameters()["lab_reference"]
+    z = z.astype(float)
+    if isinstance(limit, pd.Series):
+        limit = pd.DataFrame(np.broadcast_to(limit.reindex(z.columns).to_numpy(float),
+                                             z.shape), index=z.index, columns=z.columns)
+    limit = limit.reindex(index=z.index, columns=z.columns).astype(float)
+    beyond = pd.DataFrame(beyond_limits(z, limit), index=z.index, columns=z.columns)
+
+    def any_(features, side: str) -> np.ndarray:
+        cols = [f for f in features if f in beyond.columns]
+        return (beyond[cols] == side).any(axis=1).to_numpy(bool)
+
+    size = list(p["size_features"])
+    large, small = any_(size, "above"), any_(size, "below")
+    complex_ = any_(p["complexity_features"], "above")
+    mixed = large & small
+    within = (beyond == "").all(axis=1).to_numpy(bool)
+    # amplitude depends on how near the needle lies to the unit's fibres; duration, from the
+    # whole unit, is the firmer sign of reinnervation
+    amplitude_alone = np.zeros(len(z), bool)
+    if {"log_amplitude", "duration_ms"} <= set(size) & set(z.columns):
+        amplitude_alone = ((beyond["log_amplitude"] == "above").to_numpy(bool)
+                           & ~any_([f for f in size if f != "log_amplitude"], "above")
+                           & np.isfinite(z["duration_ms"].to_numpy(float)))
+    sign = np.select([large & ~small, small & ~large], ["large", "small"], "").astype(object)
+    if nearest is None:
+        rule = np.select([mixed, large, small, complex_],
+                         ["lab_mixed", "lab_large", "lab_small", "lab_complex_only"], "lab_normal")
+        pattern = pd.Series(rule).map(SIZE_SIGN_PATTERNS).to_numpy(object)
+    else:
+        nearest = np.asarray(nearest, dtype=object)
+        against = (((nearest == "myopathic") & (sign == "large"))
+                   | ((nearest == "neurogenic") & (sign == "small")))
+        rule = np.select([within, mixed, np.asarray(tie, bool), against],
+                         ["lab_centroid_within_limits", "lab_mixed", "lab_centroid_tie",
+                          "lab_centroid_against_sign"], "lab_centroid")
+        pattern = np.where(rule == "lab_centroid", nearest,
+                           pd.Series(rule).map(SIZE_SIGN_PATTERNS).to_numpy(object))
+    out = beyond.add_prefix("beyond_")
+    for name, v in (("large", large), ("small", small), ("mixed", mixed),
+                    ("complex", complex_), ("within", within),
+                    ("amplitude_alone", amplitude_alone), ("sign", sign),
+                    ("pattern", pattern), ("rule", rule.astype(object))):
+        out[name] = v
     return out
 
 
@@ -645,7 +773,9 @@ def read_muscle_against_reference(
     quantile at the level of ``z_limit``). MUAPs *large* (duration or amplitude
     above): neurogenic; *small* (below): myopathic; phases or turns above support the side of
     a size sign and alone are non-specific (indeterminate); large and small together:
-    indeterminate; no sign: normal. Fewer than ``min_muaps`` MUAPs, no muscle, no reference
+    indeterminate; no sign: normal (both readings decided by :func:`read_size_signs`, the
+    rule the evaluation's :func:`classify_by_centroids` applies too, and the reasons written
+    from its result). Fewer than ``min_muaps`` MUAPs, no muscle, no reference
     for the muscle, or one resting on fewer than ``min_judging_control_subjects`` control
     subjects (rule ``too_few_control_subjects``): indeterminate, and the reasons say which.
 
@@ -674,9 +804,9 @@ def read_muscle_against_reference(
                                          f"muscle {mus!r} (reference muscles: "
                                          f"{', '.join(reference.muscles()) or 'none'})"],
                        rule="no_reference_for_muscle"), empty
-    short = control_subjects_short(reference, mus)
-    if short:
-        return Reading("indeterminate", [short], rule="too_few_control_subjects"), empty
+    if too_few_control_subjects(reference, mus):
+        return Reading("indeterminate", [control_subjects_short(reference, mus)],
+                       rule="too_few_control_subjects"), empty
     if n < p["min_muaps"]:
         return Reading("indeterminate", [f"only {n} accepted MUAP(s) for {mus} (need "
                                          f"{p['min_muaps']})" + (f"; {rejected}" if rejected
@@ -702,67 +832,60 @@ def read_muscle_against_reference(
                f"limit at the level of z = {zl:g})"]
     if "log_amplitude" not in z.index:
         reasons.append("amplitude not judged: ADC units against a µV reference")
-    zs, lim = z["z"], z["limit"]
-    size = [c for c in p["size_features"] if c in zs.index and np.isfinite(zs[c])]
-    cplx = [c for c in p["complexity_features"] if c in zs.index and np.isfinite(zs[c])]
-    large = [c for c in size if zs[c] > lim[c]]
-    small = [c for c in size if zs[c] < -lim[c]]
-    complex_ = [c for c in cplx if zs[c] > lim[c]]
+    zs = z["z"]
+    cent = reference.centroids
+    if cent is not None and mus not in cent.index.get_level_values("muscle"):
+        cent = None
+    if cent is not None:
+        classes = cent.loc[mus]
+        d, nearest, tie = nearest_centroids(zs.add_prefix("z_").to_frame().T.reindex(
+            columns=[k for k in classes.columns if k.startswith("z_")]), classes)
+        d, nearest = d[0], nearest[0]
+        s = read_size_signs(zs.to_frame().T, z["limit"], [nearest], tie).iloc[0]
+    else:
+        s = read_size_signs(zs.to_frame().T, z["limit"]).iloc[0]
+    pattern, rule = str(s["pattern"]), str(s["rule"])
+    side = lambda feats, w: [c for c in feats if s.get(f"beyond_{c}") == w]  # noqa: E731
+    large, small = side(p["size_features"], "above"), side(p["size_features"], "below")
+    complex_ = side(p["complexity_features"], "above")
     nat = native_zscores(z)
     for c in nat.index:
         if np.isfinite(nat.at[c, "z"]):
             reasons.append(describe_native(c, nat.loc[c], reference.amplitude_unit))
     desc = lambda cs, w: ", ".join(f"{_LABEL[c]} {w}" for c in cs)  # noqa: E731
     hi, lo = "above its upper limit", "below its lower limit"
-    if large and small:
+    if rule == "lab_mixed":
         reasons.append(f"large ({desc(large, hi)}) and small ({desc(small, lo)}) together")
-        return Reading("indeterminate", reasons, rule="lab_mixed"), z
-    cent = reference.centroids
-    if cent is not None and mus in cent.index.get_level_values("muscle"):
-        c = cent.loc[mus]
-        cols = [k for k in c.columns if k.startswith("z_")]
-        x = np.nan_to_num(np.array([zs.get(k[2:], np.nan) for k in cols], float))
-        d = np.sqrt(((c[cols].to_numpy(float) - x) ** 2).sum(1))
+    elif cent is not None:
         order = np.argsort(d)
         reasons.append("nearest class centroid of the lab's labelled subjects (distance in z "
-                       "units): " + ", ".join(f"{c.index[i]} {d[i]:.1f}" for i in order))
-        beyond = [k for k in zs.index if np.isfinite(zs[k]) and abs(zs[k]) > lim[k]]
-        nearest = c.index[order[0]]
-        sign = "large" if large else ("small" if small else "")
-        pattern, rule = (v[0] for v in centroid_readings(d[None], c.index, np.array([False]),
-                                                         np.array([not beyond]),
-                                                         np.array([sign], dtype=object)))
+                       "units): " + ", ".join(f"{classes.index[i]} {d[i]:.1f}" for i in order))
         if rule == "lab_centroid_tie":
             reasons.append(f"near tie: the second nearest class is less than "
                            f"{p['centroid_margin']:.0%} farther than the nearest")
         elif rule == "lab_centroid_against_sign":
             reasons.append(f"the nearest labelled pattern, {nearest}, points against the size "
-                           f"sign ({sign} MUAPs): not read")
+                           f"sign ({s['sign']} MUAPs): not read")
         elif rule == "lab_centroid_within_limits":
             reasons.append("no MUAP mean beyond its limit ("
                            + ", ".join(_LABEL.get(k, k) for k in zs.index if np.isfinite(zs[k]))
                            + "): normal"
                            + (f"; the nearest labelled pattern, {nearest}, is not read without "
                               "a mean beyond its limit" if nearest != "normal" else ""))
-        return Reading(str(pattern), reasons, rule=str(rule)), z
-    if large:
+    elif rule == "lab_large":
         reasons.append(f"large MUAPs: {desc(large, hi)}"
                        + (f", with {desc(complex_, hi)}" if complex_ else ""))
-        if large == ["log_amplitude"] and "duration_ms" in size:
-            # amplitude depends on how near the needle lies to the unit's fibres; duration,
-            # from the whole unit, is the firmer sign of reinnervation
+        if s["amplitude_alone"]:
             reasons.append("amplitude alone, the duration within its limits: the weaker sign of "
                            "reinnervation (amplitude rises as the needle nears the fibres)")
-        return Reading("neurogenic", reasons, rule="lab_large"), z
-    if small:
+    elif rule == "lab_small":
         reasons.append(f"small MUAPs: {desc(small, lo)}"
                        + (f", with {desc(complex_, hi)}" if complex_ else ""))
-        return Reading("myopathic", reasons, rule="lab_small"), z
-    if complex_:
+    elif rule == "lab_complex_only":
         reasons.append(f"{desc(complex_, hi)} without a size change: non-specific")
-        return Reading("indeterminate", reasons, rule="lab_complex_only"), z
-    reasons.append("all MUAP means within the limits of the lab's controls")
-    return Reading("normal", reasons, rule="lab_normal"), z
+    else:
+        reasons.append("all MUAP means within the limits of the lab's controls")
+    return Reading(pattern, reasons, rule=rule), z
 
 
 #: decimals of a mean of each reference feature as the outputs write it (recordings.csv's
@@ -879,15 +1002,11 @@ def zscore_units(
         ADC units against a µV reference).
     """
     key = list(key)
-    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
-    u["muscle"] = u["muscle"].map(normalize_muscle)
+    u = _unit_recordings(units, key)
     if stats is None:
         stats = recording_stats(muaps[muaps["recording"].isin(u["recording"])])
-    j = stats.merge(u, on="recording")
-    grp = [*dict.fromkeys([*key, "muscle"]), "feature"]
-    agg = (j.assign(s=j["n"] * j["m"]).groupby(grp)[["n", "s"]].sum().reset_index())
-    agg["value"] = agg["s"] / agg["n"]
-    n_muaps = (j[j["feature"] == "duration_ms"].groupby(key)["n"].sum().rename("n_muaps"))
+    agg = _pooled_means(u, stats, key).reset_index()
+    n_muaps = agg[agg["feature"] == "duration_ms"].groupby(key)["n"].sum().rename("n_muaps")
     if reference.amplitude_unit == "uV":
         # amplitude in ADC units (no size index for the unit) is not comparable with µV
         cal = agg[agg["feature"] == "size_index"].set_index(key).index
@@ -920,69 +1039,63 @@ def fit_centroids(z: pd.DataFrame) -> pd.DataFrame:
     return cent[cent.index.get_level_values("muscle").isin(keep)]
 
 
-def centroid_readings(dist: np.ndarray, classes, mixed: np.ndarray,
-                      within: np.ndarray | None = None,
-                      sign: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Readings and rule ids of units from their distances to the class centroids.
+def nearest_centroids(z: pd.DataFrame,
+                      centroids: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distances of units to the class centroids of their muscle, the nearest class and
+    whether it is a near tie.
 
-    ``dist`` is (units x classes). The nearest class (rule ``lab_centroid``), unless the second
-    nearest is less than ``centroid_margin`` farther (a near tie: indeterminate,
-    ``lab_centroid_tie``) or the unit's size signs point both ways (``mixed``: indeterminate,
-    ``lab_mixed``, the rule of :func:`read_muscle_against_reference`). A unit with no mean
-    beyond its limit (``within``) reads normal (``lab_centroid_within_limits``) whatever the
-    nearest centroid: the centroids say which pattern abnormal means point to, and a muscle
-    with none is normal by the lab's limits. A nearest class against the unit's one size sign
-    (``sign``: ``"large"``, ``"small"`` or ``""``; myopathic with large MUAPs, neurogenic with
-    small ones) reads indeterminate (``lab_centroid_against_sign``)."""
+    Parameters
+    ----------
+    z : pandas.DataFrame
+        One row per unit with the ``z_<feature>`` columns of :func:`zscore_units`; a missing
+        z-score counts as 0 (the control mean). A centroid column that ``z`` lacks is left out.
+    centroids : pandas.DataFrame
+        The centroids of one muscle (:func:`fit_centroids` ``.loc[muscle]``): index class.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        The distances (units x classes, in z units), the nearest class of each unit, and
+        whether the second nearest is less than ``centroid_margin`` (section ``lab_reference``)
+        farther: a near tie, no evidence for either class (:func:`read_size_signs`).
+    """
+    cols = [c for c in centroids.columns if c in z.columns and c.startswith("z_")]
+    x = z[cols].fillna(0.0).to_numpy(float)
+    dist = np.sqrt(((x[:, None, :] - centroids[cols].to_numpy(float)[None]) ** 2).sum(-1))
+    return (dist, *nearest_class(dist, centroids.index))
+
+
+def nearest_class(dist: np.ndarray, classes) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest class of each unit from its distances (units x classes) and whether the
+    second nearest is less than ``centroid_margin`` (section ``lab_reference``) farther."""
     margin = load_signal_parameters()["lab_reference"]["centroid_margin"]
     dist = np.asarray(dist, dtype=float)
     srt = np.sort(dist, axis=1)
     second = srt[:, 1] if dist.shape[1] > 1 else np.full(len(dist), np.inf)
-    pattern = np.asarray(classes, dtype=object)[dist.argmin(1)]
-    rule = np.full(len(dist), "lab_centroid", dtype=object)
-    tie = second < srt[:, 0] * (1 + margin)
-    against = np.zeros(len(dist), bool)
-    if sign is not None:
-        sign = np.asarray(sign, dtype=object)
-        against = (((pattern == "myopathic") & (sign == "large"))
-                   | ((pattern == "neurogenic") & (sign == "small")))
-    for mask, r in ((against, "lab_centroid_against_sign"), (tie, "lab_centroid_tie"),
-                    (np.asarray(mixed, bool), "lab_mixed")):
-        pattern[mask], rule[mask] = "indeterminate", r
-    if within is not None:
-        within = np.asarray(within, bool)
-        pattern[within], rule[within] = "normal", "lab_centroid_within_limits"
-    return pattern, rule
+    nearest = np.asarray(classes, dtype=object)[dist.argmin(1)]
+    return nearest, second < srt[:, 0] * (1 + margin)
 
 
 def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame,
                           reference: LabReference) -> pd.Series:
-    """:func:`centroid_readings` for each unit of ``z`` (columns ``muscle``, ``n_muaps`` and
-    ``z_<feature>`` of :func:`zscore_units` against ``reference``); ``indeterminate`` where the
-    muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
+    """The reading of :func:`read_size_signs` with the nearest centroid for each unit of ``z``
+    (columns ``muscle``, ``n_muaps`` and ``z_<feature>`` of :func:`zscore_units` against
+    ``reference``), as :func:`read_muscle_against_reference` reads one muscle;
+    ``indeterminate`` where the muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
     p = load_signal_parameters()["lab_reference"]
     out = pd.Series("indeterminate", index=z.index, dtype=object)
-    cols = [c for c in centroids.columns if c in z.columns and c.startswith("z_")]
-    lim = prediction_limit(reference.table["n_recordings"])
-    lim = pd.Series(lim, index=reference.table.index)
-    for mus, g in z.groupby("muscle"):
-        if mus not in centroids.index.get_level_values("muscle"):
-            continue
-        c = centroids.loc[mus][cols]
-        x = g[cols].fillna(0.0).to_numpy()
-        d = np.sqrt(((x[:, None, :] - c.to_numpy()[None]) ** 2).sum(-1))
-        size = [f for f in p["size_features"] if f"z_{f}" in g and (mus, f) in lim.index]
-        zs = g[[f"z_{f}" for f in size]].to_numpy(float)
-        lm = np.array([lim[(mus, f)] for f in size])
-        big, little = (zs > lm).any(1), (zs < -lm).any(1)
-        mixed = big & little
-        sign = np.where(big & ~little, "large", np.where(little & ~big, "small", "")).astype(object)
-        feats = [k[2:] for k in cols if (mus, k[2:]) in lim.index]
-        za = np.abs(g[[f"z_{f}" for f in feats]].to_numpy(float))
-        within = ~(za > np.array([lim[(mus, f)] for f in feats])).any(1)
-        pred = pd.Series(centroid_readings(d, c.index, mixed, within, sign)[0], index=g.index)
-        ok = g["n_muaps"].fillna(0) >= p["min_muaps"]
-        out.loc[g.index[ok]] = pred[ok]
+    tab = reference.table
+    lim = pd.Series(prediction_limit(tab["n_recordings"]), index=tab.index).unstack("feature")
+    feats = [c[2:] for c in z.columns if c.startswith("z_") and c[2:] in lim.columns]
+    has = z["muscle"].isin(centroids.index.get_level_values("muscle"))
+    nearest = pd.Series("", index=z.index, dtype=object)
+    tie = pd.Series(False, index=z.index)
+    for mus, g in z[has].groupby("muscle"):
+        _, nearest.loc[g.index], tie.loc[g.index] = nearest_centroids(g, centroids.loc[mus])
+    signs = read_size_signs(z[[f"z_{f}" for f in feats]].set_axis(feats, axis=1),
+                            lim.reindex(z["muscle"])[feats].set_axis(z.index), nearest, tie)
+    ok = has & (z["n_muaps"].fillna(0) >= p["min_muaps"])
+    out.loc[ok] = signs.loc[ok, "pattern"]
     return out
 
 
@@ -1039,17 +1152,14 @@ def outlier_readings(
     pl = load_signal_parameters()["lab_reference"]
     po = load_signal_parameters()["outlier_reference"]
     key = list(key)
-    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
-    u["muscle"] = u["muscle"].map(normalize_muscle)
+    u = _unit_recordings(units, key)
     pm = per_muap[per_muap["recording"].isin(u["recording"])]
     if stats_ is None:
-        stats_ = pm.groupby(["recording", "feature"])["value"].agg(
-            n="size", m="mean", v="var").reset_index()
+        stats_ = _long_stats(pm)
     z = zscore_units(None, u, reference, tuple(key), stats=stats_)
     feats = [*po["size_features"], *po["complexity_features"]]
     # mean signs: beyond the t prediction limit of the reference (as zscore_muscle)
     tab = reference.table
-    alpha = 2 * stats.norm.sf(pl["z_limit"])
     mus_of = u.drop_duplicates(key)[[*dict.fromkeys([*key, "muscle"])]]
     z = z.merge(mus_of, on=key, how="left") if "muscle" not in z else z
     # outlier counts per unit and feature
@@ -1067,15 +1177,16 @@ def outlier_readings(
         wide.columns = [f"{a}_{b}" for a, b in wide.columns]
         z = z.merge(wide.reset_index(), on=key, how="left")
     ref_k = tab["n_recordings"].groupby(level="muscle").first()
-    limit = stats.t.isf(alpha / 2, (z["muscle"].map(ref_k).astype(float) - 1).clip(lower=1))
+    limit = prediction_limit(z["muscle"].map(ref_k).astype(float))
     sign = {s: np.zeros(len(z), bool) for s in OUTLIER_SIGNS}
     for f in feats:
         zc = z.get(f"z_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
         hi = z.get(f"hi_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
         lo = z.get(f"lo_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
         al = z.get(f"allowed_{f}", pd.Series(np.nan, index=z.index)).to_numpy(float)
-        up = (zc > limit) | (hi > al)
-        down = (zc < -limit) | (lo > al)
+        mean = beyond_limits(zc, limit)
+        up = (mean == "above") | (hi > al)
+        down = (mean == "below") | (lo > al)
         if f in po["size_features"]:
             sign["large"] |= up
             sign["small"] |= down
@@ -1107,14 +1218,28 @@ def unit_means(units: pd.DataFrame, stats_: pd.DataFrame,
     """Mean of each reference feature over the MUAPs pooled per key (whole-table): one row per
     key with ``muscle``, ``n_muaps`` and one column per feature."""
     key = list(key)
-    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
-    u["muscle"] = u["muscle"].map(normalize_muscle)
-    j = stats_.merge(u, on="recording")
-    grp = [*dict.fromkeys([*key, "muscle"])]
-    agg = j.assign(s=j["n"] * j["m"]).groupby([*grp, "feature"])[["n", "s"]].sum()
-    wide = (agg["s"] / agg["n"]).unstack("feature")
+    agg = _pooled_means(_unit_recordings(units, key), stats_, key)
+    wide = agg["value"].unstack("feature")
     n = agg["n"].xs("duration_ms", level="feature") if len(agg) else agg["n"]
     return wide.assign(n_muaps=n).reset_index()
+
+
+def _unit_recordings(units: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The ``key`` columns, ``recording`` and the canonical ``muscle`` of each unit's
+    recordings."""
+    u = units[[*dict.fromkeys([*key, "recording", "muscle"])]].copy()
+    u["muscle"] = u["muscle"].map(normalize_muscle)
+    return u
+
+
+def _pooled_means(u: pd.DataFrame, stats: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The mean of each feature over the MUAPs of a unit's recordings pooled (whole-table),
+    from :func:`recording_stats`: index (key, muscle, feature); columns ``n`` (MUAPs), ``s``
+    (their sum) and ``value`` (their mean)."""
+    j = stats.merge(u, on="recording")
+    grp = [*dict.fromkeys([*key, "muscle"]), "feature"]
+    agg = j.assign(s=j["n"] * j["m"]).groupby(grp)[["n", "s"]].sum()
+    return agg.assign(value=agg["s"] / agg["n"])
 
 
 def _ledoit_wolf(x: np.ndarray) -> np.ndarray:
@@ -1147,7 +1272,7 @@ def mahalanobis_readings(controls: pd.DataFrame, tests: pd.DataFrame) -> pd.Data
     """
     pl = load_signal_parameters()["lab_reference"]
     pm = load_signal_parameters()["mahalanobis_reference"]
-    alpha = 2 * stats.norm.sf(pl["z_limit"])
+    alpha = _two_sided_level()
     out = tests.copy()
     out["d2"] = np.nan
     out["limit"] = np.nan
