@@ -137,6 +137,7 @@ def test_the_single_recording_row_follows_the_same_rule():
     a = analyze_recording(rec, muscle="biceps_brachii")
     # a lab reference's limits (value, lower, upper) for the three means, as analyze gives them
     a.zscores = pd.DataFrame({"value": [5.0, np.log(900.0), 2.9],
+                              "z": [-1.0, 2.5, 0.5], "limit": 2.0,
                               "lower": [4.0, np.log(130.0), 1.9],
                               "upper": [12.8, np.log(780.0), 3.8]},
                              index=["duration_ms", "log_amplitude", "phases"])

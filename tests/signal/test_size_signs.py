@@ -251,7 +251,8 @@ def test_the_workbook_row_says_of_each_mean_what_the_reading_judged():
                       "n": 25, "z": [2.0, -2.5, 2.5], "limit": 2.0,
                       "lower": [8.0, np.log10(300.0), 1.5], "upper": [12.0, np.log10(1000.0), 3.0]},
                      index=["duration_ms", "log_amplitude", "phases"])
-    row = replace(a, zscores=z).emg_row("P1")
+    # the levels before emg_row writes only those the reading goes with (muap_columns_rule)
+    row = replace(a, zscores=z)._muap_levels()
     assert (row["muap_duration"], row["muap_amplitude"], row["polyphasia"]) == (
         "normal", "decreased", "increased")
     signs = read_size_signs(z["z"].to_frame().T, z["limit"]).iloc[0]
