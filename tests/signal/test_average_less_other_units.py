@@ -1,4 +1,5 @@
-"""Averages of the signal less the other units ([measurement] average_less_other_units): on a
+"""Averages of the signal less the other units ([measurement] average_less_other_units, both
+definitions of the other units' reconstruction: their whole averaging window or their MUAP): on a
 synthetic record of two units whose potentials overlap (the second fires 4-7 ms after most
 discharges of the first) plus noise, the first unit's average taken after the second unit's
 reconstruction is subtracted is closer to its true waveform, and its duration nearer the
@@ -49,17 +50,24 @@ def _two_overlapping_units(seed: int):
     return rec, dec, truth, before, 5.0 / np.sqrt(ca.size) * 1.25
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_average_less_the_other_unit_is_nearer_the_true_muap(seed, monkeypatch):
+@pytest.mark.parametrize("seed,mode", [
+    (0, "averaging_window"), (1, "averaging_window"), (2, "averaging_window"),
+    (0, "muap"), (2, "muap"),
+    pytest.param(1, "muap", marks=pytest.mark.xfail(strict=True, reason=(
+        "the MUAP-only reconstruction leaves the other unit's tails beyond its first-pass "
+        "markers: the average is nearer the truth but its duration 4.7 ms off, against 4.4 "
+        "for the plain median"))),
+])
+def test_average_less_the_other_unit_is_nearer_the_true_muap(seed, mode, monkeypatch):
     rec, dec, truth, before, expected_sd = _two_overlapping_units(seed)
     true_duration = measure_waveform(truth, FS, before, noise_sd=expected_sd,
                                      calibrated=True)["duration_ms"]
     got = {}
-    for less_others in (False, True):
-        monkeypatch.setitem(PM, "average_less_other_units", less_others)
+    for m_ in ("none", mode):
+        monkeypatch.setitem(PM, "average_less_other_units", m_)
         m = measure_muaps(rec, dec)
-        got[less_others] = (m.attrs["waveforms"][0], m.at[0, "duration_ms"])
-    (plain, d_plain), (clean, d_clean) = got[False], got[True]
+        got[m_] = (m.attrs["waveforms"][0], m.at[0, "duration_ms"])
+    (plain, d_plain), (clean, d_clean) = got["none"], got[mode]
     rms = lambda w: float(np.sqrt(np.mean((w - truth) ** 2)))  # noqa: E731
     # the other unit's potential, left in the plain median, is mostly gone
     assert rms(clean) < 0.7 * rms(plain)
@@ -73,7 +81,15 @@ def test_a_single_unit_is_averaged_as_before(monkeypatch):
                         templates=dec.templates, noise_sd=5.0, n_candidates=0,
                         n_unassigned=0, measure=dec.measure)
     out = []
-    for less_others in (False, True):
-        monkeypatch.setitem(PM, "average_less_other_units", less_others)
+    for mode in ("none", "averaging_window", "muap"):
+        monkeypatch.setitem(PM, "average_less_other_units", mode)
         out.append(measure_muaps(rec, one).attrs["waveforms"])
     np.testing.assert_array_equal(out[0], out[1])
+    np.testing.assert_array_equal(out[0], out[2])
+
+
+def test_an_unknown_setting_is_refused(monkeypatch):
+    rec, dec, _, _, _ = _two_overlapping_units(0)
+    monkeypatch.setitem(PM, "average_less_other_units", True)
+    with pytest.raises(ValueError, match="average_less_other_units"):
+        measure_muaps(rec, dec)

@@ -382,13 +382,18 @@ def _count_turns(x: np.ndarray, thr: float) -> int:
     return turns
 
 
+# [measurement] average_less_other_units: what each other unit's reconstruction is made of
+_LESS_OTHER_UNITS = {"none", "averaging_window", "muap"}
+
+
 def _averages_less_other_units(
     x: np.ndarray, found: list, waves: list[np.ndarray], before: int, after: int,
 ) -> tuple[list[np.ndarray], object]:
     """Each unit's median average of the signal less the other units' reconstruction.
 
-    The reconstruction of the record is every unit's first-pass median average (``waves``, the
-    whole averaging window) placed at each of its discharges (all of them, the windows cut at
+    The reconstruction of the record is every unit's template (``waves``: its first-pass
+    median average, the whole averaging window or only its MUAP) placed at each of its
+    discharges (all of them, the windows cut at
     the record's ends); unit ``k`` is averaged again, as before, over its discharges whose
     window fits, in ``x`` less the reconstruction of the units other than ``k``: the other
     units' potentials that overlap its discharges leave its average. One pass: the templates
@@ -452,9 +457,11 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         peak-to-peak between onset and end (:func:`measure_waveform`). Every unit is kept;
         what aggregates MUAPs uses the accepted ones only
         (:func:`~edxreview.signal._acceptance.accepted_muaps`).
-        With ``average_less_other_units`` ([measurement]) each unit is averaged over the
-        signal less the other units' first-pass averages placed at their discharges
-        (:func:`_averages_less_other_units`), else over the signal itself.
+        With ``average_less_other_units`` ([measurement]) ``"averaging_window"`` or
+        ``"muap"`` each unit is averaged over the signal less the other units' first-pass
+        averages (the whole averaging window, or only the MUAP: onset to end, less its
+        baseline) placed at their discharges (:func:`_averages_less_other_units`); with
+        ``"none"`` over the signal itself.
         ``attrs["waveforms"]`` holds the averaged MUAPs (units x samples) and ``attrs["t_ms"]``
         their time axis.
     """
@@ -478,8 +485,22 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
     signal_of = (lambda r: x)
-    if pm["average_less_other_units"] and len(found) > 1:
-        waves, signal_of = _averages_less_other_units(x, found, waves, before, after)
+    # the expected noise of each average
+    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
+                         for _, _, s_ok in found])
+    less = pm["average_less_other_units"]
+    if less not in _LESS_OTHER_UNITS:
+        raise ValueError(f"[measurement] average_less_other_units must be one of "
+                         f"{sorted(_LESS_OTHER_UNITS)}, not {less!r}")
+    if less != "none" and len(found) > 1:
+        first = np.array(waves).reshape(len(waves), before + after + 1)
+        if less == "muap":
+            # each template is its first-pass MUAP: less its baseline, onset to end, zero
+            # elsewhere (the duration markers of the first pass)
+            yb, *_, onset, end = _duration_markers(first, fs, before, expected, pm)
+            cols = np.arange(first.shape[1])
+            first = np.where((cols >= onset[:, None]) & (cols <= end[:, None]), yb, 0.0)
+        waves, signal_of = _averages_less_other_units(x, found, list(first), before, after)
 
     def halves(rows: np.ndarray) -> np.ndarray:
         """The medians of each half of the discharges (odd and even ones) of these units: a
@@ -490,9 +511,6 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
                           if found[r][2].size > 1 else flat for r in rows] for i in (0, 1)]
                         ).reshape(2, len(rows), before + after + 1)
 
-    # the expected noise of each average
-    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
-                         for _, _, s_ok in found])
     y = np.array(waves).reshape(len(waves), before + after + 1)
     # the duration markers once, for the measures and the acceptance criteria alike
     markers = _duration_markers(y, fs, before, expected, pm, satellites=True)
