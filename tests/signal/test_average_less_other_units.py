@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synth import muap_shape  # noqa: E402
 
+from edxreview._errors import InvalidParameterError
 from edxreview.signal import Recording
 from edxreview.signal._measure import measure_muaps, measure_waveform
 from edxreview.signal._muap import Decomposition
@@ -91,5 +92,5 @@ def test_a_single_unit_is_averaged_as_before(monkeypatch):
 def test_an_unknown_setting_is_refused(monkeypatch):
     rec, dec, _, _, _ = _two_overlapping_units(0)
     monkeypatch.setitem(PM, "average_less_other_units", True)
-    with pytest.raises(ValueError, match="average_less_other_units"):
+    with pytest.raises(InvalidParameterError, match="average_less_other_units"):
         measure_muaps(rec, dec)

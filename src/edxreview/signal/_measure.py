@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
+from edxreview._errors import InvalidParameterError
 from edxreview.signal._detect import robust_noise_sd
 from edxreview.signal._muap import Decomposition
 from edxreview.signal._params import load_signal_parameters
@@ -388,16 +391,15 @@ _LESS_OTHER_UNITS = {"none", "averaging_window", "muap"}
 
 def _averages_less_other_units(
     x: np.ndarray, found: list, waves: list[np.ndarray], before: int, after: int,
-) -> tuple[list[np.ndarray], object]:
+) -> tuple[list[np.ndarray], Callable[[int], np.ndarray]]:
     """Each unit's median average of the signal less the other units' reconstruction.
 
     The reconstruction of the record is every unit's template (``waves``: its first-pass
     median average, the whole averaging window or only its MUAP) placed at each of its
-    discharges (all of them, the windows cut at
-    the record's ends); unit ``k`` is averaged again, as before, over its discharges whose
-    window fits, in ``x`` less the reconstruction of the units other than ``k``: the other
-    units' potentials that overlap its discharges leave its average. One pass: the templates
-    subtracted are the first-pass averages.
+    discharges (all of them, the windows cut at the record's ends); unit ``k`` is averaged
+    again, as before, over its discharges whose window fits, in ``x`` less the reconstruction
+    of the units other than ``k``: the other units' potentials that overlap its discharges
+    leave its average. One pass: the templates subtracted are the first-pass averages.
 
     Returns
     -------
@@ -490,8 +492,9 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
                          for _, _, s_ok in found])
     less = pm["average_less_other_units"]
     if less not in _LESS_OTHER_UNITS:
-        raise ValueError(f"[measurement] average_less_other_units must be one of "
-                         f"{sorted(_LESS_OTHER_UNITS)}, not {less!r}")
+        raise InvalidParameterError(
+            f"emg_signal_parameters.toml [measurement] average_less_other_units must be one "
+            f"of {sorted(_LESS_OTHER_UNITS)}, not {less!r}.")
     if less != "none" and len(found) > 1:
         first = np.array(waves).reshape(len(waves), before + after + 1)
         if less == "muap":
