@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
+from edxreview._errors import InvalidParameterError
 from edxreview.signal._detect import robust_noise_sd
 from edxreview.signal._muap import Decomposition
 from edxreview.signal._params import load_signal_parameters
@@ -382,6 +385,51 @@ def _count_turns(x: np.ndarray, thr: float) -> int:
     return turns
 
 
+# [measurement] average_less_other_units: what each other unit's reconstruction is made of
+_LESS_OTHER_UNITS = {"none", "averaging_window", "muap"}
+
+
+def _averages_less_other_units(
+    x: np.ndarray, found: list, waves: list[np.ndarray], before: int, after: int,
+) -> tuple[list[np.ndarray], Callable[[int], np.ndarray]]:
+    """Each unit's median average of the signal less the other units' reconstruction.
+
+    The reconstruction of the record is every unit's template (``waves``: its first-pass
+    median average, the whole averaging window or only its MUAP) placed at each of its
+    discharges (all of them, the windows cut at the record's ends); unit ``k`` is averaged
+    again, as before, over its discharges whose window fits, in ``x`` less the reconstruction
+    of the units other than ``k``: the other units' potentials that overlap its discharges
+    leave its average. One pass: the templates subtracted are the first-pass averages.
+
+    Returns
+    -------
+    waves : list of numpy.ndarray
+        The cleaned averages, one per unit of ``found``.
+    signal_of : callable
+        ``signal_of(r)``: the signal the average of unit ``r`` was taken from (for the
+        half-medians of the satellite test).
+    """
+    n = x.size
+    offsets = np.arange(-before, after + 1)
+    own = []  # per unit: (the flat sample indices its template covers, the values there)
+    for (_, s, _), t in zip(found, waves):
+        idx = (s[:, None] + offsets[None, :]).ravel()
+        val = np.broadcast_to(t, (s.size, offsets.size)).ravel()
+        keep = (idx >= 0) & (idx < n)
+        own.append((idx[keep], val[keep]))
+    recon = np.zeros(n)
+    np.add.at(recon, np.concatenate([i for i, _ in own]), np.concatenate([v for _, v in own]))
+    less_all = x - recon
+
+    def signal_of(r: int) -> np.ndarray:
+        y = less_all.copy()
+        np.add.at(y, own[r][0], own[r][1])
+        return y
+
+    return [median_snippet(signal_of(r), s_ok, before, after)
+            for r, (_, _, s_ok) in enumerate(found)], signal_of
+
+
 def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     """Average and measure every motor unit of a decomposition.
 
@@ -411,6 +459,11 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         peak-to-peak between onset and end (:func:`measure_waveform`). Every unit is kept;
         what aggregates MUAPs uses the accepted ones only
         (:func:`~edxreview.signal._acceptance.accepted_muaps`).
+        With ``average_less_other_units`` ([measurement]) ``"averaging_window"`` or
+        ``"muap"`` each unit is averaged over the signal less the other units' first-pass
+        averages (the whole averaging window, or only the MUAP: onset to end, less its
+        baseline) placed at their discharges (:func:`_averages_less_other_units`); with
+        ``"none"`` over the signal itself.
         ``attrs["waveforms"]`` holds the averaged MUAPs (units x samples) and ``attrs["t_ms"]``
         their time axis.
     """
@@ -433,19 +486,34 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         if s_ok.size:
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
+    signal_of = (lambda r: x)
+    # the expected noise of each average
+    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
+                         for _, _, s_ok in found])
+    less = pm["average_less_other_units"]
+    if less not in _LESS_OTHER_UNITS:
+        raise InvalidParameterError(
+            f"emg_signal_parameters.toml [measurement] average_less_other_units must be one "
+            f"of {sorted(_LESS_OTHER_UNITS)}, not {less!r}.")
+    if less != "none" and len(found) > 1:
+        first = np.array(waves).reshape(len(waves), before + after + 1)
+        if less == "muap":
+            # each template is its first-pass MUAP: less its baseline, onset to end, zero
+            # elsewhere (the duration markers of the first pass)
+            yb, *_, onset, end = _duration_markers(first, fs, before, expected, pm)
+            cols = np.arange(first.shape[1])
+            first = np.where((cols >= onset[:, None]) & (cols <= end[:, None]), yb, 0.0)
+        waves, signal_of = _averages_less_other_units(x, found, list(first), before, after)
 
     def halves(rows: np.ndarray) -> np.ndarray:
         """The medians of each half of the discharges (odd and even ones) of these units: a
         satellite must be in both (time-locked); a unit with a single discharge has no
         halves (a flat half: no satellite). Computed only for the units with a candidate."""
         flat = np.zeros(before + after + 1)
-        return np.array([[median_snippet(x, found[r][2][i::2], before, after)
+        return np.array([[median_snippet(signal_of(r), found[r][2][i::2], before, after)
                           if found[r][2].size > 1 else flat for r in rows] for i in (0, 1)]
                         ).reshape(2, len(rows), before + after + 1)
 
-    # the expected noise of each average
-    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
-                         for _, _, s_ok in found])
     y = np.array(waves).reshape(len(waves), before + after + 1)
     # the duration markers once, for the measures and the acceptance criteria alike
     markers = _duration_markers(y, fs, before, expected, pm, satellites=True)
