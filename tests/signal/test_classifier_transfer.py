@@ -148,6 +148,35 @@ def test_a_transferred_model_round_trips_through_the_reference_toml(model, tmp_p
         read_lab_reference(tmp_path / "bad2.toml")
 
 
+
+@pytest.mark.parametrize(("source_unit", "local_unit", "want"), [
+    ("subject-muscle-side", "subject-muscle", "subject-muscle-side"),
+    ("subject-muscle", "subject-muscle-side", "subject-muscle"),
+    ("", "subject-muscle", ""),   # a source built before the unit was stored: not known
+], ids=["per side, controls pooled", "pooled, controls by side", "source without the unit"])
+def test_a_borrowed_model_keeps_the_unit_it_was_trained_on(model, source_unit, local_unit,
+                                                           want):
+    """The coefficients were fitted in the other laboratory: the unit analyze is warned about
+    is the source's, not the local controls' (which only centre the model)."""
+    from edxreview.cli._emg_analyze import _trained_unit_warning
+    from edxreview.cli._emg_reference import _trained_per
+
+    source = LabReference("A", "uV", EMPTY_TABLE, classifier=model,
+                          recorded={"trained_per": source_unit} if source_unit else {})
+    local = clf.transfer_classifier(model, _other_lab(["k1"]), from_lab="A",
+                                    from_reference="a.toml")
+    ref = LabReference("B", "uV", EMPTY_TABLE, classifier=local)
+    assert _trained_per(ref, source, local_unit) == want
+    # its own model (no --classifier-from) is trained on this build's unit
+    assert _trained_per(LabReference("A", "uV", EMPTY_TABLE, classifier=model), None,
+                        local_unit) == local_unit
+    assert _trained_per(LabReference("B", "uV", EMPTY_TABLE), None, local_unit) == ""
+    ref.recorded = {"trained_per": want} if want else {}
+    pooled = pd.DataFrame({"subject": ["P", "P"], "side": ["", ""]})
+    warned = _trained_unit_warning(ref, pooled)
+    assert warned.startswith("the reference's lab classifier and centroids were trained per "
+                             "side") == (want == "subject-muscle-side")
+
 def _recordings(tmp_path, names, seed=50, units=None, spike_ms=1.2):
     from _synth import FIVE_UNITS, weak_contraction
 

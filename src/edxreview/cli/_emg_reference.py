@@ -78,7 +78,8 @@ def run_reference_build(args: argparse.Namespace) -> int:
     if lent:
         ref.notes.append(lent)
     unit = "-".join(_unit_key(units))
-    if unit != "subject-muscle" and (ref.centroids is not None or ref.classifier is not None):
+    trained = _trained_per(ref, source, unit)
+    if unit != "subject-muscle" and trained == unit:
         ref.notes.append(f"centroids and lab classifier trained per {unit} (--subjects gave "
                          "sides); the MUAP limits count control subjects")
     from edxreview import __version__
@@ -87,8 +88,8 @@ def run_reference_build(args: argparse.Namespace) -> int:
     ref.recorded = {"fs_hz": sorted({m.attrs["fs_hz"] for m in muaps}),
                     "sorting": load_signal_parameters()["sorting"]["method"],
                     "edxreview": __version__, "parameters": signal_parameters_version()}
-    if ref.centroids is not None or ref.classifier is not None:
-        ref.recorded["trained_per"] = unit   # the unit analyze should read with this model
+    if trained:
+        ref.recorded["trained_per"] = trained   # the unit analyze should read with this model
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     ref.write(tmp)
@@ -249,6 +250,16 @@ def _borrowed_classifier(args: argparse.Namespace):
              + "); rebuild that reference with this version.")
         return None, 2
     return src, 0
+
+
+def _trained_per(ref, source, unit: str) -> str:
+    """The unit the model of ``ref`` was trained on ("" when it holds none, or when a borrowed
+    model's source did not record it): ``unit`` (this build's) for its own centroids and
+    classifier, the source reference's ``trained_per`` for a classifier borrowed with
+    ``--classifier-from`` (its coefficients were fitted there; only its centre is local)."""
+    if ref.classifier is not None and ref.classifier.transfer and source is not None:
+        return str(source.recorded.get("trained_per", ""))
+    return unit if (ref.centroids is not None or ref.classifier is not None) else ""
 
 
 def _transfer_lab_classifier(ref, source, args: argparse.Namespace, table, epochs: list,
