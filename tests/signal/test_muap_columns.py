@@ -45,6 +45,9 @@ def _decide(pattern: str, amplitude: str, duration: str, polyphasia: str) -> pd.
     ("normal", ("normal", "normal", "increased"), ("normal", "normal", ""), "opposes_reading"),
     ("normal", ("normal", "normal", "normal"), ("normal", "normal", "normal"),
      "follows_reading"),
+    ("neurogenic", ("normal", "normal", "increased"), ("", "", ""), "no_sign_of_reading"),
+    ("myopathic", ("normal", "normal", "increased"), ("", "", ""), "no_sign_of_reading"),
+    ("myopathic", ("", "", "increased"), ("", "", ""), "no_sign_of_reading"),
     ("indeterminate", ("increased", "decreased", ""), ("", "", ""), "reading_indeterminate"),
     ("indeterminate", ("", "", ""), ("", "", ""), "not_judged"),
     ("myopathic", ("", "", ""), ("", "", ""), "not_judged"),
@@ -54,7 +57,8 @@ def _decide(pattern: str, amplitude: str, duration: str, polyphasia: str) -> pd.
         "normal beside a large amplitude", "normal beside a long duration",
         "normal beside short polyphasic MUAPs", "normal beside polyphasia only",
         "normal within limits",
-        "indeterminate with judged means", "indeterminate, nothing judged",
+        "neurogenic with polyphasia only", "myopathic with polyphasia only",
+        "myopathic with only phases judged", "indeterminate with judged means", "indeterminate, nothing judged",
         "myopathic, nothing judged"])
 def test_a_level_is_written_only_where_the_reading_goes_its_way(pattern, levels, written, rule):
     out = _decide(pattern, *levels)

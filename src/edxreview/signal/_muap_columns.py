@@ -44,10 +44,11 @@ MUAP_COLUMN_RULES = {
                            "beyond its limit: every qualitative column is left blank (the "
                            "reading and the mean disagree and the clinician decides; 'normal' "
                            "beside it would call the muscle normal)",
-    "no_sign_of_reading": "the reading is myopathic or neurogenic but no mean is beyond its limit "
-                          "its way: every qualitative column is left blank (written 'normal' "
-                          "they would call the MUAPs normal; a mean the other way would call "
-                          "them something else)",
+    "no_sign_of_reading": "the reading is myopathic or neurogenic but no size mean (amplitude, "
+                          "duration) is beyond its limit its way: every qualitative column is "
+                          "left blank (written 'normal' they would call the MUAPs normal; a "
+                          "mean the other way would call them something else; polyphasia "
+                          "rises in both and shows neither)",
     "reading_indeterminate": "the reading is indeterminate: every qualitative column is left "
                              "blank, whatever the means' levels",
     "not_judged": "no mean was judged against a reference (no lab reference, too few MUAPs, "
@@ -104,7 +105,7 @@ def decide_muap_columns(levels: pd.DataFrame, pattern: pd.Series) -> pd.DataFram
         agree[col] = (v != "") & (v == want)
         opposed[col] = known & (v != "") & (v != "normal") & (v != want)
     judged = np.column_stack([level[c] != "" for c in QUALITATIVE_COLUMNS]).any(axis=1)
-    any_agree = np.column_stack([agree[c] for c in QUALITATIVE_COLUMNS]).any(axis=1)
+    any_agree = np.column_stack([agree[c] for c in _SIZE_COLUMNS]).any(axis=1)
     any_opposed = np.column_stack([opposed[c] for c in QUALITATIVE_COLUMNS]).any(axis=1)
     size_opposed = np.column_stack([opposed[c] for c in _SIZE_COLUMNS]).any(axis=1)
     normal = (pattern == "normal").to_numpy()
@@ -166,7 +167,7 @@ def withheld_warnings(rows: pd.DataFrame, file: str = "emg_rows.csv") -> list[st
         [rule.eq("opposes_reading"), rule.eq("no_sign_of_reading"),
          rule.eq("size_opposes_normal"), rule.eq("reading_indeterminate")],
         ["beyond its limit the way " + reading + " does not go",
-         "no mean is beyond its limit the way " + reading + " goes",
+         "no size mean (amplitude, duration) is beyond its limit the way " + reading + " goes",
          "a size mean is beyond its limit beside " + reading + "; the clinician decides",
          reading + " says nothing of them"], "")
     why = pd.Series(why, index=part.index) + " (means: " + means + ")"
