@@ -44,9 +44,15 @@ def _study(tmp: Path, emg_rows: list[str]) -> Path:
     ("P1,deltoid,R,2+,1+,0,,,,,9.5,400,", "not_judged", "acute denervation, MUAP means not judged",
      True),
     ("P1,deltoid,R,2+,1+,0,normal,normal,,,,,", "read", "acute denervation", True),
+    ("P1,biceps_brachii,R,0,0,0,normal,decreased,normal,normal,,,", "read", "myopathic", False),
+    ("P1,biceps_brachii,R,0,0,0,,decreased,,,,,", "read", "myopathic", False),
+    ("P1,biceps_brachii,R,0,0,0,increased,decreased,,,,,", "read",
+     "chronic denervation (reinnervation)", True),
 ], ids=["rest only, clean", "rest only, ± and reduced recruitment", "rest only, fibs 2+",
         "qualitative MUAPs read normal", "a mean only, not judged",
-        "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read"])
+        "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read",
+        "short duration alone, the rest normal", "short duration the only column",
+        "short beside large: chronic denervation first"])
 def test_a_muscle_without_a_muap_reading_is_not_called_normal(tmp_path, row, muap_reading,
                                                                reading, denervation):
     result = review_study(_study(tmp_path, [row]))

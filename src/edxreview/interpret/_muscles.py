@@ -242,9 +242,10 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     quant_chronic = (by_duration & (emg["muap_duration_ms"] > emg["reference_duration_ms"])) | \
                     (by_amplitude & (emg["muap_amplitude_uv"] > emg["reference_amplitude_uv"]))
     emg["chronic"] = (qual_chronic | quant_chronic).astype(bool)
-    qual_myo = emg["muap_duration"].eq("decreased") & (
-        emg["muap_amplitude"].eq("decreased") | emg["polyphasia"].eq("increased")
-        | emg["recruitment"].eq("early"))
+    # short MUAPs are myopathic whether read qualitatively or from the mean, as for chronic
+    # denervation (spec section 4): small amplitude, polyphasia and early recruitment go with
+    # them but are not needed (polyphasia and small MUAPs also come with early reinnervation)
+    qual_myo = emg["muap_duration"].eq("decreased")
     quant_myo = by_duration & (emg["muap_duration_ms"] < emg["reference_duration_lower_ms"])
     emg["myopathic"] = (qual_myo | quant_myo) & ~emg["chronic"]
     emg["denervation"] = emg["acute"] | emg["chronic"]
