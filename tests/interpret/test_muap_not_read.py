@@ -145,3 +145,47 @@ def test_the_muscle_figure_counts_muscles_not_read_apart(tmp_path):
     assert muscle_kinds(counted).set_index(["muscle", "kind"])["n"].to_dict() == kinds
     labels = plot_muscle_findings(result.muscles).axes[0].get_legend_handles_labels()[1]
     assert "no denervation at rest, MUAPs not read or not judged" in labels
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_denervation_is_claimed_only_at_rest_where_muaps_were_not_read(tmp_path, lang):
+    # the patient-level sentences come from muap_reading, not from the muscles' text
+    from edxreview.report._summary import load_labels
+    from edxreview.report._summary import summarize_patients
+
+    s = load_labels(lang)["summary"]
+    cases = {"read": ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,"],
+             "rest only": ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
+                           "P1,tibialis_anterior,L,0,0,0,,,,normal,,,"],
+             "means only": ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,"]}
+    for name, rows in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        result = review_study(_study(folder, rows))
+        n = len(rows)
+        text = summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]
+        explanation = result.patients.iloc[0]["explanation"]
+        at_rest = name != "read"
+        plain = s["no_emg_no_ncs"].format(n_muscles=n)
+        rest = s["no_emg_no_ncs_at_rest"].format(n_muscles=n)
+        assert (rest in text, plain in text) == (at_rest, not at_rest), name
+        if lang == "en":
+            assert ("EMG: no denervation at rest in" in explanation) is at_rest, name
+
+
+def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_read(tmp_path):
+    from edxreview.report._summary import summarize_patients
+
+    folder = _study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,normal,,,"])
+    (folder / "ncs_motor.csv").write_text(
+        "patient_id,nerve,side,stim_site,latency_ms,amplitude_mv\n"
+        "P1,median,R,wrist,7.5,8\nP1,median,R,elbow,12.0,8\n", encoding="utf-8")
+    (folder / "ncs_sensory.csv").write_text(
+        "patient_id,nerve,side,latency_ms,amplitude_uv\nP1,sural,R,3.5,15\n"
+        "P1,median,R,5.5,4\n", encoding="utf-8")
+    result = review_study(folder)
+    p = result.patients.iloc[0]
+    assert p["ncs_abnormal_without_denervation"]
+    text = summarize_patients(result, pd.Series(["P1"])).iloc[0]
+    assert "caused no denervation at rest in the muscles examined" in text
+    assert "showed no denervation at rest." in text
