@@ -48,11 +48,16 @@ def _study(tmp: Path, emg_rows: list[str]) -> Path:
     ("P1,biceps_brachii,R,0,0,0,,decreased,,,,,", "read", "myopathic", False),
     ("P1,biceps_brachii,R,0,0,0,increased,decreased,,,,,", "read",
      "chronic denervation (reinnervation)", True),
+    ("P1,biceps_brachii,R,0,0,0,,,increased,normal,,,", "not_read",
+     "MUAPs not read; no denervation at rest", False),
+    ("P1,biceps_brachii,R,0,0,0,,,normal,,,,", "not_read",
+     "MUAPs not read; no denervation at rest", False),
 ], ids=["rest only, clean", "rest only, ± and reduced recruitment", "rest only, fibs 2+",
         "qualitative MUAPs read normal", "a mean only, not judged",
         "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read",
         "short duration alone, the rest normal", "short duration the only column",
-        "short beside large: chronic denervation first"])
+        "short beside large: chronic denervation first", "polyphasia increased only",
+        "polyphasia normal only"])
 def test_a_muscle_without_a_muap_reading_is_not_called_normal(tmp_path, row, muap_reading,
                                                                reading, denervation):
     result = review_study(_study(tmp_path, [row]))
@@ -189,3 +194,12 @@ def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_r
     text = summarize_patients(result, pd.Series(["P1"])).iloc[0]
     assert "caused no denervation at rest in the muscles examined" in text
     assert "showed no denervation at rest." in text
+
+
+def test_increased_polyphasia_is_kept_among_the_other_findings(tmp_path):
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,increased,,,,",
+                                            "P1,deltoid,R,0,0,0,normal,normal,increased,,,,"]))
+    m = result.muscles.set_index("muscle")
+    assert "increased polyphasia" in m.at["biceps_brachii", "other_findings"]
+    assert "increased polyphasia" in m.at["deltoid", "other_findings"]
+    assert m.at["deltoid", "muap_reading"] == "read" and m.at["deltoid", "reading"] == "normal"

@@ -35,11 +35,15 @@ MUAP_READING_COLUMNS = ("muap_duration", "muap_amplitude", "polyphasia", "muap_d
 #: A muscle whose MUAPs were not read is not denervated unless fibrillation potentials or
 #: positive sharp waves say so, but it is never called normal: chronic denervation and
 #: myopathic change were not looked for.
+#: A MUAP reading is one of size (duration or amplitude): polyphasia rises in neurogenic and
+#: myopathic disease alike and on its own reads neither, so it is kept in ``other_findings``
+#: and never makes a muscle ``read``.
 MUAP_READINGS = {
-    "read": "a qualitative MUAP column (muap_duration, muap_amplitude, polyphasia) was given, "
-            "or a quantitative mean was judged against a verified or laboratory reference row",
-    "not_judged": "no qualitative MUAP column; quantitative means were given but none was "
-                  "judged (no verified or laboratory reference row: muap_*_basis): its "
+    "read": "a qualitative MUAP size column (muap_duration, muap_amplitude) was given, or a "
+            "quantitative duration or amplitude mean was judged against a verified or "
+            "laboratory reference row",
+    "not_judged": "no qualitative MUAP size column; quantitative means were given but none "
+                  "was judged (no verified or laboratory reference row: muap_*_basis): its "
                   "reading says 'MUAP means not judged', never 'normal'",
     "not_read": "every MUAP column is blank: the muscle was read at rest only; its reading "
                 "says 'MUAPs not read', never 'normal'",
@@ -230,7 +234,7 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
             (emg[c].notna() & emg[c].astype(object).ne("")).to_numpy(dtype=bool)
             for c in cols if c in emg]).any(axis=1)
 
-    read = given(MUAP_READING_COLUMNS[:3]) | (by_duration | by_amplitude).to_numpy()
+    read = given(MUAP_READING_COLUMNS[:2]) | (by_duration | by_amplitude).to_numpy()
     measured = given(MUAP_READING_COLUMNS[3:])
     emg["muap_reading"] = np.select([read, measured], ["read", "not_judged"], "not_read")
     not_read = emg["muap_reading"].eq("not_read")
@@ -267,6 +271,7 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     other.append(np.where(emg["recruitment"].eq("early"), "early recruitment", ""))
     other.append(np.where(emg["recruitment"].eq("none"), "no voluntary units", ""))
     other.append(np.where(emg["insertional"].eq("increased"), "increased insertional activity", ""))
+    other.append(np.where(emg["polyphasia"].eq("increased"), "increased polyphasia", ""))
     # beside MUAPs read otherwise (a row whose every mean went unjudged says so in its reading)
     not_judged_mean = (emg["muap_duration_basis"].str.startswith("not_judged")
                        | emg["muap_amplitude_basis"].str.startswith("not_judged")) & ~not_judged
