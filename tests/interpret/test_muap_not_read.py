@@ -1,5 +1,5 @@
-"""A muscle whose MUAPs were not read (every MUAP column of its emg row blank: examined at rest
-only) is never called normal: ``muap_reading`` ``not_read``, a reading that says so, and the
+"""A muscle whose MUAPs were not read (every MUAP column of its emg row blank, or polyphasia
+only; recruitment may be graded) is never called normal: ``muap_reading`` ``not_read``, a reading that says so, and the
 patient's explanation and report summary name it. The classification is unchanged: it is
 denervated only when fibrillation potentials or positive sharp waves say so."""
 
@@ -123,7 +123,10 @@ def test_the_methods_count_the_muscles_without_a_muap_reading(tmp_path):
                                             "P1,tibialis_anterior,L,0,0,0,,,,normal,,,",
                                             "P1,deltoid,R,0,0,0,,,,,9.5,,"]))
     text = describe_muap_reference(result.muscles)["text"]
-    assert ("Of 3 muscles examined, 1 had no MUAP reading (examined at rest only) and 1 had "
+    # the tibialis anterior had its recruitment graded: not "examined at rest only"
+    assert "at rest only" not in text
+    assert ("Of 3 muscles examined, 1 had no MUAP reading (every MUAP column blank, or "
+            "polyphasia only) and 1 had "
             "quantitative MUAP means only, none of them judged: chronic denervation was not "
             "looked for in them (muap_reading in muscles.csv).") in text
     # a registry's partitions return counts: the same sentence from them

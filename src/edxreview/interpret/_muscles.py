@@ -45,8 +45,8 @@ MUAP_READINGS = {
     "not_judged": "no qualitative MUAP size column; quantitative means were given but none "
                   "was judged (no verified or laboratory reference row: muap_*_basis): its "
                   "reading says 'MUAP means not judged', never 'normal'",
-    "not_read": "every MUAP column is blank: the muscle was read at rest only; its reading "
-                "says 'MUAPs not read', never 'normal'",
+    "not_read": "no MUAP reading: every MUAP column is blank, or polyphasia only (recruitment "
+                "may be graded); its reading says 'MUAPs not read', never 'normal'",
 }
 
 _GRADE_TEXT = {0.0: "0", 0.5: "±", 1.0: "1+", 2.0: "2+", 3.0: "3+", 4.0: "4+"}
@@ -139,8 +139,8 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     graded 1+ or more (``±`` is not enough), *chronic* denervation when MUAP duration and/or
     amplitude is increased (qualitatively, or a quantitative mean above the muscle's reference
     limit). Fasciculations, reduced recruitment or decreased activation alone are recorded as
-    other findings, never as denervation. A row whose every MUAP column is blank
-    (:data:`MUAP_READING_COLUMNS`) is read at rest only: ``muap_reading`` ``not_read``, and its
+    other findings, never as denervation. A row with no MUAP reading (every MUAP column of
+    :data:`MUAP_READING_COLUMNS` blank, or polyphasia only) is ``muap_reading`` ``not_read``, and its
     reading says "MUAPs not read", never "normal"; one with quantitative means only, none of
     them judged, is ``not_judged`` ("MUAP means not judged"; see :data:`MUAP_READINGS`).
     Either is denervated only when fibrillation potentials or positive sharp waves say so.
