@@ -1,5 +1,5 @@
-"""A muscle whose MUAPs were not read (every MUAP column of its emg row blank: examined at rest
-only) is never called normal: ``muap_reading`` ``not_read``, a reading that says so, and the
+"""A muscle whose MUAPs were not read (every MUAP column of its emg row blank, or polyphasia
+only; recruitment may be graded) is never called normal: ``muap_reading`` ``not_read``, a reading that says so, and the
 patient's explanation and report summary name it. The classification is unchanged: it is
 denervated only when fibrillation potentials or positive sharp waves say so."""
 
@@ -44,9 +44,20 @@ def _study(tmp: Path, emg_rows: list[str]) -> Path:
     ("P1,deltoid,R,2+,1+,0,,,,,9.5,400,", "not_judged", "acute denervation, MUAP means not judged",
      True),
     ("P1,deltoid,R,2+,1+,0,normal,normal,,,,,", "read", "acute denervation", True),
+    ("P1,biceps_brachii,R,0,0,0,normal,decreased,normal,normal,,,", "read", "myopathic", False),
+    ("P1,biceps_brachii,R,0,0,0,,decreased,,,,,", "read", "myopathic", False),
+    ("P1,biceps_brachii,R,0,0,0,increased,decreased,,,,,", "read",
+     "chronic denervation (reinnervation)", True),
+    ("P1,biceps_brachii,R,0,0,0,,,increased,normal,,,", "not_read",
+     "MUAPs not read; no denervation at rest", False),
+    ("P1,biceps_brachii,R,0,0,0,,,normal,,,,", "not_read",
+     "MUAPs not read; no denervation at rest", False),
 ], ids=["rest only, clean", "rest only, ± and reduced recruitment", "rest only, fibs 2+",
         "qualitative MUAPs read normal", "a mean only, not judged",
-        "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read"])
+        "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read",
+        "short duration alone, the rest normal", "short duration the only column",
+        "short beside large: chronic denervation first", "polyphasia increased only",
+        "polyphasia normal only"])
 def test_a_muscle_without_a_muap_reading_is_not_called_normal(tmp_path, row, muap_reading,
                                                                reading, denervation):
     result = review_study(_study(tmp_path, [row]))
@@ -112,7 +123,10 @@ def test_the_methods_count_the_muscles_without_a_muap_reading(tmp_path):
                                             "P1,tibialis_anterior,L,0,0,0,,,,normal,,,",
                                             "P1,deltoid,R,0,0,0,,,,,9.5,,"]))
     text = describe_muap_reference(result.muscles)["text"]
-    assert ("Of 3 muscles examined, 1 had no MUAP reading (examined at rest only) and 1 had "
+    # the tibialis anterior had its recruitment graded: not "examined at rest only"
+    assert "at rest only" not in text
+    assert ("Of 3 muscles examined, 1 had no MUAP reading (every MUAP column blank, or "
+            "polyphasia only) and 1 had "
             "quantitative MUAP means only, none of them judged: chronic denervation was not "
             "looked for in them (muap_reading in muscles.csv).") in text
     # a registry's partitions return counts: the same sentence from them
@@ -139,3 +153,56 @@ def test_the_muscle_figure_counts_muscles_not_read_apart(tmp_path):
     assert muscle_kinds(counted).set_index(["muscle", "kind"])["n"].to_dict() == kinds
     labels = plot_muscle_findings(result.muscles).axes[0].get_legend_handles_labels()[1]
     assert "no denervation at rest, MUAPs not read or not judged" in labels
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_denervation_is_claimed_only_at_rest_where_muaps_were_not_read(tmp_path, lang):
+    # the patient-level sentences come from muap_reading, not from the muscles' text
+    from edxreview.report._summary import load_labels
+    from edxreview.report._summary import summarize_patients
+
+    s = load_labels(lang)["summary"]
+    cases = {"read": ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,"],
+             "rest only": ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
+                           "P1,tibialis_anterior,L,0,0,0,,,,normal,,,"],
+             "means only": ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,"]}
+    for name, rows in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        result = review_study(_study(folder, rows))
+        n = len(rows)
+        text = summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]
+        explanation = result.patients.iloc[0]["explanation"]
+        at_rest = name != "read"
+        plain = s["no_emg_no_ncs"].format(n_muscles=n)
+        rest = s["no_emg_no_ncs_at_rest"].format(n_muscles=n)
+        assert (rest in text, plain in text) == (at_rest, not at_rest), name
+        if lang == "en":
+            assert ("EMG: no denervation at rest in" in explanation) is at_rest, name
+
+
+def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_read(tmp_path):
+    from edxreview.report._summary import summarize_patients
+
+    folder = _study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,normal,,,"])
+    (folder / "ncs_motor.csv").write_text(
+        "patient_id,nerve,side,stim_site,latency_ms,amplitude_mv\n"
+        "P1,median,R,wrist,7.5,8\nP1,median,R,elbow,12.0,8\n", encoding="utf-8")
+    (folder / "ncs_sensory.csv").write_text(
+        "patient_id,nerve,side,latency_ms,amplitude_uv\nP1,sural,R,3.5,15\n"
+        "P1,median,R,5.5,4\n", encoding="utf-8")
+    result = review_study(folder)
+    p = result.patients.iloc[0]
+    assert p["ncs_abnormal_without_denervation"]
+    text = summarize_patients(result, pd.Series(["P1"])).iloc[0]
+    assert "caused no denervation at rest in the muscles examined" in text
+    assert "showed no denervation at rest." in text
+
+
+def test_increased_polyphasia_is_kept_among_the_other_findings(tmp_path):
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,increased,,,,",
+                                            "P1,deltoid,R,0,0,0,normal,normal,increased,,,,"]))
+    m = result.muscles.set_index("muscle")
+    assert "increased polyphasia" in m.at["biceps_brachii", "other_findings"]
+    assert "increased polyphasia" in m.at["deltoid", "other_findings"]
+    assert m.at["deltoid", "muap_reading"] == "read" and m.at["deltoid", "reading"] == "normal"

@@ -39,17 +39,26 @@ def _decide(pattern: str, amplitude: str, duration: str, polyphasia: str) -> pd.
      "follows_reading"),
     ("neurogenic", ("decreased", "increased", "normal"), ("", "increased", "normal"),
      "opposes_reading"),
-    ("normal", ("increased", "normal", "normal"), ("", "normal", "normal"), "opposes_reading"),
+    ("normal", ("increased", "normal", "normal"), ("", "", ""), "size_opposes_normal"),
+    ("normal", ("normal", "increased", "normal"), ("", "", ""), "size_opposes_normal"),
+    ("normal", ("normal", "decreased", "increased"), ("", "", ""), "size_opposes_normal"),
+    ("normal", ("normal", "normal", "increased"), ("normal", "normal", ""), "opposes_reading"),
     ("normal", ("normal", "normal", "normal"), ("normal", "normal", "normal"),
      "follows_reading"),
+    ("neurogenic", ("normal", "normal", "increased"), ("", "", ""), "no_sign_of_reading"),
+    ("myopathic", ("normal", "normal", "increased"), ("", "", ""), "no_sign_of_reading"),
+    ("myopathic", ("", "", "increased"), ("", "", ""), "no_sign_of_reading"),
     ("indeterminate", ("increased", "decreased", ""), ("", "", ""), "reading_indeterminate"),
     ("indeterminate", ("", "", ""), ("", "", ""), "not_judged"),
     ("myopathic", ("", "", ""), ("", "", ""), "not_judged"),
 ], ids=["myopathic beside a large amplitude only", "myopathic, large and short",
         "myopathic with every mean within limits", "myopathic, short with normal amplitude",
         "neurogenic, large and long", "neurogenic beside a small amplitude",
-        "normal beside a large amplitude", "normal within limits",
-        "indeterminate with judged means", "indeterminate, nothing judged",
+        "normal beside a large amplitude", "normal beside a long duration",
+        "normal beside short polyphasic MUAPs", "normal beside polyphasia only",
+        "normal within limits",
+        "neurogenic with polyphasia only", "myopathic with polyphasia only",
+        "myopathic with only phases judged", "indeterminate with judged means", "indeterminate, nothing judged",
         "myopathic, nothing judged"])
 def test_a_level_is_written_only_where_the_reading_goes_its_way(pattern, levels, written, rule):
     out = _decide(pattern, *levels)
@@ -126,6 +135,24 @@ def test_the_workbook_reads_no_denervation_from_a_mean_the_reading_does_not_give
     m = result.muscles.iloc[0]
     assert not m["chronic"] and not m["denervation"]
     assert not result.patients.set_index("patient_id").at["P1", "emg_denervation"]
+
+
+def test_a_normal_reading_beside_a_long_duration_is_not_read_normal_in_the_workbook(tmp_path):
+    # review case: nearest centroid normal, the mean duration above its limit; written
+    # "normal" in the other columns, the pasted workbook read the muscle normal
+    from edxreview._pipeline import review_study
+    from edxreview.cli._emg_analyze import _pooled_emg_rows
+
+    from test_emg_rows_workbook import _workbook_with
+
+    rows = _pooled_emg_rows(*_subjects("normal", "lab_centroid", 0.4, 2.6, 0.1), "P1")
+    row = rows.iloc[0]
+    assert (row["muap_amplitude"], row["muap_duration"], row["polyphasia"]) == ("", "", "")
+    assert row["muap_columns_rule"] == "size_opposes_normal"
+    assert "muap_duration increased" in row["muap_columns_withheld"]
+    assert "the clinician decides" in withheld_warnings(rows)[0]
+    m = review_study(_workbook_with(tmp_path, rows)).muscles.iloc[0]
+    assert m["reading"] != "normal" and m["muap_reading"] != "read"
 
 
 def test_the_single_recording_row_follows_the_same_rule():

@@ -44,9 +44,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                "emg_rows.csv's qualitative columns (muap_amplitude, muap_duration, "
                "polyphasia), which the workbook reads, are written only where the row's "
                "reading goes their way: a level it does not give (a large amplitude beside a "
-               "myopathic reading, any beside a normal one, all beside an indeterminate one) "
-               "is left blank, not read, with a warning naming the row, and the rule id in "
-               "muap_columns_rule (follows_reading, opposes_reading, no_sign_of_reading, "
+               "myopathic reading, all beside a normal reading with a size mean beyond its "
+               "limit or an indeterminate one) is left blank, not read, with a warning naming "
+               "the row, and the rule id in muap_columns_rule (follows_reading, "
+               "opposes_reading, size_opposes_normal, no_sign_of_reading, "
                "reading_indeterminate, not_judged; docs/emg-outputs.md). "
                "--reference illustrative is for teaching only: an unverified table, said once "
                "on the screen and in each figure's title.",

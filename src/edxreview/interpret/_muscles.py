@@ -35,14 +35,18 @@ MUAP_READING_COLUMNS = ("muap_duration", "muap_amplitude", "polyphasia", "muap_d
 #: A muscle whose MUAPs were not read is not denervated unless fibrillation potentials or
 #: positive sharp waves say so, but it is never called normal: chronic denervation and
 #: myopathic change were not looked for.
+#: A MUAP reading is one of size (duration or amplitude): polyphasia rises in neurogenic and
+#: myopathic disease alike and on its own reads neither, so it is kept in ``other_findings``
+#: and never makes a muscle ``read``.
 MUAP_READINGS = {
-    "read": "a qualitative MUAP column (muap_duration, muap_amplitude, polyphasia) was given, "
-            "or a quantitative mean was judged against a verified or laboratory reference row",
-    "not_judged": "no qualitative MUAP column; quantitative means were given but none was "
-                  "judged (no verified or laboratory reference row: muap_*_basis): its "
+    "read": "a qualitative MUAP size column (muap_duration, muap_amplitude) was given, or a "
+            "quantitative duration or amplitude mean was judged against a verified or "
+            "laboratory reference row",
+    "not_judged": "no qualitative MUAP size column; quantitative means were given but none "
+                  "was judged (no verified or laboratory reference row: muap_*_basis): its "
                   "reading says 'MUAP means not judged', never 'normal'",
-    "not_read": "every MUAP column is blank: the muscle was read at rest only; its reading "
-                "says 'MUAPs not read', never 'normal'",
+    "not_read": "no MUAP reading: every MUAP column is blank, or polyphasia only (recruitment "
+                "may be graded); its reading says 'MUAPs not read', never 'normal'",
 }
 
 _GRADE_TEXT = {0.0: "0", 0.5: "±", 1.0: "1+", 2.0: "2+", 3.0: "3+", 4.0: "4+"}
@@ -135,8 +139,8 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     graded 1+ or more (``±`` is not enough), *chronic* denervation when MUAP duration and/or
     amplitude is increased (qualitatively, or a quantitative mean above the muscle's reference
     limit). Fasciculations, reduced recruitment or decreased activation alone are recorded as
-    other findings, never as denervation. A row whose every MUAP column is blank
-    (:data:`MUAP_READING_COLUMNS`) is read at rest only: ``muap_reading`` ``not_read``, and its
+    other findings, never as denervation. A row with no MUAP reading (every MUAP column of
+    :data:`MUAP_READING_COLUMNS` blank, or polyphasia only) is ``muap_reading`` ``not_read``, and its
     reading says "MUAPs not read", never "normal"; one with quantitative means only, none of
     them judged, is ``not_judged`` ("MUAP means not judged"; see :data:`MUAP_READINGS`).
     Either is denervated only when fibrillation potentials or positive sharp waves say so.
@@ -230,7 +234,7 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
             (emg[c].notna() & emg[c].astype(object).ne("")).to_numpy(dtype=bool)
             for c in cols if c in emg]).any(axis=1)
 
-    read = given(MUAP_READING_COLUMNS[:3]) | (by_duration | by_amplitude).to_numpy()
+    read = given(MUAP_READING_COLUMNS[:2]) | (by_duration | by_amplitude).to_numpy()
     measured = given(MUAP_READING_COLUMNS[3:])
     emg["muap_reading"] = np.select([read, measured], ["read", "not_judged"], "not_read")
     not_read = emg["muap_reading"].eq("not_read")
@@ -242,9 +246,10 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     quant_chronic = (by_duration & (emg["muap_duration_ms"] > emg["reference_duration_ms"])) | \
                     (by_amplitude & (emg["muap_amplitude_uv"] > emg["reference_amplitude_uv"]))
     emg["chronic"] = (qual_chronic | quant_chronic).astype(bool)
-    qual_myo = emg["muap_duration"].eq("decreased") & (
-        emg["muap_amplitude"].eq("decreased") | emg["polyphasia"].eq("increased")
-        | emg["recruitment"].eq("early"))
+    # short MUAPs are myopathic whether read qualitatively or from the mean, as for chronic
+    # denervation (spec section 4): small amplitude, polyphasia and early recruitment go with
+    # them but are not needed (polyphasia and small MUAPs also come with early reinnervation)
+    qual_myo = emg["muap_duration"].eq("decreased")
     quant_myo = by_duration & (emg["muap_duration_ms"] < emg["reference_duration_lower_ms"])
     emg["myopathic"] = (qual_myo | quant_myo) & ~emg["chronic"]
     emg["denervation"] = emg["acute"] | emg["chronic"]
@@ -266,6 +271,7 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     other.append(np.where(emg["recruitment"].eq("early"), "early recruitment", ""))
     other.append(np.where(emg["recruitment"].eq("none"), "no voluntary units", ""))
     other.append(np.where(emg["insertional"].eq("increased"), "increased insertional activity", ""))
+    other.append(np.where(emg["polyphasia"].eq("increased"), "increased polyphasia", ""))
     # beside MUAPs read otherwise (a row whose every mean went unjudged says so in its reading)
     not_judged_mean = (emg["muap_duration_basis"].str.startswith("not_judged")
                        | emg["muap_amplitude_basis"].str.startswith("not_judged")) & ~not_judged

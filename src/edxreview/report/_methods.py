@@ -294,7 +294,7 @@ def describe_muap_reference(muscles: pd.DataFrame,
 
 def _muscles_without_muap_reading(muscles: pd.DataFrame) -> str:
     """The methods' sentence on the muscle rows whose MUAPs were not read (``muap_reading``
-    ``not_read``: every MUAP column blank) or whose means were none of them judged
+    ``not_read``: every MUAP column blank, or polyphasia only) or whose means were none of them judged
     (``not_judged``): chronic denervation was not looked for in them; ``""`` when none."""
     if "muap_reading" not in muscles or not len(muscles):
         return ""
@@ -303,7 +303,9 @@ def _muscles_without_muap_reading(muscles: pd.DataFrame) -> str:
     n_read, n_judged = int(by.get("not_read", 0)), int(by.get("not_judged", 0))
     if not n_read + n_judged:
         return ""
-    parts = ([f"{n_read} had no MUAP reading (examined at rest only)"] if n_read else []) + (
+    # "at rest only" would be wrong: recruitment may be graded beside no MUAP reading
+    parts = ([f"{n_read} had no MUAP reading (every MUAP column blank, or polyphasia only)"]
+             if n_read else []) + (
         [f"{n_judged} had quantitative MUAP means only, none of them judged"]
         if n_judged else [])
     return (f"Of {int(weights.sum())} muscles examined, " + " and ".join(parts)

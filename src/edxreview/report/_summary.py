@@ -166,15 +166,25 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     lesion_word = pd.Series(np.where(brainstem, s["brainstem_lesion"], s["cord_lesion"]),
                             index=idx)
 
+    # a patient with a muscle whose MUAPs were not read (or their means not judged) had only
+    # the examination at rest read there: "no denervation at rest", never plain "no denervation"
+    unread = m[m["muap_reading"].isin(["not_read", "not_judged"])] if "muap_reading" in m \
+        else m.iloc[:0]
+    at_rest = pd.Series(idx.isin(unread["patient_id"].astype(str)), index=idx)
+
+    def rest(key: str, **fields: pd.Series) -> np.ndarray:
+        return np.where(at_rest, fill(s[key + "_at_rest"], idx, **fields),
+                        fill(s[key], idx, **fields))
+
     parts = []
     parts.append(np.where(~flag["included"],
                           fill(s["excluded"], idx, reason=p["exclusion_reason"].fillna("")),
                           ""))
     inc = flag["included"]
     parts.append(np.where(inc & ~flag["emg_denervation"] & ~flag["ncs_neuropathy"],
-                          fill(s["no_emg_no_ncs"], idx, n_muscles=n_muscles), ""))
+                          rest("no_emg_no_ncs", n_muscles=n_muscles), ""))
     parts.append(np.where(inc & ~flag["emg_denervation"] & flag["ncs_neuropathy"],
-                          fill(s["no_denervation"], idx, n_muscles=n_muscles), ""))
+                          rest("no_denervation", n_muscles=n_muscles), ""))
     has_expl = lists["explained"].notna()
     parts.append(np.where(inc & has_expl,
                           fill(s["explained"], idx, muscles=lists["explained"],
@@ -199,7 +209,7 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     parts.append(np.where(inc & flag["emg_denervation"] & ~flag["ncs_neuropathy"],
                           s["ncs_normal"], ""))
     parts.append(np.where(inc & flag["ncs_abnormal_without_denervation"],
-                          s["ncs_without_denervation"], ""))
+                          rest("ncs_without_denervation"), ""))
     text = pd.Series("", index=idx, dtype=object)
     for part in parts:
         part = pd.Series(part, index=idx).astype(str)

@@ -37,18 +37,27 @@ MUAP_COLUMN_RULES = {
                        "for, or within its limits beside another that is (a myopathic reading "
                        "with short MUAPs of normal amplitude)",
     "opposes_reading": "a mean beyond its limit the way the reading does not go (large beside a "
-                       "myopathic reading, small beside a neurogenic one, any beside a normal "
-                       "one) is left blank, not read; the columns that follow the reading are "
-                       "written",
-    "no_sign_of_reading": "the reading is myopathic or neurogenic but no mean is beyond its limit "
-                          "its way: every qualitative column is left blank (written 'normal' "
-                          "they would call the MUAPs normal; a mean the other way would call "
-                          "them something else)",
+                       "myopathic reading, small beside a neurogenic one, phases beside a "
+                       "normal one) is left blank, not read; the columns that follow the "
+                       "reading are written",
+    "size_opposes_normal": "the reading is normal but a size mean (amplitude or duration) is "
+                           "beyond its limit: every qualitative column is left blank (the "
+                           "reading and the mean disagree and the clinician decides; 'normal' "
+                           "beside it would call the muscle normal)",
+    "no_sign_of_reading": "the reading is myopathic or neurogenic but no size mean (amplitude, "
+                          "duration) is beyond its limit its way: every qualitative column is "
+                          "left blank (written 'normal' they would call the MUAPs normal; a "
+                          "mean the other way would call them something else; polyphasia "
+                          "rises in both and shows neither)",
     "reading_indeterminate": "the reading is indeterminate: every qualitative column is left "
                              "blank, whatever the means' levels",
     "not_judged": "no mean was judged against a reference (no lab reference, too few MUAPs, "
                   "amplitude not calibrated): the qualitative columns are blank",
 }
+
+#: the size means: the only ones that tell neurogenic from myopathic MUAPs (polyphasia rises
+#: in both), so the only ones that can show a reading or stand against a normal one
+_SIZE_COLUMNS = ("muap_amplitude", "muap_duration")
 
 _WORDS = {"muap_amplitude": "amplitude", "muap_duration": "duration", "polyphasia": "phases"}
 
@@ -96,11 +105,14 @@ def decide_muap_columns(levels: pd.DataFrame, pattern: pd.Series) -> pd.DataFram
         agree[col] = (v != "") & (v == want)
         opposed[col] = known & (v != "") & (v != "normal") & (v != want)
     judged = np.column_stack([level[c] != "" for c in QUALITATIVE_COLUMNS]).any(axis=1)
-    any_agree = np.column_stack([agree[c] for c in QUALITATIVE_COLUMNS]).any(axis=1)
+    any_agree = np.column_stack([agree[c] for c in _SIZE_COLUMNS]).any(axis=1)
     any_opposed = np.column_stack([opposed[c] for c in QUALITATIVE_COLUMNS]).any(axis=1)
+    size_opposed = np.column_stack([opposed[c] for c in _SIZE_COLUMNS]).any(axis=1)
+    normal = (pattern == "normal").to_numpy()
     rule = np.select(
-        [~judged, ~known, abnormal & ~any_agree, any_opposed],
-        ["not_judged", "reading_indeterminate", "no_sign_of_reading", "opposes_reading"],
+        [~judged, ~known, abnormal & ~any_agree, normal & size_opposed, any_opposed],
+        ["not_judged", "reading_indeterminate", "no_sign_of_reading", "size_opposes_normal",
+         "opposes_reading"],
         "follows_reading").astype(object)
     # a mean within its limits is written only beside a reading that one of the means shows
     shown = (rule == "follows_reading") | (rule == "opposes_reading")
@@ -153,9 +165,10 @@ def withheld_warnings(rows: pd.DataFrame, file: str = "emg_rows.csv") -> list[st
     rule = part["muap_columns_rule"].astype(str)
     why = np.select(
         [rule.eq("opposes_reading"), rule.eq("no_sign_of_reading"),
-         rule.eq("reading_indeterminate")],
+         rule.eq("size_opposes_normal"), rule.eq("reading_indeterminate")],
         ["beyond its limit the way " + reading + " does not go",
-         "no mean is beyond its limit the way " + reading + " goes",
+         "no size mean (amplitude, duration) is beyond its limit the way " + reading + " goes",
+         "a size mean is beyond its limit beside " + reading + "; the clinician decides",
          reading + " says nothing of them"], "")
     why = pd.Series(why, index=part.index) + " (means: " + means + ")"
     text = (where + ": " + columns + " left blank, not read: " + why + "; rule "
