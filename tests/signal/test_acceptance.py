@@ -311,3 +311,67 @@ def test_the_bundled_parameters_measure_the_rise_time_but_do_not_reject_by_it(mo
     q = assess_waveforms(y[None], FS, BEFORE, np.array([2.0]), np.array([20]))
     assert q.at[0, "rise_time_ms"] > load_signal_parameters()["acceptance"]["rise_time_max_ms"]
     assert bool(q.at[0, "accepted"]) and q.at[0, "reject_rule"] == ""
+
+
+def _contraction_and_rest(rest_s: float):
+    """A 4-s contraction of a large unit (about 1.5 mV, 12 Hz) and a small one (about 190 µV,
+    9 Hz), both firing irregularly over 3 µV of noise, then ``rest_s`` of the same noise."""
+    rng = np.random.default_rng(5)
+    fs, n = 20_000.0, 80_000
+    x = rng.normal(0, 3.0, n)
+    t = np.arange(-40, 41) / fs * 1e3
+    wave = lambda a: a * (0.4 * np.exp(-0.5 * ((t + 0.3) / 0.15) ** 2)  # noqa: E731
+                          - np.exp(-0.5 * (t / 0.15) ** 2) + 0.25 * np.exp(-0.5 * ((t - 1.0) / 0.4) ** 2))
+    for rate, amp in ((12.0, 1500.0), (9.0, 150.0)):
+        c = np.cumsum(rng.normal(fs / rate, 0.1 * fs / rate, 60)).astype(int)
+        for ci in c[(c > 100) & (c < n - 100)]:
+            x[ci - 40:ci + 41] += wave(amp)
+    return np.r_[x, rng.normal(0, 3.0, int(rest_s * fs))], fs
+
+
+def test_template_rms_ratio_does_not_depend_on_the_rest_in_the_file():
+    # the same contraction alone and with 12 s of rest appended: the same units (the
+    # decomposition of the contraction, on each file's own filtered signal) have the same
+    # ratio and the same acceptance, the ratio being taken over the active stretches only.
+    # Over the whole file the rest would lower the RMS about twofold and let the small unit pass.
+    from dataclasses import replace
+
+    from edxreview.signal._detect import filter_bands
+    from edxreview.signal._spontaneous import segment_activity
+
+    x, fs = _contraction_and_rest(0.0)
+    alone = Recording(samples=x, fs_hz=fs, calibrated=True, name="alone")
+    dec = sort_units(alone)
+    a = measure_muaps(alone, dec)
+    x, fs = _contraction_and_rest(12.0)
+    padded = Recording(samples=x, fs_hz=fs, calibrated=True, name="with rest")
+    measure, detect = filter_bands(padded)
+    seg = segment_activity(padded)
+    assert seg["state"].tolist() == ["active", "rest"]        # the rest is seen as rest
+    b = measure_muaps(padded, replace(dec, measure=measure, detect=detect), seg)
+    assert len(a) == len(b) >= 2
+    np.testing.assert_allclose(b["template_rms_ratio"], a["template_rms_ratio"], rtol=0.01)
+    assert b["accepted"].tolist() == a["accepted"].tolist()
+    assert b["reject_rule"].tolist() == a["reject_rule"].tolist()
+    # the small unit is the one the rule judges: below 2.5 either way, the large one above
+    assert set(a["reject_rule"]) == {"", "small_against_signal"}
+    # the analysis as a whole reads the rest as rest and measures the small unit alike
+    small = []
+    for r in (alone, padded):
+        m = analyze_recording(r).muaps
+        small.append(m.loc[m["amplitude_uv"].idxmin()])
+    assert small[1]["template_rms_ratio"] == pytest.approx(small[0]["template_rms_ratio"], rel=0.01)
+    assert small[0]["reject_rule"] == small[1]["reject_rule"] == "small_against_signal"
+
+
+def test_template_rms_ratio_without_an_active_stretch_is_against_the_whole_signal():
+    from edxreview.signal._acceptance import template_rms_ratios
+
+    signal = np.r_[np.full(50, 10.0), np.full(50, -10.0)]       # RMS 10
+    tpl = np.array([[0.0, 30.0, -20.0]])
+    whole = template_rms_ratios(tpl, signal)
+    assert whole.tolist() == [5.0]
+    assert template_rms_ratios(tpl, signal, np.zeros(100, bool)).tolist() == [5.0]
+    active = np.arange(100) < 50
+    assert template_rms_ratios(tpl, signal * np.r_[np.ones(50), np.full(50, 0.1)],
+                               active).tolist() == [5.0]

@@ -45,7 +45,8 @@ def assess_waveforms(
         these rows, when the measurement computed them already.
     template_rms_ratio : numpy.ndarray, optional
         Peak-to-peak amplitude of each unit's detection-band template over the RMS of the
-        recording's detection-band signal (:func:`template_rms_ratios`); rule
+        recording's detection-band signal during its active stretches
+        (:func:`template_rms_ratios`); rule
         ``small_against_signal`` where it is below ``[acceptance] min_template_rms_ratio``.
         Not judged where omitted or NaN (averages without their decomposition).
 
@@ -105,10 +106,26 @@ def assess_waveforms(
                          "accepted": rule == "", "reject_rule": rule.astype(object)})
 
 
-def template_rms_ratios(templates: np.ndarray, detect: np.ndarray) -> np.ndarray:
+def template_rms_ratios(templates: np.ndarray, detect: np.ndarray,
+                        active: np.ndarray | None = None) -> np.ndarray:
     """Peak-to-peak amplitude of each detection-band template (one unit per row) over the RMS
-    of the detection-band signal ``detect`` (the whole recording), the quantity of the
-    ``small_against_signal`` rule (NaN for every row when the signal is empty or flat).
+    of the detection-band signal ``detect`` during voluntary contraction, the quantity of the
+    ``small_against_signal`` rule (NaN for every row when that signal is empty or flat).
+
+    Parameters
+    ----------
+    templates : numpy.ndarray
+        Detection-band templates, one unit per row.
+    detect : numpy.ndarray
+        The recording's detection-band signal.
+    active : numpy.ndarray, optional
+        Boolean, one per sample of ``detect``: the samples of the active stretches of
+        :func:`~edxreview.signal._spontaneous.segment_activity`
+        (:func:`~edxreview.signal._spontaneous.active_mask`). The RMS is taken over these
+        samples only, so that a unit's ratio does not depend on how much rest the file holds.
+        Omitted, or without any active sample (segmentation found no contraction, e.g. one
+        that runs throughout and inflates the noise estimate segmentation compares with): the
+        whole signal.
 
     Examples
     --------
@@ -116,8 +133,17 @@ def template_rms_ratios(templates: np.ndarray, detect: np.ndarray) -> np.ndarray
     >>> signal = np.r_[np.full(50, 10.0), np.full(50, -10.0)]   # RMS 10
     >>> template_rms_ratios(np.array([[0.0, 30.0, -20.0], [0.0, 5.0, -5.0]]), signal).tolist()
     [5.0, 1.0]
+    >>> with_rest = np.r_[signal, np.zeros(300)]                 # the same, then rest
+    >>> template_rms_ratios(np.array([[0.0, 30.0, -20.0]]), with_rest,
+    ...                     np.arange(400) < 100).tolist()
+    [5.0]
     """
     templates = np.asarray(templates, float)
+    detect = np.asarray(detect, float)
+    if active is not None:
+        active = np.asarray(active, bool)
+        if active.shape == detect.shape and active.any():
+            detect = detect[active]
     rms = float(np.sqrt(np.mean(np.square(detect)))) if np.size(detect) else 0.0
     if rms <= 0 or not np.isfinite(rms) or templates.ndim != 2:
         return np.full(len(templates), np.nan)

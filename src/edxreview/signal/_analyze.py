@@ -499,7 +499,7 @@ def analyze_recording(
             age_years = None
     segments = segment_activity(rec)
     dec = sort_units(rec, method=sorting)
-    muaps = measure_muaps(rec, dec)
+    muaps = measure_muaps(rec, dec, segments)
     summary = summarize_muaps(muaps, len(dec.discharges))
     hum = mains_hum(rec)
     summary["mains_fraction"] = round(hum.fraction, 4)

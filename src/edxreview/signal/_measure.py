@@ -12,6 +12,7 @@ from edxreview.signal._detect import robust_noise_sd
 from edxreview.signal._muap import Decomposition
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
+from edxreview.signal._spontaneous import active_mask, segment_activity
 from edxreview.signal._templates import median_rows, median_snippet
 
 
@@ -430,7 +431,8 @@ def _averages_less_other_units(
             for r, (_, _, s_ok) in enumerate(found)], signal_of
 
 
-def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
+def measure_muaps(rec: Recording, dec: Decomposition,
+                  segments: pd.DataFrame | None = None) -> pd.DataFrame:
     """Average and measure every motor unit of a decomposition.
 
     Parameters
@@ -438,6 +440,10 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     rec : Recording
     dec : Decomposition
         Output of :func:`sort_units`.
+    segments : pandas.DataFrame, optional
+        The recording's rest and active stretches
+        (:func:`~edxreview.signal._spontaneous.segment_activity`); computed when omitted. The
+        ``template_rms_ratio`` is taken against the signal of the active stretches.
 
     Returns
     -------
@@ -453,7 +459,7 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
         baseline), ``satellite_ms`` (that isoelectric interval, ms; NaN without one),
         ``rise_time_ms`` (rise time of the main spike, ms), ``template_rms_ratio``
         (peak-to-peak of the unit's detection-band template over the RMS of the detection-band
-        signal; NaN without the decomposition's templates), ``accepted`` (bool) and
+        signal of the active stretches, the whole signal when there are none; NaN without the decomposition's templates), ``accepted`` (bool) and
         ``reject_rule`` (the first acceptance rule failed, ``""`` when accepted:
         :func:`~edxreview.signal._acceptance.assess_waveforms`). The amplitude is the
         peak-to-peak between onset and end (:func:`measure_waveform`). Every unit is kept;
@@ -522,13 +528,17 @@ def measure_muaps(rec: Recording, dec: Decomposition) -> pd.DataFrame:
     # (imported here: _acceptance builds on this module's duration markers)
     from edxreview.signal._acceptance import assess_waveforms, template_rms_ratios
     # the unit's size where the decomposition sorted it: its detection-band template against
-    # the detection-band signal (a hand-made decomposition without them: not judged)
+    # the detection-band signal of the contraction, the active stretches (a hand-made
+    # decomposition without them: not judged)
     t = dec.templates
     ratio = np.full(len(found), np.nan)
     if dec.detect.size and np.ndim(t) == 2:
+        if segments is None:
+            segments = segment_activity(rec)
         rows = np.array([u for u, _, _ in found], int)
         have = rows < len(t)
-        ratio[have] = template_rms_ratios(t[rows[have]], dec.detect)
+        ratio[have] = template_rms_ratios(t[rows[have]], dec.detect,
+                                          active_mask(segments, dec.detect.size, fs))
     quality = assess_waveforms(y, fs, before, expected,
                                np.array([s_ok.size for _, _, s_ok in found], int), markers[:8],
                                template_rms_ratio=ratio)

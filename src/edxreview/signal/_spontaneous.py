@@ -80,6 +80,25 @@ def segment_activity(rec: Recording) -> pd.DataFrame:
     )
 
 
+def active_mask(segments: pd.DataFrame, n_samples: int, fs_hz: float) -> np.ndarray:
+    """Which of ``n_samples`` samples lie in an active stretch of :func:`segment_activity`'s
+    ``segments`` (a stretch from ``start_s`` inclusive to ``end_s`` exclusive).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> seg = pd.DataFrame({"start_s": [0.0, 0.2], "end_s": [0.2, 0.5],
+    ...                     "state": ["active", "rest"]})
+    >>> int(active_mask(seg, 50, 100.0).sum())
+    20
+    """
+    mask = np.zeros(n_samples, dtype=bool)
+    act = segments[segments["state"] == "active"]
+    for a, b in zip(act["start_s"].tolist(), act["end_s"].tolist()):
+        mask[max(0, int(round(a * fs_hz))) : min(n_samples, int(round(b * fs_hz)))] = True
+    return mask
+
+
 @dataclass
 class RestSelection:
     """The rest stretches of a recording in which spontaneous activity is graded.
