@@ -151,6 +151,14 @@ def test_a_unit_small_against_the_signal_is_rejected_after_the_baseline_rule():
     assert q.at[0, "accepted"] and np.isnan(q.at[0, "template_rms_ratio"])
 
 
+def _triphasic(t: np.ndarray, amplitude: float) -> np.ndarray:
+    """A triphasic spike (small positive, main negative, slow positive tail) of about
+    ``amplitude`` at times ``t`` (ms)."""
+    return amplitude * (0.4 * np.exp(-0.5 * ((t + 0.3) / 0.15) ** 2)
+                        - np.exp(-0.5 * (t / 0.15) ** 2)
+                        + 0.25 * np.exp(-0.5 * ((t - 1.0) / 0.4) ** 2))
+
+
 def test_measure_muaps_rejects_a_small_unit_firing_among_large_ones():
     # one large unit (about 1 mV) firing at 12 Hz and a small one (about 60 uV, well above
     # the quiet baseline, so it is sorted and stands out of its own average's baseline) at 9 Hz:
@@ -159,11 +167,9 @@ def test_measure_muaps_rejects_a_small_unit_firing_among_large_ones():
     fs, n = 20_000.0, 80_000
     x = rng.normal(0, 3.0, n)
     t = np.arange(-40, 41) / fs * 1e3
-    wave = lambda a: a * (0.4 * np.exp(-0.5 * ((t + 0.3) / 0.15) ** 2)  # noqa: E731
-                          - np.exp(-0.5 * (t / 0.15) ** 2) + 0.25 * np.exp(-0.5 * ((t - 1.0) / 0.4) ** 2))
     for rate, amp, phase in ((12.0, 1500.0, 500), (9.0, 90.0, 900)):
         for c in np.arange(phase, n - 100, int(fs / rate)) + rng.integers(-60, 60, 1):
-            x[c - 40:c + 41] += wave(amp)
+            x[c - 40:c + 41] += _triphasic(t, amp)
     rec = Recording(samples=x, fs_hz=fs, calibrated=True, name="big-and-small")
     m = measure_muaps(rec, sort_units(rec))
     big = m.loc[m["amplitude_uv"].idxmax()]
@@ -320,12 +326,10 @@ def _contraction_and_rest(rest_s: float):
     fs, n = 20_000.0, 80_000
     x = rng.normal(0, 3.0, n)
     t = np.arange(-40, 41) / fs * 1e3
-    wave = lambda a: a * (0.4 * np.exp(-0.5 * ((t + 0.3) / 0.15) ** 2)  # noqa: E731
-                          - np.exp(-0.5 * (t / 0.15) ** 2) + 0.25 * np.exp(-0.5 * ((t - 1.0) / 0.4) ** 2))
     for rate, amp in ((12.0, 1500.0), (9.0, 150.0)):
         c = np.cumsum(rng.normal(fs / rate, 0.1 * fs / rate, 60)).astype(int)
         for ci in c[(c > 100) & (c < n - 100)]:
-            x[ci - 40:ci + 41] += wave(amp)
+            x[ci - 40:ci + 41] += _triphasic(t, amp)
     return np.r_[x, rng.normal(0, 3.0, int(rest_s * fs))], fs
 
 
