@@ -439,22 +439,27 @@ def test_an_empty_salt_is_refused(salt, written, tmp_path, capsys):
 def test_a_signal_during_the_swap_waits_until_the_output_is_in_place(tmp_path, monkeypatch):
     from edxreview import _output
 
-    out = tmp_path / "out"
-    for text in ("old", "new"):
-        with _output.OutputFolder(out, force=True) as folder:
-            (folder.staging / "a.txt").write_text(text)
-            if text == "new":
-                real = os.replace
+    # Python's own Ctrl-C handler, whatever a test run before this one in the same worker left
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        out = tmp_path / "out"
+        for text in ("old", "new"):
+            with _output.OutputFolder(out, force=True) as folder:
+                (folder.staging / "a.txt").write_text(text)
+                if text == "new":
+                    real = os.replace
 
-                def replace_after_ctrl_c(src, dst):
-                    signal.raise_signal(signal.SIGINT)  # arrives between the two renames
-                    real(src, dst)
+                    def replace_after_ctrl_c(src, dst):
+                        signal.raise_signal(signal.SIGINT)  # arrives between the two renames
+                        real(src, dst)
 
-                monkeypatch.setattr(_output.os, "replace", replace_after_ctrl_c)
-                with pytest.raises(KeyboardInterrupt) as caught:
+                    monkeypatch.setattr(_output.os, "replace", replace_after_ctrl_c)
+                    with pytest.raises(KeyboardInterrupt) as caught:
+                        folder.commit()
+                    assert caught.value.output_written
+                else:
                     folder.commit()
-                assert caught.value.output_written
-            else:
-                folder.commit()
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
     assert (out / "a.txt").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
