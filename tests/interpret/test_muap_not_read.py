@@ -206,3 +206,11 @@ def test_increased_polyphasia_is_kept_among_the_other_findings(tmp_path):
     assert "increased polyphasia" in m.at["biceps_brachii", "other_findings"]
     assert "increased polyphasia" in m.at["deltoid", "other_findings"]
     assert m.at["deltoid", "muap_reading"] == "read" and m.at["deltoid", "reading"] == "normal"
+
+
+def test_a_percentage_polyphasic_alone_is_no_muap_reading(tmp_path):
+    # polyphasic_pct is never judged against a reference: alone it is not 'means not judged'
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,,,,40"]))
+    m = result.muscles.iloc[0]
+    assert m["muap_reading"] == "not_read"
+    assert m["reading"] == "MUAPs not read; no denervation at rest"

@@ -30,6 +30,9 @@ MUSCLE_COLUMNS = [
 #: them blank had its MUAPs not read.
 MUAP_READING_COLUMNS = ("muap_duration", "muap_amplitude", "polyphasia", "muap_duration_ms",
                         "muap_amplitude_uv", "polyphasic_pct")
+#: the size columns a MUAP reading rests on: qualitative, and the quantitative means judged
+MUAP_SIZE_COLUMNS = ("muap_duration", "muap_amplitude")
+MUAP_SIZE_MEANS = ("muap_duration_ms", "muap_amplitude_uv")
 
 #: Whether a muscle's MUAPs were read: the rule ids of ``muap_reading`` in ``muscles.csv``.
 #: A muscle whose MUAPs were not read is not denervated unless fibrillation potentials or
@@ -234,8 +237,9 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
             (emg[c].notna() & emg[c].astype(object).ne("")).to_numpy(dtype=bool)
             for c in cols if c in emg]).any(axis=1)
 
-    read = given(MUAP_READING_COLUMNS[:2]) | (by_duration | by_amplitude).to_numpy()
-    measured = given(MUAP_READING_COLUMNS[3:])
+    read = given(MUAP_SIZE_COLUMNS) | (by_duration | by_amplitude).to_numpy()
+    # a percentage polyphasic alone is not a size mean, and is never judged: not 'not_judged'
+    measured = given(MUAP_SIZE_MEANS)
     emg["muap_reading"] = np.select([read, measured], ["read", "not_judged"], "not_read")
     not_read = emg["muap_reading"].eq("not_read")
     not_judged = emg["muap_reading"].eq("not_judged")

@@ -262,7 +262,8 @@ def describe_muap_reference(muscles: pd.DataFrame,
     n_means = judged + n_not
     if not n_means:
         text = ("No quantitative MUAP mean was judged: MUAP duration and amplitude were read "
-                f"from the qualitative columns. The MUAP reference ({table}) is {status}: "
+                "from the qualitative columns, where given. The MUAP reference "
+                f"({table}) is {status}: "
                 "no quantitative mean is judged against an unverified row.")
     else:
         parts = [f"{judged} were judged against verified or laboratory reference rows "
