@@ -516,8 +516,9 @@ def measure_muaps(rec: Recording, dec: Decomposition,
         satellite must be in both (time-locked); a unit with a single discharge has no
         halves (a flat half: no satellite). Computed only for the units with a candidate."""
         flat = np.zeros(before + after + 1)
-        return np.array([[median_snippet(signal_of(r), found[r][2][i::2], before, after)
-                          if found[r][2].size > 1 else flat for r in rows] for i in (0, 1)]
+        sig = {r: signal_of(r) for r in rows if found[r][2].size > 1}  # once per unit
+        return np.array([[median_snippet(sig[r], found[r][2][i::2], before, after)
+                          if r in sig else flat for r in rows] for i in (0, 1)]
                         ).reshape(2, len(rows), before + after + 1)
 
     y = np.array(waves).reshape(len(waves), before + after + 1)
