@@ -230,7 +230,10 @@ def test_a_failed_run_removes_the_parent_folders_it_created(tmp_path, capsys):
 # -- processes: the lock and the signals ---------------------------------------------------
 
 _SLOW_RUN = r"""
-import pathlib, sys, time
+import pathlib, signal, sys, time
+# Ctrl-C as in a terminal: a test run started in the background (``make test &``) passes its
+# children SIGINT ignored, and the run would never see the signal this test sends
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import edxreview.report as report
 real = report.render_report
 def slow(result, folder, **options):
