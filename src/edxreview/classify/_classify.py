@@ -816,10 +816,9 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           + get(den_txt) + f" [rule: fibs/PSW ≥ {rules['emg']['acute_min_grade']:g}+ = acute; increased MUAP duration or "
                           "amplitude = chronic].", ""))
     # where a muscle's MUAPs were not read (or their means not judged) only the examination
-    # at rest was read there: no denervation is claimed beyond it
-    unread = mus.loc[mus["muap_reading"].isin(["not_read", "not_judged"]), "patient_id"] \
-        if "muap_reading" in mus else pd.Series(dtype=object)
-    at_rest = np.where(pid.isin(unread), " at rest", "")
+    # at rest was read there: no denervation is claimed beyond it (not_read_txt is indexed
+    # by exactly those patients)
+    at_rest = np.where(pid.isin(not_read_txt.index), " at rest", "")
     parts.append(np.where(pts["included"] & ~pts["emg_denervation"],
                           "EMG: no denervation" + at_rest + " in "
                           + pid.map(n_exam).fillna(0).astype(int).astype(str)
