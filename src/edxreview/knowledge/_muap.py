@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidInputError, Problem
-from ._reference import LAB_STATUS, _overlaps, read_lab_csv
+from ._reference import LAB_STATUS, _overlaps, header_problems, read_lab_csv
 from ._tables import ROW_STATUSES, closest_ids, load_anatomy, normalize_key
 
 #: Columns a laboratory's MUAP reference must have (durations in ms, amplitude in µV).
@@ -84,15 +84,9 @@ def reference_status(ref: pd.DataFrame, lab: bool) -> pd.Series:
 
 def _validate(table: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, list[Problem]]:
     """The table typed, and every problem of its rows."""
-    table = table.copy()
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    missing = [c for c in MUAP_REFERENCE_COLUMNS if c not in table.columns]
-    if missing:
-        return table, [Problem(sheet, 1, c, None, "required column missing (columns: "
-                               + ", ".join(MUAP_REFERENCE_COLUMNS) + ")") for c in missing]
-    if not len(table):
-        return table, [Problem(sheet, None, None, None, "the file has a header but no rows")]
-    problems: list[Problem] = []
+    table, problems = header_problems(table, sheet, MUAP_REFERENCE_COLUMNS)
+    if problems:
+        return table, problems
     text = table.astype(str).apply(lambda col: col.str.strip())
     row_no = np.arange(len(table)) + 2
 

@@ -145,6 +145,22 @@ def _unit_key(unit: str) -> str:
     return normalize_key(str(unit).replace("µ", "u").replace("μ", "u"))
 
 
+def header_problems(table: pd.DataFrame, sheet: str, required, rows: str = "rows"
+                    ) -> tuple[pd.DataFrame, list[Problem]]:
+    """A laboratory table's header checked before its rows: the table with its column names
+    stripped and lower-cased, and a problem per missing ``required`` column, or one for a
+    file with a header but no ``rows`` (none when it can be read on)."""
+    table = table.copy()
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        return table, [Problem(sheet, 1, c, None, "required column missing (columns: "
+                               + ", ".join(required) + ")") for c in missing]
+    if not len(table):
+        return table, [Problem(sheet, None, None, None, f"the file has a header but no {rows}")]
+    return table, []
+
+
 def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.DataFrame, list[Problem]]:
     """Check a limits table and return it typed, with every problem found.
 
@@ -165,16 +181,9 @@ def validate_limits(table: pd.DataFrame, sheet: str, *, lab: bool) -> tuple[pd.D
     problems : list of Problem
         Row numbers as a spreadsheet shows them (header = row 1).
     """
-    problems: list[Problem] = []
-    table = table.copy()
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    missing = [c for c in LIMIT_COLUMNS if c not in table.columns]
-    if missing:
-        return table, [Problem(sheet, 1, c, None, "required column missing (columns: "
-                               + ", ".join(LIMIT_COLUMNS) + ")") for c in missing]
-    if not len(table):
-        return table, [Problem(sheet, None, None, None,
-                               "the file has a header but no limit rows")]
+    table, problems = header_problems(table, sheet, LIMIT_COLUMNS, "limit rows")
+    if problems:
+        return table, problems
     for c in OPTIONAL_COLUMNS:
         if c not in table.columns:
             table[c] = ""
