@@ -56,6 +56,36 @@ def test_turns_and_quiet_runs_match_the_sample_by_sample_walk(seed):
         assert _runs_below(mask, q, st, step) == _runs_walk(mask, q, st, step)
 
 
+def _runs_walk_from_baseline(mask, values, quiet, start, step):
+    """The walk with ``isoelectric_from_baseline``: the quiet count starts only once the signal
+    has reached the baseline (zero, or the opposite sign to the last excursion)."""
+    last, sign, count, i = start, 0.0, 0, start
+    while 0 <= i < mask.size:
+        if mask[i]:
+            last, sign, count = i, np.sign(values[i]), None
+        else:
+            if count is None and values[i] * sign <= 0:
+                count = 0
+            if count is not None:
+                count += 1
+                if count >= quiet:
+                    break
+        i += step
+    return last
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_isoelectric_walk_matches_the_sample_by_sample_walk(seed):
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(400):
+        n = int(rng.integers(1, 80))
+        v = np.round(rng.normal(size=n) + rng.normal(), int(rng.integers(0, 2)))  # zeros too
+        mask = np.abs(v) > rng.uniform(0.2, 1.5)
+        q, st, step = int(rng.integers(1, 6)), int(rng.integers(0, n)), int(rng.choice([-1, 1]))
+        assert (_runs_below(mask, q, st, step, v)
+                == _runs_walk_from_baseline(mask, v, q, st, step))
+
+
 @pytest.mark.parametrize("n", [1, 2, 7, 30, 101])
 def test_median_snippet_equals_numpy_median(n):
     rng = np.random.default_rng(n)

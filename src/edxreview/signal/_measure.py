@@ -16,17 +16,42 @@ from edxreview.signal._spontaneous import active_mask, segment_activity
 from edxreview.signal._templates import median_rows, median_snippet
 
 
-def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int) -> int:
-    """From ``start`` walk by ``step`` and return the last index above threshold before a
-    stretch of ``quiet`` samples below it (or the array edge); ``start`` when no sample on the
-    way is above it."""
+def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int,
+                values: np.ndarray | None = None) -> int:
+    """From ``start`` walk by ``step`` and return the last index above threshold before an
+    isoelectric interval of ``quiet`` samples (or the array edge); ``start`` when no sample on
+    the way is above it.
+
+    Without ``values`` the isoelectric interval is any stretch of ``quiet`` samples below
+    threshold. With ``values`` (the signal less its baseline, as compared with the threshold)
+    it begins where the signal returns to its baseline: the first sample after an excursion
+    above threshold at which ``values`` reaches or crosses zero (the opposite sign to that
+    excursion, or zero), and it lasts until the next sample above threshold; a stretch below
+    threshold in which the signal does not reach zero (a slow phase still returning, or
+    passing through the band into the next phase) holds none."""
     a = mask_above[start::step] if step > 0 else mask_above[start::-1]
-    below = np.concatenate(([0], np.cumsum(~a)))
-    runs = np.flatnonzero(below[quiet:] - below[:-quiet] == quiet) if a.size >= quiet else []
-    if len(runs):
-        a = a[: runs[0]]  # the walk stops at the first quiet stretch
+    if values is None:
+        below = np.concatenate(([0], np.cumsum(~a)))
+        runs = np.flatnonzero(below[quiet:] - below[:-quiet] == quiet) if a.size >= quiet else []
+        if len(runs):
+            a = a[: runs[0]]  # the walk stops at the first quiet stretch
+        hits = np.flatnonzero(a)
+        return start + step * int(hits[-1]) if hits.size else start
     hits = np.flatnonzero(a)
-    return start + step * int(hits[-1]) if hits.size else start
+    if not hits.size or hits[0] >= quiet:
+        # nothing above threshold, or the walk begins with an isoelectric interval
+        return start
+    v = values[start::step] if step > 0 else values[start::-1]
+    # the sign of the last excursion above threshold at or before each sample of the walk
+    last = np.maximum.accumulate(np.where(a, np.arange(a.size), -1))
+    back = np.flatnonzero(~a & (v * np.sign(v[np.maximum(last, 0)]) <= 0))
+    # per excursion sample: the first return to the baseline after it, and the next excursion
+    nxt = np.append(hits[1:], a.size)
+    k = np.searchsorted(back, hits + 1)
+    ret = np.append(back, a.size)[k]   # none: the array's end
+    ok = nxt - ret >= quiet
+    j = int(np.argmax(ok)) if ok.any() else hits.size - 1
+    return start + step * int(hits[j])
 
 
 def measure_waveform(
@@ -37,8 +62,12 @@ def measure_waveform(
 
     Onset and end are the outermost points, searching outward from the component at the
     discharge time, where the averaged MUAP (smoothed over ``smooth_ms``, 0.2 ms) leaves a band
-    around its baseline (a straight line through the medians of the two ends of the window), the
-    signal staying inside the band for ``quiet_ms`` beyond them. The component at the discharge
+    around its baseline (a straight line through the medians of the two ends of the window),
+    followed beyond them by an isoelectric interval of at least ``quiet_ms``: with
+    ``isoelectric_from_baseline``, from where the signal returns to its baseline (reaches or
+    crosses zero) to where it leaves the band again, so that a phase passing slowly through the
+    band into the next one (a slow terminal phase) stays in the MUAP; without it, any
+    ``quiet_ms`` inside the band. The component at the discharge
     time is the sample outside the band nearest to the discharge time (the discharge time itself
     when it is outside the band), within +-``main_spike_window_ms`` (5 ms) of it; the search goes
     outward from that sample, and the onset-to-end window always contains the discharge time. The discharge time is the point on
@@ -76,8 +105,8 @@ def measure_waveform(
     - noise floor: ``threshold_noise_sd`` x ``noise_sd`` and, with
       ``noise_floor_from_baseline``, ``threshold_baseline_sd`` x the average's own baseline
       SD (the noise part of the duration band), the larger;
-    - satellite: a late component after the end, separated from it by at least ``quiet_ms``
-      of baseline (the duration search stops there) and reaching ``satellite_threshold_sd``
+    - satellite: a late component after the end, separated from it by an isoelectric interval
+      of at least ``quiet_ms`` (the duration search stops there) and reaching ``satellite_threshold_sd``
       x the noise of the average (the larger of its baseline SD and ``noise_sd``) as well as
       the duration band, within the averaging window; with ``satellite_split_half`` and
       ``halves`` it must also be in both halves (time-locked to the MUAP).
@@ -108,8 +137,9 @@ def measure_waveform(
     dict
         ``duration_ms``, ``amplitude`` (peak-to-peak between onset and end, recording units),
         ``phases``, ``turns``, ``turn_rule`` (``"absolute_uv"`` or ``"relative_pp"``),
-        ``satellite`` (bool), ``satellite_ms`` (end of the MUAP to the satellite's departure
-        from the band, ms; NaN without one),
+        ``satellite`` (bool), ``satellite_ms`` (the isoelectric interval: from the MUAP's
+        return to the baseline after its end, or with ``isoelectric_from_baseline`` off from
+        its end, to the satellite's departure from the band, ms; NaN without one),
         ``area`` (recording units x ms, between onset and end), ``thickness_ms`` (area /
         amplitude, ms), ``onset_ms``/``end_ms`` relative to the discharge time,
         ``spike_duration_ms`` (first to last sample above half the main peak, the largest
@@ -271,8 +301,13 @@ def _duration_markers(
     far = n + 1
     dist = np.where(above[:, lo:hi], np.abs(np.arange(lo, hi) - center), far)
     start = np.where(dist.min(axis=1) < far, lo + np.argmin(dist, axis=1), center).tolist()
-    onset = np.minimum([_runs_below(a, quiet, i, -1) for a, i in zip(above, start)], center)
-    end = np.maximum([_runs_below(a, quiet, i, +1) for a, i in zip(above, start)], center)
+    # the isoelectric interval that ends the MUAP: from the return to the baseline (with
+    # isoelectric_from_baseline) or from the entry into the band
+    vals = ys if p.get("isoelectric_from_baseline", False) else [None] * len(ys)
+    onset = np.minimum([_runs_below(a, quiet, i, -1, v)
+                        for a, i, v in zip(above, start, vals)], center)
+    end = np.maximum([_runs_below(a, quiet, i, +1, v)
+                      for a, i, v in zip(above, start, vals)], center)
     # main peak: the largest excursion of the MUAP (onset to end) within +-5 ms
     cols = np.arange(lo, hi)
     inside = (cols >= onset[:, None]) & (cols <= end[:, None])
@@ -282,7 +317,8 @@ def _duration_markers(
         return yb, lo, hi, ipk, amp, baseline_sd, onset, end
     sat_thr = np.maximum(thr, p["satellite_threshold_sd"]
                          * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
-    sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz)
+    sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz,
+                      p.get("isoelectric_from_baseline", False))
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
 
 
@@ -318,29 +354,39 @@ def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
 
 
 def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
-                quiet: int, fs_hz: float) -> dict:
+                quiet: int, fs_hz: float, from_baseline: bool = False) -> dict:
     """Per row, the isoelectric interval ``gap_ms`` between the MUAP's end and its first late
-    component reaching ``sat_thr`` (its departure from the duration band ``above``), NaN
-    where there is none or the interval is shorter than ``quiet`` samples; that component's
-    ``peak`` (the largest excursion within 1 ms of where it reaches ``sat_thr``), its
-    ``sign`` and ``thr`` = ``sat_thr`` (whole-table)."""
+    component reaching ``sat_thr`` (to that component's departure from the duration band
+    ``above``), NaN where there is none or the interval is shorter than ``quiet`` samples;
+    that component's ``peak`` (the largest excursion within 1 ms of where it reaches
+    ``sat_thr``), its ``sign`` and ``thr`` = ``sat_thr`` (whole-table). The interval begins
+    just after the end or, with ``from_baseline``, where the signal returns to its baseline
+    after the end (the first sample inside the band of the sign opposite to the end's, or
+    zero; none: no isoelectric interval, no satellite)."""
     mag = np.abs(ys)
-    cols = np.arange(mag.shape[1])
+    n = mag.shape[1]
+    cols = np.arange(n)
+    rows = np.arange(mag.shape[0])
     late = cols > end[:, None]
     big = late & (mag > sat_thr[:, None])
     first = np.where(big.any(axis=1), np.argmax(big, axis=1), -1)
     # the satellite leaves the band just after the last in-band sample before its peak
     gap = late & ~above & (cols < first[:, None])
-    last_quiet = np.where(gap.any(axis=1), mag.shape[1] - 1 - np.argmax(gap[:, ::-1], axis=1),
-                          end)
+    last_quiet = np.where(gap.any(axis=1), n - 1 - np.argmax(gap[:, ::-1], axis=1), end)
     start = last_quiet + 1
-    ok = (first >= 0) & (start - end - 1 >= quiet)
+    if from_baseline:
+        back = late & ~above & (ys * np.sign(ys[rows, end])[:, None] <= 0)
+        ret = np.where(back.any(axis=1), np.argmax(back, axis=1), n)
+        ok = (first >= 0) & (start - ret >= quiet)
+        gap_ms = (start - ret) / fs_hz * 1e3
+    else:
+        ok = (first >= 0) & (start - end - 1 >= quiet)
+        gap_ms = (start - end) / fs_hz * 1e3
     near = np.clip(np.maximum(first, 0)[:, None] + np.arange(max(1, int(round(1e-3 * fs_hz)))),
-                   0, mag.shape[1] - 1)
-    rows = np.arange(mag.shape[0])[:, None]
-    peak = near[rows[:, 0], np.argmax(mag[rows, near], axis=1)]
-    return dict(gap_ms=np.where(ok, (start - end) / fs_hz * 1e3, np.nan), peak=peak,
-                sign=np.sign(ys[rows[:, 0], peak]), thr=sat_thr)
+                   0, n - 1)
+    peak = near[rows, np.argmax(mag[rows[:, None], near], axis=1)]
+    return dict(gap_ms=np.where(ok, gap_ms, np.nan), peak=peak,
+                sign=np.sign(ys[rows, peak]), thr=sat_thr)
 
 
 def measure_durations(y: np.ndarray, fs_hz: float, center: int, noise_sd: float) -> np.ndarray:
@@ -455,8 +501,8 @@ def measure_muaps(rec: Recording, dec: Decomposition,
         ``phases``, ``turns``, ``turn_rule`` (``absolute_uv``: the µV turn threshold of a
         calibrated recording; ``relative_pp``: the threshold relative to the amplitude),
         ``area_uv_ms`` (or ``area_adu_ms``), ``thickness_ms`` (area / amplitude, ms:
-        scale-free), ``polyphasic``, ``satellite`` (a late component after >= ``quiet_ms`` of
-        baseline), ``satellite_ms`` (that isoelectric interval, ms; NaN without one),
+        scale-free), ``polyphasic``, ``satellite`` (a late component after an isoelectric
+        interval of >= ``quiet_ms``), ``satellite_ms`` (that interval, ms; NaN without one),
         ``rise_time_ms`` (rise time of the main spike, ms), ``template_rms_ratio``
         (peak-to-peak of the unit's detection-band template over the RMS of the detection-band
         signal of the active stretches, the whole signal when there are none; NaN without the decomposition's templates), ``accepted`` (bool) and

@@ -25,13 +25,14 @@ The method in brief (the methods text of the report says the same in prose):
 6. Duration runs from onset to end: the outermost points, searching outward from the main
    peak, where the averaged MUAP leaves a band of 3 SD of its own baseline noise around a
    straight baseline through the first and last 4 ms of the averaging window (the noise from
-   the quieter end), the signal staying inside the band for
-   ``quiet_ms`` beyond them (the amplitude criterion of Stalberg et al. 1986 and Nandedkar et
+   the quieter end), followed by an isoelectric interval of ``quiet_ms`` beyond them (from
+   where the signal reaches its baseline, so that a slow baseline crossing between two phases
+   does not end the MUAP) (the amplitude criterion of Stalberg et al. 1986 and Nandedkar et
    al. 1995, stated relative to baseline noise instead of in µV so that uncalibrated records
    are measured the same way). Amplitude is peak-to-peak between onset and end; phases are
    baseline crossings + 1; turns are slope reversals of at least a threshold in µV on both
    sides (a fraction of the amplitude when uncalibrated; Pfeiffer & Kunze 1992); a satellite
-   is a time-locked late component after a stretch of baseline (Finsterer & Mamoli 1997);
+   is a time-locked late component after such an isoelectric interval (Finsterer & Mamoli 1997);
    thickness is area / amplitude (Nandedkar et al. 1988). Definitions and sources:
    ``[measurement]`` of ``emg_signal_parameters.toml``.
 
