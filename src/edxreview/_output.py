@@ -27,7 +27,7 @@ import signal
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Literal
 
 from ._errors import OutputExistsError, OutputPathError
 
@@ -73,18 +73,42 @@ def _chain(path: Path) -> list[Path]:
     return [path, *path.parents]
 
 
-def check_output_path(out: str | Path, inputs: Iterable[str | Path | None]) -> Path:
+def _overlap(target: Path, inputs: Iterable[str | Path | None]) -> tuple[str, str] | None:
+    """The first input ``target`` (links resolved) overlaps, as ``(input as given, relation)``
+    (``"is the input"``, ``"contains the input"`` or ``"lies inside the input"``), else None."""
+    target_ids = [_identity(p) for p in _chain(target)]
+    for given in inputs:
+        if given is None or str(given) == "":
+            continue
+        source = _real(Path(given))
+        source_ids = [_identity(p) for p in _chain(source)]
+        if target == source or (target_ids[0] is not None and target_ids[0] == source_ids[0]):
+            return str(given), "is the input"
+        if target in source.parents or (
+                target_ids[0] is not None and target_ids[0] in source_ids[1:]):
+            return str(given), "contains the input"
+        if source in target.parents or (
+                source_ids[0] is not None and source_ids[0] in target_ids[1:]):
+            return str(given), "lies inside the input"
+    return None
+
+
+def check_output_path(out: str | Path, inputs: Iterable[str | Path | None],
+                      kind: Literal["folder", "file"] = "folder") -> Path:
     """Refuse an output path that is, contains or lies inside an input.
 
     Paths are compared after resolving symbolic links, and again by device and inode (which
-    also catches a case-insensitive file system and bind mounts).
+    also catches a case-insensitive file system, hard links and bind mounts).
 
     Parameters
     ----------
     out : str or Path
-        The output folder as the user gave it.
+        The output folder (or file) as the user gave it.
     inputs : iterable of str, Path or None
-        Every file or folder the command reads (``None`` entries are skipped).
+        Every file or folder the command reads (``None`` entries are skipped): for a signal
+        recording, every file of it (:func:`edxreview.signal._readers.recording_files`).
+    kind : {"folder", "file"}
+        What the command writes at ``out``; it words the message.
 
     Returns
     -------
@@ -97,26 +121,17 @@ def check_output_path(out: str | Path, inputs: Iterable[str | Path | None]) -> P
         ``out`` overlaps an input.
     """
     target = _real(Path(out))
-    target_ids = [_identity(p) for p in _chain(target)]
-    for given in inputs:
-        if given is None or str(given) == "":
-            continue
-        source = _real(Path(given))
-        source_ids = [_identity(p) for p in _chain(source)]
-        relation = None
-        if target == source or (target_ids[0] is not None and target_ids[0] == source_ids[0]):
-            relation = "is the input"
-        elif target in source.parents or (
-                target_ids[0] is not None and target_ids[0] in source_ids[1:]):
-            relation = "contains the input"
-        elif source in target.parents or (
-                source_ids[0] is not None and source_ids[0] in target_ids[1:]):
-            relation = "lies inside the input"
-        if relation:
+    found = _overlap(target, inputs)
+    if found is not None:
+        given, relation = found
+        if kind == "file":
             raise OutputPathError(
-                f"output folder {str(out)!r} {relation} {str(given)!r}; edxreview never writes "
-                "into, over or around its input: choose an --out outside it, e.g. a new folder "
-                "beside it")
+                f"output file {str(out)!r} {relation} {given!r}; edxreview never writes over "
+                "its input: choose another file name for --out")
+        raise OutputPathError(
+            f"output folder {str(out)!r} {relation} {given!r}; edxreview never writes "
+            "into, over or around its input: choose an --out outside it, e.g. a new folder "
+            "beside it")
     return target
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ._emg_options import (
     _err,
+    _input_files,
     _located,
     _options_valid,
     _refuse_failures,
@@ -43,15 +44,9 @@ def run(args: argparse.Namespace) -> int:
              "reference; give --reference FILE.")
         return 2
     paths = [Path(p) for p in args.paths]
-    # a WFDB record is read from its header and its data file: the output may overlap neither
-    inputs = paths + [p.with_suffix(s) for p in paths if p.suffix.lower() in (".hea", ".dat")
-                      for s in (".hea", ".dat")]
-    if args.reference not in (None, "illustrative"):
-        inputs.append(Path(args.reference))
-    if subjects is not None:
-        inputs.append(Path(subjects))
     try:
-        with OutputFolder(args.out, force=args.force, inputs=inputs, command="emg analyze") as output:
+        with OutputFolder(args.out, force=args.force, inputs=_input_files(args),
+                          command="emg analyze") as output:
             return _analyze(args, paths, output)
     except OutputPathError as exc:
         _err(str(exc))

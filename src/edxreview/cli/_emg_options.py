@@ -111,6 +111,23 @@ def _names(names: list[str], most: int = 3) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
+def _input_files(args: argparse.Namespace) -> list[Path]:
+    """Every file ``emg analyze`` or ``emg reference build`` reads, which its output may never
+    overlap: each recording's files (a WFDB record's header, the data files it names and its
+    other files such as ``.atr``, however the record is given:
+    :func:`~edxreview.signal._readers.recording_files`), the --subjects table, the --reference
+    file and the --classifier-from reference."""
+    from edxreview.signal._readers import recording_files
+
+    files = [f for p in args.paths
+             for f in recording_files(p, args.format, args.header_bytes, args.gain)]
+    for name in ("subjects", "reference", "classifier_from"):
+        value = getattr(args, name, None)
+        if value is not None and value != "illustrative":
+            files.append(Path(value))
+    return files
+
+
 def _unique_recordings(paths: list[Path]) -> list[Path]:
     """The paths as given, a WFDB record given as both .hea and .dat kept once (the first)."""
     seen, unique = set(), []

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ._emg_options import (
     _err,
+    _input_files,
     _located,
     _options_valid,
     _refuse_failures,
@@ -103,18 +104,16 @@ def run_reference_build(args: argparse.Namespace) -> int:
 
 def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
     """The reference file is no input, no folder, and not replaced without --force (2 if so)."""
-    # the reference file may never be one of the inputs (a recording, its header or data file,
-    # the --subjects table), whatever --force says: edxreview never writes over its input
-    inputs = [Path(p) for p in args.paths] + ([Path(args.subjects)] if args.subjects else [])
-    if getattr(args, "classifier_from", None):
-        inputs.append(Path(args.classifier_from))
-    inputs += [p.with_suffix(s) for p in inputs if p.suffix.lower() in (".hea", ".dat")
-               for s in (".hea", ".dat")]
-    resolved = out.resolve()
-    clash = next((p for p in inputs if p.resolve() == resolved), None)
-    if clash is not None:
-        _err(f"--out {str(out)!r} is the input {str(clash)!r}; edxreview never writes over its "
-             "input: choose another file name, e.g. lab-reference.toml.")
+    from edxreview._errors import OutputPathError
+    from edxreview._output import check_output_path
+
+    # the reference file may never be one of the inputs (a recording, however a WFDB record is
+    # given: its header, data files and other files; the --subjects table; the borrowed
+    # reference), whatever --force says: edxreview never writes over its input
+    try:
+        check_output_path(out, _input_files(args), kind="file")
+    except OutputPathError as exc:
+        _err(f"{exc}, e.g. lab-reference.toml.")
         return 2
     if out.is_dir() or (out.exists() and not out.is_file()):
         _err(f"--out {str(out)!r} is not a file; give a file name such as lab-reference.toml.")

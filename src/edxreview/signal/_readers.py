@@ -493,6 +493,45 @@ def record_name(path: str | Path) -> str:
     return p.stem
 
 
+def recording_files(path: str | Path, format: SignalFormat = "auto", header_bytes: int = 0,
+                    gain_adu_per_mv: float | None = None) -> list[Path]:
+    """Every file the recording ``path`` consists of, for a command to check that its output
+    overlaps none of them; decided without reading the samples.
+
+    A WFDB record (however it is given: its header, its data file or its name without a
+    suffix) is its header, every data file its signal lines name (which may have another name
+    than the record, or lie in a folder below the header) and every other file of the record
+    beside the header (``<record>.*``: annotations such as ``.atr``); any other recording is
+    the file itself. A header that cannot be read adds only the usual data file,
+    ``<record>.dat``: reading it fails later, before anything is written.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from edxreview.signal._readers import recording_files
+    >>> _ = Path("c.0.hea").write_text("c.0 1 10000 4\\nsignal.bin 16 1000 16 0\\n")
+    >>> sorted(p.name for p in recording_files("c.0"))
+    ['c.0', 'c.0.dat', 'c.0.hea', 'signal.bin']
+    """
+    import glob
+
+    p = Path(path)
+    if resolve_format(p, format, header_bytes, gain_adu_per_mv) != "wfdb":
+        return [p]
+    hea = wfdb_header(p)
+    record = hea.name[:-4] if hea.name.lower().endswith(".hea") else hea.stem
+    files = [p, hea, hea.with_name(f"{record}.dat")]   # the usual data file, even if unnamed
+    try:
+        records, _ = _parse_wfdb_header(hea)
+        n_sig = int(records[0].split()[1]) if records and len(records[0].split()) > 1 else 1
+        for line in records[1:1 + max(n_sig, 1)]:
+            files.append(_data_file(hea, line.split()[0]))
+    except (SignalFileError, ValueError, IndexError):
+        pass
+    files += sorted(Path(f) for f in glob.glob(glob.escape(str(hea.parent / record)) + ".*"))
+    return list(dict.fromkeys(files))
+
+
 def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
     hea = wfdb_header(p)
     if not hea.is_file():
