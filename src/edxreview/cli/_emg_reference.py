@@ -13,6 +13,7 @@ from ._emg_options import (
     _input_files,
     _located,
     _options_valid,
+    _recording_names,
     _refuse_failures,
     _unique_recordings,
 )
@@ -33,8 +34,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
     source, code = _borrowed_classifier(args)
     if code:
         return code
-    paths = _unique_recordings([Path(p) for p in args.paths])
-    mapping, code = _subject_mapping(args, paths)
+    paths = _unique_recordings([Path(p) for p in args.paths], args)
+    names = _recording_names(paths)   # distinct: each recording its own rows and MUAPs
+    if names is None:
+        return 2
+    mapping, code = _subject_mapping(args, paths, names)
     if mapping is None:
         return code
     if source is not None and (mapping["truth"] != "normal").any():
