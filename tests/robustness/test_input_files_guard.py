@@ -117,3 +117,57 @@ def test_recording_files_name_every_file_of_a_record(tmp_path):
     (recs / "c.0.hea").write_text("not a header")   # unreadable: its files beside it only
     assert set(recording_files(record)) == {record, recs / "c.0.hea", recs / "c.0.atr",
                                              recs / "c.0.dat"}
+
+
+# -- the audit: every command that writes, and links ----------------------------------------
+
+def test_the_lock_file_is_never_written_through_a_link(tmp_path, capsys):
+    """The lock file beside an output folder is truncated, written and removed: a link there
+    truncated the file it pointed to (reproduced: a user's file held the process id)."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("mine")
+    (tmp_path / ".out.edxreview-lock").symlink_to(precious)
+    before = _hashes(tmp_path)
+    assert main(["synth", "--patients", "2", "--out", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "lock file" in err and "symbolic link" in err and "Traceback" not in err, err
+    assert _hashes(tmp_path) == before
+
+
+def test_the_lock_file_is_never_an_input(tmp_path, capsys):
+    rec = tmp_path / ".out.edxreview-lock"    # a recording that happens to bear its name
+    rec.write_bytes(b"\x01\x00" * 4000)
+    before = _hashes(tmp_path)
+    assert main(["emg", "analyze", str(rec), "--fs", "1000", "--out", str(tmp_path / "out"),
+                 "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "lock file" in err and "is the input" in err and "Traceback" not in err, err
+    assert _hashes(tmp_path) == before
+
+
+def test_a_study_folder_of_links_is_read_where_they_point(tmp_path, capsys):
+    """A study folder whose sheets are links into an output folder edxreview wrote (a synth
+    registry): --out that folder --force replaced it, the study's sheets with it."""
+    reg, study = tmp_path / "reg", tmp_path / "study"
+    assert main(["synth", "--patients", "3", "--out", str(reg), "-q"]) == 0
+    study.mkdir()
+    for sheet in reg.glob("*.csv"):
+        if sheet.name != "truth.csv":
+            (study / sheet.name).symlink_to(Path("..") / "reg" / sheet.name)
+    capsys.readouterr()
+    before = _hashes(tmp_path)
+    assert main(["run", str(study), "--out", str(reg), "-q", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "contains the input" in err and "(a link to '../reg/" in err, err
+    assert _hashes(tmp_path) == before
+
+
+def test_template_force_replaces_a_link_never_its_target(tmp_path, capsys):
+    book = tmp_path / "study.xlsx"
+    book.write_bytes(b"a workbook with a study in it")
+    link = tmp_path / "template.xlsx"
+    link.symlink_to(book)
+    assert main(["template", str(link), "--force"]) == 0
+    assert book.read_bytes() == b"a workbook with a study in it"
+    assert not link.is_symlink() and link.read_bytes()[:2] == b"PK"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.xlsx", "template.xlsx"]

@@ -95,15 +95,28 @@ def run_reference_build(args: argparse.Namespace) -> int:
                     "edxreview": __version__, "parameters": signal_parameters_version()}
     if trained:
         ref.recorded["trained_per"] = trained   # the unit analyze should read with this model
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    ref.write(tmp)
-    tmp.replace(out)
+    _write_reference(ref, out)
     if not args.quiet:
         _print_reference(ref, wanted, have, unit)
         if rejected:
             print(f"MUAPs: {rejected}; the reference holds the accepted ones only")
     return 0
+
+
+def _write_reference(ref, out: Path) -> None:
+    """``ref`` written to ``out`` whole or not at all: into a new hidden folder beside it, then
+    moved into place (a link at ``out`` is replaced, never written through)."""
+    import os
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        ref.write(tmp / out.name)
+        os.replace(tmp / out.name, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
