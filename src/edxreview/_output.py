@@ -27,7 +27,7 @@ import signal
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Literal
 
 from ._errors import OutputExistsError, OutputPathError
 
@@ -73,18 +73,70 @@ def _chain(path: Path) -> list[Path]:
     return [path, *path.parents]
 
 
-def check_output_path(out: str | Path, inputs: Iterable[str | Path | None]) -> Path:
+def _links_under(folder: Path) -> Iterator[Path]:
+    """Every symbolic link under ``folder`` (and under the folders those links lead to, each
+    once): a folder read as input reads the files its links point to, wherever they are."""
+    pending, seen = [folder], set()
+    while pending:
+        top = pending.pop()
+        real = os.path.realpath(top)
+        if real in seen:
+            continue
+        seen.add(real)
+        for root, dirs, files in os.walk(top, followlinks=False):
+            for name in files + dirs:
+                path = Path(root, name)
+                if os.path.islink(path):
+                    yield path
+                    if os.path.isdir(path):
+                        pending.append(path)
+
+
+def _overlap(target: Path, inputs: Iterable[str | Path | None]) -> tuple[str, str] | None:
+    """The first input ``target`` (links resolved) overlaps, as ``(the input in words: its
+    path as given, quoted, relation)``
+    (``"is the input"``, ``"contains the input"`` or ``"lies inside the input"``), else None.
+    A folder input includes what the links under it point to (a study folder whose sheets
+    are links to files elsewhere reads those files)."""
+    target_ids = [_identity(p) for p in _chain(target)]
+    expanded: list[tuple[str, Path]] = []    # (the input in words, its path)
+    for given in inputs:
+        if given is None or str(given) == "":
+            continue
+        expanded.append((repr(str(given)), Path(given)))
+        if os.path.isdir(given):
+            expanded += [(f"{str(link)!r} (a link to {os.readlink(link)!r})", link)
+                         for link in _links_under(Path(given))]
+    for given, path in expanded:
+        source = _real(path)
+        source_ids = [_identity(p) for p in _chain(source)]
+        if target == source or (target_ids[0] is not None and target_ids[0] == source_ids[0]):
+            return given, "is the input"
+        if target in source.parents or (
+                target_ids[0] is not None and target_ids[0] in source_ids[1:]):
+            return given, "contains the input"
+        if source in target.parents or (
+                source_ids[0] is not None and source_ids[0] in target_ids[1:]):
+            return given, "lies inside the input"
+    return None
+
+
+def check_output_path(out: str | Path, inputs: Iterable[str | Path | None],
+                      kind: Literal["folder", "file"] = "folder") -> Path:
     """Refuse an output path that is, contains or lies inside an input.
 
     Paths are compared after resolving symbolic links, and again by device and inode (which
-    also catches a case-insensitive file system and bind mounts).
+    also catches a case-insensitive file system, hard links and bind mounts).
 
     Parameters
     ----------
     out : str or Path
-        The output folder as the user gave it.
+        The output folder (or file) as the user gave it.
     inputs : iterable of str, Path or None
-        Every file or folder the command reads (``None`` entries are skipped).
+        Every file or folder the command reads (``None`` entries are skipped): for a signal
+        recording, every file of it (:func:`edxreview.signal._readers.recording_files`).
+    kind : {"folder", "file"}
+        What the command writes at ``out``; it words the message.
 
     Returns
     -------
@@ -97,26 +149,17 @@ def check_output_path(out: str | Path, inputs: Iterable[str | Path | None]) -> P
         ``out`` overlaps an input.
     """
     target = _real(Path(out))
-    target_ids = [_identity(p) for p in _chain(target)]
-    for given in inputs:
-        if given is None or str(given) == "":
-            continue
-        source = _real(Path(given))
-        source_ids = [_identity(p) for p in _chain(source)]
-        relation = None
-        if target == source or (target_ids[0] is not None and target_ids[0] == source_ids[0]):
-            relation = "is the input"
-        elif target in source.parents or (
-                target_ids[0] is not None and target_ids[0] in source_ids[1:]):
-            relation = "contains the input"
-        elif source in target.parents or (
-                source_ids[0] is not None and source_ids[0] in target_ids[1:]):
-            relation = "lies inside the input"
-        if relation:
+    found = _overlap(target, inputs)
+    if found is not None:
+        given, relation = found
+        if kind == "file":
             raise OutputPathError(
-                f"output folder {str(out)!r} {relation} {str(given)!r}; edxreview never writes "
-                "into, over or around its input: choose an --out outside it, e.g. a new folder "
-                "beside it")
+                f"output file {str(out)!r} {relation} {given}; edxreview never writes over "
+                "its input: choose another file name")
+        raise OutputPathError(
+            f"output folder {str(out)!r} {relation} {given}; edxreview never writes "
+            "into, over or around its input: choose an --out outside it, e.g. a new folder "
+            "beside it")
     return target
 
 
@@ -245,12 +288,36 @@ class OutputFolder:
                 "never deletes anything else: move them away or choose another --out")
 
     # -- lock -----------------------------------------------------------------------------
+    def _lock_file(self) -> Path:
+        return self.target.parent / f".{self.target.name}{_LOCK_SUFFIX}"
+
+    def _check_lock_file(self) -> None:
+        """Refuse a lock file path that is an input or a symbolic link: the lock file is
+        truncated, written and removed, and a link would carry that to the file it points to."""
+        path = self._lock_file()
+        found = _overlap(_real(path), self.inputs)
+        if found is None and not os.path.islink(path):
+            return
+        what = (f"is the input {found[0]}" if found is not None else
+                f"is a symbolic link (to {os.readlink(path)!r})")
+        raise OutputPathError(
+            f"the lock file edxreview keeps beside output folder {str(self.path)!r}, "
+            f"{str(path)!r}, {what}; edxreview never writes over its input or through a link: "
+            "remove it if nothing needs it, or choose another --out")
+
     def _lock(self) -> None:
         if fcntl is None:  # pragma: no cover
             return
-        path = self.target.parent / f".{self.target.name}{_LOCK_SUFFIX}"
+        path = self._lock_file()
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:    # never through a link: it would truncate the file it points to
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+                             0o600)
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+                self._check_lock_file()   # a link put there since the first check
+                raise
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
@@ -286,6 +353,7 @@ class OutputFolder:
     def __enter__(self) -> "OutputFolder":
         self.target = check_output_path(self.path, self.inputs)
         self._check_target()
+        self._check_lock_file()
         self._trap_termination()
         try:
             missing = [p for p in _chain(self.target.parent) if not p.exists()]

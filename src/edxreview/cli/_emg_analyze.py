@@ -9,8 +9,10 @@ from pathlib import Path
 
 from ._emg_options import (
     _err,
+    _input_files,
     _located,
     _options_valid,
+    _recording_names,
     _refuse_failures,
     _unique_recordings,
 )
@@ -42,17 +44,14 @@ def run(args: argparse.Namespace) -> int:
         _err(f"{'--subject' if subjects is None else '--subjects'} pools MUAPs against a lab "
              "reference; give --reference FILE.")
         return 2
-    paths = [Path(p) for p in args.paths]
-    # a WFDB record is read from its header and its data file: the output may overlap neither
-    inputs = paths + [p.with_suffix(s) for p in paths if p.suffix.lower() in (".hea", ".dat")
-                      for s in (".hea", ".dat")]
-    if args.reference not in (None, "illustrative"):
-        inputs.append(Path(args.reference))
-    if subjects is not None:
-        inputs.append(Path(subjects))
+    unique = _unique_recordings([Path(p) for p in args.paths], args)
+    names = _recording_names(unique)   # distinct, or refused before anything is read
+    if names is None:
+        return 2
     try:
-        with OutputFolder(args.out, force=args.force, inputs=inputs, command="emg analyze") as output:
-            return _analyze(args, paths, output)
+        with OutputFolder(args.out, force=args.force, inputs=_input_files(args),
+                          command="emg analyze") as output:
+            return _analyze(args, unique, names, output)
     except OutputPathError as exc:
         _err(str(exc))
         return 2
@@ -73,7 +72,8 @@ def ungraded_note(rows: list[dict]) -> str:
             "0 unless the muscle was examined at rest and none were seen.")
 
 
-def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
+def _analyze(args: argparse.Namespace, unique: list[Path], names: list[str], output) -> int:
+    """``unique``: the recordings, each once; ``names``: their distinct names."""
     from edxreview._errors import EdxreviewError, InvalidParameterError
     from edxreview.signal._classify import lookup_reference
 
@@ -99,10 +99,9 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
         except EdxreviewError as exc:
             _err(str(exc) + _subjects_hint(args.reference))
             return 1
-    unique = _unique_recordings(paths)
     muscles, file_units = None, None
     if getattr(args, "subjects", None) is not None:
-        mapping, code = _subject_mapping(args, unique)
+        mapping, code = _subject_mapping(args, unique, names)
         if mapping is None:
             return code
         n_subjects = mapping["subject"].nunique()
@@ -118,7 +117,7 @@ def _analyze(args: argparse.Namespace, paths: list[Path], output) -> int:
 
         file_units = pd.DataFrame({"subject": args.subject, "side": args.side},
                                   index=range(len(unique)))
-    analyses, failures = _analyze_all(args, unique, reference, muscles)
+    analyses, failures = _analyze_all(args, unique, names, reference, muscles)
     if _refuse_failures(failures):
         return 1
     notes = _reference_notes(args, analyses, reference)
@@ -296,9 +295,10 @@ def _weak(probability: float, weak: float) -> str:
     return f" (weak reading: below {weak:g})" if probability < weak else ""
 
 
-def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscles=None):
-    """Each recording read and analysed (``muscles``: each file's muscle, else ``--muscle``);
-    the analyses and the located failures."""
+def _analyze_all(args: argparse.Namespace, unique: list[Path], names: list[str], reference,
+                 muscles=None):
+    """Each recording read, named by its distinct name (``names``) and analysed (``muscles``:
+    each file's muscle, else ``--muscle``); the analyses and the located failures."""
     from edxreview._errors import EdxreviewError, InvalidParameterError, SignalFileError
     from edxreview.signal import analyze_recording, read_signal
 
@@ -313,6 +313,7 @@ def _analyze_all(args: argparse.Namespace, unique: list[Path], reference, muscle
             try:
                 rec = read_signal(p, format=args.format, fs_hz=args.fs, gain_adu_per_mv=args.gain,
                                   header_bytes=args.header_bytes)
+                rec.name = names[i]
                 analyses.append(analyze_recording(rec, muscle=muscles[i] if muscles else args.muscle,
                                                   age_years=args.age,
                                                   sorting=args.sorting, reference=reference))

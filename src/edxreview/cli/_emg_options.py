@@ -111,12 +111,63 @@ def _names(names: list[str], most: int = 3) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
-def _unique_recordings(paths: list[Path]) -> list[Path]:
-    """The paths as given, a WFDB record given as both .hea and .dat kept once (the first)."""
-    seen, unique = set(), []
+def _input_files(args: argparse.Namespace) -> list[Path]:
+    """Every file ``emg analyze`` or ``emg reference build`` reads, which its output may never
+    overlap: each recording's files (a WFDB record's header, the data files it names and its
+    other files such as ``.atr``, however the record is given:
+    :func:`~edxreview.signal._readers.recording_files`), the --subjects table, the --reference
+    file and the --classifier-from reference."""
+    from edxreview.signal._readers import recording_files
+
+    files = [f for p in args.paths
+             for f in recording_files(p, args.format, args.header_bytes, args.gain)]
+    for name in ("subjects", "reference", "classifier_from"):
+        value = getattr(args, name, None)
+        if value is not None and value != "illustrative":
+            files.append(Path(value))
+    return files
+
+
+def _unique_recordings(paths: list[Path], args: argparse.Namespace | None = None) -> list[Path]:
+    """The paths as given, each recording once (the first path naming it): a WFDB record given
+    as both .hea and .dat (or also by its name), or one file given by two paths (a link,
+    ``..``), is read once, never twice into the pooled MUAPs. Unless -q, a note says how many
+    paths were read as a recording already given (every path is a recording or is named).
+
+    ``args``: the command's reading options (``format``, ``header_bytes``, ``gain``), which
+    decide what a path is read as (default: decided from its suffix)."""
+    import os
+
+    from edxreview.signal._readers import resolve_format, wfdb_header
+
+    fmt = getattr(args, "format", "auto")
+    header_bytes, gain = getattr(args, "header_bytes", 0), getattr(args, "gain", None)
+    seen: dict[str, Path] = {}
+    unique, again = [], []
     for p in paths:
-        key = p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
-        if key not in seen:
-            seen.add(key)
+        read = wfdb_header(p) if resolve_format(p, fmt, header_bytes, gain) == "wfdb" else p
+        first = seen.setdefault(os.path.realpath(read), p)
+        if first is p:
             unique.append(p)
+        else:
+            again.append((p, first))
+    if again and not getattr(args, "quiet", True):
+        shown = ", ".join(f"{str(p)!r} (as {str(first)!r})" for p, first in again[:3])
+        more = f" and {len(again) - 3} more" if len(again) > 3 else ""
+        print(f"edxreview emg: note: {len(paths)} paths given, {len(unique)} recording(s): "
+              f"{len(again)} path(s) name a recording given before, read once: {shown}{more}.",
+              file=sys.stderr)
     return unique
+
+
+def _recording_names(paths: list[Path]) -> list[str] | None:
+    """Each recording's distinct name (:func:`~edxreview.signal._readers.recording_names`), or
+    None when two would be named alike (the reason printed; the command exits 2)."""
+    from edxreview._errors import InvalidParameterError
+    from edxreview.signal._readers import recording_names
+
+    try:
+        return recording_names(paths)
+    except InvalidParameterError as exc:
+        _err(f"{exc} Nothing written.")
+        return None

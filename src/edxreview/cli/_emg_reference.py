@@ -10,8 +10,10 @@ from pathlib import Path
 
 from ._emg_options import (
     _err,
+    _input_files,
     _located,
     _options_valid,
+    _recording_names,
     _refuse_failures,
     _unique_recordings,
 )
@@ -32,8 +34,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
     source, code = _borrowed_classifier(args)
     if code:
         return code
-    paths = _unique_recordings([Path(p) for p in args.paths])
-    mapping, code = _subject_mapping(args, paths)
+    paths = _unique_recordings([Path(p) for p in args.paths], args)
+    names = _recording_names(paths)   # distinct: each recording its own rows and MUAPs
+    if names is None:
+        return 2
+    mapping, code = _subject_mapping(args, paths, names)
     if mapping is None:
         return code
     if source is not None and (mapping["truth"] != "normal").any():
@@ -90,10 +95,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
                     "edxreview": __version__, "parameters": signal_parameters_version()}
     if trained:
         ref.recorded["trained_per"] = trained   # the unit analyze should read with this model
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    ref.write(tmp)
-    tmp.replace(out)
+    _write_reference(ref, out)
     if not args.quiet:
         _print_reference(ref, wanted, have, unit)
         if rejected:
@@ -101,20 +103,34 @@ def run_reference_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_reference(ref, out: Path) -> None:
+    """``ref`` written to ``out`` whole or not at all: into a new hidden folder beside it, then
+    moved into place (a link at ``out`` is replaced, never written through)."""
+    import os
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        ref.write(tmp / out.name)
+        os.replace(tmp / out.name, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
     """The reference file is no input, no folder, and not replaced without --force (2 if so)."""
-    # the reference file may never be one of the inputs (a recording, its header or data file,
-    # the --subjects table), whatever --force says: edxreview never writes over its input
-    inputs = [Path(p) for p in args.paths] + ([Path(args.subjects)] if args.subjects else [])
-    if getattr(args, "classifier_from", None):
-        inputs.append(Path(args.classifier_from))
-    inputs += [p.with_suffix(s) for p in inputs if p.suffix.lower() in (".hea", ".dat")
-               for s in (".hea", ".dat")]
-    resolved = out.resolve()
-    clash = next((p for p in inputs if p.resolve() == resolved), None)
-    if clash is not None:
-        _err(f"--out {str(out)!r} is the input {str(clash)!r}; edxreview never writes over its "
-             "input: choose another file name, e.g. lab-reference.toml.")
+    from edxreview._errors import OutputPathError
+    from edxreview._output import check_output_path
+
+    # the reference file may never be one of the inputs (a recording, however a WFDB record is
+    # given: its header, data files and other files; the --subjects table; the borrowed
+    # reference), whatever --force says: edxreview never writes over its input
+    try:
+        check_output_path(out, _input_files(args), kind="file")
+    except OutputPathError as exc:
+        _err(f"{exc}, e.g. lab-reference.toml.")
         return 2
     if out.is_dir() or (out.exists() and not out.is_file()):
         _err(f"--out {str(out)!r} is not a file; give a file name such as lab-reference.toml.")

@@ -13,16 +13,16 @@ from ._emg_options import _err
 SUBJECTS_COLUMNS = ("file", "subject", "muscle", "side", "group")
 
 
-def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
+def _subject_mapping(args: argparse.Namespace, paths: list[Path], names: list[str] | None = None):
     """Each recording's subject, muscle, side (``L``, ``R`` or ``""``) and group (``paths``: the
-    recordings as given, one per record); ``(None, exit status)`` when invalid."""
+    recordings as given, one per record; ``names``: their distinct names, by default
+    :func:`~edxreview.signal._readers.recording_names`); ``(None, exit status)`` when invalid."""
     import pandas as pd
 
     from edxreview.signal._classify import normalize_muscle
+    from edxreview.signal._readers import recording_names
 
-    from edxreview.signal._readers import record_name
-
-    names = [record_name(p) for p in paths]   # a WFDB record's name ("c.0"), or the file's
+    names = recording_names(paths) if names is None else names
     side = getattr(args, "side", "") or ""   # emg analyze's --side, checked already
     mapping = pd.DataFrame({"file": names, "subject": names, "muscle": args.muscle,
                             "side": side})
@@ -69,7 +69,8 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path]):
         unmapped = mapping.loc[mapping["subject"].isna(), "file"].tolist()
         if unmapped:
             _err(f"--subjects {args.subjects!r} has no row for {unmapped!r}"
-                 + _near_misses(unmapped, sub[~used]) + ".")
+                 + _near_misses(unmapped, sub[~used]) + _named_in_full(paths, names, sub[~used])
+                 + ".")
             return None, 1
         if not getattr(args, "quiet", False):
             _print_unused_rows(args.subjects, sub, used)
@@ -140,6 +141,22 @@ def _read_subjects(path: str):
         sub[c] = sub[c].str.strip().mask(lambda v: v == "")
     sub["_row"] = sub.index + 2  # the spreadsheet row (the header is row 1)
     return sub
+
+
+def _named_in_full(paths: list[Path], names: list[str], rows) -> str:
+    """'; row N names 'c', the name shared by 'c.0' and 'c.1' ...' for unused rows naming what
+    several recordings of the run would be named without their suffix (they are named in
+    full: :func:`~edxreview.signal._readers.recording_names`)."""
+    from edxreview.signal._readers import record_name
+
+    shared: dict[str, list[str]] = {}
+    for p, n in zip(paths, names):
+        if n != record_name(p):
+            shared.setdefault(record_name(p), []).append(n)
+    hints = [f"row {int(r)} names {f!r}, the name shared by {', '.join(map(repr, shared[f]))}"
+             for f, r in zip(rows["file"], rows["_row"]) if f in shared]
+    return ("; " + "; ".join(hints) + " (recordings whose names differ only in their suffix "
+            "are named in full: give each its own row)") if hints else ""
 
 
 def _near_misses(unmapped: list[str], rows) -> str:

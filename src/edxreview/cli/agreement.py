@@ -84,7 +84,7 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.force:
         _error(f"{str(args.out)!r} exists; pass --force to replace it")
         return 2
-    check_output_path(args.out, [args.results, args.readers])
+    check_output_path(args.out, [args.results, args.readers], kind="file")
     software = read_software(args.results)
     readers = read_readers(args.readers, software)
     sheet = adjudication_sheet(find_disagreements(software, readers))
@@ -124,7 +124,7 @@ def run_compare(args: argparse.Namespace) -> int:
         from .._output import check_output_path
 
         # the log is appended to: never inside the results or onto an input file
-        check_output_path(audit, [args.results, args.readers, args.adjudicated])
+        check_output_path(audit, [args.results, args.readers, args.adjudicated], kind="file")
         if not audit.parent.is_dir():
             _error(f"--audit {str(audit)!r}: the folder {str(audit.parent)!r} does not exist")
             return 2

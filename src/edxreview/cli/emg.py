@@ -107,7 +107,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--subjects", default=None, metavar="CSV",
                    help="CSV (comma, semicolon or tab; column names in any case; one row per "
                         "file, rows naming no file given are counted and reported) with "
-                        "columns file (name or stem), subject and optionally muscle and "
+                        "columns file (the recording's name as recordings.csv gives it, or its "
+                        "file name), subject and optionally muscle and "
                         "side (L/R, left/right, blank for a midline muscle): each file's "
                         "subject, muscle and side (other columns are named in a warning); "
                         "writes subjects.csv with a reading per subject, muscle and side (left "

@@ -136,9 +136,8 @@ def write_template(path: str | Path) -> Path:
             "workbook: give a path ending in .xlsx.")
     import errno
     import os
-
-    import xlsxwriter
-    from xlsxwriter.exceptions import FileCreateError
+    import shutil
+    import tempfile
 
     path = Path(path)
     if not path.parent.is_dir():
@@ -146,6 +145,25 @@ def write_template(path: str | Path) -> Path:
     a = load_anatomy()
     names = accepted_names()
     lists = _accepted_lists(a, names)
+    # written beside it and moved into place: a failure leaves no half-written file (nor a
+    # truncated old one), and a link at ``path`` is replaced, never written through
+    # (in a new hidden folder, so that the file gets the permissions any new file gets)
+    tmp = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        _write_book(os.path.join(tmp, path.name), a, names, lists)
+        os.replace(os.path.join(tmp, path.name), path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _write_book(path: str, a, names: dict[str, pd.DataFrame], lists: dict[str, list[str]]) -> None:
+    """The template workbook written to ``path``."""
+    import errno
+
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_numbers": False})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
@@ -162,7 +180,6 @@ def write_template(path: str | Path) -> Path:
     except FileCreateError as err:          # the OSError inside, for the CLI's message
         cause = err.args[0] if err.args and isinstance(err.args[0], OSError) else None
         raise cause or OSError(errno.EIO, str(err), str(path)) from err
-    return path
 
 
 def _accepted_lists(a, names: dict[str, pd.DataFrame]) -> dict[str, list[str]]:

@@ -493,6 +493,98 @@ def record_name(path: str | Path) -> str:
     return p.stem
 
 
+def recording_names(paths: list[str | Path]) -> list[str]:
+    """A distinct name for each recording of one run, in the order given.
+
+    A recording is named as :func:`record_name` names it (the WFDB record's name, else the
+    file's name without its suffix), except where that name is shared with another recording
+    of the run, ignoring case: those recordings are named by their whole file name (ASCII
+    files ``c.0`` and ``c.1``, both ``c`` without the suffix, are ``c.0`` and ``c.1``). A run
+    whose names are distinct already is named as before, so a --subjects table keeps matching.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        The recordings, each once (a WFDB record by one of its paths).
+
+    Returns
+    -------
+    list of str
+        One name per path, no two equal when case is ignored (names become file names, e.g.
+        of the figures, and a file system may ignore case).
+
+    Raises
+    ------
+    InvalidParameterError
+        Two recordings would still be named alike: the same file name in two folders (or
+        names that differ only in case); the message names both files.
+
+    Examples
+    --------
+    >>> from edxreview.signal._readers import recording_names
+    >>> recording_names(["c.0", "c.1", "N2001A01BB01.bin"])
+    ['c.0', 'c.1', 'N2001A01BB01']
+    """
+    given = [Path(p) for p in paths]
+    names = [record_name(p) for p in given]
+    folded = [n.casefold() for n in names]
+    names = [p.name if folded.count(f) > 1 else n for p, n, f in zip(given, names, folded)]
+    seen: dict[str, Path] = {}
+    for p, n in zip(given, names):
+        first = seen.setdefault(n.casefold(), p)
+        if first is not p:
+            other = names[given.index(first)]
+            alike = (f"both be named {n!r}" if other == n else
+                     f"be named {other!r} and {n!r}, which differ only in case (one file "
+                     "name where a file system ignores case)")
+            raise InvalidParameterError(
+                f"recordings {str(first)!r} and {str(p)!r} would {alike}: a recording is named "
+                "by its file name (without the suffix where that alone tells the recordings "
+                "apart), and the rows of recordings.csv, muaps.csv and emg_rows.csv, the "
+                "--subjects table and the figures could not tell these two apart. Rename one "
+                "of the files, or analyse them in separate runs.")
+    return names
+
+
+def recording_files(path: str | Path, format: SignalFormat = "auto", header_bytes: int = 0,
+                    gain_adu_per_mv: float | None = None) -> list[Path]:
+    """Every file the recording ``path`` consists of, for a command to check that its output
+    overlaps none of them; decided without reading the samples.
+
+    A WFDB record (however it is given: its header, its data file or its name without a
+    suffix) is its header, every data file its signal lines name (which may have another name
+    than the record, or lie in a folder below the header) and every other file of the record
+    beside the header (``<record>.*``: annotations such as ``.atr``); any other recording is
+    the file itself. A header that cannot be read adds only the usual data file,
+    ``<record>.dat``: reading it fails later, before anything is written.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from edxreview.signal._readers import recording_files
+    >>> _ = Path("c.0.hea").write_text("c.0 1 10000 4\\nsignal.bin 16 1000 16 0\\n")
+    >>> sorted(p.name for p in recording_files("c.0"))
+    ['c.0', 'c.0.dat', 'c.0.hea', 'signal.bin']
+    """
+    import glob
+
+    p = Path(path)
+    if resolve_format(p, format, header_bytes, gain_adu_per_mv) != "wfdb":
+        return [p]
+    hea = wfdb_header(p)
+    record = hea.name[:-4] if hea.name.lower().endswith(".hea") else hea.stem
+    files = [p, hea, hea.with_name(f"{record}.dat")]   # the usual data file, even if unnamed
+    try:
+        records, _ = _parse_wfdb_header(hea)
+        n_sig = int(records[0].split()[1]) if records and len(records[0].split()) > 1 else 1
+        for line in records[1:1 + max(n_sig, 1)]:
+            files.append(_data_file(hea, line.split()[0]))
+    except (SignalFileError, ValueError, IndexError):
+        pass
+    files += sorted(Path(f) for f in glob.glob(glob.escape(str(hea.parent / record)) + ".*"))
+    return list(dict.fromkeys(files))
+
+
 def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
     hea = wfdb_header(p)
     if not hea.is_file():
