@@ -284,3 +284,21 @@ def test_a_percentage_polyphasic_alone_is_no_muap_reading(tmp_path):
     m = result.muscles.iloc[0]
     assert m["muap_reading"] == "not_read"
     assert m["reading"] == "MUAPs not read; no denervation at rest"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_patient_page_shows_the_muscle_by_muscle_sentences(tmp_path, lang):
+    # the report's patient page carries the summary as summarize_patients writes it
+    import html
+    import re
+
+    from edxreview.report import render_report
+    from edxreview.report._summary import summarize_patients
+
+    result = review_study(_study(tmp_path, MIXED))
+    render_report(result, tmp_path / "out", xlsx=False, lang=lang)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    shown = [html.unescape(t) for t in re.findall(r"<p [^>]*data-summary>(.*?)</p>", page, re.S)]
+    assert shown == [summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]]
+    read = "(Biceps brachii R; Deltoid R)" if lang == "en" else "（右侧肱二头肌、右侧三角肌）"
+    assert read in shown[0]
