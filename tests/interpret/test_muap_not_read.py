@@ -163,9 +163,10 @@ def test_no_denervation_is_claimed_only_at_rest_where_muaps_were_not_read(tmp_pa
 
     s = load_labels(lang)["summary"]
     cases = {"read": ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,"],
-             "rest only": ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
-                           "P1,tibialis_anterior,L,0,0,0,,,,normal,,,"],
-             "means only": ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,"]}
+             "rest only": ["P1,tibialis_anterior,L,0,0,0,,,,normal,,,"],
+             "means only": ["P1,biceps_brachii,R,0,0,0,,,,,9.5,,"],
+             "some read": ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
+                           "P1,tibialis_anterior,L,0,0,0,,,,normal,,,"]}
     for name, rows in cases.items():
         folder = tmp_path / name
         folder.mkdir()
@@ -173,12 +174,61 @@ def test_no_denervation_is_claimed_only_at_rest_where_muaps_were_not_read(tmp_pa
         n = len(rows)
         text = summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]
         explanation = result.patients.iloc[0]["explanation"]
-        at_rest = name != "read"
-        plain = s["no_emg_no_ncs"].format(n_muscles=n)
-        rest = s["no_emg_no_ncs_at_rest"].format(n_muscles=n)
-        assert (rest in text, plain in text) == (at_rest, not at_rest), name
+        state = {"read": "plain", "some read": "some_read"}.get(name, "at_rest")
+        said = {"plain": s["no_emg_no_ncs"].format(n_muscles=n),
+                "at_rest": s["no_emg_no_ncs_at_rest"].format(n_muscles=n),
+                "some_read": s["no_emg_no_ncs_some_read"].split("{n_read}")[0].format(
+                    n_muscles=n)}
+        assert [k for k, v in said.items() if v in text] == [state], name
         if lang == "en":
-            assert ("EMG: no denervation at rest in" in explanation) is at_rest, name
+            assert ("EMG: no denervation at rest in" in explanation) is (state != "plain"), name
+            assert ("nor in the MUAPs" in explanation) is (state == "some_read"), name
+
+
+# one muscle of each MUAP reading, none denervated: the sentences say, muscle by muscle, what
+# was examined (rest in all four; MUAPs read in two, not read in one, means not judged in one)
+MIXED = ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,",
+         "P1,deltoid,R,±,0,0,normal,normal,,,,,",
+         "P1,tibialis_anterior,L,0,0,0,,,,normal,,,",
+         "P1,biceps_brachii,L,0,0,0,,,,,9.5,,"]
+
+
+@pytest.mark.parametrize(("lang", "sentences"), [
+    ("en", ["Needle EMG of 4 muscles showed no denervation at rest, nor in the MUAPs of the 2 "
+            "whose MUAPs were read (Biceps brachii R; Deltoid R), and the nerve conduction "
+            "studies showed no peripheral or cranial neuropathy.",
+            "MUAPs were not read in 1 of the 4 muscles (Tibialis anterior L): chronic "
+            "denervation was not looked for there.",
+            "The MUAP means of 1 of the 4 muscles (Biceps brachii L) were not judged"]),
+    ("zh", ["针极肌电图检查 4 块肌肉，静息时未见失神经电位；其中 2 块已分析运动单位电位"
+            "（右侧肱二头肌、右侧三角肌），亦未见失神经改变；神经传导检查未见周围神经或脑神经病变。",
+            "4 块肌肉中 1 块未分析运动单位电位（左侧胫骨前肌），未评估其慢性失神经。",
+            "4 块肌肉中 1 块的运动单位电位均值未经判读（左侧肱二头肌；"]),
+], ids=["English", "Chinese"])
+def test_the_summary_names_the_muscles_read_and_those_examined_at_rest_only(
+        tmp_path, lang, sentences):
+    from edxreview.report._summary import summarize_patients
+
+    result = review_study(_study(tmp_path, MIXED))
+    assert list(result.muscles["muap_reading"]) == ["read", "read", "not_read", "not_judged"]
+    text = summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]
+    for sentence in sentences:
+        assert sentence in text
+    # in the order written, and no muscle named among the read that was not read
+    assert [text.index(x) for x in sentences] == sorted(text.index(x) for x in sentences)
+    read_part = text[:text.index(sentences[1])]
+    assert ("Tibialis" if lang == "en" else "胫骨前肌") not in read_part
+
+
+def test_the_explanation_names_the_muscles_read_and_those_examined_at_rest_only(tmp_path):
+    result = review_study(_study(tmp_path, MIXED))
+    explanation = result.patients.iloc[0]["explanation"]
+    assert explanation.startswith(
+        "EMG: no denervation at rest in 4 muscle(s) examined, nor in the MUAPs of the 2 read "
+        "(Biceps brachii R, Deltoid R); not denervation: Deltoid: equivocal (±) spontaneous "
+        "activity. MUAPs not read in 1 of 4 muscle(s) (Tibialis anterior L): chronic "
+        "denervation was not looked for there. MUAP means not judged (no verified or "
+        "laboratory reference row) in 1 of 4 muscle(s) (Biceps brachii L)")
 
 
 def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_read(tmp_path):
@@ -195,8 +245,28 @@ def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_r
     p = result.patients.iloc[0]
     assert p["ncs_abnormal_without_denervation"]
     text = summarize_patients(result, pd.Series(["P1"])).iloc[0]
-    assert "caused no denervation at rest in the muscles examined" in text
+    assert "caused no denervation at rest in the muscles examined." in text
     assert "showed no denervation at rest." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_ncs_abnormality_caused_no_denervation_in_the_muaps_read(tmp_path, lang):
+    from edxreview.report._summary import load_labels, summarize_patients
+
+    folder = _study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,normal,,,",
+                               "P1,deltoid,R,0,0,0,normal,normal,normal,,,,"])
+    (folder / "ncs_motor.csv").write_text(
+        "patient_id,nerve,side,stim_site,latency_ms,amplitude_mv\n"
+        "P1,median,R,wrist,7.5,8\nP1,median,R,elbow,12.0,8\n", encoding="utf-8")
+    (folder / "ncs_sensory.csv").write_text(
+        "patient_id,nerve,side,latency_ms,amplitude_uv\nP1,sural,R,3.5,15\n"
+        "P1,median,R,5.5,4\n", encoding="utf-8")
+    result = review_study(folder)
+    assert result.patients.iloc[0]["ncs_abnormal_without_denervation"]
+    s = load_labels(lang)["summary"]
+    text = summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]
+    assert s["ncs_without_denervation_some_read"].format(n_read=1) in text
+    assert s["ncs_without_denervation_at_rest"] not in text
 
 
 def test_increased_polyphasia_is_kept_among_the_other_findings(tmp_path):
@@ -214,3 +284,21 @@ def test_a_percentage_polyphasic_alone_is_no_muap_reading(tmp_path):
     m = result.muscles.iloc[0]
     assert m["muap_reading"] == "not_read"
     assert m["reading"] == "MUAPs not read; no denervation at rest"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_patient_page_shows_the_muscle_by_muscle_sentences(tmp_path, lang):
+    # the report's patient page carries the summary as summarize_patients writes it
+    import html
+    import re
+
+    from edxreview.report import render_report
+    from edxreview.report._summary import summarize_patients
+
+    result = review_study(_study(tmp_path, MIXED))
+    render_report(result, tmp_path / "out", xlsx=False, lang=lang)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    shown = [html.unescape(t) for t in re.findall(r"<p [^>]*data-summary>(.*?)</p>", page, re.S)]
+    assert shown == [summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]]
+    read = "(Biceps brachii R; Deltoid R)" if lang == "en" else "（右侧肱二头肌、右侧三角肌）"
+    assert read in shown[0]

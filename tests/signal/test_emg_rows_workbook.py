@@ -114,3 +114,82 @@ def test_the_emg_rows_flow_into_the_workbook(contraction_rows, tmp_path):
     assert {(w.row, w.column) for w in warned} >= {(2, "muap_duration_ms"),
                                                    (3, "muap_duration_ms")}
     assert all("unverified" in w.message for w in warned)
+
+
+def _pooled(pattern: str, z_amplitude: float, z_duration: float, z_phases: float) -> pd.DataFrame:
+    """The pooled emg_rows.csv of one subject-muscle, graded 0 at rest, as the writer gives it."""
+    from edxreview.cli._emg_analyze import _pooled_emg_rows
+    from test_muap_columns import _subjects
+
+    return _pooled_emg_rows(*_subjects(pattern, "lab_classifier", z_amplitude, z_duration,
+                                       z_phases), "P1")
+
+
+@pytest.mark.parametrize("source", ["contraction", "myopathic", "neurogenic"],
+                         ids=["two recordings, not judged", "pooled, myopathic",
+                              "pooled, neurogenic"])
+def test_the_rows_as_written_paste_in_without_a_warning_and_read_the_same(
+        source, contraction_rows, tmp_path, capsys):
+    from edxreview._pipeline import review_study
+    from edxreview.cli import main
+    from edxreview.io._schema import EMG_ANALYSIS_COLUMNS
+
+    info = list(EMG_ANALYSIS_COLUMNS)
+    if source == "contraction":
+        _, paths = contraction_rows
+        out = tmp_path / "out"
+        assert _cli(["emg", "analyze", *paths, "--fs", "10000", "--gain", "5000", "--muscle",
+                     "biceps_brachii", "--patient", "P1", "--side", "R", "--out", str(out),
+                     "-q", "--no-figures"]) == 0
+        rows = pd.read_csv(out / "emg_rows.csv", dtype=str, keep_default_na=False)
+        rows[["fibs", "psw"]] = "0"  # filled in from the examination at rest
+    else:
+        z = {"myopathic": (0.3, -2.6, 2.5), "neurogenic": (2.5, 2.6, 0.3)}[source]
+        rows = _pooled(source, *z)
+        csv = tmp_path / "emg_rows.csv"
+        rows.to_csv(csv, index=False)
+        rows = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    assert list(rows.columns[-len(info):]) == info
+    (tmp_path / "with").mkdir()
+    (tmp_path / "without").mkdir()
+    book = _workbook_with(tmp_path / "with", rows)
+    study = load_study(book)
+    # no warning for the writer's own columns; they are kept as written
+    assert not [w for w in study.warnings if w.column in info or "unknown column" in w.message]
+    assert study.extra_columns["emg"] == info
+    kept = study.tables["emg"][info].astype(str).replace({"nan": ""})
+    assert kept.reset_index(drop=True).equals(rows[info].reset_index(drop=True))
+    # de-identified, they go as unknown columns go (files holds file names)
+    from edxreview._privacy import deidentify_study
+
+    assert not set(info) & set(deidentify_study(study, "salt").tables["emg"].columns)
+    # the review reads the same without them: no rule takes them
+    with_ = review_study(book)
+    without = review_study(_workbook_with(tmp_path / "without", rows.drop(columns=info)))
+    pd.testing.assert_frame_equal(with_.muscles, without.muscles)
+    pd.testing.assert_frame_equal(with_.patients, without.patients)
+    assert [str(w) for w in with_.study.warnings] == [str(w) for w in without.study.warnings]
+    if source == "myopathic":
+        assert with_.muscles.at[0, "myopathic"] and not with_.muscles.at[0, "denervation"]
+    if source == "neurogenic":
+        assert with_.muscles.at[0, "chronic"]
+    # validate names them once, as informational, and counts no warning for them
+    capsys.readouterr()
+    assert main(["validate", str(book)]) == 0
+    said = capsys.readouterr().out
+    assert "unknown column" not in said
+    assert f"emg: 6 informational column(s) kept for the review, read by no rule: " \
+           f"{', '.join(info)}" in said
+
+
+def test_an_unknown_column_beside_them_still_warns(tmp_path):
+    rows = _pooled("myopathic", 0.3, -2.6, 2.5)
+    rows["Muap_Pattern"] = rows.pop("muap_pattern")  # names are matched whatever the case
+    rows["my_notes"] = "seen twice"
+    study = load_study(_workbook_with(tmp_path, rows))
+    unknown = [(w.sheet, w.row, w.column) for w in study.warnings
+               if "unknown column" in w.message]
+    assert unknown == [("emg", 1, "my_notes")]
+    from edxreview.io._schema import EMG_ANALYSIS_COLUMNS
+
+    assert set(study.extra_columns["emg"]) == {"my_notes", *EMG_ANALYSIS_COLUMNS}

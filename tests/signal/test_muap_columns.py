@@ -92,7 +92,7 @@ def _subjects(pattern: str, rule: str, z_amplitude: float, z_duration: float,
 
 def test_a_myopathic_reading_beside_a_large_amplitude_writes_no_increased():
     # review case: primary reading myopathic, the only mean beyond its limit a large amplitude
-    from edxreview.cli._emg_analyze import EMG_ROW_COLUMNS, _pooled_emg_rows
+    from edxreview.cli._emg_analyze import _pooled_emg_rows, emg_row_columns
 
     row = _pooled_emg_rows(*_subjects("myopathic", "lab_classifier", 2.11, -1.6, 0.3),
                            None).iloc[0]
@@ -103,7 +103,7 @@ def test_a_myopathic_reading_beside_a_large_amplitude_writes_no_increased():
     # the quantitative means stay
     assert (row["muap_amplitude_uv"], row["muap_duration_ms"]) == (850.0, 5.0)
     assert list(_pooled_emg_rows(*_subjects("myopathic", "lab_classifier", 2.11, -1.6, 0.3),
-                                 None).columns) == EMG_ROW_COLUMNS
+                                 None).columns) == emg_row_columns()
 
 
 def test_the_warning_names_the_row_muscle_side_and_rule_never_the_patient():

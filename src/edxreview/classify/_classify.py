@@ -728,6 +728,21 @@ def _not_read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     return out
 
 
+def _read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
+    """Per patient, the muscles whose MUAPs were read (``muap_reading`` ``read``), counted and
+    named: ``"2 read (Biceps brachii R, Deltoid R)"``; absent for a patient with none."""
+    if "muap_reading" not in mus:
+        return pd.Series(dtype=str)
+    rd = mus[mus["muap_reading"].eq("read")]
+    if not len(rd):
+        return pd.Series(dtype=str)
+    name = rd["muscle"].map(anatomy.muscles["display_name"]).fillna(rd["muscle"]) \
+        + map_text(rd["side"], {"L": " L", "R": " R"})
+    names = group_join(rd["patient_id"], name, sep=", ")
+    count = rd.groupby("patient_id").size().reindex(names.index).astype(str)
+    return pd.Series(count + " read (" + names + ")", index=names.index)
+
+
 def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     """Per patient: the nerves counted as neuropathy evidence, with their flagged values."""
     counted = n[n["counts"]] if len(n) else n
@@ -815,14 +830,18 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           "EMG: denervation (" + pts["denervation_type"].str.replace("_", " ") + ") in "
                           + get(den_txt) + f" [rule: fibs/PSW ≥ {rules['emg']['acute_min_grade']:g}+ = acute; increased MUAP duration or "
                           "amplitude = chronic].", ""))
-    # where a muscle's MUAPs were not read (or their means not judged) only the examination
-    # at rest was read there: no denervation is claimed beyond it (not_read_txt is indexed
-    # by exactly those patients)
-    at_rest = np.where(pid.isin(not_read_txt.index), " at rest", "")
+    # said muscle by muscle: every muscle examined at rest without denervation; beyond rest,
+    # no denervation is claimed but in the muscles whose MUAPs were read (a patient with a
+    # muscle not read or not judged, not_read_txt's index, has them named in the next
+    # sentence; one whose every muscle was read is plainly without denervation)
+    some_unread = pid.isin(not_read_txt.index)
+    read_txt = _read_texts(mus[mus["patient_id"].isin(not_read_txt.index)], anatomy)
+    beyond_rest = np.where(get(read_txt).ne(""), ", nor in the MUAPs of the " + get(read_txt), "")
+    at_rest = np.where(some_unread, " at rest", "")
     parts.append(np.where(pts["included"] & ~pts["emg_denervation"],
                           "EMG: no denervation" + at_rest + " in "
                           + pid.map(n_exam).fillna(0).astype(int).astype(str)
-                          + " muscle(s) examined" + np.where(get(other_txt).ne(""),
+                          + " muscle(s) examined" + beyond_rest + np.where(get(other_txt).ne(""),
                                                               "; not denervation: " + get(other_txt), "")
                           + ".", ""))
     parts.append(np.where(pts["included"] & get(not_read_txt).ne(""), get(not_read_txt), ""))

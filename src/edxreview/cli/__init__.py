@@ -51,6 +51,22 @@ def print_problems(problems, console: Console, limit: int = 200) -> None:
                       markup=False)
 
 
+def informational_notes(extra_columns: dict[str, list[str]]) -> list[str]:
+    """One line per sheet naming the informational columns it holds (those another edxreview
+    command writes beside the sheet's own, such as the provenance columns of
+    ``emg_rows.csv``): kept in the data, read by no rule, and drawing no warning. Only names
+    of the specification are printed, never a user's own header."""
+    from ..io._schema import SHEETS
+
+    notes = []
+    for sheet, columns in extra_columns.items():
+        known = [c for c in columns if sheet in SHEETS and c in SHEETS[sheet].informational]
+        if known:
+            notes.append(f"{sheet}: {len(known)} informational column(s) kept for the review, "
+                         f"read by no rule: {', '.join(known)}")
+    return notes
+
+
 def print_results(summary: dict, console: Console, published: dict | None = None) -> None:
     """The cohort results table."""
     table = Table(title=f"Cohort results — {summary['n_patients']} patients included, "
@@ -283,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 study.warnings.extend(check_muap_means(study, muap))
             if study.warnings:
                 print_problems(study.warnings, console)
+            for line in informational_notes(study.extra_columns):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
             n_rows = sum(r["read"] for r in study.rows.values())
             console.print(f"[green]valid[/]: {len(study.tables['patients'])} patients, "
                           f"{n_rows} rows read, {len(study.warnings)} warning(s)")

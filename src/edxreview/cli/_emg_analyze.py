@@ -392,7 +392,7 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
     else:
         emg = None
     if emg is not None:
-        emg = emg[EMG_ROW_COLUMNS]
+        emg = emg[emg_row_columns()]
         _warn_blank_sides(emg)
         # said whatever -q says: a level left blank would otherwise look like one not measured
         for line in withheld_warnings(emg):
@@ -402,11 +402,21 @@ def _write_analyses(args: argparse.Namespace, analyses, reference, output, notes
                             emg.astype(object).where(emg.notna(), "").to_dict("records"))
 
 
-#: emg_rows.csv's columns, in the order of the workbook's emg sheet, then the reading and files
-EMG_ROW_COLUMNS = ["patient_id", "muscle", "side", "fibs", "psw", "fasciculations",
-                   "muap_amplitude", "muap_duration", "polyphasia", "muap_amplitude_uv",
-                   "muap_duration_ms", "polyphasic_pct", "muap_pattern", "muap_rule",
-                   "muap_columns_rule", "muap_columns_withheld", "spont_basis", "files"]
+#: the columns of the workbook's emg sheet that emg_rows.csv fills, in the sheet's order
+_EMG_SHEET_COLUMNS = ("patient_id", "muscle", "side", "fibs", "psw", "fasciculations",
+                      "muap_amplitude", "muap_duration", "polyphasia", "muap_amplitude_uv",
+                      "muap_duration_ms", "polyphasic_pct")
+
+
+def emg_row_columns() -> list[str]:
+    """emg_rows.csv's columns: those of the workbook's ``emg`` sheet it fills, then what each
+    row rests on, the sheet's informational columns
+    (:data:`~edxreview.io._schema.EMG_ANALYSIS_COLUMNS`), taken from the place the workbook
+    reader takes them from, so that it keeps them without a warning. (A function: the
+    schema's package loads pandas, and this module is imported at every start.)"""
+    from edxreview.io._schema import EMG_ANALYSIS_COLUMNS
+
+    return [*_EMG_SHEET_COLUMNS, *EMG_ANALYSIS_COLUMNS]
 
 
 def _pooled_emg_rows(subjects, recordings, patient: str | None):
@@ -469,7 +479,7 @@ def _pooled_emg_rows(subjects, recordings, patient: str | None):
         "polyphasic_pct": s["polyphasic_pct"],
         "muap_pattern": s["primary_pattern"], "muap_rule": s["primary_rule"],
         "spont_basis": s["spont_basis"], "files": s["files"]}).join(decided)
-    return out[EMG_ROW_COLUMNS]
+    return out[emg_row_columns()]
 
 
 def _warn_blank_sides(emg) -> None:

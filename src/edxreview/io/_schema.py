@@ -36,12 +36,23 @@ class Sheet:
     columns: tuple[Column, ...]
     required: bool = False
     description: str = ""
+    #: columns another edxreview command writes beside the sheet's own, kept in the data
+    #: without a warning and read by no rule (see :data:`EMG_ANALYSIS_COLUMNS`)
+    informational: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
 
 _LEVELS = ("normal", "increased", "decreased")
+
+#: the columns ``edxreview emg analyze`` writes in ``emg_rows.csv`` after the ``emg`` sheet's
+#: own: what each row rests on (the reading and its rule, how the qualitative columns were
+#: decided, what the grades rest on, the recordings), for the clinician's review. Pasted into
+#: the workbook with the rows they are kept as typed, without a warning, and no rule reads
+#: them; the writer takes its column list from here, so the two cannot drift apart.
+EMG_ANALYSIS_COLUMNS = ("muap_pattern", "muap_rule", "muap_columns_rule",
+                        "muap_columns_withheld", "spont_basis", "files")
 
 SHEETS: dict[str, Sheet] = {
     s.name: s
@@ -120,7 +131,8 @@ SHEETS: dict[str, Sheet] = {
             Column("muap_amplitude_uv", "number"),
             Column("muap_duration_ms", "number"),
             Column("polyphasic_pct", "number"),
-        ), required=True, description="one row per muscle examined"),
+        ), required=True, description="one row per muscle examined",
+            informational=EMG_ANALYSIS_COLUMNS),
         Sheet("mri", (
             Column("patient_id", "id", True),
             Column("region", "region", True),

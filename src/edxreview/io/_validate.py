@@ -55,6 +55,11 @@ class Study:
     source : Path
     sha256 : str
     format : str
+    extra_columns : dict of str to list of str
+        Per sheet, the columns kept as typed beside the specification's own and read by no
+        rule: unknown columns (each named in a warning) and the sheet's informational ones
+        (:attr:`Sheet.informational <edxreview.io._schema.Sheet>`, e.g. the provenance
+        columns of ``emg_rows.csv``, without a warning).
 
     Examples
     --------
@@ -558,11 +563,14 @@ def _validate_sheet(name: str, spec, frame: pd.DataFrame, raw: RawWorkbook, coll
         hint = f"; the sheet has {options[0]!r} — rename it to {col!r}" if options else ""
         coll.problems.append(Problem(name, 1, col, None, f"required column is missing{hint}"))
     extras = [c for c in data_cols if c not in {c.name for c in spec.columns}]
-    # one warning per column, the column's name in the column field (not in the message
-    # text), so that --deidentify can withhold a name that is not on the specification
+    # one warning per unknown column, the column's name in the column field (not in the
+    # message text), so that --deidentify can withhold a name that is not on the
+    # specification; the informational columns another edxreview command writes beside the
+    # sheet's own (spec.informational) are kept as the unknown ones are, without a warning
     coll.problems += [Problem(name, 1, raw.headers.get(name, {}).get(c, c), None,
                               "unknown column, kept in the data but not used",
-                              severity="warning") for c in extras]
+                              severity="warning")
+                      for c in extras if c not in spec.informational]
     if extras:
         extra_columns[name] = extras
     out = pd.DataFrame(index=frame.index)

@@ -81,7 +81,8 @@ def _name_list(rows: pd.DataFrame, group: pd.Series, labels: dict[str, Any],
 def _not_read_list(muscles: pd.DataFrame, labels: dict[str, Any], lang: str = "en",
                    value: str = "not_read") -> tuple[pd.Series, pd.Series]:
     """Per patient: the muscles whose ``muap_reading`` is ``value`` (``not_read``: MUAPs not
-    read; ``not_judged``: MUAP means not judged), as text, and how many rows they are."""
+    read; ``not_judged``: MUAP means not judged; ``read``), as text, and how many rows they
+    are."""
     if "muap_reading" not in muscles:
         return pd.Series(dtype=object), pd.Series(dtype=int)
     nr = muscles[muscles["muap_reading"].eq(value)]
@@ -166,15 +167,24 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     lesion_word = pd.Series(np.where(brainstem, s["brainstem_lesion"], s["cord_lesion"]),
                             index=idx)
 
-    # a patient with a muscle whose MUAPs were not read (or their means not judged) had only
-    # the examination at rest read there: "no denervation at rest", never plain "no denervation"
+    # said muscle by muscle: a patient with a muscle whose MUAPs were not read (or their means
+    # not judged) had only the examination at rest read there, so "no denervation at rest",
+    # never plain "no denervation"; beside it, the muscles whose MUAPs were read are named
+    # ("_some_read": nor in their MUAPs), and the next sentences name the others
     unread = m[m["muap_reading"].isin(["not_read", "not_judged"])] if "muap_reading" in m \
         else m.iloc[:0]
     at_rest = pd.Series(idx.isin(unread["patient_id"].astype(str)), index=idx)
+    read_names, read_count = _not_read_list(m, labels, lang, "read")
+    read_names = read_names.reindex(idx)
+    some_read = at_rest & read_names.notna()
+    n_read = read_count.reindex(idx).fillna(0).astype(int).astype(str)
 
     def rest(key: str, **fields: pd.Series) -> np.ndarray:
-        return np.where(at_rest, fill(s[key + "_at_rest"], idx, **fields),
-                        fill(s[key], idx, **fields))
+        return np.select(
+            [some_read, at_rest],
+            [fill(s[key + "_some_read"], idx, n_read=n_read,
+                  read_muscles=read_names.fillna(""), **fields),
+             fill(s[key + "_at_rest"], idx, **fields)], fill(s[key], idx, **fields))
 
     parts = []
     parts.append(np.where(~flag["included"],

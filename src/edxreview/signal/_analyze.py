@@ -236,7 +236,8 @@ class RecordingAnalysis:
             "polyphasic_pct": s["polyphasic_pct"],
             # the recording's reading, beside the per-parameter columns it may go beyond (a
             # nearest-centroid reading weighs all parameters at once): kept by the workbook
-            # reader as extra columns, so the row never says less than the screen did
+            # reader as informational columns (EMG_ANALYSIS_COLUMNS), read by no rule, so the
+            # row never says less than the screen did
             "muap_pattern": self.reading.pattern,
             "muap_rule": self.reading.rule,
             "spont_basis": spont_basis(pd.DataFrame([self.recordings_row()])),
