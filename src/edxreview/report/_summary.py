@@ -166,11 +166,13 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     lesion_word = pd.Series(np.where(brainstem, s["brainstem_lesion"], s["cord_lesion"]),
                             index=idx)
 
-    # a patient with a muscle whose MUAPs were not read (or their means not judged) had only
-    # the examination at rest read there: "no denervation at rest", never plain "no denervation"
-    unread = m[m["muap_reading"].isin(["not_read", "not_judged"])] if "muap_reading" in m \
-        else m.iloc[:0]
-    at_rest = pd.Series(idx.isin(unread["patient_id"].astype(str)), index=idx)
+    # the muscles whose MUAPs were not read, or their means not judged, per patient
+    not_read = {value: _not_read_list(m, labels, lang, value)
+                for value in ("not_read", "not_judged")}
+    # a patient with such a muscle had only the examination at rest read there: "no
+    # denervation at rest", never plain "no denervation" (the patients those sentences name)
+    named = not_read["not_read"][0].index.union(not_read["not_judged"][0].index)
+    at_rest = pd.Series(idx.isin(named), index=idx)
 
     def rest(key: str, **fields: pd.Series) -> np.ndarray:
         return np.where(at_rest, fill(s[key + "_at_rest"], idx, **fields),
@@ -198,7 +200,7 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
                                     segments=segments) + mri_end, ""))
     for value, label in (("not_read", "muaps_not_read"),
                          ("not_judged", "muap_means_not_judged")):
-        names, count = _not_read_list(m, labels, lang, value)
+        names, count = not_read[value]
         names = names.reindex(idx)
         parts.append(np.where(inc & names.notna(),
                               fill(s[label], idx, muscles=names.fillna(""),
