@@ -282,7 +282,8 @@ def _duration_markers(
         return yb, lo, hi, ipk, amp, baseline_sd, onset, end
     sat_thr = np.maximum(thr, p["satellite_threshold_sd"]
                          * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
-    sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz)
+    sat = _satellites(ys, above, end, sat_thr, quiet,
+                      max(1, int(round(p["satellite_peak_window_ms"] * 1e-3 * fs_hz))), fs_hz)
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
 
 
@@ -318,12 +319,13 @@ def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
 
 
 def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
-                quiet: int, fs_hz: float) -> dict:
+                quiet: int, peak_window: int, fs_hz: float) -> dict:
     """Per row, the isoelectric interval ``gap_ms`` between the MUAP's end and its first late
     component reaching ``sat_thr`` (its departure from the duration band ``above``), NaN
     where there is none or the interval is shorter than ``quiet`` samples; that component's
-    ``peak`` (the largest excursion within 1 ms of where it reaches ``sat_thr``), its
-    ``sign`` and ``thr`` = ``sat_thr`` (whole-table)."""
+    ``peak`` (the largest excursion within ``peak_window`` samples from where it reaches
+    ``sat_thr``: ``[measurement] satellite_peak_window_ms``), its ``sign`` and ``thr`` =
+    ``sat_thr`` (whole-table)."""
     mag = np.abs(ys)
     cols = np.arange(mag.shape[1])
     late = cols > end[:, None]
@@ -335,7 +337,7 @@ def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.
                           end)
     start = last_quiet + 1
     ok = (first >= 0) & (start - end - 1 >= quiet)
-    near = np.clip(np.maximum(first, 0)[:, None] + np.arange(max(1, int(round(1e-3 * fs_hz)))),
+    near = np.clip(np.maximum(first, 0)[:, None] + np.arange(peak_window),
                    0, mag.shape[1] - 1)
     rows = np.arange(mag.shape[0])[:, None]
     peak = near[rows[:, 0], np.argmax(mag[rows, near], axis=1)]
@@ -449,7 +451,8 @@ def measure_muaps(rec: Recording, dec: Decomposition,
     -------
     pandas.DataFrame
         One row per unit: ``unit``, ``n_discharges``, ``firing_rate_hz`` (Hz, median of
-        1/inter-discharge interval over intervals of 20-500 ms), ``duration_ms``,
+        1/inter-discharge interval over the intervals within ``firing_interval_min_ms`` to
+        ``firing_interval_max_ms``, 20-500 ms), ``duration_ms``,
         ``amplitude_uv`` (µV, NaN when uncalibrated), ``amplitude_adu`` (ADC units, NaN when
         calibrated), ``amplitude_snr`` (peak-to-peak / baseline noise SD: scale-free),
         ``phases``, ``turns``, ``turn_rule`` (``absolute_uv``: the µV turn threshold of a
@@ -493,9 +496,9 @@ def measure_muaps(rec: Recording, dec: Decomposition,
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
     signal_of = (lambda r: x)
-    # the expected noise of each average
-    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
-                         for _, _, s_ok in found])
+    # the expected noise of each average (a median of its discharges)
+    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size))
+                         * pm["median_average_noise_factor"] + 1e-12 for _, _, s_ok in found])
     less = pm["average_less_other_units"]
     if less not in _LESS_OTHER_UNITS:
         raise InvalidParameterError(
@@ -543,10 +546,13 @@ def measure_muaps(rec: Recording, dec: Decomposition,
     quality = assess_waveforms(y, fs, before, expected,
                                np.array([s_ok.size for _, _, s_ok in found], int), markers[:8],
                                template_rms_ratio=ratio)
+    # firing intervals within the declared bounds (s; divided, not multiplied, so that the
+    # bounds are exactly 0.02 and 0.5 s)
+    isi_min, isi_max = pm["firing_interval_min_ms"] / 1e3, pm["firing_interval_max_ms"] / 1e3
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
-        isi = isi[(isi >= 0.02) & (isi <= 0.5)]
+        isi = isi[(isi >= isi_min) & (isi <= isi_max)]
         rate = float(np.median(1 / isi)) if isi.size else np.nan
         cal = rec.calibrated
         rows.append(
