@@ -158,7 +158,7 @@ def _measure_rows(
     yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat = markers or _duration_markers(
         y, fs_hz, center, noise_sd, p, satellites=True)
     sat_ms = sat["gap_ms"]
-    if p.get("satellite_split_half", False):
+    if p["satellite_split_half"]:
         # only the rows with a candidate satellite need their halves
         cand = np.flatnonzero(np.isfinite(sat_ms))
         keep = np.zeros(sat_ms.size, bool)
@@ -190,8 +190,8 @@ def _measure_row(
     # the noise floor of phases and turns: the noise of the average (with
     # noise_floor_from_baseline, that of its own baseline too: the duration band's noise part)
     floor = p["threshold_noise_sd"] * noise_sd
-    if p.get("noise_floor_from_baseline", False):
-        floor = max(floor, p.get("threshold_baseline_sd", 0.0) * baseline_sd)
+    if p["noise_floor_from_baseline"]:
+        floor = max(floor, p["threshold_baseline_sd"] * baseline_sd)
     # phases: baseline crossings between onset and end, counting only excursions that reach
     # the phase threshold
     pthr = max(p["phase_fraction_pp"] * amp, floor)
@@ -231,7 +231,7 @@ def duration_band(baseline_sd: np.ndarray, noise_sd: float | np.ndarray, amp: np
     largest of ``threshold_baseline_sd`` x the average's own baseline SD, ``threshold_noise_sd``
     x its expected noise and ``threshold_fraction_pp`` x its peak-to-peak amplitude (recording
     units, one per row)."""
-    return np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+    return np.maximum(np.maximum(p["threshold_baseline_sd"] * baseline_sd,
                                  p["threshold_noise_sd"] * noise_sd),
                       p["threshold_fraction_pp"] * amp)
 
@@ -299,7 +299,7 @@ def _edge_samples(n: int, fs_hz: float, p: dict) -> int:
     """Samples at each end of an averaging window of ``n`` samples that its baseline is taken
     from: ``baseline_edge_ms``, or a tenth of the window when that does not fit (at least 3, at
     most a quarter of the window). One rule for the measurement and its half-medians."""
-    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    e = int(round(p["baseline_edge_ms"] * 1e-3 * fs_hz))
     return e if 3 <= e <= n // 4 else max(3, n // 10)
 
 

@@ -350,8 +350,8 @@ def _split_interleaved(
     sizes differ by at least ``split_size_ratio`` and ``split_separation_sd`` within-group SDs
     and at least one part then fires regularly.
     """
-    gap_min = p.get("split_size_ratio", 0.1)
-    sep_sd = p.get("split_separation_sd", 3.0)
+    gap_min = p["split_size_ratio"]
+    sep_sd = p["split_separation_sd"]
     todo = list(range(t_id))
     while todo:
         t = todo.pop()
