@@ -149,8 +149,9 @@ def duration_errors(rec, dec, temps: dict, times: np.ndarray, units: np.ndarray,
         n_k = int((units == k).sum())
         # the expert's template is an average of all the unit's discharges, without halves:
         # it is taken as its own two halves (every late component in it counts as time-locked)
-        ref[k] = measure_waveform(y, fs, before, noise_sd / np.sqrt(n_k) * 1.25 + 1e-12,
-                                  calibrated=rec.calibrated, halves=(y, y))
+        expected = noise_sd / np.sqrt(n_k) * pm["median_average_noise_factor"] + 1e-12
+        ref[k] = measure_waveform(y, fs, before, expected, calibrated=rec.calibrated,
+                                  halves=(y, y))
     rows = []
     for f, a in sorted(pairs.items()):
         found = m[m["unit"] == f + 1]

@@ -302,3 +302,23 @@ def test_the_patient_page_shows_the_muscle_by_muscle_sentences(tmp_path, lang):
     assert shown == [summarize_patients(result, pd.Series(["P1"]), lang=lang).iloc[0]]
     read = "(Biceps brachii R; Deltoid R)" if lang == "en" else "（右侧肱二头肌、右侧三角肌）"
     assert read in shown[0]
+
+
+def test_the_summary_says_at_rest_exactly_where_it_names_muscles_not_read(tmp_path, monkeypatch):
+    """The patients whose summary says "no denervation at rest" are those its not-read
+    sentences name, taken from that one source (``_not_read_list``), not filtered again."""
+    from edxreview.report import _summary
+    from edxreview.report._summary import load_labels, summarize_patients
+
+    s = load_labels("en")["summary"]
+    result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,"]))
+    text = summarize_patients(result, pd.Series(["P1"])).iloc[0]
+    assert s["no_emg_no_ncs"].format(n_muscles=1) in text     # every MUAP read: plain
+    # the not-read lists name P1's muscle: the summary says at rest, as the list does
+    names = pd.Series({"P1": "Biceps brachii R"}, dtype=object)
+    monkeypatch.setattr(_summary, "_not_read_list", lambda m, labels, lang, value: (
+        (names, pd.Series({"P1": 1})) if value == "not_read"
+        else (pd.Series(dtype=object), pd.Series(dtype=int))))
+    text = summarize_patients(result, pd.Series(["P1"])).iloc[0]
+    assert "Biceps brachii R" in text
+    assert s["no_emg_no_ncs_at_rest"].format(n_muscles=1) in text

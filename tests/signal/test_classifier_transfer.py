@@ -309,3 +309,41 @@ def test_cli_refuses_what_it_cannot_borrow(model, tmp_path, capsys, monkeypatch)
                  str(tmp_path / "src.toml")]) == 2
     assert "file 'c1': group 'myopathy'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_provisional_reading_is_decided_on_typed_flags_and_its_text_written_last():
+    """``lab_classifier_provisional`` follows the typed flags (local control subjects against
+    ``min_judging_control_subjects``, a borrowed scale), never whether a text column is empty;
+    the text is written from the same flags."""
+    from types import SimpleNamespace
+
+    from edxreview.cli._emg_provenance import _provisional_flags, _provisional_text
+    from edxreview.cli._emg_readings import _primary_columns
+
+    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
+    model = SimpleNamespace(transfer={
+        "local_control_subjects": {"biceps_brachii": need - 1, "deltoid": need,
+                                   "vastus_medialis": need},
+        "borrowed_scale": ["vastus_medialis"]})
+    f = _provisional_flags(model, pd.Series(["biceps_brachii", "deltoid", "vastus_medialis",
+                                             "tibialis_anterior"]))
+    assert f["few_local_controls"].tolist() == [True, False, False, False]
+    assert f["borrowed_scale"].tolist() == [False, False, True, False]
+    assert f["provisional"].tolist() == [True, False, True, False]
+    assert f["n_local_control_subjects"].tolist()[:3] == [need - 1, need, need]
+    assert pd.isna(f["n_local_control_subjects"].iloc[3])   # no local centre: not read at all
+    text = [_provisional_text(r) for _, r in f.iterrows()]
+    assert [t != "" for t in text] == f["provisional"].tolist()
+    assert f"centred on {need - 1} local control subject(s), fewer than the {need}" in text[0]
+    assert "scale borrowed" in text[2] and "fewer than" not in text[2]
+    # the laboratory's own classifier: never provisional
+    own = _provisional_flags(SimpleNamespace(transfer={}), pd.Series(["biceps_brachii"]))
+    assert not own["provisional"].any()
+    # the primary rule reads the typed flag, whatever the text column holds
+    t = pd.DataFrame({"pattern": ["normal"] * 3, "rule": ["lab_normal"] * 3,
+                      "clf_pattern": ["neurogenic", "neurogenic", "indeterminate"],
+                      "clf_provisional": ["", "some words", ""]})
+    out = _primary_columns(t, np.array([True, False, True]))
+    assert out["primary_rule"].tolist() == ["lab_classifier_provisional", "lab_classifier",
+                                            "lab_normal"]
+    assert out["primary_pattern"].tolist() == ["neurogenic", "neurogenic", "normal"]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -193,3 +194,83 @@ def test_recording_rule_follows_calibration():
     np.testing.assert_allclose(a["amplitude_uv"], b["amplitude_adu"])
     assert (a["satellite"] == b["satellite"]).all()
     assert a["satellite_ms"].isna().equals(~a["satellite"])
+
+
+#: measurement settings that were literals in _measure.py: name -> value (unchanged)
+MOVED = {"satellite_peak_window_ms": 1.0, "firing_interval_min_ms": 20.0,
+         "firing_interval_max_ms": 500.0, "median_average_noise_factor": 1.25}
+
+
+@pytest.mark.parametrize("name", sorted(MOVED))
+def test_measurement_settings_are_in_the_parameter_file_with_a_source_status(name):
+    import tomllib
+    from importlib import resources
+
+    assert PM[name] == MOVED[name]
+    meta = tomllib.loads(resources.files("edxreview.knowledge.data").joinpath(
+        "emg_signal_parameters.meta.toml").read_text("utf-8"))
+    named = [s for s in meta["sources"].values() if name in s.get("used_for", "")
+             or name in s.get("citation", "")]
+    assert named and all(s["status"] in {"verified", "abstract read", "secondary", "unsourced",
+                                         "convention"} for s in named)
+
+
+def _unit_at(isi_ms, fs=FS, n_s=3.0):
+    """A recording of one MUAP at discharges ``isi_ms`` apart, and its decomposition."""
+    from edxreview.signal._muap import Decomposition
+
+    t_ms = 100.0 + np.concatenate([[0.0], np.cumsum(isi_ms)])
+    s = np.round(t_ms * 1e-3 * fs).astype(int)
+    x = np.random.default_rng(0).normal(0.0, 5.0, int(n_s * fs))
+    w = muap_shape(fs, 8.0, 600.0)
+    for c in s:
+        x[c - w.size // 2: c - w.size // 2 + w.size] += w
+    dec = Decomposition(discharges=pd.DataFrame({"sample": s, "time_s": s / fs, "unit": 0}),
+                        templates=np.empty((0, 0)), noise_sd=5.0, n_candidates=s.size,
+                        n_unassigned=0)
+    return Recording(samples=x, fs_hz=fs, calibrated=True, name="u"), dec
+
+
+def _with(monkeypatch, **changes):
+    from edxreview.signal import _measure
+
+    p = {**load_signal_parameters(), "measurement": {**PM, **changes}}
+    monkeypatch.setattr(_measure, "load_signal_parameters", lambda: p)
+
+
+def test_firing_rate_uses_the_declared_interval_bounds(monkeypatch):
+    rec, dec = _unit_at([15.0, 15.0, 15.0, 100.0])   # 15 ms: a doublet, below 20 ms
+    assert measure_muaps(rec, dec)["firing_rate_hz"].iloc[0] == pytest.approx(10.0)
+    _with(monkeypatch, firing_interval_min_ms=10.0)
+    assert measure_muaps(rec, dec)["firing_rate_hz"].iloc[0] == pytest.approx(1000 / 15)
+    rec, dec = _unit_at([100.0, 600.0, 600.0])        # 600 ms: a pause, above 500 ms
+    _with(monkeypatch)
+    assert measure_muaps(rec, dec)["firing_rate_hz"].iloc[0] == pytest.approx(10.0)
+    _with(monkeypatch, firing_interval_max_ms=1000.0)
+    assert measure_muaps(rec, dec)["firing_rate_hz"].iloc[0] == pytest.approx(1000 / 600)
+
+
+def test_the_expected_noise_of_a_median_average_uses_the_declared_factor(monkeypatch):
+    rec, dec = _unit_at([100.0] * 20)
+    base = measure_muaps(rec, dec)["duration_ms"].iloc[0]
+    _with(monkeypatch, median_average_noise_factor=40.0)   # a band far above the noise
+    assert measure_muaps(rec, dec)["duration_ms"].iloc[0] < base
+
+
+def test_the_satellite_peak_is_sought_within_the_declared_window():
+    from edxreview.signal._measure import _duration_markers
+
+    y, c = _polyline([0, 600, -600, 0])
+    late = c + int(round(6e-3 * FS))
+    # a late component rising slowly for 1.5 ms to its peak
+    ramp = np.linspace(0.0, 300.0, int(round(1.5e-3 * FS)) + 1)
+    y[late:late + ramp.size] = ramp
+    y[late + ramp.size: late + 2 * ramp.size - 1] = ramp[::-1][1:]
+    peaks = {}
+    for w in (1.0, 2.0):
+        sat = _duration_markers(y[None, :], FS, c, np.array([0.5]),
+                                {**PM, "satellite_peak_window_ms": w}, satellites=True)[-1]
+        assert np.isfinite(sat["gap_ms"][0])
+        peaks[w] = int(sat["peak"][0])
+    assert peaks[2.0] == late + ramp.size - 1               # the component's own peak
+    assert peaks[1.0] < peaks[2.0]                          # 1 ms after it reaches threshold

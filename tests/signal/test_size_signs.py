@@ -5,6 +5,7 @@
 amplitude in ADC units against a µV reference, means exactly on their limit)."""
 
 import sys
+from dataclasses import replace
 from itertools import product
 from pathlib import Path
 
@@ -260,16 +261,46 @@ def test_the_workbook_row_says_of_each_mean_what_the_reading_judged():
 
 
 def test_too_few_control_subjects_is_a_typed_decision(reference):
-    """Whether a muscle is judged is decided on the count of control subjects, not on whether
-    a message came back."""
-    from edxreview.signal._reference import (
-        control_subjects,
-        control_subjects_short,
-        too_few_control_subjects,
-    )
+    """Whether a muscle is judged is decided on the count of control subjects, counted once
+    (:func:`count_control_subjects`, whole-table), and the sentence is written from that
+    typed result, not recounted."""
+    from edxreview.signal._reference import control_subjects_short, count_control_subjects
 
     need = load_signal_parameters()["lab_reference"]["min_judging_control_subjects"]
-    n = control_subjects(reference, MUSCLE)
-    assert n == reference.table.loc[MUSCLE, "n_subjects"].max()
-    assert too_few_control_subjects(reference, MUSCLE) == (n < need)
-    assert (control_subjects_short(reference, MUSCLE) != "") == (n < need)
+    n = int(reference.table.loc[MUSCLE, "n_subjects"].max())
+    c = count_control_subjects(reference, [MUSCLE, "deltoid"])
+    assert list(c.columns) == ["muscle", "n_control_subjects", "need", "too_few"]
+    assert c["n_control_subjects"].tolist() == [n, 0]       # a muscle the reference lacks: 0
+    assert c["need"].tolist() == [need, need]
+    assert c["too_few"].tolist() == [n < need, True]
+    assert (control_subjects_short(c.iloc[0], reference) != "") == (n < need)
+    few = c.iloc[0].copy()
+    few[["n_control_subjects", "too_few"]] = [need - 1, True]
+    assert f"rests on {need - 1} control subject(s), fewer than {need}" in \
+        control_subjects_short(few, reference)
+    # a feature's own controls count where the muscle has the feature
+    t = reference.table.copy()
+    t.loc[(MUSCLE, "phases"), "n_subjects"] = need - 1
+    lean = replace(reference, table=t)
+    assert count_control_subjects(lean, MUSCLE, "phases")["n_control_subjects"].iloc[0] == need - 1
+    assert count_control_subjects(lean, MUSCLE, "no_such_feature")["n_control_subjects"].iloc[0] \
+        == t.loc[MUSCLE, "n_subjects"].max()
+
+
+def test_the_evaluation_does_not_read_centroids_of_too_few_control_subjects(reference,
+                                                                             monkeypatch):
+    """The product does not judge a muscle against a reference of fewer control subjects than
+    ``min_judging_control_subjects`` (rule ``too_few_control_subjects``); the evaluation's
+    centroid path (:func:`classify_by_centroids`) must not either, centroids or not."""
+    need = load_signal_parameters()["lab_reference"]["min_judging_control_subjects"]
+    lean = replace(reference, table=reference.table.assign(n_subjects=need - 1))
+    limit = _limits(reference)
+    cases = _z_tables(limit, n=10)
+    array = classify_by_centroids(_wide(cases), lean.centroids, lean)
+    for i, z in enumerate(cases):
+        r = _row_path(z, limit, lean, monkeypatch, centroids=True)
+        assert (r.pattern, r.rule) == ("indeterminate", "too_few_control_subjects")
+        assert array.iloc[i] == r.pattern, (i, z)
+    # enough people: read (the grid has normal readings)
+    enough = replace(reference, table=reference.table.assign(n_subjects=need))
+    assert (classify_by_centroids(_wide(cases), enough.centroids, enough) != "indeterminate").any()

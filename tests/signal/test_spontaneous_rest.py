@@ -336,3 +336,50 @@ def test_a_recording_not_graded_says_why_in_a_typed_column(kind, reason):
         assert "does not mean it has no spontaneous activity" in text
     else:
         assert grades["spont_rule"] == "spont_graded" and grades["fibs"] == "0"
+
+
+def _spont(**changes) -> dict:
+    from edxreview.signal._params import load_signal_parameters
+
+    return {**load_signal_parameters()["spontaneous"], **changes}
+
+
+def _psw_train(fs=10000.0, asym=5.0):
+    """A regular train (5 Hz) of positive sharp waves: a sharp positive phase of 200 µV (1 ms)
+    and a slow negative return of 200 / ``asym`` µV over 12 ms; its peaks and their half-window."""
+    up = np.r_[np.linspace(0, 200, 6), np.linspace(200, 0, 6)[1:]]
+    down = -200 / asym * np.sin(np.linspace(0, np.pi, int(12e-3 * fs)))
+    w = np.r_[up, down]
+    x = np.random.default_rng(3).normal(0, 2.0, int(2.0 * fs))
+    peaks = (np.arange(0.2, 1.8, 0.2) * fs).astype(int)
+    for c in peaks:
+        x[c - 5: c - 5 + w.size] += w
+    return x, peaks, int(round(20e-3 * fs)), fs
+
+
+@pytest.mark.parametrize(("min_asymmetry", "kind"), [(None, "psw"), (8.0, "not psw")],
+                         ids=["declared 1.5: psw", "asymmetry 5 below 8: not psw"])
+def test_a_positive_sharp_wave_needs_the_declared_asymmetry(min_asymmetry, kind):
+    from edxreview.signal._spontaneous import _classify_trains
+
+    x, peaks, half, fs = _psw_train()
+    p = _spont() if min_asymmetry is None else _spont(psw_min_asymmetry=min_asymmetry)
+    assert _spont()["psw_min_asymmetry"] == 1.5
+    pot, _ = _classify_trains(x, peaks, np.zeros(peaks.size, int), half, fs, 2.0, p,
+                              np.zeros(peaks.size, int))
+    assert (set(pot["kind"]) == {"psw"}) == (kind == "psw")
+
+
+@pytest.mark.parametrize(("block_ms", "grade"), [(None, "4+"), (50.0, "3+")],
+                         ids=["declared 100 ms: half the blocks filled", "50 ms: a quarter"])
+def test_the_baseline_fill_is_counted_in_blocks_of_the_declared_length(block_ms, grade):
+    from edxreview.signal._spontaneous import _grade_trains
+
+    fs = 1000.0
+    p = _spont() if block_ms is None else _spont(fill_block_ms=block_ms)
+    assert _spont()["fill_block_ms"] == 100.0
+    n = p["grade_3_trains"]
+    # n fibrillation trains in the first half of 1 s of rest, one potential per 100 ms
+    stats = [(t, "fib", 0.4, np.arange(0, 500, 100) + t) for t in range(n)]
+    g = _grade_trains(stats, np.ones(int(fs), bool), fs, p)
+    assert g["fibs"] == grade

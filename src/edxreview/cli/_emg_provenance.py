@@ -28,25 +28,45 @@ def _transfer_note(model, muscle: str) -> str:
                if muscle in t.get("borrowed_scale", []) else ""))
 
 
-def _provisional(model, muscle: str) -> str:
-    """Why a transferred classifier's reading of ``muscle`` is provisional ('' when it is not):
-    it is centred on fewer local control subjects than a muscle's MUAP means are judged against
-    (``[lab_reference] min_judging_control_subjects``), or it borrows its scale from other
-    muscles. Such a reading keeps its class, and says so wherever it is the answer."""
+def _provisional_flags(model, muscles):
+    """Whether a transferred classifier's reading of each muscle is provisional, typed
+    (whole-table): it is centred on fewer local control subjects than a muscle's MUAP means
+    are judged against (``[lab_reference] min_judging_control_subjects``), or it borrows its
+    scale from other muscles. Such a reading keeps its class, and says so wherever it is the
+    answer (:func:`_provisional_text`). The laboratory's own classifier is never provisional.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``muscles`` (a Series): ``muscle``, ``n_local_control_subjects`` (Int64; NA
+        where the model has no local centre for the muscle), ``need``,
+        ``few_local_controls``, ``borrowed_scale`` and ``provisional`` (bool).
+    """
+    import pandas as pd
+
     from edxreview.signal._params import load_signal_parameters
 
-    t = model.transfer if model is not None else {}
-    if not t:
-        return ""
+    t = (model.transfer if model is not None else {}) or {}
     need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
-    n = t.get("local_control_subjects", {}).get(muscle)
-    why = []
-    if n is not None and n < need:
-        why.append(f"centred on {n} local control subject(s), fewer than the {need} a muscle's "
-                   "MUAP means are judged against")
-    if muscle in t.get("borrowed_scale", []):
-        why.append("scale borrowed from other muscles")
-    if not why:
+    n = muscles.map(t.get("local_control_subjects", {})).astype("Int64")
+    few = (n < need).fillna(False).astype(bool)
+    borrowed = muscles.isin(t.get("borrowed_scale", []))
+    return pd.DataFrame({"muscle": muscles, "n_local_control_subjects": n, "need": need,
+                         "few_local_controls": few, "borrowed_scale": borrowed,
+                         "provisional": few | borrowed})
+
+
+def _provisional_text(flags) -> str:
+    """Why a reading is provisional, in words ('' when it is not): written from one row of
+    :func:`_provisional_flags`."""
+    if not flags["provisional"]:
         return ""
+    why = []
+    if flags["few_local_controls"]:
+        why.append(f"centred on {int(flags['n_local_control_subjects'])} local control "
+                   f"subject(s), fewer than the {int(flags['need'])} a muscle's MUAP means are "
+                   "judged against")
+    if flags["borrowed_scale"]:
+        why.append("scale borrowed from other muscles")
     return ("provisional: a classifier borrowed from another laboratory, "
             + " and ".join(why) + "; its probability is not calibrated for this laboratory")

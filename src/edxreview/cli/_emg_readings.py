@@ -4,7 +4,12 @@ per recording, for recordings.csv) and the primary reading."""
 
 from __future__ import annotations
 
-from ._emg_provenance import _provisional, _source_name, _transfer_note
+from ._emg_provenance import (
+    _provisional_flags,
+    _provisional_text,
+    _source_name,
+    _transfer_note,
+)
 
 
 def _recording_classifier(a, reference) -> dict:
@@ -14,8 +19,8 @@ def _recording_classifier(a, reference) -> dict:
     import pandas as pd
 
     muscle = a.muscle or ""
-    t = _classifier_columns(pd.DataFrame({"muscle": [muscle], "side": [""]}),
-                            {(muscle, ""): [a]}, reference, a.recording.name)
+    t, _ = _classifier_columns(pd.DataFrame({"muscle": [muscle], "side": [""]}),
+                               {(muscle, ""): [a]}, reference, a.recording.name)
     return {k: t.at[0, k] for k in ("clf_pattern", "clf_probability", "clf_reasons")}
 
 
@@ -23,6 +28,7 @@ def _subjects_table(analyses, reference, subject: str, sides=None):
     """One row per muscle and side of the subject (``sides``: each analysis' side, ``L``, ``R``
     or ``""``; all ``""`` when not given): the reading of its MUAPs pooled over recordings.
     A left and a right muscle are read apart, as a unilateral lesion is."""
+    import numpy as np
     import pandas as pd
 
     from edxreview.signal._acceptance import count_rejections, format_rejections
@@ -79,19 +85,22 @@ def _subjects_table(analyses, reference, subject: str, sides=None):
                    ip_reasons="; ".join(ip_reading.reasons))
         rows.append(row)
     out = pd.DataFrame(rows)
+    provisional = np.zeros(len(out), bool)
     if isinstance(reference, LabReference) and (reference.classifier is not None
                                                 or reference.classifier_status):
-        out = _classifier_columns(out, by_muscle, reference, subject)
-    return _primary_columns(out)
+        out, provisional = _classifier_columns(out, by_muscle, reference, subject)
+    return _primary_columns(out, provisional)
 
 
-def _primary_columns(table):
+def _primary_columns(table, provisional):
     """Each subject-muscle's primary reading, typed (``primary_pattern``, ``primary_rule``):
     the lab classifier's class where it read the muscle (rule ``lab_classifier``, or
-    ``lab_classifier_provisional`` for a borrowed classifier centred on too few local
-    controls or on a borrowed scale: ``clf_provisional`` says why), otherwise
-    the reading of the pooled MUAP means (``pattern``, ``rule``). The interference pattern is
-    never the primary reading (the precedence stated in ``emg analyze --help``)."""
+    ``lab_classifier_provisional`` where ``provisional`` (bool per row, the
+    ``provisional`` flag of :func:`._emg_provenance._provisional_flags`: a borrowed
+    classifier centred on too few local controls or on a borrowed scale; ``clf_provisional``
+    says why in words), otherwise the reading of the pooled MUAP means (``pattern``,
+    ``rule``). The interference pattern is never the primary reading (the precedence stated
+    in ``emg analyze --help``)."""
     import numpy as np
 
     from edxreview.signal._classifier import classifier_parameters
@@ -99,8 +108,7 @@ def _primary_columns(table):
     classes = list(classifier_parameters()["classes"])
     clf = table["clf_pattern"] if "clf_pattern" in table else None
     use = clf.isin(classes).to_numpy() if clf is not None else np.zeros(len(table), bool)
-    provisional = (table["clf_provisional"].fillna("").astype(str).ne("").to_numpy()
-                   if "clf_provisional" in table else np.zeros(len(table), bool))
+    provisional = np.asarray(provisional, dtype=bool)
     return table.assign(
         primary_pattern=np.where(use, clf if clf is not None else "", table["pattern"]),
         primary_rule=np.where(use, np.where(provisional, "lab_classifier_provisional",
@@ -127,7 +135,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
                             clf_subject_n_read=0, clf_subject_readings="",
                             clf_model="", clf_provisional="", clf_n_missing=pd.NA,
-                            clf_n_features=pd.NA, clf_missing_groups="")
+                            clf_n_features=pd.NA, clf_missing_groups=""), \
+            np.zeros(len(table), bool)
     muaps, epochs, units = [], [], []
     for (muscle, side), group in by_muscle.items():   # keyed by (muscle, side): read apart
         for i, a in enumerate(group):
@@ -206,8 +215,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_reasons"] = key.map(cols["clf_reasons"]).fillna(
         "no muscle given: no reference to compare with").to_numpy()
     out["clf_model"] = key.map(cols["clf_model"]).fillna(_transfer_note(model, "")).to_numpy()
-    out["clf_provisional"] = [_provisional(model, m) if p in classes else ""
-                              for m, p in zip(out["muscle"], out["clf_pattern"])]
+    flags = _provisional_flags(model, out["muscle"])
+    provisional = (flags["provisional"] & out["clf_pattern"].isin(classes)).to_numpy(bool)
     out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
     out["clf_n_features"] = len(model.features)
     out["clf_missing_groups"] = key.map(cols["missing_groups"]).fillna("").to_numpy()
@@ -215,4 +224,8 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
     out["clf_subject_n_read"] = len(read)
     out["clf_subject_readings"] = readings
-    return out
+    # the words last, from the typed flags
+    out.insert(out.columns.get_loc("clf_model") + 1, "clf_provisional",
+               [_provisional_text(f) if p else ""
+                for (_, f), p in zip(flags.iterrows(), provisional)])
+    return out, provisional

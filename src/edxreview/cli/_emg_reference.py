@@ -307,16 +307,18 @@ def _print_reference(ref, wanted: list[str], have: set[str],
     """One summary line per muscle (its controls, and its limits for a mean of
     ``[lab_reference] summary_muaps`` MUAPs in ms, µV and phases) and centroid."""
     from edxreview.signal._params import load_signal_parameters
-    from edxreview.signal._reference import too_few_control_subjects
+    from edxreview.signal._reference import count_control_subjects
 
     n = int(load_signal_parameters()["lab_reference"]["summary_muaps"])
+    too_few = count_control_subjects(ref, [m for m in wanted if m in have]).set_index(
+        "muscle")["too_few"]
     for m in wanted:
         if m in have:
             r = ref.table.loc[(m, "duration_ms")]
             few = "; too few control subjects: 'emg analyze' will not judge against it"
             print(f"{m}: {int(r['n_subjects'])} subject(s), {int(r['n_recordings'])} "
                   f"recordings, {int(r['n_muaps'])} MUAPs; mean duration {r['mean']:.1f} ms"
-                  + (few if too_few_control_subjects(ref, m) else ""))
+                  + (few if too_few[m] else ""))
             print(f"  {_limits_line(ref, m, n)}")
         else:
             print(f"{m}: no z-score reference (too few control recordings)")

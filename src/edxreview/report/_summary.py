@@ -167,13 +167,15 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     lesion_word = pd.Series(np.where(brainstem, s["brainstem_lesion"], s["cord_lesion"]),
                             index=idx)
 
-    # said muscle by muscle: a patient with a muscle whose MUAPs were not read (or their means
-    # not judged) had only the examination at rest read there, so "no denervation at rest",
-    # never plain "no denervation"; beside it, the muscles whose MUAPs were read are named
-    # ("_some_read": nor in their MUAPs), and the next sentences name the others
-    unread = m[m["muap_reading"].isin(["not_read", "not_judged"])] if "muap_reading" in m \
-        else m.iloc[:0]
-    at_rest = pd.Series(idx.isin(unread["patient_id"].astype(str)), index=idx)
+    # the muscles whose MUAPs were not read, or their means not judged, per patient
+    not_read = {value: _not_read_list(m, labels, lang, value)
+                for value in ("not_read", "not_judged")}
+    # said muscle by muscle: a patient with such a muscle had only the examination at rest read
+    # there, so "no denervation at rest", never plain "no denervation" (the patients those
+    # sentences name); beside it, the muscles whose MUAPs were read are named ("_some_read": nor
+    # in their MUAPs), and the next sentences name the others
+    named = not_read["not_read"][0].index.union(not_read["not_judged"][0].index)
+    at_rest = pd.Series(idx.isin(named), index=idx)
     read_names, read_count = _not_read_list(m, labels, lang, "read")
     read_names = read_names.reindex(idx)
     some_read = at_rest & read_names.notna()
@@ -208,7 +210,7 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
                                     segments=segments) + mri_end, ""))
     for value, label in (("not_read", "muaps_not_read"),
                          ("not_judged", "muap_means_not_judged")):
-        names, count = _not_read_list(m, labels, lang, value)
+        names, count = not_read[value]
         names = names.reindex(idx)
         parts.append(np.where(inc & names.notna(),
                               fill(s[label], idx, muscles=names.fillna(""),

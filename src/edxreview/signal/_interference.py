@@ -342,7 +342,7 @@ def read_interference(
     """
     from edxreview.signal._reference import (
         control_subjects_short,
-        too_few_control_subjects,
+        count_control_subjects,
         zscore_muscle,
     )
 
@@ -357,8 +357,9 @@ def read_interference(
         return Reading("indeterminate", [f"interference pattern not judged: the reference has "
                                          f"no interference features for {mus or 'this muscle'}"],
                        rule="interference_no_reference"), empty
-    if too_few_control_subjects(reference, mus, "ip_log_ratio"):
-        short = control_subjects_short(reference, mus, "ip_log_ratio")
+    people = count_control_subjects(reference, mus, "ip_log_ratio").iloc[0]
+    if people["too_few"]:
+        short = control_subjects_short(people, reference)
         return Reading("indeterminate", [f"interference pattern {short}"],
                        rule="interference_too_few_control_subjects"), empty
     n = len(epochs)

@@ -188,7 +188,7 @@ def _measure_rows(
     yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat = markers or _duration_markers(
         y, fs_hz, center, noise_sd, p, satellites=True)
     sat_ms = sat["gap_ms"]
-    if p.get("satellite_split_half", False):
+    if p["satellite_split_half"]:
         # only the rows with a candidate satellite need their halves
         cand = np.flatnonzero(np.isfinite(sat_ms))
         keep = np.zeros(sat_ms.size, bool)
@@ -220,8 +220,8 @@ def _measure_row(
     # the noise floor of phases and turns: the noise of the average (with
     # noise_floor_from_baseline, that of its own baseline too: the duration band's noise part)
     floor = p["threshold_noise_sd"] * noise_sd
-    if p.get("noise_floor_from_baseline", False):
-        floor = max(floor, p.get("threshold_baseline_sd", 0.0) * baseline_sd)
+    if p["noise_floor_from_baseline"]:
+        floor = max(floor, p["threshold_baseline_sd"] * baseline_sd)
     # phases: baseline crossings between onset and end, counting only excursions that reach
     # the phase threshold
     pthr = max(p["phase_fraction_pp"] * amp, floor)
@@ -261,7 +261,7 @@ def duration_band(baseline_sd: np.ndarray, noise_sd: float | np.ndarray, amp: np
     largest of ``threshold_baseline_sd`` x the average's own baseline SD, ``threshold_noise_sd``
     x its expected noise and ``threshold_fraction_pp`` x its peak-to-peak amplitude (recording
     units, one per row)."""
-    return np.maximum(np.maximum(p.get("threshold_baseline_sd", 0.0) * baseline_sd,
+    return np.maximum(np.maximum(p["threshold_baseline_sd"] * baseline_sd,
                                  p["threshold_noise_sd"] * noise_sd),
                       p["threshold_fraction_pp"] * amp)
 
@@ -303,7 +303,7 @@ def _duration_markers(
     start = np.where(dist.min(axis=1) < far, lo + np.argmin(dist, axis=1), center).tolist()
     # the isoelectric interval that ends the MUAP: from the return to the baseline (with
     # isoelectric_from_baseline) or from the entry into the band
-    vals = ys if p.get("isoelectric_from_baseline", False) else [None] * len(ys)
+    vals = ys if p["isoelectric_from_baseline"] else [None] * len(ys)
     onset = np.minimum([_runs_below(a, quiet, i, -1, v)
                         for a, i, v in zip(above, start, vals)], center)
     end = np.maximum([_runs_below(a, quiet, i, +1, v)
@@ -317,8 +317,9 @@ def _duration_markers(
         return yb, lo, hi, ipk, amp, baseline_sd, onset, end
     sat_thr = np.maximum(thr, p["satellite_threshold_sd"]
                          * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
-    sat = _satellites(ys, above, end, sat_thr, quiet, fs_hz,
-                      p.get("isoelectric_from_baseline", False))
+    sat = _satellites(ys, above, end, sat_thr, quiet,
+                      max(1, int(round(p["satellite_peak_window_ms"] * 1e-3 * fs_hz))), fs_hz,
+                      p["isoelectric_from_baseline"])
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
 
 
@@ -334,7 +335,7 @@ def _edge_samples(n: int, fs_hz: float, p: dict) -> int:
     """Samples at each end of an averaging window of ``n`` samples that its baseline is taken
     from: ``baseline_edge_ms``, or a tenth of the window when that does not fit (at least 3, at
     most a quarter of the window). One rule for the measurement and its half-medians."""
-    e = int(round(p.get("baseline_edge_ms", 0.0) * 1e-3 * fs_hz))
+    e = int(round(p["baseline_edge_ms"] * 1e-3 * fs_hz))
     return e if 3 <= e <= n // 4 else max(3, n // 10)
 
 
@@ -354,15 +355,16 @@ def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
 
 
 def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
-                quiet: int, fs_hz: float, from_baseline: bool = False) -> dict:
+                quiet: int, peak_window: int, fs_hz: float, from_baseline: bool = False) -> dict:
     """Per row, the isoelectric interval ``gap_ms`` between the MUAP's end and its first late
     component reaching ``sat_thr`` (to that component's departure from the duration band
     ``above``), NaN where there is none or the interval is shorter than ``quiet`` samples;
-    that component's ``peak`` (the largest excursion within 1 ms of where it reaches
-    ``sat_thr``), its ``sign`` and ``thr`` = ``sat_thr`` (whole-table). The interval begins
-    just after the end or, with ``from_baseline``, where the signal returns to its baseline
-    after the end (the first sample inside the band of the sign opposite to the end's, or
-    zero; none: no isoelectric interval, no satellite)."""
+    that component's ``peak`` (the largest excursion within ``peak_window`` samples from where
+    it reaches ``sat_thr``: ``[measurement] satellite_peak_window_ms``), its ``sign`` and
+    ``thr`` = ``sat_thr`` (whole-table). The interval begins just after the end or, with
+    ``from_baseline``, where the signal returns to its baseline after the end (the first sample
+    inside the band of the sign opposite to the end's, or zero; none: no isoelectric interval,
+    no satellite)."""
     mag = np.abs(ys)
     n = mag.shape[1]
     cols = np.arange(n)
@@ -382,7 +384,7 @@ def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.
     else:
         ok = (first >= 0) & (start - end - 1 >= quiet)
         gap_ms = (start - end) / fs_hz * 1e3
-    near = np.clip(np.maximum(first, 0)[:, None] + np.arange(max(1, int(round(1e-3 * fs_hz)))),
+    near = np.clip(np.maximum(first, 0)[:, None] + np.arange(peak_window),
                    0, n - 1)
     peak = near[rows, np.argmax(mag[rows[:, None], near], axis=1)]
     return dict(gap_ms=np.where(ok, gap_ms, np.nan), peak=peak,
@@ -495,7 +497,8 @@ def measure_muaps(rec: Recording, dec: Decomposition,
     -------
     pandas.DataFrame
         One row per unit: ``unit``, ``n_discharges``, ``firing_rate_hz`` (Hz, median of
-        1/inter-discharge interval over intervals of 20-500 ms), ``duration_ms``,
+        1/inter-discharge interval over the intervals within ``firing_interval_min_ms`` to
+        ``firing_interval_max_ms``, 20-500 ms), ``duration_ms``,
         ``amplitude_uv`` (µV, NaN when uncalibrated), ``amplitude_adu`` (ADC units, NaN when
         calibrated), ``amplitude_snr`` (peak-to-peak / baseline noise SD: scale-free),
         ``phases``, ``turns``, ``turn_rule`` (``absolute_uv``: the µV turn threshold of a
@@ -539,9 +542,9 @@ def measure_muaps(rec: Recording, dec: Decomposition,
             found.append((u, s, s_ok))
     waves = [median_snippet(x, s_ok, before, after) for _, _, s_ok in found]
     signal_of = (lambda r: x)
-    # the expected noise of each average
-    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size)) * 1.25 + 1e-12
-                         for _, _, s_ok in found])
+    # the expected noise of each average (a median of its discharges)
+    expected = np.array([noise_sd / np.sqrt(max(1, s_ok.size))
+                         * pm["median_average_noise_factor"] + 1e-12 for _, _, s_ok in found])
     less = pm["average_less_other_units"]
     if less not in _LESS_OTHER_UNITS:
         raise InvalidParameterError(
@@ -589,10 +592,13 @@ def measure_muaps(rec: Recording, dec: Decomposition,
     quality = assess_waveforms(y, fs, before, expected,
                                np.array([s_ok.size for _, _, s_ok in found], int), markers[:8],
                                template_rms_ratio=ratio)
+    # firing intervals within the declared bounds (s; divided, not multiplied, so that the
+    # bounds are exactly 0.02 and 0.5 s)
+    isi_min, isi_max = pm["firing_interval_min_ms"] / 1e3, pm["firing_interval_max_ms"] / 1e3
     rows = []
     for (u, s, _), m in zip(found, measured):
         isi = np.diff(np.sort(s)) / fs
-        isi = isi[(isi >= 0.02) & (isi <= 0.5)]
+        isi = isi[(isi >= isi_min) & (isi <= isi_max)]
         rate = float(np.median(1 / isi)) if isi.size else np.nan
         cal = rec.calibrated
         rows.append(

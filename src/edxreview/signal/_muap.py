@@ -133,7 +133,8 @@ def _decompose(
     half = L // 2
     min_n = max(3, p["min_discharges"] // 2)
     refractory = round(p["refractory_ms"] * 1e-3 * fs_hz)
-    reach, tol = round(p["locked_reach_ms"] * 1e-3 * fs_hz), max(1, round(0.2e-3 * fs_hz))
+    reach = round(p["locked_reach_ms"] * 1e-3 * fs_hz)
+    tol = max(1, round(p["locked_tolerance_ms"] / 1e3 * fs_hz))
 
     def run(temps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
         return _pursue(detect, temps, noise_var, p, refractory)

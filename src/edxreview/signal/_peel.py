@@ -32,7 +32,7 @@ def _peel(
         return [], [], detect.copy()
     pe = _Peeler(detect, temps, fs_hz, threshold, shift, noise_var, p, min_sep_ms)
     for _ in range(p["peel_passes"]):
-        accepted = pe.batch_rounds(p.get("batch_rounds", 4))
+        accepted = pe.batch_rounds(p["batch_rounds"])
         rest = pe.peaks_to_retry()
         if rest.size == 0:
             if accepted == 0:

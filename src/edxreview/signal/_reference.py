@@ -540,43 +540,51 @@ def zscore_muscle(features: pd.DataFrame, reference: LabReference, muscle: str) 
     return out[cols_out]
 
 
-def control_subjects(reference: LabReference, muscle: str, feature: str | None = None) -> int:
-    """How many control subjects the reference of ``muscle`` rests on: those of ``feature``, or
-    (default, or a feature the muscle lacks) the most of any feature of the muscle.
+def count_control_subjects(reference: LabReference, muscles,
+                           feature: str | None = None) -> pd.DataFrame:
+    """How many control subjects the reference of each muscle rests on, and whether they are
+    too few to judge against (whole-table): the one decision of rule
+    ``too_few_control_subjects``, read by the product and the evaluation alike.
+
+    A muscle's controls are those of ``feature``, or (default, or a feature the muscle lacks)
+    the most of any feature of the muscle; a muscle the reference lacks has 0. Too few: fewer
+    than ``min_judging_control_subjects`` of section ``lab_reference``.
 
     Parameters
     ----------
     reference : LabReference
-    muscle : str
-        Canonical muscle id, one the reference holds.
+    muscles : str or array-like of str
+        Canonical muscle ids (a Series keeps its index).
     feature : str, optional
         The feature whose controls count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per muscle given: ``muscle``, ``n_control_subjects`` (int), ``need`` (int) and
+        ``too_few`` (bool). :func:`control_subjects_short` writes a row in words.
     """
-    t = reference.table.loc[muscle]
-    return int(t.at[feature, "n_subjects"] if feature in t.index else t["n_subjects"].max())
-
-
-def too_few_control_subjects(reference: LabReference, muscle: str,
-                             feature: str | None = None) -> bool:
-    """Whether ``muscle`` cannot be judged against ``reference`` for want of control subjects:
-    :func:`control_subjects` fewer than ``min_judging_control_subjects`` of section
-    ``lab_reference`` (rule ``too_few_control_subjects``)."""
     need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
-    return control_subjects(reference, muscle, feature) < need
+    m = (muscles if isinstance(muscles, pd.Series)
+         else pd.Series([muscles] if isinstance(muscles, str) else list(muscles), dtype=object))
+    people = reference.table["n_subjects"]
+    n = m.map(people.groupby(level="muscle").max())
+    if feature is not None and feature in people.index.get_level_values("feature"):
+        n = m.map(people.xs(feature, level="feature")).fillna(n)
+    n = n.fillna(0).astype(int)
+    return pd.DataFrame({"muscle": m, "n_control_subjects": n, "need": need,
+                         "too_few": n < need})
 
 
-def control_subjects_short(reference: LabReference, muscle: str,
-                           feature: str | None = None) -> str:
-    """Why ``muscle`` cannot be judged against ``reference`` for want of control subjects
-    (:func:`too_few_control_subjects`), in words, or ``""``; the arguments are those of
-    :func:`control_subjects`."""
-    if not too_few_control_subjects(reference, muscle, feature):
+def control_subjects_short(counts: pd.Series, reference: LabReference) -> str:
+    """Why a muscle cannot be judged against ``reference`` for want of control subjects, in
+    words, or ``""`` when it can: written from one row of :func:`count_control_subjects`."""
+    if not counts["too_few"]:
         return ""
-    need = int(load_signal_parameters()["lab_reference"]["min_judging_control_subjects"])
-    n = control_subjects(reference, muscle, feature)
     lab = f" {reference.lab!r}" if reference.lab else ""
-    return (f"not judged: the lab reference{lab} for {muscle} rests on {n} control subject(s), "
-            f"fewer than {need} ([lab_reference] min_judging_control_subjects): the spread "
+    return (f"not judged: the lab reference{lab} for {counts['muscle']} rests on "
+            f"{int(counts['n_control_subjects'])} control subject(s), fewer than "
+            f"{int(counts['need'])} ([lab_reference] min_judging_control_subjects): the spread "
             "between people is not in it (recordings of one person are not several controls; "
             "build it with --subjects naming each file's subject)")
 
@@ -804,8 +812,9 @@ def read_muscle_against_reference(
                                          f"muscle {mus!r} (reference muscles: "
                                          f"{', '.join(reference.muscles()) or 'none'})"],
                        rule="no_reference_for_muscle"), empty
-    if too_few_control_subjects(reference, mus):
-        return Reading("indeterminate", [control_subjects_short(reference, mus)],
+    people = count_control_subjects(reference, mus).iloc[0]
+    if people["too_few"]:
+        return Reading("indeterminate", [control_subjects_short(people, reference)],
                        rule="too_few_control_subjects"), empty
     if n < p["min_muaps"]:
         return Reading("indeterminate", [f"only {n} accepted MUAP(s) for {mus} (need "
@@ -1081,7 +1090,9 @@ def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame,
     """The reading of :func:`read_size_signs` with the nearest centroid for each unit of ``z``
     (columns ``muscle``, ``n_muaps`` and ``z_<feature>`` of :func:`zscore_units` against
     ``reference``), as :func:`read_muscle_against_reference` reads one muscle;
-    ``indeterminate`` where the muscle has no centroids or fewer than ``min_muaps`` MUAPs."""
+    ``indeterminate`` where the muscle has no centroids, fewer than ``min_muaps`` MUAPs, or a
+    reference of too few control subjects (:func:`count_control_subjects`, rule
+    ``too_few_control_subjects``)."""
     p = load_signal_parameters()["lab_reference"]
     out = pd.Series("indeterminate", index=z.index, dtype=object)
     tab = reference.table
@@ -1094,7 +1105,8 @@ def classify_by_centroids(z: pd.DataFrame, centroids: pd.DataFrame,
         _, nearest.loc[g.index], tie.loc[g.index] = nearest_centroids(g, centroids.loc[mus])
     signs = read_size_signs(z[[f"z_{f}" for f in feats]].set_axis(feats, axis=1),
                             lim.reindex(z["muscle"])[feats].set_axis(z.index), nearest, tie)
-    ok = has & (z["n_muaps"].fillna(0) >= p["min_muaps"])
+    few = count_control_subjects(reference, z["muscle"])["too_few"].to_numpy(bool)
+    ok = has & ~few & (z["n_muaps"].fillna(0) >= p["min_muaps"])
     out.loc[ok] = signs.loc[ok, "pattern"]
     return out
 
@@ -1196,8 +1208,7 @@ def outlier_readings(
         z[s_] = sign[s_]
     has_ref = z["muscle"].isin(reference.muscles()).to_numpy()
     enough = (z["n_muaps"].fillna(0) >= pl["min_muaps"]).to_numpy()
-    people = z["muscle"].map(tab["n_subjects"].groupby(level="muscle").max()).fillna(0)
-    few = (people < pl["min_judging_control_subjects"]).to_numpy()
+    few = count_control_subjects(reference, z["muscle"])["too_few"].to_numpy(bool)
     rule = np.select(
         [~has_ref, few, ~enough, sign["large"] & sign["small"], sign["large"], sign["small"],
          sign["complex"]],

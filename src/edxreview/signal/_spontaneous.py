@@ -350,8 +350,8 @@ def _split_interleaved(
     sizes differ by at least ``split_size_ratio`` and ``split_separation_sd`` within-group SDs
     and at least one part then fires regularly.
     """
-    gap_min = p.get("split_size_ratio", 0.1)
-    sep_sd = p.get("split_separation_sd", 3.0)
+    gap_min = p["split_size_ratio"]
+    sep_sd = p["split_separation_sd"]
     todo = list(range(t_id))
     while todo:
         t = todo.pop()
@@ -522,7 +522,8 @@ def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, 
         dur = sh.duration_ms
         if regular and p["fib_min_duration_ms"] <= dur < p["fib_max_duration_ms"]:
             kind = "fib"
-        elif regular and sh.first_sign > 0 and p["psw_min_duration_ms"] <= dur <= p["psw_max_duration_ms"] and sh.asym > 1.5:
+        elif regular and sh.first_sign > 0 and p["psw_min_duration_ms"] <= dur <= p["psw_max_duration_ms"] \
+                and sh.asym > p["psw_min_asymmetry"]:
             kind = "psw"
         elif dur >= p["fasc_min_duration_ms"] and _rate_hz(s, st, fs) >= p["fasc_max_rate_hz"]:
             # a MUAP-like train firing as fast as a voluntary unit is one (regular or not)
@@ -551,8 +552,9 @@ def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, 
 
 def _grade_trains(stats: list, in_rest: np.ndarray, fs: float, p: dict) -> dict[str, str]:
     """Fibrillation and PSW grades from trains and baseline fill; fasciculations present or absent."""
-    # baseline fill: fraction of 100-ms rest blocks holding a fib/psw potential
-    blk = int(0.1 * fs)
+    # baseline fill: fraction of rest blocks (fill_block_ms, 100 ms) holding a fib/psw
+    # potential (divided, not multiplied, so that 100 ms is exactly 0.1 s)
+    blk = int(p["fill_block_ms"] / 1e3 * fs)
     rest_blocks = np.flatnonzero(in_rest[::blk])
     grades = {}
     for kind, key in (("fib", "fibs"), ("psw", "psw")):

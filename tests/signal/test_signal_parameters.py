@@ -1,0 +1,46 @@
+"""The parameter file is the one source of the signal analysis' settings: no setting it holds
+has a second value in code (a ``.get(name, number)`` fallback), and the settings that were
+literals in code are there, with their values unchanged."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from edxreview.signal._params import load_signal_parameters
+
+SIGNAL = Path(__file__).resolve().parents[2] / "src" / "edxreview" / "signal"
+
+
+def _keys(d: dict) -> set[str]:
+    out = set()
+    for k, v in d.items():
+        out |= _keys(v) if isinstance(v, dict) else {k}
+    return out
+
+
+#: the names the signal code gives a section of the parameter file
+SECTION_NAMES = {"p", "pm", "pl", "po", "pf", "ps", "params"}
+
+
+def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
+    """A section's setting read with ``p.get(name, value)`` has a second value, used silently
+    when the file lacks it (``satellite_split_half`` fell back to false, the file says true)."""
+    keys = _keys(load_signal_parameters())
+    found = []
+    for f in sorted(SIGNAL.glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "get" and len(node.args) == 2
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in SECTION_NAMES
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value in keys
+                    and isinstance(node.args[1], ast.Constant)):
+                found.append(f"{f.name}:{node.lineno} {node.args[0].value}")
+    assert not found, found
+
+
+@pytest.mark.parametrize(("section", "name", "value"), [
+    ("sorting", "batch_rounds", 4), ("sorting", "locked_tolerance_ms", 0.2)])
+def test_settings_that_were_literals_are_in_the_file(section, name, value):
+    assert load_signal_parameters()[section][name] == value
