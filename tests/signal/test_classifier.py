@@ -465,7 +465,8 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
             # group not read is named, in the column and in the reasons
             if r.n_muaps < clf.classifier_parameters()["min_muaps"]:
                 assert r.clf_missing_groups == "muap"
-                assert f"the 14 MUAP features not read ({r.n_muaps} MUAP(s))" in r.clf_reasons
+                n_muap = sum(clf.feature_group(f) == "muap" for f in model.features)
+                assert f"the {n_muap} MUAP features not read ({r.n_muaps} MUAP(s))" in r.clf_reasons
             else:
                 assert "muap" not in str(r.clf_missing_groups)
         assert any(line.startswith(want) for line in printed), (want, printed)
@@ -614,3 +615,48 @@ def test_a_units_features_do_not_depend_on_how_many_recordings_it_pools():
 def _reorder(t):
     units, muaps, epochs = t
     return muaps, epochs, units
+
+
+def test_a_pooled_muscle_says_how_many_of_its_recordings_read_alone_agree():
+    # a muscle pools its recordings' MUAPs and epochs and may read otherwise than most of them
+    # read alone: subjects.csv counts the recordings agreeing (each read as recordings.csv
+    # reads it) and the screen says so beside the muscle's class
+    from types import SimpleNamespace
+
+    from edxreview.cli._emg_analyze import _subject_summary
+    from edxreview.cli._emg_readings import _classifier_columns, _recording_classifier
+
+    recs, muaps = _labelled(seed=3)
+    model = clf.fit_classifier(_units(recs, muaps))
+    table = pd.DataFrame(columns=["mean", "sd_between", "sd_within", "n_recordings",
+                                  "n_subjects", "n_muaps"],
+                         index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
+    ref = LabReference("syn", "uV", table, classifier=model)
+    rng = np.random.default_rng(7)
+    analyses = []
+    for i, truth in enumerate(["myopathic", "myopathic", "normal", "neurogenic"]):
+        d, a, ph, n = PLANTED[truth]
+        analyses.append(SimpleNamespace(
+            muscle="biceps_brachii", muaps=_muaps(f"f{i}", n, d, a, ph, rng, sd_ms=1.5),
+            interference=None,
+            recording=SimpleNamespace(name=f"f{i}", samples=np.zeros(50_000), fs_hz=10_000.0)))
+    t = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
+                            {("biceps_brachii", ""): analyses}, ref, "S")
+    alone = [_recording_classifier(a, ref)["clf_pattern"] for a in analyses]
+    assert sorted(alone) == ["myopathic", "myopathic", "neurogenic", "normal"]
+    row = t.iloc[0]
+    assert row["clf_recordings_read"] == 4
+    assert row["clf_recordings_agreeing"] == alone.count(row["clf_pattern"])
+    assert row["clf_recordings_readings"] == "normal 1, neurogenic 1, myopathic 2"
+    s = t.assign(subject="S", n_recordings=4, n_muaps=48, pattern="indeterminate",
+                 rule="no_reference", ip_pattern="indeterminate", ip_rule="x",
+                 primary_pattern=t["clf_pattern"], primary_rule="lab_classifier")
+    line = _subject_summary(s)[0]
+    assert (f"; {row['clf_recordings_agreeing']} of 4 recordings read alone agree (normal 1, "
+            "neurogenic 1, myopathic 2); MUAP means indeterminate") in line, line
+    # a muscle of one recording: nothing to compare
+    one = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
+                              {("biceps_brachii", ""): analyses[:1]}, ref, "S")
+    assert one.at[0, "clf_recordings_read"] == 1
+    assert "recordings read alone" not in _subject_summary(
+        s.assign(n_recordings=1, clf_recordings_read=1))[0]
