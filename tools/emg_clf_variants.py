@@ -11,7 +11,11 @@ prints what each one reads, so the choice among them is on the record:
   the control epochs' percentiles (turns per amplitude above and below, amplitude above). The
   limits are recomputed from the controls of every training fold, inner folds included;
 - V4, the most abnormal recording of the muscle: seven features computed per recording, then
-  their maximum or minimum over the muscle's recordings (``feature@max``);
+  their maximum or minimum over the muscle's recordings (``feature@max``). V4 was the default
+  until these extremes were found to grow with the number of recordings, which in the Algiers
+  data follows the class (controls 2 per muscle, patients 1): the default is V0 again
+  (``docs/emg-evaluation.md``, "Site extremes depend on the number of recordings"), and the
+  V4, V9, V13 and V14 rows of this table carry that confound;
 - V6, tail quantiles of the pooled MUAPs and epochs (10th / 90th percentiles);
 - V7, V4 and V6 together;
 - V8, the feature set (V0, V4 or V6) chosen together with the penalty by the inner folds of

@@ -246,7 +246,8 @@ def test_references_pooling_and_the_classifier_use_the_accepted_muaps_only():
     # the lab classifier's features
     units = pd.DataFrame({"recording": ["r1", "r2"], "subject": ["S", "S"],
                           "muscle": ["biceps_brachii"] * 2, "record_s": [10.0, 10.0]})
-    f = clf.unit_features(m, None, units)
+    f = clf.unit_features(m, None, units, features=["duration_ms:median", "muaps_per_s",
+                                                     "duration_ms:median@min"])
     assert f.at[0, "n_muaps"] == 12 and f.at[0, "duration_ms:median@min"] == 10.0
     assert f.at[0, "muaps_per_s"] == pytest.approx(12 / 20.0)
 

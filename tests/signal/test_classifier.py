@@ -190,7 +190,7 @@ def test_feature_groups_split_the_default_features():
     feats = load_signal_parameters()["lab_classifier"]["features"]
     groups = pd.Series([clf.feature_group(f) for f in feats])
     assert set(groups) == {"muap", "interference"}
-    assert (groups == "interference").sum() == sum(f.startswith("ip_") for f in feats) == 10
+    assert (groups == "interference").sum() == sum(f.startswith("ip_") for f in feats) == 6
 
 
 def test_the_screen_marks_a_weak_reading_and_its_missing_features():
@@ -465,7 +465,8 @@ def test_analyze_prints_the_classifiers_reading_of_each_subject_muscle(tmp_path,
             # group not read is named, in the column and in the reasons
             if r.n_muaps < clf.classifier_parameters()["min_muaps"]:
                 assert r.clf_missing_groups == "muap"
-                assert f"the 14 MUAP features not read ({r.n_muaps} MUAP(s))" in r.clf_reasons
+                n_muap = sum(clf.feature_group(f) == "muap" for f in model.features)
+                assert f"the {n_muap} MUAP features not read ({r.n_muaps} MUAP(s))" in r.clf_reasons
             else:
                 assert "muap" not in str(r.clf_missing_groups)
         assert any(line.startswith(want) for line in printed), (want, printed)
@@ -570,3 +571,92 @@ def test_the_variants_tool_averages_an_ensembles_probabilities():
     assert m[["normal", "neurogenic", "myopathic"]].iloc[0].tolist() == pytest.approx(
         [0.4, 0.3, 0.3])
     assert m["pred"].tolist() == ["normal", "indeterminate"]   # a member without a reading
+
+
+def _same_muscle_units(n_units: int, recs_per_unit: int, seed: int):
+    """Units (subject-muscles) whose recordings are all drawn from one muscle's distribution,
+    96 MUAPs and 160 interference epochs per unit, 40 s, shared among its recordings."""
+    rng = np.random.default_rng(seed)
+    ip = {"ip_turns_per_s": (400.0, 60.0), "ip_log_amplitude": (2.5, 0.1),
+          "ip_log_ratio": (0.1, 0.1), "ip_log_rms": (2.3, 0.1),
+          "ip_median_freq_hz": (300.0, 40.0), "ip_mean_freq_hz": (400.0, 40.0)}
+    units, muaps, epochs = [], [], []
+    for i in range(n_units):
+        for j in range(recs_per_unit):
+            r = f"s{i}-r{j}"
+            units.append({"recording": r, "subject": f"s{i}", "muscle": "biceps_brachii",
+                          "record_s": 40.0 / recs_per_unit})
+            muaps.append(_muaps(r, 96 // recs_per_unit, 10.0, 400.0, 3.0, rng, sd_ms=2.0))
+            epochs.append(pd.DataFrame({"recording": r, **{c: rng.normal(m, s, 160 // recs_per_unit)
+                                                           for c, (m, s) in ip.items()}}))
+    return (pd.DataFrame(units), pd.concat(muaps, ignore_index=True),
+            pd.concat(epochs, ignore_index=True))
+
+
+def test_a_units_features_do_not_depend_on_how_many_recordings_it_pools():
+    # A recording (read alone in recordings.csv and at the evaluation's recording level) and a
+    # subject-muscle of 1, 2 or 10 recordings are read by one model against one control centre,
+    # so each feature must mean the same whatever the number of recordings its MUAPs and
+    # epochs come from (here the same 96 MUAPs and 160 epochs per unit, from 1 or 8
+    # recordings: the small-sample bias of a quantile over fewer MUAPs is another matter). An
+    # extreme over the recordings does not: the largest of 8 recordings' medians lies far above
+    # the median of their MUAPs pooled. In the Algiers training data the number of recordings
+    # per muscle follows the class (controls 2, patients mostly 1), so such a feature taught
+    # the model "spread between recordings = normal", and an N2001 muscle of 10 recordings
+    # read normal while every one of its recordings read abnormal.
+    feats = list(clf.classifier_parameters()["features"])
+    one = clf.unit_features(*_reorder(_same_muscle_units(300, 1, seed=1)))[feats]
+    many = clf.unit_features(*_reorder(_same_muscle_units(300, 8, seed=2)))[feats]
+    assert one.notna().all().all() and many.notna().all().all()
+    shift = (many.mean() - one.mean()).abs() / one.std().where(one.std() > 0, 1.0)
+    assert (shift < 0.25).all(), shift[shift >= 0.25].round(2).to_dict()
+
+
+def _reorder(t):
+    units, muaps, epochs = t
+    return muaps, epochs, units
+
+
+def test_a_pooled_muscle_says_how_many_of_its_recordings_read_alone_agree():
+    # a muscle pools its recordings' MUAPs and epochs and may read otherwise than most of them
+    # read alone: subjects.csv counts the recordings agreeing (each read as recordings.csv
+    # reads it) and the screen says so beside the muscle's class
+    from types import SimpleNamespace
+
+    from edxreview.cli._emg_analyze import _subject_summary
+    from edxreview.cli._emg_readings import _classifier_columns, _recording_classifier
+
+    recs, muaps = _labelled(seed=3)
+    model = clf.fit_classifier(_units(recs, muaps))
+    table = pd.DataFrame(columns=["mean", "sd_between", "sd_within", "n_recordings",
+                                  "n_subjects", "n_muaps"],
+                         index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
+    ref = LabReference("syn", "uV", table, classifier=model)
+    rng = np.random.default_rng(7)
+    analyses = []
+    for i, truth in enumerate(["myopathic", "myopathic", "normal", "neurogenic"]):
+        d, a, ph, n = PLANTED[truth]
+        analyses.append(SimpleNamespace(
+            muscle="biceps_brachii", muaps=_muaps(f"f{i}", n, d, a, ph, rng, sd_ms=1.5),
+            interference=None,
+            recording=SimpleNamespace(name=f"f{i}", samples=np.zeros(50_000), fs_hz=10_000.0)))
+    t = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
+                            {("biceps_brachii", ""): analyses}, ref, "S")
+    alone = [_recording_classifier(a, ref)["clf_pattern"] for a in analyses]
+    assert sorted(alone) == ["myopathic", "myopathic", "neurogenic", "normal"]
+    row = t.iloc[0]
+    assert row["clf_recordings_read"] == 4
+    assert row["clf_recordings_agreeing"] == alone.count(row["clf_pattern"])
+    assert row["clf_recordings_readings"] == "normal 1, neurogenic 1, myopathic 2"
+    s = t.assign(subject="S", n_recordings=4, n_muaps=48, pattern="indeterminate",
+                 rule="no_reference", ip_pattern="indeterminate", ip_rule="x",
+                 primary_pattern=t["clf_pattern"], primary_rule="lab_classifier")
+    line = _subject_summary(s)[0]
+    assert (f"; {row['clf_recordings_agreeing']} of 4 recordings read alone agree (normal 1, "
+            "neurogenic 1, myopathic 2); MUAP means indeterminate") in line, line
+    # a muscle of one recording: nothing to compare
+    one = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
+                              {("biceps_brachii", ""): analyses[:1]}, ref, "S")
+    assert one.at[0, "clf_recordings_read"] == 1
+    assert "recordings read alone" not in _subject_summary(
+        s.assign(n_recordings=1, clf_recordings_read=1))[0]

@@ -218,8 +218,8 @@ def _subject_summary(subjects) -> list[str]:
         subj = subj if str(subj).isprintable() else repr(subj)
         for r in g.itertuples():
             if str(r.primary_rule).startswith("lab_classifier"):
-                source = (f"lab classifier{_classifier_words(r, weak)}; MUAP means {r.pattern} "
-                          f"(rule {r.rule})")
+                source = (f"lab classifier{_classifier_words(r, weak)}{_recordings_words(r)}; "
+                          f"MUAP means {r.pattern} (rule {r.rule})")
             else:
                 source = f"MUAP means, rule {r.rule}"
                 if has_clf:
@@ -267,6 +267,22 @@ def _classifier_words(r, weak: float) -> str:
     elif model.startswith("transferred"):
         out += f"; {model}"
     return out
+
+
+def _recordings_words(r) -> str:
+    """How many of a pooled muscle's recordings, each read alone by the lab classifier
+    (``clf_pattern`` of recordings.csv), read the muscle's class: the muscle pools their MUAPs
+    and epochs, so it may read otherwise than most of them, and the screen says so beside it.
+    Empty for a muscle of one recording."""
+    import pandas as pd
+
+    n = getattr(r, "clf_recordings_read", None)
+    if n is None or pd.isna(n) or int(r.n_recordings) < 2:
+        return ""
+    if int(n) == 0:
+        return "; none of its recordings read alone"
+    return (f"; {int(r.clf_recordings_agreeing)} of {int(n)} recordings read alone agree "
+            f"({r.clf_recordings_readings})")
 
 
 def _pooled_words(r, weak: float, patterns) -> str:

@@ -135,7 +135,9 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                             clf_subject_pattern="indeterminate", clf_subject_probability=np.nan,
                             clf_subject_n_read=0, clf_subject_readings="",
                             clf_model="", clf_provisional="", clf_n_missing=pd.NA,
-                            clf_n_features=pd.NA, clf_missing_groups=""), \
+                            clf_n_features=pd.NA, clf_missing_groups="",
+                            clf_recordings_read=0, clf_recordings_agreeing=0,
+                            clf_recordings_readings=""), \
             np.zeros(len(table), bool)
     muaps, epochs, units = [], [], []
     for (muscle, side), group in by_muscle.items():   # keyed by (muscle, side): read apart
@@ -153,13 +155,17 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                 e.attrs = {}
                 epochs.append(e)
     u = pd.DataFrame(units)
-    x = clf.unit_features(pd.concat(muaps, ignore_index=True) if muaps else
-                          pd.DataFrame(columns=["recording", "duration_ms", "amplitude_uv",
-                                                "amplitude_adu", "phases", "turns",
-                                                "thickness_ms"]),
-                          pd.concat(epochs, ignore_index=True) if epochs else None, u,
-                          key=("subject", "muscle", "side"), features=model.features)
+    m_all = (pd.concat(muaps, ignore_index=True) if muaps else
+             pd.DataFrame(columns=["recording", "duration_ms", "amplitude_uv", "amplitude_adu",
+                                   "phases", "turns", "thickness_ms"]))
+    e_all = pd.concat(epochs, ignore_index=True) if epochs else None
+    x = clf.unit_features(m_all, e_all, u, key=("subject", "muscle", "side"),
+                          features=model.features)
     r = clf.read_units(model, x)
+    # each recording read alone by the same model (recordings.csv's clf_pattern), to say how
+    # many of a muscle's recordings read what the muscle reads
+    alone = clf.read_units(model, clf.unit_features(
+        m_all, e_all, u, key=("subject", "muscle", "side", "recording"), features=model.features))
     max_missing = clf.classifier_parameters()["max_missing_fraction_of_group"]
     group_names = {"muap": "MUAP", "interference": "interference-pattern"}
     n_group = {g: sum(clf.feature_group(f) == g for f in model.features) for g in group_names}
@@ -220,6 +226,16 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
     out["clf_n_missing"] = key.map(cols["n_missing"]).astype("Int64").to_numpy()
     out["clf_n_features"] = len(model.features)
     out["clf_missing_groups"] = key.map(cols["missing_groups"]).fillna("").to_numpy()
+    alone = alone[alone["pred"].isin(classes)]
+    a_key = alone["muscle"] + "\x1f" + alone["side"]
+    agree = alone["pred"].to_numpy() == a_key.map(cols["pred"]).to_numpy()
+    out["clf_recordings_read"] = key.map(a_key.value_counts()).fillna(0).astype(int).to_numpy()
+    out["clf_recordings_agreeing"] = key.map(pd.Series(agree, index=alone.index).groupby(
+        a_key).sum()).fillna(0).astype(int).to_numpy()
+    n_by = alone.groupby([a_key, alone["pred"]]).size()
+    out["clf_recordings_readings"] = key.map(
+        {k: ", ".join(f"{c} {int(n_by[(k, c)])}" for c in classes if (k, c) in n_by.index)
+         for k in a_key.unique()}).astype(object).fillna("").to_numpy()
     out["clf_subject_pattern"] = sp["pred"] if sp is not None else "indeterminate"
     out["clf_subject_probability"] = round(float(sp["probability"]), 3) if sp is not None else np.nan
     out["clf_subject_n_read"] = len(read)
