@@ -109,3 +109,13 @@ def test_readings_from_typed_columns():
     assert segment_words(segments, zh).tolist() == ["C5-C7", "舌下神经核（延髓）",
                                                      "T8-T12、脑桥", ""]
     assert segment_words(segments, load_labels("en")).tolist()[:3] == segments[:3].tolist()
+
+
+def test_zh_results_section_holds_no_english_label(zh_page):
+    start, end = zh_page.index('<section id="results">'), zh_page.index('<section id="flow">')
+    part = re.sub(r"<code[^>]*>.*?</code>", " ", zh_page[start:end], flags=re.S)
+    joined = "\n".join(html.unescape(p) for p in re.split(r"<[^>]+>", part))
+    found = sorted(w for w in _english_labels()
+                   if re.search(r"(?<![A-Za-z])" + re.escape(w) + r"(?![A-Za-z])", joined))
+    assert not found, found
+    assert "纳入 59 例患者" in joined and "肌电图失神经" in joined

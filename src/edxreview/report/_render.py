@@ -380,6 +380,13 @@ def _flagged_patients(result) -> pd.DataFrame:
     return patients
 
 
+def _ci_text(method: str, lang: str) -> str:
+    """The summary's confidence interval method (its English name) in ``lang``'s words."""
+    ids = {text: key for key, text in CI_METHODS.items()}
+    return load_labels(lang)["ci_methods"].get(ids.get(method, ""), method) \
+        if lang != "en" else method
+
+
 def tables_context(result, lang: str = "en") -> dict[str, Any]:
     """What the report shows besides its figures and patient pages: all that
     :func:`export_tables` needs, so that ``results.xlsx`` can be written while they are
@@ -423,6 +430,7 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
         "rows_accounting": rows_acc,
         "n_warnings": summary.get("warnings", len(result.study.warnings)),
         "ci_methods": CI_METHODS, "words": load_labels(lang),
+        "ci_text": _ci_text(summary.get("ci_method", ""), lang),
     }
 
 
