@@ -237,9 +237,11 @@ def temperatures(tables: dict[str, pd.DataFrame], keep: pd.Index) -> dict[Any, s
     return dict(zip(g.index, text))
 
 
-def edx_pages(result, keep: pd.Index,
-              lang: str = "en") -> dict[str, dict[Any, list[dict[str, Any]]]]:
-    """The per-patient NCS tables of the patients ``keep``: table name → patient → rows."""
+def edx_pages(result, keep: pd.Index, lang: str = "en", sides: dict[str, str] | None = None
+              ) -> dict[str, dict[Any, list[dict[str, Any]]]]:
+    """The per-patient NCS tables of the patients ``keep``: table name → patient → rows.
+
+    ``sides``, when given, names the sides (``L`` → its word in the report's language)."""
     tables = result.study.tables
     out: dict[str, dict[Any, list[dict[str, Any]]]] = {}
     builders = {"motor": ("ncs_motor", motor_table, MOTOR,
@@ -260,6 +262,8 @@ def edx_pages(result, keep: pd.Index,
             out[name] = {}
             continue
         frame = build(raw, result.values, lang)
+        if sides is not None:
+            frame["side"] = frame["side"].astype(object).map(sides).fillna(frame["side"])
         frame["patient_id"] = frame["patient_id"].astype(object)
         out[name] = split_records(frame, _records(frame, params, head))
     return out

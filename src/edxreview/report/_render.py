@@ -17,9 +17,10 @@ from ..cohort import compute_table1
 from ..cohort._summary import CI_METHODS, PUBLISHED
 from ..cohort._table1 import build_characteristics
 from .._errors import EdxreviewError
-from ..knowledge import load_anatomy
 from . import _figures
-from ._edx import edx_pages, format_number, load_layout, temperatures
+from ._edx import display_names, edx_pages, format_number, load_layout, temperatures
+from ._readings import (muscle_readings, nerve_readings, segment_words, side_words,
+                        value_words)
 from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._centres import centre_figures, centre_sheets
 from ._excel import WorkbookWriter
@@ -45,10 +46,6 @@ MAX_REGISTRY_WARNINGS = 10_000
 _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
                   "ncs_abnormal_without_denervation", "lmn_involvement",
                   "lmn_with_corresponding_mri"]
-_SHORT = {"emg_denervation": "EMG den.", "ncs_neuropathy": "NCS neur.",
-          "denervation_explained_by_ncs": "Expl. NCS",
-          "ncs_abnormal_without_denervation": "NCS w/o den.", "lmn_involvement": "LMN",
-          "lmn_with_corresponding_mri": "LMN + MRI"}
 _PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude",
                    "amplitude_uv": "amplitude",
                    "velocity_m_s": "conduction velocity", "min_latency_ms": "F-wave min. latency",
@@ -60,8 +57,6 @@ _PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude",
                    "amplitude_side_ratio": "amplitude ratio to other side"}
 _DERIVED = ["amplitude_side_ratio", "r2_ipsi_contra_diff_ms", "r1_side_diff_ms",
             "r2_side_diff_ms"]
-_FLAG_TEXT = {"low": "low ▼", "high": "high ▲", "absent": "absent", "normal": "",
-              "no_reference": "no limit"}
 
 
 def _env() -> jinja2.Environment:
@@ -229,7 +224,8 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
 
     Only the rows of ``ids`` are formatted; returns table name → patient id → rows.
     """
-    anatomy = load_anatomy()
+    words = load_labels(lang)
+    english = lang == "en"
     keep = pd.Index(ids)
     v = result.values[isin(result.values["patient_id"], keep)].copy()
     value_text, limit_text = _fmt(v["value"], 2), _fmt(v["limit"], 2)
@@ -244,14 +240,19 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
                                np.where(_text(v["bound"]) == "lower", "≥ ", "≤ ")
                                + limit_text.to_numpy(), "")
     v["pct_text"] = _fmt(v["percent_of_limit"], 0)
-    v["flag_text"] = _text(v["flag"]).map(lambda f: _FLAG_TEXT.get(f, f))
+    v["flag_text"] = value_words(v["flag"], words["flags"])
     v["where"] = (_text(v["site"]) + np.where(v["site"].notna() & v["recording_site"].notna(),
                                                " → ", "") +
                   _text(v["recording_site"])).str.replace("_", " ")
     v["parameter_id"] = v["parameter"].astype(str)
-    v["parameter"] = v["parameter"].map(_PARAMETER_TEXT).fillna(v["parameter"])
+    v["parameter"] = v["parameter"].map(_PARAMETER_TEXT if english else words["derived"]) \
+        .fillna(v["parameter"])
+    if not english:     # a nerve id without a name (the blink reflex) is named by its study
+        v["nerve"] = v["nerve"].astype(object).map(display_names("nerve", lang)).fillna(
+            v["nerve"].astype(object).map(words["studies"])).fillna(v["nerve"])
     for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
         v[c] = _text(v[c]).str.replace("_", " ")
+    v["side"] = side_words(v["side"], words)
     v["abnormal"] = v["abnormal"].astype(bool)
     # values computed across rows (side ratios, side differences) have no place in the
     # per-site tables; they are listed beneath them
@@ -260,26 +261,39 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
              "limit_text", "pct_text", "flag_text", "abnormal", "derived"]
 
     m = result.muscles[isin(result.muscles["patient_id"], keep)].copy()
-    m["name"] = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
+    m["name"] = m["muscle"].map(display_names("muscle", lang)).fillna(m["muscle"])
     m["name"] = _text(m["name"]) + np.where(m["paraspinal_level"].notna(), " " +
                                             _text(m["paraspinal_level"]), "")
     nucleus = _text(m["nucleus"]) + " (" + _text(m["brainstem_level"]) + ")"
     m["segments_text"] = np.where(m["nucleus"].notna(), nucleus,
                                   _text(m["segments"]).str.replace("|", ", "))
+    m["segments_text"] = segment_words(pd.Series(m["segments_text"], index=m.index), words)
     m["den"] = m["denervation"].astype(bool)
     m["ncs_text"] = np.where(m["den"], np.where(m["explained_by_ncs"].astype(bool),
-                                                "accounted for", "not accounted for"), "")
+                                                words["page"]["ncs_accounted"],
+                                                words["page"]["ncs_not_accounted"]), "")
     for c in ("side", "fibs", "psw", "fasciculations", "muap_duration", "muap_amplitude",
               "polyphasia", "recruitment", "reading"):
         m[c] = _text(m[c])
+    if not english:                 # the readings written from the typed columns, in words
+        m["reading"] = muscle_readings(m, words)
+        for c in ("muap_duration", "muap_amplitude", "polyphasia", "recruitment"):
+            m[c] = value_words(m[c].replace("", None), words[c])
+    m["side"] = side_words(m["side"], words)
     mcols = ["name", "side", "segments_text", "fibs", "psw", "fasciculations", "muap_duration",
              "muap_amplitude", "polyphasia", "recruitment", "reading", "ncs_text", "den"]
 
     n = result.nerves[isin(result.nerves["patient_id"], keep)].copy()
     n["abnormal"] = n["abnormal"].astype(bool)
-    n["counts"] = np.where(n["counts_as_neuropathy"].astype(bool), "yes", "")
+    n["counts"] = np.where(n["counts_as_neuropathy"].astype(bool), words["headings"]["yes"], "")
+    if not english:
+        n["reading"] = nerve_readings(n, words)
+        n["nerve"] = n["nerve"].astype(object).map(display_names("nerve", lang)).fillna(
+            n["nerve"].astype(object).map(words["studies"])).fillna(n["nerve"])
+        n["study"] = n["study"].astype(object).map(words["studies"]).fillna(n["study"])
     for c in ("study", "nerve", "side", "reading"):
         n[c] = _text(n[c]).str.replace("_", " ")
+    n["side"] = side_words(n["side"], words)
     ncols = ["study", "nerve", "side", "reading", "counts", "abnormal"]
 
     mri = result.study.tables.get("mri", pd.DataFrame(columns=["patient_id"]))
@@ -291,13 +305,20 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
         mri = mri.merge(seg, on=["patient_id", "region", "level_from", "level_to"], how="left")
     else:
         mri["segments_text"] = ""
+    if not english:
+        for c, names in (("region", words["regions"]), ("level_from", words["brainstem_levels"]),
+                         ("level_to", words["brainstem_levels"])):
+            if c in mri:
+                mri[c] = mri[c].astype(object).map(names).fillna(mri[c])
     for c in ("region", "level_from", "level_to", "location", "segments_text"):
         mri[c] = _text(mri[c]).str.replace("_", " ") if c in mri else ""
-    mri["enh"] = mri["enhancement"].map({True: "yes", False: "no"}).fillna("") \
-        if "enhancement" in mri else ""
+    mri["segments_text"] = segment_words(mri["segments_text"], words)
+    yes_no = {True: words["headings"]["yes"], False: words["headings"]["no"]}
+    mri["enh"] = mri["enhancement"].map(yes_no).fillna("") if "enhancement" in mri else ""
     rcols = ["region", "level_from", "level_to", "segments_text", "location", "enh"]
 
-    return {"values": split_records(v, vcols), **edx_pages(result, keep, lang),
+    return {"values": split_records(v, vcols),
+            **edx_pages(result, keep, lang, None if english else words["sides"]),
             **reasoning_tables(result, ids, lang),
             "summary": summarize_patients(result, ids, lang).to_dict(),
             "temperature": temperatures(result.study.tables, keep),
@@ -359,6 +380,13 @@ def _flagged_patients(result) -> pd.DataFrame:
     return patients
 
 
+def _ci_text(method: str, lang: str) -> str:
+    """The summary's confidence interval method (its English name) in ``lang``'s words."""
+    ids = {text: key for key, text in CI_METHODS.items()}
+    return load_labels(lang)["ci_methods"].get(ids.get(method, ""), method) \
+        if lang != "en" else method
+
+
 def tables_context(result, lang: str = "en") -> dict[str, Any]:
     """What the report shows besides its figures and patient pages: all that
     :func:`export_tables` needs, so that ``results.xlsx`` can be written while they are
@@ -387,8 +415,10 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
         "paged_ids": paged["patient_id"],
         "n_patients_total": len(patients),
         "n_flagged": int(patients["flagged"].sum()), "class_columns": _CLASS_COLUMNS,
-        "short": _SHORT,
-        "labels": {k: m["label"] for k, m in summary["measures"].items()},
+        "short": load_labels(lang)["short"],
+        # the classifications' names: the measures' own in English, the label file's otherwise
+        "labels": ({k: m["label"] for k, m in summary["measures"].items()} if lang == "en"
+                   else load_labels(lang)["classes"]),
         "rules": describe_rules(reference=result.reference),
         "classifications": describe_classifications(),
         "tables": [t | {"status_text": status_text(t.get("status"))}
@@ -400,6 +430,7 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
         "rows_accounting": rows_acc,
         "n_warnings": summary.get("warnings", len(result.study.warnings)),
         "ci_methods": CI_METHODS, "words": load_labels(lang),
+        "ci_text": _ci_text(summary.get("ci_method", ""), lang),
     }
 
 
@@ -411,10 +442,10 @@ def pages_context(result, figures: dict[str, dict[str, Any]],
     paged = patients[_pages_shown(patients)]
     page_note = ""
     if len(patients) > PATIENT_PAGE_THRESHOLD:
-        page_note = (f"{len(patients)} patients: pages are shown only for patients with "
-                     f"denervation on EMG or neuropathy on NCS ({int(flagged.sum())}), "
-                     f"the first {len(paged)} of them. Every patient is in patients.csv"
-                     + ("." if _overview(result) else " and results.xlsx."))
+        words = load_labels(lang)["page"]
+        page_note = words["page_note"].format(
+            n_patients=len(patients), n_flagged=int(flagged.sum()), n_pages=len(paged),
+            where=words["page_note_end"] if _overview(result) else words["page_note_end_xlsx"])
     page_result = _page_result(result)
     if page_result is not result:   # the text columns, from the pages' full rows
         full = page_result.patients.drop_duplicates("patient_id").set_index("patient_id")
@@ -653,8 +684,8 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         :class:`PdfUnavailableError` when missing). Above :data:`PDF_MAX_PATIENTS` patients
         the PDF is not written (it takes WeasyPrint minutes); the HTML prints.
     lang : {"en", "zh"}
-        Language of the report's headings, patient summaries and finding words (the methods
-        text stays in English).
+        Language of ``report.html``'s headings, results table and patient pages (Table 1,
+        the figures, the methods, ``results.xlsx`` and ``report.docx`` stay in English).
     meanwhile : callable, optional
         Other work of the caller (file copies), run on a thread while the report is drawn;
         its error is raised once the report is written.

@@ -21,6 +21,7 @@ from .._check import check_option
 from ._edx import display_names, format_number, load_layout, site_names
 from .._tables import isin
 from ._frames import split_records
+from ._readings import segment_words, side_words
 
 #: report languages with a label file (``report/data/labels_<lang>.toml``)
 LANGUAGES = ("en", "zh")
@@ -157,8 +158,8 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
         every = result.lesions[isin(result.lesions["patient_id"].astype(str), keep)]
         pattern = _lesion_words(every, labels, lang).groupby(
             every["patient_id"].astype(str).to_numpy()).agg(s["join"].join)
-    segments = _dash(p["lmn_segments"])
-    mri = _dash(p["mri_cord_segments"])
+    segments = segment_words(_dash(p["lmn_segments"]), labels)
+    mri = segment_words(_dash(p["mri_cord_segments"]), labels)
     # the lower motor neuron lies in the brainstem when a denervated muscle that the NCS do
     # not explain has its motor nucleus there (a cranial muscle)
     lmn_cranial = m[m["denervation"].astype(bool) & ~m["explained_by_ncs"].fillna(False)
@@ -229,6 +230,27 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     return text
 
 
+def _lesion_findings(findings: pd.Series, labels: dict[str, Any], lang: str) -> pd.Series:
+    """The recordings a lesion rests on (``median motor|median sensory``), in words: the
+    nerve's name and the study's (``正中神经运动``) in another language than English."""
+    text = findings.fillna("").astype(str)
+    if lang == "en":
+        return text.str.replace("_", " ", regex=False).str.replace("|", "; ", regex=False)
+    items = text.str.split("|").explode()
+    parts = items.str.rsplit(" ", n=1)
+    nerve, study = parts.str[0].fillna(""), parts.str[1].fillna("")
+    nerve_name = nerve.map(display_names("nerve", lang))
+    study_name = study.map(labels["studies"])
+    # a nerve id without a name (the blink reflex) is named by its study alone
+    shown = np.where(nerve_name.notna() & study_name.notna(),
+                     nerve_name.fillna("") + study_name.fillna(""),
+                     np.where(study_name.notna(), study_name.fillna(""),
+                              items.fillna("").str.replace("_", " ", regex=False)))
+    shown = pd.Series(shown, index=items.index, dtype=object)
+    return shown.groupby(level=0).agg(labels["summary"]["list"].join).reindex(
+        text.index).fillna("")
+
+
 def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
         -> dict[str, dict[Any, list[dict[str, Any]]]]:
     """The findings (with their rule ids) and lesions of each patient, as page rows."""
@@ -254,6 +276,7 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
         value = pd.to_numeric(f["value"], errors="coerce")
         limit = pd.to_numeric(f["limit"], errors="coerce")
         unit = f["unit"].astype(object).fillna("").astype(str)
+        unit = unit.map(labels["units"]).fillna(unit)
         param = f["parameter"].astype(object).fillna("").astype(str)
         value_text = value.map("{:g}".format).astype(object)
         limit_text = limit.map("{:g}".format).astype(object)
@@ -270,7 +293,7 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
         rule = f["rule"].astype(str)
         f["rule_id"] = rule
         f["rule_text"] = rule.map(labels["rules"]).fillna("")
-        f["side"] = f["side"].astype(object).fillna("").astype(str)
+        f["side"] = side_words(f["side"], labels)
         f["patient_id"] = f["patient_id"].astype(str)
         out["findings"] = split_records(f, ["kind_text", "where_text", "side", "value_text",
                                             "limit_text", "rule_id", "rule_text"])
@@ -279,9 +302,8 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
         les = les[isin(les["patient_id"].astype(str), keep)].copy()
         les["patient_id"] = les["patient_id"].astype(str)
         les["label"] = _lesion_words(les, labels, lang).to_numpy()
-        les["findings_text"] = les["findings"].fillna("").astype(str) \
-            .str.replace("_", " ", regex=False).str.replace("|", "; ", regex=False)
-        les["side"] = les["side"].astype(object).fillna("").astype(str)
+        les["findings_text"] = _lesion_findings(les["findings"], labels, lang)
+        les["side"] = side_words(les["side"], labels)
         les["n_text"] = pd.to_numeric(les["n_muscles_explained"]).fillna(0).astype(int)
         out["lesions"] = split_records(les, ["label", "side", "n_text", "findings_text"])
     return out
