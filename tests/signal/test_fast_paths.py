@@ -56,15 +56,16 @@ def test_turns_and_quiet_runs_match_the_sample_by_sample_walk(seed):
         assert _runs_below(mask, q, st, step) == _runs_walk(mask, q, st, step)
 
 
-def _runs_walk_from_baseline(mask, values, quiet, start, step):
+def _runs_walk_from_baseline(mask, values, quiet, start, step, tol=0.0):
     """The walk with ``isoelectric_from_baseline``: the quiet count starts only once the signal
-    has reached the baseline (zero, or the opposite sign to the last excursion)."""
+    has reached the baseline (zero, or the opposite sign to the last excursion, or within
+    ``tol`` of zero)."""
     last, sign, count, i = start, 0.0, 0, start
     while 0 <= i < mask.size:
         if mask[i]:
             last, sign, count = i, np.sign(values[i]), None
         else:
-            if count is None and values[i] * sign <= 0:
+            if count is None and (values[i] * sign <= 0 or abs(values[i]) <= tol):
                 count = 0
             if count is not None:
                 count += 1
@@ -82,8 +83,9 @@ def test_isoelectric_walk_matches_the_sample_by_sample_walk(seed):
         v = np.round(rng.normal(size=n) + rng.normal(), int(rng.integers(0, 2)))  # zeros too
         mask = np.abs(v) > rng.uniform(0.2, 1.5)
         q, st, step = int(rng.integers(1, 6)), int(rng.integers(0, n)), int(rng.choice([-1, 1]))
-        assert (_runs_below(mask, q, st, step, v)
-                == _runs_walk_from_baseline(mask, v, q, st, step))
+        tol = float(rng.choice([0.0, rng.uniform(0, 1)]))
+        assert (_runs_below(mask, q, st, step, v, tol)
+                == _runs_walk_from_baseline(mask, v, q, st, step, tol))
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 30, 101])

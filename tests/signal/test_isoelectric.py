@@ -169,3 +169,79 @@ def test_md101_slow_terminal_phases(monkeypatch):
     # than the stretch inside the band it was before
     assert before.loc[4, "satellite"]
     assert now.loc[4, "satellite_ms"] < before.loc[4, "satellite_ms"] or not now.loc[4, "satellite"]
+
+
+# ------------------------------------------------------------------ isoelectric_tolerance_sd
+# The option isoelectric_tolerance_sd (default 0, the exact zero; 1 was declared and not kept,
+# docs/emg-evaluation.md): "reaches the baseline" is crossing zero or coming within that many
+# SDs of the average's own noise of it. With 1, a noisy tail a fraction of a noise SD off the
+# baseline estimate has returned; a slow baseline crossing between two phases is still part
+# of the MUAP.
+EXACT = {"isoelectric_tolerance_sd": 0.0}
+TOL = {"isoelectric_tolerance_sd": 1.0}
+EDGE_MS = 4.0   # [measurement] baseline_edge_ms: the average's own noise is read there
+
+
+def _noisy_edges(y, amp=10.0):
+    """``y`` with a ripple of ``amp`` µV (period 1 ms) in its first and last EDGE_MS, where
+    the baseline SD is read: the average's own noise (smoothed RMS about 0.67 x amp)."""
+    e = int(EDGE_MS * 1e-3 * FS)
+    t = np.arange(y.size) / FS * 1e3
+    r = amp * np.sin(2 * np.pi * t)
+    y = y.copy()
+    y[:e] += r[:e]
+    y[-e:] += r[-e:]
+    return y
+
+
+def test_the_tolerance_is_off_by_default():
+    # declared at 1 and not kept by its decision rule: the exact zero (or a crossing)
+    assert PM["isoelectric_tolerance_sd"] == 0.0
+
+
+def test_noisy_tail_off_the_baseline_by_a_fraction_of_its_noise_ends_at_the_muap():
+    # the spike's negative phase comes back to -3 µV (about 0.45 x the average's 6.7 µV noise;
+    # the band is 3 x 6.7 = 20 µV) and stays there, a 2 µV ripple on it, never at zero; 4 ms
+    # later a small excursion of -25 µV (above the band, below the 5-SD satellite threshold)
+    y, c = _wave([(0, 0), (0.5, 1000), (0.5, -800), (0.8, -3), (4.0, -3), (0.3, -25), (0.3, 0)],
+                 lead_ms=10.0)
+    t = np.arange(y.size) / FS * 1e3
+    tail = (t > 10.0 + 1.8) & (t < 10.0 + 5.8)
+    y[tail] += 2.0 * np.sin(2 * np.pi * t[tail] / 0.7)
+    y = _noisy_edges(y)
+    m = _measure(y, c, TOL)
+    # the MUAP ends where its negative phase comes back into the band (-800 -> -3 over 0.8 ms)
+    assert m["end_ms"] == pytest.approx(0.5 + 0.8 * (1 - 17 / 797), abs=0.15)
+    assert not m["satellite"]
+    # at the exact zero the tail never returned: the MUAP ran on to the small excursion
+    exact = _measure(y, c, EXACT)
+    assert exact["end_ms"] > 0.5 + 0.8 + 4.0
+    assert m["duration_ms"] < exact["duration_ms"] - 4.0
+
+
+def test_slow_terminal_phase_stays_in_the_muap_with_the_tolerance():
+    # the slow crossing of SLOW_TERMINAL (-30 -> +60 µV over 3 ms) in an average whose own
+    # noise is 6.7 µV: within 6.7 µV of zero it is still 0.9 ms from leaving the band on the
+    # other side (< quiet_ms): no isoelectric interval, the terminal phase is in the MUAP
+    y, c = _wave(SLOW_TERMINAL, lead_ms=10.0)
+    y = _noisy_edges(y)
+    m = _measure(y, c, TOL)
+    assert not m["satellite"]
+    assert m["end_ms"] > 0.5 + 0.8 + 3.0 + 1.0 + 3.0
+    assert m["duration_ms"] == pytest.approx(_measure(y, c, EXACT)["duration_ms"], abs=0.1)
+    # a satellite after the MUAP has come back to the baseline is still one
+    y, c = _wave([(0, 0), (0.5, 1000), (0.5, -800), (0.8, 0), (3.0, 0), (0.3, 100),
+                  (0.3, -100), (0.3, 0)], lead_ms=10.0)
+    assert _measure(_noisy_edges(y), c, TOL)["satellite"]
+
+
+def test_walk_with_tolerance():
+    q = 3
+    above = np.array([1, 1, 0, 0, 0, 0, 1, 0], bool)
+    # still on the excursion's side at 1 (inside the band): not at the baseline at the exact
+    # zero, at it within a tolerance of 1
+    v = np.array([5, 5, 1, 1, 1, 1, 5, 0], float)
+    assert _runs_below(above, q, 0, 1, v) == 6
+    assert _runs_below(above, q, 0, 1, v, tol=1.0) == 1
+    assert _runs_below(above, q, 0, 1, v, tol=0.5) == 6
+    assert _runs_below(above[::-1], q, 7, -1, v[::-1], tol=1.0) == 6

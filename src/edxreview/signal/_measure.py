@@ -17,7 +17,7 @@ from edxreview.signal._templates import median_rows, median_snippet
 
 
 def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int,
-                values: np.ndarray | None = None) -> int:
+                values: np.ndarray | None = None, tol: float = 0.0) -> int:
     """From ``start`` walk by ``step`` and return the last index above threshold before an
     isoelectric interval of ``quiet`` samples (or the array edge); ``start`` when no sample on
     the way is above it.
@@ -28,7 +28,9 @@ def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int,
     above threshold at which ``values`` reaches or crosses zero (the opposite sign to that
     excursion, or zero), and it lasts until the next sample above threshold; a stretch below
     threshold in which the signal does not reach zero (a slow phase still returning, or
-    passing through the band into the next phase) holds none."""
+    passing through the band into the next phase) holds none. With ``tol`` > 0 the signal
+    reaches its baseline also where ``|values|`` <= ``tol`` (within the average's own noise of
+    zero: ``[measurement] isoelectric_tolerance_sd``)."""
     a = mask_above[start::step] if step > 0 else mask_above[start::-1]
     if values is None:
         below = np.concatenate(([0], np.cumsum(~a)))
@@ -44,7 +46,8 @@ def _runs_below(mask_above: np.ndarray, quiet: int, start: int, step: int,
     v = values[start::step] if step > 0 else values[start::-1]
     # the sign of the last excursion above threshold at or before each sample of the walk
     last = np.maximum.accumulate(np.where(a, np.arange(a.size), -1))
-    back = np.flatnonzero(~a & (v * np.sign(v[np.maximum(last, 0)]) <= 0))
+    back = np.flatnonzero(~a & ((v * np.sign(v[np.maximum(last, 0)]) <= 0)
+                             | (np.abs(v) <= tol)))
     # per excursion sample: the first return to the baseline after it, and the next excursion
     nxt = np.append(hits[1:], a.size)
     k = np.searchsorted(back, hits + 1)
@@ -304,10 +307,12 @@ def _duration_markers(
     # the isoelectric interval that ends the MUAP: from the return to the baseline (with
     # isoelectric_from_baseline) or from the entry into the band
     vals = ys if p["isoelectric_from_baseline"] else [None] * len(ys)
-    onset = np.minimum([_runs_below(a, quiet, i, -1, v)
-                        for a, i, v in zip(above, start, vals)], center)
-    end = np.maximum([_runs_below(a, quiet, i, +1, v)
-                      for a, i, v in zip(above, start, vals)], center)
+    # ... where the signal comes within the average's own noise of the baseline (or crosses it)
+    tol = iso_tolerance(baseline_sd, noise_sd, p).tolist()
+    onset = np.minimum([_runs_below(a, quiet, i, -1, v, t)
+                        for a, i, v, t in zip(above, start, vals, tol)], center)
+    end = np.maximum([_runs_below(a, quiet, i, +1, v, t)
+                      for a, i, v, t in zip(above, start, vals, tol)], center)
     # main peak: the largest excursion of the MUAP (onset to end) within +-5 ms
     cols = np.arange(lo, hi)
     inside = (cols >= onset[:, None]) & (cols <= end[:, None])
@@ -319,8 +324,19 @@ def _duration_markers(
                          * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
     sat = _satellites(ys, above, end, sat_thr, quiet,
                       max(1, int(round(p["satellite_peak_window_ms"] * 1e-3 * fs_hz))), fs_hz,
-                      p["isoelectric_from_baseline"])
+                      p["isoelectric_from_baseline"], np.asarray(tol))
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
+
+
+def iso_tolerance(baseline_sd: np.ndarray, noise_sd: float | np.ndarray,
+                  p: dict) -> np.ndarray:
+    """Per row, how near its baseline the smoothed signal less its baseline must come to have
+    reached it (the start of an isoelectric interval, with ``isoelectric_from_baseline``):
+    ``isoelectric_tolerance_sd`` x the noise of the average, the larger of its own baseline SD
+    and its expected noise SD (the noise the duration band and the satellite threshold are
+    multiples of). 0: the exact zero (or a crossing)."""
+    k = float(p["isoelectric_tolerance_sd"])
+    return k * np.maximum(baseline_sd, np.broadcast_to(noise_sd, np.shape(baseline_sd)))
 
 
 def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
@@ -355,7 +371,8 @@ def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
 
 
 def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
-                quiet: int, peak_window: int, fs_hz: float, from_baseline: bool = False) -> dict:
+                quiet: int, peak_window: int, fs_hz: float, from_baseline: bool = False,
+                tol: np.ndarray | None = None) -> dict:
     """Per row, the isoelectric interval ``gap_ms`` between the MUAP's end and its first late
     component reaching ``sat_thr`` (to that component's departure from the duration band
     ``above``), NaN where there is none or the interval is shorter than ``quiet`` samples;
@@ -363,8 +380,8 @@ def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.
     it reaches ``sat_thr``: ``[measurement] satellite_peak_window_ms``), its ``sign`` and
     ``thr`` = ``sat_thr`` (whole-table). The interval begins just after the end or, with
     ``from_baseline``, where the signal returns to its baseline after the end (the first sample
-    inside the band of the sign opposite to the end's, or zero; none: no isoelectric interval,
-    no satellite)."""
+    inside the band of the sign opposite to the end's, or zero, or within ``tol`` of zero, one
+    per row; none: no isoelectric interval, no satellite)."""
     mag = np.abs(ys)
     n = mag.shape[1]
     cols = np.arange(n)
@@ -377,7 +394,9 @@ def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.
     last_quiet = np.where(gap.any(axis=1), n - 1 - np.argmax(gap[:, ::-1], axis=1), end)
     start = last_quiet + 1
     if from_baseline:
-        back = late & ~above & (ys * np.sign(ys[rows, end])[:, None] <= 0)
+        tol = np.zeros(rows.size) if tol is None else np.broadcast_to(tol, rows.shape)
+        back = late & ~above & ((ys * np.sign(ys[rows, end])[:, None] <= 0)
+                                | (np.abs(ys) <= tol[:, None]))
         ret = np.where(back.any(axis=1), np.argmax(back, axis=1), n)
         ok = (first >= 0) & (start - ret >= quiet)
         gap_ms = (start - ret) / fs_hz * 1e3
