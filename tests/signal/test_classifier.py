@@ -640,8 +640,8 @@ def test_a_pooled_muscle_says_how_many_of_its_recordings_read_alone_agree():
             muscle="biceps_brachii", muaps=_muaps(f"f{i}", n, d, a, ph, rng, sd_ms=1.5),
             interference=None,
             recording=SimpleNamespace(name=f"f{i}", samples=np.zeros(50_000), fs_hz=10_000.0)))
-    t = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
-                            {("biceps_brachii", ""): analyses}, ref, "S")
+    t, _ = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
+                               {("biceps_brachii", ""): analyses}, ref, "S")
     alone = [_recording_classifier(a, ref)["clf_pattern"] for a in analyses]
     assert sorted(alone) == ["myopathic", "myopathic", "neurogenic", "normal"]
     row = t.iloc[0]
@@ -655,8 +655,8 @@ def test_a_pooled_muscle_says_how_many_of_its_recordings_read_alone_agree():
     assert (f"; {row['clf_recordings_agreeing']} of 4 recordings read alone agree (normal 1, "
             "neurogenic 1, myopathic 2); MUAP means indeterminate") in line, line
     # a muscle of one recording: nothing to compare
-    one = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
-                              {("biceps_brachii", ""): analyses[:1]}, ref, "S")
+    one, _ = _classifier_columns(pd.DataFrame({"muscle": ["biceps_brachii"], "side": [""]}),
+                                 {("biceps_brachii", ""): analyses[:1]}, ref, "S")
     assert one.at[0, "clf_recordings_read"] == 1
     assert "recordings read alone" not in _subject_summary(
         s.assign(n_recordings=1, clf_recordings_read=1))[0]
