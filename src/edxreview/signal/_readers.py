@@ -524,11 +524,14 @@ def recording_names(paths: list[str | Path]) -> list[str]:
     >>> from edxreview.signal._readers import recording_names
     >>> recording_names(["c.0", "c.1", "N2001A01BB01.bin"])
     ['c.0', 'c.1', 'N2001A01BB01']
+    >>> recording_names(["a/c.0", "a/c.1", "a/c.0.txt"])
+    ['c.0', 'c.1', 'c.0.txt']
     """
     given = [Path(p) for p in paths]
     names = [record_name(p) for p in given]
-    folded = [n.casefold() for n in names]
-    names = [p.name if folded.count(f) > 1 else n for p, n, f in zip(given, names, folded)]
+    for _ in range(2):   # a full name may meet another file's short one (c.0 beside c.0.txt)
+        folded = [n.casefold() for n in names]
+        names = [p.name if folded.count(f) > 1 else n for p, n, f in zip(given, names, folded)]
     seen: dict[str, Path] = {}
     for p, n in zip(given, names):
         first = seen.setdefault(n.casefold(), p)
