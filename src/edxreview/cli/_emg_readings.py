@@ -163,8 +163,9 @@ def _classifier_columns(table, by_muscle: dict, reference, subject: str):
                           features=model.features)
     r = clf.read_units(model, x)
     # each recording read alone by the same model (recordings.csv's clf_pattern), to say how
-    # many of a muscle's recordings read what the muscle reads
-    alone = clf.read_units(model, clf.unit_features(
+    # many of a muscle's recordings read what the muscle reads (a muscle of one recording: the
+    # same reading)
+    alone = r if len(r) == len(u) else clf.read_units(model, clf.unit_features(
         m_all, e_all, u, key=("subject", "muscle", "side", "recording"), features=model.features))
     max_missing = clf.classifier_parameters()["max_missing_fraction_of_group"]
     group_names = {"muap": "MUAP", "interference": "interference-pattern"}
