@@ -307,12 +307,15 @@ def _duration_markers(
     # the isoelectric interval that ends the MUAP: from the return to the baseline (with
     # isoelectric_from_baseline) or from the entry into the band
     vals = ys if p["isoelectric_from_baseline"] else [None] * len(ys)
-    # ... where the signal comes within the average's own noise of the baseline (or crosses it)
-    tol = iso_tolerance(baseline_sd, noise_sd, p).tolist()
+    # ... where the signal comes within isoelectric_tolerance_sd x the average's noise (the
+    # larger of its own baseline SD and its expected noise SD, the noise the duration band and
+    # the satellite threshold are multiples of) of the baseline, or crosses it (0: exact zero)
+    avg_noise = np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape))
+    tol = p["isoelectric_tolerance_sd"] * avg_noise
     onset = np.minimum([_runs_below(a, quiet, i, -1, v, t)
-                        for a, i, v, t in zip(above, start, vals, tol)], center)
+                        for a, i, v, t in zip(above, start, vals, tol.tolist())], center)
     end = np.maximum([_runs_below(a, quiet, i, +1, v, t)
-                      for a, i, v, t in zip(above, start, vals, tol)], center)
+                      for a, i, v, t in zip(above, start, vals, tol.tolist())], center)
     # main peak: the largest excursion of the MUAP (onset to end) within +-5 ms
     cols = np.arange(lo, hi)
     inside = (cols >= onset[:, None]) & (cols <= end[:, None])
@@ -320,23 +323,12 @@ def _duration_markers(
     onset, end = onset.astype(int), end.astype(int)
     if not satellites:
         return yb, lo, hi, ipk, amp, baseline_sd, onset, end
-    sat_thr = np.maximum(thr, p["satellite_threshold_sd"]
-                         * np.maximum(baseline_sd, np.broadcast_to(noise_sd, baseline_sd.shape)))
+    sat_thr = np.maximum(thr, p["satellite_threshold_sd"] * avg_noise)
     sat = _satellites(ys, above, end, sat_thr, quiet,
                       max(1, int(round(p["satellite_peak_window_ms"] * 1e-3 * fs_hz))), fs_hz,
-                      p["isoelectric_from_baseline"], np.asarray(tol))
+                      p["isoelectric_from_baseline"], tol)
     return yb, lo, hi, ipk, amp, baseline_sd, onset, end, sat
 
-
-def iso_tolerance(baseline_sd: np.ndarray, noise_sd: float | np.ndarray,
-                  p: dict) -> np.ndarray:
-    """Per row, how near its baseline the smoothed signal less its baseline must come to have
-    reached it (the start of an isoelectric interval, with ``isoelectric_from_baseline``):
-    ``isoelectric_tolerance_sd`` x the noise of the average, the larger of its own baseline SD
-    and its expected noise SD (the noise the duration band and the satellite threshold are
-    multiples of). 0: the exact zero (or a crossing)."""
-    k = float(p["isoelectric_tolerance_sd"])
-    return k * np.maximum(baseline_sd, np.broadcast_to(noise_sd, np.shape(baseline_sd)))
 
 
 def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
@@ -371,8 +363,8 @@ def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,
 
 
 def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.ndarray,
-                quiet: int, peak_window: int, fs_hz: float, from_baseline: bool = False,
-                tol: np.ndarray | None = None) -> dict:
+                quiet: int, peak_window: int, fs_hz: float, from_baseline: bool,
+                tol: np.ndarray) -> dict:
     """Per row, the isoelectric interval ``gap_ms`` between the MUAP's end and its first late
     component reaching ``sat_thr`` (to that component's departure from the duration band
     ``above``), NaN where there is none or the interval is shorter than ``quiet`` samples;
@@ -394,7 +386,6 @@ def _satellites(ys: np.ndarray, above: np.ndarray, end: np.ndarray, sat_thr: np.
     last_quiet = np.where(gap.any(axis=1), n - 1 - np.argmax(gap[:, ::-1], axis=1), end)
     start = last_quiet + 1
     if from_baseline:
-        tol = np.zeros(rows.size) if tol is None else np.broadcast_to(tol, rows.shape)
         back = late & ~above & ((ys * np.sign(ys[rows, end])[:, None] <= 0)
                                 | (np.abs(ys) <= tol[:, None]))
         ret = np.where(back.any(axis=1), np.argmax(back, axis=1), n)
