@@ -27,7 +27,7 @@ import signal
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Callable, Iterable, Iterator, Literal
 
 from ._errors import OutputExistsError, OutputPathError
 
@@ -162,6 +162,21 @@ def check_output_path(out: str | Path, inputs: Iterable[str | Path | None],
             "beside it")
     return target
 
+
+def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """One output file written whole or not at all: ``write(tmp)`` writes it into a new hidden
+    folder beside ``path``, and it is then moved into place. A failure leaves neither a
+    half-written file nor a truncated old one; a link at ``path`` is replaced, never written
+    through; the file gets the permissions any new file gets."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        write(tmp / path.name)
+        os.replace(tmp / path.name, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
 
 def read_manifest(folder: Path) -> dict | None:
     """The manifest of an output folder, or ``None`` when it has none (or an unreadable one)."""

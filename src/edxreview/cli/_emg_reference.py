@@ -104,19 +104,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
 
 
 def _write_reference(ref, out: Path) -> None:
-    """``ref`` written to ``out`` whole or not at all: into a new hidden folder beside it, then
-    moved into place (a link at ``out`` is replaced, never written through)."""
-    import os
-    import shutil
-    import tempfile
+    """``ref`` written to ``out`` whole or not at all (a link at ``out`` replaced, never
+    written through)."""
+    from edxreview._output import write_whole
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        ref.write(tmp / out.name)
-        os.replace(tmp / out.name, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    write_whole(out, ref.write)
 
 
 def _check_reference_out(args: argparse.Namespace, out: Path) -> int:

@@ -70,10 +70,7 @@ def _error(message: str) -> None:
 
 def run_adjudicate(args: argparse.Namespace) -> int:
     """Write the adjudication workbook; 0 ok, 1 bad input, 2 usage."""
-    import os
-    import tempfile
-
-    from .._output import check_output_path
+    from .._output import check_output_path, write_whole
     from .._tables import neutralize_formulas
     from ..cohort import find_disagreements, read_readers, read_software
     from ..cohort._agreement import adjudication_sheet
@@ -88,15 +85,8 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     software = read_software(args.results)
     readers = read_readers(args.readers, software)
     sheet = adjudication_sheet(find_disagreements(software, readers))
-    fd, tmp = tempfile.mkstemp(prefix=f".{args.out.name}.", suffix=".xlsx",
-                               dir=args.out.parent if str(args.out.parent) else ".")
-    os.close(fd)
-    try:
-        neutralize_formulas(sheet).to_excel(tmp, sheet_name="adjudication", index=False)
-        os.replace(tmp, args.out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_whole(args.out, lambda tmp: neutralize_formulas(sheet).to_excel(
+        tmp, sheet_name="adjudication", index=False))
     Console(quiet=args.quiet).print(
         f"{len(sheet)} disagreement(s) written to {args.out}; fill final (yes/no), adjudicator "
         "and reason, then run: edxreview compare RESULTS READERS --adjudicated "

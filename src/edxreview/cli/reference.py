@@ -10,8 +10,6 @@ limits with a sidecar to fill in.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,17 +144,11 @@ def _write_starter(path: Path, force: bool, console: Console, err: Console) -> i
         'citation = ""      # where the limits come from (your normative study, or a publication)\n'
         'population = ""    # who they hold for: age range, sex, height, ethnicity, n\n'
         'technique = ""     # distances, onset/peak latency, amplitude measurement, temperature\n')
-    for target, write in ((csv, lambda f: table.to_csv(f, index=False, lineterminator="\n")),
-                          (meta, lambda f: f.write(sidecar))):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".edxreview-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                write(fh)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    from .._output import write_whole
+
+    write_whole(csv, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n",
+                                              encoding="utf-8"))
+    write_whole(meta, lambda tmp: tmp.write_text(sidecar, encoding="utf-8", newline=""))
     console.print(f"starter limits written to {csv} and {meta}; edit them, then run "
                   f"edxreview reference check {csv}", markup=False)
     return EXIT_OK

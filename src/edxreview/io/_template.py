@@ -136,8 +136,8 @@ def write_template(path: str | Path) -> Path:
             "workbook: give a path ending in .xlsx.")
     import errno
     import os
-    import shutil
-    import tempfile
+
+    from .._output import write_whole
 
     path = Path(path)
     if not path.parent.is_dir():
@@ -145,16 +145,8 @@ def write_template(path: str | Path) -> Path:
     a = load_anatomy()
     names = accepted_names()
     lists = _accepted_lists(a, names)
-    # written beside it and moved into place: a failure leaves no half-written file (nor a
-    # truncated old one), and a link at ``path`` is replaced, never written through
-    # (in a new hidden folder, so that the file gets the permissions any new file gets)
-    tmp = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        _write_book(os.path.join(tmp, path.name), a, names, lists)
-        os.replace(os.path.join(tmp, path.name), path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    # whole or not at all, a link at ``path`` replaced, never written through
+    return write_whole(path, lambda tmp: _write_book(str(tmp), a, names, lists))
 
 
 def _write_book(path: str, a, names: dict[str, pd.DataFrame], lists: dict[str, list[str]]) -> None:
