@@ -37,6 +37,13 @@ def value_words(values: pd.Series, words: dict[str, str]) -> pd.Series:
     return text.map(words).fillna(text.str.replace("_", " ")).astype(object)
 
 
+def nerve_words(nerves: pd.Series, labels: dict[str, Any], lang: str) -> pd.Series:
+    """Nerve ids named in the report's language: the nerve's name, else (an id that is not a
+    nerve, the blink reflex) its study's name, else the id as written."""
+    ids = nerves.astype(object)
+    return ids.map(display_names("nerve", lang)).fillna(ids.map(labels["studies"])).fillna(ids)
+
+
 def muscle_readings(muscles: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     """Each muscle's reading (acute and/or chronic denervation, myopathic, MUAPs not read)."""
     return muscle_reading_codes(muscles).map(labels["muscle_readings"]).astype(object)
