@@ -43,6 +43,13 @@ def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep:
                      index=pd.Index(grouped["k"].to_numpy()))
 
 
+def flag_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A boolean column of ``frame``, false where missing or where the column is absent."""
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].astype("boolean").fillna(False).astype(bool)
+
+
 def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
     """Element-wise join of text columns, skipping empty cells (vectorised in Arrow)."""
     if not columns:

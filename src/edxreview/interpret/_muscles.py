@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import join_nonempty, map_distinct
+from .._tables import flag_column as _flag, join_nonempty, map_distinct
 from .._errors import Problem
 from ..io import Study
 from ..knowledge import Anatomy
@@ -25,6 +25,38 @@ MUSCLE_COLUMNS = [
     "muap_duration_basis", "muap_amplitude_basis", "muap_reading", "acute", "chronic",
     "myopathic", "denervation", "reading", "other_findings", "row",
 ]
+
+#: Each muscle's reading code (decided by :func:`muscle_reading_codes`) and its English
+#: words, those of the ``reading`` column; a report in another language maps the same codes
+#: to its words (``report/data/labels_<lang>.toml``, table ``muscle_readings``).
+MUSCLE_READINGS = {
+    "acute_and_chronic": "acute and chronic denervation",
+    "acute_not_read": "acute denervation, MUAPs not read",
+    "acute_not_judged": "acute denervation, MUAP means not judged",
+    "acute": "acute denervation",
+    "chronic": "chronic denervation (reinnervation)",
+    "myopathic": "myopathic",
+    "not_read": "MUAPs not read; no denervation at rest",
+    "not_judged": "MUAP means not judged; no denervation at rest",
+    "normal": "normal",
+}
+
+
+def muscle_reading_codes(muscles: pd.DataFrame) -> pd.Series:
+    """Each muscle's reading as a code of :data:`MUSCLE_READINGS`, from its typed columns
+    (``acute``, ``chronic``, ``myopathic``, ``muap_reading``): acute and/or chronic
+    denervation first, then myopathic, then MUAPs not read or not judged, else normal."""
+    acute, chronic = _flag(muscles, "acute"), _flag(muscles, "chronic")
+    muap = muscles["muap_reading"].astype(object) if "muap_reading" in muscles else \
+        pd.Series("read", index=muscles.index, dtype=object)
+    not_read, not_judged = muap.eq("not_read"), muap.eq("not_judged")
+    code = np.select(
+        [acute & chronic, acute & not_read, acute & not_judged, acute, chronic,
+         _flag(muscles, "myopathic"), not_read, not_judged],
+        ["acute_and_chronic", "acute_not_read", "acute_not_judged", "acute", "chronic",
+         "myopathic", "not_read", "not_judged"], "normal")
+    return pd.Series(code, index=muscles.index, dtype=object)
+
 
 #: The MUAP columns of the ``emg`` sheet, qualitative and quantitative: a row with all of
 #: them blank had its MUAPs not read.
@@ -241,7 +273,6 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     # a percentage polyphasic alone is not a size mean, and is never judged: not 'not_judged'
     measured = given(MUAP_SIZE_MEANS)
     emg["muap_reading"] = np.select([read, measured], ["read", "not_judged"], "not_read")
-    not_read = emg["muap_reading"].eq("not_read")
     not_judged = emg["muap_reading"].eq("not_judged")
 
     spont = np.fmax(emg["fibs"].astype(float), emg["psw"].astype(float))
@@ -257,14 +288,7 @@ def read_muscles(study: Study, anatomy: Anatomy, rules: dict,
     quant_myo = by_duration & (emg["muap_duration_ms"] < emg["reference_duration_lower_ms"])
     emg["myopathic"] = (qual_myo | quant_myo) & ~emg["chronic"]
     emg["denervation"] = emg["acute"] | emg["chronic"]
-    emg["reading"] = np.select(
-        [emg["acute"] & emg["chronic"], emg["acute"] & not_read, emg["acute"] & not_judged,
-         emg["acute"], emg["chronic"], emg["myopathic"], not_read, not_judged],
-        ["acute and chronic denervation", "acute denervation, MUAPs not read",
-         "acute denervation, MUAP means not judged", "acute denervation",
-         "chronic denervation (reinnervation)", "myopathic",
-         "MUAPs not read; no denervation at rest",
-         "MUAP means not judged; no denervation at rest"], "normal")
+    emg["reading"] = muscle_reading_codes(emg).map(MUSCLE_READINGS)
     other = []
     fasc = emg["fasciculations"].astype(float)
     other.append(np.where(fasc > 0, "fasciculations", ""))

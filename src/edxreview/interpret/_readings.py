@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import group_join, join_nonempty, map_distinct
+from .._tables import flag_column as _flag, group_join, join_nonempty, map_distinct
 from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
@@ -373,16 +373,66 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     return g
 
 
+#: The parts of a motor recording's reading, in the order they are written, each the code of
+#: a flag of :func:`motor_reading_parts` and its English words (those of the ``reading``
+#: column); a report in another language maps the same codes to its words
+#: (``report/data/labels_<lang>.toml``, table ``nerve_readings``).
+MOTOR_READING_PARTS = {
+    "absent": "absent response",
+    "conduction_block": "conduction block",
+    "focal_slowing": "focal slowing",
+    "demyelinating": "demyelinating-range change",
+    "f_proximal": "F-wave prolonged or absent with normal distal conduction",
+    "axonal": "axonal loss (low CMAP)",
+    "side_ratio_low": "CMAP below the cited fraction of the other side",
+}
+
+#: Each sensory recording's reading code (decided by :func:`sensory_reading_codes`) and its
+#: English words; the report maps the same codes (table ``nerve_readings``).
+SENSORY_READINGS = {
+    "absent": "absent response",
+    "low_and_slowed": "low amplitude and slowed",
+    "low": "low amplitude (axonal)",
+    "slowed": "slowed / delayed",
+    "normal": "normal",
+}
+
+#: Each blink-reflex ``blink_pattern`` and its English words; the report maps the same
+#: patterns (table ``nerve_readings``).
+BLINK_READINGS = {
+    "efferent": "efferent (facial nerve) pattern",
+    "afferent": "afferent (trigeminal) pattern",
+    "efferent_mirror": "contralateral R2 abnormal: part of the other side's efferent pattern",
+    "pontine": "isolated R1 delay (pontine pattern, central)",
+    "medullary": "R2 abnormal with R1 preserved (medullary pattern, central)",
+    "unclassified": "abnormal, pattern not localising",
+    "normal": "normal",
+}
+
+
+def motor_reading_parts(nerves: pd.DataFrame) -> pd.DataFrame:
+    """Which parts of :data:`MOTOR_READING_PARTS` each motor recording's reading holds (one
+    boolean column per code, in their order), from its typed flags: a demyelinating-range
+    change is written only where the F-wave alone is not the proximal finding."""
+    parts = pd.DataFrame({code: _flag(nerves, code) for code in MOTOR_READING_PARTS},
+                         index=nerves.index)
+    parts["demyelinating"] &= ~parts["f_proximal"]
+    return parts
+
+
+def sensory_reading_codes(nerves: pd.DataFrame) -> pd.Series:
+    """Each sensory recording's reading as a code of :data:`SENSORY_READINGS`, from its typed
+    flags (``absent``, ``low_amplitude``, ``slowed``)."""
+    low, slowed = _flag(nerves, "low_amplitude"), _flag(nerves, "slowed")
+    code = np.select([_flag(nerves, "absent"), low & slowed, low, slowed],
+                     ["absent", "low_and_slowed", "low", "slowed"], "normal")
+    return pd.Series(code, index=nerves.index, dtype=object)
+
+
 def _motor_reading(g: pd.DataFrame) -> np.ndarray:
     """The reading of each recording in words, from its flags."""
-    labels = []
-    g["_demyel_distal"] = g["demyelinating"] & ~g["f_proximal"]
-    for col, text in (("absent", "absent response"), ("conduction_block", "conduction block"),
-                      ("focal_slowing", "focal slowing"), ("_demyel_distal", "demyelinating-range change"),
-                      ("f_proximal", "F-wave prolonged or absent with normal distal conduction"),
-                      ("axonal", "axonal loss (low CMAP)"),
-                      ("side_ratio_low", "CMAP below the cited fraction of the other side")):
-        labels.append(np.where(g[col], text, ""))
+    parts = motor_reading_parts(g)
+    labels = [np.where(parts[code], text, "") for code, text in MOTOR_READING_PARTS.items()]
     site_txt = np.where(g["lesion_site"].notna(),
                         " at " + g["lesion_site"].astype(str).str.replace("_", " "), "")
     reading = pd.Series(join_nonempty(labels, sep=", "), index=g.index)
@@ -436,10 +486,7 @@ def _read_sensory(values: pd.DataFrame, rules: dict) -> pd.DataFrame:
     at_site = g["slow"] & site.notna()
     g["lesion_site"] = site.where(at_site, None)
     g["lesion_nerve"] = g["nerve"].where(at_site, None)
-    g["reading"] = np.select(
-        [g["absent"], g["low"] & g["slow"], g["low"], g["slow"]],
-        ["absent response", "low amplitude and slowed", "low amplitude (axonal)", "slowed / delayed"],
-        "normal")
+    g["reading"] = sensory_reading_codes(g).map(SENSORY_READINGS)
     return g
 
 
@@ -481,12 +528,7 @@ def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
                         ["efferent", "afferent", "efferent_mirror", "pontine", "medullary",
                          "unclassified"], "normal")
     wide["blink_pattern"] = pattern
-    wide["reading"] = pd.Series(pattern, index=wide.index).map({
-        "efferent": "efferent (facial nerve) pattern", "afferent": "afferent (trigeminal) pattern",
-        "efferent_mirror": "contralateral R2 abnormal: part of the other side's efferent pattern",
-        "pontine": "isolated R1 delay (pontine pattern, central)",
-        "medullary": "R2 abnormal with R1 preserved (medullary pattern, central)",
-        "unclassified": "abnormal, pattern not localising", "normal": "normal"})
+    wide["reading"] = pd.Series(pattern, index=wide.index).map(BLINK_READINGS)
     wide["nerve"] = np.where(efferent, "facial", np.where(afferent, "trigeminal", "blink_reflex"))
     wide["study"] = "blink"
     wide["abnormal"] = any_abn

@@ -1,11 +1,11 @@
 """The readings of the patient pages' EMG and nerve tables, in the report's language.
 
-Written from the typed columns of ``muscles`` (``acute``, ``chronic``, ``myopathic``,
-``muap_reading``) and ``nerves`` (``absent``, ``conduction_block``, ``focal_slowing``,
-``demyelinating``, ``f_proximal``, ``axonal``, ``side_ratio_low``, ``lesion_site``,
-``low_amplitude``, ``slowed``, ``blink_pattern``) with the words of
-``report/data/labels_<lang>.toml``, never by translating the English ``reading`` column. In
-English the words are those of that column (a test checks they agree on the demo).
+``interpret`` decides each reading once, as a code (:func:`muscle_reading_codes`,
+:func:`motor_reading_parts`, :func:`sensory_reading_codes`, ``blink_pattern``) and writes the
+English ``reading`` column from it; here the same codes are mapped to the words of
+``report/data/labels_<lang>.toml``, never by translating the English ``reading`` column (a
+test checks that every code has its words in every label file, and that the English ones are
+those of ``interpret``).
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._tables import flag_column as _flag
+from ..interpret._muscles import muscle_reading_codes
+from ..interpret._readings import (BLINK_READINGS, motor_reading_parts,
+                                   sensory_reading_codes)
 from ._edx import display_names
-
-
-def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A boolean column, false where missing or absent."""
-    if column not in frame:
-        return pd.Series(False, index=frame.index)
-    return frame[column].astype("boolean").fillna(False).astype(bool)
 
 
 def side_words(sides: pd.Series, labels: dict[str, Any]) -> pd.Series:
@@ -40,19 +37,16 @@ def value_words(values: pd.Series, words: dict[str, str]) -> pd.Series:
     return text.map(words).fillna(text.str.replace("_", " ")).astype(object)
 
 
+def nerve_words(nerves: pd.Series, labels: dict[str, Any], lang: str) -> pd.Series:
+    """Nerve ids named in the report's language: the nerve's name, else (an id that is not a
+    nerve, the blink reflex) its study's name, else the id as written."""
+    ids = nerves.astype(object)
+    return ids.map(display_names("nerve", lang)).fillna(ids.map(labels["studies"])).fillna(ids)
+
+
 def muscle_readings(muscles: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     """Each muscle's reading (acute and/or chronic denervation, myopathic, MUAPs not read)."""
-    w = labels["muscle_readings"]
-    acute, chronic = _flag(muscles, "acute"), _flag(muscles, "chronic")
-    muap = muscles["muap_reading"].astype(object) if "muap_reading" in muscles else \
-        pd.Series("read", index=muscles.index, dtype=object)
-    not_read, not_judged = muap.eq("not_read"), muap.eq("not_judged")
-    text = np.select(
-        [acute & chronic, acute & not_read, acute & not_judged, acute, chronic,
-         _flag(muscles, "myopathic"), not_read, not_judged],
-        [w["acute_and_chronic"], w["acute_not_read"], w["acute_not_judged"], w["acute"],
-         w["chronic"], w["myopathic"], w["not_read"], w["not_judged"]], w["normal"])
-    return pd.Series(text, index=muscles.index, dtype=object)
+    return muscle_reading_codes(muscles).map(labels["muscle_readings"]).astype(object)
 
 
 def _site_text(sites: pd.Series, lang: str) -> pd.Series:
@@ -71,14 +65,8 @@ def nerve_readings(nerves: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     w = labels["nerve_readings"]
     study = nerves["study"].astype(str)
     join = w["join"]
-    parts = [np.where(_flag(nerves, "absent"), w["absent"], ""),
-             np.where(_flag(nerves, "conduction_block"), w["conduction_block"], ""),
-             np.where(_flag(nerves, "focal_slowing"), w["focal_slowing"], ""),
-             np.where(_flag(nerves, "demyelinating") & ~_flag(nerves, "f_proximal"),
-                      w["demyelinating"], ""),
-             np.where(_flag(nerves, "f_proximal"), w["f_proximal"], ""),
-             np.where(_flag(nerves, "axonal"), w["axonal"], ""),
-             np.where(_flag(nerves, "side_ratio_low"), w["side_ratio_low"], "")]
+    flags = motor_reading_parts(nerves)
+    parts = [np.where(flags[code], w[code], "") for code in flags.columns]
     motor = pd.Series("", index=nerves.index, dtype=object)
     for part in parts:
         part = pd.Series(part, index=nerves.index, dtype=object)
@@ -94,13 +82,10 @@ def nerve_readings(nerves: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     motor = motor.where(motor != "", np.where(
         facial, w["facial_abnormal"],
         np.where(_flag(nerves, "abnormal"), w["borderline"], w["normal"])))
-    low, slowed = _flag(nerves, "low_amplitude"), _flag(nerves, "slowed")
-    sensory = np.select([_flag(nerves, "absent"), low & slowed, low, slowed],
-                        [w["absent"], w["low_and_slowed"], w["low"], w["slowed"]], w["normal"])
+    sensory = sensory_reading_codes(nerves).map(w)
     pattern = nerves["blink_pattern"].astype(object) if "blink_pattern" in nerves else \
         pd.Series(None, index=nerves.index, dtype=object)
-    blink = pattern.map({k: w[k] for k in ("efferent", "afferent", "efferent_mirror",
-                                           "pontine", "medullary", "unclassified")})
+    blink = pattern.map({code: w[code] for code in BLINK_READINGS})
     blink = blink.where(blink.notna(), w["normal"])
     text = np.select([study.eq("sensory"), study.eq("blink")], [sensory, blink], motor)
     return pd.Series(text, index=nerves.index, dtype=object)

@@ -19,7 +19,7 @@ from ..cohort._table1 import build_characteristics
 from .._errors import EdxreviewError
 from . import _figures
 from ._edx import display_names, edx_pages, format_number, load_layout, temperatures
-from ._readings import (muscle_readings, nerve_readings, segment_words, side_words,
+from ._readings import (muscle_readings, nerve_readings, nerve_words, segment_words, side_words,
                         value_words)
 from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._centres import centre_figures, centre_sheets
@@ -248,8 +248,7 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     v["parameter"] = v["parameter"].map(_PARAMETER_TEXT if english else words["derived"]) \
         .fillna(v["parameter"])
     if not english:     # a nerve id without a name (the blink reflex) is named by its study
-        v["nerve"] = v["nerve"].astype(object).map(display_names("nerve", lang)).fillna(
-            v["nerve"].astype(object).map(words["studies"])).fillna(v["nerve"])
+        v["nerve"] = nerve_words(v["nerve"], words, lang)
     for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
         v[c] = _text(v[c]).str.replace("_", " ")
     v["side"] = side_words(v["side"], words)
@@ -288,8 +287,7 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     n["counts"] = np.where(n["counts_as_neuropathy"].astype(bool), words["headings"]["yes"], "")
     if not english:
         n["reading"] = nerve_readings(n, words)
-        n["nerve"] = n["nerve"].astype(object).map(display_names("nerve", lang)).fillna(
-            n["nerve"].astype(object).map(words["studies"])).fillna(n["nerve"])
+        n["nerve"] = nerve_words(n["nerve"], words, lang)
         n["study"] = n["study"].astype(object).map(words["studies"]).fillna(n["study"])
     for c in ("study", "nerve", "side", "reading"):
         n[c] = _text(n[c]).str.replace("_", " ")

@@ -21,7 +21,7 @@ from .._check import check_option
 from ._edx import display_names, format_number, load_layout, site_names
 from .._tables import isin
 from ._frames import split_records
-from ._readings import segment_words, side_words
+from ._readings import nerve_words, segment_words, side_words
 
 #: report languages with a label file (``report/data/labels_<lang>.toml``)
 LANGUAGES = ("en", "zh")
@@ -239,13 +239,12 @@ def _lesion_findings(findings: pd.Series, labels: dict[str, Any], lang: str) -> 
     items = text.str.split("|").explode()
     parts = items.str.rsplit(" ", n=1)
     nerve, study = parts.str[0].fillna(""), parts.str[1].fillna("")
-    nerve_name = nerve.map(display_names("nerve", lang))
+    nerve_name = nerve_words(nerve, labels, lang).astype(str)
     study_name = study.map(labels["studies"])
-    # a nerve id without a name (the blink reflex) is named by its study alone
-    shown = np.where(nerve_name.notna() & study_name.notna(),
-                     nerve_name.fillna("") + study_name.fillna(""),
-                     np.where(study_name.notna(), study_name.fillna(""),
-                              items.fillna("").str.replace("_", " ", regex=False)))
+    # an id named by its study (the blink reflex) is named once, by its study alone
+    shown = np.where(study_name.notna(),
+                     np.where(nerve_name == study_name, "", nerve_name) + study_name.fillna(""),
+                     items.fillna("").str.replace("_", " ", regex=False))
     shown = pd.Series(shown, index=items.index, dtype=object)
     return shown.groupby(level=0).agg(labels["summary"]["list"].join).reindex(
         text.index).fillna("")
