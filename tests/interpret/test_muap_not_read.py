@@ -231,16 +231,21 @@ def test_the_explanation_names_the_muscles_read_and_those_examined_at_rest_only(
         "laboratory reference row) in 1 of 4 muscle(s) (Biceps brachii L)")
 
 
-def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_read(tmp_path):
-    from edxreview.report._summary import summarize_patients
-
-    folder = _study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,normal,,,"])
+def _slow_median_ncs(folder):
+    """P1's median nerve slowed, motor and sensory (an NCS abnormality of its own)."""
     (folder / "ncs_motor.csv").write_text(
         "patient_id,nerve,side,stim_site,latency_ms,amplitude_mv\n"
         "P1,median,R,wrist,7.5,8\nP1,median,R,elbow,12.0,8\n", encoding="utf-8")
     (folder / "ncs_sensory.csv").write_text(
         "patient_id,nerve,side,latency_ms,amplitude_uv\nP1,sural,R,3.5,15\n"
         "P1,median,R,5.5,4\n", encoding="utf-8")
+
+
+def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_read(tmp_path):
+    from edxreview.report._summary import summarize_patients
+
+    folder = _study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,normal,,,"])
+    _slow_median_ncs(folder)
     result = review_study(folder)
     p = result.patients.iloc[0]
     assert p["ncs_abnormal_without_denervation"]
@@ -255,12 +260,7 @@ def test_an_ncs_abnormality_caused_no_denervation_in_the_muaps_read(tmp_path, la
 
     folder = _study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,normal,,,",
                                "P1,deltoid,R,0,0,0,normal,normal,normal,,,,"])
-    (folder / "ncs_motor.csv").write_text(
-        "patient_id,nerve,side,stim_site,latency_ms,amplitude_mv\n"
-        "P1,median,R,wrist,7.5,8\nP1,median,R,elbow,12.0,8\n", encoding="utf-8")
-    (folder / "ncs_sensory.csv").write_text(
-        "patient_id,nerve,side,latency_ms,amplitude_uv\nP1,sural,R,3.5,15\n"
-        "P1,median,R,5.5,4\n", encoding="utf-8")
+    _slow_median_ncs(folder)
     result = review_study(folder)
     assert result.patients.iloc[0]["ncs_abnormal_without_denervation"]
     s = load_labels(lang)["summary"]
