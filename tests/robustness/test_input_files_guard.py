@@ -171,3 +171,27 @@ def test_template_force_replaces_a_link_never_its_target(tmp_path, capsys):
     assert book.read_bytes() == b"a workbook with a study in it"
     assert not link.is_symlink() and link.read_bytes()[:2] == b"PK"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.xlsx", "template.xlsx"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and alarms need POSIX")
+@pytest.mark.parametrize("given", ["r.hea", "r"])
+def test_a_pipe_named_as_a_header_is_refused_not_read_without_end(given, tmp_path, capsys):
+    # a header that is a pipe: reading it would wait for a writer that never comes (the alarm
+    # ends the test instead of the run hanging)
+    import signal
+
+    def hung(signum, frame):
+        raise TimeoutError("the pipe was read: the command waits for a writer")
+
+    os.mkfifo(tmp_path / "r.hea")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        code = main(["emg", "analyze", str(tmp_path / given), "--out", str(tmp_path / "o")])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "is not a regular file" in err
+    assert not (tmp_path / "o").exists()

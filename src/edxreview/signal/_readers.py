@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -384,7 +385,10 @@ _WFDB_FORMATS = {"16": "<i2", "61": ">i2", "80": "u1", "8": None}
 
 def _parse_wfdb_header(hea: Path) -> tuple[list[str], list[str]]:
     try:
-        size = hea.stat().st_size
+        st = hea.stat()
+        if not stat.S_ISREG(st.st_mode):   # a pipe or a device would be read without end
+            raise SignalFileError(f"{hea}: the WFDB header is not a regular file.")
+        size = st.st_size
         if size > MAX_HEADER_BYTES:
             raise SignalFileError(
                 f"{hea}: {size} bytes is too large for a WFDB header (MAX_HEADER_BYTES = "
@@ -591,7 +595,9 @@ def recording_files(path: str | Path, format: SignalFormat = "auto", header_byte
 def _read_wfdb(p: Path, gain_override: float | None) -> Recording:
     hea = wfdb_header(p)
     if not hea.is_file():
-        raise SignalFileError(f"{p}: WFDB header {hea.name!r} not found beside the data file.")
+        raise SignalFileError(f"{p}: WFDB header {hea.name!r} " + (
+            "is not a regular file (a pipe or a device?)." if hea.exists()
+            else "not found beside the data file."))
     records, comments = _parse_wfdb_header(hea)
     if len(records) < 2:
         raise SignalFileError(f"{hea}: the header has no signal line.")
