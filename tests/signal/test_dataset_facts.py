@@ -32,7 +32,8 @@ def test_every_key_is_covered_by_exactly_one_cited_source():
     covered = [k for src in META["sources"].values() for k in src["covers"]]
     assert sorted(covered) == sorted(KEYS)
     for name, src in META["sources"].items():
-        assert all(src.get(f, "").strip() for f in ("citation", "read", "status", "used_for")), name
+        fields = ("citation", "read", "status", "used_for")
+        assert all(src.get(f, "").strip() for f in fields), name
         assert "README.md" in src["citation"], name
 
 
