@@ -13,12 +13,15 @@ import pandas as pd
 import pytest
 
 from edxreview.cli import main
+from edxreview.signal._datasets import N2001_FS_HZ, N2001_GAIN_ADU_PER_MV
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 N2001 = DATA / "emglab-n2001"
 PHYSIONET = DATA / "physionet-emgdb"
 ALGIERS = DATA / "mendeley-algiers"
-N2001_ARGS = ["--format", "raw", "--fs", "23437.5", "--gain", "13107"]  # data README
+# the rate and gain of emg_datasets.toml (data README), as a user types them: 23437.5, 13107
+N2001_ARGS = ["--format", "raw", "--fs", f"{N2001_FS_HZ:g}",
+              "--gain", f"{N2001_GAIN_ADU_PER_MV:g}"]
 
 
 @pytest.mark.shared_data("physionet-emgdb")

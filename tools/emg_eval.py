@@ -49,7 +49,8 @@ import pandas as pd
 from scipy import signal as sps
 
 from edxreview.signal import read_signal
-from edxreview.signal._datasets import list_recordings, measure_datasets
+from edxreview.signal._datasets import (PATTICHIS_CLASSES, PATTICHIS_MUAPS_PER_SUBJECT,
+                                        PATTICHIS_MUSCLE, list_recordings, measure_datasets)
 from edxreview.signal._acceptance import REJECT_RULES
 from edxreview.signal._evaluate import acceptance_table, evaluate, format_table
 from edxreview.signal._measure import measure_muaps, measure_waveform
@@ -228,15 +229,15 @@ def _match_units(truth: np.ndarray, ds: np.ndarray, du: np.ndarray, tol: int, re
 #: difference is mostly an offset)
 PATTICHIS_COLUMNS = {"duration_ms:mean": "DurMn", "duration_ms:sd": "DurSD",
                      "log_amplitude:mean": "AmpMn", "phases:mean": "PhMn", "turns:mean": "TurMn"}
-PATTICHIS_CLASSES = {1: "normal", 2: "neurogenic", 3: "myopathic"}
 
 
 def pattichis_units(path: Path) -> pd.DataFrame:
     """One unit per subject of the Pattichis table (biceps brachii), in the classifier's
     feature names."""
     t = pd.read_csv(path, dtype={"Pat.No.": str})
-    out = pd.DataFrame({"subject": "pattichis-" + t["Pat.No."], "muscle": "biceps_brachii",
-                        "truth": t["Cls"].map(PATTICHIS_CLASSES), "n_muaps": 20, "n_epochs": 0})
+    out = pd.DataFrame({"subject": "pattichis-" + t["Pat.No."], "muscle": PATTICHIS_MUSCLE,
+                        "truth": t["Cls"].map(PATTICHIS_CLASSES),
+                        "n_muaps": PATTICHIS_MUAPS_PER_SUBJECT, "n_epochs": 0})
     for f, c in PATTICHIS_COLUMNS.items():
         out[f] = np.log10(t[c] * 1000.0) if f.startswith("log_amplitude") else t[c]
     return out

@@ -12,17 +12,24 @@ import pandas as pd
 
 from edxreview.signal._analyze import analyze_recording
 from edxreview.signal._classify import classify_recording, lookup_reference
+from edxreview.signal._params import load_dataset_facts
 from edxreview.signal._readers import read_signal
 
-# Recording facts given by the data README (../shared/data/README.md), not reference values.
-N2001_FS_HZ = 23437.5
-N2001_GAIN_ADU_PER_MV = 13107.0  # 13.107 ADC units per µV
-N2001_HEADER_SAMPLES = 10        # the first 20 bytes of each file are a header
-N2001_AGES = {"A01": 56.0, "C01": 29.0}
-N2001_MUSCLES = {"BB": "biceps_brachii", "VM": "vastus_medialis"}
-N2001_GROUPS = {"A": "neurogenic", "C": "normal", "M": "myopathic"}
-ALGIERS_GROUPS = {"healthy": "normal", "myopathy": "myopathic", "neuropathy": "neurogenic"}
-PHYSIONET = {"emg_healthy": "normal", "emg_myopathy": "myopathic", "emg_neuropathy": "neurogenic"}
+# Recording facts and labels of the datasets (not reference values): knowledge/data/
+# emg_datasets.toml, whose sidecar names the passage of the data README each was read in
+_FACTS = load_dataset_facts()
+N2001_FS_HZ: float = _FACTS["n2001"]["fs_hz"]
+N2001_GAIN_ADU_PER_MV: float = _FACTS["n2001"]["gain_adu_per_mv"]  # ADC units per mV
+N2001_HEADER_SAMPLES: int = _FACTS["n2001"]["header_samples"]      # header samples of each file
+N2001_AGES: dict[str, float] = dict(_FACTS["n2001"]["age_years"])
+N2001_MUSCLES: dict[str, str] = dict(_FACTS["n2001"]["muscle"])
+N2001_GROUPS: dict[str, str] = dict(_FACTS["n2001"]["group"])
+ALGIERS_GROUPS: dict[str, str] = dict(_FACTS["algiers"]["group"])
+PHYSIONET: dict[str, str] = dict(_FACTS["physionet"]["record"])
+PHYSIONET_MUSCLE: str = _FACTS["physionet"]["muscle"]
+PATTICHIS_CLASSES: dict[int, str] = {int(k): v for k, v in _FACTS["pattichis"]["class"].items()}
+PATTICHIS_MUSCLE: str = _FACTS["pattichis"]["muscle"]
+PATTICHIS_MUAPS_PER_SUBJECT: int = _FACTS["pattichis"]["muaps_per_subject"]
 
 
 def list_recordings(data: Path) -> pd.DataFrame:
@@ -50,7 +57,7 @@ def list_recordings(data: Path) -> pd.DataFrame:
                  for r in m.itertuples()]
     pn = data / "physionet-emgdb"
     rows += [dict(dataset="physionet", path=str(pn / f"{k}.hea"), recording=k,
-                  subject=f"physionet-{k[4:]}", muscle="tibialis_anterior", truth=v,
+                  subject=f"physionet-{k[4:]}", muscle=PHYSIONET_MUSCLE, truth=v,
                   age_years=np.nan)
              for k, v in PHYSIONET.items() if (pn / f"{k}.hea").is_file()]
     return pd.DataFrame(rows)
@@ -58,7 +65,7 @@ def list_recordings(data: Path) -> pd.DataFrame:
 
 def read_dataset_recording(row: dict):
     """Read one row of :func:`list_recordings` the way the evaluation reads it (N2001: its
-    rate, gain and 20-byte header from the data README)."""
+    rate, gain and header from ``emg_datasets.toml``)."""
     if row["dataset"] == "n2001":
         return read_signal(row["path"], format="raw", fs_hz=N2001_FS_HZ,
                            gain_adu_per_mv=N2001_GAIN_ADU_PER_MV,
