@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._tables import flag_column as _flag
+from .._tables import join_nonempty
 from ..interpret._muscles import muscle_reading_codes
 from ..interpret._readings import (BLINK_READINGS, motor_reading_parts,
                                    sensory_reading_codes)
@@ -64,13 +65,9 @@ def nerve_readings(nerves: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     pattern."""
     w = labels["nerve_readings"]
     study = nerves["study"].astype(str)
-    join = w["join"]
     flags = motor_reading_parts(nerves)
-    parts = [np.where(flags[code], w[code], "") for code in flags.columns]
-    motor = pd.Series("", index=nerves.index, dtype=object)
-    for part in parts:
-        part = pd.Series(part, index=nerves.index, dtype=object)
-        motor = motor + np.where((motor != "") & (part != ""), join, "") + part
+    motor = pd.Series(join_nonempty([np.where(flags[code], w[code], "") for code in flags.columns],
+                                    sep=w["join"]), index=nerves.index, dtype=object)
     site = nerves["lesion_site"] if "lesion_site" in nerves else \
         pd.Series(None, index=nerves.index, dtype=object)
     at = pd.Series(w["at_site"], index=nerves.index, dtype=object).str.split("{site}")
