@@ -41,7 +41,9 @@ def _ascii(path: Path, seed: int, units=None, duration_s: float = 3.0) -> str:
     (["a/x.txt", "b/y.txt"], ["x", "y"]),                   # distinct: named as before
     (["d/c.txt", "d/c.bin"], ["c.txt", "c.bin"]),           # one stem, two suffixes
     (["d/C.txt", "d/c.bin"], ["C.txt", "c.bin"]),           # alike but for case
-], ids=["dot numbers", "distinct stems", "two suffixes", "case"])
+    (["d/c.0", "d/c.1", "d/c.0.txt", "d/c.0.txt.csv"],      # a full name meets a short one,
+     ["c.0", "c.1", "c.0.txt", "c.0.txt.csv"]),              # twice over
+], ids=["dot numbers", "distinct stems", "two suffixes", "case", "chain"])
 def test_names_are_distinct_and_predictable(paths, names):
     assert recording_names(paths) == names
 

@@ -533,9 +533,13 @@ def recording_names(paths: list[str | Path]) -> list[str]:
     """
     given = [Path(p) for p in paths]
     names = [record_name(p) for p in given]
-    for _ in range(2):   # a full name may meet another file's short one (c.0 beside c.0.txt)
+    while True:   # a full name may meet another file's short one (c.0 beside c.0.txt); each
+        # pass only turns short names into full ones, so it ends
         folded = [n.casefold() for n in names]
-        names = [p.name if folded.count(f) > 1 else n for p, n, f in zip(given, names, folded)]
+        new = [p.name if folded.count(f) > 1 else n for p, n, f in zip(given, names, folded)]
+        if new == names:
+            break
+        names = new
     seen: dict[str, Path] = {}
     for p, n in zip(given, names):
         first = seen.setdefault(n.casefold(), p)
@@ -579,7 +583,7 @@ def recording_files(path: str | Path, format: SignalFormat = "auto", header_byte
     if resolve_format(p, format, header_bytes, gain_adu_per_mv) != "wfdb":
         return [p]
     hea = wfdb_header(p)
-    record = hea.name[:-4] if hea.name.lower().endswith(".hea") else hea.stem
+    record = hea.stem
     files = [p, hea, hea.with_name(f"{record}.dat")]   # the usual data file, even if unnamed
     try:
         records, _ = _parse_wfdb_header(hea)
