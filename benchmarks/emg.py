@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "tests" / "signal"))
 from _synth import weak_contraction  # noqa: E402
 
 from edxreview.signal import Recording, analyze_recording  # noqa: E402
-from edxreview.signal._datasets import list_recordings, read_dataset_recording  # noqa: E402
+from edxreview.signal._datasets import (N2001_FS_HZ, list_recordings,  # noqa: E402
+                                        read_dataset_recording)
 from edxreview.signal._params import load_signal_parameters  # noqa: E402
 
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             dur, t_an, t_f = dur + d, t_an + ta, t_f + tf
             worst = min(worst, d / ta)
         rows.append((ds, len(g), dur, t_an, t_f, worst))
-    fs = 23437.5
+    fs = N2001_FS_HZ   # the synthetic record at N2001's rate
     x, _ = weak_contraction(fs_hz=fs, duration_s=11.1848, noise_uv=10.0, spiky=True)
     rec = Recording(samples=x, fs_hz=fs, calibrated=True, name="synthetic")
     ta, tf = time_record(rec, "biceps_brachii", a.repeat)

@@ -74,7 +74,8 @@ def test_the_module_holds_the_values_of_the_file():
         assert set(labels.values()) == {"normal", "neurogenic", "myopathic"}
 
 
-@pytest.mark.parametrize("path", ["src/edxreview/signal/_datasets.py", "tools/emg_eval.py"])
+@pytest.mark.parametrize("path", ["src/edxreview/signal/_datasets.py", "tools/emg_eval.py",
+                                  "benchmarks/emg.py"])
 def test_no_number_of_the_file_is_written_again_in_code(path):
     """A literal equal to a distinctive fact (rate, gain, ages) in the code that reads the
     datasets would be a second copy that can drift from the file (small counts such as the
