@@ -59,9 +59,6 @@ MUAP_COLUMN_RULES = {
 #: in both), so the only ones that can show a reading or stand against a normal one
 _SIZE_COLUMNS = ("muap_amplitude", "muap_duration")
 
-_WORDS = {"muap_amplitude": "amplitude", "muap_duration": "duration", "polyphasia": "phases"}
-
-
 def decide_muap_columns(levels: pd.DataFrame, pattern: pd.Series) -> pd.DataFrame:
     """The qualitative MUAP columns written beside each reading, and the rule that decided them.
 
