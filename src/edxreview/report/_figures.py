@@ -26,6 +26,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from ..knowledge import load_anatomy  # noqa: E402
 from .._tables import isin  # noqa: E402
 from ._frames import count_rows  # noqa: E402
+from ..interpret._muscles import muscle_reading_codes  # noqa: E402
 from ._segments import SEGMENT_MAP_MAX_ROWS, segment_cells, segment_columns  # noqa: E402,F401
 
 #: most muscles / nerves drawn in the distribution figures
@@ -282,6 +283,13 @@ MUSCLE_KINDS = {"acute": "acute denervation", "acute and chronic": "acute and ch
                 "chronic": "chronic denervation", "normal": "no denervation",
                 "not read": "no denervation at rest, MUAPs not read or not judged"}
 
+#: each reading code of :func:`~edxreview.interpret._muscles.muscle_reading_codes` -> its bar
+#: (denervation first; myopathic muscles have no denervation, MUAPs read)
+_KIND_OF_READING = {"acute_and_chronic": "acute and chronic", "acute": "acute",
+                    "acute_not_read": "acute", "acute_not_judged": "acute", "chronic": "chronic",
+                    "myopathic": "normal", "not_read": "not read", "not_judged": "not read",
+                    "normal": "normal"}
+
 
 def muscle_kinds(muscles: pd.DataFrame) -> pd.DataFrame:
     """Each (muscle, kind) of the muscle figure with its number of rows ``n``, from the typed
@@ -292,10 +300,7 @@ def muscle_kinds(muscles: pd.DataFrame) -> pd.DataFrame:
     cols = ["muscle", "acute", "chronic", "muap_reading"]
     pairs = count_rows(muscles.assign(**{c: muscles[c].fillna(False).astype(bool)
                                          for c in ("acute", "chronic")}), cols)
-    acute, chronic = pairs["acute"].astype(bool), pairs["chronic"].astype(bool)
-    unread = pairs["muap_reading"].astype(str).isin(["not_read", "not_judged"])
-    kind = np.select([acute & chronic, acute, chronic, unread],
-                     ["acute and chronic", "acute", "chronic", "not read"], "normal")
+    kind = muscle_reading_codes(pairs).map(_KIND_OF_READING)
     return pairs.assign(kind=kind).groupby(["muscle", "kind"], sort=False)["n"].sum() \
         .reset_index()
 
