@@ -169,6 +169,8 @@ def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
     half-written file nor a truncated old one; a link at ``path`` is replaced, never written
     through; the file gets the permissions any new file gets."""
     path = Path(path)
+    if path.is_dir() and not path.is_symlink():   # named as the user gave it, not the tmp file
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:

@@ -195,3 +195,12 @@ def test_a_pipe_named_as_a_header_is_refused_not_read_without_end(given, tmp_pat
     assert code == 1
     assert "is not a regular file" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_folder_given_as_the_output_file_is_named_as_given(tmp_path, capsys):
+    # the error names the user's path, not the hidden temporary file beside it
+    (tmp_path / "t.xlsx").mkdir()
+    assert main(["template", str(tmp_path / "t.xlsx"), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "t.xlsx': Is a directory" in err.replace("\n", "") and ".t.xlsx." not in err, err
+    assert list(tmp_path.iterdir()) == [tmp_path / "t.xlsx"]
