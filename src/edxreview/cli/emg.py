@@ -86,7 +86,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--sorting", choices=["peel", "pursuit"], default=None,
                    help="motor-unit decomposition: peel (default) or pursuit (template pursuit "
                         "with superposition search: closer to the expert decomposition of "
-                        "EMGLAB R00108, 97 %% of its discharges against 71 %%, at a precision "
+                        "EMGLAB R00108, 97 %% of its discharges against 70 %%, at a precision "
                         "of 0.85 against 0.83). Pursuit costs "
                         "4.5-10x the CPU time of peel on real records (benchmarks/emg.py, one "
                         "core: about 27x real time on EMGLAB N2001 and 8.5x on Algiers "
