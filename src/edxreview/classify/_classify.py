@@ -702,6 +702,19 @@ def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Se
     return den, den_txt, n_exam, other_txt
 
 
+def _muscles_named(mus: pd.DataFrame, value: str,
+                   anatomy: Anatomy) -> tuple[pd.Series, pd.Series]:
+    """Per patient, the muscles whose ``muap_reading`` is ``value``, named (``"Biceps brachii
+    R, Deltoid R"``) and counted (as text); both empty where no muscle is."""
+    rows = mus[mus["muap_reading"].eq(value)]
+    if not len(rows):
+        return pd.Series(dtype=str), pd.Series(dtype=str)
+    name = rows["muscle"].map(anatomy.muscles["display_name"]).fillna(rows["muscle"]) \
+        + map_text(rows["side"], {"L": " L", "R": " R"})
+    names = group_join(rows["patient_id"], name, sep=", ")
+    return names, rows.groupby("patient_id").size().reindex(names.index).astype(str)
+
+
 def _not_read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     """Per patient, the sentences naming the muscles whose MUAPs were not read or whose MUAP
     means were not judged (``muap_reading`` ``not_read`` / ``not_judged``), so that none of
@@ -713,13 +726,9 @@ def _not_read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     for value, words in (("not_read", "MUAPs not read"),
                          ("not_judged", "MUAP means not judged (no verified or laboratory "
                                         "reference row)")):
-        nr = mus[mus["muap_reading"].eq(value)]
-        if not len(nr):
+        names, count = _muscles_named(mus, value, anatomy)
+        if not len(names):
             continue
-        name = nr["muscle"].map(anatomy.muscles["display_name"]).fillna(nr["muscle"]) \
-            + map_text(nr["side"], {"L": " L", "R": " R"})
-        names = group_join(nr["patient_id"], name, sep=", ")
-        count = nr.groupby("patient_id").size().reindex(names.index).astype(str)
         text = pd.Series(words + " in " + count + " of "
                          + n_exam.reindex(names.index).astype(str) + " muscle(s) (" + names
                          + "): chronic denervation was not looked for there.",
@@ -733,14 +742,8 @@ def _read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     named: ``"2 read (Biceps brachii R, Deltoid R)"``; absent for a patient with none."""
     if "muap_reading" not in mus:
         return pd.Series(dtype=str)
-    rd = mus[mus["muap_reading"].eq("read")]
-    if not len(rd):
-        return pd.Series(dtype=str)
-    name = rd["muscle"].map(anatomy.muscles["display_name"]).fillna(rd["muscle"]) \
-        + map_text(rd["side"], {"L": " L", "R": " R"})
-    names = group_join(rd["patient_id"], name, sep=", ")
-    count = rd.groupby("patient_id").size().reindex(names.index).astype(str)
-    return pd.Series(count + " read (" + names + ")", index=names.index)
+    names, count = _muscles_named(mus, "read", anatomy)
+    return pd.Series(count + " read (" + names + ")", index=names.index, dtype=str)
 
 
 def _ncs_texts(n: pd.DataFrame) -> pd.Series:
