@@ -226,10 +226,29 @@ def test_wrong_usage_exits_2(registry, tmp_path, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
-def test_synth_partitions_need_parquet(tmp_path, capsys):
-    assert main(["synth", "--patients", "5", "--out", str(tmp_path / "x"),
-                 "--partitions", "2"]) == 2
-    assert "--partitions needs --format parquet" in capsys.readouterr().err
+def test_synth_partitions_alone_write_a_parquet_dataset(tmp_path, registry):
+    """--partitions asks for the one partitioned format there is: Parquet (it was refused,
+    exit 2, with a message that seemed to reject the number of buckets)."""
+    out = tmp_path / "x"
+    assert main(["synth", "--patients", "100", "--seed", "5", "--out", str(out),
+                 "--partitions", "3", "-q"]) == 0
+    assert is_partitioned_dataset(out)
+    assert dataset_buckets(out) == dataset_buckets(registry / "dataset")
+    assert (out / "truth.csv").read_bytes() == (registry / "dataset" / "truth.csv").read_bytes()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--format", "csv", "--partitions", "2"],
+     "--partitions writes a partitioned Parquet dataset, not CSV sheets: leave out --format csv"),
+    (["--partitions", "0"], "--partitions 0 must be at least 1"),
+    (["--format", "parquet", "--partitions", "-1"], "--partitions -1 must be at least 1"),
+], ids=["csv with partitions", "no buckets", "negative buckets"])
+def test_synth_partitions_wrong_usage_exits_2(tmp_path, capsys, argv, message):
+    out = tmp_path / "x"
+    assert main(["synth", "--patients", "5", "--out", str(out), *argv]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err
+    assert not out.exists()
 
 
 def test_review_study_is_unchanged_for_a_sheet_folder(registry):

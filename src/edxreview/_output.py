@@ -92,14 +92,13 @@ def _links_under(folder: Path) -> Iterator[Path]:
                         pending.append(path)
 
 
-def _overlap(target: Path, inputs: Iterable[str | Path | None]) -> tuple[str, str] | None:
-    """The first input ``target`` (links resolved) overlaps, as ``(the input in words: its
-    path as given, quoted, relation)``
-    (``"is the input"``, ``"contains the input"`` or ``"lies inside the input"``), else None.
-    A folder input includes what the links under it point to (a study folder whose sheets
-    are links to files elsewhere reads those files)."""
-    target_ids = [_identity(p) for p in _chain(target)]
-    expanded: list[tuple[str, Path]] = []    # (the input in words, its path)
+def _expand_inputs(inputs: Iterable[str | Path | None]) -> list[tuple[str, Path]]:
+    """Every path an output must not overlap, as ``(the input in words, its path)``: each
+    input as given (``None`` and empty entries skipped), and for a folder input every link
+    under it (a study folder whose sheets are links to files elsewhere reads those files).
+    This walks the folder inputs: a command computes it once and checks each of its output
+    paths against it (:func:`_overlap`)."""
+    expanded: list[tuple[str, Path]] = []
     for given in inputs:
         if given is None or str(given) == "":
             continue
@@ -107,6 +106,16 @@ def _overlap(target: Path, inputs: Iterable[str | Path | None]) -> tuple[str, st
         if os.path.isdir(given):
             expanded += [(f"{str(link)!r} (a link to {os.readlink(link)!r})", link)
                          for link in _links_under(Path(given))]
+    return expanded
+
+
+def _overlap(target: Path, expanded: list[tuple[str, Path]]) -> tuple[str, str] | None:
+    """The first input ``target`` (links resolved) overlaps, as ``(the input in words: its
+    path as given, quoted, relation)``
+    (``"is the input"``, ``"contains the input"`` or ``"lies inside the input"``), else None.
+    ``expanded`` is the inputs with the links under the folder inputs
+    (:func:`_expand_inputs`)."""
+    target_ids = [_identity(p) for p in _chain(target)]
     for given, path in expanded:
         source = _real(path)
         source_ids = [_identity(p) for p in _chain(source)]
@@ -148,8 +157,14 @@ def check_output_path(out: str | Path, inputs: Iterable[str | Path | None],
     OutputPathError
         ``out`` overlaps an input.
     """
+    return _refuse_overlap(out, _expand_inputs(inputs), kind)
+
+
+def _refuse_overlap(out: str | Path, expanded: list[tuple[str, Path]],
+                    kind: Literal["folder", "file"] = "folder") -> Path:
+    """:func:`check_output_path` against inputs already expanded (:func:`_expand_inputs`)."""
     target = _real(Path(out))
-    found = _overlap(target, inputs)
+    found = _overlap(target, expanded)
     if found is not None:
         given, relation = found
         if kind == "file":
@@ -272,6 +287,9 @@ class OutputFolder:
         self._lock_path: Path | None = None
         self._created: list[Path] = []
         self._previous_handlers: dict[int, object] = {}
+        # the inputs with the links under the folder inputs: walked once, on entering, and
+        # shared by the checks of the folder and of its lock file
+        self._expanded: list[tuple[str, Path]] | None = None
 
     # -- checks ---------------------------------------------------------------------------
     def _check_target(self) -> None:
@@ -312,7 +330,9 @@ class OutputFolder:
         """Refuse a lock file path that is an input or a symbolic link: the lock file is
         truncated, written and removed, and a link would carry that to the file it points to."""
         path = self._lock_file()
-        found = _overlap(_real(path), self.inputs)
+        if self._expanded is None:
+            self._expanded = _expand_inputs(self.inputs)
+        found = _overlap(_real(path), self._expanded)
         if found is None and not os.path.islink(path):
             return
         what = (f"is the input {found[0]}" if found is not None else
@@ -368,7 +388,8 @@ class OutputFolder:
 
     # -- context --------------------------------------------------------------------------
     def __enter__(self) -> "OutputFolder":
-        self.target = check_output_path(self.path, self.inputs)
+        self._expanded = _expand_inputs(self.inputs)
+        self.target = _refuse_overlap(self.path, self._expanded)
         self._check_target()
         self._check_lock_file()
         self._trap_termination()

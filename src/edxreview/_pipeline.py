@@ -449,7 +449,8 @@ def provenance(study: Study, ref: ReferenceSet, options: dict[str, Any],
         "input": "withheld (--deidentify)" if deidentify else Path(study.source).name,
         "input_format": study.format,
         "input_sha256": study.sha256,
-        "tables": table_provenance(),
+        # the tables a review reads (a sidecar's scope says who reads its table)
+        "tables": table_provenance("review"),
         # rows of the active limits, and values judged, per row status (verified, corrected…)
         "reference_status": {
             "rows": status_counts(ref.limits),

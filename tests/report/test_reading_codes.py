@@ -10,13 +10,15 @@ import pandas as pd
 import pytest
 
 from edxreview.interpret._muscles import MUSCLE_READINGS, muscle_reading_codes
-from edxreview.interpret._readings import (BLINK_READINGS, MOTOR_READING_PARTS,
-                                           SENSORY_READINGS, motor_reading_parts,
-                                           sensory_reading_codes)
+from edxreview.interpret._readings import (BLINK_READINGS, MOTOR_READING_FALLBACKS,
+                                           MOTOR_READING_PARTS, NERVE_COLUMNS,
+                                           SENSORY_READINGS, motor_reading_fallback,
+                                           motor_reading_parts, sensory_reading_codes)
 from edxreview.report._readings import muscle_readings, nerve_readings, nerve_words
 from edxreview.report._summary import LANGUAGES, load_labels
 
-NERVE_CODES = {**MOTOR_READING_PARTS, **SENSORY_READINGS, **BLINK_READINGS}
+NERVE_CODES = {**MOTOR_READING_PARTS, **MOTOR_READING_FALLBACKS, **SENSORY_READINGS,
+               **BLINK_READINGS}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -119,3 +121,49 @@ def test_nerve_words():
     assert zh[1] == load_labels("zh")["studies"]["blink_reflex"]
     assert zh[2] == "unknown_nerve"
     assert zh[0] not in ("median", "") and zh[0].endswith("神经")
+
+
+# -- the motor reading where no part holds: interpret's typed facial_abnormal decides -------
+
+def test_nerves_table_carries_interprets_facial_flag():
+    assert "facial_abnormal" in NERVE_COLUMNS
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_facial_fallback_reads_the_typed_flag_not_the_nerve_name(lang):
+    """The report once decided "facial CMAP abnormal" on ``nerve == 'facial' and abnormal``,
+    interpret on its ``facial_abnormal`` flag: a facial row that is abnormal without the flag
+    (a nerves table from elsewhere, or a later change to either rule) was read differently by
+    the two. Now both map interpret's code: the flag decides, the nerve's name does not."""
+    nerves = pd.DataFrame({
+        "study": ["motor"] * 4, "nerve": ["facial", "facial", "facial", "median"],
+        "abnormal": [True, True, False, True],
+        "facial_abnormal": [True, False, False, False]})
+    assert motor_reading_fallback(nerves).tolist() == ["facial_abnormal", "borderline",
+                                                      "normal", "borderline"]
+    words = load_labels(lang)["nerve_readings"]
+    assert nerve_readings(nerves, load_labels(lang)).tolist() == [
+        words["facial_abnormal"], words["borderline"], words["normal"], words["borderline"]]
+
+
+def test_report_and_interpret_read_a_mildly_slow_facial_nerve_alike(tmp_path):
+    """A facial distal latency above its limit but short of the demyelinating range: no part
+    of the motor reading holds, interpret flags the nerve facial_abnormal (a cranial
+    neuropathy) and writes "facial CMAP abnormal"; the report's English reading of every motor
+    recording without a part is interpret's ``reading``, the facial one included."""
+    from edxreview._pipeline import review_study
+
+    from scenarios.builders import normal_patient
+
+    study = normal_patient("P1", age=40)
+    for side, dml_ms in (("R", 4.6), ("L", 3.6)):
+        study.set_motor("P1", "facial", side, dml_ms=dml_ms, amplitudes_mv=(2.5,),
+                        recording="nasalis")
+    nerves = review_study(study.write_csv(tmp_path / "study")).nerves
+    facial = nerves[nerves["study"].eq("motor") & nerves["nerve"].eq("facial")].set_index("side")
+    assert bool(facial.loc["R", "facial_abnormal"]) and not bool(facial.loc["L", "facial_abnormal"])
+    assert facial.loc["R", "reading"] == MOTOR_READING_FALLBACKS["facial_abnormal"]
+    motor = nerves[nerves["study"].eq("motor")]
+    no_part = ~motor_reading_parts(motor).any(axis=1)
+    shown = nerve_readings(motor[no_part], load_labels("en"))
+    assert (shown == motor.loc[no_part, "reading"]).all()

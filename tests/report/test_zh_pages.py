@@ -91,6 +91,7 @@ def test_readings_from_typed_columns():
         "f_proximal": [False, False, None, None, False],
         "axonal": [False, False, True, False, False],
         "side_ratio_low": [False, False, None, None, False],
+        "facial_abnormal": [False, False, None, None, True],
         "lesion_site": ["below_elbow–above_elbow", None, None, None, None],
         "low_amplitude": [None, None, False, None, None],
         "slowed": [None, None, False, None, None],

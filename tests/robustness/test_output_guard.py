@@ -466,3 +466,49 @@ def test_a_signal_during_the_swap_waits_until_the_output_is_in_place(tmp_path, m
         signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
     assert (out / "a.txt").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _walks_of(monkeypatch, folder: Path) -> list[str]:
+    """Record every ``os.walk`` of ``folder`` (links resolved) from now on."""
+    from edxreview import _output
+
+    real, walks, top_real = os.walk, [], os.path.realpath(folder)
+
+    def counting_walk(top, *args, **kwargs):
+        if os.path.realpath(top) == top_real:
+            walks.append(str(top))
+        return real(top, *args, **kwargs)
+
+    monkeypatch.setattr(_output.os, "walk", counting_walk)
+    return walks
+
+
+def test_entering_an_output_folder_walks_each_input_folder_once(tmp_path, monkeypatch):
+    """The output folder and its lock file are checked against the same listing of the
+    inputs (the links under a folder input): the folder is walked once, not once a check."""
+    from edxreview import _output
+
+    study = write_csv_folder(base_book(), tmp_path / "data" / "study")
+    walks = _walks_of(monkeypatch, study)
+    with _output.OutputFolder(tmp_path / "out", inputs=[study]) as folder:
+        (folder.staging / "a.txt").write_text("a")
+        folder.commit()
+    assert walks == [str(study)]
+
+
+def test_lock_file_reached_by_a_link_in_a_folder_input_is_refused(tmp_path, monkeypatch):
+    """The one listing still holds the links under the input: a sheet that is a link to the
+    lock file's path is refused, as before, and the folder is still walked once."""
+    from edxreview import _output
+    from edxreview._errors import OutputPathError
+
+    study = write_csv_folder(base_book(), tmp_path / "data" / "study")
+    lock = tmp_path / ".out.edxreview-lock"
+    lock.write_text("")
+    (study / "extra.csv").symlink_to(lock)
+    walks = _walks_of(monkeypatch, study)
+    with pytest.raises(OutputPathError, match=r"lock file .* is the input .*extra\.csv"):
+        with _output.OutputFolder(tmp_path / "out", inputs=[study]):
+            pass
+    assert walks == [str(study)]
+    assert not (tmp_path / "out").exists() and lock.read_text() == ""

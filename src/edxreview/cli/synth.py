@@ -19,11 +19,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--patients", type=int, required=True, help="number of patients (≥ 1)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--format", choices=["csv", "parquet"], default=None,
+                   help="csv: one CSV file per sheet (the default); parquet: one Parquet file "
+                        "per sheet, or the partitioned dataset of --partitions")
     p.add_argument("--partitions", type=int, default=None, metavar="N",
-                   help="with --format parquet: write a dataset partitioned hive-style into N "
-                        "buckets of patients (<sheet>/bucket=K/…parquet; the bucket is a hash "
-                        "of the patient id), which edxreview run reviews bucket by bucket")
+                   help="write a Parquet dataset partitioned hive-style into N buckets of "
+                        "patients (<sheet>/bucket=K/…parquet; the bucket is a hash of the "
+                        "patient id), which edxreview run reviews bucket by bucket; implies "
+                        "--format parquet")
     p.add_argument("--centres", type=int, default=None, metavar="K",
                    help="add the optional 'centre' column to patients: each patient drawn from "
                         "K centres (centre-01 … centre-K) of unequal sizes")
@@ -55,10 +58,16 @@ def run(args) -> int:
     if args.centres is not None and args.centres < 1:
         err.print(f"[bold red]error:[/] --centres {args.centres} must be at least 1")
         return 2
-    if args.partitions is not None and (args.partitions < 1 or args.format != "parquet"):
-        err.print("[bold red]error:[/] --partitions needs --format parquet and a number of "
-                  f"buckets of at least 1 (got {args.partitions})")
+    if args.partitions is not None and args.partitions < 1:
+        err.print(f"[bold red]error:[/] --partitions {args.partitions} must be at least 1 "
+                  "(the number of buckets of the Parquet dataset)")
         return 2
+    if args.partitions is not None and args.format == "csv":
+        err.print("[bold red]error:[/] --partitions writes a partitioned Parquet dataset, not "
+                  "CSV sheets: leave out --format csv (or give --format parquet) to write one, "
+                  "or leave out --partitions for one CSV file per sheet")
+        return 2
+    fmt = args.format or ("parquet" if args.partitions is not None else "csv")
     t0 = time.perf_counter()
     if args.partitions is not None:
         return _run_partitioned(args, console, t0)
@@ -70,7 +79,7 @@ def run(args) -> int:
         tmp = output.staging
         with console.status("writing…"):
             for name in SHEET_NAMES:
-                if args.format == "parquet":
+                if fmt == "parquet":
                     sheets[name].to_parquet(tmp / f"{name}.parquet", index=False)
                 else:  # a spreadsheet may open the CSV: no cell may start a formula
                     neutralize_formulas(sheets[name]).to_csv(tmp / f"{name}.csv", index=False,
@@ -80,7 +89,7 @@ def run(args) -> int:
     out: Path = args.out
     rows = sum(len(sheets[n]) for n in SHEET_NAMES)
     console.print(f"{args.patients:,} patients, {rows:,} rows written to {out}/ "
-                  f"({args.format}) in {time.perf_counter() - t0:.1f} s; truth in "
+                  f"({fmt}) in {time.perf_counter() - t0:.1f} s; truth in "
                   f"{out / 'truth.csv'}")
     return 0
 

@@ -89,7 +89,8 @@ def summarize_cohort(patients: pd.DataFrame, method: Literal["wilson", "beta"] =
     Returns
     -------
     dict
-        ``n_patients``, ``n_excluded``, ``ci_method`` and ``measures`` as in spec §3.
+        ``n_patients``, ``n_excluded``, ``ci_method`` (the method's display name, in
+        English), ``ci_method_id`` (its id, ``method``) and ``measures`` as in spec §3.
 
     Raises
     ------
@@ -119,4 +120,4 @@ def summarize_cohort(patients: pd.DataFrame, method: Literal["wilson", "beta"] =
             "label": MEASURE_LABELS[col],
         }
     return {"n_patients": denominator, "n_excluded": int((~patients["included"]).sum()),
-            "ci_method": CI_METHODS[method], "measures": measures}
+            "ci_method": CI_METHODS[method], "ci_method_id": method, "measures": measures}

@@ -26,7 +26,7 @@ NERVE_COLUMNS = [
     "qualifies", "axonal", "absent", "demyelinating", "conduction_block", "focal_slowing",
     "lesion_nerve", "lesion_site", "lesion_rank", "distal_amplitude_fraction_of_lln",
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
-    "blink_pattern", "block_ratio", "segment_velocity_m_s", "adjacent_velocity_m_s",
+    "facial_abnormal", "blink_pattern", "block_ratio", "segment_velocity_m_s", "adjacent_velocity_m_s",
 ]
 
 
@@ -387,6 +387,15 @@ MOTOR_READING_PARTS = {
     "side_ratio_low": "CMAP below the cited fraction of the other side",
 }
 
+#: The reading of a motor recording none of whose :data:`MOTOR_READING_PARTS` holds, by code
+#: (decided by :func:`motor_reading_fallback`), and its English words; the report maps the same
+#: codes (table ``nerve_readings``).
+MOTOR_READING_FALLBACKS = {
+    "facial_abnormal": "facial CMAP abnormal",
+    "borderline": "borderline (F-wave or minor)",
+    "normal": "normal",
+}
+
 #: Each sensory recording's reading code (decided by :func:`sensory_reading_codes`) and its
 #: English words; the report maps the same codes (table ``nerve_readings``).
 SENSORY_READINGS = {
@@ -420,6 +429,17 @@ def motor_reading_parts(nerves: pd.DataFrame) -> pd.DataFrame:
     return parts
 
 
+def motor_reading_fallback(nerves: pd.DataFrame) -> pd.Series:
+    """Each motor recording's reading as a code of :data:`MOTOR_READING_FALLBACKS`, the one
+    written where none of its :func:`motor_reading_parts` holds: ``facial_abnormal`` where
+    interpret's typed ``facial_abnormal`` flag is set (a facial nerve value flagged abnormal,
+    which makes the reading a cranial neuropathy), ``borderline`` where the recording is
+    otherwise ``abnormal``, else ``normal``."""
+    code = np.select([_flag(nerves, "facial_abnormal"), _flag(nerves, "abnormal")],
+                     ["facial_abnormal", "borderline"], "normal")
+    return pd.Series(code, index=nerves.index, dtype=object)
+
+
 def sensory_reading_codes(nerves: pd.DataFrame) -> pd.Series:
     """Each sensory recording's reading as a code of :data:`SENSORY_READINGS`, from its typed
     flags (``absent``, ``low_amplitude``, ``slowed``)."""
@@ -438,10 +458,8 @@ def _motor_reading(g: pd.DataFrame) -> np.ndarray:
     reading = pd.Series(join_nonempty(labels, sep=", "), index=g.index)
     cb_txt = g["cb_text"].fillna("") if "cb_text" in g else ""
     reading = np.where(g["conduction_block"] | g["focal_slowing"], reading + site_txt + cb_txt, reading)
-    reading = np.where(g["facial_abnormal"] & (pd.Series(reading) == ""), "facial CMAP abnormal", reading)
-    reading = np.where(pd.Series(reading) == "", np.where(g["abnormal"], "borderline (F-wave or minor)",
-                                                          "normal"), reading)
-    return reading
+    fallback = motor_reading_fallback(g).map(MOTOR_READING_FALLBACKS).to_numpy()
+    return np.where(pd.Series(reading) == "", fallback, reading)
 
 
 def _facial_abnormal(values: pd.DataFrame) -> pd.DataFrame:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
+from .._check import check_option
 from .._errors import InvalidParameterError
 from ._rules import Rules, read_rules
 
@@ -27,6 +28,12 @@ _DATA = "edxreview.knowledge.data"
 
 #: Row status of the bundled knowledge tables (defined in ``data/README.md``).
 ROW_STATUSES = ("verified", "corrected", "unsourced", "convention")
+
+#: Who reads a bundled table, as its sidecar's ``scope`` declares (``"review"`` when it says
+#: nothing): ``review`` a review of a workbook (the tables ``summary.json`` and the report
+#: list), ``signal`` the needle-EMG signal analysis (``edxreview emg``), ``evaluation`` only
+#: the evaluation tools (``tools/``, ``benchmarks/``).
+TABLE_SCOPES = ("review", "signal", "evaluation")
 
 # letters kept: Latin, digits, ±, +, and CJK ideographs (Chinese names are aliases too)
 _NON_ALNUM = re.compile(r"[^0-9a-z±+\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]")
@@ -356,17 +363,52 @@ def _read_numeric_csv_cached(path: str) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=True)
 
 
-def table_provenance() -> list[dict[str, Any]]:
-    """Id, version, citation and row-status counts of every bundled table.
+def table_provenance(scope: Literal["review", "signal", "evaluation"] | None = None
+                     ) -> list[dict[str, Any]]:
+    """Id, version, citation and row-status counts of the bundled tables.
 
-    ``status`` maps each row status (verified, corrected, unsourced, convention) to its count
-    for tables with a ``status`` column; it is ``None`` for tables without one, whose
-    ``verified`` is the sidecar's table-level flag (``None`` when the sidecar has none).
+    Parameters
+    ----------
+    scope : {"review", "signal", "evaluation"} or None
+        Only the tables whose sidecar declares this ``scope`` (:data:`TABLE_SCOPES`; a
+        sidecar without one is ``"review"``): ``"review"`` gives the tables a review of a
+        workbook reads, the list ``summary.json`` records. ``None`` (default): every table.
+
+    Returns
+    -------
+    list of dict
+        ``id``, ``version``, ``citation``, ``verified``, ``file`` and ``status`` of each
+        table. ``status`` maps each row status (verified, corrected, unsourced,
+        convention) to its count for tables with a ``status`` column; it is ``None`` for
+        tables without one, whose ``verified`` is the sidecar's table-level flag (``None``
+        when the sidecar has none).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``scope`` is not one of :data:`TABLE_SCOPES`, or a bundled sidecar declares a scope
+        that is not (a damaged installation).
+
+    Examples
+    --------
+    >>> from edxreview.knowledge._tables import table_provenance
+    >>> every, review = table_provenance(), table_provenance("review")
+    >>> [t["id"] for t in every if t not in review]
+    ['emg_datasets', 'emg_signal_parameters']
     """
+    if scope is not None:
+        check_option("scope", scope, TABLE_SCOPES)
     out = []
     for path in sorted(_data_path("").glob("*.meta.toml")):
         meta = _read_meta(path)
         stem = path.name.replace(".meta.toml", "")
+        declared = meta.get("scope", "review")
+        if declared not in TABLE_SCOPES:
+            raise InvalidParameterError(
+                f"{path.name}: scope {declared!r} is not one of {', '.join(TABLE_SCOPES)} "
+                "(a damaged installation: reinstall edxreview)")
+        if scope is not None and declared != scope:
+            continue
         csv = path.with_name(stem + ".csv")
         status = None
         if csv.exists():
@@ -376,8 +418,9 @@ def table_provenance() -> list[dict[str, Any]]:
                 status = {s: int(counts.get(s, 0)) for s in ROW_STATUSES}
         out.append({k: meta.get(k) for k in ("id", "version", "citation", "verified")}
                    | {"file": stem, "status": status})
-    rules = load_rules()
-    out.append({"id": rules["id"], "version": rules["version"], "citation": rules["citation"],
-                "verified": rules.get("verified"), "file": "interpretation_rules.toml",
-                "status": None})
+    if scope in (None, "review"):
+        rules = load_rules()
+        out.append({"id": rules["id"], "version": rules["version"],
+                    "citation": rules["citation"], "verified": rules.get("verified"),
+                    "file": "interpretation_rules.toml", "status": None})
     return out

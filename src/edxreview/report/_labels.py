@@ -33,6 +33,7 @@ COLUMN_LABELS: dict[str, str] = {
     "mri_cord_segments": "MRI cord segments",
     "f_proximal": "F-wave proximal",
     "side_ratio_low": "Low side ratio",
+    "facial_abnormal": "Facial CMAP abnormal",
     "age_min_years": "Minimum age (years)",
     "age_max_years": "Maximum age (years)",
     "row": "Row",

@@ -19,8 +19,8 @@ import pandas as pd
 from .._tables import flag_column as _flag
 from .._tables import join_nonempty
 from ..interpret._muscles import muscle_reading_codes
-from ..interpret._readings import (BLINK_READINGS, motor_reading_parts,
-                                   sensory_reading_codes)
+from ..interpret._readings import (BLINK_READINGS, motor_reading_fallback,
+                                   motor_reading_parts, sensory_reading_codes)
 from ._edx import display_names
 
 
@@ -61,7 +61,7 @@ def _site_text(sites: pd.Series, lang: str) -> pd.Series:
 
 def nerve_readings(nerves: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     """Each nerve recording's reading: motor from its flags (in the order of
-    ``interpret``), sensory from absent / low amplitude / slowed, blink reflex from its
+    ``interpret``; where none holds, interpret's fallback code), sensory from absent / low amplitude / slowed, blink reflex from its
     pattern."""
     w = labels["nerve_readings"]
     study = nerves["study"].astype(str)
@@ -75,10 +75,8 @@ def nerve_readings(nerves: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     located = (_flag(nerves, "conduction_block") | _flag(nerves, "focal_slowing")) \
         & site.notna()
     motor = motor + np.where(located, at.str[0] + site_text + at.str[1], "")
-    facial = nerves["nerve"].astype(str).eq("facial") & _flag(nerves, "abnormal")
-    motor = motor.where(motor != "", np.where(
-        facial, w["facial_abnormal"],
-        np.where(_flag(nerves, "abnormal"), w["borderline"], w["normal"])))
+    # nothing in the parts: interpret's fallback code (its typed facial_abnormal, abnormal)
+    motor = motor.where(motor != "", motor_reading_fallback(nerves).map(w))
     sensory = sensory_reading_codes(nerves).map(w)
     pattern = nerves["blink_pattern"].astype(object) if "blink_pattern" in nerves else \
         pd.Series(None, index=nerves.index, dtype=object)

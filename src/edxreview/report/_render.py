@@ -378,11 +378,16 @@ def _flagged_patients(result) -> pd.DataFrame:
     return patients
 
 
-def _ci_text(method: str, lang: str) -> str:
-    """The summary's confidence interval method (its English name) in ``lang``'s words."""
-    ids = {text: key for key, text in CI_METHODS.items()}
-    return load_labels(lang)["ci_methods"].get(ids.get(method, ""), method) \
-        if lang != "en" else method
+def _ci_text(summary: dict[str, Any], lang: str) -> str:
+    """The summary's confidence interval method in ``lang``'s words, looked up by the
+    method's id (``ci_method_id``). A summary written before the id was recorded names only
+    the method's English display name: that name is mapped back to its id, and shown as it
+    is when it names no known method."""
+    method = summary.get("ci_method", "")
+    method_id = summary.get("ci_method_id")
+    if method_id is None:
+        method_id = {text: key for key, text in CI_METHODS.items()}.get(method)
+    return load_labels(lang)["ci_methods"].get(method_id, method)
 
 
 def tables_context(result, lang: str = "en") -> dict[str, Any]:
@@ -428,7 +433,7 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
         "rows_accounting": rows_acc,
         "n_warnings": summary.get("warnings", len(result.study.warnings)),
         "ci_methods": CI_METHODS, "words": load_labels(lang),
-        "ci_text": _ci_text(summary.get("ci_method", ""), lang),
+        "ci_text": _ci_text(summary, lang),
     }
 
 
