@@ -41,6 +41,14 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
 
 
 @pytest.mark.parametrize(("section", "name", "value"), [
-    ("sorting", "batch_rounds", 4), ("sorting", "locked_tolerance_ms", 0.2)])
+    ("sorting", "batch_rounds", 4), ("sorting", "locked_tolerance_ms", 0.2),
+    # spontaneous activity (were literals of _spontaneous.py)
+    ("spontaneous", "potential_half_window_ms", 20.0), ("spontaneous", "group_window_ms", 3.0),
+    ("spontaneous", "group_max_shift_ms", 1.0), ("spontaneous", "group_size_ratio_min", 0.6),
+    ("spontaneous", "group_size_ratio_max", 1.6), ("spontaneous", "group_min_similarity", 0.8),
+    ("spontaneous", "polarity_band_sd", 3.0), ("spontaneous", "polarity_band_fraction_pp", 0.05),
+    ("spontaneous", "regular_max_interval_factor", 2.5),
+    ("spontaneous", "missed_max_intervals", 3), ("spontaneous", "missed_max_fraction", 0.25),
+])
 def test_settings_that_were_literals_are_in_the_file(section, name, value):
     assert load_signal_parameters()[section][name] == value
