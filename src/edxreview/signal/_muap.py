@@ -211,7 +211,7 @@ def _add_residual_units(
 
 def _decimation_factor(fs_hz: float, match_rate_factor: float) -> int:
     p = load_signal_parameters()["filters"]
-    hi = min(p["detect_lowpass_hz"], 0.4 * fs_hz)
+    hi = min(p["detect_lowpass_hz"], p["detect_lowpass_max_fs_fraction"] * fs_hz)
     return max(1, int(fs_hz // (match_rate_factor * hi)))
 
 
