@@ -55,6 +55,12 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
     ("filters", "lowpass_max_nyquist_fraction", 0.9),
     ("detection", "noise_block_ms", 5.0), ("detection", "noise_block_min_samples", 4),
     ("detection", "noise_min_blocks", 20), ("detection", "noise_percentile", 10.0),
+    # measurement (were literals of _measure.py)
+    ("measurement", "spike_fraction_of_peak", 0.5),
+    ("measurement", "baseline_edge_min_samples", 3),
+    ("measurement", "baseline_edge_max_fraction", 0.25),
+    ("measurement", "baseline_edge_fallback_fraction", 0.1),
+    ("measurement", "quiet_min_samples", 2),
 ])
 def test_settings_that_were_literals_are_in_the_file(section, name, value):
     assert load_signal_parameters()[section][name] == value
