@@ -61,6 +61,12 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
     ("measurement", "baseline_edge_max_fraction", 0.25),
     ("measurement", "baseline_edge_fallback_fraction", 0.1),
     ("measurement", "quiet_min_samples", 2),
+    # sorting (were literals of _templates.py, _muap.py and _pursuit.py)
+    ("sorting", "gap_min_discharges", 4), ("sorting", "gap_max_missed", 2),
+    ("sorting", "build_mean_max_members", 50), ("sorting", "template_max_discharges", 100),
+    ("sorting", "cluster_min_discharges_fraction", 0.5),
+    ("sorting", "cluster_min_discharges_floor", 3), ("sorting", "refine_sample_discharges", 100),
+    ("sorting", "final_drop_passes", 3),
 ])
 def test_settings_that_were_literals_are_in_the_file(section, name, value):
     assert load_signal_parameters()[section][name] == value
