@@ -55,6 +55,7 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
     ("filters", "lowpass_max_nyquist_fraction", 0.9),
     ("detection", "noise_block_ms", 5.0), ("detection", "noise_block_min_samples", 4),
     ("detection", "noise_min_blocks", 20), ("detection", "noise_percentile", 10.0),
+    ("detection", "window_min_samples", 2),
     # measurement (were literals of _measure.py)
     ("measurement", "spike_fraction_of_peak", 0.5),
     ("measurement", "baseline_edge_min_samples", 3),

@@ -326,8 +326,9 @@ def _initial_templates(
     """The templates built from the candidate ``peaks`` (full-rate samples) on the detection
     band decimated by ``q``, lengthened to ``half`` samples either side and merged; returns
     them, the matching window (``before``, ``after``, ``shift``) and ``half``."""
-    before = max(2, int(round(pd_["window_before_ms"] * 1e-3 * fs_q)))
-    after = max(2, int(round(pd_["window_after_ms"] * 1e-3 * fs_q)))
+    floor = int(pd_["window_min_samples"])
+    before = max(floor, int(round(pd_["window_before_ms"] * 1e-3 * fs_q)))
+    after = max(floor, int(round(pd_["window_after_ms"] * 1e-3 * fs_q)))
     shift = max(1, int(round(pd_["max_shift_ms"] * 1e-3 * fs_q)))
     L = before + after + 1
     noise_energy = ps["noise_energy_factor"] * L * sd**2
