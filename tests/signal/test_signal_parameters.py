@@ -71,3 +71,33 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
 ])
 def test_settings_that_were_literals_are_in_the_file(section, name, value):
     assert load_signal_parameters()[section][name] == value
+
+
+def test_the_baseline_edge_fallback_is_read_from_the_file():
+    """``baseline_edge_ms`` when it fits in a quarter of the window, else a tenth of the window,
+    at least 3 samples: each number from ``[measurement]``, none from code."""
+    from edxreview.signal._measure import _edge_samples
+
+    p = dict(load_signal_parameters()["measurement"])
+    fs = 10_000.0  # baseline_edge_ms 4 ms = 40 samples
+    assert _edge_samples(300, fs, p) == 40   # fits in a quarter of 300
+    assert _edge_samples(100, fs, p) == 10   # 40 > 25: a tenth of the window
+    assert _edge_samples(20, fs, p) == 3     # a tenth is 2: at least 3
+    assert _edge_samples(100, fs, {**p, "baseline_edge_fallback_fraction": 0.2}) == 20
+    assert _edge_samples(100, fs, {**p, "baseline_edge_max_fraction": 0.5}) == 40
+    assert _edge_samples(20, fs, {**p, "baseline_edge_min_samples": 5}) == 5
+
+
+def test_the_spike_duration_fraction_is_read_from_the_file():
+    """The spike duration spans the samples above ``spike_fraction_of_peak`` of the main peak:
+    a higher fraction, a shorter spike."""
+    import numpy as np
+
+    from edxreview.signal._measure import measure_waveform
+
+    fs = 20_000.0
+    t = np.arange(-240, 361) / fs * 1e3                      # ms, discharge at sample 240
+    y = 300 * np.exp(-(t / 0.4) ** 2) - 120 * np.exp(-((t - 1.0) / 0.6) ** 2)
+    half = measure_waveform(y, fs, 240, 1.0)["spike_duration_ms"]
+    high = measure_waveform(y, fs, 240, 1.0, params={"spike_fraction_of_peak": 0.9})
+    assert 0 < high["spike_duration_ms"] < half
