@@ -41,6 +41,63 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
 
 
 @pytest.mark.parametrize(("section", "name", "value"), [
-    ("sorting", "batch_rounds", 4), ("sorting", "locked_tolerance_ms", 0.2)])
+    ("sorting", "batch_rounds", 4), ("sorting", "locked_tolerance_ms", 0.2),
+    # spontaneous activity (were literals of _spontaneous.py)
+    ("spontaneous", "potential_half_window_ms", 20.0), ("spontaneous", "group_window_ms", 3.0),
+    ("spontaneous", "group_max_shift_ms", 1.0), ("spontaneous", "group_size_ratio_min", 0.6),
+    ("spontaneous", "group_size_ratio_max", 1.6), ("spontaneous", "group_min_similarity", 0.8),
+    ("spontaneous", "polarity_band_sd", 3.0), ("spontaneous", "polarity_band_fraction_pp", 0.05),
+    ("spontaneous", "regular_max_interval_factor", 2.5),
+    ("spontaneous", "missed_max_intervals", 3), ("spontaneous", "missed_max_fraction", 0.25),
+    # filtering and the robust noise SD (were literals of _detect.py and _muap.py)
+    ("filters", "mains_find_harmonics", 3), ("filters", "mains_band_max_fs_fraction", 0.45),
+    ("filters", "detect_lowpass_max_fs_fraction", 0.4),
+    ("filters", "lowpass_max_nyquist_fraction", 0.9),
+    ("detection", "noise_block_ms", 5.0), ("detection", "noise_block_min_samples", 4),
+    ("detection", "noise_min_blocks", 20), ("detection", "noise_percentile", 10.0),
+    ("detection", "window_min_samples", 2),
+    # measurement (were literals of _measure.py)
+    ("measurement", "spike_fraction_of_peak", 0.5),
+    ("measurement", "baseline_edge_min_samples", 3),
+    ("measurement", "baseline_edge_max_fraction", 0.25),
+    ("measurement", "baseline_edge_fallback_fraction", 0.1),
+    ("measurement", "quiet_min_samples", 2),
+    # sorting (were literals of _templates.py, _muap.py and _pursuit.py)
+    ("sorting", "gap_min_discharges", 4), ("sorting", "gap_max_missed", 2),
+    ("sorting", "build_mean_max_members", 50), ("sorting", "template_max_discharges", 100),
+    ("sorting", "cluster_min_discharges_fraction", 0.5),
+    ("sorting", "cluster_min_discharges_floor", 3), ("sorting", "refine_sample_discharges", 100),
+    ("sorting", "final_drop_passes", 3),
+])
 def test_settings_that_were_literals_are_in_the_file(section, name, value):
     assert load_signal_parameters()[section][name] == value
+
+
+def test_the_baseline_edge_fallback_is_read_from_the_file():
+    """``baseline_edge_ms`` when it fits in a quarter of the window, else a tenth of the window,
+    at least 3 samples: each number from ``[measurement]``, none from code."""
+    from edxreview.signal._measure import _edge_samples
+
+    p = dict(load_signal_parameters()["measurement"])
+    fs = 10_000.0  # baseline_edge_ms 4 ms = 40 samples
+    assert _edge_samples(300, fs, p) == 40   # fits in a quarter of 300
+    assert _edge_samples(100, fs, p) == 10   # 40 > 25: a tenth of the window
+    assert _edge_samples(20, fs, p) == 3     # a tenth is 2: at least 3
+    assert _edge_samples(100, fs, {**p, "baseline_edge_fallback_fraction": 0.2}) == 20
+    assert _edge_samples(100, fs, {**p, "baseline_edge_max_fraction": 0.5}) == 40
+    assert _edge_samples(20, fs, {**p, "baseline_edge_min_samples": 5}) == 5
+
+
+def test_the_spike_duration_fraction_is_read_from_the_file():
+    """The spike duration spans the samples above ``spike_fraction_of_peak`` of the main peak:
+    a higher fraction, a shorter spike."""
+    import numpy as np
+
+    from edxreview.signal._measure import measure_waveform
+
+    fs = 20_000.0
+    t = np.arange(-240, 361) / fs * 1e3                      # ms, discharge at sample 240
+    y = 300 * np.exp(-(t / 0.4) ** 2) - 120 * np.exp(-((t - 1.0) / 0.6) ** 2)
+    half = measure_waveform(y, fs, 240, 1.0)["spike_duration_ms"]
+    high = measure_waveform(y, fs, 240, 1.0, params={"spike_fraction_of_peak": 0.9})
+    assert 0 < high["spike_duration_ms"] < half

@@ -19,14 +19,17 @@ from edxreview.signal._readers import Recording
 # ------------------------------------------------------------------------------ filtering
 def _sos_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: int) -> np.ndarray:
     """Butterworth second-order sections (designed once per rate and band; a copy: scipy's
-    filters want a writeable array)."""
-    return _design_band(fs_hz, lo_hz, hi_hz, order).copy()
+    filters want a writeable array). A low-pass at or above ``[filters]
+    lowpass_max_nyquist_fraction`` of the Nyquist frequency is left out."""
+    top = float(load_signal_parameters()["filters"]["lowpass_max_nyquist_fraction"])
+    return _design_band(fs_hz, lo_hz, hi_hz, order, top).copy()
 
 
 @lru_cache(maxsize=16)
-def _design_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: int) -> np.ndarray:
+def _design_band(fs_hz: float, lo_hz: float | None, hi_hz: float | None, order: int,
+                 max_nyquist_fraction: float) -> np.ndarray:
     nyq = fs_hz / 2
-    hi = None if hi_hz is None or hi_hz >= 0.9 * nyq else hi_hz
+    hi = None if hi_hz is None or hi_hz >= max_nyquist_fraction * nyq else hi_hz
     lo = lo_hz if lo_hz and lo_hz > 0 else None
     if lo and hi:
         return sps.butter(order, [lo, hi], btype="bandpass", fs=fs_hz, output="sos")
@@ -118,16 +121,17 @@ def remove_mains_hum(x: np.ndarray, fs_hz: float) -> tuple[np.ndarray, MainsHum]
     if mains == "off" or x.size < 16:
         return x, MainsHum(None, None, 0.0, 0)
     factor = float(p["mains_peak_factor"])
-    hi_band = min(float(p["measure_lowpass_hz"]), 0.45 * fs_hz)
+    hi_band = min(float(p["measure_lowpass_hz"]), float(p["mains_band_max_fs_fraction"]) * fs_hz)
     # 1. which mains, and its frequency: one FFT of the whole record (zero-padded to a length
     # with small prime factors: 262,134 samples of N2001 cost 3 times 262,144)
     n_fft = scipy.fft.next_fast_len(x.size, real=True)
     spec = scipy.fft.rfft(x, n_fft)
     nominal = (50.0, 60.0) if mains == "auto" else (float(mains),)
-    order = np.tile([1, 2, 3], len(nominal))
-    k0, ratio0, _ = _stand_out(spec, fs_hz / n_fft, np.repeat(nominal, 3) * order, p)
+    n_h = int(p["mains_find_harmonics"])  # the fundamental and harmonics up to this one
+    order = np.tile(np.arange(1, n_h + 1), len(nominal))
+    k0, ratio0, _ = _stand_out(spec, fs_hz / n_fft, np.repeat(nominal, n_h) * order, p)
     best = int(np.argmax(ratio0))
-    f_mains = nominal[best // 3]
+    f_mains = nominal[best // n_h]
     if ratio0[best] <= factor:
         return x, MainsHum(f_mains, None, 0.0, 0)
     f0 = _jacobsen(spec, int(k0[best])) * fs_hz / n_fft / order[best]
@@ -251,7 +255,7 @@ def filter_bands(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     p = load_signal_parameters()["filters"]
     x, hum = remove_mains_hum(rec.samples - np.median(rec.samples), rec.fs_hz)
     sos_m = _sos_band(rec.fs_hz, p["measure_highpass_hz"], p["measure_lowpass_hz"], p["order"])
-    hi_d = min(p["detect_lowpass_hz"], 0.4 * rec.fs_hz)
+    hi_d = min(p["detect_lowpass_hz"], p["detect_lowpass_max_fs_fraction"] * rec.fs_hz)
     sos_d = _sos_band(rec.fs_hz, p["detect_highpass_hz"], hi_d, p["order"])
     measure = sps.sosfiltfilt(sos_m, x)
     detect = sps.sosfiltfilt(sos_d, measure)
@@ -271,8 +275,10 @@ def robust_noise_sd(x: np.ndarray, fs_hz: float | None = None, centre: bool = Fa
     """Baseline noise SD of a zero-mean signal (same units as ``x``).
 
     During a contraction the median absolute value is inflated by the discharges, so the noise
-    is taken from the quietest stretches: the 10th percentile of the RMS over 5-ms blocks,
-    never above median(|x|) / 0.6745. ``centre=True`` subtracts the median of ``x`` first.
+    is taken from the quietest stretches: the ``noise_percentile`` (10th) percentile of the RMS
+    over blocks of ``noise_block_ms`` (5 ms; at least ``noise_block_min_samples`` samples) when
+    the signal holds at least ``noise_min_blocks`` of them (``[detection]``), never above
+    median(|x|) / 0.6745 (the SD of Gaussian noise from its median absolute value). ``centre=True`` subtracts the median of ``x`` first.
     The result for a read-only array (the cached filter bands) is remembered, since
     segmentation, sorting, measurement and spontaneous activity all ask for it.
     """
@@ -291,11 +297,13 @@ def robust_noise_sd(x: np.ndarray, fs_hz: float | None = None, centre: bool = Fa
 def _robust_noise_sd(x: np.ndarray, fs_hz: float | None) -> float:
     mad_sd = float(np.median(np.abs(x), overwrite_input=True) / 0.6745)  # |x| is a temporary
     if fs_hz:
-        n = max(4, int(round(5e-3 * fs_hz)))
+        p = load_signal_parameters()["detection"]
+        # divided, not multiplied, so that the block in s is the same double as before
+        n = max(int(p["noise_block_min_samples"]), int(round(p["noise_block_ms"] / 1e3 * fs_hz)))
         m = x.size // n
-        if m >= 20:
+        if m >= p["noise_min_blocks"]:
             rms = np.sqrt(np.mean(x[: m * n].reshape(m, n) ** 2, axis=1))
-            mad_sd = min(mad_sd, float(np.percentile(rms, 10)))
+            mad_sd = min(mad_sd, float(np.percentile(rms, p["noise_percentile"])))
     return mad_sd if mad_sd > 0 else float(np.std(x)) or 1.0
 
 

@@ -145,7 +145,8 @@ def measure_waveform(
         its end, to the satellite's departure from the band, ms; NaN without one),
         ``area`` (recording units x ms, between onset and end), ``thickness_ms`` (area /
         amplitude, ms), ``onset_ms``/``end_ms`` relative to the discharge time,
-        ``spike_duration_ms`` (first to last sample above half the main peak, the largest
+        ``spike_duration_ms`` (first to last sample above ``spike_fraction_of_peak``, half,
+        of the main peak, the largest
         excursion between onset and end within +-5 ms of the discharge, within those same
         bounds, so never longer than the duration),
         ``baseline_sd`` (recording units).
@@ -236,10 +237,11 @@ def _measure_row(
     tthr = max(turn, floor)
     turns = _count_turns(part, tthr)
     area = float(np.sum(np.abs(part)) / fs_hz * 1e3)
-    # spike duration: first to last peak above half the main peak, within the MUAP (onset to
-    # end): a component beyond a quiet stretch is a satellite, outside the MUAP and its spike
+    # spike duration: first to last peak above spike_fraction_of_peak (half) of the main peak,
+    # within the MUAP (onset to end): a component beyond a quiet stretch is a satellite,
+    # outside the MUAP and its spike
     a, b = max(lo, onset), min(hi, end + 1)
-    big = np.flatnonzero(np.abs(yb[a:b]) >= 0.5 * np.abs(yb[ipk]))
+    big = np.flatnonzero(np.abs(yb[a:b]) >= p["spike_fraction_of_peak"] * np.abs(yb[ipk]))
     spike_ms = (big[-1] - big[0]) / fs_hz * 1e3 if big.size else 0.0
     return dict(
         duration_ms=float(duration_ms), amplitude=amp, phases=phases, turns=turns,
@@ -297,7 +299,7 @@ def _duration_markers(
                                      np.add.reduce(np.square(ys[:, -e:]), axis=1)) / e)
     thr = duration_band(baseline_sd, noise_sd, amp, p)
     above = np.abs(ys) > thr[:, None]
-    quiet = max(2, int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
+    quiet = max(int(p["quiet_min_samples"]), int(round(p["quiet_ms"] * 1e-3 * fs_hz)))
     # the search starts from the component at the discharge time: the sample outside the band
     # nearest to it within +-5 ms (the discharge time itself when it is outside the band), not
     # from the largest excursion, which may be another unit's potential left in the average
@@ -341,10 +343,15 @@ def _less_baseline(y: np.ndarray, e: int) -> np.ndarray:
 
 def _edge_samples(n: int, fs_hz: float, p: dict) -> int:
     """Samples at each end of an averaging window of ``n`` samples that its baseline is taken
-    from: ``baseline_edge_ms``, or a tenth of the window when that does not fit (at least 3, at
-    most a quarter of the window). One rule for the measurement and its half-medians."""
+    from: ``baseline_edge_ms`` when that is at least ``baseline_edge_min_samples`` (3) and at
+    most ``baseline_edge_max_fraction`` (a quarter) of the window, else
+    ``baseline_edge_fallback_fraction`` (a tenth) of the window, at least
+    ``baseline_edge_min_samples``. One rule for the measurement and its half-medians."""
     e = int(round(p["baseline_edge_ms"] * 1e-3 * fs_hz))
-    return e if 3 <= e <= n // 4 else max(3, n // 10)
+    e_min = int(p["baseline_edge_min_samples"])
+    if e_min <= e <= int(n * p["baseline_edge_max_fraction"]):
+        return e
+    return max(e_min, int(n * p["baseline_edge_fallback_fraction"]))
 
 
 def _in_both_halves(halves: np.ndarray, sat: dict, n: int, fs_hz: float,

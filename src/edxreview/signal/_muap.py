@@ -131,7 +131,8 @@ def _decompose(
     dropped. Returns samples, units, residual and the final templates."""
     L = temps.shape[1]
     half = L // 2
-    min_n = max(3, p["min_discharges"] // 2)
+    min_n = max(int(p["cluster_min_discharges_floor"]),
+                int(p["min_discharges"] * p["cluster_min_discharges_fraction"]))
     refractory = round(p["refractory_ms"] * 1e-3 * fs_hz)
     reach = round(p["locked_reach_ms"] * 1e-3 * fs_hz)
     tol = max(1, round(p["locked_tolerance_ms"] / 1e3 * fs_hz))
@@ -142,7 +143,8 @@ def _decompose(
     samples, units, resid, bad = run(temps)
     for it in range(p["refine_passes"]):
         good = np.isin(units, bad, invert=True)
-        tl, trains = _unit_templates(resid, temps, samples[good], units[good], min_n)
+        tl, trains = _unit_templates(resid, temps, samples[good], units[good], min_n,
+                                     p["refine_sample_discharges"])
         if it == 0:
             _add_residual_units(tl, trains, resid, fs_hz, threshold, noise_var, p, min_sep_ms,
                                 build, half)
@@ -159,7 +161,7 @@ def _decompose(
     # with too few discharges, which sort_units drops) would have taken the place of other
     # units' discharges in superimpositions: the pursuit is run again without them.
     n_least = max(p["min_discharges"], p["min_rate_hz"] * detect.size / fs_hz)
-    for _ in range(3):
+    for _ in range(p["final_drop_passes"]):
         trains = [samples[units == k] for k in range(temps.shape[0])]
         kept, _ = _drop_locked(list(range(temps.shape[0])), trains, reach, tol,
                                p["locked_fraction"], energy=np.einsum("ij,ij->i", temps, temps))
@@ -211,15 +213,16 @@ def _add_residual_units(
 
 def _decimation_factor(fs_hz: float, match_rate_factor: float) -> int:
     p = load_signal_parameters()["filters"]
-    hi = min(p["detect_lowpass_hz"], 0.4 * fs_hz)
+    hi = min(p["detect_lowpass_hz"], p["detect_lowpass_max_fs_fraction"] * fs_hz)
     return max(1, int(fs_hz // (match_rate_factor * hi)))
 
 
 def _refine_full_rate(
     detect: np.ndarray, samples: np.ndarray, units: np.ndarray, n_units: int, half: int, q: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Full-rate templates (median of each unit's discharges) and discharge times re-aligned to
-    them within +-q samples (no change when q is 1)."""
+    """Full-rate templates (median of each unit's first ``[sorting] template_max_discharges``
+    discharges) and discharge times re-aligned to them within +-q samples (no change when q is
+    1)."""
     L = 2 * half + 1
     temps = np.zeros((n_units, L))
     samples = samples.copy()
@@ -228,11 +231,12 @@ def _refine_full_rate(
     if not ok.any():
         return temps, samples
     windows = sliding_window_view(detect, L + 2 * q)
+    top = int(load_signal_parameters()["sorting"]["template_max_discharges"])
     for k in range(n_units):
         sel = np.flatnonzero((units == k) & ok)
         if sel.size == 0:
             continue
-        t = median_snippet(detect, samples[sel[:100]], half, half)
+        t = median_snippet(detect, samples[sel[:top]], half, half)
         if q > 1:
             # best shift per discharge: each discharge's stretch gathered once (rows of a
             # sliding view), its shifted windows a view of it, one contraction
@@ -240,8 +244,8 @@ def _refine_full_rate(
             cross = np.einsum("dsl,l->ds", sliding_window_view(rows, L, axis=1), t)
             moved = shifts[np.argmax(cross, axis=1)]
             samples[sel] += moved
-            if moved[:100].any():  # otherwise the median of the same snippets again
-                t = median_snippet(detect, samples[sel[:100]], half, half)
+            if moved[:top].any():  # otherwise the median of the same snippets again
+                t = median_snippet(detect, samples[sel[:top]], half, half)
         temps[k] = t
     return temps, samples
 
@@ -322,8 +326,9 @@ def _initial_templates(
     """The templates built from the candidate ``peaks`` (full-rate samples) on the detection
     band decimated by ``q``, lengthened to ``half`` samples either side and merged; returns
     them, the matching window (``before``, ``after``, ``shift``) and ``half``."""
-    before = max(2, int(round(pd_["window_before_ms"] * 1e-3 * fs_q)))
-    after = max(2, int(round(pd_["window_after_ms"] * 1e-3 * fs_q)))
+    floor = int(pd_["window_min_samples"])
+    before = max(floor, int(round(pd_["window_before_ms"] * 1e-3 * fs_q)))
+    after = max(floor, int(round(pd_["window_after_ms"] * 1e-3 * fs_q)))
     shift = max(1, int(round(pd_["max_shift_ms"] * 1e-3 * fs_q)))
     L = before + after + 1
     noise_energy = ps["noise_energy_factor"] * L * sd**2

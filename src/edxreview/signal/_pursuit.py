@@ -227,10 +227,13 @@ def _train_conflicts(a: np.ndarray, b: np.ndarray, dup: int, refractory: int) ->
 
 def _unit_templates(
     resid: np.ndarray, temps: np.ndarray, samples: np.ndarray, units: np.ndarray, min_n: int,
+    per: int,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Each unit's template re-estimated from its own discharges with every other unit's
     subtracted (residual + own template), re-centred on its main peak; units with fewer than
-    ``min_n`` discharges are dropped. Returns templates and discharge trains."""
+    ``min_n`` discharges are dropped. The median is taken over every (n // ``per``)-th of a
+    unit's n discharges (all of them when n < 2 ``per``; ``[sorting]
+    refine_sample_discharges``). Returns templates and discharge trains."""
     K, L = temps.shape
     half = L // 2
     out_t, out_s = [], []
@@ -238,7 +241,7 @@ def _unit_templates(
         sk = np.sort(samples[units == k])
         if sk.size < min_n:
             continue
-        sel = sk[:: max(1, sk.size // 100)]
+        sel = sk[:: max(1, sk.size // per)]
         t = np.median(_snippets(resid, sel, half, half) + temps[k], axis=0)
         off = int(np.argmax(np.abs(t))) - half
         if off:
@@ -396,18 +399,19 @@ class _GapFiller:
         return 2 * (r[pos[:, None] + self.base] @ self.temps.T).T - self.e[:, None]  # (K, P)
 
     def fill_unit(self, k: int, p: dict) -> None:
-        """Seek unit ``k``'s missed discharges (one or two) in its intervals about twice its
-        median interval, near where the firing pattern expects them."""
+        """Seek unit ``k``'s missed discharges (one to ``gap_max_missed``, two) in its intervals
+        about twice its median interval, near where the firing pattern expects them, when it
+        has at least ``gap_min_discharges`` discharges."""
         L, n = self.L, self.n
         tk = np.sort([s for s, u in zip(self.samples, self.units) if u == k])
-        if tk.size < 4:
+        if tk.size < p["gap_min_discharges"]:
             return
         isi = np.diff(tk)
         m = float(np.median(isi))
         w = int(p["gap_window_fraction"] * m)
         for a, gap in zip(tk[:-1], isi):
             n_miss = round(gap / m) - 1
-            if gap < p["gap_interval_factor"] * m or n_miss < 1 or n_miss > 2:
+            if gap < p["gap_interval_factor"] * m or n_miss < 1 or n_miss > p["gap_max_missed"]:
                 continue
             for jm in range(1, n_miss + 1):
                 tau = int(a + jm * gap / (n_miss + 1))

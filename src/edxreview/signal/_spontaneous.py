@@ -299,15 +299,18 @@ def describe_spontaneous(grades: dict) -> str:
             f"PSW {grades['psw']}, fasciculations {grades['fasciculations']}")
 
 
-def _shapes(y: np.ndarray, c: int, fs: float, sd: float) -> pd.DataFrame:
+def _shapes(y: np.ndarray, c: int, fs: float, sd: float, p: dict) -> pd.DataFrame:
     """Duration and initial polarity of spontaneous potentials, one per row of ``y`` (each
-    around index ``c``, less its median): ``duration_ms``, ``first_sign``, ``amplitude``,
-    ``asym`` (0 where nothing exceeds the band or no duration is found)."""
+    around index ``c``, less its median): ``duration_ms``, ``first_sign`` (the sign of the
+    first sample beyond ``polarity_band_sd`` noise SDs and ``polarity_band_fraction_pp`` x the
+    peak-to-peak amplitude), ``amplitude``, ``asym`` (0 where nothing exceeds that band or no
+    duration is found)."""
     from edxreview.signal._measure import measure_durations
 
     amp = np.ptp(y, axis=1)
     dur = measure_durations(y, fs, c, sd)
-    above = np.abs(y) > np.maximum(3 * sd, 0.05 * amp)[:, None]
+    above = np.abs(y) > np.maximum(p["polarity_band_sd"] * sd,
+                                   p["polarity_band_fraction_pp"] * amp)[:, None]
     first = np.sign(y[np.arange(y.shape[0]), np.argmax(above, axis=1)])
     asym = y.max(axis=1) / (-y.min(axis=1) + 1e-12)
     found = above.any(axis=1) & np.isfinite(dur)
@@ -322,14 +325,15 @@ def _is_regular(s: np.ndarray, fs: float, p: dict) -> bool:
     if s.size < p["train_min_discharges"]:
         return False
     isi = np.diff(np.sort(s)) / fs
-    isi = isi[isi < 2.5 / p["fib_rate_min_hz"]]
+    isi = isi[isi < p["regular_max_interval_factor"] / p["fib_rate_min_hz"]]
     if isi.size < p["train_min_discharges"] - 1:
         return False
-    # an interval of about two or three base intervals is a missed discharge (a potential
-    # lost under another one), not irregular firing
+    # an interval of about two or three (missed_max_intervals) base intervals is a missed
+    # discharge (a potential lost under another one), not irregular firing, unless more than
+    # missed_max_fraction of the intervals are such
     base = float(np.median(isi))
     k = np.clip(np.round(isi / base), 1, None)
-    if np.any(k > 3) or np.mean(k > 1) > 0.25:
+    if np.any(k > p["missed_max_intervals"]) or np.mean(k > 1) > p["missed_max_fraction"]:
         k = np.ones_like(isi)
     isi = isi / k
     cv = float(np.std(isi) / np.mean(isi))
@@ -437,7 +441,8 @@ def detect_spontaneous(
     in_rest = np.zeros(detect.size, dtype=bool)
     for a, b in zip(rest.stretches["start_s"], rest.stretches["end_s"]):
         in_rest[int(round(a * fs)) : int(round(b * fs))] = True
-    half = int(round(20e-3 * fs))
+    # divided, not multiplied, so that the window in s is the same double as before
+    half = int(round(p["potential_half_window_ms"] / 1e3 * fs))
     peaks = peaks_all[in_rest[peaks_all] & (peaks_all > half) & (peaks_all < detect.size - half)]
     if peaks.size == 0:
         return empty, {"fibs": "0", "psw": "0", "fasciculations": "absent", **why}
@@ -452,14 +457,20 @@ def detect_spontaneous(
 
 
 def _group_trains(detect: np.ndarray, peaks: np.ndarray, fs: float, p: dict) -> tuple[np.ndarray, int]:
-    """Train number of every potential and the number of trains."""
+    """Train number of every potential and the number of trains.
+
+    Greedy, largest first: the potentials still free whose detection-band snippet
+    (+-``group_window_ms`` around the peak) is ``group_size_ratio_min`` to
+    ``group_size_ratio_max`` times the size of the largest free one and whose normalised
+    correlation with it, at the best shift up to +-``group_max_shift_ms``, exceeds
+    ``group_min_similarity`` join its train (then :func:`_split_interleaved`)."""
     # group into trains by normalised waveform similarity (greedy, largest first)
-    w = int(round(3e-3 * fs))
+    w = int(round(p["group_window_ms"] / 1e3 * fs))
     snips = detect[peaks[:, None] + np.arange(-w, w + 1)[None, :]]
     norms = np.linalg.norm(snips, axis=1)
     unitv = snips / norms[:, None]
     train = -np.ones(peaks.size, dtype=int)
-    kmax = max(1, int(round(1e-3 * fs)))
+    kmax = max(1, int(round(p["group_max_shift_ms"] / 1e3 * fs)))
     t_id = 0
     n = unitv.shape[1]  # odd
     # the reference wrapped kmax samples either side: its windows of n samples are its
@@ -476,13 +487,14 @@ def _group_trains(detect: np.ndarray, peaks: np.ndarray, fs: float, p: dict) -> 
             continue
         # only free potentials of a similar size can join: their shapes alone are compared
         ratio = norms / norms[i]
-        cand = np.flatnonzero((train < 0) & (ratio > 0.6) & (ratio < 1.6))
-        cand = cand[mag[cand] @ mag[i] > 0.8 - 1e-9]
+        cand = np.flatnonzero((train < 0) & (ratio > p["group_size_ratio_min"])
+                              & (ratio < p["group_size_ratio_max"]))
+        cand = cand[mag[cand] @ mag[i] > p["group_min_similarity"] - 1e-9]
         # circular shifts of the reference instead of every candidate: one matrix product
         # (np.roll(u, k) @ ref == u @ np.roll(ref, -k))
         refs = np.ascontiguousarray(sliding_window_view(unitv[i][wrap_idx], n))
         sim = (unitv[cand] @ refs.T).max(axis=1)
-        members = cand[sim > 0.8]
+        members = cand[sim > p["group_min_similarity"]]
         train[members] = t_id
         train[i] = t_id
         t_id += 1
@@ -515,7 +527,7 @@ def _classify_trains(measure: np.ndarray, peaks: np.ndarray, train: np.ndarray, 
     for t in np.flatnonzero(~one).tolist():
         y[t] = median_snippet(measure, trains[t], half, half)
     y -= np.median(y, axis=1, keepdims=True)
-    shapes = _shapes(y, half, fs, msd)
+    shapes = _shapes(y, half, fs, msd, p)
     kinds = []
     for s, st, sh in zip(trains, stretches, shapes.itertuples(index=False)):
         regular = _is_regular(s, fs, p)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from edxreview.signal._params import load_signal_parameters
+
 
 def _snippets(x: np.ndarray, centers: np.ndarray, before: int, after: int) -> np.ndarray:
     idx = centers[:, None] + np.arange(-before, after + 1)[None, :]
@@ -75,7 +77,7 @@ def _build_templates(
             if resid.item(best) < limits[ci, i]:
                 mk = members[k]
                 mk.append(c + int(shifts[i]))
-                if len(mk) <= 50:
+                if len(mk) <= p["build_mean_max_members"]:
                     sums[k] += rows[ci, i, :L]
                     t = sums[k] / len(mk)
                     cols[:L, k] = -2 * t
@@ -88,7 +90,8 @@ def _build_templates(
             cols[:L, K] = -2 * t
             cols[L, K] = t @ t
             K += 1
-    n_min = max(3, p["min_discharges"] // 2)
+    n_min = max(int(p["cluster_min_discharges_floor"]),
+                int(p["min_discharges"] * p["cluster_min_discharges_fraction"]))
     return [np.array(m) for m in members if len(m) >= n_min]
 
 
@@ -97,16 +100,18 @@ def _long_templates(detect: np.ndarray, members: list[np.ndarray], before: int, 
 
     A cluster seeded by a side lobe (or by filter ringing beside the main spike) is aligned on
     that lobe; its members are moved so that the template's largest peak is the discharge time,
-    which makes shifted copies of one unit identical and lets them merge.
+    which makes shifted copies of one unit identical and lets them merge. The template is the
+    median of the cluster's first ``[sorting] template_max_discharges`` members.
     """
     if not members:
         return np.empty((0, before + after + 1))
+    top = int(load_signal_parameters()["sorting"]["template_max_discharges"])
     temps = []
     for m in members:
-        t = median_snippet(detect, m[:100], before, after)
+        t = median_snippet(detect, m[:top], before, after)
         off = int(np.argmax(np.abs(t))) - before
         if off:
-            t = median_snippet(detect, m[:100] + off, before, after)
+            t = median_snippet(detect, m[:top] + off, before, after)
         temps.append(t)
     return np.array(temps)
 
