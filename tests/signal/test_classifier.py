@@ -692,6 +692,9 @@ def test_the_control_centre_and_sd_weigh_each_subject_muscle_as_one():
     assert centre.at["deltoid", "f"] == pytest.approx(m)
     assert scale.at["deltoid", "f"] == pytest.approx(np.sqrt(var))
     assert n["deltoid"] == 5
+    # a constant feature has SD 0 (then unscaled), not a rounding residue
+    c3, s3, _ = clf._standardisation(x.assign(f=0.1, weight=[0.3, 0.7, 1, 1, 1, 1]), ["f"], 5)
+    assert s3.at["deltoid", "f"] == 1.0
     # equal weights: the ordinary mean and n - 1 SD
     c2, s2, _ = clf._standardisation(x.drop(columns="weight"), ["f"], 5)
     assert c2.at["deltoid", "f"] == pytest.approx(x["f"].mean())

@@ -271,6 +271,11 @@ def _weighted_mean_sd(x: pd.DataFrame, features: list[str],
     denom = s1 - np.where(s1 > 0, s2 / np.where(s1 > 0, s1, 1), 0)
     dev = np.where(known, (np.nan_to_num(v) - mean) ** 2, 0.0)
     var = np.where(denom > 0, (ww * dev).sum(0) / np.where(denom > 0, denom, 1), np.nan)
+    # a feature constant over its known rows has SD 0 exactly (not a rounding residue of the
+    # weighted mean, which would divide z-scores by ~1e-16)
+    lo = np.where(known, v, np.inf).min(0)
+    hi = np.where(known, v, -np.inf).max(0)
+    var = np.where(known.any(0) & (lo == hi), 0.0, var)
     return pd.Series(mean, index=features), pd.Series(np.sqrt(var), index=features)
 
 
@@ -352,14 +357,15 @@ def training_unit() -> str:
 
 
 def training_rows(muaps: pd.DataFrame, epochs: pd.DataFrame | None, units: pd.DataFrame,
-                  key: tuple[str, ...] = ("subject", "muscle")) -> pd.DataFrame:
-    """The lab classifier's training rows (:func:`unit_features`): one per ``key`` unit, or,
-    with ``training_unit = "recording"``, one per recording weighted by
+                  key: tuple[str, ...] = ("subject", "muscle"),
+                  features: list[str] | None = None) -> pd.DataFrame:
+    """The lab classifier's training rows (:func:`unit_features`, ``features`` as there): one
+    per ``key`` unit, or, with ``training_unit = "recording"``, one per recording weighted by
     :func:`training_units`."""
     if training_unit() == "recording":
         rk = tuple(dict.fromkeys([*key, "recording"]))
-        return training_units(unit_features(muaps, epochs, units, rk), key)
-    return unit_features(muaps, epochs, units, key)
+        return training_units(unit_features(muaps, epochs, units, rk, features), key)
+    return unit_features(muaps, epochs, units, key, features)
 
 
 def training_units(units: pd.DataFrame, key: tuple[str, ...] = ("subject", "muscle")) -> pd.DataFrame:
