@@ -40,6 +40,12 @@ Declared with the satellites of the MUAP measurement (reported only, never the d
 
 - V15, V4 and the fraction of the subject-muscle's MUAPs with a satellite.
 
+Every variant here is trained on subject-muscles (each training row a subject-muscle, its
+recordings pooled: ``[lab_classifier] training_unit = "subject_muscle"``, the only training
+unit when they were run); the default has trained on recordings since parameters 0.15.0
+(``docs/emg-evaluation.md``, "Lab classifier trained on recordings"), so V0 here is the
+previous default, not today's.
+
 Each is read leave-one-subject-out within Algiers (the model, its standardisation, its outlier
 limits and its penalty refitted without the held-out subject, the penalty by the parameter
 file's inner folds), and trained on all of Algiers reading N2001 (each N2001 subject centred on

@@ -267,7 +267,7 @@ def evaluate_pattichis(data: Path, recs: pd.DataFrame, muaps: pd.DataFrame) -> p
                  **score(r["truth"], r["pred"])})
     alg = recs[recs["dataset"] == "algiers"]
     if len(alg):
-        u = clf.unit_features(muaps, None, alg, ("subject", "muscle"), features=feats)
+        u = clf.training_rows(muaps, None, alg, ("subject", "muscle"), features=feats)
         u = u.merge(alg.drop_duplicates(["subject", "muscle"])[["subject", "muscle", "truth"]],
                     on=["subject", "muscle"])
         m = clf.fit_classifier(u, features=feats)

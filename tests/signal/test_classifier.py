@@ -660,3 +660,66 @@ def test_a_pooled_muscle_says_how_many_of_its_recordings_read_alone_agree():
     assert one.at[0, "clf_recordings_read"] == 1
     assert "recordings read alone" not in _subject_summary(
         s.assign(n_recordings=1, clf_recordings_read=1))[0]
+
+
+def test_a_row_of_weight_two_fits_as_the_same_row_twice():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(30, 3))
+    y = np.repeat([0, 1, 2], 10)
+    x[y == 1] += 1.0
+    w = np.where(np.arange(30) % 3 == 0, 2.0, 1.0)
+    twice = np.flatnonzero(w == 2.0)
+    xd, yd = np.vstack([x, x[twice]]), np.r_[y, y[twice]]
+    a = clf.fit_logistic(x, y, 3, 1.0, w)
+    b = clf.fit_logistic(xd, yd, 3, 1.0)
+    # the class balance scales every weight by n / (k * class weight): the same for both
+    # up to the factor len(xd) / len(x), so compare against the penalty scaled alike
+    c = clf.fit_logistic(xd, yd, 3, len(x) / len(xd))
+    assert not np.allclose(a[0], b[0])
+    np.testing.assert_allclose(a[0], c[0], atol=1e-6)
+    np.testing.assert_allclose(a[1], c[1], atol=1e-6)
+
+
+def test_the_control_centre_and_sd_weigh_each_subject_muscle_as_one():
+    x = pd.DataFrame({"subject": ["a", "a", "b", "c", "d", "e"], "muscle": "deltoid",
+                      "truth": "normal", "f": [1.0, 3.0, 2.0, 4.0, np.nan, 6.0],
+                      "weight": [0.5, 0.5, 1.0, 1.0, 1.0, 1.0]})
+    centre, scale, n = clf._standardisation(x, ["f"], 5)
+    # weights 0.5, 0.5, 1, 1, 1 over the known values 1, 3, 2, 4, 6
+    w, v = np.array([0.5, 0.5, 1, 1, 1]), np.array([1.0, 3, 2, 4, 6])
+    m = (w * v).sum() / w.sum()
+    var = (w * (v - m) ** 2).sum() / (w.sum() - (w ** 2).sum() / w.sum())
+    assert centre.at["deltoid", "f"] == pytest.approx(m)
+    assert scale.at["deltoid", "f"] == pytest.approx(np.sqrt(var))
+    assert n["deltoid"] == 5
+    # a constant feature has SD 0 (then unscaled), not a rounding residue
+    c3, s3, _ = clf._standardisation(x.assign(f=0.1, weight=[0.3, 0.7, 1, 1, 1, 1]), ["f"], 5)
+    assert s3.at["deltoid", "f"] == 1.0
+    # equal weights: the ordinary mean and n - 1 SD
+    c2, s2, _ = clf._standardisation(x.drop(columns="weight"), ["f"], 5)
+    assert c2.at["deltoid", "f"] == pytest.approx(x["f"].mean())
+    assert s2.at["deltoid", "f"] == pytest.approx(x["f"].std())
+
+
+def test_training_on_recordings_gives_a_row_per_recording_weighing_its_muscle_as_one(monkeypatch):
+    recs, muaps = _labelled(per_class=5)
+    recs = recs[~recs["recording"].str.match(r"(neu|myo)\d-.*-1$")]   # patients: 1 recording
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "training_unit", "recording")
+    x = clf.training_rows(muaps, None, recs)
+    assert len(x) == len(recs)
+    w = x.groupby(["subject", "muscle"])["weight"].sum()
+    assert np.allclose(w, 1.0)
+    assert set(x.loc[x["subject"].str.startswith("nor"), "weight"]) == {0.5}
+    model = clf.fit_classifier(x.merge(recs[["recording", "truth"]], on="recording"))
+    assert model is not None
+    # the units counted are subject-muscles, not recordings
+    assert model.counts["units"] == {"normal": 10, "neurogenic": 10, "myopathic": 10}
+    # the control centre and SD are those of the control recordings, each weighing one half
+    ctrl = x[x["subject"].str.startswith("nor") & (x["muscle"] == "deltoid")]
+    f = "duration_ms:median"
+    assert model.centre.at["deltoid", f] == pytest.approx(ctrl[f].mean())
+    assert model.scale.at["deltoid", f] == pytest.approx(
+        np.sqrt(((ctrl[f] - ctrl[f].mean()) ** 2).sum() * 0.5 / (5 - 2.5 / 5)))
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "training_unit", "sites")
+    with pytest.raises(Exception, match="training_unit must be one of"):
+        clf.training_rows(muaps, None, recs)

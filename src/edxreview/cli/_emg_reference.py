@@ -208,7 +208,7 @@ def _fit_lab_classifier(ref, table, epochs: list, units) -> None:
 
     ep = pd.concat(epochs, ignore_index=True) if epochs else None
     key = list(_unit_key(units))
-    x = clf.unit_features(table, ep, units, tuple(key)).merge(
+    x = clf.training_rows(table, ep, units, tuple(key)).merge(
         units.drop_duplicates(key)[[*key, "truth"]], on=key)
     why = clf.validity(x)
     model = clf.fit_classifier(x) if why is None else None

@@ -204,15 +204,19 @@ def softmax(a: np.ndarray) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float) -> tuple[np.ndarray, np.ndarray]:
+def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
+                 sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression, class-balanced, penalty 0.5 |W|^2 + C * sum of the
-    weighted cross-entropies (intercepts not penalised). ``y`` holds class indices 0..k-1.
+    weighted cross-entropies (intercepts not penalised). ``y`` holds class indices 0..k-1;
+    ``sample_weight`` (default 1 each) weighs the rows, and the class balance is taken over
+    the weights (each class's weights sum to the same total, n / k).
 
     Newton's method with the exact Hessian and step halving (the objective is convex; a few
     dozen parameters), to a relative change of the objective below 1e-10."""
     n, p = x.shape
-    cnt = np.bincount(y, minlength=k).astype(float)
-    w = n / (k * np.where(cnt > 0, cnt, 1.0))[y]
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    cnt = np.bincount(y, weights=sw, minlength=k)
+    w = sw * n / (k * np.where(cnt > 0, cnt, 1.0))[y]
     onehot = np.eye(k)[y]
     xt = np.hstack([x, np.ones((n, 1))])          # last column: the intercept
     pen = np.ones(p + 1)
@@ -249,15 +253,45 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float) -> tuple[np.nda
     return theta[:, :p], theta[:, p]
 
 
+def _weights(x: pd.DataFrame) -> pd.Series:
+    """The training rows' weights: column ``weight`` (:func:`training_units`), 1 without it."""
+    return x["weight"].astype(float) if "weight" in x else pd.Series(1.0, index=x.index)
+
+
+def _weighted_mean_sd(x: pd.DataFrame, features: list[str],
+                      w: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Mean and SD of each feature over the rows where it is known, rows weighted by ``w``
+    (reliability weights: with equal weights the ordinary mean and n - 1 SD)."""
+    v = x[features].to_numpy(float)
+    known = ~np.isnan(v)
+    ww = np.where(known, w.to_numpy(float)[:, None], 0.0)
+    s1 = ww.sum(0)
+    mean = np.where(s1 > 0, np.nansum(ww * np.nan_to_num(v), 0) / np.where(s1 > 0, s1, 1), np.nan)
+    s2 = (ww ** 2).sum(0)
+    denom = s1 - np.where(s1 > 0, s2 / np.where(s1 > 0, s1, 1), 0)
+    dev = np.where(known, (np.nan_to_num(v) - mean) ** 2, 0.0)
+    var = np.where(denom > 0, (ww * dev).sum(0) / np.where(denom > 0, denom, 1), np.nan)
+    # a feature constant over its known rows has SD 0 exactly (not a rounding residue of the
+    # weighted mean, which would divide z-scores by ~1e-16)
+    lo = np.where(known, v, np.inf).min(0)
+    hi = np.where(known, v, -np.inf).max(0)
+    var = np.where(known.any(0) & (lo == hi), 0.0, var)
+    return pd.Series(mean, index=features), pd.Series(np.sqrt(var), index=features)
+
+
 def _standardisation(x: pd.DataFrame, features: list[str],
                      need: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """Control mean and SD per muscle (muscles with at least ``need`` control subjects)."""
+    """Control mean and SD per muscle (muscles with at least ``need`` control subjects),
+    the rows weighted by :func:`_weights`."""
     ctrl = x[x["truth"] == "normal"]
     g = ctrl.groupby("muscle")
     n = g["subject"].nunique()
     keep = n[n >= need].index
-    centre = g[features].mean().loc[keep]
-    scale = g[features].std().loc[keep]
+    w = _weights(ctrl)
+    stats = {m: _weighted_mean_sd(ctrl.loc[idx], features, w.loc[idx])
+             for m, idx in g.groups.items() if m in keep}
+    centre, scale = (pd.DataFrame([stats[m][i] for m in keep], index=keep, columns=features)
+                     for i in (0, 1))
     scale = scale.where(scale > 0).fillna(1.0)   # a feature constant in the controls: unscaled
     return centre, scale, n.loc[keep]
 
@@ -272,8 +306,10 @@ def _fit_fixed(x: pd.DataFrame, features: list[str], classes: list[str], c: floa
     t = x[x["muscle"].isin(centre.index) & x["truth"].isin(classes)]
     z = tmp.standardise(t).fillna(0.0).to_numpy(float)
     y = t["truth"].map({k: i for i, k in enumerate(classes)}).to_numpy(int)
-    coef, icpt = fit_logistic(z, y, len(classes), c)
-    counts = {"units": t["truth"].value_counts().reindex(classes, fill_value=0).astype(int).to_dict(),
+    coef, icpt = fit_logistic(z, y, len(classes), c, _weights(t).to_numpy(float))
+    units = t.drop_duplicates([k for k in ("subject", "muscle", "side") if k in t])
+    counts = {"units": units["truth"].value_counts().reindex(classes, fill_value=0).astype(int)
+              .to_dict(),
               "subjects": t.groupby("truth")["subject"].nunique().reindex(classes, fill_value=0)
               .astype(int).to_dict(),
               "control_subjects": {str(k): int(v) for k, v in n_ctrl.items()}}
@@ -305,14 +341,60 @@ def validity(x: pd.DataFrame) -> str | None:
     return None
 
 
+TRAINING_UNITS = ("subject_muscle", "recording")
+
+
+def training_unit() -> str:
+    """``[lab_classifier] training_unit``: what one training row is (checked)."""
+    from edxreview._errors import InvalidParameterError
+
+    v = classifier_parameters().get("training_unit")
+    if v not in TRAINING_UNITS:
+        raise InvalidParameterError(
+            f"emg_signal_parameters.toml [lab_classifier] training_unit must be one of "
+            f"{list(TRAINING_UNITS)}, not {v!r}.")
+    return v
+
+
+def training_rows(muaps: pd.DataFrame, epochs: pd.DataFrame | None, units: pd.DataFrame,
+                  key: tuple[str, ...] = ("subject", "muscle"),
+                  features: list[str] | None = None) -> pd.DataFrame:
+    """The lab classifier's training rows (:func:`unit_features`, ``features`` as there): one
+    per ``key`` unit, or, with ``training_unit = "recording"``, one per recording weighted by
+    :func:`training_units`."""
+    if training_unit() == "recording":
+        rk = tuple(dict.fromkeys([*key, "recording"]))
+        return training_units(unit_features(muaps, epochs, units, rk, features), key)
+    return unit_features(muaps, epochs, units, key, features)
+
+
+def training_units(units: pd.DataFrame, key: tuple[str, ...] = ("subject", "muscle")) -> pd.DataFrame:
+    """The training rows of the lab classifier from :func:`unit_features` rows computed per
+    recording (key plus ``recording``), with ``weight``: one row per recording weighted
+    1 / the recordings of its ``key`` unit (``[lab_classifier] training_unit = "recording"``),
+    so that every unit weighs as one.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"subject": ["a", "a", "b"], "muscle": ["deltoid"] * 3,
+    ...                   "recording": ["a1", "a2", "b1"]})
+    >>> training_units(r)["weight"].tolist()
+    [0.5, 0.5, 1.0]
+    """
+    n = units.groupby(list(key))["recording"].transform("size")
+    return units.assign(weight=1.0 / n.to_numpy(float))
+
+
 def fit_classifier(x: pd.DataFrame, features: list[str] | None = None) -> LabClassifier | None:
-    """Train the lab classifier on labelled subject-muscles.
+    """Train the lab classifier on labelled subject-muscles (or recordings).
 
     Parameters
     ----------
     x : pandas.DataFrame
         :func:`unit_features` of the training subject-muscles with ``truth`` (normal /
-        neurogenic / myopathic) and ``subject``.
+        neurogenic / myopathic) and ``subject``; or of the training recordings with their
+        ``weight`` (:func:`training_units`), which then weighs every row in the fit, the
+        class balance, the control centre and SD and the inner folds' loss.
 
     Returns
     -------
@@ -342,10 +424,12 @@ def fit_classifier(x: pd.DataFrame, features: list[str] | None = None) -> LabCla
                 ok = t.isin(classes)
                 pr, t = pr[ok], t[ok]
                 pt = pr[classes].to_numpy(float)[np.arange(len(t)), t.map(classes.index).to_numpy(int)]
-                ce.append(pd.DataFrame({"t": t.to_numpy(), "l": -np.log(np.clip(pt, 1e-12, 1))}))
+                ce.append(pd.DataFrame({"t": t.to_numpy(), "w": _weights(te.loc[t.index]).to_numpy(),
+                                        "l": -np.log(np.clip(pt, 1e-12, 1))}))
             if ce:
-                d = pd.concat(ce)
-                loss[i] = d.groupby("t")["l"].mean().mean()   # class-balanced
+                d = pd.concat(ce).assign(wl=lambda d: d["w"] * d["l"])
+                g = d.groupby("t")
+                loss[i] = (g["wl"].sum() / g["w"].sum()).mean()   # weighted, class-balanced
             else:
                 loss[i] = np.inf
         c = grid[int(np.argmin(loss))]   # argmin takes the first (smallest C) of ties

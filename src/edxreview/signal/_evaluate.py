@@ -299,6 +299,15 @@ def _classifier_units(recordings: pd.DataFrame, muaps: pd.DataFrame,
 _CLASSIFIER_LEVELS = ("subject", "muscle", "recording", "subject_any_abnormal")
 
 
+def _training(units: dict) -> pd.DataFrame:
+    """The training rows of :func:`_classifier_units`' tables (``[lab_classifier]
+    training_unit``): the subject-muscles, or the recordings weighted as
+    :func:`~edxreview.signal._classifier.training_rows` weighs them."""
+    if clf.training_unit() == "recording":
+        return clf.training_units(units["recording"], _KEYS["muscle"])
+    return units["muscle"]
+
+
 def _classifier_levels(model, units: dict, test_subjects, centre=None) -> dict:
     out = {}
     for level in _KEYS:
@@ -323,8 +332,9 @@ def classifier_loso(recordings: pd.DataFrame, muaps: pd.DataFrame,
     is trained on the other subjects of the laboratory and reads the held-out subject's
     muscles, recordings and (muscles pooled) the subject."""
     units = _classifier_units(recordings, muaps, epochs)
+    train = _training(units)
     return _per_subject(recordings["subject"].unique(), lambda s: _classifier_levels(
-        clf.fit_classifier(units["muscle"][units["muscle"]["subject"] != s]), units, [s]),
+        clf.fit_classifier(train[train["subject"] != s]), units, [s]),
         _CLASSIFIER_LEVELS)
 
 
@@ -337,7 +347,7 @@ def classifier_cross_lab(train: pd.DataFrame, test: pd.DataFrame, muaps: pd.Data
     laboratory's control SDs (of the same muscle, or their mean over the training muscles where
     it lacks the muscle). What transfers is the decision on features expressed against one's
     own controls."""
-    model = clf.fit_classifier(_classifier_units(train, muaps, epochs)["muscle"])
+    model = clf.fit_classifier(_training(_classifier_units(train, muaps, epochs)))
     units = _classifier_units(test, muaps, epochs)
 
     def fold(s):
