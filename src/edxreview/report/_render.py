@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import threading
 from pathlib import Path
@@ -23,6 +24,7 @@ from ._readings import (muscle_readings, nerve_readings, nerve_words, segment_wo
                         value_words)
 from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._centres import centre_figures, centre_sheets
+from ..classify._classify import EXCLUSION_REASONS
 from ._excel import WorkbookWriter
 from .._tables import isin
 from ._frames import split_records
@@ -64,6 +66,8 @@ def _env() -> jinja2.Environment:
         loader=jinja2.PackageLoader("edxreview.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True)
+    # element text (not attributes): quotes need no escape there ("study's" stays as written)
+    env.filters["text"] = lambda value: Markup(html.escape(str(value), quote=False))
     return env
 
 
@@ -127,7 +131,8 @@ def flow_counts(patients: pd.DataFrame, rows: dict[str, Any] | None = None) -> d
     rejected = int((rows or {}).get("patients", {}).get("rejected", 0) or 0)
     inc = patients[patients["included"].astype(bool)]
     exc = patients[~patients["included"].astype(bool)]
-    reasons = _text(exc["exclusion_reason"]).replace("", "no reason given").value_counts()
+    none_given = load_labels("en")["flow"]["no_reason"]
+    reasons = _text(exc["exclusion_reason"]).replace("", none_given).value_counts()
     den = inc["emg_denervation"].astype(bool)
     return {
         "workbook": int(len(patients)), "rejected_rows": rejected, "excluded": int(len(exc)),
@@ -143,36 +148,52 @@ def flow_counts(patients: pd.DataFrame, rows: dict[str, Any] | None = None) -> d
     }
 
 
-def flow_svg(counts: dict[str, Any]) -> str:
-    """The cohort flow diagram as standalone SVG (all text escaped)."""
+def reason_words(reasons: list[tuple[str, int]], words: dict[str, Any]) -> list[tuple[str, int]]:
+    """The exclusion reasons of :func:`flow_counts` in ``words``' language: each reason the
+    review writes (classify's ``EXCLUSION_REASONS``) by its id; any other text as it is."""
+    ids = {text: key for key, text in EXCLUSION_REASONS.items()}
+    ids[load_labels("en")["flow"]["no_reason"]] = ""
+    shown = {text: (words["exclusion_reasons"][key] if key else words["flow"]["no_reason"])
+             for text, key in ids.items()}
+    return [(shown.get(r, r), n) for r, n in reasons]
+
+
+def flow_svg(counts: dict[str, Any], words: dict[str, Any] | None = None) -> str:
+    """The cohort flow diagram as standalone SVG (all text escaped), its words from the
+    label file ``words`` (English when omitted)."""
+    words = load_labels("en") if words is None else words
+    f = words["flow"]
     w, h = 150, 46
 
     def box(key, x, y, title, n, extra=(), width=w):
         return {"key": key, "x": x, "y": y, "w": width, "h": h + 14 * len(extra),
                 "title": title, "n": n, "extra": list(extra)}
 
-    reasons = [f"{r if len(r) <= 30 else r[:29] + '…'}: {n}" for r, n in counts["reasons"][:6]]
-    if len(counts["reasons"]) > 6:
-        reasons.append(f"… {len(counts['reasons']) - 6} more reasons")
+    shown = reason_words(counts["reasons"], words)
+    reasons = [f["reason_count"].format(reason=r if len(r) <= 30 else r[:29] + "…", n=n)
+               for r, n in shown[:6]]
+    if len(shown) > 6:
+        reasons.append(f["more_reasons"].format(n=len(shown) - 6))
     boxes = [
-        box("workbook", 250, 10, "Patients in workbook", counts["workbook"],
-            [f"({counts['rejected_rows']} invalid patient rows not read)"]
+        box("workbook", 250, 10, f["workbook"], counts["workbook"],
+            [f["rejected_rows"].format(n=counts["rejected_rows"])]
             if counts.get("rejected_rows") else (), width=200),
-        box("excluded", 520, 62, "Excluded", counts["excluded"], reasons, width=230),
-        box("included", 250, 130, "Included", counts["included"], width=200),
-        box("emg_denervation", 110, 230, "Denervation on EMG", counts["emg_denervation"],
+        box("excluded", 520, 62, f["excluded"], counts["excluded"], reasons, width=230),
+        box("included", 250, 130, f["included"], counts["included"], width=200),
+        box("emg_denervation", 110, 230, f["emg_denervation"], counts["emg_denervation"],
             width=180),
-        box("no_denervation", 420, 230, "No denervation on EMG", counts["no_denervation"],
+        box("no_denervation", 420, 230, f["no_denervation"], counts["no_denervation"],
             width=180),
-        box("denervation_explained_by_ncs", 10, 330, "Accounted for by NCS",
+        box("denervation_explained_by_ncs", 10, 330, f["denervation_explained_by_ncs"],
             counts["denervation_explained_by_ncs"], width=170),
-        box("lmn_involvement", 200, 330, "LMN involvement", counts["lmn_involvement"],
+        box("lmn_involvement", 200, 330, f["lmn_involvement"], counts["lmn_involvement"],
             width=170),
-        box("ncs_abnormal_without_denervation", 420, 330, "NCS abnormal without denervation",
+        box("ncs_abnormal_without_denervation", 420, 330,
+            f["ncs_abnormal_without_denervation"],
             counts["ncs_abnormal_without_denervation"], width=220),
-        box("lmn_with_corresponding_mri", 110, 430, "With corresponding MRI lesion",
+        box("lmn_with_corresponding_mri", 110, 430, f["lmn_with_corresponding_mri"],
             counts["lmn_with_corresponding_mri"], width=200),
-        box("lmn_without_mri", 330, 430, "No corresponding MRI lesion",
+        box("lmn_without_mri", 330, 430, f["lmn_without_mri"],
             counts["lmn_without_mri"], width=190),
     ]
     b = {x["key"]: x for x in boxes}
@@ -197,7 +218,7 @@ def flow_svg(counts: dict[str, Any]) -> str:
     side = (wx, wy + 30, b["excluded"]["x"] - 2, wy + 30)
     height = max(x["y"] + x["h"] for x in boxes) + 10
     return _env().get_template("flow.svg.j2").render(
-        boxes=boxes, arrows=arrows, side=side, height=height, width=770)
+        boxes=boxes, arrows=arrows, side=side, height=height, width=770, label=f["diagram"])
 
 
 def table1(result) -> tuple[Any, pd.DataFrame]:
@@ -404,10 +425,11 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
                   t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
                   if t]
     rows_acc = [{"sheet": k, **v} for k, v in summary.get("rows", {}).items()]
+    flow = flow_counts(patients, summary.get("rows"))
     return {
         "summary": summary, "prov": prov, "demo": _is_demo(result),
         "results": results_table(result).to_dict("records"),
-        "flow": flow_counts(patients, summary.get("rows")),
+        "flow": flow, "flow_reasons": reason_words(flow["reasons"], load_labels(lang)),
         "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
         "t1_test_notes": test_notes,
         "paged_ids": paged["patient_id"],
@@ -541,13 +563,14 @@ def figure_captions(result) -> dict[str, tuple[str, str]]:
     }
 
 
-def make_figures(result, objects: dict[str, Any] | None = None) \
+def make_figures(result, objects: dict[str, Any] | None = None, lang: str = "en") \
         -> tuple[dict[str, dict[str, Any]], str]:
     """All report figures as SVG text, with titles and captions (``objects``: the
-    ``Figure`` objects, made when omitted)."""
+    ``Figure`` objects, made when omitted; the flow diagram's words in ``lang``)."""
     objects = study_figures(result) if objects is None else objects
     captions = figure_captions(result)
-    svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")))}
+    svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")),
+                             load_labels(lang))}
     svgs.update({k: _figures.figure_svg(f, k) for k, f in objects.items()})
     for key, (title, svg, caption) in centre_figures(result).items():   # SVG only
         svgs[key] = svg
@@ -711,7 +734,7 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
     side = _Thread(meanwhile) if meanwhile is not None else None
     try:
         objects = study_figures(result)
-        figures, _ = make_figures(result, objects)
+        figures, _ = make_figures(result, objects, lang)
         if html:
             (out / "figures").mkdir(parents=True, exist_ok=True)
             for key in figures.keys() - objects.keys():      # drawn as SVG text (flow, centres)
