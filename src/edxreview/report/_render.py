@@ -23,6 +23,7 @@ from ._edx import display_names, edx_pages, format_number, load_layout, temperat
 from ._readings import (muscle_readings, nerve_readings, nerve_words, segment_words, side_words,
                         value_words)
 from ._summary import load_labels, reasoning_tables, summarize_patients
+from ._table1 import table1_words
 from ._centres import centre_figures, centre_sheets
 from ..classify._classify import EXCLUSION_REASONS
 from ._excel import WorkbookWriter
@@ -235,8 +236,9 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
     group = group.reindex(ch.index).fillna(False).astype(bool)
     # aligned by position: an index of a registry's patient ids would be carried (and hashed)
     # through every selection of the table (about half its time at a million patients)
+    groups = load_labels("en")["table1"]
     t1 = compute_table1(ch.reset_index(drop=True), group.to_numpy(),
-                        ("LMN involvement", "No LMN involvement"))
+                        (groups["group_yes"], groups["group_no"]))
     return t1, ch
 
 
@@ -415,23 +417,13 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
     patients = _flagged_patients(result)
     paged = patients[_pages_shown(patients)]
     t1, _ = table1(result)
-    letters = {}
-    for t in t1.rows["test"]:
-        if t and t not in letters:
-            letters[t] = "abcdefgh"[len(letters)]
-    marks = t1.rows["test"].map(lambda t: letters.get(t, ""))
-    t1_rows = t1.rows.assign(mark=marks).to_dict("records")
-    test_notes = [(letters[t], name) for t, name in
-                  t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
-                  if t]
     rows_acc = [{"sheet": k, **v} for k, v in summary.get("rows", {}).items()]
     flow = flow_counts(patients, summary.get("rows"))
     return {
         "summary": summary, "prov": prov, "demo": _is_demo(result),
         "results": results_table(result).to_dict("records"),
         "flow": flow, "flow_reasons": reason_words(flow["reasons"], load_labels(lang)),
-        "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
-        "t1_test_notes": test_notes,
+        "table1": t1, "t1": table1_words(t1, load_labels(lang)),
         "paged_ids": paged["patient_id"],
         "n_patients_total": len(patients),
         "n_flagged": int(patients["flagged"].sum()), "class_columns": _CLASS_COLUMNS,
