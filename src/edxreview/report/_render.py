@@ -697,8 +697,9 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         :class:`PdfUnavailableError` when missing). Above :data:`PDF_MAX_PATIENTS` patients
         the PDF is not written (it takes WeasyPrint minutes); the HTML prints.
     lang : {"en", "zh"}
-        Language of ``report.html``'s headings, results table and patient pages (Table 1,
-        the figures, the methods, ``results.xlsx`` and ``report.docx`` stay in English).
+        Language of ``report.html``'s headings, results table, flow diagram, Table 1 and
+        patient pages (the figures, the methods, ``results.xlsx`` and ``report.docx`` stay in
+        English).
     meanwhile : callable, optional
         Other work of the caller (file copies), run on a thread while the report is drawn;
         its error is raised once the report is written.
