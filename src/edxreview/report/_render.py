@@ -502,9 +502,9 @@ def _every_row(result, name: str) -> pd.DataFrame:
     return _overview(result).get(name, getattr(result, name))
 
 
-def study_figures(result) -> dict[str, Any]:
+def study_figures(result, lang: str = "en") -> dict[str, Any]:
     """The report's figures as matplotlib ``Figure`` objects, by key (see
-    :meth:`StudyResult.figures`)."""
+    :meth:`StudyResult.figures`), their words in ``lang``."""
     inc = result.patients[result.patients["included"].astype(bool)]
     muscles, nerves = _every_row(result, "muscles"), _every_row(result, "nerves")
     ov = _overview(result)
@@ -513,45 +513,35 @@ def study_figures(result) -> dict[str, Any]:
                                       "explained_by_ncs", "pos_min", "pos_max"])
         return {
             "overlap": _figures.plot_overlap(
-                inc, pd.DataFrame({"patient_id": ov["lesion_patients"]})),
+                inc, pd.DataFrame({"patient_id": ov["lesion_patients"]}), lang),
             "segmental_map": _figures.plot_segmental_map(
                 inc, empty if ov["denervated"] is None else ov["denervated"],
                 empty if ov["drawn_lesions"] is None else ov["drawn_lesions"],
-                columns=ov["segment_columns"], counts=ov["segments"]),
-            "muscles": _figures.plot_muscle_findings(muscles),
-            "nerves": _figures.plot_nerve_findings(nerves),
+                columns=ov["segment_columns"], counts=ov["segments"], lang=lang),
+            "muscles": _figures.plot_muscle_findings(muscles, lang),
+            "nerves": _figures.plot_nerve_findings(nerves, lang),
         }
     return {
-        "overlap": _figures.plot_overlap(inc, result.mri_lesions),
-        "segmental_map": _figures.plot_segmental_map(inc, muscles, result.mri_lesions),
-        "muscles": _figures.plot_muscle_findings(muscles),
-        "nerves": _figures.plot_nerve_findings(nerves),
+        "overlap": _figures.plot_overlap(inc, result.mri_lesions, lang),
+        "segmental_map": _figures.plot_segmental_map(inc, muscles, result.mri_lesions,
+                                                     lang=lang),
+        "muscles": _figures.plot_muscle_findings(muscles, lang),
+        "nerves": _figures.plot_nerve_findings(nerves, lang),
     }
 
 
-def figure_captions(result) -> dict[str, tuple[str, str]]:
-    """Title and caption of each figure (the figures themselves carry no title)."""
+def figure_captions(result, lang: str = "en") -> dict[str, tuple[str, str]]:
+    """Title and caption of each figure (the figures themselves carry no title), in
+    ``lang``."""
     inc = result.patients[result.patients["included"].astype(bool)]
-    seg_note = _figures.segmental_map_note(inc)
+    seg_note = _figures.segmental_map_note(inc, lang)
+    w = load_labels(lang)["figure_captions"]
     return {
-        "flow": ("Cohort flow", "From the workbook to the study's classifications."),
-        "overlap": ("Overlap of findings",
-                    "Included patients by denervation on needle EMG, neuropathy on nerve "
-                    "conduction studies and a cord or brainstem lesion on MRI."),
-        "segmental_map": ("Segmental map of denervation and MRI lesions",
-                          seg_note or "One row per patient with denervation. Columns: "
-                          "cranial motor nuclei (cranial nerve, brainstem level), then cord "
-                          "segments C1–S5. Dots: segments or nuclei of denervated muscles "
-                          "(myotomes), accounted for by nerve conduction findings or not; "
-                          "grey: segments covered by an MRI lesion (vertebral levels "
-                          "converted to cord segments; a brainstem lesion covers the nuclei "
-                          "at its level)."),
-        "muscles": ("Needle EMG findings per muscle",
-                    f"Muscles by number of examinations (at most {_figures.MAX_BARS} "
-                    "muscles), coloured by the needle EMG reading."),
-        "nerves": ("Nerve conduction findings per nerve",
-                   f"Nerve studies by number performed (at most {_figures.MAX_BARS}), "
-                   "coloured by the nerve's reading."),
+        "flow": (w["flow_title"], w["flow"]),
+        "overlap": (w["overlap_title"], w["overlap"]),
+        "segmental_map": (w["segmental_map_title"], seg_note or w["segmental_map"]),
+        "muscles": (w["muscles_title"], w["muscles"].format(max_bars=_figures.MAX_BARS)),
+        "nerves": (w["nerves_title"], w["nerves"].format(max_bars=_figures.MAX_BARS)),
     }
 
 
@@ -559,8 +549,9 @@ def make_figures(result, objects: dict[str, Any] | None = None, lang: str = "en"
         -> tuple[dict[str, dict[str, Any]], str]:
     """All report figures as SVG text, with titles and captions (``objects``: the
     ``Figure`` objects, made when omitted; the flow diagram's words in ``lang``)."""
-    objects = study_figures(result) if objects is None else objects
-    captions = figure_captions(result)
+    objects = study_figures(result, lang) if objects is None else objects
+    captions = figure_captions(result, lang)
+    formats = load_labels(lang)["figures"]
     svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")),
                              load_labels(lang))}
     svgs.update({k: _figures.figure_svg(f, k) for k, f in objects.items()})
@@ -572,10 +563,10 @@ def make_figures(result, objects: dict[str, Any] | None = None, lang: str = "en"
         title, caption = captions[key]
         out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
                     "file": f"figures/{key}.svg",
-                    "formats": ("SVG" if key not in objects else "SVG, PNG (300 dpi) and PDF"),
+                    "formats": formats["formats_svg" if key not in objects else "formats_all"],
                     "inline": Markup(_figures.inline_svg(svg, f"fig-{key}"))}
     return out, _figures.segmental_map_note(
-        result.patients[result.patients["included"].astype(bool)])
+        result.patients[result.patients["included"].astype(bool)], lang)
 
 
 def _warnings_table(warnings) -> pd.DataFrame:
@@ -726,7 +717,7 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
                                context["export_notes"]) if xlsx else None)
     side = _Thread(meanwhile) if meanwhile is not None else None
     try:
-        objects = study_figures(result)
+        objects = study_figures(result, lang)
         figures, _ = make_figures(result, objects, lang)
         if html:
             (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -739,7 +730,9 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         if docx:
             from ._docx import write_docx
 
-            write_docx(out / "report.docx", context, results_table(result), objects,
+            # report.docx stays in English (its tables and methods are)
+            write_docx(out / "report.docx", context, results_table(result),
+                       objects if lang == "en" else study_figures(result),
                        figure_captions(result))
         _write_page(result, out, path, context, html, pdf)
     except BaseException:
