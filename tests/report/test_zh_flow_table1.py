@@ -1,5 +1,5 @@
-"""The Chinese report's participant flow diagram and Table 1: every word from the label files by
-id, the numbers those of the English report; the English report as it was."""
+"""The Chinese report's participant flow diagram, Table 1 and figures: every word from the label
+files by id, the numbers those of the English report; the English report as it was."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from edxreview.report._render import flow_counts, flow_svg
 from edxreview.report._summary import load_labels
 from edxreview.report._table1 import table1_words
 
-#: every Chinese string of the flow diagram and Table 1, for a native reader to review: a
+#: every Chinese string of the flow diagram, Table 1 and the figures, for a native reader to
+#: review (with the fonts the figures are drawn with): a
 #: change to one of them in labels_zh.toml fails here until it is reviewed and copied here
 NEW_ZH_STRINGS: dict[str, dict[str, str]] = {
     "flow": {
@@ -108,6 +109,60 @@ NEW_ZH_STRINGS: dict[str, dict[str, str]] = {
                        "（edxreview 的约定，见 statistics.toml）。",
         "p_values": "P值：小于0.001及大于0.9者如此标示，0.10及以上保留两位小数，以下保留三位。",
     },
+    "figures": {
+        "fonts": ["DejaVu Sans", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+                  "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "SimHei",
+                  "Droid Sans Fallback"],
+        "patients": "患者数",
+        "overlap_emg": "肌电图示失神经",
+        "overlap_ncs": "神经传导示神经病",
+        "overlap_mri": "MRI示脊髓或脑干病灶",
+        "overlap_set": "{name}（{n}）",
+        "overlap_note": "柱：恰好具有所标记组合的患者数（无标记 = 三项均无）。",
+        "no_denervation": "无肌电图示失神经的患者。",
+        "map_unexplained": "失神经，不能由神经传导解释",
+        "map_explained": "失神经，可由神经传导解释",
+        "map_mri": "MRI病灶节段",
+        "nucleus": "{nucleus}（{level}）",
+        "no_emg": "无针极肌电图记录。",
+        "muscles_axis": "所查肌肉数（左右侧分别计数）",
+        "no_ncs": "无神经传导检查。",
+        "nerves_axis": "所查神经数（左右侧分别计数）",
+        "nerve_study": "{nerve}（{study}）",
+        "files_before": "文件：",
+        "files_after": "（{formats}）。",
+        "formats_svg": "SVG",
+        "formats_all": "SVG、PNG（300 dpi）及 PDF",
+    },
+    "muscle_kinds": {
+        "acute": "急性失神经",
+        "acute and chronic": "急性及慢性失神经",
+        "chronic": "慢性失神经",
+        "normal": "无失神经",
+        "not read": "静息时无失神经，运动单位电位未分析或未判读",
+    },
+    "nerve_kinds": {
+        "neuropathy": "异常，计为神经病",
+        "other": "异常，不计为神经病",
+        "normal": "正常",
+    },
+    "figure_captions": {
+        "heading": "图{n}\u3000{title}",
+        "flow_title": "病例流程",
+        "flow": "从工作簿到本研究的各项分类。",
+        "overlap_title": "各项所见的重叠",
+        "overlap": "纳入患者按针极肌电图失神经、神经传导检查示神经病及MRI示脊髓或脑干病灶分组。",
+        "segmental_map_title": "失神经与MRI病灶的节段分布图",
+        "segmental_map": "每例失神经患者一行。列：脑神经运动核（所属脑干水平），其后为脊髓节段"
+                         "C1–S5。圆点：失神经肌肉所属节段或神经核（肌节），分可由神经传导所见"
+                         "解释与不能解释两类；灰色：MRI病灶覆盖的节段（椎体水平已换算为脊髓"
+                         "节段；脑干病灶覆盖其所在水平的神经核）。",
+        "segmental_map_counts": "失神经患者共 {n} 例：图中显示每一节段的患者数，而非每例患者一行。",
+        "muscles_title": "各肌肉的针极肌电图所见",
+        "muscles": "按检查次数排列的肌肉（最多 {max_bars} 块），颜色示针极肌电图判读。",
+        "nerves_title": "各神经的神经传导所见",
+        "nerves": "按检查次数排列的神经检查（最多 {max_bars} 项），颜色示该神经的判读。",
+    },
 }
 
 #: Latin words the Chinese flow diagram and Table 1 may hold: abbreviations and antibody names
@@ -139,6 +194,8 @@ def _english_labels() -> set[str]:
     words = set()
     for section in SECTIONS:
         for key, text in en[section].items():
+            if not isinstance(text, str):
+                continue
             text = re.sub(r"\{[^}]*\}", "", text).strip(" .:;,()")
             if text != zh[section][key] and _latin_words(text):
                 words.add(text)
@@ -172,6 +229,8 @@ def test_new_chinese_strings_are_the_reviewed_list():
     en = load_labels("en")
     for section in SECTIONS:
         for key, text in en[section].items():
+            if not isinstance(text, str) or (section, key) == ("figures", "nucleus"):
+                continue        # a nucleus: its cranial nerve in English, its name in Chinese
             assert sorted(re.findall(r"\{\w*\}", text)) == \
                 sorted(re.findall(r"\{\w*\}", zh[section][key])), (section, key)
 
@@ -291,3 +350,94 @@ def test_zh_flow_with_exclusions_and_rejected_rows():
     many = dict(counts, reasons=[(f"原因{i}", 1) for i in range(8)])
     assert "……另有 2 种原因" in flow_svg(many, load_labels("zh"))
     assert "… 2 more reasons" in flow_svg(many)
+
+
+# --- the figures ---------------------------------------------------------------------------
+
+def _svg_text(svg: str) -> str:
+    """The words an SVG figure shows (its <text> elements; not its style sheet)."""
+    return "\n".join(html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+
+
+def _figure_latin(text: str) -> set[str]:
+    """Latin words of a figure besides the allowed ones, cord segments (C5, T12) and the demo's
+    patient ids (NMO-002)."""
+    return {w for w in _latin_words(text) if not re.fullmatch(r"[CTLS]\d+|NMO", w)}
+
+
+@pytest.fixture(scope="module")
+def zh_figures(demo_result):
+    from edxreview.report._figures import figure_svg
+    from edxreview.report._render import study_figures
+
+    return {k: figure_svg(f, k) for k, f in study_figures(demo_result, "zh").items()}
+
+
+def test_zh_figures_hold_no_english_word(zh_figures):
+    assert set(zh_figures) == {"overlap", "segmental_map", "muscles", "nerves"}
+    for key, svg in zh_figures.items():
+        text = _svg_text(svg)
+        assert text.strip(), key
+        assert not _english_words_in(text), (key, _english_words_in(text))
+        assert not _figure_latin(text), (key, sorted(_figure_latin(text)))
+    words = {k: _svg_text(v) for k, v in zh_figures.items()}
+    assert "肌电图示失神经（13）" in words["overlap"] and "患者数" in words["overlap"]
+    assert "舌下神经核（延髓）" in words["segmental_map"]
+    assert "失神经，不能由神经传导解释" in words["segmental_map"]
+    assert "胫骨前肌" in words["muscles"] and "所查肌肉数（左右侧分别计数）" in words["muscles"]
+    assert "正中神经（运动）" in words["nerves"] and "瞬目反射" in words["nerves"]
+    assert "瞬目反射（瞬目反射）" not in words["nerves"]
+
+
+def test_english_figure_words_are_as_before(demo_result):
+    from edxreview.report._figures import MUSCLE_KINDS, figure_svg
+    from edxreview.report._render import study_figures
+
+    assert load_labels("en")["muscle_kinds"] == MUSCLE_KINDS
+    svgs = {k: _svg_text(figure_svg(f, k)) for k, f in study_figures(demo_result).items()}
+    assert "Denervation on EMG (13)" in svgs["overlap"]
+    assert "XII (medulla)" in svgs["segmental_map"]
+    assert "Muscles examined (left and right counted separately)" in svgs["muscles"]
+    assert "Tibialis anterior" in svgs["muscles"]
+    assert "median (motor)" in svgs["nerves"] and "blink reflex (blink)" in svgs["nerves"]
+
+
+def test_zh_empty_figures_and_captions(demo_result):
+    from edxreview.report._figures import figure_svg, plot_muscle_findings, plot_nerve_findings
+    from edxreview.report._render import figure_captions
+
+    none = demo_result.muscles.iloc[:0]
+    assert "无针极肌电图记录。" in _svg_text(figure_svg(plot_muscle_findings(none, "zh"), "m"))
+    assert "无神经传导检查。" in _svg_text(
+        figure_svg(plot_nerve_findings(demo_result.nerves.iloc[:0], "zh"), "n"))
+    captions = figure_captions(demo_result, "zh")
+    text = "\n".join(t for pair in captions.values() for t in pair)
+    assert not _english_words_in(text) and not _figure_latin(text), sorted(_figure_latin(text))
+    assert captions["muscles"][1].startswith("按检查次数排列的肌肉（最多 25 块）")
+    assert figure_captions(demo_result)["muscles"][0] == "Needle EMG findings per muscle"
+
+
+def test_missing_fonts_are_said(caplog):
+    from edxreview.report._figures import _installed_fonts
+
+    with caplog.at_level("WARNING", logger="edxreview.report._figures"):
+        assert _installed_fonts(("DejaVu Sans", "No Such Font Anywhere")) == ("DejaVu Sans",)
+    assert "No Such Font Anywhere" in caplog.text and "empty boxes" in caplog.text
+    assert _installed_fonts(("DejaVu Sans",)) == ("DejaVu Sans",)
+
+
+def test_zh_png_draws_every_glyph(demo_result, tmp_path):
+    """With a Chinese font installed, the PNG has a glyph for every character (matplotlib
+    warns of each one it lacks)."""
+    import warnings
+
+    from edxreview.report._figures import _installed_fonts, save_figure
+    from edxreview.report._render import study_figures
+
+    if len(_installed_fonts(tuple(load_labels("zh")["figures"]["fonts"]))) < 2:
+        pytest.skip("no Chinese font installed")
+    fig = study_figures(demo_result, "zh")["muscles"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from font")
+        save_figure(fig, tmp_path / "muscles", "muscles", formats=("png", "pdf"))
+    assert (tmp_path / "muscles.png").stat().st_size > 10_000
