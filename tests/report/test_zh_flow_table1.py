@@ -441,3 +441,22 @@ def test_zh_png_draws_every_glyph(demo_result, tmp_path):
         warnings.filterwarnings("error", message=".*missing from font")
         save_figure(fig, tmp_path / "muscles", "muscles", formats=("png", "pdf"))
     assert (tmp_path / "muscles.png").stat().st_size > 10_000
+
+
+def test_zh_summary_of_an_excluded_patient(demo_result):
+    """The exclusion reason of a patient's summary in the label file's words, by its id."""
+    import copy
+
+    from edxreview.report._summary import summarize_patients
+
+    result = copy.copy(demo_result)
+    patients = demo_result.patients.copy()
+    first = patients["patient_id"].iloc[0]
+    row = patients["patient_id"] == first
+    patients.loc[row, "included"] = False
+    patients.loc[row, "exclusion_reason"] = EXCLUSION_REASONS["no_ncs"]
+    result.patients = patients
+    ids = pd.Series([first])
+    assert summarize_patients(result, ids, "zh")[first].startswith("未纳入分析：无神经传导记录。")
+    assert summarize_patients(result, ids)[first].startswith(
+        "Excluded from the review: no nerve conduction rows.")

@@ -20,12 +20,11 @@ from ..cohort._table1 import build_characteristics
 from .._errors import EdxreviewError
 from . import _figures
 from ._edx import display_names, edx_pages, format_number, load_layout, temperatures
-from ._readings import (muscle_readings, nerve_readings, nerve_words, segment_words, side_words,
-                        value_words)
+from ._readings import (exclusion_words, muscle_readings, nerve_readings, nerve_words,
+                        segment_words, side_words, value_words)
 from ._summary import load_labels, reasoning_tables, summarize_patients
 from ._table1 import table1_words
 from ._centres import centre_figures, centre_sheets
-from ..classify._classify import EXCLUSION_REASONS
 from ._excel import WorkbookWriter
 from .._tables import isin
 from ._frames import split_records
@@ -152,11 +151,12 @@ def flow_counts(patients: pd.DataFrame, rows: dict[str, Any] | None = None) -> d
 def reason_words(reasons: list[tuple[str, int]], words: dict[str, Any]) -> list[tuple[str, int]]:
     """The exclusion reasons of :func:`flow_counts` in ``words``' language: each reason the
     review writes (classify's ``EXCLUSION_REASONS``) by its id; any other text as it is."""
-    ids = {text: key for key, text in EXCLUSION_REASONS.items()}
-    ids[load_labels("en")["flow"]["no_reason"]] = ""
-    shown = {text: (words["exclusion_reasons"][key] if key else words["flow"]["no_reason"])
-             for text, key in ids.items()}
-    return [(shown.get(r, r), n) for r, n in reasons]
+    if not reasons:
+        return []
+    text = pd.Series([r for r, _ in reasons], dtype=object)
+    shown = exclusion_words(text, words).where(
+        text != load_labels("en")["flow"]["no_reason"], words["flow"]["no_reason"])
+    return list(zip(shown, (n for _, n in reasons)))
 
 
 def flow_svg(counts: dict[str, Any], words: dict[str, Any] | None = None) -> str:
@@ -688,9 +688,9 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         :class:`PdfUnavailableError` when missing). Above :data:`PDF_MAX_PATIENTS` patients
         the PDF is not written (it takes WeasyPrint minutes); the HTML prints.
     lang : {"en", "zh"}
-        Language of ``report.html``'s headings, results table, flow diagram, Table 1 and
-        patient pages (the figures, the methods, ``results.xlsx`` and ``report.docx`` stay in
-        English).
+        Language of ``report.html``'s headings, results table, flow diagram, Table 1, figures
+        (and ``figures/``) and patient pages (the methods, ``results.xlsx`` and
+        ``report.docx`` stay in English).
     meanwhile : callable, optional
         Other work of the caller (file copies), run on a thread while the report is drawn;
         its error is raised once the report is written.
