@@ -169,7 +169,8 @@ class StudyResult:
             Write ``report.pdf`` from the HTML report. Needs the optional WeasyPrint
             (``pip install 'edxreview[pdf]'``).
         lang : {"en", "zh"}
-            Language of the report's headings, patient summaries and finding words.
+            Language of the report's headings, flow diagram, Table 1, figures, patient
+            summaries and finding words.
         force : bool
             Replace an existing non-empty folder that edxreview wrote.
 

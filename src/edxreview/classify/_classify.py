@@ -71,6 +71,14 @@ def _nice(text: pd.Series) -> pd.Series:
     return text.fillna("").astype(str).str.replace("_", " ", regex=False)
 
 
+#: why a patient is left out of the review, by id (the ``exclusion_reason`` column's text)
+EXCLUSION_REASONS: dict[str, str] = {
+    "no_emg_no_ncs": "no EMG and no nerve conduction rows",
+    "no_emg": "no EMG rows",
+    "no_ncs": "no nerve conduction rows",
+}
+
+
 def _included(study: Study) -> pd.DataFrame:
     p = study.tables["patients"][["patient_id"]].drop_duplicates("patient_id").copy()
     has_emg = p["patient_id"].isin(pd.unique(study.tables["emg"]["patient_id"]))
@@ -78,9 +86,10 @@ def _included(study: Study) -> pd.DataFrame:
                                         for s in ("ncs_motor", "ncs_sensory", "f_waves", "blink_reflex")]))
     has_ncs = p["patient_id"].isin(ncs_ids)
     p["included"] = has_emg & has_ncs
+    reasons = EXCLUSION_REASONS
     p["exclusion_reason"] = np.select(
         [~has_emg & ~has_ncs, ~has_emg, ~has_ncs],
-        ["no EMG and no nerve conduction rows", "no EMG rows", "no nerve conduction rows"], "")
+        [reasons["no_emg_no_ncs"], reasons["no_emg"], reasons["no_ncs"]], "")
     return p
 
 

@@ -122,8 +122,8 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
                    help="also write report.pdf (needs the optional WeasyPrint: "
                         "pip install 'edxreview[pdf]')")
     p.add_argument("--lang", choices=["en", "zh"], default="en",
-                   help="language of report.html's headings, results and patient pages "
-                        "(default en; zh = Chinese)")
+                   help="language of report.html's headings, results, flow diagram, Table 1, "
+                        "figures and patient pages (default en; zh = Chinese)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
     g = p.add_argument_group(
         "registry scale", "a folder of sheets larger than a few tens of MB, or a partitioned "

@@ -33,6 +33,34 @@ TABLE1_VARIABLES: dict[str, tuple[str, str, str]] = {
     "brainstem_lesion": ("Brainstem lesion on MRI", "binary", ""),
 }
 
+#: the summary statistic of a row (its ``stat`` column), by id
+STATS: dict[str, str] = {"mean_sd": "mean (SD)", "median_iqr": "median [Q1, Q3]",
+                         "n_pct": "n (%)", "not_recorded": "not recorded"}
+
+#: the footnotes, by id (:attr:`Table1.notes`), filled with the settings of
+#: ``statistics.toml``; the report's label files hold them in each language
+TABLE1_NOTES: dict[str, str] = {
+    "mean_sd": "Continuous variables shown as mean (SD) where both groups pass the "
+               "Shapiro–Wilk test of normality (p ≥ {alpha}, at least {min_n} values each).",
+    "median_iqr": "Continuous variables shown as median [Q1, Q3] where a group departs from "
+                  "normality (Shapiro–Wilk p < {alpha}) or has fewer than {min_n} values.",
+    "categorical": "Categorical variables shown as n (%) of patients with a recorded value; "
+                   "'unknown' and empty cells are counted as missing.",
+    "test_fisher": "{name} for categorical variables with an expected cell count below {below} "
+                   "(SciPy).",
+    "test_chi2": "{name} for categorical variables with all expected counts of {below} or more "
+                 "(SciPy).",
+    "test_mannwhitney": "{name} for skewed continuous variables (two-sided) (SciPy).",
+    "test_welch": "{name} for normally distributed continuous variables (SciPy).",
+    "not_tested": "Not tested ({variables}): a group has fewer than {minimum} patients with a "
+                  "recorded value, too few for a p-value to mean anything (a convention of "
+                  "edxreview, statistics.toml).",
+    "none_tested": "No variable was tested: a group has fewer than {minimum} patients with a "
+                   "recorded value, too few for a p-value to mean anything (a convention of "
+                   "edxreview, statistics.toml).",
+    "p_values": "p-values: <0.001 and >0.9 as such, two decimals from 0.10, three below.",
+}
+
 #: text values read as "not recorded"
 MISSING_TEXT = ("", "unknown", "not_done", "not done", "na", "n/a", "nan", "none")
 
@@ -86,6 +114,10 @@ class Table1:
         Group label → number of patients.
     footnotes : list of str
         The summary statistics and the tests used, in words.
+    notes : list of (str, dict)
+        The same footnotes as data: the id of each (a key of :data:`TABLE1_NOTES`) and the
+        values it is filled with (``variables``: the ids of the variables not tested), so
+        that a report can word them in another language.
 
     Examples
     --------
@@ -101,6 +133,7 @@ class Table1:
     groups: dict[str, int]
     footnotes: list[str] = field(default_factory=list)
     group_column: str = ""
+    notes: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -131,7 +164,7 @@ class Table1:
         """
         rows = self.rows
         shown = rows["label"].where(rows["level"] == "", "    " + rows["level"])
-        stat = rows["stat"].where(~rows["stat"].isin(["", "not recorded"]), "")
+        stat = rows["stat"].where(~rows["stat"].isin(["", STATS["not_recorded"]]), "")
         shown = shown.where(stat == "", shown + ", " + stat)
         p = rows["p_value"].where(rows["not_tested"] == "", "not tested")
         frame = pd.DataFrame({"Characteristic": shown})
@@ -281,7 +314,8 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
             rows.extend(_categorical_rows(col, shown, kind, characteristics[col], g, labels,
                                           minimum))
     frame = _finish_frame(rows)
-    return Table1(frame, n_groups, _table1_notes(frame, minimum))
+    notes = _table1_notes(frame, minimum)
+    return Table1(frame, n_groups, _note_texts(notes, frame), notes=notes)
 
 
 def _too_few(minimum: int) -> Comparison:
@@ -292,7 +326,7 @@ def _too_few(minimum: int) -> Comparison:
 def _not_recorded(col: str, shown: str, n_missing: int, groups) -> dict:
     return {"variable": col, "label": shown, "level": "",
             **dict.fromkeys(["overall", *groups], "—"), "missing": str(n_missing),
-            "p_value": "", "test": "", "stat": "not recorded"}
+            "p_value": "", "test": "", "stat": STATS["not_recorded"]}
 
 
 def _continuous_row(col: str, shown: str, s: pd.Series, masks: dict[str, np.ndarray],
@@ -320,7 +354,7 @@ def _continuous_row(col: str, shown: str, s: pd.Series, masks: dict[str, np.ndar
     return {"variable": col, "label": shown, "level": "", "overall": summary(x),
             **{k: summary(x[m]) for k, m in masks.items()},
             "missing": str(n_missing), "p_value": format_p(cmp.p_value), "test": cmp.test,
-            "stat": "median [Q1, Q3]" if skewed else "mean (SD)",
+            "stat": STATS["median_iqr"] if skewed else STATS["mean_sd"],
             "not_tested": cmp.note if too_few else ""}
 
 
@@ -348,7 +382,7 @@ def _categorical_rows(col: str, shown: str, kind: str, s: pd.Series, g: pd.Serie
         return {k: _n_pct(c[k], totals[k]) for k in c}
 
     header = {"variable": col, "label": shown, "level": "", "missing": str(n_missing),
-              "p_value": format_p(cmp.p_value), "test": cmp.test, "stat": "n (%)",
+              "p_value": format_p(cmp.p_value), "test": cmp.test, "stat": STATS["n_pct"],
               "note": "" if too_few else cmp.note, "not_tested": cmp.note if too_few else ""}
     if kind == "binary" and set(levels) <= {"yes", "no"}:
         return [{**header, **level_cells("yes")}]
@@ -365,38 +399,44 @@ def _finish_frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def _table1_notes(frame: pd.DataFrame, minimum: int) -> list[str]:
-    """The footnotes: how each statistic is shown and every test used, from the settings."""
+def _table1_notes(frame: pd.DataFrame, minimum: int) -> list[tuple[str, dict]]:
+    """The footnotes as (id, values): how each statistic is shown and every test used, from
+    the settings."""
     settings = test_settings()
     alpha, min_n = settings["normality_alpha"], settings["normality_min_n"]
     below = settings["fisher_expected_below"]
     shown_stats = set(frame["stat"])
-    notes = []
-    if "mean (SD)" in shown_stats:
-        notes.append("Continuous variables shown as mean (SD) where both groups pass the "
-                     f"Shapiro–Wilk test of normality (p ≥ {alpha}, at least {min_n} values "
-                     "each).")
-    if "median [Q1, Q3]" in shown_stats:
-        notes.append("Continuous variables shown as median [Q1, Q3] where a group departs from "
-                     f"normality (Shapiro–Wilk p < {alpha}) or has fewer than {min_n} values.")
-    notes.append("Categorical variables shown as n (%) of patients with a recorded value; "
-                 "'unknown' and empty cells are counted as missing.")
-    explain = {"fisher": f"for categorical variables with an expected cell count below {below}",
-               "chi2": f"for categorical variables with all expected counts of {below} or more",
-               "mannwhitney": "for skewed continuous variables (two-sided)",
-               "welch": "for normally distributed continuous variables"}
+    notes: list[tuple[str, dict]] = []
+    if STATS["mean_sd"] in shown_stats:
+        notes.append(("mean_sd", {"alpha": alpha, "min_n": min_n}))
+    if STATS["median_iqr"] in shown_stats:
+        notes.append(("median_iqr", {"alpha": alpha, "min_n": min_n}))
+    notes.append(("categorical", {}))
     used = set(frame["test"])
-    notes += [f"{TEST_NAMES[t]} {explain[t]} (SciPy)." for t in explain if t in used]
-    skipped = frame.loc[frame["not_tested"] != "", "label"].tolist()
+    notes += [(f"test_{t}", {"test": t, "below": below})
+              for t in ("fisher", "chi2", "mannwhitney", "welch") if t in used]
+    skipped = frame.loc[frame["not_tested"] != "", "variable"].tolist()
     if skipped:
-        which = ("No variable was tested" if (frame["p_value"] == "").all()
-                 else f"Not tested ({'; '.join(skipped)})")
-        notes.append(f"{which}: a group has fewer than {minimum} patients with a recorded "
-                     "value, too few for a p-value to mean anything (a convention of "
-                     "edxreview, statistics.toml).")
+        notes.append(("none_tested", {"minimum": minimum}) if (frame["p_value"] == "").all()
+                     else ("not_tested", {"variables": skipped, "minimum": minimum}))
     if (frame["p_value"] != "").any():
-        notes.append("p-values: <0.001 and >0.9 as such, two decimals from 0.10, three below.")
+        notes.append(("p_values", {}))
     return notes
+
+
+def _note_texts(notes: list[tuple[str, dict]], frame: pd.DataFrame) -> list[str]:
+    """The footnotes in English words (:data:`TABLE1_NOTES`)."""
+    labels = dict(zip(frame.loc[frame["level"] == "", "variable"],
+                      frame.loc[frame["level"] == "", "label"]))
+    out = []
+    for key, values in notes:
+        fields = dict(values)
+        if "test" in fields:
+            fields["name"] = TEST_NAMES[fields["test"]]
+        if "variables" in fields:
+            fields["variables"] = "; ".join(labels[v] for v in fields["variables"])
+        out.append(TABLE1_NOTES[key].format(**fields))
+    return out
 
 
 def _n_pct(n: int, total: int) -> str:

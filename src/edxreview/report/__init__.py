@@ -34,7 +34,8 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
         Write ``report.pdf`` from the HTML report; needs the optional WeasyPrint
         (``pip install 'edxreview[pdf]'``).
     lang : {"en", "zh"}
-        Language of the report's headings, patient summaries and finding words.
+        Language of the report's headings, flow diagram, Table 1, figures, patient summaries
+        and finding words.
 
     Returns
     -------

@@ -13,7 +13,11 @@ switches to per-segment counts above :data:`SEGMENT_MAP_MAX_ROWS` patients.
 from __future__ import annotations
 
 import io
+import logging
 import re
+import weakref
+from functools import lru_cache
+from typing import Any
 
 import matplotlib
 
@@ -23,11 +27,16 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from ..knowledge import load_anatomy  # noqa: E402
 from .._tables import isin  # noqa: E402
 from ._frames import count_rows  # noqa: E402
 from ..interpret._muscles import muscle_reading_codes  # noqa: E402
 from ._segments import SEGMENT_MAP_MAX_ROWS, segment_cells, segment_columns  # noqa: E402,F401
+from ._edx import display_names  # noqa: E402
+from ._readings import nerve_words  # noqa: E402
+from ._summary import fill, load_labels  # noqa: E402
+from ..knowledge._tables import load_brainstem_nuclei  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 #: most muscles / nerves drawn in the distribution figures
 MAX_BARS = 25
@@ -49,17 +58,56 @@ _RC = {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9,
        "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False}
 
 
-def _figure(**subplots) -> tuple[Figure, object]:
-    """A figure outside pyplot's registry (closed by the garbage collector) and its axes."""
+#: the settings each figure was drawn with (its language's fonts), used again to save it
+_FIGURE_RC: "weakref.WeakKeyDictionary[Figure, dict]" = weakref.WeakKeyDictionary()
+
+
+@lru_cache(maxsize=8)
+def _installed_fonts(fonts: tuple[str, ...]) -> tuple[str, ...]:
+    """The fonts of ``fonts`` matplotlib finds, in order (a language's second and later fonts
+    draw the glyphs the first lacks); a warning when only the first is found."""
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    names = {f.name for f in manager.ttflist}
+    if len(fonts) > 1 and not set(fonts[1:]) & names:
+        # matplotlib's font list is cached on disk the first time it runs: fonts installed
+        # since are added (in memory) from the system's fonts
+        known = {f.fname for f in manager.ttflist}
+        for path in sorted(set(font_manager.findSystemFonts()) - known):
+            try:
+                manager.addfont(path)
+            except (OSError, RuntimeError, ValueError):   # a file FreeType cannot read
+                continue
+        names = {f.name for f in manager.ttflist}
+    found = tuple(f for f in fonts if f in names) or fonts[:1]
+    if len(fonts) > 1 and len(found) < 2:
+        log.warning("none of the fonts %s is installed: the figures' %s text will show as "
+                    "empty boxes", list(fonts[1:]), "non-Latin")
+    return found
+
+
+def _rc(words: dict[str, Any]) -> dict[str, Any]:
+    """matplotlib settings of the figures in the language of ``words`` (its fonts)."""
+    fonts = _installed_fonts(tuple(words["figures"]["fonts"]))
+    return {**_RC, "font.family": fonts[0] if len(fonts) == 1 else list(fonts)}
+
+
+def _figure(rc: dict[str, Any] | None = None, **subplots) -> tuple[Figure, object]:
+    """A figure outside pyplot's registry (closed by the garbage collector) and its axes;
+    ``rc``: the settings it is drawn with (kept to save it with)."""
     figsize = subplots.pop("figsize")
     fig = Figure(figsize=figsize)
+    if rc is not None:
+        _FIGURE_RC[fig] = rc
     return fig, fig.subplots(**subplots)
 
 
 def figure_svg(fig: Figure, name: str) -> str:
     """The figure as SVG text, identical for identical input (fixed hash salt, no date)."""
     buf = io.StringIO()
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"edxreview-{name}"}):
+    with matplotlib.rc_context({**_FIGURE_RC.get(fig, _RC),
+                                "svg.hashsalt": f"edxreview-{name}"}):
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     return buf.getvalue()
 
@@ -81,7 +129,7 @@ def save_figure(fig: Figure, stem, name: str, svg_text: str | None = None,
         svg.write_text(figure_svg(fig, name) if svg_text is None else svg_text,
                        encoding="utf-8")
         paths.append(svg)
-    with matplotlib.rc_context({**_RC, "pdf.fonttype": 42}):
+    with matplotlib.rc_context({**_FIGURE_RC.get(fig, _RC), "pdf.fonttype": 42}):
         if "png" in formats:
             fig.savefig(stem.with_suffix(".png"), dpi=300, bbox_inches="tight",
                         metadata={"Software": None})
@@ -114,15 +162,15 @@ def inline_svg(svg: str, prefix: str = "") -> str:
     return svg
 
 
-def _message_figure(text: str) -> Figure:
-    with matplotlib.rc_context(_RC):
-        fig, ax = _figure(figsize=(6, 1))
+def _message_figure(text: str, rc: dict[str, Any] = _RC) -> Figure:
+    with matplotlib.rc_context(rc):
+        fig, ax = _figure(rc, figsize=(6, 1))
         ax.axis("off")
         ax.text(0.5, 0.5, text, ha="center", va="center")
         return fig
 
 
-def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> Figure:
+def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame, lang: str = "en") -> Figure:
     """UpSet-style plot of EMG denervation × NCS neuropathy × MRI cord or brainstem lesion.
 
     Parameters
@@ -131,29 +179,33 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> Figure:
         Included patients (``patient_id, emg_denervation, ncs_neuropathy``).
     lesions : DataFrame
         MRI brainstem and cord lesions (``patient_id``).
+    lang : {"en", "zh"}
+        Language of the figure's words.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    words = load_labels(lang)
+    w, rc = words["figures"], _rc(words)
     sets = pd.DataFrame({
-        "Denervation on EMG": patients["emg_denervation"].to_numpy(dtype=bool),
-        "Neuropathy on NCS": patients["ncs_neuropathy"].to_numpy(dtype=bool),
-        "Cord/brainstem lesion on MRI": isin(
+        w["overlap_emg"]: patients["emg_denervation"].to_numpy(dtype=bool),
+        w["overlap_ncs"]: patients["ncs_neuropathy"].to_numpy(dtype=bool),
+        w["overlap_mri"]: isin(
             patients["patient_id"], lesions["patient_id"] if len(lesions) else []),
     })
     names = list(sets.columns)
     combos = sets.value_counts().rename("n").reset_index()
     combos["k"] = combos[names].sum(axis=1)
     combos = combos.sort_values(["n", "k"], ascending=[False, True]).reset_index(drop=True)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(rc):
         fig, (ax_bar, ax_dot) = _figure(
-            nrows=2, ncols=1, figsize=(7, 4.2), sharex=True,
+            rc, nrows=2, ncols=1, figsize=(7, 4.2), sharex=True,
             gridspec_kw={"height_ratios": [3, 1.4]})
         x = np.arange(len(combos))
         bars = ax_bar.bar(x, combos["n"], color=COLORS["bars"], width=0.6)
         ax_bar.bar_label(bars, padding=2)
-        ax_bar.set_ylabel("Patients")
+        ax_bar.set_ylabel(w["patients"])
         ax_bar.margins(y=0.15)
         for j, name in enumerate(names):
             on = combos[name].to_numpy()
@@ -165,30 +217,28 @@ def plot_overlap(patients: pd.DataFrame, lesions: pd.DataFrame) -> Figure:
                 ax_dot.plot([i, i], [min(ys), max(ys)], color=COLORS["bars"], lw=2, zorder=1)
         totals = sets.sum()
         ax_dot.set_yticks(range(len(names)),
-                          [f"{n} ({int(totals[n])})" for n in names])
+                          [w["overlap_set"].format(name=n, n=int(totals[n])) for n in names])
         ax_dot.set_ylim(-0.6, len(names) - 0.4)
         ax_dot.invert_yaxis()
         ax_dot.set_xticks([])
         for side in ("left", "bottom"):
             ax_dot.spines[side].set_visible(False)
         ax_dot.tick_params(left=False)
-        fig.text(0.01, -0.02, "Bars: patients with exactly the marked combination "
-                 "(no marks = none of the three).", fontsize=8)
+        fig.text(0.01, -0.02, w["overlap_note"], fontsize=8)
         return fig
 
 
-def segmental_map_note(patients: pd.DataFrame) -> str:
+def segmental_map_note(patients: pd.DataFrame, lang: str = "en") -> str:
     """Says when the segmental map shows counts instead of one row per patient ('' if not)."""
     n = int(patients["emg_denervation"].astype(bool).sum())
     if n <= SEGMENT_MAP_MAX_ROWS:
         return ""
-    return (f"{n} patients with denervation: the map shows the number of patients per "
-            "segment instead of one row per patient.")
+    return load_labels(lang)["figure_captions"]["segmental_map_counts"].format(n=n)
 
 
 def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
                        lesions: pd.DataFrame | None, *, columns: pd.DataFrame | None = None,
-                       counts: pd.DataFrame | None = None) -> Figure:
+                       counts: pd.DataFrame | None = None, lang: str = "en") -> Figure:
     """Brainstem levels and cord segments C1–S5 of each patient with denervation.
 
     Above :data:`SEGMENT_MAP_MAX_ROWS` patients the map counts patients per segment instead
@@ -205,13 +255,18 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
         Patients per column already counted (index: column key; ``unexplained``,
         ``explained``, ``mri``), as a registry's partitions count them: used instead of
         ``muscles`` and ``lesions`` when the map shows counts.
+    lang : {"en", "zh"}
+        Language of the figure's words (the nuclei named in it too).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    words = load_labels(lang)
+    w, rc = words["figures"], _rc(words)
     spec = segment_columns(muscles) if columns is None else columns
     cols = spec["key"].tolist()
+    col_labels = spec["key"].map(_nucleus_labels(lang)).fillna(spec["label"])
     n_nuclei = int((spec["position"] < spec.loc[spec["key"] == "C1", "position"].iloc[0]).sum())
     ids = patients.loc[patients["emg_denervation"].astype(bool), "patient_id"]
     if counts is not None and len(ids) > SEGMENT_MAP_MAX_ROWS:
@@ -223,12 +278,12 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
         den = den[isin(den["patient_id"], ids)]
         mri_den = mri[isin(mri["patient_id"], ids)]
     if not len(ids):
-        return _message_figure("No patient with denervation on EMG.")
+        return _message_figure(w["no_denervation"], rc)
     col_index = {c: i for i, c in enumerate(cols)}
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(rc):
         if len(ids) <= SEGMENT_MAP_MAX_ROWS:
             row_index = {p: i for i, p in enumerate(ids)}
-            fig, ax = _figure(figsize=(9, 1.2 + 0.28 * len(ids)))
+            fig, ax = _figure(rc, figsize=(9, 1.2 + 0.28 * len(ids)))
             m = mri_den[mri_den["segment"].isin(col_index)]
             ax.scatter(m["segment"].map(col_index), m["patient_id"].map(row_index),
                        marker="s", s=150, color=COLORS["mri"], zorder=1)
@@ -252,24 +307,24 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
                 n_ex = den[~den["unexplained"]].groupby("segment").size().reindex(
                     cols, fill_value=0)
                 n_mri = mri_den.groupby("segment").size().reindex(cols, fill_value=0)
-            fig, ax = _figure(figsize=(9, 3.2))
+            fig, ax = _figure(rc, figsize=(9, 3.2))
             x = np.arange(len(cols))
             ax.bar(x, n_mri, color=COLORS["mri"], width=0.9)
             ax.bar(x - 0.2, n_ex, color=COLORS["explained"], width=0.4)
             ax.bar(x + 0.2, n_un, color=COLORS["unexplained"], width=0.4)
-            ax.set_ylabel("Patients")
+            ax.set_ylabel(w["patients"])
             note = "counts"
         per_patient = not note
-        ax.set_xticks(range(len(cols)), spec["label"].tolist(), rotation=90)
+        ax.set_xticks(range(len(cols)), col_labels.tolist(), rotation=90)
         ax.set_xlim(-0.6, len(cols) - 0.4)
         for b in np.array([0, 8, 20, 25]) + n_nuclei - 0.5:
             ax.axvline(b, color="#aab7b8", lw=0.6, ls=":")
         ax.tick_params(axis="x", labeltop=per_patient, top=per_patient,
                        labelbottom=not per_patient, bottom=not per_patient)
         fig.legend(handles=[
-            Patch(color=COLORS["unexplained"], label="denervated, not accounted for by NCS"),
-            Patch(color=COLORS["explained"], label="denervated, accounted for by NCS"),
-            Patch(color=COLORS["mri"], label="MRI lesion segment")],
+            Patch(color=COLORS["unexplained"], label=w["map_unexplained"]),
+            Patch(color=COLORS["explained"], label=w["map_explained"]),
+            Patch(color=COLORS["mri"], label=w["map_mri"])],
             # on the side away from the segment labels (on top for one row per patient, below
             # for the counts), so that the long brainstem labels never run into it
             **({"loc": "upper left", "bbox_to_anchor": (0.08, 0.0)} if per_patient
@@ -305,17 +360,19 @@ def muscle_kinds(muscles: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
 
 
-def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
+def plot_muscle_findings(muscles: pd.DataFrame, lang: str = "en") -> Figure:
     """Muscles examined and their denervation readings (most examined first), from the typed
-    columns (:func:`muscle_kinds`).
+    columns (:func:`muscle_kinds`), its words and muscle names in ``lang``.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    words = load_labels(lang)
+    w, rc, kinds = words["figures"], _rc(words), words["muscle_kinds"]
     if not len(muscles):
-        return _message_figure("No needle EMG rows.")
-    anatomy = load_anatomy()
+        return _message_figure(w["no_emg"], rc)
+    muscle_names = display_names("muscle", lang)
     counts = muscle_kinds(muscles).pivot_table(index="muscle", columns="kind", values="n",
                                                aggfunc="sum", fill_value=0)
     counts.columns.name = None
@@ -324,20 +381,20 @@ def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
             counts[k] = 0
     counts = counts.assign(total=counts.sum(axis=1)).sort_values("total", ascending=False)
     counts = counts.head(MAX_BARS).iloc[::-1]
-    names = counts.index.map(lambda m: anatomy.muscles["display_name"].get(m, m))
+    names = counts.index.map(lambda m: muscle_names.get(m, m))
     shown = [k for k in MUSCLE_KINDS if k != "not read" or counts[k].any()]
-    with matplotlib.rc_context(_RC):
-        fig, ax = _figure(figsize=(7, 1 + 0.25 * len(counts)))
+    with matplotlib.rc_context(rc):
+        fig, ax = _figure(rc, figsize=(7, 1 + 0.25 * len(counts)))
         left = np.zeros(len(counts))
         for k in shown:
             unread = k == "not read"   # grey like "no denervation", hatched: not looked for
             ax.barh(np.arange(len(counts)), counts[k], left=left,
                     color="white" if unread else COLORS[k],
                     edgecolor=COLORS["normal"] if unread else None,
-                    hatch="///" if unread else None, label=MUSCLE_KINDS[k])
+                    hatch="///" if unread else None, label=kinds[k])
             left += counts[k].to_numpy()
         ax.set_yticks(np.arange(len(counts)), list(names))
-        ax.set_xlabel("Muscles examined (left and right counted separately)")
+        ax.set_xlabel(w["muscles_axis"])
         # below the axis (figures are saved with a tight bounding box): beside the bars it
         # hid the longest ones
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.6 / (1 + 0.25 * len(counts))),
@@ -345,15 +402,18 @@ def plot_muscle_findings(muscles: pd.DataFrame) -> Figure:
         return fig
 
 
-def plot_nerve_findings(nerves: pd.DataFrame) -> Figure:
-    """Nerve studies and their readings: normal, abnormal counted as neuropathy, other.
+def plot_nerve_findings(nerves: pd.DataFrame, lang: str = "en") -> Figure:
+    """Nerve studies and their readings: normal, abnormal counted as neuropathy, other (its
+    words and nerve names in ``lang``).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    words = load_labels(lang)
+    w, rc = words["figures"], _rc(words)
     if not len(nerves):
-        return _message_figure("No nerve conduction studies.")
+        return _message_figure(w["no_ncs"], rc)
     # count (nerve, study, reading flags) first: kinds and labels are then made for a few
     # dozen rows, not one per nerve studied
     pairs = pd.DataFrame({"nerve": nerves["nerve"], "study": nerves["study"],
@@ -364,8 +424,7 @@ def plot_nerve_findings(nerves: pd.DataFrame) -> Figure:
     pairs["kind"] = np.select([pairs["neuropathy"].astype(bool),
                                pairs["abnormal"].astype(bool)],
                               ["neuropathy", "other"], "normal")
-    pairs["label"] = pairs["nerve"].astype(str).str.replace("_", " ") + " (" + \
-        pairs["study"].astype(str).str.replace("_", " ") + ")"
+    pairs["label"] = _nerve_labels(pairs, words, lang)
     counts = pairs.pivot_table(index="label", columns="kind", values="n", aggfunc="sum",
                                fill_value=0)
     counts.columns.name = None
@@ -374,16 +433,42 @@ def plot_nerve_findings(nerves: pd.DataFrame) -> Figure:
             counts[k] = 0
     counts = counts.assign(total=counts.sum(axis=1)).sort_values("total", ascending=False)
     counts = counts.head(MAX_BARS).iloc[::-1]
-    names = {"neuropathy": "abnormal, counted as neuropathy",
-             "other": "abnormal, not counted as neuropathy", "normal": "normal"}
-    with matplotlib.rc_context(_RC):
-        fig, ax = _figure(figsize=(7, 1 + 0.25 * len(counts)))
+    names = words["nerve_kinds"]
+    with matplotlib.rc_context(rc):
+        fig, ax = _figure(rc, figsize=(7, 1 + 0.25 * len(counts)))
         left = np.zeros(len(counts))
         for k in ("neuropathy", "other", "normal"):
             ax.barh(np.arange(len(counts)), counts[k], left=left, color=COLORS[k],
                     label=names[k])
             left += counts[k].to_numpy()
         ax.set_yticks(np.arange(len(counts)), list(counts.index))
-        ax.set_xlabel("Nerves studied (left and right counted separately)")
+        ax.set_xlabel(w["nerves_axis"])
         ax.legend(loc="lower right", frameon=False, fontsize=8)
         return fig
+
+
+def _nerve_labels(pairs: pd.DataFrame, words: dict[str, Any], lang: str) -> pd.Series:
+    """The nerve figure's bars: nerve and study. In English the ids as they are written
+    (``median (motor)``); in another language the nerve's and the study's names."""
+    if lang == "en":
+        nerve = pairs["nerve"].astype(str).str.replace("_", " ")
+        study = pairs["study"].astype(str).str.replace("_", " ")
+    else:
+        nerve = nerve_words(pairs["nerve"].astype(str), words, lang).astype(str)
+        study = pairs["study"].astype(str).map(words["studies"]).fillna(pairs["study"])
+    both = fill(words["figures"]["nerve_study"], pairs.index, nerve=nerve, study=study)
+    # a study named as its nerve is (the blink reflex) is named once
+    return both.where(nerve.to_numpy() != study.to_numpy(), nerve) if lang != "en" else both
+
+
+@lru_cache(maxsize=4)
+def _nucleus_labels(lang: str) -> dict[str, str]:
+    """The segmental map's label of each cranial motor nucleus in ``lang``: its cranial nerve
+    (English) or its name (another language) with its brainstem level."""
+    words = load_labels(lang)
+    nuclei = load_brainstem_nuclei()
+    return {nuc: words["figures"]["nucleus"].format(
+                cranial_nerve=str(cn).split("|")[0], nucleus=words["nuclei"].get(nuc, nuc),
+                level=words["brainstem_levels"].get(lvl, lvl))
+            for nuc, cn, lvl in zip(nuclei["nucleus"], nuclei["cranial_nerve"],
+                                    nuclei["level"])}

@@ -18,10 +18,18 @@ import pandas as pd
 
 from .._tables import flag_column as _flag
 from .._tables import join_nonempty
+from ..classify._classify import EXCLUSION_REASONS
 from ..interpret._muscles import muscle_reading_codes
 from ..interpret._readings import (BLINK_READINGS, motor_reading_fallback,
                                    motor_reading_parts, sensory_reading_codes)
 from ._edx import display_names
+
+
+def exclusion_words(reasons: pd.Series, labels: dict[str, Any]) -> pd.Series:
+    """Why patients were left out, in the words of ``labels``: each reason ``classify`` writes
+    (``EXCLUSION_REASONS``) by its id; any other text as it is."""
+    words = {text: labels["exclusion_reasons"][key] for key, text in EXCLUSION_REASONS.items()}
+    return reasons.astype(object).map(words).fillna(reasons.astype(object))
 
 
 def side_words(sides: pd.Series, labels: dict[str, Any]) -> pd.Series:

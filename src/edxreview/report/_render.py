@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import threading
 from pathlib import Path
@@ -19,9 +20,10 @@ from ..cohort._table1 import build_characteristics
 from .._errors import EdxreviewError
 from . import _figures
 from ._edx import display_names, edx_pages, format_number, load_layout, temperatures
-from ._readings import (muscle_readings, nerve_readings, nerve_words, segment_words, side_words,
-                        value_words)
+from ._readings import (exclusion_words, muscle_readings, nerve_readings, nerve_words,
+                        segment_words, side_words, value_words)
 from ._summary import load_labels, reasoning_tables, summarize_patients
+from ._table1 import table1_words
 from ._centres import centre_figures, centre_sheets
 from ._excel import WorkbookWriter
 from .._tables import isin
@@ -64,6 +66,8 @@ def _env() -> jinja2.Environment:
         loader=jinja2.PackageLoader("edxreview.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True)
+    # element text (not attributes): quotes need no escape there ("study's" stays as written)
+    env.filters["text"] = lambda value: Markup(html.escape(str(value), quote=False))
     return env
 
 
@@ -127,7 +131,8 @@ def flow_counts(patients: pd.DataFrame, rows: dict[str, Any] | None = None) -> d
     rejected = int((rows or {}).get("patients", {}).get("rejected", 0) or 0)
     inc = patients[patients["included"].astype(bool)]
     exc = patients[~patients["included"].astype(bool)]
-    reasons = _text(exc["exclusion_reason"]).replace("", "no reason given").value_counts()
+    none_given = load_labels("en")["flow"]["no_reason"]
+    reasons = _text(exc["exclusion_reason"]).replace("", none_given).value_counts()
     den = inc["emg_denervation"].astype(bool)
     return {
         "workbook": int(len(patients)), "rejected_rows": rejected, "excluded": int(len(exc)),
@@ -143,36 +148,53 @@ def flow_counts(patients: pd.DataFrame, rows: dict[str, Any] | None = None) -> d
     }
 
 
-def flow_svg(counts: dict[str, Any]) -> str:
-    """The cohort flow diagram as standalone SVG (all text escaped)."""
+def reason_words(reasons: list[tuple[str, int]], words: dict[str, Any]) -> list[tuple[str, int]]:
+    """The exclusion reasons of :func:`flow_counts` in ``words``' language: each reason the
+    review writes (classify's ``EXCLUSION_REASONS``) by its id; any other text as it is."""
+    if not reasons:
+        return []
+    text = pd.Series([r for r, _ in reasons], dtype=object)
+    shown = exclusion_words(text, words).where(
+        text != load_labels("en")["flow"]["no_reason"], words["flow"]["no_reason"])
+    return list(zip(shown, (n for _, n in reasons)))
+
+
+def flow_svg(counts: dict[str, Any], words: dict[str, Any] | None = None) -> str:
+    """The cohort flow diagram as standalone SVG (all text escaped), its words from the
+    label file ``words`` (English when omitted)."""
+    words = load_labels("en") if words is None else words
+    f = words["flow"]
     w, h = 150, 46
 
     def box(key, x, y, title, n, extra=(), width=w):
         return {"key": key, "x": x, "y": y, "w": width, "h": h + 14 * len(extra),
                 "title": title, "n": n, "extra": list(extra)}
 
-    reasons = [f"{r if len(r) <= 30 else r[:29] + '…'}: {n}" for r, n in counts["reasons"][:6]]
-    if len(counts["reasons"]) > 6:
-        reasons.append(f"… {len(counts['reasons']) - 6} more reasons")
+    shown = reason_words(counts["reasons"], words)
+    reasons = [f["reason_count"].format(reason=r if len(r) <= 30 else r[:29] + "…", n=n)
+               for r, n in shown[:6]]
+    if len(shown) > 6:
+        reasons.append(f["more_reasons"].format(n=len(shown) - 6))
     boxes = [
-        box("workbook", 250, 10, "Patients in workbook", counts["workbook"],
-            [f"({counts['rejected_rows']} invalid patient rows not read)"]
+        box("workbook", 250, 10, f["workbook"], counts["workbook"],
+            [f["rejected_rows"].format(n=counts["rejected_rows"])]
             if counts.get("rejected_rows") else (), width=200),
-        box("excluded", 520, 62, "Excluded", counts["excluded"], reasons, width=230),
-        box("included", 250, 130, "Included", counts["included"], width=200),
-        box("emg_denervation", 110, 230, "Denervation on EMG", counts["emg_denervation"],
+        box("excluded", 520, 62, f["excluded"], counts["excluded"], reasons, width=230),
+        box("included", 250, 130, f["included"], counts["included"], width=200),
+        box("emg_denervation", 110, 230, f["emg_denervation"], counts["emg_denervation"],
             width=180),
-        box("no_denervation", 420, 230, "No denervation on EMG", counts["no_denervation"],
+        box("no_denervation", 420, 230, f["no_denervation"], counts["no_denervation"],
             width=180),
-        box("denervation_explained_by_ncs", 10, 330, "Accounted for by NCS",
+        box("denervation_explained_by_ncs", 10, 330, f["denervation_explained_by_ncs"],
             counts["denervation_explained_by_ncs"], width=170),
-        box("lmn_involvement", 200, 330, "LMN involvement", counts["lmn_involvement"],
+        box("lmn_involvement", 200, 330, f["lmn_involvement"], counts["lmn_involvement"],
             width=170),
-        box("ncs_abnormal_without_denervation", 420, 330, "NCS abnormal without denervation",
+        box("ncs_abnormal_without_denervation", 420, 330,
+            f["ncs_abnormal_without_denervation"],
             counts["ncs_abnormal_without_denervation"], width=220),
-        box("lmn_with_corresponding_mri", 110, 430, "With corresponding MRI lesion",
+        box("lmn_with_corresponding_mri", 110, 430, f["lmn_with_corresponding_mri"],
             counts["lmn_with_corresponding_mri"], width=200),
-        box("lmn_without_mri", 330, 430, "No corresponding MRI lesion",
+        box("lmn_without_mri", 330, 430, f["lmn_without_mri"],
             counts["lmn_without_mri"], width=190),
     ]
     b = {x["key"]: x for x in boxes}
@@ -197,7 +219,7 @@ def flow_svg(counts: dict[str, Any]) -> str:
     side = (wx, wy + 30, b["excluded"]["x"] - 2, wy + 30)
     height = max(x["y"] + x["h"] for x in boxes) + 10
     return _env().get_template("flow.svg.j2").render(
-        boxes=boxes, arrows=arrows, side=side, height=height, width=770)
+        boxes=boxes, arrows=arrows, side=side, height=height, width=770, label=f["diagram"])
 
 
 def table1(result) -> tuple[Any, pd.DataFrame]:
@@ -214,8 +236,9 @@ def table1(result) -> tuple[Any, pd.DataFrame]:
     group = group.reindex(ch.index).fillna(False).astype(bool)
     # aligned by position: an index of a registry's patient ids would be carried (and hashed)
     # through every selection of the table (about half its time at a million patients)
+    groups = load_labels("en")["table1"]
     t1 = compute_table1(ch.reset_index(drop=True), group.to_numpy(),
-                        ("LMN involvement", "No LMN involvement"))
+                        (groups["group_yes"], groups["group_no"]))
     return t1, ch
 
 
@@ -399,22 +422,13 @@ def tables_context(result, lang: str = "en") -> dict[str, Any]:
     patients = _flagged_patients(result)
     paged = patients[_pages_shown(patients)]
     t1, _ = table1(result)
-    letters = {}
-    for t in t1.rows["test"]:
-        if t and t not in letters:
-            letters[t] = "abcdefgh"[len(letters)]
-    marks = t1.rows["test"].map(lambda t: letters.get(t, ""))
-    t1_rows = t1.rows.assign(mark=marks).to_dict("records")
-    test_notes = [(letters[t], name) for t, name in
-                  t1.rows.drop_duplicates("test")[["test", "test_name"]].itertuples(index=False)
-                  if t]
     rows_acc = [{"sheet": k, **v} for k, v in summary.get("rows", {}).items()]
+    flow = flow_counts(patients, summary.get("rows"))
     return {
         "summary": summary, "prov": prov, "demo": _is_demo(result),
         "results": results_table(result).to_dict("records"),
-        "flow": flow_counts(patients, summary.get("rows")),
-        "table1": t1, "t1_rows": t1_rows, "t1_groups": list(t1.groups.items()),
-        "t1_test_notes": test_notes,
+        "flow": flow, "flow_reasons": reason_words(flow["reasons"], load_labels(lang)),
+        "table1": t1, "t1": table1_words(t1, load_labels(lang)),
         "paged_ids": paged["patient_id"],
         "n_patients_total": len(patients),
         "n_flagged": int(patients["flagged"].sum()), "class_columns": _CLASS_COLUMNS,
@@ -493,9 +507,9 @@ def _every_row(result, name: str) -> pd.DataFrame:
     return _overview(result).get(name, getattr(result, name))
 
 
-def study_figures(result) -> dict[str, Any]:
+def study_figures(result, lang: str = "en") -> dict[str, Any]:
     """The report's figures as matplotlib ``Figure`` objects, by key (see
-    :meth:`StudyResult.figures`)."""
+    :meth:`StudyResult.figures`), their words in ``lang``."""
     inc = result.patients[result.patients["included"].astype(bool)]
     muscles, nerves = _every_row(result, "muscles"), _every_row(result, "nerves")
     ov = _overview(result)
@@ -504,55 +518,47 @@ def study_figures(result) -> dict[str, Any]:
                                       "explained_by_ncs", "pos_min", "pos_max"])
         return {
             "overlap": _figures.plot_overlap(
-                inc, pd.DataFrame({"patient_id": ov["lesion_patients"]})),
+                inc, pd.DataFrame({"patient_id": ov["lesion_patients"]}), lang),
             "segmental_map": _figures.plot_segmental_map(
                 inc, empty if ov["denervated"] is None else ov["denervated"],
                 empty if ov["drawn_lesions"] is None else ov["drawn_lesions"],
-                columns=ov["segment_columns"], counts=ov["segments"]),
-            "muscles": _figures.plot_muscle_findings(muscles),
-            "nerves": _figures.plot_nerve_findings(nerves),
+                columns=ov["segment_columns"], counts=ov["segments"], lang=lang),
+            "muscles": _figures.plot_muscle_findings(muscles, lang),
+            "nerves": _figures.plot_nerve_findings(nerves, lang),
         }
     return {
-        "overlap": _figures.plot_overlap(inc, result.mri_lesions),
-        "segmental_map": _figures.plot_segmental_map(inc, muscles, result.mri_lesions),
-        "muscles": _figures.plot_muscle_findings(muscles),
-        "nerves": _figures.plot_nerve_findings(nerves),
+        "overlap": _figures.plot_overlap(inc, result.mri_lesions, lang),
+        "segmental_map": _figures.plot_segmental_map(inc, muscles, result.mri_lesions,
+                                                     lang=lang),
+        "muscles": _figures.plot_muscle_findings(muscles, lang),
+        "nerves": _figures.plot_nerve_findings(nerves, lang),
     }
 
 
-def figure_captions(result) -> dict[str, tuple[str, str]]:
-    """Title and caption of each figure (the figures themselves carry no title)."""
+def figure_captions(result, lang: str = "en") -> dict[str, tuple[str, str]]:
+    """Title and caption of each figure (the figures themselves carry no title), in
+    ``lang``."""
     inc = result.patients[result.patients["included"].astype(bool)]
-    seg_note = _figures.segmental_map_note(inc)
+    seg_note = _figures.segmental_map_note(inc, lang)
+    w = load_labels(lang)["figure_captions"]
     return {
-        "flow": ("Cohort flow", "From the workbook to the study's classifications."),
-        "overlap": ("Overlap of findings",
-                    "Included patients by denervation on needle EMG, neuropathy on nerve "
-                    "conduction studies and a cord or brainstem lesion on MRI."),
-        "segmental_map": ("Segmental map of denervation and MRI lesions",
-                          seg_note or "One row per patient with denervation. Columns: "
-                          "cranial motor nuclei (cranial nerve, brainstem level), then cord "
-                          "segments C1–S5. Dots: segments or nuclei of denervated muscles "
-                          "(myotomes), accounted for by nerve conduction findings or not; "
-                          "grey: segments covered by an MRI lesion (vertebral levels "
-                          "converted to cord segments; a brainstem lesion covers the nuclei "
-                          "at its level)."),
-        "muscles": ("Needle EMG findings per muscle",
-                    f"Muscles by number of examinations (at most {_figures.MAX_BARS} "
-                    "muscles), coloured by the needle EMG reading."),
-        "nerves": ("Nerve conduction findings per nerve",
-                   f"Nerve studies by number performed (at most {_figures.MAX_BARS}), "
-                   "coloured by the nerve's reading."),
+        "flow": (w["flow_title"], w["flow"]),
+        "overlap": (w["overlap_title"], w["overlap"]),
+        "segmental_map": (w["segmental_map_title"], seg_note or w["segmental_map"]),
+        "muscles": (w["muscles_title"], w["muscles"].format(max_bars=_figures.MAX_BARS)),
+        "nerves": (w["nerves_title"], w["nerves"].format(max_bars=_figures.MAX_BARS)),
     }
 
 
-def make_figures(result, objects: dict[str, Any] | None = None) \
+def make_figures(result, objects: dict[str, Any] | None = None, lang: str = "en") \
         -> tuple[dict[str, dict[str, Any]], str]:
     """All report figures as SVG text, with titles and captions (``objects``: the
-    ``Figure`` objects, made when omitted)."""
-    objects = study_figures(result) if objects is None else objects
-    captions = figure_captions(result)
-    svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")))}
+    ``Figure`` objects, made when omitted; the flow diagram's words in ``lang``)."""
+    objects = study_figures(result, lang) if objects is None else objects
+    captions = figure_captions(result, lang)
+    formats = load_labels(lang)["figures"]
+    svgs = {"flow": flow_svg(flow_counts(result.patients, result.summary.get("rows")),
+                             load_labels(lang))}
     svgs.update({k: _figures.figure_svg(f, k) for k, f in objects.items()})
     for key, (title, svg, caption) in centre_figures(result).items():   # SVG only
         svgs[key] = svg
@@ -562,10 +568,10 @@ def make_figures(result, objects: dict[str, Any] | None = None) \
         title, caption = captions[key]
         out[key] = {"key": key, "title": title, "svg": svg, "caption": caption,
                     "file": f"figures/{key}.svg",
-                    "formats": ("SVG" if key not in objects else "SVG, PNG (300 dpi) and PDF"),
+                    "formats": formats["formats_svg" if key not in objects else "formats_all"],
                     "inline": Markup(_figures.inline_svg(svg, f"fig-{key}"))}
     return out, _figures.segmental_map_note(
-        result.patients[result.patients["included"].astype(bool)])
+        result.patients[result.patients["included"].astype(bool)], lang)
 
 
 def _warnings_table(warnings) -> pd.DataFrame:
@@ -687,8 +693,9 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         :class:`PdfUnavailableError` when missing). Above :data:`PDF_MAX_PATIENTS` patients
         the PDF is not written (it takes WeasyPrint minutes); the HTML prints.
     lang : {"en", "zh"}
-        Language of ``report.html``'s headings, results table and patient pages (Table 1,
-        the figures, the methods, ``results.xlsx`` and ``report.docx`` stay in English).
+        Language of ``report.html``'s headings, results table, flow diagram, Table 1, figures
+        (and ``figures/``) and patient pages (the methods, ``results.xlsx`` and
+        ``report.docx`` stay in English).
     meanwhile : callable, optional
         Other work of the caller (file copies), run on a thread while the report is drawn;
         its error is raised once the report is written.
@@ -715,8 +722,8 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
                                context["export_notes"]) if xlsx else None)
     side = _Thread(meanwhile) if meanwhile is not None else None
     try:
-        objects = study_figures(result)
-        figures, _ = make_figures(result, objects)
+        objects = study_figures(result, lang)
+        figures, _ = make_figures(result, objects, lang)
         if html:
             (out / "figures").mkdir(parents=True, exist_ok=True)
             for key in figures.keys() - objects.keys():      # drawn as SVG text (flow, centres)
@@ -728,7 +735,9 @@ def render_cohort_report(result, out_dir: str | Path, *, html: bool = True,
         if docx:
             from ._docx import write_docx
 
-            write_docx(out / "report.docx", context, results_table(result), objects,
+            # report.docx stays in English (its tables and methods are)
+            write_docx(out / "report.docx", context, results_table(result),
+                       objects if lang == "en" else study_figures(result),
                        figure_captions(result))
         _write_page(result, out, path, context, html, pdf)
     except BaseException:

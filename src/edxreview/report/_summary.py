@@ -21,7 +21,7 @@ from .._check import check_option
 from ._edx import display_names, format_number, load_layout, site_names
 from .._tables import isin
 from ._frames import split_records
-from ._readings import nerve_words, segment_words, side_words
+from ._readings import exclusion_words, nerve_words, segment_words, side_words
 
 #: report languages with a label file (``report/data/labels_<lang>.toml``)
 LANGUAGES = ("en", "zh")
@@ -191,7 +191,8 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
 
     parts = []
     parts.append(np.where(~flag["included"],
-                          fill(s["excluded"], idx, reason=p["exclusion_reason"].fillna("")),
+                          fill(s["excluded"], idx,
+                               reason=exclusion_words(p["exclusion_reason"], labels).fillna("")),
                           ""))
     inc = flag["included"]
     parts.append(np.where(inc & ~flag["emg_denervation"] & ~flag["ncs_neuropathy"],
