@@ -95,6 +95,12 @@ def run_reference_build(args: argparse.Namespace) -> int:
                     "edxreview": __version__, "parameters": signal_parameters_version()}
     if trained:
         ref.recorded["trained_per"] = trained   # the unit analyze should read with this model
+    if ref.classifier is not None:   # its training rows: the source's for a borrowed model
+        from edxreview.signal._classifier import training_unit
+
+        ref.recorded["training_unit"] = (
+            str(source.recorded.get("training_unit", "")) if ref.classifier.transfer
+            and source is not None else training_unit())
     _write_reference(ref, out)
     if not args.quiet:
         _print_reference(ref, wanted, have, unit)
