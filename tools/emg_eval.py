@@ -245,7 +245,8 @@ def pattichis_units(path: Path) -> pd.DataFrame:
 
 def evaluate_pattichis(data: Path, recs: pd.DataFrame, muaps: pd.DataFrame) -> pd.DataFrame:
     """The lab classifier on the Pattichis table's features: leave-one-subject-out within the
-    table, and trained on the Algiers subject-muscles (same features, measured here) reading the
+    table, and trained on the Algiers recordings as the lab classifier is trained
+    (``training_rows``: same features, measured here) reading the
     table's subjects centred on the table's other normal subjects and scaled by the Algiers
     controls' SDs of biceps brachii. One subject = one muscle, so every level is the subject."""
     from edxreview.signal import _classifier as clf

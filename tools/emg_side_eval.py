@@ -3,12 +3,16 @@
 Leave-one-subject-out within the Algiers laboratory (the lab classifier of
 ``edxreview.signal._classifier``, trained in each fold on the other subjects only), three ways:
 
-a. trained and read by subject-muscle (the recordings of a muscle pooled over both sides: the
-   evaluation of ``tools/emg_eval.py``);
+a. trained and read by subject-muscle (the recordings of a muscle pooled over both sides);
 b. trained by subject-muscle, read by subject-muscle-side (a reference built without sides,
    ``emg analyze --subjects`` given sides);
 c. trained and read by subject-muscle-side (``emg reference build`` and ``emg analyze`` both
    given sides).
+
+The classifier here is trained on the units' pooled features (``[lab_classifier]
+training_unit = "subject_muscle"``, the only training unit when this comparison was made and
+reported in ``docs/emg.md``); trained on recordings (the default since parameters 0.15.0) the
+side changes only the training rows' weights, so ways a and b train nearly the same model.
 
 Printed for each: the readings of the units read (per class, Wilson 95 % interval) and the
 subjects, their units pooled two ways: the normalised geometric mean of the units'

@@ -317,6 +317,8 @@ def test_cli_stores_the_classifier_and_reads_a_subject_with_it(tmp_path, monkeyp
     # synthetic records of 2-4 units: nearly every feature is missing; the wiring is tested
     # here, the minimum of features in test_a_group_with_more_than_its_share_of_features_missing_is_not_read
     monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "max_missing_fraction_of_group", 1.0)
+    # ... and a recording of 2-4 MUAPs is readable (else it neither trains nor is read)
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "min_muaps", 1)
     from _synth import weak_contraction
 
     # three groups of synthetic recordings, 5 subjects each (the minimum), one recording each
@@ -723,3 +725,22 @@ def test_training_on_recordings_gives_a_row_per_recording_weighing_its_muscle_as
     monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "training_unit", "sites")
     with pytest.raises(Exception, match="training_unit must be one of"):
         clf.training_rows(muaps, None, recs)
+
+
+def test_the_inner_folds_loss_weighs_each_row():
+    d = pd.DataFrame({"t": ["a", "a", "b"], "w": [0.5, 1.5, 1.0], "l": [1.0, 3.0, 2.0]})
+    # class a: (0.5 + 4.5) / 2 = 2.5, class b: 2.0 -> 2.25; unweighted it would be 2.0
+    assert clf.balanced_loss(d) == pytest.approx(2.25)
+    assert clf.balanced_loss(d.assign(w=1.0)) == pytest.approx(2.0)
+
+
+def test_a_recording_too_poor_to_be_read_does_not_train(monkeypatch):
+    recs, muaps = _labelled(per_class=5)
+    monkeypatch.setitem(load_signal_parameters()["lab_classifier"], "training_unit", "recording")
+    poor = "myo0-deltoid-1"
+    few = muaps[muaps["recording"] != poor]
+    few = pd.concat([few, muaps[muaps["recording"] == poor].head(2)], ignore_index=True)
+    x = clf.training_rows(few, None, recs)
+    assert poor not in set(x["recording"])
+    # its muscle's other recording now weighs as the whole muscle
+    assert x.loc[x["recording"] == "myo0-deltoid-0", "weight"].item() == 1.0

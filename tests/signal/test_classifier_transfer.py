@@ -174,7 +174,7 @@ def test_a_borrowed_model_keeps_the_unit_it_was_trained_on(model, source_unit, l
     ref.recorded = {"trained_per": want} if want else {}
     pooled = pd.DataFrame({"subject": ["P", "P"], "side": ["", ""]})
     warned = _trained_unit_warning(ref, pooled)
-    assert warned.startswith("the reference's lab classifier and centroids were trained per "
+    assert warned.startswith("the reference's lab classifier was trained per "
                              "side") == (want == "subject-muscle-side")
 
 def _recordings(tmp_path, names, seed=50, units=None, spike_ms=1.2):

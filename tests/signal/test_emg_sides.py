@@ -261,16 +261,45 @@ def test_reading_by_side_with_a_model_not_trained_by_side_is_warned():
     assert "not recorded as trained by side" in _trained_unit_warning(ref, by_side)
     ref.recorded = {"trained_per": "subject-muscle"}
     assert _trained_unit_warning(ref, by_side).startswith(
-        "the recordings are read by side, but the reference's lab classifier and centroids were "
+        "the recordings are read by side, but the reference's centroids were "
         "trained on subject-muscles, both sides pooled")
     ref.recorded = {"trained_per": "subject-muscle-side"}
     assert _trained_unit_warning(ref, by_side) == ""
     # the other way round: a model trained per side read with the sides pooled
     assert _trained_unit_warning(ref, pooled).startswith(
-        "the reference's lab classifier and centroids were trained per side")
+        "the reference's centroids were trained per side")
     ref.recorded = {"trained_per": "subject-muscle"}
     assert _trained_unit_warning(ref, pooled) == ""
     assert _trained_unit_warning(LabReference("syn", "uV", table), by_side) == ""  # no model
+
+
+def test_a_classifier_trained_on_recordings_is_not_warned_about_sides():
+    """Trained on recordings, the classifier has one row per recording whatever the unit
+    (sides only change the weights): only centroids, or a classifier trained on pooled
+    subject-muscles (or not recorded: built before parameters 0.15.0), depend on it."""
+    import pandas as pd
+
+    from edxreview.cli._emg_analyze import _trained_unit_warning
+    from edxreview.signal._reference import LabReference
+
+    table = pd.DataFrame(columns=["mean", "sd_between", "sd_within", "n_recordings",
+                                  "n_subjects", "n_muaps"],
+                         index=pd.MultiIndex.from_tuples([], names=["muscle", "feature"]))
+    by_side = pd.DataFrame({"subject": ["P7", "P7"], "side": ["L", "R"]})
+    ref = LabReference("syn", "uV", table, classifier=object(),
+                       recorded={"trained_per": "subject-muscle", "training_unit": "recording"})
+    assert _trained_unit_warning(ref, by_side) == ""
+    ref.recorded["training_unit"] = "subject_muscle"
+    assert _trained_unit_warning(ref, by_side).startswith(
+        "the recordings are read by side, but the reference's lab classifier was trained on "
+        "subject-muscles")
+    del ref.recorded["training_unit"]   # a reference of an earlier version
+    assert "lab classifier was" in _trained_unit_warning(ref, by_side)
+    ref.centroids = pd.DataFrame({"z_duration_ms": [0.0]}, index=pd.MultiIndex.from_tuples(
+        [("biceps_brachii", "normal")], names=["muscle", "truth"]))
+    assert "lab classifier and centroids were" in _trained_unit_warning(ref, by_side)
+    ref.recorded["training_unit"] = "recording"
+    assert "reference's centroids were" in _trained_unit_warning(ref, by_side)
 
 
 def test_the_unit_a_model_was_trained_on_is_stored_in_the_reference(tmp_path):
@@ -281,10 +310,11 @@ def test_the_unit_a_model_was_trained_on_is_stored_in_the_reference(tmp_path):
     recs, muaps = _lab(n_controls=5, seed=3)
     ref = build_lab_reference(muaps, recs)
     ref.recorded = {"fs_hz": [10000.0], "sorting": "peel", "edxreview": "x", "parameters": "y",
-                    "trained_per": "subject-muscle-side"}
+                    "trained_per": "subject-muscle-side", "training_unit": "recording"}
     ref.write(tmp_path / "r.toml")
     back = read_lab_reference(tmp_path / "r.toml").recorded
-    assert (back["trained_per"], back["parameters"]) == ("subject-muscle-side", "y")
+    assert (back["trained_per"], back["parameters"], back["training_unit"]) == (
+        "subject-muscle-side", "y", "recording")
 
 
 def test_the_screen_names_the_side_of_each_subject_muscle():

@@ -165,14 +165,24 @@ def _trained_unit_warning(reference, file_units) -> str:
     trained_per``), in either direction."""
     from edxreview.signal._reference import LabReference
 
-    if (not isinstance(reference, LabReference) or file_units is None
-            or (reference.classifier is None and reference.centroids is None)):
+    if not isinstance(reference, LabReference) or file_units is None:
         return ""
+    # a classifier trained on recordings has one row per recording whatever the unit (the
+    # side only changes the rows' weights); centroids and a classifier trained on pooled
+    # subject-muscles (or built before the training unit was recorded) depend on the unit
+    models = [name for name, has in (
+        ("lab classifier", reference.classifier is not None
+         and reference.recorded.get("training_unit") != "recording"),
+        ("centroids", reference.centroids is not None)) if has]
+    if not models:
+        return ""
+    what = " and ".join(models)
+    were = "was" if models == ["lab classifier"] else "were"
     trained = reference.recorded.get("trained_per", "")
     by_side = file_units["side"].astype(str).ne("").any()
     if not by_side:
         return ("" if trained != "subject-muscle-side" else
-                "the reference's lab classifier and centroids were trained per side "
+                f"the reference's {what} {were} trained per side "
                 "(subject-muscle-side), but these recordings are read with both sides pooled: "
                 "a model trained on one side's MUAPs and recordings reads a pooled muscle "
                 "with other features; give each file's side (a side column in --subjects, "
@@ -181,8 +191,8 @@ def _trained_unit_warning(reference, file_units) -> str:
         return ""
     how = ("trained on subject-muscles, both sides pooled" if trained else
            "not recorded as trained by side (a reference built before this was stored)")
-    return ("the recordings are read by side, but the reference's lab classifier and centroids "
-            f"were {how}: a model trained on both sides pooled reads one side's fewer MUAPs "
+    return (f"the recordings are read by side, but the reference's {what} "
+            f"{were} {how}: a model trained on both sides pooled reads one side's fewer MUAPs "
             "and recordings worse; rebuild the reference with a side column in --subjects")
 
 

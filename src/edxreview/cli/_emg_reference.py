@@ -85,7 +85,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
     unit = "-".join(_unit_key(units))
     trained = _trained_per(ref, source, unit)
     if unit != "subject-muscle" and trained == unit:
-        ref.notes.append(f"centroids and lab classifier trained per {unit} (--subjects gave "
+        from edxreview.signal._classifier import training_unit
+
+        clf_how = ("the lab classifier's recordings weighted per" if training_unit() ==
+                   "recording" else "lab classifier trained per")
+        ref.notes.append(f"centroids trained per {unit} and {clf_how} {unit} (--subjects gave "
                          "sides); the MUAP limits count control subjects")
     from edxreview import __version__
     from edxreview.signal._params import load_signal_parameters, signal_parameters_version
@@ -95,6 +99,12 @@ def run_reference_build(args: argparse.Namespace) -> int:
                     "edxreview": __version__, "parameters": signal_parameters_version()}
     if trained:
         ref.recorded["trained_per"] = trained   # the unit analyze should read with this model
+    if ref.classifier is not None:   # its training rows: the source's for a borrowed model
+        from edxreview.signal._classifier import training_unit
+
+        ref.recorded["training_unit"] = (
+            str(source.recorded.get("training_unit", "")) if ref.classifier.transfer
+            and source is not None else training_unit())
     _write_reference(ref, out)
     if not args.quiet:
         _print_reference(ref, wanted, have, unit)

@@ -139,7 +139,8 @@ class LabClassifier:
         ``column:statistic`` names, in coefficient order.
     classes : list of str
     centre, scale : pandas.DataFrame
-        Index muscle, one column per feature: the control mean and SD of each muscle.
+        Index muscle, one column per feature: the control mean and SD of each muscle (of the
+        control recordings, weighted, when trained on recordings: ``training_unit``).
     coef : numpy.ndarray
         (classes x features) coefficients on the standardised features.
     intercept : numpy.ndarray
@@ -288,8 +289,8 @@ def _standardisation(x: pd.DataFrame, features: list[str],
     n = g["subject"].nunique()
     keep = n[n >= need].index
     w = _weights(ctrl)
-    stats = {m: _weighted_mean_sd(ctrl.loc[idx], features, w.loc[idx])
-             for m, idx in g.groups.items() if m in keep}
+    stats = {m: _weighted_mean_sd(ctrl.iloc[pos], features, w.iloc[pos])
+             for m, pos in g.indices.items() if m in keep}
     centre, scale = (pd.DataFrame([stats[m][i] for m in keep], index=keep, columns=features)
                      for i in (0, 1))
     scale = scale.where(scale > 0).fillna(1.0)   # a feature constant in the controls: unscaled
@@ -344,6 +345,21 @@ def validity(x: pd.DataFrame) -> str | None:
 TRAINING_UNITS = ("subject_muscle", "recording")
 
 
+def balanced_loss(d: pd.DataFrame) -> float:
+    """The inner folds' criterion: per class (column ``t``) the mean of the held-out rows'
+    cross-entropies ``l`` weighted by their weights ``w``, then the mean over the classes.
+
+    Examples
+    --------
+    >>> balanced_loss(pd.DataFrame({"t": ["a", "a", "b"], "w": [0.5, 1.5, 1.0],
+    ...                             "l": [1.0, 3.0, 2.0]}))
+    2.25
+    """
+    d = d.assign(wl=d["w"] * d["l"])
+    g = d.groupby("t")
+    return float((g["wl"].sum() / g["w"].sum()).mean())
+
+
 def training_unit() -> str:
     """``[lab_classifier] training_unit``: what one training row is (checked)."""
     from edxreview._errors import InvalidParameterError
@@ -364,7 +380,11 @@ def training_rows(muaps: pd.DataFrame, epochs: pd.DataFrame | None, units: pd.Da
     :func:`training_units`."""
     if training_unit() == "recording":
         rk = tuple(dict.fromkeys([*key, "recording"]))
-        return training_units(unit_features(muaps, epochs, units, rk, features), key)
+        r = unit_features(muaps, epochs, units, rk, features)
+        # a recording the reading would refuse (too few MUAPs and epochs: read_units'
+        # too_few_units) does not train it either: its features would all sit at the
+        # control mean under its label
+        return training_units(r[readable(r)], key)
     return unit_features(muaps, epochs, units, key, features)
 
 
@@ -427,9 +447,7 @@ def fit_classifier(x: pd.DataFrame, features: list[str] | None = None) -> LabCla
                 ce.append(pd.DataFrame({"t": t.to_numpy(), "w": _weights(te.loc[t.index]).to_numpy(),
                                         "l": -np.log(np.clip(pt, 1e-12, 1))}))
             if ce:
-                d = pd.concat(ce).assign(wl=lambda d: d["w"] * d["l"])
-                g = d.groupby("t")
-                loss[i] = (g["wl"].sum() / g["w"].sum()).mean()   # weighted, class-balanced
+                loss[i] = balanced_loss(pd.concat(ce))
             else:
                 loss[i] = np.inf
         c = grid[int(np.argmin(loss))]   # argmin takes the first (smallest C) of ties

@@ -71,8 +71,10 @@ class LabReference:
         ``sorting`` (the decomposition that measured them), ``edxreview`` (the version),
         ``parameters`` (the version of ``emg_signal_parameters.toml``) and ``trained_per`` (the
         unit the centroids and the classifier were trained on: ``subject-muscle`` or
-        ``subject-muscle-side``); empty for a reference written before these were stored (the
-        last two: before they were). :func:`reference_mismatches`
+        ``subject-muscle-side``) and ``training_unit`` (the lab classifier's training rows,
+        ``[lab_classifier] training_unit``: ``recording`` or ``subject_muscle``); empty for a
+        reference written before these were stored (the last three: before they were).
+        :func:`reference_mismatches`
         compares a recording with them.
     """
 
@@ -101,6 +103,8 @@ class LabReference:
                 lines.append(f"parameters = {_q(r['parameters'])}")
             if r.get("trained_per"):
                 lines.append(f"trained_per = {_q(r['trained_per'])}")
+            if r.get("training_unit"):
+                lines.append(f"training_unit = {_q(r['training_unit'])}")
             lines.append("")
         for (mus, feat), r in self.table.iterrows():
             lines.append(f"[muscles.{mus}.{feat}]")
@@ -299,7 +303,7 @@ def _read_recorded(r, where: str) -> dict:
     try:
         rates = [float(v) for v in r["fs_hz"]]
         out = {"fs_hz": rates, "sorting": str(r["sorting"]), "edxreview": str(r["edxreview"])}
-        for k in ("parameters", "trained_per"):   # written by later versions only
+        for k in ("parameters", "trained_per", "training_unit"):   # later versions only
             if k in r:
                 out[k] = str(r[k])
         return out
