@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -56,8 +57,11 @@ def _raise_terminated(signum, frame) -> None:
 
 
 def _real(path: Path) -> Path:
-    # realpath never raises (a symlink loop stays as written); Path.resolve may
-    return Path(os.path.realpath(os.path.abspath(path)))
+    """Where ``path`` leads, as the system will follow it: links first, then ``..``.
+    (``abspath`` would drop ``link/..`` as text before the link is followed, so the check would
+    look at one folder while the write lands in another.) realpath never raises (a symlink loop
+    stays as written); Path.resolve may."""
+    return Path(os.path.realpath(path))
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -371,6 +375,14 @@ class OutputFolder:
             # the lock file may have been removed by its previous holder in between: lock the
             # file that is at the path now
             st = os.fstat(fd)
+            if st.st_nlink > 1 or not stat.S_ISREG(st.st_mode):
+                # a hard link (or anything but a file of its own) at the lock file's name:
+                # truncating it would truncate the file it shares its data with
+                os.close(fd)
+                raise OutputPathError(
+                    f"the lock file beside the output folder, {str(path)!r}, is a hard link to "
+                    "another file (or not a plain file); edxreview writes its process id there "
+                    "and would overwrite that file: remove it, or choose another --out")
             if _identity(path) == (st.st_dev, st.st_ino):
                 break
             os.close(fd)

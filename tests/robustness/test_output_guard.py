@@ -57,7 +57,16 @@ LAYOUTS = [
      lambda study, tmp: _link(tmp / "link", study) / "results"),
     ("out spelled with ..", ("csv", "xlsx"),
      lambda study, tmp: study.parent / "x" / ".." / study.name),
+    # the system follows the link before '..': link -> data/sub, so link/.. is data, and
+    # link/../study is the study (a text-only '..' would read it as tmp/study)
+    ("out spelled with a link then ..", ("csv", "xlsx"),
+     lambda study, tmp: _link(tmp / "link", _mkdir(study.parent / "sub")) / ".." / study.name),
 ]
+
+
+def _mkdir(p: Path) -> Path:
+    p.mkdir()
+    return p
 
 
 def _link(link: Path, target: Path) -> Path:
@@ -512,3 +521,31 @@ def test_lock_file_reached_by_a_link_in_a_folder_input_is_refused(tmp_path, monk
             pass
     assert walks == [str(study)]
     assert not (tmp_path / "out").exists() and lock.read_text() == ""
+
+
+def test_a_lock_file_that_is_a_hard_link_is_refused_not_truncated(tmp_path, capsys):
+    """A hard link at the lock file's name shares its data with another file (here a sheet of
+    the study): writing the process id there would truncate that sheet."""
+    study = write_csv_folder(base_book(), tmp_path / "data" / "study")
+    os.link(study / "patients.csv", tmp_path / ".res.edxreview-lock")
+    before = _hashes(tmp_path / "data")
+    status = main(["run", str(study), "--out", str(tmp_path / "res"), "-q"])
+    text = "".join(capsys.readouterr())
+    assert status == 2, text
+    assert "hard link" in text and "Traceback" not in text, text
+    assert _hashes(tmp_path / "data") == before
+    assert not (tmp_path / "res").exists()
+
+
+def test_emg_reference_through_a_link_then_dotdot_is_refused(tmp_path, capsys):
+    recs = tmp_path / "recs"
+    (recs / "sub").mkdir(parents=True)
+    (recs / "c1.hea").write_text("c1 1 10000 100000\nc1.dat 16 1000 16 0 0 0 0 biceps\n")
+    (recs / "c1.dat").write_bytes(b"\x01\x00" * 1000)
+    link = _link(tmp_path / "L", recs / "sub")
+    before = _hashes(tmp_path / "recs")
+    status = main(["emg", "reference", "build", str(recs / "c1.hea"), "--muscle", "biceps",
+                   "--out", str(link / ".." / "c1.hea"), "-q", "--force"])
+    err = capsys.readouterr().err
+    assert status == 2 and "input" in err and "Traceback" not in err, err
+    assert _hashes(tmp_path / "recs") == before
