@@ -245,3 +245,30 @@ def test_a_foreign_audit_log_is_refused(compared, results, capsys):
                  "--adjudicated", str(filled), "--audit", str(audit)]) == 1
     assert "not an edxreview audit log" in " ".join(capsys.readouterr().err.split())
     assert audit.read_text(encoding="utf-8") == "a,b\n1,2\n" and not (base / "y").exists()
+
+
+def test_adjudicate_force_never_replaces_an_adjudication(compared, results, capsys):
+    """--force replaces a blank form, never a workbook in which an adjudicator has written."""
+    from openpyxl import load_workbook
+
+    base, readers, _ = compared
+    workbook = base / "adj-force.xlsx"
+    args = ["adjudicate", str(results), str(readers), "--out", str(workbook), "-q"]
+    assert main(args) == 0
+    assert main(args + ["--force"]) == 0            # blank: replaced
+    book = load_workbook(workbook)
+    ws = book["adjudication"]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index("final") + 1, "no")
+    ws.cell(2, header.index("adjudicator") + 1, "Dr R")
+    ws.cell(3, header.index("reason") + 1, "re-read the tracing")
+    book.save(workbook)
+    before = workbook.read_bytes()
+    capsys.readouterr()
+    assert main(args + ["--force"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "holds 3 filled final, adjudicator or reason cell(s)" in err
+    assert repr(str(workbook)).replace(" ", "") in err.replace(" ", "") and "Traceback" not in err
+    assert workbook.read_bytes() == before
+    workbook.write_bytes(b"not a workbook")
+    assert main(args + ["--force"]) == 2 and workbook.read_bytes() == b"not a workbook"

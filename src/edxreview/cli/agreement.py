@@ -8,6 +8,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -49,7 +50,9 @@ def add_parser(subparsers) -> None:
     a.add_argument("readers", type=Path, metavar="READERS")
     a.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="workbook to write (.xlsx)")
-    a.add_argument("--force", action="store_true", help="replace an existing file")
+    a.add_argument("--force", action="store_true",
+                   help="replace an existing workbook in which no final, adjudicator or reason "
+                        "is filled in; one holding any adjudication is never replaced")
     a.add_argument("-q", "--quiet", action="store_true")
     a.set_defaults(func=run_adjudicate)
 
@@ -68,6 +71,26 @@ def _error(message: str) -> None:
     _print_error(_console(stderr=True), message)
 
 
+def _adjudication_refusal(path: Path) -> str | None:
+    """Why ``adjudicate --force`` may not replace the existing workbook ``path``, or None: it
+    replaces a blank form (no final, adjudicator or reason filled in), never an adjudication."""
+    from .._errors import InvalidInputError
+    from ..cohort._agreement import count_adjudicated_cells
+
+    try:
+        filled = count_adjudicated_cells(path)
+    except InvalidInputError as exc:
+        return (f"{str(path)!r} exists and cannot be read ({exc}), so edxreview cannot tell "
+                "that it holds no adjudication; --force replaces only a blank adjudication "
+                "workbook: remove the file yourself or choose another --out")
+    if not filled:
+        return None
+    return (f"{str(path)!r} holds {filled} filled final, adjudicator or reason cell(s) that "
+            "writing a blank workbook over it would lose; --force replaces only a blank "
+            "adjudication workbook, never an adjudication: pass this file to 'edxreview "
+            "compare --adjudicated', or choose another --out")
+
+
 def run_adjudicate(args: argparse.Namespace) -> int:
     """Write the adjudication workbook; 0 ok, 1 bad input, 2 usage."""
     from .._output import check_output_path, write_whole
@@ -78,10 +101,16 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".xlsx":
         _error(f"--out {str(args.out)!r} must end in .xlsx")
         return 2
-    if args.out.exists() and not args.force:
-        _error(f"{str(args.out)!r} exists; pass --force to replace it")
+    if os.path.lexists(args.out) and not args.force:
+        _error(f"{str(args.out)!r} exists; pass --force to replace it (only a workbook with "
+               "no final, adjudicator or reason filled in is replaced)")
         return 2
     check_output_path(args.out, [args.results, args.readers], kind="file")
+    if args.out.is_file():
+        refusal = _adjudication_refusal(args.out)
+        if refusal:
+            _error(refusal)
+            return 2
     software = read_software(args.results)
     readers = read_readers(args.readers, software)
     sheet = adjudication_sheet(find_disagreements(software, readers))
