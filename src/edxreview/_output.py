@@ -199,6 +199,51 @@ def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
 
+def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
+    """Several output files written whole, all of them or none: each ``write(tmp)`` writes its
+    file into a new hidden folder beside it; only when every one is complete are they moved into
+    place, and should a move fail the files moved before it are put back as they were (a file
+    that was not there is removed). A link at a path is replaced, never written through.
+
+    Raises
+    ------
+    IsADirectoryError
+        A path is a folder (named as given); checked before anything is written.
+    """
+    paths = [Path(p) for p in writes]
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    tmps: list[Path] = []
+    moved: list[tuple[Path, Path | None]] = []   # (path, its previous file, kept in the tmp)
+    try:
+        for path, write in zip(paths, writes.values()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmps.append(Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)))
+            write(tmps[-1] / path.name)
+        with _signals_deferred():
+            try:
+                for path, tmp in zip(paths, tmps):
+                    old = None
+                    if os.path.lexists(path):
+                        old = tmp / f".{path.name}.old"
+                        os.replace(path, old)
+                    moved.append((path, old))
+                    os.replace(tmp / path.name, path)
+            except BaseException:
+                for path, old in reversed(moved):
+                    with contextlib.suppress(OSError):
+                        if old is not None:
+                            os.replace(old, path)
+                        elif os.path.lexists(path):
+                            os.unlink(path)
+                raise
+    finally:
+        for tmp in tmps:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return paths
+
+
 def read_manifest(folder: Path) -> dict | None:
     """The manifest of an output folder, or ``None`` when it has none (or an unreadable one)."""
     try:
