@@ -272,3 +272,63 @@ def test_adjudicate_force_never_replaces_an_adjudication(compared, results, caps
     assert workbook.read_bytes() == before
     workbook.write_bytes(b"not a workbook")
     assert main(args + ["--force"]) == 2 and workbook.read_bytes() == b"not a workbook"
+
+
+def _filled_adjudication(results, readers, base) -> "Path":
+    workbook = base / "to-fill.xlsx"
+    assert main(["adjudicate", str(results), str(readers), "--out", str(workbook), "-q",
+                 "--force"]) == 0
+    sheet = pd.read_excel(workbook, dtype=str, keep_default_na=False)
+    sheet.loc[0, ["final", "adjudicator", "reason"]] = ["yes", "Dr R", "software right"]
+    filled = base / "filled-once.csv"
+    sheet.to_csv(filled, index=False)
+    return filled
+
+
+def test_an_audit_log_that_cannot_be_written_stops_before_anything_is(compared, results,
+                                                                         capsys):
+    base, readers, _ = compared
+    filled = _filled_adjudication(results, readers, base)
+    out = base / "cmp-full"
+    (base / "a-folder").mkdir()
+    for audit in ("/dev/full", str(base / "a-folder")):
+        capsys.readouterr()
+        assert main(["compare", str(results), str(readers), "--adjudicated", str(filled),
+                     "--audit", audit, "--out", str(out), "-q"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert f"--audit {audit!r} is not a plain file" in err and "Traceback" not in err
+        assert not out.exists()
+
+
+def test_a_failed_append_after_the_outputs_says_what_was_written(compared, results, capsys,
+                                                                 monkeypatch):
+    """The log cannot be checked for space in advance: a failed append is undone and the
+    message says the outputs are written and the log is not."""
+    import errno
+    import os
+
+    base, readers, _ = compared
+    filled = _filled_adjudication(results, readers, base)
+    audit = base / "full-disk-audit.csv"
+    out = base / "cmp-appended"
+    args = ["compare", str(results), str(readers), "--adjudicated", str(filled), "--audit",
+            str(audit), "--out", str(out), "-q"]
+    assert main(args) == 0
+    before = audit.read_bytes()
+    real = os.write
+    calls = []
+
+    def disk_fills(fd, data):
+        calls.append(fd)
+        if len(calls) == 1:
+            return real(fd, data[:7])                # part of the first row, then a full disk
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", disk_fills)
+    capsys.readouterr()
+    assert main(args + ["--force"]) == 2
+    monkeypatch.undo()
+    err = " ".join(capsys.readouterr().err.split())
+    assert "the outputs were written to" in err and "could not be appended to" in err
+    assert "1 change(s) are in" in err and "Traceback" not in err
+    assert (out / "audit.csv").is_file() and audit.read_bytes() == before

@@ -5,6 +5,7 @@ disagreements and (with ``--adjudicated``) the final classifications with an aud
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -35,7 +36,8 @@ def add_parser(subparsers) -> None:
                         "software's (final_counts.csv) and audit.csv, and append the changes to "
                         "the audit log (--audit)")
     c.add_argument("--audit", type=Path, default=None, metavar="FILE",
-                   help="audit log to append to (created when missing, never rewritten); "
+                   help="audit log to append to (a plain file, created when missing, never "
+                        "rewritten; checked before anything is written); "
                         "default: FILE.audit.csv beside the --adjudicated workbook")
     c.add_argument("--force", action="store_true", help=_FOLDER_HELP)
     c.add_argument("-q", "--quiet", action="store_true", help="no tables")
@@ -123,6 +125,57 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_refusal(audit: Path) -> str | None:
+    """Why the audit log cannot be appended to, or None; checked before the output folder is
+    set up, so that a log that cannot be written stops the command before anything is."""
+    import stat
+
+    if os.path.lexists(audit):
+        try:
+            mode = os.stat(audit).st_mode
+        except OSError as exc:
+            return (f"--audit {str(audit)!r} cannot be read ({exc.strerror}); give another "
+                    "--audit")
+        if not stat.S_ISREG(mode):
+            return (f"--audit {str(audit)!r} is not a plain file (a folder, a device or a "
+                    "pipe); the audit log is a CSV file kept for good: give another --audit")
+        if not os.access(audit, os.R_OK | os.W_OK):
+            return (f"--audit {str(audit)!r} cannot be appended to (permission denied); fix "
+                    "its permissions or give another --audit")
+    elif not os.access(audit.parent, os.W_OK | os.X_OK):
+        return (f"--audit {str(audit)!r} cannot be created: the folder "
+                f"{str(audit.parent)!r} is not writable; give another --audit")
+    return None
+
+
+def _append_audit(audit: Path, changes) -> str | None:
+    """Append ``changes`` to the audit log in one write; None when done, else why it failed.
+    A failed append is undone (the log cut back to its length before), so the log never holds
+    a half row."""
+    from .._tables import neutralize_formulas
+
+    new = not audit.exists() or not audit.stat().st_size
+    text = neutralize_formulas(changes).to_csv(header=new, index=False, lineterminator="\n")
+    try:
+        fd = os.open(audit, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            data = text.encode("utf-8")
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            return exc.strerror or type(exc).__name__
+    finally:
+        os.close(fd)
+    return None
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """Run ``edxreview compare``; 0 ok, 1 bad input, 2 usage."""
     from .._errors import InvalidInputError
@@ -146,6 +199,10 @@ def run_compare(args: argparse.Namespace) -> int:
         check_output_path(audit, [args.results, args.readers, args.adjudicated], kind="file")
         if not audit.parent.is_dir():
             _error(f"--audit {str(audit)!r}: the folder {str(audit.parent)!r} does not exist")
+            return 2
+        refusal = _audit_refusal(audit)
+        if refusal:
+            _error(refusal)
             return 2
     inputs = [args.results, args.readers, args.adjudicated, audit]
     with OutputFolder(args.out, force=args.force, inputs=inputs, command="compare") as output:
@@ -185,11 +242,15 @@ def run_compare(args: argparse.Namespace) -> int:
                          changes=changes)
         output.commit()
     if changes is not None:
-        from .._tables import neutralize_formulas
-
-        new = not audit.exists() or not audit.stat().st_size
-        neutralize_formulas(changes).to_csv(audit, mode="a", header=new, index=False,
-                                            lineterminator="\n")
+        failed = _append_audit(audit, changes)
+        if failed:
+            _error(f"the outputs were written to {str(args.out)!r} (agreement.csv, "
+                   "disagreements.csv, agreement.html, final_patients.csv, final_counts.csv, "
+                   f"audit.csv), but the audit log {str(audit)!r} could not be appended to "
+                   f"({failed}) and was left as it was: its {len(changes)} change(s) are in "
+                   f"{str(args.out / 'audit.csv')!r}; free the space or fix the permissions, "
+                   "then append them to the log yourself or rerun with --force")
+            return 2
     console = Console(quiet=args.quiet)
     console.print(f"{len(meta['readers'])} reader(s), {len(disagreements)} disagreement(s); "
                   f"outputs written to {args.out}/ (agreement.csv, disagreements.csv, "
