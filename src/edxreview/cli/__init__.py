@@ -130,8 +130,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
         "dataset (synth --format parquet --partitions N), is reviewed in partitions of patients, "
         "in parallel; the outputs do not depend on --jobs or --engine")
     g.add_argument("--partitions", type=int, default=None, metavar="N",
-                   help="split a folder of sheets into N partitions of patients (default: one "
-                        "per 24 MB of input; 1 reviews the study in one piece)")
+                   help="split a folder of sheets into N partitions of patients, 1 to "
+                        "2147483647 (default: one per 24 MB of input; 1 reviews the study in "
+                        "one piece)")
     g.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes for the partitions (default: all cores)")
     g.add_argument("--engine", choices=["local", "dask"], default="local",
@@ -224,6 +225,14 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
         if value is not None and value < 1:
             _print_error(_console(stderr=True), f"--{name} {value} must be at least 1")
             return EXIT_USAGE
+    from ..io._dataset import MAX_PARTITIONS
+
+    if args.partitions is not None and args.partitions > MAX_PARTITIONS:
+        _print_error(_console(stderr=True),
+                     f"--partitions {args.partitions} is more than the most a review can split "
+                     f"a study into, {MAX_PARTITIONS} (a bucket is a 32-bit integer); give a "
+                     "smaller number (partitions beyond the number of patients stay empty)")
+        return EXIT_USAGE
     if args.dask_address and args.engine != "dask":
         _print_error(_console(stderr=True), "--dask-address needs --engine dask")
         return EXIT_USAGE
