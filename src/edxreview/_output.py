@@ -44,6 +44,24 @@ except ImportError:  # pragma: no cover - Windows: no lock, the rest still holds
     fcntl = None  # type: ignore[assignment]
 
 
+#: the lock files' descriptors this process holds open (see :meth:`OutputFolder._lock`)
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_locks_in_child() -> None:
+    """A forked copy of this process (the results workbook's writer) closes its copies of the
+    lock descriptors: a copy would keep the lock held after its parent is killed, and a rerun
+    would be refused naming the dead parent. The parent's lock is not affected."""
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_locks_in_child)
+
+
 class Terminated(KeyboardInterrupt):
     """``SIGTERM`` or ``SIGHUP`` arrived; raised so that clean-up runs as for Ctrl-C."""
 
@@ -431,15 +449,17 @@ class OutputFolder:
             if _identity(path) == (st.st_dev, st.st_ino):
                 break
             os.close(fd)
+        self._lock_fd, self._lock_path = fd, path
+        _HELD_LOCKS.add(fd)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        self._lock_fd, self._lock_path = fd, path
 
     def _unlock(self) -> None:
         if self._lock_fd is None:
             return
         with contextlib.suppress(OSError):
             os.unlink(self._lock_path)  # type: ignore[arg-type]
+        _HELD_LOCKS.discard(self._lock_fd)
         os.close(self._lock_fd)
         self._lock_fd = None
 
