@@ -344,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _print_error(err, f"{str(args.path)!r} exists; pass --force to replace it (only "
                                   "an empty template is replaced)")
                 return EXIT_USAGE
-            if os.path.lexists(args.path) and args.path.is_file():
+            # a link is replaced, never written through: what it leads to is kept
+            if args.path.is_file() and not args.path.is_symlink():
                 refusal = _template_refusal(args.path)
                 if refusal:
                     _print_error(err, refusal)

@@ -108,7 +108,7 @@ def run_adjudicate(args: argparse.Namespace) -> int:
                "no final, adjudicator or reason filled in is replaced)")
         return 2
     check_output_path(args.out, [args.results, args.readers], kind="file")
-    if args.out.is_file():
+    if args.out.is_file() and not args.out.is_symlink():   # a link is replaced, its target kept
         refusal = _adjudication_refusal(args.out)
         if refusal:
             _error(refusal)

@@ -159,6 +159,8 @@ def _starter_refusal(path: Path, text: bytes, force: bool) -> str | None:
                 "folder, even with --force: choose another PATH")
     if not force:
         return f"{str(path)!r} exists; pass --force to replace it (only an unedited starter is)"
+    if path.is_symlink():   # the link is replaced, never written through: its target is kept
+        return None
     try:
         with open(path, "rb") as fh:
             same = fh.read(len(text) + 1) == text
