@@ -332,3 +332,10 @@ def test_a_failed_append_after_the_outputs_says_what_was_written(compared, resul
     assert "the outputs were written to" in err and "could not be appended to" in err
     assert "1 change(s) are in" in err and "Traceback" not in err
     assert (out / "audit.csv").is_file() and audit.read_bytes() == before
+    fresh = base / "fresh-audit.csv"                 # a log the failed append would create
+    calls.clear()
+    monkeypatch.setattr(os, "write", disk_fills)
+    code = main(["compare", str(results), str(readers), "--adjudicated", str(filled),
+                 "--audit", str(fresh), "--out", str(base / "cmp-fresh"), "-q"])
+    monkeypatch.undo()
+    assert code == 2 and not fresh.exists()

@@ -150,11 +150,12 @@ def _audit_refusal(audit: Path) -> str | None:
 
 def _append_audit(audit: Path, changes) -> str | None:
     """Append ``changes`` to the audit log in one write; None when done, else why it failed.
-    A failed append is undone (the log cut back to its length before), so the log never holds
-    a half row."""
+    A failed append is undone (the log cut back to its length before, or removed when this
+    append created it), so the log never holds a half row."""
     from .._tables import neutralize_formulas
 
-    new = not audit.exists() or not audit.stat().st_size
+    existed = audit.exists()
+    new = not existed or not audit.stat().st_size
     text = neutralize_formulas(changes).to_csv(header=new, index=False, lineterminator="\n")
     try:
         fd = os.open(audit, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
@@ -170,6 +171,8 @@ def _append_audit(audit: Path, changes) -> str | None:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)
+                if not existed:     # a log this run created: removed, as it was
+                    os.unlink(audit)
             return exc.strerror or type(exc).__name__
     finally:
         os.close(fd)
