@@ -217,6 +217,7 @@ def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
 
+
 def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
     """Several output files written whole, all of them or none: each ``write(tmp)`` writes its
     file into a new hidden folder beside it; only when every one is complete are they moved into
