@@ -220,10 +220,34 @@ def test_a_problem_in_one_partition_stops_the_run_located(registry, tmp_path, ca
     (["--jobs", "0"], "--jobs 0 must be at least 1"),
     (["--partitions", "0"], "--partitions 0 must be at least 1"),
     (["--dask-address", "tcp://localhost:1"], "--dask-address needs --engine dask"),
-], ids=["no jobs", "no partitions", "address without dask"])
+    (["--partitions", "9223372036854775807"],
+     "--partitions 9223372036854775807 is more than the most a review can split a study "
+     "into, 2147483647"),
+], ids=["no jobs", "no partitions", "address without dask", "beyond INT32"])
 def test_wrong_usage_exits_2(registry, tmp_path, capsys, argv, message):
     assert main(["run", str(registry / "csv"), "--out", str(tmp_path / "o"), *argv]) == 2
-    assert message in capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_most_partitions_is_the_bucket_type_and_the_help_says_it():
+    """A bucket is cast to DuckDB's INTEGER; the help states the same bound."""
+    import duckdb
+
+    from edxreview.cli import build_parser
+    from edxreview.io._dataset import MAX_PARTITIONS
+
+    con = duckdb.connect()
+    assert con.execute(f"SELECT CAST({MAX_PARTITIONS} AS INTEGER)").fetchone()[0] == MAX_PARTITIONS
+    with pytest.raises(duckdb.Error):
+        con.execute(f"SELECT CAST({MAX_PARTITIONS + 1} AS INTEGER)").fetchone()
+    parser = build_parser()
+    for command in ("run", "synth"):
+        sub = parser._subparsers._group_actions[0].choices[command]
+        assert f"1 to {MAX_PARTITIONS}" in " ".join(sub.format_help().split())
+    with pytest.raises(Exception, match="from 1 to 2147483647"):
+        review_registry(Path("unused"), Path("unused-out"), partitions=MAX_PARTITIONS + 1)
 
 
 def test_synth_partitions_alone_write_a_parquet_dataset(tmp_path, registry):
@@ -242,7 +266,10 @@ def test_synth_partitions_alone_write_a_parquet_dataset(tmp_path, registry):
      "--partitions writes a partitioned Parquet dataset, not CSV sheets: leave out --format csv"),
     (["--partitions", "0"], "--partitions 0 must be at least 1"),
     (["--format", "parquet", "--partitions", "-1"], "--partitions -1 must be at least 1"),
-], ids=["csv with partitions", "no buckets", "negative buckets"])
+    (["--partitions", "9223372036854775807"],
+     "--partitions 9223372036854775807 is more than the most buckets a dataset can have, "
+     "2147483647"),
+], ids=["csv with partitions", "no buckets", "negative buckets", "beyond INT32"])
 def test_synth_partitions_wrong_usage_exits_2(tmp_path, capsys, argv, message):
     out = tmp_path / "x"
     assert main(["synth", "--patients", "5", "--out", str(out), *argv]) == 2

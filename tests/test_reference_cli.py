@@ -124,3 +124,53 @@ def test_run_with_a_bare_copy_of_the_bundled_limits(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert [m["n"] for m in summary["measures"].values()] == [13, 7, 4, 2, 9, 4]
     assert "copy" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_starter_force_never_replaces_edited_limits(tmp_path, capsys):
+    """--force replaces an unedited starter only: a laboratory's edited limits are kept."""
+    target = tmp_path / "lab.csv"
+    assert main(["reference", "--starter", str(target)]) == 0
+    meta = tmp_path / "lab.meta.toml"
+    for edited in (target, meta):
+        original = edited.read_bytes()
+        edited.write_bytes(original.replace(b"1.0.0", b"1.0.1") if edited == meta
+                           else original + b"median,edited\n")
+        before = {p: p.read_bytes() for p in (target, meta)}
+        capsys.readouterr()
+        assert main(["reference", "--starter", str(target), "--force"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert repr(str(edited)).replace(" ", "") in err.replace(" ", "")
+        assert "never a laboratory's own limits" in err and "Traceback" not in err
+        assert {p: p.read_bytes() for p in (target, meta)} == before
+        edited.write_bytes(original)
+    assert main(["reference", "--starter", str(target), "--force"]) == 0
+
+
+def test_starter_writes_both_files_or_neither(tmp_path, capsys):
+    """A sidecar path that is a folder is found before the limits file is written."""
+    (tmp_path / "e.meta.toml").mkdir()
+    assert main(["reference", "--starter", str(tmp_path / "e.csv"), "--force"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.meta.toml"]
+
+
+def test_write_all_whole_puts_back_what_it_moved_when_a_move_fails(tmp_path, monkeypatch):
+    import os
+
+    from edxreview import _output
+
+    first, second = tmp_path / "a.csv", tmp_path / "b.toml"
+    first.write_text("old a\n")
+    real = os.replace
+
+    def failing(src, dst):
+        if Path(dst) == second:
+            raise OSError(28, "No space left on device", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(_output.os, "replace", failing)
+    with pytest.raises(OSError):
+        _output.write_all_whole({first: lambda p: p.write_text("new a\n"),
+                                 second: lambda p: p.write_text("new b\n")})
+    assert first.read_text() == "old a\n" and not second.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]

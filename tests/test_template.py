@@ -88,3 +88,45 @@ def test_a_workbook_filled_from_the_names_sheet_validates(tmp_path):
     motor_rows = values[values["study"] == "motor"]
     assert {"ulnar", "median"} <= set(motor_rows["nerve"])
     assert "above_elbow" in set(motor_rows["site"])
+
+
+def test_force_replaces_an_empty_template(tmp_path):
+    path = tmp_path / "study.xlsx"
+    assert main(["template", str(path)]) == 0
+    assert main(["template", str(path), "--force"]) == 0   # its own example rows are not data
+
+
+def test_force_never_replaces_a_filled_study(tmp_path, capsys):
+    """--force over a study workbook would wipe the study: refused, the file untouched."""
+    path = tmp_path / "study.xlsx"
+    main(["template", str(path)])
+    book = load_workbook(path)
+    book["patients"].append(["P002", "M", 50])
+    book["emg"].append(["P002", "deltoid", "L"])
+    book.create_sheet("my notes").append(["anything"])
+    book.save(path)
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(["template", str(path), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "3 row(s) of data" in err and repr(str(path)) in err.replace("\n", "")
+    assert "remove the file" in err and "Traceback" not in err
+    assert path.read_bytes() == before
+
+
+def test_force_never_replaces_an_edited_example_row(tmp_path, capsys):
+    path = tmp_path / "study.xlsx"
+    main(["template", str(path)])
+    book = load_workbook(path)
+    book["patients"]["C2"] = "M"          # the example patient's sex changed: the user's data
+    book.save(path)
+    assert main(["template", str(path), "--force"]) == 2
+    assert "1 row(s) of data ('patients' 1)" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_force_never_replaces_a_file_it_cannot_read(tmp_path, capsys):
+    path = tmp_path / "study.xlsx"
+    path.write_text("not a workbook\n")
+    assert main(["template", str(path), "--force"]) == 2
+    assert "cannot be read as a workbook" in capsys.readouterr().err
+    assert path.read_text() == "not a workbook\n"

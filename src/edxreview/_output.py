@@ -44,6 +44,24 @@ except ImportError:  # pragma: no cover - Windows: no lock, the rest still holds
     fcntl = None  # type: ignore[assignment]
 
 
+#: the lock files' descriptors this process holds open (see :meth:`OutputFolder._lock`)
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_locks_in_child() -> None:
+    """A forked copy of this process (the results workbook's writer) closes its copies of the
+    lock descriptors: a copy would keep the lock held after its parent is killed, and a rerun
+    would be refused naming the dead parent. The parent's lock is not affected."""
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_locks_in_child)
+
+
 class Terminated(KeyboardInterrupt):
     """``SIGTERM`` or ``SIGHUP`` arrived; raised so that clean-up runs as for Ctrl-C."""
 
@@ -198,6 +216,52 @@ def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
+    """Several output files written whole, all of them or none: each ``write(tmp)`` writes its
+    file into a new hidden folder beside it; only when every one is complete are they moved into
+    place, and should a move fail the files moved before it are put back as they were (a file
+    that was not there is removed). A link at a path is replaced, never written through.
+
+    Raises
+    ------
+    IsADirectoryError
+        A path is a folder (named as given); checked before anything is written.
+    """
+    paths = [Path(p) for p in writes]
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    tmps: list[Path] = []
+    moved: list[tuple[Path, Path | None]] = []   # (path, its previous file, kept in the tmp)
+    try:
+        for path, write in zip(paths, writes.values()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmps.append(Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)))
+            write(tmps[-1] / path.name)
+        with _signals_deferred():
+            try:
+                for path, tmp in zip(paths, tmps):
+                    old = None
+                    if os.path.lexists(path):
+                        old = tmp / f".{path.name}.old"
+                        os.replace(path, old)
+                    moved.append((path, old))
+                    os.replace(tmp / path.name, path)
+            except BaseException:
+                for path, old in reversed(moved):
+                    with contextlib.suppress(OSError):
+                        if old is not None:
+                            os.replace(old, path)
+                        elif os.path.lexists(path):
+                            os.unlink(path)
+                raise
+    finally:
+        for tmp in tmps:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return paths
+
 
 def read_manifest(folder: Path) -> dict | None:
     """The manifest of an output folder, or ``None`` when it has none (or an unreadable one)."""
@@ -386,15 +450,17 @@ class OutputFolder:
             if _identity(path) == (st.st_dev, st.st_ino):
                 break
             os.close(fd)
+        self._lock_fd, self._lock_path = fd, path
+        _HELD_LOCKS.add(fd)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        self._lock_fd, self._lock_path = fd, path
 
     def _unlock(self) -> None:
         if self._lock_fd is None:
             return
         with contextlib.suppress(OSError):
             os.unlink(self._lock_path)  # type: ignore[arg-type]
+        _HELD_LOCKS.discard(self._lock_fd)
         os.close(self._lock_fd)
         self._lock_fd = None
 

@@ -558,8 +558,12 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
     if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
         raise InvalidParameterError(f"jobs {jobs!r} must be a whole number ≥ 1 (or None for "
                                     "all cores)")
-    if partitions is not None and (not isinstance(partitions, int) or partitions < 1):
-        raise InvalidParameterError(f"partitions {partitions!r} must be a whole number ≥ 1")
+    from .io._dataset import MAX_PARTITIONS
+
+    if partitions is not None and (not isinstance(partitions, int)
+                                   or not 1 <= partitions <= MAX_PARTITIONS):
+        raise InvalidParameterError(f"partitions {partitions!r} must be a whole number from 1 "
+                                    f"to {MAX_PARTITIONS}")
     if output is None:
         with OutputFolder(out_dir, force=force,
                           inputs=study_inputs(path, reference, muap_reference),

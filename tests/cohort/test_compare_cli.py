@@ -245,3 +245,97 @@ def test_a_foreign_audit_log_is_refused(compared, results, capsys):
                  "--adjudicated", str(filled), "--audit", str(audit)]) == 1
     assert "not an edxreview audit log" in " ".join(capsys.readouterr().err.split())
     assert audit.read_text(encoding="utf-8") == "a,b\n1,2\n" and not (base / "y").exists()
+
+
+def test_adjudicate_force_never_replaces_an_adjudication(compared, results, capsys):
+    """--force replaces a blank form, never a workbook in which an adjudicator has written."""
+    from openpyxl import load_workbook
+
+    base, readers, _ = compared
+    workbook = base / "adj-force.xlsx"
+    args = ["adjudicate", str(results), str(readers), "--out", str(workbook), "-q"]
+    assert main(args) == 0
+    assert main(args + ["--force"]) == 0            # blank: replaced
+    book = load_workbook(workbook)
+    ws = book["adjudication"]
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index("final") + 1, "no")
+    ws.cell(2, header.index("adjudicator") + 1, "Dr R")
+    ws.cell(3, header.index("reason") + 1, "re-read the tracing")
+    book.save(workbook)
+    before = workbook.read_bytes()
+    capsys.readouterr()
+    assert main(args + ["--force"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "holds 3 filled final, adjudicator or reason cell(s)" in err
+    assert repr(str(workbook)).replace(" ", "") in err.replace(" ", "") and "Traceback" not in err
+    assert workbook.read_bytes() == before
+    workbook.write_bytes(b"not a workbook")
+    assert main(args + ["--force"]) == 2 and workbook.read_bytes() == b"not a workbook"
+
+
+def _filled_adjudication(results, readers, base) -> "Path":
+    workbook = base / "to-fill.xlsx"
+    assert main(["adjudicate", str(results), str(readers), "--out", str(workbook), "-q",
+                 "--force"]) == 0
+    sheet = pd.read_excel(workbook, dtype=str, keep_default_na=False)
+    sheet.loc[0, ["final", "adjudicator", "reason"]] = ["yes", "Dr R", "software right"]
+    filled = base / "filled-once.csv"
+    sheet.to_csv(filled, index=False)
+    return filled
+
+
+def test_an_audit_log_that_cannot_be_written_stops_before_anything_is(compared, results,
+                                                                         capsys):
+    base, readers, _ = compared
+    filled = _filled_adjudication(results, readers, base)
+    out = base / "cmp-full"
+    (base / "a-folder").mkdir()
+    for audit in ("/dev/full", str(base / "a-folder")):
+        capsys.readouterr()
+        assert main(["compare", str(results), str(readers), "--adjudicated", str(filled),
+                     "--audit", audit, "--out", str(out), "-q"]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert f"--audit {audit!r} is not a plain file" in err and "Traceback" not in err
+        assert not out.exists()
+
+
+def test_a_failed_append_after_the_outputs_says_what_was_written(compared, results, capsys,
+                                                                 monkeypatch):
+    """The log cannot be checked for space in advance: a failed append is undone and the
+    message says the outputs are written and the log is not."""
+    import errno
+    import os
+
+    base, readers, _ = compared
+    filled = _filled_adjudication(results, readers, base)
+    audit = base / "full-disk-audit.csv"
+    out = base / "cmp-appended"
+    args = ["compare", str(results), str(readers), "--adjudicated", str(filled), "--audit",
+            str(audit), "--out", str(out), "-q"]
+    assert main(args) == 0
+    before = audit.read_bytes()
+    real = os.write
+    calls = []
+
+    def disk_fills(fd, data):
+        calls.append(fd)
+        if len(calls) == 1:
+            return real(fd, data[:7])                # part of the first row, then a full disk
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", disk_fills)
+    capsys.readouterr()
+    assert main(args + ["--force"]) == 2
+    monkeypatch.undo()
+    err = " ".join(capsys.readouterr().err.split())
+    assert "the outputs were written to" in err and "could not be appended to" in err
+    assert "1 change(s) are in" in err and "Traceback" not in err
+    assert (out / "audit.csv").is_file() and audit.read_bytes() == before
+    fresh = base / "fresh-audit.csv"                 # a log the failed append would create
+    calls.clear()
+    monkeypatch.setattr(os, "write", disk_fills)
+    code = main(["compare", str(results), str(readers), "--adjudicated", str(filled),
+                 "--audit", str(fresh), "--out", str(base / "cmp-fresh"), "-q"])
+    monkeypatch.undo()
+    assert code == 2 and not fresh.exists()

@@ -549,3 +549,40 @@ def test_emg_reference_through_a_link_then_dotdot_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2 and "input" in err and "Traceback" not in err, err
     assert _hashes(tmp_path / "recs") == before
+
+
+_FORK_THEN_DIE = """
+import os, signal, sys, time
+from edxreview._output import OutputFolder
+
+with OutputFolder(sys.argv[1]) as output:
+    child = os.fork()       # as WorkbookWriter forks a copy to write results.xlsx
+    if child == 0:
+        null = os.open(os.devnull, os.O_WRONLY)   # the test reads the parent's output to its end
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        time.sleep(60)
+        os._exit(0)
+    print(child, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)   # the parent dies; its copy lives on
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: POSIX only")
+def test_a_forked_copy_does_not_keep_the_lock_of_a_killed_parent(tmp_path):
+    """After a SIGKILL of the command, the copy that writes the workbook must not hold the
+    output's lock: the rerun would be refused, naming the dead parent."""
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", _FORK_THEN_DIE, str(out)],
+                          capture_output=True, text=True, env=_env(), timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    child = int(proc.stdout.split()[0])
+    try:
+        from edxreview._output import OutputFolder
+
+        with OutputFolder(out) as output:   # the lock is free: the copy does not hold it
+            (output.staging / "a.txt").write_text("a\n")
+            output.commit()
+        assert (out / "a.txt").is_file()
+    finally:
+        os.kill(child, signal.SIGKILL)

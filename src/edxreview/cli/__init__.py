@@ -130,8 +130,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
         "dataset (synth --format parquet --partitions N), is reviewed in partitions of patients, "
         "in parallel; the outputs do not depend on --jobs or --engine")
     g.add_argument("--partitions", type=int, default=None, metavar="N",
-                   help="split a folder of sheets into N partitions of patients (default: one "
-                        "per 24 MB of input; 1 reviews the study in one piece)")
+                   help="split a folder of sheets into N partitions of patients, 1 to "
+                        "2147483647 (default: one per 24 MB of input; 1 reviews the study in "
+                        "one piece)")
     g.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes for the partitions (default: all cores)")
     g.add_argument("--engine", choices=["local", "dask"], default="local",
@@ -166,12 +167,35 @@ def build_parser() -> argparse.ArgumentParser:
                         "bundled, unverified table does not judge: every one)")
     p = sub.add_parser("template", help="write an empty workbook with drop-downs and an example row")
     p.add_argument("path", type=Path, help="where to write the .xlsx file")
-    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing empty template (one holding no row of data besides "
+                        "the example rows); a workbook holding data is never replaced")
     for module in ("reference", "emg", "synth", "agreement"):
         # a subcommand that cannot be imported is a broken installation: fail loudly rather
         # than drop the command from the help
         importlib.import_module(f"edxreview.cli.{module}").add_parser(sub)
     return parser
+
+
+def _template_refusal(path: Path) -> str | None:
+    """Why ``template --force`` may not replace the existing file ``path``, or None: it
+    replaces an empty template (one holding no row of data), never a study."""
+    from .._errors import InvalidWorkbookError
+    from ..io._template import count_data_rows
+
+    try:
+        counts = count_data_rows(path)
+    except InvalidWorkbookError as exc:
+        why = exc.problems[0].message if exc.problems else str(exc)
+        return (f"{str(path)!r} exists and cannot be read as a workbook ({why}), so edxreview "
+                "cannot tell that it holds no study; --force replaces only an empty template: "
+                "remove the file yourself or choose another path")
+    if not counts:
+        return None
+    where = ", ".join(f"{sheet!r} {n}" for sheet, n in counts.items())
+    return (f"{str(path)!r} holds {sum(counts.values())} row(s) of data ({where}) that "
+            "writing the template over it would lose; --force replaces only an empty template, "
+            "never a study: remove the file yourself or choose another path")
 
 
 def _run_pipeline(workbook: Path, args, console: Console, published: dict | None = None) -> int:
@@ -201,6 +225,14 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
         if value is not None and value < 1:
             _print_error(_console(stderr=True), f"--{name} {value} must be at least 1")
             return EXIT_USAGE
+    from ..io._dataset import MAX_PARTITIONS
+
+    if args.partitions is not None and args.partitions > MAX_PARTITIONS:
+        _print_error(_console(stderr=True),
+                     f"--partitions {args.partitions} is more than the most a review can split "
+                     f"a study into, {MAX_PARTITIONS} (a bucket is a 32-bit integer); give a "
+                     "smaller number (partitions beyond the number of patients stay empty)")
+        return EXIT_USAGE
     if args.dask_address and args.engine != "dask":
         _print_error(_console(stderr=True), "--dask-address needs --engine dask")
         return EXIT_USAGE
@@ -308,9 +340,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "template":
             from ..io import write_template
 
-            if args.path.exists() and not args.force:
-                err.print(f"[bold red]error:[/] {str(args.path)!r} exists; pass --force to replace it")
+            if os.path.lexists(args.path) and not args.force:
+                _print_error(err, f"{str(args.path)!r} exists; pass --force to replace it (only "
+                                  "an empty template is replaced)")
                 return EXIT_USAGE
+            # a link is replaced, never written through: what it leads to is kept
+            if args.path.is_file() and not args.path.is_symlink():
+                refusal = _template_refusal(args.path)
+                if refusal:
+                    _print_error(err, refusal)
+                    return EXIT_USAGE
             write_template(args.path)
             console.print(f"template written to {args.path}")
             return EXIT_OK

@@ -5,9 +5,11 @@ disagreements and (with ``--adjudicated``) the final classifications with an aud
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -34,7 +36,8 @@ def add_parser(subparsers) -> None:
                         "software's (final_counts.csv) and audit.csv, and append the changes to "
                         "the audit log (--audit)")
     c.add_argument("--audit", type=Path, default=None, metavar="FILE",
-                   help="audit log to append to (created when missing, never rewritten); "
+                   help="audit log to append to (a plain file, created when missing, never "
+                        "rewritten; checked before anything is written); "
                         "default: FILE.audit.csv beside the --adjudicated workbook")
     c.add_argument("--force", action="store_true", help=_FOLDER_HELP)
     c.add_argument("-q", "--quiet", action="store_true", help="no tables")
@@ -49,7 +52,9 @@ def add_parser(subparsers) -> None:
     a.add_argument("readers", type=Path, metavar="READERS")
     a.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="workbook to write (.xlsx)")
-    a.add_argument("--force", action="store_true", help="replace an existing file")
+    a.add_argument("--force", action="store_true",
+                   help="replace an existing workbook in which no final, adjudicator or reason "
+                        "is filled in; one holding any adjudication is never replaced")
     a.add_argument("-q", "--quiet", action="store_true")
     a.set_defaults(func=run_adjudicate)
 
@@ -68,6 +73,26 @@ def _error(message: str) -> None:
     _print_error(_console(stderr=True), message)
 
 
+def _adjudication_refusal(path: Path) -> str | None:
+    """Why ``adjudicate --force`` may not replace the existing workbook ``path``, or None: it
+    replaces a blank form (no final, adjudicator or reason filled in), never an adjudication."""
+    from .._errors import InvalidInputError
+    from ..cohort._agreement import count_adjudicated_cells
+
+    try:
+        filled = count_adjudicated_cells(path)
+    except InvalidInputError as exc:
+        return (f"{str(path)!r} exists and cannot be read ({exc}), so edxreview cannot tell "
+                "that it holds no adjudication; --force replaces only a blank adjudication "
+                "workbook: remove the file yourself or choose another --out")
+    if not filled:
+        return None
+    return (f"{str(path)!r} holds {filled} filled final, adjudicator or reason cell(s) that "
+            "writing a blank workbook over it would lose; --force replaces only a blank "
+            "adjudication workbook, never an adjudication: pass this file to 'edxreview "
+            "compare --adjudicated', or choose another --out")
+
+
 def run_adjudicate(args: argparse.Namespace) -> int:
     """Write the adjudication workbook; 0 ok, 1 bad input, 2 usage."""
     from .._output import check_output_path, write_whole
@@ -78,10 +103,16 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".xlsx":
         _error(f"--out {str(args.out)!r} must end in .xlsx")
         return 2
-    if args.out.exists() and not args.force:
-        _error(f"{str(args.out)!r} exists; pass --force to replace it")
+    if os.path.lexists(args.out) and not args.force:
+        _error(f"{str(args.out)!r} exists; pass --force to replace it (only a workbook with "
+               "no final, adjudicator or reason filled in is replaced)")
         return 2
     check_output_path(args.out, [args.results, args.readers], kind="file")
+    if args.out.is_file() and not args.out.is_symlink():   # a link is replaced, its target kept
+        refusal = _adjudication_refusal(args.out)
+        if refusal:
+            _error(refusal)
+            return 2
     software = read_software(args.results)
     readers = read_readers(args.readers, software)
     sheet = adjudication_sheet(find_disagreements(software, readers))
@@ -92,6 +123,60 @@ def run_adjudicate(args: argparse.Namespace) -> int:
         "and reason, then run: edxreview compare RESULTS READERS --adjudicated "
         f"{args.out} --out DIR")
     return 0
+
+
+def _audit_refusal(audit: Path) -> str | None:
+    """Why the audit log cannot be appended to, or None; checked before the output folder is
+    set up, so that a log that cannot be written stops the command before anything is."""
+    import stat
+
+    if os.path.lexists(audit):
+        try:
+            mode = os.stat(audit).st_mode
+        except OSError as exc:
+            return (f"--audit {str(audit)!r} cannot be read ({exc.strerror}); give another "
+                    "--audit")
+        if not stat.S_ISREG(mode):
+            return (f"--audit {str(audit)!r} is not a plain file (a folder, a device or a "
+                    "pipe); the audit log is a CSV file kept for good: give another --audit")
+        if not os.access(audit, os.R_OK | os.W_OK):
+            return (f"--audit {str(audit)!r} cannot be appended to (permission denied); fix "
+                    "its permissions or give another --audit")
+    elif not os.access(audit.parent, os.W_OK | os.X_OK):
+        return (f"--audit {str(audit)!r} cannot be created: the folder "
+                f"{str(audit.parent)!r} is not writable; give another --audit")
+    return None
+
+
+def _append_audit(audit: Path, changes) -> str | None:
+    """Append ``changes`` to the audit log in one write; None when done, else why it failed.
+    A failed append is undone (the log cut back to its length before, or removed when this
+    append created it), so the log never holds a half row."""
+    from .._tables import neutralize_formulas
+
+    existed = audit.exists()
+    new = not existed or not audit.stat().st_size
+    text = neutralize_formulas(changes).to_csv(header=new, index=False, lineterminator="\n")
+    try:
+        fd = os.open(audit, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            data = text.encode("utf-8")
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+                if not existed:     # a log this run created: removed, as it was
+                    os.unlink(audit)
+            return exc.strerror or type(exc).__name__
+    finally:
+        os.close(fd)
+    return None
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -117,6 +202,10 @@ def run_compare(args: argparse.Namespace) -> int:
         check_output_path(audit, [args.results, args.readers, args.adjudicated], kind="file")
         if not audit.parent.is_dir():
             _error(f"--audit {str(audit)!r}: the folder {str(audit.parent)!r} does not exist")
+            return 2
+        refusal = _audit_refusal(audit)
+        if refusal:
+            _error(refusal)
             return 2
     inputs = [args.results, args.readers, args.adjudicated, audit]
     with OutputFolder(args.out, force=args.force, inputs=inputs, command="compare") as output:
@@ -156,11 +245,15 @@ def run_compare(args: argparse.Namespace) -> int:
                          changes=changes)
         output.commit()
     if changes is not None:
-        from .._tables import neutralize_formulas
-
-        new = not audit.exists() or not audit.stat().st_size
-        neutralize_formulas(changes).to_csv(audit, mode="a", header=new, index=False,
-                                            lineterminator="\n")
+        failed = _append_audit(audit, changes)
+        if failed:
+            _error(f"the outputs were written to {str(args.out)!r} (agreement.csv, "
+                   "disagreements.csv, agreement.html, final_patients.csv, final_counts.csv, "
+                   f"audit.csv), but the audit log {str(audit)!r} could not be appended to "
+                   f"({failed}) and was left as it was: its {len(changes)} change(s) are in "
+                   f"{str(args.out / 'audit.csv')!r}; free the space or fix the permissions, "
+                   "then append them to the log yourself or rerun with --force")
+            return 2
     console = Console(quiet=args.quiet)
     console.print(f"{len(meta['readers'])} reader(s), {len(disagreements)} disagreement(s); "
                   f"outputs written to {args.out}/ (agreement.csv, disagreements.csv, "

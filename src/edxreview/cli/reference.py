@@ -10,10 +10,12 @@ limits with a sidecar to fill in.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -39,7 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="rows per status (verified, corrected, unsourced, convention) per table")
     p.add_argument("--starter", type=Path, default=None, metavar="PATH",
                    help="write an editable copy of the bundled limits (PATH.csv + .meta.toml)")
-    p.add_argument("--force", action="store_true", help="replace an existing starter file")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing starter (PATH.csv and its .meta.toml) only while "
+                        "it is unedited: identical to what --starter writes now; a laboratory's "
+                        "edited limits are never replaced")
     return p
 
 
@@ -122,15 +127,10 @@ def _summary(ref, console: Console) -> None:
                   markup=False)
 
 
-def _write_starter(path: Path, force: bool, console: Console, err: Console) -> int:
+def _starter_texts(csv: Path) -> tuple[bytes, bytes]:
+    """The starter limits file and its sidecar, as ``--starter`` writes them now."""
     from ..knowledge._tables import read_table
 
-    csv = path if path.suffix.lower() == ".csv" else path.with_suffix(".csv")
-    meta = csv.with_name(csv.stem + ".meta.toml")
-    existing = [p for p in (csv, meta) if p.exists()]
-    if existing and not force:
-        err.print(f"[bold red]error:[/] {str(existing[0])!r} exists; pass --force to replace it")
-        return EXIT_USAGE
     table, _ = read_table("ncs_limits_adult")
     table["status_reason"] = ("edxreview default (" + table["status"] + "): "
                               + table["status_reason"])
@@ -144,11 +144,50 @@ def _write_starter(path: Path, force: bool, console: Console, err: Console) -> i
         'citation = ""      # where the limits come from (your normative study, or a publication)\n'
         'population = ""    # who they hold for: age range, sex, height, ethnicity, n\n'
         'technique = ""     # distances, onset/peak latency, amplitude measurement, temperature\n')
-    from .._output import write_whole
+    return (table.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+            sidecar.encode("utf-8"))
 
-    write_whole(csv, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n",
-                                              encoding="utf-8"))
-    write_whole(meta, lambda tmp: tmp.write_text(sidecar, encoding="utf-8", newline=""))
+
+def _starter_refusal(path: Path, text: bytes, force: bool) -> str | None:
+    """Why ``path`` may not be written by ``--starter``, or None. ``--force`` replaces only a
+    file identical to what the command writes now (an unedited starter): a laboratory's edited
+    limits are never lost."""
+    if not os.path.lexists(path):
+        return None
+    if path.is_dir() and not path.is_symlink():
+        return (f"{str(path)!r} is a folder; --starter writes a file there and never replaces a "
+                "folder, even with --force: choose another PATH")
+    if not force:
+        return f"{str(path)!r} exists; pass --force to replace it (only an unedited starter is)"
+    if path.is_symlink():   # the link is replaced, never written through: its target is kept
+        return None
+    try:
+        with open(path, "rb") as fh:
+            same = fh.read(len(text) + 1) == text
+    except OSError as exc:
+        same, why = False, f"it cannot be read ({exc.strerror or type(exc).__name__})"
+    else:
+        why = "it differs from the starter edxreview writes (edited, or another file)"
+    if same:
+        return None
+    return (f"{str(path)!r} exists and {why}; --force replaces only an unedited starter, "
+            "never a laboratory's own limits: remove the file yourself or choose another PATH")
+
+
+def _write_starter(path: Path, force: bool, console: Console, err: Console) -> int:
+    from .._output import write_all_whole
+
+    csv = path if path.suffix.lower() == ".csv" else path.with_suffix(".csv")
+    meta = csv.with_name(csv.stem + ".meta.toml")
+    csv_text, meta_text = _starter_texts(csv)
+    # both paths checked before either is written; then both written, or neither
+    for target, text in ((csv, csv_text), (meta, meta_text)):
+        refusal = _starter_refusal(target, text, force)
+        if refusal:
+            err.print(f"[bold red]error:[/] {escape(refusal)}", soft_wrap=True)
+            return EXIT_USAGE
+    write_all_whole({csv: lambda tmp: tmp.write_bytes(csv_text),
+                     meta: lambda tmp: tmp.write_bytes(meta_text)})
     console.print(f"starter limits written to {csv} and {meta}; edit them, then run "
                   f"edxreview reference check {csv}", markup=False)
     return EXIT_OK

@@ -24,7 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "per sheet, or the partitioned dataset of --partitions")
     p.add_argument("--partitions", type=int, default=None, metavar="N",
                    help="write a Parquet dataset partitioned hive-style into N buckets of "
-                        "patients (<sheet>/bucket=K/…parquet; the bucket is a hash of the "
+                        "patients, 1 to 2147483647 (<sheet>/bucket=K/…parquet; the bucket is "
+                        "a hash of the "
                         "patient id), which edxreview run reviews bucket by bucket; implies "
                         "--format parquet")
     p.add_argument("--centres", type=int, default=None, metavar="K",
@@ -61,6 +62,14 @@ def run(args) -> int:
     if args.partitions is not None and args.partitions < 1:
         err.print(f"[bold red]error:[/] --partitions {args.partitions} must be at least 1 "
                   "(the number of buckets of the Parquet dataset)")
+        return 2
+    from ..io._dataset import MAX_PARTITIONS
+
+    if args.partitions is not None and args.partitions > MAX_PARTITIONS:
+        err.print(f"[bold red]error:[/] --partitions {args.partitions} is more than the most "
+                  f"buckets a dataset can have, {MAX_PARTITIONS} (a bucket is a 32-bit "
+                  "integer); give a smaller number (buckets beyond the number of patients are "
+                  "never written)")
         return 2
     if args.partitions is not None and args.format == "csv":
         err.print("[bold red]error:[/] --partitions writes a partitioned Parquet dataset, not "

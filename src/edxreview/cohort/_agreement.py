@@ -564,6 +564,44 @@ def adjudication_sheet(disagreements: pd.DataFrame) -> pd.DataFrame:
     return out[front + [c for c in out.columns if c not in front]]
 
 
+def count_adjudicated_cells(path: str | Path) -> int:
+    """How many ``final``, ``adjudicator`` and ``reason`` cells of an existing adjudication
+    workbook are filled: the adjudicator's work that writing the blank form over it would lose.
+
+    Every sheet is read; a sheet without those columns counts each of its non-empty cells
+    (it is not edxreview's form, so all of it is someone's work).
+
+    Raises
+    ------
+    InvalidInputError
+        The file cannot be read as a workbook (so what it holds cannot be told).
+    """
+    from ..io._read import _check_file_size, _check_zip, _too_large
+
+    path = Path(path)
+    too_big = _check_file_size(path)
+    if too_big:
+        raise _too_large(path, too_big)
+    _check_zip(path)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
+                               engine="openpyxl")
+    except Exception as exc:  # noqa: BLE001 - pandas, zipfile and openpyxl raise many types
+        raise InvalidInputError(
+            f"{str(path)!r} cannot be read as a workbook ({type(exc).__name__})") from None
+    filled = 0
+    for frame in sheets.values():
+        frame.columns = [str(c).strip() for c in frame.columns]
+        cells = frame.apply(lambda c: c.str.strip())
+        if all(c in cells.columns for c in ADJUDICATION_COLUMNS):
+            cells = cells[["final", "adjudicator", "reason"]]
+        elif not len(cells):   # a header only: its names are the work
+            filled += sum(1 for c in frame.columns if c and not c.startswith("Unnamed:"))
+            continue
+        filled += int(cells.ne("").to_numpy().sum())
+    return filled
+
+
 def read_adjudication(path: str | Path, disagreements: pd.DataFrame) -> pd.DataFrame:
     """Read a filled adjudication workbook (``.xlsx`` or ``.csv``) and check it.
 

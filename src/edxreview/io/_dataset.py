@@ -31,6 +31,11 @@ from .._errors import InvalidWorkbookError, Problem
 from ._read import RawWorkbook, _decode_csv, _sniff_separator, normalize_header
 from ._schema import SHEETS
 
+#: the most buckets (partitions) a dataset may have: a row's bucket is DuckDB's hash of the
+#: patient id modulo the number of buckets, cast to INTEGER (INT32), so no bucket may exceed
+#: INT32's largest value (buckets without patients are never written or reviewed)
+MAX_PARTITIONS = 2**31 - 1
+
 #: the hive partition column of a partitioned dataset
 BUCKET = "bucket"
 #: the source row number carried through a partitioning (the row a user sees in the sheet)
@@ -117,7 +122,7 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
     out : str or Path
         Existing folder; ``<sheet>/bucket=K/`` folders are written into it.
     n_buckets : int
-        Number of buckets (≥ 1).
+        Number of buckets (1 to :data:`MAX_PARTITIONS`).
     first_rows : dict of str to int, optional
         Sheet name → row number of the first row (default 2): a registry written in parts
         numbers each part's rows after the previous parts'.
@@ -127,6 +132,11 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out: str | Path, n_bucket
     """
     import duckdb   # here, not at the top: a partition's worker reads with Arrow alone
 
+    from .._errors import InvalidParameterError
+
+    if not isinstance(n_buckets, (int, np.integer)) or not 1 <= n_buckets <= MAX_PARTITIONS:
+        raise InvalidParameterError(
+            f"n_buckets {n_buckets!r} must be a whole number from 1 to {MAX_PARTITIONS}")
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:

@@ -282,3 +282,89 @@ def _write_names(book, names: dict[str, pd.DataFrame], bold, title) -> None:
             sheet_names.set_column(col + j, col + j, min(max(longest, len(name)) + 2, 70))
         col += len(frame.columns) + 1
     sheet_names.freeze_panes(3, 0)
+
+
+#: the template's own sheets, written anew each time: never a user's data
+_OWN_SHEETS = ("readme", "lists", "names")
+
+
+def _same_cell(value, example) -> bool:
+    """A cell read back equals the example's value (numbers compared as numbers)."""
+    if value is None or value == "":
+        return example is None or example == ""
+    if str(value).strip() == str(example).strip():
+        return True
+    try:
+        return float(value) == float(example)
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_example(row: tuple, example: list) -> bool:
+    """The row is the template's example row, unchanged."""
+    cells = list(row) + [None] * max(0, len(example) - len(row))
+    return (all(_same_cell(v, e) for v, e in zip(cells, example))
+            and all(v is None or v == "" for v in cells[len(example):]))
+
+
+def count_data_rows(path: str | Path) -> dict[str, int]:
+    """The rows of data an existing workbook holds, per sheet, that writing the template over
+    it would lose.
+
+    Every non-empty row below the header of each study sheet counts, except the template's
+    example row (patient ``P001``, unchanged); every non-empty row of a sheet the template does
+    not write counts; the template's ``README``, ``lists`` and ``names`` sheets are its own.
+    An empty template therefore holds none.
+
+    Parameters
+    ----------
+    path : str or Path
+        An existing ``.xlsx`` file.
+
+    Returns
+    -------
+    dict of str to int
+        Sheet name (as written in the workbook) → rows of data; sheets without any are left out.
+
+    Raises
+    ------
+    InvalidWorkbookError
+        The file cannot be read as a workbook (so what it holds cannot be told).
+    """
+    import openpyxl
+
+    from .._errors import Problem
+    from ._read import _check_file_size, _check_zip, _too_large, normalize_header
+    from .._errors import InvalidWorkbookError
+
+    path = Path(path)
+    too_big = _check_file_size(path)
+    if too_big:
+        raise _too_large(path, too_big)
+    _check_zip(path)  # a damaged archive or a zip bomb is refused before it is parsed
+    counts: dict[str, int] = {}
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        try:
+            for ws in book.worksheets:
+                name = normalize_header(ws.title)
+                if name in _OWN_SHEETS:
+                    continue
+                example = _EXAMPLE.get(name)
+                rows = [r for r in ws.iter_rows(values_only=True)
+                        if any(v is not None and str(v).strip() for v in r)]
+                # a sheet of the template: rows below its header, but for the example row; any
+                # other sheet is the user's own, and every row of it counts
+                data = rows if example is None else [
+                    r for r in rows[1:] if not _is_example(r, example)]
+                if data:
+                    counts[ws.title] = len(data)
+        finally:
+            book.close()
+    except Exception as exc:  # noqa: BLE001 - boundary: a damaged archive raises many types
+        raise InvalidWorkbookError(
+            "the workbook cannot be opened",
+            [Problem("", None, None, path.name,
+                     f"the file cannot be read as an .xlsx workbook ({type(exc).__name__})")]
+        ) from None
+    return counts
