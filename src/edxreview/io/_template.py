@@ -333,8 +333,7 @@ def count_data_rows(path: str | Path) -> dict[str, int]:
     """
     import openpyxl
 
-    from .._errors import Problem
-    from .._errors import InvalidWorkbookError
+    from .._errors import InvalidWorkbookError, Problem
     from ._read import check_workbook_archive, normalize_header
 
     path = Path(path)
