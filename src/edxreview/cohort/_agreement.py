@@ -576,13 +576,10 @@ def count_adjudicated_cells(path: str | Path) -> int:
     InvalidInputError
         The file cannot be read as a workbook (so what it holds cannot be told).
     """
-    from ..io._read import _check_file_size, _check_zip, _too_large
+    from ..io._read import check_workbook_archive
 
     path = Path(path)
-    too_big = _check_file_size(path)
-    if too_big:
-        raise _too_large(path, too_big)
-    _check_zip(path)
+    check_workbook_archive(path)
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
                                engine="openpyxl")

@@ -185,6 +185,15 @@ def _check_file_size(path: Path, sheet: str = "") -> Problem | None:
     return None
 
 
+def check_workbook_archive(path: Path) -> None:
+    """Refuse an ``.xlsx`` too large to read, or whose archive would unzip beyond the limits,
+    before anything is parsed (:func:`_check_file_size`, :func:`_check_zip`)."""
+    too_big = _check_file_size(path)
+    if too_big:
+        raise _too_large(path, too_big)
+    _check_zip(path)
+
+
 def _check_zip(path: Path) -> None:
     """Refuse an archive that would unzip to more than the limits, before anything is parsed.
 

@@ -333,15 +333,11 @@ def count_data_rows(path: str | Path) -> dict[str, int]:
     """
     import openpyxl
 
-    from .._errors import Problem
-    from ._read import _check_file_size, _check_zip, _too_large, normalize_header
-    from .._errors import InvalidWorkbookError
+    from .._errors import InvalidWorkbookError, Problem
+    from ._read import check_workbook_archive, normalize_header
 
     path = Path(path)
-    too_big = _check_file_size(path)
-    if too_big:
-        raise _too_large(path, too_big)
-    _check_zip(path)  # a damaged archive or a zip bomb is refused before it is parsed
+    check_workbook_archive(path)  # a damaged archive or a zip bomb is refused before it is parsed
     counts: dict[str, int] = {}
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
