@@ -108,6 +108,7 @@ def test_recording_files_name_every_file_of_a_record(tmp_path):
     record = _wfdb(recs, "c.0", seed=1, data="sub/c0.bin")
     (recs / "c.0.atr").write_bytes(b"a")
     (recs / "c.1.hea").write_text("c.1 1 10000 4\nc.1.dat 16\n")  # another record
+    (recs / "c.0.res").mkdir()   # a folder named like the record's files (an earlier --out)
     want = {recs / "c.0.hea", recs / "sub" / "c0.bin", recs / "c.0.atr", recs / "c.0.dat"}
     for given in (record, recs / "c.0.hea"):
         assert set(recording_files(given)) == want | {given}

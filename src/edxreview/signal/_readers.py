@@ -10,6 +10,7 @@ on the way (clipped samples, an outlying first sample).  Truncated or inconsiste
 from __future__ import annotations
 
 import logging
+import os
 import re
 import stat
 import warnings
@@ -565,7 +566,8 @@ def recording_files(path: str | Path, format: SignalFormat = "auto", header_byte
     A WFDB record (however it is given: its header, its data file or its name without a
     suffix) is its header, every data file its signal lines name (which may have another name
     than the record, or lie in a folder below the header) and every other file of the record
-    beside the header (``<record>.*``: annotations such as ``.atr``); any other recording is
+    beside the header (``<record>.*``: annotations such as ``.atr``; folders so named are no
+    file of it); any other recording is
     the file itself. A header that cannot be read adds only the usual data file,
     ``<record>.dat``: reading it fails later, before anything is written.
 
@@ -592,7 +594,9 @@ def recording_files(path: str | Path, format: SignalFormat = "auto", header_byte
             files.append(_data_file(hea, line.split()[0]))
     except (SignalFileError, ValueError, IndexError):
         pass
-    files += sorted(Path(f) for f in glob.glob(glob.escape(str(hea.parent / record)) + ".*"))
+    # the record's other files, not a folder named like them (e.g. an earlier --out rec.res)
+    files += sorted(Path(f) for f in glob.glob(glob.escape(str(hea.parent / record)) + ".*")
+                    if not os.path.isdir(f))
     return list(dict.fromkeys(files))
 
 
