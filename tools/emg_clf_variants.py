@@ -218,8 +218,8 @@ def _balanced_ce(pred: pd.DataFrame) -> float:
     """Class-balanced cross-entropy of out-of-fold probabilities (rows with a truth)."""
     pt = pred[CLASSES].to_numpy(float)[np.arange(len(pred)),
                                        pred["truth"].map(CLASSES.index).to_numpy(int)]
-    d = pd.DataFrame({"t": pred["truth"].to_numpy(), "l": -np.log(np.clip(pt, 1e-12, 1))})
-    return float(d.groupby("t")["l"].mean().mean())
+    return clf.balanced_loss(pd.DataFrame({"t": pred["truth"].to_numpy(), "w": 1.0,
+                                           "l": -np.log(np.clip(pt, 1e-12, 1))}))
 
 
 _FITS: dict = {}
