@@ -205,7 +205,17 @@ def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
     folder beside ``path``, and it is then moved into place. A failure leaves neither a
     half-written file nor a truncated old one; a link at ``path`` is replaced, never written
     through; the file gets the permissions any new file gets."""
-    return write_all_whole({Path(path): write})[0]
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():   # named as the user gave it, not the tmp file
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        write(tmp / path.name)
+        os.replace(tmp / path.name, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
 
 
 def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
