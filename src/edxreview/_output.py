@@ -245,8 +245,13 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
                 for path, tmp in zip(paths, tmps):
                     old = None
                     if os.path.lexists(path):
+                        # keep the previous file for the rollback as a second name (the path
+                        # is never missing); where hard links are not possible, move it aside
                         old = tmp / f".{path.name}.old"
-                        os.replace(path, old)
+                        try:
+                            os.link(path, old, follow_symlinks=False)
+                        except OSError:
+                            os.replace(path, old)
                     moved.append((path, old))
                     os.replace(tmp / path.name, path)
             except BaseException:
