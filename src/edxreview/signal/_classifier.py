@@ -380,12 +380,16 @@ def training_rows(muaps: pd.DataFrame, epochs: pd.DataFrame | None, units: pd.Da
     :func:`training_units`."""
     if training_unit() == "recording":
         rk = tuple(dict.fromkeys([*key, "recording"]))
-        r = unit_features(muaps, epochs, units, rk, features)
-        # a recording the reading would refuse (too few MUAPs and epochs: read_units'
-        # too_few_units) does not train it either: its features would all sit at the
-        # control mean under its label
-        return training_units(r[readable(r)], key)
+        return readable_training_units(unit_features(muaps, epochs, units, rk, features), key)
     return unit_features(muaps, epochs, units, key, features)
+
+
+def readable_training_units(recordings: pd.DataFrame,
+                            key: tuple[str, ...] = ("subject", "muscle")) -> pd.DataFrame:
+    """:func:`training_units` of the recordings the reading would read: one it would refuse
+    (too few MUAPs and epochs: :func:`read_units`' ``too_few_units``) does not train either,
+    since its features would all sit at the control mean under its label."""
+    return training_units(recordings[readable(recordings)], key)
 
 
 def training_units(units: pd.DataFrame, key: tuple[str, ...] = ("subject", "muscle")) -> pd.DataFrame:

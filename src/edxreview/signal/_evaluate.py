@@ -302,9 +302,9 @@ _CLASSIFIER_LEVELS = ("subject", "muscle", "recording", "subject_any_abnormal")
 def _training(units: dict) -> pd.DataFrame:
     """The training rows of :func:`_classifier_units`' tables (``[lab_classifier]
     training_unit``): the subject-muscles, or the recordings weighted as
-    :func:`~edxreview.signal._classifier.training_rows` weighs them."""
+    :func:`~edxreview.signal._classifier.training_rows` keeps and weighs them."""
     if clf.training_unit() == "recording":
-        return clf.training_units(units["recording"], _KEYS["muscle"])
+        return clf.readable_training_units(units["recording"], _KEYS["muscle"])
     return units["muscle"]
 
 
