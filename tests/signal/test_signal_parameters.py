@@ -50,7 +50,7 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
     ("spontaneous", "regular_max_interval_factor", 2.5),
     ("spontaneous", "missed_max_intervals", 3), ("spontaneous", "missed_max_fraction", 0.25),
     # filtering and the robust noise SD (were literals of _detect.py and _muap.py)
-    ("filters", "mains_find_harmonics", 3), ("filters", "mains_band_max_fs_fraction", 0.45),
+    ("filters", "mains_find_harmonics", 3),
     ("filters", "detect_lowpass_max_fs_fraction", 0.4),
     ("filters", "lowpass_max_nyquist_fraction", 0.9),
     ("detection", "noise_block_ms", 5.0), ("detection", "noise_block_min_samples", 4),

@@ -121,7 +121,10 @@ def remove_mains_hum(x: np.ndarray, fs_hz: float) -> tuple[np.ndarray, MainsHum]
     if mains == "off" or x.size < 16:
         return x, MainsHum(None, None, 0.0, 0)
     factor = float(p["mains_peak_factor"])
-    hi_band = min(float(p["measure_lowpass_hz"]), float(p["mains_band_max_fs_fraction"]) * fs_hz)
+    # up to the measurement band's top: its low-pass, or the Nyquist fraction above which no
+    # low-pass is applied (the same cap as _design_band's)
+    hi_band = min(float(p["measure_lowpass_hz"]),
+                  float(p["lowpass_max_nyquist_fraction"]) * fs_hz / 2)
     # 1. which mains, and its frequency: one FFT of the whole record (zero-padded to a length
     # with small prime factors: 262,134 samples of N2001 cost 3 times 262,144)
     n_fft = scipy.fft.next_fast_len(x.size, real=True)
