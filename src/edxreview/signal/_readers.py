@@ -589,10 +589,9 @@ def recording_files(path: str | Path, format: SignalFormat = "auto", header_byte
     files = [p, hea, hea.with_name(f"{record}.dat")]   # the usual data file, even if unnamed
     try:
         records, _ = _parse_wfdb_header(hea)
-        n_sig = int(records[0].split()[1]) if records and len(records[0].split()) > 1 else 1
-        for line in records[1:1 + max(n_sig, 1)]:
-            files.append(_data_file(hea, line.split()[0]))
-    except (SignalFileError, ValueError, IndexError):
+        n_sig, _, _ = _wfdb_record_line(hea, records)   # the reader's own checks
+        files += [_data_file(hea, line.split()[0]) for line in records[1:1 + n_sig]]
+    except (SignalFileError, IndexError):   # the reader refuses it before anything is written
         pass
     # the record's other files, not a folder named like them (e.g. an earlier --out rec.res)
     files += sorted(Path(f) for f in glob.glob(glob.escape(str(hea.parent / record)) + ".*")
