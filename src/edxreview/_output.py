@@ -403,9 +403,7 @@ class OutputFolder:
         """Refuse a lock file path that is an input or a symbolic link: the lock file is
         truncated, written and removed, and a link would carry that to the file it points to."""
         path = self._lock_file()
-        if self._expanded is None:
-            self._expanded = _expand_inputs(self.inputs)
-        found = _overlap(_real(path), self._expanded)
+        found = _overlap(_real(path), self._expanded)   # set on entering
         if found is None and not os.path.islink(path):
             return
         what = (f"is the input {found[0]}" if found is not None else

@@ -82,11 +82,11 @@ def run_reference_build(args: argparse.Namespace) -> int:
                          "holds the accepted ones only")
     if lent:
         ref.notes.append(lent)
+    from edxreview.signal._classifier import training_unit
+
     unit = "-".join(_unit_key(units))
     trained = _trained_per(ref, source, unit)
     if unit != "subject-muscle" and trained == unit:
-        from edxreview.signal._classifier import training_unit
-
         clf_how = ("the lab classifier's recordings weighted per" if training_unit() ==
                    "recording" else "lab classifier trained per")
         ref.notes.append(f"centroids trained per {unit} and {clf_how} {unit} (--subjects gave "
@@ -100,8 +100,6 @@ def run_reference_build(args: argparse.Namespace) -> int:
     if trained:
         ref.recorded["trained_per"] = trained   # the unit analyze should read with this model
     if ref.classifier is not None:   # its training rows: the source's for a borrowed model
-        from edxreview.signal._classifier import training_unit
-
         ref.recorded["training_unit"] = (
             str(source.recorded.get("training_unit", "")) if ref.classifier.transfer
             and source is not None else training_unit())
