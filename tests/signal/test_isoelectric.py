@@ -5,7 +5,6 @@ phase) is part of the MUAP and not a satellite, whereas a late component after t
 stayed at the baseline for ``quiet_ms`` is one. Synthetic piecewise-linear waveforms whose
 answer is known, and the two MUAPs of a real record where the defect was seen."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,20 +137,15 @@ def test_walk_edge_cases():
     assert _runs_below(above, q, 0, 1) == 1
 
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mendeley-algiers"
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not (DATA / "MD101_Myo01_RD.hea").is_file(),
-                    reason="the Algiers recordings (../shared/data/mendeley-algiers) are absent")
-def test_md101_slow_terminal_phases(monkeypatch):
+@pytest.mark.shared_data("mendeley-algiers")
+def test_md101_slow_terminal_phases(monkeypatch, shared_data):
     """Algiers MD101_Myo01_RD, where the defect was seen: unit 2's slow positive terminal
     phase (after a slow baseline crossing) was cut off and reported as a satellite."""
     from edxreview.signal import read_signal
     from edxreview.signal import _measure as meas
     from edxreview.signal._muap import sort_units
 
-    rec = read_signal(str(DATA / "MD101_Myo01_RD.hea"))
+    rec = read_signal(str(shared_data / "mendeley-algiers" / "MD101_Myo01_RD.hea"))
     dec = sort_units(rec)
     now = meas.measure_muaps(rec, dec).set_index("unit")
     params = load_signal_parameters()
