@@ -549,3 +549,14 @@ def tree_hashes(path: Path) -> dict[str, str]:
     """sha256 of every file under ``path`` (or of ``path`` itself)."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def tree_state(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root``, links not followed (a link is recorded as its
+    target path), so that nothing is moved, deleted or changed without this changing."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+            p = Path(dirpath, name)
+            out[str(p)] = os.readlink(p) if p.is_symlink() else tree_hashes(p)[str(p)]
+    return out

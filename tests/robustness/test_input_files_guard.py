@@ -15,19 +15,13 @@ import pytest
 from edxreview._output import MARKER
 from edxreview.cli import main
 
+from .corpus import tree_state
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "signal"))
 from _synth import FIVE_UNITS, weak_contraction  # noqa: E402
 
 
-def _hashes(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` and its content (a link: its target), so that nothing is
-    changed, moved or deleted without this changing."""
-    out = {}
-    for dirpath, dirs, files in os.walk(root):
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
-            p = Path(dirpath, name)
-            out[str(p)] = os.readlink(p).encode() if p.is_symlink() else p.read_bytes()
-    return out
+_hashes = tree_state
 
 
 def _wfdb(folder: Path, name: str, seed: int, data: str | None = None) -> Path:

@@ -19,20 +19,12 @@ from edxreview._output import MARKER
 from edxreview._tables import FORMULA_TRIGGERS
 from edxreview.cli import main
 
-from .corpus import base_book, tree_hashes, write_csv_folder, write_xlsx
+from .corpus import base_book, tree_state, write_csv_folder, write_xlsx
 
 SRC = Path(edxreview.__file__).resolve().parents[1]
 
 
-def _hashes(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root``, links not followed (a link is hashed as its target
-    path), so that nothing is moved, deleted or changed without this changing."""
-    out = {}
-    for dirpath, dirs, files in os.walk(root):
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
-            p = Path(dirpath, name)
-            out[str(p)] = os.readlink(p) if p.is_symlink() else tree_hashes(p)[str(p)]
-    return out
+_hashes = tree_state
 
 
 def _study(tmp: Path, form: str) -> Path:
