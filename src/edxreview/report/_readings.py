@@ -78,11 +78,11 @@ def nerve_readings(nerves: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
                                     sep=w["join"]), index=nerves.index, dtype=object)
     site = nerves["lesion_site"] if "lesion_site" in nerves else \
         pd.Series(None, index=nerves.index, dtype=object)
-    at = pd.Series(w["at_site"], index=nerves.index, dtype=object).str.split("{site}")
+    before, after = w["at_site"].split("{site}", 1)
     site_text = _site_text(site, labels["lang"])
     located = (_flag(nerves, "conduction_block") | _flag(nerves, "focal_slowing")) \
         & site.notna()
-    motor = motor + np.where(located, at.str[0] + site_text + at.str[1], "")
+    motor = motor + np.where(located, before + site_text + after, "")
     # nothing in the parts: interpret's fallback code (its typed facial_abnormal, abnormal)
     motor = motor.where(motor != "", motor_reading_fallback(nerves).map(w))
     sensory = sensory_reading_codes(nerves).map(w)
