@@ -48,15 +48,6 @@ MAX_REGISTRY_WARNINGS = 10_000
 _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by_ncs",
                   "ncs_abnormal_without_denervation", "lmn_involvement",
                   "lmn_with_corresponding_mri"]
-_PARAMETER_TEXT = {"latency_ms": "latency", "amplitude_mv": "amplitude",
-                   "amplitude_uv": "amplitude",
-                   "velocity_m_s": "conduction velocity", "min_latency_ms": "F-wave min. latency",
-                   "r1_ms": "R1 latency", "r2_ipsi_ms": "R2 ipsilateral latency",
-                   "r2_contra_ms": "R2 contralateral latency",
-                   "r2_ipsi_contra_diff_ms": "R2 ipsi–contra difference",
-                   "r1_side_diff_ms": "R1 side difference",
-                   "r2_side_diff_ms": "R2 side difference",
-                   "amplitude_side_ratio": "amplitude ratio to other side"}
 _DERIVED = ["amplitude_side_ratio", "r2_ipsi_contra_diff_ms", "r1_side_diff_ms",
             "r2_side_diff_ms"]
 
@@ -250,7 +241,10 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     words = load_labels(lang)
     english = lang == "en"
     keep = pd.Index(ids)
-    v = result.values[isin(result.values["patient_id"], keep)].copy()
+    # the per-site values are in the NCS tables (edx_pages); here only the values computed
+    # across rows (side ratios, side differences), listed beneath them
+    v = result.values[isin(result.values["patient_id"], keep)
+                      & result.values["parameter"].isin(_DERIVED)].copy()
     value_text, limit_text = _fmt(v["value"], 2), _fmt(v["limit"], 2)
     formats = load_layout()["parameters"]
     param = v["parameter"].astype(str)
@@ -268,19 +262,15 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
                                                " → ", "") +
                   _text(v["recording_site"])).str.replace("_", " ")
     v["parameter_id"] = v["parameter"].astype(str)
-    v["parameter"] = v["parameter"].map(_PARAMETER_TEXT if english else words["derived"]) \
-        .fillna(v["parameter"])
+    v["parameter"] = v["parameter"].map(words["derived"]).fillna(v["parameter"])
     if not english:     # a nerve id without a name (the blink reflex) is named by its study
         v["nerve"] = nerve_words(v["nerve"], words, lang)
     for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
         v[c] = _text(v[c]).str.replace("_", " ")
     v["side"] = side_words(v["side"], words)
     v["abnormal"] = v["abnormal"].astype(bool)
-    # values computed across rows (side ratios, side differences) have no place in the
-    # per-site tables; they are listed beneath them
-    v["derived"] = v["parameter_id"].isin(_DERIVED)
     vcols = ["study", "nerve", "side", "where", "parameter", "value_text", "unit",
-             "limit_text", "pct_text", "flag_text", "abnormal", "derived"]
+             "limit_text", "pct_text", "flag_text", "abnormal"]
 
     m = result.muscles[isin(result.muscles["patient_id"], keep)].copy()
     m["name"] = m["muscle"].map(display_names("muscle", lang)).fillna(m["muscle"])
@@ -481,11 +471,10 @@ def pages_context(result, figures: dict[str, dict[str, Any]],
     pages = cls.to_dict("records")
     for p in pages:
         pid = p["patient_id"]
-        p["ncs_rows"] = groups["values"].get(pid, [])
         for table in ("motor", "sensory", "f_waves", "blink"):
             p[table] = groups[table].get(pid, [])
         p["temperature"] = groups["temperature"].get(pid, "")
-        p["derived_rows"] = [v for v in p["ncs_rows"] if v["derived"]]
+        p["derived_rows"] = groups["values"].get(pid, [])
         p["plain"] = groups["summary"].get(str(pid), "")
         p["findings"] = groups["findings"].get(str(pid), [])
         p["lesions"] = groups["lesions"].get(str(pid), [])
