@@ -85,6 +85,7 @@ from edxreview.signal._templates import (  # noqa: F401
     _merge_templates,
     median_rows,
     median_snippet,
+    min_cluster_discharges,
 )
 
 logger = logging.getLogger(__name__)
@@ -131,8 +132,7 @@ def _decompose(
     dropped. Returns samples, units, residual and the final templates."""
     L = temps.shape[1]
     half = L // 2
-    min_n = max(int(p["cluster_min_discharges_floor"]),
-                int(p["min_discharges"] * p["cluster_min_discharges_fraction"]))
+    min_n = min_cluster_discharges(p)
     refractory = round(p["refractory_ms"] * 1e-3 * fs_hz)
     reach = round(p["locked_reach_ms"] * 1e-3 * fs_hz)
     tol = max(1, round(p["locked_tolerance_ms"] / 1e3 * fs_hz))

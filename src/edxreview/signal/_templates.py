@@ -90,9 +90,16 @@ def _build_templates(
             cols[:L, K] = -2 * t
             cols[L, K] = t @ t
             K += 1
-    n_min = max(int(p["cluster_min_discharges_floor"]),
-                int(p["min_discharges"] * p["cluster_min_discharges_fraction"]))
+    n_min = min_cluster_discharges(p)
     return [np.array(m) for m in members if len(m) >= n_min]
+
+
+def min_cluster_discharges(p: dict) -> int:
+    """The fewest discharges a cluster of candidates needs to become a template, from
+    ``[sorting]`` ``p``: ``cluster_min_discharges_fraction`` of ``min_discharges``, at least
+    ``cluster_min_discharges_floor``."""
+    return max(int(p["cluster_min_discharges_floor"]),
+               int(p["min_discharges"] * p["cluster_min_discharges_fraction"]))
 
 
 def _long_templates(detect: np.ndarray, members: list[np.ndarray], before: int, after: int) -> np.ndarray:
