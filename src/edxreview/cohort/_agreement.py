@@ -95,9 +95,24 @@ def read_software(results_dir: str | Path) -> pd.DataFrame:
     return out
 
 
+def _read_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook as text cells, within the workbook reader's size and archive
+    limits; a workbook that cannot be read is an :class:`InvalidInputError`."""
+    from ..io._read import check_workbook_archive
+
+    check_workbook_archive(path)
+    try:
+        return pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
+                             engine="openpyxl")
+    except Exception as exc:  # noqa: BLE001 - pandas, zipfile and openpyxl raise many types
+        raise InvalidInputError(
+            f"{str(path)!r} cannot be read as a workbook ({type(exc).__name__}); re-save it "
+            "as .csv (UTF-8) or .xlsx") from None
+
+
 def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
     """A reader or adjudication file as text cells, within the workbook reader's size limits."""
-    from ..io._read import _check_file_size, _check_zip, _too_large
+    from ..io._read import _check_file_size, _too_large
 
     if not path.is_file():
         raise InvalidInputError(f"{str(path)!r} is not a file; give a .csv or .xlsx file")
@@ -112,9 +127,7 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
         if suffix == ".csv":
             return (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"),
                     path.name)
-        _check_zip(path)
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
-                               engine="openpyxl")
+        sheets = _read_sheets(path)
     except InvalidInputError:
         raise
     except UnicodeDecodeError:
@@ -576,22 +589,13 @@ def count_adjudicated_cells(path: str | Path) -> int:
     InvalidInputError
         The file cannot be read as a workbook (so what it holds cannot be told).
     """
-    from ..io._read import check_workbook_archive
-
-    path = Path(path)
-    check_workbook_archive(path)
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
-                               engine="openpyxl")
-    except Exception as exc:  # noqa: BLE001 - pandas, zipfile and openpyxl raise many types
-        raise InvalidInputError(
-            f"{str(path)!r} cannot be read as a workbook ({type(exc).__name__})") from None
+    sheets = _read_sheets(Path(path))
     filled = 0
     for frame in sheets.values():
         frame.columns = [str(c).strip() for c in frame.columns]
         cells = frame.apply(lambda c: c.str.strip())
         if all(c in cells.columns for c in ADJUDICATION_COLUMNS):
-            cells = cells[["final", "adjudicator", "reason"]]
+            cells = cells[ADJUDICATION_COLUMNS[2:]]
         elif not len(cells):   # a header only: its names are the work
             filled += sum(1 for c in frame.columns if c and not c.startswith("Unnamed:"))
             continue
