@@ -428,15 +428,22 @@ def _note_texts(notes: list[tuple[str, dict]], frame: pd.DataFrame) -> list[str]
     """The footnotes in English words (:data:`TABLE1_NOTES`)."""
     labels = dict(zip(frame.loc[frame["level"] == "", "variable"],
                       frame.loc[frame["level"] == "", "label"]))
-    out = []
-    for key, values in notes:
-        fields = dict(values)
-        if "test" in fields:
-            fields["name"] = TEST_NAMES[fields["test"]]
-        if "variables" in fields:
-            fields["variables"] = "; ".join(labels[v] for v in fields["variables"])
-        out.append(TABLE1_NOTES[key].format(**fields))
-    return out
+    return [format_table1_note(key, values, TABLE1_NOTES, TEST_NAMES, labels)
+            for key, values in notes]
+
+
+def format_table1_note(key: str, values: dict, texts: dict[str, str],
+                       test_names: dict[str, str], labels: dict[str, str],
+                       join: str = "; ") -> str:
+    """One footnote of :attr:`Table1.notes` in the words given: ``texts[key]`` filled with
+    ``values``, a test id named from ``test_names``, variable ids named from ``labels`` and
+    joined by ``join`` (the report words them in its language)."""
+    fields = dict(values)
+    if "test" in fields:
+        fields["name"] = test_names[fields["test"]]
+    if "variables" in fields:
+        fields["variables"] = join.join(labels[v] for v in fields["variables"])
+    return texts[key].format(**fields)
 
 
 def _n_pct(n: int, total: int) -> str:

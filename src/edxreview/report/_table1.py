@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..cohort._table1 import STATS, table1_settings
+from ..cohort._table1 import STATS, format_table1_note, table1_settings
 
 
 def table1_words(t1, words: dict[str, Any]) -> dict[str, Any]:
@@ -67,11 +67,5 @@ def table1_words(t1, words: dict[str, Any]) -> dict[str, Any]:
 def _note_text(key: str, values: dict, words: dict[str, Any], labels: pd.Series,
                variables: pd.Series) -> str:
     """One footnote of :attr:`Table1.notes` in ``words``' language."""
-    fields = dict(values)
-    if "test" in fields:
-        fields["name"] = words["tests"][fields["test"]]
-    if "variables" in fields:
-        by_id = dict(zip(variables, labels))
-        fields["variables"] = words["table1"]["variables_join"].join(
-            by_id[v] for v in fields["variables"])
-    return words["table1_notes"][key].format(**fields)
+    return format_table1_note(key, values, words["table1_notes"], words["tests"],
+                              dict(zip(variables, labels)), words["table1"]["variables_join"])
