@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-
 import pytest
 
 from edxreview import demo_path
@@ -59,17 +56,6 @@ def test_reasoning_lists_findings_with_rule_ids(demo_result):
                    and r["rule_id"] == "reference_limit")
     assert (latency["value_text"], latency["limit_text"]) == ("7.28 ms", "4.40 ms")
     assert all(r["rule_text"] for r in rows)         # every rule has words for its tooltip
-
-
-def test_label_files_share_their_keys():
-    folder = resources.files("edxreview.report").joinpath("data")
-    files = sorted(p for p in folder.iterdir() if p.name.startswith("labels_"))
-    base = tomllib.loads(folder.joinpath("labels_en.toml").read_text(encoding="utf-8"))
-    for path in files:
-        other = tomllib.loads(path.read_text(encoding="utf-8"))
-        assert set(other) == set(base), path.name
-        for section in (k for k, v in base.items() if isinstance(v, dict)):
-            assert set(other[section]) == set(base[section]), (path.name, section)
 
 
 def test_chinese_report_labels(tmp_path, demo_result):

@@ -333,10 +333,9 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
         return fig
 
 
-#: the muscle figure's bars, in stacking order: kind -> legend label
-MUSCLE_KINDS = {"acute": "acute denervation", "acute and chronic": "acute and chronic denervation",
-                "chronic": "chronic denervation", "normal": "no denervation",
-                "not read": "no denervation at rest, MUAPs not read or not judged"}
+#: the muscle figure's bars, in stacking order (their legend's words: table ``muscle_kinds``
+#: of the label files)
+MUSCLE_KINDS = ("acute", "acute and chronic", "chronic", "normal", "not read")
 
 #: each reading code of :func:`~edxreview.interpret._muscles.muscle_reading_codes` -> its bar
 #: (denervation first; myopathic muscles have no denervation, MUAPs read)

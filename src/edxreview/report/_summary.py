@@ -2,38 +2,23 @@
 
 Decisions are read from typed columns (``patients``' classifications, ``muscles``'
 denervation and ``explained_by_ncs``, ``lesions``, ``findings``); the words come last, from a
-label file (``report/data/labels_<lang>.toml``). Rule ids never enter the prose: they are a
+label file (``data/labels_<lang>.toml``). Rule ids never enter the prose: they are a
 column of the reasoning table, with the rule in words as its tooltip.
 """
 
 from __future__ import annotations
 
 import string
-import tomllib
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._check import check_option
+from .._words import LANGUAGES, load_labels  # noqa: F401  (the report's languages)
 from ._edx import display_names, format_number, load_layout, site_names
 from .._tables import isin
 from ._frames import split_records
 from ._readings import exclusion_words, nerve_words, segment_words, side_words
-
-#: report languages with a label file (``report/data/labels_<lang>.toml``)
-LANGUAGES = ("en", "zh")
-
-
-@lru_cache(maxsize=None)
-def load_labels(lang: str = "en") -> dict[str, Any]:
-    """The words of the report in ``lang`` (``report/data/labels_<lang>.toml``)."""
-    check_option("lang", lang, LANGUAGES)
-    text = resources.files("edxreview.report").joinpath(f"data/labels_{lang}.toml").read_text(
-        encoding="utf-8")
-    return tomllib.loads(text)
 
 
 def fill(template: str, index: pd.Index, **fields: pd.Series | str) -> pd.Series:
