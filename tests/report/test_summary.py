@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from edxreview import demo_path
@@ -72,3 +73,23 @@ def test_chinese_report_labels(tmp_path, demo_result):
     with pytest.raises(ValueError, match="'fr'"):
         render_report(demo_result, tmp_path / "fr", lang="fr")
     assert not (tmp_path / "fr").exists()
+
+
+@pytest.mark.parametrize(("lang", "template", "as_written", "expected"), [
+    ("en", "summary", False, ["Median motor", "Sural sensory", "blink reflex"]),
+    ("zh", "summary", False, ["正中神经运动", "腓肠神经感觉", "瞬目反射"]),
+    ("en", "figures", True, ["median (motor)", "sural (sensory)", "blink reflex (blink)"]),
+    ("zh", "figures", False, ["正中神经（运动）", "腓肠神经（感觉）", "瞬目反射"]),
+    ("en", "summary", True, ["median motor", "sural sensory", "blink reflex blink"]),
+], ids=["reasoning en", "reasoning zh", "figure en", "figure zh", "lesion findings en"])
+def test_a_nerve_recording_is_named_by_one_function(lang, template, as_written, expected):
+    """The nerve and its study, by the label file's template; the blink reflex, whose nerve id
+    is named as its study, once (its ids as written keep both)."""
+    from edxreview.report._summary import load_labels, nerve_study_words
+
+    labels = load_labels(lang)
+    nerves = pd.Series(["median", "sural", "blink_reflex"], index=[3, 3, 7])
+    studies = pd.Series(["motor", "sensory", "blink"], index=[3, 3, 7])
+    shown = nerve_study_words(nerves, studies, labels, lang, labels[template]["nerve_study"],
+                              as_written=as_written)
+    assert shown.tolist() == expected and shown.index.tolist() == [3, 3, 7]

@@ -33,6 +33,33 @@ def fill(template: str, index: pd.Index, **fields: pd.Series | str) -> pd.Series
     return out
 
 
+def nerve_study_words(nerves: pd.Series, studies: pd.Series, labels: dict[str, Any],
+                      lang: str, template: str, as_written: bool = False) -> pd.Series:
+    """How a nerve recording is named in text: the nerve's name and its study's, by
+    ``template`` (fields ``nerve`` and ``study``: ``median motor``, ``正中神经运动``,
+    ``median (motor)``).
+
+    The nerve is named by :func:`~edxreview.report._readings.nerve_words`, the study by the
+    label file's ``studies`` (one it does not name as written, ``_`` as spaces). A recording
+    whose nerve is named as its study is (the blink reflex), or that lacks one of the two, is
+    named once. ``as_written``: both ids as the tables write them, ``_`` as spaces (the
+    English figure and lesion findings).
+    """
+    index = nerves.index                  # may repeat (one row per item of a list)
+    nerves = nerves.astype(object).reset_index(drop=True)
+    studies = studies.astype(object).reset_index(drop=True)
+    written = studies.fillna("").astype(str).str.replace("_", " ", regex=False)
+    if as_written:
+        nerve = nerves.fillna("").astype(str).str.replace("_", " ", regex=False)
+        study = written
+    else:
+        nerve = nerve_words(nerves, labels, lang).fillna("").astype(str)
+        study = studies.map(labels["studies"]).fillna(written).astype(str)
+    both = fill(template, nerves.index, nerve=nerve, study=study)
+    once = (nerve == study) | (nerve == "") | (study == "")
+    return both.where(~once, nerve.where(nerve != "", study)).set_axis(index)
+
+
 def _dash(text: pd.Series) -> pd.Series:
     """Segment ranges with an en dash (``C5-C7`` → ``C5–C7``)."""
     return text.fillna("").astype(str).str.replace(r"(?<=\w)-(?=\w)", "–", regex=True)
@@ -220,18 +247,10 @@ def _lesion_findings(findings: pd.Series, labels: dict[str, Any], lang: str) -> 
     """The recordings a lesion rests on (``median motor|median sensory``), in words: the
     nerve's name and the study's (``正中神经运动``) in another language than English."""
     text = findings.fillna("").astype(str)
-    if lang == "en":
-        return text.str.replace("_", " ", regex=False).str.replace("|", "; ", regex=False)
     items = text.str.split("|").explode()
     parts = items.str.rsplit(" ", n=1)
-    nerve, study = parts.str[0].fillna(""), parts.str[1].fillna("")
-    nerve_name = nerve_words(nerve, labels, lang).astype(str)
-    study_name = study.map(labels["studies"])
-    # an id named by its study (the blink reflex) is named once, by its study alone
-    shown = np.where(study_name.notna(),
-                     np.where(nerve_name == study_name, "", nerve_name) + study_name.fillna(""),
-                     items.fillna("").str.replace("_", " ", regex=False))
-    shown = pd.Series(shown, index=items.index, dtype=object)
+    shown = nerve_study_words(parts.str[0].fillna(""), parts.str[1].fillna(""), labels, lang,
+                              labels["summary"]["nerve_study"], as_written=lang == "en")
     return shown.groupby(level=0).agg(labels["summary"]["list"].join).reindex(
         text.index).fillna("")
 
@@ -247,15 +266,11 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
     if len(f):
         kind = f["kind"].astype(str)
         f["kind_text"] = kind.map(labels["kinds"]).fillna(kind.str.replace("_", " "))
-        nerve = f["nerve"].astype(object).map(display_names("nerve", lang))
         muscle = f["muscle"].astype(object).map(display_names("muscle", lang))
-        study = f["study"].astype(str).map(labels["studies"]).fillna("")
         site = (site_names(f["site"]) if lang == "en" else
                 f["site"].astype(object).map(display_names("site", lang)).fillna("")).astype(str)
-        gap = " " if lang == "en" else ""
-        # a nerve id without a name (the blink reflex) is named by its study alone
-        named = nerve.fillna("").astype(str)
-        study_text = named + np.where((named != "") & (study != ""), gap, "") + study
+        study_text = nerve_study_words(f["nerve"], f["study"], labels, lang,
+                                       labels["summary"]["nerve_study"])
         f["where_text"] = muscle.fillna(study_text).fillna("").astype(str).str.strip() \
             + np.where(site != "", labels["summary"]["join"] + site, "")
         value = pd.to_numeric(f["value"], errors="coerce")
