@@ -5,14 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from edxreview import demo_path
-from edxreview._pipeline import review_study
 from edxreview.report._summary import reasoning_tables, summarize_patients
-
-
-@pytest.fixture(scope="module")
-def demo_result():
-    return review_study(demo_path())
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +52,14 @@ def test_reasoning_lists_findings_with_rule_ids(demo_result):
     assert all(r["rule_text"] for r in rows)         # every rule has words for its tooltip
 
 
-def test_chinese_report_labels(tmp_path, demo_result):
+def test_chinese_report_labels(tmp_path, demo_result, zh_page):
     from edxreview.report import render_report
 
     zh = summarize_patients(demo_result, demo_result.patients["patient_id"], "zh")
     assert zh["NMO-031"].startswith("双侧肱二头肌、双侧三角肌、双侧肱三头肌的失神经改变不能由神经传导")
     assert "C5–C7下运动神经元受累" in zh["NMO-031"] and "脊髓病灶（C4–C7）" in zh["NMO-031"]
     assert "单神经病（正中神经，腕部，右侧）" in zh["NMO-008"]
-    render_report(demo_result, tmp_path, xlsx=False, lang="zh")
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    page = zh_page
     assert '<html lang="zh">' in page and "<h1>电生理诊断队列回顾</h1>" in page
     assert "运动神经 / 刺激点" in page and "拇短展肌" in page
     with pytest.raises(ValueError, match="'fr'"):

@@ -15,10 +15,11 @@ from edxreview.classify._classify import EXCLUSION_REASONS
 from edxreview.cohort import compute_table1
 from edxreview.cohort._compare import TEST_NAMES
 from edxreview.cohort._table1 import table1_settings
-from edxreview.report import render_report
 from edxreview.report._render import flow_counts, flow_svg
 from edxreview.report._summary import load_labels
 from edxreview.report._table1 import table1_words
+
+from ._zh import english_labels, page_part, visible_text, words_in
 
 #: every Chinese string of the flow diagram, Table 1 and the figures, for a native reader to
 #: review (with the fonts the figures are drawn with): a
@@ -177,34 +178,21 @@ ENGLISH_SNAPSHOT = Path(__file__).parent / "data" / "en_flow_table1.html"
 
 
 def _flow_table1(page: str) -> str:
-    return page[page.index('<section id="flow">'):page.index('<section id="figures">')]
+    return page_part(page, "flow", "figures")
 
 
 def _visible_text(part: str) -> str:
-    """Text between tags (attributes, such as data-variable ids, are not shown)."""
-    return "\n".join(p.strip() for p in (html.unescape(t) for t in re.split(r"<[^>]+>", part))
-                     if p.strip())
+    return "\n".join(visible_text(part))
 
 
 def _english_labels() -> set[str]:
     """English texts of the new sections that differ from their Chinese text and hold a word
-    of Latin letters other than an abbreviation the Chinese keeps (EDSS); placeholders left
-    out."""
-    en, zh = load_labels("en"), load_labels("zh")
-    words = set()
-    for section in SECTIONS:
-        for key, text in en[section].items():
-            if not isinstance(text, str):
-                continue
-            text = re.sub(r"\{[^}]*\}", "", text).strip(" .:;,()")
-            if text != zh[section][key] and _latin_words(text):
-                words.add(text)
-    return words
+    of Latin letters other than an abbreviation the Chinese keeps (EDSS)."""
+    return english_labels(SECTIONS, _latin_words)
 
 
 def _english_words_in(text: str) -> list[str]:
-    return sorted(w for w in _english_labels()
-                  if re.search(r"(?<![A-Za-z])" + re.escape(w) + r"(?![A-Za-z])", text))
+    return words_in(_english_labels(), text)
 
 
 def _latin_words(text: str) -> set[str]:
@@ -212,13 +200,13 @@ def _latin_words(text: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def pages(demo_result, tmp_path_factory):
+def pages(demo_reports):
+    """The demo's report.html and flow diagram in English and in Chinese."""
     out = {}
     for lang in ("en", "zh"):
-        folder = tmp_path_factory.mktemp(lang)
-        render_report(demo_result, folder, xlsx=False, lang=lang)
-        out[lang] = (folder / "report.html").read_text(encoding="utf-8")
-        out[lang + "_svg"] = (folder / "figures" / "flow.svg").read_text(encoding="utf-8")
+        out[lang] = (demo_reports[lang] / "report.html").read_text(encoding="utf-8")
+        out[lang + "_svg"] = (demo_reports[lang] / "figures" / "flow.svg").read_text(
+            encoding="utf-8")
     return out
 
 
