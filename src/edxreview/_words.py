@@ -13,8 +13,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ._check import check_option
-
 #: languages with a label file (``data/labels_<lang>.toml``)
 LANGUAGES = ("en", "zh")
 
@@ -28,6 +26,9 @@ def load_labels(lang: str = "en") -> dict[str, Any]:
     InvalidParameterError
         ``lang`` has no label file.
     """
+    # numpy, which the checker uses, is loaded here, not when the command line imports LANGUAGES
+    from ._check import check_option
+
     check_option("lang", lang, LANGUAGES)
     text = resources.files("edxreview").joinpath(f"data/labels_{lang}.toml").read_text(
         encoding="utf-8")
