@@ -206,8 +206,7 @@ class StudyResult:
             check_bool(name, value)
         from .report import render_report
         from .report._render import check_pdf_available
-
-        from .report._summary import LANGUAGES
+        from ._words import LANGUAGES
 
         check_option("lang", lang, LANGUAGES)
         if pdf:

@@ -35,14 +35,6 @@ def test_every_code_has_words_in_every_language(lang):
         sorted(set(NERVE_CODES) - set(nerve))
 
 
-def test_english_words_are_interprets():
-    """The English label file's words of each code are those interpret writes in the
-    ``reading`` columns."""
-    en = load_labels("en")
-    assert en["muscle_readings"] == MUSCLE_READINGS
-    assert {code: en["nerve_readings"][code] for code in NERVE_CODES} == NERVE_CODES
-
-
 def _all_muscles() -> pd.DataFrame:
     rows = itertools.product([True, False, None], [True, False], [True, False],
                              ["read", "not_read", "not_judged", None])

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from .. import __version__
 from .._errors import EdxreviewError, InvalidInputError, OutputPathError
+from .._words import LANGUAGES
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -121,7 +122,7 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--pdf", action="store_true",
                    help="also write report.pdf (needs the optional WeasyPrint: "
                         "pip install 'edxreview[pdf]')")
-    p.add_argument("--lang", choices=["en", "zh"], default="en",
+    p.add_argument("--lang", choices=LANGUAGES, default="en",
                    help="language of report.html's headings, results, flow diagram, Table 1, "
                         "figures and patient pages (default en; zh = Chinese)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .._check import check_type
 from .._tables import flag_column as _flag, group_join, join_nonempty, map_distinct
+from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
@@ -373,50 +374,30 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     return g
 
 
+#: the English words of every nerve reading code: table ``nerve_readings`` of
+#: ``data/labels_en.toml``, whose other languages' files give the same codes their words
+_NERVE_WORDS = english_words("nerve_readings")
+
 #: The parts of a motor recording's reading, in the order they are written, each the code of
-#: a flag of :func:`motor_reading_parts` and its English words (those of the ``reading``
-#: column); a report in another language maps the same codes to its words
-#: (``report/data/labels_<lang>.toml``, table ``nerve_readings``).
-MOTOR_READING_PARTS = {
-    "absent": "absent response",
-    "conduction_block": "conduction block",
-    "focal_slowing": "focal slowing",
-    "demyelinating": "demyelinating-range change",
-    "f_proximal": "F-wave prolonged or absent with normal distal conduction",
-    "axonal": "axonal loss (low CMAP)",
-    "side_ratio_low": "CMAP below the cited fraction of the other side",
-}
+#: a flag of :func:`motor_reading_parts`, with its English words (the ``reading`` column's).
+MOTOR_READING_PARTS = {code: _NERVE_WORDS[code] for code in (
+    "absent", "conduction_block", "focal_slowing", "demyelinating", "f_proximal", "axonal",
+    "side_ratio_low")}
 
 #: The reading of a motor recording none of whose :data:`MOTOR_READING_PARTS` holds, by code
-#: (decided by :func:`motor_reading_fallback`), and its English words; the report maps the same
-#: codes (table ``nerve_readings``).
-MOTOR_READING_FALLBACKS = {
-    "facial_abnormal": "facial CMAP abnormal",
-    "borderline": "borderline (F-wave or minor)",
-    "normal": "normal",
-}
+#: (decided by :func:`motor_reading_fallback`), with its English words.
+MOTOR_READING_FALLBACKS = {code: _NERVE_WORDS[code]
+                           for code in ("facial_abnormal", "borderline", "normal")}
 
-#: Each sensory recording's reading code (decided by :func:`sensory_reading_codes`) and its
-#: English words; the report maps the same codes (table ``nerve_readings``).
-SENSORY_READINGS = {
-    "absent": "absent response",
-    "low_and_slowed": "low amplitude and slowed",
-    "low": "low amplitude (axonal)",
-    "slowed": "slowed / delayed",
-    "normal": "normal",
-}
+#: Each sensory recording's reading code (decided by :func:`sensory_reading_codes`), with its
+#: English words.
+SENSORY_READINGS = {code: _NERVE_WORDS[code]
+                    for code in ("absent", "low_and_slowed", "low", "slowed", "normal")}
 
-#: Each blink-reflex ``blink_pattern`` and its English words; the report maps the same
-#: patterns (table ``nerve_readings``).
-BLINK_READINGS = {
-    "efferent": "efferent (facial nerve) pattern",
-    "afferent": "afferent (trigeminal) pattern",
-    "efferent_mirror": "contralateral R2 abnormal: part of the other side's efferent pattern",
-    "pontine": "isolated R1 delay (pontine pattern, central)",
-    "medullary": "R2 abnormal with R1 preserved (medullary pattern, central)",
-    "unclassified": "abnormal, pattern not localising",
-    "normal": "normal",
-}
+#: Each blink-reflex ``blink_pattern``, with its English words.
+BLINK_READINGS = {code: _NERVE_WORDS[code] for code in (
+    "efferent", "afferent", "efferent_mirror", "pontine", "medullary", "unclassified",
+    "normal")}
 
 
 def motor_reading_parts(nerves: pd.DataFrame) -> pd.DataFrame:

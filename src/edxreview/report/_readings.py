@@ -2,10 +2,9 @@
 
 ``interpret`` decides each reading once, as a code (:func:`muscle_reading_codes`,
 :func:`motor_reading_parts`, :func:`sensory_reading_codes`, ``blink_pattern``) and writes the
-English ``reading`` column from it; here the same codes are mapped to the words of
-``report/data/labels_<lang>.toml``, never by translating the English ``reading`` column (a
-test checks that every code has its words in every label file, and that the English ones are
-those of ``interpret``).
+English ``reading`` column from it in the words of ``data/labels_en.toml``; here the same
+codes are mapped to the words of ``data/labels_<lang>.toml``, never by translating the English
+``reading`` column (a test checks that every code has its words in every label file).
 """
 
 from __future__ import annotations
