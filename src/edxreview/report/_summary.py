@@ -8,7 +8,6 @@ column of the reasoning table, with the rule in words as its tooltip.
 
 from __future__ import annotations
 
-import string
 import tomllib
 from functools import lru_cache
 from importlib import resources
@@ -19,7 +18,7 @@ import pandas as pd
 
 from .._check import check_option
 from ._edx import display_names, format_number, load_layout, site_names
-from .._tables import isin
+from .._tables import fill, isin
 from ._frames import split_records
 from ._readings import exclusion_words, nerve_words, segment_words, side_words
 
@@ -34,18 +33,6 @@ def load_labels(lang: str = "en") -> dict[str, Any]:
     text = resources.files("edxreview.report").joinpath(f"data/labels_{lang}.toml").read_text(
         encoding="utf-8")
     return tomllib.loads(text)
-
-
-def fill(template: str, index: pd.Index, **fields: pd.Series | str) -> pd.Series:
-    """``template.format(**fields)`` for every row at once (fields are aligned Series)."""
-    out = pd.Series("", index=index, dtype=object)
-    for literal, name, _, _ in string.Formatter().parse(template):
-        out = out + literal
-        if name is not None:
-            value = fields[name]
-            out = out + (value.reindex(index).fillna("").astype(str)
-                         if isinstance(value, pd.Series) else str(value))
-    return out
 
 
 def _dash(text: pd.Series) -> pd.Series:
