@@ -8,7 +8,6 @@ column of the reasoning table, with the rule in words as its tooltip.
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 import numpy as np
@@ -16,21 +15,9 @@ import pandas as pd
 
 from .._words import LANGUAGES, load_labels  # noqa: F401  (the report's languages)
 from ._edx import display_names, format_number, load_layout, site_names
-from .._tables import isin
+from .._tables import fill, isin
 from ._frames import split_records
 from ._readings import exclusion_words, nerve_words, segment_words, side_words
-
-
-def fill(template: str, index: pd.Index, **fields: pd.Series | str) -> pd.Series:
-    """``template.format(**fields)`` for every row at once (fields are aligned Series)."""
-    out = pd.Series("", index=index, dtype=object)
-    for literal, name, _, _ in string.Formatter().parse(template):
-        out = out + literal
-        if name is not None:
-            value = fields[name]
-            out = out + (value.reindex(index).fillna("").astype(str)
-                         if isinstance(value, pd.Series) else str(value))
-    return out
 
 
 def nerve_study_words(nerves: pd.Series, studies: pd.Series, labels: dict[str, Any],
