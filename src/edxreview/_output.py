@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import shutil
 import signal
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
 from ._errors import OutputExistsError, OutputPathError
+
+logger = logging.getLogger(__name__)
 
 #: the manifest every output folder holds
 MARKER = ".edxreview-output.json"
@@ -311,6 +314,38 @@ def _signals_deferred() -> Iterator[None]:
             signal.raise_signal(s)
 
 
+def _swap(new: Path, target: Path) -> None:
+    """Put the folder ``new`` in place of the folder ``target``, removing the old one.
+
+    The old folder is first moved aside into a hidden folder beside it, then ``new`` is moved
+    into place, then the old folder is removed. Should a step fail, what the earlier steps did
+    is undone: the old folder is back at ``target`` and no hidden folder is left beside it. In
+    the one case where it cannot be put back (the move back fails too), it is kept, never
+    removed, and the error names where it is.
+    """
+    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    try:
+        os.replace(target, backup)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            backup.rmdir()          # still the empty folder mkdtemp made
+        raise
+    try:
+        os.replace(new, target)
+    except BaseException as exc:
+        try:
+            os.replace(backup, target)
+        except OSError as undo:
+            exc.add_note(f"the previous output folder could not be put back ({undo}); it is "
+                         f"kept, whole, in {str(backup)!r}: move it back to {str(target)!r}")
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+    if os.path.lexists(backup):
+        logger.warning("the previous output folder, moved aside into %r, could not be removed "
+                       "completely; the new output is in place: remove %r yourself",
+                       str(backup), str(backup))
+
+
 class OutputFolder:
     """Write an output folder: guarded, locked, atomic and marked (see the module docstring).
 
@@ -540,12 +575,8 @@ class OutputFolder:
         try:
             with _signals_deferred():
                 if os.path.lexists(target) and any(target.iterdir()):
-                    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.",
-                                                   dir=target.parent))
-                    os.replace(target, backup)
-                    os.replace(staging, target)
+                    _swap(staging, target)
                     self.committed = True
-                    shutil.rmtree(backup, ignore_errors=True)
                 else:
                     os.replace(staging, target)  # onto nothing or an empty folder: one step
                     self.committed = True
