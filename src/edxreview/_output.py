@@ -93,6 +93,14 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def _identity_of(fd: int) -> tuple[int, int] | None:
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _chain(path: Path) -> list[Path]:
     """``path`` and its ancestors, nearest first."""
     return [path, *path.parents]
@@ -203,21 +211,49 @@ def _refuse_overlap(out: str | Path, expanded: list[tuple[str, Path]],
     return target
 
 
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and the missing folders above it; the folders created, outermost
+    first. Should one fail, those created before it are removed again."""
+    missing = [p for p in _chain(folder) if not p.exists()]
+    created: list[Path] = []
+    try:
+        for p in reversed(missing):
+            p.mkdir()
+            created.append(p)
+    except BaseException:
+        _remove_folders(created)
+        raise
+    return created
+
+
+def _remove_folders(created: list[Path]) -> None:
+    """Remove the folders :func:`_make_folders` created, innermost first, each only while it
+    is empty (what is in it is never removed)."""
+    for p in reversed(created):
+        with contextlib.suppress(OSError):
+            p.rmdir()
+
+
 def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
     """One output file written whole or not at all: ``write(tmp)`` writes it into a new hidden
     folder beside ``path``, and it is then moved into place. A failure leaves neither a
     half-written file nor a truncated old one; a link at ``path`` is replaced, never written
-    through; the file gets the permissions any new file gets."""
+    through; the file gets the permissions any new file gets. The folders it creates for
+    ``path`` are removed again should it fail."""
     path = Path(path)
     if path.is_dir() and not path.is_symlink():   # named as the user gave it, not the tmp file
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    created = _make_folders(path.parent)
     try:
-        write(tmp / path.name)
-        os.replace(tmp / path.name, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            write(tmp / path.name)
+            os.replace(tmp / path.name, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        _remove_folders(created)
+        raise
     return path
 
 
@@ -225,7 +261,8 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
     """Several output files written whole, all of them or none: each ``write(tmp)`` writes its
     file into a new hidden folder beside it; only when every one is complete are they moved into
     place, and should a move fail the files moved before it are put back as they were (a file
-    that was not there is removed). A link at a path is replaced, never written through.
+    that was not there is removed, and so are the folders created for them). A link at a path
+    is replaced, never written through.
 
     Raises
     ------
@@ -236,38 +273,52 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
     for path in paths:
         if path.is_dir() and not path.is_symlink():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    created: list[Path] = []
     tmps: list[Path] = []
+    kept: set[Path] = set()     # tmps holding a previous file that could not be put back
     moved: list[tuple[Path, Path | None]] = []   # (path, its previous file, kept in the tmp)
     try:
-        for path, write in zip(paths, writes.values()):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmps.append(Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)))
-            write(tmps[-1] / path.name)
-        with _signals_deferred():
-            try:
-                for path, tmp in zip(paths, tmps):
-                    old = None
-                    if os.path.lexists(path):
-                        # keep the previous file for the rollback as a second name (the path
-                        # is never missing); where hard links are not possible, move it aside
-                        old = tmp / f".{path.name}.old"
+        try:
+            for path, write in zip(paths, writes.values()):
+                created += _make_folders(path.parent)
+                tmps.append(Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)))
+                write(tmps[-1] / path.name)
+            with _signals_deferred():
+                try:
+                    for path, tmp in zip(paths, tmps):
+                        old = None
+                        if os.path.lexists(path):
+                            # keep the previous file for the rollback as a second name (the
+                            # path is never missing); where hard links are not possible, move
+                            # it aside
+                            old = tmp / f".{path.name}.old"
+                            try:
+                                os.link(path, old, follow_symlinks=False)
+                            except OSError:
+                                os.replace(path, old)
+                        moved.append((path, old))
+                        os.replace(tmp / path.name, path)
+                except BaseException as exc:
+                    for path, old in reversed(moved):
                         try:
-                            os.link(path, old, follow_symlinks=False)
-                        except OSError:
-                            os.replace(path, old)
-                    moved.append((path, old))
-                    os.replace(tmp / path.name, path)
-            except BaseException:
-                for path, old in reversed(moved):
-                    with contextlib.suppress(OSError):
-                        if old is not None:
-                            os.replace(old, path)
-                        elif os.path.lexists(path):
-                            os.unlink(path)
-                raise
-    finally:
-        for tmp in tmps:
-            shutil.rmtree(tmp, ignore_errors=True)
+                            if old is not None:
+                                os.replace(old, path)
+                            elif os.path.lexists(path):
+                                os.unlink(path)
+                        except OSError as undo:
+                            if old is not None:   # never removed: kept, and named
+                                kept.add(old.parent)
+                                exc.add_note(
+                                    f"the previous {str(path)!r} could not be put back "
+                                    f"({undo}); it is kept in {str(old)!r}: move it back")
+                    raise
+        finally:
+            for tmp in tmps:
+                if tmp not in kept:
+                    shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        _remove_folders(created)
+        raise
     return paths
 
 
@@ -452,10 +503,18 @@ class OutputFolder:
         if fcntl is None:  # pragma: no cover
             return
         path = self._lock_file()
+        # never through a link: it would truncate the file it points to
+        flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
         while True:
-            try:    # never through a link: it would truncate the file it points to
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
-                             0o600)
+            try:
+                try:    # created here, or there already (another command's, or left over)
+                    fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+                    created = True
+                except FileExistsError:
+                    fd = os.open(path, flags)
+                    created = False
+            except FileNotFoundError:   # removed by its holder in between: try again
+                continue
             except OSError as exc:
                 if exc.errno != errno.ELOOP:
                     raise
@@ -468,9 +527,15 @@ class OutputFolder:
                 with contextlib.suppress(OSError, ValueError):
                     pid = int(os.pread(fd, 32, 0).decode("ascii").strip() or "0")
                     holder = f" (process {pid})" if pid else ""
-                os.close(fd)
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    # no lock to be had here (a file system without locks): the lock file
+                    # this command created goes, so that nothing is left beside --out
+                    if created and _identity(path) == _identity_of(fd):
+                        with contextlib.suppress(OSError):
+                            os.unlink(path)
+                    os.close(fd)
                     raise
+                os.close(fd)
                 raise OutputPathError(
                     f"output folder {str(self.path)!r} is being written by another edxreview "
                     f"command{holder}; wait for it to finish or choose another --out") from None
@@ -510,10 +575,7 @@ class OutputFolder:
         self._check_lock_file()
         self._trap_termination()
         try:
-            missing = [p for p in _chain(self.target.parent) if not p.exists()]
-            for p in reversed(missing):
-                p.mkdir()
-                self._created.append(p)
+            self._created = _make_folders(self.target.parent)
             self._lock()
             self._check_target()  # again, now that no other edxreview command can change it
         except BaseException:
@@ -542,9 +604,7 @@ class OutputFolder:
                 self._staging = None
             self._unlock()
             if not self.committed:
-                for p in reversed(self._created):
-                    with contextlib.suppress(OSError):
-                        p.rmdir()
+                _remove_folders(self._created)
             self._created = []
         finally:
             for s, handler in self._previous_handlers.items():

@@ -140,3 +140,69 @@ def test_an_old_output_that_cannot_be_removed_is_named(tmp_path, monkeypatch, ca
     assert (out / "a.txt").read_text() == "new a"
     left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.old.")]
     assert len(left) == 1 and left[0] in caplog.text and "remove" in caplog.text
+
+
+def test_a_file_system_without_locks_leaves_no_lock_file_or_parent_folder(tmp_path, monkeypatch):
+    """flock refused for want of locks (not because another command holds it): the lock file
+    this command created and the parent folders it made are removed."""
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "injected failure: no locks available")
+
+    monkeypatch.setattr(_output.fcntl, "flock", no_locks)
+    with pytest.raises(OSError, match="injected failure"):
+        _write(tmp_path / "a" / "b" / "out", {"a.txt": "new"})
+    assert _listing(tmp_path) == []
+
+
+def test_a_lock_file_left_by_an_earlier_command_is_not_removed_on_such_a_failure(
+        tmp_path, monkeypatch):
+    lock = tmp_path / f".out{_output._LOCK_SUFFIX}"
+    lock.write_text("123\n")
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "injected failure: no locks available")
+
+    monkeypatch.setattr(_output.fcntl, "flock", no_locks)
+    with pytest.raises(OSError, match="injected failure"):
+        _write(tmp_path / "out", {"a.txt": "new"})
+    assert _listing(tmp_path) == [lock.name] and lock.read_text() == "123\n"
+
+
+@pytest.mark.parametrize("how", ["write_whole", "write_all_whole"])
+def test_a_failed_file_write_removes_the_folders_it_created(how, tmp_path):
+    path = tmp_path / "a" / "b" / "x.csv"
+
+    def failing(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise _injected("writing the file")
+
+    with pytest.raises(OSError, match="injected failure"):
+        if how == "write_whole":
+            _output.write_whole(path, failing)
+        else:
+            _output.write_all_whole({tmp_path / "a" / "ok.csv": lambda t: t.write_text("ok"),
+                                     path: failing})
+    assert _listing(tmp_path) == []
+
+
+def test_write_all_whole_keeps_a_previous_file_it_cannot_put_back(tmp_path, monkeypatch):
+    """The second move fails, and so does putting the first file back: the first file's
+    previous content is kept (in the hidden folder beside it) and named, never removed."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.toml"
+    first.write_text("old a\n")
+    real = os.replace
+
+    def failing(src, dst):
+        if Path(dst) == second or Path(src).name == ".a.csv.old":
+            raise _injected(f"moving {src} to {dst}")
+        return real(src, dst)
+
+    monkeypatch.setattr(_output.os, "replace", failing)
+    monkeypatch.setattr(_output.os, "link", lambda *a, **k: (_ for _ in ()).throw(
+        _injected("no hard links")))
+    with pytest.raises(OSError, match="injected failure") as caught:
+        _output.write_all_whole({first: lambda p: p.write_text("new a\n"),
+                                 second: lambda p: p.write_text("new b\n")})
+    kept = list(tmp_path.glob(".a.csv.*/.a.csv.old"))
+    assert len(kept) == 1 and kept[0].read_text() == "old a\n"
+    assert repr(str(kept[0])) in " ".join(caught.value.__notes__)
