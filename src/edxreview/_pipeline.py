@@ -204,7 +204,7 @@ class StudyResult:
         for name, value in (("report", report), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf),
                             ("force", force)):
             check_bool(name, value)
-        from .report import render_report
+        from .report import write_report_files
         from .report._render import check_pdf_available
 
         from .report._summary import LANGUAGES
@@ -214,11 +214,17 @@ class StudyResult:
             check_pdf_available()
 
         def render(folder: Path, result: StudyResult) -> None:
-            render_report(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf,
-                          lang=lang)
+            write_report_files(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf,
+                               lang=lang)
 
         return write_outputs(self, out, force=force,
                              extra=render if report or xlsx or docx or pdf else None)
+
+    def _input_paths(self) -> list[Path]:
+        """Every path the review read (:func:`study_inputs`): an output may overlap none."""
+        muap = self.reference.muap
+        return study_inputs(self.study.source, self.reference.path,
+                            None if muap is None else muap.attrs.get("path"))
 
     def _counts(self) -> pd.DataFrame:
         """The six measures as a small table (no patient-level data)."""
@@ -533,10 +539,7 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
     OutputExistsError
         ``out_dir`` exists and is not empty, and ``force`` is false.
     """
-    muap = result.reference.muap
-    with OutputFolder(out_dir, force=force, inputs=study_inputs(
-            result.study.source, result.reference.path,
-            None if muap is None else muap.attrs.get("path")),
+    with OutputFolder(out_dir, force=force, inputs=result._input_paths(),
                       command="run") as output:
         write_result_files(result, output.staging, extra)
         output.commit()

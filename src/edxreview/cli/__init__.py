@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_pipeline(workbook: Path, args, console: Console, published: dict | None = None) -> int:
     from .._output import OutputFolder
     from .._pipeline import review_study, study_inputs, write_result_files
-    from ..report import render_report
+    from ..report import write_report_files
 
     if args.salt is not None and not args.deidentify:
         _console(stderr=True).print("[bold red]error:[/] --salt needs --deidentify")
@@ -247,7 +247,7 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
                                   muap_reference=args.muap_reference)
             progress("write outputs and report")
             write_result_files(result, output.staging,
-                               extra=lambda tmp, r: render_report(
+                               extra=lambda tmp, r: write_report_files(
                                    r, tmp, docx=args.docx, pdf=args.pdf, lang=args.lang))
         output.commit()
         bar.update(task, completed=len(stages))
