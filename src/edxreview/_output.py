@@ -194,8 +194,9 @@ def check_output_path(out: str | Path, inputs: Iterable[str | Path | None],
 
 
 def _refuse_overlap(out: str | Path, expanded: list[tuple[str, Path]],
-                    kind: Literal["folder", "file"] = "folder") -> Path:
-    """:func:`check_output_path` against inputs already expanded (:func:`_expand_inputs`)."""
+                    kind: Literal["folder", "file"] = "folder", out_name: str = "--out") -> Path:
+    """:func:`check_output_path` against inputs already expanded (:func:`_expand_inputs`);
+    ``out_name`` is how the message names the output folder's argument."""
     target = _real(Path(out))
     found = _overlap(target, expanded)
     if found is not None:
@@ -206,8 +207,8 @@ def _refuse_overlap(out: str | Path, expanded: list[tuple[str, Path]],
                 "its input: choose another file name")
         raise OutputPathError(
             f"output folder {str(out)!r} {relation} {given}; edxreview never writes "
-            "into, over or around its input: choose an --out outside it, e.g. a new folder "
-            "beside it")
+            f"into, over or around its input: choose an {out_name} outside it, e.g. a new "
+            "folder beside it")
     return target
 
 
@@ -422,6 +423,9 @@ class OutputFolder:
         Every file or folder the command reads; the output may not overlap any of them.
     command : str
         Recorded in the manifest.
+    spelled : (str, str)
+        How the messages name the folder's argument and ``force``: ``("--out", "--force")``
+        for a command, the parameters (``("out", "force=True")``) for a Python function.
 
     Raises
     ------
@@ -434,8 +438,10 @@ class OutputFolder:
     """
 
     def __init__(self, path: str | Path, *, force: bool = False,
-                 inputs: Iterable[str | Path | None] = (), command: str = "run"):
+                 inputs: Iterable[str | Path | None] = (), command: str = "run",
+                 spelled: tuple[str, str] = ("--out", "--force")):
         self.path = Path(path)
+        self.out_name, self.force_name = spelled
         self.force = force
         self.inputs = list(inputs)
         self.command = command
@@ -454,32 +460,34 @@ class OutputFolder:
     def _check_target(self) -> None:
         """Refuse a target that is a file, or a non-empty folder that may not be replaced."""
         target, shown = self.target, str(self.path)
+        out, force = self.out_name, self.force_name
         if not os.path.lexists(target):
             return
         if not target.is_dir():
             raise OutputPathError(
                 f"output folder {shown!r} is a file, not a folder; edxreview writes a folder "
-                "and never replaces a file, even with --force: choose another --out")
+                f"and never replaces a file, even with {force}: choose another {out}")
         if not any(target.iterdir()):
             return
         manifest = read_manifest(target)
         if manifest is None:
             raise (OutputPathError if self.force else OutputExistsError)(
                 f"output folder {shown!r} is not empty and was not written by edxreview (it has "
-                f"no {MARKER}); --force replaces only a folder edxreview wrote, so that it never "
-                "deletes anything else: choose another --out, or empty the folder yourself")
+                f"no {MARKER}); {force} replaces only a folder edxreview wrote, so that it "
+                f"never deletes anything else: choose another {out}, or empty the folder "
+                "yourself")
         if not self.force:
             raise OutputExistsError(
-                f"output folder {shown!r} exists and is not empty; choose another --out or pass "
-                "--force to replace it")
+                f"output folder {shown!r} exists and is not empty; choose another {out} or "
+                f"pass {force} to replace it")
         foreign = sorted(set(_listing(target)) - set(manifest["files"]) - {MARKER})
         if foreign:
             shown_names = ", ".join(repr(n) for n in foreign[:5])
             more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
             raise OutputPathError(
                 f"output folder {shown!r} holds {len(foreign)} file(s) edxreview did not write "
-                f"({shown_names}{more}); --force replaces only edxreview's own files, so that it "
-                "never deletes anything else: move them away or choose another --out")
+                f"({shown_names}{more}); {force} replaces only edxreview's own files, so that "
+                f"it never deletes anything else: move them away or choose another {out}")
 
     # -- lock -----------------------------------------------------------------------------
     def _lock_file(self) -> Path:
@@ -497,7 +505,7 @@ class OutputFolder:
         raise OutputPathError(
             f"the lock file edxreview keeps beside output folder {str(self.path)!r}, "
             f"{str(path)!r}, {what}; edxreview never writes over its input or through a link: "
-            "remove it if nothing needs it, or choose another --out")
+            f"remove it if nothing needs it, or choose another {self.out_name}")
 
     def _lock(self) -> None:
         if fcntl is None:  # pragma: no cover
@@ -538,7 +546,8 @@ class OutputFolder:
                 os.close(fd)
                 raise OutputPathError(
                     f"output folder {str(self.path)!r} is being written by another edxreview "
-                    f"command{holder}; wait for it to finish or choose another --out") from None
+                    f"command{holder}; wait for it to finish or choose another "
+                    f"{self.out_name}") from None
             # the lock file may have been removed by its previous holder in between: lock the
             # file that is at the path now
             st = os.fstat(fd)
@@ -549,7 +558,8 @@ class OutputFolder:
                 raise OutputPathError(
                     f"the lock file beside the output folder, {str(path)!r}, is a hard link to "
                     "another file (or not a plain file); edxreview writes its process id there "
-                    "and would overwrite that file: remove it, or choose another --out")
+                    f"and would overwrite that file: remove it, or choose another "
+                    f"{self.out_name}")
             if _identity(path) == (st.st_dev, st.st_ino):
                 break
             os.close(fd)
@@ -570,7 +580,7 @@ class OutputFolder:
     # -- context --------------------------------------------------------------------------
     def __enter__(self) -> "OutputFolder":
         self._expanded = _expand_inputs(self.inputs)
-        self.target = _refuse_overlap(self.path, self._expanded)
+        self.target = _refuse_overlap(self.path, self._expanded, out_name=self.out_name)
         self._check_target()
         self._check_lock_file()
         self._trap_termination()

@@ -218,7 +218,8 @@ class StudyResult:
                                lang=lang)
 
         return write_outputs(self, out, force=force,
-                             extra=render if report or xlsx or docx or pdf else None)
+                             extra=render if report or xlsx or docx or pdf else None,
+                             spelled=("out", "force=True"))
 
     def _input_paths(self) -> list[Path]:
         """Every path the review read (:func:`study_inputs`): an output may overlap none."""
@@ -514,7 +515,8 @@ def _check_review_options(reference, ci_method, deidentify, salt, progress) -> N
 
 
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
-                  extra: Callable[[Path, StudyResult], None] | None = None) -> Path:
+                  extra: Callable[[Path, StudyResult], None] | None = None,
+                  spelled: tuple[str, str] = ("out_dir", "force=True")) -> Path:
     """Write the output files atomically into a folder of their own.
 
     Files are written into a temporary folder beside ``out_dir`` and moved into place only when
@@ -530,6 +532,8 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
         Replace an existing non-empty ``out_dir`` that edxreview wrote.
     extra : callable, optional
         Writes further files (the report) into the temporary folder.
+    spelled : (str, str)
+        How messages name the folder's argument and ``force`` (see :class:`OutputFolder`).
 
     Raises
     ------
@@ -539,8 +543,8 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
     OutputExistsError
         ``out_dir`` exists and is not empty, and ``force`` is false.
     """
-    with OutputFolder(out_dir, force=force, inputs=result._input_paths(),
-                      command="run") as output:
+    with OutputFolder(out_dir, force=force, inputs=result._input_paths(), command="run",
+                      spelled=spelled) as output:
         write_result_files(result, output.staging, extra)
         output.commit()
     return Path(out_dir)

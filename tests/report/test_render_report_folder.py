@@ -37,7 +37,8 @@ def test_a_users_manuscript_folder_is_never_written_into(force, demo_result, tmp
 def test_force_replaces_a_report_folder_edxreview_wrote(demo_result, tmp_path):
     out = tmp_path / "report"
     assert render_report(demo_result, out, **NOTHING) == out / "report.html"
-    with pytest.raises(OutputExistsError, match="pass --force to replace it"):
+    with pytest.raises(OutputExistsError,
+                       match="choose another out_dir or pass force=True to replace it"):
         render_report(demo_result, out, **NOTHING)
     render_report(demo_result, out, force=True, **NOTHING)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
@@ -59,3 +60,22 @@ def test_force_must_be_a_bool(demo_result, tmp_path):
     with pytest.raises(InvalidParameterError, match="'force'"):
         render_report(demo_result, tmp_path / "out", force="no")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_python_callers_are_told_the_parameters_not_the_options(demo_result, tmp_path):
+    """A refusal names what the caller can change: force=True, not the command's --force."""
+    from edxreview.synth import generate_cohort, write_csv_folder
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    calls = {"result.write": lambda: demo_result.write(tmp_path / "mine", report=False,
+                                                       xlsx=False),
+             "render_report": lambda: render_report(demo_result, tmp_path / "mine", **NOTHING),
+             "write_csv_folder": lambda: write_csv_folder(generate_cohort(seed=1, n=2)[0],
+                                                          tmp_path / "mine")}
+    for name, call in calls.items():
+        with pytest.raises(OutputExistsError) as caught:
+            call()
+        text = str(caught.value)
+        assert "force=True replaces only a folder edxreview wrote" in text, name
+        assert "--" not in text, (name, text)

@@ -79,8 +79,8 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
 
     check_bool("force", force)
     check_report_options(html=html, xlsx=xlsx, docx=docx, pdf=pdf, lang=lang)
-    with OutputFolder(out_dir, force=force, inputs=result._input_paths(),
-                      command="report") as output:
+    with OutputFolder(out_dir, force=force, inputs=result._input_paths(), command="report",
+                      spelled=("out_dir", "force=True")) as output:
         write_report_files(result, output.staging, html=html, xlsx=xlsx, docx=docx, pdf=pdf,
                            lang=lang)
         output.commit()

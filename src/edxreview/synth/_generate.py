@@ -406,7 +406,8 @@ def write_csv_folder(sheets: dict[str, pd.DataFrame], folder: str | Path, *,
             f"Invalid value for the 'sheets' parameter: no sheet {missing!r}. Give every sheet "
             f"of the workbook: {list(SHEET_NAMES)!r}.")
     check_type("folder", folder, (str, Path), "the path of the folder to write")
-    with OutputFolder(folder, force=force, command="synth") as output:
+    with OutputFolder(folder, force=force, command="synth",
+                      spelled=("folder", "force=True")) as output:
         for name in SHEET_NAMES:
             sheets[name].to_csv(output.staging / f"{name}.csv", index=False, encoding="utf-8",
                                 lineterminator="\n")
