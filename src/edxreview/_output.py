@@ -10,7 +10,8 @@ An output folder is
   error instead of overwriting the first;
 * **atomic**: files are written into a hidden temporary folder beside it and moved into place
   only when all are complete; an error, Ctrl-C, ``SIGTERM`` or ``SIGHUP`` removes the temporary
-  folder, the lock file and any parent folders the command created;
+  folder, the lock file and any parent folders the command created; a failed swap with an old
+  folder (``--force``) puts the old folder back (:func:`_swap`), leaving nothing beside it;
 * **marked**: every folder edxreview writes holds a manifest, ``.edxreview-output.json``, listing
   the files written. ``--force`` replaces only such a folder, and only while it holds no file
   the manifest does not list: edxreview never deletes anything it did not write itself.
