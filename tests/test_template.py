@@ -130,3 +130,92 @@ def test_force_never_replaces_a_file_it_cannot_read(tmp_path, capsys):
     assert main(["template", str(path), "--force"]) == 2
     assert "cannot be read as a workbook" in capsys.readouterr().err
     assert path.read_text() == "not a workbook\n"
+
+
+# -- the Python function keeps the command's promise -----------------------------------------
+
+import pytest  # noqa: E402
+
+from edxreview import InvalidParameterError, OutputExistsError, OutputPathError  # noqa: E402
+from edxreview.io import write_template  # noqa: E402
+
+
+def _filled(path):
+    write_template(path)
+    book = load_workbook(path)
+    book["patients"].append(["P002", "M", 50])
+    book["emg"].append(["P002", "deltoid", "L"])
+    book.create_sheet("my notes").append(["anything"])
+    book.save(path)
+    return path
+
+
+def test_write_template_never_overwrites_without_force(tmp_path):
+    path = tmp_path / "study.xlsx"
+    write_template(path)
+    before = path.read_bytes()
+    with pytest.raises(OutputExistsError, match=r"study\.xlsx' exists, an empty template .*"
+                                                r"pass force=True to replace it"):
+        write_template(path)
+    assert path.read_bytes() == before
+    assert write_template(path, force=True) == path    # its example rows are not data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.xlsx"]
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["without force", "with force"])
+def test_write_template_never_replaces_a_study(force, tmp_path):
+    path = _filled(tmp_path / "study.xlsx")
+    before = path.read_bytes()
+    error = OutputPathError if force else OutputExistsError
+    with pytest.raises(error, match=r"holds 3 row\(s\) of data \('patients' 1, 'emg' 1, "
+                                    r"'my notes' 1\).*never a study") as caught:
+        write_template(str(path), force=force)
+    assert repr(str(path)) in str(caught.value)
+    assert force or isinstance(caught.value, FileExistsError)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.xlsx"]
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["without force", "with force"])
+def test_write_template_never_replaces_a_file_it_cannot_read(force, tmp_path):
+    path = tmp_path / "study.xlsx"
+    path.write_text("my notes, not a workbook\n")
+    with pytest.raises(OutputPathError, match="cannot be read as a workbook"):
+        write_template(path, force=force)
+    assert path.read_text() == "my notes, not a workbook\n"
+
+
+def test_write_template_never_replaces_a_folder(tmp_path):
+    (tmp_path / "study.xlsx").mkdir()
+    with pytest.raises(OutputPathError, match=r"is a folder; .* even with force=True"):
+        write_template(tmp_path / "study.xlsx", force=True)
+    assert (tmp_path / "study.xlsx").is_dir()
+
+
+def test_write_template_replaces_a_link_never_what_it_leads_to(tmp_path):
+    study = _filled(tmp_path / "real.xlsx")
+    before = study.read_bytes()
+    link = tmp_path / "study.xlsx"
+    link.symlink_to(study)
+    with pytest.raises(OutputExistsError, match="a symbolic link"):
+        write_template(link)
+    write_template(link, force=True)
+    assert not link.is_symlink() and study.read_bytes() == before
+
+
+def test_write_template_force_must_be_a_bool(tmp_path):
+    with pytest.raises(InvalidParameterError, match="'force'"):
+        write_template(tmp_path / "study.xlsx", force="yes")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_and_the_function_refuse_in_the_same_words(tmp_path, capsys):
+    """One check for both: the command's message is the function's, --force for force=True."""
+    path = _filled(tmp_path / "study.xlsx")
+    with pytest.raises(OutputPathError) as caught:
+        write_template(path, force=True)
+    capsys.readouterr()
+    assert main(["template", str(path), "--force"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert " ".join(str(caught.value).replace("force=True", "--force").split()) in err
+

@@ -10,7 +10,8 @@ An output folder is
   error instead of overwriting the first;
 * **atomic**: files are written into a hidden temporary folder beside it and moved into place
   only when all are complete; an error, Ctrl-C, ``SIGTERM`` or ``SIGHUP`` removes the temporary
-  folder, the lock file and any parent folders the command created;
+  folder, the lock file and any parent folders the command created; a failed swap with an old
+  folder (``--force``) puts the old folder back (:func:`_swap`), leaving nothing beside it;
 * **marked**: every folder edxreview writes holds a manifest, ``.edxreview-output.json``, listing
   the files written. ``--force`` replaces only such a folder, and only while it holds no file
   the manifest does not list: edxreview never deletes anything it did not write itself.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import shutil
 import signal
@@ -31,6 +33,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
 from ._errors import OutputExistsError, OutputPathError
+
+logger = logging.getLogger(__name__)
 
 #: the manifest every output folder holds
 MARKER = ".edxreview-output.json"
@@ -86,6 +90,14 @@ def _identity(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _identity_of(fd: int) -> tuple[int, int] | None:
+    try:
+        st = os.fstat(fd)
+    except OSError:
         return None
     return st.st_dev, st.st_ino
 
@@ -183,8 +195,9 @@ def check_output_path(out: str | Path, inputs: Iterable[str | Path | None],
 
 
 def _refuse_overlap(out: str | Path, expanded: list[tuple[str, Path]],
-                    kind: Literal["folder", "file"] = "folder") -> Path:
-    """:func:`check_output_path` against inputs already expanded (:func:`_expand_inputs`)."""
+                    kind: Literal["folder", "file"] = "folder", out_name: str = "--out") -> Path:
+    """:func:`check_output_path` against inputs already expanded (:func:`_expand_inputs`);
+    ``out_name`` is how the message names the output folder's argument."""
     target = _real(Path(out))
     found = _overlap(target, expanded)
     if found is not None:
@@ -195,26 +208,54 @@ def _refuse_overlap(out: str | Path, expanded: list[tuple[str, Path]],
                 "its input: choose another file name")
         raise OutputPathError(
             f"output folder {str(out)!r} {relation} {given}; edxreview never writes "
-            "into, over or around its input: choose an --out outside it, e.g. a new folder "
-            "beside it")
+            f"into, over or around its input: choose an {out_name} outside it, e.g. a new "
+            "folder beside it")
     return target
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and the missing folders above it; the folders created, outermost
+    first. Should one fail, those created before it are removed again."""
+    missing = [p for p in _chain(folder) if not p.exists()]
+    created: list[Path] = []
+    try:
+        for p in reversed(missing):
+            p.mkdir()
+            created.append(p)
+    except BaseException:
+        _remove_folders(created)
+        raise
+    return created
+
+
+def _remove_folders(created: list[Path]) -> None:
+    """Remove the folders :func:`_make_folders` created, innermost first, each only while it
+    is empty (what is in it is never removed)."""
+    for p in reversed(created):
+        with contextlib.suppress(OSError):
+            p.rmdir()
 
 
 def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
     """One output file written whole or not at all: ``write(tmp)`` writes it into a new hidden
     folder beside ``path``, and it is then moved into place. A failure leaves neither a
     half-written file nor a truncated old one; a link at ``path`` is replaced, never written
-    through; the file gets the permissions any new file gets."""
+    through; the file gets the permissions any new file gets. The folders it creates for
+    ``path`` are removed again should it fail."""
     path = Path(path)
     if path.is_dir() and not path.is_symlink():   # named as the user gave it, not the tmp file
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    created = _make_folders(path.parent)
     try:
-        write(tmp / path.name)
-        os.replace(tmp / path.name, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            write(tmp / path.name)
+            os.replace(tmp / path.name, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        _remove_folders(created)
+        raise
     return path
 
 
@@ -222,7 +263,8 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
     """Several output files written whole, all of them or none: each ``write(tmp)`` writes its
     file into a new hidden folder beside it; only when every one is complete are they moved into
     place, and should a move fail the files moved before it are put back as they were (a file
-    that was not there is removed). A link at a path is replaced, never written through.
+    that was not there is removed, and so are the folders created for them). A link at a path
+    is replaced, never written through.
 
     Raises
     ------
@@ -233,38 +275,52 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
     for path in paths:
         if path.is_dir() and not path.is_symlink():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    created: list[Path] = []
     tmps: list[Path] = []
+    kept: set[Path] = set()     # tmps holding a previous file that could not be put back
     moved: list[tuple[Path, Path | None]] = []   # (path, its previous file, kept in the tmp)
     try:
-        for path, write in zip(paths, writes.values()):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmps.append(Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)))
-            write(tmps[-1] / path.name)
-        with _signals_deferred():
-            try:
-                for path, tmp in zip(paths, tmps):
-                    old = None
-                    if os.path.lexists(path):
-                        # keep the previous file for the rollback as a second name (the path
-                        # is never missing); where hard links are not possible, move it aside
-                        old = tmp / f".{path.name}.old"
+        try:
+            for path, write in zip(paths, writes.values()):
+                created += _make_folders(path.parent)
+                tmps.append(Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)))
+                write(tmps[-1] / path.name)
+            with _signals_deferred():
+                try:
+                    for path, tmp in zip(paths, tmps):
+                        old = None
+                        if os.path.lexists(path):
+                            # keep the previous file for the rollback as a second name (the
+                            # path is never missing); where hard links are not possible, move
+                            # it aside
+                            old = tmp / f".{path.name}.old"
+                            try:
+                                os.link(path, old, follow_symlinks=False)
+                            except OSError:
+                                os.replace(path, old)
+                        moved.append((path, old))
+                        os.replace(tmp / path.name, path)
+                except BaseException as exc:
+                    for path, old in reversed(moved):
                         try:
-                            os.link(path, old, follow_symlinks=False)
-                        except OSError:
-                            os.replace(path, old)
-                    moved.append((path, old))
-                    os.replace(tmp / path.name, path)
-            except BaseException:
-                for path, old in reversed(moved):
-                    with contextlib.suppress(OSError):
-                        if old is not None:
-                            os.replace(old, path)
-                        elif os.path.lexists(path):
-                            os.unlink(path)
-                raise
-    finally:
-        for tmp in tmps:
-            shutil.rmtree(tmp, ignore_errors=True)
+                            if old is not None:
+                                os.replace(old, path)
+                            elif os.path.lexists(path):
+                                os.unlink(path)
+                        except OSError as undo:
+                            if old is not None:   # never removed: kept, and named
+                                kept.add(old.parent)
+                                exc.add_note(
+                                    f"the previous {str(path)!r} could not be put back "
+                                    f"({undo}); it is kept in {str(old)!r}: move it back")
+                    raise
+        finally:
+            for tmp in tmps:
+                if tmp not in kept:
+                    shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        _remove_folders(created)
+        raise
     return paths
 
 
@@ -311,6 +367,38 @@ def _signals_deferred() -> Iterator[None]:
             signal.raise_signal(s)
 
 
+def _swap(new: Path, target: Path) -> None:
+    """Put the folder ``new`` in place of the folder ``target``, removing the old one.
+
+    The old folder is first moved aside into a hidden folder beside it, then ``new`` is moved
+    into place, then the old folder is removed. Should a step fail, what the earlier steps did
+    is undone: the old folder is back at ``target`` and no hidden folder is left beside it. In
+    the one case where it cannot be put back (the move back fails too), it is kept, never
+    removed, and the error names where it is.
+    """
+    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    try:
+        os.replace(target, backup)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            backup.rmdir()          # still the empty folder mkdtemp made
+        raise
+    try:
+        os.replace(new, target)
+    except BaseException as exc:
+        try:
+            os.replace(backup, target)
+        except OSError as undo:
+            exc.add_note(f"the previous output folder could not be put back ({undo}); it is "
+                         f"kept, whole, in {str(backup)!r}: move it back to {str(target)!r}")
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+    if os.path.lexists(backup):
+        logger.warning("the previous output folder, moved aside into %r, could not be removed "
+                       "completely; the new output is in place: remove %r yourself",
+                       str(backup), str(backup))
+
+
 class OutputFolder:
     """Write an output folder: guarded, locked, atomic and marked (see the module docstring).
 
@@ -336,6 +424,9 @@ class OutputFolder:
         Every file or folder the command reads; the output may not overlap any of them.
     command : str
         Recorded in the manifest.
+    spelled : (str, str)
+        How the messages name the folder's argument and ``force``: ``("--out", "--force")``
+        for a command, the parameters (``("out", "force=True")``) for a Python function.
 
     Raises
     ------
@@ -348,8 +439,10 @@ class OutputFolder:
     """
 
     def __init__(self, path: str | Path, *, force: bool = False,
-                 inputs: Iterable[str | Path | None] = (), command: str = "run"):
+                 inputs: Iterable[str | Path | None] = (), command: str = "run",
+                 spelled: tuple[str, str] = ("--out", "--force")):
         self.path = Path(path)
+        self.out_name, self.force_name = spelled
         self.force = force
         self.inputs = list(inputs)
         self.command = command
@@ -368,32 +461,34 @@ class OutputFolder:
     def _check_target(self) -> None:
         """Refuse a target that is a file, or a non-empty folder that may not be replaced."""
         target, shown = self.target, str(self.path)
+        out, force = self.out_name, self.force_name
         if not os.path.lexists(target):
             return
         if not target.is_dir():
             raise OutputPathError(
                 f"output folder {shown!r} is a file, not a folder; edxreview writes a folder "
-                "and never replaces a file, even with --force: choose another --out")
+                f"and never replaces a file, even with {force}: choose another {out}")
         if not any(target.iterdir()):
             return
         manifest = read_manifest(target)
         if manifest is None:
             raise (OutputPathError if self.force else OutputExistsError)(
                 f"output folder {shown!r} is not empty and was not written by edxreview (it has "
-                f"no {MARKER}); --force replaces only a folder edxreview wrote, so that it never "
-                "deletes anything else: choose another --out, or empty the folder yourself")
+                f"no {MARKER}); {force} replaces only a folder edxreview wrote, so that it "
+                f"never deletes anything else: choose another {out}, or empty the folder "
+                "yourself")
         if not self.force:
             raise OutputExistsError(
-                f"output folder {shown!r} exists and is not empty; choose another --out or pass "
-                "--force to replace it")
+                f"output folder {shown!r} exists and is not empty; choose another {out} or "
+                f"pass {force} to replace it")
         foreign = sorted(set(_listing(target)) - set(manifest["files"]) - {MARKER})
         if foreign:
             shown_names = ", ".join(repr(n) for n in foreign[:5])
             more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
             raise OutputPathError(
                 f"output folder {shown!r} holds {len(foreign)} file(s) edxreview did not write "
-                f"({shown_names}{more}); --force replaces only edxreview's own files, so that it "
-                "never deletes anything else: move them away or choose another --out")
+                f"({shown_names}{more}); {force} replaces only edxreview's own files, so that "
+                f"it never deletes anything else: move them away or choose another {out}")
 
     # -- lock -----------------------------------------------------------------------------
     def _lock_file(self) -> Path:
@@ -411,16 +506,24 @@ class OutputFolder:
         raise OutputPathError(
             f"the lock file edxreview keeps beside output folder {str(self.path)!r}, "
             f"{str(path)!r}, {what}; edxreview never writes over its input or through a link: "
-            "remove it if nothing needs it, or choose another --out")
+            f"remove it if nothing needs it, or choose another {self.out_name}")
 
     def _lock(self) -> None:
         if fcntl is None:  # pragma: no cover
             return
         path = self._lock_file()
+        # never through a link: it would truncate the file it points to
+        flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
         while True:
-            try:    # never through a link: it would truncate the file it points to
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
-                             0o600)
+            try:
+                try:    # created here, or there already (another command's, or left over)
+                    fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+                    created = True
+                except FileExistsError:
+                    fd = os.open(path, flags)
+                    created = False
+            except FileNotFoundError:   # removed by its holder in between: try again
+                continue
             except OSError as exc:
                 if exc.errno != errno.ELOOP:
                     raise
@@ -433,12 +536,19 @@ class OutputFolder:
                 with contextlib.suppress(OSError, ValueError):
                     pid = int(os.pread(fd, 32, 0).decode("ascii").strip() or "0")
                     holder = f" (process {pid})" if pid else ""
-                os.close(fd)
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    # no lock to be had here (a file system without locks): the lock file
+                    # this command created goes, so that nothing is left beside --out
+                    if created and _identity(path) == _identity_of(fd):
+                        with contextlib.suppress(OSError):
+                            os.unlink(path)
+                    os.close(fd)
                     raise
+                os.close(fd)
                 raise OutputPathError(
                     f"output folder {str(self.path)!r} is being written by another edxreview "
-                    f"command{holder}; wait for it to finish or choose another --out") from None
+                    f"command{holder}; wait for it to finish or choose another "
+                    f"{self.out_name}") from None
             # the lock file may have been removed by its previous holder in between: lock the
             # file that is at the path now
             st = os.fstat(fd)
@@ -449,7 +559,8 @@ class OutputFolder:
                 raise OutputPathError(
                     f"the lock file beside the output folder, {str(path)!r}, is a hard link to "
                     "another file (or not a plain file); edxreview writes its process id there "
-                    "and would overwrite that file: remove it, or choose another --out")
+                    f"and would overwrite that file: remove it, or choose another "
+                    f"{self.out_name}")
             if _identity(path) == (st.st_dev, st.st_ino):
                 break
             os.close(fd)
@@ -470,15 +581,12 @@ class OutputFolder:
     # -- context --------------------------------------------------------------------------
     def __enter__(self) -> "OutputFolder":
         self._expanded = _expand_inputs(self.inputs)
-        self.target = _refuse_overlap(self.path, self._expanded)
+        self.target = _refuse_overlap(self.path, self._expanded, out_name=self.out_name)
         self._check_target()
         self._check_lock_file()
         self._trap_termination()
         try:
-            missing = [p for p in _chain(self.target.parent) if not p.exists()]
-            for p in reversed(missing):
-                p.mkdir()
-                self._created.append(p)
+            self._created = _make_folders(self.target.parent)
             self._lock()
             self._check_target()  # again, now that no other edxreview command can change it
         except BaseException:
@@ -507,9 +615,7 @@ class OutputFolder:
                 self._staging = None
             self._unlock()
             if not self.committed:
-                for p in reversed(self._created):
-                    with contextlib.suppress(OSError):
-                        p.rmdir()
+                _remove_folders(self._created)
             self._created = []
         finally:
             for s, handler in self._previous_handlers.items():
@@ -540,12 +646,8 @@ class OutputFolder:
         try:
             with _signals_deferred():
                 if os.path.lexists(target) and any(target.iterdir()):
-                    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.",
-                                                   dir=target.parent))
-                    os.replace(target, backup)
-                    os.replace(staging, target)
+                    _swap(staging, target)
                     self.committed = True
-                    shutil.rmtree(backup, ignore_errors=True)
                 else:
                     os.replace(staging, target)  # onto nothing or an empty folder: one step
                     self.committed = True

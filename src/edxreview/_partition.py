@@ -567,7 +567,7 @@ def review_registry(path: str | Path, out_dir: str | Path, reference: str | Path
     if output is None:
         with OutputFolder(out_dir, force=force,
                           inputs=study_inputs(path, reference, muap_reference),
-                          command="run") as held:
+                          command="run", spelled=("out_dir", "force=True")) as held:
             result = review_registry(path, out_dir, reference, ci_method=ci_method,
                                      partitions=partitions, jobs=jobs, engine=engine,
                                      dask_address=dask_address, output_format=output_format,

@@ -204,21 +204,27 @@ class StudyResult:
         for name, value in (("report", report), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf),
                             ("force", force)):
             check_bool(name, value)
-        from .report import render_report
+        from .report import write_report_files
         from .report._render import check_pdf_available
-
-        from .report._summary import LANGUAGES
+        from ._words import LANGUAGES
 
         check_option("lang", lang, LANGUAGES)
         if pdf:
             check_pdf_available()
 
         def render(folder: Path, result: StudyResult) -> None:
-            render_report(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf,
-                          lang=lang)
+            write_report_files(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf,
+                               lang=lang)
 
         return write_outputs(self, out, force=force,
-                             extra=render if report or xlsx or docx or pdf else None)
+                             extra=render if report or xlsx or docx or pdf else None,
+                             spelled=("out", "force=True"))
+
+    def _input_paths(self) -> list[Path]:
+        """Every path the review read (:func:`study_inputs`): an output may overlap none."""
+        muap = self.reference.muap
+        return study_inputs(self.study.source, self.reference.path,
+                            None if muap is None else muap.attrs.get("path"))
 
     def _counts(self) -> pd.DataFrame:
         """The six measures as a small table (no patient-level data)."""
@@ -508,7 +514,8 @@ def _check_review_options(reference, ci_method, deidentify, salt, progress) -> N
 
 
 def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
-                  extra: Callable[[Path, StudyResult], None] | None = None) -> Path:
+                  extra: Callable[[Path, StudyResult], None] | None = None,
+                  spelled: tuple[str, str] = ("out_dir", "force=True")) -> Path:
     """Write the output files atomically into a folder of their own.
 
     Files are written into a temporary folder beside ``out_dir`` and moved into place only when
@@ -524,6 +531,8 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
         Replace an existing non-empty ``out_dir`` that edxreview wrote.
     extra : callable, optional
         Writes further files (the report) into the temporary folder.
+    spelled : (str, str)
+        How messages name the folder's argument and ``force`` (see :class:`OutputFolder`).
 
     Raises
     ------
@@ -533,11 +542,8 @@ def write_outputs(result: StudyResult, out_dir: str | Path, force: bool = False,
     OutputExistsError
         ``out_dir`` exists and is not empty, and ``force`` is false.
     """
-    muap = result.reference.muap
-    with OutputFolder(out_dir, force=force, inputs=study_inputs(
-            result.study.source, result.reference.path,
-            None if muap is None else muap.attrs.get("path")),
-                      command="run") as output:
+    with OutputFolder(out_dir, force=force, inputs=result._input_paths(), command="run",
+                      spelled=spelled) as output:
         write_result_files(result, output.staging, extra)
         output.commit()
     return Path(out_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,18 @@ def group_join(keys: pd.Series | np.ndarray, texts: pd.Series | np.ndarray, sep:
     joined = pc.binary_join(grouped["t_list"], sep)
     return pd.Series(np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object),
                      index=pd.Index(grouped["k"].to_numpy()))
+
+
+def fill(template: str, index: pd.Index, **fields: pd.Series | str) -> pd.Series:
+    """``template.format(**fields)`` for every row at once (fields are aligned Series)."""
+    out = pd.Series("", index=index, dtype=object)
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out = out + literal
+        if name is not None:
+            value = fields[name]
+            out = out + (value.reindex(index).fillna("").astype(str)
+                         if isinstance(value, pd.Series) else str(value))
+    return out
 
 
 def flag_column(frame: pd.DataFrame, column: str) -> pd.Series:

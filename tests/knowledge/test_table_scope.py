@@ -46,9 +46,9 @@ def test_review_lists_only_review_tables_and_all_lists_every_table():
 
 def test_summary_and_report_leave_out_tables_a_review_does_not_read(demo_result, tmp_path):
     from edxreview._pipeline import write_outputs
-    from edxreview.report import render_report
-    write_outputs(demo_result, tmp_path)
-    render_report(demo_result, tmp_path, xlsx=False)
+    from edxreview.report import write_report_files
+    write_outputs(demo_result, tmp_path,
+                  extra=lambda tmp, r: write_report_files(r, tmp, xlsx=False))
     listed = {t["id"] for t in
               json.loads((tmp_path / "summary.json").read_text("utf-8"))["provenance"]["tables"]}
     assert "emg_datasets" not in listed and "emg_signal_parameters" not in listed

@@ -15,7 +15,7 @@ import edxreview
 from edxreview import demo_path
 from edxreview._pipeline import review_study
 from edxreview._pipeline import write_outputs
-from edxreview.report import render_report
+from edxreview.report import render_report, write_report_files
 from edxreview.report._excel import write_workbook
 
 from ._chromium import find_chromium, open_page
@@ -53,7 +53,7 @@ def demo_result():
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory, demo_result):
     out = tmp_path_factory.mktemp("demo") / "out"
-    write_outputs(demo_result, out, extra=lambda tmp, r: render_report(r, tmp))
+    write_outputs(demo_result, out, extra=lambda tmp, r: write_report_files(r, tmp))
     return out
 
 
@@ -73,7 +73,7 @@ def hostile_out(tmp_path_factory):
         frame.to_csv(wb / f.name, index=False)
     result = review_study(wb)
     out = work / "out"
-    write_outputs(result, out, extra=lambda tmp, r: render_report(r, tmp))
+    write_outputs(result, out, extra=lambda tmp, r: write_report_files(r, tmp))
     return out
 
 
@@ -439,7 +439,7 @@ def test_published_counts_only_beside_the_real_demo(tmp_path, demo_result):
     assert other.summary["provenance"]["input"] == "demo"
     assert not _is_demo(other)
     assert "published_n" not in results_table(other)
-    write_outputs(other, tmp_path / "out", extra=lambda tmp, r: render_report(r, tmp))
+    write_outputs(other, tmp_path / "out", extra=lambda tmp, r: write_report_files(r, tmp))
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Published study" not in page and "demonstration cohort" not in page
 
@@ -471,7 +471,7 @@ def test_large_workbook_written_by_a_forked_copy_is_the_same(demo_out, tmp_path)
 import sys
 from edxreview import demo_path
 from edxreview._pipeline import review_study, write_outputs
-from edxreview.report import _excel, _render, render_report
+from edxreview.report import _excel, _render, write_report_files
 _excel.FORK_CELLS = 0
 _render.FIGURE_FORMATS = ("svg",)
 forked = []
@@ -480,7 +480,7 @@ def spy(self, *args, **kwargs):
     init(self, *args, **kwargs)
     forked.append(self._pid is not None)
 _excel.WorkbookWriter.__init__ = spy
-write_outputs(review_study(demo_path()), sys.argv[1], extra=lambda tmp, r: render_report(r, tmp))
+write_outputs(review_study(demo_path()), sys.argv[1], extra=lambda tmp, r: write_report_files(r, tmp))
 print(forked)
 """, str(tmp_path / "out"))
     assert forked.strip() == str([_forks()])

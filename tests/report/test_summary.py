@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-
+import pandas as pd
 import pytest
 
-from edxreview import demo_path
-from edxreview._pipeline import review_study
 from edxreview.report._summary import reasoning_tables, summarize_patients
-
-
-@pytest.fixture(scope="module")
-def demo_result():
-    return review_study(demo_path())
 
 
 @pytest.fixture(scope="module")
@@ -61,28 +52,36 @@ def test_reasoning_lists_findings_with_rule_ids(demo_result):
     assert all(r["rule_text"] for r in rows)         # every rule has words for its tooltip
 
 
-def test_label_files_share_their_keys():
-    folder = resources.files("edxreview.report").joinpath("data")
-    files = sorted(p for p in folder.iterdir() if p.name.startswith("labels_"))
-    base = tomllib.loads(folder.joinpath("labels_en.toml").read_text(encoding="utf-8"))
-    for path in files:
-        other = tomllib.loads(path.read_text(encoding="utf-8"))
-        assert set(other) == set(base), path.name
-        for section in (k for k, v in base.items() if isinstance(v, dict)):
-            assert set(other[section]) == set(base[section]), (path.name, section)
-
-
-def test_chinese_report_labels(tmp_path, demo_result):
+def test_chinese_report_labels(tmp_path, demo_result, zh_page):
     from edxreview.report import render_report
 
     zh = summarize_patients(demo_result, demo_result.patients["patient_id"], "zh")
     assert zh["NMO-031"].startswith("双侧肱二头肌、双侧三角肌、双侧肱三头肌的失神经改变不能由神经传导")
     assert "C5–C7下运动神经元受累" in zh["NMO-031"] and "脊髓病灶（C4–C7）" in zh["NMO-031"]
     assert "单神经病（正中神经，腕部，右侧）" in zh["NMO-008"]
-    render_report(demo_result, tmp_path, xlsx=False, lang="zh")
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    page = zh_page
     assert '<html lang="zh">' in page and "<h1>电生理诊断队列回顾</h1>" in page
     assert "运动神经 / 刺激点" in page and "拇短展肌" in page
     with pytest.raises(ValueError, match="'fr'"):
         render_report(demo_result, tmp_path / "fr", lang="fr")
     assert not (tmp_path / "fr").exists()
+
+
+@pytest.mark.parametrize(("lang", "template", "as_written", "expected"), [
+    ("en", "summary", False, ["Median motor", "Sural sensory", "blink reflex"]),
+    ("zh", "summary", False, ["正中神经运动", "腓肠神经感觉", "瞬目反射"]),
+    ("en", "figures", True, ["median (motor)", "sural (sensory)", "blink reflex (blink)"]),
+    ("zh", "figures", False, ["正中神经（运动）", "腓肠神经（感觉）", "瞬目反射"]),
+    ("en", "summary", True, ["median motor", "sural sensory", "blink reflex blink"]),
+], ids=["reasoning en", "reasoning zh", "figure en", "figure zh", "lesion findings en"])
+def test_a_nerve_recording_is_named_by_one_function(lang, template, as_written, expected):
+    """The nerve and its study, by the label file's template; the blink reflex, whose nerve id
+    is named as its study, once (its ids as written keep both)."""
+    from edxreview.report._summary import load_labels, nerve_study_words
+
+    labels = load_labels(lang)
+    nerves = pd.Series(["median", "sural", "blink_reflex"], index=[3, 3, 7])
+    studies = pd.Series(["motor", "sensory", "blink"], index=[3, 3, 7])
+    shown = nerve_study_words(nerves, studies, labels, lang, labels[template]["nerve_study"],
+                              as_written=as_written)
+    assert shown.tolist() == expected and shown.index.tolist() == [3, 3, 7]

@@ -14,11 +14,12 @@ import pytest
 from edxreview.classify._classify import EXCLUSION_REASONS
 from edxreview.cohort import compute_table1
 from edxreview.cohort._compare import TEST_NAMES
-from edxreview.cohort._table1 import STATS, TABLE1_NOTES, TABLE1_VARIABLES, table1_settings
-from edxreview.report import render_report
+from edxreview.cohort._table1 import table1_settings
 from edxreview.report._render import flow_counts, flow_svg
 from edxreview.report._summary import load_labels
 from edxreview.report._table1 import table1_words
+
+from ._zh import english_labels, page_part, visible_text, words_in
 
 #: every Chinese string of the flow diagram, Table 1 and the figures, for a native reader to
 #: review (with the fonts the figures are drawn with): a
@@ -60,7 +61,7 @@ NEW_ZH_STRINGS: dict[str, dict[str, str]] = {
         "missing": "缺失",
         "p": "P值",
         "not_tested": "未检验",
-        "not_recorded": "（未记录）",
+        "not_recorded": "（{stat}）",
         "too_few": "有一组有记录值的患者少于 {minimum} 例",
         "included": "纳入患者（{n} 例）。缺失：无记录值的患者，不计入百分比及统计检验。",
         "test_note": "{name}。",
@@ -84,7 +85,7 @@ NEW_ZH_STRINGS: dict[str, dict[str, str]] = {
     "table1_levels": {"F": "女", "M": "男", "positive": "阳性", "negative": "阴性",
                       "yes": "是", "no": "否"},
     "table1_stats": {"mean_sd": "均值（标准差）", "median_iqr": "中位数 [Q1, Q3]",
-                     "n_pct": "例数（%）"},
+                     "n_pct": "例数（%）", "not_recorded": "未记录"},
     "tests": {
         "fisher": "Fisher 精确检验",
         "chi2": "Pearson 卡方检验",
@@ -177,34 +178,21 @@ ENGLISH_SNAPSHOT = Path(__file__).parent / "data" / "en_flow_table1.html"
 
 
 def _flow_table1(page: str) -> str:
-    return page[page.index('<section id="flow">'):page.index('<section id="figures">')]
+    return page_part(page, "flow", "figures")
 
 
 def _visible_text(part: str) -> str:
-    """Text between tags (attributes, such as data-variable ids, are not shown)."""
-    return "\n".join(p.strip() for p in (html.unescape(t) for t in re.split(r"<[^>]+>", part))
-                     if p.strip())
+    return "\n".join(visible_text(part))
 
 
 def _english_labels() -> set[str]:
     """English texts of the new sections that differ from their Chinese text and hold a word
-    of Latin letters other than an abbreviation the Chinese keeps (EDSS); placeholders left
-    out."""
-    en, zh = load_labels("en"), load_labels("zh")
-    words = set()
-    for section in SECTIONS:
-        for key, text in en[section].items():
-            if not isinstance(text, str):
-                continue
-            text = re.sub(r"\{[^}]*\}", "", text).strip(" .:;,()")
-            if text != zh[section][key] and _latin_words(text):
-                words.add(text)
-    return words
+    of Latin letters other than an abbreviation the Chinese keeps (EDSS)."""
+    return english_labels(SECTIONS, _latin_words)
 
 
 def _english_words_in(text: str) -> list[str]:
-    return sorted(w for w in _english_labels()
-                  if re.search(r"(?<![A-Za-z])" + re.escape(w) + r"(?![A-Za-z])", text))
+    return words_in(_english_labels(), text)
 
 
 def _latin_words(text: str) -> set[str]:
@@ -212,13 +200,13 @@ def _latin_words(text: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def pages(demo_result, tmp_path_factory):
+def pages(demo_reports):
+    """The demo's report.html and flow diagram in English and in Chinese."""
     out = {}
     for lang in ("en", "zh"):
-        folder = tmp_path_factory.mktemp(lang)
-        render_report(demo_result, folder, xlsx=False, lang=lang)
-        out[lang] = (folder / "report.html").read_text(encoding="utf-8")
-        out[lang + "_svg"] = (folder / "figures" / "flow.svg").read_text(encoding="utf-8")
+        out[lang] = (demo_reports[lang] / "report.html").read_text(encoding="utf-8")
+        out[lang + "_svg"] = (demo_reports[lang] / "figures" / "flow.svg").read_text(
+            encoding="utf-8")
     return out
 
 
@@ -274,18 +262,16 @@ def test_english_flow_and_table1_as_before(pages):
     assert _flow_table1(pages["en"]) == ENGLISH_SNAPSHOT.read_text(encoding="utf-8")
 
 
-def test_english_labels_are_the_cohort_words():
-    """labels_en.toml words Table 1 and the exclusion reasons as the cohort and classify
-    layers do (their English text, kept in the exports and the API)."""
-    en = load_labels("en")
-    assert en["table1_notes"] == TABLE1_NOTES
-    assert en["tests"] == TEST_NAMES
-    assert {**en["table1_stats"], "not_recorded": "not recorded"} == STATS
-    assert en["table1"]["not_recorded"] == f"({STATS['not_recorded']})"
-    assert {k: f"{lab}, {unit}" if unit else lab
-            for k, (lab, _, unit) in TABLE1_VARIABLES.items()} == \
-        {k: v for k, v in en["table1_variables"].items() if k != "n"}
-    assert en["exclusion_reasons"] == EXCLUSION_REASONS
+@pytest.mark.parametrize(("lang", "shown"), [("en", "(not recorded)"), ("zh", "（未记录）")])
+def test_a_characteristic_nobody_has_recorded(lang, shown):
+    """The cohort writes the statistic ``not recorded``; the report shows it in brackets, in
+    each language's words and brackets."""
+    ch = pd.DataFrame({"age_years": [40.0, 50, 60, 45], "edss": [None] * 4})
+    t1 = compute_table1(ch, pd.Series([True, True, False, False]), ("A", "B"))
+    row = t1.rows[t1.rows["variable"] == "edss"].iloc[0]
+    assert row["stat"] == "not recorded"
+    view = table1_words(t1, load_labels(lang))
+    assert [r["stat_text"] for r in view["rows"] if r["variable"] == "edss"] == [shown]
 
 
 def _small_table(n: int, seed: int = 3):
@@ -393,7 +379,7 @@ def test_english_figure_words_are_as_before(demo_result):
     from edxreview.report._figures import MUSCLE_KINDS, figure_svg
     from edxreview.report._render import study_figures
 
-    assert load_labels("en")["muscle_kinds"] == MUSCLE_KINDS
+    assert tuple(load_labels("en")["muscle_kinds"]) == MUSCLE_KINDS
     svgs = {k: _svg_text(figure_svg(f, k)) for k, f in study_figures(demo_result).items()}
     assert "Denervation on EMG (13)" in svgs["overlap"]
     assert "XII (medulla)" in svgs["segmental_map"]

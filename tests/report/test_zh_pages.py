@@ -3,15 +3,12 @@ columns (not translated from the English ``reading`` columns)."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pandas as pd
-import pytest
 
-from edxreview.report import render_report
 from edxreview.report._readings import muscle_readings, nerve_readings, segment_words
 from edxreview.report._summary import load_labels
+
+from ._zh import english_labels, page_part, visible_text, words_in
 
 #: label sections whose words may appear on a patient page (tables, headings, readings)
 PAGE_SECTIONS = ("headings", "page", "classes", "short", "studies", "kinds", "lesion_kinds",
@@ -20,43 +17,13 @@ PAGE_SECTIONS = ("headings", "page", "classes", "short", "studies", "kinds", "le
                  "brainstem_levels", "nuclei", "units")
 
 
-def _patient_text(page: str) -> list[str]:
-    """The visible text pieces of the patients section (index and pages): the text between
-    tags, without rule ids (``<code>``, machine ids by design) and without attributes."""
-    start, end = page.index('<section id="patients">'), page.index('<section id="methods">')
-    part = re.sub(r"<code[^>]*>.*?</code>", " ", page[start:end], flags=re.S)
-    pieces = (html.unescape(p).strip() for p in re.split(r"<[^>]+>", part))
-    return [p for p in pieces if p]
-
-
-def _english_labels() -> set[str]:
-    """English label texts that differ from their Chinese text (MRI, R1 … are the same in
-    both) and hold a word of Latin letters (not a bare unit or symbol)."""
-    en, zh = load_labels("en"), load_labels("zh")
-    words = set()
-    for section in PAGE_SECTIONS:
-        for key, text in en[section].items():
-            text = re.sub(r"\{[^}]*\}", "", text).strip(" .:;,")
-            if text != zh[section][key] and re.search(r"[A-Za-z]{2,}", text):
-                words.add(text)
-    return words
-
-
-@pytest.fixture(scope="module")
-def zh_page(demo_result, tmp_path_factory):
-    out = tmp_path_factory.mktemp("zh")
-    render_report(demo_result, out, xlsx=False, lang="zh")
-    return (out / "report.html").read_text(encoding="utf-8")
-
-
 def test_zh_patient_pages_hold_no_english_label(zh_page):
-    text = _patient_text(zh_page)
+    text = visible_text(page_part(zh_page, "patients", "methods"), rule_ids=False)
     joined = "\n".join(text)
-    english = _english_labels()
+    english = english_labels(PAGE_SECTIONS)
     assert {"Reading", "Nerve readings", "MUAP duration", "acute and chronic denervation",
             "normal"} <= english
-    found = sorted(w for w in english
-                   if re.search(r"(?<![A-Za-z])" + re.escape(w) + r"(?![A-Za-z])", joined))
+    found = words_in(english, joined)
     assert not found, found
     # the names of the anatomy tables, and the sides, are Chinese too
     for word in ("Biceps brachii", "Abductor pollicis brevis", "median", "blink reflex",
@@ -73,8 +40,7 @@ def test_english_words_are_those_of_the_reading_columns(demo_result):
     so that the Chinese readings say what the English ones say."""
     en = load_labels("en")
     nerves = demo_result.nerves
-    block = nerves["conduction_block"].astype(bool)     # the English adds the CMAPs there
-    assert (nerve_readings(nerves, en)[~block] == nerves["reading"][~block]).all()
+    assert (nerve_readings(nerves, en) == nerves["reading"]).all()
     muscles = demo_result.muscles
     assert (muscle_readings(muscles, en) == muscles["reading"]).all()
 
@@ -113,10 +79,7 @@ def test_readings_from_typed_columns():
 
 
 def test_zh_results_section_holds_no_english_label(zh_page):
-    start, end = zh_page.index('<section id="results">'), zh_page.index('<section id="flow">')
-    part = re.sub(r"<code[^>]*>.*?</code>", " ", zh_page[start:end], flags=re.S)
-    joined = "\n".join(html.unescape(p) for p in re.split(r"<[^>]+>", part))
-    found = sorted(w for w in _english_labels()
-                   if re.search(r"(?<![A-Za-z])" + re.escape(w) + r"(?![A-Za-z])", joined))
+    joined = "\n".join(visible_text(page_part(zh_page, "results", "flow"), rule_ids=False))
+    found = words_in(english_labels(PAGE_SECTIONS), joined)
     assert not found, found
     assert "纳入 59 例患者" in joined and "肌电图失神经" in joined

@@ -197,5 +197,5 @@ def test_a_folder_given_as_the_output_file_is_named_as_given(tmp_path, capsys):
     (tmp_path / "t.xlsx").mkdir()
     assert main(["template", str(tmp_path / "t.xlsx"), "--force"]) == 2
     err = capsys.readouterr().err
-    assert "t.xlsx': Is a directory" in err.replace("\n", "") and ".t.xlsx." not in err, err
+    assert "t.xlsx' is a folder" in err.replace("\n", "") and ".t.xlsx." not in err, err
     assert list(tmp_path.iterdir()) == [tmp_path / "t.xlsx"]

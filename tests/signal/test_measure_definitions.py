@@ -196,25 +196,6 @@ def test_recording_rule_follows_calibration():
     assert a["satellite_ms"].isna().equals(~a["satellite"])
 
 
-#: measurement settings that were literals in _measure.py: name -> value (unchanged)
-MOVED = {"satellite_peak_window_ms": 1.0, "firing_interval_min_ms": 20.0,
-         "firing_interval_max_ms": 500.0, "median_average_noise_factor": 1.25}
-
-
-@pytest.mark.parametrize("name", sorted(MOVED))
-def test_measurement_settings_are_in_the_parameter_file_with_a_source_status(name):
-    import tomllib
-    from importlib import resources
-
-    assert PM[name] == MOVED[name]
-    meta = tomllib.loads(resources.files("edxreview.knowledge.data").joinpath(
-        "emg_signal_parameters.meta.toml").read_text("utf-8"))
-    named = [s for s in meta["sources"].values() if name in s.get("used_for", "")
-             or name in s.get("citation", "")]
-    assert named and all(s["status"] in {"verified", "abstract read", "secondary", "unsourced",
-                                         "convention"} for s in named)
-
-
 def _unit_at(isi_ms, fs=FS, n_s=3.0):
     """A recording of one MUAP at discharges ``isi_ms`` apart, and its decomposition."""
     from edxreview.signal._muap import Decomposition

@@ -1,8 +1,10 @@
 """The parameter file is the one source of the signal analysis' settings: no setting it holds
 has a second value in code (a ``.get(name, number)`` fallback), and the settings that were
-literals in code are there, with their values unchanged."""
+literals in code are there, with their values unchanged and a source that says what it is."""
 
 import ast
+import tomllib
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -68,9 +70,22 @@ def test_no_parameter_of_the_file_has_a_fallback_value_in_code():
     ("sorting", "cluster_min_discharges_fraction", 0.5),
     ("sorting", "cluster_min_discharges_floor", 3), ("sorting", "refine_sample_discharges", 100),
     ("sorting", "final_drop_passes", 3),
+    # measurement (were literals of _measure.py)
+    ("measurement", "satellite_peak_window_ms", 1.0),
+    ("measurement", "firing_interval_min_ms", 20.0),
+    ("measurement", "firing_interval_max_ms", 500.0),
+    ("measurement", "median_average_noise_factor", 1.25),
+    # the acceptance of an average (the remote-unit rise time; its tests assume 0.5 ms)
+    ("acceptance", "rise_time_max_ms", 0.5),
 ])
 def test_settings_that_were_literals_are_in_the_file(section, name, value):
     assert load_signal_parameters()[section][name] == value
+    meta = tomllib.loads(resources.files("edxreview.knowledge.data").joinpath(
+        "emg_signal_parameters.meta.toml").read_text("utf-8"))
+    named = [s for s in meta["sources"].values() if name in s.get("used_for", "")
+             or name in s.get("citation", "")]
+    assert named and all(s["status"] in {"verified", "abstract read", "secondary", "unsourced",
+                                         "convention"} for s in named), name
 
 
 def test_the_baseline_edge_fallback_is_read_from_the_file():

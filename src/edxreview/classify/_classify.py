@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._check import check_type
 from .._tables import group_join, join_nonempty, map_distinct, map_text
+from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
@@ -71,12 +72,12 @@ def _nice(text: pd.Series) -> pd.Series:
     return text.fillna("").astype(str).str.replace("_", " ", regex=False)
 
 
-#: why a patient is left out of the review, by id (the ``exclusion_reason`` column's text)
-EXCLUSION_REASONS: dict[str, str] = {
-    "no_emg_no_ncs": "no EMG and no nerve conduction rows",
-    "no_emg": "no EMG rows",
-    "no_ncs": "no nerve conduction rows",
-}
+#: why a patient is left out of the review, by id (the ``exclusion_reason`` column's text):
+#: table ``exclusion_reasons`` of ``data/labels_en.toml``
+EXCLUSION_REASONS: dict[str, str] = english_words("exclusion_reasons")
+
+#: a lesion label's side, in words (table ``sides`` of ``data/labels_en.toml``)
+_SIDE_WORDS = {side: english_words("sides")[side] for side in ("L", "R")}
 
 
 def _included(study: Study) -> pd.DataFrame:
@@ -463,7 +464,7 @@ def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFra
         if "label" not in frame:
             frame["label"] = _lesion_label(frame, anatomy)
         frame["label_side"] = frame["label"].str[:-1] + ", " + map_text(
-            frame["side"], {"L": "left", "R": "right"}) + ")"
+            frame["side"], _SIDE_WORDS) + ")"
 
     count_and_side(lesions)
     if len(plex):

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from .. import __version__
 from .._errors import EdxreviewError, InvalidInputError, OutputPathError
+from .._words import LANGUAGES
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -121,7 +122,7 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--pdf", action="store_true",
                    help="also write report.pdf (needs the optional WeasyPrint: "
                         "pip install 'edxreview[pdf]')")
-    p.add_argument("--lang", choices=["en", "zh"], default="en",
+    p.add_argument("--lang", choices=LANGUAGES, default="en",
                    help="language of report.html's headings, results, flow diagram, Table 1, "
                         "figures and patient pages (default en; zh = Chinese)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
@@ -177,31 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _template_refusal(path: Path) -> str | None:
-    """Why ``template --force`` may not replace the existing file ``path``, or None: it
-    replaces an empty template (one holding no row of data), never a study."""
-    from .._errors import InvalidWorkbookError
-    from ..io._template import count_data_rows
-
-    try:
-        counts = count_data_rows(path)
-    except InvalidWorkbookError as exc:
-        why = exc.problems[0].message if exc.problems else str(exc)
-        return (f"{str(path)!r} exists and cannot be read as a workbook ({why}), so edxreview "
-                "cannot tell that it holds no study; --force replaces only an empty template: "
-                "remove the file yourself or choose another path")
-    if not counts:
-        return None
-    where = ", ".join(f"{sheet!r} {n}" for sheet, n in counts.items())
-    return (f"{str(path)!r} holds {sum(counts.values())} row(s) of data ({where}) that "
-            "writing the template over it would lose; --force replaces only an empty template, "
-            "never a study: remove the file yourself or choose another path")
-
-
 def _run_pipeline(workbook: Path, args, console: Console, published: dict | None = None) -> int:
     from .._output import OutputFolder
     from .._pipeline import review_study, study_inputs, write_result_files
-    from ..report import render_report
+    from ..report import write_report_files
 
     if args.salt is not None and not args.deidentify:
         _console(stderr=True).print("[bold red]error:[/] --salt needs --deidentify")
@@ -268,7 +248,7 @@ def _run_pipeline(workbook: Path, args, console: Console, published: dict | None
                                   muap_reference=args.muap_reference)
             progress("write outputs and report")
             write_result_files(result, output.staging,
-                               extra=lambda tmp, r: render_report(
+                               extra=lambda tmp, r: write_report_files(
                                    r, tmp, docx=args.docx, pdf=args.pdf, lang=args.lang))
         output.commit()
         bar.update(task, completed=len(stages))
@@ -338,19 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                           f"{n_rows} rows read, {len(study.warnings)} warning(s)")
             return EXIT_OK
         if args.command == "template":
-            from ..io import write_template
+            from ..io._template import write_template_file
 
-            if os.path.lexists(args.path) and not args.force:
-                _print_error(err, f"{str(args.path)!r} exists; pass --force to replace it (only "
-                                  "an empty template is replaced)")
-                return EXIT_USAGE
-            # a link is replaced, never written through: what it leads to is kept
-            if args.path.is_file() and not args.path.is_symlink():
-                refusal = _template_refusal(args.path)
-                if refusal:
-                    _print_error(err, refusal)
-                    return EXIT_USAGE
-            write_template(args.path)
+            # the function's own refusal of an existing file (OutputPathError: exit 2)
+            write_template_file(args.path, args.force, "--force")
             console.print(f"template written to {args.path}")
             return EXIT_OK
         if hasattr(args, "func"):

@@ -103,7 +103,7 @@ def run_reference_build(args: argparse.Namespace) -> int:
         ref.recorded["training_unit"] = (
             str(source.recorded.get("training_unit", "")) if ref.classifier.transfer
             and source is not None else training_unit())
-    _write_reference(ref, out)
+    _write_reference(ref, out, args.force)
     if not args.quiet:
         _print_reference(ref, wanted, have, unit)
         if rejected:
@@ -111,12 +111,10 @@ def run_reference_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_reference(ref, out: Path) -> None:
+def _write_reference(ref, out: Path, force: bool) -> None:
     """``ref`` written to ``out`` whole or not at all (a link at ``out`` replaced, never
-    written through)."""
-    from edxreview._output import write_whole
-
-    write_whole(out, ref.write)
+    written through; an existing file only a lab reference, and only with --force)."""
+    ref.write_checked(out, force, "--force")
 
 
 def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
@@ -135,8 +133,12 @@ def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
     if out.is_dir() or (out.exists() and not out.is_file()):
         _err(f"--out {str(out)!r} is not a file; give a file name such as lab-reference.toml.")
         return 2
-    if out.exists() and not args.force:
-        _err(f"reference file {str(out)!r} exists; use --force to replace it.")
+    from edxreview.signal._reference import refuse_reference_path
+
+    try:     # the check the writing does again: here before the controls are measured
+        refuse_reference_path(out, args.force, "--force")
+    except OutputPathError as exc:
+        _err(f"{exc}.")
         return 2
     return 0
 

@@ -178,7 +178,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="ADC units per mV (raw files)")
     b.add_argument("--header-bytes", type=int, default=0, metavar="N",
                    help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
-    b.add_argument("--force", action="store_true", help="replace an existing reference file")
+    b.add_argument("--force", action="store_true", help="replace an existing lab reference file (one whose first line names the "
+                        "lab-reference format); any other file is never replaced")
     b.add_argument("-q", "--quiet", action="store_true", help="no summary")
     b.set_defaults(func=run_reference_build)
     return emg

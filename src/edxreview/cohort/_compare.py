@@ -21,15 +21,10 @@ import pandas as pd
 
 from .._check import check_bool
 from .._errors import InvalidParameterError
+from .._words import english_words
 
-#: names of the tests, as printed in footnotes
-TEST_NAMES = {
-    "fisher": "Fisher's exact test",
-    "chi2": "Pearson's chi-squared test",
-    "mannwhitney": "Mann–Whitney U test",
-    "welch": "Welch's t-test",
-    "kruskal": "Kruskal–Wallis H test",
-}
+#: names of the tests, as printed in footnotes (table ``tests`` of ``data/labels_en.toml``)
+TEST_NAMES = english_words("tests")
 
 #: r×c tables above this many observations use chi-squared (exact enumeration grows too fast)
 _FISHER_RXC_MAX_N = 2000

@@ -10,18 +10,16 @@ import pandas as pd
 # this module and run none of them
 
 from .._check import check_option
+from .._words import english_words
 from ..classify._classify import CLASSIFICATIONS
 
-CI_METHODS = {"wilson": "Wilson score interval", "beta": "Clopper–Pearson exact interval"}
+#: the binomial confidence interval methods, by id, in words (table ``ci_methods`` of
+#: ``data/labels_en.toml``)
+CI_METHODS = english_words("ci_methods")
 
-MEASURE_LABELS = {
-    "emg_denervation": "Denervation on EMG",
-    "ncs_neuropathy": "Peripheral or cranial neuropathy on NCS",
-    "denervation_explained_by_ncs": "Denervation accounted for by NCS",
-    "ncs_abnormal_without_denervation": "NCS abnormal without denervation",
-    "lmn_involvement": "Lower motor neuron involvement",
-    "lmn_with_corresponding_mri": "LMN involvement with corresponding MRI lesion",
-}
+#: the classifications counted, by column, in words (table ``classes`` of
+#: ``data/labels_en.toml``)
+MEASURE_LABELS = english_words("classes")
 
 def _load_published() -> tuple[dict[str, int], int]:
     from ..knowledge._tables import _data_path

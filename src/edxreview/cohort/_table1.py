@@ -13,53 +13,33 @@ import pandas as pd
 from .._check import check_type
 from .._tables import isin
 from .._errors import InvalidParameterError
+from .._words import english_words
 from ..io._schema import ANTIBODY_VALUES, SEX_VALUES
 from ._compare import (TEST_NAMES, Comparison, compare_categorical, compare_continuous, is_skewed,
                        test_settings)
 
-#: characteristics shown in Table 1: column → (label, kind, unit)
-TABLE1_VARIABLES: dict[str, tuple[str, str, str]] = {
-    "age_years": ("Age", "continuous", "years"),
-    "sex": ("Sex", "categorical", ""),
-    "aqp4_igg": ("AQP4-IgG", "categorical", ""),
-    "mog_igg": ("MOG-IgG", "categorical", ""),
-    "disease_duration_months": ("Disease duration", "continuous", "months"),
-    "edss": ("EDSS", "continuous", ""),
-    "weakness": ("Weakness", "binary", ""),
-    "atrophy": ("Atrophy", "binary", ""),
-    "hyporeflexia": ("Hyporeflexia", "binary", ""),
-    "cord_lesion_segments": ("Longest cord lesion", "continuous", "segments; 0 = none"),
-    "cord_lesion": ("Cord lesion on MRI", "binary", ""),
-    "brainstem_lesion": ("Brainstem lesion on MRI", "binary", ""),
-}
+#: Table 1's headings and notes in English (table ``table1`` of ``data/labels_en.toml``)
+_WORDS = english_words("table1")
 
-#: the summary statistic of a row (its ``stat`` column), by id
-STATS: dict[str, str] = {"mean_sd": "mean (SD)", "median_iqr": "median [Q1, Q3]",
-                         "n_pct": "n (%)", "not_recorded": "not recorded"}
+#: each characteristic's kind, in the order Table 1 shows them
+_KINDS = {"age_years": "continuous", "sex": "categorical", "aqp4_igg": "categorical",
+          "mog_igg": "categorical", "disease_duration_months": "continuous",
+          "edss": "continuous", "weakness": "binary", "atrophy": "binary",
+          "hyporeflexia": "binary", "cord_lesion_segments": "continuous",
+          "cord_lesion": "binary", "brainstem_lesion": "binary"}
+
+#: characteristics shown in Table 1: column → (label, kind, unit); the labels, their unit
+#: written in, are table ``table1_variables`` of ``data/labels_en.toml``
+TABLE1_VARIABLES: dict[str, tuple[str, str, str]] = {
+    col: (english_words("table1_variables")[col], kind, "") for col, kind in _KINDS.items()}
+
+#: the summary statistic of a row (its ``stat`` column), by id (table ``table1_stats`` of
+#: ``data/labels_en.toml``)
+STATS: dict[str, str] = english_words("table1_stats")
 
 #: the footnotes, by id (:attr:`Table1.notes`), filled with the settings of
-#: ``statistics.toml``; the report's label files hold them in each language
-TABLE1_NOTES: dict[str, str] = {
-    "mean_sd": "Continuous variables shown as mean (SD) where both groups pass the "
-               "Shapiro–Wilk test of normality (p ≥ {alpha}, at least {min_n} values each).",
-    "median_iqr": "Continuous variables shown as median [Q1, Q3] where a group departs from "
-                  "normality (Shapiro–Wilk p < {alpha}) or has fewer than {min_n} values.",
-    "categorical": "Categorical variables shown as n (%) of patients with a recorded value; "
-                   "'unknown' and empty cells are counted as missing.",
-    "test_fisher": "{name} for categorical variables with an expected cell count below {below} "
-                   "(SciPy).",
-    "test_chi2": "{name} for categorical variables with all expected counts of {below} or more "
-                 "(SciPy).",
-    "test_mannwhitney": "{name} for skewed continuous variables (two-sided) (SciPy).",
-    "test_welch": "{name} for normally distributed continuous variables (SciPy).",
-    "not_tested": "Not tested ({variables}): a group has fewer than {minimum} patients with a "
-                  "recorded value, too few for a p-value to mean anything (a convention of "
-                  "edxreview, statistics.toml).",
-    "none_tested": "No variable was tested: a group has fewer than {minimum} patients with a "
-                   "recorded value, too few for a p-value to mean anything (a convention of "
-                   "edxreview, statistics.toml).",
-    "p_values": "p-values: <0.001 and >0.9 as such, two decimals from 0.10, three below.",
-}
+#: ``statistics.toml`` (table ``table1_notes`` of ``data/labels_en.toml``)
+TABLE1_NOTES: dict[str, str] = english_words("table1_notes")
 
 #: text values read as "not recorded"
 MISSING_TEXT = ("", "unknown", "not_done", "not done", "na", "n/a", "nan", "none")
@@ -138,8 +118,8 @@ class Table1:
     @property
     def headers(self) -> dict[str, str]:
         """Column → header in gtsummary style (``"Overall, N = 59"``, ``"A, N = 9"``)."""
-        out = {"overall": f"Overall, N = {sum(self.groups.values())}"}
-        return out | {g: f"{g}, N = {n}" for g, n in self.groups.items()}
+        out = {"overall": _WORDS["overall"].format(n=sum(self.groups.values()))}
+        return out | {g: _WORDS["group"].format(group=g, n=n) for g, n in self.groups.items()}
 
     def to_frame(self) -> pd.DataFrame:
         """The table as it is printed: one column per header, p-values as text.
@@ -166,7 +146,7 @@ class Table1:
         shown = rows["label"].where(rows["level"] == "", "    " + rows["level"])
         stat = rows["stat"].where(~rows["stat"].isin(["", STATS["not_recorded"]]), "")
         shown = shown.where(stat == "", shown + ", " + stat)
-        p = rows["p_value"].where(rows["not_tested"] == "", "not tested")
+        p = rows["p_value"].where(rows["not_tested"] == "", _WORDS["not_tested"])
         frame = pd.DataFrame({"Characteristic": shown})
         for col, head in self.headers.items():
             frame[head] = rows[col]
@@ -300,7 +280,8 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
     masks = {labels[0]: g.to_numpy(), labels[1]: ~g.to_numpy()}
     n_groups = {k: int(v.sum()) for k, v in masks.items()}
     minimum = int(table1_settings()["min_group_n"])
-    rows: list[dict] = [{"variable": "n", "label": "Patients, n", "level": "",
+    rows: list[dict] = [{"variable": "n", "label": english_words("table1_variables")["n"],
+                         "level": "",
                          "overall": str(len(g)), labels[0]: str(n_groups[labels[0]]),
                          labels[1]: str(n_groups[labels[1]]), "missing": "", "p_value": "",
                          "test": "", "stat": ""}]
@@ -319,8 +300,7 @@ def compute_table1(characteristics: pd.DataFrame, group: pd.Series,
 
 
 def _too_few(minimum: int) -> Comparison:
-    return Comparison("", float("nan"),
-                      f"a group has fewer than {minimum} patients with a recorded value")
+    return Comparison("", float("nan"), _WORDS["too_few"].format(minimum=minimum))
 
 
 def _not_recorded(col: str, shown: str, n_missing: int, groups) -> dict:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .._check import check_type
 from .._tables import flag_column as _flag, join_nonempty, map_distinct
+from .._words import english_words
 from .._errors import Problem
 from ..io import Study
 from ..knowledge import Anatomy
@@ -27,19 +28,9 @@ MUSCLE_COLUMNS = [
 ]
 
 #: Each muscle's reading code (decided by :func:`muscle_reading_codes`) and its English
-#: words, those of the ``reading`` column; a report in another language maps the same codes
-#: to its words (``report/data/labels_<lang>.toml``, table ``muscle_readings``).
-MUSCLE_READINGS = {
-    "acute_and_chronic": "acute and chronic denervation",
-    "acute_not_read": "acute denervation, MUAPs not read",
-    "acute_not_judged": "acute denervation, MUAP means not judged",
-    "acute": "acute denervation",
-    "chronic": "chronic denervation (reinnervation)",
-    "myopathic": "myopathic",
-    "not_read": "MUAPs not read; no denervation at rest",
-    "not_judged": "MUAP means not judged; no denervation at rest",
-    "normal": "normal",
-}
+#: words, those of the ``reading`` column: table ``muscle_readings`` of
+#: ``data/labels_en.toml``, whose other languages' files give the same codes their words.
+MUSCLE_READINGS = english_words("muscle_readings")
 
 
 def muscle_reading_codes(muscles: pd.DataFrame) -> pd.Series:

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import flag_column as _flag, group_join, join_nonempty, map_distinct
+from .._tables import fill, flag_column as _flag, group_join, join_nonempty, map_distinct
+from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
@@ -26,7 +27,8 @@ NERVE_COLUMNS = [
     "qualifies", "axonal", "absent", "demyelinating", "conduction_block", "focal_slowing",
     "lesion_nerve", "lesion_site", "lesion_rank", "distal_amplitude_fraction_of_lln",
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
-    "facial_abnormal", "blink_pattern", "block_ratio", "segment_velocity_m_s", "adjacent_velocity_m_s",
+    "facial_abnormal", "blink_pattern", "block_ratio", "block_distal_amplitude_mv",
+    "block_proximal_amplitude_mv", "segment_velocity_m_s", "adjacent_velocity_m_s",
 ]
 
 
@@ -102,6 +104,7 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     if not parts:
         return pd.DataFrame(columns=NERVE_COLUMNS)
     nerves = pd.concat(parts, ignore_index=True)
+    nerves["reading"] = compose_nerve_readings(nerves)
     limb = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=str)
     nerves["limb"] = map_distinct(nerves["nerve"], limb).fillna("cranial")
     flagged = values[values["abnormal"]].copy()
@@ -139,12 +142,13 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     g = _distal_entrapment(g, rules)
     g = _segment_findings(g, seq, values, anatomy, rules)
     g = _motor_flags(g, values, anatomy, rules)
-    g["reading"] = _motor_reading(g)
     g["study"] = "motor"
     g["lesion_nerve"] = np.where(g["lesion_site"].notna(), g["nerve"], None)
     g["distal_amplitude_fraction_of_lln"] = g["amp_frac"].round(3)
-    # the typed values behind a block or focal slowing (findings table)
-    for src, dst, on in (("event_ratio", "block_ratio", "conduction_block"),
+    # the typed values behind a block or focal slowing (findings table, reading)
+    for src, dst, on in (("block_ratio", "block_ratio", "conduction_block"),
+                         ("block_distal_mv", "block_distal_amplitude_mv", "conduction_block"),
+                         ("block_proximal_mv", "block_proximal_amplitude_mv", "conduction_block"),
                          ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
                          ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
         col = g[src] if src in g else pd.Series(np.nan, index=g.index)
@@ -231,26 +235,21 @@ def _distal_entrapment(g: pd.DataFrame, rules: dict) -> pd.DataFrame:
 
 
 def _first_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The most distal block or focal slowing of each recording, with its text (the CMAP
-    amplitudes and their ratio) and the values behind it."""
+    """The most distal block or focal slowing of each recording and the values behind it; a
+    block's CMAPs (the distal one, the one proximal to the block) and their ratio are those of
+    the most distal block, which is not the first event where focal slowing lies below it."""
     first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
     # where it lies: the entrapment site it crosses, else the segment between two sites
     first_event = first_event.assign(seg_site=np.where(
         first_event["across"], first_event["ent_site"],
         first_event["prev_site"].astype(str) + "–" + first_event["stim_site"].astype(str)))
-    if len(first_event):
-        first_event = first_event.assign(cb_text=np.where(
-            first_event["cb"],
-            " (CMAP " + first_event["distal_amplitude_mv"].map("{:g}".format).astype(object) + " → "
-            + first_event["amplitude_mv"].map("{:g}".format).astype(object) + " mV, "
-            + (100 * first_event["amplitude_ratio"]).round(0).map("{:.0f}".format).astype(object)
-            + " % of distal)", ""))
-    else:
-        first_event = first_event.assign(cb_text=pd.Series(dtype=object))
-    first_event = first_event.assign(event_ratio=first_event["amplitude_ratio"],
-                                     event_velocity=first_event["velocity_m_s"],
+    first_event = first_event.assign(event_velocity=first_event["velocity_m_s"],
                                      event_prev_velocity=first_event["prev_velocity_m_s"])
-    return first_event
+    first_block = seg[seg["cb"]].sort_values("seq").drop_duplicates(keys)
+    first_block = first_block[keys + ["amplitude_ratio", "distal_amplitude_mv", "amplitude_mv"]].rename(
+        columns={"amplitude_ratio": "block_ratio", "distal_amplitude_mv": "block_distal_mv",
+                 "amplitude_mv": "block_proximal_mv"})
+    return first_event.merge(first_block, on=keys, how="left")
 
 
 def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
@@ -309,8 +308,9 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
             cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
         first_event = _first_events(seg, ["_rec"])
         agg = agg.join(first_event.set_index("_rec")[["seg_site", "seg_rank", "across",
-                                                      "cb_text", "event_ratio",
-                                                      "event_velocity", "event_prev_velocity"]],
+                                                      "block_ratio", "block_distal_mv",
+                                                      "block_proximal_mv", "event_velocity",
+                                                      "event_prev_velocity"]],
                        how="left")
         g = g.drop(columns=["cb", "cv_demyel"]).merge(agg.reset_index(), on="_rec", how="left")
         g["cb"] = g["cb"].fillna(False).astype(bool)
@@ -373,51 +373,119 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     return g
 
 
+#: the English words of every nerve reading code: table ``nerve_readings`` of
+#: ``data/labels_en.toml``, whose other languages' files give the same codes their words
+_NERVE_WORDS = english_words("nerve_readings")
+
 #: The parts of a motor recording's reading, in the order they are written, each the code of
-#: a flag of :func:`motor_reading_parts` and its English words (those of the ``reading``
-#: column); a report in another language maps the same codes to its words
-#: (``report/data/labels_<lang>.toml``, table ``nerve_readings``).
-MOTOR_READING_PARTS = {
-    "absent": "absent response",
-    "conduction_block": "conduction block",
-    "focal_slowing": "focal slowing",
-    "demyelinating": "demyelinating-range change",
-    "f_proximal": "F-wave prolonged or absent with normal distal conduction",
-    "axonal": "axonal loss (low CMAP)",
-    "side_ratio_low": "CMAP below the cited fraction of the other side",
-}
+#: a flag of :func:`motor_reading_parts`, with its English words (the ``reading`` column's).
+MOTOR_READING_PARTS = {code: _NERVE_WORDS[code] for code in (
+    "absent", "conduction_block", "focal_slowing", "demyelinating", "f_proximal", "axonal",
+    "side_ratio_low")}
 
 #: The reading of a motor recording none of whose :data:`MOTOR_READING_PARTS` holds, by code
-#: (decided by :func:`motor_reading_fallback`), and its English words; the report maps the same
-#: codes (table ``nerve_readings``).
-MOTOR_READING_FALLBACKS = {
-    "facial_abnormal": "facial CMAP abnormal",
-    "borderline": "borderline (F-wave or minor)",
-    "normal": "normal",
-}
+#: (decided by :func:`motor_reading_fallback`), with its English words.
+MOTOR_READING_FALLBACKS = {code: _NERVE_WORDS[code]
+                           for code in ("facial_abnormal", "borderline", "normal")}
 
-#: Each sensory recording's reading code (decided by :func:`sensory_reading_codes`) and its
-#: English words; the report maps the same codes (table ``nerve_readings``).
-SENSORY_READINGS = {
-    "absent": "absent response",
-    "low_and_slowed": "low amplitude and slowed",
-    "low": "low amplitude (axonal)",
-    "slowed": "slowed / delayed",
-    "normal": "normal",
-}
+#: Each sensory recording's reading code (decided by :func:`sensory_reading_codes`), with its
+#: English words.
+SENSORY_READINGS = {code: _NERVE_WORDS[code]
+                    for code in ("absent", "low_and_slowed", "low", "slowed", "normal")}
 
-#: Each blink-reflex ``blink_pattern`` and its English words; the report maps the same
-#: patterns (table ``nerve_readings``).
-BLINK_READINGS = {
-    "efferent": "efferent (facial nerve) pattern",
-    "afferent": "afferent (trigeminal) pattern",
-    "efferent_mirror": "contralateral R2 abnormal: part of the other side's efferent pattern",
-    "pontine": "isolated R1 delay (pontine pattern, central)",
-    "medullary": "R2 abnormal with R1 preserved (medullary pattern, central)",
-    "unclassified": "abnormal, pattern not localising",
-    "normal": "normal",
-}
+#: Each blink-reflex ``blink_pattern``, with its English words.
+BLINK_READINGS = {code: _NERVE_WORDS[code] for code in (
+    "efferent", "afferent", "efferent_mirror", "pontine", "medullary", "unclassified",
+    "normal")}
 
+
+#: How the words of a nerve reading are put together, in English; a report in another language
+#: gives its own (table ``nerve_readings``, with the same ``{fields}``): ``join`` between the
+#: parts of a motor reading; ``at_site`` after a conduction block or focal slowing (``{site}``:
+#: the typed ``lesion_site``, a site or a segment); ``block_cmap`` after a conduction block
+#: (``{distal_mv}`` and ``{proximal_mv}``: the typed ``block_distal_amplitude_mv`` and
+#: ``block_proximal_amplitude_mv``; ``{percent}``: ``block_ratio`` in per cent).
+READING_FORMS = {code: _NERVE_WORDS[code] for code in ("join", "at_site", "block_cmap")}
+
+#: Every English word of :func:`compose_nerve_readings`, by code (the default ``words``).
+NERVE_READING_WORDS = {**MOTOR_READING_PARTS, **MOTOR_READING_FALLBACKS, **SENSORY_READINGS,
+                       **BLINK_READINGS, **READING_FORMS}
+
+
+def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None = None,
+                           site_names: Mapping[str, str] | pd.Series | None = None) -> pd.Series:
+    """Each nerve recording's reading in words, composed from its typed columns only.
+
+    This is the one composition of a nerve reading: ``read_nerves`` writes the ``reading``
+    column with it (English) and the report writes its readings with it in the report's
+    language, so that the two cannot say different things.
+
+    Parameters
+    ----------
+    nerves : DataFrame
+        Rows of :func:`read_nerves` (column ``study``; motor rows read the flags of
+        :func:`motor_reading_parts`, ``facial_abnormal``, ``abnormal``, ``lesion_site``,
+        ``block_ratio``, ``block_distal_amplitude_mv`` and ``block_proximal_amplitude_mv``;
+        sensory rows ``absent``, ``low_amplitude`` and ``slowed``; blink-reflex rows
+        ``blink_pattern``). A missing column reads as false or blank.
+    words : mapping, optional
+        The words of every code of :data:`NERVE_READING_WORDS` (default: those, in English).
+    site_names : mapping or Series, optional
+        Site ids to words; a site it does not name, and every site by default, is written with
+        its underscores as spaces. A segment (``below_elbow–above_elbow``) is named site by
+        site.
+
+    Returns
+    -------
+    Series of str
+        Motor: the parts that hold, joined in the order of :data:`MOTOR_READING_PARTS`, a
+        conduction block followed by its site and its CMAPs (distal, proximal to the block, mV,
+        and the proximal one in per cent of the distal), focal slowing by its site; where no
+        part holds, the code of :func:`motor_reading_fallback`. Sensory: the code of
+        :func:`sensory_reading_codes`. Blink reflex: its ``blink_pattern`` (``normal`` where
+        blank).
+    """
+    w = NERVE_READING_WORDS if words is None else words
+    idx = nerves.index
+    study = nerves["study"].astype(str)
+    blank = pd.Series(np.nan, index=idx)
+    site = nerves["lesion_site"].astype(object) if "lesion_site" in nerves else blank.astype(object)
+    at_site = np.where(site.notna(), fill(w["at_site"], idx, site=_site_words(site, site_names)), "")
+    ratio, distal, proximal = (pd.to_numeric(nerves[c], errors="coerce") if c in nerves else blank
+                               for c in ("block_ratio", "block_distal_amplitude_mv",
+                                         "block_proximal_amplitude_mv"))
+    shown = ratio.notna() & distal.notna() & proximal.notna()
+    cmap = np.where(shown & _flag(nerves, "conduction_block"), fill(
+        w["block_cmap"], idx, distal_mv=_formatted(distal[shown], "{:g}"),
+        proximal_mv=_formatted(proximal[shown], "{:g}"),
+        percent=_formatted((100 * ratio[shown]).round(0), "{:.0f}")), "")
+    parts = motor_reading_parts(nerves)
+    after = {"conduction_block": at_site + cmap, "focal_slowing": at_site}
+    texts = [np.where(parts[code], w[code] + after.get(code, ""), "") for code in parts.columns]
+    motor = pd.Series(join_nonempty(texts, sep=w["join"]), index=idx, dtype=object)
+    motor = motor.where(motor != "", motor_reading_fallback(nerves).map(w))
+    sensory = sensory_reading_codes(nerves).map(w)
+    pattern = nerves["blink_pattern"].astype(object) if "blink_pattern" in nerves else blank
+    blink = pattern.astype(object).map(w).astype(object).fillna(w["normal"])
+    text = np.select([study.eq("sensory"), study.eq("blink")], [sensory, blink], motor)
+    return pd.Series(text, index=idx, dtype=object)
+
+
+def _formatted(values: pd.Series, form: str) -> pd.Series:
+    """Numbers as text in ``form`` (a Series of text, empty where there are none)."""
+    return pd.Series([form.format(v) for v in values], index=values.index, dtype=object)
+
+
+def _site_words(sites: pd.Series, names: Mapping[str, str] | pd.Series | None) -> pd.Series:
+    """Lesion sites (``wrist``, or a segment ``below_elbow–above_elbow``) in words, site by
+    site; a site ``names`` lacks with its underscores as spaces."""
+    text = sites.astype(object).where(sites.notna(), "").astype(str).reset_index(drop=True)
+    flat = text.str.split("–").explode()
+    shown = flat.str.replace("_", " ")
+    if names is not None:
+        shown = flat.map(names).fillna(shown)
+    joined = shown.groupby(level=0).agg("–".join).reindex(text.index).fillna("")
+    return pd.Series(joined.to_numpy(), index=sites.index, dtype=object)
 
 def motor_reading_parts(nerves: pd.DataFrame) -> pd.DataFrame:
     """Which parts of :data:`MOTOR_READING_PARTS` each motor recording's reading holds (one
@@ -447,19 +515,6 @@ def sensory_reading_codes(nerves: pd.DataFrame) -> pd.Series:
     code = np.select([_flag(nerves, "absent"), low & slowed, low, slowed],
                      ["absent", "low_and_slowed", "low", "slowed"], "normal")
     return pd.Series(code, index=nerves.index, dtype=object)
-
-
-def _motor_reading(g: pd.DataFrame) -> np.ndarray:
-    """The reading of each recording in words, from its flags."""
-    parts = motor_reading_parts(g)
-    labels = [np.where(parts[code], text, "") for code, text in MOTOR_READING_PARTS.items()]
-    site_txt = np.where(g["lesion_site"].notna(),
-                        " at " + g["lesion_site"].astype(str).str.replace("_", " "), "")
-    reading = pd.Series(join_nonempty(labels, sep=", "), index=g.index)
-    cb_txt = g["cb_text"].fillna("") if "cb_text" in g else ""
-    reading = np.where(g["conduction_block"] | g["focal_slowing"], reading + site_txt + cb_txt, reading)
-    fallback = motor_reading_fallback(g).map(MOTOR_READING_FALLBACKS).to_numpy()
-    return np.where(pd.Series(reading) == "", fallback, reading)
 
 
 def _facial_abnormal(values: pd.DataFrame) -> pd.DataFrame:
@@ -504,7 +559,6 @@ def _read_sensory(values: pd.DataFrame, rules: dict) -> pd.DataFrame:
     at_site = g["slow"] & site.notna()
     g["lesion_site"] = site.where(at_site, None)
     g["lesion_nerve"] = g["nerve"].where(at_site, None)
-    g["reading"] = sensory_reading_codes(g).map(SENSORY_READINGS)
     return g
 
 
@@ -546,7 +600,6 @@ def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
                         ["efferent", "afferent", "efferent_mirror", "pontine", "medullary",
                          "unclassified"], "normal")
     wide["blink_pattern"] = pattern
-    wide["reading"] = pd.Series(pattern, index=wide.index).map(BLINK_READINGS)
     wide["nerve"] = np.where(efferent, "facial", np.where(afferent, "trigeminal", "blink_reflex"))
     wide["study"] = "blink"
     wide["abnormal"] = any_abn
@@ -561,7 +614,7 @@ def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
     wide["lesion_nerve"] = np.where(efferent, "facial", None)
     wide["nerve"] = "blink_reflex"
     wide["lesion_nerve"] = np.where(efferent, "facial", np.where(afferent, "trigeminal", None))
-    out = wide[["patient_id", "study", "nerve", "side", "reading", "abnormal", "qualifies", "axonal",
+    out = wide[["patient_id", "study", "nerve", "side", "abnormal", "qualifies", "axonal",
                 "absent", "demyelinating", "conduction_block", "focal_slowing", "lesion_site",
                 "lesion_nerve", "blink_pattern"]]
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._check import check_type
+from .._check import check_bool, check_type
 from .._errors import InvalidParameterError
 
 import pandas as pd
@@ -97,7 +97,7 @@ def _spellings(ids: pd.Index | pd.Series, names: pd.Series | None,
     return out
 
 
-def write_template(path: str | Path) -> Path:
+def write_template(path: str | Path, *, force: bool = False) -> Path:
     """Write an empty study workbook.
 
     Every sheet of the specification with its headers, one worked example row (patient
@@ -105,10 +105,18 @@ def write_template(path: str | Path) -> Path:
     accepted nerve, muscle and site (and the other spellings read as the same), and a
     ``README`` sheet explaining the columns. Delete the example rows before entering real data.
 
+    An existing file is never overwritten without ``force``, and ``force`` replaces only an
+    empty template: a workbook holding any row of data besides the example rows (a study), or
+    one that cannot be read, is refused, as ``edxreview template PATH --force`` refuses it.
+
     Parameters
     ----------
     path : str or Path
         Where to write the ``.xlsx`` file (its folder must exist).
+    force : bool
+        Replace an existing file at ``path`` if it holds nothing of a user's: an empty template
+        (no row of data besides its example rows), or a symbolic link (the link is replaced,
+        what it leads to is kept).
 
     Returns
     -------
@@ -118,7 +126,12 @@ def write_template(path: str | Path) -> Path:
     Raises
     ------
     InvalidParameterError
-        ``path`` does not end in ``.xlsx``.
+        ``path`` does not end in ``.xlsx``, or ``force`` is not a bool.
+    OutputExistsError
+        ``path`` exists and ``force`` is false; the message says what it holds.
+    OutputPathError
+        ``path`` is a folder, or ``force`` is true and the file holds rows of data (named by
+        sheet) or cannot be read as a workbook; nothing is written.
     OSError
         The file cannot be written (missing folder, permissions).
 
@@ -128,9 +141,21 @@ def write_template(path: str | Path) -> Path:
     >>> path = edxreview.io.write_template("my-study.xlsx")
     >>> edxreview.io.read_workbook(path).sheets["patients"]["patient_id"].tolist()
     ['P001']
+    >>> try:
+    ...     edxreview.io.write_template("my-study.xlsx")
+    ... except edxreview.OutputExistsError:
+    ...     print("exists: force=True replaces an empty template, never a study")
+    exists: force=True replaces an empty template, never a study
     """
     check_type("path", path, (str, Path), "the path of the .xlsx file to write")
-    if Path(path).suffix.lower() != ".xlsx":
+    check_bool("force", force)
+    return write_template_file(Path(path), force, "force=True")
+
+
+def write_template_file(path: Path, force: bool, force_name: str) -> Path:
+    """:func:`write_template`, ``force`` spelled ``force_name`` in its messages (the command
+    line's ``--force``): the one writer of the template, for the function and the command."""
+    if path.suffix.lower() != ".xlsx":
         raise InvalidParameterError(
             f"Invalid value for the 'path' parameter: {str(path)!r}. The template is an Excel "
             "workbook: give a path ending in .xlsx.")
@@ -139,7 +164,7 @@ def write_template(path: str | Path) -> Path:
 
     from .._output import write_whole
 
-    path = Path(path)
+    refuse_template_path(path, force, force_name)
     if not path.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path.parent))
     a = load_anatomy()
@@ -147,6 +172,56 @@ def write_template(path: str | Path) -> Path:
     lists = _accepted_lists(a, names)
     # whole or not at all, a link at ``path`` replaced, never written through
     return write_whole(path, lambda tmp: _write_book(str(tmp), a, names, lists))
+
+
+def refuse_template_path(path: Path, force: bool, force_name: str) -> None:
+    """Refuse a ``path`` the template may not be written to: one that exists, unless ``force``
+    and it holds nothing of a user's (an empty template, or a link: the link is replaced, what
+    it leads to kept). The message names the path and what it holds.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is false.
+    OutputPathError
+        ``path`` is a folder, or holds rows of data or cannot be read, ``force`` or not.
+    """
+    import os
+
+    from .._errors import InvalidWorkbookError, OutputExistsError, OutputPathError
+
+    if not os.path.lexists(path):
+        return
+    shown = repr(str(path))
+    if path.is_dir() and not path.is_symlink():
+        raise OutputPathError(
+            f"{shown} is a folder; the template is a file and never replaces a folder, even "
+            f"with {force_name}: choose another path")
+    if path.is_symlink():     # replaced, never written through: what it leads to is kept
+        if force:
+            return
+        raise OutputExistsError(
+            f"{shown} exists, a symbolic link (to {os.readlink(path)!r}); pass {force_name} "
+            "to replace the link (what it leads to is kept)")
+    try:
+        counts = count_data_rows(path)
+    except InvalidWorkbookError as exc:
+        why = exc.problems[0].message if exc.problems else str(exc)
+        raise (OutputPathError if force else OutputExistsError)(
+            f"{shown} exists and cannot be read as a workbook ({why}), so edxreview cannot "
+            f"tell that it holds no study; {force_name} replaces only an empty template: "
+            "remove the file yourself or choose another path") from None
+    if not counts:
+        if force:
+            return
+        raise OutputExistsError(
+            f"{shown} exists, an empty template (no row of data besides its example rows); "
+            f"pass {force_name} to replace it")
+    where = ", ".join(f"{sheet!r} {n}" for sheet, n in counts.items())
+    raise (OutputPathError if force else OutputExistsError)(
+        f"{shown} exists and holds {sum(counts.values())} row(s) of data ({where}) that "
+        f"writing the template over it would lose; {force_name} replaces only an empty "
+        "template, never a study: remove the file yourself or choose another path")
 
 
 def _write_book(path: str, a, names: dict[str, pd.DataFrame], lists: dict[str, list[str]]) -> None:

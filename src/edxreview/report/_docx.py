@@ -13,7 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from .._words import load_labels
 from ._figures import _RC
+
+#: the document's headings, in English as its text is (``data/labels_en.toml``)
+_WORDS = load_labels("en")
 
 #: body and table font sizes, in points
 BODY_PT, TABLE_PT = 10, 8.5
@@ -103,7 +107,7 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
     style.font.name = "Calibri"
     style.font.size = Pt(BODY_PT)
     prov = context["prov"]
-    doc.add_heading("Electrodiagnostic cohort review", level=0)
+    doc.add_heading(_WORDS["page"]["title"], level=0)
     _note(doc, f"Input {prov.get('input')} · SHA-256 {prov.get('input_sha256')} · edxreview "
                f"{prov.get('edxreview_version')} · reference limits {prov.get('reference_set')}")
 
@@ -119,7 +123,7 @@ def write_docx(path: str | Path, context: dict[str, Any], results: pd.DataFrame,
 def _results_section(doc, context: dict[str, Any], results: pd.DataFrame) -> None:
     """The results table: each measure with its n, percentage, CI and published count."""
     summary = context["summary"]
-    doc.add_heading("Results", level=1)
+    doc.add_heading(_WORDS["page"]["results"], level=1)
     doc.add_paragraph(
         f"{summary['n_patients']} patients included"
         + (f", {summary['n_excluded']} excluded" if summary.get("n_excluded") else "")
@@ -145,7 +149,7 @@ def _table1_section(doc, context: dict[str, Any]) -> None:
     """Table 1 by lower motor neuron involvement, level rows indented, with its notes."""
     summary = context["summary"]
     t1 = context["table1"]
-    doc.add_heading("Table 1. Characteristics by lower motor neuron involvement", level=1)
+    doc.add_heading(_WORDS["table1"]["heading"], level=1)
     frame = t1.to_frame()
     frame["Missing"] = frame["Missing"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
     # level rows indented under their variable, as in the HTML table (same row order)
@@ -154,8 +158,7 @@ def _table1_section(doc, context: dict[str, Any]) -> None:
         ~levels, "    " + frame["Characteristic"].astype(str))
     _table(doc, frame, {c for c in frame.columns if c not in ("Characteristic", "Test")},
            {"Missing": 0.65, "p": 0.6, "Test": 1.0}, first_in=1.65)
-    _note(doc, f"Included patients ({summary['n_patients']}). Missing: patients without a "
-               "recorded value, left out of percentages and tests.")
+    _note(doc, _WORDS["table1"]["included"].format(n=summary["n_patients"]))
     for note in t1.footnotes:
         _note(doc, note)
 
@@ -165,12 +168,12 @@ def _figures_section(doc, figures: dict[str, Any],
     """Each figure as a picture with its numbered title and caption."""
     from docx.shared import Inches
 
-    doc.add_heading("Figures", level=1)
+    doc.add_heading(_WORDS["page"]["figures"], level=1)
     for i, (key, fig) in enumerate(figures.items(), start=1):
         doc.add_picture(_png(fig), width=Inches(6.0))
         title, caption = captions[key]
         par = doc.add_paragraph()
-        run = par.add_run(f"Figure {i}. {title}. ")
+        run = par.add_run(_WORDS["figure_captions"]["heading"].format(n=i, title=title) + ". ")
         run.bold = True
         par.add_run(caption)
 
@@ -178,7 +181,7 @@ def _figures_section(doc, figures: dict[str, Any],
 def _methods_section(doc, context: dict[str, Any]) -> None:
     """Methods: how the review ran, the classifications, rules and reference limits."""
     summary, prov = context["summary"], context["prov"]
-    doc.add_heading("Methods", level=1)
+    doc.add_heading(_WORDS["page"]["methods"], level=1)
     doc.add_paragraph(
         f"The review was run with edxreview {prov.get('edxreview_version')} on the workbook "
         f"{prov.get('input')} (SHA-256 {prov.get('input_sha256')}). Every nerve conduction "

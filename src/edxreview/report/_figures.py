@@ -32,8 +32,7 @@ from ._frames import count_rows  # noqa: E402
 from ..interpret._muscles import muscle_reading_codes  # noqa: E402
 from ._segments import SEGMENT_MAP_MAX_ROWS, segment_cells, segment_columns  # noqa: E402,F401
 from ._edx import display_names  # noqa: E402
-from ._readings import nerve_words  # noqa: E402
-from ._summary import fill, load_labels  # noqa: E402
+from ._summary import load_labels, nerve_study_words  # noqa: E402
 from ..knowledge._tables import load_brainstem_nuclei  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -333,10 +332,9 @@ def plot_segmental_map(patients: pd.DataFrame, muscles: pd.DataFrame | None,
         return fig
 
 
-#: the muscle figure's bars, in stacking order: kind -> legend label
-MUSCLE_KINDS = {"acute": "acute denervation", "acute and chronic": "acute and chronic denervation",
-                "chronic": "chronic denervation", "normal": "no denervation",
-                "not read": "no denervation at rest, MUAPs not read or not judged"}
+#: the muscle figure's bars, in stacking order (their legend's words: table ``muscle_kinds``
+#: of the label files)
+MUSCLE_KINDS = ("acute", "acute and chronic", "chronic", "normal", "not read")
 
 #: each reading code of :func:`~edxreview.interpret._muscles.muscle_reading_codes` -> its bar
 #: (denervation first; myopathic muscles have no denervation, MUAPs read)
@@ -450,15 +448,8 @@ def plot_nerve_findings(nerves: pd.DataFrame, lang: str = "en") -> Figure:
 def _nerve_labels(pairs: pd.DataFrame, words: dict[str, Any], lang: str) -> pd.Series:
     """The nerve figure's bars: nerve and study. In English the ids as they are written
     (``median (motor)``); in another language the nerve's and the study's names."""
-    if lang == "en":
-        nerve = pairs["nerve"].astype(str).str.replace("_", " ")
-        study = pairs["study"].astype(str).str.replace("_", " ")
-    else:
-        nerve = nerve_words(pairs["nerve"].astype(str), words, lang).astype(str)
-        study = pairs["study"].astype(str).map(words["studies"]).fillna(pairs["study"])
-    both = fill(words["figures"]["nerve_study"], pairs.index, nerve=nerve, study=study)
-    # a study named as its nerve is (the blink reflex) is named once
-    return both.where(nerve.to_numpy() != study.to_numpy(), nerve) if lang != "en" else both
+    return nerve_study_words(pairs["nerve"], pairs["study"], words, lang,
+                             words["figures"]["nerve_study"], as_written=lang == "en")
 
 
 @lru_cache(maxsize=4)

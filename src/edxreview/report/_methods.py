@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..cohort._summary import MEASURE_LABELS
 from ..knowledge import ReferenceSet, load_reference, load_rules
 from ..knowledge._reference import STATUSES
 
@@ -193,27 +194,28 @@ def _pattern_rules(r: Mapping[str, Any],
 def describe_classifications(rules: Mapping[str, Any] | None = None) -> list[dict[str, str]]:
     """The six patient-level classifications in words (study-workbook specification §4)."""
     grade = (rules or load_rules())["emg"]["acute_min_grade"]
+    names = MEASURE_LABELS
     return [
-        {"topic": "Denervation on EMG", "text": "At least one muscle with acute denervation "
+        {"topic": names["emg_denervation"], "text": "At least one muscle with acute denervation "
          f"(fibrillation potentials or positive sharp waves {grade:g}+ or more) or chronic denervation "
          "(MUAPs of increased duration or amplitude). Fasciculations alone, reduced recruitment "
          "alone and myopathic MUAPs are not denervation."},
-        {"topic": "Peripheral or cranial neuropathy on NCS", "text": "A sensory response below "
+        {"topic": names["ncs_neuropathy"], "text": "A sensory response below "
          "its limit, absent or slowed (age-adjusted for lower-limb responses); a motor nerve "
          "with demyelinating-range change, conduction block or focal slowing across an "
          "entrapment site; or an abnormal facial CMAP or blink reflex. A reduced CMAP with "
          "normal sensory responses and no demyelinating features is not by itself a "
          "neuropathy."},
-        {"topic": "Denervation accounted for by NCS", "text": "Denervation, and every "
+        {"topic": names["denervation_explained_by_ncs"], "text": "Denervation, and every "
          "denervated muscle is supplied by the affected nerve distal to the lesion site, lies "
          "in the territory of a length-dependent polyneuropathy, or is supplied by the affected "
          "cranial nerve."},
-        {"topic": "NCS abnormal without denervation", "text": "Neuropathy on NCS and no "
+        {"topic": names["ncs_abnormal_without_denervation"], "text": "Neuropathy on NCS and no "
          "denervation on EMG."},
-        {"topic": "Lower motor neuron involvement", "text": "Denervation, and at least one "
+        {"topic": names["lmn_involvement"], "text": "Denervation, and at least one "
          "denervated muscle is not accounted for by NCS; the cord segments or brainstem nuclei "
          "of those muscles are the LMN segments."},
-        {"topic": "LMN involvement with corresponding MRI lesion", "text": "LMN involvement and "
+        {"topic": names["lmn_with_corresponding_mri"], "text": "LMN involvement and "
          "a brainstem or cord lesion on MRI covering at least one LMN segment or nucleus, "
          "vertebral levels converted to cord segments first (tolerance as above)."},
     ]

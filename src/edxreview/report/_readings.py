@@ -1,11 +1,12 @@
 """The readings of the patient pages' EMG and nerve tables, in the report's language.
 
 ``interpret`` decides each reading once, as a code (:func:`muscle_reading_codes`,
-:func:`motor_reading_parts`, :func:`sensory_reading_codes`, ``blink_pattern``) and writes the
-English ``reading`` column from it; here the same codes are mapped to the words of
-``report/data/labels_<lang>.toml``, never by translating the English ``reading`` column (a
-test checks that every code has its words in every label file, and that the English ones are
-those of ``interpret``).
+``motor_reading_parts``, ``sensory_reading_codes``, ``blink_pattern``) and the typed values
+beside it (a block's CMAPs, the lesion site), and writes the English ``reading`` column from
+them in the words of ``data/labels_en.toml``; here the same codes are written in the words of
+``data/labels_<lang>.toml`` (the nerves' by the same function as the ``reading`` column),
+never by translating the English ``reading`` column (a test checks that every code has its
+words in every label file).
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .._tables import flag_column as _flag
-from .._tables import join_nonempty
 from ..classify._classify import EXCLUSION_REASONS
 from ..interpret._muscles import muscle_reading_codes
-from ..interpret._readings import (BLINK_READINGS, motor_reading_fallback,
-                                   motor_reading_parts, sensory_reading_codes)
+from ..interpret._readings import compose_nerve_readings
 from ._edx import display_names
 
 
@@ -58,40 +55,14 @@ def muscle_readings(muscles: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
     return muscle_reading_codes(muscles).map(labels["muscle_readings"]).astype(object)
 
 
-def _site_text(sites: pd.Series, lang: str) -> pd.Series:
-    """Lesion sites (``wrist``, or a segment ``below_elbow–above_elbow``) in words."""
-    names = display_names("site", lang)
-    parts = sites.astype(object).where(sites.notna(), "").astype(str).str.split("–")
-    flat = parts.explode()
-    shown = flat.map(names).fillna(flat.str.replace("_", " "))
-    return shown.groupby(level=0).agg("–".join).reindex(sites.index).fillna("")
-
-
 def nerve_readings(nerves: pd.DataFrame, labels: dict[str, Any]) -> pd.Series:
-    """Each nerve recording's reading: motor from its flags (in the order of
-    ``interpret``; where none holds, interpret's fallback code), sensory from absent / low amplitude / slowed, blink reflex from its
-    pattern."""
-    w = labels["nerve_readings"]
-    study = nerves["study"].astype(str)
-    flags = motor_reading_parts(nerves)
-    motor = pd.Series(join_nonempty([np.where(flags[code], w[code], "") for code in flags.columns],
-                                    sep=w["join"]), index=nerves.index, dtype=object)
-    site = nerves["lesion_site"] if "lesion_site" in nerves else \
-        pd.Series(None, index=nerves.index, dtype=object)
-    before, after = w["at_site"].split("{site}", 1)
-    site_text = _site_text(site, labels["lang"])
-    located = (_flag(nerves, "conduction_block") | _flag(nerves, "focal_slowing")) \
-        & site.notna()
-    motor = motor + np.where(located, before + site_text + after, "")
-    # nothing in the parts: interpret's fallback code (its typed facial_abnormal, abnormal)
-    motor = motor.where(motor != "", motor_reading_fallback(nerves).map(w))
-    sensory = sensory_reading_codes(nerves).map(w)
-    pattern = nerves["blink_pattern"].astype(object) if "blink_pattern" in nerves else \
-        pd.Series(None, index=nerves.index, dtype=object)
-    blink = pattern.map({code: w[code] for code in BLINK_READINGS})
-    blink = blink.where(blink.notna(), w["normal"])
-    text = np.select([study.eq("sensory"), study.eq("blink")], [sensory, blink], motor)
-    return pd.Series(text, index=nerves.index, dtype=object)
+    """Each nerve recording's reading in the report's language: interpret's one composition
+    (:func:`~edxreview.interpret._readings.compose_nerve_readings`, which writes the
+    ``reading`` column) with the words of ``labels`` and the sites named in its language, so
+    that the English report reads exactly as the ``reading`` column and every language names
+    the same parts and the same numbers."""
+    return compose_nerve_readings(nerves, labels["nerve_readings"],
+                                  display_names("site", labels["lang"]))
 
 
 def segment_words(text: pd.Series, labels: dict[str, Any]) -> pd.Series:

@@ -298,12 +298,14 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     n = result.nerves[isin(result.nerves["patient_id"], keep)].copy()
     n["abnormal"] = n["abnormal"].astype(bool)
     n["counts"] = np.where(n["counts_as_neuropathy"].astype(bool), words["headings"]["yes"], "")
+    # every language by interpret's composition of the reading column (English: that column)
+    n["reading"] = nerve_readings(n, words)
     if not english:
-        n["reading"] = nerve_readings(n, words)
         n["nerve"] = nerve_words(n["nerve"], words, lang)
         n["study"] = n["study"].astype(object).map(words["studies"]).fillna(n["study"])
-    for c in ("study", "nerve", "side", "reading"):
+    for c in ("study", "nerve", "side"):
         n[c] = _text(n[c]).str.replace("_", " ")
+    n["reading"] = _text(n["reading"])
     n["side"] = side_words(n["side"], words)
     ncols = ["study", "nerve", "side", "reading", "counts", "abnormal"]
 

@@ -2,50 +2,49 @@
 
 Decisions are read from typed columns (``patients``' classifications, ``muscles``'
 denervation and ``explained_by_ncs``, ``lesions``, ``findings``); the words come last, from a
-label file (``report/data/labels_<lang>.toml``). Rule ids never enter the prose: they are a
+label file (``data/labels_<lang>.toml``). Rule ids never enter the prose: they are a
 column of the reasoning table, with the rule in words as its tooltip.
 """
 
 from __future__ import annotations
 
-import string
-import tomllib
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._check import check_option
+from .._words import LANGUAGES, load_labels  # noqa: F401  (the report's languages)
 from ._edx import display_names, format_number, load_layout, site_names
-from .._tables import isin
+from .._tables import fill, isin
 from ._frames import split_records
 from ._readings import exclusion_words, nerve_words, segment_words, side_words
 
-#: report languages with a label file (``report/data/labels_<lang>.toml``)
-LANGUAGES = ("en", "zh")
 
+def nerve_study_words(nerves: pd.Series, studies: pd.Series, labels: dict[str, Any],
+                      lang: str, template: str, as_written: bool = False) -> pd.Series:
+    """How a nerve recording is named in text: the nerve's name and its study's, by
+    ``template`` (fields ``nerve`` and ``study``: ``median motor``, ``正中神经运动``,
+    ``median (motor)``).
 
-@lru_cache(maxsize=None)
-def load_labels(lang: str = "en") -> dict[str, Any]:
-    """The words of the report in ``lang`` (``report/data/labels_<lang>.toml``)."""
-    check_option("lang", lang, LANGUAGES)
-    text = resources.files("edxreview.report").joinpath(f"data/labels_{lang}.toml").read_text(
-        encoding="utf-8")
-    return tomllib.loads(text)
-
-
-def fill(template: str, index: pd.Index, **fields: pd.Series | str) -> pd.Series:
-    """``template.format(**fields)`` for every row at once (fields are aligned Series)."""
-    out = pd.Series("", index=index, dtype=object)
-    for literal, name, _, _ in string.Formatter().parse(template):
-        out = out + literal
-        if name is not None:
-            value = fields[name]
-            out = out + (value.reindex(index).fillna("").astype(str)
-                         if isinstance(value, pd.Series) else str(value))
-    return out
+    The nerve is named by :func:`~edxreview.report._readings.nerve_words`, the study by the
+    label file's ``studies`` (one it does not name as written, ``_`` as spaces). A recording
+    whose nerve is named as its study is (the blink reflex), or that lacks one of the two, is
+    named once. ``as_written``: both ids as the tables write them, ``_`` as spaces (the
+    English figure and lesion findings).
+    """
+    index = nerves.index                  # may repeat (one row per item of a list)
+    nerves = nerves.astype(object).reset_index(drop=True)
+    studies = studies.astype(object).reset_index(drop=True)
+    written = studies.fillna("").astype(str).str.replace("_", " ", regex=False)
+    if as_written:
+        nerve = nerves.fillna("").astype(str).str.replace("_", " ", regex=False)
+        study = written
+    else:
+        nerve = nerve_words(nerves, labels, lang).fillna("").astype(str)
+        study = studies.map(labels["studies"]).fillna(written).astype(str)
+    both = fill(template, nerves.index, nerve=nerve, study=study)
+    once = (nerve == study) | (nerve == "") | (study == "")
+    return both.where(~once, nerve.where(nerve != "", study)).set_axis(index)
 
 
 def _dash(text: pd.Series) -> pd.Series:
@@ -235,18 +234,10 @@ def _lesion_findings(findings: pd.Series, labels: dict[str, Any], lang: str) -> 
     """The recordings a lesion rests on (``median motor|median sensory``), in words: the
     nerve's name and the study's (``正中神经运动``) in another language than English."""
     text = findings.fillna("").astype(str)
-    if lang == "en":
-        return text.str.replace("_", " ", regex=False).str.replace("|", "; ", regex=False)
     items = text.str.split("|").explode()
     parts = items.str.rsplit(" ", n=1)
-    nerve, study = parts.str[0].fillna(""), parts.str[1].fillna("")
-    nerve_name = nerve_words(nerve, labels, lang).astype(str)
-    study_name = study.map(labels["studies"])
-    # an id named by its study (the blink reflex) is named once, by its study alone
-    shown = np.where(study_name.notna(),
-                     np.where(nerve_name == study_name, "", nerve_name) + study_name.fillna(""),
-                     items.fillna("").str.replace("_", " ", regex=False))
-    shown = pd.Series(shown, index=items.index, dtype=object)
+    shown = nerve_study_words(parts.str[0].fillna(""), parts.str[1].fillna(""), labels, lang,
+                              labels["summary"]["nerve_study"], as_written=lang == "en")
     return shown.groupby(level=0).agg(labels["summary"]["list"].join).reindex(
         text.index).fillna("")
 
@@ -262,15 +253,11 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
     if len(f):
         kind = f["kind"].astype(str)
         f["kind_text"] = kind.map(labels["kinds"]).fillna(kind.str.replace("_", " "))
-        nerve = f["nerve"].astype(object).map(display_names("nerve", lang))
         muscle = f["muscle"].astype(object).map(display_names("muscle", lang))
-        study = f["study"].astype(str).map(labels["studies"]).fillna("")
         site = (site_names(f["site"]) if lang == "en" else
                 f["site"].astype(object).map(display_names("site", lang)).fillna("")).astype(str)
-        gap = " " if lang == "en" else ""
-        # a nerve id without a name (the blink reflex) is named by its study alone
-        named = nerve.fillna("").astype(str)
-        study_text = named + np.where((named != "") & (study != ""), gap, "") + study
+        study_text = nerve_study_words(f["nerve"], f["study"], labels, lang,
+                                       labels["summary"]["nerve_study"])
         f["where_text"] = muscle.fillna(study_text).fillna("").astype(str).str.strip() \
             + np.where(site != "", labels["summary"]["join"] + site, "")
         value = pd.to_numeric(f["value"], errors="coerce")

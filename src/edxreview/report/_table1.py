@@ -39,7 +39,8 @@ def table1_words(t1, words: dict[str, Any]) -> dict[str, Any]:
     variables = rows["variable"].map(words["table1_variables"]).fillna(rows["label"])
     levels = rows["level"].map(words["table1_levels"]).fillna(rows["level"])
     stat_ids = rows["stat"].map({text: key for key, text in STATS.items()})
-    stat_words = {**words["table1_stats"], "not_recorded": w["not_recorded"]}
+    stat_words = {**words["table1_stats"], "not_recorded": w["not_recorded"].format(
+        stat=words["table1_stats"]["not_recorded"])}
     letters: dict[str, str] = {}
     for t in rows["test"]:
         if t and t not in letters:

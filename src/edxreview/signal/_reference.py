@@ -90,8 +90,36 @@ class LabReference:
     def muscles(self) -> list[str]:
         return sorted(self.table.index.get_level_values("muscle").unique())
 
-    def write(self, path: str | Path) -> None:
-        """Write the reference as TOML (one table per muscle and feature)."""
+    def write(self, path: str | Path, *, force: bool = False) -> None:
+        """Write the reference as TOML (one table per muscle and feature), whole or not at all.
+
+        An existing file is never replaced without ``force``, and ``force`` replaces only a lab
+        reference (a file whose first line names its format, ``format = "edxreview-lab-
+        reference/..."``) or a link (the link, not what it leads to): any other file, a
+        workbook given by mistake among them, is refused and nothing is written.
+
+        Raises
+        ------
+        OutputExistsError
+            ``path`` exists and ``force`` is false.
+        OutputPathError
+            ``path`` is a folder, or ``force`` is true and the file is no lab reference.
+        """
+        from edxreview._check import check_bool
+
+        check_bool("force", force)
+        self.write_checked(Path(path), force, "force=True")
+
+    def write_checked(self, path: Path, force: bool, force_name: str) -> None:
+        """:meth:`write`, ``force`` spelled ``force_name`` in its messages (the command line's
+        ``--force``)."""
+        from edxreview._output import write_whole
+
+        refuse_reference_path(path, force, force_name)
+        write_whole(path, self._write_toml)
+
+    def _write_toml(self, path: Path) -> None:
+        """The reference written as TOML to the new file ``path``."""
         lines = [f'format = "{REFERENCE_FORMAT}"', f"lab = {_q(self.lab)}",
                  f'amplitude_unit = "{self.amplitude_unit}"',
                  "notes = [" + ", ".join(_q(n) for n in self.notes) + "]", ""]
@@ -125,6 +153,55 @@ class LabReference:
         if self.classifier is not None or self.classifier_status:
             lines += _classifier_toml(self.classifier, self.classifier_status)
         Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def refuse_reference_path(path: Path, force: bool, force_name: str) -> None:
+    """Refuse a ``path`` a lab reference may not be written to: a folder; an existing file
+    without ``force``; with ``force``, a file that is no lab reference (its first line does not
+    name the format), so that a laboratory's other files are never overwritten. A link is
+    replaced with ``force``, never written through: what it leads to is kept.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is false.
+    OutputPathError
+        ``path`` is a folder, or the file is no lab reference.
+    """
+    import os
+
+    from edxreview._errors import OutputExistsError, OutputPathError
+
+    if not os.path.lexists(path):
+        return
+    shown = repr(str(path))
+    if path.is_dir() and not path.is_symlink():
+        raise OutputPathError(f"{shown} is a folder; the lab reference is a file and never "
+                              f"replaces a folder, even with {force_name}: give a file name such "
+                              "as lab-reference.toml")
+    if path.is_symlink():
+        if force:
+            return
+        raise OutputExistsError(f"reference file {shown} exists, a symbolic link (to "
+                                f"{os.readlink(path)!r}); pass {force_name} to replace the link "
+                                "(what it leads to is kept)")
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(200).strip()
+    except OSError as exc:
+        what = f"cannot be read ({exc.strerror or type(exc).__name__})"
+    else:
+        prefix = f'format = "{REFERENCE_FORMAT.rsplit("/", 1)[0]}/'.encode()
+        if first.startswith(prefix):
+            if force:
+                return
+            raise OutputExistsError(f"reference file {shown} exists; pass {force_name} to "
+                                    "replace it")
+        what = "is no lab reference (its first line does not name the format " \
+               f"{REFERENCE_FORMAT!r})"
+    raise (OutputPathError if force else OutputExistsError)(
+        f"{shown} exists and {what}; {force_name} replaces only a lab reference, never another "
+        "file: remove it yourself or choose another file name")
 
 
 def _num(v: float) -> str:

@@ -348,15 +348,24 @@ def generate_cohort(seed: int | np.random.Generator, n: int | None = None,
     return to_sheets(rng, study, params), truth_table(study, params)
 
 
-def write_csv_folder(sheets: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:
-    """Write each sheet as ``<sheet>.csv`` (UTF-8, ``\\n`` line ends) into ``folder``.
+def write_csv_folder(sheets: dict[str, pd.DataFrame], folder: str | Path, *,
+                     force: bool = False) -> list[Path]:
+    """Write each sheet as ``<sheet>.csv`` (UTF-8, ``\\n`` line ends) into a folder of its own.
+
+    The folder is written as ``edxreview synth --out`` writes it: into a hidden temporary
+    folder beside it, moved into place when complete, with the manifest
+    ``.edxreview-output.json`` listing the files. An existing folder that is not empty is never
+    written into or over without ``force``, and ``force`` replaces only a folder edxreview wrote
+    that holds no file its manifest does not list: a user's own files are never overwritten.
 
     Parameters
     ----------
     sheets : dict of str to DataFrame
         The workbook's sheets, as :func:`generate_cohort` returns them.
     folder : str or Path
-        Where to write; created if missing. Existing files of the same names are replaced.
+        The folder to write; created if missing; an existing one must be empty (or ``force``).
+    force : bool
+        Replace an existing non-empty ``folder`` that edxreview wrote.
 
     Returns
     -------
@@ -366,7 +375,13 @@ def write_csv_folder(sheets: dict[str, pd.DataFrame], folder: str | Path) -> lis
     Raises
     ------
     InvalidParameterError
-        ``sheets`` lacks one of the workbook's sheets (checked before anything is written).
+        ``sheets`` lacks one of the workbook's sheets, or ``force`` is not a bool (checked
+        before anything is written).
+    OutputExistsError
+        ``folder`` exists and is not empty, and ``force`` is false.
+    OutputPathError
+        ``folder`` is a file, holds files edxreview did not write, or is being written by
+        another edxreview command; nothing is written.
     OSError
         The folder cannot be created or written.
 
@@ -380,17 +395,21 @@ def write_csv_folder(sheets: dict[str, pd.DataFrame], folder: str | Path) -> lis
     ['patients.csv', 'ncs_motor.csv']
     >>> edxreview.review("synthetic-study").summary["n_patients"] <= 12
     True
+    >>> paths = write_csv_folder(sheets, "synthetic-study", force=True)  # edxreview wrote it
     """
+    from .._output import OutputFolder
+
+    check_bool("force", force)
     missing = [name for name in SHEET_NAMES if name not in sheets]
     if missing:
         raise InvalidParameterError(
             f"Invalid value for the 'sheets' parameter: no sheet {missing!r}. Give every sheet "
             f"of the workbook: {list(SHEET_NAMES)!r}.")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in SHEET_NAMES:
-        path = folder / f"{name}.csv"
-        sheets[name].to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        paths.append(path)
-    return paths
+    check_type("folder", folder, (str, Path), "the path of the folder to write")
+    with OutputFolder(folder, force=force, command="synth",
+                      spelled=("folder", "force=True")) as output:
+        for name in SHEET_NAMES:
+            sheets[name].to_csv(output.staging / f"{name}.csv", index=False, encoding="utf-8",
+                                lineterminator="\n")
+        output.commit()
+    return [Path(folder) / f"{name}.csv" for name in SHEET_NAMES]
