@@ -285,10 +285,10 @@ def sign_matrix(features: list[str], classes: list[str]) -> np.ndarray | None:
     column per feature: +1 ("up"), -1 ("down") or 0 (free: a feature
     ``[lab_classifier.signs]`` does not name); None when the constraints are off."""
     p = classifier_parameters()
-    if not p.get("sign_constraints", False):
+    if not p["sign_constraints"]:
         return None
-    table = p.get("signs", {})
-    order = list(table.get("classes", classes[1:]))
+    table = p["signs"]
+    order = list(table["classes"])
     code = {"up": 1.0, "down": -1.0, "free": 0.0}
     out = np.zeros((len(classes) - 1, len(features)))
     for j, f in enumerate(features):
