@@ -744,3 +744,78 @@ def test_a_recording_too_poor_to_be_read_does_not_train(monkeypatch):
     assert poor not in set(x["recording"])
     # its muscle's other recording now weighs as the whole muscle
     assert x.loc[x["recording"] == "myo0-deltoid-0", "weight"].item() == 1.0
+
+
+def _signed_problem(seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(90, 4))
+    y = np.repeat([0, 1, 2], 30)
+    # feature 0 runs against its declared sign for class 1 (lower in class 1, declared up)
+    x[y == 1, 0] -= 1.5
+    x[y == 2, 1] += 1.0
+    signs = np.array([[1, 0, -1, 0], [0, 1, 0, -1]])
+    return x, y, signs, rng.uniform(0.5, 1.0, 90)
+
+
+def test_a_signed_fit_holds_its_signs_at_the_optimum():
+    """Projected Newton reaches the constrained optimum: every coefficient on its declared
+    side, the reference class at 0, and the KKT conditions of the penalised objective (a zero
+    gradient where a coefficient is free or inside its bound; at a bound, a gradient that
+    pushes outwards only)."""
+    x, y, signs, w = _signed_problem()
+    c = 1.0
+    coef, icpt = clf.fit_logistic(x, y, 3, c, w, signs)
+    assert np.all(coef[0] == 0) and icpt[0] == 0
+    assert np.all(coef[1:][signs > 0] >= 0) and np.all(coef[1:][signs < 0] <= 0)
+    assert coef[1, 0] == 0            # the direction the data want is refused: held at 0
+    free = clf.fit_logistic(x, y, 3, c, w)
+    assert free[0][1, 0] - free[0][0, 0] < -0.3   # unconstrained, the data's direction
+    # gradient of the objective at the signed optimum (reference coding)
+    n, k = len(y), 3
+    cnt = np.bincount(y, weights=w, minlength=k)
+    ww = w * n / (k * cnt)[y]
+    xt = np.hstack([x, np.ones((n, 1))])
+    theta = np.hstack([coef, icpt[:, None]])
+    pr = clf.softmax(xt @ theta.T)
+    pen = np.r_[np.ones(4), 1e-9]
+    g = (c * ((pr - np.eye(k)[y]) * ww[:, None]).T @ xt + pen * theta)[1:, :4]
+    at_bound = (signs != 0) & (coef[1:] == 0)
+    assert np.abs(g[~at_bound]).max() < 1e-5
+    # at a bound "up" (>= 0) the gradient is positive (descent would leave the side), "down" negative
+    assert np.all(g[at_bound & (signs > 0)] >= -1e-8) and np.all(g[at_bound & (signs < 0)] <= 1e-8)
+
+
+def test_signs_of_zero_fit_the_reference_coded_optimum():
+    """All signs free: the reference-coded fit is the optimum of its own objective (zero
+    gradient), and its probabilities differ from the symmetric fit's only by the penalty's
+    parametrisation."""
+    x, y, _, w = _signed_problem()
+    coef, icpt = clf.fit_logistic(x, y, 3, 1.0, w, np.zeros((2, 4)))
+    assert np.all(coef[0] == 0) and icpt[0] == 0
+    sym = clf.fit_logistic(x, y, 3, 1.0, w)
+    p_ref = clf.softmax(x @ coef.T + icpt)
+    p_sym = clf.softmax(x @ sym[0].T + sym[1])
+    assert not np.allclose(p_ref, p_sym, atol=1e-6)
+    assert np.abs(p_ref - p_sym).max() < 0.2
+
+
+def test_every_classifier_feature_has_a_declared_direction():
+    p = load_signal_parameters()["lab_classifier"]
+    table = p["signs"]
+    assert table["classes"] == [c for c in p["classes"] if c != "normal"]
+    assert p["classes"][0] == "normal"
+    for f in p["features"]:
+        assert f in table, f"no direction declared for {f}"
+        assert len(table[f]) == 2 and set(table[f]) <= {"up", "down", "free"}, (f, table[f])
+    unknown = set(table) - set(p["features"]) - {"classes"}
+    assert not unknown, unknown
+
+
+def test_sign_matrix_follows_the_switch(monkeypatch):
+    p = load_signal_parameters()["lab_classifier"]
+    feats = ["duration_ms:median", "muaps_per_s", "not_a_feature"]
+    monkeypatch.setitem(p, "sign_constraints", False)
+    assert clf.sign_matrix(feats, list(p["classes"])) is None
+    monkeypatch.setitem(p, "sign_constraints", True)
+    np.testing.assert_array_equal(clf.sign_matrix(feats, list(p["classes"])),
+                                  [[1, -1, 0], [-1, 1, 0]])

@@ -206,14 +206,22 @@ def softmax(a: np.ndarray) -> np.ndarray:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
-                 sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 sample_weight: np.ndarray | None = None,
+                 signs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression, class-balanced, penalty 0.5 |W|^2 + C * sum of the
     weighted cross-entropies (intercepts not penalised). ``y`` holds class indices 0..k-1;
     ``sample_weight`` (default 1 each) weighs the rows, and the class balance is taken over
     the weights (each class's weights sum to the same total, n / k).
 
+    ``signs`` (k - 1 rows, one per class 1..k-1, a column per feature: +1, -1 or 0) fits
+    class 0 as the reference (its coefficients and intercept 0): each other class's
+    coefficients are its log-odds against class 0, held at or above 0 where the sign is +1,
+    at or below 0 where it is -1, free where it is 0.
+
     Newton's method with the exact Hessian and step halving (the objective is convex; a few
-    dozen parameters), to a relative change of the objective below 1e-10."""
+    dozen parameters), to a relative change of the objective below 1e-10; with ``signs``,
+    projected Newton (Bertsekas DP, SIAM J Control Optim 1982;20:221-246): the step on the
+    coefficients not held at their bound, each new point projected onto the bounds."""
     n, p = x.shape
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     cnt = np.bincount(y, weights=sw, minlength=k)
@@ -222,6 +230,15 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
     xt = np.hstack([x, np.ones((n, 1))])          # last column: the intercept
     pen = np.ones(p + 1)
     pen[-1] = 1e-9                                 # intercepts: (almost) not penalised
+    # bounds of every parameter (k, p + 1); the reference class's row is held at 0
+    lo = np.full((k, p + 1), -np.inf)
+    hi = np.full((k, p + 1), np.inf)
+    if signs is not None:
+        sg = np.asarray(signs, float).reshape(k - 1, p)
+        lo[0], hi[0] = 0.0, 0.0
+        lo[1:, :p] = np.where(sg > 0, 0.0, -np.inf)
+        hi[1:, :p] = np.where(sg < 0, 0.0, np.inf)
+    fixed = (lo == 0) & (hi == 0)
 
     def obj(theta: np.ndarray) -> float:
         a = xt @ theta.T
@@ -231,7 +248,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
 
     theta = np.zeros((k, p + 1))
     f = obj(theta)
-    for _ in range(100):
+    held_before = None
+    for _ in range(200):
         a = xt @ theta.T
         pr = softmax(a)
         g = c * ((pr - onehot) * w[:, None]).T @ xt + pen * theta            # (k, p+1)
@@ -239,19 +257,45 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
         s_ = np.einsum("ia,ab->iab", pr, np.eye(k)) - np.einsum("ia,ib->iab", pr, pr)
         h = c * np.einsum("i,iab,ic,id->acbd", w, s_, xt, xt).reshape(k * (p + 1), k * (p + 1))
         h += np.diag(np.tile(pen, k))
-        step = np.linalg.solve(h, g.ravel()).reshape(k, p + 1)
+        # held: fixed, or at a bound with the gradient pushing outwards
+        held = (fixed | ((theta <= lo) & (g > 0)) | ((theta >= hi) & (g < 0))).ravel()
+        step = np.zeros(k * (p + 1))
+        free = ~held
+        if free.any():
+            step[free] = np.linalg.solve(h[np.ix_(free, free)], g.ravel()[free])
+        step = step.reshape(k, p + 1)
         t = 1.0
         while True:
-            new = theta - t * step
+            new = np.clip(theta - t * step, lo, hi)
             fn = obj(new)
             if fn <= f or t < 1e-8:
                 break
             t /= 2
-        done = abs(f - fn) <= 1e-10 * max(1.0, abs(f))
-        theta, f = new, fn
+        done = abs(f - fn) <= 1e-10 * max(1.0, abs(f)) and (
+            held_before is None or np.array_equal(held, held_before))
+        theta, f, held_before = new, fn, held
         if done:
             break
     return theta[:, :p], theta[:, p]
+
+
+def sign_matrix(features: list[str], classes: list[str]) -> np.ndarray | None:
+    """The signs :func:`fit_logistic` holds the coefficients to (``[lab_classifier]
+    sign_constraints``), one row per class after the first (the reference, normal), one
+    column per feature: +1 ("up"), -1 ("down") or 0 (free: a feature
+    ``[lab_classifier.signs]`` does not name); None when the constraints are off."""
+    p = classifier_parameters()
+    if not p["sign_constraints"]:
+        return None
+    table = p["signs"]
+    order = list(table["classes"])
+    code = {"up": 1.0, "down": -1.0, "free": 0.0}
+    out = np.zeros((len(classes) - 1, len(features)))
+    for j, f in enumerate(features):
+        for i, cls in enumerate(classes[1:]):
+            if f in table and cls in order:
+                out[i, j] = code[table[f][order.index(cls)]]
+    return out
 
 
 def _weights(x: pd.DataFrame) -> pd.Series:
@@ -307,7 +351,8 @@ def _fit_fixed(x: pd.DataFrame, features: list[str], classes: list[str], c: floa
     t = x[x["muscle"].isin(centre.index) & x["truth"].isin(classes)]
     z = tmp.standardise(t).fillna(0.0).to_numpy(float)
     y = t["truth"].map({k: i for i, k in enumerate(classes)}).to_numpy(int)
-    coef, icpt = fit_logistic(z, y, len(classes), c, _weights(t).to_numpy(float))
+    coef, icpt = fit_logistic(z, y, len(classes), c, _weights(t).to_numpy(float),
+                              sign_matrix(features, classes))
     units = t.drop_duplicates([k for k in ("subject", "muscle", "side") if k in t])
     counts = {"units": units["truth"].value_counts().reindex(classes, fill_value=0).astype(int)
               .to_dict(),
