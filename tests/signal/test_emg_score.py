@@ -162,3 +162,49 @@ def test_a_table_the_parser_refuses_or_a_folder_without_subjects_exits_2(tmp_pat
     (out / "subjects.csv").unlink()
     assert tool.main([str(out), "--truth", str(table)]) == 2
     assert "subjects.csv' not found" in capsys.readouterr().err
+
+
+def test_a_folder_emg_analyze_wrote_is_scored_from_its_own_columns(tmp_path, capsys):
+    """The columns scored are those emg analyze writes (a reference with a lab classifier)."""
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _cli import emg_cli
+    from _synth import weak_contraction
+    from test_classifier import _labelled, _units
+    from test_emg_outputs import _reference
+
+    from edxreview.signal import _classifier as clf
+
+    tool = _tool()
+    ref = _reference()
+    ref.classifier = clf.fit_classifier(_units(*_labelled()))
+    ref.write(tmp_path / "ref.toml")
+    files = []
+    for i in range(3):
+        x, _ = weak_contraction(seed=4 + i, duration_s=3.0, spiky=True, spike_ms=1.2)
+        files.append(tmp_path / f"r{i}.bin")
+        np.round(x * 5).astype("<i2").tofile(files[-1])
+    table = tmp_path / "table.csv"
+    pd.DataFrame({"file": ["r0.bin", "r1.bin", "r2.bin"], "subject": ["A", "A", "B"],
+                  "muscle": ["biceps_brachii", "deltoid", "biceps_brachii"],
+                  "group": ["neuropathy", "neuropathy", "healthy"]}).to_csv(table, index=False)
+    out = tmp_path / "out"
+    assert emg_cli(["emg", "analyze", *map(str, files), "--fs", "10000", "--gain", "5000",
+                    "--reference", str(tmp_path / "ref.toml"), "--subjects", str(table),
+                    "--out", str(out), "-q", "--no-figures"]) == 0
+    scores = tmp_path / "scores.csv"
+    assert tool.main([str(out), "--truth", str(table), "--results", str(scores)]) == 0
+    r = _rows(pd.read_csv(scores))
+    subj = pd.read_csv(out / "subjects.csv")
+    recs = pd.read_csv(out / "recordings.csv")
+    truth = {"A": "neurogenic", "B": "normal"}
+    by_file = {"r0": "neurogenic", "r1": "neurogenic", "r2": "normal"}
+    first = subj.drop_duplicates("subject")
+    assert (r[("subject", "all")].correct, r[("subject", "all")].n) == (
+        int((first["clf_subject_pattern"] == first["subject"].map(truth)).sum()), 2)
+    assert (r[("muscle", "all")].correct, r[("muscle", "all")].n) == (
+        int((subj["primary_pattern"] == subj["subject"].map(truth)).sum()), 3)
+    assert (r[("recording", "all")].correct, r[("recording", "all")].n) == (
+        int((recs["clf_pattern"] == recs["file"].map(by_file)).sum()), 3)
+    assert r[("muscle", "deltoid")].n == r[("recording", "deltoid")].n == 1
