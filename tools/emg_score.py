@@ -8,9 +8,9 @@ and scores the readings against the group column of the same table:
 
 TABLE.csv is the ``--subjects`` table (file, subject, muscle, [side], group), read by the
 parser ``emg analyze`` uses: groups normal (control, healthy), neurogenic (neuropathy) and
-myopathic (myopathy). Every recording and subject-muscle of the table must be in RESULTS and
-every one in RESULTS in the table; otherwise the script names what is missing and exits 2
-(so it does for a table or folder it cannot read).
+myopathic (myopathy). Every recording, subject and subject-muscle of the table must be in
+RESULTS and every one in RESULTS in the table; otherwise the script names what is missing and
+exits 2 (so it does for a table or folder it cannot read).
 
 Scored with ``score`` and printed by ``format_table`` of ``edxreview.signal._evaluate`` (the
 table ``tools/emg_eval.py`` prints: correct / n, accuracy with its Wilson 95 % interval,
@@ -104,6 +104,12 @@ def match_truth(truth_csv: str, recs: pd.DataFrame, subj: pd.DataFrame) -> pd.Da
         if untold:
             problems.append(f"{len(untold)} recording(s) of recordings.csv not in the table: "
                             + _listed(map(repr, untold)))
+    if "subject" in sub:
+        table_ids, result_ids = set(sub["subject"].dropna()), set(subj["subject"])
+        for what, ids in (("subject(s) of the table not in subjects.csv", table_ids - result_ids),
+                          ("subject(s) of subjects.csv not in the table", result_ids - table_ids)):
+            if ids:
+                problems.append(f"{len(ids)} {what}: " + _listed(map(repr, sorted(ids))))
     if problems:
         for p in problems:
             _say(f"--truth {truth_csv!r} and the results differ: {p}. Score the folder with the "

@@ -123,8 +123,21 @@ def test_a_subject_missing_from_the_results_is_named(tmp_path, capsys):
     subj[subj["subject"] != "Hea2"].to_csv(out / "subjects.csv", index=False)
     assert tool.main([str(out), "--truth", str(table)]) == 2
     err = capsys.readouterr().err
-    assert "1 of the table's subject-muscle(s) not in subjects.csv: 'Hea2' deltoid" in err
+    assert "1 subject(s) of the table not in subjects.csv: 'Hea2'" in err
     assert "Traceback" not in err
+    # a subject-muscle missing, the subject there
+    subj[(subj["subject"] != "Hea1") | (subj["muscle"] != "deltoid")].to_csv(
+        out / "subjects.csv", index=False)
+    assert tool.main([str(out), "--truth", str(table)]) == 2
+    assert "1 of the table's subject-muscle(s) not in subjects.csv: 'Hea1' deltoid" in \
+        capsys.readouterr().err
+    # a subject of the table missing from the results, its recordings with it
+    subj.to_csv(out / "subjects.csv", index=False)
+    _TABLE[_TABLE["subject"] != "Neu1"].to_csv(table, index=False)
+    assert tool.main([str(out), "--truth", str(table)]) == 2
+    err = capsys.readouterr().err
+    assert "2 recording(s) of recordings.csv not in the table: 'n1d', 'n1b'" in err
+    assert "1 subject(s) of subjects.csv not in the table: 'Neu1'" in err
 
 
 def test_recordings_missing_either_way_are_named_with_their_rows(tmp_path, capsys):
