@@ -44,6 +44,7 @@ from edxreview._output import write_whole
 from edxreview.cli._emg_subjects import _read_subjects, _recording_cells, _subject_mapping
 from edxreview.signal._evaluate import _subject_level, format_table, score
 
+
 def _say(msg: str) -> None:
     print(f"emg_score: error: {msg}", file=sys.stderr)
 
