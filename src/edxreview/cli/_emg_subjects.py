@@ -42,10 +42,7 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path], names: list[st
                  "optionally muscle and group), in any case, separated by commas, semicolons or "
                  "tabs.")
             return None, 1
-        # a cell is a record's name as it is (a record "c.0", its dot no suffix), else a file
-        # name whose suffix is dropped ("c.0.hea", "N2001A01BB01.bin")
-        as_is = sub["file"].isin(names) | sub["file"].isna()
-        sub["file"] = sub["file"].where(as_is, sub["file"].map(lambda f: Path(str(f)).stem))
+        sub["file"] = _recording_cells(sub["file"], names)
         used = sub["file"].isin(names)
         twice = sub[used & sub["file"].duplicated(keep=False)]
         if len(twice):
@@ -98,6 +95,14 @@ def _subject_mapping(args: argparse.Namespace, paths: list[Path], names: list[st
              "healthy), neurogenic (neuropathy) or myopathic (myopathy).")
         return None, 1
     return mapping, 0
+
+
+def _recording_cells(cells, names):
+    """The file column of a --subjects table as recording names: a cell is a record's name as
+    it is when a recording of ``names`` bears it (a record "c.0", its dot no suffix), else a
+    file name whose suffix is dropped ("c.0.hea", "N2001A01BB01.bin"); blanks stay blank."""
+    as_is = cells.isin(names) | cells.isna()
+    return cells.where(as_is, cells.map(lambda f: Path(str(f)).stem))
 
 
 def _warn_unknown_columns(path: str, sub) -> None:
