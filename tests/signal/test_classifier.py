@@ -877,7 +877,7 @@ def test_every_classifier_feature_has_a_declared_direction():
 
 def test_sign_matrix_follows_the_switch(monkeypatch):
     p = load_signal_parameters()["lab_classifier"]
-    feats = ["duration_ms:median", "muaps_per_s", "not_a_feature"]
+    feats = ["duration_ms:median", "ip_log_ratio:mean", "not_a_feature"]
     monkeypatch.setitem(p, "sign_constraints", False)
     assert clf.sign_matrix(feats, list(p["classes"])) is None
     monkeypatch.setitem(p, "sign_constraints", True)
