@@ -158,7 +158,7 @@ def test_the_muscle_figure_counts_muscles_not_read_apart(tmp_path):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_no_denervation_is_claimed_only_at_rest_where_muaps_were_not_read(tmp_path, lang):
     # the patient-level sentences come from muap_reading, not from the muscles' text
-    from edxreview.report._summary import load_labels
+    from edxreview._words import load_labels
     from edxreview.report._summary import summarize_patients
 
     s = load_labels(lang)["summary"]
@@ -256,7 +256,8 @@ def test_an_ncs_abnormality_caused_no_denervation_at_rest_where_muaps_were_not_r
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_an_ncs_abnormality_caused_no_denervation_in_the_muaps_read(tmp_path, lang):
-    from edxreview.report._summary import load_labels, summarize_patients
+    from edxreview._words import load_labels
+    from edxreview.report._summary import summarize_patients
 
     folder = _study(tmp_path, ["P1,biceps_brachii,R,0,0,0,,,,normal,,,",
                                "P1,deltoid,R,0,0,0,normal,normal,normal,,,,"])
@@ -308,7 +309,8 @@ def test_the_summary_says_at_rest_exactly_where_it_names_muscles_not_read(tmp_pa
     """The patients whose summary says "no denervation at rest" are those its not-read
     sentences name, taken from that one source (``_not_read_list``), not filtered again."""
     from edxreview.report import _summary
-    from edxreview.report._summary import load_labels, summarize_patients
+    from edxreview._words import load_labels
+    from edxreview.report._summary import summarize_patients
 
     s = load_labels("en")["summary"]
     result = review_study(_study(tmp_path, ["P1,biceps_brachii,R,0,0,0,normal,normal,normal,,,,"]))

@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
-from edxreview.report._summary import load_labels
+from edxreview._words import load_labels
 
 
 def visible_text(part: str, rule_ids: bool = True) -> list[str]:

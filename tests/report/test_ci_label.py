@@ -9,7 +9,7 @@ import pytest
 
 from edxreview.cohort import summarize_cohort
 from edxreview.report._render import tables_context
-from edxreview.report._summary import load_labels
+from edxreview._words import load_labels
 
 
 def _with_summary(result, **changes):

@@ -24,7 +24,7 @@ from edxreview.interpret._readings import (BLINK_READINGS, MOTOR_READING_PARTS, 
 from edxreview.report import render_report
 from edxreview.report._edx import display_names
 from edxreview.report._readings import nerve_readings
-from edxreview.report._summary import LANGUAGES, load_labels
+from edxreview._words import LANGUAGES, load_labels
 
 
 def _low_distal_block(pid: str):

@@ -16,7 +16,7 @@ from edxreview.interpret._readings import (BLINK_READINGS, MOTOR_READING_FALLBAC
                                            motor_reading_fallback, motor_reading_parts,
                                            sensory_reading_codes)
 from edxreview.report._readings import muscle_readings, nerve_readings, nerve_words
-from edxreview.report._summary import LANGUAGES, load_labels
+from edxreview._words import LANGUAGES, load_labels
 
 #: every code's words and every form (join, at_site, block_cmap) of the nerve readings
 NERVE_CODES = NERVE_READING_WORDS

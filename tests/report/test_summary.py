@@ -77,7 +77,8 @@ def test_chinese_report_labels(tmp_path, demo_result, zh_page):
 def test_a_nerve_recording_is_named_by_one_function(lang, template, as_written, expected):
     """The nerve and its study, by the label file's template; the blink reflex, whose nerve id
     is named as its study, once (its ids as written keep both)."""
-    from edxreview.report._summary import load_labels, nerve_study_words
+    from edxreview._words import load_labels
+    from edxreview.report._summary import nerve_study_words
 
     labels = load_labels(lang)
     nerves = pd.Series(["median", "sural", "blink_reflex"], index=[3, 3, 7])

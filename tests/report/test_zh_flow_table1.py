@@ -16,7 +16,7 @@ from edxreview.cohort import compute_table1
 from edxreview.cohort._compare import TEST_NAMES
 from edxreview.cohort._table1 import table1_settings
 from edxreview.report._render import flow_counts, flow_svg
-from edxreview.report._summary import load_labels
+from edxreview._words import load_labels
 from edxreview.report._table1 import table1_words
 
 from ._zh import english_labels, page_part, visible_text, words_in

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from edxreview.report._readings import muscle_readings, nerve_readings, segment_words
-from edxreview.report._summary import load_labels
+from edxreview._words import load_labels
 
 from ._zh import english_labels, page_part, visible_text, words_in
 

@@ -785,18 +785,82 @@ def test_a_signed_fit_holds_its_signs_at_the_optimum():
     assert np.all(g[at_bound & (signs > 0)] >= -1e-8) and np.all(g[at_bound & (signs < 0)] <= 1e-8)
 
 
+def _gradient(x, y, w, c, coef, icpt):
+    """The gradient of fit_logistic's objective at (coef, icpt), intercepts included."""
+    n, k = len(y), coef.shape[0]
+    cnt = np.bincount(y, weights=w, minlength=k)
+    ww = w * n / (k * cnt)[y]
+    xt = np.hstack([x, np.ones((n, 1))])
+    theta = np.hstack([coef, icpt[:, None]])
+    pr = clf.softmax(xt @ theta.T)
+    pen = np.r_[np.ones(x.shape[1]), 1e-9]
+    return c * ((pr - np.eye(k)[y]) * ww[:, None]).T @ xt + pen * theta
+
+
 def test_signs_of_zero_fit_the_reference_coded_optimum():
     """All signs free: the reference-coded fit is the optimum of its own objective (zero
-    gradient), and its probabilities differ from the symmetric fit's only by the penalty's
-    parametrisation."""
+    gradient of every coefficient and intercept of the classes against the reference), and
+    its probabilities differ from the symmetric fit's only by the penalty's parametrisation."""
     x, y, _, w = _signed_problem()
     coef, icpt = clf.fit_logistic(x, y, 3, 1.0, w, np.zeros((2, 4)))
     assert np.all(coef[0] == 0) and icpt[0] == 0
+    assert np.abs(_gradient(x, y, w, 1.0, coef, icpt)[1:]).max() < 1e-6
     sym = clf.fit_logistic(x, y, 3, 1.0, w)
     p_ref = clf.softmax(x @ coef.T + icpt)
     p_sym = clf.softmax(x @ sym[0].T + sym[1])
     assert not np.allclose(p_ref, p_sym, atol=1e-6)
     assert np.abs(p_ref - p_sym).max() < 0.2
+
+
+@pytest.mark.parametrize("c", [0.01, 1.0, 100.0])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_signed_fit_reaches_the_optimum_scipy_finds(seed, c):
+    """Against an independent solver (scipy's L-BFGS-B with the same bounds) on problems
+    whose features are strongly correlated, one of each pair held to a sign the data push
+    across (a free coefficient's Newton step then crosses its bound): the same objective
+    value, and the projected gradient zero at the solution (intercepts included)."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(seed)
+    n, k = 120, 3
+    z = rng.normal(size=(n, 3))
+    x = np.column_stack([z[:, 0], z[:, 0] + 0.1 * rng.normal(size=n), z[:, 1],
+                         z[:, 1] + 0.1 * rng.normal(size=n), z[:, 2]])
+    y = np.repeat([0, 1, 2], n // 3)
+    x[y == 1, :2] -= 0.8             # against "up" for class 1 on feature 0
+    x[y == 2, 2:4] += 0.8            # against "down" for class 2 on feature 2
+    signs = np.array([[1, 0, 0, 0, -1], [0, 0, -1, 0, 1]])
+    w = rng.uniform(0.5, 1.0, n)
+    coef, icpt = clf.fit_logistic(x, y, k, c, w, signs)
+    p = x.shape[1]
+    cnt = np.bincount(y, weights=w, minlength=k)
+    ww = w * n / (k * cnt)[y]
+    xt = np.hstack([x, np.ones((n, 1))])
+    pen = np.r_[np.ones(p), 1e-9]
+    onehot = np.eye(k)[y]
+
+    def fg(v):
+        th = np.vstack([np.zeros(p + 1), v.reshape(k - 1, p + 1)])
+        a = xt @ th.T
+        a = a - a.max(1, keepdims=True)
+        lse = np.log(np.exp(a).sum(1))
+        f = 0.5 * (pen * th ** 2).sum() + c * (ww * (lse - (a * onehot).sum(1))).sum()
+        g = c * ((np.exp(a - lse[:, None]) - onehot) * ww[:, None]).T @ xt + pen * th
+        return f, g[1:].ravel()
+
+    bounds = [(0, None) if j < p and s_ > 0 else (None, 0) if j < p and s_ < 0 else (None, None)
+              for row in signs for j, s_ in enumerate(list(row) + [0])]
+    ref = minimize(fg, np.zeros((k - 1) * (p + 1)), jac=True, method="L-BFGS-B",
+                   bounds=bounds, options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-10})
+    ours = fg(np.hstack([coef, icpt[:, None]])[1:].ravel())[0]
+    assert ours <= ref.fun + 1e-7 * max(1.0, abs(ref.fun))
+    assert np.all(coef[1:][signs > 0] >= 0) and np.all(coef[1:][signs < 0] <= 0)
+    assert (coef[1:][signs != 0] == 0).any()       # a bound is active in every problem
+    g = _gradient(x, y, w, c, coef, icpt)[1:]
+    theta = np.hstack([coef, icpt[:, None]])[1:]
+    lo = np.where(np.c_[signs, np.zeros((2, 1))] > 0, 0.0, -np.inf)
+    hi = np.where(np.c_[signs, np.zeros((2, 1))] < 0, 0.0, np.inf)
+    assert np.abs(theta - np.clip(theta - g, lo, hi)).max() < 1e-6 * max(1.0, abs(ours))
 
 
 def test_every_classifier_feature_has_a_declared_direction():
@@ -813,9 +877,27 @@ def test_every_classifier_feature_has_a_declared_direction():
 
 def test_sign_matrix_follows_the_switch(monkeypatch):
     p = load_signal_parameters()["lab_classifier"]
-    feats = ["duration_ms:median", "muaps_per_s", "not_a_feature"]
+    feats = ["duration_ms:median", "ip_log_ratio:mean", "not_a_feature"]
     monkeypatch.setitem(p, "sign_constraints", False)
     assert clf.sign_matrix(feats, list(p["classes"])) is None
     monkeypatch.setitem(p, "sign_constraints", True)
     np.testing.assert_array_equal(clf.sign_matrix(feats, list(p["classes"])),
                                   [[1, -1, 0], [-1, 1, 0]])
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("classes", ["myopathic"], "stated against 'normal'"),
+    ("duration_ms:median", ["Up", "down"], "'up', 'down' or 'free'"),
+    ("duration_ms:median", ["up"], "'up', 'down' or 'free'"),
+])
+def test_sign_matrix_refuses_signs_it_cannot_read(monkeypatch, key, value, message):
+    from edxreview._errors import InvalidParameterError
+
+    p = load_signal_parameters()["lab_classifier"]
+    monkeypatch.setitem(p, "sign_constraints", True)
+    monkeypatch.setitem(p, "signs", {**p["signs"], key: value})
+    with pytest.raises(InvalidParameterError, match=message):
+        clf.sign_matrix(list(p["features"]), list(p["classes"]))
+    monkeypatch.setitem(p, "signs", {**p["signs"]})
+    with pytest.raises(InvalidParameterError, match="stated against 'normal'"):
+        clf.sign_matrix(list(p["features"]), ["neurogenic", "normal", "myopathic"])

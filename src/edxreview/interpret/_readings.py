@@ -487,6 +487,7 @@ def _site_words(sites: pd.Series, names: Mapping[str, str] | pd.Series | None) -
     joined = shown.groupby(level=0).agg("–".join).reindex(text.index).fillna("")
     return pd.Series(joined.to_numpy(), index=sites.index, dtype=object)
 
+
 def motor_reading_parts(nerves: pd.DataFrame) -> pd.DataFrame:
     """Which parts of :data:`MOTOR_READING_PARTS` each motor recording's reading holds (one
     boolean column per code, in their order), from its typed flags: a demyelinating-range

@@ -92,7 +92,7 @@ def check_report_options(*, html: bool, xlsx: bool, docx: bool, pdf: bool, lang:
     written: a flag that is not a bool, a language without a label set, ``pdf`` without
     WeasyPrint."""
     from ._render import check_pdf_available
-    from ._summary import load_labels
+    from .._words import load_labels
 
     for name, value in (("html", html), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf)):
         check_bool(name, value)

@@ -32,7 +32,8 @@ from ._frames import count_rows  # noqa: E402
 from ..interpret._muscles import muscle_reading_codes  # noqa: E402
 from ._segments import SEGMENT_MAP_MAX_ROWS, segment_cells, segment_columns  # noqa: E402,F401
 from ._edx import display_names  # noqa: E402
-from ._summary import load_labels, nerve_study_words  # noqa: E402
+from .._words import load_labels  # noqa: E402
+from ._summary import nerve_study_words  # noqa: E402
 from ..knowledge._tables import load_brainstem_nuclei  # noqa: E402
 
 log = logging.getLogger(__name__)

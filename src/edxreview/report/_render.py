@@ -22,7 +22,8 @@ from . import _figures
 from ._edx import display_names, edx_pages, format_number, load_layout, temperatures
 from ._readings import (exclusion_words, muscle_readings, nerve_readings, nerve_words,
                         segment_words, side_words, value_words)
-from ._summary import load_labels, reasoning_tables, summarize_patients
+from .._words import load_labels
+from ._summary import reasoning_tables, summarize_patients
 from ._table1 import table1_words
 from ._centres import centre_figures, centre_sheets
 from ._excel import WorkbookWriter

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._words import LANGUAGES, load_labels  # noqa: F401  (the report's languages)
+from .._words import load_labels
 from ._edx import display_names, format_number, load_layout, site_names
 from .._tables import fill, isin
 from ._frames import split_records

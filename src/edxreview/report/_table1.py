@@ -22,7 +22,7 @@ def table1_words(t1, words: dict[str, Any]) -> dict[str, Any]:
         From :func:`~edxreview.report._render.table1`: its two groups are, in order, the
         patients with and without LMN involvement.
     words : dict
-        :func:`~edxreview.report._summary.load_labels` of the report's language.
+        :func:`~edxreview._words.load_labels` of the report's language.
 
     Returns
     -------

@@ -9,6 +9,7 @@ that a lab reference TOML can hold it: :class:`LabClassifier`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -249,10 +250,17 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
     theta = np.zeros((k, p + 1))
     f = obj(theta)
     held_before = None
+    bounded = signs is not None
+    converged = done_change = False
     for _ in range(200):
         a = xt @ theta.T
         pr = softmax(a)
         g = c * ((pr - onehot) * w[:, None]).T @ xt + pen * theta            # (k, p+1)
+        # with bounds, optimal where the projected gradient vanishes (first-order conditions)
+        if bounded and held_before is not None and done_change and (
+                np.abs(theta - np.clip(theta - g, lo, hi)).max() <= 1e-6 * max(1.0, abs(f))):
+            converged = True
+            break
         # Hessian: sum_i w_i (diag(p_i) - p_i p_i') kron x_i x_i'
         s_ = np.einsum("ia,ab->iab", pr, np.eye(k)) - np.einsum("ia,ib->iab", pr, pr)
         h = c * np.einsum("i,iab,ic,id->acbd", w, s_, xt, xt).reshape(k * (p + 1), k * (p + 1))
@@ -271,11 +279,27 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
             if fn <= f or t < 1e-8:
                 break
             t /= 2
-        done = abs(f - fn) <= 1e-10 * max(1.0, abs(f)) and (
+        if bounded and fn > f:
+            # the projected Newton step does not descend (a free coefficient's step crossed
+            # its bound): a projected gradient step, from 1 / the Hessian's largest eigenvalue
+            t = 1.0 / np.linalg.eigvalsh(h).max()
+            while True:
+                new = np.clip(theta - t * g, lo, hi)
+                fn = obj(new)
+                if fn <= f or t < 1e-12:
+                    break
+                t /= 2
+            if fn > f:                     # no descent at all: optimal to the precision
+                new, fn = theta, f
+        done_change = abs(f - fn) <= 1e-10 * max(1.0, abs(f)) and (
             held_before is None or np.array_equal(held, held_before))
         theta, f, held_before = new, fn, held
-        if done:
+        if done_change and not bounded:
+            converged = True
             break
+    if not converged:
+        warnings.warn(f"the lab classifier's fit (C = {c:g}) stopped after 200 iterations "
+                      "without converging", RuntimeWarning, stacklevel=2)
     return theta[:, :p], theta[:, p]
 
 
@@ -283,17 +307,38 @@ def sign_matrix(features: list[str], classes: list[str]) -> np.ndarray | None:
     """The signs :func:`fit_logistic` holds the coefficients to (``[lab_classifier]
     sign_constraints``), one row per class after the first (the reference, normal), one
     column per feature: +1 ("up"), -1 ("down") or 0 (free: a feature
-    ``[lab_classifier.signs]`` does not name); None when the constraints are off."""
+    ``[lab_classifier.signs]`` does not name); None when the constraints are off.
+
+    Raises
+    ------
+    InvalidParameterError
+        The parameter file's signs cannot be read as declared: the first class is not
+        ``normal`` (the reference the directions are stated against), ``[lab_classifier.signs]
+        classes`` is not the other classes, or a direction is not "up", "down" or "free"."""
+    from edxreview._errors import InvalidParameterError
+
     p = classifier_parameters()
     if not p["sign_constraints"]:
         return None
     table = p["signs"]
     order = list(table["classes"])
+    where = "emg_signal_parameters.toml [lab_classifier.signs]"
+    if classes[0] != "normal" or sorted(order) != sorted(classes[1:]):
+        raise InvalidParameterError(
+            f"{where}: the directions are stated against 'normal' for {order!r}, but the "
+            f"classes are {list(classes)!r} (normal first, then those).")
     code = {"up": 1.0, "down": -1.0, "free": 0.0}
+    bad = {f: v for f, v in table.items() if f != "classes"
+           and (not isinstance(v, list) or len(v) != len(order)
+                or any(d not in code for d in v))}
+    if bad:
+        raise InvalidParameterError(
+            f"{where}: each feature takes one of 'up', 'down' or 'free' per class "
+            f"{order!r}; not {bad!r}.")
     out = np.zeros((len(classes) - 1, len(features)))
     for j, f in enumerate(features):
         for i, cls in enumerate(classes[1:]):
-            if f in table and cls in order:
+            if f in table:
                 out[i, j] = code[table[f][order.index(cls)]]
     return out
 
