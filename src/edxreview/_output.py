@@ -264,7 +264,8 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
     file into a new hidden folder beside it; only when every one is complete are they moved into
     place, and should a move fail the files moved before it are put back as they were (a file
     that was not there is removed, and so are the folders created for them). A link at a path
-    is replaced, never written through.
+    is replaced, never written through. Should putting a file back fail too, the error's notes
+    name what is left: a previous file kept in its hidden folder, a new file left in place.
 
     Raises
     ------
@@ -313,6 +314,11 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
                                 exc.add_note(
                                     f"the previous {str(path)!r} could not be put back "
                                     f"({undo}); it is kept in {str(old)!r}: move it back")
+                            else:   # the new file stays where there was none: named
+                                exc.add_note(
+                                    f"the new {str(path)!r}, where there was no file before, "
+                                    f"could not be removed again ({undo}); it is left in "
+                                    "place, the other files as they were: remove it")
                     raise
         finally:
             for tmp in tmps:
