@@ -465,7 +465,7 @@ class OutputFolder:
         The output folder as given.
     force : bool
         Replace an existing non-empty folder, if edxreview wrote it (its manifest lists every
-        file in it).
+        file in it, each unchanged since: the size and SHA-256 it records).
     inputs : iterable of paths
         Every file or folder the command reads; the output may not overlap any of them.
     command : str
@@ -478,7 +478,8 @@ class OutputFolder:
     ------
     OutputPathError
         On entering: the path overlaps an input, is a file, holds files edxreview did not
-        write, or another edxreview process is writing it.
+        write or listed files changed since it wrote them (with ``force``), or another
+        edxreview process is writing it.
     OutputExistsError
         On entering (and again on committing): the folder exists, is not empty and ``force``
         is false.
