@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from edxreview._pipeline import review_study
+from edxreview._output import MARKER
 from edxreview._partition import review_registry
 from edxreview.cli import main
 from edxreview.io._dataset import (dataset_buckets, is_partitioned_dataset, partition_folder,
@@ -45,7 +46,8 @@ def partitioned(registry, tmp_path_factory):
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    """Every file of an output folder; summary.json without the time it was written."""
+    """Every file of an output folder; summary.json without the time it was written, and the
+    manifest without the hash of summary.json (which holds that time)."""
     out = {}
     for p in sorted(folder.rglob("*")):
         if p.is_file():
@@ -54,6 +56,10 @@ def _files(folder: Path) -> dict[str, bytes]:
                 summary = json.loads(data)
                 summary["provenance"].pop("generated_at")
                 data = json.dumps(summary).encode()
+            elif p.name == MARKER:
+                manifest = json.loads(data)
+                manifest["checksums"].pop("summary.json")
+                data = json.dumps(manifest).encode()
             out[p.relative_to(folder).as_posix()] = data
     return out
 

@@ -13,14 +13,18 @@ An output folder is
   folder, the lock file and any parent folders the command created; a failed swap with an old
   folder (``--force``) puts the old folder back (:func:`_swap`), leaving nothing beside it;
 * **marked**: every folder edxreview writes holds a manifest, ``.edxreview-output.json``, listing
-  the files written. ``--force`` replaces only such a folder, and only while it holds no file
-  the manifest does not list: edxreview never deletes anything it did not write itself.
+  the files written with the size and SHA-256 of each as written. ``--force`` replaces only
+  such a folder, and only while it holds no file the manifest does not list and no listed file
+  changed since (another size or hash: a report or workbook the user opened and edited there is
+  theirs): edxreview never deletes anything it did not write itself. A manifest of an earlier
+  version (names only, no hashes) is checked by name only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import logging
 import os
@@ -38,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 #: the manifest every output folder holds
 MARKER = ".edxreview-output.json"
+#: the manifest's key for each file's size and SHA-256 as written (absent from the manifests of
+#: earlier versions, which list names only)
+_CHECKSUMS = "checksums"
+_HASH_CHUNK = 1 << 20
 _LOCK_SUFFIX = ".edxreview-lock"
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                  if hasattr(signal, name))
@@ -264,7 +272,8 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
     file into a new hidden folder beside it; only when every one is complete are they moved into
     place, and should a move fail the files moved before it are put back as they were (a file
     that was not there is removed, and so are the folders created for them). A link at a path
-    is replaced, never written through.
+    is replaced, never written through. Should putting a file back fail too, the error's notes
+    name what is left: a previous file kept in its hidden folder, a new file left in place.
 
     Raises
     ------
@@ -313,6 +322,11 @@ def write_all_whole(writes: dict[Path, Callable[[Path], object]]) -> list[Path]:
                                 exc.add_note(
                                     f"the previous {str(path)!r} could not be put back "
                                     f"({undo}); it is kept in {str(old)!r}: move it back")
+                            else:   # the new file stays where there was none: named
+                                exc.add_note(
+                                    f"the new {str(path)!r}, where there was no file before, "
+                                    f"could not be removed again ({undo}); it is left in "
+                                    "place, the other files as they were: remove it")
                     raise
         finally:
             for tmp in tmps:
@@ -332,9 +346,36 @@ def read_manifest(folder: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     if not isinstance(manifest, dict) or manifest.get("written_by") != "edxreview" or \
-            not isinstance(manifest.get("files"), list):
+            not isinstance(manifest.get("files"), list) or \
+            not all(isinstance(name, str) for name in manifest["files"]) or \
+            not isinstance(manifest.get(_CHECKSUMS, {}), dict):
         return None
     return manifest
+
+
+def _checksum(path: Path) -> dict:
+    """What the manifest records of one listed path, read without following a link: a file's
+    ``{"size", "sha256"}``, a link's ``{"link": its target}``, else ``{"kind": "other"}``."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        return {"link": os.readlink(path)}
+    if not stat.S_ISREG(st.st_mode):
+        return {"kind": "other"}
+    digest = hashlib.sha256()
+    # never through a link put there since the lstat
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        buffer = bytearray(_HASH_CHUNK)
+        view = memoryview(buffer)
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])
+    return {"size": st.st_size, "sha256": digest.hexdigest()}
+
+
+def _checksums(folder: Path, names: list[str]) -> dict[str, dict]:
+    """:func:`_checksum` of each of ``names`` under ``folder``, read back once every file is
+    written (from the page cache: a small share of the time writing them took)."""
+    return {name: _checksum(folder / name) for name in names}
 
 
 def _listing(folder: Path) -> list[str]:
@@ -419,7 +460,7 @@ class OutputFolder:
         The output folder as given.
     force : bool
         Replace an existing non-empty folder, if edxreview wrote it (its manifest lists every
-        file in it).
+        file in it, each unchanged since: the size and SHA-256 it records).
     inputs : iterable of paths
         Every file or folder the command reads; the output may not overlap any of them.
     command : str
@@ -432,7 +473,8 @@ class OutputFolder:
     ------
     OutputPathError
         On entering: the path overlaps an input, is a file, holds files edxreview did not
-        write, or another edxreview process is writing it.
+        write or listed files changed since it wrote them (with ``force``), or another
+        edxreview process is writing it.
     OutputExistsError
         On entering (and again on committing): the folder exists, is not empty and ``force``
         is false.
@@ -456,6 +498,9 @@ class OutputFolder:
         # the inputs with the links under the folder inputs: walked once, on entering, and
         # shared by the checks of the folder and of its lock file
         self._expanded: list[tuple[str, Path]] | None = None
+        # what the listed files of the folder to replace were found to be, by their state on
+        # disk (see _changed): each is hashed once, not at each of the checks
+        self._seen: dict[tuple, str] = {}
 
     # -- checks ---------------------------------------------------------------------------
     def _check_target(self) -> None:
@@ -481,14 +526,61 @@ class OutputFolder:
             raise OutputExistsError(
                 f"output folder {shown!r} exists and is not empty; choose another {out} or "
                 f"pass {force} to replace it")
-        foreign = sorted(set(_listing(target)) - set(manifest["files"]) - {MARKER})
-        if foreign:
-            shown_names = ", ".join(repr(n) for n in foreign[:5])
-            more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        listing = _listing(target)
+        foreign = sorted(set(listing) - set(manifest["files"]) - {MARKER})
+        changed = self._changed(target, manifest, [n for n in listing if n != MARKER])
+        if foreign or changed:
+            def named(names: list[str]) -> str:
+                more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+                return ", ".join(repr(n) for n in names[:5]) + more
+
+            holds = []
+            if foreign:
+                holds.append(f"{len(foreign)} file(s) edxreview did not write ({named(foreign)})")
+            if changed:
+                holds.append(f"{len(changed)} file(s) changed since edxreview wrote them "
+                             f"({named(changed)}; another size or content than the manifest "
+                             "records)")
             raise OutputPathError(
-                f"output folder {shown!r} holds {len(foreign)} file(s) edxreview did not write "
-                f"({shown_names}{more}); {force} replaces only edxreview's own files, so that "
-                f"it never deletes anything else: move them away or choose another {out}")
+                f"output folder {shown!r} holds {' and '.join(holds)}; {force} replaces only "
+                "edxreview's own files as it wrote them, so that it never deletes anything "
+                f"else: move them away or choose another {out}")
+
+    def _changed(self, target: Path, manifest: dict, names: list[str]) -> list[str]:
+        """The listed files among ``names`` that differ from what the manifest records of them
+        (size, SHA-256; a link's target), sorted. A manifest without checksums (an earlier
+        version's) lists names only: nothing is found changed. A listed file the manifest
+        records nothing of counts as changed. A file is hashed once per command while it is
+        unchanged on disk (same size, modification and change times, inode)."""
+        if _CHECKSUMS not in manifest:
+            return []
+        recorded = manifest[_CHECKSUMS]
+        listed = set(manifest["files"])
+        changed = []
+        for name in names:
+            if name not in listed:
+                continue
+            try:
+                st = os.lstat(target / name)
+            except OSError:     # gone since the listing: nothing of it to delete
+                continue
+            key = (name, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            found = self._seen.get(key)
+            if found is None:
+                want = recorded.get(name)
+                if not isinstance(want, dict):
+                    found = "changed"
+                elif "size" in want and st.st_size != want["size"]:
+                    found = "changed"   # no need to read it
+                else:
+                    try:
+                        found = "same" if _checksum(target / name) == want else "changed"
+                    except OSError:
+                        found = "changed"
+                self._seen[key] = found
+            if found == "changed":
+                changed.append(name)
+        return sorted(changed)
 
     # -- lock -----------------------------------------------------------------------------
     def _lock_file(self) -> Path:
@@ -636,8 +728,10 @@ class OutputFolder:
         from . import __version__
 
         staging = self.staging
+        files = _listing(staging)
+        # "files" stays the list of names, as earlier versions read it
         manifest = {"written_by": "edxreview", "version": __version__, "command": self.command,
-                    "files": _listing(staging)}
+                    "files": files, _CHECKSUMS: _checksums(staging, files)}
         with open(staging / MARKER, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2)
             fh.write("\n")

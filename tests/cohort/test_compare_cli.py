@@ -339,3 +339,22 @@ def test_a_failed_append_after_the_outputs_says_what_was_written(compared, resul
                  "--audit", str(fresh), "--out", str(base / "cmp-fresh"), "-q"])
     monkeypatch.undo()
     assert code == 2 and not fresh.exists()
+
+
+def test_the_compare_folder_records_each_file_as_written(compared, results):
+    """The manifests list every file with its size and SHA-256, so that --force can tell a file
+    the user edited there from edxreview's own."""
+    import hashlib
+    import json
+
+    from edxreview._output import MARKER
+
+    for out in (compared[2], results):
+        manifest = json.loads((out / MARKER).read_text())
+        files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                       if p.is_file() and p.name != MARKER)
+        assert manifest["files"] == files and sorted(manifest["checksums"]) == files
+        for name in files:
+            data = (out / name).read_bytes()
+            assert manifest["checksums"][name] == {
+                "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}, name

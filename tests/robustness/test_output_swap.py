@@ -206,3 +206,29 @@ def test_write_all_whole_keeps_a_previous_file_it_cannot_put_back(tmp_path, monk
     kept = list(tmp_path.glob(".a.csv.*/.a.csv.old"))
     assert len(kept) == 1 and kept[0].read_text() == "old a\n"
     assert repr(str(kept[0])) in " ".join(caught.value.__notes__)
+
+
+def test_write_all_whole_names_a_new_file_it_cannot_remove_again(tmp_path, monkeypatch):
+    """The second move fails, and so does removing the first file, which had no previous file:
+    the new file is left in place, and the error says so, naming it (all or none is broken,
+    never silently)."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.toml"
+    second.write_text("old b\n")
+    real = os.replace
+
+    def failing(src, dst):
+        if Path(dst) == second and Path(src).name == second.name:
+            raise _injected(f"moving {src} to {dst}")
+        return real(src, dst)
+
+    def no_unlink(path, *args, **kwargs):
+        raise _injected(f"removing {path}")
+
+    monkeypatch.setattr(_output.os, "replace", failing)
+    monkeypatch.setattr(_output.os, "unlink", no_unlink)
+    with pytest.raises(OSError, match="injected failure") as caught:
+        _output.write_all_whole({first: lambda p: p.write_text("new a\n"),
+                                 second: lambda p: p.write_text("new b\n")})
+    assert first.read_text() == "new a\n" and second.read_text() == "old b\n"
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert repr(str(first)) in notes and "could not be removed" in notes, notes

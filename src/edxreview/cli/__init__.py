@@ -107,7 +107,8 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
     p.add_argument("--force", action="store_true",
                    help="replace a non-empty output folder that edxreview wrote (one "
-                        "holding .edxreview-output.json and no file it does not list)")
+                        "holding .edxreview-output.json and no file it does not list or that "
+                        "changed since)")
     p.add_argument("--deidentify", action="store_true",
                    help="replace patient ids by salted hashes, shift dates per patient and drop "
                         "free text (diagnosis, location, unknown columns, unrecognised sites) "

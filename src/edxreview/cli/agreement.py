@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 _FOLDER_HELP = ("replace a non-empty output folder that edxreview wrote (one holding "
-                ".edxreview-output.json and no file it does not list)")
+                ".edxreview-output.json and no file it does not list or that changed since)")
 
 
 def add_parser(subparsers) -> None:

@@ -121,7 +121,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
     a.add_argument("--force", action="store_true",
                    help="replace a non-empty output folder that edxreview wrote (one "
-                        "holding .edxreview-output.json and no file it does not list)")
+                        "holding .edxreview-output.json and no file it does not list or that "
+                        "changed since)")
     a.add_argument("-q", "--quiet", action="store_true",
                    help="print no progress bar and no readings (the files in --out hold them); "
                         "warnings are still printed")

@@ -36,7 +36,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "the scenario needs; clear: every value far from its limit, as in the demo")
     p.add_argument("--force", action="store_true",
                    help="replace a non-empty output folder that edxreview wrote (one "
-                        "holding .edxreview-output.json and no file it does not list)")
+                        "holding .edxreview-output.json and no file it does not list or that "
+                        "changed since)")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 

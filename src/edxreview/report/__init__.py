@@ -23,7 +23,9 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     ``.edxreview-output.json``; it may not be, contain or lie inside the study's input. An
     existing folder that is not empty is never written into or over without ``force``, and
     ``force`` replaces only a folder edxreview wrote that holds no file its manifest does not
-    list, so a user's files (a manuscript's ``report.docx``) are never overwritten. To add the
+    list and no listed file changed since it was written (the manifest records each file's size
+    and SHA-256), so a user's files (a manuscript's ``report.docx``, also one edxreview wrote
+    and the user then edited there) are never overwritten. To add the
     report to the tables, write them together: :meth:`edxreview.StudyResult.write`.
 
     Parameters
