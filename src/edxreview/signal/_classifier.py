@@ -247,6 +247,17 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
         lse = np.log(np.exp(a).sum(1))
         return float(0.5 * (pen * theta ** 2).sum() + c * (w * (lse - (a * onehot).sum(1))).sum())
 
+    def halve(theta: np.ndarray, f: float, direction: np.ndarray, t: float,
+              t_min: float) -> tuple[np.ndarray, float]:
+        """A step along -direction from theta, projected onto the bounds and halved until the
+        objective is no higher than f (or the step is below t_min): the new point and value."""
+        while True:
+            new = np.clip(theta - t * direction, lo, hi)
+            fn = obj(new)
+            if fn <= f or t < t_min:
+                return new, fn
+            t /= 2
+
     theta = np.zeros((k, p + 1))
     f = obj(theta)
     held_before = None
@@ -272,23 +283,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, k: int, c: float,
         if free.any():
             step[free] = np.linalg.solve(h[np.ix_(free, free)], g.ravel()[free])
         step = step.reshape(k, p + 1)
-        t = 1.0
-        while True:
-            new = np.clip(theta - t * step, lo, hi)
-            fn = obj(new)
-            if fn <= f or t < 1e-8:
-                break
-            t /= 2
+        new, fn = halve(theta, f, step, 1.0, 1e-8)
         if bounded and fn > f:
             # the projected Newton step does not descend (a free coefficient's step crossed
             # its bound): a projected gradient step, from 1 / the Hessian's largest eigenvalue
-            t = 1.0 / np.linalg.eigvalsh(h).max()
-            while True:
-                new = np.clip(theta - t * g, lo, hi)
-                fn = obj(new)
-                if fn <= f or t < 1e-12:
-                    break
-                t /= 2
+            new, fn = halve(theta, f, g, 1.0 / np.linalg.eigvalsh(h).max(), 1e-12)
             if fn > f:                     # no descent at all: optimal to the precision
                 new, fn = theta, f
         done_change = abs(f - fn) <= 1e-10 * max(1.0, abs(f)) and (
