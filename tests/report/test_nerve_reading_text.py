@@ -188,3 +188,18 @@ def test_the_patient_pages_print_the_readings(registry, pages, lang):
         assert (text == n.loc[shown, "reading"]).all()
     lacking = sorted(set(t for t in text if t not in pages[lang]))
     assert not lacking, lacking
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_block_finding_prints_its_ratio_in_the_page_format(registry, lang):
+    """The reasoning table prints a block's proximal/distal ratio with the page's two
+    decimals (it printed 0.377778), in every language."""
+    from edxreview.report._summary import reasoning_tables
+
+    tables = reasoning_tables(registry, registry.patients["patient_id"], lang)
+    rows = [f for rows in tables["findings"].values() for f in rows
+            if f["rule_id"] == "conduction_block" or "block" in str(f["rule_id"])]
+    assert rows, "no block finding in the registry"
+    for f in rows:
+        number = f["value_text"].split()[0]
+        assert re.fullmatch(r"\d+\.\d\d", number), f["value_text"]
