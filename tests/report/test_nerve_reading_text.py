@@ -203,3 +203,18 @@ def test_a_block_finding_prints_its_ratio_in_the_page_format(registry, lang):
     for f in rows:
         number = f["value_text"].split()[0]
         assert re.fullmatch(r"\d+\.\d\d", number), f["value_text"]
+
+
+def test_the_chinese_summary_names_a_lesion_segment_site_by_site(registry):
+    """A lesion at a segment (above_elbow–axilla) is named site by site in the Chinese summary,
+    as the English label names it (it was dropped: the segment is no single site id)."""
+    from edxreview.report._edx import display_names
+    from edxreview.report._summary import summarize_patients
+
+    les = registry.lesions[registry.lesions["site"].astype(str).str.contains("–")]
+    assert len(les), "no lesion at a segment in the registry"
+    zh = summarize_patients(registry, les["patient_id"], "zh")
+    names = display_names("site", "zh")
+    for pid, site in zip(les["patient_id"], les["site"]):
+        a, b = site.split("–")
+        assert f"{names[a]}–{names[b]}" in zh[str(pid)], (site, zh[str(pid)])

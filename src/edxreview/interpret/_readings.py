@@ -450,7 +450,7 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     study = nerves["study"].astype(str)
     blank = pd.Series(np.nan, index=idx)
     site = nerves["lesion_site"].astype(object) if "lesion_site" in nerves else blank.astype(object)
-    at_site = np.where(site.notna(), fill(w["at_site"], idx, site=_site_words(site, site_names)), "")
+    at_site = np.where(site.notna(), fill(w["at_site"], idx, site=site_words(site, site_names)), "")
     ratio, distal, proximal = (pd.to_numeric(nerves[c], errors="coerce") if c in nerves else blank
                                for c in ("block_ratio", "block_distal_amplitude_mv",
                                          "block_proximal_amplitude_mv"))
@@ -476,7 +476,7 @@ def _formatted(values: pd.Series, form: str) -> pd.Series:
     return pd.Series([form.format(v) for v in values], index=values.index, dtype=object)
 
 
-def _site_words(sites: pd.Series, names: Mapping[str, str] | pd.Series | None) -> pd.Series:
+def site_words(sites: pd.Series, names: Mapping[str, str] | pd.Series | None) -> pd.Series:
     """Lesion sites (``wrist``, or a segment ``below_elbow–above_elbow``) in words, site by
     site; a site ``names`` lacks with its underscores as spaces."""
     text = sites.astype(object).where(sites.notna(), "").astype(str).reset_index(drop=True)

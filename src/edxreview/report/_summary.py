@@ -18,6 +18,7 @@ from ._edx import display_names, format_number, load_layout, site_names
 from .._tables import fill, isin
 from ._frames import split_records
 from ._readings import exclusion_words, nerve_words, segment_words, side_words
+from ..interpret._readings import site_words
 
 
 def nerve_study_words(nerves: pd.Series, studies: pd.Series, labels: dict[str, Any],
@@ -111,7 +112,8 @@ def _lesion_words(lesions: pd.DataFrame, labels: dict[str, Any], lang: str) -> p
     kind = lesions["kind"].astype(str).map(labels["lesion_kinds"]).fillna(
         lesions["kind"].astype(str))
     nerve = lesions["nerve"].astype(object).map(display_names("nerve", lang))
-    site = lesions["site"].astype(object).map(display_names("site", lang))
+    # a site or a segment (below_elbow–above_elbow), named site by site as the readings are
+    site = site_words(lesions["site"].astype(object), display_names("site", lang))
     side = lesions["side"].astype(object).map(labels["sides"])
     join = labels["summary"]["join"]
     where = pd.Series("", index=lesions.index, dtype=object)
