@@ -21,6 +21,7 @@ from rich.table import Table
 from .. import __version__
 from .._errors import EdxreviewError, InvalidInputError, OutputPathError
 from .._words import LANGUAGES
+from ._force import FOLDER_FORCE_HELP
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -106,9 +107,7 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> Non
     p.add_argument("--ci", choices=["wilson", "beta"], default="wilson",
                    help="binomial CI method: wilson (score) or beta (Clopper-Pearson); default wilson")
     p.add_argument("--force", action="store_true",
-                   help="replace a non-empty output folder that edxreview wrote (one "
-                        "holding .edxreview-output.json and no file it does not list or that "
-                        "changed since)")
+                   help=FOLDER_FORCE_HELP)
     p.add_argument("--deidentify", action="store_true",
                    help="replace patient ids by salted hashes, shift dates per patient and drop "
                         "free text (diagnosis, location, unknown columns, unrecognised sites) "

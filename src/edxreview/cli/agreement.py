@@ -14,8 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-_FOLDER_HELP = ("replace a non-empty output folder that edxreview wrote (one holding "
-                ".edxreview-output.json and no file it does not list or that changed since)")
+from ._force import FOLDER_FORCE_HELP
+
 
 
 def add_parser(subparsers) -> None:
@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
                    help="audit log to append to (a plain file, created when missing, never "
                         "rewritten; checked before anything is written); "
                         "default: FILE.audit.csv beside the --adjudicated workbook")
-    c.add_argument("--force", action="store_true", help=_FOLDER_HELP)
+    c.add_argument("--force", action="store_true", help=FOLDER_FORCE_HELP)
     c.add_argument("-q", "--quiet", action="store_true", help="no tables")
     c.set_defaults(func=run_compare)
     a = subparsers.add_parser(

@@ -13,6 +13,7 @@ import logging
 from ._emg_analyze import _subject_summary, run
 from ._emg_reference import _print_reference, run_reference_build
 from ._emg_subjects import _subject_mapping
+from ._force import FOLDER_FORCE_HELP
 
 # the entry points, and the helpers the tests call directly
 __all__ = ["add_parser", "main", "run", "run_reference_build", "_subject_summary",
@@ -120,9 +121,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="bytes of a raw file's own header to skip (EMGLAB N2001 files: 20)")
     a.add_argument("--no-figures", action="store_true", help="skip the per-recording figures")
     a.add_argument("--force", action="store_true",
-                   help="replace a non-empty output folder that edxreview wrote (one "
-                        "holding .edxreview-output.json and no file it does not list or that "
-                        "changed since)")
+                   help=FOLDER_FORCE_HELP)
     a.add_argument("-q", "--quiet", action="store_true",
                    help="print no progress bar and no readings (the files in --out hold them); "
                         "warnings are still printed")

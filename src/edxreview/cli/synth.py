@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ._force import FOLDER_FORCE_HELP
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -35,9 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="borderline (default): values close to the reference limits, on the side "
                         "the scenario needs; clear: every value far from its limit, as in the demo")
     p.add_argument("--force", action="store_true",
-                   help="replace a non-empty output folder that edxreview wrote (one "
-                        "holding .edxreview-output.json and no file it does not list or that "
-                        "changed since)")
+                   help=FOLDER_FORCE_HELP)
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 
