@@ -42,7 +42,7 @@ import pandas as pd
 from edxreview._errors import EdxreviewError
 from edxreview._output import write_whole
 from edxreview.cli._emg_subjects import _read_subjects, _recording_cells, _subject_mapping
-from edxreview.signal._evaluate import _subject_level, format_table, score
+from edxreview.signal._evaluate import _subject_level, format_table, level_scores
 
 
 def _say(msg: str) -> None:
@@ -93,6 +93,13 @@ def match_truth(truth_csv: str, recs: pd.DataFrame, subj: pd.DataFrame) -> pd.Da
              f"{[c for c in sub.columns if c != '_row']!r}): give each file's group, normal / "
              "neurogenic / myopathic.")
         return None
+
+    def differ(problems: list[str]) -> bool:
+        for p in problems:
+            _say(f"--truth {truth_csv!r} and the results differ: {p}. Score the folder with the "
+                 "table it was analysed with.")
+        return bool(problems)
+
     problems = []
     if "file" in sub:
         cells = _recording_cells(sub["file"], names)
@@ -111,10 +118,7 @@ def match_truth(truth_csv: str, recs: pd.DataFrame, subj: pd.DataFrame) -> pd.Da
                           ("subject(s) of subjects.csv not in the table", result_ids - table_ids)):
             if ids:
                 problems.append(f"{len(ids)} {what}: " + _listed(map(repr, sorted(ids))))
-    if problems:
-        for p in problems:
-            _say(f"--truth {truth_csv!r} and the results differ: {p}. Score the folder with the "
-                 "table it was analysed with.")
+    if differ(problems):
         return None
     args = argparse.Namespace(subjects=truth_csv, muscle=None, side="", quiet=True)
     mapping, _ = _subject_mapping(args, [Path(n) for n in names], names)
@@ -144,10 +148,7 @@ def match_truth(truth_csv: str, recs: pd.DataFrame, subj: pd.DataFrame) -> pd.Da
                          result_units - table_units)):
         problems += [f"{len(units)} of {what}: " + _listed(
             f"{s!r} {m}" + (f" {d}" if d else "") for s, m, d in sorted(units))] if units else []
-    if problems:
-        for p in problems:
-            _say(f"--truth {truth_csv!r} and the results differ: {p}. Score the folder with the "
-                 "table it was analysed with.")
+    if differ(problems):
         return None
     return mapping
 
@@ -175,15 +176,10 @@ def readings(recs: pd.DataFrame, subj: pd.DataFrame, mapping: pd.DataFrame
 
 def score_levels(levels: dict[str, pd.DataFrame], columns: dict[str, str], tested_on: str
                  ) -> pd.DataFrame:
-    """One row per level and (below the subject) per muscle, with :func:`score`'s columns."""
-    rows = []
-    for level, d in levels.items():
-        groups = [("all", d)] + (list(d.groupby("muscle")) if level != "subject" else [])
-        for muscle, g in groups:
-            rows.append({"method": columns[level], "train": "the results' reference",
-                         "test": tested_on, "level": level, "muscle": muscle,
-                         **score(g["truth"], g["pred"])})
-    return pd.DataFrame(rows)
+    """One row per level and (below the subject) per muscle, as the evaluation scores them
+    (:func:`~edxreview.signal._evaluate.level_scores`)."""
+    return pd.DataFrame([row for level, d in levels.items() for row in level_scores(
+        columns[level], "the results' reference", tested_on, level, d)])
 
 
 def main(argv: list[str] | None = None) -> int:

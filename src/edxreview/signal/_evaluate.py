@@ -372,6 +372,18 @@ def baseline_readings(recordings: pd.DataFrame) -> dict:
     return {"subject": subj, "muscle": mus, "recording": rec}
 
 
+def level_scores(method: str, train: str, test: str, level: str,
+                 readings: pd.DataFrame) -> list[dict]:
+    """The rows of one level's readings (``truth``, ``pred``; ``muscle`` below the subject
+    level) in :func:`evaluate`'s table: all of them, then (below the subject level) each
+    muscle's, with :func:`score`'s columns."""
+    groups = [("all", readings)]
+    if level != "subject":
+        groups += list(readings.groupby("muscle"))
+    return [{"method": method, "train": train, "test": test, "level": level, "muscle": mus,
+             **score(g["truth"], g["pred"])} for mus, g in groups]
+
+
 def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = True,
              epochs: pd.DataFrame | None = None, outliers: bool = True,
              classifier: bool = True, only: list[str] | None = None) -> pd.DataFrame:
@@ -392,14 +404,7 @@ def evaluate(recordings: pd.DataFrame, muaps: pd.DataFrame, centroids: bool = Tr
     def add(method: str, train: str, test: str, res: dict,
             levels: tuple[str, ...] = ("subject", "muscle", "recording")) -> None:
         for level in levels:
-            d = res[level]
-            groups = [("all", d)]
-            if level != "subject":
-                groups += list(d.groupby("muscle"))
-            for mus, g in groups:
-                s = score(g["truth"], g["pred"])
-                rows.append({"method": method, "train": train, "test": test, "level": level,
-                             "muscle": mus, **s})
+            rows.extend(level_scores(method, train, test, level, res[level]))
 
     def add_geometric_mean(train: str, test: str, res: dict) -> None:
         add("lab classifier, one abnormal muscle = abnormal", train, test,
