@@ -186,23 +186,13 @@ def refuse_template_path(path: Path, force: bool, force_name: str) -> None:
     OutputPathError
         ``path`` is a folder, or holds rows of data or cannot be read, ``force`` or not.
     """
-    import os
-
     from .._errors import InvalidWorkbookError, OutputExistsError, OutputPathError
+    from .._output import replaceable_without_reading
 
-    if not os.path.lexists(path):
+    if replaceable_without_reading(path, force, force_name, "the template",
+                                   "choose another path"):
         return
     shown = repr(str(path))
-    if path.is_dir() and not path.is_symlink():
-        raise OutputPathError(
-            f"{shown} is a folder; the template is a file and never replaces a folder, even "
-            f"with {force_name}: choose another path")
-    if path.is_symlink():     # replaced, never written through: what it leads to is kept
-        if force:
-            return
-        raise OutputExistsError(
-            f"{shown} exists, a symbolic link (to {os.readlink(path)!r}); pass {force_name} "
-            "to replace the link (what it leads to is kept)")
     try:
         counts = count_data_rows(path)
     except InvalidWorkbookError as exc:

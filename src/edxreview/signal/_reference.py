@@ -168,23 +168,14 @@ def refuse_reference_path(path: Path, force: bool, force_name: str) -> None:
     OutputPathError
         ``path`` is a folder, or the file is no lab reference.
     """
-    import os
-
     from edxreview._errors import OutputExistsError, OutputPathError
+    from edxreview._output import replaceable_without_reading
 
-    if not os.path.lexists(path):
+    if replaceable_without_reading(path, force, force_name, "the lab reference",
+                                   "give a file name such as lab-reference.toml",
+                                   prefix="reference file "):
         return
     shown = repr(str(path))
-    if path.is_dir() and not path.is_symlink():
-        raise OutputPathError(f"{shown} is a folder; the lab reference is a file and never "
-                              f"replaces a folder, even with {force_name}: give a file name such "
-                              "as lab-reference.toml")
-    if path.is_symlink():
-        if force:
-            return
-        raise OutputExistsError(f"reference file {shown} exists, a symbolic link (to "
-                                f"{os.readlink(path)!r}); pass {force_name} to replace the link "
-                                "(what it leads to is kept)")
     try:
         with open(path, "rb") as fh:
             first = fh.readline(200).strip()
