@@ -59,6 +59,19 @@ def test_features_pool_a_subjects_recordings_of_one_muscle():
     assert x["ip_log_ratio:mean"].isna().all()
 
 
+def test_the_firing_rate_is_pooled_like_the_other_muap_statistics_when_named():
+    recs, muaps = _labelled(per_class=5)
+    muaps = muaps.assign(firing_rate_hz=np.arange(len(muaps)) % 17 + 6.0)
+    feats = ["duration_ms:median", "firing_rate_hz:median"]
+    x = clf.unit_features(muaps, None, recs, features=feats).set_index(["subject", "muscle"])
+    one = muaps[muaps["recording"].str.startswith("neu2-biceps_brachii-")]
+    assert x.at[("neu2", "biceps_brachii"), "firing_rate_hz:median"] == pytest.approx(
+        one["firing_rate_hz"].median())
+    # MUAP tables without rates (older outputs) give a missing feature, not an error
+    y = clf.unit_features(muaps.drop(columns="firing_rate_hz"), None, recs, features=feats)
+    assert y["firing_rate_hz:median"].isna().all() and y["duration_ms:median"].notna().all()
+
+
 def test_a_site_extreme_is_the_feature_of_each_recording_then_its_max_or_min():
     recs, muaps = _labelled(per_class=5)
     feats = ["duration_ms:median", "duration_ms:median@min", "log_amplitude:median@max"]

@@ -90,8 +90,10 @@ def unit_features(
     if "muscle" not in key:
         base["muscle"] = g0["muscle"].first()
     m = accepted_muaps(muaps[muaps["recording"].isin(u["recording"])])
+    rate = (pd.to_numeric(m["firing_rate_hz"], errors="coerce") if "firing_rate_hz" in m
+            else pd.Series(np.nan, index=m.index))
     f = muap_features(m).assign(polyphasic=(m["phases"].astype(float) >= poly_min).astype(float),
-                                recording=m["recording"].to_numpy())
+                                firing_rate_hz=rate, recording=m["recording"].to_numpy())
     f = f.merge(u[[*dict.fromkeys([*key, "recording"])]], on="recording")
     gm = f.groupby(key)
     base["n_muaps"] = gm.size().reindex(base.index).fillna(0).astype(int)
