@@ -181,6 +181,23 @@ def test_write_checks_its_arguments_first(demo, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("mistake", [
+    {"xlsx": "no"}, {"docx": 1}, {"pdf": "yes"}, {"lang": "fr"}, {"force": "yes"},
+], ids=["xlsx", "docx", "pdf", "lang", "force"])
+def test_write_and_render_report_refuse_an_option_in_the_same_words(mistake, demo, tmp_path):
+    """One check of the report options (check_report_options) for both: the same mistake,
+    the same error, before anything is written."""
+    from edxreview.report import render_report
+
+    with pytest.raises(InvalidParameterError) as by_write:
+        demo.write(tmp_path / "w", **mistake)
+    with pytest.raises(InvalidParameterError) as by_render:
+        render_report(demo, tmp_path / "r", **mistake)
+    assert str(by_write.value) == str(by_render.value)
+    assert repr(next(iter(mistake))) in str(by_write.value)
+    assert not (tmp_path / "w").exists() and not (tmp_path / "r").exists()
+
+
 # --- the docstring examples run -----------------------------------------------------------
 
 @pytest.mark.slow

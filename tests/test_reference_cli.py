@@ -150,8 +150,25 @@ def test_starter_writes_both_files_or_neither(tmp_path, capsys):
     """A sidecar path that is a folder is found before the limits file is written."""
     (tmp_path / "e.meta.toml").mkdir()
     assert main(["reference", "--starter", str(tmp_path / "e.csv"), "--force"]) == 2
-    assert "is a folder" in capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{str(tmp_path / 'e.meta.toml')!r} is a folder; the starter sidecar is a file" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.meta.toml"]
+
+
+def test_starter_replaces_a_link_only_with_force_and_keeps_its_target(tmp_path, capsys):
+    """A link at the starter's path is refused without --force; with it the link is replaced,
+    never written through: what it leads to is kept."""
+    kept = tmp_path / "kept.csv"
+    kept.write_bytes(b"a laboratory's own limits\n")
+    link = tmp_path / "s.csv"
+    link.symlink_to(kept)
+    assert main(["reference", "--starter", str(link)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{str(link)!r} exists, a symbolic link (to {str(kept)!r}); pass --force" in err
+    assert link.is_symlink() and not (tmp_path / "s.meta.toml").exists()
+    assert main(["reference", "--starter", str(link), "--force"]) == 0
+    assert not link.is_symlink() and (tmp_path / "s.meta.toml").is_file()
+    assert kept.read_bytes() == b"a laboratory's own limits\n"
 
 
 def test_write_all_whole_puts_back_what_it_moved_when_a_move_fails(tmp_path, monkeypatch):

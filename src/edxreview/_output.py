@@ -248,28 +248,33 @@ def replaceable_without_reading(path: Path, force: bool, force_name: str, noun: 
                                 choose: str, prefix: str = "") -> bool:
     """The checks every one-file writer makes before it looks at what an existing file holds:
     True when nothing is there, or a link is there and ``force`` (the link is replaced, what it
-    leads to is kept); False when a file is there whose content the caller must judge.
+    leads to is kept); False when a plain file is there whose content the caller must judge.
 
     Raises
     ------
     OutputPathError
-        ``path`` is a folder (``noun``, e.g. "the template", is a file; ``choose`` says what
-        to do instead).
+        ``path`` is a folder, or neither a file nor a link (a pipe, a device, a socket: reading
+        it could wait for ever, and it is nothing edxreview wrote); ``noun``, e.g. "the
+        template", is a file; ``choose`` says what to do instead.
     OutputExistsError
         ``path`` is a link and ``force`` is false (``prefix`` starts the message).
     """
     if not os.path.lexists(path):
         return True
     shown = repr(str(path))
-    if path.is_dir() and not path.is_symlink():
-        raise OutputPathError(f"{shown} is a folder; {noun} is a file and never replaces a "
-                              f"folder, even with {force_name}: {choose}")
     if path.is_symlink():     # replaced, never written through: what it leads to is kept
         if force:
             return True
         raise OutputExistsError(f"{prefix}{shown} exists, a symbolic link (to "
                                 f"{os.readlink(path)!r}); pass {force_name} to replace the link "
                                 "(what it leads to is kept)")
+    if path.is_dir():
+        raise OutputPathError(f"{shown} is a folder; {noun} is a file and never replaces a "
+                              f"folder, even with {force_name}: {choose}")
+    if not path.is_file():
+        raise OutputPathError(f"{shown} is not a plain file (a pipe, a device or a socket); "
+                              f"{noun} is a file and never replaces one, even with "
+                              f"{force_name}: {choose}")
     return False
 
 

@@ -182,7 +182,9 @@ class StudyResult:
         Raises
         ------
         InvalidParameterError
-            ``report``, ``xlsx``, ``docx``, ``pdf`` or ``force`` is not a bool.
+            ``report``, ``xlsx``, ``docx``, ``pdf`` or ``force`` is not a bool, or ``lang`` is
+            not a language with a label set (the errors of :func:`edxreview.report.render_report`
+            for the same mistake).
         PdfUnavailableError
             ``pdf`` is true and WeasyPrint is not installed (checked before anything is
             written).
@@ -201,16 +203,11 @@ class StudyResult:
         ['.edxreview-output.json', 'findings.csv', 'lesions.csv', 'muscles.csv', 'nerves.csv',
          'patients.csv', 'summary.json', 'values.csv', 'warnings.csv']
         """
-        for name, value in (("report", report), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf),
-                            ("force", force)):
-            check_bool(name, value)
-        from .report import write_report_files
-        from .report._render import check_pdf_available
-        from ._words import LANGUAGES
+        from .report import check_report_options, write_report_files
 
-        check_option("lang", lang, LANGUAGES)
-        if pdf:
-            check_pdf_available()
+        check_bool("force", force)
+        check_report_options(html=report, xlsx=xlsx, docx=docx, pdf=pdf, lang=lang,
+                             html_name="report")
 
         def render(folder: Path, result: StudyResult) -> None:
             write_report_files(result, folder, html=report, xlsx=xlsx, docx=docx, pdf=pdf,

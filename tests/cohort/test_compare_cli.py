@@ -274,6 +274,43 @@ def test_adjudicate_force_never_replaces_an_adjudication(compared, results, caps
     assert main(args + ["--force"]) == 2 and workbook.read_bytes() == b"not a workbook"
 
 
+def test_adjudicate_never_replaces_a_folder_or_writes_through_a_link(compared, results,
+                                                                       capsys):
+    """The first checks every one-file writer makes (replaceable_without_reading): a folder is
+    refused with or without --force; a link is refused without --force and replaced with it,
+    what it leads to kept; an existing file is refused without --force, untouched."""
+    base, readers, _ = compared
+    folder = base / "adj-folder.xlsx"
+    (folder / "inside").mkdir(parents=True)
+    for force in ([], ["--force"]):
+        capsys.readouterr()
+        assert main(["adjudicate", str(results), str(readers), "--out", str(folder), "-q",
+                     *force]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert f"{str(folder)!r} is a folder; the adjudication workbook is a file" in err
+        assert "Traceback" not in err
+        assert [p.name for p in folder.iterdir()] == ["inside"]
+    kept = base / "kept.xlsx"
+    kept.write_bytes(b"the link's target")
+    link = base / "adj-link.xlsx"
+    link.symlink_to(kept)
+    args = ["adjudicate", str(results), str(readers), "--out", str(link), "-q"]
+    capsys.readouterr()
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{str(link)!r} exists, a symbolic link (to {str(kept)!r}); pass --force" in err
+    assert link.is_symlink() and kept.read_bytes() == b"the link's target"
+    assert main(args + ["--force"]) == 0
+    assert not link.is_symlink() and link.is_file()
+    assert kept.read_bytes() == b"the link's target"
+    before = link.read_bytes()
+    capsys.readouterr()
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{str(link)!r} exists; pass --force to replace it" in err
+    assert link.read_bytes() == before
+
+
 def _filled_adjudication(results, readers, base) -> "Path":
     workbook = base / "to-fill.xlsx"
     assert main(["adjudicate", str(results), str(readers), "--out", str(workbook), "-q",

@@ -192,6 +192,54 @@ def test_a_pipe_named_as_a_header_is_refused_not_read_without_end(given, tmp_pat
     assert not (tmp_path / "o").exists()
 
 
+def _refuse_lab_reference(path: Path, force: list[str]) -> int:
+    from edxreview._errors import OutputPathError
+    from edxreview.signal._reference import refuse_reference_path
+
+    try:
+        refuse_reference_path(path, bool(force), "--force")
+    except OutputPathError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and alarms need POSIX")
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["without --force", "with --force"])
+@pytest.mark.parametrize("write", [
+    lambda out, force: main(["template", str(out), *force]),
+    lambda out, force: main(["reference", "--starter", str(out.with_suffix(".csv")), *force]),
+    lambda out, force: main(["adjudicate", str(out.parent / "results"),
+                             str(out.parent / "readers.csv"), "--out", str(out), *force]),
+    lambda out, force: _refuse_lab_reference(out.with_suffix(".toml"), force),
+], ids=["template", "reference starter", "adjudication workbook", "lab reference"])
+def test_a_pipe_at_a_one_file_output_is_refused_not_read(write, force, tmp_path, capsys):
+    # every one-file writer's first checks (replaceable_without_reading): a pipe is neither
+    # read (that would wait for a writer that never comes; the alarm ends the test instead)
+    # nor replaced, with or without --force
+    import signal
+
+    def hung(signum, frame):
+        raise KeyboardInterrupt("the pipe was read: the command waits for a writer")
+
+    for suffix in (".xlsx", ".csv", ".toml"):
+        os.mkfifo(tmp_path / f"out{suffix}")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        code = write(tmp_path / "out.xlsx", force)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "out.xlsx' is not a plain file" in err or "out.csv' is not a plain file" in err \
+        or "out.toml' is not a plain file" in err, err
+    assert "even with --force" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.toml", "out.xlsx"]
+    assert all(not (tmp_path / f"out{s}").is_file() for s in (".xlsx", ".csv", ".toml"))
+
+
 def test_a_folder_given_as_the_output_file_is_named_as_given(tmp_path, capsys):
     # the error names the user's path, not the hidden temporary file beside it
     (tmp_path / "t.xlsx").mkdir()

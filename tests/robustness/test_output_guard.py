@@ -141,6 +141,23 @@ def test_emg_reference_file_over_an_input_is_refused(tmp_path, capsys):
     assert _hashes(tmp_path) == before
 
 
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["without --force", "with --force"])
+def test_emg_reference_file_that_is_a_folder_is_refused_by_name(force, tmp_path, capsys):
+    recs = tmp_path / "recs"
+    recs.mkdir()
+    (recs / "c1.hea").write_text("c1 1 10000 100000\nc1.dat 16 1000 16 0 0 0 0 biceps\n")
+    (recs / "c1.dat").write_bytes(b"\x01\x00" * 1000)
+    out = tmp_path / "lab-reference.toml"
+    (out / "kept").mkdir(parents=True)
+    before = _hashes(tmp_path)
+    assert main(["emg", "reference", "build", str(recs / "c1.hea"), "--muscle", "biceps",
+                 "--out", str(out), "-q", *force]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{str(out)!r} is a folder; the lab reference is a file and never replaces a " \
+           "folder, even with --force" in err and "Traceback" not in err, err
+    assert _hashes(tmp_path) == before
+
+
 # -- --force replaces only what edxreview wrote --------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -130,12 +130,11 @@ def _check_reference_out(args: argparse.Namespace, out: Path) -> int:
     except OutputPathError as exc:
         _err(f"{exc}, e.g. lab-reference.toml.")
         return 2
-    if out.is_dir() or (out.exists() and not out.is_file()):
-        _err(f"--out {str(out)!r} is not a file; give a file name such as lab-reference.toml.")
-        return 2
     from edxreview.signal._reference import refuse_reference_path
 
-    try:     # the check the writing does again: here before the controls are measured
+    # the check the writing does again (a folder, a pipe, an existing file without --force),
+    # here before the controls are measured
+    try:
         refuse_reference_path(out, args.force, "--force")
     except OutputPathError as exc:
         _err(f"{exc}.")

@@ -73,24 +73,45 @@ def _error(message: str) -> None:
     _print_error(_console(stderr=True), message)
 
 
-def _adjudication_refusal(path: Path) -> str | None:
-    """Why ``adjudicate --force`` may not replace the existing workbook ``path``, or None: it
-    replaces a blank form (no final, adjudicator or reason filled in), never an adjudication."""
-    from .._errors import InvalidInputError
+def _refuse_adjudication_path(path: Path, force: bool) -> None:
+    """Refuse an ``--out`` the adjudication workbook may not be written to: a folder; an
+    existing file without ``--force``; with ``--force``, a workbook in which a final,
+    adjudicator or reason is filled in, or one that cannot be read (``--force`` replaces a
+    blank form, never an adjudication). A link is replaced with ``--force``, never written
+    through: what it leads to is kept.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is false.
+    OutputPathError
+        ``path`` is a folder, or holds an adjudication or cannot be read.
+    """
+    from .._errors import InvalidInputError, OutputExistsError, OutputPathError
+    from .._output import replaceable_without_reading
     from ..cohort._agreement import count_adjudicated_cells
 
+    if replaceable_without_reading(path, force, "--force", "the adjudication workbook",
+                                   "choose another --out"):
+        return
+    shown = repr(str(path))
+    if not force:
+        raise OutputExistsError(
+            f"{shown} exists; pass --force to replace it (only a workbook with no final, "
+            "adjudicator or reason filled in is replaced)")
     try:
         filled = count_adjudicated_cells(path)
     except InvalidInputError as exc:
-        return (f"{str(path)!r} exists and cannot be read ({exc}), so edxreview cannot tell "
-                "that it holds no adjudication; --force replaces only a blank adjudication "
-                "workbook: remove the file yourself or choose another --out")
-    if not filled:
-        return None
-    return (f"{str(path)!r} holds {filled} filled final, adjudicator or reason cell(s) that "
-            "writing a blank workbook over it would lose; --force replaces only a blank "
-            "adjudication workbook, never an adjudication: pass this file to 'edxreview "
-            "compare --adjudicated', or choose another --out")
+        raise OutputPathError(
+            f"{shown} exists and cannot be read ({exc}), so edxreview cannot tell that it "
+            "holds no adjudication; --force replaces only a blank adjudication workbook: "
+            "remove the file yourself or choose another --out") from None
+    if filled:
+        raise OutputPathError(
+            f"{shown} holds {filled} filled final, adjudicator or reason cell(s) that writing "
+            "a blank workbook over it would lose; --force replaces only a blank adjudication "
+            "workbook, never an adjudication: pass this file to 'edxreview compare "
+            "--adjudicated', or choose another --out")
 
 
 def run_adjudicate(args: argparse.Namespace) -> int:
@@ -103,16 +124,8 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".xlsx":
         _error(f"--out {str(args.out)!r} must end in .xlsx")
         return 2
-    if os.path.lexists(args.out) and not args.force:
-        _error(f"{str(args.out)!r} exists; pass --force to replace it (only a workbook with "
-               "no final, adjudicator or reason filled in is replaced)")
-        return 2
     check_output_path(args.out, [args.results, args.readers], kind="file")
-    if args.out.is_file() and not args.out.is_symlink():   # a link is replaced, its target kept
-        refusal = _adjudication_refusal(args.out)
-        if refusal:
-            _error(refusal)
-            return 2
+    _refuse_adjudication_path(args.out, args.force)   # OutputPathError: exit 2
     software = read_software(args.results)
     readers = read_readers(args.readers, software)
     sheet = adjudication_sheet(find_disagreements(software, readers))

@@ -10,12 +10,10 @@ limits with a sidecar to fill in.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -148,44 +146,52 @@ def _starter_texts(csv: Path) -> tuple[bytes, bytes]:
             sidecar.encode("utf-8"))
 
 
-def _starter_refusal(path: Path, text: bytes, force: bool) -> str | None:
-    """Why ``path`` may not be written by ``--starter``, or None. ``--force`` replaces only a
-    file identical to what the command writes now (an unedited starter): a laboratory's edited
-    limits are never lost."""
-    if not os.path.lexists(path):
-        return None
-    if path.is_dir() and not path.is_symlink():
-        return (f"{str(path)!r} is a folder; --starter writes a file there and never replaces a "
-                "folder, even with --force: choose another PATH")
+def _refuse_starter_path(path: Path, text: bytes, noun: str, force: bool) -> None:
+    """Refuse a ``path`` ``--starter`` may not write ``text`` to: a folder; an existing file
+    without ``--force``; with ``--force``, a file that differs from ``text`` (an edited starter,
+    or another file): a laboratory's edited limits are never lost. A link is replaced with
+    ``--force``, never written through: what it leads to is kept. ``noun`` names the file in
+    the message ("the starter CSV").
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is false.
+    OutputPathError
+        ``path`` is a folder, or differs from ``text`` or cannot be read.
+    """
+    from .._errors import OutputExistsError, OutputPathError
+    from .._output import replaceable_without_reading
+
+    if replaceable_without_reading(path, force, "--force", noun, "choose another PATH"):
+        return
+    shown = repr(str(path))
     if not force:
-        return f"{str(path)!r} exists; pass --force to replace it (only an unedited starter is)"
-    if path.is_symlink():   # the link is replaced, never written through: its target is kept
-        return None
+        raise OutputExistsError(f"{shown} exists; pass --force to replace it (only an unedited "
+                                "starter is)")
     try:
         with open(path, "rb") as fh:
-            same = fh.read(len(text) + 1) == text
+            if fh.read(len(text) + 1) == text:
+                return
     except OSError as exc:
-        same, why = False, f"it cannot be read ({exc.strerror or type(exc).__name__})"
+        why = f"it cannot be read ({exc.strerror or type(exc).__name__})"
     else:
         why = "it differs from the starter edxreview writes (edited, or another file)"
-    if same:
-        return None
-    return (f"{str(path)!r} exists and {why}; --force replaces only an unedited starter, "
-            "never a laboratory's own limits: remove the file yourself or choose another PATH")
+    raise OutputPathError(
+        f"{shown} exists and {why}; --force replaces only an unedited starter, never a "
+        "laboratory's own limits: remove the file yourself or choose another PATH")
 
 
-def _write_starter(path: Path, force: bool, console: Console, err: Console) -> int:
+def _write_starter(path: Path, force: bool, console: Console) -> int:
     from .._output import write_all_whole
 
     csv = path if path.suffix.lower() == ".csv" else path.with_suffix(".csv")
     meta = csv.with_name(csv.stem + ".meta.toml")
     csv_text, meta_text = _starter_texts(csv)
-    # both paths checked before either is written; then both written, or neither
-    for target, text in ((csv, csv_text), (meta, meta_text)):
-        refusal = _starter_refusal(target, text, force)
-        if refusal:
-            err.print(f"[bold red]error:[/] {escape(refusal)}", soft_wrap=True)
-            return EXIT_USAGE
+    # both paths checked before either is written (OutputPathError: exit 2); then both
+    # written, or neither
+    _refuse_starter_path(csv, csv_text, "the starter CSV", force)
+    _refuse_starter_path(meta, meta_text, "the starter sidecar", force)
     write_all_whole({csv: lambda tmp: tmp.write_bytes(csv_text),
                      meta: lambda tmp: tmp.write_bytes(meta_text)})
     console.print(f"starter limits written to {csv} and {meta}; edit them, then run "
@@ -213,7 +219,7 @@ def run(args) -> int:
                   f"edxreview reference check {args.file}")
         return EXIT_USAGE
     if args.starter is not None:
-        return _write_starter(args.starter, args.force, console, err)
+        return _write_starter(args.starter, args.force, console)
     if check is not None:
         table, _, problems = read_limits_file(check)
         if any(p.severity == "error" for p in problems):

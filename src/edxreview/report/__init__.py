@@ -89,14 +89,16 @@ def render_report(result, out_dir: str | Path, *, html: bool = True, xlsx: bool 
     return Path(out_dir) / "report.html"
 
 
-def check_report_options(*, html: bool, xlsx: bool, docx: bool, pdf: bool, lang: str) -> None:
+def check_report_options(*, html: bool, xlsx: bool, docx: bool, pdf: bool, lang: str,
+                         html_name: str = "html") -> None:
     """Refuse report options :func:`render_report` does not accept, before anything is
     written: a flag that is not a bool, a language without a label set, ``pdf`` without
-    WeasyPrint."""
+    WeasyPrint. ``html_name`` is how the caller names the ``html`` flag in its messages
+    (:meth:`edxreview.StudyResult.write` calls it ``report``)."""
     from ._render import check_pdf_available
     from .._words import load_labels
 
-    for name, value in (("html", html), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf)):
+    for name, value in ((html_name, html), ("xlsx", xlsx), ("docx", docx), ("pdf", pdf)):
         check_bool(name, value)
     load_labels(lang)                       # an unknown language fails before any file
     if pdf:
