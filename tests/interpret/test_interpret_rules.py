@@ -127,6 +127,33 @@ def test_blink_patterns(right, left, pattern, qualifies):
     assert not out.loc["L", "qualifies"]
 
 
+def test_blink_r2_recorded_on_one_side_with_r1_normal_is_medullary_not_efferent():
+    # stimulating R: ipsilateral R2 delayed; stimulating L: the contralateral R2 (recorded on
+    # R) delayed; R1 normal both sides (spec §4.1: efferent needs R1 and R2 affected)
+    out = _read_blink(blink_values({"r1_ms": False, "r2_ipsi_ms": True, "r2_contra_ms": False},
+                                   {"r1_ms": False, "r2_ipsi_ms": False, "r2_contra_ms": True})
+                      ).set_index("side")
+    assert list(out["blink_pattern"]) == ["medullary", "medullary"]
+    assert not out["qualifies"].any() and out["lesion_nerve"].isna().all()
+    # with the ipsilateral R1 delayed it is the efferent (facial) pattern
+    out = _read_blink(blink_values({"r1_ms": True, "r2_ipsi_ms": True, "r2_contra_ms": False},
+                                   {"r1_ms": False, "r2_ipsi_ms": False, "r2_contra_ms": True})
+                      ).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "efferent" and out.loc["R", "qualifies"]
+
+
+def test_blink_r1_delayed_against_the_other_side_counts_as_r1_delayed():
+    right = {"r1_ms": False, "r1_side_diff_ms": True, "r2_ipsi_ms": True, "r2_contra_ms": True}
+    out = _read_blink(blink_values(right, N)).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "afferent" and out.loc["R", "qualifies"]
+    # without the side difference the same R2 delays are the medullary pattern
+    out = _read_blink(blink_values({**right, "r1_side_diff_ms": False}, N)).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "medullary"
+    # an isolated unilateral R1 delay shown by the side difference alone is pontine
+    out = _read_blink(blink_values({**N, "r1_side_diff_ms": True}, N)).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "pontine"
+
+
 def test_findings_table_rows_carry_value_limit_rule_and_source():
     values, nerves = read(study(ulnar(60.0, 38.0)))
     muscles = pd.DataFrame({"patient_id": [0], "side": ["R"], "nerve": ["ulnar"],

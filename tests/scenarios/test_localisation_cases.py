@@ -879,6 +879,48 @@ def surals_absent_at(age: float) -> Callable[[str], Study]:
     return build
 
 
+def blink_r2_only_both_sides_recorded_left(pid: str) -> Study:
+    """Left medulla: every R2 recorded on the left delayed (stimulating the left, ipsilateral
+    52 ms; stimulating the right, contralateral 53 ms) with R1 normal on both sides (10.4 and
+    10.5 ms); facial CMAPs normal and equal; medullary lesion on MRI.  Not the efferent
+    pattern, which needs the ipsilateral R1 delayed as well."""
+    study = facial_nerve_study(bilateral(pid, 40), pid, right_mv=2.8, left_mv=2.8)
+    blink(study, pid, ("L", 10.4, 52.0, 31.0), ("R", 10.5, 30.5, 53.0))
+    return study.add_mri(pid, "brainstem", "medulla", "medulla")
+
+
+def blink_afferent_r1_side_difference(pid: str) -> Study:
+    """Right trigeminal: stimulating the right, R1 12.6 ms (within the 13 ms limit but 2.4 ms
+    longer than the left; side-difference limit 1.2 ms) and both R2 delayed (47, 49 ms);
+    stimulating the left normal; facial CMAPs normal."""
+    study = facial_nerve_study(bilateral(pid, 40), pid, right_mv=2.8, left_mv=2.8)
+    return blink(study, pid, ("R", 12.6, 47.0, 49.0), ("L", 10.2, 30.5, 31.0))
+
+
+def aged_surals_with_medullary_blink(pid: str) -> Study:
+    """72 y: both surals absent, every other nerve normal; a medullary blink pattern
+    (stimulating the right, R1 normal, both R2 absent) under a medullary lesion.  A brainstem
+    pattern is not a peripheral abnormality that makes the surals count (spec §4, §4.1)."""
+    study = bilateral(pid, 72)
+    for side in ("R", "L"):
+        study.set_sensory(pid, "sural", side, amplitude_uv=NR)
+    facial_nerve_study(study, pid, right_mv=2.8, left_mv=2.8)
+    blink(study, pid, ("R", 10.4, NR, NR), ("L", 10.3, 30.5, 31.0))
+    return study.add_mri(pid, "brainstem", "medulla", "medulla")
+
+
+def peroneal_low_cmap_leg_snaps_other_side(pid: str) -> Study:
+    """Right peroneal CMAP 0.8 mV (latency and velocity normal), right tibialis anterior
+    fibrillating; the leg SNAPs were recorded on the left only (normal): the right leg's
+    sensory responses were not measured, so the text may not call them normal."""
+    study = bilateral(pid, 45)
+    study.remove("ncs_sensory", patient_id=pid, nerve="sural", side="R")
+    study.remove("ncs_sensory", patient_id=pid, nerve="superficial peroneal", side="R")
+    study.set_motor(pid, "peroneal", "R", dml_ms=4.8, amplitudes_mv=(0.8, 0.75, 0.75),
+                    velocities_m_s=(45.0, 45.0))
+    return needle(study, pid, "R", ACUTE, "TA")
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1028,6 +1070,15 @@ CASES = [
          pattern_absent=("neuropathy",)),
     case("blink reflex, pontine pattern (isolated R1 delay) is central", blink_pontine,
          **NONE, pattern_absent=("neuropathy",), says=(("pont", "brainstem"),)),
+    case("R2 recorded on one side delayed from both sides, R1 normal: central, not facial",
+         blink_r2_only_both_sides_recorded_left, **NONE,
+         pattern_absent=("neuropathy", "facial"), says=(("medull", "brainstem"),)),
+    case("R1 delayed against the other side with both R2 delayed: afferent (trigeminal)",
+         blink_afferent_r1_side_difference, **NEUROPATHY_ONLY,
+         pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",),
+         never_says=("medull",)),
+    case("72 y: absent surals beside a medullary blink pattern are not a polyneuropathy",
+         aged_surals_with_medullary_blink, **NONE, pattern_absent=("polyneuropathy",)),
     case("bilateral isolated R1 delay with masseter denervation under a pontine lesion",
          blink_pontine_bilateral_with_masseter,
          **lmn("acute", "trigeminal motor nucleus", mri=True), pattern_absent=("neuropathy",)),
@@ -1050,6 +1101,8 @@ CASES = [
     case("71 y: absent leg SNAPs with low peroneal CMAPs and distal denervation",
          elderly_polyneuropathy, **explained("acute_and_chronic", "polyneuropathy"),
          never_says=HONEST),
+    case("low peroneal CMAP with the leg SNAPs measured on the other side only",
+         peroneal_low_cmap_leg_snaps_other_side, **lmn("acute", "L5"), never_says=HONEST),
     # -- sides ------------------------------------------------------------------------------------
     case("left upper-trunk SNAPs do not explain right C5-C6 muscles",
          left_plexus_snaps_right_muscles, **lmn("acute", "C5", "C6", neuropathy=True)),

@@ -577,17 +577,23 @@ def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
     other = wide[["patient_id", "side", "r2_contra_ms"]].assign(
         side=wide["side"].map({"L": "R", "R": "L"})).rename(columns={"r2_contra_ms": "other_r2c"})
     wide = wide.merge(other, on=["patient_id", "side"], how="left")
-    other_stim = wide[["patient_id", "side", "r1_ms", "r2_ipsi_ms"]].assign(
-        side=wide["side"].map({"L": "R", "R": "L"})).rename(
-        columns={"r1_ms": "other_r1", "r2_ipsi_ms": "other_r2i"})
+    other_stim = wide[["patient_id", "side", "r2_ipsi_ms"]].assign(
+        other_r1=wide["r1_ms"] | wide["r1_side_diff_ms"],
+        side=wide["side"].map({"L": "R", "R": "L"})).rename(columns={"r2_ipsi_ms": "other_r2i"})
     wide = wide.merge(other_stim, on=["patient_id", "side"], how="left")
     wide[["other_r2c", "other_r1", "other_r2i"]] = wide[["other_r2c", "other_r1", "other_r2i"]].fillna(False).astype(bool)
-    r1, r2i, r2c = wide["r1_ms"], wide["r2_ipsi_ms"], wide["r2_contra_ms"]
+    # R1 is delayed when beyond its limit or beyond the side-difference limit against the other
+    # side (the difference is flagged on the slower side): a unilateral R1 delay within the
+    # absolute limit is still a delay of that side's R1
+    r1 = wide["r1_ms"] | wide["r1_side_diff_ms"]
+    r2i, r2c = wide["r2_ipsi_ms"], wide["r2_contra_ms"]
     any_abn = wide[["r1_ms", "r2_ipsi_ms", "r2_contra_ms", "r1_side_diff_ms", "r2_side_diff_ms",
                     "r2_ipsi_contra_diff_ms"]].any(axis=1)
     # efferent (facial) on side S: stimulating S, ipsilateral R1 and R2 abnormal with a normal
     # contralateral R2; stimulating the other side, its contralateral R2 (recorded on S) abnormal
-    efferent = (r1 | r2i) & ~r2c & wide["other_r2c"]
+    # (spec §4.1: "ipsilateral R1 and R2 affected from either side"); with R1 normal, the R2
+    # recorded on S delayed from both sides is the medullary pattern, not a facial neuropathy
+    efferent = r1 & r2i & ~r2c & wide["other_r2c"]
     afferent = r1 & r2i & r2c & ~wide["other_r1"] & ~wide["other_r2i"]
     pontine = r1 & ~r2i & ~r2c
     # stimulating the healthy side of an efferent lesion: only the R2 recorded on the affected
