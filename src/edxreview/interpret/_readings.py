@@ -4,6 +4,7 @@ change, conduction block, focal slowing at a site, absent)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,12 +16,11 @@ from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
 
-_LABEL = {"latency_ms": "latency", "amplitude_mv": "CMAP", "amplitude_uv": "SNAP",
-          "velocity_m_s": "CV", "min_latency_ms": "F-wave min latency", "r1_ms": "R1",
-          "r2_ipsi_ms": "R2 ipsilateral", "r2_contra_ms": "R2 contralateral",
-          "r1_side_diff_ms": "R1 side difference", "r2_side_diff_ms": "R2 side difference",
-          "r2_ipsi_contra_diff_ms": "R2 ipsi-contra difference",
-          "amplitude_side_ratio": "CMAP ratio to other side"}
+#: the English words of each nerve conduction parameter in running text (table ``parameters``
+#: of ``data/labels_en.toml``) and the forms of a flagged value (table ``flagged_values``), by
+#: which :func:`describe_values` writes the ``flagged_values`` column
+PARAMETER_WORDS = english_words("parameters")
+FLAGGED_VALUE_WORDS = english_words("flagged_values")
 
 NERVE_COLUMNS = [
     "patient_id", "study", "nerve", "side", "limb", "recording_site", "reading", "abnormal",
@@ -32,24 +32,52 @@ NERVE_COLUMNS = [
 ]
 
 
-def describe_values(values: pd.DataFrame) -> pd.Series:
-    """Short text of each value beside its limit (e.g. ``CMAP 2.1 mV (LLN 4)``)."""
+def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = None,
+                    site_names: Mapping[str, str] | pd.Series | None = None) -> pd.Series:
+    """Short text of each value beside its limit (e.g. ``CMAP 2.1 mV (LLN 4)``).
+
+    Parameters
+    ----------
+    values : DataFrame
+        Rows of :func:`flag_values` (``study``, ``parameter``, ``site``, ``value``, ``unit``,
+        ``no_response``, ``bound``, ``limit``).
+    labels : mapping, optional
+        A label file (:func:`~edxreview._words.load_labels`) whose tables ``parameters`` and
+        ``flagged_values`` give the words (default: English, :data:`PARAMETER_WORDS` and
+        :data:`FLAGGED_VALUE_WORDS`). A parameter without a word is written as its id.
+    site_names : mapping or Series, optional
+        Site ids to words, as for :func:`compose_nerve_readings` (default: the id with its
+        underscores as spaces).
+
+    Returns
+    -------
+    Series of str
+        Aligned with ``values``: the parameter (a motor velocity with the site it ends at), the
+        value with its unit (``NR`` without a response) and the limit it is judged by.
+    """
+    names = PARAMETER_WORDS if labels is None else labels["parameters"]
+    forms = FLAGGED_VALUE_WORDS if labels is None else labels["flagged_values"]
+    idx = values.index
     if not len(values):
-        return pd.Series([], index=values.index, dtype=object)
+        return pd.Series([], index=idx, dtype=object)
     parameter = values["parameter"].astype(str)
-    label = parameter.map(_LABEL).fillna(parameter)
-    where = values["site"].astype(object).where(values["site"].notna(), "").astype(str)
-    label = np.where(values["study"].eq("motor") & values["parameter"].eq("velocity_m_s")
-                     & where.ne(""), label + " to " + where.str.replace("_", " "), label)
-    val = np.where(values["no_response"], "NR",
-                   values["value"].map(lambda v: f"{v:g}" if pd.notna(v) else "") + " " +
-                   values["unit"].astype(object).where(values["unit"].notna() & values["unit"].ne("ratio"),
-                                                       "").astype(str))
-    bound = np.where(values["bound"].eq("lower"), "LLN ", "ULN ")
-    lim = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
-    ref = np.where(values["limit"].notna(), " (" + bound + lim + ")", " (no reference)")
-    return pd.Series(label + " " + pd.Series(val, index=values.index).str.rstrip() + ref,
-                     index=values.index)
+    label = parameter.map(names).fillna(parameter)
+    site = values["site"].astype(object)
+    to_site = (values["study"].eq("motor") & parameter.eq("velocity_m_s")
+               & site.notna() & site.astype(str).ne(""))
+    label = label.where(~to_site, fill(forms["to_site"], idx, parameter=label,
+                                       site=site_words(site, site_names)))
+    unit = values["unit"].astype(object).where(values["unit"].notna()
+                                               & values["unit"].ne("ratio"), "").astype(str)
+    number = (values["value"].map(lambda v: f"{v:g}" if pd.notna(v) else "") + " "
+              + unit).str.rstrip()
+    value = number.where(~values["no_response"].astype(bool), forms["no_response"])
+    shown = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
+    lower = values["bound"].eq("lower")
+    limit = fill(forms["lower_limit"], idx, limit=shown).where(
+        lower, fill(forms["upper_limit"], idx, limit=shown)).where(
+        values["limit"].notna(), forms["no_reference"])
+    return fill(forms["value"], idx, parameter=label, value=value, limit=limit)
 
 
 def _join_text(frame: pd.DataFrame, keys: list[str], col: str, sep: str = "; ") -> pd.Series:
@@ -110,7 +138,8 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     flagged = values[values["abnormal"]].copy()
     flagged["text"] = describe_values(flagged)
     flagged["_study"] = flagged["study"].replace({"f_wave": "motor"})
-    text = _join_text(flagged, ["patient_id", "_study", "nerve", "side"], "text")
+    text = _join_text(flagged, ["patient_id", "_study", "nerve", "side"], "text",
+                      sep=FLAGGED_VALUE_WORDS["join"])
     text.index = text.index.set_names(["patient_id", "study", "nerve", "side"])
     nerves = nerves.merge(text.rename("flagged_values").reset_index(),
                           on=["patient_id", "study", "nerve", "side"], how="left")
