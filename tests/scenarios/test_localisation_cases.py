@@ -769,6 +769,15 @@ def f_waves_prolonged(pid: str) -> Study:
     return study
 
 
+def f_waves_prolonged_right_arm(pid: str) -> Study:
+    """Minimum F latency 130 % of ULN in the right median and ulnar only; everything else
+    normal on both sides (two nerves: the proximal pattern by its count, on the right)."""
+    study = bilateral(pid, 45)
+    for nerve in ("median", "ulnar"):
+        study.set_f_wave(pid, nerve, "R", round(F_ULN[nerve] * 1.3, 1))
+    return study
+
+
 def f_waves_absent(pid: str) -> Study:
     """F-waves absent in median, ulnar, peroneal and tibial on both sides with normal CMAPs
     (early Guillain-Barré); everything else normal."""
@@ -1164,3 +1173,13 @@ def test_localisation_case(c: Case, reviewed) -> None:
         assert _contains(explanation, wanted), f"{wanted!r} missing: {explanation}"
     for unwanted in c.never_says:
         assert not _contains(explanation, unwanted), f"{unwanted!r} said: {explanation}"
+
+
+@pytest.mark.parametrize("build, side", [(f_waves_prolonged_right_arm, "R"),
+                                         (f_waves_prolonged, "both")])
+def test_the_proximal_f_wave_pattern_is_on_the_side_of_its_nerves(build, side, tmp_path) -> None:
+    from edxreview._pipeline import review_study
+
+    result = review_study(build("F1").write_csv(tmp_path / "study"))
+    lesion = result.lesions[result.lesions["kind"].eq("proximal_demyelinating")]
+    assert list(lesion["side"]) == [side]

@@ -178,6 +178,9 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
                           & (other_demyel.reindex(pats.index).fillna(0)
                              < pn_rules["demyelinating_min_nerves"]))
     pats.loc[pats["proximal_f"], "pn_demyelinating"] = False
+    # the side(s) of the nerves behind it: one side when all are on one side, else both
+    f_sides = f_prox.groupby("patient_id")["side"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "both")
+    pats["proximal_f_side"] = f_sides.reindex(pats.index).fillna("both") if len(f_prox) else "both"
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
     return pats, ul_sens
 
@@ -381,7 +384,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         plex, cov_muscles = pd.DataFrame(columns=["patient_id", "side", "element", "label"]), \
             pd.DataFrame(columns=["_mid", "element"])
         pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
-                                     "pn_text", "prox_text", "proximal_f"])
+                                     "pn_text", "prox_text", "proximal_f", "proximal_f_side"])
     mus, lesions, plex, all_lesions, pats = _explain_denervation(
         mus, n, lesions, plex, cov_muscles, pats, anatomy, rules)
     pts = _patient_measures(pts, mus, n, pats, anatomy)
@@ -651,7 +654,8 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
         diffuse = diffuse[p.index]
         n_pn = cover[cover["lesion_key"].eq("PN")].groupby("patient_id").size()
         parts.append(pd.DataFrame({
-            "patient_id": p["patient_id"], "side": "both",
+            "patient_id": p["patient_id"],
+            "side": np.where(diffuse, "both", p["proximal_f_side"].astype(object)),
             "kind": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"], "neuronopathy",
                                                "polyneuropathy"), "proximal_demyelinating"),
             "nerve": None, "element": None, "site": None, "localised": False,
