@@ -112,6 +112,21 @@ def test_a_block_and_focal_slowing_are_each_found_at_their_site(
     assert ("focal slowing at elbow" in reading) is (slowing_site is not None)
 
 
+def test_slowing_at_the_wrist_and_a_block_in_the_upper_arm_are_two_findings():
+    """Median DML 6.0 ms with a normal CMAP (carpal tunnel) and a block between elbow and
+    axilla: the lesion is the block's, named at its own segment (it was named 'at wrist' with
+    the block's rank), and the slowing keeps the wrist."""
+    motor = [("median", "R", "wrist", "abductor_pollicis_brevis", 6.0, 8.0, None),
+             ("median", "R", "elbow", "abductor_pollicis_brevis", 10.0, 7.8, 56.0),
+             ("median", "R", "axilla", "abductor_pollicis_brevis", 12.0, 3.0, 60.0)]
+    row = read(study(motor))[1].iloc[0]
+    assert row["conduction_block"] and row["focal_slowing"]
+    assert (row["block_site"], row["slowing_site"]) == ("elbow–axilla", "wrist")
+    assert (row["lesion_site"], row["lesion_rank"]) == ("elbow–axilla", 20.0)
+    assert row["reading"] == ("conduction block at elbow–axilla (CMAP 8 → 3 mV, 38 % of distal), "
+                              "focal slowing at wrist")
+
+
 def test_peroneal_floor_is_the_nerves_own_limit():
     legs = [("peroneal", "R", "ankle", "extensor_digitorum_brevis", 4.5, 5.0, None),
             ("peroneal", "R", "below_fibular_head", "extensor_digitorum_brevis", 10.5, 4.8, 50.0)]
