@@ -689,6 +689,39 @@ def tiny_median_cmap(pid: str) -> Study:
     return needle(study, pid, "R", ACUTE, "paraspinal C8")
 
 
+# == a block and focal slowing in one recording ================================================
+# Each is a finding of its own, named at its own segment; the lesion that accounts for muscles
+# is the more proximal one, since the nerve is affected from there on (spec §4.1: a muscle
+# supplied distal to the lesion).
+def peroneal_block_above_fibular_head_slowing(pid: str) -> Study:
+    """Right peroneal to EDB 5.0 mV at the ankle, 4.8 below and 4.6 mV above the fibular head
+    (no fall there), leg 47 m/s and across the knee 30 m/s (17 m/s slower: focal slowing at
+    the fibular head), 2.0 mV at the sciatic notch (40 % of distal: block in the thigh);
+    tibialis anterior and the short head of biceps femoris (peroneal division, supplied in
+    the thigh between the two sites) with fibrillations; tibialis posterior and gluteus
+    medius (the other L5 nerves) normal."""
+    study = bilateral(pid, 45, sex="M")
+    motor_sites(study, pid, "peroneal", "R", "EDB", [
+        ("ankle", 90, 4.6, 5.0, None), ("BFH", 300, 11.0, 4.8, 47.0),
+        ("above fibular head", 100, 14.0, 4.6, 30.0), ("sciatic notch", 200, 18.0, 2.0, 50.0)],
+        temperature_c=FOOT_TEMPERATURE_C)
+    needle(study, pid, "R", ACUTE, "Tib ant", "Biceps femoris short head")
+    return spared(study, pid, "R", "Tibialis posterior", "Gluteus medius")
+
+
+def ulnar_forearm_block_elbow_slowing(pid: str) -> Study:
+    """Right ulnar to ADM 9.0 mV at the wrist, 4.5 mV below the elbow (50 %: block in the
+    forearm), 4.4 mV above it; forearm 62 m/s, across the elbow 35 m/s (focal slowing at the
+    elbow); FCU (supplied at the elbow, above the forearm block) and FDI with fibrillations;
+    APB and EIP normal."""
+    study = bilateral(pid, 51, sex="M")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 2.8, 9.0, None), ("below elbow", 220, 6.35, 4.5, 62.0),
+        ("above elbow", 100, 9.2, 4.4, 35.0)])
+    needle(study, pid, "R", ACUTE, "FCU", "FDI")
+    return spared(study, pid, "R", "APB", "EIP")
+
+
 # == blink reflex: nerve vs brainstem patterns ==================================================
 # Guide §2.10 table; spec §4.1: afferent (trigeminal) and efferent (facial) patterns are a
 # cranial neuropathy; medullary (R1 normal, R2 abnormal) and pontine (isolated R1 delay) are
@@ -1063,6 +1096,14 @@ CASES = [
          ulnar_small_drop, **NONE),
     case("tiny distal median CMAP is not assessed for block", tiny_median_cmap,
          **lmn("acute_and_chronic", "C8"), pattern_absent=("block",)),
+    # -- a block and focal slowing in one recording -------------------------------------------
+    case("peroneal block in the thigh above slowing at the fibular head: short head of biceps "
+         "femoris accounted for", peroneal_block_above_fibular_head_slowing,
+         **explained("acute", "peroneal"),
+         says=("conduction block at above fibular head–thigh", "focal slowing at fibular head")),
+    case("ulnar block in the forearm below slowing at the elbow: FCU accounted for",
+         ulnar_forearm_block_elbow_slowing, **explained("acute", ("ulnar, elbow",)),
+         says=("conduction block at wrist–below elbow", "focal slowing at elbow")),
     # -- blink reflex -----------------------------------------------------------------------------
     case("blink reflex, afferent (trigeminal) pattern with delays", blink_afferent_delayed,
          **NEUROPATHY_ONLY, pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",)),

@@ -27,8 +27,9 @@ NERVE_COLUMNS = [
     "qualifies", "axonal", "absent", "demyelinating", "conduction_block", "focal_slowing",
     "lesion_nerve", "lesion_site", "lesion_rank", "distal_amplitude_fraction_of_lln",
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
-    "facial_abnormal", "blink_pattern", "block_ratio", "block_distal_amplitude_mv",
-    "block_proximal_amplitude_mv", "segment_velocity_m_s", "adjacent_velocity_m_s",
+    "facial_abnormal", "blink_pattern", "block_site", "block_ratio", "block_distal_amplitude_mv",
+    "block_proximal_amplitude_mv", "slowing_site", "segment_velocity_m_s",
+    "adjacent_velocity_m_s",
 ]
 
 
@@ -106,6 +107,12 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         neuropathy by itself (sensory abnormality, demyelinating-range change, conduction block,
         focal slowing at an entrapment site, cranial nerve abnormality) before the age rule of
         :mod:`edxreview.classify` is applied; a low CMAP alone does not qualify.
+        A motor recording's conduction block and focal slowing are each found and named at
+        their own site (``block_site``: the segment where the CMAP first falls to the block
+        ratio, or the entrapment site it crosses; ``slowing_site``: the entrapment site crossed,
+        else a distal one such as the wrist); ``lesion_site`` and ``lesion_rank`` are those of
+        the more proximal of the two, from which the nerve is affected and the muscles it
+        supplies are accounted for (spec §4.1).
 
     Raises
     ------
@@ -178,8 +185,8 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     for src, dst, on in (("block_ratio", "block_ratio", "conduction_block"),
                          ("block_distal_mv", "block_distal_amplitude_mv", "conduction_block"),
                          ("block_proximal_mv", "block_proximal_amplitude_mv", "conduction_block"),
-                         ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
-                         ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
+                         ("slowing_velocity", "segment_velocity_m_s", "focal_slowing"),
+                         ("slowing_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
         col = g[src] if src in g else pd.Series(np.nan, index=g.index)
         g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
     g["reference"] = ""
@@ -263,22 +270,30 @@ def _distal_entrapment(g: pd.DataFrame, rules: dict) -> pd.DataFrame:
     return g
 
 
-def _first_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The most distal block or focal slowing of each recording and the values behind it; a
-    block's CMAPs (the distal one, the one proximal to the block) and their ratio are those of
-    the most distal block, which is not the first event where focal slowing lies below it."""
-    first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
-    # where it lies: the entrapment site it crosses, else the segment between two sites
-    first_event = first_event.assign(seg_site=np.where(
-        first_event["across"], first_event["ent_site"],
-        first_event["prev_site"].astype(str) + "–" + first_event["stim_site"].astype(str)))
-    first_event = first_event.assign(event_velocity=first_event["velocity_m_s"],
-                                     event_prev_velocity=first_event["prev_velocity_m_s"])
-    first_block = seg[seg["cb"]].sort_values("seq").drop_duplicates(keys)
-    first_block = first_block[keys + ["amplitude_ratio", "distal_amplitude_mv", "amplitude_mv"]].rename(
-        columns={"amplitude_ratio": "block_ratio", "distal_amplitude_mv": "block_distal_mv",
-                 "amplitude_mv": "block_proximal_mv"})
-    return first_event.merge(first_block, on=keys, how="left")
+def _segment_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The block and the focal slowing of each recording, each a finding in its own right,
+    with its site, its rank (how far along the nerve it lies: muscles supplied beyond it are
+    the ones it can account for) and the values behind it.
+
+    The block lies in the first segment (by ``seq``, distal first) whose CMAP has fallen to
+    the block ratio of the distal one; sites above it keep the fallen CMAP, so they repeat that
+    block rather than show another. It is named by the entrapment site its segment crosses,
+    else by the segment's two sites, and ranked at the segment's proximal end (it can lie
+    anywhere in the segment). The focal slowing is the first segment slowed across an
+    entrapment site, named and ranked at that site."""
+    block = seg[seg["cb"]].sort_values("seq").drop_duplicates(keys)
+    block = block.assign(block_site=np.where(
+        block["across"], block["ent_site"],
+        block["prev_site"].astype(str) + "–" + block["stim_site"].astype(str)))
+    block = block[keys + ["block_site", "site_rank", "amplitude_ratio", "distal_amplitude_mv",
+                          "amplitude_mv"]].rename(columns={
+        "site_rank": "block_rank", "amplitude_ratio": "block_ratio",
+        "distal_amplitude_mv": "block_distal_mv", "amplitude_mv": "block_proximal_mv"})
+    slowing = seg[seg["focal"]].sort_values("seq").drop_duplicates(keys)
+    slowing = slowing[keys + ["ent_site", "ent_rank", "velocity_m_s", "prev_velocity_m_s"]].rename(
+        columns={"ent_site": "slowing_site", "ent_rank": "slowing_rank",
+                 "velocity_m_s": "slowing_velocity", "prev_velocity_m_s": "slowing_prev_velocity"})
+    return block.merge(slowing, on=keys, how="outer")
 
 
 def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
@@ -289,8 +304,10 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
     seg = seq[seq["seq"] > 0].copy() if len(seq) else seq
     g["cb"] = False
     g["cv_demyel"] = False
-    g["cb_site"] = None
-    g["cb_rank"] = np.nan
+    for col in ("block_site", "slowing_site"):
+        g[col] = None
+    for col in ("block_rank", "slowing_rank"):
+        g[col] = np.nan
     if len(seg):
         seg = seg.merge(g[["_rec", "amp_lln", "amp_frac"]], on="_rec", how="left")
         ent = pd.DataFrame(rules.get("entrapment", []))
@@ -328,34 +345,20 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
                      & (seg["distal_amplitude_mv"] >= cb_rules["min_distal_fraction_of_lln"] * seg["amp_lln"])
                      & ~seg["nerve"].isin(cb_rules["excluded_nerves"])
                      & ~seg["amplitude_mv_nr"].fillna(False)).fillna(False)
-        # a block can lie anywhere in its segment: it explains muscles supplied distal to the
-        # segment's proximal end; slowing across an entrapment site is placed at the site
-        seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])
         # per recording; a recording with a missing key (no recording site) has none
         complete = seg[keys].notna().all(axis=1).to_numpy()
         agg = seg[complete].groupby("_rec", sort=False).agg(
-            cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
-        first_event = _first_events(seg, ["_rec"])
-        agg = agg.join(first_event.set_index("_rec")[["seg_site", "seg_rank", "across",
-                                                      "block_ratio", "block_distal_mv",
-                                                      "block_proximal_mv", "event_velocity",
-                                                      "event_prev_velocity"]],
-                       how="left")
-        g = g.drop(columns=["cb", "cv_demyel"]).merge(agg.reset_index(), on="_rec", how="left")
+            cb=("cb", "any"), cv_demyel=("cv_demyel", "any"))
+        agg = agg.join(_segment_events(seg, ["_rec"]).set_index("_rec"), how="left")
+        g = g.drop(columns=["cb", "cv_demyel", "block_site", "slowing_site", "block_rank",
+                            "slowing_rank"]).merge(agg.reset_index(), on="_rec", how="left")
         g["cb"] = g["cb"].fillna(False).astype(bool)
         g["cv_demyel"] = g["cv_demyel"].fillna(False).astype(bool)
-        g["focal"] = g["focal"].fillna(False).astype(bool)
         # a prolonged distal latency in a nerve whose forearm/leg conduction is slowed into the
         # demyelinating range is part of a diffuse process, not focal slowing at the wrist
         diffuse = g["distal_focal"] & g["cv_demyel"]
         g.loc[diffuse, "focal_site"] = None
         g.loc[diffuse, "dl_demyel"] = g.loc[diffuse, "dl_demyel_raw"]
-        has_event = g["seg_site"].notna()
-        g.loc[has_event & g["focal_site"].isna(), "focal_site"] = g.loc[
-            has_event & g["focal_site"].isna(), "seg_site"]
-        g["cb_rank"] = g["seg_rank"]
-    else:
-        g["focal"] = False
     return g
 
 
@@ -365,11 +368,20 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     nkeys, keys = _NKEYS, _KEYS
     dm = rules["demyelination"]
     dist_rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
-    fs = g["focal_site"]
-    site_rank_of_focal = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], fs.fillna("")])).to_numpy()
-    g["lesion_rank"] = np.where(g["cb"] & pd.notna(g["cb_rank"]), g["cb_rank"],
-                                np.where(pd.notna(site_rank_of_focal), site_rank_of_focal, g["cb_rank"]))
-    g["lesion_site"] = fs
+    # focal slowing: across an entrapment site, else at a distal entrapment site (the wrist)
+    distal = g["focal_site"]
+    distal_rank = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], distal.fillna("")]))
+    across = g["slowing_site"].notna()
+    g["slowing_site"] = g["slowing_site"].where(across, distal)
+    g["slowing_rank"] = np.where(across, g["slowing_rank"], distal_rank.to_numpy())
+    # a block and focal slowing are each a finding; the lesion that accounts for muscles is the
+    # more proximal of the two (the nerve is affected from there on), a block where they tie
+    block_rank, slowing_rank = g["block_rank"], pd.Series(g["slowing_rank"], index=g.index)
+    by_slowing = g["slowing_site"].notna() & (
+        g["block_site"].isna() | (slowing_rank < block_rank)
+        | (block_rank.isna() & slowing_rank.notna()))
+    g["lesion_site"] = g["block_site"].where(~by_slowing, g["slowing_site"])
+    g["lesion_rank"] = np.where(by_slowing, slowing_rank, block_rank)
     g["demyelinating"] = g["dl_demyel"] | g["f_demyel"] | g["cv_demyel"]
     # F-waves prolonged (or absent with a preserved CMAP) while distal conduction is normal:
     # evidence of proximal (root-level) slowing, judged per patient by classify (spec §4.1)
@@ -381,7 +393,7 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     g = g.merge(side_low, on=nkeys, how="left")
     g["side_ratio_low"] = g["side_ratio_low"].fillna(False).astype(bool)
     g["conduction_block"] = g["cb"]
-    g["focal_slowing"] = g["focal_site"].notna() & ~g["cb"]
+    g["focal_slowing"] = g["slowing_site"].notna()
     g["axonal"] = ((g["amp_frac"] < 1.0) | g["amp_nr"] | g["side_ratio_low"]).fillna(False) & ~g["demyelinating"]
     cranial = g["nerve"].eq("facial")
     facial_abn = _facial_abnormal(values)
@@ -390,7 +402,7 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     if g["nerve"].eq("facial").any():
         g.loc[g["facial_abnormal"] & g["lesion_site"].isna(), "lesion_site"] = "stylomastoid"
         g.loc[g["facial_abnormal"], "lesion_rank"] = dist_rank.get(("facial", "stylomastoid"), 0.0)
-    g["qualifies"] = (g["demyelinating"] | g["conduction_block"] | g["focal_site"].notna()
+    g["qualifies"] = (g["demyelinating"] | g["conduction_block"] | g["focal_slowing"]
                       | g["facial_abnormal"])
     # a value flagged abnormal anywhere in the nerve (including a low CMAP)
     flagged = values[values["abnormal"]]
@@ -431,7 +443,8 @@ BLINK_READINGS = {code: _NERVE_WORDS[code] for code in (
 #: How the words of a nerve reading are put together, in English; a report in another language
 #: gives its own (table ``nerve_readings``, with the same ``{fields}``): ``join`` between the
 #: parts of a motor reading; ``at_site`` after a conduction block or focal slowing (``{site}``:
-#: the typed ``lesion_site``, a site or a segment); ``block_cmap`` after a conduction block
+#: the typed ``block_site`` or ``slowing_site``, a site or a segment, by
+#: :func:`event_site`); ``block_cmap`` after a conduction block
 #: (``{distal_mv}`` and ``{proximal_mv}``: the typed ``block_distal_amplitude_mv`` and
 #: ``block_proximal_amplitude_mv``; ``{percent}``: ``block_ratio`` in per cent).
 READING_FORMS = {code: _NERVE_WORDS[code] for code in ("join", "at_site", "block_cmap")}
@@ -453,7 +466,8 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     ----------
     nerves : DataFrame
         Rows of :func:`read_nerves` (column ``study``; motor rows read the flags of
-        :func:`motor_reading_parts`, ``facial_abnormal``, ``abnormal``, ``lesion_site``,
+        :func:`motor_reading_parts`, ``facial_abnormal``, ``abnormal``, ``block_site``,
+        ``slowing_site`` (``lesion_site`` where they are blank: :func:`event_site`),
         ``block_ratio``, ``block_distal_amplitude_mv`` and ``block_proximal_amplitude_mv``;
         sensory rows ``absent``, ``low_amplitude`` and ``slowed``; blink-reflex rows
         ``blink_pattern``). A missing column reads as false or blank.
@@ -469,7 +483,7 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     Series of str
         Motor: the parts that hold, joined in the order of :data:`MOTOR_READING_PARTS`, a
         conduction block followed by its site and its CMAPs (distal, proximal to the block, mV,
-        and the proximal one in per cent of the distal), focal slowing by its site; where no
+        and the proximal one in per cent of the distal), focal slowing by its own site; where no
         part holds, the code of :func:`motor_reading_fallback`. Sensory: the code of
         :func:`sensory_reading_codes`. Blink reflex: its ``blink_pattern`` (``normal`` where
         blank).
@@ -478,8 +492,12 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     idx = nerves.index
     study = nerves["study"].astype(str)
     blank = pd.Series(np.nan, index=idx)
-    site = nerves["lesion_site"].astype(object) if "lesion_site" in nerves else blank.astype(object)
-    at_site = np.where(site.notna(), fill(w["at_site"], idx, site=site_words(site, site_names)), "")
+
+    def at(code: str) -> np.ndarray:
+        site = event_site(nerves, code)
+        return np.where(site.notna(), fill(w["at_site"], idx, site=site_words(site, site_names)),
+                        "")
+
     ratio, distal, proximal = (pd.to_numeric(nerves[c], errors="coerce") if c in nerves else blank
                                for c in ("block_ratio", "block_distal_amplitude_mv",
                                          "block_proximal_amplitude_mv"))
@@ -489,7 +507,8 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
         proximal_mv=_formatted(proximal[shown], "{:g}"),
         percent=_formatted((100 * ratio[shown]).round(0), "{:.0f}")), "")
     parts = motor_reading_parts(nerves)
-    after = {"conduction_block": at_site + cmap, "focal_slowing": at_site}
+    after = {"conduction_block": at("conduction_block") + cmap,
+             "focal_slowing": at("focal_slowing")}
     texts = [np.where(parts[code], w[code] + after.get(code, ""), "") for code in parts.columns]
     motor = pd.Series(join_nonempty(texts, sep=w["join"]), index=idx, dtype=object)
     motor = motor.where(motor != "", motor_reading_fallback(nerves).map(w))
@@ -498,6 +517,21 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     blink = pattern.astype(object).map(w).astype(object).fillna(w["normal"])
     text = np.select([study.eq("sensory"), study.eq("blink")], [sensory, blink], motor)
     return pd.Series(text, index=idx, dtype=object)
+
+
+#: the column of the site of each finding of a motor recording that has one of its own
+_EVENT_SITE = {"conduction_block": "block_site", "focal_slowing": "slowing_site"}
+
+
+def event_site(nerves: pd.DataFrame, code: str) -> pd.Series:
+    """Where a recording's conduction block (``code`` ``conduction_block``: ``block_site``) or
+    focal slowing (``focal_slowing``: ``slowing_site``) lies, a site or a segment; a row
+    without that column's value (a table written before it) gives its ``lesion_site``."""
+    blank = pd.Series(None, index=nerves.index, dtype=object)
+    lesion = nerves["lesion_site"].astype(object) if "lesion_site" in nerves else blank
+    col = _EVENT_SITE[code]
+    own = nerves[col].astype(object) if col in nerves else blank
+    return own.where(own.notna(), lesion)
 
 
 def _formatted(values: pd.Series, form: str) -> pd.Series:
