@@ -128,6 +128,30 @@ def _count_distinct(frame: pd.DataFrame) -> pd.Series:
     return frame[["patient_id", "nerve", "side"]].drop_duplicates().groupby("patient_id").size()
 
 
+def _f_wave_alone(n: pd.DataFrame) -> pd.Series:
+    """The limb recordings whose F-wave is prolonged or absent with normal distal conduction
+    (interpret's ``f_proximal``): the nerves a patient's proximal (polyradicular) pattern is
+    made of, where there are enough of them (spec §4.1)."""
+    return n["f_proximal"].fillna(False).astype(bool) & n["limb"].isin(["upper", "lower"])
+
+
+def _count_proximal_pattern(n: pd.DataFrame, pats: pd.DataFrame) -> pd.DataFrame:
+    """``n`` with the nerves that make up a patient's proximal F-wave pattern counted as
+    neuropathy evidence (``counts``).
+
+    An absent F-wave beside a preserved CMAP does not qualify a nerve by itself, yet several
+    of them make the patient's proximal pattern (spec §4.1): those nerves are the pattern's
+    evidence. Counting them here, once, is what the explanation's NCS sentence, its list of
+    abnormal nerves not counted, ``abnormal_nerves`` and the lesion row's ``findings`` all
+    read, so that they cannot disagree. The patient-level flags were decided before and do not
+    change.
+    """
+    if not len(n) or not len(pats):
+        return n
+    holds = n["patient_id"].map(pats.set_index("patient_id")["proximal_f"]).fillna(False).astype(bool)
+    return n.assign(counts=n["counts"] | (_f_wave_alone(n) & holds))
+
+
 def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy,
                           rules: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per patient: the polyneuropathy criteria, the fibres involved and the proximal F-wave pattern."""
@@ -171,7 +195,7 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
     # F-waves alone (spec §4.1): prolonged or absent F-waves with normal distal conduction in
     # several nerves are a proximal (polyradicular) demyelinating pattern, not length-dependent
     loc_rules = rules["localisation"]
-    f_prox = n[n["f_proximal"].fillna(False).astype(bool) & n["limb"].isin(["upper", "lower"])]
+    f_prox = n[_f_wave_alone(n)]
     n_fprox = _count_distinct(f_prox)
     other_demyel = _count_distinct(demyel[~demyel["f_proximal"].fillna(False).astype(bool)])
     pats["proximal_f"] = ((n_fprox.reindex(pats.index).fillna(0) >= loc_rules["proximal_f_min_nerves"])
@@ -385,6 +409,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
             pd.DataFrame(columns=["_mid", "element"])
         pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
                                      "pn_text", "prox_text", "proximal_f", "proximal_f_side"])
+    n = _count_proximal_pattern(n, pats)
     mus, lesions, plex, all_lesions, pats = _explain_denervation(
         mus, n, lesions, plex, cov_muscles, pats, anatomy, rules)
     pts = _patient_measures(pts, mus, n, pats, anatomy)
@@ -489,7 +514,12 @@ def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFra
     pn_evidence = (group_join(n.loc[n["counts"], "patient_id"],
                               n.loc[n["counts"], "nerve"].astype(str) + " " + n.loc[n["counts"], "study"].astype(str),
                               sep="|", distinct=True) if len(n) else pd.Series(dtype=object))
-    all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence)
+    # the proximal pattern rests on its own nerves (counted by _count_proximal_pattern)
+    prox = n[n["counts"] & _f_wave_alone(n)] if len(n) else n
+    prox_evidence = (group_join(prox["patient_id"], prox["nerve"].astype(str) + " "
+                                + prox["study"].astype(str), sep="|", distinct=True)
+                     if len(prox) else pd.Series(dtype=object))
+    all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence, prox_evidence)
     if len(n) and len(all_lesions):
         # abnormal studies that do not count by themselves (a low CMAP) support their nerve's lesion
         sup = n[n["abnormal"] & ~n["counts"]]
@@ -630,8 +660,10 @@ def _lesion_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
 
 
 def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
-                  cover: pd.DataFrame, pn_evidence: pd.Series) -> pd.DataFrame:
-    """The lesions that explain the findings: nerve, plexus element, polyneuropathy."""
+                  cover: pd.DataFrame, pn_evidence: pd.Series,
+                  prox_evidence: pd.Series) -> pd.DataFrame:
+    """The lesions that explain the findings: nerve, plexus element, polyneuropathy, proximal
+    F-wave pattern (``findings``: the counted nerves of the patient, for the last its own)."""
     parts = []
     if len(lesions):
         parts.append(pd.DataFrame({
@@ -661,7 +693,8 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
             "nerve": None, "element": None, "site": None, "localised": False,
             "label": np.where(diffuse, p["pn_text"], p["prox_text"]),
             "n_muscles_explained": p["patient_id"].map(n_pn).fillna(0).astype(int).to_numpy(),
-            "findings": map_text(p["patient_id"], pn_evidence).to_numpy()}))
+            "findings": np.where(diffuse, map_text(p["patient_id"], pn_evidence),
+                                 map_text(p["patient_id"], prox_evidence))}))
     if not parts:
         return pd.DataFrame(columns=LESION_COLUMNS)
     return pd.concat(parts, ignore_index=True)[LESION_COLUMNS].sort_values(
