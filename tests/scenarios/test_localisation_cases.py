@@ -25,6 +25,7 @@ from .builders import (
     CHRONIC,
     FOOT_TEMPERATURE_C,
     HAND_TEMPERATURE_C,
+    MYOPATHIC,
     NR,
     Study,
     normal_patient,
@@ -842,6 +843,29 @@ F_PATTERN_EVIDENCE = ("F-wave prolonged or absent with normal distal conduction 
 F_PATTERN_NOT_CONTRADICTED = ("— .", "short of any neuropathy criterion")
 
 
+# == myopathic MUAPs ==========================================================================
+# Spec §4: myopathic MUAPs (short, small, polyphasic, early recruitment) are a finding but not
+# denervation; the reading and the explanation name them (§3 "which findings"), alone or beside
+# the fibrillation potentials that make a muscle denervated.
+def myopathic_with_fibs(pid: str) -> Study:
+    """Inflammatory-myopathy picture: fibs 2+ / PSW 2+ with short, small, polyphasic,
+    early-recruited MUAPs in deltoid, biceps, iliopsoas and vastus lateralis on both sides;
+    NCS normal. Fibrillations are acute denervation by the study's definition."""
+    study = bilateral(pid, 50, weakness="yes")
+    for side in ("R", "L"):
+        needle(study, pid, side, {**MYOPATHIC, "fibs": "2+", "psw": "2+"}, "Deltoid",
+               "Biceps brachii", "Iliopsoas", "Vastus lateralis")
+    return study
+
+
+def myopathic_deltoid_beside_ta_denervation(pid: str) -> Study:
+    """Short, small MUAPs without fibs in the right deltoid; fibs 2+ in the right tibialis
+    anterior (L4-L5); NCS normal."""
+    study = normal_patient(pid, age=45)
+    needle(study, pid, "R", MYOPATHIC, "Deltoid")
+    return needle(study, pid, "R", ACUTE, "TA")
+
+
 # == explanations that must not contradict the data ============================================
 def polyneuropathy_plus_c5_c6(pid: str) -> Study:
     """Length-dependent axonal polyneuropathy reaching the hands (surals absent, superficial
@@ -1168,6 +1192,15 @@ CASES = [
                pattern=(("proximal", "polyradicul"),)),
          says=("tibial motor R — ", "peroneal motor L — ") + F_PATTERN_EVIDENCE,
          never_says=F_PATTERN_NOT_CONTRADICTED),
+    # -- myopathic MUAPs ------------------------------------------------------------------------
+    case("fibs with short, small, early-recruited MUAPs in proximal muscles both sides",
+         myopathic_with_fibs, **lmn("acute", "C5", "C6", "L3"),
+         says=("Deltoid R (acute denervation, myopathic MUAPs: fibs 2+, PSW 2+; MUAP duration "
+               "decreased, MUAP amplitude decreased)",)),
+    case("myopathic deltoid without fibs beside tibialis anterior denervation",
+         myopathic_deltoid_beside_ta_denervation, **lmn("acute", "L5"),
+         says=("Not denervation: Deltoid R: myopathic MUAPs (MUAP duration decreased, MUAP "
+               "amplitude decreased).",)),
     # -- explanation honesty ----------------------------------------------------------------------
     case("axonal polyneuropathy plus C5-C6 denervation: absent SNAPs are not called normal",
          polyneuropathy_plus_c5_c6,

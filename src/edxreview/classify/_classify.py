@@ -717,6 +717,28 @@ def _judged(m: pd.DataFrame, basis: str) -> pd.Series:
     return m[basis].eq("quantitative_reference")
 
 
+def _myopathic_details(m: pd.DataFrame) -> pd.Series:
+    """What showed each muscle's myopathic MUAPs (interpret's ``myopathic``): a short
+    duration read qualitatively or a judged mean below its lower limit, with a small amplitude
+    where read; ``""`` for a muscle that is not myopathic."""
+    myo = m["myopathic"].fillna(False).astype(bool)
+    dur = np.where(myo & m["muap_duration"].eq("decreased"), "MUAP duration decreased", "")
+    amp = np.where(myo & m["muap_amplitude"].eq("decreased"), "MUAP amplitude decreased", "")
+    short = (myo & _judged(m, "muap_duration_basis")
+             & (m["muap_duration_ms"] < m["reference_duration_lower_ms"]).fillna(False))
+    q = np.where(short, "mean MUAP duration " + m["muap_duration_ms"].round(1).astype(str)
+                 + " ms < " + m["reference_duration_lower_ms"].round(1).astype(str) + " ms", "")
+    return pd.Series(join_nonempty([dur, amp, q], sep=", "), index=m.index, dtype=object)
+
+
+def _myopathic_phrase(m: pd.DataFrame) -> pd.Series:
+    """``myopathic MUAPs (MUAP duration decreased)`` for a myopathic muscle, else ``""``."""
+    details = _myopathic_details(m)
+    text = "myopathic MUAPs" + np.where(details.ne(""), " (" + details + ")", "")
+    return pd.Series(np.where(m["myopathic"].fillna(False).astype(bool), text, ""),
+                     index=m.index, dtype=object)
+
+
 def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
     side = map_text(m["side"], {"L": " L", "R": " R"})
@@ -734,22 +756,35 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
                   & (m["muap_amplitude_uv"] > m["reference_amplitude_uv"]).fillna(False),
                   "mean MUAP amplitude " + m["muap_amplitude_uv"].round(0).astype(str) + " µV > "
                   + m["reference_amplitude_uv"].round(0).astype(str) + " µV", "")
-    details = join_nonempty([detail[0], dur, amp, q, qa], sep=", ")
+    # what showed the denervation, then (after a semicolon) what showed myopathic MUAPs
+    details = join_nonempty([join_nonempty([detail[0], dur, amp, q, qa], sep=", "),
+                             _myopathic_details(m)], sep="; ")
     return name + (" " + lvl if isinstance(lvl, str) else pd.Series(" ", index=m.index) + lvl).str.rstrip() \
         + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
-def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
-    """The denervated muscles and, per patient, their phrases, the number examined and other findings."""
+def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy
+               ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """The denervated muscles and, per patient, their phrases, the number examined, the other
+    findings (myopathic MUAPs first) of the muscles without denervation, and those muscles
+    with myopathic MUAPs named with their side."""
     den = mus[mus["denervation"] & mus["included"]].copy()
     phrase = _muscle_phrase(den, anatomy) if len(den) else pd.Series(dtype=str)
     den_txt = group_join(den["patient_id"], phrase) if len(den) else pd.Series(dtype=str)
     n_exam = mus.groupby("patient_id").size()
-    other = mus[mus["other_findings"].ne("") & ~mus["denervation"]]
-    other_txt = (other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"]) + ": "
-                 + other["other_findings"])
+    myo = mus["myopathic"].fillna(False).astype(bool)
+    other = mus[(mus["other_findings"].ne("") | myo) & ~mus["denervation"]]
+    name = other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"])
+    myo_phrase = _myopathic_phrase(other)
+    other_txt = name + ": " + pd.Series(join_nonempty([myo_phrase, other["other_findings"]],
+                                                      sep="; "), index=other.index)
     other_txt = group_join(other["patient_id"], other_txt)
-    return den, den_txt, n_exam, other_txt
+    # beside denervation elsewhere, a muscle with myopathic MUAPs is named on its own
+    myo_rows = myo_phrase.ne("")
+    myo_txt = group_join(other.loc[myo_rows, "patient_id"],
+                         name[myo_rows] + map_text(other.loc[myo_rows, "side"], {"L": " L", "R": " R"})
+                         + ": " + myo_phrase[myo_rows])
+    return den, den_txt, n_exam, other_txt, myo_txt
 
 
 def _muscles_named(mus: pd.DataFrame, value: str,
@@ -870,7 +905,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
              matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
     """One plain-language paragraph per patient, built from the same tables as the results."""
     pid = pts["patient_id"]
-    den, den_txt, n_exam, other_txt = _emg_texts(mus, anatomy)
+    den, den_txt, n_exam, other_txt, myo_txt = _emg_texts(mus, anatomy)
     not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, rules)
@@ -885,6 +920,8 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           "EMG: denervation (" + pts["denervation_type"].str.replace("_", " ") + ") in "
                           + get(den_txt) + f" [rule: fibs/PSW ≥ {rules['emg']['acute_min_grade']:g}+ = acute; increased MUAP duration or "
                           "amplitude = chronic].", ""))
+    parts.append(np.where(pts["included"] & pts["emg_denervation"] & get(myo_txt).ne(""),
+                          "Not denervation: " + get(myo_txt) + ".", ""))
     # said muscle by muscle: every muscle examined at rest without denervation; beyond rest,
     # no denervation is claimed but in the muscles whose MUAPs were read (a patient with a
     # muscle not read or not judged, not_read_txt's index, has them named in the next
