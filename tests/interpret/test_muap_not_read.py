@@ -46,6 +46,8 @@ def _study(tmp: Path, emg_rows: list[str]) -> Path:
     ("P1,deltoid,R,2+,1+,0,normal,normal,,,,,", "read", "acute denervation", True),
     ("P1,biceps_brachii,R,0,0,0,normal,decreased,normal,normal,,,", "read", "myopathic", False),
     ("P1,biceps_brachii,R,0,0,0,,decreased,,,,,", "read", "myopathic", False),
+    ("P1,deltoid,R,2+,2+,0,decreased,decreased,increased,early,,,", "read",
+     "acute denervation, myopathic MUAPs", True),
     ("P1,biceps_brachii,R,0,0,0,increased,decreased,,,,,", "read",
      "chronic denervation (reinnervation)", True),
     ("P1,biceps_brachii,R,0,0,0,,,increased,normal,,,", "not_read",
@@ -56,6 +58,7 @@ def _study(tmp: Path, emg_rows: list[str]) -> Path:
         "qualitative MUAPs read normal", "a mean only, not judged",
         "fibs 2+ beside means not judged", "fibs 2+ with MUAPs read",
         "short duration alone, the rest normal", "short duration the only column",
+        "fibs 2+ beside short, small MUAPs",
         "short beside large: chronic denervation first", "polyphasia increased only",
         "polyphasia normal only"])
 def test_a_muscle_without_a_muap_reading_is_not_called_normal(tmp_path, row, muap_reading,

@@ -198,6 +198,10 @@ def test_run_judges_against_the_laboratory_table_it_is_given(tmp_path):
     # table too (without the table, only the qualitative reading is read)
     assert plain.loc["deltoid", "reading"] == "normal"
     assert judged.loc["deltoid", "reading"] == "myopathic"
+    # the explanation names the finding beside the biceps' denervation, with the mean and limit
+    explanation = pd.read_csv(tmp_path / "lab" / "patients.csv")["explanation"].iloc[0]
+    assert ("Not denervation: Deltoid R: myopathic MUAPs (mean MUAP duration 6.9 ms < 8.0 ms)."
+            in explanation), explanation
     summary = json.loads((tmp_path / "lab" / "summary.json").read_text(encoding="utf-8"))
     assert summary["provenance"]["muap_reference"] == "lab.csv"
     assert summary["measures"]["emg_denervation"]["n"] == 1
@@ -208,6 +212,24 @@ def test_run_judges_against_the_laboratory_table_it_is_given(tmp_path):
     html = (tmp_path / "plain" / "report.html").read_text(encoding="utf-8")
     assert ("2 given without a qualitative reading were not judged because the reference row "
             "for the muscle is unverified") in html
+
+
+def test_a_myopathic_muscle_judged_by_the_laboratory_table_is_named(tmp_path):
+    """A deltoid read by its mean alone (6.5 ms, below the table's 8 ms) with early
+    recruitment: no denervation, and the explanation says myopathic MUAPs, with the mean and
+    the limit, not only 'early recruitment' (spec §3, §4)."""
+    from edxreview._pipeline import review_study
+
+    book, lab = _workbook(tmp_path), tmp_path / "lab.csv"
+    lab.write_text(LAB_CSV, encoding="utf-8")
+    pd.DataFrame([{"patient_id": "P1", "muscle": "deltoid", "side": "R", "fibs": "0",
+                   "psw": "0", "recruitment": "early", "muap_duration_ms": 6.5,
+                   "muap_amplitude_uv": 300}]).to_csv(book / "emg.csv", index=False)
+    result = review_study(book, muap_reference=lab)
+    p = result.patients.iloc[0]
+    assert not p["emg_denervation"]
+    assert ("not denervation: Deltoid: myopathic MUAPs (mean MUAP duration 6.5 ms < 8.0 ms); "
+            "early recruitment.") in p["explanation"], p["explanation"]
 
 
 def test_a_bad_laboratory_table_stops_the_run_with_located_problems(tmp_path, capsys):

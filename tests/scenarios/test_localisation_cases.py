@@ -25,6 +25,7 @@ from .builders import (
     CHRONIC,
     FOOT_TEMPERATURE_C,
     HAND_TEMPERATURE_C,
+    MYOPATHIC,
     NR,
     Study,
     normal_patient,
@@ -821,6 +822,50 @@ def f_waves_absent(pid: str) -> Study:
     return study
 
 
+def conus_f_waves_absent(pid: str) -> Study:
+    """Conus myelitis (T11-L1 bodies, central grey): TA, EHL, medial gastrocnemius and soleus
+    denervated on both sides; peroneal and tibial CMAPs and every SNAP normal; peroneal and
+    tibial F-waves absent on both sides (four nerves: the proximal pattern by its count). The
+    pattern is preganglionic and accounts for no muscle (spec §4.1)."""
+    study = bilateral(pid, 38, weakness="yes")
+    for side in ("R", "L"):
+        for nerve in ("tibial", "peroneal"):
+            study.set_f_wave(pid, nerve, side, NR, persistence_pct=0)
+        needle(study, pid, side, ACUTE, "TA", "EHL", "Medial gastrocnemius", "Soleus")
+    return study.add_mri(pid, "spinal_cord", "T11", "L1", location="central_gray")
+
+
+# The F-wave nerves that make the proximal pattern are its evidence: the explanation names them
+# after the pattern and never lists them again as short of any neuropathy criterion (§4.1
+# "explanations are generated from the findings that were used").
+F_PATTERN_EVIDENCE = ("F-wave prolonged or absent with normal distal conduction [F-wave min "
+                      "latency NR",)
+F_PATTERN_NOT_CONTRADICTED = ("— .", "short of any neuropathy criterion")
+
+
+# == myopathic MUAPs ==========================================================================
+# Spec §4: myopathic MUAPs (short, small, polyphasic, early recruitment) are a finding but not
+# denervation; the reading and the explanation name them (§3 "which findings"), alone or beside
+# the fibrillation potentials that make a muscle denervated.
+def myopathic_with_fibs(pid: str) -> Study:
+    """Inflammatory-myopathy picture: fibs 2+ / PSW 2+ with short, small, polyphasic,
+    early-recruited MUAPs in deltoid, biceps, iliopsoas and vastus lateralis on both sides;
+    NCS normal. Fibrillations are acute denervation by the study's definition."""
+    study = bilateral(pid, 50, weakness="yes")
+    for side in ("R", "L"):
+        needle(study, pid, side, {**MYOPATHIC, "fibs": "2+", "psw": "2+"}, "Deltoid",
+               "Biceps brachii", "Iliopsoas", "Vastus lateralis")
+    return study
+
+
+def myopathic_deltoid_beside_ta_denervation(pid: str) -> Study:
+    """Short, small MUAPs without fibs in the right deltoid; fibs 2+ in the right tibialis
+    anterior (L4-L5); NCS normal."""
+    study = normal_patient(pid, age=45)
+    needle(study, pid, "R", MYOPATHIC, "Deltoid")
+    return needle(study, pid, "R", ACUTE, "TA")
+
+
 # == explanations that must not contradict the data ============================================
 def polyneuropathy_plus_c5_c6(pid: str) -> Study:
     """Length-dependent axonal polyneuropathy reaching the hands (surals absent, superficial
@@ -1138,7 +1183,24 @@ CASES = [
          pattern_absent=("length-dependent",), says=(("proximal", "polyradicul"),)),
     case("absent F-waves in four nerves with normal CMAPs", f_waves_absent,
          **NEUROPATHY_ONLY, pattern=(("proximal", "polyradicul"),),
-         pattern_absent=("length-dependent",), says=(("proximal", "polyradicul"),)),
+         pattern_absent=("length-dependent",),
+         says=(("proximal", "polyradicul"), "ulnar motor L — ") + F_PATTERN_EVIDENCE,
+         never_says=F_PATTERN_NOT_CONTRADICTED),
+    case("conus: absent leg F-waves with normal CMAPs beside L4-S1 denervation",
+         conus_f_waves_absent,
+         **lmn("acute", "L4", "L5", "S1", mri=True, neuropathy=True,
+               pattern=(("proximal", "polyradicul"),)),
+         says=("tibial motor R — ", "peroneal motor L — ") + F_PATTERN_EVIDENCE,
+         never_says=F_PATTERN_NOT_CONTRADICTED),
+    # -- myopathic MUAPs ------------------------------------------------------------------------
+    case("fibs with short, small, early-recruited MUAPs in proximal muscles both sides",
+         myopathic_with_fibs, **lmn("acute", "C5", "C6", "L3"),
+         says=("Deltoid R (acute denervation, myopathic MUAPs: fibs 2+, PSW 2+; MUAP duration "
+               "decreased, MUAP amplitude decreased)",)),
+    case("myopathic deltoid without fibs beside tibialis anterior denervation",
+         myopathic_deltoid_beside_ta_denervation, **lmn("acute", "L5"),
+         says=("Not denervation: Deltoid R: myopathic MUAPs (MUAP duration decreased, MUAP "
+               "amplitude decreased).",)),
     # -- explanation honesty ----------------------------------------------------------------------
     case("axonal polyneuropathy plus C5-C6 denervation: absent SNAPs are not called normal",
          polyneuropathy_plus_c5_c6,
@@ -1214,6 +1276,26 @@ def test_localisation_case(c: Case, reviewed) -> None:
         assert _contains(explanation, wanted), f"{wanted!r} missing: {explanation}"
     for unwanted in c.never_says:
         assert not _contains(explanation, unwanted), f"{unwanted!r} said: {explanation}"
+
+
+@pytest.mark.parametrize("build, evidence", [
+    (f_waves_absent, "median motor|peroneal motor|tibial motor|ulnar motor"),
+    (conus_f_waves_absent, "peroneal motor|tibial motor"),
+    (f_waves_prolonged_right_arm, "median motor|ulnar motor")],
+    ids=["absent F-waves, four nerves", "conus, absent leg F-waves", "prolonged, right arm"])
+def test_the_proximal_f_wave_pattern_rests_on_its_nerves(build, evidence, tmp_path) -> None:
+    """The lesion row of the proximal pattern lists the nerves that make it, and nerves.csv
+    counts each of them as neuropathy evidence, as the explanation does (spec §4.1)."""
+    from edxreview._pipeline import review_study
+
+    result = review_study(build("F1").write_csv(tmp_path / "study"))
+    lesion = result.lesions[result.lesions["kind"].eq("proximal_demyelinating")]
+    assert list(lesion["findings"]) == [evidence]
+    f_alone = result.nerves[result.nerves["f_proximal"].fillna(False).astype(bool)]
+    assert len(f_alone) and f_alone["counts_as_neuropathy"].all()
+    row = result.patients.iloc[0]
+    assert sorted(row["abnormal_nerves"].split("; ")) == sorted(
+        f_alone["nerve"] + " motor " + f_alone["side"])
 
 
 @pytest.mark.parametrize("build, side", [(f_waves_prolonged_right_arm, "R"),

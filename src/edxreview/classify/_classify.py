@@ -128,6 +128,30 @@ def _count_distinct(frame: pd.DataFrame) -> pd.Series:
     return frame[["patient_id", "nerve", "side"]].drop_duplicates().groupby("patient_id").size()
 
 
+def _f_wave_alone(n: pd.DataFrame) -> pd.Series:
+    """The limb recordings whose F-wave is prolonged or absent with normal distal conduction
+    (interpret's ``f_proximal``): the nerves a patient's proximal (polyradicular) pattern is
+    made of, where there are enough of them (spec §4.1)."""
+    return n["f_proximal"].fillna(False).astype(bool) & n["limb"].isin(["upper", "lower"])
+
+
+def _count_proximal_pattern(n: pd.DataFrame, pats: pd.DataFrame) -> pd.DataFrame:
+    """``n`` with the nerves that make up a patient's proximal F-wave pattern counted as
+    neuropathy evidence (``counts``).
+
+    An absent F-wave beside a preserved CMAP does not qualify a nerve by itself, yet several
+    of them make the patient's proximal pattern (spec §4.1): those nerves are the pattern's
+    evidence. Counting them here, once, is what the explanation's NCS sentence, its list of
+    abnormal nerves not counted, ``abnormal_nerves`` and the lesion row's ``findings`` all
+    read, so that they cannot disagree. The patient-level flags were decided before and do not
+    change.
+    """
+    if not len(n) or not len(pats):
+        return n
+    holds = n["patient_id"].map(pats.set_index("patient_id")["proximal_f"]).fillna(False).astype(bool)
+    return n.assign(counts=n["counts"] | (_f_wave_alone(n) & holds))
+
+
 def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy,
                           rules: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per patient: the polyneuropathy criteria, the fibres involved and the proximal F-wave pattern."""
@@ -171,7 +195,7 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
     # F-waves alone (spec §4.1): prolonged or absent F-waves with normal distal conduction in
     # several nerves are a proximal (polyradicular) demyelinating pattern, not length-dependent
     loc_rules = rules["localisation"]
-    f_prox = n[n["f_proximal"].fillna(False).astype(bool) & n["limb"].isin(["upper", "lower"])]
+    f_prox = n[_f_wave_alone(n)]
     n_fprox = _count_distinct(f_prox)
     other_demyel = _count_distinct(demyel[~demyel["f_proximal"].fillna(False).astype(bool)])
     pats["proximal_f"] = ((n_fprox.reindex(pats.index).fillna(0) >= loc_rules["proximal_f_min_nerves"])
@@ -385,6 +409,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
             pd.DataFrame(columns=["_mid", "element"])
         pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
                                      "pn_text", "prox_text", "proximal_f", "proximal_f_side"])
+    n = _count_proximal_pattern(n, pats)
     mus, lesions, plex, all_lesions, pats = _explain_denervation(
         mus, n, lesions, plex, cov_muscles, pats, anatomy, rules)
     pts = _patient_measures(pts, mus, n, pats, anatomy)
@@ -489,7 +514,12 @@ def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFra
     pn_evidence = (group_join(n.loc[n["counts"], "patient_id"],
                               n.loc[n["counts"], "nerve"].astype(str) + " " + n.loc[n["counts"], "study"].astype(str),
                               sep="|", distinct=True) if len(n) else pd.Series(dtype=object))
-    all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence)
+    # the proximal pattern rests on its own nerves (counted by _count_proximal_pattern)
+    prox = n[n["counts"] & _f_wave_alone(n)] if len(n) else n
+    prox_evidence = (group_join(prox["patient_id"], prox["nerve"].astype(str) + " "
+                                + prox["study"].astype(str), sep="|", distinct=True)
+                     if len(prox) else pd.Series(dtype=object))
+    all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence, prox_evidence)
     if len(n) and len(all_lesions):
         # abnormal studies that do not count by themselves (a low CMAP) support their nerve's lesion
         sup = n[n["abnormal"] & ~n["counts"]]
@@ -630,8 +660,10 @@ def _lesion_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
 
 
 def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
-                  cover: pd.DataFrame, pn_evidence: pd.Series) -> pd.DataFrame:
-    """The lesions that explain the findings: nerve, plexus element, polyneuropathy."""
+                  cover: pd.DataFrame, pn_evidence: pd.Series,
+                  prox_evidence: pd.Series) -> pd.DataFrame:
+    """The lesions that explain the findings: nerve, plexus element, polyneuropathy, proximal
+    F-wave pattern (``findings``: the counted nerves of the patient, for the last its own)."""
     parts = []
     if len(lesions):
         parts.append(pd.DataFrame({
@@ -661,7 +693,8 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
             "nerve": None, "element": None, "site": None, "localised": False,
             "label": np.where(diffuse, p["pn_text"], p["prox_text"]),
             "n_muscles_explained": p["patient_id"].map(n_pn).fillna(0).astype(int).to_numpy(),
-            "findings": map_text(p["patient_id"], pn_evidence).to_numpy()}))
+            "findings": np.where(diffuse, map_text(p["patient_id"], pn_evidence),
+                                 map_text(p["patient_id"], prox_evidence))}))
     if not parts:
         return pd.DataFrame(columns=LESION_COLUMNS)
     return pd.concat(parts, ignore_index=True)[LESION_COLUMNS].sort_values(
@@ -684,6 +717,28 @@ def _judged(m: pd.DataFrame, basis: str) -> pd.Series:
     return m[basis].eq("quantitative_reference")
 
 
+def _myopathic_details(m: pd.DataFrame) -> pd.Series:
+    """What showed each muscle's myopathic MUAPs (interpret's ``myopathic``): a short
+    duration read qualitatively or a judged mean below its lower limit, with a small amplitude
+    where read; ``""`` for a muscle that is not myopathic."""
+    myo = m["myopathic"].fillna(False).astype(bool)
+    dur = np.where(myo & m["muap_duration"].eq("decreased"), "MUAP duration decreased", "")
+    amp = np.where(myo & m["muap_amplitude"].eq("decreased"), "MUAP amplitude decreased", "")
+    short = (myo & _judged(m, "muap_duration_basis")
+             & (m["muap_duration_ms"] < m["reference_duration_lower_ms"]).fillna(False))
+    q = np.where(short, "mean MUAP duration " + m["muap_duration_ms"].round(1).astype(str)
+                 + " ms < " + m["reference_duration_lower_ms"].round(1).astype(str) + " ms", "")
+    return pd.Series(join_nonempty([dur, amp, q], sep=", "), index=m.index, dtype=object)
+
+
+def _myopathic_phrase(m: pd.DataFrame) -> pd.Series:
+    """``myopathic MUAPs (MUAP duration decreased)`` for a myopathic muscle, else ``""``."""
+    details = _myopathic_details(m)
+    text = "myopathic MUAPs" + np.where(details.ne(""), " (" + details + ")", "")
+    return pd.Series(np.where(m["myopathic"].fillna(False).astype(bool), text, ""),
+                     index=m.index, dtype=object)
+
+
 def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
     side = map_text(m["side"], {"L": " L", "R": " R"})
@@ -701,22 +756,35 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
                   & (m["muap_amplitude_uv"] > m["reference_amplitude_uv"]).fillna(False),
                   "mean MUAP amplitude " + m["muap_amplitude_uv"].round(0).astype(str) + " µV > "
                   + m["reference_amplitude_uv"].round(0).astype(str) + " µV", "")
-    details = join_nonempty([detail[0], dur, amp, q, qa], sep=", ")
+    # what showed the denervation, then (after a semicolon) what showed myopathic MUAPs
+    details = join_nonempty([join_nonempty([detail[0], dur, amp, q, qa], sep=", "),
+                             _myopathic_details(m)], sep="; ")
     return name + (" " + lvl if isinstance(lvl, str) else pd.Series(" ", index=m.index) + lvl).str.rstrip() \
         + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
-def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
-    """The denervated muscles and, per patient, their phrases, the number examined and other findings."""
+def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy
+               ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """The denervated muscles and, per patient, their phrases, the number examined, the other
+    findings (myopathic MUAPs first) of the muscles without denervation, and those muscles
+    with myopathic MUAPs named with their side."""
     den = mus[mus["denervation"] & mus["included"]].copy()
     phrase = _muscle_phrase(den, anatomy) if len(den) else pd.Series(dtype=str)
     den_txt = group_join(den["patient_id"], phrase) if len(den) else pd.Series(dtype=str)
     n_exam = mus.groupby("patient_id").size()
-    other = mus[mus["other_findings"].ne("") & ~mus["denervation"]]
-    other_txt = (other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"]) + ": "
-                 + other["other_findings"])
+    myo = mus["myopathic"].fillna(False).astype(bool)
+    other = mus[(mus["other_findings"].ne("") | myo) & ~mus["denervation"]]
+    name = other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"])
+    myo_phrase = _myopathic_phrase(other)
+    other_txt = name + ": " + pd.Series(join_nonempty([myo_phrase, other["other_findings"]],
+                                                      sep="; "), index=other.index)
     other_txt = group_join(other["patient_id"], other_txt)
-    return den, den_txt, n_exam, other_txt
+    # beside denervation elsewhere, a muscle with myopathic MUAPs is named on its own
+    myo_rows = myo_phrase.ne("")
+    myo_txt = group_join(other.loc[myo_rows, "patient_id"],
+                         name[myo_rows] + map_text(other.loc[myo_rows, "side"], {"L": " L", "R": " R"})
+                         + ": " + myo_phrase[myo_rows])
+    return den, den_txt, n_exam, other_txt, myo_txt
 
 
 def _muscles_named(mus: pd.DataFrame, value: str,
@@ -837,7 +905,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
              matched_lesion: pd.Series, anatomy: Anatomy, rules) -> pd.Series:
     """One plain-language paragraph per patient, built from the same tables as the results."""
     pid = pts["patient_id"]
-    den, den_txt, n_exam, other_txt = _emg_texts(mus, anatomy)
+    den, den_txt, n_exam, other_txt, myo_txt = _emg_texts(mus, anatomy)
     not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, rules)
@@ -852,6 +920,8 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           "EMG: denervation (" + pts["denervation_type"].str.replace("_", " ") + ") in "
                           + get(den_txt) + f" [rule: fibs/PSW ≥ {rules['emg']['acute_min_grade']:g}+ = acute; increased MUAP duration or "
                           "amplitude = chronic].", ""))
+    parts.append(np.where(pts["included"] & pts["emg_denervation"] & get(myo_txt).ne(""),
+                          "Not denervation: " + get(myo_txt) + ".", ""))
     # said muscle by muscle: every muscle examined at rest without denervation; beyond rest,
     # no denervation is claimed but in the muscles whose MUAPs were read (a patient with a
     # muscle not read or not judged, not_read_txt's index, has them named in the next

@@ -36,16 +36,18 @@ MUSCLE_READINGS = english_words("muscle_readings")
 def muscle_reading_codes(muscles: pd.DataFrame) -> pd.Series:
     """Each muscle's reading as a code of :data:`MUSCLE_READINGS`, from its typed columns
     (``acute``, ``chronic``, ``myopathic``, ``muap_reading``): acute and/or chronic
-    denervation first, then myopathic, then MUAPs not read or not judged, else normal."""
+    denervation first (acute beside myopathic MUAPs names both), then myopathic, then MUAPs
+    not read or not judged, else normal."""
     acute, chronic = _flag(muscles, "acute"), _flag(muscles, "chronic")
+    myopathic = _flag(muscles, "myopathic")
     muap = muscles["muap_reading"].astype(object) if "muap_reading" in muscles else \
         pd.Series("read", index=muscles.index, dtype=object)
     not_read, not_judged = muap.eq("not_read"), muap.eq("not_judged")
     code = np.select(
-        [acute & chronic, acute & not_read, acute & not_judged, acute, chronic,
-         _flag(muscles, "myopathic"), not_read, not_judged],
-        ["acute_and_chronic", "acute_not_read", "acute_not_judged", "acute", "chronic",
-         "myopathic", "not_read", "not_judged"], "normal")
+        [acute & chronic, acute & not_read, acute & not_judged, acute & myopathic, acute,
+         chronic, myopathic, not_read, not_judged],
+        ["acute_and_chronic", "acute_not_read", "acute_not_judged", "acute_and_myopathic",
+         "acute", "chronic", "myopathic", "not_read", "not_judged"], "normal")
     return pd.Series(code, index=muscles.index, dtype=object)
 
 

@@ -340,7 +340,8 @@ MUSCLE_KINDS = ("acute", "acute and chronic", "chronic", "normal", "not read")
 #: each reading code of :func:`~edxreview.interpret._muscles.muscle_reading_codes` -> its bar
 #: (denervation first; myopathic muscles have no denervation, MUAPs read)
 _KIND_OF_READING = {"acute_and_chronic": "acute and chronic", "acute": "acute",
-                    "acute_not_read": "acute", "acute_not_judged": "acute", "chronic": "chronic",
+                    "acute_not_read": "acute", "acute_not_judged": "acute",
+                    "acute_and_myopathic": "acute", "chronic": "chronic",
                     "myopathic": "normal", "not_read": "not read", "not_judged": "not read",
                     "normal": "normal"}
 
