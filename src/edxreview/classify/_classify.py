@@ -20,7 +20,7 @@ from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
-from ._localise import confined, plexus_label, plexus_lesions
+from ._localise import confined, fold_sites, plexus_label, plexus_lesions
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -219,14 +219,15 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Plexus lesions from the SNAPs no nerve lesion explains; their SNAPs leave the candidates."""
     # plexus elements (spec §4.1): abnormal SNAPs of one element + denervation of its muscles.
-    # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel) is not
-    # plexus evidence, nor is one lost on both sides (a diffuse process, not one element).
-    loc_nerves = c[c["localised"]][["patient_id", "lesion_nerve", "side"]].drop_duplicates().assign(_loc=True)
-    sens = c[c["study"].eq("sensory")].merge(loc_nerves, on=["patient_id", "lesion_nerve", "side"], how="left")
+    # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel; a branch
+    # leaving the nerve distal to the site) is not plexus evidence, nor is one lost on both
+    # sides (a diffuse process, not one element).
+    accounted = c["localised"] | fold_sites(c, anatomy)["fold_site"].notna()
+    sens = c[c["study"].eq("sensory") & ~accounted]
     abn_sens = n[n["study"].eq("sensory") & n["abnormal"]][["patient_id", "nerve", "side"]].drop_duplicates()
     other = abn_sens.assign(side=abn_sens["side"].map({"L": "R", "R": "L"}), _both=True)
     sens = sens.merge(other, on=["patient_id", "nerve", "side"], how="left")
-    snaps = sens[sens["_loc"].isna() & sens["_both"].isna()][["patient_id", "side", "nerve"]]
+    snaps = sens[sens["_both"].isna()][["patient_id", "side", "nerve"]]
     plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules)
     if len(cov_snaps):
         cov = cov_snaps[["patient_id", "side", "nerve"]].drop_duplicates().assign(_pl=True)
@@ -263,20 +264,36 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
                                  "prolonged or absent F-waves with normal distal conduction)", "")
 
 
-def _one_lesion_per_nerve(c: pd.DataFrame) -> pd.DataFrame:
-    """The lesion table: one row per nerve, side and site, listing its evidence."""
+def _one_lesion_per_nerve(c: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """The lesion table: one row per nerve, side and site, listing its evidence.
+
+    A finding without a site joins the localised lesion of its nerve at or proximal to where
+    its fibres leave the nerve (the carpal tunnel SNAP belongs to the carpal tunnel found on
+    motor study; a dorsal ulnar cutaneous SNAP to an ulnar lesion at the elbow). A branch that
+    leaves the nerve proximal to every localised site puts the nerve's lesion proximal to the
+    branch: the nerve and side then have one unlocalised lesion with all their findings, whose
+    ``lesion_rank`` is the most proximal localised site (the distal sign: it explains at
+    least the muscles beyond it). Other unlocalised lesions have no rank.
+    """
     c["kind"] = np.where(c["lesion_nerve"].isin(["facial", "trigeminal"]), "cranial_neuropathy",
                          "mononeuropathy")
     c["is_blink"] = c["study"].eq("blink")
     lesions = c[["patient_id", "kind", "lesion_nerve", "side", "lesion_rank", "lesion_site", "localised",
                  "branch", "is_blink", "nerve", "study"]].rename(columns={"nerve": "finding_nerve",
                                                                       "study": "finding_study"})
-    # one lesion per nerve and side: evidence without a site joins a localised lesion of the
-    # same nerve (the carpal tunnel SNAP belongs to the carpal tunnel found on motor study)
-    lesions["has_motor"] = lesions["finding_study"].eq("motor").groupby(
-        [lesions["patient_id"], lesions["lesion_nerve"], lesions["side"]]).transform("any")
-    has_loc = lesions.groupby(["patient_id", "lesion_nerve", "side"])["localised"].transform("any")
-    lesions = lesions[lesions["localised"] | ~has_loc]
+    nerve_key = [lesions["patient_id"], lesions["lesion_nerve"], lesions["side"]]
+    lesions["has_motor"] = lesions["finding_study"].eq("motor").groupby(nerve_key).transform("any")
+    fold = fold_sites(lesions.rename(columns={"finding_nerve": "nerve", "finding_study": "study"}),
+                      anatomy)
+    proximal = fold["proximal"].groupby(nerve_key).transform("any")
+    distal_sign = lesions["lesion_rank"].where(lesions["localised"]).groupby(nerve_key).transform("min")
+    joins = fold["fold_site"].notna() & ~proximal
+    lesions.loc[joins, "lesion_site"] = fold.loc[joins, "fold_site"]
+    lesions.loc[joins, "lesion_rank"] = fold.loc[joins, "fold_rank"]
+    lesions.loc[joins, "localised"] = True
+    lesions.loc[proximal, "lesion_site"] = None
+    lesions.loc[proximal, "localised"] = False
+    lesions["lesion_rank"] = lesions["lesion_rank"].where(lesions["localised"], distal_sign.where(proximal))
     evidence = group_join(lesions["patient_id"].astype(str) + "\x1f" + lesions["lesion_nerve"] + "\x1f"
                           + lesions["side"].astype(str) + "\x1f" + lesions["lesion_site"].fillna("").astype(str),
                           lesions["finding_nerve"] + " " + lesions["finding_study"], sep="|", distinct=True)
@@ -312,7 +329,7 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     _neuronopathy_and_text(pats, ul_sens, cov_snaps, pn_rules)
     c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
     c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
-    lesions = _one_lesion_per_nerve(c)
+    lesions = _one_lesion_per_nerve(c, anatomy)
     plex = plex.assign(kind="plexopathy", label=plexus_label(plex, anatomy)) if len(plex) else plex.assign(
         kind=pd.Series(dtype=object), label=pd.Series(dtype=object))
     return lesions.reset_index(drop=True), plex, cov_muscles, pats.reset_index()
@@ -408,7 +425,9 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
     lesions = lesions.reset_index(drop=True)
     lesions["lesion_key"] = "N" + lesions.index.astype(str)
     if len(den) and len(lesions):
-        loc = lesions[lesions["localised"] & lesions["lesion_rank"].notna()]
+        # a lesion with a rank (a localised site, or the distal sign of a lesion proximal to
+        # a branch) explains its nerve's muscles beyond the rank
+        loc = lesions[lesions["lesion_rank"].notna()]
         j = den[["_mid", "patient_id", "nerve", "side", "branch_rank"]].merge(
             loc.rename(columns={"lesion_nerve": "nerve", "side": "lesion_side"}),
             on=["patient_id", "nerve"], how="inner")

@@ -8,6 +8,7 @@ greedy choice of the fewest elements runs a fixed, small number of rounds.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..knowledge import Anatomy
@@ -144,3 +145,49 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     j["own"] = j["nerve"].eq(j["lesion_nerve"])
     all_own = j.groupby(["patient_id", "side", "lesion_nerve"])["own"].transform("all")
     return j[all_own & j["own"]][cols].drop_duplicates()
+
+
+def fold_sites(c: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """Where each unlocalised finding meets the localised lesions of its nerve (spec §4.1).
+
+    A finding without a site of its own belongs to a localised lesion of its lesion nerve only
+    when that lesion lies at or proximal to where the finding's fibres leave the nerve: a
+    branch SNAP's branch point (``sensory_nerves.csv`` ``branch_rank``, on the axis of
+    ``nerve_sites.csv``); a finding without a branch point runs the whole nerve. A branch that
+    leaves the nerve proximal to every localised site (the dorsal ulnar cutaneous above a
+    wrist latency) cannot be explained by them: the lesion lies proximal to the branch.
+
+    Parameters
+    ----------
+    c : DataFrame
+        Candidate findings: ``patient_id, lesion_nerve, side, nerve, study, localised,
+        lesion_site, lesion_rank``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``c``: ``fold_site`` and ``fold_rank``, the localised lesion an
+        unlocalised finding joins (the nearest one at or proximal to its branch point; missing
+        when it joins none), and ``proximal`` (bool), true for an unlocalised finding whose
+        branch point lies proximal to every localised site of its nerve and side.
+    """
+    key = ["patient_id", "lesion_nerve", "side"]
+    out = pd.DataFrame({"fold_site": pd.Series(None, index=c.index, dtype=object),
+                        "fold_rank": np.nan, "proximal": False}, index=c.index)
+    localised = c["localised"].fillna(False).astype(bool)
+    if not len(c) or not localised.any() or localised.all():
+        return out
+    point = c["nerve"].map(anatomy.sensory["branch_rank"]).where(c["study"].eq("sensory"))
+    unloc = c.loc[~localised, key].assign(point=point[~localised], _row=c.index[~localised])
+    sites = c.loc[localised, key + ["lesion_site", "lesion_rank"]].drop_duplicates(key + ["lesion_site"])
+    j = unloc.merge(sites, on=key)
+    if not len(j):
+        return out
+    # a site without a rank, or a finding without a branch point, is not compared
+    at_or_above = j["lesion_rank"].isna() | j["point"].isna() | (j["lesion_rank"] <= j["point"])
+    nearest = j[at_or_above].sort_values("lesion_rank", na_position="first").drop_duplicates(
+        "_row", keep="last").set_index("_row")
+    out.loc[nearest.index, "fold_site"] = nearest["lesion_site"]
+    out.loc[nearest.index, "fold_rank"] = nearest["lesion_rank"]
+    out.loc[j.loc[~j["_row"].isin(nearest.index), "_row"].unique(), "proximal"] = True
+    return out
