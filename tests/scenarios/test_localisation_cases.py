@@ -913,6 +913,47 @@ def ulnar_elbow_with_duc_absent(pid: str) -> Study:
     return spared(study, pid, "R", "APB", "EIP", "C8 paraspinal")
 
 
+# == the sciatic nerve ============================================================================
+# Guide §2.8: sural → sciatic (tibial > peroneal), superficial peroneal → sciatic (peroneal
+# division), and a plexopathy needs muscles of ≥ 2 different peripheral nerves; the tibial and
+# peroneal divisions are one sciatic nerve, and the gluteal nerves leave the sacral plexus itself
+# (guide §3b), so spared gluteals with sciatic muscles denervated are a sciatic neuropathy
+# (guide §2.6: the short head of biceps femoris marks the sciatic level).
+def sciatic_gluteals_spared(pid: str) -> Study:
+    """Right sciatic neuropathy after hip surgery: sural and superficial peroneal absent (left
+    normal); peroneal CMAP 0.9 mV (45 % of LLN) and tibial 2.0 mV (51 %) with normal
+    velocities; tibialis anterior, EDB, peroneus longus, short head of biceps femoris, medial
+    gastrocnemius and tibialis posterior denervated; gluteus medius, gluteus maximus, tensor
+    fasciae latae and the L5 and S1 paraspinals normal."""
+    study = bilateral(pid, 45)
+    study.set_sensory(pid, "sural", "R", amplitude_uv=NR)
+    study.set_sensory(pid, "superficial peroneal", "R", amplitude_uv=NR)
+    study.set_motor(pid, "peroneal", "R", dml_ms=5.0, amplitudes_mv=(0.9, 0.85, 0.85),
+                    velocities_m_s=(44.0, 44.0))
+    study.set_motor(pid, "tibial", "R", dml_ms=5.0, amplitudes_mv=(2.0, 1.8),
+                    velocities_m_s=(43.0,))
+    needle(study, pid, "R", ACUTE, "TA", "EDB", "Peroneus longus", "Biceps femoris short head",
+           "Medial gastrocnemius", "Tibialis posterior")
+    return spared(study, pid, "R", "Gluteus medius", "Gluteus maximus", "Tensor fasciae latae",
+                  "L5 paraspinal", "S1 paraspinal")
+
+
+def sciatic_via_sural_only(pid: str) -> Study:
+    """Left sciatic neuropathy, tibial and peroneal muscles, sural absent (right 15 µV),
+    superficial peroneal normal; peroneal CMAP 1.0 mV (50 % of LLN) with normal velocities;
+    tibialis anterior, short head of biceps femoris, soleus and medial gastrocnemius
+    denervated; gluteus medius and maximus and the L5 and S1 paraspinals normal."""
+    study = bilateral(pid, 40, sex="M")
+    study.set_sensory(pid, "sural", "L", amplitude_uv=NR)
+    study.set_sensory(pid, "sural", "R", amplitude_uv=15.0)
+    study.set_motor(pid, "peroneal", "L", dml_ms=5.0, amplitudes_mv=(1.0, 0.95, 0.95),
+                    velocities_m_s=(45.0, 44.0))
+    needle(study, pid, "L", ACUTE, "TA", "Biceps femoris short head", "Soleus",
+           "Medial gastrocnemius")
+    return spared(study, pid, "L", "Gluteus medius", "Gluteus maximus", "L5 paraspinal",
+                  "S1 paraspinal")
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1020,6 +1061,14 @@ CASES = [
          ulnar_elbow_with_duc_absent, **explained("acute", "ulnar", "elbow"),
          pattern_absent=("dorsal ulnar", "sensory neuropathy", "plexopathy"), never_says=HONEST,
          lesion_findings=("dorsal_ulnar_cutaneous sensory", "ulnar motor")),
+    # -- the sciatic nerve ----------------------------------------------------------------------
+    case("sciatic neuropathy: sural and superficial peroneal absent, gluteals spared",
+         sciatic_gluteals_spared, **explained("acute", "sciatic"),
+         pattern_absent=("plexopathy", "sensory neuropathy"), never_says=HONEST,
+         lesion_findings=("sural sensory", "superficial_peroneal sensory")),
+    case("sciatic neuropathy via the sural alone: tibial and peroneal muscles, gluteals spared",
+         sciatic_via_sural_only, **explained("acute", "sciatic"),
+         pattern_absent=("plexopathy", "sensory neuropathy"), never_says=HONEST),
     # -- focal vs uniform slowing -----------------------------------------------------------------
     case("ulnar neuropathy at the elbow: across-elbow 38 m/s vs forearm 61",
          ulnar_elbow_focal(38.0, 61.0, snap_uv=12.0, fdi=ACUTE),

@@ -20,7 +20,7 @@ from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
-from ._localise import confined, fold_sites, plexus_label, plexus_lesions
+from ._localise import confined, fold_sites, plexus_label, plexus_lesions, whole_nerve
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -460,7 +460,46 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
                           on=["patient_id", "side", "lesion_nerve"])
         cover = pd.concat([cover, conf[["_mid", "lesion_key"]]], ignore_index=True)
+        lesions, cover = _join_divisions(lesions, cover, conf, anatomy)
     return cover, lesions, plex
+
+
+def _join_divisions(lesions: pd.DataFrame, cover: pd.DataFrame, conf: pd.DataFrame,
+                    anatomy: Anatomy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One lesion of a nerve whose divisions carry the findings (spec §4.1, fewest sites).
+
+    Where a division's lesion is confined to the nerve it is a division of (a sural SNAP with
+    tibial and peroneal muscles: the sciatic nerve), every unlocalised lesion of that nerve's
+    divisions on that side becomes one lesion of the nerve, with all their findings and
+    muscles; ``cover`` follows the surviving ``lesion_key``.
+    """
+    whole = conf.loc[conf["confined_to"].ne(conf["lesion_nerve"]),
+                     ["patient_id", "side", "confined_to"]].drop_duplicates()
+    if not len(whole):
+        return lesions, cover
+    unloc = lesions[~lesions["localised"] & ~lesions["is_blink"]]
+    parts = unloc.assign(confined_to=whole_nerve(unloc["lesion_nerve"], anatomy)).merge(
+        whole, on=["patient_id", "side", "confined_to"])
+    parts = parts[parts["lesion_nerve"].ne(parts["confined_to"])]
+    group = (parts["patient_id"].astype(str) + "\x1f" + parts["side"].astype(str) + "\x1f"
+             + parts["confined_to"])
+    kept_key = parts.groupby(group)["lesion_key"].transform("first")
+    each = parts["findings"].fillna("").str.split("|").explode()
+    findings = group_join(group.loc[each.index], each, sep="|", distinct=True)
+    has_motor = parts["has_motor"].fillna(False).astype(bool).groupby(group).any()
+    merged = pd.DataFrame({"lesion_key": kept_key, "lesion_nerve": parts["confined_to"],
+                           "findings": group.map(findings), "has_motor": group.map(has_motor)}
+                          ).drop_duplicates("lesion_key").set_index("lesion_key")
+    lesions = lesions[~lesions["lesion_key"].isin(parts["lesion_key"])
+                      | lesions["lesion_key"].isin(merged.index)].copy()
+    at = lesions["lesion_key"].isin(merged.index)
+    keys = lesions.loc[at, "lesion_key"]
+    for column in ("lesion_nerve", "findings", "has_motor"):
+        lesions.loc[at, column] = keys.map(merged[column]).to_numpy()
+    lesions.loc[at, ["branch", "lesion_site"]] = None
+    lesions.loc[at, "lesion_rank"] = np.nan
+    cover = cover.assign(lesion_key=cover["lesion_key"].replace(dict(zip(parts["lesion_key"], kept_key))))
+    return lesions, cover.drop_duplicates()
 
 
 def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
@@ -511,6 +550,15 @@ def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFra
                              sep="|", distinct=True)
         key = (all_lesions["patient_id"].astype(str) + "\x1f" + all_lesions["nerve"].astype(str) + "\x1f"
                + all_lesions["side"].astype(str))
+        # a nerve's lesion also gathers its divisions' studies (sciatic: peroneal, tibial)
+        whole = whole_nerve(sup["nerve"], anatomy)
+        of_whole = whole.ne(sup["nerve"])
+        if of_whole.any():
+            sup_txt = sup_txt.combine_first(group_join(
+                sup.loc[of_whole, "patient_id"].astype(str) + "\x1f" + whole[of_whole].astype(str) + "\x1f"
+                + sup.loc[of_whole, "side"].astype(str),
+                sup.loc[of_whole, "nerve"].astype(str) + " " + sup.loc[of_whole, "study"].astype(str),
+                sep="|", distinct=True))
         extra = key.map(sup_txt).astype(object)
         has = extra.notna() & all_lesions["nerve"].notna()
         all_lesions.loc[has, "findings"] = join_nonempty([all_lesions.loc[has, "findings"],
@@ -787,7 +835,7 @@ def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     return ncs_txt
 
 
-def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, rules) -> pd.Series:
+def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy, rules) -> pd.Series:
     """Per patient: the abnormal nerves not counted as neuropathy, each with the reason."""
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
     if len(not_counted):
@@ -804,10 +852,13 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, rules) -> pd.Seri
                                         " (the limb's sensory findings are listed separately)",
                                         " (no sensory response of that limb measured)"))
         central = not_counted["blink_pattern"].isin(["pontine", "medullary"]).to_numpy()
-        # a low CMAP of a nerve with a lesion named above is that lesion's axon loss
+        # a low CMAP of a nerve with a lesion named above (of the nerve itself, or of the nerve
+        # it is a division of) is that lesion's axon loss
         les_keys = lesions[["patient_id", "nerve", "side"]].dropna().drop_duplicates().assign(_les=True)
-        of_lesion = not_counted[["patient_id", "nerve", "side"]].merge(
-            les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna().to_numpy()
+        nc_keys = not_counted[["patient_id", "nerve", "side"]]
+        of_lesion = (nc_keys.merge(les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna()
+                     | nc_keys.assign(nerve=whole_nerve(nc_keys["nerve"], anatomy)).merge(
+                         les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna()).to_numpy()
         low = low_cmap.to_numpy()
         reason = np.select(
             [not_counted["age_caveat"].to_numpy(dtype=bool), central, low & of_lesion, low],
@@ -850,7 +901,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     den, den_txt, n_exam, other_txt = _emg_texts(mus, anatomy)
     not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
-    nc_txt = _not_counted_texts(n, lesions, rules)
+    nc_txt = _not_counted_texts(n, lesions, anatomy, rules)
     ex_txt, un_txt = _explained_texts(den, anatomy)
 
     def get(series: pd.Series) -> pd.Series:

@@ -30,6 +30,12 @@ def _above_blocked(muscles: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
     return blocked
 
 
+def whole_nerve(nerve: pd.Series, anatomy: Anatomy) -> pd.Series:
+    """The nerve each nerve is a division of (``nerves.csv`` ``division_of``: tibial and
+    peroneal → sciatic), or the nerve itself."""
+    return nerve.map(anatomy.nerves["division_of"]).fillna(nerve)
+
+
 def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
                    rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The plexus elements that explain abnormal SNAPs and denervated muscles, fewest first.
@@ -60,7 +66,9 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     sens = anatomy.sensory
     s = snaps[_KEY + ["nerve"]].drop_duplicates()
     s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
-    s["unit"] = s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"])
+    # a plexopathy needs muscles of at least two peripheral nerves (guide §2.8): a SNAP counts
+    # for its parent nerve, and the divisions of one nerve (tibial, peroneal) are that nerve
+    s["unit"] = whole_nerve(s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"]), anatomy)
     muscles = muscles[muscles["patient_id"].isin(s["patient_id"])]
     me = muscles[["_mid"] + _KEY + ["muscle", "nerve", "denervation"]].merge(
         anatomy.muscle_elements, on="muscle")
@@ -74,7 +82,7 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
         n_snap = s.groupby(key)["nerve"].nunique().rename("n_snaps")
         n_mus = den.groupby(key)["_mid"].nunique().rename("n_muscles")
         n_norm = me[~me["denervation"]].groupby(key)["_mid"].nunique().rename("n_normal")
-        units = pd.concat([s[key + ["unit"]], den[key + ["nerve"]].rename(columns={"nerve": "unit"})])
+        units = pd.concat([s[key + ["unit"]], den[key].assign(unit=whole_nerve(den["nerve"], anatomy))])
         n_units = units.groupby(key)["unit"].nunique().rename("n_nerves")
         cand = pd.concat([n_snap, n_mus, n_norm, n_units], axis=1).fillna(0).reset_index()
         cand = cand.merge(blocked.assign(_blocked=True), on=key, how="left")
@@ -129,22 +137,32 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     Returns
     -------
     DataFrame
-        ``_mid, patient_id, side, lesion_nerve``: the muscles each confined lesion explains.
-        A lesion is confined when every remaining denervated muscle on its side, in the region
-        its nerve supplies (cervical or lumbosacral, paraspinals included), belongs to it.
+        ``_mid, patient_id, side, lesion_nerve, confined_to``: the muscles each confined lesion
+        explains. A lesion is confined when every remaining denervated muscle on its side, in
+        the region its nerve supplies (cervical or lumbosacral, paraspinals included), belongs
+        to it (``confined_to`` is its nerve). A lesion of a division of a larger nerve
+        (``nerves.csv`` ``division_of``: tibial and peroneal → sciatic) whose remaining muscles
+        are not all its own is confined to that larger nerve when they all belong to it
+        (``confined_to`` is the larger nerve: spec §4.1, sural → tibial/sciatic).
     """
-    cols = ["_mid", "patient_id", "side", "lesion_nerve"]
+    cols = ["_mid", "patient_id", "side", "lesion_nerve", "confined_to"]
     if not len(unloc) or not len(remaining):
         return pd.DataFrame(columns=cols)
     m = anatomy.muscles
     nerve_region = m.reset_index().groupby("nerve")["als_region"].first()
     u = unloc[["patient_id", "side", "lesion_nerve"]].drop_duplicates()
     u["region"] = u["lesion_nerve"].map(nerve_region)
-    r = remaining.assign(region=remaining["muscle"].map(m["als_region"]))
+    u["whole"] = whole_nerve(u["lesion_nerve"], anatomy)
+    r = remaining.assign(region=remaining["muscle"].map(m["als_region"]),
+                         muscle_whole=whole_nerve(remaining["nerve"], anatomy))
     j = u.merge(r, on=["patient_id", "side", "region"])
     j["own"] = j["nerve"].eq(j["lesion_nerve"])
-    all_own = j.groupby(["patient_id", "side", "lesion_nerve"])["own"].transform("all")
-    return j[all_own & j["own"]][cols].drop_duplicates()
+    j["of_whole"] = j["muscle_whole"].eq(j["whole"])
+    group = j.groupby(["patient_id", "side", "lesion_nerve"])
+    all_own = group["own"].transform("all")
+    all_whole = group["of_whole"].transform("all") & j["whole"].ne(j["lesion_nerve"])
+    j["confined_to"] = np.where(all_own, j["lesion_nerve"], j["whole"])
+    return j[(all_own & j["own"]) | (~all_own & all_whole)][cols].drop_duplicates()
 
 
 def fold_sites(c: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
