@@ -5,6 +5,7 @@ in a language (and no stale key lingers in one)."""
 from __future__ import annotations
 
 import itertools
+import re
 import tomllib
 from importlib import resources
 
@@ -46,3 +47,32 @@ def test_a_missing_key_is_found():
 def test_an_unknown_language_is_refused():
     with pytest.raises(InvalidParameterError, match="'fr'"):
         load_labels("fr")
+
+
+def _texts(table: dict, prefix: str = "") -> dict[str, str]:
+    """Every text of a label file by its key (``section.key``)."""
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out |= _texts(value, f"{prefix}{key}.")
+        elif isinstance(value, str):
+            out[prefix + key] = value
+    return out
+
+
+#: forms whose fields differ by design: a nucleus is named by its cranial nerve in English and
+#: by its own name in Chinese
+OWN_FIELDS = {"figures.nucleus"}
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_every_form_fills_from_the_same_fields(lang):
+    """A form (``{parameter} {value} ({limit})``) holds the same ``{fields}`` in every language,
+    so that every file fills from the same values (the new tables, parameters and
+    flagged_values, included)."""
+    en, other = _texts(load_labels("en")), _texts(load_labels(lang))
+    assert {"flagged_values.value", "parameters.amplitude_mv"} <= set(en)
+    differ = sorted(key for key, text in en.items() if key not in OWN_FIELDS
+                    and sorted(re.findall(r"\{\w*\}", text))
+                    != sorted(re.findall(r"\{\w*\}", other[key])))
+    assert not differ, differ

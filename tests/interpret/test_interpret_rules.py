@@ -70,6 +70,63 @@ def test_focal_slowing_needs_a_segment_slower_than_its_neighbour(forearm, across
         assert row["adjacent_velocity_m_s"] == forearm
 
 
+def ulnar_sites(*sites: tuple) -> list[tuple]:
+    """Ulnar to ADM, rows ``(site, latency_ms, amplitude_mv, velocity_m_s)`` distal first."""
+    return [("ulnar", "R", site, "abductor_digiti_minimi", lat, amp, cv)
+            for site, lat, amp, cv in sites]
+
+
+# A block and focal slowing of one recording are two findings, each at its own site; the
+# lesion (the site from which the muscles it accounts for are counted) is the more proximal
+# one. Ranks: axilla 20, above elbow 30, elbow 40, below elbow 50 (nerve_sites.csv).
+@pytest.mark.parametrize("sites, block_site, slowing_site, lesion_site, lesion_rank", [
+    ([("wrist", 2.8, 10.0, None), ("below_elbow", 6.5, 9.7, 60.0),
+      ("above_elbow", 8.5, 9.5, 38.0), ("axilla", 10.5, 3.5, 58.0)],
+     "above_elbow–axilla", "elbow", "above_elbow–axilla", 20.0),
+    ([("wrist", 2.8, 10.0, None), ("below_elbow", 6.5, 5.0, 60.0),
+      ("above_elbow", 8.5, 4.9, 38.0)],
+     "wrist–below_elbow", "elbow", "elbow", 40.0),
+    ([("wrist", 2.8, 10.0, None), ("below_elbow", 6.5, 9.7, 60.0),
+      ("above_elbow", 8.5, 5.0, 38.0)],
+     "elbow", "elbow", "elbow", 30.0),
+    ([("wrist", 2.8, 10.0, None), ("below_elbow", 6.5, 5.0, 60.0),
+      ("above_elbow", 8.2, 4.9, 58.0), ("axilla", 10.2, 4.8, 60.0)],
+     "wrist–below_elbow", None, "wrist–below_elbow", 50.0),
+], ids=["block above the slowing", "block below the slowing", "block and slowing across the elbow",
+        "CMAP stays low above a forearm block: one block"])
+def test_a_block_and_focal_slowing_are_each_found_at_their_site(
+        sites, block_site, slowing_site, lesion_site, lesion_rank):
+    values, nerves = read(study(ulnar_sites(*sites)))
+    row = nerves[nerves["study"].eq("motor")].iloc[0]
+    assert row["conduction_block"]
+    assert bool(row["focal_slowing"]) is (slowing_site is not None)
+    assert row["block_site"] == block_site
+    assert (row["slowing_site"] if pd.notna(row["slowing_site"]) else None) == slowing_site
+    assert (row["lesion_site"], row["lesion_rank"]) == (lesion_site, lesion_rank)
+    f = findings_table(values, nerves, pd.DataFrame(), load_rules())
+    sites_found = f[f["kind"].isin(["conduction_block", "focal_slowing"])]
+    assert dict(zip(sites_found["kind"].astype(str), sites_found["site"])) == {
+        "conduction_block": block_site, **({"focal_slowing": slowing_site} if slowing_site else {})}
+    reading = row["reading"]
+    assert f"conduction block at {block_site.replace('_', ' ')} (CMAP" in reading
+    assert ("focal slowing at elbow" in reading) is (slowing_site is not None)
+
+
+def test_slowing_at_the_wrist_and_a_block_in_the_upper_arm_are_two_findings():
+    """Median DML 6.0 ms with a normal CMAP (carpal tunnel) and a block between elbow and
+    axilla: the lesion is the block's, named at its own segment (it was named 'at wrist' with
+    the block's rank), and the slowing keeps the wrist."""
+    motor = [("median", "R", "wrist", "abductor_pollicis_brevis", 6.0, 8.0, None),
+             ("median", "R", "elbow", "abductor_pollicis_brevis", 10.0, 7.8, 56.0),
+             ("median", "R", "axilla", "abductor_pollicis_brevis", 12.0, 3.0, 60.0)]
+    row = read(study(motor))[1].iloc[0]
+    assert row["conduction_block"] and row["focal_slowing"]
+    assert (row["block_site"], row["slowing_site"]) == ("elbow–axilla", "wrist")
+    assert (row["lesion_site"], row["lesion_rank"]) == ("elbow–axilla", 20.0)
+    assert row["reading"] == ("conduction block at elbow–axilla (CMAP 8 → 3 mV, 38 % of distal), "
+                              "focal slowing at wrist")
+
+
 def test_peroneal_floor_is_the_nerves_own_limit():
     legs = [("peroneal", "R", "ankle", "extensor_digitorum_brevis", 4.5, 5.0, None),
             ("peroneal", "R", "below_fibular_head", "extensor_digitorum_brevis", 10.5, 4.8, 50.0)]
@@ -125,6 +182,33 @@ def test_blink_patterns(right, left, pattern, qualifies):
     assert bool(out.loc["R", "qualifies"]) is qualifies
     assert out.loc["L", "blink_pattern"] in ("normal", "efferent_mirror")
     assert not out.loc["L", "qualifies"]
+
+
+def test_blink_r2_recorded_on_one_side_with_r1_normal_is_medullary_not_efferent():
+    # stimulating R: ipsilateral R2 delayed; stimulating L: the contralateral R2 (recorded on
+    # R) delayed; R1 normal both sides (spec §4.1: efferent needs R1 and R2 affected)
+    out = _read_blink(blink_values({"r1_ms": False, "r2_ipsi_ms": True, "r2_contra_ms": False},
+                                   {"r1_ms": False, "r2_ipsi_ms": False, "r2_contra_ms": True})
+                      ).set_index("side")
+    assert list(out["blink_pattern"]) == ["medullary", "medullary"]
+    assert not out["qualifies"].any() and out["lesion_nerve"].isna().all()
+    # with the ipsilateral R1 delayed it is the efferent (facial) pattern
+    out = _read_blink(blink_values({"r1_ms": True, "r2_ipsi_ms": True, "r2_contra_ms": False},
+                                   {"r1_ms": False, "r2_ipsi_ms": False, "r2_contra_ms": True})
+                      ).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "efferent" and out.loc["R", "qualifies"]
+
+
+def test_blink_r1_delayed_against_the_other_side_counts_as_r1_delayed():
+    right = {"r1_ms": False, "r1_side_diff_ms": True, "r2_ipsi_ms": True, "r2_contra_ms": True}
+    out = _read_blink(blink_values(right, N)).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "afferent" and out.loc["R", "qualifies"]
+    # without the side difference the same R2 delays are the medullary pattern
+    out = _read_blink(blink_values({**right, "r1_side_diff_ms": False}, N)).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "medullary"
+    # an isolated unilateral R1 delay shown by the side difference alone is pontine
+    out = _read_blink(blink_values({**N, "r1_side_diff_ms": True}, N)).set_index("side")
+    assert out.loc["R", "blink_pattern"] == "pontine"
 
 
 def test_findings_table_rows_carry_value_limit_rule_and_source():

@@ -25,8 +25,8 @@ def _has_latin_word(text: str) -> bool:
 
 def english_labels(sections: Iterable[str],
                    is_english: Callable[[str], bool] = _has_latin_word) -> set[str]:
-    """The English texts of the label file's ``sections`` that differ from their Chinese text
-    (MRI, R1 … are the same in both) and that ``is_english`` (by default: hold a word of Latin
+    """The English texts of the label file's ``sections`` that their Chinese text does not hold
+    (MRI, R1 … are the same in both; CMAP is the abbreviation in CMAP波幅) and that ``is_english`` (by default: hold a word of Latin
     letters, not a bare unit or symbol); placeholders left out."""
     en, zh = load_labels("en"), load_labels("zh")
     words = set()
@@ -35,7 +35,7 @@ def english_labels(sections: Iterable[str],
             if not isinstance(text, str):
                 continue
             text = re.sub(r"\{[^}]*\}", "", text).strip(" .:;,()")
-            if text != zh[section][key] and is_english(text):
+            if text not in zh[section][key] and is_english(text):
                 words.add(text)
     return words
 

@@ -3,7 +3,8 @@ language: one composition (``compose_nerve_readings``) from the typed columns, w
 language's words.
 
 Checked on the demo and on a small registry of the scenarios the demo lacks (conduction blocks,
-one beside a low distal CMAP; focal slowing at the elbow and the fibular head; absent and
+one beside a low distal CMAP, one above focal slowing in the same recording; focal slowing at
+the elbow and the fibular head; absent and
 prolonged F-waves; absent SNAPs; the four blink-reflex patterns): the English report's reading
 is interpret's ``reading``, word for word, and the Chinese one holds every typed part of its row
 (each part's words, the lesion site, a block's CMAPs and per cent) and the same numbers as the
@@ -19,7 +20,8 @@ import pandas as pd
 import pytest
 
 from edxreview.interpret._readings import (BLINK_READINGS, MOTOR_READING_PARTS, READING_FORMS,
-                                           compose_nerve_readings, motor_reading_fallback,
+                                           compose_nerve_readings, event_site,
+                                           motor_reading_fallback,
                                            motor_reading_parts, sensory_reading_codes)
 from edxreview.report import render_report
 from edxreview.report._edx import display_names
@@ -63,7 +65,7 @@ def registry(tmp_path_factory):
                 cases.ulnar_elbow_focal(38.0, 61.0), cases.f_waves_prolonged,
                 cases.f_waves_absent, cases.surals_absent_at(59), cases.tiny_median_cmap,
                 cases.blink_afferent_delayed, cases.blink_efferent(True), cases.blink_medullary,
-                cases.blink_pontine]
+                cases.blink_pontine, cases.peroneal_block_above_fibular_head_slowing]
     cohort = Study()
     for number, build in enumerate(builders):
         for sheet, rows in build(f"RD{number:02d}").sheets.items():
@@ -83,6 +85,7 @@ def test_the_registry_holds_every_kind_of_part(registry):
     parts = motor_reading_parts(n[n["study"].eq("motor")])
     assert parts.any().all(), parts.sum()
     assert (parts["conduction_block"] & parts["axonal"]).any()
+    assert (parts["conduction_block"] & parts["focal_slowing"]).any()
     assert {"afferent", "efferent", "efferent_mirror", "pontine", "medullary"} <= set(
         n["blink_pattern"].dropna())
     assert sensory_reading_codes(n[n["study"].eq("sensory")]).eq("absent").any()
@@ -104,7 +107,10 @@ def test_a_block_reading_names_its_site_and_cmaps(registry):
         "conduction block at elbow–axilla (CMAP 8.5 → 3 mV, 35 % of distal)",
         # the site and the CMAPs follow the block, not the part written last
         "conduction block at above elbow–axilla (CMAP 4 → 1.2 mV, 30 % of distal), "
-        "axonal loss (low CMAP)"}
+        "axonal loss (low CMAP)",
+        # a block and focal slowing in one recording: each named at its own site
+        "conduction block at above fibular head–thigh (CMAP 5 → 2 mV, 40 % of distal), "
+        "focal slowing at fibular head"}
     assert block.loc["RD02", ["block_distal_amplitude_mv", "block_proximal_amplitude_mv",
                               "block_ratio"]].tolist() == pytest.approx([4.0, 1.2, 0.3])
 
@@ -134,11 +140,11 @@ def test_chinese_reading_holds_every_typed_part(nerves):
     expect(motor & ~parts.any(axis=1), motor_reading_fallback(nerves).map(words), "fallback")
     expect(sensory, sensory_reading_codes(nerves).map(words), "sensory")
     expect(blink, nerves["blink_pattern"].map(words), "blink")
-    located = motor & (parts["conduction_block"] | parts["focal_slowing"])
     sites = display_names("site", "zh")
-    for end in (0, -1):            # both ends of a segment (a site is its own two ends)
-        site = nerves["lesion_site"].astype(str).str.split("–").str[end]
-        expect(located, site.map(sites), "site")
+    for code in ("conduction_block", "focal_slowing"):   # each at its own site
+        for end in (0, -1):        # both ends of a segment (a site is its own two ends)
+            site = event_site(nerves, code).astype(str).str.split("–").str[end]
+            expect(motor & parts[code], site.map(sites), f"{code} site")
     block = motor & parts["conduction_block"]
     for column, form in (("block_distal_amplitude_mv", "{:g}"),
                          ("block_proximal_amplitude_mv", "{:g}")):

@@ -246,6 +246,34 @@ def test_column_labels_are_readable_and_unique():
         "95 % CI, lower", "Value [value]", "Value"]
 
 
+def test_column_labels_in_chinese():
+    """The headers of the label file's ``columns`` table are Chinese; a name spelled out word
+    by word keeps its English words, with the Chinese unit and brackets."""
+    from edxreview.report._labels import column_label, column_labels
+
+    assert column_label("patient_id", "zh") == "患者编号"
+    assert column_label("age_min_years", "zh") == "最小年龄（岁）"
+    assert column_label("segment_velocity_m_s", "zh") == "Segment velocity（m/s）"
+    assert column_label("LMN involvement, N = 9", "zh") == "LMN involvement, N = 9"
+    assert column_labels(["ci95_low", "value", "Value"], "zh") == [
+        "95 % 置信区间下限", "Value [value]", "Value"]
+
+
+def test_every_named_header_is_a_column_of_the_workbook(demo_out):
+    """No header of the ``columns`` table is stale: each names a column of a demo sheet (the
+    codebook lists them), and the workbook shows it."""
+    import openpyxl
+
+    from edxreview._words import load_labels
+
+    book = openpyxl.load_workbook(demo_out / "results.xlsx", read_only=True)
+    rows = list(book["codebook"].iter_rows(min_row=2, values_only=True))
+    shown = {machine: header for _, header, machine, _, _ in rows}
+    columns = load_labels("en")["columns"]
+    assert set(columns) <= set(shown), sorted(set(columns) - set(shown))
+    assert all(shown[name] == header for name, header in columns.items())
+
+
 def test_write_workbook_is_byte_identical(tmp_path):
     frame = pd.DataFrame({"id": ["a", "=b", "c"], "n": [1, 2, 3]})
     a = write_workbook({"t": frame, "u": frame}, tmp_path / "a.xlsx").read_bytes()

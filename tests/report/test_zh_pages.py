@@ -13,7 +13,7 @@ from ._zh import english_labels, page_part, visible_text, words_in
 #: label sections whose words may appear on a patient page (tables, headings, readings)
 PAGE_SECTIONS = ("headings", "page", "classes", "short", "studies", "kinds", "lesion_kinds",
                  "muscle_readings", "nerve_readings", "muap_duration", "muap_amplitude",
-                 "polyphasia", "recruitment", "derived", "flags", "regions",
+                 "polyphasia", "recruitment", "parameters", "flags", "regions",
                  "brainstem_levels", "nuclei", "units")
 
 

@@ -691,6 +691,39 @@ def tiny_median_cmap(pid: str) -> Study:
     return needle(study, pid, "R", ACUTE, "paraspinal C8")
 
 
+# == a block and focal slowing in one recording ================================================
+# Each is a finding of its own, named at its own segment; the lesion that accounts for muscles
+# is the more proximal one, since the nerve is affected from there on (spec §4.1: a muscle
+# supplied distal to the lesion).
+def peroneal_block_above_fibular_head_slowing(pid: str) -> Study:
+    """Right peroneal to EDB 5.0 mV at the ankle, 4.8 below and 4.6 mV above the fibular head
+    (no fall there), leg 47 m/s and across the knee 30 m/s (17 m/s slower: focal slowing at
+    the fibular head), 2.0 mV at the sciatic notch (40 % of distal: block in the thigh);
+    tibialis anterior and the short head of biceps femoris (peroneal division, supplied in
+    the thigh between the two sites) with fibrillations; tibialis posterior and gluteus
+    medius (the other L5 nerves) normal."""
+    study = bilateral(pid, 45, sex="M")
+    motor_sites(study, pid, "peroneal", "R", "EDB", [
+        ("ankle", 90, 4.6, 5.0, None), ("BFH", 300, 11.0, 4.8, 47.0),
+        ("above fibular head", 100, 14.0, 4.6, 30.0), ("sciatic notch", 200, 18.0, 2.0, 50.0)],
+        temperature_c=FOOT_TEMPERATURE_C)
+    needle(study, pid, "R", ACUTE, "Tib ant", "Biceps femoris short head")
+    return spared(study, pid, "R", "Tibialis posterior", "Gluteus medius")
+
+
+def ulnar_forearm_block_elbow_slowing(pid: str) -> Study:
+    """Right ulnar to ADM 9.0 mV at the wrist, 4.5 mV below the elbow (50 %: block in the
+    forearm), 4.4 mV above it; forearm 62 m/s, across the elbow 35 m/s (focal slowing at the
+    elbow); FCU (supplied at the elbow, above the forearm block) and FDI with fibrillations;
+    APB and EIP normal."""
+    study = bilateral(pid, 51, sex="M")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 2.8, 9.0, None), ("below elbow", 220, 6.35, 4.5, 62.0),
+        ("above elbow", 100, 9.2, 4.4, 35.0)])
+    needle(study, pid, "R", ACUTE, "FCU", "FDI")
+    return spared(study, pid, "R", "APB", "EIP")
+
+
 # == blink reflex: nerve vs brainstem patterns ==================================================
 # Guide §2.10 table; spec §4.1: afferent (trigeminal) and efferent (facial) patterns are a
 # cranial neuropathy; medullary (R1 normal, R2 abnormal) and pontine (isolated R1 delay) are
@@ -768,6 +801,15 @@ def f_waves_prolonged(pid: str) -> Study:
     for side in ("R", "L"):
         for nerve, uln in F_ULN.items():
             study.set_f_wave(pid, nerve, side, round(uln * 1.3, 1))
+    return study
+
+
+def f_waves_prolonged_right_arm(pid: str) -> Study:
+    """Minimum F latency 130 % of ULN in the right median and ulnar only; everything else
+    normal on both sides (two nerves: the proximal pattern by its count, on the right)."""
+    study = bilateral(pid, 45)
+    for nerve in ("median", "ulnar"):
+        study.set_f_wave(pid, nerve, "R", round(F_ULN[nerve] * 1.3, 1))
     return study
 
 
@@ -879,6 +921,48 @@ def surals_absent_at(age: float) -> Callable[[str], Study]:
             study.set_sensory(pid, "sural", side, amplitude_uv=NR)
         return study
     return build
+
+
+def blink_r2_only_both_sides_recorded_left(pid: str) -> Study:
+    """Left medulla: every R2 recorded on the left delayed (stimulating the left, ipsilateral
+    52 ms; stimulating the right, contralateral 53 ms) with R1 normal on both sides (10.4 and
+    10.5 ms); facial CMAPs normal and equal; medullary lesion on MRI.  Not the efferent
+    pattern, which needs the ipsilateral R1 delayed as well."""
+    study = facial_nerve_study(bilateral(pid, 40), pid, right_mv=2.8, left_mv=2.8)
+    blink(study, pid, ("L", 10.4, 52.0, 31.0), ("R", 10.5, 30.5, 53.0))
+    return study.add_mri(pid, "brainstem", "medulla", "medulla")
+
+
+def blink_afferent_r1_side_difference(pid: str) -> Study:
+    """Right trigeminal: stimulating the right, R1 12.6 ms (within the 13 ms limit but 2.4 ms
+    longer than the left; side-difference limit 1.2 ms) and both R2 delayed (47, 49 ms);
+    stimulating the left normal; facial CMAPs normal."""
+    study = facial_nerve_study(bilateral(pid, 40), pid, right_mv=2.8, left_mv=2.8)
+    return blink(study, pid, ("R", 12.6, 47.0, 49.0), ("L", 10.2, 30.5, 31.0))
+
+
+def aged_surals_with_medullary_blink(pid: str) -> Study:
+    """72 y: both surals absent, every other nerve normal; a medullary blink pattern
+    (stimulating the right, R1 normal, both R2 absent) under a medullary lesion.  A brainstem
+    pattern is not a peripheral abnormality that makes the surals count (spec §4, §4.1)."""
+    study = bilateral(pid, 72)
+    for side in ("R", "L"):
+        study.set_sensory(pid, "sural", side, amplitude_uv=NR)
+    facial_nerve_study(study, pid, right_mv=2.8, left_mv=2.8)
+    blink(study, pid, ("R", 10.4, NR, NR), ("L", 10.3, 30.5, 31.0))
+    return study.add_mri(pid, "brainstem", "medulla", "medulla")
+
+
+def peroneal_low_cmap_leg_snaps_other_side(pid: str) -> Study:
+    """Right peroneal CMAP 0.8 mV (latency and velocity normal), right tibialis anterior
+    fibrillating; the leg SNAPs were recorded on the left only (normal): the right leg's
+    sensory responses were not measured, so the text may not call them normal."""
+    study = bilateral(pid, 45)
+    study.remove("ncs_sensory", patient_id=pid, nerve="sural", side="R")
+    study.remove("ncs_sensory", patient_id=pid, nerve="superficial peroneal", side="R")
+    study.set_motor(pid, "peroneal", "R", dml_ms=4.8, amplitudes_mv=(0.8, 0.75, 0.75),
+                    velocities_m_s=(45.0, 45.0))
+    return needle(study, pid, "R", ACUTE, "TA")
 
 
 # == a branch point proximal to a localised site ==================================================
@@ -1105,6 +1189,14 @@ CASES = [
          ulnar_small_drop, **NONE),
     case("tiny distal median CMAP is not assessed for block", tiny_median_cmap,
          **lmn("acute_and_chronic", "C8"), pattern_absent=("block",)),
+    # -- a block and focal slowing in one recording -------------------------------------------
+    case("peroneal block in the thigh above slowing at the fibular head: short head of biceps "
+         "femoris accounted for", peroneal_block_above_fibular_head_slowing,
+         **explained("acute", "peroneal"),
+         says=("conduction block at above fibular head–thigh", "focal slowing at fibular head")),
+    case("ulnar block in the forearm below slowing at the elbow: FCU accounted for",
+         ulnar_forearm_block_elbow_slowing, **explained("acute", ("ulnar, elbow",)),
+         says=("conduction block at wrist–below elbow", "focal slowing at elbow")),
     # -- blink reflex -----------------------------------------------------------------------------
     case("blink reflex, afferent (trigeminal) pattern with delays", blink_afferent_delayed,
          **NEUROPATHY_ONLY, pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",)),
@@ -1121,6 +1213,15 @@ CASES = [
          pattern_absent=("neuropathy",)),
     case("blink reflex, pontine pattern (isolated R1 delay) is central", blink_pontine,
          **NONE, pattern_absent=("neuropathy",), says=(("pont", "brainstem"),)),
+    case("R2 recorded on one side delayed from both sides, R1 normal: central, not facial",
+         blink_r2_only_both_sides_recorded_left, **NONE,
+         pattern_absent=("neuropathy", "facial"), says=(("medull", "brainstem"),)),
+    case("R1 delayed against the other side with both R2 delayed: afferent (trigeminal)",
+         blink_afferent_r1_side_difference, **NEUROPATHY_ONLY,
+         pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",),
+         never_says=("medull",)),
+    case("72 y: absent surals beside a medullary blink pattern are not a polyneuropathy",
+         aged_surals_with_medullary_blink, **NONE, pattern_absent=("polyneuropathy",)),
     case("bilateral isolated R1 delay with masseter denervation under a pontine lesion",
          blink_pontine_bilateral_with_masseter,
          **lmn("acute", "trigeminal motor nucleus", mri=True), pattern_absent=("neuropathy",)),
@@ -1143,6 +1244,8 @@ CASES = [
     case("71 y: absent leg SNAPs with low peroneal CMAPs and distal denervation",
          elderly_polyneuropathy, **explained("acute_and_chronic", "polyneuropathy"),
          never_says=HONEST),
+    case("low peroneal CMAP with the leg SNAPs measured on the other side only",
+         peroneal_low_cmap_leg_snaps_other_side, **lmn("acute", "L5"), never_says=HONEST),
     # -- sides ------------------------------------------------------------------------------------
     case("left upper-trunk SNAPs do not explain right C5-C6 muscles",
          left_plexus_snaps_right_muscles, **lmn("acute", "C5", "C6", neuropathy=True)),
@@ -1210,3 +1313,13 @@ def test_localisation_case(c: Case, reviewed) -> None:
         wanted = {f.lower() for f in c.lesion_findings}
         assert any(wanted <= found for found in named), (
             f"no lesion names {sorted(wanted)}: {lesions[['label', 'findings']].values.tolist()}")
+
+
+@pytest.mark.parametrize("build, side", [(f_waves_prolonged_right_arm, "R"),
+                                         (f_waves_prolonged, "both")])
+def test_the_proximal_f_wave_pattern_is_on_the_side_of_its_nerves(build, side, tmp_path) -> None:
+    from edxreview._pipeline import review_study
+
+    result = review_study(build("F1").write_csv(tmp_path / "study"))
+    lesion = result.lesions[result.lesions["kind"].eq("proximal_demyelinating")]
+    assert list(lesion["side"]) == [side]

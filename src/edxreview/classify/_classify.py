@@ -110,8 +110,11 @@ def _apply_age_rule(nerves: pd.DataFrame, study: Study, rules: dict) -> pd.DataF
     n = n.merge(other, on=["patient_id", "nerve", "side"], how="left")
     frac = n["distal_amplitude_fraction_of_lln"].astype(float)
     asym = (n["other_abnormal"].eq(False)) | (frac < age_rule["max_side_ratio"] * n["other_frac"].astype(float))
-    # another abnormality: any abnormal nerve that is not itself an age-caveated lower-limb SNAP
-    other_abn = n[n["abnormal"] & ~caveat].groupby("patient_id").size()
+    # another abnormality: any abnormal nerve that is not itself an age-caveated lower-limb SNAP;
+    # a blink reflex counts only when its pattern localises to a nerve (afferent or efferent):
+    # a central (brainstem) pattern is not a neuropathy (spec §4.1) and says nothing of the legs
+    blink_central = n["study"].eq("blink") & ~n["qualifies"].fillna(False).astype(bool)
+    other_abn = n[n["abnormal"] & ~caveat & ~blink_central].groupby("patient_id").size()
     has_other = n["patient_id"].map(other_abn).fillna(0) > 0
     n["age_caveat"] = caveat & ~(asym.fillna(False) | has_other)
     n["counts"] = n["qualifies"].fillna(False).astype(bool) & ~n["age_caveat"]
@@ -175,6 +178,9 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
                           & (other_demyel.reindex(pats.index).fillna(0)
                              < pn_rules["demyelinating_min_nerves"]))
     pats.loc[pats["proximal_f"], "pn_demyelinating"] = False
+    # the side(s) of the nerves behind it: one side when all are on one side, else both
+    f_sides = f_prox.groupby("patient_id")["side"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "both")
+    pats["proximal_f_side"] = f_sides.reindex(pats.index).fillna("both") if len(f_prox) else "both"
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
     return pats, ul_sens
 
@@ -395,7 +401,7 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         plex, cov_muscles = pd.DataFrame(columns=["patient_id", "side", "element", "label"]), \
             pd.DataFrame(columns=["_mid", "element"])
         pats = pd.DataFrame(columns=["patient_id", "polyneuropathy", "pn_upper", "pn_demyelinating",
-                                     "pn_text", "prox_text", "proximal_f"])
+                                     "pn_text", "prox_text", "proximal_f", "proximal_f_side"])
     mus, lesions, plex, all_lesions, pats = _explain_denervation(
         mus, n, lesions, plex, cov_muscles, pats, anatomy, rules)
     pts = _patient_measures(pts, mus, n, pats, anatomy)
@@ -715,7 +721,8 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
         diffuse = diffuse[p.index]
         n_pn = cover[cover["lesion_key"].eq("PN")].groupby("patient_id").size()
         parts.append(pd.DataFrame({
-            "patient_id": p["patient_id"], "side": "both",
+            "patient_id": p["patient_id"],
+            "side": np.where(diffuse, "both", p["proximal_f_side"].astype(object)),
             "kind": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"], "neuronopathy",
                                                "polyneuropathy"), "proximal_demyelinating"),
             "nerve": None, "element": None, "site": None, "localised": False,
@@ -841,11 +848,13 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy,
     if len(not_counted):
         low_cmap = not_counted["study"].eq("motor") & (
             not_counted["axonal"].fillna(False).astype(bool) | not_counted["absent"].fillna(False).astype(bool))
-        # "normal sensory responses" only when the same limb's SNAPs were measured and all normal
+        # "normal sensory responses" only when the SNAPs of the same limb on the same side were
+        # measured and all normal
         sens = n[n["study"].eq("sensory")]
-        limb_sens = sens.groupby(["patient_id", "limb"]).agg(n_s=("abnormal", "size"),
-                                                            n_abn=("abnormal", "sum"))
-        ls = limb_sens.reindex(pd.MultiIndex.from_arrays([not_counted["patient_id"], not_counted["limb"]]))
+        limb_sens = sens.groupby(["patient_id", "limb", "side"]).agg(n_s=("abnormal", "size"),
+                                                                    n_abn=("abnormal", "sum"))
+        ls = limb_sens.reindex(pd.MultiIndex.from_arrays(
+            [not_counted["patient_id"], not_counted["limb"], not_counted["side"]]))
         sens_normal = ((ls["n_s"].fillna(0) > 0) & (ls["n_abn"].fillna(0) == 0)).to_numpy()
         sens_phrase = np.where(sens_normal, " with normal sensory responses in the same limb",
                                np.where(ls["n_s"].fillna(0).to_numpy() > 0,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._check import check_type
 from .._tables import map_distinct
+from ._readings import event_site
 
 FINDING_COLUMNS = [
     "patient_id", "side", "study", "nerve", "muscle", "site", "kind", "parameter", "value",
@@ -60,29 +61,34 @@ def _nerve_findings(nerves: pd.DataFrame, rules: dict) -> pd.DataFrame:
     dm = rules["demyelination"]
     loc = rules["localisation"]
 
-    def part(mask, kind, rule, source, value=None, limit=np.nan, parameter="", unit=""):
+    def part(mask, kind, rule, source, value=None, limit=np.nan, parameter="", unit="",
+             site=nerves["lesion_site"]):
         sub = nerves[mask.fillna(False).astype(bool)]
         if not len(sub):
             return
         parts.append(pd.DataFrame({
             "patient_id": sub["patient_id"].to_numpy(), "side": sub["side"].to_numpy(),
             "study": sub["study"].to_numpy(), "nerve": sub["nerve"].to_numpy(), "muscle": None,
-            "site": sub["lesion_site"].astype(object).to_numpy(), "kind": kind,
+            "site": site[sub.index].astype(object).to_numpy(), "kind": kind,
             "parameter": parameter,
             "value": (sub[value].to_numpy(dtype=float) if value else np.nan),
             "unit": unit, "limit": limit, "rule": rule,
             "source": source[sub.index].to_numpy() if isinstance(source, pd.Series) else source}))
 
+    # a block and focal slowing of one recording are two findings, each at its own site
     part(nerves["conduction_block"], "conduction_block", "conduction_block", cb["source"],
-         "block_ratio", cb["max_proximal_distal_ratio"], "proximal_distal_amplitude_ratio", "ratio")
+         "block_ratio", cb["max_proximal_distal_ratio"], "proximal_distal_amplitude_ratio", "ratio",
+         event_site(nerves, "conduction_block"))
     def by_nerve(section: str) -> pd.Series:
         table = {e["nerve"]: e.get("source", "") for e in rules.get(section, [])}
         return map_distinct(nerves["nerve"], table).astype(object)
 
+    slowing_site = event_site(nerves, "focal_slowing")
     part(nerves["focal_slowing"] & nerves["segment_velocity_m_s"].notna(), "focal_slowing",
-         "entrapment", by_nerve("entrapment"), "segment_velocity_m_s", np.nan, "velocity_m_s", "m/s")
+         "entrapment", by_nerve("entrapment"), "segment_velocity_m_s", np.nan, "velocity_m_s",
+         "m/s", slowing_site)
     part(nerves["focal_slowing"] & nerves["segment_velocity_m_s"].isna(), "focal_slowing",
-         "distal_entrapment", by_nerve("distal_entrapment"))
+         "distal_entrapment", by_nerve("distal_entrapment"), site=slowing_site)
     part(nerves["demyelinating"] & ~nerves["f_proximal"].fillna(False).astype(bool),
          "demyelinating_range", "demyelination", dm["source"])
     part(nerves["f_proximal"], "proximal_f_wave", "proximal_f_waves", loc["source"])

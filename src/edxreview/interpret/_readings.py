@@ -4,6 +4,7 @@ change, conduction block, focal slowing at a site, absent)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,41 +16,69 @@ from ..io import Study
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
 
-_LABEL = {"latency_ms": "latency", "amplitude_mv": "CMAP", "amplitude_uv": "SNAP",
-          "velocity_m_s": "CV", "min_latency_ms": "F-wave min latency", "r1_ms": "R1",
-          "r2_ipsi_ms": "R2 ipsilateral", "r2_contra_ms": "R2 contralateral",
-          "r1_side_diff_ms": "R1 side difference", "r2_side_diff_ms": "R2 side difference",
-          "r2_ipsi_contra_diff_ms": "R2 ipsi-contra difference",
-          "amplitude_side_ratio": "CMAP ratio to other side"}
+#: the English words of each nerve conduction parameter in running text (table ``parameters``
+#: of ``data/labels_en.toml``) and the forms of a flagged value (table ``flagged_values``), by
+#: which :func:`describe_values` writes the ``flagged_values`` column
+PARAMETER_WORDS = english_words("parameters")
+FLAGGED_VALUE_WORDS = english_words("flagged_values")
 
 NERVE_COLUMNS = [
     "patient_id", "study", "nerve", "side", "limb", "recording_site", "reading", "abnormal",
     "qualifies", "axonal", "absent", "demyelinating", "conduction_block", "focal_slowing",
     "lesion_nerve", "lesion_site", "lesion_rank", "distal_amplitude_fraction_of_lln",
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
-    "facial_abnormal", "blink_pattern", "block_ratio", "block_distal_amplitude_mv",
-    "block_proximal_amplitude_mv", "segment_velocity_m_s", "adjacent_velocity_m_s",
+    "facial_abnormal", "blink_pattern", "block_site", "block_ratio", "block_distal_amplitude_mv",
+    "block_proximal_amplitude_mv", "slowing_site", "segment_velocity_m_s",
+    "adjacent_velocity_m_s",
 ]
 
 
-def describe_values(values: pd.DataFrame) -> pd.Series:
-    """Short text of each value beside its limit (e.g. ``CMAP 2.1 mV (LLN 4)``)."""
+def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = None,
+                    site_names: Mapping[str, str] | pd.Series | None = None) -> pd.Series:
+    """Short text of each value beside its limit (e.g. ``CMAP 2.1 mV (LLN 4)``).
+
+    Parameters
+    ----------
+    values : DataFrame
+        Rows of :func:`flag_values` (``study``, ``parameter``, ``site``, ``value``, ``unit``,
+        ``no_response``, ``bound``, ``limit``).
+    labels : mapping, optional
+        A label file (:func:`~edxreview._words.load_labels`) whose tables ``parameters`` and
+        ``flagged_values`` give the words (default: English, :data:`PARAMETER_WORDS` and
+        :data:`FLAGGED_VALUE_WORDS`). A parameter without a word is written as its id.
+    site_names : mapping or Series, optional
+        Site ids to words, as for :func:`compose_nerve_readings` (default: the id with its
+        underscores as spaces).
+
+    Returns
+    -------
+    Series of str
+        Aligned with ``values``: the parameter (a motor velocity with the site it ends at), the
+        value with its unit (``NR`` without a response) and the limit it is judged by.
+    """
+    names = PARAMETER_WORDS if labels is None else labels["parameters"]
+    forms = FLAGGED_VALUE_WORDS if labels is None else labels["flagged_values"]
+    idx = values.index
     if not len(values):
-        return pd.Series([], index=values.index, dtype=object)
+        return pd.Series([], index=idx, dtype=object)
     parameter = values["parameter"].astype(str)
-    label = parameter.map(_LABEL).fillna(parameter)
-    where = values["site"].astype(object).where(values["site"].notna(), "").astype(str)
-    label = np.where(values["study"].eq("motor") & values["parameter"].eq("velocity_m_s")
-                     & where.ne(""), label + " to " + where.str.replace("_", " "), label)
-    val = np.where(values["no_response"], "NR",
-                   values["value"].map(lambda v: f"{v:g}" if pd.notna(v) else "") + " " +
-                   values["unit"].astype(object).where(values["unit"].notna() & values["unit"].ne("ratio"),
-                                                       "").astype(str))
-    bound = np.where(values["bound"].eq("lower"), "LLN ", "ULN ")
-    lim = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
-    ref = np.where(values["limit"].notna(), " (" + bound + lim + ")", " (no reference)")
-    return pd.Series(label + " " + pd.Series(val, index=values.index).str.rstrip() + ref,
-                     index=values.index)
+    label = parameter.map(names).fillna(parameter)
+    site = values["site"].astype(object)
+    to_site = (values["study"].eq("motor") & parameter.eq("velocity_m_s")
+               & site.notna() & site.astype(str).ne(""))
+    label = label.where(~to_site, fill(forms["to_site"], idx, parameter=label,
+                                       site=site_words(site, site_names)))
+    unit = values["unit"].astype(object).where(values["unit"].notna()
+                                               & values["unit"].ne("ratio"), "").astype(str)
+    number = (values["value"].map(lambda v: f"{v:g}" if pd.notna(v) else "") + " "
+              + unit).str.rstrip()
+    value = number.where(~values["no_response"].astype(bool), forms["no_response"])
+    shown = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
+    lower = values["bound"].eq("lower")
+    limit = fill(forms["lower_limit"], idx, limit=shown).where(
+        lower, fill(forms["upper_limit"], idx, limit=shown)).where(
+        values["limit"].notna(), forms["no_reference"])
+    return fill(forms["value"], idx, parameter=label, value=value, limit=limit)
 
 
 def _join_text(frame: pd.DataFrame, keys: list[str], col: str, sep: str = "; ") -> pd.Series:
@@ -78,6 +107,12 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         neuropathy by itself (sensory abnormality, demyelinating-range change, conduction block,
         focal slowing at an entrapment site, cranial nerve abnormality) before the age rule of
         :mod:`edxreview.classify` is applied; a low CMAP alone does not qualify.
+        A motor recording's conduction block and focal slowing are each found and named at
+        their own site (``block_site``: the segment where the CMAP first falls to the block
+        ratio, or the entrapment site it crosses; ``slowing_site``: the entrapment site crossed,
+        else a distal one such as the wrist); ``lesion_site`` and ``lesion_rank`` are those of
+        the more proximal of the two, from which the nerve is affected and the muscles it
+        supplies are accounted for (spec §4.1).
 
     Raises
     ------
@@ -110,7 +145,8 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     flagged = values[values["abnormal"]].copy()
     flagged["text"] = describe_values(flagged)
     flagged["_study"] = flagged["study"].replace({"f_wave": "motor"})
-    text = _join_text(flagged, ["patient_id", "_study", "nerve", "side"], "text")
+    text = _join_text(flagged, ["patient_id", "_study", "nerve", "side"], "text",
+                      sep=FLAGGED_VALUE_WORDS["join"])
     text.index = text.index.set_names(["patient_id", "study", "nerve", "side"])
     nerves = nerves.merge(text.rename("flagged_values").reset_index(),
                           on=["patient_id", "study", "nerve", "side"], how="left")
@@ -149,8 +185,8 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     for src, dst, on in (("block_ratio", "block_ratio", "conduction_block"),
                          ("block_distal_mv", "block_distal_amplitude_mv", "conduction_block"),
                          ("block_proximal_mv", "block_proximal_amplitude_mv", "conduction_block"),
-                         ("event_velocity", "segment_velocity_m_s", "focal_slowing"),
-                         ("event_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
+                         ("slowing_velocity", "segment_velocity_m_s", "focal_slowing"),
+                         ("slowing_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
         col = g[src] if src in g else pd.Series(np.nan, index=g.index)
         g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
     g["reference"] = ""
@@ -234,22 +270,30 @@ def _distal_entrapment(g: pd.DataFrame, rules: dict) -> pd.DataFrame:
     return g
 
 
-def _first_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The most distal block or focal slowing of each recording and the values behind it; a
-    block's CMAPs (the distal one, the one proximal to the block) and their ratio are those of
-    the most distal block, which is not the first event where focal slowing lies below it."""
-    first_event = seg[seg["cb"] | seg["focal"]].sort_values("seq").drop_duplicates(keys)
-    # where it lies: the entrapment site it crosses, else the segment between two sites
-    first_event = first_event.assign(seg_site=np.where(
-        first_event["across"], first_event["ent_site"],
-        first_event["prev_site"].astype(str) + "–" + first_event["stim_site"].astype(str)))
-    first_event = first_event.assign(event_velocity=first_event["velocity_m_s"],
-                                     event_prev_velocity=first_event["prev_velocity_m_s"])
-    first_block = seg[seg["cb"]].sort_values("seq").drop_duplicates(keys)
-    first_block = first_block[keys + ["amplitude_ratio", "distal_amplitude_mv", "amplitude_mv"]].rename(
-        columns={"amplitude_ratio": "block_ratio", "distal_amplitude_mv": "block_distal_mv",
-                 "amplitude_mv": "block_proximal_mv"})
-    return first_event.merge(first_block, on=keys, how="left")
+def _segment_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The block and the focal slowing of each recording, each a finding in its own right,
+    with its site, its rank (how far along the nerve it lies: muscles supplied beyond it are
+    the ones it can account for) and the values behind it.
+
+    The block lies in the first segment (by ``seq``, distal first) whose CMAP has fallen to
+    the block ratio of the distal one; sites above it keep the fallen CMAP, so they repeat that
+    block rather than show another. It is named by the entrapment site its segment crosses,
+    else by the segment's two sites, and ranked at the segment's proximal end (it can lie
+    anywhere in the segment). The focal slowing is the first segment slowed across an
+    entrapment site, named and ranked at that site."""
+    block = seg[seg["cb"]].sort_values("seq").drop_duplicates(keys)
+    block = block.assign(block_site=np.where(
+        block["across"], block["ent_site"],
+        block["prev_site"].astype(str) + "–" + block["stim_site"].astype(str)))
+    block = block[keys + ["block_site", "site_rank", "amplitude_ratio", "distal_amplitude_mv",
+                          "amplitude_mv"]].rename(columns={
+        "site_rank": "block_rank", "amplitude_ratio": "block_ratio",
+        "distal_amplitude_mv": "block_distal_mv", "amplitude_mv": "block_proximal_mv"})
+    slowing = seg[seg["focal"]].sort_values("seq").drop_duplicates(keys)
+    slowing = slowing[keys + ["ent_site", "ent_rank", "velocity_m_s", "prev_velocity_m_s"]].rename(
+        columns={"ent_site": "slowing_site", "ent_rank": "slowing_rank",
+                 "velocity_m_s": "slowing_velocity", "prev_velocity_m_s": "slowing_prev_velocity"})
+    return block.merge(slowing, on=keys, how="outer")
 
 
 def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
@@ -260,8 +304,10 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
     seg = seq[seq["seq"] > 0].copy() if len(seq) else seq
     g["cb"] = False
     g["cv_demyel"] = False
-    g["cb_site"] = None
-    g["cb_rank"] = np.nan
+    for col in ("block_site", "slowing_site"):
+        g[col] = None
+    for col in ("block_rank", "slowing_rank"):
+        g[col] = np.nan
     if len(seg):
         seg = seg.merge(g[["_rec", "amp_lln", "amp_frac"]], on="_rec", how="left")
         ent = pd.DataFrame(rules.get("entrapment", []))
@@ -299,34 +345,20 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
                      & (seg["distal_amplitude_mv"] >= cb_rules["min_distal_fraction_of_lln"] * seg["amp_lln"])
                      & ~seg["nerve"].isin(cb_rules["excluded_nerves"])
                      & ~seg["amplitude_mv_nr"].fillna(False)).fillna(False)
-        # a block can lie anywhere in its segment: it explains muscles supplied distal to the
-        # segment's proximal end; slowing across an entrapment site is placed at the site
-        seg["seg_rank"] = np.where(seg["across"] & ~seg["cb"], seg["ent_rank"], seg["site_rank"])
         # per recording; a recording with a missing key (no recording site) has none
         complete = seg[keys].notna().all(axis=1).to_numpy()
         agg = seg[complete].groupby("_rec", sort=False).agg(
-            cb=("cb", "any"), cv_demyel=("cv_demyel", "any"), focal=("focal", "any"))
-        first_event = _first_events(seg, ["_rec"])
-        agg = agg.join(first_event.set_index("_rec")[["seg_site", "seg_rank", "across",
-                                                      "block_ratio", "block_distal_mv",
-                                                      "block_proximal_mv", "event_velocity",
-                                                      "event_prev_velocity"]],
-                       how="left")
-        g = g.drop(columns=["cb", "cv_demyel"]).merge(agg.reset_index(), on="_rec", how="left")
+            cb=("cb", "any"), cv_demyel=("cv_demyel", "any"))
+        agg = agg.join(_segment_events(seg, ["_rec"]).set_index("_rec"), how="left")
+        g = g.drop(columns=["cb", "cv_demyel", "block_site", "slowing_site", "block_rank",
+                            "slowing_rank"]).merge(agg.reset_index(), on="_rec", how="left")
         g["cb"] = g["cb"].fillna(False).astype(bool)
         g["cv_demyel"] = g["cv_demyel"].fillna(False).astype(bool)
-        g["focal"] = g["focal"].fillna(False).astype(bool)
         # a prolonged distal latency in a nerve whose forearm/leg conduction is slowed into the
         # demyelinating range is part of a diffuse process, not focal slowing at the wrist
         diffuse = g["distal_focal"] & g["cv_demyel"]
         g.loc[diffuse, "focal_site"] = None
         g.loc[diffuse, "dl_demyel"] = g.loc[diffuse, "dl_demyel_raw"]
-        has_event = g["seg_site"].notna()
-        g.loc[has_event & g["focal_site"].isna(), "focal_site"] = g.loc[
-            has_event & g["focal_site"].isna(), "seg_site"]
-        g["cb_rank"] = g["seg_rank"]
-    else:
-        g["focal"] = False
     return g
 
 
@@ -336,11 +368,20 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     nkeys, keys = _NKEYS, _KEYS
     dm = rules["demyelination"]
     dist_rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
-    fs = g["focal_site"]
-    site_rank_of_focal = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], fs.fillna("")])).to_numpy()
-    g["lesion_rank"] = np.where(g["cb"] & pd.notna(g["cb_rank"]), g["cb_rank"],
-                                np.where(pd.notna(site_rank_of_focal), site_rank_of_focal, g["cb_rank"]))
-    g["lesion_site"] = fs
+    # focal slowing: across an entrapment site, else at a distal entrapment site (the wrist)
+    distal = g["focal_site"]
+    distal_rank = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], distal.fillna("")]))
+    across = g["slowing_site"].notna()
+    g["slowing_site"] = g["slowing_site"].where(across, distal)
+    g["slowing_rank"] = np.where(across, g["slowing_rank"], distal_rank.to_numpy())
+    # a block and focal slowing are each a finding; the lesion that accounts for muscles is the
+    # more proximal of the two (the nerve is affected from there on), a block where they tie
+    block_rank, slowing_rank = g["block_rank"], pd.Series(g["slowing_rank"], index=g.index)
+    by_slowing = g["slowing_site"].notna() & (
+        g["block_site"].isna() | (slowing_rank < block_rank)
+        | (block_rank.isna() & slowing_rank.notna()))
+    g["lesion_site"] = g["block_site"].where(~by_slowing, g["slowing_site"])
+    g["lesion_rank"] = np.where(by_slowing, slowing_rank, block_rank)
     g["demyelinating"] = g["dl_demyel"] | g["f_demyel"] | g["cv_demyel"]
     # F-waves prolonged (or absent with a preserved CMAP) while distal conduction is normal:
     # evidence of proximal (root-level) slowing, judged per patient by classify (spec §4.1)
@@ -352,7 +393,7 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     g = g.merge(side_low, on=nkeys, how="left")
     g["side_ratio_low"] = g["side_ratio_low"].fillna(False).astype(bool)
     g["conduction_block"] = g["cb"]
-    g["focal_slowing"] = g["focal_site"].notna() & ~g["cb"]
+    g["focal_slowing"] = g["slowing_site"].notna()
     g["axonal"] = ((g["amp_frac"] < 1.0) | g["amp_nr"] | g["side_ratio_low"]).fillna(False) & ~g["demyelinating"]
     cranial = g["nerve"].eq("facial")
     facial_abn = _facial_abnormal(values)
@@ -361,7 +402,7 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     if g["nerve"].eq("facial").any():
         g.loc[g["facial_abnormal"] & g["lesion_site"].isna(), "lesion_site"] = "stylomastoid"
         g.loc[g["facial_abnormal"], "lesion_rank"] = dist_rank.get(("facial", "stylomastoid"), 0.0)
-    g["qualifies"] = (g["demyelinating"] | g["conduction_block"] | g["focal_site"].notna()
+    g["qualifies"] = (g["demyelinating"] | g["conduction_block"] | g["focal_slowing"]
                       | g["facial_abnormal"])
     # a value flagged abnormal anywhere in the nerve (including a low CMAP)
     flagged = values[values["abnormal"]]
@@ -402,7 +443,8 @@ BLINK_READINGS = {code: _NERVE_WORDS[code] for code in (
 #: How the words of a nerve reading are put together, in English; a report in another language
 #: gives its own (table ``nerve_readings``, with the same ``{fields}``): ``join`` between the
 #: parts of a motor reading; ``at_site`` after a conduction block or focal slowing (``{site}``:
-#: the typed ``lesion_site``, a site or a segment); ``block_cmap`` after a conduction block
+#: the typed ``block_site`` or ``slowing_site``, a site or a segment, by
+#: :func:`event_site`); ``block_cmap`` after a conduction block
 #: (``{distal_mv}`` and ``{proximal_mv}``: the typed ``block_distal_amplitude_mv`` and
 #: ``block_proximal_amplitude_mv``; ``{percent}``: ``block_ratio`` in per cent).
 READING_FORMS = {code: _NERVE_WORDS[code] for code in ("join", "at_site", "block_cmap")}
@@ -424,7 +466,8 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     ----------
     nerves : DataFrame
         Rows of :func:`read_nerves` (column ``study``; motor rows read the flags of
-        :func:`motor_reading_parts`, ``facial_abnormal``, ``abnormal``, ``lesion_site``,
+        :func:`motor_reading_parts`, ``facial_abnormal``, ``abnormal``, ``block_site``,
+        ``slowing_site`` (``lesion_site`` where they are blank: :func:`event_site`),
         ``block_ratio``, ``block_distal_amplitude_mv`` and ``block_proximal_amplitude_mv``;
         sensory rows ``absent``, ``low_amplitude`` and ``slowed``; blink-reflex rows
         ``blink_pattern``). A missing column reads as false or blank.
@@ -440,7 +483,7 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     Series of str
         Motor: the parts that hold, joined in the order of :data:`MOTOR_READING_PARTS`, a
         conduction block followed by its site and its CMAPs (distal, proximal to the block, mV,
-        and the proximal one in per cent of the distal), focal slowing by its site; where no
+        and the proximal one in per cent of the distal), focal slowing by its own site; where no
         part holds, the code of :func:`motor_reading_fallback`. Sensory: the code of
         :func:`sensory_reading_codes`. Blink reflex: its ``blink_pattern`` (``normal`` where
         blank).
@@ -449,8 +492,12 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     idx = nerves.index
     study = nerves["study"].astype(str)
     blank = pd.Series(np.nan, index=idx)
-    site = nerves["lesion_site"].astype(object) if "lesion_site" in nerves else blank.astype(object)
-    at_site = np.where(site.notna(), fill(w["at_site"], idx, site=site_words(site, site_names)), "")
+
+    def at(code: str) -> np.ndarray:
+        site = event_site(nerves, code)
+        return np.where(site.notna(), fill(w["at_site"], idx, site=site_words(site, site_names)),
+                        "")
+
     ratio, distal, proximal = (pd.to_numeric(nerves[c], errors="coerce") if c in nerves else blank
                                for c in ("block_ratio", "block_distal_amplitude_mv",
                                          "block_proximal_amplitude_mv"))
@@ -460,7 +507,8 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
         proximal_mv=_formatted(proximal[shown], "{:g}"),
         percent=_formatted((100 * ratio[shown]).round(0), "{:.0f}")), "")
     parts = motor_reading_parts(nerves)
-    after = {"conduction_block": at_site + cmap, "focal_slowing": at_site}
+    after = {"conduction_block": at("conduction_block") + cmap,
+             "focal_slowing": at("focal_slowing")}
     texts = [np.where(parts[code], w[code] + after.get(code, ""), "") for code in parts.columns]
     motor = pd.Series(join_nonempty(texts, sep=w["join"]), index=idx, dtype=object)
     motor = motor.where(motor != "", motor_reading_fallback(nerves).map(w))
@@ -469,6 +517,21 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     blink = pattern.astype(object).map(w).astype(object).fillna(w["normal"])
     text = np.select([study.eq("sensory"), study.eq("blink")], [sensory, blink], motor)
     return pd.Series(text, index=idx, dtype=object)
+
+
+#: the column of the site of each finding of a motor recording that has one of its own
+_EVENT_SITE = {"conduction_block": "block_site", "focal_slowing": "slowing_site"}
+
+
+def event_site(nerves: pd.DataFrame, code: str) -> pd.Series:
+    """Where a recording's conduction block (``code`` ``conduction_block``: ``block_site``) or
+    focal slowing (``focal_slowing``: ``slowing_site``) lies, a site or a segment; a row
+    without that column's value (a table written before it) gives its ``lesion_site``."""
+    blank = pd.Series(None, index=nerves.index, dtype=object)
+    lesion = nerves["lesion_site"].astype(object) if "lesion_site" in nerves else blank
+    col = _EVENT_SITE[code]
+    own = nerves[col].astype(object) if col in nerves else blank
+    return own.where(own.notna(), lesion)
 
 
 def _formatted(values: pd.Series, form: str) -> pd.Series:
@@ -577,17 +640,23 @@ def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
     other = wide[["patient_id", "side", "r2_contra_ms"]].assign(
         side=wide["side"].map({"L": "R", "R": "L"})).rename(columns={"r2_contra_ms": "other_r2c"})
     wide = wide.merge(other, on=["patient_id", "side"], how="left")
-    other_stim = wide[["patient_id", "side", "r1_ms", "r2_ipsi_ms"]].assign(
-        side=wide["side"].map({"L": "R", "R": "L"})).rename(
-        columns={"r1_ms": "other_r1", "r2_ipsi_ms": "other_r2i"})
+    other_stim = wide[["patient_id", "side", "r2_ipsi_ms"]].assign(
+        other_r1=wide["r1_ms"] | wide["r1_side_diff_ms"],
+        side=wide["side"].map({"L": "R", "R": "L"})).rename(columns={"r2_ipsi_ms": "other_r2i"})
     wide = wide.merge(other_stim, on=["patient_id", "side"], how="left")
     wide[["other_r2c", "other_r1", "other_r2i"]] = wide[["other_r2c", "other_r1", "other_r2i"]].fillna(False).astype(bool)
-    r1, r2i, r2c = wide["r1_ms"], wide["r2_ipsi_ms"], wide["r2_contra_ms"]
+    # R1 is delayed when beyond its limit or beyond the side-difference limit against the other
+    # side (the difference is flagged on the slower side): a unilateral R1 delay within the
+    # absolute limit is still a delay of that side's R1
+    r1 = wide["r1_ms"] | wide["r1_side_diff_ms"]
+    r2i, r2c = wide["r2_ipsi_ms"], wide["r2_contra_ms"]
     any_abn = wide[["r1_ms", "r2_ipsi_ms", "r2_contra_ms", "r1_side_diff_ms", "r2_side_diff_ms",
                     "r2_ipsi_contra_diff_ms"]].any(axis=1)
     # efferent (facial) on side S: stimulating S, ipsilateral R1 and R2 abnormal with a normal
     # contralateral R2; stimulating the other side, its contralateral R2 (recorded on S) abnormal
-    efferent = (r1 | r2i) & ~r2c & wide["other_r2c"]
+    # (spec §4.1: "ipsilateral R1 and R2 affected from either side"); with R1 normal, the R2
+    # recorded on S delayed from both sides is the medullary pattern, not a facial neuropathy
+    efferent = r1 & r2i & ~r2c & wide["other_r2c"]
     afferent = r1 & r2i & r2c & ~wide["other_r1"] & ~wide["other_r2i"]
     pontine = r1 & ~r2i & ~r2c
     # stimulating the healthy side of an efferent lesion: only the R2 recorded on the affected

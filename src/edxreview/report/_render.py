@@ -263,7 +263,7 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
                                                " → ", "") +
                   _text(v["recording_site"])).str.replace("_", " ")
     v["parameter_id"] = v["parameter"].astype(str)
-    v["parameter"] = v["parameter"].map(words["derived"]).fillna(v["parameter"])
+    v["parameter"] = v["parameter"].map(words["parameters"]).fillna(v["parameter"])
     if not english:     # a nerve id without a name (the blink reflex) is named by its study
         v["nerve"] = nerve_words(v["nerve"], words, lang)
     for c in ("study", "nerve", "side", "parameter", "unit", "reference"):
