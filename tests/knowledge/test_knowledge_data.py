@@ -25,7 +25,7 @@ COLUMNS = {
     "nerve_sites": ["nerve", "site", "site_rank", "aliases", "entrapment", "source"],
     "nerves": [
         "nerve", "display_name", "aliases", "kind", "limb", "default_recording_site",
-        "default_lesion_site", "lesion_axis", "lesion_axis_rank", "source",
+        "default_lesion_site", "lesion_axis", "lesion_axis_rank", "division_of", "source",
     ],
     "ncs_limits_adult": [
         "study", "nerve", "recording_site", "parameter", "bound", "limit", "unit",
@@ -616,6 +616,17 @@ def test_nerve_references_are_consistent(nerves, muscles, sites):
         if row["lesion_axis"]:
             assert row["kind"] == "sensory", row["nerve"]
             assert row["lesion_axis"] in set(sites["nerve"]), row["nerve"]
+
+
+def test_tibial_and_peroneal_are_the_divisions_of_the_sciatic(nerves, muscles):
+    """Guide §3b: the tibial and peroneal nerves are the sciatic nerve's divisions; the gluteal
+    nerves leave the sacral plexus itself, so they are no division of it."""
+    division_of = dict(zip(nerves["nerve"], nerves["division_of"]))
+    assert {n for n, whole in division_of.items() if whole} == {"tibial", "peroneal"}
+    assert {division_of["tibial"], division_of["peroneal"]} == {"sciatic"}
+    assert not division_of["superior_gluteal"] and not division_of["inferior_gluteal"]
+    # a nerve with divisions supplies its muscles through them
+    assert "sciatic" not in set(muscles["nerve"])
 
 
 @pytest.mark.parametrize(

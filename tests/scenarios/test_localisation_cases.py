@@ -57,7 +57,8 @@ class Case:
 
     ``pattern_absent``: substrings ``neuropathy_pattern`` must not contain.
     ``says``: substrings (a tuple inside means "any of these") the explanation must contain;
-    ``never_says``: substrings it must not contain.  All checks ignore case.
+    ``never_says``: substrings it must not contain.  ``lesion_findings``: findings one lesion
+    of ``lesions.csv`` must name together (``nerve study``).  All checks ignore case.
     """
 
     id: str
@@ -66,12 +67,13 @@ class Case:
     pattern_absent: tuple[str, ...] = ()
     says: tuple = ()
     never_says: tuple[str, ...] = ()
+    lesion_findings: tuple[str, ...] = ()
 
 
 def case(id: str, build: Callable[[str], Study], *, pattern_absent=(), says=(), never_says=(),
-         **expected):
+         lesion_findings=(), **expected):
     return pytest.param(Case(id, build, Expect(**expected), tuple(pattern_absent),
-                             tuple(says), tuple(never_says)), id=id)
+                             tuple(says), tuple(never_says), tuple(lesion_findings)), id=id)
 
 
 # -- sensory and motor studies the routine baseline lacks ----------------------------------------
@@ -1008,6 +1010,79 @@ def peroneal_low_cmap_leg_snaps_other_side(pid: str) -> Study:
     return needle(study, pid, "R", ACUTE, "TA")
 
 
+# == a branch point proximal to a localised site ==================================================
+# Spec §4.1: a branch SNAP with denervation confined to the parent nerve's muscles is a lesion of
+# the parent proximal to the branch.  The dorsal ulnar cutaneous branch leaves the ulnar nerve
+# in the distal forearm (Leis & Schenk), proximal to the wrist: a wrist latency cannot explain
+# its loss; a lesion at the elbow, proximal to the branch point, does.
+def ulnar_proximal_to_duc_with_wrist_latency(pid: str) -> Study:
+    """Right ulnar: distal motor latency 4.6 ms (139 % of 3.3) with a normal ADM CMAP 8 mV and
+    normal forearm and across-elbow velocities; dorsal ulnar cutaneous absent (left 16 µV),
+    ulnar SNAP normal; FDI, ADM and FDP 4-5 denervated; APB, EIP, FPL and the C8 paraspinal
+    normal."""
+    study = bilateral(pid, 45)
+    study.set_motor(pid, "ulnar", "R", dml_ms=4.6, amplitudes_mv=(8.0, 7.8, 7.6),
+                    velocities_m_s=(58.0, 56.0))
+    snap(study, pid, "dorsal ulnar cutaneous", "R", spelled="DUC", amplitude_uv=NR)
+    snap(study, pid, "dorsal ulnar cutaneous", "L", spelled="DUC")
+    needle(study, pid, "R", ACUTE, "FDI", "ADM", "FDP 4-5")
+    return spared(study, pid, "R", "APB", "EIP", "FPL", "C8 paraspinal")
+
+
+def ulnar_elbow_with_duc_absent(pid: str) -> Study:
+    """Right ulnar neuropathy at the elbow: across-elbow 36 m/s vs forearm 60 m/s, ADM CMAP
+    8.5 mV without block; dorsal ulnar cutaneous absent (left 16 µV), its branch point distal
+    to the elbow; FDI, ADM and FDP 4-5 denervated; APB, EIP and the C8 paraspinal normal."""
+    study = bilateral(pid, 50, sex="M")
+    study.set_motor(pid, "ulnar", "R", dml_ms=3.0, amplitudes_mv=(8.5, 8.3, 8.0),
+                    velocities_m_s=(60.0, 36.0))
+    snap(study, pid, "dorsal ulnar cutaneous", "R", amplitude_uv=NR)
+    snap(study, pid, "dorsal ulnar cutaneous", "L")
+    needle(study, pid, "R", ACUTE, "FDI", "ADM", "FDP 4-5")
+    return spared(study, pid, "R", "APB", "EIP", "C8 paraspinal")
+
+
+# == the sciatic nerve ============================================================================
+# Guide §2.8: sural → sciatic (tibial > peroneal), superficial peroneal → sciatic (peroneal
+# division), and a plexopathy needs muscles of ≥ 2 different peripheral nerves; the tibial and
+# peroneal divisions are one sciatic nerve, and the gluteal nerves leave the sacral plexus itself
+# (guide §3b), so spared gluteals with sciatic muscles denervated are a sciatic neuropathy
+# (guide §2.6: the short head of biceps femoris marks the sciatic level).
+def sciatic_gluteals_spared(pid: str) -> Study:
+    """Right sciatic neuropathy after hip surgery: sural and superficial peroneal absent (left
+    normal); peroneal CMAP 0.9 mV (45 % of LLN) and tibial 2.0 mV (51 %) with normal
+    velocities; tibialis anterior, EDB, peroneus longus, short head of biceps femoris, medial
+    gastrocnemius and tibialis posterior denervated; gluteus medius, gluteus maximus, tensor
+    fasciae latae and the L5 and S1 paraspinals normal."""
+    study = bilateral(pid, 45)
+    study.set_sensory(pid, "sural", "R", amplitude_uv=NR)
+    study.set_sensory(pid, "superficial peroneal", "R", amplitude_uv=NR)
+    study.set_motor(pid, "peroneal", "R", dml_ms=5.0, amplitudes_mv=(0.9, 0.85, 0.85),
+                    velocities_m_s=(44.0, 44.0))
+    study.set_motor(pid, "tibial", "R", dml_ms=5.0, amplitudes_mv=(2.0, 1.8),
+                    velocities_m_s=(43.0,))
+    needle(study, pid, "R", ACUTE, "TA", "EDB", "Peroneus longus", "Biceps femoris short head",
+           "Medial gastrocnemius", "Tibialis posterior")
+    return spared(study, pid, "R", "Gluteus medius", "Gluteus maximus", "Tensor fasciae latae",
+                  "L5 paraspinal", "S1 paraspinal")
+
+
+def sciatic_via_sural_only(pid: str) -> Study:
+    """Left sciatic neuropathy, tibial and peroneal muscles, sural absent (right 15 µV),
+    superficial peroneal normal; peroneal CMAP 1.0 mV (50 % of LLN) with normal velocities;
+    tibialis anterior, short head of biceps femoris, soleus and medial gastrocnemius
+    denervated; gluteus medius and maximus and the L5 and S1 paraspinals normal."""
+    study = bilateral(pid, 40, sex="M")
+    study.set_sensory(pid, "sural", "L", amplitude_uv=NR)
+    study.set_sensory(pid, "sural", "R", amplitude_uv=15.0)
+    study.set_motor(pid, "peroneal", "L", dml_ms=5.0, amplitudes_mv=(1.0, 0.95, 0.95),
+                    velocities_m_s=(45.0, 44.0))
+    needle(study, pid, "L", ACUTE, "TA", "Biceps femoris short head", "Soleus",
+           "Medial gastrocnemius")
+    return spared(study, pid, "L", "Gluteus medius", "Gluteus maximus", "L5 paraspinal",
+                  "S1 paraspinal")
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1105,6 +1180,24 @@ CASES = [
          **explained("acute", ("tibial", "sciatic")),
          pattern_absent=("plexopathy", "sensory neuropathy", "polyneuropathy"),
          never_says=HONEST),
+    # -- a branch point proximal to a localised site -------------------------------------------
+    case("ulnar proximal to the DUC branch: DUC absent, wrist latency, FDP 4-5 denervated",
+         ulnar_proximal_to_duc_with_wrist_latency,
+         **explained("acute", "ulnar", "dorsal ulnar cutaneous"),
+         pattern_absent=("plexopathy", "sensory neuropathy"), never_says=HONEST,
+         lesion_findings=("dorsal_ulnar_cutaneous sensory", "ulnar motor")),
+    case("ulnar at the elbow with DUC absent: the branch below the elbow joins the lesion",
+         ulnar_elbow_with_duc_absent, **explained("acute", "ulnar", "elbow"),
+         pattern_absent=("dorsal ulnar", "sensory neuropathy", "plexopathy"), never_says=HONEST,
+         lesion_findings=("dorsal_ulnar_cutaneous sensory", "ulnar motor")),
+    # -- the sciatic nerve ----------------------------------------------------------------------
+    case("sciatic neuropathy: sural and superficial peroneal absent, gluteals spared",
+         sciatic_gluteals_spared, **explained("acute", "sciatic"),
+         pattern_absent=("plexopathy", "sensory neuropathy"), never_says=HONEST,
+         lesion_findings=("sural sensory", "superficial_peroneal sensory")),
+    case("sciatic neuropathy via the sural alone: tibial and peroneal muscles, gluteals spared",
+         sciatic_via_sural_only, **explained("acute", "sciatic"),
+         pattern_absent=("plexopathy", "sensory neuropathy"), never_says=HONEST),
     # -- focal vs uniform slowing -----------------------------------------------------------------
     case("ulnar neuropathy at the elbow: across-elbow 38 m/s vs forearm 61",
          ulnar_elbow_focal(38.0, 61.0, snap_uv=12.0, fdi=ACUTE),
@@ -1276,6 +1369,12 @@ def test_localisation_case(c: Case, reviewed) -> None:
         assert _contains(explanation, wanted), f"{wanted!r} missing: {explanation}"
     for unwanted in c.never_says:
         assert not _contains(explanation, unwanted), f"{unwanted!r} said: {explanation}"
+    if c.lesion_findings:
+        lesions = reviewed.lesions[reviewed.lesions["patient_id"].astype(str) == patient_id]
+        named = [set(_text(f).lower().split("|")) for f in lesions["findings"]]
+        wanted = {f.lower() for f in c.lesion_findings}
+        assert any(wanted <= found for found in named), (
+            f"no lesion names {sorted(wanted)}: {lesions[['label', 'findings']].values.tolist()}")
 
 
 @pytest.mark.parametrize("build, evidence", [

@@ -20,7 +20,7 @@ from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
-from ._localise import confined, plexus_label, plexus_lesions
+from ._localise import confined, fold_sites, plexus_label, plexus_lesions, whole_nerve
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -249,14 +249,15 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Plexus lesions from the SNAPs no nerve lesion explains; their SNAPs leave the candidates."""
     # plexus elements (spec §4.1): abnormal SNAPs of one element + denervation of its muscles.
-    # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel) is not
-    # plexus evidence, nor is one lost on both sides (a diffuse process, not one element).
-    loc_nerves = c[c["localised"]][["patient_id", "lesion_nerve", "side"]].drop_duplicates().assign(_loc=True)
-    sens = c[c["study"].eq("sensory")].merge(loc_nerves, on=["patient_id", "lesion_nerve", "side"], how="left")
+    # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel; a branch
+    # leaving the nerve distal to the site) is not plexus evidence, nor is one lost on both
+    # sides (a diffuse process, not one element).
+    accounted = c["localised"] | fold_sites(c, anatomy)["fold_site"].notna()
+    sens = c[c["study"].eq("sensory") & ~accounted]
     abn_sens = n[n["study"].eq("sensory") & n["abnormal"]][["patient_id", "nerve", "side"]].drop_duplicates()
     other = abn_sens.assign(side=abn_sens["side"].map({"L": "R", "R": "L"}), _both=True)
     sens = sens.merge(other, on=["patient_id", "nerve", "side"], how="left")
-    snaps = sens[sens["_loc"].isna() & sens["_both"].isna()][["patient_id", "side", "nerve"]]
+    snaps = sens[sens["_both"].isna()][["patient_id", "side", "nerve"]]
     plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules)
     if len(cov_snaps):
         cov = cov_snaps[["patient_id", "side", "nerve"]].drop_duplicates().assign(_pl=True)
@@ -293,20 +294,36 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
                                  "prolonged or absent F-waves with normal distal conduction)", "")
 
 
-def _one_lesion_per_nerve(c: pd.DataFrame) -> pd.DataFrame:
-    """The lesion table: one row per nerve, side and site, listing its evidence."""
+def _one_lesion_per_nerve(c: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """The lesion table: one row per nerve, side and site, listing its evidence.
+
+    A finding without a site joins the localised lesion of its nerve at or proximal to where
+    its fibres leave the nerve (the carpal tunnel SNAP belongs to the carpal tunnel found on
+    motor study; a dorsal ulnar cutaneous SNAP to an ulnar lesion at the elbow). A branch that
+    leaves the nerve proximal to every localised site puts the nerve's lesion proximal to the
+    branch: the nerve and side then have one unlocalised lesion with all their findings, whose
+    ``lesion_rank`` is the most proximal localised site (the distal sign: it explains at
+    least the muscles beyond it). Other unlocalised lesions have no rank.
+    """
     c["kind"] = np.where(c["lesion_nerve"].isin(["facial", "trigeminal"]), "cranial_neuropathy",
                          "mononeuropathy")
     c["is_blink"] = c["study"].eq("blink")
     lesions = c[["patient_id", "kind", "lesion_nerve", "side", "lesion_rank", "lesion_site", "localised",
                  "branch", "is_blink", "nerve", "study"]].rename(columns={"nerve": "finding_nerve",
                                                                       "study": "finding_study"})
-    # one lesion per nerve and side: evidence without a site joins a localised lesion of the
-    # same nerve (the carpal tunnel SNAP belongs to the carpal tunnel found on motor study)
-    lesions["has_motor"] = lesions["finding_study"].eq("motor").groupby(
-        [lesions["patient_id"], lesions["lesion_nerve"], lesions["side"]]).transform("any")
-    has_loc = lesions.groupby(["patient_id", "lesion_nerve", "side"])["localised"].transform("any")
-    lesions = lesions[lesions["localised"] | ~has_loc]
+    nerve_key = [lesions["patient_id"], lesions["lesion_nerve"], lesions["side"]]
+    lesions["has_motor"] = lesions["finding_study"].eq("motor").groupby(nerve_key).transform("any")
+    fold = fold_sites(lesions.rename(columns={"finding_nerve": "nerve", "finding_study": "study"}),
+                      anatomy)
+    proximal = fold["proximal"].groupby(nerve_key).transform("any")
+    distal_sign = lesions["lesion_rank"].where(lesions["localised"]).groupby(nerve_key).transform("min")
+    joins = fold["fold_site"].notna() & ~proximal
+    lesions.loc[joins, "lesion_site"] = fold.loc[joins, "fold_site"]
+    lesions.loc[joins, "lesion_rank"] = fold.loc[joins, "fold_rank"]
+    lesions.loc[joins, "localised"] = True
+    lesions.loc[proximal, "lesion_site"] = None
+    lesions.loc[proximal, "localised"] = False
+    lesions["lesion_rank"] = lesions["lesion_rank"].where(lesions["localised"], distal_sign.where(proximal))
     evidence = group_join(lesions["patient_id"].astype(str) + "\x1f" + lesions["lesion_nerve"] + "\x1f"
                           + lesions["side"].astype(str) + "\x1f" + lesions["lesion_site"].fillna("").astype(str),
                           lesions["finding_nerve"] + " " + lesions["finding_study"], sep="|", distinct=True)
@@ -342,7 +359,7 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     _neuronopathy_and_text(pats, ul_sens, cov_snaps, pn_rules)
     c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
     c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
-    lesions = _one_lesion_per_nerve(c)
+    lesions = _one_lesion_per_nerve(c, anatomy)
     plex = plex.assign(kind="plexopathy", label=plexus_label(plex, anatomy)) if len(plex) else plex.assign(
         kind=pd.Series(dtype=object), label=pd.Series(dtype=object))
     return lesions.reset_index(drop=True), plex, cov_muscles, pats.reset_index()
@@ -439,7 +456,9 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
     lesions = lesions.reset_index(drop=True)
     lesions["lesion_key"] = "N" + lesions.index.astype(str)
     if len(den) and len(lesions):
-        loc = lesions[lesions["localised"] & lesions["lesion_rank"].notna()]
+        # a lesion with a rank (a localised site, or the distal sign of a lesion proximal to
+        # a branch) explains its nerve's muscles beyond the rank
+        loc = lesions[lesions["lesion_rank"].notna()]
         j = den[["_mid", "patient_id", "nerve", "side", "branch_rank"]].merge(
             loc.rename(columns={"lesion_nerve": "nerve", "side": "lesion_side"}),
             on=["patient_id", "nerve"], how="inner")
@@ -472,7 +491,46 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
                           on=["patient_id", "side", "lesion_nerve"])
         cover = pd.concat([cover, conf[["_mid", "lesion_key"]]], ignore_index=True)
+        lesions, cover = _join_divisions(lesions, cover, conf, anatomy)
     return cover, lesions, plex
+
+
+def _join_divisions(lesions: pd.DataFrame, cover: pd.DataFrame, conf: pd.DataFrame,
+                    anatomy: Anatomy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One lesion of a nerve whose divisions carry the findings (spec §4.1, fewest sites).
+
+    Where a division's lesion is confined to the nerve it is a division of (a sural SNAP with
+    tibial and peroneal muscles: the sciatic nerve), every unlocalised lesion of that nerve's
+    divisions on that side becomes one lesion of the nerve, with all their findings and
+    muscles; ``cover`` follows the surviving ``lesion_key``.
+    """
+    whole = conf.loc[conf["confined_to"].ne(conf["lesion_nerve"]),
+                     ["patient_id", "side", "confined_to"]].drop_duplicates()
+    if not len(whole):
+        return lesions, cover
+    unloc = lesions[~lesions["localised"] & ~lesions["is_blink"]]
+    parts = unloc.assign(confined_to=whole_nerve(unloc["lesion_nerve"], anatomy)).merge(
+        whole, on=["patient_id", "side", "confined_to"])
+    parts = parts[parts["lesion_nerve"].ne(parts["confined_to"])]
+    group = (parts["patient_id"].astype(str) + "\x1f" + parts["side"].astype(str) + "\x1f"
+             + parts["confined_to"])
+    kept_key = parts.groupby(group)["lesion_key"].transform("first")
+    each = parts["findings"].fillna("").str.split("|").explode()
+    findings = group_join(group.loc[each.index], each, sep="|", distinct=True)
+    has_motor = parts["has_motor"].fillna(False).astype(bool).groupby(group).any()
+    merged = pd.DataFrame({"lesion_key": kept_key, "lesion_nerve": parts["confined_to"],
+                           "findings": group.map(findings), "has_motor": group.map(has_motor)}
+                          ).drop_duplicates("lesion_key").set_index("lesion_key")
+    lesions = lesions[~lesions["lesion_key"].isin(parts["lesion_key"])
+                      | lesions["lesion_key"].isin(merged.index)].copy()
+    at = lesions["lesion_key"].isin(merged.index)
+    keys = lesions.loc[at, "lesion_key"]
+    for column in ("lesion_nerve", "findings", "has_motor"):
+        lesions.loc[at, column] = keys.map(merged[column]).to_numpy()
+    lesions.loc[at, ["branch", "lesion_site"]] = None
+    lesions.loc[at, "lesion_rank"] = np.nan
+    cover = cover.assign(lesion_key=cover["lesion_key"].replace(dict(zip(parts["lesion_key"], kept_key))))
+    return lesions, cover.drop_duplicates()
 
 
 def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFrame,
@@ -528,6 +586,15 @@ def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFra
                              sep="|", distinct=True)
         key = (all_lesions["patient_id"].astype(str) + "\x1f" + all_lesions["nerve"].astype(str) + "\x1f"
                + all_lesions["side"].astype(str))
+        # a nerve's lesion also gathers its divisions' studies (sciatic: peroneal, tibial)
+        whole = whole_nerve(sup["nerve"], anatomy)
+        of_whole = whole.ne(sup["nerve"])
+        if of_whole.any():
+            sup_txt = sup_txt.combine_first(group_join(
+                sup.loc[of_whole, "patient_id"].astype(str) + "\x1f" + whole[of_whole].astype(str) + "\x1f"
+                + sup.loc[of_whole, "side"].astype(str),
+                sup.loc[of_whole, "nerve"].astype(str) + " " + sup.loc[of_whole, "study"].astype(str),
+                sep="|", distinct=True))
         extra = key.map(sup_txt).astype(object)
         has = extra.notna() & all_lesions["nerve"].notna()
         all_lesions.loc[has, "findings"] = join_nonempty([all_lesions.loc[has, "findings"],
@@ -843,7 +910,7 @@ def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     return ncs_txt
 
 
-def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, rules) -> pd.Series:
+def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy, rules) -> pd.Series:
     """Per patient: the abnormal nerves not counted as neuropathy, each with the reason."""
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
     if len(not_counted):
@@ -862,10 +929,13 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, rules) -> pd.Seri
                                         " (the limb's sensory findings are listed separately)",
                                         " (no sensory response of that limb measured)"))
         central = not_counted["blink_pattern"].isin(["pontine", "medullary"]).to_numpy()
-        # a low CMAP of a nerve with a lesion named above is that lesion's axon loss
+        # a low CMAP of a nerve with a lesion named above (of the nerve itself, or of the nerve
+        # it is a division of) is that lesion's axon loss
         les_keys = lesions[["patient_id", "nerve", "side"]].dropna().drop_duplicates().assign(_les=True)
-        of_lesion = not_counted[["patient_id", "nerve", "side"]].merge(
-            les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna().to_numpy()
+        nc_keys = not_counted[["patient_id", "nerve", "side"]]
+        of_lesion = (nc_keys.merge(les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna()
+                     | nc_keys.assign(nerve=whole_nerve(nc_keys["nerve"], anatomy)).merge(
+                         les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna()).to_numpy()
         low = low_cmap.to_numpy()
         reason = np.select(
             [not_counted["age_caveat"].to_numpy(dtype=bool), central, low & of_lesion, low],
@@ -908,7 +978,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     den, den_txt, n_exam, other_txt, myo_txt = _emg_texts(mus, anatomy)
     not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
-    nc_txt = _not_counted_texts(n, lesions, rules)
+    nc_txt = _not_counted_texts(n, lesions, anatomy, rules)
     ex_txt, un_txt = _explained_texts(den, anatomy)
 
     def get(series: pd.Series) -> pd.Series:

@@ -8,6 +8,7 @@ greedy choice of the fewest elements runs a fixed, small number of rounds.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..knowledge import Anatomy
@@ -27,6 +28,12 @@ def _above_blocked(muscles: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
     roots = anatomy.plexus["roots_list"].explode().rename("segment").reset_index()
     blocked = seg.merge(roots, on="segment")[_KEY + ["element"]].drop_duplicates()
     return blocked
+
+
+def whole_nerve(nerve: pd.Series, anatomy: Anatomy) -> pd.Series:
+    """The nerve each nerve is a division of (``nerves.csv`` ``division_of``: tibial and
+    peroneal → sciatic), or the nerve itself."""
+    return nerve.map(anatomy.nerves["division_of"]).fillna(nerve)
 
 
 def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
@@ -59,7 +66,9 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     sens = anatomy.sensory
     s = snaps[_KEY + ["nerve"]].drop_duplicates()
     s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
-    s["unit"] = s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"])
+    # a plexopathy needs muscles of at least two peripheral nerves (guide §2.8): a SNAP counts
+    # for its parent nerve, and the divisions of one nerve (tibial, peroneal) are that nerve
+    s["unit"] = whole_nerve(s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"]), anatomy)
     muscles = muscles[muscles["patient_id"].isin(s["patient_id"])]
     me = muscles[["_mid"] + _KEY + ["muscle", "nerve", "denervation"]].merge(
         anatomy.muscle_elements, on="muscle")
@@ -73,7 +82,7 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
         n_snap = s.groupby(key)["nerve"].nunique().rename("n_snaps")
         n_mus = den.groupby(key)["_mid"].nunique().rename("n_muscles")
         n_norm = me[~me["denervation"]].groupby(key)["_mid"].nunique().rename("n_normal")
-        units = pd.concat([s[key + ["unit"]], den[key + ["nerve"]].rename(columns={"nerve": "unit"})])
+        units = pd.concat([s[key + ["unit"]], den[key].assign(unit=whole_nerve(den["nerve"], anatomy))])
         n_units = units.groupby(key)["unit"].nunique().rename("n_nerves")
         cand = pd.concat([n_snap, n_mus, n_norm, n_units], axis=1).fillna(0).reset_index()
         cand = cand.merge(blocked.assign(_blocked=True), on=key, how="left")
@@ -128,19 +137,75 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     Returns
     -------
     DataFrame
-        ``_mid, patient_id, side, lesion_nerve``: the muscles each confined lesion explains.
-        A lesion is confined when every remaining denervated muscle on its side, in the region
-        its nerve supplies (cervical or lumbosacral, paraspinals included), belongs to it.
+        ``_mid, patient_id, side, lesion_nerve, confined_to``: the muscles each confined lesion
+        explains. A lesion is confined when every remaining denervated muscle on its side, in
+        the region its nerve supplies (cervical or lumbosacral, paraspinals included), belongs
+        to it (``confined_to`` is its nerve). A lesion of a division of a larger nerve
+        (``nerves.csv`` ``division_of``: tibial and peroneal → sciatic) whose remaining muscles
+        are not all its own is confined to that larger nerve when they all belong to it
+        (``confined_to`` is the larger nerve: spec §4.1, sural → tibial/sciatic).
     """
-    cols = ["_mid", "patient_id", "side", "lesion_nerve"]
+    cols = ["_mid", "patient_id", "side", "lesion_nerve", "confined_to"]
     if not len(unloc) or not len(remaining):
         return pd.DataFrame(columns=cols)
     m = anatomy.muscles
     nerve_region = m.reset_index().groupby("nerve")["als_region"].first()
     u = unloc[["patient_id", "side", "lesion_nerve"]].drop_duplicates()
     u["region"] = u["lesion_nerve"].map(nerve_region)
-    r = remaining.assign(region=remaining["muscle"].map(m["als_region"]))
+    u["whole"] = whole_nerve(u["lesion_nerve"], anatomy)
+    r = remaining.assign(region=remaining["muscle"].map(m["als_region"]),
+                         muscle_whole=whole_nerve(remaining["nerve"], anatomy))
     j = u.merge(r, on=["patient_id", "side", "region"])
     j["own"] = j["nerve"].eq(j["lesion_nerve"])
-    all_own = j.groupby(["patient_id", "side", "lesion_nerve"])["own"].transform("all")
-    return j[all_own & j["own"]][cols].drop_duplicates()
+    j["of_whole"] = j["muscle_whole"].eq(j["whole"])
+    group = j.groupby(["patient_id", "side", "lesion_nerve"])
+    all_own = group["own"].transform("all")
+    all_whole = group["of_whole"].transform("all") & j["whole"].ne(j["lesion_nerve"])
+    j["confined_to"] = np.where(all_own, j["lesion_nerve"], j["whole"])
+    return j[(all_own & j["own"]) | (~all_own & all_whole)][cols].drop_duplicates()
+
+
+def fold_sites(c: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """Where each unlocalised finding meets the localised lesions of its nerve (spec §4.1).
+
+    A finding without a site of its own belongs to a localised lesion of its lesion nerve only
+    when that lesion lies at or proximal to where the finding's fibres leave the nerve: a
+    branch SNAP's branch point (``sensory_nerves.csv`` ``branch_rank``, on the axis of
+    ``nerve_sites.csv``); a finding without a branch point runs the whole nerve. A branch that
+    leaves the nerve proximal to every localised site (the dorsal ulnar cutaneous above a
+    wrist latency) cannot be explained by them: the lesion lies proximal to the branch.
+
+    Parameters
+    ----------
+    c : DataFrame
+        Candidate findings: ``patient_id, lesion_nerve, side, nerve, study, localised,
+        lesion_site, lesion_rank``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``c``: ``fold_site`` and ``fold_rank``, the localised lesion an
+        unlocalised finding joins (the nearest one at or proximal to its branch point; missing
+        when it joins none), and ``proximal`` (bool), true for an unlocalised finding whose
+        branch point lies proximal to every localised site of its nerve and side.
+    """
+    key = ["patient_id", "lesion_nerve", "side"]
+    out = pd.DataFrame({"fold_site": pd.Series(None, index=c.index, dtype=object),
+                        "fold_rank": np.nan, "proximal": False}, index=c.index)
+    localised = c["localised"].fillna(False).astype(bool)
+    if not len(c) or not localised.any() or localised.all():
+        return out
+    point = c["nerve"].map(anatomy.sensory["branch_rank"]).where(c["study"].eq("sensory"))
+    unloc = c.loc[~localised, key].assign(point=point[~localised], _row=c.index[~localised])
+    sites = c.loc[localised, key + ["lesion_site", "lesion_rank"]].drop_duplicates(key + ["lesion_site"])
+    j = unloc.merge(sites, on=key)
+    if not len(j):
+        return out
+    # a site without a rank, or a finding without a branch point, is not compared
+    at_or_above = j["lesion_rank"].isna() | j["point"].isna() | (j["lesion_rank"] <= j["point"])
+    nearest = j[at_or_above].sort_values("lesion_rank", na_position="first").drop_duplicates(
+        "_row", keep="last").set_index("_row")
+    out.loc[nearest.index, "fold_site"] = nearest["lesion_site"]
+    out.loc[nearest.index, "fold_rank"] = nearest["lesion_rank"]
+    out.loc[j.loc[~j["_row"].isin(nearest.index), "_row"].unique(), "proximal"] = True
+    return out

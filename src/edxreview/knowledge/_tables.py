@@ -145,7 +145,8 @@ class Anatomy:
         ``roots_main`` (list of segment ids), cranial nerve, nucleus, brainstem level,
         ``distality`` (int) and region.
     nerves : DataFrame
-        One row per nerve id (index).
+        One row per nerve id (index); ``division_of`` names the nerve it is a division of
+        (tibial and peroneal: sciatic), missing otherwise.
     sites : DataFrame
         One row per (nerve, site) with ``site_rank`` (float) and ``entrapment`` (bool).
     muscle_aliases, nerve_aliases : dict
@@ -280,6 +281,11 @@ def load_anatomy() -> Anatomy:
     for col in ("lesion_axis_rank",):
         if col in nerves:
             nerves[col] = pd.to_numeric(nerves[col], errors="coerce")
+    nerves["division_of"] = nerves["division_of"].replace("", None)
+    unknown = set(nerves["division_of"].dropna()) - set(nerves.index)
+    if unknown:
+        raise InvalidParameterError(f"nerves.csv names divisions of nerves {sorted(unknown)} "
+                                    "that it does not list")
     sensory, sensory_meta = read_table("sensory_nerves")
     sensory = sensory.set_index("nerve")
     sensory["branch_rank"] = pd.to_numeric(sensory["branch_rank"], errors="coerce")
