@@ -751,6 +751,15 @@ def blink_efferent(denervated: bool) -> Callable[[str], Study]:
     return build
 
 
+def facial_neuropathy_muscles_side_blank(pid: str) -> Study:
+    """Right facial CMAP 0.4 mV (15 % of the left 2.6 mV); frontalis and orbicularis oculi
+    fibrillating with their side left blank.  Spec §4.1 "side matters": a muscle on no stated
+    side is not explained by a right-sided lesion (spec §1 lets only midline muscles, the
+    tongue, leave the side blank)."""
+    study = facial_nerve_study(normal_patient(pid, age=33), pid, right_mv=0.4, left_mv=2.6)
+    return needle(study, pid, "", ACUTE, "Frontalis", "orb oculi")
+
+
 def blink_medullary(pid: str) -> Study:
     """Right lateral medulla: stimulating the right, R1 10.6 ms (normal) with both R2 absent;
     stimulating the left, normal; facial CMAPs normal; medullary lesion on MRI."""
@@ -1112,6 +1121,10 @@ CASES = [
     case("blink reflex, efferent pattern with low facial CMAP and facial denervation",
          blink_efferent(True), **explained("acute", "facial"),
          pattern_absent=("trigeminal",)),
+    case("right facial neuropathy does not explain facial muscles whose side is blank",
+         facial_neuropathy_muscles_side_blank, **lmn("acute", "facial nucleus", neuropathy=True),
+         pattern=("facial",), says=("not accounted for by ncs",),
+         never_says=("every denervated muscle is accounted for",)),
     case("blink reflex, medullary pattern (R1 normal, R2 absent) is central",
          blink_medullary, **NONE, pattern_absent=("neuropathy",),
          says=(("medull", "brainstem"),)),

@@ -418,12 +418,15 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         j = den[["_mid", "patient_id", "nerve", "side", "branch_rank"]].merge(
             loc.rename(columns={"lesion_nerve": "nerve", "side": "lesion_side"}),
             on=["patient_id", "nerve"], how="inner")
-        ok = ((j["side"] == j["lesion_side"]) | j["side"].isna()) & (j["branch_rank"] > j["lesion_rank"])
+        # side matters (spec §4.1): a muscle whose side is not given is on neither side, so no
+        # lesion on one side explains it (only a polyneuropathy, on both, can)
+        ok = (j["side"] == j["lesion_side"]) & (j["branch_rank"] > j["lesion_rank"])
         cover.append(j[ok.fillna(False)][["_mid", "lesion_key"]])
     plex = plex.reset_index(drop=True)
     plex["lesion_key"] = "P" + plex.index.astype(str)
     if len(cov_muscles):
-        cover.append(cov_muscles.merge(den[["_mid", "patient_id", "side"]], on="_mid").merge(
+        sided = den[den["side"].notna()]
+        cover.append(cov_muscles.merge(sided[["_mid", "patient_id", "side"]], on="_mid").merge(
             plex[["patient_id", "side", "element", "lesion_key"]], on=["patient_id", "side", "element"]
         )[["_mid", "lesion_key"]])
     pn_key = pd.Series(False, index=den.index)

@@ -130,7 +130,9 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     DataFrame
         ``_mid, patient_id, side, lesion_nerve``: the muscles each confined lesion explains.
         A lesion is confined when every remaining denervated muscle on its side, in the region
-        its nerve supplies (cervical or lumbosacral, paraspinals included), belongs to it.
+        its nerve supplies (cervical or lumbosacral, paraspinals included), belongs to it. A
+        muscle whose side is not given may lie on either side: it is never explained here, and
+        one of another nerve keeps the lesions on both sides from being confined.
     """
     cols = ["_mid", "patient_id", "side", "lesion_nerve"]
     if not len(unloc) or not len(remaining):
@@ -139,8 +141,12 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     nerve_region = m.reset_index().groupby("nerve")["als_region"].first()
     u = unloc[["patient_id", "side", "lesion_nerve"]].drop_duplicates()
     u["region"] = u["lesion_nerve"].map(nerve_region)
-    r = remaining.assign(region=remaining["muscle"].map(m["als_region"]))
+    r = remaining.assign(region=remaining["muscle"].map(m["als_region"]),
+                         _sided=remaining["side"].notna())
+    # a muscle without a side stands on both sides: it can only keep a lesion from being confined
+    blank = r[~r["_sided"]]
+    r = pd.concat([r[r["_sided"]], blank.assign(side="L"), blank.assign(side="R")], ignore_index=True)
     j = u.merge(r, on=["patient_id", "side", "region"])
     j["own"] = j["nerve"].eq(j["lesion_nerve"])
     all_own = j.groupby(["patient_id", "side", "lesion_nerve"])["own"].transform("all")
-    return j[all_own & j["own"]][cols].drop_duplicates()
+    return j[all_own & j["own"] & j["_sided"]][cols].drop_duplicates()
