@@ -1237,3 +1237,27 @@ def test_the_proximal_f_wave_pattern_is_on_the_side_of_its_nerves(build, side, t
     result = review_study(build("F1").write_csv(tmp_path / "study"))
     lesion = result.lesions[result.lesions["kind"].eq("proximal_demyelinating")]
     assert list(lesion["side"]) == [side]
+
+
+
+def test_patient_texts_name_each_muscle_with_its_paraspinal_level_and_side(tmp_path) -> None:
+    """T1, a right C7 root: triceps and the C7 paraspinal denervated.  T2: decreased activation
+    in both vastus laterales, nothing denervated.  Every patient text names a muscle as
+    muscles.csv types it (level, side): the C7 paraspinal is not any cervical paraspinal, and
+    two sides are two muscles."""
+    from edxreview._pipeline import review_study
+
+    study = bilateral("T1", 48, weakness="yes")
+    needle(study, "T1", "R", ACUTE, "Triceps", "C7 paraspinal")
+    for sheet, rows in bilateral("T2", 35, weakness="yes").sheets.items():
+        study.add(sheet, *rows)
+    for side in ("R", "L"):
+        needle(study, "T2", side, {"recruitment": "decreased_activation"}, "Vastus lateralis")
+    patients = review_study(study.write_csv(tmp_path / "study")).patients.set_index("patient_id")
+    paraspinal = "Cervical paraspinals (C3-C8) C7 R"
+    assert patients.loc["T1", "denervated_muscles"].split("; ") == ["Triceps R", paraspinal]
+    assert (f"Not accounted for by NCS: Triceps R, {paraspinal} →"
+            in _text(patients.loc["T1", "explanation"]))
+    explanation = _text(patients.loc["T2", "explanation"])
+    assert "Vastus lateralis R: decreased activation" in explanation
+    assert "Vastus lateralis L: decreased activation" in explanation

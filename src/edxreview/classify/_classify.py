@@ -546,8 +546,7 @@ def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pat
     pts["neuropathy_pattern"] = np.where(pts["ncs_neuropathy"], map_text(pts["patient_id"], pat_text), "")
 
     # denervated muscles and abnormal nerves as text
-    label = dm["muscle"].map(anatomy.muscles["display_name"]).fillna(dm["muscle"]) + \
-        map_text(dm["side"], {"L": " L", "R": " R"})
+    label = _muscle_label(dm, anatomy)
     pts["denervated_muscles"] = map_text(pts["patient_id"], group_join(dm["patient_id"], label))
     if len(counted):
         ab = counted["nerve"].str.replace("_", " ") + " " + counted["study"] + " " + counted["side"].fillna("")
@@ -687,10 +686,18 @@ def _judged(m: pd.DataFrame, basis: str) -> pd.Series:
     return m[basis].eq("quantitative_reference")
 
 
+def _muscle_label(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
+    """Each muscle row named as every patient text names it: the display name, the sampled
+    paraspinal level when one was given and the side (``"Cervical paraspinals (C3-C8) C7 R"``,
+    ``"Deltoid L"``), from the typed ``muscle``, ``paraspinal_level`` and ``side`` columns."""
+    name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"]).astype(str)
+    if "paraspinal_level" in m:
+        level = m["paraspinal_level"]
+        name = name + np.where(level.notna(), " " + level.astype(str), "")
+    return name + map_text(m["side"], {"L": " L", "R": " R"})
+
+
 def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
-    name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
-    side = map_text(m["side"], {"L": " L", "R": " R"})
-    lvl = m["paraspinal_level"].fillna("") if "paraspinal_level" in m else ""
     detail = []
     detail.append(np.where(m["acute"], "fibs " + m["fibs"].fillna("?") + ", PSW " + m["psw"].fillna("?"), ""))
     dur = np.where(m["muap_duration"].eq("increased"), "MUAP duration increased", "")
@@ -705,8 +712,7 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
                   "mean MUAP amplitude " + m["muap_amplitude_uv"].round(0).astype(str) + " µV > "
                   + m["reference_amplitude_uv"].round(0).astype(str) + " µV", "")
     details = join_nonempty([detail[0], dur, amp, q, qa], sep=", ")
-    return name + (" " + lvl if isinstance(lvl, str) else pd.Series(" ", index=m.index) + lvl).str.rstrip() \
-        + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
+    return _muscle_label(m, anatomy) + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
 def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
@@ -716,8 +722,7 @@ def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.DataFrame, pd.Se
     den_txt = group_join(den["patient_id"], phrase) if len(den) else pd.Series(dtype=str)
     n_exam = mus.groupby("patient_id").size()
     other = mus[mus["other_findings"].ne("") & ~mus["denervation"]]
-    other_txt = (other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"]) + ": "
-                 + other["other_findings"])
+    other_txt = _muscle_label(other, anatomy) + ": " + other["other_findings"]
     other_txt = group_join(other["patient_id"], other_txt)
     return den, den_txt, n_exam, other_txt
 
@@ -729,8 +734,7 @@ def _muscles_named(mus: pd.DataFrame, value: str,
     rows = mus[mus["muap_reading"].eq(value)]
     if not len(rows):
         return pd.Series(dtype=str), pd.Series(dtype=str)
-    name = rows["muscle"].map(anatomy.muscles["display_name"]).fillna(rows["muscle"]) \
-        + map_text(rows["side"], {"L": " L", "R": " R"})
+    name = _muscle_label(rows, anatomy)
     names = group_join(rows["patient_id"], name, sep=", ")
     return names, rows.groupby("patient_id").size().reindex(names.index).astype(str)
 
@@ -825,13 +829,10 @@ def _explained_texts(den: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.Series, pd
     """Per patient: the denervated muscles NCS accounts for (and by what), and those it does not."""
     un = den[~den["explained_by_ncs"]]
     ex = den[den["explained_by_ncs"]]
-    ex_txt = (ex["muscle"].map(anatomy.muscles["display_name"]).fillna(ex["muscle"])
-              + map_text(ex["side"], {"L": " L", "R": " R"}) + " by " + ex["explained_by"]
+    ex_txt = (_muscle_label(ex, anatomy) + " by " + ex["explained_by"]
               ) if len(ex) else pd.Series(dtype=str)
     ex_txt = group_join(ex["patient_id"], ex_txt) if len(ex) else ex_txt
-    un_txt = (un["muscle"].map(anatomy.muscles["display_name"]).fillna(un["muscle"])
-              + map_text(un["side"], {"L": " L", "R": " R"})
-              ) if len(un) else pd.Series(dtype=str)
+    un_txt = _muscle_label(un, anatomy) if len(un) else pd.Series(dtype=str)
     un_txt = group_join(un["patient_id"], un_txt, sep=", ") if len(un) else un_txt
     return ex_txt, un_txt
 
