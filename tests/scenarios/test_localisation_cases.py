@@ -1021,7 +1021,8 @@ CASES = [
     # -- anterior horn -------------------------------------------------------------------------
     case("C7-T1 anterior horn under a C6-C7 cord lesion",
          cervical_anterior_horn(("spinal_cord", "C6", "C7")),
-         **lmn("acute_and_chronic", "C7", "C8", mri=True, segments_absent=("C5", "L4"))),
+         **lmn("acute_and_chronic", "C7", "C8", mri=True, segments_absent=("C5", "L4")),
+         says=("(±1 segment) of",)),
     case("C7-T1 anterior horn with a cord lesion only at T4-T5",
          cervical_anterior_horn(("spinal_cord", "T4", "T5")),
          **lmn("acute_and_chronic", "C7", "C8", mri=False)),
@@ -1130,7 +1131,9 @@ CASES = [
          says=(("medull", "brainstem"),)),
     case("medullary blink pattern with tongue denervation under a medullary lesion",
          blink_medullary_with_tongue, **lmn("acute", "hypoglossal", mri=True),
-         pattern_absent=("neuropathy",)),
+         pattern_absent=("neuropathy",),
+         # brainstem nuclei match with the rules' brainstem_tolerance (0), and the text says so
+         says=("covers medulla (same level, no tolerance)",), never_says=("±",)),
     case("blink reflex, pontine pattern (isolated R1 delay) is central", blink_pontine,
          **NONE, pattern_absent=("neuropathy",), says=(("pont", "brainstem"),)),
     case("R2 recorded on one side delayed from both sides, R1 normal: central, not facial",
@@ -1144,7 +1147,8 @@ CASES = [
          aged_surals_with_medullary_blink, **NONE, pattern_absent=("polyneuropathy",)),
     case("bilateral isolated R1 delay with masseter denervation under a pontine lesion",
          blink_pontine_bilateral_with_masseter,
-         **lmn("acute", "trigeminal motor nucleus", mri=True), pattern_absent=("neuropathy",)),
+         **lmn("acute", "trigeminal motor nucleus", mri=True), pattern_absent=("neuropathy",),
+         says=("covers pons (same level, no tolerance)",), never_says=("±",)),
     # -- F-waves alone ----------------------------------------------------------------------------
     case("prolonged F-waves in four nerves with normal distal conduction", f_waves_prolonged,
          **NEUROPATHY_ONLY, pattern=(("proximal", "polyradicul"),),

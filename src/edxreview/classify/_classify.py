@@ -594,7 +594,13 @@ def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_id
     hit = hit[(hit["pos"] >= hit["pos_min"] - hit["tol"]) & (hit["pos"] <= hit["pos_max"] + hit["tol"])]
     pts["lmn_with_corresponding_mri"] = pts["lmn_involvement"] & pts["patient_id"].isin(hit["patient_id"])
     matched_lesion = group_join(hit["patient_id"], hit["segments_text"], sep=", ", distinct=True)
-    matched_segments = format_segment_runs(hit["patient_id"], hit["pos"])
+    # each matched run with the tolerance its match used (cord segments ±n, brainstem levels
+    # none): one pass per tolerance of the rules, not per patient
+    runs = [format_segment_runs(h["patient_id"], h["pos"]) + (
+        f" (±{tol:g} segment{'s' if tol != 1 else ''})" if tol > 0 else " (same level, no tolerance)")
+        for tol, h in hit.groupby("tol")]
+    runs = pd.concat(runs) if runs else pd.Series(dtype=object)
+    matched_segments = group_join(runs.index, runs, sep=", ")
     matched_lesion = (matched_lesion + "|" + matched_segments.reindex(matched_lesion.index).fillna("")
                       ) if len(matched_lesion) else matched_lesion
     return pts, les, matched_lesion
@@ -888,7 +894,7 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(pts["lmn_with_corresponding_mri"],
                           "MRI: lesion at cord segments/levels " + matched[0].fillna("") + " covers "
                           + matched[1].fillna("") + " of " + pts["lmn_segments"]
-                          + f" (±{rules['mri']['segment_tolerance']:g} segment) → corresponding MRI lesion.", ""))
+                          + " → corresponding MRI lesion.", ""))
     parts.append(np.where(pts["lmn_involvement"] & ~pts["lmn_with_corresponding_mri"],
                           np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["_mri_all"]
                                    + " do not cover " + pts["lmn_segments"] + ".",
