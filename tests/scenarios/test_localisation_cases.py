@@ -407,6 +407,18 @@ def cervical_anterior_horn(mri: tuple[str, str, str] | None) -> Callable[[str], 
     return build
 
 
+def thoracic_paraspinal_under_cervical_lesion(muscle: str) -> Callable[[str], Study]:
+    """Right thoracic paraspinal fibrillating (fibs and PSW 2+), every other muscle and nerve
+    normal; cord lesion behind the C6-C7 vertebral bodies (cord C7-C8).  Written ``T1
+    paraspinal``, T1 lies within one segment of C8; written ``Thoracic paraspinals`` (no level),
+    the sampled segment is unknown, so T1 is not established and nothing matches."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 44)
+        needle(study, pid, "R", ACUTE, muscle)
+        return study.add_mri(pid, "spinal_cord", "C6", "C7")
+    return build
+
+
 def multiregion_anterior_horn(pid: str) -> Study:
     """Bulbar, cervical, thoracic and lumbosacral denervation with fasciculations, normal
     SNAPs everywhere, median CMAP 2.5 mV (split hand) with normal latency and velocity."""
@@ -1029,6 +1041,13 @@ CASES = [
     case("C7-T1 anterior horn with a brain lesion only",
          cervical_anterior_horn(("brain", "", "")),
          **lmn("acute_and_chronic", "C7", "C8", mri=False)),
+    case("T1 paraspinal under a C6-C7 cord lesion (T1 within a segment of C8)",
+         thoracic_paraspinal_under_cervical_lesion("T1 paraspinal"), **lmn("acute", "T1", mri=True),
+         never_says=("level not given",)),
+    case("thoracic paraspinal of no stated level beside a C6-C7 cord lesion: no MRI match",
+         thoracic_paraspinal_under_cervical_lesion("Thoracic paraspinals"),
+         **lmn("acute", "T1", "T12", mri=False),
+         says=("paraspinal level not given (thoracic paraspinals (t1-t12) r)",)),
     case("anterior horn in four regions with a split-hand low median CMAP",
          multiregion_anterior_horn,
          **lmn("acute_and_chronic", "hypoglossal", "C8", "T8", "L4", "S1")),

@@ -556,14 +556,24 @@ def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pat
     return pts
 
 
+def _unlevelled_paraspinal(m: pd.DataFrame) -> pd.Series:
+    """Paraspinal rows sampled at no stated level (``Thoracic paraspinals``, not ``T10
+    paraspinal``): their segments are the whole region's, and none of them is established."""
+    level = m["paraspinal_level"] if "paraspinal_level" in m else pd.Series(None, index=m.index)
+    return m["region"].eq("paraspinal") & (level.isna() | level.astype(object).eq(""))
+
+
 def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_ids: set,
                       rules: Mapping):
     """The cord segments and brainstem nuclei of the unexplained denervation, the MRI lesions
     as segments, and whether an MRI lesion matches (spec §4, within the rules' tolerance).
+    The segments of a paraspinal sampled at no stated level are listed but not matched (rules
+    ``[mri]`` source ``unlevelled_paraspinal_convention``).
     Returns ``(pts, mri_lesions, matched_lesion)``."""
     seg_axis = load_segments()["position"]
     un = mus[mus["unexplained"]].copy()
-    un_seg = un[["patient_id", "segments", "nucleus", "brainstem_level"]].copy()
+    un["_unlevelled"] = _unlevelled_paraspinal(un)
+    un_seg = un[["patient_id", "segments", "nucleus", "brainstem_level", "_unlevelled"]].copy()
     un_seg["segment"] = un_seg["segments"].str.split("|")
     un_seg = un_seg.explode("segment")
     un_seg = un_seg[un_seg["segment"].notna() & un_seg["segment"].ne("")]
@@ -586,7 +596,8 @@ def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_id
     # every brainstem/cord row, including those below the conus, for the explanation
     pts["_mri_all"] = map_text(pts["patient_id"], group_join(les["patient_id"], les["segments_text"], distinct=True))
     mr = rules["mri"]
-    targets = pd.concat([un_seg[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
+    matchable = un_seg[~un_seg["_unlevelled"].astype(bool)]
+    targets = pd.concat([matchable[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
                          nuclei[["patient_id", "pos"]].assign(tol=mr["brainstem_tolerance"])])
     first_cord = seg_axis[mr["first_cord_segment"]]
     targets.loc[targets["pos"] < first_cord, "tol"] = mr["brainstem_tolerance"]
@@ -852,6 +863,9 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, rules)
     ex_txt, un_txt = _explained_texts(den, anatomy)
+    unlevelled = den[~den["explained_by_ncs"] & _unlevelled_paraspinal(den)]
+    unlevelled_txt = (group_join(unlevelled["patient_id"], _muscle_label(unlevelled, anatomy), sep=", ")
+                      if len(unlevelled) else pd.Series(dtype=str))
 
     def get(series: pd.Series) -> pd.Series:
         return map_text(pid, series) if len(series) else pd.Series("", index=pts.index)
@@ -899,4 +913,8 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
                           np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["_mri_all"]
                                    + " do not cover " + pts["lmn_segments"] + ".",
                                    "MRI: no brainstem or spinal cord lesion recorded."), ""))
+    parts.append(np.where(pts["lmn_involvement"] & get(unlevelled_txt).ne(""),
+                          "Paraspinal level not given (" + get(unlevelled_txt) + "): an unknown "
+                          "sampling level does not establish the segment, so its region's segments "
+                          "are not matched against MRI.", ""))
     return pd.Series(join_nonempty(parts, sep=" "), index=pts.index)
