@@ -97,6 +97,19 @@ def test_unlocalised_lesion_explains_only_when_denervation_is_confined_to_its_ne
     assert confined(unloc, other_side, load_anatomy()).empty
 
 
+def test_a_muscle_without_a_side_is_never_explained_by_a_lesion_on_one_side():
+    """Spec §4.1 'side matters': a blank side is on neither side; a blank-side muscle of another
+    nerve may lie on the lesion's side, so the lesion is no longer confined."""
+    unloc = pd.DataFrame({"patient_id": [0, 0], "side": ["R", "L"],
+                          "lesion_nerve": ["facial", "femoral"]})
+    blank = muscles([("frontalis", None, True), ("orbicularis_oculi", None, True)])
+    assert confined(unloc, blank, load_anatomy()).empty
+    mixed = muscles([("vastus_lateralis", "L", True), ("adductor_longus", None, True)])
+    assert confined(unloc, mixed, load_anatomy()).empty
+    own = muscles([("vastus_lateralis", "L", True), ("rectus_femoris", None, True)])
+    assert confined(unloc, own, load_anatomy())["_mid"].tolist() == [0]
+
+
 @pytest.mark.parametrize("row, label", [
     (dict(lesion_nerve="femoral", branch="saphenous", n_muscles_explained=2, has_motor=False),
      "mononeuropathy (femoral, proximal to the saphenous branch)"),

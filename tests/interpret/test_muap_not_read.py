@@ -228,7 +228,7 @@ def test_the_explanation_names_the_muscles_read_and_those_examined_at_rest_only(
     explanation = result.patients.iloc[0]["explanation"]
     assert explanation.startswith(
         "EMG: no denervation at rest in 4 muscle(s) examined, nor in the MUAPs of the 2 read "
-        "(Biceps brachii R, Deltoid R); not denervation: Deltoid: equivocal (±) spontaneous "
+        "(Biceps brachii R, Deltoid R); not denervation: Deltoid R: equivocal (±) spontaneous "
         "activity. MUAPs not read in 1 of 4 muscle(s) (Tibialis anterior L): chronic "
         "denervation was not looked for there. MUAP means not judged (no verified or "
         "laboratory reference row) in 1 of 4 muscle(s) (Biceps brachii L)")

@@ -228,7 +228,7 @@ def test_a_myopathic_muscle_judged_by_the_laboratory_table_is_named(tmp_path):
     result = review_study(book, muap_reference=lab)
     p = result.patients.iloc[0]
     assert not p["emg_denervation"]
-    assert ("not denervation: Deltoid: myopathic MUAPs (mean MUAP duration 6.5 ms < 8.0 ms); "
+    assert ("not denervation: Deltoid R: myopathic MUAPs (mean MUAP duration 6.5 ms < 8.0 ms); "
             "early recruitment.") in p["explanation"], p["explanation"]
 
 

@@ -20,7 +20,7 @@ COLUMNS = {
     "muscles": [
         "muscle", "display_name", "aliases", "region", "als_region", "nerve", "branch",
         "branch_rank", "plexus_element", "roots_main", "roots_minor", "cranial_nerve", "nucleus",
-        "brainstem_level", "distality", "source", "status", "status_reason",
+        "brainstem_level", "distality", "midline", "source", "status", "status_reason",
     ],
     "nerve_sites": ["nerve", "site", "site_rank", "aliases", "entrapment", "source"],
     "nerves": [

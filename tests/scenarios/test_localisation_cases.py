@@ -410,6 +410,18 @@ def cervical_anterior_horn(mri: tuple[str, str, str] | None) -> Callable[[str], 
     return build
 
 
+def thoracic_paraspinal_under_cervical_lesion(muscle: str) -> Callable[[str], Study]:
+    """Right thoracic paraspinal fibrillating (fibs and PSW 2+), every other muscle and nerve
+    normal; cord lesion behind the C6-C7 vertebral bodies (cord C7-C8).  Written ``T1
+    paraspinal``, T1 lies within one segment of C8; written ``Thoracic paraspinals`` (no level),
+    the sampled segment is unknown, so T1 is not established and nothing matches."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 44)
+        needle(study, pid, "R", ACUTE, muscle)
+        return study.add_mri(pid, "spinal_cord", "C6", "C7")
+    return build
+
+
 def multiregion_anterior_horn(pid: str) -> Study:
     """Bulbar, cervical, thoracic and lumbosacral denervation with fasciculations, normal
     SNAPs everywhere, median CMAP 2.5 mV (split hand) with normal latency and velocity."""
@@ -752,6 +764,15 @@ def blink_efferent(denervated: bool) -> Callable[[str], Study]:
             needle(study, pid, "L", ACUTE, "Frontalis", "orb oculi")
         return study
     return build
+
+
+def facial_neuropathy_muscles_side_blank(pid: str) -> Study:
+    """Right facial CMAP 0.4 mV (15 % of the left 2.6 mV); frontalis and orbicularis oculi
+    fibrillating with their side left blank.  Spec §4.1 "side matters": a muscle on no stated
+    side is not explained by a right-sided lesion (spec §1 lets only midline muscles, the
+    tongue, leave the side blank)."""
+    study = facial_nerve_study(normal_patient(pid, age=33), pid, right_mv=0.4, left_mv=2.6)
+    return needle(study, pid, "", ACUTE, "Frontalis", "orb oculi")
 
 
 def blink_medullary(pid: str) -> Study:
@@ -1132,13 +1153,21 @@ CASES = [
     # -- anterior horn -------------------------------------------------------------------------
     case("C7-T1 anterior horn under a C6-C7 cord lesion",
          cervical_anterior_horn(("spinal_cord", "C6", "C7")),
-         **lmn("acute_and_chronic", "C7", "C8", mri=True, segments_absent=("C5", "L4"))),
+         **lmn("acute_and_chronic", "C7", "C8", mri=True, segments_absent=("C5", "L4")),
+         says=("(±1 segment) of",)),
     case("C7-T1 anterior horn with a cord lesion only at T4-T5",
          cervical_anterior_horn(("spinal_cord", "T4", "T5")),
          **lmn("acute_and_chronic", "C7", "C8", mri=False)),
     case("C7-T1 anterior horn with a brain lesion only",
          cervical_anterior_horn(("brain", "", "")),
          **lmn("acute_and_chronic", "C7", "C8", mri=False)),
+    case("T1 paraspinal under a C6-C7 cord lesion (T1 within a segment of C8)",
+         thoracic_paraspinal_under_cervical_lesion("T1 paraspinal"), **lmn("acute", "T1", mri=True),
+         never_says=("level not given",)),
+    case("thoracic paraspinal of no stated level beside a C6-C7 cord lesion: no MRI match",
+         thoracic_paraspinal_under_cervical_lesion("Thoracic paraspinals"),
+         **lmn("acute", "T1", "T12", mri=False),
+         says=("paraspinal level not given (thoracic paraspinals (t1-t12) r)",)),
     case("anterior horn in four regions with a split-hand low median CMAP",
          multiregion_anterior_horn,
          **lmn("acute_and_chronic", "hypoglossal", "C8", "T8", "L4", "S1")),
@@ -1250,12 +1279,18 @@ CASES = [
     case("blink reflex, efferent pattern with low facial CMAP and facial denervation",
          blink_efferent(True), **explained("acute", "facial"),
          pattern_absent=("trigeminal",)),
+    case("right facial neuropathy does not explain facial muscles whose side is blank",
+         facial_neuropathy_muscles_side_blank, **lmn("acute", "facial nucleus", neuropathy=True),
+         pattern=("facial",), says=("not accounted for by ncs",),
+         never_says=("every denervated muscle is accounted for",)),
     case("blink reflex, medullary pattern (R1 normal, R2 absent) is central",
          blink_medullary, **NONE, pattern_absent=("neuropathy",),
          says=(("medull", "brainstem"),)),
     case("medullary blink pattern with tongue denervation under a medullary lesion",
          blink_medullary_with_tongue, **lmn("acute", "hypoglossal", mri=True),
-         pattern_absent=("neuropathy",)),
+         pattern_absent=("neuropathy",),
+         # brainstem nuclei match with the rules' brainstem_tolerance (0), and the text says so
+         says=("covers medulla (same level, no tolerance)",), never_says=("±",)),
     case("blink reflex, pontine pattern (isolated R1 delay) is central", blink_pontine,
          **NONE, pattern_absent=("neuropathy",), says=(("pont", "brainstem"),)),
     case("R2 recorded on one side delayed from both sides, R1 normal: central, not facial",
@@ -1269,7 +1304,8 @@ CASES = [
          aged_surals_with_medullary_blink, **NONE, pattern_absent=("polyneuropathy",)),
     case("bilateral isolated R1 delay with masseter denervation under a pontine lesion",
          blink_pontine_bilateral_with_masseter,
-         **lmn("acute", "trigeminal motor nucleus", mri=True), pattern_absent=("neuropathy",)),
+         **lmn("acute", "trigeminal motor nucleus", mri=True), pattern_absent=("neuropathy",),
+         says=("covers pons (same level, no tolerance)",), never_says=("±",)),
     # -- F-waves alone ----------------------------------------------------------------------------
     case("prolonged F-waves in four nerves with normal distal conduction", f_waves_prolonged,
          **NEUROPATHY_ONLY, pattern=(("proximal", "polyradicul"),),
@@ -1405,3 +1441,27 @@ def test_the_proximal_f_wave_pattern_is_on_the_side_of_its_nerves(build, side, t
     result = review_study(build("F1").write_csv(tmp_path / "study"))
     lesion = result.lesions[result.lesions["kind"].eq("proximal_demyelinating")]
     assert list(lesion["side"]) == [side]
+
+
+
+def test_patient_texts_name_each_muscle_with_its_paraspinal_level_and_side(tmp_path) -> None:
+    """T1, a right C7 root: triceps and the C7 paraspinal denervated.  T2: decreased activation
+    in both vastus laterales, nothing denervated.  Every patient text names a muscle as
+    muscles.csv types it (level, side): the C7 paraspinal is not any cervical paraspinal, and
+    two sides are two muscles."""
+    from edxreview._pipeline import review_study
+
+    study = bilateral("T1", 48, weakness="yes")
+    needle(study, "T1", "R", ACUTE, "Triceps", "C7 paraspinal")
+    for sheet, rows in bilateral("T2", 35, weakness="yes").sheets.items():
+        study.add(sheet, *rows)
+    for side in ("R", "L"):
+        needle(study, "T2", side, {"recruitment": "decreased_activation"}, "Vastus lateralis")
+    patients = review_study(study.write_csv(tmp_path / "study")).patients.set_index("patient_id")
+    paraspinal = "Cervical paraspinals (C3-C8) C7 R"
+    assert patients.loc["T1", "denervated_muscles"].split("; ") == ["Triceps R", paraspinal]
+    assert (f"Not accounted for by NCS: Triceps R, {paraspinal} →"
+            in _text(patients.loc["T1", "explanation"]))
+    explanation = _text(patients.loc["T2", "explanation"])
+    assert "Vastus lateralis R: decreased activation" in explanation
+    assert "Vastus lateralis L: decreased activation" in explanation

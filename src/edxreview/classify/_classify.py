@@ -462,12 +462,15 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         j = den[["_mid", "patient_id", "nerve", "side", "branch_rank"]].merge(
             loc.rename(columns={"lesion_nerve": "nerve", "side": "lesion_side"}),
             on=["patient_id", "nerve"], how="inner")
-        ok = ((j["side"] == j["lesion_side"]) | j["side"].isna()) & (j["branch_rank"] > j["lesion_rank"])
+        # side matters (spec §4.1): a muscle whose side is not given is on neither side, so no
+        # lesion on one side explains it (only a polyneuropathy, on both, can)
+        ok = (j["side"] == j["lesion_side"]) & (j["branch_rank"] > j["lesion_rank"])
         cover.append(j[ok.fillna(False)][["_mid", "lesion_key"]])
     plex = plex.reset_index(drop=True)
     plex["lesion_key"] = "P" + plex.index.astype(str)
     if len(cov_muscles):
-        cover.append(cov_muscles.merge(den[["_mid", "patient_id", "side"]], on="_mid").merge(
+        sided = den[den["side"].notna()]
+        cover.append(cov_muscles.merge(sided[["_mid", "patient_id", "side"]], on="_mid").merge(
             plex[["patient_id", "side", "element", "lesion_key"]], on=["patient_id", "side", "element"]
         )[["_mid", "lesion_key"]])
     pn_key = pd.Series(False, index=den.index)
@@ -640,8 +643,7 @@ def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pat
     pts["neuropathy_pattern"] = np.where(pts["ncs_neuropathy"], map_text(pts["patient_id"], pat_text), "")
 
     # denervated muscles and abnormal nerves as text
-    label = dm["muscle"].map(anatomy.muscles["display_name"]).fillna(dm["muscle"]) + \
-        map_text(dm["side"], {"L": " L", "R": " R"})
+    label = _muscle_label(dm, anatomy)
     pts["denervated_muscles"] = map_text(pts["patient_id"], group_join(dm["patient_id"], label))
     if len(counted):
         ab = counted["nerve"].str.replace("_", " ") + " " + counted["study"] + " " + counted["side"].fillna("")
@@ -651,14 +653,24 @@ def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pat
     return pts
 
 
+def _unlevelled_paraspinal(m: pd.DataFrame) -> pd.Series:
+    """Paraspinal rows sampled at no stated level (``Thoracic paraspinals``, not ``T10
+    paraspinal``): their segments are the whole region's, and none of them is established."""
+    level = m["paraspinal_level"] if "paraspinal_level" in m else pd.Series(None, index=m.index)
+    return m["region"].eq("paraspinal") & (level.isna() | level.astype(object).eq(""))
+
+
 def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_ids: set,
                       rules: Mapping):
     """The cord segments and brainstem nuclei of the unexplained denervation, the MRI lesions
     as segments, and whether an MRI lesion matches (spec §4, within the rules' tolerance).
+    The segments of a paraspinal sampled at no stated level are listed but not matched (rules
+    ``[mri]`` source ``unlevelled_paraspinal_convention``).
     Returns ``(pts, mri_lesions, matched_lesion)``."""
     seg_axis = load_segments()["position"]
     un = mus[mus["unexplained"]].copy()
-    un_seg = un[["patient_id", "segments", "nucleus", "brainstem_level"]].copy()
+    un["_unlevelled"] = _unlevelled_paraspinal(un)
+    un_seg = un[["patient_id", "segments", "nucleus", "brainstem_level", "_unlevelled"]].copy()
     un_seg["segment"] = un_seg["segments"].str.split("|")
     un_seg = un_seg.explode("segment")
     un_seg = un_seg[un_seg["segment"].notna() & un_seg["segment"].ne("")]
@@ -681,7 +693,8 @@ def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_id
     # every brainstem/cord row, including those below the conus, for the explanation
     pts["_mri_all"] = map_text(pts["patient_id"], group_join(les["patient_id"], les["segments_text"], distinct=True))
     mr = rules["mri"]
-    targets = pd.concat([un_seg[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
+    matchable = un_seg[~un_seg["_unlevelled"].astype(bool)]
+    targets = pd.concat([matchable[["patient_id", "pos"]].assign(tol=mr["segment_tolerance"]),
                          nuclei[["patient_id", "pos"]].assign(tol=mr["brainstem_tolerance"])])
     first_cord = seg_axis[mr["first_cord_segment"]]
     targets.loc[targets["pos"] < first_cord, "tol"] = mr["brainstem_tolerance"]
@@ -689,7 +702,13 @@ def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_id
     hit = hit[(hit["pos"] >= hit["pos_min"] - hit["tol"]) & (hit["pos"] <= hit["pos_max"] + hit["tol"])]
     pts["lmn_with_corresponding_mri"] = pts["lmn_involvement"] & pts["patient_id"].isin(hit["patient_id"])
     matched_lesion = group_join(hit["patient_id"], hit["segments_text"], sep=", ", distinct=True)
-    matched_segments = format_segment_runs(hit["patient_id"], hit["pos"])
+    # each matched run with the tolerance its match used (cord segments ±n, brainstem levels
+    # none): one pass per tolerance of the rules, not per patient
+    runs = [format_segment_runs(h["patient_id"], h["pos"]) + (
+        f" (±{tol:g} segment{'s' if tol != 1 else ''})" if tol > 0 else " (same level, no tolerance)")
+        for tol, h in hit.groupby("tol")]
+    runs = pd.concat(runs) if runs else pd.Series(dtype=object)
+    matched_segments = group_join(runs.index, runs, sep=", ")
     matched_lesion = (matched_lesion + "|" + matched_segments.reindex(matched_lesion.index).fillna("")
                       ) if len(matched_lesion) else matched_lesion
     return pts, les, matched_lesion
@@ -806,10 +825,18 @@ def _myopathic_phrase(m: pd.DataFrame) -> pd.Series:
                      index=m.index, dtype=object)
 
 
+def _muscle_label(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
+    """Each muscle row named as every patient text names it: the display name, the sampled
+    paraspinal level when one was given and the side (``"Cervical paraspinals (C3-C8) C7 R"``,
+    ``"Deltoid L"``), from the typed ``muscle``, ``paraspinal_level`` and ``side`` columns."""
+    name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"]).astype(str)
+    if "paraspinal_level" in m:
+        level = m["paraspinal_level"]
+        name = name + np.where(level.notna(), " " + level.astype(str), "")
+    return name + map_text(m["side"], {"L": " L", "R": " R"})
+
+
 def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
-    name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"])
-    side = map_text(m["side"], {"L": " L", "R": " R"})
-    lvl = m["paraspinal_level"].fillna("") if "paraspinal_level" in m else ""
     detail = []
     detail.append(np.where(m["acute"], "fibs " + m["fibs"].fillna("?") + ", PSW " + m["psw"].fillna("?"), ""))
     dur = np.where(m["muap_duration"].eq("increased"), "MUAP duration increased", "")
@@ -826,8 +853,7 @@ def _muscle_phrase(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     # what showed the denervation, then (after a semicolon) what showed myopathic MUAPs
     details = join_nonempty([join_nonempty([detail[0], dur, amp, q, qa], sep=", "),
                              _myopathic_details(m)], sep="; ")
-    return name + (" " + lvl if isinstance(lvl, str) else pd.Series(" ", index=m.index) + lvl).str.rstrip() \
-        + side + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
+    return _muscle_label(m, anatomy) + " (" + m["reading"] + ": " + pd.Series(details, index=m.index) + ")"
 
 
 def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy
@@ -841,16 +867,15 @@ def _emg_texts(mus: pd.DataFrame, anatomy: Anatomy
     n_exam = mus.groupby("patient_id").size()
     myo = mus["myopathic"].fillna(False).astype(bool)
     other = mus[(mus["other_findings"].ne("") | myo) & ~mus["denervation"]]
-    name = other["muscle"].map(anatomy.muscles["display_name"]).fillna(other["muscle"])
+    label = _muscle_label(other, anatomy)
     myo_phrase = _myopathic_phrase(other)
-    other_txt = name + ": " + pd.Series(join_nonempty([myo_phrase, other["other_findings"]],
-                                                      sep="; "), index=other.index)
+    other_txt = label + ": " + pd.Series(join_nonempty([myo_phrase, other["other_findings"]],
+                                                       sep="; "), index=other.index)
     other_txt = group_join(other["patient_id"], other_txt)
     # beside denervation elsewhere, a muscle with myopathic MUAPs is named on its own
     myo_rows = myo_phrase.ne("")
     myo_txt = group_join(other.loc[myo_rows, "patient_id"],
-                         name[myo_rows] + map_text(other.loc[myo_rows, "side"], {"L": " L", "R": " R"})
-                         + ": " + myo_phrase[myo_rows])
+                         label[myo_rows] + ": " + myo_phrase[myo_rows])
     return den, den_txt, n_exam, other_txt, myo_txt
 
 
@@ -861,8 +886,7 @@ def _muscles_named(mus: pd.DataFrame, value: str,
     rows = mus[mus["muap_reading"].eq(value)]
     if not len(rows):
         return pd.Series(dtype=str), pd.Series(dtype=str)
-    name = rows["muscle"].map(anatomy.muscles["display_name"]).fillna(rows["muscle"]) \
-        + map_text(rows["side"], {"L": " L", "R": " R"})
+    name = _muscle_label(rows, anatomy)
     names = group_join(rows["patient_id"], name, sep=", ")
     return names, rows.groupby("patient_id").size().reindex(names.index).astype(str)
 
@@ -960,13 +984,10 @@ def _explained_texts(den: pd.DataFrame, anatomy: Anatomy) -> tuple[pd.Series, pd
     """Per patient: the denervated muscles NCS accounts for (and by what), and those it does not."""
     un = den[~den["explained_by_ncs"]]
     ex = den[den["explained_by_ncs"]]
-    ex_txt = (ex["muscle"].map(anatomy.muscles["display_name"]).fillna(ex["muscle"])
-              + map_text(ex["side"], {"L": " L", "R": " R"}) + " by " + ex["explained_by"]
+    ex_txt = (_muscle_label(ex, anatomy) + " by " + ex["explained_by"]
               ) if len(ex) else pd.Series(dtype=str)
     ex_txt = group_join(ex["patient_id"], ex_txt) if len(ex) else ex_txt
-    un_txt = (un["muscle"].map(anatomy.muscles["display_name"]).fillna(un["muscle"])
-              + map_text(un["side"], {"L": " L", "R": " R"})
-              ) if len(un) else pd.Series(dtype=str)
+    un_txt = _muscle_label(un, anatomy) if len(un) else pd.Series(dtype=str)
     un_txt = group_join(un["patient_id"], un_txt, sep=", ") if len(un) else un_txt
     return ex_txt, un_txt
 
@@ -980,6 +1001,9 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, anatomy, rules)
     ex_txt, un_txt = _explained_texts(den, anatomy)
+    unlevelled = den[~den["explained_by_ncs"] & _unlevelled_paraspinal(den)]
+    unlevelled_txt = (group_join(unlevelled["patient_id"], _muscle_label(unlevelled, anatomy), sep=", ")
+                      if len(unlevelled) else pd.Series(dtype=str))
 
     def get(series: pd.Series) -> pd.Series:
         return map_text(pid, series) if len(series) else pd.Series("", index=pts.index)
@@ -1024,9 +1048,13 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(pts["lmn_with_corresponding_mri"],
                           "MRI: lesion at cord segments/levels " + matched[0].fillna("") + " covers "
                           + matched[1].fillna("") + " of " + pts["lmn_segments"]
-                          + f" (±{rules['mri']['segment_tolerance']:g} segment) → corresponding MRI lesion.", ""))
+                          + " → corresponding MRI lesion.", ""))
     parts.append(np.where(pts["lmn_involvement"] & ~pts["lmn_with_corresponding_mri"],
                           np.where(mri_some, "MRI: brainstem/cord lesions at " + pts["_mri_all"]
                                    + " do not cover " + pts["lmn_segments"] + ".",
                                    "MRI: no brainstem or spinal cord lesion recorded."), ""))
+    parts.append(np.where(pts["lmn_involvement"] & get(unlevelled_txt).ne(""),
+                          "Paraspinal level not given (" + get(unlevelled_txt) + "): an unknown "
+                          "sampling level does not establish the segment, so its region's segments "
+                          "are not matched against MRI.", ""))
     return pd.Series(join_nonempty(parts, sep=" "), index=pts.index)

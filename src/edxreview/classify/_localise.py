@@ -143,7 +143,9 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
         to it (``confined_to`` is its nerve). A lesion of a division of a larger nerve
         (``nerves.csv`` ``division_of``: tibial and peroneal → sciatic) whose remaining muscles
         are not all its own is confined to that larger nerve when they all belong to it
-        (``confined_to`` is the larger nerve: spec §4.1, sural → tibial/sciatic).
+        (``confined_to`` is the larger nerve: spec §4.1, sural → tibial/sciatic). A muscle
+        whose side is not given may lie on either side: it is never explained here, and one
+        of another nerve keeps the lesions on both sides from being confined.
     """
     cols = ["_mid", "patient_id", "side", "lesion_nerve", "confined_to"]
     if not len(unloc) or not len(remaining):
@@ -154,7 +156,11 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     u["region"] = u["lesion_nerve"].map(nerve_region)
     u["whole"] = whole_nerve(u["lesion_nerve"], anatomy)
     r = remaining.assign(region=remaining["muscle"].map(m["als_region"]),
-                         muscle_whole=whole_nerve(remaining["nerve"], anatomy))
+                         muscle_whole=whole_nerve(remaining["nerve"], anatomy),
+                         _sided=remaining["side"].notna())
+    # a muscle without a side stands on both sides: it can only keep a lesion from being confined
+    blank = r[~r["_sided"]]
+    r = pd.concat([r[r["_sided"]], blank.assign(side="L"), blank.assign(side="R")], ignore_index=True)
     j = u.merge(r, on=["patient_id", "side", "region"])
     j["own"] = j["nerve"].eq(j["lesion_nerve"])
     j["of_whole"] = j["muscle_whole"].eq(j["whole"])
@@ -162,7 +168,8 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     all_own = group["own"].transform("all")
     all_whole = group["of_whole"].transform("all") & j["whole"].ne(j["lesion_nerve"])
     j["confined_to"] = np.where(all_own, j["lesion_nerve"], j["whole"])
-    return j[(all_own & j["own"]) | (~all_own & all_whole)][cols].drop_duplicates()
+    keep = ((all_own & j["own"]) | (~all_own & all_whole)) & j["_sided"]
+    return j[keep][cols].drop_duplicates()
 
 
 def fold_sites(c: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:

@@ -511,11 +511,11 @@ def _pooled_emg_rows(subjects, recordings, patient: str | None):
 def _warn_blank_sides(emg) -> None:
     """A warning when emg_rows.csv leaves the side of a limb muscle blank: the workbook
     validator requires L or R there (only midline muscles may leave it blank)."""
-    from edxreview.io._schema import MIDLINE_REGIONS
+    from edxreview.io._schema import BLANK_SIDE_REGIONS
     from edxreview.knowledge import load_anatomy
 
     region = emg["muscle"].map(load_anatomy().muscles["region"])
-    blank = emg[(emg["side"] == "") & (emg["muscle"] != "") & ~region.isin(MIDLINE_REGIONS)]
+    blank = emg[(emg["side"] == "") & (emg["muscle"] != "") & ~region.isin(BLANK_SIDE_REGIONS)]
     if len(blank):
         names = ", ".join(dict.fromkeys(blank["muscle"]))
         print(f"edxreview emg: warning: emg_rows.csv: side blank for {len(blank)} row(s) of a "

@@ -153,8 +153,9 @@ NCS_SHEETS = ("ncs_motor", "ncs_sensory")
 BOOL_VALUES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False,
                "false": False, "0": False}
 SIDE_VALUES = {"l": "L", "left": "L", "lt": "L", "r": "R", "right": "R", "rt": "R"}
-#: regions of the muscles that may leave ``side`` blank in the emg sheet (midline muscles)
-MIDLINE_REGIONS = ("cranial", "trunk", "paraspinal")
+#: regions of the muscles whose ``side`` may be blank in the emg sheet without an error; a
+#: paired muscle there (muscles.csv ``midline`` false) still draws a warning
+BLANK_SIDE_REGIONS = ("cranial", "trunk", "paraspinal")
 SEX_VALUES = {"f": "F", "female": "F", "woman": "F", "m": "M", "male": "M", "man": "M"}
 ANTIBODY_VALUES = {"positive": "positive", "pos": "positive", "+": "positive",
                    "negative": "negative", "neg": "negative", "-": "negative",

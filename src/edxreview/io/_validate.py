@@ -24,7 +24,7 @@ from ._limits import MAX_SUGGESTIONS
 from ._read import RawWorkbook
 from ._schema import (
     ANTIBODY_VALUES, BOOL_VALUES, BRAINSTEM_LEVELS, ENUM_SYNONYMS, FASC_VALUES, GRADE_VALUES,
-    MIDLINE_REGIONS, NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, TEMPLATE_SHEETS, Column,
+    BLANK_SIDE_REGIONS, NCS_SHEETS, REGION_VALUES, SEX_VALUES, SHEETS, SIDE_VALUES, TEMPLATE_SHEETS, Column,
 )
 
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
@@ -645,11 +645,23 @@ def _check_cross_sheet(tables: dict[str, pd.DataFrame], raw: RawWorkbook, coll: 
                  severity="warning")
     emg = tables["emg"]
     if len(emg) and "side" in emg and "muscle" in emg:
-        midline = map_distinct(emg["muscle"], anatomy.muscles["region"]).isin(MIDLINE_REGIONS)
-        missing_side = emg["side"].isna() & emg["muscle"].notna() & ~midline
-        coll.add("emg", emg, missing_side, "side",
+        blank_ok = map_distinct(emg["muscle"], anatomy.muscles["region"]).isin(BLANK_SIDE_REGIONS)
+        missing_side = emg["side"].isna() & emg["muscle"].notna()
+        coll.add("emg", emg, missing_side & ~blank_ok, "side",
                  "side is required for limb muscles (L or R); only midline muscles such as the "
                  "tongue may leave it blank")
+        # a paired cranial, trunk or paraspinal muscle: kept, but no lesion on one side can
+        # explain it (muscles.csv `midline` says which muscles have no side)
+        midline = map_distinct(emg["muscle"], anatomy.muscles["midline"]).fillna(False).astype(bool)
+        paired = missing_side & blank_ok & ~midline
+        names = map_distinct(emg["muscle"], anatomy.muscles["display_name"])
+        shown = emg.assign(side=emg["side"].fillna(""))          # the value shown: the blank cell
+        for name in dict.fromkeys(names[paired]):
+            coll.add("emg", shown, paired & names.eq(name), "side",
+                     f"side is blank for {name!r}, a muscle with a left and a right; write L or R "
+                     "(the row is used, but a lesion on one side cannot explain it, so its "
+                     "denervation counts as unexplained unless a polyneuropathy covers it)",
+                     severity="warning")
     mri = tables["mri"]
     if len(mri):
         needs = mri["region"].isin(["brainstem", "spinal_cord"])

@@ -143,7 +143,8 @@ class Anatomy:
     muscles : DataFrame
         One row per muscle id (index), with nerve, ``branch_rank`` (float), plexus element,
         ``roots_main`` (list of segment ids), cranial nerve, nucleus, brainstem level,
-        ``distality`` (int) and region.
+        ``distality`` (int), region and ``midline`` (bool: sampled in the midline, one
+        recording for both sides, so the emg sheet may leave its side blank).
     nerves : DataFrame
         One row per nerve id (index); ``division_of`` names the nerve it is a division of
         (tibial and peroneal: sciatic), missing otherwise.
@@ -275,6 +276,7 @@ def load_anatomy() -> Anatomy:
     muscles["branch_rank"] = pd.to_numeric(muscles["branch_rank"], errors="coerce")
     muscles["distality"] = pd.to_numeric(muscles["distality"], errors="coerce").fillna(5).astype(int)
     muscles["roots_main_list"] = muscles["roots_main"].map(_split)
+    muscles["midline"] = muscles["midline"].str.lower().isin(["true", "1", "yes"])
     sites["site_rank"] = pd.to_numeric(sites["site_rank"], errors="coerce")
     sites["entrapment"] = sites["entrapment"].str.lower().isin(["true", "1", "yes"])
     nerves = nerves.set_index("nerve")
