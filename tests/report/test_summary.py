@@ -96,6 +96,17 @@ def test_summary_names_each_paraspinal_level(two_paraspinal_levels, lang, expect
             assert name in result.patients.set_index("patient_id").loc["P1", "explanation"]
 
 
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", ["Cervical paraspinals (C3-C8), C5", "Cervical paraspinals (C3-C8), C6"]),
+    ("zh", ["颈段椎旁肌，C5", "颈段椎旁肌，C6"]),
+])
+def test_reasoning_table_names_each_paraspinal_level(two_paraspinal_levels, lang, expected):
+    """The findings of two paraspinal levels are two rows, each naming its level."""
+    result = two_paraspinal_levels
+    rows = reasoning_tables(result, result.patients["patient_id"], lang)["findings"]["P1"]
+    assert sorted(r["where_text"] for r in rows) == expected
+
+
 @pytest.mark.parametrize(("lang", "template", "as_written", "expected"), [
     ("en", "summary", False, ["Median motor", "Sural sensory", "blink reflex"]),
     ("zh", "summary", False, ["正中神经运动", "腓肠神经感觉", "瞬目反射"]),

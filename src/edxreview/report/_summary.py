@@ -267,6 +267,9 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
         muscle = f["muscle"].astype(object).map(display_names("muscle", lang))
         site = (site_names(f["site"]) if lang == "en" else
                 f["site"].astype(object).map(display_names("site", lang)).fillna("")).astype(str)
+        # a muscle finding's site is its paraspinal level (C5), written alike in every language
+        level = f["site"].astype(object).where(f["muscle"].notna())
+        site = site.where(level.isna(), level.astype(str))
         study_text = nerve_study_words(f["nerve"], f["study"], labels, lang,
                                        labels["summary"]["nerve_study"])
         f["where_text"] = muscle.fillna(study_text).fillna("").astype(str).str.strip() \
