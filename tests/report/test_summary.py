@@ -67,6 +67,46 @@ def test_chinese_report_labels(tmp_path, demo_result, zh_page):
     assert not (tmp_path / "fr").exists()
 
 
+@pytest.fixture(scope="module")
+def two_paraspinal_levels(tmp_path_factory):
+    """C5 and C6 paraspinals denervated on the right, every other muscle and nerve normal."""
+    from edxreview._pipeline import review_study
+
+    from scenarios.builders import ACUTE, emg_row, normal_patient
+
+    study = normal_patient("P1", age=50)
+    for spelled in ("C5 paraspinal", "C6 paraspinal"):
+        study.add("emg", emg_row("P1", spelled, "R", **ACUTE))
+    return review_study(study.write_csv(tmp_path_factory.mktemp("paraspinal") / "study"))
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", ["Cervical paraspinals (C3-C8) C5 R", "Cervical paraspinals (C3-C8) C6 R"]),
+    ("zh", ["右侧颈段椎旁肌C5", "右侧颈段椎旁肌C6"]),
+])
+def test_summary_names_each_paraspinal_level(two_paraspinal_levels, lang, expected):
+    """Two levels of one paraspinal on one side are two muscles in the summary, named with
+    their level as the explanation in patients.csv names them (not one 'paraspinals R')."""
+    result = two_paraspinal_levels
+    summary = summarize_patients(result, result.patients["patient_id"], lang)["P1"]
+    for name in expected:
+        assert name in summary
+    if lang == "en":                     # the summary and the explanation name them alike
+        for name in expected:
+            assert name in result.patients.set_index("patient_id").loc["P1", "explanation"]
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", ["Cervical paraspinals (C3-C8), C5", "Cervical paraspinals (C3-C8), C6"]),
+    ("zh", ["颈段椎旁肌，C5", "颈段椎旁肌，C6"]),
+])
+def test_reasoning_table_names_each_paraspinal_level(two_paraspinal_levels, lang, expected):
+    """The findings of two paraspinal levels are two rows, each naming its level."""
+    result = two_paraspinal_levels
+    rows = reasoning_tables(result, result.patients["patient_id"], lang)["findings"]["P1"]
+    assert sorted(r["where_text"] for r in rows) == expected
+
+
 @pytest.mark.parametrize(("lang", "template", "as_written", "expected"), [
     ("en", "summary", False, ["Median motor", "Sural sensory", "blink reflex"]),
     ("zh", "summary", False, ["正中神经运动", "腓肠神经感觉", "瞬目反射"]),

@@ -56,13 +56,22 @@ def _dash(text: pd.Series) -> pd.Series:
 def _name_list(rows: pd.DataFrame, group: pd.Series, labels: dict[str, Any],
                lang: str = "en") -> pd.Series:
     """The muscles of ``rows`` named with their side (one name for both sides), joined per
-    patient and ``group``: a Series indexed by (patient_id, group)."""
+    patient and ``group``: a Series indexed by (patient_id, group).
+
+    A paraspinal sampled at a stated level (``paraspinal_level``) is named with it, as the
+    explanation in ``patients`` names it, so two levels are two muscles."""
     s = labels["summary"]
-    names = rows["muscle"].astype(object).map(display_names("muscle", lang))
+    muscle = rows["muscle"].astype(object).reset_index(drop=True)
+    names = muscle.map(display_names("muscle", lang)).fillna(muscle.astype(str))
+    if "paraspinal_level" in rows:
+        level = rows["paraspinal_level"].astype(object).reset_index(drop=True)
+        levelled = level.notna() & level.astype(str).ne("")
+        names = names.where(~levelled, fill(s["muscle_level"], names.index, muscle=names,
+                                            level=level))
     frame = pd.DataFrame({
         "patient_id": rows["patient_id"].astype(str).to_numpy(),
         "group": np.asarray(group),
-        "name": names.fillna(rows["muscle"].astype(str)).to_numpy(),
+        "name": names.to_numpy(),
         "side": rows["side"].astype(object).fillna("").astype(str).to_numpy()})
     per = frame.groupby(["patient_id", "group", "name"], sort=False)["side"].agg(
         ["nunique", "first"]).reset_index()
@@ -258,6 +267,9 @@ def reasoning_tables(result, ids: pd.Series, lang: str = "en") \
         muscle = f["muscle"].astype(object).map(display_names("muscle", lang))
         site = (site_names(f["site"]) if lang == "en" else
                 f["site"].astype(object).map(display_names("site", lang)).fillna("")).astype(str)
+        # a muscle finding's site is its paraspinal level (C5), written alike in every language
+        level = f["site"].astype(object).where(f["muscle"].notna())
+        site = site.where(level.isna(), level.astype(str))
         study_text = nerve_study_words(f["nerve"], f["study"], labels, lang,
                                        labels["summary"]["nerve_study"])
         f["where_text"] = muscle.fillna(study_text).fillna("").astype(str).str.strip() \
