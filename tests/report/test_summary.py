@@ -126,3 +126,20 @@ def test_a_nerve_recording_is_named_by_one_function(lang, template, as_written, 
     shown = nerve_study_words(nerves, studies, labels, lang, labels[template]["nerve_study"],
                               as_written=as_written)
     assert shown.tolist() == expected and shown.index.tolist() == [3, 3, 7]
+
+
+@pytest.mark.parametrize(("lang", "expected", "not_expected"), [
+    ("en", "Cervical paraspinals (C3-C8) C5", None),
+    ("zh", "颈段椎旁肌C5", "颈段椎旁肌 C5"),
+])
+def test_the_needle_emg_table_names_a_level_as_the_summary_does(two_paraspinal_levels, tmp_path,
+                                                                 lang, expected, not_expected):
+    """The patient page's needle-EMG table and the summary join a paraspinal and its level by
+    the one label (``summary.muscle_level``), in each language."""
+    from edxreview.report import render_report
+
+    page = render_report(two_paraspinal_levels, tmp_path / lang, xlsx=False, lang=lang)
+    text = page.read_text(encoding="utf-8")
+    assert expected in text
+    if not_expected:
+        assert not_expected not in text
