@@ -60,3 +60,12 @@ def test_chinese_text_from_the_chinese_label_file():
 
 def test_no_values_no_text():
     assert describe_values(VALUES.iloc[:0]).tolist() == []
+
+
+def test_a_limit_is_shown_as_it_was_compared():
+    """A height-adjusted F-wave limit of 30.6829 ms is shown as 30.68, so a flagged 30.7 ms
+    never reads as equal to its limit ("30.7 ms (ULN 30.7)")."""
+    f = pd.DataFrame({"study": ["f_wave"], "parameter": ["min_latency_ms"], "site": [None],
+                      "value": [30.7], "no_response": [False], "unit": ["ms"],
+                      "bound": ["upper"], "limit": [30.6829]})
+    assert describe_values(f).tolist() == ["F-wave min latency 30.7 ms (ULN 30.68)"]

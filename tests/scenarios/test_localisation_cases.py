@@ -1104,6 +1104,17 @@ def sciatic_via_sural_only(pid: str) -> Study:
                   "S1 paraspinal")
 
 
+def slowed_surals_at(age: float) -> Callable[[str], Study]:
+    """Both surals slowed (latency 5.2 ms, velocity 30 m/s) with a normal amplitude: the age
+    rule of spec §4 is about an absent or low SNAP, so a slowed one counts at any age."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, age)
+        for side in ("R", "L"):
+            study.set_sensory(pid, "sural", side, latency_ms=5.2, velocity_m_s=30.0)
+        return study
+    return build
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1360,6 +1371,9 @@ CASES = [
          pattern=("sural",), pattern_absent=("polyneuropathy",)),
     case("both surals absent at exactly 60 y", surals_absent_at(60), **NONE),
     case("both surals absent at 59 y", surals_absent_at(59), **NEUROPATHY_ONLY),
+    case("both surals slowed with a normal amplitude at 65 y", slowed_surals_at(65),
+         **NEUROPATHY_ONLY, pattern=("sural",), pattern_absent=("polyneuropathy",)),
+
 ]
 
 

@@ -510,9 +510,11 @@ CASES = [
          quantitative_only(11.5, 600), **NONE),
     case("quantitative MUAP duration far above the unverified reference at 84 years",
          quantitative_only(24.0, 900, age=84), **NONE),
-    # 'nr' in lower case means no response (spec §1: NR any case): absent surals at 45.
+    # 'nr' in lower case means no response (spec §1: NR any case): absent surals at 45, a
+    # neuropathy of the sural on each side (both surals are one nerve: not yet the two separate
+    # nerves of the polyneuropathy definition, England et al. 2005)
     case("lower-case nr in sural latency and amplitude", lower_case_nr,
-         **NEUROPATHY_ONLY, pattern=("polyneuropathy",)),
+         **NEUROPATHY_ONLY, pattern=("sural",)),
     # '+2' grades and 'Right'/'left' sides (spec §1).
     case("grades written +2 and sides written Right/left", clinician_spellings,
          **lmn("acute", "L4", "S1")),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import group_join, join_nonempty, map_distinct, map_text
+from .._tables import flag_column, group_join, join_nonempty, map_distinct, map_text
 from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
@@ -100,8 +100,11 @@ def _apply_age_rule(nerves: pd.DataFrame, study: Study, rules: dict) -> pd.DataF
     ages = study.tables["patients"].drop_duplicates("patient_id").set_index("patient_id")["age_years"]
     n = nerves.copy()
     n["age_years"] = n["patient_id"].map(ages)
+    # spec §4: the rule is about an absent or low SNAP; a slowed one with a normal amplitude
+    # counts at any age
+    absent_or_low = flag_column(n, "absent") | flag_column(n, "low_amplitude")
     caveat = (n["study"].eq("sensory") & n["nerve"].isin(age_rule["lower_limb_nerves"])
-              & (n["age_years"] >= age_rule["age_years"]) & n["abnormal"])
+              & (n["age_years"] >= age_rule["age_years"]) & n["abnormal"] & absent_or_low)
     # asymmetric: the same nerve on the other side is normal, or much larger
     sens = n[n["study"].eq("sensory")][["patient_id", "nerve", "side", "abnormal",
                                          "distal_amplitude_fraction_of_lln"]]
@@ -166,13 +169,18 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
     studied_ll_sides = n[n["study"].eq("sensory") & n["nerve"].isin(pn_rules["lower_limb_sensory_nerves"])
                          ].groupby("patient_id")["side"].nunique()
     n_axes = abnormal_limb.groupby(["patient_id", "side"])["axis"].nunique().groupby("patient_id").max()
+    # separate nerves over both sides (the same nerve on the left and right is one nerve)
+    n_axes_all = abnormal_limb.groupby("patient_id")["axis"].nunique()
     n_nerves = _count_distinct(abnormal_limb)
     pats = pd.DataFrame(index=pd.Index(n["patient_id"].unique(), name="patient_id"))
     pats["ll_sides"] = ll_sides.reindex(pats.index).fillna(0)
     pats["ll_studied"] = studied_ll_sides.reindex(pats.index).fillna(0)
     pats["n_axes"] = n_axes.reindex(pats.index).fillna(0)
     pats["n_nerves"] = n_nerves.reindex(pats.index).fillna(0) if len(n_nerves) else 0
-    axonal_pn = (pats["ll_sides"] >= 2) | (
+    pats["n_axes_all"] = n_axes_all.reindex(pats.index).fillna(0)
+    # England et al. 2005: abnormal conduction in at least min_nerves separate nerves, one of
+    # them a lower-limb sensory nerve; both surals alone are one nerve
+    axonal_pn = ((pats["ll_sides"] >= 2) & (pats["n_axes_all"] >= pn_rules["min_nerves"])) | (
         (pats["ll_sides"] >= 1) & (pats["ll_studied"] <= 1) & (pats["n_axes"] >= 2)
         & (pats["n_nerves"] >= pn_rules["min_nerves"]))
     demyel = counts[counts["demyelinating"].fillna(False).astype(bool)]

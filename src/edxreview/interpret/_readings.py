@@ -73,7 +73,9 @@ def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = Non
     number = (values["value"].map(lambda v: f"{v:g}" if pd.notna(v) else "") + " "
               + unit).str.rstrip()
     value = number.where(~values["no_response"].astype(bool), forms["no_response"])
-    shown = values["limit"].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
+    # the limit to two decimals, as it was compared (a height-adjusted 30.68 is not "30.7",
+    # which would equal a flagged 30.7)
+    shown = values["limit"].map(lambda v: f"{round(v, 2):g}" if pd.notna(v) else "")
     lower = values["bound"].eq("lower")
     limit = fill(forms["lower_limit"], idx, limit=shown).where(
         lower, fill(forms["upper_limit"], idx, limit=shown)).where(

@@ -172,7 +172,8 @@ def _pattern_rules(r: Mapping[str, Any],
     p = r.get("polyneuropathy", {})
     if p:
         out.append({"topic": "Polyneuropathy", "text": (
-            f"Polyneuropathy requires at least {p['min_nerves']:g} abnormal nerves in a "
+            f"Polyneuropathy requires at least {p['min_nerves']:g} separate abnormal nerves "
+            f"(a nerve on both sides is one) in a "
             f"length-dependent pattern (lower-limb sensory nerves "
             f"{', '.join(n.replace('_', ' ') for n in p['lower_limb_sensory_nerves'])}); "
             f"demyelinating when at least {p['demyelinating_min_nerves']:g} nerves are "
