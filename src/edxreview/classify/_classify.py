@@ -211,7 +211,8 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
                              < pn_rules["demyelinating_min_nerves"]))
     pats.loc[pats["proximal_f"], "pn_demyelinating"] = False
     # the side(s) of the nerves behind it: one side when all are on one side, else both
-    f_sides = f_prox.groupby("patient_id")["side"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "both")
+    by = f_prox.groupby("patient_id")["side"]
+    f_sides = by.first().where(by.nunique().eq(1), "both")
     pats["proximal_f_side"] = f_sides.reindex(pats.index).fillna("both") if len(f_prox) else "both"
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
     return pats, ul_sens
@@ -580,14 +581,16 @@ def _explain_denervation(mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.DataFra
     expl = mus["_mid"].map(txt).astype(object)
     mus["explained_by"] = expl.where(expl.notna(), "")
     mus["explained_by_ncs"] = mus["denervation"] & mus["_mid"].isin(cover["_mid"])
-    pn_evidence = (group_join(n.loc[n["counts"], "patient_id"],
-                              n.loc[n["counts"], "nerve"].astype(str) + " " + n.loc[n["counts"], "study"].astype(str),
-                              sep="|", distinct=True) if len(n) else pd.Series(dtype=object))
+    def evidence(rows: pd.DataFrame) -> pd.Series:
+        """``median motor|sural sensory`` per patient, from its counted nerve rows."""
+        if not len(rows):
+            return pd.Series(dtype=object)
+        return group_join(rows["patient_id"], rows["nerve"].astype(str) + " "
+                          + rows["study"].astype(str), sep="|", distinct=True)
+
+    pn_evidence = evidence(n[n["counts"]]) if len(n) else evidence(n)
     # the proximal pattern rests on its own nerves (counted by _count_proximal_pattern)
-    prox = n[n["counts"] & _f_wave_alone(n)] if len(n) else n
-    prox_evidence = (group_join(prox["patient_id"], prox["nerve"].astype(str) + " "
-                                + prox["study"].astype(str), sep="|", distinct=True)
-                     if len(prox) else pd.Series(dtype=object))
+    prox_evidence = evidence(n[n["counts"] & _f_wave_alone(n)]) if len(n) else evidence(n)
     all_lesions = _lesion_table(lesions, plex, pats, cover, pn_evidence, prox_evidence)
     if len(n) and len(all_lesions):
         # abnormal studies that do not count by themselves (a low CMAP) support their nerve's lesion
@@ -661,11 +664,19 @@ def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pat
     return pts
 
 
+def _paraspinal_level(m: pd.DataFrame) -> pd.Series:
+    """The sampled paraspinal level of each muscle row, missing where none was given (a blank
+    cell as well as an empty text)."""
+    if "paraspinal_level" not in m:
+        return pd.Series(None, index=m.index, dtype=object)
+    level = m["paraspinal_level"].astype(object)
+    return level.where(level.notna() & level.ne(""), None)
+
+
 def _unlevelled_paraspinal(m: pd.DataFrame) -> pd.Series:
     """Paraspinal rows sampled at no stated level (``Thoracic paraspinals``, not ``T10
     paraspinal``): their segments are the whole region's, and none of them is established."""
-    level = m["paraspinal_level"] if "paraspinal_level" in m else pd.Series(None, index=m.index)
-    return m["region"].eq("paraspinal") & (level.isna() | level.astype(object).eq(""))
+    return m["region"].eq("paraspinal") & _paraspinal_level(m).isna()
 
 
 def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_ids: set,
@@ -838,9 +849,8 @@ def _muscle_label(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     paraspinal level when one was given and the side (``"Cervical paraspinals (C3-C8) C7 R"``,
     ``"Deltoid L"``), from the typed ``muscle``, ``paraspinal_level`` and ``side`` columns."""
     name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"]).astype(str)
-    if "paraspinal_level" in m:
-        level = m["paraspinal_level"]
-        name = name + np.where(level.notna(), " " + level.astype(str), "")
+    level = _paraspinal_level(m)
+    name = name + np.where(level.notna(), " " + level.astype(str), "")
     return name + map_text(m["side"], {"L": " L", "R": " R"})
 
 
