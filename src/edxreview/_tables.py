@@ -63,6 +63,15 @@ def flag_column(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].astype("boolean").fillna(False).astype(bool)
 
 
+def text_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A text column of ``frame``, missing (``None``) where the cell is blank or empty, or
+    everywhere when the column is absent."""
+    if column not in frame:
+        return pd.Series(None, index=frame.index, dtype=object)
+    text = frame[column].astype(object)
+    return text.where(text.notna() & text.ne(""), None)
+
+
 def join_nonempty(columns: list, sep: str = "; ") -> np.ndarray:
     """Element-wise join of text columns, skipping empty cells (vectorised in Arrow)."""
     if not columns:

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import flag_column, group_join, join_nonempty, map_distinct, map_text
+from .._tables import (flag_column, group_join, join_nonempty, map_distinct, map_text,
+                       text_column)
 from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
@@ -664,19 +665,10 @@ def _patient_measures(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, pat
     return pts
 
 
-def _paraspinal_level(m: pd.DataFrame) -> pd.Series:
-    """The sampled paraspinal level of each muscle row, missing where none was given (a blank
-    cell as well as an empty text)."""
-    if "paraspinal_level" not in m:
-        return pd.Series(None, index=m.index, dtype=object)
-    level = m["paraspinal_level"].astype(object)
-    return level.where(level.notna() & level.ne(""), None)
-
-
 def _unlevelled_paraspinal(m: pd.DataFrame) -> pd.Series:
     """Paraspinal rows sampled at no stated level (``Thoracic paraspinals``, not ``T10
     paraspinal``): their segments are the whole region's, and none of them is established."""
-    return m["region"].eq("paraspinal") & _paraspinal_level(m).isna()
+    return m["region"].eq("paraspinal") & text_column(m, "paraspinal_level").isna()
 
 
 def _segments_and_mri(pts: pd.DataFrame, mus: pd.DataFrame, study: Study, inc_ids: set,
@@ -849,7 +841,7 @@ def _muscle_label(m: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     paraspinal level when one was given and the side (``"Cervical paraspinals (C3-C8) C7 R"``,
     ``"Deltoid L"``), from the typed ``muscle``, ``paraspinal_level`` and ``side`` columns."""
     name = m["muscle"].map(anatomy.muscles["display_name"]).fillna(m["muscle"]).astype(str)
-    level = _paraspinal_level(m)
+    level = text_column(m, "paraspinal_level")
     name = name + np.where(level.notna(), " " + level.astype(str), "")
     return name + map_text(m["side"], {"L": " L", "R": " R"})
 

@@ -27,7 +27,7 @@ from ._summary import reasoning_tables, summarize_patients
 from ._table1 import table1_words
 from ._centres import centre_figures, centre_sheets
 from ._excel import WorkbookWriter
-from .._tables import fill, isin
+from .._tables import fill, isin, text_column
 from ._frames import split_records
 from ._methods import (describe_classifications, describe_muap_reference, describe_reference,
                        describe_rules, status_text)
@@ -276,8 +276,8 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
     m = result.muscles[isin(result.muscles["patient_id"], keep)].copy()
     m["name"] = m["muscle"].map(display_names("muscle", lang)).fillna(m["muscle"])
     # a paraspinal with its sampled level, in the words the summary uses (label muscle_level)
-    level = _text(m["paraspinal_level"])
-    m["name"] = _text(m["name"]).where(level.eq(""), fill(
+    level = text_column(m, "paraspinal_level")
+    m["name"] = _text(m["name"]).where(level.isna(), fill(
         words["summary"]["muscle_level"], m.index, muscle=_text(m["name"]), level=level))
     nucleus = _text(m["nucleus"]) + " (" + _text(m["brainstem_level"]) + ")"
     m["segments_text"] = np.where(m["nucleus"].notna(), nucleus,

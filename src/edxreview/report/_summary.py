@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._words import load_labels
 from ._edx import display_names, format_number, load_layout, site_names
-from .._tables import fill, isin
+from .._tables import fill, isin, text_column
 from ._frames import split_records
 from ._readings import exclusion_words, nerve_words, segment_words, side_words
 from ..interpret._readings import site_words
@@ -63,11 +63,9 @@ def _name_list(rows: pd.DataFrame, group: pd.Series, labels: dict[str, Any],
     s = labels["summary"]
     muscle = rows["muscle"].astype(object).reset_index(drop=True)
     names = muscle.map(display_names("muscle", lang)).fillna(muscle.astype(str))
-    if "paraspinal_level" in rows:
-        level = rows["paraspinal_level"].astype(object).reset_index(drop=True)
-        levelled = level.notna() & level.astype(str).ne("")
-        names = names.where(~levelled, fill(s["muscle_level"], names.index, muscle=names,
-                                            level=level))
+    level = text_column(rows, "paraspinal_level").reset_index(drop=True)
+    names = names.where(level.isna(), fill(s["muscle_level"], names.index, muscle=names,
+                                           level=level))
     frame = pd.DataFrame({
         "patient_id": rows["patient_id"].astype(str).to_numpy(),
         "group": np.asarray(group),
