@@ -380,3 +380,39 @@ def test_template_rms_ratio_without_an_active_stretch_is_against_the_whole_signa
     active = np.arange(100) < 50
     assert template_rms_ratios(tpl, signal * np.r_[np.ones(50), np.full(50, 0.1)],
                                active).tolist() == [5.0]
+
+
+def _dense_contraction_and_rest(rest_s: float):
+    """The contraction of :func:`_contraction_and_rest` over a background of many small
+    units (band-limited activity of about 10 µV SD) that a relaxed rest does not have."""
+    from scipy import signal as sps
+
+    x, fs = _contraction_and_rest(0.0)
+    rng = np.random.default_rng(11)
+    sos = sps.butter(2, [300.0, 2000.0], btype="bandpass", fs=fs, output="sos")
+    background = sps.sosfiltfilt(sos, rng.normal(0, 1.0, x.size))
+    x = x + background * (10.0 / background.std())
+    return np.r_[x, rng.normal(0, 3.0, int(rest_s * fs))], fs
+
+
+def test_sorting_and_measurement_noise_do_not_depend_on_the_rest_in_the_file():
+    # The noise SD that sets the detection threshold and each average's expected noise is the
+    # contraction's. Over the whole file, 12 s of rest beside a 4-s dense contraction would
+    # lower it about threefold: a lower threshold, and duration markers running further out.
+    from edxreview.signal._detect import filter_bands, robust_noise_sd
+
+    runs = []
+    for rest_s in (0.0, 12.0):
+        x, fs = _dense_contraction_and_rest(rest_s)
+        runs.append(analyze_recording(Recording(samples=x, fs_hz=fs, calibrated=True,
+                                                name=f"rest {rest_s}")))
+    alone, padded = runs
+    assert padded.segments["state"].tolist() == ["active", "rest"]
+    whole = robust_noise_sd(filter_bands(padded.recording)[1], padded.recording.fs_hz)
+    assert whole < 0.5 * alone.decomposition.noise_sd                  # the file's noise: the rest's
+    assert padded.decomposition.noise_sd == pytest.approx(alone.decomposition.noise_sd, rel=0.02)
+    assert padded.muaps.attrs["noise_sd"] == pytest.approx(alone.muaps.attrs["noise_sd"],
+                                                           rel=0.02)
+    a, b = (r.muaps[r.muaps["accepted"]].sort_values("amplitude_uv") for r in runs)
+    assert len(a) == len(b) >= 1
+    np.testing.assert_allclose(b["duration_ms"], a["duration_ms"], atol=0.2)

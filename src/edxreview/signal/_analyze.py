@@ -499,7 +499,7 @@ def analyze_recording(
                          "years; read as age unknown")
             age_years = None
     segments = segment_activity(rec)
-    dec = sort_units(rec, method=sorting)
+    dec = sort_units(rec, method=sorting, segments=segments)
     muaps = measure_muaps(rec, dec, segments)
     summary = summarize_muaps(muaps, len(dec.discharges))
     hum = mains_hum(rec)

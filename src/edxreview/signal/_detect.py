@@ -297,6 +297,37 @@ def robust_noise_sd(x: np.ndarray, fs_hz: float | None = None, centre: bool = Fa
     return sd
 
 
+def contraction_noise_sd(x: np.ndarray, fs_hz: float, active: np.ndarray | None,
+                         centre: bool = False) -> float:
+    """The robust noise SD (:func:`robust_noise_sd`) of the contraction: over the samples of
+    ``x`` where ``active`` is true (the active stretches of
+    :func:`~edxreview.signal._spontaneous.segment_activity`), so that a unit's detection
+    threshold and the expected noise of its average do not depend on how much rest was
+    recorded beside the contraction. The whole of ``x`` when ``active`` is ``None``, all true,
+    or holds fewer than ``noise_min_blocks`` blocks (``[detection]``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> contraction = rng.normal(0, 3.0, 20_000)
+    >>> rest = rng.normal(0, 1.0, 20_000)
+    >>> x = np.r_[contraction, rest]
+    >>> active = np.r_[np.ones(20_000, bool), np.zeros(20_000, bool)]
+    >>> whole, alone = robust_noise_sd(x, 10_000.0), robust_noise_sd(contraction, 10_000.0)
+    >>> bool(contraction_noise_sd(x, 10_000.0, active) == alone), bool(whole < alone)
+    (True, True)
+    """
+    if active is None or active.all() or not active.any():
+        return robust_noise_sd(x, fs_hz, centre)
+    p = load_signal_parameters()["detection"]
+    n = max(int(p["noise_block_min_samples"]), int(round(p["noise_block_ms"] / 1e3 * fs_hz)))
+    if int(active.sum()) // n < p["noise_min_blocks"]:
+        return robust_noise_sd(x, fs_hz, centre)
+    y = x[active]
+    return _robust_noise_sd(y - np.median(y) if centre else y, fs_hz)
+
+
 def _robust_noise_sd(x: np.ndarray, fs_hz: float | None) -> float:
     mad_sd = float(np.median(np.abs(x), overwrite_input=True) / 0.6745)  # |x| is a temporary
     if fs_hz:
@@ -326,8 +357,8 @@ def detect_muaps(rec: Recording, threshold_sd: float | None = None) -> pd.DataFr
     ----------
     rec : Recording
     threshold_sd : float, optional
-        Detection threshold in robust noise SDs of the detection band (default from
-        ``emg_signal_parameters.toml``).
+        Detection threshold in robust noise SDs of the detection band's active stretches
+        (:func:`contraction_noise_sd`; default from ``emg_signal_parameters.toml``).
 
     Returns
     -------
@@ -335,10 +366,14 @@ def detect_muaps(rec: Recording, threshold_sd: float | None = None) -> pd.DataFr
         One row per candidate: ``sample``, ``time_s`` (s), ``peak`` (detection-band value at the
         peak, recording units). ``attrs["noise_sd"]`` is the robust noise SD used.
     """
+    # imported here: segmentation builds on this module's filter bands and noise SD
+    from edxreview.signal._spontaneous import active_mask, segment_activity
+
     p = load_signal_parameters()["detection"]
     k = p["threshold_sd"] if threshold_sd is None else threshold_sd
     _, detect = filter_bands(rec)
-    sd = robust_noise_sd(detect, rec.fs_hz)
+    sd = contraction_noise_sd(detect, rec.fs_hz,
+                              active_mask(segment_activity(rec), detect.size, rec.fs_hz))
     peaks = _find_candidates(detect, rec.fs_hz, k * sd, p["min_separation_ms"])
     df = pd.DataFrame(
         {"sample": peaks, "time_s": peaks / rec.fs_hz, "peak": detect[peaks]}

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from edxreview._errors import InvalidParameterError
-from edxreview.signal._detect import robust_noise_sd
+from edxreview.signal._detect import contraction_noise_sd
 from edxreview.signal._muap import Decomposition
 from edxreview.signal._params import load_signal_parameters
 from edxreview.signal._readers import Recording
@@ -508,7 +508,9 @@ def measure_muaps(rec: Recording, dec: Decomposition,
     segments : pandas.DataFrame, optional
         The recording's rest and active stretches
         (:func:`~edxreview.signal._spontaneous.segment_activity`); computed when omitted. The
-        ``template_rms_ratio`` is taken against the signal of the active stretches.
+        ``template_rms_ratio`` is taken against the signal of the active stretches, and the
+        noise SD (the expected noise of each average, ``amplitude_snr``) over them
+        (:func:`~edxreview.signal._detect.contraction_noise_sd`).
 
     Returns
     -------
@@ -546,7 +548,11 @@ def measure_muaps(rec: Recording, dec: Decomposition,
     x = dec.measure if dec.measure.size else rec.samples
     n = x.size
 
-    noise_sd = robust_noise_sd(x, fs, centre=True)
+    # the expected noise of an average taken during the contraction is the contraction's
+    # background, not the rest's (contraction_noise_sd)
+    if segments is None:
+        segments = segment_activity(rec)
+    noise_sd = contraction_noise_sd(x, fs, active_mask(segments, n, fs), centre=True)
     disc = dec.discharges
     units = disc["unit"].to_numpy()
     order = np.argsort(units, kind="stable")
@@ -600,8 +606,6 @@ def measure_muaps(rec: Recording, dec: Decomposition,
     t = dec.templates
     ratio = np.full(len(found), np.nan)
     if dec.detect.size and np.ndim(t) == 2:
-        if segments is None:
-            segments = segment_activity(rec)
         rows = np.array([u for u, _, _ in found], int)
         have = rows < len(t)
         ratio[have] = template_rms_ratios(t[rows[have]], dec.detect,

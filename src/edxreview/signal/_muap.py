@@ -64,6 +64,7 @@ import pandas as pd
 from edxreview._check import check_option
 from edxreview.signal._detect import (  # noqa: F401 (detect_muaps, filter_bands and median_rows re-exported)
     _find_candidates,
+    contraction_noise_sd,
     detect_muaps,
     filter_bands,
     robust_noise_sd,
@@ -79,6 +80,7 @@ from edxreview.signal._pursuit import (
     _unit_templates,
 )
 from edxreview.signal._readers import Recording
+from edxreview.signal._spontaneous import active_mask, segment_activity
 from edxreview.signal._templates import (  # noqa: F401
     _build_templates,
     _long_templates,
@@ -252,6 +254,7 @@ def _refine_full_rate(
 
 def sort_units(
     rec: Recording, detections: pd.DataFrame | None = None, method: str | None = None,
+    segments: pd.DataFrame | None = None,
 ) -> Decomposition:
     """Sort a recording's discharges into motor units by template matching and peel-off.
 
@@ -265,6 +268,11 @@ def sort_units(
         (template pursuit with a shifted-template pair search, template re-estimation, new
         units from the residual and merging of split units). Default from
         ``emg_signal_parameters.toml`` (``sorting.method``).
+    segments : pandas.DataFrame, optional
+        :func:`~edxreview.signal._spontaneous.segment_activity` of ``rec`` (computed when
+        omitted): the detection threshold is ``threshold_sd`` x the noise SD of the active
+        stretches (:func:`~edxreview.signal._detect.contraction_noise_sd`), not of the whole
+        file, so that it does not depend on the rest recorded beside the contraction.
 
     Returns
     -------
@@ -282,7 +290,9 @@ def sort_units(
     measure, detect = filter_bands(rec)
     fs = rec.fs_hz
     if detections is None:
-        sd = robust_noise_sd(detect, fs)
+        if segments is None:
+            segments = segment_activity(rec)
+        sd = contraction_noise_sd(detect, fs, active_mask(segments, detect.size, fs))
         peaks = _find_candidates(detect, fs, pd_["threshold_sd"] * sd, pd_["min_separation_ms"])
     else:
         sd = float(detections.attrs.get("noise_sd", robust_noise_sd(detect, fs)))
