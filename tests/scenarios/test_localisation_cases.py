@@ -1115,6 +1115,23 @@ def slowed_surals_at(age: float) -> Callable[[str], Study]:
     return build
 
 
+def aged_sural_other_side_not_studied(pid: str) -> Study:
+    """72 y: right sural absent, every right-sided study otherwise normal; the left side was
+    not studied.  The age rule leaves the SNAP uncounted (not shown asymmetric, nothing else
+    abnormal: spec §4), but nothing was compared, so nothing may be called symmetric."""
+    study = normal_patient(pid, age=72)
+    return study.set_sensory(pid, "sural", "R", amplitude_uv=NR)
+
+
+def aged_surals_asymmetric(pid: str) -> Study:
+    """72 y: surals 0.5 µV right and 1.5 µV left, both below the age's limit (1.9 µV from
+    71 y): the right is below half of the left (rules [sensory_age] max_side_ratio 0.5),
+    asymmetric, and counts; the left is the larger of an asymmetric pair, not symmetric."""
+    study = bilateral(pid, 72)
+    study.set_sensory(pid, "sural", "R", amplitude_uv=0.5)
+    return study.set_sensory(pid, "sural", "L", amplitude_uv=1.5)
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1369,7 +1386,14 @@ CASES = [
          labc_just_normal, **lmn("acute", "C5", "C6"), pattern_absent=("plexopathy",)),
     case("sural 5.5 uV at 45 y (limit 6) on one side", sural_just_low, **NEUROPATHY_ONLY,
          pattern=("sural",), pattern_absent=("polyneuropathy",)),
-    case("both surals absent at exactly 60 y", surals_absent_at(60), **NONE),
+    case("both surals absent at exactly 60 y", surals_absent_at(60), **NONE,
+         says=("symmetric and isolated",)),
+    # "symmetric" only where both sides were measured and within the side ratio
+    case("72 y: one sural absent, the other side not studied", aged_sural_other_side_not_studied,
+         **NONE, says=("other side not studied",), never_says=(" symmetric",)),
+    case("72 y: surals 0.5 and 1.5 uV, the larger of an asymmetric pair", aged_surals_asymmetric,
+         **NEUROPATHY_ONLY, pattern=("sural",), says=("larger of an asymmetric pair",),
+         never_says=(" symmetric",)),
     case("both surals absent at 59 y", surals_absent_at(59), **NEUROPATHY_ONLY),
     case("both surals slowed with a normal amplitude at 65 y", slowed_surals_at(65),
          **NEUROPATHY_ONLY, pattern=("sural",), pattern_absent=("polyneuropathy",)),

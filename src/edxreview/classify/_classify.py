@@ -113,7 +113,9 @@ def _apply_age_rule(nerves: pd.DataFrame, study: Study, rules: dict) -> pd.DataF
         columns={"abnormal": "other_abnormal", "distal_amplitude_fraction_of_lln": "other_frac"})
     n = n.merge(other, on=["patient_id", "nerve", "side"], how="left")
     frac = n["distal_amplitude_fraction_of_lln"].astype(float)
-    asym = (n["other_abnormal"].eq(False)) | (frac < age_rule["max_side_ratio"] * n["other_frac"].astype(float))
+    other_frac = n["other_frac"].astype(float)
+    ratio = age_rule["max_side_ratio"]
+    asym = (n["other_abnormal"].eq(False)) | (frac < ratio * other_frac)
     # another abnormality: any abnormal nerve that is not itself an age-caveated lower-limb SNAP;
     # a blink reflex counts only when its pattern localises to a nerve (afferent or efferent):
     # a central (brainstem) pattern is not a neuropathy (spec §4.1) and says nothing of the legs
@@ -121,6 +123,14 @@ def _apply_age_rule(nerves: pd.DataFrame, study: Study, rules: dict) -> pd.DataF
     other_abn = n[n["abnormal"] & ~caveat & ~blink_central].groupby("patient_id").size()
     has_other = n["patient_id"].map(other_abn).fillna(0) > 0
     n["age_caveat"] = caveat & ~(asym.fillna(False) | has_other)
+    # what the side comparison showed for an age-caveated SNAP, for its text: the other side
+    # not studied, this SNAP the larger of an asymmetric pair (the other counts), or both
+    # amplitudes known and within the side ratio (symmetric); else not compared
+    n["_age_pair"] = np.select(
+        [n["other_abnormal"].isna(), other_frac < ratio * frac,
+         frac.notna() & other_frac.notna()],
+        ["other_side_not_studied", "larger_of_asymmetric_pair", "symmetric"], "not_compared")
+    n["_age_pair"] = n["_age_pair"].where(n["age_caveat"], None)
     n["counts"] = n["qualifies"].fillna(False).astype(bool) & ~n["age_caveat"]
     return n.drop(columns=["other_abnormal", "other_frac", "age_years"])
 
@@ -445,7 +455,8 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
     pts.loc[~pts["included"], "denervation_type"] = "none"
     pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
-    n = n.rename(columns={"counts": "counts_as_neuropathy"})
+    n = n.rename(columns={"counts": "counts_as_neuropathy"}).drop(columns="_age_pair",
+                                                                  errors="ignore")
     mus = mus.drop(columns="_mid")
     return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
 
@@ -944,6 +955,16 @@ def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     return ncs_txt
 
 
+#: an age-caveated lower-limb SNAP's side comparison (``_apply_age_rule``), in the reason it
+#: is not counted: "symmetric" only where both sides were measured and within the side ratio
+_AGE_PAIR_WORDS = {
+    "symmetric": "symmetric and isolated",
+    "other_side_not_studied": "isolated, the other side not studied",
+    "larger_of_asymmetric_pair": "the larger of an asymmetric pair, whose smaller one counts",
+    "not_compared": "isolated, the sides not compared",
+}
+
+
 def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy, rules) -> pd.Series:
     """Per patient: the abnormal nerves not counted as neuropathy, each with the reason."""
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
@@ -971,9 +992,14 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy,
                      | nc_keys.assign(nerve=whole_nerve(nc_keys["nerve"], anatomy)).merge(
                          les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna()).to_numpy()
         low = low_cmap.to_numpy()
+        # an age-caveated SNAP: what its side comparison showed (_apply_age_rule's _age_pair)
+        pair = (not_counted["_age_pair"] if "_age_pair" in not_counted
+                else pd.Series(None, index=not_counted.index, dtype=object))
+        age_reason = (f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, "
+                      + pair.map(_AGE_PAIR_WORDS).fillna("").astype(str))
         reason = np.select(
             [not_counted["age_caveat"].to_numpy(dtype=bool), central, low & of_lesion, low],
-            [f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, symmetric and isolated",
+            [age_reason,
              not_counted["blink_pattern"].astype(str) + " blink-reflex pattern: central (brainstem), "
              "not a neuropathy (spec §4.1)",
              "axon loss of the " + not_counted["nerve"].astype(str).str.replace("_", " ")
