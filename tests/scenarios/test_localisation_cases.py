@@ -1132,6 +1132,57 @@ def aged_surals_asymmetric(pid: str) -> Study:
     return study.set_sensory(pid, "sural", "L", amplitude_uv=1.5)
 
 
+# == a polyneuropathy's fibres and length dependence ==========================================
+# Guide §2.5: a length-dependent polyneuropathy affects the lower limbs before the upper (sural
+# and superficial peroneal SNAPs first, then peroneal and tibial CMAPs, then upper-limb SNAPs);
+# §2.11: its CMAPs are low when it is axonal.  Spec §4 sets a reduced CMAP aside only "with
+# normal sensory responses".
+def arm_demyelinating_polyneuropathy(pid: str, *, legs: bool) -> Study:
+    """Median and ulnar motor conduction slowed into the demyelinating range on both sides
+    (forearm and across-elbow velocities 29-30 m/s, 59-61 % of LLN 49, uniform: no focal
+    slowing; distal latencies and CMAPs normal); arm SNAPs normal.  ``legs``: the leg nerves
+    studied and normal, else not studied at all."""
+    study = bilateral(pid, 52)
+    for side in ("R", "L"):
+        study.set_motor(pid, "median", side, dml_ms=3.8, amplitudes_mv=(8.5, 8.0),
+                        velocities_m_s=(30.0,))
+        study.set_motor(pid, "ulnar", side, dml_ms=3.0, amplitudes_mv=(9.5, 9.2, 9.0),
+                        velocities_m_s=(30.0, 29.0))
+        if not legs:
+            for sheet in ("ncs_motor", "ncs_sensory", "f_waves"):
+                for nerve in ("peroneal", "tibial", "sural", "superficial peroneal"):
+                    study.remove(sheet, patient_id=pid, nerve=nerve, side=side)
+    return study
+
+
+def sural_ulnar_snaps_tibial_cmaps_low(pid: str) -> Study:
+    """50 y: surals 2 µV (33 % of LLN 6) and ulnar SNAPs 8 µV (47 % of 17) on both sides,
+    tibial CMAPs 2.0 mV (51 % of LLN 3.9 at 30-59 y) with a normal distal latency (5.0 ms,
+    ULN 6.1) and velocity (44 m/s, LLN 41): a length-dependent axonal sensorimotor
+    polyneuropathy, whose motor involvement is the low tibial CMAPs."""
+    study = bilateral(pid, 50)
+    for side in ("R", "L"):
+        study.set_sensory(pid, "sural", side, amplitude_uv=2.0)
+        study.set_sensory(pid, "ulnar", side, amplitude_uv=8.0)
+        study.set_motor(pid, "tibial", side, dml_ms=5.0, amplitudes_mv=(2.0, 1.8),
+                        velocities_m_s=(44.0,))
+    return study
+
+
+def leg_snaps_low_with_a_low_median_cmap(pid: str) -> Study:
+    """50 y: surals absent and superficial peroneal SNAPs 2 µV (33 % of LLN 6) on both sides,
+    leg CMAPs normal: a sensory polyneuropathy of the legs.  Right median CMAP 2.0 mV (50 % of
+    LLN 4; latency 3.6 ms, velocity 54 m/s) with a normal median SNAP: outside the
+    polyneuropathy's territory (the hands' sensory responses are normal), so not its motor
+    involvement, and not a neuropathy by itself (spec §4)."""
+    study = bilateral(pid, 50)
+    for side in ("R", "L"):
+        study.set_sensory(pid, "sural", side, amplitude_uv=NR)
+        study.set_sensory(pid, "superficial peroneal", side, amplitude_uv=2.0)
+    return study.set_motor(pid, "median", "R", dml_ms=3.6, amplitudes_mv=(2.0, 1.9),
+                           velocities_m_s=(54.0,))
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1358,6 +1409,25 @@ CASES = [
          myopathic_deltoid_beside_ta_denervation, **lmn("acute", "L5"),
          says=("Not denervation: Deltoid R: myopathic MUAPs (MUAP duration decreased, MUAP "
                "amplitude decreased).",)),
+    # -- a polyneuropathy's fibres and length dependence --------------------------------------
+    case("demyelinating slowing in the arms, the legs not studied",
+         lambda pid: arm_demyelinating_polyneuropathy(pid, legs=False), **NEUROPATHY_ONLY,
+         pattern=("polyneuropathy", "demyelinating"), pattern_absent=("length-dependent",)),
+    case("demyelinating slowing in the arms, the legs studied and normal",
+         lambda pid: arm_demyelinating_polyneuropathy(pid, legs=True), **NEUROPATHY_ONLY,
+         pattern=("non-length-dependent", "demyelinating")),
+    case("low sural and ulnar SNAPs with low tibial CMAPs: the CMAPs are its motor part",
+         sural_ulnar_snaps_tibial_cmaps_low, **NEUROPATHY_ONLY,
+         pattern=("polyneuropathy (length-dependent, axonal, sensorimotor)",),
+         says=("tibial motor R — ", "tibial motor L — "),
+         never_says=("not counted", "not a neuropathy by itself"),
+         lesion_findings=("tibial motor", "sural sensory", "ulnar sensory")),
+    case("sensory polyneuropathy of the legs beside a low median CMAP, normal median SNAP",
+         leg_snaps_low_with_a_low_median_cmap, **NEUROPATHY_ONLY,
+         pattern=("polyneuropathy (length-dependent, axonal, sensory)",),
+         pattern_absent=("sensorimotor",),
+         says=("median motor R [CMAP 2 mV (LLN 4)] (reduced CMAP without demyelinating "
+               "features with normal sensory responses in the same limb",)),
     # -- explanation honesty ----------------------------------------------------------------------
     case("axonal polyneuropathy plus C5-C6 denervation: absent SNAPs are not called normal",
          polyneuropathy_plus_c5_c6,
