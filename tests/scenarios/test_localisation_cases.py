@@ -1007,6 +1007,16 @@ def blink_afferent_r1_side_difference(pid: str) -> Study:
     return blink(study, pid, ("R", 12.6, 47.0, 49.0), ("L", 10.2, 30.5, 31.0))
 
 
+def blink_both_r2_slower_from_the_left(pid: str) -> Study:
+    """Every latency within its absolute limit (R1 10.5 ms, ULN 13; R2 ipsilateral 40.0 ms,
+    ULN 41; R2 contralateral 40.5 ms, ULN 44), but stimulating the left both R2s are slower than
+    stimulating the right (30.0 and 31.0 ms): the ipsilateral R2 by 10 ms and the contralateral
+    by 9.5 ms between the sides, each beyond the one R2 side-difference limit (7 ms, guide §1.1).
+    Two values of one limit, which the text must name apart."""
+    study = bilateral(pid, 50)
+    return blink(study, pid, ("L", 10.5, 40.0, 40.5), ("R", 10.5, 30.0, 31.0))
+
+
 def aged_surals_with_medullary_blink(pid: str) -> Study:
     """72 y: both surals absent, every other nerve normal; a medullary blink pattern
     (stimulating the right, R1 normal, both R2 absent) under a medullary lesion.  A brainstem
@@ -1379,6 +1389,11 @@ CASES = [
          blink_afferent_r1_side_difference, **NEUROPATHY_ONLY,
          pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",),
          never_says=("medull",)),
+    case("both R2s slower stimulating the left: two side differences, named apart",
+         blink_both_r2_slower_from_the_left, **NONE,
+         says=("R2 ipsilateral side difference 10 ms (ULN 7)",
+               "R2 contralateral side difference 9.5 ms (ULN 7)"),
+         never_says=("R2 side difference",)),
     case("72 y: absent surals beside a medullary blink pattern are not a polyneuropathy",
          aged_surals_with_medullary_blink, **NONE, pattern_absent=("polyneuropathy",)),
     case("bilateral isolated R1 delay with masseter denervation under a pontine lesion",
