@@ -279,7 +279,7 @@ def _in_pn_territory(region: pd.Series, distality: pd.Series, pn_upper: pd.Serie
             ).fillna(False).astype(bool)
 
 
-def _length_dependence(n: pd.DataFrame, evidence: pd.Series, patients: pd.Index) -> np.ndarray:
+def _length_dependence(n: pd.DataFrame, evidence: pd.DataFrame, patients: pd.Index) -> np.ndarray:
     """Per patient of ``patients``: ``length_dependent``, ``non_length_dependent`` or ``None``.
 
     Length dependence needs the longer nerves to be affected at least as the shorter ones
