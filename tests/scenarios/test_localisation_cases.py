@@ -1115,6 +1115,31 @@ def slowed_surals_at(age: float) -> Callable[[str], Study]:
     return build
 
 
+# == conditions behind a decision that the reader must see ======================================
+# Guide, global caveats: foot >= 30 °C (temperature_limits.csv); cooling slows conduction by
+# roughly 1.5-2.5 m/s per °C and lengthens latencies.  The finding is kept as measured (no
+# correction), and the temperature stands beside it in the explanation.
+def slowed_sural(temperature_c: float) -> Callable[[str], Study]:
+    """Right sural slowed (peak latency 4.8 ms, ULN 4.4; CV 37 m/s, LLN 40) with a normal
+    amplitude at 45 y, recorded at ``temperature_c``; the left sural normal at 31.5 °C."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 45)
+        return study.set_sensory(pid, "sural", "R", latency_ms=4.8, velocity_m_s=37.0,
+                                 temperature_c=temperature_c)
+    return build
+
+
+# Guide §1.3: F-wave latency rises with height, so its limit is adjusted for height
+# (ncs_limits_adult.csv: the tibial 55.2 ms holds at the reference height 170 cm).
+def tibial_f_wave_prolonged(height_cm) -> Callable[[str], Study]:
+    """Right tibial minimum F latency 58.5 ms with normal distal conduction, one nerve only
+    (not a proximal pattern); the patient's height ``height_cm`` ('' when not given)."""
+    def build(pid: str) -> Study:
+        study = normal_patient(pid, age=40, height_cm=height_cm)
+        return study.set_f_wave(pid, "tibial", "R", 58.5)
+    return build
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1373,6 +1398,21 @@ CASES = [
     case("both surals absent at 59 y", surals_absent_at(59), **NEUROPATHY_ONLY),
     case("both surals slowed with a normal amplitude at 65 y", slowed_surals_at(65),
          **NEUROPATHY_ONLY, pattern=("sural",), pattern_absent=("polyneuropathy",)),
+    # -- conditions behind a decision -------------------------------------------------------------
+    case("slowed sural recorded at 26 °C: the temperature stands beside the finding",
+         slowed_sural(26.0), **NEUROPATHY_ONLY, pattern=("sural",),
+         says=("sural sensory R — slowed / delayed [latency 4.8 ms (ULN 4.4); CV 37 m/s "
+               "(LLN 40); recorded at 26 °C, below the 30 °C limit: cooling slows conduction, "
+               "interpret with caution]",)),
+    case("slowed sural recorded warm: no temperature caution", slowed_sural(31.5),
+         **NEUROPATHY_ONLY, pattern=("sural",), never_says=("°C",)),
+    case("tibial F-wave 58.5 ms, height not given: the limit's height is said",
+         tibial_f_wave_prolonged(""), **NONE,
+         says=("tibial motor R [F-wave min latency 58.5 ms (ULN 55.2; height not given, limit "
+               "for 170 cm assumed)]",)),
+    case("tibial F-wave 58.5 ms at 170 cm: no assumption to say", tibial_f_wave_prolonged(170),
+         **NONE, says=("tibial motor R [F-wave min latency 58.5 ms (ULN 55.2)]",),
+         never_says=("height not given",)),
 
 ]
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import (flag_column, group_join, join_nonempty, map_distinct, map_text,
+from .._tables import (fill, flag_column, group_join, join_nonempty, map_distinct, map_text,
                        text_column)
 from .._words import english_words
 from ..io import Study
@@ -79,6 +79,9 @@ EXCLUSION_REASONS: dict[str, str] = english_words("exclusion_reasons")
 
 #: a lesion label's side, in words (table ``sides`` of ``data/labels_en.toml``)
 _SIDE_WORDS = {side: english_words("sides")[side] for side in ("L", "R")}
+#: the forms of a nerve's evidence in brackets (``join``; ``cooled``: a limb recorded below its
+#: temperature limit), as interpret writes the flagged values
+_FLAGGED_WORDS = english_words("flagged_values")
 
 
 def _included(study: Study) -> pd.DataFrame:
@@ -932,12 +935,34 @@ def _read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     return pd.Series(count + " read (" + names + ")", index=names.index, dtype=str)
 
 
+def _evidence_text(n: pd.DataFrame) -> pd.Series:
+    """Each nerve's flagged values and, where its limb was recorded below the temperature
+    limit (interpret's ``cooled``), the temperature beside the limit, in brackets ('' where
+    there are neither): the caution stands beside the finding it concerns."""
+    cooled = flag_column(n, "cooled")
+    number = pd.Series(_shortest(n["temperature_c"]) if "temperature_c" in n else "",
+                       index=n.index)
+    limit = pd.Series(_shortest(n["temperature_limit_c"]) if "temperature_limit_c" in n
+                      else "", index=n.index)
+    note = np.where(cooled, fill(_FLAGGED_WORDS["cooled"], n.index, temperature=number,
+                                 limit=limit), "")
+    inner = join_nonempty([n["flagged_values"].fillna("").astype(str), note],
+                          sep=_FLAGGED_WORDS["join"])
+    return pd.Series(np.where(inner != "", " [" + inner.astype(object) + "]", ""),
+                     index=n.index, dtype=object)
+
+
+def _shortest(values: pd.Series) -> list[str]:
+    """Numbers as the shortest text (``26``, ``29.5``); '' where missing."""
+    return [f"{v:g}" if pd.notna(v) else "" for v in pd.to_numeric(values, errors="coerce")]
+
+
 def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     """Per patient: the nerves counted as neuropathy evidence, with their flagged values."""
     counted = n[n["counts"]] if len(n) else n
     if len(counted):
         ntxt = (_study_label(counted) + " — " + counted["reading"].astype(str)
-                + np.where(counted["flagged_values"].fillna("").ne(""), " [" + counted["flagged_values"].fillna("") + "]", ""))
+                + _evidence_text(counted))
         ncs_txt = group_join(counted["patient_id"], ntxt)
     else:
         ncs_txt = pd.Series(dtype=str)
@@ -981,8 +1006,7 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy,
              "reduced CMAP without demyelinating features" + pd.Series(sens_phrase, index=not_counted.index)
              + " — not a neuropathy by itself"],
             "outside its limit but short of any neuropathy criterion")
-        vals = not_counted["flagged_values"].fillna("")
-        nc = (_study_label(not_counted) + np.where(vals.ne(""), " [" + vals + "]", "")
+        nc = (_study_label(not_counted) + _evidence_text(not_counted)
               + " (" + reason + ")")
         nc_txt = group_join(not_counted["patient_id"], nc)
     else:
