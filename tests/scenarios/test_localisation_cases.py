@@ -1140,6 +1140,27 @@ def tibial_f_wave_prolonged(height_cm) -> Callable[[str], Study]:
     return build
 
 
+# Guide §2.5: a length-dependent polyneuropathy takes the lower-limb SNAPs first, a sensory
+# neuronopathy the upper-limb ones with the sural relatively spared.  Without a lower-limb SNAP
+# the two cannot be told apart; spec §4.1 asks for the fewest lesions, not one per nerve.
+def arm_snaps_low_legs_unstudied(sides: tuple[str, ...]) -> Callable[[str], Study]:
+    """Median 8 µV (LLN 20), ulnar 6 µV (17) and radial 5 µV (15) SNAPs on the arms of
+    ``sides``, motor conduction and needle normal; no lower-limb nerve studied."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 55)
+        for side in sides:
+            for nerve, amplitude_uv in (("median", 8.0), ("ulnar", 6.0), ("radial", 5.0)):
+                study.set_sensory(pid, nerve, side, amplitude_uv=amplitude_uv)
+        for side in ("R", "L"):
+            for nerve in ("sural", "superficial peroneal"):
+                study.remove("ncs_sensory", patient_id=pid, nerve=nerve, side=side)
+            for nerve in ("peroneal", "tibial"):
+                study.remove("ncs_motor", patient_id=pid, nerve=nerve, side=side)
+                study.remove("f_waves", patient_id=pid, nerve=nerve, side=side)
+        return study
+    return build
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1399,6 +1420,13 @@ CASES = [
     case("both surals slowed with a normal amplitude at 65 y", slowed_surals_at(65),
          **NEUROPATHY_ONLY, pattern=("sural",), pattern_absent=("polyneuropathy",)),
     # -- conditions behind a decision -------------------------------------------------------------
+    case("median, ulnar, radial SNAPs low on both arms, legs not studied: one diffuse finding",
+         arm_snaps_low_legs_unstudied(("R", "L")), **NEUROPATHY_ONLY,
+         pattern=("diffuse sensory neuropathy", "lower limbs not studied"),
+         pattern_absent=("mononeuropathy", "neuronopathy", "polyneuropathy"),
+         lesion_findings=("median sensory", "ulnar sensory", "radial sensory")),
+    case("median, ulnar, radial SNAPs low on the right arm only, legs not studied",
+         arm_snaps_low_legs_unstudied(("R",)), **NEUROPATHY_ONLY, pattern_absent=("diffuse",)),
     case("slowed sural recorded at 26 °C: the temperature stands beside the finding",
          slowed_sural(26.0), **NEUROPATHY_ONLY, pattern=("sural",),
          says=("sural sensory R — slowed / delayed [latency 4.8 ms (ULN 4.4); CV 37 m/s "

@@ -291,9 +291,16 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
     ul_names = ul_left.groupby("patient_id")["nerve"].nunique()
     prone = set(pn_rules.get("entrapment_prone_sensory_nerves", []))
     ul_free_names = ul_left[~ul_left["nerve"].isin(prone)].groupby("patient_id")["nerve"].nunique()
-    pats["neuronopathy"] = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0) & (pats["ll_studied"] >= 1)
-                            & (ul_names.reindex(pats.index).fillna(0) >= 2)
-                            & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
+    ul_sides = ul_left.groupby("patient_id")["side"].nunique()
+    sensory_diffuse = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0)
+                       & (ul_names.reindex(pats.index).fillna(0) >= 2)
+                       & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
+    pats["neuronopathy"] = sensory_diffuse & (pats["ll_studied"] >= 1)
+    # the same loss on both arms with no lower-limb SNAP studied: one diffuse process whose
+    # length dependence the study cannot tell (a polyneuropathy or a neuronopathy), not a
+    # mononeuropathy of every nerve (spec §4.1, the fewest lesions)
+    pats["diffuse_sensory"] = (sensory_diffuse & (pats["ll_studied"] == 0)
+                               & (ul_sides.reindex(pats.index).fillna(0) >= 2))
     kind = np.where(pats["pn_demyelinating"], "demyelinating", "axonal")
     fibres = np.where(pats["motor_involved"] & pats["sensory_involved"], "sensorimotor",
                       np.where(pats["motor_involved"], "motor", "sensory"))
@@ -303,6 +310,9 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
                                "polyneuropathy (" + pd.Series(length, index=pats.index) + ", " + kind
                                + ", " + fibres + ")", "")
     pats.loc[pats["neuronopathy"], "pn_text"] = "sensory neuronopathy (non-length-dependent)"
+    pats.loc[pats["diffuse_sensory"], "pn_text"] = (
+        "diffuse sensory neuropathy (both upper limbs; lower limbs not studied, length "
+        "dependence undetermined)")
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
                                  "prolonged or absent F-waves with normal distal conduction)", "")
 
@@ -370,7 +380,8 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     c, plex, cov_snaps, cov_muscles = _plexus_step(c, n, mus, anatomy, rules)
     pats["plexopathy"] = pats.index.isin(plex["patient_id"])
     _neuronopathy_and_text(pats, ul_sens, cov_snaps, pn_rules)
-    c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
+    diffuse = pats["neuronopathy"] | pats["diffuse_sensory"]
+    c["pn"] = c["patient_id"].map(diffuse).fillna(False).astype(bool) & c["study"].eq("sensory")
     c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
     lesions = _one_lesion_per_nerve(c, anatomy)
     plex = plex.assign(kind="plexopathy", label=plexus_label(plex, anatomy)) if len(plex) else plex.assign(
@@ -780,16 +791,18 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
             "findings": plex["snap_nerves"].fillna("").str.replace("|", " sensory|", regex=False)
             + " sensory"}))
     if len(pats):
-        flags = pats[["polyneuropathy", "neuronopathy", "proximal_f"]].fillna(False).astype(bool)
-        diffuse = flags["polyneuropathy"] | flags["neuronopathy"]
+        flags = pats[["polyneuropathy", "neuronopathy", "diffuse_sensory", "proximal_f"]
+                     ].fillna(False).astype(bool)
+        diffuse = flags["polyneuropathy"] | flags["neuronopathy"] | flags["diffuse_sensory"]
         p = pats[diffuse | flags["proximal_f"]]
         diffuse = diffuse[p.index]
         n_pn = cover[cover["lesion_key"].eq("PN")].groupby("patient_id").size()
+        kind = np.select([flags.loc[p.index, "neuronopathy"], flags.loc[p.index, "diffuse_sensory"]],
+                         ["neuronopathy", "diffuse_sensory"], "polyneuropathy")
         parts.append(pd.DataFrame({
             "patient_id": p["patient_id"],
             "side": np.where(diffuse, "both", p["proximal_f_side"].astype(object)),
-            "kind": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"], "neuronopathy",
-                                               "polyneuropathy"), "proximal_demyelinating"),
+            "kind": np.where(diffuse, kind, "proximal_demyelinating"),
             "nerve": None, "element": None, "site": None, "localised": False,
             "label": np.where(diffuse, p["pn_text"], p["prox_text"]),
             "n_muscles_explained": p["patient_id"].map(n_pn).fillna(0).astype(int).to_numpy(),

@@ -178,7 +178,11 @@ def _pattern_rules(r: Mapping[str, Any],
             f"length-dependent pattern (lower-limb sensory nerves "
             f"{', '.join(n.replace('_', ' ') for n in p['lower_limb_sensory_nerves'])}); "
             f"demyelinating when at least {p['demyelinating_min_nerves']:g} nerves are "
-            f"demyelinating."), "sources": cite(p)})
+            f"demyelinating. Upper-limb SNAPs lost in several different nerves (not only "
+            f"those prone to entrapment) with the lower-limb SNAPs spared and motor conduction "
+            f"normal are a sensory neuronopathy; the same loss on both arms with no lower-limb "
+            f"SNAP studied is one diffuse sensory neuropathy whose length dependence is "
+            f"undetermined, not a mononeuropathy of each nerve."), "sources": cite(p)})
     limits, meta = read_table("temperature_limits")
     by_limb = dict(zip(limits["limb"], pd.to_numeric(limits["min_temperature_c"])))
     if by_limb:
