@@ -1193,6 +1193,52 @@ def leg_snaps_low_with_a_low_median_cmap(pid: str) -> Study:
                            velocities_m_s=(54.0,))
 
 
+# == conditions behind a decision that the reader must see ======================================
+# Guide, global caveats: foot >= 30 °C (temperature_limits.csv); cooling slows conduction by
+# roughly 1.5-2.5 m/s per °C and lengthens latencies.  The finding is kept as measured (no
+# correction), and the temperature stands beside it in the explanation.
+def slowed_sural(temperature_c: float) -> Callable[[str], Study]:
+    """Right sural slowed (peak latency 4.8 ms, ULN 4.4; CV 37 m/s, LLN 40) with a normal
+    amplitude at 45 y, recorded at ``temperature_c``; the left sural normal at 31.5 °C."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 45)
+        return study.set_sensory(pid, "sural", "R", latency_ms=4.8, velocity_m_s=37.0,
+                                 temperature_c=temperature_c)
+    return build
+
+
+# Guide §1.3: F-wave latency rises with height, so its limit is adjusted for height
+# (ncs_limits_adult.csv: the tibial 55.2 ms holds at the reference height 170 cm).
+def tibial_f_wave_prolonged(height_cm) -> Callable[[str], Study]:
+    """Right tibial minimum F latency 58.5 ms with normal distal conduction, one nerve only
+    (not a proximal pattern); the patient's height ``height_cm`` ('' when not given)."""
+    def build(pid: str) -> Study:
+        study = normal_patient(pid, age=40, height_cm=height_cm)
+        return study.set_f_wave(pid, "tibial", "R", 58.5)
+    return build
+
+
+# Guide §2.5: a length-dependent polyneuropathy takes the lower-limb SNAPs first, a sensory
+# neuronopathy the upper-limb ones with the sural relatively spared.  Without a lower-limb SNAP
+# the two cannot be told apart; spec §4.1 asks for the fewest lesions, not one per nerve.
+def arm_snaps_low_legs_unstudied(sides: tuple[str, ...]) -> Callable[[str], Study]:
+    """Median 8 µV (LLN 20), ulnar 6 µV (17) and radial 5 µV (15) SNAPs on the arms of
+    ``sides``, motor conduction and needle normal; no lower-limb nerve studied."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 55)
+        for side in sides:
+            for nerve, amplitude_uv in (("median", 8.0), ("ulnar", 6.0), ("radial", 5.0)):
+                study.set_sensory(pid, nerve, side, amplitude_uv=amplitude_uv)
+        for side in ("R", "L"):
+            for nerve in ("sural", "superficial peroneal"):
+                study.remove("ncs_sensory", patient_id=pid, nerve=nerve, side=side)
+            for nerve in ("peroneal", "tibial"):
+                study.remove("ncs_motor", patient_id=pid, nerve=nerve, side=side)
+                study.remove("f_waves", patient_id=pid, nerve=nerve, side=side)
+        return study
+    return build
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1482,6 +1528,28 @@ CASES = [
     case("both surals absent at 59 y", surals_absent_at(59), **NEUROPATHY_ONLY),
     case("both surals slowed with a normal amplitude at 65 y", slowed_surals_at(65),
          **NEUROPATHY_ONLY, pattern=("sural",), pattern_absent=("polyneuropathy",)),
+    # -- conditions behind a decision -------------------------------------------------------------
+    case("median, ulnar, radial SNAPs low on both arms, legs not studied: one diffuse finding",
+         arm_snaps_low_legs_unstudied(("R", "L")), **NEUROPATHY_ONLY,
+         pattern=("diffuse sensory neuropathy", "lower limbs not studied"),
+         pattern_absent=("mononeuropathy", "neuronopathy", "polyneuropathy"),
+         lesion_findings=("median sensory", "ulnar sensory", "radial sensory")),
+    case("median, ulnar, radial SNAPs low on the right arm only, legs not studied",
+         arm_snaps_low_legs_unstudied(("R",)), **NEUROPATHY_ONLY, pattern_absent=("diffuse",)),
+    case("slowed sural recorded at 26 °C: the temperature stands beside the finding",
+         slowed_sural(26.0), **NEUROPATHY_ONLY, pattern=("sural",),
+         says=("sural sensory R — slowed / delayed [latency 4.8 ms (ULN 4.4); CV 37 m/s "
+               "(LLN 40); recorded at 26 °C, below the 30 °C limit: cooling slows conduction, "
+               "interpret with caution]",)),
+    case("slowed sural recorded warm: no temperature caution", slowed_sural(31.5),
+         **NEUROPATHY_ONLY, pattern=("sural",), never_says=("°C",)),
+    case("tibial F-wave 58.5 ms, height not given: the limit's height is said",
+         tibial_f_wave_prolonged(""), **NONE,
+         says=("tibial motor R [F-wave min latency 58.5 ms (ULN 55.2; height not given, limit "
+               "for 170 cm assumed)]",)),
+    case("tibial F-wave 58.5 ms at 170 cm: no assumption to say", tibial_f_wave_prolonged(170),
+         **NONE, says=("tibial motor R [F-wave min latency 58.5 ms (ULN 55.2)]",),
+         never_says=("height not given",)),
 
 ]
 

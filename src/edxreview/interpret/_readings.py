@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
+from .._errors import Problem
 from .._tables import fill, flag_column as _flag, group_join, join_nonempty, map_distinct
 from .._words import english_words
 from ..io import Study
+from ..io._validate import cooled_rows
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
 
@@ -29,7 +31,7 @@ NERVE_COLUMNS = [
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
     "facial_abnormal", "blink_pattern", "block_site", "block_ratio", "block_distal_amplitude_mv",
     "block_proximal_amplitude_mv", "slowing_site", "segment_velocity_m_s",
-    "adjacent_velocity_m_s",
+    "adjacent_velocity_m_s", "temperature_c", "temperature_limit_c", "cooled",
 ]
 
 
@@ -41,7 +43,7 @@ def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = Non
     ----------
     values : DataFrame
         Rows of :func:`flag_values` (``study``, ``parameter``, ``site``, ``value``, ``unit``,
-        ``no_response``, ``bound``, ``limit``).
+        ``no_response``, ``bound``, ``limit``; ``height_assumed_cm`` where present).
     labels : mapping, optional
         A label file (:func:`~edxreview._words.load_labels`) whose tables ``parameters`` and
         ``flagged_values`` give the words (default: English, :data:`PARAMETER_WORDS` and
@@ -54,7 +56,8 @@ def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = Non
     -------
     Series of str
         Aligned with ``values``: the parameter (a motor velocity with the site it ends at), the
-        value with its unit (``NR`` without a response) and the limit it is judged by.
+        value with its unit (``NR`` without a response) and the limit it is judged by, with the
+        height assumed where a height-adjusted limit had no height to adjust to.
     """
     names = PARAMETER_WORDS if labels is None else labels["parameters"]
     forms = FLAGGED_VALUE_WORDS if labels is None else labels["flagged_values"]
@@ -80,7 +83,55 @@ def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = Non
     limit = fill(forms["lower_limit"], idx, limit=shown).where(
         lower, fill(forms["upper_limit"], idx, limit=shown)).where(
         values["limit"].notna(), forms["no_reference"])
+    # a height-adjusted limit taken at the reference height (height not given) says so
+    assumed = (pd.to_numeric(values["height_assumed_cm"], errors="coerce")
+               if "height_assumed_cm" in values else pd.Series(np.nan, index=idx))
+    said = assumed.notna() & values["limit"].notna()
+    if said.any():
+        limit = limit.where(~said, fill(forms["height_assumed"], idx, limit=limit,
+                                        height=assumed.map(lambda v: f"{v:g}" if pd.notna(v) else "")))
     return fill(forms["value"], idx, parameter=label, value=value, limit=limit)
+
+
+def height_warnings(values: pd.DataFrame, patients: pd.DataFrame) -> list[Problem]:
+    """A warning for each patient whose height-adjusted limits were taken at the reference
+    height because ``height_cm`` is not given (``values["height_assumed_cm"]``).
+
+    Parameters
+    ----------
+    values : DataFrame
+        From :func:`flag_values`, with the patient ids of ``patients``.
+    patients : DataFrame
+        The validated ``patients`` sheet (``patient_id``, ``_row``, ``height_cm``).
+
+    Returns
+    -------
+    list of Problem
+        Severity ``warning``: sheet ``patients``, the patient's row, column ``height_cm`` and
+        its (blank) value, naming the limits that assumed a height and the height assumed.
+    """
+    if "height_assumed_cm" not in values or not len(values):
+        return []
+    v = values[values["height_assumed_cm"].notna()]
+    if not len(v):
+        return []
+    what = (v["nerve"].astype(str).str.replace("_", " ") + " "
+            + v["parameter"].astype(str).map(PARAMETER_WORDS).fillna(v["parameter"].astype(str)))
+    per = pd.DataFrame({"patient_id": v["patient_id"].astype(str).to_numpy(),
+                        "what": what.to_numpy(),
+                        "height": v["height_assumed_cm"].map("{:g}".format).to_numpy()})
+    per = per.groupby("patient_id", sort=False).agg(
+        what=("what", lambda s: ", ".join(dict.fromkeys(s))),
+        height=("height", lambda s: " / ".join(dict.fromkeys(s))))
+    rows = patients.drop_duplicates("patient_id").assign(
+        _pid=lambda p: p["patient_id"].astype(str)).set_index("_pid")
+    per = per.join(rows[["_row", "height_cm"]], how="inner")
+    return [Problem("patients", int(r), "height_cm", None if pd.isna(value) else value,
+                    f"height not given: the height-adjusted limits of this patient ({what}) were "
+                    f"taken at the reference height of {height} cm; give height_cm for limits "
+                    "at the patient's height", severity="warning")
+            for r, value, what, height in zip(per["_row"], per["height_cm"], per["what"],
+                                              per["height"])]
 
 
 def _join_text(frame: pd.DataFrame, keys: list[str], col: str, sep: str = "; ") -> pd.Series:
@@ -154,11 +205,40 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
                           on=["patient_id", "study", "nerve", "side"], how="left")
     nerves["flagged_values"] = nerves["flagged_values"].astype(object).where(
         nerves["flagged_values"].notna(), "")
+    nerves = nerves.merge(_temperatures(study, anatomy), on=["patient_id", "study", "nerve", "side"],
+                          how="left")
+    nerves["cooled"] = nerves["cooled"].astype("boolean").fillna(False).astype(bool)
     for col in NERVE_COLUMNS:
         if col not in nerves:
             nerves[col] = np.nan
     return nerves[NERVE_COLUMNS].sort_values(["patient_id", "study", "nerve", "side"],
                                              kind="stable").reset_index(drop=True)
+
+
+def _temperatures(study: Study, anatomy: Anatomy) -> pd.DataFrame:
+    """Per patient, study (motor, sensory), nerve and side: the lowest limb temperature
+    recorded (``temperature_c``, °C), the limb's limit (``temperature_limit_c``) and whether
+    the nerve was recorded below it (``cooled``, :func:`edxreview.io._validate.cooled_rows`).
+    A motor nerve's F-wave is read with its motor rows."""
+    keys = ["patient_id", "study", "nerve", "side"]
+    parts = []
+    for sheet, kind in (("ncs_motor", "motor"), ("ncs_sensory", "sensory")):
+        table = study.tables.get(sheet)
+        if table is None or not len(table) or "temperature_c" not in table:
+            continue
+        rows = cooled_rows(table, anatomy)
+        parts.append(pd.DataFrame({
+            "patient_id": table["patient_id"].to_numpy(), "study": kind,
+            "nerve": table["nerve"].to_numpy(), "side": table["side"].to_numpy(),
+            "temperature_c": pd.to_numeric(table["temperature_c"], errors="coerce").to_numpy(),
+            "temperature_limit_c": rows["temperature_limit_c"].to_numpy(),
+            "cooled": rows["cooled"].to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=keys + ["temperature_c", "temperature_limit_c", "cooled"])
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.groupby(keys, sort=False, dropna=False).agg(
+        temperature_c=("temperature_c", "min"), temperature_limit_c=("temperature_limit_c", "first"),
+        cooled=("cooled", "any")).reset_index()
 
 
 def _pivot_param(values: pd.DataFrame, study: str, param: str, keys: list[str]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from ..cohort._summary import MEASURE_LABELS
 from ..knowledge import ReferenceSet, load_reference, load_rules
 from ..knowledge._reference import STATUSES
+from ..knowledge._tables import read_table
 
 #: Citations of the project's own documents: not sources a reader can look up.
 _INTERNAL = re.compile(r"^\s*(edx-knowledge|edxreview\b)", re.IGNORECASE)
@@ -181,8 +182,22 @@ def _pattern_rules(r: Mapping[str, Any],
             f"recorded from a muscle in its territory is its motor involvement (sensorimotor). "
             f"It is called length-dependent only when the legs carry its findings at least as "
             f"the arms do, non-length-dependent when the arms carry them and the legs were "
-            f"studied and normal, and neither when the legs were not studied."),
-            "sources": cite(p)})
+            f"studied and normal, and neither when the legs were not studied. "
+            f"Upper-limb SNAPs lost in several different nerves (not only "
+            f"those prone to entrapment) with the lower-limb SNAPs spared and motor conduction "
+            f"normal are a sensory neuronopathy; the same loss on both arms with no lower-limb "
+            f"SNAP studied is one diffuse sensory neuropathy whose length dependence is "
+            f"undetermined, not a mononeuropathy of each nerve."), "sources": cite(p)})
+    limits, meta = read_table("temperature_limits")
+    by_limb = dict(zip(limits["limb"], pd.to_numeric(limits["min_temperature_c"])))
+    if by_limb:
+        out.append({"topic": "Limb temperature and height", "text": (
+            "Responses recorded below their limb's temperature limit ("
+            + ", ".join(f"{limb} limb {value:g} °C" for limb, value in by_limb.items())
+            + ") are judged as measured, without a correction; the explanation, the patient "
+            "page and warnings.csv give the temperature beside the findings. A height-adjusted "
+            "limit of a patient whose height is not given is the limit at its reference height, "
+            "said beside the value and warned of."), "sources": str(meta.get("citation", ""))})
     conv = r.conventions() if hasattr(r, "conventions") else {}
     if conv:
         out.append({"topic": "Laboratory conventions", "text": " ".join(
