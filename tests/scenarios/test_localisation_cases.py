@@ -737,6 +737,66 @@ def ulnar_forearm_block_elbow_slowing(pid: str) -> Study:
     return spared(study, pid, "R", "APB", "EIP")
 
 
+# == several sites in one recording ==============================================================
+# Every segment that meets the block criterion is a block at its own site, every entrapment
+# site the slowing is localised to is focal slowing there, and a distal latency that meets the
+# distal entrapment rule is focal slowing at the wrist.  No one nerve-at-a-site lesion produces
+# findings at two sites (a lesion in the upper arm cannot block the forearm segment, nor lengthen
+# the distal latency), so spec §4.1's fewest lesions are one per site; the muscles are accounted
+# for by the most proximal one, the nerve being affected from there on.
+def ulnar_blocks_forearm_and_axilla_erb(pid: str) -> Study:
+    """Multifocal motor neuropathy, right ulnar to ADM: 9.0 mV at the wrist, 4.5 mV below the
+    elbow (50 %: block in the forearm), 4.4 above the elbow, 4.3 at the axilla, 1.8 mV at
+    Erb's point (40 % of the 4.5 mV the forearm block left: a second block, between axilla and
+    Erb's point); velocities normal; SNAPs normal; FCU (supplied at the elbow, between the two
+    blocks) and FDI with fibrillations; APB, EIP and biceps normal."""
+    study = bilateral(pid, 41, sex="M", weakness="yes")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 2.8, 9.0, None), ("below elbow", 220, 6.35, 4.5, 62.0),
+        ("above elbow", 100, 8.0, 4.4, 60.0), ("axilla", 120, 10.0, 4.3, 60.0),
+        ("Erb's point", 180, 13.0, 1.8, 60.0)])
+    needle(study, pid, "R", ACUTE, "FCU", "FDI")
+    return spared(study, pid, "R", "APB", "EIP", "Biceps")
+
+
+def ulnar_blocks_forearm_small_fall_above(pid: str) -> Study:
+    """Right ulnar to ADM 9.0 mV at the wrist, 4.5 mV below the elbow (block in the forearm),
+    4.4 above the elbow and 3.6 mV at the axilla (80 % of the 4.5 mV the block left: a fall
+    short of a second block); FDI with fibrillations, FCU normal."""
+    study = bilateral(pid, 47, sex="M", weakness="yes")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 2.8, 9.0, None), ("below elbow", 220, 6.35, 4.5, 62.0),
+        ("above elbow", 100, 8.0, 4.4, 60.0), ("axilla", 120, 10.0, 3.6, 60.0)])
+    needle(study, pid, "R", ACUTE, "FDI")
+    return spared(study, pid, "R", "FCU", "APB")
+
+
+def median_wrist_and_axilla_erb_block(pid: str) -> Study:
+    """Right median to APB: DML 6.0 ms (136 % of ULN 4.4) with a normal 8.0 mV CMAP (carpal
+    tunnel), 7.8 mV at the elbow, 7.6 at the axilla and 3.0 mV at Erb's point (38 %: block
+    between axilla and Erb's point); median SNAP normal; pronator teres and APB with
+    fibrillations; FDI and biceps normal."""
+    study = bilateral(pid, 52, weakness="yes")
+    motor_sites(study, pid, "median", "R", "APB", [
+        ("wrist", 70, 6.0, 8.0, None), ("elbow", 240, 10.1, 7.8, 58.0),
+        ("axilla", 130, 12.3, 7.6, 60.0), ("Erb's point", 180, 15.3, 3.0, 60.0)])
+    needle(study, pid, "R", ACUTE, "Pronator teres", "APB")
+    return spared(study, pid, "R", "FDI", "Biceps")
+
+
+def ulnar_elbow_slowing_and_wrist_latency(pid: str) -> Study:
+    """Right ulnar to ADM: DML 4.6 ms (139 % of ULN 3.3) with a normal 9.0 mV CMAP (Guyon's
+    canal), 8.8 mV below and 8.6 mV above the elbow (no block), forearm 61 m/s and across the
+    elbow 36 m/s (25 m/s slower: focal slowing at the elbow); ulnar SNAP normal; FCU and FDI
+    with fibrillations; APB and EIP normal."""
+    study = bilateral(pid, 58, sex="M")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 4.6, 9.0, None), ("below elbow", 220, 8.2, 8.8, 61.0),
+        ("above elbow", 100, 11.0, 8.6, 36.0)])
+    needle(study, pid, "R", ACUTE, "FCU", "FDI")
+    return spared(study, pid, "R", "APB", "EIP")
+
+
 # == blink reflex: nerve vs brainstem patterns ==================================================
 # Guide §2.10 table; spec §4.1: afferent (trigeminal) and efferent (facial) patterns are a
 # cranial neuropathy; medullary (R1 normal, R2 abnormal) and pontine (isolated R1 delay) are
@@ -1406,6 +1466,32 @@ CASES = [
     case("ulnar block in the forearm below slowing at the elbow: FCU accounted for",
          ulnar_forearm_block_elbow_slowing, **explained("acute", ("ulnar, elbow",)),
          says=("conduction block at wrist–below elbow", "focal slowing at elbow")),
+    # -- several sites in one recording ------------------------------------------------------
+    case("ulnar blocks in the forearm and between axilla and Erb's point: FCU between them "
+         "accounted for by the proximal block", ulnar_blocks_forearm_and_axilla_erb,
+         **explained("acute", "ulnar, wrist–below elbow", "ulnar, axilla–erb"),
+         says=("conduction block at wrist–below elbow (CMAP 9 → 4.5 mV",
+               "conduction block at axilla–erb (CMAP 4.5 → 1.8 mV",
+               "flexor carpi ulnaris r by mononeuropathy (ulnar, axilla–erb)",
+               "first dorsal interosseous r by mononeuropathy (ulnar, axilla–erb)"),
+         never_says=("focal slowing", "by mononeuropathy (ulnar, wrist–below elbow)",
+                     "not localised")),
+    case("ulnar forearm block with a smaller fall above it is one block",
+         ulnar_blocks_forearm_small_fall_above, **explained("acute", "ulnar, wrist–below elbow"),
+         pattern_absent=("axilla",), says=("conduction block at wrist–below elbow",),
+         never_says=("block at above elbow–axilla", "focal slowing")),
+    case("median carpal tunnel beside a block between axilla and Erb's point: two lesions, "
+         "pronator teres accounted for by the block", median_wrist_and_axilla_erb_block,
+         **explained("acute", "median, wrist", "median, axilla–erb"),
+         says=("conduction block at axilla–erb", "focal slowing at wrist",
+               "pronator teres r by mononeuropathy (median, axilla–erb)"),
+         never_says=("not localised",)),
+    case("ulnar slowing across the elbow with a prolonged distal latency: elbow and wrist "
+         "lesions", ulnar_elbow_slowing_and_wrist_latency,
+         **explained("acute", "ulnar, wrist", "ulnar, elbow"),
+         says=("focal slowing at wrist", "focal slowing at elbow",
+               "first dorsal interosseous r by mononeuropathy (ulnar, elbow)"),
+         never_says=("conduction block", "demyelinating", "not localised")),
     # -- blink reflex -----------------------------------------------------------------------------
     case("blink reflex, afferent (trigeminal) pattern with delays", blink_afferent_delayed,
          **NEUROPATHY_ONLY, pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",)),

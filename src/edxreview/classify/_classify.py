@@ -18,6 +18,7 @@ from .._check import check_type
 from .._tables import (fill, flag_column, group_join, join_nonempty, map_distinct, map_text,
                        text_column)
 from .._words import english_words
+from ..interpret._readings import focal_sites
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
@@ -307,8 +308,26 @@ def _length_dependence(n: pd.DataFrame, evidence: pd.DataFrame, patients: pd.Ind
                      ["non_length_dependent", "length_dependent"], None)
 
 
+def _each_site(counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` with a motor recording repeated once per site of its blocks and focal
+    slowings (interpret's :func:`~edxreview.interpret._readings.focal_sites`), each row with
+    that site as its ``lesion_site`` and ``lesion_rank``: no one nerve-at-a-site lesion makes
+    findings at two sites (a lesion in the upper arm neither blocks the forearm nor lengthens
+    the distal latency), so each site is a lesion of its own (spec §4.1, the fewest lesions).
+    A block and a focal slowing named at one site are one site, at the more proximal rank."""
+    sites = focal_sites(counts).sort_values("rank", kind="stable").drop_duplicates(
+        ["row", "site"])
+    if not len(sites):
+        return counts
+    many = counts.index.isin(sites["row"])
+    each = counts.loc[sites["row"]].assign(lesion_site=sites["site"].to_numpy(),
+                                           lesion_rank=sites["rank"].to_numpy())
+    return pd.concat([counts[~many], each]).sort_index(kind="stable").reset_index(drop=True)
+
+
 def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
-    """The counted nerve findings that may be focal lesions, with their lesion nerve and rank."""
+    """The counted nerve findings that may be focal lesions, with their lesion nerve and rank
+    (a motor recording once per site: :func:`_each_site`)."""
     limb = counts["limb"].isin(["upper", "lower"])
     # candidate nerve lesions: every counted limb or cranial nerve not absorbed by a
     # polyneuropathy or by the proximal F-wave pattern
@@ -322,7 +341,7 @@ def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatom
     keep = (~c["pn"] | focal.astype(bool) | cranial) & ~c["prox"]
     c["_focal"] = focal.astype(bool)
     c["_cranial"] = cranial
-    c = c[keep & (limb.reindex(c.index, fill_value=False).astype(bool) | cranial)].copy()
+    c = _each_site(c[keep & (limb.reindex(c.index, fill_value=False).astype(bool) | cranial)])
 
     # nerve lesions: a SNAP belongs to its parent nerve (spec §4.1); a lesion is localised only
     # where the data show the site (focal slowing, block, distal entrapment, sensory slowing
@@ -588,7 +607,11 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         # side matters (spec §4.1): a muscle whose side is not given is on neither side, so no
         # lesion on one side explains it (only a polyneuropathy, on both, can)
         ok = (j["side"] == j["lesion_side"]) & (j["branch_rank"] > j["lesion_rank"])
-        cover.append(j[ok.fillna(False)][["_mid", "lesion_key"]])
+        # of the sites of one nerve beyond which a muscle lies, the most proximal accounts for
+        # it: the nerve is affected from there on (a muscle between two sites is the proximal
+        # one's, and so is one beyond both)
+        j = j[ok.fillna(False)].sort_values("lesion_rank", kind="stable")
+        cover.append(j.drop_duplicates("_mid")[["_mid", "lesion_key"]])
     plex = plex.reset_index(drop=True)
     plex["lesion_key"] = "P" + plex.index.astype(str)
     if len(cov_muscles):

@@ -95,7 +95,9 @@ def _nerve_rules(r: Mapping[str, Any],
             f"Conduction block: proximal/distal CMAP amplitude ratio below "
             f"{c['max_proximal_distal_ratio']:g} with a distal CMAP of at least "
             f"{_pct(c['min_distal_fraction_of_lln'])} of the lower limit; not assessed in "
-            f"{', '.join(c.get('excluded_nerves', [])) or 'no'} nerve."), "sources": cite(c)})
+            f"{', '.join(c.get('excluded_nerves', [])) or 'no'} nerve. Every segment whose CMAP "
+            f"falls to that ratio of the CMAP that reached it (the distal one, or above a block "
+            f"the one that block left) is a block at its own site."), "sources": cite(c)})
     return out
 
 
@@ -161,7 +163,10 @@ def _pattern_rules(r: Mapping[str, Any],
             f"nerves, paraspinals) are spared. A sensory branch belongs to its parent nerve. "
             f"Prolonged or absent F-waves with normal distal conduction in at least "
             f"{loc['proximal_f_min_nerves']:g} nerves are a proximal (polyradicular) pattern. "
-            f"Blink-reflex patterns that are central (pontine, medullary) are not a neuropathy."),
+            f"Blink-reflex patterns that are central (pontine, medullary) are not a neuropathy. "
+            f"Conduction blocks and focal slowing at several sites of one nerve are a lesion at "
+            f"each site (no one site makes findings at another); a muscle is accounted for by "
+            f"the most proximal site beyond which it lies."),
             "sources": cite(loc)})
     s = r.get("sensory_age", {})
     if s:
