@@ -87,6 +87,31 @@ def test_lower_trunk_preferred_when_a_posterior_cord_c8_muscle_is_involved():
     assert les["element"].tolist() == ["medial_cord"]
 
 
+PAN = [("supraspinatus", "R", True), ("deltoid", "R", True), ("biceps_brachii", "R", True),
+       ("triceps", "R", True), ("extensor_digitorum_communis", "R", True),
+       ("first_dorsal_interosseous", "R", True), ("abductor_pollicis_brevis", "R", True)]
+
+
+def test_a_snap_shared_by_two_trunks_is_the_evidence_of_each():
+    """Pan-plexopathy: the median and radial SNAPs carry upper- and middle-trunk fibres, so the
+    middle trunk (triceps) rests on them after the upper trunk has used them."""
+    les, cov_s, cov_m = plexus_lesions(
+        snaps("lateral_antebrachial_cutaneous", "radial", "median",
+              "medial_antebrachial_cutaneous", "ulnar"), muscles(PAN), load_anatomy(), load_rules())
+    assert set(les["element"]) == {"upper_trunk", "middle_trunk", "lower_trunk"}
+    assert set(cov_s.loc[cov_s["element"].eq("middle_trunk"), "nerve"]) == {"median", "radial"}
+    assert set(cov_m["_mid"]) == set(range(len(PAN)))
+
+
+def test_a_normal_snap_of_an_element_keeps_it_from_reusing_another_elements_snaps():
+    normal = snaps("radial")
+    les, _, cov_m = plexus_lesions(
+        snaps("lateral_antebrachial_cutaneous", "median", "medial_antebrachial_cutaneous", "ulnar"),
+        muscles(PAN), load_anatomy(), load_rules(), normal)
+    assert set(les["element"]) == {"upper_trunk", "lower_trunk"}
+    assert 3 not in set(cov_m["_mid"])                # triceps: not the middle trunk's
+
+
 def test_unlocalised_lesion_explains_only_when_denervation_is_confined_to_its_nerve():
     unloc = pd.DataFrame({"patient_id": [0], "side": ["R"], "lesion_nerve": ["femoral"]})
     own = muscles([("vastus_lateralis", "R", True), ("rectus_femoris", "R", True)])

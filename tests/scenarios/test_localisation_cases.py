@@ -1115,6 +1115,30 @@ def slowed_surals_at(age: float) -> Callable[[str], Study]:
     return build
 
 
+# == several elements on one side ===============================================================
+# Guide §2.8: the median and superficial radial SNAPs carry upper- and middle-trunk fibres; each
+# element they pass through may rest on them (spec §4.1, the fewest sites still applies).
+def pan_plexopathy(pid: str) -> Study:
+    """Radiation pan-plexopathy, right: LABC and MABC absent, superficial radial 5 µV (33 % of
+    LLN 15), median 8 µV (40 % of 20), ulnar 5 µV (29 % of 17); supraspinatus, deltoid,
+    biceps, triceps, EDC, FDI and APB with fibrillations and reinnervated MUAPs; rhomboids and
+    C5-C8 paraspinals normal; left normal.  Triceps (middle trunk) is reached only through the
+    median and radial SNAPs, which the upper trunk's fibres share (guide §2.8)."""
+    study = bilateral(pid, 60, weakness="yes")
+    for nerve, spelled in (("lateral antebrachial cutaneous", "LABC"),
+                           ("medial antebrachial cutaneous", "MABC")):
+        snap(study, pid, nerve, "R", spelled=spelled, amplitude_uv=NR)
+        snap(study, pid, nerve, "L", spelled=spelled)
+    respell_snap(study, pid, "radial", "R", "superficial radial", amplitude_uv=5.0,
+                 latency_ms=2.4)
+    study.set_sensory(pid, "median", "R", amplitude_uv=8.0)
+    study.set_sensory(pid, "ulnar", "R", amplitude_uv=5.0)
+    needle(study, pid, "R", ACUTE_AND_CHRONIC, "Supraspinatus", "Delt", "Biceps", "Triceps",
+           "EDC", "FDI", "APB")
+    return spared(study, pid, "R", "Rhomboids", "C5 paraspinal", "C6 paraspinal",
+                  "C7 paraspinal", "C8 paraspinal")
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1152,6 +1176,11 @@ CASES = [
     case("lumbosacral plexopathy, lumbar and sacral parts", lumbosacral_plexopathy,
          **explained("acute", "plexopathy", ("lumbosacral", "lumbar")),
          pattern_absent=("length-dependent",), never_says=HONEST, says=("plex",)),
+    # -- several elements on one side ----------------------------------------------------------
+    case("pan-plexopathy: upper, middle and lower trunk, every muscle accounted for",
+         pan_plexopathy,
+         **explained("acute_and_chronic", "upper trunk", "middle trunk", "lower trunk"),
+         pattern_absent=("neuronopathy",), never_says=HONEST),
     # -- roots ---------------------------------------------------------------------------------
     case("C5-C6 radiculopathy: normal LABC and radial SNAPs, paraspinals denervated",
          c5_c6_radiculopathy, **lmn("acute", "C5", "C6", segments_absent=("C8", "T1")),

@@ -268,7 +268,11 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
     other = abn_sens.assign(side=abn_sens["side"].map({"L": "R", "R": "L"}), _both=True)
     sens = sens.merge(other, on=["patient_id", "nerve", "side"], how="left")
     snaps = sens[sens["_both"].isna()][["patient_id", "side", "nerve"]]
-    plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules)
+    # SNAPs measured and normal: an element with one does not reuse another element's SNAPs
+    key = ["patient_id", "side", "nerve"]
+    normal = n[n["study"].eq("sensory")][key].drop_duplicates()
+    normal = normal[normal.merge(abn_sens.assign(_lost=True), on=key, how="left")["_lost"].isna().to_numpy()]
+    plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
     if len(cov_snaps):
         cov = cov_snaps[["patient_id", "side", "nerve"]].drop_duplicates().assign(_pl=True)
         c = c.merge(cov, on=["patient_id", "side", "nerve"], how="left")

@@ -36,9 +36,34 @@ def whole_nerve(nerve: pd.Series, anatomy: Anatomy) -> pd.Series:
     return nerve.map(anatomy.nerves["division_of"]).fillna(nerve)
 
 
+def _snap_elements(snaps: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """``patient_id, side, nerve, element, unit``: each SNAP once per plexus element its fibres
+    pass through (``sensory_nerves.csv``), with the peripheral nerve it counts for (its parent;
+    the divisions of one nerve, tibial and peroneal, are that nerve)."""
+    sens = anatomy.sensory
+    s = snaps[_KEY + ["nerve"]].drop_duplicates()
+    s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
+    return s.assign(unit=whole_nerve(s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"]), anatomy))
+
+
+def _without(frame: pd.DataFrame, rows: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """``frame`` less its rows that match ``rows`` on ``on``."""
+    hit = frame[on].merge(rows[on].drop_duplicates().assign(_hit=True), on=on, how="left")["_hit"]
+    return frame[hit.isna().to_numpy()]
+
+
 def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
-                   rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                   rules: dict, normal_snaps: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The plexus elements that explain abnormal SNAPs and denervated muscles, fewest first.
+
+    Each round names, on each side, the element with the most evidence (its abnormal SNAPs
+    and denervated muscles, less its normal muscles) among those with a SNAP, a denervated
+    muscle not yet explained, muscles of ``plexus_min_nerves`` nerves and no denervation above
+    the plexus at its roots. A SNAP an element already chosen accounts for supports a further
+    element only when none of that element's SNAPs measured on the side is normal: the median
+    and radial SNAPs carry upper- and middle-trunk fibres, so in a pan-plexopathy they are the
+    middle trunk's evidence too, while a normal SNAP of an element shows its fibres spared.
 
     Parameters
     ----------
@@ -48,6 +73,8 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     muscles : DataFrame
         Every muscle examined: ``_mid, patient_id, side, muscle, nerve, region, segments,
         denervation``.
+    normal_snaps : DataFrame, optional
+        ``patient_id, side, nerve``: SNAPs measured and normal.
 
     Returns
     -------
@@ -63,26 +90,28 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     if not len(snaps) or not len(muscles):
         return empty
     min_nerves = rules["localisation"]["plexus_min_nerves"]
-    sens = anatomy.sensory
-    s = snaps[_KEY + ["nerve"]].drop_duplicates()
-    s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
     # a plexopathy needs muscles of at least two peripheral nerves (guide §2.8): a SNAP counts
     # for its parent nerve, and the divisions of one nerve (tibial, peroneal) are that nerve
-    s["unit"] = whole_nerve(s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"]), anatomy)
+    s = _snap_elements(snaps, anatomy)
+    key = _KEY + ["element"]
+    spared = (_snap_elements(normal_snaps, anatomy)[key].drop_duplicates()
+              if normal_snaps is not None and len(normal_snaps) else pd.DataFrame(columns=key))
+    # the SNAPs that stay evidence for an element after another element has used them
+    reusable = _without(s, spared, key)
     muscles = muscles[muscles["patient_id"].isin(s["patient_id"])]
     me = muscles[["_mid"] + _KEY + ["muscle", "nerve", "denervation"]].merge(
         anatomy.muscle_elements, on="muscle")
     blocked = _above_blocked(muscles, anatomy)
-    key = _KEY + ["element"]
     chosen = []
     for _ in range(rules["localisation"]["max_plexus_elements_per_side"]):
-        if not len(s):
+        pool = pd.concat([s, reusable]).drop_duplicates(key + ["nerve"])
+        if not len(pool):
             break
         den = me[me["denervation"]]
-        n_snap = s.groupby(key)["nerve"].nunique().rename("n_snaps")
+        n_snap = pool.groupby(key)["nerve"].nunique().rename("n_snaps")
         n_mus = den.groupby(key)["_mid"].nunique().rename("n_muscles")
         n_norm = me[~me["denervation"]].groupby(key)["_mid"].nunique().rename("n_normal")
-        units = pd.concat([s[key + ["unit"]], den[key].assign(unit=whole_nerve(den["nerve"], anatomy))])
+        units = pd.concat([pool[key + ["unit"]], den[key].assign(unit=whole_nerve(den["nerve"], anatomy))])
         n_units = units.groupby(key)["unit"].nunique().rename("n_nerves")
         cand = pd.concat([n_snap, n_mus, n_norm, n_units], axis=1).fillna(0).reset_index()
         cand = cand.merge(blocked.assign(_blocked=True), on=key, how="left")
@@ -97,17 +126,13 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
                                 ).drop_duplicates(_KEY)
         chosen.append(best[key + ["n_snaps", "n_muscles"]])
         # what the chosen elements cover leaves the next round
-        cov_s = s.merge(best[key], on=key)[_KEY + ["nerve"]].drop_duplicates().assign(_c=True)
-        s = s.merge(cov_s, on=_KEY + ["nerve"], how="left")
-        s = s[s["_c"].isna()].drop(columns="_c")
+        s = _without(s, s.merge(best[key], on=key), _KEY + ["nerve"])
         cov_m = me.merge(best[key], on=key)["_mid"]
         me = me[~me["_mid"].isin(cov_m) | ~me["denervation"]]
     if not chosen:
         return empty
     lesions = pd.concat(chosen, ignore_index=True)
-    all_s = snaps[_KEY + ["nerve"]].drop_duplicates()
-    all_s = all_s.assign(element=all_s["nerve"].map(sens["elements"])).explode("element")
-    covered_snaps = all_s.merge(lesions[key], on=key)[_KEY + ["nerve", "element"]]
+    covered_snaps = _snap_elements(snaps, anatomy).merge(lesions[key], on=key)[_KEY + ["nerve", "element"]]
     den_all = muscles[muscles["denervation"]][["_mid"] + _KEY + ["muscle"]].merge(
         anatomy.muscle_elements, on="muscle")
     covered_muscles = den_all.merge(lesions[key], on=key)[["_mid", "element"]].drop_duplicates()
