@@ -1115,6 +1115,69 @@ def slowed_surals_at(age: float) -> Callable[[str], Study]:
     return build
 
 
+# == plexopathy on both sides ====================================================================
+# Spec §4.1 has no rule that a SNAP lost on both sides cannot localise: each side's plexopathy
+# is judged on its own SNAPs and muscles ("Side matters").  What a bilateral loss must not
+# become is bilateral plexopathies out of a diffuse process: SNAPs lost on both sides that no
+# element of one side accounts for (a generalised sensory neuronopathy, guide §2.5) are one
+# diffuse process, and the muscles are then lower motor neuron (spec §4.1 root / anterior horn).
+def bilateral_upper_trunk(left_full: bool) -> Callable[[str], Study]:
+    """Bilateral neuralgic amyotrophy: right LABC absent, superficial radial 5 µV (33 % of LLN
+    15); deltoid, biceps, supraspinatus, infraspinatus denervated.  Left the same
+    (``left_full``), or milder: LABC 6 µV (60 % of LLN 10) alone, deltoid and biceps
+    denervated.  Rhomboids and C5-C6 paraspinals normal on both sides; median, ulnar and leg
+    SNAPs normal."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 38, weakness="yes")
+        for side in ("R", "L"):
+            full = side == "R" or left_full
+            snap(study, pid, "lateral antebrachial cutaneous", side, spelled="LABC",
+                 amplitude_uv=NR if full else 6.0)
+            if full:
+                respell_snap(study, pid, "radial", side, "superficial radial", amplitude_uv=5.0,
+                             latency_ms=2.4)
+            needle(study, pid, side, ACUTE, "Delt", "Biceps",
+                   *(("Supraspinatus", "Infraspinatus") if full else ()))
+            spared(study, pid, side, "Rhomboids", "C5 paraspinal", "C6 paraspinal")
+        return study
+    return build
+
+
+def bilateral_lumbar_plexopathy(pid: str) -> Study:
+    """Diabetic lumbosacral radiculoplexus neuropathy, both sides: saphenous absent on both
+    sides; vastus lateralis, iliopsoas and adductor longus denervated on both sides; L3-L4
+    paraspinals normal; surals and superficial peroneal normal."""
+    study = bilateral(pid, 48, weakness="yes")
+    for side in ("R", "L"):
+        snap(study, pid, "saphenous", side, amplitude_uv=NR)
+        needle(study, pid, side, ACUTE, "VL", "Iliopsoas", "Adductor longus")
+        spared(study, pid, side, "L3 paraspinal", "L4 paraspinal")
+    return study
+
+
+def arm_snaps_lost_both_sides_c5_c6(pid: str) -> Study:
+    """Sensory neuronopathy reaching every arm nerve: LABC, superficial radial, median and ulnar
+    SNAPs absent on both sides, surals and superficial peroneal normal, motor conduction
+    normal; deltoid and biceps denervated on both sides, rhomboids and paraspinals normal.  The
+    ulnar loss (no lower-trunk muscle denervated) shows the SNAP loss is not the upper
+    trunks'."""
+    study = bilateral(pid, 57)
+    for side in ("R", "L"):
+        snap(study, pid, "lateral antebrachial cutaneous", side, spelled="LABC", amplitude_uv=NR)
+        for nerve in ("median", "ulnar", "radial"):
+            study.set_sensory(pid, nerve, side, amplitude_uv=NR)
+        needle(study, pid, side, ACUTE, "Deltoid", "Biceps brachii")
+        spared(study, pid, side, "Rhomboids", "C5 paraspinal", "C6 paraspinal")
+    return study
+
+
+def polyneuropathy_plus_bilateral_c5_c6(pid: str) -> Study:
+    """Length-dependent axonal polyneuropathy with low SNAPs in all four limbs (every SNAP
+    measured low) and deltoid and biceps denervated on both sides."""
+    study = polyneuropathy_plus_c5_c6(pid)
+    return needle(study, pid, "L", ACUTE_AND_CHRONIC, "Deltoid", "Biceps brachii")
+
+
 # == several elements on one side ===============================================================
 # Guide §2.8: the median and superficial radial SNAPs carry upper- and middle-trunk fibres; each
 # element they pass through may rest on them (spec §4.1, the fewest sites still applies).
@@ -1176,6 +1239,28 @@ CASES = [
     case("lumbosacral plexopathy, lumbar and sacral parts", lumbosacral_plexopathy,
          **explained("acute", "plexopathy", ("lumbosacral", "lumbar")),
          pattern_absent=("length-dependent",), never_says=HONEST, says=("plex",)),
+    # -- both sides ------------------------------------------------------------------------------
+    case("bilateral upper trunk plexopathy (neuralgic amyotrophy): LABC and radial low both sides",
+         bilateral_upper_trunk(True),
+         **explained("acute", "upper trunk, right", "upper trunk, left"),
+         pattern_absent=("neuronopathy", "sensory neuropathy"), never_says=HONEST),
+    case("bilateral upper trunk, left milder: LABC alone low on the left",
+         bilateral_upper_trunk(False),
+         **explained("acute", "upper trunk, right", "upper trunk, left"),
+         pattern_absent=("neuronopathy", "sensory neuropathy"), never_says=HONEST,
+         lesion_findings=("lateral_antebrachial_cutaneous sensory", "radial sensory")),
+    case("bilateral lumbar plexopathy: saphenous absent both sides, femoral and obturator "
+         "muscles", bilateral_lumbar_plexopathy,
+         **explained("acute", "lumbar plexus, right", "lumbar plexus, left"),
+         pattern_absent=("neuronopathy",), never_says=HONEST),
+    case("every arm SNAP lost on both sides with C5-C6 denervation both sides is not bilateral "
+         "plexopathy", arm_snaps_lost_both_sides_c5_c6,
+         **lmn("acute", "C5", "C6", neuropathy=True, pattern=("neuronopathy",)),
+         pattern_absent=("plexopathy",)),
+    case("polyneuropathy with SNAPs low in four limbs and C5-C6 denervation both sides",
+         polyneuropathy_plus_bilateral_c5_c6,
+         **lmn("acute_and_chronic", "C5", "C6", neuropathy=True, pattern=("polyneuropathy",)),
+         pattern_absent=("plexopathy",)),
     # -- several elements on one side ----------------------------------------------------------
     case("pan-plexopathy: upper, middle and lower trunk, every muscle accounted for",
          pan_plexopathy,

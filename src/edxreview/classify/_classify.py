@@ -257,25 +257,35 @@ def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatom
 
 def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Plexus lesions from the SNAPs no nerve lesion explains; their SNAPs leave the candidates."""
-    # plexus elements (spec §4.1): abnormal SNAPs of one element + denervation of its muscles.
-    # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel; a branch
-    # leaving the nerve distal to the site) is not plexus evidence, nor is one lost on both
-    # sides (a diffuse process, not one element).
-    accounted = c["localised"] | fold_sites(c, anatomy)["fold_site"].notna()
-    sens = c[c["study"].eq("sensory") & ~accounted]
-    abn_sens = n[n["study"].eq("sensory") & n["abnormal"]][["patient_id", "nerve", "side"]].drop_duplicates()
-    other = abn_sens.assign(side=abn_sens["side"].map({"L": "R", "R": "L"}), _both=True)
-    sens = sens.merge(other, on=["patient_id", "nerve", "side"], how="left")
-    snaps = sens[sens["_both"].isna()][["patient_id", "side", "nerve"]]
-    # SNAPs measured and normal: an element with one does not reuse another element's SNAPs
+    """Plexus lesions from the SNAPs no nerve lesion explains; their SNAPs leave the candidates.
+
+    Spec §4.1: abnormal SNAPs of an element with denervation of its muscles, each side on its
+    own. A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel; a
+    branch leaving the nerve distal to the site) is not plexus evidence. SNAPs lost on both
+    sides localise only where an element of each side accounts for them (bilateral neuralgic
+    or diabetic amyotrophy); where one of them is lost on both sides with no element of a side
+    to account for it, the patient's bilateral SNAP loss is one diffuse process (a sensory
+    neuronopathy, guide §2.5) and none of it is plexus evidence.
+    """
     key = ["patient_id", "side", "nerve"]
-    normal = n[n["study"].eq("sensory")][key].drop_duplicates()
-    normal = normal[normal.merge(abn_sens.assign(_lost=True), on=key, how="left")["_lost"].isna().to_numpy()]
+    accounted = c["localised"] | fold_sites(c, anatomy)["fold_site"].notna()
+    snaps = c[c["study"].eq("sensory") & ~accounted][key].drop_duplicates()
+    sensory = n[n["study"].eq("sensory")]
+    lost = sensory[sensory["abnormal"]][key].drop_duplicates()
+    normal = sensory[key].drop_duplicates()
+    normal = normal[normal.merge(lost.assign(_lost=True), on=key, how="left")["_lost"].isna().to_numpy()]
     plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
+    mirror = snaps.assign(side=snaps["side"].map({"L": "R", "R": "L"}))
+    lost_both = snaps.merge(mirror, on=key)
+    unexplained = lost_both.merge(cov_snaps[key].drop_duplicates().assign(_pl=True), on=key, how="left")
+    diffuse = unexplained.loc[unexplained["_pl"].isna(), "patient_id"].unique()
+    if len(diffuse):
+        drop = lost_both[lost_both["patient_id"].isin(diffuse)].assign(_drop=True)
+        snaps = snaps[snaps.merge(drop, on=key, how="left")["_drop"].isna().to_numpy()]
+        plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
     if len(cov_snaps):
-        cov = cov_snaps[["patient_id", "side", "nerve"]].drop_duplicates().assign(_pl=True)
-        c = c.merge(cov, on=["patient_id", "side", "nerve"], how="left")
+        cov = cov_snaps[key].drop_duplicates().assign(_pl=True)
+        c = c.merge(cov, on=key, how="left")
         c = c[~(c["_pl"].notna() & c["study"].eq("sensory"))].drop(columns="_pl")
     return c, plex, cov_snaps, cov_muscles
 
