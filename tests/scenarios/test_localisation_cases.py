@@ -1202,6 +1202,36 @@ def pan_plexopathy(pid: str) -> Study:
                   "C7 paraspinal", "C8 paraspinal")
 
 
+# == SNAP loss confined to one element on one side ================================================
+# Spec §4.1, the fewest sites: SNAPs whose fibres share one element are one lesion of it, not a
+# sensory neuronopathy (a ganglionopathy is diffuse or multifocal, guide §2.5) and not a lesion
+# on both sides when the other arm was measured normal.
+def one_element_snaps_only(element: str, paraspinals: bool = False) -> Callable[[str], Study]:
+    """SNAP loss in one arm confined to one element, the other arm measured normal: upper trunk
+    (LABC absent, superficial radial absent) or lower trunk (MABC absent, ulnar 6 µV, 35 % of
+    LLN 17).  Needle normal, or (``paraspinals``) the element's muscles denervated with the
+    paraspinals at their roots (a root lesion beside the SNAP loss)."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 40, weakness="yes" if paraspinals else "no")
+        if element == "upper":
+            snap(study, pid, "lateral antebrachial cutaneous", "R", spelled="LABC",
+                 amplitude_uv=NR)
+            snap(study, pid, "lateral antebrachial cutaneous", "L", spelled="LABC")
+            respell_snap(study, pid, "radial", "R", "superficial radial", amplitude_uv=NR)
+            muscles = ("Deltoid", "Biceps", "Infraspinatus", "Brachioradialis", "C5 paraspinal",
+                       "C6 paraspinal")
+        else:
+            snap(study, pid, "medial antebrachial cutaneous", "R", spelled="MABC",
+                 amplitude_uv=NR)
+            snap(study, pid, "medial antebrachial cutaneous", "L", spelled="MABC")
+            study.set_sensory(pid, "ulnar", "R", amplitude_uv=6.0)
+            muscles = ("FDI", "APB", "ADM", "FCU", "EIP", "C8 paraspinal")
+        if paraspinals:
+            needle(study, pid, "R", ACUTE, *muscles)
+        return study
+    return build
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1266,6 +1296,26 @@ CASES = [
          pan_plexopathy,
          **explained("acute_and_chronic", "upper trunk", "middle trunk", "lower trunk"),
          pattern_absent=("neuronopathy",), never_says=HONEST),
+    # -- one element's SNAPs alone, on one side ---------------------------------------------
+    case("LABC and superficial radial absent in one arm, needle normal: upper trunk, not a "
+         "neuronopathy", one_element_snaps_only("upper"), **NEUROPATHY_ONLY,
+         pattern=("upper trunk", "right"), pattern_absent=("neuronopathy", "left")),
+    case("MABC absent and ulnar low in one arm, needle normal: lower trunk, not a neuronopathy",
+         one_element_snaps_only("lower"), **NEUROPATHY_ONLY,
+         pattern=(("lower trunk", "medial cord"), "right"),
+         pattern_absent=("neuronopathy", "left")),
+    # the paraspinals at the element's roots are denervated: not a plexopathy (spec §4.1 asks
+    # for their sparing), and the SNAPs stay with their nerves (§4.1 branch → parent nerve)
+    case("upper trunk SNAPs low with C5-C6 paraspinal denervation: root, SNAP loss not a "
+         "neuronopathy", one_element_snaps_only("upper", paraspinals=True),
+         **lmn("acute", "C5", "C6", neuropathy=True,
+               pattern=("lateral antebrachial cutaneous, right", "superficial radial, right")),
+         pattern_absent=("neuronopathy", "plexopathy", "left")),
+    case("lower trunk SNAPs low with C8 paraspinal denervation: root, SNAP loss not a "
+         "neuronopathy", one_element_snaps_only("lower", paraspinals=True),
+         **lmn("acute", "C8", neuropathy=True,
+               pattern=("medial antebrachial cutaneous, right", "ulnar")),
+         pattern_absent=("neuronopathy", "plexopathy", "left")),
     # -- roots ---------------------------------------------------------------------------------
     case("C5-C6 radiculopathy: normal LABC and radial SNAPs, paraspinals denervated",
          c5_c6_radiculopathy, **lmn("acute", "C5", "C6", segments_absent=("C8", "T1")),
@@ -1571,6 +1621,32 @@ def test_the_proximal_f_wave_pattern_is_on_the_side_of_its_nerves(build, side, t
     assert list(lesion["side"]) == [side]
 
 
+
+def arm_snaps_lost_right_only(pid: str) -> Study:
+    """Median, ulnar and superficial radial SNAPs absent in the right arm (three elements, no
+    element holding them all), the left arm and the legs normal; needle normal."""
+    study = bilateral(pid, 52)
+    for nerve in ("median", "ulnar", "radial"):
+        study.set_sensory(pid, nerve, "R", amplitude_uv=NR)
+    return study
+
+
+@pytest.mark.parametrize("build, kinds", [
+    (one_element_snaps_only("upper"), {"plexopathy"}),
+    (one_element_snaps_only("lower"), {"plexopathy"}),
+    (one_element_snaps_only("upper", paraspinals=True), {"mononeuropathy"}),
+    (one_element_snaps_only("lower", paraspinals=True), {"mononeuropathy"}),
+    (arm_snaps_lost_right_only, {"neuronopathy"})],
+    ids=["upper trunk SNAPs", "lower trunk SNAPs", "upper trunk SNAPs, C5-C6 root",
+         "lower trunk SNAPs, C8 root", "three elements' SNAPs"])
+def test_snap_loss_in_one_arm_is_on_that_side(build, kinds, tmp_path) -> None:
+    """SNAPs lost in the right arm only, the left arm measured normal: every lesion found is on
+    the right (never ``both``)."""
+    from edxreview._pipeline import review_study
+
+    lesions = review_study(build("S1").write_csv(tmp_path / "study")).lesions
+    assert set(lesions["kind"]) == kinds
+    assert set(lesions["side"]) == {"R"}, lesions[["kind", "side", "label"]].values.tolist()
 
 def test_patient_texts_name_each_muscle_with_its_paraspinal_level_and_side(tmp_path) -> None:
     """T1, a right C7 root: triceps and the C7 paraspinal denervated.  T2: decreased activation

@@ -21,7 +21,8 @@ from .._words import english_words
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
-from ._localise import confined, fold_sites, plexus_label, plexus_lesions, whole_nerve
+from ._localise import (confined, fold_sites, one_element_patients, plexus_label, plexus_lesions,
+                        sensory_plexus_lesions, whole_nerve)
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -265,7 +266,8 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
     sides localise only where an element of each side accounts for them (bilateral neuralgic
     or diabetic amyotrophy); where one of them is lost on both sides with no element of a side
     to account for it, the patient's bilateral SNAP loss is one diffuse process (a sensory
-    neuronopathy, guide §2.5) and none of it is plexus evidence.
+    neuronopathy, guide §2.5) and none of it is plexus evidence. On a side with no element
+    explaining muscles, SNAP loss confined to one element is that element's (sensory) lesion.
     """
     key = ["patient_id", "side", "nerve"]
     accounted = c["localised"] | fold_sites(c, anatomy)["fold_site"].notna()
@@ -283,6 +285,14 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
         drop = lost_both[lost_both["patient_id"].isin(diffuse)].assign(_drop=True)
         snaps = snaps[snaps.merge(drop, on=key, how="left")["_drop"].isna().to_numpy()]
         plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
+    left = snaps.merge(cov_snaps[key].drop_duplicates().assign(_pl=True), on=key, how="left")
+    left = left[left["_pl"].isna()].drop(columns="_pl")
+    sides = plex[["patient_id", "side"]].drop_duplicates().assign(_pl=True)
+    left = left[left.merge(sides, on=["patient_id", "side"], how="left")["_pl"].isna().to_numpy()]
+    sens_plex, sens_cov = sensory_plexus_lesions(left, lost, normal, mus, anatomy, rules)
+    if len(sens_plex):
+        plex = pd.concat([plex, sens_plex], ignore_index=True)
+        cov_snaps = pd.concat([cov_snaps, sens_cov], ignore_index=True)
     if len(cov_snaps):
         cov = cov_snaps[key].drop_duplicates().assign(_pl=True)
         c = c.merge(cov, on=key, how="left")
@@ -291,11 +301,13 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
 
 
 def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps: pd.DataFrame,
-                           pn_rules: dict) -> None:
+                           anatomy: Anatomy, pn_rules: dict) -> None:
     """Add the sensory-neuronopathy flag and the pattern texts to ``pats`` (in place)."""
     # sensory neuronopathy: upper-limb SNAPs lost with lower-limb SNAPs spared, motor normal
     # (several different nerves, at least one not prone to entrapment: a bilateral carpal tunnel
-    # is two mononeuropathies, not a ganglionopathy); SNAPs a plexus lesion explains are not it
+    # is two mononeuropathies, not a ganglionopathy); SNAPs a plexus lesion explains are not it,
+    # and a ganglionopathy is diffuse or multifocal: SNAPs left on one side that all pass
+    # through one plexus element (sensory_nerves.csv) are a focal loss, not one
     ul_left = ul_sens.merge(cov_snaps[["patient_id", "side", "nerve"]].assign(_pl=True),
                             on=["patient_id", "side", "nerve"], how="left")
     ul_left = ul_left[ul_left["_pl"].isna()]
@@ -304,7 +316,8 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
     ul_free_names = ul_left[~ul_left["nerve"].isin(prone)].groupby("patient_id")["nerve"].nunique()
     pats["neuronopathy"] = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0) & (pats["ll_studied"] >= 1)
                             & (ul_names.reindex(pats.index).fillna(0) >= 2)
-                            & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
+                            & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"]
+                            & ~pats.index.isin(one_element_patients(ul_left, anatomy)))
     kind = np.where(pats["pn_demyelinating"], "demyelinating", "axonal")
     fibres = np.where(pats["motor_involved"] & pats["sensory_involved"], "sensorimotor",
                       np.where(pats["motor_involved"], "motor", "sensory"))
@@ -314,6 +327,11 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
                                "polyneuropathy (" + pd.Series(length, index=pats.index) + ", " + kind
                                + ", " + fibres + ")", "")
     pats.loc[pats["neuronopathy"], "pn_text"] = "sensory neuronopathy (non-length-dependent)"
+    # its side is the side of its SNAPs: one side when all lie on one side (the other measured
+    # normal), else both
+    by = ul_left.groupby("patient_id")["side"]
+    sides = by.first().where(by.nunique().eq(1), "both") if len(ul_left) else pd.Series(dtype=object)
+    pats["neuronopathy_side"] = sides.reindex(pats.index).fillna("both")
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
                                  "prolonged or absent F-waves with normal distal conduction)", "")
 
@@ -380,7 +398,7 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     c = _candidate_lesions(counts, pats, anatomy)
     c, plex, cov_snaps, cov_muscles = _plexus_step(c, n, mus, anatomy, rules)
     pats["plexopathy"] = pats.index.isin(plex["patient_id"])
-    _neuronopathy_and_text(pats, ul_sens, cov_snaps, pn_rules)
+    _neuronopathy_and_text(pats, ul_sens, cov_snaps, anatomy, pn_rules)
     c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
     c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
     lesions = _one_lesion_per_nerve(c, anatomy)
@@ -798,7 +816,9 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
         n_pn = cover[cover["lesion_key"].eq("PN")].groupby("patient_id").size()
         parts.append(pd.DataFrame({
             "patient_id": p["patient_id"],
-            "side": np.where(diffuse, "both", p["proximal_f_side"].astype(object)),
+            "side": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"],
+                                               p["neuronopathy_side"].astype(object), "both"),
+                             p["proximal_f_side"].astype(object)),
             "kind": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"], "neuronopathy",
                                                "polyneuropathy"), "proximal_demyelinating"),
             "nerve": None, "element": None, "site": None, "localised": False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._words import english_words
 from ..knowledge import Anatomy
 
 _KEY = ["patient_id", "side"]
@@ -141,11 +142,94 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     return lesions, covered_snaps, covered_muscles
 
 
+def sensory_plexus_lesions(snaps: pd.DataFrame, lost: pd.DataFrame, normal_snaps: pd.DataFrame,
+                           muscles: pd.DataFrame, anatomy: Anatomy, rules: dict
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plexus elements found from SNAPs alone (spec §4.1, the fewest sites).
+
+    On a side, SNAP loss confined to one element — every SNAP in ``snaps`` of that side passes
+    through it, they belong to at least ``plexus_min_nerves`` peripheral nerves, and none of
+    them is lost on the other side as well — is one lesion of that element, not one lesion per
+    nerve nor a diffuse (neuronopathy) process, unless muscles supplied above the plexus at
+    its roots are denervated (the lesion reaches the roots: spec §4.1 asks for their sparing).
+    Where several elements hold them all, the one with the fewest SNAPs measured normal on
+    that side is named (then the table's order).
+
+    Parameters
+    ----------
+    snaps : DataFrame
+        ``patient_id, side, nerve``: the abnormal SNAPs no lesion accounts for, on sides
+        where no plexus element explains muscles.
+    lost : DataFrame
+        ``patient_id, side, nerve``: every abnormal SNAP (either side).
+    normal_snaps : DataFrame
+        ``patient_id, side, nerve``: SNAPs measured and normal.
+    muscles : DataFrame
+        Every muscle examined, as for :func:`plexus_lesions`.
+
+    Returns
+    -------
+    lesions : DataFrame
+        ``patient_id, side, element, n_snaps, n_muscles (0), snap_nerves``.
+    covered_snaps : DataFrame
+        ``patient_id, side, nerve, element``.
+    """
+    key = _KEY + ["element"]
+    empty = (pd.DataFrame(columns=key + ["n_snaps", "n_muscles", "snap_nerves"]),
+             pd.DataFrame(columns=_KEY + ["nerve", "element"]))
+    if not len(snaps):
+        return empty
+    snaps = snaps[_KEY + ["nerve"]].drop_duplicates()
+    other = lost[_KEY + ["nerve"]].assign(side=lost["side"].map({"L": "R", "R": "L"}))
+    both = snaps.merge(other, on=_KEY + ["nerve"])
+    snaps = _without(snaps, both, _KEY)
+    s = _snap_elements(snaps, anatomy)
+    if not len(s):
+        return empty
+    n_side = snaps.groupby(_KEY)["nerve"].nunique().rename("n_side")
+    cand = s.groupby(key).agg(n_snaps=("nerve", "nunique"), n_nerves=("unit", "nunique")).reset_index()
+    cand = cand.merge(n_side.reset_index(), on=_KEY)
+    cand = cand[cand["n_snaps"].eq(cand["n_side"])
+                & (cand["n_nerves"] >= rules["localisation"]["plexus_min_nerves"])]
+    cand = _without(cand, _above_blocked(muscles, anatomy), key)
+    if not len(cand):
+        return empty
+    normal = (_snap_elements(normal_snaps, anatomy).groupby(key)["nerve"].nunique().rename("n_normal")
+              if len(normal_snaps) else pd.Series(dtype=float, name="n_normal"))
+    cand = cand.merge(normal.reset_index(), on=key, how="left") if len(normal) else cand.assign(n_normal=0)
+    cand["n_normal"] = cand["n_normal"].fillna(0)
+    cand["order"] = cand["element"].map(anatomy.plexus["order"])
+    best = cand.sort_values(_KEY + ["n_normal", "order"]).drop_duplicates(_KEY)
+    covered = s.merge(best[key], on=key)[_KEY + ["nerve", "element"]]
+    names = covered.groupby(key)["nerve"].agg(lambda x: "|".join(dict.fromkeys(x)))
+    lesions = best[key + ["n_snaps"]].assign(n_muscles=0).merge(
+        names.rename("snap_nerves").reset_index(), on=key, how="left")
+    return lesions.reset_index(drop=True), covered
+
+
+def one_element_patients(snaps: pd.DataFrame, anatomy: Anatomy) -> pd.Index:
+    """The patients whose SNAPs (``patient_id, side, nerve``) all lie on one side and all pass
+    through one plexus element (``sensory_nerves.csv``): a focal loss, not a diffuse one."""
+    s = snaps[_KEY + ["nerve"]].drop_duplicates()
+    if not len(s):
+        return pd.Index([], name="patient_id")
+    one_side = s.groupby("patient_id")["side"].nunique().eq(1)
+    n_nerves = s.groupby("patient_id")["nerve"].nunique()
+    e = _snap_elements(s, anatomy)
+    held = e.groupby(["patient_id", "element"])["nerve"].nunique().groupby("patient_id").max()
+    whole = held.reindex(n_nerves.index).eq(n_nerves)
+    return n_nerves.index[(one_side & whole).to_numpy()]
+
+
 def plexus_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
-    """``plexopathy (brachial, upper trunk)`` for each plexus lesion."""
+    """``plexopathy (brachial, upper trunk)`` for each plexus lesion; ``plexopathy (brachial,
+    upper trunk, sensory)`` for one found from its SNAPs alone (``n_muscles`` 0)."""
     p = anatomy.plexus
+    sensory = pd.to_numeric(lesions["n_muscles"], errors="coerce").eq(0)
     return ("plexopathy (" + lesions["element"].map(p["plexus"]).astype(str) + ", "
-            + lesions["element"].map(p["display_name"]).astype(str) + ")")
+            + lesions["element"].map(p["display_name"]).astype(str)
+            + pd.Series(np.where(sensory, ", " + english_words("studies")["sensory"], ""),
+                        index=lesions.index) + ")")
 
 
 def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
