@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from edxreview.classify._classify import _lesion_label
-from edxreview.classify._localise import confined, plexus_label, plexus_lesions
+from edxreview.classify._localise import (confined, one_element_patients, plexus_label,
+                                          plexus_lesions, sensory_plexus_lesions)
 from edxreview.knowledge import load_anatomy, load_rules
 from edxreview.knowledge._tables import plexus_elements_of
 
@@ -86,6 +87,65 @@ def test_lower_trunk_preferred_when_a_posterior_cord_c8_muscle_is_involved():
                                load_anatomy(), load_rules())
     assert les["element"].tolist() == ["medial_cord"]
 
+
+PAN = [("supraspinatus", "R", True), ("deltoid", "R", True), ("biceps_brachii", "R", True),
+       ("triceps", "R", True), ("extensor_digitorum_communis", "R", True),
+       ("first_dorsal_interosseous", "R", True), ("abductor_pollicis_brevis", "R", True)]
+
+
+def test_a_snap_shared_by_two_trunks_is_the_evidence_of_each():
+    """Pan-plexopathy: the median and radial SNAPs carry upper- and middle-trunk fibres, so the
+    middle trunk (triceps) rests on them after the upper trunk has used them."""
+    les, cov_s, cov_m = plexus_lesions(
+        snaps("lateral_antebrachial_cutaneous", "radial", "median",
+              "medial_antebrachial_cutaneous", "ulnar"), muscles(PAN), load_anatomy(), load_rules())
+    assert set(les["element"]) == {"upper_trunk", "middle_trunk", "lower_trunk"}
+    assert set(cov_s.loc[cov_s["element"].eq("middle_trunk"), "nerve"]) == {"median", "radial"}
+    assert set(cov_m["_mid"]) == set(range(len(PAN)))
+
+
+def test_a_normal_snap_of_an_element_keeps_it_from_reusing_another_elements_snaps():
+    normal = snaps("radial")
+    les, _, cov_m = plexus_lesions(
+        snaps("lateral_antebrachial_cutaneous", "median", "medial_antebrachial_cutaneous", "ulnar"),
+        muscles(PAN), load_anatomy(), load_rules(), normal)
+    assert set(les["element"]) == {"upper_trunk", "lower_trunk"}
+    assert 3 not in set(cov_m["_mid"])                # triceps: not the middle trunk's
+
+
+def test_snap_loss_confined_to_one_element_is_a_sensory_plexopathy():
+    none = snaps()
+    quiet = muscles([("deltoid", "R", False), ("biceps_brachii", "R", False)])
+    les, cov = sensory_plexus_lesions(snaps("lateral_antebrachial_cutaneous", "radial"),
+                                      snaps("lateral_antebrachial_cutaneous", "radial"), none,
+                                      quiet, load_anatomy(), load_rules())
+    assert les["element"].tolist() == ["upper_trunk"] and les["n_muscles"].tolist() == [0]
+    assert set(cov["nerve"]) == {"lateral_antebrachial_cutaneous", "radial"}
+    assert plexus_label(les, load_anatomy()).tolist() == [
+        "plexopathy (brachial, upper trunk, sensory)"]
+
+
+@pytest.mark.parametrize("lost, rows", [
+    # the same SNAP lost on the other side: not confined to one side
+    (pd.concat([snaps("lateral_antebrachial_cutaneous", "radial"),
+                snaps("lateral_antebrachial_cutaneous", side="L")]), [("deltoid", "R", False)]),
+    # denervation above the plexus at its roots: the lesion reaches the roots
+    (snaps("lateral_antebrachial_cutaneous", "radial"), [("rhomboid_major", "R", True)]),
+], ids=["lost on both sides", "rhomboid denervated"])
+def test_snap_loss_that_is_not_one_elements_alone_is_no_sensory_plexopathy(lost, rows):
+    les, _ = sensory_plexus_lesions(snaps("lateral_antebrachial_cutaneous", "radial"), lost,
+                                    snaps(), muscles(rows), load_anatomy(), load_rules())
+    assert les.empty
+
+
+def test_snaps_of_three_elements_are_not_one_elements():
+    les, _ = sensory_plexus_lesions(snaps("median", "ulnar", "radial"),
+                                    snaps("median", "ulnar", "radial"), snaps(),
+                                    muscles([("deltoid", "R", False)]), load_anatomy(), load_rules())
+    assert les.empty
+    assert one_element_patients(snaps("median", "ulnar", "radial"), load_anatomy()).empty
+    assert one_element_patients(snaps("medial_antebrachial_cutaneous", "ulnar"),
+                                load_anatomy()).tolist() == [0]
 
 def test_unlocalised_lesion_explains_only_when_denervation_is_confined_to_its_nerve():
     unloc = pd.DataFrame({"patient_id": [0], "side": ["R"], "lesion_nerve": ["femoral"]})

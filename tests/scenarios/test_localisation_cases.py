@@ -1299,6 +1299,123 @@ def arm_snaps_low_legs_unstudied(sides: tuple[str, ...]) -> Callable[[str], Stud
     return build
 
 
+# == plexopathy on both sides ====================================================================
+# Spec §4.1 has no rule that a SNAP lost on both sides cannot localise: each side's plexopathy
+# is judged on its own SNAPs and muscles ("Side matters").  What a bilateral loss must not
+# become is bilateral plexopathies out of a diffuse process: SNAPs lost on both sides that no
+# element of one side accounts for (a generalised sensory neuronopathy, guide §2.5) are one
+# diffuse process, and the muscles are then lower motor neuron (spec §4.1 root / anterior horn).
+def bilateral_upper_trunk(left_full: bool) -> Callable[[str], Study]:
+    """Bilateral neuralgic amyotrophy: right LABC absent, superficial radial 5 µV (33 % of LLN
+    15); deltoid, biceps, supraspinatus, infraspinatus denervated.  Left the same
+    (``left_full``), or milder: LABC 6 µV (60 % of LLN 10) alone, deltoid and biceps
+    denervated.  Rhomboids and C5-C6 paraspinals normal on both sides; median, ulnar and leg
+    SNAPs normal."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 38, weakness="yes")
+        for side in ("R", "L"):
+            full = side == "R" or left_full
+            snap(study, pid, "lateral antebrachial cutaneous", side, spelled="LABC",
+                 amplitude_uv=NR if full else 6.0)
+            if full:
+                respell_snap(study, pid, "radial", side, "superficial radial", amplitude_uv=5.0,
+                             latency_ms=2.4)
+            needle(study, pid, side, ACUTE, "Delt", "Biceps",
+                   *(("Supraspinatus", "Infraspinatus") if full else ()))
+            spared(study, pid, side, "Rhomboids", "C5 paraspinal", "C6 paraspinal")
+        return study
+    return build
+
+
+def bilateral_lumbar_plexopathy(pid: str) -> Study:
+    """Diabetic lumbosacral radiculoplexus neuropathy, both sides: saphenous absent on both
+    sides; vastus lateralis, iliopsoas and adductor longus denervated on both sides; L3-L4
+    paraspinals normal; surals and superficial peroneal normal."""
+    study = bilateral(pid, 48, weakness="yes")
+    for side in ("R", "L"):
+        snap(study, pid, "saphenous", side, amplitude_uv=NR)
+        needle(study, pid, side, ACUTE, "VL", "Iliopsoas", "Adductor longus")
+        spared(study, pid, side, "L3 paraspinal", "L4 paraspinal")
+    return study
+
+
+def arm_snaps_lost_both_sides_c5_c6(pid: str) -> Study:
+    """Sensory neuronopathy reaching every arm nerve: LABC, superficial radial, median and ulnar
+    SNAPs absent on both sides, surals and superficial peroneal normal, motor conduction
+    normal; deltoid and biceps denervated on both sides, rhomboids and paraspinals normal.  The
+    ulnar loss (no lower-trunk muscle denervated) shows the SNAP loss is not the upper
+    trunks'."""
+    study = bilateral(pid, 57)
+    for side in ("R", "L"):
+        snap(study, pid, "lateral antebrachial cutaneous", side, spelled="LABC", amplitude_uv=NR)
+        for nerve in ("median", "ulnar", "radial"):
+            study.set_sensory(pid, nerve, side, amplitude_uv=NR)
+        needle(study, pid, side, ACUTE, "Deltoid", "Biceps brachii")
+        spared(study, pid, side, "Rhomboids", "C5 paraspinal", "C6 paraspinal")
+    return study
+
+
+def polyneuropathy_plus_bilateral_c5_c6(pid: str) -> Study:
+    """Length-dependent axonal polyneuropathy with low SNAPs in all four limbs (every SNAP
+    measured low) and deltoid and biceps denervated on both sides."""
+    study = polyneuropathy_plus_c5_c6(pid)
+    return needle(study, pid, "L", ACUTE_AND_CHRONIC, "Deltoid", "Biceps brachii")
+
+
+# == several elements on one side ===============================================================
+# Guide §2.8: the median and superficial radial SNAPs carry upper- and middle-trunk fibres; each
+# element they pass through may rest on them (spec §4.1, the fewest sites still applies).
+def pan_plexopathy(pid: str) -> Study:
+    """Radiation pan-plexopathy, right: LABC and MABC absent, superficial radial 5 µV (33 % of
+    LLN 15), median 8 µV (40 % of 20), ulnar 5 µV (29 % of 17); supraspinatus, deltoid,
+    biceps, triceps, EDC, FDI and APB with fibrillations and reinnervated MUAPs; rhomboids and
+    C5-C8 paraspinals normal; left normal.  Triceps (middle trunk) is reached only through the
+    median and radial SNAPs, which the upper trunk's fibres share (guide §2.8)."""
+    study = bilateral(pid, 60, weakness="yes")
+    for nerve, spelled in (("lateral antebrachial cutaneous", "LABC"),
+                           ("medial antebrachial cutaneous", "MABC")):
+        snap(study, pid, nerve, "R", spelled=spelled, amplitude_uv=NR)
+        snap(study, pid, nerve, "L", spelled=spelled)
+    respell_snap(study, pid, "radial", "R", "superficial radial", amplitude_uv=5.0,
+                 latency_ms=2.4)
+    study.set_sensory(pid, "median", "R", amplitude_uv=8.0)
+    study.set_sensory(pid, "ulnar", "R", amplitude_uv=5.0)
+    needle(study, pid, "R", ACUTE_AND_CHRONIC, "Supraspinatus", "Delt", "Biceps", "Triceps",
+           "EDC", "FDI", "APB")
+    return spared(study, pid, "R", "Rhomboids", "C5 paraspinal", "C6 paraspinal",
+                  "C7 paraspinal", "C8 paraspinal")
+
+
+# == SNAP loss confined to one element on one side ================================================
+# Spec §4.1, the fewest sites: SNAPs whose fibres share one element are one lesion of it, not a
+# sensory neuronopathy (a ganglionopathy is diffuse or multifocal, guide §2.5) and not a lesion
+# on both sides when the other arm was measured normal.
+def one_element_snaps_only(element: str, paraspinals: bool = False) -> Callable[[str], Study]:
+    """SNAP loss in one arm confined to one element, the other arm measured normal: upper trunk
+    (LABC absent, superficial radial absent) or lower trunk (MABC absent, ulnar 6 µV, 35 % of
+    LLN 17).  Needle normal, or (``paraspinals``) the element's muscles denervated with the
+    paraspinals at their roots (a root lesion beside the SNAP loss)."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 40, weakness="yes" if paraspinals else "no")
+        if element == "upper":
+            snap(study, pid, "lateral antebrachial cutaneous", "R", spelled="LABC",
+                 amplitude_uv=NR)
+            snap(study, pid, "lateral antebrachial cutaneous", "L", spelled="LABC")
+            respell_snap(study, pid, "radial", "R", "superficial radial", amplitude_uv=NR)
+            muscles = ("Deltoid", "Biceps", "Infraspinatus", "Brachioradialis", "C5 paraspinal",
+                       "C6 paraspinal")
+        else:
+            snap(study, pid, "medial antebrachial cutaneous", "R", spelled="MABC",
+                 amplitude_uv=NR)
+            snap(study, pid, "medial antebrachial cutaneous", "L", spelled="MABC")
+            study.set_sensory(pid, "ulnar", "R", amplitude_uv=6.0)
+            muscles = ("FDI", "APB", "ADM", "FCU", "EIP", "C8 paraspinal")
+        if paraspinals:
+            needle(study, pid, "R", ACUTE, *muscles)
+        return study
+    return build
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1336,6 +1453,53 @@ CASES = [
     case("lumbosacral plexopathy, lumbar and sacral parts", lumbosacral_plexopathy,
          **explained("acute", "plexopathy", ("lumbosacral", "lumbar")),
          pattern_absent=("length-dependent",), never_says=HONEST, says=("plex",)),
+    # -- both sides ------------------------------------------------------------------------------
+    case("bilateral upper trunk plexopathy (neuralgic amyotrophy): LABC and radial low both sides",
+         bilateral_upper_trunk(True),
+         **explained("acute", "upper trunk, right", "upper trunk, left"),
+         pattern_absent=("neuronopathy", "sensory neuropathy"), never_says=HONEST),
+    case("bilateral upper trunk, left milder: LABC alone low on the left",
+         bilateral_upper_trunk(False),
+         **explained("acute", "upper trunk, right", "upper trunk, left"),
+         pattern_absent=("neuronopathy", "sensory neuropathy"), never_says=HONEST,
+         lesion_findings=("lateral_antebrachial_cutaneous sensory", "radial sensory")),
+    case("bilateral lumbar plexopathy: saphenous absent both sides, femoral and obturator "
+         "muscles", bilateral_lumbar_plexopathy,
+         **explained("acute", "lumbar plexus, right", "lumbar plexus, left"),
+         pattern_absent=("neuronopathy",), never_says=HONEST),
+    case("every arm SNAP lost on both sides with C5-C6 denervation both sides is not bilateral "
+         "plexopathy", arm_snaps_lost_both_sides_c5_c6,
+         **lmn("acute", "C5", "C6", neuropathy=True, pattern=("neuronopathy",)),
+         pattern_absent=("plexopathy",)),
+    case("polyneuropathy with SNAPs low in four limbs and C5-C6 denervation both sides",
+         polyneuropathy_plus_bilateral_c5_c6,
+         **lmn("acute_and_chronic", "C5", "C6", neuropathy=True, pattern=("polyneuropathy",)),
+         pattern_absent=("plexopathy",)),
+    # -- several elements on one side ----------------------------------------------------------
+    case("pan-plexopathy: upper, middle and lower trunk, every muscle accounted for",
+         pan_plexopathy,
+         **explained("acute_and_chronic", "upper trunk", "middle trunk", "lower trunk"),
+         pattern_absent=("neuronopathy",), never_says=HONEST),
+    # -- one element's SNAPs alone, on one side ---------------------------------------------
+    case("LABC and superficial radial absent in one arm, needle normal: upper trunk, not a "
+         "neuronopathy", one_element_snaps_only("upper"), **NEUROPATHY_ONLY,
+         pattern=("upper trunk", "right"), pattern_absent=("neuronopathy", "left")),
+    case("MABC absent and ulnar low in one arm, needle normal: lower trunk, not a neuronopathy",
+         one_element_snaps_only("lower"), **NEUROPATHY_ONLY,
+         pattern=(("lower trunk", "medial cord"), "right"),
+         pattern_absent=("neuronopathy", "left")),
+    # the paraspinals at the element's roots are denervated: not a plexopathy (spec §4.1 asks
+    # for their sparing), and the SNAPs stay with their nerves (§4.1 branch → parent nerve)
+    case("upper trunk SNAPs low with C5-C6 paraspinal denervation: root, SNAP loss not a "
+         "neuronopathy", one_element_snaps_only("upper", paraspinals=True),
+         **lmn("acute", "C5", "C6", neuropathy=True,
+               pattern=("lateral antebrachial cutaneous, right", "superficial radial, right")),
+         pattern_absent=("neuronopathy", "plexopathy", "left")),
+    case("lower trunk SNAPs low with C8 paraspinal denervation: root, SNAP loss not a "
+         "neuronopathy", one_element_snaps_only("lower", paraspinals=True),
+         **lmn("acute", "C8", neuropathy=True,
+               pattern=("medial antebrachial cutaneous, right", "ulnar")),
+         pattern_absent=("neuronopathy", "plexopathy", "left")),
     # -- roots ---------------------------------------------------------------------------------
     case("C5-C6 radiculopathy: normal LABC and radial SNAPs, paraspinals denervated",
          c5_c6_radiculopathy, **lmn("acute", "C5", "C6", segments_absent=("C8", "T1")),
@@ -1720,6 +1884,32 @@ def test_the_proximal_f_wave_pattern_is_on_the_side_of_its_nerves(build, side, t
     assert list(lesion["side"]) == [side]
 
 
+
+def arm_snaps_lost_right_only(pid: str) -> Study:
+    """Median, ulnar and superficial radial SNAPs absent in the right arm (three elements, no
+    element holding them all), the left arm and the legs normal; needle normal."""
+    study = bilateral(pid, 52)
+    for nerve in ("median", "ulnar", "radial"):
+        study.set_sensory(pid, nerve, "R", amplitude_uv=NR)
+    return study
+
+
+@pytest.mark.parametrize("build, kinds", [
+    (one_element_snaps_only("upper"), {"plexopathy"}),
+    (one_element_snaps_only("lower"), {"plexopathy"}),
+    (one_element_snaps_only("upper", paraspinals=True), {"mononeuropathy"}),
+    (one_element_snaps_only("lower", paraspinals=True), {"mononeuropathy"}),
+    (arm_snaps_lost_right_only, {"neuronopathy"})],
+    ids=["upper trunk SNAPs", "lower trunk SNAPs", "upper trunk SNAPs, C5-C6 root",
+         "lower trunk SNAPs, C8 root", "three elements' SNAPs"])
+def test_snap_loss_in_one_arm_is_on_that_side(build, kinds, tmp_path) -> None:
+    """SNAPs lost in the right arm only, the left arm measured normal: every lesion found is on
+    the right (never ``both``)."""
+    from edxreview._pipeline import review_study
+
+    lesions = review_study(build("S1").write_csv(tmp_path / "study")).lesions
+    assert set(lesions["kind"]) == kinds
+    assert set(lesions["side"]) == {"R"}, lesions[["kind", "side", "label"]].values.tolist()
 
 def test_patient_texts_name_each_muscle_with_its_paraspinal_level_and_side(tmp_path) -> None:
     """T1, a right C7 root: triceps and the C7 paraspinal denervated.  T2: decreased activation

@@ -22,7 +22,8 @@ from ..interpret._readings import focal_sites
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
-from ._localise import confined, fold_sites, plexus_label, plexus_lesions, whole_nerve
+from ._localise import (confined, fold_sites, one_element_patients, plexus_label, plexus_lesions,
+                        sensory_plexus_lesions, whole_nerve)
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -364,21 +365,44 @@ def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatom
 
 def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Plexus lesions from the SNAPs no nerve lesion explains; their SNAPs leave the candidates."""
-    # plexus elements (spec §4.1): abnormal SNAPs of one element + denervation of its muscles.
-    # A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel; a branch
-    # leaving the nerve distal to the site) is not plexus evidence, nor is one lost on both
-    # sides (a diffuse process, not one element).
+    """Plexus lesions from the SNAPs no nerve lesion explains; their SNAPs leave the candidates.
+
+    Spec §4.1: abnormal SNAPs of an element with denervation of its muscles, each side on its
+    own. A SNAP already accounted for by a localised lesion of its nerve (carpal tunnel; a
+    branch leaving the nerve distal to the site) is not plexus evidence. SNAPs lost on both
+    sides localise only where an element of each side accounts for them (bilateral neuralgic
+    or diabetic amyotrophy); where one of them is lost on both sides with no element of a side
+    to account for it, the patient's bilateral SNAP loss is one diffuse process (a sensory
+    neuronopathy, guide §2.5) and none of it is plexus evidence. On a side with no element
+    explaining muscles, SNAP loss confined to one element is that element's (sensory) lesion.
+    """
+    key = ["patient_id", "side", "nerve"]
     accounted = c["localised"] | fold_sites(c, anatomy)["fold_site"].notna()
-    sens = c[c["study"].eq("sensory") & ~accounted]
-    abn_sens = n[n["study"].eq("sensory") & n["abnormal"]][["patient_id", "nerve", "side"]].drop_duplicates()
-    other = abn_sens.assign(side=abn_sens["side"].map({"L": "R", "R": "L"}), _both=True)
-    sens = sens.merge(other, on=["patient_id", "nerve", "side"], how="left")
-    snaps = sens[sens["_both"].isna()][["patient_id", "side", "nerve"]]
-    plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules)
+    snaps = c[c["study"].eq("sensory") & ~accounted][key].drop_duplicates()
+    sensory = n[n["study"].eq("sensory")]
+    lost = sensory[sensory["abnormal"]][key].drop_duplicates()
+    normal = sensory[key].drop_duplicates()
+    normal = normal[normal.merge(lost.assign(_lost=True), on=key, how="left")["_lost"].isna().to_numpy()]
+    plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
+    mirror = snaps.assign(side=snaps["side"].map({"L": "R", "R": "L"}))
+    lost_both = snaps.merge(mirror, on=key)
+    unexplained = lost_both.merge(cov_snaps[key].drop_duplicates().assign(_pl=True), on=key, how="left")
+    diffuse = unexplained.loc[unexplained["_pl"].isna(), "patient_id"].unique()
+    if len(diffuse):
+        drop = lost_both[lost_both["patient_id"].isin(diffuse)].assign(_drop=True)
+        snaps = snaps[snaps.merge(drop, on=key, how="left")["_drop"].isna().to_numpy()]
+        plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
+    left = snaps.merge(cov_snaps[key].drop_duplicates().assign(_pl=True), on=key, how="left")
+    left = left[left["_pl"].isna()].drop(columns="_pl")
+    sides = plex[["patient_id", "side"]].drop_duplicates().assign(_pl=True)
+    left = left[left.merge(sides, on=["patient_id", "side"], how="left")["_pl"].isna().to_numpy()]
+    sens_plex, sens_cov = sensory_plexus_lesions(left, lost, normal, mus, anatomy, rules)
+    if len(sens_plex):
+        plex = pd.concat([plex, sens_plex], ignore_index=True)
+        cov_snaps = pd.concat([cov_snaps, sens_cov], ignore_index=True)
     if len(cov_snaps):
-        cov = cov_snaps[["patient_id", "side", "nerve"]].drop_duplicates().assign(_pl=True)
-        c = c.merge(cov, on=["patient_id", "side", "nerve"], how="left")
+        cov = cov_snaps[key].drop_duplicates().assign(_pl=True)
+        c = c.merge(cov, on=key, how="left")
         c = c[~(c["_pl"].notna() & c["study"].eq("sensory"))].drop(columns="_pl")
     return c, plex, cov_snaps, cov_muscles
 
@@ -389,11 +413,13 @@ _LENGTH_WORDS = {"length_dependent": "length-dependent",
 
 
 def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps: pd.DataFrame,
-                           pn_rules: dict) -> None:
+                           anatomy: Anatomy, pn_rules: dict) -> None:
     """Add the sensory-neuronopathy flag and the pattern texts to ``pats`` (in place)."""
     # sensory neuronopathy: upper-limb SNAPs lost with lower-limb SNAPs spared, motor normal
     # (several different nerves, at least one not prone to entrapment: a bilateral carpal tunnel
-    # is two mononeuropathies, not a ganglionopathy); SNAPs a plexus lesion explains are not it
+    # is two mononeuropathies, not a ganglionopathy); SNAPs a plexus lesion explains are not it,
+    # and a ganglionopathy is diffuse or multifocal: SNAPs left on one side that all pass
+    # through one plexus element (sensory_nerves.csv) are a focal loss, not one
     ul_left = ul_sens.merge(cov_snaps[["patient_id", "side", "nerve"]].assign(_pl=True),
                             on=["patient_id", "side", "nerve"], how="left")
     ul_left = ul_left[ul_left["_pl"].isna()]
@@ -404,7 +430,8 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
     sensory_diffuse = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0)
                        & (ul_names.reindex(pats.index).fillna(0) >= 2)
                        & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
-    pats["neuronopathy"] = sensory_diffuse & (pats["ll_studied"] >= 1)
+    pats["neuronopathy"] = (sensory_diffuse & (pats["ll_studied"] >= 1)
+                            & ~pats.index.isin(one_element_patients(ul_left, anatomy)))
     # the same loss on both arms with no lower-limb SNAP studied: one diffuse process whose
     # length dependence the study cannot tell (a polyneuropathy or a neuronopathy), not a
     # mononeuropathy of every nerve (spec §4.1, the fewest lesions)
@@ -423,6 +450,11 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
     pats.loc[pats["diffuse_sensory"], "pn_text"] = (
         "diffuse sensory neuropathy (both upper limbs; lower limbs not studied, length "
         "dependence undetermined)")
+    # its side is the side of its SNAPs: one side when all lie on one side (the other measured
+    # normal), else both
+    by = ul_left.groupby("patient_id")["side"]
+    sides = by.first().where(by.nunique().eq(1), "both") if len(ul_left) else pd.Series(dtype=object)
+    pats["neuronopathy_side"] = sides.reindex(pats.index).fillna("both")
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
                                  "prolonged or absent F-waves with normal distal conduction)", "")
 
@@ -492,7 +524,7 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     c = _candidate_lesions(counts, pats, anatomy)
     c, plex, cov_snaps, cov_muscles = _plexus_step(c, n, mus, anatomy, rules)
     pats["plexopathy"] = pats.index.isin(plex["patient_id"])
-    _neuronopathy_and_text(pats, ul_sens, cov_snaps, pn_rules)
+    _neuronopathy_and_text(pats, ul_sens, cov_snaps, anatomy, pn_rules)
     diffuse = pats["neuronopathy"] | pats["diffuse_sensory"]
     c["pn"] = c["patient_id"].map(diffuse).fillna(False).astype(bool) & c["study"].eq("sensory")
     c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
@@ -920,7 +952,9 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
                          ["neuronopathy", "diffuse_sensory"], "polyneuropathy")
         parts.append(pd.DataFrame({
             "patient_id": p["patient_id"],
-            "side": np.where(diffuse, "both", p["proximal_f_side"].astype(object)),
+            "side": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"],
+                                               p["neuronopathy_side"].astype(object), "both"),
+                             p["proximal_f_side"].astype(object)),
             "kind": np.where(diffuse, kind, "proximal_demyelinating"),
             "nerve": None, "element": None, "site": None, "localised": False,
             "label": np.where(diffuse, p["pn_text"], p["prox_text"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._words import english_words
 from ..knowledge import Anatomy
 
 _KEY = ["patient_id", "side"]
@@ -36,9 +37,34 @@ def whole_nerve(nerve: pd.Series, anatomy: Anatomy) -> pd.Series:
     return nerve.map(anatomy.nerves["division_of"]).fillna(nerve)
 
 
+def _snap_elements(snaps: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
+    """``patient_id, side, nerve, element, unit``: each SNAP once per plexus element its fibres
+    pass through (``sensory_nerves.csv``), with the peripheral nerve it counts for (its parent;
+    the divisions of one nerve, tibial and peroneal, are that nerve)."""
+    sens = anatomy.sensory
+    s = snaps[_KEY + ["nerve"]].drop_duplicates()
+    s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
+    return s.assign(unit=whole_nerve(s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"]), anatomy))
+
+
+def _without(frame: pd.DataFrame, rows: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """``frame`` less its rows that match ``rows`` on ``on``."""
+    hit = frame[on].merge(rows[on].drop_duplicates().assign(_hit=True), on=on, how="left")["_hit"]
+    return frame[hit.isna().to_numpy()]
+
+
 def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
-                   rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                   rules: dict, normal_snaps: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The plexus elements that explain abnormal SNAPs and denervated muscles, fewest first.
+
+    Each round names, on each side, the element with the most evidence (its abnormal SNAPs
+    and denervated muscles, less its normal muscles) among those with a SNAP, a denervated
+    muscle not yet explained, muscles of ``plexus_min_nerves`` nerves and no denervation above
+    the plexus at its roots. A SNAP an element already chosen accounts for supports a further
+    element only when none of that element's SNAPs measured on the side is normal: the median
+    and radial SNAPs carry upper- and middle-trunk fibres, so in a pan-plexopathy they are the
+    middle trunk's evidence too, while a normal SNAP of an element shows its fibres spared.
 
     Parameters
     ----------
@@ -48,6 +74,8 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     muscles : DataFrame
         Every muscle examined: ``_mid, patient_id, side, muscle, nerve, region, segments,
         denervation``.
+    normal_snaps : DataFrame, optional
+        ``patient_id, side, nerve``: SNAPs measured and normal.
 
     Returns
     -------
@@ -63,26 +91,28 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     if not len(snaps) or not len(muscles):
         return empty
     min_nerves = rules["localisation"]["plexus_min_nerves"]
-    sens = anatomy.sensory
-    s = snaps[_KEY + ["nerve"]].drop_duplicates()
-    s = s.assign(element=s["nerve"].map(sens["elements"])).explode("element").dropna(subset=["element"])
     # a plexopathy needs muscles of at least two peripheral nerves (guide §2.8): a SNAP counts
     # for its parent nerve, and the divisions of one nerve (tibial, peroneal) are that nerve
-    s["unit"] = whole_nerve(s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"]), anatomy)
+    s = _snap_elements(snaps, anatomy)
+    key = _KEY + ["element"]
+    spared = (_snap_elements(normal_snaps, anatomy)[key].drop_duplicates()
+              if normal_snaps is not None and len(normal_snaps) else pd.DataFrame(columns=key))
+    # the SNAPs that stay evidence for an element after another element has used them
+    reusable = _without(s, spared, key)
     muscles = muscles[muscles["patient_id"].isin(s["patient_id"])]
     me = muscles[["_mid"] + _KEY + ["muscle", "nerve", "denervation"]].merge(
         anatomy.muscle_elements, on="muscle")
     blocked = _above_blocked(muscles, anatomy)
-    key = _KEY + ["element"]
     chosen = []
     for _ in range(rules["localisation"]["max_plexus_elements_per_side"]):
-        if not len(s):
+        pool = pd.concat([s, reusable]).drop_duplicates(key + ["nerve"])
+        if not len(pool):
             break
         den = me[me["denervation"]]
-        n_snap = s.groupby(key)["nerve"].nunique().rename("n_snaps")
+        n_snap = pool.groupby(key)["nerve"].nunique().rename("n_snaps")
         n_mus = den.groupby(key)["_mid"].nunique().rename("n_muscles")
         n_norm = me[~me["denervation"]].groupby(key)["_mid"].nunique().rename("n_normal")
-        units = pd.concat([s[key + ["unit"]], den[key].assign(unit=whole_nerve(den["nerve"], anatomy))])
+        units = pd.concat([pool[key + ["unit"]], den[key].assign(unit=whole_nerve(den["nerve"], anatomy))])
         n_units = units.groupby(key)["unit"].nunique().rename("n_nerves")
         cand = pd.concat([n_snap, n_mus, n_norm, n_units], axis=1).fillna(0).reset_index()
         cand = cand.merge(blocked.assign(_blocked=True), on=key, how="left")
@@ -97,17 +127,13 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
                                 ).drop_duplicates(_KEY)
         chosen.append(best[key + ["n_snaps", "n_muscles"]])
         # what the chosen elements cover leaves the next round
-        cov_s = s.merge(best[key], on=key)[_KEY + ["nerve"]].drop_duplicates().assign(_c=True)
-        s = s.merge(cov_s, on=_KEY + ["nerve"], how="left")
-        s = s[s["_c"].isna()].drop(columns="_c")
+        s = _without(s, s.merge(best[key], on=key), _KEY + ["nerve"])
         cov_m = me.merge(best[key], on=key)["_mid"]
         me = me[~me["_mid"].isin(cov_m) | ~me["denervation"]]
     if not chosen:
         return empty
     lesions = pd.concat(chosen, ignore_index=True)
-    all_s = snaps[_KEY + ["nerve"]].drop_duplicates()
-    all_s = all_s.assign(element=all_s["nerve"].map(sens["elements"])).explode("element")
-    covered_snaps = all_s.merge(lesions[key], on=key)[_KEY + ["nerve", "element"]]
+    covered_snaps = _snap_elements(snaps, anatomy).merge(lesions[key], on=key)[_KEY + ["nerve", "element"]]
     den_all = muscles[muscles["denervation"]][["_mid"] + _KEY + ["muscle"]].merge(
         anatomy.muscle_elements, on="muscle")
     covered_muscles = den_all.merge(lesions[key], on=key)[["_mid", "element"]].drop_duplicates()
@@ -116,11 +142,94 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     return lesions, covered_snaps, covered_muscles
 
 
+def sensory_plexus_lesions(snaps: pd.DataFrame, lost: pd.DataFrame, normal_snaps: pd.DataFrame,
+                           muscles: pd.DataFrame, anatomy: Anatomy, rules: dict
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plexus elements found from SNAPs alone (spec §4.1, the fewest sites).
+
+    On a side, SNAP loss confined to one element — every SNAP in ``snaps`` of that side passes
+    through it, they belong to at least ``plexus_min_nerves`` peripheral nerves, and none of
+    them is lost on the other side as well — is one lesion of that element, not one lesion per
+    nerve nor a diffuse (neuronopathy) process, unless muscles supplied above the plexus at
+    its roots are denervated (the lesion reaches the roots: spec §4.1 asks for their sparing).
+    Where several elements hold them all, the one with the fewest SNAPs measured normal on
+    that side is named (then the table's order).
+
+    Parameters
+    ----------
+    snaps : DataFrame
+        ``patient_id, side, nerve``: the abnormal SNAPs no lesion accounts for, on sides
+        where no plexus element explains muscles.
+    lost : DataFrame
+        ``patient_id, side, nerve``: every abnormal SNAP (either side).
+    normal_snaps : DataFrame
+        ``patient_id, side, nerve``: SNAPs measured and normal.
+    muscles : DataFrame
+        Every muscle examined, as for :func:`plexus_lesions`.
+
+    Returns
+    -------
+    lesions : DataFrame
+        ``patient_id, side, element, n_snaps, n_muscles (0), snap_nerves``.
+    covered_snaps : DataFrame
+        ``patient_id, side, nerve, element``.
+    """
+    key = _KEY + ["element"]
+    empty = (pd.DataFrame(columns=key + ["n_snaps", "n_muscles", "snap_nerves"]),
+             pd.DataFrame(columns=_KEY + ["nerve", "element"]))
+    if not len(snaps):
+        return empty
+    snaps = snaps[_KEY + ["nerve"]].drop_duplicates()
+    other = lost[_KEY + ["nerve"]].assign(side=lost["side"].map({"L": "R", "R": "L"}))
+    both = snaps.merge(other, on=_KEY + ["nerve"])
+    snaps = _without(snaps, both, _KEY)
+    s = _snap_elements(snaps, anatomy)
+    if not len(s):
+        return empty
+    n_side = snaps.groupby(_KEY)["nerve"].nunique().rename("n_side")
+    cand = s.groupby(key).agg(n_snaps=("nerve", "nunique"), n_nerves=("unit", "nunique")).reset_index()
+    cand = cand.merge(n_side.reset_index(), on=_KEY)
+    cand = cand[cand["n_snaps"].eq(cand["n_side"])
+                & (cand["n_nerves"] >= rules["localisation"]["plexus_min_nerves"])]
+    cand = _without(cand, _above_blocked(muscles, anatomy), key)
+    if not len(cand):
+        return empty
+    normal = (_snap_elements(normal_snaps, anatomy).groupby(key)["nerve"].nunique().rename("n_normal")
+              if len(normal_snaps) else pd.Series(dtype=float, name="n_normal"))
+    cand = cand.merge(normal.reset_index(), on=key, how="left") if len(normal) else cand.assign(n_normal=0)
+    cand["n_normal"] = cand["n_normal"].fillna(0)
+    cand["order"] = cand["element"].map(anatomy.plexus["order"])
+    best = cand.sort_values(_KEY + ["n_normal", "order"]).drop_duplicates(_KEY)
+    covered = s.merge(best[key], on=key)[_KEY + ["nerve", "element"]]
+    names = covered.groupby(key)["nerve"].agg(lambda x: "|".join(dict.fromkeys(x)))
+    lesions = best[key + ["n_snaps"]].assign(n_muscles=0).merge(
+        names.rename("snap_nerves").reset_index(), on=key, how="left")
+    return lesions.reset_index(drop=True), covered
+
+
+def one_element_patients(snaps: pd.DataFrame, anatomy: Anatomy) -> pd.Index:
+    """The patients whose SNAPs (``patient_id, side, nerve``) all lie on one side and all pass
+    through one plexus element (``sensory_nerves.csv``): a focal loss, not a diffuse one."""
+    s = snaps[_KEY + ["nerve"]].drop_duplicates()
+    if not len(s):
+        return pd.Index([], name="patient_id")
+    one_side = s.groupby("patient_id")["side"].nunique().eq(1)
+    n_nerves = s.groupby("patient_id")["nerve"].nunique()
+    e = _snap_elements(s, anatomy)
+    held = e.groupby(["patient_id", "element"])["nerve"].nunique().groupby("patient_id").max()
+    whole = held.reindex(n_nerves.index).eq(n_nerves)
+    return n_nerves.index[(one_side & whole).to_numpy()]
+
+
 def plexus_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
-    """``plexopathy (brachial, upper trunk)`` for each plexus lesion."""
+    """``plexopathy (brachial, upper trunk)`` for each plexus lesion; ``plexopathy (brachial,
+    upper trunk, sensory)`` for one found from its SNAPs alone (``n_muscles`` 0)."""
     p = anatomy.plexus
+    sensory = pd.to_numeric(lesions["n_muscles"], errors="coerce").eq(0)
     return ("plexopathy (" + lesions["element"].map(p["plexus"]).astype(str) + ", "
-            + lesions["element"].map(p["display_name"]).astype(str) + ")")
+            + lesions["element"].map(p["display_name"]).astype(str)
+            + pd.Series(np.where(sensory, ", " + english_words("studies")["sensory"], ""),
+                        index=lesions.index) + ")")
 
 
 def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:

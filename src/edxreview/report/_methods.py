@@ -157,10 +157,15 @@ def _pattern_rules(r: Mapping[str, Any],
     loc = r.get("localisation", {})
     if loc:
         out.append({"topic": "Localisation", "text": (
-            f"A plexus element is named when SNAPs whose fibres pass through it are low or "
-            f"absent (on one side), muscles of at least {loc['plexus_min_nerves']:g} peripheral "
+            f"A plexus element is named on a side when SNAPs whose fibres pass through it are "
+            f"low or absent, muscles of at least {loc['plexus_min_nerves']:g} peripheral "
             f"nerves sharing it are denervated, and the muscles supplied above it (root-level "
-            f"nerves, paraspinals) are spared. A sensory branch belongs to its parent nerve. "
+            f"nerves, paraspinals) are spared; at most "
+            f"{loc['max_plexus_elements_per_side']:g} elements per side, fewest first. SNAPs "
+            f"lost on both sides localise only where an element of each side accounts for them; "
+            f"otherwise the bilateral loss is one diffuse process. SNAP loss on one side "
+            f"confined to one element is that element's sensory plexopathy. "
+            f"A sensory branch belongs to its parent nerve. "
             f"Prolonged or absent F-waves with normal distal conduction in at least "
             f"{loc['proximal_f_min_nerves']:g} nerves are a proximal (polyradicular) pattern. "
             f"Blink-reflex patterns that are central (pontine, medullary) are not a neuropathy. "
