@@ -81,7 +81,8 @@ def ulnar_sites(*sites: tuple) -> list[tuple]:
 
 # A block and focal slowing of one recording are two findings, each at its own site; the
 # lesion (the site from which the muscles it accounts for are counted) is the more proximal
-# one. Ranks: axilla 20, above elbow 30, elbow 40, below elbow 50 (nerve_sites.csv).
+# one. Ranks: axilla 20, above elbow 30, elbow 40, below elbow 50 (nerve_sites.csv); a block
+# named at the entrapment site its segment crosses is ranked there, as its focal slowing is.
 @pytest.mark.parametrize("sites, block_site, slowing_site, lesion_site, lesion_rank", [
     ([("wrist", 2.8, 10.0, None), ("below_elbow", 6.5, 9.7, 60.0),
       ("above_elbow", 8.5, 9.5, 38.0), ("axilla", 10.5, 3.5, 58.0)],
@@ -91,7 +92,7 @@ def ulnar_sites(*sites: tuple) -> list[tuple]:
      "wrist–below_elbow", "elbow", "elbow", 40.0),
     ([("wrist", 2.8, 10.0, None), ("below_elbow", 6.5, 9.7, 60.0),
       ("above_elbow", 8.5, 5.0, 38.0)],
-     "elbow", "elbow", "elbow", 30.0),
+     "elbow", "elbow", "elbow", 40.0),
     ([("wrist", 2.8, 10.0, None), ("below_elbow", 6.5, 5.0, 60.0),
       ("above_elbow", 8.2, 4.9, 58.0), ("axilla", 10.2, 4.8, 60.0)],
      "wrist–below_elbow", None, "wrist–below_elbow", 50.0),

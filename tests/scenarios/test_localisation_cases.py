@@ -797,6 +797,55 @@ def ulnar_elbow_slowing_and_wrist_latency(pid: str) -> Study:
     return spared(study, pid, "R", "APB", "EIP")
 
 
+# == short segments: a stimulation point at the entrapment site ================================
+# nerve_sites.csv names the entrapment site itself as a stimulation point (ulnar "medial
+# epicondyle", peroneal "fibular head"): a segment that ends or starts there is at that site.
+def ulnar_inching_at_medial_epicondyle(pid: str) -> Study:
+    """Right ulnar to ADM stimulated at the wrist, below the elbow (forearm 62 m/s), at the
+    medial epicondyle (40 mm, 22 m/s) and above the elbow (60 mm, 55 m/s); CMAP 10 mV, flat;
+    needle normal: focal slowing at the elbow (spec §4.1; guide §2.6, < 50 m/s and > 10 m/s
+    slower than the forearm)."""
+    study = bilateral(pid, 40)
+    return motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 2.8, 10.0, None), ("below elbow", 220, 6.35, 9.9, 62.0),
+        ("medial epicondyle", 40, 8.17, 9.8, 22.0), ("above elbow", 60, 9.26, 9.7, 55.0)])
+
+
+def peroneal_to_ta_across_fibular_head_only(pid: str) -> Study:
+    """Right peroneal to tibialis anterior stimulated below (3.0 ms, 5 mV) and above the
+    fibular head (100 mm, 28 m/s, 4.9 mV): 28 m/s is below 75 % of the LLN (41), and no
+    adjacent segment is recorded to show the slowing localised to the fibular head."""
+    study = bilateral(pid, 40)
+    return study.add("ncs_motor", *(
+        {"patient_id": pid, "nerve": "peroneal", "side": "R", "stim_site": site,
+         "recording_site": "TA", "latency_ms": latency, "amplitude_mv": amplitude,
+         "velocity_m_s": velocity, "distance_mm": distance,
+         "temperature_c": FOOT_TEMPERATURE_C}
+        for site, distance, latency, amplitude, velocity in (
+            ("below fibular head", 60, 3.0, 5.0, None),
+            ("above fibular head", 100, 6.57, 4.9, 28.0))))
+
+
+def radial_block_across_spiral_groove(triceps: bool) -> Callable[[str], Study]:
+    """Radial motor to EIP at the forearm, elbow, above the elbow and axilla: 4.0 / 3.9 / 3.8 /
+    1.2 mV (left 3.8 mV at the axilla): a block in the above-elbow–axilla segment, which
+    crosses the spiral groove; superficial radial absent; brachioradialis, ECRL, EDC and EIP
+    with fibrillations, and triceps and anconeus too (their branches leave above the groove,
+    muscles.csv) or anconeus spared."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 40, weakness="yes")
+        for side, axilla_mv in (("R", 1.2), ("L", 3.8)):
+            motor_sites(study, pid, "radial", side, "EIP", [
+                ("forearm", 80, 2.4, 4.0, None), ("elbow", 110, 4.3, 3.92, 58.0),
+                ("above elbow", 100, 6.0, 3.8, 59.0), ("axilla", 120, 8.1, axilla_mv, 57.0)])
+        study.set_sensory(pid, "radial", "R", amplitude_uv=NR)
+        needle(study, pid, "R", ACUTE, "Brachioradialis", "ECRL", "EDC", "EIP")
+        if triceps:
+            return needle(study, pid, "R", ACUTE, "Triceps", "Anconeus")
+        return spared(study, pid, "R", "Anconeus")
+    return build
+
+
 # == blink reflex: nerve vs brainstem patterns ==================================================
 # Guide §2.10 table; spec §4.1: afferent (trigeminal) and efferent (facial) patterns are a
 # cranial neuropathy; medullary (R1 normal, R2 abnormal) and pontine (isolated R1 delay) are
@@ -1656,6 +1705,24 @@ CASES = [
          says=("focal slowing at wrist", "focal slowing at elbow",
                "first dorsal interosseous r by mononeuropathy (ulnar, elbow)"),
          never_says=("conduction block", "demyelinating", "not localised")),
+    # -- short segments and the entrapment site ------------------------------------------------
+    case("ulnar inching: 22 m/s from below the elbow to the medial epicondyle is the elbow",
+         ulnar_inching_at_medial_epicondyle, **NEUROPATHY_ONLY, pattern=("ulnar, elbow",),
+         pattern_absent=("not localised",), says=("focal slowing at elbow",)),
+    case("peroneal to TA, 28 m/s across the fibular head with no segment to compare: "
+         "demyelinating range, not localised", peroneal_to_ta_across_fibular_head_only,
+         **NEUROPATHY_ONLY, pattern=("peroneal, site not localised",),
+         pattern_absent=("fibular head",), says=("demyelinating-range change",),
+         never_says=("short of any neuropathy criterion", "focal slowing")),
+    case("radial block across the spiral groove, triceps and anconeus spared",
+         radial_block_across_spiral_groove(False), **explained("acute", "radial, spiral groove"),
+         says=("brachioradialis r by mononeuropathy (radial, spiral groove)",
+               "extensor carpi radialis longus r by mononeuropathy (radial, spiral groove)")),
+    case("radial block across the spiral groove does not explain triceps and anconeus",
+         radial_block_across_spiral_groove(True),
+         **lmn("acute", "C7", neuropathy=True, pattern=("radial, spiral groove",)),
+         says=("brachioradialis r by mononeuropathy (radial, spiral groove)",),
+         never_says=("triceps r by mononeuropathy", "anconeus r by mononeuropathy")),
     # -- blink reflex -----------------------------------------------------------------------------
     case("blink reflex, afferent (trigeminal) pattern with delays", blink_afferent_delayed,
          **NEUROPATHY_ONLY, pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",)),

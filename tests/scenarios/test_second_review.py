@@ -414,11 +414,12 @@ CASES = [
     # triceps normal (guide §2.6).
     case("radial neuropathy at the spiral groove, triceps spared", radial_spiral_groove(False),
          **explained("acute", "radial")),
-    # The block segment runs up to the axilla stimulation point, where the triceps branches
-    # leave: triceps denervation is compatible with a lesion in that segment (spec §4 'distal
-    # to the lesion site' read at the proximal end of the blocked segment).
-    case("radial block to the axilla with triceps denervated", radial_spiral_groove(True),
-         **explained("acute", "radial")),
+    # The block is named at the spiral groove, the entrapment site its segment crosses, and
+    # ranked there: the triceps branches leave above the groove (muscles.csv), so a lesion
+    # named at the groove does not account for them (spec §4.1 'supplies it distal to the
+    # lesion'; 'a presumed site is named only when the data show it'): C7.
+    case("radial block across the spiral groove with triceps denervated",
+         radial_spiral_groove(True), **lmn("acute", "C7", neuropathy=True, pattern=("radial",))),
     # Distal tibial slowing at the ankle (DML 138 % ULN, CMAP normal → demyelinating range);
     # plantar-nerve muscles distal, soleus normal (guide §2.3, §2.6).
     case("tibial neuropathy at the ankle (tarsal tunnel)", tarsal_tunnel,

@@ -374,10 +374,12 @@ def _segment_blocks(seg: pd.DataFrame, cb_rules: dict) -> pd.DataFrame:
     fallen to the block ratio of the CMAP that reached it: the distal one, or above a block the
     CMAP that block left (sites above a block that keep its fallen CMAP repeat that block
     rather than show another; a further fall to the ratio of it is a second block), and that
-    CMAP is not below the minimum for assessing block. A block is named by the entrapment site
-    its segment crosses, else by the segment's two sites, and ranked at the segment's proximal
-    end (it can lie anywhere in the segment). One round per site position: a fixed, small
-    number of whole-table steps."""
+    CMAP is not below the minimum for assessing block. A block is named and ranked where the
+    data put it (spec §4.1): named and ranked at the entrapment site its segment crosses (or
+    ends or starts at), so that a muscle whose branch leaves above the site is not one the
+    named lesion accounts for; else named by the segment's two sites and ranked at its
+    proximal end (it can lie anywhere in the segment). One round per site position: a fixed,
+    small number of whole-table steps."""
     s = seg.sort_values(["_rec", "seq", "across"], ascending=[True, True, False]
                         ).drop_duplicates(["_rec", "seq"])
     assessed = (~s["nerve"].isin(cb_rules["excluded_nerves"])
@@ -396,7 +398,8 @@ def _segment_blocks(seg: pd.DataFrame, cb_rules: dict) -> pd.DataFrame:
             "_rec": hit["_rec"], "seq": hit["seq"], "code": "conduction_block",
             "site": np.where(hit["across"], hit["ent_site"],
                              hit["prev_site"].astype(str) + "–" + hit["stim_site"].astype(str)),
-            "rank": hit["site_rank"], "ratio": ratio[block], "distal_mv": ref[block],
+            "rank": np.where(hit["across"], hit["ent_rank"], hit["site_rank"]),
+            "ratio": ratio[block], "distal_mv": ref[block],
             "proximal_mv": hit["amplitude_mv"]}))
         reaching.loc[hit["_rec"].to_numpy()] = hit["amplitude_mv"].to_numpy(dtype=float)
     found = [f for f in found if len(f)]
@@ -434,7 +437,12 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
             seg = seg.merge(ent[["nerve", "site", "ent_rank", "min_velocity_m_s",
                                  "max_velocity_drop_m_s"]].rename(columns={"site": "ent_site"}),
                             on="nerve", how="left")
-            across = (seg["prev_site_rank"] > seg["ent_rank"]) & (seg["site_rank"] < seg["ent_rank"])
+            # a segment crosses the site when it runs from distal to proximal of it, or ends or
+            # starts at it (inching: a stimulation point at the medial epicondyle or the
+            # fibular head is the site itself, nerve_sites.csv)
+            across = ((seg["prev_site_rank"] > seg["site_rank"])
+                      & (seg["prev_site_rank"] >= seg["ent_rank"])
+                      & (seg["site_rank"] <= seg["ent_rank"]))
         else:
             seg["ent_site"] = None
             seg["ent_rank"] = np.nan
@@ -457,7 +465,11 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
         # into the demyelinating range (uniform slowing is a diffuse process)
         distal_ok = ~(seg["prev_velocity_m_s"] < cv_thr * seg["cv_lln"]).fillna(False)
         seg["focal"] = seg["across"] & slow_abs & drop & distal_ok
-        seg["cv_demyel"] = ((seg["velocity_m_s"] < cv_thr * seg["cv_lln"]) & ~seg["across"]).fillna(False)
+        # every segment slowed into the demyelinating range is demyelinating-range change
+        # unless it is focal slowing at its site: a segment across a site that cannot be
+        # compared with an adjacent one (spec §4.1) is still seen, not localised
+        seg["cv_demyel"] = ((seg["velocity_m_s"] < cv_thr * seg["cv_lln"]).fillna(False)
+                            & ~seg["focal"])
         # per recording; a recording with a missing key (no recording site) has none
         seg = seg[seg[keys].notna().all(axis=1).to_numpy()]
         events = pd.concat([e for e in (_segment_blocks(seg, cb_rules), _segment_slowings(seg))
