@@ -751,6 +751,14 @@ def blink_afferent_delayed(pid: str) -> Study:
     return blink(study, pid, ("right", 14.6, 46.0, 48.5), ("left", *NORMAL_STIM))
 
 
+def blink_afferent_with(*muscles: str) -> Callable[[str], Study]:
+    """The right afferent (trigeminal) blink pattern of :func:`blink_afferent_delayed` with
+    the named right muscles fibrillating (masseter: trigeminal; orbicularis oris: facial)."""
+    def build(pid: str) -> Study:
+        return needle(blink_afferent_delayed(pid), pid, "R", ACUTE, *muscles)
+    return build
+
+
 def blink_efferent(denervated: bool) -> Callable[[str], Study]:
     """Left facial nerve: stimulating the left, R1 and ipsilateral R2 delayed (R2 recorded on
     the right normal); stimulating the right, the contralateral R2 (recorded on the left)
@@ -1050,6 +1058,30 @@ def ulnar_proximal_to_duc_with_wrist_latency(pid: str) -> Study:
     return spared(study, pid, "R", "APB", "EIP", "FPL", "C8 paraspinal")
 
 
+def ulnar_above_duc(c5_radiculopathy: bool = False, c8_pattern: bool = False
+                    ) -> Callable[[str], Study]:
+    """Right ulnar neuropathy proximal to the dorsal ulnar cutaneous branch, site not shown:
+    ulnar SNAP and DUC absent (left DUC 16 µV), ulnar motor normal; FDI, ADM and FCU
+    denervated; APB and EIP normal.  With ``c5_radiculopathy``: deltoid, biceps and the C5
+    paraspinal denervated too (no segment shared with the ulnar muscles, C8-T1).  With
+    ``c8_pattern``: APB, EIP and the C8 paraspinal denervated instead of spared (a C8 myotomal
+    pattern that shares the ulnar muscles' segments)."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 45, weakness="yes")
+        snap(study, pid, "dorsal ulnar cutaneous", "R", amplitude_uv=NR)
+        snap(study, pid, "dorsal ulnar cutaneous", "L")
+        study.set_sensory(pid, "ulnar", "R", amplitude_uv=NR)
+        needle(study, pid, "R", ACUTE, "FDI", "ADM", "FCU")
+        if c8_pattern:
+            needle(study, pid, "R", ACUTE, "APB", "EIP", "C8 paraspinal")
+        else:
+            spared(study, pid, "R", "APB", "EIP")
+        if c5_radiculopathy:
+            needle(study, pid, "R", ACUTE, "Deltoid", "Biceps", "C5 paraspinal")
+        return study
+    return build
+
+
 def ulnar_elbow_with_duc_absent(pid: str) -> Study:
     """Right ulnar neuropathy at the elbow: across-elbow 36 m/s vs forearm 60 m/s, ADM CMAP
     8.5 mV without block; dorsal ulnar cutaneous absent (left 16 µV), its branch point distal
@@ -1226,6 +1258,14 @@ CASES = [
          **explained("acute", "ulnar", "dorsal ulnar cutaneous"),
          pattern_absent=("plexopathy", "sensory neuropathy"), never_says=HONEST,
          lesion_findings=("dorsal_ulnar_cutaneous sensory", "ulnar motor")),
+    case("ulnar above the DUC branch explains FDI, ADM and FCU beside a right C5 radiculopathy",
+         ulnar_above_duc(c5_radiculopathy=True), **lmn("acute", "C5", "C6", neuropathy=True,
+                                                     segments_absent=("C8", "T1")),
+         pattern=("ulnar",), pattern_absent=("sensory neuropathy",),
+         says=("first dorsal interosseous r by mononeuropathy (ulnar",)),
+    case("ulnar SNAPs absent inside a C8 myotomal pattern: the root accounts for the ulnar muscles",
+         ulnar_above_duc(c8_pattern=True), **lmn("acute", "C8", "T1", neuropathy=True),
+         never_says=("by mononeuropathy (ulnar",)),
     case("ulnar at the elbow with DUC absent: the branch below the elbow joins the lesion",
          ulnar_elbow_with_duc_absent, **explained("acute", "ulnar", "elbow"),
          pattern_absent=("dorsal ulnar", "sensory neuropathy", "plexopathy"), never_says=HONEST,
@@ -1285,6 +1325,14 @@ CASES = [
     # -- blink reflex -----------------------------------------------------------------------------
     case("blink reflex, afferent (trigeminal) pattern with delays", blink_afferent_delayed,
          **NEUROPATHY_ONLY, pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",)),
+    case("afferent (trigeminal) blink pattern explains the masseter on its side",
+         blink_afferent_with("Masseter"), **explained("acute", "trigeminal"),
+         says=("masseter r by cranial neuropathy (trigeminal",)),
+    case("afferent (trigeminal) blink pattern does not explain orbicularis oris (facial)",
+         blink_afferent_with("Masseter", "Orbicularis oris"),
+         **lmn("acute", "facial nucleus", neuropathy=True), pattern=("trigeminal",),
+         says=("masseter r by cranial neuropathy (trigeminal",),
+         never_says=("trigeminal motor nucleus",)),
     case("blink reflex, efferent (facial) pattern, facial CMAP normal", blink_efferent(False),
          **NEUROPATHY_ONLY, pattern=("facial",), pattern_absent=("trigeminal",)),
     case("blink reflex, efferent pattern with low facial CMAP and facial denervation",

@@ -455,11 +455,13 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
                   rules: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``(_mid, lesion_key)`` pairs: each denervated muscle and a lesion that explains it.
 
-    Localised nerve lesions explain the muscles their nerve supplies beyond the site; plexus
-    elements their muscles; a polyneuropathy its territory (distal lower-limb muscles, upper
-    limb when the upper limbs are involved, proximal too when demyelinating); then an
-    unlocalised nerve lesion the remaining muscles confined to its nerve. The lesions and
-    plexus elements are returned with their ``lesion_key``.
+    Localised nerve lesions explain the muscles their nerve supplies beyond the site; a
+    cranial neuropathy the muscles of its cranial nerve on its side; plexus elements their
+    muscles; a polyneuropathy its territory (distal lower-limb muscles, upper limb when the
+    upper limbs are involved, proximal too when demyelinating); then an unlocalised nerve
+    lesion the remaining muscles of its own nerve unless they share segments with another
+    nerve's remaining muscles (:func:`confined`). The lesions and plexus elements are
+    returned with their ``lesion_key``.
     """
     den = mus[mus["denervation"] & mus["included"]].copy()
     cover = []                                   # (_mid, lesion_key) pairs
@@ -476,6 +478,14 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         # lesion on one side explains it (only a polyneuropathy, on both, can)
         ok = (j["side"] == j["lesion_side"]) & (j["branch_rank"] > j["lesion_rank"])
         cover.append(j[ok.fillna(False)][["_mid", "lesion_key"]])
+        # a cranial neuropathy (facial CMAP, afferent or efferent blink pattern) explains the
+        # muscles its nerve supplies on its side (spec §4: "is supplied by the affected
+        # cranial nerve"); a muscle without a side stays unexplained, as above
+        cranial = lesions[lesions["kind"].eq("cranial_neuropathy")]
+        jc = den[["_mid", "patient_id", "nerve", "side"]].merge(
+            cranial[["patient_id", "lesion_nerve", "side", "lesion_key"]].rename(
+                columns={"lesion_nerve": "nerve"}), on=["patient_id", "nerve", "side"])
+        cover.append(jc[["_mid", "lesion_key"]])
     plex = plex.reset_index(drop=True)
     plex["lesion_key"] = "P" + plex.index.astype(str)
     if len(cov_muscles):
@@ -499,7 +509,8 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
     cover = pd.concat(cover, ignore_index=True) if cover else pd.DataFrame(columns=["_mid", "lesion_key"])
     unloc = lesions[~lesions["localised"] & ~lesions["is_blink"]]
     remaining = den[~den["_mid"].isin(cover["_mid"])]
-    conf = confined(unloc, remaining[["_mid", "patient_id", "side", "nerve", "muscle"]], anatomy)
+    conf = confined(unloc, remaining[["_mid", "patient_id", "side", "nerve", "muscle", "segments",
+                                             "nucleus"]], anatomy)
     if len(conf):
         conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
                           on=["patient_id", "side", "lesion_nerve"])
