@@ -506,7 +506,10 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
             & (den["distality"] <= pr["lower_limb_max_distality"]))
         pn_key = pn_flag & territory
         cover.append(den.loc[pn_key, ["_mid"]].assign(lesion_key="PN"))
-    cover = pd.concat(cover, ignore_index=True) if cover else pd.DataFrame(columns=["_mid", "lesion_key"])
+    # a muscle is counted once per lesion (a localised facial lesion explains its muscles
+    # both beyond its site and as the cranial nerve's)
+    cover = (pd.concat(cover, ignore_index=True).drop_duplicates() if cover
+             else pd.DataFrame(columns=["_mid", "lesion_key"]))
     unloc = lesions[~lesions["localised"] & ~lesions["is_blink"]]
     remaining = den[~den["_mid"].isin(cover["_mid"])]
     conf = confined(unloc, remaining[["_mid", "patient_id", "side", "nerve", "muscle", "segments",
@@ -1021,6 +1024,11 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, anatomy, rules)
+    # studies without a reference limit were not read: never "no neuropathy" about them
+    uninterpreted = (n[n["not_interpreted"].fillna(False).astype(bool)]
+                     if len(n) and "not_interpreted" in n else n.iloc[0:0])
+    un_ncs_txt = (group_join(uninterpreted["patient_id"], _study_label(uninterpreted), sep=", ")
+                  if len(uninterpreted) else pd.Series(dtype=str))
     ex_txt, un_txt = _explained_texts(den, anatomy)
     unlevelled = den[~den["explained_by_ncs"] & _unlevelled_paraspinal(den)]
     unlevelled_txt = (group_join(unlevelled["patient_id"], _muscle_label(unlevelled, anatomy), sep=", ")
@@ -1054,7 +1062,13 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(pts["included"] & get(not_read_txt).ne(""), get(not_read_txt), ""))
     parts.append(np.where(pts["included"] & pts["ncs_neuropathy"],
                           "NCS: " + pts["neuropathy_pattern"] + " — " + get(ncs_txt) + ".", ""))
-    parts.append(np.where(pts["included"] & ~pts["ncs_neuropathy"], "NCS: no peripheral or cranial neuropathy.", ""))
+    some_uninterpreted = get(un_ncs_txt).ne("")
+    parts.append(np.where(pts["included"] & ~pts["ncs_neuropathy"],
+                          np.where(some_uninterpreted,
+                                   "NCS: no peripheral or cranial neuropathy in the studies "
+                                   "interpreted.", "NCS: no peripheral or cranial neuropathy."), ""))
+    parts.append(np.where(pts["included"] & some_uninterpreted,
+                          "Not interpreted (no reference limit): " + get(un_ncs_txt) + ".", ""))
     parts.append(np.where(pts["included"] & get(nc_txt).ne(""), "Abnormal but not counted as neuropathy: "
                           + get(nc_txt) + ".", ""))
     parts.append(np.where(pts["denervation_explained_by_ncs"],
