@@ -207,6 +207,22 @@ def upper_trunk_right(pid: str) -> Study:
                   "C6 paraspinal")
 
 
+def median_other_digit(recording_site: str, amplitude_uv: float) -> Callable[[str], Study]:
+    """A median SNAP recorded from another digit than the index finger, the same amplitude on
+    both sides, beside normal routine SNAPs; needle normal.  The bundled limits have no limit
+    for the thumb or the middle finger (guide §1.1 gives the index finger's, LLN 20 µV; thumb
+    amplitudes run lower): the response is not interpreted, never read against 20 µV."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 40)
+        for side in ("R", "L"):
+            study.add("ncs_sensory", sensory_row(
+                pid, "median", side, recording_site=recording_site, distance_mm=100,
+                latency_ms=2.4, amplitude_uv=amplitude_uv, velocity_m_s=56.0,
+                temperature_c=HAND_TEMPERATURE_C))
+        return study
+    return build
+
+
 def upper_trunk_left_chronic(pid: str) -> Study:
     """Months after an Erb's palsy-type injury, left: LABC 3 µV (30 % of LLN, right 17),
     superficial radial 7 µV (47 %); fibrillations and reinnervated MUAPs in the upper trunk
@@ -1082,6 +1098,21 @@ def ulnar_above_duc(c5_radiculopathy: bool = False, c8_pattern: bool = False
     return build
 
 
+def suprascapular_motor_without_limit(pid: str) -> Study:
+    """Suprascapular motor study, Erb's point → infraspinatus: right 5.9 ms / 0.9 mV, left
+    3.1 ms / 4.5 mV; the reference set has no limit (and no side ratio) for it.  Infraspinatus
+    R fibrillating; supraspinatus, deltoid and the C5 paraspinal normal.  Without a limit the
+    study is not read: it is neither normal nor a neuropathy."""
+    study = bilateral(pid, 40, weakness="yes")
+    for side, latency_ms, amplitude_mv in (("R", 5.9, 0.9), ("L", 3.1, 4.5)):
+        study.add("ncs_motor", {"patient_id": pid, "nerve": "suprascapular", "side": side,
+                                "stim_site": "erb", "recording_site": "infraspinatus",
+                                "latency_ms": latency_ms, "amplitude_mv": amplitude_mv,
+                                "temperature_c": HAND_TEMPERATURE_C})
+    needle(study, pid, "R", ACUTE, "Infraspinatus")
+    return spared(study, pid, "R", "Supraspinatus", "Deltoid", "C5 paraspinal")
+
+
 def ulnar_elbow_with_duc_absent(pid: str) -> Study:
     """Right ulnar neuropathy at the elbow: across-elbow 36 m/s vs forearm 60 m/s, ADM CMAP
     8.5 mV without block; dorsal ulnar cutaneous absent (left 16 µV), its branch point distal
@@ -1156,6 +1187,10 @@ CASES = [
     case("upper trunk plexopathy, right: LABC, superficial radial, median-thumb low",
          upper_trunk_right, **explained("acute", *UPPER_TRUNK),
          pattern_absent=("neuronopathy", "radiculopathy"), never_says=HONEST, says=("plex",)),
+    case("median to the thumb 15 uV on both sides is not read against the index-finger limit",
+         median_other_digit("thumb", 15.0), **NONE, pattern_absent=("median",)),
+    case("median to the middle finger (D3) 12 uV on both sides is not read against D2's limit",
+         median_other_digit("D3", 12.0), **NONE, pattern_absent=("median",)),
     case("upper trunk plexopathy, left, chronic and active", upper_trunk_left_chronic,
          **explained("acute_and_chronic", *UPPER_TRUNK), pattern_absent=("neuronopathy",),
          never_says=HONEST, says=("plex",)),
@@ -1266,6 +1301,10 @@ CASES = [
     case("ulnar SNAPs absent inside a C8 myotomal pattern: the root accounts for the ulnar muscles",
          ulnar_above_duc(c8_pattern=True), **lmn("acute", "C8", "T1", neuropathy=True),
          never_says=("by mononeuropathy (ulnar",)),
+    case("suprascapular motor study without a reference limit is not interpreted",
+         suprascapular_motor_without_limit, **lmn("acute", "C5"),
+         says=("not interpreted (no reference limit): suprascapular motor",),
+         never_says=("ncs: no peripheral or cranial neuropathy.",)),
     case("ulnar at the elbow with DUC absent: the branch below the elbow joins the lesion",
          ulnar_elbow_with_duc_absent, **explained("acute", "ulnar", "elbow"),
          pattern_absent=("dorsal ulnar", "sensory neuropathy", "plexopathy"), never_says=HONEST,
@@ -1473,6 +1512,37 @@ def test_localisation_case(c: Case, reviewed) -> None:
         wanted = {f.lower() for f in c.lesion_findings}
         assert any(wanted <= found for found in named), (
             f"no lesion names {sorted(wanted)}: {lesions[['label', 'findings']].values.tolist()}")
+
+
+def test_a_snap_at_a_digit_without_a_limit_has_no_reference_and_a_warning(reviewed) -> None:
+    """The median to the thumb and to D3 take no limit (never the index finger's, reference
+    row 28 of ncs_limits_adult.csv) and each recording is named in a warning; the routine
+    index-finger recording beside them keeps its limit."""
+    values = reviewed.values
+    median = values[values["study"].astype(str).eq("sensory") & values["nerve"].eq("median")]
+    other = median[median["recording_site"].isin(["thumb", "D3"])]
+    assert len(other) and other["limit"].isna().all(), other[["recording_site", "limit"]]
+    assert other["flag"].astype(str).eq("no_reference").all()
+    assert other["reference_row"].isna().all()
+    index = median[median["recording_site"].isna()]
+    assert index["limit"].notna().all()
+    warned = {(w.sheet, w.row) for w in reviewed.study.warnings
+              if w.column == "recording_site" and w.value in ("thumb", "D3")
+              and "not interpreted" in w.message}
+    rows = set(zip(other["sheet"].astype(str), other["row"].astype(int)))
+    assert rows and rows <= warned, (rows, warned)
+
+
+def test_a_study_without_a_reference_limit_is_named_in_a_warning(reviewed) -> None:
+    """Each suprascapular motor study (no limit in the reference set) gets a warning naming
+    its sheet, row, column and value, saying it was not interpreted."""
+    warned = [w for w in reviewed.study.warnings if w.value == "suprascapular"]
+    assert len(warned) == 2, warned
+    for w in warned:
+        assert (w.sheet, w.column, w.severity) == ("ncs_motor", "nerve", "warning")
+        assert w.row is not None and "not interpreted" in w.message
+    nerves = reviewed.nerves[reviewed.nerves["nerve"].eq("suprascapular")]
+    assert nerves["reading"].str.startswith("not interpreted").all(), nerves["reading"].tolist()
 
 
 @pytest.mark.parametrize("build, evidence", [
