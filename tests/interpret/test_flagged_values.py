@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from edxreview._words import LANGUAGES, load_labels
+from edxreview.interpret._nerves import LIMIT_PARAMETER
 from edxreview.interpret._readings import describe_values
 from edxreview.knowledge import load_reference
 
@@ -32,6 +33,8 @@ def test_every_judged_parameter_has_its_word(lang):
     that tell the parameters apart."""
     words = load_labels(lang)["parameters"]
     assert set(load_reference().limits["parameter"]) <= set(words)
+    # and every value judged by another parameter's limit row (the two R2 side differences)
+    assert set(LIMIT_PARAMETER) <= set(words)
     assert all(text.strip() for text in words.values())
     assert len(set(words.values())) == len(words)
 

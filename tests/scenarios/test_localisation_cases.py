@@ -1031,6 +1031,16 @@ def blink_afferent_r1_side_difference(pid: str) -> Study:
     return blink(study, pid, ("R", 12.6, 47.0, 49.0), ("L", 10.2, 30.5, 31.0))
 
 
+def blink_both_r2_slower_from_the_left(pid: str) -> Study:
+    """Every latency within its absolute limit (R1 10.5 ms, ULN 13; R2 ipsilateral 40.0 ms,
+    ULN 41; R2 contralateral 40.5 ms, ULN 44), but stimulating the left both R2s are slower than
+    stimulating the right (30.0 and 31.0 ms): the ipsilateral R2 by 10 ms and the contralateral
+    by 9.5 ms between the sides, each beyond the one R2 side-difference limit (7 ms, guide §1.1).
+    Two values of one limit, which the text must name apart."""
+    study = bilateral(pid, 50)
+    return blink(study, pid, ("L", 10.5, 40.0, 40.5), ("R", 10.5, 30.0, 31.0))
+
+
 def aged_surals_with_medullary_blink(pid: str) -> Study:
     """72 y: both surals absent, every other nerve normal; a medullary blink pattern
     (stimulating the right, R1 normal, both R2 absent) under a medullary lesion.  A brainstem
@@ -1176,6 +1186,74 @@ def slowed_surals_at(age: float) -> Callable[[str], Study]:
             study.set_sensory(pid, "sural", side, latency_ms=5.2, velocity_m_s=30.0)
         return study
     return build
+
+
+def aged_sural_other_side_not_studied(pid: str) -> Study:
+    """72 y: right sural absent, every right-sided study otherwise normal; the left side was
+    not studied.  The age rule leaves the SNAP uncounted (not shown asymmetric, nothing else
+    abnormal: spec §4), but nothing was compared, so nothing may be called symmetric."""
+    study = normal_patient(pid, age=72)
+    return study.set_sensory(pid, "sural", "R", amplitude_uv=NR)
+
+
+def aged_surals_asymmetric(pid: str) -> Study:
+    """72 y: surals 0.5 µV right and 1.5 µV left, both below the age's limit (1.9 µV from
+    71 y): the right is below half of the left (rules [sensory_age] max_side_ratio 0.5),
+    asymmetric, and counts; the left is the larger of an asymmetric pair, not symmetric."""
+    study = bilateral(pid, 72)
+    study.set_sensory(pid, "sural", "R", amplitude_uv=0.5)
+    return study.set_sensory(pid, "sural", "L", amplitude_uv=1.5)
+
+
+# == a polyneuropathy's fibres and length dependence ==========================================
+# Guide §2.5: a length-dependent polyneuropathy affects the lower limbs before the upper (sural
+# and superficial peroneal SNAPs first, then peroneal and tibial CMAPs, then upper-limb SNAPs);
+# §2.11: its CMAPs are low when it is axonal.  Spec §4 sets a reduced CMAP aside only "with
+# normal sensory responses".
+def arm_demyelinating_polyneuropathy(pid: str, *, legs: bool) -> Study:
+    """Median and ulnar motor conduction slowed into the demyelinating range on both sides
+    (forearm and across-elbow velocities 29-30 m/s, 59-61 % of LLN 49, uniform: no focal
+    slowing; distal latencies and CMAPs normal); arm SNAPs normal.  ``legs``: the leg nerves
+    studied and normal, else not studied at all."""
+    study = bilateral(pid, 52)
+    for side in ("R", "L"):
+        study.set_motor(pid, "median", side, dml_ms=3.8, amplitudes_mv=(8.5, 8.0),
+                        velocities_m_s=(30.0,))
+        study.set_motor(pid, "ulnar", side, dml_ms=3.0, amplitudes_mv=(9.5, 9.2, 9.0),
+                        velocities_m_s=(30.0, 29.0))
+        if not legs:
+            for sheet in ("ncs_motor", "ncs_sensory", "f_waves"):
+                for nerve in ("peroneal", "tibial", "sural", "superficial peroneal"):
+                    study.remove(sheet, patient_id=pid, nerve=nerve, side=side)
+    return study
+
+
+def sural_ulnar_snaps_tibial_cmaps_low(pid: str) -> Study:
+    """50 y: surals 2 µV (33 % of LLN 6) and ulnar SNAPs 8 µV (47 % of 17) on both sides,
+    tibial CMAPs 2.0 mV (51 % of LLN 3.9 at 30-59 y) with a normal distal latency (5.0 ms,
+    ULN 6.1) and velocity (44 m/s, LLN 41): a length-dependent axonal sensorimotor
+    polyneuropathy, whose motor involvement is the low tibial CMAPs."""
+    study = bilateral(pid, 50)
+    for side in ("R", "L"):
+        study.set_sensory(pid, "sural", side, amplitude_uv=2.0)
+        study.set_sensory(pid, "ulnar", side, amplitude_uv=8.0)
+        study.set_motor(pid, "tibial", side, dml_ms=5.0, amplitudes_mv=(2.0, 1.8),
+                        velocities_m_s=(44.0,))
+    return study
+
+
+def leg_snaps_low_with_a_low_median_cmap(pid: str) -> Study:
+    """50 y: surals absent and superficial peroneal SNAPs 2 µV (33 % of LLN 6) on both sides,
+    leg CMAPs normal: a sensory polyneuropathy of the legs.  Right median CMAP 2.0 mV (50 % of
+    LLN 4; latency 3.6 ms, velocity 54 m/s) with a normal median SNAP: outside the
+    polyneuropathy's territory (the hands' sensory responses are normal), so not its motor
+    involvement, and not a neuropathy by itself (spec §4)."""
+    study = bilateral(pid, 50)
+    for side in ("R", "L"):
+        study.set_sensory(pid, "sural", side, amplitude_uv=NR)
+        study.set_sensory(pid, "superficial peroneal", side, amplitude_uv=2.0)
+    return study.set_motor(pid, "median", "R", dml_ms=3.6, amplitudes_mv=(2.0, 1.9),
+                           velocities_m_s=(54.0,))
 
 
 # == the cases =================================================================================
@@ -1398,6 +1476,11 @@ CASES = [
          blink_afferent_r1_side_difference, **NEUROPATHY_ONLY,
          pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",),
          never_says=("medull",)),
+    case("both R2s slower stimulating the left: two side differences, named apart",
+         blink_both_r2_slower_from_the_left, **NONE,
+         says=("R2 ipsilateral side difference 10 ms (ULN 7)",
+               "R2 contralateral side difference 9.5 ms (ULN 7)"),
+         never_says=("R2 side difference",)),
     case("72 y: absent surals beside a medullary blink pattern are not a polyneuropathy",
          aged_surals_with_medullary_blink, **NONE, pattern_absent=("polyneuropathy",)),
     case("bilateral isolated R1 delay with masseter denervation under a pontine lesion",
@@ -1428,6 +1511,25 @@ CASES = [
          myopathic_deltoid_beside_ta_denervation, **lmn("acute", "L5"),
          says=("Not denervation: Deltoid R: myopathic MUAPs (MUAP duration decreased, MUAP "
                "amplitude decreased).",)),
+    # -- a polyneuropathy's fibres and length dependence --------------------------------------
+    case("demyelinating slowing in the arms, the legs not studied",
+         lambda pid: arm_demyelinating_polyneuropathy(pid, legs=False), **NEUROPATHY_ONLY,
+         pattern=("polyneuropathy", "demyelinating"), pattern_absent=("length-dependent",)),
+    case("demyelinating slowing in the arms, the legs studied and normal",
+         lambda pid: arm_demyelinating_polyneuropathy(pid, legs=True), **NEUROPATHY_ONLY,
+         pattern=("non-length-dependent", "demyelinating")),
+    case("low sural and ulnar SNAPs with low tibial CMAPs: the CMAPs are its motor part",
+         sural_ulnar_snaps_tibial_cmaps_low, **NEUROPATHY_ONLY,
+         pattern=("polyneuropathy (length-dependent, axonal, sensorimotor)",),
+         says=("tibial motor R — ", "tibial motor L — "),
+         never_says=("not counted", "not a neuropathy by itself"),
+         lesion_findings=("tibial motor", "sural sensory", "ulnar sensory")),
+    case("sensory polyneuropathy of the legs beside a low median CMAP, normal median SNAP",
+         leg_snaps_low_with_a_low_median_cmap, **NEUROPATHY_ONLY,
+         pattern=("polyneuropathy (length-dependent, axonal, sensory)",),
+         pattern_absent=("sensorimotor",),
+         says=("median motor R [CMAP 2 mV (LLN 4)] (reduced CMAP without demyelinating "
+               "features with normal sensory responses in the same limb",)),
     # -- explanation honesty ----------------------------------------------------------------------
     case("axonal polyneuropathy plus C5-C6 denervation: absent SNAPs are not called normal",
          polyneuropathy_plus_c5_c6,
@@ -1456,7 +1558,14 @@ CASES = [
          labc_just_normal, **lmn("acute", "C5", "C6"), pattern_absent=("plexopathy",)),
     case("sural 5.5 uV at 45 y (limit 6) on one side", sural_just_low, **NEUROPATHY_ONLY,
          pattern=("sural",), pattern_absent=("polyneuropathy",)),
-    case("both surals absent at exactly 60 y", surals_absent_at(60), **NONE),
+    case("both surals absent at exactly 60 y", surals_absent_at(60), **NONE,
+         says=("symmetric and isolated",)),
+    # "symmetric" only where both sides were measured and within the side ratio
+    case("72 y: one sural absent, the other side not studied", aged_sural_other_side_not_studied,
+         **NONE, says=("other side not studied",), never_says=(" symmetric",)),
+    case("72 y: surals 0.5 and 1.5 uV, the larger of an asymmetric pair", aged_surals_asymmetric,
+         **NEUROPATHY_ONLY, pattern=("sural",), says=("larger of an asymmetric pair",),
+         never_says=(" symmetric",)),
     case("both surals absent at 59 y", surals_absent_at(59), **NEUROPATHY_ONLY),
     case("both surals slowed with a normal amplitude at 65 y", slowed_surals_at(65),
          **NEUROPATHY_ONLY, pattern=("sural",), pattern_absent=("polyneuropathy",)),

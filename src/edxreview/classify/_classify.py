@@ -113,7 +113,9 @@ def _apply_age_rule(nerves: pd.DataFrame, study: Study, rules: dict) -> pd.DataF
         columns={"abnormal": "other_abnormal", "distal_amplitude_fraction_of_lln": "other_frac"})
     n = n.merge(other, on=["patient_id", "nerve", "side"], how="left")
     frac = n["distal_amplitude_fraction_of_lln"].astype(float)
-    asym = (n["other_abnormal"].eq(False)) | (frac < age_rule["max_side_ratio"] * n["other_frac"].astype(float))
+    other_frac = n["other_frac"].astype(float)
+    ratio = age_rule["max_side_ratio"]
+    asym = (n["other_abnormal"].eq(False)) | (frac < ratio * other_frac)
     # another abnormality: any abnormal nerve that is not itself an age-caveated lower-limb SNAP;
     # a blink reflex counts only when its pattern localises to a nerve (afferent or efferent):
     # a central (brainstem) pattern is not a neuropathy (spec §4.1) and says nothing of the legs
@@ -121,6 +123,14 @@ def _apply_age_rule(nerves: pd.DataFrame, study: Study, rules: dict) -> pd.DataF
     other_abn = n[n["abnormal"] & ~caveat & ~blink_central].groupby("patient_id").size()
     has_other = n["patient_id"].map(other_abn).fillna(0) > 0
     n["age_caveat"] = caveat & ~(asym.fillna(False) | has_other)
+    # what the side comparison showed for an age-caveated SNAP, for its text: the other side
+    # not studied, this SNAP the larger of an asymmetric pair (the other counts), or both
+    # amplitudes known and within the side ratio (symmetric); else not compared
+    n["_age_pair"] = np.select(
+        [n["other_abnormal"].isna(), other_frac < ratio * frac,
+         frac.notna() & other_frac.notna()],
+        ["other_side_not_studied", "larger_of_asymmetric_pair", "symmetric"], "not_compared")
+    n["_age_pair"] = n["_age_pair"].where(n["age_caveat"], None)
     n["counts"] = n["qualifies"].fillna(False).astype(bool) & ~n["age_caveat"]
     return n.drop(columns=["other_abnormal", "other_frac", "age_years"])
 
@@ -196,11 +206,8 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
     ul_free = ul_sens.merge(focal_motor, on=["patient_id", "nerve", "side"], how="left")
     ul_free = ul_free[ul_free["_focal"].isna()]
     pats["pn_upper"] = pats.index.isin(ul_free["patient_id"])
-    pats["upper_sensory"] = pats.index.isin(ul_sens["patient_id"])
     motor_abn = abnormal_limb[abnormal_limb["study"].eq("motor")]
     pats["motor_involved"] = pats.index.isin(motor_abn["patient_id"])
-    sens_any = counts[counts["study"].eq("sensory")]
-    pats["sensory_involved"] = pats.index.isin(sens_any["patient_id"])
     # F-waves alone (spec §4.1): prolonged or absent F-waves with normal distal conduction in
     # several nerves are a proximal (polyradicular) demyelinating pattern, not length-dependent
     loc_rules = rules["localisation"]
@@ -216,7 +223,85 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
     f_sides = by.first().where(by.nunique().eq(1), "both")
     pats["proximal_f_side"] = f_sides.reindex(pats.index).fillna("both") if len(f_prox) else "both"
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
-    return pats, ul_sens
+    # what the polyneuropathy rests on, from which its fibres and length dependence are read
+    pn_rows = _polyneuropathy_rows(n, pats, focal_motor, anatomy, rules)
+    evidence = n[pn_rows]
+    for fibres in ("motor", "sensory"):
+        pats["pn_" + fibres] = pats.index.isin(
+            evidence.loc[evidence["study"].eq(fibres), "patient_id"])
+    pats["pn_length"] = _length_dependence(n, evidence, pats.index)
+    return pats, ul_sens, pn_rows
+
+
+def _polyneuropathy_rows(n: pd.DataFrame, pats: pd.DataFrame, focal_motor: pd.DataFrame,
+                         anatomy: Anatomy, rules: Mapping) -> pd.Series:
+    """The limb nerve rows a patient's polyneuropathy rests on (aligned with ``n``).
+
+    Its counted nerves, and a reduced CMAP recorded from a muscle in its territory (the
+    territory of :func:`_in_pn_territory`): beside the abnormal sensory responses that make
+    the polyneuropathy, a low CMAP without demyelinating features is its motor involvement
+    (guide §2.5: sural and superficial peroneal SNAPs first, then peroneal and tibial CMAPs;
+    §2.11: a polyneuropathy's CMAP is low when axonal). Spec §4 sets a reduced CMAP aside
+    only "with normal sensory responses", as motor neuron or root loss. A nerve with a focal
+    lesion of its own (a motor site) belongs to that lesion, not to the polyneuropathy.
+    """
+    if not len(n):
+        return pd.Series(False, index=n.index)
+    by_patient = pats.reindex(n["patient_id"].to_numpy())
+
+    def flag(column: str) -> pd.Series:
+        return pd.Series(by_patient[column].fillna(False).astype(bool).to_numpy(), index=n.index)
+
+    own_lesion = n[["patient_id", "nerve", "side"]].merge(
+        focal_motor, on=["patient_id", "nerve", "side"], how="left")["_focal"].notna().to_numpy()
+    recording = n["recording_site"].astype(object)
+    region = map_distinct(recording, anatomy.muscles["region"])
+    distality = pd.to_numeric(map_distinct(recording, anatomy.muscles["distality"]),
+                              errors="coerce")
+    low_cmap = (n["study"].eq("motor") & n["abnormal"].fillna(False).astype(bool)
+                & (flag_column(n, "axonal") | flag_column(n, "absent"))
+                & _in_pn_territory(region, distality, flag("pn_upper"), flag("pn_demyelinating"),
+                                   rules))
+    return (flag("polyneuropathy") & n["limb"].isin(["upper", "lower"]) & ~own_lesion
+            & (n["counts"].fillna(False).astype(bool) | low_cmap))
+
+
+def _in_pn_territory(region: pd.Series, distality: pd.Series, pn_upper: pd.Series,
+                     pn_demyelinating: pd.Series, rules: Mapping) -> pd.Series:
+    """Muscles in the territory of a polyneuropathy: distal lower-limb muscles, distal
+    upper-limb ones when the upper limbs are involved (``pn_upper``), proximal ones too when
+    it is demyelinating (rules ``[polyneuropathy]`` distality grades, muscles.csv)."""
+    pr = rules["polyneuropathy"]
+    limb = region.isin(["upper_limb", "lower_limb"])
+    return ((region.eq("lower_limb") & (distality <= pr["lower_limb_max_distality"]))
+            | (region.eq("upper_limb") & (distality <= pr["upper_limb_max_distality"]) & pn_upper)
+            | (pn_demyelinating & limb & (distality <= pr["lower_limb_max_distality"]))
+            ).fillna(False).astype(bool)
+
+
+def _length_dependence(n: pd.DataFrame, evidence: pd.DataFrame, patients: pd.Index) -> np.ndarray:
+    """Per patient of ``patients``: ``length_dependent``, ``non_length_dependent`` or ``None``.
+
+    Length dependence needs the longer nerves to be affected at least as the shorter ones
+    (guide §2.5: lower limb before upper limb): the legs carry the polyneuropathy's evidence,
+    and each kind of fibre (motor, sensory) it has in the arms it has in the legs too. It is
+    not length-dependent when the arms carry it and the legs were studied and are normal.
+    Otherwise (the legs not studied, or abnormal in a way that shows neither) nothing is said.
+    """
+    found = {}
+    for limb in ("upper", "lower"):
+        for fibres in ("motor", "sensory"):
+            rows = evidence[evidence["limb"].eq(limb) & evidence["study"].eq(fibres)]
+            found[limb, fibres] = patients.isin(rows["patient_id"])
+    legs = n[n["limb"].eq("lower")]
+    legs_normal = patients.isin(legs["patient_id"]) & ~patients.isin(
+        legs.loc[legs["abnormal"].fillna(False).astype(bool), "patient_id"])
+    arms = found["upper", "motor"] | found["upper", "sensory"]
+    legs_carry = ((found["lower", "motor"] | found["lower", "sensory"])
+                  & (~found["upper", "motor"] | found["lower", "motor"])
+                  & (~found["upper", "sensory"] | found["lower", "sensory"]))
+    return np.select([arms & legs_normal, legs_carry],
+                     ["non_length_dependent", "length_dependent"], None)
 
 
 def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
@@ -276,6 +361,11 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
     return c, plex, cov_snaps, cov_muscles
 
 
+#: a polyneuropathy's length dependence (``_length_dependence``) in its pattern's words
+_LENGTH_WORDS = {"length_dependent": "length-dependent",
+                 "non_length_dependent": "non-length-dependent"}
+
+
 def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps: pd.DataFrame,
                            pn_rules: dict) -> None:
     """Add the sensory-neuronopathy flag and the pattern texts to ``pats`` (in place)."""
@@ -292,13 +382,14 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
                             & (ul_names.reindex(pats.index).fillna(0) >= 2)
                             & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
     kind = np.where(pats["pn_demyelinating"], "demyelinating", "axonal")
-    fibres = np.where(pats["motor_involved"] & pats["sensory_involved"], "sensorimotor",
-                      np.where(pats["motor_involved"], "motor", "sensory"))
-    length = np.where(pats["upper_sensory"] & (pats["ll_sides"] == 0), "non-length-dependent",
-                      "length-dependent")
+    # the fibres and the length dependence of what the polyneuropathy rests on
+    fibres = np.select([pats["pn_motor"] & pats["pn_sensory"], pats["pn_motor"],
+                        pats["pn_sensory"]], ["sensorimotor", "motor", "sensory"], "")
+    length = pats["pn_length"].map(_LENGTH_WORDS).fillna("")
     pats["pn_text"] = np.where(pats["polyneuropathy"],
-                               "polyneuropathy (" + pd.Series(length, index=pats.index) + ", " + kind
-                               + ", " + fibres + ")", "")
+                               "polyneuropathy (" + pd.Series(
+                                   join_nonempty([length, kind, fibres], sep=", "),
+                                   index=pats.index) + ")", "")
     pats.loc[pats["neuronopathy"], "pn_text"] = "sensory neuronopathy (non-length-dependent)"
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
                                  "prolonged or absent F-waves with normal distal conduction)", "")
@@ -359,10 +450,13 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     patterns : DataFrame
         Per patient: ``polyneuropathy`` (bool), ``pn_upper`` (bool), ``pn_demyelinating``,
         ``neuropathy_pattern`` text.
+    pn_rows : Series of bool
+        Aligned with ``n``: the nerve rows the polyneuropathy rests on
+        (:func:`_polyneuropathy_rows`), from which its fibres and length dependence are named.
     """
     pn_rules = rules["polyneuropathy"]
     counts = n[n["counts"]].copy()
-    pats, ul_sens = _neuropathy_patterns(n, counts, anatomy, rules)
+    pats, ul_sens, pn_rows = _neuropathy_patterns(n, counts, anatomy, rules)
     c = _candidate_lesions(counts, pats, anatomy)
     c, plex, cov_snaps, cov_muscles = _plexus_step(c, n, mus, anatomy, rules)
     pats["plexopathy"] = pats.index.isin(plex["patient_id"])
@@ -372,7 +466,7 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     lesions = _one_lesion_per_nerve(c, anatomy)
     plex = plex.assign(kind="plexopathy", label=plexus_label(plex, anatomy)) if len(plex) else plex.assign(
         kind=pd.Series(dtype=object), label=pd.Series(dtype=object))
-    return lesions.reset_index(drop=True), plex, cov_muscles, pats.reset_index()
+    return lesions.reset_index(drop=True), plex, cov_muscles, pats.reset_index(), pn_rows
 
 
 def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
@@ -428,7 +522,11 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
     mus["_mid"] = np.arange(len(mus))
     inc_mus = mus[mus["included"]]
     if len(n):
-        lesions, plex, cov_muscles, pats = _neuropathies(n, inc_mus, anatomy, rules)
+        lesions, plex, cov_muscles, pats, pn_rows = _neuropathies(n, inc_mus, anatomy, rules)
+        # the polyneuropathy's evidence is counted, so that the NCS sentence, the list of
+        # abnormal nerves not counted, abnormal_nerves and its lesion row read the findings
+        # its pattern names (its motor involvement among them)
+        n = n.assign(counts=n["counts"] | pn_rows)
     else:
         lesions = pd.DataFrame({c: pd.Series(dtype=bool if c in ("localised", "is_blink", "has_motor")
                                              else object) for c in _NEURO_LESION_COLUMNS})
@@ -445,7 +543,8 @@ def classify_patients(study: Study, nerves: pd.DataFrame, muscles: pd.DataFrame,
         pts[col] = pts[col].fillna(False).astype(bool) & pts["included"]
     pts.loc[~pts["included"], "denervation_type"] = "none"
     pts["explanation"] = _explain(pts, mus, n, all_lesions, matched_lesion, anatomy, rules)
-    n = n.rename(columns={"counts": "counts_as_neuropathy"})
+    n = n.rename(columns={"counts": "counts_as_neuropathy"}).drop(columns="_age_pair",
+                                                                  errors="ignore")
     mus = mus.drop(columns="_mid")
     return Classification(pts[PATIENT_COLUMNS].reset_index(drop=True), mus, n, les, all_lesions)
 
@@ -499,11 +598,8 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         pn_flag = den["patient_id"].map(pn["polyneuropathy"]).fillna(False).astype(bool)
         pn_upper = den["patient_id"].map(pn["pn_upper"]).fillna(False).astype(bool)
         pn_demyel = den["patient_id"].map(pn["pn_demyelinating"]).fillna(False).astype(bool)
-        pr = rules["polyneuropathy"]
-        territory = (den["region"].eq("lower_limb") & (den["distality"] <= pr["lower_limb_max_distality"])) | (
-            den["region"].eq("upper_limb") & (den["distality"] <= pr["upper_limb_max_distality"]) & pn_upper) | (
-            pn_demyel & den["region"].isin(["upper_limb", "lower_limb"])
-            & (den["distality"] <= pr["lower_limb_max_distality"]))
+        territory = _in_pn_territory(den["region"], pd.to_numeric(den["distality"], errors="coerce"),
+                                     pn_upper, pn_demyel, rules)
         pn_key = pn_flag & territory
         cover.append(den.loc[pn_key, ["_mid"]].assign(lesion_key="PN"))
     # a muscle is counted once per lesion (a localised facial lesion explains its muscles
@@ -958,6 +1054,16 @@ def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     return ncs_txt
 
 
+#: an age-caveated lower-limb SNAP's side comparison (``_apply_age_rule``), in the reason it
+#: is not counted: "symmetric" only where both sides were measured and within the side ratio
+_AGE_PAIR_WORDS = {
+    "symmetric": "symmetric and isolated",
+    "other_side_not_studied": "isolated, the other side not studied",
+    "larger_of_asymmetric_pair": "the larger of an asymmetric pair, whose smaller one counts",
+    "not_compared": "isolated, the sides not compared",
+}
+
+
 def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy, rules) -> pd.Series:
     """Per patient: the abnormal nerves not counted as neuropathy, each with the reason."""
     not_counted = n[n["abnormal"] & ~n["counts"]] if len(n) else n
@@ -985,9 +1091,14 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy,
                      | nc_keys.assign(nerve=whole_nerve(nc_keys["nerve"], anatomy)).merge(
                          les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna()).to_numpy()
         low = low_cmap.to_numpy()
+        # an age-caveated SNAP: what its side comparison showed (_apply_age_rule's _age_pair)
+        pair = (not_counted["_age_pair"] if "_age_pair" in not_counted
+                else pd.Series(None, index=not_counted.index, dtype=object))
+        age_reason = (f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, "
+                      + pair.map(_AGE_PAIR_WORDS).fillna("").astype(str))
         reason = np.select(
             [not_counted["age_caveat"].to_numpy(dtype=bool), central, low & of_lesion, low],
-            [f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, symmetric and isolated",
+            [age_reason,
              not_counted["blink_pattern"].astype(str) + " blink-reflex pattern: central (brainstem), "
              "not a neuropathy (spec §4.1)",
              "axon loss of the " + not_counted["nerve"].astype(str).str.replace("_", " ")

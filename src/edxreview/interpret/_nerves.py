@@ -27,6 +27,12 @@ VALUE_COLUMNS = [
 ]
 
 
+#: values judged by the limit row of another parameter: the ipsilateral and the contralateral
+#: R2, each compared between the two stimulated sides, are two values with one limit (the
+#: reference's R2 side difference: "same R2 compared between sides")
+LIMIT_PARAMETER = {"r2_ipsi_side_diff_ms": "r2_side_diff_ms",
+                   "r2_contra_side_diff_ms": "r2_side_diff_ms"}
+
 #: marks a motor table already put in conduction order by :func:`_motor_sequence`
 _SEQUENCED = "edxreview_motor_sequence"
 
@@ -129,7 +135,7 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
         "_nerve": np.where(is_blink[first], "facial", at_first("nerve")),
         "_rec": np.where(by_site[first], rec.take(first).to_numpy(), ""),
         "_site_known": site_known[first],
-        "parameter": at_first("parameter"),
+        "parameter": pd.Series(at_first("parameter")).replace(LIMIT_PARAMETER).to_numpy(),
         "_combo": np.arange(len(first))})
     uniq["_rec"] = uniq["_rec"].where(uniq["_rec"].notna(), "")
     limk = lim.rename(columns={"nerve": "_nerve"})
@@ -324,14 +330,16 @@ def _blink_differences(blink: pd.DataFrame) -> pd.DataFrame:
             "site": "supraorbital", "recording_site": "orbicularis_oculi",
             "parameter": "r1_side_diff_ms", "value": r1.to_numpy(), "no_response": False,
             "unit": "ms", "sheet": "blink_reflex", "row": np.nan}))
-        for p in ("r2_ipsi_ms", "r2_contra_ms"):
+        # each R2 compared between the two stimulated sides: two values, named apart
+        for p, diff in (("r2_ipsi_ms", "r2_ipsi_side_diff_ms"),
+                        ("r2_contra_ms", "r2_contra_side_diff_ms")):
             if {(p, "L"), (p, "R")} <= set(wide.columns):
                 d = (wide[(p, "L")] - wide[(p, "R")]).abs()
                 rows.append(pd.DataFrame({
                     "patient_id": d.index, "study": "blink", "nerve": "blink_reflex",
                     "side": np.where(wide[(p, "L")] > wide[(p, "R")], "L", "R"),
                     "site": "supraorbital", "recording_site": "orbicularis_oculi",
-                    "parameter": "r2_side_diff_ms", "value": d.to_numpy(), "no_response": False,
+                    "parameter": diff, "value": d.to_numpy(), "no_response": False,
                     "unit": "ms", "sheet": "blink_reflex", "row": np.nan}))
     out = pd.concat(rows, ignore_index=True)
     return out[out["value"].notna()]

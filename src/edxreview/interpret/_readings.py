@@ -715,14 +715,18 @@ def _read_sensory(values: pd.DataFrame, rules: dict) -> pd.DataFrame:
     return g
 
 
+#: the blink-reflex values (flag_values): each latency, and the differences between them
+_BLINK_PARAMETERS = ("r1_ms", "r2_ipsi_ms", "r2_contra_ms", "r1_side_diff_ms",
+                     "r2_ipsi_side_diff_ms", "r2_contra_side_diff_ms", "r2_ipsi_contra_diff_ms")
+
+
 def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
     b = values[values["study"] == "blink"]
     if not len(b):
         return pd.DataFrame()
     wide = b.pivot_table(index=["patient_id", "side"], columns="parameter", values="abnormal",
                          aggfunc="any").fillna(False)
-    for col in ("r1_ms", "r2_ipsi_ms", "r2_contra_ms", "r1_side_diff_ms", "r2_side_diff_ms",
-                "r2_ipsi_contra_diff_ms"):
+    for col in _BLINK_PARAMETERS:
         if col not in wide:
             wide[col] = False
     wide = wide.astype(bool).reset_index()
@@ -739,8 +743,7 @@ def _read_blink(values: pd.DataFrame) -> pd.DataFrame:
     # absolute limit is still a delay of that side's R1
     r1 = wide["r1_ms"] | wide["r1_side_diff_ms"]
     r2i, r2c = wide["r2_ipsi_ms"], wide["r2_contra_ms"]
-    any_abn = wide[["r1_ms", "r2_ipsi_ms", "r2_contra_ms", "r1_side_diff_ms", "r2_side_diff_ms",
-                    "r2_ipsi_contra_diff_ms"]].any(axis=1)
+    any_abn = wide[list(_BLINK_PARAMETERS)].any(axis=1)
     # efferent (facial) on side S: stimulating S, ipsilateral R1 and R2 abnormal with a normal
     # contralateral R2; stimulating the other side, its contralateral R2 (recorded on S) abnormal
     # (spec §4.1: "ipsilateral R1 and R2 affected from either side"); with R1 normal, the R2

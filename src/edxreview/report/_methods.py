@@ -177,7 +177,12 @@ def _pattern_rules(r: Mapping[str, Any],
             f"length-dependent pattern (lower-limb sensory nerves "
             f"{', '.join(n.replace('_', ' ') for n in p['lower_limb_sensory_nerves'])}); "
             f"demyelinating when at least {p['demyelinating_min_nerves']:g} nerves are "
-            f"demyelinating."), "sources": cite(p)})
+            f"demyelinating. Beside the abnormal sensory responses that make it, a reduced CMAP "
+            f"recorded from a muscle in its territory is its motor involvement (sensorimotor). "
+            f"It is called length-dependent only when the legs carry its findings at least as "
+            f"the arms do, non-length-dependent when the arms carry them and the legs were "
+            f"studied and normal, and neither when the legs were not studied."),
+            "sources": cite(p)})
     conv = r.conventions() if hasattr(r, "conventions") else {}
     if conv:
         out.append({"topic": "Laboratory conventions", "text": " ".join(

@@ -50,7 +50,7 @@ _CLASS_COLUMNS = ["emg_denervation", "ncs_neuropathy", "denervation_explained_by
                   "ncs_abnormal_without_denervation", "lmn_involvement",
                   "lmn_with_corresponding_mri"]
 _DERIVED = ["amplitude_side_ratio", "r2_ipsi_contra_diff_ms", "r1_side_diff_ms",
-            "r2_side_diff_ms"]
+            "r2_ipsi_side_diff_ms", "r2_contra_side_diff_ms"]
 
 
 def _env() -> jinja2.Environment:
