@@ -1136,9 +1136,17 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, anatomy, rules)
     # studies without a reference limit were not read: never "no neuropathy" about them
-    uninterpreted = (n[n["not_interpreted"].fillna(False).astype(bool)]
-                     if len(n) and "not_interpreted" in n else n.iloc[0:0])
-    un_ncs_txt = (group_join(uninterpreted["patient_id"], _study_label(uninterpreted), sep=", ")
+    # (a whole study, or a SNAP's recording site beside another that was read)
+    sites = (n["uninterpreted_recordings"].fillna("").astype(str) if "uninterpreted_recordings" in n
+             else pd.Series("", index=n.index, dtype=object))
+    whole = (n["not_interpreted"].fillna(False).astype(bool) if "not_interpreted" in n
+             else pd.Series(False, index=n.index))
+    uninterpreted = n[whole | sites.ne("")] if len(n) else n
+    un_label = (_study_label(uninterpreted) + np.where(
+        sites[uninterpreted.index].ne(""),
+        " (recording " + sites[uninterpreted.index].str.replace("|", ", ", regex=False) + ")", "")
+                ) if len(uninterpreted) else pd.Series(dtype=str)
+    un_ncs_txt = (group_join(uninterpreted["patient_id"], un_label, sep=", ")
                   if len(uninterpreted) else pd.Series(dtype=str))
     ex_txt, un_txt = _explained_texts(den, anatomy)
     unlevelled = den[~den["explained_by_ncs"] & _unlevelled_paraspinal(den)]

@@ -30,7 +30,7 @@ NERVE_COLUMNS = [
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
     "facial_abnormal", "blink_pattern", "block_site", "block_ratio", "block_distal_amplitude_mv",
     "block_proximal_amplitude_mv", "slowing_site", "segment_velocity_m_s",
-    "adjacent_velocity_m_s", "not_interpreted",
+    "adjacent_velocity_m_s", "not_interpreted", "uninterpreted_recordings",
 ]
 
 
@@ -143,6 +143,7 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         return pd.DataFrame(columns=NERVE_COLUMNS)
     nerves = pd.concat(parts, ignore_index=True)
     nerves["not_interpreted"] = _not_interpreted(values, nerves)
+    nerves["uninterpreted_recordings"] = _uninterpreted_recordings(values, nerves)
     nerves["reading"] = compose_nerve_readings(nerves)
     limb = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=str)
     nerves["limb"] = map_distinct(nerves["nerve"], limb).fillna("cranial")
@@ -241,6 +242,24 @@ def _not_interpreted(values: pd.DataFrame, nerves: pd.DataFrame) -> pd.Series:
     un = uninterpreted_studies(values)[keys].assign(_un=True)
     flag = nerves[keys].merge(un, on=keys, how="left")["_un"]
     return pd.Series(flag.notna().to_numpy(), index=nerves.index)
+
+
+def _uninterpreted_recordings(values: pd.DataFrame, nerves: pd.DataFrame) -> pd.Series:
+    """Each sensory reading's recording sites (as written) that had no limit while another
+    recording of the nerve had one (the median to the thumb beside the index finger),
+    ``|``-joined; ``""`` for the others."""
+    keys = ["patient_id", "study", "nerve", "side"]
+    un = uninterpreted_studies(values, by_recording=True)
+    un = un[un["study"].eq("sensory") & un["recording_site"].notna()]
+    empty = pd.Series("", index=nerves.index, dtype=object)
+    if not len(un):
+        return empty
+    sites = un.groupby(keys, sort=False)["recording_site"].agg(
+        lambda x: "|".join(dict.fromkeys(x.astype(str)))).rename("_sites").reset_index()
+    joined = nerves[keys].merge(sites, on=keys, how="left")["_sites"]
+    whole = nerves["not_interpreted"].fillna(False).astype(bool).to_numpy()
+    out = pd.Series(joined.to_numpy(), index=nerves.index, dtype=object).where(~whole)
+    return out.where(out.notna(), "")
 
 
 def _pivot_param(values: pd.DataFrame, study: str, param: str, keys: list[str]) -> pd.DataFrame:
