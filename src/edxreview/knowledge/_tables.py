@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .._check import check_option
+from .._check import check_option, check_type
 from .._errors import InvalidParameterError
 from ._rules import Rules, read_rules
 
@@ -154,6 +154,12 @@ class Anatomy:
         Normalised spelling → canonical id.
     site_aliases : dict
         Normalised spelling → canonical site id, over all nerves.
+    sensory_sites : DataFrame
+        One row per (nerve, recording_site) of ``sensory_recording_sites.csv`` (the median
+        to the thumb, index or middle finger), with ``elements`` (list of plexus element ids)
+        and ``roots``.
+    sensory_site_aliases : dict
+        (nerve, normalised spelling) → recording site id.
     meta : dict
         Sidecar metadata of each table, by table id.
 
@@ -180,9 +186,40 @@ class Anatomy:
     sensory_site_aliases: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def sensory_recording_sites(self, nerve: pd.Series, recording_site: pd.Series) -> pd.Series:
-        """The ``sensory_recording_sites.csv`` id of each SNAP's recording site (``thumb`` →
-        ``digit_1`` for the median nerve), missing where the site is blank or not listed
-        for that nerve (aliases compared case- and punctuation-insensitively)."""
+        """The ``sensory_recording_sites.csv`` id of each SNAP's recording site.
+
+        Parameters
+        ----------
+        nerve : Series
+            Canonical nerve ids (``median``).
+        recording_site : Series
+            The recording sites as written (``thumb``, ``D3``, ``index finger``), aligned
+            with ``nerve``; blank allowed.
+
+        Returns
+        -------
+        Series
+            Indexed like ``recording_site``: the site id (``digit_1``), missing where the
+            site is blank or not listed for that nerve (aliases compared case- and
+            punctuation-insensitively).
+
+        Raises
+        ------
+        InvalidParameterError
+            An argument is not a pandas Series.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from edxreview.knowledge import load_anatomy
+        >>> load_anatomy().sensory_recording_sites(
+        ...     pd.Series(["median", "median", "radial"]),
+        ...     pd.Series(["Thumb", "middle finger", "thumb"])).tolist()
+        ['digit_1', 'digit_3', None]
+        """
+        check_type("nerve", nerve, pd.Series, "a pandas Series of nerve ids")
+        check_type("recording_site", recording_site, pd.Series,
+                   "a pandas Series of recording sites as written")
         text = recording_site.astype(object).where(recording_site.notna(), "")
         pairs = pd.DataFrame({"nerve": nerve.astype(object).astype(str),
                               "text": text.astype(str)})
@@ -191,7 +228,8 @@ class Anatomy:
                 for n, t in zip(distinct["nerve"], distinct["text"])]
         lookup = distinct.assign(site=site)
         out = pairs.merge(lookup, on=["nerve", "text"], how="left")["site"]
-        return pd.Series(out.to_numpy(), index=recording_site.index, dtype=object)
+        out = pd.Series(out.to_numpy(), index=recording_site.index, dtype=object)
+        return out.where(out.notna(), None)
 
 
 _TRUNK_WORDS = re.compile(r"upper|middle|lower")
