@@ -30,6 +30,7 @@ from .interpret._muscles import muap_reference_warnings
 from .interpret._readings import reference_warnings
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .interpret._nerves import _motor_sequence
+from .interpret._readings import height_warnings
 from .io import Study, load_study
 from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules
 from .knowledge._muap import load_muap_reference_file
@@ -438,7 +439,10 @@ def classify_study(study: Study, ref: ReferenceSet,
     result: Classification = classify_patients(keyed, nerves, muscles, anatomy, rules)
     result = Classification(*(decode_patient_ids(t, ids) for t in (
         result.patients, result.muscles, result.nerves, result.mri_lesions, result.lesions)))
-    return result, decode_patient_ids(values, ids), decode_patient_ids(findings, ids)
+    values = decode_patient_ids(values, ids)
+    # a height-adjusted limit taken at the reference height: warned of on the patients row
+    study.warnings.extend(height_warnings(values, study.tables["patients"]))
+    return result, values, decode_patient_ids(findings, ids)
 
 
 def provenance(study: Study, ref: ReferenceSet, options: dict[str, Any],

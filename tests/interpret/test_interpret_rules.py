@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from edxreview.interpret import findings_table, flag_values, read_nerves
-from edxreview.interpret._readings import _read_blink
+from edxreview.interpret._readings import _read_blink, focal_sites
 from edxreview.io import Study
 from edxreview.knowledge import load_anatomy, load_reference, load_rules
 
@@ -66,8 +66,11 @@ def test_focal_slowing_needs_a_segment_slower_than_its_neighbour(forearm, across
     assert bool(row["focal_slowing"]) is focal
     assert (row["lesion_site"] == "elbow") is focal
     if focal:
-        assert row["segment_velocity_m_s"] == across
-        assert row["adjacent_velocity_m_s"] == forearm
+        site = focal_sites(nerves[nerves["study"].eq("motor")]).iloc[0]
+        assert (site["code"], site["site"]) == ("focal_slowing", "elbow")
+        assert (site["velocity"], site["adjacent_velocity"]) == (across, forearm)
+        assert (row["segment_velocity_m_s"], row["adjacent_velocity_m_s"]) == (
+            f"{across:g}", f"{forearm:g}")
 
 
 def ulnar_sites(*sites: tuple) -> list[tuple]:
@@ -102,6 +105,8 @@ def test_a_block_and_focal_slowing_are_each_found_at_their_site(
     assert bool(row["focal_slowing"]) is (slowing_site is not None)
     assert row["block_site"] == block_site
     assert (row["slowing_site"] if pd.notna(row["slowing_site"]) else None) == slowing_site
+    assert float(row["block_rank"]) == pytest.approx(lesion_rank if lesion_site == block_site
+                                                     else float(row["block_rank"]))
     assert (row["lesion_site"], row["lesion_rank"]) == (lesion_site, lesion_rank)
     f = findings_table(values, nerves, pd.DataFrame(), load_rules())
     sites_found = f[f["kind"].isin(["conduction_block", "focal_slowing"])]
@@ -125,6 +130,68 @@ def test_slowing_at_the_wrist_and_a_block_in_the_upper_arm_are_two_findings():
     assert (row["lesion_site"], row["lesion_rank"]) == ("elbow–axilla", 20.0)
     assert row["reading"] == ("conduction block at elbow–axilla (CMAP 8 → 3 mV, 38 % of distal), "
                               "focal slowing at wrist")
+
+
+# Every segment meeting the block criterion is a block at its own site; every entrapment site
+# the slowing is localised to, and a distal latency meeting the distal entrapment rule, a focal
+# slowing at its own; the lesion is the most proximal site. Ranks: Erb 10, axilla 20, above
+# elbow 30, elbow 40, below elbow 50, wrist 80 (nerve_sites.csv).
+@pytest.mark.parametrize("motor, blocks, slowings, lesion", [
+    ([("ulnar", "R", "wrist", "abductor_digiti_minimi", 2.8, 9.0, None),
+      ("ulnar", "R", "below_elbow", "abductor_digiti_minimi", 6.4, 4.5, 62.0),
+      ("ulnar", "R", "above_elbow", "abductor_digiti_minimi", 8.0, 4.4, 60.0),
+      ("ulnar", "R", "axilla", "abductor_digiti_minimi", 10.0, 4.3, 60.0),
+      ("ulnar", "R", "erb", "abductor_digiti_minimi", 13.0, 1.8, 60.0)],
+     [("wrist–below_elbow", 50.0, 0.5, 9.0, 4.5), ("axilla–erb", 10.0, 0.4, 4.5, 1.8)], [],
+     ("axilla–erb", 10.0)),
+    # 3.2 is 36 % of the distal CMAP but 71 % of the 4.5 mV the forearm block left: one block
+    ([("ulnar", "R", "wrist", "abductor_digiti_minimi", 2.8, 9.0, None),
+      ("ulnar", "R", "below_elbow", "abductor_digiti_minimi", 6.4, 4.5, 62.0),
+      ("ulnar", "R", "above_elbow", "abductor_digiti_minimi", 8.0, 4.4, 60.0),
+      ("ulnar", "R", "axilla", "abductor_digiti_minimi", 10.0, 3.2, 60.0)],
+     [("wrist–below_elbow", 50.0, 0.5, 9.0, 4.5)], [], ("wrist–below_elbow", 50.0)),
+    ([("ulnar", "R", "wrist", "abductor_digiti_minimi", 4.6, 9.0, None),
+      ("ulnar", "R", "below_elbow", "abductor_digiti_minimi", 8.2, 8.8, 61.0),
+      ("ulnar", "R", "above_elbow", "abductor_digiti_minimi", 11.0, 8.6, 36.0)],
+     [], [("wrist", 80.0, None, None), ("elbow", 40.0, 36.0, 61.0)], ("elbow", 40.0)),
+    ([("ulnar", "R", "wrist", "abductor_digiti_minimi", 4.6, 9.0, None),
+      ("ulnar", "R", "below_elbow", "abductor_digiti_minimi", 8.2, 4.4, 61.0),
+      ("ulnar", "R", "above_elbow", "abductor_digiti_minimi", 11.0, 4.3, 36.0),
+      ("ulnar", "R", "axilla", "abductor_digiti_minimi", 13.0, 1.9, 60.0)],
+     [("wrist–below_elbow", 50.0, 4.4 / 9.0, 9.0, 4.4), ("above_elbow–axilla", 20.0, 1.9 / 4.4,
+                                                           4.4, 1.9)],
+     [("wrist", 80.0, None, None), ("elbow", 40.0, 36.0, 61.0)], ("above_elbow–axilla", 20.0)),
+], ids=["blocks in the forearm and between axilla and Erb's point",
+        "a smaller fall above a block is the same block",
+        "slowing across the elbow and a prolonged distal latency",
+        "two blocks, slowing at the elbow and at the wrist"])
+def test_every_block_and_focal_slowing_is_found_at_its_own_site(motor, blocks, slowings, lesion):
+    values, nerves = read(study(motor))
+    row = nerves[nerves["study"].eq("motor")].iloc[0]
+    sites = focal_sites(nerves[nerves["study"].eq("motor")])
+    found = sites[sites["code"].eq("conduction_block")]
+    assert list(found["site"]) == [b[0] for b in blocks]
+    assert found[["rank", "ratio", "distal_mv", "proximal_mv"]].to_numpy().ravel().tolist() == \
+        pytest.approx([value for b in blocks for value in b[1:]])
+    found = sites[sites["code"].eq("focal_slowing")]
+    assert list(found["site"]) == [s[0] for s in slowings]
+    assert [(r, None if pd.isna(v) else v, None if pd.isna(a) else a) for r, v, a in
+            found[["rank", "velocity", "adjacent_velocity"]].to_numpy().tolist()] == \
+        [tuple(s[1:]) for s in slowings]
+    assert bool(row["conduction_block"]) is bool(blocks)
+    assert bool(row["focal_slowing"]) is bool(slowings)
+    assert (row["lesion_site"], row["lesion_rank"]) == lesion
+    # the findings table holds each, at its own site; the reading names each, distal first
+    f = findings_table(values, nerves, pd.DataFrame(), load_rules())
+    f = f[f["kind"].isin(["conduction_block", "focal_slowing"])]
+    assert sorted(zip(f["kind"].astype(str), f["site"])) == sorted(
+        [("conduction_block", b[0]) for b in blocks] + [("focal_slowing", s[0]) for s in slowings])
+    named = [f"conduction block at {b[0].replace('_', ' ')} (CMAP" for b in blocks] + [
+        f"focal slowing at {s[0]}" for s in slowings]
+    positions = [row["reading"].find(n) for n in named]
+    assert -1 not in positions and positions == sorted(positions), row["reading"]
+    assert row["reading"].count("conduction block") == len(blocks)
+    assert row["reading"].count("focal slowing") == len(slowings)
 
 
 def test_peroneal_floor_is_the_nerves_own_limit():

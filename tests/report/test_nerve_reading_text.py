@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from edxreview.interpret._readings import (BLINK_READINGS, MOTOR_READING_PARTS, READING_FORMS,
-                                           compose_nerve_readings, event_site,
+                                           compose_nerve_readings, focal_sites,
                                            motor_reading_fallback,
                                            motor_reading_parts, sensory_reading_codes)
 from edxreview.report import render_report
@@ -65,7 +65,9 @@ def registry(tmp_path_factory):
                 cases.ulnar_elbow_focal(38.0, 61.0), cases.f_waves_prolonged,
                 cases.f_waves_absent, cases.surals_absent_at(59), cases.tiny_median_cmap,
                 cases.blink_afferent_delayed, cases.blink_efferent(True), cases.blink_medullary,
-                cases.blink_pontine, cases.peroneal_block_above_fibular_head_slowing]
+                cases.blink_pontine, cases.peroneal_block_above_fibular_head_slowing,
+                cases.ulnar_blocks_forearm_and_axilla_erb,
+                cases.ulnar_elbow_slowing_and_wrist_latency]
     cohort = Study()
     for number, build in enumerate(builders):
         for sheet, rows in build(f"RD{number:02d}").sheets.items():
@@ -110,9 +112,26 @@ def test_a_block_reading_names_its_site_and_cmaps(registry):
         "axonal loss (low CMAP)",
         # a block and focal slowing in one recording: each named at its own site
         "conduction block at above fibular head–thigh (CMAP 5 → 2 mV, 40 % of distal), "
-        "focal slowing at fibular head"}
+        "focal slowing at fibular head",
+        # two blocks: each at its own segment, with the CMAP that reached it
+        "conduction block at wrist–below elbow (CMAP 9 → 4.5 mV, 50 % of distal), "
+        "conduction block at axilla–erb (CMAP 4.5 → 1.8 mV, 40 % of distal)"}
     assert block.loc["RD02", ["block_distal_amplitude_mv", "block_proximal_amplitude_mv",
-                              "block_ratio"]].tolist() == pytest.approx([4.0, 1.2, 0.3])
+                              "block_ratio"]].tolist() == ["4", "1.2", "0.3"]
+    assert block.loc["RD16", ["block_site", "block_rank", "block_distal_amplitude_mv",
+                              "block_proximal_amplitude_mv", "block_ratio"]].tolist() == [
+        "wrist–below_elbow|axilla–erb", "50|10", "9|4.5", "4.5|1.8", "0.5|0.4"]
+
+
+def test_every_slowing_reading_names_its_sites_distal_first(registry):
+    """Slowing across the elbow with a prolonged distal latency: the wrist is a site of its own
+    (it was dropped for the elbow), its velocities blank in the lists."""
+    n = registry.nerves.set_index("patient_id")
+    row = n.loc["RD17"]
+    row = row[row["study"].eq("motor") & row["nerve"].eq("ulnar") & row["side"].eq("R")].iloc[0]
+    assert row["reading"] == "focal slowing at wrist, focal slowing at elbow"
+    assert row[["slowing_site", "slowing_rank", "segment_velocity_m_s",
+                "adjacent_velocity_m_s"]].tolist() == ["wrist|elbow", "80|40", "|36", "|61"]
 
 
 def _numbers(text: pd.Series) -> pd.Series:
@@ -141,15 +160,24 @@ def test_chinese_reading_holds_every_typed_part(nerves):
     expect(sensory, sensory_reading_codes(nerves).map(words), "sensory")
     expect(blink, nerves["blink_pattern"].map(words), "blink")
     sites = display_names("site", "zh")
-    for code in ("conduction_block", "focal_slowing"):   # each at its own site
-        for end in (0, -1):        # both ends of a segment (a site is its own two ends)
-            site = event_site(nerves, code).astype(str).str.split("–").str[end]
-            expect(motor & parts[code], site.map(sites), f"{code} site")
-    block = motor & parts["conduction_block"]
-    for column, form in (("block_distal_amplitude_mv", "{:g}"),
-                         ("block_proximal_amplitude_mv", "{:g}")):
-        expect(block, nerves[column].map(lambda v, f=form: f.format(v)), column)
-    expect(block, (100 * nerves["block_ratio"]).round(0).map("{:.0f}".format), "block_ratio")
+    found = focal_sites(nerves)
+    at = found["row"]
+
+    def expect_site(wanted, what):
+        """Each site's words in its recording's Chinese reading."""
+        wanted = pd.Series(wanted, index=found.index).astype(object).fillna("").map(str)
+        text_at = text.loc[at].to_numpy()
+        missing.extend(f"{what}: {w!r} not in {t!r}" for w, t in zip(wanted, text_at)
+                       if w not in t)
+
+    for end in (0, -1):        # both ends of a segment (a site is its own two ends)
+        site = found["site"].astype(str).str.split("–").str[end]
+        expect_site(site.map(sites), "site")
+    block = found["code"].eq("conduction_block")
+    for name in ("distal_mv", "proximal_mv"):
+        expect_site(found[name].where(block).map(lambda v: "" if pd.isna(v) else f"{v:g}"), name)
+    expect_site((100 * found["ratio"].where(block)).round(0).map(
+        lambda v: "" if pd.isna(v) else f"{v:.0f}"), "ratio")
     assert not missing, missing
     same = _numbers(text) == _numbers(nerves["reading"])
     assert same.all(), pd.DataFrame({"zh": text[~same], "en": nerves["reading"][~same]})

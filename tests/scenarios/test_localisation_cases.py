@@ -753,6 +753,66 @@ def ulnar_forearm_block_elbow_slowing(pid: str) -> Study:
     return spared(study, pid, "R", "APB", "EIP")
 
 
+# == several sites in one recording ==============================================================
+# Every segment that meets the block criterion is a block at its own site, every entrapment
+# site the slowing is localised to is focal slowing there, and a distal latency that meets the
+# distal entrapment rule is focal slowing at the wrist.  No one nerve-at-a-site lesion produces
+# findings at two sites (a lesion in the upper arm cannot block the forearm segment, nor lengthen
+# the distal latency), so spec §4.1's fewest lesions are one per site; the muscles are accounted
+# for by the most proximal one, the nerve being affected from there on.
+def ulnar_blocks_forearm_and_axilla_erb(pid: str) -> Study:
+    """Multifocal motor neuropathy, right ulnar to ADM: 9.0 mV at the wrist, 4.5 mV below the
+    elbow (50 %: block in the forearm), 4.4 above the elbow, 4.3 at the axilla, 1.8 mV at
+    Erb's point (40 % of the 4.5 mV the forearm block left: a second block, between axilla and
+    Erb's point); velocities normal; SNAPs normal; FCU (supplied at the elbow, between the two
+    blocks) and FDI with fibrillations; APB, EIP and biceps normal."""
+    study = bilateral(pid, 41, sex="M", weakness="yes")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 2.8, 9.0, None), ("below elbow", 220, 6.35, 4.5, 62.0),
+        ("above elbow", 100, 8.0, 4.4, 60.0), ("axilla", 120, 10.0, 4.3, 60.0),
+        ("Erb's point", 180, 13.0, 1.8, 60.0)])
+    needle(study, pid, "R", ACUTE, "FCU", "FDI")
+    return spared(study, pid, "R", "APB", "EIP", "Biceps")
+
+
+def ulnar_blocks_forearm_small_fall_above(pid: str) -> Study:
+    """Right ulnar to ADM 9.0 mV at the wrist, 4.5 mV below the elbow (block in the forearm),
+    4.4 above the elbow and 3.6 mV at the axilla (80 % of the 4.5 mV the block left: a fall
+    short of a second block); FDI with fibrillations, FCU normal."""
+    study = bilateral(pid, 47, sex="M", weakness="yes")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 2.8, 9.0, None), ("below elbow", 220, 6.35, 4.5, 62.0),
+        ("above elbow", 100, 8.0, 4.4, 60.0), ("axilla", 120, 10.0, 3.6, 60.0)])
+    needle(study, pid, "R", ACUTE, "FDI")
+    return spared(study, pid, "R", "FCU", "APB")
+
+
+def median_wrist_and_axilla_erb_block(pid: str) -> Study:
+    """Right median to APB: DML 6.0 ms (136 % of ULN 4.4) with a normal 8.0 mV CMAP (carpal
+    tunnel), 7.8 mV at the elbow, 7.6 at the axilla and 3.0 mV at Erb's point (38 %: block
+    between axilla and Erb's point); median SNAP normal; pronator teres and APB with
+    fibrillations; FDI and biceps normal."""
+    study = bilateral(pid, 52, weakness="yes")
+    motor_sites(study, pid, "median", "R", "APB", [
+        ("wrist", 70, 6.0, 8.0, None), ("elbow", 240, 10.1, 7.8, 58.0),
+        ("axilla", 130, 12.3, 7.6, 60.0), ("Erb's point", 180, 15.3, 3.0, 60.0)])
+    needle(study, pid, "R", ACUTE, "Pronator teres", "APB")
+    return spared(study, pid, "R", "FDI", "Biceps")
+
+
+def ulnar_elbow_slowing_and_wrist_latency(pid: str) -> Study:
+    """Right ulnar to ADM: DML 4.6 ms (139 % of ULN 3.3) with a normal 9.0 mV CMAP (Guyon's
+    canal), 8.8 mV below and 8.6 mV above the elbow (no block), forearm 61 m/s and across the
+    elbow 36 m/s (25 m/s slower: focal slowing at the elbow); ulnar SNAP normal; FCU and FDI
+    with fibrillations; APB and EIP normal."""
+    study = bilateral(pid, 58, sex="M")
+    motor_sites(study, pid, "ulnar", "R", "ADM", [
+        ("wrist", 70, 4.6, 9.0, None), ("below elbow", 220, 8.2, 8.8, 61.0),
+        ("above elbow", 100, 11.0, 8.6, 36.0)])
+    needle(study, pid, "R", ACUTE, "FCU", "FDI")
+    return spared(study, pid, "R", "APB", "EIP")
+
+
 # == blink reflex: nerve vs brainstem patterns ==================================================
 # Guide §2.10 table; spec §4.1: afferent (trigeminal) and efferent (facial) patterns are a
 # cranial neuropathy; medullary (R1 normal, R2 abnormal) and pontine (isolated R1 delay) are
@@ -1256,6 +1316,52 @@ def leg_snaps_low_with_a_low_median_cmap(pid: str) -> Study:
                            velocities_m_s=(54.0,))
 
 
+# == conditions behind a decision that the reader must see ======================================
+# Guide, global caveats: foot >= 30 °C (temperature_limits.csv); cooling slows conduction by
+# roughly 1.5-2.5 m/s per °C and lengthens latencies.  The finding is kept as measured (no
+# correction), and the temperature stands beside it in the explanation.
+def slowed_sural(temperature_c: float) -> Callable[[str], Study]:
+    """Right sural slowed (peak latency 4.8 ms, ULN 4.4; CV 37 m/s, LLN 40) with a normal
+    amplitude at 45 y, recorded at ``temperature_c``; the left sural normal at 31.5 °C."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 45)
+        return study.set_sensory(pid, "sural", "R", latency_ms=4.8, velocity_m_s=37.0,
+                                 temperature_c=temperature_c)
+    return build
+
+
+# Guide §1.3: F-wave latency rises with height, so its limit is adjusted for height
+# (ncs_limits_adult.csv: the tibial 55.2 ms holds at the reference height 170 cm).
+def tibial_f_wave_prolonged(height_cm) -> Callable[[str], Study]:
+    """Right tibial minimum F latency 58.5 ms with normal distal conduction, one nerve only
+    (not a proximal pattern); the patient's height ``height_cm`` ('' when not given)."""
+    def build(pid: str) -> Study:
+        study = normal_patient(pid, age=40, height_cm=height_cm)
+        return study.set_f_wave(pid, "tibial", "R", 58.5)
+    return build
+
+
+# Guide §2.5: a length-dependent polyneuropathy takes the lower-limb SNAPs first, a sensory
+# neuronopathy the upper-limb ones with the sural relatively spared.  Without a lower-limb SNAP
+# the two cannot be told apart; spec §4.1 asks for the fewest lesions, not one per nerve.
+def arm_snaps_low_legs_unstudied(sides: tuple[str, ...]) -> Callable[[str], Study]:
+    """Median 8 µV (LLN 20), ulnar 6 µV (17) and radial 5 µV (15) SNAPs on the arms of
+    ``sides``, motor conduction and needle normal; no lower-limb nerve studied."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 55)
+        for side in sides:
+            for nerve, amplitude_uv in (("median", 8.0), ("ulnar", 6.0), ("radial", 5.0)):
+                study.set_sensory(pid, nerve, side, amplitude_uv=amplitude_uv)
+        for side in ("R", "L"):
+            for nerve in ("sural", "superficial peroneal"):
+                study.remove("ncs_sensory", patient_id=pid, nerve=nerve, side=side)
+            for nerve in ("peroneal", "tibial"):
+                study.remove("ncs_motor", patient_id=pid, nerve=nerve, side=side)
+                study.remove("f_waves", patient_id=pid, nerve=nerve, side=side)
+        return study
+    return build
+
+
 # == the cases =================================================================================
 UPPER_TRUNK = ("plexopathy", "upper trunk")
 LOWER_TRUNK = ("plexopathy", ("lower trunk", "medial cord"))
@@ -1442,6 +1548,32 @@ CASES = [
     case("ulnar block in the forearm below slowing at the elbow: FCU accounted for",
          ulnar_forearm_block_elbow_slowing, **explained("acute", ("ulnar, elbow",)),
          says=("conduction block at wrist–below elbow", "focal slowing at elbow")),
+    # -- several sites in one recording ------------------------------------------------------
+    case("ulnar blocks in the forearm and between axilla and Erb's point: FCU between them "
+         "accounted for by the proximal block", ulnar_blocks_forearm_and_axilla_erb,
+         **explained("acute", "ulnar, wrist–below elbow", "ulnar, axilla–erb"),
+         says=("conduction block at wrist–below elbow (CMAP 9 → 4.5 mV",
+               "conduction block at axilla–erb (CMAP 4.5 → 1.8 mV",
+               "flexor carpi ulnaris r by mononeuropathy (ulnar, axilla–erb)",
+               "first dorsal interosseous r by mononeuropathy (ulnar, axilla–erb)"),
+         never_says=("focal slowing", "by mononeuropathy (ulnar, wrist–below elbow)",
+                     "not localised")),
+    case("ulnar forearm block with a smaller fall above it is one block",
+         ulnar_blocks_forearm_small_fall_above, **explained("acute", "ulnar, wrist–below elbow"),
+         pattern_absent=("axilla",), says=("conduction block at wrist–below elbow",),
+         never_says=("block at above elbow–axilla", "focal slowing")),
+    case("median carpal tunnel beside a block between axilla and Erb's point: two lesions, "
+         "pronator teres accounted for by the block", median_wrist_and_axilla_erb_block,
+         **explained("acute", "median, wrist", "median, axilla–erb"),
+         says=("conduction block at axilla–erb", "focal slowing at wrist",
+               "pronator teres r by mononeuropathy (median, axilla–erb)"),
+         never_says=("not localised",)),
+    case("ulnar slowing across the elbow with a prolonged distal latency: elbow and wrist "
+         "lesions", ulnar_elbow_slowing_and_wrist_latency,
+         **explained("acute", "ulnar, wrist", "ulnar, elbow"),
+         says=("focal slowing at wrist", "focal slowing at elbow",
+               "first dorsal interosseous r by mononeuropathy (ulnar, elbow)"),
+         never_says=("conduction block", "demyelinating", "not localised")),
     # -- blink reflex -----------------------------------------------------------------------------
     case("blink reflex, afferent (trigeminal) pattern with delays", blink_afferent_delayed,
          **NEUROPATHY_ONLY, pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",)),
@@ -1572,6 +1704,28 @@ CASES = [
     case("both surals absent at 59 y", surals_absent_at(59), **NEUROPATHY_ONLY),
     case("both surals slowed with a normal amplitude at 65 y", slowed_surals_at(65),
          **NEUROPATHY_ONLY, pattern=("sural",), pattern_absent=("polyneuropathy",)),
+    # -- conditions behind a decision -------------------------------------------------------------
+    case("median, ulnar, radial SNAPs low on both arms, legs not studied: one diffuse finding",
+         arm_snaps_low_legs_unstudied(("R", "L")), **NEUROPATHY_ONLY,
+         pattern=("diffuse sensory neuropathy", "lower limbs not studied"),
+         pattern_absent=("mononeuropathy", "neuronopathy", "polyneuropathy"),
+         lesion_findings=("median sensory", "ulnar sensory", "radial sensory")),
+    case("median, ulnar, radial SNAPs low on the right arm only, legs not studied",
+         arm_snaps_low_legs_unstudied(("R",)), **NEUROPATHY_ONLY, pattern_absent=("diffuse",)),
+    case("slowed sural recorded at 26 °C: the temperature stands beside the finding",
+         slowed_sural(26.0), **NEUROPATHY_ONLY, pattern=("sural",),
+         says=("sural sensory R — slowed / delayed [latency 4.8 ms (ULN 4.4); CV 37 m/s "
+               "(LLN 40); recorded at 26 °C, below the 30 °C limit: cooling slows conduction, "
+               "interpret with caution]",)),
+    case("slowed sural recorded warm: no temperature caution", slowed_sural(31.5),
+         **NEUROPATHY_ONLY, pattern=("sural",), never_says=("°C",)),
+    case("tibial F-wave 58.5 ms, height not given: the limit's height is said",
+         tibial_f_wave_prolonged(""), **NONE,
+         says=("tibial motor R [F-wave min latency 58.5 ms (ULN 55.2; height not given, limit "
+               "for 170 cm assumed)]",)),
+    case("tibial F-wave 58.5 ms at 170 cm: no assumption to say", tibial_f_wave_prolonged(170),
+         **NONE, says=("tibial motor R [F-wave min latency 58.5 ms (ULN 55.2)]",),
+         never_says=("height not given",)),
 
 ]
 

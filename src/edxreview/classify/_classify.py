@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_type
-from .._tables import (flag_column, group_join, join_nonempty, map_distinct, map_text,
+from .._tables import (fill, flag_column, group_join, join_nonempty, map_distinct, map_text,
                        text_column)
 from .._words import english_words
+from ..interpret._readings import focal_sites
 from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
@@ -79,6 +80,9 @@ EXCLUSION_REASONS: dict[str, str] = english_words("exclusion_reasons")
 
 #: a lesion label's side, in words (table ``sides`` of ``data/labels_en.toml``)
 _SIDE_WORDS = {side: english_words("sides")[side] for side in ("L", "R")}
+#: the forms of a nerve's evidence in brackets (``join``; ``cooled``: a limb recorded below its
+#: temperature limit), as interpret writes the flagged values
+_FLAGGED_WORDS = english_words("flagged_values")
 
 
 def _included(study: Study) -> pd.DataFrame:
@@ -304,8 +308,26 @@ def _length_dependence(n: pd.DataFrame, evidence: pd.DataFrame, patients: pd.Ind
                      ["non_length_dependent", "length_dependent"], None)
 
 
+def _each_site(counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` with a motor recording repeated once per site of its blocks and focal
+    slowings (interpret's :func:`~edxreview.interpret._readings.focal_sites`), each row with
+    that site as its ``lesion_site`` and ``lesion_rank``: no one nerve-at-a-site lesion makes
+    findings at two sites (a lesion in the upper arm neither blocks the forearm nor lengthens
+    the distal latency), so each site is a lesion of its own (spec §4.1, the fewest lesions).
+    A block and a focal slowing named at one site are one site, at the more proximal rank."""
+    sites = focal_sites(counts).sort_values("rank", kind="stable").drop_duplicates(
+        ["row", "site"])
+    if not len(sites):
+        return counts
+    many = counts.index.isin(sites["row"])
+    each = counts.loc[sites["row"]].assign(lesion_site=sites["site"].to_numpy(),
+                                           lesion_rank=sites["rank"].to_numpy())
+    return pd.concat([counts[~many], each]).sort_index(kind="stable").reset_index(drop=True)
+
+
 def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
-    """The counted nerve findings that may be focal lesions, with their lesion nerve and rank."""
+    """The counted nerve findings that may be focal lesions, with their lesion nerve and rank
+    (a motor recording once per site: :func:`_each_site`)."""
     limb = counts["limb"].isin(["upper", "lower"])
     # candidate nerve lesions: every counted limb or cranial nerve not absorbed by a
     # polyneuropathy or by the proximal F-wave pattern
@@ -319,7 +341,7 @@ def _candidate_lesions(counts: pd.DataFrame, pats: pd.DataFrame, anatomy: Anatom
     keep = (~c["pn"] | focal.astype(bool) | cranial) & ~c["prox"]
     c["_focal"] = focal.astype(bool)
     c["_cranial"] = cranial
-    c = c[keep & (limb.reindex(c.index, fill_value=False).astype(bool) | cranial)].copy()
+    c = _each_site(c[keep & (limb.reindex(c.index, fill_value=False).astype(bool) | cranial)])
 
     # nerve lesions: a SNAP belongs to its parent nerve (spec §4.1); a lesion is localised only
     # where the data show the site (focal slowing, block, distal entrapment, sensory slowing
@@ -378,9 +400,16 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
     ul_names = ul_left.groupby("patient_id")["nerve"].nunique()
     prone = set(pn_rules.get("entrapment_prone_sensory_nerves", []))
     ul_free_names = ul_left[~ul_left["nerve"].isin(prone)].groupby("patient_id")["nerve"].nunique()
-    pats["neuronopathy"] = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0) & (pats["ll_studied"] >= 1)
-                            & (ul_names.reindex(pats.index).fillna(0) >= 2)
-                            & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
+    ul_sides = ul_left.groupby("patient_id")["side"].nunique()
+    sensory_diffuse = (~pats["polyneuropathy"] & (pats["ll_sides"] == 0)
+                       & (ul_names.reindex(pats.index).fillna(0) >= 2)
+                       & (ul_free_names.reindex(pats.index).fillna(0) >= 1) & ~pats["motor_involved"])
+    pats["neuronopathy"] = sensory_diffuse & (pats["ll_studied"] >= 1)
+    # the same loss on both arms with no lower-limb SNAP studied: one diffuse process whose
+    # length dependence the study cannot tell (a polyneuropathy or a neuronopathy), not a
+    # mononeuropathy of every nerve (spec §4.1, the fewest lesions)
+    pats["diffuse_sensory"] = (sensory_diffuse & (pats["ll_studied"] == 0)
+                               & (ul_sides.reindex(pats.index).fillna(0) >= 2))
     kind = np.where(pats["pn_demyelinating"], "demyelinating", "axonal")
     # the fibres and the length dependence of what the polyneuropathy rests on
     fibres = np.select([pats["pn_motor"] & pats["pn_sensory"], pats["pn_motor"],
@@ -391,6 +420,9 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
                                    join_nonempty([length, kind, fibres], sep=", "),
                                    index=pats.index) + ")", "")
     pats.loc[pats["neuronopathy"], "pn_text"] = "sensory neuronopathy (non-length-dependent)"
+    pats.loc[pats["diffuse_sensory"], "pn_text"] = (
+        "diffuse sensory neuropathy (both upper limbs; lower limbs not studied, length "
+        "dependence undetermined)")
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
                                  "prolonged or absent F-waves with normal distal conduction)", "")
 
@@ -461,7 +493,8 @@ def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
     c, plex, cov_snaps, cov_muscles = _plexus_step(c, n, mus, anatomy, rules)
     pats["plexopathy"] = pats.index.isin(plex["patient_id"])
     _neuronopathy_and_text(pats, ul_sens, cov_snaps, pn_rules)
-    c["pn"] = c["patient_id"].map(pats["neuronopathy"]).fillna(False).astype(bool) & c["study"].eq("sensory")
+    diffuse = pats["neuronopathy"] | pats["diffuse_sensory"]
+    c["pn"] = c["patient_id"].map(diffuse).fillna(False).astype(bool) & c["study"].eq("sensory")
     c = c[~c["pn"] | c["_focal"] | c["_cranial"]]
     lesions = _one_lesion_per_nerve(c, anatomy)
     plex = plex.assign(kind="plexopathy", label=plexus_label(plex, anatomy)) if len(plex) else plex.assign(
@@ -576,7 +609,11 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         # side matters (spec §4.1): a muscle whose side is not given is on neither side, so no
         # lesion on one side explains it (only a polyneuropathy, on both, can)
         ok = (j["side"] == j["lesion_side"]) & (j["branch_rank"] > j["lesion_rank"])
-        cover.append(j[ok.fillna(False)][["_mid", "lesion_key"]])
+        # of the sites of one nerve beyond which a muscle lies, the most proximal accounts for
+        # it: the nerve is affected from there on (a muscle between two sites is the proximal
+        # one's, and so is one beyond both)
+        j = j[ok.fillna(False)].sort_values("lesion_rank", kind="stable")
+        cover.append(j.drop_duplicates("_mid")[["_mid", "lesion_key"]])
         # a cranial neuropathy (facial CMAP, afferent or efferent blink pattern) explains the
         # muscles its nerve supplies on its side (spec §4: "is supplied by the affected
         # cranial nerve"); a muscle without a side stays unexplained, as above
@@ -887,16 +924,18 @@ def _lesion_table(lesions: pd.DataFrame, plex: pd.DataFrame, pats: pd.DataFrame,
             "findings": plex["snap_nerves"].fillna("").str.replace("|", " sensory|", regex=False)
             + " sensory"}))
     if len(pats):
-        flags = pats[["polyneuropathy", "neuronopathy", "proximal_f"]].fillna(False).astype(bool)
-        diffuse = flags["polyneuropathy"] | flags["neuronopathy"]
+        flags = pats[["polyneuropathy", "neuronopathy", "diffuse_sensory", "proximal_f"]
+                     ].fillna(False).astype(bool)
+        diffuse = flags["polyneuropathy"] | flags["neuronopathy"] | flags["diffuse_sensory"]
         p = pats[diffuse | flags["proximal_f"]]
         diffuse = diffuse[p.index]
         n_pn = cover[cover["lesion_key"].eq("PN")].groupby("patient_id").size()
+        kind = np.select([flags.loc[p.index, "neuronopathy"], flags.loc[p.index, "diffuse_sensory"]],
+                         ["neuronopathy", "diffuse_sensory"], "polyneuropathy")
         parts.append(pd.DataFrame({
             "patient_id": p["patient_id"],
             "side": np.where(diffuse, "both", p["proximal_f_side"].astype(object)),
-            "kind": np.where(diffuse, np.where(flags.loc[p.index, "neuronopathy"], "neuronopathy",
-                                               "polyneuropathy"), "proximal_demyelinating"),
+            "kind": np.where(diffuse, kind, "proximal_demyelinating"),
             "nerve": None, "element": None, "site": None, "localised": False,
             "label": np.where(diffuse, p["pn_text"], p["prox_text"]),
             "n_muscles_explained": p["patient_id"].map(n_pn).fillna(0).astype(int).to_numpy(),
@@ -1042,12 +1081,34 @@ def _read_texts(mus: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
     return pd.Series(count + " read (" + names + ")", index=names.index, dtype=str)
 
 
+def _evidence_text(n: pd.DataFrame) -> pd.Series:
+    """Each nerve's flagged values and, where its limb was recorded below the temperature
+    limit (interpret's ``cooled``), the temperature beside the limit, in brackets ('' where
+    there are neither): the caution stands beside the finding it concerns."""
+    cooled = flag_column(n, "cooled")
+    number = pd.Series(_shortest(n["temperature_c"]) if "temperature_c" in n else "",
+                       index=n.index)
+    limit = pd.Series(_shortest(n["temperature_limit_c"]) if "temperature_limit_c" in n
+                      else "", index=n.index)
+    note = np.where(cooled, fill(_FLAGGED_WORDS["cooled"], n.index, temperature=number,
+                                 limit=limit), "")
+    inner = join_nonempty([n["flagged_values"].fillna("").astype(str), note],
+                          sep=_FLAGGED_WORDS["join"])
+    return pd.Series(np.where(inner != "", " [" + inner.astype(object) + "]", ""),
+                     index=n.index, dtype=object)
+
+
+def _shortest(values: pd.Series) -> list[str]:
+    """Numbers as the shortest text (``26``, ``29.5``); '' where missing."""
+    return [f"{v:g}" if pd.notna(v) else "" for v in pd.to_numeric(values, errors="coerce")]
+
+
 def _ncs_texts(n: pd.DataFrame) -> pd.Series:
     """Per patient: the nerves counted as neuropathy evidence, with their flagged values."""
     counted = n[n["counts"]] if len(n) else n
     if len(counted):
         ntxt = (_study_label(counted) + " — " + counted["reading"].astype(str)
-                + np.where(counted["flagged_values"].fillna("").ne(""), " [" + counted["flagged_values"].fillna("") + "]", ""))
+                + _evidence_text(counted))
         ncs_txt = group_join(counted["patient_id"], ntxt)
     else:
         ncs_txt = pd.Series(dtype=str)
@@ -1106,8 +1167,7 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy,
              "reduced CMAP without demyelinating features" + pd.Series(sens_phrase, index=not_counted.index)
              + " — not a neuropathy by itself"],
             "outside its limit but short of any neuropathy criterion")
-        vals = not_counted["flagged_values"].fillna("")
-        nc = (_study_label(not_counted) + np.where(vals.ne(""), " [" + vals + "]", "")
+        nc = (_study_label(not_counted) + _evidence_text(not_counted)
               + " (" + reason + ")")
         nc_txt = group_join(not_counted["patient_id"], nc)
     else:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._check import check_type
 from .._tables import map_distinct
-from ._readings import event_site
+from ._readings import focal_sites
 
 FINDING_COLUMNS = [
     "patient_id", "side", "study", "nerve", "muscle", "site", "kind", "parameter", "value",
@@ -75,20 +75,34 @@ def _nerve_findings(nerves: pd.DataFrame, rules: dict) -> pd.DataFrame:
             "unit": unit, "limit": limit, "rule": rule,
             "source": source[sub.index].to_numpy() if isinstance(source, pd.Series) else source}))
 
-    # a block and focal slowing of one recording are two findings, each at its own site
-    part(nerves["conduction_block"], "conduction_block", "conduction_block", cb["source"],
-         "block_ratio", cb["max_proximal_distal_ratio"], "proximal_distal_amplitude_ratio", "ratio",
-         event_site(nerves, "conduction_block"))
     def by_nerve(section: str) -> pd.Series:
         table = {e["nerve"]: e.get("source", "") for e in rules.get(section, [])}
         return map_distinct(nerves["nerve"], table).astype(object)
 
-    slowing_site = event_site(nerves, "focal_slowing")
-    part(nerves["focal_slowing"] & nerves["segment_velocity_m_s"].notna(), "focal_slowing",
-         "entrapment", by_nerve("entrapment"), "segment_velocity_m_s", np.nan, "velocity_m_s",
-         "m/s", slowing_site)
-    part(nerves["focal_slowing"] & nerves["segment_velocity_m_s"].isna(), "focal_slowing",
-         "distal_entrapment", by_nerve("distal_entrapment"), site=slowing_site)
+    # every block and every focal slowing of a recording is a finding at its own site
+    sites = focal_sites(nerves)
+    block = sites["code"].eq("conduction_block")
+    across = sites["code"].eq("focal_slowing") & sites["velocity"].notna()
+    distal = sites["code"].eq("focal_slowing") & sites["velocity"].isna()
+    for mask, rule, source, value, limit, parameter, unit in (
+            (block, "conduction_block", cb["source"], "ratio", cb["max_proximal_distal_ratio"],
+             "proximal_distal_amplitude_ratio", "ratio"),
+            (across, "entrapment", by_nerve("entrapment"), "velocity", np.nan, "velocity_m_s",
+             "m/s"),
+            (distal, "distal_entrapment", by_nerve("distal_entrapment"), None, np.nan, "", "")):
+        sub = sites[mask]
+        if not len(sub):
+            continue
+        rows = nerves.loc[sub["row"]]
+        parts.append(pd.DataFrame({
+            "patient_id": rows["patient_id"].to_numpy(), "side": rows["side"].to_numpy(),
+            "study": rows["study"].to_numpy(), "nerve": rows["nerve"].to_numpy(), "muscle": None,
+            "site": sub["site"].astype(object).to_numpy(),
+            "kind": sub["code"].astype(object).to_numpy(), "parameter": parameter,
+            "value": sub[value].to_numpy(dtype=float) if value else np.nan, "unit": unit,
+            "limit": limit, "rule": rule,
+            "source": (source.loc[sub["row"]].to_numpy() if isinstance(source, pd.Series)
+                       else source)}))
     part(nerves["demyelinating"] & ~nerves["f_proximal"].fillna(False).astype(bool),
          "demyelinating_range", "demyelination", dm["source"])
     part(nerves["f_proximal"], "proximal_f_wave", "proximal_f_waves", loc["source"])

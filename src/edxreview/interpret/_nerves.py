@@ -24,6 +24,7 @@ VALUE_COLUMNS = [
     "patient_id", "study", "nerve", "side", "site", "recording_site", "parameter", "value",
     "no_response", "unit", "bound", "limit", "percent_of_limit", "abnormal", "flag",
     "reference", "source", "reference_status", "reference_row", "sheet", "row",
+    "height_assumed_cm",
 ]
 
 
@@ -170,13 +171,19 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     n = len(values)
     limit = np.full(n, np.nan)
     slope = np.nan_to_num(lim["height_slope_ms_per_cm"].to_numpy(dtype=float)[lid])
-    shift = slope * (values["height_cm"].to_numpy(dtype=float)[vid]
-                     - lim["height_ref_cm"].to_numpy(dtype=float)[lid])
+    height = values["height_cm"].to_numpy(dtype=float)[vid]
+    height_ref = lim["height_ref_cm"].to_numpy(dtype=float)[lid]
+    shift = slope * (height - height_ref)
     limit[vid] = lim["limit"].to_numpy(dtype=float)[lid] + np.nan_to_num(shift)
+    # a height-adjusted limit of a patient whose height is not given is the limit at the
+    # row's reference height: said beside the value, and warned of (height_warnings)
+    assumed = np.full(n, np.nan)
+    assumed[vid] = np.where((slope != 0) & np.isnan(height), height_ref, np.nan)
     codes = np.full(n, -1)
     codes[vid] = lid
     out = values  # a frame built by flag_values for this call: filled in place
     out["limit"] = limit
+    out["height_assumed_cm"] = assumed
     for col, name in (("bound", "bound"), ("source", "source"), ("status", "reference_status")):
         cats = lim[col].astype(str)
         out[name] = _from_codes(codes, cats.to_numpy())
@@ -211,9 +218,12 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     DataFrame
         One row per measured value: ``patient_id, study, nerve, side, site, recording_site,
         parameter, value, no_response, unit, bound, limit, percent_of_limit, abnormal, flag,
-        reference, source, reference_status, reference_row, sheet, row``. ``flag`` is ``low``, ``high``, ``absent``,
-        ``normal`` or ``no_reference``. Motor latency and amplitude are judged at the distal site
-        only; velocities on every segment.
+        reference, source, reference_status, reference_row, sheet, row, height_assumed_cm``.
+        ``flag`` is ``low``, ``high``, ``absent``, ``normal`` or ``no_reference``. Motor latency
+        and amplitude are judged at the distal site only; velocities on every segment.
+        ``height_assumed_cm``: where the limit depends on height (a reference row with a
+        height slope, e.g. the F-wave latencies) and the patient's ``height_cm`` is not given,
+        the reference height whose limit was used; blank otherwise.
 
     Raises
     ------

@@ -11,9 +11,11 @@ import pandas as pd
 
 from .._check import check_type
 from .._errors import Problem
-from .._tables import fill, flag_column as _flag, group_join, join_nonempty, map_distinct
+from .._tables import (fill, flag_column as _flag, group_join, join_nonempty, map_distinct,
+                       text_column)
 from .._words import english_words
 from ..io import Study
+from ..io._validate import cooled_rows
 from ..knowledge import Anatomy
 from ._nerves import _motor_sequence
 
@@ -28,9 +30,10 @@ NERVE_COLUMNS = [
     "qualifies", "axonal", "absent", "demyelinating", "conduction_block", "focal_slowing",
     "lesion_nerve", "lesion_site", "lesion_rank", "distal_amplitude_fraction_of_lln",
     "flagged_values", "reference", "low_amplitude", "slowed", "f_proximal", "side_ratio_low",
-    "facial_abnormal", "blink_pattern", "block_site", "block_ratio", "block_distal_amplitude_mv",
-    "block_proximal_amplitude_mv", "slowing_site", "segment_velocity_m_s",
-    "adjacent_velocity_m_s", "not_interpreted", "uninterpreted_recordings",
+    "facial_abnormal", "blink_pattern", "block_site", "block_rank", "block_ratio",
+    "block_distal_amplitude_mv", "block_proximal_amplitude_mv", "slowing_site", "slowing_rank",
+    "segment_velocity_m_s", "adjacent_velocity_m_s", "temperature_c", "temperature_limit_c",
+    "cooled", "not_interpreted", "uninterpreted_recordings",
 ]
 
 
@@ -42,7 +45,7 @@ def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = Non
     ----------
     values : DataFrame
         Rows of :func:`flag_values` (``study``, ``parameter``, ``site``, ``value``, ``unit``,
-        ``no_response``, ``bound``, ``limit``).
+        ``no_response``, ``bound``, ``limit``; ``height_assumed_cm`` where present).
     labels : mapping, optional
         A label file (:func:`~edxreview._words.load_labels`) whose tables ``parameters`` and
         ``flagged_values`` give the words (default: English, :data:`PARAMETER_WORDS` and
@@ -55,7 +58,8 @@ def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = Non
     -------
     Series of str
         Aligned with ``values``: the parameter (a motor velocity with the site it ends at), the
-        value with its unit (``NR`` without a response) and the limit it is judged by.
+        value with its unit (``NR`` without a response) and the limit it is judged by, with the
+        height assumed where a height-adjusted limit had no height to adjust to.
     """
     names = PARAMETER_WORDS if labels is None else labels["parameters"]
     forms = FLAGGED_VALUE_WORDS if labels is None else labels["flagged_values"]
@@ -81,7 +85,55 @@ def describe_values(values: pd.DataFrame, labels: Mapping[str, Any] | None = Non
     limit = fill(forms["lower_limit"], idx, limit=shown).where(
         lower, fill(forms["upper_limit"], idx, limit=shown)).where(
         values["limit"].notna(), forms["no_reference"])
+    # a height-adjusted limit taken at the reference height (height not given) says so
+    assumed = (pd.to_numeric(values["height_assumed_cm"], errors="coerce")
+               if "height_assumed_cm" in values else pd.Series(np.nan, index=idx))
+    said = assumed.notna() & values["limit"].notna()
+    if said.any():
+        limit = limit.where(~said, fill(forms["height_assumed"], idx, limit=limit,
+                                        height=assumed.map(lambda v: f"{v:g}" if pd.notna(v) else "")))
     return fill(forms["value"], idx, parameter=label, value=value, limit=limit)
+
+
+def height_warnings(values: pd.DataFrame, patients: pd.DataFrame) -> list[Problem]:
+    """A warning for each patient whose height-adjusted limits were taken at the reference
+    height because ``height_cm`` is not given (``values["height_assumed_cm"]``).
+
+    Parameters
+    ----------
+    values : DataFrame
+        From :func:`flag_values`, with the patient ids of ``patients``.
+    patients : DataFrame
+        The validated ``patients`` sheet (``patient_id``, ``_row``, ``height_cm``).
+
+    Returns
+    -------
+    list of Problem
+        Severity ``warning``: sheet ``patients``, the patient's row, column ``height_cm`` and
+        its (blank) value, naming the limits that assumed a height and the height assumed.
+    """
+    if "height_assumed_cm" not in values or not len(values):
+        return []
+    v = values[values["height_assumed_cm"].notna()]
+    if not len(v):
+        return []
+    what = (v["nerve"].astype(str).str.replace("_", " ") + " "
+            + v["parameter"].astype(str).map(PARAMETER_WORDS).fillna(v["parameter"].astype(str)))
+    per = pd.DataFrame({"patient_id": v["patient_id"].astype(str).to_numpy(),
+                        "what": what.to_numpy(),
+                        "height": v["height_assumed_cm"].map("{:g}".format).to_numpy()})
+    per = per.groupby("patient_id", sort=False).agg(
+        what=("what", lambda s: ", ".join(dict.fromkeys(s))),
+        height=("height", lambda s: " / ".join(dict.fromkeys(s))))
+    rows = patients.drop_duplicates("patient_id").assign(
+        _pid=lambda p: p["patient_id"].astype(str)).set_index("_pid")
+    per = per.join(rows[["_row", "height_cm"]], how="inner")
+    return [Problem("patients", int(r), "height_cm", None if pd.isna(value) else value,
+                    f"height not given: the height-adjusted limits of this patient ({what}) were "
+                    f"taken at the reference height of {height} cm; give height_cm for limits "
+                    "at the patient's height", severity="warning")
+            for r, value, what, height in zip(per["_row"], per["height_cm"], per["what"],
+                                              per["height"])]
 
 
 def _join_text(frame: pd.DataFrame, keys: list[str], col: str, sep: str = "; ") -> pd.Series:
@@ -110,12 +162,17 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         neuropathy by itself (sensory abnormality, demyelinating-range change, conduction block,
         focal slowing at an entrapment site, cranial nerve abnormality) before the age rule of
         :mod:`edxreview.classify` is applied; a low CMAP alone does not qualify.
-        A motor recording's conduction block and focal slowing are each found and named at
-        their own site (``block_site``: the segment where the CMAP first falls to the block
-        ratio, or the entrapment site it crosses; ``slowing_site``: the entrapment site crossed,
-        else a distal one such as the wrist); ``lesion_site`` and ``lesion_rank`` are those of
-        the more proximal of the two, from which the nerve is affected and the muscles it
-        supplies are accounted for (spec §4.1).
+        Every conduction block and every focal slowing of a motor recording is found and named
+        at its own site (:func:`focal_sites`): ``block_site`` lists each segment in which the
+        CMAP falls to the block ratio of the CMAP that reached it (the distal one, or the one a
+        block below left), or the entrapment site the segment crosses; ``slowing_site`` the
+        distal entrapment site (a distal latency beyond its limit: the wrist) and each
+        entrapment site the slowing is localised to. The sites are joined by ``|``, distal
+        first, with their ranks (``block_rank``, ``slowing_rank``) and values (``block_ratio``,
+        ``block_distal_amplitude_mv``, ``block_proximal_amplitude_mv``;
+        ``segment_velocity_m_s``, ``adjacent_velocity_m_s``, blank for the distal site) in the
+        same order. ``lesion_site`` and ``lesion_rank`` are those of the most proximal site,
+        from which the nerve is affected (spec §4.1).
 
     Raises
     ------
@@ -157,6 +214,9 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
                           on=["patient_id", "study", "nerve", "side"], how="left")
     nerves["flagged_values"] = nerves["flagged_values"].astype(object).where(
         nerves["flagged_values"].notna(), "")
+    nerves = nerves.merge(_temperatures(study, anatomy), on=["patient_id", "study", "nerve", "side"],
+                          how="left")
+    nerves["cooled"] = nerves["cooled"].astype("boolean").fillna(False).astype(bool)
     for col in NERVE_COLUMNS:
         if col not in nerves:
             nerves[col] = np.nan
@@ -262,6 +322,32 @@ def _uninterpreted_recordings(values: pd.DataFrame, nerves: pd.DataFrame) -> pd.
     return out.where(out.notna(), "")
 
 
+def _temperatures(study: Study, anatomy: Anatomy) -> pd.DataFrame:
+    """Per patient, study (motor, sensory), nerve and side: the lowest limb temperature
+    recorded (``temperature_c``, °C), the limb's limit (``temperature_limit_c``) and whether
+    the nerve was recorded below it (``cooled``, :func:`edxreview.io._validate.cooled_rows`).
+    A motor nerve's F-wave is read with its motor rows."""
+    keys = ["patient_id", "study", "nerve", "side"]
+    parts = []
+    for sheet, kind in (("ncs_motor", "motor"), ("ncs_sensory", "sensory")):
+        table = study.tables.get(sheet)
+        if table is None or not len(table) or "temperature_c" not in table:
+            continue
+        rows = cooled_rows(table, anatomy)
+        parts.append(pd.DataFrame({
+            "patient_id": table["patient_id"].to_numpy(), "study": kind,
+            "nerve": table["nerve"].to_numpy(), "side": table["side"].to_numpy(),
+            "temperature_c": pd.to_numeric(table["temperature_c"], errors="coerce").to_numpy(),
+            "temperature_limit_c": rows["temperature_limit_c"].to_numpy(),
+            "cooled": rows["cooled"].to_numpy()}))
+    if not parts:
+        return pd.DataFrame(columns=keys + ["temperature_c", "temperature_limit_c", "cooled"])
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.groupby(keys, sort=False, dropna=False).agg(
+        temperature_c=("temperature_c", "min"), temperature_limit_c=("temperature_limit_c", "first"),
+        cooled=("cooled", "any")).reset_index()
+
+
 def _pivot_param(values: pd.DataFrame, study: str, param: str, keys: list[str]) -> pd.DataFrame:
     sub = values[(values["study"] == study) & (values["parameter"] == param)]
     return sub.groupby(keys, sort=False, dropna=False).agg(
@@ -279,19 +365,11 @@ def _read_motor(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     seq = _motor_sequence(motor, anatomy)
     g = _motor_values(seq, values, fw)
     g = _distal_entrapment(g, rules)
-    g = _segment_findings(g, seq, values, anatomy, rules)
-    g = _motor_flags(g, values, anatomy, rules)
+    g, events = _segment_findings(g, seq, values, anatomy, rules)
+    g = _motor_flags(g, events, values, anatomy, rules)
     g["study"] = "motor"
     g["lesion_nerve"] = np.where(g["lesion_site"].notna(), g["nerve"], None)
     g["distal_amplitude_fraction_of_lln"] = g["amp_frac"].round(3)
-    # the typed values behind a block or focal slowing (findings table, reading)
-    for src, dst, on in (("block_ratio", "block_ratio", "conduction_block"),
-                         ("block_distal_mv", "block_distal_amplitude_mv", "conduction_block"),
-                         ("block_proximal_mv", "block_proximal_amplitude_mv", "conduction_block"),
-                         ("slowing_velocity", "segment_velocity_m_s", "focal_slowing"),
-                         ("slowing_prev_velocity", "adjacent_velocity_m_s", "focal_slowing")):
-        col = g[src] if src in g else pd.Series(np.nan, index=g.index)
-        g[dst] = pd.to_numeric(col, errors="coerce").where(g[on])
     g["reference"] = ""
     return g
 
@@ -373,44 +451,80 @@ def _distal_entrapment(g: pd.DataFrame, rules: dict) -> pd.DataFrame:
     return g
 
 
-def _segment_events(seg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The block and the focal slowing of each recording, each a finding in its own right,
-    with its site, its rank (how far along the nerve it lies: muscles supplied beyond it are
-    the ones it can account for) and the values behind it.
+#: each finding of a motor recording that has sites of its own, and the nerves columns that hold
+#: them: one entry per site, joined by :data:`SITE_SEPARATOR`, distal first (the site, its rank
+#: on the nerve's axis, then its values by their :func:`focal_sites` names)
+SITE_COLUMNS = {
+    "conduction_block": {"site": "block_site", "rank": "block_rank", "ratio": "block_ratio",
+                         "distal_mv": "block_distal_amplitude_mv",
+                         "proximal_mv": "block_proximal_amplitude_mv"},
+    "focal_slowing": {"site": "slowing_site", "rank": "slowing_rank",
+                      "velocity": "segment_velocity_m_s",
+                      "adjacent_velocity": "adjacent_velocity_m_s"},
+}
+SITE_SEPARATOR = "|"
+_EVENT_COLUMNS = ["_rec", "seq", "code", "site", "rank", "ratio", "distal_mv", "proximal_mv",
+                  "velocity", "adjacent_velocity"]
 
-    The block lies in the first segment (by ``seq``, distal first) whose CMAP has fallen to
-    the block ratio of the distal one; sites above it keep the fallen CMAP, so they repeat that
-    block rather than show another. It is named by the entrapment site its segment crosses,
-    else by the segment's two sites, and ranked at the segment's proximal end (it can lie
-    anywhere in the segment). The focal slowing is the first segment slowed across an
-    entrapment site, named and ranked at that site."""
-    block = seg[seg["cb"]].sort_values("seq").drop_duplicates(keys)
-    block = block.assign(block_site=np.where(
-        block["across"], block["ent_site"],
-        block["prev_site"].astype(str) + "–" + block["stim_site"].astype(str)))
-    block = block[keys + ["block_site", "site_rank", "amplitude_ratio", "distal_amplitude_mv",
-                          "amplitude_mv"]].rename(columns={
-        "site_rank": "block_rank", "amplitude_ratio": "block_ratio",
-        "distal_amplitude_mv": "block_distal_mv", "amplitude_mv": "block_proximal_mv"})
-    slowing = seg[seg["focal"]].sort_values("seq").drop_duplicates(keys)
-    slowing = slowing[keys + ["ent_site", "ent_rank", "velocity_m_s", "prev_velocity_m_s"]].rename(
-        columns={"ent_site": "slowing_site", "ent_rank": "slowing_rank",
-                 "velocity_m_s": "slowing_velocity", "prev_velocity_m_s": "slowing_prev_velocity"})
-    return block.merge(slowing, on=keys, how="outer")
+
+def _segment_blocks(seg: pd.DataFrame, cb_rules: dict) -> pd.DataFrame:
+    """Every conduction block of each recording, one row each (:data:`_EVENT_COLUMNS`).
+
+    The segments are walked distal first. A segment is blocked when its proximal CMAP has
+    fallen to the block ratio of the CMAP that reached it: the distal one, or above a block the
+    CMAP that block left (sites above a block that keep its fallen CMAP repeat that block
+    rather than show another; a further fall to the ratio of it is a second block), and that
+    CMAP is not below the minimum for assessing block. A block is named by the entrapment site
+    its segment crosses, else by the segment's two sites, and ranked at the segment's proximal
+    end (it can lie anywhere in the segment). One round per site position: a fixed, small
+    number of whole-table steps."""
+    s = seg.sort_values(["_rec", "seq", "across"], ascending=[True, True, False]
+                        ).drop_duplicates(["_rec", "seq"])
+    assessed = (~s["nerve"].isin(cb_rules["excluded_nerves"])
+                & ~s["amplitude_mv_nr"].fillna(False).astype(bool))
+    reaching = s.groupby("_rec")["distal_amplitude_mv"].first().astype(float)
+    found = []
+    for position in range(1, int(s["seq"].max()) + 1 if len(s) else 1):
+        at = s[s["seq"].eq(position)]
+        ref = at["_rec"].map(reaching)
+        ratio = at["amplitude_mv"] / ref
+        block = ((ratio <= cb_rules["max_proximal_distal_ratio"])
+                 & (ref >= cb_rules["min_distal_fraction_of_lln"] * at["amp_lln"])
+                 & assessed[at.index]).fillna(False).astype(bool)
+        hit = at[block]
+        found.append(pd.DataFrame({
+            "_rec": hit["_rec"], "seq": hit["seq"], "code": "conduction_block",
+            "site": np.where(hit["across"], hit["ent_site"],
+                             hit["prev_site"].astype(str) + "–" + hit["stim_site"].astype(str)),
+            "rank": hit["site_rank"], "ratio": ratio[block], "distal_mv": ref[block],
+            "proximal_mv": hit["amplitude_mv"]}))
+        reaching.loc[hit["_rec"].to_numpy()] = hit["amplitude_mv"].to_numpy(dtype=float)
+    found = [f for f in found if len(f)]
+    return (pd.concat(found, ignore_index=True).reindex(columns=_EVENT_COLUMNS) if found
+            else pd.DataFrame(columns=_EVENT_COLUMNS))
+
+
+def _segment_slowings(seg: pd.DataFrame) -> pd.DataFrame:
+    """Every focal slowing across an entrapment site of each recording (``seg["focal"]``),
+    one row per site crossed, named and ranked at that site (:data:`_EVENT_COLUMNS`)."""
+    slow = seg[seg["focal"]].sort_values("seq").drop_duplicates(["_rec", "ent_site"])
+    return pd.DataFrame({
+        "_rec": slow["_rec"], "seq": slow["seq"], "code": "focal_slowing",
+        "site": slow["ent_site"], "rank": slow["ent_rank"], "velocity": slow["velocity_m_s"],
+        "adjacent_velocity": slow["prev_velocity_m_s"]}).reindex(columns=_EVENT_COLUMNS)
 
 
 def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
-                      rules: dict) -> pd.DataFrame:
-    """Conduction block, slowing and focal slowing across entrapment sites, per recording."""
+                      rules: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Conduction block, slowing and focal slowing across entrapment sites, per recording:
+    ``g`` with ``cb`` and ``cv_demyel``, and the blocks and focal slowings, one row each
+    (:data:`_EVENT_COLUMNS`)."""
     keys = _KEYS
     dm, cb_rules = rules["demyelination"], rules["conduction_block"]
     seg = seq[seq["seq"] > 0].copy() if len(seq) else seq
     g["cb"] = False
     g["cv_demyel"] = False
-    for col in ("block_site", "slowing_site"):
-        g[col] = None
-    for col in ("block_rank", "slowing_rank"):
-        g[col] = np.nan
+    events = pd.DataFrame(columns=_EVENT_COLUMNS)
     if len(seg):
         seg = seg.merge(g[["_rec", "amp_lln", "amp_frac"]], on="_rec", how="left")
         ent = pd.DataFrame(rules.get("entrapment", []))
@@ -444,47 +558,74 @@ def _segment_findings(g: pd.DataFrame, seq: pd.DataFrame, values: pd.DataFrame, 
         distal_ok = ~(seg["prev_velocity_m_s"] < cv_thr * seg["cv_lln"]).fillna(False)
         seg["focal"] = seg["across"] & slow_abs & drop & distal_ok
         seg["cv_demyel"] = ((seg["velocity_m_s"] < cv_thr * seg["cv_lln"]) & ~seg["across"]).fillna(False)
-        seg["cb"] = ((seg["amplitude_ratio"] <= cb_rules["max_proximal_distal_ratio"])
-                     & (seg["distal_amplitude_mv"] >= cb_rules["min_distal_fraction_of_lln"] * seg["amp_lln"])
-                     & ~seg["nerve"].isin(cb_rules["excluded_nerves"])
-                     & ~seg["amplitude_mv_nr"].fillna(False)).fillna(False)
         # per recording; a recording with a missing key (no recording site) has none
-        complete = seg[keys].notna().all(axis=1).to_numpy()
-        agg = seg[complete].groupby("_rec", sort=False).agg(
-            cb=("cb", "any"), cv_demyel=("cv_demyel", "any"))
-        agg = agg.join(_segment_events(seg, ["_rec"]).set_index("_rec"), how="left")
-        g = g.drop(columns=["cb", "cv_demyel", "block_site", "slowing_site", "block_rank",
-                            "slowing_rank"]).merge(agg.reset_index(), on="_rec", how="left")
-        g["cb"] = g["cb"].fillna(False).astype(bool)
-        g["cv_demyel"] = g["cv_demyel"].fillna(False).astype(bool)
+        seg = seg[seg[keys].notna().all(axis=1).to_numpy()]
+        events = pd.concat([e for e in (_segment_blocks(seg, cb_rules), _segment_slowings(seg))
+                            if len(e)] or [events], ignore_index=True)
+        g["cb"] = g["_rec"].isin(events.loc[events["code"].eq("conduction_block"), "_rec"])
+        g["cv_demyel"] = g["_rec"].isin(seg.loc[seg["cv_demyel"], "_rec"])
         # a prolonged distal latency in a nerve whose forearm/leg conduction is slowed into the
         # demyelinating range is part of a diffuse process, not focal slowing at the wrist
         diffuse = g["distal_focal"] & g["cv_demyel"]
         g.loc[diffuse, "focal_site"] = None
         g.loc[diffuse, "dl_demyel"] = g.loc[diffuse, "dl_demyel_raw"]
-    return g
+    return g, events
 
 
-def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules: dict
-                 ) -> pd.DataFrame:
-    """Lesion site and rank, demyelinating, axonal, proximal (F-wave), facial and abnormal."""
+def _site_number(values: pd.Series) -> pd.Series:
+    """Numbers as the text of a site list entry, as a CSV file writes a number: their shortest
+    exact form, a whole number without its ``.0``, empty where none."""
+    text = [repr(float(v)).removesuffix(".0") if pd.notna(v) else "" for v in values]
+    return pd.Series(text, index=values.index, dtype=object)
+
+
+def _site_lists(events: pd.DataFrame) -> pd.DataFrame:
+    """The nerves columns of :data:`SITE_COLUMNS`, by recording (``_rec``): each finding's
+    sites and values joined by :data:`SITE_SEPARATOR`, distal first; a value column none of
+    whose sites has a value is missing."""
+    out = []
+    for code, columns in SITE_COLUMNS.items():
+        sub = events[events["code"].eq(code)].sort_values(["_rec", "seq"], kind="stable")
+        if not len(sub):
+            continue
+        for name, column in columns.items():
+            text = sub[name].astype(object) if name == "site" else _site_number(sub[name])
+            joined = sub.assign(_t=text).groupby("_rec", sort=False)["_t"].agg(SITE_SEPARATOR.join)
+            empty = joined.str.replace(SITE_SEPARATOR, "", regex=False).eq("")
+            out.append(joined.where(~empty).rename(column))
+    return pd.concat(out, axis=1) if out else pd.DataFrame()
+
+
+def _motor_flags(g: pd.DataFrame, events: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy,
+                 rules: dict) -> pd.DataFrame:
+    """Sites, lesion site and rank, demyelinating, axonal, proximal (F-wave), facial and
+    abnormal."""
     nkeys, keys = _NKEYS, _KEYS
     dm = rules["demyelination"]
     dist_rank = anatomy.sites.set_index(["nerve", "site"])["site_rank"]
-    # focal slowing: across an entrapment site, else at a distal entrapment site (the wrist)
-    distal = g["focal_site"]
-    distal_rank = dist_rank.reindex(pd.MultiIndex.from_arrays([g["nerve"], distal.fillna("")]))
-    across = g["slowing_site"].notna()
-    g["slowing_site"] = g["slowing_site"].where(across, distal)
-    g["slowing_rank"] = np.where(across, g["slowing_rank"], distal_rank.to_numpy())
-    # a block and focal slowing are each a finding; the lesion that accounts for muscles is the
-    # more proximal of the two (the nerve is affected from there on), a block where they tie
-    block_rank, slowing_rank = g["block_rank"], pd.Series(g["slowing_rank"], index=g.index)
-    by_slowing = g["slowing_site"].notna() & (
-        g["block_site"].isna() | (slowing_rank < block_rank)
-        | (block_rank.isna() & slowing_rank.notna()))
-    g["lesion_site"] = g["block_site"].where(~by_slowing, g["slowing_site"])
-    g["lesion_rank"] = np.where(by_slowing, slowing_rank, block_rank)
+    # focal slowing at a distal entrapment site (the wrist) is a site of its own, below every
+    # segment of the recording
+    distal = g[g["focal_site"].notna()]
+    distal_events = pd.DataFrame({
+        "_rec": distal["_rec"], "seq": 0, "code": "focal_slowing", "site": distal["focal_site"],
+        "rank": dist_rank.reindex(pd.MultiIndex.from_arrays(
+            [distal["nerve"], distal["focal_site"]])).to_numpy()}).reindex(columns=_EVENT_COLUMNS)
+    events = pd.concat([e for e in (distal_events, events) if len(e)] or [events],
+                       ignore_index=True)
+    events["rank"] = pd.to_numeric(events["rank"], errors="coerce")
+    lists = _site_lists(events)
+    for column in (c for columns in SITE_COLUMNS.values() for c in columns.values()):
+        g[column] = (g["_rec"].map(lists[column]) if column in lists
+                     else pd.Series(np.nan, index=g.index)).astype(object)
+    # every block and focal slowing is a finding at its own site; the lesion from which the
+    # nerve is affected is the most proximal site (a block where they tie; a site without a
+    # rank is the least proximal)
+    first = events.assign(_unranked=events["rank"].isna(),
+                          _slowing=events["code"].eq("focal_slowing")).sort_values(
+        ["_unranked", "rank", "_slowing", "seq"], kind="stable").drop_duplicates("_rec")
+    first = first.set_index("_rec")
+    g["lesion_site"] = g["_rec"].map(first["site"]).astype(object)
+    g["lesion_rank"] = pd.to_numeric(g["_rec"].map(first["rank"]), errors="coerce")
     g["demyelinating"] = g["dl_demyel"] | g["f_demyel"] | g["cv_demyel"]
     # F-waves prolonged (or absent with a preserved CMAP) while distal conduction is normal:
     # evidence of proximal (root-level) slowing, judged per patient by classify (spec §4.1)
@@ -496,7 +637,7 @@ def _motor_flags(g: pd.DataFrame, values: pd.DataFrame, anatomy: Anatomy, rules:
     g = g.merge(side_low, on=nkeys, how="left")
     g["side_ratio_low"] = g["side_ratio_low"].fillna(False).astype(bool)
     g["conduction_block"] = g["cb"]
-    g["focal_slowing"] = g["slowing_site"].notna()
+    g["focal_slowing"] = g["_rec"].isin(events.loc[events["code"].eq("focal_slowing"), "_rec"])
     g["axonal"] = ((g["amp_frac"] < 1.0) | g["amp_nr"] | g["side_ratio_low"]).fillna(False) & ~g["demyelinating"]
     cranial = g["nerve"].eq("facial")
     facial_abn = _facial_abnormal(values)
@@ -547,11 +688,10 @@ BLINK_READINGS = {code: _NERVE_WORDS[code] for code in (
 
 #: How the words of a nerve reading are put together, in English; a report in another language
 #: gives its own (table ``nerve_readings``, with the same ``{fields}``): ``join`` between the
-#: parts of a motor reading; ``at_site`` after a conduction block or focal slowing (``{site}``:
-#: the typed ``block_site`` or ``slowing_site``, a site or a segment, by
-#: :func:`event_site`); ``block_cmap`` after a conduction block
-#: (``{distal_mv}`` and ``{proximal_mv}``: the typed ``block_distal_amplitude_mv`` and
-#: ``block_proximal_amplitude_mv``; ``{percent}``: ``block_ratio`` in per cent).
+#: parts of a motor reading, and between the sites of one part; ``at_site`` after a conduction
+#: block or focal slowing (``{site}``: one site of :func:`focal_sites`, a site or a segment);
+#: ``block_cmap`` after a conduction block (``{distal_mv}`` and ``{proximal_mv}``: the CMAP
+#: that reached the block and the one above it; ``{percent}``: the block's ratio in per cent).
 READING_FORMS = {code: _NERVE_WORDS[code] for code in ("join", "at_site", "block_cmap")}
 
 #: Every English word of :func:`compose_nerve_readings`, by code (the default ``words``).
@@ -571,11 +711,9 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     ----------
     nerves : DataFrame
         Rows of :func:`read_nerves` (column ``study``; motor rows read the flags of
-        :func:`motor_reading_parts`, ``facial_abnormal``, ``abnormal``, ``block_site``,
-        ``slowing_site`` (``lesion_site`` where they are blank: :func:`event_site`),
-        ``block_ratio``, ``block_distal_amplitude_mv`` and ``block_proximal_amplitude_mv``;
-        sensory rows ``absent``, ``low_amplitude`` and ``slowed``; blink-reflex rows
-        ``blink_pattern``). A missing column reads as false or blank.
+        :func:`motor_reading_parts`, ``facial_abnormal``, ``abnormal`` and the sites of
+        :func:`focal_sites`; sensory rows ``absent``, ``low_amplitude`` and ``slowed``;
+        blink-reflex rows ``blink_pattern``). A missing column reads as false or blank.
     words : mapping, optional
         The words of every code of :data:`NERVE_READING_WORDS` (default: those, in English).
     site_names : mapping or Series, optional
@@ -586,10 +724,11 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     Returns
     -------
     Series of str
-        Motor: the parts that hold, joined in the order of :data:`MOTOR_READING_PARTS`, a
-        conduction block followed by its site and its CMAPs (distal, proximal to the block, mV,
-        and the proximal one in per cent of the distal), focal slowing by its own site; where no
-        part holds, the code of :func:`motor_reading_fallback`. Sensory: the code of
+        Motor: the parts that hold, joined in the order of :data:`MOTOR_READING_PARTS`, each
+        conduction block followed by its site and its CMAPs (the one that reached it and the
+        one above it, mV, and the latter in per cent of the former), each focal slowing by its
+        own site, distal first; where no part holds, the code of
+        :func:`motor_reading_fallback`. Sensory: the code of
         :func:`sensory_reading_codes`. Blink reflex: its ``blink_pattern`` (``normal`` where
         blank).
     """
@@ -598,23 +737,23 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     study = nerves["study"].astype(str)
     blank = pd.Series(np.nan, index=idx)
 
-    def at(code: str) -> np.ndarray:
-        site = event_site(nerves, code)
-        return np.where(site.notna(), fill(w["at_site"], idx, site=site_words(site, site_names)),
-                        "")
-
-    ratio, distal, proximal = (pd.to_numeric(nerves[c], errors="coerce") if c in nerves else blank
-                               for c in ("block_ratio", "block_distal_amplitude_mv",
-                                         "block_proximal_amplitude_mv"))
-    shown = ratio.notna() & distal.notna() & proximal.notna()
-    cmap = np.where(shown & _flag(nerves, "conduction_block"), fill(
-        w["block_cmap"], idx, distal_mv=_formatted(distal[shown], "{:g}"),
-        proximal_mv=_formatted(proximal[shown], "{:g}"),
-        percent=_formatted((100 * ratio[shown]).round(0), "{:.0f}")), "")
+    sites = focal_sites(nerves)
+    shown = sites[["ratio", "distal_mv", "proximal_mv"]].notna().all(axis=1)
+    cmap = fill(w["block_cmap"], sites.index,
+                distal_mv=_formatted(sites.loc[shown, "distal_mv"], "{:g}"),
+                proximal_mv=_formatted(sites.loc[shown, "proximal_mv"], "{:g}"),
+                percent=_formatted((100 * sites.loc[shown, "ratio"]).round(0), "{:.0f}"))
+    phrase = (sites["code"].map(w).astype(object)
+              + fill(w["at_site"], sites.index, site=site_words(sites["site"], site_names))
+              + cmap.where(shown & sites["code"].eq("conduction_block"), ""))
     parts = motor_reading_parts(nerves)
-    after = {"conduction_block": at("conduction_block") + cmap,
-             "focal_slowing": at("focal_slowing")}
-    texts = [np.where(parts[code], w[code] + after.get(code, ""), "") for code in parts.columns]
+    after = {}
+    for code in SITE_COLUMNS:
+        of_code = sites["code"].eq(code)
+        joined = group_join(sites.loc[of_code, "row"], phrase[of_code], sep=w["join"])
+        after[code] = idx.to_series().map(joined).astype(object).to_numpy()
+    texts = [np.where(parts[code], pd.Series(after[code]).fillna(w[code]).to_numpy()
+                      if code in after else w[code], "") for code in parts.columns]
     motor = pd.Series(join_nonempty(texts, sep=w["join"]), index=idx, dtype=object)
     motor = motor.where(motor != "", motor_reading_fallback(nerves).map(w))
     sensory = sensory_reading_codes(nerves).map(w)
@@ -624,19 +763,69 @@ def compose_nerve_readings(nerves: pd.DataFrame, words: Mapping[str, str] | None
     return pd.Series(text, index=idx, dtype=object)
 
 
-#: the column of the site of each finding of a motor recording that has one of its own
-_EVENT_SITE = {"conduction_block": "block_site", "focal_slowing": "slowing_site"}
+def _site_entries(column: pd.Series) -> pd.DataFrame:
+    """A site list column split into its entries: ``row`` (the index label), ``order`` (0 for
+    the first) and ``entry`` (text; a number kept as a number, in a table read back, is a
+    one-entry list)."""
+    text = column.astype(object).where(column.notna(), "").astype(str)
+    entries = text.str.split(SITE_SEPARATOR, regex=False).explode()
+    return pd.DataFrame({"row": entries.index, "order": entries.groupby(level=0).cumcount().to_numpy(),
+                         "entry": entries.to_numpy()})
 
 
-def event_site(nerves: pd.DataFrame, code: str) -> pd.Series:
-    """Where a recording's conduction block (``code`` ``conduction_block``: ``block_site``) or
-    focal slowing (``focal_slowing``: ``slowing_site``) lies, a site or a segment; a row
-    without that column's value (a table written before it) gives its ``lesion_site``."""
-    blank = pd.Series(None, index=nerves.index, dtype=object)
-    lesion = nerves["lesion_site"].astype(object) if "lesion_site" in nerves else blank
-    col = _EVENT_SITE[code]
-    own = nerves[col].astype(object) if col in nerves else blank
-    return own.where(own.notna(), lesion)
+def focal_sites(nerves: pd.DataFrame) -> pd.DataFrame:
+    """Every conduction block and every focal slowing of the motor recordings, one row each.
+
+    Parameters
+    ----------
+    nerves : DataFrame
+        Rows of :func:`read_nerves`: the flags ``conduction_block`` and ``focal_slowing`` and
+        the site lists of :data:`SITE_COLUMNS`. A flagged recording without its site list (a
+        table written before them) gives one site, its ``lesion_site`` and ``lesion_rank``.
+
+    Returns
+    -------
+    DataFrame
+        ``row`` (the index label of the recording in ``nerves``), ``code``
+        (``conduction_block`` or ``focal_slowing``), ``order`` (0 for the most distal site of
+        the finding), ``site`` (a site or a segment ``wrist–below_elbow``), ``rank`` (on the
+        nerve's axis: smaller is more proximal), ``ratio``, ``distal_mv`` and ``proximal_mv``
+        (a block's CMAP ratio, mV), ``velocity`` and ``adjacent_velocity`` (a focal slowing's
+        segment and the adjacent distal one, m/s); missing where a site has none. Ordered by
+        recording, finding and site, distal first.
+    """
+    out = []
+    for code, columns in SITE_COLUMNS.items():
+        flagged = nerves[_flag(nerves, code)]
+        site = text_column(flagged, columns["site"])
+        own = flagged[site.notna()]
+        if len(own):
+            found = _site_entries(own[columns["site"]]).rename(columns={"entry": "site"})
+            for name, column in columns.items():
+                if name == "site" or column not in own:
+                    continue
+                values = _site_entries(own[column]).rename(columns={"entry": name})
+                found = found.merge(values, on=["row", "order"], how="left")
+            out.append(found.assign(code=code))
+        legacy = flagged[site.isna()]
+        if len(legacy):
+            found = pd.DataFrame({"row": legacy.index, "order": 0,
+                                  "site": text_column(legacy, "lesion_site").to_numpy()})
+            for name, column in {**columns, "site": "lesion_site", "rank": "lesion_rank"}.items():
+                if name != "site" and column in legacy:
+                    found[name] = legacy[column].to_numpy()
+            out.append(found[found["site"].notna()].assign(code=code))
+    numbers = ["rank", "ratio", "distal_mv", "proximal_mv", "velocity", "adjacent_velocity"]
+    if not out:
+        return pd.DataFrame(columns=["row", "code", "order", "site"] + numbers)
+    sites = pd.concat(out, ignore_index=True).reindex(
+        columns=["row", "code", "order", "site"] + numbers)
+    for name in numbers:
+        sites[name] = pd.to_numeric(sites[name].replace("", np.nan), errors="coerce")
+    position = pd.Series(np.arange(len(nerves)), index=nerves.index)
+    sites = sites.assign(_at=sites["row"].map(position)).sort_values(
+        ["_at", "code", "order"], kind="stable").drop(columns="_at")
+    return sites.reset_index(drop=True)
 
 
 def _formatted(values: pd.Series, form: str) -> pd.Series:

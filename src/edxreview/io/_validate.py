@@ -446,18 +446,53 @@ def _check_ranges(sheet: str, frame: pd.DataFrame, out: pd.DataFrame, coll: _Col
                  severity="warning")
 
 
+def cooled_rows(table: pd.DataFrame, anatomy=None) -> pd.DataFrame:
+    """Each nerve conduction row's limb temperature limit and whether it was recorded below it.
+
+    The one definition of a cooled limb, read by the validation warning, the nerve readings
+    (``nerves.csv`` ``cooled``) and the report's tables: a row whose ``temperature_c`` is below
+    the minimum of its nerve's limb (``temperature_limits.csv``: hand, foot).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with ``nerve`` (anatomy ids) and, where measured, ``temperature_c`` (°C).
+    anatomy : Anatomy, optional
+        :func:`edxreview.knowledge.load_anatomy` (read when not given).
+
+    Returns
+    -------
+    DataFrame
+        Aligned with ``table``: ``limb`` (``upper``, ``lower``; missing for a cranial nerve),
+        ``temperature_limit_c`` (°C; missing where the limb has none) and ``cooled`` (bool;
+        false where the temperature or the limit is missing).
+    """
+    anatomy = load_anatomy() if anatomy is None else anatomy
+    limits, _ = read_table("temperature_limits")
+    by_limb = limits.set_index("limb")["min_temperature_c"].pipe(pd.to_numeric, errors="coerce")
+    limb_of = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=object)
+    limb = (map_distinct(table["nerve"], limb_of) if len(table)
+            else pd.Series(index=table.index, dtype=object))
+    limit = pd.to_numeric(limb.map(by_limb), errors="coerce")
+    temperature = (pd.to_numeric(table["temperature_c"], errors="coerce") if "temperature_c" in table
+                   else pd.Series(np.nan, index=table.index))
+    cooled = (temperature < limit).fillna(False).astype(bool)
+    return pd.DataFrame({"limb": limb, "temperature_limit_c": limit, "cooled": cooled},
+                        index=table.index)
+
+
 def _check_temperatures(tables: dict[str, pd.DataFrame], coll: _Collector, anatomy) -> None:
     """Warn about cooled limbs: skin temperature below the limb's limit (hand / foot)."""
-    limits, _ = read_table("temperature_limits")
-    limits = limits.set_index("limb")["min_temperature_c"].pipe(pd.to_numeric, errors="coerce")
-    limb_of = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=object)
     for sheet in NCS_SHEETS:
         table = tables.get(sheet)
         if table is None or not len(table) or "temperature_c" not in table:
             continue
-        limb = map_distinct(table["nerve"], limb_of)
-        for name, minimum in limits.items():
-            cold = (limb.eq(name) & (table["temperature_c"] < minimum)).fillna(False)
+        rows = cooled_rows(table, anatomy)
+        for name in read_table("temperature_limits")[0]["limb"]:   # the file's order
+            cold = rows["cooled"] & rows["limb"].eq(name)
+            if not cold.any():
+                continue
+            minimum = rows.loc[cold, "temperature_limit_c"].iloc[0]
             coll.add(sheet, table, cold, "temperature_c",
                      f"cooled limb: below {minimum:g} °C for a {name}-limb nerve; cooling slows "
                      "conduction and raises amplitudes. Results are kept as measured; warm the "

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InvalidParameterError
+from ..io._validate import cooled_rows
 from ..knowledge import load_anatomy
 from ..knowledge._tables import read_table
 from .._tables import isin
@@ -139,6 +140,20 @@ def _measured(raw: pd.DataFrame, limits: pd.DataFrame, parameters: list[str]) ->
     return out
 
 
+def _mark_cooled(out: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """The temperature of a row recorded below its limb's limit marked as a low value, with
+    the limit beside it (:func:`edxreview.io._validate.cooled_rows`, the validation warning's
+    definition)."""
+    if "temperature_c" not in raw or not len(raw):
+        return out
+    rows = cooled_rows(raw)
+    limit = format_number(rows["temperature_limit_c"], "temperature_c")
+    out["temperature_c__limit"] = np.where(limit != "", "≥ " + limit.astype(str), "")
+    out["temperature_c__abn"] = rows["cooled"].to_numpy()
+    out["temperature_c__mark"] = np.where(rows["cooled"], load_layout()["flags"]["low"], "")
+    return out
+
+
 MOTOR = ["latency_ms", "amplitude_mv", "duration_ms", "area_mvms", "distance_mm",
          "velocity_m_s", "temperature_c"]
 SENSORY = ["latency_ms", "amplitude_uv", "distance_mm", "velocity_m_s", "temperature_c"]
@@ -183,7 +198,7 @@ def motor_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> pd
     out = pd.concat([raw[["patient_id", "nerve_text", "side", "site_text", "recording_text",
                           "segment", "first"]],
                      _measured(raw, _limits(values, "ncs_motor", MOTOR), MOTOR)], axis=1)
-    return out
+    return _mark_cooled(out, raw)
 
 
 def sensory_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -195,9 +210,10 @@ def sensory_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> 
         else ""
     raw["method_text"] = raw["method"].astype(object).fillna("").astype(str) \
         if "method" in raw else ""
-    return pd.concat([raw[["patient_id", "nerve_text", "side", "site_text", "recording_text",
-                           "method_text"]],
-                      _measured(raw, _limits(values, "ncs_sensory", SENSORY), SENSORY)], axis=1)
+    out = pd.concat([raw[["patient_id", "nerve_text", "side", "site_text", "recording_text",
+                          "method_text"]],
+                     _measured(raw, _limits(values, "ncs_sensory", SENSORY), SENSORY)], axis=1)
+    return _mark_cooled(out, raw)
 
 
 def f_wave_table(raw: pd.DataFrame, values: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -235,6 +251,42 @@ def temperatures(tables: dict[str, pd.DataFrame], keep: pd.Index) -> dict[Any, s
     lo, hi = format_number(g["min"], "temperature_c"), format_number(g["max"], "temperature_c")
     text = np.where(lo == hi, lo + " °C", lo + "–" + hi + " °C")
     return dict(zip(g.index, text))
+
+
+def ncs_notes(result, keep: pd.Index, words: dict[str, Any]) -> dict[str, list[str]]:
+    """Notes beneath each patient's NCS tables, in the words of the label file ``words``
+    (table ``page``): the temperature limits a recording fell below (``cooled_note``;
+    :func:`edxreview.io._validate.cooled_rows`) and the reference height of height-adjusted
+    limits taken for a patient whose height is not given (``height_note``; ``values.csv``
+    ``height_assumed_cm``). Keyed by the patient id as text."""
+    page = words["page"]
+    notes: dict[str, list[str]] = {}
+    frames = [t[["patient_id", "nerve", "temperature_c"]] for name, t in result.study.tables.items()
+              if name in ("ncs_motor", "ncs_sensory") and "temperature_c" in t and len(t)]
+    if frames:
+        t = pd.concat(frames, ignore_index=True)
+        t = t[isin(t["patient_id"], keep)]
+        rows = cooled_rows(t)
+        cold = pd.DataFrame({"patient_id": t["patient_id"].astype(str).to_numpy(),
+                             "limit": rows["temperature_limit_c"].to_numpy()})[
+            rows["cooled"].to_numpy()].drop_duplicates().sort_values("limit", ascending=False)
+        cold["text"] = "≥ " + format_number(cold["limit"], "temperature_c") + " °C"
+        for pid, limits in cold.groupby("patient_id", sort=False)["text"]:
+            notes.setdefault(pid, []).append(page["cooled_note"].format(
+                limits=words["summary"]["list"].join(limits)))
+    v = result.values
+    if "height_assumed_cm" in v and len(v):
+        v = v[isin(v["patient_id"], keep) & v["height_assumed_cm"].notna()]
+        param = v["parameter"].astype(str)
+        v = pd.DataFrame({"patient_id": v["patient_id"].astype(str).to_numpy(),
+                          "parameter": param.map(words["parameters"]).fillna(param).to_numpy(),
+                          "height": v["height_assumed_cm"].map("{:g}".format).to_numpy()})
+        for pid, rows in v.groupby("patient_id", sort=False):
+            join = words["summary"]["list"].join
+            notes.setdefault(pid, []).append(page["height_note"].format(
+                parameters=join(dict.fromkeys(rows["parameter"])),
+                height=join(dict.fromkeys(rows["height"]))))
+    return notes
 
 
 def edx_pages(result, keep: pd.Index, lang: str = "en", sides: dict[str, str] | None = None

@@ -11,6 +11,7 @@ import pandas as pd
 from ..cohort._summary import MEASURE_LABELS
 from ..knowledge import ReferenceSet, load_reference, load_rules
 from ..knowledge._reference import STATUSES
+from ..knowledge._tables import read_table
 
 #: Citations of the project's own documents: not sources a reader can look up.
 _INTERNAL = re.compile(r"^\s*(edx-knowledge|edxreview\b)", re.IGNORECASE)
@@ -94,7 +95,9 @@ def _nerve_rules(r: Mapping[str, Any],
             f"Conduction block: proximal/distal CMAP amplitude ratio below "
             f"{c['max_proximal_distal_ratio']:g} with a distal CMAP of at least "
             f"{_pct(c['min_distal_fraction_of_lln'])} of the lower limit; not assessed in "
-            f"{', '.join(c.get('excluded_nerves', [])) or 'no'} nerve."), "sources": cite(c)})
+            f"{', '.join(c.get('excluded_nerves', [])) or 'no'} nerve. Every segment whose CMAP "
+            f"falls to that ratio of the CMAP that reached it (the distal one, or above a block "
+            f"the one that block left) is a block at its own site."), "sources": cite(c)})
     return out
 
 
@@ -160,7 +163,10 @@ def _pattern_rules(r: Mapping[str, Any],
             f"nerves, paraspinals) are spared. A sensory branch belongs to its parent nerve. "
             f"Prolonged or absent F-waves with normal distal conduction in at least "
             f"{loc['proximal_f_min_nerves']:g} nerves are a proximal (polyradicular) pattern. "
-            f"Blink-reflex patterns that are central (pontine, medullary) are not a neuropathy."),
+            f"Blink-reflex patterns that are central (pontine, medullary) are not a neuropathy. "
+            f"Conduction blocks and focal slowing at several sites of one nerve are a lesion at "
+            f"each site (no one site makes findings at another); a muscle is accounted for by "
+            f"the most proximal site beyond which it lies."),
             "sources": cite(loc)})
     s = r.get("sensory_age", {})
     if s:
@@ -181,8 +187,22 @@ def _pattern_rules(r: Mapping[str, Any],
             f"recorded from a muscle in its territory is its motor involvement (sensorimotor). "
             f"It is called length-dependent only when the legs carry its findings at least as "
             f"the arms do, non-length-dependent when the arms carry them and the legs were "
-            f"studied and normal, and neither when the legs were not studied."),
-            "sources": cite(p)})
+            f"studied and normal, and neither when the legs were not studied. "
+            f"Upper-limb SNAPs lost in several different nerves (not only "
+            f"those prone to entrapment) with the lower-limb SNAPs spared and motor conduction "
+            f"normal are a sensory neuronopathy; the same loss on both arms with no lower-limb "
+            f"SNAP studied is one diffuse sensory neuropathy whose length dependence is "
+            f"undetermined, not a mononeuropathy of each nerve."), "sources": cite(p)})
+    limits, meta = read_table("temperature_limits")
+    by_limb = dict(zip(limits["limb"], pd.to_numeric(limits["min_temperature_c"])))
+    if by_limb:
+        out.append({"topic": "Limb temperature and height", "text": (
+            "Responses recorded below their limb's temperature limit ("
+            + ", ".join(f"{limb} limb {value:g} °C" for limb, value in by_limb.items())
+            + ") are judged as measured, without a correction; the explanation, the patient "
+            "page and warnings.csv give the temperature beside the findings. A height-adjusted "
+            "limit of a patient whose height is not given is the limit at its reference height, "
+            "said beside the value and warned of."), "sources": str(meta.get("citation", ""))})
     conv = r.conventions() if hasattr(r, "conventions") else {}
     if conv:
         out.append({"topic": "Laboratory conventions", "text": " ".join(

@@ -19,7 +19,7 @@ from ..cohort._summary import CI_METHODS, PUBLISHED
 from ..cohort._table1 import build_characteristics
 from .._errors import EdxreviewError
 from . import _figures
-from ._edx import display_names, edx_pages, format_number, load_layout, temperatures
+from ._edx import display_names, edx_pages, format_number, load_layout, ncs_notes, temperatures
 from ._readings import (exclusion_words, muscle_readings, nerve_readings, nerve_words,
                         segment_words, side_words, value_words)
 from .._words import load_labels
@@ -338,6 +338,7 @@ def _patient_pages(result, ids: pd.Series, lang: str = "en") -> dict[str, Any]:
             **reasoning_tables(result, ids, lang),
             "summary": summarize_patients(result, ids, lang).to_dict(),
             "temperature": temperatures(result.study.tables, keep),
+            "ncs_notes": ncs_notes(result, keep, words),
             "muscles": split_records(m, mcols),
             "nerves": split_records(n, ncols), "mri": split_records(mri, rcols)}
 
@@ -479,6 +480,7 @@ def pages_context(result, figures: dict[str, dict[str, Any]],
         for table in ("motor", "sensory", "f_waves", "blink"):
             p[table] = groups[table].get(pid, [])
         p["temperature"] = groups["temperature"].get(pid, "")
+        p["ncs_notes"] = groups["ncs_notes"].get(str(pid), [])
         p["derived_rows"] = groups["values"].get(pid, [])
         p["plain"] = groups["summary"].get(str(pid), "")
         p["findings"] = groups["findings"].get(str(pid), [])

@@ -232,11 +232,34 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
                           s["ncs_normal"], ""))
     parts.append(np.where(inc & flag["ncs_abnormal_without_denervation"],
                           rest("ncs_without_denervation"), ""))
+    cooled = _cooled_list(result.nerves, keep, labels, lang).reindex(idx)
+    parts.append(np.where(inc & cooled.notna(), fill(s["cooled"], idx, nerves=cooled.fillna("")),
+                          ""))
     text = pd.Series("", index=idx, dtype=object)
     for part in parts:
         part = pd.Series(part, index=idx).astype(str)
         text = text + np.where((text != "") & (part != ""), s["sentence_gap"], "") + part
     return text
+
+
+def _cooled_list(nerves: pd.DataFrame, keep: pd.Index, labels: dict[str, Any],
+                 lang: str) -> pd.Series:
+    """Per patient: the abnormal nerve recordings made below their limb's temperature limit
+    (interpret's typed ``cooled``), each with its temperature and the limit, as text."""
+    if "cooled" not in nerves or not len(nerves):
+        return pd.Series(dtype=object)
+    n = nerves[isin(nerves["patient_id"].astype(str), keep)]
+    n = n[n["cooled"].fillna(False).astype(bool) & n["abnormal"].fillna(False).astype(bool)]
+    if not len(n):
+        return pd.Series(dtype=object)
+    s = labels["summary"]
+    name = nerve_study_words(n["nerve"], n["study"], labels, lang, s["nerve_study"])
+    text = fill(s["cooled_nerve"], n.index, nerve=name,
+                side=n["side"].astype(object).map(labels["sides"]).fillna(""),
+                temperature=format_number(n["temperature_c"], "temperature_c"),
+                limit=format_number(n["temperature_limit_c"], "temperature_c"))
+    return text.groupby(n["patient_id"].astype(str).to_numpy(), sort=False).agg(
+        s["list"].join)
 
 
 def _lesion_findings(findings: pd.Series, labels: dict[str, Any], lang: str) -> pd.Series:

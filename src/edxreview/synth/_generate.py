@@ -114,14 +114,20 @@ def _motor_long(study: SynthStudy, params: dict[str, Any]) -> pd.DataFrame:
         distal = w["amplitude_mv"].to_numpy(float)
         amp = distal
         # written proximal amplitudes never fall below this fraction of the written distal one,
-        # so rounding small CMAPs cannot fake a conduction block
-        floor = distal * params["motor_common"]["proximal_amplitude_ratio"]["min"]
+        # so rounding small CMAPs cannot fake a conduction block; a segment drawn with a ratio
+        # below the normal range is a block (a scenario's), and the sites above it are held to
+        # the same fraction of the CMAP it left
+        normal_min = params["motor_common"]["proximal_amplitude_ratio"]["min"]
+        floor = distal * normal_min
         for k, (site, dist) in enumerate(zip(g["sites"], g["distances_mm"])):
             cv = np.full(len(w), np.nan)
             if k > 0:
                 cv = w[f"velocity_{k}_m_s"].to_numpy(float)
                 lat = lat + dist / cv
-                amp = round_within(amp * w[f"ratio_{k}"].to_numpy(float), 1, floor)
+                ratio = w[f"ratio_{k}"].to_numpy(float)
+                blocked = ratio < normal_min
+                amp = round_within(amp * ratio, 1, np.where(blocked, 0.1, floor))
+                floor = np.where(blocked, amp * normal_min, floor)
             parts.append(pd.DataFrame({
                 "patient_id": w["patient_id"].to_numpy(object), "nerve": nerve,
                 "side": w["side"].to_numpy(object), "stim_site": site, "site_order": k,

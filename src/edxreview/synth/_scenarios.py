@@ -439,6 +439,22 @@ def build_fasciculations_only(rng, study, ids, params) -> None:
     _set_background_finding(rng, study, ids, "fasciculations", params)
 
 
+def build_ulnar_forearm_block_hand_denervation(rng, study, ids, params) -> None:
+    """Multifocal motor neuropathy type conduction block in the ulnar forearm segment (wrist to
+    below the elbow; velocities and the ulnar SNAP normal) with FDI/ADM denervation; APB
+    (median C8–T1) normal. Not in the bundled cohort (``demo_count`` 0): a patterns file that
+    gives it a ``proportion`` draws it."""
+    s = pick_sides(rng, len(ids))
+    m = ensure_motor(rng, study, ids, s, "ulnar", params)
+    study.motor.loc[m, "ratio_1"] = draw_uniform(
+        rng, params["abnormal"]["block_proximal_amplitude_ratio"], m.sum())
+    ensure_sensory(rng, study, ids, s, "ulnar", params)
+    ensure_motor(rng, study, ids, s, "median", params)
+    for muscle in ("first_dorsal_interosseous", "abductor_digiti_minimi"):
+        set_emg(rng, study, ids, muscle, s, "denervated", params)
+    set_emg(rng, study, ids, "abductor_pollicis_brevis", s, "normal", params)
+
+
 def build_reduced_recruitment_only(rng, study, ids, params) -> None:
     """Reduced recruitment with normal MUAPs and no spontaneous activity (not denervation)."""
     _set_background_finding(rng, study, ids, "reduced_recruitment", params)
@@ -504,4 +520,5 @@ SCENARIO_BUILDERS: dict[str, Builder] = {
     "older_absent_sural": build_older_absent_sural,
     "low_peroneal_cmap": build_low_peroneal_cmap,
     "cold_feet": build_cold_feet,
+    "ulnar_forearm_block_hand_denervation": build_ulnar_forearm_block_hand_denervation,
 }
