@@ -27,6 +27,7 @@ from .cohort._summary import CI_METHODS
 from .cohort._centres import summarize_centres
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._muscles import muap_reference_warnings
+from .interpret._readings import reference_warnings
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .interpret._nerves import _motor_sequence
 from .interpret._readings import height_warnings
@@ -431,6 +432,7 @@ def classify_study(study: Study, ref: ReferenceSet,
     step("read nerves and muscles")
     nerves = read_nerves(keyed, values, anatomy, rules)
     muscles = read_muscles(keyed, anatomy, rules, muap_reference=ref.muap)
+    study.warnings.extend(reference_warnings(values))
     study.warnings.extend(muap_reference_warnings(muscles, ref.muap))
     findings = findings_table(values, nerves, muscles, rules)
     step("classify patients")

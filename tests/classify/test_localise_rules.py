@@ -22,6 +22,7 @@ def muscles(rows: list[tuple]) -> pd.DataFrame:
     frame["nerve"] = frame["muscle"].map(m["nerve"])
     frame["region"] = frame["muscle"].map(m["region"])
     frame["segments"] = frame["muscle"].map(m["roots_main"])
+    frame["nucleus"] = frame["muscle"].map(m["nucleus"])
     return frame
 
 
@@ -147,19 +148,27 @@ def test_snaps_of_three_elements_are_not_one_elements():
     assert one_element_patients(snaps("medial_antebrachial_cutaneous", "ulnar"),
                                 load_anatomy()).tolist() == [0]
 
-def test_unlocalised_lesion_explains_only_when_denervation_is_confined_to_its_nerve():
+
+def test_unlocalised_lesion_explains_its_muscles_unless_they_share_segments_with_others():
+    """Spec §4.1 (fewest sites): a nerve lesion explains its own denervated muscles whatever
+    else is denervated; a muscle of another nerve sharing one of their segments makes them
+    part of a myotomal (root / anterior horn) pattern, which the lesion does not explain."""
     unloc = pd.DataFrame({"patient_id": [0], "side": ["R"], "lesion_nerve": ["femoral"]})
     own = muscles([("vastus_lateralis", "R", True), ("rectus_femoris", "R", True)])
     assert len(confined(unloc, own, load_anatomy())) == 2
+    # adductor longus (obturator) shares L3-L4 with the quadriceps: an L3-L4 pattern
     mixed = muscles([("vastus_lateralis", "R", True), ("adductor_longus", "R", True)])
     assert confined(unloc, mixed, load_anatomy()).empty
+    # medial gastrocnemius (tibial, S1) shares no segment: a second, separate lesion
+    unrelated = muscles([("vastus_lateralis", "R", True), ("gastrocnemius_medial", "R", True)])
+    assert confined(unloc, unrelated, load_anatomy())["_mid"].tolist() == [0]
     other_side = muscles([("vastus_lateralis", "L", True)])
     assert confined(unloc, other_side, load_anatomy()).empty
 
 
 def test_a_muscle_without_a_side_is_never_explained_by_a_lesion_on_one_side():
     """Spec §4.1 'side matters': a blank side is on neither side; a blank-side muscle of another
-    nerve may lie on the lesion's side, so the lesion is no longer confined."""
+    nerve sharing a segment may lie on the lesion's side, so the lesion explains nothing."""
     unloc = pd.DataFrame({"patient_id": [0, 0], "side": ["R", "L"],
                           "lesion_nerve": ["facial", "femoral"]})
     blank = muscles([("frontalis", None, True), ("orbicularis_oculi", None, True)])

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from edxreview.knowledge import load_anatomy
+
 DATA = Path(__file__).resolve().parents[2] / "src" / "edxreview" / "knowledge" / "data"
 
 COLUMNS = {
@@ -852,3 +854,28 @@ def test_brainstem_nuclei_match_the_muscle_table(muscles):
     assert levels["abducens nucleus"] == "pons"
     assert levels["hypoglossal nucleus"] == "medulla"
     assert levels["nucleus ambiguus"] == "medulla"
+
+
+@pytest.mark.parametrize("nerve, written, site, elements, roots", [
+    ("median", "thumb", "digit_1", ["upper_trunk", "lateral_cord"], "C6"),
+    ("median", "D1", "digit_1", ["upper_trunk", "lateral_cord"], "C6"),
+    ("median", "Index finger", "digit_2", ["upper_trunk", "middle_trunk", "lateral_cord"], "C6|C7"),
+    ("median", "digit 2", "digit_2", ["upper_trunk", "middle_trunk", "lateral_cord"], "C6|C7"),
+    ("median", "middle finger", "digit_3", ["middle_trunk", "lateral_cord"], "C7"),
+    ("median", "D3", "digit_3", ["middle_trunk", "lateral_cord"], "C7"),
+    ("ulnar", "little finger", "digit_5", ["lower_trunk", "medial_cord"], "C8"),
+])
+def test_a_snap_recording_site_names_its_elements_and_roots(nerve, written, site, elements, roots):
+    """Guide §2.8: median D1 = C6 / upper trunk, D2 = C6-C7 / upper + middle trunk, D3 = C7 /
+    middle trunk, lateral cord throughout; the spellings of the sheet are accepted."""
+    anatomy = load_anatomy()
+    found = anatomy.sensory_recording_sites(pd.Series([nerve]), pd.Series([written]))
+    assert found.tolist() == [site]
+    row = anatomy.sensory_sites.loc[(nerve, site)]
+    assert row["elements"] == elements and row["roots"] == roots
+
+
+def test_a_recording_site_of_another_nerve_is_not_recognised():
+    found = load_anatomy().sensory_recording_sites(pd.Series(["radial", "median"]),
+                                                   pd.Series(["thumb", None]))
+    assert found.isna().all()

@@ -207,6 +207,22 @@ def upper_trunk_right(pid: str) -> Study:
                   "C6 paraspinal")
 
 
+def median_other_digit(recording_site: str, amplitude_uv: float) -> Callable[[str], Study]:
+    """A median SNAP recorded from another digit than the index finger, the same amplitude on
+    both sides, beside normal routine SNAPs; needle normal.  The bundled limits have no limit
+    for the thumb or the middle finger (guide §1.1 gives the index finger's, LLN 20 µV; thumb
+    amplitudes run lower): the response is not interpreted, never read against 20 µV."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 40)
+        for side in ("R", "L"):
+            study.add("ncs_sensory", sensory_row(
+                pid, "median", side, recording_site=recording_site, distance_mm=100,
+                latency_ms=2.4, amplitude_uv=amplitude_uv, velocity_m_s=56.0,
+                temperature_c=HAND_TEMPERATURE_C))
+        return study
+    return build
+
+
 def upper_trunk_left_chronic(pid: str) -> Study:
     """Months after an Erb's palsy-type injury, left: LABC 3 µV (30 % of LLN, right 17),
     superficial radial 7 µV (47 %); fibrillations and reinnervated MUAPs in the upper trunk
@@ -860,6 +876,14 @@ def blink_afferent_delayed(pid: str) -> Study:
     return blink(study, pid, ("right", 14.6, 46.0, 48.5), ("left", *NORMAL_STIM))
 
 
+def blink_afferent_with(*muscles: str) -> Callable[[str], Study]:
+    """The right afferent (trigeminal) blink pattern of :func:`blink_afferent_delayed` with
+    the named right muscles fibrillating (masseter: trigeminal; orbicularis oris: facial)."""
+    def build(pid: str) -> Study:
+        return needle(blink_afferent_delayed(pid), pid, "R", ACUTE, *muscles)
+    return build
+
+
 def blink_efferent(denervated: bool) -> Callable[[str], Study]:
     """Left facial nerve: stimulating the left, R1 and ipsilateral R2 delayed (R2 recorded on
     the right normal); stimulating the right, the contralateral R2 (recorded on the left)
@@ -1169,6 +1193,45 @@ def ulnar_proximal_to_duc_with_wrist_latency(pid: str) -> Study:
     return spared(study, pid, "R", "APB", "EIP", "FPL", "C8 paraspinal")
 
 
+def ulnar_above_duc(c5_radiculopathy: bool = False, c8_pattern: bool = False
+                    ) -> Callable[[str], Study]:
+    """Right ulnar neuropathy proximal to the dorsal ulnar cutaneous branch, site not shown:
+    ulnar SNAP and DUC absent (left DUC 16 µV), ulnar motor normal; FDI, ADM and FCU
+    denervated; APB and EIP normal.  With ``c5_radiculopathy``: deltoid, biceps and the C5
+    paraspinal denervated too (no segment shared with the ulnar muscles, C8-T1).  With
+    ``c8_pattern``: APB, EIP and the C8 paraspinal denervated instead of spared (a C8 myotomal
+    pattern that shares the ulnar muscles' segments)."""
+    def build(pid: str) -> Study:
+        study = bilateral(pid, 45, weakness="yes")
+        snap(study, pid, "dorsal ulnar cutaneous", "R", amplitude_uv=NR)
+        snap(study, pid, "dorsal ulnar cutaneous", "L")
+        study.set_sensory(pid, "ulnar", "R", amplitude_uv=NR)
+        needle(study, pid, "R", ACUTE, "FDI", "ADM", "FCU")
+        if c8_pattern:
+            needle(study, pid, "R", ACUTE, "APB", "EIP", "C8 paraspinal")
+        else:
+            spared(study, pid, "R", "APB", "EIP")
+        if c5_radiculopathy:
+            needle(study, pid, "R", ACUTE, "Deltoid", "Biceps", "C5 paraspinal")
+        return study
+    return build
+
+
+def suprascapular_motor_without_limit(pid: str) -> Study:
+    """Suprascapular motor study, Erb's point → infraspinatus: right 5.9 ms / 0.9 mV, left
+    3.1 ms / 4.5 mV; the reference set has no limit (and no side ratio) for it.  Infraspinatus
+    R fibrillating; supraspinatus, deltoid and the C5 paraspinal normal.  Without a limit the
+    study is not read: it is neither normal nor a neuropathy."""
+    study = bilateral(pid, 40, weakness="yes")
+    for side, latency_ms, amplitude_mv in (("R", 5.9, 0.9), ("L", 3.1, 4.5)):
+        study.add("ncs_motor", {"patient_id": pid, "nerve": "suprascapular", "side": side,
+                                "stim_site": "erb", "recording_site": "infraspinatus",
+                                "latency_ms": latency_ms, "amplitude_mv": amplitude_mv,
+                                "temperature_c": HAND_TEMPERATURE_C})
+    needle(study, pid, "R", ACUTE, "Infraspinatus")
+    return spared(study, pid, "R", "Supraspinatus", "Deltoid", "C5 paraspinal")
+
+
 def ulnar_elbow_with_duc_absent(pid: str) -> Study:
     """Right ulnar neuropathy at the elbow: across-elbow 36 m/s vs forearm 60 m/s, ADM CMAP
     8.5 mV without block; dorsal ulnar cutaneous absent (left 16 µV), its branch point distal
@@ -1474,6 +1537,13 @@ CASES = [
     case("upper trunk plexopathy, right: LABC, superficial radial, median-thumb low",
          upper_trunk_right, **explained("acute", *UPPER_TRUNK),
          pattern_absent=("neuronopathy", "radiculopathy"), never_says=HONEST, says=("plex",)),
+    case("median to the thumb 15 uV on both sides is not read against the index-finger limit",
+         median_other_digit("thumb", 15.0), **NONE, pattern_absent=("median",),
+         says=("not interpreted (no reference limit): median sensory l (recording thumb)",),
+         never_says=("ncs: no peripheral or cranial neuropathy.",)),
+    case("median to the middle finger (D3) 12 uV on both sides is not read against D2's limit",
+         median_other_digit("D3", 12.0), **NONE, pattern_absent=("median",),
+         says=("median sensory r (recording d3)",)),
     case("upper trunk plexopathy, left, chronic and active", upper_trunk_left_chronic,
          **explained("acute_and_chronic", *UPPER_TRUNK), pattern_absent=("neuronopathy",),
          never_says=HONEST, says=("plex",)),
@@ -1623,6 +1693,18 @@ CASES = [
          **explained("acute", "ulnar", "dorsal ulnar cutaneous"),
          pattern_absent=("plexopathy", "sensory neuropathy"), never_says=HONEST,
          lesion_findings=("dorsal_ulnar_cutaneous sensory", "ulnar motor")),
+    case("ulnar above the DUC branch explains FDI, ADM and FCU beside a right C5 radiculopathy",
+         ulnar_above_duc(c5_radiculopathy=True), **lmn("acute", "C5", "C6", neuropathy=True,
+                                                     segments_absent=("C8", "T1")),
+         pattern=("ulnar",), pattern_absent=("sensory neuropathy",),
+         says=("first dorsal interosseous r by mononeuropathy (ulnar",)),
+    case("ulnar SNAPs absent inside a C8 myotomal pattern: the root accounts for the ulnar muscles",
+         ulnar_above_duc(c8_pattern=True), **lmn("acute", "C8", "T1", neuropathy=True),
+         never_says=("by mononeuropathy (ulnar",)),
+    case("suprascapular motor study without a reference limit is not interpreted",
+         suprascapular_motor_without_limit, **lmn("acute", "C5"),
+         says=("not interpreted (no reference limit): suprascapular motor",),
+         never_says=("ncs: no peripheral or cranial neuropathy.",)),
     case("ulnar at the elbow with DUC absent: the branch below the elbow joins the lesion",
          ulnar_elbow_with_duc_absent, **explained("acute", "ulnar", "elbow"),
          pattern_absent=("dorsal ulnar", "sensory neuropathy", "plexopathy"), never_says=HONEST,
@@ -1726,6 +1808,14 @@ CASES = [
     # -- blink reflex -----------------------------------------------------------------------------
     case("blink reflex, afferent (trigeminal) pattern with delays", blink_afferent_delayed,
          **NEUROPATHY_ONLY, pattern=(("trigeminal", "cranial"),), pattern_absent=("facial",)),
+    case("afferent (trigeminal) blink pattern explains the masseter on its side",
+         blink_afferent_with("Masseter"), **explained("acute", "trigeminal"),
+         says=("masseter r by cranial neuropathy (trigeminal",)),
+    case("afferent (trigeminal) blink pattern does not explain orbicularis oris (facial)",
+         blink_afferent_with("Masseter", "Orbicularis oris"),
+         **lmn("acute", "facial nucleus", neuropathy=True), pattern=("trigeminal",),
+         says=("masseter r by cranial neuropathy (trigeminal",),
+         never_says=("trigeminal motor nucleus",)),
     case("blink reflex, efferent (facial) pattern, facial CMAP normal", blink_efferent(False),
          **NEUROPATHY_ONLY, pattern=("facial",), pattern_absent=("trigeminal",)),
     case("blink reflex, efferent pattern with low facial CMAP and facial denervation",
@@ -1919,6 +2009,37 @@ def test_localisation_case(c: Case, reviewed) -> None:
         wanted = {f.lower() for f in c.lesion_findings}
         assert any(wanted <= found for found in named), (
             f"no lesion names {sorted(wanted)}: {lesions[['label', 'findings']].values.tolist()}")
+
+
+def test_a_snap_at_a_digit_without_a_limit_has_no_reference_and_a_warning(reviewed) -> None:
+    """The median to the thumb and to D3 take no limit (never the index finger's, reference
+    row 28 of ncs_limits_adult.csv) and each recording is named in a warning; the routine
+    index-finger recording beside them keeps its limit."""
+    values = reviewed.values
+    median = values[values["study"].astype(str).eq("sensory") & values["nerve"].eq("median")]
+    other = median[median["recording_site"].isin(["thumb", "D3"])]
+    assert len(other) and other["limit"].isna().all(), other[["recording_site", "limit"]]
+    assert other["flag"].astype(str).eq("no_reference").all()
+    assert other["reference_row"].isna().all()
+    index = median[median["recording_site"].isna()]
+    assert index["limit"].notna().all()
+    warned = {(w.sheet, w.row) for w in reviewed.study.warnings
+              if w.column == "recording_site" and w.value in ("thumb", "D3")
+              and "not interpreted" in w.message}
+    rows = set(zip(other["sheet"].astype(str), other["row"].astype(int)))
+    assert rows and rows <= warned, (rows, warned)
+
+
+def test_a_study_without_a_reference_limit_is_named_in_a_warning(reviewed) -> None:
+    """Each suprascapular motor study (no limit in the reference set) gets a warning naming
+    its sheet, row, column and value, saying it was not interpreted."""
+    warned = [w for w in reviewed.study.warnings if w.value == "suprascapular"]
+    assert len(warned) == 2, warned
+    for w in warned:
+        assert (w.sheet, w.column, w.severity) == ("ncs_motor", "nerve", "warning")
+        assert w.row is not None and "not interpreted" in w.message
+    nerves = reviewed.nerves[reviewed.nerves["nerve"].eq("suprascapular")]
+    assert nerves["reading"].str.startswith("not interpreted").all(), nerves["reading"].tolist()
 
 
 @pytest.mark.parametrize("build, evidence", [

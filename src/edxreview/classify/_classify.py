@@ -619,11 +619,13 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
                   rules: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``(_mid, lesion_key)`` pairs: each denervated muscle and a lesion that explains it.
 
-    Localised nerve lesions explain the muscles their nerve supplies beyond the site; plexus
-    elements their muscles; a polyneuropathy its territory (distal lower-limb muscles, upper
-    limb when the upper limbs are involved, proximal too when demyelinating); then an
-    unlocalised nerve lesion the remaining muscles confined to its nerve. The lesions and
-    plexus elements are returned with their ``lesion_key``.
+    Localised nerve lesions explain the muscles their nerve supplies beyond the site; a
+    cranial neuropathy the muscles of its cranial nerve on its side; plexus elements their
+    muscles; a polyneuropathy its territory (distal lower-limb muscles, upper limb when the
+    upper limbs are involved, proximal too when demyelinating); then an unlocalised nerve
+    lesion the remaining muscles of its own nerve unless they share segments with another
+    nerve's remaining muscles (:func:`confined`). The lesions and plexus elements are
+    returned with their ``lesion_key``.
     """
     den = mus[mus["denervation"] & mus["included"]].copy()
     cover = []                                   # (_mid, lesion_key) pairs
@@ -644,6 +646,14 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
         # one's, and so is one beyond both)
         j = j[ok.fillna(False)].sort_values("lesion_rank", kind="stable")
         cover.append(j.drop_duplicates("_mid")[["_mid", "lesion_key"]])
+        # a cranial neuropathy (facial CMAP, afferent or efferent blink pattern) explains the
+        # muscles its nerve supplies on its side (spec §4: "is supplied by the affected
+        # cranial nerve"); a muscle without a side stays unexplained, as above
+        cranial = lesions[lesions["kind"].eq("cranial_neuropathy")]
+        jc = den[["_mid", "patient_id", "nerve", "side"]].merge(
+            cranial[["patient_id", "lesion_nerve", "side", "lesion_key"]].rename(
+                columns={"lesion_nerve": "nerve"}), on=["patient_id", "nerve", "side"])
+        cover.append(jc[["_mid", "lesion_key"]])
     plex = plex.reset_index(drop=True)
     plex["lesion_key"] = "P" + plex.index.astype(str)
     if len(cov_muscles):
@@ -661,10 +671,14 @@ def _lesion_cover(mus: pd.DataFrame, lesions: pd.DataFrame, plex: pd.DataFrame,
                                      pn_upper, pn_demyel, rules)
         pn_key = pn_flag & territory
         cover.append(den.loc[pn_key, ["_mid"]].assign(lesion_key="PN"))
-    cover = pd.concat(cover, ignore_index=True) if cover else pd.DataFrame(columns=["_mid", "lesion_key"])
+    # a muscle is counted once per lesion (a localised facial lesion explains its muscles
+    # both beyond its site and as the cranial nerve's)
+    cover = (pd.concat(cover, ignore_index=True).drop_duplicates() if cover
+             else pd.DataFrame(columns=["_mid", "lesion_key"]))
     unloc = lesions[~lesions["localised"] & ~lesions["is_blink"]]
     remaining = den[~den["_mid"].isin(cover["_mid"])]
-    conf = confined(unloc, remaining[["_mid", "patient_id", "side", "nerve", "muscle"]], anatomy)
+    conf = confined(unloc, remaining[["_mid", "patient_id", "side", "nerve", "muscle", "segments",
+                                             "nucleus"]], anatomy)
     if len(conf):
         conf = conf.merge(unloc[["patient_id", "side", "lesion_nerve", "lesion_key"]],
                           on=["patient_id", "side", "lesion_nerve"])
@@ -1215,6 +1229,19 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     not_read_txt = _not_read_texts(mus, anatomy)
     ncs_txt = _ncs_texts(n)
     nc_txt = _not_counted_texts(n, lesions, anatomy, rules)
+    # studies without a reference limit were not read: never "no neuropathy" about them
+    # (a whole study, or a SNAP's recording site beside another that was read)
+    sites = (n["uninterpreted_recordings"].fillna("").astype(str) if "uninterpreted_recordings" in n
+             else pd.Series("", index=n.index, dtype=object))
+    whole = (n["not_interpreted"].fillna(False).astype(bool) if "not_interpreted" in n
+             else pd.Series(False, index=n.index))
+    uninterpreted = n[whole | sites.ne("")] if len(n) else n
+    un_label = (_study_label(uninterpreted) + np.where(
+        sites[uninterpreted.index].ne(""),
+        " (recording " + sites[uninterpreted.index].str.replace("|", ", ", regex=False) + ")", "")
+                ) if len(uninterpreted) else pd.Series(dtype=str)
+    un_ncs_txt = (group_join(uninterpreted["patient_id"], un_label, sep=", ")
+                  if len(uninterpreted) else pd.Series(dtype=str))
     ex_txt, un_txt = _explained_texts(den, anatomy)
     unlevelled = den[~den["explained_by_ncs"] & _unlevelled_paraspinal(den)]
     unlevelled_txt = (group_join(unlevelled["patient_id"], _muscle_label(unlevelled, anatomy), sep=", ")
@@ -1248,7 +1275,13 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     parts.append(np.where(pts["included"] & get(not_read_txt).ne(""), get(not_read_txt), ""))
     parts.append(np.where(pts["included"] & pts["ncs_neuropathy"],
                           "NCS: " + pts["neuropathy_pattern"] + " — " + get(ncs_txt) + ".", ""))
-    parts.append(np.where(pts["included"] & ~pts["ncs_neuropathy"], "NCS: no peripheral or cranial neuropathy.", ""))
+    some_uninterpreted = get(un_ncs_txt).ne("")
+    parts.append(np.where(pts["included"] & ~pts["ncs_neuropathy"],
+                          np.where(some_uninterpreted,
+                                   "NCS: no peripheral or cranial neuropathy in the studies "
+                                   "interpreted.", "NCS: no peripheral or cranial neuropathy."), ""))
+    parts.append(np.where(pts["included"] & some_uninterpreted,
+                          "Not interpreted (no reference limit): " + get(un_ncs_txt) + ".", ""))
     parts.append(np.where(pts["included"] & get(nc_txt).ne(""), "Abnormal but not counted as neuropathy: "
                           + get(nc_txt) + ".", ""))
     parts.append(np.where(pts["denervation_explained_by_ncs"],

@@ -233,7 +233,16 @@ def plexus_label(lesions: pd.DataFrame, anatomy: Anatomy) -> pd.Series:
 
 
 def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
-    """Unlocalised nerve lesions whose denervation is confined to the nerve's own muscles.
+    """Unlocalised nerve lesions and the denervated muscles of their own nerve they explain.
+
+    Spec §4.1: a muscle is accounted for when one of the peripheral lesions found supplies
+    it, with the fewest sites. A nerve lesion found on NCS explains its own nerve's
+    denervated muscles whatever else is denervated on that side, unless those muscles are
+    part of a wider myotomal pattern: a remaining denervated muscle of another nerve on the
+    same side, in the same region, shares one of their cord segments (or brainstem
+    nucleus). One preganglionic lesion at those segments (root or anterior horn, spec §4.1)
+    then accounts for the nerve's muscles together with the others, and the nerve lesion
+    explains none of them.
 
     Parameters
     ----------
@@ -241,20 +250,19 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
         ``patient_id, side, lesion_nerve``: nerve lesions without a localised site.
     remaining : DataFrame
         Denervated muscles not explained by a localised lesion, a plexus element or a
-        polyneuropathy: ``_mid, patient_id, side, nerve, muscle``.
+        polyneuropathy: ``_mid, patient_id, side, nerve, muscle, segments, nucleus``
+        (``segments``: ``C5|C6``; ``nucleus`` where the muscle has no cord segment).
 
     Returns
     -------
     DataFrame
-        ``_mid, patient_id, side, lesion_nerve, confined_to``: the muscles each confined lesion
-        explains. A lesion is confined when every remaining denervated muscle on its side, in
-        the region its nerve supplies (cervical or lumbosacral, paraspinals included), belongs
-        to it (``confined_to`` is its nerve). A lesion of a division of a larger nerve
-        (``nerves.csv`` ``division_of``: tibial and peroneal → sciatic) whose remaining muscles
-        are not all its own is confined to that larger nerve when they all belong to it
+        ``_mid, patient_id, side, lesion_nerve, confined_to``: the muscles each lesion
+        explains (``confined_to`` is its nerve). A lesion of a division of a larger nerve
+        (``nerves.csv`` ``division_of``: tibial and peroneal → sciatic) with denervated
+        muscles of the other division too claims the larger nerve's muscles
         (``confined_to`` is the larger nerve: spec §4.1, sural → tibial/sciatic). A muscle
         whose side is not given may lie on either side: it is never explained here, and one
-        of another nerve keeps the lesions on both sides from being confined.
+        of another nerve sharing a segment keeps the lesions on both sides from explaining.
     """
     cols = ["_mid", "patient_id", "side", "lesion_nerve", "confined_to"]
     if not len(unloc) or not len(remaining):
@@ -264,20 +272,32 @@ def confined(unloc: pd.DataFrame, remaining: pd.DataFrame, anatomy: Anatomy) -> 
     u = unloc[["patient_id", "side", "lesion_nerve"]].drop_duplicates()
     u["region"] = u["lesion_nerve"].map(nerve_region)
     u["whole"] = whole_nerve(u["lesion_nerve"], anatomy)
+    segments = remaining["segments"].astype(object).where(remaining["segments"].notna(), "")
+    nucleus = remaining["nucleus"].astype(object).where(remaining["nucleus"].notna(), "")
     r = remaining.assign(region=remaining["muscle"].map(m["als_region"]),
                          muscle_whole=whole_nerve(remaining["nerve"], anatomy),
-                         _sided=remaining["side"].notna())
-    # a muscle without a side stands on both sides: it can only keep a lesion from being confined
+                         _sided=remaining["side"].notna(),
+                         _segs=segments.astype(str).where(segments.astype(str).ne(""),
+                                                          nucleus.astype(str)))
+    # a muscle without a side stands on both sides: it can only keep a lesion from explaining
     blank = r[~r["_sided"]]
     r = pd.concat([r[r["_sided"]], blank.assign(side="L"), blank.assign(side="R")], ignore_index=True)
-    j = u.merge(r, on=["patient_id", "side", "region"])
+    j = u.merge(r, on=["patient_id", "side", "region"]).reset_index(drop=True)
+    if not len(j):
+        return pd.DataFrame(columns=cols)
+    lesion_key = ["patient_id", "side", "lesion_nerve"]
     j["own"] = j["nerve"].eq(j["lesion_nerve"])
-    j["of_whole"] = j["muscle_whole"].eq(j["whole"])
-    group = j.groupby(["patient_id", "side", "lesion_nerve"])
-    all_own = group["own"].transform("all")
-    all_whole = group["of_whole"].transform("all") & j["whole"].ne(j["lesion_nerve"])
-    j["confined_to"] = np.where(all_own, j["lesion_nerve"], j["whole"])
-    keep = ((all_own & j["own"]) | (~all_own & all_whole)) & j["_sided"]
+    of_whole = j["muscle_whole"].eq(j["whole"]) & j["whole"].ne(j["lesion_nerve"])
+    other_division = (of_whole & ~j["own"]).groupby([j[k] for k in lesion_key]).transform("any")
+    j["claim"] = j["own"] | (other_division & of_whole)
+    j["confined_to"] = np.where(other_division, j["whole"], j["lesion_nerve"])
+    # the claimed muscles' segments against those of every other remaining muscle
+    seg = j[lesion_key + ["claim"]].assign(segment=j["_segs"].str.split("|")).explode("segment")
+    seg = seg[seg["segment"].notna() & seg["segment"].ne("")].drop_duplicates()
+    shared = seg[seg["claim"]].merge(seg[~seg["claim"]], on=lesion_key + ["segment"])
+    wider = shared[lesion_key].drop_duplicates().assign(_wider=True)
+    j = j.merge(wider, on=lesion_key, how="left")
+    keep = j["claim"] & j["_sided"] & j["_wider"].isna()
     return j[keep][cols].drop_duplicates()
 
 

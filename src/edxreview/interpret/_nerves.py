@@ -96,6 +96,12 @@ def _demographics(study: Study) -> pd.DataFrame:
 def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFrame:
     """Join each value to its limit (matching study, nerve, recording site, parameter, age).
 
+    Motor limits depend on the muscle recorded. A sensory value whose recording site is one
+    of ``sensory_recording_sites.csv`` (``_limit_rec``: the median to the thumb, index or
+    middle finger) takes the limit of that recording site, or a limit whose recording site
+    is blank (any site); a digit-2 limit is never applied to the thumb. Other sensory values
+    take the nerve's limit whatever the recording site.
+
     The join is done on the few distinct (study, nerve, recording site, parameter) keys, then
     broadcast to the values by integer position, so it stays cheap for millions of values.
     """
@@ -106,12 +112,16 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     # key codes from the columns' own factorisation: no Python object per cell
     is_motor = values["study"].eq("motor").to_numpy()
     is_blink = values["study"].eq("blink").to_numpy()
+    site_known = (values["_limit_rec"].notna().to_numpy() if "_limit_rec" in values
+                  else np.zeros(len(values), dtype=bool))
+    by_site = is_motor | site_known
+    rec = values["recording_site"].astype(object).where(~site_known, values.get("_limit_rec"))
     codes = []
-    for col in ("study", "nerve", "recording_site", "parameter"):
-        c, _ = pd.factorize(values[col], use_na_sentinel=True)
+    for col in ("study", "nerve", "_rec_key", "parameter"):
+        c, _ = pd.factorize(rec if col == "_rec_key" else values[col], use_na_sentinel=True)
         codes.append(c.astype(np.int64) + 1)
     codes[1] = np.where(is_blink, 0, codes[1])      # blink limits are filed under 'facial'
-    codes[2] = np.where(is_motor, codes[2], 0)      # only motor limits depend on the muscle
+    codes[2] = np.where(by_site, codes[2], 0)       # motor: the muscle; sensory: a known digit
     key = codes[0]
     for c in codes[1:]:
         key = key * (int(c.max(initial=0)) + 1) + c
@@ -124,7 +134,8 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     uniq = pd.DataFrame({
         "study": at_first("study"),
         "_nerve": np.where(is_blink[first], "facial", at_first("nerve")),
-        "_rec": np.where(is_motor[first], at_first("recording_site"), ""),
+        "_rec": np.where(by_site[first], rec.take(first).to_numpy(), ""),
+        "_site_known": site_known[first],
         "parameter": pd.Series(at_first("parameter")).replace(LIMIT_PARAMETER).to_numpy(),
         "_combo": np.arange(len(first))})
     uniq["_rec"] = uniq["_rec"].where(uniq["_rec"].notna(), "")
@@ -134,8 +145,10 @@ def _attach_limits(values: pd.DataFrame, reference: ReferenceSet) -> pd.DataFram
     generic_lim = limk.sort_values("_rec").drop_duplicates(
         ["study", "_nerve", "parameter", "bound", "age_min_years", "age_max_years"])
     rest = uniq[~uniq["_combo"].isin(exact["_combo"]) & uniq["study"].ne("motor")]
-    generic = rest.merge(generic_lim[["study", "_nerve", "parameter", "_lid"]],
-                         on=["study", "_nerve", "parameter"], how="inner")
+    generic = rest.merge(generic_lim[["study", "_nerve", "parameter", "_lid", "_rec"]].rename(
+        columns={"_rec": "_lim_rec"}), on=["study", "_nerve", "parameter"], how="inner")
+    # a response recorded at a known site other than the limit's takes no limit from it
+    generic = generic[~generic["_site_known"] | generic["_lim_rec"].eq("")]
     cand = pd.concat([exact[["_combo", "_lid"]], generic[["_combo", "_lid"]]], ignore_index=True)
     # per value: candidate limit rows of its key, then the age band that contains its age
     per_value = pd.DataFrame({"_vid": np.arange(len(values)), "_combo": combo})
@@ -280,6 +293,9 @@ def flag_values(study: Study, reference: ReferenceSet, anatomy: Anatomy) -> pd.D
     demo = demo.set_index("patient_id")
     values["age_years"] = values["patient_id"].map(demo["age_years"])
     values["height_cm"] = values["patient_id"].map(demo["height_cm"])
+    sensory = values["study"].eq("sensory")
+    values["_limit_rec"] = anatomy.sensory_recording_sites(values["nerve"], values["recording_site"]
+                                                           ).where(sensory)
     values = _attach_limits(values, reference)
     limit = values["limit"]
     lower = values["bound"].eq("lower")

@@ -33,7 +33,7 @@ NERVE_COLUMNS = [
     "facial_abnormal", "blink_pattern", "block_site", "block_rank", "block_ratio",
     "block_distal_amplitude_mv", "block_proximal_amplitude_mv", "slowing_site", "slowing_rank",
     "segment_velocity_m_s", "adjacent_velocity_m_s", "temperature_c", "temperature_limit_c",
-    "cooled",
+    "cooled", "not_interpreted", "uninterpreted_recordings",
 ]
 
 
@@ -199,6 +199,8 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
     if not parts:
         return pd.DataFrame(columns=NERVE_COLUMNS)
     nerves = pd.concat(parts, ignore_index=True)
+    nerves["not_interpreted"] = _not_interpreted(values, nerves)
+    nerves["uninterpreted_recordings"] = _uninterpreted_recordings(values, nerves)
     nerves["reading"] = compose_nerve_readings(nerves)
     limb = anatomy.nerves["limb"] if "limb" in anatomy.nerves else pd.Series(dtype=str)
     nerves["limb"] = map_distinct(nerves["nerve"], limb).fillna("cranial")
@@ -220,6 +222,104 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
             nerves[col] = np.nan
     return nerves[NERVE_COLUMNS].sort_values(["patient_id", "study", "nerve", "side"],
                                              kind="stable").reset_index(drop=True)
+
+
+def uninterpreted_studies(values: pd.DataFrame, by_recording: bool = False) -> pd.DataFrame:
+    """The motor and sensory studies none of whose values could be judged.
+
+    A study (patient, motor or sensory, nerve, side; a motor study's F-wave belongs to it) is
+    not interpreted when none of its values has a reference limit (``limit`` missing: flag
+    ``no_reference``; a side ratio counts as a limit) and none is an absent response (absent
+    is abnormal without a limit). With ``by_recording`` each SNAP recording site of a nerve
+    is a study of its own (the median to the thumb beside the median to the index finger).
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id, study, nerve, side, recording_site, sheet, row``: one row per study,
+        the sheet and row of its first value.
+    """
+    cols = ["patient_id", "study", "nerve", "side", "recording_site", "sheet", "row"]
+    v = values[values["study"].isin(["motor", "sensory", "f_wave"])]
+    if not len(v):
+        return pd.DataFrame(columns=cols)
+    study = v["study"].astype(str).replace({"f_wave": "motor"})
+    key = pd.DataFrame({"patient_id": v["patient_id"].astype(str), "study": study,
+                        "nerve": v["nerve"].astype(str), "side": v["side"].astype(str)})
+    if by_recording:
+        rec = v["recording_site"].astype(object)
+        key["recording"] = rec.where(study.eq("sensory") & rec.notna(), "").astype(str)
+    gid = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    ok = (v["limit"].notna() | v["no_response"].fillna(False).astype(bool)).to_numpy()
+    judged = np.bincount(gid, weights=ok, minlength=gid.max() + 1)[gid] > 0
+    out = v[~judged].assign(study=study[~judged], _gid=gid[~judged])
+    out = out.sort_values(["_gid", "row"], kind="stable").drop_duplicates("_gid")
+    return out[cols].reset_index(drop=True)
+
+
+def reference_warnings(values: pd.DataFrame) -> list[Problem]:
+    """One warning per motor or sensory study that was not interpreted for want of a limit.
+
+    Parameters
+    ----------
+    values : DataFrame
+        From :func:`flag_values` (``row`` is the sheet's row number).
+
+    Returns
+    -------
+    list of Problem
+        Severity ``warning``: the study's sheet, the row of its first value, the column
+        ``nerve`` and the nerve (a SNAP with a recording site: ``recording_site`` and the
+        site as written), saying that no reference limit exists for it and that its values
+        were not interpreted (:func:`uninterpreted_studies`, each SNAP recording site apart).
+    """
+    un = uninterpreted_studies(values, by_recording=True)
+    if not len(un):
+        return []
+    rec = un["recording_site"].astype(object)
+    has_rec = rec.notna().to_numpy()
+    name = un["nerve"].astype(str).str.replace("_", " ") + " " + un["study"].astype(str)
+    name = name + pd.Series(np.where(has_rec, " (recording " + rec.astype(str).str.replace(
+        "_", " ") + ")", ""), index=un.index)
+    # a SNAP's recording site is what has no limit; a motor study's nerve
+    sensory_site = has_rec & un["study"].eq("sensory").to_numpy()
+    column = np.where(sensory_site, "recording_site", "nerve")
+    shown = np.where(sensory_site, rec, un["nerve"])
+    ratio = pd.Series(np.where(un["study"].eq("motor"), " (nor a side ratio)", ""), index=un.index)
+    text = ("no reference limit for " + name + " in the reference set" + ratio + ": the study "
+            "was not interpreted, its values are flagged 'no_reference' and it counts neither "
+            "as normal nor as a neuropathy; give a laboratory reference (--reference) with "
+            "limits for it to read it")
+    out = [Problem(str(sheet), None if pd.isna(row) else int(row), str(col), value, t,
+                   severity="warning")
+           for sheet, row, col, value, t in zip(un["sheet"], un["row"], column, shown, text)]
+    return sorted(out, key=lambda p: (p.sheet, p.row or 0))
+
+
+def _not_interpreted(values: pd.DataFrame, nerves: pd.DataFrame) -> pd.Series:
+    """Each nerve reading's ``not_interpreted`` flag (:func:`uninterpreted_studies`)."""
+    keys = ["patient_id", "study", "nerve", "side"]
+    un = uninterpreted_studies(values)[keys].assign(_un=True)
+    flag = nerves[keys].merge(un, on=keys, how="left")["_un"]
+    return pd.Series(flag.notna().to_numpy(), index=nerves.index)
+
+
+def _uninterpreted_recordings(values: pd.DataFrame, nerves: pd.DataFrame) -> pd.Series:
+    """Each sensory reading's recording sites (as written) that had no limit while another
+    recording of the nerve had one (the median to the thumb beside the index finger),
+    ``|``-joined; ``""`` for the others."""
+    keys = ["patient_id", "study", "nerve", "side"]
+    un = uninterpreted_studies(values, by_recording=True)
+    un = un[un["study"].eq("sensory") & un["recording_site"].notna()]
+    empty = pd.Series("", index=nerves.index, dtype=object)
+    if not len(un):
+        return empty
+    sites = un.groupby(keys, sort=False)["recording_site"].agg(
+        lambda x: "|".join(dict.fromkeys(x.astype(str)))).rename("_sites").reset_index()
+    joined = nerves[keys].merge(sites, on=keys, how="left")["_sites"]
+    whole = nerves["not_interpreted"].fillna(False).astype(bool).to_numpy()
+    out = pd.Series(joined.to_numpy(), index=nerves.index, dtype=object).where(~whole)
+    return out.where(out.notna(), "")
 
 
 def _temperatures(study: Study, anatomy: Anatomy) -> pd.DataFrame:
@@ -583,12 +683,14 @@ MOTOR_READING_PARTS = {code: _NERVE_WORDS[code] for code in (
 #: The reading of a motor recording none of whose :data:`MOTOR_READING_PARTS` holds, by code
 #: (decided by :func:`motor_reading_fallback`), with its English words.
 MOTOR_READING_FALLBACKS = {code: _NERVE_WORDS[code]
-                           for code in ("facial_abnormal", "borderline", "normal")}
+                           for code in ("facial_abnormal", "borderline", "not_interpreted",
+                                        "normal")}
 
 #: Each sensory recording's reading code (decided by :func:`sensory_reading_codes`), with its
 #: English words.
 SENSORY_READINGS = {code: _NERVE_WORDS[code]
-                    for code in ("absent", "low_and_slowed", "low", "slowed", "normal")}
+                    for code in ("absent", "low_and_slowed", "low", "slowed", "not_interpreted",
+                                 "normal")}
 
 #: Each blink-reflex ``blink_pattern``, with its English words.
 BLINK_READINGS = {code: _NERVE_WORDS[code] for code in (
@@ -770,18 +872,21 @@ def motor_reading_fallback(nerves: pd.DataFrame) -> pd.Series:
     written where none of its :func:`motor_reading_parts` holds: ``facial_abnormal`` where
     interpret's typed ``facial_abnormal`` flag is set (a facial nerve value flagged abnormal,
     which makes the reading a cranial neuropathy), ``borderline`` where the recording is
-    otherwise ``abnormal``, else ``normal``."""
-    code = np.select([_flag(nerves, "facial_abnormal"), _flag(nerves, "abnormal")],
-                     ["facial_abnormal", "borderline"], "normal")
+    otherwise ``abnormal``, ``not_interpreted`` where no value of the study had a reference
+    limit (:func:`uninterpreted_studies`), else ``normal``."""
+    code = np.select([_flag(nerves, "facial_abnormal"), _flag(nerves, "abnormal"),
+                      _flag(nerves, "not_interpreted")],
+                     ["facial_abnormal", "borderline", "not_interpreted"], "normal")
     return pd.Series(code, index=nerves.index, dtype=object)
 
 
 def sensory_reading_codes(nerves: pd.DataFrame) -> pd.Series:
     """Each sensory recording's reading as a code of :data:`SENSORY_READINGS`, from its typed
-    flags (``absent``, ``low_amplitude``, ``slowed``)."""
+    flags (``absent``, ``low_amplitude``, ``slowed``, ``not_interpreted``)."""
     low, slowed = _flag(nerves, "low_amplitude"), _flag(nerves, "slowed")
-    code = np.select([_flag(nerves, "absent"), low & slowed, low, slowed],
-                     ["absent", "low_and_slowed", "low", "slowed"], "normal")
+    code = np.select([_flag(nerves, "absent"), low & slowed, low, slowed,
+                      _flag(nerves, "not_interpreted")],
+                     ["absent", "low_and_slowed", "low", "slowed", "not_interpreted"], "normal")
     return pd.Series(code, index=nerves.index, dtype=object)
 
 

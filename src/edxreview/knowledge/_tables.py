@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .._check import check_option
+from .._check import check_option, check_type
 from .._errors import InvalidParameterError
 from ._rules import Rules, read_rules
 
@@ -154,6 +154,12 @@ class Anatomy:
         Normalised spelling → canonical id.
     site_aliases : dict
         Normalised spelling → canonical site id, over all nerves.
+    sensory_sites : DataFrame
+        One row per (nerve, recording_site) of ``sensory_recording_sites.csv`` (the median
+        to the thumb, index or middle finger), with ``elements`` (list of plexus element ids)
+        and ``roots``.
+    sensory_site_aliases : dict
+        (nerve, normalised spelling) → recording site id.
     meta : dict
         Sidecar metadata of each table, by table id.
 
@@ -176,6 +182,54 @@ class Anatomy:
     sensory: pd.DataFrame = field(default_factory=pd.DataFrame)
     plexus: pd.DataFrame = field(default_factory=pd.DataFrame)
     muscle_elements: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensory_sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensory_site_aliases: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def sensory_recording_sites(self, nerve: pd.Series, recording_site: pd.Series) -> pd.Series:
+        """The ``sensory_recording_sites.csv`` id of each SNAP's recording site.
+
+        Parameters
+        ----------
+        nerve : Series
+            Canonical nerve ids (``median``).
+        recording_site : Series
+            The recording sites as written (``thumb``, ``D3``, ``index finger``), aligned
+            with ``nerve``; blank allowed.
+
+        Returns
+        -------
+        Series
+            Indexed like ``recording_site``: the site id (``digit_1``), missing where the
+            site is blank or not listed for that nerve (aliases compared case- and
+            punctuation-insensitively).
+
+        Raises
+        ------
+        InvalidParameterError
+            An argument is not a pandas Series.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from edxreview.knowledge import load_anatomy
+        >>> load_anatomy().sensory_recording_sites(
+        ...     pd.Series(["median", "median", "radial"]),
+        ...     pd.Series(["Thumb", "middle finger", "thumb"])).tolist()
+        ['digit_1', 'digit_3', None]
+        """
+        check_type("nerve", nerve, pd.Series, "a pandas Series of nerve ids")
+        check_type("recording_site", recording_site, pd.Series,
+                   "a pandas Series of recording sites as written")
+        text = recording_site.astype(object).where(recording_site.notna(), "")
+        pairs = pd.DataFrame({"nerve": nerve.astype(object).astype(str),
+                              "text": text.astype(str)})
+        distinct = pairs.drop_duplicates()
+        site = [self.sensory_site_aliases.get((n, normalize_key(t))) if t else None
+                for n, t in zip(distinct["nerve"], distinct["text"])]
+        lookup = distinct.assign(site=site)
+        out = pairs.merge(lookup, on=["nerve", "text"], how="left")["site"]
+        out = pd.Series(out.to_numpy(), index=recording_site.index, dtype=object)
+        return out.where(out.notna(), None)
 
 
 _TRUNK_WORDS = re.compile(r"upper|middle|lower")
@@ -293,6 +347,14 @@ def load_anatomy() -> Anatomy:
     sensory["branch_rank"] = pd.to_numeric(sensory["branch_rank"], errors="coerce")
     sensory["parent_nerve"] = sensory["parent_nerve"].replace("", None)
     sensory["elements"] = sensory["plexus_elements"].map(_split)
+    sensory_sites, sensory_sites_meta = read_table("sensory_recording_sites")
+    sensory_site_aliases: dict[tuple[str, str], str] = {}
+    for nerve, site, display, aliases in zip(sensory_sites["nerve"], sensory_sites["recording_site"],
+                                             sensory_sites["display_name"], sensory_sites["aliases"]):
+        for spelling in [site, site.replace("_", " "), display, *_split(aliases)]:
+            sensory_site_aliases.setdefault((nerve, normalize_key(spelling)), site)
+    sensory_sites = sensory_sites.set_index(["nerve", "recording_site"])
+    sensory_sites["elements"] = sensory_sites["plexus_elements"].map(_split)
     plexus, plexus_meta = read_table("plexus_elements")
     plexus = plexus.set_index("element")
     plexus["order"] = pd.to_numeric(plexus["order"], errors="coerce")
@@ -303,8 +365,14 @@ def load_anatomy() -> Anatomy:
     if unknown:
         raise InvalidParameterError(f"muscles.csv names plexus elements {sorted(unknown)} that "
                                     "plexus_elements.csv does not list")
+    unknown = set(sensory_sites["elements"].explode().dropna()) - set(plexus.index)
+    if unknown:
+        raise InvalidParameterError(f"sensory_recording_sites.csv names plexus elements "
+                                    f"{sorted(unknown)} that plexus_elements.csv does not list")
     return Anatomy(
         sensory=sensory,
+        sensory_sites=sensory_sites,
+        sensory_site_aliases=sensory_site_aliases,
         plexus=plexus,
         muscle_elements=muscle_elements,
         muscles=muscles,
@@ -319,6 +387,7 @@ def load_anatomy() -> Anatomy:
             nerves_meta["id"]: nerves_meta,
             sites_meta["id"]: sites_meta,
             sensory_meta["id"]: sensory_meta,
+            sensory_sites_meta["id"]: sensory_sites_meta,
             plexus_meta["id"]: plexus_meta,
         },
     )
