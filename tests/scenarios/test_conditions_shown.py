@@ -83,3 +83,30 @@ def test_the_patient_page_shows_the_temperature_and_the_height(result, tmp_path,
     assert cooled_note in c1 and height_note not in c1
     assert height_note in h1 and "30.0 °C" not in h1
     assert 'note caution' not in h0
+
+
+def _unread_study() -> Study:
+    """SQ: a suprascapular motor study (Erb's point to infraspinatus), which no bundled limit
+    covers, beside otherwise normal studies and infraspinatus with fibrillations."""
+    study = normal_patient("SQ", age=40, sides=("R", "L"))
+    for side, latency_ms, amplitude_mv in (("R", 5.9, 0.9), ("L", 3.1, 4.5)):
+        study.add("ncs_motor", {"patient_id": "SQ", "nerve": "suprascapular", "side": side,
+                                "stim_site": "erb", "recording_site": "infraspinatus",
+                                "latency_ms": latency_ms, "amplitude_mv": amplitude_mv,
+                                "temperature_c": 33.0})
+    return study
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "Not interpreted, for want of a reference limit: Suprascapular motor left; "
+           "Suprascapular motor right."),
+    ("zh", "因无参考界值，以下检查未判读：")])
+def test_the_summary_names_a_study_that_was_not_interpreted(tmp_path, lang, words):
+    """A study with no reference limit is named in the page's summary beside "no peripheral
+    or cranial neuropathy", which would otherwise read as covering it."""
+    from edxreview._pipeline import review_study
+    from edxreview.report._summary import summarize_patients
+
+    result = review_study(_unread_study().write_csv(tmp_path / "study"))
+    text = summarize_patients(result, pd.Series(["SQ"]), lang=lang)["SQ"]
+    assert words in text

@@ -235,6 +235,9 @@ def summarize_patients(result, ids: pd.Series, lang: str = "en") -> pd.Series:
     cooled = _cooled_list(result.nerves, keep, labels, lang).reindex(idx)
     parts.append(np.where(inc & cooled.notna(), fill(s["cooled"], idx, nerves=cooled.fillna("")),
                           ""))
+    unread = _not_interpreted_list(result.nerves, keep, labels, lang).reindex(idx)
+    parts.append(np.where(inc & unread.notna(),
+                          fill(s["not_interpreted"], idx, nerves=unread.fillna("")), ""))
     text = pd.Series("", index=idx, dtype=object)
     for part in parts:
         part = pd.Series(part, index=idx).astype(str)
@@ -260,6 +263,29 @@ def _cooled_list(nerves: pd.DataFrame, keep: pd.Index, labels: dict[str, Any],
                 limit=format_number(n["temperature_limit_c"], "temperature_c"))
     return text.groupby(n["patient_id"].astype(str).to_numpy(), sort=False).agg(
         s["list"].join)
+
+
+def _not_interpreted_list(nerves: pd.DataFrame, keep: pd.Index, labels: dict[str, Any],
+                          lang: str) -> pd.Series:
+    """Per patient: the nerve studies not interpreted for want of a reference limit
+    (interpret's typed ``not_interpreted``) and the recordings left unread beside a nerve's
+    read ones (``uninterpreted_recordings``: a digit without a limit), as text; so that "no
+    neuropathy" is never read as covering them."""
+    if "not_interpreted" not in nerves or not len(nerves):
+        return pd.Series(dtype=object)
+    n = nerves[isin(nerves["patient_id"].astype(str), keep)]
+    whole = n["not_interpreted"].fillna(False).astype(bool)
+    sites = text_column(n, "uninterpreted_recordings")
+    n, whole, sites = n[whole | sites.notna()], whole[whole | sites.notna()], sites[whole | sites.notna()]
+    if not len(n):
+        return pd.Series(dtype=object)
+    s = labels["summary"]
+    name = nerve_study_words(n["nerve"], n["study"], labels, lang, s["nerve_study"])
+    side = n["side"].astype(object).map(labels["sides"]).fillna("")
+    text = pd.Series(np.where(whole, fill(s["not_interpreted_nerve"], n.index, nerve=name, side=side),
+                              fill(s["not_interpreted_recording"], n.index, nerve=name, side=side,
+                                   site=sites.fillna(""))), index=n.index)
+    return text.groupby(n["patient_id"].astype(str).to_numpy(), sort=False).agg(s["list"].join)
 
 
 def _lesion_findings(findings: pd.Series, labels: dict[str, Any], lang: str) -> pd.Series:
