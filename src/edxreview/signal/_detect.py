@@ -320,20 +320,40 @@ def contraction_noise_sd(x: np.ndarray, fs_hz: float, active: np.ndarray | None,
     """
     if active is None or active.all() or not active.any():
         return robust_noise_sd(x, fs_hz, centre)
-    p = load_signal_parameters()["detection"]
-    n = max(int(p["noise_block_min_samples"]), int(round(p["noise_block_ms"] / 1e3 * fs_hz)))
-    if int(active.sum()) // n < p["noise_min_blocks"]:
+    min_blocks = load_signal_parameters()["detection"]["noise_min_blocks"]
+    if int(active.sum()) // _noise_block(fs_hz) < min_blocks:
         return robust_noise_sd(x, fs_hz, centre)
     y = x[active]
     return _robust_noise_sd(y - np.median(y) if centre else y, fs_hz)
+
+
+def _noise_block(fs_hz: float) -> int:
+    """Samples in one block of the noise estimate (``noise_block_ms``, at least
+    ``noise_block_min_samples``)."""
+    p = load_signal_parameters()["detection"]
+    # divided, not multiplied, so that the block in s is the same double as before
+    return max(int(p["noise_block_min_samples"]), int(round(p["noise_block_ms"] / 1e3 * fs_hz)))
+
+
+def detection_noise_sd(rec: Recording, segments: pd.DataFrame | None = None) -> float:
+    """The noise SD of ``rec``'s detection band over its active stretches
+    (:func:`contraction_noise_sd`; ``segments`` from
+    :func:`~edxreview.signal._spontaneous.segment_activity`, computed when omitted): the unit
+    of the sorting's detection threshold."""
+    # imported here: segmentation builds on this module's filter bands and noise SD
+    from edxreview.signal._spontaneous import active_mask, segment_activity
+
+    _, detect = filter_bands(rec)
+    if segments is None:
+        segments = segment_activity(rec)
+    return contraction_noise_sd(detect, rec.fs_hz, active_mask(segments, detect.size, rec.fs_hz))
 
 
 def _robust_noise_sd(x: np.ndarray, fs_hz: float | None) -> float:
     mad_sd = float(np.median(np.abs(x), overwrite_input=True) / 0.6745)  # |x| is a temporary
     if fs_hz:
         p = load_signal_parameters()["detection"]
-        # divided, not multiplied, so that the block in s is the same double as before
-        n = max(int(p["noise_block_min_samples"]), int(round(p["noise_block_ms"] / 1e3 * fs_hz)))
+        n = _noise_block(fs_hz)
         m = x.size // n
         if m >= p["noise_min_blocks"]:
             rms = np.sqrt(np.mean(x[: m * n].reshape(m, n) ** 2, axis=1))
@@ -366,14 +386,10 @@ def detect_muaps(rec: Recording, threshold_sd: float | None = None) -> pd.DataFr
         One row per candidate: ``sample``, ``time_s`` (s), ``peak`` (detection-band value at the
         peak, recording units). ``attrs["noise_sd"]`` is the robust noise SD used.
     """
-    # imported here: segmentation builds on this module's filter bands and noise SD
-    from edxreview.signal._spontaneous import active_mask, segment_activity
-
     p = load_signal_parameters()["detection"]
     k = p["threshold_sd"] if threshold_sd is None else threshold_sd
     _, detect = filter_bands(rec)
-    sd = contraction_noise_sd(detect, rec.fs_hz,
-                              active_mask(segment_activity(rec), detect.size, rec.fs_hz))
+    sd = detection_noise_sd(rec)
     peaks = _find_candidates(detect, rec.fs_hz, k * sd, p["min_separation_ms"])
     df = pd.DataFrame(
         {"sample": peaks, "time_s": peaks / rec.fs_hz, "peak": detect[peaks]}

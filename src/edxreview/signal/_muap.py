@@ -64,8 +64,8 @@ import pandas as pd
 from edxreview._check import check_option
 from edxreview.signal._detect import (  # noqa: F401 (detect_muaps, filter_bands and median_rows re-exported)
     _find_candidates,
-    contraction_noise_sd,
     detect_muaps,
+    detection_noise_sd,
     filter_bands,
     robust_noise_sd,
 )
@@ -80,7 +80,6 @@ from edxreview.signal._pursuit import (
     _unit_templates,
 )
 from edxreview.signal._readers import Recording
-from edxreview.signal._spontaneous import active_mask, segment_activity
 from edxreview.signal._templates import (  # noqa: F401
     _build_templates,
     _long_templates,
@@ -290,9 +289,7 @@ def sort_units(
     measure, detect = filter_bands(rec)
     fs = rec.fs_hz
     if detections is None:
-        if segments is None:
-            segments = segment_activity(rec)
-        sd = contraction_noise_sd(detect, fs, active_mask(segments, detect.size, fs))
+        sd = detection_noise_sd(rec, segments)
         peaks = _find_candidates(detect, fs, pd_["threshold_sd"] * sd, pd_["min_separation_ms"])
     else:
         sd = float(detections.attrs.get("noise_sd", robust_noise_sd(detect, fs)))
