@@ -276,7 +276,8 @@ def _not_interpreted_list(nerves: pd.DataFrame, keep: pd.Index, labels: dict[str
     n = nerves[isin(nerves["patient_id"].astype(str), keep)]
     whole = n["not_interpreted"].fillna(False).astype(bool)
     sites = text_column(n, "uninterpreted_recordings")
-    n, whole, sites = n[whole | sites.notna()], whole[whole | sites.notna()], sites[whole | sites.notna()]
+    named = whole | sites.notna()
+    n, whole, sites = n[named], whole[named], sites[named]
     if not len(n):
         return pd.Series(dtype=object)
     s = labels["summary"]
