@@ -23,7 +23,7 @@ from ..io import Study
 from ..knowledge import Anatomy
 from ..knowledge._tables import load_segments
 from ._localise import (confined, fold_sites, one_element_patients, plexus_label, plexus_lesions,
-                        sensory_plexus_lesions, whole_nerve)
+                        sensory_plexus_lesions, whole_nerve, without_rows)
 from ._mri import format_segment_runs, lesion_segments
 
 PATIENT_COLUMNS = [
@@ -171,8 +171,16 @@ def _count_proximal_pattern(n: pd.DataFrame, pats: pd.DataFrame) -> pd.DataFrame
     return n.assign(counts=n["counts"] | (_f_wave_alone(n) & holds))
 
 
+def _one_side_or_both(rows: pd.DataFrame) -> pd.Series:
+    """Per patient of ``rows``: its rows' side when they all lie on one side, else "both"."""
+    if not len(rows):
+        return pd.Series(dtype=object)
+    by = rows.groupby("patient_id")["side"]
+    return by.first().where(by.nunique().eq(1), "both")
+
+
 def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy,
-                          rules: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+                         rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Per patient: the polyneuropathy criteria, the fibres involved and the proximal F-wave pattern."""
     pn_rules = rules["polyneuropathy"]
     ll_sens = counts["study"].eq("sensory") & counts["nerve"].isin(pn_rules["lower_limb_sensory_nerves"])
@@ -224,9 +232,7 @@ def _neuropathy_patterns(n: pd.DataFrame, counts: pd.DataFrame, anatomy: Anatomy
                              < pn_rules["demyelinating_min_nerves"]))
     pats.loc[pats["proximal_f"], "pn_demyelinating"] = False
     # the side(s) of the nerves behind it: one side when all are on one side, else both
-    by = f_prox.groupby("patient_id")["side"]
-    f_sides = by.first().where(by.nunique().eq(1), "both")
-    pats["proximal_f_side"] = f_sides.reindex(pats.index).fillna("both") if len(f_prox) else "both"
+    pats["proximal_f_side"] = _one_side_or_both(f_prox).reindex(pats.index).fillna("both")
     pats["polyneuropathy"] = axonal_pn | pats["pn_demyelinating"]
     # what the polyneuropathy rests on, from which its fibres and length dependence are read
     pn_rows = _polyneuropathy_rows(n, pats, focal_motor, anatomy, rules)
@@ -381,21 +387,15 @@ def _plexus_step(c: pd.DataFrame, n: pd.DataFrame, mus: pd.DataFrame, anatomy: A
     snaps = c[c["study"].eq("sensory") & ~accounted][key].drop_duplicates()
     sensory = n[n["study"].eq("sensory")]
     lost = sensory[sensory["abnormal"]][key].drop_duplicates()
-    normal = sensory[key].drop_duplicates()
-    normal = normal[normal.merge(lost.assign(_lost=True), on=key, how="left")["_lost"].isna().to_numpy()]
+    normal = without_rows(sensory[key].drop_duplicates(), lost, key)
     plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
     mirror = snaps.assign(side=snaps["side"].map({"L": "R", "R": "L"}))
     lost_both = snaps.merge(mirror, on=key)
-    unexplained = lost_both.merge(cov_snaps[key].drop_duplicates().assign(_pl=True), on=key, how="left")
-    diffuse = unexplained.loc[unexplained["_pl"].isna(), "patient_id"].unique()
+    diffuse = without_rows(lost_both, cov_snaps, key)["patient_id"].unique()
     if len(diffuse):
-        drop = lost_both[lost_both["patient_id"].isin(diffuse)].assign(_drop=True)
-        snaps = snaps[snaps.merge(drop, on=key, how="left")["_drop"].isna().to_numpy()]
+        snaps = without_rows(snaps, lost_both[lost_both["patient_id"].isin(diffuse)], key)
         plex, cov_snaps, cov_muscles = plexus_lesions(snaps, mus, anatomy, rules, normal)
-    left = snaps.merge(cov_snaps[key].drop_duplicates().assign(_pl=True), on=key, how="left")
-    left = left[left["_pl"].isna()].drop(columns="_pl")
-    sides = plex[["patient_id", "side"]].drop_duplicates().assign(_pl=True)
-    left = left[left.merge(sides, on=["patient_id", "side"], how="left")["_pl"].isna().to_numpy()]
+    left = without_rows(without_rows(snaps, cov_snaps, key), plex, ["patient_id", "side"])
     sens_plex, sens_cov = sensory_plexus_lesions(left, lost, normal, mus, anatomy, rules)
     if len(sens_plex):
         plex = pd.concat([plex, sens_plex], ignore_index=True)
@@ -420,9 +420,7 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
     # is two mononeuropathies, not a ganglionopathy); SNAPs a plexus lesion explains are not it,
     # and a ganglionopathy is diffuse or multifocal: SNAPs left on one side that all pass
     # through one plexus element (sensory_nerves.csv) are a focal loss, not one
-    ul_left = ul_sens.merge(cov_snaps[["patient_id", "side", "nerve"]].assign(_pl=True),
-                            on=["patient_id", "side", "nerve"], how="left")
-    ul_left = ul_left[ul_left["_pl"].isna()]
+    ul_left = without_rows(ul_sens, cov_snaps, ["patient_id", "side", "nerve"])
     ul_names = ul_left.groupby("patient_id")["nerve"].nunique()
     prone = set(pn_rules.get("entrapment_prone_sensory_nerves", []))
     ul_free_names = ul_left[~ul_left["nerve"].isin(prone)].groupby("patient_id")["nerve"].nunique()
@@ -452,9 +450,7 @@ def _neuronopathy_and_text(pats: pd.DataFrame, ul_sens: pd.DataFrame, cov_snaps:
         "dependence undetermined)")
     # its side is the side of its SNAPs: one side when all lie on one side (the other measured
     # normal), else both
-    by = ul_left.groupby("patient_id")["side"]
-    sides = by.first().where(by.nunique().eq(1), "both") if len(ul_left) else pd.Series(dtype=object)
-    pats["neuronopathy_side"] = sides.reindex(pats.index).fillna("both")
+    pats["neuronopathy_side"] = _one_side_or_both(ul_left).reindex(pats.index).fillna("both")
     pats["prox_text"] = np.where(pats["proximal_f"], "proximal demyelinating pattern (polyradicular: "
                                  "prolonged or absent F-waves with normal distal conduction)", "")
 
@@ -503,7 +499,8 @@ def _one_lesion_per_nerve(c: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
 
 
 def _neuropathies(n: pd.DataFrame, mus: pd.DataFrame, anatomy: Anatomy,
-                  rules: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                  rules: dict
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
     """Name each patient's neuropathy pattern and list the lesions that can explain muscles.
 
     Returns
@@ -1187,8 +1184,7 @@ def _not_counted_texts(n: pd.DataFrame, lesions: pd.DataFrame, anatomy: Anatomy,
                          les_keys, on=["patient_id", "nerve", "side"], how="left")["_les"].notna()).to_numpy()
         low = low_cmap.to_numpy()
         # an age-caveated SNAP: what its side comparison showed (_apply_age_rule's _age_pair)
-        pair = (not_counted["_age_pair"] if "_age_pair" in not_counted
-                else pd.Series(None, index=not_counted.index, dtype=object))
+        pair = text_column(not_counted, "_age_pair")
         age_reason = (f"lower-limb SNAP at age ≥ {rules['sensory_age']['age_years']:g}, "
                       + pair.map(_AGE_PAIR_WORDS).fillna("").astype(str))
         reason = np.select(
@@ -1231,10 +1227,8 @@ def _explain(pts: pd.DataFrame, mus: pd.DataFrame, n: pd.DataFrame, lesions: pd.
     nc_txt = _not_counted_texts(n, lesions, anatomy, rules)
     # studies without a reference limit were not read: never "no neuropathy" about them
     # (a whole study, or a SNAP's recording site beside another that was read)
-    sites = (n["uninterpreted_recordings"].fillna("").astype(str) if "uninterpreted_recordings" in n
-             else pd.Series("", index=n.index, dtype=object))
-    whole = (n["not_interpreted"].fillna(False).astype(bool) if "not_interpreted" in n
-             else pd.Series(False, index=n.index))
+    sites = text_column(n, "uninterpreted_recordings").fillna("")
+    whole = flag_column(n, "not_interpreted")
     uninterpreted = n[whole | sites.ne("")] if len(n) else n
     un_label = (_study_label(uninterpreted) + np.where(
         sites[uninterpreted.index].ne(""),

@@ -47,7 +47,7 @@ def _snap_elements(snaps: pd.DataFrame, anatomy: Anatomy) -> pd.DataFrame:
     return s.assign(unit=whole_nerve(s["nerve"].map(sens["parent_nerve"]).fillna(s["nerve"]), anatomy))
 
 
-def _without(frame: pd.DataFrame, rows: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+def without_rows(frame: pd.DataFrame, rows: pd.DataFrame, on: list[str]) -> pd.DataFrame:
     """``frame`` less its rows that match ``rows`` on ``on``."""
     hit = frame[on].merge(rows[on].drop_duplicates().assign(_hit=True), on=on, how="left")["_hit"]
     return frame[hit.isna().to_numpy()]
@@ -98,7 +98,7 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
     spared = (_snap_elements(normal_snaps, anatomy)[key].drop_duplicates()
               if normal_snaps is not None and len(normal_snaps) else pd.DataFrame(columns=key))
     # the SNAPs that stay evidence for an element after another element has used them
-    reusable = _without(s, spared, key)
+    reusable = without_rows(s, spared, key)
     muscles = muscles[muscles["patient_id"].isin(s["patient_id"])]
     me = muscles[["_mid"] + _KEY + ["muscle", "nerve", "denervation"]].merge(
         anatomy.muscle_elements, on="muscle")
@@ -127,7 +127,7 @@ def plexus_lesions(snaps: pd.DataFrame, muscles: pd.DataFrame, anatomy: Anatomy,
                                 ).drop_duplicates(_KEY)
         chosen.append(best[key + ["n_snaps", "n_muscles"]])
         # what the chosen elements cover leaves the next round
-        s = _without(s, s.merge(best[key], on=key), _KEY + ["nerve"])
+        s = without_rows(s, s.merge(best[key], on=key), _KEY + ["nerve"])
         cov_m = me.merge(best[key], on=key)["_mid"]
         me = me[~me["_mid"].isin(cov_m) | ~me["denervation"]]
     if not chosen:
@@ -182,7 +182,7 @@ def sensory_plexus_lesions(snaps: pd.DataFrame, lost: pd.DataFrame, normal_snaps
     snaps = snaps[_KEY + ["nerve"]].drop_duplicates()
     other = lost[_KEY + ["nerve"]].assign(side=lost["side"].map({"L": "R", "R": "L"}))
     both = snaps.merge(other, on=_KEY + ["nerve"])
-    snaps = _without(snaps, both, _KEY)
+    snaps = without_rows(snaps, both, _KEY)
     s = _snap_elements(snaps, anatomy)
     if not len(s):
         return empty
@@ -191,7 +191,7 @@ def sensory_plexus_lesions(snaps: pd.DataFrame, lost: pd.DataFrame, normal_snaps
     cand = cand.merge(n_side.reset_index(), on=_KEY)
     cand = cand[cand["n_snaps"].eq(cand["n_side"])
                 & (cand["n_nerves"] >= rules["localisation"]["plexus_min_nerves"])]
-    cand = _without(cand, _above_blocked(muscles, anatomy), key)
+    cand = without_rows(cand, _above_blocked(muscles, anatomy), key)
     if not len(cand):
         return empty
     normal = (_snap_elements(normal_snaps, anatomy).groupby(key)["nerve"].nunique().rename("n_normal")
