@@ -27,10 +27,9 @@ from .cohort._summary import CI_METHODS
 from .cohort._centres import summarize_centres
 from .interpret import findings_table, flag_values, read_muscles, read_nerves
 from .interpret._muscles import muap_reference_warnings
-from .interpret._readings import reference_warnings
+from .interpret._readings import height_warnings, reference_warnings
 from .interpret._keys import decode_patient_ids, encode_patient_ids
 from .interpret._nerves import _motor_sequence
-from .interpret._readings import height_warnings
 from .io import Study, load_study
 from .knowledge import ReferenceSet, load_anatomy, load_reference, load_rules
 from .knowledge._muap import load_muap_reference_file

@@ -216,7 +216,7 @@ def read_nerves(study: Study, values: pd.DataFrame, anatomy: Anatomy, rules: dic
         nerves["flagged_values"].notna(), "")
     nerves = nerves.merge(_temperatures(study, anatomy), on=["patient_id", "study", "nerve", "side"],
                           how="left")
-    nerves["cooled"] = nerves["cooled"].astype("boolean").fillna(False).astype(bool)
+    nerves["cooled"] = _flag(nerves, "cooled")
     for col in NERVE_COLUMNS:
         if col not in nerves:
             nerves[col] = np.nan
@@ -250,7 +250,7 @@ def uninterpreted_studies(values: pd.DataFrame, by_recording: bool = False) -> p
         rec = v["recording_site"].astype(object)
         key["recording"] = rec.where(study.eq("sensory") & rec.notna(), "").astype(str)
     gid = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
-    ok = (v["limit"].notna() | v["no_response"].fillna(False).astype(bool)).to_numpy()
+    ok = (v["limit"].notna() | _flag(v, "no_response")).to_numpy()
     judged = np.bincount(gid, weights=ok, minlength=gid.max() + 1)[gid] > 0
     out = v[~judged].assign(study=study[~judged], _gid=gid[~judged])
     out = out.sort_values(["_gid", "row"], kind="stable").drop_duplicates("_gid")
@@ -317,7 +317,7 @@ def _uninterpreted_recordings(values: pd.DataFrame, nerves: pd.DataFrame) -> pd.
     sites = un.groupby(keys, sort=False)["recording_site"].agg(
         lambda x: "|".join(dict.fromkeys(x.astype(str)))).rename("_sites").reset_index()
     joined = nerves[keys].merge(sites, on=keys, how="left")["_sites"]
-    whole = nerves["not_interpreted"].fillna(False).astype(bool).to_numpy()
+    whole = _flag(nerves, "not_interpreted").to_numpy()
     out = pd.Series(joined.to_numpy(), index=nerves.index, dtype=object).where(~whole)
     return out.where(out.notna(), "")
 

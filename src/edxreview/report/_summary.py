@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._words import load_labels
 from ._edx import display_names, format_number, load_layout, site_names
-from .._tables import fill, isin, text_column
+from .._tables import fill, flag_column, isin, text_column
 from ._frames import split_records
 from ._readings import exclusion_words, nerve_words, segment_words, side_words
 from ..interpret._readings import site_words
@@ -252,7 +252,7 @@ def _cooled_list(nerves: pd.DataFrame, keep: pd.Index, labels: dict[str, Any],
     if "cooled" not in nerves or not len(nerves):
         return pd.Series(dtype=object)
     n = nerves[isin(nerves["patient_id"].astype(str), keep)]
-    n = n[n["cooled"].fillna(False).astype(bool) & n["abnormal"].fillna(False).astype(bool)]
+    n = n[flag_column(n, "cooled") & flag_column(n, "abnormal")]
     if not len(n):
         return pd.Series(dtype=object)
     s = labels["summary"]
@@ -274,7 +274,7 @@ def _not_interpreted_list(nerves: pd.DataFrame, keep: pd.Index, labels: dict[str
     if "not_interpreted" not in nerves or not len(nerves):
         return pd.Series(dtype=object)
     n = nerves[isin(nerves["patient_id"].astype(str), keep)]
-    whole = n["not_interpreted"].fillna(False).astype(bool)
+    whole = flag_column(n, "not_interpreted")
     sites = text_column(n, "uninterpreted_recordings")
     named = whole | sites.notna()
     n, whole, sites = n[named], whole[named], sites[named]
